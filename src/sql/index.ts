@@ -1,0 +1,11 @@
+export { initParser, mentionsInterceptedSchema, parseStatements, TextOffsets } from './parser.js';
+export type { FunctionCatalog, FunctionSignature, ParamSpec, ReturnSpec } from './catalog.js';
+export { analyzeQuery } from './analyze.js';
+export type { CallSite, ExpressionCallSite, FromCallSite, QueryAnalysis, StatementAnalysis, StatementPlacement } from './analyze.js';
+export type { ArgExpr, ArgType, Span } from './args.js';
+export { bindArguments } from './resolve.js';
+export type { Binding, CallArg } from './resolve.js';
+export type { FromAlias, FromColumn, FromItem } from './from-item.js';
+export { arrayLiteral, quoteIdent, quoteString, renderLiteral } from './render.js';
+export { renderExpressionReplacement, renderFromReplacement, renderRowsAsFromItem, spliceStatement, spliceText } from './rewrite.js';
+export type { RewriteOutcome } from './rewrite.js';

@@ -1,0 +1,168 @@
+/**
+ * Binds call arguments to a function's parameters and picks among overloads, following the shape
+ * of Postgres's func_get_detail/func_select_candidate over the types visible in the query text.
+ */
+import { PgError, SqlState } from '../errors/index.js';
+import { isNumericType } from './args.js';
+import type { ArgExpr, ArgType } from './args.js';
+import type { FunctionSignature } from './catalog.js';
+
+export interface CallArg {
+  /** Set for `name => value` / `name := value`. */
+  name?: string;
+  expr: ArgExpr;
+  type: ArgType;
+}
+
+export type Binding = Map<string, ArgExpr>;
+
+/** Positional arguments fill parameters in order, then named ones by name; undefined if no fit. */
+export function bindArguments(signature: FunctionSignature, args: readonly CallArg[]): Binding | undefined {
+  const bound: Binding = new Map();
+  const params = signature.params;
+  for (const [i, arg] of args.entries()) {
+    const param = arg.name === undefined ? params[i] : params.find((p) => p.name === arg.name);
+    if (param === undefined || bound.has(param.name)) return undefined;
+    bound.set(param.name, arg.expr);
+  }
+  for (const param of params) if (!bound.has(param.name) && !param.hasDefault) return undefined;
+  return bound;
+}
+
+/** Parameter type per argument, in argument order. */
+function paramTypes(signature: FunctionSignature, args: readonly CallArg[]): string[] {
+  return args.map((arg, i) => {
+    const param = arg.name === undefined ? signature.params[i] : signature.params.find((p) => p.name === arg.name);
+    return normalizeType(param?.type ?? '');
+  });
+}
+
+export interface Resolution {
+  signature: FunctionSignature;
+  args: Binding;
+  /** Other overloads that fit equally well; non-empty only when some argument's type is unknown to us. */
+  alternatives: FunctionSignature[];
+}
+
+/** Checks the argument list itself (as Postgres's parser does before looking up functions). */
+export function checkArgumentNames(args: readonly CallArg[], position: number): void {
+  const seen = new Set<string>();
+  let sawNamed = false;
+  for (const arg of args) {
+    if (arg.name === undefined) {
+      if (sawNamed) throw new PgError(SqlState.SyntaxError, 'positional argument cannot follow named argument', { position });
+      continue;
+    }
+    sawNamed = true;
+    if (seen.has(arg.name)) {
+      throw new PgError(SqlState.SyntaxError, `argument name "${arg.name}" used more than once`, { position });
+    }
+    seen.add(arg.name);
+  }
+}
+
+export function resolveOverload(
+  overloads: readonly FunctionSignature[],
+  qualifiedName: string,
+  args: readonly CallArg[],
+  position: number,
+): Resolution {
+  const bound = overloads.flatMap((signature) => {
+    const binding = bindArguments(signature, args);
+    return binding === undefined ? [] : [{ signature, binding, types: paramTypes(signature, args) }];
+  });
+  let candidates = bound.filter((c) => args.every((arg, i) => canCoerce(arg.type, c.types[i] as string)));
+  if (candidates.length === 0) throw undefinedFunction(qualifiedName, args, position);
+
+  const known = (i: number) => args[i]?.type !== undefined && args[i]?.type !== 'unknown';
+  candidates = keepBest(candidates, (c) => c.types.filter((t, i) => known(i) && normalizeType(args[i]?.type ?? '') === t).length);
+  candidates = keepBest(candidates, (c) => c.types.filter((t, i) => known(i) && preferredType(args[i]?.type ?? '') === t).length);
+  candidates = keepBest(candidates, (c) => c.types.filter((t, i) => args[i]?.type === 'unknown' && isStringType(t)).length);
+
+  const [best, ...rest] = candidates;
+  if (best === undefined) throw undefinedFunction(qualifiedName, args, position);
+  if (rest.length > 0 && args.every((arg) => arg.type !== undefined)) {
+    throw new PgError(SqlState.AmbiguousFunction, `function ${describeCall(qualifiedName, args)} is not unique`, {
+      hint: 'Could not choose a best candidate function. You might need to add explicit type casts.',
+      position,
+    });
+  }
+  return { signature: best.signature, args: best.binding, alternatives: rest.map((c) => c.signature) };
+}
+
+function keepBest<T>(items: T[], score: (item: T) => number): T[] {
+  const scores = items.map(score);
+  const top = Math.max(...scores);
+  return items.filter((_, i) => scores[i] === top);
+}
+
+function undefinedFunction(qualifiedName: string, args: readonly CallArg[], position: number): PgError {
+  return new PgError(SqlState.UndefinedFunction, `function ${describeCall(qualifiedName, args)} does not exist`, {
+    hint: 'No function matches the given name and argument types. You might need to add explicit type casts.',
+    position,
+  });
+}
+
+/** `pgml.predict(unknown, integer[], x => text)`, as Postgres prints a failed lookup. */
+export function describeCall(qualifiedName: string, args: readonly CallArg[]): string {
+  const parts = args.map((arg) => {
+    const type = arg.type ?? 'unknown';
+    return arg.name === undefined ? type : `${arg.name} => ${type}`;
+  });
+  return `${qualifiedName}(${parts.join(', ')})`;
+}
+
+const ALIASES: Record<string, string> = {
+  int: 'integer',
+  int2: 'smallint',
+  int4: 'integer',
+  int8: 'bigint',
+  float4: 'real',
+  float8: 'double precision',
+  float: 'double precision',
+  bool: 'boolean',
+  varchar: 'character varying',
+  decimal: 'numeric',
+};
+
+export function normalizeType(type: string): string {
+  const lower = type.trim().toLowerCase().replace(/\s+/g, ' ');
+  if (lower.endsWith('[]')) return `${normalizeType(lower.slice(0, -2))}[]`;
+  const base = lower.replace(/\(.*\)$/, '');
+  return ALIASES[base] ?? base;
+}
+
+const NUMERIC_LADDER = ['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision'];
+const STRING_TYPES = new Set(['text', 'character varying', 'character', 'name']);
+const POLYMORPHIC = new Set(['anyelement', 'anycompatible', 'any', '"any"', 'anynonarray', 'anycompatiblenonarray']);
+const POLYMORPHIC_ARRAY = new Set(['anyarray', 'anycompatiblearray']);
+
+function isStringType(type: string): boolean {
+  return STRING_TYPES.has(type);
+}
+
+/** Implicit coercibility (pg_cast context 'i'), restricted to the types these functions use. */
+export function canCoerce(argType: ArgType, paramType: string): boolean {
+  if (argType === undefined || argType === 'unknown') return true;
+  const from = normalizeType(argType);
+  const to = normalizeType(paramType);
+  if (from === to || POLYMORPHIC.has(to)) return true;
+  if (POLYMORPHIC_ARRAY.has(to)) return from.endsWith('[]');
+  if (from.endsWith('[]') && to.endsWith('[]')) return canCoerce(from.slice(0, -2), to.slice(0, -2));
+  if (from.endsWith('[]') || to.endsWith('[]')) return false;
+  if (isNumericType(from) && isNumericType(to)) return NUMERIC_LADDER.indexOf(from) <= NUMERIC_LADDER.indexOf(to);
+  if (isStringType(from) && isStringType(to)) return to !== 'character';
+  return false;
+}
+
+/** The preferred type of the argument's category (numeric: double precision; string: text). */
+function preferredType(argType: string): string | undefined {
+  const type = normalizeType(argType);
+  if (type.endsWith('[]')) {
+    const element = preferredType(type.slice(0, -2));
+    return element === undefined ? undefined : `${element}[]`;
+  }
+  if (isNumericType(type)) return 'double precision';
+  if (isStringType(type)) return 'text';
+  return undefined;
+}

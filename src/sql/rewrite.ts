@@ -1,0 +1,104 @@
+/**
+ * Splices replacement text for intercepted calls into the original statement text. Everything
+ * outside the replaced spans stays byte-identical, so the upstream sees the user's SQL.
+ */
+import { PgError, SqlState } from '../errors/index.js';
+import type { Span } from './args.js';
+import type { CallSite, ExpressionCallSite, FromCallSite, StatementAnalysis } from './analyze.js';
+import type { FromAlias, FromColumn } from './from-item.js';
+import { outputColumnNames } from './from-item.js';
+import { quoteIdent, renderLiteral } from './render.js';
+
+/** What the proxy does with one statement (STYLE.md habit 4: switch over it exhaustively). */
+export type RewriteOutcome =
+  | { kind: 'pass' }
+  | { kind: 'rewrite'; sql: string }
+  | { kind: 'answer'; columns: FromColumn[]; rows: unknown[][]; commandTag: string }
+  | { kind: 'refuse'; error: PgError };
+
+/** The statement's text with each call in `replacements` (by call id) replaced. */
+export function spliceStatement(sql: string, stmt: StatementAnalysis, replacements: ReadonlyMap<number, string>): string {
+  return spliceText(sql, stmt.span, stmt.calls, replacements);
+}
+
+/**
+ * The text of `span` with the replaced call sites inside it substituted. A call nested inside
+ * another replaced call disappears with it. Also serves argument texts (ArgExpr spans).
+ */
+export function spliceText(
+  sql: string,
+  span: Span,
+  sites: readonly CallSite[],
+  replacements: ReadonlyMap<number, string>,
+): string {
+  const chosen = sites
+    .filter((s) => replacements.has(s.id) && s.replaceSpan.start >= span.start && s.replaceSpan.end <= span.end)
+    .sort((a, b) => a.replaceSpan.start - b.replaceSpan.start || b.replaceSpan.end - a.replaceSpan.end);
+  let out = '';
+  let cursor = span.start;
+  for (const site of chosen) {
+    if (site.replaceSpan.start < cursor) continue; // inside an earlier (outer) replacement
+    const text = replacements.get(site.id) as string;
+    const before = sql.slice(cursor, site.replaceSpan.start);
+    out += before;
+    if (needsSpace(out.at(-1) ?? '', text[0] ?? '')) out += ' ';
+    out += text;
+    if (needsSpace(text.at(-1) ?? '', sql[site.replaceSpan.end] ?? '')) out += ' ';
+    cursor = site.replaceSpan.end;
+  }
+  return out + sql.slice(cursor, span.end);
+}
+
+const OPERATOR_CHARS = '+-*/<>=~!@#%^&|`?';
+
+/** Would these neighbouring characters fuse into one token (identifier, number, operator, comment)? */
+function needsSpace(left: string, right: string): boolean {
+  if (left === '' || right === '') return false;
+  const word = (c: string) => /[A-Za-z0-9_$]/.test(c) || c.charCodeAt(0) >= 0x80;
+  return (word(left) && word(right)) || (OPERATOR_CHARS.includes(left) && OPERATOR_CHARS.includes(right));
+}
+
+/**
+ * Replacement for an expression call given its value as SQL (usually renderLiteral's output). When
+ * the call named an output column, a scalar subquery keeps the name: Postgres names
+ * `(SELECT x AS version)` "version", where a bare literal would be named after its type.
+ */
+export function renderExpressionReplacement(site: ExpressionCallSite, valueSql: string): string {
+  return site.columnName === undefined ? valueSql : `(SELECT ${valueSql} AS ${quoteIdent(site.columnName)})`;
+}
+
+/**
+ * A FROM item holding `rows` (each one value per column), named as the original function item
+ * would be: the user's alias and column aliases, else `defaultAlias` and the column names.
+ */
+export function renderRowsAsFromItem(
+  rows: readonly (readonly unknown[])[],
+  columns: readonly FromColumn[],
+  alias: FromAlias,
+  defaultAlias: string,
+  options: { ordinality?: boolean } = {},
+): string {
+  const ordinality = options.ordinality === true;
+  const names = outputColumnNames({ alias, defaultAlias, columns: [...columns], ordinality, lateral: false });
+  const types = columns.map((c) => c.type);
+  if (ordinality) types.push('bigint');
+  const aliasSql = `${quoteIdent(alias.name ?? defaultAlias)}(${names.map(quoteIdent).join(', ')})`;
+  if (rows.length === 0) {
+    const nulls = types.map((type, i) => `${renderLiteral(null, type)} AS ${quoteIdent(names[i] as string)}`);
+    return `(SELECT ${nulls.join(', ')} WHERE false) AS ${aliasSql}`;
+  }
+  const tuples = rows.map((row, r) => {
+    if (row.length !== columns.length) {
+      throw new PgError(SqlState.InternalError, `row ${r + 1} has ${row.length} values for ${columns.length} columns`);
+    }
+    const values = ordinality ? [...row, r + 1] : [...row];
+    return `(${values.map((v, i) => renderLiteral(v, types[i] as string)).join(', ')})`;
+  });
+  return `(VALUES ${tuples.join(', ')}) AS ${aliasSql}`;
+}
+
+/** renderRowsAsFromItem with the alias, columns and ORDINALITY of a FROM call site. */
+export function renderFromReplacement(site: FromCallSite, rows: readonly (readonly unknown[])[]): string {
+  const { from } = site;
+  return renderRowsAsFromItem(rows, from.columns, from.alias, from.defaultAlias, { ordinality: from.ordinality });
+}

@@ -1,0 +1,274 @@
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { PgError } from '../../../src/errors/index.js';
+import { analyzeQuery } from '../../../src/sql/analyze.js';
+import type { CallSite } from '../../../src/sql/analyze.js';
+import { initParser } from '../../../src/sql/parser.js';
+import { catalog } from './catalog-fixture.js';
+
+before(() => initParser());
+
+function calls(sql: string): CallSite[] {
+  return analyzeQuery(sql, catalog).statements.flatMap((s) => s.calls);
+}
+
+function callTexts(sql: string): string[] {
+  return calls(sql).map((c) => sql.slice(c.span.start, c.span.end));
+}
+
+function pgError(fn: () => unknown): PgError {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof PgError, `expected PgError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected an error');
+}
+
+describe('analyzeQuery detection', () => {
+  const cases: [string, string, string[]][] = [
+    ['select list', 'SELECT pgml.version(), 1', ['pgml.version()']],
+    ['case-insensitive names', 'SELECT PGML.Version()', ['PGML.Version()']],
+    ['quoted names', 'SELECT "pgml"."version" ( )', ['"pgml"."version" ( )']],
+    ['where', "SELECT * FROM t WHERE x > pgml.predict('p', ARRAY[1,2])", ["pgml.predict('p', ARRAY[1,2])"]],
+    ['order by', 'SELECT a FROM t ORDER BY pgml.version()', ['pgml.version()']],
+    ['cte', 'WITH v AS (SELECT pgml.version() AS v) SELECT * FROM v', ['pgml.version()']],
+    ['subquery', 'SELECT (SELECT pgml.version()) FROM t', ['pgml.version()']],
+    ['join', 'SELECT * FROM a JOIN b ON a.x = pgml.predict(1, ARRAY[b.y])', ['pgml.predict(1, ARRAY[b.y])']],
+    ['insert select', "INSERT INTO t (v) SELECT pgml.version()", ['pgml.version()']],
+    ['insert values', "INSERT INTO t VALUES (cron.schedule('* * * * *', 'select 1'))", ["cron.schedule('* * * * *', 'select 1')"]],
+    ['update set', 'UPDATE t SET v = pgml.version() WHERE id = 1', ['pgml.version()']],
+    ['delete', "DELETE FROM t WHERE v = pgml.version()", ['pgml.version()']],
+    ['create table as', 'CREATE TABLE x AS SELECT pgml.version()', ['pgml.version()']],
+    ['from', "SELECT * FROM pgml.train('p', 'regression')", ["pgml.train('p', 'regression')"]],
+    ['unqualified is not ours', 'SELECT version()', []],
+    ['other schema', 'SELECT public.version()', []],
+  ];
+  for (const [label, sql, expected] of cases) {
+    it(label, () => assert.deepEqual(callTexts(sql), expected));
+  }
+
+  it('reports nothing for DDL and deferred statements', () => {
+    const passthrough = [
+      'CREATE VIEW v AS SELECT pgml.version()',
+      'CREATE MATERIALIZED VIEW v AS SELECT pgml.version()',
+      "CREATE FUNCTION f() RETURNS real LANGUAGE sql AS $$ SELECT pgml.predict('p', ARRAY[1]) $$",
+      'CREATE FUNCTION f() RETURNS text LANGUAGE sql BEGIN ATOMIC SELECT pgml.version(); END',
+      "COMMENT ON TABLE t IS 'pgml.version()'",
+      'CREATE TABLE t (v text DEFAULT pgml.version())',
+      'CREATE RULE r AS ON INSERT TO t DO ALSO SELECT pgml.version()',
+      "DO $$ BEGIN PERFORM pgml.version(); END $$",
+      'EXPLAIN SELECT pgml.version()',
+      'PREPARE p AS SELECT pgml.version()',
+    ];
+    for (const sql of passthrough) {
+      const analysis = analyzeQuery(sql, catalog);
+      assert.equal(analysis.statements[0]?.placement, 'passthrough', sql);
+      assert.equal(analysis.intercepted, false, sql);
+    }
+  });
+
+  it('ignores calls in comments and string literals', () => {
+    assert.deepEqual(calls("SELECT 'pgml.version()' -- pgml.version()\n/* cron.schedule('x','y') */"), []);
+  });
+
+  it('splits multi-statement text and numbers calls across statements', () => {
+    const sql = "SELECT 1; SELECT pgml.version() ;\n CREATE VIEW v AS SELECT pgml.version(); UPDATE t SET a = pgml.version()";
+    const analysis = analyzeQuery(sql, catalog);
+    assert.deepEqual(
+      analysis.statements.map((s) => s.sql),
+      ['SELECT 1', 'SELECT pgml.version() ', 'CREATE VIEW v AS SELECT pgml.version()', 'UPDATE t SET a = pgml.version()'],
+    );
+    assert.deepEqual(analysis.statements.map((s) => s.placement), ['analyzed', 'analyzed', 'passthrough', 'analyzed']);
+    assert.deepEqual(analysis.statements.flatMap((s) => s.calls.map((c) => c.id)), [1, 2]);
+    for (const s of analysis.statements) assert.equal(sql.slice(s.span.start, s.span.end), s.sql);
+  });
+
+  it('maps UTF-8 byte offsets to JS indices after non-ASCII text', () => {
+    const sql = "SELECT 'héllo 😀 wörld', pgml.embed('m', 'ß') -- ✓\n; SELECT 'é', pgml.version()";
+    assert.deepEqual(callTexts(sql), ["pgml.embed('m', 'ß')", 'pgml.version()']);
+    const [embed] = calls(sql);
+    // Postgres positions count code points: the emoji is one, though two JS code units.
+    assert.equal(embed?.position, sql.indexOf('pgml.embed') + 1 - 1);
+    const text = embed?.args.get('text');
+    assert.equal(text?.kind, 'const');
+    assert.equal(text?.kind === 'const' ? text.value : undefined, 'ß');
+  });
+
+  it('returns no statements for empty or comment-only text', () => {
+    assert.deepEqual(analyzeQuery('', catalog).statements, []);
+    assert.deepEqual(analyzeQuery('-- nothing', catalog).statements, []);
+  });
+});
+
+describe('analyzeQuery argument binding', () => {
+  it('binds positional then named arguments, including :=', () => {
+    const [site] = calls("SELECT pgml.train('p', algorithm => 'xgboost', hyperparams := '{\"n\":1}'::jsonb)");
+    assert.ok(site);
+    assert.deepEqual([...site.args.keys()], ['project_name', 'algorithm', 'hyperparams']);
+    const hyper = site.args.get('hyperparams');
+    assert.deepEqual(hyper?.kind === 'const' ? [hyper.value, hyper.castType] : undefined, ['{"n":1}', 'jsonb']);
+  });
+
+  it('chooses overloads by argument count', () => {
+    const [two, three] = calls("SELECT cron.schedule('* * * * *', 'x'), cron.schedule('job', '* * * * *', 'x')");
+    assert.deepEqual(two?.signature.params.map((p) => p.name), ['schedule', 'command']);
+    assert.deepEqual(three?.signature.params.map((p) => p.name), ['job_name', 'schedule', 'command']);
+  });
+
+  it('chooses overloads by literal types', () => {
+    const [byName, byId, ints, reals] = calls(
+      "SELECT pgml.predict('p', '{1,2}'::real[]), pgml.predict(7, '{1,2}'::real[]), pgml.predict('p', ARRAY[1,2]), pgml.predict('p', ARRAY[1.5,2])",
+    );
+    assert.equal(byName?.signature.params[0]?.name, 'project_name');
+    assert.equal(byId?.signature.params[0]?.name, 'model_id');
+    assert.equal(ints?.signature.params[1]?.type, 'integer[]');
+    assert.equal(reals?.signature.params[1]?.type, 'real[]');
+  });
+
+  it('rejects calls Postgres could not disambiguate either (42725)', () => {
+    const error = pgError(() => analyzeQuery("SELECT pgml.predict('p', '{1,2}')", catalog));
+    assert.equal(error.code, '42725');
+    assert.equal(error.message, 'function pgml.predict(unknown, unknown) is not unique');
+  });
+
+  it('keeps alternatives when a column hides the argument type', () => {
+    const [site] = calls('SELECT pgml.predict(name, features) FROM t');
+    assert.equal(site?.alternatives.length, 2);
+  });
+
+  it('rejects unknown names, missing arguments and too many arguments with 42883', () => {
+    for (const sql of [
+      "SELECT pgml.train('p', nope => 1)",
+      'SELECT pgml.train()',
+      'SELECT pgml.version(1)',
+      "SELECT pgml.train('p', project_name => 'q')",
+    ]) {
+      const error = pgError(() => analyzeQuery(sql, catalog));
+      assert.equal(error.code, '42883', sql);
+      assert.match(error.message, /^function pgml\.\w+\(.*\) does not exist$/);
+      assert.match(error.hint ?? '', /No function matches the given name and argument types/);
+      assert.equal(error.position, sql.indexOf('pgml.') + 1, sql);
+    }
+  });
+
+  it('prints argument types in the 42883 message', () => {
+    const error = pgError(() => analyzeQuery("SELECT pgml.version('a', 1, 2.5, true, x => $1::text)", catalog));
+    assert.equal(error.message, 'function pgml.version(unknown, integer, numeric, boolean, x => text) does not exist');
+  });
+
+  it('rejects duplicate names like Postgres (42601)', () => {
+    const error = pgError(() => analyzeQuery("SELECT pgml.train(project_name => 'a', project_name => 'b')", catalog));
+    assert.equal(error.code, '42601');
+    assert.equal(error.message, 'argument name "project_name" used more than once');
+  });
+
+  it('rejects aggregate syntax on a plain function', () => {
+    assert.equal(pgError(() => analyzeQuery('SELECT pgml.version() OVER ()', catalog)).code, '42809');
+  });
+});
+
+describe('analyzeQuery argument kinds', () => {
+  function args(sql: string) {
+    const [site] = calls(sql);
+    assert.ok(site);
+    return site;
+  }
+
+  it('decodes params with and without casts', () => {
+    const site = args('SELECT pgml.embed($1, $2::text)');
+    assert.deepEqual(site.args.get('transformer'), { kind: 'param', index: 1, sqlText: '$1', span: site.args.get('transformer')?.span });
+    const text = site.args.get('text');
+    assert.deepEqual(text?.kind === 'param' ? [text.index, text.castType, text.sqlText] : undefined, [2, 'text', '$2::text']);
+  });
+
+  it('links nested intercepted calls', () => {
+    const sql = "SELECT pgml.predict('p', pgml.embed('m', 'hello'))";
+    const [outer, inner] = calls(sql);
+    assert.equal(inner?.parentId, outer?.id);
+    assert.deepEqual(outer?.args.get('features'), {
+      kind: 'call',
+      callId: inner?.id,
+      sqlText: "pgml.embed('m', 'hello')",
+      span: inner?.span,
+    });
+    // the nested call's result type (real[]) picks the real[] overload
+    assert.equal(outer?.signature.params[1]?.type, 'real[]');
+  });
+
+  it('separates upstream-evaluable expressions from row-dependent ones', () => {
+    const site = args("SELECT pgml.train(upper('p'), task => now()::text, relation_name => t.rel, y_column_name => (SELECT 'y'), algorithm => $3 || 'x') FROM t");
+    const kinds = Object.fromEntries([...site.args].map(([k, v]) => [k, v.kind]));
+    assert.deepEqual(kinds, {
+      project_name: 'expr',
+      task: 'expr',
+      relation_name: 'rowDependent',
+      y_column_name: 'rowDependent',
+      algorithm: 'expr',
+    });
+    const algorithm = site.args.get('algorithm');
+    assert.deepEqual(algorithm?.kind === 'expr' ? [algorithm.sqlText, algorithm.params] : undefined, ["$3 || 'x'", [3]]);
+    assert.equal(site.args.get('task')?.sqlText, 'now()::text');
+  });
+
+  it('treats aggregates in arguments as row-dependent', () => {
+    assert.equal(args("SELECT pgml.embed('m', string_agg(x, ',')) FROM t").args.get('text')?.kind, 'rowDependent');
+  });
+
+  it('records the column name an unaliased call gives its output', () => {
+    const [plain, cast, aliased, inner] = calls('SELECT pgml.version(), pgml.version()::varchar, pgml.version() AS v, upper(pgml.version())');
+    assert.equal(plain?.context === 'expression' ? plain.columnName : 'x', 'version');
+    assert.equal(cast?.context === 'expression' ? cast.columnName : 'x', 'version');
+    assert.equal(aliased?.context === 'expression' ? aliased.columnName : 'x', undefined);
+    assert.equal(inner?.context === 'expression' ? inner.columnName : 'x', undefined);
+  });
+});
+
+describe('analyzeQuery FROM items', () => {
+  it('describes alias, columns and the replaced span', () => {
+    const sql = "SELECT * FROM pgml.train('p') AS t(a, b) WHERE true";
+    const [site] = calls(sql);
+    assert.equal(site?.context, 'from');
+    if (site?.context !== 'from') return;
+    assert.equal(sql.slice(site.replaceSpan.start, site.replaceSpan.end), "pgml.train('p') AS t(a, b)");
+    assert.deepEqual(site.from.alias, { name: 't', colnames: ['a', 'b'] });
+    assert.equal(site.from.defaultAlias, 'train');
+    assert.deepEqual(site.from.columns.map((c) => c.name), ['project', 'task', 'algorithm', 'deployed']);
+  });
+
+  it('names a scalar function column after the function or the alias', () => {
+    const [bare, aliased] = calls('SELECT * FROM pgml.version(), pgml.version() WITH ORDINALITY v');
+    assert.deepEqual(bare?.context === 'from' ? bare.from.columns : undefined, [{ name: 'version', type: 'text' }]);
+    assert.ok(aliased?.context === 'from');
+    if (aliased?.context !== 'from') return;
+    assert.deepEqual(aliased.from.columns, [{ name: 'v', type: 'text' }]);
+    assert.equal(aliased.from.ordinality, true);
+  });
+
+  it('covers WITH ORDINALITY, LATERAL and quoted aliases in the replaced span', () => {
+    const sql = 'SELECT * FROM t, LATERAL pgml.chunk(t.s, t.body) WITH ORDINALITY AS "C" (piece, n) JOIN u ON true';
+    const [site] = calls(sql);
+    assert.ok(site?.context === 'from');
+    if (site?.context !== 'from') return;
+    assert.equal(sql.slice(site.replaceSpan.start, site.replaceSpan.end), 'pgml.chunk(t.s, t.body) WITH ORDINALITY AS "C" (piece, n)');
+    assert.equal(site.from.lateral, true);
+    assert.equal(site.args.get('text')?.kind, 'rowDependent');
+  });
+
+  it('rejects too many column aliases and column definition lists', () => {
+    const tooMany = pgError(() => analyzeQuery('SELECT * FROM pgml.version() AS v(a, b)', catalog));
+    assert.equal(tooMany.code, '42P10');
+    assert.equal(tooMany.position, 15);
+    assert.equal(pgError(() => analyzeQuery('SELECT * FROM pgml.version() AS v(a text)', catalog)).code, '42601');
+  });
+});
+
+describe('analyzeQuery syntax errors', () => {
+  it('reports 42601 at the Postgres position (code points)', () => {
+    const error = pgError(() => analyzeQuery("SELECT 'é😀' frm x y, pgml.version()", catalog));
+    assert.equal(error.code, '42601');
+    assert.equal(error.message, 'syntax error at or near "x"');
+    assert.equal(error.position, 17);
+  });
+});
