@@ -1,0 +1,100 @@
+/** Builders for messages the proxy itself sends to clients (backend → frontend). */
+import type { PgError } from '../errors/index.js';
+import { AuthenticationCode, BackendCode, ErrorField, type TransactionStatus } from './codes.js';
+import { Writer } from './writer.js';
+
+export interface FieldDescription {
+  name: string;
+  tableOid?: number;
+  columnNumber?: number;
+  typeOid: number;
+  typeSize?: number;
+  typeModifier?: number;
+  format?: 0 | 1;
+}
+
+export function authenticationOk(): Buffer {
+  return new Writer(BackendCode.Authentication, 16).int32(AuthenticationCode.Ok).finish();
+}
+
+export function parameterStatus(name: string, value: string): Buffer {
+  return new Writer(BackendCode.ParameterStatus).cstring(name).cstring(value).finish();
+}
+
+export function backendKeyData(processId: number, secretKey: number): Buffer {
+  return new Writer(BackendCode.BackendKeyData, 16).int32(processId).int32(secretKey).finish();
+}
+
+export function readyForQuery(status: TransactionStatus): Buffer {
+  return new Writer(BackendCode.ReadyForQuery, 8).byte(status.charCodeAt(0)).finish();
+}
+
+function errorOrNotice(code: number, error: PgError): Buffer {
+  const w = new Writer(code);
+  const field = (id: string, value: string | number | undefined): void => {
+    if (value === undefined) return;
+    w.byte(id.charCodeAt(0)).cstring(String(value));
+  };
+  field(ErrorField.Severity, error.severity);
+  field(ErrorField.SeverityNonLocalized, error.severity);
+  field(ErrorField.Code, error.code);
+  field(ErrorField.Message, error.message);
+  field(ErrorField.Detail, error.detail);
+  field(ErrorField.Hint, error.hint);
+  field(ErrorField.Position, error.position);
+  field(ErrorField.Where, error.where);
+  field(ErrorField.Schema, error.schema);
+  field(ErrorField.Table, error.table);
+  field(ErrorField.Column, error.column);
+  return w.byte(0).finish();
+}
+
+export function errorResponse(error: PgError): Buffer {
+  return errorOrNotice(BackendCode.ErrorResponse, error);
+}
+
+/** A NoticeResponse; the PgError's severity says which kind (NOTICE, INFO, WARNING...). */
+export function noticeResponse(notice: PgError): Buffer {
+  return errorOrNotice(BackendCode.NoticeResponse, notice);
+}
+
+export function rowDescription(fields: readonly FieldDescription[]): Buffer {
+  const w = new Writer(BackendCode.RowDescription).int16(fields.length);
+  for (const f of fields) {
+    w.cstring(f.name)
+      .int32(f.tableOid ?? 0)
+      .int16(f.columnNumber ?? 0)
+      .int32(f.typeOid)
+      .int16(f.typeSize ?? -1)
+      .int32(f.typeModifier ?? -1)
+      .int16(f.format ?? 0);
+  }
+  return w.finish();
+}
+
+export function dataRow(values: readonly (Uint8Array | null)[]): Buffer {
+  const w = new Writer(BackendCode.DataRow).int16(values.length);
+  for (const v of values) w.lengthPrefixed(v);
+  return w.finish();
+}
+
+export function commandComplete(tag: string): Buffer {
+  return new Writer(BackendCode.CommandComplete).cstring(tag).finish();
+}
+
+export function parameterDescription(typeOids: readonly number[]): Buffer {
+  const w = new Writer(BackendCode.ParameterDescription).int16(typeOids.length);
+  for (const oid of typeOids) w.int32(oid);
+  return w.finish();
+}
+
+const empty = (code: number): Buffer => new Writer(code, 8).finish();
+export const parseComplete = (): Buffer => empty(BackendCode.ParseComplete);
+export const bindComplete = (): Buffer => empty(BackendCode.BindComplete);
+export const closeComplete = (): Buffer => empty(BackendCode.CloseComplete);
+export const noData = (): Buffer => empty(BackendCode.NoData);
+export const emptyQueryResponse = (): Buffer => empty(BackendCode.EmptyQueryResponse);
+
+/** The single byte answering SSLRequest or GSSENCRequest. */
+export const sslRefused = (): Buffer => Buffer.from('N');
+export const sslAccepted = (): Buffer => Buffer.from('S');
