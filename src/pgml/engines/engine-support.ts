@@ -1,0 +1,198 @@
+/**
+ * Helpers shared by the scikit-learn-compatible engines: typed hyperparameter readers (PostgresML
+ * hands hyperparams straight to sklearn constructors, so the names and defaults are sklearn's),
+ * JSON model envelopes, a seeded PRNG and the small dense-matrix chores every engine repeats.
+ */
+import { PgError, SqlState } from '../../errors/index.js';
+import { numberParam, type Dataset, type FitOptions, type Task } from './engine.js';
+
+export function invalidParam(algorithm: string, name: string, expected: string, value: unknown): PgError {
+  return new PgError(
+    SqlState.InvalidParameterValue,
+    `hyperparameter ${name} for ${algorithm} must be ${expected}, got ${JSON.stringify(value)}`,
+  );
+}
+
+export function intParam(
+  algorithm: string,
+  hyperparams: Record<string, unknown>,
+  name: string,
+  fallback: number,
+  min = 1,
+): number {
+  const n = numberParam(algorithm, hyperparams, name, fallback);
+  if (!Number.isInteger(n) || n < min) throw invalidParam(algorithm, name, `an integer >= ${min}`, hyperparams[name]);
+  return n;
+}
+
+/** A number constrained to a range; `exclusiveMin` for parameters like C and alpha-in-some-models that must be > 0. */
+export function rangeParam(
+  algorithm: string,
+  hyperparams: Record<string, unknown>,
+  name: string,
+  fallback: number,
+  range: { min?: number; max?: number; exclusiveMin?: boolean },
+): number {
+  const n = numberParam(algorithm, hyperparams, name, fallback);
+  const { min = -Infinity, max = Infinity, exclusiveMin = false } = range;
+  if (n > max || n < min || (exclusiveMin && n === min)) {
+    const lower = min === -Infinity ? '' : `${exclusiveMin ? '>' : '>='} ${min}`;
+    const upper = max === Infinity ? '' : `<= ${max}`;
+    throw invalidParam(algorithm, name, `a number ${[lower, upper].filter(Boolean).join(' and ')}`, hyperparams[name]);
+  }
+  return n;
+}
+
+export function boolParam(
+  algorithm: string,
+  hyperparams: Record<string, unknown>,
+  name: string,
+  fallback: boolean,
+): boolean {
+  const value = hyperparams[name];
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw invalidParam(algorithm, name, 'a boolean', value);
+}
+
+export function choiceParam<T extends string>(
+  algorithm: string,
+  hyperparams: Record<string, unknown>,
+  name: string,
+  fallback: T,
+  choices: readonly T[],
+): T {
+  const value = hyperparams[name];
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === 'string' && (choices as readonly string[]).includes(value)) return value as T;
+  throw invalidParam(algorithm, name, `one of ${choices.map((c) => `'${c}'`).join(', ')}`, value);
+}
+
+/** sklearn's random_state: absent means "not reproducible", so draw a seed once and keep it in the model. */
+export function seedParam(algorithm: string, hyperparams: Record<string, unknown>): number {
+  const fallback = Math.floor(Math.random() * 0x7fffffff);
+  return intParam(algorithm, hyperparams, 'random_state', fallback, 0) >>> 0;
+}
+
+/** mulberry32: tiny, fast and good enough for shuffling and initialisation; seeded so fits are repeatable. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function shuffleInPlace(values: Int32Array | number[], random: () => number): void {
+  for (let i = values.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const tmp = values[i]!;
+    values[i] = values[j]!;
+    values[j] = tmp;
+  }
+}
+
+export function requireTask(algorithm: string, options: FitOptions, supported: readonly Task[]): Task {
+  if (!supported.includes(options.task)) {
+    throw new PgError(
+      SqlState.FeatureNotSupported,
+      `${algorithm} does not support the ${options.task} task`,
+      { hint: `${algorithm} supports: ${supported.join(', ')}` },
+    );
+  }
+  return options.task;
+}
+
+/** Labels for supervised fits; joint (multi-column) targets are refused where the algorithm has one output. */
+export function requireLabels(algorithm: string, data: Dataset): Float32Array {
+  if (!data.y || data.y.length !== data.rows * (data.yCols ?? 1)) {
+    throw new PgError(SqlState.InvalidParameterValue, `${algorithm} needs one label per training row`);
+  }
+  if ((data.yCols ?? 1) !== 1) {
+    throw new PgError(SqlState.FeatureNotSupported, `${algorithm} supports a single label column only`);
+  }
+  return data.y;
+}
+
+export function requireNumClasses(algorithm: string, options: FitOptions): number {
+  const k = options.numClasses;
+  if (k === undefined || !Number.isInteger(k) || k < 2) {
+    throw new PgError(SqlState.InvalidParameterValue, `${algorithm} classification needs at least 2 classes`);
+  }
+  return k;
+}
+
+/** The pure-JS solvers cannot impute; NaN would silently poison every coefficient. */
+export function requireFinite(algorithm: string, x: Float32Array): void {
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i]!)) {
+      throw new PgError(SqlState.InvalidParameterValue, `${algorithm} cannot handle missing (NULL/NaN) feature values`, {
+        hint: 'impute them with preprocess => \'{"column": {"impute": "mean"}}\'',
+      });
+    }
+  }
+}
+
+export function checkPredictShape(algorithm: string, x: Float32Array, rows: number, cols: number): void {
+  if (x.length !== rows * cols) {
+    throw new PgError(
+      SqlState.InvalidParameterValue,
+      `${algorithm} model expects ${cols} features per row, got ${rows > 0 ? x.length / rows : x.length}`,
+    );
+  }
+}
+
+export function notFitted(algorithm: string): PgError {
+  return new PgError(SqlState.ObjectNotInPrerequisiteState, `${algorithm} model has not been trained`);
+}
+
+export function toRows(x: Float32Array, rows: number, cols: number): number[][] {
+  const out = new Array<number[]>(rows);
+  for (let r = 0; r < rows; r++) out[r] = Array.from(x.subarray(r * cols, (r + 1) * cols));
+  return out;
+}
+
+export function argmaxRows(scores: Float32Array | Float64Array, rows: number, k: number): Float32Array {
+  const out = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (scores[r * k + c]! > scores[r * k + best]!) best = c;
+    out[r] = best;
+  }
+  return out;
+}
+
+/** Column means, for centring (fit_intercept) and for PCA. */
+export function columnMeans(x: Float32Array | Float64Array, rows: number, cols: number): Float64Array {
+  const means = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) means[c]! += x[r * cols + c]!;
+  for (let c = 0; c < cols; c++) means[c]! /= Math.max(rows, 1);
+  return means;
+}
+
+export function wrongModel(expected: string, actual: unknown): PgError {
+  return new PgError(SqlState.DataCorrupted, `stored model is a ${String(actual)} model, not ${expected}`);
+}
+
+/** Models persist as versioned JSON: plain numbers round-trip float64 exactly through JSON. */
+export function encodeModel(format: string, state: object): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ format, version: 1, ...state }));
+}
+
+export function decodeModel<T>(format: string, bytes: Uint8Array): T {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new PgError(SqlState.DataCorrupted, `stored ${format} model is not valid JSON`);
+  }
+  const envelope = parsed as { format?: unknown; version?: unknown };
+  if (envelope?.format !== format || envelope.version !== 1) {
+    throw new PgError(SqlState.DataCorrupted, `stored model is not a ${format} model (version 1)`);
+  }
+  return parsed as T;
+}

@@ -1,0 +1,92 @@
+/**
+ * The one interface every training backend implements (PostgresML's `bindings/mod.rs` Bindings
+ * trait, reshaped for async JS). Engines see only dense row-major float32 matrices: the domain
+ * layer turns snapshots into a Dataset and label strings into class indices before calling fit.
+ */
+import { PgError, SqlState } from '../../errors/index.js';
+
+export type Task = 'regression' | 'classification' | 'clustering' | 'decomposition';
+
+/** Which implementation actually ran; stored on the model row so results can be explained. */
+export type Runtime = 'native' | 'wasm' | 'js';
+
+export interface Dataset {
+  /** rows × cols features, row-major. NaN marks a missing value. */
+  x: Float32Array;
+  rows: number;
+  cols: number;
+  /** rows × yCols labels, row-major; classes are encoded as 0..numClasses-1. Absent for unsupervised tasks. */
+  y?: Float32Array;
+  /** Number of label columns; > 1 only for joint (multi-output) regression. Defaults to 1. */
+  yCols?: number;
+}
+
+export interface FitOptions {
+  task: Task;
+  /** As given by the user in pgml.train(hyperparams => ...); names already checked by the factory's list. */
+  hyperparams: Record<string, unknown>;
+  /** Required for classification: labels are 0..numClasses-1. */
+  numClasses?: number;
+}
+
+/**
+ * Engines run inside the worker pool (pool.ts): arrays returned by predict, predictProba and
+ * serialize are handed over to the caller, so return fresh arrays, never internal state.
+ */
+export interface Engine {
+  readonly algorithm: string;
+  readonly runtime: Runtime;
+  fit(data: Dataset, options: FitOptions): Promise<void>;
+  /**
+   * One value per row for single-output models (class index, regression value, cluster id);
+   * rows × outputs row-major for joint regression and decomposition.
+   */
+  predict(x: Float32Array, rows: number): Promise<Float32Array>;
+  /** rows × numClasses probabilities, row-major; each row sums to 1. Classification only. */
+  predictProba?(x: Float32Array, rows: number): Promise<Float32Array>;
+  /** Self-contained bytes that the factory's deserialize turns back into an equivalent engine. */
+  serialize(): Promise<Uint8Array>;
+}
+
+export interface EngineFactory {
+  readonly algorithm: string;
+  readonly tasks: readonly Task[];
+  /** Accepted hyperparameter names; anything else is refused with 22023 before training starts. */
+  readonly hyperparams: readonly string[];
+  create(): Engine;
+  deserialize(bytes: Uint8Array): Promise<Engine>;
+}
+
+/** Refuses unknown hyperparameter names, listing the accepted ones so the user can fix the call. */
+export function checkHyperparamNames(
+  algorithm: string,
+  hyperparams: Record<string, unknown>,
+  accepted: readonly string[],
+): void {
+  const unknown = Object.keys(hyperparams).filter((name) => !accepted.includes(name));
+  if (unknown.length === 0) return;
+  throw new PgError(
+    SqlState.InvalidParameterValue,
+    `unknown hyperparameter${unknown.length > 1 ? 's' : ''} for ${algorithm}: ${unknown.join(', ')}`,
+    { hint: `accepted hyperparameters: ${[...accepted].sort().join(', ')}` },
+  );
+}
+
+/** Reads a numeric hyperparameter, accepting JSON numbers and numeric strings (jsonb often carries both). */
+export function numberParam(
+  algorithm: string,
+  hyperparams: Record<string, unknown>,
+  name: string,
+  fallback: number,
+): number {
+  const value = hyperparams[name];
+  if (value === undefined || value === null) return fallback;
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isFinite(n)) {
+    throw new PgError(
+      SqlState.InvalidParameterValue,
+      `hyperparameter ${name} for ${algorithm} must be a number, got ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
+}

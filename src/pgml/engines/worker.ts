@@ -1,0 +1,85 @@
+/**
+ * Entry point of an engine pool thread (see pool.ts): runs the in-thread engines from the registry
+ * and keeps recently used deserialized models so repeated predictions skip deserialization.
+ */
+import { parentPort } from 'node:worker_threads';
+import { PgError, SqlState } from '../../errors/index.js';
+import type { Engine } from './engine.js';
+import type { SerializedError, WorkerReply, WorkerRequest, WorkerResults } from './pool.js';
+import { getLocalEngineFactory } from './registry.js';
+
+const CACHE_SIZE = 32;
+/** Map iteration order is insertion order: re-inserting on use makes the first entry the LRU. */
+const cache = new Map<string, Engine>();
+
+async function engineFor(algorithm: string, key: string, model: Uint8Array): Promise<Engine> {
+  const hit = cache.get(key);
+  if (hit) {
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  const engine = await getLocalEngineFactory(algorithm).deserialize(model);
+  cache.set(key, engine);
+  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  return engine;
+}
+
+/**
+ * Engines hand over the arrays they return (engine.ts), so the whole buffer can move to the main
+ * thread without a copy; a view into a larger buffer is copied first so nothing else gets detached.
+ */
+function handOver<T extends Float32Array | Uint8Array>(array: T): { value: T; buffer: ArrayBuffer } {
+  const whole = array.byteOffset === 0 && array.byteLength === array.buffer.byteLength && array.buffer instanceof ArrayBuffer;
+  const value = (whole ? array : array.slice()) as T;
+  return { value, buffer: value.buffer as ArrayBuffer };
+}
+
+async function execute(request: WorkerRequest): Promise<{ result: WorkerResults[keyof WorkerResults]; transfer: ArrayBuffer[] }> {
+  switch (request.op) {
+    case 'fit': {
+      const { data, options } = request.payload as WorkerRequest<'fit'>['payload'];
+      const engine = getLocalEngineFactory(request.algorithm).create();
+      await engine.fit(data, options);
+      const model = handOver(await engine.serialize());
+      return { result: { model: model.value, runtime: engine.runtime }, transfer: [model.buffer] };
+    }
+    case 'load': {
+      const { key, model } = request.payload as WorkerRequest<'load'>['payload'];
+      const engine = await engineFor(request.algorithm, key, model);
+      return { result: { runtime: engine.runtime }, transfer: [] };
+    }
+    case 'predict':
+    case 'predictProba': {
+      const { key, model, x, rows } = request.payload as WorkerRequest<'predict'>['payload'];
+      const engine = await engineFor(request.algorithm, key, model);
+      let out: Float32Array;
+      if (request.op === 'predict') out = await engine.predict(x, rows);
+      else if (engine.predictProba) out = await engine.predictProba(x, rows);
+      else throw new PgError(SqlState.FeatureNotSupported, `${request.algorithm} does not produce class probabilities`);
+      const handed = handOver(out);
+      return { result: handed.value, transfer: [handed.buffer] };
+    }
+  }
+}
+
+function serializeError(error: unknown): SerializedError {
+  const pg = PgError.from(error);
+  return { code: pg.code, message: pg.message, detail: pg.detail, hint: pg.hint };
+}
+
+const port = parentPort;
+if (!port) throw new Error('engines/worker.ts must run as a worker thread (see pool.ts)');
+
+port.on('message', (request: WorkerRequest) => {
+  execute(request).then(
+    ({ result, transfer }) => {
+      const reply: WorkerReply = { id: request.id, ok: true, result };
+      port.postMessage(reply, transfer);
+    },
+    (error: unknown) => {
+      const reply: WorkerReply = { id: request.id, ok: false, error: serializeError(error) };
+      port.postMessage(reply);
+    },
+  );
+});

@@ -1,0 +1,28 @@
+/**
+ * What the XGBoost engine needs from a runtime (native libxgboost or the ml-xgboost WASM build):
+ * train a booster on a dense matrix, predict, save and load. Keeping this seam narrow lets the
+ * engine hold the PostgresML semantics (defaults, objectives, probabilities) in one place.
+ */
+export interface TrainInput {
+  x: Float32Array;
+  rows: number;
+  cols: number;
+  y: Float32Array;
+  /** XGBoost parameters as the C API takes them; a name may repeat (eval_metric). */
+  params: ReadonlyArray<readonly [string, string]>;
+  rounds: number;
+}
+
+export interface Booster {
+  /** Transformed predictions (probabilities, values) or raw margins, rows × outputs. */
+  predict(x: Float32Array, rows: number, cols: number, margin: boolean): Float32Array;
+  save(): Uint8Array;
+  free(): void;
+}
+
+export interface XgboostRuntime {
+  readonly kind: 'native' | 'wasm';
+  readonly version: string;
+  train(input: TrainInput): Booster;
+  load(bytes: Uint8Array): Booster;
+}

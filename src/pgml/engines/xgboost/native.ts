@@ -1,0 +1,216 @@
+/**
+ * libxgboost (the same C library python-xgboost wraps) bound through koffi. Calls are synchronous:
+ * engines run inside the worker pool (pool.ts), so a long UpdateOneIter never blocks the proxy's
+ * event loop, and synchronous calls keep the returned buffers valid until we copy them.
+ */
+import { createRequire } from 'node:module';
+import type * as Koffi from 'koffi';
+import { PgError, SqlState } from '../../../errors/index.js';
+import type { Booster, TrainInput, XgboostRuntime } from './booster.js';
+
+/** Debian/Ubuntu (libxgboost0), Homebrew, and source installs; the bare names go through dlopen's search. */
+const CANDIDATES = [
+  'libxgboost.so',
+  'libxgboost.so.0',
+  '/usr/lib/x86_64-linux-gnu/libxgboost.so.0',
+  '/usr/lib/aarch64-linux-gnu/libxgboost.so.0',
+  '/usr/local/lib/libxgboost.so',
+  '/usr/lib/libxgboost.so',
+  '/opt/homebrew/lib/libxgboost.dylib',
+  '/usr/local/lib/libxgboost.dylib',
+];
+
+const UNDEFINED_FILE = '58P01';
+
+type Fn = (...args: unknown[]) => number;
+
+interface Api {
+  lastError: () => string;
+  version: (major: number[], minor: number[], patch: number[]) => void;
+  matrixFromMat: Fn;
+  matrixSetFloatInfo: Fn;
+  matrixFree: Fn;
+  boosterCreate: Fn;
+  boosterFree: Fn;
+  boosterSetParam: Fn;
+  boosterUpdateOneIter: Fn;
+  boosterPredict: Fn;
+  boosterSave: Fn;
+  boosterLoad: Fn;
+}
+
+// koffi loads a native addon: only the worker threads that actually train XGBoost pay for it.
+let koffiModule: typeof Koffi | undefined;
+function koffi(): typeof Koffi {
+  if (!koffiModule) {
+    koffiModule = createRequire(import.meta.url)('koffi') as typeof Koffi;
+    // One opaque handle type for DMatrixHandle and BoosterHandle: both are `void*` in c_api.h.
+    koffiModule.pointer('XGHandle', koffiModule.opaque());
+  }
+  return koffiModule;
+}
+
+function bind(lib: Koffi.LibraryHandle): Api {
+  const f = (sig: string): Fn => lib.func(sig) as Fn;
+  return {
+    lastError: lib.func('const char* XGBGetLastError()') as () => string,
+    version: lib.func('void XGBoostVersion(_Out_ int* major, _Out_ int* minor, _Out_ int* patch)') as Api['version'],
+    matrixFromMat: f('int XGDMatrixCreateFromMat(const float* data, uint64_t nrow, uint64_t ncol, float missing, _Out_ XGHandle* out)'),
+    matrixSetFloatInfo: f('int XGDMatrixSetFloatInfo(XGHandle handle, const char* field, const float* array, uint64_t len)'),
+    matrixFree: f('int XGDMatrixFree(XGHandle handle)'),
+    boosterCreate: f('int XGBoosterCreate(XGHandle* dmats, uint64_t len, _Out_ XGHandle* out)'),
+    boosterFree: f('int XGBoosterFree(XGHandle handle)'),
+    boosterSetParam: f('int XGBoosterSetParam(XGHandle handle, const char* name, const char* value)'),
+    boosterUpdateOneIter: f('int XGBoosterUpdateOneIter(XGHandle handle, int iter, XGHandle dtrain)'),
+    boosterPredict: f(
+      'int XGBoosterPredict(XGHandle handle, XGHandle dmat, int option_mask, unsigned int ntree_limit, int training, _Out_ uint64_t* out_len, _Out_ const float** out_result)',
+    ),
+    boosterSave: f('int XGBoosterSaveModelToBuffer(XGHandle handle, const char* config, _Out_ uint64_t* out_len, _Out_ const uint8_t** out_dptr)'),
+    boosterLoad: f('int XGBoosterLoadModelFromBuffer(XGHandle handle, const uint8_t* buf, uint64_t len)'),
+  };
+}
+
+/**
+ * XGBoost's messages carry a timestamp/source prefix and a C++ backtrace; users need the first
+ * sentence as the message and the rest (e.g. the list of valid objectives) as the detail.
+ */
+export function cleanXgboostMessage(raw: string): { message: string; detail: string | undefined } {
+  const withoutTrace = raw.split(/\n\s*Stack trace:/)[0] ?? raw;
+  const [first = '', ...rest] = withoutTrace.replace(/^\[[0-9:]+\] [^:]+:\d+: /, '').trim().split('\n');
+  const detail = rest.join('\n').trim();
+  return { message: first, detail: detail === '' ? undefined : detail };
+}
+
+class NativeBooster implements Booster {
+  constructor(
+    private readonly api: Api,
+    private handle: unknown,
+    private readonly check: (rc: number, code: string) => void,
+  ) {}
+
+  predict(x: Float32Array, rows: number, cols: number, margin: boolean): Float32Array {
+    const dmat = this.matrix(x, rows, cols);
+    try {
+      const len = [0];
+      const out = [null as unknown];
+      // option_mask 1 = output_margin; training=0 so dropout (dart) is off at inference.
+      this.check(this.api.boosterPredict(this.handle, dmat, margin ? 1 : 0, 0, 0, len, out), SqlState.InternalError);
+      const n = Number(len[0]);
+      // The result buffer belongs to the booster and is reused by the next call: copy it now.
+      return n === 0 ? new Float32Array(0) : new Float32Array(koffi().decode(out[0], koffi().array('float', n, 'Typed')) as Float32Array);
+    } finally {
+      this.api.matrixFree(dmat);
+    }
+  }
+
+  save(): Uint8Array {
+    const len = [0];
+    const out = [null as unknown];
+    this.check(this.api.boosterSave(this.handle, '{"format":"ubj"}', len, out), SqlState.InternalError);
+    const n = Number(len[0]);
+    return new Uint8Array(koffi().decode(out[0], koffi().array('uint8_t', n, 'Typed')) as Uint8Array);
+  }
+
+  free(): void {
+    if (this.handle !== null) this.api.boosterFree(this.handle);
+    this.handle = null;
+  }
+
+  private matrix(x: Float32Array, rows: number, cols: number): unknown {
+    const out = [null as unknown];
+    this.check(this.api.matrixFromMat(x, rows, cols, Number.NaN, out), SqlState.InvalidParameterValue);
+    return out[0];
+  }
+}
+
+class NativeRuntime implements XgboostRuntime {
+  readonly kind = 'native' as const;
+  readonly version: string;
+
+  constructor(private readonly api: Api) {
+    const major = [0];
+    const minor = [0];
+    const patch = [0];
+    api.version(major, minor, patch);
+    this.version = `${major[0]}.${minor[0]}.${patch[0]}`;
+  }
+
+  private readonly check = (rc: number, code: string): void => {
+    if (rc === 0) return;
+    const { message, detail } = cleanXgboostMessage(this.api.lastError());
+    throw new PgError(code, `xgboost: ${message}`, { detail });
+  };
+
+  train(input: TrainInput): Booster {
+    const { api, check } = this;
+    const dm = [null as unknown];
+    check(api.matrixFromMat(input.x, input.rows, input.cols, Number.NaN, dm), SqlState.InvalidParameterValue);
+    const dtrain = dm[0];
+    const bo = [null as unknown];
+    try {
+      check(api.matrixSetFloatInfo(dtrain, 'label', input.y, input.y.length), SqlState.InvalidParameterValue);
+      check(api.boosterCreate([dtrain], 1, bo), SqlState.InternalError);
+      const booster = new NativeBooster(api, bo[0], check);
+      try {
+        for (const [name, value] of input.params) {
+          check(api.boosterSetParam(bo[0], name, value), SqlState.InvalidParameterValue);
+        }
+        // XGBoost validates most parameters lazily, in the first iteration: failures here are the
+        // user's hyperparameters or labels (e.g. a label outside [0, num_class)), hence 22023.
+        for (let iter = 0; iter < input.rounds; iter++) {
+          check(api.boosterUpdateOneIter(bo[0], iter, dtrain), SqlState.InvalidParameterValue);
+        }
+      } catch (error) {
+        booster.free();
+        throw error;
+      }
+      return booster;
+    } finally {
+      api.matrixFree(dtrain);
+    }
+  }
+
+  load(bytes: Uint8Array): Booster {
+    const bo = [null as unknown];
+    this.check(this.api.boosterCreate([], 0, bo), SqlState.InternalError);
+    const booster = new NativeBooster(this.api, bo[0], this.check);
+    try {
+      this.check(this.api.boosterLoad(bo[0], bytes, bytes.length), SqlState.DataCorrupted);
+    } catch (error) {
+      booster.free();
+      throw error;
+    }
+    return booster;
+  }
+}
+
+let cached: NativeRuntime | null | undefined;
+
+/**
+ * The native runtime, or null when no libxgboost is installed. PGML_XGBOOST_LIB names the library
+ * explicitly; an explicit path that cannot be loaded is an error rather than a silent fallback.
+ */
+export function loadNativeRuntime(): XgboostRuntime | null {
+  if (cached !== undefined) return cached;
+  const explicit = process.env.PGML_XGBOOST_LIB;
+  if (explicit) {
+    try {
+      cached = new NativeRuntime(bind(koffi().load(explicit)));
+    } catch (error) {
+      throw new PgError(UNDEFINED_FILE, `could not load libxgboost from PGML_XGBOOST_LIB=${explicit}`, {
+        detail: error instanceof Error ? error.message : String(error),
+      });
+    }
+    return cached;
+  }
+  for (const candidate of CANDIDATES) {
+    try {
+      cached = new NativeRuntime(bind(koffi().load(candidate)));
+      return cached;
+    } catch {
+      // Not at this location (or not loadable): try the next one.
+    }
+  }
+  cached = null;
+  return cached;
+}

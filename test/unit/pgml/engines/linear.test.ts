@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { elasticNetFactory, lassoFactory, linearFactory, ridgeFactory } from '../../../../src/pgml/engines/linear.js';
+import type { EngineFactory } from '../../../../src/pgml/engines/engine.js';
+import { PgError } from '../../../../src/errors/index.js';
+import { accuracy, loadSplit, r2, sklearn, sklearnAvailable } from './sklearn-reference.js';
+
+const skipReason = sklearnAvailable() ? false : 'python3 with scikit-learn is not installed';
+const diabetes = loadSplit('diabetes');
+const breastCancer = loadSplit('breast_cancer');
+const iris = loadSplit('iris');
+const wine = loadSplit('wine');
+
+const reference = skipReason
+  ? undefined
+  : sklearn({
+      linear: { split: diabetes, estimator: 'linear_model.LinearRegression', params: {} },
+      ridge: { split: diabetes, estimator: 'linear_model.Ridge', params: { alpha: 0.5 } },
+      lasso: { split: diabetes, estimator: 'linear_model.Lasso', params: { alpha: 0.1 } },
+      elastic_net: { split: diabetes, estimator: 'linear_model.ElasticNet', params: { alpha: 0.01, l1_ratio: 0.3 } },
+      logisticBinary: { split: breastCancer, estimator: 'linear_model.LogisticRegression', params: {} },
+      logisticIris: { split: iris, estimator: 'linear_model.LogisticRegression', params: { max_iter: 500 }, proba: true },
+      ridgeWine: { split: wine, estimator: 'linear_model.RidgeClassifier', params: { alpha: 2 } },
+      ridgeBreastCancer: { split: breastCancer, estimator: 'linear_model.RidgeClassifier', params: { alpha: 2 } },
+    });
+
+async function regression(factory: EngineFactory, hyperparams: Record<string, unknown>) {
+  const engine = factory.create();
+  await engine.fit(diabetes.train, { task: 'regression', hyperparams });
+  return { engine, predicted: await engine.predict(diabetes.test.x, diabetes.test.rows) };
+}
+
+function close(actual: Float32Array, expected: number[], tolerance: number) {
+  assert.equal(actual.length, expected.length);
+  for (let i = 0; i < actual.length; i++) {
+    assert.ok(Math.abs(actual[i]! - expected[i]!) <= tolerance * Math.max(1, Math.abs(expected[i]!)), `row ${i}: ${actual[i]} vs ${expected[i]}`);
+  }
+}
+
+describe('linear family regression matches scikit-learn on diabetes', { skip: skipReason }, () => {
+  const cases: [EngineFactory, 'linear' | 'ridge' | 'lasso' | 'elastic_net', Record<string, unknown>, number][] = [
+    [linearFactory, 'linear', {}, 1e-4],
+    [ridgeFactory, 'ridge', { alpha: 0.5 }, 1e-4],
+    [lassoFactory, 'lasso', { alpha: 0.1 }, 1e-3],
+    [elasticNetFactory, 'elastic_net', { alpha: 0.01, l1_ratio: 0.3 }, 1e-3],
+  ];
+  for (const [factory, key, hyperparams, tolerance] of cases) {
+    it(`${factory.algorithm} ${JSON.stringify(hyperparams)}`, async () => {
+      const { predicted } = await regression(factory, hyperparams);
+      const expected = reference![key].predict!;
+      close(predicted, expected, tolerance);
+      assert.ok(Math.abs(r2(diabetes.test.y!, predicted) - r2(diabetes.test.y!, expected)) < 1e-3);
+    });
+  }
+});
+
+describe('linear classification matches scikit-learn', { skip: skipReason }, () => {
+  it('binary logistic regression on breast_cancer (lbfgs, max_iter 100, unscaled)', async () => {
+    const engine = linearFactory.create();
+    await engine.fit(breastCancer.train, { task: 'classification', hyperparams: {}, numClasses: 2 });
+    const predicted = await engine.predict(breastCancer.test.x, breastCancer.test.rows);
+    const expected = reference!.logisticBinary.predict!;
+    const ours = accuracy(breastCancer.test.y!, predicted);
+    assert.ok(ours > 0.9, `accuracy ${ours}`);
+    // sklearn stops before convergence here too, so trajectories differ slightly: compare the metric.
+    assert.ok(Math.abs(ours - accuracy(breastCancer.test.y!, Float32Array.from(expected))) <= 0.03);
+  });
+
+  it('multinomial logistic regression on iris agrees on probabilities', async () => {
+    const engine = linearFactory.create();
+    await engine.fit(iris.train, { task: 'classification', hyperparams: { max_iter: 500 }, numClasses: 3 });
+    const proba = await engine.predictProba!(iris.test.x, iris.test.rows);
+    const expected = reference!.logisticIris;
+    close(proba, expected.proba!.flat(), 2e-3);
+    assert.deepEqual(Array.from(await engine.predict(iris.test.x, iris.test.rows)), expected.predict);
+  });
+
+  it('ridge classifier on wine (multiclass) and breast_cancer (binary)', async () => {
+    for (const [split, key] of [[wine, 'ridgeWine'], [breastCancer, 'ridgeBreastCancer']] as const) {
+      const engine = ridgeFactory.create();
+      await engine.fit(split.train, { task: 'classification', hyperparams: { alpha: 2 }, numClasses: split.numClasses });
+      const predicted = await engine.predict(split.test.x, split.test.rows);
+      assert.deepEqual(Array.from(predicted), reference![key].predict);
+      await assert.rejects(engine.predictProba!(split.test.x, split.test.rows), { code: '0A000' });
+    }
+  });
+});
+
+describe('linear family engines', () => {
+  it('fits a known linear relation exactly', async () => {
+    const x = new Float32Array([0, 1, 1, 0, 2, 3, 5, 1, 4, 4]);
+    const y = new Float32Array([1, 2, 3, 5, 4].map((_, r) => 3 * x[r * 2]! - 2 * x[r * 2 + 1]! + 7));
+    const engine = linearFactory.create();
+    await engine.fit({ x, rows: 5, cols: 2, y }, { task: 'regression', hyperparams: {} });
+    close(await engine.predict(new Float32Array([10, 10]), 1), [17], 1e-5);
+  });
+
+  it('lasso with a large alpha zeroes every coefficient (predicts the mean)', async () => {
+    const { predicted } = await regression(lassoFactory, { alpha: 1e6 });
+    const mean = diabetes.train.y!.reduce((a, b) => a + b, 0) / diabetes.train.rows;
+    close(predicted, new Array(predicted.length).fill(mean), 1e-5);
+  });
+
+  it('serializes and deserializes to identical predictions', async () => {
+    for (const factory of [linearFactory, ridgeFactory, lassoFactory, elasticNetFactory]) {
+      const { engine, predicted } = await regression(factory, {});
+      const restored = await factory.deserialize(await engine.serialize());
+      assert.deepEqual(await restored.predict(diabetes.test.x, diabetes.test.rows), predicted);
+    }
+    const engine = linearFactory.create();
+    await engine.fit(wine.train, { task: 'classification', hyperparams: {}, numClasses: 3 });
+    const restored = await linearFactory.deserialize(await engine.serialize());
+    assert.deepEqual(await restored.predictProba!(wine.test.x, wine.test.rows), await engine.predictProba!(wine.test.x, wine.test.rows));
+    await assert.rejects(ridgeFactory.deserialize(await engine.serialize()), { code: 'XX001' });
+  });
+
+  it('refuses unknown hyperparameters, bad values and unsupported tasks with SQLSTATEs', async () => {
+    await assert.rejects(regression(lassoFactory, { learning_rate: 0.1 }), (error: unknown) => {
+      assert.ok(error instanceof PgError);
+      assert.equal(error.code, '22023');
+      assert.match(error.hint ?? '', /alpha, fit_intercept, max_iter, tol/);
+      return true;
+    });
+    await assert.rejects(regression(elasticNetFactory, { l1_ratio: 2 }), { code: '22023' });
+    await assert.rejects(
+      lassoFactory.create().fit(iris.train, { task: 'classification', hyperparams: {}, numClasses: 3 }),
+      { code: '0A000' },
+    );
+    await assert.rejects(linearFactory.create().predict(new Float32Array(2), 1), { code: '55000' });
+  });
+});

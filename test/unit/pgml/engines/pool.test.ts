@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { closePool } from '../../../../src/pgml/engines/pool.js';
+import { getEngineFactory, listAlgorithms } from '../../../../src/pgml/engines/registry.js';
+import { loadSplit } from './xgboost/fixtures.js';
+
+after(() => closePool());
+
+describe('engine registry', () => {
+  it('refuses unknown and task-incompatible algorithms with 22023 listing the valid ones', () => {
+    assert.throws(() => getEngineFactory('gradient_magic', 'regression'), (error: { code: string; hint?: string }) =>
+      error.code === '22023' && (error.hint ?? '').includes('xgboost'));
+    assert.throws(() => getEngineFactory('xgboost', 'clustering'), { code: '22023' });
+    assert.ok(listAlgorithms('classification').includes('xgboost_random_forest'));
+  });
+});
+
+describe('worker pool', () => {
+  it('trains on a worker thread while the event loop keeps ticking', async () => {
+    const split = loadSplit('digits');
+    const factory = getEngineFactory('xgboost', 'classification');
+    const engine = factory.create();
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    try {
+      await engine.fit(
+        { x: split.train.x, rows: split.train.rows, cols: split.cols, y: split.train.y },
+        { task: 'classification', hyperparams: { n_estimators: 60, max_depth: 8 }, numClasses: 10 },
+      );
+    } finally {
+      clearInterval(timer);
+    }
+    assert.ok(ticks > 0, 'the event loop was blocked during fit');
+    assert.equal(engine.runtime, 'native');
+    const predicted = await engine.predict(split.test.x, split.test.rows);
+    const loaded = await factory.deserialize(await engine.serialize());
+    assert.deepEqual(await loaded.predict(split.test.x, split.test.rows), predicted);
+    const proba = await loaded.predictProba!(split.test.x.slice(0, split.cols), 1);
+    assert.ok(Math.abs(proba.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+  });
+
+  it('carries PgErrors from the worker with their SQLSTATE', async () => {
+    const engine = getEngineFactory('xgboost', 'regression').create();
+    await assert.rejects(engine.fit({ x: new Float32Array(4), rows: 2, cols: 2, y: new Float32Array(2) }, { task: 'regression', hyperparams: { bogus: 1 } }), { code: '22023' });
+    await assert.rejects(
+      engine.fit({ x: new Float32Array(4), rows: 2, cols: 2, y: new Float32Array(2) }, { task: 'regression', hyperparams: { objective: 'nope' } }),
+      { code: '22023' },
+    );
+    await assert.rejects(getEngineFactory('xgboost', 'regression').deserialize(new Uint8Array([1, 2, 3])), { code: 'XX001' });
+  });
+});

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { svmFactory } from '../../../../src/pgml/engines/svm.js';
+import { accuracy, loadSplit, r2, sklearn, sklearnAvailable } from './sklearn-reference.js';
+
+const skipReason = sklearnAvailable() ? false : 'python3 with scikit-learn is not installed';
+const diabetes = loadSplit('diabetes');
+const breastCancer = loadSplit('breast_cancer');
+const wine = loadSplit('wine');
+const iris = loadSplit('iris');
+
+const reference = skipReason
+  ? undefined
+  : sklearn({
+      svr: { split: diabetes, estimator: 'svm.SVR', params: { C: 100 } },
+      svcBinary: { split: breastCancer, estimator: 'svm.SVC', params: {} },
+      svcWine: { split: wine, estimator: 'svm.SVC', params: { kernel: 'linear', C: 0.5 } },
+    });
+
+describe('svm matches scikit-learn (both are libsvm)', { skip: skipReason }, () => {
+  it('SVR on diabetes (rbf, gamma=scale, C=100)', async () => {
+    const engine = svmFactory.create();
+    await engine.fit(diabetes.train, { task: 'regression', hyperparams: { C: 100 } });
+    const predicted = await engine.predict(diabetes.test.x, diabetes.test.rows);
+    const expected = reference!.svr.predict!;
+    predicted.forEach((p, i) => assert.ok(Math.abs(p - expected[i]!) < 1e-2, `row ${i}: ${p} vs ${expected[i]}`));
+    assert.ok(r2(diabetes.test.y!, predicted) > 0.3);
+  });
+
+  it('SVC on breast_cancer and wine predicts the same classes', async () => {
+    for (const [split, key, hyperparams] of [
+      [breastCancer, 'svcBinary', {}],
+      [wine, 'svcWine', { kernel: 'linear', C: 0.5 }],
+    ] as const) {
+      const engine = svmFactory.create();
+      await engine.fit(split.train, { task: 'classification', hyperparams, numClasses: split.numClasses });
+      const predicted = await engine.predict(split.test.x, split.test.rows);
+      assert.deepEqual(Array.from(predicted), reference![key].predict);
+      assert.ok(accuracy(split.test.y!, predicted) > 0.85);
+    }
+  });
+});
+
+describe('svm engine', () => {
+  it('gives probabilities only when trained with probability=true, and round-trips', async () => {
+    const engine = svmFactory.create();
+    await engine.fit(iris.train, { task: 'classification', hyperparams: {}, numClasses: 3 });
+    await assert.rejects(engine.predictProba!(iris.test.x, iris.test.rows), { code: '0A000' });
+
+    const withProba = svmFactory.create();
+    await withProba.fit(iris.train, { task: 'classification', hyperparams: { probability: true }, numClasses: 3 });
+    const proba = await withProba.predictProba!(iris.test.x, iris.test.rows);
+    const predicted = await withProba.predict(iris.test.x, iris.test.rows);
+    assert.ok(accuracy(iris.test.y!, predicted) > 0.9);
+    for (let r = 0; r < iris.test.rows; r++) {
+      const row = Array.from(proba.subarray(r * 3, r * 3 + 3));
+      assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+    }
+    const restored = await svmFactory.deserialize(await withProba.serialize());
+    assert.deepEqual(await restored.predict(iris.test.x, iris.test.rows), predicted);
+    assert.deepEqual(await restored.predictProba!(iris.test.x, iris.test.rows), proba);
+  });
+
+  it('regression round-trips through serialize', async () => {
+    const engine = svmFactory.create();
+    await engine.fit(diabetes.train, { task: 'regression', hyperparams: { kernel: 'poly', degree: 2, gamma: 'auto' } });
+    const predicted = await engine.predict(diabetes.test.x, diabetes.test.rows);
+    const restored = await svmFactory.deserialize(await engine.serialize());
+    assert.deepEqual(await restored.predict(diabetes.test.x, diabetes.test.rows), predicted);
+  });
+
+  it('refuses unknown hyperparameters and bad values', async () => {
+    const fit = (hyperparams: Record<string, unknown>) =>
+      svmFactory.create().fit(iris.train, { task: 'classification', hyperparams, numClasses: 3 });
+    await assert.rejects(fit({ nu: 0.5 }), { code: '22023', hint: /accepted hyperparameters: C, cache_size, coef0/ });
+    await assert.rejects(fit({ kernel: 'precomputed' }), { code: '22023' });
+    await assert.rejects(fit({ gamma: -1 }), { code: '22023' });
+    await assert.rejects(fit({ C: 0 }), { code: '22023' });
+  });
+});

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PgError } from '../../../../../src/errors/index.js';
+import type { FitOptions } from '../../../../../src/pgml/engines/engine.js';
+import { XgboostEngine } from '../../../../../src/pgml/engines/xgboost/index.js';
+import { xgboostConfig, type XgboostAlgorithm } from '../../../../../src/pgml/engines/xgboost/params.js';
+import { accuracy, loadSplit, maxAbsDiff, pythonPredictions, pythonXgboostAvailable, r2 } from './fixtures.js';
+
+const python = pythonXgboostAvailable();
+
+async function train(algorithm: XgboostAlgorithm, dataset: string, options: FitOptions) {
+  const split = loadSplit(dataset);
+  const engine = new XgboostEngine(algorithm, 'native');
+  await engine.fit({ x: split.train.x, rows: split.train.rows, cols: split.cols, y: split.train.y }, options);
+  return { engine, split };
+}
+
+describe('xgboost engine (native libxgboost)', () => {
+  it('classifies breast_cancer (binary) and matches python-xgboost', { skip: !python && 'no python3-xgboost' }, async () => {
+    const options: FitOptions = { task: 'classification', hyperparams: { n_estimators: 50, max_depth: 4 }, numClasses: 2 };
+    const { engine, split } = await train('xgboost', 'breast_cancer', options);
+    assert.equal(engine.runtime, 'native');
+    const predicted = await engine.predict(split.test.x, split.test.rows);
+    assert.ok(accuracy(predicted, split.test.y) > 0.92, `accuracy ${accuracy(predicted, split.test.y)}`);
+
+    const proba = await engine.predictProba(split.test.x, split.test.rows);
+    assert.equal(proba.length, split.test.rows * 2);
+    const config = xgboostConfig('xgboost', options);
+    assert.equal(config.objective, 'binary:logistic');
+    const reference = pythonPredictions('breast_cancer', config.params, config.rounds);
+    assert.equal(reference.version, engine.libraryVersion);
+    const positive = proba.filter((_, i) => i % 2 === 1);
+    assert.ok(maxAbsDiff(positive, reference.pred) < 1e-6, `max diff ${maxAbsDiff(positive, reference.pred)}`);
+  });
+
+  it('classifies iris (multiclass softprob) and matches python-xgboost', { skip: !python && 'no python3-xgboost' }, async () => {
+    const options: FitOptions = { task: 'classification', hyperparams: { n_estimators: 30, learning_rate: 0.2, random_state: 7 }, numClasses: 3 };
+    const { engine, split } = await train('xgboost', 'iris', options);
+    const predicted = await engine.predict(split.test.x, split.test.rows);
+    assert.ok(accuracy(predicted, split.test.y) > 0.9);
+    const proba = await engine.predictProba(split.test.x, split.test.rows);
+    const config = xgboostConfig('xgboost', options);
+    assert.deepEqual(config.params.slice(0, 2), [['objective', 'multi:softprob'], ['num_class', '3']]);
+    const reference = pythonPredictions('iris', config.params, config.rounds);
+    assert.ok(maxAbsDiff(proba, reference.pred) < 1e-6);
+  });
+
+  it('regresses diabetes and matches python-xgboost', { skip: !python && 'no python3-xgboost' }, async () => {
+    const options: FitOptions = { task: 'regression', hyperparams: { n_estimators: 60, max_depth: 2, eta: 0.1, subsample: 0.8, seed: 3 } };
+    const { engine, split } = await train('xgboost', 'diabetes', options);
+    const predicted = await engine.predict(split.test.x, split.test.rows);
+    assert.ok(r2(predicted, split.test.y) > 0.3, `r2 ${r2(predicted, split.test.y)}`);
+    const config = xgboostConfig('xgboost', options);
+    const reference = pythonPredictions('diabetes', config.params, config.rounds);
+    // Float32 outputs in the hundreds: compare relative to the target's scale.
+    assert.ok(maxAbsDiff(predicted, reference.pred) < 1e-3);
+  });
+
+  it('trains xgboost_random_forest as XGBRF does (one round of parallel trees)', { skip: !python && 'no python3-xgboost' }, async () => {
+    const options: FitOptions = { task: 'classification', hyperparams: { n_estimators: 25, random_state: 1 }, numClasses: 3 };
+    const config = xgboostConfig('xgboost_random_forest', options);
+    assert.equal(config.rounds, 1);
+    assert.ok(config.params.some(([k, v]) => k === 'num_parallel_tree' && v === '25'));
+    const { engine, split } = await train('xgboost_random_forest', 'wine', options);
+    const predicted = await engine.predict(split.test.x, split.test.rows);
+    assert.ok(accuracy(predicted, split.test.y) > 0.85);
+    const reference = pythonPredictions('wine', config.params, config.rounds);
+    assert.ok(maxAbsDiff(await engine.predictProba(split.test.x, split.test.rows), reference.pred) < 1e-6);
+  });
+
+  it('gives probabilities that sum to 1 on digits, and argmax equals predict', async () => {
+    const { engine, split } = await train('xgboost', 'digits', { task: 'classification', hyperparams: { n_estimators: 20 }, numClasses: 10 });
+    const proba = await engine.predictProba(split.test.x, split.test.rows);
+    const predicted = await engine.predict(split.test.x, split.test.rows);
+    for (let r = 0; r < split.test.rows; r++) {
+      const row = proba.subarray(r * 10, r * 10 + 10);
+      assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+      assert.equal(row.indexOf(Math.max(...row)), predicted[r]);
+    }
+    assert.ok(accuracy(predicted, split.test.y) > 0.9);
+  });
+
+  it('derives probabilities from margins for multi:softmax', async () => {
+    const { engine, split } = await train('xgboost', 'iris', { task: 'classification', hyperparams: { n_estimators: 10, objective: 'multi:softmax' }, numClasses: 3 });
+    const proba = await engine.predictProba(split.test.x, split.test.rows);
+    const predicted = await engine.predict(split.test.x, split.test.rows);
+    for (let r = 0; r < split.test.rows; r++) {
+      const row = proba.subarray(r * 3, r * 3 + 3);
+      assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+      assert.equal(row.indexOf(Math.max(...row)), predicted[r]);
+    }
+  });
+
+  it('round-trips through serialize/deserialize with identical predictions', async () => {
+    const { engine, split } = await train('xgboost', 'breast_cancer', { task: 'classification', hyperparams: { n_estimators: 15 }, numClasses: 2 });
+    const bytes = await engine.serialize();
+    const loaded = await XgboostEngine.deserialize('xgboost', bytes);
+    assert.equal(loaded.runtime, 'native');
+    assert.deepEqual(await loaded.predictProba(split.test.x, split.test.rows), await engine.predictProba(split.test.x, split.test.rows));
+    assert.deepEqual(await loaded.predict(split.test.x, split.test.rows), await engine.predict(split.test.x, split.test.rows));
+    await assert.rejects(XgboostEngine.deserialize('xgboost', bytes.subarray(0, 20)), { code: 'XX001' });
+  });
+
+  it('treats NaN as missing', async () => {
+    const { engine, split } = await train('xgboost', 'diabetes', { task: 'regression', hyperparams: { n_estimators: 5 } });
+    const x = split.test.x.slice(0, split.cols);
+    x[2] = Number.NaN;
+    const [value] = await engine.predict(x, 1);
+    assert.ok(Number.isFinite(value));
+  });
+
+  it('refuses unknown hyperparameters, bad values and bad objectives with 22023', async () => {
+    const split = loadSplit('iris');
+    const data = { x: split.train.x, rows: split.train.rows, cols: split.cols, y: split.train.y };
+    const engine = new XgboostEngine('xgboost', 'native');
+    await assert.rejects(engine.fit(data, { task: 'classification', hyperparams: { n_trees: 3 }, numClasses: 3 }), (error: unknown) => {
+      assert.ok(error instanceof PgError);
+      assert.equal(error.code, '22023');
+      assert.match(error.message, /n_trees/);
+      assert.match(error.hint ?? '', /n_estimators/);
+      return true;
+    });
+    await assert.rejects(engine.fit(data, { task: 'classification', hyperparams: { n_estimators: 0 }, numClasses: 3 }), { code: '22023' });
+    await assert.rejects(engine.fit(data, { task: 'classification', hyperparams: { max_depth: 'deep' }, numClasses: 3 }), { code: '22023' });
+    await assert.rejects(engine.fit(data, { task: 'classification', hyperparams: { objective: 'nope' }, numClasses: 3 }), (error: unknown) => {
+      assert.ok(error instanceof PgError);
+      assert.equal(error.code, '22023');
+      assert.match(error.message, /Unknown objective function/);
+      assert.doesNotMatch(error.message, /Stack trace/);
+      return true;
+    });
+    await assert.rejects(
+      new XgboostEngine('xgboost_random_forest', 'native').fit(data, { task: 'classification', hyperparams: { num_parallel_tree: 4 }, numClasses: 3 }),
+      { code: '22023' },
+    );
+  });
+
+  it('checks the feature count at prediction time', async () => {
+    const { engine } = await train('xgboost', 'iris', { task: 'classification', hyperparams: { n_estimators: 2 }, numClasses: 3 });
+    await assert.rejects(engine.predict(new Float32Array(5), 1), { code: '22023' });
+  });
+});
