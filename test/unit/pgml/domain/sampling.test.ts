@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createRandom, parseSampling, splitCounts, trainTestSplit } from '../../../../src/pgml/domain/sampling.js';
+
+const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+describe('splitCounts', () => {
+  it('reads a fraction (rounded) or, above 1, a row count', () => {
+    assert.deepEqual(splitCounts(10, 0.25), { numTrain: 7, numTest: 3 });
+    assert.deepEqual(splitCounts(10, 0.24), { numTrain: 8, numTest: 2 });
+    assert.deepEqual(splitCounts(10, 3), { numTrain: 7, numTest: 3 });
+    assert.deepEqual(splitCounts(10, 2.9), { numTrain: 8, numTest: 2 });
+    assert.deepEqual(splitCounts(10, 0), { numTrain: 10, numTest: 0 });
+  });
+
+  it('refuses an empty relation, a split leaving no training rows, and one leaving no test rows', () => {
+    assert.throws(() => splitCounts(0, 0.25), { code: '22023', message: /no rows/ });
+    assert.throws(() => splitCounts(4, 4), { code: '22023', message: /needs 4 test rows, but there are only 4 rows/ });
+    assert.throws(() => splitCounts(4, 1), { code: '22023', message: /only 4 rows/ });
+    assert.throws(() => splitCounts(3, 0.1), { code: '22023', message: /leaves no test rows/ });
+    assert.throws(() => splitCounts(10, -0.5), { code: '22023' });
+    assert.throws(() => splitCounts(10, Number.NaN), { code: '22023' });
+  });
+});
+
+describe('trainTestSplit', () => {
+  it("'last' keeps table order and tests on the last rows", () => {
+    assert.deepEqual(trainTestSplit(5, { testSize: 2, sampling: 'last' }), { train: [0, 1, 2], test: [3, 4] });
+  });
+
+  it("'random' is a permutation, reproducible with a seed and different across seeds", () => {
+    const a = trainTestSplit(100, { testSize: 0.2, sampling: 'random', seed: 7 });
+    const b = trainTestSplit(100, { testSize: 0.2, sampling: 'random', seed: 7 });
+    const c = trainTestSplit(100, { testSize: 0.2, sampling: 'random', seed: 8 });
+    assert.deepEqual(a, b);
+    assert.notDeepEqual(a, c);
+    assert.equal(a.test.length, 20);
+    assert.deepEqual(sorted([...a.train, ...a.test]), range(100));
+    assert.notDeepEqual(a.train, range(80));
+  });
+
+  it("'stratified' keeps each class's share in the test set, even a rare class", () => {
+    const strata = range(100).map((i) => (i < 90 ? 'a' : 'b'));
+    const split = trainTestSplit(100, { testSize: 0.2, sampling: 'stratified', strata, seed: 1 });
+    const count = (rows: number[], key: string): number => rows.filter((r) => strata[r] === key).length;
+    assert.equal(count(split.test, 'a'), 18);
+    assert.equal(count(split.test, 'b'), 2);
+    assert.equal(count(split.train, 'b'), 8);
+    assert.deepEqual(sorted([...split.train, ...split.test]), range(100));
+  });
+
+  it("'stratified' hands leftover test rows to the largest remainders and needs a label", () => {
+    const strata = ['a', 'a', 'a', 'b', 'b', 'c', 'c'];
+    const split = trainTestSplit(7, { testSize: 3, sampling: 'stratified', strata, seed: 3 });
+    assert.equal(split.test.length, 3);
+    assert.deepEqual(new Set(split.test.map((r) => strata[r])), new Set(['a', 'b', 'c']));
+    assert.throws(() => trainTestSplit(7, { testSize: 3, sampling: 'stratified' }), { code: '22023' });
+  });
+
+  it('parseSampling accepts the three PostgresML samplings only', () => {
+    assert.equal(parseSampling('stratified'), 'stratified');
+    assert.throws(() => parseSampling('first'), { code: '22023' });
+  });
+
+  it('createRandom is uniform enough to shuffle: values in [0, 1), mean near 1/2', () => {
+    const random = createRandom(42);
+    const values = Array.from({ length: 10000 }, random);
+    assert.ok(values.every((v) => v >= 0 && v < 1));
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    assert.ok(Math.abs(mean - 0.5) < 0.02, `mean ${mean}`);
+  });
+});
