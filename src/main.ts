@@ -1,0 +1,78 @@
+/** The composition root: the one place that wires configuration, upstream, functions and listeners. */
+import { mkdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import tls from 'node:tls';
+import type { Config } from './config.js';
+import { PGliteAdminDatabase, PgAdminDatabase, type AdminDatabase } from './db/admin.js';
+import { FunctionRegistry } from './db/functions.js';
+import { installStubs, loadMigrations, migrate } from './db/migrations.js';
+import { registerPgmlFunctions } from './pgml/api/index.js';
+import { EmbeddedConnector } from './proxy/embedded.js';
+import type { UpstreamConnector } from './proxy/link.js';
+import { ProxyServer } from './proxy/server.js';
+import { TcpUpstreamConnector, type UpstreamAddress } from './proxy/tcp-upstream.js';
+import { initParser } from './sql/index.js';
+
+export interface App {
+  port: number;
+  stop(): Promise<void>;
+}
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
+
+export function upstreamAddress(url: string): UpstreamAddress {
+  const parsed = new URL(url);
+  // libpq's URL form for Unix sockets: postgres://user@/db?host=/var/run/postgresql
+  const host = parsed.searchParams.get('host') ?? (decodeURIComponent(parsed.hostname) || 'localhost');
+  return { host, port: Number(parsed.port || parsed.searchParams.get('port') || 5432) };
+}
+
+export async function start(config: Config, log: (message: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<App> {
+  await initParser();
+  const registry = new FunctionRegistry();
+  registerPgmlFunctions(registry);
+
+  let connector: UpstreamConnector;
+  let prepare: (work: (db: AdminDatabase) => Promise<void>) => Promise<void>;
+  if (config.upstream) {
+    const url = config.upstream;
+    connector = new TcpUpstreamConnector(upstreamAddress(url));
+    prepare = async (work) => {
+      const admin = await PgAdminDatabase.connect(url);
+      try {
+        await work(admin);
+      } finally {
+        await admin.close();
+      }
+    };
+  } else {
+    await mkdir(config.dataDir, { recursive: true });
+    const embedded = await EmbeddedConnector.open(config.dataDir);
+    connector = embedded;
+    prepare = (work) => embedded.exclusive((db) => work(new PGliteAdminDatabase(db)));
+  }
+
+  const migrations = await loadMigrations(MIGRATIONS_DIR);
+  await prepare(async (db) => {
+    const applied = await migrate(db, migrations);
+    if (applied.length > 0) log(`pgml-proxy: applied migrations ${applied.join(', ')}`);
+    await installStubs(db, registry.all());
+  });
+
+  let tlsContext: tls.SecureContext | undefined;
+  if (config.tlsCert && config.tlsKey) {
+    tlsContext = tls.createSecureContext({ cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) });
+  }
+  const server = new ProxyServer({ connector, registry, tlsContext, log });
+  const address = await server.listen(config.listen.host, config.listen.port);
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  process.stdout.write(`pgml-proxy listening on postgres://${shownHost}:${address.port}\n`);
+
+  return {
+    port: address.port,
+    async stop() {
+      await server.stop(config.graceSeconds * 1000);
+      await connector.close();
+    },
+  };
+}

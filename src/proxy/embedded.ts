@@ -1,0 +1,315 @@
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { listenChanges } from '../sql/listen.js';
+import {
+  BackendCode,
+  FrontendCode,
+  MessageFramer,
+  backend,
+  decodeBind,
+  decodeExecute,
+  decodeNotification,
+  decodeParse,
+  decodeQuery,
+  decodeTarget,
+  frontend,
+} from '../wire/index.js';
+import type { UpstreamConnector, UpstreamLink } from './link.js';
+
+/**
+ * The embedded default upstream: one PGlite instance, which has a single backend session.
+ * Clients are multiplexed onto it at transaction boundaries, like pgbouncer's transaction pooling:
+ * a client owns the backend from its first message until the backend is idle outside a transaction
+ * with no pipeline open. Named prepared statements and portals are renamed per client so clients
+ * never see each other's. Session state (SET, temporary tables, the unnamed statement) is shared.
+ */
+export class EmbeddedConnector implements UpstreamConnector {
+  readonly kind = 'embedded';
+  private owner: EmbeddedLink | null = null;
+  private readonly waiting: EmbeddedLink[] = [];
+  private running = false;
+  private nextId = 1;
+  private readonly links = new Set<EmbeddedLink>();
+  private serverVersion = '';
+
+  private constructor(readonly db: PGlite) {}
+
+  static async open(dataDir: string | undefined): Promise<EmbeddedConnector> {
+    const db = await PGlite.create(dataDir ? `file://${dataDir}` : undefined, { extensions: { vector } });
+    const connector = new EmbeddedConnector(db);
+    const result = await db.query<{ server_version: string }>('SHOW server_version');
+    connector.serverVersion = result.rows[0]?.server_version ?? '';
+    return connector;
+  }
+
+  async connect(_startupPacket: Buffer, parameters: Record<string, string>): Promise<UpstreamLink> {
+    const link = new EmbeddedLink(this, this.nextId++);
+    this.links.add(link);
+    // There is no authentication to relay: answer the startup as a trusting server would.
+    const greeting = [
+      backend.authenticationOk(),
+      backend.parameterStatus('server_version', this.serverVersion),
+      backend.parameterStatus('server_encoding', 'UTF8'),
+      backend.parameterStatus('client_encoding', 'UTF8'),
+      backend.parameterStatus('DateStyle', 'ISO, MDY'),
+      backend.parameterStatus('integer_datetimes', 'on'),
+      backend.parameterStatus('standard_conforming_strings', 'on'),
+      backend.parameterStatus('TimeZone', 'UTC'),
+      backend.parameterStatus('is_superuser', 'on'),
+      backend.parameterStatus('session_authorization', parameters.user ?? 'postgres'),
+      backend.parameterStatus('application_name', parameters.application_name ?? ''),
+      backend.backendKeyData(link.id, 0),
+      backend.readyForQuery('I'),
+    ];
+    // After the caller's await has attached its handlers (microtasks run first).
+    setImmediate(() => link.onData(Buffer.concat(greeting)));
+    return link;
+  }
+
+  /** Runs the proxy's own work on the backend between client transactions. */
+  async exclusive<T>(work: (db: PGlite) => Promise<T>): Promise<T> {
+    const link = new EmbeddedLink(this, 0);
+    await new Promise<void>((resolve) => {
+      link.onOwned = resolve;
+      this.request(link);
+    });
+    try {
+      return await work(this.db);
+    } finally {
+      this.release(link);
+    }
+  }
+
+  /** PGlite runs statements to completion on its single thread: there is nothing to interrupt. */
+  async cancel(): Promise<void> {}
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  /** A link with messages to run asks for the backend. */
+  request(link: EmbeddedLink): void {
+    if (this.owner === null) {
+      this.owner = link;
+      link.onOwned();
+      this.pump();
+    } else if (this.owner === link) {
+      this.pump();
+    } else if (!this.waiting.includes(link)) {
+      this.waiting.push(link);
+    }
+  }
+
+  release(link: EmbeddedLink): void {
+    if (this.owner !== link) {
+      const i = this.waiting.indexOf(link);
+      if (i >= 0) this.waiting.splice(i, 1);
+      return;
+    }
+    this.owner = null;
+    const next = this.waiting.shift();
+    if (next) this.request(next);
+  }
+
+  forget(link: EmbeddedLink): void {
+    this.links.delete(link);
+  }
+
+  private pump(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.drainOwner().finally(() => {
+      this.running = false;
+    });
+  }
+
+  private async drainOwner(): Promise<void> {
+    for (;;) {
+      const link = this.owner;
+      if (link === null || link.inbox.length === 0) return;
+      const batch = Buffer.concat(link.inbox.splice(0));
+      let output: Buffer;
+      try {
+        output = Buffer.from(await this.db.execProtocolRaw(new Uint8Array(batch)));
+      } catch (error) {
+        link.fail(error instanceof Error ? error : new Error(String(error)));
+        this.release(link);
+        continue;
+      }
+      link.deliver(this.routeNotifications(output));
+      if (link.inbox.length === 0 && link.idleAtBoundary) this.release(link);
+    }
+  }
+
+  /** Notifications raised on the shared backend go to every client listening on the channel. */
+  private routeNotifications(output: Buffer): Buffer {
+    if (!output.includes(BackendCode.NotificationResponse)) return output;
+    const kept: Buffer[] = [];
+    new MessageFramer().push(output, (code, message) => {
+      if (code !== BackendCode.NotificationResponse) {
+        kept.push(message);
+        return;
+      }
+      const { channel } = decodeNotification(message);
+      for (const link of this.links) {
+        if (link.listensTo(channel)) link.notify(message, link === this.owner);
+      }
+    });
+    return Buffer.concat(kept);
+  }
+}
+
+class EmbeddedLink implements UpstreamLink {
+  onData: (chunk: Buffer) => void = () => {};
+  onClose: (error?: Error) => void = () => {};
+  onOwned: () => void = () => {};
+  readonly inbox: Buffer[] = [];
+  /** True when the backend's last answer was ReadyForQuery 'I' and nothing was sent since. */
+  idleAtBoundary = true;
+  private readonly statements = new Set<string>();
+  private readonly channels = new Set<string>();
+  private pendingNotifications: Buffer[] = [];
+  private paused = false;
+  private heldOutput: Buffer[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly host: EmbeddedConnector,
+    readonly id: number,
+  ) {}
+
+  write(messages: readonly Buffer[]): void {
+    if (this.closed) return;
+    for (const message of messages) {
+      const code = message[0]!;
+      if (code === FrontendCode.Terminate) {
+        this.end();
+        return;
+      }
+      this.inbox.push(this.rename(code, message));
+    }
+    this.idleAtBoundary = false;
+    this.host.request(this);
+  }
+
+  deliver(output: Buffer): void {
+    // The backend finished everything sent so far when its answer ends with ReadyForQuery 'I'.
+    const n = output.length;
+    this.idleAtBoundary =
+      n >= 6 && output[n - 6] === BackendCode.ReadyForQuery && output[n - 1] === 'I'.charCodeAt(0);
+    if (this.pendingNotifications.length > 0) {
+      output = Buffer.concat([output, ...this.pendingNotifications]);
+      this.pendingNotifications = [];
+    }
+    if (output.length > 0) this.emit(output);
+  }
+
+  listensTo(channel: string): boolean {
+    return this.channels.has(channel);
+  }
+
+  /** Queues a notification; the owner gets it after its current answer, others at once. */
+  notify(message: Buffer, isOwner: boolean): void {
+    if (isOwner) this.pendingNotifications.push(Buffer.from(message));
+    else this.emit(Buffer.from(message));
+  }
+
+  fail(error: Error): void {
+    this.closed = true;
+    this.host.forget(this);
+    this.onClose(error);
+  }
+
+  end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.host.forget(this);
+    this.onData = () => {};
+    // Leave the shared backend as the next client expects it: no open transaction or pipeline,
+    // none of this client's statements, no listens. Sync first ends any failed pipeline.
+    const cleanup: Buffer[] = [frontend.sync()];
+    if (!this.idleAtBoundary) cleanup.push(frontend.query('ROLLBACK'));
+    for (const name of this.statements) cleanup.push(frontend.close('S', name));
+    cleanup.push(frontend.sync());
+    for (const channel of this.channels) cleanup.push(frontend.query(`UNLISTEN "${channel.replaceAll('"', '""')}"`));
+    this.inbox.splice(0, this.inbox.length, ...cleanup);
+    this.idleAtBoundary = false;
+    this.host.request(this);
+    queueMicrotask(() => this.onClose());
+  }
+
+  destroy(): void {
+    this.end();
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    const held = this.heldOutput;
+    this.heldOutput = [];
+    for (const chunk of held) this.onData(chunk);
+  }
+
+  cancel(): Promise<void> {
+    return this.host.cancel();
+  }
+
+  private emit(chunk: Buffer): void {
+    if (this.paused) this.heldOutput.push(chunk);
+    else this.onData(chunk);
+  }
+
+  private scoped(name: string): string {
+    return name === '' ? '' : `c${this.id}_${name}`;
+  }
+
+  /** Renames this client's named statements and portals into its own namespace. */
+  private rename(code: number, message: Buffer): Buffer {
+    switch (code) {
+      case FrontendCode.Query: {
+        const sql = decodeQuery(message);
+        // A cheap filter before the real parser looks for LISTEN/UNLISTEN statements.
+        if (/listen/i.test(sql)) this.trackListen(sql);
+        return message;
+      }
+      case FrontendCode.Parse: {
+        const p = decodeParse(message);
+        if (/listen/i.test(p.sql)) this.trackListen(p.sql);
+        if (p.name === '') return message;
+        this.statements.add(this.scoped(p.name));
+        return frontend.parse(this.scoped(p.name), p.sql, p.paramTypes);
+      }
+      case FrontendCode.Bind: {
+        const b = decodeBind(message);
+        if (b.portal === '' && b.statement === '') return message;
+        return frontend.bind({ ...b, portal: this.scoped(b.portal), statement: this.scoped(b.statement) });
+      }
+      case FrontendCode.Describe:
+      case FrontendCode.Close: {
+        const t = decodeTarget(message);
+        if (t.name === '') return message;
+        if (code === FrontendCode.Close && t.kind === 'S') this.statements.delete(this.scoped(t.name));
+        return code === FrontendCode.Close
+          ? frontend.close(t.kind, this.scoped(t.name))
+          : frontend.describe(t.kind, this.scoped(t.name));
+      }
+      case FrontendCode.Execute: {
+        const e = decodeExecute(message);
+        return e.portal === '' ? message : frontend.execute(this.scoped(e.portal), e.maxRows);
+      }
+      default:
+        return message;
+    }
+  }
+
+  private trackListen(sql: string): void {
+    for (const change of listenChanges(sql)) {
+      if (change.kind === 'listen' && change.channel !== null) this.channels.add(change.channel);
+      else if (change.channel === null) this.channels.clear();
+      else this.channels.delete(change.channel);
+    }
+  }
+}

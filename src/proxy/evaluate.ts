@@ -1,0 +1,215 @@
+/**
+ * Evaluates intercepted calls and renders what replaces them in the statement sent upstream:
+ * a typed literal when every argument is known now, or a parameter reference (`$k`) whose value
+ * is supplied at Bind when an argument is a client parameter.
+ */
+import { PgError, SqlState } from '../errors/index.js';
+import type { CallContext, FunctionRegistry, FunctionSignature } from '../db/functions.js';
+import { outputColumnNames } from '../sql/from-item.js';
+import {
+  quoteIdent,
+  renderExpressionReplacement,
+  renderFromReplacement,
+  renderLiteral,
+  spliceText,
+} from '../sql/index.js';
+import type { ArgExpr, CallSite, StatementAnalysis } from '../sql/index.js';
+import { parseText, typeOidOf } from '../wire/types.js';
+
+/** Parameter values of the statement being evaluated, by 1-based index; absent at Parse. */
+export type BoundParams = readonly unknown[] | undefined;
+
+export class CallEvaluator {
+  constructor(
+    private readonly registry: FunctionRegistry,
+    private readonly context: CallContext,
+  ) {}
+
+  /** True when the call (or a call nested in its arguments) needs the client's parameters. */
+  static needsParams(site: CallSite, stmt: StatementAnalysis): boolean {
+    for (const arg of site.args.values()) {
+      if (arg.kind === 'param') return true;
+      if ((arg.kind === 'expr' || arg.kind === 'rowDependent') && arg.params.length > 0) return true;
+      if (arg.kind === 'call') {
+        const nested = stmt.calls.find((c) => c.id === arg.callId);
+        if (nested && CallEvaluator.needsParams(nested, stmt)) return true;
+      }
+    }
+    return false;
+  }
+
+  /** True when evaluating the call touches no database state (it may run ahead of earlier statements). */
+  isPure(site: CallSite, stmt: StatementAnalysis): boolean {
+    if (!this.registry.implementation(site.signature).pure) return false;
+    for (const arg of site.args.values()) {
+      if (arg.kind === 'expr') return false;
+      if (arg.kind === 'call') {
+        const nested = stmt.calls.find((c) => c.id === arg.callId);
+        if (nested && !this.isPure(nested, stmt)) return false;
+      }
+    }
+    return true;
+  }
+
+  /** Runs the call and returns its result (scalar, array for setof, rows for table). */
+  async evaluate(site: CallSite, stmt: StatementAnalysis, sql: string, params: BoundParams): Promise<unknown> {
+    const fn = this.registry.implementation(site.signature);
+    const raw: Record<string, unknown> = {};
+    for (const [name, arg] of site.args) {
+      const param = site.signature.params.find((p) => p.name === name);
+      raw[name] = await this.argumentValue(arg, param?.type, site, stmt, sql, params);
+    }
+    const parsed = fn.args.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? `argument "${issue.path.join('.')}"` : 'arguments';
+      throw new PgError(
+        SqlState.InvalidParameterValue,
+        `invalid ${where} for ${describe(site.signature)}: ${issue?.message ?? 'invalid value'}`,
+        { position: site.position },
+      );
+    }
+    try {
+      return await fn.execute(parsed.data, this.context);
+    } catch (error) {
+      throw PgError.from(error);
+    }
+  }
+
+  /** SQL that stands for the call's result, as a literal. */
+  renderValue(site: CallSite, value: unknown): string {
+    const returns = site.signature.returns;
+    if (site.context === 'from') return renderFromReplacement(site, resultRows(site.signature, value));
+    switch (returns.kind) {
+      case 'scalar':
+        return renderExpressionReplacement(site, renderLiteral(value, returns.type));
+      case 'setof':
+        return renderExpressionReplacement(site, `unnest(${renderLiteral(asArray(value), `${returns.type}[]`)})`);
+      case 'table': {
+        const rows = resultRows(site.signature, value);
+        if (rows.length === 0) return renderExpressionReplacement(site, 'NULL::record');
+        const items = rows.map((r) => `ROW(${r.map((v, i) => renderLiteral(v, returns.columns[i]!.type)).join(', ')})`);
+        return renderExpressionReplacement(site, items.length === 1 ? items[0]! : `unnest(ARRAY[${items.join(', ')}])`);
+      }
+    }
+  }
+
+  /**
+   * SQL that reads the call's result from parameter `$index`, supplied at Bind by `paramValue`:
+   * scalars directly, sets as an array, tables as a JSON array of objects.
+   */
+  renderParam(site: CallSite, index: number): string {
+    const returns = site.signature.returns;
+    const p = `$${index}`;
+    if (site.context === 'from') {
+      const names = outputColumnNames(site.from).map(quoteIdent);
+      const alias = quoteIdent(site.from.alias.name ?? site.from.defaultAlias);
+      if (returns.kind === 'table') {
+        const defs = returns.columns.map((c, i) => `${names[i]} ${c.type}`).join(', ');
+        return `jsonb_to_recordset(${p}::jsonb) AS ${alias}(${defs})`;
+      }
+      return `unnest(${p}::${returns.type}[]) AS ${alias}(${names[0]})`;
+    }
+    switch (returns.kind) {
+      case 'scalar':
+        return renderExpressionReplacement(site, `${p}::${returns.type}`);
+      case 'setof':
+        return renderExpressionReplacement(site, `unnest(${p}::${returns.type}[])`);
+      case 'table': {
+        const defs = returns.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ');
+        return renderExpressionReplacement(site, `(SELECT ROW(r.*) FROM jsonb_to_recordset(${p}::jsonb) AS r(${defs}))`);
+      }
+    }
+  }
+
+  /** The type of the parameter carrying the call's result. */
+  static paramTypeOid(signature: FunctionSignature): number {
+    const returns = signature.returns;
+    if (returns.kind === 'table') return typeOidOf('jsonb');
+    return typeOidOf(returns.kind === 'setof' ? `${returns.type}[]` : returns.type);
+  }
+
+  /** The value for the parameter rendered by renderParam. */
+  static paramValue(signature: FunctionSignature, value: unknown): unknown {
+    const returns = signature.returns;
+    if (returns.kind === 'table') {
+      return JSON.stringify(
+        resultRows(signature, value).map((r) => Object.fromEntries(returns.columns.map((c, i) => [c.name, r[i]]))),
+      );
+    }
+    return returns.kind === 'setof' ? asArray(value) : value;
+  }
+
+  private async argumentValue(
+    arg: ArgExpr,
+    type: string | undefined,
+    site: CallSite,
+    stmt: StatementAnalysis,
+    sql: string,
+    params: BoundParams,
+  ): Promise<unknown> {
+    switch (arg.kind) {
+      case 'const': {
+        const castType = arg.castType ?? type;
+        // A quoted literal such as '{1,2}'::real[] arrives as text; read it as the server would.
+        if (typeof arg.value === 'string' && castType !== undefined && castType !== 'text') {
+          const oid = typeOidOf(castType);
+          if (oid !== 0) return parseText(oid, arg.value);
+        }
+        return arg.value;
+      }
+      case 'param':
+        if (params === undefined) throw new Error('parameter used before Bind');
+        return params[arg.index - 1] ?? null;
+      case 'call': {
+        const nested = stmt.calls.find((c) => c.id === arg.callId);
+        if (!nested) throw new Error(`unknown nested call ${arg.callId}`);
+        return this.evaluate(nested, stmt, sql, params);
+      }
+      case 'expr': {
+        // Constant expressions the proxy cannot fold itself (now(), 1+2...) are folded by the upstream.
+        const replacements = new Map<number, string>();
+        for (const id of arg.callIds) {
+          const nested = stmt.calls.find((c) => c.id === id);
+          if (nested) replacements.set(id, this.renderValue(nested, await this.evaluate(nested, stmt, sql, params)));
+        }
+        const text = spliceText(sql, arg.span, stmt.calls, replacements);
+        const cast = type ? `::${type}` : '';
+        const result = await this.context.db.query(`SELECT (${text})${cast} AS v`, params ?? []);
+        return result.rows[0]?.v ?? null;
+      }
+      case 'rowDependent':
+        throw new PgError(
+          SqlState.FeatureNotSupported,
+          `pgml-proxy cannot evaluate ${describe(site.signature)} with an argument that depends on the rows of the query: ${arg.sqlText}`,
+          {
+            position: site.position,
+            hint: `Pass constants or parameters, e.g. SELECT ${site.schema}.${site.name}('...'), or compute the argument in a separate statement first.`,
+          },
+        );
+    }
+  }
+}
+
+function describe(signature: FunctionSignature): string {
+  return `${signature.schema}.${signature.name}(${signature.params.map((p) => p.type).join(', ')})`;
+}
+
+function asArray(value: unknown): unknown[] {
+  if (Array.isArray(value)) return value;
+  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<unknown>);
+  return [value];
+}
+
+/** A function result as rows of values in column order. */
+function resultRows(signature: FunctionSignature, value: unknown): unknown[][] {
+  const returns = signature.returns;
+  if (returns.kind === 'scalar') return [[value]];
+  if (returns.kind === 'setof') return asArray(value).map((v) => [v]);
+  const rows = Array.isArray(value) ? value : [value];
+  return rows.map((row: unknown) => {
+    if (Array.isArray(row)) return row;
+    const record = row as Record<string, unknown>;
+    return returns.columns.map((c) => record[c.name] ?? null);
+  });
+}

@@ -1,0 +1,31 @@
+/**
+ * A byte pipe to one upstream session. The session writes frontend messages and receives backend
+ * bytes; how they travel (a socket, or PGlite's in-process protocol entry point) is the link's business.
+ */
+export interface UpstreamLink {
+  /** Sends frontend messages, in order, as one batch. */
+  write(messages: readonly Buffer[]): void;
+  /** Ends the session politely (Terminate) and releases the link. */
+  end(): void;
+  /** Drops the link at once. */
+  destroy(): void;
+  /** Flow control: stop and restart delivering upstream bytes while the client cannot keep up. */
+  pause(): void;
+  resume(): void;
+  onData: (chunk: Buffer) => void;
+  onClose: (error?: Error) => void;
+  /** Asks the upstream to cancel the statement running for this backend key. */
+  cancel(processId: number, secretKey: number): Promise<void>;
+}
+
+export interface UpstreamConnector {
+  readonly kind: 'postgres' | 'embedded';
+  /**
+   * Opens a session. `startupPacket` is the client's StartupMessage as it arrived; a real upstream
+   * receives it untouched and runs authentication with the client through the relay.
+   */
+  connect(startupPacket: Buffer, parameters: Record<string, string>): Promise<UpstreamLink>;
+  /** Routes a client's CancelRequest to the backend it names. */
+  cancel(processId: number, secretKey: number): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,408 @@
+import type net from 'node:net';
+import tls from 'node:tls';
+import { PgError, ProtocolError, SqlState } from '../errors/index.js';
+import type { FunctionRegistry } from '../db/functions.js';
+import {
+  BackendCode,
+  FrontendCode,
+  MessageFramer,
+  backend,
+  decodeBackendKeyData,
+  decodeBind,
+  decodeParse,
+  decodeQuery,
+  decodeReadyForQuery,
+  decodeStartupPacket,
+  decodeTarget,
+  frontend,
+  type TransactionStatus,
+} from '../wire/index.js';
+import { CallEvaluator } from './evaluate.js';
+import { Interceptor, type RewrittenStatement } from './intercept.js';
+import { SessionQueryRunner } from './internal-query.js';
+import type { UpstreamConnector, UpstreamLink } from './link.js';
+import { coalesce } from './coalesce.js';
+import { mentionsInterceptedSchema } from './sniff.js';
+import { StartupReader } from './startup.js';
+import { isAnswered, ResponseTracker, type ResponseHandler } from './tracker.js';
+
+export interface SessionOptions {
+  connector: UpstreamConnector;
+  registry: FunctionRegistry;
+  tlsContext?: tls.SecureContext;
+  stats: SessionStats;
+  log: (message: string) => void;
+}
+
+export interface SessionStats {
+  passedThrough: number;
+  intercepted: number;
+}
+
+type Phase = 'startup' | 'connecting' | 'ready' | 'closed';
+
+/** Client messages waiting behind an intercepted message that is being evaluated. */
+const INBOX_HIGH_WATER = 4096;
+
+/**
+ * One client connection and its upstream session. Bytes pass through untouched; only Query and
+ * Parse messages that mention pgml or cron (and the Bind/Describe of statements rewritten from
+ * them) are decoded and handed to the Interceptor. Responses are paired with requests by the
+ * ResponseTracker so the proxy can run its own statements in between.
+ */
+export class ClientSession {
+  private socket: net.Socket;
+  private phase: Phase = 'startup';
+  private readonly startup = new StartupReader();
+  private readonly clientFramer = new MessageFramer();
+  private readonly upstreamFramer = new MessageFramer();
+  private upstream: UpstreamLink | undefined;
+  readonly tracker = new ResponseTracker();
+  txStatus: TransactionStatus = 'I';
+  private inbox: [number, Buffer][] = [];
+  private busy = false;
+  /** After a local error in the extended protocol, client messages are dropped until Sync. */
+  skipUntilSync = false;
+  /** The client sent extended-protocol messages since its last Sync. */
+  private extendedOpen = false;
+  private earlyBytes: Buffer[] = [];
+  private backendKey: { processId: number; secretKey: number } | undefined;
+  private user = '';
+  private database = '';
+  private readonly interceptor: Interceptor;
+  private closing = false;
+  readonly closed: Promise<void>;
+  private resolveClosed!: () => void;
+
+  constructor(
+    socket: net.Socket,
+    private readonly options: SessionOptions,
+  ) {
+    this.socket = socket;
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    const runner = new SessionQueryRunner({
+      tracker: this.tracker,
+      send: (messages) => this.upstream?.write(messages),
+      pipelineOpen: () => this.extendedOpen,
+    });
+    const evaluator = new CallEvaluator(options.registry, {
+      db: runner,
+      get user() {
+        return session.user;
+      },
+      get database() {
+        return session.database;
+      },
+      notice: (message, severity = 'INFO') => this.notice(message, severity),
+    });
+    const session = this;
+    this.interceptor = new Interceptor(this, options.registry, evaluator);
+    this.attach(socket);
+  }
+
+  get isIdle(): boolean {
+    return this.phase !== 'ready' || (!this.busy && this.tracker.pending === 0 && this.txStatus === 'I');
+  }
+
+  private attach(socket: net.Socket): void {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onClientData(chunk));
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+    socket.on('drain', () => this.upstream?.resume());
+  }
+
+  // ---- client → proxy ----
+
+  private onClientData(chunk: Buffer): void {
+    try {
+      switch (this.phase) {
+        case 'startup':
+          return this.onStartupData(chunk);
+        case 'connecting':
+          this.earlyBytes.push(chunk);
+          return;
+        case 'ready':
+          this.clientFramer.push(chunk, (code, message) => this.inbox.push([code, message]));
+          return this.pump();
+        case 'closed':
+          return;
+      }
+    } catch (error) {
+      this.fatal(PgError.from(error));
+    }
+  }
+
+  private onStartupData(chunk: Buffer): void {
+    const complete = this.startup.push(chunk);
+    if (!complete) return;
+    const packet = decodeStartupPacket(complete.packet);
+    switch (packet.kind) {
+      case 'ssl':
+        if (this.options.tlsContext && !(this.socket instanceof tls.TLSSocket)) {
+          this.socket.write(backend.sslAccepted());
+          this.upgradeToTls();
+        } else {
+          this.socket.write(backend.sslRefused());
+        }
+        return;
+      case 'gssenc':
+        this.socket.write(backend.sslRefused());
+        return;
+      case 'cancel':
+        void this.options.connector.cancel(packet.processId, packet.secretKey);
+        this.socket.end();
+        return;
+      case 'startup':
+        this.user = packet.parameters.user ?? '';
+        this.database = packet.parameters.database ?? this.user;
+        if (this.user === '') {
+          throw new PgError(SqlState.InvalidAuthorizationSpecification, 'no PostgreSQL user name specified in startup packet', {
+            severity: 'FATAL',
+          });
+        }
+        this.phase = 'connecting';
+        if (complete.rest.length > 0) this.earlyBytes.push(complete.rest);
+        void this.connectUpstream(complete.packet, packet.parameters);
+        return;
+    }
+  }
+
+  private upgradeToTls(): void {
+    const plain = this.socket;
+    plain.removeAllListeners('data');
+    plain.removeAllListeners('close');
+    plain.removeAllListeners('error');
+    plain.removeAllListeners('drain');
+    const secure = new tls.TLSSocket(plain, { isServer: true, secureContext: this.options.tlsContext });
+    this.socket = secure as unknown as net.Socket;
+    this.attach(this.socket);
+  }
+
+  private async connectUpstream(packet: Buffer, parameters: Record<string, string>): Promise<void> {
+    let link: UpstreamLink;
+    try {
+      link = await this.options.connector.connect(packet, parameters);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.fatal(
+        new PgError(SqlState.SqlclientUnableToEstablishSqlconnection, `pgml-proxy could not connect to the upstream: ${reason}`, {
+          severity: 'FATAL',
+        }),
+      );
+      return;
+    }
+    if (this.phase === 'closed') {
+      link.destroy();
+      return;
+    }
+    this.upstream = link;
+    link.onData = (chunk) => this.onUpstreamData(chunk);
+    link.onClose = (error) => this.onUpstreamClosed(error);
+    // Authentication messages are relayed like any other: the upstream decides who gets in.
+    this.phase = 'ready';
+    const early = this.earlyBytes;
+    this.earlyBytes = [];
+    for (const chunk of early) this.onClientData(chunk);
+  }
+
+  /** Forwards client messages in order, stopping at one that must be intercepted. */
+  private pump(): void {
+    const batch: Buffer[] = [];
+    while (!this.busy && this.inbox.length > 0 && this.phase === 'ready') {
+      const [code, message] = this.inbox.shift()!;
+      const task = this.classify(code, message);
+      if (task === 'drop') continue;
+      if (task === 'forward') {
+        batch.push(message);
+        continue;
+      }
+      this.sendBatch(batch);
+      batch.length = 0;
+      this.busy = true;
+      this.options.stats.intercepted++;
+      task()
+        .catch((error: unknown) => this.fatal(PgError.from(error)))
+        .finally(() => {
+          this.busy = false;
+          this.pump();
+        });
+    }
+    this.sendBatch(batch);
+    if (this.inbox.length > INBOX_HIGH_WATER) this.socket.pause();
+    else if (this.socket.isPaused()) this.socket.resume();
+  }
+
+  private sendBatch(batch: Buffer[]): void {
+    if (batch.length === 0) return;
+    this.options.stats.passedThrough += batch.length;
+    this.upstream?.write(coalesce(batch));
+  }
+
+  /**
+   * Decides what happens to one client message: forwarded (after recording what answer it
+   * expects), dropped, or handled by an async task that owns the pipeline until it finishes.
+   */
+  private classify(code: number, message: Buffer): 'forward' | 'drop' | (() => Promise<void>) {
+    if (this.skipUntilSync) {
+      if (code !== FrontendCode.Sync) return 'drop';
+      this.skipUntilSync = false;
+    }
+    switch (code) {
+      case FrontendCode.Query:
+        this.extendedOpen = false;
+        if (mentionsInterceptedSchema(message)) return () => this.interceptor.query(decodeQuery(message), message);
+        break;
+      case FrontendCode.Parse:
+        this.extendedOpen = true;
+        if (mentionsInterceptedSchema(message)) return () => this.interceptor.parse(decodeParse(message), message);
+        if (this.interceptor.hasRewritten) this.interceptor.forget(decodeParse(message).name);
+        break;
+      case FrontendCode.Bind:
+        this.extendedOpen = true;
+        if (this.interceptor.hasRewritten) {
+          const bind = decodeBind(message);
+          const statement = this.interceptor.rewritten(bind.statement);
+          if (statement) return () => this.interceptor.bind(bind, statement);
+        }
+        break;
+      case FrontendCode.Describe:
+        this.extendedOpen = true;
+        if (this.interceptor.hasRewritten) {
+          const target = decodeTarget(message);
+          const statement = target.kind === 'S' ? this.interceptor.rewritten(target.name) : undefined;
+          if (statement) {
+            this.expectAndSend(code, message, trimParameterDescription(statement));
+            return 'drop';
+          }
+        }
+        break;
+      case FrontendCode.Close:
+        this.extendedOpen = true;
+        if (this.interceptor.hasRewritten) {
+          const target = decodeTarget(message);
+          if (target.kind === 'S') this.interceptor.forget(target.name);
+        }
+        break;
+      case FrontendCode.Execute:
+      case FrontendCode.Flush:
+        this.extendedOpen = true;
+        break;
+      case FrontendCode.Sync:
+        this.extendedOpen = false;
+        break;
+      case FrontendCode.Terminate:
+        this.close();
+        return 'drop';
+    }
+    if (isAnswered(code)) this.tracker.expect(code);
+    return 'forward';
+  }
+
+  /** Sends one message upstream now, with a handler for its answer. */
+  expectAndSend(code: number, message: Buffer, handler?: ResponseHandler): void {
+    if (isAnswered(code)) this.tracker.expect(code, handler);
+    this.upstream?.write([message]);
+  }
+
+  // ---- upstream → client ----
+
+  private onUpstreamData(chunk: Buffer): void {
+    const out: Buffer[] = [];
+    let whole = !this.upstreamFramer.hasPartial;
+    try {
+      this.upstreamFramer.push(chunk, (code, message) => {
+        if (code === BackendCode.ReadyForQuery) this.txStatus = decodeReadyForQuery(message);
+        else if (code === BackendCode.BackendKeyData) this.backendKey = decodeBackendKeyData(message);
+        const forward = this.tracker.route(code, message);
+        if (forward === message) out.push(message);
+        else {
+          whole = false;
+          if (forward !== null) out.push(forward);
+        }
+      });
+    } catch (error) {
+      // Malformed bytes from the upstream: this session cannot continue.
+      this.fatal(PgError.from(error));
+      return;
+    }
+    if (whole && !this.upstreamFramer.hasPartial) this.writeClient([chunk]);
+    else this.writeClient(coalesce(out));
+  }
+
+  writeClient(buffers: readonly Buffer[]): void {
+    if (this.phase === 'closed' || buffers.length === 0) return;
+    let ok = true;
+    if (buffers.length === 1) ok = this.socket.write(buffers[0]!);
+    else {
+      this.socket.cork();
+      for (const b of buffers) ok = this.socket.write(b);
+      this.socket.uncork();
+    }
+    // Backpressure: stop reading the upstream until the client drains what it was sent.
+    if (!ok) this.upstream?.pause();
+  }
+
+  notice(message: string, severity: 'INFO' | 'NOTICE' | 'WARNING'): void {
+    this.writeClient([backend.noticeResponse(new PgError(SqlState.SuccessfulCompletion, message, { severity }))]);
+  }
+
+  private onUpstreamClosed(error?: Error): void {
+    this.tracker.abandon();
+    if (this.phase === 'closed') return;
+    if (!this.closing) {
+      const detail = error?.message;
+      this.fatal(
+        new PgError(SqlState.ConnectionFailure, 'the upstream server closed the connection unexpectedly', {
+          severity: 'FATAL',
+          detail,
+          hint: 'The upstream Postgres may have restarted; reconnect to pgml-proxy.',
+        }),
+      );
+    } else {
+      this.close();
+    }
+  }
+
+  // ---- endings ----
+
+  /** Sends a final ErrorResponse (08P01 for malformed bytes) and closes only this connection. */
+  fatal(error: PgError): void {
+    if (this.phase === 'closed') return;
+    const final = error.severity === 'FATAL' ? error : new PgError(error.code, error.message, { ...error.fields(), severity: 'FATAL' });
+    if (!(error instanceof ProtocolError) && error.severity !== 'FATAL') this.options.log(`session error: ${error.message}`);
+    this.socket.end(backend.errorResponse(final));
+    this.close();
+  }
+
+  /** Graceful shutdown: tell an idle client why, then close. */
+  shutdown(): void {
+    this.closing = true;
+    this.fatal(new PgError(SqlState.AdminShutdown, 'terminating connection due to administrator command', { severity: 'FATAL' }));
+  }
+
+  close(): void {
+    if (this.phase === 'closed') return;
+    const pendingWork = this.tracker.pending > 0;
+    this.phase = 'closed';
+    this.closing = true;
+    if (!this.socket.destroyed) this.socket.end();
+    const link = this.upstream;
+    if (link) {
+      // A client that vanished mid-statement should not leave the statement running upstream.
+      if (pendingWork && this.backendKey) void link.cancel(this.backendKey.processId, this.backendKey.secretKey);
+      link.end();
+    }
+    this.resolveClosed();
+  }
+}
+
+/** A rewritten statement has extra parameters for call results: the client must not see them. */
+function trimParameterDescription(statement: RewrittenStatement): ResponseHandler {
+  return {
+    message: (code) => {
+      if (code !== BackendCode.ParameterDescription) return false;
+      return backend.parameterDescription(statement.clientParamTypes());
+    },
+  };
+}

@@ -1,0 +1,96 @@
+import net from 'node:net';
+import { frontend } from '../wire/index.js';
+import type { UpstreamConnector, UpstreamLink } from './link.js';
+
+export interface UpstreamAddress {
+  /** A TCP host, or a directory holding a Unix socket (`/var/run/postgresql`). */
+  host: string;
+  port: number;
+}
+
+/** Connects to a real Postgres, over TCP or its Unix socket, one connection per client session. */
+export class TcpUpstreamConnector implements UpstreamConnector {
+  readonly kind = 'postgres';
+  constructor(private readonly address: UpstreamAddress) {}
+
+  connect(startupPacket: Buffer): Promise<UpstreamLink> {
+    return new Promise((resolve, reject) => {
+      const socket = this.open();
+      const onError = (error: Error): void => reject(error);
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        socket.off('error', onError);
+        socket.setNoDelay(true);
+        socket.setKeepAlive(true, 60_000);
+        const link = new SocketLink(socket, this);
+        socket.write(startupPacket);
+        resolve(link);
+      });
+    });
+  }
+
+  open(): net.Socket {
+    const { host, port } = this.address;
+    return host.startsWith('/') ? net.connect({ path: `${host}/.s.PGSQL.${port}` }) : net.connect({ host, port });
+  }
+
+  /** Sends a CancelRequest on a fresh connection, as libpq's PQcancel does. */
+  cancel(processId: number, secretKey: number): Promise<void> {
+    return new Promise((resolve) => {
+      const socket = this.open();
+      socket.once('connect', () => socket.end(frontend.cancelRequest(processId, secretKey)));
+      socket.once('close', () => resolve());
+      socket.once('error', () => resolve());
+    });
+  }
+
+  async close(): Promise<void> {}
+}
+
+class SocketLink implements UpstreamLink {
+  onData: (chunk: Buffer) => void = () => {};
+  onClose: (error?: Error) => void = () => {};
+  private closedError: Error | undefined;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly connector: TcpUpstreamConnector,
+  ) {
+    socket.on('data', (chunk) => this.onData(chunk));
+    socket.on('error', (error) => {
+      this.closedError = error;
+    });
+    socket.on('close', () => this.onClose(this.closedError));
+  }
+
+  write(messages: readonly Buffer[]): void {
+    if (this.socket.destroyed) return;
+    if (messages.length === 1) {
+      this.socket.write(messages[0]!);
+      return;
+    }
+    this.socket.cork();
+    for (const m of messages) this.socket.write(m);
+    this.socket.uncork();
+  }
+
+  end(): void {
+    if (!this.socket.destroyed) this.socket.end(frontend.terminate());
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  cancel(processId: number, secretKey: number): Promise<void> {
+    return this.connector.cancel(processId, secretKey);
+  }
+}
