@@ -12,6 +12,7 @@ import type { UpstreamConnector } from './proxy/link.js';
 import { ProxyServer } from './proxy/server.js';
 import { TcpUpstreamConnector, type UpstreamAddress } from './proxy/tcp-upstream.js';
 import { initParser } from './sql/index.js';
+import { parse as parseConnectionString } from 'pg-connection-string';
 
 export interface App {
   port: number;
@@ -20,11 +21,10 @@ export interface App {
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 
+/** Where the upstream listens, read as libpq reads a URL (including `?host=/socket/dir`). */
 export function upstreamAddress(url: string): UpstreamAddress {
-  const parsed = new URL(url);
-  // libpq's URL form for Unix sockets: postgres://user@/db?host=/var/run/postgresql
-  const host = parsed.searchParams.get('host') ?? (decodeURIComponent(parsed.hostname) || 'localhost');
-  return { host, port: Number(parsed.port || parsed.searchParams.get('port') || 5432) };
+  const parsed = parseConnectionString(url);
+  return { host: parsed.host || 'localhost', port: Number(parsed.port || 5432) };
 }
 
 export async function start(config: Config, log: (message: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<App> {

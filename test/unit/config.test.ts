@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { upstreamAddress } from '../../src/main.js';
+
+test('defaults', () => {
+  const c = loadConfig([], {});
+  assert.deepEqual(c?.listen, { host: '127.0.0.1', port: 6432 });
+  assert.equal(c?.upstream, undefined);
+  assert.equal(c?.dataDir, './.pgml-data');
+  assert.deepEqual(c?.http, { host: '127.0.0.1', port: 8080 });
+});
+
+test('flags win over the environment', () => {
+  const c = loadConfig(['--listen', '0.0.0.0:7000', '--http', 'off'], { PGML_LISTEN: '127.0.0.1:1', DATABASE_URL: 'postgres://u@h/db' });
+  assert.deepEqual(c?.listen, { host: '0.0.0.0', port: 7000 });
+  assert.equal(c?.http, 'off');
+  assert.equal(c?.upstream, 'postgres://u@h/db');
+});
+
+test('bad flags and values are one-line errors', () => {
+  assert.throws(() => loadConfig(['--nope'], {}), ConfigError);
+  assert.throws(() => loadConfig(['--listen', 'nohost'], {}), /--listen/);
+  assert.throws(() => loadConfig(['--upstream', 'mysql://x'], {}), /postgres:\/\//);
+  assert.throws(() => loadConfig(['--tls-cert', 'a.pem'], {}), ConfigError);
+  assert.equal(loadConfig(['--help'], {}), null);
+});
+
+test('upstream URLs: TCP and libpq Unix-socket form', () => {
+  assert.deepEqual(upstreamAddress('postgres://u:p@db.example:5433/x'), { host: 'db.example', port: 5433 });
+  assert.deepEqual(upstreamAddress('postgresql://u@/x?host=/var/run/postgresql'), { host: '/var/run/postgresql', port: 5432 });
+});

@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { backend, frontend } from '../../../src/wire/index.js';
+import { PgError } from '../../../src/errors/index.js';
+import { BufferList } from './buffer-list.js';
+
+test('ReadyForQuery, CommandComplete and ParseComplete bytes', () => {
+  assert.deepEqual(backend.readyForQuery('E'), new BufferList().byte('E').join('Z'));
+  assert.deepEqual(backend.commandComplete('SELECT 1'), new BufferList().cstring('SELECT 1').join('C'));
+  assert.deepEqual(backend.parseComplete(), new BufferList().join('1'));
+});
+
+test('ErrorResponse carries severity, code, message, hint and position', () => {
+  const error = new PgError('22023', 'bad value', { hint: 'try again', position: 8 });
+  const expected = new BufferList()
+    .byte('S')
+    .cstring('ERROR')
+    .byte('V')
+    .cstring('ERROR')
+    .byte('C')
+    .cstring('22023')
+    .byte('M')
+    .cstring('bad value')
+    .byte('H')
+    .cstring('try again')
+    .byte('P')
+    .cstring('8')
+    .byte(0)
+    .join('E');
+  assert.deepEqual(backend.errorResponse(error), expected);
+});
+
+test('RowDescription and DataRow', () => {
+  const rd = backend.rowDescription([{ name: 'x', typeOid: 23, typeSize: 4 }]);
+  assert.deepEqual(rd, new BufferList().int16(1).cstring('x').int32(0).int16(0).int32(23).int16(4).int32(-1).int16(0).join('T'));
+  const dr = backend.dataRow([Buffer.from('1'), null]);
+  assert.deepEqual(dr, new BufferList().int16(2).int32(1).raw(Buffer.from('1')).int32(-1).join('D'));
+});
+
+test('frontend Parse, Bind, Execute, Sync', () => {
+  assert.deepEqual(frontend.parse('s', 'select $1', [25]), new BufferList().cstring('s').cstring('select $1').int16(1).int32(25).join('P'));
+  assert.deepEqual(
+    frontend.bind({ portal: '', statement: 's', paramFormats: [0], params: [Buffer.from('a'), null], resultFormats: [] }),
+    new BufferList().cstring('').cstring('s').int16(1).int16(0).int16(2).int32(1).raw(Buffer.from('a')).int32(-1).int16(0).join('B'),
+  );
+  assert.deepEqual(frontend.execute('', 0), new BufferList().cstring('').int32(0).join('E'));
+  assert.deepEqual(frontend.sync(), new BufferList().join('S'));
+});
+
+test('a message larger than the initial buffer grows correctly', () => {
+  const sql = 'x'.repeat(10_000);
+  assert.deepEqual(frontend.query(sql), new BufferList().cstring(sql).join('Q'));
+});
