@@ -76,6 +76,22 @@ export function stubSql(signature: FunctionSignature): string {
         ? `SETOF ${returns.type}`
         : `TABLE(${returns.columns.map((c) => `"${c.name}" ${c.type}`).join(', ')})`;
   const message = `${name}() must be called through pgml-proxy`;
+  const outputs = returns.kind === 'table' ? returns.columns.map((c) => c.name) : [];
+  if (signature.params.some((p) => outputs.includes(p.name))) {
+    // PL/pgSQL refuses a parameter and an output column of the same name (PostgresML's
+    // pgml.train(task ...) RETURNS TABLE(task ...)); an SQL function accepts it and raises via a helper.
+    const columns = returns.kind === 'table' ? returns.columns.map((c) => `NULL::${c.type}`).join(', ') : 'NULL';
+    return `CREATE OR REPLACE FUNCTION pgml_proxy.raise_stub_error(name text) RETURNS void LANGUAGE plpgsql AS $pgml_proxy_stub$
+BEGIN
+  RAISE EXCEPTION '%() must be called through pgml-proxy', name USING ERRCODE = 'feature_not_supported',
+    HINT = format('pgml-proxy evaluates %s: connect to pgml-proxy instead of directly to Postgres.', name);
+END
+$pgml_proxy_stub$;
+CREATE OR REPLACE FUNCTION ${name}(${params}) RETURNS ${returnSql} LANGUAGE sql AS $pgml_proxy_stub$
+  SELECT pgml_proxy.raise_stub_error('${name}');
+  SELECT ${columns} WHERE false
+$pgml_proxy_stub$`;
+  }
   return `CREATE OR REPLACE FUNCTION ${name}(${params}) RETURNS ${returnSql} LANGUAGE plpgsql AS $pgml_proxy_stub$
 BEGIN
   RAISE EXCEPTION '${message}' USING ERRCODE = 'feature_not_supported',

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import type { ProxyFunction } from '../../db/functions.js';
+import { PgError, SqlState } from '../../errors/index.js';
+import { buildDataset } from '../domain/dataset.js';
+import { parseSampling } from '../domain/sampling.js';
+import { deleteSnapshot, insertSnapshot, materializeSnapshot, readRelation, resolveRelation } from '../store/index.js';
+
+const SnapshotArgs = z.object({
+  relation_name: z.string().nullable(),
+  y_column_name: z.string().nullable(),
+  test_size: z.union([z.number(), z.string()]).nullable().optional(),
+  test_sampling: z.string().nullable().optional(),
+  preprocess: z.unknown().optional(),
+});
+type SnapshotArgs = z.infer<typeof SnapshotArgs>;
+
+/**
+ * pgml.snapshot(relation_name, y_column_name, test_size, test_sampling, preprocess): records a
+ * snapshot with its column analysis and materializes the relation into pgml.snapshot_<id>, as
+ * PostgresML does; returns (relation, y_column_name).
+ */
+export const snapshot: ProxyFunction<SnapshotArgs> = {
+  signature: {
+    schema: 'pgml',
+    name: 'snapshot',
+    params: [
+      { name: 'relation_name', type: 'text', hasDefault: false },
+      { name: 'y_column_name', type: 'text', hasDefault: false },
+      { name: 'test_size', type: 'real', hasDefault: true },
+      { name: 'test_sampling', type: 'text', hasDefault: true },
+      { name: 'preprocess', type: 'jsonb', hasDefault: true },
+    ],
+    returns: {
+      kind: 'table',
+      columns: [
+        { name: 'relation', type: 'text' },
+        { name: 'y_column_name', type: 'text' },
+      ],
+    },
+  },
+  args: SnapshotArgs,
+  execute: async (args, ctx) => {
+    if (args.relation_name === null || args.y_column_name === null) {
+      throw new PgError(SqlState.NullValueNotAllowed, 'relation_name and y_column_name must not be NULL');
+    }
+    const testSize = args.test_size === null || args.test_size === undefined ? 0.25 : Number(args.test_size);
+    const testSampling = parseSampling(args.test_sampling ?? 'stratified');
+    const relation = await resolveRelation(ctx.db, args.relation_name);
+    const rows = await readRelation(ctx.db, relation);
+    // The analysis is task independent: the label is kept out of the features and not encoded.
+    const data = buildDataset({
+      task: 'clustering',
+      columns: relation.columns,
+      rows,
+      yColumnNames: [args.y_column_name],
+      preprocess: args.preprocess ?? {},
+      testSize,
+      testSampling,
+    });
+    const id = await insertSnapshot(ctx.db, {
+      relationName: args.relation_name,
+      yColumnNames: [args.y_column_name],
+      testSize,
+      testSampling,
+      columns: data.snapshotColumns,
+      analysis: data.analysis,
+      materialized: true,
+    });
+    try {
+      const table = await materializeSnapshot(ctx.db, id, relation.quoted, testSampling);
+      ctx.notice(`Snapshot of table "${args.relation_name}" created and saved in ${table}`, 'INFO');
+    } catch (error) {
+      await deleteSnapshot(ctx.db, id);
+      throw error;
+    }
+    return [{ relation: args.relation_name, y_column_name: args.y_column_name }];
+  },
+};

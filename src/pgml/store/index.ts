@@ -1,0 +1,34 @@
+/**
+ * SQL on PostgresML's registry tables (pgml.projects, snapshots, models, files, deployments),
+ * always through a Queryable: in a request, `ctx.db`, i.e. the caller's own session, transaction
+ * and privileges.
+ *
+ * For serving (pgml.predict and friends):
+ * - `deployedModel(db, projectName)` → StoredModel of the project's latest deployment
+ *   ({ modelId, projectId, projectName, task, algorithm, runtime, hyperparams, metrics,
+ *   numFeatures, snapshotId, pipeline, labels }); 42704 when nothing is deployed.
+ *   `pipeline` feeds FeaturePipeline.fromJSON, `labels` feeds decodeClass (domain/dataset.ts);
+ *   both are null on rows PostgresML itself wrote.
+ * - `modelById(db, modelId)` → the same StoredModel for a model id; 42704 when missing.
+ * - `modelBytes(db, modelId)` → the estimator bytes, reassembled from pgml.files parts in order,
+ *   each part checked against its sha256 checksum (XX001 on a mismatch or a missing part); pass
+ *   them to getEngineFactory(algorithm, task).deserialize. Models are immutable: cache by id.
+ *
+ * For training and deployment: findProject/requireProject, deployedMetrics, chooseModel and
+ * insertDeployment (projects.ts); resolveRelation/readRelation (relations.ts); lastSnapshot,
+ * insertSnapshot, materializeSnapshot (snapshots.ts); registerModel (register.ts).
+ */
+export { deployedModel, modelById, modelBytes, partChecksum, splitParts, ESTIMATOR_PATH, type StoredModel } from './models.js';
+export {
+  chooseModel,
+  deployedMetrics,
+  findProject,
+  insertDeployment,
+  requireProject,
+  STRATEGIES,
+  type Project,
+  type Strategy,
+} from './projects.js';
+export { readRelation, resolveRelation, splitRelationName, type Relation } from './relations.js';
+export { deleteSnapshot, insertSnapshot, lastSnapshot, materializeSnapshot, type NewSnapshot, type StoredSnapshot } from './snapshots.js';
+export { registerModel, unregisterModel, type NewModel, type RegisteredModel } from './register.js';

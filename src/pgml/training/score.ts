@@ -1,0 +1,84 @@
+/**
+ * Scores a fitted engine on held-out rows with PostgresML's metric keys for the task
+ * (domain/metrics.ts), timing the predictions as `score_time` in seconds.
+ */
+import type { Engine, Task } from '../engines/engine.js';
+import {
+  classificationMetrics,
+  cumulativeExplainedVariance,
+  regressionMetrics,
+  silhouetteScore,
+} from '../domain/metrics.js';
+
+export interface ScoreInput {
+  task: Task;
+  x: Float32Array;
+  rows: number;
+  cols: number;
+  /** rows × yCols labels (class indexes for classification); empty for unsupervised tasks. */
+  y: Float32Array;
+  yCols: number;
+  numClasses: number;
+}
+
+export async function scoreEngine(engine: Engine, input: ScoreInput): Promise<Record<string, number>> {
+  const started = performance.now();
+  const metrics = await metricsFor(engine, input);
+  return { ...metrics, score_time: (performance.now() - started) / 1000 };
+}
+
+async function metricsFor(engine: Engine, input: ScoreInput): Promise<Record<string, number>> {
+  const predictions = await engine.predict(input.x, input.rows);
+  switch (input.task) {
+    case 'regression':
+      return { ...regressionMetrics(input.y, predictions) };
+    case 'classification': {
+      const positive = input.numClasses === 2 ? await positiveScores(engine, input) : undefined;
+      return { ...classificationMetrics(input.y, predictions, input.numClasses, positive) };
+    }
+    case 'clustering':
+      return { silhouette: silhouetteScore(input.x, input.rows, input.cols, predictions) };
+    case 'decomposition':
+      return { cumulative_explained_variance: cumulativeExplainedVariance(projectedShares(input, predictions)) };
+  }
+}
+
+/** Probability of class 1 per row, when the engine gives probabilities. */
+async function positiveScores(engine: Engine, input: ScoreInput): Promise<Float32Array | undefined> {
+  if (!engine.predictProba) return undefined;
+  const proba = await engine.predictProba(input.x, input.rows);
+  const scores = new Float32Array(input.rows);
+  for (let r = 0; r < input.rows; r++) scores[r] = proba[r * 2 + 1] as number;
+  return scores;
+}
+
+/**
+ * Share of the held-out rows' total variance that each projected component carries: for a PCA
+ * fitted on similar data this is scikit-learn's explained_variance_ratio_, measured out of sample.
+ */
+function projectedShares(input: ScoreInput, projected: Float32Array): number[] {
+  const { x, rows, cols } = input;
+  const components = rows === 0 ? 0 : projected.length / rows;
+  const total = columnVarianceSum(x, rows, cols);
+  const shares: number[] = [];
+  for (let k = 0; k < components; k++) {
+    let mean = 0;
+    for (let r = 0; r < rows; r++) mean += projected[r * components + k] as number;
+    mean /= rows;
+    let variance = 0;
+    for (let r = 0; r < rows; r++) variance += ((projected[r * components + k] as number) - mean) ** 2;
+    shares.push(total === 0 ? 0 : variance / total);
+  }
+  return shares;
+}
+
+function columnVarianceSum(x: Float32Array, rows: number, cols: number): number {
+  let sum = 0;
+  for (let c = 0; c < cols; c++) {
+    let mean = 0;
+    for (let r = 0; r < rows; r++) mean += x[r * cols + c] as number;
+    mean /= rows;
+    for (let r = 0; r < rows; r++) sum += ((x[r * cols + c] as number) - mean) ** 2;
+  }
+  return sum;
+}

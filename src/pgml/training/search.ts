@@ -1,0 +1,114 @@
+/**
+ * Fits every hyperparameter candidate (on the training split, or on each cross-validation fold)
+ * through the engine pool and keeps the best one, as PostgresML's Model::fit does.
+ */
+import type { Engine, EngineFactory, Task } from '../engines/engine.js';
+import type { TrainingDataset } from '../domain/dataset.js';
+import { keyMetric, kFolds, summarizeSearch, type Hyperparams, type Search, type Trial } from '../domain/search.js';
+import { scoreEngine } from './score.js';
+
+export interface SearchRun {
+  factory: EngineFactory;
+  task: Task;
+  data: TrainingDataset;
+  candidates: Hyperparams[];
+  search: Search | null;
+  cv: number;
+  /** Progress for the calling client (INFO notices). */
+  notice(message: string): void;
+}
+
+export interface SearchWinner {
+  engine: Engine;
+  hyperparams: Hyperparams;
+  metrics: Record<string, unknown>;
+}
+
+interface Rows {
+  x: Float32Array;
+  y: Float32Array;
+  rows: number;
+}
+
+export async function runSearch(run: SearchRun): Promise<SearchWinner> {
+  const { data } = run;
+  const train: Rows = { x: data.xTrain, y: data.yTrain, rows: data.numTrainRows };
+  const test: Rows = { x: data.xTest, y: data.yTest, rows: data.numTestRows };
+  const folds = kFolds(data.numTrainRows, run.cv);
+  const splits: { train: Rows; test: Rows }[] =
+    folds.length === 0 ? [{ train, test }] : folds.map((f) => ({ train: pick(train, f.train, data), test: pick(train, f.test, data) }));
+
+  const trials: Trial[] = [];
+  const engines: Engine[] = [];
+  for (const [candidate, hyperparams] of run.candidates.entries()) {
+    for (const [fold, split] of splits.entries()) {
+      if (run.candidates.length > 1 || splits.length > 1) {
+        run.notice(`Hyperparams ${candidate + 1}/${run.candidates.length}${splits.length > 1 ? `, fold ${fold + 1}/${splits.length}` : ''}: ${JSON.stringify(hyperparams)}`);
+      }
+      const { engine, metrics } = await fitAndScore(run, hyperparams, split.train, split.test);
+      trials.push({ candidate, fold, metrics });
+      engines.push(engine);
+    }
+  }
+
+  if (trials.length === 1) {
+    return { engine: engines[0] as Engine, hyperparams: run.candidates[0] as Hyperparams, metrics: { ...(trials[0] as Trial).metrics } };
+  }
+  const outcome = summarizeSearch(run.task, run.candidates, run.cv, trials);
+  const best = trials[outcome.bestTrial] as Trial;
+  run.notice(`Best ${keyMetric(run.task)} = ${best.metrics[keyMetric(run.task)]} with ${JSON.stringify(run.candidates[best.candidate])}`);
+  return {
+    engine: engines[outcome.bestTrial] as Engine,
+    hyperparams: run.candidates[best.candidate] as Hyperparams,
+    metrics: { ...best.metrics, ...(run.search === null ? {} : { search_results: outcome.searchResults }) },
+  };
+}
+
+async function fitAndScore(
+  run: SearchRun,
+  hyperparams: Hyperparams,
+  train: Rows,
+  test: Rows,
+): Promise<{ engine: Engine; metrics: Record<string, number> }> {
+  const { data, task } = run;
+  const supervised = task === 'regression' || task === 'classification';
+  const engine = run.factory.create();
+  const started = performance.now();
+  await engine.fit(
+    {
+      x: train.x,
+      rows: train.rows,
+      cols: data.numFeatures,
+      ...(supervised ? { y: train.y, yCols: data.numLabels } : {}),
+    },
+    { task, hyperparams, ...(task === 'classification' ? { numClasses: data.numClasses } : {}) },
+  );
+  const fitTime = (performance.now() - started) / 1000;
+  // test_size => 0 skips scoring: the model is kept, with timing only (PostgresML scores nothing either).
+  const scored =
+    test.rows === 0
+      ? { score_time: 0 }
+      : await scoreEngine(engine, {
+          task,
+          x: test.x,
+          rows: test.rows,
+          cols: data.numFeatures,
+          y: test.y,
+          yCols: data.numLabels,
+          numClasses: data.numClasses,
+        });
+  return { engine, metrics: { ...scored, fit_time: fitTime } };
+}
+
+/** The given training rows as their own matrix (cross-validation folds). */
+function pick(from: Rows, indexes: readonly number[], data: TrainingDataset): Rows {
+  const cols = data.numFeatures;
+  const yCols = data.numLabels;
+  const x = new Float32Array(indexes.length * cols);
+  const y = new Float32Array(indexes.length * yCols);
+  indexes.forEach((r, i) => {
+    x.set(from.x.subarray(r * cols, (r + 1) * cols), i * cols);
+    if (yCols > 0) y.set(from.y.subarray(r * yCols, (r + 1) * yCols), i * yCols);
+  });
+  return { x, y, rows: indexes.length };
+}

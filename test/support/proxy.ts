@@ -1,0 +1,99 @@
+// Runs the built proxy (dist/cli.js) as a child process, the way users and CI run it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { onExit } from './cleanup.js';
+import { freePort } from './ports.js';
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI_PATH = join(REPO_ROOT, 'dist', 'cli.js');
+
+const LISTENING = /^pgml-proxy listening on postgres:\/\/([^\s:]+):(\d+)\s*$/m;
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+export interface ProxyProcess {
+  host: string;
+  port: number;
+  url(user?: string, password?: string, database?: string): string;
+  /** False once the process has exited: tests assert the proxy survives misbehaving clients. */
+  isAlive(): boolean;
+  /** stderr so far, to attach to failure messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface ProxyOptions {
+  /** postgres:// URL of the upstream; omitted means embedded PGlite in dataDir. */
+  upstream?: string;
+  dataDir?: string;
+  extraArgs?: string[];
+}
+
+export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
+  if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run \`npm run build\` first`);
+  const host = '127.0.0.1';
+  const port = await freePort();
+  const args = [CLI_PATH, '--listen', `${host}:${port}`, '--http', 'off'];
+  if (options.upstream) args.push('--upstream', options.upstream);
+  if (options.dataDir) args.push('--data-dir', options.dataDir);
+  args.push(...(options.extraArgs ?? []));
+
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-20_000)));
+  const forgetExitHook = onExit(() => child.kill('SIGKILL'));
+
+  try {
+    await waitForListening(child, () => stdout, () => stderr);
+  } catch (err) {
+    forgetExitHook();
+    child.kill('SIGKILL');
+    throw err;
+  }
+
+  return {
+    host,
+    port,
+    url: (user = 'postgres', password, database = 'postgres') =>
+      `postgres://${encodeURIComponent(user)}${password ? `:${encodeURIComponent(password)}` : ''}@${host}:${port}/${database}`,
+    isAlive: () => child.exitCode === null && child.signalCode === null,
+    output: () => stderr,
+    stop: async () => {
+      forgetExitHook();
+      await stopChild(child);
+    },
+  };
+}
+
+function waitForListening(child: ChildProcess, stdout: () => string, stderr: () => string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error(`proxy did not print its listening line in time\n${stderr()}`)), START_TIMEOUT_MS);
+    const onData = (): void => {
+      if (LISTENING.test(stdout())) finish();
+    };
+    const onExit = (code: number | null, signal: string | null): void =>
+      finish(new Error(`proxy exited before listening (code ${code}, signal ${signal})\n${stdout()}\n${stderr()}`));
+    function finish(err?: Error): void {
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve();
+    }
+    child.stdout?.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}

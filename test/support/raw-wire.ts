@@ -1,0 +1,135 @@
+// A minimal frontend written independently of src/wire, so protocol tests don't grade the
+// proxy's encoder with itself. Only what the misbehaving-client tests need.
+import { connect, type Socket } from 'node:net';
+
+const PROTOCOL_3_0 = 196608;
+const CANCEL_REQUEST_CODE = 80877102;
+
+export function startupMessage(params: Record<string, string>): Buffer {
+  const pairs = Object.entries(params).flatMap(([k, v]) => [Buffer.from(`${k}\0`), Buffer.from(`${v}\0`)]);
+  const body = Buffer.concat([int32(PROTOCOL_3_0), ...pairs, Buffer.from([0])]);
+  return Buffer.concat([int32(body.length + 4), body]);
+}
+
+export function cancelRequest(processId: number, secretKey: number): Buffer {
+  return Buffer.concat([int32(16), int32(CANCEL_REQUEST_CODE), int32(processId), int32(secretKey)]);
+}
+
+export function frontendMessage(type: string, body: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(type, 'latin1'), int32(body.length + 4), body]);
+}
+
+export function queryMessage(sql: string): Buffer {
+  return frontendMessage('Q', Buffer.from(`${sql}\0`));
+}
+
+function int32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(n | 0);
+  return b;
+}
+
+export interface BackendMessage {
+  type: string;
+  body: Buffer;
+}
+
+/** Error/Notice fields keyed by their one-letter code (C = SQLSTATE, M = message, S = severity). */
+export function errorFields(message: BackendMessage): Record<string, string> {
+  const fields: Record<string, string> = {};
+  let at = 0;
+  while (at < message.body.length && message.body[at] !== 0) {
+    const code = String.fromCharCode(message.body[at]!);
+    const end = message.body.indexOf(0, at + 1);
+    fields[code] = message.body.subarray(at + 1, end).toString('utf8');
+    at = end + 1;
+  }
+  return fields;
+}
+
+export class RawConnection {
+  private buffered = Buffer.alloc(0);
+  private waiters: Array<() => void> = [];
+  closed = false;
+
+  private constructor(readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.buffered = Buffer.concat([this.buffered, chunk]);
+      this.wake();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    // A reset from the server is one of the outcomes the tests inspect, not a crash.
+    socket.on('error', () => undefined);
+  }
+
+  static open(host: string, port: number): Promise<RawConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port }, () => {
+        socket.off('error', reject);
+        resolve(new RawConnection(socket));
+      });
+      socket.once('error', reject);
+    });
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  write(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  /** The next complete backend message, or undefined once the server closed the connection. */
+  async next(): Promise<BackendMessage | undefined> {
+    for (;;) {
+      if (this.buffered.length >= 5) {
+        const length = this.buffered.readInt32BE(1);
+        if (this.buffered.length >= length + 1) {
+          const message = { type: String.fromCharCode(this.buffered[0]!), body: this.buffered.subarray(5, length + 1) };
+          this.buffered = this.buffered.subarray(length + 1);
+          return message;
+        }
+      }
+      if (this.closed) return undefined;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  /** Reads until a message of `type` arrives; returns everything read, throwing if the server closed first. */
+  async readUntil(type: string): Promise<BackendMessage[]> {
+    const seen: BackendMessage[] = [];
+    for (;;) {
+      const message = await this.next();
+      if (!message) throw new Error(`connection closed before '${type}'; got ${seen.map((m) => m.type).join(',')}`);
+      seen.push(message);
+      if (message.type === type) return seen;
+    }
+  }
+
+  /** Drains until the server closes the connection; returns what it sent meanwhile. */
+  async readToEnd(): Promise<BackendMessage[]> {
+    const seen: BackendMessage[] = [];
+    for (let message = await this.next(); message; message = await this.next()) seen.push(message);
+    return seen;
+  }
+
+  /** Startup as a trusted role, up to the first ReadyForQuery. */
+  async startup(user: string, database: string): Promise<{ processId: number; secretKey: number }> {
+    this.write(startupMessage({ user, database }));
+    const messages = await this.readUntil('Z');
+    const error = messages.find((m) => m.type === 'E');
+    if (error) throw new Error(`startup failed: ${JSON.stringify(errorFields(error))}`);
+    const keyData = messages.find((m) => m.type === 'K');
+    return { processId: keyData?.body.readInt32BE(0) ?? 0, secretKey: keyData?.body.readInt32BE(4) ?? 0 };
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
