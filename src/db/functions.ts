@@ -40,6 +40,11 @@ export interface ProxyFunction<Args = Record<string, unknown>> {
   pure?: boolean;
   /** Scalar: the value. Setof: an array. Table: an array of rows keyed by column name. */
   execute(args: Args, context: CallContext): Promise<unknown>;
+  /**
+   * Optional vectorized form used when a call is evaluated for many rows (one result per call,
+   * in order); without it each row runs `execute`.
+   */
+  executeBatch?(calls: readonly Args[], context: CallContext): Promise<unknown[]>;
 }
 
 export class FunctionRegistry {

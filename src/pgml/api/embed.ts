@@ -1,0 +1,90 @@
+/**
+ * pgml.embed with PostgresML 2.x's two signatures: one text → real[], and text[] → SETOF real[].
+ * Both are strict like PostgresML's (NULL in, NULL out). The scalar form has a batch form that
+ * per-row evaluation uses: calls sharing a model and kwargs become one embedding-thread request.
+ */
+import { z } from 'zod';
+import type { ProxyFunction } from '../../db/functions.js';
+import { PgError, SqlState } from '../../errors/index.js';
+import { EmbedKwargs, embedBatch, type EmbedOptions } from '../embeddings/index.js';
+
+const Kwargs = z.unknown().optional();
+
+const OneArgs = z.object({ transformer: z.string().nullable(), text: z.string().nullable(), kwargs: Kwargs });
+const ManyArgs = z.object({ transformer: z.string().nullable(), inputs: z.array(z.string().nullable()).nullable(), kwargs: Kwargs });
+
+/** jsonb arrives parsed from a constant or a parameter, or as text from an untyped literal. */
+export function embedOptions(kwargs: unknown): EmbedOptions {
+  const value = typeof kwargs === 'string' ? (JSON.parse(kwargs) as unknown) : (kwargs ?? {});
+  const parsed = EmbedKwargs.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? ` (${issue.path.join('.')})` : '';
+    throw new PgError(SqlState.InvalidParameterValue, `pgml.embed: invalid kwargs${where}: ${issue?.message ?? 'invalid value'}`, {
+      hint: 'Supported keys: normalize (or normalize_embeddings), pooling (mean, cls, max), prompt, batch_size.',
+    });
+  }
+  return parsed.data;
+}
+
+export const embedText: ProxyFunction<z.infer<typeof OneArgs>> = {
+  signature: {
+    schema: 'pgml',
+    name: 'embed',
+    params: [
+      { name: 'transformer', type: 'text', hasDefault: false },
+      { name: 'text', type: 'text', hasDefault: false },
+      { name: 'kwargs', type: 'jsonb', hasDefault: true },
+    ],
+    returns: { kind: 'scalar', type: 'real[]' },
+  },
+  args: OneArgs,
+  pure: true,
+  async execute(args) {
+    if (args.transformer === null || args.text === null || args.kwargs === null) return null;
+    const [vector] = await embedBatch(args.transformer, [args.text], embedOptions(args.kwargs));
+    return vector ?? null;
+  },
+  async executeBatch(calls) {
+    const results: (number[] | null)[] = new Array(calls.length).fill(null);
+    const groups = new Map<string, { transformer: string; options: EmbedOptions; indexes: number[]; texts: string[] }>();
+    calls.forEach((call, i) => {
+      if (call.transformer === null || call.text === null || call.kwargs === null) return;
+      const options = embedOptions(call.kwargs);
+      const key = JSON.stringify([call.transformer, options]);
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = { transformer: call.transformer, options, indexes: [], texts: [] }));
+      group.indexes.push(i);
+      group.texts.push(call.text);
+    });
+    for (const group of groups.values()) {
+      const vectors = await embedBatch(group.transformer, group.texts, group.options);
+      group.indexes.forEach((row, k) => (results[row] = vectors[k] ?? null));
+    }
+    return results;
+  },
+};
+
+export const embedTexts: ProxyFunction<z.infer<typeof ManyArgs>> = {
+  signature: {
+    schema: 'pgml',
+    name: 'embed',
+    params: [
+      { name: 'transformer', type: 'text', hasDefault: false },
+      { name: 'inputs', type: 'text[]', hasDefault: false },
+      { name: 'kwargs', type: 'jsonb', hasDefault: true },
+    ],
+    returns: { kind: 'setof', type: 'real[]' },
+  },
+  args: ManyArgs,
+  pure: true,
+  async execute(args) {
+    if (args.transformer === null || args.inputs === null || args.kwargs === null) return [];
+    const options = embedOptions(args.kwargs);
+    const present = args.inputs.filter((t): t is string => t !== null);
+    const vectors = await embedBatch(args.transformer, present, options);
+    // A NULL element yields a NULL row, keeping the rows aligned with the inputs.
+    let k = 0;
+    return args.inputs.map((t) => (t === null ? null : vectors[k++]!));
+  },
+};

@@ -1,0 +1,105 @@
+/**
+ * The proxy's side of the embedding thread: `embedBatch` and `classifyBatch` for the SQL
+ * functions (and for row-batch evaluation, which hands many rows' texts to one call). One worker
+ * per process keeps each model loaded once; it is started on first use and does not keep the
+ * process alive while idle.
+ */
+import { Worker } from 'node:worker_threads';
+import { PgError, SqlState } from '../../errors/index.js';
+import type { EmbedOptions } from './options.js';
+import type { EmbedderReply, EmbedderRequest } from './protocol.js';
+import { defaultSources, type ModelSources } from './sources.js';
+
+export { EmbedKwargs, type EmbedOptions } from './options.js';
+export { WINK_MODEL } from './wink.js';
+
+let sources: ModelSources = defaultSources();
+
+/** Called once by the composition root with the --models-dir / --allow-downloads settings. */
+export function configureEmbeddings(settings: { modelsDir?: string | undefined; allowDownloads?: boolean | undefined }): void {
+  sources = {
+    ...defaultSources(),
+    ...(settings.modelsDir !== undefined ? { modelsDir: settings.modelsDir } : {}),
+    allowDownloads: settings.allowDownloads ?? false,
+  };
+}
+
+/** Same bootstrap as the engine pool: under tsx the worker needs the loader registered first. */
+function startWorker(): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here));
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./worker.ts', here).href;
+  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); })`, {
+    eval: true,
+  });
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+let worker: Worker | undefined;
+const pending = new Map<number, Pending>();
+let nextId = 1;
+
+function failAll(error: PgError): void {
+  for (const p of pending.values()) p.reject(error);
+  pending.clear();
+}
+
+function ensureWorker(): Worker {
+  if (worker) return worker;
+  const w = startWorker();
+  w.unref();
+  w.on('message', (reply: EmbedderReply) => {
+    const p = pending.get(reply.id);
+    if (!p) return;
+    pending.delete(reply.id);
+    if (pending.size === 0) w.unref();
+    if (reply.ok) p.resolve(reply.result);
+    else p.reject(new PgError(reply.error.code, reply.error.message, { detail: reply.error.detail, hint: reply.error.hint }));
+  });
+  // A crashed worker fails what it was doing; the next call starts a new one.
+  const lost = (error: PgError) => {
+    if (worker !== w) return;
+    worker = undefined;
+    failAll(error);
+  };
+  w.on('error', (error) => lost(new PgError(SqlState.InternalError, `embedding worker failed: ${error.message}`)));
+  w.on('exit', (code) => lost(new PgError(SqlState.InternalError, `embedding worker exited with code ${code}`)));
+  worker = w;
+  return w;
+}
+
+type Body = EmbedderRequest extends infer R ? (R extends EmbedderRequest ? Omit<R, 'id' | 'sources'> : never) : never;
+
+function call(body: Body): Promise<unknown> {
+  const w = ensureWorker();
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    w.ref();
+    w.postMessage({ ...body, id, sources } as EmbedderRequest);
+  });
+}
+
+/** One embedding (plain numbers, ready to render as real[]) per text, in order. */
+export async function embedBatch(model: string, texts: readonly string[], options: EmbedOptions = {}): Promise<number[][]> {
+  if (texts.length === 0) return [];
+  return (await call({ op: 'embed', model, texts: [...texts], options })) as number[][];
+}
+
+/** transformers.js text-classification output for each text. */
+export function classifyBatch(model: string, texts: readonly string[], topK?: number | null): Promise<unknown> {
+  return call({ op: 'classify', model, texts: [...texts], topK });
+}
+
+/** Stops the worker (shutdown, tests); the next call starts a fresh one. */
+export async function closeEmbedder(): Promise<void> {
+  const w = worker;
+  worker = undefined;
+  failAll(new PgError(SqlState.AdminShutdown, 'embedding worker is shutting down'));
+  await w?.terminate();
+}

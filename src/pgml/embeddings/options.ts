@@ -1,0 +1,40 @@
+/** The kwargs of pgml.embed, validated once on the main thread and sent to the worker as plain data. */
+import { z } from 'zod';
+
+export type Pooling = 'mean' | 'cls' | 'max';
+
+export interface EmbedOptions {
+  /** Overrides the model's own setting (sentence-transformers' Normalize module). */
+  normalize?: boolean | undefined;
+  /** Overrides the model's pooling config. */
+  pooling?: Pooling | undefined;
+  /** Prepended to every input, as e5/instructor-style models expect ("query: ", "passage: "). */
+  prompt?: string | undefined;
+  batchSize?: number | undefined;
+}
+
+/**
+ * PostgresML hands kwargs to SentenceTransformer.encode; the names it accepts there are accepted
+ * here (normalize_embeddings, batch_size, prompt), and keys that only steer Python (device,
+ * show_progress_bar...) are ignored. Anything else is an error rather than silently dropped.
+ */
+const IGNORED = ['device', 'show_progress_bar', 'convert_to_numpy', 'convert_to_tensor', 'trust_remote_code', 'cache'] as const;
+
+export const EmbedKwargs = z
+  .object({
+    normalize: z.boolean().optional(),
+    normalize_embeddings: z.boolean().optional(),
+    pooling: z.enum(['mean', 'cls', 'max']).optional(),
+    prompt: z.string().optional(),
+    batch_size: z.number().int().min(1).max(1024).optional(),
+    ...Object.fromEntries(IGNORED.map((k) => [k, z.unknown().optional()])),
+  })
+  .strict()
+  .transform(
+    (k): EmbedOptions => ({
+      normalize: k.normalize ?? k.normalize_embeddings,
+      pooling: k.pooling,
+      prompt: k.prompt,
+      batchSize: k.batch_size,
+    }),
+  );

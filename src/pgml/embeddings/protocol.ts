@@ -1,0 +1,11 @@
+/** Messages between the proxy and the embedding thread (structured clone: plain data only). */
+import type { EmbedOptions } from './options.js';
+import type { ModelSources } from './sources.js';
+
+export type EmbedderRequest =
+  | { id: number; op: 'embed'; model: string; texts: string[]; options: EmbedOptions; sources: ModelSources }
+  | { id: number; op: 'classify'; model: string; texts: string[]; topK: number | null | undefined; sources: ModelSources };
+
+export type EmbedderReply =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: { code: string; message: string; detail?: string | undefined; hint?: string | undefined } };

@@ -1,0 +1,79 @@
+/**
+ * The embedding thread: owns every loaded model (once per process, shared by all connections)
+ * and runs tokenization, inference and pooling off the proxy's event loop. Requests may overlap;
+ * a model being loaded is awaited by everyone who asks for it meanwhile.
+ */
+import { parentPort } from 'node:worker_threads';
+import { PgError, SqlState } from '../../errors/index.js';
+import { downloadModel } from './hub.js';
+import { findLocalModel, modelNotFound, repoId } from './sources.js';
+import { TransformerModel } from './transformer.js';
+import { WINK_MODEL, embedWords, loadWordVectors, type WordVectors } from './wink.js';
+import type { EmbedderReply, EmbedderRequest } from './protocol.js';
+
+let wink: Promise<WordVectors> | undefined;
+const transformers = new Map<string, Promise<TransformerModel>>();
+
+async function transformer(name: string, request: EmbedderRequest): Promise<TransformerModel> {
+  const repo = repoId(name);
+  let loading = transformers.get(repo);
+  if (!loading) {
+    loading = (async () => {
+      const dir =
+        findLocalModel(repo, request.sources) ??
+        (request.sources.allowDownloads ? await downloadModel(repo, request.sources) : undefined);
+      if (!dir) throw modelNotFound(repo, request.sources);
+      return TransformerModel.load(dir);
+    })();
+    transformers.set(repo, loading);
+    // A failed load is not cached: the operator may copy the model in and retry.
+    loading.catch(() => transformers.delete(repo));
+  }
+  return loading;
+}
+
+/** Float32 values rendered with 9 significant digits: exact for real[], half the text of a double. */
+function toNumbers(vector: Float32Array): number[] {
+  const out = new Array<number>(vector.length);
+  for (let i = 0; i < vector.length; i += 1) out[i] = Number(vector[i]!.toPrecision(9));
+  return out;
+}
+
+async function execute(request: EmbedderRequest): Promise<unknown> {
+  switch (request.op) {
+    case 'embed': {
+      if (request.model === WINK_MODEL) {
+        if (request.options.pooling !== undefined && request.options.pooling !== 'mean') {
+          throw new PgError(SqlState.InvalidParameterValue, `model "${WINK_MODEL}" supports only mean pooling`);
+        }
+        wink ??= loadWordVectors();
+        wink.catch(() => (wink = undefined));
+        const vectors = await wink;
+        return request.texts.map((t) => toNumbers(embedWords(vectors, (request.options.prompt ?? '') + t, request.options.normalize ?? true)));
+      }
+      const model = await transformer(request.model, request);
+      return (await model.embed(request.texts, request.options)).map(toNumbers);
+    }
+    case 'classify': {
+      if (request.model === WINK_MODEL) {
+        throw new PgError(SqlState.InvalidParameterValue, `model "${WINK_MODEL}" is an embedding model, not a text classifier`);
+      }
+      const model = await transformer(request.model, request);
+      return model.classify(request.texts, request.topK);
+    }
+  }
+}
+
+parentPort?.on('message', (request: EmbedderRequest) => {
+  execute(request).then(
+    (result) => parentPort?.postMessage({ id: request.id, ok: true, result } satisfies EmbedderReply),
+    (error: unknown) => {
+      const e = error instanceof PgError ? error : PgError.from(error);
+      parentPort?.postMessage({
+        id: request.id,
+        ok: false,
+        error: { code: e.code, message: e.message, detail: e.detail, hint: e.hint },
+      } satisfies EmbedderReply);
+    },
+  );
+});

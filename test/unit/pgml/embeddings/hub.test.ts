@@ -1,0 +1,82 @@
+// Downloads a model from a local HTTP server that serves the hub's URL layout
+// (/{repo}/resolve/{revision}/{file}), then loads and runs it: the code path of --allow-downloads.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { downloadModel } from '../../../../src/pgml/embeddings/hub.js';
+import { findLocalModel, repoId, type ModelSources } from '../../../../src/pgml/embeddings/sources.js';
+import { TransformerModel } from '../../../../src/pgml/embeddings/transformer.js';
+import { PgError } from '../../../../src/errors/index.js';
+
+const FIXTURE = join(import.meta.dirname, '..', '..', '..', 'fixtures', 'models', 'pgml-test', 'tiny-bert');
+const COMMIT = '0123456789abcdef0123456789abcdef01234567';
+
+describe('hub downloads', () => {
+  let server: Server;
+  let endpoint: string;
+  let cache: string;
+  const requests: string[] = [];
+
+  before(async () => {
+    cache = mkdtempSync(join(tmpdir(), 'pgml-hub-'));
+    server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      const match = /^\/pgml-test\/tiny-bert\/resolve\/main\/(.+)$/.exec(req.url ?? '');
+      const file = match ? join(FIXTURE, decodeURIComponent(match[1]!)) : undefined;
+      if (!file || !existsSync(file)) {
+        res.writeHead(404).end('Entry not found');
+        return;
+      }
+      res.writeHead(200, { 'x-repo-commit': COMMIT, 'content-type': 'application/octet-stream' }).end(readFileSync(file));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    assert.ok(address && typeof address === 'object');
+    endpoint = `http://127.0.0.1:${address.port}`;
+  });
+
+  after(() => {
+    server.close();
+    rmSync(cache, { recursive: true, force: true });
+  });
+
+  const sources = (): ModelSources => ({ allowDownloads: true, hubCache: cache, endpoint });
+
+  it('stores the model in the Hugging Face cache layout and finds it there afterwards', async () => {
+    assert.equal(findLocalModel('pgml-test/tiny-bert', sources()), undefined);
+    const dir = await downloadModel('pgml-test/tiny-bert', sources());
+    assert.equal(dir, join(cache, 'models--pgml-test--tiny-bert', 'snapshots', COMMIT));
+    assert.equal(readFileSync(join(cache, 'models--pgml-test--tiny-bert', 'refs', 'main'), 'utf8'), COMMIT);
+    assert.deepEqual(readFileSync(join(dir, 'onnx', 'model.onnx')), readFileSync(join(FIXTURE, 'onnx', 'model.onnx')));
+    assert.ok(existsSync(join(dir, '1_Pooling', 'config.json')));
+    assert.ok(requests.includes('/pgml-test/tiny-bert/resolve/main/onnx/model.onnx'));
+    assert.equal(findLocalModel('pgml-test/tiny-bert', sources()), dir);
+
+    const reference = JSON.parse(readFileSync(join(FIXTURE, 'reference.json'), 'utf8')) as { sentences: string[]; mean_normalized: number[][] };
+    const model = await TransformerModel.load(dir);
+    const [vector] = await model.embed([reference.sentences[0]!], {});
+    reference.mean_normalized[0]!.forEach((x, i) => assert.ok(Math.abs(vector![i]! - x) < 1e-4));
+  });
+
+  it('reports a model missing on the hub as undefined_object, leaving nothing half-written', async () => {
+    await assert.rejects(downloadModel('pgml-test/absent', sources()), (error: unknown) => {
+      assert.ok(error instanceof PgError);
+      assert.equal(error.code, '42704');
+      assert.match(error.detail ?? '', /config\.json is not in the repository/);
+      return true;
+    });
+    assert.equal(findLocalModel('pgml-test/absent', sources()), undefined);
+    assert.ok(!existsSync(join(cache, 'models--pgml-test--absent', 'snapshots', COMMIT)));
+  });
+
+  it('resolves bare names like sentence-transformers and refuses paths', () => {
+    assert.equal(repoId('all-MiniLM-L12-v2'), 'sentence-transformers/all-MiniLM-L12-v2');
+    assert.equal(repoId('intfloat/e5-small-v2'), 'intfloat/e5-small-v2');
+    for (const bad of ['../etc', '/etc/passwd', 'a/b/c', 'a/../b', 'models--x--y']) {
+      assert.throws(() => repoId(bad), (e: unknown) => e instanceof PgError && e.code === '22023');
+    }
+  });
+});
