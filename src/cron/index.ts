@@ -1,0 +1,67 @@
+/**
+ * The cron subsystem as main.ts sees it: the pg_cron SQL functions, and one scheduler per process
+ * that runs jobs through the proxy's own listener.
+ */
+import type { PGlite } from '@electric-sql/pglite';
+import { PGliteAdminDatabase } from '../db/admin.js';
+import type { FunctionCatalog } from '../sql/index.js';
+import { BorrowedConnection, PgConnection, type CronConnection } from './connection.js';
+import { ProxyJobRunner } from './runner.js';
+import { CronScheduler } from './scheduler.js';
+
+export { registerCronFunctions } from './api/index.js';
+
+export interface CronOptions {
+  /** postgres:// URL of a real upstream; absent for embedded PGlite. */
+  upstream?: string | undefined;
+  /** Embedded PGlite (EmbeddedConnector): lends the backend between client transactions. */
+  embedded?: { exclusive<T>(work: (db: PGlite) => Promise<T>): Promise<T> } | undefined;
+  /** Where this proxy listens: jobs connect there. */
+  listen: { host: string; port: number };
+  catalog: FunctionCatalog;
+  log: (message: string) => void;
+}
+
+export interface CronService {
+  stop(graceMs: number): Promise<void>;
+}
+
+/** Without LISTEN (embedded), polling is how changes are noticed within a second. */
+const POLL_MS_EMBEDDED = 1000;
+/** With LISTEN, polling only backs up missed notifications. */
+const POLL_MS_LISTENING = 10_000;
+const EMBEDDED_USER = 'postgres';
+
+export async function startCron(options: CronOptions): Promise<CronService> {
+  const host = reachable(options.listen.host);
+  let connection: CronConnection;
+  let runner: ProxyJobRunner;
+  if (options.upstream) {
+    const url = new URL(options.upstream);
+    connection = new PgConnection(options.upstream, () => options.log('pgml-proxy cron: reconnected to the upstream'));
+    const me = await connection.query<{ user: string }>('SELECT current_user AS "user"');
+    const user = me.rows[0]?.user ?? decodeURIComponent(url.username);
+    const password = url.password === '' ? undefined : decodeURIComponent(url.password);
+    runner = new ProxyJobRunner({ host, port: options.listen.port, user, password, switchUser: true }, options.catalog);
+  } else {
+    const embedded = options.embedded;
+    if (!embedded) throw new Error('startCron: neither an upstream URL nor an embedded database');
+    connection = new BorrowedConnection((work) => embedded.exclusive((db) => work(new PGliteAdminDatabase(db))));
+    runner = new ProxyJobRunner({ host, port: options.listen.port, user: EMBEDDED_USER, switchUser: false }, options.catalog);
+  }
+  const scheduler = new CronScheduler({
+    connection,
+    runner,
+    log: options.log,
+    reloadIntervalMs: connection.canListen ? POLL_MS_LISTENING : POLL_MS_EMBEDDED,
+  });
+  await scheduler.start();
+  return { stop: (graceMs) => scheduler.stop(graceMs) };
+}
+
+/** A wildcard listen address is not one to connect to. */
+function reachable(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '::1';
+  return host;
+}

@@ -1,0 +1,302 @@
+/**
+ * One scheduler per proxy process. It keeps the jobs of cron.job in memory (reloaded on NOTIFY,
+ * and periodically to catch anything else), wakes at the next due tick, and runs due jobs.
+ *
+ * Across processes on one upstream:
+ * - a tick is run by whoever claims it first (cron.pgml_proxy_ticks, ON CONFLICT DO NOTHING);
+ * - a job runs once at a time: its run holds an advisory lock on the scheduler's connection,
+ *   which also tells a restarting proxy which `running` rows are abandoned.
+ *
+ * Interval schedules (`N seconds`) tick on multiples of N seconds since the epoch, so every
+ * process computes the same ticks. As in pg_cron, an interval tick that finds its job still
+ * running is skipped, while cron-schedule ticks queue up and run one after another.
+ */
+import { nextRun, parseSchedule, type Schedule, DEFAULT_TIME_ZONE, assertTimeZone } from './schedule.js';
+import type { CronConnection } from './connection.js';
+import type { JobRunner } from './runner.js';
+import { CronStore, type JobRow } from './store.js';
+
+export const CRON_CHANNEL = 'pgml_proxy_cron';
+const DEFAULT_MAX_RUN_HISTORY = 1000;
+/** The longest a cron-schedule job catches up after the process was stalled. */
+const MAX_CATCH_UP_TICKS = 60;
+const LOCK_RETRY_MS = 200;
+/** setTimeout's limit is 2^31 ms; waking once a minute also bounds any clock drift. */
+const MAX_SLEEP_MS = 60_000;
+const TICK_RETENTION_INTERVAL_MS = 60_000;
+
+export interface SchedulerOptions {
+  connection: CronConnection;
+  runner: JobRunner;
+  log: (message: string) => void;
+  /** How often jobs are re-read when nothing was notified. */
+  reloadIntervalMs: number;
+}
+
+interface JobState {
+  row: JobRow;
+  schedule: Schedule | null;
+  /** Epoch ms of the next tick; null when inactive, invalid or @reboot. */
+  nextDue: number | null;
+  /** The time zone nextDue was computed in. */
+  zone: string;
+  /** Claimed ticks waiting for the job's previous run to finish. */
+  queue: number[];
+  running: boolean;
+  retry: NodeJS.Timeout | undefined;
+}
+
+export class CronScheduler {
+  private readonly store: CronStore;
+  private readonly jobs = new Map<string, JobState>();
+  private timeZone = DEFAULT_TIME_ZONE;
+  private maxRunHistory = DEFAULT_MAX_RUN_HISTORY;
+  private timer: NodeJS.Timeout | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private reloading: Promise<void> | undefined;
+  private reloadAgain = false;
+  private lastTickPrune = 0;
+  private stopped = false;
+  private readonly runs = new Set<Promise<void>>();
+
+  constructor(private readonly options: SchedulerOptions) {
+    this.store = new CronStore(options.connection);
+  }
+
+  async start(): Promise<void> {
+    const abandoned = await this.store.failAbandonedRuns();
+    if (abandoned > 0) this.options.log(`pgml-proxy cron: marked ${abandoned} interrupted run(s) failed (server restarted)`);
+    if (this.options.connection.canListen) await this.options.connection.listen(CRON_CHANNEL, () => this.requestReload());
+    await this.reload();
+    // @reboot: once per start of this scheduler.
+    const now = Date.now();
+    for (const state of this.jobs.values()) {
+      if (state.row.active && state.schedule?.kind === 'reboot') {
+        state.queue.push(now);
+        void this.pump(state);
+      }
+    }
+    this.reloadTimer = setInterval(() => this.requestReload(), this.options.reloadIntervalMs);
+  }
+
+  /** Stops scheduling; waits up to `graceMs` for runs in progress. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearInterval(this.reloadTimer);
+    for (const state of this.jobs.values()) clearTimeout(state.retry);
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.runs]),
+      new Promise((resolve) => (timeout = setTimeout(resolve, graceMs))),
+    ]);
+    clearTimeout(timeout);
+    await this.options.connection.close();
+  }
+
+  /** Coalesces reload requests: at most one in flight and one queued behind it. */
+  requestReload(): void {
+    if (this.stopped) return;
+    if (this.reloading) {
+      this.reloadAgain = true;
+      return;
+    }
+    this.reloading = this.reload()
+      .catch((error: unknown) => this.options.log(`pgml-proxy cron: reloading jobs failed: ${describe(error)}`))
+      .finally(() => {
+        this.reloading = undefined;
+        if (this.reloadAgain) {
+          this.reloadAgain = false;
+          this.requestReload();
+        }
+      });
+  }
+
+  private async reload(): Promise<void> {
+    const [rows, settings] = await Promise.all([this.store.jobs(), this.store.settings()]);
+    this.applySettings(settings.timezone, settings.maxRunHistory);
+    const now = Date.now();
+    const seen = new Set<string>();
+    for (const row of rows) {
+      seen.add(row.jobid);
+      const previous = this.jobs.get(row.jobid);
+      const state: JobState = previous ?? { row, schedule: null, nextDue: null, zone: this.timeZone, queue: [], running: false, retry: undefined };
+      const scheduleChanged = previous === undefined || previous.row.schedule !== row.schedule || previous.zone !== this.timeZone;
+      state.row = row;
+      if (scheduleChanged) {
+        state.schedule = parseOrNull(row.schedule);
+        state.zone = this.timeZone;
+        state.nextDue = null;
+      }
+      if (!row.active || state.schedule === null) {
+        state.nextDue = null;
+        state.queue = [];
+      } else if (state.nextDue === null) {
+        state.nextDue = firstTick(state.schedule, now, this.timeZone);
+      }
+      this.jobs.set(row.jobid, state);
+    }
+    for (const [jobid, state] of this.jobs) {
+      if (!seen.has(jobid)) {
+        clearTimeout(state.retry);
+        this.jobs.delete(jobid);
+      }
+    }
+    if (this.options.connection.canListen) await this.store.failAbandonedRuns();
+    if (now - this.lastTickPrune > TICK_RETENTION_INTERVAL_MS) {
+      this.lastTickPrune = now;
+      await this.store.pruneTicks();
+    }
+    this.arm();
+  }
+
+  private applySettings(timezone: string | undefined, maxRunHistory: number | undefined): void {
+    const zone = timezone ?? DEFAULT_TIME_ZONE;
+    if (zone !== this.timeZone) {
+      try {
+        assertTimeZone(zone);
+        this.timeZone = zone;
+      } catch {
+        this.options.log(`pgml-proxy cron: ignoring cron.settings timezone "${zone}": not a known time zone`);
+      }
+    }
+    this.maxRunHistory = maxRunHistory ?? DEFAULT_MAX_RUN_HISTORY;
+  }
+
+  /** Sleeps until the earliest next tick. */
+  private arm(): void {
+    clearTimeout(this.timer);
+    if (this.stopped) return;
+    let earliest = Infinity;
+    for (const state of this.jobs.values()) if (state.nextDue !== null && state.nextDue < earliest) earliest = state.nextDue;
+    const delay = Math.min(Math.max(earliest - Date.now(), 0), MAX_SLEEP_MS);
+    this.timer = setTimeout(() => this.onTimer(), delay);
+  }
+
+  private onTimer(): void {
+    const now = Date.now();
+    for (const state of this.jobs.values()) {
+      if (state.nextDue !== null && state.nextDue <= now) this.due(state, now);
+    }
+    this.arm();
+  }
+
+  private due(state: JobState, now: number): void {
+    const schedule = state.schedule;
+    if (schedule === null) return;
+    if (schedule.kind === 'interval') {
+      const period = schedule.seconds * 1000;
+      const tick = Math.floor(now / period) * period;
+      state.nextDue = tick + period;
+      if (!state.running) void this.runIntervalTick(state, tick);
+      return;
+    }
+    const ticks: number[] = [];
+    let next: number | null = state.nextDue;
+    while (next !== null && next <= now && ticks.length < MAX_CATCH_UP_TICKS) {
+      ticks.push(next);
+      next = nextRun(schedule, new Date(next), state.zone)?.getTime() ?? null;
+    }
+    if (next !== null && next <= now) next = nextRun(schedule, new Date(now), state.zone)?.getTime() ?? null;
+    state.nextDue = next;
+    void this.claimCronTicks(state, ticks);
+  }
+
+  private async runIntervalTick(state: JobState, tick: number): Promise<void> {
+    state.running = true;
+    const { jobid } = state.row;
+    try {
+      if (!(await this.store.tryLock(jobid))) return;
+      if (!(await this.store.claimTick(jobid, new Date(tick)))) {
+        await this.store.unlock(jobid);
+        return;
+      }
+      await this.track(this.execute(state));
+    } catch (error) {
+      this.options.log(`pgml-proxy cron: job ${jobid}: ${describe(error)}`);
+    } finally {
+      state.running = false;
+    }
+    void this.pump(state);
+  }
+
+  private async claimCronTicks(state: JobState, ticks: number[]): Promise<void> {
+    for (const tick of ticks) {
+      try {
+        if (await this.store.claimTick(state.row.jobid, new Date(tick))) state.queue.push(tick);
+      } catch (error) {
+        this.options.log(`pgml-proxy cron: job ${state.row.jobid}: claiming a tick failed: ${describe(error)}`);
+      }
+    }
+    await this.pump(state);
+  }
+
+  /** Runs queued ticks one at a time, each under the job's lock. */
+  private async pump(state: JobState): Promise<void> {
+    if (this.stopped || state.running || state.queue.length === 0) return;
+    state.running = true;
+    const { jobid } = state.row;
+    let locked = false;
+    try {
+      locked = await this.store.tryLock(jobid);
+      if (locked) {
+        state.queue.shift();
+        await this.track(this.execute(state));
+      }
+    } catch (error) {
+      this.options.log(`pgml-proxy cron: job ${jobid}: ${describe(error)}`);
+    } finally {
+      state.running = false;
+    }
+    if (!locked) {
+      // Another proxy is running this job: try again shortly.
+      clearTimeout(state.retry);
+      state.retry = setTimeout(() => void this.pump(state), LOCK_RETRY_MS);
+      return;
+    }
+    void this.pump(state);
+  }
+
+  private track(run: Promise<void>): Promise<void> {
+    this.runs.add(run);
+    return run.finally(() => this.runs.delete(run));
+  }
+
+  /** One run with its history row; the caller holds the job's lock, released here. */
+  private async execute(state: JobState): Promise<void> {
+    const job = state.row;
+    try {
+      const runid = await this.store.startRun(job, new Date());
+      const outcome = await this.options.runner.run(job, {
+        timeoutMs: job.timeoutMs,
+        onConnected: (pid) => this.store.markRunning(runid, pid),
+      });
+      await this.store.finishRun(runid, outcome.succeeded, outcome.message);
+      await this.store.pruneHistory(job.jobid, this.maxRunHistory);
+    } finally {
+      await this.store.unlock(job.jobid).catch(() => {});
+    }
+  }
+}
+
+function parseOrNull(text: string): Schedule | null {
+  try {
+    return parseSchedule(text);
+  } catch {
+    // pg_cron logs and never runs a job whose schedule (edited directly) does not parse.
+    return null;
+  }
+}
+
+/** The first tick strictly after `now`. */
+function firstTick(schedule: Schedule, now: number, zone: string): number | null {
+  if (schedule.kind === 'interval') {
+    const period = schedule.seconds * 1000;
+    return (Math.floor(now / period) + 1) * period;
+  }
+  return nextRun(schedule, new Date(now), zone)?.getTime() ?? null;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

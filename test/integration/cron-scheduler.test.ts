@@ -1,0 +1,283 @@
+// Jobs running through the proxy on a real Postgres (and a smoke test on embedded PGlite): run
+// history, failures, job owners, functions expanded so their pgml.* calls reach the proxy,
+// timeouts, bounded history, a proxy dying mid-run, and two proxies sharing one upstream.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { startPgCluster, type PgCluster } from '../support/pg-cluster.js';
+import { startProxy, type ProxyProcess } from '../support/proxy.js';
+
+let cluster: PgCluster;
+let proxy: ProxyProcess;
+let admin: pg.Client;
+
+async function connect(target: ProxyProcess, user = 'postgres'): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: target.url(user) });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
+/** Polls until `check` returns a value; the deadline only guards against hanging forever. */
+async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, deadlineMs = 20_000): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface Run {
+  runid: string;
+  status: string;
+  return_message: string | null;
+  username: string;
+  job_pid: number | null;
+}
+
+async function runs(client: pg.Client, jobid: string, status?: string): Promise<Run[]> {
+  const r = await client.query<Run>(
+    `SELECT runid, status, return_message, username, job_pid FROM cron.job_run_details
+      WHERE jobid = $1 AND ($2::text IS NULL OR status = $2) ORDER BY runid`,
+    [jobid, status ?? null],
+  );
+  return r.rows;
+}
+
+async function schedule(client: pg.Client, schedule: string, command: string): Promise<string> {
+  return (await client.query('SELECT cron.schedule($1, $2) AS id', [schedule, command])).rows[0].id;
+}
+
+before(async () => {
+  cluster = await startPgCluster();
+  const direct = new pg.Client({ connectionString: cluster.url() });
+  await direct.connect();
+  await direct.query(`CREATE ROLE alice LOGIN; GRANT ALL ON SCHEMA public TO PUBLIC`);
+  await direct.end();
+  proxy = await startProxy({ upstream: cluster.url() });
+  admin = await connect(proxy);
+});
+
+after(async () => {
+  await admin?.end().catch(() => undefined);
+  await proxy?.stop();
+  cluster?.stop();
+});
+
+test('a `1 seconds` job runs and its runs appear in cron.job_run_details', async () => {
+  const id = await schedule(admin, '1 seconds', 'SELECT 1');
+  const done = await waitFor('two runs', async () => {
+    const ok = await runs(admin, id, 'succeeded');
+    return ok.length >= 2 && ok;
+  });
+  for (const run of done) {
+    assert.equal(run.return_message, '1 row');
+    assert.equal(run.username, 'postgres');
+    assert.equal(typeof run.job_pid, 'number');
+  }
+  await admin.query(`SELECT cron.unschedule(${id})`);
+});
+
+test('a failing job records failed with the error; command tags are pg_cron return messages', async () => {
+  await admin.query('CREATE TABLE tagged (x int)');
+  const failing = await schedule(admin, '1 seconds', 'SELECT 1/0');
+  const tagged = await schedule(admin, '1 seconds', 'INSERT INTO tagged VALUES (1); UPDATE tagged SET x = 2');
+  const [failure] = await waitFor('a failed run', async () => {
+    const r = await runs(admin, failing, 'failed');
+    return r.length > 0 && r;
+  });
+  assert.equal(failure?.return_message, 'ERROR:  division by zero');
+  const [tag] = await waitFor('a tagged run', async () => {
+    const r = await runs(admin, tagged, 'succeeded');
+    return r.length > 0 && r;
+  });
+  assert.match(tag?.return_message ?? '', /^UPDATE \d+$/);
+  await admin.query(`SELECT cron.unschedule(${failing}); SELECT cron.unschedule(${tagged})`);
+});
+
+test("a job runs as its owner: their privileges and row-level security apply", async () => {
+  await admin.query('CREATE TABLE owners (who text); GRANT INSERT ON owners TO alice; CREATE TABLE secret (x int)');
+  const alice = await connect(proxy, 'alice');
+  try {
+    const ok = await schedule(alice, '1 seconds', 'INSERT INTO owners SELECT current_user');
+    const denied = await schedule(alice, '1 seconds', 'SELECT * FROM secret');
+    const escape = await schedule(alice, '1 seconds', 'RESET SESSION AUTHORIZATION; INSERT INTO secret VALUES (1)');
+    await waitFor('alice runs', async () => (await runs(admin, ok, 'succeeded')).length > 0 && (await runs(admin, escape, 'failed')).length > 0);
+    const [refused] = await waitFor('denied run', async () => {
+      const r = await runs(admin, denied, 'failed');
+      return r.length > 0 && r;
+    });
+    assert.equal(refused?.return_message, 'ERROR:  permission denied for table secret');
+    assert.equal((await runs(admin, escape, 'failed'))[0]?.return_message, 'ERROR:  a cron job may not change its session authorization or role');
+    assert.deepEqual((await admin.query('SELECT DISTINCT who FROM owners')).rows, [{ who: 'alice' }]);
+    assert.equal((await admin.query('SELECT count(*) AS n FROM secret')).rows[0].n, '0');
+    // Alice reads her own run history only.
+    const visible = (await alice.query('SELECT DISTINCT username FROM cron.job_run_details')).rows;
+    assert.deepEqual(visible, [{ username: 'alice' }]);
+    await alice.query(`SELECT cron.unschedule(${ok}); SELECT cron.unschedule(${denied}); SELECT cron.unschedule(${escape})`);
+  } finally {
+    await alice.end();
+  }
+});
+
+test('functions calling pgml.* are expanded so the calls run through the proxy', async () => {
+  await admin.query(`
+    CREATE TABLE versions (v text, n int);
+    CREATE FUNCTION record_version() RETURNS void LANGUAGE sql AS $$
+      INSERT INTO versions SELECT pgml.version(), 1;
+      INSERT INTO versions SELECT pgml.version(), 2
+    $$;
+    CREATE FUNCTION record_version_n(n int) RETURNS void LANGUAGE sql AS $$ INSERT INTO versions SELECT pgml.version(), $1 $$;
+    CREATE FUNCTION record_version_pl() RETURNS void LANGUAGE plpgsql AS $$
+    BEGIN
+      PERFORM pgml.version();
+      INSERT INTO versions SELECT pgml.version(), 3;
+      RETURN;
+    END $$;
+    CREATE FUNCTION branchy() RETURNS void LANGUAGE plpgsql AS $$
+    BEGIN
+      IF true THEN INSERT INTO versions SELECT pgml.version(), 4; END IF;
+    END $$;`);
+  const sql = await schedule(admin, '1 seconds', 'SELECT record_version()');
+  const withArg = await schedule(admin, '1 seconds', 'SELECT public.record_version_n(7)');
+  const plpgsql = await schedule(admin, '1 seconds', 'SELECT record_version_pl()');
+  const refused = await schedule(admin, '1 seconds', 'SELECT branchy()');
+  await waitFor('expanded runs', async () => {
+    for (const id of [sql, withArg, plpgsql]) if ((await runs(admin, id, 'succeeded')).length === 0) return false;
+    return (await runs(admin, refused, 'failed')).length > 0;
+  });
+  assert.equal((await runs(admin, sql, 'succeeded'))[0]?.return_message, '1 row');
+  const ns = (await admin.query('SELECT DISTINCT n FROM versions ORDER BY n')).rows.map((r) => r.n);
+  assert.deepEqual(ns, [1, 2, 3, 7]);
+  const version = (await admin.query('SELECT pgml.version() AS v')).rows[0].v;
+  assert.deepEqual((await admin.query('SELECT DISTINCT v FROM versions')).rows, [{ v: version }]);
+  const message = (await runs(admin, refused, 'failed'))[0]?.return_message ?? '';
+  assert.match(message, /^ERROR: {2}pgml-proxy cannot run branchy\(\) for a job: IF statements are not expanded/);
+  for (const id of [sql, withArg, plpgsql, refused]) await admin.query(`SELECT cron.unschedule(${id})`);
+});
+
+test('a per-job timeout fails the run; cron.max_run_history bounds the history', async () => {
+  const slow = await schedule(admin, '2 seconds', 'SELECT pg_sleep(30)');
+  await admin.query(`INSERT INTO cron.job_timeout (jobid, timeout) VALUES (${slow}, '300 ms')`);
+  const [timedOut] = await waitFor('a timed-out run', async () => {
+    const r = await runs(admin, slow, 'failed');
+    return r.length > 0 && r;
+  });
+  assert.equal(timedOut?.return_message, 'ERROR:  job exceeded its timeout of 300 ms');
+  await admin.query(`SELECT cron.unschedule(${slow})`);
+
+  await admin.query(`UPDATE cron.settings SET value = '3' WHERE name = 'max_run_history'`);
+  try {
+    const quick = await schedule(admin, '1 seconds', 'SELECT 1');
+    const [first] = await waitFor('a first run', async () => {
+      const r = await runs(admin, quick);
+      return r.length > 0 && r;
+    });
+    // Pruned once the first run is gone; the newest three remain.
+    const kept = await waitFor('the first run pruned', async () => {
+      const r = await runs(admin, quick);
+      return r.length > 0 && r.every((run) => BigInt(run.runid) > BigInt(first?.runid ?? 0)) && r;
+    });
+    assert.ok(kept.length <= 3, `${kept.length} runs kept`);
+    await admin.query(`SELECT cron.unschedule(${quick})`);
+  } finally {
+    await admin.query(`UPDATE cron.settings SET value = '1000' WHERE name = 'max_run_history'`);
+  }
+});
+
+test('a run left running when its proxy dies is marked failed: server restarted', async () => {
+  const second = await startProxy({ upstream: cluster.url(), extraArgs: ['--grace-seconds', '0'] });
+  // Only the second proxy may take the job: the first is stopped for the duration.
+  await proxy.stop();
+  const client = await connect(second);
+  let id: string;
+  try {
+    id = await schedule(client, '1 seconds', 'SELECT pg_sleep(60)');
+    await waitFor('a running run', async () => (await runs(client, id, 'running')).length > 0);
+    await client.query(`UPDATE cron.job SET active = false WHERE jobid = ${id}`);
+  } finally {
+    await client.end();
+  }
+  await second.stop();
+  proxy = await startProxy({ upstream: cluster.url() });
+  await admin.end().catch(() => undefined);
+  admin = await connect(proxy);
+  const history = await runs(admin, id);
+  assert.ok(history.length > 0);
+  for (const run of history) {
+    assert.equal(run.status, 'failed');
+    assert.equal(run.return_message, 'server restarted');
+  }
+  await admin.query(`SELECT cron.unschedule(${id})`);
+});
+
+test('two proxies on one upstream run each tick of a job exactly once', async () => {
+  const other = await startProxy({ upstream: cluster.url() });
+  try {
+    await admin.query('CREATE TABLE ticks (at timestamptz)');
+    const id = await schedule(admin, '1 seconds', 'INSERT INTO ticks VALUES (now())');
+    await new Promise((r) => setTimeout(r, 20_000));
+    await admin.query(`SELECT cron.unschedule(${id})`);
+    const stats = (
+      await admin.query(
+        `SELECT count(*)::int AS runs, count(DISTINCT date_trunc('second', start_time))::int AS seconds,
+                count(*) FILTER (WHERE status <> 'succeeded')::int AS unsuccessful
+           FROM cron.job_run_details WHERE jobid = $1 AND status <> 'running'`,
+        [id],
+      )
+    ).rows[0];
+    assert.ok(stats.runs >= 10, `only ${stats.runs} runs in 20 s`);
+    assert.equal(stats.runs, stats.seconds, 'a tick ran twice');
+    assert.equal(stats.unsuccessful, 0);
+    const inserted = (await admin.query('SELECT count(*)::int AS n FROM ticks')).rows[0].n;
+    assert.ok(inserted >= stats.runs && inserted <= stats.runs + 1);
+  } finally {
+    await other.stop();
+  }
+});
+
+test('pgml.train in a job produces a new model each run', async () => {
+  const trains = (await admin.query(`SELECT count(*)::int AS n FROM pg_proc WHERE proname = 'train' AND pronamespace = 'pgml'::regnamespace`)).rows[0].n;
+  if (trains === 0) return;
+  await admin.query(`CREATE TABLE train_data AS SELECT i::float8 AS x, (2 * i + 1)::float8 AS y FROM generate_series(1, 50) i`);
+  await admin.query(`CREATE FUNCTION model_train() RETURNS void LANGUAGE sql AS $$
+    SELECT * FROM pgml.train('cron_project', 'regression', 'train_data', 'y', algorithm => 'linear') $$`);
+  const id = await schedule(admin, '2 seconds', 'SELECT model_train()');
+  await waitFor('two training runs', async () => (await runs(admin, id, 'succeeded')).length >= 2, 60_000);
+  await admin.query(`SELECT cron.unschedule(${id})`);
+  const failed = await runs(admin, id, 'failed');
+  assert.deepEqual(failed, []);
+  const models = (
+    await admin.query(`SELECT count(*)::int AS n FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id WHERE p.name = 'cron_project'`)
+  ).rows[0].n;
+  assert.ok(models >= 2, `${models} models`);
+});
+
+test('embedded PGlite: a scheduled job runs', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pgml-cron-pglite-'));
+  const embedded = await startProxy({ dataDir });
+  try {
+    const client = await connect(embedded);
+    try {
+      await client.query('CREATE TABLE seen (at timestamptz)');
+      const id = await schedule(client, '1 seconds', 'INSERT INTO seen VALUES (now())');
+      const [run] = await waitFor('an embedded run', async () => {
+        const r = await runs(client, id, 'succeeded');
+        return r.length > 0 && r;
+      });
+      assert.equal(run?.return_message, 'INSERT 0 1');
+      await client.query(`SELECT cron.unschedule(${id})`);
+      assert.ok(Number((await client.query('SELECT count(*) AS n FROM seen')).rows[0].n) >= 1);
+    } finally {
+      await client.end();
+    }
+  } finally {
+    await embedded.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
