@@ -1,0 +1,69 @@
+"""Drives psycopg 3 (libpq underneath) against a URL and prints one JSON object of results.
+
+Usage: python3 psycopg_client.py URL [--pgml]
+The Node test asserts on the JSON so failures show the exact value that differed.
+"""
+import json
+import sys
+
+import psycopg
+
+
+def main() -> None:
+    url = sys.argv[1]
+    with_pgml = "--pgml" in sys.argv[2:]
+    out = {"libpq": psycopg.pq.version(), "impl": psycopg.pq.__impl__}
+    with psycopg.connect(url, autocommit=True) as conn:
+        # psycopg 3 binds parameters server-side: Parse/Bind/Execute through the proxy.
+        out["server_params"] = conn.execute("select %s::int + 1, %s::text", [41, "ok"]).fetchone()
+        out["binary"] = conn.execute("select %s::int * 2", [21], binary=True).fetchone()[0]
+        out["prepared"] = [conn.execute("select %s::int * 3", [n], prepare=True).fetchone()[0] for n in range(4)]
+
+        conn.execute("drop table if exists psy_items")
+        conn.execute("create table psy_items (id int primary key, label text)")
+        with conn.cursor() as cur:
+            cur.executemany("insert into psy_items values (%s, %s)", [(i, f"item {i}") for i in range(100)])
+        out["executemany_count"] = conn.execute("select count(*) from psy_items").fetchone()[0]
+
+        with conn.cursor() as cur:
+            with cur.copy("copy psy_items (id, label) from stdin") as copy:
+                for i in range(100, 1100):
+                    copy.write_row((i, f"copied {i}"))
+            copied_out = []
+            with cur.copy("copy (select id, label from psy_items where id >= 1095 order by id) to stdout") as copy:
+                for row in copy.rows():
+                    copied_out.append(list(row))
+        out["copy_count"] = conn.execute("select count(*) from psy_items").fetchone()[0]
+        out["copy_out"] = copied_out
+
+        with conn.pipeline():
+            cursors = [conn.execute("select %s::int as n", [n]) for n in range(10)]
+        out["pipeline"] = [c.fetchone()[0] for c in cursors]
+
+        try:
+            with conn.pipeline():
+                conn.execute("select 1")
+                conn.execute("select 1/0")
+                conn.execute("select 3")
+        except psycopg.Error as err:
+            out["pipeline_error"] = err.sqlstate
+        out["after_pipeline_error"] = conn.execute("select 'alive'").fetchone()[0]
+
+        with conn.transaction():
+            conn.execute("insert into psy_items values (%s, %s)", [5000, "tx"])
+        try:
+            with conn.transaction():
+                conn.execute("insert into psy_items values (%s, %s)", [5001, "rolled back"])
+                raise RuntimeError("rollback")
+        except RuntimeError:
+            pass
+        out["tx_rows"] = conn.execute("select id from psy_items where id >= 5000 order by id").fetchall()
+
+        if with_pgml:
+            out["pgml_version"] = conn.execute("select pgml.version()").fetchone()[0]
+            out["pgml_version_param"] = conn.execute("select pgml.version(), %s::int", [9]).fetchone()
+    print(json.dumps(out, default=list))
+
+
+if __name__ == "__main__":
+    main()
