@@ -1,10 +1,13 @@
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
+import { PgError, SqlState } from '../errors/index.js';
+import { copyFromStdin } from '../sql/copy.js';
 import { listenChanges } from '../sql/listen.js';
 import {
   BackendCode,
   FrontendCode,
   MessageFramer,
+  Writer,
   backend,
   decodeBind,
   decodeExecute,
@@ -127,12 +130,19 @@ export class EmbeddedConnector implements UpstreamConnector {
     for (;;) {
       const link = this.owner;
       if (link === null || link.inbox.length === 0) return;
-      const batch = Buffer.concat(link.inbox.splice(0));
+      const head = link.inbox[0]!;
       let output: Buffer;
       try {
-        output = Buffer.from(await this.db.execProtocolRaw(new Uint8Array(batch)));
+        if (typeof head === 'function') {
+          link.inbox.shift();
+          output = await head(this.db);
+        } else {
+          const n = link.inbox.findIndex((item) => typeof item === 'function');
+          const batch = Buffer.concat(link.inbox.splice(0, n < 0 ? link.inbox.length : n) as Buffer[]);
+          output = Buffer.from(await this.db.execProtocolRaw(new Uint8Array(batch)));
+        }
       } catch (error) {
-        link.fail(error instanceof Error ? error : new Error(String(error)));
+        link.fail(error instanceof Error ? error : new Error(pgErrorOf(error).message));
         this.release(link);
         continue;
       }
@@ -159,11 +169,32 @@ export class EmbeddedConnector implements UpstreamConnector {
   }
 }
 
+/** Work the link does itself on the backend, producing the bytes the client is sent. */
+type LocalStep = (db: PGlite) => Promise<Buffer>;
+
+/** PGlite's errors carry the server's fields; keep its SQLSTATE and details. */
+function pgErrorOf(error: unknown): PgError {
+  const e = error as { code?: string; message?: string; detail?: string; hint?: string; position?: string };
+  if (typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) {
+    return new PgError(e.code, e.message ?? 'error', {
+      detail: e.detail,
+      hint: e.hint,
+      position: e.position ? Number(e.position) : undefined,
+    });
+  }
+  return PgError.from(error);
+}
+
 class EmbeddedLink implements UpstreamLink {
   onData: (chunk: Buffer) => void = () => {};
   onClose: (error?: Error) => void = () => {};
   onOwned: () => void = () => {};
-  readonly inbox: Buffer[] = [];
+  /** Messages for the backend, and steps the link runs itself (COPY FROM STDIN). */
+  readonly inbox: (Buffer | LocalStep)[] = [];
+  /** CopyData received while emulating COPY FROM STDIN; null when not in COPY. */
+  private copyData: Buffer[] | null = null;
+  private copySql = '';
+  private readonly framer = new MessageFramer();
   /** True when the backend's last answer was ReadyForQuery 'I' and nothing was sent since. */
   idleAtBoundary = true;
   private readonly statements = new Set<string>();
@@ -180,13 +211,20 @@ class EmbeddedLink implements UpstreamLink {
 
   write(messages: readonly Buffer[]): void {
     if (this.closed) return;
-    for (const message of messages) {
-      const code = message[0]!;
-      if (code === FrontendCode.Terminate) {
-        this.end();
-        return;
-      }
-      this.inbox.push(this.rename(code, message));
+    // A buffer may hold several messages (the session joins adjacent ones): look at each.
+    let terminated = false;
+    for (const buffer of messages) {
+      this.framer.push(buffer, (code, message) => {
+        if (code === FrontendCode.Terminate) terminated = true;
+        else if (!terminated) {
+          const item = this.rename(code, message);
+          if (item !== null) this.inbox.push(item);
+        }
+      });
+    }
+    if (terminated) {
+      this.end();
+      return;
     }
     this.idleAtBoundary = false;
     this.host.request(this);
@@ -232,7 +270,7 @@ class EmbeddedLink implements UpstreamLink {
     for (const name of this.statements) cleanup.push(frontend.close('S', name));
     cleanup.push(frontend.sync());
     for (const channel of this.channels) cleanup.push(frontend.query(`UNLISTEN "${channel.replaceAll('"', '""')}"`));
-    this.inbox.splice(0, this.inbox.length, ...cleanup);
+    this.inbox.push(...cleanup);
     this.idleAtBoundary = false;
     this.host.request(this);
     queueMicrotask(() => this.onClose());
@@ -266,13 +304,53 @@ class EmbeddedLink implements UpstreamLink {
     return name === '' ? '' : `c${this.id}_${name}`;
   }
 
+  /**
+   * PGlite cannot take CopyData through its protocol entry point, but reads COPY input from a
+   * blob: answer CopyInResponse here, gather the client's CopyData, then run COPY FROM '/dev/blob'.
+   */
+  private startCopy(sql: string, binary: boolean): LocalStep {
+    this.copyData = [];
+    this.copySql = sql;
+    return async () => new Writer(BackendCode.CopyInResponse).byte(binary ? 1 : 0).int16(0).finish();
+  }
+
+  private copyMessage(code: number, message: Buffer): LocalStep | null {
+    const data = this.copyData!;
+    if (code === FrontendCode.CopyData) {
+      data.push(Buffer.from(message.subarray(5)));
+      return null;
+    }
+    if (code !== FrontendCode.CopyDone && code !== FrontendCode.CopyFail) return null;
+    this.copyData = null;
+    const failed = code === FrontendCode.CopyFail ? message.subarray(5, message.length - 1).toString('utf8') : null;
+    return async (db) => {
+      const answer = (error: PgError | null, tag: string): Buffer => {
+        const status = db.isInTransaction() ? (error ? 'E' : 'T') : 'I';
+        const head = error ? backend.errorResponse(error) : backend.commandComplete(tag);
+        return Buffer.concat([head, backend.readyForQuery(status)]);
+      };
+      if (failed !== null) return answer(new PgError(SqlState.QueryCanceled, `COPY from stdin failed: ${failed}`), '');
+      try {
+        const result = await db.query(this.copySql, [], { blob: new Blob(data) });
+        return answer(null, `COPY ${result.affectedRows ?? 0}`);
+      } catch (error) {
+        return answer(pgErrorOf(error), '');
+      }
+    };
+  }
+
   /** Renames this client's named statements and portals into its own namespace. */
-  private rename(code: number, message: Buffer): Buffer {
+  private rename(code: number, message: Buffer): Buffer | LocalStep | null {
+    if (this.copyData !== null) return this.copyMessage(code, message);
     switch (code) {
       case FrontendCode.Query: {
         const sql = decodeQuery(message);
-        // A cheap filter before the real parser looks for LISTEN/UNLISTEN statements.
+        // Cheap filters before the real parser looks for LISTEN/UNLISTEN and COPY statements.
         if (/listen/i.test(sql)) this.trackListen(sql);
+        if (/copy/i.test(sql)) {
+          const copy = copyFromStdin(sql, '/dev/blob');
+          if (copy) return this.startCopy(copy.sql, copy.binary);
+        }
         return message;
       }
       case FrontendCode.Parse: {

@@ -9,6 +9,7 @@ import {
   backend,
   decodeBackendKeyData,
   decodeBind,
+  decodeErrorResponse,
   decodeParse,
   decodeQuery,
   decodeReadyForQuery,
@@ -71,6 +72,7 @@ export class ClientSession {
   private database = '';
   private readonly interceptor: Interceptor;
   private closing = false;
+  private upstreamSaidFatal = false;
   readonly closed: Promise<void>;
   private resolveClosed!: () => void;
 
@@ -314,6 +316,10 @@ export class ClientSession {
       this.upstreamFramer.push(chunk, (code, message) => {
         if (code === BackendCode.ReadyForQuery) this.txStatus = decodeReadyForQuery(message);
         else if (code === BackendCode.BackendKeyData) this.backendKey = decodeBackendKeyData(message);
+        else if (code === BackendCode.ErrorResponse && decodeErrorResponse(message).severity === 'FATAL') {
+          // The upstream explained why it is closing: that is the client's last word.
+          this.upstreamSaidFatal = true;
+        }
         const forward = this.tracker.route(code, message);
         if (forward === message) out.push(message);
         else {
@@ -350,7 +356,7 @@ export class ClientSession {
   private onUpstreamClosed(error?: Error): void {
     this.tracker.abandon();
     if (this.phase === 'closed') return;
-    if (!this.closing) {
+    if (!this.closing && !this.upstreamSaidFatal) {
       const detail = error?.message;
       this.fatal(
         new PgError(SqlState.ConnectionFailure, 'the upstream server closed the connection unexpectedly', {
