@@ -42,6 +42,8 @@ export interface SessionStats {
 
 type Phase = 'startup' | 'connecting' | 'ready' | 'closed';
 
+const FRONTEND_CODES = new Set<number>(Object.values(FrontendCode));
+
 /** Client messages waiting behind an intercepted message that is being evaluated. */
 const INBOX_HIGH_WATER = 4096;
 
@@ -213,7 +215,19 @@ export class ClientSession {
     const batch: Buffer[] = [];
     while (!this.busy && this.inbox.length > 0 && this.phase === 'ready') {
       const [code, message] = this.inbox.shift()!;
-      const task = this.classify(code, message);
+      let task: ReturnType<ClientSession['classify']>;
+      try {
+        task = this.classify(code, message);
+      } catch (error) {
+        // Answer what came before the bad message, then close, as a server reading the stream would.
+        this.sendBatch(batch);
+        batch.length = 0;
+        this.busy = true;
+        this.inbox = [];
+        if (this.tracker.pending > 0) this.upstream?.write([frontend.flush()]);
+        void this.tracker.whenIdle().then(() => this.fatal(PgError.from(error)));
+        return;
+      }
       if (task === 'drop') continue;
       if (task === 'forward') {
         batch.push(message);
@@ -227,7 +241,11 @@ export class ClientSession {
         .catch((error: unknown) => this.fatal(PgError.from(error)))
         .finally(() => {
           this.busy = false;
-          this.pump();
+          try {
+            this.pump();
+          } catch (error) {
+            this.fatal(PgError.from(error));
+          }
         });
     }
     this.sendBatch(batch);
@@ -246,6 +264,8 @@ export class ClientSession {
    * expects), dropped, or handled by an async task that owns the pipeline until it finishes.
    */
   private classify(code: number, message: Buffer): 'forward' | 'drop' | (() => Promise<void>) {
+    // Postgres closes the connection on an unknown message type; so does the proxy, whatever the upstream.
+    if (!FRONTEND_CODES.has(code)) throw new ProtocolError(`invalid frontend message type ${code}`);
     if (this.skipUntilSync) {
       if (code !== FrontendCode.Sync) return 'drop';
       this.skipUntilSync = false;
