@@ -123,6 +123,8 @@ export class EmbeddedConnector implements UpstreamConnector {
     this.running = true;
     void this.drainOwner().finally(() => {
       this.running = false;
+      // Work may have arrived between the loop's last look and now.
+      if (this.owner !== null && this.owner.inbox.length > 0) this.pump();
     });
   }
 
