@@ -12,6 +12,15 @@ Options:
                          without it an embedded Postgres (PGlite) is used
   --data-dir PATH        embedded Postgres data directory (default ./.pgml-data)
   --http HOST:PORT|off   HTTP endpoint (default 127.0.0.1:8080)
+  --http-prefix PATH     path prefix of /rpc, e.g. /rest/v1 (default none)
+  --http-schemas LIST    comma list of schemas whose functions /rpc exposes (default public)
+  --jwt-secret SECRET    HS256 secret for Bearer tokens, 32+ characters (env PGML_JWT_SECRET)
+  --anon-role ROLE       role for HTTP requests without a token (default: refuse them)
+  --http-pool-size N     connections HTTP requests share (default 10)
+  --http-pool-timeout S  seconds a request waits for one before 503 (default 10)
+  --http-max-body BYTES  largest accepted request body (default 1048576)
+  --models-dir PATH      where pgml.embed/transform look for models first (env PGML_MODELS_DIR)
+  --allow-downloads      let pgml.embed/transform download missing models from the Hugging Face hub
   --tls-cert PATH        PEM certificate: accept SSLRequest and speak TLS to clients
   --tls-key PATH         PEM private key for --tls-cert
   --grace-seconds N      on SIGTERM, how long running statements may finish (default 10)
@@ -45,6 +54,21 @@ const ConfigSchema = z
     upstream: upstreamUrl.optional(),
     dataDir: z.string().min(1),
     http: z.union([z.literal('off'), hostPort]),
+    httpPrefix: z
+      .string()
+      .regex(/^(\/[^/?#\s]+)*\/?$/, 'expected a path such as /rest/v1')
+      .transform((p) => p.replace(/\/$/, '')),
+    httpSchemas: z
+      .string()
+      .transform((list) => list.split(',').map((s) => s.trim()).filter(Boolean))
+      .refine((list) => list.length > 0, 'name at least one schema'),
+    jwtSecret: z.string().min(32, 'must be at least 32 characters').optional(),
+    anonRole: z.string().min(1).optional(),
+    httpPoolSize: z.coerce.number().int().min(1).max(1000),
+    httpPoolTimeout: z.coerce.number().positive().max(3600),
+    httpMaxBody: z.coerce.number().int().min(1),
+    modelsDir: z.string().min(1).optional(),
+    allowDownloads: z.boolean(),
     tlsCert: z.string().optional(),
     tlsKey: z.string().optional(),
     graceSeconds: z.coerce.number().min(0).max(3600),
@@ -67,6 +91,15 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nul
         upstream: { type: 'string' },
         'data-dir': { type: 'string' },
         http: { type: 'string' },
+        'http-prefix': { type: 'string' },
+        'http-schemas': { type: 'string' },
+        'jwt-secret': { type: 'string' },
+        'anon-role': { type: 'string' },
+        'http-pool-size': { type: 'string' },
+        'http-pool-timeout': { type: 'string' },
+        'http-max-body': { type: 'string' },
+        'models-dir': { type: 'string' },
+        'allow-downloads': { type: 'boolean' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'grace-seconds': { type: 'string' },
@@ -82,6 +115,15 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nul
     upstream: values.upstream ?? (env.DATABASE_URL || undefined),
     dataDir: values['data-dir'] ?? './.pgml-data',
     http: values.http ?? '127.0.0.1:8080',
+    httpPrefix: values['http-prefix'] ?? '',
+    httpSchemas: values['http-schemas'] ?? 'public',
+    jwtSecret: values['jwt-secret'] ?? (env.PGML_JWT_SECRET || undefined),
+    anonRole: values['anon-role'],
+    httpPoolSize: values['http-pool-size'] ?? '10',
+    httpPoolTimeout: values['http-pool-timeout'] ?? '10',
+    httpMaxBody: values['http-max-body'] ?? '1048576',
+    modelsDir: values['models-dir'] ?? (env.PGML_MODELS_DIR || undefined),
+    allowDownloads: values['allow-downloads'] === true,
     tlsCert: values['tls-cert'],
     tlsKey: values['tls-key'],
     graceSeconds: values['grace-seconds'] ?? '10',

@@ -3,10 +3,14 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import tls from 'node:tls';
 import type { Config } from './config.js';
+import { registerCronFunctions, startCron } from './cron/index.js';
 import { PGliteAdminDatabase, PgAdminDatabase, type AdminDatabase } from './db/admin.js';
 import { FunctionRegistry } from './db/functions.js';
 import { installStubs, loadMigrations, migrate } from './db/migrations.js';
 import { registerPgmlFunctions } from './pgml/api/index.js';
+import { configureEmbeddings } from './pgml/embeddings/index.js';
+import { startServing } from './pgml/serving/listener.js';
+import { startHttp } from './http/index.js';
 import { EmbeddedConnector } from './proxy/embedded.js';
 import type { UpstreamConnector } from './proxy/link.js';
 import { ProxyServer } from './proxy/server.js';
@@ -31,6 +35,8 @@ export async function start(config: Config, log: (message: string) => void = (m)
   await initParser();
   const registry = new FunctionRegistry();
   registerPgmlFunctions(registry);
+  configureEmbeddings({ modelsDir: config.modelsDir, allowDownloads: config.allowDownloads });
+  registerCronFunctions(registry);
 
   let connector: UpstreamConnector;
   let prepare: (work: (db: AdminDatabase) => Promise<void>) => Promise<void>;
@@ -63,15 +69,40 @@ export async function start(config: Config, log: (message: string) => void = (m)
   if (config.tlsCert && config.tlsKey) {
     tlsContext = tls.createSecureContext({ cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) });
   }
+  const serving = await startServing(config.upstream, log);
   const server = new ProxyServer({ connector, registry, tlsContext, log });
   const address = await server.listen(config.listen.host, config.listen.port);
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  // Before the listening line: whoever waits for it may call HTTP at once.
+  const http =
+    config.http === 'off'
+      ? undefined
+      : await startHttp({
+          listen: config.http,
+          prefix: config.httpPrefix,
+          schemas: config.httpSchemas,
+          jwtSecret: config.jwtSecret,
+          anonRole: config.anonRole,
+          poolSize: config.httpPoolSize,
+          poolTimeoutSeconds: config.httpPoolTimeout,
+          maxBodyBytes: config.httpMaxBody,
+          proxyAddress: address,
+          upstreamUrl: config.upstream,
+          proxy: { connections: () => server.connections, stats: server.stats },
+          expectedMigrations: migrations.map((m) => m.version),
+          log,
+        });
+  if (http) process.stdout.write(`pgml-proxy http on http://${http.address.family === 'IPv6' ? `[${http.address.address}]` : http.address.address}:${http.address.port}\n`);
+  const cron = await startCron({ upstream: config.upstream, embedded: connector instanceof EmbeddedConnector ? connector : undefined, listen: { host: config.listen.host, port: address.port }, catalog: registry, log });
   process.stdout.write(`pgml-proxy listening on postgres://${shownHost}:${address.port}\n`);
 
   return {
     port: address.port,
     async stop() {
+      await cron.stop(config.graceSeconds * 1000);
+      await http?.stop();
       await server.stop(config.graceSeconds * 1000);
+      await serving.stop();
       await connector.close();
     },
   };

@@ -14,7 +14,7 @@ import {
   spliceText,
 } from '../sql/index.js';
 import type { ArgExpr, CallSite, StatementAnalysis } from '../sql/index.js';
-import { parseText, typeOidOf } from '../wire/types.js';
+import { encodeText, parseText, typeOidOf } from '../wire/types.js';
 
 /** Parameter values of the statement being evaluated, by 1-based index; absent at Parse. */
 export type BoundParams = readonly unknown[] | undefined;
@@ -22,7 +22,7 @@ export type BoundParams = readonly unknown[] | undefined;
 export class CallEvaluator {
   constructor(
     private readonly registry: FunctionRegistry,
-    private readonly context: CallContext,
+    readonly context: CallContext,
   ) {}
 
   /** True when the call (or a call nested in its arguments) needs the client's parameters. */
@@ -76,6 +76,17 @@ export class CallEvaluator {
     }
   }
 
+  /** The call's arguments that do not depend on rows, evaluated once for per-row evaluation (batch/run.ts). */
+  async sharedArguments(site: CallSite, stmt: StatementAnalysis, sql: string, params: BoundParams): Promise<Record<string, unknown>> {
+    const raw: Record<string, unknown> = {};
+    for (const [name, arg] of site.args) {
+      if (arg.kind === 'rowDependent') continue;
+      const param = site.signature.params.find((p) => p.name === name);
+      raw[name] = await this.argumentValue(arg, param?.type, site, stmt, sql, params);
+    }
+    return raw;
+  }
+
   /** SQL that stands for the call's result, as a literal. */
   renderValue(site: CallSite, value: unknown): string {
     const returns = site.signature.returns;
@@ -84,7 +95,7 @@ export class CallEvaluator {
       case 'scalar':
         return renderExpressionReplacement(site, renderLiteral(value, returns.type));
       case 'setof':
-        return renderExpressionReplacement(site, `unnest(${renderLiteral(asArray(value), `${returns.type}[]`)})`);
+        return renderExpressionReplacement(site, setOfValues(renderLiteral(setElements(returns.type, value), setArrayType(returns.type)), returns.type));
       case 'table': {
         const rows = resultRows(site.signature, value);
         if (rows.length === 0) return renderExpressionReplacement(site, 'NULL::record');
@@ -114,7 +125,7 @@ export class CallEvaluator {
       case 'scalar':
         return renderExpressionReplacement(site, `${p}::${returns.type}`);
       case 'setof':
-        return renderExpressionReplacement(site, `unnest(${p}::${returns.type}[])`);
+        return renderExpressionReplacement(site, setOfValues(`${p}::${setArrayType(returns.type)}`, returns.type));
       case 'table': {
         const defs = returns.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ');
         return renderExpressionReplacement(site, `(SELECT ROW(r.*) FROM jsonb_to_recordset(${p}::jsonb) AS r(${defs}))`);
@@ -126,7 +137,7 @@ export class CallEvaluator {
   static paramTypeOid(signature: FunctionSignature): number {
     const returns = signature.returns;
     if (returns.kind === 'table') return typeOidOf('jsonb');
-    return typeOidOf(returns.kind === 'setof' ? `${returns.type}[]` : returns.type);
+    return typeOidOf(returns.kind === 'setof' ? setArrayType(returns.type) : returns.type);
   }
 
   /** The value for the parameter rendered by renderParam. */
@@ -137,7 +148,7 @@ export class CallEvaluator {
         resultRows(signature, value).map((r) => Object.fromEntries(returns.columns.map((c, i) => [c.name, r[i]]))),
       );
     }
-    return returns.kind === 'setof' ? asArray(value) : value;
+    return returns.kind === 'setof' ? setElements(returns.type, value) : value;
   }
 
   private async argumentValue(
@@ -193,6 +204,24 @@ export class CallEvaluator {
 
 function describe(signature: FunctionSignature): string {
   return `${signature.schema}.${signature.name}(${signature.params.map((p) => p.type).join(', ')})`;
+}
+
+/**
+ * Postgres has no arrays of arrays: a set of `real[]` values travels as a `text[]` of array
+ * literals, each cast back to `real[]` as it is unnested.
+ */
+function setArrayType(type: string): string {
+  return type.trim().endsWith('[]') ? 'text[]' : `${type}[]`;
+}
+
+function setElements(type: string, value: unknown): unknown[] {
+  const values = asArray(value);
+  if (!type.trim().endsWith('[]')) return values;
+  return values.map((v) => (v === null || v === undefined ? null : encodeText(v)!.toString('utf8')));
+}
+
+function setOfValues(arraySql: string, type: string): string {
+  return type.trim().endsWith('[]') ? `unnest(${arraySql})::${type}` : `unnest(${arraySql})`;
 }
 
 function asArray(value: unknown): unknown[] {

@@ -18,6 +18,8 @@ import {
   type TransactionStatus,
 } from '../wire/index.js';
 import { encodeText, parseBinary, parseText, typeOidOf } from '../wire/types.js';
+import { RowBatches } from './batch/run.js';
+import { isRowDependent } from './batch/plan.js';
 import { CallEvaluator } from './evaluate.js';
 import { upstreamErrors } from './internal-query.js';
 import type { ResponseHandler, ResponseTracker } from './tracker.js';
@@ -80,6 +82,7 @@ export class Interceptor {
       return;
     }
     if (analysis instanceof PgError) return this.failQuery(analysis);
+    const batches = new RowBatches(this.registry, this.evaluator, this.evaluator.context, () => this.session.txStatus);
     let pending: string[] = [];
     for (const stmt of analysis.statements) {
       if (stmt.calls.length === 0) {
@@ -93,16 +96,25 @@ export class Interceptor {
         pending = [];
       }
       try {
-        const replacements = new Map<number, string>();
+        // Calls whose arguments read the rows are evaluated in batches over those rows (batch/).
+        const perRow = calls.filter(isRowDependent);
+        const replacements = perRow.length > 0 ? await batches.render(sql, stmt, perRow) : new Map<number, string>();
         for (const site of calls) {
+          if (replacements.has(site.id)) continue;
           replacements.set(site.id, this.evaluator.renderValue(site, await this.evaluator.evaluate(site, stmt, sql, undefined)));
         }
         pending.push(spliceStatement(sql, stmt, replacements));
       } catch (error) {
-        return this.failQuery(PgError.from(error));
+        await this.failQuery(PgError.from(error));
+        return batches.finish();
       }
     }
     this.session.expectAndSend(FrontendCode.Query, frontend.query(pending.join(';\n')));
+    if (batches.pending) {
+      // Staging tables go once the statement has run (waiting here, not with a Flush behind the Query).
+      await this.session.tracker.whenIdle();
+      await batches.finish();
+    }
   }
 
   /** Runs statements that precede an evaluated call; false if they failed (the client saw why). */

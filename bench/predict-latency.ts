@@ -1,0 +1,39 @@
+// Single-client latency of a constant-feature prediction (30 features, 100-tree XGBoost) next to
+// `SELECT 1`, both through pgml-proxy in the same run, alternating so drift hits both alike.
+// Run: npm run build && node --import tsx bench/predict-latency.ts   (prints one JSON line)
+// Env: BENCH_ITERATIONS per query (2000).
+import pg from 'pg';
+import { FEATURES, log, percentile, setUp } from './predict-common.js';
+
+const iterations = Number(process.env.BENCH_ITERATIONS ?? 2000);
+
+const bench = await setUp(20_000);
+try {
+  const client = new pg.Client({ connectionString: bench.proxyUrl });
+  await client.connect();
+  const constants = Array.from({ length: FEATURES }, (_, i) => (Math.sin(i) / 2).toFixed(4)).join(', ');
+  const queries = { select1: 'SELECT 1', predict: `SELECT pgml.predict('p', ARRAY[${constants}])` };
+  for (let i = 0; i < 200; i++) for (const sql of Object.values(queries)) await client.query(sql); // warm-up: model load, JIT
+  const times: Record<string, number[]> = { select1: [], predict: [] };
+  log('predict-latency', `${iterations} iterations each`);
+  for (let i = 0; i < iterations; i++) {
+    for (const [name, sql] of Object.entries(queries)) {
+      const start = process.hrtime.bigint();
+      await client.query(sql);
+      times[name]!.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+  }
+  await client.end();
+  const stats = Object.fromEntries(
+    Object.entries(times).map(([name, list]) => {
+      const sorted = [...list].sort((a, b) => a - b);
+      return [name, { p50_ms: +percentile(sorted, 50).toFixed(4), p99_ms: +percentile(sorted, 99).toFixed(4) }];
+    }),
+  );
+  const ratio = stats.predict!.p50_ms / stats.select1!.p50_ms;
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'predict-latency', iterations, features: FEATURES, trees: 100, ...stats, predict_vs_select1_p50: +ratio.toFixed(3), goal: '<= 1.3' })}\n`,
+  );
+} finally {
+  await bench.stop();
+}

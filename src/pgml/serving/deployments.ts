@@ -1,0 +1,100 @@
+/**
+ * Which model a project serves, cached per process so a prediction costs no registry query.
+ * A deployment made anywhere reaches every session by LISTEN/NOTIFY on DEPLOYMENTS_CHANNEL (never
+ * by polling): `announceDeployment` is called by whatever inserts into pgml.deployments; the
+ * listener (a dedicated upstream connection, see listener.ts) invalidates on each notification.
+ *
+ * The cache is trusted only while that path works: without a listener (or while it reconnects)
+ * every lookup asks the database. On the embedded upstream this process is the only writer, so
+ * the in-process invalidation of announceDeployment is complete.
+ */
+import { PgError, SqlState } from '../../errors/index.js';
+import type { Queryable } from '../../db/queryable.js';
+
+export const DEPLOYMENTS_CHANNEL = 'pgml_proxy_deployments';
+
+export interface Deployment {
+  projectId: number;
+  modelId: number;
+}
+
+export type DeploymentTrust = 'none' | 'notify' | 'in-process';
+
+/**
+ * Whether every write to pgml.deployments is announced. pgml.train/pgml.deploy do not call
+ * announceDeployment yet, and no trigger on pgml.deployments notifies: until one of them does, a
+ * cached deployment could outlive a redeploy, so the cache stays off (one lookup per statement).
+ */
+export const DEPLOYMENTS_ANNOUNCED = false;
+
+interface LookupRow {
+  project_id: string;
+  model_id: string | null;
+  settled: boolean;
+}
+
+export class DeploymentCache {
+  private readonly byName = new Map<string, Deployment>();
+  private trust: DeploymentTrust = 'none';
+  /** Bumped by every invalidation: a lookup that raced one must not store what it read. */
+  private generation = 0;
+
+  setTrust(trust: DeploymentTrust): void {
+    this.trust = DEPLOYMENTS_ANNOUNCED ? trust : 'none';
+    this.invalidateAll();
+  }
+
+  invalidateAll(): void {
+    this.generation++;
+    this.byName.clear();
+  }
+
+  invalidateProject(projectId: number): void {
+    this.generation++;
+    for (const [name, d] of this.byName) if (d.projectId === projectId) this.byName.delete(name);
+  }
+
+  /** The project's deployed model; 42704 for an unknown project or one with nothing deployed. */
+  async lookup(db: Queryable, projectName: string): Promise<Deployment> {
+    const cached = this.trust === 'none' ? undefined : this.byName.get(projectName);
+    if (cached) return cached;
+    const generation = this.generation;
+    // A session that has written (e.g. trained in its open transaction) may see a deployment
+    // nobody else can yet: such a result is used but not shared.
+    const result = await db.query<LookupRow>(
+      `SELECT p.id AS project_id,
+              (SELECT d.model_id FROM pgml.deployments d WHERE d.project_id = p.id
+                ORDER BY d.created_at DESC, d.id DESC LIMIT 1) AS model_id,
+              pg_current_xact_id_if_assigned() IS NULL AS settled
+         FROM pgml.projects p WHERE p.name = $1`,
+      [projectName],
+    );
+    const row = result.rows[0];
+    if (!row) {
+      throw new PgError(SqlState.UndefinedObject, `Project named \`${projectName}\` does not exist.`, {
+        hint: 'train a model first: SELECT pgml.train(...)',
+      });
+    }
+    if (row.model_id === null) {
+      throw new PgError(SqlState.UndefinedObject, `No deployed model exists for the project named: \`${projectName}\``, {
+        hint: 'train one with pgml.train(...) or deploy one with pgml.deploy(...)',
+      });
+    }
+    const deployment = { projectId: Number(row.project_id), modelId: Number(row.model_id) };
+    if (this.trust !== 'none' && row.settled && generation === this.generation) this.byName.set(projectName, deployment);
+    return deployment;
+  }
+}
+
+/** The process-wide deployment cache. */
+export const deploymentCache = new DeploymentCache();
+
+/**
+ * Tells every pgml-proxy process on this upstream that the project's deployment changed. Call it
+ * on the same session, in the same transaction, right after inserting into pgml.deployments:
+ * the notification is delivered when (and only if) that transaction commits.
+ */
+export async function announceDeployment(db: Queryable, projectId: number): Promise<void> {
+  deploymentCache.invalidateProject(projectId);
+  await db.query('SELECT pg_notify($1, $2)', [DEPLOYMENTS_CHANNEL, String(projectId)]);
+}

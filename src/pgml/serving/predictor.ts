@@ -1,0 +1,119 @@
+/**
+ * Turns feature values into model inputs and engine outputs into what the SQL functions return.
+ * Every entry point takes a batch: a constant call is a batch of one, per-row evaluation sends
+ * thousands of rows through one engine call on the worker pool.
+ */
+import { PgError, SqlState } from '../../errors/index.js';
+import type { Queryable } from '../../db/queryable.js';
+import { decodeClass } from '../domain/dataset.js';
+import type { Row } from '../domain/pipeline.js';
+import { deploymentCache } from './deployments.js';
+import { modelCache, type LoadedModel } from './model-cache.js';
+
+/** A model named by its project (the deployed one) or by id. */
+export type ModelRef = { project: string } | { modelId: number };
+
+/** One call's features: a numeric vector, or a row (object keyed by column, or positional array). */
+export type Features = { kind: 'vector'; values: readonly number[] } | { kind: 'row'; row: Row };
+
+export async function resolveModel(db: Queryable, ref: ModelRef): Promise<LoadedModel> {
+  if ('modelId' in ref) return modelCache.get(db, ref.modelId);
+  const deployment = await deploymentCache.lookup(db, ref.project);
+  return modelCache.get(db, deployment.modelId);
+}
+
+/** The model inputs for a batch, rows × pipeline width. */
+export function inputMatrix(model: LoadedModel, batch: readonly Features[]): Float32Array {
+  const { pipeline, stored } = model;
+  const width = pipeline?.width ?? stored.numFeatures;
+  const x = new Float32Array(batch.length * width);
+  batch.forEach((features, r) => {
+    if (features.kind === 'row') {
+      if (pipeline === null) {
+        throw new PgError(SqlState.FeatureNotSupported, `model ${stored.modelId} has no stored feature pipeline to read a row with`, {
+          hint: 'pass the features as an array, e.g. pgml.predict(project, ARRAY[...])',
+        });
+      }
+      x.set(pipeline.transformRow(features.row), r * width);
+      return;
+    }
+    if (pipeline !== null) {
+      x.set(pipeline.transformNumeric(features.values), r * width);
+      return;
+    }
+    if (features.values.length !== width) {
+      throw new PgError(SqlState.InvalidParameterValue, `expected ${width} features, received ${features.values.length}`);
+    }
+    x.set(features.values, r * width);
+  });
+  return x;
+}
+
+function checkTask(model: LoadedModel, allowed: readonly string[], fn: string): void {
+  if (!allowed.includes(model.stored.task)) {
+    throw new PgError(SqlState.FeatureNotSupported, `${fn} is not supported for ${model.stored.task} projects`, {
+      hint: `${fn} works for: ${allowed.join(', ')}`,
+    });
+  }
+}
+
+/** pgml.predict: the value per row (class label for classification, cluster for clustering). */
+export async function predictBatch(model: LoadedModel, batch: readonly Features[]): Promise<number[]> {
+  checkTask(model, ['regression', 'classification', 'clustering'], 'pgml.predict');
+  const out = await model.engine.predict(inputMatrix(model, batch), batch.length);
+  const outputs = batch.length === 0 ? 1 : out.length / batch.length;
+  const values: number[] = new Array<number>(batch.length);
+  for (let r = 0; r < batch.length; r++) values[r] = out[r * outputs] as number;
+  const { labels, task } = model.stored;
+  if (task !== 'classification' || labels === null) return values;
+  return values.map((index) => classAsReal(decodeClass(labels, index), index));
+}
+
+/** rows × outputs as one array per row: predict_joint (joint regression) and decompose (PCA). */
+export async function predictVectors(model: LoadedModel, batch: readonly Features[], fn: string): Promise<number[][]> {
+  checkTask(model, fn === 'pgml.decompose' ? ['decomposition'] : ['regression'], fn);
+  const out = await model.engine.predict(inputMatrix(model, batch), batch.length);
+  return rowsOf(out, batch.length);
+}
+
+/** pgml.predict_proba: class probabilities per row, in class order. */
+export async function predictProba(model: LoadedModel, batch: readonly Features[]): Promise<number[][]> {
+  checkTask(model, ['classification'], 'pgml.predict_proba');
+  if (!model.engine.predictProba) {
+    throw new PgError(SqlState.FeatureNotSupported, `${model.stored.algorithm} does not produce class probabilities`);
+  }
+  const out = await model.engine.predictProba(inputMatrix(model, batch), batch.length);
+  return rowsOf(out, batch.length);
+}
+
+function rowsOf(out: Float32Array, rows: number): number[][] {
+  const width = rows === 0 ? 0 : out.length / rows;
+  return Array.from({ length: rows }, (_, r) => Array.from(out.subarray(r * width, (r + 1) * width)));
+}
+
+/** pgml.predict returns real: numeric labels as themselves, booleans as 0/1, text labels by index. */
+function classAsReal(value: number | string | boolean, index: number): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  const n = Number(value);
+  return value.trim() !== '' && Number.isFinite(n) ? n : index;
+}
+
+/** Reads a SQL array argument as numbers: NULL elements become NaN (imputed or refused by the pipeline). */
+export function numericFeatures(value: unknown, argument: string): readonly number[] {
+  if (value === null || value === undefined) {
+    throw new PgError(SqlState.NullValueNotAllowed, `${argument} must not be NULL`);
+  }
+  const items: unknown[] = ArrayBuffer.isView(value) ? Array.from(value as unknown as ArrayLike<unknown>) : (value as unknown[]);
+  if (!Array.isArray(items)) {
+    throw new PgError(SqlState.InvalidParameterValue, `${argument} must be an array of numbers`);
+  }
+  return items.flat(Infinity).map((item, i) => {
+    if (item === null) return Number.NaN;
+    if (typeof item === 'number') return item;
+    if (typeof item === 'boolean') return item ? 1 : 0;
+    if (typeof item === 'bigint') return Number(item);
+    if (typeof item === 'string' && item.trim() !== '' && Number.isFinite(Number(item))) return Number(item);
+    throw new PgError(SqlState.InvalidTextRepresentation, `${argument} element ${i + 1} is not a number: ${JSON.stringify(item)}`);
+  });
+}

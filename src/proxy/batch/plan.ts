@@ -1,0 +1,217 @@
+/**
+ * Plans per-row evaluation of calls whose arguments read the rows of their query. For each such
+ * call it finds the query scope the call sits in (the innermost SELECT, UPDATE or DELETE) and
+ * builds, on the real parser's AST, the enumeration query: the call's row-dependent arguments
+ * selected DISTINCT from that scope's FROM (and WHERE, when the call is not itself in the WHERE),
+ * with the CTEs in reach. The statement itself is then rewritten to look each row's result up in
+ * a temporary table that the runner fills (run.ts).
+ */
+import { deparseSync } from 'pgsql-deparser';
+import { PgError, SqlState } from '../../errors/index.js';
+import { parseStatements } from '../../sql/index.js';
+import type { ArgExpr, CallSite, StatementAnalysis } from '../../sql/index.js';
+import { asTypedNode, list, nodeOf, type AstBody } from '../../sql/ast.js';
+import { isAggregateLike } from '../../sql/args.js';
+
+export interface BatchKey {
+  /** Parameter name the key fills. */
+  name: string;
+  arg: Extract<ArgExpr, { kind: 'rowDependent' }>;
+  /** Rows (ROW(...), t.*) travel as jsonb: to_jsonb(...) keys and lookups. */
+  json: boolean;
+  column: string;
+}
+
+export interface BatchPlan {
+  site: CallSite;
+  table: string;
+  keys: BatchKey[];
+  /** SELECT DISTINCT <keys> FROM ... : the argument values the statement will need. */
+  enumerationSql: string;
+  /** What replaces the call in the statement. */
+  lookupSql: string;
+}
+
+const SCOPES = new Set(['SelectStmt', 'UpdateStmt', 'DeleteStmt']);
+/** Clauses of a scope whose expressions are evaluated once per row of the scope's FROM. */
+const ROW_CLAUSES = new Set(['targetList', 'whereClause', 'sortClause', 'havingClause', 'returningList', 'distinctClause']);
+
+let nextTable = 1;
+
+export function isRowDependent(site: CallSite): boolean {
+  return [...site.args.values()].some((a) => a.kind === 'rowDependent');
+}
+
+function refuse(site: CallSite, why: string): PgError {
+  return new PgError(SqlState.FeatureNotSupported, `pgml-proxy cannot evaluate ${site.schema}.${site.name} here: ${why}`, {
+    position: site.position,
+    hint: `Per-row calls are supported in the select list, WHERE, ORDER BY, HAVING and RETURNING of a query whose FROM holds the columns they read, e.g. SELECT ${site.schema}.${site.name}('project', ARRAY[a, b]) FROM t`,
+  });
+}
+
+interface Located {
+  /** Enclosing scopes, outermost first, each with the clause the path went through. */
+  scopes: { type: string; body: AstBody; clause: string }[];
+  call: AstBody;
+  /** Container holding the call node and its key there, to splice a lookup in for later plans. */
+  holder: Record<string | number, unknown>;
+  slot: string | number;
+}
+
+function locate(root: unknown, byteLocation: number): Located | undefined {
+  const scopes: Located['scopes'] = [];
+  let found: Located | undefined;
+  const visit = (value: unknown, holder: Record<string | number, unknown>, slot: string | number, clause: string): void => {
+    if (found || value === null || typeof value !== 'object') return;
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => visit(item, value as unknown as Record<number, unknown>, i, clause));
+      return;
+    }
+    const typed = asTypedNode(value);
+    if (typed?.type === 'FuncCall' && typed.body.location === byteLocation) {
+      found = { scopes: scopes.map((s) => ({ ...s })), call: typed.body, holder, slot };
+      return;
+    }
+    const scope = typed !== undefined && SCOPES.has(typed.type);
+    const body = (typed?.body ?? value) as AstBody;
+    if (scope) scopes.push({ type: typed.type, body, clause: '' });
+    for (const [key, child] of Object.entries(body)) {
+      if (scope) scopes[scopes.length - 1]!.clause = key;
+      visit(child, body, key, scope ? key : clause);
+    }
+    if (scope) scopes.pop();
+  };
+  visit(root, { root } as Record<string, unknown>, 'root', '');
+  return found;
+}
+
+function isRowNode(node: unknown): boolean {
+  if (nodeOf(node, 'RowExpr') !== undefined) return true;
+  const ref = nodeOf(node, 'ColumnRef');
+  return ref !== undefined && list(ref.fields).some((f) => nodeOf(f, 'A_Star') !== undefined);
+}
+
+function containsAggregate(node: unknown): boolean {
+  let found = false;
+  const visit = (value: unknown): void => {
+    if (found || value === null || typeof value !== 'object') return;
+    if (Array.isArray(value)) return value.forEach(visit);
+    const typed = asTypedNode(value);
+    if (typed?.type === 'FuncCall' && isAggregateLike(typed.body)) found = true;
+    if (typed?.type === 'SubLink') return; // a subquery's aggregates are its own
+    Object.values(typed?.body ?? (value as AstBody)).forEach(visit);
+  };
+  visit(node);
+  return found;
+}
+
+function contains(node: unknown, target: AstBody): boolean {
+  let found = false;
+  const visit = (value: unknown): void => {
+    if (found || value === null || typeof value !== 'object') return;
+    if (value === target) found = true;
+    else Object.values(value).forEach(visit);
+  };
+  visit(node);
+  return found;
+}
+
+/** The WHERE for enumeration when the call is in it: the AND-ed conditions that do not hold the call. */
+function whereWithout(where: unknown, call: AstBody): unknown {
+  const bool = nodeOf(where, 'BoolExpr');
+  if (bool === undefined || bool.boolop !== 'AND_EXPR') return undefined;
+  const kept = list(bool.args).filter((arg) => !contains(arg, call));
+  if (kept.length === 0) return undefined;
+  return kept.length === 1 ? kept[0] : { BoolExpr: { ...bool, args: kept } };
+}
+
+function withClauseInReach(scopes: Located['scopes']): AstBody | undefined {
+  const ctes: unknown[] = [];
+  let recursive = false;
+  for (const scope of scopes) {
+    const clause = scope.body.withClause as AstBody | undefined;
+    if (!clause) continue;
+    recursive ||= clause.recursive === true;
+    // A data-modifying CTE would run again: leave it out (a reference to it then fails, and is refused).
+    for (const cte of list(clause.ctes)) {
+      const query = (nodeOf(cte, 'CommonTableExpr') as AstBody | undefined)?.ctequery;
+      if (nodeOf(query, 'SelectStmt') !== undefined) ctes.push(cte);
+    }
+  }
+  return ctes.length === 0 ? undefined : { ctes, recursive };
+}
+
+function enumeration(site: CallSite, located: Located, keyNodes: unknown[]): string {
+  const scope = located.scopes[located.scopes.length - 1];
+  if (!scope) throw refuse(site, 'the call is not inside a query');
+  if (!ROW_CLAUSES.has(scope.clause)) throw refuse(site, `its arguments depend on rows, and it stands in ${scope.clause}`);
+  const body = scope.body;
+  let from: unknown[];
+  if (scope.type === 'SelectStmt') {
+    if (list(body.valuesLists).length > 0) throw refuse(site, 'it stands in a VALUES list');
+    from = list(body.fromClause);
+  } else if (scope.type === 'UpdateStmt') {
+    from = [{ RangeVar: body.relation }, ...list(body.fromClause)];
+  } else {
+    from = [{ RangeVar: body.relation }, ...list(body.usingClause)];
+  }
+  const where = scope.clause === 'whereClause' ? whereWithout(body.whereClause, located.call) : body.whereClause;
+  // Arguments of a grouped query are evaluated per group (aggregates cannot be told from other
+  // calls without the catalog, so any GROUP BY counts); WHERE runs before grouping.
+  const grouped = scope.clause !== 'whereClause' && (body.groupClause !== undefined || keyNodes.some(containsAggregate));
+  const select: AstBody = {
+    distinctClause: [{}],
+    targetList: keyNodes.map((node, i) => ({ ResTarget: { name: `pgml_proxy_key_${i + 1}`, val: node } })),
+    limitOption: 'LIMIT_OPTION_DEFAULT',
+    op: 'SETOP_NONE',
+  };
+  if (from.length > 0) select.fromClause = from;
+  if (where !== undefined) select.whereClause = where;
+  if (grouped && body.groupClause !== undefined) select.groupClause = body.groupClause;
+  if (grouped && scope.clause !== 'havingClause' && body.havingClause !== undefined) select.havingClause = body.havingClause;
+  const withClause = withClauseInReach(located.scopes);
+  if (withClause !== undefined) select.withClause = withClause;
+  return deparseSync({ version: 170004, stmts: [{ stmt: { SelectStmt: select } }] } as never);
+}
+
+function toJsonb(node: unknown): unknown {
+  return { FuncCall: { funcname: [{ String: { sval: 'to_jsonb' } }], args: [node], funcformat: 'COERCE_EXPLICIT_CALL' } };
+}
+
+/**
+ * Plans every row-dependent call of the statement. Calls in deeper scopes come first: their
+ * lookups are spliced into the AST, so an outer call's enumeration reads their results.
+ */
+export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonly CallSite[]): BatchPlan[] {
+  const text = stmt.sql;
+  const root = parseStatements(text)[0]?.stmt;
+  const byteOf = (index: number) => Buffer.byteLength(text.slice(0, index - stmt.span.start));
+  const located = sites.map((site) => {
+    const found = locate(root, byteOf(site.span.start));
+    if (!found) throw new PgError(SqlState.InternalError, `could not find ${site.schema}.${site.name} in the parse tree`);
+    return { site, found };
+  });
+  located.sort((a, b) => b.found.scopes.length - a.found.scopes.length);
+  return located.map(({ site, found }) => {
+    const argNodes = list(found.call.args).map((a) => nodeOf(a, 'NamedArgExpr')?.arg ?? a);
+    const keys: BatchKey[] = [];
+    const keyNodes: unknown[] = [];
+    site.argList.forEach((arg, i) => {
+      if (arg.expr.kind !== 'rowDependent') return;
+      if (arg.expr.callIds.length > 0) throw refuse(site, `its argument ${arg.expr.sqlText} calls another proxy function per row`);
+      const name = [...site.args].find(([, a]) => a === arg.expr)?.[0] ?? `arg${i + 1}`;
+      const node = argNodes[i];
+      const json = isRowNode(node);
+      keys.push({ name, arg: arg.expr, json, column: `pgml_proxy_key_${keys.length + 1}` });
+      keyNodes.push(json ? toJsonb(node) : node);
+    });
+    const table = `pg_temp.pgml_proxy_results_${process.pid}_${nextTable++}`;
+    const enumerationSql = enumeration(site, found, keyNodes);
+    const conditions = keys.map((k) => `pgml_proxy_r.${k.column} = ${k.json ? `to_jsonb(${k.arg.sqlText})` : `(${k.arg.sqlText})`}`);
+    const lookupSql = `(SELECT pgml_proxy_r.pgml_proxy_value FROM ${table} pgml_proxy_r WHERE ${conditions.join(' AND ')})`;
+    // Later (outer) plans enumerate through this call's lookup, not the call.
+    const lookupNode = (parseStatements(`SELECT ${lookupSql}`)[0]?.stmt as AstBody).SelectStmt as AstBody;
+    found.holder[found.slot] = nodeOf(list(lookupNode.targetList)[0], 'ResTarget')?.val;
+    return { site, table, keys, enumerationSql, lookupSql };
+  });
+}

@@ -1,0 +1,160 @@
+/**
+ * Runs per-row evaluation for one Query: for each planned call (plan.ts), stages the distinct
+ * argument values in a temporary table on the caller's session, streams them back through a
+ * cursor in batches, evaluates each batch with one call of the function's batch form (off the
+ * event loop: the engines run on the worker pool), and writes the results next to their keys.
+ * The statement then looks its results up; the tables are dropped once it has run.
+ */
+import { PgError, SqlState } from '../../errors/index.js';
+import type { CallContext, FunctionRegistry, FunctionSignature } from '../../db/functions.js';
+import type { CallSite, StatementAnalysis } from '../../sql/index.js';
+import { renderExpressionReplacement } from '../../sql/index.js';
+import { upstreamErrors } from '../internal-query.js';
+import { encodeText } from '../../wire/types.js';
+import type { TransactionStatus } from '../../wire/index.js';
+import type { CallEvaluator } from '../evaluate.js';
+import { planBatches, type BatchPlan } from './plan.js';
+
+/** Rows per FETCH and per engine call: big enough to amortize round trips, small enough to bound memory. */
+export const BATCH_ROWS = 10_000;
+
+// Errors that mean the call's arguments name columns its scope does not have (an outer query's).
+const SCOPE_ERRORS = new Set([SqlState.UndefinedTable, SqlState.UndefinedColumn, '42P10']);
+
+export class RowBatches {
+  private readonly tables: string[] = [];
+
+  constructor(
+    private readonly registry: FunctionRegistry,
+    private readonly evaluator: CallEvaluator,
+    private readonly context: CallContext,
+    private readonly txStatus: () => TransactionStatus,
+  ) {}
+
+  /** Fills a results table per row-dependent call and returns each call's replacement text. */
+  async render(sql: string, stmt: StatementAnalysis, sites: readonly CallSite[]): Promise<Map<number, string>> {
+    const replacements = new Map<number, string>();
+    for (const plan of planBatches(sql, stmt, sites)) {
+      await this.fill(plan, sql, stmt);
+      const site = plan.site;
+      replacements.set(site.id, site.context === 'expression' ? renderExpressionReplacement(site, plan.lookupSql) : plan.lookupSql);
+    }
+    return replacements;
+  }
+
+  get pending(): boolean {
+    return this.tables.length > 0;
+  }
+
+  /** Drops the tables once the statement has run (in a failed transaction they go with its rollback). */
+  async finish(): Promise<void> {
+    const tables = this.tables.splice(0);
+    if (tables.length === 0 || this.txStatus() === 'E') return;
+    try {
+      await this.context.db.query(`DROP TABLE IF EXISTS ${tables.join(', ')}`);
+    } catch {
+      // The session ended or the transaction failed meanwhile: the tables go with it.
+    }
+  }
+
+  private async fill(plan: BatchPlan, sql: string, stmt: StatementAnalysis): Promise<void> {
+    const db = this.context.db;
+    const returns = plan.site.signature.returns;
+    if (returns.kind !== 'scalar') {
+      throw new PgError(SqlState.FeatureNotSupported, `${plan.site.schema}.${plan.site.name} returns a set and cannot be evaluated per row`, {
+        position: plan.site.position,
+      });
+    }
+    const shared = await this.evaluator.sharedArguments(plan.site, stmt, sql, undefined);
+    // The caller's own block gets a savepoint; outside one, a transaction of our own holds the cursor.
+    const own = this.txStatus() === 'I';
+    await db.query(own ? 'BEGIN' : 'SAVEPOINT pgml_proxy_batch');
+    try {
+      try {
+        await db.query(
+          `CREATE TEMP TABLE ${plan.table} AS SELECT row_number() OVER () AS pgml_proxy_id, k.*, NULL::${returns.type} AS pgml_proxy_value FROM (${plan.enumerationSql}) k`,
+        );
+      } catch (error) {
+        const e = PgError.from(error);
+        if (!SCOPE_ERRORS.has(e.code)) throw e;
+        throw new PgError(SqlState.FeatureNotSupported, `pgml-proxy cannot evaluate ${plan.site.schema}.${plan.site.name} per row here: ${e.message}`, {
+          position: plan.site.position,
+          detail: 'Its arguments read columns that are not in the FROM clause of the query it stands in (an outer query?).',
+          hint: 'Move the call to the query whose FROM holds those columns, e.g. SELECT pgml.predict(\'project\', ARRAY[t.a, t.b]) FROM t',
+        });
+      }
+      await db.query(`CREATE UNIQUE INDEX ON ${plan.table} (pgml_proxy_id)`);
+      await db.query(`CREATE INDEX ON ${plan.table} (${plan.keys.map((k) => k.column).join(', ')})`);
+      await this.evaluateAll(plan, shared);
+      await db.query(`ANALYZE ${plan.table}`);
+      await db.query(own ? 'COMMIT' : 'RELEASE SAVEPOINT pgml_proxy_batch');
+    } catch (error) {
+      await db.query(own ? 'ROLLBACK' : 'ROLLBACK TO SAVEPOINT pgml_proxy_batch').catch(() => {});
+      if (!own) await db.query('RELEASE SAVEPOINT pgml_proxy_batch').catch(() => {});
+      const e = PgError.from(error);
+      // Rolled back here: the client's transaction is fine, whatever the upstream said.
+      upstreamErrors.delete(e);
+      throw e;
+    }
+    this.tables.push(plan.table);
+  }
+
+  private async evaluateAll(plan: BatchPlan, shared: Record<string, unknown>): Promise<void> {
+    const db = this.context.db;
+    const cursor = 'pgml_proxy_batch_cursor';
+    const columns = plan.keys.map((k) => k.column);
+    await db.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT pgml_proxy_id, ${columns.join(', ')} FROM ${plan.table}`);
+    const signature = plan.site.signature;
+    for (;;) {
+      const batch = await db.query<Record<string, unknown>>(`FETCH ${BATCH_ROWS} FROM ${cursor}`);
+      if (batch.rows.length === 0) break;
+      const calls = batch.rows.map((row) => {
+        const raw: Record<string, unknown> = { ...shared };
+        plan.keys.forEach((k) => (raw[k.json ? rowParamName(this.overloadFor(plan)) ?? k.name : k.name] = row[k.column]));
+        return raw;
+      });
+      const values = await this.execute(this.overloadFor(plan), calls, plan.site);
+      await db.query(
+        `UPDATE ${plan.table} SET pgml_proxy_value = v.value::${(signature.returns as { type: string }).type}
+           FROM unnest($1::bigint[], $2::text[]) AS v(id, value) WHERE pgml_proxy_id = v.id`,
+        [batch.rows.map((r) => r.pgml_proxy_id), values.map((v) => encodeText(v)?.toString('utf8') ?? null)],
+      );
+      if (batch.rows.length < BATCH_ROWS) break;
+    }
+    await db.query(`CLOSE ${cursor}`);
+  }
+
+  /** Row keys (jsonb) go to the overload taking a row, when the function has one. */
+  private overloadFor(plan: BatchPlan): FunctionSignature {
+    const site = plan.site;
+    if (!plan.keys.some((k) => k.json)) return site.signature;
+    const all = this.registry.overloads(site.schema, site.name) ?? [];
+    return all.find((s) => s.params.some((p) => p.type === 'anyelement' || p.type === 'record')) ?? site.signature;
+  }
+
+  private async execute(signature: FunctionSignature, raws: Record<string, unknown>[], site: CallSite): Promise<unknown[]> {
+    const fn = this.registry.implementation(signature);
+    const parsed = raws.map((raw) => {
+      const result = fn.args.safeParse(raw);
+      if (!result.success) {
+        const issue = result.error.issues[0];
+        throw new PgError(SqlState.InvalidParameterValue, `invalid arguments for ${site.schema}.${site.name}: ${issue?.message ?? 'invalid value'}`, {
+          position: site.position,
+        });
+      }
+      return result.data;
+    });
+    try {
+      if (fn.executeBatch) return await fn.executeBatch(parsed, this.context);
+      const out: unknown[] = [];
+      for (const args of parsed) out.push(await fn.execute(args, this.context));
+      return out;
+    } catch (error) {
+      throw PgError.from(error);
+    }
+  }
+}
+
+function rowParamName(signature: FunctionSignature): string | undefined {
+  return signature.params.find((p) => p.type === 'anyelement' || p.type === 'record')?.name;
+}
