@@ -62,7 +62,9 @@ export class HttpServer {
       });
     });
     server.server.on('error', (error) => options.log(`pgml-proxy http: ${error.message}`));
-    // The listener's first connection loads the cache; until then /rpc answers 503 (PGRST002).
+    // Load the cache before anyone is told the proxy is up; if that fails, /rpc answers 503
+    // (PGRST002) until the listener's connection loads it.
+    await server.reloadSchemaCache();
     server.listener.start();
     return server;
   }

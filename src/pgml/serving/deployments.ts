@@ -20,13 +20,6 @@ export interface Deployment {
 
 export type DeploymentTrust = 'none' | 'notify' | 'in-process';
 
-/**
- * Whether every write to pgml.deployments is announced. pgml.train/pgml.deploy do not call
- * announceDeployment yet, and no trigger on pgml.deployments notifies: until one of them does, a
- * cached deployment could outlive a redeploy, so the cache stays off (one lookup per statement).
- */
-export const DEPLOYMENTS_ANNOUNCED = false;
-
 interface LookupRow {
   project_id: string;
   model_id: string | null;
@@ -40,7 +33,9 @@ export class DeploymentCache {
   private generation = 0;
 
   setTrust(trust: DeploymentTrust): void {
-    this.trust = DEPLOYMENTS_ANNOUNCED ? trust : 'none';
+    // Migration 0007's trigger announces every deployment to listeners. In-process trust would
+    // need every writer to call announceDeployment, which train and deploy do not: stay uncached.
+    this.trust = trust === 'notify' ? 'notify' : 'none';
     this.invalidateAll();
   }
 
