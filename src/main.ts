@@ -92,7 +92,8 @@ export async function start(config: Config, log: (message: string) => void = (m)
           expectedMigrations: migrations.map((m) => m.version),
           log,
         });
-  if (http) process.stdout.write(`pgml-proxy http on http://${http.address.family === 'IPv6' ? `[${http.address.address}]` : http.address.address}:${http.address.port}\n`);
+  // stdout carries exactly one line, the listening line; everything else goes to the log (stderr).
+  if (http) log(`pgml-proxy http on http://${http.address.family === 'IPv6' ? `[${http.address.address}]` : http.address.address}:${http.address.port}`);
   const cron = await startCron({ upstream: config.upstream, embedded: connector instanceof EmbeddedConnector ? connector : undefined, listen: { host: config.listen.host, port: address.port }, catalog: registry, log });
   process.stdout.write(`pgml-proxy listening on postgres://${shownHost}:${address.port}\n`);
 
