@@ -14,6 +14,19 @@ export interface AdminDatabase extends Queryable {
   close(): Promise<void>;
 }
 
+/** Runs `work` between BEGIN and COMMIT on `db`, rolling back if it throws. */
+async function inTransaction<T>(db: AdminDatabase, work: (db: AdminDatabase) => Promise<T>): Promise<T> {
+  await db.exec('BEGIN');
+  try {
+    const result = await work(db);
+    await db.exec('COMMIT');
+    return result;
+  } catch (error) {
+    await db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
 export class PgAdminDatabase implements AdminDatabase {
   private constructor(private readonly client: pg.Client) {}
 
@@ -38,16 +51,8 @@ export class PgAdminDatabase implements AdminDatabase {
     await this.client.query(sql);
   }
 
-  async transaction<T>(work: (db: AdminDatabase) => Promise<T>): Promise<T> {
-    await this.client.query('BEGIN');
-    try {
-      const result = await work(this);
-      await this.client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await this.client.query('ROLLBACK');
-      throw error;
-    }
+  transaction<T>(work: (db: AdminDatabase) => Promise<T>): Promise<T> {
+    return inTransaction(this, work);
   }
 
   async close(): Promise<void> {
@@ -73,16 +78,8 @@ export class PGliteAdminDatabase implements AdminDatabase {
     await this.db.exec(sql);
   }
 
-  async transaction<T>(work: (db: AdminDatabase) => Promise<T>): Promise<T> {
-    await this.db.exec('BEGIN');
-    try {
-      const result = await work(this);
-      await this.db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      await this.db.exec('ROLLBACK');
-      throw error;
-    }
+  transaction<T>(work: (db: AdminDatabase) => Promise<T>): Promise<T> {
+    return inTransaction(this, work);
   }
 
   async close(): Promise<void> {}
