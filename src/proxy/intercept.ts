@@ -5,7 +5,7 @@
  */
 import { PgError, SqlState } from '../errors/index.js';
 import type { FunctionRegistry } from '../db/functions.js';
-import { analyzeQuery, spliceStatement } from '../sql/index.js';
+import { analyzeQuery, renderExpressionReplacement, spliceStatement } from '../sql/index.js';
 import type { CallSite, QueryAnalysis, StatementAnalysis } from '../sql/index.js';
 import { maxParamIndex } from '../sql/params.js';
 import {
@@ -13,12 +13,14 @@ import {
   FrontendCode,
   backend,
   frontend,
+  decodeReadyForQuery,
   type BindMessage,
   type ParseMessage,
   type TransactionStatus,
 } from '../wire/index.js';
-import { encodeText, parseBinary, parseText, typeOidOf } from '../wire/types.js';
-import { RowBatches } from './batch/run.js';
+import { encodeText, parseBinary, parseText, typeNameOf, typeOidOf } from '../wire/types.js';
+import { quoteString } from '../sql/render.js';
+import { RowBatches, type BoundValues } from './batch/run.js';
 import { isRowDependent } from './batch/plan.js';
 import { CallEvaluator } from './evaluate.js';
 import { upstreamErrors } from './internal-query.js';
@@ -33,7 +35,10 @@ export interface SessionPort {
   writeClient(buffers: readonly Buffer[]): void;
 }
 
-/** A prepared statement whose calls take client parameters and are evaluated at each Bind. */
+/**
+ * A prepared statement whose calls are evaluated at each Bind: calls that take client parameters,
+ * and per-row calls (whose rows depend on the bound values too).
+ */
 export class RewrittenStatement {
   constructor(
     readonly sql: string,
@@ -44,6 +49,12 @@ export class RewrittenStatement {
     readonly paramTypes: number[],
     /** Deferred calls and the parameter index ($k) that carries each result. */
     readonly deferred: { site: CallSite; index: number }[],
+    /** Per-row calls: evaluated in batches at Bind (batch/), then looked up by `execName`. */
+    readonly perRow: CallSite[] = [],
+    /** What replaces every call that is not per-row (constants and deferred parameters). */
+    readonly replacements: ReadonlyMap<number, string> = new Map(),
+    /** The upstream statement a Bind of this one really binds to, when it has per-row calls. */
+    readonly execName = '',
   ) {}
 
   clientParamTypes(): number[] {
@@ -53,6 +64,12 @@ export class RewrittenStatement {
 
 export class Interceptor {
   private readonly statements = new Map<string, RewrittenStatement>();
+  private execStatements = 0;
+  /**
+   * The proxy opened a transaction block for per-row evaluation at a Bind outside the client's own
+   * block: it stands in for the implicit transaction of the client's pipeline and ends at its Sync.
+   */
+  inImplicitBlock = false;
 
   constructor(
     private readonly session: SessionPort,
@@ -169,9 +186,15 @@ export class Interceptor {
     const paramTypes = Array.from({ length: clientParams }, (_, i) => message.paramTypes[i] ?? 0);
     const replacements = new Map<number, string>();
     const deferred: { site: CallSite; index: number }[] = [];
+    const perRow = topLevel(stmt).filter(isRowDependent);
+    const placeholders = new Map<number, string>();
     try {
       for (const site of topLevel(stmt)) {
-        if (CallEvaluator.needsParams(site, stmt)) {
+        if (isRowDependent(site)) {
+          // Evaluated per Bind; until then a typed NULL lets the upstream describe the statement.
+          placeholders.set(site.id, rowPlaceholder(site));
+          this.declareArgumentTypes(site, stmt, paramTypes);
+        } else if (CallEvaluator.needsParams(site, stmt)) {
           const index = clientParams + deferred.length + 1;
           deferred.push({ site, index });
           replacements.set(site.id, this.evaluator.renderParam(site, index));
@@ -184,14 +207,16 @@ export class Interceptor {
       return this.failExtended(PgError.from(error));
     }
     for (const { site } of deferred) paramTypes.push(CallEvaluator.paramTypeOid(site.signature));
-    const sql = spliceStatement(message.sql, stmt, replacements);
-    if (deferred.length > 0) {
-      this.statements.set(message.name, new RewrittenStatement(message.sql, stmt, clientParams, paramTypes, deferred));
+    const sql = spliceStatement(message.sql, stmt, new Map([...replacements, ...placeholders]));
+    const evaluatedAtBind = deferred.length > 0 || perRow.length > 0;
+    if (evaluatedAtBind) {
+      const execName = perRow.length > 0 ? `pgml_proxy_exec_${++this.execStatements}` : '';
+      this.statements.set(
+        message.name,
+        new RewrittenStatement(message.sql, stmt, clientParams, paramTypes, deferred, perRow, replacements, execName),
+      );
     }
-    this.session.expectAndSend(
-      FrontendCode.Parse,
-      frontend.parse(message.name, sql, deferred.length > 0 ? paramTypes : message.paramTypes),
-    );
+    this.session.expectAndSend(FrontendCode.Parse, frontend.parse(message.name, sql, evaluatedAtBind ? paramTypes : message.paramTypes));
   }
 
   /**
@@ -214,6 +239,7 @@ export class Interceptor {
     const formatOf = (i: number): number =>
       message.paramFormats.length === 1 ? message.paramFormats[0]! : (message.paramFormats[i] ?? 0);
     const extra: (Buffer | null)[] = [];
+    let values: unknown[] = [];
     try {
       if (message.params.length !== statement.clientParams) {
         throw new PgError(
@@ -221,7 +247,7 @@ export class Interceptor {
           `bind message supplies ${message.params.length} parameters, but prepared statement "${message.statement}" requires ${statement.clientParams}`,
         );
       }
-      const values = message.params.map((raw, i) => {
+      values = message.params.map((raw, i) => {
         if (raw === null) return null;
         const oid = statement.paramTypes[i] ?? 0;
         if (formatOf(i) === 1) return parseBinary(oid, raw);
@@ -235,10 +261,67 @@ export class Interceptor {
       return this.failExtended(PgError.from(error));
     }
     const paramFormats = [...message.params.map((_, i) => formatOf(i)), ...extra.map(() => 0)];
+    let target = message.statement;
+    // In a failed transaction the upstream refuses the Bind itself; no need to evaluate anything.
+    if (statement.perRow.length > 0 && this.session.txStatus !== 'E') {
+      try {
+        await this.preparePerRow(statement, {
+          values,
+          sqlOf: (n) => boundLiteral(message.params[n - 1], values[n - 1], formatOf(n - 1), statement.paramTypes[n - 1] ?? 0),
+        });
+      } catch (error) {
+        return this.failExtended(PgError.from(error));
+      }
+      target = statement.execName;
+    }
     this.session.expectAndSend(
       FrontendCode.Bind,
-      frontend.bind({ ...message, paramFormats, params: [...message.params, ...extra] }),
+      frontend.bind({ ...message, statement: target, paramFormats, params: [...message.params, ...extra] }),
     );
+  }
+
+  /**
+   * Fills the per-row results tables for this Bind's values and prepares the statement that reads
+   * them (under the statement's execName). Outside a transaction block the work opens one that
+   * stands in for the pipeline's implicit transaction: the cursor needs a block, and the tables go
+   * when it commits at the client's Sync (see sync()).
+   */
+  private async preparePerRow(statement: RewrittenStatement, bound: BoundValues): Promise<void> {
+    const context = this.evaluator.context;
+    if (this.session.txStatus === 'I' && !this.inImplicitBlock) {
+      await context.db.query('BEGIN');
+      this.inImplicitBlock = true;
+    }
+    const inBlock = (): TransactionStatus => (this.inImplicitBlock ? 'T' : this.session.txStatus);
+    const batches = new RowBatches(this.registry, this.evaluator, context, inBlock, { dropOnCommit: true });
+    const lookups = await batches.render(statement.sql, statement.statement, statement.perRow, bound);
+    const sql = spliceStatement(statement.sql, statement.statement, new Map([...statement.replacements, ...lookups]));
+    // Their answers are the proxy's; an error still reaches the client (and fails its pipeline).
+    const quiet: ResponseHandler = { message: (code) => code === BackendCode.CloseComplete || code === BackendCode.ParseComplete };
+    this.session.expectAndSend(FrontendCode.Close, frontend.close('S', statement.execName), quiet);
+    this.session.expectAndSend(FrontendCode.Parse, frontend.parse(statement.execName, sql, statement.paramTypes), quiet);
+  }
+
+  /**
+   * The client's Sync after the proxy opened a block for per-row evaluation: the upstream answers
+   * it inside that block, so end the block the way the implicit transaction would have ended
+   * (commit, or roll back after an error) and then tell the client the transaction is over.
+   */
+  async sync(message: Buffer): Promise<void> {
+    let status: TransactionStatus = 'I';
+    await new Promise<void>((resolve) => {
+      this.session.expectAndSend(FrontendCode.Sync, message, {
+        message: (code, reply) => code === BackendCode.ReadyForQuery && ((status = decodeReadyForQuery(reply)), true),
+        done: () => resolve(),
+      });
+    });
+    this.inImplicitBlock = false;
+    try {
+      if (status !== 'I') await this.evaluator.context.db.query(status === 'E' ? 'ROLLBACK' : 'COMMIT');
+    } catch (error) {
+      this.session.writeClient([backend.errorResponse(PgError.from(error))]);
+    }
+    this.session.writeClient([backend.readyForQuery(this.session.txStatus)]);
   }
 
   /**
@@ -269,6 +352,26 @@ export class Interceptor {
     }
     return analysis.intercepted ? analysis : 'passthrough';
   }
+}
+
+/** A typed NULL in place of a per-row call, for the statement the client's Parse and Describe see. */
+function rowPlaceholder(site: CallSite): string {
+  const returns = site.signature.returns;
+  if (site.context !== 'expression' || returns.kind !== 'scalar') {
+    throw new PgError(SqlState.FeatureNotSupported, `${site.schema}.${site.name} returns a set and cannot be evaluated per row`, {
+      position: site.position,
+    });
+  }
+  return renderExpressionReplacement(site, `NULL::${returns.type}`);
+}
+
+/** A bound parameter as SQL: its value as a literal, typed when the proxy knows the type's name. */
+function boundLiteral(raw: Buffer | null | undefined, value: unknown, format: number, oid: number): string {
+  const type = typeNameOf(oid);
+  const cast = type === undefined ? '' : `::${type}`;
+  if (raw === null || raw === undefined) return `NULL${cast}`;
+  const text = format === 1 ? (encodeText(value)?.toString('utf8') ?? '') : raw.toString('utf8');
+  return `${quoteString(text)}${cast}`;
 }
 
 function topLevel(stmt: StatementAnalysis): CallSite[] {

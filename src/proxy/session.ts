@@ -312,6 +312,7 @@ export class ClientSession {
         break;
       case FrontendCode.Sync:
         this.extendedOpen = false;
+        if (this.interceptor.inImplicitBlock) return () => this.interceptor.sync(message);
         break;
       case FrontendCode.Terminate:
         this.close();

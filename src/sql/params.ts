@@ -1,4 +1,4 @@
-import { scanTokens } from './parser.js';
+import { scanTokens, TextOffsets } from './parser.js';
 
 /** The highest `$n` a statement uses (0 for none), read from the real scanner's PARAM tokens. */
 export function maxParamIndex(sql: string): number {
@@ -7,4 +7,23 @@ export function maxParamIndex(sql: string): number {
     if (token.tokenName === 'PARAM') max = Math.max(max, Number(token.text.slice(1)));
   }
   return max;
+}
+
+/**
+ * The statement with every `$n` replaced by `(sqlOf(n))`: for running a fragment of a client's
+ * prepared statement (the per-row enumeration query) with the values bound to it, as a statement
+ * of the proxy's own that has no parameters. PARAM tokens come from the real scanner, so a `$1`
+ * inside a string literal, a comment or a dollar-quoted body is left alone.
+ */
+export function inlineParams(sql: string, sqlOf: (index: number) => string): string {
+  const offsets = new TextOffsets(sql);
+  let out = '';
+  let last = 0;
+  for (const token of scanTokens(sql)) {
+    if (token.tokenName !== 'PARAM') continue;
+    const start = offsets.charIndex(token.start);
+    out += `${sql.slice(last, start)}(${sqlOf(Number(token.text.slice(1)))})`;
+    last = offsets.charIndex(token.end);
+  }
+  return out + sql.slice(last);
 }

@@ -80,6 +80,15 @@ const oidByName: Record<string, number> = {
   record: TypeOid.record,
 };
 
+const nameByOid = new Map<number, string>(
+  Object.entries(TypeOid).map(([name, oid]) => [oid, name.startsWith('_') ? `${name.slice(1)}[]` : name]),
+);
+
+/** SQL name of a type OID listed in TypeOid; undefined for others. */
+export function typeNameOf(oid: number): string | undefined {
+  return nameByOid.get(oid);
+}
+
 /** OID for a SQL type name; 0 (let the server infer) for names the proxy does not know. */
 export function typeOidOf(name: string): number {
   return oidByName[name.trim().toLowerCase()] ?? 0;

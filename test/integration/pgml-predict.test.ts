@@ -91,8 +91,6 @@ describeTargets('pgml.predict', { proxyOnly: true }, (target, kind) => {
     const want = await regRef.predict([[0.5, -0.25, 0.125]]);
     const r = await client.query('SELECT pgml.predict($1, $2::real[]) AS p', ['reg', [0.5, -0.25, 0.125]]);
     assert.ok(close(r.rows[0].p, want[0]!));
-    // postgres.js against the embedded upstream hangs before any pgml call (its startup type query); see report.
-    if (kind === 'proxy-pglite') return;
     const sql = postgres(target().url(), { max: 1, onnotice: () => {} });
     try {
       const rows = await sql`SELECT pgml.predict(${'reg'}, ${[0.5, -0.25, 0.125]}::real[]) AS p`;
@@ -174,6 +172,62 @@ describeTargets('pgml.predict', { proxyOnly: true }, (target, kind) => {
     );
     const last = (multi as unknown as pg.QueryResult[]).at(-1)!;
     assert.ok(close(last.rows[0].y_hat, want[8]!));
+  });
+
+  test('per-row calls in the extended protocol: parameters, named statements, writes, transactions, errors', async () => {
+    const want = await expected(regRows);
+    const selected = await client.query(
+      `SELECT id, pgml.predict('reg', ARRAY[a, b, c]) AS y FROM reg WHERE id < $1 ORDER BY id LIMIT $2`,
+      [200, 100],
+    );
+    assert.equal(selected.rows.length, 100);
+    selected.rows.forEach((row, i) => assert.ok(close(row.y, want[i]!), `row ${row.id}: ${row.y} vs ${want[i]}`));
+
+    // A named statement binds again with other values: the rows it evaluates follow them.
+    const text = 'SELECT id, pgml.predict($1, ARRAY[a, b, c]) AS y FROM reg WHERE id = $2';
+    for (const id of [5, 7]) {
+      const r = await client.query({ name: 'per_row_by_id', text, values: ['reg', id] });
+      assert.deepEqual(r.rows.map((x) => x.id), [id]);
+      assert.ok(close(r.rows[0].y, want[id - 1]!));
+    }
+
+    await client.query('UPDATE reg SET y_hat = NULL');
+    const updated = await client.query(`UPDATE reg SET y_hat = pgml.predict('reg', ARRAY[a, b, c]) WHERE id > $1`, [290]);
+    assert.equal(updated.rowCount, 10);
+    const stored = await client.query('SELECT id, y_hat FROM reg WHERE y_hat IS NOT NULL ORDER BY id');
+    assert.deepEqual(stored.rows.map((x) => x.id), Array.from({ length: 10 }, (_, i) => 291 + i));
+    stored.rows.forEach((row) => assert.ok(close(row.y_hat, want[row.id - 1]!)));
+
+    // Inside the client's own transaction: a rollback undoes the write like any other.
+    await client.query('BEGIN');
+    await client.query(`UPDATE reg SET y_hat = pgml.predict('reg', ARRAY[a, b, c]) WHERE id <= $1`, [3]);
+    await client.query('ROLLBACK');
+    assert.equal((await client.query('SELECT count(*)::int AS n FROM reg WHERE y_hat IS NOT NULL')).rows[0].n, 10);
+
+    // A refused call leaves no transaction open: a write right after it is visible to others at once.
+    await assert.rejects(
+      client.query(`SELECT pgml.predict($1, ARRAY[a, b, c]) FROM reg WHERE id < $2`, ['nope', 5]),
+      (e: pg.DatabaseError) => e.code === '42704',
+    );
+    await client.query('UPDATE reg SET y_hat = 0 WHERE id = $1', [1]);
+    const other = new pg.Client({ connectionString: target().url() });
+    await other.connect();
+    try {
+      assert.equal((await other.query('SELECT y_hat FROM reg WHERE id = 1')).rows[0].y_hat, 0);
+    } finally {
+      await other.end();
+    }
+    const temps = await client.query(`SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'pgml_proxy_results%'`);
+    assert.equal(temps.rows[0].n, 0, 'the staging tables go when the implicit transaction commits');
+
+    const sql = postgres(target().url(), { max: 1, onnotice: () => {} });
+    try {
+      const rows = await sql`SELECT id, pgml.predict('reg', ARRAY[a, b, c]) AS y FROM reg WHERE id <= ${4} ORDER BY id`;
+      assert.deepEqual(rows.map((r) => r.id), [1, 2, 3, 4]);
+      rows.forEach((r, i) => assert.ok(close(r.y, want[i]!)));
+    } finally {
+      await sql.end();
+    }
   });
 
   test('outer-query references are refused with 0A000 and a hint; the session stays usable', async () => {

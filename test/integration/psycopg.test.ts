@@ -29,6 +29,11 @@ describeTargets('psycopg', {}, (target, kind) => {
     if (kind !== 'direct') {
       assert.match(out.pgml_version, /^\d+\.\d+\.\d+/);
       assert.deepEqual(out.pgml_version_param, [out.pgml_version, 9]);
+      assert.ok(out.per_row_simple.length > 10, `${out.per_row_simple.length} rows`);
+      assert.deepEqual(out.per_row_bound, out.per_row_simple);
+      assert.deepEqual(out.per_row_binary, out.per_row_simple);
+      assert.deepEqual(out.per_row_pipeline, out.per_row_pipeline_expected);
+      assert.notDeepEqual(out.per_row_pipeline[0], out.per_row_pipeline[1]);
     }
   });
 });

@@ -12,7 +12,8 @@ import { renderExpressionReplacement } from '../../sql/index.js';
 import { upstreamErrors } from '../internal-query.js';
 import { encodeText } from '../../wire/types.js';
 import type { TransactionStatus } from '../../wire/index.js';
-import type { CallEvaluator } from '../evaluate.js';
+import type { BoundParams, CallEvaluator } from '../evaluate.js';
+import { inlineParams } from '../../sql/params.js';
 import { planBatches, type BatchPlan } from './plan.js';
 
 /** Rows per FETCH and per engine call: big enough to amortize round trips, small enough to bound memory. */
@@ -20,6 +21,21 @@ export const BATCH_ROWS = 10_000;
 
 // Errors that mean the call's arguments name columns its scope does not have (an outer query's).
 const SCOPE_ERRORS = new Set([SqlState.UndefinedTable, SqlState.UndefinedColumn, '42P10']);
+
+/** The values a client bound to a prepared statement's parameters (extended protocol). */
+export interface BoundValues {
+  values: BoundParams;
+  /** SQL text standing for parameter $n (a typed literal of its value). */
+  sqlOf(index: number): string;
+}
+
+export interface RowBatchOptions {
+  /**
+   * The tables go at the end of the transaction (ON COMMIT DROP) instead of by finish(): for a
+   * prepared statement, whose portal may run any time before then.
+   */
+  dropOnCommit?: boolean;
+}
 
 export class RowBatches {
   private readonly tables: string[] = [];
@@ -29,13 +45,14 @@ export class RowBatches {
     private readonly evaluator: CallEvaluator,
     private readonly context: CallContext,
     private readonly txStatus: () => TransactionStatus,
+    private readonly options: RowBatchOptions = {},
   ) {}
 
   /** Fills a results table per row-dependent call and returns each call's replacement text. */
-  async render(sql: string, stmt: StatementAnalysis, sites: readonly CallSite[]): Promise<Map<number, string>> {
+  async render(sql: string, stmt: StatementAnalysis, sites: readonly CallSite[], bound?: BoundValues): Promise<Map<number, string>> {
     const replacements = new Map<number, string>();
     for (const plan of planBatches(sql, stmt, sites)) {
-      await this.fill(plan, sql, stmt);
+      await this.fill(plan, sql, stmt, bound);
       const site = plan.site;
       replacements.set(site.id, site.context === 'expression' ? renderExpressionReplacement(site, plan.lookupSql) : plan.lookupSql);
     }
@@ -57,7 +74,7 @@ export class RowBatches {
     }
   }
 
-  private async fill(plan: BatchPlan, sql: string, stmt: StatementAnalysis): Promise<void> {
+  private async fill(plan: BatchPlan, sql: string, stmt: StatementAnalysis, bound: BoundValues | undefined): Promise<void> {
     const db = this.context.db;
     const returns = plan.site.signature.returns;
     if (returns.kind !== 'scalar') {
@@ -65,14 +82,16 @@ export class RowBatches {
         position: plan.site.position,
       });
     }
-    const shared = await this.evaluator.sharedArguments(plan.site, stmt, sql, undefined);
+    const shared = await this.evaluator.sharedArguments(plan.site, stmt, sql, bound?.values);
+    const enumerationSql = bound ? inlineParams(plan.enumerationSql, (n) => bound.sqlOf(n)) : plan.enumerationSql;
+    const onCommit = this.options.dropOnCommit ? ' ON COMMIT DROP' : '';
     // The caller's own block gets a savepoint; outside one, a transaction of our own holds the cursor.
     const own = this.txStatus() === 'I';
     await db.query(own ? 'BEGIN' : 'SAVEPOINT pgml_proxy_batch');
     try {
       try {
         await db.query(
-          `CREATE TEMP TABLE ${plan.table} AS SELECT row_number() OVER () AS pgml_proxy_id, k.*, NULL::${returns.type} AS pgml_proxy_value FROM (${plan.enumerationSql}) k`,
+          `CREATE TEMP TABLE ${plan.table}${onCommit} AS SELECT row_number() OVER () AS pgml_proxy_id, k.*, NULL::${returns.type} AS pgml_proxy_value FROM (${enumerationSql}) k`,
         );
       } catch (error) {
         const e = PgError.from(error);
@@ -96,7 +115,7 @@ export class RowBatches {
       upstreamErrors.delete(e);
       throw e;
     }
-    this.tables.push(plan.table);
+    if (!this.options.dropOnCommit) this.tables.push(plan.table);
   }
 
   private async evaluateAll(plan: BatchPlan, shared: Record<string, unknown>): Promise<void> {

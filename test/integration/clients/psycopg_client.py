@@ -62,6 +62,23 @@ def main() -> None:
         if with_pgml:
             out["pgml_version"] = conn.execute("select pgml.version()").fetchone()[0]
             out["pgml_version_param"] = conn.execute("select pgml.version(), %s::int", [9]).fetchone()
+            # Per-row predictions with bound parameters, alone and several in one libpq pipeline
+            # (one Sync for all), against the same query with literals in the simple protocol.
+            conn.execute("select * from pgml.load_dataset('iris')")
+            conn.execute("select * from pgml.train('psy_iris', 'classification', 'pgml.iris', 'target', 'linear')")
+            features = "array[sepal_length, sepal_width, petal_length, petal_width]"
+            per_row = f"select pgml.predict(%s, {features}) from pgml.iris where sepal_length > %s order by sepal_length, sepal_width, petal_length, petal_width"
+            literal = per_row.replace("%s", "'psy_iris'", 1).replace("%s", "6.5")
+            out["per_row_simple"] = [r[0] for r in conn.cursor().execute(literal.encode()).fetchall()]
+            out["per_row_bound"] = [r[0] for r in conn.execute(per_row, ["psy_iris", 6.5]).fetchall()]
+            out["per_row_binary"] = [r[0] for r in conn.execute(per_row, ["psy_iris", 6.5], binary=True).fetchall()]
+            with conn.pipeline():
+                cursors = [conn.execute(per_row, ["psy_iris", limit]) for limit in (6.5, 7.0)]
+            out["per_row_pipeline"] = [[r[0] for r in c.fetchall()] for c in cursors]
+            out["per_row_pipeline_expected"] = [
+                [r[0] for r in conn.cursor().execute(per_row.replace("%s", "'psy_iris'", 1).replace("%s", str(limit)).encode()).fetchall()]
+                for limit in (6.5, 7.0)
+            ]
     print(json.dumps(out, default=list))
 
 
