@@ -249,6 +249,19 @@ describeTargets('pgml.predict', { proxyOnly: true }, (target, kind) => {
       await assert.rejects(client.query(sql), (e: pg.DatabaseError) => e.code === code && message.test(e.message), sql);
       assert.equal((await client.query('SELECT 1 AS one')).rows[0].one, 1);
     }
+    // A model whose stored bytes were damaged (never loaded before, so not in the cache): XX001.
+    const trained = await client.query(`SELECT * FROM pgml.train('damaged', 'regression', 'reg_train', 'y', 'linear')`);
+    assert.equal(trained.rows.length, 1);
+    await client.query(
+      `UPDATE pgml.files SET data = set_byte(data, 0, (get_byte(data, 0) + 1) % 256)
+        WHERE model_id = (SELECT id FROM pgml.deployed_models WHERE name = 'damaged')
+          AND part = 0`,
+    );
+    await assert.rejects(
+      client.query(`SELECT pgml.predict('damaged', ARRAY[1, 2, 3])`),
+      (e: pg.DatabaseError) => e.code === 'XX001' && /checksum mismatch/.test(e.message),
+    );
+    assert.equal((await client.query('SELECT 1 AS one')).rows[0].one, 1);
     await client.query(`INSERT INTO pgml.projects (name, task) VALUES ('undeployed', 'regression')`);
     await assert.rejects(client.query(`SELECT pgml.predict('undeployed', ARRAY[1, 2, 3])`), (e: pg.DatabaseError) => e.code === '42704' && /No deployed model/.test(e.message));
   });
