@@ -1,8 +1,11 @@
 /**
  * A small worker-thread pool (one thread per core) that runs every engine's fit and predict, so a
  * multi-second training never stalls the proxy's event loop. Workers own deserialized models in a
- * cache keyed by a model key; requests always carry the model bytes too, so any worker can serve any
- * model and a worker restart loses nothing. Results come back as transferred buffers (no copy).
+ * cache keyed by a model key. A request carries the model bytes only to a worker that has not seen
+ * the key: copying a 100-tree model into the worker for every one-row prediction cost more than the
+ * prediction. A worker that has dropped the model since answers MODEL_NOT_CACHED and the request
+ * goes again with the bytes, so any worker can serve any model and a restart loses nothing. Results
+ * come back as transferred buffers (no copy).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -13,9 +16,13 @@ export interface WorkerPayloads {
   fit: { data: Dataset; options: FitOptions };
   /** Deserializes once (validating the bytes) and caches the engine under key. */
   load: { key: string; model: Uint8Array };
-  predict: { key: string; model: Uint8Array; x: Float32Array; rows: number };
-  predictProba: { key: string; model: Uint8Array; x: Float32Array; rows: number };
+  /** model is left out when the worker is known to hold key already. */
+  predict: { key: string; model?: Uint8Array | undefined; x: Float32Array; rows: number };
+  predictProba: { key: string; model?: Uint8Array | undefined; x: Float32Array; rows: number };
 }
+
+/** A worker's answer to a request without model bytes for a key it no longer holds. */
+export const MODEL_NOT_CACHED = 'pgml-proxy:model-not-cached';
 
 export interface WorkerResults {
   fit: { model: Uint8Array; runtime: Runtime };
@@ -116,10 +123,11 @@ class Pool {
       if (!slot) return;
       this.queue.shift();
       slot.task = task;
+      const request = key !== undefined && slot.seen.has(key) ? withoutModelBytes(task.request) : task.request;
       if (key !== undefined) slot.seen.add(key);
       // A busy worker keeps the process alive until its answer arrives; idle ones do not.
       slot.worker.ref();
-      slot.worker.postMessage(task.request, task.transfer);
+      slot.worker.postMessage(request, task.transfer);
     }
   }
 
@@ -132,7 +140,11 @@ class Pool {
       slot.task = undefined;
       worker.unref();
       if (task && task.request.id === reply.id) {
-        if (reply.ok) task.resolve(reply.result);
+        if (!reply.ok && reply.error.code === MODEL_NOT_CACHED) {
+          // Evicted from that worker's cache: send again, this time with the bytes.
+          slot.seen.delete(modelKey(task.request) ?? '');
+          this.queue.unshift(task);
+        } else if (reply.ok) task.resolve(reply.result);
         else task.reject(new PgError(reply.error.code, reply.error.message, { detail: reply.error.detail, hint: reply.error.hint }));
       }
       this.dispatch();
@@ -150,6 +162,12 @@ class Pool {
     this.slots.push(slot);
     return slot;
   }
+}
+
+/** The request minus its model bytes, for a worker that already holds the model. */
+function withoutModelBytes(request: WorkerRequest): WorkerRequest {
+  if (request.op !== 'predict' && request.op !== 'predictProba') return request;
+  return { ...request, payload: { ...request.payload, model: undefined } } as WorkerRequest;
 }
 
 let pool: Pool | undefined;

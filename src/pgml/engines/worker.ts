@@ -5,20 +5,22 @@
 import { parentPort } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
 import type { Engine } from './engine.js';
-import type { SerializedError, WorkerReply, WorkerRequest, WorkerResults } from './pool.js';
+import { MODEL_NOT_CACHED, type SerializedError, type WorkerReply, type WorkerRequest, type WorkerResults } from './pool.js';
 import { getLocalEngineFactory } from './registry.js';
 
 const CACHE_SIZE = 32;
 /** Map iteration order is insertion order: re-inserting on use makes the first entry the LRU. */
 const cache = new Map<string, Engine>();
 
-async function engineFor(algorithm: string, key: string, model: Uint8Array): Promise<Engine> {
+async function engineFor(algorithm: string, key: string, model: Uint8Array | undefined): Promise<Engine> {
   const hit = cache.get(key);
   if (hit) {
     cache.delete(key);
     cache.set(key, hit);
     return hit;
   }
+  // The pool left the bytes out because this worker had the model; it has been evicted since.
+  if (model === undefined) throw new PgError(MODEL_NOT_CACHED, `model ${key} is no longer cached in this worker`);
   const engine = await getLocalEngineFactory(algorithm).deserialize(model);
   cache.set(key, engine);
   if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);

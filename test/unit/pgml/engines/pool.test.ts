@@ -48,4 +48,22 @@ describe('worker pool', () => {
     );
     await assert.rejects(getEngineFactory('xgboost', 'regression').deserialize(new Uint8Array([1, 2, 3])), { code: 'XX001' });
   });
+
+  it('predicts with a model the worker has evicted from its cache since (the bytes go again)', async () => {
+    const factory = getEngineFactory('linear', 'regression');
+    const fitted = async (slope: number) => {
+      const engine = factory.create();
+      const x = Float32Array.from([0, 1, 2, 3]);
+      await engine.fit({ x, rows: 4, cols: 1, y: x.map((v) => slope * v) }, { task: 'regression', hyperparams: {} });
+      return engine;
+    };
+    const first = await fitted(2);
+    const probe = Float32Array.from([10]);
+    const before = (await first.predict(probe, 1))[0]!;
+    assert.ok(Math.abs(before - 20) < 1e-3, `${before}`);
+    // More models than a worker keeps (32), each predicted once so it enters the workers' caches.
+    for (let i = 0; i < 40; i++) await (await fitted(i)).predict(probe, 1);
+    const after = (await first.predict(probe, 1))[0]!;
+    assert.equal(after, before);
+  });
 });
