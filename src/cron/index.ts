@@ -7,9 +7,11 @@ import { PGliteAdminDatabase } from '../db/admin.js';
 import type { FunctionCatalog } from '../sql/index.js';
 import { BorrowedConnection, PgConnection, type CronConnection } from './connection.js';
 import { ProxyJobRunner, type JobLogin } from './runner.js';
+import type { RunCounts } from './run-counts.js';
 import { CronScheduler } from './scheduler.js';
 
 export { registerCronFunctions } from './api/index.js';
+export { RunCounts } from './run-counts.js';
 
 export interface CronOptions {
   /** postgres:// URL of a real upstream; absent for embedded PGlite. */
@@ -19,6 +21,8 @@ export interface CronOptions {
   /** Where this proxy listens: jobs connect there. */
   listen: { host: string; port: number };
   catalog: FunctionCatalog;
+  /** Where finished runs are counted (read by /metrics). */
+  runCounts: RunCounts;
   log: (message: string) => void;
 }
 
@@ -53,6 +57,7 @@ export async function startCron(options: CronOptions): Promise<CronService> {
     runner,
     log: options.log,
     reloadIntervalMs: connection.canListen ? POLL_MS_LISTENING : POLL_MS_EMBEDDED,
+    runCounts: options.runCounts,
   });
   await scheduler.start();
   return { stop: (graceMs) => scheduler.stop(graceMs) };

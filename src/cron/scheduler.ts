@@ -14,6 +14,7 @@
 import { nextRun, parseSchedule, type Schedule, DEFAULT_TIME_ZONE, assertTimeZone } from './schedule.js';
 import type { CronConnection } from './connection.js';
 import type { JobRunner } from './runner.js';
+import { finalStatus, type RunCounts } from './run-counts.js';
 import { CronStore, type JobRow } from './store.js';
 
 export const CRON_CHANNEL = 'pgml_proxy_cron';
@@ -31,6 +32,8 @@ export interface SchedulerOptions {
   log: (message: string) => void;
   /** How often jobs are re-read when nothing was notified. */
   reloadIntervalMs: number;
+  /** Where finished runs are counted. */
+  runCounts: RunCounts;
 }
 
 interface JobState {
@@ -271,7 +274,9 @@ export class CronScheduler {
         timeoutMs: job.timeoutMs,
         onConnected: (pid) => this.store.markRunning(runid, pid),
       });
-      await this.store.finishRun(runid, outcome.succeeded, outcome.message);
+      const status = finalStatus(outcome);
+      await this.store.finishRun(runid, status, outcome.message);
+      this.options.runCounts.record(status);
       await this.store.pruneHistory(job.jobid, this.maxRunHistory);
     } finally {
       await this.store.unlock(job.jobid).catch(() => {});

@@ -4,6 +4,7 @@
  * locks). Kept apart as pg_cron keeps job_metadata.c apart from its scheduler loop.
  */
 import type { Queryable } from '../db/queryable.js';
+import type { FinalStatus } from './run-counts.js';
 
 export interface JobRow {
   jobid: string;
@@ -108,10 +109,10 @@ export class CronStore {
     await this.db.query(`UPDATE cron.job_run_details SET status = 'running', job_pid = $2 WHERE runid = $1::bigint`, [runid, pid]);
   }
 
-  async finishRun(runid: string, succeeded: boolean, message: string): Promise<void> {
+  async finishRun(runid: string, status: FinalStatus, message: string): Promise<void> {
     await this.db.query(
       `UPDATE cron.job_run_details SET status = $2, return_message = $3, end_time = now() WHERE runid = $1::bigint`,
-      [runid, succeeded ? 'succeeded' : 'failed', message],
+      [runid, status, message],
     );
   }
 
