@@ -55,6 +55,11 @@ async function runs(client: pg.Client, jobid: string, status?: string): Promise<
   return r.rows;
 }
 
+/** The first run of the job with that status, once there is one. */
+function firstRun(client: pg.Client, jobid: string, status: string): Promise<Run> {
+  return waitFor(`a ${status} run of job ${jobid}`, async () => (await runs(client, jobid, status))[0]);
+}
+
 async function schedule(client: pg.Client, schedule: string, command: string): Promise<string> {
   return (await client.query('SELECT cron.schedule($1, $2) AS id', [schedule, command])).rows[0].id;
 }
@@ -97,15 +102,9 @@ test('a failing job records failed with the error; command tags are pg_cron retu
   await admin.query('CREATE TABLE tagged (x int)');
   const failing = await schedule(admin, '1 seconds', 'SELECT 1/0');
   const tagged = await schedule(admin, '1 seconds', 'INSERT INTO tagged VALUES (1); UPDATE tagged SET x = 2');
-  const [failure] = await waitFor('a failed run', async () => {
-    const r = await runs(admin, failing, 'failed');
-    return r.length > 0 && r;
-  });
+  const failure = await firstRun(admin, failing, 'failed');
   assert.equal(failure?.return_message, 'ERROR:  division by zero');
-  const [tag] = await waitFor('a tagged run', async () => {
-    const r = await runs(admin, tagged, 'succeeded');
-    return r.length > 0 && r;
-  });
+  const tag = await firstRun(admin, tagged, 'succeeded');
   assert.match(tag?.return_message ?? '', /^UPDATE \d+$/);
   await admin.query(`SELECT cron.unschedule(${failing}); SELECT cron.unschedule(${tagged})`);
 });
@@ -116,10 +115,7 @@ test("a job logs in as its owner: their privileges and row-level security apply"
   try {
     const ok = await schedule(alice, '1 seconds', 'INSERT INTO owners SELECT current_user');
     const denied = await schedule(alice, '1 seconds', 'SELECT * FROM secret');
-    const [refused] = await waitFor('denied run', async () => {
-      const r = await runs(admin, denied, 'failed');
-      return r.length > 0 && r;
-    });
+    const refused = await firstRun(admin, denied, 'failed');
     assert.equal(refused?.return_message, 'ERROR:  permission denied for table secret');
     await waitFor('alice runs', async () => (await runs(admin, ok, 'succeeded')).length > 0);
     assert.deepEqual((await admin.query('SELECT DISTINCT who FROM owners')).rows, [{ who: 'alice' }]);
@@ -144,13 +140,7 @@ test('a job cannot gain the superuser rights of the proxy\'s own login', async (
     };
     const ids: Record<string, string> = {};
     for (const [name, command] of Object.entries(attempts)) ids[name] = await schedule(alice, '1 seconds', command);
-    const failure = async (id: string | undefined) => {
-      const [run] = await waitFor(`a failed run of ${id}`, async () => {
-        const r = await runs(admin, id ?? '', 'failed');
-        return r.length > 0 && r;
-      });
-      return run?.return_message;
-    };
+    const failure = async (id: string | undefined) => (await firstRun(admin, id ?? '', 'failed')).return_message;
     assert.equal(await failure(ids.reset), 'ERROR:  permission denied for table only_admin');
     assert.equal(await failure(ids.setRole), 'ERROR:  permission denied to set role "postgres"');
     assert.equal(await failure(ids.resetAll), 'ERROR:  permission denied for table only_admin');
@@ -174,20 +164,11 @@ test('a job that cannot log in fails with the reason; passwords come from the pg
   try {
     const withPassword = await schedule(scram, '1 seconds', 'SELECT current_user');
     const withoutPassword = await schedule(md5, '1 seconds', 'SELECT current_user');
-    const [refused] = await waitFor('bob\'s failed run', async () => {
-      const r = await runs(admin, bobs, 'failed');
-      return r.length > 0 && r;
-    });
+    const refused = await firstRun(admin, bobs, 'failed');
     assert.equal(refused?.return_message, 'connection failed: FATAL:  role "bob" is not permitted to log in');
-    const [unauthenticated] = await waitFor('md5_user\'s failed run', async () => {
-      const r = await runs(admin, withoutPassword, 'failed');
-      return r.length > 0 && r;
-    });
+    const unauthenticated = await firstRun(admin, withoutPassword, 'failed');
     assert.match(unauthenticated?.return_message ?? '', /^connection failed: /);
-    const [authenticated] = await waitFor('scram_user\'s run', async () => {
-      const r = await runs(admin, withPassword, 'succeeded');
-      return r.length > 0 && r;
-    });
+    const authenticated = await firstRun(admin, withPassword, 'succeeded');
     assert.equal(authenticated?.username, SCRAM_USER.user);
     assert.equal((await runs(admin, withPassword, 'failed')).length, 0);
     await scram.query(`SELECT cron.unschedule(${withPassword})`);
@@ -238,10 +219,7 @@ test('functions calling pgml.* are expanded so the calls run through the proxy',
 test('a per-job timeout fails the run; cron.max_run_history bounds the history', async () => {
   const slow = await schedule(admin, '2 seconds', 'SELECT pg_sleep(30)');
   await admin.query(`INSERT INTO cron.job_timeout (jobid, timeout) VALUES (${slow}, '300 ms')`);
-  const [timedOut] = await waitFor('a timed-out run', async () => {
-    const r = await runs(admin, slow, 'failed');
-    return r.length > 0 && r;
-  });
+  const timedOut = await firstRun(admin, slow, 'failed');
   assert.equal(timedOut?.return_message, 'ERROR:  job exceeded its timeout of 300 ms');
   await admin.query(`SELECT cron.unschedule(${slow})`);
 
@@ -340,10 +318,7 @@ test('embedded PGlite: a scheduled job runs', async () => {
     try {
       await client.query('CREATE TABLE seen (at timestamptz)');
       const id = await schedule(client, '1 seconds', 'INSERT INTO seen VALUES (now())');
-      const [run] = await waitFor('an embedded run', async () => {
-        const r = await runs(client, id, 'succeeded');
-        return r.length > 0 && r;
-      });
+      const run = await firstRun(client, id, 'succeeded');
       assert.equal(run?.return_message, 'INSERT 0 1');
       await client.query(`SELECT cron.unschedule(${id})`);
       assert.ok(Number((await client.query('SELECT count(*) AS n FROM seen')).rows[0].n) >= 1);
