@@ -3,14 +3,15 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import tls from 'node:tls';
 import type { Config } from './config.js';
-import { registerCronFunctions, startCron } from './cron/index.js';
+import { RunCounts, registerCronFunctions, startCron } from './cron/index.js';
 import { PGliteAdminDatabase, PgAdminDatabase, type AdminDatabase } from './db/admin.js';
 import { FunctionRegistry } from './db/functions.js';
 import { installStubs, loadMigrations, migrate } from './db/migrations.js';
 import { registerPgmlFunctions } from './pgml/api/index.js';
 import { configureEmbeddings } from './pgml/embeddings/index.js';
 import { startServing } from './pgml/serving/listener.js';
-import { startHttp } from './http/index.js';
+import { modelCache, type ModelCacheStats } from './pgml/serving/model-cache.js';
+import { startHttp, type MetricSource } from './http/index.js';
 import { EmbeddedConnector } from './proxy/embedded.js';
 import type { UpstreamConnector } from './proxy/link.js';
 import { ProxyServer } from './proxy/server.js';
@@ -73,6 +74,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
   const server = new ProxyServer({ connector, registry, tlsContext, log });
   const address = await server.listen(config.listen.host, config.listen.port);
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const cronRuns = new RunCounts();
   // Before the listening line: whoever waits for it may call HTTP at once.
   const http =
     config.http === 'off'
@@ -90,11 +92,12 @@ export async function start(config: Config, log: (message: string) => void = (m)
           upstreamUrl: config.upstream,
           proxy: { connections: () => server.connections, stats: server.stats },
           expectedMigrations: migrations.map((m) => m.version),
+          metricSources: [modelCacheLookups(() => modelCache.stats()), cronRunsByStatus(cronRuns)],
           log,
         });
   // stdout carries exactly one line, the listening line; everything else goes to the log (stderr).
   if (http) log(`pgml-proxy http on http://${http.address.family === 'IPv6' ? `[${http.address.address}]` : http.address.address}:${http.address.port}`);
-  const cron = await startCron({ upstream: config.upstream, embedded: connector instanceof EmbeddedConnector ? connector : undefined, listen: { host: config.listen.host, port: address.port }, catalog: registry, log });
+  const cron = await startCron({ upstream: config.upstream, embedded: connector instanceof EmbeddedConnector ? connector : undefined, listen: { host: config.listen.host, port: address.port }, catalog: registry, runCounts: cronRuns, log });
   process.stdout.write(`pgml-proxy listening on postgres://${shownHost}:${address.port}\n`);
 
   return {
@@ -106,5 +109,33 @@ export async function start(config: Config, log: (message: string) => void = (m)
       await serving.stop();
       await connector.close();
     },
+  };
+}
+
+/** The model cache's hits and misses (pgml.predict and friends), read at each scrape. */
+function modelCacheLookups(stats: () => ModelCacheStats): MetricSource {
+  return {
+    name: 'pgml_proxy_model_cache_lookups_total',
+    help: 'Model cache lookups by serving calls: hit (model already loaded) or miss (loaded from the upstream)',
+    type: 'counter',
+    labelNames: ['result'],
+    read: () => {
+      const { hits, misses } = stats();
+      return [
+        { labels: { result: 'hit' }, value: hits },
+        { labels: { result: 'miss' }, value: misses },
+      ];
+    },
+  };
+}
+
+/** Cron runs this process finished, by the status cron.job_run_details records. */
+function cronRunsByStatus(runs: RunCounts): MetricSource {
+  return {
+    name: 'pgml_proxy_cron_runs_total',
+    help: 'Cron job runs finished by this process, by final status',
+    type: 'counter',
+    labelNames: ['status'],
+    read: () => runs.snapshot().map(({ status, count }) => ({ labels: { status }, value: count })),
   };
 }

@@ -4,6 +4,7 @@
  * borrowed between client transactions.
  */
 import pg from 'pg';
+import { fromPgResult } from '../db/pg-result.js';
 import type { QueryResult, Queryable } from '../db/queryable.js';
 
 export interface CronConnection extends Queryable {
@@ -56,13 +57,7 @@ export class PgConnection implements CronConnection {
 
   private async send<Row>(sql: string, params: readonly unknown[]): Promise<QueryResult<Row>> {
     const client = await this.connection();
-    const r = await client.query(sql, params as unknown[]);
-    return {
-      rows: r.rows as Row[],
-      fields: r.fields.map((f) => ({ name: f.name, typeOid: f.dataTypeID })),
-      command: r.command,
-      rowCount: r.rowCount ?? 0,
-    };
+    return fromPgResult<Row>(await client.query(sql, params as unknown[]));
   }
 
   async listen(channel: string, onNotify: () => void): Promise<void> {

@@ -9,6 +9,8 @@
  * a message saying why; functions that do not mention pgml/cron run natively, untouched.
  *
  * Uses the real parser throughout (libpg-query, via src/sql): never pattern matching on SQL text.
+ * That is why src/cron imports src/sql here, beyond STYLE.md's "db, errors": finding the pgml/cron
+ * calls in a function body takes the same parser and function catalog the proxy's rewriter uses.
  */
 import { parsePlPgSQLSync } from 'libpg-query';
 import type { Queryable } from '../db/queryable.js';

@@ -4,12 +4,15 @@
  */
 import type { PGlite } from '@electric-sql/pglite';
 import { PGliteAdminDatabase } from '../db/admin.js';
+// Only the catalog's type: jobs are expanded with the proxy's parser and functions (expand.ts).
 import type { FunctionCatalog } from '../sql/index.js';
 import { BorrowedConnection, PgConnection, type CronConnection } from './connection.js';
-import { ProxyJobRunner } from './runner.js';
+import { ProxyJobRunner, type JobLogin } from './runner.js';
+import type { RunCounts } from './run-counts.js';
 import { CronScheduler } from './scheduler.js';
 
 export { registerCronFunctions } from './api/index.js';
+export { RunCounts } from './run-counts.js';
 
 export interface CronOptions {
   /** postgres:// URL of a real upstream; absent for embedded PGlite. */
@@ -19,6 +22,8 @@ export interface CronOptions {
   /** Where this proxy listens: jobs connect there. */
   listen: { host: string; port: number };
   catalog: FunctionCatalog;
+  /** Where finished runs are counted (read by /metrics). */
+  runCounts: RunCounts;
   log: (message: string) => void;
 }
 
@@ -37,26 +42,38 @@ export async function startCron(options: CronOptions): Promise<CronService> {
   let connection: CronConnection;
   let runner: ProxyJobRunner;
   if (options.upstream) {
-    const url = new URL(options.upstream);
     connection = new PgConnection(options.upstream, () => options.log('pgml-proxy cron: reconnected to the upstream'));
-    const me = await connection.query<{ user: string }>('SELECT current_user AS "user"');
-    const user = me.rows[0]?.user ?? decodeURIComponent(url.username);
-    const password = url.password === '' ? undefined : decodeURIComponent(url.password);
-    runner = new ProxyJobRunner({ host, port: options.listen.port, user, password, switchUser: true }, options.catalog);
+    runner = new ProxyJobRunner({ host, port: options.listen.port, loginFor: upstreamLogin(options.upstream) }, options.catalog);
   } else {
     const embedded = options.embedded;
     if (!embedded) throw new Error('startCron: neither an upstream URL nor an embedded database');
     connection = new BorrowedConnection((work) => embedded.exclusive((db) => work(new PGliteAdminDatabase(db))));
-    runner = new ProxyJobRunner({ host, port: options.listen.port, user: EMBEDDED_USER, switchUser: false }, options.catalog);
+    // PGlite has one session and no logins: every client, and so every job, is its one superuser.
+    // Switching to the job owner (SET SESSION AUTHORIZATION) would leak to the clients that share
+    // the session, and the job could switch back anyway; the README says jobs run as that user.
+    runner = new ProxyJobRunner({ host, port: options.listen.port, loginFor: () => ({ user: EMBEDDED_USER }) }, options.catalog);
   }
   const scheduler = new CronScheduler({
     connection,
     runner,
     log: options.log,
     reloadIntervalMs: connection.canListen ? POLL_MS_LISTENING : POLL_MS_EMBEDDED,
+    runCounts: options.runCounts,
   });
   await scheduler.start();
   return { stop: (graceMs) => scheduler.stop(graceMs) };
+}
+
+/**
+ * A job logs in as its owner, as pg_cron's libpq connection does. The upstream URL's password
+ * belongs to the URL's user; any other user's comes from where libpq would look: PGPASSWORD, or
+ * a PGPASSFILE / ~/.pgpass line matching the proxy's address (trust or peer rules need none).
+ */
+function upstreamLogin(upstream: string): (username: string) => JobLogin {
+  const url = new URL(upstream);
+  const urlUser = decodeURIComponent(url.username);
+  const urlPassword = url.password === '' ? undefined : decodeURIComponent(url.password);
+  return (username) => ({ user: username, password: username === urlUser ? urlPassword : undefined });
 }
 
 /** A wildcard listen address is not one to connect to. */

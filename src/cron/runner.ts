@@ -4,18 +4,18 @@
  * connection, the command is sent as one simple query (several statements allowed), and the
  * outcome is the last command tag, `N row(s)`, or the error.
  *
- * The connection logs in with the upstream URL's credentials (the proxy's admin role) and takes
- * on the job owner's identity with SET SESSION AUTHORIZATION, so the owner's privileges and
- * row-level security apply. That role change is what a superuser session can undo, so statements
- * that change the session's identity are refused at the top level of a command; a function the
- * owner writes can still do it (see the README's note on job owners).
+ * Like pg_cron without background workers, the connection logs in as the job's own user: with a
+ * real upstream the proxy relays that login, so the upstream authenticates the user and enforces
+ * their privileges for the whole session, and nothing in the command (RESET SESSION
+ * AUTHORIZATION, SET ROLE, a function doing either) can step outside them. Where the password
+ * comes from is the caller's choice (see `JobLogin`).
  */
 import net from 'node:net';
 import pg from 'pg';
-import type { QueryResult, Queryable } from '../db/queryable.js';
+import { fromPgResult } from '../db/pg-result.js';
+import type { Queryable } from '../db/queryable.js';
+// The job's command is expanded with the proxy's own parser and function catalog (see expand.ts).
 import type { FunctionCatalog } from '../sql/index.js';
-import { parseStatements, quoteIdent } from '../sql/index.js';
-import { nodeOf, str } from '../sql/ast.js';
 import { expandCommand } from './expand.js';
 
 export interface JobToRun {
@@ -41,17 +41,18 @@ export interface JobRunner {
   run(job: JobToRun, options: RunOptions): Promise<RunOutcome>;
 }
 
+/** The credentials a job's connection logs in with. */
+export interface JobLogin {
+  user: string;
+  /** Undefined: node-postgres looks for one (PGPASSWORD, then PGPASSFILE or ~/.pgpass). */
+  password?: string | undefined;
+}
+
 export interface ProxyAddress {
   host: string;
   port: number;
-  user: string;
-  password?: string | undefined;
-  /**
-   * Whether the job's session switches to the job owner. Off for embedded PGlite: its one
-   * backend is shared by every client, so a session-level role change would leak to them, and
-   * every client already runs as that backend's user.
-   */
-  switchUser: boolean;
+  /** Who a job owned by `username` logs in as. */
+  loginFor(username: string): JobLogin;
 }
 
 /** Grace after a cancel before the connection is cut, for work the upstream cannot interrupt. */
@@ -64,18 +65,17 @@ export class ProxyJobRunner implements JobRunner {
   ) {}
 
   async run(job: JobToRun, options: RunOptions): Promise<RunOutcome> {
-    const refusal = identityChange(job.command);
-    if (refusal) return { succeeded: false, message: `ERROR:  ${refusal}` };
-
+    const login = this.address.loginFor(job.username);
     const client = new pg.Client({
       host: this.address.host,
       port: this.address.port,
-      user: this.address.user,
-      password: this.address.password,
+      user: login.user,
+      password: login.password,
       database: job.database,
       application_name: 'pg_cron',
     });
     client.on('error', () => {});
+    const backend = client as unknown as { processID: number | null; secretKey: number | null };
     const tags = new TagRecorder(client);
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
@@ -83,15 +83,11 @@ export class ProxyJobRunner implements JobRunner {
     const work = async (): Promise<RunOutcome> => {
       try {
         await client.connect();
-      } catch {
-        return { succeeded: false, message: 'connection failed' };
+      } catch (error) {
+        return connectionFailure(error);
       }
-      const internals = client as unknown as { processID: number | null; secretKey: number | null };
-      await options.onConnected(internals.processID);
-      if (this.address.switchUser && job.username !== this.address.user) {
-        await client.query(`SET SESSION AUTHORIZATION ${quoteIdent(job.username)}`);
-      }
-      const session = queryable(client);
+      await options.onConnected(backend.processID);
+      const session: Queryable = { query: async (sql, params = []) => fromPgResult(await client.query(sql, params as unknown[])) };
       const expansion = await expandCommand(session, job.command, this.catalog);
       switch (expansion.kind) {
         case 'refused':
@@ -114,24 +110,47 @@ export class ProxyJobRunner implements JobRunner {
       if (options.timeoutMs !== null) {
         timer = setTimeout(() => {
           timedOut = true;
-          const internals = client as unknown as { processID: number | null; secretKey: number | null };
-          if (internals.processID !== null && internals.secretKey !== null) {
-            sendCancel(this.address.host, this.address.port, internals.processID, internals.secretKey);
+          if (backend.processID !== null && backend.secretKey !== null) {
+            sendCancel(this.address.host, this.address.port, backend.processID, backend.secretKey);
           }
           killer = setTimeout(() => (client as unknown as { connection: { stream: net.Socket } }).connection.stream.destroy(), CANCEL_GRACE_MS);
         }, options.timeoutMs);
       }
     });
     try {
-      const result = await outcome;
-      if (timedOut) return { succeeded: false, message: `ERROR:  job exceeded its timeout of ${options.timeoutMs} ms` };
-      return result;
+      return settle(await outcome, timedOut ? options.timeoutMs : null);
     } finally {
       clearTimeout(timer);
       clearTimeout(killer);
       await client.end().catch(() => {});
     }
   }
+}
+
+/**
+ * The run's outcome once its work has returned: a run cut short by its timeout failed, whatever
+ * the cancelled work reported (usually `canceling statement due to user request`).
+ */
+export function settle(work: RunOutcome, timedOutAfterMs: number | null): RunOutcome {
+  if (timedOutAfterMs === null) return work;
+  return { succeeded: false, message: `ERROR:  job exceeded its timeout of ${timedOutAfterMs} ms` };
+}
+
+/**
+ * pg_cron records a failed login as `connection failed` and leaves the reason to the server log;
+ * the reason is kept here too (wrong password, NOLOGIN role, no pg_hba entry), since the proxy's
+ * log is further from whoever reads cron.job_run_details.
+ */
+export function connectionFailure(error: unknown): RunOutcome {
+  const fromServer = typeof error === 'object' && error !== null && 'severity' in error;
+  return { succeeded: false, message: `connection failed: ${fromServer ? errorText(error) : describe(error)}` };
+}
+
+/** pg_cron's message for a statement that ended with rows (`N row(s)`) or without (the whole tag). */
+export function commandMessage(tag: string, hadRows: boolean): string {
+  if (!hadRows) return tag;
+  const rows = Number(tag.split(' ').at(-1));
+  return `${rows} ${rows === 1 ? 'row' : 'rows'}`;
 }
 
 /**
@@ -160,53 +179,18 @@ class TagRecorder {
   }
 
   message(): string {
-    if (!this.lastHadRows) return this.lastTag;
-    const rows = Number(this.lastTag.split(' ').at(-1));
-    return `${rows} ${rows === 1 ? 'row' : 'rows'}`;
+    return commandMessage(this.lastTag, this.lastHadRows);
   }
 }
 
-function queryable(client: pg.Client): Queryable {
-  return {
-    async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
-      const r = await client.query(sql, params as unknown[]);
-      return {
-        rows: r.rows as Row[],
-        fields: r.fields.map((f) => ({ name: f.name, typeOid: f.dataTypeID })),
-        command: r.command,
-        rowCount: r.rowCount ?? 0,
-      };
-    },
-  };
-}
-
 /** libpq's wording, which pg_cron stores: `ERROR:  message`. */
-function errorText(error: unknown): string {
+export function errorText(error: unknown): string {
   const e = error as { severity?: string; message?: string };
   return `${e.severity ?? 'ERROR'}:  ${e.message ?? String(error)}`;
 }
 
-/**
- * Statements that would drop the job owner's identity for the proxy's admin role. Parse errors
- * are left to the upstream to report.
- */
-function identityChange(command: string): string | null {
-  let stmts;
-  try {
-    stmts = parseStatements(command);
-  } catch {
-    return null;
-  }
-  for (const raw of stmts) {
-    const set = nodeOf(raw.stmt, 'VariableSetStmt');
-    const name = str(set?.name);
-    if (set && (set.kind === 'VAR_RESET_ALL' || name === 'session_authorization' || name === 'role')) {
-      return 'a cron job may not change its session authorization or role';
-    }
-    const discard = nodeOf(raw.stmt, 'DiscardStmt');
-    if (discard && discard.target === 'DISCARD_ALL') return 'a cron job may not run DISCARD ALL';
-  }
-  return null;
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** A CancelRequest, as any client sends one; the proxy routes it to the job's upstream backend. */

@@ -7,19 +7,19 @@
  * - a job runs once at a time: its run holds an advisory lock on the scheduler's connection,
  *   which also tells a restarting proxy which `running` rows are abandoned.
  *
- * Interval schedules (`N seconds`) tick on multiples of N seconds since the epoch, so every
- * process computes the same ticks. As in pg_cron, an interval tick that finds its job still
- * running is skipped, while cron-schedule ticks queue up and run one after another.
+ * Which ticks are due is decided by the pure functions of ticks.ts. As in pg_cron, an interval
+ * tick that finds its job still running is skipped, while cron-schedule ticks queue up and run
+ * one after another.
  */
-import { nextRun, parseSchedule, type Schedule, DEFAULT_TIME_ZONE, assertTimeZone } from './schedule.js';
+import { parseSchedule, type Schedule, DEFAULT_TIME_ZONE, assertTimeZone } from './schedule.js';
+import { dueTicks, firstTick, intervalTick } from './ticks.js';
 import type { CronConnection } from './connection.js';
 import type { JobRunner } from './runner.js';
+import { finalStatus, type RunCounts } from './run-counts.js';
 import { CronStore, type JobRow } from './store.js';
 
 export const CRON_CHANNEL = 'pgml_proxy_cron';
 const DEFAULT_MAX_RUN_HISTORY = 1000;
-/** The longest a cron-schedule job catches up after the process was stalled. */
-const MAX_CATCH_UP_TICKS = 60;
 const LOCK_RETRY_MS = 200;
 /** setTimeout's limit is 2^31 ms; waking once a minute also bounds any clock drift. */
 const MAX_SLEEP_MS = 60_000;
@@ -31,6 +31,8 @@ export interface SchedulerOptions {
   log: (message: string) => void;
   /** How often jobs are re-read when nothing was notified. */
   reloadIntervalMs: number;
+  /** Where finished runs are counted. */
+  runCounts: RunCounts;
 }
 
 interface JobState {
@@ -183,21 +185,14 @@ export class CronScheduler {
 
   private due(state: JobState, now: number): void {
     const schedule = state.schedule;
-    if (schedule === null) return;
+    if (schedule === null || state.nextDue === null) return;
     if (schedule.kind === 'interval') {
-      const period = schedule.seconds * 1000;
-      const tick = Math.floor(now / period) * period;
-      state.nextDue = tick + period;
+      const { tick, next } = intervalTick(schedule.seconds, now);
+      state.nextDue = next;
       if (!state.running) void this.runIntervalTick(state, tick);
       return;
     }
-    const ticks: number[] = [];
-    let next: number | null = state.nextDue;
-    while (next !== null && next <= now && ticks.length < MAX_CATCH_UP_TICKS) {
-      ticks.push(next);
-      next = nextRun(schedule, new Date(next), state.zone)?.getTime() ?? null;
-    }
-    if (next !== null && next <= now) next = nextRun(schedule, new Date(now), state.zone)?.getTime() ?? null;
+    const { ticks, next } = dueTicks(schedule, state.nextDue, now, state.zone);
     state.nextDue = next;
     void this.claimCronTicks(state, ticks);
   }
@@ -271,7 +266,9 @@ export class CronScheduler {
         timeoutMs: job.timeoutMs,
         onConnected: (pid) => this.store.markRunning(runid, pid),
       });
-      await this.store.finishRun(runid, outcome.succeeded, outcome.message);
+      const status = finalStatus(outcome);
+      await this.store.finishRun(runid, status, outcome.message);
+      this.options.runCounts.record(status);
       await this.store.pruneHistory(job.jobid, this.maxRunHistory);
     } finally {
       await this.store.unlock(job.jobid).catch(() => {});
@@ -286,15 +283,6 @@ function parseOrNull(text: string): Schedule | null {
     // pg_cron logs and never runs a job whose schedule (edited directly) does not parse.
     return null;
   }
-}
-
-/** The first tick strictly after `now`. */
-function firstTick(schedule: Schedule, now: number, zone: string): number | null {
-  if (schedule.kind === 'interval') {
-    const period = schedule.seconds * 1000;
-    return (Math.floor(now / period) + 1) * period;
-  }
-  return nextRun(schedule, new Date(now), zone)?.getTime() ?? null;
 }
 
 function describe(error: unknown): string {

@@ -4,6 +4,7 @@
  * locks). Kept apart as pg_cron keeps job_metadata.c apart from its scheduler loop.
  */
 import type { Queryable } from '../db/queryable.js';
+import type { FinalStatus } from './run-counts.js';
 
 export interface JobRow {
   jobid: string;
@@ -22,6 +23,29 @@ export interface CronSettings {
   maxRunHistory: number | undefined;
 }
 
+interface SettingRow {
+  name: string;
+  value: string;
+}
+
+/** cron.settings as the scheduler reads it; a max_run_history that is not a whole number is ignored. */
+export function parseSettings(rows: readonly SettingRow[]): CronSettings {
+  const byName = new Map(rows.map((row) => [row.name, row.value]));
+  const history = byName.get('max_run_history');
+  return {
+    timezone: byName.get('timezone'),
+    maxRunHistory: history === undefined || !/^\d+$/.test(history) ? undefined : Number(history),
+  };
+}
+
+/**
+ * Among a job's runs newest first, the position of the oldest one kept: runs older than it are
+ * deleted. The run just recorded always stays, even with a limit of 0.
+ */
+export function oldestKeptOffset(keep: number): number {
+  return Math.max(keep - 1, 0);
+}
+
 /**
  * Advisory locks held while a job runs, in the two-int4 key space so they never collide with the
  * migration lock (one bigint key). 0x70676d6c is 'pgml'.
@@ -33,41 +57,19 @@ export class CronStore {
   constructor(private readonly db: Queryable) {}
 
   async jobs(): Promise<JobRow[]> {
-    const r = await this.db.query<{
-      jobid: string;
-      schedule: string;
-      command: string;
-      database: string;
-      username: string;
-      active: boolean;
-      jobname: string | null;
-      timeout_ms: number | string | null;
-    }>(
+    // Columns named as JobRow's fields; pg and PGlite both return float8 as a number.
+    const r = await this.db.query<JobRow>(
       `SELECT j.jobid::text AS jobid, j.schedule, j.command, j.database, j.username, j.active, j.jobname,
-              (EXTRACT(EPOCH FROM t.timeout) * 1000)::float8 AS timeout_ms
+              (EXTRACT(EPOCH FROM t.timeout) * 1000)::float8 AS "timeoutMs"
          FROM cron.job j LEFT JOIN cron.job_timeout t ON t.jobid = j.jobid
         ORDER BY j.jobid`,
     );
-    return r.rows.map((row) => ({
-      jobid: String(row.jobid),
-      schedule: row.schedule,
-      command: row.command,
-      database: row.database,
-      username: row.username,
-      active: row.active,
-      jobname: row.jobname,
-      timeoutMs: row.timeout_ms === null ? null : Number(row.timeout_ms),
-    }));
+    return r.rows;
   }
 
   async settings(): Promise<CronSettings> {
-    const r = await this.db.query<{ name: string; value: string }>('SELECT name, value FROM cron.settings');
-    const byName = new Map(r.rows.map((row) => [row.name, row.value]));
-    const history = byName.get('max_run_history');
-    return {
-      timezone: byName.get('timezone'),
-      maxRunHistory: history === undefined || !/^\d+$/.test(history) ? undefined : Number(history),
-    };
+    const r = await this.db.query<SettingRow>('SELECT name, value FROM cron.settings');
+    return parseSettings(r.rows);
   }
 
   /** True when this process is the first to claim the job's tick. */
@@ -108,10 +110,10 @@ export class CronStore {
     await this.db.query(`UPDATE cron.job_run_details SET status = 'running', job_pid = $2 WHERE runid = $1::bigint`, [runid, pid]);
   }
 
-  async finishRun(runid: string, succeeded: boolean, message: string): Promise<void> {
+  async finishRun(runid: string, status: FinalStatus, message: string): Promise<void> {
     await this.db.query(
       `UPDATE cron.job_run_details SET status = $2, return_message = $3, end_time = now() WHERE runid = $1::bigint`,
-      [runid, succeeded ? 'succeeded' : 'failed', message],
+      [runid, status, message],
     );
   }
 
@@ -121,7 +123,7 @@ export class CronStore {
       `DELETE FROM cron.job_run_details
         WHERE jobid = $1::bigint
           AND runid < (SELECT runid FROM cron.job_run_details WHERE jobid = $1::bigint ORDER BY runid DESC OFFSET $2 LIMIT 1)`,
-      [jobid, Math.max(keep - 1, 0)],
+      [jobid, oldestKeptOffset(keep)],
     );
   }
 

@@ -4,6 +4,7 @@
  */
 import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
+import { fromPgResult } from './pg-result.js';
 import type { QueryResult, Queryable } from './queryable.js';
 
 export interface AdminDatabase extends Queryable {
@@ -38,13 +39,7 @@ export class PgAdminDatabase implements AdminDatabase {
   }
 
   async query<Row = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
-    const r = await this.client.query(sql, params as unknown[]);
-    return {
-      rows: r.rows as Row[],
-      fields: r.fields.map((f) => ({ name: f.name, typeOid: f.dataTypeID })),
-      command: r.command,
-      rowCount: r.rowCount ?? 0,
-    };
+    return fromPgResult<Row>(await this.client.query(sql, params as unknown[]));
   }
 
   async exec(sql: string): Promise<void> {

@@ -168,7 +168,23 @@ test("permissions: users see and change only their own jobs; admin functions are
   const hers = (await alice.query(`SELECT cron.schedule('My vacuum', '0 11 * * *', 'SELECT 1') AS id`)).rows[0].id;
   assert.deepEqual((await alice.query('SELECT jobid, username FROM cron.job')).rows, [{ jobid: hers, username: 'alice' }]);
 
-  await rejects(alice, `SELECT cron.unschedule(${mine})`, { code: 'XX000', message: `could not find valid entry for job ${mine}` });
+  // pg_cron's EnsureDeletePermission: another user's job exists, but is not hers to remove.
+  await rejects(alice, `SELECT cron.unschedule(${mine})`, { code: '42501', message: 'permission denied for table job' });
+  // As in pg_cron, users may read cron.job but not write it, even their own rows.
+  await rejects(alice, `DELETE FROM cron.job WHERE jobid = ${hers}`, { code: '42501', message: 'permission denied for table job' });
+  await rejects(alice, `UPDATE cron.job SET command = 'SELECT 2' WHERE jobid = ${hers}`, { code: '42501', message: 'permission denied for table job' });
+  await rejects(alice, `INSERT INTO cron.job (schedule, command) VALUES ('* * * * *', 'SELECT 1')`, { code: '42501', message: 'permission denied for table job' });
+  // The functions that write on the proxy's behalf make the same checks when called directly.
+  await rejects(alice, `SELECT cron.pgml_proxy_alter_job(${hers}, NULL, 'SELECT 2', NULL, NULL, NULL)`, {
+    code: '42501',
+    message: 'permission denied for function alter_job',
+  });
+  await rejects(alice, `SELECT cron.pgml_proxy_schedule(false, NULL, '* * * * *', 'SELECT 1', NULL, 'postgres', true)`, {
+    code: '42501',
+    message: 'permission denied for function schedule_in_database',
+  });
+  await rejects(alice, `SELECT cron.pgml_proxy_unschedule(${mine}, NULL)`, { code: '42501', message: 'permission denied for table job' });
+  assert.equal((await admin.query('SELECT count(*)::int AS n FROM cron.job WHERE jobid = $1', [mine])).rows[0].n, 1);
   await rejects(alice, `SELECT cron.alter_job(job_id := ${hers}, command := 'SELECT 2')`, { code: '42501', message: 'permission denied for function alter_job' });
   await rejects(alice, `SELECT cron.schedule_in_database(job_name := 'his vacuum', schedule := '0 11 * * *', command := 'VACUUM', database := current_database(), username := 'postgres')`, {
     code: '42501',
@@ -183,11 +199,21 @@ test("permissions: users see and change only their own jobs; admin functions are
     code: 'XX000',
     message: 'must be superuser to create a job for another role',
   });
+  await rejects(alice, `SELECT cron.pgml_proxy_schedule(true, 'x', '0 11 * * *', 'VACUUM', NULL, 'postgres', true)`, {
+    code: 'XX000',
+    message: 'must be superuser to create a job for another role',
+  });
+  // SET ROLE to a role she belongs to is who she may act as; the owner is that role.
+  await admin.query('CREATE ROLE team NOLOGIN; GRANT team TO alice');
+  await alice.query('SET ROLE team');
+  await rejects(alice, `SELECT cron.unschedule(${hers})`, { code: '42501', message: 'permission denied for table job' });
+  await alice.query('RESET ROLE');
   await alice.query(`SELECT cron.alter_job(job_id := ${hers}, schedule := '0 12 * * *')`);
   const id = (await alice.query(`SELECT cron.schedule_in_database('in db', '0 13 * * *', 'SELECT 3', current_database(), active => false) AS id`)).rows[0].id;
   assert.deepEqual((await alice.query('SELECT username, active FROM cron.job WHERE jobid = $1', [id])).rows, [{ username: 'alice', active: false }]);
 
-  // A superuser schedules for another role.
+  // A superuser schedules for, and unschedules, another role's jobs.
+  await admin.query(`SELECT cron.unschedule(${hers})`);
   const forHer = (await admin.query(`SELECT cron.schedule_in_database('his vacuum', '0 11 * * *', 'VACUUM', current_database(), 'alice') AS id`)).rows[0].id;
   assert.equal((await admin.query('SELECT username FROM cron.job WHERE jobid = $1', [forHer])).rows[0].username, 'alice');
   await admin.query('REVOKE EXECUTE ON FUNCTION cron.alter_job(bigint,text,text,text,text,boolean) FROM PUBLIC');

@@ -3,16 +3,22 @@
 // timeouts, bounded history, a proxy dying mid-run, and two proxies sharing one upstream.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startPgCluster, type PgCluster } from '../support/pg-cluster.js';
+import { MD5_USER, SCRAM_USER, startPgCluster, type PgCluster } from '../support/pg-cluster.js';
 import { startProxy, type ProxyProcess } from '../support/proxy.js';
 
 let cluster: PgCluster;
 let proxy: ProxyProcess;
 let admin: pg.Client;
+let passDir: string;
+
+/** The proxy under test; jobs of the password roles find SCRAM_USER's password in its pgpass file. */
+function startMainProxy(extraArgs: string[] = []): Promise<ProxyProcess> {
+  return startProxy({ upstream: cluster.url(), extraArgs, env: { PGPASSFILE: join(passDir, 'pgpass') } });
+}
 
 async function connect(target: ProxyProcess, user = 'postgres'): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: target.url(user) });
@@ -49,6 +55,11 @@ async function runs(client: pg.Client, jobid: string, status?: string): Promise<
   return r.rows;
 }
 
+/** The first run of the job with that status, once there is one. */
+function firstRun(client: pg.Client, jobid: string, status: string): Promise<Run> {
+  return waitFor(`a ${status} run of job ${jobid}`, async () => (await runs(client, jobid, status))[0]);
+}
+
 async function schedule(client: pg.Client, schedule: string, command: string): Promise<string> {
   return (await client.query('SELECT cron.schedule($1, $2) AS id', [schedule, command])).rows[0].id;
 }
@@ -59,7 +70,10 @@ before(async () => {
   await direct.connect();
   await direct.query(`CREATE ROLE alice LOGIN; GRANT ALL ON SCHEMA public TO PUBLIC`);
   await direct.end();
-  proxy = await startProxy({ upstream: cluster.url() });
+  passDir = mkdtempSync(join(tmpdir(), 'pgml-cron-pgpass-'));
+  // host:port:database:user:password, matched against the address jobs connect to (the proxy's).
+  writeFileSync(join(passDir, 'pgpass'), `127.0.0.1:*:*:${SCRAM_USER.user}:${SCRAM_USER.password}\n`, { mode: 0o600 });
+  proxy = await startMainProxy();
   admin = await connect(proxy);
 });
 
@@ -67,6 +81,7 @@ after(async () => {
   await admin?.end().catch(() => undefined);
   await proxy?.stop();
   cluster?.stop();
+  if (passDir) rmSync(passDir, { recursive: true, force: true });
 });
 
 test('a `1 seconds` job runs and its runs appear in cron.job_run_details', async () => {
@@ -87,41 +102,81 @@ test('a failing job records failed with the error; command tags are pg_cron retu
   await admin.query('CREATE TABLE tagged (x int)');
   const failing = await schedule(admin, '1 seconds', 'SELECT 1/0');
   const tagged = await schedule(admin, '1 seconds', 'INSERT INTO tagged VALUES (1); UPDATE tagged SET x = 2');
-  const [failure] = await waitFor('a failed run', async () => {
-    const r = await runs(admin, failing, 'failed');
-    return r.length > 0 && r;
-  });
+  const failure = await firstRun(admin, failing, 'failed');
   assert.equal(failure?.return_message, 'ERROR:  division by zero');
-  const [tag] = await waitFor('a tagged run', async () => {
-    const r = await runs(admin, tagged, 'succeeded');
-    return r.length > 0 && r;
-  });
+  const tag = await firstRun(admin, tagged, 'succeeded');
   assert.match(tag?.return_message ?? '', /^UPDATE \d+$/);
   await admin.query(`SELECT cron.unschedule(${failing}); SELECT cron.unschedule(${tagged})`);
 });
 
-test("a job runs as its owner: their privileges and row-level security apply", async () => {
+test("a job logs in as its owner: their privileges and row-level security apply", async () => {
   await admin.query('CREATE TABLE owners (who text); GRANT INSERT ON owners TO alice; CREATE TABLE secret (x int)');
   const alice = await connect(proxy, 'alice');
   try {
     const ok = await schedule(alice, '1 seconds', 'INSERT INTO owners SELECT current_user');
     const denied = await schedule(alice, '1 seconds', 'SELECT * FROM secret');
-    const escape = await schedule(alice, '1 seconds', 'RESET SESSION AUTHORIZATION; INSERT INTO secret VALUES (1)');
-    await waitFor('alice runs', async () => (await runs(admin, ok, 'succeeded')).length > 0 && (await runs(admin, escape, 'failed')).length > 0);
-    const [refused] = await waitFor('denied run', async () => {
-      const r = await runs(admin, denied, 'failed');
-      return r.length > 0 && r;
-    });
+    const refused = await firstRun(admin, denied, 'failed');
     assert.equal(refused?.return_message, 'ERROR:  permission denied for table secret');
-    assert.equal((await runs(admin, escape, 'failed'))[0]?.return_message, 'ERROR:  a cron job may not change its session authorization or role');
+    await waitFor('alice runs', async () => (await runs(admin, ok, 'succeeded')).length > 0);
     assert.deepEqual((await admin.query('SELECT DISTINCT who FROM owners')).rows, [{ who: 'alice' }]);
-    assert.equal((await admin.query('SELECT count(*) AS n FROM secret')).rows[0].n, '0');
     // Alice reads her own run history only.
     const visible = (await alice.query('SELECT DISTINCT username FROM cron.job_run_details')).rows;
     assert.deepEqual(visible, [{ username: 'alice' }]);
-    await alice.query(`SELECT cron.unschedule(${ok}); SELECT cron.unschedule(${denied}); SELECT cron.unschedule(${escape})`);
+    await alice.query(`SELECT cron.unschedule(${ok}); SELECT cron.unschedule(${denied})`);
   } finally {
     await alice.end();
+  }
+});
+
+test('a job cannot gain the superuser rights of the proxy\'s own login', async () => {
+  const alice = await connect(proxy, 'alice');
+  try {
+    await admin.query('CREATE TABLE only_admin (x int)');
+    const attempts = {
+      reset: 'RESET SESSION AUTHORIZATION; INSERT INTO only_admin VALUES (1)',
+      setRole: 'SET ROLE postgres; INSERT INTO only_admin VALUES (2)',
+      resetAll: 'RESET ALL; INSERT INTO only_admin VALUES (3)',
+      inFunction: `DO $$ BEGIN EXECUTE 'RESET SESSION AUTHORIZATION'; INSERT INTO only_admin VALUES (4); END $$`,
+    };
+    const ids: Record<string, string> = {};
+    for (const [name, command] of Object.entries(attempts)) ids[name] = await schedule(alice, '1 seconds', command);
+    const failure = async (id: string | undefined) => (await firstRun(admin, id ?? '', 'failed')).return_message;
+    assert.equal(await failure(ids.reset), 'ERROR:  permission denied for table only_admin');
+    assert.equal(await failure(ids.setRole), 'ERROR:  permission denied to set role "postgres"');
+    assert.equal(await failure(ids.resetAll), 'ERROR:  permission denied for table only_admin');
+    assert.equal(await failure(ids.inFunction), 'ERROR:  permission denied for table only_admin');
+    for (const id of Object.values(ids)) await alice.query(`SELECT cron.unschedule(${id})`);
+    assert.deepEqual((await admin.query('SELECT x FROM only_admin')).rows, []);
+    assert.deepEqual((await runs(admin, ids.reset ?? '', 'succeeded')), []);
+  } finally {
+    await alice.end();
+  }
+});
+
+test('a job that cannot log in fails with the reason; passwords come from the pgpass file', async () => {
+  await admin.query('CREATE ROLE bob LOGIN');
+  const bobs = (await admin.query(`SELECT cron.schedule_in_database('bob job', '1 seconds', 'SELECT 1', current_database(), 'bob') AS id`)).rows[0].id;
+  await admin.query('ALTER ROLE bob NOLOGIN');
+  const scram = new pg.Client({ connectionString: proxy.url(SCRAM_USER.user, SCRAM_USER.password) });
+  const md5 = new pg.Client({ connectionString: proxy.url(MD5_USER.user, MD5_USER.password) });
+  await scram.connect();
+  await md5.connect();
+  try {
+    const withPassword = await schedule(scram, '1 seconds', 'SELECT current_user');
+    const withoutPassword = await schedule(md5, '1 seconds', 'SELECT current_user');
+    const refused = await firstRun(admin, bobs, 'failed');
+    assert.equal(refused?.return_message, 'connection failed: FATAL:  role "bob" is not permitted to log in');
+    const unauthenticated = await firstRun(admin, withoutPassword, 'failed');
+    assert.match(unauthenticated?.return_message ?? '', /^connection failed: /);
+    const authenticated = await firstRun(admin, withPassword, 'succeeded');
+    assert.equal(authenticated?.username, SCRAM_USER.user);
+    assert.equal((await runs(admin, withPassword, 'failed')).length, 0);
+    await scram.query(`SELECT cron.unschedule(${withPassword})`);
+    await md5.query(`SELECT cron.unschedule(${withoutPassword})`);
+    await admin.query(`SELECT cron.unschedule(${bobs})`);
+  } finally {
+    await scram.end();
+    await md5.end();
   }
 });
 
@@ -164,10 +219,7 @@ test('functions calling pgml.* are expanded so the calls run through the proxy',
 test('a per-job timeout fails the run; cron.max_run_history bounds the history', async () => {
   const slow = await schedule(admin, '2 seconds', 'SELECT pg_sleep(30)');
   await admin.query(`INSERT INTO cron.job_timeout (jobid, timeout) VALUES (${slow}, '300 ms')`);
-  const [timedOut] = await waitFor('a timed-out run', async () => {
-    const r = await runs(admin, slow, 'failed');
-    return r.length > 0 && r;
-  });
+  const timedOut = await firstRun(admin, slow, 'failed');
   assert.equal(timedOut?.return_message, 'ERROR:  job exceeded its timeout of 300 ms');
   await admin.query(`SELECT cron.unschedule(${slow})`);
 
@@ -204,7 +256,7 @@ test('a run left running when its proxy dies is marked failed: server restarted'
     await client.end();
   }
   await second.stop();
-  proxy = await startProxy({ upstream: cluster.url() });
+  proxy = await startMainProxy();
   await admin.end().catch(() => undefined);
   admin = await connect(proxy);
   const history = await runs(admin, id);
@@ -266,10 +318,7 @@ test('embedded PGlite: a scheduled job runs', async () => {
     try {
       await client.query('CREATE TABLE seen (at timestamptz)');
       const id = await schedule(client, '1 seconds', 'INSERT INTO seen VALUES (now())');
-      const [run] = await waitFor('an embedded run', async () => {
-        const r = await runs(client, id, 'succeeded');
-        return r.length > 0 && r;
-      });
+      const run = await firstRun(client, id, 'succeeded');
       assert.equal(run?.return_message, 'INSERT 0 1');
       await client.query(`SELECT cron.unschedule(${id})`);
       assert.ok(Number((await client.query('SELECT count(*) AS n FROM seen')).rows[0].n) >= 1);

@@ -29,6 +29,8 @@ export interface ProxyOptions {
   upstream?: string;
   dataDir?: string;
   extraArgs?: string[];
+  /** Added to the proxy's environment (e.g. PGPASSFILE). */
+  env?: Record<string, string>;
 }
 
 export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
@@ -40,7 +42,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
   if (options.dataDir) args.push('--data-dir', options.dataDir);
   args.push(...(options.extraArgs ?? []));
 
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -1,10 +1,11 @@
 /**
  * cron.alter_job(job_id, schedule, command, database, username, active) → void: pg_cron's
- * AlterJob. Arguments left NULL are not changed; checks and messages in pg_cron's order.
+ * AlterJob. Arguments left NULL are not changed; checks and messages are pg_cron's, except that
+ * the schedule is validated first.
  */
 import { z } from 'zod';
 import type { ProxyFunction } from '../../db/functions.js';
-import { bigintArg, bool, caller, cronError, ensureCanConnect, ensureExecute, ensureRoleCanLogin, ensureSchedule, text } from './checks.js';
+import { bigintArg, bool, cronError, ensureExecute, ensureSchedule, text } from './checks.js';
 
 type AlterJobArgs = {
   job_id: string | null;
@@ -38,49 +39,18 @@ export const alterJob: ProxyFunction<AlterJobArgs> = {
     active: bool.optional(),
   }),
   async execute(args, context) {
-    const db = context.db;
-    await ensureExecute(db, 'alter_job', 'bigint,text,text,text,text,boolean');
+    await ensureExecute(context.db, 'alter_job', 'bigint,text,text,text,text,boolean');
     if (args.job_id === null) throw cronError('job_id can not be NULL');
-    const me = await caller(db);
-
-    const sets: string[] = [];
-    const params: unknown[] = [];
-    const set = (column: string, value: unknown) => {
-      params.push(value);
-      sets.push(`${column} = $${params.length}`);
-    };
-
-    let owner = me.user;
-    if (args.username != null) {
-      if (!me.superuser) throw cronError('must be superuser to alter username');
-      await ensureRoleCanLogin(db, args.username);
-      owner = args.username;
-    }
-    if (args.database != null) {
-      await ensureCanConnect(db, owner, args.database);
-      set('database', args.database);
-    }
-    if (args.schedule != null) {
-      ensureSchedule(args.schedule);
-      set('schedule', args.schedule);
-    }
-    if (args.command != null) set('command', args.command);
-    if (args.username != null) set('username', args.username);
-    if (args.active != null) set('active', args.active);
-    if (sets.length === 0) {
-      throw cronError('no updates specified', {
-        hint: 'You must specify at least one job attribute to change when calling alter_job',
-      });
-    }
-
-    params.push(args.job_id);
-    let sql = `UPDATE cron.job SET ${sets.join(', ')} WHERE jobid = $${params.length}::bigint`;
-    if (!me.superuser) {
-      params.push(me.user);
-      sql += ` AND username = $${params.length}`;
-    }
-    const r = await db.query(`${sql} RETURNING jobid`, params);
-    if (r.rows.length === 0) throw cronError(`Job ${args.job_id} does not exist or you don't own it`);
+    if (args.schedule != null) ensureSchedule(args.schedule);
+    // pg_cron's remaining checks and the update: cron.pgml_proxy_alter_job (migration 0008).
+    await context.db.query('SELECT cron.pgml_proxy_alter_job($1::bigint, $2, $3, $4, $5, $6)', [
+      args.job_id,
+      args.schedule ?? null,
+      args.command ?? null,
+      args.database ?? null,
+      args.username ?? null,
+      args.active ?? null,
+    ]);
     // A void function's result is a non-NULL value whose text form is empty.
     return '';
   },

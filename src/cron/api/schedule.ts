@@ -5,47 +5,38 @@
  */
 import { z } from 'zod';
 import type { CallContext, ProxyFunction } from '../../db/functions.js';
-import { bool, caller, cronError, ensureCanConnect, ensureExecute, ensureRoleCanLogin, ensureSchedule, text } from './checks.js';
+import { bool, cronError, ensureExecute, ensureSchedule, text } from './checks.js';
 
 interface NewJob {
   schedule: string;
   command: string;
   jobName: string | null;
+  /** Called as cron.schedule_in_database, whose EXECUTE privilege is checked instead. */
+  inDatabase: boolean;
   database: string | null;
   username: string | null;
   active: boolean;
 }
 
-/** pg_cron's port column; PGlite has no TCP port, so fall back to the configured one. */
-const NODE_PORT = `COALESCE(pg_catalog.inet_server_port(), pg_catalog.current_setting('port')::int)`;
-
+/**
+ * The schedule is validated here, with the proxy's parser; pg_cron's remaining checks and the
+ * write happen in cron.pgml_proxy_schedule (migration 0008), which writes cron.job with the
+ * privileges users do not have.
+ */
 async function scheduleJob(job: NewJob, context: CallContext): Promise<string> {
   ensureSchedule(job.schedule);
-  const me = await caller(context.db);
-  let username = me.user;
-  if (job.username !== null) {
-    if (!me.superuser) throw cronError('must be superuser to create a job for another role');
-    await ensureRoleCanLogin(context.db, job.username);
-    username = job.username;
-  }
-  const database = job.database ?? me.database;
-  await ensureCanConnect(context.db, username, database);
-
-  const columns = 'schedule, command, nodename, nodeport, database, username, active';
-  const values = `$1, $2, 'localhost', ${NODE_PORT}, $3, $4, $5`;
-  const params: unknown[] = [job.schedule, job.command, database, username, job.active];
-  const sql =
-    job.jobName === null
-      ? `INSERT INTO cron.job (${columns}) VALUES (${values}) RETURNING jobid`
-      : `INSERT INTO cron.job (${columns}, jobname) VALUES (${values}, $6)
-         ON CONFLICT ON CONSTRAINT jobname_username_uniq
-         DO UPDATE SET schedule = EXCLUDED.schedule, command = EXCLUDED.command, database = EXCLUDED.database
-         RETURNING jobid`;
-  if (job.jobName !== null) params.push(job.jobName);
-  const r = await context.db.query<{ jobid: string }>(sql, params);
+  const r = await context.db.query<{ jobid: string }>('SELECT cron.pgml_proxy_schedule($1, $2, $3, $4, $5, $6, $7)::text AS jobid', [
+    job.inDatabase,
+    job.jobName,
+    job.schedule,
+    job.command,
+    job.database,
+    job.username,
+    job.active,
+  ]);
   const jobid = r.rows[0]?.jobid;
-  if (jobid === undefined) throw cronError(`query did not return any rows: ${sql}`);
-  return String(jobid);
+  if (jobid === undefined) throw cronError('cron.pgml_proxy_schedule returned no job id');
+  return jobid;
 }
 
 /** cron.schedule(schedule text, command text): STRICT in pg_cron, so a NULL argument yields NULL. */
@@ -63,7 +54,7 @@ export const schedule: ProxyFunction<{ schedule: string | null; command: string 
   async execute(args, context) {
     if (args.schedule === null || args.command === null) return null;
     return scheduleJob(
-      { schedule: args.schedule, command: args.command, jobName: null, database: null, username: null, active: true },
+      { schedule: args.schedule, command: args.command, jobName: null, inDatabase: false, database: null, username: null, active: true },
       context,
     );
   },
@@ -90,7 +81,7 @@ export const scheduleNamed: ProxyFunction<{ job_name: string | null; schedule: s
   },
   args: z.object({ job_name: text, schedule: text, command: text }),
   async execute(args, context) {
-    return scheduleJob({ ...requireNamed(args), database: null, username: null, active: true }, context);
+    return scheduleJob({ ...requireNamed(args), inDatabase: false, database: null, username: null, active: true }, context);
   },
 };
 
@@ -131,6 +122,7 @@ export const scheduleInDatabase: ProxyFunction<InDatabaseArgs> = {
     return scheduleJob(
       {
         ...requireNamed(args),
+        inDatabase: true,
         database: args.database,
         username: args.username ?? null,
         // pg_cron: a NULL `active` keeps the default, true.

@@ -1,12 +1,17 @@
 /**
- * cron.unschedule(job_id bigint) and cron.unschedule(job_name text), both STRICT in pg_cron.
- * Row-level security on cron.job limits a user to their own jobs (superusers bypass it), so a
- * job of another user reads as missing: pg_cron would instead allow it to anyone holding DELETE
- * on cron.job, which here every user has for their own rows.
+ * cron.unschedule(job_id bigint) and cron.unschedule(job_name text), both STRICT in pg_cron. The
+ * lookup, pg_cron's EnsureDeletePermission and the delete are cron.pgml_proxy_unschedule's
+ * (migration 0008): another user's job is `permission denied for table job`, not missing.
  */
 import { z } from 'zod';
 import type { ProxyFunction } from '../../db/functions.js';
-import { bigintArg, cronError, text } from './checks.js';
+import type { Queryable } from '../../db/queryable.js';
+import { bigintArg, text } from './checks.js';
+
+async function unschedule(db: Queryable, jobId: string | null, jobName: string | null): Promise<boolean> {
+  await db.query('SELECT cron.pgml_proxy_unschedule($1::bigint, $2)', [jobId, jobName]);
+  return true;
+}
 
 export const unscheduleById: ProxyFunction<{ job_id: string | null }> = {
   signature: {
@@ -18,9 +23,7 @@ export const unscheduleById: ProxyFunction<{ job_id: string | null }> = {
   args: z.object({ job_id: bigintArg }),
   async execute(args, context) {
     if (args.job_id === null) return null;
-    const r = await context.db.query('DELETE FROM cron.job WHERE jobid = $1::bigint RETURNING jobid', [args.job_id]);
-    if (r.rows.length === 0) throw cronError(`could not find valid entry for job ${args.job_id}`);
-    return true;
+    return unschedule(context.db, args.job_id, null);
   },
 };
 
@@ -34,11 +37,6 @@ export const unscheduleByName: ProxyFunction<{ job_name: string | null }> = {
   args: z.object({ job_name: text }),
   async execute(args, context) {
     if (args.job_name === null) return null;
-    const r = await context.db.query(
-      'DELETE FROM cron.job WHERE jobname = $1 AND username = current_user RETURNING jobid',
-      [args.job_name],
-    );
-    if (r.rows.length === 0) throw cronError(`could not find valid entry for job '${args.job_name}'`);
-    return true;
+    return unschedule(context.db, null, args.job_name);
   },
 };
