@@ -42,7 +42,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
   if (options.dataDir) args.push('--data-dir', options.dataDir);
   args.push(...(options.extraArgs ?? []));
 
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  // PGML_PROXY_NODE_ARGS: extra Node flags for the proxy process, e.g. `--cpu-prof` to profile a benchmark.
+  const nodeArgs = (process.env.PGML_PROXY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
