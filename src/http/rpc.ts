@@ -30,7 +30,7 @@ export interface RpcResult {
 }
 
 export async function runRpc(pool: ProxyPool, call: RpcCall): Promise<RpcResult> {
-  const { fn, identity } = call;
+  const { fn } = call;
   const readOnly = call.method !== 'POST' || fn.volatility !== 'v';
   const singular = call.media === 'object' && (fn.shape === 'setofRow' || fn.shape === 'setofScalar');
   const { sql, params } = buildCall(fn, call.args.args, call.wholeBody ? call.args.body : undefined, singular);
