@@ -343,6 +343,8 @@ export class Interceptor {
 
   /** Parses and analyzes; syntax errors are left for the upstream to report in its own words. */
   private analyze(sql: string): QueryAnalysis | PgError | 'passthrough' {
+    const known = recentAnalyses.get(sql);
+    if (known !== undefined) return known;
     let analysis: QueryAnalysis;
     try {
       analysis = analyzeQuery(sql, this.registry);
@@ -350,8 +352,52 @@ export class Interceptor {
       const e = PgError.from(error);
       return e.code === SqlState.SyntaxError ? 'passthrough' : e;
     }
-    return analysis.intercepted ? analysis : 'passthrough';
+    const outcome = analysis.intercepted ? analysis : 'passthrough';
+    recentAnalyses.set(sql, outcome);
+    return outcome;
   }
+}
+
+/**
+ * Analyses of recently seen query texts, shared by all sessions. Clients send the same SQL again
+ * and again (prepared or not), and parsing and analysis are most of what a constant call costs the
+ * proxy. An analysis depends only on the text and the function catalog (which does not change
+ * while the process runs) and is never modified after it is made.
+ */
+class RecentAnalyses {
+  private readonly entries = new Map<string, QueryAnalysis | 'passthrough'>();
+
+  constructor(
+    private readonly maxEntries: number,
+    private readonly maxTextLength: number,
+  ) {}
+
+  get(sql: string): QueryAnalysis | 'passthrough' | undefined {
+    const hit = this.entries.get(sql);
+    if (hit !== undefined) {
+      // Map order is insertion order: re-inserting keeps the least recently used first.
+      this.entries.delete(sql);
+      this.entries.set(sql, hit);
+    }
+    return hit;
+  }
+
+  set(sql: string, outcome: QueryAnalysis | 'passthrough'): void {
+    if (sql.length > this.maxTextLength) return;
+    this.entries.set(sql, outcome);
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+const recentAnalyses = new RecentAnalyses(1024, 16_384);
+
+/** Forgets every cached analysis: call it whenever the function catalog changes. */
+export function forgetAnalyses(): void {
+  recentAnalyses.clear();
 }
 
 /** A typed NULL in place of a per-row call, for the statement the client's Parse and Describe see. */

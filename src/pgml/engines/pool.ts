@@ -5,7 +5,9 @@
  * the key: copying a 100-tree model into the worker for every one-row prediction cost more than the
  * prediction. A worker that has dropped the model since answers MODEL_NOT_CACHED and the request
  * goes again with the bytes, so any worker can serve any model and a restart loses nothing. Results
- * come back as transferred buffers (no copy).
+ * come back as transferred buffers (no copy). Predictions with one model that wait for a worker go
+ * together as one engine call (rows are independent), so concurrent one-row predictions share the
+ * round trip and the engine's per-call cost instead of queueing one by one.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -20,6 +22,9 @@ export interface WorkerPayloads {
   predict: { key: string; model?: Uint8Array | undefined; x: Float32Array; rows: number };
   predictProba: { key: string; model?: Uint8Array | undefined; x: Float32Array; rows: number };
 }
+
+/** Waiting predictions are merged into one engine call up to this many rows. */
+const MAX_MERGED_ROWS = 4096;
 
 /** A worker's answer to a request without model bytes for a key it no longer holds. */
 export const MODEL_NOT_CACHED = 'pgml-proxy:model-not-cached';
@@ -85,10 +90,17 @@ function modelKey(request: WorkerRequest): string | undefined {
   return typeof payload.key === 'string' ? payload.key : undefined;
 }
 
+/** Counters of the pool: operations asked for, and messages actually sent to workers. */
+export interface PoolStats {
+  operations: number;
+  workerCalls: number;
+}
+
 class Pool {
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
   private nextId = 1;
+  readonly stats: PoolStats = { operations: 0, workerCalls: 0 };
 
   constructor(private readonly size: number) {}
 
@@ -100,6 +112,7 @@ class Pool {
   ): Promise<WorkerResults[Op]> {
     return new Promise<WorkerResults[Op]>((resolve, reject) => {
       const request: WorkerRequest = { id: this.nextId++, algorithm, op, payload };
+      this.stats.operations++;
       this.queue.push({ request, transfer, resolve: resolve as (value: unknown) => void, reject });
       this.dispatch();
     });
@@ -122,13 +135,60 @@ class Pool {
         (this.slots.length < this.size ? this.spawn() : undefined);
       if (!slot) return;
       this.queue.shift();
-      slot.task = task;
-      const request = key !== undefined && slot.seen.has(key) ? withoutModelBytes(task.request) : task.request;
+      const sent = this.mergeWaitingPredictions(task);
+      slot.task = sent;
+      const request = key !== undefined && slot.seen.has(key) ? withoutModelBytes(sent.request) : sent.request;
       if (key !== undefined) slot.seen.add(key);
       // A busy worker keeps the process alive until its answer arrives; idle ones do not.
       slot.worker.ref();
-      slot.worker.postMessage(request, task.transfer);
+      this.stats.workerCalls++;
+      slot.worker.postMessage(request, sent.transfer);
     }
+  }
+
+  /**
+   * The task, or one task standing for it and the queued predictions of the same model: their
+   * rows are concatenated and the result is split back, in order, when the worker answers.
+   */
+  private mergeWaitingPredictions(first: Task): Task {
+    const op = first.request.op;
+    if (op !== 'predict' && op !== 'predictProba') return first;
+    const key = modelKey(first.request);
+    const rowsOf = (task: Task) => (task.request.payload as WorkerPayloads['predict']).rows;
+    const members = [first];
+    let rows = rowsOf(first);
+    for (let i = 0; i < this.queue.length; ) {
+      const other = this.queue[i]!;
+      const same = other.request.op === op && other.request.algorithm === first.request.algorithm && modelKey(other.request) === key;
+      if (same && rows + rowsOf(other) <= MAX_MERGED_ROWS) {
+        members.push(other);
+        rows += rowsOf(other);
+        this.queue.splice(i, 1);
+      } else i++;
+    }
+    if (members.length === 1) return first;
+    const payloads = members.map((m) => m.request.payload as WorkerPayloads['predict']);
+    const x = new Float32Array(payloads.reduce((n, p) => n + p.x.length, 0));
+    let at = 0;
+    for (const p of payloads) {
+      x.set(p.x, at);
+      at += p.x.length;
+    }
+    const payload = { ...payloads[0]!, x, rows };
+    return {
+      request: { id: this.nextId++, algorithm: first.request.algorithm, op, payload },
+      transfer: [],
+      resolve: (value) => {
+        const out = value as Float32Array;
+        const width = out.length / rows;
+        let row = 0;
+        for (const m of members) {
+          m.resolve(out.slice(row * width, (row + rowsOf(m)) * width));
+          row += rowsOf(m);
+        }
+      },
+      reject: (error) => members.forEach((m) => m.reject(error)),
+    };
   }
 
   private spawn(): Slot {
@@ -184,6 +244,11 @@ export function runInWorker<Op extends WorkerOp>(
 ): Promise<WorkerResults[Op]> {
   pool ??= new Pool(Math.max(1, availableParallelism()));
   return pool.run(algorithm, op, payload, transfer);
+}
+
+/** The current pool's counters (zeros before its first use). */
+export function poolStats(): PoolStats {
+  return { ...(pool?.stats ?? { operations: 0, workerCalls: 0 }) };
 }
 
 /** Terminates the workers (shutdown, tests); the next runInWorker starts a fresh pool. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { closePool } from '../../../../src/pgml/engines/pool.js';
+import { closePool, poolStats } from '../../../../src/pgml/engines/pool.js';
 import { getEngineFactory, listAlgorithms } from '../../../../src/pgml/engines/registry.js';
 import { loadSplit } from './xgboost/fixtures.js';
 
@@ -65,5 +65,25 @@ describe('worker pool', () => {
     for (let i = 0; i < 40; i++) await (await fitted(i)).predict(probe, 1);
     const after = (await first.predict(probe, 1))[0]!;
     assert.equal(after, before);
+  });
+
+  it('merges predictions that wait for a worker into one engine call, each caller getting its own rows', async () => {
+    // Three classes on two features: predict_proba has three outputs per row to split back.
+    const cols = 2;
+    const n = 150;
+    const x = Float32Array.from({ length: n * cols }, (_, i) => Math.sin(i * 1.7) * 3 + (Math.floor(i / cols) % 3) * 2);
+    const y = Float32Array.from({ length: n }, (_, r) => r % 3);
+    const engine = getEngineFactory('linear', 'classification').create();
+    await engine.fit({ x, rows: n, cols, y }, { task: 'classification', hyperparams: {}, numClasses: 3 });
+    const rowsOf = (start: number, count: number) => x.slice(start * cols, (start + count) * cols);
+    const calls = Array.from({ length: 60 }, (_, i) => ({ start: i, count: 1 + (i % 3) }));
+    const expected: Float32Array[] = [];
+    for (const c of calls) expected.push(await engine.predictProba!(rowsOf(c.start, c.count), c.count));
+    const before = poolStats();
+    const together = await Promise.all(calls.map((c) => engine.predictProba!(rowsOf(c.start, c.count), c.count)));
+    const after = poolStats();
+    assert.equal(after.operations - before.operations, calls.length);
+    assert.ok(after.workerCalls - before.workerCalls < calls.length / 2, `${after.workerCalls - before.workerCalls} worker calls`);
+    together.forEach((got, i) => assert.deepEqual(Array.from(got), Array.from(expected[i]!), `call ${i}`));
   });
 });
