@@ -243,6 +243,7 @@ describeTargets('pgml.predict', { proxyOnly: true }, (target, kind) => {
       [`SELECT pgml.predict('nope', ARRAY[1, 2, 3])`, '42704', /does not exist/],
       [`SELECT pgml.predict('reg', ARRAY[1, 2])`, '22023', /expected 3 features, received 2/],
       [`SELECT pgml.predict('reg', NULL::real[])`, '22004', /NULL/],
+      [`SELECT pgml.predict('reg', ARRAY['1', 'two', '3'])`, '22P02', /not a number: "two"/],
       [`SELECT pgml.predict('reg', ARRAY[a, b]) FROM reg`, '22023', /expected 3 features, received 2/],
     ];
     for (const [sql, code, message] of cases) {
