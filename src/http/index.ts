@@ -3,6 +3,7 @@ import type { MetricSource, ProxyCounters } from './metrics.js';
 import { HttpServer } from './server.js';
 
 export { HttpServer } from './server.js';
+export { ReloadListener } from './listener.js';
 export type { MetricSource } from './metrics.js';
 
 export interface StartHttpOptions {

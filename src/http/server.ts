@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpError, toHttpError } from './errors.js';
 import { Authenticator, type AuthOptions, type Identity } from './jwt.js';
-import { ReloadListener } from './listener.js';
+import { PGRST_CHANNEL, ReloadListener } from './listener.js';
 import { HttpMetrics, type MetricSource, type ProxyCounters } from './metrics.js';
 import { ProxyPool, type PoolOptions } from './pool.js';
 import { OBJECT_MEDIA_TYPE, bodyArgs, discardBody, queryArgs, readBody, requestSchema, responseMedia, type RpcArgs } from './request.js';
@@ -47,7 +47,7 @@ export class HttpServer {
     this.metrics = new HttpMetrics(options.proxy, this.pool, options.metricSources);
     this.rpcPrefix = `${options.prefix.replace(/\/+$/, '')}/rpc/`;
     const { host, port, user, password, database } = options.pool;
-    this.listener = new ReloadListener({ host, port, user, password, database }, () => void this.reloadSchemaCache(), options.log);
+    this.listener = new ReloadListener({ host, port, user, password, database }, PGRST_CHANNEL, () => void this.reloadSchemaCache(), options.log);
     // A failure while answering (e.g. a header the client cannot receive) costs that request only.
     this.server = http.createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
   }

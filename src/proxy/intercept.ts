@@ -23,6 +23,7 @@ import { quoteString } from '../sql/render.js';
 import { RowBatches, type BoundValues } from './batch/run.js';
 import { isRowDependent } from './batch/plan.js';
 import { CallEvaluator } from './evaluate.js';
+import type { FunctionInliner } from './inline.js';
 import { upstreamErrors } from './internal-query.js';
 import type { ResponseHandler, ResponseTracker } from './tracker.js';
 
@@ -75,6 +76,7 @@ export class Interceptor {
     private readonly session: SessionPort,
     private readonly registry: FunctionRegistry,
     private readonly evaluator: CallEvaluator,
+    private readonly inliner: FunctionInliner,
   ) {}
 
   get hasRewritten(): boolean {
@@ -91,14 +93,15 @@ export class Interceptor {
 
   // ---- simple query protocol ----
 
-  async query(sql: string, original: Buffer): Promise<void> {
-    const analysis = this.analyze(sql);
+  async query(text: string, original: Buffer): Promise<void> {
     // In a failed transaction the upstream refuses everything but ROLLBACK; let it say so.
-    if (analysis === 'passthrough' || this.session.txStatus === 'E') {
+    const prepared = this.session.txStatus === 'E' ? 'passthrough' : await this.analyze(text);
+    if (prepared === 'passthrough') {
       this.session.expectAndSend(FrontendCode.Query, original);
       return;
     }
-    if (analysis instanceof PgError) return this.failQuery(analysis);
+    if (prepared instanceof PgError) return this.failQuery(prepared);
+    const { sql, analysis } = prepared;
     const batches = new RowBatches(this.registry, this.evaluator, this.evaluator.context, () => this.session.txStatus);
     let pending: string[] = [];
     for (const stmt of analysis.statements) {
@@ -172,12 +175,13 @@ export class Interceptor {
 
   async parse(message: ParseMessage, original: Buffer): Promise<void> {
     this.statements.delete(message.name);
-    const analysis = this.analyze(message.sql);
-    if (analysis === 'passthrough') {
+    const prepared = await this.analyze(message.sql);
+    if (prepared === 'passthrough') {
       this.session.expectAndSend(FrontendCode.Parse, original);
       return;
     }
-    if (analysis instanceof PgError) return this.failExtended(analysis);
+    if (prepared instanceof PgError) return this.failExtended(prepared);
+    const { sql: text, analysis } = prepared;
     const stmt = analysis.statements[0];
     if (!stmt || analysis.statements.length > 1) {
       return this.failExtended(new PgError(SqlState.SyntaxError, 'cannot insert multiple commands into a prepared statement'));
@@ -200,20 +204,20 @@ export class Interceptor {
           replacements.set(site.id, this.evaluator.renderParam(site, index));
           this.declareArgumentTypes(site, stmt, paramTypes);
         } else {
-          replacements.set(site.id, this.evaluator.renderValue(site, await this.evaluator.evaluate(site, stmt, message.sql, undefined)));
+          replacements.set(site.id, this.evaluator.renderValue(site, await this.evaluator.evaluate(site, stmt, text, undefined)));
         }
       }
     } catch (error) {
       return this.failExtended(PgError.from(error));
     }
     for (const { site } of deferred) paramTypes.push(CallEvaluator.paramTypeOid(site.signature));
-    const sql = spliceStatement(message.sql, stmt, new Map([...replacements, ...placeholders]));
+    const sql = spliceStatement(text, stmt, new Map([...replacements, ...placeholders]));
     const evaluatedAtBind = deferred.length > 0 || perRow.length > 0;
     if (evaluatedAtBind) {
       const execName = perRow.length > 0 ? `pgml_proxy_exec_${++this.execStatements}` : '';
       this.statements.set(
         message.name,
-        new RewrittenStatement(message.sql, stmt, clientParams, paramTypes, deferred, perRow, replacements, execName),
+        new RewrittenStatement(text, stmt, clientParams, paramTypes, deferred, perRow, replacements, execName),
       );
     }
     this.session.expectAndSend(FrontendCode.Parse, frontend.parse(message.name, sql, evaluatedAtBind ? paramTypes : message.paramTypes));
@@ -228,9 +232,10 @@ export class Interceptor {
       if (arg.kind === 'param' && paramTypes[arg.index - 1] === 0) {
         const declared = arg.castType ?? site.signature.params.find((p) => p.name === name)?.type ?? 'text';
         paramTypes[arg.index - 1] = typeOidOf(declared) || typeOidOf('text');
-      } else if (arg.kind === 'call') {
-        const nested = stmt.calls.find((c) => c.id === arg.callId);
-        if (nested) this.declareArgumentTypes(nested, stmt, paramTypes);
+      } else {
+        // Calls nested in the argument (pgml.embed(...)::real[] is an expression around one).
+        const ids = arg.kind === 'call' ? [arg.callId] : arg.kind === 'expr' || arg.kind === 'rowDependent' ? arg.callIds : [];
+        for (const nested of stmt.calls.filter((c) => ids.includes(c.id))) this.declareArgumentTypes(nested, stmt, paramTypes);
       }
     }
   }
@@ -341,16 +346,19 @@ export class Interceptor {
     if (!tracker.pipelineFailed) await this.abortUpstream(false);
   }
 
-  /** Parses and analyzes; syntax errors are left for the upstream to report in its own words. */
-  private analyze(sql: string): QueryAnalysis | PgError | 'passthrough' {
-    let analysis: QueryAnalysis;
+  /**
+   * Inlines upstream functions that call proxy-evaluated ones, then parses and analyzes; syntax
+   * errors are left for the upstream to report in its own words.
+   */
+  private async analyze(original: string): Promise<{ sql: string; analysis: QueryAnalysis } | PgError | 'passthrough'> {
     try {
-      analysis = analyzeQuery(sql, this.registry);
+      const sql = (await this.inliner.inline(original, this.evaluator.context.db)) ?? original;
+      const analysis = analyzeQuery(sql, this.registry);
+      return analysis.intercepted ? { sql, analysis } : 'passthrough';
     } catch (error) {
       const e = PgError.from(error);
       return e.code === SqlState.SyntaxError ? 'passthrough' : e;
     }
-    return analysis.intercepted ? analysis : 'passthrough';
   }
 }
 
