@@ -6,38 +6,25 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { execCapture } from '../support/exec.js';
+import { headlinesTable, NEWS_HEADLINE, SEED_HEADLINE } from '../support/clickbait.js';
 import { startProxy } from '../support/proxy.js';
 import { describeTargets } from '../support/targets.js';
 
 const PSQL = process.env.PSQL ?? '/usr/bin/psql';
-const HEADLINE = 'Once A Huge Star, Today He Lives Alone in Westlake.';
-const NEWS = 'Central bank holds interest rates steady';
+const HEADLINE = SEED_HEADLINE;
+const NEWS = NEWS_HEADLINE;
 
 const SEED_FUNCTION = `
   CREATE FUNCTION predict_clickbait(input_string text) RETURNS TABLE(is_clickbait REAL) LANGUAGE sql AS $$
     SELECT pgml.predict('clickbait_inline', pgml.embed('wink/sg-100d', input_string)::real[]) AS is_clickbait;
   $$;`;
 
-const TRAIN = `
-  CREATE TABLE inline_headlines (headline text, is_clickbait int);
-  INSERT INTO inline_headlines VALUES
-    ('${HEADLINE}', 1),
-    ('You Will Never Believe What This Cat Did Next', 1),
-    ('10 Secrets Doctors Do Not Want You To Know', 1),
-    ('This One Weird Trick Will Change Your Life Forever', 1),
-    ('She Opened The Door And Could Not Believe Her Eyes', 1),
-    ('What Happened Next Will Shock You', 1),
-    ('Hottest weather in 100 years', 0),
-    ('Parliament passes the annual budget after long debate', 0),
-    ('${NEWS}', 0),
-    ('City council approves new bus routes', 0),
-    ('Scientists publish study on coastal erosion', 0),
-    ('Regional elections scheduled for next spring', 0);`;
+const TRAIN = headlinesTable('inline_headlines');
 const EMBED = `
   CREATE TABLE inline_train AS SELECT pgml.embed('wink/sg-100d', headline)::real[] AS embedding, is_clickbait FROM inline_headlines;`;
 const TRAIN_MODEL = `
   SELECT * FROM pgml.train(project_name => 'clickbait_inline', algorithm => 'xgboost', task => 'classification',
-    relation_name => 'inline_train', y_column_name => 'is_clickbait', test_sampling => 'random');`;
+    relation_name => 'inline_train', y_column_name => 'is_clickbait', test_sampling => 'last');`;
 
 const sqlState = (code: string) => (error: unknown) => (error as { code?: string }).code === code;
 
