@@ -85,8 +85,11 @@ export async function start(config: Config, log: (message: string) => void = (m)
   // proxies on the upstream (an embedded database has no others).
   const instance = randomUUID();
   let http: HttpServer | undefined;
+  const reloadInlined = () => functions.reload(prepare);
+  // The HTTP schema cache reloads the inlined functions first, so /rpc never lists a function
+  // before the proxy knows how to run it (NOTIFY pgrst reloads it too).
   const reloadFunctions = async () => {
-    await Promise.all([functions.reload(prepare), http?.reloadSchemaCache()]);
+    await (http ? http.reloadSchemaCache() : reloadInlined());
   };
   const onRoutineDdl = async () => {
     await reloadFunctions();
@@ -123,6 +126,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
           proxy: { connections: () => server.connections, stats: server.stats },
           expectedMigrations: migrations.map((m) => m.version),
           metricSources: [modelCacheLookups(() => modelCache.stats()), cronRunsByStatus(cronRuns)],
+          beforeReload: reloadInlined,
           log,
         });
   // stdout carries exactly one line, the listening line; everything else goes to the log (stderr).

@@ -28,6 +28,11 @@ export interface HttpServerOptions {
   /** Migration versions the proxy ships: /health is ready only when all are applied. */
   expectedMigrations: readonly number[];
   metricSources?: readonly MetricSource[];
+  /**
+   * Runs before each schema cache reload: what the proxy needs to serve a function (the upstream
+   * functions it inlines) must be loaded before /rpc lists it.
+   */
+  beforeReload?: () => Promise<void>;
   log: (message: string) => void;
 }
 
@@ -77,6 +82,7 @@ export class HttpServer {
   async reloadSchemaCache(): Promise<void> {
     this.metrics.schemaReloads.inc();
     try {
+      await this.options.beforeReload?.();
       await this.cache.reload((sql, params) => this.pool.withClient(async (client) => (await client.query(sql, params)).rows));
     } catch (error) {
       this.options.log(`pgml-proxy http: schema cache reload failed: ${error instanceof Error ? error.message : String(error)}`);
