@@ -1,4 +1,5 @@
 /** The composition root: the one place that wires configuration, upstream, functions and listeners. */
+import { randomUUID } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import tls from 'node:tls';
@@ -11,11 +12,12 @@ import { registerPgmlFunctions } from './pgml/api/index.js';
 import { configureEmbeddings } from './pgml/embeddings/index.js';
 import { startServing } from './pgml/serving/listener.js';
 import { modelCache, type ModelCacheStats } from './pgml/serving/model-cache.js';
-import { startHttp, type MetricSource } from './http/index.js';
+import { ReloadListener, startHttp, type HttpServer, type MetricSource } from './http/index.js';
 import { EmbeddedConnector } from './proxy/embedded.js';
 import type { UpstreamConnector } from './proxy/link.js';
 import { ProxyServer } from './proxy/server.js';
 import { TcpUpstreamConnector, type UpstreamAddress } from './proxy/tcp-upstream.js';
+import { UpstreamFunctions } from './proxy/upstream-functions.js';
 import { initParser } from './sql/index.js';
 import { parse as parseConnectionString } from 'pg-connection-string';
 
@@ -25,6 +27,12 @@ export interface App {
 }
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
+
+/**
+ * pgml-proxy processes on one upstream tell each other about DDL on functions here; so does the
+ * event trigger of migration 0009, for DDL made directly on the upstream (payload 'ddl').
+ */
+const CATALOG_CHANNEL = 'pgml_proxy_catalog';
 
 /** Where the upstream listens, read as libpq reads a URL (including `?host=/socket/dir`). */
 export function upstreamAddress(url: string): UpstreamAddress {
@@ -65,18 +73,43 @@ export async function start(config: Config, log: (message: string) => void = (m)
     if (applied.length > 0) log(`pgml-proxy: applied migrations ${applied.join(', ')}`);
     await installStubs(db, registry.all());
   });
+  const functions = new UpstreamFunctions(registry);
+  await functions.reload(prepare);
 
   let tlsContext: tls.SecureContext | undefined;
   if (config.tlsCert && config.tlsKey) {
     tlsContext = tls.createSecureContext({ cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) });
   }
   const serving = await startServing(config.upstream, log);
-  const server = new ProxyServer({ connector, registry, tlsContext, log });
+  // DDL on functions through this proxy: reload what lists functions here, then tell the other
+  // proxies on the upstream (an embedded database has no others).
+  const instance = randomUUID();
+  let http: HttpServer | undefined;
+  const reloadInlined = () => functions.reload(prepare);
+  // The HTTP schema cache reloads the inlined functions first, so /rpc never lists a function
+  // before the proxy knows how to run it (NOTIFY pgrst reloads it too).
+  const reloadFunctions = async () => {
+    await (http ? http.reloadSchemaCache() : reloadInlined());
+  };
+  const onRoutineDdl = async () => {
+    await reloadFunctions();
+    if (config.upstream) await prepare(async (db) => void (await db.query('SELECT pg_notify($1, $2)', [CATALOG_CHANNEL, instance])));
+  };
+  const catalogListener = config.upstream
+    ? new ReloadListener(
+        { connectionString: config.upstream },
+        { channel: CATALOG_CHANNEL, accepts: (payload) => payload !== instance, applicationName: 'pgml-proxy-catalog-listener' },
+        () => void reloadFunctions().catch((error: unknown) => log(`pgml-proxy: reloading functions failed: ${error instanceof Error ? error.message : String(error)}`)),
+        log,
+      )
+    : undefined;
+  catalogListener?.start();
+  const server = new ProxyServer({ connector, registry, functions, onRoutineDdl, tlsContext, log });
   const address = await server.listen(config.listen.host, config.listen.port);
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const cronRuns = new RunCounts();
   // Before the listening line: whoever waits for it may call HTTP at once.
-  const http =
+  http =
     config.http === 'off'
       ? undefined
       : await startHttp({
@@ -93,6 +126,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
           proxy: { connections: () => server.connections, stats: server.stats },
           expectedMigrations: migrations.map((m) => m.version),
           metricSources: [modelCacheLookups(() => modelCache.stats()), cronRunsByStatus(cronRuns)],
+          beforeReload: reloadInlined,
           log,
         });
   // stdout carries exactly one line, the listening line; everything else goes to the log (stderr).
@@ -104,6 +138,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
     port: address.port,
     async stop() {
       await cron.stop(config.graceSeconds * 1000);
+      await catalogListener?.stop();
       await http?.stop();
       await server.stop(config.graceSeconds * 1000);
       await serving.stop();

@@ -3,6 +3,7 @@ import type { MetricSource, ProxyCounters } from './metrics.js';
 import { HttpServer } from './server.js';
 
 export { HttpServer } from './server.js';
+export { ReloadListener } from './listener.js';
 export type { MetricSource } from './metrics.js';
 
 export interface StartHttpOptions {
@@ -21,6 +22,8 @@ export interface StartHttpOptions {
   proxy: ProxyCounters;
   expectedMigrations: readonly number[];
   metricSources?: readonly MetricSource[];
+  /** Runs before each schema cache reload (HttpServerOptions.beforeReload). */
+  beforeReload?: () => Promise<void>;
   log: (message: string) => void;
 }
 
@@ -44,6 +47,7 @@ export function startHttp(options: StartHttpOptions): Promise<HttpServer> {
     proxy: options.proxy,
     expectedMigrations: options.expectedMigrations,
     metricSources: options.metricSources,
+    beforeReload: options.beforeReload,
     log: options.log,
   });
 }

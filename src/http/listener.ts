@@ -1,12 +1,25 @@
 /**
- * PostgREST's schema reloading by notification (docs/references/schema_cache.rst): a dedicated
- * connection LISTENs on `pgrst`; `NOTIFY pgrst` or `NOTIFY pgrst, 'reload schema'` from any
- * session reloads the function cache. After a lost connection the cache is reloaded on reconnect,
- * since notifications sent meanwhile were missed.
+ * Reloading a cache by notification, as PostgREST reloads its schema cache
+ * (docs/references/schema_cache.rst): a dedicated connection LISTENs on a channel (`pgrst`:
+ * `NOTIFY pgrst` or `NOTIFY pgrst, 'reload schema'` from any session reloads the function cache).
+ * After a lost connection the cache is reloaded on reconnect, since notifications sent meanwhile
+ * were missed.
  */
 import pg from 'pg';
 
-const CHANNEL = 'pgrst';
+export interface ReloadChannel {
+  channel: string;
+  /** Whether a notification with this payload asks for a reload. */
+  accepts(payload: string): boolean;
+  applicationName: string;
+}
+
+/** PostgREST's own channel, as the HTTP schema cache listens to it. */
+export const PGRST_CHANNEL: ReloadChannel = {
+  channel: 'pgrst',
+  accepts: (payload) => payload === '' || payload === 'reload schema',
+  applicationName: 'pgml-proxy-http-listener',
+};
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 10_000;
 
@@ -18,6 +31,7 @@ export class ReloadListener {
 
   constructor(
     private readonly config: pg.ClientConfig,
+    private readonly channel: ReloadChannel,
     private readonly reload: () => void,
     private readonly log: (message: string) => void,
   ) {}
@@ -37,19 +51,17 @@ export class ReloadListener {
   private async connect(): Promise<void> {
     this.retryTimer = undefined;
     if (this.stopped) return;
-    const client = new pg.Client({ ...this.config, application_name: 'pgml-proxy-http-listener' });
+    const client = new pg.Client({ ...this.config, application_name: this.channel.applicationName });
     client.on('error', () => {});
     client.on('end', () => this.lost(client));
     client.on('notification', (message) => {
-      if (message.channel !== CHANNEL) return;
-      const payload = message.payload ?? '';
-      if (payload === '' || payload === 'reload schema') this.reload();
+      if (message.channel === this.channel.channel && this.channel.accepts(message.payload ?? '')) this.reload();
     });
     try {
       await client.connect();
-      await client.query(`LISTEN ${CHANNEL}`);
+      await client.query(`LISTEN ${this.channel.channel}`);
     } catch (error) {
-      this.log(`pgml-proxy http: schema reload listener could not connect: ${error instanceof Error ? error.message : String(error)}`);
+      this.log(`pgml-proxy: ${this.channel.channel} listener could not connect: ${error instanceof Error ? error.message : String(error)}`);
       await client.end().catch(() => {});
       this.lost(client);
       return;

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpError, toHttpError } from './errors.js';
 import { Authenticator, type AuthOptions, type Identity } from './jwt.js';
-import { ReloadListener } from './listener.js';
+import { PGRST_CHANNEL, ReloadListener } from './listener.js';
 import { HttpMetrics, type MetricSource, type ProxyCounters } from './metrics.js';
 import { ProxyPool, type PoolOptions } from './pool.js';
 import { OBJECT_MEDIA_TYPE, bodyArgs, discardBody, queryArgs, readBody, requestSchema, responseMedia, type RpcArgs } from './request.js';
@@ -28,6 +28,11 @@ export interface HttpServerOptions {
   /** Migration versions the proxy ships: /health is ready only when all are applied. */
   expectedMigrations: readonly number[];
   metricSources?: readonly MetricSource[];
+  /**
+   * Runs before each schema cache reload: what the proxy needs to serve a function (the upstream
+   * functions it inlines) must be loaded before /rpc lists it.
+   */
+  beforeReload?: () => Promise<void>;
   log: (message: string) => void;
 }
 
@@ -47,7 +52,7 @@ export class HttpServer {
     this.metrics = new HttpMetrics(options.proxy, this.pool, options.metricSources);
     this.rpcPrefix = `${options.prefix.replace(/\/+$/, '')}/rpc/`;
     const { host, port, user, password, database } = options.pool;
-    this.listener = new ReloadListener({ host, port, user, password, database }, () => void this.reloadSchemaCache(), options.log);
+    this.listener = new ReloadListener({ host, port, user, password, database }, PGRST_CHANNEL, () => void this.reloadSchemaCache(), options.log);
     // A failure while answering (e.g. a header the client cannot receive) costs that request only.
     this.server = http.createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
   }
@@ -77,6 +82,7 @@ export class HttpServer {
   async reloadSchemaCache(): Promise<void> {
     this.metrics.schemaReloads.inc();
     try {
+      await this.options.beforeReload?.();
       await this.cache.reload((sql, params) => this.pool.withClient(async (client) => (await client.query(sql, params)).rows));
     } catch (error) {
       this.options.log(`pgml-proxy http: schema cache reload failed: ${error instanceof Error ? error.message : String(error)}`);

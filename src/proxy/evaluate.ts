@@ -14,6 +14,7 @@ import {
   spliceText,
 } from '../sql/index.js';
 import type { ArgExpr, CallSite, StatementAnalysis } from '../sql/index.js';
+import { maxParamIndex } from '../sql/params.js';
 import { encodeText, parseText, typeOidOf } from '../wire/types.js';
 
 /** Parameter values of the statement being evaluated, by 1-based index; absent at Parse. */
@@ -186,7 +187,8 @@ export class CallEvaluator {
         }
         const text = spliceText(sql, arg.span, stmt.calls, replacements);
         const cast = type ? `::${type}` : '';
-        const result = await this.context.db.query(`SELECT (${text})${cast} AS v`, params ?? []);
+        // Nested calls replaced by their values may have taken the last parameters with them.
+        const result = await this.context.db.query(`SELECT (${text})${cast} AS v`, (params ?? []).slice(0, maxParamIndex(text)));
         return result.rows[0]?.v ?? null;
       }
       case 'rowDependent':

@@ -23,6 +23,7 @@ import { quoteString } from '../sql/render.js';
 import { RowBatches, type BoundValues } from './batch/run.js';
 import { isRowDependent } from './batch/plan.js';
 import { CallEvaluator } from './evaluate.js';
+import type { FunctionInliner } from './inline.js';
 import { upstreamErrors } from './internal-query.js';
 import type { ResponseHandler, ResponseTracker } from './tracker.js';
 
@@ -75,6 +76,7 @@ export class Interceptor {
     private readonly session: SessionPort,
     private readonly registry: FunctionRegistry,
     private readonly evaluator: CallEvaluator,
+    private readonly inliner: FunctionInliner,
   ) {}
 
   get hasRewritten(): boolean {
@@ -91,14 +93,15 @@ export class Interceptor {
 
   // ---- simple query protocol ----
 
-  async query(sql: string, original: Buffer): Promise<void> {
-    const analysis = this.analyze(sql);
+  async query(text: string, original: Buffer): Promise<void> {
     // In a failed transaction the upstream refuses everything but ROLLBACK; let it say so.
-    if (analysis === 'passthrough' || this.session.txStatus === 'E') {
+    const prepared = this.session.txStatus === 'E' ? 'passthrough' : await this.analyze(text);
+    if (prepared === 'passthrough') {
       this.session.expectAndSend(FrontendCode.Query, original);
       return;
     }
-    if (analysis instanceof PgError) return this.failQuery(analysis);
+    if (prepared instanceof PgError) return this.failQuery(prepared);
+    const { sql, analysis } = prepared;
     const batches = new RowBatches(this.registry, this.evaluator, this.evaluator.context, () => this.session.txStatus);
     let pending: string[] = [];
     for (const stmt of analysis.statements) {
@@ -172,12 +175,13 @@ export class Interceptor {
 
   async parse(message: ParseMessage, original: Buffer): Promise<void> {
     this.statements.delete(message.name);
-    const analysis = this.analyze(message.sql);
-    if (analysis === 'passthrough') {
+    const prepared = await this.analyze(message.sql);
+    if (prepared === 'passthrough') {
       this.session.expectAndSend(FrontendCode.Parse, original);
       return;
     }
-    if (analysis instanceof PgError) return this.failExtended(analysis);
+    if (prepared instanceof PgError) return this.failExtended(prepared);
+    const { sql: text, analysis } = prepared;
     const stmt = analysis.statements[0];
     if (!stmt || analysis.statements.length > 1) {
       return this.failExtended(new PgError(SqlState.SyntaxError, 'cannot insert multiple commands into a prepared statement'));
@@ -200,20 +204,20 @@ export class Interceptor {
           replacements.set(site.id, this.evaluator.renderParam(site, index));
           this.declareArgumentTypes(site, stmt, paramTypes);
         } else {
-          replacements.set(site.id, this.evaluator.renderValue(site, await this.evaluator.evaluate(site, stmt, message.sql, undefined)));
+          replacements.set(site.id, this.evaluator.renderValue(site, await this.evaluator.evaluate(site, stmt, text, undefined)));
         }
       }
     } catch (error) {
       return this.failExtended(PgError.from(error));
     }
     for (const { site } of deferred) paramTypes.push(CallEvaluator.paramTypeOid(site.signature));
-    const sql = spliceStatement(message.sql, stmt, new Map([...replacements, ...placeholders]));
+    const sql = spliceStatement(text, stmt, new Map([...replacements, ...placeholders]));
     const evaluatedAtBind = deferred.length > 0 || perRow.length > 0;
     if (evaluatedAtBind) {
       const execName = perRow.length > 0 ? `pgml_proxy_exec_${++this.execStatements}` : '';
       this.statements.set(
         message.name,
-        new RewrittenStatement(message.sql, stmt, clientParams, paramTypes, deferred, perRow, replacements, execName),
+        new RewrittenStatement(text, stmt, clientParams, paramTypes, deferred, perRow, replacements, execName),
       );
     }
     this.session.expectAndSend(FrontendCode.Parse, frontend.parse(message.name, sql, evaluatedAtBind ? paramTypes : message.paramTypes));
@@ -228,9 +232,10 @@ export class Interceptor {
       if (arg.kind === 'param' && paramTypes[arg.index - 1] === 0) {
         const declared = arg.castType ?? site.signature.params.find((p) => p.name === name)?.type ?? 'text';
         paramTypes[arg.index - 1] = typeOidOf(declared) || typeOidOf('text');
-      } else if (arg.kind === 'call') {
-        const nested = stmt.calls.find((c) => c.id === arg.callId);
-        if (nested) this.declareArgumentTypes(nested, stmt, paramTypes);
+      } else {
+        // Calls nested in the argument (pgml.embed(...)::real[] is an expression around one).
+        const ids = arg.kind === 'call' ? [arg.callId] : arg.kind === 'expr' || arg.kind === 'rowDependent' ? arg.callIds : [];
+        for (const nested of stmt.calls.filter((c) => ids.includes(c.id))) this.declareArgumentTypes(nested, stmt, paramTypes);
       }
     }
   }
@@ -341,28 +346,33 @@ export class Interceptor {
     if (!tracker.pipelineFailed) await this.abortUpstream(false);
   }
 
-  /** Parses and analyzes; syntax errors are left for the upstream to report in its own words. */
-  private analyze(sql: string): QueryAnalysis | PgError | 'passthrough' {
-    const known = recentAnalyses.get(sql);
-    if (known !== undefined) return known;
-    let analysis: QueryAnalysis;
+  /**
+   * Inlines upstream functions that call proxy-evaluated ones, then parses and analyzes; syntax
+   * errors are left for the upstream to report in its own words.
+   */
+  private async analyze(original: string): Promise<{ sql: string; analysis: QueryAnalysis } | PgError | 'passthrough'> {
     try {
-      analysis = analyzeQuery(sql, this.registry);
+      const sql = (await this.inliner.inline(original, this.evaluator.context.db)) ?? original;
+      let outcome = recentAnalyses.get(sql);
+      if (outcome === undefined) {
+        const analysis = analyzeQuery(sql, this.registry);
+        outcome = analysis.intercepted ? analysis : 'passthrough';
+        recentAnalyses.set(sql, outcome);
+      }
+      return outcome === 'passthrough' ? outcome : { sql, analysis: outcome };
     } catch (error) {
       const e = PgError.from(error);
       return e.code === SqlState.SyntaxError ? 'passthrough' : e;
     }
-    const outcome = analysis.intercepted ? analysis : 'passthrough';
-    recentAnalyses.set(sql, outcome);
-    return outcome;
   }
 }
 
 /**
  * Analyses of recently seen query texts, shared by all sessions. Clients send the same SQL again
  * and again (prepared or not), and parsing and analysis are most of what a constant call costs the
- * proxy. An analysis depends only on the text and the function catalog (which does not change
- * while the process runs) and is never modified after it is made.
+ * proxy. An analysis depends only on the text it was made of (after inlining, which runs every
+ * time since it depends on the session and the upstream's functions) and on the registry of proxy
+ * functions, which does not change while the process runs; it is never modified once made.
  */
 class RecentAnalyses {
   private readonly entries = new Map<string, QueryAnalysis | 'passthrough'>();
@@ -387,18 +397,9 @@ class RecentAnalyses {
     this.entries.set(sql, outcome);
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
   }
-
-  clear(): void {
-    this.entries.clear();
-  }
 }
 
 const recentAnalyses = new RecentAnalyses(1024, 16_384);
-
-/** Forgets every cached analysis: call it whenever the function catalog changes. */
-export function forgetAnalyses(): void {
-  recentAnalyses.clear();
-}
 
 /** A typed NULL in place of a per-row call, for the statement the client's Parse and Describe see. */
 function rowPlaceholder(site: CallSite): string {

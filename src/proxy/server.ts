@@ -3,10 +3,13 @@ import type tls from 'node:tls';
 import type { FunctionRegistry } from '../db/functions.js';
 import { ClientSession, type SessionStats } from './session.js';
 import type { UpstreamConnector } from './link.js';
+import type { UpstreamFunctions } from './upstream-functions.js';
 
 export interface ProxyServerOptions {
   connector: UpstreamConnector;
   registry: FunctionRegistry;
+  functions: UpstreamFunctions;
+  onRoutineDdl?: () => Promise<void>;
   tlsContext?: tls.SecureContext;
   log: (message: string) => void;
 }

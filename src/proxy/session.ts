@@ -23,13 +23,23 @@ import { Interceptor, type RewrittenStatement } from './intercept.js';
 import { SessionQueryRunner } from './internal-query.js';
 import type { UpstreamConnector, UpstreamLink } from './link.js';
 import { coalesce } from './coalesce.js';
-import { mentionsInterceptedSchema } from './sniff.js';
+import { FunctionInliner } from './inline.js';
+import { isRoutineDdl } from './sniff.js';
+import type { UpstreamFunctions } from './upstream-functions.js';
 import { StartupReader } from './startup.js';
 import { isAnswered, ResponseTracker, type ResponseHandler } from './tracker.js';
 
 export interface SessionOptions {
   connector: UpstreamConnector;
   registry: FunctionRegistry;
+  /** Upstream SQL functions that are inlined: their names are sniffed for too. */
+  functions: UpstreamFunctions;
+  /**
+   * Called once a transaction that created, changed or dropped functions has ended; the
+   * session reads no further client message until it has settled, so the client's next
+   * statement already sees the new functions.
+   */
+  onRoutineDdl?: () => Promise<void>;
   tlsContext?: tls.SecureContext;
   stats: SessionStats;
   log: (message: string) => void;
@@ -75,6 +85,10 @@ export class ClientSession {
   private readonly interceptor: Interceptor;
   private closing = false;
   private upstreamSaidFatal = false;
+  /** The current transaction ran DDL on functions. */
+  private routineDdl = false;
+  /** onRoutineDdl's work, which the next client message waits for. */
+  private settling: Promise<void> | undefined;
   readonly closed: Promise<void>;
   private resolveClosed!: () => void;
 
@@ -100,7 +114,7 @@ export class ClientSession {
       notice: (message, severity = 'INFO') => this.notice(message, severity),
     });
     const session = this;
-    this.interceptor = new Interceptor(this, options.registry, evaluator);
+    this.interceptor = new Interceptor(this, options.registry, evaluator, new FunctionInliner(options.functions, options.registry));
     this.attach(socket);
   }
 
@@ -213,7 +227,7 @@ export class ClientSession {
   /** Forwards client messages in order, stopping at one that must be intercepted. */
   private pump(): void {
     const batch: Buffer[] = [];
-    while (!this.busy && this.inbox.length > 0 && this.phase === 'ready') {
+    while (!this.busy && !this.settling && this.inbox.length > 0 && this.phase === 'ready') {
       const [code, message] = this.inbox.shift()!;
       let task: ReturnType<ClientSession['classify']>;
       try {
@@ -273,11 +287,11 @@ export class ClientSession {
     switch (code) {
       case FrontendCode.Query:
         this.extendedOpen = false;
-        if (mentionsInterceptedSchema(message)) return () => this.interceptor.query(decodeQuery(message), message);
+        if (this.options.functions.sniffer.mentions(message)) return () => this.interceptor.query(decodeQuery(message), message);
         break;
       case FrontendCode.Parse:
         this.extendedOpen = true;
-        if (mentionsInterceptedSchema(message)) return () => this.interceptor.parse(decodeParse(message), message);
+        if (this.options.functions.sniffer.mentions(message)) return () => this.interceptor.parse(decodeParse(message), message);
         if (this.interceptor.hasRewritten) this.interceptor.forget(decodeParse(message).name);
         break;
       case FrontendCode.Bind:
@@ -335,7 +349,10 @@ export class ClientSession {
     let whole = !this.upstreamFramer.hasPartial;
     try {
       this.upstreamFramer.push(chunk, (code, message) => {
-        if (code === BackendCode.ReadyForQuery) this.txStatus = decodeReadyForQuery(message);
+        if (code === BackendCode.ReadyForQuery) {
+          this.txStatus = decodeReadyForQuery(message);
+          if (this.routineDdl && this.txStatus === 'I') this.settleRoutineDdl();
+        } else if (code === BackendCode.CommandComplete && isRoutineDdl(message)) this.routineDdl = true;
         else if (code === BackendCode.BackendKeyData) this.backendKey = decodeBackendKeyData(message);
         else if (code === BackendCode.ErrorResponse && decodeErrorResponse(message).severity === 'FATAL') {
           // The upstream explained why it is closing: that is the client's last word.
@@ -355,6 +372,19 @@ export class ClientSession {
     }
     if (whole && !this.upstreamFramer.hasPartial) this.writeClient([chunk]);
     else this.writeClient(coalesce(out));
+  }
+
+  private settleRoutineDdl(): void {
+    this.routineDdl = false;
+    const work = this.options.onRoutineDdl;
+    if (work === undefined) return;
+    const settling = work()
+      .catch((error: unknown) => this.options.log(`pgml-proxy: reloading functions after DDL failed: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => {
+        if (this.settling === settling) this.settling = undefined;
+        this.pump();
+      });
+    this.settling = settling;
   }
 
   writeClient(buffers: readonly Buffer[]): void {

@@ -108,7 +108,8 @@ export function analyzeQuery(sql: string, catalog: FunctionCatalog): QueryAnalys
   return { statements, intercepted: statements.some((s) => s.calls.length > 0) };
 }
 
-function placementOf(nodeType: string, body: AstBody): StatementPlacement {
+/** Whether the statement's calls run now (analyzed) or its text is stored or deferred (passthrough). */
+export function placementOf(nodeType: string, body: AstBody): StatementPlacement {
   if (!ANALYZED_STATEMENTS.has(nodeType)) return 'passthrough';
   if (nodeType === 'CreateTableAsStmt' && body.objtype === 'OBJECT_MATVIEW') return 'passthrough';
   return 'analyzed';
@@ -174,7 +175,7 @@ function findCalls(stmt: unknown, ctx: FindContext): CallSite[] {
   return found.map((f) => sites.get(f.id) as CallSite);
 }
 
-function rangeFunctionCalls(range: AstBody): AstBody[] {
+export function rangeFunctionCalls(range: AstBody): AstBody[] {
   return list(range.functions).flatMap((item) => {
     const first = list(nodeOf(item, 'List')?.items)[0];
     const call = nodeOf(first, 'FuncCall');
@@ -183,7 +184,7 @@ function rangeFunctionCalls(range: AstBody): AstBody[] {
 }
 
 /** Mirrors FigureColname: which call, if any, gives an unaliased output column its name. */
-function markNamingCall(val: unknown, naming: Map<AstBody, string>): void {
+export function markNamingCall(val: unknown, naming: Map<AstBody, string>): void {
   let node = val;
   for (;;) {
     const cast = nodeOf(node, 'TypeCast') ?? nodeOf(node, 'CollateClause');

@@ -19,26 +19,39 @@ export interface SqlFunctionDefinition {
   body: string;
 }
 
+export interface ExpandedBody {
+  /** `(SELECT ...)`: the body with every parameter reference replaced by `(argument SQL)`. */
+  sql: string;
+  /** The body reads a FROM clause somewhere (its own names may then hide the caller's). */
+  hasFrom: boolean;
+  /** A bare SELECT list (no FROM, WHERE, GROUP, LIMIT, set operation...): exactly one row. */
+  singleRow: boolean;
+  /** How often each parameter is referenced. */
+  uses: number[];
+}
+
 /**
- * `(body)` with every parameter reference replaced by `(argument SQL)`; undefined when the body
- * cannot be inlined faithfully: not exactly one SELECT, or a bare name that may also be a column
- * of a FROM item in the body (Postgres would prefer the column; only the catalog could tell).
+ * The body expanded for these arguments (SQL texts, one per parameter), or why it cannot be
+ * inlined faithfully: not exactly one SELECT, or a bare name that may also be a column of a FROM
+ * item in the body (Postgres would prefer the column; only the catalog could tell).
  */
-export function expandSqlFunction(fn: SqlFunctionDefinition, args: readonly string[]): string | undefined {
+export function expandSqlFunction(fn: SqlFunctionDefinition, args: readonly string[]): ExpandedBody | string {
   if (args.length !== fn.params.length) {
     throw new PgError(SqlState.UndefinedFunction, `function ${fn.name} takes ${fn.params.length} arguments, got ${args.length}`);
   }
   const statements = parseStatements(fn.body);
   const only = statements[0];
-  if (statements.length !== 1 || nodeOf(only?.stmt, 'SelectStmt') === undefined) return undefined;
-  const byteStart = only!.stmt_location ?? 0;
-  const byteEnd = only!.stmt_len ? byteStart + only!.stmt_len : Buffer.byteLength(fn.body);
+  const select = nodeOf(only?.stmt, 'SelectStmt');
+  if (statements.length !== 1 || only === undefined || select === undefined) return 'its body is not exactly one SELECT';
+  const byteStart = only.stmt_location ?? 0;
+  const byteEnd = only.stmt_len ? byteStart + only.stmt_len : Buffer.byteLength(fn.body);
 
   const names = new Map(fn.params.map((p, i) => [p.toLowerCase(), i] as const).filter(([p]) => p !== ''));
   const replacements: { byteStart: number; tokens: number; arg: number }[] = [];
+  const uses = fn.params.map(() => 0);
   let hasFrom = false;
   let bareName = false;
-  walk(only!.stmt, {
+  walk(only.stmt, {
     enter(type, body) {
       if (type === 'SelectStmt' && list(body.fromClause).length > 0) hasFrom = true;
       if (type === 'ParamRef') {
@@ -54,7 +67,9 @@ export function expandSqlFunction(fn: SqlFunctionDefinition, args: readonly stri
       }
     },
   });
-  if (hasFrom && bareName) return undefined;
+  if (hasFrom && bareName) {
+    return 'its body refers to a parameter by a bare name that could also be a column of its FROM clause (write $n or function_name.parameter)';
+  }
 
   const tokens = significantTokens(scanTokens(fn.body));
   let out = '';
@@ -65,9 +80,17 @@ export function expandSqlFunction(fn: SqlFunctionDefinition, args: readonly stri
     const end = tokens[first + r.tokens - 1]!.end;
     out += bytes.subarray(cursor, r.byteStart).toString('utf8') + `(${args[r.arg]})`;
     cursor = end;
+    uses[r.arg]! += 1;
   }
   out += bytes.subarray(cursor, byteEnd).toString('utf8');
-  return `(${out.trim()})`;
+  return { sql: `(${out.trim()})`, hasFrom, singleRow: isBareSelectList(select), uses };
+}
+
+// Clauses after which a SELECT may yield other than exactly one row.
+const ROW_CHANGING_CLAUSES = ['fromClause', 'whereClause', 'groupClause', 'havingClause', 'valuesLists', 'larg', 'limitCount', 'limitOffset', 'distinctClause', 'windowClause'];
+
+function isBareSelectList(select: AstBody): boolean {
+  return ROW_CHANGING_CLAUSES.every((clause) => select[clause] === undefined);
 }
 
 function parameterOf(ref: AstBody, fnName: string, names: Map<string, number>): { index: number; qualified: boolean } | undefined {

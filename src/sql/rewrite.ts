@@ -28,7 +28,7 @@ export function spliceStatement(sql: string, stmt: StatementAnalysis, replacemen
 export function spliceText(
   sql: string,
   span: Span,
-  sites: readonly CallSite[],
+  sites: readonly Pick<CallSite, 'id' | 'replaceSpan'>[],
   replacements: ReadonlyMap<number, string>,
 ): string {
   const chosen = sites

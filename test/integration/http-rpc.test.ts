@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SignJWT } from 'jose';
 import pg from 'pg';
+import { headlinesTable } from '../support/clickbait.js';
 import { createDatabase, startPgCluster, type PgCluster } from '../support/pg-cluster.js';
 import { freePort } from '../support/ports.js';
 import { startProxy, type ProxyProcess } from '../support/proxy.js';
@@ -295,10 +296,13 @@ describe('HTTP /rpc [proxy-postgres]', { timeout: 300_000 }, () => {
   });
 
   test("NOTIFY pgrst, 'reload schema' from any session makes a new function callable", async () => {
-    await sql.query(`CREATE FUNCTION created_later() RETURNS text LANGUAGE sql AS 'SELECT ''later'''`);
-    assertError(await rpc('created_later'), 404, 'PGRST202');
+    // Made directly on the upstream, with the proxy's event trigger off: only the NOTIFY tells.
     const direct = new pg.Client({ connectionString: cluster.url('postgres', undefined, 'rpc') });
     await direct.connect();
+    await direct.query('ALTER EVENT TRIGGER pgml_proxy_catalog DISABLE');
+    await direct.query(`CREATE FUNCTION created_later() RETURNS text LANGUAGE sql AS 'SELECT ''later'''`);
+    await direct.query('ALTER EVENT TRIGGER pgml_proxy_catalog ENABLE');
+    assertError(await rpc('created_later'), 404, 'PGRST202');
     await direct.query(`NOTIFY pgrst, 'reload schema'`);
     await direct.end();
     // The reload runs when the notification arrives: poll for it (bounded) rather than time it.
@@ -345,31 +349,28 @@ describe('HTTP /rpc [proxy-postgres]', { timeout: 300_000 }, () => {
     assert.equal((await rpc('version', { headers: profile })).status, 200);
   });
 
-  // PENDING: needs the proxy to expand LANGUAGE sql function bodies that call pgml.* (issue 2,
-  // item 9) and pgml.embed on the offline model (issue 5). Remove `todo` once both have landed.
-  const SEED_PENDING = 'needs function-body expansion of pgml.* calls and pgml.embed (wink/sg-100d)';
-  test('the seed: predict_clickbait over POST /rest/v1/rpc with a signed token answers [{"is_clickbait":1}]', { todo: SEED_PENDING }, async () => {
-    await sql.query(`
-      CREATE TABLE seed_headlines (headline text, is_clickbait int);
-      INSERT INTO seed_headlines VALUES
-        ('Once A Huge Star, Today He Lives Alone in Westlake.', 1),
-        ('You Will Never Believe What This Cat Did Next', 1),
-        ('10 Secrets Doctors Do Not Want You To Know', 1),
-        ('This One Weird Trick Will Change Your Life Forever', 1),
-        ('She Opened The Door And Could Not Believe Her Eyes', 1),
-        ('What Happened Next Will Shock You', 1),
-        ('Hottest weather in 100 years', 0),
-        ('Parliament passes the annual budget after long debate', 0),
-        ('Central bank holds interest rates steady', 0),
-        ('City council approves new bus routes', 0),
-        ('Scientists publish study on coastal erosion', 0),
-        ('Regional elections scheduled for next spring', 0);`);
+  test('any DDL on functions made through the proxy reloads the schema cache, without NOTIFY', async () => {
+    await sql.query(`CREATE FUNCTION made_through_proxy() RETURNS text LANGUAGE sql AS 'SELECT ''seen'''`);
+    // The session takes its next statement only once the reload after its DDL is done.
+    await sql.query('SELECT 1');
+    const reply = await rpc('made_through_proxy');
+    assert.equal(reply.status, 200, reply.text);
+    assert.equal(reply.json, 'seen');
+    await sql.query('DROP FUNCTION made_through_proxy()');
+    await sql.query('SELECT 1');
+    assertError(await rpc('made_through_proxy'), 404, 'PGRST202');
+  });
+
+  test('the seed: predict_clickbait over POST /rest/v1/rpc with a signed token answers [{"is_clickbait":1}]', async () => {
+    await sql.query(headlinesTable('seed_headlines'));
     await sql.query(`
       CREATE TABLE clickbait_train AS
         SELECT pgml.embed('wink/sg-100d', headline)::real[] AS embedding, is_clickbait FROM seed_headlines;`);
+    // 'last': the seed's headline (the first row) is always in the training set, so a model
+    // trained on nine rows answers for it deterministically.
     await sql.query(
       `SELECT * FROM pgml.train(project_name => 'clickbait_seed', algorithm => 'xgboost', task => 'classification',
-         relation_name => 'clickbait_train', y_column_name => 'is_clickbait', test_sampling => 'random')`,
+         relation_name => 'clickbait_train', y_column_name => 'is_clickbait', test_sampling => 'last')`,
     );
     await sql.query(`
       CREATE FUNCTION predict_clickbait(input_string text) RETURNS TABLE(is_clickbait REAL) LANGUAGE sql AS $$
@@ -444,5 +445,17 @@ describe('HTTP /rpc [proxy-pglite]', { timeout: 300_000 }, () => {
     assertError(anonymous, 401, 'PGRST302');
     assert.equal(anonymous.headers.get('www-authenticate'), 'Bearer');
     assert.equal((await request(base, '/health')).status, 200);
+  });
+
+  test('a function calling pgml.embed, created through the proxy, answers over POST /rpc', async () => {
+    const sql = new pg.Client({ connectionString: proxy.url() });
+    await sql.connect();
+    await sql.query(`CREATE FUNCTION embedding_size(input_string text) RETURNS TABLE(size int) LANGUAGE sql AS $$
+      SELECT array_length(pgml.embed('wink/sg-100d', input_string), 1) AS size $$`);
+    await sql.query('SELECT 1'); // waits for the reload that the DDL started
+    await sql.end();
+    const reply = await request(base, '/rpc/embedding_size', post({ input_string: 'Once A Huge Star' }, bearer(await token({ role: 'postgres' }))));
+    assert.equal(reply.status, 200, reply.text);
+    assert.deepEqual(reply.json, [{ size: 100 }]);
   });
 });

@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mentionsInterceptedSchema } from '../../../src/proxy/sniff.js';
+import { isRoutineDdl, StatementSniffer } from '../../../src/proxy/sniff.js';
 import { coalesce } from '../../../src/proxy/coalesce.js';
 import { BufferList } from '../wire/buffer-list.js';
 
 const q = (sql: string): Buffer => new BufferList().cstring(sql).join('Q');
+const plain = StatementSniffer.for();
+const mentionsInterceptedSchema = (m: Buffer) => plain.mentions(m);
 
 test('finds pgml and cron in any letter case, anywhere', () => {
   assert.equal(mentionsInterceptedSchema(q('select PGML.version()')), true);
@@ -18,6 +20,27 @@ test('does not read the message header as text', () => {
   // A length whose bytes spell "pgml" must not count.
   const m = Buffer.from([0x51, 0x70, 0x67, 0x6d, 0x6c, 0x00]);
   assert.equal(mentionsInterceptedSchema(m), false);
+});
+
+test('also finds the names it was built with, case-insensitively, and nothing shorter', () => {
+  const sniffer = StatementSniffer.for(['predict_clickbait', 'Score', 'crab']);
+  assert.equal(sniffer.mentions(q('SELECT * FROM PREDICT_CLICKBAIT($1)')), true);
+  assert.equal(sniffer.mentions(q('select "public"."predict_clickbait"(input_string => $1::text)')), true);
+  assert.equal(sniffer.mentions(q('select rescore(1)')), true);
+  assert.equal(sniffer.mentions(q('select predict_click(1), scor, cra')), false);
+  // Overlapping prefixes: "crcrab" must still be found after the failed "cr" start.
+  assert.equal(sniffer.mentions(q('select crcrab')), true);
+  assert.equal(sniffer.mentions(q('select predict_clickpgml')), true);
+  assert.equal(sniffer.mentions(q('select 1')), false);
+});
+
+test('CommandComplete tags of DDL on functions are recognised, others are not', () => {
+  const cc = (tag: string) => new BufferList().cstring(tag).join('C');
+  assert.equal(isRoutineDdl(cc('CREATE FUNCTION')), true);
+  assert.equal(isRoutineDdl(cc('DROP SCHEMA')), true);
+  assert.equal(isRoutineDdl(cc('DELETE 3')), false);
+  assert.equal(isRoutineDdl(cc('CREATE TABLE')), false);
+  assert.equal(isRoutineDdl(cc('SELECT 1')), false);
 });
 
 test('coalesce joins adjacent views of one chunk and keeps others apart', () => {

@@ -14,20 +14,30 @@ describe('expandSqlFunction', () => {
     SELECT pgml.predict('clickbait_classifier', pgml.embed('intfloat/e5-small-v2', input_string));
   `,
     };
-    assert.equal(
-      expandSqlFunction(fn, ["'Ten tricks'"]),
-      "(SELECT pgml.predict('clickbait_classifier', pgml.embed('intfloat/e5-small-v2', ('Ten tricks'))))",
-    );
+    assert.deepEqual(expandSqlFunction(fn, ["'Ten tricks'"]), {
+      sql: "(SELECT pgml.predict('clickbait_classifier', pgml.embed('intfloat/e5-small-v2', ('Ten tricks'))))",
+      hasFrom: false,
+      singleRow: true,
+      uses: [1],
+    });
   });
 
   it('substitutes $n and function-qualified names; leaves other columns alone', () => {
     const fn = { name: 'f', params: ['a', 'b'], body: 'SELECT pgml.predict($1, ARRAY[f.b, b * 2]) + 1' };
-    assert.equal(expandSqlFunction(fn, ["'p'", 't.x']), "(SELECT pgml.predict(('p'), ARRAY[(t.x), (t.x) * 2]) + 1)");
+    const expanded = expandSqlFunction(fn, ["'p'", 't.x']);
+    assert.ok(typeof expanded !== 'string');
+    assert.equal(expanded.sql, "(SELECT pgml.predict(('p'), ARRAY[(t.x), (t.x) * 2]) + 1)");
+    assert.deepEqual(expanded.uses, [1, 2]);
   });
 
-  it('refuses bodies it cannot inline faithfully', () => {
-    assert.equal(expandSqlFunction({ name: 'f', params: ['a'], body: 'SELECT a FROM t' }, ['1']), undefined);
-    assert.equal(expandSqlFunction({ name: 'f', params: ['a'], body: 'SELECT 1; SELECT $1' }, ['1']), undefined);
-    assert.equal(expandSqlFunction({ name: 'f', params: ['a'], body: 'SELECT $1 + x FROM t' }, ['1']), '(SELECT (1) + x FROM t)');
+  it('says why a body cannot be inlined faithfully', () => {
+    assert.match(expandSqlFunction({ name: 'f', params: ['a'], body: 'SELECT a FROM t' }, ['1']) as string, /bare name/);
+    assert.match(expandSqlFunction({ name: 'f', params: ['a'], body: 'SELECT 1; SELECT $1' }, ['1']) as string, /exactly one SELECT/);
+    assert.match(expandSqlFunction({ name: 'f', params: ['a'], body: 'INSERT INTO t VALUES ($1)' }, ['1']) as string, /exactly one SELECT/);
+    const withFrom = expandSqlFunction({ name: 'f', params: ['a'], body: 'SELECT $1 + x FROM t' }, ['1']);
+    assert.ok(typeof withFrom !== 'string');
+    assert.equal(withFrom.sql, '(SELECT (1) + x FROM t)');
+    assert.equal(withFrom.hasFrom, true);
+    assert.equal(withFrom.singleRow, false);
   });
 });

@@ -1,0 +1,117 @@
+/**
+ * The upstream functions the proxy must inline: LANGUAGE sql functions whose bodies call a
+ * proxy-evaluated function, directly or through other such functions. One catalog per process,
+ * loaded from pg_proc after the migrations and reloaded after DDL (see main.ts for who asks).
+ * It only tells which names are worth a closer look (the sniffer) and which calls are candidates;
+ * each call is resolved against the caller's own session when it is inlined (inline.ts).
+ */
+import type { Queryable } from '../db/queryable.js';
+import type { FunctionCatalog } from '../sql/index.js';
+import { calledFunctionNames, type CalledName } from '../sql/inline-calls.js';
+import { StatementSniffer } from './sniff.js';
+
+/** How many levels of functions calling functions are followed: more looks like recursion. */
+export const MAX_INLINE_DEPTH = 8;
+
+export interface SqlFunctionSource {
+  schema: string;
+  name: string;
+  /** The body's text, or for a BEGIN ATOMIC body the whole definition. */
+  source: string;
+}
+
+// Every LANGUAGE sql function outside the system schemas; BEGIN ATOMIC bodies live in
+// prosqlbody, so their calls are read from the definition.
+const LOAD_SQL = `
+SELECT n.nspname AS schema, p.proname AS name,
+       CASE WHEN p.prosqlbody IS NULL THEN p.prosrc ELSE pg_catalog.pg_get_functiondef(p.oid) END AS source
+  FROM pg_catalog.pg_proc p
+  JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+  JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+ WHERE l.lanname = 'sql' AND p.prokind = 'f'
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'`;
+
+export class UpstreamFunctions {
+  /** Inlined function names (lower-case) -> the schemas that have one. */
+  private members = new Map<string, Set<string>>();
+  private current = StatementSniffer.for();
+  private loading: Promise<void> | undefined;
+  private loadAgain = false;
+
+  constructor(private readonly registry: FunctionCatalog) {}
+
+  /** Decides which client messages are parsed: they mention pgml, cron or an inlined function. */
+  get sniffer(): StatementSniffer {
+    return this.current;
+  }
+
+  get isEmpty(): boolean {
+    return this.members.size === 0;
+  }
+
+  /** Whether a call of this name may be one of an inlined function (schema null: not qualified). */
+  has(schema: string | null, name: string): boolean {
+    const schemas = this.members.get(name.toLowerCase());
+    return schemas !== undefined && (schema === null || schemas.has(schema));
+  }
+
+  /**
+   * Reads pg_proc again. A reload asked for while one runs is done once more afterwards: the
+   * running one may have read the catalog before the change that asked for it.
+   */
+  reload(withDatabase: (work: (db: Queryable) => Promise<void>) => Promise<void>): Promise<void> {
+    if (this.loading) {
+      this.loadAgain = true;
+      return this.loading;
+    }
+    this.loading = (async () => {
+      do {
+        this.loadAgain = false;
+        await withDatabase(async (db) => {
+          const rows = await db.query<SqlFunctionSource>(LOAD_SQL);
+          this.replace(inlinedFunctions(rows.rows, this.registry));
+        });
+      } while (this.loadAgain);
+    })().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  replace(functions: readonly { schema: string; name: string }[]): void {
+    const members = new Map<string, Set<string>>();
+    for (const fn of functions) {
+      const key = fn.name.toLowerCase();
+      members.set(key, (members.get(key) ?? new Set()).add(fn.schema));
+    }
+    this.members = members;
+    this.current = StatementSniffer.for(members.keys());
+  }
+}
+
+/**
+ * The functions among `functions` that call a proxy-evaluated function, directly or through
+ * others of them (followed MAX_INLINE_DEPTH levels deep). Unqualified calls are matched by name
+ * alone: a false match only costs a closer look at the call.
+ */
+export function inlinedFunctions(functions: readonly SqlFunctionSource[], registry: FunctionCatalog): SqlFunctionSource[] {
+  const calls = new Map<SqlFunctionSource, CalledName[]>();
+  for (const fn of functions) {
+    try {
+      calls.set(fn, calledFunctionNames(fn.source));
+    } catch {
+      // A body the parser cannot read is not one the proxy could inline either.
+    }
+  }
+  const isProxyFunction = (c: CalledName) => c.schema !== null && (registry.overloads(c.schema, c.name)?.length ?? 0) > 0;
+  let members = new Set([...calls].filter(([, called]) => called.some(isProxyFunction)).map(([fn]) => fn));
+  for (let depth = 1; depth < MAX_INLINE_DEPTH; depth++) {
+    const names = new Set([...members].map((fn) => fn.name.toLowerCase()));
+    const qualified = new Set([...members].map((fn) => `${fn.schema}.${fn.name.toLowerCase()}`));
+    const callsMember = (c: CalledName) => (c.schema === null ? names.has(c.name.toLowerCase()) : qualified.has(`${c.schema}.${c.name.toLowerCase()}`));
+    const next = new Set([...calls].filter(([fn, called]) => members.has(fn) || called.some(callsMember)).map(([fn]) => fn));
+    if (next.size === members.size) break;
+    members = next;
+  }
+  return [...members];
+}
