@@ -8,4 +8,3 @@ export type { Binding, CallArg } from './resolve.js';
 export type { FromAlias, FromColumn, FromItem } from './from-item.js';
 export { arrayLiteral, quoteIdent, quoteString, renderLiteral } from './render.js';
 export { renderExpressionReplacement, renderFromReplacement, renderRowsAsFromItem, spliceStatement, spliceText } from './rewrite.js';
-export type { RewriteOutcome } from './rewrite.js';

@@ -9,13 +9,6 @@ import type { FromAlias, FromColumn } from './from-item.js';
 import { outputColumnNames } from './from-item.js';
 import { quoteIdent, renderLiteral } from './render.js';
 
-/** What the proxy does with one statement (STYLE.md habit 4: switch over it exhaustively). */
-export type RewriteOutcome =
-  | { kind: 'pass' }
-  | { kind: 'rewrite'; sql: string }
-  | { kind: 'answer'; columns: FromColumn[]; rows: unknown[][]; commandTag: string }
-  | { kind: 'refuse'; error: PgError };
-
 /** The statement's text with each call in `replacements` (by call id) replaced. */
 export function spliceStatement(sql: string, stmt: StatementAnalysis, replacements: ReadonlyMap<number, string>): string {
   return spliceText(sql, stmt.span, stmt.calls, replacements);
