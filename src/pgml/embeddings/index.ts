@@ -85,9 +85,18 @@ function call(body: Body): Promise<unknown> {
   });
 }
 
+/** Per model: requests to the embedding thread and texts they carried (/metrics shows whether calls are batched). */
+const usage = new Map<string, { requests: number; texts: number }>();
+
+export function embeddingUsage(): { model: string; requests: number; texts: number }[] {
+  return [...usage].map(([model, counts]) => ({ model, ...counts }));
+}
+
 /** One embedding (plain numbers, ready to render as real[]) per text, in order. */
 export async function embedBatch(model: string, texts: readonly string[], options: EmbedOptions = {}): Promise<number[][]> {
   if (texts.length === 0) return [];
+  const counts = usage.get(model) ?? { requests: 0, texts: 0 };
+  usage.set(model, { requests: counts.requests + 1, texts: counts.texts + texts.length });
   return (await call({ op: 'embed', model, texts: [...texts], options })) as number[][];
 }
 
