@@ -9,7 +9,7 @@ import { PGliteAdminDatabase, PgAdminDatabase, type AdminDatabase } from './db/a
 import { FunctionRegistry } from './db/functions.js';
 import { installStubs, loadMigrations, migrate } from './db/migrations.js';
 import { registerPgmlFunctions } from './pgml/api/index.js';
-import { configureEmbeddings } from './pgml/embeddings/index.js';
+import { configureEmbeddings, embeddingUsage } from './pgml/embeddings/index.js';
 import { startServing } from './pgml/serving/listener.js';
 import { modelCache, type ModelCacheStats } from './pgml/serving/model-cache.js';
 import { ReloadListener, startHttp, type HttpServer, type MetricSource } from './http/index.js';
@@ -40,6 +40,23 @@ export function upstreamAddress(url: string): UpstreamAddress {
   return { host: parsed.host || 'localhost', port: Number(parsed.port || 5432) };
 }
 
+const embeddingMetrics: MetricSource[] = [
+  {
+    name: 'pgml_proxy_embedding_requests_total',
+    help: 'Requests to the embedding thread by model (pgml.embed over many rows makes one per batch)',
+    type: 'counter',
+    labelNames: ['model'],
+    read: () => embeddingUsage().map((u) => ({ labels: { model: u.model }, value: u.requests })),
+  },
+  {
+    name: 'pgml_proxy_embedding_texts_total',
+    help: 'Texts embedded by model',
+    type: 'counter',
+    labelNames: ['model'],
+    read: () => embeddingUsage().map((u) => ({ labels: { model: u.model }, value: u.texts })),
+  },
+];
+
 export async function start(config: Config, log: (message: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<App> {
   await initParser();
   const registry = new FunctionRegistry();
@@ -64,7 +81,12 @@ export async function start(config: Config, log: (message: string) => void = (m)
     await mkdir(config.dataDir, { recursive: true });
     const embedded = await EmbeddedConnector.open(config.dataDir);
     connector = embedded;
-    prepare = (work) => embedded.exclusive((db) => work(new PGliteAdminDatabase(db)));
+    prepare = (work) =>
+      embedded.exclusive(async (db) => {
+        // pgvector ships with the embedded Postgres: make `pgml.embed(...)::vector` work out of the box.
+        await db.exec('CREATE EXTENSION IF NOT EXISTS vector');
+        await work(new PGliteAdminDatabase(db));
+      });
   }
 
   const migrations = await loadMigrations(MIGRATIONS_DIR);
@@ -125,7 +147,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
           upstreamUrl: config.upstream,
           proxy: { connections: () => server.connections, stats: server.stats },
           expectedMigrations: migrations.map((m) => m.version),
-          metricSources: [modelCacheLookups(() => modelCache.stats()), cronRunsByStatus(cronRuns)],
+          metricSources: [modelCacheLookups(() => modelCache.stats()), cronRunsByStatus(cronRuns), ...embeddingMetrics],
           beforeReload: reloadInlined,
           log,
         });

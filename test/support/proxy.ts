@@ -17,6 +17,8 @@ export interface ProxyProcess {
   host: string;
   port: number;
   url(user?: string, password?: string, database?: string): string;
+  /** http://host:port of the HTTP endpoint, when started with `http: true`. */
+  httpUrl?: string;
   /** False once the process has exited: tests assert the proxy survives misbehaving clients. */
   isAlive(): boolean;
   /** stderr so far, to attach to failure messages. */
@@ -31,13 +33,16 @@ export interface ProxyOptions {
   extraArgs?: string[];
   /** Added to the proxy's environment (e.g. PGPASSFILE). */
   env?: Record<string, string>;
+  /** Serve HTTP (/rpc, /metrics) on a free port instead of `--http off`. */
+  http?: boolean;
 }
 
 export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
   if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run \`npm run build\` first`);
   const host = '127.0.0.1';
   const port = await freePort();
-  const args = [CLI_PATH, '--listen', `${host}:${port}`, '--http', 'off'];
+  const httpPort = options.http ? await freePort() : undefined;
+  const args = [CLI_PATH, '--listen', `${host}:${port}`, '--http', httpPort ? `${host}:${httpPort}` : 'off'];
   if (options.upstream) args.push('--upstream', options.upstream);
   if (options.dataDir) args.push('--data-dir', options.dataDir);
   args.push(...(options.extraArgs ?? []));
@@ -62,6 +67,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
   return {
     host,
     port,
+    ...(httpPort ? { httpUrl: `http://${host}:${httpPort}` } : {}),
     url: (user = 'postgres', password, database = 'postgres') =>
       `postgres://${encodeURIComponent(user)}${password ? `:${encodeURIComponent(password)}` : ''}@${host}:${port}/${database}`,
     isAlive: () => child.exitCode === null && child.signalCode === null,

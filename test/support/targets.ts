@@ -34,6 +34,8 @@ export interface TargetFilter {
   realPostgresOnly?: boolean;
   /** Features of the proxy itself (pgml.*, its own protocol errors). */
   proxyOnly?: boolean;
+  /** Start proxies with their HTTP endpoint (`target.proxy.httpUrl`), e.g. to read /metrics. */
+  http?: boolean;
 }
 
 export function selectedKinds(filter: TargetFilter = {}): TargetKind[] {
@@ -66,12 +68,12 @@ async function releaseCluster(): Promise<void> {
   }
 }
 
-async function startTarget(kind: TargetKind): Promise<{ target: Target; stop: () => Promise<void> }> {
+async function startTarget(kind: TargetKind, http = false): Promise<{ target: Target; stop: () => Promise<void> }> {
   if (kind === 'proxy-pglite') {
     const dataDir = mkdtempSync(join(tmpdir(), 'pgml-pglite-'));
     const forgetExitHook = onExit(() => rmSync(dataDir, { recursive: true, force: true }));
     try {
-      const proxy = await startProxy({ dataDir });
+      const proxy = await startProxy({ dataDir, http });
       const target: Target = { kind, host: proxy.host, port: proxy.port, database: 'postgres', proxy, url: (u, p) => proxy.url(u, p) };
       return {
         target,
@@ -96,7 +98,7 @@ async function startTarget(kind: TargetKind): Promise<{ target: Target; stop: ()
       const target: Target = { kind, host: cluster.host, port: cluster.port, database, cluster, url: (u, p) => cluster.url(u, p, database) };
       return { target, stop: releaseCluster };
     }
-    const proxy = await startProxy({ upstream: cluster.url('postgres', undefined, database) });
+    const proxy = await startProxy({ upstream: cluster.url('postgres', undefined, database), http });
     const target: Target = { kind, host: proxy.host, port: proxy.port, database, cluster, proxy, url: (u, p) => proxy.url(u, p, database) };
     return {
       target,
@@ -124,7 +126,7 @@ export function describeTargets(
     describe(`${title} [${kind}]`, { timeout: SUITE_TIMEOUT_MS }, () => {
       let started: { target: Target; stop: () => Promise<void> } | undefined;
       before(async () => {
-        started = await startTarget(kind);
+        started = await startTarget(kind, filter.http);
       });
       body(() => {
         assert.ok(started, `target ${kind} failed to start`);

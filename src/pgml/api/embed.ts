@@ -2,11 +2,14 @@
  * pgml.embed with PostgresML 2.x's two signatures: one text → real[], and text[] → SETOF real[].
  * Both are strict like PostgresML's (NULL in, NULL out). The scalar form has a batch form that
  * per-row evaluation uses: calls sharing a model and kwargs become one embedding-thread request.
+ * The batch form's results come back from the embedding thread already in real[]'s text form:
+ * per-row evaluation only sends them upstream, and formatting thousands of vectors is CPU work
+ * that must stay off the event loop. Single calls return numbers, which a nested call can read.
  */
 import { z } from 'zod';
 import type { ProxyFunction } from '../../db/functions.js';
 import { PgError, SqlState } from '../../errors/index.js';
-import { EmbedKwargs, embedBatch, type EmbedOptions } from '../embeddings/index.js';
+import { EmbedKwargs, embedAsRealArrays, embedBatch, type EmbedOptions } from '../embeddings/index.js';
 
 const Kwargs = z.unknown().optional();
 
@@ -46,7 +49,7 @@ export const embedText: ProxyFunction<z.infer<typeof OneArgs>> = {
     return vector ?? null;
   },
   async executeBatch(calls) {
-    const results: (number[] | null)[] = new Array(calls.length).fill(null);
+    const results: (string | null)[] = new Array(calls.length).fill(null);
     const groups = new Map<string, { transformer: string; options: EmbedOptions; indexes: number[]; texts: string[] }>();
     calls.forEach((call, i) => {
       if (call.transformer === null || call.text === null || call.kwargs === null) return;
@@ -58,7 +61,7 @@ export const embedText: ProxyFunction<z.infer<typeof OneArgs>> = {
       group.texts.push(call.text);
     });
     for (const group of groups.values()) {
-      const vectors = await embedBatch(group.transformer, group.texts, group.options);
+      const vectors = await embedAsRealArrays(group.transformer, group.texts, group.options);
       group.indexes.forEach((row, k) => (results[row] = vectors[k] ?? null));
     }
     return results;

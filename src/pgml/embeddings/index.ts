@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
 import type { EmbedOptions } from './options.js';
-import type { EmbedderReply, EmbedderRequest } from './protocol.js';
+import type { EmbedderReply, EmbedderRequest, EmbeddingFormat } from './protocol.js';
 import { defaultSources, type ModelSources } from './sources.js';
 
 export { EmbedKwargs, type EmbedOptions } from './options.js';
@@ -85,10 +85,29 @@ function call(body: Body): Promise<unknown> {
   });
 }
 
-/** One embedding (plain numbers, ready to render as real[]) per text, in order. */
+/** Per model: requests to the embedding thread and texts they carried (/metrics shows whether calls are batched). */
+const usage = new Map<string, { requests: number; texts: number }>();
+
+export function embeddingUsage(): { model: string; requests: number; texts: number }[] {
+  return [...usage].map(([model, counts]) => ({ model, ...counts }));
+}
+
+function embed(model: string, texts: readonly string[], options: EmbedOptions, format: EmbeddingFormat): Promise<unknown> {
+  const counts = usage.get(model) ?? { requests: 0, texts: 0 };
+  usage.set(model, { requests: counts.requests + 1, texts: counts.texts + texts.length });
+  return call({ op: 'embed', model, texts: [...texts], options, format });
+}
+
+/** One embedding (plain numbers) per text, in order. */
 export async function embedBatch(model: string, texts: readonly string[], options: EmbedOptions = {}): Promise<number[][]> {
   if (texts.length === 0) return [];
-  return (await call({ op: 'embed', model, texts: [...texts], options })) as number[][];
+  return (await embed(model, texts, options, 'numbers')) as number[][];
+}
+
+/** One embedding per text, in order, as Postgres' real[] text form (`{0.1,-0.2,...}`). */
+export async function embedAsRealArrays(model: string, texts: readonly string[], options: EmbedOptions = {}): Promise<string[]> {
+  if (texts.length === 0) return [];
+  return (await embed(model, texts, options, 'real[]')) as string[];
 }
 
 /** transformers.js text-classification output for each text. */

@@ -2,8 +2,11 @@
 import type { EmbedOptions } from './options.js';
 import type { ModelSources } from './sources.js';
 
+/** `numbers` for JSON results; `real[]` is Postgres' text form, ready to send upstream as it is. */
+export type EmbeddingFormat = 'numbers' | 'real[]';
+
 export type EmbedderRequest =
-  | { id: number; op: 'embed'; model: string; texts: string[]; options: EmbedOptions; sources: ModelSources }
+  | { id: number; op: 'embed'; model: string; texts: string[]; options: EmbedOptions; format: EmbeddingFormat; sources: ModelSources }
   | { id: number; op: 'classify'; model: string; texts: string[]; topK: number | null | undefined; sources: ModelSources };
 
 export type EmbedderReply =

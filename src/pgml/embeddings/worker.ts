@@ -9,7 +9,7 @@ import { downloadModel } from './hub.js';
 import { findLocalModel, modelNotFound, repoId } from './sources.js';
 import { TransformerModel } from './transformer.js';
 import { WINK_MODEL, embedWords, loadWordVectors, type WordVectors } from './wink.js';
-import type { EmbedderReply, EmbedderRequest } from './protocol.js';
+import type { EmbedderReply, EmbedderRequest, EmbeddingFormat } from './protocol.js';
 
 let wink: Promise<WordVectors> | undefined;
 const transformers = new Map<string, Promise<TransformerModel>>();
@@ -39,6 +39,20 @@ function toNumbers(vector: Float32Array): number[] {
   return out;
 }
 
+/**
+ * The real[] text form, made here rather than on the proxy's event loop: formatting the floats of
+ * 10k embeddings takes seconds of CPU, which would stall every other connection.
+ */
+function toArrayLiteral(vector: Float32Array): string {
+  const parts = new Array<string>(vector.length);
+  for (let i = 0; i < vector.length; i += 1) parts[i] = vector[i]!.toPrecision(9);
+  return `{${parts.join(',')}}`;
+}
+
+function render(vectors: Float32Array[], format: EmbeddingFormat): number[][] | string[] {
+  return format === 'real[]' ? vectors.map(toArrayLiteral) : vectors.map(toNumbers);
+}
+
 async function execute(request: EmbedderRequest): Promise<unknown> {
   switch (request.op) {
     case 'embed': {
@@ -49,10 +63,13 @@ async function execute(request: EmbedderRequest): Promise<unknown> {
         wink ??= loadWordVectors();
         wink.catch(() => (wink = undefined));
         const vectors = await wink;
-        return request.texts.map((t) => toNumbers(embedWords(vectors, (request.options.prompt ?? '') + t, request.options.normalize ?? true)));
+        return render(
+          request.texts.map((t) => embedWords(vectors, (request.options.prompt ?? '') + t, request.options.normalize ?? true)),
+          request.format,
+        );
       }
       const model = await transformer(request.model, request);
-      return (await model.embed(request.texts, request.options)).map(toNumbers);
+      return render(await model.embed(request.texts, request.options), request.format);
     }
     case 'classify': {
       if (request.model === WINK_MODEL) {

@@ -88,11 +88,14 @@ export class RowBatches {
     // The caller's own block gets a savepoint; outside one, a transaction of our own holds the cursor.
     const own = this.txStatus() === 'I';
     await db.query(own ? 'BEGIN' : 'SAVEPOINT pgml_proxy_batch');
+    let staged = 0;
     try {
       try {
-        await db.query(
-          `CREATE TEMP TABLE ${plan.table}${onCommit} AS SELECT row_number() OVER () AS pgml_proxy_id, k.*, NULL::${returns.type} AS pgml_proxy_value FROM (${enumerationSql}) k`,
-        );
+        staged = (
+          await db.query(
+            `CREATE TEMP TABLE ${plan.table}${onCommit} AS SELECT row_number() OVER () AS pgml_proxy_id, k.*, NULL::${returns.type} AS pgml_proxy_value FROM (${enumerationSql}) k`,
+          )
+        ).rowCount;
       } catch (error) {
         const e = PgError.from(error);
         if (!SCOPE_ERRORS.has(e.code)) throw e;
@@ -104,7 +107,7 @@ export class RowBatches {
       }
       await db.query(`CREATE UNIQUE INDEX ON ${plan.table} (pgml_proxy_id)`);
       await db.query(`CREATE INDEX ON ${plan.table} (${plan.keys.map((k) => k.column).join(', ')})`);
-      await this.evaluateAll(plan, shared);
+      await this.evaluateAll(plan, shared, staged);
       await db.query(`ANALYZE ${plan.table}`);
       await db.query(own ? 'COMMIT' : 'RELEASE SAVEPOINT pgml_proxy_batch');
     } catch (error) {
@@ -118,12 +121,13 @@ export class RowBatches {
     if (!this.options.dropOnCommit) this.tables.push(plan.table);
   }
 
-  private async evaluateAll(plan: BatchPlan, shared: Record<string, unknown>): Promise<void> {
+  private async evaluateAll(plan: BatchPlan, shared: Record<string, unknown>, total: number): Promise<void> {
     const db = this.context.db;
     const cursor = 'pgml_proxy_batch_cursor';
     const columns = plan.keys.map((k) => k.column);
     await db.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT pgml_proxy_id, ${columns.join(', ')} FROM ${plan.table}`);
     const signature = plan.site.signature;
+    let done = 0;
     for (;;) {
       const batch = await db.query<Record<string, unknown>>(`FETCH ${BATCH_ROWS} FROM ${cursor}`);
       if (batch.rows.length === 0) break;
@@ -138,6 +142,9 @@ export class RowBatches {
            FROM unnest($1::bigint[], $2::text[]) AS v(id, value) WHERE pgml_proxy_id = v.id`,
         [batch.rows.map((r) => r.pgml_proxy_id), values.map((v) => encodeText(v)?.toString('utf8') ?? null)],
       );
+      done += batch.rows.length;
+      // A run of more than one batch can take minutes: say how far it got, as each batch lands.
+      if (total > BATCH_ROWS) this.context.notice(`${plan.site.schema}.${plan.site.name}: ${done} of ${total} rows`, 'NOTICE');
       if (batch.rows.length < BATCH_ROWS) break;
     }
     await db.query(`CLOSE ${cursor}`);
@@ -157,7 +164,10 @@ export class RowBatches {
       const result = fn.args.safeParse(raw);
       if (!result.success) {
         const issue = result.error.issues[0];
-        throw new PgError(SqlState.InvalidParameterValue, `invalid arguments for ${site.schema}.${site.name}: ${issue?.message ?? 'invalid value'}`, {
+        // A column of the wrong type (say pgml.embed(m, id) on an integer id) only shows here, per row.
+        const code = issue?.code === 'invalid_type' ? SqlState.DatatypeMismatch : SqlState.InvalidParameterValue;
+        const where = issue?.path.length ? ` (argument ${issue.path.join('.')})` : '';
+        throw new PgError(code, `invalid arguments for ${site.schema}.${site.name}${where}: ${issue?.message ?? 'invalid value'}`, {
           position: site.position,
         });
       }

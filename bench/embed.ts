@@ -1,0 +1,162 @@
+// Embedding throughput and first-call latency. A model of all-MiniLM-L6-v2's shape (6 layers, hidden
+// 384, 12 heads, intermediate 1536, vocabulary 30522; random weights compute the same) is generated
+// by scripts/make-test-model.py. Throughput: `UPDATE docs SET emb = pgml.embed(m, body)` over 10k
+// short sentences through pgml-proxy on a real Postgres, next to Python onnxruntime + tokenizers on
+// the same ONNX file at batch 32 in the same run (bench/embed_baseline.py). Latency: the first
+// pgml.embed on a new connection against the steady state of one connection (PostgresML loads the
+// model again in every backend, its issue #1175).
+// Run: npm run build && node --import tsx bench/embed.ts   (prints one JSON line)
+// Env: BENCH_SENTENCES (10000), BENCH_ROUNDS (2), BENCH_CONNECTIONS (20), PYTHON (python3: needs onnx, numpy,
+// onnxruntime, tokenizers).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { execCapture } from '../test/support/exec.js';
+import { createDatabase, startPgCluster } from '../test/support/pg-cluster.js';
+import { REPO_ROOT, startProxy } from '../test/support/proxy.js';
+import { log, percentile } from './predict-common.js';
+
+const SENTENCES = Number(process.env.BENCH_SENTENCES ?? 10_000);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const PYTHON = process.env.PYTHON ?? 'python3';
+const MODEL = 'bench/minilm-l6-shape';
+const SHAPE = ['--layers', '6', '--hidden', '384', '--heads', '12', '--intermediate', '1536', '--vocab-size', '30522', '--max-positions', '512', '--max-seq-length', '256'];
+
+const WORDS = `the a of to and in is was for on that with as it by at from he she they we this be are were not
+but have has had will would can could said new one two people city year years day today week time
+world market markets price prices company report news government court police school house home car
+train weather rain storm heat cold water food music film star team game season players coach win lost
+sales growth plan law vote voters election council minister president leaders talks deal trade oil bank
+rates jobs workers union strike farmers harvest doctors hospital patients study scientists researchers
+children parents family friends dog cat garden river bridge road airport flight museum art book library
+open opened closed rises fell higher lower after before during amid over under across near first last
+record local national global small large long short early late quick slow quiet busy bright dark`.split(/\s+/);
+
+/** mulberry32: a seeded generator, so every run embeds the same texts. */
+function seeded(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+/** Distinct short sentences (5 to 14 words): the proxy embeds each distinct text once, Python every one. */
+function sentences(count: number): string[] {
+  const random = seeded(42);
+  const out = new Set<string>();
+  while (out.size < count) {
+    const words = Array.from({ length: 5 + Math.floor(random() * 10) }, () => WORDS[Math.floor(random() * WORDS.length)]!);
+    const text = words.join(' ');
+    out.add(`${text[0]!.toUpperCase()}${text.slice(1)}.`);
+  }
+  return [...out];
+}
+
+/** bench/embed_baseline.py's JSON line. */
+interface PythonRun {
+  seconds: number;
+  load_seconds: number;
+  threads: number;
+  first: number[];
+}
+
+async function run(command: string, args: string[]): Promise<string> {
+  const result = await execCapture(command, args);
+  if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${result.stderr}`);
+  return result.stdout;
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<[number, T]> {
+  const start = performance.now();
+  const value = await work();
+  return [(performance.now() - start) / 1000, value];
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'pgml-bench-embed-'));
+const modelsDir = join(dir, 'models');
+log('embed', 'generating the model');
+await run(PYTHON, [join(REPO_ROOT, 'scripts', 'make-test-model.py'), '--out', join(modelsDir, MODEL), ...SHAPE]);
+const texts = sentences(SENTENCES);
+const textsFile = join(dir, 'sentences.txt');
+writeFileSync(textsFile, texts.join('\n'));
+
+// The proxy inherits the environment: PGML_MODELS_DIR is --models-dir's variable.
+process.env.PGML_MODELS_DIR = modelsDir;
+const cluster = await startPgCluster();
+await createDatabase(cluster, 'bench');
+const proxy = await startProxy({ upstream: cluster.url('postgres', undefined, 'bench') });
+const url = proxy.url('postgres', undefined, 'bench');
+try {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('CREATE TABLE docs (id int PRIMARY KEY, body text NOT NULL, emb real[])');
+  await client.query('INSERT INTO docs SELECT i, body FROM unnest($1::text[]) WITH ORDINALITY AS t(body, i)', [texts]);
+  const [loadSeconds] = await timed(() => client.query(`SELECT pgml.embed($1, 'load the model')`, [MODEL]));
+
+  // Proxy and Python take turns, best of ROUNDS each: on a shared machine the load moves under a
+  // single long run.
+  let proxySeconds = Infinity;
+  let python: PythonRun | undefined;
+  for (let round = 1; round <= ROUNDS; round += 1) {
+    log('embed', `round ${round}: proxy UPDATE docs SET emb = pgml.embed(...) over ${SENTENCES} sentences`);
+    const [seconds, updated] = await timed(() => client.query(`UPDATE docs SET emb = pgml.embed('${MODEL}', body)`));
+    if (updated.rowCount !== SENTENCES) throw new Error(`expected ${SENTENCES} rows updated, got ${updated.rowCount}`);
+    proxySeconds = Math.min(proxySeconds, seconds);
+    log('embed', `round ${round}: python baseline`);
+    const baseline = JSON.parse(await run(PYTHON, [join(import.meta.dirname, 'embed_baseline.py'), join(modelsDir, MODEL), textsFile])) as PythonRun;
+    if (!python || baseline.seconds < python.seconds) python = baseline;
+  }
+  if (!python) throw new Error('BENCH_ROUNDS must be at least 1');
+  // Both sides must compute the same thing for the comparison to mean anything.
+  const first = (await client.query('SELECT emb FROM docs WHERE id = 1')).rows[0].emb as number[];
+  const maxDifference = Math.max(...first.map((x, i) => Math.abs(x - python.first[i]!)));
+
+  log('embed', `latency: first call on ${CONNECTIONS} new connections vs one connection's steady state`);
+  const firstCalls: number[] = [];
+  const steadyCalls: number[] = [];
+  for (let c = 0; c < CONNECTIONS; c += 1) {
+    const conn = new pg.Client({ connectionString: url });
+    await conn.connect();
+    const [firstCall] = await timed(() => conn.query(`SELECT pgml.embed($1, $2)`, [MODEL, `New connection ${c} asks a short question`]));
+    firstCalls.push(firstCall);
+    for (let k = 0; k < 5; k += 1) {
+      const [steady] = await timed(() => conn.query(`SELECT pgml.embed($1, $2)`, [MODEL, `Connection ${c} asks short question ${k}`]));
+      steadyCalls.push(steady);
+    }
+    await conn.end();
+  }
+  await client.end();
+  firstCalls.sort((a, b) => a - b);
+  steadyCalls.sort((a, b) => a - b);
+  const firstP50 = percentile(firstCalls, 50) * 1000;
+  const steadyP50 = percentile(steadyCalls, 50) * 1000;
+
+  process.stdout.write(
+    `${JSON.stringify({
+      bench: 'embed',
+      model: 'MiniLM-L6 shape (6 layers, hidden 384), random weights',
+      sentences: SENTENCES,
+      rounds: ROUNDS,
+      proxy_seconds: +proxySeconds.toFixed(3),
+      proxy_sentences_per_s: Math.round(SENTENCES / proxySeconds),
+      python_seconds: +python.seconds.toFixed(3),
+      python_sentences_per_s: Math.round(SENTENCES / python.seconds),
+      python_threads: python.threads,
+      proxy_vs_python: +(python.seconds / proxySeconds).toFixed(3),
+      max_abs_difference: +maxDifference.toExponential(2),
+      model_load_s: { proxy: +loadSeconds.toFixed(3), python: +python.load_seconds.toFixed(3) },
+      first_call_p50_ms: +firstP50.toFixed(2),
+      steady_p50_ms: +steadyP50.toFixed(2),
+      first_vs_steady: +(firstP50 / steadyP50).toFixed(3),
+      goals: { proxy_vs_python: '>= 1.0', first_vs_steady: '<= 1.2' },
+    })}\n`,
+  );
+} finally {
+  await proxy.stop();
+  cluster.stop();
+  rmSync(dir, { recursive: true, force: true });
+}

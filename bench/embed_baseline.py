@@ -1,0 +1,62 @@
+"""Python side of bench/embed.ts: what sentence-transformers does for an ONNX model, written out with
+onnxruntime + tokenizers (pip install onnxruntime tokenizers): sort by length, batches of 32 padded
+to their longest text, truncation to max_seq_length, mean pooling over the attention mask, L2
+normalization.
+
+  python3 embed_baseline.py MODEL_DIR SENTENCES_FILE   one sentence per line; prints one JSON line
+"""
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import onnxruntime
+from tokenizers import Tokenizer
+
+BATCH = 32
+
+
+def main(model_dir, sentences_file):
+    with open(sentences_file) as f:
+        sentences = f.read().split("\n")
+    with open(os.path.join(model_dir, "sentence_bert_config.json")) as f:
+        max_length = json.load(f)["max_seq_length"]
+    load_start = time.perf_counter()
+    tokenizer = Tokenizer.from_file(os.path.join(model_dir, "tokenizer.json"))
+    tokenizer.enable_truncation(max_length)
+    tokenizer.enable_padding()
+    session = onnxruntime.InferenceSession(os.path.join(model_dir, "onnx", "model.onnx"), providers=["CPUExecutionProvider"])
+    load_seconds = time.perf_counter() - load_start
+    inputs = {i.name for i in session.get_inputs()}
+
+    start = time.perf_counter()
+    order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+    out = np.zeros((len(sentences), 0), dtype=np.float32)
+    for begin in range(0, len(order), BATCH):
+        ids = order[begin : begin + BATCH]
+        encoded = tokenizer.encode_batch([sentences[i] for i in ids])
+        feed = {
+            "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64),
+        }
+        hidden = session.run(None, {k: v for k, v in feed.items() if k in inputs})[0]
+        mask = feed["attention_mask"][:, :, None].astype(np.float32)
+        pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+        pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        if out.shape[1] == 0:
+            out = np.zeros((len(sentences), pooled.shape[1]), dtype=np.float32)
+        out[ids] = pooled
+    seconds = time.perf_counter() - start
+    print(json.dumps({
+        "sentences": len(sentences),
+        "seconds": seconds,
+        "load_seconds": load_seconds,
+        "threads": session.get_session_options().intra_op_num_threads,
+        "first": out[0].tolist(),
+    }))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,210 @@
+// pgml.embed over many rows (per-row evaluation in batches), nested in pgml.predict, in semantic
+// search with pgml.cosine_similarity and pgvector, and on bad input, on both proxy targets. Every
+// stored embedding is compared with a single pgml.embed call on the same text; /metrics shows how
+// many requests reached the embedding thread, so a row-at-a-time evaluation fails the tests.
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import pg from 'pg';
+import { REPO_ROOT } from '../support/proxy.js';
+import { describeTargets, type Target } from '../support/targets.js';
+
+process.env.PGML_MODELS_DIR = join(REPO_ROOT, 'test', 'fixtures', 'models');
+const MODEL = 'pgml-test/tiny-bert';
+/** Rows per engine call in src/proxy/batch/run.ts: a run longer than this reports progress. */
+const BATCH_ROWS = 10_000;
+
+const TOPICS = ['the cat', 'a dog', 'stock markets', 'the weather', 'a famous star', 'the new train'];
+const VERBS = ['sat on the mat', 'rose sharply', 'fell today', 'lives alone', 'was amazing', 'is terrible'];
+/** 100 distinct sentences; rows repeat some of them and hold a NULL and an empty string. */
+const SENTENCES = Array.from({ length: 100 }, (_, i) => `${TOPICS[i % 6]} ${VERBS[Math.floor(i / 6) % 6]} ${i}`);
+
+function sqlState(code: string) {
+  return (error: unknown) => (error as { code?: string }).code === code;
+}
+
+function assertClose(actual: readonly number[] | null, expected: readonly number[] | null, what: string): void {
+  assert.ok(actual && expected, `${what}: ${JSON.stringify(actual)?.slice(0, 40)} vs ${JSON.stringify(expected)?.slice(0, 40)}`);
+  assert.equal(actual.length, expected.length, what);
+  actual.forEach((x, i) => assert.ok(Math.abs(x - expected[i]!) < 1e-5, `${what} [${i}]: ${x} vs ${expected[i]}`));
+}
+
+/** Requests to the embedding thread and texts embedded for MODEL, from the proxy's /metrics. */
+async function usage(target: Target): Promise<{ requests: number; texts: number }> {
+  const text = await (await fetch(`${target.proxy!.httpUrl}/metrics`)).text();
+  const read = (metric: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${metric}{model="${MODEL}"} `));
+    return line ? Number(line.split(' ')[1]) : 0;
+  };
+  return { requests: read('pgml_proxy_embedding_requests_total'), texts: read('pgml_proxy_embedding_texts_total') };
+}
+
+describeTargets('pgml.embed per row, nested and in search', { proxyOnly: true, http: true }, (target) => {
+  let client: pg.Client;
+  let notices: string[] = [];
+  /** Each distinct body's embedding from its own single pgml.embed call. */
+  const single = new Map<string, number[]>();
+
+  async function embedOne(text: string): Promise<number[]> {
+    let e = single.get(text);
+    if (!e) {
+      e = (await client.query(`SELECT pgml.embed($1, $2) AS e`, [MODEL, text])).rows[0].e as number[];
+      single.set(text, e);
+    }
+    return e;
+  }
+
+  /** Runs `sql` and returns how many embedding requests and texts it cost. */
+  async function measured(sql: string): Promise<{ requests: number; texts: number; result: pg.QueryResult }> {
+    const before = await usage(target());
+    const result = await client.query(sql);
+    const after = await usage(target());
+    return { requests: after.requests - before.requests, texts: after.texts - before.texts, result };
+  }
+
+  /** Every row's embedding equals the single-call embedding of its body; NULL bodies stay NULL. */
+  async function assertEmbedded(table: string): Promise<void> {
+    const { rows } = await client.query(`SELECT d.id, d.body, t.emb FROM docs d JOIN ${table} t USING (id) ORDER BY d.id`);
+    assert.equal(rows.length, 120);
+    for (const row of rows) {
+      if (row.body === null) assert.equal(row.emb, null, `row ${row.id}`);
+      else assertClose(row.emb, await embedOne(row.body), `row ${row.id} (${JSON.stringify(row.body)})`);
+    }
+  }
+
+  before(async () => {
+    client = new pg.Client({ connectionString: target().url() });
+    client.on('notice', (n) => notices.push(n.message ?? ''));
+    await client.connect();
+    await client.query('CREATE TABLE docs (id int PRIMARY KEY, body text, emb real[])');
+    // 120 rows: the 100 sentences, 18 repeats, one empty string and one NULL.
+    await client.query(
+      `INSERT INTO docs (id, body) SELECT i, CASE WHEN i = 119 THEN '' WHEN i = 120 THEN NULL ELSE ($1::text[])[(i - 1) % 100 + 1] END
+         FROM generate_series(1, 120) i`,
+      [SENTENCES],
+    );
+  });
+  after(async () => {
+    await client.end();
+  });
+
+  // 101 distinct non-NULL bodies (100 sentences and ''): one request to the embedding thread each time.
+  const DISTINCT = 101;
+
+  it('SELECT id, pgml.embed(m, body) FROM docs: one engine call, results equal single calls', async () => {
+    const { requests, texts, result } = await measured(`SELECT id, pgml.embed('${MODEL}', body) AS emb FROM docs ORDER BY id`);
+    assert.deepEqual({ requests, texts }, { requests: 1, texts: DISTINCT });
+    await client.query('CREATE TEMP TABLE selected (id int, emb real[])');
+    await client.query('INSERT INTO selected SELECT id, emb::real[] FROM unnest($1::int[], $2::text[]) AS t(id, emb)', [
+      result.rows.map((r) => r.id),
+      result.rows.map((r) => (r.emb === null ? null : `{${(r.emb as number[]).join(',')}}`)),
+    ]);
+    await assertEmbedded('selected');
+  });
+
+  it('UPDATE docs SET emb = pgml.embed(m, body) WHERE emb IS NULL', async () => {
+    const { requests, texts, result } = await measured(`UPDATE docs SET emb = pgml.embed('${MODEL}', body) WHERE emb IS NULL`);
+    assert.equal(result.rowCount, 120);
+    assert.deepEqual({ requests, texts }, { requests: 1, texts: DISTINCT });
+    await assertEmbedded('docs');
+    // Done rows are not enumerated again.
+    const again = await measured(`UPDATE docs SET emb = pgml.embed('${MODEL}', body) WHERE emb IS NULL AND body IS NOT NULL`);
+    assert.deepEqual({ rows: again.result.rowCount, texts: again.texts }, { rows: 0, texts: 0 });
+  });
+
+  it('INSERT INTO e SELECT id, pgml.embed(m, body) FROM docs', async () => {
+    await client.query('CREATE TABLE e (id int, emb real[])');
+    const { requests, texts, result } = await measured(`INSERT INTO e SELECT id, pgml.embed('${MODEL}', body) FROM docs`);
+    assert.equal(result.rowCount, 120);
+    assert.deepEqual({ requests, texts }, { requests: 1, texts: DISTINCT });
+    await assertEmbedded('e');
+  });
+
+  it('CREATE TABLE ... AS SELECT ... pgml.embed(...)', async () => {
+    const { requests, texts } = await measured(`CREATE TABLE c AS SELECT id, pgml.embed('${MODEL}', body) AS emb FROM docs`);
+    assert.deepEqual({ requests, texts }, { requests: 1, texts: DISTINCT });
+    await assertEmbedded('c');
+  });
+
+  it('reports progress as notices on a run longer than one batch', async () => {
+    const rows = BATCH_ROWS + 500;
+    await client.query(`CREATE TABLE many AS SELECT i AS id, 'sentence ' || i AS body FROM generate_series(1, ${rows}) i`);
+    notices = [];
+    const { requests, result } = await measured(`SELECT count(pgml.embed('${MODEL}', body)) AS n FROM many`);
+    assert.equal(Number(result.rows[0].n), rows);
+    assert.equal(requests, 2);
+    assert.deepEqual(
+      notices.filter((n) => n.startsWith('pgml.embed:')),
+      [`pgml.embed: ${BATCH_ROWS} of ${rows} rows`, `pgml.embed: ${rows} of ${rows} rows`],
+    );
+    const sample = await client.query(`SELECT body, pgml.embed('${MODEL}', body) AS emb FROM many WHERE id IN (1, ${rows}) ORDER BY id`);
+    for (const r of sample.rows) assertClose(r.emb, await embedOne(r.body), r.body);
+  });
+
+  it('nests pgml.embed with a bound parameter inside pgml.predict', async () => {
+    await client.query(`CREATE TABLE labelled AS SELECT emb, (id % 2)::int AS label FROM docs WHERE emb IS NOT NULL`);
+    await client.query(`SELECT * FROM pgml.train('embed_nested', 'classification', 'labelled', 'label', algorithm => 'xgboost')`);
+    for (const text of [SENTENCES[3]!, 'a dog rose sharply today']) {
+      const nested = await client.query(`SELECT pgml.predict('embed_nested', pgml.embed($1, $2)) AS p`, [MODEL, text]);
+      const direct = await client.query(`SELECT pgml.predict('embed_nested', $1::real[]) AS p`, [await embedOne(text)]);
+      assert.equal(nested.rows[0].p, direct.rows[0].p, text);
+    }
+  });
+
+  it('orders a table by pgml.cosine_similarity to an embedded query', async () => {
+    const query = 'a famous star lives alone';
+    const { rows } = await client.query(
+      `SELECT id, pgml.cosine_similarity(emb, pgml.embed('${MODEL}', '${query}')) AS sim FROM docs
+        WHERE body <> '' ORDER BY pgml.cosine_similarity(emb, pgml.embed('${MODEL}', '${query}')) DESC, id LIMIT 10`,
+    );
+    // The same ranking computed here from the stored vectors and a single-call query embedding.
+    const q = await embedOne(query);
+    const all = await client.query(`SELECT id, emb FROM docs WHERE body <> '' ORDER BY id`);
+    const cosine = (a: number[]) => {
+      const dot = a.reduce((s, x, i) => s + x * q[i]!, 0);
+      return dot / Math.hypot(...a) / Math.hypot(...q);
+    };
+    const expected = all.rows.map((r) => ({ id: r.id as number, sim: cosine(r.emb) })).sort((a, b) => b.sim - a.sim || a.id - b.id);
+    rows.forEach((r, k) => assert.ok(Math.abs(r.sim - expected[k]!.sim) < 1e-5, `rank ${k}: ${r.id} ${r.sim} vs ${expected[k]!.id} ${expected[k]!.sim}`));
+  });
+
+  it('casts pgml.embed(...) to pgvector and orders by <=> where pgvector is installed', async (t) => {
+    const available = await client.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'vector'`);
+    if (available.rowCount === 0) {
+      t.skip('this Postgres has no pgvector (pg_available_extensions lacks "vector")');
+      return;
+    }
+    await client.query('CREATE EXTENSION IF NOT EXISTS vector');
+    const query = 'the weather fell today';
+    const cast = await client.query(`SELECT pgml.embed('${MODEL}', '${query}')::vector::text AS v`);
+    assertClose(JSON.parse(cast.rows[0].v), await embedOne(query), 'vector cast');
+    const byVector = await client.query(
+      `SELECT id FROM docs WHERE body <> '' ORDER BY emb::vector <=> pgml.embed('${MODEL}', '${query}')::vector, id LIMIT 5`,
+    );
+    const byArray = await client.query(
+      `SELECT id FROM docs WHERE body <> '' ORDER BY 1 - pgml.cosine_similarity(emb, pgml.embed('${MODEL}', '${query}')), id LIMIT 5`,
+    );
+    assert.deepEqual(byVector.rows, byArray.rows);
+  });
+
+  it('bad input: empty string, 100 KB text, unknown model per row, non-text argument; the session stays usable', async () => {
+    const empty = await client.query(`SELECT pgml.embed($1, '') AS e`, [MODEL]);
+    assert.equal(empty.rows[0].e.length, (await embedOne('x')).length);
+    // Truncated to the model's max_seq_length, like sentence-transformers: the tail does not matter.
+    const huge = await client.query(`SELECT pgml.embed($1, $2) AS e, pgml.embed($1, $3) AS f`, [MODEL, 'word '.repeat(20_000), 'word '.repeat(200) + 'cat '.repeat(100)]);
+    assertClose(huge.rows[0].e, huge.rows[0].f, '100 KB text vs another over-long text with the same start');
+
+    await assert.rejects(client.query(`UPDATE docs SET emb = pgml.embed('no-such-model', body)`), sqlState('42704'));
+    await assert.rejects(client.query(`SELECT pgml.embed('${MODEL}', id) FROM docs`), sqlState('42804'));
+    await assert.rejects(client.query(`SELECT pgml.embed('${MODEL}', body, '{"pooling": 1}') FROM docs`), sqlState('22023'));
+    // Nothing was written by the failed UPDATE, and the connection answers.
+    const { rows } = await client.query(`SELECT count(*)::int AS n FROM docs WHERE emb IS NULL`);
+    assert.equal(rows[0].n, 1);
+
+    await client.query('BEGIN');
+    await assert.rejects(client.query(`UPDATE docs SET emb = pgml.embed('no-such-model', body)`), sqlState('42704'));
+    await assert.rejects(client.query('SELECT 1'), sqlState('25P02'));
+    await client.query('ROLLBACK');
+    assert.equal((await client.query('SELECT 1 AS one')).rows[0].one, 1);
+  });
+});
