@@ -110,14 +110,15 @@ export class Interceptor {
         continue;
       }
       const calls = topLevel(stmt);
-      // Statements before this one must have run if the call may read what they wrote.
-      if (pending.length > 0 && !calls.every((c) => this.evaluator.isPure(c, stmt))) {
+      // Calls whose arguments read the rows are evaluated in batches over those rows (batch/).
+      const perRow = calls.filter(isRowDependent);
+      // Statements before this one must have run if the call may read what they wrote: a per-row
+      // call always reads the rows (a table the statements before may have created or changed).
+      if (pending.length > 0 && (perRow.length > 0 || !calls.every((c) => this.evaluator.isPure(c, stmt)))) {
         if (!(await this.runSegment(pending.join(';\n')))) return;
         pending = [];
       }
       try {
-        // Calls whose arguments read the rows are evaluated in batches over those rows (batch/).
-        const perRow = calls.filter(isRowDependent);
         const replacements = perRow.length > 0 ? await batches.render(sql, stmt, perRow) : new Map<number, string>();
         for (const site of calls) {
           if (replacements.has(site.id)) continue;

@@ -172,6 +172,14 @@ describeTargets('pgml.predict', { proxyOnly: true }, (target, kind) => {
     );
     const last = (multi as unknown as pg.QueryResult[]).at(-1)!;
     assert.ok(close(last.rows[0].y_hat, want[8]!));
+    // A per-row call reads rows that statements before it in the same message create.
+    const created = await client.query(
+      `CREATE TABLE reg_few AS SELECT id, a, b, c FROM reg WHERE id <= 3; INSERT INTO reg_few SELECT id, a, b, c FROM reg WHERE id = 4;
+       SELECT id, pgml.predict('reg', ARRAY[a, b, c]) AS p FROM reg_few ORDER BY id`,
+    );
+    const rows = (created as unknown as pg.QueryResult[]).at(-1)!.rows;
+    assert.deepEqual(rows.map((r) => r.id), [1, 2, 3, 4]);
+    rows.forEach((row, i) => assert.ok(close(row.p, want[i]!)));
   });
 
   test('per-row calls in the extended protocol: parameters, named statements, writes, transactions, errors', async () => {
