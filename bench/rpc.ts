@@ -1,8 +1,9 @@
 // HTTP /rpc throughput and tail latency: autocannon against pgml-proxy's PostgREST-compatible
 // endpoint on a real Postgres, for a `SELECT 1` function, a plain SQL function with arguments,
 // pgml.predict_batch on an XGBoost model (evaluated by the proxy), and the seed's
-// predict_clickbait (a LANGUAGE sql function calling pgml.*; skipped with the reason when the
-// proxy cannot run it yet). Each at 1 and 32 connections.
+// predict_clickbait (a LANGUAGE sql function calling pgml.predict on pgml.embed of its argument,
+// inlined by the proxy; the offline wink/sg-100d model stands in for all-MiniLM-L12-v2). Each at
+// 1 and 32 connections.
 // Run: npm run build && node --import tsx bench/rpc.ts   (prints one JSON line)
 // Env: BENCH_DURATION seconds per cell (5), BENCH_CONNECTIONS ("1,32"), BENCH_POOL_SIZE (10).
 import autocannon from 'autocannon';
@@ -12,6 +13,7 @@ import pg from 'pg';
 import { createDatabase, startPgCluster } from '../test/support/pg-cluster.js';
 import { freePort } from '../test/support/ports.js';
 import { startProxy } from '../test/support/proxy.js';
+import { headlinesTable, SEED_HEADLINE } from '../test/support/clickbait.js';
 
 const DATABASE = 'bench_rpc';
 const SECRET = 'bench-secret-that-is-at-least-32-characters';
@@ -37,11 +39,14 @@ const SETUP = `
   CREATE TABLE click_train_array AS
   SELECT ARRAY[sin(i)::real, cos(i * 0.7)::real, ((i % 13) / 13.0)::real] AS features,
          (sin(i) + cos(i * 0.7) > 0.3) AS is_clickbait
-    FROM generate_series(1, 240) AS i;`;
+    FROM generate_series(1, 240) AS i;
+  ${headlinesTable('seed_headlines')}
+  CREATE TABLE seed_train AS SELECT pgml.embed('wink/sg-100d', headline) AS embedding, is_clickbait FROM seed_headlines;`;
 
+// The seed's function, with the offline model.
 const SEED_FUNCTION = `
   CREATE FUNCTION predict_clickbait(input_string text) RETURNS TABLE(is_clickbait REAL) LANGUAGE sql AS $$
-    SELECT pgml.predict('clickbait_classifier', ARRAY[length(input_string) / 100.0, 0.5, 0.5]::real[]) AS is_clickbait;
+    SELECT pgml.predict('clickbait_classifier', pgml.embed('wink/sg-100d', input_string)) AS is_clickbait;
   $$;`;
 
 async function main(): Promise<void> {
@@ -55,11 +60,17 @@ async function main(): Promise<void> {
       extraArgs: ['--http', `127.0.0.1:${httpPort}`, '--http-schemas', 'public,pgml', '--jwt-secret', SECRET, '--http-pool-size', String(poolSize)],
     });
     const sql = new pg.Client({ connectionString: proxy.url('postgres', undefined, DATABASE) });
+    // A setup failure stops the proxy in `finally`; the client's "terminating connection" then is no news.
+    sql.on('error', () => undefined);
     await sql.connect();
     await sql.query(SETUP);
     await sql.query(
-      `SELECT * FROM pgml.train(project_name => 'clickbait_classifier', algorithm => 'xgboost', task => 'classification',
+      `SELECT * FROM pgml.train(project_name => 'array_classifier', algorithm => 'xgboost', task => 'classification',
          relation_name => 'click_train_array', y_column_name => 'is_clickbait', test_sampling => 'random')`,
+    );
+    await sql.query(
+      `SELECT * FROM pgml.train(project_name => 'clickbait_classifier', algorithm => 'xgboost', task => 'classification',
+         relation_name => 'seed_train', y_column_name => 'is_clickbait', test_sampling => 'last')`,
     );
     await sql.query(SEED_FUNCTION);
     await sql.query(`NOTIFY pgrst, 'reload schema'`);
@@ -75,14 +86,14 @@ async function main(): Promise<void> {
         name: 'pgml_predict_batch',
         path: '/rpc/predict_batch',
         method: 'POST',
-        body: JSON.stringify({ project_name: 'clickbait_classifier', features: [0.1, 0.2, 0.3] }),
+        body: JSON.stringify({ project_name: 'array_classifier', features: [0.1, 0.2, 0.3] }),
         headers: { ...auth, 'Content-Profile': 'pgml' },
       },
       {
-        name: 'seed_shaped_predict_clickbait',
+        name: 'seed_predict_clickbait',
         path: '/rpc/predict_clickbait',
         method: 'POST',
-        body: JSON.stringify({ input_string: 'Once A Huge Star, Today He Lives Alone in Westlake.' }),
+        body: JSON.stringify({ input_string: SEED_HEADLINE }),
         headers: auth,
       },
     ];
