@@ -77,11 +77,17 @@ export class CallEvaluator {
     }
   }
 
-  /** The call's arguments that do not depend on rows, evaluated once for per-row evaluation (batch/run.ts). */
-  async sharedArguments(site: CallSite, stmt: StatementAnalysis, sql: string, params: BoundParams): Promise<Record<string, unknown>> {
+  /** The call's arguments other than the `perRow` ones, evaluated once for per-row evaluation (batch/run.ts). */
+  async sharedArguments(
+    site: CallSite,
+    stmt: StatementAnalysis,
+    sql: string,
+    params: BoundParams,
+    perRow: ReadonlySet<string>,
+  ): Promise<Record<string, unknown>> {
     const raw: Record<string, unknown> = {};
     for (const [name, arg] of site.args) {
-      if (arg.kind === 'rowDependent') continue;
+      if (perRow.has(name)) continue;
       const param = site.signature.params.find((p) => p.name === name);
       raw[name] = await this.argumentValue(arg, param?.type, site, stmt, sql, params);
     }

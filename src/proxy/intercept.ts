@@ -111,7 +111,7 @@ export class Interceptor {
       }
       const calls = topLevel(stmt);
       // Calls whose arguments read the rows are evaluated in batches over those rows (batch/).
-      const perRow = calls.filter(isRowDependent);
+      const perRow = calls.filter((site) => isRowDependent(site, stmt));
       // Statements before this one must have run if the call may read what they wrote: a per-row
       // call always reads the rows (a table the statements before may have created or changed).
       if (pending.length > 0 && (perRow.length > 0 || !calls.every((c) => this.evaluator.isPure(c, stmt)))) {
@@ -191,11 +191,11 @@ export class Interceptor {
     const paramTypes = Array.from({ length: clientParams }, (_, i) => message.paramTypes[i] ?? 0);
     const replacements = new Map<number, string>();
     const deferred: { site: CallSite; index: number }[] = [];
-    const perRow = topLevel(stmt).filter(isRowDependent);
+    const perRow = topLevel(stmt).filter((site) => isRowDependent(site, stmt));
     const placeholders = new Map<number, string>();
     try {
       for (const site of topLevel(stmt)) {
-        if (isRowDependent(site)) {
+        if (isRowDependent(site, stmt)) {
           // Evaluated per Bind; until then a typed NULL lets the upstream describe the statement.
           placeholders.set(site.id, rowPlaceholder(site));
           this.declareArgumentTypes(site, stmt, paramTypes);

@@ -5,18 +5,23 @@
  * selected DISTINCT from that scope's FROM (and WHERE, when the call is not itself in the WHERE),
  * with the CTEs in reach. The statement itself is then rewritten to look each row's result up in
  * a temporary table that the runner fills (run.ts).
+ *
+ * A per-row call may take another per-row call's result (pgml.predict('p', pgml.embed('m', body))):
+ * the inner call is planned first, and its lookup replaces it in the outer call's enumeration and
+ * lookup, so the outer call is evaluated over the distinct values of the inner call's results.
  */
 import { deparseSync } from 'pgsql-deparser';
 import { PgError, SqlState } from '../../errors/index.js';
-import { parseStatements } from '../../sql/index.js';
-import type { ArgExpr, CallSite, StatementAnalysis } from '../../sql/index.js';
+import { parseStatements, spliceText } from '../../sql/index.js';
+import type { ArgExpr, CallSite, Span, StatementAnalysis } from '../../sql/index.js';
 import { asTypedNode, list, nodeOf, type AstBody } from '../../sql/ast.js';
 import { isAggregateLike } from '../../sql/args.js';
 
 export interface BatchKey {
   /** Parameter name the key fills. */
   name: string;
-  arg: Extract<ArgExpr, { kind: 'rowDependent' }>;
+  /** The argument as the lookup reads it: its text, with nested per-row calls replaced by their lookups. */
+  sqlText: string;
   /** Rows (ROW(...), t.*) travel as jsonb: to_jsonb(...) keys and lookups. */
   json: boolean;
   column: string;
@@ -38,14 +43,61 @@ const ROW_CLAUSES = new Set(['targetList', 'whereClause', 'sortClause', 'havingC
 
 let nextTable = 1;
 
-export function isRowDependent(site: CallSite): boolean {
-  return [...site.args.values()].some((a) => a.kind === 'rowDependent');
+/** Whether the call is evaluated per row: an argument reads the rows, itself or through a nested call. */
+export function isRowDependent(site: CallSite, stmt: StatementAnalysis): boolean {
+  return [...site.args.values()].some((arg) => isPerRowArg(arg, stmt));
 }
 
-function refuse(site: CallSite, why: string): PgError {
+function isPerRowArg(arg: ArgExpr, stmt: StatementAnalysis): boolean {
+  if (arg.kind === 'rowDependent') return true;
+  if (arg.kind !== 'call') return false;
+  const nested = stmt.calls.find((c) => c.id === arg.callId);
+  return nested !== undefined && isRowDependent(nested, stmt);
+}
+
+const within = (inner: Span, outer: Span) => inner.start >= outer.start && inner.end <= outer.end;
+
+/**
+ * The calls nested in the per-row arguments of `site`, which are planned per row too. A nested call
+ * that does not read the rows would need evaluating once and splicing into both the enumeration and
+ * the lookup: not supported yet, so refused.
+ */
+function nestedPerRowCalls(site: CallSite, stmt: StatementAnalysis): CallSite[] {
+  const perRowArgs = site.argList.map((a) => a.expr).filter((arg) => isPerRowArg(arg, stmt));
+  return stmt.calls
+    .filter((c) => c.parentId === site.id && perRowArgs.some((arg) => within(c.span, arg.span)))
+    .map((nested) => {
+      if (isRowDependent(nested, stmt)) return nested;
+      throw refuse(site, `its per-row argument calls ${nested.schema}.${nested.name}, whose arguments do not depend on rows`, {
+        hint: `Compute ${nested.schema}.${nested.name}(...) in a separate statement first and pass its value, or make it read the rows too.`,
+      });
+    });
+}
+
+/** The sites with every per-row call nested in their arguments, at any depth. */
+function withNestedPerRowCalls(sites: readonly CallSite[], stmt: StatementAnalysis): CallSite[] {
+  const all: CallSite[] = [];
+  const add = (site: CallSite): void => {
+    all.push(site);
+    nestedPerRowCalls(site, stmt).forEach(add);
+  };
+  sites.forEach(add);
+  return all;
+}
+
+/** How many intercepted calls enclose this one. */
+function nestingDepth(site: CallSite, stmt: StatementAnalysis): number {
+  let depth = 0;
+  for (let id = site.parentId; id !== undefined; id = stmt.calls.find((c) => c.id === id)?.parentId) depth++;
+  return depth;
+}
+
+function refuse(site: CallSite, why: string, options: { hint?: string } = {}): PgError {
   return new PgError(SqlState.FeatureNotSupported, `pgml-proxy cannot evaluate ${site.schema}.${site.name} here: ${why}`, {
     position: site.position,
-    hint: `Per-row calls are supported in the select list, WHERE, ORDER BY, HAVING and RETURNING of a query whose FROM holds the columns they read, e.g. SELECT ${site.schema}.${site.name}('project', ARRAY[a, b]) FROM t`,
+    hint:
+      options.hint ??
+      `Per-row calls are supported in the select list, WHERE, ORDER BY, HAVING and RETURNING of a query whose FROM holds the columns they read, e.g. SELECT ${site.schema}.${site.name}('project', ARRAY[a, b]) FROM t`,
   });
 }
 
@@ -179,36 +231,41 @@ function toJsonb(node: unknown): unknown {
 }
 
 /**
- * Plans every row-dependent call of the statement. Calls in deeper scopes come first: their
- * lookups are spliced into the AST, so an outer call's enumeration reads their results.
+ * Plans every row-dependent call of the statement, and the per-row calls nested in their arguments.
+ * Calls in deeper scopes come first, and within a scope nested calls before the calls around them:
+ * their lookups are spliced into the AST and into the argument texts, so an outer call's
+ * enumeration and lookup read their results instead of calling them again.
  */
 export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonly CallSite[]): BatchPlan[] {
   const text = stmt.sql;
   const root = parseStatements(text)[0]?.stmt;
   const byteOf = (index: number) => Buffer.byteLength(text.slice(0, index - stmt.span.start));
-  const located = sites.map((site) => {
+  const located = withNestedPerRowCalls(sites, stmt).map((site) => {
     const found = locate(root, byteOf(site.span.start));
     if (!found) throw new PgError(SqlState.InternalError, `could not find ${site.schema}.${site.name} in the parse tree`);
-    return { site, found };
+    return { site, found, depth: nestingDepth(site, stmt) };
   });
-  located.sort((a, b) => b.found.scopes.length - a.found.scopes.length);
+  located.sort((a, b) => b.found.scopes.length - a.found.scopes.length || b.depth - a.depth);
+  const lookups = new Map<number, string>();
   return located.map(({ site, found }) => {
     const argNodes = list(found.call.args).map((a) => nodeOf(a, 'NamedArgExpr')?.arg ?? a);
     const keys: BatchKey[] = [];
     const keyNodes: unknown[] = [];
     site.argList.forEach((arg, i) => {
-      if (arg.expr.kind !== 'rowDependent') return;
-      if (arg.expr.callIds.length > 0) throw refuse(site, `its argument ${arg.expr.sqlText} calls another proxy function per row`);
+      if (!isPerRowArg(arg.expr, stmt)) return;
       const name = [...site.args].find(([, a]) => a === arg.expr)?.[0] ?? `arg${i + 1}`;
       const node = argNodes[i];
       const json = isRowNode(node);
-      keys.push({ name, arg: arg.expr, json, column: `pgml_proxy_key_${keys.length + 1}` });
+      // Nested per-row calls were planned already: the upstream must read their results, not call them.
+      const sqlText = spliceText(sql, arg.expr.span, stmt.calls, lookups);
+      keys.push({ name, sqlText, json, column: `pgml_proxy_key_${keys.length + 1}` });
       keyNodes.push(json ? toJsonb(node) : node);
     });
     const table = `pg_temp.pgml_proxy_results_${process.pid}_${nextTable++}`;
     const enumerationSql = enumeration(site, found, keyNodes);
-    const conditions = keys.map((k) => `pgml_proxy_r.${k.column} = ${k.json ? `to_jsonb(${k.arg.sqlText})` : `(${k.arg.sqlText})`}`);
+    const conditions = keys.map((k) => `pgml_proxy_r.${k.column} = ${k.json ? `to_jsonb(${k.sqlText})` : `(${k.sqlText})`}`);
     const lookupSql = `(SELECT pgml_proxy_r.pgml_proxy_value FROM ${table} pgml_proxy_r WHERE ${conditions.join(' AND ')})`;
+    lookups.set(site.id, lookupSql);
     // Later (outer) plans enumerate through this call's lookup, not the call.
     const lookupNode = (parseStatements(`SELECT ${lookupSql}`)[0]?.stmt as AstBody).SelectStmt as AstBody;
     found.holder[found.slot] = nodeOf(list(lookupNode.targetList)[0], 'ResTarget')?.val;

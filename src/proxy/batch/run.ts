@@ -82,7 +82,8 @@ export class RowBatches {
         position: plan.site.position,
       });
     }
-    const shared = await this.evaluator.sharedArguments(plan.site, stmt, sql, bound?.values);
+    const perRow = new Set(plan.keys.map((k) => k.name));
+    const shared = await this.evaluator.sharedArguments(plan.site, stmt, sql, bound?.values, perRow);
     const enumerationSql = bound ? inlineParams(plan.enumerationSql, (n) => bound.sqlOf(n)) : plan.enumerationSql;
     const onCommit = this.options.dropOnCommit ? ' ON COMMIT DROP' : '';
     // The caller's own block gets a savepoint; outside one, a transaction of our own holds the cursor.

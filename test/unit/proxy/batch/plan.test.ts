@@ -12,7 +12,7 @@ before(() => initParser());
 
 function plans(sql: string): BatchPlan[] {
   const stmt = analyzeQuery(sql, registry).statements[0]!;
-  return planBatches(sql, stmt, stmt.calls.filter((c) => c.parentId === undefined && isRowDependent(c)));
+  return planBatches(sql, stmt, stmt.calls.filter((c) => c.parentId === undefined && isRowDependent(c, stmt)));
 }
 
 /** Whitespace-insensitive comparison: the deparser pretty-prints. */
@@ -68,6 +68,50 @@ describe('planBatches enumeration', () => {
     assert.throws(
       () => plans(`SELECT * FROM a JOIN b ON a.x = pgml.predict('p', ARRAY[b.y])`),
       (e: unknown) => e instanceof PgError && e.code === '0A000' && /hint/i.test(JSON.stringify(e.fields())),
+    );
+  });
+});
+
+describe('planBatches with nested per-row calls', () => {
+  it('plans the inner call first; the outer one enumerates and looks up through its lookup', () => {
+    const list = plans(`SELECT id, pgml.predict('clickbait', pgml.embed('wink/sg-100d', headline)) FROM headlines WHERE id < 10`);
+    assert.deepEqual(list.map((p) => p.site.name), ['embed', 'predict']);
+    const [inner, outer] = list as [BatchPlan, BatchPlan];
+    assert.equal(squash(inner.enumerationSql), 'SELECT DISTINCT headline AS pgml_proxy_key_1 FROM headlines WHERE id < 10');
+    const innerLookup = `(SELECT pgml_proxy_r.pgml_proxy_value FROM ${inner.table} AS pgml_proxy_r WHERE pgml_proxy_r.pgml_proxy_key_1 = headline)`;
+    assert.equal(squash(outer.enumerationSql), `SELECT DISTINCT ${innerLookup} AS pgml_proxy_key_1 FROM headlines WHERE id < 10`);
+    assert.deepEqual(outer.keys.map((k) => k.name), ['features']);
+    assert.equal(outer.keys[0]!.sqlText, inner.lookupSql);
+    for (const plan of list) assert.doesNotMatch(plan.enumerationSql + plan.lookupSql, /pgml\.embed|pgml\.predict/);
+  });
+
+  it('a nested call inside an expression argument: the lookup replaces it there', () => {
+    const [inner, outer] = plans(`SELECT pgml.predict('p', pgml.embed('m', body)::real[]) FROM t`) as [BatchPlan, BatchPlan];
+    assert.equal(inner.site.name, 'embed');
+    assert.equal(outer.keys[0]!.sqlText, `${inner.lookupSql}::real[]`);
+    const innerLookup = `(SELECT pgml_proxy_r.pgml_proxy_value FROM ${inner.table} AS pgml_proxy_r WHERE pgml_proxy_r.pgml_proxy_key_1 = body)`;
+    assert.equal(squash(outer.enumerationSql), `SELECT DISTINCT CAST(${innerLookup} AS real[]) AS pgml_proxy_key_1 FROM t`);
+  });
+
+  it('UPDATE and WHERE: both calls enumerate the rows of the same scope', () => {
+    const [inner, outer] = plans(`UPDATE t SET label = pgml.predict('p', pgml.embed('m', body)) WHERE id > 3`) as [BatchPlan, BatchPlan];
+    assert.equal(squash(inner.enumerationSql), 'SELECT DISTINCT body AS pgml_proxy_key_1 FROM t WHERE id > 3');
+    assert.match(squash(outer.enumerationSql), /FROM t WHERE id > 3$/);
+    const [whereInner, whereOuter] = plans(`SELECT id FROM t WHERE id > 3 AND pgml.predict('p', pgml.embed('m', body)) > 0.5`) as [BatchPlan, BatchPlan];
+    assert.equal(squash(whereInner.enumerationSql), 'SELECT DISTINCT body AS pgml_proxy_key_1 FROM t WHERE id > 3');
+    assert.match(squash(whereOuter.enumerationSql), /FROM t WHERE id > 3$/);
+  });
+
+  it('only the per-row arguments are keys: a constant call beside them is not planned', () => {
+    const list = plans(`SELECT pgml.embed(pgml.version(), body) FROM t`);
+    assert.equal(list.length, 1);
+    assert.deepEqual(list[0]!.keys.map((k) => k.name), ['text']);
+  });
+
+  it('refuses a nested call that does not read the rows inside a per-row argument', () => {
+    assert.throws(
+      () => plans(`SELECT pgml.predict('p', ARRAY[a] || pgml.embed('m', 'fixed')) FROM t`),
+      (e: unknown) => e instanceof PgError && e.code === '0A000' && /do not depend on rows/.test(e.message) && /separate statement/.test(JSON.stringify(e.fields())),
     );
   });
 });
