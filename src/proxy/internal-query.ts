@@ -46,8 +46,11 @@ export class SessionQueryRunner implements Queryable {
     }
     const inPipeline = this.channel.pipelineOpen();
     const collector = new ResultCollector<Row>();
+    // The portal of a statement that failed in a transaction block lives until the block ends:
+    // close it first, or the ROLLBACK that follows a failed statement could not bind.
     const messages = [
       frontend.close('S', STATEMENT),
+      frontend.close('P', PORTAL),
       frontend.parse(STATEMENT, sql),
       frontend.bind({ portal: PORTAL, statement: STATEMENT, params: params.map(encodeText) }),
       frontend.describe('P', PORTAL),
@@ -55,6 +58,7 @@ export class SessionQueryRunner implements Queryable {
       frontend.close('P', PORTAL),
     ];
     const codes: number[] = [
+      FrontendCode.Close,
       FrontendCode.Close,
       FrontendCode.Parse,
       FrontendCode.Bind,
