@@ -151,6 +151,99 @@ describeTargets('pgml.embed per row, nested and in search', { proxyOnly: true, h
     }
   });
 
+  // Per-row nesting: pgml.embed is evaluated in batches over the bodies, then pgml.predict in batches
+  // over the distinct embeddings. Expected values: pgml.predict per row on docs.emb, which the UPDATE
+  // test above filled with pgml.embed per row and checked against single calls. pgml.predict refuses
+  // NULL features, so the row with a NULL body stays out.
+  const PROJECT = 'embed_nested';
+  const NESTED = `pgml.predict('${PROJECT}', pgml.embed('${MODEL}', body))`;
+
+  async function predictedOnStoredEmbeddings(where = 'body IS NOT NULL'): Promise<{ id: number; p: number | null }[]> {
+    return (await client.query(`SELECT id, pgml.predict('${PROJECT}', emb) AS p FROM docs WHERE ${where} ORDER BY id`)).rows;
+  }
+
+  it('SELECT id, pgml.predict(p, pgml.embed(m, body)) FROM docs: each call batched, equal to predicting on the stored embeddings', async () => {
+    const { requests, texts, result } = await measured(`SELECT id, ${NESTED} AS p FROM docs WHERE body IS NOT NULL ORDER BY id`);
+    assert.deepEqual({ requests, texts }, { requests: 1, texts: DISTINCT });
+    const expected = await predictedOnStoredEmbeddings();
+    assert.equal(result.rows.length, 119);
+    assert.deepEqual(result.rows, expected);
+    // Both classes occur, so a wrong lookup (say, every row reading one result) cannot pass.
+    assert.equal(new Set(expected.filter((r) => r.p !== null).map((r) => r.p)).size, 2);
+  });
+
+  it('nested inside an expression, in WHERE and ORDER BY', async () => {
+    const cast = await measured(
+      `SELECT id, pgml.predict('${PROJECT}', pgml.embed('${MODEL}', body)::real[]) AS p FROM docs WHERE id <= 60 ORDER BY id`,
+    );
+    assert.deepEqual({ requests: cast.requests, texts: cast.texts }, { requests: 1, texts: 60 });
+    assert.deepEqual(cast.result.rows, await predictedOnStoredEmbeddings('id <= 60'));
+
+    const filtered = await measured(
+      `SELECT id FROM docs WHERE id > 10 AND body IS NOT NULL AND ${NESTED} = 1 ORDER BY ${NESTED} DESC, id`,
+    );
+    assert.equal(filtered.requests, 2, 'one engine call per call site');
+    const ones = (await predictedOnStoredEmbeddings('id > 10 AND body IS NOT NULL')).filter((r) => r.p === 1).map((r) => ({ id: r.id }));
+    assert.ok(ones.length > 0);
+    assert.deepEqual(filtered.result.rows, ones);
+  });
+
+  it('UPDATE ... SET label = pgml.predict(p, pgml.embed(m, body)), and CREATE TABLE AS', async () => {
+    await client.query('ALTER TABLE docs ADD COLUMN label real');
+    const updated = await measured(`UPDATE docs SET label = ${NESTED} WHERE id BETWEEN 6 AND 100`);
+    assert.equal(updated.result.rowCount, 95);
+    assert.deepEqual({ requests: updated.requests, texts: updated.texts }, { requests: 1, texts: 95 });
+    const labels = await client.query('SELECT id, label AS p FROM docs WHERE label IS NOT NULL ORDER BY id');
+    assert.deepEqual(labels.rows, await predictedOnStoredEmbeddings('id BETWEEN 6 AND 100'));
+
+    const created = await measured(`CREATE TABLE nested_ctas AS SELECT id, ${NESTED} AS p FROM docs WHERE body IS NOT NULL`);
+    assert.deepEqual({ requests: created.requests, texts: created.texts }, { requests: 1, texts: DISTINCT });
+    const stored = await client.query('SELECT id, p FROM nested_ctas ORDER BY id');
+    assert.deepEqual(stored.rows, await predictedOnStoredEmbeddings());
+  });
+
+  it('nested per row in the extended protocol: $n in WHERE, model names as $n, a named statement bound twice', async () => {
+    const before = await usage(target());
+    const bounded = await client.query(`SELECT id, ${NESTED} AS p FROM docs WHERE id < $1 ORDER BY id`, [40]);
+    assert.deepEqual(bounded.rows, await predictedOnStoredEmbeddings('id < 40'));
+    const named = { name: 'nested_per_row', text: 'SELECT id, pgml.predict($1, pgml.embed($2, body)) AS p FROM docs WHERE id BETWEEN $3 AND $4 ORDER BY id' };
+    for (const [low, high] of [[1, 30], [90, 119]] as const) {
+      const r = await client.query({ ...named, values: [PROJECT, MODEL, low, high] });
+      assert.deepEqual(r.rows, await predictedOnStoredEmbeddings(`id BETWEEN ${low} AND ${high}`));
+    }
+    assert.equal((await usage(target())).requests - before.requests, 3, 'one embedding request per Bind');
+  });
+
+  it('nested over more rows than one batch: two engine calls for each function, with progress', async () => {
+    notices = [];
+    const { requests, result } = await measured(`SELECT count(${NESTED}) AS n FROM many`);
+    assert.equal(Number(result.rows[0].n), BATCH_ROWS + 500);
+    assert.equal(requests, 2);
+    const progress = (fn: string) => notices.filter((n) => n.startsWith(`pgml.${fn}:`));
+    assert.deepEqual(progress('embed'), [`pgml.embed: ${BATCH_ROWS} of ${BATCH_ROWS + 500} rows`, `pgml.embed: ${BATCH_ROWS + 500} of ${BATCH_ROWS + 500} rows`]);
+    // One notice per batch of distinct embeddings (as many as the distinct bodies, unless two coincide).
+    const predict = progress('predict');
+    assert.equal(predict.length, 2, predict.join('; '));
+    assert.match(predict[0]!, new RegExp(`^pgml\\.predict: ${BATCH_ROWS} of \\d+ rows$`));
+  });
+
+  it('still refused: nested calls reading an outer query\'s columns, or a nested call not reading the rows', async () => {
+    await assert.rejects(
+      client.query(`SELECT (SELECT pgml.predict('${PROJECT}', pgml.embed('${MODEL}', d.body)) FROM (VALUES (1)) v(x)) FROM docs d`),
+      (e: { code?: string; hint?: string }) => e.code === '0A000' && /FROM/.test(e.hint ?? ''),
+    );
+    await assert.rejects(
+      client.query(`SELECT pgml.predict('${PROJECT}', emb || pgml.embed('${MODEL}', 'fixed')) FROM docs`),
+      (e: { code?: string; hint?: string }) => e.code === '0A000' && /separate statement/.test(e.hint ?? ''),
+    );
+    // An error of the upstream while enumerating the inner call's arguments: reported as it is.
+    await assert.rejects(
+      client.query(`SELECT pgml.predict('${PROJECT}', pgml.embed('${MODEL}', body || (1 / (id - id))::text)) FROM docs`),
+      sqlState('22012'),
+    );
+    assert.equal((await client.query('SELECT count(*)::int AS n FROM docs')).rows[0].n, 120);
+  });
+
   it('orders a table by pgml.cosine_similarity to an embedded query', async () => {
     const query = 'a famous star lives alone';
     const { rows } = await client.query(

@@ -85,13 +85,6 @@ function withNestedPerRowCalls(sites: readonly CallSite[], stmt: StatementAnalys
   return all;
 }
 
-/** How many intercepted calls enclose this one. */
-function nestingDepth(site: CallSite, stmt: StatementAnalysis): number {
-  let depth = 0;
-  for (let id = site.parentId; id !== undefined; id = stmt.calls.find((c) => c.id === id)?.parentId) depth++;
-  return depth;
-}
-
 function refuse(site: CallSite, why: string, options: { hint?: string } = {}): PgError {
   return new PgError(SqlState.FeatureNotSupported, `pgml-proxy cannot evaluate ${site.schema}.${site.name} here: ${why}`, {
     position: site.position,
@@ -168,11 +161,15 @@ function contains(node: unknown, target: AstBody): boolean {
   return found;
 }
 
-/** The WHERE for enumeration when the call is in it: the AND-ed conditions that do not hold the call. */
-function whereWithout(where: unknown, call: AstBody): unknown {
+/**
+ * The WHERE for enumeration when the call is in it: the AND-ed conditions that hold no call still to
+ * be planned (the call itself, or another per-row call in the WHERE, which has no lookup yet).
+ * Leaving a condition out only enumerates more argument values than the rows need.
+ */
+function whereWithout(where: unknown, pending: readonly AstBody[]): unknown {
   const bool = nodeOf(where, 'BoolExpr');
   if (bool === undefined || bool.boolop !== 'AND_EXPR') return undefined;
-  const kept = list(bool.args).filter((arg) => !contains(arg, call));
+  const kept = list(bool.args).filter((arg) => !pending.some((call) => contains(arg, call)));
   if (kept.length === 0) return undefined;
   return kept.length === 1 ? kept[0] : { BoolExpr: { ...bool, args: kept } };
 }
@@ -193,7 +190,7 @@ function withClauseInReach(scopes: Located['scopes']): AstBody | undefined {
   return ctes.length === 0 ? undefined : { ctes, recursive };
 }
 
-function enumeration(site: CallSite, located: Located, keyNodes: unknown[]): string {
+function enumeration(site: CallSite, located: Located, keyNodes: unknown[], pending: readonly AstBody[]): string {
   const scope = located.scopes[located.scopes.length - 1];
   if (!scope) throw refuse(site, 'the call is not inside a query');
   if (!ROW_CLAUSES.has(scope.clause)) throw refuse(site, `its arguments depend on rows, and it stands in ${scope.clause}`);
@@ -207,7 +204,7 @@ function enumeration(site: CallSite, located: Located, keyNodes: unknown[]): str
   } else {
     from = [{ RangeVar: body.relation }, ...list(body.usingClause)];
   }
-  const where = scope.clause === 'whereClause' ? whereWithout(body.whereClause, located.call) : body.whereClause;
+  const where = scope.clause === 'whereClause' ? whereWithout(body.whereClause, pending) : body.whereClause;
   // Arguments of a grouped query are evaluated per group (aggregates cannot be told from other
   // calls without the catalog, so any GROUP BY counts); WHERE runs before grouping.
   const grouped = scope.clause !== 'whereClause' && (body.groupClause !== undefined || keyNodes.some(containsAggregate));
@@ -231,10 +228,27 @@ function toJsonb(node: unknown): unknown {
 }
 
 /**
+ * Calls in a scope's WHERE come first, then those in its HAVING: the enumerations of the scope's
+ * other clauses filter rows (and groups) with them, so they must read lookups by then.
+ */
+function clauseRank(found: Located): number {
+  const clause = found.scopes[found.scopes.length - 1]?.clause;
+  return clause === 'whereClause' ? 0 : clause === 'havingClause' ? 1 : 2;
+}
+
+/** How many intercepted calls enclose this one. */
+function nestingDepth(site: CallSite, stmt: StatementAnalysis): number {
+  let depth = 0;
+  for (let id = site.parentId; id !== undefined; id = stmt.calls.find((c) => c.id === id)?.parentId) depth++;
+  return depth;
+}
+
+/**
  * Plans every row-dependent call of the statement, and the per-row calls nested in their arguments.
- * Calls in deeper scopes come first, and within a scope nested calls before the calls around them:
- * their lookups are spliced into the AST and into the argument texts, so an outer call's
- * enumeration and lookup read their results instead of calling them again.
+ * Calls in deeper scopes come first, then (clauseRank) those of the WHERE and HAVING, then nested
+ * calls before the calls around them: their lookups are spliced into the AST and into the argument
+ * texts, so a later call's enumeration and lookup read their results instead of calling them again
+ * (the upstream only knows pgml.* as stubs that refuse to run).
  */
 export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonly CallSite[]): BatchPlan[] {
   const text = stmt.sql;
@@ -245,7 +259,10 @@ export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonl
     if (!found) throw new PgError(SqlState.InternalError, `could not find ${site.schema}.${site.name} in the parse tree`);
     return { site, found, depth: nestingDepth(site, stmt) };
   });
-  located.sort((a, b) => b.found.scopes.length - a.found.scopes.length || b.depth - a.depth);
+  located.sort(
+    (a, b) => b.found.scopes.length - a.found.scopes.length || clauseRank(a.found) - clauseRank(b.found) || b.depth - a.depth,
+  );
+  const pending = located.map(({ found }) => found.call);
   const lookups = new Map<number, string>();
   return located.map(({ site, found }) => {
     const argNodes = list(found.call.args).map((a) => nodeOf(a, 'NamedArgExpr')?.arg ?? a);
@@ -262,7 +279,8 @@ export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonl
       keyNodes.push(json ? toJsonb(node) : node);
     });
     const table = `pg_temp.pgml_proxy_results_${process.pid}_${nextTable++}`;
-    const enumerationSql = enumeration(site, found, keyNodes);
+    const enumerationSql = enumeration(site, found, keyNodes, pending);
+    pending.splice(pending.indexOf(found.call), 1);
     const conditions = keys.map((k) => `pgml_proxy_r.${k.column} = ${k.json ? `to_jsonb(${k.sqlText})` : `(${k.sqlText})`}`);
     const lookupSql = `(SELECT pgml_proxy_r.pgml_proxy_value FROM ${table} pgml_proxy_r WHERE ${conditions.join(' AND ')})`;
     lookups.set(site.id, lookupSql);

@@ -102,6 +102,23 @@ describe('planBatches with nested per-row calls', () => {
     assert.match(squash(whereOuter.enumerationSql), /FROM t WHERE id > 3$/);
   });
 
+  it('WHERE calls are planned before ORDER BY ones, whose enumeration filters with their lookups', () => {
+    const nested = `pgml.predict('p', pgml.embed('m', body))`;
+    const list = plans(`SELECT id FROM t WHERE id > 3 AND ${nested} = 1 ORDER BY ${nested} DESC`);
+    assert.equal(list.length, 4);
+    const where = list.slice(0, 2);
+    assert.deepEqual(where.map((p) => p.site.name), ['embed', 'predict']);
+    assert.ok(where.every((p) => p.site.span.start < list[2]!.site.span.start));
+    for (const plan of list) assert.doesNotMatch(plan.enumerationSql, /pgml\.embed|pgml\.predict/, plan.enumerationSql);
+    assert.match(squash(list[3]!.enumerationSql), new RegExp(`WHERE id > 3 AND \\(\\(SELECT pgml_proxy_r\\.pgml_proxy_value FROM ${where[1]!.table}`));
+  });
+
+  it('two per-row calls in AND-ed WHERE conditions: each enumeration leaves out the one not planned yet', () => {
+    const [first, second] = plans(`SELECT * FROM t WHERE pgml.predict('p', ARRAY[a]) > 0.5 AND pgml.predict('q', ARRAY[b]) < 0.2 AND x`) as [BatchPlan, BatchPlan];
+    assert.equal(squash(first.enumerationSql), 'SELECT DISTINCT ARRAY[a] AS pgml_proxy_key_1 FROM t WHERE x');
+    assert.match(squash(second.enumerationSql), new RegExp(`^SELECT DISTINCT ARRAY\\[b\\] AS pgml_proxy_key_1 FROM t WHERE \\(\\(SELECT pgml_proxy_r\\.pgml_proxy_value FROM ${first.table} .*\\)\\) > 0\\.5 AND x$`));
+  });
+
   it('only the per-row arguments are keys: a constant call beside them is not planned', () => {
     const list = plans(`SELECT pgml.embed(pgml.version(), body) FROM t`);
     assert.equal(list.length, 1);
