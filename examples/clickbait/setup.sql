@@ -21,3 +21,10 @@ FROM pgml.train('clickbait_classifier', 'classification', 'clickbait_features', 
 -- 4. The seed's two predictions: expect 0 (news) and 1 (clickbait).
 SELECT pgml.predict('clickbait_classifier', pgml.embed('wink/sg-100d', 'Hottest weather in 100 years')) AS hottest_weather;
 SELECT pgml.predict('clickbait_classifier', pgml.embed('wink/sg-100d', 'Once A Huge Star, Today He Lives Alone in Westlake.')) AS huge_star;
+
+-- 5. Every labelled headline classified in one statement, nesting pgml.embed in pgml.predict per
+--    row: the proxy embeds the distinct headlines in one batch, then predicts the distinct
+--    embeddings in one batch. On the training data itself this shows how well the model fits it.
+SELECT count(*) AS headlines,
+       round(avg((pgml.predict('clickbait_classifier', pgml.embed('wink/sg-100d', headline)) = clickbait)::int), 2) AS training_accuracy
+FROM clickbait_headlines;

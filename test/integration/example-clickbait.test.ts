@@ -1,9 +1,11 @@
 // examples/clickbait run as its README says (psql -f setup.sql from the example's directory,
 // through the proxy), on embedded PGlite and on real Postgres: the seed workflow end to end with
-// the offline wink/sg-100d model and XGBoost, ending in the seed's two predictions.
+// the offline wink/sg-100d model and XGBoost, ending in the seed's two predictions and every headline
+// classified per row by pgml.predict(..., pgml.embed(..., headline)).
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import pg from 'pg';
 import { execCapture } from '../support/exec.js';
 import { REPO_ROOT } from '../support/proxy.js';
 import { describeTargets } from '../support/targets.js';
@@ -27,5 +29,20 @@ describeTargets('examples/clickbait', { proxyOnly: true }, (target) => {
     assert.match(run.stdout, /clickbait_classifier \| classification \| xgboost +\| t/, output);
     assert.equal(value(run.stdout, 'hottest_weather'), '0', output);
     assert.equal(value(run.stdout, 'huge_star'), '1', output);
+
+    // Step 5 nests pgml.embed in pgml.predict per row: the same as predicting on the stored embeddings.
+    const client = new pg.Client({ connectionString: target().url() });
+    await client.connect();
+    try {
+      const { rows } = await client.query(
+        `SELECT count(*)::text AS headlines, round(avg((pgml.predict('clickbait_classifier', embedding) = clickbait)::int), 2)::text AS accuracy
+           FROM clickbait_features`,
+      );
+      assert.equal(rows[0].headlines, /^COPY (\d+)$/m.exec(run.stdout)?.[1]);
+      const step5 = new RegExp(`^ *headlines *\\| *training_accuracy *\\n[-+]+\\n *${rows[0].headlines} *\\| *${rows[0].accuracy.replace('.', '\\.')} *$`, 'm');
+      assert.match(run.stdout, step5, output);
+    } finally {
+      await client.end();
+    }
   });
 });

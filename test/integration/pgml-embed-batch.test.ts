@@ -170,6 +170,13 @@ describeTargets('pgml.embed per row, nested and in search', { proxyOnly: true, h
     assert.deepEqual(result.rows, expected);
     // Both classes occur, so a wrong lookup (say, every row reading one result) cannot pass.
     assert.equal(new Set(expected.filter((r) => r.p !== null).map((r) => r.p)).size, 2);
+
+    // Over a VALUES list, as examples/clickbait/README.md suggests for your own headlines.
+    const mine = await client.query(
+      `SELECT id, pgml.predict('${PROJECT}', pgml.embed('${MODEL}', body)) AS p FROM (VALUES (7, $1), (8, $2)) AS mine(id, body) ORDER BY id`,
+      [SENTENCES[6], SENTENCES[7]],
+    );
+    assert.deepEqual(mine.rows, expected.slice(6, 8));
   });
 
   it('nested inside an expression, in WHERE and ORDER BY', async () => {
