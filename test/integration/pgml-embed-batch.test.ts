@@ -243,7 +243,8 @@ describeTargets('pgml.embed per row, nested and in search', { proxyOnly: true, h
       client.query(`SELECT pgml.predict('${PROJECT}', emb || pgml.embed('${MODEL}', 'fixed')) FROM docs`),
       (e: { code?: string; hint?: string }) => e.code === '0A000' && /separate statement/.test(e.hint ?? ''),
     );
-    // An error of the upstream while enumerating the inner call's arguments: reported as it is.
+    // An error of the upstream while enumerating the inner call's arguments: reported as it is, and
+    // the proxy's own transaction around the enumeration is rolled back, so the session goes on.
     await assert.rejects(
       client.query(`SELECT pgml.predict('${PROJECT}', pgml.embed('${MODEL}', body || (1 / (id - id))::text)) FROM docs`),
       sqlState('22012'),
