@@ -116,6 +116,24 @@ describeTargets('pgml.predict', { proxyOnly: true }, (target, kind) => {
     const r = await client.query(`SELECT avg((pgml.predict('cls', ARRAY[a, b]) = label)::int) AS acc, count(*) AS n FROM cls`);
     assert.equal(Number(r.rows[0].n), 240);
     assert.ok(Number(r.rows[0].acc) > 0.8, `accuracy ${r.rows[0].acc}`);
+
+    // Per row inside an aggregate of a grouped query, grouped by position.
+    const want = await expected(regRows);
+    const grouped = await client.query(
+      `SELECT id % 2 AS parity, avg(pgml.predict('reg', ARRAY[a, b, c])) AS mean, count(*)::int AS n FROM reg GROUP BY 1 ORDER BY 1`,
+    );
+    assert.deepEqual(grouped.rows.map((g) => [g.parity, g.n]), [[0, 150], [1, 150]]);
+    for (const g of grouped.rows) {
+      const mine = regRows.map((row, i) => [row.id, want[i]!] as const).filter(([id]) => id % 2 === g.parity);
+      const mean = mine.reduce((sum, [, p]) => sum + p, 0) / mine.length;
+      assert.ok(Math.abs(g.mean - mean) < 1e-4, `parity ${g.parity}: ${g.mean} vs ${mean}`);
+    }
+    // Grouped by the prediction itself.
+    const perRow = await client.query(`SELECT pgml.predict('cls', ARRAY[a, b]) AS k FROM cls`);
+    const byClass = await client.query(`SELECT pgml.predict('cls', ARRAY[a, b]) AS k, count(*)::int AS n FROM cls GROUP BY 1 ORDER BY 1`);
+    const counts = new Map<number, number>();
+    for (const row of perRow.rows) counts.set(row.k, (counts.get(row.k) ?? 0) + 1);
+    assert.deepEqual(byClass.rows.map((g) => [g.k, g.n]), [...counts].sort((x, y) => x[0] - y[0]));
   });
 
   test('5. in WHERE and ORDER BY', async () => {

@@ -14,7 +14,7 @@ import { deparseSync } from 'pgsql-deparser';
 import { PgError, SqlState } from '../../errors/index.js';
 import { parseStatements, spliceText } from '../../sql/index.js';
 import type { ArgExpr, CallSite, Span, StatementAnalysis } from '../../sql/index.js';
-import { asTypedNode, list, nodeOf, type AstBody } from '../../sql/ast.js';
+import { asTypedNode, list, nodeOf, num, type AstBody } from '../../sql/ast.js';
 import { isAggregateLike } from '../../sql/args.js';
 
 export interface BatchKey {
@@ -33,6 +33,12 @@ export interface BatchPlan {
   keys: BatchKey[];
   /** SELECT DISTINCT <keys> FROM ... : the argument values the statement will need. */
   enumerationSql: string;
+  /**
+   * For a grouped scope, the enumeration without its GROUP BY and HAVING: when the grouped one is
+   * refused for arguments that read ungrouped columns (42803), the call stands inside an aggregate
+   * and is evaluated per row of each group, so every row's values are the ones needed.
+   */
+  ungroupedEnumerationSql?: string;
   /** What replaces the call in the statement. */
   lookupSql: string;
 }
@@ -190,7 +196,12 @@ function withClauseInReach(scopes: Located['scopes']): AstBody | undefined {
   return ctes.length === 0 ? undefined : { ctes, recursive };
 }
 
-function enumeration(site: CallSite, located: Located, keyNodes: unknown[], pending: readonly AstBody[]): string {
+function enumeration(
+  site: CallSite,
+  located: Located,
+  keyNodes: unknown[],
+  pending: readonly AstBody[],
+): { sql: string; ungroupedSql?: string } {
   const scope = located.scopes[located.scopes.length - 1];
   if (!scope) throw refuse(site, 'the call is not inside a query');
   if (!ROW_CLAUSES.has(scope.clause)) throw refuse(site, `its arguments depend on rows, and it stands in ${scope.clause}`);
@@ -216,11 +227,41 @@ function enumeration(site: CallSite, located: Located, keyNodes: unknown[], pend
   };
   if (from.length > 0) select.fromClause = from;
   if (where !== undefined) select.whereClause = where;
-  if (grouped && body.groupClause !== undefined) select.groupClause = body.groupClause;
-  if (grouped && scope.clause !== 'havingClause' && body.havingClause !== undefined) select.havingClause = body.havingClause;
   const withClause = withClauseInReach(located.scopes);
   if (withClause !== undefined) select.withClause = withClause;
-  return deparseSync({ version: 170004, stmts: [{ stmt: { SelectStmt: select } }] } as never);
+  const ungrouped = deparseSelect(select);
+  if (grouped && body.groupClause !== undefined) select.groupClause = groupingByExpressions(located, body, keyNodes);
+  if (grouped && scope.clause !== 'havingClause' && body.havingClause !== undefined) select.havingClause = body.havingClause;
+  if (select.groupClause === undefined && select.havingClause === undefined) return { sql: ungrouped };
+  return { sql: deparseSelect(select), ungroupedSql: ungrouped };
+}
+
+function deparseSelect(select: AstBody): string {
+  return deparseSync({ version: 170004, stmts: [{ stmt: { SelectStmt: { ...select } } }] } as never);
+}
+
+/**
+ * The scope's GROUP BY for the enumeration. `GROUP BY 2` names the scope's second output column,
+ * which is not the enumeration's second column: such positions are replaced by the expressions they
+ * name. A position naming an expression that holds the call itself (grouping by its result) is
+ * replaced by the call's arguments: a finer grouping, which enumerates every argument value the
+ * groups need (and if the arguments aggregate, Postgres refuses them in GROUP BY: an error, never a
+ * wrong answer).
+ */
+function groupingByExpressions(located: Located, body: AstBody, keyNodes: readonly unknown[]): unknown[] {
+  const targets = list(body.targetList).map((t) => nodeOf(t, 'ResTarget')?.val);
+  const resolve = (item: unknown): unknown[] => {
+    const constant = nodeOf(item, 'A_Const');
+    const position = num((constant?.ival as AstBody | undefined)?.ival);
+    if (constant === undefined || position === undefined) {
+      const set = nodeOf(item, 'GroupingSet');
+      return [set === undefined ? item : { GroupingSet: { ...set, content: list(set.content).flatMap(resolve) } }];
+    }
+    const target = targets[position - 1];
+    if (target === undefined) return [item]; // out of range: Postgres reports it when the statement runs
+    return contains(target, located.call) ? [...keyNodes] : [target];
+  };
+  return list(body.groupClause).flatMap(resolve);
 }
 
 function toJsonb(node: unknown): unknown {
@@ -279,7 +320,7 @@ export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonl
       keyNodes.push(json ? toJsonb(node) : node);
     });
     const table = `pg_temp.pgml_proxy_results_${process.pid}_${nextTable++}`;
-    const enumerationSql = enumeration(site, found, keyNodes, pending);
+    const { sql: enumerationSql, ungroupedSql: ungroupedEnumerationSql } = enumeration(site, found, keyNodes, pending);
     pending.splice(pending.indexOf(found.call), 1);
     const conditions = keys.map((k) => `pgml_proxy_r.${k.column} = ${k.json ? `to_jsonb(${k.sqlText})` : `(${k.sqlText})`}`);
     const lookupSql = `(SELECT pgml_proxy_r.pgml_proxy_value FROM ${table} pgml_proxy_r WHERE ${conditions.join(' AND ')})`;
@@ -287,6 +328,6 @@ export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonl
     // Later (outer) plans enumerate through this call's lookup, not the call.
     const lookupNode = (parseStatements(`SELECT ${lookupSql}`)[0]?.stmt as AstBody).SelectStmt as AstBody;
     found.holder[found.slot] = nodeOf(list(lookupNode.targetList)[0], 'ResTarget')?.val;
-    return { site, table, keys, enumerationSql, lookupSql };
+    return { site, table, keys, enumerationSql, ...(ungroupedEnumerationSql === undefined ? {} : { ungroupedEnumerationSql }), lookupSql };
   });
 }

@@ -19,6 +19,9 @@ import { planBatches, type BatchPlan } from './plan.js';
 /** Rows per FETCH and per engine call: big enough to amortize round trips, small enough to bound memory. */
 export const BATCH_ROWS = 10_000;
 
+/** 42803: a column used outside an aggregate but not in GROUP BY. */
+const GROUPING_ERROR = '42803';
+
 // Errors that mean the call's arguments name columns its scope does not have (an outer query's).
 const SCOPE_ERRORS = new Set([SqlState.UndefinedTable, SqlState.UndefinedColumn, '42P10']);
 
@@ -84,19 +87,21 @@ export class RowBatches {
     }
     const perRow = new Set(plan.keys.map((k) => k.name));
     const shared = await this.evaluator.sharedArguments(plan.site, stmt, sql, bound?.values, perRow);
-    const enumerationSql = bound ? inlineParams(plan.enumerationSql, (n) => bound.sqlOf(n)) : plan.enumerationSql;
+    const bind = (enumeration: string) => (bound ? inlineParams(enumeration, (n) => bound.sqlOf(n)) : enumeration);
     const onCommit = this.options.dropOnCommit ? ' ON COMMIT DROP' : '';
+    const stage = async (enumeration: string): Promise<number> =>
+      (
+        await db.query(
+          `CREATE TEMP TABLE ${plan.table}${onCommit} AS SELECT row_number() OVER () AS pgml_proxy_id, k.*, NULL::${returns.type} AS pgml_proxy_value FROM (${bind(enumeration)}) k`,
+        )
+      ).rowCount;
     // The caller's own block gets a savepoint; outside one, a transaction of our own holds the cursor.
     const own = this.txStatus() === 'I';
     await db.query(own ? 'BEGIN' : 'SAVEPOINT pgml_proxy_batch');
     let staged = 0;
     try {
       try {
-        staged = (
-          await db.query(
-            `CREATE TEMP TABLE ${plan.table}${onCommit} AS SELECT row_number() OVER () AS pgml_proxy_id, k.*, NULL::${returns.type} AS pgml_proxy_value FROM (${enumerationSql}) k`,
-          )
-        ).rowCount;
+        staged = plan.ungroupedEnumerationSql === undefined ? await stage(plan.enumerationSql) : await this.stageGrouped(plan, stage);
       } catch (error) {
         const e = PgError.from(error);
         if (!SCOPE_ERRORS.has(e.code)) throw e;
@@ -120,6 +125,22 @@ export class RowBatches {
       throw e;
     }
     if (!this.options.dropOnCommit) this.tables.push(plan.table);
+  }
+
+  /** The grouped enumeration, or the ungrouped one when the call stands inside an aggregate (plan.ts). */
+  private async stageGrouped(plan: BatchPlan, stage: (enumeration: string) => Promise<number>): Promise<number> {
+    const db = this.context.db;
+    await db.query('SAVEPOINT pgml_proxy_grouped');
+    try {
+      const staged = await stage(plan.enumerationSql);
+      await db.query('RELEASE SAVEPOINT pgml_proxy_grouped');
+      return staged;
+    } catch (error) {
+      if (PgError.from(error).code !== GROUPING_ERROR) throw error;
+      await db.query('ROLLBACK TO SAVEPOINT pgml_proxy_grouped');
+      await db.query('RELEASE SAVEPOINT pgml_proxy_grouped');
+      return stage(plan.ungroupedEnumerationSql!);
+    }
   }
 
   private async evaluateAll(plan: BatchPlan, shared: Record<string, unknown>, total: number): Promise<void> {

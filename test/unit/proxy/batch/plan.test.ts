@@ -31,6 +31,16 @@ describe('planBatches enumeration', () => {
     assert.equal(squash(plan!.enumerationSql), 'SELECT DISTINCT ARRAY[a] AS pgml_proxy_key_1 FROM t WHERE x > 1');
   });
 
+  it('GROUP BY positions become the expressions they name; grouping by the call\'s own result', () => {
+    const [plan] = plans(`SELECT b, c + 1, pgml.predict('p', ARRAY[b, c + 1]) FROM t GROUP BY 1, 2`);
+    assert.equal(squash(plan!.enumerationSql), 'SELECT DISTINCT ARRAY[b, c + 1] AS pgml_proxy_key_1 FROM t GROUP BY b, c + 1');
+    const [rollup] = plans(`SELECT b, pgml.predict('p', ARRAY[b]) FROM t GROUP BY ROLLUP (1)`);
+    assert.equal(squash(rollup!.enumerationSql), 'SELECT DISTINCT ARRAY[b] AS pgml_proxy_key_1 FROM t GROUP BY ROLLUP (b)');
+    // Grouped by the call's result: grouped by its arguments instead, which enumerates every value needed.
+    const [byResult] = plans(`SELECT pgml.predict('p', ARRAY[b]) > 0.5 AS high, count(*) FROM t GROUP BY 1`);
+    assert.equal(squash(byResult!.enumerationSql), 'SELECT DISTINCT ARRAY[b] AS pgml_proxy_key_1 FROM t GROUP BY ARRAY[b]');
+  });
+
   it('UPDATE: the target relation is the FROM', () => {
     const [plan] = plans(`UPDATE t AS u SET y = pgml.predict('p', ARRAY[a, b]) WHERE id = 3`);
     assert.equal(squash(plan!.enumerationSql), 'SELECT DISTINCT ARRAY[a, b] AS pgml_proxy_key_1 FROM t AS u WHERE id = 3');
