@@ -90,6 +90,16 @@ describeTargets('LANGUAGE sql functions calling pgml.*', { proxyOnly: true }, (t
     assert.deepEqual(literal.rows, [{ predict_clickbait: news }]);
   });
 
+  test('per row: SELECT predict_clickbait(headline) FROM t, both calls inside evaluated in batches', async () => {
+    const inlined = await client.query(`SELECT headline, predict_clickbait(headline) AS c FROM inline_headlines ORDER BY headline`);
+    const direct = await client.query(
+      `SELECT headline, pgml.predict('clickbait_inline', pgml.embed('wink/sg-100d', headline)::real[]) AS c FROM inline_headlines ORDER BY headline`,
+    );
+    assert.equal(inlined.rows.length, 12);
+    assert.deepEqual(inlined.rows, direct.rows);
+    assert.equal(inlined.rows.find((r) => r.headline === HEADLINE)!.c, 1);
+  });
+
   test('a function created after the proxy started is inlined at once, and so is one calling it', async () => {
     await client.query(`CREATE FUNCTION embedding_size(t text) RETURNS int LANGUAGE sql AS $$
       SELECT array_length(pgml.embed('wink/sg-100d', t), 1) $$`);

@@ -123,7 +123,7 @@ function locate(root: unknown, byteLocation: number): Located | undefined {
       found = { scopes: scopes.map((s) => ({ ...s })), call: typed.body, holder, slot };
       return;
     }
-    const scope = typed !== undefined && SCOPES.has(typed.type);
+    const scope = typed !== undefined && SCOPES.has(typed.type) && !isOneRowOfItsScope(typed.type, typed.body);
     const body = (typed?.body ?? value) as AstBody;
     if (scope) scopes.push({ type: typed.type, body, clause: '' });
     for (const [key, child] of Object.entries(body)) {
@@ -134,6 +134,23 @@ function locate(root: unknown, byteLocation: number): Located | undefined {
   };
   visit(root, { root } as Record<string, unknown>, 'root', '');
   return found;
+}
+
+/**
+ * A SELECT that computes one row from the enclosing row alone (no FROM, WHERE, grouping, DISTINCT,
+ * ordering, LIMIT, set operation or CTE), such as `(SELECT f(x) AS name)`, the form an inlined
+ * function takes to keep its column name: a call in it runs once per row of the enclosing scope,
+ * so the enclosing scope is the call's scope.
+ */
+function isOneRowOfItsScope(type: string, body: AstBody): boolean {
+  if (type !== 'SelectStmt') return false;
+  const absent = ['whereClause', 'groupClause', 'havingClause', 'distinctClause', 'sortClause', 'limitCount', 'limitOffset', 'withClause', 'windowClause'];
+  return (
+    list(body.fromClause).length === 0 &&
+    list(body.valuesLists).length === 0 &&
+    (body.op === undefined || body.op === 'SETOP_NONE') &&
+    absent.every((key) => body[key] === undefined)
+  );
 }
 
 function isRowNode(node: unknown): boolean {

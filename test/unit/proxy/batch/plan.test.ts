@@ -41,6 +41,14 @@ describe('planBatches enumeration', () => {
     assert.equal(squash(byResult!.enumerationSql), 'SELECT DISTINCT ARRAY[b] AS pgml_proxy_key_1 FROM t GROUP BY ARRAY[b]');
   });
 
+  it('a one-row SELECT around the call (an inlined function keeping its name) belongs to the enclosing scope', () => {
+    const [plan] = plans(`SELECT id, (SELECT pgml.predict('p', ARRAY[a, b])::real AS f) FROM t WHERE id < 3`);
+    assert.equal(squash(plan!.enumerationSql), 'SELECT DISTINCT ARRAY[a, b] AS pgml_proxy_key_1 FROM t WHERE id < 3');
+    // A subquery with a FROM of its own is a scope of its own.
+    const [inner] = plans(`SELECT id, (SELECT pgml.predict('p', ARRAY[u.a]) FROM u WHERE u.id = 1) FROM t`);
+    assert.equal(squash(inner!.enumerationSql), 'SELECT DISTINCT ARRAY[u.a] AS pgml_proxy_key_1 FROM u WHERE u.id = 1');
+  });
+
   it('UPDATE: the target relation is the FROM', () => {
     const [plan] = plans(`UPDATE t AS u SET y = pgml.predict('p', ARRAY[a, b]) WHERE id = 3`);
     assert.equal(squash(plan!.enumerationSql), 'SELECT DISTINCT ARRAY[a, b] AS pgml_proxy_key_1 FROM t AS u WHERE id = 3');
