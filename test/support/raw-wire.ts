@@ -1,5 +1,5 @@
 // A minimal frontend written independently of src/wire, so protocol tests don't grade the
-// proxy's encoder with itself. Only what the misbehaving-client tests need.
+// proxy's encoder with itself. Only what the raw-protocol tests need.
 import { connect, type Socket } from 'node:net';
 
 const PROTOCOL_3_0 = 196608;
@@ -22,6 +22,19 @@ export function frontendMessage(type: string, body: Buffer): Buffer {
 export function queryMessage(sql: string): Buffer {
   return frontendMessage('Q', Buffer.from(`${sql}\0`));
 }
+
+/** Parse, Bind and Execute of an unnamed statement without parameters (text results). */
+export function extendedQueryMessages(sql: string): Buffer {
+  const none = Buffer.alloc(2);
+  return Buffer.concat([
+    frontendMessage('P', Buffer.concat([Buffer.from(`\0${sql}\0`), none])),
+    frontendMessage('B', Buffer.concat([Buffer.from('\0\0'), none, none, none])),
+    frontendMessage('E', Buffer.concat([Buffer.from('\0'), int32(0)])),
+  ]);
+}
+
+export const syncMessage = (): Buffer => frontendMessage('S', Buffer.alloc(0));
+export const flushMessage = (): Buffer => frontendMessage('H', Buffer.alloc(0));
 
 function int32(n: number): Buffer {
   const b = Buffer.alloc(4);

@@ -38,6 +38,27 @@ test('an error skips the rest of the pipeline up to Sync', () => {
   assert.equal(t.pending, 0);
 });
 
+test('messages sent after the error came back are skipped by the server: nothing to wait for but Sync', async () => {
+  const t = new ResponseTracker();
+  const outcomes: Outcome[] = [];
+  const record = { message: () => false, done: (o: Outcome) => outcomes.push(o) };
+  for (const code of [FrontendCode.Parse, FrontendCode.Bind, FrontendCode.Execute]) t.expect(code, record);
+  t.route(BackendCode.ParseComplete, msg('1'));
+  t.route(BackendCode.ErrorResponse, msg('E'));
+  assert.equal(t.pending, 0);
+  // The pipeline's tail, sent after the ErrorResponse arrived (psycopg's pipeline mode does this).
+  for (const code of [FrontendCode.Parse, FrontendCode.Bind, FrontendCode.Describe, FrontendCode.Execute, FrontendCode.Sync]) t.expect(code, record);
+  assert.equal(t.pending, 1);
+  t.route(BackendCode.ReadyForQuery, rfq);
+  assert.equal(t.pending, 0);
+  assert.equal(t.pipelineFailed, false);
+  let idle = false;
+  void t.whenIdle().then(() => (idle = true));
+  await Promise.resolve();
+  assert.equal(idle, true);
+  assert.deepEqual(outcomes, ['ok', 'error', 'skipped', ...Array(4).fill('skipped'), 'ok']);
+});
+
 test('handlers may consume or replace a message; notices always pass', () => {
   const t = new ResponseTracker();
   const replacement = msg('t');
