@@ -3,6 +3,7 @@
  * pg_proc (PostgREST's schema cache, docs/references/schema_cache.rst), and the rules that pick
  * one overload for a set of argument names.
  */
+import { CoalescedReload } from '../proxy/reload.js';
 import { HttpError } from './errors.js';
 
 export interface RpcParam {
@@ -80,8 +81,7 @@ export function toRpcFunction(row: CatalogRow): RpcFunction {
 export class SchemaCache {
   private functions = new Map<string, RpcFunction[]>();
   private loaded = false;
-  private loading: Promise<void> | undefined;
-  private reloadAgain = false;
+  private readonly reloads = new CoalescedReload();
 
   constructor(readonly schemas: readonly string[]) {}
 
@@ -94,20 +94,10 @@ export class SchemaCache {
    * the running one may have read the catalog before the change that triggered the request.
    */
   reload(query: (sql: string, params: unknown[]) => Promise<unknown[]>): Promise<void> {
-    if (this.loading) {
-      this.reloadAgain = true;
-      return this.loading;
-    }
-    this.loading = (async () => {
-      do {
-        this.reloadAgain = false;
-        const rows = (await query(CATALOG_SQL, [this.schemas])) as CatalogRow[];
-        this.replace(rows.map(toRpcFunction));
-      } while (this.reloadAgain);
-    })().finally(() => {
-      this.loading = undefined;
+    return this.reloads.run(async () => {
+      const rows = (await query(CATALOG_SQL, [this.schemas])) as CatalogRow[];
+      this.replace(rows.map(toRpcFunction));
     });
-    return this.loading;
   }
 
   replace(functions: readonly RpcFunction[]): void {

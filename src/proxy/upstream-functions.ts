@@ -8,6 +8,7 @@
 import type { Queryable } from '../db/queryable.js';
 import type { FunctionCatalog } from '../sql/index.js';
 import { calledFunctionNames, type CalledName } from '../sql/inline-calls.js';
+import { CoalescedReload } from './reload.js';
 import { StatementSniffer } from './sniff.js';
 
 /** How many levels of functions calling functions are followed: more looks like recursion. */
@@ -35,8 +36,7 @@ export class UpstreamFunctions {
   /** Inlined function names (lower-case) -> the schemas that have one. */
   private members = new Map<string, Set<string>>();
   private current = StatementSniffer.for();
-  private loading: Promise<void> | undefined;
-  private loadAgain = false;
+  private readonly reloads = new CoalescedReload();
 
   constructor(private readonly registry: FunctionCatalog) {}
 
@@ -60,22 +60,12 @@ export class UpstreamFunctions {
    * running one may have read the catalog before the change that asked for it.
    */
   reload(withDatabase: (work: (db: Queryable) => Promise<void>) => Promise<void>): Promise<void> {
-    if (this.loading) {
-      this.loadAgain = true;
-      return this.loading;
-    }
-    this.loading = (async () => {
-      do {
-        this.loadAgain = false;
-        await withDatabase(async (db) => {
-          const rows = await db.query<SqlFunctionSource>(LOAD_SQL);
-          this.replace(inlinedFunctions(rows.rows, this.registry));
-        });
-      } while (this.loadAgain);
-    })().finally(() => {
-      this.loading = undefined;
-    });
-    return this.loading;
+    return this.reloads.run(() =>
+      withDatabase(async (db) => {
+        const rows = await db.query<SqlFunctionSource>(LOAD_SQL);
+        this.replace(inlinedFunctions(rows.rows, this.registry));
+      }),
+    );
   }
 
   replace(functions: readonly { schema: string; name: string }[]): void {
