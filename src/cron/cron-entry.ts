@@ -167,7 +167,8 @@ function getRange(bits: Bits, names: readonly string[] | null, ch: string, reade
   if (ch === '/') {
     // The step is a plain number: no names, no offset.
     const read = getNumber(0, null, reader.next(), reader);
-    if (!read || read.value <= 0) return null;
+    // pg_cron's sanity check: a step above the field's high value (`*/60` minutes) is refused.
+    if (!read || read.value <= 0 || read.value > bits.high) return null;
     step = read.value;
     ch = read.ch;
   }

@@ -96,6 +96,13 @@ test('every invalid schedule of pg_cron-test.sql is refused with its message and
     '*/0 * * * *',
     '*/-1 * * * *',
     '*/99999999999 * * * *',
+    // Steps above the field's high value (issue 13).
+    '*/60 10 * * *',
+    '*/61 * * * *',
+    '0 */24 * * *',
+    '0 0 */32 * *',
+    '0 0 1 */13 *',
+    '0 0 * * */8',
     '0 0 1 0 *',
     '0 0 1 13 *',
     '0 0 $foo * *',

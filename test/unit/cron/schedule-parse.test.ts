@@ -113,9 +113,12 @@ test("accepts what pg_cron's Vixie parser accepts", () => {
   assert.deepEqual(setOf(cron('5 4 * * * SELECT 1').minute), [5]);
   assert.deepEqual(setOf(cron('5. 4 * * *').minute), [5]);
   assert.deepEqual(setOf(cron('  \n# comment\n\t5 4 * * *').minute), [5]);
-  // A step larger than the range keeps its first value.
-  assert.deepEqual(setOf(cron('*/60 * * * *').minute), [0]);
-  assert.deepEqual(setOf(cron('0-59/100 * * * *').minute), [0]);
+  // A step up to the field's high value is accepted; one above it is refused (see below).
+  assert.deepEqual(setOf(cron('*/59 * * * *').minute), [0, 59]);
+  assert.deepEqual(setOf(cron('0 */23 * * *').hour), [0, 23]);
+  assert.deepEqual(setOf(cron('0 0 */31 * *').dayOfMonth), [1]);
+  assert.deepEqual(setOf(cron('0 0 1 */12 *').month), [1]);
+  assert.deepEqual(setOf(cron('0 0 * * */7').dayOfWeek), [0, 7]);
   // A reversed range selects nothing: the schedule parses and never runs.
   assert.deepEqual(setOf(cron('10-3 * * * *').minute), []);
   assert.deepEqual(setOf(cron('0 0 * * mon-sun').dayOfWeek), []);
@@ -138,6 +141,14 @@ test("refuses what pg_cron's Vixie parser refuses", () => {
     '*/-1 * * * *',
     '1/5 * * * *',
     '5-64/30 * * * *',
+    // get_range refuses a step above the field's high value.
+    '*/60 10 * * *',
+    '*/61 * * * *',
+    '0-59/100 * * * *',
+    '0 */24 * * *',
+    '0 0 */32 * *',
+    '0 0 1 */13 *',
+    '0 0 * * */8',
     '*/ * * * *',
     '1- * * * *',
     '1,,2 * * * *',
