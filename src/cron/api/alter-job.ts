@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { ProxyFunction } from '../../db/functions.js';
-import { bigintArg, bool, cronError, ensureExecute, ensureSchedule, text } from './checks.js';
+import { bigintArg, bool, callCronWriter, cronError, ensureExecute, ensureSchedule, text } from './checks.js';
 
 type AlterJobArgs = {
   job_id: string | null;
@@ -43,7 +43,7 @@ export const alterJob: ProxyFunction<AlterJobArgs> = {
     if (args.job_id === null) throw cronError('job_id can not be NULL');
     if (args.schedule != null) ensureSchedule(args.schedule);
     // pg_cron's remaining checks and the update: cron.pgml_proxy_alter_job (migration 0008).
-    await context.db.query('SELECT cron.pgml_proxy_alter_job($1::bigint, $2, $3, $4, $5, $6)', [
+    await callCronWriter(context.db, 'SELECT cron.pgml_proxy_alter_job($1::bigint, $2, $3, $4, $5, $6)', [
       args.job_id,
       args.schedule ?? null,
       args.command ?? null,

@@ -36,6 +36,24 @@ export async function ensureExecute(db: Queryable, name: string, signature: stri
   if (r.rows[0]?.ok !== true) throw new PgError(SqlState.InsufficientPrivilege, `permission denied for function ${name}`);
 }
 
+/**
+ * Runs one of the cron.pgml_proxy_* functions (migrations 0008, 0010), which make pg_cron's
+ * checks and write cron.job. pg_cron raises from C in the very function the user called, so its
+ * errors carry no CONTEXT; raised from PL/pgSQL, ours carry frames such as `PL/pgSQL function
+ * cron.pgml_proxy_unschedule(bigint,text) line 18 at RAISE`, naming functions the user never
+ * called. So the proxy re-raises with the same SQLSTATE, message, detail and hint and without
+ * those frames. Stripping them here rather than moving the checks into TypeScript keeps the checks
+ * in one place, where a direct call of the helpers (which shows the frames) makes them too.
+ */
+export async function callCronWriter<Row = Record<string, unknown>>(db: Queryable, sql: string, params: readonly unknown[]) {
+  try {
+    return await db.query<Row>(sql, params);
+  } catch (error) {
+    if (!(error instanceof PgError)) throw error;
+    throw new PgError(error.code, error.message, { ...error.fields(), where: undefined });
+  }
+}
+
 /** Validates a schedule as cron.schedule does; throws pg_cron's message and hint. */
 export function ensureSchedule(schedule: string): void {
   parseSchedule(schedule);

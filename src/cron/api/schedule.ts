@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { CallContext, ProxyFunction } from '../../db/functions.js';
-import { bool, cronError, ensureExecute, ensureSchedule, text } from './checks.js';
+import { bool, callCronWriter, cronError, ensureExecute, ensureSchedule, text } from './checks.js';
 
 interface NewJob {
   schedule: string;
@@ -25,7 +25,7 @@ interface NewJob {
  */
 async function scheduleJob(job: NewJob, context: CallContext): Promise<string> {
   ensureSchedule(job.schedule);
-  const r = await context.db.query<{ jobid: string }>('SELECT cron.pgml_proxy_schedule($1, $2, $3, $4, $5, $6, $7)::text AS jobid', [
+  const r = await callCronWriter<{ jobid: string }>(context.db, 'SELECT cron.pgml_proxy_schedule($1, $2, $3, $4, $5, $6, $7)::text AS jobid', [
     job.inDatabase,
     job.jobName,
     job.schedule,

@@ -6,10 +6,10 @@
 import { z } from 'zod';
 import type { ProxyFunction } from '../../db/functions.js';
 import type { Queryable } from '../../db/queryable.js';
-import { bigintArg, text } from './checks.js';
+import { bigintArg, callCronWriter, text } from './checks.js';
 
 async function unschedule(db: Queryable, jobId: string | null, jobName: string | null): Promise<boolean> {
-  await db.query('SELECT cron.pgml_proxy_unschedule($1::bigint, $2)', [jobId, jobName]);
+  await callCronWriter(db, 'SELECT cron.pgml_proxy_unschedule($1::bigint, $2)', [jobId, jobName]);
   return true;
 }
 
