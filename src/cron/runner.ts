@@ -17,6 +17,7 @@ import type { Queryable } from '../db/queryable.js';
 // The job's command is expanded with the proxy's own parser and function catalog (see expand.ts).
 import type { FunctionCatalog } from '../sql/index.js';
 import { expandCommand } from './expand.js';
+import { libpqErrorMessage, type ErrorFields } from './libpq-message.js';
 
 export interface JobToRun {
   jobid: string;
@@ -80,6 +81,12 @@ export class ProxyJobRunner implements JobRunner {
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
     let killer: NodeJS.Timeout | undefined;
+    // The text last sent, which an error's position points into (libpq's last_query).
+    let sent = '';
+    const send = (sql: string, params: readonly unknown[] = []) => {
+      sent = sql;
+      return client.query(sql, params as unknown[]);
+    };
     const work = async (): Promise<RunOutcome> => {
       try {
         await client.connect();
@@ -87,26 +94,26 @@ export class ProxyJobRunner implements JobRunner {
         return connectionFailure(error);
       }
       await options.onConnected(backend.processID);
-      const session: Queryable = { query: async (sql, params = []) => fromPgResult(await client.query(sql, params as unknown[])) };
+      const session: Queryable = { query: async (sql, params = []) => fromPgResult(await send(sql, params)) };
       const expansion = await expandCommand(session, job.command, this.catalog);
       switch (expansion.kind) {
         case 'refused':
-          return { succeeded: false, message: `ERROR:  ${expansion.message}` };
+          return { succeeded: false, message: libpqErrorMessage({ severity: 'ERROR', message: expansion.message }, job.command) };
         case 'expanded':
-          await client.query('BEGIN');
-          for (const statement of expansion.statements) await client.query(statement);
-          await client.query('COMMIT');
+          await send('BEGIN');
+          for (const statement of expansion.statements) await send(statement);
+          await send('COMMIT');
           // What the original `SELECT fn()` returns: one row.
           return { succeeded: true, message: '1 row' };
         case 'asIs':
           tags.reset();
-          await client.query(job.command);
+          await send(job.command);
           return { succeeded: true, message: tags.message() };
       }
     };
 
     const outcome = new Promise<RunOutcome>((resolve) => {
-      work().then(resolve, (error: unknown) => resolve({ succeeded: false, message: errorText(error) }));
+      work().then(resolve, (error: unknown) => resolve({ succeeded: false, message: errorText(error, sent) }));
       if (options.timeoutMs !== null) {
         timer = setTimeout(() => {
           timedOut = true;
@@ -133,7 +140,7 @@ export class ProxyJobRunner implements JobRunner {
  */
 export function settle(work: RunOutcome, timedOutAfterMs: number | null): RunOutcome {
   if (timedOutAfterMs === null) return work;
-  return { succeeded: false, message: `ERROR:  job exceeded its timeout of ${timedOutAfterMs} ms` };
+  return { succeeded: false, message: libpqErrorMessage({ severity: 'ERROR', message: `job exceeded its timeout of ${timedOutAfterMs} ms` }, '') };
 }
 
 /**
@@ -143,13 +150,20 @@ export function settle(work: RunOutcome, timedOutAfterMs: number | null): RunOut
  */
 export function connectionFailure(error: unknown): RunOutcome {
   const fromServer = typeof error === 'object' && error !== null && 'severity' in error;
-  return { succeeded: false, message: `connection failed: ${fromServer ? errorText(error) : describe(error)}` };
+  return { succeeded: false, message: `connection failed: ${fromServer ? errorText(error, '') : describe(error)}` };
 }
 
-/** pg_cron's message for a statement that ended with rows (`N row(s)`) or without (the whole tag). */
-export function commandMessage(tag: string, hadRows: boolean): string {
-  if (!hadRows) return tag;
-  const rows = Number(tag.split(' ').at(-1));
+/**
+ * The last result of a simple query, as pg_cron's GetTaskFeedback reads it: a command's whole
+ * tag, or a statement's rows; an empty query (no statement at all) counts as 0 rows.
+ */
+export type LastResult = { kind: 'tag'; tag: string; hadRows: boolean } | { kind: 'empty' };
+
+/** pg_cron's message for the last result: `N row(s)` after rows or an empty query, else the whole tag. */
+export function commandMessage(last: LastResult): string {
+  if (last.kind === 'empty') return '0 rows';
+  if (!last.hadRows) return last.tag;
+  const rows = Number(last.tag.split(' ').at(-1));
   return `${rows} ${rows === 1 ? 'row' : 'rows'}`;
 }
 
@@ -158,35 +172,50 @@ export function commandMessage(tag: string, hadRows: boolean): string {
  * tag (`CREATE` for `CREATE TABLE`), pg_cron reports the whole tag of the last statement.
  */
 class TagRecorder {
-  private lastTag = '';
-  private lastHadRows = false;
+  private last: LastResult = { kind: 'tag', tag: '', hadRows: false };
   private rowsPending = false;
 
   constructor(client: pg.Client) {
     const connection = (client as unknown as { connection: NodeJS.EventEmitter }).connection;
     connection.on('rowDescription', () => (this.rowsPending = true));
     connection.on('commandComplete', (msg: { text: string }) => {
-      this.lastTag = msg.text;
-      this.lastHadRows = this.rowsPending;
+      this.last = { kind: 'tag', tag: msg.text, hadRows: this.rowsPending };
       this.rowsPending = false;
     });
+    connection.on('emptyQuery', () => (this.last = { kind: 'empty' }));
   }
 
   reset(): void {
-    this.lastTag = '';
-    this.lastHadRows = false;
+    this.last = { kind: 'tag', tag: '', hadRows: false };
     this.rowsPending = false;
   }
 
   message(): string {
-    return commandMessage(this.lastTag, this.lastHadRows);
+    return commandMessage(this.last);
   }
 }
 
-/** libpq's wording, which pg_cron stores: `ERROR:  message`. */
-export function errorText(error: unknown): string {
-  const e = error as { severity?: string; message?: string };
-  return `${e.severity ?? 'ERROR'}:  ${e.message ?? String(error)}`;
+/**
+ * libpq's whole error message, which pg_cron stores (see libpq-message.ts); `sent` is the text
+ * the error's position points into. An error that is not the server's (a dropped socket) keeps
+ * its own message under ERROR.
+ */
+export function errorText(error: unknown, sent: string): string {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as Partial<ErrorFields>;
+  const message = typeof e.message === 'string' ? e.message : String(error);
+  return libpqErrorMessage(
+    {
+      severity: e.severity ?? 'ERROR',
+      message,
+      detail: e.detail,
+      hint: e.hint,
+      position: e.position,
+      internalPosition: e.internalPosition,
+      internalQuery: e.internalQuery,
+      where: e.where,
+    },
+    sent,
+  );
 }
 
 function describe(error: unknown): string {

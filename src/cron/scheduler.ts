@@ -261,7 +261,7 @@ export class CronScheduler {
   private async execute(state: JobState): Promise<void> {
     const job = state.row;
     try {
-      const runid = await this.store.startRun(job, new Date());
+      const runid = await this.store.startRun(job);
       const outcome = await this.options.runner.run(job, {
         timeoutMs: job.timeoutMs,
         onConnected: (pid) => this.store.markRunning(runid, pid),

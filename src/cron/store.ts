@@ -95,11 +95,12 @@ export class CronStore {
     await this.db.query(`SELECT pg_advisory_unlock(${LOCK_CLASS}, ${lockKey})`, [jobid]);
   }
 
-  async startRun(job: JobRow, startTime: Date): Promise<string> {
+  /** start_time is the server's clock, with microseconds as pg_cron's GetCurrentTimestamp (a JS Date has milliseconds). */
+  async startRun(job: JobRow): Promise<string> {
     const r = await this.db.query<{ runid: string }>(
       `INSERT INTO cron.job_run_details (jobid, database, username, command, status, start_time)
-       VALUES ($1::bigint, $2, $3, $4, 'starting', $5) RETURNING runid::text AS runid`,
-      [job.jobid, job.database, job.username, job.command, startTime],
+       VALUES ($1::bigint, $2, $3, $4, 'starting', clock_timestamp()) RETURNING runid::text AS runid`,
+      [job.jobid, job.database, job.username, job.command],
     );
     const runid = r.rows[0]?.runid;
     if (runid === undefined) throw new Error('cron.job_run_details returned no runid');
@@ -112,7 +113,7 @@ export class CronStore {
 
   async finishRun(runid: string, status: FinalStatus, message: string): Promise<void> {
     await this.db.query(
-      `UPDATE cron.job_run_details SET status = $2, return_message = $3, end_time = now() WHERE runid = $1::bigint`,
+      `UPDATE cron.job_run_details SET status = $2, return_message = $3, end_time = clock_timestamp() WHERE runid = $1::bigint`,
       [runid, status, message],
     );
   }

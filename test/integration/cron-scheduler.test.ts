@@ -103,7 +103,7 @@ test('a failing job records failed with the error; command tags are pg_cron retu
   const failing = await schedule(admin, '1 seconds', 'SELECT 1/0');
   const tagged = await schedule(admin, '1 seconds', 'INSERT INTO tagged VALUES (1); UPDATE tagged SET x = 2');
   const failure = await firstRun(admin, failing, 'failed');
-  assert.equal(failure?.return_message, 'ERROR:  division by zero');
+  assert.equal(failure?.return_message, 'ERROR:  division by zero\n');
   const tag = await firstRun(admin, tagged, 'succeeded');
   assert.match(tag?.return_message ?? '', /^UPDATE \d+$/);
   await admin.query(`SELECT cron.unschedule(${failing}); SELECT cron.unschedule(${tagged})`);
@@ -116,7 +116,7 @@ test("a job logs in as its owner: their privileges and row-level security apply"
     const ok = await schedule(alice, '1 seconds', 'INSERT INTO owners SELECT current_user');
     const denied = await schedule(alice, '1 seconds', 'SELECT * FROM secret');
     const refused = await firstRun(admin, denied, 'failed');
-    assert.equal(refused?.return_message, 'ERROR:  permission denied for table secret');
+    assert.equal(refused?.return_message, 'ERROR:  permission denied for table secret\n');
     await waitFor('alice runs', async () => (await runs(admin, ok, 'succeeded')).length > 0);
     assert.deepEqual((await admin.query('SELECT DISTINCT who FROM owners')).rows, [{ who: 'alice' }]);
     // Alice reads her own run history only.
@@ -141,10 +141,13 @@ test('a job cannot gain the superuser rights of the proxy\'s own login', async (
     const ids: Record<string, string> = {};
     for (const [name, command] of Object.entries(attempts)) ids[name] = await schedule(alice, '1 seconds', command);
     const failure = async (id: string | undefined) => (await firstRun(admin, id ?? '', 'failed')).return_message;
-    assert.equal(await failure(ids.reset), 'ERROR:  permission denied for table only_admin');
-    assert.equal(await failure(ids.setRole), 'ERROR:  permission denied to set role "postgres"');
-    assert.equal(await failure(ids.resetAll), 'ERROR:  permission denied for table only_admin');
-    assert.equal(await failure(ids.inFunction), 'ERROR:  permission denied for table only_admin');
+    assert.equal(await failure(ids.reset), 'ERROR:  permission denied for table only_admin\n');
+    assert.equal(await failure(ids.setRole), 'ERROR:  permission denied to set role "postgres"\n');
+    assert.equal(await failure(ids.resetAll), 'ERROR:  permission denied for table only_admin\n');
+    assert.equal(
+      await failure(ids.inFunction),
+      'ERROR:  permission denied for table only_admin\nCONTEXT:  SQL statement "INSERT INTO only_admin VALUES (4)"\nPL/pgSQL function inline_code_block line 1 at SQL statement\n',
+    );
     for (const id of Object.values(ids)) await alice.query(`SELECT cron.unschedule(${id})`);
     assert.deepEqual((await admin.query('SELECT x FROM only_admin')).rows, []);
     assert.deepEqual((await runs(admin, ids.reset ?? '', 'succeeded')), []);
@@ -165,7 +168,7 @@ test('a job that cannot log in fails with the reason; passwords come from the pg
     const withPassword = await schedule(scram, '1 seconds', 'SELECT current_user');
     const withoutPassword = await schedule(md5, '1 seconds', 'SELECT current_user');
     const refused = await firstRun(admin, bobs, 'failed');
-    assert.equal(refused?.return_message, 'connection failed: FATAL:  role "bob" is not permitted to log in');
+    assert.equal(refused?.return_message, 'connection failed: FATAL:  role "bob" is not permitted to log in\n');
     const unauthenticated = await firstRun(admin, withoutPassword, 'failed');
     assert.match(unauthenticated?.return_message ?? '', /^connection failed: /);
     const authenticated = await firstRun(admin, withPassword, 'succeeded');
@@ -220,7 +223,7 @@ test('a per-job timeout fails the run; cron.max_run_history bounds the history',
   const slow = await schedule(admin, '2 seconds', 'SELECT pg_sleep(30)');
   await admin.query(`INSERT INTO cron.job_timeout (jobid, timeout) VALUES (${slow}, '300 ms')`);
   const timedOut = await firstRun(admin, slow, 'failed');
-  assert.equal(timedOut?.return_message, 'ERROR:  job exceeded its timeout of 300 ms');
+  assert.equal(timedOut?.return_message, 'ERROR:  job exceeded its timeout of 300 ms\n');
   await admin.query(`SELECT cron.unschedule(${slow})`);
 
   await admin.query(`UPDATE cron.settings SET value = '3' WHERE name = 'max_run_history'`);

@@ -1,0 +1,111 @@
+// What cron.job_run_details records for a run, against a real Postgres: a failed run's
+// return_message is libpq's whole error message, compared with what psql (libpq itself) prints for
+// the same command sent straight to Postgres; an empty command's message is pg_cron's; start_time
+// has microseconds.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import pg from 'pg';
+import { pgBinary, startPgCluster, type PgCluster } from '../support/pg-cluster.js';
+import { startProxy, type ProxyProcess } from '../support/proxy.js';
+
+let cluster: PgCluster;
+let proxy: ProxyProcess;
+let admin: pg.Client;
+
+/** Polls until `check` returns a value; the deadline only guards against hanging forever. */
+async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, deadlineMs = 20_000): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function schedule(schedule: string, command: string): Promise<string> {
+  return (await admin.query('SELECT cron.schedule($1, $2) AS id', [schedule, command])).rows[0].id;
+}
+
+/** The first finished run's status and message. */
+function firstFinished(jobid: string): Promise<{ status: string; return_message: string }> {
+  return waitFor(`a finished run of job ${jobid}`, async () => {
+    const r = await admin.query(
+      `SELECT status, return_message FROM cron.job_run_details WHERE jobid = $1 AND status IN ('succeeded', 'failed') ORDER BY runid LIMIT 1`,
+      [jobid],
+    );
+    return r.rows[0];
+  });
+}
+
+/** What libpq makes of the command's error: psql prints PQerrorMessage as it is. */
+function psqlError(command: string): string {
+  const result = spawnSync(pgBinary('psql'), ['-X', '-q', '-d', cluster.url(), '-c', command], { encoding: 'utf8' });
+  assert.equal(result.status, 1, `psql should fail on ${command}: ${result.stdout}`);
+  return result.stderr;
+}
+
+before(async () => {
+  cluster = await startPgCluster();
+  proxy = await startProxy({ upstream: cluster.url() });
+  admin = new pg.Client({ connectionString: proxy.url('postgres') });
+  await admin.connect();
+  await admin.query(`CREATE FUNCTION fails_inside() RETURNS int LANGUAGE plpgsql AS $$BEGIN RETURN (SELECT x FROM nosuch); END$$`);
+});
+
+after(async () => {
+  await admin?.end().catch(() => undefined);
+  await proxy?.stop();
+  cluster?.stop();
+});
+
+const columns = (from: number, count: number): string =>
+  Array.from({ length: count }, (_, i) => `${from + i} AS column_${from + i}`).join(', ');
+
+test("a failed run's return_message is libpq's whole error message", async () => {
+  const commands = [
+    'SELECT * FROM nosuch',
+    `DO $$BEGIN RAISE EXCEPTION 'boom' USING DETAIL = 'the detail', HINT = 'the hint'; END$$`,
+    // The position is in the function's statement: LINE and QUERY show that one, CONTEXT the function.
+    'SELECT fails_inside()',
+    'CREATE TEMP TABLE once (x int PRIMARY KEY); INSERT INTO once VALUES (1), (1)',
+    'SELECT 1;\r\n\tSELECT 2;\n\n\tSELECT nosuch_column\r\n  FROM pg_class',
+    // Lines longer than libpq's 60 columns are cut on the right, or on both sides around the cursor.
+    `SELECT nosuch_column, ${columns(0, 12)}`,
+    `SELECT ${columns(0, 12)}, nosuch_column, ${columns(12, 12)}`,
+    `SELECT ${columns(0, 12)}, nosuch_column`,
+    `SELECT 'Grüße, 日本語のテキスト' AS 名前, nosuch_column, ${columns(0, 6)}`,
+  ];
+  const ids = [];
+  for (const command of commands) ids.push(await schedule('1 second', command));
+  for (const [i, command] of commands.entries()) {
+    const run = await firstFinished(ids[i] as string);
+    assert.equal(run.status, 'failed', command);
+    assert.equal(run.return_message, psqlError(command), command);
+  }
+  await admin.query('DELETE FROM cron.job');
+});
+
+test("an empty command succeeds with pg_cron's message for PGRES_EMPTY_QUERY: 0 rows", async () => {
+  const id = await schedule('1 second', '');
+  assert.deepEqual(await firstFinished(id), { status: 'succeeded', return_message: '0 rows' });
+  await admin.query('DELETE FROM cron.job');
+});
+
+test('start_time and end_time have microseconds', async () => {
+  const id = await schedule('1 second', 'SELECT 1');
+  const { rows } = await waitFor('five runs', async () => {
+    const r = await admin.query(
+      `SELECT start_time, end_time, extract(microseconds FROM start_time)::bigint % 1000 AS start_micros,
+              extract(microseconds FROM end_time)::bigint % 1000 AS end_micros
+         FROM cron.job_run_details WHERE jobid = $1 AND status = 'succeeded'`,
+      [id],
+    );
+    return r.rows.length >= 5 && r;
+  });
+  // Whole milliseconds in all of them would be a 1 in 10^15 coincidence.
+  assert.ok(rows.some((row) => Number(row.start_micros) !== 0), JSON.stringify(rows));
+  assert.ok(rows.some((row) => Number(row.end_micros) !== 0), JSON.stringify(rows));
+  await admin.query('DELETE FROM cron.job');
+});
