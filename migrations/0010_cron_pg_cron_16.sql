@@ -32,3 +32,15 @@ BEGIN
     DELETE FROM cron.job WHERE jobid = v_jobid;
     RETURN true;
 END $$;
+
+-- pg_cron 1.4-1 lets everyone read the two sequences, so that a user with USAGE on the schema can
+-- pg_dump it; 0008 had revoked that with the write access. Reading a sequence grants no nextval.
+GRANT SELECT ON SEQUENCE cron.jobid_seq TO PUBLIC;
+GRANT SELECT ON SEQUENCE cron.runid_seq TO PUBLIC;
+
+-- Deliberately unlike pg_cron, the cron schema stays usable by PUBLIC (0001): pg_cron's schema
+-- belongs to its extension, and DROP EXTENSION takes the per-role GRANT USAGE with it, while the
+-- proxy's schema is permanent, so a per-role grant would block DROP ROLE of every job owner
+-- ("privileges for schema cron") until revoked. What PUBLIC's USAGE exposes is pg_cron's own
+-- surface: row-level security shows each role its own rows, and alter_job and
+-- schedule_in_database stay revoked.

@@ -168,3 +168,32 @@ test('role names that need quoting own and manage their jobs', async () => {
   await rejects(lookalike, `SELECT cron.unschedule(${id})`, { code: '42501', message: 'permission denied for table job' });
   assert.deepEqual((await quoted.query(`SELECT cron.unschedule('quoted') AS ok`)).rows, [{ ok: true }]);
 });
+
+test("everyone may read cron's sequences, as pg_cron 1.4-1 grants for pg_dump, but not draw from them", async () => {
+  assert.equal((await lookalike.query('SELECT is_called FROM cron.jobid_seq')).rows.length, 1);
+  assert.equal((await lookalike.query('SELECT is_called FROM cron.runid_seq')).rows.length, 1);
+  await rejects(lookalike, `SELECT nextval('cron.jobid_seq')`, { code: '42501', message: 'permission denied for sequence jobid_seq' });
+  await rejects(lookalike, `SELECT nextval('cron.runid_seq')`, { code: '42501', message: 'permission denied for sequence runid_seq' });
+});
+
+test('DROP ROLE of a job owner needs no revokes: the jobs stay, and their runs fail to log in', async () => {
+  await admin.query('CREATE USER leaver');
+  const leaver = await connect('leaver');
+  // No GRANT was needed to schedule: the cron schema is usable by PUBLIC.
+  const id = (await leaver.query(`SELECT cron.schedule('leaving', '1 second', 'SELECT 1') AS id`)).rows[0].id;
+  await leaver.end();
+  await admin.query('DROP ROLE leaver');
+  assert.deepEqual((await admin.query('SELECT username, active FROM cron.job WHERE jobid = $1', [id])).rows, [{ username: 'leaver', active: true }]);
+  const failed = async () => {
+    const r = await admin.query(`SELECT return_message FROM cron.job_run_details WHERE jobid = $1 AND status = 'failed' LIMIT 1`, [id]);
+    return r.rows[0]?.return_message as string | undefined;
+  };
+  const end = Date.now() + 20_000;
+  let message = await failed();
+  while (message === undefined && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 100));
+    message = await failed();
+  }
+  assert.equal(message, 'connection failed: FATAL:  role "leaver" does not exist\n');
+  assert.deepEqual((await admin.query(`SELECT cron.unschedule(${id}) AS ok`)).rows, [{ ok: true }]);
+});
