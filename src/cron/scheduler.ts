@@ -7,9 +7,10 @@
  * - a job runs once at a time: its run holds an advisory lock on the scheduler's connection,
  *   which also tells a restarting proxy which `running` rows are abandoned.
  *
- * Which ticks are due is decided by the pure functions of ticks.ts. As in pg_cron, an interval
- * tick that finds its job still running is skipped, while cron-schedule ticks queue up and run
- * one after another.
+ * Which ticks are due is decided by the pure functions of ticks.ts. As in pg_cron, cron-schedule
+ * ticks that find their job still running queue up and run one after another, while an interval
+ * job keeps at most one pending run (pg_cron's pendingRunCount for interval jobs), started as soon
+ * as the running one ends.
  */
 import { parseSchedule, type Schedule, DEFAULT_TIME_ZONE, assertTimeZone } from './schedule.js';
 import { dueTicks, firstTick, intervalTick } from './ticks.js';
@@ -44,6 +45,8 @@ interface JobState {
   zone: string;
   /** Claimed ticks waiting for the job's previous run to finish. */
   queue: number[];
+  /** An interval tick that came while the job was running; run (and claimed) once it ends. */
+  pendingTick: number | null;
   running: boolean;
   retry: NodeJS.Timeout | undefined;
 }
@@ -122,7 +125,16 @@ export class CronScheduler {
     for (const row of rows) {
       seen.add(row.jobid);
       const previous = this.jobs.get(row.jobid);
-      const state: JobState = previous ?? { row, schedule: null, nextDue: null, zone: this.timeZone, queue: [], running: false, retry: undefined };
+      const state: JobState = previous ?? {
+        row,
+        schedule: null,
+        nextDue: null,
+        zone: this.timeZone,
+        queue: [],
+        pendingTick: null,
+        running: false,
+        retry: undefined,
+      };
       const scheduleChanged = previous === undefined || previous.row.schedule !== row.schedule || previous.zone !== this.timeZone;
       state.row = row;
       if (scheduleChanged) {
@@ -133,6 +145,7 @@ export class CronScheduler {
       if (!row.active || state.schedule === null) {
         state.nextDue = null;
         state.queue = [];
+        state.pendingTick = null;
       } else if (state.nextDue === null) {
         state.nextDue = firstTick(state.schedule, now, this.timeZone);
       }
@@ -189,7 +202,8 @@ export class CronScheduler {
     if (schedule.kind === 'interval') {
       const { tick, next } = intervalTick(schedule.seconds, now);
       state.nextDue = next;
-      if (!state.running) void this.runIntervalTick(state, tick);
+      if (state.running) state.pendingTick ??= tick;
+      else void this.runIntervalTick(state, tick);
       return;
     }
     const { ticks, next } = dueTicks(schedule, state.nextDue, now, state.zone);
@@ -200,19 +214,28 @@ export class CronScheduler {
   private async runIntervalTick(state: JobState, tick: number): Promise<void> {
     state.running = true;
     const { jobid } = state.row;
+    let ran = false;
     try {
-      if (!(await this.store.tryLock(jobid))) return;
-      if (!(await this.store.claimTick(jobid, new Date(tick)))) {
-        await this.store.unlock(jobid);
-        return;
+      if (await this.store.tryLock(jobid)) {
+        if (await this.store.claimTick(jobid, new Date(tick))) {
+          ran = true;
+          await this.track(this.execute(state));
+        } else {
+          await this.store.unlock(jobid);
+        }
       }
-      await this.track(this.execute(state));
     } catch (error) {
       this.options.log(`pgml-proxy cron: job ${jobid}: ${describe(error)}`);
     } finally {
       state.running = false;
     }
-    void this.pump(state);
+    // A tick that came while another proxy ran the job is that proxy's to keep pending.
+    const pending = ran ? state.pendingTick : null;
+    state.pendingTick = null;
+    // Unless the job was removed, or its schedule changed, while it ran.
+    const current = this.jobs.get(state.row.jobid) === state && state.schedule?.kind === 'interval';
+    if (pending !== null && current && !this.stopped) void this.runIntervalTick(state, pending);
+    else void this.pump(state);
   }
 
   private async claimCronTicks(state: JobState, ticks: number[]): Promise<void> {

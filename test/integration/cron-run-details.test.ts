@@ -109,3 +109,26 @@ test('start_time and end_time have microseconds', async () => {
   assert.ok(rows.some((row) => Number(row.end_micros) !== 0), JSON.stringify(rows));
   await admin.query('DELETE FROM cron.job');
 });
+
+test('an interval job that outlasts its interval keeps one pending run, started when the running one ends', async () => {
+  const id = await schedule('1 second', 'SELECT pg_sleep(2.5)');
+  // Each run claims one tick (cron.pgml_proxy_ticks) before it starts: the i-th tick is the i-th run's.
+  const { runs, ticks } = await waitFor('three finished runs', async () => {
+    const r = await admin.query(
+      `SELECT (SELECT coalesce(json_agg(json_build_object('status', status, 'end', end_time) ORDER BY runid), '[]')
+                 FROM cron.job_run_details WHERE jobid = $1) AS runs,
+              (SELECT coalesce(json_agg(tick ORDER BY tick), '[]') FROM cron.pgml_proxy_ticks WHERE jobid = $1) AS ticks`,
+      [id],
+    );
+    const row = r.rows[0] as { runs: { status: string; end: string | null }[]; ticks: string[] };
+    return row.runs.filter((run) => run.status === 'succeeded').length >= 3 && row;
+  });
+  await admin.query(`SELECT cron.unschedule(${id})`);
+  // Ticks that came during a run were not queued up: at most the next run's claim is ahead of its row.
+  assert.ok(ticks.length === runs.length || ticks.length === runs.length + 1, JSON.stringify({ runs, ticks }));
+  const finished = runs.filter((run) => run.status === 'succeeded');
+  for (let i = 1; i < finished.length; i++) {
+    // The run's tick came while the previous run was still going: it was pending, not dropped.
+    assert.ok(Date.parse(ticks[i] as string) < Date.parse(finished[i - 1]?.end as string), JSON.stringify({ runs, ticks }));
+  }
+});
