@@ -321,9 +321,13 @@ test('embedded PGlite: a scheduled job runs', async () => {
     try {
       await client.query('CREATE TABLE seen (at timestamptz)');
       const id = await schedule(client, '1 seconds', 'INSERT INTO seen VALUES (now())');
+      const failing = await schedule(client, '1 seconds', 'SELECT * FROM nosuch');
       const run = await firstRun(client, id, 'succeeded');
       assert.equal(run?.return_message, 'INSERT 0 1');
-      await client.query(`SELECT cron.unschedule(${id})`);
+      // libpq's whole message, as psql prints it for this command.
+      const failure = await firstRun(client, failing, 'failed');
+      assert.equal(failure.return_message, 'ERROR:  relation "nosuch" does not exist\nLINE 1: SELECT * FROM nosuch\n                      ^\n');
+      await client.query(`SELECT cron.unschedule(${id}); SELECT cron.unschedule(${failing})`);
       assert.ok(Number((await client.query('SELECT count(*) AS n FROM seen')).rows[0].n) >= 1);
     } finally {
       await client.end();
