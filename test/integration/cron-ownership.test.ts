@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { startPgCluster, type PgCluster } from '../support/pg-cluster.js';
 import { startProxy, type ProxyProcess } from '../support/proxy.js';
+import { waitFor } from '../support/wait.js';
 
 let cluster: PgCluster;
 let proxy: ProxyProcess;
@@ -184,16 +185,10 @@ test('DROP ROLE of a job owner needs no revokes: the jobs stay, and their runs f
   await leaver.end();
   await admin.query('DROP ROLE leaver');
   assert.deepEqual((await admin.query('SELECT username, active FROM cron.job WHERE jobid = $1', [id])).rows, [{ username: 'leaver', active: true }]);
-  const failed = async () => {
+  const message = await waitFor('a failed run', async () => {
     const r = await admin.query(`SELECT return_message FROM cron.job_run_details WHERE jobid = $1 AND status = 'failed' LIMIT 1`, [id]);
     return r.rows[0]?.return_message as string | undefined;
-  };
-  const end = Date.now() + 20_000;
-  let message = await failed();
-  while (message === undefined && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 100));
-    message = await failed();
-  }
+  });
   assert.equal(message, 'connection failed: FATAL:  role "leaver" does not exist\n');
   assert.deepEqual((await admin.query(`SELECT cron.unschedule(${id}) AS ok`)).rows, [{ ok: true }]);
 });

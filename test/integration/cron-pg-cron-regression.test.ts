@@ -54,6 +54,13 @@ const one = (column: string, value: string): Expected => ({ columns: [column], r
 const invalid = (schedule: string): Expected => ({ error: `invalid schedule: ${schedule}`, code: '22023', hint: HINT });
 const cronError = (message: string, fields: { hint?: string; detail?: string } = {}): Expected => ({ error: message, code: 'XX000', ...fields });
 const JOB_COLUMNS = ['jobid', 'jobname', 'schedule', 'command'];
+/** The four valid interval jobs, as the test lists them. */
+const INTERVAL_JOBS = [
+  ['1', '', '1 second', 'SELECT 1'],
+  ['2', '', ' 30 sEcOnDs ', 'SELECT 1'],
+  ['3', '', '59 seconds', 'SELECT 1'],
+  ['4', '', '17  seconds ', 'SELECT 1'],
+];
 
 const STEPS: Step[] = [
   ...dropExtension(null),
@@ -216,15 +223,7 @@ const STEPS: Step[] = [
   { sql: `SELECT cron.schedule('17  seconds ', 'SELECT 1'); `, expect: one('schedule', '4') },
   {
     sql: `SELECT jobid, jobname, schedule, command FROM cron.job ORDER BY jobid;`,
-    expect: {
-      columns: JOB_COLUMNS,
-      rows: [
-        ['1', '', '1 second', 'SELECT 1'],
-        ['2', '', ' 30 sEcOnDs ', 'SELECT 1'],
-        ['3', '', '59 seconds', 'SELECT 1'],
-        ['4', '', '17  seconds ', 'SELECT 1'],
-      ],
-    },
+    expect: { columns: JOB_COLUMNS, rows: INTERVAL_JOBS },
   },
   // -- valid last of day job
   { sql: `SELECT cron.schedule('last-day-of-month-job1', '0 11 $ * *', 'SELECT 1');`, expect: one('schedule', '5') },
@@ -232,13 +231,7 @@ const STEPS: Step[] = [
     sql: `SELECT jobid, jobname, schedule, command FROM cron.job ORDER BY jobid;`,
     expect: {
       columns: JOB_COLUMNS,
-      rows: [
-        ['1', '', '1 second', 'SELECT 1'],
-        ['2', '', ' 30 sEcOnDs ', 'SELECT 1'],
-        ['3', '', '59 seconds', 'SELECT 1'],
-        ['4', '', '17  seconds ', 'SELECT 1'],
-        ['5', 'last-day-of-month-job1', '0 11 $ * *', 'SELECT 1'],
-      ],
+      rows: [...INTERVAL_JOBS, ['5', 'last-day-of-month-job1', '0 11 $ * *', 'SELECT 1']],
     },
   },
   // -- invalid last of day job

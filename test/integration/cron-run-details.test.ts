@@ -8,21 +8,11 @@ import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { pgBinary, startPgCluster, type PgCluster } from '../support/pg-cluster.js';
 import { startProxy, type ProxyProcess } from '../support/proxy.js';
+import { waitFor } from '../support/wait.js';
 
 let cluster: PgCluster;
 let proxy: ProxyProcess;
 let admin: pg.Client;
-
-/** Polls until `check` returns a value; the deadline only guards against hanging forever. */
-async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, deadlineMs = 20_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function schedule(schedule: string, command: string): Promise<string> {
   return (await admin.query('SELECT cron.schedule($1, $2) AS id', [schedule, command])).rows[0].id;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { MD5_USER, SCRAM_USER, startPgCluster, type PgCluster } from '../support/pg-cluster.js';
 import { startProxy, type ProxyProcess } from '../support/proxy.js';
+import { waitFor } from '../support/wait.js';
 
 let cluster: PgCluster;
 let proxy: ProxyProcess;
@@ -25,17 +26,6 @@ async function connect(target: ProxyProcess, user = 'postgres'): Promise<pg.Clie
   client.on('error', () => undefined);
   await client.connect();
   return client;
-}
-
-/** Polls until `check` returns a value; the deadline only guards against hanging forever. */
-async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, deadlineMs = 20_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 interface Run {
