@@ -1,7 +1,8 @@
 /**
  * cron.unschedule(job_id bigint) and cron.unschedule(job_name text), both STRICT in pg_cron. The
  * lookup, pg_cron's EnsureDeletePermission and the delete are cron.pgml_proxy_unschedule's
- * (migration 0008): another user's job is `permission denied for table job`, not missing.
+ * (migration 0008, its owner check made exact in 0010): another user's job is `permission denied for
+ * table job`, not missing.
  */
 import { z } from 'zod';
 import type { ProxyFunction } from '../../db/functions.js';
