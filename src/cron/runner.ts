@@ -56,6 +56,9 @@ export interface ProxyAddress {
   loginFor(username: string): JobLogin;
 }
 
+/** pg_cron's return_message for a command that starts a COPY to or from the client. */
+export const COPY_NOT_SUPPORTED = 'COPY not supported';
+
 /** Grace after a cancel before the connection is cut, for work the upstream cannot interrupt. */
 const CANCEL_GRACE_MS = 1000;
 
@@ -107,7 +110,14 @@ export class ProxyJobRunner implements JobRunner {
           return { succeeded: true, message: '1 row' };
         case 'asIs':
           tags.reset();
-          await send(job.command);
+          try {
+            await send(job.command);
+          } catch (error) {
+            // COPY FROM STDIN fails for want of data (node-postgres sends CopyFail).
+            if (!tags.sawCopy) throw error;
+          }
+          // pg_cron's GetTaskFeedback gives up at a COPY result: a job has no data to send or read.
+          if (tags.sawCopy) return { succeeded: false, message: COPY_NOT_SUPPORTED };
           return { succeeded: true, message: tags.message() };
       }
     };
@@ -174,6 +184,8 @@ export function commandMessage(last: LastResult): string {
 class TagRecorder {
   private last: LastResult = { kind: 'tag', tag: '', hadRows: false };
   private rowsPending = false;
+  /** A statement began a COPY with the client (CopyInResponse or CopyOutResponse). */
+  sawCopy = false;
 
   constructor(client: pg.Client) {
     const connection = (client as unknown as { connection: NodeJS.EventEmitter }).connection;
@@ -183,11 +195,14 @@ class TagRecorder {
       this.rowsPending = false;
     });
     connection.on('emptyQuery', () => (this.last = { kind: 'empty' }));
+    connection.on('copyInResponse', () => (this.sawCopy = true));
+    connection.on('copyOutResponse', () => (this.sawCopy = true));
   }
 
   reset(): void {
     this.last = { kind: 'tag', tag: '', hadRows: false };
     this.rowsPending = false;
+    this.sawCopy = false;
   }
 
   message(): string {

@@ -1,7 +1,8 @@
 // What cron.job_run_details records for a run, against a real Postgres: a failed run's
 // return_message is libpq's whole error message, compared with what psql (libpq itself) prints for
-// the same command sent straight to Postgres; an empty command's message is pg_cron's; start_time
-// has microseconds.
+// the same command sent straight to Postgres; an empty command's and a COPY's messages are
+// pg_cron's; start_time has microseconds; an interval job that outlasts its interval keeps one
+// pending run.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -81,6 +82,16 @@ test("an empty command succeeds with pg_cron's message for PGRES_EMPTY_QUERY: 0 
   const id = await schedule('1 second', '');
   assert.deepEqual(await firstFinished(id), { status: 'succeeded', return_message: '0 rows' });
   await admin.query('DELETE FROM cron.job');
+});
+
+test("a COPY to or from the client fails with pg_cron's message", async () => {
+  await admin.query('CREATE TABLE copied (x int)');
+  const out = await schedule('1 second', 'COPY (SELECT 1) TO STDOUT');
+  const into = await schedule('1 second', 'COPY copied FROM STDIN');
+  assert.deepEqual(await firstFinished(out), { status: 'failed', return_message: 'COPY not supported' });
+  assert.deepEqual(await firstFinished(into), { status: 'failed', return_message: 'COPY not supported' });
+  await admin.query('DELETE FROM cron.job');
+  assert.deepEqual((await admin.query('SELECT x FROM copied')).rows, []);
 });
 
 test('start_time and end_time have microseconds', async () => {
