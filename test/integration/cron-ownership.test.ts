@@ -32,6 +32,8 @@ async function rejects(client: pg.Client, sql: string, expected: { code: string;
     assert.equal(error.code, expected.code, sql);
     // pg_cron raises from C: its errors have no CONTEXT lines.
     assert.equal(error.where, undefined, sql);
+    // A position would point into the proxy's own SQL, not the statement sent.
+    assert.equal(error.position, undefined, sql);
     return true;
   });
 }
@@ -191,4 +193,14 @@ test('DROP ROLE of a job owner needs no revokes: the jobs stay, and their runs f
   });
   assert.equal(message, 'connection failed: FATAL:  role "leaver" does not exist\n');
   assert.deepEqual((await admin.query(`SELECT cron.unschedule(${id}) AS ok`)).rows, [{ ok: true }]);
+});
+
+test('without USAGE on the cron schema the cron functions fail as Postgres would, with no stray position', async () => {
+  await admin.query('REVOKE USAGE ON SCHEMA cron FROM PUBLIC, caseowner');
+  try {
+    await rejects(lookalike, `SELECT cron.unschedule(1)`, { code: '42501', message: 'permission denied for schema cron' });
+    await rejects(lookalike, `SELECT cron.schedule('0 11 * * *', 'VACUUM')`, { code: '42501', message: 'permission denied for schema cron' });
+  } finally {
+    await admin.query('GRANT USAGE ON SCHEMA cron TO PUBLIC, caseowner');
+  }
 });

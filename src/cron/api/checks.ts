@@ -42,15 +42,17 @@ export async function ensureExecute(db: Queryable, name: string, signature: stri
  * errors carry no CONTEXT; raised from PL/pgSQL, ours carry frames such as `PL/pgSQL function
  * cron.pgml_proxy_unschedule(bigint,text) line 18 at RAISE`, naming functions the user never
  * called. So the proxy re-raises with the same SQLSTATE, message, detail and hint and without
- * those frames. Stripping them here rather than moving the checks into TypeScript keeps the checks
- * in one place, where a direct call of the helpers (which shows the frames) makes them too.
+ * those frames, and without a position, which would point into the proxy's own SELECT rather
+ * than the user's statement. Stripping them here rather than moving the checks into TypeScript
+ * keeps the checks in one place, where a direct call of the helpers (which shows the frames)
+ * makes them too.
  */
 export async function callCronWriter<Row = Record<string, unknown>>(db: Queryable, sql: string, params: readonly unknown[]) {
   try {
     return await db.query<Row>(sql, params);
   } catch (error) {
     if (!(error instanceof PgError)) throw error;
-    throw new PgError(error.code, error.message, { ...error.fields(), where: undefined });
+    throw new PgError(error.code, error.message, { ...error.fields(), where: undefined, position: undefined });
   }
 }
 
