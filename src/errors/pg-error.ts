@@ -100,6 +100,7 @@ export const SqlState = {
   QueryCanceled: '57014',
   AdminShutdown: '57P01',
   CannotConnectNow: '57P03',
+  OutOfMemory: '53200',
   TooManyConnections: '53300',
   InternalError: 'XX000',
   DataCorrupted: 'XX001',

@@ -154,6 +154,11 @@ export function decodeCommandComplete(message: Buffer): string {
   return body(message).cstring();
 }
 
+/** The request code of an Authentication message (AuthenticationCode: 0 is AuthenticationOk). */
+export function decodeAuthentication(message: Buffer): number {
+  return body(message).int32();
+}
+
 export function decodeBackendKeyData(message: Buffer): { processId: number; secretKey: number } {
   const r = body(message);
   return { processId: r.int32(), secretKey: r.int32() };
