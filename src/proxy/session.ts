@@ -66,6 +66,9 @@ type Phase = 'startup' | 'connecting' | 'ready' | 'closed';
 const INBOX_HIGH_WATER = 4096;
 const INBOX_HIGH_WATER_BYTES = 1 << 20;
 
+/** How long a closed session's socket lingers before it is dropped, for clients that do not close it. */
+const CLOSE_LINGER_MS = 2000;
+
 /**
  * One client connection and its upstream session. Bytes pass through untouched; only Query and
  * Parse messages that mention pgml or cron (and the Bind/Describe of statements rewritten from
@@ -196,8 +199,9 @@ export class ClientSession {
           });
         }
         this.phase = 'connecting';
-        void this.connectUpstream(complete.packet, packet.parameters);
+        // Bytes sent along with the startup packet are checked first: refused ones cost no upstream connection.
         if (complete.rest.length > 0) this.onMessageData(complete.rest);
+        if (this.phase === 'connecting') void this.connectUpstream(complete.packet, packet.parameters);
         return;
     }
   }
@@ -523,7 +527,14 @@ export class ClientSession {
     this.phase = 'closed';
     this.closing = true;
     clearTimeout(this.authTimer);
-    if (!this.socket.destroyed) this.socket.end();
+    if (!this.socket.destroyed) {
+      // Stop reading: a client that keeps sending must not cost the proxy any work. The socket
+      // lingers so the last ErrorResponse reaches the client before the connection is dropped.
+      this.socket.end();
+      this.socket.pause();
+      const socket = this.socket;
+      setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref();
+    }
     const link = this.upstream;
     if (link) {
       // A client that vanished mid-statement should not leave the statement running upstream.
