@@ -76,6 +76,7 @@ export const SqlState = {
   FeatureNotSupported: '0A000',
   InvalidParameterValue: '22023',
   InvalidTextRepresentation: '22P02',
+  InvalidBinaryRepresentation: '22P03',
   NullValueNotAllowed: '22004',
   DataException: '22000',
   NumericValueOutOfRange: '22003',
