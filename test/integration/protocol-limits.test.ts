@@ -139,6 +139,36 @@ describeTargets('protocol limits', { proxyOnly: true }, (target, kind) => {
     }
   });
 
+  // Postgres reads one slow statement at a time; a client that writes faster must be held back by
+  // the proxy instead of having its bytes queued in the proxy's memory. Without backpressure the
+  // client gets nearly all 120 MB out while the upstream answers 10 statements a second; with it, at
+  // most the socket buffers (a few MB each way) and the proxy's 1 MB bounds are ahead of the answers.
+  test('a client writing faster than the upstream reads is held back (backpressure)', { timeout: 120_000 }, async (t) => {
+    const c = await authenticated();
+    const MESSAGES = 120;
+    const filler = 'x'.repeat((1 << 20) - 64);
+    const message = queryMessage(`SELECT pg_sleep(0.1) /* ${filler} */`);
+    let answered = 0;
+    let maxAhead = 0;
+    const answers = (async () => {
+      while (answered < MESSAGES) {
+        const m = await c.next();
+        if (m === undefined) throw new Error('connection closed');
+        if (m.type === 'E') throw new Error(JSON.stringify(errorFields(m)));
+        if (m.type === 'Z') answered++;
+      }
+    })();
+    for (let sent = 1; sent <= MESSAGES; sent++) {
+      if (!c.socket.write(message)) await new Promise((resolve) => c.socket.once('drain', resolve));
+      maxAhead = Math.max(maxAhead, (sent - answered) * message.length);
+    }
+    await answers;
+    c.destroy();
+    t.diagnostic(`at most ${(maxAhead / 2 ** 20).toFixed(0)} MB written ahead of the answers`);
+    assert.ok(maxAhead < 48 << 20, `the client got ${(maxAhead / 2 ** 20).toFixed(0)} MB ahead of the answers`);
+    await assertBystanderWorks();
+  });
+
   test("other sessions' SELECT 1 stays fast while 20 clients send oversized messages", { timeout: 120_000 }, async (t) => {
     const bystander = new pg.Client({ connectionString: target().url() });
     await bystander.connect();
