@@ -9,7 +9,7 @@ import { PgError, SqlState } from '../errors/index.js';
 /** Checks one text value of a scalar type and returns the value pg-types would have made of it. */
 export type TextInput = (text: string, parse: (text: string) => unknown) => unknown;
 
-export function invalidInput(type: string, text: string, code: string = SqlState.InvalidTextRepresentation): PgError {
+function invalidInput(type: string, text: string, code: string = SqlState.InvalidTextRepresentation): PgError {
   return new PgError(code, `invalid input syntax for type ${type}: "${text}"`);
 }
 
