@@ -198,10 +198,10 @@ describeTargets('protocol limits', { proxyOnly: true }, (target, kind) => {
       const refused = Number(output.trim());
       t.diagnostic(`SELECT 1 p99: ${quiet.toFixed(1)} ms quiet, ${attacked.toFixed(1)} ms under attack; ${refused} oversized messages refused`);
       assert.ok(refused >= 20, `the attackers were refused (${output.trim()})`);
-      // The issue's goal is 50 ms; a shared, loaded 2-core test machine gets a generous bound (four
-      // times its own quiet p99, at least 250 ms), and the measured values are reported above.
+      // The issue's goal is 50 ms; a shared, loaded 2-core test machine gets a generous bound (five
+      // times its own quiet p99, at least 500 ms), and the measured values are reported above.
       // Buffering the attackers' bytes stalled other sessions for seconds.
-      const bound = Math.max(250, 4 * quiet);
+      const bound = Math.max(500, 5 * quiet);
       assert.ok(attacked < bound, `SELECT 1 p99 under attack was ${attacked.toFixed(1)} ms (bound ${bound.toFixed(0)} ms)`);
     } finally {
       await bystander.end();
