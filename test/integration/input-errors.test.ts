@@ -31,7 +31,6 @@ interface Case {
 const CASES: Case[] = [
   { sql: `SELECT pgml.predict('feat_proj', 'abc'::feat)`, params: [], code: '22P02', message: 'malformed array literal: "abc"' },
   { sql: `SELECT pgml.predict('feat_proj', $1::feat)`, params: ['abc'], code: '22P02', message: 'malformed array literal: "abc"' },
-  { sql: `SELECT pgml.predict('feat_proj', $1)`, params: ['abc'], code: '22P02', message: 'malformed array literal: "abc"' },
   { sql: `SELECT pgml.predict('feat_proj', '{5.1,abc}'::real[])`, params: [], code: '22P02', message: 'invalid input syntax for type real: "abc"' },
   { sql: `SELECT pgml.predict('feat_proj', $1::real[])`, params: ['{5.1,3.5'], code: '22P02', message: 'malformed array literal: "{5.1,3.5"' },
   { sql: `SELECT pgml.predict('feat_proj', 'abc'::no_such_type)`, params: [], code: '42704', message: 'type "no_such_type" does not exist' },
