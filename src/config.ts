@@ -24,6 +24,7 @@ Options:
   --tls-cert PATH        PEM certificate: accept SSLRequest and speak TLS to clients
   --tls-key PATH         PEM private key for --tls-cert
   --grace-seconds N      on SIGTERM, how long running statements may finish (default 10)
+  --auth-timeout S       seconds a client may take to authenticate (default 60, as Postgres)
   --help                 show this help
 `;
 
@@ -72,6 +73,7 @@ const ConfigSchema = z
     tlsCert: z.string().optional(),
     tlsKey: z.string().optional(),
     graceSeconds: z.coerce.number().min(0).max(3600),
+    authTimeout: z.coerce.number().min(1).max(600),
   })
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), '--tls-cert and --tls-key go together');
 
@@ -103,6 +105,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nul
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'grace-seconds': { type: 'string' },
+        'auth-timeout': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -127,6 +130,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nul
     tlsCert: values['tls-cert'],
     tlsKey: values['tls-key'],
     graceSeconds: values['grace-seconds'] ?? '10',
+    authTimeout: values['auth-timeout'] ?? '60',
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -126,7 +126,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
       )
     : undefined;
   catalogListener?.start();
-  const server = new ProxyServer({ connector, registry, functions, onRoutineDdl, tlsContext, log });
+  const server = new ProxyServer({ connector, registry, functions, onRoutineDdl, tlsContext, authTimeoutMs: config.authTimeout * 1000, log });
   const address = await server.listen(config.listen.host, config.listen.port);
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const cronRuns = new RunCounts();

@@ -141,6 +141,7 @@ export class EmbeddedConnector implements UpstreamConnector {
         } else {
           const n = link.inbox.findIndex((item) => typeof item === 'function');
           const batch = Buffer.concat(link.inbox.splice(0, n < 0 ? link.inbox.length : n) as Buffer[]);
+          link.taken(batch.length);
           output = Buffer.from(await this.db.execProtocolRaw(new Uint8Array(batch)));
         }
       } catch (error) {
@@ -187,12 +188,18 @@ function pgErrorOf(error: unknown): PgError {
   return PgError.from(error);
 }
 
+/** Bytes of client messages a link queues for the backend before its session stops reading the client. */
+const QUEUE_HIGH_WATER = 1 << 20;
+
 class EmbeddedLink implements UpstreamLink {
   onData: (chunk: Buffer) => void = () => {};
   onClose: (error?: Error) => void = () => {};
+  onDrain: () => void = () => {};
   onOwned: () => void = () => {};
   /** Messages for the backend, and steps the link runs itself (COPY FROM STDIN). */
   readonly inbox: (Buffer | LocalStep)[] = [];
+  /** Bytes of the messages in the inbox. */
+  private queuedBytes = 0;
   /** CopyData received while emulating COPY FROM STDIN; null when not in COPY. */
   private copyData: Buffer[] | null = null;
   private copySql = '';
@@ -211,8 +218,8 @@ class EmbeddedLink implements UpstreamLink {
     readonly id: number,
   ) {}
 
-  write(messages: readonly Buffer[]): void {
-    if (this.closed) return;
+  write(messages: readonly Buffer[]): boolean {
+    if (this.closed) return true;
     // A buffer may hold several messages (the session joins adjacent ones): look at each.
     let terminated = false;
     for (const buffer of messages) {
@@ -220,16 +227,29 @@ class EmbeddedLink implements UpstreamLink {
         if (code === FrontendCode.Terminate) terminated = true;
         else if (!terminated) {
           const item = this.rename(code, message);
-          if (item !== null) this.inbox.push(item);
+          if (item !== null) this.enqueue(item);
         }
       });
     }
     if (terminated) {
       this.end();
-      return;
+      return true;
     }
     this.idleAtBoundary = false;
     this.host.request(this);
+    return this.queuedBytes <= QUEUE_HIGH_WATER;
+  }
+
+  private enqueue(item: Buffer | LocalStep): void {
+    this.inbox.push(item);
+    if (typeof item !== 'function') this.queuedBytes += item.length;
+  }
+
+  /** The backend took `bytes` of queued messages. */
+  taken(bytes: number): void {
+    const wasFull = this.queuedBytes > QUEUE_HIGH_WATER;
+    this.queuedBytes -= bytes;
+    if (wasFull && this.queuedBytes <= QUEUE_HIGH_WATER) this.onDrain();
   }
 
   deliver(output: Buffer): void {
@@ -272,7 +292,7 @@ class EmbeddedLink implements UpstreamLink {
     for (const name of this.statements) cleanup.push(frontend.close('S', name));
     cleanup.push(frontend.sync());
     for (const channel of this.channels) cleanup.push(frontend.query(`UNLISTEN "${channel.replaceAll('"', '""')}"`));
-    this.inbox.push(...cleanup);
+    for (const message of cleanup) this.enqueue(message);
     this.idleAtBoundary = false;
     this.host.request(this);
     queueMicrotask(() => this.onClose());

@@ -16,6 +16,7 @@ import {
 import type { ArgExpr, CallSite, StatementAnalysis } from '../sql/index.js';
 import { maxParamIndex } from '../sql/params.js';
 import { encodeText, parseText, typeOidOf } from '../wire/types.js';
+import { upstreamErrors } from './internal-query.js';
 
 /** Parameter values of the statement being evaluated, by 1-based index; absent at Parse. */
 export type BoundParams = readonly unknown[] | undefined;
@@ -147,6 +148,25 @@ export class CallEvaluator {
     return typeOidOf(returns.kind === 'setof' ? setArrayType(returns.type) : returns.type);
   }
 
+  /**
+   * Reads text cast to a type the proxy does not know (a domain over real[], varchar(n), a type
+   * that does not exist) the way the upstream does, with the upstream's own errors. A domain's
+   * value comes back as its base type, which Postgres reports in RowDescription.
+   */
+  private async castByUpstream(text: string, type: string): Promise<unknown> {
+    try {
+      const result = await this.context.db.query(`SELECT $1::${type} AS v`, [text]);
+      return result.rows[0]?.v ?? null;
+    } catch (error) {
+      if (!(error instanceof PgError)) throw error;
+      // A position would point into the proxy's own statement, not the client's.
+      const unplaced = new PgError(error.code, error.message, { ...error.fields(), position: undefined });
+      // Still the upstream's error: its transaction and pipeline already reflect it.
+      if (upstreamErrors.has(error)) upstreamErrors.add(unplaced);
+      throw unplaced;
+    }
+  }
+
   /** The value for the parameter rendered by renderParam. */
   static paramValue(signature: FunctionSignature, value: unknown): unknown {
     const returns = signature.returns;
@@ -173,12 +193,20 @@ export class CallEvaluator {
         if (typeof arg.value === 'string' && castType !== undefined && castType !== 'text') {
           const oid = typeOidOf(castType);
           if (oid !== 0) return parseText(oid, arg.value);
+          if (arg.castType !== undefined) return this.castByUpstream(arg.value, arg.castType);
         }
         return arg.value;
       }
-      case 'param':
+      case 'param': {
         if (params === undefined) throw new Error('parameter used before Bind');
-        return params[arg.index - 1] ?? null;
+        const value = params[arg.index - 1] ?? null;
+        if (typeof value !== 'string') return value;
+        if (arg.castType !== undefined && typeOidOf(arg.castType) === 0) return this.castByUpstream(value, arg.castType);
+        // Still text at an array parameter: the client declared a type the proxy does not read
+        // (a domain over real[]); Postgres would coerce it to the parameter's type.
+        if (type !== undefined && type.endsWith('[]') && typeOidOf(type) !== 0) return parseText(typeOidOf(type), value);
+        return value;
+      }
       case 'call': {
         const nested = stmt.calls.find((c) => c.id === arg.callId);
         if (!nested) throw new Error(`unknown nested call ${arg.callId}`);

@@ -3,8 +3,11 @@
  * bytes; how they travel (a socket, or PGlite's in-process protocol entry point) is the link's business.
  */
 export interface UpstreamLink {
-  /** Sends frontend messages, in order, as one batch. */
-  write(messages: readonly Buffer[]): void;
+  /**
+   * Sends frontend messages, in order, as one batch. Returns false when the link now holds more
+   * than the upstream has accepted; `onDrain` is called once it has taken that backlog.
+   */
+  write(messages: readonly Buffer[]): boolean;
   /** Ends the session politely (Terminate) and releases the link. */
   end(): void;
   /** Drops the link at once. */
@@ -14,6 +17,7 @@ export interface UpstreamLink {
   resume(): void;
   onData: (chunk: Buffer) => void;
   onClose: (error?: Error) => void;
+  onDrain: () => void;
   /** Asks the upstream to cancel the statement running for this backend key. */
   cancel(processId: number, secretKey: number): Promise<void>;
 }

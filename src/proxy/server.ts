@@ -11,6 +11,8 @@ export interface ProxyServerOptions {
   functions: UpstreamFunctions;
   onRoutineDdl?: () => Promise<void>;
   tlsContext?: tls.SecureContext;
+  /** How long a client may take to authenticate before the proxy closes its connection. */
+  authTimeoutMs: number;
   log: (message: string) => void;
 }
 

@@ -3,10 +3,14 @@ import tls from 'node:tls';
 import { PgError, ProtocolError, SqlState } from '../errors/index.js';
 import type { FunctionRegistry } from '../db/functions.js';
 import {
+  AuthenticationCode,
   BackendCode,
   FrontendCode,
   MessageFramer,
+  afterAuthentication,
   backend,
+  beforeAuthentication,
+  decodeAuthentication,
   decodeBackendKeyData,
   decodeBind,
   decodeErrorResponse,
@@ -41,6 +45,8 @@ export interface SessionOptions {
    */
   onRoutineDdl?: () => Promise<void>;
   tlsContext?: tls.SecureContext;
+  /** How long a client may take from connecting to AuthenticationOk (Postgres's authentication_timeout). */
+  authTimeoutMs: number;
   stats: SessionStats;
   log: (message: string) => void;
 }
@@ -52,10 +58,16 @@ export interface SessionStats {
 
 type Phase = 'startup' | 'connecting' | 'ready' | 'closed';
 
-const FRONTEND_CODES = new Set<number>(Object.values(FrontendCode));
-
-/** Client messages waiting behind an intercepted message that is being evaluated. */
+/**
+ * Client messages (and their bytes) waiting behind an intercepted message that is being
+ * evaluated, beyond which the client's socket is no longer read. The byte bound keeps at most one
+ * large message waiting.
+ */
 const INBOX_HIGH_WATER = 4096;
+const INBOX_HIGH_WATER_BYTES = 1 << 20;
+
+/** How long a closed session's socket lingers before it is dropped, for clients that do not close it. */
+const CLOSE_LINGER_MS = 2000;
 
 /**
  * One client connection and its upstream session. Bytes pass through untouched; only Query and
@@ -67,18 +79,27 @@ export class ClientSession {
   private socket: net.Socket;
   private phase: Phase = 'startup';
   private readonly startup = new StartupReader();
-  private readonly clientFramer = new MessageFramer();
+  /** The upstream has sent AuthenticationOk: until then only authentication messages are read. */
+  private authenticated = false;
+  private authTimer: NodeJS.Timeout | undefined;
+  private readonly clientFramer = new MessageFramer((code, length) =>
+    (this.authenticated ? afterAuthentication : beforeAuthentication)(code, length),
+  );
   private readonly upstreamFramer = new MessageFramer();
   private upstream: UpstreamLink | undefined;
   readonly tracker = new ResponseTracker();
   txStatus: TransactionStatus = 'I';
   private inbox: [number, Buffer][] = [];
+  private inboxBytes = 0;
+  /** A client message the framer refused: the session ends once what came before it is answered. */
+  private framingError: PgError | undefined;
+  /** The upstream link holds more than it accepts at once: stop reading the client until it drains. */
+  private upstreamBacklogged = false;
   private busy = false;
   /** After a local error in the extended protocol, client messages are dropped until Sync. */
   skipUntilSync = false;
   /** The client sent extended-protocol messages since its last Sync. */
   private extendedOpen = false;
-  private earlyBytes: Buffer[] = [];
   private backendKey: { processId: number; secretKey: number } | undefined;
   private user = '';
   private database = '';
@@ -100,7 +121,7 @@ export class ClientSession {
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     const runner = new SessionQueryRunner({
       tracker: this.tracker,
-      send: (messages) => this.upstream?.write(messages),
+      send: (messages) => this.sendUpstream(messages),
       pipelineOpen: () => this.extendedOpen,
     });
     const evaluator = new CallEvaluator(options.registry, {
@@ -115,6 +136,7 @@ export class ClientSession {
     });
     const session = this;
     this.interceptor = new Interceptor(this, options.registry, evaluator, new FunctionInliner(options.functions, options.registry));
+    this.authTimer = setTimeout(() => this.authenticationTimedOut(), options.authTimeoutMs);
     this.attach(socket);
   }
 
@@ -138,11 +160,8 @@ export class ClientSession {
         case 'startup':
           return this.onStartupData(chunk);
         case 'connecting':
-          this.earlyBytes.push(chunk);
-          return;
         case 'ready':
-          this.clientFramer.push(chunk, (code, message) => this.inbox.push([code, message]));
-          return this.pump();
+          return this.onMessageData(chunk);
         case 'closed':
           return;
       }
@@ -180,10 +199,38 @@ export class ClientSession {
           });
         }
         this.phase = 'connecting';
-        if (complete.rest.length > 0) this.earlyBytes.push(complete.rest);
-        void this.connectUpstream(complete.packet, packet.parameters);
+        // Bytes sent along with the startup packet are checked first: refused ones cost no upstream connection.
+        if (complete.rest.length > 0) this.onMessageData(complete.rest);
+        if (this.phase === 'connecting') void this.connectUpstream(complete.packet, packet.parameters);
         return;
     }
+  }
+
+  /**
+   * Frames client messages into the inbox, which is forwarded once the upstream is connected.
+   * The framer refuses what Postgres would refuse in the current phase on the header alone.
+   */
+  private onMessageData(chunk: Buffer): void {
+    try {
+      this.clientFramer.push(chunk, (code, message) => {
+        this.inbox.push([code, message]);
+        this.inboxBytes += message.length;
+      });
+    } catch (error) {
+      this.framingError = PgError.from(error);
+    }
+    if (this.framingError && this.phase === 'connecting') return this.fatal(this.framingError);
+    this.pump();
+  }
+
+  private authenticationTimedOut(): void {
+    const seconds = this.options.authTimeoutMs / 1000;
+    this.fatal(
+      new PgError(SqlState.InvalidAuthorizationSpecification, `authentication did not complete within ${seconds} s`, {
+        severity: 'FATAL',
+        hint: 'pgml-proxy closes connections that do not authenticate in time (--auth-timeout).',
+      }),
+    );
   }
 
   private upgradeToTls(): void {
@@ -217,11 +264,17 @@ export class ClientSession {
     this.upstream = link;
     link.onData = (chunk) => this.onUpstreamData(chunk);
     link.onClose = (error) => this.onUpstreamClosed(error);
+    link.onDrain = () => {
+      this.upstreamBacklogged = false;
+      this.updateReading();
+    };
     // Authentication messages are relayed like any other: the upstream decides who gets in.
     this.phase = 'ready';
-    const early = this.earlyBytes;
-    this.earlyBytes = [];
-    for (const chunk of early) this.onClientData(chunk);
+    try {
+      this.pump();
+    } catch (error) {
+      this.fatal(PgError.from(error));
+    }
   }
 
   /** Forwards client messages in order, stopping at one that must be intercepted. */
@@ -229,18 +282,13 @@ export class ClientSession {
     const batch: Buffer[] = [];
     while (!this.busy && !this.settling && this.inbox.length > 0 && this.phase === 'ready') {
       const [code, message] = this.inbox.shift()!;
+      this.inboxBytes -= message.length;
       let task: ReturnType<ClientSession['classify']>;
       try {
         task = this.classify(code, message);
       } catch (error) {
-        // Answer what came before the bad message, then close, as a server reading the stream would.
         this.sendBatch(batch);
-        batch.length = 0;
-        this.busy = true;
-        this.inbox = [];
-        if (this.tracker.pending > 0) this.upstream?.write([frontend.flush()]);
-        void this.tracker.whenIdle().then(() => this.fatal(PgError.from(error)));
-        return;
+        return this.failAfterAnswers(PgError.from(error));
       }
       if (task === 'drop') continue;
       if (task === 'forward') {
@@ -263,14 +311,43 @@ export class ClientSession {
         });
     }
     this.sendBatch(batch);
-    if (this.inbox.length > INBOX_HIGH_WATER) this.socket.pause();
+    if (this.framingError && !this.busy && this.inbox.length === 0 && this.phase === 'ready') {
+      return this.failAfterAnswers(this.framingError);
+    }
+    this.updateReading();
+  }
+
+  /** Answers what came before a bad message, then closes, as a server reading the stream would. */
+  private failAfterAnswers(error: PgError): void {
+    this.busy = true;
+    this.inbox = [];
+    this.inboxBytes = 0;
+    if (this.tracker.pending > 0) this.sendUpstream([frontend.flush()]);
+    void this.tracker.whenIdle().then(() => this.fatal(error));
+  }
+
+  /** Reads the client only while the upstream keeps up and the inbox is small. */
+  private updateReading(): void {
+    const hold =
+      this.upstreamBacklogged ||
+      this.framingError !== undefined ||
+      this.inbox.length > INBOX_HIGH_WATER ||
+      this.inboxBytes > INBOX_HIGH_WATER_BYTES;
+    if (hold) this.socket.pause();
     else if (this.socket.isPaused()) this.socket.resume();
   }
 
   private sendBatch(batch: Buffer[]): void {
     if (batch.length === 0) return;
     this.options.stats.passedThrough += batch.length;
-    this.upstream?.write(coalesce(batch));
+    this.sendUpstream(coalesce(batch));
+  }
+
+  private sendUpstream(messages: readonly Buffer[]): void {
+    if (this.upstream && !this.upstream.write(messages)) {
+      this.upstreamBacklogged = true;
+      this.socket.pause();
+    }
   }
 
   /**
@@ -278,8 +355,6 @@ export class ClientSession {
    * expects), dropped, or handled by an async task that owns the pipeline until it finishes.
    */
   private classify(code: number, message: Buffer): 'forward' | 'drop' | (() => Promise<void>) {
-    // Postgres closes the connection on an unknown message type; so does the proxy, whatever the upstream.
-    if (!FRONTEND_CODES.has(code)) throw new ProtocolError(`invalid frontend message type ${code}`);
     if (this.skipUntilSync) {
       if (code !== FrontendCode.Sync) return 'drop';
       this.skipUntilSync = false;
@@ -339,7 +414,7 @@ export class ClientSession {
   /** Sends one message upstream now, with a handler for its answer. */
   expectAndSend(code: number, message: Buffer, handler?: ResponseHandler): void {
     if (isAnswered(code)) this.tracker.expect(code, handler);
-    this.upstream?.write([message]);
+    this.sendUpstream([message]);
   }
 
   // ---- upstream → client ----
@@ -349,6 +424,7 @@ export class ClientSession {
     let whole = !this.upstreamFramer.hasPartial;
     try {
       this.upstreamFramer.push(chunk, (code, message) => {
+        if (!this.authenticated && code === BackendCode.Authentication) this.onAuthentication(message);
         if (code === BackendCode.ReadyForQuery) {
           this.txStatus = decodeReadyForQuery(message);
           if (this.routineDdl && this.txStatus === 'I') this.settleRoutineDdl();
@@ -372,6 +448,13 @@ export class ClientSession {
     }
     if (whole && !this.upstreamFramer.hasPartial) this.writeClient([chunk]);
     else this.writeClient(coalesce(out));
+  }
+
+  /** AuthenticationOk ends the phase in which only authentication messages are accepted. */
+  private onAuthentication(message: Buffer): void {
+    if (decodeAuthentication(message) !== AuthenticationCode.Ok) return;
+    this.authenticated = true;
+    clearTimeout(this.authTimer);
   }
 
   private settleRoutineDdl(): void {
@@ -443,7 +526,15 @@ export class ClientSession {
     const pendingWork = this.tracker.pending > 0;
     this.phase = 'closed';
     this.closing = true;
-    if (!this.socket.destroyed) this.socket.end();
+    clearTimeout(this.authTimer);
+    if (!this.socket.destroyed) {
+      // Stop reading: a client that keeps sending must not cost the proxy any work. The socket
+      // lingers so the last ErrorResponse reaches the client before the connection is dropped.
+      this.socket.end();
+      this.socket.pause();
+      const socket = this.socket;
+      setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref();
+    }
     const link = this.upstream;
     if (link) {
       // A client that vanished mid-statement should not leave the statement running upstream.

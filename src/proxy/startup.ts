@@ -9,8 +9,9 @@ export class StartupReader {
   push(chunk: Buffer): { packet: Buffer; rest: Buffer } | null {
     this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
     if (this.buffered.length < 4) return null;
+    // As Postgres: the length counts itself, and the limit applies to what follows it.
     const length = this.buffered.readInt32BE(0);
-    if (length < 8 || length > MAX_STARTUP_LENGTH) throw new ProtocolError('invalid length of startup packet');
+    if (length < 8 || length - 4 > MAX_STARTUP_LENGTH) throw new ProtocolError('invalid length of startup packet');
     if (this.buffered.length < length) return null;
     const packet = this.buffered.subarray(0, length);
     const rest = this.buffered.subarray(length);

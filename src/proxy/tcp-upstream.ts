@@ -47,9 +47,13 @@ export class TcpUpstreamConnector implements UpstreamConnector {
   async close(): Promise<void> {}
 }
 
+/** Bytes a link may hold for the upstream's socket before the session stops reading its client. */
+const WRITE_HIGH_WATER = 1 << 20;
+
 class SocketLink implements UpstreamLink {
   onData: (chunk: Buffer) => void = () => {};
   onClose: (error?: Error) => void = () => {};
+  onDrain: () => void = () => {};
   private closedError: Error | undefined;
 
   constructor(
@@ -61,17 +65,20 @@ class SocketLink implements UpstreamLink {
       this.closedError = error;
     });
     socket.on('close', () => this.onClose(this.closedError));
+    socket.on('drain', () => this.onDrain());
   }
 
-  write(messages: readonly Buffer[]): void {
-    if (this.socket.destroyed) return;
+  write(messages: readonly Buffer[]): boolean {
+    if (this.socket.destroyed) return true;
     if (messages.length === 1) {
       this.socket.write(messages[0]!);
-      return;
+    } else {
+      this.socket.cork();
+      for (const m of messages) this.socket.write(m);
+      this.socket.uncork();
     }
-    this.socket.cork();
-    for (const m of messages) this.socket.write(m);
-    this.socket.uncork();
+    // Above the high-water mark the socket has also passed its own, so 'drain' follows.
+    return this.socket.writableLength <= WRITE_HIGH_WATER;
   }
 
   end(): void {

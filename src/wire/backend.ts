@@ -62,9 +62,9 @@ export function rowDescription(fields: readonly FieldDescription[]): Buffer {
   const w = new Writer(BackendCode.RowDescription).int16(fields.length);
   for (const f of fields) {
     w.cstring(f.name)
-      .int32(f.tableOid ?? 0)
+      .uint32(f.tableOid ?? 0)
       .int16(f.columnNumber ?? 0)
-      .int32(f.typeOid)
+      .uint32(f.typeOid)
       .int16(f.typeSize ?? -1)
       .int32(f.typeModifier ?? -1)
       .int16(f.format ?? 0);
@@ -84,7 +84,7 @@ export function commandComplete(tag: string): Buffer {
 
 export function parameterDescription(typeOids: readonly number[]): Buffer {
   const w = new Writer(BackendCode.ParameterDescription).int16(typeOids.length);
-  for (const oid of typeOids) w.int32(oid);
+  for (const oid of typeOids) w.uint32(oid);
   return w.finish();
 }
 

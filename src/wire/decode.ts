@@ -53,7 +53,7 @@ export function decodeParse(message: Buffer): ParseMessage {
   const sql = r.cstring();
   const count = r.int16();
   const paramTypes: number[] = [];
-  for (let i = 0; i < count; i++) paramTypes.push(r.int32() >>> 0);
+  for (let i = 0; i < count; i++) paramTypes.push(r.uint32());
   return { name, sql, paramTypes };
 }
 
@@ -125,9 +125,9 @@ export function decodeRowDescription(message: Buffer): FieldDescription[] {
   for (let i = 0, n = r.int16(); i < n; i++) {
     fields.push({
       name: r.cstring(),
-      tableOid: r.int32() >>> 0,
+      tableOid: r.uint32(),
       columnNumber: r.int16(),
-      typeOid: r.int32() >>> 0,
+      typeOid: r.uint32(),
       typeSize: r.int16(),
       typeModifier: r.int32(),
       format: r.int16() === 1 ? 1 : 0,
@@ -146,12 +146,17 @@ export function decodeDataRow(message: Buffer): (Buffer | null)[] {
 export function decodeParameterDescription(message: Buffer): number[] {
   const r = body(message);
   const oids: number[] = [];
-  for (let i = 0, n = r.int16(); i < n; i++) oids.push(r.int32() >>> 0);
+  for (let i = 0, n = r.int16(); i < n; i++) oids.push(r.uint32());
   return oids;
 }
 
 export function decodeCommandComplete(message: Buffer): string {
   return body(message).cstring();
+}
+
+/** The request code of an Authentication message (AuthenticationCode: 0 is AuthenticationOk). */
+export function decodeAuthentication(message: Buffer): number {
+  return body(message).int32();
 }
 
 export function decodeBackendKeyData(message: Buffer): { processId: number; secretKey: number } {

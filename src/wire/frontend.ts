@@ -19,7 +19,7 @@ export function query(sql: string): Buffer {
 export function parse(name: string, sql: string, paramTypes: readonly number[] = []): Buffer {
   const w = new Writer(FrontendCode.Parse, Buffer.byteLength(sql) + 32).cstring(name).cstring(sql);
   w.int16(paramTypes.length);
-  for (const oid of paramTypes) w.int32(oid);
+  for (const oid of paramTypes) w.uint32(oid);
   return w.finish();
 }
 

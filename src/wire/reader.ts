@@ -37,6 +37,14 @@ export class Reader {
     return v;
   }
 
+  /** OIDs are unsigned: type OIDs of 2^31 and more exist on long-lived clusters. */
+  uint32(): number {
+    this.need(4);
+    const v = this.buf.readUInt32BE(this.offset);
+    this.offset += 4;
+    return v;
+  }
+
   cstring(): string {
     const end = this.buf.indexOf(0, this.offset);
     if (end < 0) throw new ProtocolError('invalid string in message');

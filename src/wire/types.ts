@@ -5,6 +5,7 @@
  */
 import pgTypes from 'pg-types';
 import { PgError, SqlState } from '../errors/index.js';
+import { arrayInput, TextInputs, type TextInput } from './text-input.js';
 
 export const TypeOid = {
   bool: 16,
@@ -94,10 +95,20 @@ export function typeOidOf(name: string): number {
   return oidByName[name.trim().toLowerCase()] ?? 0;
 }
 
-/** Parses a value in text format, as node-postgres would. */
-export function parseText(oid: number, text: string): unknown {
-  return pgTypes.getTypeParser(oid, 'text')(text);
-}
+const textInputOf: Record<number, TextInput> = {
+  [TypeOid.bool]: TextInputs.boolean,
+  [TypeOid.int2]: TextInputs.smallint,
+  [TypeOid.int4]: TextInputs.integer,
+  [TypeOid.int8]: TextInputs.bigint,
+  [TypeOid.oid]: TextInputs.oid,
+  [TypeOid.float4]: TextInputs.real,
+  [TypeOid.float8]: TextInputs.double,
+  [TypeOid.numeric]: TextInputs.numeric,
+  [TypeOid.json]: TextInputs.json,
+  [TypeOid.jsonb]: TextInputs.json,
+  [TypeOid.timestamp]: TextInputs.timestamp,
+  [TypeOid.timestamptz]: TextInputs.timestamptz,
+};
 
 const elementOf: Record<number, number> = {
   [TypeOid._bool]: TypeOid.bool,
@@ -106,20 +117,61 @@ const elementOf: Record<number, number> = {
   [TypeOid._int8]: TypeOid.int8,
   [TypeOid._float4]: TypeOid.float4,
   [TypeOid._float8]: TypeOid.float8,
+  [TypeOid._numeric]: TypeOid.numeric,
   [TypeOid._text]: TypeOid.text,
   [TypeOid._jsonb]: TypeOid.jsonb,
 };
 
+const readTextArray = pgTypes.getTypeParser(TypeOid._text, 'text');
+
+/**
+ * Parses a value in text format as node-postgres would, after checking it as Postgres's input
+ * function would: a malformed value is the server's 22P02 (or 22003, 22007), never a JS error.
+ */
+export function parseText(oid: number, text: string): unknown {
+  const input = textInputOf[oid];
+  if (input !== undefined) return input(text, pgTypes.getTypeParser(oid, 'text'));
+  const element = elementOf[oid];
+  if (element !== undefined) return arrayInput(text, readTextArray, (value) => parseText(element, value));
+  return pgTypes.getTypeParser(oid, 'text')(text);
+}
+
+/** Sizes of the fixed-width binary layouts: any other length is malformed, never a partial read. */
+const binaryLengthOf: Record<number, number> = {
+  [TypeOid.bool]: 1,
+  [TypeOid.int2]: 2,
+  [TypeOid.int4]: 4,
+  [TypeOid.oid]: 4,
+  [TypeOid.int8]: 8,
+  [TypeOid.float4]: 4,
+  [TypeOid.float8]: 8,
+};
+
+const incorrectBinary = (): PgError => new PgError(SqlState.InvalidBinaryRepresentation, 'incorrect binary data format');
+
 /** Decodes a parameter sent in binary format (the server's typsend layouts). */
 export function parseBinary(oid: number, value: Buffer): unknown {
+  const length = binaryLengthOf[oid];
+  if (length !== undefined && value.length !== length) throw incorrectBinary();
+  try {
+    return decodeBinary(oid, value);
+  } catch (error) {
+    // A read past the end of a truncated array: the bytes are malformed, not the proxy.
+    if (error instanceof RangeError) throw incorrectBinary();
+    throw error;
+  }
+}
+
+function decodeBinary(oid: number, value: Buffer): unknown {
   switch (oid) {
     case TypeOid.bool:
       return value[0] === 1;
     case TypeOid.int2:
       return value.readInt16BE(0);
     case TypeOid.int4:
-    case TypeOid.oid:
       return value.readInt32BE(0);
+    case TypeOid.oid:
+      return value.readUInt32BE(0);
     case TypeOid.int8: {
       const v = value.readBigInt64BE(0);
       return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
@@ -135,7 +187,7 @@ export function parseBinary(oid: number, value: Buffer): unknown {
       return value.toString('utf8');
     case TypeOid.jsonb:
       // Version byte 1, then the JSON text.
-      return JSON.parse(value.toString('utf8', 1));
+      return TextInputs.json(value.toString('utf8', 1), JSON.parse);
     case TypeOid.bytea:
       return Buffer.from(value);
   }
@@ -156,6 +208,7 @@ function parseBinaryArray(value: Buffer, element: number): unknown[] {
     const length = value.readInt32BE(offset);
     offset += 4;
     if (length === -1) return null;
+    if (length < 0 || offset + length > value.length) throw incorrectBinary();
     const v = parseBinary(element, value.subarray(offset, offset + length));
     offset += length;
     return v;

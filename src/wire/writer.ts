@@ -42,6 +42,14 @@ export class Writer {
     return this;
   }
 
+  /** OIDs are unsigned: type OIDs of 2^31 and more exist on long-lived clusters. */
+  uint32(v: number): this {
+    this.ensure(4);
+    this.buf.writeUInt32BE(v, this.offset);
+    this.offset += 4;
+    return this;
+  }
+
   cstring(s: string): this {
     const n = Buffer.byteLength(s);
     this.ensure(n + 1);

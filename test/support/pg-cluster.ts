@@ -53,7 +53,12 @@ function run(argv: string[]): void {
   }
 }
 
-export async function startPgCluster(): Promise<PgCluster> {
+export interface PgClusterOptions {
+  /** Start the OID counter here (pg_resetwal -o), e.g. past 2^31 to test unsigned OIDs. */
+  nextOid?: number;
+}
+
+export async function startPgCluster(options: PgClusterOptions = {}): Promise<PgCluster> {
   const root = mkdtempSync(join(tmpdir(), 'pgml-pg-'));
   const dataDir = join(root, 'data');
   const socketDir = root;
@@ -101,6 +106,7 @@ export async function startPgCluster(): Promise<PgCluster> {
         '',
       ].join('\n'),
     );
+    if (options.nextOid !== undefined) run([pgBinary('pg_resetwal'), '-o', String(options.nextOid), dataDir]);
     run([pgCtl, 'start', '-w', '-D', dataDir, '-l', logFile]);
     running = true;
   } catch (err) {

@@ -30,3 +30,10 @@ test('upstream URLs: TCP and libpq Unix-socket form', () => {
   assert.deepEqual(upstreamAddress('postgres://u:p@db.example:5433/x'), { host: 'db.example', port: 5433 });
   assert.deepEqual(upstreamAddress('postgresql://u@/x?host=/var/run/postgresql'), { host: '/var/run/postgresql', port: 5432 });
 });
+
+test('--auth-timeout defaults to Postgres authentication_timeout and keeps to its range', () => {
+  assert.equal(loadConfig([], {})?.authTimeout, 60);
+  assert.equal(loadConfig(['--auth-timeout', '5'], {})?.authTimeout, 5);
+  assert.throws(() => loadConfig(['--auth-timeout', '0'], {}), /--auth-timeout/);
+  assert.throws(() => loadConfig(['--auth-timeout', '601'], {}), /--auth-timeout/);
+});

@@ -19,6 +19,13 @@ export class BufferList {
     return this;
   }
 
+  uint32(n: number): this {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(n);
+    this.parts.push(b);
+    return this;
+  }
+
   cstring(s: string): this {
     this.parts.push(Buffer.from(s, 'utf8'), Buffer.from([0]));
     return this;

@@ -51,3 +51,12 @@ test('a message larger than the initial buffer grows correctly', () => {
   const sql = 'x'.repeat(10_000);
   assert.deepEqual(frontend.query(sql), new BufferList().cstring(sql).join('Q'));
 });
+
+// Clusters whose OID counter passed 2^31 have such type OIDs; a signed write threw RangeError.
+test('type OIDs of 2^31 and more are written unsigned', () => {
+  const big = 3_000_000_000;
+  assert.deepEqual(frontend.parse('s', 'select $1', [big]), new BufferList().cstring('s').cstring('select $1').int16(1).uint32(big).join('P'));
+  assert.deepEqual(backend.parameterDescription([big, 23]), new BufferList().int16(2).uint32(big).int32(23).join('t'));
+  const rd = backend.rowDescription([{ name: 'f', tableOid: 2 ** 32 - 1, typeOid: big }]);
+  assert.deepEqual(rd, new BufferList().int16(1).cstring('f').uint32(2 ** 32 - 1).int16(0).uint32(big).int16(-1).int32(-1).int16(0).join('T'));
+});

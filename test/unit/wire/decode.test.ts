@@ -107,3 +107,12 @@ test('startup packets: protocol 3, SSLRequest, CancelRequest, unsupported versio
   const v2 = new BufferList().int32(8).int32(131072).body();
   assert.throws(() => decodeStartupPacket(v2), ProtocolError);
 });
+
+test('type OIDs of 2^31 and more are read unsigned', () => {
+  const big = 2 ** 31 + 5;
+  assert.deepEqual(decodeParse(new BufferList().cstring('').cstring('select $1').int16(1).uint32(big).join('P')).paramTypes, [big]);
+  const rd = new BufferList().int16(1).cstring('f').uint32(big).int16(1).uint32(big + 1).int16(-1).int32(-1).int16(0).join('T');
+  const [field] = decodeRowDescription(rd);
+  assert.equal(field!.tableOid, big);
+  assert.equal(field!.typeOid, big + 1);
+});
