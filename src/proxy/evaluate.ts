@@ -13,9 +13,10 @@ import {
   renderLiteral,
   spliceText,
 } from '../sql/index.js';
-import type { ArgExpr, CallSite, StatementAnalysis } from '../sql/index.js';
+import type { ArgExpr, CallSite, QueryAnalysis, StatementAnalysis } from '../sql/index.js';
 import { maxParamIndex } from '../sql/params.js';
 import { encodeText, parseText, typeOidOf } from '../wire/types.js';
+import { isRowDependent } from './batch/plan.js';
 
 /** Parameter values of the statement being evaluated, by 1-based index; absent at Parse. */
 export type BoundParams = readonly unknown[] | undefined;
@@ -50,6 +51,36 @@ export class CallEvaluator {
       }
     }
     return true;
+  }
+
+  /**
+   * The query with every constant call inside a per-row call's arguments replaced by its value
+   * (`pgml.cosine_similarity(pgml.embed('m', 'query'), embedding)` embeds 'query' once), or
+   * undefined when there is none. Per-row evaluation then sees only calls that read the rows.
+   * A call that reads database state is folded only in a query of one statement: evaluated now,
+   * it must not run ahead of statements before it. Calls taking the client's parameters stay.
+   */
+  async foldConstantsInPerRowCalls(sql: string, analysis: QueryAnalysis): Promise<string | undefined> {
+    const replacements = new Map<number, string>();
+    for (const stmt of analysis.statements) {
+      const byId = new Map(stmt.calls.map((c) => [c.id, c]));
+      const underPerRowCall = (site: CallSite): boolean => {
+        for (let id = site.parentId; id !== undefined; id = byId.get(id)?.parentId) {
+          if (replacements.has(id)) return false; // inside a call folded already
+          const parent = byId.get(id);
+          if (parent !== undefined && isRowDependent(parent, stmt)) return true;
+        }
+        return false;
+      };
+      for (const site of stmt.calls) {
+        if (site.parentId === undefined || isRowDependent(site, stmt) || CallEvaluator.needsParams(site, stmt)) continue;
+        if (!underPerRowCall(site)) continue;
+        if (analysis.statements.length > 1 && !this.isPure(site, stmt)) continue;
+        replacements.set(site.id, this.renderValue(site, await this.evaluate(site, stmt, sql, undefined)));
+      }
+    }
+    if (replacements.size === 0) return undefined;
+    return spliceText(sql, { start: 0, end: sql.length }, analysis.statements.flatMap((s) => s.calls), replacements);
   }
 
   /** Runs the call and returns its result (scalar, array for setof, rows for table). */

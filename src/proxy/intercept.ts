@@ -354,13 +354,13 @@ export class Interceptor {
   private async analyze(original: string): Promise<{ sql: string; analysis: QueryAnalysis } | PgError | 'passthrough'> {
     try {
       const sql = (await this.inliner.inline(original, this.evaluator.context.db)) ?? original;
-      let outcome = recentAnalyses.get(sql);
-      if (outcome === undefined) {
-        const analysis = analyzeQuery(sql, this.registry);
-        outcome = analysis.intercepted ? analysis : 'passthrough';
-        recentAnalyses.set(sql, outcome);
-      }
-      return outcome === 'passthrough' ? outcome : { sql, analysis: outcome };
+      const outcome = analyzeRecent(sql, this.registry);
+      if (outcome === 'passthrough') return outcome;
+      // Constant calls nested in per-row calls are evaluated once, before per-row planning.
+      const folded = await this.evaluator.foldConstantsInPerRowCalls(sql, outcome);
+      if (folded === undefined) return { sql, analysis: outcome };
+      const refolded = analyzeRecent(folded, this.registry);
+      return refolded === 'passthrough' ? refolded : { sql: folded, analysis: refolded };
     } catch (error) {
       const e = PgError.from(error);
       return e.code === SqlState.SyntaxError ? 'passthrough' : e;
@@ -401,6 +401,16 @@ class RecentAnalyses {
 }
 
 const recentAnalyses = new RecentAnalyses(1024, 16_384);
+
+function analyzeRecent(sql: string, registry: FunctionRegistry): QueryAnalysis | 'passthrough' {
+  let outcome = recentAnalyses.get(sql);
+  if (outcome === undefined) {
+    const analysis = analyzeQuery(sql, registry);
+    outcome = analysis.intercepted ? analysis : 'passthrough';
+    recentAnalyses.set(sql, outcome);
+  }
+  return outcome;
+}
 
 /** A typed NULL in place of a per-row call, for the statement the client's Parse and Describe see. */
 function rowPlaceholder(site: CallSite): string {
