@@ -14,8 +14,8 @@ import {
   spliceText,
 } from '../sql/index.js';
 import type { ArgExpr, CallSite, QueryAnalysis, StatementAnalysis } from '../sql/index.js';
-import { maxParamIndex } from '../sql/params.js';
-import { encodeText, parseText, typeOidOf } from '../wire/types.js';
+import { renumberParams } from '../sql/params.js';
+import { encodeText, parseText, typeNameOf, typeOidOf } from '../wire/types.js';
 import { isRowDependent } from './batch/plan.js';
 
 /** Parameter values of the statement being evaluated, by 1-based index; absent at Parse. */
@@ -81,6 +81,35 @@ export class CallEvaluator {
     }
     if (replacements.size === 0) return undefined;
     return spliceText(sql, { start: 0, end: sql.length }, analysis.statements.flatMap((s) => s.calls), replacements);
+  }
+
+  /**
+   * The types Postgres gives the client's undeclared parameters (`declared[i]` is 0), by 1-based
+   * index. The rewritten statement no longer holds the calls, so the upstream could not type the
+   * parameters used only in them (42P18); instead it parses the statement as the client wrote it,
+   * against the pgml stubs (which have the real signatures), in a probe that never runs it:
+   * `SELECT pg_typeof($1)::oid ... FROM (SELECT FROM (<statement>) WHERE false) ...`. The FROM is
+   * analyzed before the select list, so each parameter takes the type the statement gives it,
+   * overloads and all, and an ambiguous call fails as Postgres fails it. Only a SELECT can be
+   * nested so; of other statements the probe parses the `deferred` calls alone.
+   */
+  async parameterTypes(stmt: StatementAnalysis, sql: string, declared: readonly number[], deferred: readonly CallSite[]): Promise<Map<number, number>> {
+    const source =
+      stmt.nodeType === 'SelectStmt'
+        ? `SELECT FROM (${stmt.sql}) AS pgml_proxy_statement`
+        : `SELECT ${deferred.map((site) => sql.slice(site.span.start, site.span.end)).join(', ')}`;
+    if (stmt.nodeType !== 'SelectStmt' && deferred.length === 0) return new Map();
+    const probed = renumberParams(source, (n) => {
+      const type = (declared[n - 1] ?? 0) === 0 ? undefined : typeNameOf(declared[n - 1]!);
+      return type === undefined ? undefined : `NULL::${type}`;
+    });
+    const wanted = probed.used.filter((n) => (declared[n - 1] ?? 0) === 0);
+    if (wanted.length === 0) return new Map();
+    const columns = wanted.map((n) => `pg_catalog.pg_typeof($${probed.used.indexOf(n) + 1})::oid AS p${n}`);
+    const probe = `SELECT ${columns.join(', ')} FROM (${probed.sql} WHERE false) AS pgml_proxy_probe RIGHT JOIN (SELECT) AS pgml_proxy_one ON true`;
+    const result = await this.context.db.query<Record<string, unknown>>(probe, probed.used.map(() => null));
+    const row = result.rows[0] ?? {};
+    return new Map(wanted.map((n) => [n, Number(row[`p${n}`])] as const).filter(([, oid]) => Number.isInteger(oid) && oid > 0));
   }
 
   /** Runs the call and returns its result (scalar, array for setof, rows for table). */
@@ -222,10 +251,11 @@ export class CallEvaluator {
           const nested = stmt.calls.find((c) => c.id === id);
           if (nested) replacements.set(id, this.renderValue(nested, await this.evaluate(nested, stmt, sql, params)));
         }
-        const text = spliceText(sql, arg.span, stmt.calls, replacements);
         const cast = type ? `::${type}` : '';
-        // Nested calls replaced by their values may have taken the last parameters with them.
-        const result = await this.context.db.query(`SELECT (${text})${cast} AS v`, (params ?? []).slice(0, maxParamIndex(text)));
+        // Only the parameters the expression uses are sent, renumbered from $1: Postgres cannot type
+        // one it does not see (and nested calls replaced by their values may have taken some along).
+        const { sql: text, used } = renumberParams(spliceText(sql, arg.span, stmt.calls, replacements));
+        const result = await this.context.db.query(`SELECT (${text})${cast} AS v`, used.map((n) => params?.[n - 1] ?? null));
         return result.rows[0]?.v ?? null;
       }
       case 'rowDependent':

@@ -208,6 +208,8 @@ export class Interceptor {
           replacements.set(site.id, this.evaluator.renderValue(site, await this.evaluator.evaluate(site, stmt, text, undefined)));
         }
       }
+      const probed = await this.evaluator.parameterTypes(stmt, text, paramTypes, deferred.map((d) => d.site));
+      for (const [index, oid] of probed) paramTypes[index - 1] = oid;
     } catch (error) {
       return this.failExtended(PgError.from(error));
     }
