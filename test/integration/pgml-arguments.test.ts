@@ -74,4 +74,30 @@ describeTargets('pgml.* arguments', { proxyOnly: true, http: true, proxyArgs: ['
     );
     assert.deepEqual(nested.rows.map((r) => r.p), expected);
   });
+
+  test('a model id from a column takes the bigint overload, as the column is bigint', async () => {
+    const { id } = (await client.query(`SELECT m.id::int AS id FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id WHERE p.name = 'iris' ORDER BY m.id DESC LIMIT 1`)).rows[0];
+    const expected = (await client.query(`SELECT pgml.predict(${id}::bigint, ARRAY[6, 2, 1, 0]::real[]) AS v`)).rows[0].v;
+    assert.equal(expected, await predict([6, 2, 1, 0]));
+    const fromColumn = await client.query(`SELECT m.id::int AS id, pgml.predict(m.id, ARRAY[6, 2, 1, 0]::real[]) AS p FROM pgml.models m WHERE m.id = ${id}`);
+    assert.deepEqual(fromColumn.rows, [{ id, p: expected }]);
+    const joined = await client.query(
+      `SELECT pgml.predict(m.id, ARRAY[a, b, c, d]) AS p, a, b, c, d FROM pgml.models m, (SELECT * FROM arg_flowers ORDER BY a, b, c, d LIMIT 10) t WHERE m.id = ${id} ORDER BY a, b, c, d`,
+    );
+    assert.deepEqual(joined.rows.map((r) => r.p), await Promise.all(joined.rows.map((r) => predict([r.a, r.b, r.c, r.d]))));
+    const batch = await client.query(`SELECT pgml.predict_batch(${id}, ARRAY[6, 2, 1, 0, 6, 2, 1, 0]::real[]) AS p`);
+    assert.deepEqual(batch.rows, [{ p: expected }, { p: expected }]);
+  });
+
+  test('ROW(a, b, c, d) features, per row', async () => {
+    const rows = (await client.query('SELECT a, b, c, d FROM arg_flowers ORDER BY a, b, c, d LIMIT 12')).rows;
+    const perRow = await client.query('SELECT pgml.predict(\'iris\', ROW(a, b, c, d)) AS p FROM (SELECT a, b, c, d FROM arg_flowers ORDER BY a, b, c, d LIMIT 12) s ORDER BY a, b, c, d');
+    assert.deepEqual(perRow.rows.map((r) => r.p), await Promise.all(rows.map((r) => predict([r.a, r.b, r.c, r.d]))));
+  });
+
+  test('cron.unschedule(jobname) FROM cron.job takes the text overload for a text column', async () => {
+    await client.query(`SELECT cron.schedule('args-nightly', '0 3 * * *', 'SELECT 1')`);
+    await client.query(`SELECT cron.unschedule(jobname) FROM cron.job WHERE jobname = 'args-nightly'`);
+    assert.deepEqual((await client.query(`SELECT jobid FROM cron.job WHERE jobname = 'args-nightly'`)).rows, []);
+  });
 });
