@@ -14,7 +14,9 @@ import {
   spliceText,
 } from '../sql/index.js';
 import type { ArgExpr, CallSite, QueryAnalysis, StatementAnalysis } from '../sql/index.js';
+import { list, nodeOf, type AstBody } from '../sql/ast.js';
 import { renumberParams } from '../sql/params.js';
+import { parseStatements } from '../sql/parser.js';
 import { encodeText, parseText, typeNameOf, typeOidOf } from '../wire/types.js';
 import { isRowDependent } from './batch/plan.js';
 
@@ -90,15 +92,16 @@ export class CallEvaluator {
    * against the pgml stubs (which have the real signatures), in a probe that never runs it:
    * `SELECT pg_typeof($1)::oid ... FROM (SELECT FROM (<statement>) WHERE false) ...`. The FROM is
    * analyzed before the select list, so each parameter takes the type the statement gives it,
-   * overloads and all, and an ambiguous call fails as Postgres fails it. Only a SELECT can be
-   * nested so; of other statements the probe parses the `deferred` calls alone.
+   * overloads and all, and an ambiguous call fails as Postgres fails it. Only a plain SELECT can be
+   * nested so (not SELECT INTO, nor one with data-modifying CTEs); of other statements the probe
+   * parses the `deferred` calls alone.
    */
   async parameterTypes(stmt: StatementAnalysis, sql: string, declared: readonly number[], deferred: readonly CallSite[]): Promise<Map<number, number>> {
-    const source =
-      stmt.nodeType === 'SelectStmt'
-        ? `SELECT FROM (${stmt.sql}) AS pgml_proxy_statement`
-        : `SELECT ${deferred.map((site) => sql.slice(site.span.start, site.span.end)).join(', ')}`;
-    if (stmt.nodeType !== 'SelectStmt' && deferred.length === 0) return new Map();
+    const nested = isNestableSelect(stmt.sql);
+    if (!nested && deferred.length === 0) return new Map();
+    const source = nested
+      ? `SELECT FROM (${stmt.sql}) AS pgml_proxy_statement`
+      : `SELECT ${deferred.map((site) => sql.slice(site.span.start, site.span.end)).join(', ')}`;
     const probed = renumberParams(source, (n) => {
       const type = (declared[n - 1] ?? 0) === 0 ? undefined : typeNameOf(declared[n - 1]!);
       return type === undefined ? undefined : `NULL::${type}`;
@@ -269,6 +272,14 @@ export class CallEvaluator {
         );
     }
   }
+}
+
+/** A SELECT that may stand as a subquery in FROM: no INTO, no INSERT/UPDATE/DELETE in its WITH. */
+function isNestableSelect(statementSql: string): boolean {
+  const select = nodeOf(parseStatements(statementSql)[0]?.stmt, 'SelectStmt');
+  if (select === undefined || select.intoClause !== undefined) return false;
+  const ctes = list((select.withClause as AstBody | undefined)?.ctes);
+  return ctes.every((cte) => nodeOf(nodeOf(cte, 'CommonTableExpr')?.ctequery, 'SelectStmt') !== undefined);
 }
 
 function describe(signature: FunctionSignature): string {
