@@ -14,9 +14,10 @@ import net from 'node:net';
 import pg from 'pg';
 import { fromPgResult } from '../db/pg-result.js';
 import type { Queryable } from '../db/queryable.js';
-// The job's command is expanded with the proxy's own parser and function catalog (see expand.ts).
+// The job's command is expanded with the proxy's own parser and function catalog (see
+// src/sql/expand-call.ts), which sessions use too.
 import type { FunctionCatalog } from '../sql/index.js';
-import { expandCommand } from './expand.js';
+import { expandCommand } from '../sql/index.js';
 
 export interface JobToRun {
   jobid: string;
@@ -91,7 +92,7 @@ export class ProxyJobRunner implements JobRunner {
       const expansion = await expandCommand(session, job.command, this.catalog);
       switch (expansion.kind) {
         case 'refused':
-          return { succeeded: false, message: `ERROR:  ${expansion.message}` };
+          return { succeeded: false, message: `ERROR:  pgml-proxy cannot run ${expansion.function} for a job: ${expansion.reason}` };
         case 'expanded':
           await client.query('BEGIN');
           for (const statement of expansion.statements) await client.query(statement);

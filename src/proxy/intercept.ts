@@ -23,6 +23,7 @@ import { quoteString } from '../sql/render.js';
 import { RowBatches, type BoundValues } from './batch/run.js';
 import { isRowDependent } from './batch/plan.js';
 import { CallEvaluator } from './evaluate.js';
+import { answerSql, refusalOf, runExpandedStatements, runsInSession } from './expanded-call.js';
 import type { FunctionInliner } from './inline.js';
 import { upstreamErrors } from './internal-query.js';
 import type { ResponseHandler, ResponseTracker } from './tracker.js';
@@ -94,6 +95,7 @@ export class Interceptor {
   // ---- simple query protocol ----
 
   async query(text: string, original: Buffer): Promise<void> {
+    if (this.session.txStatus !== 'E' && (await this.expandedCall(text))) return;
     // In a failed transaction the upstream refuses everything but ROLLBACK; let it say so.
     const prepared = this.session.txStatus === 'E' ? 'passthrough' : await this.analyze(text);
     if (prepared === 'passthrough') {
@@ -136,6 +138,22 @@ export class Interceptor {
       await this.session.tracker.whenIdle();
       await batches.finish();
     }
+  }
+
+  /** Runs `SELECT f()` for a function the session expands (expanded-call.ts); false if it is not one. */
+  private async expandedCall(text: string): Promise<boolean> {
+    try {
+      const expansion = await this.inliner.expand(text, this.evaluator.context.db);
+      const refusal = refusalOf(expansion);
+      if (refusal !== undefined) throw refusal;
+      if (!runsInSession(expansion)) return false;
+      const parts = { registry: this.registry, evaluator: this.evaluator, inliner: this.inliner, txStatus: () => this.session.txStatus };
+      await runExpandedStatements(expansion, parts);
+      this.session.expectAndSend(FrontendCode.Query, frontend.query(answerSql(expansion)));
+    } catch (error) {
+      await this.failQuery(PgError.from(error));
+    }
+    return true;
   }
 
   /** Runs statements that precede an evaluated call; false if they failed (the client saw why). */

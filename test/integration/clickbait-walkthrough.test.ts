@@ -25,6 +25,18 @@ const PREDICT_CLICKBAIT = `CREATE OR REPLACE FUNCTION predict_clickbait(
     )
 $$;`;
 
+// The walkthrough's retraining function, byte for byte.
+const MODEL_TRAIN = `CREATE OR REPLACE FUNCTION model_train()
+RETURNS void AS $$
+BEGIN
+    SELECT * FROM pgml.train(
+        project_name => 'clickbait_classifier',
+        algorithm => 'xgboost',
+        test_sampling => 'random'
+    );
+END;
+$$ LANGUAGE plpgsql;`;
+
 const TOP_LEVEL = `SELECT pgml.predict(
         project_name => 'clickbait_classifier',
         features => (select pgml.embed(
@@ -102,5 +114,30 @@ describeTargets('the walkthrough functions, verbatim', { proxyOnly: true, http: 
     assert.deepEqual(inlined.rows, headlines.map((headline) => ({ headline, v: expected.get(headline) })));
     const topLevel = await client.query(`${TOP_LEVEL.replace("'HEADLINE'", 'headline')} AS v, headline FROM walkthrough_headlines ORDER BY headline`);
     assert.deepEqual(topLevel.rows, headlines.map((headline) => ({ headline, v: expected.get(headline) })));
+  });
+
+  test('psql: SELECT model_train() retrains the project, as a scheduled job would', async () => {
+    await client.query(MODEL_TRAIN);
+    const models = async (): Promise<number> =>
+      (await client.query(`SELECT count(*)::int AS n FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id WHERE p.name = 'clickbait_classifier'`)).rows[0].n;
+    const before = await models();
+    const r = await execCapture(PSQL, ['-X', '-A', '-v', 'ON_ERROR_STOP=1', '-d', target().url(), '-c', 'SELECT model_train()']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^model_train\n\n\(1 row\)$/m, r.stdout);
+    assert.equal(await models(), before + 1);
+    // In the client's own block, and rolled back with it.
+    await client.query('BEGIN');
+    assert.deepEqual((await client.query('SELECT model_train() AS retrained')).rows, [{ retrained: '' }]);
+    await client.query('ROLLBACK');
+    assert.equal(await models(), before + 1);
+  });
+
+  test('a body the session cannot run statement by statement is refused saying what and why', async () => {
+    await client.query(`CREATE FUNCTION retrain_if_needed() RETURNS void LANGUAGE plpgsql AS $$
+      BEGIN IF true THEN PERFORM pgml.train(project_name => 'clickbait_classifier'); END IF; END $$`);
+    const r = await execCapture(PSQL, ['-X', '-At', '-d', target().url(), '-c', 'SELECT retrain_if_needed()']);
+    assert.match(r.stderr, /ERROR: {2}pgml-proxy cannot run retrain_if_needed\(\): IF statements are not expanded/, r.stderr);
+    assert.doesNotMatch(r.stderr, /must be called through pgml-proxy/);
+    assert.deepEqual((await client.query('SELECT 1 AS one')).rows, [{ one: 1 }]);
   });
 });
