@@ -95,9 +95,12 @@ export class Interceptor {
   // ---- simple query protocol ----
 
   async query(text: string, original: Buffer): Promise<void> {
-    if (this.session.txStatus !== 'E' && (await this.expandedCall(text))) return;
     // In a failed transaction the upstream refuses everything but ROLLBACK; let it say so.
     const prepared = this.session.txStatus === 'E' ? 'passthrough' : await this.analyze(text);
+    // `SELECT model_train()` holds no call the proxy evaluates (or one of a function it cannot
+    // inline), but the function's body may: the session runs it as the scheduler would.
+    const unevaluated = prepared === 'passthrough' || prepared instanceof PgError;
+    if (unevaluated && this.session.txStatus !== 'E' && (await this.expandedCall(text))) return;
     if (prepared === 'passthrough') {
       this.session.expectAndSend(FrontendCode.Query, original);
       return;
