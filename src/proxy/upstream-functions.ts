@@ -26,14 +26,17 @@ export interface SqlFunctionSource {
 }
 
 // Every LANGUAGE sql and plpgsql function outside the system schemas; BEGIN ATOMIC bodies live in
-// prosqlbody, and the plpgsql parser reads whole definitions, so those come as definitions.
+// prosqlbody, and the plpgsql parser reads whole definitions, so those come as definitions. The
+// plpgsql functions of the proxy's own schemas are its stubs and triggers: parsing them at every
+// reload would cost a parse each for nothing.
 const LOAD_SQL = `
 SELECT n.nspname AS schema, p.proname AS name, l.lanname AS language,
        CASE WHEN p.prosqlbody IS NULL AND l.lanname = 'sql' THEN p.prosrc ELSE pg_catalog.pg_get_functiondef(p.oid) END AS source
   FROM pg_catalog.pg_proc p
   JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
   JOIN pg_catalog.pg_language l ON l.oid = p.prolang
- WHERE l.lanname IN ('sql', 'plpgsql') AND p.prokind = 'f'
+ WHERE p.prokind = 'f'
+   AND (l.lanname = 'sql' OR (l.lanname = 'plpgsql' AND n.nspname NOT IN ('pgml', 'cron', 'pgml_proxy')))
    AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'`;
 
 export class UpstreamFunctions {

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { execCapture } from '../support/exec.js';
-import { headlinesTable, NEWS_HEADLINE, SEED_HEADLINE } from '../support/clickbait.js';
+import { headlinesTable, MODEL_TRAIN, NEWS_HEADLINE, SEED_HEADLINE } from '../support/clickbait.js';
 import { describeTargets } from '../support/targets.js';
 
 const PSQL = process.env.PSQL ?? '/usr/bin/psql';
@@ -24,18 +24,6 @@ const PREDICT_CLICKBAIT = `CREATE OR REPLACE FUNCTION predict_clickbait(
         ))
     )
 $$;`;
-
-// The walkthrough's retraining function, byte for byte.
-const MODEL_TRAIN = `CREATE OR REPLACE FUNCTION model_train()
-RETURNS void AS $$
-BEGIN
-    SELECT * FROM pgml.train(
-        project_name => 'clickbait_classifier',
-        algorithm => 'xgboost',
-        test_sampling => 'random'
-    );
-END;
-$$ LANGUAGE plpgsql;`;
 
 const TOP_LEVEL = `SELECT pgml.predict(
         project_name => 'clickbait_classifier',

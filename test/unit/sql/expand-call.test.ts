@@ -2,22 +2,11 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expandCommand, plpgsqlCalledFunctionNames, type CatalogReader } from '../../../src/sql/expand-call.js';
 import { initParser } from '../../../src/sql/parser.js';
+import { MODEL_TRAIN } from '../../support/clickbait.js';
 import { catalog } from './catalog-fixture.js';
 
 before(() => initParser());
 
-const MODEL_TRAIN = `CREATE OR REPLACE FUNCTION public.model_train()
- RETURNS void
- LANGUAGE plpgsql
-AS $function$
-BEGIN
-    SELECT * FROM pgml.train(
-        project_name => 'clickbait_classifier',
-        algorithm => 'xgboost',
-        test_sampling => 'random'
-    );
-END;
-$function$`;
 
 /** pg_proc as the lookup would read it, for one plpgsql function. */
 function catalogOf(definition: string, resultType = 'void'): CatalogReader {
