@@ -57,7 +57,7 @@ export class CallEvaluator {
 
   /**
    * The query with every constant call inside a per-row call's arguments replaced by its value
-   * (`pgml.cosine_similarity(pgml.embed('m', 'query'), embedding)` embeds 'query' once), or
+   * (`pgml.predict('p', array_cat(pgml.embed('m', 'query'), features))` embeds 'query' once), or
    * undefined when there is none. Per-row evaluation then sees only calls that read the rows.
    * A call that reads database state is folded only in a query of one statement: evaluated now,
    * it must not run ahead of statements before it. Calls taking the client's parameters stay.
