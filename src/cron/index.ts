@@ -4,7 +4,7 @@
  */
 import type { PGlite } from '@electric-sql/pglite';
 import { PGliteAdminDatabase } from '../db/admin.js';
-// Only the catalog's type: jobs are expanded with the proxy's parser and functions (expand.ts).
+// Only the catalog's type: jobs are expanded with the proxy's parser and functions (src/sql/expand-call.ts).
 import type { FunctionCatalog } from '../sql/index.js';
 import { BorrowedConnection, PgConnection, type CronConnection } from './connection.js';
 import { ProxyJobRunner, type JobLogin } from './runner.js';

@@ -14,9 +14,10 @@ import net from 'node:net';
 import pg from 'pg';
 import { fromPgResult } from '../db/pg-result.js';
 import type { Queryable } from '../db/queryable.js';
-// The job's command is expanded with the proxy's own parser and function catalog (see expand.ts).
+// The job's command is expanded with the proxy's own parser and function catalog (see
+// src/sql/expand-call.ts), which sessions use too.
 import type { FunctionCatalog } from '../sql/index.js';
-import { expandCommand } from './expand.js';
+import { expandCommand } from '../sql/index.js';
 import { libpqErrorMessage, type ErrorFields } from './libpq-message.js';
 
 export interface JobToRun {
@@ -101,7 +102,13 @@ export class ProxyJobRunner implements JobRunner {
       const expansion = await expandCommand(session, job.command, this.catalog);
       switch (expansion.kind) {
         case 'refused':
-          return { succeeded: false, message: libpqErrorMessage({ severity: 'ERROR', message: expansion.message }, job.command) };
+          return {
+            succeeded: false,
+            message: libpqErrorMessage(
+              { severity: 'ERROR', message: `pgml-proxy cannot run ${expansion.function} for a job: ${expansion.reason}` },
+              job.command,
+            ),
+          };
         case 'expanded':
           await send('BEGIN');
           for (const statement of expansion.statements) await send(statement);

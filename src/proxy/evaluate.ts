@@ -13,9 +13,12 @@ import {
   renderLiteral,
   spliceText,
 } from '../sql/index.js';
-import type { ArgExpr, CallSite, StatementAnalysis } from '../sql/index.js';
-import { maxParamIndex } from '../sql/params.js';
-import { encodeText, parseText, typeOidOf } from '../wire/types.js';
+import type { ArgExpr, CallSite, QueryAnalysis, StatementAnalysis } from '../sql/index.js';
+import { list, nodeOf, type AstBody } from '../sql/ast.js';
+import { maxParamIndex, renumberParams } from '../sql/params.js';
+import { parseStatements } from '../sql/parser.js';
+import { encodeText, parseText, typeNameOf, typeOidOf } from '../wire/types.js';
+import { isRowDependent } from './batch/plan.js';
 import { upstreamErrors } from './internal-query.js';
 
 /** Parameter values of the statement being evaluated, by 1-based index; absent at Parse. */
@@ -51,6 +54,66 @@ export class CallEvaluator {
       }
     }
     return true;
+  }
+
+  /**
+   * The query with every constant call inside a per-row call's arguments replaced by its value
+   * (`pgml.predict('p', array_cat(pgml.embed('m', 'query'), features))` embeds 'query' once), or
+   * undefined when there is none. Per-row evaluation then sees only calls that read the rows.
+   * A call that reads database state is folded only in a query of one statement: evaluated now,
+   * it must not run ahead of statements before it. Calls taking the client's parameters stay.
+   */
+  async foldConstantsInPerRowCalls(sql: string, analysis: QueryAnalysis): Promise<string | undefined> {
+    const replacements = new Map<number, string>();
+    for (const stmt of analysis.statements) {
+      const byId = new Map(stmt.calls.map((c) => [c.id, c]));
+      const underPerRowCall = (site: CallSite): boolean => {
+        for (let id = site.parentId; id !== undefined; id = byId.get(id)?.parentId) {
+          if (replacements.has(id)) return false; // inside a call folded already
+          const parent = byId.get(id);
+          if (parent !== undefined && isRowDependent(parent, stmt)) return true;
+        }
+        return false;
+      };
+      for (const site of stmt.calls) {
+        if (site.parentId === undefined || isRowDependent(site, stmt) || CallEvaluator.needsParams(site, stmt)) continue;
+        if (!underPerRowCall(site)) continue;
+        if (analysis.statements.length > 1 && !this.isPure(site, stmt)) continue;
+        replacements.set(site.id, this.renderValue(site, await this.evaluate(site, stmt, sql, undefined)));
+      }
+    }
+    if (replacements.size === 0) return undefined;
+    return spliceText(sql, { start: 0, end: sql.length }, analysis.statements.flatMap((s) => s.calls), replacements);
+  }
+
+  /**
+   * The types Postgres gives the client's undeclared parameters (`declared[i]` is 0), by 1-based
+   * index. The rewritten statement no longer holds the calls, so the upstream could not type the
+   * parameters used only in them (42P18); instead it parses the statement as the client wrote it,
+   * against the pgml stubs (which have the real signatures), in a probe that never runs it:
+   * `SELECT pg_typeof($1)::oid ... FROM (SELECT FROM (<statement>) WHERE false) ...`. The FROM is
+   * analyzed before the select list, so each parameter takes the type the statement gives it,
+   * overloads and all, and an ambiguous call fails as Postgres fails it. Only a plain SELECT can be
+   * nested so (not SELECT INTO, nor one with data-modifying CTEs); of other statements the probe
+   * parses the `deferred` calls alone.
+   */
+  async parameterTypes(stmt: StatementAnalysis, sql: string, declared: readonly number[], deferred: readonly CallSite[]): Promise<Map<number, number>> {
+    const nested = isNestableSelect(stmt.sql);
+    if (!nested && deferred.length === 0) return new Map();
+    const source = nested
+      ? `SELECT FROM (${stmt.sql}) AS pgml_proxy_statement`
+      : `SELECT ${deferred.map((site) => sql.slice(site.span.start, site.span.end)).join(', ')}`;
+    const probed = renumberParams(source, (n) => {
+      const type = (declared[n - 1] ?? 0) === 0 ? undefined : typeNameOf(declared[n - 1]!);
+      return type === undefined ? undefined : `NULL::${type}`;
+    });
+    const wanted = probed.used.filter((n) => (declared[n - 1] ?? 0) === 0);
+    if (wanted.length === 0) return new Map();
+    const columns = wanted.map((n) => `pg_catalog.pg_typeof($${probed.used.indexOf(n) + 1})::oid AS p${n}`);
+    const probe = `SELECT ${columns.join(', ')} FROM (${probed.sql} WHERE false) AS pgml_proxy_probe RIGHT JOIN (SELECT) AS pgml_proxy_one ON true`;
+    const result = await this.context.db.query<Record<string, unknown>>(probe, probed.used.map(() => null));
+    const row = result.rows[0] ?? {};
+    return new Map(wanted.map((n) => [n, Number(row[`p${n}`])] as const).filter(([, oid]) => Number.isInteger(oid) && oid > 0));
   }
 
   /** Runs the call and returns its result (scalar, array for setof, rows for table). */
@@ -219,10 +282,11 @@ export class CallEvaluator {
           const nested = stmt.calls.find((c) => c.id === id);
           if (nested) replacements.set(id, this.renderValue(nested, await this.evaluate(nested, stmt, sql, params)));
         }
-        const text = spliceText(sql, arg.span, stmt.calls, replacements);
         const cast = type ? `::${type}` : '';
-        // Nested calls replaced by their values may have taken the last parameters with them.
-        const result = await this.context.db.query(`SELECT (${text})${cast} AS v`, (params ?? []).slice(0, maxParamIndex(text)));
+        // Only the parameters the expression uses are sent, renumbered from $1: Postgres cannot type
+        // one it does not see (and nested calls replaced by their values may have taken some along).
+        const { sql: text, used } = renumberParams(spliceText(sql, arg.span, stmt.calls, replacements));
+        const result = await this.context.db.query(`SELECT (${text})${cast} AS v`, used.map((n) => params?.[n - 1] ?? null));
         return result.rows[0]?.v ?? null;
       }
       case 'rowDependent':
@@ -236,6 +300,14 @@ export class CallEvaluator {
         );
     }
   }
+}
+
+/** A SELECT that may stand as a subquery in FROM: no INTO, no INSERT/UPDATE/DELETE in its WITH. */
+function isNestableSelect(statementSql: string): boolean {
+  const select = nodeOf(parseStatements(statementSql)[0]?.stmt, 'SelectStmt');
+  if (select === undefined || select.intoClause !== undefined) return false;
+  const ctes = list((select.withClause as AstBody | undefined)?.ctes);
+  return ctes.every((cte) => nodeOf(nodeOf(cte, 'CommonTableExpr')?.ctequery, 'SelectStmt') !== undefined);
 }
 
 function describe(signature: FunctionSignature): string {

@@ -8,8 +8,8 @@
  */
 import { PgError, SqlState } from '../errors/index.js';
 import type { Queryable } from '../db/queryable.js';
-import type { FunctionCatalog, ReturnSpec } from '../sql/index.js';
-import { spliceText } from '../sql/index.js';
+import type { Expansion, FunctionCatalog, ReturnSpec } from '../sql/index.js';
+import { expandCommand, spliceText } from '../sql/index.js';
 import {
   calledFunctionNames,
   findInlineCalls,
@@ -78,6 +78,15 @@ export class FunctionInliner {
   /** Whether the SQL may hold calls to inline: cheap, on the parsed names only. */
   private isCandidate = (schema: string | null, name: string): boolean =>
     this.catalog.has(schema, name) && !(schema !== null && this.registry.overloads(schema, name) !== undefined);
+
+  /**
+   * What a command that is one call of a function calling proxy-evaluated ones expands to
+   * (src/sql/expand-call.ts); `asIs` at once for any other command.
+   */
+  expand(sql: string, db: Queryable): Promise<Expansion> {
+    if (this.catalog.isEmpty) return Promise.resolve({ kind: 'asIs' });
+    return expandCommand(db, sql, this.registry, this.isCandidate);
+  }
 
   /**
    * The SQL with every call of an inlined function replaced by its body, level by level for

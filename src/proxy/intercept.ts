@@ -23,6 +23,7 @@ import { quoteString } from '../sql/render.js';
 import { RowBatches, type BoundValues } from './batch/run.js';
 import { isRowDependent } from './batch/plan.js';
 import { CallEvaluator } from './evaluate.js';
+import { answerSql, refusalOf, runExpandedStatements, runsInSession } from './expanded-call.js';
 import type { FunctionInliner } from './inline.js';
 import { upstreamErrors } from './internal-query.js';
 import type { ResponseHandler, ResponseTracker } from './tracker.js';
@@ -96,6 +97,10 @@ export class Interceptor {
   async query(text: string, original: Buffer): Promise<void> {
     // In a failed transaction the upstream refuses everything but ROLLBACK; let it say so.
     const prepared = this.session.txStatus === 'E' ? 'passthrough' : await this.analyze(text);
+    // `SELECT model_train()` holds no call the proxy evaluates (or one of a function it cannot
+    // inline), but the function's body may: the session runs it as the scheduler would.
+    const unevaluated = prepared === 'passthrough' || prepared instanceof PgError;
+    if (unevaluated && this.session.txStatus !== 'E' && (await this.expandedCall(text))) return;
     if (prepared === 'passthrough') {
       this.session.expectAndSend(FrontendCode.Query, original);
       return;
@@ -136,6 +141,22 @@ export class Interceptor {
       await this.session.tracker.whenIdle();
       await batches.finish();
     }
+  }
+
+  /** Runs `SELECT f()` for a function the session expands (expanded-call.ts); false if it is not one. */
+  private async expandedCall(text: string): Promise<boolean> {
+    try {
+      const expansion = await this.inliner.expand(text, this.evaluator.context.db);
+      const refusal = refusalOf(expansion);
+      if (refusal !== undefined) throw refusal;
+      if (!runsInSession(expansion)) return false;
+      const parts = { registry: this.registry, evaluator: this.evaluator, inliner: this.inliner, txStatus: () => this.session.txStatus };
+      await runExpandedStatements(expansion, parts);
+      this.session.expectAndSend(FrontendCode.Query, frontend.query(answerSql(expansion)));
+    } catch (error) {
+      await this.failQuery(PgError.from(error));
+    }
+    return true;
   }
 
   /** Runs statements that precede an evaluated call; false if they failed (the client saw why). */
@@ -208,6 +229,8 @@ export class Interceptor {
           replacements.set(site.id, this.evaluator.renderValue(site, await this.evaluator.evaluate(site, stmt, text, undefined)));
         }
       }
+      const probed = await this.evaluator.parameterTypes(stmt, text, paramTypes, deferred.map((d) => d.site));
+      for (const [index, oid] of probed) paramTypes[index - 1] = oid;
     } catch (error) {
       return this.failExtended(PgError.from(error));
     }
@@ -354,13 +377,13 @@ export class Interceptor {
   private async analyze(original: string): Promise<{ sql: string; analysis: QueryAnalysis } | PgError | 'passthrough'> {
     try {
       const sql = (await this.inliner.inline(original, this.evaluator.context.db)) ?? original;
-      let outcome = recentAnalyses.get(sql);
-      if (outcome === undefined) {
-        const analysis = analyzeQuery(sql, this.registry);
-        outcome = analysis.intercepted ? analysis : 'passthrough';
-        recentAnalyses.set(sql, outcome);
-      }
-      return outcome === 'passthrough' ? outcome : { sql, analysis: outcome };
+      const outcome = analyzeRecent(sql, this.registry);
+      if (outcome === 'passthrough') return outcome;
+      // Constant calls nested in per-row calls are evaluated once, before per-row planning.
+      const folded = await this.evaluator.foldConstantsInPerRowCalls(sql, outcome);
+      if (folded === undefined) return { sql, analysis: outcome };
+      const refolded = analyzeRecent(folded, this.registry);
+      return refolded === 'passthrough' ? refolded : { sql: folded, analysis: refolded };
     } catch (error) {
       const e = PgError.from(error);
       return e.code === SqlState.SyntaxError ? 'passthrough' : e;
@@ -401,6 +424,16 @@ class RecentAnalyses {
 }
 
 const recentAnalyses = new RecentAnalyses(1024, 16_384);
+
+function analyzeRecent(sql: string, registry: FunctionRegistry): QueryAnalysis | 'passthrough' {
+  let outcome = recentAnalyses.get(sql);
+  if (outcome === undefined) {
+    const analysis = analyzeQuery(sql, registry);
+    outcome = analysis.intercepted ? analysis : 'passthrough';
+    recentAnalyses.set(sql, outcome);
+  }
+  return outcome;
+}
 
 /** A typed NULL in place of a per-row call, for the statement the client's Parse and Describe see. */
 function rowPlaceholder(site: CallSite): string {

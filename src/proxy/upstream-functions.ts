@@ -1,5 +1,6 @@
 /**
- * The upstream functions the proxy must inline: LANGUAGE sql functions whose bodies call a
+ * The upstream functions the proxy must inline or expand: LANGUAGE sql functions (inlined) and
+ * plpgsql functions (a call on its own is expanded, src/sql/expand-call.ts) whose bodies call a
  * proxy-evaluated function, directly or through other such functions. One catalog per process,
  * loaded from pg_proc after the migrations and reloaded after DDL (see main.ts for who asks).
  * It only tells which names are worth a closer look (the sniffer) and which calls are candidates;
@@ -8,6 +9,7 @@
 import type { Queryable } from '../db/queryable.js';
 import type { FunctionCatalog } from '../sql/index.js';
 import { calledFunctionNames, type CalledName } from '../sql/inline-calls.js';
+import { plpgsqlCalledFunctionNames } from '../sql/index.js';
 import { CoalescedReload } from './reload.js';
 import { StatementSniffer } from './sniff.js';
 
@@ -17,19 +19,24 @@ export const MAX_INLINE_DEPTH = 8;
 export interface SqlFunctionSource {
   schema: string;
   name: string;
-  /** The body's text, or for a BEGIN ATOMIC body the whole definition. */
+  /** The body's text, or for a BEGIN ATOMIC body and a plpgsql function the whole definition. */
   source: string;
+  /** 'sql' when absent. */
+  language?: string;
 }
 
-// Every LANGUAGE sql function outside the system schemas; BEGIN ATOMIC bodies live in
-// prosqlbody, so their calls are read from the definition.
+// Every LANGUAGE sql and plpgsql function outside the system schemas; BEGIN ATOMIC bodies live in
+// prosqlbody, and the plpgsql parser reads whole definitions, so those come as definitions. The
+// plpgsql functions of the proxy's own schemas are its stubs and triggers: parsing them at every
+// reload would cost a parse each for nothing.
 const LOAD_SQL = `
-SELECT n.nspname AS schema, p.proname AS name,
-       CASE WHEN p.prosqlbody IS NULL THEN p.prosrc ELSE pg_catalog.pg_get_functiondef(p.oid) END AS source
+SELECT n.nspname AS schema, p.proname AS name, l.lanname AS language,
+       CASE WHEN p.prosqlbody IS NULL AND l.lanname = 'sql' THEN p.prosrc ELSE pg_catalog.pg_get_functiondef(p.oid) END AS source
   FROM pg_catalog.pg_proc p
   JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
   JOIN pg_catalog.pg_language l ON l.oid = p.prolang
- WHERE l.lanname = 'sql' AND p.prokind = 'f'
+ WHERE p.prokind = 'f'
+   AND (l.lanname = 'sql' OR (l.lanname = 'plpgsql' AND n.nspname NOT IN ('pgml', 'cron', 'pgml_proxy')))
    AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'`;
 
 export class UpstreamFunctions {
@@ -88,7 +95,7 @@ export function inlinedFunctions(functions: readonly SqlFunctionSource[], regist
   const calls = new Map<SqlFunctionSource, CalledName[]>();
   for (const fn of functions) {
     try {
-      calls.set(fn, calledFunctionNames(fn.source));
+      calls.set(fn, fn.language === 'plpgsql' ? plpgsqlCalledFunctionNames(fn.source) : calledFunctionNames(fn.source));
     } catch {
       // A body the parser cannot read is not one the proxy could inline either.
     }

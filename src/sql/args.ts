@@ -38,6 +38,9 @@ export interface ArgContext {
 
 export function classifyArg(node: unknown, ctx: ArgContext): { expr: ArgExpr; type: ArgType } {
   const { sqlText, span } = ctx;
+  // `(select pgml.embed('m', x))` is x's call itself: a SELECT list without FROM yields one row.
+  const inner = scalarSubqueryValue(node);
+  if (inner !== undefined) return classifyArg(inner, ctx);
   const typed = asTypedNode(node);
   const call = typed?.type === 'FuncCall' ? ctx.callIdOf(typed.body) : undefined;
   if (call !== undefined) return { expr: { kind: 'call', callId: call, sqlText, span }, type: ctx.callType(call) };
@@ -182,12 +185,36 @@ function decodeParam(node: unknown): { index: number; castType?: string } | unde
 // subqueries (which may correlate), aggregates/window calls, GROUPING(), WHERE CURRENT OF.
 const ROW_NODES = new Set(['ColumnRef', 'SubLink', 'GroupingFunc', 'CurrentOfExpr', 'A_Star']);
 
+// Clauses after which a SELECT may yield other than exactly one row, or reads rows of its own.
+const ROW_SOURCE_CLAUSES = ['fromClause', 'whereClause', 'groupClause', 'havingClause', 'valuesLists', 'larg', 'limitCount', 'limitOffset', 'distinctClause', 'windowClause', 'withClause', 'sortClause'];
+
+/** A SELECT of nothing but its select list: exactly one row, computed from the enclosing row alone. */
+export function isBareSelectList(select: AstBody): boolean {
+  return ROW_SOURCE_CLAUSES.every((clause) => select[clause] === undefined) && (select.op === undefined || select.op === 'SETOP_NONE');
+}
+
+/**
+ * The expression of a scalar subquery that is a bare select list of one value, `(SELECT expr)`:
+ * it equals `expr` (same type, same row), so the subquery is transparent. Undefined otherwise.
+ */
+export function scalarSubqueryValue(node: unknown): unknown {
+  const sublink = nodeOf(node, 'SubLink');
+  if (sublink === undefined || sublink.subLinkType !== 'EXPR_SUBLINK') return undefined;
+  const select = nodeOf(sublink.subselect, 'SelectStmt');
+  if (select === undefined || !isBareSelectList(select)) return undefined;
+  const targets = list(select.targetList);
+  const value = targets.length === 1 ? nodeOf(targets[0], 'ResTarget')?.val : undefined;
+  const star = list(nodeOf(value, 'ColumnRef')?.fields).some((field) => nodeOf(field, 'A_Star') !== undefined);
+  return star ? undefined : value;
+}
+
 function scanExpression(node: unknown, ctx: ArgContext): { rowDependent: boolean; params: number[]; callIds: number[] } {
   let rowDependent = false;
   const params = new Set<number>();
   const callIds: number[] = [];
   walk(node, {
     enter(type, body) {
+      if (type === 'SubLink' && scalarSubqueryValue({ SubLink: body }) !== undefined) return; // transparent: its value is read below
       if (ROW_NODES.has(type)) rowDependent = true;
       if (type === 'ParamRef') params.add(num(body.number) ?? 0);
       if (type === 'FuncCall') {

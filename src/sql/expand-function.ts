@@ -7,6 +7,7 @@
  * token extents, so the rest of the body stays byte-identical.
  */
 import { PgError, SqlState } from '../errors/index.js';
+import { isBareSelectList } from './args.js';
 import { list, nodeOf, num, str, walk, type AstBody } from './ast.js';
 import { parseStatements, scanTokens } from './parser.js';
 import { significantTokens, tokenIndexAt } from './tokens.js';
@@ -84,13 +85,6 @@ export function expandSqlFunction(fn: SqlFunctionDefinition, args: readonly stri
   }
   out += bytes.subarray(cursor, byteEnd).toString('utf8');
   return { sql: `(${out.trim()})`, hasFrom, singleRow: isBareSelectList(select), uses };
-}
-
-// Clauses after which a SELECT may yield other than exactly one row.
-const ROW_CHANGING_CLAUSES = ['fromClause', 'whereClause', 'groupClause', 'havingClause', 'valuesLists', 'larg', 'limitCount', 'limitOffset', 'distinctClause', 'windowClause'];
-
-function isBareSelectList(select: AstBody): boolean {
-  return ROW_CHANGING_CLAUSES.every((clause) => select[clause] === undefined);
 }
 
 function parameterOf(ref: AstBody, fnName: string, names: Map<string, number>): { index: number; qualified: boolean } | undefined {

@@ -27,3 +27,20 @@ export function inlineParams(sql: string, sqlOf: (index: number) => string): str
   }
   return out + sql.slice(last);
 }
+
+/**
+ * The text with the `$n` it uses renumbered `$1, $2...` in order of first use, and the original
+ * index each new number stands for: for running a fragment of a client's statement with only the
+ * parameters it uses (Postgres cannot type a parameter it does not see). `fixed(n)`, when it
+ * returns SQL, stands in for `$n` instead.
+ */
+export function renumberParams(sql: string, fixed: (index: number) => string | undefined = () => undefined): { sql: string; used: number[] } {
+  const used: number[] = [];
+  const text = inlineParams(sql, (n) => {
+    const replacement = fixed(n);
+    if (replacement !== undefined) return replacement;
+    if (!used.includes(n)) used.push(n);
+    return `$${used.indexOf(n) + 1}`;
+  });
+  return { sql: text, used };
+}

@@ -40,7 +40,7 @@ function paramTypes(signature: FunctionSignature, args: readonly CallArg[]): str
 export interface Resolution {
   signature: FunctionSignature;
   args: Binding;
-  /** Other overloads that fit equally well; non-empty only when some argument's type is unknown to us. */
+  /** Other overloads that may fit once the types of the arguments unknown here are known. */
   alternatives: FunctionSignature[];
 }
 
@@ -71,8 +71,9 @@ export function resolveOverload(
     const binding = bindArguments(signature, args);
     return binding === undefined ? [] : [{ signature, binding, types: paramTypes(signature, args) }];
   });
-  let candidates = bound.filter((c) => args.every((arg, i) => canCoerce(arg.type, c.types[i] as string)));
-  if (candidates.length === 0) throw undefinedFunction(qualifiedName, args, position);
+  const coercible = bound.filter((c) => args.every((arg, i) => canCoerce(arg.type, c.types[i] as string)));
+  if (coercible.length === 0) throw undefinedFunction(qualifiedName, args, position);
+  let candidates = coercible;
 
   const known = (i: number) => args[i]?.type !== undefined && args[i]?.type !== 'unknown';
   candidates = keepBest(candidates, (c) => c.types.filter((t, i) => known(i) && normalizeType(args[i]?.type ?? '') === t).length);
@@ -87,7 +88,9 @@ export function resolveOverload(
       position,
     });
   }
-  return { signature: best.signature, args: best.binding, alternatives: rest.map((c) => c.signature) };
+  // An argument of a type only the upstream knows may rule out the best fit of the others.
+  const open = args.some((arg) => arg.type === undefined) ? coercible.filter((c) => c !== best) : rest;
+  return { signature: best.signature, args: best.binding, alternatives: open.map((c) => c.signature) };
 }
 
 function keepBest<T>(items: T[], score: (item: T) => number): T[] {
@@ -165,4 +168,24 @@ function preferredType(argType: string): string | undefined {
   if (isNumericType(type)) return 'double precision';
   if (isStringType(type)) return 'text';
   return undefined;
+}
+
+/**
+ * Resolves the call again once the upstream has told the types of arguments the analysis could not
+ * type (`known`, by argument index: a column's type, read from the rows it sent), so that
+ * `pgml.predict(m.id, f)` takes the bigint model-id overload and `cron.unschedule(jobname)` the
+ * text one, as Postgres would resolve them.
+ */
+export function resolveWithArgumentTypes(
+  overloads: readonly FunctionSignature[],
+  qualifiedName: string,
+  args: readonly CallArg[],
+  known: ReadonlyMap<number, string>,
+  position: number,
+): Resolution {
+  const typed = args.map((arg, i): CallArg => {
+    const type = known.get(i);
+    return arg.type === undefined && type !== undefined ? { ...arg, type } : arg;
+  });
+  return resolveOverload(overloads, qualifiedName, typed, position);
 }

@@ -21,3 +21,15 @@ export function headlinesTable(table: string): string {
       ('Scientists publish study on coastal erosion', 0),
       ('Regional elections scheduled for next spring', 0);`;
 }
+
+/** The Tembo ML Stack walkthrough's retraining function, byte for byte. */
+export const MODEL_TRAIN = `CREATE OR REPLACE FUNCTION model_train()
+RETURNS void AS $$
+BEGIN
+    SELECT * FROM pgml.train(
+        project_name => 'clickbait_classifier',
+        algorithm => 'xgboost',
+        test_sampling => 'random'
+    );
+END;
+$$ LANGUAGE plpgsql;`;

@@ -36,6 +36,8 @@ export interface TargetFilter {
   proxyOnly?: boolean;
   /** Start proxies with their HTTP endpoint (`target.proxy.httpUrl`), e.g. to read /metrics. */
   http?: boolean;
+  /** More command-line options for the proxies, e.g. `--anon-role postgres` for /rpc without a token. */
+  proxyArgs?: string[];
 }
 
 export function selectedKinds(filter: TargetFilter = {}): TargetKind[] {
@@ -68,12 +70,12 @@ async function releaseCluster(): Promise<void> {
   }
 }
 
-async function startTarget(kind: TargetKind, http = false): Promise<{ target: Target; stop: () => Promise<void> }> {
+async function startTarget(kind: TargetKind, http = false, extraArgs: string[] = []): Promise<{ target: Target; stop: () => Promise<void> }> {
   if (kind === 'proxy-pglite') {
     const dataDir = mkdtempSync(join(tmpdir(), 'pgml-pglite-'));
     const forgetExitHook = onExit(() => rmSync(dataDir, { recursive: true, force: true }));
     try {
-      const proxy = await startProxy({ dataDir, http });
+      const proxy = await startProxy({ dataDir, http, extraArgs });
       const target: Target = { kind, host: proxy.host, port: proxy.port, database: 'postgres', proxy, url: (u, p) => proxy.url(u, p) };
       return {
         target,
@@ -98,7 +100,7 @@ async function startTarget(kind: TargetKind, http = false): Promise<{ target: Ta
       const target: Target = { kind, host: cluster.host, port: cluster.port, database, cluster, url: (u, p) => cluster.url(u, p, database) };
       return { target, stop: releaseCluster };
     }
-    const proxy = await startProxy({ upstream: cluster.url('postgres', undefined, database), http });
+    const proxy = await startProxy({ upstream: cluster.url('postgres', undefined, database), http, extraArgs });
     const target: Target = { kind, host: proxy.host, port: proxy.port, database, cluster, proxy, url: (u, p) => proxy.url(u, p, database) };
     return {
       target,
@@ -126,7 +128,7 @@ export function describeTargets(
     describe(`${title} [${kind}]`, { timeout: SUITE_TIMEOUT_MS }, () => {
       let started: { target: Target; stop: () => Promise<void> } | undefined;
       before(async () => {
-        started = await startTarget(kind, filter.http);
+        started = await startTarget(kind, filter.http, filter.proxyArgs);
       });
       body(() => {
         assert.ok(started, `target ${kind} failed to start`);

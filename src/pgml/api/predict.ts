@@ -140,40 +140,48 @@ export const predictJoint = overloads(
 );
 export const decompose = overloads('decompose', { kind: 'scalar', type: 'real[]' }, (m, b) => predictVectors(m, b, 'pgml.decompose'), false);
 
-const BatchArgs = z.object({ project_name: z.string().nullable(), features: z.unknown() });
+const BatchArgs = z.object({
+  project_name: z.string().nullable().optional(),
+  model_id: z.union([z.number(), z.bigint(), z.string()]).nullable().optional(),
+  features: z.unknown(),
+});
 type BatchArgs = z.infer<typeof BatchArgs>;
 
 /**
- * pgml.predict_batch(project_name, features real[]): the features of many rows flattened into
- * one array, one prediction per row (PostgresML splits by the model's feature count).
+ * pgml.predict_batch(project_name | model_id, features real[]): the features of many rows
+ * flattened into one array, one prediction per row (PostgresML splits by the model's feature count).
  */
-export const predictBatchFn: ProxyFunction<BatchArgs> = {
-  signature: {
-    schema: 'pgml',
-    name: 'predict_batch',
-    params: [
-      { name: 'project_name', type: 'text', hasDefault: false },
-      { name: 'features', type: 'real[]', hasDefault: false },
-    ],
-    returns: { kind: 'setof', type: 'real' },
-  },
-  args: BatchArgs,
-  async execute(args, ctx) {
-    const ref = modelRef(args, 'pgml.predict_batch');
-    const values = numericFeatures(args.features, 'pgml.predict_batch: features');
-    const model = await resolveModel(ctx.db, ref);
-    const width = model.pipeline?.rawWidth ?? model.stored.numFeatures;
-    if (width === 0 || values.length % width !== 0) {
-      throw new PgError(
-        SqlState.InvalidParameterValue,
-        `pgml.predict_batch: ${values.length} values are not a whole number of rows of ${width} features`,
-      );
-    }
-    const batch: Features[] = [];
-    for (let at = 0; at < values.length; at += width) batch.push({ kind: 'vector', values: values.slice(at, at + width) });
-    return predictBatch(model, batch);
-  },
-};
+function predictBatchOverload(model: ParamSpec): ProxyFunction<BatchArgs> {
+  return {
+    signature: {
+      schema: 'pgml',
+      name: 'predict_batch',
+      params: [model, { name: 'features', type: 'real[]', hasDefault: false }],
+      returns: { kind: 'setof', type: 'real' },
+    },
+    args: BatchArgs,
+    async execute(args, ctx) {
+      const ref = modelRef(args, 'pgml.predict_batch');
+      const values = numericFeatures(args.features, 'pgml.predict_batch: features');
+      const model = await resolveModel(ctx.db, ref);
+      const width = model.pipeline?.rawWidth ?? model.stored.numFeatures;
+      if (width === 0 || values.length % width !== 0) {
+        throw new PgError(
+          SqlState.InvalidParameterValue,
+          `pgml.predict_batch: ${values.length} values are not a whole number of rows of ${width} features`,
+        );
+      }
+      const batch: Features[] = [];
+      for (let at = 0; at < values.length; at += width) batch.push({ kind: 'vector', values: values.slice(at, at + width) });
+      return predictBatch(model, batch);
+    },
+  };
+}
+
+export const predictBatchFns = [
+  predictBatchOverload({ name: 'project_name', type: 'text', hasDefault: false }),
+  predictBatchOverload({ name: 'model_id', type: 'bigint', hasDefault: false }),
+];
 
 /** Every serving function, for registration. */
 export const servingFunctions: ProxyFunction<never>[] = [
@@ -181,5 +189,5 @@ export const servingFunctions: ProxyFunction<never>[] = [
   ...predictProbaFns,
   ...predictJoint,
   ...decompose,
-  predictBatchFn,
+  ...predictBatchFns,
 ] as unknown as ProxyFunction<never>[];

@@ -10,7 +10,9 @@ import type { CallContext, FunctionRegistry, FunctionSignature } from '../../db/
 import type { CallSite, StatementAnalysis } from '../../sql/index.js';
 import { renderExpressionReplacement } from '../../sql/index.js';
 import { upstreamErrors } from '../internal-query.js';
-import { encodeText } from '../../wire/types.js';
+import { encodeText, typeNameOf } from '../../wire/types.js';
+import type { QueryField } from '../../db/queryable.js';
+import { resolveWithArgumentTypes } from '../../sql/resolve.js';
 import type { TransactionStatus } from '../../wire/index.js';
 import type { BoundParams, CallEvaluator } from '../evaluate.js';
 import { inlineParams } from '../../sql/params.js';
@@ -153,12 +155,14 @@ export class RowBatches {
     for (;;) {
       const batch = await db.query<Record<string, unknown>>(`FETCH ${BATCH_ROWS} FROM ${cursor}`);
       if (batch.rows.length === 0) break;
+      const call = this.resolvedFor(plan, batch.fields);
       const calls = batch.rows.map((row) => {
-        const raw: Record<string, unknown> = { ...shared };
-        plan.keys.forEach((k) => (raw[k.json ? rowParamName(this.overloadFor(plan)) ?? k.name : k.name] = row[k.column]));
+        const raw: Record<string, unknown> = {};
+        for (const [name, value] of Object.entries(shared)) raw[call.nameOf(name)] = value;
+        plan.keys.forEach((k) => (raw[k.json ? rowParamName(call.signature) ?? k.name : call.nameOf(k.name)] = row[k.column]));
         return raw;
       });
-      const values = await this.execute(this.overloadFor(plan), calls, plan.site);
+      const values = await this.execute(call.signature, calls, plan.site);
       await db.query(
         `UPDATE ${plan.table} SET pgml_proxy_value = v.value::${(signature.returns as { type: string }).type}
            FROM unnest($1::bigint[], $2::text[]) AS v(id, value) WHERE pgml_proxy_id = v.id`,
@@ -170,6 +174,26 @@ export class RowBatches {
       if (batch.rows.length < BATCH_ROWS) break;
     }
     await db.query(`CLOSE ${cursor}`);
+  }
+
+  /**
+   * The overload the rows' real types choose, when the analysis could not tell (a column's type is
+   * the upstream's to know), and the parameter each argument then binds to.
+   */
+  private resolvedFor(plan: BatchPlan, fields: readonly QueryField[]): { signature: FunctionSignature; nameOf(name: string): string } {
+    const site = plan.site;
+    if (site.alternatives.length === 0 || plan.keys.some((k) => k.json)) return { signature: this.overloadFor(plan), nameOf: (name) => name };
+    const known = new Map<number, string>();
+    for (const key of plan.keys) {
+      const index = site.argList.findIndex((arg) => arg.expr === site.args.get(key.name));
+      const type = typeNameOf(fields.find((f) => f.name === key.column)?.typeOid ?? 0);
+      if (index >= 0 && type !== undefined) known.set(index, type);
+    }
+    const all = this.registry.overloads(site.schema, site.name) ?? [];
+    const resolution = resolveWithArgumentTypes(all, `${site.schema}.${site.name}`, site.argList, known, site.position);
+    const exprOf = (name: string) => site.args.get(name);
+    const nameOf = (name: string) => [...resolution.args].find(([, expr]) => expr === exprOf(name))?.[0] ?? name;
+    return { signature: resolution.signature, nameOf };
   }
 
   /** Row keys (jsonb) go to the overload taking a row, when the function has one. */

@@ -198,7 +198,7 @@ describe('analyzeQuery argument kinds', () => {
   });
 
   it('separates upstream-evaluable expressions from row-dependent ones', () => {
-    const site = args("SELECT pgml.train(upper('p'), task => now()::text, relation_name => t.rel, y_column_name => (SELECT 'y'), algorithm => $3 || 'x') FROM t");
+    const site = args("SELECT pgml.train(upper('p'), task => now()::text, relation_name => t.rel, y_column_name => (SELECT y FROM c LIMIT 1), algorithm => $3 || 'x') FROM t");
     const kinds = Object.fromEntries([...site.args].map(([k, v]) => [k, v.kind]));
     assert.deepEqual(kinds, {
       project_name: 'expr',
@@ -210,6 +210,18 @@ describe('analyzeQuery argument kinds', () => {
     const algorithm = site.args.get('algorithm');
     assert.deepEqual(algorithm?.kind === 'expr' ? [algorithm.sqlText, algorithm.params] : undefined, ["$3 || 'x'", [3]]);
     assert.equal(site.args.get('task')?.sqlText, 'now()::text');
+  });
+
+  it('sees through a scalar subquery of a bare select list: (select x) is x', () => {
+    const [outer, inner] = calls("SELECT pgml.predict(project_name => 'p', features => (select pgml.embed('m', input_string))) FROM t");
+    assert.equal(outer?.args.get('features')?.kind, 'call');
+    assert.equal(inner?.args.get('text')?.kind, 'rowDependent');
+    const constant = args("SELECT pgml.embed('m', (SELECT 'a' || 'b')), pgml.embed('m', (SELECT 'c'))");
+    assert.equal(constant.args.get('text')?.kind, 'expr');
+    assert.equal(calls("SELECT pgml.embed('m', (SELECT 'c'))")[0]?.args.get('text')?.kind, 'const');
+    for (const subquery of ['(SELECT x FROM t)', "(SELECT 'a' WHERE false)", "(SELECT 'a' UNION SELECT 'b')", "(SELECT 'a' LIMIT 0)"]) {
+      assert.equal(calls(`SELECT pgml.embed('m', ${subquery})`)[0]?.args.get('text')?.kind, 'rowDependent', subquery);
+    }
   });
 
   it('treats aggregates in arguments as row-dependent', () => {

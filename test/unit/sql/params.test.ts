@@ -1,7 +1,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initParser } from '../../../src/sql/parser.js';
-import { inlineParams, maxParamIndex } from '../../../src/sql/params.js';
+import { inlineParams, maxParamIndex, renumberParams } from '../../../src/sql/params.js';
 
 before(() => initParser());
 
@@ -23,4 +23,10 @@ test('inlineParams leaves $n in strings, comments and dollar quotes alone', () =
 
 test('inlineParams keeps multi-byte text around the parameters intact', () => {
   assert.equal(inlineParams(`SELECT 'é€😀', $1, 'ü'`, () => `'ß'`), `SELECT 'é€😀', ('ß'), 'ü'`);
+});
+
+test('renumberParams keeps only the parameters used, from $1 in order of first use', () => {
+  assert.deepEqual(renumberParams(`SELECT ARRAY[$3::real, $5, $3 + 1]`), { sql: `SELECT ARRAY[($1)::real, ($2), ($1) + 1]`, used: [3, 5] });
+  const fixed = renumberParams(`SELECT f($1, $2, '$4')`, (n) => (n === 1 ? 'NULL::text' : undefined));
+  assert.deepEqual(fixed, { sql: `SELECT f((NULL::text), ($1), '$4')`, used: [2] });
 });

@@ -1,37 +1,46 @@
 /**
- * A job such as `SELECT model_train()` calls a user function whose body calls pgml.*. Run inside
- * Postgres, that body would reach the pgml stubs, not the proxy; so when a job is exactly one call
- * of such a function, the proxy runs the function's statements itself, through its own pipeline.
+ * `SELECT model_train()` calls a user function whose body calls pgml.*. Run inside Postgres, that
+ * body would reach the pgml stubs, not the proxy; so when a command is exactly one call of such a
+ * function, the proxy runs the function's statements itself, through its own evaluation: for a
+ * scheduled job (src/cron/runner.ts) and in a client's session (src/proxy/expanded-call.ts) alike.
  *
  * Expanded: LANGUAGE sql functions (string bodies; `$n` replaced by the call's constant
  * arguments) and parameterless plpgsql functions whose body is a straight run of SQL statements
- * and PERFORMs, optionally ending in a bare RETURN. Anything else that calls pgml/cron fails with
- * a message saying why; functions that do not mention pgml/cron run natively, untouched.
- *
- * Uses the real parser throughout (libpg-query, via src/sql): never pattern matching on SQL text.
- * That is why src/cron imports src/sql here, beyond STYLE.md's "db, errors": finding the pgml/cron
- * calls in a function body takes the same parser and function catalog the proxy's rewriter uses.
+ * and PERFORMs, optionally ending in a bare RETURN. Anything else that calls pgml/cron is refused
+ * with the reason; functions that do not mention pgml/cron run natively, untouched. Uses the real
+ * parser throughout (libpg-query): never pattern matching on SQL text.
  */
 import { parsePlPgSQLSync } from 'libpg-query';
-import type { Queryable } from '../db/queryable.js';
-import { analyzeQuery, parseStatements, renderLiteral, TextOffsets } from '../sql/index.js';
-import type { FunctionCatalog } from '../sql/index.js';
-import { decodeConst } from '../sql/args.js';
-import { asTypedNode, list, nameList, nodeOf, walk } from '../sql/ast.js';
-import { scanTokens } from '../sql/parser.js';
+import { analyzeQuery } from './analyze.js';
+import { decodeConst } from './args.js';
+import { asTypedNode, list, nameList, nodeOf, str, walk } from './ast.js';
+import type { FunctionCatalog } from './catalog.js';
+import { calledFunctionNames, type CalledName } from './inline-calls.js';
+import { parseStatements, scanTokens, TextOffsets } from './parser.js';
+import { renderLiteral } from './render.js';
+
+/** The one query the lookup needs: src/sql knows no database layer, only this shape. */
+export interface CatalogReader {
+  query<Row>(sql: string, params: readonly unknown[]): Promise<{ rows: Row[] }>;
+}
 
 export type Expansion =
   /** Run the command as written. */
   | { kind: 'asIs' }
-  /** Run these statements, in one transaction, instead of the call. */
-  | { kind: 'expanded'; function: string; statements: string[] }
-  /** The function calls pgml/cron but its body cannot be run statement by statement. */
-  | { kind: 'refused'; message: string };
+  /**
+   * Run these statements, in one transaction, instead of the call; `column` is the name of the
+   * call's output column, `resultType` the function's result type.
+   */
+  | { kind: 'expanded'; function: string; statements: string[]; column: string; resultType: string }
+  /** The function (its signature) calls pgml/cron, but its body cannot be run statement by statement. */
+  | { kind: 'refused'; function: string; reason: string };
 
 interface Call {
   schema: string | null;
   name: string;
   args: unknown[];
+  /** The output column: the alias, else the function's name. */
+  column: string;
 }
 
 interface FunctionRow {
@@ -41,16 +50,30 @@ interface FunctionRow {
   atomic: boolean;
   argtypes: string[];
   definition: string | null;
+  result_type: string;
 }
 
-export async function expandCommand(db: Queryable, command: string, catalog: FunctionCatalog): Promise<Expansion> {
+/**
+ * What to run for `command`. `isCandidate` screens the called name first (the proxy asks only for
+ * functions it knows to call pgml), so other commands cost no catalog lookup.
+ */
+export async function expandCommand(
+  db: CatalogReader,
+  command: string,
+  catalog: FunctionCatalog,
+  isCandidate: (schema: string | null, name: string) => boolean = () => true,
+): Promise<Expansion> {
   const call = singleCall(command, catalog);
-  if (call === null) return { kind: 'asIs' };
+  if (call === null || !isCandidate(call.schema, call.name)) return { kind: 'asIs' };
   const fn = await lookUp(db, call);
   if (fn === null) return { kind: 'asIs' };
-  const refuse = (why: string): Expansion => ({
-    kind: 'refused',
-    message: `pgml-proxy cannot run ${fn.signature} for a job: ${why}`,
+  const refuse = (reason: string): Expansion => ({ kind: 'refused', function: fn.signature, reason });
+  const expanded = (statements: string[]): Expansion => ({
+    kind: 'expanded',
+    function: fn.signature,
+    statements,
+    column: call.column,
+    resultType: fn.result_type,
   });
 
   switch (fn.language) {
@@ -62,7 +85,7 @@ export async function expandCommand(db: Queryable, command: string, catalog: Fun
       if (!statements.some((s) => mentionsProxy(s, catalog))) return { kind: 'asIs' };
       const literals = argumentLiterals(call, fn);
       if (typeof literals === 'string') return refuse(literals);
-      return { kind: 'expanded', function: fn.signature, statements: statements.map((s) => substituteParams(s, literals)) };
+      return expanded(statements.map((s) => substituteParams(s, literals)));
     }
     case 'plpgsql': {
       const body = plpgsqlStatements(fn.definition ?? '');
@@ -71,7 +94,7 @@ export async function expandCommand(db: Queryable, command: string, catalog: Fun
       }
       if (!body.some((s) => mentionsProxy(s, catalog))) return { kind: 'asIs' };
       if (fn.argtypes.length > 0) return refuse('plpgsql functions with parameters are not expanded');
-      return { kind: 'expanded', function: fn.signature, statements: body };
+      return expanded(body);
     }
     default:
       return { kind: 'asIs' };
@@ -93,7 +116,8 @@ function singleCall(command: string, catalog: FunctionCatalog): Call | null {
   if (clauses.some((c) => select[c] !== undefined)) return null;
   const targets = list(select.targetList);
   if (targets.length !== 1) return null;
-  const funcCall = nodeOf(nodeOf(targets[0], 'ResTarget')?.val, 'FuncCall');
+  const target = nodeOf(targets[0], 'ResTarget');
+  const funcCall = nodeOf(target?.val, 'FuncCall');
   if (!funcCall || funcCall.agg_star || funcCall.over || funcCall.func_variadic) return null;
   const names = nameList(funcCall.funcname);
   const name = names.at(-1);
@@ -102,15 +126,16 @@ function singleCall(command: string, catalog: FunctionCatalog): Call | null {
   if (schema !== null && catalog.overloads(schema, name)) return null;
   const args = list(funcCall.args);
   if (args.some((a) => asTypedNode(a)?.type === 'NamedArgExpr')) return null;
-  return { schema, name, args };
+  return { schema, name, args, column: str(target?.name) ?? name };
 }
 
-async function lookUp(db: Queryable, call: Call): Promise<FunctionRow | null> {
+async function lookUp(db: CatalogReader, call: Call): Promise<FunctionRow | null> {
   // The first schema on the caller's search path that has a function of that name and arity:
   // what Postgres itself would pick for a call without casts in all but overloaded cases, which
   // are left to run as written.
-  const r = await db.query<{ signature: string; language: string; source: string; atomic: boolean; argtypes: string[]; definition: string | null; rank: number }>(
+  const r = await db.query<FunctionRow & { rank: number }>(
     `SELECT p.oid::regprocedure::text AS signature, l.lanname AS language, p.prosrc AS source,
+            pg_catalog.format_type(p.prorettype, NULL) AS result_type,
             p.prosqlbody IS NOT NULL AS atomic, p.proargtypes::oid[]::regtype[]::text[] AS argtypes,
             CASE WHEN l.lanname IN ('plpgsql', 'sql') THEN pg_catalog.pg_get_functiondef(p.oid) END AS definition,
             pg_catalog.array_position(pg_catalog.current_schemas(true), n.nspname) AS rank
@@ -138,21 +163,37 @@ function mentionsProxy(sql: string, catalog: FunctionCatalog): boolean {
 
 /** Whether any SQL statement or expression anywhere in a plpgsql body calls pgml/cron. */
 function plpgsqlMentionsProxy(definition: string, catalog: FunctionCatalog): boolean {
+  return plpgsqlQueries(definition).some((query) => mentionsProxy(query, catalog));
+}
+
+/** Every SQL statement and expression of a plpgsql definition (CREATE FUNCTION ...), as SQL. */
+function plpgsqlQueries(definition: string): string[] {
   let parsed: unknown;
   try {
     parsed = parsePlPgSQLSync(definition);
   } catch {
-    return false;
+    return [];
   }
-  let found = false;
+  const queries: string[] = [];
   walk(parsed, {
     enter(type, body) {
-      if (found || type !== 'PLpgSQL_expr' || typeof body.query !== 'string') return;
+      if (type !== 'PLpgSQL_expr' || typeof body.query !== 'string') return;
       // parseMode 0 is a whole statement; the others are expressions (IF conditions, assignments).
-      found = mentionsProxy(body.parseMode === 0 || body.parseMode === undefined ? body.query : `SELECT ${body.query}`, catalog);
+      queries.push(body.parseMode === 0 || body.parseMode === undefined ? body.query : `SELECT ${body.query}`);
     },
   });
-  return found;
+  return queries;
+}
+
+/** The functions a plpgsql definition calls anywhere in its statements and expressions. */
+export function plpgsqlCalledFunctionNames(definition: string): CalledName[] {
+  return plpgsqlQueries(definition).flatMap((query) => {
+    try {
+      return calledFunctionNames(query);
+    } catch {
+      return [];
+    }
+  });
 }
 
 function splitStatements(source: string): string[] {
