@@ -15,7 +15,7 @@ import {
 } from '../sql/index.js';
 import type { ArgExpr, CallSite, QueryAnalysis, StatementAnalysis } from '../sql/index.js';
 import { list, nodeOf, type AstBody } from '../sql/ast.js';
-import { maxParamIndex, renumberParams } from '../sql/params.js';
+import { renumberParams } from '../sql/params.js';
 import { parseStatements } from '../sql/parser.js';
 import { encodeText, parseText, typeNameOf, typeOidOf } from '../wire/types.js';
 import { isRowDependent } from './batch/plan.js';
