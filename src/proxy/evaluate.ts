@@ -26,19 +26,6 @@ export class CallEvaluator {
     readonly context: CallContext,
   ) {}
 
-  /** True when the call (or a call nested in its arguments) needs the client's parameters. */
-  static needsParams(site: CallSite, stmt: StatementAnalysis): boolean {
-    for (const arg of site.args.values()) {
-      if (arg.kind === 'param') return true;
-      if ((arg.kind === 'expr' || arg.kind === 'rowDependent') && arg.params.length > 0) return true;
-      if (arg.kind === 'call') {
-        const nested = stmt.calls.find((c) => c.id === arg.callId);
-        if (nested && CallEvaluator.needsParams(nested, stmt)) return true;
-      }
-    }
-    return false;
-  }
-
   /** True when evaluating the call touches no database state (it may run ahead of earlier statements). */
   isPure(site: CallSite, stmt: StatementAnalysis): boolean {
     if (!this.registry.implementation(site.signature).pure) return false;

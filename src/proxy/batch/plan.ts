@@ -13,9 +13,11 @@
 import { deparseSync } from 'pgsql-deparser';
 import { PgError, SqlState } from '../../errors/index.js';
 import { parseStatements, spliceText } from '../../sql/index.js';
-import type { ArgExpr, CallSite, Span, StatementAnalysis } from '../../sql/index.js';
+import type { CallSite, Span, StatementAnalysis } from '../../sql/index.js';
 import { asTypedNode, list, nodeOf, num, type AstBody } from '../../sql/ast.js';
 import { isAggregateLike } from '../../sql/args.js';
+import { isPerRowArg, isRowDependent } from '../../sql/per-row.js';
+import { isOneRowOfItsScope } from '../../sql/plan-one-pass.js';
 
 export interface BatchKey {
   /** Parameter name the key fills. */
@@ -48,18 +50,6 @@ const SCOPES = new Set(['SelectStmt', 'UpdateStmt', 'DeleteStmt']);
 const ROW_CLAUSES = new Set(['targetList', 'whereClause', 'sortClause', 'havingClause', 'returningList', 'distinctClause']);
 
 let nextTable = 1;
-
-/** Whether the call is evaluated per row: an argument reads the rows, itself or through a nested call. */
-export function isRowDependent(site: CallSite, stmt: StatementAnalysis): boolean {
-  return [...site.args.values()].some((arg) => isPerRowArg(arg, stmt));
-}
-
-function isPerRowArg(arg: ArgExpr, stmt: StatementAnalysis): boolean {
-  if (arg.kind === 'rowDependent') return true;
-  if (arg.kind !== 'call') return false;
-  const nested = stmt.calls.find((c) => c.id === arg.callId);
-  return nested !== undefined && isRowDependent(nested, stmt);
-}
 
 const within = (inner: Span, outer: Span) => inner.start >= outer.start && inner.end <= outer.end;
 
@@ -123,7 +113,7 @@ function locate(root: unknown, byteLocation: number): Located | undefined {
       found = { scopes: scopes.map((s) => ({ ...s })), call: typed.body, holder, slot };
       return;
     }
-    const scope = typed !== undefined && SCOPES.has(typed.type) && !isOneRowOfItsScope(typed.type, typed.body);
+    const scope = typed !== undefined && SCOPES.has(typed.type) && !(typed.type === 'SelectStmt' && isOneRowOfItsScope(typed.body));
     const body = (typed?.body ?? value) as AstBody;
     if (scope) scopes.push({ type: typed.type, body, clause: '' });
     for (const [key, child] of Object.entries(body)) {
@@ -134,23 +124,6 @@ function locate(root: unknown, byteLocation: number): Located | undefined {
   };
   visit(root, { root } as Record<string, unknown>, 'root', '');
   return found;
-}
-
-/**
- * A SELECT that computes one row from the enclosing row alone (no FROM, WHERE, grouping, DISTINCT,
- * ordering, LIMIT, set operation or CTE), such as `(SELECT f(x) AS name)`, the form an inlined
- * function takes to keep its column name: a call in it runs once per row of the enclosing scope,
- * so the enclosing scope is the call's scope.
- */
-function isOneRowOfItsScope(type: string, body: AstBody): boolean {
-  if (type !== 'SelectStmt') return false;
-  const absent = ['whereClause', 'groupClause', 'havingClause', 'distinctClause', 'sortClause', 'limitCount', 'limitOffset', 'withClause', 'windowClause'];
-  return (
-    list(body.fromClause).length === 0 &&
-    list(body.valuesLists).length === 0 &&
-    (body.op === undefined || body.op === 'SETOP_NONE') &&
-    absent.every((key) => body[key] === undefined)
-  );
 }
 
 function isRowNode(node: unknown): boolean {

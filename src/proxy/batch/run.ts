@@ -6,7 +6,7 @@
  * The statement then looks its results up; the tables are dropped once it has run.
  */
 import { PgError, SqlState } from '../../errors/index.js';
-import type { CallContext, FunctionRegistry, FunctionSignature } from '../../db/functions.js';
+import type { CallContext, FunctionRegistry } from '../../db/functions.js';
 import type { CallSite, StatementAnalysis } from '../../sql/index.js';
 import { renderExpressionReplacement } from '../../sql/index.js';
 import { upstreamErrors } from '../internal-query.js';
@@ -14,6 +14,7 @@ import { encodeText } from '../../wire/types.js';
 import type { TransactionStatus } from '../../wire/index.js';
 import type { BoundParams, CallEvaluator } from '../evaluate.js';
 import { inlineParams } from '../../sql/params.js';
+import { batchSignature, executeRows, rowParamName } from './execute.js';
 import { planBatches, type BatchPlan } from './plan.js';
 
 /** Rows per FETCH and per engine call: big enough to amortize round trips, small enough to bound memory. */
@@ -149,16 +150,17 @@ export class RowBatches {
     const columns = plan.keys.map((k) => k.column);
     await db.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT pgml_proxy_id, ${columns.join(', ')} FROM ${plan.table}`);
     const signature = plan.site.signature;
+    const overload = batchSignature(this.registry, plan.site, plan.keys.some((k) => k.json));
     let done = 0;
     for (;;) {
       const batch = await db.query<Record<string, unknown>>(`FETCH ${BATCH_ROWS} FROM ${cursor}`);
       if (batch.rows.length === 0) break;
       const calls = batch.rows.map((row) => {
         const raw: Record<string, unknown> = { ...shared };
-        plan.keys.forEach((k) => (raw[k.json ? rowParamName(this.overloadFor(plan)) ?? k.name : k.name] = row[k.column]));
+        plan.keys.forEach((k) => (raw[k.json ? rowParamName(overload) ?? k.name : k.name] = row[k.column]));
         return raw;
       });
-      const values = await this.execute(this.overloadFor(plan), calls, plan.site);
+      const values = await executeRows(this.registry, overload, calls, plan.site, this.context);
       await db.query(
         `UPDATE ${plan.table} SET pgml_proxy_value = v.value::${(signature.returns as { type: string }).type}
            FROM unnest($1::bigint[], $2::text[]) AS v(id, value) WHERE pgml_proxy_id = v.id`,
@@ -171,41 +173,4 @@ export class RowBatches {
     }
     await db.query(`CLOSE ${cursor}`);
   }
-
-  /** Row keys (jsonb) go to the overload taking a row, when the function has one. */
-  private overloadFor(plan: BatchPlan): FunctionSignature {
-    const site = plan.site;
-    if (!plan.keys.some((k) => k.json)) return site.signature;
-    const all = this.registry.overloads(site.schema, site.name) ?? [];
-    return all.find((s) => s.params.some((p) => p.type === 'anyelement' || p.type === 'record')) ?? site.signature;
-  }
-
-  private async execute(signature: FunctionSignature, raws: Record<string, unknown>[], site: CallSite): Promise<unknown[]> {
-    const fn = this.registry.implementation(signature);
-    const parsed = raws.map((raw) => {
-      const result = fn.args.safeParse(raw);
-      if (!result.success) {
-        const issue = result.error.issues[0];
-        // A column of the wrong type (say pgml.embed(m, id) on an integer id) only shows here, per row.
-        const code = issue?.code === 'invalid_type' ? SqlState.DatatypeMismatch : SqlState.InvalidParameterValue;
-        const where = issue?.path.length ? ` (argument ${issue.path.join('.')})` : '';
-        throw new PgError(code, `invalid arguments for ${site.schema}.${site.name}${where}: ${issue?.message ?? 'invalid value'}`, {
-          position: site.position,
-        });
-      }
-      return result.data;
-    });
-    try {
-      if (fn.executeBatch) return await fn.executeBatch(parsed, this.context);
-      const out: unknown[] = [];
-      for (const args of parsed) out.push(await fn.execute(args, this.context));
-      return out;
-    } catch (error) {
-      throw PgError.from(error);
-    }
-  }
-}
-
-function rowParamName(signature: FunctionSignature): string | undefined {
-  return signature.params.find((p) => p.type === 'anyelement' || p.type === 'record')?.name;
 }

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { FunctionRegistry } from '../../../../src/db/functions.js';
 import { PgError } from '../../../../src/errors/index.js';
 import { registerPgmlFunctions } from '../../../../src/pgml/api/index.js';
-import { isRowDependent, planBatches, type BatchPlan } from '../../../../src/proxy/batch/plan.js';
+import { planBatches, type BatchPlan } from '../../../../src/proxy/batch/plan.js';
+import { isRowDependent } from '../../../../src/sql/per-row.js';
 import { analyzeQuery, initParser } from '../../../../src/sql/index.js';
 
 const registry = new FunctionRegistry();
