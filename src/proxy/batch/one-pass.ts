@@ -7,8 +7,8 @@
  * being evaluated the upstream is paused, so memory is bounded by the batch size, not the result.
  */
 import { PgError, SqlState } from '../../errors/index.js';
-import type { CallContext, FunctionRegistry } from '../../db/functions.js';
-import type { OnePassPlan } from '../../sql/plan-one-pass.js';
+import type { CallContext, FunctionRegistry, FunctionSignature } from '../../db/functions.js';
+import type { OnePassCall, OnePassPlan } from '../../sql/plan-one-pass.js';
 import { BackendCode, backend, decodeDataRow, decodeRowDescription, type FieldDescription } from '../../wire/index.js';
 import { encodeText, parseText, typeOidOf } from '../../wire/types.js';
 import { decodeValue, encodeValue } from '../../wire/values.js';
@@ -160,25 +160,31 @@ export class OnePassStream implements ResponseHandler {
     const { plan, shared } = this.work;
     const width = this.clientColumns();
     const rows = messages.map(decodeDataRow);
-    const results = new Map<number, unknown[]>();
+    const results = new Map<number, Distinct>();
     for (const call of plan.calls) {
       const { site } = call;
       const overload = batchSignature(this.io.registry, site, call.inputs.some((input) => input.json));
-      const raws = rows.map((values, r) => {
-        const raw: Record<string, unknown> = { ...shared.get(site.id) };
-        for (const input of call.inputs) {
-          const key = input.json ? (rowParamName(overload) ?? input.name) : input.name;
-          if (input.source.kind === 'column') {
-            const column = columns[width + input.source.index]!;
-            raw[key] = decodeValue(column.typeOid, column.format ?? 0, values[width + input.source.index] ?? null);
-          } else {
-            const nested = plan.calls.find((c) => c.site.id === (input.source as { callId: number }).callId)!.site;
-            raw[key] = asSqlValue(nested.signature.returns, results.get(nested.id)![r]);
-          }
+      // Rows with equal arguments share one evaluation (an embedding per distinct text, say).
+      const distinct: Distinct = { slotOfRow: [], values: [] };
+      const slots = new Map<string, number>();
+      const raws: Record<string, unknown>[] = [];
+      rows.forEach((values, r) => {
+        const key = call.inputs
+          .map((input) =>
+            input.source.kind === 'column'
+              ? (values[width + input.source.index]?.toString('latin1') ?? '\u0000')
+              : `#${results.get(input.source.callId)!.slotOfRow[r]}`,
+          )
+          .join('\u0001');
+        let slot = slots.get(key);
+        if (slot === undefined) {
+          slots.set(key, (slot = raws.length));
+          raws.push(this.arguments(call, overload, values, r, columns, results));
         }
-        return raw;
+        distinct.slotOfRow.push(slot);
       });
-      results.set(site.id, await executeRows(this.io.registry, overload, raws, site, this.context));
+      distinct.values = await executeRows(this.io.registry, overload, raws, site, this.context);
+      results.set(site.id, distinct);
     }
     return rows.map((values, r) => {
       const out = values.slice(0, width);
@@ -186,11 +192,44 @@ export class OnePassStream implements ResponseHandler {
         if (call.fromEnd === undefined) continue;
         const index = width - 1 - call.fromEnd;
         const column = columns[index]!;
-        out[index] = encodeValue(column.typeOid, column.format ?? 0, results.get(call.site.id)![r]);
+        const result = results.get(call.site.id)!;
+        out[index] = encodeValue(column.typeOid, column.format ?? 0, result.values[result.slotOfRow[r]!]);
       }
       return backend.dataRow(out);
     });
   }
+
+  /** One row's arguments for a call: the shared ones, the row's columns, nested calls' results. */
+  private arguments(
+    call: OnePassCall,
+    overload: FunctionSignature,
+    values: readonly (Buffer | null)[],
+    r: number,
+    columns: readonly FieldDescription[],
+    results: ReadonlyMap<number, Distinct>,
+  ): Record<string, unknown> {
+    const width = this.clientColumns();
+    const raw: Record<string, unknown> = { ...this.work.shared.get(call.site.id) };
+    for (const input of call.inputs) {
+      const key = input.json ? (rowParamName(overload) ?? input.name) : input.name;
+      if (input.source.kind === 'column') {
+        const column = columns[width + input.source.index]!;
+        raw[key] = decodeValue(column.typeOid, column.format ?? 0, values[width + input.source.index] ?? null);
+      } else {
+        const nestedId = input.source.callId;
+        const nested = this.work.plan.calls.find((c) => c.site.id === nestedId)!.site;
+        const result = results.get(nestedId)!;
+        raw[key] = asSqlValue(nested.signature.returns, result.values[result.slotOfRow[r]!]);
+      }
+    }
+    return raw;
+  }
+}
+
+/** A call's results over a batch: one value per distinct argument list, and each row's slot. */
+interface Distinct {
+  slotOfRow: number[];
+  values: unknown[];
 }
 
 /** A nested call's result as the call around it would read it back from SQL. */

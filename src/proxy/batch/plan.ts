@@ -12,7 +12,7 @@
  */
 import { deparseSync } from 'pgsql-deparser';
 import { PgError, SqlState } from '../../errors/index.js';
-import { parseStatements, spliceText } from '../../sql/index.js';
+import { parseStatements, quoteString, spliceText } from '../../sql/index.js';
 import type { CallSite, Span, StatementAnalysis } from '../../sql/index.js';
 import { asTypedNode, list, nodeOf, num, type AstBody } from '../../sql/ast.js';
 import { isAggregateLike } from '../../sql/args.js';
@@ -254,6 +254,24 @@ function groupingByExpressions(located: Located, body: AstBody, keyNodes: readon
   return list(body.groupClause).flatMap(resolve);
 }
 
+/**
+ * The SQL that reads a row's result from the call's results table. A row whose arguments were not
+ * evaluated (its FROM changed between the enumeration and the statement) fails the statement
+ * (migration 0012) instead of reading NULL; NULL arguments match no key and give NULL, as they
+ * always have.
+ */
+function lookup(site: CallSite, table: string, keys: readonly BatchKey[]): string {
+  const values = keys.map((k) => (k.json ? `to_jsonb(${k.sqlText})` : `(${k.sqlText})`));
+  const conditions = keys.map((k, i) => `pgml_proxy_r.${k.column} = ${values[i]}`).join(' AND ');
+  const anyNull = values.map((v) => `${v} IS NULL`).join(' OR ');
+  const type = site.signature.returns.kind === 'table' ? 'record' : site.signature.returns.type;
+  const missing = `pgml_proxy.missing_result(NULL::${type}, ${quoteString(site.schema)}, ${quoteString(site.name)})`;
+  return (
+    `(SELECT CASE WHEN pgml_proxy_r.pgml_proxy_id IS NOT NULL THEN pgml_proxy_r.pgml_proxy_value WHEN ${anyNull} THEN NULL ELSE ${missing} END` +
+    ` FROM (SELECT) pgml_proxy_one LEFT JOIN ${table} pgml_proxy_r ON ${conditions})`
+  );
+}
+
 function toJsonb(node: unknown): unknown {
   return { FuncCall: { funcname: [{ String: { sval: 'to_jsonb' } }], args: [node], funcformat: 'COERCE_EXPLICIT_CALL' } };
 }
@@ -312,8 +330,7 @@ export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonl
     const table = `pg_temp.pgml_proxy_results_${process.pid}_${nextTable++}`;
     const { sql: enumerationSql, ungroupedSql: ungroupedEnumerationSql } = enumeration(site, found, keyNodes, pending);
     pending.splice(pending.indexOf(found.call), 1);
-    const conditions = keys.map((k) => `pgml_proxy_r.${k.column} = ${k.json ? `to_jsonb(${k.sqlText})` : `(${k.sqlText})`}`);
-    const lookupSql = `(SELECT pgml_proxy_r.pgml_proxy_value FROM ${table} pgml_proxy_r WHERE ${conditions.join(' AND ')})`;
+    const lookupSql = lookup(site, table, keys);
     lookups.set(site.id, lookupSql);
     // Later (outer) plans enumerate through this call's lookup, not the call.
     const lookupNode = (parseStatements(`SELECT ${lookupSql}`)[0]?.stmt as AstBody).SelectStmt as AstBody;
