@@ -11,6 +11,7 @@ import {
   renderExpressionReplacement,
   renderFromReplacement,
   renderLiteral,
+  renderSetReplacement,
   spliceText,
 } from '../sql/index.js';
 import type { ArgExpr, CallSite, StatementAnalysis } from '../sql/index.js';
@@ -89,7 +90,7 @@ export class CallEvaluator {
       case 'scalar':
         return renderExpressionReplacement(site, renderLiteral(value, returns.type));
       case 'setof':
-        return renderExpressionReplacement(site, setOfValues(renderLiteral(setElements(returns.type, value), setArrayType(returns.type)), returns.type));
+        return renderSetReplacement(site, setOfValues(renderLiteral(setElements(returns.type, value), setArrayType(returns.type)), returns.type));
       case 'table': {
         const rows = resultRows(site.signature, value);
         if (rows.length === 0) return renderExpressionReplacement(site, 'NULL::record');
@@ -119,7 +120,7 @@ export class CallEvaluator {
       case 'scalar':
         return renderExpressionReplacement(site, `${p}::${returns.type}`);
       case 'setof':
-        return renderExpressionReplacement(site, setOfValues(`${p}::${setArrayType(returns.type)}`, returns.type));
+        return renderSetReplacement(site, setOfValues(`${p}::${setArrayType(returns.type)}`, returns.type));
       case 'table': {
         const defs = returns.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ');
         return renderExpressionReplacement(site, `(SELECT ROW(r.*) FROM jsonb_to_recordset(${p}::jsonb) AS r(${defs}))`);

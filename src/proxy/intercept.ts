@@ -22,8 +22,8 @@ import { encodeText, parseBinary, parseText, typeNameOf, typeOidOf } from '../wi
 import { quoteString } from '../sql/render.js';
 import { RowBatches, type BoundValues } from './batch/run.js';
 import { OnePassPortal, OnePassStream, clientRowDescription, type OnePassIO, type OnePassWork } from './batch/one-pass.js';
-import { isRowDependent, needsParams } from '../sql/per-row.js';
-import { planStatement, type StatementPlan } from '../sql/plan.js';
+import type { PreparedBatch } from './batch/execute.js';
+import { planStatement, type Protocol, type StatementPlan } from '../sql/plan.js';
 import { renderOnePass, type OnePassPlan } from '../sql/plan-one-pass.js';
 import { canEncode } from '../wire/values.js';
 import { CallEvaluator, type BoundParams } from './evaluate.js';
@@ -119,7 +119,7 @@ export class Interceptor {
         pending.push(stmt.sql);
         continue;
       }
-      const plan = planStatement(sql, stmt, 'simple', PLACEABLE);
+      const plan = planOf(sql, stmt, 'simple');
       // Statements before this one must have run if the call may read what they wrote: a per-row
       // call always reads the rows (a table the statements before may have created or changed).
       const readsRows = plan.calls.some((c) => c.mode === 'keyed' || c.mode === 'onePass');
@@ -128,22 +128,22 @@ export class Interceptor {
         pending = [];
       }
       let statementSql: string;
-      let shared: Map<number, Record<string, unknown>> | undefined;
+      let work: OnePassWork | undefined;
       try {
         const replacements = await this.replacements(sql, plan, batches, undefined);
-        if (plan.onePass !== undefined) shared = await this.sharedArguments(sql, plan.onePass, stmt, undefined);
+        if (plan.onePass !== undefined) work = await this.prepareOnePass(sql, plan.onePass, stmt, undefined);
         statementSql = plan.onePass === undefined ? spliceStatement(sql, stmt, replacements) : renderOnePass(sql, stmt, plan.onePass, replacements);
       } catch (error) {
         await this.failQuery(PgError.from(error));
         return batches.finish();
       }
-      if (plan.onePass === undefined || shared === undefined) {
+      if (work === undefined) {
         pending.push(statementSql);
         continue;
       }
       // A one-pass statement is a segment of its own: its rows are the ones the proxy evaluates.
       const last = index === analysis.statements.length - 1;
-      if (!(await this.runOnePass(statementSql, { plan: plan.onePass, shared }, last)) || last) return batches.finish();
+      if (!(await this.runOnePass(statementSql, work, last)) || last) return batches.finish();
     }
     this.session.expectAndSend(FrontendCode.Query, frontend.query(pending.join(';\n')));
     if (batches.pending) {
@@ -176,13 +176,24 @@ export class Interceptor {
     return replacements;
   }
 
-  /** Each one-pass call's arguments that do not read the rows, evaluated once. */
-  private async sharedArguments(sql: string, plan: OnePassPlan, stmt: StatementAnalysis, params: BoundParams): Promise<Map<number, Record<string, unknown>>> {
+  /**
+   * Each one-pass call's arguments that do not read the rows, evaluated once, and what the
+   * function loads with them before the rows stream (a model, say).
+   */
+  private async prepareOnePass(sql: string, plan: OnePassPlan, stmt: StatementAnalysis, params: BoundParams): Promise<OnePassWork> {
     const shared = new Map<number, Record<string, unknown>>();
+    const prepared = new Map<number, PreparedBatch>();
     for (const { site, inputs } of plan.calls) {
-      shared.set(site.id, await this.evaluator.sharedArguments(site, stmt, sql, params, new Set(inputs.map((i) => i.name))));
+      const values = await this.evaluator.sharedArguments(site, stmt, sql, params, new Set(inputs.map((i) => i.name)));
+      shared.set(site.id, values);
+      try {
+        const batch = await this.registry.implementation(site.signature).prepareBatch?.(values, this.evaluator.context);
+        if (batch !== undefined) prepared.set(site.id, batch);
+      } catch {
+        // Left to the evaluation of the rows, which reports it if there are any (none: no error).
+      }
     }
-    return shared;
+    return { plan, shared, prepared };
   }
 
   /**
@@ -261,7 +272,7 @@ export class Interceptor {
     }
     const clientParams = Math.max(maxParamIndex(stmt.sql), message.paramTypes.length);
     const paramTypes = Array.from({ length: clientParams }, (_, i) => message.paramTypes[i] ?? 0);
-    const plan = planStatement(text, stmt, 'extended', PLACEABLE);
+    const plan = planOf(text, stmt, 'extended');
     const replacements = new Map<number, string>();
     const deferred: { site: CallSite; index: number }[] = [];
     const keyed: CallSite[] = [];
@@ -387,17 +398,17 @@ export class Interceptor {
     values: unknown[],
     params: { paramFormats: number[]; params: (Buffer | null)[] },
   ): Promise<void> {
-    let shared = new Map<number, Record<string, unknown>>();
+    let work: OnePassWork = { plan, shared: new Map(), prepared: new Map() };
     // In a failed transaction the upstream refuses the Bind itself; no need to evaluate anything.
     if (this.session.txStatus !== 'E') {
       try {
-        shared = await this.sharedArguments(statement.sql, plan, statement.statement, values);
+        work = await this.prepareOnePass(statement.sql, plan, statement.statement, values);
       } catch (error) {
         return this.failExtended(PgError.from(error));
       }
     }
     const resultFormats = message.resultFormats.length > 1 ? [...message.resultFormats, ...plan.extraColumns.map(() => 0)] : message.resultFormats;
-    const portal = new OnePassPortal({ plan, shared });
+    const portal = new OnePassPortal(work);
     this.portals.set(message.portal, portal);
     this.session.expectAndSend(FrontendCode.Bind, frontend.bind({ ...message, ...params, resultFormats }));
     this.session.expectAndSend(FrontendCode.Describe, frontend.describe('P', message.portal), portal.describer());
@@ -557,6 +568,17 @@ const recentAnalyses = new RecentAnalyses(1024, 16_384);
 /** Result types the proxy can write into the client's rows itself. */
 const PLACEABLE = { canPlaceType: (type: string) => canEncode(typeOidOf(type)) };
 
+/** Plans of recently analyzed statements: an analysis (recentAnalyses) is never modified once made. */
+const recentPlans = new WeakMap<StatementAnalysis, Map<Protocol, StatementPlan>>();
+
+function planOf(sql: string, stmt: StatementAnalysis, protocol: Protocol): StatementPlan {
+  let plans = recentPlans.get(stmt);
+  if (plans === undefined) recentPlans.set(stmt, (plans = new Map()));
+  let plan = plans.get(protocol);
+  if (plan === undefined) plans.set(protocol, (plan = planStatement(sql, stmt, protocol, PLACEABLE)));
+  return plan;
+}
+
 /** A typed NULL in place of a keyed per-row call, for the statement the client's Parse and Describe see. */
 function rowPlaceholder(site: CallSite): string {
   const returns = site.signature.returns;
@@ -572,8 +594,4 @@ function boundLiteral(raw: Buffer | null | undefined, value: unknown, format: nu
   if (raw === null || raw === undefined) return `NULL${cast}`;
   const text = format === 1 ? (encodeText(value)?.toString('utf8') ?? '') : raw.toString('utf8');
   return `${quoteString(text)}${cast}`;
-}
-
-function topLevel(stmt: StatementAnalysis): CallSite[] {
-  return stmt.calls.filter((c) => c.parentId === undefined);
 }

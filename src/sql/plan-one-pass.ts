@@ -97,7 +97,9 @@ export function renderOnePass(sql: string, stmt: StatementAnalysis, plan: OnePas
   const before = spliceText(sql, { start: stmt.span.start, end: plan.insertAt }, stmt.calls, all);
   const after = spliceText(sql, { start: plan.insertAt, end: stmt.span.end }, stmt.calls, all);
   const extras = plan.extraColumns.map((column, i) => `, ${column} AS pgml_proxy_arg_${i + 1}`).join('');
-  return `${before}${extras} ${after}`;
+  // `SELECT f(x)FROM t` is valid SQL: keep a space between the last extra column and what follows.
+  const gap = after === '' || /^\s/.test(after) ? '' : ' ';
+  return `${before}${extras}${gap}${after}`;
 }
 
 /** No set operation, INTO or DISTINCT: the output rows are the select list's rows. */

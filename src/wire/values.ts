@@ -38,7 +38,25 @@ export function encodeValue(oid: number, format: number, value: unknown): Buffer
 /** Reads a value the upstream sent in either format (the arguments of per-row calls). */
 export function decodeValue(oid: number, format: number, raw: Buffer | null): unknown {
   if (raw === null) return null;
-  return format === 1 ? parseBinary(oid, raw) : parseText(oid, raw.toString('utf8'));
+  if (format === 1) return parseBinary(oid, raw);
+  const text = raw.toString('latin1');
+  return NUMBER_ARRAYS.has(oid) ? (numberArray(text) ?? parseText(oid, raw.toString('utf8'))) : parseText(oid, raw.toString('utf8'));
+}
+
+/** Arrays whose elements read as JS numbers exactly as node-postgres reads them (not int8: strings). */
+const NUMBER_ARRAYS = new Set<number>([TypeOid._float4, TypeOid._float8, TypeOid._int2, TypeOid._int4]);
+
+/**
+ * A one-dimensional numeric array literal such as `{1.5,-2,NULL}`, read without the general array
+ * parser (feature vectors are most of what per-row evaluation decodes); undefined for any other shape.
+ */
+function numberArray(text: string): (number | null)[] | undefined {
+  if (text.charCodeAt(0) !== 0x7b || text.indexOf('{', 1) !== -1 || text.includes('"')) return undefined;
+  if (text === '{}') return [];
+  return text
+    .slice(1, -1)
+    .split(',')
+    .map((item) => (item === 'NULL' ? null : Number(item)));
 }
 
 /** Function results arrive as JS values or as array literals (embeddings): read them as SQL would. */
@@ -70,13 +88,19 @@ function toNumber(value: unknown): number {
   throw new PgError(SqlState.InvalidTextRepresentation, `invalid input syntax for type real: "${String(value)}"`);
 }
 
-/** The shortest decimal (as toExponential gives it) that reads back as this float4. */
+/**
+ * The shortest decimal (as toExponential gives it) that reads back as this float4. Correctly
+ * rounded digits that read back keep doing so with one more digit, so the count is searched.
+ */
 function shortestFloat4(x: number): string {
-  for (let digits = 1; digits < 9; digits++) {
-    const candidate = x.toExponential(digits - 1);
-    if (Math.fround(Number(candidate)) === x) return candidate;
+  let low = 1;
+  let high = 9; // 9 significant digits always identify a float4
+  while (low < high) {
+    const digits = (low + high) >> 1;
+    if (Math.fround(Number(x.toExponential(digits - 1))) === x) high = digits;
+    else low = digits + 1;
   }
-  return x.toExponential(8);
+  return x.toExponential(low - 1);
 }
 
 /**

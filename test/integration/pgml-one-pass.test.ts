@@ -188,6 +188,18 @@ describeTargets('per-row calls in one pass', { proxyOnly: true }, (target) => {
     assert.deepEqual(stable.rows, want);
   });
 
+  test('pgml.predict_batch in the select list returns its rows, as a set-returning function does there', async () => {
+    const rows = (await raw.query('SELECT a, b FROM reg WHERE id <= 3 ORDER BY id')).rows;
+    const features = rows.flatMap((r) => [r.a, r.b]).join(', ');
+    const r = await raw.query(`SELECT pgml.predict_batch('reg', ARRAY[${features}]::real[])`);
+    assert.deepEqual(r.fields.map((f) => f.name), ['predict_batch']);
+    const want = [];
+    for (const row of rows) want.push(await constant(row.a, row.b));
+    assert.deepEqual(r.rows.map((row) => row.predict_batch), want);
+    const bound = await raw.query(`SELECT pgml.predict_batch($1, ARRAY[${features}]::real[]) AS p`, ['reg']);
+    assert.deepEqual(bound.rows.map((row) => row.p), want);
+  });
+
   test('an evaluation error mid-statement: a clear error, the block aborted, the session usable', async () => {
     await assert.rejects(raw.query(`SELECT pgml.predict('reg', ARRAY[a]) FROM reg`), { code: '22023' });
     await raw.query('BEGIN');

@@ -19,6 +19,8 @@ export interface ProxyProcess {
   url(user?: string, password?: string, database?: string): string;
   /** http://host:port of the HTTP endpoint, when started with `http: true`. */
   httpUrl?: string;
+  /** The proxy's process id (benchmarks sample its memory). */
+  pid: number;
   /** False once the process has exited: tests assert the proxy survives misbehaving clients. */
   isAlive(): boolean;
   /** stderr so far, to attach to failure messages. */
@@ -70,6 +72,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
     ...(httpPort ? { httpUrl: `http://${host}:${httpPort}` } : {}),
     url: (user = 'postgres', password, database = 'postgres') =>
       `postgres://${encodeURIComponent(user)}${password ? `:${encodeURIComponent(password)}` : ''}@${host}:${port}/${database}`,
+    pid: child.pid ?? 0,
     isAlive: () => child.exitCode === null && child.signalCode === null,
     output: () => stderr,
     stop: async () => {

@@ -18,6 +18,9 @@ export function rowParamName(signature: FunctionSignature): string | undefined {
   return signature.params.find((p) => p.type === 'anyelement' || p.type === 'record')?.name;
 }
 
+/** A function's batch form bound to what it loaded before the rows (ProxyFunction.prepareBatch). */
+export type PreparedBatch = (calls: readonly Record<string, unknown>[]) => Promise<unknown[]>;
+
 /** Validates each row's arguments and runs them as one batch; one result per row, in order. */
 export async function executeRows(
   registry: FunctionRegistry,
@@ -25,6 +28,7 @@ export async function executeRows(
   raws: readonly Record<string, unknown>[],
   site: CallSite,
   context: CallContext,
+  prepared?: PreparedBatch,
 ): Promise<unknown[]> {
   const fn = registry.implementation(signature);
   const parsed = raws.map((raw) => {
@@ -41,6 +45,7 @@ export async function executeRows(
     return result.data;
   });
   try {
+    if (prepared) return await prepared(parsed);
     if (fn.executeBatch) return await fn.executeBatch(parsed, context);
     const out: unknown[] = [];
     for (const args of parsed) out.push(await fn.execute(args, context));

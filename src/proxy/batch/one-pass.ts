@@ -13,7 +13,7 @@ import { BackendCode, backend, decodeDataRow, decodeRowDescription, type FieldDe
 import { encodeText, parseText, typeOidOf } from '../../wire/types.js';
 import { decodeValue, encodeValue } from '../../wire/values.js';
 import type { Outcome, ResponseHandler } from '../tracker.js';
-import { batchSignature, executeRows, rowParamName } from './execute.js';
+import { batchSignature, executeRows, rowParamName, type PreparedBatch } from './execute.js';
 
 /** Rows per engine call: enough to amortize a worker round trip, few enough to stream promptly. */
 export const ONE_PASS_BATCH_ROWS = 4096;
@@ -24,6 +24,8 @@ export interface OnePassWork {
   plan: OnePassPlan;
   /** Each call's arguments that do not read the rows, evaluated once for the statement. */
   shared: ReadonlyMap<number, Record<string, unknown>>;
+  /** Each call's batch form bound to what it loaded before the statement, where it has one. */
+  prepared: ReadonlyMap<number, PreparedBatch>;
 }
 
 export interface OnePassIO {
@@ -138,6 +140,8 @@ export class OnePassStream implements ResponseHandler {
     if (this.rows.length === 0) return;
     const rows = this.rows;
     this.rows = [];
+    // After a failed batch the rest of the statement's rows are dropped unread.
+    if (this.error !== undefined) return;
     this.inFlight++;
     if (this.inFlight >= MAX_BATCHES_IN_FLIGHT && !this.unbounded) this.io.pauseUpstream();
     const evaluated = this.evaluate(rows).then(
@@ -183,7 +187,9 @@ export class OnePassStream implements ResponseHandler {
         }
         distinct.slotOfRow.push(slot);
       });
-      distinct.values = await executeRows(this.io.registry, overload, raws, site, this.context);
+      // The prepared form was made for the call's own overload; rows (jsonb) go to another one.
+      const prepared = overload === site.signature ? this.work.prepared.get(site.id) : undefined;
+      distinct.values = await executeRows(this.io.registry, overload, raws, site, this.context, prepared);
       results.set(site.id, distinct);
     }
     return rows.map((values, r) => {
