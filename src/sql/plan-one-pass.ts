@@ -195,7 +195,8 @@ function addCall(plan: OnePassPlan, site: CallSite, node: AstBody, stmt: Stateme
   return true;
 }
 
-function isRowNode(node: unknown): boolean {
+/** `ROW(...)`, `t.*`: a whole row, passed to functions as jsonb. */
+export function isRowNode(node: unknown): boolean {
   if (nodeOf(node, 'RowExpr') !== undefined) return true;
   const ref = nodeOf(node, 'ColumnRef');
   return ref !== undefined && list(ref.fields).some((f) => nodeOf(f, 'A_Star') !== undefined);

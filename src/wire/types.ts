@@ -110,6 +110,11 @@ const elementOf: Record<number, number> = {
   [TypeOid._jsonb]: TypeOid.jsonb,
 };
 
+/** The element type of an array type listed in TypeOid; undefined for other types. */
+export function arrayElement(oid: number): number | undefined {
+  return elementOf[oid];
+}
+
 /** Decodes a parameter sent in binary format (the server's typsend layouts). */
 export function parseBinary(oid: number, value: Buffer): unknown {
   switch (oid) {

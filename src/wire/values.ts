@@ -6,28 +6,25 @@
  * planner sends calls returning other types another way.
  */
 import { PgError, SqlState } from '../errors/index.js';
-import { TypeOid, parseBinary, parseText } from './types.js';
-
-const ELEMENT: Partial<Record<number, number>> = {
-  [TypeOid._float4]: TypeOid.float4,
-  [TypeOid._float8]: TypeOid.float8,
-  [TypeOid._int4]: TypeOid.int4,
-  [TypeOid._int8]: TypeOid.int8,
-  [TypeOid._text]: TypeOid.text,
-  [TypeOid._bool]: TypeOid.bool,
-};
+import { TypeOid, arrayElement, parseBinary, parseText } from './types.js';
 
 const SCALARS = new Set<number>([TypeOid.float4, TypeOid.float8, TypeOid.int4, TypeOid.int8, TypeOid.text, TypeOid.bool]);
 
+/** The element type of an array type whose values can be written, else undefined. */
+function writableElement(oid: number): number | undefined {
+  const element = arrayElement(oid);
+  return element !== undefined && SCALARS.has(element) ? element : undefined;
+}
+
 /** Whether encodeValue can write values of this type. */
 export function canEncode(oid: number): boolean {
-  return SCALARS.has(oid) || ELEMENT[oid] !== undefined;
+  return SCALARS.has(oid) || writableElement(oid) !== undefined;
 }
 
 /** A column value as the client receives it (format 0 text, 1 binary); null for SQL NULL. */
 export function encodeValue(oid: number, format: number, value: unknown): Buffer | null {
   if (value === null || value === undefined) return null;
-  const element = ELEMENT[oid];
+  const element = writableElement(oid);
   if (element !== undefined) {
     const items = asItems(oid, value);
     return format === 1 ? binaryArray(element, items) : Buffer.from(textArray(element, items), 'utf8');

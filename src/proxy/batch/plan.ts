@@ -17,7 +17,7 @@ import type { CallSite, Span, StatementAnalysis } from '../../sql/index.js';
 import { asTypedNode, list, nodeOf, num, type AstBody } from '../../sql/ast.js';
 import { isAggregateLike } from '../../sql/args.js';
 import { isPerRowArg, isRowDependent } from '../../sql/per-row.js';
-import { isOneRowOfItsScope } from '../../sql/plan-one-pass.js';
+import { isOneRowOfItsScope, isRowNode } from '../../sql/plan-one-pass.js';
 
 export interface BatchKey {
   /** Parameter name the key fills. */
@@ -124,12 +124,6 @@ function locate(root: unknown, byteLocation: number): Located | undefined {
   };
   visit(root, { root } as Record<string, unknown>, 'root', '');
   return found;
-}
-
-function isRowNode(node: unknown): boolean {
-  if (nodeOf(node, 'RowExpr') !== undefined) return true;
-  const ref = nodeOf(node, 'ColumnRef');
-  return ref !== undefined && list(ref.fields).some((f) => nodeOf(f, 'A_Star') !== undefined);
 }
 
 function containsAggregate(node: unknown): boolean {
