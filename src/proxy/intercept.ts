@@ -130,7 +130,7 @@ export class Interceptor {
       let statementSql: string;
       let work: OnePassWork | undefined;
       try {
-        const replacements = await this.replacements(sql, plan, batches, undefined);
+        const replacements = await this.replacements(sql, plan, this.keyedBatches(plan, batches), undefined);
         if (plan.onePass !== undefined) work = await this.prepareOnePass(sql, plan.onePass, stmt, undefined);
         statementSql = plan.onePass === undefined ? spliceStatement(sql, stmt, replacements) : renderOnePass(sql, stmt, plan.onePass, replacements);
       } catch (error) {
@@ -151,6 +151,20 @@ export class Interceptor {
       await this.session.tracker.whenIdle();
       await batches.finish();
     }
+  }
+
+  /**
+   * Where a statement's keyed results are staged. A cursor reads them at each FETCH, so they stay
+   * until its transaction ends (ON COMMIT DROP); outside a block there is no such end to wait for.
+   */
+  private keyedBatches(plan: StatementPlan, batches: RowBatches): RowBatches {
+    if (plan.stmt.nodeType !== 'DeclareCursorStmt' || !plan.calls.some((c) => c.mode === 'keyed')) return batches;
+    if (this.session.txStatus !== 'T') {
+      throw new PgError(SqlState.FeatureNotSupported, 'pgml-proxy evaluates per-row calls in a cursor only inside a transaction block', {
+        hint: 'BEGIN; DECLARE c CURSOR FOR SELECT ...; FETCH ... FROM c; COMMIT;',
+      });
+    }
+    return new RowBatches(this.registry, this.evaluator, this.evaluator.context, () => this.session.txStatus, { dropOnCommit: true });
   }
 
   /** What replaces each call that is not evaluated per row in one pass. */

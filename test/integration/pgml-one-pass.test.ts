@@ -200,6 +200,18 @@ describeTargets('per-row calls in one pass', { proxyOnly: true }, (target) => {
     assert.deepEqual(bound.rows.map((row) => row.p), want);
   });
 
+  test('a cursor over a per-row call, fetched in pieces inside a transaction block', async () => {
+    await raw.query('BEGIN');
+    await raw.query(`DECLARE c CURSOR FOR SELECT a, b, pgml.predict('reg', ARRAY[a, b]) AS p FROM reg WHERE id <= 12 ORDER BY id`);
+    const pieces = [];
+    for (let i = 0; i < 3; i++) pieces.push((await raw.query('FETCH 5 FROM c')).rows);
+    await raw.query('COMMIT');
+    assert.deepEqual(pieces.map((rows) => rows.length), [5, 5, 2]);
+    await assertExact(pieces.flat());
+    await assert.rejects(raw.query(`DECLARE d CURSOR WITH HOLD FOR SELECT pgml.predict('reg', ARRAY[a, b]) FROM reg`), { code: '0A000' });
+    assert.equal((await raw.query('SELECT 1 AS one')).rows[0].one, '1');
+  });
+
   test('an evaluation error mid-statement: a clear error, the block aborted, the session usable', async () => {
     await assert.rejects(raw.query(`SELECT pgml.predict('reg', ARRAY[a]) FROM reg`), { code: '22023' });
     await raw.query('BEGIN');
