@@ -45,6 +45,13 @@ export interface ProxyFunction<Args = Record<string, unknown>> {
    * in order); without it each row runs `execute`.
    */
   executeBatch?(calls: readonly Args[], context: CallContext): Promise<unknown[]>;
+  /**
+   * Optional: given the arguments that are the same for every row (unvalidated, keyed by parameter
+   * name), loads what evaluating the rows needs from the database now and returns the batch form
+   * bound to it. Per-row evaluation in one pass calls it before the statement runs: while the rows
+   * stream back, the session cannot answer the function's own queries.
+   */
+  prepareBatch?(shared: Record<string, unknown>, context: CallContext): Promise<((calls: readonly Args[]) => Promise<unknown[]>) | undefined>;
 }
 
 export class FunctionRegistry {

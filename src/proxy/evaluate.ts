@@ -11,6 +11,7 @@ import {
   renderExpressionReplacement,
   renderFromReplacement,
   renderLiteral,
+  renderSetReplacement,
   spliceText,
 } from '../sql/index.js';
 import type { ArgExpr, CallSite, QueryAnalysis, StatementAnalysis } from '../sql/index.js';
@@ -18,7 +19,7 @@ import { list, nodeOf, type AstBody } from '../sql/ast.js';
 import { renumberParams } from '../sql/params.js';
 import { parseStatements } from '../sql/parser.js';
 import { encodeText, parseText, typeNameOf, typeOidOf } from '../wire/types.js';
-import { isRowDependent } from './batch/plan.js';
+import { isRowDependent, needsParams } from '../sql/per-row.js';
 import { upstreamErrors } from './internal-query.js';
 
 /** Parameter values of the statement being evaluated, by 1-based index; absent at Parse. */
@@ -29,19 +30,6 @@ export class CallEvaluator {
     private readonly registry: FunctionRegistry,
     readonly context: CallContext,
   ) {}
-
-  /** True when the call (or a call nested in its arguments) needs the client's parameters. */
-  static needsParams(site: CallSite, stmt: StatementAnalysis): boolean {
-    for (const arg of site.args.values()) {
-      if (arg.kind === 'param') return true;
-      if ((arg.kind === 'expr' || arg.kind === 'rowDependent') && arg.params.length > 0) return true;
-      if (arg.kind === 'call') {
-        const nested = stmt.calls.find((c) => c.id === arg.callId);
-        if (nested && CallEvaluator.needsParams(nested, stmt)) return true;
-      }
-    }
-    return false;
-  }
 
   /** True when evaluating the call touches no database state (it may run ahead of earlier statements). */
   isPure(site: CallSite, stmt: StatementAnalysis): boolean {
@@ -76,7 +64,7 @@ export class CallEvaluator {
         return false;
       };
       for (const site of stmt.calls) {
-        if (site.parentId === undefined || isRowDependent(site, stmt) || CallEvaluator.needsParams(site, stmt)) continue;
+        if (site.parentId === undefined || isRowDependent(site, stmt) || needsParams(site, stmt)) continue;
         if (!underPerRowCall(site)) continue;
         if (analysis.statements.length > 1 && !this.isPure(site, stmt)) continue;
         replacements.set(site.id, this.renderValue(site, await this.evaluate(site, stmt, sql, undefined)));
@@ -166,7 +154,7 @@ export class CallEvaluator {
       case 'scalar':
         return renderExpressionReplacement(site, renderLiteral(value, returns.type));
       case 'setof':
-        return renderExpressionReplacement(site, setOfValues(renderLiteral(setElements(returns.type, value), setArrayType(returns.type)), returns.type));
+        return renderSetReplacement(site, setOfValues(renderLiteral(setElements(returns.type, value), setArrayType(returns.type)), returns.type));
       case 'table': {
         const rows = resultRows(site.signature, value);
         if (rows.length === 0) return renderExpressionReplacement(site, 'NULL::record');
@@ -196,7 +184,7 @@ export class CallEvaluator {
       case 'scalar':
         return renderExpressionReplacement(site, `${p}::${returns.type}`);
       case 'setof':
-        return renderExpressionReplacement(site, setOfValues(`${p}::${setArrayType(returns.type)}`, returns.type));
+        return renderSetReplacement(site, setOfValues(`${p}::${setArrayType(returns.type)}`, returns.type));
       case 'table': {
         const defs = returns.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ');
         return renderExpressionReplacement(site, `(SELECT ROW(r.*) FROM jsonb_to_recordset(${p}::jsonb) AS r(${defs}))`);

@@ -10,7 +10,7 @@ import type { FunctionRegistry } from '../db/functions.js';
 import { analyzeQuery, quoteIdent, spliceStatement } from '../sql/index.js';
 import type { Expansion } from '../sql/index.js';
 import type { TransactionStatus } from '../wire/index.js';
-import { isRowDependent } from './batch/plan.js';
+import { isRowDependent } from '../sql/per-row.js';
 import { RowBatches } from './batch/run.js';
 import type { CallEvaluator } from './evaluate.js';
 import type { FunctionInliner } from './inline.js';

@@ -21,8 +21,12 @@ import {
 import { encodeText, parseBinary, parseText, typeNameOf, typeOidOf } from '../wire/types.js';
 import { quoteString } from '../sql/render.js';
 import { RowBatches, type BoundValues } from './batch/run.js';
-import { isRowDependent } from './batch/plan.js';
-import { CallEvaluator } from './evaluate.js';
+import { OnePassPortal, OnePassStream, clientRowDescription, type OnePassIO, type OnePassWork } from './batch/one-pass.js';
+import type { PreparedBatch } from './batch/execute.js';
+import { planStatement, type Protocol, type StatementPlan } from '../sql/plan.js';
+import { renderOnePass, type OnePassPlan } from '../sql/plan-one-pass.js';
+import { canEncode } from '../wire/values.js';
+import { CallEvaluator, type BoundParams } from './evaluate.js';
 import { answerSql, refusalOf, runExpandedStatements, runsInSession } from './expanded-call.js';
 import type { FunctionInliner } from './inline.js';
 import { upstreamErrors } from './internal-query.js';
@@ -35,6 +39,9 @@ export interface SessionPort {
   skipUntilSync: boolean;
   expectAndSend(code: number, message: Buffer, handler?: ResponseHandler): void;
   writeClient(buffers: readonly Buffer[]): void;
+  /** Flow control for results the proxy evaluates as they stream (batch/one-pass.ts). */
+  pauseUpstream(): void;
+  resumeUpstream(): void;
 }
 
 /**
@@ -57,6 +64,8 @@ export class RewrittenStatement {
     readonly replacements: ReadonlyMap<number, string> = new Map(),
     /** The upstream statement a Bind of this one really binds to, when it has per-row calls. */
     readonly execName = '',
+    /** Per-row calls evaluated as the rows of each Execute stream back. */
+    readonly onePass?: OnePassPlan,
   ) {}
 
   clientParamTypes(): number[] {
@@ -66,6 +75,7 @@ export class RewrittenStatement {
 
 export class Interceptor {
   private readonly statements = new Map<string, RewrittenStatement>();
+  private readonly portals = new Map<string, OnePassPortal>();
   private execStatements = 0;
   /**
    * The proxy opened a transaction block for per-row evaluation at a Bind outside the client's own
@@ -109,31 +119,36 @@ export class Interceptor {
     const { sql, analysis } = prepared;
     const batches = new RowBatches(this.registry, this.evaluator, this.evaluator.context, () => this.session.txStatus);
     let pending: string[] = [];
-    for (const stmt of analysis.statements) {
+    for (const [index, stmt] of analysis.statements.entries()) {
       if (stmt.calls.length === 0) {
         pending.push(stmt.sql);
         continue;
       }
-      const calls = topLevel(stmt);
-      // Calls whose arguments read the rows are evaluated in batches over those rows (batch/).
-      const perRow = calls.filter((site) => isRowDependent(site, stmt));
+      const plan = planOf(sql, stmt, 'simple');
       // Statements before this one must have run if the call may read what they wrote: a per-row
       // call always reads the rows (a table the statements before may have created or changed).
-      if (pending.length > 0 && (perRow.length > 0 || !calls.every((c) => this.evaluator.isPure(c, stmt)))) {
-        if (!(await this.runSegment(pending.join(';\n')))) return;
+      const readsRows = plan.calls.some((c) => c.mode === 'keyed' || c.mode === 'onePass');
+      if (pending.length > 0 && (readsRows || !plan.calls.every((c) => this.evaluator.isPure(c.site, stmt)))) {
+        if (!(await this.runSegment(pending.join(';\n')))) return batches.finish();
         pending = [];
       }
+      let statementSql: string;
+      let work: OnePassWork | undefined;
       try {
-        const replacements = perRow.length > 0 ? await batches.render(sql, stmt, perRow) : new Map<number, string>();
-        for (const site of calls) {
-          if (replacements.has(site.id)) continue;
-          replacements.set(site.id, this.evaluator.renderValue(site, await this.evaluator.evaluate(site, stmt, sql, undefined)));
-        }
-        pending.push(spliceStatement(sql, stmt, replacements));
+        const replacements = await this.replacements(sql, plan, this.keyedBatches(plan, batches), undefined);
+        if (plan.onePass !== undefined) work = await this.prepareOnePass(sql, plan.onePass, stmt, undefined);
+        statementSql = plan.onePass === undefined ? spliceStatement(sql, stmt, replacements) : renderOnePass(sql, stmt, plan.onePass, replacements);
       } catch (error) {
         await this.failQuery(PgError.from(error));
         return batches.finish();
       }
+      if (work === undefined) {
+        pending.push(statementSql);
+        continue;
+      }
+      // A one-pass statement is a segment of its own: its rows are the ones the proxy evaluates.
+      const last = index === analysis.statements.length - 1;
+      if (!(await this.runOnePass(statementSql, work, last)) || last) return batches.finish();
     }
     this.session.expectAndSend(FrontendCode.Query, frontend.query(pending.join(';\n')));
     if (batches.pending) {
@@ -157,6 +172,88 @@ export class Interceptor {
       await this.failQuery(PgError.from(error));
     }
     return true;
+  }
+
+  /**
+   * Where a statement's keyed results are staged. A cursor reads them at each FETCH, so they stay
+   * until its transaction ends (ON COMMIT DROP); outside a block there is no such end to wait for.
+   */
+  private keyedBatches(plan: StatementPlan, batches: RowBatches): RowBatches {
+    if (plan.stmt.nodeType !== 'DeclareCursorStmt' || !plan.calls.some((c) => c.mode === 'keyed')) return batches;
+    if (this.session.txStatus !== 'T') {
+      throw new PgError(SqlState.FeatureNotSupported, 'pgml-proxy evaluates per-row calls in a cursor only inside a transaction block', {
+        hint: 'BEGIN; DECLARE c CURSOR FOR SELECT ...; FETCH ... FROM c; COMMIT;',
+      });
+    }
+    return new RowBatches(this.registry, this.evaluator, this.evaluator.context, () => this.session.txStatus, { dropOnCommit: true });
+  }
+
+  /** What replaces each call that is not evaluated per row in one pass. */
+  private async replacements(sql: string, plan: StatementPlan, batches: RowBatches, bound: BoundValues | undefined): Promise<Map<number, string>> {
+    const { stmt } = plan;
+    const keyed = plan.calls.filter((c) => c.mode === 'keyed').map((c) => c.site);
+    const replacements = keyed.length > 0 ? await batches.render(sql, stmt, keyed, bound) : new Map<number, string>();
+    for (const call of plan.calls) {
+      switch (call.mode) {
+        case 'now':
+          replacements.set(call.site.id, this.evaluator.renderValue(call.site, await this.evaluator.evaluate(call.site, stmt, sql, bound?.values)));
+          break;
+        case 'atBind':
+          if (bound === undefined) throw new PgError(SqlState.InternalError, `${call.site.schema}.${call.site.name} needs parameters outside a Bind`);
+          break;
+        case 'refuse':
+          throw call.error;
+        case 'keyed':
+        case 'onePass':
+          break;
+      }
+    }
+    return replacements;
+  }
+
+  /**
+   * Each one-pass call's arguments that do not read the rows, evaluated once, and what the
+   * function loads with them before the rows stream (a model, say).
+   */
+  private async prepareOnePass(sql: string, plan: OnePassPlan, stmt: StatementAnalysis, params: BoundParams): Promise<OnePassWork> {
+    const shared = new Map<number, Record<string, unknown>>();
+    const prepared = new Map<number, PreparedBatch>();
+    for (const { site, inputs } of plan.calls) {
+      const values = await this.evaluator.sharedArguments(site, stmt, sql, params, new Set(inputs.map((i) => i.name)));
+      shared.set(site.id, values);
+      try {
+        const batch = await this.registry.implementation(site.signature).prepareBatch?.(values, this.evaluator.context);
+        if (batch !== undefined) prepared.set(site.id, batch);
+      } catch {
+        // Left to the evaluation of the rows, which reports it if there are any (none: no error).
+      }
+    }
+    return { plan, shared, prepared };
+  }
+
+  /**
+   * Runs a one-pass statement, evaluating its rows as they stream back; false if it failed (the
+   * client saw why). `last`: its ReadyForQuery ends the client's Query.
+   */
+  private async runOnePass(sql: string, work: OnePassWork, last: boolean): Promise<boolean> {
+    const stream = new OnePassStream(work, this.streamIO(), { passReadyForQuery: last });
+    this.session.expectAndSend(FrontendCode.Query, frontend.query(sql), stream);
+    const outcome = await stream.finished;
+    if (outcome.error !== undefined) {
+      await this.failQuery(outcome.error);
+      return false;
+    }
+    return outcome.upstream === 'ok';
+  }
+
+  private streamIO(): OnePassIO {
+    return {
+      registry: this.registry,
+      context: this.evaluator.context,
+      writeClient: (buffers) => this.session.writeClient(buffers),
+      pauseUpstream: () => this.session.pauseUpstream(),
+      resumeUpstream: () => this.session.resumeUpstream(),
+    };
   }
 
   /** Runs statements that precede an evaluated call; false if they failed (the client saw why). */
@@ -210,23 +307,36 @@ export class Interceptor {
     }
     const clientParams = Math.max(maxParamIndex(stmt.sql), message.paramTypes.length);
     const paramTypes = Array.from({ length: clientParams }, (_, i) => message.paramTypes[i] ?? 0);
+    const plan = planOf(text, stmt, 'extended');
     const replacements = new Map<number, string>();
     const deferred: { site: CallSite; index: number }[] = [];
-    const perRow = topLevel(stmt).filter((site) => isRowDependent(site, stmt));
+    const keyed: CallSite[] = [];
     const placeholders = new Map<number, string>();
     try {
-      for (const site of topLevel(stmt)) {
-        if (isRowDependent(site, stmt)) {
-          // Evaluated per Bind; until then a typed NULL lets the upstream describe the statement.
-          placeholders.set(site.id, rowPlaceholder(site));
-          this.declareArgumentTypes(site, stmt, paramTypes);
-        } else if (CallEvaluator.needsParams(site, stmt)) {
-          const index = clientParams + deferred.length + 1;
-          deferred.push({ site, index });
-          replacements.set(site.id, this.evaluator.renderParam(site, index));
-          this.declareArgumentTypes(site, stmt, paramTypes);
-        } else {
-          replacements.set(site.id, this.evaluator.renderValue(site, await this.evaluator.evaluate(site, stmt, text, undefined)));
+      for (const call of plan.calls) {
+        const { site } = call;
+        switch (call.mode) {
+          case 'refuse':
+            throw call.error;
+          case 'keyed':
+            // Evaluated per Bind; until then a typed NULL lets the upstream describe the statement.
+            keyed.push(site);
+            placeholders.set(site.id, rowPlaceholder(site));
+            this.declareArgumentTypes(site, stmt, paramTypes);
+            break;
+          case 'onePass':
+            this.declareArgumentTypes(site, stmt, paramTypes);
+            break;
+          case 'atBind': {
+            const index = clientParams + deferred.length + 1;
+            deferred.push({ site, index });
+            replacements.set(site.id, this.evaluator.renderParam(site, index));
+            this.declareArgumentTypes(site, stmt, paramTypes);
+            break;
+          }
+          case 'now':
+            replacements.set(site.id, this.evaluator.renderValue(site, await this.evaluator.evaluate(site, stmt, text, undefined)));
+            break;
         }
       }
       const probed = await this.evaluator.parameterTypes(stmt, text, paramTypes, deferred.map((d) => d.site));
@@ -235,13 +345,16 @@ export class Interceptor {
       return this.failExtended(PgError.from(error));
     }
     for (const { site } of deferred) paramTypes.push(CallEvaluator.paramTypeOid(site.signature));
-    const sql = spliceStatement(text, stmt, new Map([...replacements, ...placeholders]));
-    const evaluatedAtBind = deferred.length > 0 || perRow.length > 0;
+    const sql =
+      plan.onePass === undefined
+        ? spliceStatement(text, stmt, new Map([...replacements, ...placeholders]))
+        : renderOnePass(text, stmt, plan.onePass, replacements);
+    const evaluatedAtBind = deferred.length > 0 || keyed.length > 0 || plan.onePass !== undefined;
     if (evaluatedAtBind) {
-      const execName = perRow.length > 0 ? `pgml_proxy_exec_${++this.execStatements}` : '';
+      const execName = keyed.length > 0 ? `pgml_proxy_exec_${++this.execStatements}` : '';
       this.statements.set(
         message.name,
-        new RewrittenStatement(text, stmt, clientParams, paramTypes, deferred, perRow, replacements, execName),
+        new RewrittenStatement(text, stmt, clientParams, paramTypes, deferred, keyed, replacements, execName, plan.onePass),
       );
     }
     this.session.expectAndSend(FrontendCode.Parse, frontend.parse(message.name, sql, evaluatedAtBind ? paramTypes : message.paramTypes));
@@ -290,6 +403,7 @@ export class Interceptor {
       return this.failExtended(PgError.from(error));
     }
     const paramFormats = [...message.params.map((_, i) => formatOf(i)), ...extra.map(() => 0)];
+    if (statement.onePass !== undefined) return this.bindOnePass(message, statement, statement.onePass, values, { paramFormats, params: [...message.params, ...extra] });
     let target = message.statement;
     // In a failed transaction the upstream refuses the Bind itself; no need to evaluate anything.
     if (statement.perRow.length > 0 && this.session.txStatus !== 'E') {
@@ -307,6 +421,69 @@ export class Interceptor {
       FrontendCode.Bind,
       frontend.bind({ ...message, statement: target, paramFormats, params: [...message.params, ...extra] }),
     );
+  }
+
+  /**
+   * Binds a one-pass statement: its calls' shared arguments are evaluated with the bound values,
+   * the extra argument columns arrive in text unless the client asked one format for all columns,
+   * and the proxy describes the portal to learn the columns' types and formats for Execute.
+   */
+  private async bindOnePass(
+    message: BindMessage,
+    statement: RewrittenStatement,
+    plan: OnePassPlan,
+    values: unknown[],
+    params: { paramFormats: number[]; params: (Buffer | null)[] },
+  ): Promise<void> {
+    let work: OnePassWork = { plan, shared: new Map(), prepared: new Map() };
+    // In a failed transaction the upstream refuses the Bind itself; no need to evaluate anything.
+    if (this.session.txStatus !== 'E') {
+      try {
+        work = await this.prepareOnePass(statement.sql, plan, statement.statement, values);
+      } catch (error) {
+        return this.failExtended(PgError.from(error));
+      }
+    }
+    const resultFormats = message.resultFormats.length > 1 ? [...message.resultFormats, ...plan.extraColumns.map(() => 0)] : message.resultFormats;
+    const portal = new OnePassPortal(work);
+    this.portals.set(message.portal, portal);
+    this.session.expectAndSend(FrontendCode.Bind, frontend.bind({ ...message, ...params, resultFormats }));
+    this.session.expectAndSend(FrontendCode.Describe, frontend.describe('P', message.portal), portal.describer());
+  }
+
+  /** A portal bound to a one-pass statement, if this one is. */
+  onePassPortal(name: string): OnePassPortal | undefined {
+    return this.portals.get(name);
+  }
+
+  get hasOnePassPortals(): boolean {
+    return this.portals.size > 0;
+  }
+
+  forgetPortal(name: string): void {
+    this.portals.delete(name);
+  }
+
+  /** Executes a one-pass portal: its rows are evaluated as they stream back, up to the row limit. */
+  async execute(message: Buffer, portal: OnePassPortal): Promise<void> {
+    const stream = new OnePassStream(portal.work, this.streamIO(), { passReadyForQuery: false, columns: () => portal.columns });
+    this.session.expectAndSend(FrontendCode.Execute, message, stream);
+    // The answer must come now: nothing after the Execute goes upstream until its rows are out.
+    this.session.expectAndSend(FrontendCode.Flush, frontend.flush());
+    const outcome = await stream.finished;
+    if (outcome.error !== undefined) await this.failExtended(outcome.error);
+  }
+
+  /** What the client sees of a Describe: without the parameters and columns the proxy added. */
+  describeHandler(statement: RewrittenStatement | undefined, portal: OnePassPortal | undefined): ResponseHandler {
+    const plan = statement?.onePass ?? portal?.work.plan;
+    return {
+      message: (code, reply) => {
+        if (code === BackendCode.ParameterDescription && statement !== undefined) return backend.parameterDescription(statement.clientParamTypes());
+        if (code === BackendCode.RowDescription && plan !== undefined) return clientRowDescription(reply, plan);
+        return false;
+      },
+    };
   }
 
   /**
@@ -435,14 +612,25 @@ function analyzeRecent(sql: string, registry: FunctionRegistry): QueryAnalysis |
   return outcome;
 }
 
-/** A typed NULL in place of a per-row call, for the statement the client's Parse and Describe see. */
+/** Result types the proxy can write into the client's rows itself. */
+const PLACEABLE = { canPlaceType: (type: string) => canEncode(typeOidOf(type)) };
+
+/** Plans of recently analyzed statements: an analysis (recentAnalyses) is never modified once made. */
+const recentPlans = new WeakMap<StatementAnalysis, Map<Protocol, StatementPlan>>();
+
+function planOf(sql: string, stmt: StatementAnalysis, protocol: Protocol): StatementPlan {
+  let plans = recentPlans.get(stmt);
+  if (plans === undefined) recentPlans.set(stmt, (plans = new Map()));
+  let plan = plans.get(protocol);
+  if (plan === undefined) plans.set(protocol, (plan = planStatement(sql, stmt, protocol, PLACEABLE)));
+  return plan;
+}
+
+/** A typed NULL in place of a keyed per-row call, for the statement the client's Parse and Describe see. */
 function rowPlaceholder(site: CallSite): string {
   const returns = site.signature.returns;
-  if (site.context !== 'expression' || returns.kind !== 'scalar') {
-    throw new PgError(SqlState.FeatureNotSupported, `${site.schema}.${site.name} returns a set and cannot be evaluated per row`, {
-      position: site.position,
-    });
-  }
+  // The planner refuses per-row calls of set-returning functions.
+  if (site.context !== 'expression' || returns.kind !== 'scalar') throw new PgError(SqlState.InternalError, `${site.schema}.${site.name} has no per-row value`);
   return renderExpressionReplacement(site, `NULL::${returns.type}`);
 }
 
@@ -453,8 +641,4 @@ function boundLiteral(raw: Buffer | null | undefined, value: unknown, format: nu
   if (raw === null || raw === undefined) return `NULL${cast}`;
   const text = format === 1 ? (encodeText(value)?.toString('utf8') ?? '') : raw.toString('utf8');
   return `${quoteString(text)}${cast}`;
-}
-
-function topLevel(stmt: StatementAnalysis): CallSite[] {
-  return stmt.calls.filter((c) => c.parentId === undefined);
 }

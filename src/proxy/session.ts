@@ -13,6 +13,7 @@ import {
   decodeAuthentication,
   decodeBackendKeyData,
   decodeBind,
+  decodeExecute,
   decodeErrorResponse,
   decodeParse,
   decodeQuery,
@@ -23,7 +24,7 @@ import {
   type TransactionStatus,
 } from '../wire/index.js';
 import { CallEvaluator } from './evaluate.js';
-import { Interceptor, type RewrittenStatement } from './intercept.js';
+import { Interceptor } from './intercept.js';
 import { SessionQueryRunner } from './internal-query.js';
 import type { UpstreamConnector, UpstreamLink } from './link.js';
 import { coalesce } from './coalesce.js';
@@ -371,6 +372,7 @@ export class ClientSession {
         break;
       case FrontendCode.Bind:
         this.extendedOpen = true;
+        if (this.interceptor.hasOnePassPortals) this.interceptor.forgetPortal(decodeBind(message).portal);
         if (this.interceptor.hasRewritten) {
           const bind = decodeBind(message);
           const statement = this.interceptor.rewritten(bind.statement);
@@ -382,8 +384,9 @@ export class ClientSession {
         if (this.interceptor.hasRewritten) {
           const target = decodeTarget(message);
           const statement = target.kind === 'S' ? this.interceptor.rewritten(target.name) : undefined;
-          if (statement) {
-            this.expectAndSend(code, message, trimParameterDescription(statement));
+          const portal = target.kind === 'P' ? this.interceptor.onePassPortal(target.name) : undefined;
+          if (statement || portal) {
+            this.expectAndSend(code, message, this.interceptor.describeHandler(statement, portal));
             return 'drop';
           }
         }
@@ -393,9 +396,15 @@ export class ClientSession {
         if (this.interceptor.hasRewritten) {
           const target = decodeTarget(message);
           if (target.kind === 'S') this.interceptor.forget(target.name);
+          else this.interceptor.forgetPortal(target.name);
         }
         break;
-      case FrontendCode.Execute:
+      case FrontendCode.Execute: {
+        this.extendedOpen = true;
+        const portal = this.interceptor.hasOnePassPortals ? this.interceptor.onePassPortal(decodeExecute(message).portal) : undefined;
+        if (portal) return () => this.interceptor.execute(message, portal);
+        break;
+      }
       case FrontendCode.Flush:
         this.extendedOpen = true;
         break;
@@ -483,6 +492,15 @@ export class ClientSession {
     if (!ok) this.upstream?.pause();
   }
 
+  pauseUpstream(): void {
+    this.upstream?.pause();
+  }
+
+  /** Resumes the upstream unless the client is the one not keeping up (writeClient paused it). */
+  resumeUpstream(): void {
+    if (!this.socket.writableNeedDrain) this.upstream?.resume();
+  }
+
   notice(message: string, severity: 'INFO' | 'NOTICE' | 'WARNING'): void {
     this.writeClient([backend.noticeResponse(new PgError(SqlState.SuccessfulCompletion, message, { severity }))]);
   }
@@ -543,14 +561,4 @@ export class ClientSession {
     }
     this.resolveClosed();
   }
-}
-
-/** A rewritten statement has extra parameters for call results: the client must not see them. */
-function trimParameterDescription(statement: RewrittenStatement): ResponseHandler {
-  return {
-    message: (code) => {
-      if (code !== BackendCode.ParameterDescription) return false;
-      return backend.parameterDescription(statement.clientParamTypes());
-    },
-  };
 }

@@ -46,6 +46,8 @@ export interface ExpressionCallSite extends CallSiteBase {
    * yields a column "version"); the replacement must keep that name.
    */
   columnName?: string;
+  /** The call is that whole column (no cast around it): a set's values can take the name with AS. */
+  isWholeColumn?: boolean;
 }
 
 export interface FromCallSite extends CallSiteBase {
@@ -132,6 +134,7 @@ interface Found {
   parentId?: number;
   rangeFunction?: AstBody;
   columnName?: string;
+  isWholeColumn?: boolean;
 }
 
 function findCalls(stmt: unknown, ctx: FindContext): CallSite[] {
@@ -139,12 +142,17 @@ function findCalls(stmt: unknown, ctx: FindContext): CallSite[] {
   const byBody = new Map<AstBody, Found>();
   const fromCalls = new Map<AstBody, AstBody>(); // FuncCall body -> its RangeFunction
   const namingCalls = new Map<AstBody, string>(); // FuncCall body -> output column it names
+  const wholeColumns = new Set<AstBody>(); // FuncCall bodies that are an unaliased output column
   const open: Found[] = [];
 
   walk(stmt, {
     enter(type, body) {
       if (type === 'RangeFunction') for (const call of rangeFunctionCalls(body)) fromCalls.set(call, body);
-      if (type === 'ResTarget' && body.name === undefined) markNamingCall(body.val, namingCalls);
+      if (type === 'ResTarget' && body.name === undefined) {
+        markNamingCall(body.val, namingCalls);
+        const whole = nodeOf(body.val, 'FuncCall');
+        if (whole !== undefined) wholeColumns.add(whole);
+      }
       if (type !== 'FuncCall') return;
       const names = nameList(body.funcname);
       if (names.length !== 2) return;
@@ -158,6 +166,7 @@ function findCalls(stmt: unknown, ctx: FindContext): CallSite[] {
       if (range !== undefined) site.rangeFunction = range;
       const columnName = namingCalls.get(body);
       if (columnName !== undefined) site.columnName = columnName;
+      if (wholeColumns.has(body)) site.isWholeColumn = true;
       found.push(site);
       byBody.set(body, site);
       open.push(site);
@@ -257,7 +266,12 @@ function describeCall(site: Found, ctx: FindContext, byBody: Map<AstBody, Found>
     ...(site.parentId === undefined ? {} : { parentId: site.parentId }),
   };
   if (site.rangeFunction === undefined) {
-    return { ...base, context: 'expression', ...(site.columnName === undefined ? {} : { columnName: site.columnName }) };
+    return {
+      ...base,
+      context: 'expression',
+      ...(site.columnName === undefined ? {} : { columnName: site.columnName }),
+      ...(site.isWholeColumn === true ? { isWholeColumn: true } : {}),
+    };
   }
   const range = site.rangeFunction;
   if (range.is_rowsfrom === true || list(range.functions).length !== 1) {

@@ -61,6 +61,16 @@ export function renderExpressionReplacement(site: ExpressionCallSite, valueSql: 
 }
 
 /**
+ * Replacement for an expression call returning a set, given the set-returning SQL (unnest(...)):
+ * in the select list it returns its rows, as the function would. A scalar subquery cannot keep
+ * the column's name here (it would return several rows), so a call that is a whole unaliased
+ * column takes the name with AS.
+ */
+export function renderSetReplacement(site: ExpressionCallSite, setSql: string): string {
+  return site.columnName !== undefined && site.isWholeColumn === true ? `${setSql} AS ${quoteIdent(site.columnName)}` : setSql;
+}
+
+/**
  * A FROM item holding `rows` (each one value per column), named as the original function item
  * would be: the user's alias and column aliases, else `defaultAlias` and the column names.
  */

@@ -149,6 +149,12 @@ const binaryLengthOf: Record<number, number> = {
 
 const incorrectBinary = (): PgError => new PgError(SqlState.InvalidBinaryRepresentation, 'incorrect binary data format');
 
+
+/** The element type of an array type listed in TypeOid; undefined for other types. */
+export function arrayElement(oid: number): number | undefined {
+  return elementOf[oid];
+}
+
 /** Decodes a parameter sent in binary format (the server's typsend layouts). */
 export function parseBinary(oid: number, value: Buffer): unknown {
   const length = binaryLengthOf[oid];

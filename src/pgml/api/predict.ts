@@ -106,6 +106,12 @@ function overloads(name: string, returns: ReturnSpec, compute: Compute, rowForm:
     args: Args,
     execute: async (args, ctx) => (await runBatch([args], ctx, fn, compute))[0] ?? null,
     executeBatch: (calls, ctx) => runBatch(calls, ctx, fn, compute),
+    async prepareBatch(shared, ctx) {
+      const parsed = Args.safeParse(shared);
+      if (!parsed.success || (parsed.data.project_name === undefined && parsed.data.model_id === undefined)) return undefined;
+      const model = await resolveModel(ctx.db, modelRef(parsed.data, fn));
+      return (calls) => compute(model, calls.map((args) => featuresOf(args, fn)));
+    },
   });
   const list = NUMERIC_ARRAYS.map((type) =>
     make([

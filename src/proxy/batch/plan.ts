@@ -12,10 +12,12 @@
  */
 import { deparseSync } from 'pgsql-deparser';
 import { PgError, SqlState } from '../../errors/index.js';
-import { parseStatements, spliceText } from '../../sql/index.js';
-import type { ArgExpr, CallSite, Span, StatementAnalysis } from '../../sql/index.js';
+import { parseStatements, quoteString, spliceText } from '../../sql/index.js';
+import type { CallSite, Span, StatementAnalysis } from '../../sql/index.js';
 import { asTypedNode, list, nodeOf, num, type AstBody } from '../../sql/ast.js';
 import { isAggregateLike } from '../../sql/args.js';
+import { isPerRowArg, isRowDependent } from '../../sql/per-row.js';
+import { isOneRowOfItsScope, isRowNode } from '../../sql/plan-one-pass.js';
 
 export interface BatchKey {
   /** Parameter name the key fills. */
@@ -48,18 +50,6 @@ const SCOPES = new Set(['SelectStmt', 'UpdateStmt', 'DeleteStmt']);
 const ROW_CLAUSES = new Set(['targetList', 'whereClause', 'sortClause', 'havingClause', 'returningList', 'distinctClause']);
 
 let nextTable = 1;
-
-/** Whether the call is evaluated per row: an argument reads the rows, itself or through a nested call. */
-export function isRowDependent(site: CallSite, stmt: StatementAnalysis): boolean {
-  return [...site.args.values()].some((arg) => isPerRowArg(arg, stmt));
-}
-
-function isPerRowArg(arg: ArgExpr, stmt: StatementAnalysis): boolean {
-  if (arg.kind === 'rowDependent') return true;
-  if (arg.kind !== 'call') return false;
-  const nested = stmt.calls.find((c) => c.id === arg.callId);
-  return nested !== undefined && isRowDependent(nested, stmt);
-}
 
 const within = (inner: Span, outer: Span) => inner.start >= outer.start && inner.end <= outer.end;
 
@@ -123,7 +113,7 @@ function locate(root: unknown, byteLocation: number): Located | undefined {
       found = { scopes: scopes.map((s) => ({ ...s })), call: typed.body, holder, slot };
       return;
     }
-    const scope = typed !== undefined && SCOPES.has(typed.type) && !isOneRowOfItsScope(typed.type, typed.body);
+    const scope = typed !== undefined && SCOPES.has(typed.type) && !(typed.type === 'SelectStmt' && isOneRowOfItsScope(typed.body));
     const body = (typed?.body ?? value) as AstBody;
     if (scope) scopes.push({ type: typed.type, body, clause: '' });
     for (const [key, child] of Object.entries(body)) {
@@ -134,29 +124,6 @@ function locate(root: unknown, byteLocation: number): Located | undefined {
   };
   visit(root, { root } as Record<string, unknown>, 'root', '');
   return found;
-}
-
-/**
- * A SELECT that computes one row from the enclosing row alone (no FROM, WHERE, grouping, DISTINCT,
- * ordering, LIMIT, set operation or CTE), such as `(SELECT f(x) AS name)`, the form an inlined
- * function takes to keep its column name: a call in it runs once per row of the enclosing scope,
- * so the enclosing scope is the call's scope.
- */
-function isOneRowOfItsScope(type: string, body: AstBody): boolean {
-  if (type !== 'SelectStmt') return false;
-  const absent = ['whereClause', 'groupClause', 'havingClause', 'distinctClause', 'sortClause', 'limitCount', 'limitOffset', 'withClause', 'windowClause'];
-  return (
-    list(body.fromClause).length === 0 &&
-    list(body.valuesLists).length === 0 &&
-    (body.op === undefined || body.op === 'SETOP_NONE') &&
-    absent.every((key) => body[key] === undefined)
-  );
-}
-
-function isRowNode(node: unknown): boolean {
-  if (nodeOf(node, 'RowExpr') !== undefined) return true;
-  const ref = nodeOf(node, 'ColumnRef');
-  return ref !== undefined && list(ref.fields).some((f) => nodeOf(f, 'A_Star') !== undefined);
 }
 
 function containsAggregate(node: unknown): boolean {
@@ -281,6 +248,24 @@ function groupingByExpressions(located: Located, body: AstBody, keyNodes: readon
   return list(body.groupClause).flatMap(resolve);
 }
 
+/**
+ * The SQL that reads a row's result from the call's results table. A row whose arguments were not
+ * evaluated (its FROM changed between the enumeration and the statement) fails the statement
+ * (migration 0012) instead of reading NULL; NULL arguments match no key and give NULL, as they
+ * always have.
+ */
+function lookup(site: CallSite, table: string, keys: readonly BatchKey[]): string {
+  const values = keys.map((k) => (k.json ? `to_jsonb(${k.sqlText})` : `(${k.sqlText})`));
+  const conditions = keys.map((k, i) => `pgml_proxy_r.${k.column} = ${values[i]}`).join(' AND ');
+  const anyNull = values.map((v) => `${v} IS NULL`).join(' OR ');
+  const type = site.signature.returns.kind === 'table' ? 'record' : site.signature.returns.type;
+  const missing = `pgml_proxy.missing_result(NULL::${type}, ${quoteString(site.schema)}, ${quoteString(site.name)})`;
+  return (
+    `(SELECT CASE WHEN pgml_proxy_r.pgml_proxy_id IS NOT NULL THEN pgml_proxy_r.pgml_proxy_value WHEN ${anyNull} THEN NULL ELSE ${missing} END` +
+    ` FROM (SELECT) pgml_proxy_one LEFT JOIN ${table} pgml_proxy_r ON ${conditions})`
+  );
+}
+
 function toJsonb(node: unknown): unknown {
   return { FuncCall: { funcname: [{ String: { sval: 'to_jsonb' } }], args: [node], funcformat: 'COERCE_EXPLICIT_CALL' } };
 }
@@ -339,8 +324,7 @@ export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonl
     const table = `pg_temp.pgml_proxy_results_${process.pid}_${nextTable++}`;
     const { sql: enumerationSql, ungroupedSql: ungroupedEnumerationSql } = enumeration(site, found, keyNodes, pending);
     pending.splice(pending.indexOf(found.call), 1);
-    const conditions = keys.map((k) => `pgml_proxy_r.${k.column} = ${k.json ? `to_jsonb(${k.sqlText})` : `(${k.sqlText})`}`);
-    const lookupSql = `(SELECT pgml_proxy_r.pgml_proxy_value FROM ${table} pgml_proxy_r WHERE ${conditions.join(' AND ')})`;
+    const lookupSql = lookup(site, table, keys);
     lookups.set(site.id, lookupSql);
     // Later (outer) plans enumerate through this call's lookup, not the call.
     const lookupNode = (parseStatements(`SELECT ${lookupSql}`)[0]?.stmt as AstBody).SelectStmt as AstBody;

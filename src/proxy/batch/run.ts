@@ -16,6 +16,7 @@ import { resolveWithArgumentTypes } from '../../sql/resolve.js';
 import type { TransactionStatus } from '../../wire/index.js';
 import type { BoundParams, CallEvaluator } from '../evaluate.js';
 import { inlineParams } from '../../sql/params.js';
+import { batchSignature, executeRows, rowParamName } from './execute.js';
 import { planBatches, type BatchPlan } from './plan.js';
 
 /** Rows per FETCH and per engine call: big enough to amortize round trips, small enough to bound memory. */
@@ -162,7 +163,7 @@ export class RowBatches {
         plan.keys.forEach((k) => (raw[k.json ? rowParamName(call.signature) ?? k.name : call.nameOf(k.name)] = row[k.column]));
         return raw;
       });
-      const values = await this.execute(call.signature, calls, plan.site);
+      const values = await executeRows(this.registry, call.signature, calls, plan.site, this.context);
       await db.query(
         `UPDATE ${plan.table} SET pgml_proxy_value = v.value::${(signature.returns as { type: string }).type}
            FROM unnest($1::bigint[], $2::text[]) AS v(id, value) WHERE pgml_proxy_id = v.id`,
@@ -182,7 +183,8 @@ export class RowBatches {
    */
   private resolvedFor(plan: BatchPlan, fields: readonly QueryField[]): { signature: FunctionSignature; nameOf(name: string): string } {
     const site = plan.site;
-    if (site.alternatives.length === 0 || plan.keys.some((k) => k.json)) return { signature: this.overloadFor(plan), nameOf: (name) => name };
+    const takesRows = plan.keys.some((k) => k.json);
+    if (site.alternatives.length === 0 || takesRows) return { signature: batchSignature(this.registry, site, takesRows), nameOf: (name) => name };
     const known = new Map<number, string>();
     for (const key of plan.keys) {
       const index = site.argList.findIndex((arg) => arg.expr === site.args.get(key.name));
@@ -195,41 +197,4 @@ export class RowBatches {
     const nameOf = (name: string) => [...resolution.args].find(([, expr]) => expr === exprOf(name))?.[0] ?? name;
     return { signature: resolution.signature, nameOf };
   }
-
-  /** Row keys (jsonb) go to the overload taking a row, when the function has one. */
-  private overloadFor(plan: BatchPlan): FunctionSignature {
-    const site = plan.site;
-    if (!plan.keys.some((k) => k.json)) return site.signature;
-    const all = this.registry.overloads(site.schema, site.name) ?? [];
-    return all.find((s) => s.params.some((p) => p.type === 'anyelement' || p.type === 'record')) ?? site.signature;
-  }
-
-  private async execute(signature: FunctionSignature, raws: Record<string, unknown>[], site: CallSite): Promise<unknown[]> {
-    const fn = this.registry.implementation(signature);
-    const parsed = raws.map((raw) => {
-      const result = fn.args.safeParse(raw);
-      if (!result.success) {
-        const issue = result.error.issues[0];
-        // A column of the wrong type (say pgml.embed(m, id) on an integer id) only shows here, per row.
-        const code = issue?.code === 'invalid_type' ? SqlState.DatatypeMismatch : SqlState.InvalidParameterValue;
-        const where = issue?.path.length ? ` (argument ${issue.path.join('.')})` : '';
-        throw new PgError(code, `invalid arguments for ${site.schema}.${site.name}${where}: ${issue?.message ?? 'invalid value'}`, {
-          position: site.position,
-        });
-      }
-      return result.data;
-    });
-    try {
-      if (fn.executeBatch) return await fn.executeBatch(parsed, this.context);
-      const out: unknown[] = [];
-      for (const args of parsed) out.push(await fn.execute(args, this.context));
-      return out;
-    } catch (error) {
-      throw PgError.from(error);
-    }
-  }
-}
-
-function rowParamName(signature: FunctionSignature): string | undefined {
-  return signature.params.find((p) => p.type === 'anyelement' || p.type === 'record')?.name;
 }

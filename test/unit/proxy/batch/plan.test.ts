@@ -1,9 +1,12 @@
 import { before, describe, it } from 'node:test';
+import { parseSync } from 'libpg-query';
+import { deparseSync } from 'pgsql-deparser';
 import assert from 'node:assert/strict';
 import { FunctionRegistry } from '../../../../src/db/functions.js';
 import { PgError } from '../../../../src/errors/index.js';
 import { registerPgmlFunctions } from '../../../../src/pgml/api/index.js';
-import { isRowDependent, planBatches, type BatchPlan } from '../../../../src/proxy/batch/plan.js';
+import { planBatches, type BatchPlan } from '../../../../src/proxy/batch/plan.js';
+import { isRowDependent } from '../../../../src/sql/per-row.js';
 import { analyzeQuery, initParser } from '../../../../src/sql/index.js';
 
 const registry = new FunctionRegistry();
@@ -17,6 +20,9 @@ function plans(sql: string): BatchPlan[] {
 
 /** Whitespace-insensitive comparison: the deparser pretty-prints. */
 const squash = (s: string) => s.replace(/\s+/g, ' ').replace(/\( /g, '(').replace(/ \)/g, ')').trim();
+
+/** A lookup as it reads inside a deparsed enumeration. */
+const deparsed = (lookup: string) => squash(deparseSync(parseSync(`SELECT ${lookup}`) as never)).replace(/^SELECT /, '');
 
 describe('planBatches enumeration', () => {
   it('select list: the FROM and WHERE of the scope, not ORDER BY or LIMIT', () => {
@@ -96,7 +102,7 @@ describe('planBatches with nested per-row calls', () => {
     assert.deepEqual(list.map((p) => p.site.name), ['embed', 'predict']);
     const [inner, outer] = list as [BatchPlan, BatchPlan];
     assert.equal(squash(inner.enumerationSql), 'SELECT DISTINCT headline AS pgml_proxy_key_1 FROM headlines WHERE id < 10');
-    const innerLookup = `(SELECT pgml_proxy_r.pgml_proxy_value FROM ${inner.table} AS pgml_proxy_r WHERE pgml_proxy_r.pgml_proxy_key_1 = headline)`;
+    const innerLookup = deparsed(inner.lookupSql);
     assert.equal(squash(outer.enumerationSql), `SELECT DISTINCT ${innerLookup} AS pgml_proxy_key_1 FROM headlines WHERE id < 10`);
     assert.deepEqual(outer.keys.map((k) => k.name), ['features']);
     assert.equal(outer.keys[0]!.sqlText, inner.lookupSql);
@@ -107,7 +113,7 @@ describe('planBatches with nested per-row calls', () => {
     const [inner, outer] = plans(`SELECT pgml.predict('p', pgml.embed('m', body)::real[]) FROM t`) as [BatchPlan, BatchPlan];
     assert.equal(inner.site.name, 'embed');
     assert.equal(outer.keys[0]!.sqlText, `${inner.lookupSql}::real[]`);
-    const innerLookup = `(SELECT pgml_proxy_r.pgml_proxy_value FROM ${inner.table} AS pgml_proxy_r WHERE pgml_proxy_r.pgml_proxy_key_1 = body)`;
+    const innerLookup = deparsed(inner.lookupSql);
     assert.equal(squash(outer.enumerationSql), `SELECT DISTINCT CAST(${innerLookup} AS real[]) AS pgml_proxy_key_1 FROM t`);
   });
 
@@ -128,13 +134,13 @@ describe('planBatches with nested per-row calls', () => {
     assert.deepEqual(where.map((p) => p.site.name), ['embed', 'predict']);
     assert.ok(where.every((p) => p.site.span.start < list[2]!.site.span.start));
     for (const plan of list) assert.doesNotMatch(plan.enumerationSql, /pgml\.embed|pgml\.predict/, plan.enumerationSql);
-    assert.match(squash(list[3]!.enumerationSql), new RegExp(`WHERE id > 3 AND \\(\\(SELECT pgml_proxy_r\\.pgml_proxy_value FROM ${where[1]!.table}`));
+    assert.match(squash(list[3]!.enumerationSql), new RegExp(`WHERE id > 3 AND \\(\\(SELECT CASE WHEN pgml_proxy_r\\.pgml_proxy_id IS NOT NULL .* ${where[1]!.table}`));
   });
 
   it('two per-row calls in AND-ed WHERE conditions: each enumeration leaves out the one not planned yet', () => {
     const [first, second] = plans(`SELECT * FROM t WHERE pgml.predict('p', ARRAY[a]) > 0.5 AND pgml.predict('q', ARRAY[b]) < 0.2 AND x`) as [BatchPlan, BatchPlan];
     assert.equal(squash(first.enumerationSql), 'SELECT DISTINCT ARRAY[a] AS pgml_proxy_key_1 FROM t WHERE x');
-    assert.match(squash(second.enumerationSql), new RegExp(`^SELECT DISTINCT ARRAY\\[b\\] AS pgml_proxy_key_1 FROM t WHERE \\(\\(SELECT pgml_proxy_r\\.pgml_proxy_value FROM ${first.table} .*\\)\\) > 0\\.5 AND x$`));
+    assert.match(squash(second.enumerationSql), new RegExp(`^SELECT DISTINCT ARRAY\\[b\\] AS pgml_proxy_key_1 FROM t WHERE \\(\\(SELECT CASE WHEN pgml_proxy_r\\.pgml_proxy_id IS NOT NULL .* ${first.table} .*\\)\\) > 0\\.5 AND x$`));
   });
 
   it('only the per-row arguments are keys: a constant call beside them is not planned', () => {

@@ -1,0 +1,59 @@
+/**
+ * The planner: for each analyzed statement, how each intercepted call is evaluated. Decided once
+ * here, as data; the interceptor's Query, Parse, Bind and Execute paths switch over the result.
+ *
+ *   now      every argument is known from the text: evaluated before the statement is sent
+ *   atBind   an argument is a client parameter: evaluated at each Bind (extended protocol)
+ *   onePass  an argument reads the rows and the call stands in the select list: the statement
+ *            runs once, with the call's per-row arguments as extra output columns, and the
+ *            proxy evaluates the rows as they stream back (plan-one-pass.ts)
+ *   keyed    an argument reads the rows elsewhere: evaluated over the distinct argument values
+ *            first, then looked up (src/proxy/batch)
+ *   refuse   cannot be evaluated faithfully: the statement fails with this error
+ */
+import { PgError, SqlState } from '../errors/index.js';
+import type { CallSite, StatementAnalysis } from './analyze.js';
+import { isRowDependent, needsParams } from './per-row.js';
+import { planOnePass, type OnePassOptions, type OnePassPlan } from './plan-one-pass.js';
+
+export type CallPlan =
+  | { mode: 'now'; site: CallSite }
+  | { mode: 'atBind'; site: CallSite }
+  | { mode: 'onePass'; site: CallSite }
+  | { mode: 'keyed'; site: CallSite }
+  | { mode: 'refuse'; site: CallSite; error: PgError };
+
+export type Protocol = 'simple' | 'extended';
+
+export interface StatementPlan {
+  stmt: StatementAnalysis;
+  /** One plan per top-level call (calls nested in arguments go with the call around them). */
+  calls: CallPlan[];
+  /** Set when the per-row calls are evaluated in one pass over the statement's own rows. */
+  onePass?: OnePassPlan;
+}
+
+export function planStatement(sql: string, stmt: StatementAnalysis, protocol: Protocol, options: OnePassOptions): StatementPlan {
+  const top = stmt.calls.filter((c) => c.parentId === undefined);
+  const perRow = top.filter((site) => isRowDependent(site, stmt));
+  const onePass = perRow.length > 0 ? planOnePass(sql, stmt, perRow, options) : undefined;
+  const calls = top.map((site): CallPlan => {
+    if (perRow.includes(site)) {
+      const refusal = perRowRefusal(site);
+      if (refusal !== undefined) return { mode: 'refuse', site, error: refusal };
+      return { mode: onePass === undefined ? 'keyed' : 'onePass', site };
+    }
+    if (protocol === 'extended' && needsParams(site, stmt)) return { mode: 'atBind', site };
+    return { mode: 'now', site };
+  });
+  return onePass === undefined ? { stmt, calls } : { stmt, calls, onePass };
+}
+
+/** Set-returning functions have no per-row value to put in place. */
+function perRowRefusal(site: CallSite): PgError | undefined {
+  if (site.context === 'expression' && site.signature.returns.kind === 'scalar') return undefined;
+  return new PgError(SqlState.FeatureNotSupported, `${site.schema}.${site.name} returns a set and cannot be evaluated per row`, {
+    position: site.position,
+    hint: `Call ${site.schema}.${site.name} with constant arguments, or in FROM: SELECT * FROM ${site.schema}.${site.name}(...)`,
+  });
+}

@@ -1,0 +1,64 @@
+// Result values the proxy writes into DataRows itself: the server's text output (float4out and
+// float8out with their exponent thresholds, array_out) and binary layouts, checked against bytes
+// built by the independent test encoder.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TypeOid, parseText } from '../../../src/wire/types.js';
+import { canEncode, decodeValue, encodeValue } from '../../../src/wire/values.js';
+import { BufferList } from './buffer-list.js';
+
+const text = (oid: number, value: unknown) => encodeValue(oid, 0, value)?.toString('utf8');
+
+test('float4 text: shortest digits, fixed notation for exponents -4..5', () => {
+  const cases: [number, string][] = [
+    [1, '1'],
+    [0.1, '0.1'],
+    [-2.5, '-2.5'],
+    [123456, '123456'],
+    [1234567, '1.234567e+06'],
+    [1000000, '1e+06'],
+    [0.0001, '0.0001'],
+    [0.00001, '1e-05'],
+    [1.9415644407272339, '1.9415644'],
+    [0, '0'],
+  ];
+  for (const [value, want] of cases) assert.equal(text(TypeOid.float4, value), want, String(value));
+  assert.equal(text(TypeOid.float4, Number.NaN), 'NaN');
+  assert.equal(text(TypeOid.float4, -Infinity), '-Infinity');
+});
+
+test('float8 text: fixed notation up to exponent 14', () => {
+  assert.equal(text(TypeOid.float8, 1e14), '100000000000000');
+  assert.equal(text(TypeOid.float8, 1e15), '1e+15');
+  assert.equal(text(TypeOid.float8, 0.30000001192092896), '0.30000001192092896');
+  assert.equal(text(TypeOid.float8, 1.5e-7), '1.5e-07');
+});
+
+test('arrays in text: elements as their type writes them, NULL, quoted text', () => {
+  assert.equal(text(TypeOid._float4, [1, 0.1, null]), '{1,0.1,NULL}');
+  assert.equal(text(TypeOid._float4, '{0.5,2}'), '{0.5,2}');
+  assert.equal(text(TypeOid._text, ['a b', 'plain', 'NULL', '']), '{"a b",plain,"NULL",""}');
+  assert.equal(encodeValue(TypeOid.float4, 0, null), null);
+});
+
+test('binary scalars and a float4[] as array_send writes them', () => {
+  assert.deepEqual(encodeValue(TypeOid.float4, 1, 1.5), new BufferList().raw(Buffer.from([0x3f, 0xc0, 0, 0])).body());
+  const element = Buffer.alloc(4);
+  element.writeFloatBE(1.5);
+  const want = new BufferList().int32(1).int32(1).int32(TypeOid.float4).int32(2).int32(1).int32(4).raw(element).int32(-1).body();
+  assert.deepEqual(encodeValue(TypeOid._float4, 1, [1.5, null]), want);
+  assert.deepEqual(decodeValue(TypeOid._float4, 1, want), [1.5, null]);
+});
+
+test('only the listed types can be written', () => {
+  assert.ok(canEncode(TypeOid.float4) && canEncode(TypeOid._float8) && canEncode(TypeOid.text));
+  assert.ok(!canEncode(TypeOid.jsonb) && !canEncode(TypeOid.numeric));
+});
+
+test('numeric arrays in text read as node-postgres reads them', () => {
+  for (const literal of ['{1.5,-2,NULL,NaN,Infinity}', '{}', '{{1,2},{3,4}}', '{"1"}']) {
+    const expected = parseText(TypeOid._float4, literal);
+    assert.deepEqual(decodeValue(TypeOid._float4, 0, Buffer.from(literal)), expected, literal);
+  }
+  assert.deepEqual(decodeValue(TypeOid._int8, 0, Buffer.from('{1,2}')), parseText(TypeOid._int8, '{1,2}'));
+});
