@@ -5,12 +5,44 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import type { CallContext, FunctionRegistry, FunctionSignature } from '../../db/functions.js';
 import type { CallSite } from '../../sql/index.js';
+import { resolveWithArgumentTypes } from '../../sql/resolve.js';
+import { typeNameOf } from '../../wire/types.js';
 
 /** The overload a batch goes to: rows (jsonb) go to the one taking a row, when the function has one. */
 export function batchSignature(registry: FunctionRegistry, site: CallSite, takesRows: boolean): FunctionSignature {
   if (!takesRows) return site.signature;
   const all = registry.overloads(site.schema, site.name) ?? [];
   return all.find((s) => rowParamName(s) !== undefined) ?? site.signature;
+}
+
+/** The overload a batch goes to, and the parameter each of the site's arguments binds to there. */
+export interface BatchOverload {
+  signature: FunctionSignature;
+  nameOf(name: string): string;
+}
+
+/**
+ * The overload the rows' real types choose, when the analysis could not tell: a column's type is
+ * the upstream's to know (`pgml.predict(m.id, ...)` takes a model id because m.id is a bigint).
+ * `typeOfArgument` gives the type OID of the column that carries the argument of that name.
+ */
+export function batchOverload(
+  registry: FunctionRegistry,
+  site: CallSite,
+  takesRows: boolean,
+  typeOfArgument: (name: string) => number | undefined,
+): BatchOverload {
+  if (site.alternatives.length === 0 || takesRows) return { signature: batchSignature(registry, site, takesRows), nameOf: (name) => name };
+  const known = new Map<number, string>();
+  for (const [name, expr] of site.args) {
+    const index = site.argList.findIndex((arg) => arg.expr === expr);
+    const type = typeNameOf(typeOfArgument(name) ?? 0);
+    if (index >= 0 && type !== undefined) known.set(index, type);
+  }
+  const all = registry.overloads(site.schema, site.name) ?? [];
+  const resolution = resolveWithArgumentTypes(all, `${site.schema}.${site.name}`, site.argList, known, site.position);
+  const nameOf = (name: string): string => [...resolution.args].find(([, expr]) => expr === site.args.get(name))?.[0] ?? name;
+  return { signature: resolution.signature, nameOf };
 }
 
 /** The parameter of the overload that takes a whole row, if it has one. */

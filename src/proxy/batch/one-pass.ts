@@ -7,13 +7,13 @@
  * being evaluated the upstream is paused, so memory is bounded by the batch size, not the result.
  */
 import { PgError, SqlState } from '../../errors/index.js';
-import type { CallContext, FunctionRegistry, FunctionSignature } from '../../db/functions.js';
+import type { CallContext, FunctionRegistry } from '../../db/functions.js';
 import type { OnePassCall, OnePassPlan } from '../../sql/plan-one-pass.js';
 import { BackendCode, backend, decodeDataRow, decodeRowDescription, type FieldDescription } from '../../wire/index.js';
 import { encodeText, parseText, typeOidOf } from '../../wire/types.js';
 import { decodeValue, encodeValue } from '../../wire/values.js';
 import type { Outcome, ResponseHandler } from '../tracker.js';
-import { batchSignature, executeRows, rowParamName, type PreparedBatch } from './execute.js';
+import { batchOverload, executeRows, rowParamName, type BatchOverload, type PreparedBatch } from './execute.js';
 
 /** Rows per engine call: enough to amortize a worker round trip, few enough to stream promptly. */
 export const ONE_PASS_BATCH_ROWS = 4096;
@@ -167,7 +167,11 @@ export class OnePassStream implements ResponseHandler {
     const results = new Map<number, Distinct>();
     for (const call of plan.calls) {
       const { site } = call;
-      const overload = batchSignature(this.io.registry, site, call.inputs.some((input) => input.json));
+      const typeOf = (name: string) => {
+        const source = call.inputs.find((input) => input.name === name)?.source;
+        return source?.kind === 'column' ? columns[width + source.index]?.typeOid : undefined;
+      };
+      const overload = batchOverload(this.io.registry, site, call.inputs.some((input) => input.json), typeOf);
       // Rows with equal arguments share one evaluation (an embedding per distinct text, say).
       const distinct: Distinct = { slotOfRow: [], values: [] };
       const slots = new Map<string, number>();
@@ -188,8 +192,8 @@ export class OnePassStream implements ResponseHandler {
         distinct.slotOfRow.push(slot);
       });
       // The prepared form was made for the call's own overload; rows (jsonb) go to another one.
-      const prepared = overload === site.signature ? this.work.prepared.get(site.id) : undefined;
-      distinct.values = await executeRows(this.io.registry, overload, raws, site, this.context, prepared);
+      const prepared = overload.signature === site.signature ? this.work.prepared.get(site.id) : undefined;
+      distinct.values = await executeRows(this.io.registry, overload.signature, raws, site, this.context, prepared);
       results.set(site.id, distinct);
     }
     return rows.map((values, r) => {
@@ -208,16 +212,17 @@ export class OnePassStream implements ResponseHandler {
   /** One row's arguments for a call: the shared ones, the row's columns, nested calls' results. */
   private arguments(
     call: OnePassCall,
-    overload: FunctionSignature,
+    overload: BatchOverload,
     values: readonly (Buffer | null)[],
     r: number,
     columns: readonly FieldDescription[],
     results: ReadonlyMap<number, Distinct>,
   ): Record<string, unknown> {
     const width = this.clientColumns();
-    const raw: Record<string, unknown> = { ...this.work.shared.get(call.site.id) };
+    const raw: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(this.work.shared.get(call.site.id) ?? {})) raw[overload.nameOf(name)] = value;
     for (const input of call.inputs) {
-      const key = input.json ? (rowParamName(overload) ?? input.name) : input.name;
+      const key = input.json ? (rowParamName(overload.signature) ?? input.name) : overload.nameOf(input.name);
       if (input.source.kind === 'column') {
         const column = columns[width + input.source.index]!;
         raw[key] = decodeValue(column.typeOid, column.format ?? 0, values[width + input.source.index] ?? null);

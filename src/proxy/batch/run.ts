@@ -6,17 +6,15 @@
  * The statement then looks its results up; the tables are dropped once it has run.
  */
 import { PgError, SqlState } from '../../errors/index.js';
-import type { CallContext, FunctionRegistry, FunctionSignature } from '../../db/functions.js';
+import type { CallContext, FunctionRegistry } from '../../db/functions.js';
 import type { CallSite, StatementAnalysis } from '../../sql/index.js';
 import { renderExpressionReplacement } from '../../sql/index.js';
 import { upstreamErrors } from '../internal-query.js';
-import { encodeText, typeNameOf } from '../../wire/types.js';
-import type { QueryField } from '../../db/queryable.js';
-import { resolveWithArgumentTypes } from '../../sql/resolve.js';
+import { encodeText } from '../../wire/types.js';
 import type { TransactionStatus } from '../../wire/index.js';
 import type { BoundParams, CallEvaluator } from '../evaluate.js';
 import { inlineParams } from '../../sql/params.js';
-import { batchSignature, executeRows, rowParamName } from './execute.js';
+import { batchOverload, executeRows, rowParamName } from './execute.js';
 import { planBatches, type BatchPlan } from './plan.js';
 
 /** Rows per FETCH and per engine call: big enough to amortize round trips, small enough to bound memory. */
@@ -156,7 +154,8 @@ export class RowBatches {
     for (;;) {
       const batch = await db.query<Record<string, unknown>>(`FETCH ${BATCH_ROWS} FROM ${cursor}`);
       if (batch.rows.length === 0) break;
-      const call = this.resolvedFor(plan, batch.fields);
+      const typeOf = (name: string) => batch.fields.find((f) => f.name === plan.keys.find((k) => k.name === name)?.column)?.typeOid;
+      const call = batchOverload(this.registry, plan.site, plan.keys.some((k) => k.json), typeOf);
       const calls = batch.rows.map((row) => {
         const raw: Record<string, unknown> = {};
         for (const [name, value] of Object.entries(shared)) raw[call.nameOf(name)] = value;
@@ -175,26 +174,5 @@ export class RowBatches {
       if (batch.rows.length < BATCH_ROWS) break;
     }
     await db.query(`CLOSE ${cursor}`);
-  }
-
-  /**
-   * The overload the rows' real types choose, when the analysis could not tell (a column's type is
-   * the upstream's to know), and the parameter each argument then binds to.
-   */
-  private resolvedFor(plan: BatchPlan, fields: readonly QueryField[]): { signature: FunctionSignature; nameOf(name: string): string } {
-    const site = plan.site;
-    const takesRows = plan.keys.some((k) => k.json);
-    if (site.alternatives.length === 0 || takesRows) return { signature: batchSignature(this.registry, site, takesRows), nameOf: (name) => name };
-    const known = new Map<number, string>();
-    for (const key of plan.keys) {
-      const index = site.argList.findIndex((arg) => arg.expr === site.args.get(key.name));
-      const type = typeNameOf(fields.find((f) => f.name === key.column)?.typeOid ?? 0);
-      if (index >= 0 && type !== undefined) known.set(index, type);
-    }
-    const all = this.registry.overloads(site.schema, site.name) ?? [];
-    const resolution = resolveWithArgumentTypes(all, `${site.schema}.${site.name}`, site.argList, known, site.position);
-    const exprOf = (name: string) => site.args.get(name);
-    const nameOf = (name: string) => [...resolution.args].find(([, expr]) => expr === exprOf(name))?.[0] ?? name;
-    return { signature: resolution.signature, nameOf };
   }
 }
