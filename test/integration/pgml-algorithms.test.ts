@@ -1,0 +1,98 @@
+// Issue 17 through the proxy with node-postgres: algorithms that train and predict, PostgresML's enum
+// casts in calls, scoring of estimators without probabilities, pgml.predict on a decomposition, and
+// the clear refusals (catboost). Small tables, so both targets stay cheap.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { describeTargets } from '../support/targets.js';
+
+interface Notice {
+  severity: string;
+  message: string;
+}
+
+// Deterministic data with signal: two classes, a regression target, three well-separated clusters.
+const TABLES = `
+  CREATE TABLE algo_binary AS
+  SELECT sin(i)::float8 AS x1, cos(i * 1.3)::float8 AS x2, ((i % 11) / 11.0)::float8 AS x3,
+         (sin(i) + cos(i * 1.3) > 0.2) AS label
+    FROM generate_series(1, 160) AS i;
+  CREATE TABLE algo_multi AS
+  SELECT sin(i)::float8 AS x1, cos(i * 1.3)::float8 AS x2,
+         CASE WHEN sin(i) > 0.4 THEN 'high' WHEN sin(i) < -0.4 THEN 'low' ELSE 'mid' END AS label
+    FROM generate_series(1, 150) AS i;
+  CREATE TABLE algo_reg AS
+  SELECT sin(i)::float8 AS x1, cos(i * 1.3)::float8 AS x2, ((i % 7) / 7.0)::float8 AS x3,
+         (3 * sin(i) - 2 * cos(i * 1.3) + 0.5 * (i % 7) / 7.0)::float8 AS y
+    FROM generate_series(1, 160) AS i;
+  CREATE TABLE algo_clusters AS
+  SELECT (CASE WHEN i % 3 = 0 THEN 10 WHEN i % 3 = 1 THEN -10 ELSE 0 END + sin(i))::float8 AS a,
+         (CASE WHEN i % 3 = 0 THEN 10 ELSE -5 END + cos(i))::float8 AS b
+    FROM generate_series(1, 90) AS i;`;
+
+describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
+  let client: pg.Client;
+  const notices: Notice[] = [];
+  before(async () => {
+    client = new pg.Client({ connectionString: target().url() });
+    client.on('notice', (n) => notices.push({ severity: n.severity ?? '', message: n.message ?? '' }));
+    client.on('error', () => undefined);
+    await client.connect();
+    await client.query(TABLES);
+  });
+  after(async () => {
+    await client?.end();
+  });
+
+  async function metrics(project: string): Promise<Record<string, number>> {
+    const r = await client.query(
+      `SELECT m.metrics FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id WHERE p.name = $1 ORDER BY m.id DESC LIMIT 1`,
+      [project],
+    );
+    return r.rows[0].metrics as Record<string, number>;
+  }
+
+  test('ridge and svm train on binary classification, scored on their hard predictions', async () => {
+    for (const algorithm of ['ridge', 'svm']) {
+      const project = `binary_${algorithm}`;
+      await client.query(`SELECT * FROM pgml.train($1, 'classification', 'algo_binary', 'label', $2)`, [project, algorithm]);
+      const m = await metrics(project);
+      assert.ok(m.accuracy! > 0.8, `${algorithm} accuracy ${m.accuracy}`);
+      // Without probabilities roc_auc comes from the 0/1 predictions: still a real number in [0, 1].
+      assert.ok(m.roc_auc! >= 0 && m.roc_auc! <= 1, `${algorithm} roc_auc ${m.roc_auc}`);
+      const p = await client.query(`SELECT pgml.predict($1, ARRAY[1.0, 0.5, 0.2]) AS p`, [project]);
+      assert.ok([0, 1].includes(p.rows[0].p), `${algorithm} predicts a class`);
+    }
+  });
+
+  test('pgml.predict on a decomposition project answers the first component', async () => {
+    await client.query(`SELECT * FROM pgml.train('decomposed', 'decomposition', 'algo_clusters', hyperparams => '{"n_components": 2}')`);
+    const r = await client.query(
+      `SELECT pgml.predict('decomposed', ARRAY[1.0, 2.0]) AS first, pgml.decompose('decomposed', ARRAY[1.0, 2.0]) AS all_components`,
+    );
+    assert.equal(r.rows[0].all_components.length, 2);
+    assert.ok(Math.abs(r.rows[0].first - r.rows[0].all_components[0]) < 1e-5, JSON.stringify(r.rows[0]));
+  });
+
+  test("PostgresML's enum casts: pgml.algorithm, pgml.sampling, pgml.strategy", async () => {
+    const trained = await client.query(
+      `SELECT * FROM pgml.train('enum_casts', 'regression', 'algo_reg', 'y', algorithm => 'xgboost'::pgml.algorithm, test_sampling => 'random'::pgml.sampling)`,
+    );
+    assert.equal(trained.rows[0].algorithm, 'xgboost');
+    await client.query(`SELECT * FROM pgml.train('enum_casts', algorithm => 'ridge'::pgml.algorithm)`);
+    const deployed = await client.query(`SELECT * FROM pgml.deploy('enum_casts', 'best_score'::pgml.strategy, 'ridge'::pgml.algorithm)`);
+    assert.equal(deployed.rows[0].algorithm, 'ridge');
+    const best = await client.query(`SELECT * FROM pgml.deploy('enum_casts', strategy => 'best_score'::pgml.strategy)`);
+    assert.equal(best.rows.length, 1);
+  });
+
+  test('catboost keeps its name with an error that says what is missing', async () => {
+    await assert.rejects(
+      client.query(`SELECT * FROM pgml.train('cat', 'classification', 'algo_binary', 'label', 'catboost')`),
+      (error: { code: string; message: string; hint?: string }) =>
+        error.code === '0A000' && /catboost/.test(error.message) && /CatBoost/.test(error.hint ?? ''),
+    );
+    const alive = await client.query('SELECT 1 AS one');
+    assert.equal(alive.rows[0].one, 1);
+  });
+});
