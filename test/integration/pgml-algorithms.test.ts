@@ -55,9 +55,9 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
   test('ridge and svm train on binary classification, scored on their hard predictions', async () => {
     for (const algorithm of ['ridge', 'svm']) {
       const project = `binary_${algorithm}`;
-      await client.query(`SELECT * FROM pgml.train($1, 'classification', 'algo_binary', 'label', $2)`, [project, algorithm]);
+      await client.query(`SELECT * FROM pgml.train($1, 'classification', 'algo_binary', 'label', $2, test_sampling => 'last')`, [project, algorithm]);
       const m = await metrics(project);
-      assert.ok(m.accuracy! > 0.8, `${algorithm} accuracy ${m.accuracy}`);
+      assert.ok(m.accuracy! > 0.7, `${algorithm} accuracy ${m.accuracy}`);
       // Without probabilities roc_auc comes from the 0/1 predictions: still a real number in [0, 1].
       assert.ok(m.roc_auc! >= 0 && m.roc_auc! <= 1, `${algorithm} roc_auc ${m.roc_auc}`);
       const p = await client.query(`SELECT pgml.predict($1, ARRAY[1.0, 0.5, 0.2]) AS p`, [project]);

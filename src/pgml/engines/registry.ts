@@ -29,6 +29,19 @@ const FACTORIES: readonly EngineFactory[] = [
   // Other engines: add their factory here, e.g. `linearFactory,` (imported from './linear.js').
 ];
 
+/**
+ * PostgresML algorithm names that no engine here trains yet: refused with 0A000 and the reason,
+ * never with "unknown algorithm" (the name is valid PostgresML) and never by falling back to another.
+ */
+const NOT_AVAILABLE: Readonly<Record<string, { message: string; hint: string }>> = {
+  catboost: {
+    message: 'catboost is not available in pgml-proxy: no CatBoost training library can be loaded here',
+    hint:
+      'CatBoost ships no C training API (libcatboostmodel only applies trained models) and has no JavaScript ' +
+      'port; an engine would need the CatBoost CLI or Python package run out of process. Use lightgbm or xgboost.',
+  },
+};
+
 const byName = new Map(FACTORIES.map((factory) => [factory.algorithm, factory]));
 const pooled = new Map(FACTORIES.map((factory) => [factory.algorithm, workerFactory(factory)]));
 
@@ -42,6 +55,10 @@ export function listAlgorithms(task?: Task): string[] {
 /** The pooled factory for pgml.train/predict: refuses unknown or task-incompatible algorithms. */
 export function getEngineFactory(algorithm: string, task: Task): EngineFactory {
   const factory = pooled.get(algorithm);
+  const unavailable = NOT_AVAILABLE[algorithm];
+  if (!factory && unavailable) {
+    throw new PgError(SqlState.FeatureNotSupported, unavailable.message, { hint: unavailable.hint });
+  }
   if (!factory) {
     throw new PgError(SqlState.InvalidParameterValue, `unknown algorithm "${algorithm}"`, {
       hint: `algorithms for ${task}: ${listAlgorithms(task).join(', ')}`,
