@@ -86,11 +86,45 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
     assert.equal(best.rows.length, 1);
   });
 
-  test('catboost keeps its name with an error that says what is missing', async () => {
+  test('lightgbm trains and predicts on each task, and stores LightGBM\'s own model format', async () => {
+    await client.query(`SELECT * FROM pgml.train('lgbm_multi', 'classification', 'algo_multi', 'label', 'lightgbm', '{"n_estimators": 20, "num_threads": 1}')`);
+    const multi = await metrics('lgbm_multi');
+    assert.ok(multi.accuracy! > 0.85, `accuracy ${multi.accuracy}`);
+    const proba = await client.query(`SELECT pgml.predict_proba('lgbm_multi', ARRAY[0.9, 0.1]) AS p, pgml.predict('lgbm_multi', ARRAY[0.9, 0.1]) AS c`);
+    assert.equal(proba.rows[0].p.length, 3);
+    assert.ok(Math.abs(proba.rows[0].p.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-5);
+
+    await client.query(`SELECT * FROM pgml.train('lgbm_binary', 'classification', 'algo_binary', 'label', 'lightgbm', '{"num_threads": 1}')`);
+    assert.ok((await metrics('lgbm_binary')).roc_auc! > 0.8);
+
+    await client.query(`SELECT * FROM pgml.train('lgbm_reg', 'regression', 'algo_reg', 'y', 'lightgbm', '{"num_threads": 1, "min_child_samples": 5}', test_sampling => 'last')`);
+    assert.ok((await metrics('lgbm_reg')).r2! > 0.8, `r2 ${(await metrics('lgbm_reg')).r2}`);
+    const perRow = await client.query(`SELECT pgml.predict('lgbm_reg', ARRAY[x1, x2, x3]) AS p, y FROM algo_reg LIMIT 5`);
+    assert.equal(perRow.rows.length, 5);
+    const file = await client.query(
+      `SELECT convert_from(f.data, 'UTF8') AS model, m.runtime::text AS runtime FROM pgml.files f
+         JOIN pgml.models m ON m.id = f.model_id JOIN pgml.projects p ON p.id = m.project_id WHERE p.name = 'lgbm_reg' ORDER BY f.part`,
+    );
+    assert.equal(file.rows[0].runtime, 'native');
+    assert.match(file.rows.map((r) => r.model).join(''), /^tree\nversion=v\d[\s\S]*objective=regression/);
+  });
+
+  test('unknown lightgbm hyperparameters get 22023 listing the valid ones', async () => {
+    await assert.rejects(
+      client.query(`SELECT * FROM pgml.train('lgbm_bad', 'regression', 'algo_reg', 'y', 'lightgbm', '{"n_estimator": 5}')`),
+      (error: { code: string; hint?: string }) => error.code === '22023' && /num_leaves/.test(error.hint ?? ''),
+    );
+  });
+
+  test('catboost and names not implemented yet: 0A000 saying so', async () => {
     await assert.rejects(
       client.query(`SELECT * FROM pgml.train('cat', 'classification', 'algo_binary', 'label', 'catboost')`),
       (error: { code: string; message: string; hint?: string }) =>
         error.code === '0A000' && /catboost/.test(error.message) && /CatBoost/.test(error.hint ?? ''),
+    );
+    await assert.rejects(
+      client.query(`SELECT * FROM pgml.train('not_yet', 'regression', 'algo_reg', 'y', 'theil_sen')`),
+      (error: { code: string; message: string }) => error.code === '0A000' && /not implemented in pgml-proxy yet/.test(error.message),
     );
     const alive = await client.query('SELECT 1 AS one');
     assert.equal(alive.rows[0].one, 1);
