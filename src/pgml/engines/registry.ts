@@ -13,6 +13,8 @@ import { kmeansFactory, miniBatchKmeansFactory } from './kmeans.js';
 import { pcaFactory } from './pca.js';
 import { neuralNetworkFactory } from './neural-network.js';
 import { lightgbmFactory } from './lightgbm/engine.js';
+import { gradientBoostingFactory } from './gradient-boosting.js';
+import { baggingFactory, extraTreesFactory } from './forest.js';
 import { describeLightgbm } from './lightgbm/native.js';
 import { describeNativeXgboost } from './xgboost/native.js';
 
@@ -30,6 +32,9 @@ const FACTORIES: readonly EngineFactory[] = [
   pcaFactory,
   neuralNetworkFactory,
   lightgbmFactory,
+  gradientBoostingFactory,
+  extraTreesFactory,
+  baggingFactory,
   // Other engines: add their factory here, e.g. `linearFactory,` (imported from './linear.js').
 ];
 
