@@ -13,6 +13,7 @@ import {
   requireLabels, requireNumClasses, requireTask, seedParam, seededRandom,
 } from './engine-support.js';
 import { PgError, SqlState } from '../../errors/index.js';
+import { rawToClasses, rawToProbaMatrix, rawToProbabilities } from './raw-scores.js';
 import { fitTree, leafOf, presortFeatures, type Tree } from './tree.js';
 import { TREE_HYPERPARAMS, treeShape } from './tree-params.js';
 
@@ -67,7 +68,7 @@ class GradientBoostingEngine implements Engine {
 
     for (let stage = 0; stage < stages; stage++) {
       sampleWeights(weights, order, inBag, random);
-      if (task === 'classification') probabilities(raw, rows, outputs, prob);
+      if (task === 'classification') rawToProbabilities(raw, rows, outputs, prob);
       for (let k = 0; k < outputs; k++) {
         for (let r = 0; r < rows; r++) {
           const target = task === 'regression' ? y[r]! : outputs === 1 ? y[r]! : y[r] === k ? 1 : 0;
@@ -86,18 +87,7 @@ class GradientBoostingEngine implements Engine {
     const state = this.fitted();
     checkPredictShape(ALGORITHM, x, rows, state.cols);
     const raw = rawScores(state, x, rows);
-    if (state.task === 'regression') return Float32Array.from(raw);
-    const out = new Float32Array(rows);
-    for (let r = 0; r < rows; r++) {
-      if (state.outputs === 1) {
-        out[r] = raw[r]! > 0 ? 1 : 0;
-        continue;
-      }
-      let best = 0;
-      for (let k = 1; k < state.outputs; k++) if (raw[r * state.outputs + k]! > raw[r * state.outputs + best]!) best = k;
-      out[r] = best;
-    }
-    return out;
+    return state.task === 'regression' ? Float32Array.from(raw) : rawToClasses(raw, rows, state.outputs);
   }
 
   async predictProba(x: Float32Array, rows: number): Promise<Float32Array> {
@@ -107,18 +97,7 @@ class GradientBoostingEngine implements Engine {
       throw new PgError(SqlState.FeatureNotSupported, `${ALGORITHM} regression does not produce probabilities`);
     }
     const raw = rawScores(state, x, rows);
-    if (state.outputs > 1) {
-      const prob = new Float64Array(raw.length);
-      probabilities(raw, rows, state.outputs, prob);
-      return Float32Array.from(prob);
-    }
-    const out = new Float32Array(rows * 2);
-    for (let r = 0; r < rows; r++) {
-      const p = 1 / (1 + Math.exp(-raw[r]!));
-      out[2 * r] = 1 - p;
-      out[2 * r + 1] = p;
-    }
-    return out;
+    return rawToProbaMatrix(raw, rows, state.outputs);
   }
 
   async serialize(): Promise<Uint8Array> {
@@ -174,21 +153,6 @@ function sampleWeights(weights: Float64Array, order: Int32Array, inBag: number, 
     order[i] = order[j]!;
     order[j] = tmp;
     weights[order[i]!] = 1;
-  }
-}
-
-/** Sigmoid (one raw score) or softmax (one per class) of the raw scores. */
-function probabilities(raw: Float64Array, rows: number, outputs: number, out: Float64Array): void {
-  for (let r = 0; r < rows; r++) {
-    if (outputs === 1) {
-      out[r] = 1 / (1 + Math.exp(-raw[r]!));
-      continue;
-    }
-    let max = -Infinity;
-    for (let k = 0; k < outputs; k++) max = Math.max(max, raw[r * outputs + k]!);
-    let sum = 0;
-    for (let k = 0; k < outputs; k++) sum += out[r * outputs + k] = Math.exp(raw[r * outputs + k]! - max);
-    for (let k = 0; k < outputs; k++) out[r * outputs + k]! /= sum;
   }
 }
 

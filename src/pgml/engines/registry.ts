@@ -14,6 +14,7 @@ import { pcaFactory } from './pca.js';
 import { neuralNetworkFactory } from './neural-network.js';
 import { lightgbmFactory } from './lightgbm/engine.js';
 import { gradientBoostingFactory } from './gradient-boosting.js';
+import { histGradientBoostingFactory } from './hist-gradient-boosting.js';
 import { baggingFactory, extraTreesFactory } from './forest.js';
 import { describeLightgbm } from './lightgbm/native.js';
 import { describeNativeXgboost } from './xgboost/native.js';
@@ -33,6 +34,7 @@ const FACTORIES: readonly EngineFactory[] = [
   neuralNetworkFactory,
   lightgbmFactory,
   gradientBoostingFactory,
+  histGradientBoostingFactory,
   extraTreesFactory,
   baggingFactory,
   // Other engines: add their factory here, e.g. `linearFactory,` (imported from './linear.js').

@@ -41,6 +41,9 @@ describe('tree ensembles against scikit-learn', { skip: !sklearnAvailable() && '
         gbtDiabetes: { split: diabetes, estimator: 'ensemble.GradientBoostingRegressor', params: { random_state: 0 } },
         etCancer: { split: cancer, estimator: 'ensemble.ExtraTreesClassifier', params: { random_state: 0 } },
         etDiabetes: { split: diabetes, estimator: 'ensemble.ExtraTreesRegressor', params: { random_state: 0 } },
+        hgbIris: { split: iris, estimator: 'ensemble.HistGradientBoostingClassifier', params: { random_state: 0 } },
+        hgbCancer: { split: cancer, estimator: 'ensemble.HistGradientBoostingClassifier', params: { random_state: 0 } },
+        hgbDiabetes: { split: diabetes, estimator: 'ensemble.HistGradientBoostingRegressor', params: { random_state: 0 } },
         bagCancer: { split: cancer, estimator: 'ensemble.BaggingClassifier', params: { random_state: 0 } },
       })
     : undefined;
@@ -52,6 +55,9 @@ describe('tree ensembles against scikit-learn', { skip: !sklearnAvailable() && '
     ['extra_trees', 'breast_cancer', cancer, 'classification', 'etCancer'],
     ['extra_trees', 'diabetes', diabetes, 'regression', 'etDiabetes'],
     ['bagging', 'breast_cancer', cancer, 'classification', 'bagCancer'],
+    ['hist_gradient_boosting', 'iris', iris, 'classification', 'hgbIris'],
+    ['hist_gradient_boosting', 'breast_cancer', cancer, 'classification', 'hgbCancer'],
+    ['hist_gradient_boosting', 'diabetes', diabetes, 'regression', 'hgbDiabetes'],
   ];
   for (const [algorithm, name, split, task, key] of cases) {
     it(`${algorithm} on ${name} scores within 0.02 of scikit-learn`, async () => {
@@ -83,6 +89,17 @@ describe('tree ensembles against scikit-learn', { skip: !sklearnAvailable() && '
     const expected = reference!.gbtCancer.predict!;
     const agree = Array.from(predicted).filter((p, i) => p === expected[i]).length / predicted.length;
     assert.ok(agree > 0.97, `agreement ${agree}`);
+  });
+
+  it('hist_gradient_boosting stops early above 10,000 rows, as sklearn', async () => {
+    const rows = 12_000;
+    const x = Float32Array.from({ length: rows * 2 }, (_, i) => Math.sin(i * 0.7) + ((i * 7919) % 13) / 13);
+    const y = Float32Array.from({ length: rows }, (_, r) => (x[2 * r]! > 0.5 ? 1 : 0));
+    const engine = getLocalEngineFactory('hist_gradient_boosting').create();
+    await engine.fit({ x, rows, cols: 2, y }, { task: 'classification', hyperparams: { random_state: 0 }, numClasses: 2 });
+    const state = JSON.parse(new TextDecoder().decode(await engine.serialize())) as { trees: unknown[] };
+    assert.ok(state.trees.length < 100, `${state.trees.length} trees`);
+    assert.ok(accuracy(y, await engine.predict(x, rows)) > 0.99);
   });
 
   it('extra_trees trains several regression targets at once (train_joint)', async () => {
