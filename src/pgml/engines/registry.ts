@@ -16,6 +16,7 @@ import { lightgbmFactory } from './lightgbm/engine.js';
 import { gradientBoostingFactory } from './gradient-boosting.js';
 import { histGradientBoostingFactory } from './hist-gradient-boosting.js';
 import { baggingFactory, extraTreesFactory } from './forest.js';
+import { adaBoostFactory } from './ada-boost.js';
 import { describeLightgbm } from './lightgbm/native.js';
 import { describeNativeXgboost } from './xgboost/native.js';
 
@@ -37,6 +38,7 @@ const FACTORIES: readonly EngineFactory[] = [
   histGradientBoostingFactory,
   extraTreesFactory,
   baggingFactory,
+  adaBoostFactory,
   // Other engines: add their factory here, e.g. `linearFactory,` (imported from './linear.js').
 ];
 

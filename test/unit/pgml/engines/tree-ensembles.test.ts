@@ -44,6 +44,9 @@ describe('tree ensembles against scikit-learn', { skip: !sklearnAvailable() && '
         hgbIris: { split: iris, estimator: 'ensemble.HistGradientBoostingClassifier', params: { random_state: 0 } },
         hgbCancer: { split: cancer, estimator: 'ensemble.HistGradientBoostingClassifier', params: { random_state: 0 } },
         hgbDiabetes: { split: diabetes, estimator: 'ensemble.HistGradientBoostingRegressor', params: { random_state: 0 } },
+        adaIris: { split: iris, estimator: 'ensemble.AdaBoostClassifier', params: { random_state: 0 } },
+        adaCancer: { split: cancer, estimator: 'ensemble.AdaBoostClassifier', params: { random_state: 0 } },
+        adaDiabetes: { split: diabetes, estimator: 'ensemble.AdaBoostRegressor', params: { random_state: 0 } },
         bagCancer: { split: cancer, estimator: 'ensemble.BaggingClassifier', params: { random_state: 0 } },
       })
     : undefined;
@@ -55,6 +58,9 @@ describe('tree ensembles against scikit-learn', { skip: !sklearnAvailable() && '
     ['extra_trees', 'breast_cancer', cancer, 'classification', 'etCancer'],
     ['extra_trees', 'diabetes', diabetes, 'regression', 'etDiabetes'],
     ['bagging', 'breast_cancer', cancer, 'classification', 'bagCancer'],
+    ['ada_boost', 'iris', iris, 'classification', 'adaIris'],
+    ['ada_boost', 'breast_cancer', cancer, 'classification', 'adaCancer'],
+    ['ada_boost', 'diabetes', diabetes, 'regression', 'adaDiabetes'],
     ['hist_gradient_boosting', 'iris', iris, 'classification', 'hgbIris'],
     ['hist_gradient_boosting', 'breast_cancer', cancer, 'classification', 'hgbCancer'],
     ['hist_gradient_boosting', 'diabetes', diabetes, 'regression', 'hgbDiabetes'],
