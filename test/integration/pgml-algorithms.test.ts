@@ -116,6 +116,41 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
     );
   });
 
+  test('the scikit-learn tree ensembles train and predict on each task', async () => {
+    const small = '{"n_estimators": 10, "random_state": 1}';
+    for (const algorithm of ['gradient_boosting_trees', 'hist_gradient_boosting', 'extra_trees', 'bagging', 'ada_boost']) {
+      const hyperparams = algorithm === 'hist_gradient_boosting' ? '{"max_iter": 20, "min_samples_leaf": 5, "random_state": 1}' : small;
+      await client.query(`SELECT * FROM pgml.train($1, 'classification', 'algo_multi', 'label', $2, $3::jsonb, test_sampling => 'last')`, [
+        `${algorithm}_multi`, algorithm, hyperparams,
+      ]);
+      const multi = await metrics(`${algorithm}_multi`);
+      assert.ok(multi.accuracy! > 0.8, `${algorithm} accuracy ${multi.accuracy}`);
+      const proba = await client.query(`SELECT pgml.predict_proba($1, ARRAY[0.9, 0.1]) AS p`, [`${algorithm}_multi`]);
+      assert.ok(Math.abs(proba.rows[0].p.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-5, `${algorithm} probabilities`);
+
+      await client.query(`SELECT * FROM pgml.train($1, 'regression', 'algo_reg', 'y', $2, $3::jsonb, test_sampling => 'last')`, [
+        `${algorithm}_reg`, algorithm, hyperparams,
+      ]);
+      const reg = await metrics(`${algorithm}_reg`);
+      assert.ok(reg.r2! > 0.6, `${algorithm} r2 ${reg.r2}`);
+      const perRow = await client.query(`SELECT count(pgml.predict($1, ARRAY[x1, x2, x3])) AS n FROM algo_reg`, [`${algorithm}_reg`]);
+      assert.equal(Number(perRow.rows[0].n), 160);
+    }
+  });
+
+  test('extra_trees trains several targets at once with pgml.train_joint', async () => {
+    await client.query(`CREATE TABLE algo_joint AS SELECT x1, x2, x3, y, (2 * x1)::float8 AS y2 FROM algo_reg`);
+    await client.query(
+      `SELECT * FROM pgml.train_joint('joint_trees', 'regression', 'algo_joint', ARRAY['y', 'y2'], 'extra_trees', '{"n_estimators": 10}', test_sampling => 'last')`,
+    );
+    const r = await client.query(`SELECT pgml.predict_joint('joint_trees', ARRAY[0.5, 0.2, 0.1]) AS p`);
+    assert.equal(r.rows[0].p.length, 2);
+    await assert.rejects(
+      client.query(`SELECT * FROM pgml.train_joint('joint_gbt', 'regression', 'algo_joint', ARRAY['y', 'y2'], 'gradient_boosting_trees')`),
+      (error: { code: string }) => error.code === '0A000',
+    );
+  });
+
   test('catboost and names not implemented yet: 0A000 saying so', async () => {
     await assert.rejects(
       client.query(`SELECT * FROM pgml.train('cat', 'classification', 'algo_binary', 'label', 'catboost')`),
