@@ -138,6 +138,25 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
     }
   });
 
+  test('the SGD family trains and predicts', async () => {
+    const cases: [string, string, string, string][] = [
+      ['stochastic_gradient_descent', 'classification', 'algo_binary', 'label'],
+      ['stochastic_gradient_descent', 'regression', 'algo_reg', 'y'],
+      ['perceptron', 'classification', 'algo_binary', 'label'],
+      ['passive_aggressive', 'classification', 'algo_binary', 'label'],
+      ['passive_aggressive', 'regression', 'algo_reg', 'y'],
+    ];
+    for (const [algorithm, task, relation, label] of cases) {
+      const project = `${algorithm}_${task}`;
+      await client.query(`SELECT * FROM pgml.train($1, $2, $3, $4, $5, '{"random_state": 0}', test_sampling => 'last')`, [project, task, relation, label, algorithm]);
+      const m = await metrics(project);
+      if (task === 'classification') assert.ok(m.accuracy! > 0.6, `${project} accuracy ${m.accuracy}`);
+      else assert.ok(m.r2! > 0.5, `${project} r2 ${m.r2}`);
+      const p = await client.query(`SELECT pgml.predict($1, ARRAY[0.5, 0.2, 0.1]) AS p`, [project]);
+      assert.equal(typeof p.rows[0].p, 'number');
+    }
+  });
+
   test('extra_trees trains several targets at once with pgml.train_joint', async () => {
     await client.query(`CREATE TABLE algo_joint AS SELECT x1, x2, x3, y, (2 * x1)::float8 AS y2 FROM algo_reg`);
     await client.query(

@@ -17,6 +17,7 @@ import { gradientBoostingFactory } from './gradient-boosting.js';
 import { histGradientBoostingFactory } from './hist-gradient-boosting.js';
 import { baggingFactory, extraTreesFactory } from './forest.js';
 import { adaBoostFactory } from './ada-boost.js';
+import { passiveAggressiveFactory, perceptronFactory, sgdFactory } from './sgd.js';
 import { describeLightgbm } from './lightgbm/native.js';
 import { describeNativeXgboost } from './xgboost/native.js';
 
@@ -39,6 +40,9 @@ const FACTORIES: readonly EngineFactory[] = [
   extraTreesFactory,
   baggingFactory,
   adaBoostFactory,
+  sgdFactory,
+  perceptronFactory,
+  passiveAggressiveFactory,
   // Other engines: add their factory here, e.g. `linearFactory,` (imported from './linear.js').
 ];
 
