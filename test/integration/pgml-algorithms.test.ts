@@ -138,17 +138,20 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
     }
   });
 
-  test('the SGD family trains and predicts', async () => {
+  test('the SGD family and nu_svm train and predict', async () => {
     const cases: [string, string, string, string][] = [
       ['stochastic_gradient_descent', 'classification', 'algo_binary', 'label'],
       ['stochastic_gradient_descent', 'regression', 'algo_reg', 'y'],
       ['perceptron', 'classification', 'algo_binary', 'label'],
       ['passive_aggressive', 'classification', 'algo_binary', 'label'],
       ['passive_aggressive', 'regression', 'algo_reg', 'y'],
+      ['nu_svm', 'classification', 'algo_binary', 'label'],
+      ['nu_svm', 'regression', 'algo_reg', 'y'],
     ];
     for (const [algorithm, task, relation, label] of cases) {
       const project = `${algorithm}_${task}`;
-      await client.query(`SELECT * FROM pgml.train($1, $2, $3, $4, $5, '{"random_state": 0}', test_sampling => 'last')`, [project, task, relation, label, algorithm]);
+      const hyperparams = algorithm === 'nu_svm' ? '{}' : '{"random_state": 0}';
+      await client.query(`SELECT * FROM pgml.train($1, $2, $3, $4, $5, $6::jsonb, test_sampling => 'last')`, [project, task, relation, label, algorithm, hyperparams]);
       const m = await metrics(project);
       if (task === 'classification') assert.ok(m.accuracy! > 0.6, `${project} accuracy ${m.accuracy}`);
       else assert.ok(m.r2! > 0.5, `${project} r2 ${m.r2}`);

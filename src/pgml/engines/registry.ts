@@ -7,7 +7,7 @@ import type { EngineFactory, Task } from './engine.js';
 import { workerFactory } from './worker-engine.js';
 import { xgboostFactory, xgboostRandomForestFactory } from './xgboost/index.js';
 import { elasticNetFactory, lassoFactory, linearFactory, ridgeFactory } from './linear.js';
-import { svmFactory } from './svm.js';
+import { nuSvmFactory, svmFactory } from './svm.js';
 import { randomForestFactory } from './random-forest.js';
 import { kmeansFactory, miniBatchKmeansFactory } from './kmeans.js';
 import { pcaFactory } from './pca.js';
@@ -29,6 +29,7 @@ const FACTORIES: readonly EngineFactory[] = [
   lassoFactory,
   elasticNetFactory,
   svmFactory,
+  nuSvmFactory,
   randomForestFactory,
   kmeansFactory,
   miniBatchKmeansFactory,
