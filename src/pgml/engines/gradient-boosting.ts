@@ -9,11 +9,10 @@
  */
 import { checkHyperparamNames, type Dataset, type Engine, type EngineFactory, type FitOptions, type Task } from './engine.js';
 import {
-  checkPredictShape, choiceParam, decodeModel, encodeModel, intParam, notFitted, rangeParam, requireFinite,
-  requireLabels, requireNumClasses, requireTask, seedParam, seededRandom,
+  choiceParam, decodeModel, intParam, rangeParam, requireFinite, requireLabels, requireNumClasses, requireTask, seedParam,
+  seededRandom,
 } from './engine-support.js';
-import { PgError, SqlState } from '../../errors/index.js';
-import { rawToClasses, rawToProbaMatrix, rawToProbabilities } from './raw-scores.js';
+import { RawScoreEngine, rawToProbabilities, type RawScoreState } from './raw-scores.js';
 import { fitTree, leafOf, presortFeatures, type Tree } from './tree.js';
 import { TREE_HYPERPARAMS, treeShape } from './tree-params.js';
 
@@ -22,22 +21,17 @@ const FORMAT = 'pgml-proxy/gradient_boosting_trees';
 const TASKS: readonly Task[] = ['regression', 'classification'];
 const HYPERPARAMS = ['n_estimators', 'learning_rate', 'subsample', 'loss', 'random_state', ...TREE_HYPERPARAMS] as const;
 
-interface BoostingState {
-  task: 'regression' | 'classification';
-  cols: number;
-  /** Raw scores per row: 1 (regression, binary) or the class count. */
-  outputs: number;
+interface BoostingState extends RawScoreState {
   learningRate: number;
   init: number[];
   /** stages × outputs trees, stage-major. */
   trees: Tree[];
 }
 
-class GradientBoostingEngine implements Engine {
-  readonly algorithm = ALGORITHM;
-  readonly runtime = 'js' as const;
-
-  constructor(private state?: BoostingState) {}
+class GradientBoostingEngine extends RawScoreEngine<BoostingState> {
+  constructor(state?: BoostingState) {
+    super(ALGORITHM, FORMAT, state);
+  }
 
   async fit(data: Dataset, options: FitOptions): Promise<void> {
     checkHyperparamNames(ALGORITHM, options.hyperparams, HYPERPARAMS);
@@ -83,30 +77,8 @@ class GradientBoostingEngine implements Engine {
     this.state = { task, cols, outputs, learningRate, init: Array.from(init), trees };
   }
 
-  async predict(x: Float32Array, rows: number): Promise<Float32Array> {
-    const state = this.fitted();
-    checkPredictShape(ALGORITHM, x, rows, state.cols);
-    const raw = rawScores(state, x, rows);
-    return state.task === 'regression' ? Float32Array.from(raw) : rawToClasses(raw, rows, state.outputs);
-  }
-
-  async predictProba(x: Float32Array, rows: number): Promise<Float32Array> {
-    const state = this.fitted();
-    checkPredictShape(ALGORITHM, x, rows, state.cols);
-    if (state.task !== 'classification') {
-      throw new PgError(SqlState.FeatureNotSupported, `${ALGORITHM} regression does not produce probabilities`);
-    }
-    const raw = rawScores(state, x, rows);
-    return rawToProbaMatrix(raw, rows, state.outputs);
-  }
-
-  async serialize(): Promise<Uint8Array> {
-    return encodeModel(FORMAT, this.fitted());
-  }
-
-  private fitted(): BoostingState {
-    if (!this.state) throw notFitted(ALGORITHM);
-    return this.state;
+  protected rawScores(state: BoostingState, x: Float32Array, rows: number): Float64Array {
+    return rawScores(state, x, rows);
   }
 }
 

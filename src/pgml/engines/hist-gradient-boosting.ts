@@ -9,11 +9,11 @@
  */
 import { checkHyperparamNames, type Dataset, type Engine, type EngineFactory, type FitOptions, type Task } from './engine.js';
 import {
-  checkPredictShape, choiceParam, decodeModel, encodeModel, intParam, notFitted, rangeParam, requireFinite,
-  requireLabels, requireNumClasses, requireTask, seedParam, seededRandom, shuffleInPlace,
+  choiceParam, decodeModel, intParam, rangeParam, requireFinite, requireLabels, requireNumClasses, requireTask, seedParam,
+  seededRandom, shuffleInPlace,
 } from './engine-support.js';
 import { PgError, SqlState } from '../../errors/index.js';
-import { rawToClasses, rawToProbaMatrix, rawToProbabilities } from './raw-scores.js';
+import { RawScoreEngine, rawToProbabilities, type RawScoreState } from './raw-scores.js';
 import { binData, binThresholds, growTree, predictHistTree, type HistTree } from './histogram-tree.js';
 
 const ALGORITHM = 'hist_gradient_boosting';
@@ -24,20 +24,16 @@ const HYPERPARAMS = [
   'early_stopping', 'validation_fraction', 'n_iter_no_change', 'tol', 'random_state',
 ] as const;
 
-interface HistState {
-  task: 'regression' | 'classification';
-  cols: number;
-  outputs: number;
+interface HistState extends RawScoreState {
   baseline: number[];
   /** iterations × outputs trees, iteration-major; leaf values already carry the learning rate. */
   trees: HistTree[];
 }
 
-class HistGradientBoostingEngine implements Engine {
-  readonly algorithm = ALGORITHM;
-  readonly runtime = 'js' as const;
-
-  constructor(private state?: HistState) {}
+class HistGradientBoostingEngine extends RawScoreEngine<HistState> {
+  constructor(state?: HistState) {
+    super(ALGORITHM, FORMAT, state);
+  }
 
   async fit(data: Dataset, options: FitOptions): Promise<void> {
     checkHyperparamNames(ALGORITHM, options.hyperparams, HYPERPARAMS);
@@ -101,30 +97,8 @@ class HistGradientBoostingEngine implements Engine {
     this.state = { task, cols, outputs, baseline: Array.from(baseline), trees };
   }
 
-  async predict(x: Float32Array, rows: number): Promise<Float32Array> {
-    const state = this.fitted();
-    checkPredictShape(ALGORITHM, x, rows, state.cols);
-    const raw = rawScores(state, x, rows);
-    return state.task === 'regression' ? Float32Array.from(raw) : rawToClasses(raw, rows, state.outputs);
-  }
-
-  async predictProba(x: Float32Array, rows: number): Promise<Float32Array> {
-    const state = this.fitted();
-    checkPredictShape(ALGORITHM, x, rows, state.cols);
-    if (state.task !== 'classification') {
-      throw new PgError(SqlState.FeatureNotSupported, `${ALGORITHM} regression does not produce probabilities`);
-    }
-    const raw = rawScores(state, x, rows);
-    return rawToProbaMatrix(raw, rows, state.outputs);
-  }
-
-  async serialize(): Promise<Uint8Array> {
-    return encodeModel(FORMAT, this.fitted());
-  }
-
-  private fitted(): HistState {
-    if (!this.state) throw notFitted(ALGORITHM);
-    return this.state;
+  protected rawScores(state: HistState, x: Float32Array, rows: number): Float64Array {
+    return rawScores(state, x, rows);
   }
 }
 

@@ -1,8 +1,59 @@
 /**
  * From a boosted model's raw scores (rows × outputs: one log-odds column for binary, one per class
  * otherwise) to what pgml serves, as scikit-learn's gradient boosting does it: sigmoid or softmax for
- * probabilities, the sign or the argmax for the class.
+ * probabilities, the sign or the argmax for the class; and the serving half of the engines built on
+ * raw scores (gradient_boosting_trees, hist_gradient_boosting).
  */
+import { PgError, SqlState } from '../../errors/index.js';
+import type { Dataset, Engine, FitOptions } from './engine.js';
+import { checkPredictShape, encodeModel, notFitted } from './engine-support.js';
+
+export interface RawScoreState {
+  task: 'regression' | 'classification';
+  cols: number;
+  /** Raw scores per row: 1 (regression, binary) or the class count. */
+  outputs: number;
+}
+
+/** predict, predict_proba and serialize from a fitted state and its raw scores. */
+export abstract class RawScoreEngine<S extends RawScoreState> implements Engine {
+  readonly runtime = 'js' as const;
+
+  constructor(
+    readonly algorithm: string,
+    private readonly format: string,
+    protected state?: S,
+  ) {}
+
+  abstract fit(data: Dataset, options: FitOptions): Promise<void>;
+
+  protected abstract rawScores(state: S, x: Float32Array, rows: number): Float64Array;
+
+  async predict(x: Float32Array, rows: number): Promise<Float32Array> {
+    const state = this.fitted(x, rows);
+    const raw = this.rawScores(state, x, rows);
+    return state.task === 'regression' ? Float32Array.from(raw) : rawToClasses(raw, rows, state.outputs);
+  }
+
+  async predictProba(x: Float32Array, rows: number): Promise<Float32Array> {
+    const state = this.fitted(x, rows);
+    if (state.task !== 'classification') {
+      throw new PgError(SqlState.FeatureNotSupported, `${this.algorithm} regression does not produce probabilities`);
+    }
+    return rawToProbaMatrix(this.rawScores(state, x, rows), rows, state.outputs);
+  }
+
+  async serialize(): Promise<Uint8Array> {
+    if (!this.state) throw notFitted(this.algorithm);
+    return encodeModel(this.format, this.state);
+  }
+
+  private fitted(x: Float32Array, rows: number): S {
+    if (!this.state) throw notFitted(this.algorithm);
+    checkPredictShape(this.algorithm, x, rows, this.state.cols);
+    return this.state;
+  }
+}
 
 /** Sigmoid (one raw score per row) or softmax (one per class) into out, rows × outputs. */
 export function rawToProbabilities(raw: Float64Array, rows: number, outputs: number, out: Float64Array): void {
