@@ -14,6 +14,7 @@ import {
   requireLabels, requireNumClasses, requireTask, seedParam, seededRandom, shuffleInPlace,
 } from './engine-support.js';
 import { PgError, SqlState } from '../../errors/index.js';
+import { rawToClasses } from './raw-scores.js';
 
 interface Loss {
   loss(p: number, y: number): number;
@@ -215,19 +216,7 @@ class SgdEngine implements Engine {
   async predict(x: Float32Array, rows: number): Promise<Float32Array> {
     const state = this.fitted(x, rows);
     const scores = decision(state, x, rows);
-    if (state.task === 'regression') return Float32Array.from(scores);
-    const k = state.coef.length;
-    const out = new Float32Array(rows);
-    for (let r = 0; r < rows; r++) {
-      if (k === 1) {
-        out[r] = scores[r]! > 0 ? 1 : 0;
-        continue;
-      }
-      let best = 0;
-      for (let c = 1; c < k; c++) if (scores[r * k + c]! > scores[r * k + best]!) best = c;
-      out[r] = best;
-    }
-    return out;
+    return state.task === 'regression' ? Float32Array.from(scores) : rawToClasses(scores, rows, state.coef.length);
   }
 
   /** Only log_loss has a probability model (sklearn's predict_proba): sigmoid per class, normalised over classes. */

@@ -7,7 +7,7 @@
  */
 import { PgError, SqlState } from '../../../errors/index.js';
 import { checkHyperparamNames, type Dataset, type Engine, type EngineFactory, type FitOptions, type Task } from '../engine.js';
-import { checkPredictShape, intParam, invalidParam, notFitted, requireLabels, requireNumClasses, requireTask } from '../engine-support.js';
+import { argmaxRows, checkPredictShape, intParam, invalidParam, notFitted, requireLabels, requireNumClasses, requireTask } from '../engine-support.js';
 import { LightgbmBooster } from './native.js';
 
 const ALGORITHM = 'lightgbm';
@@ -75,17 +75,8 @@ class LightgbmEngine implements Engine {
     const out = booster.predict(x, rows, this.cols);
     if (task === 'regression') return Float32Array.from(out);
     const k = booster.numClasses;
-    const classes = new Float32Array(rows);
-    for (let r = 0; r < rows; r++) {
-      if (k === 1) {
-        classes[r] = out[r]! > 0.5 ? 1 : 0;
-        continue;
-      }
-      let best = 0;
-      for (let c = 1; c < k; c++) if (out[r * k + c]! > out[r * k + best]!) best = c;
-      classes[r] = best;
-    }
-    return classes;
+    if (k > 1) return argmaxRows(out, rows, k);
+    return Float32Array.from(out, (p) => (p > 0.5 ? 1 : 0));
   }
 
   async predictProba(x: Float32Array, rows: number): Promise<Float32Array> {
