@@ -12,7 +12,7 @@ import {
   choiceParam, decodeModel, intParam, rangeParam, requireFinite, requireLabels, requireNumClasses, requireTask, seedParam,
   seededRandom,
 } from './engine-support.js';
-import { RawScoreEngine, rawToProbabilities, type RawScoreState } from './raw-scores.js';
+import { priorRawScores, RawScoreEngine, rawToProbabilities, type RawScoreState } from './raw-scores.js';
 import { fitTree, leafOf, presortFeatures, type Tree } from './tree.js';
 import { TREE_HYPERPARAMS, treeShape } from './tree-params.js';
 
@@ -49,7 +49,7 @@ class GradientBoostingEngine extends RawScoreEngine<BoostingState> {
     const outputs = numClasses > 2 ? numClasses : 1;
     const { rows, cols } = data;
 
-    const init = initialScores(task, y, rows, numClasses);
+    const init = priorRawScores(task, y, Int32Array.from({ length: rows }, (_, i) => i), numClasses);
     const raw = new Float64Array(rows * outputs);
     for (let r = 0; r < rows; r++) raw.set(init, r * outputs);
     const presorted = presortFeatures(data.x, rows, cols);
@@ -95,22 +95,6 @@ function rawScores(state: BoostingState, x: Float32Array, rows: number): Float64
   return raw;
 }
 
-/** sklearn's init estimator: the mean, the log-odds of class 1, or log class shares (DummyClassifier prior). */
-function initialScores(task: 'regression' | 'classification', y: Float32Array, rows: number, numClasses: number): Float64Array {
-  if (task === 'regression') {
-    let sum = 0;
-    for (let r = 0; r < rows; r++) sum += y[r]!;
-    return Float64Array.of(sum / rows);
-  }
-  const counts = new Float64Array(numClasses);
-  for (let r = 0; r < rows; r++) counts[y[r]!]! += 1;
-  const eps = Number.EPSILON;
-  if (numClasses === 2) {
-    const p = Math.min(Math.max(counts[1]! / rows, eps), 1 - eps);
-    return Float64Array.of(Math.log(p / (1 - p)));
-  }
-  return Float64Array.from(counts, (c) => Math.log(Math.max(c / rows, eps)));
-}
 
 /** Weight 1 for the stage's in-bag rows (all of them at subsample=1), 0 for the rest. */
 function sampleWeights(weights: Float64Array, order: Int32Array, inBag: number, random: () => number): void {

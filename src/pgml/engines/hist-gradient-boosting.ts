@@ -13,7 +13,7 @@ import {
   seededRandom, shuffleInPlace,
 } from './engine-support.js';
 import { PgError, SqlState } from '../../errors/index.js';
-import { RawScoreEngine, rawToProbabilities, type RawScoreState } from './raw-scores.js';
+import { priorRawScores, RawScoreEngine, rawToProbabilities, type RawScoreState } from './raw-scores.js';
 import { binData, binThresholds, growTree, predictHistTree, type HistTree } from './histogram-tree.js';
 
 const ALGORITHM = 'hist_gradient_boosting';
@@ -62,7 +62,7 @@ class HistGradientBoostingEngine extends RawScoreEngine<HistState> {
     const { train, validation } = splitRows(y, rows, task, early?.fraction ?? 0, random);
     const thresholds = binThresholds(subset(data.x, cols, train), train.length, cols, maxBins, random);
     const binned = binData(data.x, rows, cols, thresholds);
-    const baseline = intercept(task, y, train, numClasses);
+    const baseline = priorRawScores(task, y, train, numClasses);
     const raw = new Float64Array(rows * outputs);
     for (let r = 0; r < rows; r++) raw.set(baseline, r * outputs);
     const gradients = new Float64Array(rows);
@@ -152,19 +152,6 @@ function subset(x: Float32Array, cols: number, rows: Int32Array): Float32Array {
   return out;
 }
 
-function intercept(task: HistState['task'], y: Float32Array, train: Int32Array, numClasses: number): Float64Array {
-  if (task === 'regression') {
-    let sum = 0;
-    for (const r of train) sum += y[r]!;
-    return Float64Array.of(sum / train.length);
-  }
-  const counts = new Float64Array(numClasses);
-  for (const r of train) counts[y[r]!]! += 1;
-  const eps = Number.EPSILON;
-  const shares = Float64Array.from(counts, (c) => Math.min(Math.max(c / train.length, eps), 1 - eps));
-  if (numClasses === 2) return Float64Array.of(Math.log(shares[1]! / (1 - shares[1]!)));
-  return Float64Array.from(shares, (p) => Math.log(p));
-}
 
 /** Mean loss on the given rows: half squared error, or log loss. */
 function loss(task: HistState['task'], y: Float32Array, raw: Float64Array, rows: Int32Array, outputs: number): number {

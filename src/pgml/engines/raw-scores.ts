@@ -96,3 +96,21 @@ export function rawToProbaMatrix(raw: Float64Array, rows: number, outputs: numbe
   }
   return out;
 }
+
+/**
+ * The raw score before the first tree (sklearn's init estimator / the loss's intercept-only fit) over
+ * the given rows: the mean; the log-odds of class 1; log class shares (softmax is shift-invariant).
+ */
+export function priorRawScores(task: RawScoreState['task'], y: Float32Array, rows: Int32Array, numClasses: number): Float64Array {
+  if (task === 'regression') {
+    let sum = 0;
+    for (const r of rows) sum += y[r]!;
+    return Float64Array.of(sum / rows.length);
+  }
+  const counts = new Float64Array(numClasses);
+  for (const r of rows) counts[y[r]!]! += 1;
+  const eps = Number.EPSILON;
+  const shares = Float64Array.from(counts, (c) => Math.min(Math.max(c / rows.length, eps), 1 - eps));
+  if (numClasses === 2) return Float64Array.of(Math.log(shares[1]! / (1 - shares[1]!)));
+  return Float64Array.from(shares, (p) => Math.log(p));
+}
