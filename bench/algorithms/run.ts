@@ -83,7 +83,8 @@ async function exportCsv(db: pg.Client, d: Dataset, path: string): Promise<{ row
   const labelIndex = d.label === null ? -1 : r.fields.findIndex((f) => f.name === d.label);
   const classes = new Set<number>();
   const lines = (r.rows as unknown[][]).map((row) => {
-    const features = row.filter((_, i) => i !== labelIndex).map(Number);
+    // Array columns (digits' image) expand in place, as pgml.train reads them.
+    const features = row.filter((_, i) => i !== labelIndex).flatMap((v) => (Array.isArray(v) ? v.flat(Infinity) : [v])).map(Number);
     const raw = labelIndex < 0 ? 0 : row[labelIndex];
     const y = typeof raw === 'boolean' ? (raw ? 1 : 0) : Number(raw);
     classes.add(y);
