@@ -10,6 +10,7 @@ import { FunctionRegistry } from './db/functions.js';
 import { installStubs, loadMigrations, migrate } from './db/migrations.js';
 import { registerPgmlFunctions } from './pgml/api/index.js';
 import { configureEmbeddings, embeddingUsage } from './pgml/embeddings/index.js';
+import { nativeLibraryReport } from './pgml/engines/registry.js';
 import { startServing } from './pgml/serving/listener.js';
 import { modelCache, type ModelCacheStats } from './pgml/serving/model-cache.js';
 import { ReloadListener, startHttp, type HttpServer, type MetricSource } from './http/index.js';
@@ -102,6 +103,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
   if (config.tlsCert && config.tlsKey) {
     tlsContext = tls.createSecureContext({ cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) });
   }
+  for (const line of nativeLibraryReport()) log(`pgml-proxy: ${line}`);
   const serving = await startServing(config.upstream, log);
   // DDL on functions through this proxy: reload what lists functions here, then tell the other
   // proxies on the upstream (an embedded database has no others).

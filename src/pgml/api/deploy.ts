@@ -29,8 +29,9 @@ export const deployStrategy: ProxyFunction<DeployStrategyArgs> = {
     name: 'deploy',
     params: [
       { name: 'project_name', type: 'text', hasDefault: false },
-      { name: 'strategy', type: 'text', hasDefault: false },
-      { name: 'algorithm', type: 'text', hasDefault: true },
+      // PostgresML's enums (migrations/0002), so 'best_score'::pgml.strategy resolves as there.
+      { name: 'strategy', type: 'pgml.strategy', hasDefault: false },
+      { name: 'algorithm', type: 'pgml.algorithm', hasDefault: true },
     ],
     returns: RETURNS,
   },

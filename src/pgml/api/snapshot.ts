@@ -27,7 +27,7 @@ export const snapshot: ProxyFunction<SnapshotArgs> = {
       { name: 'relation_name', type: 'text', hasDefault: false },
       { name: 'y_column_name', type: 'text', hasDefault: false },
       { name: 'test_size', type: 'real', hasDefault: true },
-      { name: 'test_sampling', type: 'text', hasDefault: true },
+      { name: 'test_sampling', type: 'pgml.sampling', hasDefault: true },
       { name: 'preprocess', type: 'jsonb', hasDefault: true },
     ],
     returns: {

@@ -2,7 +2,8 @@
  * Test-set metrics under PostgresML's keys (`orm/model.rs` Model::test). Values follow
  * scikit-learn's definitions, which PostgresML validates against (`metrics.rs`), with two notes:
  * - binary classification scores the positive class (index 1) for f1/precision/recall, multiclass
- *   takes the macro average over all classes; a 0/0 ratio counts as 0 (scikit-learn's default).
+ *   takes the macro average over the classes present in the labels or the predictions, as
+ *   scikit-learn; a 0/0 ratio counts as 0 (scikit-learn's default).
  *   PostgresML's multiclass `precision` and `recall` are swapped (its confusion matrix rows are the
  *   true classes but it sums them as predictions); we report them the right way round.
  * - roc_auc and log_loss (binary only) use the positive-class probability when the engine gives
@@ -78,7 +79,9 @@ export function classificationMetrics(
   const precisionOf = (k: number): number => ratio(tp[k] as number, predCounts[k] as number);
   const recallOf = (k: number): number => ratio(tp[k] as number, trueCounts[k] as number);
   const f1Of = (k: number): number => ratio(2 * (tp[k] as number), (predCounts[k] as number) + (trueCounts[k] as number));
-  const scored = numClasses === 2 ? [1] : Array.from({ length: numClasses }, (_, k) => k);
+  // scikit-learn's average='macro' runs over the labels present in y_true or y_pred, not every class.
+  const present = Array.from({ length: numClasses }, (_, k) => k).filter((k) => (trueCounts[k] as number) + (predCounts[k] as number) > 0);
+  const scored = numClasses === 2 ? [1] : present;
   const average = (f: (k: number) => number): number => scored.reduce((sum, k) => sum + f(k), 0) / scored.length;
 
   const correct = tp.reduce((a, b) => a + b, 0);

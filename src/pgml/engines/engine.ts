@@ -55,6 +55,11 @@ export interface EngineFactory {
   readonly hyperparams: readonly string[];
   create(): Engine;
   deserialize(bytes: Uint8Array): Promise<Engine>;
+  /**
+   * Asked on the main thread after a fit with the runtime that ran it: a sentence for an INFO notice
+   * when that is not the runtime the user would expect (a native library missing or failing to load).
+   */
+  runtimeNotice?(ran: Runtime): string | undefined;
 }
 
 /** Refuses unknown hyperparameter names, listing the accepted ones so the user can fix the call. */

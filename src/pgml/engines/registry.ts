@@ -7,11 +7,19 @@ import type { EngineFactory, Task } from './engine.js';
 import { workerFactory } from './worker-engine.js';
 import { xgboostFactory, xgboostRandomForestFactory } from './xgboost/index.js';
 import { elasticNetFactory, lassoFactory, linearFactory, ridgeFactory } from './linear.js';
-import { svmFactory } from './svm.js';
+import { nuSvmFactory, svmFactory } from './svm.js';
 import { randomForestFactory } from './random-forest.js';
 import { kmeansFactory, miniBatchKmeansFactory } from './kmeans.js';
 import { pcaFactory } from './pca.js';
 import { neuralNetworkFactory } from './neural-network.js';
+import { lightgbmFactory } from './lightgbm/engine.js';
+import { gradientBoostingFactory } from './gradient-boosting.js';
+import { histGradientBoostingFactory } from './hist-gradient-boosting.js';
+import { baggingFactory, extraTreesFactory } from './forest.js';
+import { adaBoostFactory } from './ada-boost.js';
+import { passiveAggressiveFactory, perceptronFactory, sgdFactory } from './sgd.js';
+import { describeLightgbm } from './lightgbm/native.js';
+import { describeNativeXgboost } from './xgboost/native.js';
 
 const FACTORIES: readonly EngineFactory[] = [
   xgboostFactory,
@@ -21,13 +29,53 @@ const FACTORIES: readonly EngineFactory[] = [
   lassoFactory,
   elasticNetFactory,
   svmFactory,
+  nuSvmFactory,
   randomForestFactory,
   kmeansFactory,
   miniBatchKmeansFactory,
   pcaFactory,
   neuralNetworkFactory,
+  lightgbmFactory,
+  gradientBoostingFactory,
+  histGradientBoostingFactory,
+  extraTreesFactory,
+  baggingFactory,
+  adaBoostFactory,
+  sgdFactory,
+  perceptronFactory,
+  passiveAggressiveFactory,
   // Other engines: add their factory here, e.g. `linearFactory,` (imported from './linear.js').
 ];
+
+/** Every algorithm name PostgresML trains (its `pgml.algorithm` enum, orm/model.rs routing). */
+const POSTGRESML_ALGORITHMS = [
+  'linear', 'xgboost', 'xgboost_random_forest', 'svm', 'lasso', 'elastic_net', 'ridge', 'kmeans', 'random_forest',
+  'least_angle', 'lasso_least_angle', 'orthogonal_matching_pursuit', 'bayesian_ridge', 'automatic_relevance_determination',
+  'stochastic_gradient_descent', 'perceptron', 'passive_aggressive', 'ransac', 'theil_sen', 'huber', 'quantile',
+  'kernel_ridge', 'gaussian_process', 'nu_svm', 'ada_boost', 'bagging', 'extra_trees', 'gradient_boosting_trees',
+  'hist_gradient_boosting', 'linear_svm', 'lightgbm', 'affinity_propagation', 'birch', 'mini_batch_kmeans', 'mean_shift',
+  'catboost', 'pca',
+];
+
+/** CatBoost cannot be added by writing an engine: say what is missing. */
+const CATBOOST_HINT =
+  'CatBoost ships no C training API (libcatboostmodel only applies trained models) and no JavaScript port, so ' +
+  'pgml-proxy has no CatBoost library to train with; train with lightgbm or xgboost instead.';
+
+/**
+ * A PostgresML name without an engine here is refused with 0A000 and the reason, never with
+ * "unknown algorithm" (the name is valid PostgresML) and never by training another algorithm instead.
+ */
+function notAvailable(algorithm: string, task: Task): PgError {
+  if (algorithm === 'catboost') {
+    return new PgError(SqlState.FeatureNotSupported, 'catboost is not available in pgml-proxy: no CatBoost training library can be loaded', {
+      hint: CATBOOST_HINT,
+    });
+  }
+  return new PgError(SqlState.FeatureNotSupported, `PostgresML's algorithm "${algorithm}" is not implemented in pgml-proxy yet`, {
+    hint: `algorithms for ${task}: ${listAlgorithms(task).join(', ')}`,
+  });
+}
 
 const byName = new Map(FACTORIES.map((factory) => [factory.algorithm, factory]));
 const pooled = new Map(FACTORIES.map((factory) => [factory.algorithm, workerFactory(factory)]));
@@ -42,6 +90,7 @@ export function listAlgorithms(task?: Task): string[] {
 /** The pooled factory for pgml.train/predict: refuses unknown or task-incompatible algorithms. */
 export function getEngineFactory(algorithm: string, task: Task): EngineFactory {
   const factory = pooled.get(algorithm);
+  if (!factory && POSTGRESML_ALGORITHMS.includes(algorithm)) throw notAvailable(algorithm, task);
   if (!factory) {
     throw new PgError(SqlState.InvalidParameterValue, `unknown algorithm "${algorithm}"`, {
       hint: `algorithms for ${task}: ${listAlgorithms(task).join(', ')}`,
@@ -60,4 +109,9 @@ export function getLocalEngineFactory(algorithm: string): EngineFactory {
   const factory = byName.get(algorithm);
   if (!factory) throw new PgError(SqlState.InvalidParameterValue, `unknown algorithm "${algorithm}"`);
   return factory;
+}
+
+/** One line per native training library, for the start-up log: where it loaded from, or why not. */
+export function nativeLibraryReport(): string[] {
+  return [describeNativeXgboost(), describeLightgbm()];
 }

@@ -1,7 +1,8 @@
 /**
- * `svm`: scikit-learn's SVC / SVR are thin wrappers over libsvm, and libsvm-js is libsvm compiled to
- * WebAssembly, so the same C-SVC / epsilon-SVR solver runs here with sklearn's defaults translated
- * (rbf kernel, C=1, epsilon=0.1, gamma='scale', tol=1e-3). The model persists in libsvm's own text format.
+ * `svm` and `nu_svm`: scikit-learn's SVC / SVR and NuSVC / NuSVR are thin wrappers over libsvm, and
+ * libsvm-js is libsvm compiled to WebAssembly, so the same C-SVC / epsilon-SVR / nu-SVC / nu-SVR
+ * solvers run here with sklearn's defaults translated (rbf kernel, C=1, epsilon=0.1, nu=0.5,
+ * gamma='scale', tol=1e-3). The model persists in libsvm's own text format.
  */
 import { createRequire } from 'node:module';
 import { PgError, SqlState } from '../../errors/index.js';
@@ -25,7 +26,7 @@ interface LibsvmModel {
 interface LibsvmClass {
   new (options: Record<string, unknown>): LibsvmModel;
   load(serialized: string): LibsvmModel;
-  SVM_TYPES: Record<'C_SVC' | 'EPSILON_SVR', string>;
+  SVM_TYPES: Record<'C_SVC' | 'EPSILON_SVR' | 'NU_SVC' | 'NU_SVR', string>;
   KERNEL_TYPES: Record<'LINEAR' | 'POLYNOMIAL' | 'RBF' | 'SIGMOID', string>;
 }
 
@@ -50,10 +51,16 @@ function loadLibsvm(): Promise<LibsvmClass> {
   return libsvm;
 }
 
-const ALGORITHM = 'svm';
-const FORMAT = 'pgml-proxy/svm';
 const TASKS: readonly Task[] = ['regression', 'classification'];
-const HYPERPARAMS = ['C', 'kernel', 'degree', 'gamma', 'coef0', 'epsilon', 'tol', 'shrinking', 'probability', 'cache_size'] as const;
+const SHARED = ['kernel', 'degree', 'gamma', 'coef0', 'tol', 'shrinking', 'probability', 'cache_size'];
+
+/** C-SVM (SVC/SVR: C, epsilon) or nu-SVM (NuSVC: nu; NuSVR: nu and C). */
+interface Variant {
+  algorithm: 'svm' | 'nu_svm';
+  hyperparams: readonly string[];
+}
+const C_SVM: Variant = { algorithm: 'svm', hyperparams: ['C', 'epsilon', ...SHARED] };
+const NU_SVM: Variant = { algorithm: 'nu_svm', hyperparams: ['nu', 'C', ...SHARED] };
 const KERNELS = ['rbf', 'linear', 'poly', 'sigmoid'] as const;
 
 interface SvmState {
@@ -66,32 +73,42 @@ interface SvmState {
 }
 
 class SvmEngine implements Engine {
-  readonly algorithm = ALGORITHM;
   readonly runtime = 'wasm' as const;
 
-  constructor(private state?: SvmState, private model?: LibsvmModel) {}
+  constructor(private readonly variant: Variant, private state?: SvmState, private model?: LibsvmModel) {}
+
+  get algorithm(): string {
+    return this.variant.algorithm;
+  }
 
   async fit(data: Dataset, options: FitOptions): Promise<void> {
-    checkHyperparamNames(ALGORITHM, options.hyperparams, HYPERPARAMS);
-    const task = requireTask(ALGORITHM, options, TASKS) as SvmState['task'];
-    requireFinite(ALGORITHM, data.x);
-    const labels = requireLabels(ALGORITHM, data);
-    const numClasses = task === 'classification' ? requireNumClasses(ALGORITHM, options) : 0;
+    const { algorithm } = this;
+    checkHyperparamNames(algorithm, options.hyperparams, this.variant.hyperparams);
+    const task = requireTask(algorithm, options, TASKS) as SvmState['task'];
+    requireFinite(algorithm, data.x);
+    const labels = requireLabels(algorithm, data);
+    const numClasses = task === 'classification' ? requireNumClasses(algorithm, options) : 0;
     const hp = options.hyperparams;
-    const kernel = choiceParam(ALGORITHM, hp, 'kernel', 'rbf', KERNELS);
-    const probability = task === 'classification' && boolParam(ALGORITHM, hp, 'probability', false);
+    const kernel = choiceParam(algorithm, hp, 'kernel', 'rbf', KERNELS);
+    const probability = task === 'classification' && boolParam(algorithm, hp, 'probability', false);
+    const nu = this.variant.algorithm === 'nu_svm';
+    if (nu && task === 'classification' && hp.C !== undefined) {
+      throw new PgError(SqlState.InvalidParameterValue, 'hyperparameter C for nu_svm applies to regression only (NuSVR); NuSVC takes nu');
+    }
     const SVM = await loadLibsvm();
+    const types = SVM.SVM_TYPES;
     const svm = new SVM({
-      type: task === 'classification' ? SVM.SVM_TYPES.C_SVC : SVM.SVM_TYPES.EPSILON_SVR,
+      type: task === 'classification' ? (nu ? types.NU_SVC : types.C_SVC) : nu ? types.NU_SVR : types.EPSILON_SVR,
+      nu: rangeParam(algorithm, hp, 'nu', 0.5, { min: 0, max: 1, exclusiveMin: true }),
       kernel: { rbf: SVM.KERNEL_TYPES.RBF, linear: SVM.KERNEL_TYPES.LINEAR, poly: SVM.KERNEL_TYPES.POLYNOMIAL, sigmoid: SVM.KERNEL_TYPES.SIGMOID }[kernel],
-      degree: intParam(ALGORITHM, hp, 'degree', 3, 0),
-      gamma: gamma(hp, data),
-      coef0: numberParam(ALGORITHM, hp, 'coef0', 0),
-      cost: rangeParam(ALGORITHM, hp, 'C', 1.0, { min: 0, exclusiveMin: true }),
-      epsilon: rangeParam(ALGORITHM, hp, 'epsilon', 0.1, { min: 0 }),
-      tolerance: rangeParam(ALGORITHM, hp, 'tol', 1e-3, { min: 0, exclusiveMin: true }),
-      shrinking: boolParam(ALGORITHM, hp, 'shrinking', true),
-      cacheSize: rangeParam(ALGORITHM, hp, 'cache_size', 200, { min: 0, exclusiveMin: true }),
+      degree: intParam(algorithm, hp, 'degree', 3, 0),
+      gamma: gamma(algorithm, hp, data),
+      coef0: numberParam(algorithm, hp, 'coef0', 0),
+      cost: rangeParam(algorithm, hp, 'C', 1.0, { min: 0, exclusiveMin: true }),
+      epsilon: rangeParam(algorithm, hp, 'epsilon', 0.1, { min: 0 }),
+      tolerance: rangeParam(algorithm, hp, 'tol', 1e-3, { min: 0, exclusiveMin: true }),
+      shrinking: boolParam(algorithm, hp, 'shrinking', true),
+      cacheSize: rangeParam(algorithm, hp, 'cache_size', 200, { min: 0, exclusiveMin: true }),
       probabilityEstimates: probability,
       quiet: true,
     });
@@ -107,18 +124,18 @@ class SvmEngine implements Engine {
 
   async predict(x: Float32Array, rows: number): Promise<Float32Array> {
     const { state, model } = await this.fitted();
-    checkPredictShape(ALGORITHM, x, rows, state.cols);
+    checkPredictShape(this.algorithm, x, rows, state.cols);
     return Float32Array.from(model.predict(toRows(x, rows, state.cols)));
   }
 
   async predictProba(x: Float32Array, rows: number): Promise<Float32Array> {
     const { state, model } = await this.fitted();
-    checkPredictShape(ALGORITHM, x, rows, state.cols);
+    checkPredictShape(this.algorithm, x, rows, state.cols);
     if (state.task !== 'classification') {
-      throw new PgError(SqlState.FeatureNotSupported, 'svm regression does not produce probabilities');
+      throw new PgError(SqlState.FeatureNotSupported, `${this.algorithm} regression does not produce probabilities`);
     }
     if (!state.probability) {
-      throw new PgError(SqlState.FeatureNotSupported, 'this svm model was trained without probability estimates', {
+      throw new PgError(SqlState.FeatureNotSupported, `this ${this.algorithm} model was trained without probability estimates`, {
         hint: 'train it with hyperparams => \'{"probability": true}\' (Platt scaling, as scikit-learn\'s SVC)',
       });
     }
@@ -131,18 +148,18 @@ class SvmEngine implements Engine {
   }
 
   async serialize(): Promise<Uint8Array> {
-    return encodeModel(FORMAT, (await this.fitted()).state);
+    return encodeModel(formatOf(this.variant), (await this.fitted()).state);
   }
 
   private async fitted(): Promise<{ state: SvmState; model: LibsvmModel }> {
-    if (!this.state) throw notFitted(ALGORITHM);
+    if (!this.state) throw notFitted(this.algorithm);
     if (!this.model) this.model = (await loadLibsvm()).load(this.state.model);
     return { state: this.state, model: this.model };
   }
 }
 
 /** sklearn's gamma: 'scale' = 1 / (n_features · Var(X)) over all entries, 'auto' = 1 / n_features, or a number. */
-function gamma(hp: Record<string, unknown>, data: Dataset): number {
+function gamma(algorithm: string, hp: Record<string, unknown>, data: Dataset): number {
   const value = hp.gamma ?? 'scale';
   if (value === 'auto') return 1 / data.cols;
   if (value === 'scale') {
@@ -156,17 +173,26 @@ function gamma(hp: Record<string, unknown>, data: Dataset): number {
     const variance = sumSq / n - (sum / n) ** 2;
     return variance > 0 ? 1 / (data.cols * variance) : 1;
   }
-  const g = numberParam(ALGORITHM, hp, 'gamma', NaN);
-  if (!(g > 0)) throw invalidParam(ALGORITHM, 'gamma', "'scale', 'auto' or a number > 0", value);
+  const g = numberParam(algorithm, hp, 'gamma', NaN);
+  if (!(g > 0)) throw invalidParam(algorithm, 'gamma', "'scale', 'auto' or a number > 0", value);
   return g;
 }
 
-export const svmFactory: EngineFactory = {
-  algorithm: ALGORITHM,
-  tasks: TASKS,
-  hyperparams: HYPERPARAMS,
-  create: () => new SvmEngine(),
-  async deserialize(bytes: Uint8Array): Promise<Engine> {
-    return new SvmEngine(decodeModel<SvmState>(FORMAT, bytes));
-  },
-};
+function formatOf(variant: Variant): string {
+  return `pgml-proxy/${variant.algorithm}`;
+}
+
+function factory(variant: Variant): EngineFactory {
+  return {
+    algorithm: variant.algorithm,
+    tasks: TASKS,
+    hyperparams: variant.hyperparams,
+    create: () => new SvmEngine(variant),
+    async deserialize(bytes: Uint8Array): Promise<Engine> {
+      return new SvmEngine(variant, decodeModel<SvmState>(formatOf(variant), bytes));
+    },
+  };
+}
+
+export const svmFactory = factory(C_SVM);
+export const nuSvmFactory = factory(NU_SVM);

@@ -73,5 +73,6 @@ export function workerFactory(local: EngineFactory): EngineFactory {
     hyperparams: local.hyperparams,
     create: () => new WorkerEngine(local),
     deserialize: (bytes) => WorkerEngine.load(local, bytes),
+    ...(local.runtimeNotice ? { runtimeNotice: local.runtimeNotice } : {}),
   };
 }

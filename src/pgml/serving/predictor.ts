@@ -57,9 +57,12 @@ function checkTask(model: LoadedModel, allowed: readonly string[], fn: string): 
   }
 }
 
-/** pgml.predict: the value per row (class label for classification, cluster for clustering). */
+/**
+ * pgml.predict: the value per row (class label for classification, cluster for clustering); for a
+ * decomposition, the first component, as PostgresML answers (pgml.decompose gives them all).
+ */
 export async function predictBatch(model: LoadedModel, batch: readonly Features[]): Promise<number[]> {
-  checkTask(model, ['regression', 'classification', 'clustering'], 'pgml.predict');
+  checkTask(model, ['regression', 'classification', 'clustering', 'decomposition'], 'pgml.predict');
   const out = await model.engine.predict(inputMatrix(model, batch), batch.length);
   const outputs = batch.length === 0 ? 1 : out.length / batch.length;
   const values: number[] = new Array<number>(batch.length);

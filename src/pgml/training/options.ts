@@ -33,21 +33,25 @@ export const trainArgShape = {
   preprocess: anyValue,
 };
 
-/** The parameter list both functions declare (y_column_name's type differs: text vs text[]). */
+/**
+ * The parameter list both functions declare (y_column_name's type differs: text vs text[]), typed as
+ * PostgresML declares them: its enums (migrations/0002) for algorithm, search, test_sampling and
+ * runtime, so `'xgboost'::pgml.algorithm` resolves as it does there and a bare literal still does.
+ */
 export function trainParams(yColumnType: 'text' | 'text[]'): { name: string; type: string; hasDefault: boolean }[] {
   return [
     { name: 'project_name', type: 'text', hasDefault: false },
     { name: 'task', type: 'text', hasDefault: true },
     { name: 'relation_name', type: 'text', hasDefault: true },
     { name: 'y_column_name', type: yColumnType, hasDefault: true },
-    { name: 'algorithm', type: 'text', hasDefault: true },
+    { name: 'algorithm', type: 'pgml.algorithm', hasDefault: true },
     { name: 'hyperparams', type: 'jsonb', hasDefault: true },
-    { name: 'search', type: 'text', hasDefault: true },
+    { name: 'search', type: 'pgml.search', hasDefault: true },
     { name: 'search_params', type: 'jsonb', hasDefault: true },
     { name: 'search_args', type: 'jsonb', hasDefault: true },
     { name: 'test_size', type: 'real', hasDefault: true },
-    { name: 'test_sampling', type: 'text', hasDefault: true },
-    { name: 'runtime', type: 'text', hasDefault: true },
+    { name: 'test_sampling', type: 'pgml.sampling', hasDefault: true },
+    { name: 'runtime', type: 'pgml.runtime', hasDefault: true },
     { name: 'automatic_deploy', type: 'boolean', hasDefault: true },
     { name: 'materialize_snapshot', type: 'boolean', hasDefault: true },
     { name: 'preprocess', type: 'jsonb', hasDefault: true },

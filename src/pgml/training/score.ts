@@ -2,6 +2,7 @@
  * Scores a fitted engine on held-out rows with PostgresML's metric keys for the task
  * (domain/metrics.ts), timing the predictions as `score_time` in seconds.
  */
+import { PgError, SqlState } from '../../errors/index.js';
 import type { Engine, Task } from '../engines/engine.js';
 import {
   classificationMetrics,
@@ -43,10 +44,20 @@ async function metricsFor(engine: Engine, input: ScoreInput): Promise<Record<str
   }
 }
 
-/** Probability of class 1 per row, when the engine gives probabilities. */
+/**
+ * Probability of class 1 per row, when the engine gives probabilities. Estimators without a
+ * probability model (RidgeClassifier, an SVC trained without probability) refuse with 0A000; the
+ * metrics then use the hard predictions, as PostgresML does.
+ */
 async function positiveScores(engine: Engine, input: ScoreInput): Promise<Float32Array | undefined> {
   if (!engine.predictProba) return undefined;
-  const proba = await engine.predictProba(input.x, input.rows);
+  let proba: Float32Array;
+  try {
+    proba = await engine.predictProba(input.x, input.rows);
+  } catch (error) {
+    if (error instanceof PgError && error.code === SqlState.FeatureNotSupported) return undefined;
+    throw error;
+  }
   const scores = new Float32Array(input.rows);
   for (let r = 0; r < input.rows; r++) scores[r] = proba[r * 2 + 1] as number;
   return scores;

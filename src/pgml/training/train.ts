@@ -86,6 +86,8 @@ export async function train(ctx: CallContext, request: TrainRequest): Promise<Tr
   info(`Training Model { task: ${task}, algorithm: ${algorithm} }`);
 
   const winner = await runSearch({ factory, task, data, candidates, search: request.search, cv: searchArgs.cv, notice: info });
+  const runtimeNotice = factory.runtimeNotice?.(winner.engine.runtime);
+  if (runtimeNotice !== undefined) info(runtimeNotice);
   info(`Trained on runtime ${winner.engine.runtime}. Metrics: ${JSON.stringify(winner.metrics)}`);
 
   const deploy = request.automaticDeploy && (await shouldDeploy(ctx, existing, task, winner.metrics, info));

@@ -6,7 +6,7 @@
 import { PgError, SqlState } from '../../../errors/index.js';
 import type { Dataset, Engine, EngineFactory, FitOptions, Task } from '../engine.js';
 import type { Booster, XgboostRuntime } from './booster.js';
-import { loadNativeRuntime } from './native.js';
+import { describeNativeXgboost, loadNativeRuntime, nativeXgboostStatus } from './native.js';
 import {
   XGBOOST_HYPERPARAMS,
   XGBOOST_RANDOM_FOREST_HYPERPARAMS,
@@ -39,9 +39,15 @@ async function resolveRuntime(wanted: XgboostRuntimeKind | undefined): Promise<X
   const native = loadNativeRuntime();
   if (native) return native;
   if (pinned === 'native') {
-    throw new PgError(SqlState.ObjectNotInPrerequisiteState, 'libxgboost is not installed', {
-      hint: 'install it (Debian/Ubuntu: apt-get install libxgboost0) or set PGML_XGBOOST_LIB to its path',
-    });
+    const status = nativeXgboostStatus();
+    throw new PgError(
+      SqlState.ObjectNotInPrerequisiteState,
+      status.status === 'failed' ? 'libxgboost is installed but failed to load' : 'libxgboost is not installed',
+      {
+        detail: describeNativeXgboost(),
+        hint: 'install it (Debian/Ubuntu: apt-get install libxgboost0) or set PGML_XGBOOST_LIB to its path',
+      },
+    );
   }
   return loadWasmRuntime();
 }
@@ -221,12 +227,21 @@ export class XgboostEngine implements Engine {
   }
 }
 
+/** Said when a training ran on the WebAssembly build without the user pinning it there. */
+function wasmNotice(algorithm: XgboostAlgorithm): string {
+  const why = nativeXgboostStatus().status === 'loaded'
+    ? 'the engine thread could not load libxgboost although this process can (the reason is in the proxy\'s log)'
+    : describeNativeXgboost();
+  return `${algorithm} trained on the WebAssembly build of XGBoost, not on native libxgboost: ${why}`;
+}
+
 function factory(algorithm: XgboostAlgorithm, hyperparams: readonly string[]): EngineFactory {
   return {
     algorithm,
     tasks: ['regression', 'classification'],
     hyperparams,
     create: () => new XgboostEngine(algorithm),
+    runtimeNotice: (ran) => (ran === 'native' || process.env.PGML_XGBOOST_RUNTIME === 'wasm' ? undefined : wasmNotice(algorithm)),
     deserialize: (bytes) => XgboostEngine.deserialize(algorithm, bytes),
   };
 }

@@ -4,22 +4,10 @@
  * event loop, and synchronous calls keep the returned buffers valid until we copy them.
  */
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
 import type * as Koffi from 'koffi';
 import { PgError, SqlState } from '../../../errors/index.js';
 import type { Booster, TrainInput, XgboostRuntime } from './booster.js';
-
-/** Debian/Ubuntu (libxgboost0), Homebrew, and source installs; the bare names go through dlopen's search. */
-const CANDIDATES = [
-  'libxgboost.so',
-  'libxgboost.so.0',
-  '/usr/lib/x86_64-linux-gnu/libxgboost.so.0',
-  '/usr/lib/aarch64-linux-gnu/libxgboost.so.0',
-  '/usr/local/lib/libxgboost.so',
-  '/usr/lib/libxgboost.so',
-  '/opt/homebrew/lib/libxgboost.dylib',
-  '/usr/local/lib/libxgboost.dylib',
-];
+import { describeNativeLoad, koffi, loadNativeLibrary, pythonPackageDirectories, type NativeLoad } from '../native-library.js';
 
 const UNDEFINED_FILE = '58P01';
 
@@ -40,18 +28,16 @@ interface Api {
   boosterLoad: Fn;
 }
 
-// koffi loads a native addon: only the worker threads that actually train XGBoost pay for it.
-let koffiModule: typeof Koffi | undefined;
-function koffi(): typeof Koffi {
-  if (!koffiModule) {
-    koffiModule = createRequire(import.meta.url)('koffi') as typeof Koffi;
-    // One opaque handle type for DMatrixHandle and BoosterHandle: both are `void*` in c_api.h.
-    koffiModule.pointer('XGHandle', koffiModule.opaque());
-  }
-  return koffiModule;
+// One opaque handle type for DMatrixHandle and BoosterHandle: both are `void*` in c_api.h.
+let handleType = false;
+function registerHandleType(k: typeof Koffi): void {
+  if (handleType) return;
+  k.pointer('XGHandle', k.opaque());
+  handleType = true;
 }
 
-function bind(lib: Koffi.LibraryHandle): Api {
+function bind(lib: Koffi.LibraryHandle, k: typeof Koffi): Api {
+  registerHandleType(k);
   const f = (sig: string): Fn => lib.func(sig) as Fn;
   return {
     lastError: lib.func('const char* XGBGetLastError()') as () => string,
@@ -198,33 +184,38 @@ class NativeRuntime implements XgboostRuntime {
   }
 }
 
-let cached: NativeRuntime | null | undefined;
+let cached: NativeLoad<NativeRuntime> | undefined;
+
+/** Where this thread's libxgboost came from, or why there is none; loads it on first use. */
+export function nativeXgboostStatus(): NativeLoad<NativeRuntime> {
+  if (cached) return cached;
+  cached = loadNativeLibrary({
+    name: 'libxgboost',
+    envVar: 'PGML_XGBOOST_LIB',
+    fileNames: ['libxgboost.so', 'libxgboost.so.0', 'libxgboost.dylib'],
+    extraDirectories: () => pythonPackageDirectories('xgboost', 'lib'),
+    bind: (lib, k) => new NativeRuntime(bind(lib, k)),
+  });
+  return cached;
+}
+
+export function describeNativeXgboost(): string {
+  return describeNativeLoad('libxgboost', nativeXgboostStatus());
+}
 
 /**
- * The native runtime, or null when no libxgboost is installed. PGML_XGBOOST_LIB names the library
- * explicitly; an explicit path that cannot be loaded is an error rather than a silent fallback.
+ * The native runtime, or null when no libxgboost is installed or it failed to load (the status says
+ * which). PGML_XGBOOST_LIB names the library explicitly; an explicit path that cannot be loaded is an
+ * error rather than a fallback.
  */
 export function loadNativeRuntime(): XgboostRuntime | null {
-  if (cached !== undefined) return cached;
+  const status = nativeXgboostStatus();
+  if (status.status === 'loaded') return status.value;
   const explicit = process.env.PGML_XGBOOST_LIB;
   if (explicit) {
-    try {
-      cached = new NativeRuntime(bind(koffi().load(explicit)));
-    } catch (error) {
-      throw new PgError(UNDEFINED_FILE, `could not load libxgboost from PGML_XGBOOST_LIB=${explicit}`, {
-        detail: error instanceof Error ? error.message : String(error),
-      });
-    }
-    return cached;
+    throw new PgError(UNDEFINED_FILE, `could not load libxgboost from PGML_XGBOOST_LIB=${explicit}`, {
+      detail: describeNativeXgboost(),
+    });
   }
-  for (const candidate of CANDIDATES) {
-    try {
-      cached = new NativeRuntime(bind(koffi().load(candidate)));
-      return cached;
-    } catch {
-      // Not at this location (or not loadable): try the next one.
-    }
-  }
-  cached = null;
-  return cached;
+  return null;
 }

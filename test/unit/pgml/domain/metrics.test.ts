@@ -154,4 +154,12 @@ describe('metrics edge cases', () => {
   it('roc_auc is NaN when the test set has one class', () => {
     assert.ok(Number.isNaN(classificationMetrics([1, 1], [1, 0], 2).roc_auc as number));
   });
+
+  it('macro averages run over the classes present in the labels or predictions, as scikit-learn', () => {
+    // sklearn.metrics.f1_score([2, 2, 2, 2], [2, 2, 1, 2], average='macro') == 0.42857142857142855
+    const m = classificationMetrics([2, 2, 2, 2], [2, 2, 1, 2], 3);
+    assert.ok(Math.abs(m.f1 - 0.42857142857142855) < 1e-12, `f1 ${m.f1}`);
+    assert.ok(Math.abs(m.precision - 0.5) < 1e-12);
+    assert.ok(Math.abs(m.recall - 0.375) < 1e-12);
+  });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { svmFactory } from '../../../../src/pgml/engines/svm.js';
+import { nuSvmFactory, svmFactory } from '../../../../src/pgml/engines/svm.js';
 import { accuracy, loadSplit, r2, sklearn, sklearnAvailable } from './sklearn-reference.js';
 
 const skipReason = sklearnAvailable() ? false : 'python3 with scikit-learn is not installed';
@@ -15,6 +15,8 @@ const reference = skipReason
       svr: { split: diabetes, estimator: 'svm.SVR', params: { C: 100 } },
       svcBinary: { split: breastCancer, estimator: 'svm.SVC', params: {} },
       svcWine: { split: wine, estimator: 'svm.SVC', params: { kernel: 'linear', C: 0.5 } },
+      nuSvr: { split: diabetes, estimator: 'svm.NuSVR', params: { C: 100 } },
+      nuSvc: { split: breastCancer, estimator: 'svm.NuSVC', params: { nu: 0.3 } },
     });
 
 describe('svm matches scikit-learn (both are libsvm)', { skip: skipReason }, () => {
@@ -38,6 +40,22 @@ describe('svm matches scikit-learn (both are libsvm)', { skip: skipReason }, () 
       assert.deepEqual(Array.from(predicted), reference![key].predict);
       assert.ok(accuracy(split.test.y!, predicted) > 0.85);
     }
+  });
+});
+
+describe('nu_svm matches scikit-learn NuSVC / NuSVR (both are libsvm)', { skip: skipReason }, () => {
+  it('NuSVR on diabetes and NuSVC on breast_cancer', async () => {
+    const svr = nuSvmFactory.create();
+    await svr.fit(diabetes.train, { task: 'regression', hyperparams: { C: 100 } });
+    const predicted = await svr.predict(diabetes.test.x, diabetes.test.rows);
+    predicted.forEach((p, i) => assert.ok(Math.abs(p - reference!.nuSvr.predict![i]!) < 1e-2, `row ${i}`));
+    const svc = nuSvmFactory.create();
+    await svc.fit(breastCancer.train, { task: 'classification', hyperparams: { nu: 0.3 }, numClasses: 2 });
+    assert.deepEqual(Array.from(await svc.predict(breastCancer.test.x, breastCancer.test.rows)), reference!.nuSvc.predict);
+    await assert.rejects(
+      nuSvmFactory.create().fit(breastCancer.train, { task: 'classification', hyperparams: { C: 2 }, numClasses: 2 }),
+      (e: { code: string }) => e.code === '22023',
+    );
   });
 });
 

@@ -29,6 +29,24 @@ describe('scoreEngine', () => {
     assert.ok(m.log_loss! > 0 && m.log_loss! < 0.7);
   });
 
+  it('binary classification without probabilities (ridge) scores the hard predictions', async () => {
+    const rows = 80;
+    const x = Float32Array.from({ length: rows }, (_, i) => Math.sin(i * 0.9));
+    const y = Float32Array.from(x, (v) => (v > 0 ? 1 : 0));
+    const engine = getLocalEngineFactory('ridge').create();
+    await engine.fit({ x, rows, cols: 1, y }, { task: 'classification', hyperparams: {}, numClasses: 2 });
+    await assert.rejects(engine.predictProba!(x, rows), (e: { code: string }) => e.code === '0A000');
+    const m = await scoreEngine(engine, { task: 'classification', x, rows, cols: 1, y, yCols: 1, numClasses: 2 });
+    const predicted = await engine.predict(x, rows);
+    assert.ok(m.accuracy! > 0.9);
+    // roc_auc of 0/1 scores is the balanced accuracy: (TPR + TNR) / 2.
+    let tp = 0, tn = 0, p = 0;
+    for (let i = 0; i < rows; i++) {
+      if (y[i] === 1) { p++; if (predicted[i] === 1) tp++; } else if (predicted[i] === 0) tn++;
+    }
+    assert.ok(Math.abs(m.roc_auc! - (tp / p + tn / (rows - p)) / 2) < 1e-9, `roc_auc ${m.roc_auc}`);
+  });
+
   it('decomposition: keeping every component explains all the variance', async () => {
     const rows = 30;
     const x = Float32Array.from({ length: rows * 3 }, (_, i) => Math.sin(i * 1.7) + (i % 3));

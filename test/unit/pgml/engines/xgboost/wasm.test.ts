@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { WASM_MAX_CELLS, XgboostEngine } from '../../../../../src/pgml/engines/xgboost/index.js';
+import { WASM_MAX_CELLS, XgboostEngine, xgboostFactory } from '../../../../../src/pgml/engines/xgboost/index.js';
 import { accuracy, loadSplit, r2 } from './fixtures.js';
 
 // The fallback is forced per engine so this runs whether or not libxgboost0 is installed.
@@ -35,5 +35,12 @@ describe('xgboost engine (ml-xgboost WASM fallback)', () => {
       engine.fit({ x: new Float32Array(rows * 4), rows, cols: 4, y: new Float32Array(rows) }, { task: 'regression', hyperparams: {} }),
       (error: { code: string; hint?: string }) => error.code === '54000' && /libxgboost0/.test(error.hint ?? ''),
     );
+  });
+
+  it('a training that ran on WebAssembly without being pinned there gets a notice saying why', () => {
+    const notice = xgboostFactory.runtimeNotice!('wasm') ?? '';
+    assert.match(notice, /^xgboost trained on the WebAssembly build of XGBoost, not on native libxgboost: /);
+    assert.match(notice, /libxgboost (loaded from|is not installed|was found but failed to load)|engine thread could not load/);
+    assert.equal(xgboostFactory.runtimeNotice!('native'), undefined);
   });
 });

@@ -1,0 +1,207 @@
+// Issue 17's accuracy and speed table: every algorithm pgml-proxy added for PostgresML's names, trained
+// through the proxy (pgml.train on a real Postgres, metrics and fit_time read back from pgml.models)
+// next to scikit-learn's or LightGBM's estimator on the same rows, with the same hyperparameters and
+// split (test_sampling => 'last', test_size 0.25), in one run. Key metric: f1 (classification, binary
+// or macro, as pgml.models), r2 (regression), silhouette (clustering).
+// Run: npm run build && node --import tsx bench/algorithms/run.ts   (prints one JSON line)
+// Env: BENCH_SYNTHETIC_ROWS (100000), BENCH_ONLY=alg1,alg2 (every algorithm), BENCH_PYTHON (python3).
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { execCapture } from '../../test/support/exec.js';
+import { createDatabase, startPgCluster } from '../../test/support/pg-cluster.js';
+import { startProxy } from '../../test/support/proxy.js';
+
+const REFERENCE = fileURLToPath(new URL('./reference.py', import.meta.url));
+const syntheticRows = Number(process.env.BENCH_SYNTHETIC_ROWS ?? 100_000);
+const python = process.env.BENCH_PYTHON ?? 'python3';
+const TEST_SIZE = 0.25;
+const SEED = { random_state: 0 };
+
+type Task = 'regression' | 'classification' | 'clustering';
+
+interface Dataset {
+  name: string;
+  relation: string;
+  label: string | null;
+  task: Task;
+}
+
+const SYNTHETIC = `synthetic_${syntheticRows / 1000}k_30`;
+const DATASETS: Dataset[] = [
+  { name: 'breast_cancer', relation: 'pgml.breast_cancer', label: 'malignant', task: 'classification' },
+  { name: 'iris', relation: 'pgml.iris', label: 'target', task: 'classification' },
+  { name: 'digits', relation: 'pgml.digits', label: 'target', task: 'classification' },
+  { name: 'diabetes', relation: 'pgml.diabetes', label: 'target', task: 'regression' },
+  { name: SYNTHETIC, relation: 'public.synthetic_regression', label: 'label', task: 'regression' },
+  { name: 'iris_clusters', relation: 'public.iris_features', label: null, task: 'clustering' },
+];
+
+/** Same hyperparameters on both sides; a seed wherever the estimator draws random numbers. */
+const ALGORITHMS: { algorithm: string; tasks: Task[]; hyperparams: Record<string, unknown>; skip?: (d: Dataset) => string | undefined }[] = [
+  { algorithm: 'lightgbm', tasks: ['classification', 'regression'], hyperparams: SEED },
+  { algorithm: 'gradient_boosting_trees', tasks: ['classification', 'regression'], hyperparams: SEED },
+  { algorithm: 'hist_gradient_boosting', tasks: ['classification', 'regression'], hyperparams: SEED },
+  { algorithm: 'extra_trees', tasks: ['classification', 'regression'], hyperparams: SEED },
+  { algorithm: 'bagging', tasks: ['classification', 'regression'], hyperparams: SEED },
+  { algorithm: 'ada_boost', tasks: ['classification', 'regression'], hyperparams: SEED },
+  { algorithm: 'stochastic_gradient_descent', tasks: ['classification', 'regression'], hyperparams: SEED },
+  { algorithm: 'perceptron', tasks: ['classification'], hyperparams: SEED },
+  { algorithm: 'passive_aggressive', tasks: ['classification', 'regression'], hyperparams: SEED },
+  {
+    algorithm: 'nu_svm',
+    tasks: ['classification', 'regression'],
+    hyperparams: {},
+    // libsvm's kernel solver is quadratic in the rows on both sides: hours at 75,000 training rows.
+    skip: (d) => (d.name === SYNTHETIC ? 'not run: kernel SVM on 75k rows (quadratic, both sides)' : undefined),
+  },
+  { algorithm: 'kmeans', tasks: ['clustering'], hyperparams: { n_clusters: 3, ...SEED } },
+];
+
+function log(message: string): void {
+  process.stderr.write(`[algorithms] ${message}\n`);
+}
+
+/** A regression target with a linear part, interactions and noise, from Postgres's seeded random(). */
+async function createTables(db: pg.Client): Promise<void> {
+  const xs = Array.from({ length: 30 }, (_, j) => `x${j}`);
+  await db.query('SELECT setseed(0.17)');
+  await db.query(
+    `CREATE TABLE synthetic_regression AS
+     SELECT ${xs.join(', ')},
+            (${xs.map((x, j) => `${((j % 7) - 3) / 3} * ${x}`).join(' + ')} + 2 * x0 * x1 + sin(3 * x2) + 0.3 * (random() - 0.5))::real AS label
+       FROM (SELECT ${xs.map((x) => `(random() * 2 - 1)::real AS ${x}`).join(', ')} FROM generate_series(1, ${syntheticRows})) AS features`,
+  );
+  await db.query('CREATE TABLE iris_features AS SELECT sepal_length, sepal_width, petal_length, petal_width FROM pgml.iris');
+}
+
+/** The relation in table order as CSV, label last (0 for clustering), as pgml.train reads it. */
+async function exportCsv(db: pg.Client, d: Dataset, path: string): Promise<{ rows: number; numClasses: number }> {
+  const r = await db.query({ text: `SELECT * FROM ${d.relation}`, rowMode: 'array' });
+  const labelIndex = d.label === null ? -1 : r.fields.findIndex((f) => f.name === d.label);
+  const classes = new Set<number>();
+  const lines = (r.rows as unknown[][]).map((row) => {
+    // Array columns (digits' image) expand in place, as pgml.train reads them.
+    const features = row.filter((_, i) => i !== labelIndex).flatMap((v) => (Array.isArray(v) ? v.flat(Infinity) : [v])).map(Number);
+    const raw = labelIndex < 0 ? 0 : row[labelIndex];
+    const y = typeof raw === 'boolean' ? (raw ? 1 : 0) : Number(raw);
+    classes.add(y);
+    return [...features, y].join(',');
+  });
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return { rows: r.rows.length, numClasses: d.task === 'classification' ? classes.size : 0 };
+}
+
+const KEY_METRIC: Record<Task, string> = { classification: 'f1', regression: 'r2', clustering: 'silhouette' };
+
+async function trainThroughProxy(db: pg.Client, d: Dataset, algorithm: string, hyperparams: Record<string, unknown>) {
+  const project = `bench_${d.name}_${algorithm}`;
+  try {
+    await db.query(
+      `SELECT * FROM pgml.train(project_name => $1, task => $2, relation_name => $3, y_column_name => $4,
+         algorithm => $5, hyperparams => $6::jsonb, test_size => $7, test_sampling => 'last')`,
+      [project, d.task, d.relation, d.label, algorithm, JSON.stringify(hyperparams), TEST_SIZE],
+    );
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+  const m = await db.query<{ metrics: Record<string, number>; runtime: string }>(
+    `SELECT m.metrics, m.runtime::text AS runtime FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id
+      WHERE p.name = $1 ORDER BY m.id DESC LIMIT 1`,
+    [project],
+  );
+  const row = m.rows[0]!;
+  return { fit_time: round(row.metrics.fit_time!), metric: round(row.metrics[KEY_METRIC[d.task]]!), runtime: row.runtime };
+}
+
+function round(v: number, digits = 4): number {
+  return Number(v.toPrecision(digits));
+}
+
+async function main(): Promise<void> {
+  const only = process.env.BENCH_ONLY?.split(',');
+  const scratch = mkdtempSync(join(tmpdir(), 'pgml-bench-algorithms-'));
+  const cluster = await startPgCluster();
+  let proxy: Awaited<ReturnType<typeof startProxy>> | undefined;
+  let db: pg.Client | undefined;
+  try {
+    await createDatabase(cluster, 'bench');
+    proxy = await startProxy({ upstream: cluster.url('postgres', undefined, 'bench') });
+    db = new pg.Client({ connectionString: proxy.url('postgres', undefined, 'bench') });
+    db.on('error', () => undefined);
+    await db.connect();
+    for (const name of ['breast_cancer', 'iris', 'digits', 'diabetes']) await db.query('SELECT * FROM pgml.load_dataset($1)', [name]);
+    await createTables(db);
+
+    const datasets = [];
+    for (const d of DATASETS) {
+      const csv = join(scratch, `${d.name}.csv`);
+      const e = await exportCsv(db, d, csv);
+      datasets.push({ name: d.name, csv, task: d.task, num_classes: e.numClasses, rows: e.rows, n_test: Math.round(e.rows * TEST_SIZE) });
+    }
+    const plan = DATASETS.flatMap((d) =>
+      ALGORITHMS.filter((a) => a.tasks.includes(d.task) && (!only || only.includes(a.algorithm))).map((a) => ({ d, a })),
+    );
+    const ours: Record<string, unknown> = {};
+    for (const { d, a } of plan) {
+      const skipped = a.skip?.(d);
+      if (skipped) continue;
+      log(`pgml.train ${d.name} ${a.algorithm}`);
+      ours[`${d.name}/${a.algorithm}`] = await trainThroughProxy(db, d, a.algorithm, a.hyperparams);
+    }
+    const specPath = join(scratch, 'spec.json');
+    const outPath = join(scratch, 'reference.json');
+    const cells = plan.filter(({ d, a }) => !a.skip?.(d)).map(({ d, a }) => ({ dataset: d.name, algorithm: a.algorithm, hyperparams: a.hyperparams }));
+    writeFileSync(specPath, JSON.stringify({ datasets, cells }));
+    log(`python reference (${python})`);
+    const run = await execCapture(python, [REFERENCE, specPath, outPath]);
+    if (run.code !== 0) throw new Error(`reference failed:\n${run.stderr}`);
+    const reference = JSON.parse(readFileSync(outPath, 'utf8')) as { sklearn: string; lightgbm: string; cells: Record<string, { fit_time?: number; metric?: number; error?: string }> };
+
+    const table = plan.map(({ d, a }) => {
+      const key = `${d.name}/${a.algorithm}`;
+      const skipped = a.skip?.(d);
+      if (skipped) return { dataset: d.name, algorithm: a.algorithm, skipped };
+      const proxySide = ours[key] as { fit_time?: number; metric?: number; runtime?: string; error?: string };
+      const ref = reference.cells[key]!;
+      const metricGap = proxySide.metric !== undefined && ref.metric !== undefined ? round(proxySide.metric - ref.metric) : undefined;
+      const fitRatio = proxySide.fit_time !== undefined && ref.fit_time ? round(proxySide.fit_time / ref.fit_time, 3) : undefined;
+      return {
+        dataset: d.name,
+        algorithm: a.algorithm,
+        metric: KEY_METRIC[d.task],
+        proxy: proxySide,
+        reference: ref.error ? { error: ref.error } : { fit_time: round(ref.fit_time!), metric: round(ref.metric!) },
+        metric_gap: metricGap,
+        fit_time_ratio: fitRatio,
+        metric_ok: metricGap !== undefined && metricGap >= -0.02,
+        time_ok: fitRatio !== undefined && fitRatio <= 1.5,
+      };
+    });
+    const run_cells = table.filter((c) => !('skipped' in c));
+    process.stdout.write(
+      `${JSON.stringify({
+        bench: 'algorithms',
+        cpus: availableParallelism(),
+        load_average: loadavg().map((v) => round(v, 2)),
+        sklearn: reference.sklearn,
+        lightgbm: reference.lightgbm,
+        summary: {
+          cells: run_cells.length,
+          metric_within_0_02: run_cells.filter((c) => 'metric_ok' in c && c.metric_ok).length,
+          fit_time_within_1_5x: run_cells.filter((c) => 'time_ok' in c && c.time_ok).length,
+        },
+        cells: table,
+      })}\n`,
+    );
+  } finally {
+    await db?.end().catch(() => undefined);
+    await proxy?.stop();
+    cluster.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+await main();

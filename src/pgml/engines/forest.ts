@@ -1,0 +1,176 @@
+/**
+ * Averaged tree ensembles over the CART core (tree.ts), in scikit-learn's two shapes:
+ * - `extra_trees`: ExtraTreesRegressor / ExtraTreesClassifier: n_estimators=100, random thresholds,
+ *   max_features 'sqrt' (classifier) or all (regressor), no bootstrap, trees grown to purity;
+ * - `bagging`: BaggingRegressor / BaggingClassifier over sklearn's default DecisionTree: n_estimators=10,
+ *   bootstrap samples of max_samples rows, best splits on every feature.
+ * Class probabilities are the mean of the trees' leaf class shares (sklearn's predict_proba), the class
+ * their argmax; regression averages the trees, with several targets at once (train_joint) as sklearn.
+ */
+import { checkHyperparamNames, numberParam, type Dataset, type Engine, type EngineFactory, type FitOptions, type Task } from './engine.js';
+import {
+  argmaxRows, boolParam, checkPredictShape, decodeModel, encodeModel, intParam, invalidParam, notFitted, requireFinite,
+  requireNumClasses, requireTask, seedParam, seededRandom,
+} from './engine-support.js';
+import { PgError, SqlState } from '../../errors/index.js';
+import { addTreePrediction, fitTree, presortFeatures, type Tree } from './tree.js';
+import { TREE_HYPERPARAMS, treeShape } from './tree-params.js';
+
+const TASKS: readonly Task[] = ['regression', 'classification'];
+
+interface ForestKind {
+  algorithm: string;
+  splitter: 'best' | 'random';
+  nEstimators: number;
+  bootstrap: boolean;
+  /** sklearn's max_features default for classifiers ('sqrt' for the forests, all for bagging). */
+  classifierMaxFeatures: 'sqrt' | null;
+  hyperparams: readonly string[];
+}
+
+interface ForestState {
+  algorithm: string;
+  task: 'regression' | 'classification';
+  cols: number;
+  /** Values per row: the class count, or the number of targets. */
+  outputs: number;
+  trees: Tree[];
+}
+
+class ForestEngine implements Engine {
+  readonly runtime = 'js' as const;
+
+  constructor(private readonly kind: ForestKind, private state?: ForestState) {}
+
+  get algorithm(): string {
+    return this.kind.algorithm;
+  }
+
+  async fit(data: Dataset, options: FitOptions): Promise<void> {
+    const { algorithm } = this.kind;
+    checkHyperparamNames(algorithm, options.hyperparams, this.kind.hyperparams);
+    const task = requireTask(algorithm, options, TASKS) as ForestState['task'];
+    requireFinite(algorithm, data.x);
+    const yCols = data.yCols ?? 1;
+    if (!data.y || data.y.length !== data.rows * yCols) {
+      throw new PgError(SqlState.InvalidParameterValue, `${algorithm} needs one label per training row`);
+    }
+    if (task === 'classification' && yCols !== 1) {
+      throw new PgError(SqlState.FeatureNotSupported, `${algorithm} classification supports a single label column only`);
+    }
+    const hp = options.hyperparams;
+    const { rows, cols } = data;
+    const outputs = task === 'classification' ? requireNumClasses(algorithm, options) : yCols;
+    const targets = task === 'classification' ? oneHot(data.y, rows, outputs) : Float64Array.from(data.y);
+    const shape = treeShape(algorithm, hp, rows, cols, {
+      maxDepth: null,
+      maxFeatures: task === 'classification' ? this.kind.classifierMaxFeatures : null,
+    });
+    const nEstimators = intParam(algorithm, hp, 'n_estimators', this.kind.nEstimators);
+    const bootstrap = boolParam(algorithm, hp, 'bootstrap', this.kind.bootstrap);
+    if (!bootstrap && hp.max_samples !== undefined && hp.max_samples !== null) {
+      throw new PgError(SqlState.FeatureNotSupported, `${algorithm}: max_samples without bootstrap is not supported`, {
+        hint: 'max_samples sizes the bootstrap sample here; pass bootstrap => true, or leave max_samples out',
+      });
+    }
+    const draws = bootstrap ? maxSamples(algorithm, hp, rows) : rows;
+    const random = seededRandom(seedParam(algorithm, hp));
+    const presorted = this.kind.splitter === 'best' ? presortFeatures(data.x, rows, cols) : undefined;
+    const weights = new Float64Array(rows);
+    const trees: Tree[] = [];
+    for (let t = 0; t < nEstimators; t++) {
+      if (bootstrap) {
+        weights.fill(0);
+        for (let i = 0; i < draws; i++) weights[Math.floor(random() * rows)]! += 1;
+      } else {
+        weights.fill(1);
+      }
+      const tree = fitTree({ x: data.x, rows, cols, targets, outputs, weights, ...(presorted ? { presorted } : {}) }, {
+        ...shape,
+        splitter: this.kind.splitter,
+        random,
+      });
+      trees.push(tree);
+    }
+    this.state = { algorithm, task, cols, outputs, trees };
+  }
+
+  async predict(x: Float32Array, rows: number): Promise<Float32Array> {
+    const state = this.fitted();
+    const mean = this.average(x, rows);
+    return state.task === 'classification' ? argmaxRows(mean, rows, state.outputs) : Float32Array.from(mean);
+  }
+
+  async predictProba(x: Float32Array, rows: number): Promise<Float32Array> {
+    if (this.fitted().task !== 'classification') {
+      throw new PgError(SqlState.FeatureNotSupported, `${this.algorithm} regression does not produce probabilities`);
+    }
+    return Float32Array.from(this.average(x, rows));
+  }
+
+  async serialize(): Promise<Uint8Array> {
+    return encodeModel(formatOf(this.algorithm), this.fitted());
+  }
+
+  private average(x: Float32Array, rows: number): Float64Array {
+    const state = this.fitted();
+    checkPredictShape(this.algorithm, x, rows, state.cols);
+    const out = new Float64Array(rows * state.outputs);
+    for (const tree of state.trees) addTreePrediction(tree, x, rows, state.cols, 1 / state.trees.length, out);
+    return out;
+  }
+
+  private fitted(): ForestState {
+    if (!this.state) throw notFitted(this.algorithm);
+    return this.state;
+  }
+}
+
+function oneHot(y: Float32Array, rows: number, k: number): Float64Array {
+  const out = new Float64Array(rows * k);
+  for (let r = 0; r < rows; r++) out[r * k + y[r]!] = 1;
+  return out;
+}
+
+/** sklearn's max_samples: None = n rows, an int count, or a fraction of the rows. */
+function maxSamples(algorithm: string, hp: Record<string, unknown>, rows: number): number {
+  if (hp.max_samples === undefined || hp.max_samples === null) return rows;
+  const n = numberParam(algorithm, hp, 'max_samples', rows);
+  if (Number.isInteger(n) && n >= 1) return n;
+  if (n > 0 && n < 1) return Math.max(1, Math.round(n * rows));
+  throw invalidParam(algorithm, 'max_samples', 'an integer >= 1 or a fraction in (0, 1)', hp.max_samples);
+}
+
+function formatOf(algorithm: string): string {
+  return `pgml-proxy/${algorithm}`;
+}
+
+function forestFactory(kind: ForestKind): EngineFactory {
+  return {
+    algorithm: kind.algorithm,
+    tasks: TASKS,
+    hyperparams: kind.hyperparams,
+    create: () => new ForestEngine(kind),
+    async deserialize(bytes: Uint8Array): Promise<Engine> {
+      return new ForestEngine(kind, decodeModel<ForestState>(formatOf(kind.algorithm), bytes));
+    },
+  };
+}
+
+export const extraTreesFactory = forestFactory({
+  algorithm: 'extra_trees',
+  splitter: 'random',
+  nEstimators: 100,
+  bootstrap: false,
+  classifierMaxFeatures: 'sqrt',
+  hyperparams: ['n_estimators', 'bootstrap', 'max_samples', 'random_state', ...TREE_HYPERPARAMS],
+});
+
+export const baggingFactory = forestFactory({
+  algorithm: 'bagging',
+  splitter: 'best',
+  nEstimators: 10,
+  bootstrap: true,
+  classifierMaxFeatures: null,
+  hyperparams: ['n_estimators', 'bootstrap', 'max_samples', 'random_state'],
+});

@@ -1,0 +1,374 @@
+/**
+ * scikit-learn's plain SGD family (linear_model/_sgd_fast.pyx _plain_sgd), one linear model per
+ * class one-vs-all for classification, as sklearn:
+ * - `stochastic_gradient_descent`: SGDClassifier (hinge, 'optimal' rate) / SGDRegressor
+ *   (squared_error, 'invscaling' rate, eta0=0.01, power_t=0.25); penalty l2, alpha=1e-4;
+ * - `perceptron`: Perceptron = SGD with the perceptron loss, no penalty, constant rate 1;
+ * - `passive_aggressive`: PassiveAggressiveClassifier (hinge) / Regressor (epsilon_insensitive), PA-I with C=1.
+ * Each epoch visits the rows in a fresh shuffle; training stops after n_iter_no_change epochs whose
+ * summed loss does not beat the best by tol·n (max_iter=1000, tol=1e-3, n_iter_no_change=5).
+ */
+import { checkHyperparamNames, numberParam, type Dataset, type Engine, type EngineFactory, type FitOptions, type Task } from './engine.js';
+import {
+  boolParam, checkPredictShape, choiceParam, decodeModel, encodeModel, intParam, notFitted, rangeParam, requireFinite,
+  requireLabels, requireNumClasses, requireTask, seedParam, seededRandom, shuffleInPlace,
+} from './engine-support.js';
+import { PgError, SqlState } from '../../errors/index.js';
+import { rawToClasses } from './raw-scores.js';
+
+interface Loss {
+  loss(p: number, y: number): number;
+  dloss(p: number, y: number): number;
+}
+
+function losses(epsilon: number): Record<string, Loss> {
+  return {
+    hinge: { loss: (p, y) => Math.max(0, 1 - p * y), dloss: (p, y) => (p * y < 1 ? -y : 0) },
+    perceptron: { loss: (p, y) => Math.max(0, -p * y), dloss: (p, y) => (p * y <= 0 ? -y : 0) },
+    squared_hinge: {
+      loss: (p, y) => Math.max(0, 1 - p * y) ** 2,
+      dloss: (p, y) => (1 - p * y > 0 ? -2 * y * (1 - p * y) : 0),
+    },
+    log_loss: {
+      loss: (p, y) => {
+        const z = p * y;
+        return z > 18 ? Math.exp(-z) : z < -18 ? -z : Math.log1p(Math.exp(-z));
+      },
+      dloss: (p, y) => {
+        const z = p * y;
+        return z > 18 ? -y * Math.exp(-z) : z < -18 ? -y : -y / (Math.exp(z) + 1);
+      },
+    },
+    modified_huber: {
+      loss: (p, y) => {
+        const z = p * y;
+        return z >= 1 ? 0 : z >= -1 ? (1 - z) ** 2 : -4 * z;
+      },
+      dloss: (p, y) => {
+        const z = p * y;
+        return z >= 1 ? 0 : z >= -1 ? -2 * (1 - z) * y : -4 * y;
+      },
+    },
+    squared_error: { loss: (p, y) => 0.5 * (p - y) ** 2, dloss: (p, y) => p - y },
+    huber: {
+      loss: (p, y) => {
+        const r = Math.abs(p - y);
+        return r <= epsilon ? 0.5 * r * r : epsilon * r - 0.5 * epsilon * epsilon;
+      },
+      dloss: (p, y) => Math.max(-epsilon, Math.min(epsilon, p - y)),
+    },
+    epsilon_insensitive: {
+      loss: (p, y) => Math.max(0, Math.abs(y - p) - epsilon),
+      dloss: (p, y) => (y - p > epsilon ? -1 : p - y > epsilon ? 1 : 0),
+    },
+    squared_epsilon_insensitive: {
+      loss: (p, y) => Math.max(0, Math.abs(y - p) - epsilon) ** 2,
+      dloss: (p, y) => (y - p > epsilon ? -2 * (y - p - epsilon) : p - y > epsilon ? 2 * (p - y - epsilon) : 0),
+    },
+  };
+}
+
+const CLASSIFIER_LOSSES = ['hinge', 'log_loss', 'modified_huber', 'squared_hinge', 'perceptron'] as const;
+const REGRESSOR_LOSSES = ['squared_error', 'huber', 'epsilon_insensitive', 'squared_epsilon_insensitive'] as const;
+const RATES = ['optimal', 'constant', 'invscaling'] as const;
+const PENALTIES = ['l2', 'l1', 'elasticnet', 'none'] as const;
+const MAX_DLOSS = 1e12;
+
+interface Settings {
+  loss: Loss;
+  /** 'pa1' is the passive-aggressive step min(C, loss / |x|²). */
+  rate: (typeof RATES)[number] | 'pa1';
+  alpha: number;
+  l1Ratio: number;
+  penalty: (typeof PENALTIES)[number];
+  eta0: number;
+  powerT: number;
+  C: number;
+  /** Multiplies the PA step's sign for hinge (by y) or for regression (by sign of y - p). */
+  hinge: boolean;
+  fitIntercept: boolean;
+  maxIter: number;
+  tol: number;
+  patience: number;
+  shuffle: boolean;
+}
+
+/** One binary (y in ±1) or regression problem: weights then intercept. */
+function plainSgd(x: Float32Array, rows: number, cols: number, y: Float64Array, s: Settings, random: () => number): Float64Array {
+  const w = new Float64Array(cols);
+  let intercept = 0;
+  let scale = 1;
+  let t = 1;
+  let optimalInit = 0;
+  if (s.rate === 'optimal') {
+    const typw = Math.sqrt(1 / Math.sqrt(s.alpha));
+    const eta0 = typw / Math.max(1, s.loss.dloss(-typw, 1));
+    optimalInit = 1 / (eta0 * s.alpha);
+  }
+  // Cumulative L1 penalty (Tsuruoka et al.'s truncated gradient), as sklearn's u and q.
+  let u = 0;
+  const q = s.penalty === 'l1' || s.penalty === 'elasticnet' ? new Float64Array(cols) : undefined;
+  const order = Array.from({ length: rows }, (_, i) => i);
+  let best = Infinity;
+  let stale = 0;
+  for (let epoch = 0; epoch < s.maxIter; epoch++) {
+    if (s.shuffle) shuffleInPlace(order, random);
+    let sumLoss = 0;
+    for (const r of order) {
+      const off = r * cols;
+      let dot = 0;
+      for (let c = 0; c < cols; c++) dot += w[c]! * x[off + c]!;
+      const p = dot * scale + intercept;
+      const target = y[r]!;
+      const eta = s.rate === 'optimal' ? 1 / (s.alpha * (optimalInit + t - 1)) : s.rate === 'invscaling' ? s.eta0 / t ** s.powerT : s.eta0;
+      sumLoss += s.loss.loss(p, target);
+      let update: number;
+      if (s.rate === 'pa1') {
+        let norm = 0;
+        for (let c = 0; c < cols; c++) norm += x[off + c]! ** 2;
+        if (norm === 0) continue;
+        update = Math.min(s.C, s.loss.loss(p, target) / norm);
+        update *= s.hinge ? target : target - p < 0 ? -1 : 1;
+      } else {
+        update = -eta * Math.max(-MAX_DLOSS, Math.min(MAX_DLOSS, s.loss.dloss(p, target)));
+      }
+      if (s.penalty === 'l2' || s.penalty === 'elasticnet') scale *= Math.max(0, 1 - (1 - (s.penalty === 'l2' ? 0 : s.l1Ratio)) * eta * s.alpha);
+      if (scale < 1e-9) {
+        for (let c = 0; c < cols; c++) w[c]! *= scale;
+        scale = 1;
+      }
+      if (update !== 0) {
+        for (let c = 0; c < cols; c++) w[c]! += (update * x[off + c]!) / scale;
+        if (s.fitIntercept) intercept += update;
+      }
+      if (q) {
+        u += (s.penalty === 'l1' ? 1 : s.l1Ratio) * eta * s.alpha;
+        for (let c = 0; c < cols; c++) {
+          const z = w[c]! * scale;
+          const clipped = z > 0 ? Math.max(0, z - (u + q[c]!)) : z < 0 ? Math.min(0, z + (u - q[c]!)) : 0;
+          q[c]! += clipped - z;
+          w[c] = clipped / scale;
+        }
+      }
+      t++;
+    }
+    if (!Number.isFinite(sumLoss)) {
+      throw new PgError(SqlState.NumericValueOutOfRange, 'stochastic gradient descent diverged (floating-point overflow)', {
+        hint: 'scale the features (preprocess => \'{"column": {"scale": "standard"}}\') or lower eta0/alpha',
+      });
+    }
+    if (sumLoss > best - s.tol * rows) stale++;
+    else stale = 0;
+    if (sumLoss < best) best = sumLoss;
+    if (stale >= s.patience) break;
+  }
+  const out = new Float64Array(cols + 1);
+  for (let c = 0; c < cols; c++) out[c] = w[c]! * scale;
+  out[cols] = intercept;
+  return out;
+}
+
+interface LinearState {
+  task: 'regression' | 'classification';
+  cols: number;
+  numClasses: number;
+  loss: string;
+  /** One (cols + 1) row per binary problem: 1 for regression and binary, K for K > 2 classes. */
+  coef: number[][];
+}
+
+interface Variant {
+  algorithm: string;
+  tasks: readonly Task[];
+  hyperparams: readonly string[];
+  settings(hp: Record<string, unknown>, task: Task): Settings & { lossName: string };
+}
+
+class SgdEngine implements Engine {
+  readonly runtime = 'js' as const;
+
+  constructor(private readonly variant: Variant, private state?: LinearState) {}
+
+  get algorithm(): string {
+    return this.variant.algorithm;
+  }
+
+  async fit(data: Dataset, options: FitOptions): Promise<void> {
+    const { algorithm } = this.variant;
+    checkHyperparamNames(algorithm, options.hyperparams, this.variant.hyperparams);
+    const task = requireTask(algorithm, options, this.variant.tasks) as LinearState['task'];
+    requireFinite(algorithm, data.x);
+    const y = requireLabels(algorithm, data);
+    const settings = this.variant.settings(options.hyperparams, task);
+    const random = seededRandom(seedParam(algorithm, options.hyperparams));
+    const { x, rows, cols } = data;
+    const numClasses = task === 'classification' ? requireNumClasses(algorithm, options) : 0;
+    const problems = numClasses > 2 ? numClasses : 1;
+    const coef: number[][] = [];
+    for (let k = 0; k < problems; k++) {
+      const positive = numClasses > 2 ? k : 1;
+      const target = task === 'regression' ? Float64Array.from(y) : Float64Array.from(y, (v) => (v === positive ? 1 : -1));
+      coef.push(Array.from(plainSgd(x, rows, cols, target, settings, random)));
+    }
+    this.state = { task, cols, numClasses, loss: settings.lossName, coef };
+  }
+
+  async predict(x: Float32Array, rows: number): Promise<Float32Array> {
+    const state = this.fitted(x, rows);
+    const scores = decision(state, x, rows);
+    return state.task === 'regression' ? Float32Array.from(scores) : rawToClasses(scores, rows, state.coef.length);
+  }
+
+  /** Only log_loss has a probability model (sklearn's predict_proba): sigmoid per class, normalised over classes. */
+  async predictProba(x: Float32Array, rows: number): Promise<Float32Array> {
+    const state = this.fitted(x, rows);
+    if (state.task !== 'classification' || state.loss !== 'log_loss') {
+      throw new PgError(SqlState.FeatureNotSupported, `${this.algorithm} gives probabilities only for classification with loss 'log_loss'`, {
+        hint: 'train it with hyperparams => \'{"loss": "log_loss"}\'',
+      });
+    }
+    const scores = decision(state, x, rows);
+    const k = state.coef.length;
+    const out = new Float32Array(rows * state.numClasses);
+    for (let r = 0; r < rows; r++) {
+      if (k === 1) {
+        const p = 1 / (1 + Math.exp(-scores[r]!));
+        out[2 * r] = 1 - p;
+        out[2 * r + 1] = p;
+        continue;
+      }
+      let sum = 0;
+      for (let c = 0; c < k; c++) sum += 1 / (1 + Math.exp(-scores[r * k + c]!));
+      for (let c = 0; c < k; c++) out[r * k + c] = sum > 0 ? 1 / (1 + Math.exp(-scores[r * k + c]!)) / sum : 1 / k;
+    }
+    return out;
+  }
+
+  async serialize(): Promise<Uint8Array> {
+    if (!this.state) throw notFitted(this.algorithm);
+    return encodeModel(`pgml-proxy/${this.algorithm}`, this.state);
+  }
+
+  private fitted(x: Float32Array, rows: number): LinearState {
+    if (!this.state) throw notFitted(this.algorithm);
+    checkPredictShape(this.algorithm, x, rows, this.state.cols);
+    return this.state;
+  }
+}
+
+/** rows × problems scores w·x + b. */
+function decision(state: LinearState, x: Float32Array, rows: number): Float64Array {
+  const { cols, coef } = state;
+  const k = coef.length;
+  const out = new Float64Array(rows * k);
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < k; j++) {
+      const w = coef[j]!;
+      let s = w[cols]!;
+      for (let c = 0; c < cols; c++) s += w[c]! * x[r * cols + c]!;
+      out[r * k + j] = s;
+    }
+  }
+  return out;
+}
+
+/** max_iter, tol, n_iter_no_change, shuffle, fit_intercept: shared by every SGD-family estimator. */
+function common(algorithm: string, hp: Record<string, unknown>): Pick<Settings, 'maxIter' | 'tol' | 'patience' | 'shuffle' | 'fitIntercept'> {
+  const tol = hp.tol === null ? -Infinity : rangeParam(algorithm, hp, 'tol', 1e-3, { min: 0 });
+  return {
+    maxIter: intParam(algorithm, hp, 'max_iter', 1000),
+    tol,
+    patience: intParam(algorithm, hp, 'n_iter_no_change', 5),
+    shuffle: boolParam(algorithm, hp, 'shuffle', true),
+    fitIntercept: boolParam(algorithm, hp, 'fit_intercept', true),
+  };
+}
+
+const COMMON = ['max_iter', 'tol', 'n_iter_no_change', 'shuffle', 'fit_intercept', 'random_state'];
+
+function factory(variant: Variant): EngineFactory {
+  return {
+    algorithm: variant.algorithm,
+    tasks: variant.tasks,
+    hyperparams: variant.hyperparams,
+    create: () => new SgdEngine(variant),
+    async deserialize(bytes: Uint8Array): Promise<Engine> {
+      return new SgdEngine(variant, decodeModel<LinearState>(`pgml-proxy/${variant.algorithm}`, bytes));
+    },
+  };
+}
+
+export const sgdFactory = factory({
+  algorithm: 'stochastic_gradient_descent',
+  tasks: ['regression', 'classification'],
+  hyperparams: [...COMMON, 'loss', 'penalty', 'alpha', 'l1_ratio', 'epsilon', 'learning_rate', 'eta0', 'power_t'],
+  settings(hp, task) {
+    const a = 'stochastic_gradient_descent';
+    const classification = task === 'classification';
+    const lossName = classification ? choiceParam(a, hp, 'loss', 'hinge', CLASSIFIER_LOSSES) : choiceParam(a, hp, 'loss', 'squared_error', REGRESSOR_LOSSES);
+    const rate = choiceParam(a, hp, 'learning_rate', classification ? 'optimal' : 'invscaling', RATES);
+    const eta0 = rangeParam(a, hp, 'eta0', classification ? 0 : 0.01, { min: 0 });
+    if (rate !== 'optimal' && !(eta0 > 0)) {
+      throw new PgError(SqlState.InvalidParameterValue, `hyperparameter eta0 for ${a} must be > 0 with learning_rate '${rate}'`);
+    }
+    return {
+      ...common(a, hp),
+      lossName,
+      loss: losses(rangeParam(a, hp, 'epsilon', 0.1, { min: 0 }))[lossName]!,
+      rate,
+      alpha: rangeParam(a, hp, 'alpha', 1e-4, { min: 0, exclusiveMin: rate === 'optimal' }),
+      l1Ratio: rangeParam(a, hp, 'l1_ratio', 0.15, { min: 0, max: 1 }),
+      penalty: choiceParam(a, hp, 'penalty', 'l2', PENALTIES),
+      eta0,
+      powerT: numberParam(a, hp, 'power_t', classification ? 0.5 : 0.25),
+      C: 1,
+      hinge: false,
+    };
+  },
+});
+
+export const perceptronFactory = factory({
+  algorithm: 'perceptron',
+  tasks: ['classification'],
+  hyperparams: [...COMMON, 'penalty', 'alpha', 'l1_ratio', 'eta0'],
+  settings(hp) {
+    const a = 'perceptron';
+    return {
+      ...common(a, hp),
+      lossName: 'perceptron',
+      loss: losses(0).perceptron!,
+      rate: 'constant',
+      alpha: rangeParam(a, hp, 'alpha', 1e-4, { min: 0 }),
+      l1Ratio: rangeParam(a, hp, 'l1_ratio', 0.15, { min: 0, max: 1 }),
+      penalty: choiceParam(a, hp, 'penalty', 'none', PENALTIES),
+      eta0: rangeParam(a, hp, 'eta0', 1, { min: 0, exclusiveMin: true }),
+      powerT: 0.5,
+      C: 1,
+      hinge: false,
+    };
+  },
+});
+
+export const passiveAggressiveFactory = factory({
+  algorithm: 'passive_aggressive',
+  tasks: ['regression', 'classification'],
+  hyperparams: [...COMMON, 'C', 'epsilon'],
+  settings(hp, task) {
+    const a = 'passive_aggressive';
+    const classification = task === 'classification';
+    const lossName = classification ? 'hinge' : 'epsilon_insensitive';
+    return {
+      ...common(a, hp),
+      lossName,
+      loss: losses(rangeParam(a, hp, 'epsilon', 0.1, { min: 0 }))[lossName]!,
+      rate: 'pa1',
+      alpha: 1,
+      l1Ratio: 0,
+      penalty: 'none',
+      eta0: 1,
+      powerT: 0.5,
+      C: rangeParam(a, hp, 'C', 1, { min: 0, exclusiveMin: true }),
+      hinge: classification,
+    };
+  },
+});

@@ -1,0 +1,285 @@
+/**
+ * The CART core of the scikit-learn tree ensembles (gradient_boosting_trees, extra_trees): one
+ * variance-reduction tree over K outputs, grown depth-first as sklearn's DepthFirstTreeBuilder.
+ * One criterion serves every task: the squared error of one-hot class vectors around their mean is the
+ * Gini impurity (Σ p(1-p) = 1 - Σp²), so a K-output tree on one-hot targets is sklearn's gini tree
+ * and its leaf values are the class proportions; K real targets are sklearn's multi-output regression.
+ * Splits are sklearn's: the best threshold over presorted features ('best'), or one uniform random
+ * threshold per candidate feature ('random', ExtraTrees), thresholds halfway between sample values.
+ */
+
+export interface TreeOptions {
+  maxDepth: number;
+  minSamplesSplit: number;
+  minSamplesLeaf: number;
+  /** Features tried per node (sklearn's max_features resolved to a count). */
+  maxFeatures: number;
+  splitter: 'best' | 'random';
+  random: () => number;
+}
+
+/** Flat arrays, as sklearn's Tree: node i splits on feature[i] <= threshold[i]; feature -1 marks a leaf. */
+export interface Tree {
+  outputs: number;
+  feature: number[];
+  threshold: number[];
+  left: number[];
+  right: number[];
+  /** nodes × outputs: the weighted mean target of the node's training samples. */
+  value: number[];
+}
+
+export interface TreeInput {
+  x: Float32Array;
+  rows: number;
+  cols: number;
+  /** rows × outputs, row-major. */
+  targets: Float64Array;
+  outputs: number;
+  /** Per row; 0 leaves the row out (bootstrap counts and subsamples are weights). */
+  weights: Float64Array;
+  /** From presortFeatures(x): needed by the 'best' splitter. */
+  presorted?: Int32Array;
+}
+
+/** Rows ordered by each feature's value, cols × rows: computed once per ensemble, shared by its trees. */
+export function presortFeatures(x: Float32Array, rows: number, cols: number): Int32Array {
+  const out = new Int32Array(rows * cols);
+  const order = Array.from({ length: rows }, (_, i) => i);
+  for (let c = 0; c < cols; c++) {
+    order.sort((a, b) => x[a * cols + c]! - x[b * cols + c]! || a - b);
+    out.set(order, c * rows);
+  }
+  return out;
+}
+
+const EPSILON = 1e-12;
+
+export function fitTree(input: TreeInput, options: TreeOptions): Tree {
+  return new TreeBuilder(input, options).build();
+}
+
+class TreeBuilder {
+  private readonly tree: Tree;
+  /** Per feature segment of length m (best), or one unsorted segment (random): the in-sample rows. */
+  private readonly order: Int32Array;
+  private readonly segments: number;
+  private readonly m: number;
+  private readonly goesLeft: Uint8Array;
+  private readonly scratch: Int32Array;
+  private readonly features: Int32Array;
+
+  constructor(
+    private readonly input: TreeInput,
+    private readonly options: TreeOptions,
+  ) {
+    const { rows, cols, weights, presorted, outputs } = input;
+    this.tree = { outputs, feature: [], threshold: [], left: [], right: [], value: [] };
+    let m = 0;
+    for (let r = 0; r < rows; r++) if (weights[r]! > 0) m++;
+    this.m = m;
+    if (options.splitter === 'best') {
+      if (!presorted) throw new Error('the best splitter needs presorted features');
+      this.segments = cols;
+      this.order = new Int32Array(cols * m);
+      for (let c = 0; c < cols; c++) {
+        let k = c * m;
+        for (let i = 0; i < rows; i++) {
+          const r = presorted[c * rows + i]!;
+          if (weights[r]! > 0) this.order[k++] = r;
+        }
+      }
+    } else {
+      this.segments = 1;
+      this.order = new Int32Array(m);
+      let k = 0;
+      for (let r = 0; r < rows; r++) if (weights[r]! > 0) this.order[k++] = r;
+    }
+    this.goesLeft = new Uint8Array(rows);
+    this.scratch = new Int32Array(m);
+    this.features = Int32Array.from({ length: cols }, (_, i) => i);
+  }
+
+  build(): Tree {
+    this.grow(0, this.m, 0);
+    return this.tree;
+  }
+
+  /** Adds the node for rows order[start, end) and its subtree; returns its index. */
+  private grow(start: number, end: number, depth: number): number {
+    const { outputs } = this.input;
+    const stats = this.nodeStats(start, end);
+    const id = this.tree.feature.length;
+    this.tree.feature.push(-1);
+    this.tree.threshold.push(0);
+    this.tree.left.push(-1);
+    this.tree.right.push(-1);
+    for (let k = 0; k < outputs; k++) this.tree.value.push(stats.weight > 0 ? stats.sums[k]! / stats.weight : 0);
+
+    const count = end - start;
+    const { maxDepth, minSamplesSplit, minSamplesLeaf } = this.options;
+    if (depth >= maxDepth || count < minSamplesSplit || count < 2 * minSamplesLeaf || stats.impurity <= EPSILON) return id;
+    const split = this.options.splitter === 'best' ? this.bestSplit(start, end, stats) : this.randomSplit(start, end, stats);
+    if (split === undefined) return id;
+
+    const leftCount = this.partition(start, end, split.feature, split.threshold);
+    this.tree.feature[id] = split.feature;
+    this.tree.threshold[id] = split.threshold;
+    this.tree.left[id] = this.grow(start, start + leftCount, depth + 1);
+    this.tree.right[id] = this.grow(start + leftCount, end, depth + 1);
+    return id;
+  }
+
+  private nodeStats(start: number, end: number): { weight: number; sums: Float64Array; impurity: number } {
+    const { targets, weights, outputs } = this.input;
+    const sums = new Float64Array(outputs);
+    let weight = 0;
+    let squares = 0;
+    for (let i = start; i < end; i++) {
+      const r = this.order[i]!;
+      const w = weights[r]!;
+      weight += w;
+      for (let k = 0; k < outputs; k++) {
+        const t = targets[r * outputs + k]!;
+        sums[k]! += w * t;
+        squares += w * t * t;
+      }
+    }
+    let impurity = weight > 0 ? squares / weight : 0;
+    for (let k = 0; k < outputs; k++) impurity -= weight > 0 ? (sums[k]! / weight) ** 2 : 0;
+    return { weight, sums, impurity };
+  }
+
+  /** sklearn draws candidate features without replacement, one by one. */
+  private candidateFeatures(): Int32Array {
+    const { features } = this;
+    const { maxFeatures, random } = this.options;
+    if (maxFeatures >= features.length) return features;
+    for (let i = 0; i < maxFeatures; i++) {
+      const j = i + Math.floor(random() * (features.length - i));
+      const tmp = features[i]!;
+      features[i] = features[j]!;
+      features[j] = tmp;
+    }
+    return features.subarray(0, maxFeatures);
+  }
+
+  /** Σ_k S_L²/W_L + S_R²/W_R: maximising it minimises the children's weighted squared error. */
+  private static proxy(leftSums: Float64Array, leftWeight: number, total: Float64Array, weight: number): number {
+    let score = 0;
+    const rightWeight = weight - leftWeight;
+    for (let k = 0; k < total.length; k++) {
+      const l = leftSums[k]!;
+      const r = total[k]! - l;
+      score += (l * l) / leftWeight + (r * r) / rightWeight;
+    }
+    return score;
+  }
+
+  private bestSplit(start: number, end: number, stats: { weight: number; sums: Float64Array }): { feature: number; threshold: number } | undefined {
+    const { x, cols, targets, weights, outputs } = this.input;
+    const minLeaf = this.options.minSamplesLeaf;
+    const leftSums = new Float64Array(outputs);
+    let best: { feature: number; threshold: number; score: number } | undefined;
+    for (const f of this.candidateFeatures()) {
+      const base = f * this.m;
+      leftSums.fill(0);
+      let leftWeight = 0;
+      for (let i = start; i < end - 1; i++) {
+        const r = this.order[base + i]!;
+        const w = weights[r]!;
+        leftWeight += w;
+        for (let k = 0; k < outputs; k++) leftSums[k]! += w * targets[r * outputs + k]!;
+        const here = x[r * cols + f]!;
+        const next = x[this.order[base + i + 1]! * cols + f]!;
+        if (next <= here) continue;
+        const leftCount = i + 1 - start;
+        if (leftCount < minLeaf || end - start - leftCount < minLeaf) continue;
+        const score = TreeBuilder.proxy(leftSums, leftWeight, stats.sums, stats.weight);
+        if (best === undefined || score > best.score) {
+          // Halfway, as sklearn; if rounding lands on `next`, `here` keeps both sides non-empty.
+          let threshold = here / 2 + next / 2;
+          if (threshold >= next) threshold = here;
+          best = { feature: f, threshold, score };
+        }
+      }
+    }
+    return best;
+  }
+
+  private randomSplit(start: number, end: number, stats: { weight: number; sums: Float64Array }): { feature: number; threshold: number } | undefined {
+    const { x, cols, targets, weights, outputs } = this.input;
+    const minLeaf = this.options.minSamplesLeaf;
+    const leftSums = new Float64Array(outputs);
+    let best: { feature: number; threshold: number; score: number } | undefined;
+    for (const f of this.candidateFeatures()) {
+      let min = Infinity;
+      let max = -Infinity;
+      for (let i = start; i < end; i++) {
+        const v = x[this.order[i]! * cols + f]!;
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      if (max <= min) continue;
+      let threshold = min + this.options.random() * (max - min);
+      if (threshold >= max) threshold = min;
+      leftSums.fill(0);
+      let leftWeight = 0;
+      let leftCount = 0;
+      for (let i = start; i < end; i++) {
+        const r = this.order[i]!;
+        if (x[r * cols + f]! > threshold) continue;
+        const w = weights[r]!;
+        leftCount++;
+        leftWeight += w;
+        for (let k = 0; k < outputs; k++) leftSums[k]! += w * targets[r * outputs + k]!;
+      }
+      if (leftCount < minLeaf || end - start - leftCount < minLeaf) continue;
+      const score = TreeBuilder.proxy(leftSums, leftWeight, stats.sums, stats.weight);
+      if (best === undefined || score > best.score) best = { feature: f, threshold, score };
+    }
+    return best;
+  }
+
+  /** Stable partition of every segment's [start, end) into left then right; returns the left count. */
+  private partition(start: number, end: number, feature: number, threshold: number): number {
+    const { x, cols } = this.input;
+    let leftCount = 0;
+    for (let i = start; i < end; i++) {
+      const r = this.order[i]!;
+      const left = x[r * cols + feature]! <= threshold ? 1 : 0;
+      this.goesLeft[r] = left;
+      leftCount += left;
+    }
+    for (let s = 0; s < this.segments; s++) {
+      const base = s * this.m;
+      let l = base + start;
+      let k = 0;
+      for (let i = base + start; i < base + end; i++) {
+        const r = this.order[i]!;
+        if (this.goesLeft[r]) this.order[l++] = r;
+        else this.scratch[k++] = r;
+      }
+      this.order.set(this.scratch.subarray(0, k), l);
+    }
+    return leftCount;
+  }
+}
+
+/** The leaf a row falls in. */
+export function leafOf(tree: Tree, x: Float32Array, offset: number): number {
+  let node = 0;
+  while (tree.feature[node]! >= 0) {
+    node = x[offset + tree.feature[node]!]! <= tree.threshold[node]! ? tree.left[node]! : tree.right[node]!;
+  }
+  return node;
+}
+
+/** Adds scale × the tree's value for each row into out (rows × outputs). */
+export function addTreePrediction(tree: Tree, x: Float32Array, rows: number, cols: number, scale: number, out: Float64Array): void {
+  const k = tree.outputs;
+  for (let r = 0; r < rows; r++) {
+    const leaf = leafOf(tree, x, r * cols);
+    for (let j = 0; j < k; j++) out[r * k + j]! += scale * tree.value[leaf * k + j]!;
+  }
+}

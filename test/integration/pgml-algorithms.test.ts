@@ -1,0 +1,189 @@
+// Issue 17 through the proxy with node-postgres: algorithms that train and predict, PostgresML's enum
+// casts in calls, scoring of estimators without probabilities, pgml.predict on a decomposition, and
+// the clear refusals (catboost). Small tables, so both targets stay cheap.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { describeTargets } from '../support/targets.js';
+
+interface Notice {
+  severity: string;
+  message: string;
+}
+
+// Deterministic data with signal: two classes, a regression target, three well-separated clusters.
+const TABLES = `
+  CREATE TABLE algo_binary AS
+  SELECT sin(i)::float8 AS x1, cos(i * 1.3)::float8 AS x2, ((i % 11) / 11.0)::float8 AS x3,
+         (sin(i) + cos(i * 1.3) > 0.2) AS label
+    FROM generate_series(1, 160) AS i;
+  CREATE TABLE algo_multi AS
+  SELECT sin(i)::float8 AS x1, cos(i * 1.3)::float8 AS x2,
+         CASE WHEN sin(i) > 0.4 THEN 'high' WHEN sin(i) < -0.4 THEN 'low' ELSE 'mid' END AS label
+    FROM generate_series(1, 150) AS i;
+  CREATE TABLE algo_reg AS
+  SELECT sin(i)::float8 AS x1, cos(i * 1.3)::float8 AS x2, ((i % 7) / 7.0)::float8 AS x3,
+         (3 * sin(i) - 2 * cos(i * 1.3) + 0.5 * (i % 7) / 7.0)::float8 AS y
+    FROM generate_series(1, 160) AS i;
+  CREATE TABLE algo_clusters AS
+  SELECT (CASE WHEN i % 3 = 0 THEN 10 WHEN i % 3 = 1 THEN -10 ELSE 0 END + sin(i))::float8 AS a,
+         (CASE WHEN i % 3 = 0 THEN 10 ELSE -5 END + cos(i))::float8 AS b
+    FROM generate_series(1, 90) AS i;`;
+
+describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
+  let client: pg.Client;
+  const notices: Notice[] = [];
+  before(async () => {
+    client = new pg.Client({ connectionString: target().url() });
+    client.on('notice', (n) => notices.push({ severity: n.severity ?? '', message: n.message ?? '' }));
+    client.on('error', () => undefined);
+    await client.connect();
+    await client.query(TABLES);
+  });
+  after(async () => {
+    await client?.end();
+  });
+
+  async function metrics(project: string): Promise<Record<string, number>> {
+    const r = await client.query(
+      `SELECT m.metrics FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id WHERE p.name = $1 ORDER BY m.id DESC LIMIT 1`,
+      [project],
+    );
+    return r.rows[0].metrics as Record<string, number>;
+  }
+
+  test('ridge and svm train on binary classification, scored on their hard predictions', async () => {
+    for (const algorithm of ['ridge', 'svm']) {
+      const project = `binary_${algorithm}`;
+      await client.query(`SELECT * FROM pgml.train($1, 'classification', 'algo_binary', 'label', $2, test_sampling => 'last')`, [project, algorithm]);
+      const m = await metrics(project);
+      assert.ok(m.accuracy! > 0.7, `${algorithm} accuracy ${m.accuracy}`);
+      // Without probabilities roc_auc comes from the 0/1 predictions: still a real number in [0, 1].
+      assert.ok(m.roc_auc! >= 0 && m.roc_auc! <= 1, `${algorithm} roc_auc ${m.roc_auc}`);
+      const p = await client.query(`SELECT pgml.predict($1, ARRAY[1.0, 0.5, 0.2]) AS p`, [project]);
+      assert.ok([0, 1].includes(p.rows[0].p), `${algorithm} predicts a class`);
+    }
+  });
+
+  test('pgml.predict on a decomposition project answers the first component', async () => {
+    await client.query(`SELECT * FROM pgml.train('decomposed', 'decomposition', 'algo_clusters', hyperparams => '{"n_components": 2}')`);
+    const r = await client.query(
+      `SELECT pgml.predict('decomposed', ARRAY[1.0, 2.0]) AS first, pgml.decompose('decomposed', ARRAY[1.0, 2.0]) AS all_components`,
+    );
+    assert.equal(r.rows[0].all_components.length, 2);
+    assert.ok(Math.abs(r.rows[0].first - r.rows[0].all_components[0]) < 1e-5, JSON.stringify(r.rows[0]));
+  });
+
+  test("PostgresML's enum casts: pgml.algorithm, pgml.sampling, pgml.strategy", async () => {
+    const trained = await client.query(
+      `SELECT * FROM pgml.train('enum_casts', 'regression', 'algo_reg', 'y', algorithm => 'xgboost'::pgml.algorithm, test_sampling => 'random'::pgml.sampling)`,
+    );
+    assert.equal(trained.rows[0].algorithm, 'xgboost');
+    await client.query(`SELECT * FROM pgml.train('enum_casts', algorithm => 'ridge'::pgml.algorithm)`);
+    const deployed = await client.query(`SELECT * FROM pgml.deploy('enum_casts', 'best_score'::pgml.strategy, 'ridge'::pgml.algorithm)`);
+    assert.equal(deployed.rows[0].algorithm, 'ridge');
+    const best = await client.query(`SELECT * FROM pgml.deploy('enum_casts', strategy => 'best_score'::pgml.strategy)`);
+    assert.equal(best.rows.length, 1);
+  });
+
+  test('lightgbm trains and predicts on each task, and stores LightGBM\'s own model format', async () => {
+    await client.query(`SELECT * FROM pgml.train('lgbm_multi', 'classification', 'algo_multi', 'label', 'lightgbm', '{"n_estimators": 20, "num_threads": 1}')`);
+    const multi = await metrics('lgbm_multi');
+    assert.ok(multi.accuracy! > 0.85, `accuracy ${multi.accuracy}`);
+    const proba = await client.query(`SELECT pgml.predict_proba('lgbm_multi', ARRAY[0.9, 0.1]) AS p, pgml.predict('lgbm_multi', ARRAY[0.9, 0.1]) AS c`);
+    assert.equal(proba.rows[0].p.length, 3);
+    assert.ok(Math.abs(proba.rows[0].p.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-5);
+
+    await client.query(`SELECT * FROM pgml.train('lgbm_binary', 'classification', 'algo_binary', 'label', 'lightgbm', '{"num_threads": 1}')`);
+    assert.ok((await metrics('lgbm_binary')).roc_auc! > 0.8);
+
+    await client.query(`SELECT * FROM pgml.train('lgbm_reg', 'regression', 'algo_reg', 'y', 'lightgbm', '{"num_threads": 1, "min_child_samples": 5}', test_sampling => 'last')`);
+    assert.ok((await metrics('lgbm_reg')).r2! > 0.8, `r2 ${(await metrics('lgbm_reg')).r2}`);
+    const perRow = await client.query(`SELECT pgml.predict('lgbm_reg', ARRAY[x1, x2, x3]) AS p, y FROM algo_reg LIMIT 5`);
+    assert.equal(perRow.rows.length, 5);
+    const file = await client.query(
+      `SELECT convert_from(f.data, 'UTF8') AS model, m.runtime::text AS runtime FROM pgml.files f
+         JOIN pgml.models m ON m.id = f.model_id JOIN pgml.projects p ON p.id = m.project_id WHERE p.name = 'lgbm_reg' ORDER BY f.part`,
+    );
+    assert.equal(file.rows[0].runtime, 'native');
+    assert.match(file.rows.map((r) => r.model).join(''), /^tree\nversion=v\d[\s\S]*objective=regression/);
+  });
+
+  test('unknown lightgbm hyperparameters get 22023 listing the valid ones', async () => {
+    await assert.rejects(
+      client.query(`SELECT * FROM pgml.train('lgbm_bad', 'regression', 'algo_reg', 'y', 'lightgbm', '{"n_estimator": 5}')`),
+      (error: { code: string; hint?: string }) => error.code === '22023' && /num_leaves/.test(error.hint ?? ''),
+    );
+  });
+
+  test('the scikit-learn tree ensembles train and predict on each task', async () => {
+    const small = '{"n_estimators": 10, "random_state": 1}';
+    for (const algorithm of ['gradient_boosting_trees', 'hist_gradient_boosting', 'extra_trees', 'bagging', 'ada_boost']) {
+      const hyperparams = algorithm === 'hist_gradient_boosting' ? '{"max_iter": 20, "min_samples_leaf": 5, "random_state": 1}' : small;
+      await client.query(`SELECT * FROM pgml.train($1, 'classification', 'algo_multi', 'label', $2, $3::jsonb, test_sampling => 'last')`, [
+        `${algorithm}_multi`, algorithm, hyperparams,
+      ]);
+      const multi = await metrics(`${algorithm}_multi`);
+      assert.ok(multi.accuracy! > 0.8, `${algorithm} accuracy ${multi.accuracy}`);
+      const proba = await client.query(`SELECT pgml.predict_proba($1, ARRAY[0.9, 0.1]) AS p`, [`${algorithm}_multi`]);
+      assert.ok(Math.abs(proba.rows[0].p.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-5, `${algorithm} probabilities`);
+
+      await client.query(`SELECT * FROM pgml.train($1, 'regression', 'algo_reg', 'y', $2, $3::jsonb, test_sampling => 'last')`, [
+        `${algorithm}_reg`, algorithm, hyperparams,
+      ]);
+      const reg = await metrics(`${algorithm}_reg`);
+      assert.ok(reg.r2! > 0.6, `${algorithm} r2 ${reg.r2}`);
+      const perRow = await client.query(`SELECT count(pgml.predict($1, ARRAY[x1, x2, x3])) AS n FROM algo_reg`, [`${algorithm}_reg`]);
+      assert.equal(Number(perRow.rows[0].n), 160);
+    }
+  });
+
+  test('the SGD family and nu_svm train and predict', async () => {
+    const cases: [string, string, string, string][] = [
+      ['stochastic_gradient_descent', 'classification', 'algo_binary', 'label'],
+      ['stochastic_gradient_descent', 'regression', 'algo_reg', 'y'],
+      ['perceptron', 'classification', 'algo_binary', 'label'],
+      ['passive_aggressive', 'classification', 'algo_binary', 'label'],
+      ['passive_aggressive', 'regression', 'algo_reg', 'y'],
+      ['nu_svm', 'classification', 'algo_binary', 'label'],
+      ['nu_svm', 'regression', 'algo_reg', 'y'],
+    ];
+    for (const [algorithm, task, relation, label] of cases) {
+      const project = `${algorithm}_${task}`;
+      const hyperparams = algorithm === 'nu_svm' ? '{}' : '{"random_state": 0}';
+      await client.query(`SELECT * FROM pgml.train($1, $2, $3, $4, $5, $6::jsonb, test_sampling => 'last')`, [project, task, relation, label, algorithm, hyperparams]);
+      const m = await metrics(project);
+      if (task === 'classification') assert.ok(m.accuracy! > 0.6, `${project} accuracy ${m.accuracy}`);
+      else assert.ok(m.r2! > 0.5, `${project} r2 ${m.r2}`);
+      const p = await client.query(`SELECT pgml.predict($1, ARRAY[0.5, 0.2, 0.1]) AS p`, [project]);
+      assert.equal(typeof p.rows[0].p, 'number');
+    }
+  });
+
+  test('extra_trees trains several targets at once with pgml.train_joint', async () => {
+    await client.query(`CREATE TABLE algo_joint AS SELECT x1, x2, x3, y, (2 * x1)::float8 AS y2 FROM algo_reg`);
+    await client.query(
+      `SELECT * FROM pgml.train_joint('joint_trees', 'regression', 'algo_joint', ARRAY['y', 'y2'], 'extra_trees', '{"n_estimators": 10}', test_sampling => 'last')`,
+    );
+    const r = await client.query(`SELECT pgml.predict_joint('joint_trees', ARRAY[0.5, 0.2, 0.1]) AS p`);
+    assert.equal(r.rows[0].p.length, 2);
+    await assert.rejects(
+      client.query(`SELECT * FROM pgml.train_joint('joint_gbt', 'regression', 'algo_joint', ARRAY['y', 'y2'], 'gradient_boosting_trees')`),
+      (error: { code: string }) => error.code === '0A000',
+    );
+  });
+
+  test('catboost and names not implemented yet: 0A000 saying so', async () => {
+    await assert.rejects(
+      client.query(`SELECT * FROM pgml.train('cat', 'classification', 'algo_binary', 'label', 'catboost')`),
+      (error: { code: string; message: string; hint?: string }) =>
+        error.code === '0A000' && /catboost/.test(error.message) && /CatBoost/.test(error.hint ?? ''),
+    );
+    await assert.rejects(
+      client.query(`SELECT * FROM pgml.train('not_yet', 'regression', 'algo_reg', 'y', 'theil_sen')`),
+      (error: { code: string; message: string }) => error.code === '0A000' && /not implemented in pgml-proxy yet/.test(error.message),
+    );
+    const alive = await client.query('SELECT 1 AS one');
+    assert.equal(alive.rows[0].one, 1);
+  });
+});

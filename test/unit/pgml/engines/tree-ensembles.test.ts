@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { getLocalEngineFactory } from '../../../../src/pgml/engines/registry.js';
+import { fitTree, leafOf, presortFeatures } from '../../../../src/pgml/engines/tree.js';
+import { accuracy, loadSplit, r2, sklearn, sklearnAvailable } from './sklearn-reference.js';
+
+describe('CART core', () => {
+  it('finds the best threshold halfway between values and grows to purity', () => {
+    const x = Float32Array.of(1, 2, 3, 10, 11, 12);
+    const targets = Float64Array.of(0, 0, 0, 5, 5, 5);
+    const tree = fitTree(
+      { x, rows: 6, cols: 1, targets, outputs: 1, weights: new Float64Array(6).fill(1), presorted: presortFeatures(x, 6, 1) },
+      { maxDepth: Infinity, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: 1, splitter: 'best', random: Math.random },
+    );
+    assert.deepEqual(tree.feature, [0, -1, -1]);
+    assert.equal(tree.threshold[0], 6.5);
+    assert.deepEqual(tree.value, [2.5, 0, 5]);
+    assert.equal(tree.value[leafOf(tree, Float32Array.of(6.4), 0)], 0);
+  });
+
+  it('one-hot targets give gini splits and class shares in the leaves', () => {
+    const x = Float32Array.of(0, 1, 2, 3);
+    const targets = Float64Array.of(1, 0, 1, 0, 0, 1, 0, 1);
+    const tree = fitTree(
+      { x, rows: 4, cols: 1, targets, outputs: 2, weights: Float64Array.of(1, 1, 1, 1), presorted: presortFeatures(x, 4, 1) },
+      { maxDepth: 1, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: 1, splitter: 'best', random: Math.random },
+    );
+    assert.deepEqual(tree.value, [0.5, 0.5, 1, 0, 0, 1]);
+  });
+});
+
+// Same split and hyperparameters as scikit-learn; the metric must land within 0.02 (or better).
+describe('tree ensembles against scikit-learn', { skip: !sklearnAvailable() && 'python3 with scikit-learn not installed' }, () => {
+  const iris = loadSplit('iris');
+  const cancer = loadSplit('breast_cancer');
+  const diabetes = loadSplit('diabetes');
+  const reference = sklearnAvailable()
+    ? sklearn({
+        gbtIris: { split: iris, estimator: 'ensemble.GradientBoostingClassifier', params: { random_state: 0 } },
+        gbtCancer: { split: cancer, estimator: 'ensemble.GradientBoostingClassifier', params: { random_state: 0 } },
+        gbtDiabetes: { split: diabetes, estimator: 'ensemble.GradientBoostingRegressor', params: { random_state: 0 } },
+        etCancer: { split: cancer, estimator: 'ensemble.ExtraTreesClassifier', params: { random_state: 0 } },
+        etDiabetes: { split: diabetes, estimator: 'ensemble.ExtraTreesRegressor', params: { random_state: 0 } },
+        hgbIris: { split: iris, estimator: 'ensemble.HistGradientBoostingClassifier', params: { random_state: 0 } },
+        hgbCancer: { split: cancer, estimator: 'ensemble.HistGradientBoostingClassifier', params: { random_state: 0 } },
+        hgbDiabetes: { split: diabetes, estimator: 'ensemble.HistGradientBoostingRegressor', params: { random_state: 0 } },
+        adaIris: { split: iris, estimator: 'ensemble.AdaBoostClassifier', params: { random_state: 0 } },
+        adaCancer: { split: cancer, estimator: 'ensemble.AdaBoostClassifier', params: { random_state: 0 } },
+        adaDiabetes: { split: diabetes, estimator: 'ensemble.AdaBoostRegressor', params: { random_state: 0 } },
+        bagCancer: { split: cancer, estimator: 'ensemble.BaggingClassifier', params: { random_state: 0 } },
+      })
+    : undefined;
+
+  const cases: [string, string, typeof iris, 'classification' | 'regression', keyof NonNullable<typeof reference>][] = [
+    ['gradient_boosting_trees', 'iris', iris, 'classification', 'gbtIris'],
+    ['gradient_boosting_trees', 'breast_cancer', cancer, 'classification', 'gbtCancer'],
+    ['gradient_boosting_trees', 'diabetes', diabetes, 'regression', 'gbtDiabetes'],
+    ['extra_trees', 'breast_cancer', cancer, 'classification', 'etCancer'],
+    ['extra_trees', 'diabetes', diabetes, 'regression', 'etDiabetes'],
+    ['bagging', 'breast_cancer', cancer, 'classification', 'bagCancer'],
+    ['ada_boost', 'iris', iris, 'classification', 'adaIris'],
+    ['ada_boost', 'breast_cancer', cancer, 'classification', 'adaCancer'],
+    ['ada_boost', 'diabetes', diabetes, 'regression', 'adaDiabetes'],
+    ['hist_gradient_boosting', 'iris', iris, 'classification', 'hgbIris'],
+    ['hist_gradient_boosting', 'breast_cancer', cancer, 'classification', 'hgbCancer'],
+    ['hist_gradient_boosting', 'diabetes', diabetes, 'regression', 'hgbDiabetes'],
+  ];
+  for (const [algorithm, name, split, task, key] of cases) {
+    it(`${algorithm} on ${name} scores within 0.02 of scikit-learn`, async () => {
+      const engine = getLocalEngineFactory(algorithm).create();
+      await engine.fit(split.train, { task, hyperparams: { random_state: 1 }, numClasses: split.numClasses });
+      const predicted = await engine.predict(split.test.x, split.test.rows);
+      const expected = Float32Array.from(reference![key].predict!);
+      const ours = task === 'classification' ? accuracy(split.test.y!, predicted) : r2(split.test.y!, predicted);
+      const theirs = task === 'classification' ? accuracy(split.test.y!, expected) : r2(split.test.y!, expected);
+      assert.ok(ours >= theirs - 0.02, `${algorithm} ${name}: ours ${ours}, scikit-learn ${theirs}`);
+      const reloaded = await getLocalEngineFactory(algorithm).deserialize(await engine.serialize());
+      assert.deepEqual(await reloaded.predict(split.test.x, split.test.rows), predicted);
+      if (task === 'classification') {
+        const proba = await engine.predictProba!(split.test.x, split.test.rows);
+        const k = split.numClasses;
+        for (let r = 0; r < split.test.rows; r++) {
+          let sum = 0;
+          for (let c = 0; c < k; c++) sum += proba[r * k + c]!;
+          assert.ok(Math.abs(sum - 1) < 1e-5);
+        }
+      }
+    });
+  }
+
+  it('gradient boosting with the same tree as sklearn gives the same binary predictions on breast_cancer', async () => {
+    const engine = getLocalEngineFactory('gradient_boosting_trees').create();
+    await engine.fit(cancer.train, { task: 'classification', hyperparams: {}, numClasses: 2 });
+    const predicted = await engine.predict(cancer.test.x, cancer.test.rows);
+    const expected = reference!.gbtCancer.predict!;
+    const agree = Array.from(predicted).filter((p, i) => p === expected[i]).length / predicted.length;
+    assert.ok(agree > 0.97, `agreement ${agree}`);
+  });
+
+  it('hist_gradient_boosting stops early above 10,000 rows, as sklearn', async () => {
+    const rows = 12_000;
+    const x = Float32Array.from({ length: rows * 2 }, (_, i) => Math.sin(i * 0.7) + ((i * 7919) % 13) / 13);
+    const y = Float32Array.from({ length: rows }, (_, r) => (x[2 * r]! > 0.5 ? 1 : 0));
+    const engine = getLocalEngineFactory('hist_gradient_boosting').create();
+    await engine.fit({ x, rows, cols: 2, y }, { task: 'classification', hyperparams: { random_state: 0 }, numClasses: 2 });
+    const state = JSON.parse(new TextDecoder().decode(await engine.serialize())) as { trees: unknown[] };
+    assert.ok(state.trees.length < 100, `${state.trees.length} trees`);
+    assert.ok(accuracy(y, await engine.predict(x, rows)) > 0.99);
+  });
+
+  it('extra_trees trains several regression targets at once (train_joint)', async () => {
+    const rows = 80;
+    const x = Float32Array.from({ length: rows * 2 }, (_, i) => Math.sin(i * 0.37));
+    const y = new Float32Array(rows * 2);
+    for (let r = 0; r < rows; r++) {
+      y[2 * r] = 2 * x[2 * r]!;
+      y[2 * r + 1] = x[2 * r + 1]! - x[2 * r]!;
+    }
+    const engine = getLocalEngineFactory('extra_trees').create();
+    await engine.fit({ x, rows, cols: 2, y, yCols: 2 }, { task: 'regression', hyperparams: { random_state: 3 } });
+    const out = await engine.predict(x, rows);
+    assert.equal(out.length, rows * 2);
+    assert.ok(r2(y.filter((_, i) => i % 2 === 0), out.filter((_, i) => i % 2 === 0)) > 0.99);
+  });
+
+  it('refuses unknown hyperparameters listing the valid ones', async () => {
+    await assert.rejects(
+      getLocalEngineFactory('gradient_boosting_trees').create().fit(iris.train, { task: 'classification', hyperparams: { n_estimator: 5 }, numClasses: 3 }),
+      (e: { code: string; hint?: string }) => e.code === '22023' && /learning_rate/.test(e.hint ?? ''),
+    );
+  });
+});
