@@ -10,6 +10,7 @@ import { FunctionRegistry } from './db/functions.js';
 import { installStubs, loadMigrations, migrate } from './db/migrations.js';
 import { registerPgmlFunctions } from './pgml/api/index.js';
 import { configureEmbeddings, embeddingUsage } from './pgml/embeddings/index.js';
+import { PRIVILEGES_CHANNEL, accessCache } from './pgml/serving/access.js';
 import { startServing } from './pgml/serving/listener.js';
 import { modelCache, type ModelCacheStats } from './pgml/serving/model-cache.js';
 import { ReloadListener, startHttp, type HttpServer, type MetricSource } from './http/index.js';
@@ -126,7 +127,16 @@ export async function start(config: Config, log: (message: string) => void = (m)
       )
     : undefined;
   catalogListener?.start();
-  const server = new ProxyServer({ connector, registry, functions, onRoutineDdl, tlsContext, log });
+  // Privileges may have changed through this proxy: every session here checks again, and so do
+  // the other proxies on the upstream once they hear of it (serving's listener).
+  const onPrivilegeChange = () => {
+    accessCache.invalidateAll();
+    if (!config.upstream) return;
+    prepare(async (db) => void (await db.query('SELECT pg_notify($1, $2)', [PRIVILEGES_CHANNEL, instance]))).catch((error: unknown) =>
+      log(`pgml-proxy: announcing a privilege change failed: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  };
+  const server = new ProxyServer({ connector, registry, functions, onRoutineDdl, onPrivilegeChange, tlsContext, log });
   const address = await server.listen(config.listen.host, config.listen.port);
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const cronRuns = new RunCounts();

@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import tls from 'node:tls';
 import { PgError, ProtocolError, SqlState } from '../errors/index.js';
+import { canceledByUser } from '../db/cancel.js';
 import type { FunctionRegistry } from '../db/functions.js';
 import {
   BackendCode,
@@ -24,7 +25,7 @@ import { SessionQueryRunner } from './internal-query.js';
 import type { UpstreamConnector, UpstreamLink } from './link.js';
 import { coalesce } from './coalesce.js';
 import { FunctionInliner } from './inline.js';
-import { isRoutineDdl } from './sniff.js';
+import { changesPrivileges, changesSessionSettings, isRoutineDdl } from './sniff.js';
 import type { UpstreamFunctions } from './upstream-functions.js';
 import { StartupReader } from './startup.js';
 import { isAnswered, ResponseTracker, type ResponseHandler } from './tracker.js';
@@ -40,6 +41,13 @@ export interface SessionOptions {
    * statement already sees the new functions.
    */
   onRoutineDdl?: () => Promise<void>;
+  /**
+   * Called once a transaction that may have changed privileges (GRANT, REVOKE, ...) has ended,
+   * so access decisions cached by every session are made again.
+   */
+  onPrivilegeChange?: () => void;
+  /** Stops the proxy-evaluated work of the session a CancelRequest names by its backend key. */
+  cancelSession?: (processId: number, secretKey: number) => void;
   tlsContext?: tls.SecureContext;
   stats: SessionStats;
   log: (message: string) => void;
@@ -89,6 +97,15 @@ export class ClientSession {
   private routineDdl = false;
   /** onRoutineDdl's work, which the next client message waits for. */
   private settling: Promise<void> | undefined;
+  /** Aborted by a CancelRequest or the client going away; a new one for each statement after. */
+  private callAbort = new AbortController();
+  private statementStartedAt = 0;
+  /** See CallContext.sessionEpoch. */
+  private sessionEpoch = 0;
+  /** Settings changed in the current transaction: its end (or a rollback) may undo them. */
+  private settingsChanged = false;
+  /** Privileges changed in the current transaction: other sessions re-check once it ends. */
+  private privilegesChanged = false;
   readonly closed: Promise<void>;
   private resolveClosed!: () => void;
 
@@ -112,6 +129,15 @@ export class ClientSession {
         return session.database;
       },
       notice: (message, severity = 'INFO') => this.notice(message, severity),
+      get signal() {
+        return session.callAbort.signal;
+      },
+      get statementStartedAt() {
+        return session.statementStartedAt;
+      },
+      get sessionEpoch() {
+        return session.sessionEpoch;
+      },
     });
     const session = this;
     this.interceptor = new Interceptor(this, options.registry, evaluator, new FunctionInliner(options.functions, options.registry));
@@ -168,6 +194,7 @@ export class ClientSession {
         this.socket.write(backend.sslRefused());
         return;
       case 'cancel':
+        this.options.cancelSession?.(packet.processId, packet.secretKey);
         void this.options.connector.cancel(packet.processId, packet.secretKey);
         this.socket.end();
         return;
@@ -251,6 +278,7 @@ export class ClientSession {
       batch.length = 0;
       this.busy = true;
       this.options.stats.intercepted++;
+      this.beginStatement();
       task()
         .catch((error: unknown) => this.fatal(PgError.from(error)))
         .finally(() => {
@@ -265,6 +293,18 @@ export class ClientSession {
     this.sendBatch(batch);
     if (this.inbox.length > INBOX_HIGH_WATER) this.socket.pause();
     else if (this.socket.isPaused()) this.socket.resume();
+  }
+
+  /** A cancel that came while nothing ran must not stop the next statement, as in Postgres. */
+  private beginStatement(): void {
+    if (this.callAbort.signal.aborted) this.callAbort = new AbortController();
+    this.statementStartedAt = performance.now();
+  }
+
+  /** The CancelRequest names this session: stop what the proxy evaluates for it. */
+  cancelIfKey(processId: number, secretKey: number): void {
+    const key = this.backendKey;
+    if (key && key.processId === processId && key.secretKey === secretKey) this.callAbort.abort(canceledByUser());
   }
 
   private sendBatch(batch: Buffer[]): void {
@@ -352,7 +392,8 @@ export class ClientSession {
         if (code === BackendCode.ReadyForQuery) {
           this.txStatus = decodeReadyForQuery(message);
           if (this.routineDdl && this.txStatus === 'I') this.settleRoutineDdl();
-        } else if (code === BackendCode.CommandComplete && isRoutineDdl(message)) this.routineDdl = true;
+          if (this.settingsChanged || this.privilegesChanged) this.transactionMayHaveEnded();
+        } else if (code === BackendCode.CommandComplete) this.noteCommand(message);
         else if (code === BackendCode.BackendKeyData) this.backendKey = decodeBackendKeyData(message);
         else if (code === BackendCode.ErrorResponse && decodeErrorResponse(message).severity === 'FATAL') {
           // The upstream explained why it is closing: that is the client's last word.
@@ -372,6 +413,32 @@ export class ClientSession {
     }
     if (whole && !this.upstreamFramer.hasPartial) this.writeClient([chunk]);
     else this.writeClient(coalesce(out));
+  }
+
+  private noteCommand(commandComplete: Buffer): void {
+    if (isRoutineDdl(commandComplete)) this.routineDdl = true;
+    if (changesSessionSettings(commandComplete)) {
+      this.sessionEpoch++;
+      this.settingsChanged = true;
+    } else if (changesPrivileges(commandComplete)) {
+      this.sessionEpoch++;
+      this.privilegesChanged = true;
+    }
+  }
+
+  /**
+   * After any ReadyForQuery in a transaction that changed settings or privileges: COMMIT and
+   * ROLLBACK undo SET LOCAL, ROLLBACK undoes SET. Other sessions hear of changed privileges once
+   * the transaction is over (before, they could only read the old ones again). The embedded
+   * backend's settings are shared by every client, so there a changed role is everyone's news.
+   */
+  private transactionMayHaveEnded(): void {
+    this.sessionEpoch++;
+    if (this.txStatus !== 'I') return;
+    const everyone = this.privilegesChanged || this.options.connector.kind === 'embedded';
+    this.settingsChanged = false;
+    this.privilegesChanged = false;
+    if (everyone) this.options.onPrivilegeChange?.();
   }
 
   private settleRoutineDdl(): void {
@@ -443,6 +510,7 @@ export class ClientSession {
     const pendingWork = this.tracker.pending > 0;
     this.phase = 'closed';
     this.closing = true;
+    this.callAbort.abort(new PgError(SqlState.QueryCanceled, 'canceling statement: the client closed the connection'));
     if (!this.socket.destroyed) this.socket.end();
     const link = this.upstream;
     if (link) {

@@ -81,7 +81,7 @@ async function runBatch(calls: readonly Args[], ctx: CallContext, fn: string, co
   });
   const results = new Array<unknown>(calls.length);
   for (const group of groups.values()) {
-    const model = await resolveModel(ctx.db, group.ref);
+    const model = await resolveModel(ctx, group.ref);
     const values = await compute(model, group.features);
     group.indexes.forEach((index, k) => (results[index] = values[k]));
   }
@@ -150,7 +150,7 @@ export const predictBatchFn: ProxyFunction<BatchArgs> = {
   async execute(args, ctx) {
     const ref = modelRef(args, 'pgml.predict_batch');
     const values = numericFeatures(args.features, 'pgml.predict_batch: features');
-    const model = await resolveModel(ctx.db, ref);
+    const model = await resolveModel(ctx, ref);
     const width = model.pipeline?.rawWidth ?? model.stored.numFeatures;
     if (width === 0 || values.length % width !== 0) {
       throw new PgError(
