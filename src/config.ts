@@ -1,5 +1,9 @@
 import { parseArgs } from 'node:util';
+import { totalmem } from 'node:os';
 import { z } from 'zod';
+
+/** A quarter of the machine's memory: room for the proxy, Postgres and a fit on each core. */
+const DEFAULT_FIT_MEMORY_MB = Math.max(256, Math.floor(totalmem() / 4 / (1024 * 1024)));
 
 export const USAGE = `Usage: pgml-proxy [options]
 
@@ -24,6 +28,8 @@ Options:
   --tls-cert PATH        PEM certificate: accept SSLRequest and speak TLS to clients
   --tls-key PATH         PEM private key for --tls-cert
   --grace-seconds N      on SIGTERM, how long running statements may finish (default 10)
+  --fit-memory-mb N      heap bound of one training fit; crossing it fails the fit with 53200
+                         (default a quarter of the machine's memory; env PGML_FIT_MEMORY_MB)
   --help                 show this help
 `;
 
@@ -72,6 +78,7 @@ const ConfigSchema = z
     tlsCert: z.string().optional(),
     tlsKey: z.string().optional(),
     graceSeconds: z.coerce.number().min(0).max(3600),
+    fitMemoryMb: z.coerce.number().int().min(64).max(1024 * 1024),
   })
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), '--tls-cert and --tls-key go together');
 
@@ -103,6 +110,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nul
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'grace-seconds': { type: 'string' },
+        'fit-memory-mb': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -127,6 +135,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nul
     tlsCert: values['tls-cert'],
     tlsKey: values['tls-key'],
     graceSeconds: values['grace-seconds'] ?? '10',
+    fitMemoryMb: values['fit-memory-mb'] ?? (env.PGML_FIT_MEMORY_MB || String(DEFAULT_FIT_MEMORY_MB)),
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -10,6 +10,7 @@ import { FunctionRegistry } from './db/functions.js';
 import { installStubs, loadMigrations, migrate } from './db/migrations.js';
 import { registerPgmlFunctions } from './pgml/api/index.js';
 import { configureEmbeddings, embeddingUsage } from './pgml/embeddings/index.js';
+import { configureEnginePool, poolLoad } from './pgml/engines/pool.js';
 import { PRIVILEGES_CHANNEL, accessCache } from './pgml/serving/access.js';
 import { startServing } from './pgml/serving/listener.js';
 import { modelCache, type ModelCacheStats } from './pgml/serving/model-cache.js';
@@ -41,6 +42,14 @@ export function upstreamAddress(url: string): UpstreamAddress {
   return { host: parsed.host || 'localhost', port: Number(parsed.port || 5432) };
 }
 
+const engineTasks: MetricSource = {
+  name: 'pgml_proxy_engine_tasks',
+  help: 'Engine operations (fits, predictions) running on a worker thread or waiting for one',
+  type: 'gauge',
+  labelNames: ['state'],
+  read: () => Object.entries(poolLoad()).map(([state, value]) => ({ labels: { state }, value })),
+};
+
 const embeddingMetrics: MetricSource[] = [
   {
     name: 'pgml_proxy_embedding_requests_total',
@@ -63,6 +72,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
   const registry = new FunctionRegistry();
   registerPgmlFunctions(registry);
   configureEmbeddings({ modelsDir: config.modelsDir, allowDownloads: config.allowDownloads });
+  configureEnginePool({ fitMemoryMb: config.fitMemoryMb });
   registerCronFunctions(registry);
 
   let connector: UpstreamConnector;
@@ -157,7 +167,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
           upstreamUrl: config.upstream,
           proxy: { connections: () => server.connections, stats: server.stats },
           expectedMigrations: migrations.map((m) => m.version),
-          metricSources: [modelCacheLookups(() => modelCache.stats()), cronRunsByStatus(cronRuns), ...embeddingMetrics],
+          metricSources: [modelCacheLookups(() => modelCache.stats()), engineTasks, cronRunsByStatus(cronRuns), ...embeddingMetrics],
           beforeReload: reloadInlined,
           log,
         });

@@ -101,6 +101,7 @@ export const SqlState = {
   AdminShutdown: '57P01',
   CannotConnectNow: '57P03',
   TooManyConnections: '53300',
+  OutOfMemory: '53200',
   InternalError: 'XX000',
   DataCorrupted: 'XX001',
   RaiseException: 'P0001',

@@ -96,7 +96,19 @@ export function typeOidOf(name: string): number {
 
 /** Parses a value in text format, as node-postgres would. */
 export function parseText(oid: number, text: string): unknown {
+  if (oid === TypeOid.json || oid === TypeOid.jsonb) return parseJsonText(text);
   return pgTypes.getTypeParser(oid, 'text')(text);
+}
+
+/** JSON text as Postgres reads it: what it refuses is 22P02 in its words, never JSON.parse's. */
+export function parseJsonText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new PgError(SqlState.InvalidTextRepresentation, 'invalid input syntax for type json', {
+      detail: `The input ${JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}...` : text)} is not valid JSON.`,
+    });
+  }
 }
 
 const elementOf: Record<number, number> = {
@@ -135,7 +147,7 @@ export function parseBinary(oid: number, value: Buffer): unknown {
       return value.toString('utf8');
     case TypeOid.jsonb:
       // Version byte 1, then the JSON text.
-      return JSON.parse(value.toString('utf8', 1));
+      return parseJsonText(value.toString('utf8', 1));
     case TypeOid.bytea:
       return Buffer.from(value);
   }
