@@ -97,7 +97,7 @@ export class ClientSession {
   private routineDdl = false;
   /** onRoutineDdl's work, which the next client message waits for. */
   private settling: Promise<void> | undefined;
-  /** Aborted by a CancelRequest or the client going away; a new one for each statement after. */
+  /** Aborted by a CancelRequest or the client going away; a new one once the client is told the statement ended. */
   private callAbort = new AbortController();
   private statementStartedAt = 0;
   /** See CallContext.sessionEpoch. */
@@ -295,16 +295,19 @@ export class ClientSession {
     else if (this.socket.isPaused()) this.socket.resume();
   }
 
-  /** A cancel that came while nothing ran must not stop the next statement, as in Postgres. */
   private beginStatement(): void {
-    if (this.callAbort.signal.aborted) this.callAbort = new AbortController();
     this.statementStartedAt = performance.now();
   }
 
-  /** The CancelRequest names this session: stop what the proxy evaluates for it. */
+  /**
+   * The CancelRequest names this session: stop what the proxy evaluates for it, up to the next
+   * ReadyForQuery (Parse, Bind and Execute of one statement are separate tasks here). A cancel
+   * that comes while nothing runs stops nothing, as in Postgres.
+   */
   cancelIfKey(processId: number, secretKey: number): void {
     const key = this.backendKey;
-    if (key && key.processId === processId && key.secretKey === secretKey) this.callAbort.abort(canceledByUser());
+    const running = this.busy || this.tracker.pending > 0;
+    if (running && key && key.processId === processId && key.secretKey === secretKey) this.callAbort.abort(canceledByUser());
   }
 
   private sendBatch(batch: Buffer[]): void {
@@ -400,6 +403,8 @@ export class ClientSession {
           this.upstreamSaidFatal = true;
         }
         const forward = this.tracker.route(code, message);
+        // The client's statement is over (the proxy's own statements' answers are not forwarded).
+        if (code === BackendCode.ReadyForQuery && forward !== null && this.callAbort.signal.aborted) this.callAbort = new AbortController();
         if (forward === message) out.push(message);
         else {
           whole = false;

@@ -1,12 +1,20 @@
 // Issue 12 §3: a running pgml.train stops with 57014 on CancelRequest, on statement_timeout and
 // when its client goes away, its fit's worker is stopped (the engine-task gauge of /metrics falls
-// back to zero) and nothing is left registered; absurd hyperparameters are refused up front.
-import { after, before, it } from 'node:test';
+// back to zero) and nothing is left registered; absurd hyperparameters are refused up front; a fit
+// crossing --fit-memory-mb fails with 53200.
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { REPO_ROOT, startProxy, type ProxyProcess } from '../support/proxy.js';
 import { describeTargets, type Target } from '../support/targets.js';
+
+// The spawned proxies inherit the environment: PGML_MODELS_DIR is --models-dir's variable.
+process.env.PGML_MODELS_DIR = join(REPO_ROOT, 'test', 'fixtures', 'models');
 
 // Minutes of work if nothing stopped it: 10,000 trees (the limit) over 4,000 rows.
 const SLOW_TRAIN = `SELECT * FROM pgml.train('slow', 'regression', 'slow_data', 'y', 'random_forest', hyperparams => '{"n_estimators": 10000}')`;
@@ -155,5 +163,119 @@ describeTargets('stopping pgml.train', { proxyOnly: true, http: true }, (target)
       admin.query(`SELECT * FROM pgml.train('nan', 'regression', 'slow_data', 'y', 'ridge', hyperparams => '{"alpha": NaN}')`),
       (error: { code?: string; message?: string }) => error.code === '22P02' && error.message === 'invalid input syntax for type json',
     );
+  });
+});
+
+// Each runs for a long while through the tiny BERT fixtures if nothing stops it.
+const EMBED_TABLE = `CREATE TABLE docs_embedded AS SELECT id, pgml.embed('pgml-test/tiny-bert', body) AS embedding FROM docs`;
+const TRANSFORM = `SELECT pgml.transform('{"task": "text-classification", "model": "pgml-test/tiny-bert-sentiment"}'::jsonb, inputs => $1::text[])`;
+const REVIEWS = Array.from({ length: 20_000 }, (_, i) => `review number ${i}: the cat sat on the mat and liked it`);
+
+/** Requests the embedding thread received for `model` (pgml_proxy_embedding_requests_total). */
+async function embeddingRequests(target: Target, model: string): Promise<number> {
+  const text = await (await fetch(`${target.proxy!.httpUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`pgml_proxy_embedding_requests_total{model="${model}"}`));
+  return line === undefined ? 0 : Number(line.split(' ').pop());
+}
+
+describeTargets('stopping pgml.embed over a table and pgml.transform', { proxyOnly: true, http: true }, (target) => {
+  let client: pg.Client;
+  before(async () => {
+    client = new pg.Client({ connectionString: target().url() });
+    client.on('error', () => {});
+    await client.connect();
+    await client.query(`CREATE TABLE docs AS SELECT i AS id, 'document ' || i || ': the quick brown fox jumps over the lazy dog' AS body
+      FROM generate_series(1, 100000) AS i`);
+  });
+  after(async () => {
+    await client.end();
+  });
+
+  /** The statement's outcome, handled from the start (it may fail before anyone awaits it). */
+  const settle = (statement: Promise<unknown>): Promise<unknown> =>
+    statement.then(
+      () => assert.fail('the statement was not stopped'),
+      (e: unknown) => e,
+    );
+  const expectCanceled = async (outcome: Promise<unknown>, message: string): Promise<void> => {
+    const error = (await outcome) as { code?: string; message?: string };
+    assert.equal(error.code, '57014', String(error));
+    assert.equal(error.message, message);
+  };
+  const tableExists = async (name: string): Promise<boolean> => (await client.query('SELECT to_regclass($1) IS NOT NULL AS e', [name])).rows[0].e;
+
+  it('CancelRequest stops pgml.embed over a table after its first batch; nothing is created', async () => {
+    // The proxy reports each batch of rows as a NOTICE: cancel when the first one lands.
+    const onNotice = (notice: { message?: string }) => {
+      if (notice.message?.startsWith('pgml.embed:')) void sendCancel(target(), client);
+    };
+    client.on('notice', onNotice);
+    try {
+      await expectCanceled(settle(client.query(EMBED_TABLE)), 'canceling statement due to user request');
+    } finally {
+      client.off('notice', onNotice);
+    }
+    assert.equal(await tableExists('docs_embedded'), false);
+    assert.equal((await client.query('SELECT 1 AS one')).rows[0].one, 1);
+  });
+
+  it('statement_timeout stops pgml.embed over a table', async () => {
+    await client.query(`SET statement_timeout = '2s'`);
+    try {
+      await expectCanceled(settle(client.query(EMBED_TABLE)), 'canceling statement due to statement timeout');
+    } finally {
+      await client.query('RESET statement_timeout');
+    }
+    assert.equal(await tableExists('docs_embedded'), false);
+  });
+
+  it('CancelRequest stops pgml.transform once the model runs', async () => {
+    const model = 'pgml-test/tiny-bert-sentiment';
+    const before = await embeddingRequests(target(), model);
+    const statement = settle(client.query(TRANSFORM, [REVIEWS]));
+    await until('the transform reached the model', async () => (await embeddingRequests(target(), model)) > before);
+    await sendCancel(target(), client);
+    await expectCanceled(statement, 'canceling statement due to user request');
+  });
+
+  it('statement_timeout stops pgml.transform', async () => {
+    await client.query(`SET statement_timeout = '2s'`);
+    try {
+      await expectCanceled(settle(client.query(TRANSFORM, [REVIEWS])), 'canceling statement due to statement timeout');
+    } finally {
+      await client.query('RESET statement_timeout');
+    }
+    assert.equal((await client.query('SELECT 1 AS one')).rows[0].one, 1);
+  });
+});
+
+describe('the per-fit memory bound [proxy-pglite]', { timeout: 300_000 }, () => {
+  let dataDir: string;
+  let proxy: ProxyProcess;
+  let client: pg.Client;
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'pgml-fit-memory-'));
+    proxy = await startProxy({ dataDir, extraArgs: ['--fit-memory-mb', '64'] });
+    client = new pg.Client({ connectionString: proxy.url() });
+    client.on('notice', () => {});
+    await client.connect();
+    await client.query(`CREATE TABLE few AS SELECT sin(i)::real AS a, cos(i)::real AS b, (sin(i) + cos(i))::real AS y FROM generate_series(1, 20) AS i`);
+  });
+  after(async () => {
+    await client?.end();
+    await proxy?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('ends a fit that crosses it with 53200 and a clear message; the next fit runs', async () => {
+    // 9 million weights: far past 64 MB of heap once the network is kept as numbers.
+    await assert.rejects(
+      client.query(`SELECT * FROM pgml.train('wide', 'regression', 'few', 'y', 'neural_network', hyperparams => '{"hidden_layer_sizes": [3000, 3000], "max_iter": 1}')`),
+      (error: { code?: string; message?: string }) =>
+        error.code === '53200' && error.message === 'out of memory: training neural_network needed more than the per-fit memory bound of 64 MB',
+    );
+    assert.equal((await client.query(`SELECT count(*)::int AS n FROM pgml.models`)).rows[0].n, 0);
+    const { rows } = await client.query(`SELECT * FROM pgml.train('narrow', 'regression', 'few', 'y', 'neural_network', hyperparams => '{"hidden_layer_sizes": [4], "max_iter": 5}')`);
+    assert.equal(rows[0].project, 'narrow');
   });
 });
