@@ -12,7 +12,7 @@ import { WINK_MODEL, embedWords, loadWordVectors, type WordVectors } from './win
 import type { EmbedderCancel, EmbedderReply, EmbedderRequest, EmbeddingFormat } from './protocol.js';
 
 let wink: Promise<WordVectors> | undefined;
-/** Requests the proxy has given up on (pool.ts-style cancellation: their caller already has 57014). */
+/** Requests the proxy gave up on (a cancel or statement_timeout: their caller already has 57014). */
 const canceled = new Set<number>();
 /** Texts the word-vector model embeds between two looks at `canceled`. */
 const WINK_CHUNK = 2000;
@@ -106,14 +106,14 @@ parentPort?.on('message', (request: EmbedderRequest | EmbedderCancel) => {
   execute(request)
     .finally(() => canceled.delete(request.id))
     .then(
-    (result) => parentPort?.postMessage({ id: request.id, ok: true, result } satisfies EmbedderReply),
-    (error: unknown) => {
-      const e = error instanceof PgError ? error : PgError.from(error);
-      parentPort?.postMessage({
-        id: request.id,
-        ok: false,
-        error: { code: e.code, message: e.message, detail: e.detail, hint: e.hint },
-      } satisfies EmbedderReply);
-    },
-  );
+      (result) => parentPort?.postMessage({ id: request.id, ok: true, result } satisfies EmbedderReply),
+      (error: unknown) => {
+        const e = error instanceof PgError ? error : PgError.from(error);
+        parentPort?.postMessage({
+          id: request.id,
+          ok: false,
+          error: { code: e.code, message: e.message, detail: e.detail, hint: e.hint },
+        } satisfies EmbedderReply);
+      },
+    );
 });
