@@ -1,5 +1,9 @@
 import { parseArgs } from 'node:util';
+import { totalmem } from 'node:os';
 import { z } from 'zod';
+
+/** A quarter of the machine's memory: room for the proxy, Postgres and a fit on each core. */
+const DEFAULT_FIT_MEMORY_MB = Math.max(256, Math.floor(totalmem() / 4 / (1024 * 1024)));
 
 export const USAGE = `Usage: pgml-proxy [options]
 
@@ -25,6 +29,8 @@ Options:
   --tls-key PATH         PEM private key for --tls-cert
   --grace-seconds N      on SIGTERM, how long running statements may finish (default 10)
   --auth-timeout S       seconds a client may take to authenticate (default 60, as Postgres)
+  --fit-memory-mb N      heap bound of one training fit; crossing it fails the fit with 53200
+                         (default a quarter of the machine's memory; env PGML_FIT_MEMORY_MB)
   --help                 show this help
 `;
 
@@ -74,6 +80,7 @@ const ConfigSchema = z
     tlsKey: z.string().optional(),
     graceSeconds: z.coerce.number().min(0).max(3600),
     authTimeout: z.coerce.number().min(1).max(600),
+    fitMemoryMb: z.coerce.number().int().min(64).max(1024 * 1024),
   })
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), '--tls-cert and --tls-key go together');
 
@@ -106,6 +113,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nul
         'tls-key': { type: 'string' },
         'grace-seconds': { type: 'string' },
         'auth-timeout': { type: 'string' },
+        'fit-memory-mb': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -131,6 +139,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nul
     tlsKey: values['tls-key'],
     graceSeconds: values['grace-seconds'] ?? '10',
     authTimeout: values['auth-timeout'] ?? '60',
+    fitMemoryMb: values['fit-memory-mb'] ?? (env.PGML_FIT_MEMORY_MB || String(DEFAULT_FIT_MEMORY_MB)),
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

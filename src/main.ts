@@ -11,6 +11,8 @@ import { installStubs, loadMigrations, migrate } from './db/migrations.js';
 import { registerPgmlFunctions } from './pgml/api/index.js';
 import { configureEmbeddings, embeddingUsage } from './pgml/embeddings/index.js';
 import { nativeLibraryReport } from './pgml/engines/registry.js';
+import { configureEnginePool, poolLoad } from './pgml/engines/pool.js';
+import { PRIVILEGES_CHANNEL, accessCache } from './pgml/serving/access.js';
 import { startServing } from './pgml/serving/listener.js';
 import { modelCache, type ModelCacheStats } from './pgml/serving/model-cache.js';
 import { ReloadListener, startHttp, type HttpServer, type MetricSource } from './http/index.js';
@@ -41,6 +43,14 @@ export function upstreamAddress(url: string): UpstreamAddress {
   return { host: parsed.host || 'localhost', port: Number(parsed.port || 5432) };
 }
 
+const engineTasks: MetricSource = {
+  name: 'pgml_proxy_engine_tasks',
+  help: 'Engine operations (fits, predictions) running on a worker thread or waiting for one',
+  type: 'gauge',
+  labelNames: ['state'],
+  read: () => Object.entries(poolLoad()).map(([state, value]) => ({ labels: { state }, value })),
+};
+
 const embeddingMetrics: MetricSource[] = [
   {
     name: 'pgml_proxy_embedding_requests_total',
@@ -63,6 +73,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
   const registry = new FunctionRegistry();
   registerPgmlFunctions(registry);
   configureEmbeddings({ modelsDir: config.modelsDir, allowDownloads: config.allowDownloads });
+  configureEnginePool({ fitMemoryMb: config.fitMemoryMb });
   registerCronFunctions(registry);
 
   let connector: UpstreamConnector;
@@ -128,7 +139,16 @@ export async function start(config: Config, log: (message: string) => void = (m)
       )
     : undefined;
   catalogListener?.start();
-  const server = new ProxyServer({ connector, registry, functions, onRoutineDdl, tlsContext, authTimeoutMs: config.authTimeout * 1000, log });
+  // Privileges may have changed through this proxy: every session here checks again, and so do
+  // the other proxies on the upstream once they hear of it (serving's listener).
+  const onPrivilegeChange = () => {
+    accessCache.invalidateAll();
+    if (!config.upstream) return;
+    prepare(async (db) => void (await db.query('SELECT pg_notify($1, $2)', [PRIVILEGES_CHANNEL, instance]))).catch((error: unknown) =>
+      log(`pgml-proxy: announcing a privilege change failed: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  };
+  const server = new ProxyServer({ connector, registry, functions, onRoutineDdl, onPrivilegeChange, tlsContext, authTimeoutMs: config.authTimeout * 1000, log });
   const address = await server.listen(config.listen.host, config.listen.port);
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const cronRuns = new RunCounts();
@@ -149,7 +169,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
           upstreamUrl: config.upstream,
           proxy: { connections: () => server.connections, stats: server.stats },
           expectedMigrations: migrations.map((m) => m.version),
-          metricSources: [modelCacheLookups(() => modelCache.stats()), cronRunsByStatus(cronRuns), ...embeddingMetrics],
+          metricSources: [modelCacheLookups(() => modelCache.stats()), engineTasks, cronRunsByStatus(cronRuns), ...embeddingMetrics],
           beforeReload: reloadInlined,
           log,
         });

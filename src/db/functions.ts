@@ -30,6 +30,20 @@ export interface CallContext {
   database: string;
   /** Sends a notice (INFO by default) to the calling client, as RAISE INFO would. */
   notice(message: string, severity?: 'INFO' | 'NOTICE' | 'WARNING'): void;
+  /**
+   * Aborted when the statement being evaluated must stop: the client sent a CancelRequest or
+   * closed its connection. The reason is the PgError to raise (57014). See cancel.ts for
+   * statement_timeout.
+   */
+  readonly signal: AbortSignal;
+  /** When the statement being evaluated started (performance.now()), for statement_timeout. */
+  readonly statementStartedAt: number;
+  /**
+   * Changes whenever the session's role, settings or privileges may have changed (SET, RESET,
+   * DISCARD ALL, the end of a transaction that ran one, GRANT, REVOKE, ...). Whatever is cached
+   * per session under an older value must be read again.
+   */
+  readonly sessionEpoch: number;
 }
 
 export interface ProxyFunction<Args = Record<string, unknown>> {

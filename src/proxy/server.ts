@@ -10,6 +10,7 @@ export interface ProxyServerOptions {
   registry: FunctionRegistry;
   functions: UpstreamFunctions;
   onRoutineDdl?: () => Promise<void>;
+  onPrivilegeChange?: () => void;
   tlsContext?: tls.SecureContext;
   /** How long a client may take to authenticate before the proxy closes its connection. */
   authTimeoutMs: number;
@@ -43,7 +44,13 @@ export class ProxyServer {
 
   private accept(socket: net.Socket): void {
     socket.on('error', () => {});
-    const session = new ClientSession(socket, { ...this.options, stats: this.stats });
+    const session = new ClientSession(socket, {
+      ...this.options,
+      stats: this.stats,
+      cancelSession: (processId, secretKey) => {
+        for (const other of this.sessions) other.cancelIfKey(processId, secretKey);
+      },
+    });
     this.sessions.add(session);
     void session.closed.then(() => this.sessions.delete(session));
   }

@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import tls from 'node:tls';
 import { PgError, ProtocolError, SqlState } from '../errors/index.js';
+import { canceledByUser } from '../db/cancel.js';
 import type { FunctionRegistry } from '../db/functions.js';
 import {
   AuthenticationCode,
@@ -29,7 +30,7 @@ import { SessionQueryRunner } from './internal-query.js';
 import type { UpstreamConnector, UpstreamLink } from './link.js';
 import { coalesce } from './coalesce.js';
 import { FunctionInliner } from './inline.js';
-import { isRoutineDdl } from './sniff.js';
+import { changesPrivileges, changesSessionSettings, isRoutineDdl } from './sniff.js';
 import type { UpstreamFunctions } from './upstream-functions.js';
 import { StartupReader } from './startup.js';
 import { isAnswered, ResponseTracker, type ResponseHandler } from './tracker.js';
@@ -45,6 +46,13 @@ export interface SessionOptions {
    * statement already sees the new functions.
    */
   onRoutineDdl?: () => Promise<void>;
+  /**
+   * Called once a transaction that may have changed privileges (GRANT, REVOKE, ...) has ended,
+   * so access decisions cached by every session are made again.
+   */
+  onPrivilegeChange?: () => void;
+  /** Stops the proxy-evaluated work of the session a CancelRequest names by its backend key. */
+  cancelSession?: (processId: number, secretKey: number) => void;
   tlsContext?: tls.SecureContext;
   /** How long a client may take from connecting to AuthenticationOk (Postgres's authentication_timeout). */
   authTimeoutMs: number;
@@ -111,6 +119,15 @@ export class ClientSession {
   private routineDdl = false;
   /** onRoutineDdl's work, which the next client message waits for. */
   private settling: Promise<void> | undefined;
+  /** Aborted by a CancelRequest or the client going away; a new one once the client is told the statement ended. */
+  private callAbort = new AbortController();
+  private statementStartedAt = 0;
+  /** See CallContext.sessionEpoch. */
+  private sessionEpoch = 0;
+  /** Settings changed in the current transaction: its end (or a rollback) may undo them. */
+  private settingsChanged = false;
+  /** Privileges changed in the current transaction: other sessions re-check once it ends. */
+  private privilegesChanged = false;
   readonly closed: Promise<void>;
   private resolveClosed!: () => void;
 
@@ -134,6 +151,15 @@ export class ClientSession {
         return session.database;
       },
       notice: (message, severity = 'INFO') => this.notice(message, severity),
+      get signal() {
+        return session.callAbort.signal;
+      },
+      get statementStartedAt() {
+        return session.statementStartedAt;
+      },
+      get sessionEpoch() {
+        return session.sessionEpoch;
+      },
     });
     const session = this;
     this.interceptor = new Interceptor(this, options.registry, evaluator, new FunctionInliner(options.functions, options.registry));
@@ -188,6 +214,7 @@ export class ClientSession {
         this.socket.write(backend.sslRefused());
         return;
       case 'cancel':
+        this.options.cancelSession?.(packet.processId, packet.secretKey);
         void this.options.connector.cancel(packet.processId, packet.secretKey);
         this.socket.end();
         return;
@@ -300,6 +327,7 @@ export class ClientSession {
       batch.length = 0;
       this.busy = true;
       this.options.stats.intercepted++;
+      this.beginStatement();
       task()
         .catch((error: unknown) => this.fatal(PgError.from(error)))
         .finally(() => {
@@ -336,6 +364,21 @@ export class ClientSession {
       this.inboxBytes > INBOX_HIGH_WATER_BYTES;
     if (hold) this.socket.pause();
     else if (this.socket.isPaused()) this.socket.resume();
+  }
+
+  private beginStatement(): void {
+    this.statementStartedAt = performance.now();
+  }
+
+  /**
+   * The CancelRequest names this session: stop what the proxy evaluates for it, up to the next
+   * ReadyForQuery (Parse, Bind and Execute of one statement are separate tasks here). A cancel
+   * that comes while nothing runs stops nothing, as in Postgres.
+   */
+  cancelIfKey(processId: number, secretKey: number): void {
+    const key = this.backendKey;
+    const running = this.busy || this.tracker.pending > 0;
+    if (running && key && key.processId === processId && key.secretKey === secretKey) this.callAbort.abort(canceledByUser());
   }
 
   private sendBatch(batch: Buffer[]): void {
@@ -437,13 +480,16 @@ export class ClientSession {
         if (code === BackendCode.ReadyForQuery) {
           this.txStatus = decodeReadyForQuery(message);
           if (this.routineDdl && this.txStatus === 'I') this.settleRoutineDdl();
-        } else if (code === BackendCode.CommandComplete && isRoutineDdl(message)) this.routineDdl = true;
+          if (this.settingsChanged || this.privilegesChanged) this.transactionMayHaveEnded();
+        } else if (code === BackendCode.CommandComplete) this.noteCommand(message);
         else if (code === BackendCode.BackendKeyData) this.backendKey = decodeBackendKeyData(message);
         else if (code === BackendCode.ErrorResponse && decodeErrorResponse(message).severity === 'FATAL') {
           // The upstream explained why it is closing: that is the client's last word.
           this.upstreamSaidFatal = true;
         }
         const forward = this.tracker.route(code, message);
+        // The client's statement is over (the proxy's own statements' answers are not forwarded).
+        if (code === BackendCode.ReadyForQuery && forward !== null && this.callAbort.signal.aborted) this.callAbort = new AbortController();
         if (forward === message) out.push(message);
         else {
           whole = false;
@@ -464,6 +510,32 @@ export class ClientSession {
     if (decodeAuthentication(message) !== AuthenticationCode.Ok) return;
     this.authenticated = true;
     clearTimeout(this.authTimer);
+  }
+
+  private noteCommand(commandComplete: Buffer): void {
+    if (isRoutineDdl(commandComplete)) this.routineDdl = true;
+    if (changesSessionSettings(commandComplete)) {
+      this.sessionEpoch++;
+      this.settingsChanged = true;
+    } else if (changesPrivileges(commandComplete)) {
+      this.sessionEpoch++;
+      this.privilegesChanged = true;
+    }
+  }
+
+  /**
+   * After any ReadyForQuery in a transaction that changed settings or privileges: COMMIT and
+   * ROLLBACK undo SET LOCAL, ROLLBACK undoes SET. Other sessions hear of changed privileges once
+   * the transaction is over (before, they could only read the old ones again). The embedded
+   * backend's settings are shared by every client, so there a changed role is everyone's news.
+   */
+  private transactionMayHaveEnded(): void {
+    this.sessionEpoch++;
+    if (this.txStatus !== 'I') return;
+    const everyone = this.privilegesChanged || this.options.connector.kind === 'embedded';
+    this.settingsChanged = false;
+    this.privilegesChanged = false;
+    if (everyone) this.options.onPrivilegeChange?.();
   }
 
   private settleRoutineDdl(): void {
@@ -544,6 +616,7 @@ export class ClientSession {
     const pendingWork = this.tracker.pending > 0;
     this.phase = 'closed';
     this.closing = true;
+    this.callAbort.abort(new PgError(SqlState.QueryCanceled, 'canceling statement: the client closed the connection'));
     clearTimeout(this.authTimer);
     if (!this.socket.destroyed) {
       // Stop reading: a client that keeps sending must not cost the proxy any work. The socket

@@ -100,9 +100,20 @@ function foldCase(byte: number): number {
   return byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte;
 }
 
-// Command tags of DDL that may add, change or remove functions (the ones the HTTP schema cache
-// lists and the ones the proxy inlines).
-const ROUTINE_DDL_TAGS = [
+/** A test for CommandComplete messages whose tag is one of `tags`; most are ruled out by their first byte. */
+function commandTagIn(tags: readonly string[]): (commandComplete: Buffer) => boolean {
+  const encoded = tags.map((tag) => Buffer.from(`${tag}\0`, 'latin1'));
+  const firstBytes = new Set(encoded.map((tag) => tag[0]!));
+  return (commandComplete) =>
+    firstBytes.has(commandComplete[5]!) &&
+    encoded.some((tag) => commandComplete.length === 5 + tag.length && commandComplete.compare(tag, 0, tag.length, 5) === 0);
+}
+
+/**
+ * Whether a CommandComplete message reports DDL that may add, change or remove functions (the
+ * ones the HTTP schema cache lists and the ones the proxy inlines).
+ */
+export const isRoutineDdl = commandTagIn([
   'CREATE FUNCTION',
   'ALTER FUNCTION',
   'DROP FUNCTION',
@@ -117,11 +128,32 @@ const ROUTINE_DDL_TAGS = [
   'ALTER EXTENSION',
   'DROP EXTENSION',
   'DROP OWNED',
-].map((tag) => Buffer.from(`${tag}\0`, 'latin1'));
-const TAG_FIRST_BYTES = new Set(ROUTINE_DDL_TAGS.map((tag) => tag[0]!));
+]);
 
-/** Whether a CommandComplete message reports DDL on functions; most tags are ruled out by their first byte. */
-export function isRoutineDdl(commandComplete: Buffer): boolean {
-  if (!TAG_FIRST_BYTES.has(commandComplete[5]!)) return false;
-  return ROUTINE_DDL_TAGS.some((tag) => commandComplete.length === 5 + tag.length && commandComplete.compare(tag, 0, tag.length, 5) === 0);
-}
+/**
+ * Statements after which the session may act as another role or with other settings: SET ROLE,
+ * SET SESSION AUTHORIZATION, RESET ROLE and every other SET or RESET, DISCARD ALL, and a ROLLBACK
+ * (also to a savepoint) that may undo one.
+ */
+export const changesSessionSettings = commandTagIn(['SET', 'RESET', 'DISCARD ALL', 'ROLLBACK']);
+
+/** Statements that may change who can read what (object privileges, role membership, policies, owners). */
+export const changesPrivileges = commandTagIn([
+  'GRANT',
+  'REVOKE',
+  'GRANT ROLE',
+  'REVOKE ROLE',
+  'CREATE ROLE',
+  'ALTER ROLE',
+  'DROP ROLE',
+  'ALTER TABLE',
+  'DROP TABLE',
+  'CREATE POLICY',
+  'ALTER POLICY',
+  'DROP POLICY',
+  'ALTER DEFAULT PRIVILEGES',
+  'ALTER SCHEMA',
+  'DROP SCHEMA',
+  'REASSIGN OWNED',
+  'DROP OWNED',
+]);

@@ -7,6 +7,7 @@
  * that must stay off the event loop. Single calls return numbers, which a nested call can read.
  */
 import { z } from 'zod';
+import { withStatementLimits } from '../../db/cancel.js';
 import type { ProxyFunction } from '../../db/functions.js';
 import { PgError, SqlState } from '../../errors/index.js';
 import { EmbedKwargs, embedAsRealArrays, embedBatch, type EmbedOptions } from '../embeddings/index.js';
@@ -43,30 +44,33 @@ export const embedText: ProxyFunction<z.infer<typeof OneArgs>> = {
   },
   args: OneArgs,
   pure: true,
-  async execute(args) {
+  async execute(args, ctx) {
     if (args.transformer === null || args.text === null || args.kwargs === null) return null;
-    const [vector] = await embedBatch(args.transformer, [args.text], embedOptions(args.kwargs));
+    const [vector] = await embedBatch(args.transformer, [args.text], embedOptions(args.kwargs), ctx.signal);
     return vector ?? null;
   },
-  async executeBatch(calls) {
-    const results: (string | null)[] = new Array(calls.length).fill(null);
-    const groups = new Map<string, { transformer: string; options: EmbedOptions; indexes: number[]; texts: string[] }>();
-    calls.forEach((call, i) => {
-      if (call.transformer === null || call.text === null || call.kwargs === null) return;
-      const options = embedOptions(call.kwargs);
-      const key = JSON.stringify([call.transformer, options]);
-      let group = groups.get(key);
-      if (!group) groups.set(key, (group = { transformer: call.transformer, options, indexes: [], texts: [] }));
-      group.indexes.push(i);
-      group.texts.push(call.text);
-    });
-    for (const group of groups.values()) {
-      const vectors = await embedAsRealArrays(group.transformer, group.texts, group.options);
-      group.indexes.forEach((row, k) => (results[row] = vectors[k] ?? null));
-    }
-    return results;
-  },
+  // Over a table: each batch of rows stops on a cancel or statement_timeout (db/cancel.ts).
+  executeBatch: (calls, ctx) => withStatementLimits(ctx, (signal) => embedRows(calls, signal)),
 };
+
+async function embedRows(calls: readonly z.infer<typeof OneArgs>[], signal: AbortSignal): Promise<(string | null)[]> {
+  const results: (string | null)[] = new Array(calls.length).fill(null);
+  const groups = new Map<string, { transformer: string; options: EmbedOptions; indexes: number[]; texts: string[] }>();
+  calls.forEach((call, i) => {
+    if (call.transformer === null || call.text === null || call.kwargs === null) return;
+    const options = embedOptions(call.kwargs);
+    const key = JSON.stringify([call.transformer, options]);
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { transformer: call.transformer, options, indexes: [], texts: [] }));
+    group.indexes.push(i);
+    group.texts.push(call.text);
+  });
+  for (const group of groups.values()) {
+    const vectors = await embedAsRealArrays(group.transformer, group.texts, group.options, signal);
+    group.indexes.forEach((row, k) => (results[row] = vectors[k] ?? null));
+  }
+  return results;
+}
 
 export const embedTexts: ProxyFunction<z.infer<typeof ManyArgs>> = {
   signature: {
@@ -81,11 +85,12 @@ export const embedTexts: ProxyFunction<z.infer<typeof ManyArgs>> = {
   },
   args: ManyArgs,
   pure: true,
-  async execute(args) {
+  async execute(args, ctx) {
     if (args.transformer === null || args.inputs === null || args.kwargs === null) return [];
     const options = embedOptions(args.kwargs);
     const present = args.inputs.filter((t): t is string => t !== null);
-    const vectors = await embedBatch(args.transformer, present, options);
+    const transformer = args.transformer;
+    const vectors = await withStatementLimits(ctx, (signal) => embedBatch(transformer, present, options, signal));
     // A NULL element yields a NULL row, keeping the rows aligned with the inputs.
     let k = 0;
     return args.inputs.map((t) => (t === null ? null : vectors[k++]!));

@@ -92,7 +92,7 @@ async function runBatch(calls: readonly Args[], ctx: CallContext, fn: string, co
   });
   const results = new Array<unknown>(calls.length);
   for (const group of groups.values()) {
-    const model = await resolveModel(ctx.db, group.ref);
+    const model = await resolveModel(ctx, group.ref);
     const values = await compute(model, group.features);
     group.indexes.forEach((index, k) => (results[index] = values[k]));
   }
@@ -109,7 +109,7 @@ function overloads(name: string, returns: ReturnSpec, compute: Compute, rowForm:
     async prepareBatch(shared, ctx) {
       const parsed = Args.safeParse(shared);
       if (!parsed.success || (parsed.data.project_name === undefined && parsed.data.model_id === undefined)) return undefined;
-      const model = await resolveModel(ctx.db, modelRef(parsed.data, fn));
+      const model = await resolveModel(ctx, modelRef(parsed.data, fn));
       return (calls) => compute(model, calls.map((args) => featuresOf(args, fn)));
     },
   });
@@ -169,7 +169,7 @@ function predictBatchOverload(model: ParamSpec): ProxyFunction<BatchArgs> {
     async execute(args, ctx) {
       const ref = modelRef(args, 'pgml.predict_batch');
       const values = numericFeatures(args.features, 'pgml.predict_batch: features');
-      const model = await resolveModel(ctx.db, ref);
+      const model = await resolveModel(ctx, ref);
       const width = model.pipeline?.rawWidth ?? model.stored.numFeatures;
       if (width === 0 || values.length % width !== 0) {
         throw new PgError(

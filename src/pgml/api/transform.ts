@@ -5,6 +5,7 @@
  * task's Hugging Face default is used (it must be local, or downloads enabled).
  */
 import { z } from 'zod';
+import { withStatementLimits } from '../../db/cancel.js';
 import type { ProxyFunction, ParamSpec } from '../../db/functions.js';
 import { PgError, SqlState } from '../../errors/index.js';
 import { classifyBatch, embedBatch } from '../embeddings/index.js';
@@ -45,7 +46,7 @@ function taskOf(task: unknown, jsonTask: boolean): { task: string; model: string
   return { task: name, model };
 }
 
-async function run(args: Args, jsonTask: boolean): Promise<unknown> {
+async function run(args: Args, jsonTask: boolean, signal: AbortSignal): Promise<unknown> {
   if (args.task === null || args.inputs === null || args.args === null) return null;
   const { task, model } = taskOf(args.task, jsonTask);
   const kwargs = asObject(args.args, 'args');
@@ -58,10 +59,10 @@ async function run(args: Args, jsonTask: boolean): Promise<unknown> {
     if (topK !== undefined && topK !== null && !(Number.isInteger(topK) && (topK as number) > 0)) {
       throw new PgError(SqlState.InvalidParameterValue, 'pgml.transform: top_k must be a positive integer or null');
     }
-    return classifyBatch(model, inputs, topK as number | null | undefined);
+    return classifyBatch(model, inputs, topK as number | null | undefined, signal);
   }
   // feature-extraction: one pooled vector per input (the kwargs of pgml.embed apply).
-  return embedBatch(model, inputs, embedOptions(kwargs));
+  return embedBatch(model, inputs, embedOptions(kwargs), signal);
 }
 
 function params(taskType: string): ParamSpec[] {
@@ -77,12 +78,12 @@ export const transformText: ProxyFunction<Args> = {
   signature: { schema: 'pgml', name: 'transform', params: params('text'), returns: { kind: 'scalar', type: 'jsonb' } },
   args: Args,
   pure: true,
-  execute: (args) => run(args, false),
+  execute: (args, ctx) => withStatementLimits(ctx, (signal) => run(args, false, signal)),
 };
 
 export const transformJson: ProxyFunction<Args> = {
   signature: { schema: 'pgml', name: 'transform', params: params('jsonb'), returns: { kind: 'scalar', type: 'jsonb' } },
   args: Args,
   pure: true,
-  execute: (args) => run(args, true),
+  execute: (args, ctx) => withStatementLimits(ctx, (signal) => run(args, true, signal)),
 };

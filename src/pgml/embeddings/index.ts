@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
 import type { EmbedOptions } from './options.js';
-import type { EmbedderReply, EmbedderRequest, EmbeddingFormat } from './protocol.js';
+import type { EmbedderCancel, EmbedderReply, EmbedderRequest, EmbeddingFormat } from './protocol.js';
 import { defaultSources, type ModelSources } from './sources.js';
 
 export { EmbedKwargs, type EmbedOptions } from './options.js';
@@ -75,11 +75,21 @@ function ensureWorker(): Worker {
 
 type Body = EmbedderRequest extends infer R ? (R extends EmbedderRequest ? Omit<R, 'id' | 'sources'> : never) : never;
 
-function call(body: Body): Promise<unknown> {
+/** `signal` gives up on the request (its reason is the error) and tells the thread to stop it. */
+function call(body: Body, signal: AbortSignal | undefined): Promise<unknown> {
+  if (signal?.aborted) return Promise.reject(PgError.from(signal.reason));
   const w = ensureWorker();
   const id = nextId++;
   return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
+    const stop = () => {
+      if (!pending.delete(id)) return;
+      if (pending.size === 0) w.unref();
+      w.postMessage({ op: 'cancel', id } satisfies EmbedderCancel);
+      reject(PgError.from(signal?.reason));
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+    const settled = () => signal?.removeEventListener('abort', stop);
+    pending.set(id, { resolve: (value) => (settled(), resolve(value)), reject: (error) => (settled(), reject(error)) });
     w.ref();
     w.postMessage({ ...body, id, sources } as EmbedderRequest);
   });
@@ -92,27 +102,32 @@ export function embeddingUsage(): { model: string; requests: number; texts: numb
   return [...usage].map(([model, counts]) => ({ model, ...counts }));
 }
 
-function embed(model: string, texts: readonly string[], options: EmbedOptions, format: EmbeddingFormat): Promise<unknown> {
+function countUse(model: string, texts: readonly string[]): void {
   const counts = usage.get(model) ?? { requests: 0, texts: 0 };
   usage.set(model, { requests: counts.requests + 1, texts: counts.texts + texts.length });
-  return call({ op: 'embed', model, texts: [...texts], options, format });
 }
 
-/** One embedding (plain numbers) per text, in order. */
-export async function embedBatch(model: string, texts: readonly string[], options: EmbedOptions = {}): Promise<number[][]> {
+function embed(model: string, texts: readonly string[], options: EmbedOptions, format: EmbeddingFormat, signal: AbortSignal | undefined): Promise<unknown> {
+  countUse(model, texts);
+  return call({ op: 'embed', model, texts: [...texts], options, format }, signal);
+}
+
+/** One embedding (plain numbers) per text, in order; `signal` stops it (57014). */
+export async function embedBatch(model: string, texts: readonly string[], options: EmbedOptions = {}, signal?: AbortSignal): Promise<number[][]> {
   if (texts.length === 0) return [];
-  return (await embed(model, texts, options, 'numbers')) as number[][];
+  return (await embed(model, texts, options, 'numbers', signal)) as number[][];
 }
 
 /** One embedding per text, in order, as Postgres' real[] text form (`{0.1,-0.2,...}`). */
-export async function embedAsRealArrays(model: string, texts: readonly string[], options: EmbedOptions = {}): Promise<string[]> {
+export async function embedAsRealArrays(model: string, texts: readonly string[], options: EmbedOptions = {}, signal?: AbortSignal): Promise<string[]> {
   if (texts.length === 0) return [];
-  return (await embed(model, texts, options, 'real[]')) as string[];
+  return (await embed(model, texts, options, 'real[]', signal)) as string[];
 }
 
 /** transformers.js text-classification output for each text. */
-export function classifyBatch(model: string, texts: readonly string[], topK?: number | null): Promise<unknown> {
-  return call({ op: 'classify', model, texts: [...texts], topK });
+export function classifyBatch(model: string, texts: readonly string[], topK: number | null | undefined, signal?: AbortSignal): Promise<unknown> {
+  countUse(model, texts);
+  return call({ op: 'classify', model, texts: [...texts], topK }, signal);
 }
 
 /** Stops the worker (shutdown, tests); the next call starts a fresh one. */

@@ -9,6 +9,9 @@ export type EmbedderRequest =
   | { id: number; op: 'embed'; model: string; texts: string[]; options: EmbedOptions; format: EmbeddingFormat; sources: ModelSources }
   | { id: number; op: 'classify'; model: string; texts: string[]; topK: number | null | undefined; sources: ModelSources };
 
+/** Stops request `id`: the thread checks between batches of texts and drops what is left. */
+export type EmbedderCancel = { op: 'cancel'; id: number };
+
 export type EmbedderReply =
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; error: { code: string; message: string; detail?: string | undefined; hint?: string | undefined } };

@@ -63,8 +63,8 @@ export class TransformerModel {
     return (this.model.config as unknown as { hidden_size: number }).hidden_size;
   }
 
-  /** One Float32Array of dimensions per text. */
-  async embed(texts: readonly string[], options: EmbedOptions): Promise<Float32Array[]> {
+  /** One Float32Array of dimensions per text; `checkpoint` runs between batches and may throw to stop. */
+  async embed(texts: readonly string[], options: EmbedOptions, checkpoint: () => void = () => {}): Promise<Float32Array[]> {
     const pooling = options.pooling ?? this.config.pooling;
     const normalize = options.normalize ?? this.config.normalize;
     const inputs = texts.map((t) => (options.prompt ?? '') + t);
@@ -73,6 +73,7 @@ export class TransformerModel {
     const out: Float32Array[] = new Array(inputs.length);
     const batch = options.batchSize ?? DEFAULT_BATCH;
     for (let start = 0; start < order.length; start += batch) {
+      checkpoint();
       const ids = order.slice(start, start + batch);
       const encoded = this.tokenizer(
         ids.map((i) => inputs[i]!),
@@ -128,10 +129,19 @@ export class TransformerModel {
   private cachedSuffix: bigint[] | undefined;
 
   /** The text-classification pipeline's output: the top label per input, or every label with topK null. */
-  async classify(texts: readonly string[], topK: number | null | undefined): Promise<unknown> {
+  async classify(texts: readonly string[], topK: number | null | undefined, checkpoint: () => void = () => {}): Promise<unknown> {
     this.classifier ??= pipeline('text-classification', this.dir, { dtype: 'fp32', device: 'cpu' }) as Promise<TextClassificationPipeline>;
     const classifier = await this.classifier;
-    return classifier([...texts], topK === undefined ? {} : { top_k: topK });
+    const options = topK === undefined ? {} : { top_k: topK };
+    // In batches, so a canceled call stops within one batch.
+    const out: unknown[] = [];
+    for (let start = 0; start < texts.length; start += DEFAULT_BATCH) {
+      checkpoint();
+      const batch = texts.slice(start, start + DEFAULT_BATCH);
+      // An array in, one result per text out.
+      out.push(...((await classifier(batch, options)) as unknown[]));
+    }
+    return out;
   }
 }
 

@@ -9,9 +9,19 @@ import { downloadModel } from './hub.js';
 import { findLocalModel, modelNotFound, repoId } from './sources.js';
 import { TransformerModel } from './transformer.js';
 import { WINK_MODEL, embedWords, loadWordVectors, type WordVectors } from './wink.js';
-import type { EmbedderReply, EmbedderRequest, EmbeddingFormat } from './protocol.js';
+import type { EmbedderCancel, EmbedderReply, EmbedderRequest, EmbeddingFormat } from './protocol.js';
 
 let wink: Promise<WordVectors> | undefined;
+/** Requests the proxy gave up on (a cancel or statement_timeout: their caller already has 57014). */
+const canceled = new Set<number>();
+/** Texts the word-vector model embeds between two looks at `canceled`. */
+const WINK_CHUNK = 2000;
+
+function checkpointFor(id: number): () => void {
+  return () => {
+    if (canceled.has(id)) throw new PgError(SqlState.QueryCanceled, 'canceling statement due to user request');
+  };
+}
 const transformers = new Map<string, Promise<TransformerModel>>();
 
 async function transformer(name: string, request: EmbedderRequest): Promise<TransformerModel> {
@@ -54,6 +64,7 @@ function render(vectors: Float32Array[], format: EmbeddingFormat): number[][] | 
 }
 
 async function execute(request: EmbedderRequest): Promise<unknown> {
+  const checkpoint = checkpointFor(request.id);
   switch (request.op) {
     case 'embed': {
       if (request.model === WINK_MODEL) {
@@ -63,34 +74,46 @@ async function execute(request: EmbedderRequest): Promise<unknown> {
         wink ??= loadWordVectors();
         wink.catch(() => (wink = undefined));
         const vectors = await wink;
-        return render(
-          request.texts.map((t) => embedWords(vectors, (request.options.prompt ?? '') + t, request.options.normalize ?? true)),
-          request.format,
-        );
+        const out: Float32Array[] = [];
+        for (let start = 0; start < request.texts.length; start += WINK_CHUNK) {
+          // Yield first, so a cancel message sent meanwhile is read.
+          if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+          checkpoint();
+          for (const t of request.texts.slice(start, start + WINK_CHUNK)) {
+            out.push(embedWords(vectors, (request.options.prompt ?? '') + t, request.options.normalize ?? true));
+          }
+        }
+        return render(out, request.format);
       }
       const model = await transformer(request.model, request);
-      return render(await model.embed(request.texts, request.options), request.format);
+      return render(await model.embed(request.texts, request.options, checkpoint), request.format);
     }
     case 'classify': {
       if (request.model === WINK_MODEL) {
         throw new PgError(SqlState.InvalidParameterValue, `model "${WINK_MODEL}" is an embedding model, not a text classifier`);
       }
       const model = await transformer(request.model, request);
-      return model.classify(request.texts, request.topK);
+      return model.classify(request.texts, request.topK, checkpoint);
     }
   }
 }
 
-parentPort?.on('message', (request: EmbedderRequest) => {
-  execute(request).then(
-    (result) => parentPort?.postMessage({ id: request.id, ok: true, result } satisfies EmbedderReply),
-    (error: unknown) => {
-      const e = error instanceof PgError ? error : PgError.from(error);
-      parentPort?.postMessage({
-        id: request.id,
-        ok: false,
-        error: { code: e.code, message: e.message, detail: e.detail, hint: e.hint },
-      } satisfies EmbedderReply);
-    },
-  );
+parentPort?.on('message', (request: EmbedderRequest | EmbedderCancel) => {
+  if (request.op === 'cancel') {
+    canceled.add(request.id);
+    return;
+  }
+  execute(request)
+    .finally(() => canceled.delete(request.id))
+    .then(
+      (result) => parentPort?.postMessage({ id: request.id, ok: true, result } satisfies EmbedderReply),
+      (error: unknown) => {
+        const e = error instanceof PgError ? error : PgError.from(error);
+        parentPort?.postMessage({
+          id: request.id,
+          ok: false,
+          error: { code: e.code, message: e.message, detail: e.detail, hint: e.hint },
+        } satisfies EmbedderReply);
+      },
+    );
 });

@@ -36,7 +36,8 @@ export interface FitOptions {
 export interface Engine {
   readonly algorithm: string;
   readonly runtime: Runtime;
-  fit(data: Dataset, options: FitOptions): Promise<void>;
+  /** `signal` stops the fit (the pooled engine terminates its worker); in-thread engines ignore it. */
+  fit(data: Dataset, options: FitOptions, signal?: AbortSignal): Promise<void>;
   /**
    * One value per row for single-output models (class index, regression value, cluster id);
    * rows × outputs row-major for joint regression and decomposition.

@@ -8,6 +8,11 @@
  * come back as transferred buffers (no copy). Predictions with one model that wait for a worker go
  * together as one engine call (rows are independent), so concurrent one-row predictions share the
  * round trip and the engine's per-call cost instead of queueing one by one.
+ *
+ * A fit can be stopped (its signal aborts: CancelRequest, statement_timeout, a closed client): it
+ * leaves the queue, or its worker is terminated, the only way to stop a loop running in it, and a
+ * fresh worker takes its place. Each worker's JavaScript heap is bounded (configureEnginePool,
+ * --fit-memory-mb): a fit that crosses the bound ends its worker and fails with 53200.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -59,6 +64,7 @@ export type WorkerReply =
 
 interface Task {
   request: WorkerRequest;
+  signal?: AbortSignal | undefined;
   transfer: ArrayBuffer[];
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
@@ -76,13 +82,30 @@ interface Slot {
  * and Node 20 workers do not get the `--import tsx` loader hooks for their entry module, so a tiny
  * bootstrap registers tsx in the worker before importing worker.ts.
  */
-function startWorker(): Worker {
+function startWorker(memoryMb: number | undefined): Worker {
+  const resourceLimits = memoryMb === undefined ? {} : { maxOldGenerationSizeMb: memoryMb };
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here));
+  if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here), { resourceLimits });
   const tsx = import.meta.resolve('tsx/esm/api');
   const entry = new URL('./worker.ts', here).href;
   const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { eval: true });
+  return new Worker(bootstrap, { eval: true, resourceLimits });
+}
+
+/** Unbounded until the composition root sets --fit-memory-mb. */
+let fitMemoryMb: number | undefined;
+
+/** The heap bound of each engine worker, in MB; applies to workers started from now on. */
+export function configureEnginePool(settings: { fitMemoryMb: number }): void {
+  fitMemoryMb = settings.fitMemoryMb;
+}
+
+function workerFailure(error: Error & { code?: string }, task: Task | undefined, memoryMb: number | undefined): PgError {
+  if (error.code !== 'ERR_WORKER_OUT_OF_MEMORY') return new PgError(SqlState.InternalError, `engine worker failed: ${error.message}`);
+  const what = task?.request.op === 'fit' ? `training ${task.request.algorithm}` : 'an engine worker';
+  return new PgError(SqlState.OutOfMemory, `out of memory: ${what} needed more than the per-fit memory bound of ${memoryMb} MB`, {
+    hint: 'Train on fewer rows or with smaller hyperparameters, or raise --fit-memory-mb.',
+  });
 }
 
 function modelKey(request: WorkerRequest): string | undefined {
@@ -102,20 +125,53 @@ class Pool {
   private nextId = 1;
   readonly stats: PoolStats = { operations: 0, workerCalls: 0 };
 
-  constructor(private readonly size: number) {}
+  constructor(
+    private readonly size: number,
+    private readonly memoryMb: number | undefined,
+  ) {}
 
   run<Op extends WorkerOp>(
     algorithm: string,
     op: Op,
     payload: WorkerPayloads[Op],
     transfer: ArrayBuffer[],
+    signal?: AbortSignal,
   ): Promise<WorkerResults[Op]> {
     return new Promise<WorkerResults[Op]>((resolve, reject) => {
+      if (signal?.aborted) return reject(PgError.from(signal.reason));
       const request: WorkerRequest = { id: this.nextId++, algorithm, op, payload };
       this.stats.operations++;
-      this.queue.push({ request, transfer, resolve: resolve as (value: unknown) => void, reject });
+      const stop = () => this.abandon(task, PgError.from(signal?.reason));
+      const settled = () => signal?.removeEventListener('abort', stop);
+      const task: Task = {
+        request,
+        signal,
+        transfer,
+        resolve: (value) => (settled(), resolve(value as WorkerResults[Op])),
+        reject: (error) => (settled(), reject(error)),
+      };
+      signal?.addEventListener('abort', stop, { once: true });
+      this.queue.push(task);
       this.dispatch();
     });
+  }
+
+  load(): { running: number; queued: number } {
+    return { running: this.slots.filter((slot) => slot.task !== undefined).length, queued: this.queue.length };
+  }
+
+  /** Stops a task: out of the queue, or its worker terminated (and replaced on the next dispatch). */
+  private abandon(task: Task, error: PgError): void {
+    const queued = this.queue.indexOf(task);
+    if (queued >= 0) this.queue.splice(queued, 1);
+    const slot = this.slots.find((s) => s.task === task);
+    if (slot) {
+      this.slots.splice(this.slots.indexOf(slot), 1);
+      slot.task = undefined;
+      void slot.worker.terminate();
+    }
+    if (queued >= 0 || slot) task.reject(error);
+    this.dispatch();
   }
 
   async close(): Promise<void> {
@@ -135,7 +191,7 @@ class Pool {
         (this.slots.length < this.size ? this.spawn() : undefined);
       if (!slot) return;
       this.queue.shift();
-      const sent = this.mergeWaitingPredictions(task);
+      const sent = task.signal ? task : this.mergeWaitingPredictions(task);
       slot.task = sent;
       const request = key !== undefined && slot.seen.has(key) ? withoutModelBytes(sent.request) : sent.request;
       if (key !== undefined) slot.seen.add(key);
@@ -192,7 +248,7 @@ class Pool {
   }
 
   private spawn(): Slot {
-    const worker = startWorker();
+    const worker = startWorker(this.memoryMb);
     const slot: Slot = { worker, task: undefined, seen: new Set() };
     worker.unref();
     worker.on('message', (reply: WorkerReply) => {
@@ -217,7 +273,7 @@ class Pool {
       slot.task = undefined;
       this.dispatch();
     };
-    worker.on('error', (error) => fail(new PgError(SqlState.InternalError, `engine worker failed: ${error.message}`)));
+    worker.on('error', (error) => fail(workerFailure(error, slot.task, this.memoryMb)));
     worker.on('exit', (code) => fail(new PgError(SqlState.InternalError, `engine worker exited with code ${code}`)));
     this.slots.push(slot);
     return slot;
@@ -241,14 +297,20 @@ export function runInWorker<Op extends WorkerOp>(
   op: Op,
   payload: WorkerPayloads[Op],
   transfer: ArrayBuffer[] = [],
+  signal?: AbortSignal,
 ): Promise<WorkerResults[Op]> {
-  pool ??= new Pool(Math.max(1, availableParallelism()));
-  return pool.run(algorithm, op, payload, transfer);
+  pool ??= new Pool(Math.max(1, availableParallelism()), fitMemoryMb);
+  return pool.run(algorithm, op, payload, transfer, signal);
 }
 
 /** The current pool's counters (zeros before its first use). */
 export function poolStats(): PoolStats {
   return { ...(pool?.stats ?? { operations: 0, workerCalls: 0 }) };
+}
+
+/** Operations running on a worker and waiting for one, now (/metrics: a stopped fit leaves neither). */
+export function poolLoad(): { running: number; queued: number } {
+  return pool?.load() ?? { running: 0, queued: 0 };
 }
 
 /** Terminates the workers (shutdown, tests); the next runInWorker starts a fresh pool. */

@@ -32,7 +32,7 @@ export class WorkerEngine implements Engine {
     return engine;
   }
 
-  async fit(data: Dataset, options: FitOptions): Promise<void> {
+  async fit(data: Dataset, options: FitOptions, signal?: AbortSignal): Promise<void> {
     // Checked here so a typo fails before the training set is copied to a worker.
     checkHyperparamNames(this.algorithm, options.hyperparams, this.factory.hyperparams);
     if (!this.factory.tasks.includes(options.task)) {
@@ -40,7 +40,7 @@ export class WorkerEngine implements Engine {
         hint: `${this.algorithm} supports: ${this.factory.tasks.join(', ')}`,
       });
     }
-    const { model, runtime } = await runInWorker(this.algorithm, 'fit', { data, options });
+    const { model, runtime } = await runInWorker(this.algorithm, 'fit', { data, options }, [], signal);
     this.model = model;
     this.trainedOn = runtime;
     // Models are immutable: a refit is a new model, cached under a new key.

@@ -3,6 +3,7 @@
  * its issue #1175). Models are immutable, so the model id is the whole key and entries never go
  * stale; the bound is on the bytes kept (LRU), and hits/misses are counted for observability.
  * The engine itself lives on the worker pool (WorkerEngine), which caches the deserialized form.
+ * Who may use an entry is decided per call by access.ts, never by the entry being here.
  */
 import type { Queryable } from '../../db/queryable.js';
 import type { Engine } from '../engines/engine.js';
@@ -51,7 +52,7 @@ export class ModelCache {
     // Concurrent first uses of one model share a single load.
     let pending = this.loading.get(modelId);
     if (!pending) {
-      pending = load(db, modelId, known).finally(() => this.loading.delete(modelId));
+      pending = loadModel(db, modelId, known).finally(() => this.loading.delete(modelId));
       this.loading.set(modelId, pending);
     }
     const loaded = await pending;
@@ -80,7 +81,8 @@ export class ModelCache {
   }
 }
 
-async function load(db: Queryable, modelId: number, known: StoredModel | undefined): Promise<LoadedModel> {
+/** Reads and deserializes a model through `db`, bypassing the cache. */
+export async function loadModel(db: Queryable, modelId: number, known?: StoredModel): Promise<LoadedModel> {
   const stored = known ?? (await modelById(db, modelId));
   const bytes = await modelBytes(db, modelId);
   const engine = await getEngineFactory(stored.algorithm, stored.task).deserialize(bytes);

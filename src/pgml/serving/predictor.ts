@@ -4,11 +4,13 @@
  * thousands of rows through one engine call on the worker pool.
  */
 import { PgError, SqlState } from '../../errors/index.js';
-import type { Queryable } from '../../db/queryable.js';
+import type { CallContext } from '../../db/functions.js';
 import { decodeClass } from '../domain/dataset.js';
 import type { Row } from '../domain/pipeline.js';
+import { deployedModel } from '../store/index.js';
+import { accessCache } from './access.js';
 import { deploymentCache } from './deployments.js';
-import { modelCache, type LoadedModel } from './model-cache.js';
+import { loadModel, modelCache, type LoadedModel } from './model-cache.js';
 
 /** A model named by its project (the deployed one) or by id. */
 export type ModelRef = { project: string } | { modelId: number };
@@ -16,10 +18,13 @@ export type ModelRef = { project: string } | { modelId: number };
 /** One call's features: a numeric vector, or a row (object keyed by column, or positional array). */
 export type Features = { kind: 'vector'; values: readonly number[] } | { kind: 'row'; row: Row };
 
-export async function resolveModel(db: Queryable, ref: ModelRef): Promise<LoadedModel> {
-  if ('modelId' in ref) return modelCache.get(db, ref.modelId);
-  const deployment = await deploymentCache.lookup(db, ref.project);
-  return modelCache.get(db, deployment.modelId);
+/** The model a call uses, from the shared caches when the caller's role may read it (access.ts). */
+export async function resolveModel(ctx: CallContext, ref: ModelRef): Promise<LoadedModel> {
+  const project = 'project' in ref ? ref.project : null;
+  const modelId = 'modelId' in ref ? ref.modelId : (await deploymentCache.lookup(ctx.db, ref.project)).modelId;
+  if (await accessCache.canRead(ctx, modelId, project)) return modelCache.get(ctx.db, modelId);
+  // Row-level security hides some of it from this role: read what it sees, as an uncached call would.
+  return loadModel(ctx.db, project === null ? modelId : (await deployedModel(ctx.db, project)).modelId);
 }
 
 /** The model inputs for a batch, rows × pipeline width. */

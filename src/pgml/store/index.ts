@@ -13,12 +13,24 @@
  * - `modelBytes(db, modelId)` → the estimator bytes, reassembled from pgml.files parts in order,
  *   each part checked against its sha256 checksum (XX001 on a mismatch or a missing part); pass
  *   them to getEngineFactory(algorithm, task).deserialize. Models are immutable: cache by id.
+ * - `modelVisibility(db, modelId, projectName)` → whether the caller could read all of that
+ *   itself (42501 from Postgres when not): what a cached model is checked with per caller.
  *
  * For training and deployment: findProject/requireProject, deployedMetrics, chooseModel and
  * insertDeployment (projects.ts); resolveRelation/readRelation (relations.ts); lastSnapshot,
  * insertSnapshot, materializeSnapshot (snapshots.ts); registerModel (register.ts).
  */
-export { deployedModel, modelById, modelBytes, partChecksum, splitParts, ESTIMATOR_PATH, type StoredModel } from './models.js';
+export {
+  deployedModel,
+  modelById,
+  modelBytes,
+  modelVisibility,
+  partChecksum,
+  splitParts,
+  ESTIMATOR_PATH,
+  type ModelVisibility,
+  type StoredModel,
+} from './models.js';
 export {
   chooseModel,
   deployedMetrics,

@@ -103,6 +103,33 @@ export async function deployedModel(db: Queryable, projectName: string): Promise
   return toModel(row);
 }
 
+export interface ModelVisibility {
+  /** Every row the uncached call would read exists for the caller (row-level security may hide some). */
+  visible: boolean;
+  /** The caller's transaction has written nothing, so the answer holds beyond it. */
+  settled: boolean;
+}
+
+/**
+ * Whether the caller's role can read what serving model `modelId` (through `projectName`'s
+ * deployment, when given) reads from the upstream: the same tables and columns as deployment
+ * lookup, modelById and modelBytes, so Postgres raises its own 42501 where those would. The
+ * columns are only named (EXISTS fetches nothing), which is what privileges are checked on.
+ */
+export async function modelVisibility(db: Queryable, modelId: number, projectName: string | null): Promise<ModelVisibility> {
+  const result = await db.query<ModelVisibility>(
+    `SELECT ($1::text IS NULL OR (
+              SELECT d.model_id FROM pgml.projects p JOIN pgml.deployments d ON d.project_id = p.id
+               WHERE p.name = $1 ORDER BY d.created_at DESC, d.id DESC LIMIT 1) = $2)
+        AND EXISTS (SELECT ${MODEL_COLUMNS} FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id WHERE m.id = $2)
+        AND EXISTS (SELECT part, data, checksum FROM pgml.files WHERE model_id = $2 AND path = $3) AS visible,
+            pg_current_xact_id_if_assigned() IS NULL AS settled`,
+    [projectName, modelId, ESTIMATOR_PATH],
+  );
+  const row = result.rows[0];
+  return { visible: row?.visible === true, settled: row?.settled === true };
+}
+
 /** SHA-256 of one part, as stored in pgml.files.checksum. */
 export function partChecksum(data: Uint8Array): Buffer {
   return createHash('sha256').update(data).digest();

@@ -133,7 +133,7 @@ export function jsonObject(name: string, value: unknown): Record<string, unknown
     try {
       parsed = JSON.parse(value);
     } catch {
-      throw new PgError(SqlState.InvalidTextRepresentation, `${name} is not valid JSON`);
+      throw new PgError(SqlState.InvalidTextRepresentation, 'invalid input syntax for type json', { detail: `${name} is not valid JSON.` });
     }
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {

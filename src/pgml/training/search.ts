@@ -16,6 +16,8 @@ export interface SearchRun {
   cv: number;
   /** Progress for the calling client (INFO notices). */
   notice(message: string): void;
+  /** Stops the search, and the fit running, when the statement is canceled. */
+  signal: AbortSignal;
 }
 
 export interface SearchWinner {
@@ -82,6 +84,7 @@ async function fitAndScore(
       ...(supervised ? { y: train.y, yCols: data.numLabels } : {}),
     },
     { task, hyperparams, ...(task === 'classification' ? { numClasses: data.numClasses } : {}) },
+    run.signal,
   );
   const fitTime = (performance.now() - started) / 1000;
   // test_size => 0 skips scoring: the model is kept, with timing only (PostgresML scores nothing either).

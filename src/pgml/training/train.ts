@@ -5,8 +5,10 @@
  * automatic deployment, and register everything in one statement.
  */
 import { PgError, SqlState } from '../../errors/index.js';
+import { throwIfCanceled, withStatementLimits } from '../../db/cancel.js';
 import type { CallContext } from '../../db/functions.js';
 import { checkHyperparamNames, type Task } from '../engines/engine.js';
+import { checkHyperparamLimits } from '../engines/limits.js';
 import { getEngineFactory } from '../engines/registry.js';
 import { buildDataset } from '../domain/dataset.js';
 import { hyperparamCandidates, keyMetric, parseSearchArgs, parseSearchParams, type Search } from '../domain/search.js';
@@ -51,7 +53,16 @@ export interface TrainResult {
   deployed: boolean;
 }
 
-export async function train(ctx: CallContext, request: TrainRequest): Promise<TrainResult> {
+/**
+ * Training stops with 57014 on a CancelRequest, statement_timeout or a closed client, at the next
+ * step or inside a fit (the engine pool terminates its worker). Everything is registered in one
+ * statement at the end, after the last check: a stopped training leaves nothing behind.
+ */
+export function train(ctx: CallContext, request: TrainRequest): Promise<TrainResult> {
+  return withStatementLimits(ctx, (signal) => trainUntil(ctx, request, signal));
+}
+
+async function trainUntil(ctx: CallContext, request: TrainRequest, signal: AbortSignal): Promise<TrainResult> {
   const info = (message: string): void => ctx.notice(message, 'INFO');
   const existing = await findProject(ctx.db, request.projectName);
   const task = projectTask(request, existing);
@@ -63,6 +74,7 @@ export async function train(ctx: CallContext, request: TrainRequest): Promise<Tr
   const searchParams = parseSearchParams(request.searchParams);
   checkHyperparamNames(algorithm, { ...request.hyperparams, ...searchParams }, factory.hyperparams);
   const candidates = hyperparamCandidates(request.hyperparams, searchParams, request.search, searchArgs.nIter);
+  for (const candidate of candidates) checkHyperparamLimits(algorithm, candidate);
 
   const source = await snapshotSource(ctx, request, existing, task);
   info(`Snapshotting table "${source.relationName}", this may take a little while...`);
@@ -85,7 +97,8 @@ export async function train(ctx: CallContext, request: TrainRequest): Promise<Tr
   );
   info(`Training Model { task: ${task}, algorithm: ${algorithm} }`);
 
-  const winner = await runSearch({ factory, task, data, candidates, search: request.search, cv: searchArgs.cv, notice: info });
+  throwIfCanceled(signal);
+  const winner = await runSearch({ factory, task, data, candidates, search: request.search, cv: searchArgs.cv, notice: info, signal });
   const runtimeNotice = factory.runtimeNotice?.(winner.engine.runtime);
   if (runtimeNotice !== undefined) info(runtimeNotice);
   info(`Trained on runtime ${winner.engine.runtime}. Metrics: ${JSON.stringify(winner.metrics)}`);
@@ -103,6 +116,7 @@ export async function train(ctx: CallContext, request: TrainRequest): Promise<Tr
           analysis: data.analysis,
           materialized: request.materializeSnapshot,
         };
+  throwIfCanceled(signal);
   const registered = await registerModel(ctx.db, {
     project: existing ? { id: existing.id } : { name: request.projectName, task },
     snapshot,

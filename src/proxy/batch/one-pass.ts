@@ -84,6 +84,16 @@ export class OnePassStream implements ResponseHandler {
       user: base.user,
       database: base.database,
       notice: (message, severity) => base.notice(message, severity),
+      // Read through: the session's cancellation and epoch change while the rows stream.
+      get signal() {
+        return base.signal;
+      },
+      get statementStartedAt() {
+        return base.statementStartedAt;
+      },
+      get sessionEpoch() {
+        return base.sessionEpoch;
+      },
     };
   }
 

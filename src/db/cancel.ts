@@ -1,0 +1,58 @@
+/**
+ * Stopping a proxy-evaluated call the way Postgres stops a statement: a CancelRequest or a closed
+ * connection aborts the call context's signal (the session does that), and `statement_timeout`
+ * is armed here by the calls that can run long (training, embedding many rows, transform). The
+ * upstream enforces the timeout only on each of the proxy's own statements, never on the work in
+ * between, so the proxy measures it from the start of the client's statement.
+ */
+import { PgError, SqlState } from '../errors/index.js';
+import type { CallContext } from './functions.js';
+
+export function canceledByUser(): PgError {
+  return new PgError(SqlState.QueryCanceled, 'canceling statement due to user request');
+}
+
+export function canceledByTimeout(): PgError {
+  return new PgError(SqlState.QueryCanceled, 'canceling statement due to statement timeout');
+}
+
+/** Throws the signal's reason (a PgError) when it has been aborted. */
+export function throwIfCanceled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw PgError.from(signal.reason);
+}
+
+/** statement_timeout in milliseconds (0: none), read once per session epoch. */
+const timeouts = new WeakMap<CallContext, { epoch: number; ms: number }>();
+
+async function statementTimeoutMs(ctx: CallContext): Promise<number> {
+  const known = timeouts.get(ctx);
+  if (known && known.epoch === ctx.sessionEpoch) return known.ms;
+  const epoch = ctx.sessionEpoch;
+  // pg_settings gives the value in milliseconds, whatever unit it was set with.
+  const result = await ctx.db.query<{ setting: string }>(`SELECT setting FROM pg_catalog.pg_settings WHERE name = 'statement_timeout'`);
+  const ms = Number(result.rows[0]?.setting ?? 0);
+  timeouts.set(ctx, { epoch, ms: Number.isFinite(ms) ? ms : 0 });
+  return ms;
+}
+
+/**
+ * Runs `work` with a signal that aborts on the context's cancellation and when the session's
+ * statement_timeout has passed since the client's statement began, whichever comes first.
+ */
+export async function withStatementLimits<T>(ctx: CallContext, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  throwIfCanceled(ctx.signal);
+  const timeoutMs = await statementTimeoutMs(ctx);
+  if (timeoutMs <= 0) return work(ctx.signal);
+  const remaining = ctx.statementStartedAt + timeoutMs - performance.now();
+  if (remaining <= 0) throw canceledByTimeout();
+  const controller = new AbortController();
+  const onCancel = () => controller.abort(ctx.signal.reason);
+  ctx.signal.addEventListener('abort', onCancel, { once: true });
+  const timer = setTimeout(() => controller.abort(canceledByTimeout()), remaining);
+  try {
+    return await work(controller.signal);
+  } finally {
+    clearTimeout(timer);
+    ctx.signal.removeEventListener('abort', onCancel);
+  }
+}
