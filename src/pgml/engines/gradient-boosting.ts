@@ -7,12 +7,9 @@
  * sets its leaves by sklearn's Newton step (_update_terminal_regions), including the (K-1)/K factor
  * sklearn keeps for multiclass.
  */
-import { checkHyperparamNames, type Dataset, type Engine, type EngineFactory, type FitOptions, type Task } from './engine.js';
-import {
-  choiceParam, decodeModel, intParam, rangeParam, requireFinite, requireLabels, requireNumClasses, requireTask, seedParam,
-  seededRandom,
-} from './engine-support.js';
-import { priorRawScores, RawScoreEngine, rawToProbabilities, type RawScoreState } from './raw-scores.js';
+import type { Dataset, Engine, EngineFactory, FitOptions, Task } from './engine.js';
+import { decodeModel, intParam, rangeParam, requireNumClasses, seedParam, seededRandom } from './engine-support.js';
+import { boostingInputs, priorRawScores, RawScoreEngine, rawToProbabilities, type RawScoreState } from './raw-scores.js';
 import { fitTree, leafOf, presortFeatures, type Tree } from './tree.js';
 import { TREE_HYPERPARAMS, treeShape } from './tree-params.js';
 
@@ -34,12 +31,8 @@ class GradientBoostingEngine extends RawScoreEngine<BoostingState> {
   }
 
   async fit(data: Dataset, options: FitOptions): Promise<void> {
-    checkHyperparamNames(ALGORITHM, options.hyperparams, HYPERPARAMS);
-    const task = requireTask(ALGORITHM, options, TASKS) as BoostingState['task'];
-    requireFinite(ALGORITHM, data.x);
-    const y = requireLabels(ALGORITHM, data);
+    const { task, y } = boostingInputs(ALGORITHM, data, options, HYPERPARAMS, TASKS);
     const hp = options.hyperparams;
-    choiceParam(ALGORITHM, hp, 'loss', task === 'regression' ? 'squared_error' : 'log_loss', [task === 'regression' ? 'squared_error' : 'log_loss']);
     const stages = intParam(ALGORITHM, hp, 'n_estimators', 100);
     const learningRate = rangeParam(ALGORITHM, hp, 'learning_rate', 0.1, { min: 0, exclusiveMin: true });
     const subsample = rangeParam(ALGORITHM, hp, 'subsample', 1.0, { min: 0, max: 1, exclusiveMin: true });

@@ -7,13 +7,10 @@
  * (gradient F-y, hessian 1), binary log loss, and multinomial log loss with one tree per class and
  * iteration. The raw score starts at the loss's intercept-only optimum (mean, log-odds, log shares).
  */
-import { checkHyperparamNames, type Dataset, type Engine, type EngineFactory, type FitOptions, type Task } from './engine.js';
-import {
-  choiceParam, decodeModel, intParam, rangeParam, requireFinite, requireLabels, requireNumClasses, requireTask, seedParam,
-  seededRandom, shuffleInPlace,
-} from './engine-support.js';
+import type { Dataset, Engine, EngineFactory, FitOptions, Task } from './engine.js';
+import { decodeModel, intParam, rangeParam, requireNumClasses, seedParam, seededRandom, shuffleInPlace } from './engine-support.js';
 import { PgError, SqlState } from '../../errors/index.js';
-import { priorRawScores, RawScoreEngine, rawToProbabilities, type RawScoreState } from './raw-scores.js';
+import { boostingInputs, priorRawScores, RawScoreEngine, rawToProbabilities, type RawScoreState } from './raw-scores.js';
 import { binData, binThresholds, growTree, predictHistTree, type HistTree } from './histogram-tree.js';
 
 const ALGORITHM = 'hist_gradient_boosting';
@@ -36,12 +33,8 @@ class HistGradientBoostingEngine extends RawScoreEngine<HistState> {
   }
 
   async fit(data: Dataset, options: FitOptions): Promise<void> {
-    checkHyperparamNames(ALGORITHM, options.hyperparams, HYPERPARAMS);
-    const task = requireTask(ALGORITHM, options, TASKS) as HistState['task'];
-    requireFinite(ALGORITHM, data.x);
-    const y = requireLabels(ALGORITHM, data);
+    const { task, y } = boostingInputs(ALGORITHM, data, options, HYPERPARAMS, TASKS);
     const hp = options.hyperparams;
-    choiceParam(ALGORITHM, hp, 'loss', task === 'regression' ? 'squared_error' : 'log_loss', [task === 'regression' ? 'squared_error' : 'log_loss']);
     const maxDepth = hp.max_depth === undefined || hp.max_depth === null ? Infinity : intParam(ALGORITHM, hp, 'max_depth', 1);
     const grow = {
       maxLeafNodes: intParam(ALGORITHM, hp, 'max_leaf_nodes', 31, 2),

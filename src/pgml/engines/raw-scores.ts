@@ -5,14 +5,34 @@
  * raw scores (gradient_boosting_trees, hist_gradient_boosting).
  */
 import { PgError, SqlState } from '../../errors/index.js';
-import type { Dataset, Engine, FitOptions } from './engine.js';
-import { checkPredictShape, encodeModel, notFitted } from './engine-support.js';
+import { checkHyperparamNames, type Dataset, type Engine, type FitOptions, type Task } from './engine.js';
+import { checkPredictShape, choiceParam, encodeModel, notFitted, requireFinite, requireLabels, requireTask } from './engine-support.js';
 
 export interface RawScoreState {
   task: 'regression' | 'classification';
   cols: number;
   /** Raw scores per row: 1 (regression, binary) or the class count. */
   outputs: number;
+}
+
+/**
+ * What a boosted fit checks before it starts: hyperparameter names, the task, finite features, the
+ * labels, and the loss, which scikit-learn fixes per task (squared_error or log_loss).
+ */
+export function boostingInputs(
+  algorithm: string,
+  data: Dataset,
+  options: FitOptions,
+  hyperparams: readonly string[],
+  tasks: readonly Task[],
+): { task: RawScoreState['task']; y: Float32Array } {
+  checkHyperparamNames(algorithm, options.hyperparams, hyperparams);
+  const task = requireTask(algorithm, options, tasks) as RawScoreState['task'];
+  requireFinite(algorithm, data.x);
+  const y = requireLabels(algorithm, data);
+  const loss = task === 'regression' ? 'squared_error' : 'log_loss';
+  choiceParam(algorithm, options.hyperparams, 'loss', loss, [loss]);
+  return { task, y };
 }
 
 /** predict, predict_proba and serialize from a fitted state and its raw scores. */
