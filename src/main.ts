@@ -9,7 +9,7 @@ import { PGliteAdminDatabase, PgAdminDatabase, type AdminDatabase } from './db/a
 import { FunctionRegistry } from './db/functions.js';
 import { installStubs, loadMigrations, migrate } from './db/migrations.js';
 import { registerPgmlFunctions } from './pgml/api/index.js';
-import { configureEmbeddings, embeddingUsage } from './pgml/embeddings/index.js';
+import { configureEmbeddings, embeddingRequestsRunning, embeddingUsage } from './pgml/embeddings/index.js';
 import { nativeLibraryReport } from './pgml/engines/registry.js';
 import { configureEnginePool, poolLoad } from './pgml/engines/pool.js';
 import { PRIVILEGES_CHANNEL, accessCache } from './pgml/serving/access.js';
@@ -65,6 +65,12 @@ const embeddingMetrics: MetricSource[] = [
     type: 'counter',
     labelNames: ['model'],
     read: () => embeddingUsage().map((u) => ({ labels: { model: u.model }, value: u.texts })),
+  },
+  {
+    name: 'pgml_proxy_embedding_requests_running',
+    help: 'Requests the embedding thread is working on, including canceled ones it has not stopped yet',
+    type: 'gauge',
+    read: () => [{ value: embeddingRequestsRunning() }],
   },
 ];
 
