@@ -4,7 +4,7 @@
  * is supplied at Bind when an argument is a client parameter.
  */
 import { PgError, SqlState } from '../errors/index.js';
-import type { CallContext, FunctionRegistry, FunctionSignature } from '../db/functions.js';
+import type { CallContext, FunctionRegistry, FunctionSignature } from '../functions/index.js';
 import { outputColumnNames } from '../sql/from-item.js';
 import {
   quoteIdent,

@@ -7,15 +7,17 @@
  * that must stay off the event loop. Single calls return numbers, which a nested call can read.
  */
 import { z } from 'zod';
-import { withStatementLimits } from '../../db/cancel.js';
-import type { ProxyFunction } from '../../db/functions.js';
+import { withStatementLimits } from '../../functions/cancel.js';
+import { defineFunction, optionalParam, param, type ArgsOf } from '../../functions/index.js';
 import { PgError, SqlState } from '../../errors/index.js';
 import { EmbedKwargs, embedAsRealArrays, embedBatch, type EmbedOptions } from '../embeddings/index.js';
 
-const Kwargs = z.unknown().optional();
-
-const OneArgs = z.object({ transformer: z.string().nullable(), text: z.string().nullable(), kwargs: Kwargs });
-const ManyArgs = z.object({ transformer: z.string().nullable(), inputs: z.array(z.string().nullable()).nullable(), kwargs: Kwargs });
+const oneText = {
+  transformer: param('text', z.string().nullable()),
+  text: param('text', z.string().nullable()),
+  kwargs: optionalParam('jsonb', z.unknown()),
+};
+type OneText = ArgsOf<typeof oneText>;
 
 /** jsonb arrives parsed from a constant or a parameter, or as text from an untyped literal. */
 export function embedOptions(kwargs: unknown): EmbedOptions {
@@ -31,29 +33,22 @@ export function embedOptions(kwargs: unknown): EmbedOptions {
   return parsed.data;
 }
 
-export const embedText: ProxyFunction<z.infer<typeof OneArgs>> = {
-  signature: {
-    schema: 'pgml',
-    name: 'embed',
-    params: [
-      { name: 'transformer', type: 'text', hasDefault: false },
-      { name: 'text', type: 'text', hasDefault: false },
-      { name: 'kwargs', type: 'jsonb', hasDefault: true },
-    ],
-    returns: { kind: 'scalar', type: 'real[]' },
-  },
-  args: OneArgs,
+export const embedText = defineFunction({
+  schema: 'pgml',
+  name: 'embed',
+  params: oneText,
+  returns: { kind: 'scalar', type: 'real[]' },
   pure: true,
   async execute(args, ctx) {
     if (args.transformer === null || args.text === null || args.kwargs === null) return null;
     const [vector] = await embedBatch(args.transformer, [args.text], embedOptions(args.kwargs), ctx.signal);
     return vector ?? null;
   },
-  // Over a table: each batch of rows stops on a cancel or statement_timeout (db/cancel.ts).
+  // Over a table: each batch of rows stops on a cancel or statement_timeout (functions/cancel.ts).
   executeBatch: (calls, ctx) => withStatementLimits(ctx, (signal) => embedRows(calls, signal)),
-};
+});
 
-async function embedRows(calls: readonly z.infer<typeof OneArgs>[], signal: AbortSignal): Promise<(string | null)[]> {
+async function embedRows(calls: readonly OneText[], signal: AbortSignal): Promise<(string | null)[]> {
   const results: (string | null)[] = new Array(calls.length).fill(null);
   const groups = new Map<string, { transformer: string; options: EmbedOptions; indexes: number[]; texts: string[] }>();
   calls.forEach((call, i) => {
@@ -72,18 +67,15 @@ async function embedRows(calls: readonly z.infer<typeof OneArgs>[], signal: Abor
   return results;
 }
 
-export const embedTexts: ProxyFunction<z.infer<typeof ManyArgs>> = {
-  signature: {
-    schema: 'pgml',
-    name: 'embed',
-    params: [
-      { name: 'transformer', type: 'text', hasDefault: false },
-      { name: 'inputs', type: 'text[]', hasDefault: false },
-      { name: 'kwargs', type: 'jsonb', hasDefault: true },
-    ],
-    returns: { kind: 'setof', type: 'real[]' },
+export const embedTexts = defineFunction({
+  schema: 'pgml',
+  name: 'embed',
+  params: {
+    transformer: param('text', z.string().nullable()),
+    inputs: param('text[]', z.array(z.string().nullable()).nullable()),
+    kwargs: optionalParam('jsonb', z.unknown()),
   },
-  args: ManyArgs,
+  returns: { kind: 'setof', type: 'real[]' },
   pure: true,
   async execute(args, ctx) {
     if (args.transformer === null || args.inputs === null || args.kwargs === null) return [];
@@ -95,4 +87,4 @@ export const embedTexts: ProxyFunction<z.infer<typeof ManyArgs>> = {
     let k = 0;
     return args.inputs.map((t) => (t === null ? null : vectors[k++]!));
   },
-};
+});

@@ -5,8 +5,8 @@
  * task's Hugging Face default is used (it must be local, or downloads enabled).
  */
 import { z } from 'zod';
-import { withStatementLimits } from '../../db/cancel.js';
-import type { ProxyFunction, ParamSpec } from '../../db/functions.js';
+import { withStatementLimits } from '../../functions/cancel.js';
+import { defineFunction, optionalParam, param, type ArgsOf } from '../../functions/index.js';
 import { PgError, SqlState } from '../../errors/index.js';
 import { classifyBatch, embedBatch } from '../embeddings/index.js';
 import { embedOptions } from './embed.js';
@@ -17,13 +17,16 @@ const DEFAULT_MODELS: Record<string, string> = {
 };
 const ALIASES: Record<string, string> = { 'sentiment-analysis': 'text-classification' };
 
-const Args = z.object({
-  task: z.unknown(),
-  args: z.unknown().optional(),
-  inputs: z.array(z.string()).nullable().optional(),
-  cache: z.boolean().nullable().optional(),
-});
-type Args = z.infer<typeof Args>;
+/** Both overloads' parameters: the task is text, or jsonb as in PostgresML. */
+function params(taskType: 'text' | 'jsonb') {
+  return {
+    task: param(taskType, z.unknown()),
+    args: optionalParam('jsonb', z.unknown()),
+    inputs: optionalParam('text[]', z.array(z.string()).nullable()),
+    cache: optionalParam('boolean', z.boolean().nullable()),
+  };
+}
+type Args = ArgsOf<ReturnType<typeof params>>;
 
 function asObject(value: unknown, what: string): Record<string, unknown> {
   const parsed = typeof value === 'string' ? (JSON.parse(value) as unknown) : (value ?? {});
@@ -65,25 +68,20 @@ async function run(args: Args, jsonTask: boolean, signal: AbortSignal): Promise<
   return embedBatch(model, inputs, embedOptions(kwargs), signal);
 }
 
-function params(taskType: string): ParamSpec[] {
-  return [
-    { name: 'task', type: taskType, hasDefault: false },
-    { name: 'args', type: 'jsonb', hasDefault: true },
-    { name: 'inputs', type: 'text[]', hasDefault: true },
-    { name: 'cache', type: 'boolean', hasDefault: true },
-  ];
-}
-
-export const transformText: ProxyFunction<Args> = {
-  signature: { schema: 'pgml', name: 'transform', params: params('text'), returns: { kind: 'scalar', type: 'jsonb' } },
-  args: Args,
+export const transformText = defineFunction({
+  schema: 'pgml',
+  name: 'transform',
+  params: params('text'),
+  returns: { kind: 'scalar', type: 'jsonb' },
   pure: true,
   execute: (args, ctx) => withStatementLimits(ctx, (signal) => run(args, false, signal)),
-};
+});
 
-export const transformJson: ProxyFunction<Args> = {
-  signature: { schema: 'pgml', name: 'transform', params: params('jsonb'), returns: { kind: 'scalar', type: 'jsonb' } },
-  args: Args,
+export const transformJson = defineFunction({
+  schema: 'pgml',
+  name: 'transform',
+  params: params('jsonb'),
+  returns: { kind: 'scalar', type: 'jsonb' },
   pure: true,
   execute: (args, ctx) => withStatementLimits(ctx, (signal) => run(args, true, signal)),
-};
+});
