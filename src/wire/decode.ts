@@ -144,13 +144,6 @@ export function decodeDataRow(message: Buffer): (Buffer | null)[] {
   return values;
 }
 
-export function decodeParameterDescription(message: Buffer): number[] {
-  const r = body(message);
-  const oids: number[] = [];
-  for (let i = 0, n = r.int16(); i < n; i++) oids.push(r.uint32());
-  return oids;
-}
-
 export function decodeCommandComplete(message: Buffer): string {
   return body(message).cstring();
 }
@@ -163,11 +156,6 @@ export function decodeAuthentication(message: Buffer): number {
 export function decodeBackendKeyData(message: Buffer): { processId: number; secretKey: number } {
   const r = body(message);
   return { processId: r.int32(), secretKey: r.int32() };
-}
-
-export function decodeParameterStatus(message: Buffer): { name: string; value: string } {
-  const r = body(message);
-  return { name: r.cstring(), value: r.cstring() };
 }
 
 export function decodeNotification(message: Buffer): { processId: number; channel: string; payload: string } {
