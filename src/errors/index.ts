@@ -1,2 +1,3 @@
-export { PgError, ProtocolError, SqlState } from './pg-error.js';
-export type { PgErrorFields, Severity, SqlStateCode } from './pg-error.js';
+export { PgError, ProtocolError } from './pg-error.js';
+export type { ErrorOrigin, PgErrorFields, Severity } from './pg-error.js';
+export { SqlState, type SqlStateCode } from './sql-state.js';

@@ -2,7 +2,16 @@
  * The one client-facing error type. Every error that reaches a client as an ErrorResponse is a
  * PgError carrying a real SQLSTATE; FATAL is reserved for errors after which the connection closes.
  */
+import { SqlState } from './sql-state.js';
+
 export type Severity = 'ERROR' | 'FATAL' | 'PANIC' | 'WARNING' | 'NOTICE' | 'DEBUG' | 'INFO' | 'LOG';
+
+/**
+ * Who raised the error. The upstream's own errors (decoded from its ErrorResponse) are already
+ * reflected in its transaction and pipeline state; the proxy's are not, and the proxy must make
+ * the upstream agree before it tells the client (a failed transaction block, skipping until Sync).
+ */
+export type ErrorOrigin = 'proxy' | 'upstream';
 
 export interface PgErrorFields {
   detail?: string;
@@ -14,6 +23,8 @@ export interface PgErrorFields {
   table?: string;
   column?: string;
   where?: string;
+  /** 'proxy' unless said otherwise. */
+  origin?: ErrorOrigin;
 }
 
 export class PgError extends Error {
@@ -26,6 +37,7 @@ export class PgError extends Error {
   readonly schema: string | undefined;
   readonly table: string | undefined;
   readonly column: string | undefined;
+  readonly origin: ErrorOrigin;
 
   constructor(code: string, message: string, fields: PgErrorFields = {}) {
     super(message);
@@ -39,6 +51,7 @@ export class PgError extends Error {
     this.schema = fields.schema;
     this.table = fields.table;
     this.column = fields.column;
+    this.origin = fields.origin ?? 'proxy';
   }
 
   withPosition(position: number): PgError {
@@ -55,60 +68,40 @@ export class PgError extends Error {
       schema: this.schema,
       table: this.table,
       column: this.column,
+      origin: this.origin,
     };
   }
 
-  /** Wraps anything thrown on a request path; unknown failures become internal_error (XX000). */
+  /**
+   * Wraps anything thrown on a request path. A PgError is itself. Anything else is a fault of the
+   * proxy or of a library it calls that no source turned into a PgError: its text ("Cannot read
+   * properties of undefined", a library's wording) would tell the client about the proxy's
+   * internals, not about the statement, so the client gets Postgres's kind of internal error and
+   * the original goes to the proxy's log (stderr), where whoever runs the proxy can read it.
+   */
   static from(error: unknown): PgError {
     if (error instanceof PgError) return error;
-    const message = error instanceof Error ? error.message : String(error);
-    return new PgError(SqlState.InternalError, message);
+    process.stderr.write(`pgml-proxy: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return new PgError(SqlState.InternalError, 'internal error in pgml-proxy', {
+      hint: "The proxy's log has the cause.",
+    });
+  }
+
+  /**
+   * An error raised while a library did `what` ("training kmeans", "loading model m"). A library's
+   * own Error says what went wrong in words a user can act on (too few rows for the clusters asked
+   * for, a model file that is missing): it is raised as the SQL standard's external routine
+   * exception (38000), after `what`. JavaScript's own exceptions (TypeError, ...) are faults: from().
+   */
+  static fromLibrary(error: unknown, what: string): PgError {
+    if (error instanceof PgError) return error;
+    if (!(error instanceof Error) || JS_FAULTS.some((fault) => error instanceof fault)) return PgError.from(error);
+    return new PgError(SqlState.ExternalRoutineException, `${what} failed: ${error.message}`);
   }
 }
 
-/** SQLSTATE codes used by the proxy (PostgreSQL Appendix A). */
-export const SqlState = {
-  SuccessfulCompletion: '00000',
-  ConnectionException: '08000',
-  ConnectionFailure: '08006',
-  SqlclientUnableToEstablishSqlconnection: '08001',
-  ProtocolViolation: '08P01',
-  FeatureNotSupported: '0A000',
-  InvalidParameterValue: '22023',
-  InvalidTextRepresentation: '22P02',
-  InvalidBinaryRepresentation: '22P03',
-  NullValueNotAllowed: '22004',
-  DataException: '22000',
-  NumericValueOutOfRange: '22003',
-  InvalidDatetimeFormat: '22007',
-  ArraySubscriptError: '2202E',
-  InvalidTransactionState: '25000',
-  InFailedSqlTransaction: '25P02',
-  InvalidAuthorizationSpecification: '28000',
-  InvalidPassword: '28P01',
-  InvalidSqlStatementName: '26000',
-  InvalidCursorName: '34000',
-  SyntaxError: '42601',
-  InsufficientPrivilege: '42501',
-  UndefinedFunction: '42883',
-  UndefinedTable: '42P01',
-  UndefinedColumn: '42703',
-  UndefinedObject: '42704',
-  DuplicateObject: '42710',
-  DatatypeMismatch: '42804',
-  AmbiguousFunction: '42725',
-  ObjectNotInPrerequisiteState: '55000',
-  QueryCanceled: '57014',
-  AdminShutdown: '57P01',
-  CannotConnectNow: '57P03',
-  OutOfMemory: '53200',
-  TooManyConnections: '53300',
-  InternalError: 'XX000',
-  DataCorrupted: 'XX001',
-  RaiseException: 'P0001',
-  ConfigFileError: 'F0000',
-} as const;
-export type SqlStateCode = (typeof SqlState)[keyof typeof SqlState];
+/** JavaScript's own exceptions: faults in code, never words for a client. */
+const JS_FAULTS = [TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError];
 
 /** Malformed bytes from a peer: the connection that sent them is closed with 08P01. */
 export class ProtocolError extends PgError {

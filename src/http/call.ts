@@ -4,6 +4,7 @@
  * resolution is exact. The result is turned into JSON by Postgres, as PostgREST does, so number,
  * date and json values come out exactly as Postgres renders them.
  */
+import pg from 'pg';
 import type { RpcFunction, RpcParam } from './schema-cache.js';
 
 export interface CallSql {
@@ -13,10 +14,6 @@ export interface CallSql {
 
 /** Argument values as they arrived: JSON values from a body, strings (or repeated strings) from a query string. */
 export type ArgValue = unknown;
-
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
 /** `singular`: the client asked for one object (vnd.pgrst.object+json), so a set yields its only element. */
 export function buildCall(fn: RpcFunction, args: ReadonlyMap<string, ArgValue>, wholeBody: string | undefined, singular: boolean): CallSql {
@@ -30,10 +27,10 @@ export function buildCall(fn: RpcFunction, args: ReadonlyMap<string, ArgValue>, 
       if (!args.has(param.name)) continue;
       params.push(encodeArg(param, args.get(param.name)));
       const variadic = param.variadic ? 'VARIADIC ' : '';
-      argSql.push(`${variadic}${quoteIdent(param.name)} => $${params.length}::${param.type}`);
+      argSql.push(`${variadic}${pg.escapeIdentifier(param.name)} => $${params.length}::${param.type}`);
     }
   }
-  const call = `${quoteIdent(fn.schema)}.${quoteIdent(fn.name)}(${argSql.join(', ')})`;
+  const call = `${pg.escapeIdentifier(fn.schema)}.${pg.escapeIdentifier(fn.name)}(${argSql.join(', ')})`;
   // `body` is the JSON text of the response, `n` the number of rows it was made of (for
   // vnd.pgrst.object+json and Content-Range).
   switch (fn.shape) {

@@ -3,7 +3,7 @@
  * either from PostgREST's own PGRSTxxx codes or from a Postgres SQLSTATE through PostgREST's
  * documented mapping (docs/references/errors.rst).
  */
-import { PgError } from '../errors/index.js';
+import { PgError, SqlState } from '../errors/index.js';
 
 export interface ErrorBody {
   code: string;
@@ -33,21 +33,21 @@ export class HttpError extends Error {
 /** PostgREST's SQLSTATE → HTTP status table; `authenticated` decides 42501 (403 vs 401). */
 export function statusForSqlState(code: string, authenticated: boolean): number {
   switch (code) {
-    case '23503':
-    case '23505':
+    case SqlState.ForeignKeyViolation:
+    case SqlState.UniqueViolation:
       return 409;
-    case '25006':
+    case SqlState.ReadOnlySqlTransaction:
       return 405;
-    case '53400':
+    case SqlState.ConfigurationLimitExceeded:
       return 500;
-    case 'P0001':
+    case SqlState.RaiseException:
       return 400;
-    case '42883':
-    case '42P01':
+    case SqlState.UndefinedFunction:
+    case SqlState.UndefinedTable:
       return 404;
-    case '42P17':
+    case SqlState.InvalidObjectDefinition:
       return 500;
-    case '42501':
+    case SqlState.InsufficientPrivilege:
       return authenticated ? 403 : 401;
   }
   // RAISE sqlstate 'PT402' picks the status itself.

@@ -20,7 +20,6 @@ import { renumberParams } from '../sql/params.js';
 import { parseStatements } from '../sql/parser.js';
 import { encodeText, parseText, typeNameOf, typeOidOf } from '../wire/types.js';
 import { isRowDependent, needsParams } from '../sql/per-row.js';
-import { upstreamErrors } from './internal-query.js';
 
 /** Parameter values of the statement being evaluated, by 1-based index; absent at Parse. */
 export type BoundParams = readonly unknown[] | undefined;
@@ -210,11 +209,9 @@ export class CallEvaluator {
       return result.rows[0]?.v ?? null;
     } catch (error) {
       if (!(error instanceof PgError)) throw error;
-      // A position would point into the proxy's own statement, not the client's.
-      const unplaced = new PgError(error.code, error.message, { ...error.fields(), position: undefined });
-      // Still the upstream's error: its transaction and pipeline already reflect it.
-      if (upstreamErrors.has(error)) upstreamErrors.add(unplaced);
-      throw unplaced;
+      // A position would point into the proxy's own statement, not the client's. Still the
+      // upstream's error (its origin is kept): its transaction and pipeline already reflect it.
+      throw new PgError(error.code, error.message, { ...error.fields(), position: undefined });
     }
   }
 

@@ -28,7 +28,6 @@ import { canEncode } from '../wire/values.js';
 import { CallEvaluator, type BoundParams } from './evaluate.js';
 import { answerSql, refusalOf, runExpandedStatements, runsInSession } from './expanded-call.js';
 import type { FunctionInliner } from './inline.js';
-import { upstreamErrors } from './internal-query.js';
 import type { ResponseHandler, ResponseTracker } from './tracker.js';
 
 /** The parts of a client session the interceptor drives. */
@@ -274,7 +273,7 @@ export class Interceptor {
     await this.session.tracker.whenIdle();
     this.session.writeClient([backend.errorResponse(error)]);
     // An error inside a transaction block aborts it; make the upstream agree before saying so.
-    if (!upstreamErrors.has(error) && this.session.txStatus === 'T') await this.abortUpstream(true);
+    if (error.origin !== 'upstream' && this.session.txStatus === 'T') await this.abortUpstream(true);
     this.session.writeClient([backend.readyForQuery(this.session.txStatus)]);
   }
 
@@ -541,7 +540,7 @@ export class Interceptor {
     }
     this.session.skipUntilSync = true;
     // Already failed before this message: the server would have skipped it silently.
-    if (tracker.pipelineFailed && !upstreamErrors.has(error)) return;
+    if (tracker.pipelineFailed && error.origin !== 'upstream') return;
     this.session.writeClient([backend.errorResponse(error)]);
     if (!tracker.pipelineFailed) await this.abortUpstream(false);
   }

@@ -1,4 +1,4 @@
-import { PgError } from '../errors/index.js';
+import { PgError, SqlState } from '../errors/index.js';
 import type { QueryField, QueryResult, Queryable } from '../db/queryable.js';
 import {
   BackendCode,
@@ -11,9 +11,6 @@ import {
 } from '../wire/index.js';
 import { encodeText, parseText } from '../wire/types.js';
 import type { ResponseHandler, ResponseTracker } from './tracker.js';
-
-/** Errors that the upstream itself raised: its transaction state already reflects them. */
-export const upstreamErrors = new WeakSet<PgError>();
 
 // Named, so the client's unnamed statement and portal survive the proxy's own queries.
 const STATEMENT = 'pgml_proxy_internal';
@@ -42,7 +39,7 @@ export class SessionQueryRunner implements Queryable {
       await tracker.whenIdle();
     }
     if (tracker.pipelineFailed) {
-      throw new PgError('25P02', 'current transaction is aborted, commands ignored until end of transaction block');
+      throw new PgError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
     }
     const inPipeline = this.channel.pipelineOpen();
     const collector = new ResultCollector<Row>();
@@ -106,7 +103,6 @@ class ResultCollector<Row> implements ResponseHandler {
         break;
       case BackendCode.ErrorResponse:
         this.error ??= decodeErrorResponse(message);
-        upstreamErrors.add(this.error);
         break;
     }
     return true;

@@ -222,7 +222,7 @@ function describeCall(site: Found, ctx: FindContext, byBody: Map<AstBody, Found>
   const position = ctx.offsets.position(span.start);
 
   if (isAggregateLike(site.body)) {
-    throw new PgError(WRONG_OBJECT_TYPE, `aggregate syntax used, but ${qualified} is not an aggregate function`, { position });
+    throw new PgError(SqlState.WrongObjectType, `aggregate syntax used, but ${qualified} is not an aggregate function`, { position });
   }
   if (site.body.func_variadic === true) {
     throw new PgError(SqlState.UndefinedFunction, `function ${qualified} with VARIADIC argument does not exist`, { position });
@@ -290,9 +290,6 @@ function describeCall(site: Found, ctx: FindContext, byBody: Map<AstBody, Found>
   }
   return { ...base, context: 'from', from, replaceSpan: byteSpan(ctx, tokens, nameIndex, last) };
 }
-
-// Postgres's wrong_object_type: SqlState in src/errors does not list it.
-const WRONG_OBJECT_TYPE = '42809';
 
 function resultType(site: CallSite | undefined): ArgType {
   if (site === undefined) return undefined;

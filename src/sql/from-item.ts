@@ -28,9 +28,6 @@ export interface FromItem {
   lateral: boolean;
 }
 
-// invalid_column_reference: not in src/errors' SqlState list.
-const INVALID_COLUMN_REFERENCE = '42P10';
-
 export function describeFromItem(range: AstBody, signature: FunctionSignature, position: number): FromItem {
   if (list(range.coldeflist).length > 0) {
     throw new PgError(SqlState.SyntaxError, 'a column definition list is only allowed for functions returning "record"', {
@@ -66,7 +63,7 @@ export function outputColumnNames(from: FromItem): string[] {
   const colnames = from.alias.colnames ?? [];
   if (colnames.length > names.length) {
     throw new PgError(
-      INVALID_COLUMN_REFERENCE,
+      SqlState.InvalidColumnReference,
       `table "${from.alias.name ?? from.defaultAlias}" has ${names.length} columns available but ${colnames.length} columns specified`,
     );
   }

@@ -3,11 +3,8 @@
  * with a cast ('1.5'::real): precedence-safe wherever a function call stood, and never fusing with
  * a neighbouring `-` into a comment the way a bare -1.5 could.
  */
-import { PgError } from '../errors/index.js';
+import { PgError, SqlState } from '../errors/index.js';
 import { scanTokens } from './parser.js';
-
-// character_not_in_repertoire: what Postgres raises for a NUL in text. Not in src/errors' list.
-const CHARACTER_NOT_IN_REPERTOIRE = '22021';
 
 export function renderLiteral(value: unknown, type: string): string {
   const cast = `::${type.trim()}`;
@@ -69,7 +66,7 @@ export function arrayLiteral(values: readonly unknown[]): string {
  */
 export function quoteString(text: string): string {
   if (text.includes('\0')) {
-    throw new PgError(CHARACTER_NOT_IN_REPERTOIRE, 'invalid byte sequence for encoding "UTF8": 0x00');
+    throw new PgError(SqlState.CharacterNotInRepertoire, 'invalid byte sequence for encoding "UTF8": 0x00');
   }
   const doubled = text.replaceAll("'", "''");
   return text.includes('\\') ? `E'${doubled.replaceAll('\\', '\\\\')}'` : `'${doubled}'`;

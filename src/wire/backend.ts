@@ -90,10 +90,6 @@ export function parameterDescription(typeOids: readonly number[]): Buffer {
 
 const empty = (code: number): Buffer => new Writer(code, 8).finish();
 export const parseComplete = (): Buffer => empty(BackendCode.ParseComplete);
-export const bindComplete = (): Buffer => empty(BackendCode.BindComplete);
-export const closeComplete = (): Buffer => empty(BackendCode.CloseComplete);
-export const noData = (): Buffer => empty(BackendCode.NoData);
-export const emptyQueryResponse = (): Buffer => empty(BackendCode.EmptyQueryResponse);
 
 /** The single byte answering SSLRequest or GSSENCRequest. */
 export const sslRefused = (): Buffer => Buffer.from('N');

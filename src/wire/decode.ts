@@ -1,5 +1,5 @@
 /** Decoders for the messages the proxy must inspect. Each takes the whole message (header included). */
-import { PgError, ProtocolError } from '../errors/index.js';
+import { PgError, ProtocolError, SqlState } from '../errors/index.js';
 import type { Severity } from '../errors/index.js';
 import { ErrorField, StartupCode, type TransactionStatus } from './codes.js';
 import { Reader } from './reader.js';
@@ -97,7 +97,7 @@ export function decodeReadyForQuery(message: Buffer): TransactionStatus {
   return status;
 }
 
-/** ErrorResponse or NoticeResponse → PgError carrying every field the server sent. */
+/** ErrorResponse or NoticeResponse → PgError carrying every field the server sent (origin: upstream). */
 export function decodeErrorResponse(message: Buffer): PgError {
   const r = body(message);
   const fields = new Map<string, string>();
@@ -107,7 +107,7 @@ export function decodeErrorResponse(message: Buffer): PgError {
     fields.set(String.fromCharCode(id), r.cstring());
   }
   const position = fields.get(ErrorField.Position);
-  return new PgError(fields.get(ErrorField.Code) ?? 'XX000', fields.get(ErrorField.Message) ?? '', {
+  return new PgError(fields.get(ErrorField.Code) ?? SqlState.InternalError, fields.get(ErrorField.Message) ?? '', {
     severity: (fields.get(ErrorField.SeverityNonLocalized) ?? fields.get(ErrorField.Severity) ?? 'ERROR') as Severity,
     detail: fields.get(ErrorField.Detail),
     hint: fields.get(ErrorField.Hint),
@@ -116,6 +116,7 @@ export function decodeErrorResponse(message: Buffer): PgError {
     schema: fields.get(ErrorField.Schema),
     table: fields.get(ErrorField.Table),
     column: fields.get(ErrorField.Column),
+    origin: 'upstream',
   });
 }
 
@@ -143,13 +144,6 @@ export function decodeDataRow(message: Buffer): (Buffer | null)[] {
   return values;
 }
 
-export function decodeParameterDescription(message: Buffer): number[] {
-  const r = body(message);
-  const oids: number[] = [];
-  for (let i = 0, n = r.int16(); i < n; i++) oids.push(r.uint32());
-  return oids;
-}
-
 export function decodeCommandComplete(message: Buffer): string {
   return body(message).cstring();
 }
@@ -162,11 +156,6 @@ export function decodeAuthentication(message: Buffer): number {
 export function decodeBackendKeyData(message: Buffer): { processId: number; secretKey: number } {
   const r = body(message);
   return { processId: r.int32(), secretKey: r.int32() };
-}
-
-export function decodeParameterStatus(message: Buffer): { name: string; value: string } {
-  const r = body(message);
-  return { name: r.cstring(), value: r.cstring() };
 }
 
 export function decodeNotification(message: Buffer): { processId: number; channel: string; payload: string } {

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { withStatementLimits } from '../../functions/cancel.js';
 import { defineFunction, optionalParam, param, type ArgsOf } from '../../functions/index.js';
 import { PgError, SqlState } from '../../errors/index.js';
+import { jsonbArgument } from './jsonb.js';
 import { EmbedKwargs, embedAsRealArrays, embedBatch, type EmbedOptions } from '../embeddings/index.js';
 
 const oneText = {
@@ -21,7 +22,7 @@ type OneText = ArgsOf<typeof oneText>;
 
 /** jsonb arrives parsed from a constant or a parameter, or as text from an untyped literal. */
 export function embedOptions(kwargs: unknown): EmbedOptions {
-  const value = typeof kwargs === 'string' ? (JSON.parse(kwargs) as unknown) : (kwargs ?? {});
+  const value = jsonbArgument(kwargs, 'kwargs') ?? {};
   const parsed = EmbedKwargs.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

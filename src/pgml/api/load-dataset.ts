@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { z } from 'zod';
 import { defineFunction, optionalParam, param, table } from '../../functions/index.js';
 import type { Queryable } from '../../db/queryable.js';
@@ -52,15 +53,11 @@ function parseLimit(limit: number | bigint | string | null | undefined): number 
   return value;
 }
 
-function ident(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
 async function load(db: Queryable, spec: DatasetSpec, limit: number | undefined): Promise<number> {
   const records = await readDatasetCsv(spec.file, limit);
   // Every value is converted before the table is touched, so a bad file leaves the old table in place.
   const values = records.map((record) => spec.columns.map((column) => column.value(record)));
-  const table = `pgml.${ident(spec.table)}`;
+  const table = `pgml.${pg.escapeIdentifier(spec.table)}`;
 
   // As PostgresML: look before dropping, so a first load raises no "does not exist" notice.
   const existing = await db.query(
@@ -69,11 +66,11 @@ async function load(db: Queryable, spec: DatasetSpec, limit: number | undefined)
     [spec.table],
   );
   if (existing.rows.length > 0) await db.query(`DROP TABLE ${table} CASCADE`);
-  await db.query(`CREATE TABLE ${table} (${spec.columns.map((c) => `${ident(c.name)} ${c.type}`).join(', ')})`);
+  await db.query(`CREATE TABLE ${table} (${spec.columns.map((c) => `${pg.escapeIdentifier(c.name)} ${c.type}`).join(', ')})`);
 
   const aliases = spec.columns.map((_, i) => `c${i}`);
   const insert =
-    `INSERT INTO ${table} (${spec.columns.map((c) => ident(c.name)).join(', ')}) ` +
+    `INSERT INTO ${table} (${spec.columns.map((c) => pg.escapeIdentifier(c.name)).join(', ')}) ` +
     `SELECT ${spec.columns.map((c, i) => `u.c${i}::${c.type}`).join(', ')} ` +
     `FROM unnest(${aliases.map((_, i) => `$${i + 1}::text[]`).join(', ')}) AS u(${aliases.join(', ')})`;
   let inserted = 0;

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { PgError, SqlState } from '../../errors/index.js';
 import { defineFunction, param, type CallContext, type ProxyFunction, type ReturnSpec } from '../../functions/index.js';
 import type { Row } from '../domain/pipeline.js';
+import { jsonbArgument } from './jsonb.js';
 import type { LoadedModel } from '../serving/model-cache.js';
 import { numericFeatures, resolveModel, type Features, type ModelRef } from '../serving/predictor.js';
 
@@ -52,7 +53,8 @@ function featuresOf(args: ModelCallArgs, fn: string): Features {
 
 /** Rows arrive as jsonb objects (to_jsonb of the row); an anonymous ROW(...) has keys f1, f2... */
 function asRow(value: unknown): Row {
-  const object = typeof value === 'string' ? jsonRow(value) : value;
+  // A row given as text must be its jsonb form.
+  const object = jsonbArgument(value, 'row');
   if (object === null || typeof object !== 'object') {
     throw new PgError(SqlState.InvalidParameterValue, 'a row of features was expected');
   }
@@ -61,17 +63,6 @@ function asRow(value: unknown): Row {
   const keys = Object.keys(record);
   if (keys.length > 0 && keys.every((k, i) => k === `f${i + 1}`)) return keys.map((k) => record[k]);
   return record;
-}
-
-/** A row given as text must be its jsonb form; anything else fails in Postgres's words. */
-function jsonRow(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new PgError(SqlState.InvalidTextRepresentation, 'invalid input syntax for type json', {
-      detail: 'A row of features is passed as a row value or as its jsonb form.',
-    });
-  }
 }
 
 function refKey(ref: ModelRef): string {

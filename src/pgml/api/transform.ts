@@ -10,6 +10,7 @@ import { defineFunction, optionalParam, param, type ArgsOf } from '../../functio
 import { PgError, SqlState } from '../../errors/index.js';
 import { classifyBatch, embedBatch } from '../embeddings/index.js';
 import { embedOptions } from './embed.js';
+import { jsonbArgument } from './jsonb.js';
 
 const DEFAULT_MODELS: Record<string, string> = {
   'text-classification': 'distilbert/distilbert-base-uncased-finetuned-sst-2-english',
@@ -29,7 +30,7 @@ function params(taskType: 'text' | 'jsonb') {
 type Args = ArgsOf<ReturnType<typeof params>>;
 
 function asObject(value: unknown, what: string): Record<string, unknown> {
-  const parsed = typeof value === 'string' ? (JSON.parse(value) as unknown) : (value ?? {});
+  const parsed = jsonbArgument(value, what) ?? {};
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new PgError(SqlState.InvalidParameterValue, `pgml.transform: ${what} must be a JSON object`);
   }

@@ -6,9 +6,6 @@ import { readFile } from 'node:fs/promises';
 import { PgError, SqlState } from '../../errors/index.js';
 import type { CsvRecord } from './catalog.js';
 
-/** SQLSTATE undefined_file, as Postgres reports a missing file of its own. */
-const UNDEFINED_FILE = '58P01';
-
 export const DATASETS_DIR = new URL('../../../datasets/', import.meta.url);
 
 /** The first `limit` records of a bundled CSV file (all of them when limit is undefined). */
@@ -17,7 +14,7 @@ export async function readDatasetCsv(file: string, limit?: number): Promise<CsvR
   try {
     text = await readFile(new URL(file, DATASETS_DIR), 'utf8');
   } catch (error) {
-    throw new PgError(UNDEFINED_FILE, `could not read bundled dataset file ${file}: ${(error as Error).message}`, {
+    throw new PgError(SqlState.UndefinedFile, `could not read bundled dataset file ${file}: ${(error as Error).message}`, {
       hint: `pgml-proxy looks for its datasets in ${DATASETS_DIR.pathname}`,
     });
   }

@@ -108,7 +108,7 @@ parentPort?.on('message', (request: EmbedderRequest | EmbedderCancel) => {
     .then(
       (result) => parentPort?.postMessage({ id: request.id, ok: true, result } satisfies EmbedderReply),
       (error: unknown) => {
-        const e = error instanceof PgError ? error : PgError.from(error);
+        const e = PgError.fromLibrary(error, `${request.op === 'classify' ? 'classifying' : 'embedding'} with model "${request.model}"`);
         parentPort?.postMessage({
           id: request.id,
           ok: false,

@@ -101,7 +101,7 @@ export function configureEnginePool(settings: { fitMemoryMb: number }): void {
 }
 
 function workerFailure(error: Error & { code?: string }, task: Task | undefined, memoryMb: number | undefined): PgError {
-  if (error.code !== 'ERR_WORKER_OUT_OF_MEMORY') return new PgError(SqlState.InternalError, `engine worker failed: ${error.message}`);
+  if (error.code !== 'ERR_WORKER_OUT_OF_MEMORY') return PgError.from(error);
   const what = task?.request.op === 'fit' ? `training ${task.request.algorithm}` : 'an engine worker';
   return new PgError(SqlState.OutOfMemory, `out of memory: ${what} needed more than the per-fit memory bound of ${memoryMb} MB`, {
     hint: 'Train on fewer rows or with smaller hyperparameters, or raise --fit-memory-mb.',

@@ -44,7 +44,6 @@ const FACTORIES: readonly EngineFactory[] = [
   sgdFactory,
   perceptronFactory,
   passiveAggressiveFactory,
-  // Other engines: add their factory here, e.g. `linearFactory,` (imported from './linear.js').
 ];
 
 /** Every algorithm name PostgresML trains (its `pgml.algorithm` enum, orm/model.rs routing). */

@@ -65,8 +65,20 @@ async function execute(request: WorkerRequest): Promise<{ result: WorkerResults[
   }
 }
 
-function serializeError(error: unknown): SerializedError {
-  const pg = PgError.from(error);
+/** What the request was doing, for a library's error message. */
+function doing(request: WorkerRequest): string {
+  switch (request.op) {
+    case 'fit':
+      return `training ${request.algorithm}`;
+    case 'load':
+      return `loading a ${request.algorithm} model`;
+    default:
+      return `predicting with ${request.algorithm}`;
+  }
+}
+
+function serializeError(error: unknown, request: WorkerRequest): SerializedError {
+  const pg = PgError.fromLibrary(error, doing(request));
   return { code: pg.code, message: pg.message, detail: pg.detail, hint: pg.hint };
 }
 
@@ -80,7 +92,7 @@ port.on('message', (request: WorkerRequest) => {
       port.postMessage(reply, transfer);
     },
     (error: unknown) => {
-      const reply: WorkerReply = { id: request.id, ok: false, error: serializeError(error) };
+      const reply: WorkerReply = { id: request.id, ok: false, error: serializeError(error, request) };
       port.postMessage(reply);
     },
   );

@@ -9,7 +9,6 @@ import { PgError, SqlState } from '../../errors/index.js';
 import type { CallContext, FunctionRegistry } from '../../functions/index.js';
 import type { CallSite, StatementAnalysis } from '../../sql/index.js';
 import { renderExpressionReplacement } from '../../sql/index.js';
-import { upstreamErrors } from '../internal-query.js';
 import { encodeText } from '../../wire/types.js';
 import type { TransactionStatus } from '../../wire/index.js';
 import type { BoundParams, CallEvaluator } from '../evaluate.js';
@@ -20,11 +19,8 @@ import { planBatches, type BatchPlan } from './plan.js';
 /** Rows per FETCH and per engine call: big enough to amortize round trips, small enough to bound memory. */
 export const BATCH_ROWS = 10_000;
 
-/** 42803: a column used outside an aggregate but not in GROUP BY. */
-const GROUPING_ERROR = '42803';
-
 // Errors that mean the call's arguments name columns its scope does not have (an outer query's).
-const SCOPE_ERRORS = new Set([SqlState.UndefinedTable, SqlState.UndefinedColumn, '42P10']);
+const SCOPE_ERRORS = new Set<string>([SqlState.UndefinedTable, SqlState.UndefinedColumn, SqlState.InvalidColumnReference]);
 
 /** The values a client bound to a prepared statement's parameters (extended protocol). */
 export interface BoundValues {
@@ -121,9 +117,9 @@ export class RowBatches {
       await db.query(own ? 'ROLLBACK' : 'ROLLBACK TO SAVEPOINT pgml_proxy_batch').catch(() => {});
       if (!own) await db.query('RELEASE SAVEPOINT pgml_proxy_batch').catch(() => {});
       const e = PgError.from(error);
-      // Rolled back here: the client's transaction is fine, whatever the upstream said.
-      upstreamErrors.delete(e);
-      throw e;
+      // Rolled back here: the client's transaction is fine, whatever the upstream said, so the
+      // error is the proxy's to report (and to make the upstream agree with).
+      throw e.origin === 'upstream' ? new PgError(e.code, e.message, { ...e.fields(), origin: 'proxy' }) : e;
     }
     if (!this.options.dropOnCommit) this.tables.push(plan.table);
   }
@@ -137,7 +133,7 @@ export class RowBatches {
       await db.query('RELEASE SAVEPOINT pgml_proxy_grouped');
       return staged;
     } catch (error) {
-      if (PgError.from(error).code !== GROUPING_ERROR) throw error;
+      if (PgError.from(error).code !== SqlState.GroupingError) throw error;
       await db.query('ROLLBACK TO SAVEPOINT pgml_proxy_grouped');
       await db.query('RELEASE SAVEPOINT pgml_proxy_grouped');
       return stage(plan.ungroupedEnumerationSql!);

@@ -9,8 +9,6 @@ import { PgError, SqlState } from '../../../errors/index.js';
 import type { Booster, TrainInput, XgboostRuntime } from './booster.js';
 import { describeNativeLoad, koffi, loadNativeLibrary, pythonPackageDirectories, type NativeLoad } from '../native-library.js';
 
-const UNDEFINED_FILE = '58P01';
-
 type Fn = (...args: unknown[]) => number;
 
 interface Api {
@@ -213,7 +211,7 @@ export function loadNativeRuntime(): XgboostRuntime | null {
   if (status.status === 'loaded') return status.value;
   const explicit = process.env.PGML_XGBOOST_LIB;
   if (explicit) {
-    throw new PgError(UNDEFINED_FILE, `could not load libxgboost from PGML_XGBOOST_LIB=${explicit}`, {
+    throw new PgError(SqlState.UndefinedFile, `could not load libxgboost from PGML_XGBOOST_LIB=${explicit}`, {
       detail: describeNativeXgboost(),
     });
   }

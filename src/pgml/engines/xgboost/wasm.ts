@@ -8,8 +8,6 @@ import { createRequire } from 'node:module';
 import { PgError, SqlState } from '../../../errors/index.js';
 import type { Booster, TrainInput, XgboostRuntime } from './booster.js';
 
-const PROGRAM_LIMIT_EXCEEDED = '54000';
-
 /**
  * Above this many matrix cells the WASM heap (32-bit, no threads) becomes the bottleneck and the old
  * build has been seen to abort; native libxgboost has no such bound.
@@ -143,7 +141,7 @@ class WasmRuntime implements XgboostRuntime {
     const cells = input.rows * input.cols;
     if (cells > WASM_MAX_CELLS) {
       throw new PgError(
-        PROGRAM_LIMIT_EXCEEDED,
+        SqlState.ProgramLimitExceeded,
         `xgboost (wasm fallback) is limited to ${WASM_MAX_CELLS} feature values, this training set has ${cells} (${input.rows} rows × ${input.cols} columns)`,
         { hint: 'install the native library (Debian/Ubuntu: apt-get install libxgboost0) or train on fewer rows' },
       );
