@@ -26,7 +26,8 @@ export class NotificationService {
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly url: string,
+    /** A URL, or pg's settings (the HTTP listener reaches the upstream through the proxy itself). */
+    private readonly connection: string | pg.ClientConfig,
     private readonly log: (message: string) => void,
   ) {}
 
@@ -66,7 +67,8 @@ export class NotificationService {
   private async connect(): Promise<void> {
     this.retryTimer = undefined;
     if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.url, application_name: 'pgml-proxy listener' });
+    const settings = typeof this.connection === 'string' ? { connectionString: this.connection } : this.connection;
+    const client = new pg.Client({ application_name: 'pgml-proxy listener', ...settings });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client));
     client.on('notification', (message) => {
