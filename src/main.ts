@@ -14,7 +14,7 @@ import { closeEmbedder, configureEmbeddings, embeddingUsage } from './pgml/embed
 import { nativeLibraryReport } from './pgml/engines/registry.js';
 import { closePool, configureEnginePool, poolLoad } from './pgml/engines/pool.js';
 import { startServing } from './pgml/serving/listener.js';
-import { modelCache, type ModelCacheStats } from './pgml/serving/model-cache.js';
+import type { ModelCacheStats } from './pgml/serving/model-cache.js';
 import { startHttp, type MetricSource } from './http/index.js';
 import { EmbeddedConnector } from './proxy/embedded.js';
 import type { UpstreamConnector } from './proxy/link.js';
@@ -118,7 +118,8 @@ export async function start(config: Config, log: (message: string) => void = (m)
   await notifications?.start();
   const onPrivilegeChange = () => serving.privilegesChanged();
   const onRoutineDdl = catalog.routineDdl;
-  const server = new ProxyServer({ connector, registry, functions, onRoutineDdl, onPrivilegeChange, tlsContext, authTimeoutMs: config.authTimeout * 1000, log });
+  const services = { serving: serving.caches };
+  const server = new ProxyServer({ connector, registry, functions, services, onRoutineDdl, onPrivilegeChange, tlsContext, authTimeoutMs: config.authTimeout * 1000, log });
   const address = await server.listen(config.listen.host, config.listen.port);
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const cronRuns = new RunCounts();
@@ -139,7 +140,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
           upstreamUrl: config.upstream,
           proxy: { connections: () => server.connections, stats: server.stats },
           expectedMigrations: migrations.map((m) => m.version),
-          metricSources: [modelCacheLookups(() => modelCache.stats()), engineTasks, cronRunsByStatus(cronRuns), ...embeddingMetrics],
+          metricSources: [modelCacheLookups(() => serving.caches.models.stats()), engineTasks, cronRunsByStatus(cronRuns), ...embeddingMetrics],
           beforeReload: catalog.reloadInlined,
           log,
         });

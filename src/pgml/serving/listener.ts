@@ -7,10 +7,13 @@
  * invalidated in-process.
  */
 import type { NotificationService } from '../../db/notifications.js';
-import { PRIVILEGES_CHANNEL, accessCache } from './access.js';
-import { DEPLOYMENTS_CHANNEL, deploymentCache } from './deployments.js';
+import { PRIVILEGES_CHANNEL } from './access.js';
+import { DEPLOYMENTS_CHANNEL } from './deployments.js';
+import { createServingCaches, type ServingCaches } from './services.js';
 
 export interface ServingState {
+  /** The caches every call reaches through its context (CallContext.services.serving). */
+  caches: ServingCaches;
   /**
    * Privileges may have changed through this proxy (GRANT, REVOKE, ...): every session here checks
    * again, and so do the other proxies on the upstream once they hear of it.
@@ -27,9 +30,15 @@ export type Announce = (channel: string) => Promise<void>;
  * and how to announce on it), undefined for the embedded one.
  */
 export function startServing(upstream: { notifications: NotificationService; announce: Announce } | undefined, log: (message: string) => void): ServingState {
+  const caches = createServingCaches();
+  const { deployments: deploymentCache, access: accessCache } = caches;
+  const setTrust = (trust: 'none' | 'notify' | 'in-process') => {
+    deploymentCache.setTrust(trust);
+    accessCache.setTrust(trust);
+  };
   if (upstream === undefined) {
     setTrust('in-process');
-    return { privilegesChanged: () => accessCache.invalidateAll(), stop: () => setTrust('none') };
+    return { caches, privilegesChanged: () => accessCache.invalidateAll(), stop: () => setTrust('none') };
   }
   const { notifications, announce } = upstream;
   setTrust('none');
@@ -45,6 +54,7 @@ export function startServing(upstream: { notifications: NotificationService; ann
   });
   notifications.subscribe(PRIVILEGES_CHANNEL, { notify: () => accessCache.invalidateAll() });
   return {
+    caches,
     privilegesChanged() {
       accessCache.invalidateAll();
       announce(PRIVILEGES_CHANNEL).catch((error: unknown) =>
@@ -53,9 +63,4 @@ export function startServing(upstream: { notifications: NotificationService; ann
     },
     stop: () => setTrust('none'),
   };
-}
-
-function setTrust(trust: 'none' | 'notify' | 'in-process'): void {
-  deploymentCache.setTrust(trust);
-  accessCache.setTrust(trust);
 }

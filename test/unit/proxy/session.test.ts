@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { registerCronFunctions } from '../../../src/cron/api/index.js';
 import { FunctionRegistry } from '../../../src/functions/index.js';
 import { registerPgmlFunctions } from '../../../src/pgml/api/index.js';
+import { createServingCaches } from '../../../src/pgml/serving/services.js';
 import { ProxyServer } from '../../../src/proxy/server.js';
 import { UpstreamFunctions } from '../../../src/proxy/upstream-functions.js';
 import { initParser } from '../../../src/sql/index.js';
@@ -31,7 +32,7 @@ let port: number;
 before(async () => {
   await initParser();
   upstream = new FakeUpstream(ANSWERS);
-  server = new ProxyServer({ connector: upstream, registry, functions: new UpstreamFunctions(registry), authTimeoutMs: 10_000, log: () => {} });
+  server = new ProxyServer({ connector: upstream, registry, functions: new UpstreamFunctions(registry), services: { serving: createServingCaches() }, authTimeoutMs: 10_000, log: () => {} });
   port = (await server.listen('127.0.0.1', 0)).port;
 });
 after(() => server.stop(0));
