@@ -1,5 +1,4 @@
 /** The composition root: the one place that wires configuration, upstream, functions and listeners. */
-import { randomUUID } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import tls from 'node:tls';
@@ -9,19 +8,20 @@ import { PGliteAdminDatabase, PgAdminDatabase, type AdminDatabase } from './db/a
 import { FunctionRegistry } from './functions/index.js';
 import { loadMigrations, migrate } from './db/migrations.js';
 import { installStubs } from './functions/stub.js';
+import { NotificationService } from './db/notifications.js';
 import { registerPgmlFunctions } from './pgml/api/index.js';
-import { configureEmbeddings, embeddingRequestsRunning, embeddingUsage } from './pgml/embeddings/index.js';
+import { closeEmbedder, configureEmbeddings, embeddingRequestsRunning, embeddingUsage } from './pgml/embeddings/index.js';
 import { nativeLibraryReport } from './pgml/engines/registry.js';
-import { configureEnginePool, poolLoad } from './pgml/engines/pool.js';
-import { PRIVILEGES_CHANNEL, accessCache } from './pgml/serving/access.js';
+import { closePool, configureEnginePool, poolLoad } from './pgml/engines/pool.js';
 import { startServing } from './pgml/serving/listener.js';
-import { modelCache, type ModelCacheStats } from './pgml/serving/model-cache.js';
-import { ReloadListener, startHttp, type HttpServer, type MetricSource } from './http/index.js';
+import type { ModelCacheStats } from './pgml/serving/model-cache.js';
+import { startHttp, type MetricSource } from './http/index.js';
 import { EmbeddedConnector } from './proxy/embedded.js';
 import type { UpstreamConnector } from './proxy/link.js';
 import { ProxyServer } from './proxy/server.js';
 import { TcpUpstreamConnector, type UpstreamAddress } from './proxy/tcp-upstream.js';
 import { UpstreamFunctions } from './proxy/upstream-functions.js';
+import { CatalogReload } from './proxy/catalog-reload.js';
 import { initParser } from './sql/index.js';
 import { parse as parseConnectionString } from 'pg-connection-string';
 
@@ -31,12 +31,6 @@ export interface App {
 }
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
-
-/**
- * pgml-proxy processes on one upstream tell each other about DDL on functions here; so does the
- * event trigger of migration 0009, for DDL made directly on the upstream (payload 'ddl').
- */
-const CATALOG_CHANNEL = 'pgml_proxy_catalog';
 
 /** Where the upstream listens, read as libpq reads a URL (including `?host=/socket/dir`). */
 export function upstreamAddress(url: string): UpstreamAddress {
@@ -122,45 +116,21 @@ export async function start(config: Config, log: (message: string) => void = (m)
     tlsContext = tls.createSecureContext({ cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) });
   }
   for (const line of nativeLibraryReport()) log(`pgml-proxy: ${line}`);
-  const serving = await startServing(config.upstream, log);
-  // DDL on functions through this proxy: reload what lists functions here, then tell the other
-  // proxies on the upstream (an embedded database has no others).
-  const instance = randomUUID();
-  let http: HttpServer | undefined;
-  const reloadInlined = () => functions.reload(prepare);
-  // The HTTP schema cache reloads the inlined functions first, so /rpc never lists a function
-  // before the proxy knows how to run it (NOTIFY pgrst reloads it too).
-  const reloadFunctions = async () => {
-    await (http ? http.reloadSchemaCache() : reloadInlined());
-  };
-  const onRoutineDdl = async () => {
-    await reloadFunctions();
-    if (config.upstream) await prepare(async (db) => void (await db.query('SELECT pg_notify($1, $2)', [CATALOG_CHANNEL, instance])));
-  };
-  const catalogListener = config.upstream
-    ? new ReloadListener(
-        { connectionString: config.upstream },
-        { channel: CATALOG_CHANNEL, accepts: (payload) => payload !== instance, applicationName: 'pgml-proxy-catalog-listener' },
-        () => void reloadFunctions().catch((error: unknown) => log(`pgml-proxy: reloading functions failed: ${error instanceof Error ? error.message : String(error)}`)),
-        log,
-      )
-    : undefined;
-  catalogListener?.start();
-  // Privileges may have changed through this proxy: every session here checks again, and so do
-  // the other proxies on the upstream once they hear of it (serving's listener).
-  const onPrivilegeChange = () => {
-    accessCache.invalidateAll();
-    if (!config.upstream) return;
-    prepare(async (db) => void (await db.query('SELECT pg_notify($1, $2)', [PRIVILEGES_CHANNEL, instance]))).catch((error: unknown) =>
-      log(`pgml-proxy: announcing a privilege change failed: ${error instanceof Error ? error.message : String(error)}`),
-    );
-  };
-  const server = new ProxyServer({ connector, registry, functions, onRoutineDdl, onPrivilegeChange, tlsContext, authTimeoutMs: config.authTimeout * 1000, log });
+  // One LISTEN connection to a real upstream for every cache told about changes by NOTIFY.
+  const notifications = config.upstream ? new NotificationService(config.upstream, log) : undefined;
+  const announce = (channel: string) => prepare(async (db) => void (await db.query('SELECT pg_notify($1, $2)', [channel, ''])));
+  const serving = startServing(notifications && { notifications, announce }, log);
+  const catalog = new CatalogReload(functions, prepare, notifications, log);
+  await notifications?.start();
+  const onPrivilegeChange = () => serving.privilegesChanged();
+  const onRoutineDdl = catalog.routineDdl;
+  const services = { serving: serving.caches };
+  const server = new ProxyServer({ connector, registry, functions, services, onRoutineDdl, onPrivilegeChange, tlsContext, authTimeoutMs: config.authTimeout * 1000, log });
   const address = await server.listen(config.listen.host, config.listen.port);
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const cronRuns = new RunCounts();
   // Before the listening line: whoever waits for it may call HTTP at once.
-  http =
+  const http =
     config.http === 'off'
       ? undefined
       : await startHttp({
@@ -176,23 +146,26 @@ export async function start(config: Config, log: (message: string) => void = (m)
           upstreamUrl: config.upstream,
           proxy: { connections: () => server.connections, stats: server.stats },
           expectedMigrations: migrations.map((m) => m.version),
-          metricSources: [modelCacheLookups(() => modelCache.stats()), engineTasks, cronRunsByStatus(cronRuns), ...embeddingMetrics],
-          beforeReload: reloadInlined,
+          metricSources: [modelCacheLookups(() => serving.caches.models.stats()), engineTasks, cronRunsByStatus(cronRuns), ...embeddingMetrics],
+          beforeReload: catalog.reloadInlined,
           log,
         });
+  if (http) catalog.attachSchemaCache(() => http.reloadSchemaCache());
   // stdout carries exactly one line, the listening line; everything else goes to the log (stderr).
   if (http) log(`pgml-proxy http on http://${http.address.family === 'IPv6' ? `[${http.address.address}]` : http.address.address}:${http.address.port}`);
-  const cron = await startCron({ upstream: config.upstream, embedded: connector instanceof EmbeddedConnector ? connector : undefined, listen: { host: config.listen.host, port: address.port }, catalog: registry, runCounts: cronRuns, log });
+  const cron = await startCron({ upstream: config.upstream, embedded: connector instanceof EmbeddedConnector ? connector : undefined, listen: { host: config.listen.host, port: address.port }, catalog: registry, runCounts: cronRuns, notifications, log });
   process.stdout.write(`pgml-proxy listening on postgres://${shownHost}:${address.port}\n`);
 
   return {
     port: address.port,
     async stop() {
       await cron.stop(config.graceSeconds * 1000);
-      await catalogListener?.stop();
       await http?.stop();
       await server.stop(config.graceSeconds * 1000);
-      await serving.stop();
+      await notifications?.stop();
+      serving.stop();
+      await closePool();
+      await closeEmbedder();
       await connector.close();
     },
   };

@@ -1,16 +1,14 @@
 /**
  * The scheduler's own connection to the upstream, apart from any client's session: a `pg`
- * client that reconnects and re-LISTENs after a failure, or (embedded PGlite) the backend
- * borrowed between client transactions.
+ * client that reconnects after a failure, or (embedded PGlite) the backend borrowed between
+ * client transactions. Notifications come through the proxy's notification service instead
+ * (db/notifications.ts).
  */
 import pg from 'pg';
 import { fromPgResult } from '../db/pg-result.js';
 import type { QueryResult, Queryable } from '../db/queryable.js';
 
 export interface CronConnection extends Queryable {
-  /** Calls `onNotify` for each notification on `channel`; false when this connection cannot listen. */
-  readonly canListen: boolean;
-  listen(channel: string, onNotify: () => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -18,24 +16,18 @@ export interface CronConnection extends Queryable {
 export type Borrow = <T>(work: (db: Queryable) => Promise<T>) => Promise<T>;
 
 export class BorrowedConnection implements CronConnection {
-  readonly canListen = false;
-
   constructor(private readonly borrow: Borrow) {}
 
   query<Row = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
     return this.borrow((db) => db.query<Row>(sql, params));
   }
 
-  async listen(): Promise<void> {}
-
   async close(): Promise<void> {}
 }
 
 export class PgConnection implements CronConnection {
-  readonly canListen = true;
   private client: pg.Client | undefined;
   private connecting: Promise<pg.Client> | undefined;
-  private readonly listeners = new Map<string, () => void>();
   private closed = false;
   /** Set once a connection was made: a later one is a reconnect. */
   private hadClient = false;
@@ -60,11 +52,6 @@ export class PgConnection implements CronConnection {
     return fromPgResult<Row>(await client.query(sql, params as unknown[]));
   }
 
-  async listen(channel: string, onNotify: () => void): Promise<void> {
-    this.listeners.set(channel, onNotify);
-    await this.query(`LISTEN "${channel.replaceAll('"', '""')}"`);
-  }
-
   async close(): Promise<void> {
     this.closed = true;
     const client = this.client;
@@ -84,9 +71,7 @@ export class PgConnection implements CronConnection {
     const reconnecting = this.hadClient;
     client.on('error', () => this.drop(client));
     client.on('end', () => this.drop(client));
-    client.on('notification', (n) => this.listeners.get(n.channel)?.());
     await client.connect();
-    for (const channel of this.listeners.keys()) await client.query(`LISTEN "${channel.replaceAll('"', '""')}"`);
     this.client = client;
     this.hadClient = true;
     if (reconnecting) this.onReconnect();

@@ -4,6 +4,7 @@
  */
 import type { PGlite } from '@electric-sql/pglite';
 import { PGliteAdminDatabase } from '../db/admin.js';
+import type { NotificationService } from '../db/notifications.js';
 // Only the catalog's type: jobs are expanded with the proxy's parser and functions (src/sql/expand-call.ts).
 import type { FunctionCatalog } from '../sql/index.js';
 import { BorrowedConnection, PgConnection, type CronConnection } from './connection.js';
@@ -24,6 +25,8 @@ export interface CronOptions {
   catalog: FunctionCatalog;
   /** Where finished runs are counted (read by /metrics). */
   runCounts: RunCounts;
+  /** The LISTEN connection to the real upstream (with `upstream`). */
+  notifications?: NotificationService | undefined;
   log: (message: string) => void;
 }
 
@@ -57,8 +60,9 @@ export async function startCron(options: CronOptions): Promise<CronService> {
     connection,
     runner,
     log: options.log,
-    reloadIntervalMs: connection.canListen ? POLL_MS_LISTENING : POLL_MS_EMBEDDED,
+    reloadIntervalMs: options.notifications ? POLL_MS_LISTENING : POLL_MS_EMBEDDED,
     runCounts: options.runCounts,
+    notifications: options.notifications,
   });
   await scheduler.start();
   return { stop: (graceMs) => scheduler.stop(graceMs) };

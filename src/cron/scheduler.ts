@@ -14,6 +14,7 @@
  */
 import { parseSchedule, type Schedule, DEFAULT_TIME_ZONE, assertTimeZone } from './schedule.js';
 import { dueTicks, firstTick, intervalTick } from './ticks.js';
+import type { NotificationService } from '../db/notifications.js';
 import type { CronConnection } from './connection.js';
 import type { JobRunner } from './runner.js';
 import { finalStatus, type RunCounts } from './run-counts.js';
@@ -34,6 +35,8 @@ export interface SchedulerOptions {
   reloadIntervalMs: number;
   /** Where finished runs are counted. */
   runCounts: RunCounts;
+  /** A real upstream's LISTEN connection, shared with other proxies; undefined for the embedded database. */
+  notifications?: NotificationService | undefined;
 }
 
 interface JobState {
@@ -71,7 +74,8 @@ export class CronScheduler {
   async start(): Promise<void> {
     const abandoned = await this.store.failAbandonedRuns();
     if (abandoned > 0) this.options.log(`pgml-proxy cron: marked ${abandoned} interrupted run(s) failed (server restarted)`);
-    if (this.options.connection.canListen) await this.options.connection.listen(CRON_CHANNEL, () => this.requestReload());
+    // A notification missed while the LISTEN connection was down is made up for by reloading.
+    this.options.notifications?.subscribe(CRON_CHANNEL, { notify: () => this.requestReload(), restored: () => this.requestReload() });
     await this.reload();
     // @reboot: once per start of this scheduler.
     const now = Date.now();
@@ -157,7 +161,8 @@ export class CronScheduler {
         this.jobs.delete(jobid);
       }
     }
-    if (this.options.connection.canListen) await this.store.failAbandonedRuns();
+    // Other proxies on a shared upstream may have died mid-run since the last reload.
+    if (this.options.notifications) await this.store.failAbandonedRuns();
     if (now - this.lastTickPrune > TICK_RETENTION_INTERVAL_MS) {
       this.lastTickPrune = now;
       await this.store.pruneTicks();

@@ -6,6 +6,14 @@ import type { z } from 'zod';
 import type { Queryable } from '../db/queryable.js';
 import type { FunctionSignature } from './signature.js';
 
+/**
+ * The process-wide state of the layers that define functions (caches, worker threads), handed to
+ * every call instead of living in module globals. Empty here: each layer adds its part by
+ * declaration merging (pgml/serving/services.ts), so src/functions and src/proxy pass it along
+ * without naming pgml's types. The composition root builds it.
+ */
+export interface CallServices {}
+
 export interface CallContext {
   /** Runs SQL on the caller's own upstream session, inside the caller's transaction. */
   db: Queryable;
@@ -27,6 +35,7 @@ export interface CallContext {
    * per session under an older value must be read again.
    */
   readonly sessionEpoch: number;
+  readonly services: CallServices;
 }
 
 /** Arguments keyed by parameter name, as `args` validated them. */

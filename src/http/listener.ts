@@ -1,11 +1,13 @@
 /**
  * Reloading a cache by notification, as PostgREST reloads its schema cache
- * (docs/references/schema_cache.rst): a dedicated connection LISTENs on a channel (`pgrst`:
- * `NOTIFY pgrst` or `NOTIFY pgrst, 'reload schema'` from any session reloads the function cache).
- * After a lost connection the cache is reloaded on reconnect, since notifications sent meanwhile
- * were missed.
+ * (docs/references/schema_cache.rst): a connection LISTENs on a channel (`pgrst`: `NOTIFY pgrst`
+ * or `NOTIFY pgrst, 'reload schema'` from any session reloads the function cache). After a lost
+ * connection the cache is reloaded on reconnect, since notifications sent meanwhile were missed.
+ * The connection is a NotificationService (db/notifications.ts) of its own: it reaches the upstream
+ * through the proxy's listener, so it works on the embedded database too.
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { NotificationService } from '../db/notifications.js';
 
 export interface ReloadChannel {
   channel: string;
@@ -20,66 +22,25 @@ export const PGRST_CHANNEL: ReloadChannel = {
   accepts: (payload) => payload === '' || payload === 'reload schema',
   applicationName: 'pgml-proxy-http-listener',
 };
-const RETRY_MIN_MS = 250;
-const RETRY_MAX_MS = 10_000;
 
 export class ReloadListener {
-  private client: pg.Client | undefined;
-  private stopped = false;
-  private retryMs = RETRY_MIN_MS;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly notifications: NotificationService;
 
-  constructor(
-    private readonly config: pg.ClientConfig,
-    private readonly channel: ReloadChannel,
-    private readonly reload: () => void,
-    private readonly log: (message: string) => void,
-  ) {}
+  constructor(config: pg.ClientConfig, channel: ReloadChannel, reload: () => void, log: (message: string) => void) {
+    this.notifications = new NotificationService({ ...config, application_name: channel.applicationName }, log);
+    this.notifications.subscribe(channel.channel, {
+      notify: (payload) => {
+        if (channel.accepts(payload)) reload();
+      },
+      restored: reload,
+    });
+  }
 
   start(): void {
-    void this.connect();
+    void this.notifications.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.retryTimer);
-    const client = this.client;
-    this.client = undefined;
-    await client?.end().catch(() => {});
-  }
-
-  private async connect(): Promise<void> {
-    this.retryTimer = undefined;
-    if (this.stopped) return;
-    const client = new pg.Client({ ...this.config, application_name: this.channel.applicationName });
-    client.on('error', () => {});
-    client.on('end', () => this.lost(client));
-    client.on('notification', (message) => {
-      if (message.channel === this.channel.channel && this.channel.accepts(message.payload ?? '')) this.reload();
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${this.channel.channel}`);
-    } catch (error) {
-      this.log(`pgml-proxy: ${this.channel.channel} listener could not connect: ${error instanceof Error ? error.message : String(error)}`);
-      await client.end().catch(() => {});
-      this.lost(client);
-      return;
-    }
-    if (this.stopped) {
-      await client.end().catch(() => {});
-      return;
-    }
-    this.client = client;
-    this.retryMs = RETRY_MIN_MS;
-    this.reload();
-  }
-
-  private lost(client: pg.Client): void {
-    if (this.stopped || this.retryTimer !== undefined) return;
-    if (this.client !== undefined && this.client !== client) return;
-    this.client = undefined;
-    this.retryTimer = setTimeout(() => void this.connect(), this.retryMs);
-    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+  stop(): Promise<void> {
+    return this.notifications.stop();
   }
 }

@@ -56,7 +56,7 @@ export async function runExpandedStatements(
         const perRow = calls.filter((site) => isRowDependent(site, stmt));
         const batches = new RowBatches(registry, evaluator, evaluator.context, parts.txStatus);
         try {
-          const replacements = perRow.length > 0 ? await batches.render(sql, stmt, perRow) : new Map<number, string>();
+          const replacements = perRow.length > 0 ? await batches.fillResultTables(sql, stmt, perRow) : new Map<number, string>();
           for (const site of calls) {
             if (!replacements.has(site.id)) replacements.set(site.id, evaluator.renderValue(site, await evaluator.evaluate(site, stmt, sql, undefined)));
           }

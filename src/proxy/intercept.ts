@@ -190,7 +190,7 @@ export class Interceptor {
   private async replacements(sql: string, plan: StatementPlan, batches: RowBatches, bound: BoundValues | undefined): Promise<Map<number, string>> {
     const { stmt } = plan;
     const keyed = plan.calls.filter((c) => c.mode === 'keyed').map((c) => c.site);
-    const replacements = keyed.length > 0 ? await batches.render(sql, stmt, keyed, bound) : new Map<number, string>();
+    const replacements = keyed.length > 0 ? await batches.fillResultTables(sql, stmt, keyed, bound) : new Map<number, string>();
     for (const call of plan.calls) {
       switch (call.mode) {
         case 'now':
@@ -498,7 +498,7 @@ export class Interceptor {
     }
     const inBlock = (): TransactionStatus => (this.inImplicitBlock ? 'T' : this.session.txStatus);
     const batches = new RowBatches(this.registry, this.evaluator, context, inBlock, { dropOnCommit: true });
-    const lookups = await batches.render(statement.sql, statement.statement, statement.perRow, bound);
+    const lookups = await batches.fillResultTables(statement.sql, statement.statement, statement.perRow, bound);
     const sql = spliceStatement(statement.sql, statement.statement, new Map([...statement.replacements, ...lookups]));
     // Their answers are the proxy's; an error still reaches the client (and fails its pipeline).
     const quiet: ResponseHandler = { message: (code) => code === BackendCode.CloseComplete || code === BackendCode.ParseComplete };

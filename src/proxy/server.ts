@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type tls from 'node:tls';
-import type { FunctionRegistry } from '../functions/index.js';
+import type { CallServices, FunctionRegistry } from '../functions/index.js';
 import { ClientSession, type SessionStats } from './session.js';
 import type { UpstreamConnector } from './link.js';
 import type { UpstreamFunctions } from './upstream-functions.js';
@@ -9,6 +9,8 @@ export interface ProxyServerOptions {
   connector: UpstreamConnector;
   registry: FunctionRegistry;
   functions: UpstreamFunctions;
+  /** What every call's context carries (CallContext.services). */
+  services: CallServices;
   onRoutineDdl?: () => Promise<void>;
   onPrivilegeChange?: () => void;
   tlsContext?: tls.SecureContext;

@@ -2,7 +2,7 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import { PgError, ProtocolError, SqlState } from '../errors/index.js';
 import { canceledByUser } from '../functions/cancel.js';
-import type { FunctionRegistry } from '../functions/index.js';
+import type { CallServices, FunctionRegistry } from '../functions/index.js';
 import {
   AuthenticationCode,
   BackendCode,
@@ -40,6 +40,8 @@ export interface SessionOptions {
   registry: FunctionRegistry;
   /** Upstream SQL functions that are inlined: their names are sniffed for too. */
   functions: UpstreamFunctions;
+  /** What every call's context carries (CallContext.services). */
+  services: CallServices;
   /**
    * Called once a transaction that created, changed or dropped functions has ended; the
    * session reads no further client message until it has settled, so the client's next
@@ -160,6 +162,7 @@ export class ClientSession {
       get sessionEpoch() {
         return session.sessionEpoch;
       },
+      services: options.services,
     });
     const session = this;
     this.interceptor = new Interceptor(this, options.registry, evaluator, new FunctionInliner(options.functions, options.registry));

@@ -2,7 +2,7 @@
  * The upstream functions the proxy must inline or expand: LANGUAGE sql functions (inlined) and
  * plpgsql functions (a call on its own is expanded, src/sql/expand-call.ts) whose bodies call a
  * proxy-evaluated function, directly or through other such functions. One catalog per process,
- * loaded from pg_proc after the migrations and reloaded after DDL (see main.ts for who asks).
+ * loaded from pg_proc after the migrations and reloaded after DDL (catalog-reload.ts says who asks).
  * It only tells which names are worth a closer look (the sniffer) and which calls are candidates;
  * each call is resolved against the caller's own session when it is inlined (inline.ts).
  */

@@ -67,6 +67,3 @@ export class AccessCache {
     return visible;
   }
 }
-
-/** The process-wide access cache. */
-export const accessCache = new AccessCache();

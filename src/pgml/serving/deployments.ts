@@ -1,12 +1,11 @@
 /**
  * Which model a project serves, cached per process so a prediction costs no registry query.
  * A deployment made anywhere reaches every session by LISTEN/NOTIFY on DEPLOYMENTS_CHANNEL (never
- * by polling): `announceDeployment` is called by whatever inserts into pgml.deployments; the
- * listener (a dedicated upstream connection, see listener.ts) invalidates on each notification.
+ * by polling): migration 0007's trigger on pgml.deployments notifies, and the listener
+ * (listener.ts, on the proxy's notification service) invalidates on each notification.
  *
  * The cache is trusted only while that path works: without a listener (or while it reconnects)
- * every lookup asks the database. On the embedded upstream this process is the only writer, so
- * the in-process invalidation of announceDeployment is complete.
+ * every lookup asks the database.
  */
 import { PgError, SqlState } from '../../errors/index.js';
 import type { Queryable } from '../../db/queryable.js';
@@ -34,7 +33,7 @@ export class DeploymentCache {
 
   setTrust(trust: DeploymentTrust): void {
     // Migration 0007's trigger announces every deployment to listeners. In-process trust would
-    // need every writer to call announceDeployment, which train and deploy do not: stay uncached.
+    // need every writer to invalidate the cache itself, which train and deploy do not: stay uncached.
     this.trust = trust === 'notify' ? 'notify' : 'none';
     this.invalidateAll();
   }
@@ -79,17 +78,4 @@ export class DeploymentCache {
     if (this.trust !== 'none' && row.settled && generation === this.generation) this.byName.set(projectName, deployment);
     return deployment;
   }
-}
-
-/** The process-wide deployment cache. */
-export const deploymentCache = new DeploymentCache();
-
-/**
- * Tells every pgml-proxy process on this upstream that the project's deployment changed. Call it
- * on the same session, in the same transaction, right after inserting into pgml.deployments:
- * the notification is delivered when (and only if) that transaction commits.
- */
-export async function announceDeployment(db: Queryable, projectId: number): Promise<void> {
-  deploymentCache.invalidateProject(projectId);
-  await db.query('SELECT pg_notify($1, $2)', [DEPLOYMENTS_CHANNEL, String(projectId)]);
 }

@@ -1,76 +1,66 @@
 /**
- * The LISTEN side of deployment and privilege announcements: one dedicated connection to a real
- * upstream that invalidates the deployment cache or the access cache on each notification. While
- * it is down both caches are bypassed (a missed notification must never leave a stale deployment
- * or a revoked privilege in use), and it reconnects.
+ * The LISTEN side of deployment and privilege announcements, on the proxy's notification service
+ * (db/notifications.ts): each notification invalidates the deployment cache or the access cache.
+ * While the service's connection is down both caches are bypassed (a missed notification must
+ * never leave a stale deployment or a revoked privilege in use); once it listens again they are
+ * trusted afresh. An embedded database has one process and no other writers: its caches are
+ * invalidated in-process.
  */
-import pg from 'pg';
-import { PRIVILEGES_CHANNEL, accessCache } from './access.js';
-import { DEPLOYMENTS_CHANNEL, deploymentCache } from './deployments.js';
+import type { NotificationService } from '../../db/notifications.js';
+import { PRIVILEGES_CHANNEL } from './access.js';
+import { DEPLOYMENTS_CHANNEL } from './deployments.js';
+import { createServingCaches, type ServingCaches } from './services.js';
 
-const RECONNECT_MS = 1000;
-
-export interface DeploymentListener {
-  stop(): Promise<void>;
+export interface ServingState {
+  /** The caches every call reaches through its context (CallContext.services.serving). */
+  caches: ServingCaches;
+  /**
+   * Privileges may have changed through this proxy (GRANT, REVOKE, ...): every session here checks
+   * again, and so do the other proxies on the upstream once they hear of it.
+   */
+  privilegesChanged(): void;
+  stop(): void;
 }
 
-/** Starts serving's process-wide state: `upstream` is the real Postgres URL, or undefined for the embedded one. */
-export async function startServing(upstream: string | undefined, log: (message: string) => void): Promise<DeploymentListener> {
+/** Sends `NOTIFY channel` on the proxy's own connection to the upstream. */
+export type Announce = (channel: string) => Promise<void>;
+
+/**
+ * Starts serving's process-wide state: `upstream` for a real upstream (its notification service,
+ * and how to announce on it), undefined for the embedded one.
+ */
+export function startServing(upstream: { notifications: NotificationService; announce: Announce } | undefined, log: (message: string) => void): ServingState {
+  const caches = createServingCaches();
+  const { deployments: deploymentCache, access: accessCache } = caches;
+  const setTrust = (trust: 'none' | 'notify' | 'in-process') => {
+    deploymentCache.setTrust(trust);
+    accessCache.setTrust(trust);
+  };
   if (upstream === undefined) {
     setTrust('in-process');
-    return { stop: async () => setTrust('none') };
+    return { caches, privilegesChanged: () => accessCache.invalidateAll(), stop: () => setTrust('none') };
   }
-  let stopped = false;
-  let client: pg.Client | undefined;
-  let timer: NodeJS.Timeout | undefined;
-
-  const connect = async (): Promise<void> => {
-    const next = new pg.Client({ connectionString: upstream, application_name: 'pgml-proxy listener' });
-    const lost = (error?: Error) => {
-      if (client !== next) return;
-      client = undefined;
-      setTrust('none');
-      if (!stopped) {
-        if (error) log(`pgml-proxy: deployment listener lost its connection: ${error.message}`);
-        timer = setTimeout(() => void connect().catch(() => lost()), RECONNECT_MS);
-        timer.unref();
-      }
-    };
-    client = next;
-    next.on('error', (error) => lost(error));
-    next.on('end', () => lost());
-    next.on('notification', (message) => {
-      if (message.channel === PRIVILEGES_CHANNEL) return accessCache.invalidateAll();
-      const projectId = Number(message.payload);
+  const { notifications, announce } = upstream;
+  setTrust('none');
+  notifications.subscribe(DEPLOYMENTS_CHANNEL, {
+    notify(payload) {
+      const projectId = Number(payload);
       if (Number.isSafeInteger(projectId)) deploymentCache.invalidateProject(projectId);
       else deploymentCache.invalidateAll();
-    });
-    try {
-      await next.connect();
-      await next.query(`LISTEN ${DEPLOYMENTS_CHANNEL}; LISTEN ${PRIVILEGES_CHANNEL}`);
-    } catch (error) {
-      lost(error instanceof Error ? error : new Error(String(error)));
-      void next.end().catch(() => {});
-      return;
-    }
-    // Anything cached before LISTEN took effect may have missed a notification.
-    setTrust('notify');
-  };
-
-  await connect();
-  return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      const current = client;
-      client = undefined;
-      setTrust('none');
-      await current?.end().catch(() => {});
     },
+    lost: () => setTrust('none'),
+    // Anything cached before LISTEN took effect may have missed a notification.
+    restored: () => setTrust('notify'),
+  });
+  notifications.subscribe(PRIVILEGES_CHANNEL, { notify: () => accessCache.invalidateAll() });
+  return {
+    caches,
+    privilegesChanged() {
+      accessCache.invalidateAll();
+      announce(PRIVILEGES_CHANNEL).catch((error: unknown) =>
+        log(`pgml-proxy: announcing a privilege change failed: ${error instanceof Error ? error.message : String(error)}`),
+      );
+    },
+    stop: () => setTrust('none'),
   };
-}
-
-function setTrust(trust: 'none' | 'notify' | 'in-process'): void {
-  deploymentCache.setTrust(trust);
-  accessCache.setTrust(trust);
 }

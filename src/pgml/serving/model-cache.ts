@@ -89,6 +89,3 @@ export async function loadModel(db: Queryable, modelId: number, known?: StoredMo
   const pipeline = stored.pipeline === null ? null : FeaturePipeline.fromJSON(stored.pipeline);
   return { stored, engine, pipeline, bytes: bytes.byteLength };
 }
-
-/** The process-wide cache every session uses. */
-export const modelCache = new ModelCache();

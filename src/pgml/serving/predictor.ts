@@ -8,9 +8,8 @@ import type { CallContext } from '../../functions/index.js';
 import { decodeClass } from '../domain/dataset.js';
 import type { Row } from '../domain/pipeline.js';
 import { deployedModel } from '../store/index.js';
-import { accessCache } from './access.js';
-import { deploymentCache } from './deployments.js';
-import { loadModel, modelCache, type LoadedModel } from './model-cache.js';
+import { loadModel, type LoadedModel } from './model-cache.js';
+import './services.js';
 
 /** A model named by its project (the deployed one) or by id. */
 export type ModelRef = { project: string } | { modelId: number };
@@ -21,8 +20,9 @@ export type Features = { kind: 'vector'; values: readonly number[] } | { kind: '
 /** The model a call uses, from the shared caches when the caller's role may read it (access.ts). */
 export async function resolveModel(ctx: CallContext, ref: ModelRef): Promise<LoadedModel> {
   const project = 'project' in ref ? ref.project : null;
-  const modelId = 'modelId' in ref ? ref.modelId : (await deploymentCache.lookup(ctx.db, ref.project)).modelId;
-  if (await accessCache.canRead(ctx, modelId, project)) return modelCache.get(ctx.db, modelId);
+  const caches = ctx.services.serving;
+  const modelId = 'modelId' in ref ? ref.modelId : (await caches.deployments.lookup(ctx.db, ref.project)).modelId;
+  if (await caches.access.canRead(ctx, modelId, project)) return caches.models.get(ctx.db, modelId);
   // Row-level security hides some of it from this role: read what it sees, as an uncached call would.
   return loadModel(ctx.db, project === null ? modelId : (await deployedModel(ctx.db, project)).modelId);
 }

@@ -94,6 +94,7 @@ export class OnePassStream implements ResponseHandler {
       get sessionEpoch() {
         return base.sessionEpoch;
       },
+      services: base.services,
     };
   }
 

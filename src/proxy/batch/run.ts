@@ -48,8 +48,12 @@ export class RowBatches {
     private readonly options: RowBatchOptions = {},
   ) {}
 
-  /** Fills a results table per row-dependent call and returns each call's replacement text. */
-  async render(sql: string, stmt: StatementAnalysis, sites: readonly CallSite[], bound?: BoundValues): Promise<Map<number, string>> {
+  /**
+   * The keyed path: creates a temporary results table per row-dependent call, fills it with the
+   * call's results over the distinct argument values, and returns the SQL that looks each row's
+   * result up there, by call id, to replace the call with.
+   */
+  async fillResultTables(sql: string, stmt: StatementAnalysis, sites: readonly CallSite[], bound?: BoundValues): Promise<Map<number, string>> {
     const replacements = new Map<number, string>();
     for (const plan of planBatches(sql, stmt, sites)) {
       await this.fill(plan, sql, stmt, bound);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isRoutineDdl, StatementSniffer } from '../../../src/proxy/sniff.js';
 import { coalesce } from '../../../src/proxy/coalesce.js';
-import { BufferList } from '../wire/buffer-list.js';
+import { BufferList } from '../../support/raw-wire.js';
 
 const q = (sql: string): Buffer => new BufferList().cstring(sql).join('Q');
 const plain = StatementSniffer.for();

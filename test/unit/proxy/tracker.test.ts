@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResponseTracker, type Outcome } from '../../../src/proxy/tracker.js';
 import { BackendCode, FrontendCode } from '../../../src/wire/index.js';
-import { BufferList } from '../wire/buffer-list.js';
+import { BufferList } from '../../support/raw-wire.js';
 
 const msg = (type: string): Buffer => new BufferList().join(type);
 const rfq = new BufferList().byte('I').join('Z');

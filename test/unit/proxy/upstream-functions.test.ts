@@ -2,7 +2,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { inlinedFunctions, MAX_INLINE_DEPTH, UpstreamFunctions } from '../../../src/proxy/upstream-functions.js';
 import { initParser } from '../../../src/sql/parser.js';
-import { BufferList } from '../wire/buffer-list.js';
+import { BufferList } from '../../support/raw-wire.js';
 import { catalog } from '../sql/catalog-fixture.js';
 
 before(() => initParser());

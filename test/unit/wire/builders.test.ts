@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backend, frontend } from '../../../src/wire/index.js';
 import { PgError } from '../../../src/errors/index.js';
-import { BufferList } from './buffer-list.js';
+import { BufferList } from '../../support/raw-wire.js';
 
 test('ReadyForQuery, CommandComplete and ParseComplete bytes', () => {
   assert.deepEqual(backend.readyForQuery('E'), new BufferList().byte('E').join('Z'));

@@ -12,7 +12,7 @@ import {
   decodeTarget,
 } from '../../../src/wire/decode.js';
 import { ProtocolError } from '../../../src/errors/index.js';
-import { BufferList } from './buffer-list.js';
+import { BufferList } from '../../support/raw-wire.js';
 
 test('Query', () => {
   assert.equal(decodeQuery(new BufferList().cstring('select pgml.version() -- é').join('Q')), 'select pgml.version() -- é');

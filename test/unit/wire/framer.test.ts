@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageFramer } from '../../../src/wire/framer.js';
 import { ProtocolError } from '../../../src/errors/index.js';
-import { BufferList } from './buffer-list.js';
+import { BufferList } from '../../support/raw-wire.js';
 
 const messages = [
   new BufferList().cstring('select 1').join('Q'),

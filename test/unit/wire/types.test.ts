@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PgError } from '../../../src/errors/index.js';
 import { TypeOid, encodeText, parseBinary, parseText, typeOidOf } from '../../../src/wire/types.js';
-import { BufferList } from './buffer-list.js';
+import { BufferList } from '../../support/raw-wire.js';
 
 test('type names resolve to OIDs, unknown names to 0', () => {
   assert.equal(typeOidOf('real[]'), 1021);

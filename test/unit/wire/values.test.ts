@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TypeOid, parseText } from '../../../src/wire/types.js';
 import { canEncode, decodeValue, encodeValue } from '../../../src/wire/values.js';
-import { BufferList } from './buffer-list.js';
+import { BufferList } from '../../support/raw-wire.js';
 
 const text = (oid: number, value: unknown) => encodeValue(oid, 0, value)?.toString('utf8');
 
