@@ -15,7 +15,9 @@ import { configureEnginePool, poolLoad } from './pgml/engines/pool.js';
 import { PRIVILEGES_CHANNEL, accessCache } from './pgml/serving/access.js';
 import { startServing } from './pgml/serving/listener.js';
 import { modelCache, type ModelCacheStats } from './pgml/serving/model-cache.js';
-import { ReloadListener, startHttp, type HttpServer, type MetricSource } from './http/index.js';
+import { ReloadListener, loopbackFor, startHttp, urlCredentials, type HttpServer, type MetricSource } from './http/index.js';
+import { Dashboard } from './dashboard/index.js';
+import { watchTraining } from './pgml/api/progress.js';
 import { EmbeddedConnector } from './proxy/embedded.js';
 import type { UpstreamConnector } from './proxy/link.js';
 import { ProxyServer } from './proxy/server.js';
@@ -152,6 +154,16 @@ export async function start(config: Config, log: (message: string) => void = (m)
   const address = await server.listen(config.listen.host, config.listen.port);
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const cronRuns = new RunCounts();
+  const dashboard =
+    config.http !== 'off' && config.dashboard
+      ? new Dashboard({
+          listener: { host: loopbackFor(address), port: address.port },
+          database: config.upstream ? urlCredentials(config.upstream).database : 'postgres',
+          embedded: !config.upstream,
+          watchTraining,
+          log,
+        })
+      : undefined;
   // Before the listening line: whoever waits for it may call HTTP at once.
   http =
     config.http === 'off'
@@ -171,6 +183,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
           expectedMigrations: migrations.map((m) => m.version),
           metricSources: [modelCacheLookups(() => modelCache.stats()), engineTasks, cronRunsByStatus(cronRuns), ...embeddingMetrics],
           beforeReload: reloadInlined,
+          mount: dashboard,
           log,
         });
   // stdout carries exactly one line, the listening line; everything else goes to the log (stderr).

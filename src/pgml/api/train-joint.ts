@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ProxyFunction } from '../../db/functions.js';
+import { withProgress } from './progress.js';
 import { PgError, SqlState } from '../../errors/index.js';
 import { TRAIN_RETURNS, trainArgShape, trainParams, trainRequest } from '../training/options.js';
 import { train } from '../training/train.js';
@@ -16,6 +17,7 @@ export const trainJoint: ProxyFunction<TrainJointArgs> = {
     if (y !== null && y !== undefined && y.some((name) => name === null)) {
       throw new PgError(SqlState.NullValueNotAllowed, 'y_column_name must not contain NULL');
     }
-    return [await train(ctx, trainRequest(args, y === null || y === undefined ? null : (y as string[])))];
+    const request = trainRequest(args, y === null || y === undefined ? null : (y as string[]));
+    return [await withProgress(ctx, request.projectName, (watched) => train(watched, request))];
   },
 };

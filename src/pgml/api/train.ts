@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ProxyFunction } from '../../db/functions.js';
+import { withProgress } from './progress.js';
 import { TRAIN_RETURNS, trainArgShape, trainParams, trainRequest } from '../training/options.js';
 import { train as runTraining } from '../training/train.js';
 
@@ -16,6 +17,7 @@ export const train: ProxyFunction<TrainArgs> = {
   args: TrainArgs,
   execute: async (args, ctx) => {
     const y = args.y_column_name;
-    return [await runTraining(ctx, trainRequest(args, y === null || y === undefined ? null : [y]))];
+    const request = trainRequest(args, y === null || y === undefined ? null : [y]);
+    return [await withProgress(ctx, request.projectName, (watched) => runTraining(watched, request))];
   },
 };
