@@ -22,11 +22,14 @@ const DATA = `
       FROM generate_series(1, 200) AS i;
   CREATE TABLE houses AS
     SELECT (i % 13)::real AS rooms, sin(i)::real AS noise, (3 * (i % 13) + 2 * sin(i) + 5)::real AS price
-      FROM generate_series(1, 150) AS i;`;
+      FROM generate_series(1, 150) AS i;
+  CREATE TABLE fruit_features AS SELECT a, b, c FROM fruit;`;
 const TRAININGS = [
   `SELECT * FROM pgml.train('fruit', 'classification', 'fruit', 'state', 'random_forest')`,
   `SELECT * FROM pgml.train('fruit', algorithm => 'linear')`,
   `SELECT * FROM pgml.train('houses', 'regression', 'houses', 'price', 'ridge', search => 'grid', search_params => '{"alpha": [0.1, 1, 10]}')`,
+  `SELECT * FROM pgml.train('fruit_clusters', 'clustering', 'fruit_features', hyperparams => '{"n_clusters": 3}')`,
+  `SELECT * FROM pgml.train('fruit_pca', 'decomposition', 'fruit_features', hyperparams => '{"n_components": 2}')`,
 ];
 const JOBS = [
   `SELECT cron.schedule('nightly-retrain', '0 3 * * *', $$SELECT * FROM pgml.train('fruit')$$)`,
@@ -151,9 +154,10 @@ for (const [label, start] of [
         await page.keyboard.press('Enter');
       }
       await page.locator('table[data-table="projects"]').waitFor();
-      assert.equal(await page.locator('#who').textContent(), `${target.login?.user ?? 'postgres'} @ ${target.login ? 'dashboard' : 'postgres'}`);
-      assert.equal(await count(page, 'table[data-table="projects"] tbody tr'), 2);
-      const fruit = page.locator('section.card', { has: page.locator('h2', { hasText: 'fruit' }) });
+      assert.match((await page.locator('#who').textContent())!, new RegExp(`^${target.login?.user ?? 'postgres'} @ ${target.login ? 'dashboard' : 'postgres'}`));
+      assert.equal(await count(page, '#logout'), target.login ? 1 : 0);
+      assert.equal(await count(page, 'table[data-table="projects"] tbody tr'), 4);
+      const fruit = page.locator('section.card', { has: page.getByRole('link', { name: 'fruit', exact: true }) });
       assert.equal(await fruit.locator('svg g[aria-label="bar"] > rect').count(), 2);
       await assertTextAlternatives(page);
       await shot(page, target, 'projects');
@@ -167,7 +171,7 @@ for (const [label, start] of [
 
     test('the project page compares models, shows the deployment timeline, follows a training live, and deploys with the keyboard', async () => {
       // Keyboard: from the projects page, Tab to the project's link and follow it with Enter.
-      await page.locator('table[data-table="projects"] a', { hasText: 'fruit' }).focus();
+      await page.locator('table[data-table="projects"]').getByRole('link', { name: 'fruit', exact: true }).focus();
       await page.keyboard.press('Enter');
       await page.locator('table[data-table="models"]').waitFor();
       assert.equal(await count(page, 'table[data-table="models"] tbody tr'), 2);
@@ -199,6 +203,16 @@ for (const [label, start] of [
       // The live training may have deployed itself too (new_score): count what the upstream holds.
       assert.equal(await marks(page, 'deployments', 'dot', 'circle'), await deployments());
       await shot(page, target, 'project');
+
+      await page.locator('#rollback').focus();
+      await page.keyboard.press('Enter');
+      await page.locator('[role="status"]', { hasText: 'Rolled back.' }).waitFor();
+      const rolledBack = await one<{ strategy: string }>(
+        target.sql,
+        `SELECT d.strategy::text FROM pgml.deployments d JOIN pgml.projects p ON p.id = d.project_id WHERE p.name = 'fruit' ORDER BY d.id DESC LIMIT 1`,
+      );
+      assert.equal(rolledBack.strategy, 'rollback');
+      assert.equal(await marks(page, 'deployments', 'dot', 'circle'), await deployments());
     });
 
     test('a classification model page draws its confusion matrix, ROC and PR curves and feature importance', async () => {
@@ -244,6 +258,26 @@ for (const [label, start] of [
       await shot(page, target, 'snapshot');
     });
 
+    test('clustering and decomposition models plot cluster sizes and explained variance', async () => {
+      const clusters = await one<{ id: string; sizes: number }>(
+        target.sql,
+        `SELECT m.id, (SELECT count(DISTINCT c) FROM jsonb_array_elements(r.results -> 'y_pred') AS c)::int AS sizes
+           FROM pgml.models m JOIN pgml.model_test_results r ON r.model_id = m.id WHERE m.algorithm = 'kmeans'`,
+      );
+      await page.goto(url(`/dashboard/models/${clusters.id}`));
+      await page.locator('figure[data-chart="cluster-sizes"]').waitFor();
+      assert.ok(clusters.sizes >= 2);
+      assert.equal(await marks(page, 'cluster-sizes', 'bar', 'rect'), clusters.sizes);
+      await assertTextAlternatives(page);
+      await shot(page, target, 'model-clustering');
+
+      const pca = await one<{ id: string }>(target.sql, `SELECT id FROM pgml.models WHERE algorithm = 'pca'`);
+      await page.goto(url(`/dashboard/models/${pca.id}`));
+      await page.locator('figure[data-chart="explained-variance"]').waitFor();
+      assert.equal(await marks(page, 'explained-variance', 'bar', 'rect'), 2);
+      await assertTextAlternatives(page);
+    });
+
     test('the jobs page shows next runs, the run history and the last error in full, and pauses a job with the keyboard', async () => {
       const failed = `SELECT count(*)::int AS n FROM cron.job_run_details WHERE status = 'failed'`;
       await waitFor('two failed runs of the broken job', async () => (await one<{ n: number }>(target.sql, failed)).n >= 2, 60_000);
@@ -263,6 +297,12 @@ for (const [label, start] of [
       assert.equal((await one<{ active: boolean }>(target.sql, `SELECT active FROM cron.job WHERE jobname = 'broken'`)).active, false);
       assert.match((await page.locator('table[data-table="jobs"] tr', { hasText: 'broken' }).textContent())!, /paused/);
       await shot(page, target, 'jobs');
+
+      if (target.login) {
+        await page.locator('#logout').click();
+        await page.locator('#user').waitFor();
+        assert.equal((await fetch(url('/dashboard/api/jobs'))).status, 401);
+      }
     });
   });
 }

@@ -3,7 +3,8 @@
  * in a new tab, back, keyboard) that asks the JSON API for its data and draws it.
  */
 import './style.css';
-import { ApiError, session, type SessionInfo } from './api';
+import { ApiError, post, session, type SessionInfo } from './api';
+import { h } from './dom';
 import { showError } from './show-error';
 import { loginPage } from './pages/login';
 import { projectsPage } from './pages/projects';
@@ -32,7 +33,8 @@ export async function render(): Promise<void> {
     if (error instanceof ApiError && error.status === 401) return loginPage(main, render);
     return showError(main, error);
   }
-  document.getElementById('who')!.replaceChildren(`${info.role} @ ${info.database}`);
+  const logout = h('button', { type: 'button', id: 'logout', onclick: () => void post('logout').then(render, render) }, 'Log out');
+  document.getElementById('who')!.replaceChildren(`${info.role} @ ${info.database}`, ...(info.embedded ? [] : [logout]));
   const path = location.pathname;
   for (const [pattern, page] of ROUTES) {
     const match = pattern.exec(path);

@@ -4,7 +4,12 @@
  * and database it belongs to, followed by one `end` event. In-process on purpose: NOTIFY from the
  * training session would only be delivered when its transaction commits, after the training.
  */
-import type { CallContext } from '../../db/functions.js';
+/** What a training's call context offers that the progress needs (CallContext's fields). */
+interface Watchable {
+  database: string;
+  user: string;
+  notice(message: string, severity?: 'INFO' | 'NOTICE' | 'WARNING'): void;
+}
 
 export type TrainingEvent =
   | { kind: 'notice'; database: string; project: string; user: string; severity: string; message: string; at: string }
@@ -25,9 +30,10 @@ function publish(event: TrainingEvent): void {
 }
 
 /** Runs a training with its notices published; the `end` event follows its success or failure. */
-export async function withProgress<T>(ctx: CallContext, project: string, work: (ctx: CallContext) => Promise<T>): Promise<T> {
+export async function withProgress<C extends Watchable, T>(ctx: C, project: string, work: (ctx: C) => Promise<T>): Promise<T> {
   const about = { database: ctx.database, project, user: ctx.user };
-  const watched: CallContext = Object.create(ctx) as CallContext;
+  // The same context in every other respect (signal, db, statement start): only notice differs.
+  const watched = Object.create(ctx) as C;
   watched.notice = (message, severity = 'INFO') => {
     ctx.notice(message, severity);
     publish({ kind: 'notice', ...about, severity, message, at: new Date().toISOString() });

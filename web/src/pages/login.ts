@@ -27,6 +27,7 @@ export async function loginPage(main: HTMLElement, done: () => Promise<void>): P
         status.textContent = error instanceof ApiError ? `${error.message}${error.code ? ` (SQLSTATE ${error.code})` : ''}` : 'Login failed';
       });
   });
+  document.getElementById('who')!.replaceChildren();
   main.replaceChildren(h('h1', {}, 'Log in to the dashboard'), h('p', {}, 'You see exactly what your Postgres role may read.'), form);
   user.focus();
 }
