@@ -159,6 +159,9 @@ export class Dashboard {
       return await session.run(work);
     } catch (error) {
       if (error instanceof pg.DatabaseError || error instanceof ApiError) throw error;
+      // A mistake in this code stays a 500 with its trace in the log; what else node-postgres
+      // rejects with ("Connection terminated", "Client was closed") is the connection lost.
+      if (error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError) throw error;
       await this.sessions.logout(session);
       throw new ApiError(401, 'The dashboard session ended: log in again');
     }

@@ -151,6 +151,19 @@ describe('dashboard access [proxy-postgres]', { timeout: 300_000 }, () => {
     assert.equal((await call('projects', { headers: { Cookie: alice.cookie } })).status, 401);
   });
 
+  test('a session whose connection is terminated ends: the next request asks for a login again', async () => {
+    const alice = await login('alice', 'alice-pw');
+    assert.equal((await call('projects', { headers: { Cookie: alice.cookie } })).status, 200);
+    const killed = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'alice' AND application_name = 'pgml-proxy-dashboard'`);
+    assert.ok(killed.rows.length >= 1);
+    // The request that meets the dropped connection gets Postgres's error (57P01) or the login prompt; the next one the prompt.
+    const first = await call('projects', { headers: { Cookie: alice.cookie } });
+    assert.ok(first.status === 503 || first.status === 401, JSON.stringify(first.json));
+    assert.equal((await call('projects', { headers: { Cookie: alice.cookie } })).status, 401);
+    const again = await login('alice', 'alice-pw');
+    assert.equal((await call('projects', { headers: { Cookie: again.cookie } })).status, 200);
+  });
+
   test('without a login there is nothing to read', async () => {
     assert.equal((await call('session')).status, 401);
     assert.equal((await call('projects')).status, 401);
