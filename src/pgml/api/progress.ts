@@ -4,6 +4,7 @@
  * and database it belongs to, followed by one `end` event. In-process on purpose: NOTIFY from the
  * training session would only be delivered when its transaction commits, after the training.
  */
+
 /** What a training's call context offers that the progress needs (CallContext's fields). */
 interface Watchable {
   database: string;
