@@ -73,6 +73,8 @@ async function drawProject(content: HTMLElement, name: string): Promise<void> {
       plot: {
         height: 80 + 30 * new Set(deployments.map((d) => d.label)).size,
         marginLeft: 140,
+        // Room for the strategy label of the newest deployment, at the right edge.
+        marginRight: 48,
         x: { type: 'utc', label: 'deployed at', grid: true },
         y: { label: null },
         marks: [
