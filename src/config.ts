@@ -17,6 +17,7 @@ Options:
   --data-dir PATH        embedded Postgres data directory (default ./.pgml-data)
   --http HOST:PORT|off   HTTP endpoint (default 127.0.0.1:8080)
   --http-prefix PATH     path prefix of /rpc, e.g. /rest/v1 (default none)
+  --dashboard on|off     serve the dashboard at /dashboard on the HTTP endpoint (default on)
   --http-schemas LIST    comma list of schemas whose functions /rpc exposes (default public)
   --jwt-secret SECRET    HS256 secret for Bearer tokens, 32+ characters (env PGML_JWT_SECRET)
   --anon-role ROLE       role for HTTP requests without a token (default: refuse them)
@@ -61,6 +62,7 @@ const ConfigSchema = z
     upstream: upstreamUrl.optional(),
     dataDir: z.string().min(1),
     http: z.union([z.literal('off'), hostPort]),
+    dashboard: z.enum(['on', 'off']).transform((v) => v === 'on'),
     httpPrefix: z
       .string()
       .regex(/^(\/[^/?#\s]+)*\/?$/, 'expected a path such as /rest/v1')
@@ -101,6 +103,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nul
         'data-dir': { type: 'string' },
         http: { type: 'string' },
         'http-prefix': { type: 'string' },
+        dashboard: { type: 'string' },
         'http-schemas': { type: 'string' },
         'jwt-secret': { type: 'string' },
         'anon-role': { type: 'string' },
@@ -126,6 +129,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nul
     upstream: values.upstream ?? (env.DATABASE_URL || undefined),
     dataDir: values['data-dir'] ?? './.pgml-data',
     http: values.http ?? '127.0.0.1:8080',
+    dashboard: values.dashboard ?? 'on',
     httpPrefix: values['http-prefix'] ?? '',
     httpSchemas: values['http-schemas'] ?? 'public',
     jwtSecret: values['jwt-secret'] ?? (env.PGML_JWT_SECRET || undefined),

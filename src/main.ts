@@ -15,7 +15,9 @@ import { nativeLibraryReport } from './pgml/engines/registry.js';
 import { closePool, configureEnginePool, poolLoad } from './pgml/engines/pool.js';
 import { startServing } from './pgml/serving/listener.js';
 import type { ModelCacheStats } from './pgml/serving/model-cache.js';
-import { startHttp, type MetricSource } from './http/index.js';
+import { loopbackFor, startHttp, urlCredentials, type MetricSource } from './http/index.js';
+import { Dashboard } from './dashboard/index.js';
+import { watchTraining } from './pgml/api/progress.js';
 import { EmbeddedConnector } from './proxy/embedded.js';
 import type { UpstreamConnector } from './proxy/link.js';
 import { ProxyServer } from './proxy/server.js';
@@ -129,6 +131,16 @@ export async function start(config: Config, log: (message: string) => void = (m)
   const address = await server.listen(config.listen.host, config.listen.port);
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const cronRuns = new RunCounts();
+  const dashboard =
+    config.http !== 'off' && config.dashboard
+      ? new Dashboard({
+          listener: { host: loopbackFor(address), port: address.port },
+          database: config.upstream ? urlCredentials(config.upstream).database : 'postgres',
+          embedded: !config.upstream,
+          watchTraining,
+          log,
+        })
+      : undefined;
   // Before the listening line: whoever waits for it may call HTTP at once.
   const http =
     config.http === 'off'
@@ -148,6 +160,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
           expectedMigrations: migrations.map((m) => m.version),
           metricSources: [modelCacheLookups(() => serving.caches.models.stats()), engineTasks, cronRunsByStatus(cronRuns), ...embeddingMetrics],
           beforeReload: catalog.reloadInlined,
+          mount: dashboard,
           log,
         });
   if (http) catalog.attachSchemaCache(() => http.reloadSchemaCache());

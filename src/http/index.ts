@@ -1,10 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import type { MetricSource, ProxyCounters } from './metrics.js';
-import { HttpServer } from './server.js';
+import { HttpServer, type MountedApp } from './server.js';
 
 export { HttpServer } from './server.js';
 export { ReloadListener } from './listener.js';
 export type { MetricSource } from './metrics.js';
+export type { MountedApp } from './server.js';
 
 export interface StartHttpOptions {
   listen: { host: string; port: number };
@@ -24,6 +25,8 @@ export interface StartHttpOptions {
   metricSources?: readonly MetricSource[];
   /** Runs before each schema cache reload (HttpServerOptions.beforeReload). */
   beforeReload?: () => Promise<void>;
+  /** Served under its prefix on the same listener (HttpServerOptions.mount). */
+  mount?: MountedApp;
   log: (message: string) => void;
 }
 
@@ -48,12 +51,13 @@ export function startHttp(options: StartHttpOptions): Promise<HttpServer> {
     expectedMigrations: options.expectedMigrations,
     metricSources: options.metricSources,
     beforeReload: options.beforeReload,
+    mount: options.mount,
     log: options.log,
   });
 }
 
 /** Missing parts are left to node-postgres' defaults (PGUSER, PGPASSWORD, ...), as for the proxy's own admin connection. */
-function urlCredentials(url: string): { user: string; password?: string; database: string } {
+export function urlCredentials(url: string): { user: string; password?: string; database: string } {
   const parsed = new URL(url);
   const user = decodeURIComponent(parsed.username) || process.env.PGUSER || process.env.USER || 'postgres';
   const password = parsed.password ? decodeURIComponent(parsed.password) : process.env.PGPASSWORD;
@@ -62,7 +66,7 @@ function urlCredentials(url: string): { user: string; password?: string; databas
 }
 
 /** A wildcard listen address is reached through the loopback interface. */
-function loopbackFor(address: AddressInfo): string {
+export function loopbackFor(address: AddressInfo): string {
   if (address.address === '0.0.0.0') return '127.0.0.1';
   if (address.address === '::') return '::1';
   return address.address;

@@ -33,7 +33,16 @@ export interface HttpServerOptions {
    * functions it inlines) must be loaded before /rpc lists it.
    */
   beforeReload?: () => Promise<void>;
+  /** Another application served under a path prefix on the same listener (the dashboard). */
+  mount?: MountedApp;
   log: (message: string) => void;
+}
+
+export interface MountedApp {
+  /** e.g. '/dashboard': the path itself and everything below it. */
+  readonly prefix: string;
+  handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
+  close(): Promise<void>;
 }
 
 export class HttpServer {
@@ -91,6 +100,7 @@ export class HttpServer {
 
   async stop(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.options.mount?.close();
     this.server.closeIdleConnections();
     await this.listener.stop();
     await closed;
@@ -101,6 +111,8 @@ export class HttpServer {
     const started = process.hrtime.bigint();
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
+    const mount = this.options.mount;
+    if (mount && (url.pathname === mount.prefix || url.pathname.startsWith(`${mount.prefix}/`))) return mount.handle(req, res);
     if (url.pathname === '/health' || url.pathname === '/metrics') {
       discardBody(req);
       if (method !== 'GET' && method !== 'HEAD') return await this.sendError(req, res, methodNotAllowed(method, 'GET, HEAD'));

@@ -37,3 +37,9 @@ test('--auth-timeout defaults to Postgres authentication_timeout and keeps to it
   assert.throws(() => loadConfig(['--auth-timeout', '0'], {}), /--auth-timeout/);
   assert.throws(() => loadConfig(['--auth-timeout', '601'], {}), /--auth-timeout/);
 });
+
+test('--dashboard is on by default and turns off', () => {
+  assert.equal(loadConfig([], {})?.dashboard, true);
+  assert.equal(loadConfig(['--dashboard', 'off'], {})?.dashboard, false);
+  assert.throws(() => loadConfig(['--dashboard', 'maybe'], {}), /--dashboard/);
+});

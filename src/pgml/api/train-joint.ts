@@ -3,6 +3,7 @@ import { PgError, SqlState } from '../../errors/index.js';
 import { defineFunction, optionalParam } from '../../functions/index.js';
 import { trainRequest } from '../training/options.js';
 import { train } from '../training/train.js';
+import { withProgress } from './progress.js';
 import { TRAIN_RETURNS, trainParams } from './train-params.js';
 
 /** pgml.train_joint: pgml.train with several label columns (multi-output regression). */
@@ -16,6 +17,7 @@ export const trainJoint = defineFunction({
     if (y !== null && y !== undefined && y.some((name) => name === null)) {
       throw new PgError(SqlState.NullValueNotAllowed, 'y_column_name must not contain NULL');
     }
-    return [await train(ctx, trainRequest(args, y === null || y === undefined ? null : (y as string[])))];
+    const request = trainRequest(args, y === null || y === undefined ? null : (y as string[]));
+    return [await withProgress(ctx, request.projectName, (watched) => train(watched, request))];
   },
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineFunction, optionalParam } from '../../functions/index.js';
 import { trainRequest } from '../training/options.js';
 import { train as runTraining } from '../training/train.js';
+import { withProgress } from './progress.js';
 import { TRAIN_RETURNS, trainParams } from './train-params.js';
 
 /**
@@ -16,6 +17,7 @@ export const train = defineFunction({
   returns: TRAIN_RETURNS,
   execute: async (args, ctx) => {
     const y = args.y_column_name;
-    return [await runTraining(ctx, trainRequest(args, y === null || y === undefined ? null : [y]))];
+    const request = trainRequest(args, y === null || y === undefined ? null : [y]);
+    return [await withProgress(ctx, request.projectName, (watched) => runTraining(watched, request))];
   },
 });

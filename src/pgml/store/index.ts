@@ -43,4 +43,4 @@ export {
 } from './projects.js';
 export { readRelation, resolveRelation, splitRelationName, type Relation } from './relations.js';
 export { deleteSnapshot, insertSnapshot, lastSnapshot, materializeSnapshot, type NewSnapshot, type StoredSnapshot } from './snapshots.js';
-export { registerModel, unregisterModel, type NewModel, type RegisteredModel } from './register.js';
+export { registerModel, unregisterModel, type NewModel, type RegisteredModel, type TestResults } from './register.js';

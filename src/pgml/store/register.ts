@@ -25,7 +25,16 @@ export interface NewModel {
   pipeline: FeaturePipelineJson;
   labels: LabelEncoding | null;
   estimator: Uint8Array;
+  /** The dashboard's plot data (pgml.model_test_results); null when nothing was held out. */
+  testResults: TestResults | null;
   deploy: boolean;
+}
+
+/** A bounded sample of the held-out rows' labels and predictions, for the dashboard's plots. */
+export interface TestResults {
+  /** Rows in the held-out set; `results` describes at most a bounded number of them. */
+  testRows: number;
+  results: Record<string, unknown>;
 }
 
 export interface RegisteredModel {
@@ -74,6 +83,11 @@ export async function registerModel(db: Queryable, model: NewModel): Promise<Reg
     INSERT INTO pgml.files (model_id, path, part, data, checksum)
     SELECT model.id, ${param(ESTIMATOR_PATH)}::text, v.part, v.data, v.checksum
       FROM model, (VALUES ${parts.join(', ')}) AS v(part, data, checksum))`);
+  if (model.testResults !== null) {
+    ctes.push(`test_results AS (
+      INSERT INTO pgml.model_test_results (model_id, test_rows, results)
+      SELECT model.id, ${param(model.testResults.testRows)}::int4, ${param(JSON.stringify(model.testResults.results))}::jsonb FROM model)`);
+  }
   if (model.deploy) {
     ctes.push(`deployment AS (
       INSERT INTO pgml.deployments (project_id, model_id, strategy)

@@ -66,8 +66,9 @@ async function positiveScores(engine: Engine, input: ScoreInput): Promise<Float3
 /**
  * Share of the held-out rows' total variance that each projected component carries: for a PCA
  * fitted on similar data this is scikit-learn's explained_variance_ratio_, measured out of sample.
+ * Also the dashboard's explained-variance plot (test-results.ts).
  */
-function projectedShares(input: ScoreInput, projected: Float32Array): number[] {
+export function projectedShares(input: ScoreInput, projected: Float32Array): number[] {
   const { x, rows, cols } = input;
   const components = rows === 0 ? 0 : projected.length / rows;
   const total = columnVarianceSum(x, rows, cols);

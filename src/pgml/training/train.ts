@@ -26,6 +26,7 @@ import {
   type Project,
 } from '../store/index.js';
 import { runSearch } from './search.js';
+import { testResults } from './test-results.js';
 
 export interface TrainRequest {
   projectName: string;
@@ -131,6 +132,7 @@ async function trainUntil(ctx: CallContext, request: TrainRequest, signal: Abort
     pipeline: data.pipeline.toJSON(),
     labels: data.labels,
     estimator: await winner.engine.serialize(),
+    testResults: await testResults(winner.engine, data, task, algorithm),
     deploy,
   });
 
