@@ -30,6 +30,7 @@ import { CallEvaluator, type BoundParams } from './evaluate.js';
 import { answerSql, refusalOf, runExpandedStatements, runsInSession } from './expanded-call.js';
 import type { FunctionInliner } from './inline.js';
 import { upstreamErrors } from './internal-query.js';
+import { canAnswerType, type LocalAnswers } from './local-answer.js';
 import type { ResponseHandler, ResponseTracker } from './tracker.js';
 
 /** The parts of a client session the interceptor drives. */
@@ -88,6 +89,8 @@ export class Interceptor {
     private readonly registry: FunctionRegistry,
     private readonly evaluator: CallEvaluator,
     private readonly inliner: FunctionInliner,
+    /** Absent when every statement goes upstream (the embedded backend; tests comparing answers). */
+    private readonly local?: LocalAnswers,
   ) {}
 
   get hasRewritten(): boolean {
@@ -105,6 +108,8 @@ export class Interceptor {
   // ---- simple query protocol ----
 
   async query(text: string, original: Buffer): Promise<void> {
+    // The transaction status is known once the statements pipelined before this one are answered.
+    await this.settle();
     // In a failed transaction the upstream refuses everything but ROLLBACK; let it say so.
     const prepared = this.session.txStatus === 'E' ? 'passthrough' : await this.analyze(text);
     // `SELECT model_train()` holds no call the proxy evaluates (or one of a function it cannot
@@ -117,6 +122,7 @@ export class Interceptor {
     }
     if (prepared instanceof PgError) return this.failQuery(prepared);
     const { sql, analysis } = prepared;
+    if (sql === text && analysis.statements.length === 1 && (await this.answerLocally(sql, analysis.statements[0]!))) return;
     const batches = new RowBatches(this.registry, this.evaluator, this.evaluator.context, () => this.session.txStatus);
     let pending: string[] = [];
     for (const [index, stmt] of analysis.statements.entries()) {
@@ -155,6 +161,26 @@ export class Interceptor {
       // Staging tables go once the statement has run (waiting here, not with a Flush behind the Query).
       await this.session.tracker.whenIdle();
       await batches.finish();
+    }
+  }
+
+  /** Waits until the upstream has answered everything sent before (a Flush makes it answer). */
+  private async settle(): Promise<void> {
+    const { tracker } = this.session;
+    if (tracker.pending === 0) return;
+    this.session.expectAndSend(FrontendCode.Flush, frontend.flush());
+    await tracker.whenIdle();
+  }
+
+  /** Answers a statement of a simple Query the planner marked `local`; false: the upstream must. */
+  private async answerLocally(sql: string, stmt: StatementAnalysis): Promise<boolean> {
+    const plan = this.local === undefined ? undefined : planOf(sql, stmt, 'simple').local;
+    if (plan === undefined) return false;
+    try {
+      return await this.local!.query(sql, stmt, plan);
+    } catch (error) {
+      await this.failQuery(PgError.from(error));
+      return true;
     }
   }
 
@@ -536,10 +562,7 @@ export class Interceptor {
    */
   private async failExtended(error: PgError): Promise<void> {
     const { tracker } = this.session;
-    if (tracker.pending > 0) {
-      this.session.expectAndSend(FrontendCode.Flush, frontend.flush());
-      await tracker.whenIdle();
-    }
+    await this.settle();
     this.session.skipUntilSync = true;
     // Already failed before this message: the server would have skipped it silently.
     if (tracker.pipelineFailed && !upstreamErrors.has(error)) return;
@@ -612,8 +635,8 @@ function analyzeRecent(sql: string, registry: FunctionRegistry): QueryAnalysis |
   return outcome;
 }
 
-/** Result types the proxy can write into the client's rows itself. */
-const PLACEABLE = { canPlaceType: (type: string) => canEncode(typeOidOf(type)) };
+/** Result types the proxy can write into the client's rows itself, and into its own answers. */
+const PLAN_OPTIONS = { canPlaceType: (type: string) => canEncode(typeOidOf(type)), canAnswerType };
 
 /** Plans of recently analyzed statements: an analysis (recentAnalyses) is never modified once made. */
 const recentPlans = new WeakMap<StatementAnalysis, Map<Protocol, StatementPlan>>();
@@ -622,7 +645,7 @@ function planOf(sql: string, stmt: StatementAnalysis, protocol: Protocol): State
   let plans = recentPlans.get(stmt);
   if (plans === undefined) recentPlans.set(stmt, (plans = new Map()));
   let plan = plans.get(protocol);
-  if (plan === undefined) plans.set(protocol, (plan = planStatement(sql, stmt, protocol, PLACEABLE)));
+  if (plan === undefined) plans.set(protocol, (plan = planStatement(sql, stmt, protocol, PLAN_OPTIONS)));
   return plan;
 }
 
