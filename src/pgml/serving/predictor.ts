@@ -10,6 +10,8 @@ import type { Row } from '../domain/pipeline.js';
 import { deployedModel } from '../store/index.js';
 import { accessCache } from './access.js';
 import { deploymentCache } from './deployments.js';
+import type { Engine } from '../engines/engine.js';
+import { INLINE_MAX_ROWS } from './inline.js';
 import { loadModel, modelCache, type LoadedModel } from './model-cache.js';
 
 /** A model named by its project (the deployed one) or by id. */
@@ -54,6 +56,11 @@ export function inputMatrix(model: LoadedModel, batch: readonly Features[]): Flo
   return x;
 }
 
+/** The in-thread engine for a small batch of a model that has one (inline.ts), else the worker pool's. */
+function engineFor(model: LoadedModel, rows: number): Engine {
+  return model.inline !== undefined && rows <= INLINE_MAX_ROWS ? model.inline : model.engine;
+}
+
 function checkTask(model: LoadedModel, allowed: readonly string[], fn: string): void {
   if (!allowed.includes(model.stored.task)) {
     throw new PgError(SqlState.FeatureNotSupported, `${fn} is not supported for ${model.stored.task} projects`, {
@@ -68,7 +75,7 @@ function checkTask(model: LoadedModel, allowed: readonly string[], fn: string): 
  */
 export async function predictBatch(model: LoadedModel, batch: readonly Features[]): Promise<number[]> {
   checkTask(model, ['regression', 'classification', 'clustering', 'decomposition'], 'pgml.predict');
-  const out = await model.engine.predict(inputMatrix(model, batch), batch.length);
+  const out = await engineFor(model, batch.length).predict(inputMatrix(model, batch), batch.length);
   const outputs = batch.length === 0 ? 1 : out.length / batch.length;
   const values: number[] = new Array<number>(batch.length);
   for (let r = 0; r < batch.length; r++) values[r] = out[r * outputs] as number;
@@ -80,17 +87,18 @@ export async function predictBatch(model: LoadedModel, batch: readonly Features[
 /** rows × outputs as one array per row: predict_joint (joint regression) and decompose (PCA). */
 export async function predictVectors(model: LoadedModel, batch: readonly Features[], fn: string): Promise<number[][]> {
   checkTask(model, fn === 'pgml.decompose' ? ['decomposition'] : ['regression'], fn);
-  const out = await model.engine.predict(inputMatrix(model, batch), batch.length);
+  const out = await engineFor(model, batch.length).predict(inputMatrix(model, batch), batch.length);
   return rowsOf(out, batch.length);
 }
 
 /** pgml.predict_proba: class probabilities per row, in class order. */
 export async function predictProba(model: LoadedModel, batch: readonly Features[]): Promise<number[][]> {
   checkTask(model, ['classification'], 'pgml.predict_proba');
-  if (!model.engine.predictProba) {
+  const engine = engineFor(model, batch.length);
+  if (!engine.predictProba) {
     throw new PgError(SqlState.FeatureNotSupported, `${model.stored.algorithm} does not produce class probabilities`);
   }
-  const out = await model.engine.predictProba(inputMatrix(model, batch), batch.length);
+  const out = await engine.predictProba(inputMatrix(model, batch), batch.length);
   return rowsOf(out, batch.length);
 }
 
