@@ -122,7 +122,7 @@ export class Interceptor {
     }
     if (prepared instanceof PgError) return this.failQuery(prepared);
     const { sql, analysis } = prepared;
-    if (sql === text && analysis.statements.length === 1 && (await this.answerLocally(sql, analysis.statements[0]!))) return;
+    if (sql === text && (await this.answerLocally(sql, analysis))) return;
     const batches = new RowBatches(this.registry, this.evaluator, this.evaluator.context, () => this.session.txStatus);
     let pending: string[] = [];
     for (const [index, stmt] of analysis.statements.entries()) {
@@ -172,12 +172,17 @@ export class Interceptor {
     await tracker.whenIdle();
   }
 
-  /** Answers a statement of a simple Query the planner marked `local`; false: the upstream must. */
-  private async answerLocally(sql: string, stmt: StatementAnalysis): Promise<boolean> {
-    const plan = this.local === undefined ? undefined : planOf(sql, stmt, 'simple').local;
-    if (plan === undefined) return false;
+  /**
+   * Answers a simple Query of one statement the planner marked `local` (after settle(): the
+   * transaction status is the true one); false when the upstream must answer.
+   */
+  private async answerLocally(sql: string, analysis: QueryAnalysis): Promise<boolean> {
+    const [stmt, ...more] = analysis.statements;
+    const { local } = this;
+    const plan = local === undefined || stmt === undefined || more.length > 0 ? undefined : planOf(sql, stmt, 'simple').local;
+    if (local === undefined || stmt === undefined || plan === undefined) return false;
     try {
-      return await this.local!.query(sql, stmt, plan);
+      return await local.query(sql, stmt, plan);
     } catch (error) {
       await this.failQuery(PgError.from(error));
       return true;

@@ -14,17 +14,14 @@
 import { PgError, SqlState } from '../errors/index.js';
 import type { StatementAnalysis } from '../sql/index.js';
 import type { LocalAnswerPlan, LocalColumn } from '../sql/plan-local.js';
-import { FrontendCode, backend, frontend, type FieldDescription, type TransactionStatus } from '../wire/index.js';
+import { backend, type FieldDescription, type TransactionStatus } from '../wire/index.js';
 import { TypeOid, arrayElement, typeOidOf } from '../wire/types.js';
 import { canEncode, encodeValue } from '../wire/values.js';
-import type { BoundParams, CallEvaluator } from './evaluate.js';
-import type { ResponseTracker } from './tracker.js';
+import type { CallEvaluator } from './evaluate.js';
 
 /** The parts of a client session a local answer needs. */
 export interface LocalAnswerPort {
-  readonly tracker: ResponseTracker;
   readonly txStatus: TransactionStatus;
-  expectAndSend(code: number, message: Buffer): void;
   writeClient(buffers: readonly Buffer[]): void;
 }
 
@@ -64,13 +61,13 @@ export class LocalAnswers {
   ) {}
 
   /**
-   * Answers a simple-protocol Query of this one statement; false when the upstream must answer.
-   * An evaluation error is thrown, for the caller to report as it reports any.
+   * Answers a simple-protocol Query of this one statement, once every earlier answer is out;
+   * false when the upstream must answer. An evaluation error is thrown, for the caller to report.
    */
   async query(sql: string, stmt: StatementAnalysis, plan: LocalAnswerPlan): Promise<boolean> {
-    const fields = await this.fields(plan, () => 0);
+    const fields = await this.fields(plan);
     if (fields === undefined) return false;
-    const values = await this.values(sql, stmt, plan, undefined);
+    const values = await this.values(sql, stmt, plan);
     if (values === undefined) return false;
     this.session.writeClient([
       backend.rowDescription(fields),
@@ -82,29 +79,26 @@ export class LocalAnswers {
   }
 
   /**
-   * The columns as the upstream describes them, once every earlier answer is out and the session
-   * can be answered locally at all; undefined when it cannot.
+   * The columns as the upstream describes them, when the session can be answered locally at all;
+   * the caller has waited for every earlier answer, so the transaction status is the true one.
    */
-  private async fields(plan: LocalAnswerPlan, formatOf: (column: number) => 0 | 1): Promise<FieldDescription[] | undefined> {
-    if (this.session.tracker.pending > 0) {
-      this.session.expectAndSend(FrontendCode.Flush, frontend.flush());
-      await this.session.tracker.whenIdle();
-    }
+  private async fields(plan: LocalAnswerPlan): Promise<FieldDescription[] | undefined> {
     if (this.session.txStatus === 'E') return undefined;
-    const fields = plan.columns.map((column, i): FieldDescription => {
+    // Text format: a simple Query's results always are.
+    const fields = plan.columns.map((column): FieldDescription => {
       const typeOid = typeOidOf(column.type);
-      return { name: column.name, typeOid, typeSize: TYPE_SIZES.get(typeOid) ?? -1, format: formatOf(i) };
+      return { name: column.name, typeOid, typeSize: TYPE_SIZES.get(typeOid) ?? -1, format: 0 };
     });
-    const floatText = fields.some((f) => f.format === 0 && FLOATS.has(arrayElement(f.typeOid) ?? f.typeOid));
+    const floatText = fields.some((f) => FLOATS.has(arrayElement(f.typeOid) ?? f.typeOid));
     if (floatText && !(await this.shortestFloats())) return undefined;
     return fields;
   }
 
   /** Each column's value; undefined when one is not exactly what the upstream would return. */
-  private async values(sql: string, stmt: StatementAnalysis, plan: LocalAnswerPlan, params: BoundParams): Promise<unknown[] | undefined> {
+  private async values(sql: string, stmt: StatementAnalysis, plan: LocalAnswerPlan): Promise<unknown[] | undefined> {
     const values: unknown[] = [];
     for (const column of plan.columns) {
-      const value = await this.evaluator.evaluate(column.site, stmt, sql, params);
+      const value = await this.evaluator.evaluate(column.site, stmt, sql, undefined);
       if (!isExact(column, value)) return undefined;
       values.push(value);
     }
