@@ -107,7 +107,11 @@ export class Interceptor {
 
   // ---- simple query protocol ----
 
-  async query(text: string, original: Buffer): Promise<void> {
+  /**
+   * `endsPipeline`: extended-protocol messages came before without a Sync; the upstream must see
+   * this Query, which ends their implicit transaction (or which it ignores after their error).
+   */
+  async query(text: string, original: Buffer, endsPipeline: boolean): Promise<void> {
     // The transaction status is known once the statements pipelined before this one are answered.
     await this.settle();
     // In a failed transaction the upstream refuses everything but ROLLBACK; let it say so.
@@ -122,7 +126,7 @@ export class Interceptor {
     }
     if (prepared instanceof PgError) return this.failQuery(prepared);
     const { sql, analysis } = prepared;
-    if (sql === text && (await this.answerLocally(sql, analysis))) return;
+    if (sql === text && !endsPipeline && (await this.answerLocally(sql, analysis))) return;
     const batches = new RowBatches(this.registry, this.evaluator, this.evaluator.context, () => this.session.txStatus);
     let pending: string[] = [];
     for (const [index, stmt] of analysis.statements.entries()) {

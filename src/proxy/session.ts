@@ -409,11 +409,14 @@ export class ClientSession {
       this.skipUntilSync = false;
     }
     switch (code) {
-      case FrontendCode.Query:
+      case FrontendCode.Query: {
+        // A Query after extended messages without their Sync ends their implicit transaction.
+        const endsPipeline = this.extendedOpen;
         this.extendedOpen = false;
         this.noteSetConfig(message);
-        if (this.options.functions.sniffer.mentions(message)) return () => this.interceptor.query(decodeQuery(message), message);
+        if (this.options.functions.sniffer.mentions(message)) return () => this.interceptor.query(decodeQuery(message), message, endsPipeline);
         break;
+      }
       case FrontendCode.Parse:
         this.extendedOpen = true;
         this.noteSetConfig(message);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { createDatabase, startPgCluster, type PgCluster } from '../support/pg-cluster.js';
 import { REPO_ROOT, startProxy, type ProxyProcess } from '../support/proxy.js';
-import { RawConnection, queryMessage, type BackendMessage } from '../support/raw-wire.js';
+import { RawConnection, extendedQueryMessages, queryMessage, syncMessage, type BackendMessage } from '../support/raw-wire.js';
 
 const MODELS = join(REPO_ROOT, 'test', 'fixtures', 'models');
 const TINY = 'pgml-test/tiny-bert';
@@ -174,6 +174,29 @@ describe('answering statements locally', () => {
     const [mine, theirs] = await Promise.all([session(local), session(upstream)]);
     try {
       const [got, expected] = await Promise.all([exchange(mine, bytes, queries.length), exchange(theirs, bytes, queries.length)]);
+      assert.deepEqual(show(got), show(expected));
+    } finally {
+      mine.destroy();
+      theirs.destroy();
+    }
+  });
+
+  test('same bytes after extended-protocol messages in the same write, with and without their Sync', async () => {
+    const bytes = Buffer.concat([
+      extendedQueryMessages(`SELECT 'extended'`),
+      syncMessage(),
+      queryMessage(PREDICT),
+      extendedQueryMessages(`SELECT 'unsynced'`),
+      queryMessage(PREDICT),
+      // After an error the server ignores everything up to the Sync, this Query too.
+      extendedQueryMessages('SELECT 1/0'),
+      queryMessage(PREDICT),
+      syncMessage(),
+      queryMessage(PREDICT),
+    ]);
+    const [mine, theirs] = await Promise.all([session(local), session(upstream)]);
+    try {
+      const [got, expected] = await Promise.all([exchange(mine, bytes, 5), exchange(theirs, bytes, 5)]);
       assert.deepEqual(show(got), show(expected));
     } finally {
       mine.destroy();
