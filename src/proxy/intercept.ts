@@ -40,6 +40,8 @@ export interface SessionPort {
   skipUntilSync: boolean;
   expectAndSend(code: number, message: Buffer, handler?: ResponseHandler): void;
   writeClient(buffers: readonly Buffer[]): void;
+  /** After a ReadyForQuery the proxy wrote itself: a cancel that came during the statement is spent. */
+  endStatement(): void;
   /** Flow control for results the proxy evaluates as they stream (batch/one-pass.ts). */
   pauseUpstream(): void;
   resumeUpstream(): void;
@@ -312,6 +314,7 @@ export class Interceptor {
     // An error inside a transaction block aborts it; make the upstream agree before saying so.
     if (!upstreamErrors.has(error) && this.session.txStatus === 'T') await this.abortUpstream(true);
     this.session.writeClient([backend.readyForQuery(this.session.txStatus)]);
+    this.session.endStatement();
   }
 
   /** Makes the upstream fail the current transaction or pipeline, as the refused statement would have. */

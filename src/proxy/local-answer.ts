@@ -23,6 +23,8 @@ import type { CallEvaluator } from './evaluate.js';
 export interface LocalAnswerPort {
   readonly txStatus: TransactionStatus;
   writeClient(buffers: readonly Buffer[]): void;
+  /** After the ReadyForQuery the proxy wrote: a cancel that came during the statement is spent. */
+  endStatement(): void;
 }
 
 /** pg_type.typlen of the scalar types a local answer can hold; every array type is -1. */
@@ -75,6 +77,7 @@ export class LocalAnswers {
       backend.commandComplete('SELECT 1'),
       backend.readyForQuery(this.session.txStatus),
     ]);
+    this.session.endStatement();
     return true;
   }
 

@@ -569,6 +569,14 @@ export class ClientSession {
     this.settling = settling;
   }
 
+  /**
+   * The proxy told the client its statement ended with a ReadyForQuery of its own: a cancel that
+   * came during the statement is spent (as when the upstream's ReadyForQuery passes, below).
+   */
+  endStatement(): void {
+    if (this.callAbort.signal.aborted) this.callAbort = new AbortController();
+  }
+
   writeClient(buffers: readonly Buffer[]): void {
     if (this.phase === 'closed' || buffers.length === 0) return;
     let ok = true;
