@@ -71,11 +71,14 @@ export class LocalAnswers {
     if (fields === undefined) return false;
     const values = await this.values(sql, stmt, plan);
     if (values === undefined) return false;
+    // One buffer, one write: under load the socket writes were the largest cost of an answer.
     this.session.writeClient([
-      backend.rowDescription(fields),
-      backend.dataRow(values.map((value, i) => encodeValue(fields[i]!.typeOid, 0, value))),
-      backend.commandComplete('SELECT 1'),
-      backend.readyForQuery(this.session.txStatus),
+      Buffer.concat([
+        backend.rowDescription(fields),
+        backend.dataRow(values.map((value, i) => encodeValue(fields[i]!.typeOid, 0, value))),
+        backend.commandComplete('SELECT 1'),
+        backend.readyForQuery(this.session.txStatus),
+      ]),
     ]);
     this.session.endStatement();
     return true;

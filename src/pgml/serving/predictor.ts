@@ -124,6 +124,8 @@ export function numericFeatures(value: unknown, argument: string): readonly numb
   if (!Array.isArray(items)) {
     throw new PgError(SqlState.InvalidParameterValue, `${argument} must be an array of numbers`);
   }
+  // A flat array of numbers (the common case) needs no flattening nor conversion.
+  if (items.every((item) => typeof item === 'number')) return items as number[];
   return items.flat(Infinity).map((item, i) => {
     if (item === null) return Number.NaN;
     if (typeof item === 'number') return item;
