@@ -3,8 +3,8 @@
  * row the round trip (a postMessage each way) costs far more than the model: a bounded, small
  * prediction of a model whose in-thread form is cheap to load runs in the calling thread instead.
  *
- * Measured on the 2-core development machine at load average ~16 (BENCHMARKS.md, "Serving latency
- * (issue 16)"), one row of 30 features, 3000 calls after 300 warm-ups:
+ * Measured on the 2-core development machine at load average ~16 (BENCHMARKS.md, "Serving latency:
+ * answering locally (issue 16)"), one row of 30 features, 3000 calls after 300 warm-ups:
  *
  *   linear regression   in-thread p50 0.9 µs (p99 3.8 µs)     worker pool p50 75 µs (p99 3.2 ms)
  *                       in-thread load of the model: 0.13 ms
