@@ -4,9 +4,11 @@
 // short sentences through pgml-proxy on a real Postgres, next to Python onnxruntime + tokenizers on
 // the same ONNX file at batch 32 in the same run (bench/embed_baseline.py). Latency: the first
 // pgml.embed on a new connection against the steady state of one connection (PostgresML loads the
-// model again in every backend, its issue #1175).
+// model again in every backend, its issue #1175). Single sentence (issue 16): the p50 of
+// `SELECT pgml.embed(m, $1)` over BENCH_SINGLE sentences one at a time, against the Python baseline
+// embedding each of them alone (embed_baseline.py --single) on the same ONNX file.
 // Run: npm run build && node --import tsx bench/embed.ts   (prints one JSON line)
-// Env: BENCH_SENTENCES (10000), BENCH_ROUNDS (2), BENCH_CONNECTIONS (20), PYTHON (python3: needs onnx, numpy,
+// Env: BENCH_SENTENCES (10000), BENCH_ROUNDS (2), BENCH_CONNECTIONS (20), BENCH_SINGLE (200), PYTHON (python3: needs onnx, numpy,
 // onnxruntime, tokenizers).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +22,7 @@ import { log, percentile } from './predict-common.js';
 const SENTENCES = Number(process.env.BENCH_SENTENCES ?? 10_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const SINGLE = Number(process.env.BENCH_SINGLE ?? 200);
 const PYTHON = process.env.PYTHON ?? 'python3';
 const MODEL = 'bench/minilm-l6-shape';
 const SHAPE = ['--layers', '6', '--hidden', '384', '--heads', '12', '--intermediate', '1536', '--vocab-size', '30522', '--max-positions', '512', '--max-seq-length', '256'];
@@ -83,6 +86,9 @@ await run(PYTHON, [join(REPO_ROOT, 'scripts', 'make-test-model.py'), '--out', jo
 const texts = sentences(SENTENCES);
 const textsFile = join(dir, 'sentences.txt');
 writeFileSync(textsFile, texts.join('\n'));
+const singleTexts = texts.slice(0, SINGLE);
+const singleFile = join(dir, 'single.txt');
+writeFileSync(singleFile, singleTexts.join('\n'));
 
 // The proxy inherits the environment: PGML_MODELS_DIR is --models-dir's variable.
 process.env.PGML_MODELS_DIR = modelsDir;
@@ -114,6 +120,19 @@ try {
   // Both sides must compute the same thing for the comparison to mean anything.
   const first = (await client.query('SELECT emb FROM docs WHERE id = 1')).rows[0].emb as number[];
   const maxDifference = Math.max(...first.map((x, i) => Math.abs(x - python.first[i]!)));
+
+  log('embed', `single sentence: SELECT pgml.embed(m, $1) over ${SINGLE} sentences, then python one at a time`);
+  for (const text of singleTexts.slice(0, 20)) await client.query(`SELECT pgml.embed('${MODEL}', $1)`, [text]); // warm-up
+  const singleCalls: number[] = [];
+  for (const text of singleTexts) {
+    const [seconds] = await timed(() => client.query(`SELECT pgml.embed('${MODEL}', $1)`, [text]));
+    singleCalls.push(seconds * 1000);
+  }
+  singleCalls.sort((a, b) => a - b);
+  const singleProxyP50 = percentile(singleCalls, 50);
+  const singlePython = JSON.parse(await run(PYTHON, [join(import.meta.dirname, 'embed_baseline.py'), join(modelsDir, MODEL), singleFile, '--single'])) as {
+    single_p50_ms: number;
+  };
 
   log('embed', `latency: first call on ${CONNECTIONS} new connections vs one connection's steady state`);
   const firstCalls: number[] = [];
@@ -152,7 +171,11 @@ try {
       first_call_p50_ms: +firstP50.toFixed(2),
       steady_p50_ms: +steadyP50.toFixed(2),
       first_vs_steady: +(firstP50 / steadyP50).toFixed(3),
-      goals: { proxy_vs_python: '>= 1.0', first_vs_steady: '<= 1.2' },
+      single_sentences: SINGLE,
+      single_proxy_p50_ms: +singleProxyP50.toFixed(3),
+      single_python_p50_ms: +singlePython.single_p50_ms.toFixed(3),
+      single_proxy_vs_python: +(singleProxyP50 / singlePython.single_p50_ms).toFixed(3),
+      goals: { proxy_vs_python: '>= 1.0', first_vs_steady: '<= 1.2', single_proxy_vs_python: '<= 1.2' },
     })}\n`,
   );
 } finally {

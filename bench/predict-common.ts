@@ -5,6 +5,9 @@ import { createDatabase, startPgCluster, type PgCluster } from '../test/support/
 import { startProxy, type ProxyProcess } from '../test/support/proxy.js';
 
 export const FEATURES = 30;
+/** BENCH_ALGORITHM: the model's algorithm (xgboost with 100 trees; `linear` shows in-thread prediction). */
+export const ALGORITHM = process.env.BENCH_ALGORITHM ?? 'xgboost';
+const HYPERPARAMS = ALGORITHM === 'xgboost' ? '{"n_estimators": 100}' : '{}';
 export const DATABASE = 'bench';
 
 export interface PredictBench {
@@ -17,7 +20,7 @@ export interface PredictBench {
 
 export const featureList = (prefix = ''): string => Array.from({ length: FEATURES }, (_, i) => `${prefix}f${i + 1}`).join(', ');
 
-/** Creates `t` with `rows` rows (id, f1..f30, y) and trains project 'p' (xgboost, 100 trees) on `trainRows` of them. */
+/** Creates `t` with `rows` rows (id, f1..f30, y) and trains project 'p' (ALGORITHM) on `trainRows` of them. */
 export async function setUp(rows: number, trainRows = Math.min(rows, 10_000)): Promise<PredictBench> {
   const cluster = await startPgCluster();
   await createDatabase(cluster, DATABASE);
@@ -31,7 +34,7 @@ export async function setUp(rows: number, trainRows = Math.min(rows, 10_000)): P
   await client.query(`ALTER TABLE t ADD COLUMN y real`);
   await client.query(`UPDATE t SET y = f1 * 2 - f2 + f3 * f4 + 0.5 * f30`);
   await client.query(`CREATE VIEW t_train AS SELECT ${featureList()}, y FROM t WHERE id <= ${trainRows}`);
-  await client.query(`SELECT * FROM pgml.train('p', 'regression', 't_train', 'y', 'xgboost', '{"n_estimators": 100}')`);
+  await client.query(`SELECT * FROM pgml.train('p', 'regression', 't_train', 'y', '${ALGORITHM}', '${HYPERPARAMS}')`);
   await client.end();
   return {
     cluster,

@@ -1,12 +1,12 @@
 // Concurrent serving: pgbench with a custom script running a constant-feature prediction
 // (30 features, 100-tree XGBoost) at 8 and 32 clients, next to `SELECT 1` TPS through the same proxy.
 // Run: npm run build && node --import tsx bench/predict-concurrency.ts   (prints one JSON line)
-// Env: BENCH_DURATION seconds per run (10), BENCH_CLIENTS ("8,32"), PGBENCH (/usr/bin/pgbench).
+// Env: BENCH_DURATION seconds per run (10), BENCH_CLIENTS ("8,32"), BENCH_ALGORITHM (xgboost), PGBENCH (/usr/bin/pgbench).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execCapture } from '../test/support/exec.js';
-import { DATABASE, FEATURES, log, setUp } from './predict-common.js';
+import { ALGORITHM, DATABASE, FEATURES, log, setUp } from './predict-common.js';
 
 const PGBENCH = process.env.PGBENCH ?? '/usr/bin/pgbench';
 const durationSec = Number(process.env.BENCH_DURATION ?? 10);
@@ -34,7 +34,7 @@ try {
     const cell = results[`c${clients}`]!;
     cell.predict_vs_select1 = +((cell.predict_tps ?? 0) / (cell.select1_tps ?? 1)).toFixed(3);
   }
-  process.stdout.write(`${JSON.stringify({ bench: 'predict-concurrency', duration_s: durationSec, features: FEATURES, trees: 100, ...results })}\n`);
+  process.stdout.write(`${JSON.stringify({ bench: 'predict-concurrency', duration_s: durationSec, features: FEATURES, algorithm: ALGORITHM, trees: ALGORITHM === 'xgboost' ? 100 : undefined, ...results })}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
   await bench.stop();

@@ -127,7 +127,9 @@ export async function start(config: Config, log: (message: string) => void = (m)
   const onPrivilegeChange = () => serving.privilegesChanged();
   const onRoutineDdl = catalog.routineDdl;
   const services = { serving: serving.caches };
-  const server = new ProxyServer({ connector, registry, functions, services, onRoutineDdl, onPrivilegeChange, tlsContext, authTimeoutMs: config.authTimeout * 1000, log });
+  // PGML_PROXY_ANSWER_LOCALLY=off sends every statement upstream: tests compare the two answers.
+  const answerLocally = process.env.PGML_PROXY_ANSWER_LOCALLY !== 'off';
+  const server = new ProxyServer({ connector, registry, functions, services, onRoutineDdl, onPrivilegeChange, tlsContext, authTimeoutMs: config.authTimeout * 1000, answerLocally, log });
   const address = await server.listen(config.listen.host, config.listen.port);
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const cronRuns = new RunCounts();

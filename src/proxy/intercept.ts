@@ -28,6 +28,7 @@ import { canEncode } from '../wire/values.js';
 import { CallEvaluator, type BoundParams } from './evaluate.js';
 import { answerSql, refusalOf, runExpandedStatements, runsInSession } from './expanded-call.js';
 import type { FunctionInliner } from './inline.js';
+import { canAnswerType, type LocalAnswers } from './local-answer.js';
 import type { ResponseHandler, ResponseTracker } from './tracker.js';
 
 /** The parts of a client session the interceptor drives. */
@@ -37,6 +38,8 @@ export interface SessionPort {
   skipUntilSync: boolean;
   expectAndSend(code: number, message: Buffer, handler?: ResponseHandler): void;
   writeClient(buffers: readonly Buffer[]): void;
+  /** After a ReadyForQuery the proxy wrote itself: a cancel that came during the statement is spent. */
+  endStatement(): void;
   /** Flow control for results the proxy evaluates as they stream (batch/one-pass.ts). */
   pauseUpstream(): void;
   resumeUpstream(): void;
@@ -86,6 +89,8 @@ export class Interceptor {
     private readonly registry: FunctionRegistry,
     private readonly evaluator: CallEvaluator,
     private readonly inliner: FunctionInliner,
+    /** Absent when every statement goes upstream (the embedded backend; tests comparing answers). */
+    private readonly local?: LocalAnswers,
   ) {}
 
   get hasRewritten(): boolean {
@@ -102,7 +107,13 @@ export class Interceptor {
 
   // ---- simple query protocol ----
 
-  async query(text: string, original: Buffer): Promise<void> {
+  /**
+   * `endsPipeline`: extended-protocol messages came before without a Sync; the upstream must see
+   * this Query, which ends their implicit transaction (or which it ignores after their error).
+   */
+  async query(text: string, original: Buffer, endsPipeline: boolean): Promise<void> {
+    // The transaction status is known once the statements pipelined before this one are answered.
+    await this.settle();
     // In a failed transaction the upstream refuses everything but ROLLBACK; let it say so.
     const prepared = this.session.txStatus === 'E' ? 'passthrough' : await this.analyze(text);
     // `SELECT model_train()` holds no call the proxy evaluates (or one of a function it cannot
@@ -115,6 +126,7 @@ export class Interceptor {
     }
     if (prepared instanceof PgError) return this.failQuery(prepared);
     const { sql, analysis } = prepared;
+    if (sql === text && !endsPipeline && (await this.answerLocally(sql, analysis))) return;
     const batches = new RowBatches(this.registry, this.evaluator, this.evaluator.context, () => this.session.txStatus);
     let pending: string[] = [];
     for (const [index, stmt] of analysis.statements.entries()) {
@@ -153,6 +165,31 @@ export class Interceptor {
       // Staging tables go once the statement has run (waiting here, not with a Flush behind the Query).
       await this.session.tracker.whenIdle();
       await batches.finish();
+    }
+  }
+
+  /** Waits until the upstream has answered everything sent before (a Flush makes it answer). */
+  private async settle(): Promise<void> {
+    const { tracker } = this.session;
+    if (tracker.pending === 0) return;
+    this.session.expectAndSend(FrontendCode.Flush, frontend.flush());
+    await tracker.whenIdle();
+  }
+
+  /**
+   * Answers a simple Query of one statement the planner marked `local` (after settle(): the
+   * transaction status is the true one); false when the upstream must answer.
+   */
+  private async answerLocally(sql: string, analysis: QueryAnalysis): Promise<boolean> {
+    const [stmt, ...more] = analysis.statements;
+    const { local } = this;
+    const plan = local === undefined || stmt === undefined || more.length > 0 ? undefined : planOf(sql, stmt, 'simple').local;
+    if (local === undefined || stmt === undefined || plan === undefined) return false;
+    try {
+      return await local.query(sql, stmt, plan);
+    } catch (error) {
+      await this.failQuery(PgError.from(error));
+      return true;
     }
   }
 
@@ -275,6 +312,7 @@ export class Interceptor {
     // An error inside a transaction block aborts it; make the upstream agree before saying so.
     if (error.origin !== 'upstream' && this.session.txStatus === 'T') await this.abortUpstream(true);
     this.session.writeClient([backend.readyForQuery(this.session.txStatus)]);
+    this.session.endStatement();
   }
 
   /** Makes the upstream fail the current transaction or pipeline, as the refused statement would have. */
@@ -534,10 +572,7 @@ export class Interceptor {
    */
   private async failExtended(error: PgError): Promise<void> {
     const { tracker } = this.session;
-    if (tracker.pending > 0) {
-      this.session.expectAndSend(FrontendCode.Flush, frontend.flush());
-      await tracker.whenIdle();
-    }
+    await this.settle();
     this.session.skipUntilSync = true;
     // Already failed before this message: the server would have skipped it silently.
     if (tracker.pipelineFailed && error.origin !== 'upstream') return;
@@ -610,8 +645,8 @@ function analyzeRecent(sql: string, registry: FunctionRegistry): QueryAnalysis |
   return outcome;
 }
 
-/** Result types the proxy can write into the client's rows itself. */
-const PLACEABLE = { canPlaceType: (type: string) => canEncode(typeOidOf(type)) };
+/** Result types the proxy can write into the client's rows itself, and into its own answers. */
+const PLAN_OPTIONS = { canPlaceType: (type: string) => canEncode(typeOidOf(type)), canAnswerType };
 
 /** Plans of recently analyzed statements: an analysis (recentAnalyses) is never modified once made. */
 const recentPlans = new WeakMap<StatementAnalysis, Map<Protocol, StatementPlan>>();
@@ -620,7 +655,7 @@ function planOf(sql: string, stmt: StatementAnalysis, protocol: Protocol): State
   let plans = recentPlans.get(stmt);
   if (plans === undefined) recentPlans.set(stmt, (plans = new Map()));
   let plan = plans.get(protocol);
-  if (plan === undefined) plans.set(protocol, (plan = planStatement(sql, stmt, protocol, PLACEABLE)));
+  if (plan === undefined) plans.set(protocol, (plan = planStatement(sql, stmt, protocol, PLAN_OPTIONS)));
   return plan;
 }
 

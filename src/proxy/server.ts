@@ -16,6 +16,8 @@ export interface ProxyServerOptions {
   tlsContext?: tls.SecureContext;
   /** How long a client may take to authenticate before the proxy closes its connection. */
   authTimeoutMs: number;
+  /** Statements the planner marks `local` are answered by the proxy (false only to compare, in tests). */
+  answerLocally: boolean;
   log: (message: string) => void;
 }
 

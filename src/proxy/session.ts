@@ -26,11 +26,12 @@ import {
 } from '../wire/index.js';
 import { CallEvaluator } from './evaluate.js';
 import { Interceptor } from './intercept.js';
+import { LocalAnswers } from './local-answer.js';
 import { SessionQueryRunner } from './internal-query.js';
 import type { UpstreamConnector, UpstreamLink } from './link.js';
 import { coalesce } from './coalesce.js';
 import { FunctionInliner } from './inline.js';
-import { changesPrivileges, changesSessionSettings, isRoutineDdl } from './sniff.js';
+import { changesPrivileges, changesSessionSettings, isRoutineDdl, mentionsSetConfig } from './sniff.js';
 import type { UpstreamFunctions } from './upstream-functions.js';
 import { StartupReader } from './startup.js';
 import { isAnswered, ResponseTracker, type ResponseHandler } from './tracker.js';
@@ -58,6 +59,8 @@ export interface SessionOptions {
   tlsContext?: tls.SecureContext;
   /** How long a client may take from connecting to AuthenticationOk (Postgres's authentication_timeout). */
   authTimeoutMs: number;
+  /** Statements the planner marks `local` are answered by the proxy (on a real upstream only). */
+  answerLocally: boolean;
   stats: SessionStats;
   log: (message: string) => void;
 }
@@ -165,7 +168,9 @@ export class ClientSession {
       services: options.services,
     });
     const session = this;
-    this.interceptor = new Interceptor(this, options.registry, evaluator, new FunctionInliner(options.functions, options.registry));
+    // The embedded backend's settings and transaction are shared between clients: it answers itself.
+    const local = options.answerLocally && options.connector.kind === 'postgres' ? new LocalAnswers(this, evaluator) : undefined;
+    this.interceptor = new Interceptor(this, options.registry, evaluator, new FunctionInliner(options.functions, options.registry), local);
     this.authTimer = setTimeout(() => this.authenticationTimedOut(), options.authTimeoutMs);
     this.attach(socket);
   }
@@ -407,12 +412,17 @@ export class ClientSession {
       this.skipUntilSync = false;
     }
     switch (code) {
-      case FrontendCode.Query:
+      case FrontendCode.Query: {
+        // A Query after extended messages without their Sync ends their implicit transaction.
+        const endsPipeline = this.extendedOpen;
         this.extendedOpen = false;
-        if (this.options.functions.sniffer.mentions(message)) return () => this.interceptor.query(decodeQuery(message), message);
+        this.noteSetConfig(message);
+        if (this.options.functions.sniffer.mentions(message)) return () => this.interceptor.query(decodeQuery(message), message, endsPipeline);
         break;
+      }
       case FrontendCode.Parse:
         this.extendedOpen = true;
+        this.noteSetConfig(message);
         if (this.options.functions.sniffer.mentions(message)) return () => this.interceptor.parse(decodeParse(message), message);
         if (this.interceptor.hasRewritten) this.interceptor.forget(decodeParse(message).name);
         break;
@@ -464,6 +474,14 @@ export class ClientSession {
     }
     if (isAnswered(code)) this.tracker.expect(code);
     return 'forward';
+  }
+
+  /**
+   * set_config() changes settings (or the role) in a statement whose tag does not say so: what is
+   * known of the session's settings is read again after it (local answers' extra_float_digits).
+   */
+  private noteSetConfig(message: Buffer): void {
+    if (mentionsSetConfig(message)) this.sessionEpoch++;
   }
 
   /** Sends one message upstream now, with a handler for its answer. */
@@ -552,6 +570,14 @@ export class ClientSession {
         this.pump();
       });
     this.settling = settling;
+  }
+
+  /**
+   * The proxy told the client its statement ended with a ReadyForQuery of its own: a cancel that
+   * came during the statement is spent (as when the upstream's ReadyForQuery passes, below).
+   */
+  endStatement(): void {
+    if (this.callAbort.signal.aborted) this.callAbort = new AbortController();
   }
 
   writeClient(buffers: readonly Buffer[]): void {

@@ -132,10 +132,25 @@ export const isRoutineDdl = commandTagIn([
 
 /**
  * Statements after which the session may act as another role or with other settings: SET ROLE,
- * SET SESSION AUTHORIZATION, RESET ROLE and every other SET or RESET, DISCARD ALL, and a ROLLBACK
- * (also to a savepoint) that may undo one.
+ * SET SESSION AUTHORIZATION, RESET ROLE and every other SET or RESET, DISCARD ALL, a ROLLBACK
+ * (also to a savepoint) that may undo one, and DO blocks and procedures, which may run SET.
  */
-export const changesSessionSettings = commandTagIn(['SET', 'RESET', 'DISCARD ALL', 'ROLLBACK']);
+export const changesSessionSettings = commandTagIn(['SET', 'RESET', 'DISCARD ALL', 'ROLLBACK', 'DO', 'CALL']);
+
+const SET_CONFIG = Buffer.from('set_config', 'latin1');
+
+/**
+ * Whether a Query or Parse message (from byte `start`) mentions set_config (ASCII
+ * case-insensitive), which changes settings in a statement whose tag does not say so.
+ */
+export function mentionsSetConfig(message: Buffer, start = 5): boolean {
+  const end = message.length - SET_CONFIG.length;
+  outer: for (let i = start; i <= end; i++) {
+    for (let k = 0; k < SET_CONFIG.length; k++) if ((message[i + k]! | 0x20) !== SET_CONFIG[k]! && message[i + k] !== SET_CONFIG[k]) continue outer;
+    return true;
+  }
+  return false;
+}
 
 /** Statements that may change who can read what (object privileges, role membership, policies, owners). */
 export const changesPrivileges = commandTagIn([

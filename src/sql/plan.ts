@@ -10,10 +10,14 @@
  *   keyed    an argument reads the rows elsewhere: evaluated over the distinct argument values
  *            first, then looked up (src/proxy/batch)
  *   refuse   cannot be evaluated faithfully: the statement fails with this error
+ *
+ * And for the statement as a whole: `local` when the proxy answers it itself, without the upstream
+ * (every column a call of constants or parameters, nothing read from the database: plan-local.ts).
  */
 import { PgError, SqlState } from '../errors/index.js';
 import type { CallSite, StatementAnalysis } from './analyze.js';
 import { isRowDependent, needsParams } from './per-row.js';
+import { planLocalAnswer, type LocalAnswerOptions, type LocalAnswerPlan } from './plan-local.js';
 import { planOnePass, type OnePassOptions, type OnePassPlan } from './plan-one-pass.js';
 
 export type CallPlan =
@@ -31,9 +35,13 @@ export interface StatementPlan {
   calls: CallPlan[];
   /** Set when the per-row calls are evaluated in one pass over the statement's own rows. */
   onePass?: OnePassPlan;
+  /** Set when the proxy can answer the statement itself (its calls are all `now` or `atBind`). */
+  local?: LocalAnswerPlan;
 }
 
-export function planStatement(sql: string, stmt: StatementAnalysis, protocol: Protocol, options: OnePassOptions): StatementPlan {
+export type PlanOptions = OnePassOptions & LocalAnswerOptions;
+
+export function planStatement(sql: string, stmt: StatementAnalysis, protocol: Protocol, options: PlanOptions): StatementPlan {
   const top = stmt.calls.filter((c) => c.parentId === undefined);
   const perRow = top.filter((site) => isRowDependent(site, stmt));
   const onePass = perRow.length > 0 ? planOnePass(sql, stmt, perRow, options) : undefined;
@@ -46,7 +54,11 @@ export function planStatement(sql: string, stmt: StatementAnalysis, protocol: Pr
     if (protocol === 'extended' && needsParams(site, stmt)) return { mode: 'atBind', site };
     return { mode: 'now', site };
   });
-  return onePass === undefined ? { stmt, calls } : { stmt, calls, onePass };
+  if (onePass !== undefined) return { stmt, calls, onePass };
+  // A simple Query has no parameters to bind: `$1` there is the upstream's error to report.
+  const answerable = perRow.length === 0 && (protocol === 'extended' || !top.some((site) => needsParams(site, stmt)));
+  const local = answerable ? planLocalAnswer(stmt, options) : undefined;
+  return local === undefined ? { stmt, calls } : { stmt, calls, local };
 }
 
 /** Set-returning functions have no per-row value to put in place. */

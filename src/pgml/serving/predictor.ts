@@ -8,6 +8,8 @@ import type { CallContext } from '../../functions/index.js';
 import { decodeClass } from '../domain/dataset.js';
 import type { Row } from '../domain/pipeline.js';
 import { deployedModel } from '../store/index.js';
+import type { Engine } from '../engines/engine.js';
+import { INLINE_MAX_ROWS } from './inline.js';
 import { loadModel, type LoadedModel } from './model-cache.js';
 import './services.js';
 
@@ -54,6 +56,11 @@ export function inputMatrix(model: LoadedModel, batch: readonly Features[]): Flo
   return x;
 }
 
+/** The in-thread engine for a small batch of a model that has one (inline.ts), else the worker pool's. */
+function engineFor(model: LoadedModel, rows: number): Engine {
+  return model.inline !== undefined && rows <= INLINE_MAX_ROWS ? model.inline : model.engine;
+}
+
 function checkTask(model: LoadedModel, allowed: readonly string[], fn: string): void {
   if (!allowed.includes(model.stored.task)) {
     throw new PgError(SqlState.FeatureNotSupported, `${fn} is not supported for ${model.stored.task} projects`, {
@@ -68,7 +75,7 @@ function checkTask(model: LoadedModel, allowed: readonly string[], fn: string): 
  */
 export async function predictBatch(model: LoadedModel, batch: readonly Features[]): Promise<number[]> {
   checkTask(model, ['regression', 'classification', 'clustering', 'decomposition'], 'pgml.predict');
-  const out = await model.engine.predict(inputMatrix(model, batch), batch.length);
+  const out = await engineFor(model, batch.length).predict(inputMatrix(model, batch), batch.length);
   const outputs = batch.length === 0 ? 1 : out.length / batch.length;
   const values: number[] = new Array<number>(batch.length);
   for (let r = 0; r < batch.length; r++) values[r] = out[r * outputs] as number;
@@ -80,17 +87,18 @@ export async function predictBatch(model: LoadedModel, batch: readonly Features[
 /** rows × outputs as one array per row: predict_joint (joint regression) and decompose (PCA). */
 export async function predictVectors(model: LoadedModel, batch: readonly Features[], fn: string): Promise<number[][]> {
   checkTask(model, fn === 'pgml.decompose' ? ['decomposition'] : ['regression'], fn);
-  const out = await model.engine.predict(inputMatrix(model, batch), batch.length);
+  const out = await engineFor(model, batch.length).predict(inputMatrix(model, batch), batch.length);
   return rowsOf(out, batch.length);
 }
 
 /** pgml.predict_proba: class probabilities per row, in class order. */
 export async function predictProba(model: LoadedModel, batch: readonly Features[]): Promise<number[][]> {
   checkTask(model, ['classification'], 'pgml.predict_proba');
-  if (!model.engine.predictProba) {
+  const engine = engineFor(model, batch.length);
+  if (!engine.predictProba) {
     throw new PgError(SqlState.FeatureNotSupported, `${model.stored.algorithm} does not produce class probabilities`);
   }
-  const out = await model.engine.predictProba(inputMatrix(model, batch), batch.length);
+  const out = await engine.predictProba(inputMatrix(model, batch), batch.length);
   return rowsOf(out, batch.length);
 }
 
@@ -116,6 +124,8 @@ export function numericFeatures(value: unknown, argument: string): readonly numb
   if (!Array.isArray(items)) {
     throw new PgError(SqlState.InvalidParameterValue, `${argument} must be an array of numbers`);
   }
+  // A flat array of numbers (the common case) needs no flattening nor conversion.
+  if (items.every((item) => typeof item === 'number')) return items as number[];
   return items.flat(Infinity).map((item, i) => {
     if (item === null) return Number.NaN;
     if (typeof item === 'number') return item;

@@ -32,7 +32,7 @@ let port: number;
 before(async () => {
   await initParser();
   upstream = new FakeUpstream(ANSWERS);
-  server = new ProxyServer({ connector: upstream, registry, functions: new UpstreamFunctions(registry), services: { serving: createServingCaches() }, authTimeoutMs: 10_000, log: () => {} });
+  server = new ProxyServer({ connector: upstream, registry, functions: new UpstreamFunctions(registry), services: { serving: createServingCaches() }, authTimeoutMs: 10_000, answerLocally: true, log: () => {} });
   port = (await server.listen('127.0.0.1', 0)).port;
 });
 after(() => server.stop(0));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isRoutineDdl, StatementSniffer } from '../../../src/proxy/sniff.js';
+import { changesSessionSettings, isRoutineDdl, mentionsSetConfig, StatementSniffer } from '../../../src/proxy/sniff.js';
 import { coalesce } from '../../../src/proxy/coalesce.js';
 import { BufferList } from '../../support/raw-wire.js';
 
@@ -47,4 +47,14 @@ test('coalesce joins adjacent views of one chunk and keeps others apart', () => 
   const chunk = Buffer.from('aaabbbccc');
   const joined = coalesce([chunk.subarray(0, 3), chunk.subarray(3, 6), Buffer.from('x'), chunk.subarray(6)]);
   assert.deepEqual(joined.map(String), ['aaabbb', 'x', 'ccc']);
+});
+
+test('set_config in any letter case, and DO and CALL, may change settings', () => {
+  assert.equal(mentionsSetConfig(q(`select set_config('extra_float_digits', '0', false)`)), true);
+  assert.equal(mentionsSetConfig(q(`SELECT Set_Config('a.b', 'c', true)`)), true);
+  assert.equal(mentionsSetConfig(q(`select current_setting('extra_float_digits')`)), false);
+  assert.equal(mentionsSetConfig(q(`select setconfig, set-config`)), false);
+  const tag = (t: string) => new BufferList().cstring(t).join('C');
+  for (const t of ['SET', 'RESET', 'DO', 'CALL', 'ROLLBACK']) assert.equal(changesSessionSettings(tag(t)), true, t);
+  for (const t of ['SELECT 1', 'DOX', 'COMMIT']) assert.equal(changesSessionSettings(tag(t)), false, t);
 });

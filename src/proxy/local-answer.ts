@@ -1,0 +1,138 @@
+/**
+ * Answers a statement the planner marked `local` (src/sql/plan-local.ts) without the upstream:
+ * RowDescription, DataRow, CommandComplete and ReadyForQuery, byte for byte as the upstream would
+ * have answered the rewritten statement. Only when that is certain; otherwise the caller sends the
+ * statement upstream as before:
+ * - every answer before it must have reached the client, so that the transaction status is true;
+ *   in a failed transaction block the upstream answers (25P02, in its own words);
+ * - a text-format float is written as float4out/float8out write it with extra_float_digits ≥ 1
+ *   (shortest exact digits, the default since Postgres 12), so the session's setting is read, once
+ *   per session epoch (SET, RESET, DISCARD and the end of a transaction that ran one move it);
+ * - a `real` result must be a float4 value already (the upstream would round another number from
+ *   its decimal text, which is not always what rounding the double gives).
+ */
+import { PgError, SqlState } from '../errors/index.js';
+import type { StatementAnalysis } from '../sql/index.js';
+import type { LocalAnswerPlan, LocalColumn } from '../sql/plan-local.js';
+import { backend, type FieldDescription, type TransactionStatus } from '../wire/index.js';
+import { TypeOid, arrayElement, typeOidOf } from '../wire/types.js';
+import { canEncode, encodeValue } from '../wire/values.js';
+import type { CallEvaluator } from './evaluate.js';
+
+/** The parts of a client session a local answer needs. */
+export interface LocalAnswerPort {
+  readonly txStatus: TransactionStatus;
+  writeClient(buffers: readonly Buffer[]): void;
+  /** After the ReadyForQuery the proxy wrote: a cancel that came during the statement is spent. */
+  endStatement(): void;
+}
+
+/** pg_type.typlen of the scalar types a local answer can hold; every array type is -1. */
+const TYPE_SIZES = new Map<number, number>([
+  [TypeOid.bool, 1],
+  [TypeOid.int4, 4],
+  [TypeOid.int8, 8],
+  [TypeOid.float4, 4],
+  [TypeOid.float8, 8],
+]);
+
+const FLOATS = new Set<number>([TypeOid.float4, TypeOid.float8]);
+
+/**
+ * Result types a local answer may hold: numbers and booleans, whose text is ASCII in every client
+ * encoding (text results would need the server's conversion to the client's encoding).
+ */
+export function canAnswerType(type: string): boolean {
+  const oid = typeOidOf(type);
+  const scalar = arrayElement(oid) ?? oid;
+  return canEncode(oid) && TYPE_SIZES.has(scalar);
+}
+
+/** The upstream's own value of extra_float_digits, as last read in a session epoch. */
+interface FloatDigits {
+  epoch: number;
+  shortest: boolean;
+}
+
+export class LocalAnswers {
+  private floatDigits: FloatDigits | undefined;
+
+  constructor(
+    private readonly session: LocalAnswerPort,
+    private readonly evaluator: CallEvaluator,
+  ) {}
+
+  /**
+   * Answers a simple-protocol Query of this one statement, once every earlier answer is out;
+   * false when the upstream must answer. An evaluation error is thrown, for the caller to report.
+   */
+  async query(sql: string, stmt: StatementAnalysis, plan: LocalAnswerPlan): Promise<boolean> {
+    const fields = await this.fields(plan);
+    if (fields === undefined) return false;
+    const values = await this.values(sql, stmt, plan);
+    if (values === undefined) return false;
+    // One buffer, one write: under load the socket writes were the largest cost of an answer.
+    this.session.writeClient([
+      Buffer.concat([
+        backend.rowDescription(fields),
+        backend.dataRow(values.map((value, i) => encodeValue(fields[i]!.typeOid, 0, value))),
+        backend.commandComplete('SELECT 1'),
+        backend.readyForQuery(this.session.txStatus),
+      ]),
+    ]);
+    this.session.endStatement();
+    return true;
+  }
+
+  /**
+   * The columns as the upstream describes them, when the session can be answered locally at all;
+   * the caller has waited for every earlier answer, so the transaction status is the true one.
+   */
+  private async fields(plan: LocalAnswerPlan): Promise<FieldDescription[] | undefined> {
+    if (this.session.txStatus === 'E') return undefined;
+    // Text format: a simple Query's results always are.
+    const fields = plan.columns.map((column): FieldDescription => {
+      const typeOid = typeOidOf(column.type);
+      return { name: column.name, typeOid, typeSize: TYPE_SIZES.get(typeOid) ?? -1, format: 0 };
+    });
+    const floatText = fields.some((f) => FLOATS.has(arrayElement(f.typeOid) ?? f.typeOid));
+    if (floatText && !(await this.shortestFloats())) return undefined;
+    return fields;
+  }
+
+  /** Each column's value; undefined when one is not exactly what the upstream would return. */
+  private async values(sql: string, stmt: StatementAnalysis, plan: LocalAnswerPlan): Promise<unknown[] | undefined> {
+    const values: unknown[] = [];
+    for (const column of plan.columns) {
+      const value = await this.evaluator.evaluate(column.site, stmt, sql, undefined);
+      if (!isExact(column, value)) return undefined;
+      values.push(value);
+    }
+    return values;
+  }
+
+  /** Whether the session writes floats with shortest exact digits (extra_float_digits ≥ 1). */
+  private async shortestFloats(): Promise<boolean> {
+    const epoch = this.evaluator.context.sessionEpoch;
+    if (this.floatDigits?.epoch !== epoch) {
+      const result = await this.evaluator.context.db.query<{ digits: string }>(`SELECT current_setting('extra_float_digits') AS digits`);
+      const digits = Number(result.rows[0]?.digits);
+      if (!Number.isInteger(digits)) throw new PgError(SqlState.InternalError, 'extra_float_digits could not be read');
+      this.floatDigits = { epoch, shortest: digits >= 1 };
+    }
+    return this.floatDigits.shortest;
+  }
+}
+
+/**
+ * A `real` (or `real[]`) result must hold float4 values (numbers, not their text); other types
+ * are written as they come.
+ */
+function isExact(column: LocalColumn, value: unknown): boolean {
+  const returns = column.site.signature.returns;
+  if (returns.kind !== 'scalar' || (returns.type !== 'real' && returns.type !== 'real[]')) return true;
+  if (value === null) return true;
+  if (ArrayBuffer.isView(value)) return value instanceof Float32Array;
+  const items: unknown[] = Array.isArray(value) ? value.flat(Infinity) : [value];
+  return items.every((item) => item === null || (typeof item === 'number' && (Number.isNaN(item) || Math.fround(item) === item)));
+}

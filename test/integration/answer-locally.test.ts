@@ -1,0 +1,252 @@
+// Statements the proxy answers itself (issue 16: `SELECT pgml.predict(...)` and friends, src/sql/
+// plan-local.ts): the bytes a client receives must be exactly those the upstream sends for the same
+// statement. Two proxies run on one Postgres, one with answering locally turned off
+// (PGML_PROXY_ANSWER_LOCALLY=off sends every statement upstream), and the same message sequences
+// are sent to both through a raw connection written independently of src/wire; the test also
+// checks that the locally answered statements never reached the upstream (pg_stat_activity).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import pg from 'pg';
+import { createDatabase, startPgCluster, type PgCluster } from '../support/pg-cluster.js';
+import { REPO_ROOT, startProxy, type ProxyProcess } from '../support/proxy.js';
+import { RawConnection, extendedQueryMessages, queryMessage, syncMessage, type BackendMessage } from '../support/raw-wire.js';
+
+const MODELS = join(REPO_ROOT, 'test', 'fixtures', 'models');
+const TINY = 'pgml-test/tiny-bert';
+const DATABASE = 'local_answers';
+
+const SETUP = `
+  CREATE TABLE reg AS
+  SELECT sin(i)::real AS a, cos(i * 1.3)::real AS b, ((i % 7) / 7.0)::real AS c,
+         (3 * sin(i) - 2 * cos(i * 1.3) + (i % 7) / 7.0)::real AS y
+    FROM generate_series(1, 200) AS i;
+  CREATE TABLE cls AS
+  SELECT sin(i)::real AS a, cos(i * 0.7)::real AS b, (sin(i) + cos(i * 0.7) > 0.3)::int AS label
+    FROM generate_series(1, 200) AS i;
+  SELECT * FROM pgml.train('reg', 'regression', 'reg', 'y', 'linear');
+  SELECT * FROM pgml.train('cls', 'classification', 'cls', 'label', 'xgboost', '{"n_estimators": 5}');`;
+
+const PREDICT = `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125])`;
+
+/** Statements the planner answers locally, as users write them. */
+const LOCAL_STATEMENTS = [
+  PREDICT,
+  `SELECT pgml.predict('reg', ARRAY[1, 2, 3]::real[]) AS y_hat`,
+  `select pgml.predict('reg', '{0.1,0.2,0.3}'::real[]), pgml.predict('reg', ARRAY[0.3, 0.2, 0.1])::double precision, pgml.predict('cls', ARRAY[0.5, 0.5])::real AS "Label"`,
+  `SELECT pgml.predict_proba('cls', ARRAY[0.9, -0.1]), pgml.predict_proba('cls', ARRAY[0.9, -0.1])::float8[] AS wide`,
+  `SELECT pgml.predict('reg', ARRAY[1e30, -1e-30, 0])`,
+  `SELECT pgml.embed('${TINY}', 'The cat sat on the mat.')`,
+  `SELECT pgml.embed('${TINY}', 'short') AS e, pgml.predict('reg', ARRAY[0, 0, 0]) AS zero`,
+];
+
+/** Statements with the same calls that the upstream must answer (or fail) as before. */
+const UPSTREAM_STATEMENTS = [
+  `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]) * 2`,
+  `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125])::numeric(10, 3)`,
+  `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]) AS "prédiction"`,
+  `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]) FROM generate_series(1, 2)`,
+  `SELECT pgml.version()`,
+  `SELECT pgml.predict('reg', '{0.1,0.2,0.3}')`,
+];
+
+/** Each sequence of simple Queries, with the answers compared message by message. */
+const SEQUENCES: { name: string; queries: string[] }[] = [
+  { name: 'one statement at a time', queries: [...LOCAL_STATEMENTS, ...UPSTREAM_STATEMENTS] },
+  { name: 'inside a transaction block', queries: ['BEGIN', PREDICT, 'SELECT 1', PREDICT, 'COMMIT', PREDICT] },
+  {
+    name: 'after an error in a transaction block (25P02 until ROLLBACK)',
+    queries: ['BEGIN', PREDICT, 'SELECT 1/0', PREDICT, `SELECT pgml.predict('reg', ARRAY[1])`, 'ROLLBACK', PREDICT],
+  },
+  {
+    name: 'bad input, outside and inside a block',
+    queries: [
+      `SELECT pgml.predict('no_such_project', ARRAY[1, 2, 3])`,
+      `SELECT pgml.predict('reg', ARRAY[1, 2])`,
+      `SELECT pgml.predict('reg', NULL::real[])`,
+      `SELECT pgml.embed('no-such-model', 'x')`,
+      'BEGIN',
+      `SELECT pgml.predict('reg', ARRAY[1, 2])`,
+      PREDICT,
+      'ROLLBACK',
+      PREDICT,
+    ],
+  },
+  {
+    // LOCAL_STATEMENTS[2] widens a prediction to double precision: 17 digits, which every
+    // extra_float_digits below 1 writes differently.
+    name: 'with SET (extra_float_digits, SET LOCAL, RESET, set_config, DO)',
+    queries: [
+      'SET extra_float_digits = 0',
+      LOCAL_STATEMENTS[2]!,
+      LOCAL_STATEMENTS[3]!,
+      'SET extra_float_digits = 3',
+      LOCAL_STATEMENTS[2]!,
+      'SET extra_float_digits = -2',
+      LOCAL_STATEMENTS[2]!,
+      'RESET extra_float_digits',
+      LOCAL_STATEMENTS[2]!,
+      'BEGIN',
+      'SET LOCAL extra_float_digits = 0',
+      LOCAL_STATEMENTS[2]!,
+      'COMMIT',
+      LOCAL_STATEMENTS[2]!,
+      `SELECT set_config('extra_float_digits', '0', false)`,
+      LOCAL_STATEMENTS[2]!,
+      `SELECT SET_CONFIG('extra_float_digits', '1', false)`,
+      LOCAL_STATEMENTS[2]!,
+      `DO $$ BEGIN SET extra_float_digits = -1; END $$`,
+      LOCAL_STATEMENTS[2]!,
+      'SET DateStyle = German',
+      LOCAL_STATEMENTS[2]!,
+    ],
+  },
+];
+
+async function session(proxy: ProxyProcess): Promise<RawConnection> {
+  const connection = await RawConnection.open(proxy.host, proxy.port);
+  await connection.startup('postgres', DATABASE);
+  return connection;
+}
+
+/** Sends the bytes and reads the answers up to the `readyCount`-th ReadyForQuery. */
+async function exchange(connection: RawConnection, bytes: Buffer, readyCount: number): Promise<BackendMessage[]> {
+  connection.write(bytes);
+  const answers: BackendMessage[] = [];
+  for (let ready = 0; ready < readyCount; ) {
+    const batch = await connection.readUntil('Z');
+    answers.push(...batch);
+    ready++;
+  }
+  return answers;
+}
+
+/** A readable form of the messages, with every byte of each: equal strings mean equal bytes. */
+const show = (messages: readonly BackendMessage[]): string[] => messages.map((m) => `${m.type} ${m.body.toString('hex')} ${JSON.stringify(m.body.toString('latin1'))}`);
+
+describe('answering statements locally', () => {
+  let cluster: PgCluster;
+  let local: ProxyProcess;
+  let upstream: ProxyProcess;
+  let observer: pg.Client;
+
+  before(async () => {
+    cluster = await startPgCluster();
+    await createDatabase(cluster, DATABASE);
+    const url = cluster.url('postgres', undefined, DATABASE);
+    const env = { PGML_MODELS_DIR: MODELS };
+    [local, upstream] = await Promise.all([
+      startProxy({ upstream: url, env }),
+      startProxy({ upstream: url, env: { ...env, PGML_PROXY_ANSWER_LOCALLY: 'off' } }),
+    ]);
+    const setup = new pg.Client({ connectionString: local.url('postgres', undefined, DATABASE) });
+    await setup.connect();
+    await setup.query(SETUP);
+    await setup.end();
+    observer = new pg.Client({ connectionString: url });
+    await observer.connect();
+  });
+
+  after(async () => {
+    await observer?.end();
+    await Promise.all([local?.stop(), upstream?.stop()]);
+    cluster?.stop();
+  });
+
+  for (const { name, queries } of SEQUENCES) {
+    test(`same bytes as the upstream: ${name}`, async () => {
+      const [mine, theirs] = await Promise.all([session(local), session(upstream)]);
+      try {
+        for (const sql of queries) {
+          const [got, expected] = await Promise.all([exchange(mine, queryMessage(sql), 1), exchange(theirs, queryMessage(sql), 1)]);
+          assert.deepEqual(show(got), show(expected), sql);
+        }
+      } finally {
+        mine.destroy();
+        theirs.destroy();
+      }
+    });
+  }
+
+  test('same bytes for queries pipelined without waiting, locally answered ones among them', async () => {
+    const queries = ['SELECT 1', PREDICT, 'BEGIN', PREDICT, 'SELECT 1/0', PREDICT, 'ROLLBACK', LOCAL_STATEMENTS[2]!, 'SELECT 2'];
+    const bytes = Buffer.concat(queries.map(queryMessage));
+    const [mine, theirs] = await Promise.all([session(local), session(upstream)]);
+    try {
+      const [got, expected] = await Promise.all([exchange(mine, bytes, queries.length), exchange(theirs, bytes, queries.length)]);
+      assert.deepEqual(show(got), show(expected));
+    } finally {
+      mine.destroy();
+      theirs.destroy();
+    }
+  });
+
+  test('same bytes after extended-protocol messages in the same write, with and without their Sync', async () => {
+    const bytes = Buffer.concat([
+      extendedQueryMessages(`SELECT 'extended'`),
+      syncMessage(),
+      queryMessage(PREDICT),
+      extendedQueryMessages(`SELECT 'unsynced'`),
+      queryMessage(PREDICT),
+      // After an error the server ignores everything up to the Sync, this Query too.
+      extendedQueryMessages('SELECT 1/0'),
+      queryMessage(PREDICT),
+      syncMessage(),
+      queryMessage(PREDICT),
+    ]);
+    const [mine, theirs] = await Promise.all([session(local), session(upstream)]);
+    try {
+      const [got, expected] = await Promise.all([exchange(mine, bytes, 5), exchange(theirs, bytes, 5)]);
+      assert.deepEqual(show(got), show(expected));
+    } finally {
+      mine.destroy();
+      theirs.destroy();
+    }
+  });
+
+  test('locally answered statements do not reach the upstream; others do', async () => {
+    const connection = await session(local);
+    try {
+      const pidAnswer = await exchange(connection, queryMessage('SELECT pg_backend_pid()'), 1);
+      const row = pidAnswer.find((m) => m.type === 'D')!;
+      const pid = Number(row.body.subarray(6).toString('latin1'));
+      const lastQuery = async () => (await observer.query('SELECT query FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0]?.query as string;
+      // The first calls read the session's extra_float_digits and check the role's access to each model.
+      for (const sql of LOCAL_STATEMENTS.slice(0, 3)) await exchange(connection, queryMessage(sql), 1);
+      await exchange(connection, queryMessage(`SELECT 'marker'`), 1);
+      for (const sql of LOCAL_STATEMENTS.slice(0, 3)) {
+        const answers = await exchange(connection, queryMessage(sql), 1);
+        assert.deepEqual(
+          answers.map((m) => m.type),
+          ['T', 'D', 'C', 'Z'],
+          sql,
+        );
+      }
+      assert.equal(await lastQuery(), `SELECT 'marker'`);
+      await exchange(connection, queryMessage(UPSTREAM_STATEMENTS[0]!), 1);
+      assert.notEqual(await lastQuery(), `SELECT 'marker'`);
+    } finally {
+      connection.destroy();
+    }
+  });
+
+  test("a deployment made by another session is used by the next locally answered call", async () => {
+    const connection = await session(local);
+    const other = new pg.Client({ connectionString: upstream.url('postgres', undefined, DATABASE) });
+    await other.connect();
+    try {
+      const value = async () => (await exchange(connection, queryMessage(PREDICT), 1)).find((m) => m.type === 'D')!.body.toString('latin1');
+      const before = await value();
+      await other.query(`SELECT * FROM pgml.train('reg', 'regression', 'reg', 'y', 'xgboost', '{"n_estimators": 3}')`);
+      await other.query(`SELECT * FROM pgml.deploy('reg', 'most_recent')`);
+      const text = { getTypeParser: () => (value: string) => value };
+      const expected = (await other.query({ text: PREDICT, types: text })).rows[0].predict as string;
+      const after = await value();
+      assert.notEqual(after, before);
+      assert.ok(after.endsWith(expected), `${after} ends with ${expected}`);
+    } finally {
+      connection.destroy();
+      await other.end();
+    }
+  });
+});
