@@ -20,7 +20,7 @@ import {
 } from '../wire/index.js';
 import { encodeText, parseBinary, parseText, typeNameOf, typeOidOf } from '../wire/types.js';
 import { quoteString } from '../sql/render.js';
-import { RowBatches, type BoundValues } from './batch/run.js';
+import { RowBatches, type BoundValues, type KeyedRewrite } from './batch/run.js';
 import { OnePassPortal, OnePassStream, clientRowDescription, type OnePassIO, type OnePassWork } from './batch/one-pass.js';
 import type { PreparedBatch } from './batch/execute.js';
 import { planStatement, type Protocol, type StatementPlan } from '../sql/plan.js';
@@ -135,9 +135,9 @@ export class Interceptor {
       let statementSql: string;
       let work: OnePassWork | undefined;
       try {
-        const replacements = await this.replacements(sql, plan, this.keyedBatches(plan, batches), undefined);
+        const { replacements, edits } = await this.replacements(sql, plan, this.keyedBatches(plan, batches), undefined);
         if (plan.onePass !== undefined) work = await this.prepareOnePass(sql, plan.onePass, stmt, undefined);
-        statementSql = plan.onePass === undefined ? spliceStatement(sql, stmt, replacements) : renderOnePass(sql, stmt, plan.onePass, replacements);
+        statementSql = plan.onePass === undefined ? spliceStatement(sql, stmt, replacements, edits) : renderOnePass(sql, stmt, plan.onePass, replacements);
       } catch (error) {
         await this.failQuery(PgError.from(error));
         return batches.finish();
@@ -188,11 +188,12 @@ export class Interceptor {
     return new RowBatches(this.registry, this.evaluator, this.evaluator.context, () => this.session.txStatus, { dropOnCommit: true });
   }
 
-  /** What replaces each call that is not evaluated per row in one pass. */
-  private async replacements(sql: string, plan: StatementPlan, batches: RowBatches, bound: BoundValues | undefined): Promise<Map<number, string>> {
+  /** What replaces each call that is not evaluated per row in one pass (and the keyed calls' FROM edits). */
+  private async replacements(sql: string, plan: StatementPlan, batches: RowBatches, bound: BoundValues | undefined): Promise<KeyedRewrite> {
     const { stmt } = plan;
     const keyed = plan.calls.filter((c) => c.mode === 'keyed').map((c) => c.site);
-    const replacements = keyed.length > 0 ? await batches.render(sql, stmt, keyed, bound) : new Map<number, string>();
+    const rewrite = keyed.length > 0 ? await batches.render(sql, stmt, keyed, bound) : { replacements: new Map<number, string>(), edits: [] };
+    const { replacements } = rewrite;
     for (const call of plan.calls) {
       switch (call.mode) {
         case 'now':
@@ -208,7 +209,7 @@ export class Interceptor {
           break;
       }
     }
-    return replacements;
+    return rewrite;
   }
 
   /**
@@ -500,8 +501,8 @@ export class Interceptor {
     }
     const inBlock = (): TransactionStatus => (this.inImplicitBlock ? 'T' : this.session.txStatus);
     const batches = new RowBatches(this.registry, this.evaluator, context, inBlock, { dropOnCommit: true });
-    const lookups = await batches.render(statement.sql, statement.statement, statement.perRow, bound);
-    const sql = spliceStatement(statement.sql, statement.statement, new Map([...statement.replacements, ...lookups]));
+    const { replacements, edits } = await batches.render(statement.sql, statement.statement, statement.perRow, bound);
+    const sql = spliceStatement(statement.sql, statement.statement, new Map([...statement.replacements, ...replacements]), edits);
     // Their answers are the proxy's; an error still reaches the client (and fails its pipeline).
     const quiet: ResponseHandler = { message: (code) => code === BackendCode.CloseComplete || code === BackendCode.ParseComplete };
     this.session.expectAndSend(FrontendCode.Close, frontend.close('S', statement.execName), quiet);

@@ -18,6 +18,9 @@ import { asTypedNode, list, nodeOf, num, type AstBody } from '../../sql/ast.js';
 import { isAggregateLike } from '../../sql/args.js';
 import { isPerRowArg, isRowDependent } from '../../sql/per-row.js';
 import { isOneRowOfItsScope, isRowNode } from '../../sql/plan-one-pass.js';
+import { readScopeOnce, type ScopeCopy, type SpanEdit } from '../../sql/scope-rows.js';
+import { scanTokens } from '../../sql/parser.js';
+import { significantTokens } from '../../sql/tokens.js';
 
 export interface BatchKey {
   /** Parameter name the key fills. */
@@ -43,11 +46,19 @@ export interface BatchPlan {
   ungroupedEnumerationSql?: string;
   /** What replaces the call in the statement. */
   lookupSql: string;
+  /** Copies of the scope's FROM items to make before the enumeration (scope-rows.ts); once per scope. */
+  copies: ScopeCopy[];
+}
+
+export interface BatchPlans {
+  plans: BatchPlan[];
+  /** Edits of the statement's text besides the calls: its scopes' FROM items read from their copies. */
+  edits: SpanEdit[];
 }
 
 const SCOPES = new Set(['SelectStmt', 'UpdateStmt', 'DeleteStmt']);
 /** Clauses of a scope whose expressions are evaluated once per row of the scope's FROM. */
-const ROW_CLAUSES = new Set(['targetList', 'whereClause', 'sortClause', 'havingClause', 'returningList', 'distinctClause']);
+const ROW_CLAUSES = new Set(['targetList', 'whereClause', 'sortClause', 'havingClause', 'returningClause', 'distinctClause']);
 
 let nextTable = 1;
 
@@ -293,8 +304,11 @@ function nestingDepth(site: CallSite, stmt: StatementAnalysis): number {
  * texts, so a later call's enumeration and lookup read their results instead of calling them again
  * (the upstream only knows pgml.* as stubs that refuse to run).
  */
-export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonly CallSite[]): BatchPlan[] {
+export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonly CallSite[]): BatchPlans {
   const text = stmt.sql;
+  const tokens = significantTokens(scanTokens(text));
+  const copiedScopes = new Set<AstBody>();
+  const edits: SpanEdit[] = [];
   const root = parseStatements(text)[0]?.stmt;
   const byteOf = (index: number) => Buffer.byteLength(text.slice(0, index - stmt.span.start));
   const located = withNestedPerRowCalls(sites, stmt).map((site) => {
@@ -307,7 +321,20 @@ export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonl
   );
   const pending = located.map(({ found }) => found.call);
   const lookups = new Map<number, string>();
-  return located.map(({ site, found }) => {
+  const plans = located.map(({ site, found }) => {
+    // The scope's FROM is read once, into copies that its enumeration and the statement both read.
+    const scope = found.scopes.at(-1);
+    let copies: ScopeCopy[] = [];
+    if (scope !== undefined && !copiedScopes.has(scope.body)) {
+      copiedScopes.add(scope.body);
+      const withClause = withClauseInReach(found.scopes);
+      const newTable = () => `pg_temp.pgml_proxy_rows_${process.pid}_${nextTable++}`;
+      const cteNames = new Set(found.scopes.flatMap((s) => list((s.body.withClause as AstBody | undefined)?.ctes).map((c) => String(nodeOf(c, 'CommonTableExpr')?.ctename))));
+      const scopeText = { text, tokens, start: stmt.span.start, newTable, cteNames, ...(withClause ? { withClause } : {}) };
+      const read = readScopeOnce(scope.type, scope.body, scopeText);
+      copies = read.copies;
+      edits.push(...read.edits);
+    }
     const argNodes = list(found.call.args).map((a) => nodeOf(a, 'NamedArgExpr')?.arg ?? a);
     const keys: BatchKey[] = [];
     const keyNodes: unknown[] = [];
@@ -329,6 +356,7 @@ export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonl
     // Later (outer) plans enumerate through this call's lookup, not the call.
     const lookupNode = (parseStatements(`SELECT ${lookupSql}`)[0]?.stmt as AstBody).SelectStmt as AstBody;
     found.holder[found.slot] = nodeOf(list(lookupNode.targetList)[0], 'ResTarget')?.val;
-    return { site, table, keys, enumerationSql, ...(ungroupedEnumerationSql === undefined ? {} : { ungroupedEnumerationSql }), lookupSql };
+    return { site, table, keys, enumerationSql, ...(ungroupedEnumerationSql === undefined ? {} : { ungroupedEnumerationSql }), lookupSql, copies };
   });
+  return { plans, edits };
 }

@@ -16,6 +16,7 @@ import type { BoundParams, CallEvaluator } from '../evaluate.js';
 import { inlineParams } from '../../sql/params.js';
 import { batchOverload, executeRows, rowParamName } from './execute.js';
 import { planBatches, type BatchPlan } from './plan.js';
+import type { ScopeCopy, SpanEdit } from '../../sql/scope-rows.js';
 
 /** Rows per FETCH and per engine call: big enough to amortize round trips, small enough to bound memory. */
 export const BATCH_ROWS = 10_000;
@@ -41,6 +42,12 @@ export interface RowBatchOptions {
   dropOnCommit?: boolean;
 }
 
+/** How the statement reads its keyed results: call replacements, and edits of its FROM items. */
+export interface KeyedRewrite {
+  replacements: Map<number, string>;
+  edits: SpanEdit[];
+}
+
 export class RowBatches {
   private readonly tables: string[] = [];
 
@@ -52,15 +59,19 @@ export class RowBatches {
     private readonly options: RowBatchOptions = {},
   ) {}
 
-  /** Fills a results table per row-dependent call and returns each call's replacement text. */
-  async render(sql: string, stmt: StatementAnalysis, sites: readonly CallSite[], bound?: BoundValues): Promise<Map<number, string>> {
+  /**
+   * Fills a results table per row-dependent call; returns each call's replacement text and the
+   * other edits of the statement (its FROM items read from the copies the results were computed on).
+   */
+  async render(sql: string, stmt: StatementAnalysis, sites: readonly CallSite[], bound?: BoundValues): Promise<KeyedRewrite> {
     const replacements = new Map<number, string>();
-    for (const plan of planBatches(sql, stmt, sites)) {
+    const { plans, edits } = planBatches(sql, stmt, sites);
+    for (const plan of plans) {
       await this.fill(plan, sql, stmt, bound);
       const site = plan.site;
       replacements.set(site.id, site.context === 'expression' ? renderExpressionReplacement(site, plan.lookupSql) : plan.lookupSql);
     }
-    return replacements;
+    return { replacements, edits };
   }
 
   get pending(): boolean {
@@ -90,6 +101,10 @@ export class RowBatches {
     const shared = await this.evaluator.sharedArguments(plan.site, stmt, sql, bound?.values, perRow);
     const bind = (enumeration: string) => (bound ? inlineParams(enumeration, (n) => bound.sqlOf(n)) : enumeration);
     const onCommit = this.options.dropOnCommit ? ' ON COMMIT DROP' : '';
+    const copy = async (copy: ScopeCopy): Promise<void> => {
+      await db.query(`CREATE TEMP TABLE ${copy.table}${onCommit} AS ${bind(copy.selectSql)}`);
+      if (!this.options.dropOnCommit) this.tables.push(copy.table);
+    };
     const stage = async (enumeration: string): Promise<number> =>
       (
         await db.query(
@@ -102,6 +117,7 @@ export class RowBatches {
     let staged = 0;
     try {
       try {
+        for (const scopeCopy of plan.copies) await copy(scopeCopy);
         staged = plan.ungroupedEnumerationSql === undefined ? await stage(plan.enumerationSql) : await this.stageGrouped(plan, stage);
       } catch (error) {
         const e = PgError.from(error);

@@ -7,7 +7,7 @@ import { PgError } from '../../../../src/errors/index.js';
 import { registerPgmlFunctions } from '../../../../src/pgml/api/index.js';
 import { planBatches, type BatchPlan } from '../../../../src/proxy/batch/plan.js';
 import { isRowDependent } from '../../../../src/sql/per-row.js';
-import { analyzeQuery, initParser } from '../../../../src/sql/index.js';
+import { analyzeQuery, initParser, spliceStatement } from '../../../../src/sql/index.js';
 
 const registry = new FunctionRegistry();
 registerPgmlFunctions(registry);
@@ -15,14 +15,62 @@ before(() => initParser());
 
 function plans(sql: string): BatchPlan[] {
   const stmt = analyzeQuery(sql, registry).statements[0]!;
-  return planBatches(sql, stmt, stmt.calls.filter((c) => c.parentId === undefined && isRowDependent(c, stmt)));
+  return planBatches(sql, stmt, stmt.calls.filter((c) => c.parentId === undefined && isRowDependent(c, stmt))).plans;
 }
 
-/** Whitespace-insensitive comparison: the deparser pretty-prints. */
-const squash = (s: string) => s.replace(/\s+/g, ' ').replace(/\( /g, '(').replace(/ \)/g, ')').trim();
+/**
+ * Whitespace-insensitive comparison: the deparser pretty-prints. The scope's FROM items are read
+ * from copies (scope-rows.ts) named after the items: shown here by those names.
+ */
+const squash = (s: string) =>
+  s.replace(/\s+/g, ' ').replace(/\( /g, '(').replace(/ \)/g, ')').replace(/pg_temp\.pgml_proxy_rows_\d+_\d+ AS /g, '').trim();
 
 /** A lookup as it reads inside a deparsed enumeration. */
 const deparsed = (lookup: string) => squash(deparseSync(parseSync(`SELECT ${lookup}`) as never)).replace(/^SELECT /, '');
+
+function rewrite(sql: string): { plans: BatchPlan[]; statement: string } {
+  const stmt = analyzeQuery(sql, registry).statements[0]!;
+  const { plans, edits } = planBatches(sql, stmt, stmt.calls.filter((c) => c.parentId === undefined && isRowDependent(c, stmt)));
+  const lookups = new Map(plans.map((p) => [p.site.id, 'L']));
+  return { plans, statement: spliceStatement(sql, stmt, lookups, edits).replace(/pg_temp\.pgml_proxy_rows_\d+_\d+/g, 'COPY') };
+}
+
+describe('planBatches reads each scope\'s FROM once', () => {
+  it('a volatile subquery and TABLESAMPLE are copied whole, under their names; the statement reads the copies', () => {
+    const { plans: [plan], statement } = rewrite(
+      `SELECT x FROM (SELECT * FROM flowers ORDER BY random() LIMIT 40) s, flowers TABLESAMPLE BERNOULLI (20) WHERE pgml.predict('iris', s.f) > 1 ORDER BY 1`,
+    );
+    assert.deepEqual(plan!.copies.map((c) => squash(c.selectSql)), [
+      'SELECT * FROM (SELECT * FROM flowers ORDER BY random() LIMIT 40) AS s',
+      'SELECT * FROM flowers TABLESAMPLE bernoulli (20)',
+    ]);
+    assert.equal(statement, 'SELECT x FROM COPY AS s, COPY AS flowers WHERE L > 1 ORDER BY 1');
+  });
+
+  it('tables inside a JOIN are copied, keeping the JOIN and the aliases; LATERAL items are left as written', () => {
+    const { plans: [plan], statement } = rewrite(
+      `SELECT pgml.predict('p', ARRAY[a.x, b.y]) FROM public.a JOIN b AS bb(y) USING (id), LATERAL (SELECT a.x) l WHERE pgml.predict('p', ARRAY[a.x]) > 0`,
+    );
+    assert.deepEqual(plan!.copies.map((c) => squash(c.selectSql)), ['SELECT * FROM public.a', 'SELECT * FROM b']);
+    assert.equal(statement, 'SELECT L FROM COPY AS a JOIN COPY AS bb(y) USING (id), LATERAL (SELECT a.x) l WHERE L > 0');
+  });
+
+  it('UPDATE: the FROM items are copied, the target is not; DELETE: its USING items', () => {
+    assert.equal(
+      rewrite(`UPDATE t SET p = pgml.predict('p', ARRAY[s.a]) FROM (SELECT * FROM u TABLESAMPLE SYSTEM (50)) s WHERE t.id = s.id`).statement,
+      'UPDATE t SET p = L FROM COPY AS s WHERE t.id = s.id',
+    );
+    assert.equal(rewrite(`DELETE FROM t USING u WHERE t.id = u.id AND pgml.predict('p', ARRAY[u.a]) > 1`).statement, 'DELETE FROM t USING COPY AS u WHERE t.id = u.id AND L > 1');
+  });
+
+  it('a CTE named in FROM is copied with the CTEs in reach', () => {
+    const { plans: [plan], statement } = rewrite(
+      `WITH s AS (SELECT * FROM flowers ORDER BY random() LIMIT 5) SELECT f FROM s WHERE pgml.predict('iris', f) = 1`,
+    );
+    assert.equal(statement, 'WITH s AS (SELECT * FROM flowers ORDER BY random() LIMIT 5) SELECT f FROM COPY AS s WHERE L = 1');
+    assert.match(squash(plan!.copies[0]!.selectSql), /^WITH s AS \(SELECT \* FROM flowers ORDER BY random\(\) LIMIT 5\) SELECT \* FROM s$/);
+  });
+});
 
 describe('planBatches enumeration', () => {
   it('select list: the FROM and WHERE of the scope, not ORDER BY or LIMIT', () => {
@@ -85,7 +133,9 @@ describe('planBatches enumeration', () => {
     );
     assert.equal(list.length, 2);
     assert.equal(list[0]!.site.args.get('project_name')?.sqlText, "'p'");
-    assert.match(list[1]!.enumerationSql, new RegExp(list[0]!.table.replace('pg_temp.', '')));
+    // The outer scope's FROM is copied once, through the inner call's lookup; the outer enumeration reads the copy.
+    assert.match(list[1]!.copies[0]!.selectSql, new RegExp(list[0]!.table.replace('pg_temp.', '')));
+    assert.match(list[1]!.enumerationSql, new RegExp(list[1]!.copies[0]!.table.replace('pg_temp.', '')));
   });
 
   it('refuses a call in a join condition', () => {
