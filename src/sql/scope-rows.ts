@@ -9,15 +9,15 @@
  *
  * What is copied: every item of the FROM list (a table, a subquery, a function, a TABLESAMPLE)
  * under its own name, and the tables inside a JOIN. Left as written: LATERAL items (they read
- * the items before them, which are copies by then), other items inside a JOIN, and the target of
- * UPDATE or DELETE, which must stay the table it writes.
+ * the items before them, which are copies by then) and other items inside a JOIN. The target of
+ * an UPDATE or DELETE must stay the table it writes: its rows are locked instead (lockTargetRows).
  */
 import type { ScanToken } from 'libpg-query';
 import { deparseSync } from 'pgsql-deparser';
 import type { Span } from './args.js';
 import { list, nameList, nodeOf, num, str, type AstBody } from './ast.js';
 import { quoteIdent } from './render.js';
-import { TextOffsets } from './parser.js';
+import { parseStatements, TextOffsets } from './parser.js';
 
 /** A text edit of the statement: the span (character indices into the query text) and its replacement. */
 export interface SpanEdit {
@@ -29,6 +29,8 @@ export interface ScopeCopy {
   /** Temporary table name (schema-qualified) and the SELECT whose rows it holds. */
   table: string;
   selectSql: string;
+  /** For the row identities of a locked UPDATE or DELETE target: the target's name. */
+  locks?: string;
 }
 
 export interface ScopeRows {
@@ -200,4 +202,77 @@ function fromSegments(type: string, body: AstBody, tokens: readonly ScanToken[])
     }
   }
   return undefined;
+}
+
+/**
+ * The target of an UPDATE or DELETE cannot be replaced by a copy: its rows are locked instead
+ * (SELECT ... FOR UPDATE, their tableoid and ctid kept in a temporary table), and both the
+ * enumeration and the statement are limited to the rows locked. Locked rows cannot change until
+ * the transaction ends, and rows written after the lock are not the statement's: it writes
+ * exactly the rows it evaluated, as if it had run when they were locked. The caller runs the
+ * statement in the transaction that took the locks. `where` is the scope's WHERE without the calls
+ * still to be evaluated (a superset of the rows is locked; the statement's WHERE still applies).
+ */
+export function lockTargetRows(type: string, body: AstBody, scope: ScopeText, where: unknown): ScopeRows {
+  const relation = body.relation as AstBody | undefined;
+  const name = aliasOf(relation ?? {}) ?? str(relation?.relname);
+  if (relation === undefined || name === undefined || nodeOf(body.whereClause, 'CurrentOfExpr') !== undefined) return { copies: [], edits: [] };
+  const whereAt = whereClauseTokens(type, body, scope.tokens);
+  if (whereAt === undefined) return { copies: [], edits: [] };
+  const table = scope.newTable();
+  const alias = quoteIdent(name);
+  const lock: AstBody = {
+    targetList: [
+      { ResTarget: { name: 'pgml_proxy_tableoid', val: { ColumnRef: { fields: [{ String: { sval: name } }, { String: { sval: 'tableoid' } }] } } } },
+      { ResTarget: { name: 'pgml_proxy_ctid', val: { ColumnRef: { fields: [{ String: { sval: name } }, { String: { sval: 'ctid' } }] } } } },
+    ],
+    fromClause: [{ RangeVar: relation }, ...list(body[type === 'DeleteStmt' ? 'usingClause' : 'fromClause'])],
+    limitOption: 'LIMIT_OPTION_DEFAULT',
+    op: 'SETOP_NONE',
+  };
+  if (where !== undefined) lock.whereClause = where;
+  if (scope.withClause !== undefined) lock.withClause = scope.withClause;
+  const selectSql = `${deparseSync({ version: 170004, stmts: [{ stmt: { SelectStmt: lock } }] } as never)} FOR UPDATE OF ${alias}`;
+  const restriction = `(${alias}.tableoid, ${alias}.ctid) IN (SELECT pgml_proxy_tableoid, pgml_proxy_ctid FROM ${table})`;
+  const restrictionNode = nodeOf(parseStatements(`SELECT WHERE ${restriction}`)[0]?.stmt, 'SelectStmt')?.whereClause;
+  const conjuncts = nodeOf(body.whereClause, 'BoolExpr')?.boolop === 'AND_EXPR' ? list(nodeOf(body.whereClause, 'BoolExpr')?.args) : body.whereClause === undefined ? [] : [body.whereClause];
+  body.whereClause = conjuncts.length === 0 ? restrictionNode : { BoolExpr: { boolop: 'AND_EXPR', args: [...conjuncts, restrictionNode] } };
+  const offsets = new TextOffsets(scope.text);
+  const at = (byte: number) => scope.start + offsets.charIndex(byte);
+  const point = (byte: number): Span => ({ start: at(byte), end: at(byte) });
+  const edits: SpanEdit[] =
+    whereAt.where === undefined
+      ? [{ replaceSpan: point(whereAt.end), text: ` WHERE ${restriction} ` }]
+      : [
+          { replaceSpan: point(whereAt.where), text: ' (' },
+          { replaceSpan: point(whereAt.end), text: `) AND ${restriction} ` },
+        ];
+  return { copies: [{ table, selectSql, locks: name }], edits };
+}
+
+/**
+ * Byte offsets in the statement: just after its WHERE keyword (absent without a WHERE), and where
+ * the WHERE clause ends (or would stand): before RETURNING, or at the end.
+ */
+function whereClauseTokens(type: string, body: AstBody, tokens: readonly ScanToken[]): { where?: number; end: number } | undefined {
+  const anchor =
+    type === 'DeleteStmt'
+      ? num((body.relation as AstBody | undefined)?.location)
+      : num(nodeOf(list(body.targetList).at(-1), 'ResTarget')?.location);
+  let i = tokens.findIndex((t) => t.start === anchor);
+  if (anchor === undefined || i < 0) return undefined;
+  let depth = 0;
+  let where: number | undefined;
+  for (; i < tokens.length; i++) {
+    const token = tokens[i] as ScanToken;
+    if (token.text === '(' || token.text === '[') depth++;
+    else if (token.text === ')' || token.text === ']') depth--;
+    if (depth !== 0) continue;
+    const word = token.text.toUpperCase();
+    if (word === 'WHERE') where = token.end;
+    if (word === 'RETURNING') return { ...(where === undefined ? {} : { where }), end: token.start };
+  }
+  const last = tokens.at(-1);
+  if (last === undefined) return undefined;
+  return { ...(where === undefined ? {} : { where }), end: last.end };
 }

@@ -18,7 +18,7 @@ import { asTypedNode, list, nodeOf, num, type AstBody } from '../../sql/ast.js';
 import { isAggregateLike } from '../../sql/args.js';
 import { isPerRowArg, isRowDependent } from '../../sql/per-row.js';
 import { isOneRowOfItsScope, isRowNode } from '../../sql/plan-one-pass.js';
-import { readScopeOnce, type ScopeCopy, type SpanEdit } from '../../sql/scope-rows.js';
+import { lockTargetRows, readScopeOnce, type ScopeCopy, type SpanEdit } from '../../sql/scope-rows.js';
 import { scanTokens } from '../../sql/parser.js';
 import { significantTokens } from '../../sql/tokens.js';
 
@@ -334,6 +334,12 @@ export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonl
       const read = readScopeOnce(scope.type, scope.body, scopeText);
       copies = read.copies;
       edits.push(...read.edits);
+      if (scope.type === 'UpdateStmt' || scope.type === 'DeleteStmt') {
+        const where = pending.some((call) => contains(scope.body.whereClause, call)) ? whereWithout(scope.body.whereClause, pending) : scope.body.whereClause;
+        const locked = lockTargetRows(scope.type, scope.body, scopeText, where);
+        copies = [...copies, ...locked.copies];
+        edits.push(...locked.edits);
+      }
     }
     const argNodes = list(found.call.args).map((a) => nodeOf(a, 'NamedArgExpr')?.arg ?? a);
     const keys: BatchKey[] = [];

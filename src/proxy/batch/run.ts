@@ -101,10 +101,6 @@ export class RowBatches {
     const shared = await this.evaluator.sharedArguments(plan.site, stmt, sql, bound?.values, perRow);
     const bind = (enumeration: string) => (bound ? inlineParams(enumeration, (n) => bound.sqlOf(n)) : enumeration);
     const onCommit = this.options.dropOnCommit ? ' ON COMMIT DROP' : '';
-    const copy = async (copy: ScopeCopy): Promise<void> => {
-      await db.query(`CREATE TEMP TABLE ${copy.table}${onCommit} AS ${bind(copy.selectSql)}`);
-      if (!this.options.dropOnCommit) this.tables.push(copy.table);
-    };
     const stage = async (enumeration: string): Promise<number> =>
       (
         await db.query(
@@ -117,7 +113,7 @@ export class RowBatches {
     let staged = 0;
     try {
       try {
-        for (const scopeCopy of plan.copies) await copy(scopeCopy);
+        for (const copy of plan.copies) await this.copy(copy, `CREATE TEMP TABLE ${copy.table}${onCommit} AS ${bind(copy.selectSql)}`, plan);
         staged = plan.ungroupedEnumerationSql === undefined ? await stage(plan.enumerationSql) : await this.stageGrouped(plan, stage);
       } catch (error) {
         const e = PgError.from(error);
@@ -141,7 +137,22 @@ export class RowBatches {
       upstreamErrors.delete(e);
       throw e;
     }
-    if (!this.options.dropOnCommit) this.tables.push(plan.table);
+    if (!this.options.dropOnCommit) this.tables.push(...plan.copies.map((c) => c.table), plan.table);
+  }
+
+  /** Makes a copy of a scope's rows (scope-rows.ts); the rows of a target without row identity cannot be locked. */
+  private async copy(copy: ScopeCopy, sql: string, plan: BatchPlan): Promise<void> {
+    try {
+      await this.context.db.query(sql);
+    } catch (error) {
+      const e = PgError.from(error);
+      if (copy.locks === undefined || e.code !== SqlState.UndefinedColumn) throw e;
+      throw new PgError(SqlState.FeatureNotSupported, `pgml-proxy cannot evaluate ${plan.site.schema}.${plan.site.name} per row here: the rows of ${copy.locks} cannot be locked (${e.message})`, {
+        position: plan.site.position,
+        detail: 'A per-row call of an UPDATE or DELETE locks the rows it writes; a view or a foreign table has no row identity to lock.',
+        hint: 'Write to the table itself, or put the call in RETURNING alone.',
+      });
+    }
   }
 
   /** The grouped enumeration, or the ungrouped one when the call stands inside an aggregate (plan.ts). */

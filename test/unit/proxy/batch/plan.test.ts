@@ -20,10 +20,17 @@ function plans(sql: string): BatchPlan[] {
 
 /**
  * Whitespace-insensitive comparison: the deparser pretty-prints. The scope's FROM items are read
- * from copies (scope-rows.ts) named after the items: shown here by those names.
+ * from copies (scope-rows.ts) named after the items: shown here by those names; the rows of an
+ * UPDATE or DELETE target locked for the statement are shown as LOCKED(target).
  */
 const squash = (s: string) =>
-  s.replace(/\s+/g, ' ').replace(/\( /g, '(').replace(/ \)/g, ')').replace(/pg_temp\.pgml_proxy_rows_\d+_\d+ AS /g, '').trim();
+  s
+    .replace(/\s+/g, ' ')
+    .replace(/\( /g, '(')
+    .replace(/ \)/g, ')')
+    .replace(/pg_temp\.pgml_proxy_rows_\d+_\d+ AS /g, '')
+    .replace(/\((\w+)\.tableoid, \1\.ctid\) IN \(SELECT pgml_proxy_tableoid, pgml_proxy_ctid FROM pg_temp\.pgml_proxy_rows_\d+_\d+\)/g, 'LOCKED($1)')
+    .trim();
 
 /** A lookup as it reads inside a deparsed enumeration. */
 const deparsed = (lookup: string) => squash(deparseSync(parseSync(`SELECT ${lookup}`) as never)).replace(/^SELECT /, '');
@@ -55,12 +62,24 @@ describe('planBatches reads each scope\'s FROM once', () => {
     assert.equal(statement, 'SELECT L FROM COPY AS a JOIN COPY AS bb(y) USING (id), LATERAL (SELECT a.x) l WHERE L > 0');
   });
 
-  it('UPDATE: the FROM items are copied, the target is not; DELETE: its USING items', () => {
+  it('UPDATE and DELETE: the FROM (USING) items are copied; the target\'s rows are locked, and the statement limited to them', () => {
+    const update = rewrite(`UPDATE t SET p = pgml.predict('p', ARRAY[s.a]) FROM (SELECT * FROM u TABLESAMPLE SYSTEM (50)) s WHERE t.id = s.id RETURNING t.id`);
     assert.equal(
-      rewrite(`UPDATE t SET p = pgml.predict('p', ARRAY[s.a]) FROM (SELECT * FROM u TABLESAMPLE SYSTEM (50)) s WHERE t.id = s.id`).statement,
-      'UPDATE t SET p = L FROM COPY AS s WHERE t.id = s.id',
+      update.statement,
+      'UPDATE t SET p = L FROM COPY AS s WHERE ( t.id = s.id ) AND (t.tableoid, t.ctid) IN (SELECT pgml_proxy_tableoid, pgml_proxy_ctid FROM COPY) RETURNING t.id',
     );
-    assert.equal(rewrite(`DELETE FROM t USING u WHERE t.id = u.id AND pgml.predict('p', ARRAY[u.a]) > 1`).statement, 'DELETE FROM t USING COPY AS u WHERE t.id = u.id AND L > 1');
+    assert.deepEqual(update.plans[0]!.copies.map((c) => squash(c.selectSql).replace(/pg_temp\.pgml_proxy_rows_\d+_\d+/, 'COPY')), [
+      'SELECT * FROM (SELECT * FROM u TABLESAMPLE system (50)) AS s',
+      'SELECT t.tableoid AS pgml_proxy_tableoid, t.ctid AS pgml_proxy_ctid FROM t, s WHERE t.id = s.id FOR UPDATE OF t',
+    ]);
+    assert.equal(
+      rewrite(`DELETE FROM t AS x USING u WHERE pgml.predict('p', ARRAY[u.a]) > 1`).statement,
+      'DELETE FROM t AS x USING COPY AS u WHERE ( L > 1) AND (x.tableoid, x.ctid) IN (SELECT pgml_proxy_tableoid, pgml_proxy_ctid FROM COPY) ',
+    );
+    assert.equal(
+      rewrite(`UPDATE t SET p = pgml.predict('p', ARRAY[a])`).statement,
+      'UPDATE t SET p = L WHERE (t.tableoid, t.ctid) IN (SELECT pgml_proxy_tableoid, pgml_proxy_ctid FROM COPY) ',
+    );
   });
 
   it('a CTE named in FROM is copied with the CTEs in reach', () => {
@@ -105,7 +124,7 @@ describe('planBatches enumeration', () => {
 
   it('UPDATE: the target relation is the FROM', () => {
     const [plan] = plans(`UPDATE t AS u SET y = pgml.predict('p', ARRAY[a, b]) WHERE id = 3`);
-    assert.equal(squash(plan!.enumerationSql), 'SELECT DISTINCT ARRAY[a, b] AS pgml_proxy_key_1 FROM t AS u WHERE id = 3');
+    assert.equal(squash(plan!.enumerationSql), 'SELECT DISTINCT ARRAY[a, b] AS pgml_proxy_key_1 FROM t AS u WHERE id = 3 AND LOCKED(u)');
   });
 
   it('CTEs in reach come along; data-modifying ones do not', () => {
@@ -169,8 +188,8 @@ describe('planBatches with nested per-row calls', () => {
 
   it('UPDATE and WHERE: both calls enumerate the rows of the same scope', () => {
     const [inner, outer] = plans(`UPDATE t SET label = pgml.predict('p', pgml.embed('m', body)) WHERE id > 3`) as [BatchPlan, BatchPlan];
-    assert.equal(squash(inner.enumerationSql), 'SELECT DISTINCT body AS pgml_proxy_key_1 FROM t WHERE id > 3');
-    assert.match(squash(outer.enumerationSql), /FROM t WHERE id > 3$/);
+    assert.equal(squash(inner.enumerationSql), 'SELECT DISTINCT body AS pgml_proxy_key_1 FROM t WHERE id > 3 AND LOCKED(t)');
+    assert.match(squash(outer.enumerationSql), /FROM t WHERE id > 3 AND LOCKED\(t\)$/);
     const [whereInner, whereOuter] = plans(`SELECT id FROM t WHERE id > 3 AND pgml.predict('p', pgml.embed('m', body)) > 0.5`) as [BatchPlan, BatchPlan];
     assert.equal(squash(whereInner.enumerationSql), 'SELECT DISTINCT body AS pgml_proxy_key_1 FROM t WHERE id > 3');
     assert.match(squash(whereOuter.enumerationSql), /FROM t WHERE id > 3$/);
