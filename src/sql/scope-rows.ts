@@ -63,7 +63,8 @@ export function readScopeOnce(type: string, body: AstBody, scope: ScopeText): Sc
   const key = type === 'DeleteStmt' ? 'usingClause' : 'fromClause';
   const items = list(body[key]);
   const none = { copies: [], edits: [] };
-  if (items.length === 0) return none;
+  // SELECT ... FOR UPDATE must lock the tables' rows, not a copy's: such a scope is read as written.
+  if (items.length === 0 || list(body.lockingClause).length > 0) return none;
   const segments = fromSegments(type, body, scope.tokens);
   if (segments === undefined || segments.length !== items.length) return none;
   const offsets = new TextOffsets(scope.text);

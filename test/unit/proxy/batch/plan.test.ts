@@ -82,6 +82,12 @@ describe('planBatches reads each scope\'s FROM once', () => {
     );
   });
 
+  it('SELECT ... FOR UPDATE locks the tables themselves: its FROM is not copied', () => {
+    const { plans: [plan], statement } = rewrite(`SELECT id FROM t WHERE pgml.predict('p', ARRAY[a]) > 0 FOR UPDATE`);
+    assert.deepEqual(plan!.copies, []);
+    assert.equal(statement, 'SELECT id FROM t WHERE L > 0 FOR UPDATE');
+  });
+
   it('a CTE named in FROM is copied with the CTEs in reach', () => {
     const { plans: [plan], statement } = rewrite(
       `WITH s AS (SELECT * FROM flowers ORDER BY random() LIMIT 5) SELECT f FROM s WHERE pgml.predict('iris', f) = 1`,
