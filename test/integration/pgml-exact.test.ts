@@ -236,6 +236,16 @@ describeTargets('per-row calls: issue 11 statements verbatim, exact outside the 
     assert.deepEqual(returned.rows.map((row) => row.q), await expectedAll(returned.rows.map((row) => row.f)));
   });
 
+  test('a LATERAL subquery of one row over a volatile FROM', async () => {
+    for (let round = 0; round < 2; round++) {
+      const r = await raw.query(
+        `SELECT t.f, l.p FROM (SELECT * FROM flowers ORDER BY random() LIMIT 40) t, LATERAL (SELECT pgml.predict('iris', t.f) AS p) l WHERE l.p >= 1`,
+      );
+      assert.ok(r.rows.length > 0);
+      assert.deepEqual(r.rows.map((row) => row.p), await expectedAll(r.rows.map((row) => row.f)));
+    }
+  });
+
   test('LIMIT, a cursor fetched in pieces, over a volatile FROM', async () => {
     const limited = await raw.query(`SELECT f FROM (SELECT * FROM flowers ORDER BY random() LIMIT 40) s WHERE pgml.predict('iris', f) >= 1 ORDER BY pgml.predict('iris', f) DESC LIMIT 5`);
     assert.equal(limited.rows.length, 5);

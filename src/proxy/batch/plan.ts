@@ -199,8 +199,9 @@ function enumeration(
 ): { sql: string; ungroupedSql?: string } {
   const scope = located.scopes[located.scopes.length - 1];
   if (!scope) throw refuse(site, 'the call is not inside a query');
-  if (!ROW_CLAUSES.has(scope.clause)) throw refuse(site, `its arguments depend on rows, and it stands in ${scope.clause}`);
   const body = scope.body;
+  if (scope.clause === 'fromClause' && scope.type === 'SelectStmt') return lateralEnumeration(site, located, body, keyNodes);
+  if (!ROW_CLAUSES.has(scope.clause)) throw refuse(site, `its arguments depend on rows, and it stands in ${scope.clause}`);
   let from: unknown[];
   if (scope.type === 'SelectStmt') {
     if (list(body.valuesLists).length > 0) throw refuse(site, 'it stands in a VALUES list');
@@ -229,6 +230,34 @@ function enumeration(
   if (grouped && scope.clause !== 'havingClause' && body.havingClause !== undefined) select.havingClause = body.havingClause;
   if (select.groupClause === undefined && select.havingClause === undefined) return { sql: ungrouped };
   return { sql: deparseSelect(select), ungroupedSql: ungrouped };
+}
+
+/**
+ * A call in a LATERAL subquery of one row (`FROM t, LATERAL (SELECT pgml.predict('p', t.f) AS p) l`,
+ * the form an inlined function called in FROM takes) runs once per row of the FROM items before
+ * it: those rows (read from their copies) are the ones to enumerate. The WHERE may read the
+ * subquery's own columns, so it is left out: more argument values than needed, never fewer.
+ */
+function lateralEnumeration(site: CallSite, located: Located, body: AstBody, keyNodes: unknown[]): { sql: string } {
+  const items = list(body.fromClause);
+  const index = items.findIndex((item) => contains(item, located.call));
+  const subquery = nodeOf(items[index], 'RangeSubselect');
+  const select = nodeOf(subquery?.subquery, 'SelectStmt');
+  if (subquery?.lateral !== true || select === undefined || !isOneRowOfItsScope(select) || index === 0) {
+    throw refuse(site, 'its arguments depend on rows, and it stands in FROM', {
+      hint: `A per-row call in FROM is evaluated in a LATERAL subquery of one row after the items it reads, e.g. FROM t, LATERAL (SELECT ${site.schema}.${site.name}('project', t.features) AS p) l; or call it in the select list.`,
+    });
+  }
+  const enumeration: AstBody = {
+    distinctClause: [{}],
+    targetList: keyNodes.map((node, i) => ({ ResTarget: { name: `pgml_proxy_key_${i + 1}`, val: node } })),
+    fromClause: items.slice(0, index),
+    limitOption: 'LIMIT_OPTION_DEFAULT',
+    op: 'SETOP_NONE',
+  };
+  const withClause = withClauseInReach(located.scopes);
+  if (withClause !== undefined) enumeration.withClause = withClause;
+  return { sql: deparseSelect(enumeration) };
 }
 
 function deparseSelect(select: AstBody): string {
@@ -282,12 +311,13 @@ function toJsonb(node: unknown): unknown {
 }
 
 /**
- * Calls in a scope's WHERE come first, then those in its HAVING: the enumerations of the scope's
- * other clauses filter rows (and groups) with them, so they must read lookups by then.
+ * Calls in a scope's FROM (a LATERAL subquery) come first, then those in its WHERE, then those in
+ * its HAVING: the enumerations of the scope's other clauses read its FROM and filter rows (and
+ * groups) with them, so they must read lookups by then.
  */
 function clauseRank(found: Located): number {
   const clause = found.scopes[found.scopes.length - 1]?.clause;
-  return clause === 'whereClause' ? 0 : clause === 'havingClause' ? 1 : 2;
+  return clause === 'fromClause' ? 0 : clause === 'whereClause' ? 1 : clause === 'havingClause' ? 2 : 3;
 }
 
 /** How many intercepted calls enclose this one. */

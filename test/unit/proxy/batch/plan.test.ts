@@ -82,6 +82,15 @@ describe('planBatches reads each scope\'s FROM once', () => {
     );
   });
 
+  it('a LATERAL subquery of one row: the FROM items before it are enumerated, and planned first', () => {
+    const { plans: list, statement } = rewrite(
+      `SELECT pgml.predict('p', ARRAY[t.b]) FROM t, LATERAL (SELECT pgml.predict('p', ARRAY[t.a]) AS y) l WHERE l.y > 0`,
+    );
+    assert.deepEqual(list.map((p) => p.keys[0]!.sqlText), ['ARRAY[t.a]', 'ARRAY[t.b]']);
+    assert.equal(squash(list[0]!.enumerationSql), 'SELECT DISTINCT ARRAY[t.a] AS pgml_proxy_key_1 FROM t');
+    assert.equal(statement, 'SELECT L FROM COPY AS t, LATERAL (SELECT L AS y) l WHERE l.y > 0');
+  });
+
   it('SELECT ... FOR UPDATE locks the tables themselves: its FROM is not copied', () => {
     const { plans: [plan], statement } = rewrite(`SELECT id FROM t WHERE pgml.predict('p', ARRAY[a]) > 0 FOR UPDATE`);
     assert.deepEqual(plan!.copies, []);
