@@ -7,9 +7,10 @@
  * enumeration and the statement read the copy: the statement sees exactly the rows evaluated, as
  * if its FROM had been read once, when the copy was made.
  *
- * What is copied: every item of the FROM list (a table, a subquery, a function, a TABLESAMPLE)
- * under its own name, and the tables inside a JOIN. Left as written: LATERAL items (they read
- * the items before them, which are copies by then) and other items inside a JOIN. The target of
+ * What is copied: every item of the FROM list (a table, a subquery, a TABLESAMPLE, a function
+ * when it comes first) under its own name, and the tables inside a JOIN. Left as written: LATERAL
+ * items and functions after other items (they may read the items before them, which are copies
+ * by then) and other items inside a JOIN. The target of
  * an UPDATE or DELETE must stay the table it writes: its rows are locked instead (lockTargetRows).
  */
 import type { ScanToken } from 'libpg-query';
@@ -80,7 +81,7 @@ export function readScopeOnce(type: string, body: AstBody, scope: ScopeText): Sc
     return { RangeVar: { schemaname, relname, inh: true, relpersistence: 'p', alias: { aliasname: alias } } };
   };
   const rewritten = items.map((item, i) => {
-    const alias = wholeItemAlias(item, scope);
+    const alias = wholeItemAlias(item, scope, i === 0);
     if (alias !== undefined) {
       const [first, last] = segments[i] as [number, number];
       const replacement = copy(item, alias);
@@ -94,7 +95,7 @@ export function readScopeOnce(type: string, body: AstBody, scope: ScopeText): Sc
 }
 
 /** The name an item is read under, when the item is copied whole; undefined when it is not copied. */
-function wholeItemAlias(item: unknown, scope: ScopeText): string | undefined {
+function wholeItemAlias(item: unknown, scope: ScopeText, first: boolean): string | undefined {
   const range = nodeOf(item, 'RangeVar');
   if (range !== undefined) return copiable(range, scope) ? (aliasOf(range) ?? str(range.relname)) : undefined;
   const sample = nodeOf(item, 'RangeTableSample');
@@ -104,8 +105,9 @@ function wholeItemAlias(item: unknown, scope: ScopeText): string | undefined {
   }
   const subquery = nodeOf(item, 'RangeSubselect');
   if (subquery !== undefined) return subquery.lateral === true ? undefined : (aliasOf(subquery) ?? 'pgml_proxy_subquery');
+  // A function in FROM may read the items before it (as if LATERAL): only the first is read alone.
   const fn = nodeOf(item, 'RangeFunction');
-  if (fn !== undefined && fn.lateral !== true) {
+  if (fn !== undefined && fn.lateral !== true && first) {
     const calls = list(fn.functions);
     const call = nodeOf(list(nodeOf(calls[0], 'List')?.items)[0], 'FuncCall');
     // A single function names its item after itself; ROWS FROM(...) without an alias has no usable name.

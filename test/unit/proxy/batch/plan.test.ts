@@ -60,6 +60,11 @@ describe('planBatches reads each scope\'s FROM once', () => {
     );
     assert.deepEqual(plan!.copies.map((c) => squash(c.selectSql)), ['SELECT * FROM public.a', 'SELECT * FROM b']);
     assert.equal(statement, 'SELECT L FROM COPY AS a JOIN COPY AS bb(y) USING (id), LATERAL (SELECT a.x) l WHERE L > 0');
+    // A function may read the items before it: only a first one is copied.
+    assert.equal(
+      rewrite(`SELECT x FROM generate_series(1, 3) g, t, unnest(t.xs) x WHERE pgml.predict('p', ARRAY[x, g]) > 0`).statement,
+      'SELECT x FROM COPY AS g, COPY AS t, unnest(t.xs) x WHERE L > 0',
+    );
   });
 
   it('UPDATE and DELETE: the FROM (USING) items are copied; the target\'s rows are locked, and the statement limited to them', () => {
