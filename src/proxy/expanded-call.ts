@@ -56,11 +56,11 @@ export async function runExpandedStatements(
         const perRow = calls.filter((site) => isRowDependent(site, stmt));
         const batches = new RowBatches(registry, evaluator, evaluator.context, parts.txStatus);
         try {
-          const replacements = perRow.length > 0 ? await batches.fillResultTables(sql, stmt, perRow) : new Map<number, string>();
+          const { replacements, edits } = perRow.length > 0 ? await batches.fillResultTables(sql, stmt, perRow) : { replacements: new Map<number, string>(), edits: [] };
           for (const site of calls) {
             if (!replacements.has(site.id)) replacements.set(site.id, evaluator.renderValue(site, await evaluator.evaluate(site, stmt, sql, undefined)));
           }
-          await db.query(spliceStatement(sql, stmt, replacements));
+          await db.query(spliceStatement(sql, stmt, replacements, edits));
         } finally {
           await batches.finish();
         }

@@ -20,7 +20,7 @@ import {
 } from '../wire/index.js';
 import { encodeText, parseBinary, parseText, typeNameOf, typeOidOf } from '../wire/types.js';
 import { quoteString } from '../sql/render.js';
-import { RowBatches, type BoundValues } from './batch/run.js';
+import { RowBatches, type BoundValues, type KeyedRewrite } from './batch/run.js';
 import { OnePassPortal, OnePassStream, clientRowDescription, type OnePassIO, type OnePassWork } from './batch/one-pass.js';
 import { planStatement, type Protocol, type StatementPlan } from '../sql/plan.js';
 import { renderOnePass, type OnePassPlan } from '../sql/plan-one-pass.js';
@@ -129,7 +129,20 @@ export class Interceptor {
     if (sql === text && !endsPipeline && (await this.answerLocally(sql, analysis))) return;
     const batches = new RowBatches(this.registry, this.evaluator, this.evaluator.context, () => this.session.txStatus);
     let pending: string[] = [];
+    // Keyed calls lock the rows they write (src/sql/scope-rows.ts): outside the client's block, their
+    // evaluation and the statements from theirs to the end of the Query (or to the next segment)
+    // run in one block of the proxy's own. Invariant: the block holds the statements in `pending`.
+    let ownBlock = false;
+    const flush = async (): Promise<boolean> => {
+      const sent = pending.join(';\n');
+      pending = [];
+      if (!ownBlock) return this.runSegment(sent);
+      ownBlock = false;
+      return this.runInOwnBlock(sent, batches, false);
+    };
     for (const [index, stmt] of analysis.statements.entries()) {
+      // The client's own BEGIN or COMMIT must not meet the proxy's block.
+      if (ownBlock && stmt.nodeType === 'TransactionStmt' && !(await flush())) return batches.finish();
       if (stmt.calls.length === 0) {
         pending.push(stmt.sql);
         continue;
@@ -139,16 +152,24 @@ export class Interceptor {
       // call always reads the rows (a table the statements before may have created or changed).
       const readsRows = plan.calls.some((c) => c.mode === 'keyed' || c.mode === 'onePass');
       if (pending.length > 0 && (readsRows || !plan.calls.every((c) => this.evaluator.isPure(c.site, stmt)))) {
-        if (!(await this.runSegment(pending.join(';\n')))) return batches.finish();
-        pending = [];
+        if (!(await flush())) return batches.finish();
       }
       let statementSql: string;
       let work: OnePassWork | undefined;
       try {
-        const replacements = await this.replacements(sql, plan, this.keyedBatches(plan, batches), undefined);
+        const keyedBatches = this.keyedBatches(plan, batches);
+        if (this.session.txStatus === 'I' && plan.calls.some((c) => c.mode === 'keyed')) {
+          await this.evaluator.context.db.query('BEGIN');
+          ownBlock = true;
+        }
+        const { replacements, edits } = await this.replacements(sql, plan, keyedBatches, undefined);
         if (plan.onePass !== undefined) work = await this.prepareOnePass(sql, plan.onePass, stmt, undefined);
-        statementSql = plan.onePass === undefined ? spliceStatement(sql, stmt, replacements) : renderOnePass(sql, stmt, plan.onePass, replacements);
+        statementSql = plan.onePass === undefined ? spliceStatement(sql, stmt, replacements, edits) : renderOnePass(sql, stmt, plan.onePass, replacements);
       } catch (error) {
+        if (ownBlock && this.session.txStatus !== 'I') {
+          await batches.finish();
+          await this.evaluator.context.db.query('ROLLBACK').catch(() => {});
+        }
         await this.failQuery(PgError.from(error));
         return batches.finish();
       }
@@ -159,6 +180,10 @@ export class Interceptor {
       // A one-pass statement is a segment of its own: its rows are the ones the proxy evaluates.
       const last = index === analysis.statements.length - 1;
       if (!(await this.runOnePass(statementSql, work, last)) || last) return batches.finish();
+    }
+    if (ownBlock) {
+      await this.runInOwnBlock(pending.join(';\n'), batches, true);
+      return;
     }
     this.session.expectAndSend(FrontendCode.Query, frontend.query(pending.join(';\n')));
     if (batches.pending) {
@@ -193,6 +218,36 @@ export class Interceptor {
     }
   }
 
+  /**
+   * Runs statements in the block the proxy opened for a keyed evaluation (the rows it locked stay
+   * locked until they have run), then ends the block as the client's implicit transaction would
+   * have ended; false if they failed (the client saw why). `last`: they end the Query.
+   */
+  private async runInOwnBlock(sql: string, batches: RowBatches, last: boolean): Promise<boolean> {
+    let failed = false;
+    await new Promise<void>((resolve) => {
+      this.session.expectAndSend(FrontendCode.Query, frontend.query(sql), {
+        message: (code) => {
+          if (code === BackendCode.ErrorResponse) failed = true;
+          // The block's status is the proxy's to hide: the client's is given below.
+          return code === BackendCode.ReadyForQuery;
+        },
+        done: () => resolve(),
+      });
+    });
+    const db = this.evaluator.context.db;
+    try {
+      await batches.finish();
+      await db.query(failed ? 'ROLLBACK' : 'COMMIT');
+    } catch (error) {
+      failed = true;
+      this.session.writeClient([backend.errorResponse(PgError.from(error))]);
+      if (this.session.txStatus !== 'I') await db.query('ROLLBACK').catch(() => {});
+    }
+    if (failed || last) this.session.writeClient([backend.readyForQuery(this.session.txStatus)]);
+    return !failed;
+  }
+
   /** Runs `SELECT f()` for a function the session expands (expanded-call.ts); false if it is not one. */
   private async expandedCall(text: string): Promise<boolean> {
     try {
@@ -223,11 +278,12 @@ export class Interceptor {
     return new RowBatches(this.registry, this.evaluator, this.evaluator.context, () => this.session.txStatus, { dropOnCommit: true });
   }
 
-  /** What replaces each call that is not evaluated per row in one pass. */
-  private async replacements(sql: string, plan: StatementPlan, batches: RowBatches, bound: BoundValues | undefined): Promise<Map<number, string>> {
+  /** What replaces each call that is not evaluated per row in one pass (and the keyed calls' FROM edits). */
+  private async replacements(sql: string, plan: StatementPlan, batches: RowBatches, bound: BoundValues | undefined): Promise<KeyedRewrite> {
     const { stmt } = plan;
     const keyed = plan.calls.filter((c) => c.mode === 'keyed').map((c) => c.site);
-    const replacements = keyed.length > 0 ? await batches.fillResultTables(sql, stmt, keyed, bound) : new Map<number, string>();
+    const rewrite = keyed.length > 0 ? await batches.fillResultTables(sql, stmt, keyed, bound) : { replacements: new Map<number, string>(), edits: [] };
+    const { replacements } = rewrite;
     for (const call of plan.calls) {
       switch (call.mode) {
         case 'now':
@@ -243,7 +299,7 @@ export class Interceptor {
           break;
       }
     }
-    return replacements;
+    return rewrite;
   }
 
   /**
@@ -536,8 +592,8 @@ export class Interceptor {
     }
     const inBlock = (): TransactionStatus => (this.inImplicitBlock ? 'T' : this.session.txStatus);
     const batches = new RowBatches(this.registry, this.evaluator, context, inBlock, { dropOnCommit: true });
-    const lookups = await batches.fillResultTables(statement.sql, statement.statement, statement.perRow, bound);
-    const sql = spliceStatement(statement.sql, statement.statement, new Map([...statement.replacements, ...lookups]));
+    const { replacements, edits } = await batches.fillResultTables(statement.sql, statement.statement, statement.perRow, bound);
+    const sql = spliceStatement(statement.sql, statement.statement, new Map([...statement.replacements, ...replacements]), edits);
     // Their answers are the proxy's; an error still reaches the client (and fails its pipeline).
     const quiet: ResponseHandler = { message: (code) => code === BackendCode.CloseComplete || code === BackendCode.ParseComplete };
     this.session.expectAndSend(FrontendCode.Close, frontend.close('S', statement.execName), quiet);

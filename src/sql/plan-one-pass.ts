@@ -1,6 +1,7 @@
 /**
- * One-pass plans: when every per-row call of a SELECT stands in its select list (alone, or as the
- * value of a one-row subquery such as an inlined function leaves there), the statement goes to the
+ * One-pass plans: when every per-row call of a SELECT stands in its select list, or every per-row
+ * call of an INSERT, UPDATE or DELETE in its RETURNING list (alone, or as the value of a one-row
+ * subquery such as an inlined function leaves there), the statement goes to the
  * upstream once. Each such call is replaced by a typed NULL, which keeps the column's name and
  * type, and the arguments that read the rows are appended as extra output columns; the proxy puts
  * each row's result in place of the NULL and drops the extra columns (src/proxy/batch/one-pass.ts).
@@ -60,10 +61,9 @@ export function planOnePass(
   perRow: readonly CallSite[],
   options: OnePassOptions,
 ): OnePassPlan | undefined {
-  if (stmt.nodeType !== 'SelectStmt') return undefined;
-  const root = nodeOf(parseStatements(stmt.sql)[0]?.stmt, 'SelectStmt');
-  if (root === undefined || !isPlainSelect(root)) return undefined;
-  const targets = list(root.targetList).map((t) => nodeOf(t, 'ResTarget') ?? {});
+  const output = outputList(stmt);
+  if (output === undefined) return undefined;
+  const { root, targets } = output;
   const byteOf = (index: number) => Buffer.byteLength(stmt.sql.slice(0, index - stmt.span.start));
   const plan: OnePassPlan = { calls: [], extraColumns: [], insertAt: 0 };
   const callTargets: number[] = [];
@@ -101,6 +101,23 @@ export function renderOnePass(sql: string, stmt: StatementAnalysis, plan: OnePas
   const gap = after === '' || /^\s/.test(after) ? '' : ' ';
   return `${before}${extras}${gap}${after}`;
 }
+
+/**
+ * The statement's output list: a plain SELECT's select list, or the RETURNING list of an INSERT,
+ * UPDATE or DELETE (each returned row is a row the statement wrote, sent as it streams back).
+ */
+function outputList(stmt: StatementAnalysis): { root: AstBody; targets: AstBody[] } | undefined {
+  if (!DML_RETURNING.has(stmt.nodeType) && stmt.nodeType !== 'SelectStmt') return undefined;
+  const root = nodeOf(parseStatements(stmt.sql)[0]?.stmt, stmt.nodeType);
+  if (root === undefined) return undefined;
+  // The parser's RETURNING is a ReturningClause struct holding the list (PostgreSQL 18's AST).
+  const returning = (root.returningClause as AstBody | undefined)?.exprs;
+  const output = stmt.nodeType === 'SelectStmt' ? (isPlainSelect(root) ? root.targetList : undefined) : returning;
+  if (list(output).length === 0) return undefined;
+  return { root, targets: list(output).map((t) => nodeOf(t, 'ResTarget') ?? {}) };
+}
+
+const DML_RETURNING = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt']);
 
 /** No set operation, INTO or DISTINCT: the output rows are the select list's rows. */
 function isPlainSelect(root: AstBody): boolean {

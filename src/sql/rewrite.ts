@@ -8,10 +8,24 @@ import type { CallSite, ExpressionCallSite, FromCallSite, StatementAnalysis } fr
 import type { FromAlias, FromColumn } from './from-item.js';
 import { outputColumnNames } from './from-item.js';
 import { quoteIdent, renderLiteral } from './render.js';
+import type { SpanEdit } from './scope-rows.js';
 
-/** The statement's text with each call in `replacements` (by call id) replaced. */
-export function spliceStatement(sql: string, stmt: StatementAnalysis, replacements: ReadonlyMap<number, string>): string {
-  return spliceText(sql, stmt.span, stmt.calls, replacements);
+/**
+ * The statement's text with each call in `replacements` (by call id) replaced, and the other
+ * `edits` made (calls inside an edited span go with it).
+ */
+export function spliceStatement(
+  sql: string,
+  stmt: StatementAnalysis,
+  replacements: ReadonlyMap<number, string>,
+  edits: readonly SpanEdit[] = [],
+): string {
+  if (edits.length === 0) return spliceText(sql, stmt.span, stmt.calls, replacements);
+  // Edits take ids no call has: call ids are positive.
+  const all = new Map(replacements);
+  const sites = [...stmt.calls, ...edits.map((edit, i) => ({ id: -1 - i, replaceSpan: edit.replaceSpan }))];
+  edits.forEach((edit, i) => all.set(-1 - i, edit.text));
+  return spliceText(sql, stmt.span, sites, all);
 }
 
 /**

@@ -18,6 +18,9 @@ import { asTypedNode, list, nodeOf, num, type AstBody } from '../../sql/ast.js';
 import { isAggregateLike } from '../../sql/args.js';
 import { isPerRowArg, isRowDependent } from '../../sql/per-row.js';
 import { isOneRowOfItsScope, isRowNode } from '../../sql/plan-one-pass.js';
+import { lockTargetRows, readScopeOnce, type ScopeCopy, type SpanEdit } from '../../sql/scope-rows.js';
+import { scanTokens } from '../../sql/parser.js';
+import { significantTokens } from '../../sql/tokens.js';
 
 export interface BatchKey {
   /** Parameter name the key fills. */
@@ -43,11 +46,19 @@ export interface BatchPlan {
   ungroupedEnumerationSql?: string;
   /** What replaces the call in the statement. */
   lookupSql: string;
+  /** Copies of the scope's FROM items to make before the enumeration (scope-rows.ts); once per scope. */
+  copies: ScopeCopy[];
+}
+
+export interface BatchPlans {
+  plans: BatchPlan[];
+  /** Edits of the statement's text besides the calls: its scopes' FROM items read from their copies. */
+  edits: SpanEdit[];
 }
 
 const SCOPES = new Set(['SelectStmt', 'UpdateStmt', 'DeleteStmt']);
 /** Clauses of a scope whose expressions are evaluated once per row of the scope's FROM. */
-const ROW_CLAUSES = new Set(['targetList', 'whereClause', 'sortClause', 'havingClause', 'returningList', 'distinctClause']);
+const ROW_CLAUSES = new Set(['targetList', 'whereClause', 'sortClause', 'havingClause', 'returningClause', 'distinctClause']);
 
 let nextTable = 1;
 
@@ -188,8 +199,9 @@ function enumeration(
 ): { sql: string; ungroupedSql?: string } {
   const scope = located.scopes[located.scopes.length - 1];
   if (!scope) throw refuse(site, 'the call is not inside a query');
-  if (!ROW_CLAUSES.has(scope.clause)) throw refuse(site, `its arguments depend on rows, and it stands in ${scope.clause}`);
   const body = scope.body;
+  if (scope.clause === 'fromClause' && scope.type === 'SelectStmt') return lateralEnumeration(site, located, body, keyNodes);
+  if (!ROW_CLAUSES.has(scope.clause)) throw refuse(site, `its arguments depend on rows, and it stands in ${scope.clause}`);
   let from: unknown[];
   if (scope.type === 'SelectStmt') {
     if (list(body.valuesLists).length > 0) throw refuse(site, 'it stands in a VALUES list');
@@ -218,6 +230,34 @@ function enumeration(
   if (grouped && scope.clause !== 'havingClause' && body.havingClause !== undefined) select.havingClause = body.havingClause;
   if (select.groupClause === undefined && select.havingClause === undefined) return { sql: ungrouped };
   return { sql: deparseSelect(select), ungroupedSql: ungrouped };
+}
+
+/**
+ * A call in a LATERAL subquery of one row (`FROM t, LATERAL (SELECT pgml.predict('p', t.f) AS p) l`,
+ * the form an inlined function called in FROM takes) runs once per row of the FROM items before
+ * it: those rows (read from their copies) are the ones to enumerate. The WHERE may read the
+ * subquery's own columns, so it is left out: more argument values than needed, never fewer.
+ */
+function lateralEnumeration(site: CallSite, located: Located, body: AstBody, keyNodes: unknown[]): { sql: string } {
+  const items = list(body.fromClause);
+  const index = items.findIndex((item) => contains(item, located.call));
+  const subquery = nodeOf(items[index], 'RangeSubselect');
+  const select = nodeOf(subquery?.subquery, 'SelectStmt');
+  if (subquery?.lateral !== true || select === undefined || !isOneRowOfItsScope(select) || index === 0) {
+    throw refuse(site, 'its arguments depend on rows, and it stands in FROM', {
+      hint: `A per-row call in FROM is evaluated in a LATERAL subquery of one row after the items it reads, e.g. FROM t, LATERAL (SELECT ${site.schema}.${site.name}('project', t.features) AS p) l; or call it in the select list.`,
+    });
+  }
+  const enumeration: AstBody = {
+    distinctClause: [{}],
+    targetList: keyNodes.map((node, i) => ({ ResTarget: { name: `pgml_proxy_key_${i + 1}`, val: node } })),
+    fromClause: items.slice(0, index),
+    limitOption: 'LIMIT_OPTION_DEFAULT',
+    op: 'SETOP_NONE',
+  };
+  const withClause = withClauseInReach(located.scopes);
+  if (withClause !== undefined) enumeration.withClause = withClause;
+  return { sql: deparseSelect(enumeration) };
 }
 
 function deparseSelect(select: AstBody): string {
@@ -271,12 +311,13 @@ function toJsonb(node: unknown): unknown {
 }
 
 /**
- * Calls in a scope's WHERE come first, then those in its HAVING: the enumerations of the scope's
- * other clauses filter rows (and groups) with them, so they must read lookups by then.
+ * Calls in a scope's FROM (a LATERAL subquery) come first, then those in its WHERE, then those in
+ * its HAVING: the enumerations of the scope's other clauses read its FROM and filter rows (and
+ * groups) with them, so they must read lookups by then.
  */
 function clauseRank(found: Located): number {
   const clause = found.scopes[found.scopes.length - 1]?.clause;
-  return clause === 'whereClause' ? 0 : clause === 'havingClause' ? 1 : 2;
+  return clause === 'fromClause' ? 0 : clause === 'whereClause' ? 1 : clause === 'havingClause' ? 2 : 3;
 }
 
 /** How many intercepted calls enclose this one. */
@@ -293,8 +334,11 @@ function nestingDepth(site: CallSite, stmt: StatementAnalysis): number {
  * texts, so a later call's enumeration and lookup read their results instead of calling them again
  * (the upstream only knows pgml.* as stubs that refuse to run).
  */
-export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonly CallSite[]): BatchPlan[] {
+export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonly CallSite[]): BatchPlans {
   const text = stmt.sql;
+  const tokens = significantTokens(scanTokens(text));
+  const copiedScopes = new Set<AstBody>();
+  const edits: SpanEdit[] = [];
   const root = parseStatements(text)[0]?.stmt;
   const byteOf = (index: number) => Buffer.byteLength(text.slice(0, index - stmt.span.start));
   const located = withNestedPerRowCalls(sites, stmt).map((site) => {
@@ -307,7 +351,26 @@ export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonl
   );
   const pending = located.map(({ found }) => found.call);
   const lookups = new Map<number, string>();
-  return located.map(({ site, found }) => {
+  const plans = located.map(({ site, found }) => {
+    // The scope's FROM is read once, into copies that its enumeration and the statement both read.
+    const scope = found.scopes.at(-1);
+    let copies: ScopeCopy[] = [];
+    if (scope !== undefined && !copiedScopes.has(scope.body)) {
+      copiedScopes.add(scope.body);
+      const withClause = withClauseInReach(found.scopes);
+      const newTable = () => `pg_temp.pgml_proxy_rows_${process.pid}_${nextTable++}`;
+      const cteNames = new Set(found.scopes.flatMap((s) => list((s.body.withClause as AstBody | undefined)?.ctes).map((c) => String(nodeOf(c, 'CommonTableExpr')?.ctename))));
+      const scopeText = { text, tokens, start: stmt.span.start, newTable, cteNames, ...(withClause ? { withClause } : {}) };
+      const read = readScopeOnce(scope.type, scope.body, scopeText);
+      copies = read.copies;
+      edits.push(...read.edits);
+      if (scope.type === 'UpdateStmt' || scope.type === 'DeleteStmt') {
+        const where = pending.some((call) => contains(scope.body.whereClause, call)) ? whereWithout(scope.body.whereClause, pending) : scope.body.whereClause;
+        const locked = lockTargetRows(scope.type, scope.body, scopeText, where);
+        copies = [...copies, ...locked.copies];
+        edits.push(...locked.edits);
+      }
+    }
     const argNodes = list(found.call.args).map((a) => nodeOf(a, 'NamedArgExpr')?.arg ?? a);
     const keys: BatchKey[] = [];
     const keyNodes: unknown[] = [];
@@ -329,6 +392,7 @@ export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonl
     // Later (outer) plans enumerate through this call's lookup, not the call.
     const lookupNode = (parseStatements(`SELECT ${lookupSql}`)[0]?.stmt as AstBody).SelectStmt as AstBody;
     found.holder[found.slot] = nodeOf(list(lookupNode.targetList)[0], 'ResTarget')?.val;
-    return { site, table, keys, enumerationSql, ...(ungroupedEnumerationSql === undefined ? {} : { ungroupedEnumerationSql }), lookupSql };
+    return { site, table, keys, enumerationSql, ...(ungroupedEnumerationSql === undefined ? {} : { ungroupedEnumerationSql }), lookupSql, copies };
   });
+  return { plans, edits };
 }

@@ -15,6 +15,7 @@ import type { BoundParams, CallEvaluator } from '../evaluate.js';
 import { inlineParams } from '../../sql/params.js';
 import { batchOverload, executeRows, rowParamName } from './execute.js';
 import { planBatches, type BatchPlan } from './plan.js';
+import type { ScopeCopy, SpanEdit } from '../../sql/scope-rows.js';
 
 /** Rows per FETCH and per engine call: big enough to amortize round trips, small enough to bound memory. */
 export const BATCH_ROWS = 10_000;
@@ -37,6 +38,12 @@ export interface RowBatchOptions {
   dropOnCommit?: boolean;
 }
 
+/** How the statement reads its keyed results: call replacements, and edits of its FROM items. */
+export interface KeyedRewrite {
+  replacements: Map<number, string>;
+  edits: SpanEdit[];
+}
+
 export class RowBatches {
   private readonly tables: string[] = [];
 
@@ -49,18 +56,18 @@ export class RowBatches {
   ) {}
 
   /**
-   * The keyed path: creates a temporary results table per row-dependent call, fills it with the
-   * call's results over the distinct argument values, and returns the SQL that looks each row's
-   * result up there, by call id, to replace the call with.
+   * The keyed path: fills a results table per row-dependent call; returns each call's replacement text and the
+   * other edits of the statement (its FROM items read from the copies the results were computed on).
    */
-  async fillResultTables(sql: string, stmt: StatementAnalysis, sites: readonly CallSite[], bound?: BoundValues): Promise<Map<number, string>> {
+  async fillResultTables(sql: string, stmt: StatementAnalysis, sites: readonly CallSite[], bound?: BoundValues): Promise<KeyedRewrite> {
     const replacements = new Map<number, string>();
-    for (const plan of planBatches(sql, stmt, sites)) {
+    const { plans, edits } = planBatches(sql, stmt, sites);
+    for (const plan of plans) {
       await this.fill(plan, sql, stmt, bound);
       const site = plan.site;
       replacements.set(site.id, site.context === 'expression' ? renderExpressionReplacement(site, plan.lookupSql) : plan.lookupSql);
     }
-    return replacements;
+    return { replacements, edits };
   }
 
   get pending(): boolean {
@@ -102,6 +109,7 @@ export class RowBatches {
     let staged = 0;
     try {
       try {
+        for (const copy of plan.copies) await this.copy(copy, `CREATE TEMP TABLE ${copy.table}${onCommit} AS ${bind(copy.selectSql)}`, plan);
         staged = plan.ungroupedEnumerationSql === undefined ? await stage(plan.enumerationSql) : await this.stageGrouped(plan, stage);
       } catch (error) {
         const e = PgError.from(error);
@@ -125,7 +133,22 @@ export class RowBatches {
       // error is the proxy's to report (and to make the upstream agree with).
       throw e.origin === 'upstream' ? new PgError(e.code, e.message, { ...e.fields(), origin: 'proxy' }) : e;
     }
-    if (!this.options.dropOnCommit) this.tables.push(plan.table);
+    if (!this.options.dropOnCommit) this.tables.push(...plan.copies.map((c) => c.table), plan.table);
+  }
+
+  /** Makes a copy of a scope's rows (scope-rows.ts); the rows of a target without row identity cannot be locked. */
+  private async copy(copy: ScopeCopy, sql: string, plan: BatchPlan): Promise<void> {
+    try {
+      await this.context.db.query(sql);
+    } catch (error) {
+      const e = PgError.from(error);
+      if (copy.locks === undefined || e.code !== SqlState.UndefinedColumn) throw e;
+      throw new PgError(SqlState.FeatureNotSupported, `pgml-proxy cannot evaluate ${plan.site.schema}.${plan.site.name} per row here: the rows of ${copy.locks} cannot be locked (${e.message})`, {
+        position: plan.site.position,
+        detail: 'A per-row call of an UPDATE or DELETE locks the rows it writes; a view or a foreign table has no row identity to lock.',
+        hint: 'Write to the table itself, or put the call in RETURNING alone.',
+      });
+    }
   }
 
   /** The grouped enumeration, or the ungrouped one when the call stands inside an aggregate (plan.ts). */

@@ -45,6 +45,21 @@ describe('one-pass plans', () => {
     assert.equal(plan(`SELECT pgml.predict('p', ARRAY[x]) FROM (VALUES (1)) v(x)`).onePass!.insertAt > 0, true);
   });
 
+  it('RETURNING of INSERT, UPDATE and DELETE: the rows written, evaluated as they stream back', () => {
+    const sql = `UPDATE t SET a = a + 1 WHERE id < 3 RETURNING id, pgml.predict('p', ARRAY[a, b]) AS y`;
+    const p = plan(sql);
+    assert.deepEqual(modes(p), ['onePass']);
+    assert.equal(
+      renderOnePass(sql, p.stmt, p.onePass!, new Map()),
+      `UPDATE t SET a = a + 1 WHERE id < 3 RETURNING id, NULL::real AS y, (ARRAY[a, b]) AS pgml_proxy_arg_1`,
+    );
+    const insert = `INSERT INTO t (a, b) SELECT x, y FROM u RETURNING pgml.predict('p', ARRAY[a, b])`;
+    assert.equal(renderOnePass(insert, plan(insert).stmt, plan(insert).onePass!, new Map()), `INSERT INTO t (a, b) SELECT x, y FROM u RETURNING (SELECT NULL::real AS predict), (ARRAY[a, b]) AS pgml_proxy_arg_1`);
+    assert.deepEqual(modes(plan(`DELETE FROM t RETURNING pgml.predict('p', ARRAY[a])`)), ['onePass']);
+    // A per-row call in SET too: the statement is keyed.
+    assert.equal(plan(`UPDATE t SET y = pgml.predict('p', ARRAY[a]) RETURNING pgml.predict('p', ARRAY[a])`).onePass, undefined);
+  });
+
   it('keyed where a result is read by the statement, or the call is not the column itself', () => {
     for (const sql of [
       `SELECT id, pgml.predict('p', ARRAY[a]) AS y FROM t ORDER BY y`,

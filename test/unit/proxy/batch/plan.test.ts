@@ -7,7 +7,7 @@ import { PgError } from '../../../../src/errors/index.js';
 import { registerPgmlFunctions } from '../../../../src/pgml/api/index.js';
 import { planBatches, type BatchPlan } from '../../../../src/proxy/batch/plan.js';
 import { isRowDependent } from '../../../../src/sql/per-row.js';
-import { analyzeQuery, initParser } from '../../../../src/sql/index.js';
+import { analyzeQuery, initParser, spliceStatement } from '../../../../src/sql/index.js';
 
 const registry = new FunctionRegistry();
 registerPgmlFunctions(registry);
@@ -15,14 +15,101 @@ before(() => initParser());
 
 function plans(sql: string): BatchPlan[] {
   const stmt = analyzeQuery(sql, registry).statements[0]!;
-  return planBatches(sql, stmt, stmt.calls.filter((c) => c.parentId === undefined && isRowDependent(c, stmt)));
+  return planBatches(sql, stmt, stmt.calls.filter((c) => c.parentId === undefined && isRowDependent(c, stmt))).plans;
 }
 
-/** Whitespace-insensitive comparison: the deparser pretty-prints. */
-const squash = (s: string) => s.replace(/\s+/g, ' ').replace(/\( /g, '(').replace(/ \)/g, ')').trim();
+/**
+ * Whitespace-insensitive comparison: the deparser pretty-prints. The scope's FROM items are read
+ * from copies (scope-rows.ts) named after the items: shown here by those names; the rows of an
+ * UPDATE or DELETE target locked for the statement are shown as LOCKED(target).
+ */
+const squash = (s: string) =>
+  s
+    .replace(/\s+/g, ' ')
+    .replace(/\( /g, '(')
+    .replace(/ \)/g, ')')
+    .replace(/pg_temp\.pgml_proxy_rows_\d+_\d+ AS /g, '')
+    .replace(/\((\w+)\.tableoid, \1\.ctid\) IN \(SELECT pgml_proxy_tableoid, pgml_proxy_ctid FROM pg_temp\.pgml_proxy_rows_\d+_\d+\)/g, 'LOCKED($1)')
+    .trim();
 
 /** A lookup as it reads inside a deparsed enumeration. */
 const deparsed = (lookup: string) => squash(deparseSync(parseSync(`SELECT ${lookup}`) as never)).replace(/^SELECT /, '');
+
+function rewrite(sql: string): { plans: BatchPlan[]; statement: string } {
+  const stmt = analyzeQuery(sql, registry).statements[0]!;
+  const { plans, edits } = planBatches(sql, stmt, stmt.calls.filter((c) => c.parentId === undefined && isRowDependent(c, stmt)));
+  const lookups = new Map(plans.map((p) => [p.site.id, 'L']));
+  return { plans, statement: spliceStatement(sql, stmt, lookups, edits).replace(/pg_temp\.pgml_proxy_rows_\d+_\d+/g, 'COPY') };
+}
+
+describe('planBatches reads each scope\'s FROM once', () => {
+  it('a volatile subquery and TABLESAMPLE are copied whole, under their names; the statement reads the copies', () => {
+    const { plans: [plan], statement } = rewrite(
+      `SELECT x FROM (SELECT * FROM flowers ORDER BY random() LIMIT 40) s, flowers TABLESAMPLE BERNOULLI (20) WHERE pgml.predict('iris', s.f) > 1 ORDER BY 1`,
+    );
+    assert.deepEqual(plan!.copies.map((c) => squash(c.selectSql)), [
+      'SELECT * FROM (SELECT * FROM flowers ORDER BY random() LIMIT 40) AS s',
+      'SELECT * FROM flowers TABLESAMPLE bernoulli (20)',
+    ]);
+    assert.equal(statement, 'SELECT x FROM COPY AS s, COPY AS flowers WHERE L > 1 ORDER BY 1');
+  });
+
+  it('tables inside a JOIN are copied, keeping the JOIN and the aliases; LATERAL items are left as written', () => {
+    const { plans: [plan], statement } = rewrite(
+      `SELECT pgml.predict('p', ARRAY[a.x, b.y]) FROM public.a JOIN b AS bb(y) USING (id), LATERAL (SELECT a.x) l WHERE pgml.predict('p', ARRAY[a.x]) > 0`,
+    );
+    assert.deepEqual(plan!.copies.map((c) => squash(c.selectSql)), ['SELECT * FROM public.a', 'SELECT * FROM b']);
+    assert.equal(statement, 'SELECT L FROM COPY AS a JOIN COPY AS bb(y) USING (id), LATERAL (SELECT a.x) l WHERE L > 0');
+    // A function may read the items before it: only a first one is copied.
+    assert.equal(
+      rewrite(`SELECT x FROM generate_series(1, 3) g, t, unnest(t.xs) x WHERE pgml.predict('p', ARRAY[x, g]) > 0`).statement,
+      'SELECT x FROM COPY AS g, COPY AS t, unnest(t.xs) x WHERE L > 0',
+    );
+  });
+
+  it('UPDATE and DELETE: the FROM (USING) items are copied; the target\'s rows are locked, and the statement limited to them', () => {
+    const update = rewrite(`UPDATE t SET p = pgml.predict('p', ARRAY[s.a]) FROM (SELECT * FROM u TABLESAMPLE SYSTEM (50)) s WHERE t.id = s.id RETURNING t.id`);
+    assert.equal(
+      update.statement,
+      'UPDATE t SET p = L FROM COPY AS s WHERE ( t.id = s.id ) AND (t.tableoid, t.ctid) IN (SELECT pgml_proxy_tableoid, pgml_proxy_ctid FROM COPY) RETURNING t.id',
+    );
+    assert.deepEqual(update.plans[0]!.copies.map((c) => squash(c.selectSql).replace(/pg_temp\.pgml_proxy_rows_\d+_\d+/, 'COPY')), [
+      'SELECT * FROM (SELECT * FROM u TABLESAMPLE system (50)) AS s',
+      'SELECT t.tableoid AS pgml_proxy_tableoid, t.ctid AS pgml_proxy_ctid FROM t, s WHERE t.id = s.id FOR UPDATE OF t',
+    ]);
+    assert.equal(
+      rewrite(`DELETE FROM t AS x USING u WHERE pgml.predict('p', ARRAY[u.a]) > 1`).statement,
+      'DELETE FROM t AS x USING COPY AS u WHERE ( L > 1) AND (x.tableoid, x.ctid) IN (SELECT pgml_proxy_tableoid, pgml_proxy_ctid FROM COPY) ',
+    );
+    assert.equal(
+      rewrite(`UPDATE t SET p = pgml.predict('p', ARRAY[a])`).statement,
+      'UPDATE t SET p = L WHERE (t.tableoid, t.ctid) IN (SELECT pgml_proxy_tableoid, pgml_proxy_ctid FROM COPY) ',
+    );
+  });
+
+  it('a LATERAL subquery of one row: the FROM items before it are enumerated, and planned first', () => {
+    const { plans: list, statement } = rewrite(
+      `SELECT pgml.predict('p', ARRAY[t.b]) FROM t, LATERAL (SELECT pgml.predict('p', ARRAY[t.a]) AS y) l WHERE l.y > 0`,
+    );
+    assert.deepEqual(list.map((p) => p.keys[0]!.sqlText), ['ARRAY[t.a]', 'ARRAY[t.b]']);
+    assert.equal(squash(list[0]!.enumerationSql), 'SELECT DISTINCT ARRAY[t.a] AS pgml_proxy_key_1 FROM t');
+    assert.equal(statement, 'SELECT L FROM COPY AS t, LATERAL (SELECT L AS y) l WHERE l.y > 0');
+  });
+
+  it('SELECT ... FOR UPDATE locks the tables themselves: its FROM is not copied', () => {
+    const { plans: [plan], statement } = rewrite(`SELECT id FROM t WHERE pgml.predict('p', ARRAY[a]) > 0 FOR UPDATE`);
+    assert.deepEqual(plan!.copies, []);
+    assert.equal(statement, 'SELECT id FROM t WHERE L > 0 FOR UPDATE');
+  });
+
+  it('a CTE named in FROM is copied with the CTEs in reach', () => {
+    const { plans: [plan], statement } = rewrite(
+      `WITH s AS (SELECT * FROM flowers ORDER BY random() LIMIT 5) SELECT f FROM s WHERE pgml.predict('iris', f) = 1`,
+    );
+    assert.equal(statement, 'WITH s AS (SELECT * FROM flowers ORDER BY random() LIMIT 5) SELECT f FROM COPY AS s WHERE L = 1');
+    assert.match(squash(plan!.copies[0]!.selectSql), /^WITH s AS \(SELECT \* FROM flowers ORDER BY random\(\) LIMIT 5\) SELECT \* FROM s$/);
+  });
+});
 
 describe('planBatches enumeration', () => {
   it('select list: the FROM and WHERE of the scope, not ORDER BY or LIMIT', () => {
@@ -57,7 +144,7 @@ describe('planBatches enumeration', () => {
 
   it('UPDATE: the target relation is the FROM', () => {
     const [plan] = plans(`UPDATE t AS u SET y = pgml.predict('p', ARRAY[a, b]) WHERE id = 3`);
-    assert.equal(squash(plan!.enumerationSql), 'SELECT DISTINCT ARRAY[a, b] AS pgml_proxy_key_1 FROM t AS u WHERE id = 3');
+    assert.equal(squash(plan!.enumerationSql), 'SELECT DISTINCT ARRAY[a, b] AS pgml_proxy_key_1 FROM t AS u WHERE id = 3 AND LOCKED(u)');
   });
 
   it('CTEs in reach come along; data-modifying ones do not', () => {
@@ -85,7 +172,9 @@ describe('planBatches enumeration', () => {
     );
     assert.equal(list.length, 2);
     assert.equal(list[0]!.site.args.get('project_name')?.sqlText, "'p'");
-    assert.match(list[1]!.enumerationSql, new RegExp(list[0]!.table.replace('pg_temp.', '')));
+    // The outer scope's FROM is copied once, through the inner call's lookup; the outer enumeration reads the copy.
+    assert.match(list[1]!.copies[0]!.selectSql, new RegExp(list[0]!.table.replace('pg_temp.', '')));
+    assert.match(list[1]!.enumerationSql, new RegExp(list[1]!.copies[0]!.table.replace('pg_temp.', '')));
   });
 
   it('refuses a call in a join condition', () => {
@@ -119,8 +208,8 @@ describe('planBatches with nested per-row calls', () => {
 
   it('UPDATE and WHERE: both calls enumerate the rows of the same scope', () => {
     const [inner, outer] = plans(`UPDATE t SET label = pgml.predict('p', pgml.embed('m', body)) WHERE id > 3`) as [BatchPlan, BatchPlan];
-    assert.equal(squash(inner.enumerationSql), 'SELECT DISTINCT body AS pgml_proxy_key_1 FROM t WHERE id > 3');
-    assert.match(squash(outer.enumerationSql), /FROM t WHERE id > 3$/);
+    assert.equal(squash(inner.enumerationSql), 'SELECT DISTINCT body AS pgml_proxy_key_1 FROM t WHERE id > 3 AND LOCKED(t)');
+    assert.match(squash(outer.enumerationSql), /FROM t WHERE id > 3 AND LOCKED\(t\)$/);
     const [whereInner, whereOuter] = plans(`SELECT id FROM t WHERE id > 3 AND pgml.predict('p', pgml.embed('m', body)) > 0.5`) as [BatchPlan, BatchPlan];
     assert.equal(squash(whereInner.enumerationSql), 'SELECT DISTINCT body AS pgml_proxy_key_1 FROM t WHERE id > 3');
     assert.match(squash(whereOuter.enumerationSql), /FROM t WHERE id > 3$/);

@@ -1,0 +1,317 @@
+// Issue 11's statements as the issue quotes them, byte for byte, and per-row calls outside the
+// select list over FROMs that change between two reads (ORDER BY random() LIMIT n, TABLESAMPLE, a
+// concurrent writer). Every result is compared, as the client received it, with one constant call
+// per row computed separately; none may be NULL.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { describeTargets } from '../support/targets.js';
+import { RawConnection, errorFields, frontendMessage, syncMessage } from '../support/raw-wire.js';
+
+const SETUP = `
+  CREATE TABLE flowers AS
+  SELECT ARRAY[sepal_length, sepal_width, petal_length, petal_width]::real[] AS f, target, row_number() OVER () AS id FROM pgml.iris;
+  CREATE TABLE scored AS SELECT id, f, NULL::real AS p FROM flowers;
+  CREATE TABLE out (f real[], p real);
+  CREATE TABLE live (id serial PRIMARY KEY, f real[], p real);
+  INSERT INTO live (f) SELECT f FROM flowers;
+  CREATE TABLE t AS SELECT f FROM flowers WHERE target = 1 LIMIT 4;
+  CREATE FUNCTION classify_features(features real[]) RETURNS real LANGUAGE sql AS $$ SELECT pgml.predict('iris', features) $$;`;
+
+/** Every value as the text the server sent: the comparison is of what the client received. */
+const rawText = { getTypeParser: () => (value: string) => value };
+
+describeTargets('per-row calls: issue 11 statements verbatim, exact outside the select list', { proxyOnly: true }, (target) => {
+  let client: pg.Client;
+  let raw: pg.Client;
+  before(async () => {
+    client = new pg.Client({ connectionString: target().url() });
+    await client.connect();
+    await client.query(`SELECT * FROM pgml.load_dataset('iris')`);
+    await client.query(SETUP);
+    await client.query(`SELECT * FROM pgml.train('iris', 'classification', 'pgml.iris', 'target', 'xgboost', '{"n_estimators": 10}')`);
+    await client.query(`SELECT * FROM pgml.train('iris', algorithm => 'linear')`);
+    raw = new pg.Client({ connectionString: target().url(), types: rawText });
+    await raw.connect();
+  });
+  after(async () => {
+    await raw?.end();
+    await client?.end();
+  });
+
+  /** The constant call on one row's features (their text as received), as text. */
+  const constant = async (features: string, model: string = `'iris'`): Promise<string> => {
+    const r = await raw.query(`SELECT pgml.predict(${model}, '${features}'::real[]) AS p`);
+    return r.rows[0].p;
+  };
+  const known = new Map<string, string>();
+  /** constant(), once per distinct features: the matrix below meets the same 150 flowers again and again. */
+  const expected = async (features: string): Promise<string> => {
+    let value = known.get(features);
+    if (value === undefined) known.set(features, (value = await constant(features)));
+    return value;
+  };
+  const expectedAll = (features: readonly string[]) => Promise.all(features.map(expected));
+  const split = (joined: string | null) => (joined === null ? [] : joined.split(';'));
+
+  test('SELECT pgml.predict(\'iris\', f) FROM (SELECT * FROM flowers ORDER BY random() LIMIT 40) s', async () => {
+    const sql = `SELECT pgml.predict('iris', f) FROM (SELECT * FROM flowers ORDER BY random() LIMIT 40) s`;
+    // Which rows the statement read is not visible in its result: read them beside it, in the same
+    // one pass, and check that each value is the constant call on that row.
+    for (let round = 0; round < 3; round++) {
+      const r = await raw.query(sql);
+      assert.equal(r.rows.length, 40);
+      assert.deepEqual(r.fields.map((f) => [f.name, f.dataTypeID]), [['predict', 700]]);
+      for (const row of r.rows) assert.notEqual(row.predict, null);
+      const withFeatures = await raw.query(`SELECT f, pgml.predict('iris', f) FROM (SELECT * FROM flowers ORDER BY random() LIMIT 40) s`);
+      for (const row of withFeatures.rows) assert.equal(row.predict, await constant(row.f), row.f);
+    }
+  });
+
+  test('SELECT pgml.predict(m.id, f) FROM pgml.models m, t', async () => {
+    const r = await raw.query('SELECT pgml.predict(m.id, f) FROM pgml.models m, t');
+    const models = (await raw.query('SELECT id FROM pgml.models ORDER BY id')).rows.map((m) => m.id);
+    const features = (await raw.query('SELECT f FROM t')).rows.map((row) => row.f);
+    assert.equal(models.length, 2);
+    assert.equal(r.rows.length, models.length * features.length);
+    // The same statement with each row's model id and features beside its result.
+    const labelled = await raw.query('SELECT m.id, f, pgml.predict(m.id, f) FROM pgml.models m, t');
+    assert.deepEqual(labelled.rows.map((row) => row.predict).sort(), r.rows.map((row) => row.predict).sort());
+    for (const row of labelled.rows) {
+      assert.notEqual(row.predict, null);
+      assert.equal(row.predict, await constant(row.f, `${row.id}::bigint`), `model ${row.id}, features ${row.f}`);
+    }
+  });
+
+  test('$1::text::real[] handed to pgml.predict inside an inlined SQL function', async () => {
+    const features = (await raw.query('SELECT f FROM t LIMIT 1')).rows[0].f;
+    const want = await constant(features);
+    const bound = await raw.query('SELECT classify_features($1::text::real[])', [features]);
+    assert.deepEqual(bound.rows, [{ classify_features: want }]);
+    const perRow = await raw.query('SELECT f, classify_features(f) AS p FROM t WHERE f <> $1::text::real[]', [features]);
+    for (const row of perRow.rows) assert.equal(row.p, await constant(row.f));
+    const inWhere = await raw.query('SELECT f FROM t WHERE classify_features(f) = classify_features($1::text::real[])', [features]);
+    assert.ok(inWhere.rows.length > 0);
+    for (const row of inWhere.rows) assert.equal(await constant(row.f), want);
+  });
+
+  /**
+   * Each position of a per-row call, as a statement over `from` (a FROM item aliased s with a
+   * column f), and the check of its result against one constant call per row. `size` is the number
+   * of rows the FROM yields, when it is known.
+   */
+  const positions: Record<string, (from: string, size?: number) => Promise<void>> = {
+    'select list': async (from, size) => {
+      const r = await raw.query(`SELECT f, pgml.predict('iris', f) AS p FROM ${from}`);
+      if (size !== undefined) assert.equal(r.rows.length, size);
+      assert.deepEqual(r.rows.map((row) => row.p), await expectedAll(r.rows.map((row) => row.f)));
+    },
+    WHERE: async (from) => {
+      const r = await raw.query(`SELECT f FROM ${from} WHERE pgml.predict('iris', f) = 1`);
+      for (const row of r.rows) assert.equal(await expected(row.f), '1', row.f);
+    },
+    'ORDER BY': async (from, size) => {
+      const r = await raw.query(`SELECT f FROM ${from} ORDER BY pgml.predict('iris', f), f`);
+      if (size !== undefined) assert.equal(r.rows.length, size);
+      const values = (await expectedAll(r.rows.map((row) => row.f))).map(Number);
+      assert.deepEqual(values, [...values].sort((a, b) => a - b));
+    },
+    aggregate: async (from, size) => {
+      const r = await raw.query(
+        `SELECT string_agg(f::text, ';') AS every, string_agg(f::text, ';') FILTER (WHERE pgml.predict('iris', f) = 1) AS ones,
+                sum(pgml.predict('iris', f)) AS total, count(*) AS n FROM ${from}`,
+      );
+      const every = split(r.rows[0].every);
+      if (size !== undefined) assert.equal(every.length, size);
+      const values = await expectedAll(every);
+      assert.deepEqual(split(r.rows[0].ones).sort(), every.filter((_, i) => values[i] === '1').sort());
+      assert.equal(Number(r.rows[0].total), values.reduce((sum, v) => sum + Number(v), 0));
+    },
+    'GROUP BY': async (from, size) => {
+      const r = await raw.query(`SELECT pgml.predict('iris', f) AS p, string_agg(f::text, ';') AS fs FROM ${from} GROUP BY 1`);
+      if (size !== undefined) assert.equal(r.rows.reduce((n, row) => n + split(row.fs).length, 0), size);
+      for (const row of r.rows) assert.deepEqual(await expectedAll(split(row.fs)), split(row.fs).map(() => row.p), `group ${row.p}`);
+    },
+    'UPDATE SET': async (from, size) => {
+      await raw.query('UPDATE scored SET p = NULL');
+      const r = await raw.query(`UPDATE scored SET p = pgml.predict('iris', s.f) FROM ${from} WHERE scored.id = s.id`);
+      if (size !== undefined) assert.equal(r.rowCount, size);
+      const written = (await raw.query('SELECT f, p FROM scored WHERE p IS NOT NULL')).rows;
+      assert.equal(written.length, r.rowCount);
+      assert.deepEqual(written.map((row) => row.p), await expectedAll(written.map((row) => row.f)));
+    },
+    'INSERT ... SELECT': async (from, size) => {
+      await raw.query('TRUNCATE out');
+      const r = await raw.query(`INSERT INTO out (f, p) SELECT f, pgml.predict('iris', f) FROM ${from}`);
+      if (size !== undefined) assert.equal(r.rowCount, size);
+      const written = (await raw.query('SELECT f, p FROM out')).rows;
+      assert.deepEqual(written.map((row) => row.p), await expectedAll(written.map((row) => row.f)));
+    },
+    'CREATE TABLE AS': async (from, size) => {
+      await raw.query('DROP TABLE IF EXISTS made');
+      await raw.query(`CREATE TABLE made AS SELECT f, pgml.predict('iris', f) AS p FROM ${from}`);
+      const written = (await raw.query('SELECT f, p FROM made')).rows;
+      if (size !== undefined) assert.equal(written.length, size);
+      assert.deepEqual(written.map((row) => row.p), await expectedAll(written.map((row) => row.f)));
+    },
+    CTE: async (from, size) => {
+      const r = await raw.query(
+        `WITH picked AS (SELECT f FROM ${from}) SELECT string_agg(f::text, ';') AS every, string_agg(f::text, ';') FILTER (WHERE pgml.predict('iris', f) = 1) AS ones FROM picked`,
+      );
+      const every = split(r.rows[0].every);
+      if (size !== undefined) assert.equal(every.length, size);
+      const values = await expectedAll(every);
+      assert.deepEqual(split(r.rows[0].ones).sort(), every.filter((_, i) => values[i] === '1').sort());
+      const inside = await raw.query(`WITH scored AS (SELECT f, pgml.predict('iris', f) AS p FROM ${from}) SELECT f, p FROM scored WHERE p >= 1`);
+      for (const row of inside.rows) assert.equal(row.p, await expected(row.f), row.f);
+    },
+    RETURNING: async (from, size) => {
+      await raw.query('TRUNCATE out');
+      const r = await raw.query(`INSERT INTO out (f) SELECT f FROM ${from} RETURNING f, pgml.predict('iris', f) AS p`);
+      if (size !== undefined) assert.equal(r.rows.length, size);
+      assert.deepEqual(r.rows.map((row) => row.p), await expectedAll(r.rows.map((row) => row.f)));
+      const updated = await raw.query(`UPDATE out SET f = f[4:4] || f[1:3] RETURNING f, pgml.predict('iris', f) AS p`);
+      assert.deepEqual(updated.rows.map((row) => row.p), await expectedAll(updated.rows.map((row) => row.f)));
+    },
+  };
+
+  const volatileFroms: [string, string, number | undefined][] = [
+    ['ORDER BY random() LIMIT 40', '(SELECT * FROM flowers ORDER BY random() LIMIT 40) s', 40],
+    ['TABLESAMPLE', 'flowers AS s TABLESAMPLE BERNOULLI (30)', undefined],
+  ];
+  for (const [position, check] of Object.entries(positions)) {
+    for (const [name, from, size] of volatileFroms) {
+      test(`${position} over a volatile FROM (${name}): exact, never NULL`, async () => {
+        for (let round = 0; round < 2; round++) await check(from, size);
+      });
+    }
+  }
+
+  test('every position while a concurrent writer inserts rows into the FROM', async () => {
+    const writer = new pg.Client({ connectionString: target().url() });
+    await writer.connect();
+    let writing = true;
+    const inserts = (async () => {
+      // Paced, so that the table stays small enough for the checks to finish on a loaded machine.
+      for (let batch = 0; writing && batch < 300; batch++) {
+        await writer.query('INSERT INTO live (f) SELECT f FROM flowers ORDER BY random() LIMIT 10');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+    try {
+      for (const check of Object.values(positions)) await check('live s');
+      // The target of the UPDATE itself is being written to.
+      await raw.query(`UPDATE live SET p = pgml.predict('iris', f) WHERE p IS NULL`);
+    } finally {
+      writing = false;
+      await inserts;
+      await writer.end();
+    }
+    const written = (await raw.query('SELECT f, p FROM live WHERE p IS NOT NULL')).rows;
+    assert.ok(written.length >= 150);
+    assert.deepEqual(written.map((row) => row.p), await expectedAll(written.map((row) => row.f)));
+  });
+
+  test('a keyed statement outside a block: atomic with the rest of its Query, the client left idle', async () => {
+    await raw.query('UPDATE scored SET p = -1');
+    await assert.rejects(raw.query(`UPDATE scored SET p = pgml.predict('iris', f) WHERE id <= 10; SELECT 1/0`), { code: '22012' });
+    assert.equal((await raw.query('SELECT count(*) AS n FROM scored WHERE p = -1')).rows[0].n, '150');
+    // Idle: in an (aborted) block this would fail with 25P02.
+    assert.equal((await raw.query('SELECT txid_current_if_assigned() IS NULL AS idle')).rows[0].idle, 't');
+    const both = (await raw.query(`UPDATE scored SET p = pgml.predict('iris', f) WHERE id <= 10; BEGIN; SELECT 1 AS one`)) as unknown as pg.QueryResult[];
+    assert.deepEqual(both.map((r) => r.command), ['UPDATE', 'BEGIN', 'SELECT']);
+    // The client's own BEGIN stands: the block is the client's until its COMMIT.
+    await raw.query('UPDATE scored SET p = -2 WHERE id = 11');
+    await raw.query('ROLLBACK');
+    const written = (await raw.query('SELECT f, p FROM scored WHERE p <> -1 ORDER BY id')).rows;
+    assert.equal(written.length, 10);
+    assert.deepEqual(written.map((row) => row.p), await expectedAll(written.map((row) => row.f)));
+  });
+
+  test('UPDATE of a view: refused outside RETURNING (no row identity to lock), one pass in RETURNING', async () => {
+    await raw.query('CREATE VIEW scored_view AS SELECT * FROM scored');
+    await assert.rejects(raw.query(`UPDATE scored_view SET p = pgml.predict('iris', f) WHERE id <= 3`), { code: '0A000' });
+    const returned = await raw.query(`UPDATE scored_view SET p = 0 WHERE id <= 3 RETURNING f, pgml.predict('iris', f) AS q`);
+    assert.equal(returned.rows.length, 3);
+    assert.deepEqual(returned.rows.map((row) => row.q), await expectedAll(returned.rows.map((row) => row.f)));
+  });
+
+  test('a LATERAL subquery of one row over a volatile FROM', async () => {
+    for (let round = 0; round < 2; round++) {
+      const r = await raw.query(
+        `SELECT t.f, l.p FROM (SELECT * FROM flowers ORDER BY random() LIMIT 40) t, LATERAL (SELECT pgml.predict('iris', t.f) AS p) l WHERE l.p >= 1`,
+      );
+      assert.ok(r.rows.length > 0);
+      assert.deepEqual(r.rows.map((row) => row.p), await expectedAll(r.rows.map((row) => row.f)));
+    }
+  });
+
+  test('LIMIT, a cursor fetched in pieces, over a volatile FROM', async () => {
+    const limited = await raw.query(`SELECT f FROM (SELECT * FROM flowers ORDER BY random() LIMIT 40) s WHERE pgml.predict('iris', f) >= 1 ORDER BY pgml.predict('iris', f) DESC LIMIT 5`);
+    assert.equal(limited.rows.length, 5);
+    const values = await expectedAll(limited.rows.map((row) => row.f));
+    assert.ok(values.every((v) => v !== '0'));
+    assert.deepEqual(values, [...values].sort().reverse());
+    await raw.query('BEGIN');
+    await raw.query(`DECLARE c CURSOR FOR SELECT f FROM flowers AS s TABLESAMPLE BERNOULLI (50) WHERE pgml.predict('iris', f) = 2 ORDER BY pgml.predict('iris', f), f`);
+    const pieces = [];
+    for (let piece = (await raw.query('FETCH 4 FROM c')).rows; piece.length > 0; piece = (await raw.query('FETCH 4 FROM c')).rows) pieces.push(piece);
+    await raw.query('COMMIT');
+    assert.ok(pieces.length > 1);
+    for (const row of pieces.flat()) assert.equal(await expected(row.f), '2', row.f);
+  });
+
+  test('extended protocol with binary results, over a volatile FROM', async () => {
+    // A frontend of its own (test/support/raw-wire.ts): pg's binary mode decodes values as UTF-8 text first.
+    const sql = `SELECT id, pgml.predict($1, f) AS p FROM (SELECT * FROM flowers ORDER BY random() LIMIT 40) s WHERE pgml.predict($1, f) >= $2 ORDER BY pgml.predict($1, f), id`;
+    const rows = await binaryRows(target().host, target().port, target().database, sql, ['iris', '1']);
+    assert.ok(rows.length > 0);
+    const values = rows.map(([, p]) => p!.readFloatBE(0));
+    for (const [i, [id]] of rows.entries()) {
+      const flower = String(id!.readBigInt64BE(0));
+      const features = (await raw.query('SELECT f FROM flowers WHERE id = $1', [flower])).rows[0].f;
+      assert.equal(values[i], Number(await expected(features)), `flower ${flower}`);
+      assert.ok(values[i]! >= 1);
+    }
+    assert.deepEqual(values, [...values].sort((a, b) => a - b));
+  });
+});
+
+/** Runs `sql` with text parameters in the extended protocol, all results in binary: each row's column bytes. */
+async function binaryRows(host: string, port: number, database: string, sql: string, params: string[]): Promise<(Buffer | null)[][]> {
+  const connection = await RawConnection.open(host, port);
+  try {
+    await connection.startup('postgres', database);
+    const int16 = (n: number) => Buffer.from([(n >> 8) & 0xff, n & 0xff]);
+    const int32 = (n: number) => {
+      const b = Buffer.alloc(4);
+      b.writeInt32BE(n);
+      return b;
+    };
+    const values = params.flatMap((p) => [int32(Buffer.byteLength(p)), Buffer.from(p)]);
+    connection.write(
+      Buffer.concat([
+        frontendMessage('P', Buffer.concat([Buffer.from(`\0${sql}\0`), int16(0)])),
+        frontendMessage('B', Buffer.concat([Buffer.from('\0\0'), int16(0), int16(params.length), ...values, int16(1), int16(1)])),
+        frontendMessage('E', Buffer.concat([Buffer.from('\0'), int32(0)])),
+        syncMessage(),
+      ]),
+    );
+    const messages = await connection.readUntil('Z');
+    const error = messages.find((m) => m.type === 'E');
+    if (error !== undefined) throw new Error(JSON.stringify(errorFields(error)));
+    return messages.filter((m) => m.type === 'D').map(({ body }) => {
+      const columns: (Buffer | null)[] = [];
+      let at = 2;
+      for (let i = 0; i < body.readInt16BE(0); i++) {
+        const length = body.readInt32BE(at);
+        at += 4;
+        columns.push(length < 0 ? null : body.subarray(at, at + length));
+        at += Math.max(length, 0);
+      }
+      return columns;
+    });
+  } finally {
+    connection.socket.destroy();
+  }
+}
