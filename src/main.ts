@@ -12,6 +12,7 @@ import { registerPgmlFunctions } from './pgml/api/index.js';
 import { configureEmbeddings, embeddingUsage } from './pgml/embeddings/index.js';
 import { nativeLibraryReport } from './pgml/engines/registry.js';
 import { configureEnginePool, poolLoad } from './pgml/engines/pool.js';
+import { configureTraining } from './pgml/training/settings.js';
 import { PRIVILEGES_CHANNEL, accessCache } from './pgml/serving/access.js';
 import { startServing } from './pgml/serving/listener.js';
 import { modelCache, type ModelCacheStats } from './pgml/serving/model-cache.js';
@@ -74,6 +75,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
   registerPgmlFunctions(registry);
   configureEmbeddings({ modelsDir: config.modelsDir, allowDownloads: config.allowDownloads });
   configureEnginePool({ fitMemoryMb: config.fitMemoryMb });
+  configureTraining({ memoryMb: config.fitMemoryMb, progressSeconds: config.trainProgressSeconds });
   registerCronFunctions(registry);
 
   let connector: UpstreamConnector;

@@ -10,7 +10,7 @@ import type { CallContext } from '../../db/functions.js';
 import { checkHyperparamNames, type Task } from '../engines/engine.js';
 import { checkHyperparamLimits } from '../engines/limits.js';
 import { getEngineFactory } from '../engines/registry.js';
-import { buildDataset } from '../domain/dataset.js';
+import { datasetFromMatrix, planDataset } from '../domain/dataset.js';
 import { hyperparamCandidates, keyMetric, parseSearchArgs, parseSearchParams, type Search } from '../domain/search.js';
 import type { Sampling } from '../domain/sampling.js';
 import {
@@ -18,7 +18,7 @@ import {
   findProject,
   lastSnapshot,
   materializeSnapshot,
-  readRelation,
+  readRelationMatrix,
   registerModel,
   resolveRelation,
   unregisterModel,
@@ -26,6 +26,7 @@ import {
   type Project,
 } from '../store/index.js';
 import { runSearch } from './search.js';
+import { trainingSettings } from './settings.js';
 
 export interface TrainRequest {
   projectName: string;
@@ -79,14 +80,10 @@ async function trainUntil(ctx: CallContext, request: TrainRequest, signal: Abort
   const source = await snapshotSource(ctx, request, existing, task);
   info(`Snapshotting table "${source.relationName}", this may take a little while...`);
   const relation = await resolveRelation(ctx.db, source.readFrom);
-  const rows = await readRelation(ctx.db, relation);
-
-  const data = buildDataset({
-    task,
-    columns: relation.columns,
-    rows,
-    yColumnNames: source.yColumnNames,
-    preprocess: source.preprocess,
+  const plan = planDataset({ task, columns: relation.columns, yColumnNames: source.yColumnNames, preprocess: source.preprocess });
+  const raw = await readRelationMatrix(ctx.db, relation, plan, trainingSettings().memoryMb * 1024 * 1024);
+  throwIfCanceled(signal);
+  const data = datasetFromMatrix(plan, raw, {
     testSize: source.testSize,
     // Stratifying needs a label: unsupervised data without one is split at random instead.
     testSampling: source.testSampling === 'stratified' && source.yColumnNames.length === 0 ? 'random' : source.testSampling,
