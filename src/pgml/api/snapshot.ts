@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { ProxyFunction } from '../../db/functions.js';
 import { PgError, SqlState } from '../../errors/index.js';
-import { datasetFromMatrix, planDataset } from '../domain/dataset.js';
+import { planDataset } from '../domain/dataset.js';
 import { parseSampling } from '../domain/sampling.js';
 import { deleteSnapshot, insertSnapshot, materializeSnapshot, readRelationMatrix, resolveRelation } from '../store/index.js';
+import { prepareDataset } from '../training/prepare.js';
 import { trainingSettings } from '../training/settings.js';
 
 const SnapshotArgs = z.object({
@@ -50,7 +51,7 @@ export const snapshot: ProxyFunction<SnapshotArgs> = {
     // The analysis is task independent: the label is kept out of the features and not encoded.
     const plan = planDataset({ task: 'clustering', columns: relation.columns, yColumnNames: [args.y_column_name], preprocess: args.preprocess ?? {} });
     const raw = await readRelationMatrix(ctx.db, relation, plan, trainingSettings().memoryMb * 1024 * 1024);
-    const data = datasetFromMatrix(plan, raw, { testSize, testSampling });
+    const data = await prepareDataset({ plan, raw, options: { testSize, testSampling } }, ctx.signal);
     const id = await insertSnapshot(ctx.db, {
       relationName: args.relation_name,
       yColumnNames: [args.y_column_name],

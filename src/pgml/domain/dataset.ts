@@ -6,7 +6,7 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import type { Task } from '../engines/engine.js';
 import { describeColumn, type ColumnSpec, type SourceColumn } from './columns.js';
-import { FeaturePipeline, type Row } from './pipeline.js';
+import { FeaturePipeline, type FeaturePipelineJson, type Row } from './pipeline.js';
 import { parsePreprocess, DEFAULT_PREPROCESSOR, type Preprocessor } from './preprocess.js';
 import { RawMatrixBuilder, type RawColumn, type RawMatrix } from './raw-matrix.js';
 import { trainTestSplit, type Sampling, type Split } from './sampling.js';
@@ -162,6 +162,24 @@ export function datasetFromMatrix(
     snapshotColumns: snapshotColumns(plan.specs, plan.yColumnNames, pipeline),
     analysis: { samples: raw.rows },
   };
+}
+
+/** A TrainingDataset as plain data, to cross between threads: the pipeline as its JSON. */
+export type PlainDataset = Omit<TrainingDataset, 'pipeline'> & { pipeline: FeaturePipelineJson };
+
+export interface DatasetJob {
+  plan: DatasetPlan;
+  raw: RawMatrix;
+  options: Pick<DatasetInput, 'testSize' | 'testSampling' | 'seed'>;
+}
+
+/**
+ * datasetFromMatrix for an engine pool thread (training/prepare.ts), so sorting and encoding a
+ * million rows never holds the event loop. The matrices are shared memory: nothing is copied.
+ */
+export function datasetJob(job: DatasetJob): PlainDataset {
+  const data = datasetFromMatrix(job.plan, job.raw, job.options);
+  return { ...data, pipeline: data.pipeline.toJSON() };
 }
 
 /** Column 0 of a rows × width matrix. */
