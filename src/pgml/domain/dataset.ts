@@ -95,7 +95,7 @@ export function matrixBuilder(plan: DatasetPlan, maxBytes: number, tooLarge: (by
   return new RawMatrixBuilder(plan.specs, plan.yColumnNames, maxBytes, tooLarge);
 }
 
-/** The dataset of rows given as JavaScript values (tests, sessions that cannot stream binary rows). */
+/** The dataset of rows given as JavaScript values: the streaming path, fed from memory (unit tests). */
 export function buildDataset(input: DatasetInput): TrainingDataset {
   const plan = planDataset(input);
   const builder = matrixBuilder(plan, 2 ** 31, (bytes) => new PgError(SqlState.OutOfMemory, `the training data needs ${bytes} bytes`));
