@@ -41,7 +41,7 @@ export class WorkerEngine implements Engine {
   }
 
   async fit(data: Dataset, options: FitOptions, signal?: AbortSignal, progress?: (progress: FitProgress) => void): Promise<void> {
-    // Checked here so a typo fails before the training set is copied to a worker.
+    // Checked here so a typo fails before a worker is busied with the training set.
     checkHyperparamNames(this.algorithm, options.hyperparams, this.factory.hyperparams);
     if (!this.factory.tasks.includes(options.task)) {
       throw new PgError(SqlState.InvalidParameterValue, `${this.algorithm} does not support ${options.task}`, {
