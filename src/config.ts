@@ -30,8 +30,11 @@ Options:
   --tls-key PATH         PEM private key for --tls-cert
   --grace-seconds N      on SIGTERM, how long running statements may finish (default 10)
   --auth-timeout S       seconds a client may take to authenticate (default 60, as Postgres)
-  --fit-memory-mb N      heap bound of one training fit; crossing it fails the fit with 53200
-                         (default a quarter of the machine's memory; env PGML_FIT_MEMORY_MB)
+  --fit-memory-mb N      memory of one training: its data (the float32 feature matrix; a larger
+                         relation is refused before it is read) and its fit's heap, each; crossing
+                         either fails with 53200 (default a quarter of the machine's memory;
+                         env PGML_FIT_MEMORY_MB)
+  --train-progress-seconds S  how often a long pgml.train reports progress (default 10)
   --help                 show this help
 `;
 
@@ -83,6 +86,7 @@ const ConfigSchema = z
     graceSeconds: z.coerce.number().min(0).max(3600),
     authTimeout: z.coerce.number().min(1).max(600),
     fitMemoryMb: z.coerce.number().int().min(64).max(1024 * 1024),
+    trainProgressSeconds: z.coerce.number().min(0).max(3600),
   })
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), '--tls-cert and --tls-key go together');
 
@@ -117,6 +121,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nul
         'grace-seconds': { type: 'string' },
         'auth-timeout': { type: 'string' },
         'fit-memory-mb': { type: 'string' },
+        'train-progress-seconds': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -144,6 +149,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nul
     graceSeconds: values['grace-seconds'] ?? '10',
     authTimeout: values['auth-timeout'] ?? '60',
     fitMemoryMb: values['fit-memory-mb'] ?? (env.PGML_FIT_MEMORY_MB || String(DEFAULT_FIT_MEMORY_MB)),
+    trainProgressSeconds: values['train-progress-seconds'] ?? '10',
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -13,6 +13,7 @@ import { registerPgmlFunctions } from './pgml/api/index.js';
 import { closeEmbedder, configureEmbeddings, embeddingRequestsRunning, embeddingUsage } from './pgml/embeddings/index.js';
 import { nativeLibraryReport } from './pgml/engines/registry.js';
 import { closePool, configureEnginePool, poolLoad } from './pgml/engines/pool.js';
+import { configureTraining } from './pgml/training/settings.js';
 import { startServing } from './pgml/serving/listener.js';
 import type { ModelCacheStats } from './pgml/serving/model-cache.js';
 import { loopbackFor, startHttp, urlCredentials, type MetricSource } from './http/index.js';
@@ -77,6 +78,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
   registerPgmlFunctions(registry);
   configureEmbeddings({ modelsDir: config.modelsDir, allowDownloads: config.allowDownloads });
   configureEnginePool({ fitMemoryMb: config.fitMemoryMb });
+  configureTraining({ memoryMb: config.fitMemoryMb, progressSeconds: config.trainProgressSeconds });
   registerCronFunctions(registry);
 
   let connector: UpstreamConnector;

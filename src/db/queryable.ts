@@ -12,6 +12,23 @@ export interface QueryResult<Row = Record<string, unknown>> {
   rowCount: number;
 }
 
+/**
+ * Receives a result row by row in Postgres' binary format, straight from the socket's buffer, so a
+ * large result never becomes JavaScript values. Each call may keep no reference to `data`.
+ */
+export interface BinaryRowSink {
+  /**
+   * One row: at `data[start]` the DataRow body as the protocol lays it out (Int16 field count, then
+   * per field an Int32 length, -1 for NULL, and that many bytes of the type's binary send format).
+   */
+  row(data: Buffer, start: number): void;
+}
+
 export interface Queryable {
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
+  /**
+   * Runs a query whose rows go to `sink` in binary format as they arrive; resolves with the row
+   * count. Sessions that cannot stream leave it out, and callers fall back to `query`.
+   */
+  streamBinary?(sql: string, params: readonly unknown[], sink: BinaryRowSink): Promise<number>;
 }

@@ -1,5 +1,5 @@
 import { PgError, SqlState } from '../errors/index.js';
-import type { QueryField, QueryResult, Queryable } from '../db/queryable.js';
+import type { BinaryRowSink, QueryField, QueryResult, Queryable } from '../db/queryable.js';
 import {
   BackendCode,
   FrontendCode,
@@ -33,6 +33,19 @@ export class SessionQueryRunner implements Queryable {
   constructor(private readonly channel: InternalChannel) {}
 
   async query<Row = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+    const collector = new ResultCollector<Row>();
+    await this.run(sql, params, TEXT, collector);
+    return collector.result();
+  }
+
+  /** The rows in binary format, handed to `sink` one by one as the upstream sends them. */
+  async streamBinary(sql: string, params: readonly unknown[], sink: BinaryRowSink): Promise<number> {
+    const collector = new StreamCollector(sink);
+    await this.run(sql, params, BINARY, collector);
+    return collector.result();
+  }
+
+  private async run(sql: string, params: readonly unknown[], resultFormats: number[], collector: Collector): Promise<void> {
     const { tracker } = this.channel;
     if (tracker.pending > 0) {
       this.channel.send([frontend.flush()]);
@@ -42,14 +55,13 @@ export class SessionQueryRunner implements Queryable {
       throw new PgError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
     }
     const inPipeline = this.channel.pipelineOpen();
-    const collector = new ResultCollector<Row>();
     // The portal of a statement that failed in a transaction block lives until the block ends:
     // close it first, or the ROLLBACK that follows a failed statement could not bind.
     const messages = [
       frontend.close('S', STATEMENT),
       frontend.close('P', PORTAL),
       frontend.parse(STATEMENT, sql),
-      frontend.bind({ portal: PORTAL, statement: STATEMENT, params: params.map(encodeText) }),
+      frontend.bind({ portal: PORTAL, statement: STATEMENT, params: params.map(encodeText), resultFormats }),
       frontend.describe('P', PORTAL),
       frontend.execute(PORTAL, 0),
       frontend.close('P', PORTAL),
@@ -73,42 +85,27 @@ export class SessionQueryRunner implements Queryable {
     });
     this.channel.send(messages);
     await finished;
-    return collector.result();
   }
 }
 
-class ResultCollector<Row> implements ResponseHandler {
-  private fields: QueryField[] = [];
-  private readonly rows: Row[] = [];
-  private command = '';
-  private error: PgError | undefined;
+/** Bind's result format codes: none means text for every column, a single 1 binary for every column. */
+const TEXT: number[] = [];
+const BINARY = [1];
 
-  message(code: number, message: Buffer): boolean {
-    switch (code) {
-      case BackendCode.RowDescription:
-        this.fields = decodeRowDescription(message).map((f) => ({ name: f.name, typeOid: f.typeOid }));
-        break;
-      case BackendCode.DataRow: {
-        const values = decodeDataRow(message);
-        const row: Record<string, unknown> = {};
-        this.fields.forEach((f, i) => {
-          const v = values[i];
-          row[f.name] = v === null || v === undefined ? null : parseText(f.typeOid, v.toString('utf8'));
-        });
-        this.rows.push(row as Row);
-        break;
-      }
-      case BackendCode.CommandComplete:
-        this.command = decodeCommandComplete(message);
-        break;
-      case BackendCode.ErrorResponse:
-        this.error ??= decodeErrorResponse(message);
-        break;
+/** Sees the answer to one internal query; `finishing` also resolves it at its last message. */
+abstract class Collector implements ResponseHandler {
+  protected command = '';
+  protected error: PgError | undefined;
+
+  abstract message(code: number, message: Buffer): boolean;
+
+  protected common(code: number, message: Buffer): void {
+    if (code === BackendCode.CommandComplete) this.command = decodeCommandComplete(message);
+    else if (code === BackendCode.ErrorResponse) {
+      this.error ??= decodeErrorResponse(message);
     }
-    return true;
   }
 
-  /** The handler for the batch's last message: it also resolves the batch. */
   finishing(resolve: () => void): ResponseHandler {
     return {
       message: (code, message) => this.message(code, message),
@@ -116,9 +113,63 @@ class ResultCollector<Row> implements ResponseHandler {
     };
   }
 
+  protected rowCount(): number {
+    const match = /(\d+)$/.exec(this.command);
+    return match ? Number(match[1]) : 0;
+  }
+}
+
+/**
+ * Hands binary DataRows to a sink. A sink that throws keeps the first error and sees no more rows:
+ * the rest of the answer still has to be read off the session before the error is raised.
+ */
+class StreamCollector extends Collector {
+  private sinkError: unknown;
+
+  constructor(private readonly sink: BinaryRowSink) {
+    super();
+  }
+
+  message(code: number, message: Buffer): boolean {
+    if (code !== BackendCode.DataRow) this.common(code, message);
+    else if (this.sinkError === undefined) {
+      try {
+        this.sink.row(message, 5);
+      } catch (error) {
+        this.sinkError = error;
+      }
+    }
+    return true;
+  }
+
+  result(): number {
+    if (this.error) throw this.error;
+    if (this.sinkError !== undefined) throw this.sinkError;
+    return this.rowCount();
+  }
+}
+
+class ResultCollector<Row> extends Collector {
+  private fields: QueryField[] = [];
+  private readonly rows: Row[] = [];
+
+  message(code: number, message: Buffer): boolean {
+    if (code === BackendCode.RowDescription) {
+      this.fields = decodeRowDescription(message).map((f) => ({ name: f.name, typeOid: f.typeOid }));
+    } else if (code === BackendCode.DataRow) {
+      const values = decodeDataRow(message);
+      const row: Record<string, unknown> = {};
+      this.fields.forEach((f, i) => {
+        const v = values[i];
+        row[f.name] = v === null || v === undefined ? null : parseText(f.typeOid, v.toString('utf8'));
+      });
+      this.rows.push(row as Row);
+    } else this.common(code, message);
+    return true;
+  }
+
   result(): QueryResult<Row> {
     if (this.error) throw this.error;
-    const match = /(\d+)$/.exec(this.command);
-    return { fields: this.fields, rows: this.rows, command: this.command, rowCount: match ? Number(match[1]) : 0 };
+    return { fields: this.fields, rows: this.rows, command: this.command, rowCount: this.rowCount() };
   }
 }

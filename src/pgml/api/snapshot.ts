@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { defineFunction, optionalParam, param, table } from '../../functions/index.js';
 import { PgError, SqlState } from '../../errors/index.js';
-import { buildDataset } from '../domain/dataset.js';
+import { planDataset } from '../domain/dataset.js';
 import { parseSampling } from '../domain/sampling.js';
-import { deleteSnapshot, insertSnapshot, materializeSnapshot, readRelation, resolveRelation } from '../store/index.js';
+import { deleteSnapshot, insertSnapshot, materializeSnapshot, readRelationMatrix, resolveRelation } from '../store/index.js';
+import { prepareDataset } from '../training/prepare.js';
+import { trainingSettings } from '../training/settings.js';
 
 /**
  * pgml.snapshot(relation_name, y_column_name, test_size, test_sampling, preprocess): records a
@@ -28,17 +30,10 @@ export const snapshot = defineFunction({
     const testSize = args.test_size === null || args.test_size === undefined ? 0.25 : Number(args.test_size);
     const testSampling = parseSampling(args.test_sampling ?? 'stratified');
     const relation = await resolveRelation(ctx.db, args.relation_name);
-    const rows = await readRelation(ctx.db, relation);
     // The analysis is task independent: the label is kept out of the features and not encoded.
-    const data = buildDataset({
-      task: 'clustering',
-      columns: relation.columns,
-      rows,
-      yColumnNames: [args.y_column_name],
-      preprocess: args.preprocess ?? {},
-      testSize,
-      testSampling,
-    });
+    const plan = planDataset({ task: 'clustering', columns: relation.columns, yColumnNames: [args.y_column_name], preprocess: args.preprocess ?? {} });
+    const raw = await readRelationMatrix(ctx.db, relation, plan, trainingSettings().memoryMb * 1024 * 1024);
+    const data = await prepareDataset({ plan, raw, options: { testSize, testSampling } }, ctx.signal);
     const id = await insertSnapshot(ctx.db, {
       relationName: args.relation_name,
       yColumnNames: [args.y_column_name],

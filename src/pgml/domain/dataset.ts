@@ -5,9 +5,10 @@
  */
 import { PgError, SqlState } from '../../errors/index.js';
 import type { Task } from '../engines/engine.js';
-import { describeColumn, readCategory, readScalar, type ColumnSpec, type SourceColumn } from './columns.js';
-import { FeaturePipeline, type Row } from './pipeline.js';
-import { parsePreprocess, DEFAULT_PREPROCESSOR } from './preprocess.js';
+import { describeColumn, type ColumnSpec, type SourceColumn } from './columns.js';
+import { FeaturePipeline, type FeaturePipelineJson, type Row } from './pipeline.js';
+import { parsePreprocess, DEFAULT_PREPROCESSOR, type Preprocessor } from './preprocess.js';
+import { RawMatrixBuilder, type RawColumn, type RawMatrix } from './raw-matrix.js';
 import { trainTestSplit, type Sampling, type Split } from './sampling.js';
 
 export type ClassValue = number | string | boolean;
@@ -63,13 +64,21 @@ export interface SnapshotColumn {
   statistics: unknown;
 }
 
-export function buildDataset(input: DatasetInput): TrainingDataset {
+/** What reading the relation needs to know, checked before any row is read. */
+export interface DatasetPlan {
+  task: Task;
+  specs: ColumnSpec[];
+  yColumnNames: readonly string[];
+  preprocessors: Map<string, Preprocessor>;
+}
+
+export function planDataset(input: Pick<DatasetInput, 'task' | 'columns' | 'yColumnNames' | 'preprocess'>): DatasetPlan {
   const specs = input.columns.map(describeColumn);
   const positionOf = new Map(specs.map((s, i) => [s.name, i]));
   const supervised = input.task === 'regression' || input.task === 'classification';
-  const labelIndexes = resolveLabels(input, positionOf, supervised);
-  const featureIndexes = specs.map((_, i) => i).filter((i) => !input.yColumnNames.includes(specs[i]!.name));
-  if (featureIndexes.length === 0) {
+  const labels = resolveLabels(input, positionOf, supervised).map((i) => specs[i] as ColumnSpec);
+  for (const label of labels) checkLabelType(input.task, label);
+  if (specs.length === labels.length) {
     throw new PgError(SqlState.InvalidParameterValue, 'the relation has no feature columns besides the label');
   }
   const preprocessors = parsePreprocess(input.preprocess);
@@ -78,67 +87,129 @@ export function buildDataset(input: DatasetInput): TrainingDataset {
       throw new PgError(SqlState.UndefinedColumn, `preprocess names column "${name}", which the relation does not have`);
     }
   }
+  return { task: input.task, specs, yColumnNames: input.yColumnNames, preprocessors };
+}
 
-  const read = (row: Row, index: number): unknown =>
-    Array.isArray(row) ? (row as readonly unknown[])[index] : (row as Record<string, unknown>)[specs[index]!.name];
+/** Collects the relation's rows; `maxBytes` bounds the feature matrix (`tooLarge` explains a refusal). */
+export function matrixBuilder(plan: DatasetPlan, maxBytes: number, tooLarge: (bytes: number) => PgError): RawMatrixBuilder {
+  return new RawMatrixBuilder(plan.specs, plan.yColumnNames, maxBytes, tooLarge);
+}
 
-  const labelSpecs = labelIndexes.map((i) => specs[i] as ColumnSpec);
-  const firstLabel = labelSpecs[0];
-  const classification = input.task === 'classification' && firstLabel !== undefined;
-  const classes = classification ? collectClasses(firstLabel, input.rows.map((row) => read(row, labelIndexes[0]!))) : null;
+/** The dataset of rows given as JavaScript values: the streaming path, fed from memory (unit tests). */
+export function buildDataset(input: DatasetInput): TrainingDataset {
+  const plan = planDataset(input);
+  const builder = matrixBuilder(plan, 2 ** 31, (bytes) => new PgError(SqlState.OutOfMemory, `the training data needs ${bytes} bytes`));
+  for (const row of input.rows) {
+    builder.addValues((c) => (Array.isArray(row) ? (row as readonly unknown[])[c] : (row as Record<string, unknown>)[plan.specs[c]!.name]));
+  }
+  return datasetFromMatrix(plan, builder.finish(), input);
+}
 
-  const strata =
-    input.testSampling === 'stratified' && firstLabel !== undefined
-      ? input.rows.map((row) => String(read(row, labelIndexes[0]!)))
-      : undefined;
-  const split: Split = trainTestSplit(input.rows.length, {
-    testSize: input.testSize,
-    sampling: input.testSampling,
-    ...(input.seed === undefined ? {} : { seed: input.seed }),
-    ...(strata === undefined ? {} : { strata }),
+/**
+ * Splits the raw matrix (its rows reordered in place: training rows first), encodes the labels,
+ * and fits the feature pipeline on the training rows, encoding every row with it.
+ */
+export function datasetFromMatrix(
+  plan: DatasetPlan,
+  raw: RawMatrix,
+  options: Pick<DatasetInput, 'testSize' | 'testSampling' | 'seed'>,
+): TrainingDataset {
+  const supervised = plan.task === 'regression' || plan.task === 'classification';
+  const labelCols = raw.labels.length;
+  const firstLabel = raw.labels[0];
+  const classes = plan.task === 'classification' && firstLabel !== undefined ? collectClasses(firstLabel, raw) : null;
+  // Per row: the class index, the label value, or (unsupervised) the raw label for stratifying.
+  const labels = classes !== null ? classIndexes(classes, firstLabel!, raw) : raw.y;
+  if (supervised && classes === null) checkPresent(raw);
+
+  const split: Split = trainTestSplit(raw.rows, {
+    testSize: options.testSize,
+    sampling: options.testSampling,
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.testSampling === 'stratified' && firstLabel !== undefined ? { strata: strided(labels, labelCols) } : {}),
   });
+  const { order, numTrain } = split;
+  if (options.testSampling !== 'last') permuteRows(raw.x, raw.width, order);
 
-  const labelsOf = (rows: number[]): Float32Array => {
-    const y = new Float32Array(rows.length * labelSpecs.length);
-    rows.forEach((r, i) =>
-      labelSpecs.forEach((spec, l) => {
-        const value = read(input.rows[r] as Row, labelIndexes[l]!);
-        y[i * labelSpecs.length + l] = classes !== null ? classIndex(classes, spec, value) : labelValue(spec, value);
-      }),
-    );
+  const gather = (from: number, to: number): Float32Array => {
+    if (!supervised) return new Float32Array(0);
+    const y = new Float32Array((to - from) * labelCols);
+    for (let i = from; i < to; i++) {
+      for (let l = 0; l < labelCols; l++) y[(i - from) * labelCols + l] = labels[(order[i] as number) * labelCols + l] as number;
+    }
     return y;
   };
-  const yTrain = supervised ? labelsOf(split.train) : new Float32Array(0);
-  const yTest = supervised ? labelsOf(split.test) : new Float32Array(0);
+  const yTrain = gather(0, numTrain);
+  const yTest = gather(numTrain, raw.rows);
   if (classes !== null) checkClasses(classes, yTrain);
 
-  const featureSpecs = featureIndexes.map((i) => specs[i] as ColumnSpec);
-  const target = supervised ? Float32Array.from(split.train, (_, i) => yTrain[i * labelSpecs.length] as number) : undefined;
-  const { pipeline, x: xTrain } = FeaturePipeline.fit(
-    featureSpecs,
-    preprocessors,
-    split.train.length,
-    (r, c) => read(input.rows[split.train[r]!] as Row, featureIndexes[c]!),
-    target,
-  );
-  const xTest = pipeline.transformBatch(split.test.map((r) => featureIndexes.map((c) => read(input.rows[r] as Row, c))));
-
+  const target = supervised ? strided(yTrain, labelCols) : undefined;
+  const { pipeline, x } = FeaturePipeline.fit(raw, plan.preprocessors, numTrain, target);
+  const labelSpecs = raw.labels.map((l) => l.spec);
   return {
-    xTrain,
+    xTrain: x.subarray(0, numTrain * pipeline.width),
     yTrain,
-    xTest,
+    xTest: x.subarray(numTrain * pipeline.width, raw.rows * pipeline.width),
     yTest,
-    numRows: input.rows.length,
-    numTrainRows: split.train.length,
-    numTestRows: split.test.length,
+    numRows: raw.rows,
+    numTrainRows: numTrain,
+    numTestRows: raw.rows - numTrain,
     numFeatures: pipeline.width,
-    numLabels: supervised ? labelSpecs.length : 0,
+    numLabels: supervised ? labelCols : 0,
     numClasses: classes?.length ?? 0,
     pipeline,
-    labels: labelEncoding(input.task, labelSpecs, classes),
-    snapshotColumns: snapshotColumns(specs, input.yColumnNames, pipeline),
-    analysis: { samples: input.rows.length },
+    labels: labelEncoding(plan.task, labelSpecs, classes),
+    snapshotColumns: snapshotColumns(plan.specs, plan.yColumnNames, pipeline),
+    analysis: { samples: raw.rows },
   };
+}
+
+/** A TrainingDataset as plain data, to cross between threads: the pipeline as its JSON. */
+export type PlainDataset = Omit<TrainingDataset, 'pipeline'> & { pipeline: FeaturePipelineJson };
+
+export interface DatasetJob {
+  plan: DatasetPlan;
+  raw: RawMatrix;
+  options: Pick<DatasetInput, 'testSize' | 'testSampling' | 'seed'>;
+}
+
+/**
+ * datasetFromMatrix for an engine pool thread (training/prepare.ts), so sorting and encoding a
+ * million rows never holds the event loop. The matrices are shared memory: nothing is copied.
+ */
+export function datasetJob(job: DatasetJob): PlainDataset {
+  const data = datasetFromMatrix(job.plan, job.raw, job.options);
+  return { ...data, pipeline: data.pipeline.toJSON() };
+}
+
+/** Column 0 of a rows × width matrix. */
+function strided(values: ArrayLike<number>, width: number): ArrayLike<number> {
+  if (width === 1) return values;
+  return Float64Array.from({ length: values.length / width }, (_, r) => values[r * width] as number);
+}
+
+/**
+ * Reorders the rows of a row-major matrix in place so that row i becomes the old row order[i]:
+ * each cycle of the permutation is followed once, with one row of scratch.
+ */
+function permuteRows(x: Float32Array, width: number, order: Uint32Array): void {
+  const done = new Uint8Array(order.length);
+  const scratch = new Float32Array(width);
+  for (let start = 0; start < order.length; start++) {
+    if (done[start] === 1 || order[start] === start) continue;
+    scratch.set(x.subarray(start * width, (start + 1) * width));
+    let at = start;
+    for (;;) {
+      done[at] = 1;
+      const from = order[at] as number;
+      if (from === start) {
+        x.set(scratch, at * width);
+        break;
+      }
+      x.copyWithin(at * width, from * width, (from + 1) * width);
+      at = from;
+    }
+  }
 }
 
 /** The label value a class index stands for, as pgml.predict reports it (a real where it can be one). */
@@ -151,7 +222,7 @@ export function decodeClass(labels: LabelEncoding, index: number): ClassValue {
   return value;
 }
 
-function resolveLabels(input: DatasetInput, positionOf: Map<string, number>, supervised: boolean): number[] {
+function resolveLabels(input: Pick<DatasetInput, 'task' | 'yColumnNames'>, positionOf: Map<string, number>, supervised: boolean): number[] {
   if (supervised && input.yColumnNames.length === 0) {
     throw new PgError(SqlState.InvalidParameterValue, `y_column_name is required for ${input.task}`);
   }
@@ -169,42 +240,55 @@ function resolveLabels(input: DatasetInput, positionOf: Map<string, number>, sup
   });
 }
 
-function collectClasses(spec: ColumnSpec, values: unknown[]): ClassValue[] {
+/** A label column of a type the task cannot learn is refused before the relation is read. */
+function checkLabelType(task: Task, spec: ColumnSpec): void {
   if (spec.array) throw new PgError(SqlState.FeatureNotSupported, `label column "${spec.name}" cannot be an array`);
-  const seen = new Map<string, ClassValue>();
-  for (const value of values) {
-    const label = classValue(spec, value);
-    seen.set(String(label), label);
-  }
-  // Sorted so the positive class of a binary problem is the larger value (1, true), as in PostgresML.
-  return [...seen.values()].sort((a, b) =>
-    typeof a === 'string' || typeof b === 'string' ? (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0) : Number(a) - Number(b),
-  );
-}
-
-function classValue(spec: ColumnSpec, value: unknown): ClassValue {
-  if (value === null || value === undefined) throw nullLabel(spec);
-  if (spec.kind === 'categorical') return readCategory(value, spec) as string;
-  if (spec.pgType === 'bool') return Boolean(readScalar(value, spec));
-  const n = readScalar(value, spec);
-  if (Number.isNaN(n)) throw nullLabel(spec);
-  return n;
-}
-
-function classIndex(classes: ClassValue[], spec: ColumnSpec, value: unknown): number {
-  const key = String(classValue(spec, value));
-  return classes.findIndex((c) => String(c) === key);
-}
-
-function labelValue(spec: ColumnSpec, value: unknown): number {
-  if (spec.kind === 'categorical' || spec.array) {
+  if (task === 'regression' && spec.kind === 'categorical') {
     throw new PgError(SqlState.DatatypeMismatch, `regression label "${spec.name}" must be numeric, not ${spec.pgType}`, {
       hint: "use task => 'classification' for text labels",
     });
   }
-  const n = readScalar(value, spec);
-  if (Number.isNaN(n)) throw nullLabel(spec);
-  return n;
+}
+
+/** The distinct label values, each as pgml.predict reports it. */
+function collectClasses(label: RawColumn, raw: RawMatrix): ClassValue[] {
+  const stride = raw.labels.length;
+  const seen = new Set<number>();
+  for (let r = 0; r < raw.rows; r++) {
+    const v = raw.y[r * stride + label.offset] as number;
+    if (Number.isNaN(v)) throw nullLabel(label.spec);
+    seen.add(v);
+  }
+  const values = [...seen].map((v) => classValue(label, v));
+  // Sorted so the positive class of a binary problem is the larger value (1, true), as in PostgresML.
+  return values.sort((a, b) =>
+    typeof a === 'string' || typeof b === 'string' ? (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0) : Number(a) - Number(b),
+  );
+}
+
+function classValue(label: RawColumn, value: number): ClassValue {
+  if (label.keys !== undefined) return label.keys[value] as string;
+  if (label.spec.pgType === 'bool') return value !== 0;
+  return value;
+}
+
+function classIndexes(classes: ClassValue[], label: RawColumn, raw: RawMatrix): Float32Array {
+  const stride = raw.labels.length;
+  const indexOf = new Map<number, number>();
+  const key = (c: ClassValue): number =>
+    label.keys !== undefined ? label.keys.indexOf(c as string) : typeof c === 'boolean' ? Number(c) : (c as number);
+  classes.forEach((c, i) => indexOf.set(key(c), i));
+  const out = new Float32Array(raw.rows);
+  for (let r = 0; r < raw.rows; r++) out[r] = indexOf.get(raw.y[r * stride + label.offset] as number) as number;
+  return out;
+}
+
+/** Regression labels: every one present. */
+function checkPresent(raw: RawMatrix): void {
+  const stride = raw.labels.length;
+  for (let i = 0; i < raw.y.length; i++) {
+    if (Number.isNaN(raw.y[i])) throw nullLabel(raw.labels[i % stride]!.spec);
+  }
 }
 
 function checkClasses(classes: ClassValue[], yTrain: Float32Array): void {

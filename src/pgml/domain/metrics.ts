@@ -116,26 +116,50 @@ function mcc(correct: number, n: number, trueCounts: number[], predCounts: numbe
   return denominator === 0 ? 0 : (correct * n - pt) / denominator;
 }
 
-/** Area under the ROC curve: the Mann–Whitney statistic, ties counting one half. NaN with one class. */
+/**
+ * Area under the ROC curve: the Mann–Whitney statistic, ties counting one half. NaN with one class.
+ * Each positive counts the negatives scored below it (and half those scored equal) by binary
+ * search in the sorted negative scores: typed arrays sort natively, so a million scores take
+ * milliseconds, not the seconds of an index sort with a comparator.
+ */
 export function rocAuc(yTrue: ArrayLike<number>, scores: ArrayLike<number>): number {
-  const order = Array.from({ length: yTrue.length }, (_, i) => i).sort((a, b) => (scores[a] as number) - (scores[b] as number));
   let positives = 0;
-  let rankSum = 0;
-  for (let i = 0; i < order.length; ) {
-    let j = i;
-    while (j + 1 < order.length && scores[order[j + 1]!] === scores[order[i]!]) j++;
-    const averageRank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) {
-      if (yTrue[order[k]!] === 1) {
-        positives += 1;
-        rankSum += averageRank;
-      }
-    }
-    i = j + 1;
-  }
-  const negatives = order.length - positives;
+  for (let i = 0; i < yTrue.length; i++) if (yTrue[i] === 1) positives++;
+  const negatives = yTrue.length - positives;
   if (positives === 0 || negatives === 0) return Number.NaN;
-  return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+  const negative = new Float64Array(negatives);
+  for (let i = 0, k = 0; i < yTrue.length; i++) if (yTrue[i] !== 1) negative[k++] = scores[i] as number;
+  negative.sort();
+  let wins = 0;
+  for (let i = 0; i < yTrue.length; i++) {
+    if (yTrue[i] !== 1) continue;
+    const score = scores[i] as number;
+    const below = firstAtLeast(negative, score);
+    wins += below + (firstAbove(negative, score, below) - below) / 2;
+  }
+  return wins / (positives * negatives);
+}
+
+function firstAtLeast(sorted: Float64Array, value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as number) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function firstAbove(sorted: Float64Array, value: number, from: number): number {
+  let lo = from;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as number) <= value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Binary cross-entropy with probabilities clipped to [eps, 1-eps] (float64 eps, as scikit-learn). */

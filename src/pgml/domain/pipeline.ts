@@ -14,6 +14,7 @@
  */
 import { PgError, SqlState } from '../../errors/index.js';
 import { readArray, readCategory, readScalar, type ColumnSpec } from './columns.js';
+import { mismatchedWidth, type RawColumn, type RawMatrix } from './raw-matrix.js';
 import {
   categoryCode,
   checkPreprocessor,
@@ -62,52 +63,23 @@ export class FeaturePipeline {
   }
 
   /**
-   * Fits on the training rows. `values(row, column)` reads a feature value of a training row;
-   * `target` is the first label per training row (class index or number), needed by target encoding.
+   * Fits on the training split, the first `numTrain` rows of the raw matrix, and encodes every row
+   * with what it learned: in place when no column widens (one_hot), else into a new matrix.
+   * `target` is the first label per training row (class index or number), for target encoding.
    */
   static fit(
-    columns: readonly ColumnSpec[],
+    raw: RawMatrix,
     preprocessors: ReadonlyMap<string, Preprocessor>,
-    numRows: number,
-    value: (row: number, column: number) => unknown,
+    numTrain: number,
     target: ArrayLike<number> | undefined,
   ): { pipeline: FeaturePipeline; x: Float32Array } {
-    const features: FittedFeature[] = [];
-    const encoded: Float64Array[] = [];
-    columns.forEach((column, c) => {
-      const preprocessor = preprocessors.get(column.name) ?? DEFAULT_PREPROCESSOR;
-      checkPreprocessor(column, preprocessor);
-      const { values, size, categories } = encodeTraining(column, preprocessor, numRows, (r) => value(r, c));
-      if (categories !== undefined && preprocessor.encode === 'target') {
-        targetEncode(column.name, values, categories, target);
-      }
-      const statistics = analyze(values);
-      if (statistics === undefined) {
-        throw new PgError(SqlState.NullValueNotAllowed, `column "${column.name}" has no values in the training data`, {
-          column: column.name,
-          hint: 'every row of the training split is NULL in this column: drop it from the relation',
-        });
-      }
-      if (statistics.missing > 0 && preprocessor.impute === 'error') {
-        throw missingValuesError(column.name, statistics.missing);
-      }
-      const feature: FittedFeature = { ...column, size, preprocessor, statistics };
-      if (categories !== undefined) feature.categories = categories;
-      features.push(feature);
-      encoded.push(values);
-    });
-
-    const pipeline = new FeaturePipeline(features);
-    const x = new Float32Array(numRows * pipeline.width);
+    const fitted = raw.features.map((column) => fitColumn(raw, column, preprocessors, numTrain, target));
+    const pipeline = new FeaturePipeline(fitted.map((f) => f.feature));
+    const inPlace = pipeline.width === raw.width;
+    const x = inPlace ? raw.x : new Float32Array(new SharedArrayBuffer(raw.rows * pipeline.width * 4));
     let offset = 0;
-    features.forEach((feature, c) => {
-      const values = encoded[c] as Float64Array;
-      for (let r = 0; r < numRows; r++) {
-        for (let e = 0; e < feature.size; e++) {
-          const at = r * pipeline.width + offset + e * encodedWidth(feature);
-          writeFeature(feature, values[r * feature.size + e] as number, x, at);
-        }
-      }
+    fitted.forEach(({ feature, byId }, c) => {
+      encodeColumn(raw, raw.features[c] as RawColumn, feature, byId, { x, width: pipeline.width, offset, inPlace, numTrain });
       offset += feature.size * encodedWidth(feature);
     });
     return { pipeline, x };
@@ -210,38 +182,88 @@ export class FeaturePipeline {
   }
 }
 
-function encodeTraining(
-  column: ColumnSpec,
-  preprocessor: Preprocessor,
-  numRows: number,
-  value: (row: number) => unknown,
-): { values: Float64Array; size: number; categories?: Record<string, Category> } {
-  if (column.kind === 'categorical') {
-    const categories = newCategories();
-    const values = new Float64Array(numRows);
-    for (let r = 0; r < numRows; r++) {
-      values[r] = categoryCode(categories, readCategory(value(r), column), column.name, preprocessor.encode);
+interface FittedColumn {
+  feature: FittedFeature;
+  /** Text columns: the fitted category of each dictionary id, undefined when training never saw it. */
+  byId?: (Category | undefined)[];
+}
+
+function fitColumn(
+  raw: RawMatrix,
+  column: RawColumn,
+  preprocessors: ReadonlyMap<string, Preprocessor>,
+  numTrain: number,
+  target: ArrayLike<number> | undefined,
+): FittedColumn {
+  const { spec, size } = column;
+  const preprocessor = preprocessors.get(spec.name) ?? DEFAULT_PREPROCESSOR;
+  checkPreprocessor(spec, preprocessor);
+  const values = new Float64Array(numTrain * size);
+  let categories: Record<string, Category> | undefined;
+  let byId: (Category | undefined)[] | undefined;
+  if (column.keys !== undefined) {
+    categories = newCategories();
+    byId = new Array<Category | undefined>(column.keys.length);
+    for (let r = 0; r < numTrain; r++) {
+      const id = raw.x[r * raw.width + column.offset] as number;
+      const key = Number.isNaN(id) ? null : (column.keys[id] as string);
+      values[r] = categoryCode(categories, key, spec.name, preprocessor.encode);
+      if (key !== null) byId[id] ??= categories[key];
     }
-    return { values, size: 1, categories };
-  }
-  if (!column.array) {
-    const values = new Float64Array(numRows);
-    for (let r = 0; r < numRows; r++) values[r] = readScalar(value(r), column);
-    return { values, size: 1 };
-  }
-  let size = 0;
-  let values = new Float64Array(0);
-  for (let r = 0; r < numRows; r++) {
-    const elements = readArray(value(r), column);
-    if (r === 0) {
-      size = elements.length;
-      if (size === 0) throw invalid(`column "${column.name}" has an empty array`);
-      values = new Float64Array(numRows * size);
+    if (preprocessor.encode === 'target') targetEncode(spec.name, values, categories, target);
+  } else {
+    for (let r = 0; r < numTrain; r++) {
+      const at = r * raw.width + column.offset;
+      for (let e = 0; e < size; e++) values[r * size + e] = raw.x[at + e] as number;
     }
-    checkWidth({ name: column.name, size }, elements.length);
-    values.set(elements, r * size);
   }
-  return { values, size };
+  const statistics = analyze(values);
+  if (statistics === undefined) {
+    throw new PgError(SqlState.NullValueNotAllowed, `column "${spec.name}" has no values in the training data`, {
+      column: spec.name,
+      hint: 'every row of the training split is NULL in this column: drop it from the relation',
+    });
+  }
+  if (statistics.missing > 0 && preprocessor.impute === 'error') {
+    throw missingValuesError(spec.name, statistics.missing);
+  }
+  const feature: FittedFeature = { name: spec.name, pgType: spec.pgType, kind: spec.kind, array: spec.array, size, preprocessor, statistics };
+  if (categories !== undefined) feature.categories = categories;
+  return byId === undefined ? { feature } : { feature, byId };
+}
+
+interface Output {
+  x: Float32Array;
+  width: number;
+  offset: number;
+  /** Writing over the raw matrix itself: a column that would not change is left alone. */
+  inPlace: boolean;
+  numTrain: number;
+}
+
+/** Imputes, scales or encodes one column of every row, training and test, into the output. */
+function encodeColumn(raw: RawMatrix, column: RawColumn, feature: FittedFeature, byId: (Category | undefined)[] | undefined, out: Output): void {
+  const slots = encodedWidth(feature);
+  const nullCategory = feature.categories?.[NULL_CATEGORY_KEY];
+  const unchanged = out.inPlace && byId === undefined && feature.preprocessor.scale === 'preserve';
+  // Training rows have no NaN left to impute when the rule is 'error' (fitColumn checked): only test rows can.
+  const first = unchanged && feature.preprocessor.impute === 'error' ? out.numTrain : 0;
+  for (let r = first; r < raw.rows; r++) {
+    const from = r * raw.width + column.offset;
+    const to = r * out.width + out.offset;
+    for (let e = 0; e < feature.size; e++) {
+      let value = raw.x[from + e] as number;
+      if (byId !== undefined) {
+        const category = Number.isNaN(value) ? nullCategory : byId[value];
+        value =
+          category !== undefined
+            ? category.value
+            : impute(Number.NaN, feature.name, feature.preprocessor, feature.statistics, column.keys![value]);
+      }
+      if (unchanged && !Number.isNaN(value)) continue;
+      writeFeature(feature, value, out.x, to + e * slots);
+    }
+  }
 }
 
 /** Replaces category codes with the mean of the first label over the category's training rows. */
@@ -289,12 +311,7 @@ function oneHotNames(feature: FittedFeature): string[] {
 }
 
 function checkWidth(feature: { name: string; size: number }, received: number): void {
-  if (received !== feature.size) {
-    throw invalid(
-      `mismatched array length for feature "${feature.name}": expected ${feature.size}, received ${received}`,
-      'every row of an array feature must have the same number of elements',
-    );
-  }
+  if (received !== feature.size) throw mismatchedWidth(feature.name, feature.size, received);
 }
 
 // JSON has no NaN: statistics of odd columns (e.g. a target mean of an empty category) come back null.

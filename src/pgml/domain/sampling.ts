@@ -2,7 +2,8 @@
  * The train/test split of pgml.train (`test_size`, `test_sampling`). PostgresML orders the rows
  * (`orm/sampling.rs`: `ORDER BY random()` for random, table order for last) and takes the last
  * `num_test` rows as the test set (`Snapshot::train_test_split`); we do the same over row indexes,
- * with a seedable generator so a split can be reproduced.
+ * with a seedable generator so a split can be reproduced, in typed arrays (a million rows split
+ * in milliseconds).
  *
  * `stratified` keeps each label value's share in both sets (largest remainder per class).
  * PostgresML's SQL (`ROW_NUMBER() OVER (PARTITION BY label ORDER BY random())`, ordered by that row
@@ -20,13 +21,13 @@ export interface SplitOptions {
   /** Seed for the shuffles; without one each split differs, as in PostgresML. */
   seed?: number;
   /** Stratified only: the stratum (label value) of each row. */
-  strata?: readonly string[];
+  strata?: ArrayLike<number>;
 }
 
 export interface Split {
-  /** Row indexes of the training set, in the order the rows are used. */
-  train: number[];
-  test: number[];
+  /** Row indexes: the training rows, then the test rows, each in the order they are used. */
+  order: Uint32Array;
+  numTrain: number;
 }
 
 export function parseSampling(value: unknown): Sampling {
@@ -67,35 +68,28 @@ export function trainTestSplit(numRows: number, options: SplitOptions): Split {
   const random = createRandom(options.seed);
   switch (options.sampling) {
     case 'last':
-      return { train: range(0, numTrain), test: range(numTrain, numRows) };
-    case 'random': {
-      const order = shuffle(range(0, numRows), random);
-      return { train: order.slice(0, numTrain), test: order.slice(numTrain) };
-    }
+      return { order: identity(numRows), numTrain };
+    case 'random':
+      return { order: shuffle(identity(numRows), random), numTrain };
     case 'stratified':
-      return stratifiedSplit(numRows, numTest, options.strata, random);
+      return { order: stratifiedOrder(numRows, numTest, options.strata, random), numTrain };
   }
 }
 
-function stratifiedSplit(
-  numRows: number,
-  numTest: number,
-  strata: readonly string[] | undefined,
-  random: () => number,
-): Split {
+function stratifiedOrder(numRows: number, numTest: number, strata: ArrayLike<number> | undefined, random: () => number): Uint32Array {
   if (strata === undefined || strata.length !== numRows) {
     throw new PgError(SqlState.InvalidParameterValue, 'test_sampling => stratified needs a y_column_name to stratify on');
   }
-  const groups = new Map<string, number[]>();
-  strata.forEach((key, row) => {
-    const group = groups.get(key);
-    if (group === undefined) groups.set(key, [row]);
-    else group.push(row);
-  });
+  const { groupOf, sizes } = groupStrata(strata);
+  // The rows of each stratum together, strata in ascending key order (a counting sort).
+  const starts = new Uint32Array(sizes.length + 1);
+  sizes.forEach((size, g) => (starts[g + 1] = (starts[g] as number) + size));
+  const grouped = new Uint32Array(numRows);
+  const fill = starts.slice(0, sizes.length);
+  for (let row = 0; row < numRows; row++) grouped[fill[groupOf[row] as number]!++] = row;
 
-  // Largest remainder: every class gets floor(share), the biggest fractions get the leftovers.
-  const entries = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const quotas = entries.map(([, rows]) => (rows.length * numTest) / numRows);
+  // Largest remainder: every stratum gets floor(share), the biggest fractions get the leftovers.
+  const quotas = Array.from(sizes, (size) => (size * numTest) / numRows);
   const counts = quotas.map(Math.floor);
   let left = numTest - counts.reduce((a, b) => a + b, 0);
   const byRemainder = quotas.map((q, i) => ({ i, r: q - Math.floor(q) })).sort((a, b) => b.r - a.r || a.i - b.i);
@@ -105,15 +99,47 @@ function stratifiedSplit(
     left -= 1;
   }
 
-  const train: number[] = [];
-  const test: number[] = [];
-  entries.forEach(([, rows], i) => {
-    const shuffled = shuffle([...rows], random);
-    const cut = shuffled.length - (counts[i] as number);
-    train.push(...shuffled.slice(0, cut));
-    test.push(...shuffled.slice(cut));
+  const order = new Uint32Array(numRows);
+  let train = 0;
+  let test = numRows - numTest;
+  sizes.forEach((size, g) => {
+    const rows = shuffle(grouped.subarray(starts[g], (starts[g] as number) + size), random);
+    const cut = size - (counts[g] as number);
+    order.set(rows.subarray(0, cut), train);
+    order.set(rows.subarray(cut), test);
+    train += cut;
+    test += size - cut;
   });
-  return { train: shuffle(train, random), test: shuffle(test, random) };
+  shuffle(order.subarray(0, numRows - numTest), random);
+  shuffle(order.subarray(numRows - numTest), random);
+  return order;
+}
+
+/** Each row's stratum, numbered in ascending key order (a missing key counts as +Infinity), and each stratum's size. */
+function groupStrata(strata: ArrayLike<number>): { groupOf: Uint32Array; sizes: Uint32Array } {
+  const key = (i: number): number => {
+    const v = strata[i] as number;
+    return Number.isNaN(v) ? Infinity : v;
+  };
+  const sorted = Float64Array.from({ length: strata.length }, (_, i) => key(i)).sort();
+  let distinct = 0;
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[distinct - 1]) sorted[distinct++] = sorted[i] as number;
+  const keys = sorted.subarray(0, distinct);
+  const groupOf = new Uint32Array(strata.length);
+  const sizes = new Uint32Array(distinct);
+  for (let i = 0; i < strata.length; i++) {
+    const k = key(i);
+    let lo = 0;
+    let hi = distinct - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((keys[mid] as number) < k) lo = mid + 1;
+      else hi = mid;
+    }
+    groupOf[i] = lo;
+    sizes[lo]!++;
+  }
+  return { groupOf, sizes };
 }
 
 /** mulberry32: small, fast, and good enough to order rows; seeded from crypto when no seed is given. */
@@ -129,16 +155,18 @@ export function createRandom(seed?: number): () => number {
 }
 
 /** Fisher–Yates in place; returns the same array. */
-export function shuffle<T>(items: T[], random: () => number): T[] {
+export function shuffle<T extends { length: number; [index: number]: unknown }>(items: T, random: () => number): T {
   for (let i = items.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
-    const swap = items[i] as T;
-    items[i] = items[j] as T;
+    const swap = items[i];
+    items[i] = items[j];
     items[j] = swap;
   }
   return items;
 }
 
-function range(start: number, end: number): number[] {
-  return Array.from({ length: end - start }, (_, i) => start + i);
+function identity(n: number): Uint32Array {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  return order;
 }

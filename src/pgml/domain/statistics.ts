@@ -25,22 +25,23 @@ const VENTILES = 19;
 
 /** Statistics of the present values; `undefined` when every value is missing. */
 export function analyze(values: ArrayLike<number>): Statistics | undefined {
-  const data: number[] = [];
+  const present = new Float64Array(values.length);
+  let n = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i] as number;
-    if (!Number.isNaN(v)) data.push(v);
+    if (!Number.isNaN(v)) present[n++] = v;
   }
-  if (data.length === 0) return undefined;
-  data.sort((a, b) => a - b);
+  if (n === 0) return undefined;
+  // A typed array sorts numerically in native code: a comparator sort of a million values took seconds.
+  const data = present.subarray(0, n).sort();
 
-  const n = data.length;
   const min = data[0] as number;
   const max = data[n - 1] as number;
   let sum = 0;
-  for (const v of data) sum += v;
+  for (let i = 0; i < n; i++) sum += data[i] as number;
   const mean = sum / n;
   let squares = 0;
-  for (const v of data) squares += (mean - v) * (mean - v);
+  for (let i = 0; i < n; i++) squares += (mean - (data[i] as number)) * (mean - (data[i] as number));
   const variance = squares / n;
 
   const histogram = new Array<number>(HISTOGRAM_BINS).fill(0);

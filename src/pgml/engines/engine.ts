@@ -29,6 +29,13 @@ export interface FitOptions {
   numClasses?: number;
 }
 
+/** How far a fit has come, for the user watching a long training: trees, epochs or iterations. */
+export interface FitProgress {
+  done: number;
+  total: number;
+  unit: string;
+}
+
 /**
  * Engines run inside the worker pool (pool.ts): arrays returned by predict, predictProba and
  * serialize are handed over to the caller, so return fresh arrays, never internal state.
@@ -36,8 +43,11 @@ export interface FitOptions {
 export interface Engine {
   readonly algorithm: string;
   readonly runtime: Runtime;
-  /** `signal` stops the fit (the pooled engine terminates its worker); in-thread engines ignore it. */
-  fit(data: Dataset, options: FitOptions, signal?: AbortSignal): Promise<void>;
+  /**
+   * `signal` stops the fit (the pooled engine terminates its worker); in-thread engines ignore it.
+   * Engines that fit in rounds may call `progress` after each; it is cheap and may be left out.
+   */
+  fit(data: Dataset, options: FitOptions, signal?: AbortSignal, progress?: (progress: FitProgress) => void): Promise<void>;
   /**
    * One value per row for single-output models (class index, regression value, cluster id);
    * rows × outputs row-major for joint regression and decomposition.

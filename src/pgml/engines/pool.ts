@@ -17,7 +17,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
-import type { Dataset, FitOptions, Runtime } from './engine.js';
+import type { Dataset, FitOptions, FitProgress, Runtime } from './engine.js';
 
 export interface WorkerPayloads {
   fit: { data: Dataset; options: FitOptions };
@@ -26,6 +26,11 @@ export interface WorkerPayloads {
   /** model is left out when the worker is known to hold key already. */
   predict: { key: string; model?: Uint8Array | undefined; x: Float32Array; rows: number };
   predictProba: { key: string; model?: Uint8Array | undefined; x: Float32Array; rows: number };
+  /**
+   * Data work of another layer that grows with the data (preparing a training set): the named
+   * export of a module, called with input. Modules are named by URL so engines import nothing above them.
+   */
+  run: { module: string; name: string; input: unknown };
 }
 
 /** Waiting predictions are merged into one engine call up to this many rows. */
@@ -39,6 +44,7 @@ export interface WorkerResults {
   load: { runtime: Runtime };
   predict: Float32Array;
   predictProba: Float32Array;
+  run: unknown;
 }
 
 export type WorkerOp = keyof WorkerPayloads;
@@ -62,9 +68,16 @@ export type WorkerReply =
   | { id: number; ok: true; result: WorkerResults[WorkerOp] }
   | { id: number; ok: false; error: SerializedError };
 
+/** Sent by a worker while a fit runs, before its reply. */
+export interface WorkerProgress {
+  id: number;
+  progress: FitProgress;
+}
+
 interface Task {
   request: WorkerRequest;
   signal?: AbortSignal | undefined;
+  progress?: ((progress: FitProgress) => void) | undefined;
   transfer: ArrayBuffer[];
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
@@ -136,6 +149,7 @@ class Pool {
     payload: WorkerPayloads[Op],
     transfer: ArrayBuffer[],
     signal?: AbortSignal,
+    progress?: (progress: FitProgress) => void,
   ): Promise<WorkerResults[Op]> {
     return new Promise<WorkerResults[Op]>((resolve, reject) => {
       if (signal?.aborted) return reject(PgError.from(signal.reason));
@@ -146,6 +160,7 @@ class Pool {
       const task: Task = {
         request,
         signal,
+        progress,
         transfer,
         resolve: (value) => (settled(), resolve(value as WorkerResults[Op])),
         reject: (error) => (settled(), reject(error)),
@@ -251,7 +266,11 @@ class Pool {
     const worker = startWorker(this.memoryMb);
     const slot: Slot = { worker, task: undefined, seen: new Set() };
     worker.unref();
-    worker.on('message', (reply: WorkerReply) => {
+    worker.on('message', (reply: WorkerReply | WorkerProgress) => {
+      if ('progress' in reply) {
+        if (slot.task?.request.id === reply.id) slot.task.progress?.(reply.progress);
+        return;
+      }
       const task = slot.task;
       slot.task = undefined;
       worker.unref();
@@ -298,9 +317,10 @@ export function runInWorker<Op extends WorkerOp>(
   payload: WorkerPayloads[Op],
   transfer: ArrayBuffer[] = [],
   signal?: AbortSignal,
+  progress?: (progress: FitProgress) => void,
 ): Promise<WorkerResults[Op]> {
   pool ??= new Pool(Math.max(1, availableParallelism()), fitMemoryMb);
-  return pool.run(algorithm, op, payload, transfer, signal);
+  return pool.run(algorithm, op, payload, transfer, signal, progress);
 }
 
 /** The current pool's counters (zeros before its first use). */

@@ -4,7 +4,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PgError, SqlState } from '../../errors/index.js';
-import { checkHyperparamNames, type Dataset, type Engine, type EngineFactory, type FitOptions, type Runtime } from './engine.js';
+import {
+  checkHyperparamNames,
+  type Dataset,
+  type Engine,
+  type EngineFactory,
+  type FitOptions,
+  type FitProgress,
+  type Runtime,
+} from './engine.js';
 import { runInWorker } from './pool.js';
 
 export class WorkerEngine implements Engine {
@@ -32,15 +40,15 @@ export class WorkerEngine implements Engine {
     return engine;
   }
 
-  async fit(data: Dataset, options: FitOptions, signal?: AbortSignal): Promise<void> {
-    // Checked here so a typo fails before the training set is copied to a worker.
+  async fit(data: Dataset, options: FitOptions, signal?: AbortSignal, progress?: (progress: FitProgress) => void): Promise<void> {
+    // Checked here so a typo fails before a worker is busied with the training set.
     checkHyperparamNames(this.algorithm, options.hyperparams, this.factory.hyperparams);
     if (!this.factory.tasks.includes(options.task)) {
       throw new PgError(SqlState.InvalidParameterValue, `${this.algorithm} does not support ${options.task}`, {
         hint: `${this.algorithm} supports: ${this.factory.tasks.join(', ')}`,
       });
     }
-    const { model, runtime } = await runInWorker(this.algorithm, 'fit', { data, options }, [], signal);
+    const { model, runtime } = await runInWorker(this.algorithm, 'fit', { data, options }, [], signal, progress);
     this.model = model;
     this.trainedOn = runtime;
     // Models are immutable: a refit is a new model, cached under a new key.

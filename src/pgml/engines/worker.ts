@@ -5,7 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
 import type { Engine } from './engine.js';
-import { MODEL_NOT_CACHED, type SerializedError, type WorkerReply, type WorkerRequest, type WorkerResults } from './pool.js';
+import { MODEL_NOT_CACHED, type SerializedError, type WorkerProgress, type WorkerReply, type WorkerRequest, type WorkerResults } from './pool.js';
 import { getLocalEngineFactory } from './registry.js';
 
 const CACHE_SIZE = 32;
@@ -42,9 +42,17 @@ async function execute(request: WorkerRequest): Promise<{ result: WorkerResults[
     case 'fit': {
       const { data, options } = request.payload as WorkerRequest<'fit'>['payload'];
       const engine = getLocalEngineFactory(request.algorithm).create();
-      await engine.fit(data, options);
+      await engine.fit(data, options, undefined, (progress) => {
+        const message: WorkerProgress = { id: request.id, progress };
+        parentPort?.postMessage(message);
+      });
       const model = handOver(await engine.serialize());
       return { result: { model: model.value, runtime: engine.runtime }, transfer: [model.buffer] };
+    }
+    case 'run': {
+      const { module, name, input } = request.payload as WorkerRequest<'run'>['payload'];
+      const job = (await import(module))[name] as (input: unknown) => unknown;
+      return { result: await job(input), transfer: [] };
     }
     case 'load': {
       const { key, model } = request.payload as WorkerRequest<'load'>['payload'];

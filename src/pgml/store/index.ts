@@ -17,7 +17,7 @@
  *   itself (42501 from Postgres when not): what a cached model is checked with per caller.
  *
  * For training and deployment: findProject/requireProject, deployedMetrics, chooseModel and
- * insertDeployment (projects.ts); resolveRelation/readRelation (relations.ts); lastSnapshot,
+ * insertDeployment (projects.ts); resolveRelation/readRelationMatrix (relations.ts); lastSnapshot,
  * insertSnapshot, materializeSnapshot (snapshots.ts); registerModel (register.ts).
  */
 export {
@@ -41,6 +41,6 @@ export {
   type Project,
   type Strategy,
 } from './projects.js';
-export { readRelation, resolveRelation, splitRelationName, type Relation } from './relations.js';
+export { readRelationMatrix, resolveRelation, splitRelationName, type Relation } from './relations.js';
 export { deleteSnapshot, insertSnapshot, lastSnapshot, materializeSnapshot, type NewSnapshot, type StoredSnapshot } from './snapshots.js';
 export { registerModel, unregisterModel, type NewModel, type RegisteredModel, type TestResults } from './register.js';

@@ -6,6 +6,9 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import type { Queryable } from '../../db/queryable.js';
 import type { SourceColumn } from '../domain/columns.js';
+import { matrixBuilder, type DatasetPlan } from '../domain/dataset.js';
+import { MAX_MATRIX_BYTES, type RawMatrix } from '../domain/raw-matrix.js';
+import { binaryRowSink } from './binary-rows.js';
 
 export interface Relation {
   schema: string;
@@ -54,10 +57,50 @@ export async function resolveRelation(db: Queryable, relationName: string): Prom
   return { schema, name, quoted: relation.quoted, columns: columns.rows };
 }
 
-/** Every row of the relation, its columns in catalog order. */
-export async function readRelation(db: Queryable, relation: Relation): Promise<Record<string, unknown>[]> {
-  const list = relation.columns.map((c) => c.quoted).join(', ');
-  const result = await db.query(`SELECT ${list} FROM ${relation.quoted}`);
-  return result.rows;
+/**
+ * Every row of the relation into one float32 matrix, streamed in binary where the session can.
+ * A relation the planner expects to need more than `maxBytes` for its features is refused before
+ * a row is read; one that turns out larger (array columns, a stale estimate) is refused as its
+ * rows cross the limit. Either way with 53200, the sizes, and what to do instead.
+ */
+export async function readRelationMatrix(db: Queryable, relation: Relation, plan: DatasetPlan, limitBytes: number): Promise<RawMatrix> {
+  const maxBytes = Math.min(limitBytes, MAX_MATRIX_BYTES);
+  const select = `SELECT ${relation.columns.map((c) => c.quoted).join(', ')} FROM ${relation.quoted}`;
+  const rows = await estimateRows(db, select);
+  const features = plan.specs.length - plan.yColumnNames.length;
+  const tooLarge = (what: string, bytes: number): PgError =>
+    new PgError(
+      SqlState.OutOfMemory,
+      `relation "${relation.schema}.${relation.name}" is too large to train on: ${what} ` +
+        `need about ${megabytes(bytes)} MB as float32, above the limit of ${megabytes(maxBytes)} MB`,
+      {
+        hint:
+          'train on a sample, e.g. a view with TABLESAMPLE SYSTEM (10) or ORDER BY random() LIMIT n, ' +
+          'or raise --fit-memory-mb (PGML_FIT_MEMORY_MB)',
+      },
+    );
+  const estimated = rows * features * 4;
+  if (estimated > maxBytes) throw tooLarge(`an estimated ${rows} rows × ${features} features`, estimated);
+
+  const builder = matrixBuilder(plan, maxBytes, (bytes) => tooLarge('its rows so far', bytes));
+  if (db.streamBinary) {
+    await db.streamBinary(select, [], binaryRowSink(plan.specs, builder));
+  } else {
+    const result = await db.query(select);
+    for (const row of result.rows) builder.addValues((c) => row[plan.specs[c]!.name]);
+  }
+  return builder.finish();
+}
+
+/** The planner's row estimate (pg_class.reltuples for a table, its guess for a view). */
+async function estimateRows(db: Queryable, select: string): Promise<number> {
+  const result = await db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${select}`);
+  const raw = result.rows[0]?.['QUERY PLAN'];
+  const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as [{ Plan?: { 'Plan Rows'?: number } }] | undefined;
+  return Math.max(0, Math.round(plan?.[0]?.Plan?.['Plan Rows'] ?? 0));
+}
+
+function megabytes(bytes: number): string {
+  return (bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0);
 }
 

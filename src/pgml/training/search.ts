@@ -1,8 +1,10 @@
 /**
  * Fits every hyperparameter candidate (on the training split, or on each cross-validation fold)
- * through the engine pool and keeps the best one, as PostgresML's Model::fit does.
+ * through the engine pool and keeps the best one, as PostgresML's Model::fit does. The candidates
+ * run side by side, one per pool worker; the first failure stops the others.
  */
-import type { Engine, EngineFactory, Task } from '../engines/engine.js';
+import { PgError } from '../../errors/index.js';
+import type { Engine, EngineFactory, FitProgress, Task } from '../engines/engine.js';
 import type { TrainingDataset } from '../domain/dataset.js';
 import { keyMetric, kFolds, summarizeSearch, type Hyperparams, type Search, type Trial } from '../domain/search.js';
 import { scoreEngine } from './score.js';
@@ -18,6 +20,8 @@ export interface SearchRun {
   notice(message: string): void;
   /** Stops the search, and the fit running, when the statement is canceled. */
   signal: AbortSignal;
+  /** What the engines report as they fit. */
+  progress?: (progress: FitProgress) => void;
 }
 
 export interface SearchWinner {
@@ -40,18 +44,30 @@ export async function runSearch(run: SearchRun): Promise<SearchWinner> {
   const splits: { train: Rows; test: Rows }[] =
     folds.length === 0 ? [{ train, test }] : folds.map((f) => ({ train: pick(train, f.train, data), test: pick(train, f.test, data) }));
 
-  const trials: Trial[] = [];
-  const engines: Engine[] = [];
-  for (const [candidate, hyperparams] of run.candidates.entries()) {
-    for (const [fold, split] of splits.entries()) {
-      if (run.candidates.length > 1 || splits.length > 1) {
-        run.notice(`Hyperparams ${candidate + 1}/${run.candidates.length}${splits.length > 1 ? `, fold ${fold + 1}/${splits.length}` : ''}: ${JSON.stringify(hyperparams)}`);
-      }
-      const { engine, metrics } = await fitAndScore(run, hyperparams, split.train, split.test);
-      trials.push({ candidate, fold, metrics });
-      engines.push(engine);
+  const jobs = run.candidates.flatMap((hyperparams, candidate) => splits.map((split, fold) => ({ candidate, fold, hyperparams, split })));
+  if (jobs.length > 1) {
+    for (const { candidate, fold, hyperparams } of jobs) {
+      run.notice(`Hyperparams ${candidate + 1}/${run.candidates.length}${splits.length > 1 ? `, fold ${fold + 1}/${splits.length}` : ''}: ${JSON.stringify(hyperparams)}`);
     }
   }
+  const stop = new AbortController();
+  const canceled = (): void => stop.abort(run.signal.reason);
+  run.signal.addEventListener('abort', canceled, { once: true });
+  let fitted: { engine: Engine; metrics: Record<string, number> }[];
+  try {
+    fitted = await Promise.all(
+      jobs.map((job) =>
+        fitAndScore(run, job.hyperparams, job.split.train, job.split.test, stop.signal).catch((error: unknown) => {
+          stop.abort(PgError.from(error));
+          throw error;
+        }),
+      ),
+    );
+  } finally {
+    run.signal.removeEventListener('abort', canceled);
+  }
+  const trials: Trial[] = jobs.map((job, i) => ({ candidate: job.candidate, fold: job.fold, metrics: fitted[i]!.metrics }));
+  const engines = fitted.map((f) => f.engine);
 
   if (trials.length === 1) {
     return { engine: engines[0] as Engine, hyperparams: run.candidates[0] as Hyperparams, metrics: { ...(trials[0] as Trial).metrics } };
@@ -71,6 +87,7 @@ async function fitAndScore(
   hyperparams: Hyperparams,
   train: Rows,
   test: Rows,
+  signal: AbortSignal,
 ): Promise<{ engine: Engine; metrics: Record<string, number> }> {
   const { data, task } = run;
   const supervised = task === 'regression' || task === 'classification';
@@ -84,7 +101,8 @@ async function fitAndScore(
       ...(supervised ? { y: train.y, yCols: data.numLabels } : {}),
     },
     { task, hyperparams, ...(task === 'classification' ? { numClasses: data.numClasses } : {}) },
-    run.signal,
+    signal,
+    run.progress,
   );
   const fitTime = (performance.now() - started) / 1000;
   // test_size => 0 skips scoring: the model is kept, with timing only (PostgresML scores nothing either).
@@ -103,11 +121,11 @@ async function fitAndScore(
   return { engine, metrics: { ...scored, fit_time: fitTime } };
 }
 
-/** The given training rows as their own matrix (cross-validation folds). */
+/** The given training rows as their own matrix (cross-validation folds), shared with the workers. */
 function pick(from: Rows, indexes: readonly number[], data: TrainingDataset): Rows {
   const cols = data.numFeatures;
   const yCols = data.numLabels;
-  const x = new Float32Array(indexes.length * cols);
+  const x = new Float32Array(new SharedArrayBuffer(indexes.length * cols * 4));
   const y = new Float32Array(indexes.length * yCols);
   indexes.forEach((r, i) => {
     x.set(from.x.subarray(r * cols, (r + 1) * cols), i * cols);

@@ -10,7 +10,7 @@ import type { CallContext } from '../../functions/index.js';
 import { checkHyperparamNames, type Task } from '../engines/engine.js';
 import { checkHyperparamLimits } from '../engines/limits.js';
 import { getEngineFactory } from '../engines/registry.js';
-import { buildDataset } from '../domain/dataset.js';
+import { planDataset } from '../domain/dataset.js';
 import { hyperparamCandidates, keyMetric, parseSearchArgs, parseSearchParams, type Search } from '../domain/search.js';
 import type { Sampling } from '../domain/sampling.js';
 import {
@@ -18,14 +18,17 @@ import {
   findProject,
   lastSnapshot,
   materializeSnapshot,
-  readRelation,
+  readRelationMatrix,
   registerModel,
   resolveRelation,
   unregisterModel,
   type NewSnapshot,
   type Project,
 } from '../store/index.js';
-import { runSearch } from './search.js';
+import { prepareDataset } from './prepare.js';
+import { ProgressNotices } from './progress.js';
+import { runSearch, type SearchWinner } from './search.js';
+import { trainingSettings } from './settings.js';
 import { testResults } from './test-results.js';
 
 export interface TrainRequest {
@@ -80,18 +83,15 @@ async function trainUntil(ctx: CallContext, request: TrainRequest, signal: Abort
   const source = await snapshotSource(ctx, request, existing, task);
   info(`Snapshotting table "${source.relationName}", this may take a little while...`);
   const relation = await resolveRelation(ctx.db, source.readFrom);
-  const rows = await readRelation(ctx.db, relation);
-
-  const data = buildDataset({
-    task,
-    columns: relation.columns,
-    rows,
-    yColumnNames: source.yColumnNames,
-    preprocess: source.preprocess,
+  const plan = planDataset({ task, columns: relation.columns, yColumnNames: source.yColumnNames, preprocess: source.preprocess });
+  const raw = await readRelationMatrix(ctx.db, relation, plan, trainingSettings().memoryMb * 1024 * 1024);
+  throwIfCanceled(signal);
+  const options = {
     testSize: source.testSize,
     // Stratifying needs a label: unsupervised data without one is split at random instead.
-    testSampling: source.testSampling === 'stratified' && source.yColumnNames.length === 0 ? 'random' : source.testSampling,
-  });
+    testSampling: source.testSampling === 'stratified' && source.yColumnNames.length === 0 ? ('random' as const) : source.testSampling,
+  };
+  const data = await prepareDataset({ plan, raw, options }, signal);
   info(
     `Dataset { num_features: ${data.pipeline.rawWidth}, num_labels: ${data.numLabels}, num_distinct_labels: ${data.numClasses}, ` +
       `num_rows: ${data.numRows}, num_train_rows: ${data.numTrainRows}, num_test_rows: ${data.numTestRows} }`,
@@ -99,7 +99,13 @@ async function trainUntil(ctx: CallContext, request: TrainRequest, signal: Abort
   info(`Training Model { task: ${task}, algorithm: ${algorithm} }`);
 
   throwIfCanceled(signal);
-  const winner = await runSearch({ factory, task, data, candidates, search: request.search, cv: searchArgs.cv, notice: info, signal });
+  const progress = new ProgressNotices(info, algorithm, trainingSettings().progressSeconds);
+  let winner: SearchWinner;
+  try {
+    winner = await runSearch({ factory, task, data, candidates, search: request.search, cv: searchArgs.cv, notice: info, signal, progress: progress.report });
+  } finally {
+    progress.stop();
+  }
   const runtimeNotice = factory.runtimeNotice?.(winner.engine.runtime);
   if (runtimeNotice !== undefined) info(runtimeNotice);
   info(`Trained on runtime ${winner.engine.runtime}. Metrics: ${JSON.stringify(winner.metrics)}`);

@@ -11,6 +11,8 @@ export interface TrainInput {
   /** XGBoost parameters as the C API takes them; a name may repeat (eval_metric). */
   params: ReadonlyArray<readonly [string, string]>;
   rounds: number;
+  /** Called after each boosting round with the rounds done, where the runtime trains round by round. */
+  onRound?: (done: number) => void;
 }
 
 export interface Booster {

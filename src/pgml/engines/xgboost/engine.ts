@@ -4,7 +4,7 @@
  * whatever the objective, and a self-describing serialized form so a model loads without its row.
  */
 import { PgError, SqlState } from '../../../errors/index.js';
-import type { Dataset, Engine, EngineFactory, FitOptions, Task } from '../engine.js';
+import type { Dataset, Engine, EngineFactory, FitOptions, FitProgress, Task } from '../engine.js';
 import type { Booster, XgboostRuntime } from './booster.js';
 import { describeNativeXgboost, loadNativeRuntime, nativeXgboostStatus } from './native.js';
 import {
@@ -78,7 +78,7 @@ export class XgboostEngine implements Engine {
     return this.header?.version;
   }
 
-  async fit(data: Dataset, options: FitOptions): Promise<void> {
+  async fit(data: Dataset, options: FitOptions, _signal?: AbortSignal, progress?: (progress: FitProgress) => void): Promise<void> {
     if (options.task !== 'regression' && options.task !== 'classification') {
       throw new PgError(SqlState.InvalidParameterValue, `${this.algorithm} does not support ${options.task}`);
     }
@@ -95,7 +95,15 @@ export class XgboostEngine implements Engine {
     }
     const config = xgboostConfig(this.algorithm, options);
     const runtime = await resolveRuntime(this.wanted);
-    const booster = runtime.train({ x: data.x, rows: data.rows, cols: data.cols, y: data.y, params: config.params, rounds: config.rounds });
+    const booster = runtime.train({
+      x: data.x,
+      rows: data.rows,
+      cols: data.cols,
+      y: data.y,
+      params: config.params,
+      rounds: config.rounds,
+      ...(progress ? { onRound: (done: number) => progress({ done, total: config.rounds, unit: 'trees' }) } : {}),
+    });
     this.replace(booster, {
       runtime: runtime.kind,
       version: runtime.version,

@@ -157,6 +157,7 @@ class NativeRuntime implements XgboostRuntime {
         // user's hyperparameters or labels (e.g. a label outside [0, num_class)), hence 22023.
         for (let iter = 0; iter < input.rounds; iter++) {
           check(api.boosterUpdateOneIter(bo[0], iter, dtrain), SqlState.InvalidParameterValue);
+          input.onRound?.(iter + 1);
         }
       } catch (error) {
         booster.free();

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createRandom, parseSampling, splitCounts, trainTestSplit } from '../../../../src/pgml/domain/sampling.js';
+import { createRandom, parseSampling, splitCounts, trainTestSplit as typedSplit, type SplitOptions } from '../../../../src/pgml/domain/sampling.js';
+
+/** The split as two lists: training rows, test rows. */
+const trainTestSplit = (n: number, options: SplitOptions): { train: number[]; test: number[] } => {
+  const { order, numTrain } = typedSplit(n, options);
+  return { train: [...order.subarray(0, numTrain)], test: [...order.subarray(numTrain)] };
+};
 
 const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -41,20 +47,20 @@ describe('trainTestSplit', () => {
   });
 
   it("'stratified' keeps each class's share in the test set, even a rare class", () => {
-    const strata = range(100).map((i) => (i < 90 ? 'a' : 'b'));
+    const strata = range(100).map((i) => (i < 90 ? 0 : 1));
     const split = trainTestSplit(100, { testSize: 0.2, sampling: 'stratified', strata, seed: 1 });
-    const count = (rows: number[], key: string): number => rows.filter((r) => strata[r] === key).length;
-    assert.equal(count(split.test, 'a'), 18);
-    assert.equal(count(split.test, 'b'), 2);
-    assert.equal(count(split.train, 'b'), 8);
+    const count = (rows: number[], key: number): number => rows.filter((r) => strata[r] === key).length;
+    assert.equal(count(split.test, 0), 18);
+    assert.equal(count(split.test, 1), 2);
+    assert.equal(count(split.train, 1), 8);
     assert.deepEqual(sorted([...split.train, ...split.test]), range(100));
   });
 
   it("'stratified' hands leftover test rows to the largest remainders and needs a label", () => {
-    const strata = ['a', 'a', 'a', 'b', 'b', 'c', 'c'];
+    const strata = [2.5, 2.5, 2.5, -1, -1, 7, 7];
     const split = trainTestSplit(7, { testSize: 3, sampling: 'stratified', strata, seed: 3 });
     assert.equal(split.test.length, 3);
-    assert.deepEqual(new Set(split.test.map((r) => strata[r])), new Set(['a', 'b', 'c']));
+    assert.deepEqual(new Set(split.test.map((r) => strata[r])), new Set([2.5, -1, 7]));
     assert.throws(() => trainTestSplit(7, { testSize: 3, sampling: 'stratified' }), { code: '22023' });
   });
 

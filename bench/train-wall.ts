@@ -1,0 +1,211 @@
+// Training wall time (issue 15): the whole `SELECT * FROM pgml.train(...)` through pgml-proxy
+// against the whole Python path (bench/train_wall_baseline.py: psycopg fetch, native XGBoost or
+// scikit-learn's LogisticRegression, same parameters and split, scoring), in one run, on generated
+// n×30 classification tables. Per cell also the proxy's peak RSS during the training (VmHWM, reset
+// before it) next to the float32 matrix it needs, and the p99 latency of a concurrent SELECT 1 loop
+// through the proxy while it trains against the same loop idle. Then the fixed overhead: a linear
+// fit on breast_cancer, wall time minus the fit.
+// Run: npm run build && node --import tsx bench/train-wall.ts   (prints one JSON line)
+// Env: BENCH_ROWS comma list of table sizes (100000); BENCH_MILLION=1 adds 1000000;
+//      BENCH_PYTHON interpreter with psycopg, scikit-learn and xgboost (python3).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { execCapture } from '../test/support/exec.js';
+import { createDatabase, startPgCluster } from '../test/support/pg-cluster.js';
+import { startProxy } from '../test/support/proxy.js';
+
+const DATABASE = 'bench';
+const BASELINE = fileURLToPath(new URL('./train_wall_baseline.py', import.meta.url));
+const FEATURES = 30;
+const TEST_SIZE = 0.25;
+const sizes = [
+  ...(process.env.BENCH_ROWS ?? '100000').split(',').filter(Boolean).map(Number),
+  ...(process.env.BENCH_MILLION === '1' ? [1_000_000] : []),
+];
+const python = process.env.BENCH_PYTHON ?? 'python3';
+const threads = availableParallelism();
+
+const PARAMS = {
+  xgboost: { n_estimators: 100, max_depth: 6, eta: 0.3, tree_method: 'hist', nthread: threads },
+  linear: { C: 1.0, max_iter: 100, tol: 1e-4, fit_intercept: true },
+};
+type Algorithm = keyof typeof PARAMS;
+const COMPARED = ['accuracy', 'f1', 'precision', 'recall', 'roc_auc', 'mcc'];
+
+function log(message: string): void {
+  process.stderr.write(`[train-wall] ${message}\n`);
+}
+
+function round(v: number, digits = 4): number {
+  return Number(v.toPrecision(digits));
+}
+
+/** Gaussian features (Box–Muller in SQL), a label from fixed weights, two interactions and noise. */
+async function createTable(db: pg.Client, name: string, rows: number): Promise<void> {
+  const weights = Array.from({ length: FEATURES }, (_, j) => round(Math.sin(j * 12.9898) * 1.7, 3));
+  const columns = Array.from({ length: FEATURES }, (_, j) => `v[${j + 1}]::real AS x${j}`);
+  const logit = weights.map((w, j) => `${w} * v[${j + 1}]`).join(' + ');
+  await db.query('SELECT setseed(0.42)');
+  await db.query(`
+    CREATE TABLE ${name} AS
+    WITH g AS (
+      SELECT ARRAY(SELECT (sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()))::real
+                     FROM generate_series(1, ${FEATURES + 1}) WHERE i > 0) AS v
+        FROM generate_series(1, ${rows}) AS i)
+    SELECT ${columns.join(', ')},
+           ((${logit}) / sqrt(${FEATURES}) + 1.5 * v[1] * v[2] + sin(3 * v[3]) + 0.5 * v[${FEATURES + 1}] > 0) AS label
+      FROM g`);
+  await db.query(`VACUUM ANALYZE ${name}`);
+}
+
+/** Latencies (ms) of SELECT 1 on its own connection until `stop` resolves. */
+async function selectLoop(url: string, stop: Promise<unknown>): Promise<number[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const latencies: number[] = [];
+  let done = false;
+  void stop.finally(() => (done = true));
+  try {
+    while (!done) {
+      const t = performance.now();
+      await client.query('SELECT 1');
+      latencies.push(performance.now() - t);
+    }
+  } finally {
+    await client.end();
+  }
+  return latencies;
+}
+
+function p99(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? Number.NaN);
+}
+
+/** The proxy's resident set now and at its peak since the last reset, in MB (Linux /proc). */
+function memory(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN);
+  return { rss: round(kb('VmRSS') / 1024), peak: round(kb('VmHWM') / 1024) };
+}
+
+function resetPeak(pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
+}
+
+interface ProxyRun {
+  wall: number;
+  fit_time: number;
+  metrics: Record<string, number>;
+}
+
+async function trainThroughProxy(db: pg.Client, project: string, table: string, label: string, algorithm: Algorithm): Promise<ProxyRun> {
+  const started = performance.now();
+  await db.query(
+    `SELECT * FROM pgml.train(project_name => $1, task => 'classification', relation_name => $2, y_column_name => $3,
+       algorithm => $4, hyperparams => $5::jsonb, test_size => $6, test_sampling => 'last')`,
+    [project, table, label, algorithm, JSON.stringify(PARAMS[algorithm]), TEST_SIZE],
+  );
+  const wall = (performance.now() - started) / 1000;
+  const m = await db.query<{ metrics: Record<string, number> }>(
+    `SELECT m.metrics FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id WHERE p.name = $1 ORDER BY m.id DESC LIMIT 1`,
+    [project],
+  );
+  const metrics = m.rows[0]!.metrics;
+  return { wall: round(wall), fit_time: round(metrics.fit_time!), metrics: Object.fromEntries(COMPARED.map((k) => [k, round(metrics[k]!)])) };
+}
+
+async function main(): Promise<void> {
+  const cluster = await startPgCluster();
+  let proxy: Awaited<ReturnType<typeof startProxy>> | undefined;
+  let db: pg.Client | undefined;
+  const loadStart = loadavg().map((v) => round(v, 2));
+  try {
+    await createDatabase(cluster, DATABASE);
+    const direct = cluster.url('postgres', undefined, DATABASE);
+    proxy = await startProxy({ upstream: direct });
+    const url = proxy.url('postgres', undefined, DATABASE);
+    db = new pg.Client({ connectionString: url });
+    db.on('error', () => undefined);
+    await db.connect();
+
+    log('breast_cancer linear: fixed overhead');
+    await db.query('SELECT * FROM pgml.load_dataset($1)', ['breast_cancer']);
+    const overheads = [];
+    for (let i = 0; i < 5; i++) {
+      const run = await trainThroughProxy(db, 'bench_overhead', 'pgml.breast_cancer', 'malignant', 'linear');
+      overheads.push({ wall: run.wall, fit_time: run.fit_time, outside_ms: round((run.wall - run.fit_time) * 1000) });
+    }
+    const cells = [];
+    for (const rows of sizes) {
+      const table = `synthetic_${rows}`;
+      log(`generating ${rows}×${FEATURES}`);
+      const setup = new pg.Client({ connectionString: direct });
+      await setup.connect();
+      await createTable(setup, table, rows);
+      await setup.end();
+      for (const algorithm of ['xgboost', 'linear'] as const) {
+        log(`${table} ${algorithm}: idle SELECT 1 loop`);
+        const idle = await selectLoop(url, new Promise((r) => setTimeout(r, 2000)));
+        log(`${table} ${algorithm}: pgml.train`);
+        const before = memory(proxy.pid);
+        resetPeak(proxy.pid);
+        const training = trainThroughProxy(db, `bench_${table}_${algorithm}`, table, 'label', algorithm);
+        const [ours, busy] = await Promise.all([training, selectLoop(url, training.catch(() => undefined))]);
+        const after = memory(proxy.pid);
+        log(`${table} ${algorithm}: python`);
+        const py = await execCapture(python, [BASELINE, direct, table, 'label', algorithm, JSON.stringify(PARAMS[algorithm]), String(TEST_SIZE)]);
+        if (py.code !== 0) throw new Error(`python baseline failed:\n${py.stderr}`);
+        const reference = JSON.parse(py.stdout) as { wall: number; fetch: number; fit_time: number; xgboost_version: string; metrics: Record<string, number> };
+        const matrixMb = round((rows * FEATURES * 4) / (1024 * 1024));
+        const diff = Math.max(...COMPARED.map((k) => Math.abs(ours.metrics[k]! - reference.metrics[k]!)));
+        const cell = {
+          rows,
+          features: FEATURES,
+          algorithm,
+          proxy: { ...ours, rss_before_mb: before.rss, peak_rss_mb: after.peak, matrix_mb: matrixMb, peak_over_before_per_matrix: round((after.peak - before.rss) / matrixMb, 3) },
+          python: {
+            impl: algorithm === 'xgboost' ? `psycopg + xgboost ${reference.xgboost_version}` : 'psycopg + scikit-learn LogisticRegression',
+            wall: round(reference.wall),
+            fetch: round(reference.fetch),
+            fit_time: round(reference.fit_time),
+            metrics: Object.fromEntries(Object.entries(reference.metrics).map(([k, v]) => [k, round(v)])),
+          },
+          wall_ratio: round(ours.wall / reference.wall, 3),
+          max_metric_abs_diff: round(diff, 3),
+          select1_p99_ms: { idle: p99(idle), during_fit: p99(busy), ratio: round(p99(busy) / p99(idle), 3), samples_during_fit: busy.length },
+        };
+        log(JSON.stringify(cell));
+        cells.push(cell);
+      }
+    }
+
+    const best = overheads.reduce((a, b) => (b.outside_ms < a.outside_ms ? b : a));
+
+    process.stdout.write(
+      `${JSON.stringify({
+        bench: 'train-wall',
+        cpus: threads,
+        load_average: { start: loadStart, end: loadavg().map((v) => round(v, 2)) },
+        test_size: TEST_SIZE,
+        test_sampling: 'last',
+        hyperparams: PARAMS,
+        summary: {
+          wall_within_1x: cells.filter((c) => c.wall_ratio <= 1).length,
+          metrics_within_0_01: cells.filter((c) => c.max_metric_abs_diff <= 0.01).length,
+          cells: cells.length,
+        },
+        cells,
+        breast_cancer_linear_overhead: { best, runs: overheads },
+      })}\n`,
+    );
+  } finally {
+    await db?.end().catch(() => undefined);
+    await proxy?.stop();
+    cluster.stop();
+  }
+}
+
+await main();

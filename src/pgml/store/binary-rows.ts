@@ -1,0 +1,110 @@
+/**
+ * Decodes the training relation's rows from Postgres' binary send formats (`*send` in the
+ * server's utils/adt) straight into the raw matrix, value by value: no row objects, no strings but
+ * a text column's own. Only the types a training column can have (domain/columns.ts) arrive here.
+ */
+import { PgError, SqlState } from '../../errors/index.js';
+import type { BinaryRowSink } from '../../db/queryable.js';
+import type { ColumnSpec } from '../domain/columns.js';
+import type { RawMatrixBuilder } from '../domain/raw-matrix.js';
+
+type Scalar = (data: Buffer, at: number, length: number) => number;
+
+const SCALARS: Record<string, Scalar> = {
+  bool: (data, at) => (data[at] === 0 ? 0 : 1),
+  int2: (data, at) => data.readInt16BE(at),
+  int4: (data, at) => data.readInt32BE(at),
+  // Exact below 2^53; above, the one rounding of the sum is the correctly rounded double.
+  int8: (data, at) => data.readInt32BE(at) * 4294967296 + data.readUInt32BE(at + 4),
+  float4: (data, at) => data.readFloatBE(at),
+  float8: (data, at) => data.readDoubleBE(at),
+  numeric: (data, at) => numeric(data, at),
+};
+
+/** A sink that writes each row into the builder; `specs` are the relation's columns in order. */
+export function binaryRowSink(specs: readonly ColumnSpec[], builder: RawMatrixBuilder): BinaryRowSink {
+  const readers = specs.map((spec, c) => columnReader(spec, c, builder));
+  return {
+    row(data, start) {
+      const fields = data.readInt16BE(start);
+      if (fields !== readers.length) {
+        throw new PgError(SqlState.DataException, `expected ${readers.length} columns per row, received ${fields}`);
+      }
+      builder.beginRow();
+      let at = start + 2;
+      for (const read of readers) {
+        const length = data.readInt32BE(at);
+        at += 4;
+        read(data, at, length);
+        if (length > 0) at += length;
+      }
+      builder.endRow();
+    },
+  };
+}
+
+type Reader = (data: Buffer, at: number, length: number) => void;
+
+function columnReader(spec: ColumnSpec, column: number, builder: RawMatrixBuilder): Reader {
+  if (spec.kind === 'categorical') {
+    return (data, at, length) => builder.category(column, length < 0 ? null : data.toString('utf8', at, at + length));
+  }
+  const element = scalar(spec.array ? spec.pgType.slice(0, -2) : spec.pgType);
+  if (!spec.array) return (data, at, length) => builder.number(column, length < 0 ? Number.NaN : element(data, at, length));
+  return (data, at, length) => {
+    if (length < 0) {
+      throw new PgError(SqlState.NullValueNotAllowed, `column "${spec.name}" has a NULL array`, {
+        column: spec.name,
+        hint: 'filter out rows with NULL arrays, e.g. WHERE column IS NOT NULL in a view',
+      });
+    }
+    // array_send: ndim, has-null flag, element type, (size, lower bound) per dimension, elements.
+    const dimensions = data.readInt32BE(at);
+    let count = dimensions === 0 ? 0 : 1;
+    for (let d = 0; d < dimensions; d++) count *= data.readInt32BE(at + 12 + d * 8);
+    builder.arrayStart(column, count);
+    // A multidimensional array's features are its elements in row-major order, as it is sent.
+    let p = at + 12 + dimensions * 8;
+    for (let e = 0; e < count; e++) {
+      const size = data.readInt32BE(p);
+      p += 4;
+      if (size < 0) {
+        throw new PgError(SqlState.NullValueNotAllowed, `column "${spec.name}" has an array with a NULL element`, { column: spec.name });
+      }
+      builder.arrayElement(column, e, element(data, p, size));
+      p += size;
+    }
+  };
+}
+
+function scalar(pgType: string): Scalar {
+  const read = SCALARS[pgType];
+  if (read === undefined) throw new PgError(SqlState.FeatureNotSupported, `cannot read ${pgType} values for training`);
+  return read;
+}
+
+const NUMERIC_NAN = 0xc000;
+const NUMERIC_POSITIVE_INFINITY = 0xd000;
+const NUMERIC_NEGATIVE_INFINITY = 0xf000;
+const NUMERIC_NEGATIVE = 0x4000;
+
+/**
+ * numeric_send: digit count, weight (of the first base-10000 digit), sign, display scale, digits.
+ * Spelled out in decimal and parsed, so the double is the correctly rounded one, as from text.
+ */
+function numeric(data: Buffer, at: number): number {
+  const digits = data.readInt16BE(at);
+  const weight = data.readInt16BE(at + 2);
+  const sign = data.readUInt16BE(at + 4);
+  if (sign === NUMERIC_NAN) return Number.NaN;
+  if (sign === NUMERIC_POSITIVE_INFINITY) return Infinity;
+  if (sign === NUMERIC_NEGATIVE_INFINITY) return -Infinity;
+  if (digits === 0) return 0;
+  let text = '';
+  for (let i = 0; i < digits; i++) text += String(data.readInt16BE(at + 8 + i * 2)).padStart(4, '0');
+  const integerDigits = (weight + 1) * 4;
+  if (integerDigits <= 0) text = `0.${'0'.repeat(-integerDigits)}${text}`;
+  else if (integerDigits >= text.length) text += '0'.repeat(integerDigits - text.length);
+  else text = `${text.slice(0, integerDigits)}.${text.slice(integerDigits)}`;
+  return Number(sign === NUMERIC_NEGATIVE ? `-${text}` : text);
+}
