@@ -160,8 +160,54 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
     }
   });
 
+  // Issue 17's remaining scikit-learn names: each trains and predicts through SQL on its tasks.
+  const SKLEARN_NAMES: [string, 'regression' | 'classification' | 'both', string][] = [
+    ['bayesian_ridge', 'regression', '{}'],
+    ['automatic_relevance_determination', 'regression', '{}'],
+    ['least_angle', 'regression', '{}'],
+    ['lasso_least_angle', 'regression', '{"alpha": 0.001}'],
+    ['orthogonal_matching_pursuit', 'regression', '{"n_nonzero_coefs": 2}'],
+  ];
+
+  test('the remaining scikit-learn estimators train and predict through SQL', async () => {
+    for (const [algorithm, tasks, hyperparams] of SKLEARN_NAMES) {
+      if (tasks !== 'classification') {
+        const project = `${algorithm}_reg`;
+        await client.query(`SELECT * FROM pgml.train($1, 'regression', 'algo_reg', 'y', $2, $3::jsonb, test_sampling => 'last')`, [project, algorithm, hyperparams]);
+        const m = await metrics(project);
+        assert.ok(m.r2! > 0.6, `${algorithm} r2 ${m.r2}`);
+        const perRow = await client.query(`SELECT pgml.predict($1, ARRAY[x1, x2, x3]) AS p, y FROM algo_reg ORDER BY x1 LIMIT 3`, [project]);
+        for (const row of perRow.rows) assert.equal(typeof row.p, 'number', `${algorithm} predicts a number`);
+      }
+      if (tasks !== 'regression') {
+        const project = `${algorithm}_multi`;
+        await client.query(`SELECT * FROM pgml.train($1, 'classification', 'algo_multi', 'label', $2, $3::jsonb, test_sampling => 'last')`, [project, algorithm, hyperparams]);
+        const m = await metrics(project);
+        assert.ok(m.accuracy! > 0.8, `${algorithm} accuracy ${m.accuracy}`);
+        const p = await client.query(`SELECT pgml.predict($1, ARRAY[0.9, 0.1]) AS p`, [project]);
+        assert.ok(['high', 'mid', 'low'].includes(p.rows[0].p), `${algorithm} predicts ${p.rows[0].p}`);
+      }
+    }
+  });
+
+  test('the multi-output linear estimators train several targets with pgml.train_joint; single-output ones refuse', async () => {
+    await client.query(`CREATE TABLE IF NOT EXISTS algo_joint AS SELECT x1, x2, x3, y, (2 * x1)::float8 AS y2 FROM algo_reg`);
+    for (const algorithm of ['least_angle', 'lasso_least_angle', 'orthogonal_matching_pursuit']) {
+      await client.query(
+        `SELECT * FROM pgml.train_joint($1, 'regression', 'algo_joint', ARRAY['y', 'y2'], $2, test_sampling => 'last')`,
+        [`joint_${algorithm}`, algorithm],
+      );
+      const r = await client.query(`SELECT pgml.predict_joint($1, ARRAY[0.5, 0.2, 0.1]) AS p`, [`joint_${algorithm}`]);
+      assert.equal(r.rows[0].p.length, 2, algorithm);
+    }
+    await assert.rejects(
+      client.query(`SELECT * FROM pgml.train_joint('joint_br', 'regression', 'algo_joint', ARRAY['y', 'y2'], 'bayesian_ridge')`),
+      (error: { code: string }) => error.code === '0A000',
+    );
+  });
+
   test('extra_trees trains several targets at once with pgml.train_joint', async () => {
-    await client.query(`CREATE TABLE algo_joint AS SELECT x1, x2, x3, y, (2 * x1)::float8 AS y2 FROM algo_reg`);
+    await client.query(`CREATE TABLE IF NOT EXISTS algo_joint AS SELECT x1, x2, x3, y, (2 * x1)::float8 AS y2 FROM algo_reg`);
     await client.query(
       `SELECT * FROM pgml.train_joint('joint_trees', 'regression', 'algo_joint', ARRAY['y', 'y2'], 'extra_trees', '{"n_estimators": 10}', test_sampling => 'last')`,
     );

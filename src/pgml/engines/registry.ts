@@ -18,6 +18,10 @@ import { histGradientBoostingFactory } from './hist-gradient-boosting.js';
 import { baggingFactory, extraTreesFactory } from './forest.js';
 import { adaBoostFactory } from './ada-boost.js';
 import { passiveAggressiveFactory, perceptronFactory, sgdFactory } from './sgd.js';
+import { bayesianRidgeFactory } from './bayesian-ridge.js';
+import { automaticRelevanceDeterminationFactory } from './automatic-relevance-determination.js';
+import { leastAngleFactory, lassoLeastAngleFactory } from './least-angle.js';
+import { orthogonalMatchingPursuitFactory } from './orthogonal-matching-pursuit.js';
 import { describeLightgbm } from './lightgbm/native.js';
 import { describeNativeXgboost } from './xgboost/native.js';
 
@@ -44,6 +48,11 @@ const FACTORIES: readonly EngineFactory[] = [
   sgdFactory,
   perceptronFactory,
   passiveAggressiveFactory,
+  bayesianRidgeFactory,
+  automaticRelevanceDeterminationFactory,
+  leastAngleFactory,
+  lassoLeastAngleFactory,
+  orthogonalMatchingPursuitFactory,
   // Other engines: add their factory here, e.g. `linearFactory,` (imported from './linear.js').
 ];
 
