@@ -26,7 +26,7 @@ export interface LinearRegressorSpec {
   hyperparams: readonly string[];
   /** scikit-learn fits several targets at once (MultiOutputMixin); otherwise train_joint is refused. */
   multiOutput: boolean;
-  fit(data: RegressionRows, hyperparams: Record<string, unknown>): LinearCoefficients;
+  fit(data: RegressionRows, hyperparams: Record<string, unknown>): LinearCoefficients | Promise<LinearCoefficients>;
 }
 
 interface LinearRegressorState extends LinearCoefficients {
@@ -59,7 +59,7 @@ class LinearRegressorEngine implements Engine {
         hint: "scikit-learn's estimator fits one target; train one project per target",
       });
     }
-    const model = this.spec.fit({ x: data.x, rows: data.rows, cols: data.cols, y: Float64Array.from(data.y), outputs }, options.hyperparams);
+    const model = await this.spec.fit({ x: data.x, rows: data.rows, cols: data.cols, y: Float64Array.from(data.y), outputs }, options.hyperparams);
     this.state = { algorithm, cols: data.cols, coef: model.coef, intercept: model.intercept };
   }
 

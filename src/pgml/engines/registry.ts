@@ -22,6 +22,9 @@ import { bayesianRidgeFactory } from './bayesian-ridge.js';
 import { automaticRelevanceDeterminationFactory } from './automatic-relevance-determination.js';
 import { leastAngleFactory, lassoLeastAngleFactory } from './least-angle.js';
 import { orthogonalMatchingPursuitFactory } from './orthogonal-matching-pursuit.js';
+import { huberFactory } from './huber.js';
+import { quantileFactory } from './quantile.js';
+import { linearSvmFactory } from './linear-svm.js';
 import { describeLightgbm } from './lightgbm/native.js';
 import { describeNativeXgboost } from './xgboost/native.js';
 
@@ -53,6 +56,9 @@ const FACTORIES: readonly EngineFactory[] = [
   leastAngleFactory,
   lassoLeastAngleFactory,
   orthogonalMatchingPursuitFactory,
+  huberFactory,
+  quantileFactory,
+  linearSvmFactory,
   // Other engines: add their factory here, e.g. `linearFactory,` (imported from './linear.js').
 ];
 

@@ -1,13 +1,15 @@
-// The linear regressors fitted by their own solvers (bayesian_ridge, ARD, LARS, LassoLars, OMP, huber,
-// quantile, linear_svm, ransac, theil_sen) against scikit-learn on the same diabetes split: the
-// deterministic ones predict the same values, the randomised ones score within a margin.
+// The linear estimators fitted by their own solvers (bayesian_ridge, ARD, LARS, LassoLars, OMP, huber,
+// quantile, linear_svm, ransac, theil_sen) against scikit-learn on the same splits: the deterministic
+// ones predict the same values, the randomised or early-stopped ones score within a margin.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { getLocalEngineFactory } from '../../../../src/pgml/engines/registry.js';
-import { loadSplit, sklearn, sklearnAvailable, type SklearnRequest } from './sklearn-reference.js';
+import { accuracy, loadSplit, r2, sklearn, sklearnAvailable, type SklearnRequest, type SklearnResult } from './sklearn-reference.js';
 
 const skipReason = sklearnAvailable() ? false : 'python3 with scikit-learn is not installed';
 const diabetes = loadSplit('diabetes');
+const breastCancer = loadSplit('breast_cancer');
+const iris = loadSplit('iris');
 
 /** [algorithm, sklearn estimator, hyperparameters (the same on both sides), relative tolerance per prediction] */
 const EXACT: [string, string, Record<string, unknown>, number][] = [
@@ -21,12 +23,29 @@ const EXACT: [string, string, Record<string, unknown>, number][] = [
   ['orthogonal_matching_pursuit', 'linear_model.OrthogonalMatchingPursuit', {}, 1e-4],
   ['orthogonal_matching_pursuit', 'linear_model.OrthogonalMatchingPursuit', { n_nonzero_coefs: 5 }, 1e-4],
   ['orthogonal_matching_pursuit', 'linear_model.OrthogonalMatchingPursuit', { tol: 1e6 }, 1e-4],
+  ['quantile', 'linear_model.QuantileRegressor', {}, 1e-4],
+  ['quantile', 'linear_model.QuantileRegressor', { quantile: 0.8, alpha: 0.01 }, 1e-4],
+  ['huber', 'linear_model.HuberRegressor', { max_iter: 1000 }, 1e-3],
+  ['linear_svm', 'svm.LinearSVR', { loss: 'squared_epsilon_insensitive', C: 10 }, 5e-3],
+];
+
+/** Estimators that stop before their optimum or draw random numbers: compared on r2 within a margin. */
+const SCORED: [string, string, Record<string, unknown>, number][] = [
+  ['huber', 'linear_model.HuberRegressor', {}, 0.02],
+  ['linear_svm', 'svm.LinearSVR', { C: 100, random_state: 0 }, 0.02],
 ];
 
 const key = (i: number) => `case${i}`;
-const reference = skipReason
+const scoredKey = (i: number) => `scored${i}`;
+const reference: Record<string, SklearnResult> | undefined = skipReason
   ? undefined
-  : sklearn(Object.fromEntries(EXACT.map(([, estimator, params], i) => [key(i), { split: diabetes, estimator, params } satisfies SklearnRequest])));
+  : sklearn({
+      ...Object.fromEntries(EXACT.map(([, estimator, params], i) => [key(i), { split: diabetes, estimator, params } satisfies SklearnRequest])),
+      ...Object.fromEntries(SCORED.map(([, estimator, params], i) => [scoredKey(i), { split: diabetes, estimator, params } satisfies SklearnRequest])),
+      svcBinary: { split: breastCancer, estimator: 'svm.LinearSVC', params: {} },
+      svcIris: { split: iris, estimator: 'svm.LinearSVC', params: { C: 0.5 } },
+      svcHinge: { split: iris, estimator: 'svm.LinearSVC', params: { loss: 'hinge', random_state: 0, max_iter: 100000 } },
+    });
 
 async function fitDiabetes(algorithm: string, hyperparams: Record<string, unknown>) {
   const engine = getLocalEngineFactory(algorithm).create();
@@ -42,6 +61,36 @@ describe('linear regressors predict as scikit-learn on diabetes', { skip: skipRe
       predicted.forEach((v, r) => assert.ok(Math.abs(v - expected[r]!) <= tolerance * Math.max(1, Math.abs(expected[r]!)), `row ${r}: ${v} vs ${expected[r]}`));
     });
   });
+});
+
+describe('linear regressors score as scikit-learn on diabetes', { skip: skipReason }, () => {
+  SCORED.forEach(([algorithm, estimator, hyperparams, margin], i) => {
+    it(`${algorithm} ${JSON.stringify(hyperparams)} is within ${margin} r2 of ${estimator}`, async () => {
+      const ours = r2(diabetes.test.y!, (await fitDiabetes(algorithm, hyperparams)).predicted);
+      const theirs = r2(diabetes.test.y!, reference![scoredKey(i)]!.predict!);
+      assert.ok(ours >= theirs - margin, `ours ${ours}, scikit-learn ${theirs}`);
+    });
+  });
+});
+
+describe('linear_svm classification matches LinearSVC', { skip: skipReason }, () => {
+  // On unscaled breast_cancer liblinear stops short of the optimum (one test row differs): compare accuracy.
+  const cases = [
+    [breastCancer, 'svcBinary', {}, 0.02],
+    [iris, 'svcIris', { C: 0.5 }, 0],
+    [iris, 'svcHinge', { loss: 'hinge', random_state: 0, max_iter: 100000 }, 0.03],
+  ] as const;
+  for (const [split, name, hyperparams, margin] of cases) {
+    it(`${split.name} ${JSON.stringify(hyperparams)}`, async () => {
+      const engine = getLocalEngineFactory('linear_svm').create();
+      await engine.fit(split.train, { task: 'classification', hyperparams, numClasses: split.numClasses });
+      const predicted = await engine.predict(split.test.x, split.test.rows);
+      const expected = Float32Array.from(reference![name]!.predict!);
+      if (margin === 0) assert.deepEqual(Array.from(predicted), Array.from(expected));
+      else assert.ok(accuracy(split.test.y!, predicted) >= accuracy(split.test.y!, expected) - margin);
+      await assert.rejects(engine.predictProba!(split.test.x, split.test.rows), { code: '0A000' });
+    });
+  }
 });
 
 describe('linear regressors', () => {
