@@ -170,6 +170,9 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
     ['huber', 'regression', '{}'],
     ['quantile', 'regression', '{"alpha": 0.001}'],
     ['linear_svm', 'both', '{"random_state": 0}'],
+    ['kernel_ridge', 'regression', '{"kernel": "rbf", "alpha": 0.01}'],
+    ['ransac', 'regression', '{"random_state": 0}'],
+    ['theil_sen', 'regression', '{"random_state": 0, "max_subpopulation": 500}'],
   ];
 
   test('the remaining scikit-learn estimators train and predict through SQL', async () => {
@@ -195,7 +198,7 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
 
   test('the multi-output linear estimators train several targets with pgml.train_joint; single-output ones refuse', async () => {
     await client.query(`CREATE TABLE IF NOT EXISTS algo_joint AS SELECT x1, x2, x3, y, (2 * x1)::float8 AS y2 FROM algo_reg`);
-    for (const algorithm of ['least_angle', 'lasso_least_angle', 'orthogonal_matching_pursuit']) {
+    for (const algorithm of ['least_angle', 'lasso_least_angle', 'orthogonal_matching_pursuit', 'kernel_ridge', 'ransac']) {
       await client.query(
         `SELECT * FROM pgml.train_joint($1, 'regression', 'algo_joint', ARRAY['y', 'y2'], $2, test_sampling => 'last')`,
         [`joint_${algorithm}`, algorithm],
@@ -229,7 +232,7 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
         error.code === '0A000' && /catboost/.test(error.message) && /CatBoost/.test(error.hint ?? ''),
     );
     await assert.rejects(
-      client.query(`SELECT * FROM pgml.train('not_yet', 'regression', 'algo_reg', 'y', 'theil_sen')`),
+      client.query(`SELECT * FROM pgml.train('not_yet', 'clustering', 'algo_clusters', algorithm => 'mean_shift')`),
       (error: { code: string; message: string }) => error.code === '0A000' && /not implemented in pgml-proxy yet/.test(error.message),
     );
     const alive = await client.query('SELECT 1 AS one');

@@ -25,6 +25,9 @@ import { orthogonalMatchingPursuitFactory } from './orthogonal-matching-pursuit.
 import { huberFactory } from './huber.js';
 import { quantileFactory } from './quantile.js';
 import { linearSvmFactory } from './linear-svm.js';
+import { kernelRidgeFactory } from './kernel-ridge.js';
+import { ransacFactory } from './ransac.js';
+import { theilSenFactory } from './theil-sen.js';
 import { describeLightgbm } from './lightgbm/native.js';
 import { describeNativeXgboost } from './xgboost/native.js';
 
@@ -59,6 +62,9 @@ const FACTORIES: readonly EngineFactory[] = [
   huberFactory,
   quantileFactory,
   linearSvmFactory,
+  kernelRidgeFactory,
+  ransacFactory,
+  theilSenFactory,
   // Other engines: add their factory here, e.g. `linearFactory,` (imported from './linear.js').
 ];
 

@@ -27,12 +27,19 @@ const EXACT: [string, string, Record<string, unknown>, number][] = [
   ['quantile', 'linear_model.QuantileRegressor', { quantile: 0.8, alpha: 0.01 }, 1e-4],
   ['huber', 'linear_model.HuberRegressor', { max_iter: 1000 }, 1e-3],
   ['linear_svm', 'svm.LinearSVR', { loss: 'squared_epsilon_insensitive', C: 10 }, 5e-3],
+  ['kernel_ridge', 'kernel_ridge.KernelRidge', {}, 1e-4],
+  ['kernel_ridge', 'kernel_ridge.KernelRidge', { kernel: 'rbf', alpha: 0.01, gamma: 2 }, 1e-4],
+  ['kernel_ridge', 'kernel_ridge.KernelRidge', { kernel: 'poly', degree: 2, alpha: 0.1 }, 1e-4],
+  ['kernel_ridge', 'kernel_ridge.KernelRidge', { kernel: 'laplacian', alpha: 0.1 }, 1e-4],
+  ['ransac', 'linear_model.RANSACRegressor', { residual_threshold: 1000, random_state: 0 }, 1e-4],
 ];
 
 /** Estimators that stop before their optimum or draw random numbers: compared on r2 within a margin. */
 const SCORED: [string, string, Record<string, unknown>, number][] = [
   ['huber', 'linear_model.HuberRegressor', {}, 0.02],
   ['linear_svm', 'svm.LinearSVR', { C: 100, random_state: 0 }, 0.02],
+  ['ransac', 'linear_model.RANSACRegressor', { random_state: 0 }, 0.05],
+  ['theil_sen', 'linear_model.TheilSenRegressor', { random_state: 0 }, 0.02],
 ];
 
 const key = (i: number) => `case${i}`;
@@ -100,14 +107,14 @@ describe('linear regressors', () => {
       y[2 * r] = diabetes.train.y![r]!;
       y[2 * r + 1] = diabetes.train.x[r * diabetes.train.cols]! * 100 - diabetes.train.y![r]! / 3;
     }
-    for (const algorithm of ['least_angle', 'lasso_least_angle', 'orthogonal_matching_pursuit']) {
+    for (const algorithm of ['least_angle', 'lasso_least_angle', 'orthogonal_matching_pursuit', 'kernel_ridge']) {
       const joint = getLocalEngineFactory(algorithm).create();
       await joint.fit({ ...diabetes.train, y, yCols: 2 }, { task: 'regression', hyperparams: {} });
       const both = await joint.predict(diabetes.test.x, diabetes.test.rows);
       const { predicted } = await fitDiabetes(algorithm, {});
       predicted.forEach((v, r) => assert.ok(Math.abs(both[2 * r]! - v) < 1e-3, `${algorithm} row ${r}`));
     }
-    for (const algorithm of ['bayesian_ridge', 'automatic_relevance_determination']) {
+    for (const algorithm of ['bayesian_ridge', 'automatic_relevance_determination', 'theil_sen']) {
       await assert.rejects(
         getLocalEngineFactory(algorithm).create().fit({ ...diabetes.train, y, yCols: 2 }, { task: 'regression', hyperparams: {} }),
         { code: '0A000' },
