@@ -173,6 +173,7 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
     ['kernel_ridge', 'regression', '{"kernel": "rbf", "alpha": 0.01}'],
     ['ransac', 'regression', '{"random_state": 0}'],
     ['theil_sen', 'regression', '{"random_state": 0, "max_subpopulation": 500}'],
+    ['gaussian_process', 'both', '{}'],
   ];
 
   test('the remaining scikit-learn estimators train and predict through SQL', async () => {
@@ -198,7 +199,7 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
 
   test('the multi-output linear estimators train several targets with pgml.train_joint; single-output ones refuse', async () => {
     await client.query(`CREATE TABLE IF NOT EXISTS algo_joint AS SELECT x1, x2, x3, y, (2 * x1)::float8 AS y2 FROM algo_reg`);
-    for (const algorithm of ['least_angle', 'lasso_least_angle', 'orthogonal_matching_pursuit', 'kernel_ridge', 'ransac']) {
+    for (const algorithm of ['least_angle', 'lasso_least_angle', 'orthogonal_matching_pursuit', 'kernel_ridge', 'ransac', 'gaussian_process']) {
       await client.query(
         `SELECT * FROM pgml.train_joint($1, 'regression', 'algo_joint', ARRAY['y', 'y2'], $2, test_sampling => 'last')`,
         [`joint_${algorithm}`, algorithm],

@@ -28,6 +28,7 @@ import { linearSvmFactory } from './linear-svm.js';
 import { kernelRidgeFactory } from './kernel-ridge.js';
 import { ransacFactory } from './ransac.js';
 import { theilSenFactory } from './theil-sen.js';
+import { gaussianProcessFactory } from './gaussian-process.js';
 import { describeLightgbm } from './lightgbm/native.js';
 import { describeNativeXgboost } from './xgboost/native.js';
 
@@ -65,6 +66,7 @@ const FACTORIES: readonly EngineFactory[] = [
   kernelRidgeFactory,
   ransacFactory,
   theilSenFactory,
+  gaussianProcessFactory,
   // Other engines: add their factory here, e.g. `linearFactory,` (imported from './linear.js').
 ];
 
