@@ -197,6 +197,22 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
     }
   });
 
+  test('birch, mean_shift and affinity_propagation cluster through SQL', async () => {
+    for (const [algorithm, hyperparams] of [['birch', '{"threshold": 1.0}'], ['mean_shift', '{}'], ['affinity_propagation', '{"random_state": 0, "damping": 0.9}']]) {
+      const project = `${algorithm}_clusters`;
+      await client.query(`SELECT * FROM pgml.train($1, 'clustering', 'algo_clusters', algorithm => $2, hyperparams => $3::jsonb)`, [project, algorithm, hyperparams]);
+      // The three blobs: rows of one blob share a cluster, different blobs do not.
+      const r = await client.query(`SELECT b > 0 AS top, a > -5 AS right_side, pgml.predict($1, ARRAY[a, b]) AS cluster FROM algo_clusters`, [project]);
+      assert.equal(r.rows.length, 90);
+      const byBlob = new Map<string, Set<number>>();
+      for (const row of r.rows) byBlob.set(`${row.top}/${row.right_side}`, (byBlob.get(`${row.top}/${row.right_side}`) ?? new Set()).add(row.cluster));
+      const clusters = [...byBlob.values()].map((c) => [...c]);
+      assert.equal(clusters.length, 3);
+      assert.ok(clusters.every((c) => c.length === 1), `${algorithm}: ${JSON.stringify(clusters)}`);
+      assert.equal(new Set(clusters.map((c) => c[0])).size, 3, `${algorithm}: ${JSON.stringify(clusters)}`);
+    }
+  });
+
   test('the multi-output linear estimators train several targets with pgml.train_joint; single-output ones refuse', async () => {
     await client.query(`CREATE TABLE IF NOT EXISTS algo_joint AS SELECT x1, x2, x3, y, (2 * x1)::float8 AS y2 FROM algo_reg`);
     for (const algorithm of ['least_angle', 'lasso_least_angle', 'orthogonal_matching_pursuit', 'kernel_ridge', 'ransac', 'gaussian_process']) {
@@ -226,15 +242,11 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
     );
   });
 
-  test('catboost and names not implemented yet: 0A000 saying so', async () => {
+  test('catboost: 0A000 saying why', async () => {
     await assert.rejects(
       client.query(`SELECT * FROM pgml.train('cat', 'classification', 'algo_binary', 'label', 'catboost')`),
       (error: { code: string; message: string; hint?: string }) =>
         error.code === '0A000' && /catboost/.test(error.message) && /CatBoost/.test(error.hint ?? ''),
-    );
-    await assert.rejects(
-      client.query(`SELECT * FROM pgml.train('not_yet', 'clustering', 'algo_clusters', algorithm => 'mean_shift')`),
-      (error: { code: string; message: string }) => error.code === '0A000' && /not implemented in pgml-proxy yet/.test(error.message),
     );
     const alive = await client.query('SELECT 1 AS one');
     assert.equal(alive.rows[0].one, 1);

@@ -9,12 +9,13 @@ const PROGRAM_LIMIT_EXCEEDED = '54000';
 /** 10,000 rows make an 800 MB kernel matrix in float64; scikit-learn needs the same n² memory. */
 export const KERNEL_MAX_ROWS = 10_000;
 
-export function requireKernelRows(algorithm: string, rows: number): void {
+/** `matrix` names the rows × rows matrix the algorithm keeps ("kernel matrix", "similarity matrix"). */
+export function requireKernelRows(algorithm: string, rows: number, matrix = 'kernel matrix'): void {
   if (rows <= KERNEL_MAX_ROWS) return;
   throw new PgError(
     PROGRAM_LIMIT_EXCEEDED,
     `${algorithm} is limited to ${KERNEL_MAX_ROWS} training rows, this training set has ${rows}`,
-    { hint: `its kernel matrix has rows² entries (${rows} rows would need ${Math.round((rows * rows * 8) / 2 ** 30)} GB); sample the relation or pick a linear or tree algorithm` },
+    { hint: `its ${matrix} has rows² entries (${rows} rows would need ${Math.round((rows * rows * 8) / 2 ** 30)} GB); sample the relation or pick another algorithm` },
   );
 }
 
