@@ -5,22 +5,15 @@
  * pruned (weight 0). Stops when the weights move less than tol. Same defaults and names as sklearn.
  */
 import { Matrix, pseudoInverse } from 'ml-matrix';
-import { boolParam, intParam, rangeParam } from './engine-support.js';
+import { boolParam, rangeParam } from './engine-support.js';
+import { gammaPriors, initialNoisePrecision, type GammaPriors } from './bayesian-ridge.js';
 import {
   centreRows, gram, interceptFor, linearRegressorFactory, outputColumn, xTy, type RegressionRows,
 } from './linear-regressor.js';
 import type { LinearCoefficients } from './linear-solvers.js';
 
 const ALGORITHM = 'automatic_relevance_determination';
-const EPS = 2.220446049250313e-16;
-
-interface ArdOptions {
-  maxIter: number;
-  tol: number;
-  alpha1: number;
-  alpha2: number;
-  lambda1: number;
-  lambda2: number;
+interface ArdOptions extends GammaPriors {
   thresholdLambda: number;
 }
 
@@ -49,12 +42,7 @@ function updateWeights(coef: Float64Array, post: Posterior, xy: Float64Array, al
 export function ardWeights(x: Float64Array, rows: number, cols: number, y: Float64Array, options: ArdOptions): Float64Array {
   const g = gram(x, rows, cols);
   const xy = xTy(x, rows, cols, y);
-  let mean = 0;
-  for (let r = 0; r < rows; r++) mean += y[r]!;
-  mean /= rows;
-  let variance = 0;
-  for (let r = 0; r < rows; r++) variance += (y[r]! - mean) ** 2;
-  let alpha = 1 / (variance / rows + EPS);
+  let alpha = initialNoisePrecision(y);
   const lambda = new Float64Array(cols).fill(1);
   let keep = new Array<boolean>(cols).fill(true);
   const coef = new Float64Array(cols);
@@ -93,12 +81,7 @@ export function ardWeights(x: Float64Array, rows: number, cols: number, y: Float
 
 function fit(data: RegressionRows, hp: Record<string, unknown>): LinearCoefficients {
   const options: ArdOptions = {
-    maxIter: intParam(ALGORITHM, hp, 'max_iter', 300),
-    tol: rangeParam(ALGORITHM, hp, 'tol', 1e-3, { min: 0 }),
-    alpha1: rangeParam(ALGORITHM, hp, 'alpha_1', 1e-6, { min: 0 }),
-    alpha2: rangeParam(ALGORITHM, hp, 'alpha_2', 1e-6, { min: 0 }),
-    lambda1: rangeParam(ALGORITHM, hp, 'lambda_1', 1e-6, { min: 0 }),
-    lambda2: rangeParam(ALGORITHM, hp, 'lambda_2', 1e-6, { min: 0 }),
+    ...gammaPriors(ALGORITHM, hp),
     thresholdLambda: rangeParam(ALGORITHM, hp, 'threshold_lambda', 1e4, { min: 0 }),
   };
   const centred = centreRows(data, boolParam(ALGORITHM, hp, 'fit_intercept', true));

@@ -15,13 +15,38 @@ import type { LinearCoefficients } from './linear-solvers.js';
 const ALGORITHM = 'bayesian_ridge';
 const EPS = 2.220446049250313e-16;
 
-interface Priors {
+/** The Gamma hyperpriors and stopping rule BayesianRidge and ARDRegression share (same names and defaults). */
+export interface GammaPriors {
   maxIter: number;
   tol: number;
   alpha1: number;
   alpha2: number;
   lambda1: number;
   lambda2: number;
+}
+
+export function gammaPriors(algorithm: string, hp: Record<string, unknown>): GammaPriors {
+  return {
+    maxIter: intParam(algorithm, hp, 'max_iter', 300),
+    tol: rangeParam(algorithm, hp, 'tol', 1e-3, { min: 0 }),
+    alpha1: rangeParam(algorithm, hp, 'alpha_1', 1e-6, { min: 0 }),
+    alpha2: rangeParam(algorithm, hp, 'alpha_2', 1e-6, { min: 0 }),
+    lambda1: rangeParam(algorithm, hp, 'lambda_1', 1e-6, { min: 0 }),
+    lambda2: rangeParam(algorithm, hp, 'lambda_2', 1e-6, { min: 0 }),
+  };
+}
+
+/** sklearn's starting noise precision: 1 / (var(y) + eps). */
+export function initialNoisePrecision(y: Float64Array): number {
+  let mean = 0;
+  for (const v of y) mean += v;
+  mean /= y.length;
+  let variance = 0;
+  for (const v of y) variance += (v - mean) ** 2;
+  return 1 / (variance / y.length + EPS);
+}
+
+interface Priors extends GammaPriors {
   alphaInit: number | undefined;
   lambdaInit: number | undefined;
 }
@@ -77,13 +102,7 @@ function sumSquaredResiduals(x: Float64Array, rows: number, cols: number, y: Flo
 
 /** One target, centred: returns the posterior mean of the weights at the estimated (α, λ). */
 export function bayesianRidgeWeights(x: Float64Array, rows: number, cols: number, y: Float64Array, priors: Priors): Float64Array {
-  let mean = 0;
-  for (let r = 0; r < rows; r++) mean += y[r]!;
-  mean /= rows;
-  let variance = 0;
-  for (let r = 0; r < rows; r++) variance += (y[r]! - mean) ** 2;
-  variance /= rows;
-  let alpha = priors.alphaInit ?? 1 / (variance + EPS);
+  let alpha = priors.alphaInit ?? initialNoisePrecision(y);
   let lambda = priors.lambdaInit ?? 1;
   const s = spectrum(x, rows, cols, y);
   let previous: Float64Array | undefined;
@@ -112,12 +131,7 @@ function optionalPositive(hp: Record<string, unknown>, name: string): number | u
 
 function fit(data: RegressionRows, hp: Record<string, unknown>): LinearCoefficients {
   const priors: Priors = {
-    maxIter: intParam(ALGORITHM, hp, 'max_iter', 300),
-    tol: rangeParam(ALGORITHM, hp, 'tol', 1e-3, { min: 0 }),
-    alpha1: rangeParam(ALGORITHM, hp, 'alpha_1', 1e-6, { min: 0 }),
-    alpha2: rangeParam(ALGORITHM, hp, 'alpha_2', 1e-6, { min: 0 }),
-    lambda1: rangeParam(ALGORITHM, hp, 'lambda_1', 1e-6, { min: 0 }),
-    lambda2: rangeParam(ALGORITHM, hp, 'lambda_2', 1e-6, { min: 0 }),
+    ...gammaPriors(ALGORITHM, hp),
     alphaInit: optionalPositive(hp, 'alpha_init'),
     lambdaInit: optionalPositive(hp, 'lambda_init'),
   };

@@ -47,6 +47,15 @@ function addRow(d: Design, r: number, scale: number, target: Float64Array): void
   for (let c = 0; c < d.width; c++) target[c]! += scale * d.x[r * d.width + c]!;
 }
 
+/** xᵢ·xᵢ per row: the diagonal of the dual's Hessian. */
+function squaredRowNorms(d: Design): Float64Array {
+  return Float64Array.from({ length: d.rows }, (_, i) => {
+    let s = 0;
+    for (let j = 0; j < d.width; j++) s += d.x[i * d.width + j]! ** 2;
+    return s;
+  });
+}
+
 /** A row's loss and its derivative in the prediction p. */
 type RowLoss = (i: number, p: number) => [number, number];
 
@@ -82,11 +91,7 @@ function dualHinge(d: Design, labels: Float64Array, c: number, tol: number, maxI
   const { rows } = d;
   const w = new Float64Array(d.width);
   const alpha = new Float64Array(rows);
-  const qd = Float64Array.from({ length: rows }, (_, i) => {
-    let s = 0;
-    for (let j = 0; j < d.width; j++) s += d.x[i * d.width + j]! ** 2;
-    return s;
-  });
+  const qd = squaredRowNorms(d);
   const index = Int32Array.from({ length: rows }, (_, i) => i);
   let activeSize = rows;
   let pgMaxOld = Infinity;
@@ -144,11 +149,7 @@ function dualEpsilonInsensitive(d: Design, y: Float64Array, c: number, epsilon: 
   const { rows } = d;
   const w = new Float64Array(d.width);
   const beta = new Float64Array(rows);
-  const qd = Float64Array.from({ length: rows }, (_, i) => {
-    let s = 0;
-    for (let j = 0; j < d.width; j++) s += d.x[i * d.width + j]! ** 2;
-    return s;
-  });
+  const qd = squaredRowNorms(d);
   const index = Int32Array.from({ length: rows }, (_, i) => i);
   let activeSize = rows;
   let gMaxOld = Infinity;
