@@ -15,7 +15,7 @@ import numpy as np
 
 def estimator(algorithm, task, hp):
     import lightgbm
-    from sklearn import cluster, ensemble, linear_model, svm
+    from sklearn import cluster, ensemble, gaussian_process, kernel_ridge, linear_model, svm
 
     classification = task == "classification"
     if algorithm == "lightgbm":
@@ -31,6 +31,21 @@ def estimator(algorithm, task, hp):
         "passive_aggressive": (linear_model.PassiveAggressiveClassifier, linear_model.PassiveAggressiveRegressor),
         "nu_svm": (svm.NuSVC, svm.NuSVR),
         "kmeans": (cluster.KMeans, None),
+        "linear_svm": (svm.LinearSVC, svm.LinearSVR),
+        "bayesian_ridge": (None, linear_model.BayesianRidge),
+        "automatic_relevance_determination": (None, linear_model.ARDRegression),
+        "huber": (None, linear_model.HuberRegressor),
+        "quantile": (None, linear_model.QuantileRegressor),
+        "least_angle": (None, linear_model.Lars),
+        "lasso_least_angle": (None, linear_model.LassoLars),
+        "orthogonal_matching_pursuit": (None, linear_model.OrthogonalMatchingPursuit),
+        "ransac": (None, linear_model.RANSACRegressor),
+        "theil_sen": (None, linear_model.TheilSenRegressor),
+        "kernel_ridge": (None, kernel_ridge.KernelRidge),
+        "gaussian_process": (gaussian_process.GaussianProcessClassifier, gaussian_process.GaussianProcessRegressor),
+        "birch": (cluster.Birch, None),
+        "mean_shift": (cluster.MeanShift, None),
+        "affinity_propagation": (cluster.AffinityPropagation, None),
     }
     cls = table[algorithm][0 if classification or task == "clustering" else 1]
     return cls(**hp)

@@ -18,6 +18,20 @@ import { histGradientBoostingFactory } from './hist-gradient-boosting.js';
 import { baggingFactory, extraTreesFactory } from './forest.js';
 import { adaBoostFactory } from './ada-boost.js';
 import { passiveAggressiveFactory, perceptronFactory, sgdFactory } from './sgd.js';
+import { bayesianRidgeFactory } from './bayesian-ridge.js';
+import { automaticRelevanceDeterminationFactory } from './automatic-relevance-determination.js';
+import { leastAngleFactory, lassoLeastAngleFactory } from './least-angle.js';
+import { orthogonalMatchingPursuitFactory } from './orthogonal-matching-pursuit.js';
+import { huberFactory } from './huber.js';
+import { quantileFactory } from './quantile.js';
+import { linearSvmFactory } from './linear-svm.js';
+import { kernelRidgeFactory } from './kernel-ridge.js';
+import { ransacFactory } from './ransac.js';
+import { theilSenFactory } from './theil-sen.js';
+import { gaussianProcessFactory } from './gaussian-process.js';
+import { affinityPropagationFactory } from './affinity-propagation.js';
+import { birchFactory } from './birch.js';
+import { meanShiftFactory } from './mean-shift.js';
 import { describeLightgbm } from './lightgbm/native.js';
 import { describeNativeXgboost } from './xgboost/native.js';
 
@@ -44,16 +58,21 @@ const FACTORIES: readonly EngineFactory[] = [
   sgdFactory,
   perceptronFactory,
   passiveAggressiveFactory,
-];
-
-/** Every algorithm name PostgresML trains (its `pgml.algorithm` enum, orm/model.rs routing). */
-const POSTGRESML_ALGORITHMS = [
-  'linear', 'xgboost', 'xgboost_random_forest', 'svm', 'lasso', 'elastic_net', 'ridge', 'kmeans', 'random_forest',
-  'least_angle', 'lasso_least_angle', 'orthogonal_matching_pursuit', 'bayesian_ridge', 'automatic_relevance_determination',
-  'stochastic_gradient_descent', 'perceptron', 'passive_aggressive', 'ransac', 'theil_sen', 'huber', 'quantile',
-  'kernel_ridge', 'gaussian_process', 'nu_svm', 'ada_boost', 'bagging', 'extra_trees', 'gradient_boosting_trees',
-  'hist_gradient_boosting', 'linear_svm', 'lightgbm', 'affinity_propagation', 'birch', 'mini_batch_kmeans', 'mean_shift',
-  'catboost', 'pca',
+  bayesianRidgeFactory,
+  automaticRelevanceDeterminationFactory,
+  leastAngleFactory,
+  lassoLeastAngleFactory,
+  orthogonalMatchingPursuitFactory,
+  huberFactory,
+  quantileFactory,
+  linearSvmFactory,
+  kernelRidgeFactory,
+  ransacFactory,
+  theilSenFactory,
+  gaussianProcessFactory,
+  affinityPropagationFactory,
+  birchFactory,
+  meanShiftFactory,
 ];
 
 /** CatBoost cannot be added by writing an engine: say what is missing. */
@@ -61,18 +80,10 @@ const CATBOOST_HINT =
   'CatBoost ships no C training API (libcatboostmodel only applies trained models) and no JavaScript port, so ' +
   'pgml-proxy has no CatBoost library to train with; train with lightgbm or xgboost instead.';
 
-/**
- * A PostgresML name without an engine here is refused with 0A000 and the reason, never with
- * "unknown algorithm" (the name is valid PostgresML) and never by training another algorithm instead.
- */
-function notAvailable(algorithm: string, task: Task): PgError {
-  if (algorithm === 'catboost') {
-    return new PgError(SqlState.FeatureNotSupported, 'catboost is not available in pgml-proxy: no CatBoost training library can be loaded', {
-      hint: CATBOOST_HINT,
-    });
-  }
-  return new PgError(SqlState.FeatureNotSupported, `PostgresML's algorithm "${algorithm}" is not implemented in pgml-proxy yet`, {
-    hint: `algorithms for ${task}: ${listAlgorithms(task).join(', ')}`,
+/** PostgresML's one name without an engine here: refused with 0A000 and the reason, never trained as another algorithm. */
+function catboostNotAvailable(): PgError {
+  return new PgError(SqlState.FeatureNotSupported, 'catboost is not available in pgml-proxy: no CatBoost training library can be loaded', {
+    hint: CATBOOST_HINT,
   });
 }
 
@@ -89,7 +100,7 @@ export function listAlgorithms(task?: Task): string[] {
 /** The pooled factory for pgml.train/predict: refuses unknown or task-incompatible algorithms. */
 export function getEngineFactory(algorithm: string, task: Task): EngineFactory {
   const factory = pooled.get(algorithm);
-  if (!factory && POSTGRESML_ALGORITHMS.includes(algorithm)) throw notAvailable(algorithm, task);
+  if (!factory && algorithm === 'catboost') throw catboostNotAvailable();
   if (!factory) {
     throw new PgError(SqlState.InvalidParameterValue, `unknown algorithm "${algorithm}"`, {
       hint: `algorithms for ${task}: ${listAlgorithms(task).join(', ')}`,

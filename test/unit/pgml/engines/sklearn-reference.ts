@@ -79,6 +79,7 @@ import json, sys, warnings
 import numpy as np
 warnings.filterwarnings('ignore')
 import sklearn.linear_model, sklearn.svm, sklearn.ensemble, sklearn.cluster, sklearn.decomposition, sklearn.neural_network
+import sklearn.kernel_ridge, sklearn.gaussian_process
 
 def run(req):
     data = np.loadtxt(req['path'], delimiter=',', skiprows=1)
@@ -94,7 +95,7 @@ def run(req):
     elif req['kind'] == 'clustering':
         est.fit(x[train])
         out['predict'] = est.predict(x[test]).tolist()
-        out['inertia'] = float(est.inertia_)
+        if hasattr(est, 'inertia_'): out['inertia'] = float(est.inertia_)
     else:
         est.fit(x[train], y[train])
         out['predict'] = est.predict(x[test]).tolist()

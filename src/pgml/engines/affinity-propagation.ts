@@ -1,0 +1,143 @@
+/**
+ * `affinity_propagation`: scikit-learn's AffinityPropagation on negative squared euclidean
+ * similarities, preference = their median by default, a little seeded noise to break ties, and the
+ * damped responsibility / availability updates until the exemplar set has not changed for
+ * convergence_iter iterations (max_iter at most); then sklearn's refinement of each cluster's exemplar.
+ * Predicts the nearest exemplar. A fit that finds no exemplar is refused instead of labelling every row −1.
+ */
+import { PgError, SqlState } from '../../errors/index.js';
+import type { Dataset } from './engine.js';
+import { intParam, rangeParam, seedParam, seededRandom, choiceParam } from './engine-support.js';
+import { clusteringFactory, type CentreModel } from './clustering-support.js';
+import { requireKernelRows } from './kernels.js';
+
+const ALGORITHM = 'affinity_propagation';
+const EPS = 2.220446049250313e-16;
+const TINY = 2.2250738585072014e-308;
+
+function standardNormal(random: () => number): () => number {
+  return () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}
+
+function fit(data: Dataset, hp: Record<string, unknown>): CentreModel {
+  const { x, rows: n, cols } = data;
+  requireKernelRows(ALGORITHM, n, 'similarity matrix');
+  choiceParam(ALGORITHM, hp, 'affinity', 'euclidean', ['euclidean']);
+  const damping = rangeParam(ALGORITHM, hp, 'damping', 0.5, { min: 0.5, max: 1 });
+  if (damping >= 1) throw new PgError(SqlState.InvalidParameterValue, `hyperparameter damping for ${ALGORITHM} must be in [0.5, 1), got ${damping}`);
+  const maxIter = intParam(ALGORITHM, hp, 'max_iter', 200);
+  const convergenceIter = intParam(ALGORITHM, hp, 'convergence_iter', 15);
+  const s = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let d = 0;
+      for (let c = 0; c < cols; c++) d += (x[i * cols + c]! - x[j * cols + c]!) ** 2;
+      s[i * n + j] = -d;
+    }
+  }
+  const preference = hp.preference === undefined || hp.preference === null
+    ? median(s)
+    : rangeParam(ALGORITHM, hp, 'preference', 0, {});
+  if (n === 1) return { centres: Array.from(x) };
+  for (let i = 0; i < n; i++) s[i * n + i] = preference;
+  const normal = standardNormal(seededRandom(seedParam(ALGORITHM, hp)));
+  for (let i = 0; i < n * n; i++) s[i]! += (EPS * s[i]! + TINY * 100) * normal();
+
+  const a = new Float64Array(n * n);
+  const r = new Float64Array(n * n);
+  const tmp = new Float64Array(n * n);
+  const history = Array.from({ length: convergenceIter }, () => new Uint8Array(n));
+  let exemplars = new Uint8Array(n);
+  for (let it = 0; it < maxIter; it++) {
+    // Responsibilities: r(i,k) ← s(i,k) − max_{k'≠k} (a(i,k') + s(i,k')), damped.
+    for (let i = 0; i < n; i++) {
+      let first = -Infinity;
+      let second = -Infinity;
+      let arg = 0;
+      for (let k = 0; k < n; k++) {
+        const v = a[i * n + k]! + s[i * n + k]!;
+        if (v > first) {
+          second = first;
+          first = v;
+          arg = k;
+        } else if (v > second) {
+          second = v;
+        }
+      }
+      for (let k = 0; k < n; k++) {
+        const update = s[i * n + k]! - (k === arg ? second : first);
+        r[i * n + k] = damping * r[i * n + k]! + (1 - damping) * update;
+      }
+    }
+    // Availabilities: a(i,k) ← min(0, r(k,k) + Σ_{i'∉{i,k}} max(0, r(i',k))), a(k,k) ← Σ_{i'≠k} max(0, r(i',k)).
+    for (let k = 0; k < n; k++) {
+      let sum = 0;
+      for (let i = 0; i < n; i++) {
+        const rp = i === k ? r[k * n + k]! : Math.max(r[i * n + k]!, 0);
+        tmp[i * n + k] = rp;
+        sum += rp;
+      }
+      for (let i = 0; i < n; i++) {
+        let update = sum - tmp[i * n + k]!;
+        if (i !== k) update = Math.min(update, 0);
+        a[i * n + k] = damping * a[i * n + k]! + (1 - damping) * update;
+      }
+    }
+    exemplars = Uint8Array.from({ length: n }, (_, k) => (a[k * n + k]! + r[k * n + k]! > 0 ? 1 : 0));
+    history[it % convergenceIter] = exemplars;
+    if (it >= convergenceIter) {
+      const count = exemplars.reduce((acc, e) => acc + e, 0);
+      let stable = true;
+      for (let k = 0; k < n && stable; k++) {
+        let total = 0;
+        for (const h of history) total += h[k]!;
+        stable = total === 0 || total === convergenceIter;
+      }
+      if (stable && count > 0) break;
+    }
+  }
+  let chosen = exemplars.reduce<number[]>((acc, e, k) => (e ? [...acc, k] : acc), []);
+  if (chosen.length === 0) {
+    throw new PgError(SqlState.InvalidParameterValue, `${ALGORITHM} found no exemplar in ${maxIter} iterations`, {
+      hint: 'raise max_iter or damping, or set preference (a larger preference gives more clusters)',
+    });
+  }
+  const assign = (centres: number[]) =>
+    Int32Array.from({ length: n }, (_, i) => {
+      const own = centres.indexOf(i);
+      if (own >= 0) return own;
+      let best = 0;
+      for (let k = 1; k < centres.length; k++) if (s[i * n + centres[k]!]! > s[i * n + centres[best]!]!) best = k;
+      return best;
+    });
+  // Refinement: each cluster's exemplar becomes the member with the largest summed similarity to the others.
+  const clusters = assign(chosen);
+  chosen = chosen.map((_, k) => {
+    const members = [...clusters.keys()].filter((i) => clusters[i] === k);
+    let best = members[0]!;
+    let bestSum = -Infinity;
+    for (const j of members) {
+      let sum = 0;
+      for (const i of members) sum += s[i * n + j]!;
+      if (sum > bestSum) {
+        bestSum = sum;
+        best = j;
+      }
+    }
+    return best;
+  });
+  const centres = [...new Set(chosen)].sort((p, q) => p - q);
+  return { centres: centres.flatMap((i) => Array.from(x.subarray(i * cols, (i + 1) * cols))) };
+}
+
+function median(values: Float64Array): number {
+  const sorted = Float64Array.from(values).sort();
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export const affinityPropagationFactory = clusteringFactory({
+  algorithm: ALGORITHM,
+  hyperparams: ['damping', 'max_iter', 'convergence_iter', 'preference', 'affinity', 'random_state'],
+  fit,
+});

@@ -1,0 +1,121 @@
+/**
+ * `kernel_ridge`: scikit-learn's KernelRidge. Ridge regression in the kernel's feature space, with no
+ * intercept: the dual coefficients solve (K + αI) c = y by Cholesky (least squares when K + αI is not
+ * positive definite, as sklearn's fallback), and a prediction is K(x, X_train)·c. Kernels and their
+ * parameters as sklearn's pairwise_kernels (gamma defaults to 1 / n_features). Joint targets natively.
+ */
+import { Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { PgError, SqlState } from '../../errors/index.js';
+import { checkHyperparamNames, type Dataset, type Engine, type EngineFactory, type FitOptions } from './engine.js';
+import {
+  checkPredictShape, choiceParam, decodeModel, encodeModel, intParam, notFitted, rangeParam, requireFinite, requireTask, wrongModel,
+} from './engine-support.js';
+import {
+  KERNELS, choleskyInPlace, choleskySolve, kernelMatrix, requireKernelRows, type KernelSpec,
+} from './kernels.js';
+
+const ALGORITHM = 'kernel_ridge';
+const FORMAT = 'pgml-proxy/kernel-ridge';
+
+interface KernelRidgeState {
+  algorithm: typeof ALGORITHM;
+  kernel: KernelSpec;
+  cols: number;
+  outputs: number;
+  /** Training rows, row-major (the kernel is evaluated against them at predict time). */
+  xFit: number[];
+  /** rows × outputs, row-major. */
+  dualCoef: number[];
+}
+
+export function kernelSpec(algorithm: string, hp: Record<string, unknown>, cols: number, defaultKernel: KernelSpec['kernel']): KernelSpec {
+  return {
+    kernel: choiceParam(algorithm, hp, 'kernel', defaultKernel, KERNELS),
+    gamma: hp.gamma === undefined || hp.gamma === null ? 1 / cols : rangeParam(algorithm, hp, 'gamma', 1, { min: 0 }),
+    degree: intParam(algorithm, hp, 'degree', 3, 0),
+    coef0: rangeParam(algorithm, hp, 'coef0', 1, {}),
+  };
+}
+
+/** Dual coefficients for every output column of y (rows × outputs). */
+export function kernelRidgeDual(k: Float64Array, rows: number, y: Float64Array, outputs: number, alpha: number): Float64Array {
+  const a = Float64Array.from(k);
+  for (let i = 0; i < rows; i++) a[i * rows + i]! += alpha;
+  const dual = new Float64Array(rows * outputs);
+  if (choleskyInPlace(a, rows)) {
+    for (let o = 0; o < outputs; o++) {
+      const column = Float64Array.from({ length: rows }, (_, r) => y[r * outputs + o]!);
+      choleskySolve(a, rows, column);
+      for (let r = 0; r < rows; r++) dual[r * outputs + o] = column[r]!;
+    }
+    return dual;
+  }
+  const system = new Matrix(rows, rows);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < rows; j++) system.set(i, j, k[i * rows + j]! + (i === j ? alpha : 0));
+  const rhs = new Matrix(rows, outputs);
+  for (let r = 0; r < rows; r++) for (let o = 0; o < outputs; o++) rhs.set(r, o, y[r * outputs + o]!);
+  const solved = new SingularValueDecomposition(system).solve(rhs);
+  for (let r = 0; r < rows; r++) for (let o = 0; o < outputs; o++) dual[r * outputs + o] = solved.get(r, o);
+  return dual;
+}
+
+class KernelRidgeEngine implements Engine {
+  readonly algorithm = ALGORITHM;
+  readonly runtime = 'js' as const;
+
+  constructor(private state?: KernelRidgeState) {}
+
+  async fit(data: Dataset, options: FitOptions): Promise<void> {
+    const hp = options.hyperparams;
+    checkHyperparamNames(ALGORITHM, hp, kernelRidgeFactory.hyperparams);
+    requireTask(ALGORITHM, options, ['regression']);
+    requireFinite(ALGORITHM, data.x);
+    const outputs = data.yCols ?? 1;
+    if (!data.y || data.y.length !== data.rows * outputs) {
+      throw new PgError(SqlState.InvalidParameterValue, `${ALGORITHM} needs one label per training row`);
+    }
+    requireKernelRows(ALGORITHM, data.rows);
+    const kernel = kernelSpec(ALGORITHM, hp, data.cols, 'linear');
+    const alpha = rangeParam(ALGORITHM, hp, 'alpha', 1, { min: 0 });
+    const k = kernelMatrix(kernel, data.x, data.rows, data.x, data.rows, data.cols);
+    const dual = kernelRidgeDual(k, data.rows, Float64Array.from(data.y), outputs, alpha);
+    this.state = { algorithm: ALGORITHM, kernel, cols: data.cols, outputs, xFit: Array.from(data.x), dualCoef: Array.from(dual) };
+  }
+
+  async predict(x: Float32Array, rows: number): Promise<Float32Array> {
+    const state = this.fitted();
+    checkPredictShape(ALGORITHM, x, rows, state.cols);
+    const trainRows = state.xFit.length / state.cols;
+    const k = kernelMatrix(state.kernel, x, rows, state.xFit, trainRows, state.cols);
+    const out = new Float32Array(rows * state.outputs);
+    for (let r = 0; r < rows; r++) {
+      for (let o = 0; o < state.outputs; o++) {
+        let s = 0;
+        for (let t = 0; t < trainRows; t++) s += k[r * trainRows + t]! * state.dualCoef[t * state.outputs + o]!;
+        out[r * state.outputs + o] = s;
+      }
+    }
+    return out;
+  }
+
+  async serialize(): Promise<Uint8Array> {
+    return encodeModel(FORMAT, this.fitted());
+  }
+
+  private fitted(): KernelRidgeState {
+    if (!this.state) throw notFitted(ALGORITHM);
+    return this.state;
+  }
+}
+
+export const kernelRidgeFactory: EngineFactory = {
+  algorithm: ALGORITHM,
+  tasks: ['regression'],
+  hyperparams: ['alpha', 'kernel', 'gamma', 'degree', 'coef0'],
+  create: () => new KernelRidgeEngine(),
+  async deserialize(bytes: Uint8Array): Promise<Engine> {
+    const state = decodeModel<KernelRidgeState>(FORMAT, bytes);
+    if (state.algorithm !== ALGORITHM) throw wrongModel(ALGORITHM, state.algorithm);
+    return new KernelRidgeEngine(state);
+  },
+};

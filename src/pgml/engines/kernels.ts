@@ -1,0 +1,120 @@
+/**
+ * What the kernel estimators (kernel_ridge, gaussian_process) share: scikit-learn's pairwise kernels
+ * with their default gamma (1 / n_features), a dense Cholesky factorisation and solve on Float64Array,
+ * and the training-row limit that keeps the n × n kernel matrix within memory.
+ */
+import { PgError } from '../../errors/index.js';
+
+const PROGRAM_LIMIT_EXCEEDED = '54000';
+/** 10,000 rows make an 800 MB kernel matrix in float64; scikit-learn needs the same n² memory. */
+export const KERNEL_MAX_ROWS = 10_000;
+
+/** `matrix` names the rows × rows matrix the algorithm keeps ("kernel matrix", "similarity matrix"). */
+export function requireKernelRows(algorithm: string, rows: number, matrix = 'kernel matrix'): void {
+  if (rows <= KERNEL_MAX_ROWS) return;
+  throw new PgError(
+    PROGRAM_LIMIT_EXCEEDED,
+    `${algorithm} is limited to ${KERNEL_MAX_ROWS} training rows, this training set has ${rows}`,
+    { hint: `its ${matrix} has rows² entries (${rows} rows would need ${Math.round((rows * rows * 8) / 2 ** 30)} GB); sample the relation or pick another algorithm` },
+  );
+}
+
+export const KERNELS = ['linear', 'poly', 'polynomial', 'rbf', 'laplacian', 'sigmoid', 'cosine'] as const;
+export type KernelName = (typeof KERNELS)[number];
+
+export interface KernelSpec {
+  kernel: KernelName;
+  gamma: number;
+  degree: number;
+  coef0: number;
+}
+
+/** k(a, b) for rows a of `x` and b of `y` (both `cols` wide). */
+export function kernelValue(spec: KernelSpec, x: ArrayLike<number>, a: number, y: ArrayLike<number>, b: number, cols: number): number {
+  const ao = a * cols;
+  const bo = b * cols;
+  switch (spec.kernel) {
+    case 'linear':
+    case 'poly':
+    case 'polynomial':
+    case 'sigmoid': {
+      let s = 0;
+      for (let c = 0; c < cols; c++) s += x[ao + c]! * y[bo + c]!;
+      if (spec.kernel === 'linear') return s;
+      if (spec.kernel === 'sigmoid') return Math.tanh(spec.gamma * s + spec.coef0);
+      return (spec.gamma * s + spec.coef0) ** spec.degree;
+    }
+    case 'rbf': {
+      let s = 0;
+      for (let c = 0; c < cols; c++) s += (x[ao + c]! - y[bo + c]!) ** 2;
+      return Math.exp(-spec.gamma * s);
+    }
+    case 'laplacian': {
+      let s = 0;
+      for (let c = 0; c < cols; c++) s += Math.abs(x[ao + c]! - y[bo + c]!);
+      return Math.exp(-spec.gamma * s);
+    }
+    case 'cosine': {
+      let s = 0;
+      let nx = 0;
+      let ny = 0;
+      for (let c = 0; c < cols; c++) {
+        s += x[ao + c]! * y[bo + c]!;
+        nx += x[ao + c]! ** 2;
+        ny += y[bo + c]! ** 2;
+      }
+      return nx === 0 || ny === 0 ? 0 : s / Math.sqrt(nx * ny);
+    }
+  }
+}
+
+/** K[a][b] = k(xₐ, y_b): xRows × yRows, row-major. */
+export function kernelMatrix(spec: KernelSpec, x: ArrayLike<number>, xRows: number, y: ArrayLike<number>, yRows: number, cols: number): Float64Array {
+  const k = new Float64Array(xRows * yRows);
+  for (let a = 0; a < xRows; a++) for (let b = 0; b < yRows; b++) k[a * yRows + b] = kernelValue(spec, x, a, y, b, cols);
+  return k;
+}
+
+/** In-place lower Cholesky factor of a symmetric n × n matrix; false when it is not positive definite. */
+export function choleskyInPlace(a: Float64Array, n: number): boolean {
+  for (let j = 0; j < n; j++) {
+    const rowJ = j * n;
+    let d = a[rowJ + j]!;
+    for (let k = 0; k < j; k++) d -= a[rowJ + k]! ** 2;
+    if (!(d > 0)) return false;
+    const pivot = Math.sqrt(d);
+    a[rowJ + j] = pivot;
+    for (let i = j + 1; i < n; i++) {
+      const rowI = i * n;
+      let s = a[rowI + j]!;
+      for (let k = 0; k < j; k++) s -= a[rowI + k]! * a[rowJ + k]!;
+      a[rowI + j] = s / pivot;
+    }
+  }
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) a[i * n + j] = 0;
+  return true;
+}
+
+/** Solves L z = b (forward) in place on one right-hand side. */
+export function forwardSolve(l: Float64Array, n: number, b: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    let s = b[i]!;
+    for (let k = 0; k < i; k++) s -= l[i * n + k]! * b[k]!;
+    b[i] = s / l[i * n + i]!;
+  }
+}
+
+/** Solves Lᵀ z = b (backward) in place. */
+export function backwardSolve(l: Float64Array, n: number, b: Float64Array): void {
+  for (let i = n - 1; i >= 0; i--) {
+    let s = b[i]!;
+    for (let k = i + 1; k < n; k++) s -= l[k * n + i]! * b[k]!;
+    b[i] = s / l[i * n + i]!;
+  }
+}
+
+/** (L Lᵀ)⁻¹ b, in place. */
+export function choleskySolve(l: Float64Array, n: number, b: Float64Array): void {
+  forwardSolve(l, n, b);
+  backwardSolve(l, n, b);
+}

@@ -1,0 +1,154 @@
+/**
+ * The engine shell shared by scikit-learn's linear regressors that are fitted by their own solver
+ * (bayesian_ridge, automatic_relevance_determination, huber, quantile, least_angle, lasso_least_angle,
+ * orthogonal_matching_pursuit, linear_svm regression, ransac, theil_sen): each estimator file supplies
+ * its fit, this file checks the input, keeps the coefficients, predicts X·wᵀ + b and stores the model.
+ * Joint targets are accepted only where scikit-learn's estimator is natively multi-output.
+ */
+import { PgError, SqlState } from '../../errors/index.js';
+import { checkHyperparamNames, type Dataset, type Engine, type EngineFactory, type FitOptions } from './engine.js';
+import {
+  checkPredictShape, columnMeans, decodeModel, encodeModel, notFitted, requireFinite, requireTask, wrongModel,
+} from './engine-support.js';
+import { linearPredict, type LinearCoefficients } from './linear-solvers.js';
+
+/** Training rows handed to an estimator's fit: y is rows × outputs, row-major, in float64. */
+export interface RegressionRows {
+  x: Float32Array;
+  rows: number;
+  cols: number;
+  y: Float64Array;
+  outputs: number;
+}
+
+export interface LinearRegressorSpec {
+  algorithm: string;
+  hyperparams: readonly string[];
+  /** scikit-learn fits several targets at once (MultiOutputMixin); otherwise train_joint is refused. */
+  multiOutput: boolean;
+  fit(data: RegressionRows, hyperparams: Record<string, unknown>): LinearCoefficients | Promise<LinearCoefficients>;
+}
+
+interface LinearRegressorState extends LinearCoefficients {
+  algorithm: string;
+  cols: number;
+}
+
+const FORMAT = 'pgml-proxy/linear-regressor';
+
+class LinearRegressorEngine implements Engine {
+  readonly runtime = 'js' as const;
+
+  constructor(private readonly spec: LinearRegressorSpec, private state?: LinearRegressorState) {}
+
+  get algorithm(): string {
+    return this.spec.algorithm;
+  }
+
+  async fit(data: Dataset, options: FitOptions): Promise<void> {
+    const { algorithm } = this.spec;
+    checkHyperparamNames(algorithm, options.hyperparams, this.spec.hyperparams);
+    requireTask(algorithm, options, ['regression']);
+    requireFinite(algorithm, data.x);
+    const outputs = data.yCols ?? 1;
+    if (!data.y || data.y.length !== data.rows * outputs) {
+      throw new PgError(SqlState.InvalidParameterValue, `${algorithm} needs one label per training row`);
+    }
+    if (outputs > 1 && !this.spec.multiOutput) {
+      throw new PgError(SqlState.FeatureNotSupported, `${algorithm} supports a single label column only`, {
+        hint: "scikit-learn's estimator fits one target; train one project per target",
+      });
+    }
+    const model = await this.spec.fit({ x: data.x, rows: data.rows, cols: data.cols, y: Float64Array.from(data.y), outputs }, options.hyperparams);
+    this.state = { algorithm, cols: data.cols, coef: model.coef, intercept: model.intercept };
+  }
+
+  async predict(x: Float32Array, rows: number): Promise<Float32Array> {
+    const state = this.fitted();
+    checkPredictShape(state.algorithm, x, rows, state.cols);
+    return Float32Array.from(linearPredict(state, x, rows, state.cols));
+  }
+
+  async serialize(): Promise<Uint8Array> {
+    return encodeModel(FORMAT, this.fitted());
+  }
+
+  private fitted(): LinearRegressorState {
+    if (!this.state) throw notFitted(this.spec.algorithm);
+    return this.state;
+  }
+}
+
+export function linearRegressorFactory(spec: LinearRegressorSpec): EngineFactory {
+  return {
+    algorithm: spec.algorithm,
+    tasks: ['regression'],
+    hyperparams: spec.hyperparams,
+    create: () => new LinearRegressorEngine(spec),
+    async deserialize(bytes: Uint8Array): Promise<Engine> {
+      const state = decodeModel<LinearRegressorState>(FORMAT, bytes);
+      if (state.algorithm !== spec.algorithm) throw wrongModel(spec.algorithm, state.algorithm);
+      return new LinearRegressorEngine(spec, state);
+    },
+  };
+}
+
+/** X and y centred on their training means (sklearn's _preprocess_data), X row-major in float64. */
+export interface CentredRows {
+  x: Float64Array;
+  y: Float64Array;
+  xMean: Float64Array;
+  yMean: Float64Array;
+}
+
+export function centreRows(data: RegressionRows, fitIntercept: boolean): CentredRows {
+  const { rows, cols, outputs } = data;
+  const xMean = fitIntercept ? columnMeans(data.x, rows, cols) : new Float64Array(cols);
+  const yMean = fitIntercept ? columnMeans(data.y, rows, outputs) : new Float64Array(outputs);
+  const x = new Float64Array(rows * cols);
+  const y = new Float64Array(rows * outputs);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) x[r * cols + c] = data.x[r * cols + c]! - xMean[c]!;
+    for (let o = 0; o < outputs; o++) y[r * outputs + o] = data.y[r * outputs + o]! - yMean[o]!;
+  }
+  return { x, y, xMean, yMean };
+}
+
+/** One target column of a rows × outputs matrix. */
+export function outputColumn(y: Float64Array, rows: number, outputs: number, o: number): Float64Array {
+  const column = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) column[r] = y[r * outputs + o]!;
+  return column;
+}
+
+/** XᵀX (cols × cols, row-major) of a row-major matrix. */
+export function gram(x: Float64Array, rows: number, cols: number): Float64Array {
+  const g = new Float64Array(cols * cols);
+  for (let r = 0; r < rows; r++) {
+    const offset = r * cols;
+    for (let i = 0; i < cols; i++) {
+      const xi = x[offset + i]!;
+      if (xi === 0) continue;
+      for (let j = i; j < cols; j++) g[i * cols + j]! += xi * x[offset + j]!;
+    }
+  }
+  for (let i = 0; i < cols; i++) for (let j = 0; j < i; j++) g[i * cols + j] = g[j * cols + i]!;
+  return g;
+}
+
+/** Xᵀy for one target column. */
+export function xTy(x: Float64Array, rows: number, cols: number, y: Float64Array): Float64Array {
+  const out = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) {
+    const yr = y[r]!;
+    for (let c = 0; c < cols; c++) out[c]! += x[r * cols + c]! * yr;
+  }
+  return out;
+}
+
+/** The intercept that goes with weights fitted on centred data: ȳ − x̄·w. */
+export function interceptFor(w: ArrayLike<number>, xMean: Float64Array, yMean: number): number {
+  let b = yMean;
+  for (let c = 0; c < xMean.length; c++) b -= xMean[c]! * w[c]!;
+  return b;
+}

@@ -1,0 +1,348 @@
+/**
+ * `linear_svm`: scikit-learn's LinearSVC / LinearSVR, which call liblinear. The bias is a feature of
+ * value intercept_scaling, regularised like the weights (liblinear's convention). The squared losses
+ * (LinearSVC's default squared_hinge, LinearSVR's squared_epsilon_insensitive) are smooth and strictly
+ * convex, so their unique optimum is found with L-BFGS (what sklearn's dual='auto' reaches with
+ * liblinear's primal Newton solver); the non-smooth hinge and epsilon_insensitive losses use
+ * liblinear's dual coordinate descent with its shrinking and stopping rule (tol, max_iter passes).
+ * Classification is one-vs-rest, as sklearn's multi_class='ovr'; no probabilities, as sklearn.
+ */
+import { PgError, SqlState } from '../../errors/index.js';
+import { checkHyperparamNames, type Dataset, type Engine, type EngineFactory, type FitOptions } from './engine.js';
+import {
+  argmaxRows, boolParam, checkPredictShape, choiceParam, decodeModel, encodeModel, intParam, invalidParam, notFitted, rangeParam,
+  requireFinite, requireLabels, requireNumClasses, requireTask, seedParam, seededRandom, shuffleInPlace, wrongModel,
+} from './engine-support.js';
+import { minimizeLbfgs } from './lbfgs.js';
+import { linearPredict, type LinearCoefficients } from './linear-solvers.js';
+
+const ALGORITHM = 'linear_svm';
+const FORMAT = 'pgml-proxy/linear-svm';
+const HYPERPARAMS = ['C', 'loss', 'penalty', 'dual', 'tol', 'max_iter', 'fit_intercept', 'intercept_scaling', 'epsilon', 'random_state', 'multi_class'];
+
+/** Rows with the bias feature appended (value intercept_scaling) when an intercept is fitted. */
+interface Design {
+  x: Float64Array;
+  rows: number;
+  width: number;
+}
+
+function design(x: Float32Array, rows: number, cols: number, bias: number | undefined): Design {
+  const width = cols + (bias === undefined ? 0 : 1);
+  const out = new Float64Array(rows * width);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) out[r * width + c] = x[r * cols + c]!;
+    if (bias !== undefined) out[r * width + cols] = bias;
+  }
+  return { x: out, rows, width };
+}
+
+function rowDot(d: Design, r: number, w: Float64Array): number {
+  let s = 0;
+  for (let c = 0; c < d.width; c++) s += d.x[r * d.width + c]! * w[c]!;
+  return s;
+}
+
+function addRow(d: Design, r: number, scale: number, target: Float64Array): void {
+  for (let c = 0; c < d.width; c++) target[c]! += scale * d.x[r * d.width + c]!;
+}
+
+/** xᵢ·xᵢ per row: the diagonal of the dual's Hessian. */
+function squaredRowNorms(d: Design): Float64Array {
+  return Float64Array.from({ length: d.rows }, (_, i) => {
+    let s = 0;
+    for (let j = 0; j < d.width; j++) s += d.x[i * d.width + j]! ** 2;
+    return s;
+  });
+}
+
+/** A row's loss and its derivative in the prediction p. */
+type RowLoss = (i: number, p: number) => [number, number];
+
+/**
+ * Primal ½‖w‖² + C Σ lossᵢ(w·xᵢ) for the smooth squared losses, from w = 0. liblinear's Newton solver
+ * stops at ‖∇f‖ ≤ tol·‖∇f(0)‖ (scaled by the class balance); L-BFGS gets the same relative gradient bound.
+ */
+function primalSquared(d: Design, c: number, loss: RowLoss, tol: number, maxIter: number): Float64Array {
+  const objective = (w: Float64Array, grad: Float64Array): number => {
+    let total = 0;
+    let reg = 0;
+    for (let j = 0; j < d.width; j++) {
+      grad[j] = w[j]!;
+      reg += w[j]! ** 2;
+    }
+    for (let i = 0; i < d.rows; i++) {
+      const [value, slope] = loss(i, rowDot(d, i, w));
+      if (value === 0 && slope === 0) continue;
+      total += value;
+      addRow(d, i, c * slope, grad);
+    }
+    return 0.5 * reg + c * total;
+  };
+  const start = new Float64Array(d.width);
+  const initial = new Float64Array(d.width);
+  objective(start, initial);
+  const scale = initial.reduce((m, g) => Math.max(m, Math.abs(g)), 0);
+  return minimizeLbfgs(objective, start, { maxIter, gtol: tol * 1e-3 * Math.max(scale, 1e-12), ftol: 0 }).x;
+}
+
+/** liblinear's solve_l2r_l1l2_svc for the hinge loss: dual coordinate descent with shrinking; labels ±1. */
+function dualHinge(d: Design, labels: Float64Array, c: number, tol: number, maxIter: number, random: () => number): Float64Array {
+  const { rows } = d;
+  const w = new Float64Array(d.width);
+  const alpha = new Float64Array(rows);
+  const qd = squaredRowNorms(d);
+  const index = Int32Array.from({ length: rows }, (_, i) => i);
+  let activeSize = rows;
+  let pgMaxOld = Infinity;
+  let pgMinOld = -Infinity;
+  for (let iteration = 0; iteration < maxIter; iteration++) {
+    let pgMax = -Infinity;
+    let pgMin = Infinity;
+    shuffleInPlace(index.subarray(0, activeSize), random);
+    for (let s = 0; s < activeSize; s++) {
+      const i = index[s]!;
+      const g = labels[i]! * rowDot(d, i, w) - 1;
+      let pg = 0;
+      if (alpha[i] === 0) {
+        if (g > pgMaxOld) {
+          activeSize--;
+          [index[s], index[activeSize]] = [index[activeSize]!, index[s]!];
+          s--;
+          continue;
+        }
+        if (g < 0) pg = g;
+      } else if (alpha[i] === c) {
+        if (g < pgMinOld) {
+          activeSize--;
+          [index[s], index[activeSize]] = [index[activeSize]!, index[s]!];
+          s--;
+          continue;
+        }
+        if (g > 0) pg = g;
+      } else {
+        pg = g;
+      }
+      pgMax = Math.max(pgMax, pg);
+      pgMin = Math.min(pgMin, pg);
+      if (Math.abs(pg) > 1e-12 && qd[i]! > 0) {
+        const old = alpha[i]!;
+        alpha[i] = Math.min(Math.max(old - g / qd[i]!, 0), c);
+        addRow(d, i, (alpha[i]! - old) * labels[i]!, w);
+      }
+    }
+    if (pgMax - pgMin <= tol) {
+      if (activeSize === rows) break;
+      activeSize = rows;
+      pgMaxOld = Infinity;
+      pgMinOld = -Infinity;
+      continue;
+    }
+    pgMaxOld = pgMax <= 0 ? Infinity : pgMax;
+    pgMinOld = pgMin >= 0 ? -Infinity : pgMin;
+  }
+  return w;
+}
+
+/** liblinear's solve_l2r_l1l2_svr for the epsilon_insensitive loss: dual coordinate descent, β ∈ [−C, C]. */
+function dualEpsilonInsensitive(d: Design, y: Float64Array, c: number, epsilon: number, tol: number, maxIter: number, random: () => number): Float64Array {
+  const { rows } = d;
+  const w = new Float64Array(d.width);
+  const beta = new Float64Array(rows);
+  const qd = squaredRowNorms(d);
+  const index = Int32Array.from({ length: rows }, (_, i) => i);
+  let activeSize = rows;
+  let gMaxOld = Infinity;
+  let gNorm1Init = -1;
+  for (let iteration = 0; iteration < maxIter; iteration++) {
+    let gMax = 0;
+    let gNorm1 = 0;
+    shuffleInPlace(index.subarray(0, activeSize), random);
+    for (let s = 0; s < activeSize; s++) {
+      const i = index[s]!;
+      const g = -y[i]! + rowDot(d, i, w);
+      const gp = g + epsilon;
+      const gn = g - epsilon;
+      let violation = 0;
+      const shrink = () => {
+        activeSize--;
+        [index[s], index[activeSize]] = [index[activeSize]!, index[s]!];
+        s--;
+      };
+      if (beta[i] === 0) {
+        if (gp < 0) violation = -gp;
+        else if (gn > 0) violation = gn;
+        else if (gp > gMaxOld && gn < -gMaxOld) {
+          shrink();
+          continue;
+        }
+      } else if (beta[i]! >= c) {
+        if (gp > 0) violation = gp;
+        else if (gp < -gMaxOld) {
+          shrink();
+          continue;
+        }
+      } else if (beta[i]! <= -c) {
+        if (gn < 0) violation = -gn;
+        else if (gn > gMaxOld) {
+          shrink();
+          continue;
+        }
+      } else {
+        violation = beta[i]! > 0 ? Math.abs(gp) : Math.abs(gn);
+      }
+      gMax = Math.max(gMax, violation);
+      gNorm1 += violation;
+      const h = qd[i]!;
+      if (h <= 0) continue;
+      let step: number;
+      if (gp < h * beta[i]!) step = -gp / h;
+      else if (gn > h * beta[i]!) step = -gn / h;
+      else step = -beta[i]!;
+      if (Math.abs(step) < 1e-12) continue;
+      const old = beta[i]!;
+      beta[i] = Math.min(Math.max(old + step, -c), c);
+      addRow(d, i, beta[i]! - old, w);
+    }
+    if (iteration === 0) gNorm1Init = gNorm1;
+    if (gNorm1 <= tol * gNorm1Init) {
+      if (activeSize === rows) break;
+      activeSize = rows;
+      gMaxOld = Infinity;
+      continue;
+    }
+    gMaxOld = gMax;
+  }
+  return w;
+}
+
+interface SvmSettings {
+  c: number;
+  tol: number;
+  maxIter: number;
+  bias: number | undefined;
+  random: () => number;
+}
+
+function settings(hp: Record<string, unknown>): SvmSettings {
+  choiceParam(ALGORITHM, hp, 'penalty', 'l2', ['l2']);
+  choiceParam(ALGORITHM, hp, 'multi_class', 'ovr', ['ovr']);
+  const dual = hp.dual;
+  if (dual !== undefined && dual !== null && dual !== 'auto' && typeof dual !== 'boolean' && dual !== 'true' && dual !== 'false') {
+    throw invalidParam(ALGORITHM, 'dual', "true, false or 'auto'", dual);
+  }
+  const fitIntercept = boolParam(ALGORITHM, hp, 'fit_intercept', true);
+  return {
+    c: rangeParam(ALGORITHM, hp, 'C', 1, { min: 0, exclusiveMin: true }),
+    tol: rangeParam(ALGORITHM, hp, 'tol', 1e-4, { min: 0, exclusiveMin: true }),
+    maxIter: intParam(ALGORITHM, hp, 'max_iter', 1000),
+    bias: fitIntercept ? rangeParam(ALGORITHM, hp, 'intercept_scaling', 1, { min: 0, exclusiveMin: true }) : undefined,
+    random: seededRandom(seedParam(ALGORITHM, hp)),
+  };
+}
+
+/** Splits liblinear's weight vector into sklearn's coef_ and intercept_ (bias weight × intercept_scaling). */
+function split(w: Float64Array, cols: number, bias: number | undefined): { coef: number[]; intercept: number } {
+  return { coef: Array.from(w.subarray(0, cols)), intercept: bias === undefined ? 0 : w[cols]! * bias };
+}
+
+function fitClassifier(data: Dataset, hp: Record<string, unknown>, numClasses: number): LinearCoefficients {
+  const y = requireLabels(ALGORITHM, data);
+  const s = settings(hp);
+  const loss = choiceParam(ALGORITHM, hp, 'loss', 'squared_hinge', ['squared_hinge', 'hinge']);
+  const d = design(data.x, data.rows, data.cols, s.bias);
+  const model: LinearCoefficients = { coef: [], intercept: [] };
+  // Two classes: one model, class 1 positive; more: one per class against the rest.
+  for (let k = numClasses === 2 ? 1 : 0; k < numClasses; k++) {
+    const labels = Float64Array.from(y, (v) => (v === k ? 1 : -1));
+    const w = loss === 'hinge'
+      ? dualHinge(d, labels, s.c, s.tol, s.maxIter, s.random)
+      : primalSquared(d, s.c, (i, p) => {
+          const m = 1 - labels[i]! * p;
+          return m > 0 ? [m * m, -2 * labels[i]! * m] : [0, 0];
+        }, s.tol, s.maxIter);
+    const { coef, intercept } = split(w, data.cols, s.bias);
+    model.coef.push(coef);
+    model.intercept.push(intercept);
+  }
+  return model;
+}
+
+function fitRegressor(data: Dataset, hp: Record<string, unknown>): LinearCoefficients {
+  const y = Float64Array.from(requireLabels(ALGORITHM, data));
+  const s = settings(hp);
+  const loss = choiceParam(ALGORITHM, hp, 'loss', 'epsilon_insensitive', ['epsilon_insensitive', 'squared_epsilon_insensitive']);
+  const epsilon = rangeParam(ALGORITHM, hp, 'epsilon', 0, { min: 0 });
+  const d = design(data.x, data.rows, data.cols, s.bias);
+  const w = loss === 'epsilon_insensitive'
+    ? dualEpsilonInsensitive(d, y, s.c, epsilon, s.tol, s.maxIter, s.random)
+    : primalSquared(d, s.c, (i, p) => {
+        const r = y[i]! - p;
+        const m = Math.abs(r) - epsilon;
+        return m > 0 ? [m * m, -2 * m * Math.sign(r)] : [0, 0];
+      }, s.tol, s.maxIter);
+  const { coef, intercept } = split(w, data.cols, s.bias);
+  return { coef: [coef], intercept: [intercept] };
+}
+
+interface LinearSvmState extends LinearCoefficients {
+  algorithm: typeof ALGORITHM;
+  task: 'classification' | 'regression';
+  cols: number;
+  numClasses: number;
+}
+
+class LinearSvmEngine implements Engine {
+  readonly algorithm = ALGORITHM;
+  readonly runtime = 'js' as const;
+
+  constructor(private state?: LinearSvmState) {}
+
+  async fit(data: Dataset, options: FitOptions): Promise<void> {
+    checkHyperparamNames(ALGORITHM, options.hyperparams, HYPERPARAMS);
+    const task = requireTask(ALGORITHM, options, ['classification', 'regression']);
+    requireFinite(ALGORITHM, data.x);
+    if (task === 'classification') {
+      const numClasses = requireNumClasses(ALGORITHM, options);
+      this.state = { ...fitClassifier(data, options.hyperparams, numClasses), algorithm: ALGORITHM, task, cols: data.cols, numClasses };
+    } else {
+      this.state = { ...fitRegressor(data, options.hyperparams), algorithm: ALGORITHM, task: 'regression', cols: data.cols, numClasses: 0 };
+    }
+  }
+
+  async predict(x: Float32Array, rows: number): Promise<Float32Array> {
+    const state = this.fitted();
+    checkPredictShape(ALGORITHM, x, rows, state.cols);
+    const decision = linearPredict(state, x, rows, state.cols);
+    if (state.task === 'regression') return Float32Array.from(decision);
+    if (state.numClasses === 2) return Float32Array.from(decision, (v) => (v > 0 ? 1 : 0));
+    return argmaxRows(decision, rows, state.numClasses);
+  }
+
+  async predictProba(): Promise<Float32Array> {
+    throw new PgError(SqlState.FeatureNotSupported, 'linear_svm does not produce probabilities', {
+      hint: "scikit-learn's LinearSVC has no predict_proba either",
+    });
+  }
+
+  async serialize(): Promise<Uint8Array> {
+    return encodeModel(FORMAT, this.fitted());
+  }
+
+  private fitted(): LinearSvmState {
+    if (!this.state) throw notFitted(ALGORITHM);
+    return this.state;
+  }
+}
+
+export const linearSvmFactory: EngineFactory = {
+  algorithm: ALGORITHM,
+  tasks: ['classification', 'regression'],
+  hyperparams: HYPERPARAMS,
+  create: () => new LinearSvmEngine(),
+  async deserialize(bytes: Uint8Array): Promise<Engine> {
+    const state = decodeModel<LinearSvmState>(FORMAT, bytes);
+    if (state.algorithm !== ALGORITHM) throw wrongModel(ALGORITHM, state.algorithm);
+    return new LinearSvmEngine(state);
+  },
+};

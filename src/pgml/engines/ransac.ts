@@ -1,0 +1,137 @@
+/**
+ * `ransac`: scikit-learn's RANSACRegressor around its default estimator, LinearRegression. Each trial
+ * fits min_samples random rows (default n_features + 1), counts the rows whose loss is within
+ * residual_threshold (default: the median absolute deviation of y), and keeps the consensus set with
+ * the most inliers (ties: the better r2 on them); the number of trials shrinks as sklearn's
+ * _dynamic_max_trials allows for stop_probability. The model is the least-squares fit on the best
+ * inliers. Joint targets as sklearn (the loss sums over the outputs).
+ */
+import { PgError, SqlState } from '../../errors/index.js';
+import { choiceParam, intParam, rangeParam, seedParam, seededRandom } from './engine-support.js';
+import { linearRegressorFactory, type RegressionRows } from './linear-regressor.js';
+import { leastSquares, linearPredict, type LinearCoefficients } from './linear-solvers.js';
+
+const ALGORITHM = 'ransac';
+const EPSILON = 2.220446049250313e-16;
+
+function median(values: Float64Array): number {
+  const sorted = Float64Array.from(values).sort();
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** sklearn's _dynamic_max_trials: trials needed to draw one all-inlier sample with `probability`. */
+export function dynamicMaxTrials(inliers: number, samples: number, minSamples: number, probability: number): number {
+  const nom = Math.max(EPSILON, 1 - probability);
+  const denom = Math.max(EPSILON, 1 - (inliers / samples) ** minSamples);
+  if (nom === 1) return 0;
+  if (denom === 1) return Infinity;
+  return Math.abs(Math.ceil(Math.log(nom) / Math.log(denom)));
+}
+
+function subset(data: RegressionRows, index: ArrayLike<number>): { x: Float32Array; y: Float64Array } {
+  const { cols, outputs } = data;
+  const x = new Float32Array(index.length * cols);
+  const y = new Float64Array(index.length * outputs);
+  for (let i = 0; i < index.length; i++) {
+    x.set(data.x.subarray(index[i]! * cols, (index[i]! + 1) * cols), i * cols);
+    for (let o = 0; o < outputs; o++) y[i * outputs + o] = data.y[index[i]! * outputs + o]!;
+  }
+  return { x, y };
+}
+
+/** r2 averaged over the outputs, as LinearRegression.score. */
+function r2Score(y: Float64Array, predicted: Float64Array, rows: number, outputs: number): number {
+  let total = 0;
+  for (let o = 0; o < outputs; o++) {
+    let mean = 0;
+    for (let r = 0; r < rows; r++) mean += y[r * outputs + o]!;
+    mean /= rows;
+    let ssRes = 0;
+    let ssTot = 0;
+    for (let r = 0; r < rows; r++) {
+      ssRes += (y[r * outputs + o]! - predicted[r * outputs + o]!) ** 2;
+      ssTot += (y[r * outputs + o]! - mean) ** 2;
+    }
+    total += ssTot === 0 ? (ssRes === 0 ? 1 : 0) : 1 - ssRes / ssTot;
+  }
+  return total / outputs;
+}
+
+/** k distinct row indices, uniformly (partial Fisher-Yates). */
+function sampleWithoutReplacement(n: number, k: number, random: () => number, scratch: Int32Array): Int32Array {
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(random() * (n - i));
+    const t = scratch[i]!;
+    scratch[i] = scratch[j]!;
+    scratch[j] = t;
+  }
+  return scratch.slice(0, k);
+}
+
+function fit(data: RegressionRows, hp: Record<string, unknown>): LinearCoefficients {
+  const { rows, cols, outputs } = data;
+  const requested = hp.min_samples === undefined || hp.min_samples === null ? undefined : rangeParam(ALGORITHM, hp, 'min_samples', 1, { min: 0, exclusiveMin: true });
+  const minSamples = requested === undefined ? cols + 1 : requested < 1 ? Math.ceil(requested * rows) : Math.floor(requested);
+  if (minSamples > rows) {
+    throw new PgError(SqlState.InvalidParameterValue, `${ALGORITHM}: min_samples (${minSamples}) may not be larger than the number of training rows (${rows})`);
+  }
+  const threshold = hp.residual_threshold === undefined || hp.residual_threshold === null
+    ? median(Float64Array.from(data.y, (v) => Math.abs(v - median(data.y))))
+    : rangeParam(ALGORITHM, hp, 'residual_threshold', 0, { min: 0 });
+  const loss = choiceParam(ALGORITHM, hp, 'loss', 'absolute_error', ['absolute_error', 'squared_error']);
+  let maxTrials = intParam(ALGORITHM, hp, 'max_trials', 100, 0);
+  const maxSkips = rangeParam(ALGORITHM, hp, 'max_skips', Infinity, { min: 0 });
+  const stopInliers = rangeParam(ALGORITHM, hp, 'stop_n_inliers', Infinity, { min: 0 });
+  const stopScore = rangeParam(ALGORITHM, hp, 'stop_score', Infinity, {});
+  const stopProbability = rangeParam(ALGORITHM, hp, 'stop_probability', 0.99, { min: 0, max: 1 });
+  const random = seededRandom(seedParam(ALGORITHM, hp));
+
+  const scratch = Int32Array.from({ length: rows }, (_, i) => i);
+  let bestInliers = 1;
+  let bestScore = -Infinity;
+  let best: Int32Array | undefined;
+  let skips = 0;
+  for (let trial = 0; trial < maxTrials; trial++) {
+    if (skips > maxSkips) break;
+    const sample = subset(data, sampleWithoutReplacement(rows, minSamples, random, scratch));
+    const model = leastSquares(sample.x, minSamples, cols, sample.y, outputs, true);
+    const predicted = linearPredict(model, data.x, rows, cols);
+    const inliers: number[] = [];
+    for (let r = 0; r < rows; r++) {
+      let residual = 0;
+      for (let o = 0; o < outputs; o++) {
+        const d = data.y[r * outputs + o]! - predicted[r * outputs + o]!;
+        residual += loss === 'absolute_error' ? Math.abs(d) : d * d;
+      }
+      if (residual <= threshold) inliers.push(r);
+    }
+    if (inliers.length < bestInliers) {
+      skips++;
+      continue;
+    }
+    const inlierRows = subset(data, inliers);
+    const inlierPredicted = linearPredict(model, inlierRows.x, inliers.length, cols);
+    const score = r2Score(inlierRows.y, inlierPredicted, inliers.length, outputs);
+    if (inliers.length === bestInliers && score < bestScore) continue;
+    bestInliers = inliers.length;
+    bestScore = score;
+    best = Int32Array.from(inliers);
+    maxTrials = Math.min(maxTrials, dynamicMaxTrials(bestInliers, rows, minSamples, stopProbability));
+    if (bestInliers >= stopInliers || bestScore >= stopScore) break;
+  }
+  if (!best) {
+    throw new PgError(SqlState.InvalidParameterValue, `${ALGORITHM} could not find a valid consensus set: no trial had an inlier within residual_threshold (${threshold})`, {
+      hint: 'raise residual_threshold or max_trials',
+    });
+  }
+  const inlierRows = subset(data, best);
+  return leastSquares(inlierRows.x, best.length, cols, inlierRows.y, outputs, true);
+}
+
+export const ransacFactory = linearRegressorFactory({
+  algorithm: ALGORITHM,
+  hyperparams: ['min_samples', 'residual_threshold', 'max_trials', 'max_skips', 'stop_n_inliers', 'stop_score', 'stop_probability', 'loss', 'random_state'],
+  multiOutput: true,
+  fit,
+});
