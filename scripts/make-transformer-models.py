@@ -139,7 +139,8 @@ def answer_question(model, tok, question, context, max_answer_len=15):
     offsets = enc.pop("offset_mapping")[0].tolist()
     with torch.no_grad():
         result = model(**enc)
-    context_token = torch.tensor([s == 1 for s in enc.sequence_ids(0)])
+    # The context's tokens, and [CLS]: its logit takes part in the softmax, then its probability is zeroed.
+    context_token = torch.tensor([s == 1 or i == 0 for i, s in enumerate(enc.sequence_ids(0))])
     scores = []
     for logits in (result.start_logits[0], result.end_logits[0]):
         masked = torch.where(context_token, logits, torch.tensor(-10000.0))

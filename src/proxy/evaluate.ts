@@ -226,7 +226,10 @@ export class CallEvaluator {
         resultRows(signature, value).map((r) => Object.fromEntries(returns.columns.map((c, i) => [c.name, r[i]]))),
       );
     }
-    return returns.kind === 'setof' ? setElements(returns.type, value) : value;
+    if (returns.kind === 'setof') return setElements(returns.type, value);
+    // A json array must travel as JSON text, not as the Postgres array literal arrays encode to.
+    const json = /^jsonb?$/i.test(returns.type.trim());
+    return json && value !== null && value !== undefined && typeof value !== 'string' ? JSON.stringify(value) : value;
   }
 
   private async argumentValue(

@@ -9,27 +9,12 @@
 import { z } from 'zod';
 import { withStatementLimits } from '../../db/cancel.js';
 import type { ProxyFunction } from '../../db/functions.js';
-import { PgError, SqlState } from '../../errors/index.js';
-import { EmbedKwargs, embedAsRealArrays, embedBatch, type EmbedOptions } from '../embeddings/index.js';
+import { embedAsRealArrays, embedBatch, embedOptions, type EmbedOptions } from '../embeddings/index.js';
 
 const Kwargs = z.unknown().optional();
 
 const OneArgs = z.object({ transformer: z.string().nullable(), text: z.string().nullable(), kwargs: Kwargs });
 const ManyArgs = z.object({ transformer: z.string().nullable(), inputs: z.array(z.string().nullable()).nullable(), kwargs: Kwargs });
-
-/** jsonb arrives parsed from a constant or a parameter, or as text from an untyped literal. */
-export function embedOptions(kwargs: unknown): EmbedOptions {
-  const value = typeof kwargs === 'string' ? (JSON.parse(kwargs) as unknown) : (kwargs ?? {});
-  const parsed = EmbedKwargs.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? ` (${issue.path.join('.')})` : '';
-    throw new PgError(SqlState.InvalidParameterValue, `pgml.embed: invalid kwargs${where}: ${issue?.message ?? 'invalid value'}`, {
-      hint: 'Supported keys: normalize (or normalize_embeddings), pooling (mean, cls, max), prompt, batch_size.',
-    });
-  }
-  return parsed.data;
-}
 
 export const embedText: ProxyFunction<z.infer<typeof OneArgs>> = {
   signature: {

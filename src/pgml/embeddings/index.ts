@@ -1,5 +1,5 @@
 /**
- * The proxy's side of the embedding thread: `embedBatch` and `classifyBatch` for the SQL
+ * The proxy's side of the embedding thread: `embedBatch` and `transformBatch` for the SQL
  * functions (and for row-batch evaluation, which hands many rows' texts to one call). One worker
  * per process keeps each model loaded once; it is started on first use and does not keep the
  * process alive while idle.
@@ -10,7 +10,7 @@ import type { EmbedOptions } from './options.js';
 import type { EmbedderCancel, EmbedderReply, EmbedderRequest, EmbeddingFormat } from './protocol.js';
 import { defaultSources, type ModelSources } from './sources.js';
 
-export { EmbedKwargs, type EmbedOptions } from './options.js';
+export { EmbedKwargs, embedOptions, type EmbedOptions } from './options.js';
 export { WINK_MODEL } from './wink.js';
 
 let sources: ModelSources = defaultSources();
@@ -124,10 +124,13 @@ export async function embedAsRealArrays(model: string, texts: readonly string[],
   return (await embed(model, texts, options, 'real[]', signal)) as string[];
 }
 
-/** transformers.js text-classification output for each text. */
-export function classifyBatch(model: string, texts: readonly string[], topK: number | null | undefined, signal?: AbortSignal): Promise<unknown> {
-  countUse(model, texts);
-  return call({ op: 'classify', model, texts: [...texts], topK }, signal);
+/**
+ * A pgml.transform task (a name as PostgresML takes it, or undefined for the model's own) over
+ * `inputs`, answered in the shape Python's pipelines give.
+ */
+export function transformBatch(model: string, task: string | undefined, inputs: readonly string[], args: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> {
+  countUse(model, inputs);
+  return call({ op: 'transform', model, task, inputs: [...inputs], args }, signal);
 }
 
 /** Stops the worker (shutdown, tests); the next call starts a fresh one. */

@@ -1,5 +1,6 @@
 /** The kwargs of pgml.embed, validated once on the main thread and sent to the worker as plain data. */
 import { z } from 'zod';
+import { PgError, SqlState } from '../../errors/index.js';
 
 export type Pooling = 'mean' | 'cls' | 'max';
 
@@ -38,3 +39,17 @@ export const EmbedKwargs = z
       batchSize: k.batch_size,
     }),
   );
+
+/** pgml.embed's kwargs (jsonb arrives parsed from a constant or a parameter, or as text from an untyped literal). */
+export function embedOptions(kwargs: unknown): EmbedOptions {
+  const value = typeof kwargs === 'string' ? (JSON.parse(kwargs) as unknown) : (kwargs ?? {});
+  const parsed = EmbedKwargs.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? ` (${issue.path.join('.')})` : '';
+    throw new PgError(SqlState.InvalidParameterValue, `pgml.embed: invalid kwargs${where}: ${issue?.message ?? 'invalid value'}`, {
+      hint: 'Supported keys: normalize (or normalize_embeddings), pooling (mean, cls, max), prompt, batch_size.',
+    });
+  }
+  return parsed.data;
+}

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AutoModel, AutoTokenizer, env, pipeline, type PreTrainedModel, type PreTrainedTokenizer, type Tensor, type TextClassificationPipeline } from '@huggingface/transformers';
+import { AutoModel, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
 import type { EmbedOptions, Pooling } from './options.js';
 
 // Resolution and downloads are ours (sources.ts, hub.ts); the library only reads local folders.
@@ -44,8 +44,6 @@ function sentenceConfig(dir: string): SentenceConfig {
 }
 
 export class TransformerModel {
-  private classifier: Promise<TextClassificationPipeline> | undefined;
-
   private constructor(
     readonly dir: string,
     private readonly tokenizer: PreTrainedTokenizer,
@@ -127,22 +125,6 @@ export class TransformerModel {
   }
 
   private cachedSuffix: bigint[] | undefined;
-
-  /** The text-classification pipeline's output: the top label per input, or every label with topK null. */
-  async classify(texts: readonly string[], topK: number | null | undefined, checkpoint: () => void = () => {}): Promise<unknown> {
-    this.classifier ??= pipeline('text-classification', this.dir, { dtype: 'fp32', device: 'cpu' }) as Promise<TextClassificationPipeline>;
-    const classifier = await this.classifier;
-    const options = topK === undefined ? {} : { top_k: topK };
-    // In batches, so a canceled call stops within one batch.
-    const out: unknown[] = [];
-    for (let start = 0; start < texts.length; start += DEFAULT_BATCH) {
-      checkpoint();
-      const batch = texts.slice(start, start + DEFAULT_BATCH);
-      // An array in, one result per text out.
-      out.push(...((await classifier(batch, options)) as unknown[]));
-    }
-    return out;
-  }
 }
 
 /** Pools [batch, tokens, dims] over the attention mask, then optionally L2-normalizes. */
