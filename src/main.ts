@@ -6,10 +6,11 @@ import tls from 'node:tls';
 import type { Config } from './config.js';
 import { RunCounts, registerCronFunctions, startCron } from './cron/index.js';
 import { PGliteAdminDatabase, PgAdminDatabase, type AdminDatabase } from './db/admin.js';
-import { FunctionRegistry } from './db/functions.js';
-import { installStubs, loadMigrations, migrate } from './db/migrations.js';
+import { FunctionRegistry } from './functions/index.js';
+import { loadMigrations, migrate } from './db/migrations.js';
+import { installStubs } from './functions/stub.js';
 import { registerPgmlFunctions } from './pgml/api/index.js';
-import { configureEmbeddings, embeddingUsage } from './pgml/embeddings/index.js';
+import { configureEmbeddings, embeddingRequestsRunning, embeddingUsage } from './pgml/embeddings/index.js';
 import { nativeLibraryReport } from './pgml/engines/registry.js';
 import { configureEnginePool, poolLoad } from './pgml/engines/pool.js';
 import { PRIVILEGES_CHANNEL, accessCache } from './pgml/serving/access.js';
@@ -65,6 +66,12 @@ const embeddingMetrics: MetricSource[] = [
     type: 'counter',
     labelNames: ['model'],
     read: () => embeddingUsage().map((u) => ({ labels: { model: u.model }, value: u.texts })),
+  },
+  {
+    name: 'pgml_proxy_embedding_requests_running',
+    help: 'Requests the embedding thread is working on, including canceled ones it has not stopped yet',
+    type: 'gauge',
+    read: () => [{ value: embeddingRequestsRunning() }],
   },
 ];
 

@@ -4,7 +4,7 @@
  * is supplied at Bind when an argument is a client parameter.
  */
 import { PgError, SqlState } from '../errors/index.js';
-import type { CallContext, FunctionRegistry, FunctionSignature } from '../db/functions.js';
+import type { CallContext, FunctionRegistry, FunctionSignature } from '../functions/index.js';
 import { outputColumnNames } from '../sql/from-item.js';
 import {
   quoteIdent,
@@ -227,7 +227,7 @@ export class CallEvaluator {
       );
     }
     if (returns.kind === 'setof') return setElements(returns.type, value);
-    // A json array must travel as JSON text, not as the Postgres array literal arrays encode to.
+    // A json result is its JSON text: encodeText would write a JS array as a Postgres array literal.
     const json = /^jsonb?$/i.test(returns.type.trim());
     return json && value !== null && value !== undefined && typeof value !== 'string' ? JSON.stringify(value) : value;
   }

@@ -6,7 +6,7 @@
  * call as Postgres would: one row holding the void result, under the call's column name.
  */
 import { PgError, SqlState } from '../errors/index.js';
-import type { FunctionRegistry } from '../db/functions.js';
+import type { FunctionRegistry } from '../functions/index.js';
 import { analyzeQuery, quoteIdent, spliceStatement } from '../sql/index.js';
 import type { Expansion } from '../sql/index.js';
 import type { TransactionStatus } from '../wire/index.js';

@@ -4,7 +4,7 @@
  * Errors become a proper ErrorResponse with the upstream's transaction state kept truthful.
  */
 import { PgError, SqlState } from '../errors/index.js';
-import type { FunctionRegistry } from '../db/functions.js';
+import type { FunctionRegistry, PreparedBatch } from '../functions/index.js';
 import { analyzeQuery, renderExpressionReplacement, spliceStatement } from '../sql/index.js';
 import type { CallSite, QueryAnalysis, StatementAnalysis } from '../sql/index.js';
 import { maxParamIndex } from '../sql/params.js';
@@ -22,7 +22,6 @@ import { encodeText, parseBinary, parseText, typeNameOf, typeOidOf } from '../wi
 import { quoteString } from '../sql/render.js';
 import { RowBatches, type BoundValues } from './batch/run.js';
 import { OnePassPortal, OnePassStream, clientRowDescription, type OnePassIO, type OnePassWork } from './batch/one-pass.js';
-import type { PreparedBatch } from './batch/execute.js';
 import { planStatement, type Protocol, type StatementPlan } from '../sql/plan.js';
 import { renderOnePass, type OnePassPlan } from '../sql/plan-one-pass.js';
 import { canEncode } from '../wire/values.js';

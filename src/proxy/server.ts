@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type tls from 'node:tls';
-import type { FunctionRegistry } from '../db/functions.js';
+import type { FunctionRegistry } from '../functions/index.js';
 import { ClientSession, type SessionStats } from './session.js';
 import type { UpstreamConnector } from './link.js';
 import type { UpstreamFunctions } from './upstream-functions.js';

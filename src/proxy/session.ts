@@ -1,8 +1,8 @@
 import type net from 'node:net';
 import tls from 'node:tls';
 import { PgError, ProtocolError, SqlState } from '../errors/index.js';
-import { canceledByUser } from '../db/cancel.js';
-import type { FunctionRegistry } from '../db/functions.js';
+import { canceledByUser } from '../functions/cancel.js';
+import type { FunctionRegistry } from '../functions/index.js';
 import {
   AuthenticationCode,
   BackendCode,

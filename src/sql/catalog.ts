@@ -1,28 +1,5 @@
 /**
- * What src/sql needs to know about the functions the proxy evaluates itself. The proxy's function
- * registry implements FunctionCatalog; src/sql never imports pgml or cron (STYLE.md layering).
+ * What src/sql needs to know about the functions the proxy evaluates itself: their signatures, as
+ * src/functions declares them (types only; src/sql never imports pgml or cron, STYLE.md layering).
  */
-export interface ParamSpec {
-  name: string;
-  /** SQL type as Postgres spells it: 'text', 'real[]', 'jsonb', 'bigint', 'anyelement'. */
-  type: string;
-  hasDefault: boolean;
-}
-
-export type ReturnSpec =
-  | { kind: 'scalar'; type: string }
-  | { kind: 'setof'; type: string }
-  /** RETURNS TABLE or a composite: one or more rows of these columns. */
-  | { kind: 'table'; columns: { name: string; type: string }[] };
-
-export interface FunctionSignature {
-  schema: string;
-  name: string;
-  params: ParamSpec[];
-  returns: ReturnSpec;
-}
-
-export interface FunctionCatalog {
-  /** Overloads of schema.name (both lower-case, as Postgres folds unquoted names), or undefined. */
-  overloads(schema: string, name: string): readonly FunctionSignature[] | undefined;
-}
+export type { FunctionCatalog, FunctionSignature, ParamSpec, ReturnSpec } from '../functions/signature.js';

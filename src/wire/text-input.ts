@@ -84,8 +84,8 @@ function timestamp(type: string): TextInput {
 }
 
 /**
- * Reads an array literal with `readArray` (pg-types' array parser over text elements) and checks
- * every element with `element`; pg-types' own complaints become Postgres's.
+ * Reads an array literal with `readArray` (splitArrayText) and checks every element with
+ * `element`; the reader's complaints become Postgres's.
  */
 export function arrayInput(text: string, readArray: (text: string) => unknown, element: (text: string) => unknown): unknown {
   if (!/^\s*(\[[^\]]*\]\s*)*(=\s*)?\{/.test(text)) {

@@ -5,6 +5,7 @@
  */
 import pgTypes from 'pg-types';
 import { PgError, SqlState } from '../errors/index.js';
+import { splitArrayText } from './array-text.js';
 import { arrayInput, TextInputs, type TextInput } from './text-input.js';
 
 export const TypeOid = {
@@ -122,8 +123,6 @@ const elementOf: Record<number, number> = {
   [TypeOid._jsonb]: TypeOid.jsonb,
 };
 
-const readTextArray = pgTypes.getTypeParser(TypeOid._text, 'text');
-
 /**
  * Parses a value in text format as node-postgres would, after checking it as Postgres's input
  * function would: a malformed value is the server's 22P02 (or 22003, 22007), never a JS error.
@@ -132,7 +131,7 @@ export function parseText(oid: number, text: string): unknown {
   const input = textInputOf[oid];
   if (input !== undefined) return input(text, pgTypes.getTypeParser(oid, 'text'));
   const element = elementOf[oid];
-  if (element !== undefined) return arrayInput(text, readTextArray, (value) => parseText(element, value));
+  if (element !== undefined) return arrayInput(text, splitArrayText, (value) => parseText(element, value));
   return pgTypes.getTypeParser(oid, 'text')(text);
 }
 

@@ -171,6 +171,14 @@ const EMBED_TABLE = `CREATE TABLE docs_embedded AS SELECT id, pgml.embed('pgml-t
 const TRANSFORM = `SELECT pgml.transform('{"task": "text-classification", "model": "pgml-test/tiny-bert-sentiment"}'::jsonb, inputs => $1::text[])`;
 const REVIEWS = Array.from({ length: 20_000 }, (_, i) => `review number ${i}: the cat sat on the mat and liked it`);
 
+/** Requests the embedding thread has not answered yet, canceled ones included (pgml_proxy_embedding_requests_running). */
+async function embeddingRequestsRunning(target: Target): Promise<number> {
+  const text = await (await fetch(`${target.proxy!.httpUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('pgml_proxy_embedding_requests_running '));
+  assert.ok(line !== undefined, 'the proxy reports pgml_proxy_embedding_requests_running');
+  return Number(line.split(' ').pop());
+}
+
 /** Requests the embedding thread received for `model` (pgml_proxy_embedding_requests_total). */
 async function embeddingRequests(target: Target, model: string): Promise<number> {
   const text = await (await fetch(`${target.proxy!.httpUrl}/metrics`)).text();
@@ -236,6 +244,44 @@ describeTargets('stopping pgml.embed over a table and pgml.transform', { proxyOn
     await until('the transform reached the model', async () => (await embeddingRequests(target(), model)) > before);
     await sendCancel(target(), client);
     await expectCanceled(statement, 'canceling statement due to user request');
+  });
+
+  /** A second connection whose socket the test can destroy, as a client that goes away does. */
+  const connectAndClose = async (): Promise<{ other: pg.Client; close: () => void }> => {
+    const other = new pg.Client({ connectionString: target().url() });
+    other.on('error', () => {});
+    other.on('notice', () => {});
+    await other.connect();
+    return { other, close: () => (other as unknown as { connection: { stream: net.Socket } }).connection.stream.destroy() };
+  };
+
+  it('a client that closes its connection stops its pgml.embed over a table', async () => {
+    const model = 'pgml-test/tiny-bert';
+    const before = await embeddingRequests(target(), model);
+    const { other, close } = await connectAndClose();
+    // 100,000 rows are ten batches of 10,000: close the connection when the first one is reported.
+    other.on('notice', (notice: { message?: string }) => {
+      if (notice.message?.startsWith('pgml.embed:')) close();
+    });
+    await other.query(EMBED_TABLE).catch(() => {});
+    await until('the embedding thread stopped the closed client\'s batch', async () => (await embeddingRequestsRunning(target())) === 0);
+    // Had the statement gone on after the close, it would have sent all ten batches.
+    const sent = (await embeddingRequests(target(), model)) - before;
+    assert.ok(sent <= 2, `the closed client's statement sent ${sent} batches`);
+    assert.equal(await tableExists('docs_embedded'), false);
+  });
+
+  it('a client that closes its connection stops its pgml.transform', async () => {
+    const model = 'pgml-test/tiny-bert-sentiment';
+    const before = await embeddingRequests(target(), model);
+    const { other, close } = await connectAndClose();
+    // Ten times the reviews of the tests above: far more than the 20 s `until` allows, unless stopped.
+    const statement = other.query(TRANSFORM, [Array.from({ length: 10 }, () => REVIEWS).flat()]).catch(() => {});
+    await until('the transform reached the model', async () => (await embeddingRequests(target(), model)) > before);
+    close();
+    await statement;
+    await until('the embedding thread stopped the closed client\'s transform', async () => (await embeddingRequestsRunning(target())) === 0);
+    assert.equal((await client.query('SELECT 1 AS one')).rows[0].one, 1);
   });
 
   it('statement_timeout stops pgml.transform', async () => {

@@ -104,6 +104,12 @@ describeTargets('pgml.embed and vector functions', { proxyOnly: true }, (target)
     );
     assert.equal(byJson.rows[0].t.length, 2);
     for (const r of byJson.rows[0].t) assert.ok(['NEGATIVE', 'POSITIVE'].includes(r.label) && r.score > 0.5);
+    // Bound inputs are evaluated at Bind, the jsonb result travelling as a parameter of its own.
+    const bound = await client.query(
+      `SELECT pgml.transform('{"task": "text-classification", "model": "pgml-test/tiny-bert-sentiment"}'::jsonb, inputs => $1::text[]) AS t`,
+      [['I love it', 'I hate it']],
+    );
+    assert.deepEqual(bound.rows[0].t, byJson.rows[0].t);
     const all = await client.query(
       `SELECT pgml.transform('{"task": "sentiment-analysis", "model": "pgml-test/tiny-bert-sentiment"}'::jsonb,
          '{"top_k": null}', ARRAY['I love it']) AS t`,

@@ -3,41 +3,21 @@
  * AlterJob. Arguments left NULL are not changed; checks and messages are pg_cron's, except that
  * the schedule is validated first.
  */
-import { z } from 'zod';
-import type { ProxyFunction } from '../../db/functions.js';
+import { defineFunction, optionalParam, param } from '../../functions/index.js';
 import { bigintArg, bool, callCronWriter, cronError, ensureExecute, ensureSchedule, text } from './checks.js';
 
-type AlterJobArgs = {
-  job_id: string | null;
-  schedule?: string | null | undefined;
-  command?: string | null | undefined;
-  database?: string | null | undefined;
-  username?: string | null | undefined;
-  active?: boolean | null | undefined;
-};
-
-export const alterJob: ProxyFunction<AlterJobArgs> = {
-  signature: {
-    schema: 'cron',
-    name: 'alter_job',
-    params: [
-      { name: 'job_id', type: 'bigint', hasDefault: false },
-      { name: 'schedule', type: 'text', hasDefault: true },
-      { name: 'command', type: 'text', hasDefault: true },
-      { name: 'database', type: 'text', hasDefault: true },
-      { name: 'username', type: 'text', hasDefault: true },
-      { name: 'active', type: 'boolean', hasDefault: true },
-    ],
-    returns: { kind: 'scalar', type: 'void' },
+export const alterJob = defineFunction({
+  schema: 'cron',
+  name: 'alter_job',
+  params: {
+    job_id: param('bigint', bigintArg),
+    schedule: optionalParam('text', text),
+    command: optionalParam('text', text),
+    database: optionalParam('text', text),
+    username: optionalParam('text', text),
+    active: optionalParam('boolean', bool),
   },
-  args: z.object({
-    job_id: bigintArg,
-    schedule: text.optional(),
-    command: text.optional(),
-    database: text.optional(),
-    username: text.optional(),
-    active: bool.optional(),
-  }),
+  returns: { kind: 'scalar', type: 'void' },
   async execute(args, context) {
     await ensureExecute(context.db, 'alter_job', 'bigint,text,text,text,text,boolean');
     if (args.job_id === null) throw cronError('job_id can not be NULL');
@@ -54,4 +34,4 @@ export const alterJob: ProxyFunction<AlterJobArgs> = {
     // A void function's result is a non-NULL value whose text form is empty.
     return '';
   },
-};
+});

@@ -4,8 +4,7 @@
  * (migration 0008, its owner check made exact in 0010): another user's job is `permission denied for
  * table job`, not missing.
  */
-import { z } from 'zod';
-import type { ProxyFunction } from '../../db/functions.js';
+import { defineFunction, param } from '../../functions/index.js';
 import type { Queryable } from '../../db/queryable.js';
 import { bigintArg, callCronWriter, text } from './checks.js';
 
@@ -14,30 +13,24 @@ async function unschedule(db: Queryable, jobId: string | null, jobName: string |
   return true;
 }
 
-export const unscheduleById: ProxyFunction<{ job_id: string | null }> = {
-  signature: {
-    schema: 'cron',
-    name: 'unschedule',
-    params: [{ name: 'job_id', type: 'bigint', hasDefault: false }],
-    returns: { kind: 'scalar', type: 'boolean' },
-  },
-  args: z.object({ job_id: bigintArg }),
+export const unscheduleById = defineFunction({
+  schema: 'cron',
+  name: 'unschedule',
+  params: { job_id: param('bigint', bigintArg) },
+  returns: { kind: 'scalar', type: 'boolean' },
   async execute(args, context) {
     if (args.job_id === null) return null;
     return unschedule(context.db, args.job_id, null);
   },
-};
+});
 
-export const unscheduleByName: ProxyFunction<{ job_name: string | null }> = {
-  signature: {
-    schema: 'cron',
-    name: 'unschedule',
-    params: [{ name: 'job_name', type: 'text', hasDefault: false }],
-    returns: { kind: 'scalar', type: 'boolean' },
-  },
-  args: z.object({ job_name: text }),
+export const unscheduleByName = defineFunction({
+  schema: 'cron',
+  name: 'unschedule',
+  params: { job_name: param('text', text) },
+  returns: { kind: 'scalar', type: 'boolean' },
   async execute(args, context) {
     if (args.job_name === null) return null;
     return unschedule(context.db, null, args.job_name);
   },
-};
+});

@@ -7,38 +7,33 @@
  * that must stay off the event loop. Single calls return numbers, which a nested call can read.
  */
 import { z } from 'zod';
-import { withStatementLimits } from '../../db/cancel.js';
-import type { ProxyFunction } from '../../db/functions.js';
+import { withStatementLimits } from '../../functions/cancel.js';
+import { defineFunction, optionalParam, param, type ArgsOf } from '../../functions/index.js';
 import { embedAsRealArrays, embedBatch, embedOptions, type EmbedOptions } from '../embeddings/index.js';
 
-const Kwargs = z.unknown().optional();
+const oneText = {
+  transformer: param('text', z.string().nullable()),
+  text: param('text', z.string().nullable()),
+  kwargs: optionalParam('jsonb', z.unknown()),
+};
+type OneText = ArgsOf<typeof oneText>;
 
-const OneArgs = z.object({ transformer: z.string().nullable(), text: z.string().nullable(), kwargs: Kwargs });
-const ManyArgs = z.object({ transformer: z.string().nullable(), inputs: z.array(z.string().nullable()).nullable(), kwargs: Kwargs });
-
-export const embedText: ProxyFunction<z.infer<typeof OneArgs>> = {
-  signature: {
-    schema: 'pgml',
-    name: 'embed',
-    params: [
-      { name: 'transformer', type: 'text', hasDefault: false },
-      { name: 'text', type: 'text', hasDefault: false },
-      { name: 'kwargs', type: 'jsonb', hasDefault: true },
-    ],
-    returns: { kind: 'scalar', type: 'real[]' },
-  },
-  args: OneArgs,
+export const embedText = defineFunction({
+  schema: 'pgml',
+  name: 'embed',
+  params: oneText,
+  returns: { kind: 'scalar', type: 'real[]' },
   pure: true,
   async execute(args, ctx) {
     if (args.transformer === null || args.text === null || args.kwargs === null) return null;
     const [vector] = await embedBatch(args.transformer, [args.text], embedOptions(args.kwargs), ctx.signal);
     return vector ?? null;
   },
-  // Over a table: each batch of rows stops on a cancel or statement_timeout (db/cancel.ts).
+  // Over a table: each batch of rows stops on a cancel or statement_timeout (functions/cancel.ts).
   executeBatch: (calls, ctx) => withStatementLimits(ctx, (signal) => embedRows(calls, signal)),
-};
+});
 
-async function embedRows(calls: readonly z.infer<typeof OneArgs>[], signal: AbortSignal): Promise<(string | null)[]> {
+async function embedRows(calls: readonly OneText[], signal: AbortSignal): Promise<(string | null)[]> {
   const results: (string | null)[] = new Array(calls.length).fill(null);
   const groups = new Map<string, { transformer: string; options: EmbedOptions; indexes: number[]; texts: string[] }>();
   calls.forEach((call, i) => {
@@ -57,18 +52,15 @@ async function embedRows(calls: readonly z.infer<typeof OneArgs>[], signal: Abor
   return results;
 }
 
-export const embedTexts: ProxyFunction<z.infer<typeof ManyArgs>> = {
-  signature: {
-    schema: 'pgml',
-    name: 'embed',
-    params: [
-      { name: 'transformer', type: 'text', hasDefault: false },
-      { name: 'inputs', type: 'text[]', hasDefault: false },
-      { name: 'kwargs', type: 'jsonb', hasDefault: true },
-    ],
-    returns: { kind: 'setof', type: 'real[]' },
+export const embedTexts = defineFunction({
+  schema: 'pgml',
+  name: 'embed',
+  params: {
+    transformer: param('text', z.string().nullable()),
+    inputs: param('text[]', z.array(z.string().nullable()).nullable()),
+    kwargs: optionalParam('jsonb', z.unknown()),
   },
-  args: ManyArgs,
+  returns: { kind: 'setof', type: 'real[]' },
   pure: true,
   async execute(args, ctx) {
     if (args.transformer === null || args.inputs === null || args.kwargs === null) return [];
@@ -80,4 +72,4 @@ export const embedTexts: ProxyFunction<z.infer<typeof ManyArgs>> = {
     let k = 0;
     return args.inputs.map((t) => (t === null ? null : vectors[k++]!));
   },
-};
+});

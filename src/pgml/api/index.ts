@@ -1,19 +1,21 @@
-import type { FunctionRegistry } from '../../db/functions.js';
+import type { FunctionRegistry } from '../../functions/index.js';
+import { decompose } from './decompose.js';
+import { deployModel, deployStrategy } from './deploy.js';
+import { embedText, embedTexts } from './embed.js';
 import { loadDataset } from './load-dataset.js';
-import { version } from './version.js';
+import { predict } from './predict.js';
+import { predictBatchFunctions } from './predict-batch.js';
+import { predictJoint } from './predict-joint.js';
+import { predictProbaFunctions } from './predict-proba.js';
+import { snapshot } from './snapshot.js';
 import { train } from './train.js';
 import { trainJoint } from './train-joint.js';
-import { deployModel, deployStrategy } from './deploy.js';
-import { snapshot } from './snapshot.js';
-import { servingFunctions } from './predict.js';
-import { embedText, embedTexts } from './embed.js';
 import { transformJson, transformText } from './transform.js';
+import { version } from './version.js';
 
-/** Registers every pgml.* function the proxy evaluates. */
+/** Registers every pgml.* function the proxy evaluates (one file per SQL name). */
 export function registerPgmlFunctions(registry: FunctionRegistry): void {
-  registry.register(version);
-  registry.register(loadDataset);
-  registry.register(train).register(trainJoint).register(deployStrategy).register(deployModel).register(snapshot);
-  for (const fn of servingFunctions) registry.register(fn);
-  registry.register(embedText).register(embedTexts).register(transformText).register(transformJson);
+  registry.register(version, loadDataset, train, trainJoint, deployStrategy, deployModel, snapshot);
+  registry.register(...predict, ...predictProbaFunctions, ...predictJoint, ...decompose, ...predictBatchFunctions);
+  registry.register(embedText, embedTexts, transformText, transformJson);
 }

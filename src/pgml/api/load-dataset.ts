@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ProxyFunction } from '../../db/functions.js';
+import { defineFunction, optionalParam, param, table } from '../../functions/index.js';
 import type { Queryable } from '../../db/queryable.js';
 import { PgError, SqlState } from '../../errors/index.js';
 import { DATASETS, type DatasetSpec } from '../datasets/catalog.js';
@@ -8,38 +8,21 @@ import { readDatasetCsv } from '../datasets/files.js';
 /** Rows per INSERT: each column travels as one text[] parameter, so this bounds the message size. */
 const BATCH_ROWS = 1000;
 
-const LoadDatasetArgs = z.object({
-  source: z.string().nullable(),
-  subset: z.string().nullable().optional(),
-  limit: z.union([z.number(), z.bigint(), z.string()]).nullable().optional(),
-  kwargs: z.unknown().optional(),
-});
-type LoadDatasetArgs = z.infer<typeof LoadDatasetArgs>;
-
 /**
  * pgml.load_dataset(source, subset, limit, kwargs): creates one of PostgresML's toy datasets as a
  * table in schema pgml, on the caller's session and inside the caller's transaction. Other sources
  * are Hugging Face datasets, which need network access the proxy does not have.
  */
-export const loadDataset: ProxyFunction<LoadDatasetArgs> = {
-  signature: {
-    schema: 'pgml',
-    name: 'load_dataset',
-    params: [
-      { name: 'source', type: 'text', hasDefault: false },
-      { name: 'subset', type: 'text', hasDefault: true },
-      { name: 'limit', type: 'bigint', hasDefault: true },
-      { name: 'kwargs', type: 'jsonb', hasDefault: true },
-    ],
-    returns: {
-      kind: 'table',
-      columns: [
-        { name: 'table_name', type: 'text' },
-        { name: 'rows', type: 'bigint' },
-      ],
-    },
+export const loadDataset = defineFunction({
+  schema: 'pgml',
+  name: 'load_dataset',
+  params: {
+    source: param('text', z.string().nullable()),
+    subset: optionalParam('text', z.string().nullable()),
+    limit: optionalParam('bigint', z.union([z.number(), z.bigint(), z.string()]).nullable()),
+    kwargs: optionalParam('jsonb', z.unknown()),
   },
-  args: LoadDatasetArgs,
+  returns: table({ table_name: 'text', rows: 'bigint' }),
   execute: async (args, ctx) => {
     if (args.source === null) throw new PgError(SqlState.NullValueNotAllowed, 'pgml.load_dataset: source must not be NULL');
     const spec = DATASETS.get(args.source);
@@ -48,7 +31,7 @@ export const loadDataset: ProxyFunction<LoadDatasetArgs> = {
     const rows = await load(ctx.db, spec, limit);
     return [{ table_name: `pgml.${spec.table}`, rows }];
   },
-};
+});
 
 function remoteSourceError(source: string): PgError {
   return new PgError(
@@ -60,7 +43,7 @@ function remoteSourceError(source: string): PgError {
   );
 }
 
-function parseLimit(limit: LoadDatasetArgs['limit']): number | undefined {
+function parseLimit(limit: number | bigint | string | null | undefined): number | undefined {
   if (limit === null || limit === undefined) return undefined;
   const value = typeof limit === 'number' ? limit : Number(limit);
   if (!Number.isSafeInteger(value) || value < 0) {

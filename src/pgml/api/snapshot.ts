@@ -1,44 +1,26 @@
 import { z } from 'zod';
-import type { ProxyFunction } from '../../db/functions.js';
+import { defineFunction, optionalParam, param, table } from '../../functions/index.js';
 import { PgError, SqlState } from '../../errors/index.js';
 import { buildDataset } from '../domain/dataset.js';
 import { parseSampling } from '../domain/sampling.js';
 import { deleteSnapshot, insertSnapshot, materializeSnapshot, readRelation, resolveRelation } from '../store/index.js';
-
-const SnapshotArgs = z.object({
-  relation_name: z.string().nullable(),
-  y_column_name: z.string().nullable(),
-  test_size: z.union([z.number(), z.string()]).nullable().optional(),
-  test_sampling: z.string().nullable().optional(),
-  preprocess: z.unknown().optional(),
-});
-type SnapshotArgs = z.infer<typeof SnapshotArgs>;
 
 /**
  * pgml.snapshot(relation_name, y_column_name, test_size, test_sampling, preprocess): records a
  * snapshot with its column analysis and materializes the relation into pgml.snapshot_<id>, as
  * PostgresML does; returns (relation, y_column_name).
  */
-export const snapshot: ProxyFunction<SnapshotArgs> = {
-  signature: {
-    schema: 'pgml',
-    name: 'snapshot',
-    params: [
-      { name: 'relation_name', type: 'text', hasDefault: false },
-      { name: 'y_column_name', type: 'text', hasDefault: false },
-      { name: 'test_size', type: 'real', hasDefault: true },
-      { name: 'test_sampling', type: 'pgml.sampling', hasDefault: true },
-      { name: 'preprocess', type: 'jsonb', hasDefault: true },
-    ],
-    returns: {
-      kind: 'table',
-      columns: [
-        { name: 'relation', type: 'text' },
-        { name: 'y_column_name', type: 'text' },
-      ],
-    },
+export const snapshot = defineFunction({
+  schema: 'pgml',
+  name: 'snapshot',
+  params: {
+    relation_name: param('text', z.string().nullable()),
+    y_column_name: param('text', z.string().nullable()),
+    test_size: optionalParam('real', z.union([z.number(), z.string()]).nullable()),
+    test_sampling: optionalParam('pgml.sampling', z.string().nullable()),
+    preprocess: optionalParam('jsonb', z.unknown()),
   },
-  args: SnapshotArgs,
+  returns: table({ relation: 'text', y_column_name: 'text' }),
   execute: async (args, ctx) => {
     if (args.relation_name === null || args.y_column_name === null) {
       throw new PgError(SqlState.NullValueNotAllowed, 'relation_name and y_column_name must not be NULL');
@@ -75,4 +57,4 @@ export const snapshot: ProxyFunction<SnapshotArgs> = {
     }
     return [{ relation: args.relation_name, y_column_name: args.y_column_name }];
   },
-};
+});

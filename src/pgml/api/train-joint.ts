@@ -1,16 +1,16 @@
 import { z } from 'zod';
-import type { ProxyFunction } from '../../db/functions.js';
 import { PgError, SqlState } from '../../errors/index.js';
-import { TRAIN_RETURNS, trainArgShape, trainParams, trainRequest } from '../training/options.js';
+import { defineFunction, optionalParam } from '../../functions/index.js';
+import { trainRequest } from '../training/options.js';
 import { train } from '../training/train.js';
-
-const TrainJointArgs = z.object({ ...trainArgShape, y_column_name: z.array(z.string().nullable()).nullable().optional() });
-type TrainJointArgs = z.infer<typeof TrainJointArgs>;
+import { TRAIN_RETURNS, trainParams } from './train-params.js';
 
 /** pgml.train_joint: pgml.train with several label columns (multi-output regression). */
-export const trainJoint: ProxyFunction<TrainJointArgs> = {
-  signature: { schema: 'pgml', name: 'train_joint', params: trainParams('text[]'), returns: TRAIN_RETURNS },
-  args: TrainJointArgs,
+export const trainJoint = defineFunction({
+  schema: 'pgml',
+  name: 'train_joint',
+  params: trainParams(optionalParam('text[]', z.array(z.string().nullable()).nullable())),
+  returns: TRAIN_RETURNS,
   execute: async (args, ctx) => {
     const y = args.y_column_name;
     if (y !== null && y !== undefined && y.some((name) => name === null)) {
@@ -18,4 +18,4 @@ export const trainJoint: ProxyFunction<TrainJointArgs> = {
     }
     return [await train(ctx, trainRequest(args, y === null || y === undefined ? null : (y as string[])))];
   },
-};
+});

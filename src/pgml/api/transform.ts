@@ -7,19 +7,22 @@
  * ignored, as PostgresML does (pipelines are always cached per model).
  */
 import { z } from 'zod';
-import { withStatementLimits } from '../../db/cancel.js';
-import type { ProxyFunction, ParamSpec } from '../../db/functions.js';
+import { withStatementLimits } from '../../functions/cancel.js';
+import { defineFunction, optionalParam, param, type ArgsOf } from '../../functions/index.js';
 import { PgError, SqlState } from '../../errors/index.js';
 import { transformBatch } from '../embeddings/index.js';
 import { DEFAULT_MODELS, parseTask } from '../embeddings/tasks.js';
 
-const Args = z.object({
-  task: z.unknown(),
-  args: z.unknown().optional(),
-  inputs: z.array(z.string().nullable()).nullable().optional(),
-  cache: z.boolean().nullable().optional(),
-});
-type Args = z.infer<typeof Args>;
+/** Both overloads' parameters: the task is text, or jsonb as in PostgresML. */
+function params(taskType: 'text' | 'jsonb') {
+  return {
+    task: param(taskType, z.unknown()),
+    args: optionalParam('jsonb', z.unknown()),
+    inputs: optionalParam('text[]', z.array(z.string().nullable()).nullable()),
+    cache: optionalParam('boolean', z.boolean().nullable()),
+  };
+}
+type Args = ArgsOf<ReturnType<typeof params>>;
 
 /** Keys of the jsonb task that only steer PyTorch (devices, dtypes, auth): meaningless here. */
 const PYTHON_ONLY = ['device', 'device_map', 'torch_dtype', 'trust_remote_code', 'token', 'use_auth_token', 'revision', 'model_type', 'load_in_8bit', 'load_in_4bit'];
@@ -60,25 +63,20 @@ async function run(args: Args, jsonTask: boolean, signal: AbortSignal): Promise<
   return transformBatch(model, task, inputs as string[], kwargs, signal);
 }
 
-function params(taskType: string): ParamSpec[] {
-  return [
-    { name: 'task', type: taskType, hasDefault: false },
-    { name: 'args', type: 'jsonb', hasDefault: true },
-    { name: 'inputs', type: 'text[]', hasDefault: true },
-    { name: 'cache', type: 'boolean', hasDefault: true },
-  ];
-}
-
-export const transformText: ProxyFunction<Args> = {
-  signature: { schema: 'pgml', name: 'transform', params: params('text'), returns: { kind: 'scalar', type: 'jsonb' } },
-  args: Args,
+export const transformText = defineFunction({
+  schema: 'pgml',
+  name: 'transform',
+  params: params('text'),
+  returns: { kind: 'scalar', type: 'jsonb' },
   pure: true,
   execute: (args, ctx) => withStatementLimits(ctx, (signal) => run(args, false, signal)),
-};
+});
 
-export const transformJson: ProxyFunction<Args> = {
-  signature: { schema: 'pgml', name: 'transform', params: params('jsonb'), returns: { kind: 'scalar', type: 'jsonb' } },
-  args: Args,
+export const transformJson = defineFunction({
+  schema: 'pgml',
+  name: 'transform',
+  params: params('jsonb'),
+  returns: { kind: 'scalar', type: 'jsonb' },
   pure: true,
   execute: (args, ctx) => withStatementLimits(ctx, (signal) => run(args, true, signal)),
-};
+});

@@ -1,11 +1,12 @@
-import { z } from 'zod';
-import type { ProxyFunction } from '../../db/functions.js';
+import { defineFunction } from '../../functions/index.js';
 import { VERSION } from '../../version.js';
 
 /** pgml.version(): PostgresML returns its extension version; this is pgml-proxy's. */
-export const version: ProxyFunction<Record<string, never>> = {
-  signature: { schema: 'pgml', name: 'version', params: [], returns: { kind: 'scalar', type: 'text' } },
-  args: z.object({}).strict(),
+export const version = defineFunction({
+  schema: 'pgml',
+  name: 'version',
+  params: {},
+  returns: { kind: 'scalar', type: 'text' },
   pure: true,
   execute: async () => VERSION,
-};
+});

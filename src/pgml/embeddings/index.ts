@@ -42,7 +42,17 @@ interface Pending {
 
 let worker: Worker | undefined;
 const pending = new Map<number, Pending>();
+/**
+ * Requests the thread has not answered yet, including ones the proxy gave up on: the thread
+ * answers a canceled request once it has stopped working on it, so this shows whether a cancel
+ * really stopped the work (/metrics: pgml_proxy_embedding_requests_running).
+ */
+const running = new Set<number>();
 let nextId = 1;
+
+export function embeddingRequestsRunning(): number {
+  return running.size;
+}
 
 function failAll(error: PgError): void {
   for (const p of pending.values()) p.reject(error);
@@ -54,6 +64,7 @@ function ensureWorker(): Worker {
   const w = startWorker();
   w.unref();
   w.on('message', (reply: EmbedderReply) => {
+    running.delete(reply.id);
     const p = pending.get(reply.id);
     if (!p) return;
     pending.delete(reply.id);
@@ -65,6 +76,7 @@ function ensureWorker(): Worker {
   const lost = (error: PgError) => {
     if (worker !== w) return;
     worker = undefined;
+    running.clear();
     failAll(error);
   };
   w.on('error', (error) => lost(new PgError(SqlState.InternalError, `embedding worker failed: ${error.message}`)));
@@ -91,6 +103,7 @@ function call(body: Body, signal: AbortSignal | undefined): Promise<unknown> {
     const settled = () => signal?.removeEventListener('abort', stop);
     pending.set(id, { resolve: (value) => (settled(), resolve(value)), reject: (error) => (settled(), reject(error)) });
     w.ref();
+    running.add(id);
     w.postMessage({ ...body, id, sources } as EmbedderRequest);
   });
 }

@@ -11,7 +11,7 @@
  * (this process sees every statement) or while the listener is connected; otherwise every call
  * asks.
  */
-import type { CallContext } from '../../db/functions.js';
+import type { CallContext } from '../../functions/index.js';
 import { modelVisibility } from '../store/index.js';
 
 export const PRIVILEGES_CHANNEL = 'pgml_proxy_privileges';

@@ -4,7 +4,7 @@
  * thousands of rows through one engine call on the worker pool.
  */
 import { PgError, SqlState } from '../../errors/index.js';
-import type { CallContext } from '../../db/functions.js';
+import type { CallContext } from '../../functions/index.js';
 import { decodeClass } from '../domain/dataset.js';
 import type { Row } from '../domain/pipeline.js';
 import { deployedModel } from '../store/index.js';

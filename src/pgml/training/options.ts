@@ -3,7 +3,6 @@
  * parameters in text) → a validated TrainRequest with PostgresML's defaults. A NULL argument means
  * the default, as with PostgresML's Option parameters.
  */
-import { z } from 'zod';
 import { PgError, SqlState } from '../../errors/index.js';
 import type { Task } from '../engines/engine.js';
 import { parseSampling } from '../domain/sampling.js';
@@ -12,63 +11,25 @@ import type { TrainRequest } from './train.js';
 
 const TASKS: readonly Task[] = ['regression', 'classification', 'clustering', 'decomposition'];
 
-const text = z.string().nullable().optional();
-const anyValue = z.unknown().optional();
-
-/** Parameters shared by pgml.train and pgml.train_joint, by PostgresML's names. */
-export const trainArgShape = {
-  project_name: z.string().nullable(),
-  task: text,
-  relation_name: text,
-  algorithm: text,
-  hyperparams: anyValue,
-  search: text,
-  search_params: anyValue,
-  search_args: anyValue,
-  test_size: z.union([z.number(), z.string()]).nullable().optional(),
-  test_sampling: text,
-  runtime: text,
-  automatic_deploy: z.union([z.boolean(), z.string()]).nullable().optional(),
-  materialize_snapshot: z.union([z.boolean(), z.string()]).nullable().optional(),
-  preprocess: anyValue,
-};
-
-/**
- * The parameter list both functions declare (y_column_name's type differs: text vs text[]), typed as
- * PostgresML declares them: its enums (migrations/0002) for algorithm, search, test_sampling and
- * runtime, so `'xgboost'::pgml.algorithm` resolves as it does there and a bare literal still does.
- */
-export function trainParams(yColumnType: 'text' | 'text[]'): { name: string; type: string; hasDefault: boolean }[] {
-  return [
-    { name: 'project_name', type: 'text', hasDefault: false },
-    { name: 'task', type: 'text', hasDefault: true },
-    { name: 'relation_name', type: 'text', hasDefault: true },
-    { name: 'y_column_name', type: yColumnType, hasDefault: true },
-    { name: 'algorithm', type: 'pgml.algorithm', hasDefault: true },
-    { name: 'hyperparams', type: 'jsonb', hasDefault: true },
-    { name: 'search', type: 'pgml.search', hasDefault: true },
-    { name: 'search_params', type: 'jsonb', hasDefault: true },
-    { name: 'search_args', type: 'jsonb', hasDefault: true },
-    { name: 'test_size', type: 'real', hasDefault: true },
-    { name: 'test_sampling', type: 'pgml.sampling', hasDefault: true },
-    { name: 'runtime', type: 'pgml.runtime', hasDefault: true },
-    { name: 'automatic_deploy', type: 'boolean', hasDefault: true },
-    { name: 'materialize_snapshot', type: 'boolean', hasDefault: true },
-    { name: 'preprocess', type: 'jsonb', hasDefault: true },
-  ];
-}
-
-export const TRAIN_RETURNS = {
-  kind: 'table' as const,
-  columns: [
-    { name: 'project', type: 'text' },
-    { name: 'task', type: 'text' },
-    { name: 'algorithm', type: 'text' },
-    { name: 'deployed', type: 'boolean' },
-  ],
-};
-
-type TrainArgs = { [K in keyof typeof trainArgShape]?: unknown } & { project_name: string | null };
+/** pgml.train's arguments by PostgresML's names (api/train-params.ts declares them). */
+type TrainArgs = { project_name: string | null } & Partial<
+  Record<
+    | 'task'
+    | 'relation_name'
+    | 'algorithm'
+    | 'hyperparams'
+    | 'search'
+    | 'search_params'
+    | 'search_args'
+    | 'test_size'
+    | 'test_sampling'
+    | 'runtime'
+    | 'automatic_deploy'
+    | 'materialize_snapshot'
+    | 'preprocess',
+    unknown
+  >
+>;
 
 export function trainRequest(args: TrainArgs, yColumnNames: string[] | null): TrainRequest {
   if (args.project_name === null || args.project_name.trim() === '') {

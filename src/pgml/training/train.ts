@@ -5,8 +5,8 @@
  * automatic deployment, and register everything in one statement.
  */
 import { PgError, SqlState } from '../../errors/index.js';
-import { throwIfCanceled, withStatementLimits } from '../../db/cancel.js';
-import type { CallContext } from '../../db/functions.js';
+import { throwIfCanceled, withStatementLimits } from '../../functions/cancel.js';
+import type { CallContext } from '../../functions/index.js';
 import { checkHyperparamNames, type Task } from '../engines/engine.js';
 import { checkHyperparamLimits } from '../engines/limits.js';
 import { getEngineFactory } from '../engines/registry.js';

@@ -3,7 +3,7 @@
  * and the one-pass (one-pass.ts) evaluation. The engines behind executeBatch run on the worker pool.
  */
 import { PgError, SqlState } from '../../errors/index.js';
-import type { CallContext, FunctionRegistry, FunctionSignature } from '../../db/functions.js';
+import type { CallContext, FunctionRegistry, FunctionSignature, PreparedBatch } from '../../functions/index.js';
 import type { CallSite } from '../../sql/index.js';
 import { resolveWithArgumentTypes } from '../../sql/resolve.js';
 import { typeNameOf } from '../../wire/types.js';
@@ -49,9 +49,6 @@ export function batchOverload(
 export function rowParamName(signature: FunctionSignature): string | undefined {
   return signature.params.find((p) => p.type === 'anyelement' || p.type === 'record')?.name;
 }
-
-/** A function's batch form bound to what it loaded before the rows (ProxyFunction.prepareBatch). */
-export type PreparedBatch = (calls: readonly Record<string, unknown>[]) => Promise<unknown[]>;
 
 /** Validates each row's arguments and runs them as one batch; one result per row, in order. */
 export async function executeRows(

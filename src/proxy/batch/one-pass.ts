@@ -7,13 +7,13 @@
  * being evaluated the upstream is paused, so memory is bounded by the batch size, not the result.
  */
 import { PgError, SqlState } from '../../errors/index.js';
-import type { CallContext, FunctionRegistry } from '../../db/functions.js';
+import type { CallContext, FunctionRegistry, PreparedBatch } from '../../functions/index.js';
 import type { OnePassCall, OnePassPlan } from '../../sql/plan-one-pass.js';
 import { BackendCode, backend, decodeDataRow, decodeRowDescription, type FieldDescription } from '../../wire/index.js';
 import { encodeText, parseText, typeOidOf } from '../../wire/types.js';
 import { decodeValue, encodeValue } from '../../wire/values.js';
 import type { Outcome, ResponseHandler } from '../tracker.js';
-import { batchOverload, executeRows, rowParamName, type BatchOverload, type PreparedBatch } from './execute.js';
+import { batchOverload, executeRows, rowParamName, type BatchOverload } from './execute.js';
 
 /** Rows per engine call: enough to amortize a worker round trip, few enough to stream promptly. */
 export const ONE_PASS_BATCH_ROWS = 4096;

@@ -6,7 +6,7 @@
  * The statement then looks its results up; the tables are dropped once it has run.
  */
 import { PgError, SqlState } from '../../errors/index.js';
-import type { CallContext, FunctionRegistry } from '../../db/functions.js';
+import type { CallContext, FunctionRegistry } from '../../functions/index.js';
 import type { CallSite, StatementAnalysis } from '../../sql/index.js';
 import { renderExpressionReplacement } from '../../sql/index.js';
 import { upstreamErrors } from '../internal-query.js';

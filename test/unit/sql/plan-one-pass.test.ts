@@ -1,7 +1,7 @@
 // Which statements are evaluated in one pass, and the SQL sent upstream for them.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FunctionRegistry } from '../../../src/db/functions.js';
+import { FunctionRegistry } from '../../../src/functions/index.js';
 import { registerPgmlFunctions } from '../../../src/pgml/api/index.js';
 import { analyzeQuery, initParser } from '../../../src/sql/index.js';
 import { planStatement, type StatementPlan } from '../../../src/sql/plan.js';

@@ -2,7 +2,7 @@ import { before, describe, it } from 'node:test';
 import { parseSync } from 'libpg-query';
 import { deparseSync } from 'pgsql-deparser';
 import assert from 'node:assert/strict';
-import { FunctionRegistry } from '../../../../src/db/functions.js';
+import { FunctionRegistry } from '../../../../src/functions/index.js';
 import { PgError } from '../../../../src/errors/index.js';
 import { registerPgmlFunctions } from '../../../../src/pgml/api/index.js';
 import { planBatches, type BatchPlan } from '../../../../src/proxy/batch/plan.js';

@@ -6,7 +6,7 @@
  * between, so the proxy measures it from the start of the client's statement.
  */
 import { PgError, SqlState } from '../errors/index.js';
-import type { CallContext } from './functions.js';
+import type { CallContext } from './contract.js';
 
 export function canceledByUser(): PgError {
   return new PgError(SqlState.QueryCanceled, 'canceling statement due to user request');

@@ -1,0 +1,58 @@
+/**
+ * What the proxy needs of a function it evaluates itself, once its declaration's types are erased
+ * (define.ts), and what it gives the function to run with.
+ */
+import type { z } from 'zod';
+import type { Queryable } from '../db/queryable.js';
+import type { FunctionSignature } from './signature.js';
+
+export interface CallContext {
+  /** Runs SQL on the caller's own upstream session, inside the caller's transaction. */
+  db: Queryable;
+  user: string;
+  database: string;
+  /** Sends a notice (INFO by default) to the calling client, as RAISE INFO would. */
+  notice(message: string, severity?: 'INFO' | 'NOTICE' | 'WARNING'): void;
+  /**
+   * Aborted when the statement being evaluated must stop: the client sent a CancelRequest or
+   * closed its connection. The reason is the PgError to raise (57014). See cancel.ts for
+   * statement_timeout.
+   */
+  readonly signal: AbortSignal;
+  /** When the statement being evaluated started (performance.now()), for statement_timeout. */
+  readonly statementStartedAt: number;
+  /**
+   * Changes whenever the session's role, settings or privileges may have changed (SET, RESET,
+   * DISCARD ALL, the end of a transaction that ran one, GRANT, REVOKE, ...). Whatever is cached
+   * per session under an older value must be read again.
+   */
+  readonly sessionEpoch: number;
+}
+
+/** Arguments keyed by parameter name, as `args` validated them. */
+export type CallArgs = Record<string, unknown>;
+
+/** A batch form bound to what it loaded before the rows: one result per call, in order. */
+export type PreparedBatch = (calls: readonly CallArgs[]) => Promise<unknown[]>;
+
+export interface ProxyFunction {
+  signature: FunctionSignature;
+  /** Validates and normalizes the bound arguments (keyed by parameter name). */
+  args: z.ZodType<CallArgs>;
+  /** True when the function needs no database: it may run before earlier statements of a query. */
+  pure: boolean;
+  /** Scalar: the value. Setof: an array. Table: an array of rows keyed by column name. */
+  execute(args: CallArgs, context: CallContext): Promise<unknown>;
+  /**
+   * Optional vectorized form used when a call is evaluated for many rows (one result per call,
+   * in order); without it each row runs `execute`.
+   */
+  executeBatch?(calls: readonly CallArgs[], context: CallContext): Promise<unknown[]>;
+  /**
+   * Optional: given the arguments that are the same for every row (unvalidated, keyed by parameter
+   * name), loads what evaluating the rows needs from the database now and returns the batch form
+   * bound to it. Per-row evaluation in one pass calls it before the statement runs: while the rows
+   * stream back, the session cannot answer the function's own queries.
+   */
+  prepareBatch?(shared: CallArgs, context: CallContext): Promise<PreparedBatch | undefined>;
+}
