@@ -1,4 +1,5 @@
 import type { FunctionRegistry } from '../../functions/index.js';
+import { chunk } from './chunk.js';
 import { decompose } from './decompose.js';
 import { deployModel, deployStrategy } from './deploy.js';
 import { embedText, embedTexts } from './embed.js';
@@ -17,5 +18,5 @@ import { version } from './version.js';
 export function registerPgmlFunctions(registry: FunctionRegistry): void {
   registry.register(version, loadDataset, train, trainJoint, deployStrategy, deployModel, snapshot);
   registry.register(...predict, ...predictProbaFunctions, ...predictJoint, ...decompose, ...predictBatchFunctions);
-  registry.register(embedText, embedTexts, transformText, transformJson);
+  registry.register(embedText, embedTexts, transformText, transformJson, chunk);
 }

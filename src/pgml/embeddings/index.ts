@@ -146,6 +146,11 @@ export function transformBatch(model: string, task: string | undefined, inputs: 
   return call({ op: 'transform', model, task, inputs: [...inputs], args }, signal);
 }
 
+/** pgml.chunk's chunks of `text`, split on the embedding thread: a document's size is the user's. */
+export async function chunkText(splitter: string, text: string, kwargs: Record<string, unknown>, signal?: AbortSignal): Promise<string[]> {
+  return (await call({ op: 'chunk', splitter, text, kwargs }, signal)) as string[];
+}
+
 /** Stops the worker (shutdown, tests); the next call starts a fresh one. */
 export async function closeEmbedder(): Promise<void> {
   const w = worker;

@@ -8,7 +8,8 @@ export type EmbeddingFormat = 'numbers' | 'real[]';
 export type EmbedderRequest =
   | { id: number; op: 'embed'; model: string; texts: string[]; options: EmbedOptions; format: EmbeddingFormat; sources: ModelSources }
   /** `task` undefined: the model's config tells it. */
-  | { id: number; op: 'transform'; model: string; task: string | undefined; inputs: string[]; args: Record<string, unknown>; sources: ModelSources };
+  | { id: number; op: 'transform'; model: string; task: string | undefined; inputs: string[]; args: Record<string, unknown>; sources: ModelSources }
+  | { id: number; op: 'chunk'; splitter: string; text: string; kwargs: Record<string, unknown>; sources: ModelSources };
 
 /** Stops request `id`: the thread checks between batches of texts and drops what is left. */
 export type EmbedderCancel = { op: 'cancel'; id: number };

@@ -11,6 +11,7 @@ import { downloadModel } from './hub.js';
 import { findLocalModel, modelNotFound, repoId } from './sources.js';
 import { embedOptions } from './options.js';
 import { runTask } from './pipelines.js';
+import { splitIntoChunks } from './splitters.js';
 import { parseTask, taskFromConfig } from './tasks.js';
 import { TransformerModel } from './transformer.js';
 import { WINK_MODEL, embedWords, loadWordVectors, type WordVectors } from './wink.js';
@@ -99,6 +100,8 @@ async function execute(request: EmbedderRequest): Promise<unknown> {
       const model = await transformer(request.model, request);
       return render(await model.embed(request.texts, request.options, checkpoint), request.format);
     }
+    case 'chunk':
+      return splitIntoChunks(request.splitter, request.text, request.kwargs);
     case 'transform': {
       if (request.model === WINK_MODEL) {
         throw new PgError(SqlState.InvalidParameterValue, `model "${WINK_MODEL}" is an embedding model: use pgml.embed`);
