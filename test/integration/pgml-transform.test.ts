@@ -122,6 +122,28 @@ describeTargets('pgml.transform tasks', { proxyOnly: true }, (target) => {
     assert.deepEqual(await transform({ task: 'translation_en_to_fr', model: e.model }, e.args, inputs.slice(0, 1)), [{ translation_text: texts[0] }]);
   });
 
+  it('pgml.rank orders documents by the cross-encoder as sentence-transformers does', async () => {
+    const e = expected.rank;
+    const { rows } = await client.query(`SELECT corpus_id, score, text FROM pgml.rank($1, $2, $3::text[], '{"return_documents": true}')`, [e.model, e.query, e.documents]);
+    assertMatches(
+      rows.map((r) => ({ corpus_id: Number(r.corpus_id), score: r.score, text: r.text })),
+      e.output,
+    );
+    const top = await client.query(`SELECT * FROM pgml.rank('pgml-test/tiny-cross-encoder', 'Where do cats sit?', ARRAY['The cat sat on the mat.', 'Stock markets fell sharply today', 'The dog sat on the rug', 'Paris is the capital of France'], '{"top_k": 2}')`);
+    assert.deepEqual(
+      top.rows.map((r) => [Number(r.corpus_id), r.text]),
+      e.output.slice(0, 2).map((r: { corpus_id: number }) => [r.corpus_id, null]),
+    );
+    await assert.rejects(client.query(`SELECT * FROM pgml.rank('pgml-test/tiny-bert-nli', 'q', ARRAY['a'])`), sqlState('22023'));
+  });
+
+  it('pgml.tune says fine-tuning cannot run here', async () => {
+    await assert.rejects(
+      client.query(`SELECT * FROM pgml.tune('IMDB Review Sentiment', task => 'text-classification', relation_name => 'pgml.imdb', model_name => 'distilbert-base-uncased', hyperparams => '{"training_args": {"num_train_epochs": 1}}', test_size => 0.2)`),
+      (error: unknown) => (error as { code?: string }).code === '0A000' && /fine-tuning/.test((error as Error).message),
+    );
+  });
+
   it('refuses unknown tasks, missing models and bad arguments with real SQLSTATEs', async () => {
     await assert.rejects(client.query(`SELECT pgml.transform('summarization', inputs => ARRAY['x'])`), sqlState('42704'));
     await assert.rejects(client.query(`SELECT pgml.transform('image-classification', inputs => ARRAY['x'])`), sqlState('0A000'));

@@ -7,11 +7,13 @@
 import { Worker } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
 import type { EmbedOptions } from './options.js';
+import type { RankOptions, Ranked } from './rank.js';
 import type { EmbedderCancel, EmbedderReply, EmbedderRequest, EmbeddingFormat } from './protocol.js';
 import { defaultSources, type ModelSources } from './sources.js';
 
 export { EmbedKwargs, embedOptions, type EmbedOptions } from './options.js';
 export { WINK_MODEL } from './wink.js';
+export { rankOptions, type RankOptions, type Ranked } from './rank.js';
 
 let sources: ModelSources = defaultSources();
 
@@ -149,6 +151,12 @@ export function transformBatch(model: string, task: string | undefined, inputs: 
 /** pgml.chunk's chunks of `text`, split on the embedding thread: a document's size is the user's. */
 export async function chunkText(splitter: string, text: string, kwargs: Record<string, unknown>, signal?: AbortSignal): Promise<string[]> {
   return (await call({ op: 'chunk', splitter, text, kwargs }, signal)) as string[];
+}
+
+/** pgml.rank: the documents scored against the query by a cross-encoder, best first. */
+export function rankDocuments(model: string, query: string, documents: readonly string[], options: RankOptions, signal?: AbortSignal): Promise<Ranked[]> {
+  countUse(model, documents);
+  return call({ op: 'rank', model, query, documents: [...documents], options }, signal) as Promise<Ranked[]>;
 }
 
 /** Stops the worker (shutdown, tests); the next call starts a fresh one. */

@@ -11,6 +11,8 @@ export interface EmbedOptions {
   pooling?: Pooling | undefined;
   /** Prepended to every input, as e5/instructor-style models expect ("query: ", "passage: "). */
   prompt?: string | undefined;
+  /** A prompt of the model's config_sentence_transformers.json, by name ("query", "document"). */
+  promptName?: string | undefined;
   batchSize?: number | undefined;
 }
 
@@ -27,6 +29,9 @@ export const EmbedKwargs = z
     normalize_embeddings: z.boolean().optional(),
     pooling: z.enum(['mean', 'cls', 'max']).optional(),
     prompt: z.string().optional(),
+    prompt_name: z.string().optional(),
+    // PostgresML's name for the prompt of instructor models (`"instruction": "Represent the query: "`).
+    instruction: z.string().optional(),
     batch_size: z.number().int().min(1).max(1024).optional(),
     ...Object.fromEntries(IGNORED.map((k) => [k, z.unknown().optional()])),
   })
@@ -35,7 +40,8 @@ export const EmbedKwargs = z
     (k): EmbedOptions => ({
       normalize: k.normalize ?? k.normalize_embeddings,
       pooling: k.pooling,
-      prompt: k.prompt,
+      prompt: k.prompt ?? k.instruction,
+      promptName: k.prompt_name,
       batchSize: k.batch_size,
     }),
   );
@@ -48,7 +54,7 @@ export function embedOptions(kwargs: unknown): EmbedOptions {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? ` (${issue.path.join('.')})` : '';
     throw new PgError(SqlState.InvalidParameterValue, `pgml.embed: invalid kwargs${where}: ${issue?.message ?? 'invalid value'}`, {
-      hint: 'Supported keys: normalize (or normalize_embeddings), pooling (mean, cls, max), prompt, batch_size.',
+      hint: 'Supported keys: normalize (or normalize_embeddings), pooling (mean, cls, max), prompt, prompt_name, instruction, batch_size.',
     });
   }
   return parsed.data;

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AutoModel, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
+import { PgError, SqlState } from '../../errors/index.js';
 import type { EmbedOptions, Pooling } from './options.js';
 
 // Resolution and downloads are ours (sources.ts, hub.ts); the library only reads local folders.
@@ -23,6 +24,9 @@ interface SentenceConfig {
   pooling: Pooling;
   normalize: boolean;
   maxLength: number;
+  /** config_sentence_transformers.json's named prompts, and the one used when none is asked for. */
+  prompts: Record<string, string>;
+  defaultPromptName: string | undefined;
 }
 
 /** sentence-transformers' module configs; plain transformers models get mean pooling, unnormalized. */
@@ -32,6 +36,9 @@ function sentenceConfig(dir: string): SentenceConfig {
   const st = readJson(join(dir, 'sentence_bert_config.json')) as { max_seq_length?: number } | undefined;
   const tokenizer = readJson(join(dir, 'tokenizer_config.json')) as { model_max_length?: number } | undefined;
   const config = readJson(join(dir, 'config.json')) as { max_position_embeddings?: number } | undefined;
+  const sentenceTransformers = readJson(join(dir, 'config_sentence_transformers.json')) as
+    | { prompts?: Record<string, string>; default_prompt_name?: string | null }
+    | undefined;
   const pooling: Pooling = pool?.pooling_mode_cls_token ? 'cls' : pool?.pooling_mode_max_tokens ? 'max' : 'mean';
   const limits = [st?.max_seq_length, tokenizer?.model_max_length, config?.max_position_embeddings].filter(
     (n): n is number => typeof n === 'number' && n > 0 && n < 1e6,
@@ -40,6 +47,8 @@ function sentenceConfig(dir: string): SentenceConfig {
     pooling,
     normalize: modules.some((m) => typeof m.type === 'string' && m.type.endsWith('.Normalize')),
     maxLength: st?.max_seq_length ?? Math.min(...limits, 512),
+    prompts: sentenceTransformers?.prompts ?? {},
+    defaultPromptName: sentenceTransformers?.default_prompt_name ?? undefined,
   };
 }
 
@@ -65,7 +74,8 @@ export class TransformerModel {
   async embed(texts: readonly string[], options: EmbedOptions, checkpoint: () => void = () => {}): Promise<Float32Array[]> {
     const pooling = options.pooling ?? this.config.pooling;
     const normalize = options.normalize ?? this.config.normalize;
-    const inputs = texts.map((t) => (options.prompt ?? '') + t);
+    const prompt = this.prompt(options);
+    const inputs = texts.map((t) => prompt + t);
     // Sorting by length keeps padding, hence wasted compute, small within a batch.
     const order = inputs.map((_, i) => i).sort((a, b) => inputs[a]!.length - inputs[b]!.length);
     const out: Float32Array[] = new Array(inputs.length);
@@ -85,6 +95,21 @@ export class TransformerModel {
       ids.forEach((original, k) => (out[original] = vectors[k]!));
     }
     return out;
+  }
+
+  /** sentence-transformers' choice: the prompt given, else the named one, else the model's default. */
+  private prompt(options: EmbedOptions): string {
+    if (options.prompt !== undefined) return options.prompt;
+    const name = options.promptName ?? this.config.defaultPromptName;
+    if (name === undefined) return '';
+    const prompt = this.config.prompts[name];
+    if (prompt === undefined) {
+      const known = Object.keys(this.config.prompts);
+      throw new PgError(SqlState.InvalidParameterValue, `pgml.embed: prompt_name "${name}" is not among the model's prompts`, {
+        hint: known.length > 0 ? `The model's config_sentence_transformers.json names: ${known.join(', ')}.` : 'The model has no config_sentence_transformers.json prompts.',
+      });
+    }
+    return prompt;
   }
 
   /**

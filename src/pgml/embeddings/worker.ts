@@ -11,6 +11,7 @@ import { downloadModel } from './hub.js';
 import { findLocalModel, modelNotFound, repoId } from './sources.js';
 import { embedOptions } from './options.js';
 import { runTask } from './pipelines.js';
+import { rank } from './rank.js';
 import { splitIntoChunks } from './splitters.js';
 import { parseTask, taskFromConfig } from './tasks.js';
 import { TransformerModel } from './transformer.js';
@@ -83,6 +84,9 @@ async function execute(request: EmbedderRequest): Promise<unknown> {
         if (request.options.pooling !== undefined && request.options.pooling !== 'mean') {
           throw new PgError(SqlState.InvalidParameterValue, `model "${WINK_MODEL}" supports only mean pooling`);
         }
+        if (request.options.promptName !== undefined) {
+          throw new PgError(SqlState.InvalidParameterValue, `model "${WINK_MODEL}" has no named prompts: use "prompt"`);
+        }
         wink ??= loadWordVectors();
         wink.catch(() => (wink = undefined));
         const vectors = await wink;
@@ -100,6 +104,9 @@ async function execute(request: EmbedderRequest): Promise<unknown> {
       const model = await transformer(request.model, request);
       return render(await model.embed(request.texts, request.options, checkpoint), request.format);
     }
+    case 'rank':
+      if (request.model === WINK_MODEL) throw new PgError(SqlState.InvalidParameterValue, `model "${WINK_MODEL}" is an embedding model, not a cross-encoder`);
+      return rank(await modelDir(request.model, request), request.query, request.documents, request.options, checkpoint);
     case 'chunk':
       return splitIntoChunks(request.splitter, request.text, request.kwargs);
     case 'transform': {
