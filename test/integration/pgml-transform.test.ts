@@ -2,22 +2,18 @@
 // random-weight models of scripts/make-transformer-models.py. Every answer is compared with what
 // Python transformers gave on the same weights (expected-transformers.json, written by the
 // script), not with numbers written here.
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { REPO_ROOT } from '../support/proxy.js';
+import { sqlState, suiteClient } from '../support/pg-client.js';
 import { describeTargets } from '../support/targets.js';
 
 const MODELS = join(REPO_ROOT, 'test', 'fixtures', 'models');
 process.env.PGML_MODELS_DIR = MODELS;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const expected = JSON.parse(readFileSync(join(MODELS, 'pgml-test', 'expected-transformers.json'), 'utf8')) as Record<string, any>;
-
-function sqlState(code: string) {
-  return (error: unknown) => (error as { code?: string }).code === code;
-}
 
 /** Same structure, numbers within 1e-4 (onnxruntime vs torch float32 arithmetic). */
 function assertMatches(actual: unknown, wanted: unknown, path = '$'): void {
@@ -38,17 +34,10 @@ function assertMatches(actual: unknown, wanted: unknown, path = '$'): void {
 }
 
 describeTargets('pgml.transform tasks', { proxyOnly: true }, (target) => {
-  let client: pg.Client;
-  before(async () => {
-    client = new pg.Client({ connectionString: target().url() });
-    await client.connect();
-  });
-  after(async () => {
-    await client.end();
-  });
+  const client = suiteClient(target);
 
   async function transform(task: unknown, args: unknown, inputs: string[]): Promise<unknown> {
-    const { rows } = await client.query(`SELECT pgml.transform(task => $1::jsonb, args => $2::jsonb, inputs => $3::text[]) AS t`, [
+    const { rows } = await client().query(`SELECT pgml.transform(task => $1::jsonb, args => $2::jsonb, inputs => $3::text[]) AS t`, [
       JSON.stringify(task),
       JSON.stringify(args),
       inputs,
@@ -58,7 +47,7 @@ describeTargets('pgml.transform tasks', { proxyOnly: true }, (target) => {
 
   it('text-classification: the top label per input, every label with top_k null', async () => {
     const e = expected['text-classification'];
-    const { rows } = await client.query(
+    const { rows } = await client().query(
       `SELECT pgml.transform(
          task   => '{"task": "text-classification", "model": "pgml-test/tiny-bert-nli"}'::JSONB,
          inputs => ARRAY['The cat sat on the mat.', 'Stock markets fell sharply today', 'I love my new car']
@@ -83,7 +72,7 @@ describeTargets('pgml.transform tasks', { proxyOnly: true }, (target) => {
 
   it('question-answering: the answer cut from the context, with its offsets', async () => {
     const e = expected['question-answering'];
-    const { rows } = await client.query(
+    const { rows } = await client().query(
       `SELECT pgml.transform(
          '{"task": "question-answering", "model": "pgml-test/tiny-bert-qa"}'::jsonb,
          inputs => ARRAY['{"question": "Where does John live?", "context": "John lives in London. Paris is the capital of France."}']
@@ -124,32 +113,32 @@ describeTargets('pgml.transform tasks', { proxyOnly: true }, (target) => {
 
   it('pgml.rank orders documents by the cross-encoder as sentence-transformers does', async () => {
     const e = expected.rank;
-    const { rows } = await client.query(`SELECT corpus_id, score, text FROM pgml.rank($1, $2, $3::text[], '{"return_documents": true}')`, [e.model, e.query, e.documents]);
+    const { rows } = await client().query(`SELECT corpus_id, score, text FROM pgml.rank($1, $2, $3::text[], '{"return_documents": true}')`, [e.model, e.query, e.documents]);
     assertMatches(
       rows.map((r) => ({ corpus_id: Number(r.corpus_id), score: r.score, text: r.text })),
       e.output,
     );
-    const top = await client.query(`SELECT * FROM pgml.rank('pgml-test/tiny-cross-encoder', 'Where do cats sit?', ARRAY['The cat sat on the mat.', 'Stock markets fell sharply today', 'The dog sat on the rug', 'Paris is the capital of France'], '{"top_k": 2}')`);
+    const top = await client().query(`SELECT * FROM pgml.rank('pgml-test/tiny-cross-encoder', 'Where do cats sit?', ARRAY['The cat sat on the mat.', 'Stock markets fell sharply today', 'The dog sat on the rug', 'Paris is the capital of France'], '{"top_k": 2}')`);
     assert.deepEqual(
       top.rows.map((r) => [Number(r.corpus_id), r.text]),
       e.output.slice(0, 2).map((r: { corpus_id: number }) => [r.corpus_id, null]),
     );
-    await assert.rejects(client.query(`SELECT * FROM pgml.rank('pgml-test/tiny-bert-nli', 'q', ARRAY['a'])`), sqlState('22023'));
+    await assert.rejects(client().query(`SELECT * FROM pgml.rank('pgml-test/tiny-bert-nli', 'q', ARRAY['a'])`), sqlState('22023'));
   });
 
   it('pgml.tune says fine-tuning cannot run here', async () => {
     await assert.rejects(
-      client.query(`SELECT * FROM pgml.tune('IMDB Review Sentiment', task => 'text-classification', relation_name => 'pgml.imdb', model_name => 'distilbert-base-uncased', hyperparams => '{"training_args": {"num_train_epochs": 1}}', test_size => 0.2)`),
+      client().query(`SELECT * FROM pgml.tune('IMDB Review Sentiment', task => 'text-classification', relation_name => 'pgml.imdb', model_name => 'distilbert-base-uncased', hyperparams => '{"training_args": {"num_train_epochs": 1}}', test_size => 0.2)`),
       (error: unknown) => (error as { code?: string }).code === '0A000' && /fine-tuning/.test((error as Error).message),
     );
   });
 
   it('refuses unknown tasks, missing models and bad arguments with real SQLSTATEs', async () => {
-    await assert.rejects(client.query(`SELECT pgml.transform('summarization', inputs => ARRAY['x'])`), sqlState('42704'));
-    await assert.rejects(client.query(`SELECT pgml.transform('image-classification', inputs => ARRAY['x'])`), sqlState('0A000'));
+    await assert.rejects(client().query(`SELECT pgml.transform('summarization', inputs => ARRAY['x'])`), sqlState('42704'));
+    await assert.rejects(client().query(`SELECT pgml.transform('image-classification', inputs => ARRAY['x'])`), sqlState('0A000'));
     await assert.rejects(transform({ task: 'zero-shot-classification', model: 'pgml-test/tiny-bert-nli' }, {}, ['x']), sqlState('22023'));
     await assert.rejects(transform({ tsak: 'fill-mask' }, {}, ['x']), sqlState('22023'));
-    const { rows } = await client.query(`SELECT 1 AS still_usable`);
+    const { rows } = await client().query(`SELECT 1 AS still_usable`);
     assert.equal(rows[0].still_usable, 1);
   });
 });
