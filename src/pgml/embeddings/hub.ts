@@ -1,8 +1,9 @@
 /**
  * Downloads a model from the Hugging Face hub into the standard cache layout
  * (`models--org--name/snapshots/<commit>/…` plus `refs/main`), so Python tools share it. Only the
- * files an ONNX sentence-transformers/transformers.js model needs are fetched. Every request has
- * an inactivity timeout: a stalled hub gives an error, never a hung query.
+ * files an ONNX sentence-transformers/transformers.js model needs are fetched (one graph, or an
+ * encoder-decoder's two). Every request has an inactivity timeout: a stalled hub gives an error,
+ * never a hung query.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -11,12 +12,17 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { hubCacheFolder, modelNotFound, type ModelSources } from './sources.js';
 
-const REQUIRED = ['config.json', 'tokenizer.json', 'onnx/model.onnx'];
+const REQUIRED = ['config.json', 'tokenizer.json'];
+/** The ONNX weights: one graph, or (encoder-decoder models) the encoder and the decoder with its cache. */
+const SINGLE_GRAPH = ['onnx/model.onnx'];
+const ENCODER_DECODER = ['onnx/encoder_model.onnx', 'onnx/decoder_model_merged.onnx'];
 const OPTIONAL = [
   'tokenizer_config.json',
   'special_tokens_map.json',
+  'generation_config.json',
   'modules.json',
   'sentence_bert_config.json',
+  'config_sentence_transformers.json',
   '1_Pooling/config.json',
 ];
 const IDLE_TIMEOUT_MS = 30_000;
@@ -56,17 +62,22 @@ export async function downloadModel(repo: string, sources: ModelSources): Promis
   const staging = join(folder, 'snapshots', `.download-${process.pid}-${Date.now()}`);
   const headers: Record<string, string> = process.env.HF_TOKEN ? { authorization: `Bearer ${process.env.HF_TOKEN}` } : {};
   let commit: string | undefined;
-  try {
-    for (const file of [...REQUIRED, ...OPTIONAL]) {
-      const url = `${sources.endpoint}/${repo}/resolve/main/${file}`;
-      try {
-        commit = (await fetchTo(url, join(staging, file), headers)) ?? commit;
-      } catch (error) {
-        if (error instanceof MissingFile && OPTIONAL.includes(file)) continue;
-        const reason = error instanceof MissingFile ? `${file} is not in the repository (the model needs ONNX weights)` : (error as Error).message;
-        throw modelNotFound(repo, sources, `Download from ${sources.endpoint} failed: ${reason}.`);
-      }
+  /** Fetches `file`; false when the hub has no such file and `missingIsFine`. */
+  const fetchFile = async (file: string, missingIsFine: boolean): Promise<boolean> => {
+    const url = `${sources.endpoint}/${repo}/resolve/main/${file}`;
+    try {
+      commit = (await fetchTo(url, join(staging, file), headers)) ?? commit;
+      return true;
+    } catch (error) {
+      if (error instanceof MissingFile && missingIsFine) return false;
+      const reason = error instanceof MissingFile ? `${file} is not in the repository (the model needs ONNX weights)` : (error as Error).message;
+      throw modelNotFound(repo, sources, `Download from ${sources.endpoint} failed: ${reason}.`);
     }
+  };
+  try {
+    for (const file of REQUIRED) await fetchFile(file, false);
+    if (!(await fetchFile(SINGLE_GRAPH[0]!, true))) for (const file of ENCODER_DECODER) await fetchFile(file, false);
+    for (const file of OPTIONAL) await fetchFile(file, true);
     const revision = commit ?? 'main';
     const snapshot = join(folder, 'snapshots', revision);
     await rm(snapshot, { recursive: true, force: true });
