@@ -26,7 +26,7 @@ export const embedText = defineFunction({
   pure: true,
   async execute(args, ctx) {
     if (args.transformer === null || args.text === null || args.kwargs === null) return null;
-    const [vector] = await embedBatch(args.transformer, [args.text], embedOptions(args.kwargs), ctx.signal);
+    const [vector] = await embedBatch(args.transformer, [args.text], embedOptions(args.kwargs), ctx.signal, (m) => ctx.notice(m, 'NOTICE'));
     return vector ?? null;
   },
   // Over a table: each batch of rows stops on a cancel or statement_timeout (functions/cancel.ts).

@@ -28,6 +28,6 @@ export const rank = defineFunction({
     const documents = args.documents;
     if (documents.some((d) => d === null)) throw new PgError(SqlState.NullValueNotAllowed, 'pgml.rank: documents must not contain NULL');
     const { transformer, query } = args;
-    return withStatementLimits(ctx, (signal) => rankDocuments(transformer, query, documents as string[], options, signal));
+    return withStatementLimits(ctx, (signal) => rankDocuments(transformer, query, documents as string[], options, signal, (m) => ctx.notice(m, 'NOTICE')));
   },
 });

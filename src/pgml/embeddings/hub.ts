@@ -29,7 +29,10 @@ const IDLE_TIMEOUT_MS = 30_000;
 
 class MissingFile extends Error {}
 
-async function fetchTo(url: string, target: string, headers: Record<string, string>): Promise<string | undefined> {
+/** Reports a file's progress at each tenth of its size (and once at the end). */
+type Progress = (received: number, total: number | undefined) => void;
+
+async function fetchTo(url: string, target: string, headers: Record<string, string>, progress: Progress): Promise<string | undefined> {
   const controller = new AbortController();
   let timer = setTimeout(() => controller.abort(), IDLE_TIMEOUT_MS);
   const touch = () => {
@@ -43,9 +46,21 @@ async function fetchTo(url: string, target: string, headers: Record<string, stri
     await mkdir(dirname(target), { recursive: true });
     const partial = `${target}.incomplete`;
     const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
-    body.on('data', touch);
+    const length = Number(response.headers.get('content-length'));
+    const total = Number.isFinite(length) && length > 0 ? length : undefined;
+    let received = 0;
+    let reported = 0;
+    body.on('data', (chunk: Buffer) => {
+      touch();
+      received += chunk.length;
+      if (total !== undefined && received < total && received - reported >= total / 10) {
+        reported = received;
+        progress(received, total);
+      }
+    });
     await pipeline(body, createWriteStream(partial));
     await rename(partial, target);
+    progress(received, total ?? received);
     return response.headers.get('x-repo-commit') ?? undefined;
   } catch (error) {
     if (controller.signal.aborted) throw new Error(`GET ${url}: no data for ${IDLE_TIMEOUT_MS / 1000} s`);
@@ -56,7 +71,7 @@ async function fetchTo(url: string, target: string, headers: Record<string, stri
 }
 
 /** Downloads `repo` at revision main; returns the snapshot directory. */
-export async function downloadModel(repo: string, sources: ModelSources): Promise<string> {
+export async function downloadModel(repo: string, sources: ModelSources, notice: (message: string) => void = () => {}): Promise<string> {
   const folder = hubCacheFolder(sources.hubCache, repo);
   // Files land in a staging snapshot first; the commit id is known after the first response.
   const staging = join(folder, 'snapshots', `.download-${process.pid}-${Date.now()}`);
@@ -66,7 +81,9 @@ export async function downloadModel(repo: string, sources: ModelSources): Promis
   const fetchFile = async (file: string, missingIsFine: boolean): Promise<boolean> => {
     const url = `${sources.endpoint}/${repo}/resolve/main/${file}`;
     try {
-      commit = (await fetchTo(url, join(staging, file), headers)) ?? commit;
+      const progress: Progress = (received, total) =>
+        notice(`pgml: downloading ${repo}: ${file} ${received} of ${total ?? '?'} bytes${total ? ` (${Math.floor((100 * received) / total)}%)` : ''}`);
+      commit = (await fetchTo(url, join(staging, file), headers, progress)) ?? commit;
       return true;
     } catch (error) {
       if (error instanceof MissingFile && missingIsFine) return false;

@@ -17,5 +17,7 @@ export type EmbedderRequest =
 export type EmbedderCancel = { op: 'cancel'; id: number };
 
 export type EmbedderReply =
+  /** A progress message for the client of request `id` (a model being downloaded); the request goes on. */
+  | { id: number; notice: string }
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; error: { code: string; message: string; detail?: string | undefined; hint?: string | undefined } };

@@ -34,7 +34,8 @@ const transformers = new Map<string, Promise<TransformerModel>>();
 /** The model's local directory, downloaded first when allowed. */
 async function modelDir(name: string, request: EmbedderRequest): Promise<string> {
   const repo = repoId(name);
-  const dir = findLocalModel(repo, request.sources) ?? (request.sources.allowDownloads ? await downloadModel(repo, request.sources) : undefined);
+  const notice = (message: string) => parentPort?.postMessage({ id: request.id, notice: message } satisfies EmbedderReply);
+  const dir = findLocalModel(repo, request.sources) ?? (request.sources.allowDownloads ? await downloadModel(repo, request.sources, notice) : undefined);
   if (!dir) throw modelNotFound(repo, request.sources);
   return dir;
 }
