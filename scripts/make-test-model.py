@@ -270,6 +270,8 @@ def main():
             {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
         ],
         "sentence_bert_config.json": {"max_seq_length": args.max_seq_length, "do_lower_case": False},
+        # Named prompts, as e5-style models ship them (pgml.embed's prompt_name).
+        "config_sentence_transformers.json": {"prompts": {"query": "query: ", "passage": "passage: "}, "default_prompt_name": None},
         "1_Pooling/config.json": {
             "word_embedding_dimension": args.hidden, "pooling_mode_cls_token": False, "pooling_mode_mean_tokens": True,
             "pooling_mode_max_tokens": False, "pooling_mode_mean_sqrt_len_tokens": False,

@@ -14,6 +14,7 @@ process.env.PGML_MODELS_DIR = MODELS;
 const TINY = 'pgml-test/tiny-bert';
 const reference = JSON.parse(readFileSync(join(MODELS, TINY, 'reference.json'), 'utf8')) as {
   sentences: string[];
+  mean: number[][];
   mean_normalized: number[][];
 };
 
@@ -90,6 +91,24 @@ describeTargets('pgml.embed and vector functions', { proxyOnly: true }, (target)
     assert.equal(nul.rows[0].e, null);
   });
 
+  it('takes sentence-transformers prompts: prompt, prompt_name from the model config, PostgresML instruction', async () => {
+    const { rows } = await client.query(`SELECT
+      pgml.embed('${TINY}', 'The cat sat on the mat.') AS plain,
+      pgml.embed('${TINY}', 'The cat sat on the mat.', '{"prompt": "query: "}') AS prompt,
+      pgml.embed('${TINY}', 'The cat sat on the mat.', '{"prompt_name": "query"}') AS named,
+      pgml.embed('${TINY}', 'The cat sat on the mat.', '{"instruction": "query: "}') AS instruction,
+      pgml.embed('${TINY}', 'query: The cat sat on the mat.') AS prefixed,
+      pgml.embed('${TINY}', 'The cat sat on the mat.', '{"normalize": false}') AS raw`);
+    const r = rows[0];
+    assertClose(r.plain, reference.mean_normalized[0]!);
+    assertClose(r.prompt, r.prefixed);
+    assertClose(r.named, r.prefixed);
+    assertClose(r.instruction, r.prefixed);
+    assert.ok(r.prefixed.some((x: number, i: number) => Math.abs(x - r.plain[i]) > 1e-3), 'the prompt changes the vector');
+    assertClose(r.raw, reference.mean[0]!);
+    await assert.rejects(client.query(`SELECT pgml.embed('${TINY}', 'x', '{"prompt_name": "nope"}')`), sqlState('22023'));
+  });
+
   it('refuses unknown models and kwargs with real SQLSTATEs', async () => {
     await assert.rejects(client.query(`SELECT pgml.embed('no-such-model', 'x')`), sqlState('42704'));
     await assert.rejects(client.query(`SELECT pgml.embed('../../etc', 'x')`), sqlState('22023'));
@@ -119,7 +138,7 @@ describeTargets('pgml.embed and vector functions', { proxyOnly: true }, (target)
     assert.ok(Math.abs(scores[0]!.score + scores[1]!.score - 1) < 1e-6);
     const features = await client.query(`SELECT pgml.transform('{"task": "feature-extraction", "model": "${TINY}"}'::jsonb, inputs => ARRAY['The cat sat on the mat.']) AS t`);
     assertClose(features.rows[0].t[0], reference.mean_normalized[0]!);
-    await assert.rejects(client.query(`SELECT pgml.transform('summarization', inputs => ARRAY['x'])`), sqlState('0A000'));
+    await assert.rejects(client.query(`SELECT pgml.transform('image-classification', inputs => ARRAY['x'])`), sqlState('0A000'));
   });
 
   it('gives the offline wink model meaning: related sentences are closer, search ranks them first', async () => {

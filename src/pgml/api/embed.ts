@@ -9,9 +9,7 @@
 import { z } from 'zod';
 import { withStatementLimits } from '../../functions/cancel.js';
 import { defineFunction, optionalParam, param, type ArgsOf } from '../../functions/index.js';
-import { PgError, SqlState } from '../../errors/index.js';
-import { jsonbArgument } from './jsonb.js';
-import { EmbedKwargs, embedAsRealArrays, embedBatch, type EmbedOptions } from '../embeddings/index.js';
+import { embedAsRealArrays, embedBatch, embedOptions, type EmbedOptions } from '../embeddings/index.js';
 
 const oneText = {
   transformer: param('text', z.string().nullable()),
@@ -19,20 +17,6 @@ const oneText = {
   kwargs: optionalParam('jsonb', z.unknown()),
 };
 type OneText = ArgsOf<typeof oneText>;
-
-/** jsonb arrives parsed from a constant or a parameter, or as text from an untyped literal. */
-export function embedOptions(kwargs: unknown): EmbedOptions {
-  const value = jsonbArgument(kwargs, 'kwargs') ?? {};
-  const parsed = EmbedKwargs.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? ` (${issue.path.join('.')})` : '';
-    throw new PgError(SqlState.InvalidParameterValue, `pgml.embed: invalid kwargs${where}: ${issue?.message ?? 'invalid value'}`, {
-      hint: 'Supported keys: normalize (or normalize_embeddings), pooling (mean, cls, max), prompt, batch_size.',
-    });
-  }
-  return parsed.data;
-}
 
 export const embedText = defineFunction({
   schema: 'pgml',
@@ -42,7 +26,7 @@ export const embedText = defineFunction({
   pure: true,
   async execute(args, ctx) {
     if (args.transformer === null || args.text === null || args.kwargs === null) return null;
-    const [vector] = await embedBatch(args.transformer, [args.text], embedOptions(args.kwargs), ctx.signal);
+    const [vector] = await embedBatch(args.transformer, [args.text], embedOptions(args.kwargs), ctx.signal, (m) => ctx.notice(m, 'NOTICE'));
     return vector ?? null;
   },
   // Over a table: each batch of rows stops on a cancel or statement_timeout (functions/cancel.ts).

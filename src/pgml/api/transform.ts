@@ -1,72 +1,67 @@
 /**
- * pgml.transform for the pipeline tasks local ONNX models support: text-classification (alias
- * sentiment-analysis) and feature-extraction. The task is given as text or, as in PostgresML, as
- * jsonb `{"task": ..., "model": ...}`; `args` are the pipeline call's kwargs. Without a model the
- * task's Hugging Face default is used (it must be local, or downloads enabled).
+ * pgml.transform(task, args, inputs, cache), PostgresML 2.x's two text-input signatures: the
+ * task as text, or as jsonb `{"task": ..., "model": ...}` (or only `{"model": ...}`: the task is
+ * then read from the model's config, as Hugging Face pipelines infer it). `args` are the
+ * pipeline call's kwargs; the result is the pipeline's answer as jsonb, in Python's shapes. The
+ * work runs on the embedding thread (src/pgml/embeddings/pipelines.ts). `cache` is accepted and
+ * ignored, as PostgresML does (pipelines are always cached per model).
  */
 import { z } from 'zod';
 import { withStatementLimits } from '../../functions/cancel.js';
 import { defineFunction, optionalParam, param, type ArgsOf } from '../../functions/index.js';
 import { PgError, SqlState } from '../../errors/index.js';
-import { classifyBatch, embedBatch } from '../embeddings/index.js';
-import { embedOptions } from './embed.js';
+import { transformBatch, type NoticeSink } from '../embeddings/index.js';
+import { DEFAULT_MODELS, parseTask } from '../embeddings/tasks.js';
 import { jsonbArgument } from './jsonb.js';
-
-const DEFAULT_MODELS: Record<string, string> = {
-  'text-classification': 'distilbert/distilbert-base-uncased-finetuned-sst-2-english',
-  'feature-extraction': 'distilbert/distilbert-base-cased',
-};
-const ALIASES: Record<string, string> = { 'sentiment-analysis': 'text-classification' };
 
 /** Both overloads' parameters: the task is text, or jsonb as in PostgresML. */
 function params(taskType: 'text' | 'jsonb') {
   return {
     task: param(taskType, z.unknown()),
     args: optionalParam('jsonb', z.unknown()),
-    inputs: optionalParam('text[]', z.array(z.string()).nullable()),
+    inputs: optionalParam('text[]', z.array(z.string().nullable()).nullable()),
     cache: optionalParam('boolean', z.boolean().nullable()),
   };
 }
 type Args = ArgsOf<ReturnType<typeof params>>;
 
-function asObject(value: unknown, what: string): Record<string, unknown> {
+/** Keys of the jsonb task that only steer PyTorch (devices, dtypes, auth): meaningless here. */
+const PYTHON_ONLY = ['device', 'device_map', 'torch_dtype', 'trust_remote_code', 'token', 'use_auth_token', 'revision', 'model_type', 'load_in_8bit', 'load_in_4bit'];
+
+export function jsonObject(value: unknown, what: string): Record<string, unknown> {
   const parsed = jsonbArgument(value, what) ?? {};
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new PgError(SqlState.InvalidParameterValue, `pgml.transform: ${what} must be a JSON object`);
+    throw new PgError(SqlState.InvalidParameterValue, `${what} must be a JSON object`);
   }
   return parsed as Record<string, unknown>;
 }
 
-function taskOf(task: unknown, jsonTask: boolean): { task: string; model: string } {
-  const spec = jsonTask ? asObject(task, 'task') : { task };
-  const name = typeof spec.task === 'string' ? (ALIASES[spec.task] ?? spec.task) : undefined;
-  if (!name || !(name in DEFAULT_MODELS)) {
-    throw new PgError(SqlState.FeatureNotSupported, `pgml.transform: task ${JSON.stringify(spec.task ?? null)} is not supported`, {
-      hint: `Supported tasks: ${Object.keys(DEFAULT_MODELS).join(', ')} (with ONNX models).`,
+/** The model and the task name (undefined: the model's config tells) a call asks for. */
+export function taskOf(task: unknown, jsonTask: boolean): { task: string | undefined; model: string } {
+  const spec = jsonTask ? jsonObject(task, 'pgml.transform: task') : { task };
+  const unknown = Object.keys(spec).filter((k) => k !== 'task' && k !== 'model' && !PYTHON_ONLY.includes(k));
+  if (unknown.length > 0) {
+    throw new PgError(SqlState.InvalidParameterValue, `pgml.transform: unsupported keys in task: ${unknown.join(', ')}`, {
+      hint: `The task object takes "task" and "model"; ${PYTHON_ONLY.join(', ')} are accepted and ignored.`,
     });
   }
-  const model = spec.model ?? DEFAULT_MODELS[name];
-  if (typeof model !== 'string') throw new PgError(SqlState.InvalidParameterValue, 'pgml.transform: "model" must be a string');
-  return { task: name, model };
+  if (spec.task !== undefined && typeof spec.task !== 'string') throw new PgError(SqlState.InvalidParameterValue, 'pgml.transform: "task" must be a string');
+  if (spec.model !== undefined && typeof spec.model !== 'string') throw new PgError(SqlState.InvalidParameterValue, 'pgml.transform: "model" must be a string');
+  if (spec.task === undefined && spec.model === undefined) {
+    throw new PgError(SqlState.InvalidParameterValue, 'pgml.transform: the task needs "task", "model" or both');
+  }
+  // Checked here too, so an unknown task fails before any model is looked for.
+  const parsed = spec.task === undefined ? undefined : parseTask(spec.task);
+  return { task: spec.task, model: spec.model ?? DEFAULT_MODELS[parsed!.task] };
 }
 
-async function run(args: Args, jsonTask: boolean, signal: AbortSignal): Promise<unknown> {
+async function run(args: Args, jsonTask: boolean, signal: AbortSignal, notice: NoticeSink): Promise<unknown> {
   if (args.task === null || args.inputs === null || args.args === null) return null;
   const { task, model } = taskOf(args.task, jsonTask);
-  const kwargs = asObject(args.args, 'args');
+  const kwargs = jsonObject(args.args, 'pgml.transform: args');
   const inputs = args.inputs ?? [];
-  if (task === 'text-classification') {
-    const { top_k: topK, ...rest } = kwargs;
-    if (Object.keys(rest).length > 0) {
-      throw new PgError(SqlState.InvalidParameterValue, `pgml.transform: unsupported args for text-classification: ${Object.keys(rest).join(', ')}`);
-    }
-    if (topK !== undefined && topK !== null && !(Number.isInteger(topK) && (topK as number) > 0)) {
-      throw new PgError(SqlState.InvalidParameterValue, 'pgml.transform: top_k must be a positive integer or null');
-    }
-    return classifyBatch(model, inputs, topK as number | null | undefined, signal);
-  }
-  // feature-extraction: one pooled vector per input (the kwargs of pgml.embed apply).
-  return embedBatch(model, inputs, embedOptions(kwargs), signal);
+  if (inputs.some((input) => input === null)) throw new PgError(SqlState.NullValueNotAllowed, 'pgml.transform: inputs must not contain NULL');
+  return transformBatch(model, task, inputs as string[], kwargs, signal, notice);
 }
 
 export const transformText = defineFunction({
@@ -75,7 +70,7 @@ export const transformText = defineFunction({
   params: params('text'),
   returns: { kind: 'scalar', type: 'jsonb' },
   pure: true,
-  execute: (args, ctx) => withStatementLimits(ctx, (signal) => run(args, false, signal)),
+  execute: (args, ctx) => withStatementLimits(ctx, (signal) => run(args, false, signal, (m) => ctx.notice(m, 'NOTICE'))),
 });
 
 export const transformJson = defineFunction({
@@ -84,5 +79,5 @@ export const transformJson = defineFunction({
   params: params('jsonb'),
   returns: { kind: 'scalar', type: 'jsonb' },
   pure: true,
-  execute: (args, ctx) => withStatementLimits(ctx, (signal) => run(args, true, signal)),
+  execute: (args, ctx) => withStatementLimits(ctx, (signal) => run(args, true, signal, (m) => ctx.notice(m, 'NOTICE'))),
 });

@@ -1,5 +1,5 @@
 /**
- * The proxy's side of the embedding thread: `embedBatch` and `classifyBatch` for the SQL
+ * The proxy's side of the embedding thread: `embedBatch` and `transformBatch` for the SQL
  * functions (and for row-batch evaluation, which hands many rows' texts to one call). One worker
  * per process keeps each model loaded once; it is started on first use and does not keep the
  * process alive while idle.
@@ -7,11 +7,13 @@
 import { Worker } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
 import type { EmbedOptions } from './options.js';
+import type { RankOptions, Ranked } from './rank.js';
 import type { EmbedderCancel, EmbedderReply, EmbedderRequest, EmbeddingFormat } from './protocol.js';
 import { defaultSources, type ModelSources } from './sources.js';
 
-export { EmbedKwargs, type EmbedOptions } from './options.js';
+export { EmbedKwargs, embedOptions, type EmbedOptions } from './options.js';
 export { WINK_MODEL } from './wink.js';
+export { rankOptions, type RankOptions, type Ranked } from './rank.js';
 
 let sources: ModelSources = defaultSources();
 
@@ -38,7 +40,11 @@ function startWorker(): Worker {
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  notice: ((message: string) => void) | undefined;
 }
+
+/** Where a request's progress messages go: the calling client's session (CallContext.notice). */
+export type NoticeSink = (message: string) => void;
 
 let worker: Worker | undefined;
 const pending = new Map<number, Pending>();
@@ -64,6 +70,10 @@ function ensureWorker(): Worker {
   const w = startWorker();
   w.unref();
   w.on('message', (reply: EmbedderReply) => {
+    if ('notice' in reply) {
+      pending.get(reply.id)?.notice?.(reply.notice);
+      return;
+    }
     running.delete(reply.id);
     const p = pending.get(reply.id);
     if (!p) return;
@@ -88,7 +98,7 @@ function ensureWorker(): Worker {
 type Body = EmbedderRequest extends infer R ? (R extends EmbedderRequest ? Omit<R, 'id' | 'sources'> : never) : never;
 
 /** `signal` gives up on the request (its reason is the error) and tells the thread to stop it. */
-function call(body: Body, signal: AbortSignal | undefined): Promise<unknown> {
+function call(body: Body, signal: AbortSignal | undefined, notice?: NoticeSink): Promise<unknown> {
   if (signal?.aborted) return Promise.reject(PgError.from(signal.reason));
   const w = ensureWorker();
   const id = nextId++;
@@ -101,7 +111,7 @@ function call(body: Body, signal: AbortSignal | undefined): Promise<unknown> {
     };
     signal?.addEventListener('abort', stop, { once: true });
     const settled = () => signal?.removeEventListener('abort', stop);
-    pending.set(id, { resolve: (value) => (settled(), resolve(value)), reject: (error) => (settled(), reject(error)) });
+    pending.set(id, { resolve: (value) => (settled(), resolve(value)), reject: (error) => (settled(), reject(error)), notice });
     w.ref();
     running.add(id);
     w.postMessage({ ...body, id, sources } as EmbedderRequest);
@@ -120,15 +130,15 @@ function countUse(model: string, texts: readonly string[]): void {
   usage.set(model, { requests: counts.requests + 1, texts: counts.texts + texts.length });
 }
 
-function embed(model: string, texts: readonly string[], options: EmbedOptions, format: EmbeddingFormat, signal: AbortSignal | undefined): Promise<unknown> {
+function embed(model: string, texts: readonly string[], options: EmbedOptions, format: EmbeddingFormat, signal: AbortSignal | undefined, notice?: NoticeSink): Promise<unknown> {
   countUse(model, texts);
-  return call({ op: 'embed', model, texts: [...texts], options, format }, signal);
+  return call({ op: 'embed', model, texts: [...texts], options, format }, signal, notice);
 }
 
 /** One embedding (plain numbers) per text, in order; `signal` stops it (57014). */
-export async function embedBatch(model: string, texts: readonly string[], options: EmbedOptions = {}, signal?: AbortSignal): Promise<number[][]> {
+export async function embedBatch(model: string, texts: readonly string[], options: EmbedOptions = {}, signal?: AbortSignal, notice?: NoticeSink): Promise<number[][]> {
   if (texts.length === 0) return [];
-  return (await embed(model, texts, options, 'numbers', signal)) as number[][];
+  return (await embed(model, texts, options, 'numbers', signal, notice)) as number[][];
 }
 
 /** One embedding per text, in order, as Postgres' real[] text form (`{0.1,-0.2,...}`). */
@@ -137,10 +147,24 @@ export async function embedAsRealArrays(model: string, texts: readonly string[],
   return (await embed(model, texts, options, 'real[]', signal)) as string[];
 }
 
-/** transformers.js text-classification output for each text. */
-export function classifyBatch(model: string, texts: readonly string[], topK: number | null | undefined, signal?: AbortSignal): Promise<unknown> {
-  countUse(model, texts);
-  return call({ op: 'classify', model, texts: [...texts], topK }, signal);
+/**
+ * A pgml.transform task (a name as PostgresML takes it, or undefined for the model's own) over
+ * `inputs`, answered in the shape Python's pipelines give.
+ */
+export function transformBatch(model: string, task: string | undefined, inputs: readonly string[], args: Record<string, unknown>, signal?: AbortSignal, notice?: NoticeSink): Promise<unknown> {
+  countUse(model, inputs);
+  return call({ op: 'transform', model, task, inputs: [...inputs], args }, signal, notice);
+}
+
+/** pgml.chunk's chunks of `text`, split on the embedding thread: a document's size is the user's. */
+export async function chunkText(splitter: string, text: string, kwargs: Record<string, unknown>, signal?: AbortSignal): Promise<string[]> {
+  return (await call({ op: 'chunk', splitter, text, kwargs }, signal)) as string[];
+}
+
+/** pgml.rank: the documents scored against the query by a cross-encoder, best first. */
+export function rankDocuments(model: string, query: string, documents: readonly string[], options: RankOptions, signal?: AbortSignal, notice?: NoticeSink): Promise<Ranked[]> {
+  countUse(model, documents);
+  return call({ op: 'rank', model, query, documents: [...documents], options }, signal, notice) as Promise<Ranked[]>;
 }
 
 /** Stops the worker (shutdown, tests); the next call starts a fresh one. */

@@ -1,5 +1,6 @@
 /** Messages between the proxy and the embedding thread (structured clone: plain data only). */
 import type { EmbedOptions } from './options.js';
+import type { RankOptions } from './rank.js';
 import type { ModelSources } from './sources.js';
 
 /** `numbers` for JSON results; `real[]` is Postgres' text form, ready to send upstream as it is. */
@@ -7,11 +8,16 @@ export type EmbeddingFormat = 'numbers' | 'real[]';
 
 export type EmbedderRequest =
   | { id: number; op: 'embed'; model: string; texts: string[]; options: EmbedOptions; format: EmbeddingFormat; sources: ModelSources }
-  | { id: number; op: 'classify'; model: string; texts: string[]; topK: number | null | undefined; sources: ModelSources };
+  /** `task` undefined: the model's config tells it. */
+  | { id: number; op: 'transform'; model: string; task: string | undefined; inputs: string[]; args: Record<string, unknown>; sources: ModelSources }
+  | { id: number; op: 'chunk'; splitter: string; text: string; kwargs: Record<string, unknown>; sources: ModelSources }
+  | { id: number; op: 'rank'; model: string; query: string; documents: string[]; options: RankOptions; sources: ModelSources };
 
 /** Stops request `id`: the thread checks between batches of texts and drops what is left. */
 export type EmbedderCancel = { op: 'cancel'; id: number };
 
 export type EmbedderReply =
+  /** A progress message for the client of request `id` (a model being downloaded); the request goes on. */
+  | { id: number; notice: string }
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; error: { code: string; message: string; detail?: string | undefined; hint?: string | undefined } };

@@ -40,9 +40,12 @@ export function repoId(name: string): string {
   return name.includes('/') ? name : `sentence-transformers/${name}`;
 }
 
-/** A directory holds a usable model when it has the config and the ONNX graph transformers.js loads. */
+/**
+ * A directory holds a usable model when it has the config and the ONNX graph transformers.js
+ * loads: onnx/model.onnx, or for encoder-decoder models onnx/encoder_model.onnx.
+ */
 export function isModelDir(dir: string): boolean {
-  return existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'onnx', 'model.onnx'));
+  return existsSync(join(dir, 'config.json')) && (existsSync(join(dir, 'onnx', 'model.onnx')) || existsSync(join(dir, 'onnx', 'encoder_model.onnx')));
 }
 
 export function hubCacheFolder(cache: string, repo: string): string {

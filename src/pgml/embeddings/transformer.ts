@@ -6,7 +6,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AutoModel, AutoTokenizer, env, pipeline, type PreTrainedModel, type PreTrainedTokenizer, type Tensor, type TextClassificationPipeline } from '@huggingface/transformers';
+import { AutoModel, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
+import { PgError, SqlState } from '../../errors/index.js';
 import type { EmbedOptions, Pooling } from './options.js';
 
 // Resolution and downloads are ours (sources.ts, hub.ts); the library only reads local folders.
@@ -23,6 +24,9 @@ interface SentenceConfig {
   pooling: Pooling;
   normalize: boolean;
   maxLength: number;
+  /** config_sentence_transformers.json's named prompts, and the one used when none is asked for. */
+  prompts: Record<string, string>;
+  defaultPromptName: string | undefined;
 }
 
 /** sentence-transformers' module configs; plain transformers models get mean pooling, unnormalized. */
@@ -32,6 +36,9 @@ function sentenceConfig(dir: string): SentenceConfig {
   const st = readJson(join(dir, 'sentence_bert_config.json')) as { max_seq_length?: number } | undefined;
   const tokenizer = readJson(join(dir, 'tokenizer_config.json')) as { model_max_length?: number } | undefined;
   const config = readJson(join(dir, 'config.json')) as { max_position_embeddings?: number } | undefined;
+  const sentenceTransformers = readJson(join(dir, 'config_sentence_transformers.json')) as
+    | { prompts?: Record<string, string>; default_prompt_name?: string | null }
+    | undefined;
   const pooling: Pooling = pool?.pooling_mode_cls_token ? 'cls' : pool?.pooling_mode_max_tokens ? 'max' : 'mean';
   const limits = [st?.max_seq_length, tokenizer?.model_max_length, config?.max_position_embeddings].filter(
     (n): n is number => typeof n === 'number' && n > 0 && n < 1e6,
@@ -40,12 +47,12 @@ function sentenceConfig(dir: string): SentenceConfig {
     pooling,
     normalize: modules.some((m) => typeof m.type === 'string' && m.type.endsWith('.Normalize')),
     maxLength: st?.max_seq_length ?? Math.min(...limits, 512),
+    prompts: sentenceTransformers?.prompts ?? {},
+    defaultPromptName: sentenceTransformers?.default_prompt_name ?? undefined,
   };
 }
 
 export class TransformerModel {
-  private classifier: Promise<TextClassificationPipeline> | undefined;
-
   private constructor(
     readonly dir: string,
     private readonly tokenizer: PreTrainedTokenizer,
@@ -67,7 +74,8 @@ export class TransformerModel {
   async embed(texts: readonly string[], options: EmbedOptions, checkpoint: () => void = () => {}): Promise<Float32Array[]> {
     const pooling = options.pooling ?? this.config.pooling;
     const normalize = options.normalize ?? this.config.normalize;
-    const inputs = texts.map((t) => (options.prompt ?? '') + t);
+    const prompt = this.prompt(options);
+    const inputs = texts.map((t) => prompt + t);
     // Sorting by length keeps padding, hence wasted compute, small within a batch.
     const order = inputs.map((_, i) => i).sort((a, b) => inputs[a]!.length - inputs[b]!.length);
     const out: Float32Array[] = new Array(inputs.length);
@@ -87,6 +95,21 @@ export class TransformerModel {
       ids.forEach((original, k) => (out[original] = vectors[k]!));
     }
     return out;
+  }
+
+  /** sentence-transformers' choice: the prompt given, else the named one, else the model's default. */
+  private prompt(options: EmbedOptions): string {
+    if (options.prompt !== undefined) return options.prompt;
+    const name = options.promptName ?? this.config.defaultPromptName;
+    if (name === undefined) return '';
+    const prompt = this.config.prompts[name];
+    if (prompt === undefined) {
+      const known = Object.keys(this.config.prompts);
+      throw new PgError(SqlState.InvalidParameterValue, `pgml.embed: prompt_name "${name}" is not among the model's prompts`, {
+        hint: known.length > 0 ? `The model's config_sentence_transformers.json names: ${known.join(', ')}.` : 'The model has no config_sentence_transformers.json prompts.',
+      });
+    }
+    return prompt;
   }
 
   /**
@@ -127,22 +150,6 @@ export class TransformerModel {
   }
 
   private cachedSuffix: bigint[] | undefined;
-
-  /** The text-classification pipeline's output: the top label per input, or every label with topK null. */
-  async classify(texts: readonly string[], topK: number | null | undefined, checkpoint: () => void = () => {}): Promise<unknown> {
-    this.classifier ??= pipeline('text-classification', this.dir, { dtype: 'fp32', device: 'cpu' }) as Promise<TextClassificationPipeline>;
-    const classifier = await this.classifier;
-    const options = topK === undefined ? {} : { top_k: topK };
-    // In batches, so a canceled call stops within one batch.
-    const out: unknown[] = [];
-    for (let start = 0; start < texts.length; start += DEFAULT_BATCH) {
-      checkpoint();
-      const batch = texts.slice(start, start + DEFAULT_BATCH);
-      // An array in, one result per text out.
-      out.push(...((await classifier(batch, options)) as unknown[]));
-    }
-    return out;
-  }
 }
 
 /** Pools [batch, tokens, dims] over the attention mask, then optionally L2-normalizes. */

@@ -3,10 +3,17 @@
  * and runs tokenization, inference and pooling off the proxy's event loop. Requests may overlap;
  * a model being loaded is awaited by everyone who asks for it meanwhile.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
 import { downloadModel } from './hub.js';
 import { findLocalModel, modelNotFound, repoId } from './sources.js';
+import { embedOptions } from './options.js';
+import { runTask } from './pipelines.js';
+import { rank } from './rank.js';
+import { splitIntoChunks } from './splitters.js';
+import { parseTask, taskFromConfig } from './tasks.js';
 import { TransformerModel } from './transformer.js';
 import { WINK_MODEL, embedWords, loadWordVectors, type WordVectors } from './wink.js';
 import type { EmbedderCancel, EmbedderReply, EmbedderRequest, EmbeddingFormat } from './protocol.js';
@@ -24,22 +31,29 @@ function checkpointFor(id: number): () => void {
 }
 const transformers = new Map<string, Promise<TransformerModel>>();
 
+/** The model's local directory, downloaded first when allowed. */
+async function modelDir(name: string, request: EmbedderRequest): Promise<string> {
+  const repo = repoId(name);
+  const notice = (message: string) => parentPort?.postMessage({ id: request.id, notice: message } satisfies EmbedderReply);
+  const dir = findLocalModel(repo, request.sources) ?? (request.sources.allowDownloads ? await downloadModel(repo, request.sources, notice) : undefined);
+  if (!dir) throw modelNotFound(repo, request.sources);
+  return dir;
+}
+
 async function transformer(name: string, request: EmbedderRequest): Promise<TransformerModel> {
   const repo = repoId(name);
   let loading = transformers.get(repo);
   if (!loading) {
-    loading = (async () => {
-      const dir =
-        findLocalModel(repo, request.sources) ??
-        (request.sources.allowDownloads ? await downloadModel(repo, request.sources) : undefined);
-      if (!dir) throw modelNotFound(repo, request.sources);
-      return TransformerModel.load(dir);
-    })();
+    loading = modelDir(name, request).then((dir) => TransformerModel.load(dir));
     transformers.set(repo, loading);
     // A failed load is not cached: the operator may copy the model in and retry.
     loading.catch(() => transformers.delete(repo));
   }
   return loading;
+}
+
+function readConfig(dir: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
 }
 
 /** Float32 values rendered with 9 significant digits: exact for real[], half the text of a double. */
@@ -71,6 +85,9 @@ async function execute(request: EmbedderRequest): Promise<unknown> {
         if (request.options.pooling !== undefined && request.options.pooling !== 'mean') {
           throw new PgError(SqlState.InvalidParameterValue, `model "${WINK_MODEL}" supports only mean pooling`);
         }
+        if (request.options.promptName !== undefined) {
+          throw new PgError(SqlState.InvalidParameterValue, `model "${WINK_MODEL}" has no named prompts: use "prompt"`);
+        }
         wink ??= loadWordVectors();
         wink.catch(() => (wink = undefined));
         const vectors = await wink;
@@ -88,12 +105,22 @@ async function execute(request: EmbedderRequest): Promise<unknown> {
       const model = await transformer(request.model, request);
       return render(await model.embed(request.texts, request.options, checkpoint), request.format);
     }
-    case 'classify': {
+    case 'rank':
+      if (request.model === WINK_MODEL) throw new PgError(SqlState.InvalidParameterValue, `model "${WINK_MODEL}" is an embedding model, not a cross-encoder`);
+      return rank(await modelDir(request.model, request), request.query, request.documents, request.options, checkpoint);
+    case 'chunk':
+      return splitIntoChunks(request.splitter, request.text, request.kwargs);
+    case 'transform': {
       if (request.model === WINK_MODEL) {
-        throw new PgError(SqlState.InvalidParameterValue, `model "${WINK_MODEL}" is an embedding model, not a text classifier`);
+        throw new PgError(SqlState.InvalidParameterValue, `model "${WINK_MODEL}" is an embedding model: use pgml.embed`);
       }
-      const model = await transformer(request.model, request);
-      return model.classify(request.texts, request.topK, checkpoint);
+      const dir = await modelDir(request.model, request);
+      const spec = request.task !== undefined ? parseTask(request.task) : { task: taskFromConfig(readConfig(dir), request.model) };
+      if (spec.task === 'feature-extraction') {
+        const model = await transformer(request.model, request);
+        return render(await model.embed(request.inputs, embedOptions(request.args), checkpoint), 'numbers');
+      }
+      return runTask({ dir, spec, inputs: request.inputs, args: request.args, checkpoint, isStopped: () => canceled.has(request.id) });
     }
   }
 }

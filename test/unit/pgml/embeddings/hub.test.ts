@@ -7,11 +7,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { downloadModel } from '../../../../src/pgml/embeddings/hub.js';
+import { runTask } from '../../../../src/pgml/embeddings/pipelines.js';
 import { findLocalModel, repoId, type ModelSources } from '../../../../src/pgml/embeddings/sources.js';
 import { TransformerModel } from '../../../../src/pgml/embeddings/transformer.js';
 import { PgError } from '../../../../src/errors/index.js';
 
-const FIXTURE = join(import.meta.dirname, '..', '..', '..', 'fixtures', 'models', 'pgml-test', 'tiny-bert');
+const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'fixtures', 'models', 'pgml-test');
+const FIXTURE = join(FIXTURES, 'tiny-bert');
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 
 describe('hub downloads', () => {
@@ -24,8 +26,8 @@ describe('hub downloads', () => {
     cache = mkdtempSync(join(tmpdir(), 'pgml-hub-'));
     server = createServer((req, res) => {
       requests.push(req.url ?? '');
-      const match = /^\/pgml-test\/tiny-bert\/resolve\/main\/(.+)$/.exec(req.url ?? '');
-      const file = match ? join(FIXTURE, decodeURIComponent(match[1]!)) : undefined;
+      const match = /^\/pgml-test\/([\w-]+)\/resolve\/main\/(.+)$/.exec(req.url ?? '');
+      const file = match ? join(FIXTURES, match[1]!, decodeURIComponent(match[2]!)) : undefined;
       if (!file || !existsSync(file)) {
         res.writeHead(404).end('Entry not found');
         return;
@@ -59,6 +61,26 @@ describe('hub downloads', () => {
     const model = await TransformerModel.load(dir);
     const [vector] = await model.embed([reference.sentences[0]!], {});
     reference.mean_normalized[0]!.forEach((x, i) => assert.ok(Math.abs(vector![i]! - x) < 1e-4));
+  });
+
+  it('downloads an encoder-decoder model (encoder and decoder graphs) that then generates as Python does', async () => {
+    const dir = await downloadModel('pgml-test/tiny-bart', sources());
+    assert.ok(existsSync(join(dir, 'onnx', 'encoder_model.onnx')) && existsSync(join(dir, 'onnx', 'decoder_model_merged.onnx')));
+    assert.ok(existsSync(join(dir, 'generation_config.json')));
+    assert.equal(findLocalModel('pgml-test/tiny-bart', sources()), dir);
+    const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected-transformers.json'), 'utf8'))['text2text-generation'] as {
+      args: Record<string, unknown>;
+      cases: { input: string; text: string }[];
+    };
+    const out = await runTask({
+      dir,
+      spec: { task: 'text2text-generation' },
+      inputs: expected.cases.map((c) => c.input),
+      args: expected.args,
+      checkpoint: () => {},
+      isStopped: () => false,
+    });
+    assert.deepEqual(out, expected.cases.map((c) => ({ generated_text: c.text })));
   });
 
   it('reports a model missing on the hub as undefined_object, leaving nothing half-written', async () => {

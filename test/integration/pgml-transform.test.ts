@@ -1,0 +1,144 @@
+// pgml.transform's tasks through the proxy, on Postgres and on embedded PGlite, with the tiny
+// random-weight models of scripts/make-transformer-models.py. Every answer is compared with what
+// Python transformers gave on the same weights (expected-transformers.json, written by the
+// script), not with numbers written here.
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../support/proxy.js';
+import { sqlState, suiteClient } from '../support/pg-client.js';
+import { describeTargets } from '../support/targets.js';
+
+const MODELS = join(REPO_ROOT, 'test', 'fixtures', 'models');
+process.env.PGML_MODELS_DIR = MODELS;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const expected = JSON.parse(readFileSync(join(MODELS, 'pgml-test', 'expected-transformers.json'), 'utf8')) as Record<string, any>;
+
+/** Same structure, numbers within 1e-4 (onnxruntime vs torch float32 arithmetic). */
+function assertMatches(actual: unknown, wanted: unknown, path = '$'): void {
+  if (typeof wanted === 'number') {
+    assert.equal(typeof actual, 'number', `${path}: ${JSON.stringify(actual)}`);
+    assert.ok(Math.abs((actual as number) - wanted) < 1e-4, `${path}: ${String(actual)} vs ${wanted}`);
+  } else if (Array.isArray(wanted)) {
+    assert.ok(Array.isArray(actual), `${path}: not an array: ${JSON.stringify(actual)}`);
+    assert.equal(actual.length, wanted.length, `${path}: length`);
+    wanted.forEach((w, i) => assertMatches(actual[i], w, `${path}[${i}]`));
+  } else if (wanted !== null && typeof wanted === 'object') {
+    assert.ok(actual !== null && typeof actual === 'object', `${path}: not an object`);
+    assert.deepEqual(Object.keys(actual as object).sort(), Object.keys(wanted).sort(), `${path}: keys`);
+    for (const [k, w] of Object.entries(wanted)) assertMatches((actual as Record<string, unknown>)[k], w, `${path}.${k}`);
+  } else {
+    assert.equal(actual, wanted, path);
+  }
+}
+
+describeTargets('pgml.transform tasks', { proxyOnly: true }, (target) => {
+  const client = suiteClient(target);
+
+  async function transform(task: unknown, args: unknown, inputs: string[]): Promise<unknown> {
+    const { rows } = await client().query(`SELECT pgml.transform(task => $1::jsonb, args => $2::jsonb, inputs => $3::text[]) AS t`, [
+      JSON.stringify(task),
+      JSON.stringify(args),
+      inputs,
+    ]);
+    return rows[0].t;
+  }
+
+  it('text-classification: the top label per input, every label with top_k null', async () => {
+    const e = expected['text-classification'];
+    const { rows } = await client().query(
+      `SELECT pgml.transform(
+         task   => '{"task": "text-classification", "model": "pgml-test/tiny-bert-nli"}'::JSONB,
+         inputs => ARRAY['The cat sat on the mat.', 'Stock markets fell sharply today', 'I love my new car']
+       ) AS positivity`,
+    );
+    assertMatches(rows[0].positivity, e.output);
+    assertMatches(await transform({ task: 'sentiment-analysis', model: e.model }, { top_k: null }, e.inputs), e.top_k_null);
+    // Only the model: the task comes from its config (BertForSequenceClassification).
+    assertMatches(await transform({ model: e.model }, {}, e.inputs), e.output);
+  });
+
+  it('zero-shot-classification, single- and multi-label', async () => {
+    const e = expected['zero-shot-classification'];
+    assertMatches(await transform({ task: 'zero-shot-classification', model: e.model }, e.args, e.inputs), e.output);
+    assertMatches(await transform({ task: 'zero-shot-classification', model: e.model }, { ...e.args, multi_label: true }, e.inputs), e.multi_label);
+  });
+
+  it('token-classification with character offsets', async () => {
+    const e = expected['token-classification'];
+    assertMatches(await transform({ task: 'ner', model: e.model }, {}, e.inputs), e.output);
+  });
+
+  it('question-answering: the answer cut from the context, with its offsets', async () => {
+    const e = expected['question-answering'];
+    const { rows } = await client().query(
+      `SELECT pgml.transform(
+         '{"task": "question-answering", "model": "pgml-test/tiny-bert-qa"}'::jsonb,
+         inputs => ARRAY['{"question": "Where does John live?", "context": "John lives in London. Paris is the capital of France."}']
+       ) AS answer`,
+    );
+    assertMatches(rows[0].answer, e.output);
+    await assert.rejects(transform({ task: 'question-answering', model: e.model }, {}, ['not json']), sqlState('22023'));
+  });
+
+  it('fill-mask: one input gives its candidates, several a list per input', async () => {
+    const e = expected['fill-mask'];
+    assertMatches(await transform({ task: 'fill-mask', model: e.model }, {}, e.inputs), e.output);
+    assertMatches(await transform({ task: 'fill-mask', model: e.model }, {}, e.two_inputs), e.two_output);
+  });
+
+  it('text-generation: greedy tokens as Python generates them', async () => {
+    const e = expected['text-generation'];
+    const out = (await transform({ task: 'text-generation', model: e.model }, e.args, e.cases.map((c: { prompt: string }) => c.prompt))) as unknown[];
+    assert.deepEqual(
+      out,
+      e.cases.map((c: { generated_text: string }) => [{ generated_text: c.generated_text }]),
+    );
+    const two = (await transform({ task: 'text-generation', model: e.model }, { ...e.args, num_return_sequences: 2, do_sample: true }, ['The cat sat'])) as unknown[][];
+    assert.equal(two[0]!.length, 2);
+    await assert.rejects(transform({ task: 'text-generation', model: e.model }, { max_new_tokens: 2, num_beams: 3 }, ['x']), sqlState('0A000'));
+    await assert.rejects(transform({ task: 'text-generation', model: e.model }, { max_new_tokenz: 2 }, ['x']), sqlState('22023'));
+  });
+
+  it('text2text-generation, summarization and translation on the encoder-decoder model', async () => {
+    const e = expected['text2text-generation'];
+    const inputs = e.cases.map((c: { input: string }) => c.input);
+    const texts = e.cases.map((c: { text: string }) => c.text);
+    for (const [task, key] of [['text2text-generation', 'generated_text'], ['summarization', 'summary_text'], ['translation', 'translation_text']] as const) {
+      assert.deepEqual(await transform({ task, model: e.model }, e.args, inputs), texts.map((t: string) => ({ [key]: t })), task);
+    }
+    assert.deepEqual(await transform({ task: 'translation_en_to_fr', model: e.model }, e.args, inputs.slice(0, 1)), [{ translation_text: texts[0] }]);
+  });
+
+  it('pgml.rank orders documents by the cross-encoder as sentence-transformers does', async () => {
+    const e = expected.rank;
+    const { rows } = await client().query(`SELECT corpus_id, score, text FROM pgml.rank($1, $2, $3::text[], '{"return_documents": true}')`, [e.model, e.query, e.documents]);
+    assertMatches(
+      rows.map((r) => ({ corpus_id: Number(r.corpus_id), score: r.score, text: r.text })),
+      e.output,
+    );
+    const top = await client().query(`SELECT * FROM pgml.rank('pgml-test/tiny-cross-encoder', 'Where do cats sit?', ARRAY['The cat sat on the mat.', 'Stock markets fell sharply today', 'The dog sat on the rug', 'Paris is the capital of France'], '{"top_k": 2}')`);
+    assert.deepEqual(
+      top.rows.map((r) => [Number(r.corpus_id), r.text]),
+      e.output.slice(0, 2).map((r: { corpus_id: number }) => [r.corpus_id, null]),
+    );
+    await assert.rejects(client().query(`SELECT * FROM pgml.rank('pgml-test/tiny-bert-nli', 'q', ARRAY['a'])`), sqlState('22023'));
+  });
+
+  it('pgml.tune says fine-tuning cannot run here', async () => {
+    await assert.rejects(
+      client().query(`SELECT * FROM pgml.tune('IMDB Review Sentiment', task => 'text-classification', relation_name => 'pgml.imdb', model_name => 'distilbert-base-uncased', hyperparams => '{"training_args": {"num_train_epochs": 1}}', test_size => 0.2)`),
+      (error: unknown) => (error as { code?: string }).code === '0A000' && /fine-tuning/.test((error as Error).message),
+    );
+  });
+
+  it('refuses unknown tasks, missing models and bad arguments with real SQLSTATEs', async () => {
+    await assert.rejects(client().query(`SELECT pgml.transform('summarization', inputs => ARRAY['x'])`), sqlState('42704'));
+    await assert.rejects(client().query(`SELECT pgml.transform('image-classification', inputs => ARRAY['x'])`), sqlState('0A000'));
+    await assert.rejects(transform({ task: 'zero-shot-classification', model: 'pgml-test/tiny-bert-nli' }, {}, ['x']), sqlState('22023'));
+    await assert.rejects(transform({ tsak: 'fill-mask' }, {}, ['x']), sqlState('22023'));
+    const { rows } = await client().query(`SELECT 1 AS still_usable`);
+    assert.equal(rows[0].still_usable, 1);
+  });
+});
