@@ -135,7 +135,7 @@ parentPort?.on('message', (request: EmbedderRequest | EmbedderCancel) => {
     .then(
       (result) => parentPort?.postMessage({ id: request.id, ok: true, result } satisfies EmbedderReply),
       (error: unknown) => {
-        const e = PgError.fromLibrary(error, `${request.op === 'classify' ? 'classifying' : 'embedding'} with model "${request.model}"`);
+        const e = PgError.fromLibrary(error, requestDescription(request));
         parentPort?.postMessage({
           id: request.id,
           ok: false,
@@ -144,3 +144,17 @@ parentPort?.on('message', (request: EmbedderRequest | EmbedderCancel) => {
       },
     );
 });
+
+/** What a failed request was doing, for the error that names it ("running transform with model ..."). */
+function requestDescription(request: EmbedderRequest): string {
+  switch (request.op) {
+    case 'embed':
+      return `embedding with model "${request.model}"`;
+    case 'transform':
+      return `running pgml.transform with model "${request.model}"`;
+    case 'rank':
+      return `ranking with model "${request.model}"`;
+    case 'chunk':
+      return `chunking with the ${request.splitter} splitter`;
+  }
+}
