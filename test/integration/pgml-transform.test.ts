@@ -95,8 +95,15 @@ describeTargets('pgml.transform tasks', { proxyOnly: true }, (target) => {
       out,
       e.cases.map((c: { generated_text: string }) => [{ generated_text: c.generated_text }]),
     );
-    const two = (await transform({ task: 'text-generation', model: e.model }, { ...e.args, num_return_sequences: 2, do_sample: true }, ['The cat sat'])) as unknown[][];
-    assert.equal(two[0]!.length, 2);
+    // Sampling from random weights can draw the byte token for NUL, which no jsonb holds: the
+    // upstream then refuses the result as Postgres refuses `\u0000` in jsonb (22P05), as it would
+    // PostgresML's. Either outcome is checked exactly; which one comes is chance.
+    const sampled = await transform({ task: 'text-generation', model: e.model }, { ...e.args, num_return_sequences: 2, do_sample: true }, ['The cat sat']).then(
+      (two) => ({ two: two as unknown[][] }),
+      (error: { code?: string; detail?: string }) => ({ error }),
+    );
+    if ('two' in sampled) assert.equal(sampled.two[0]!.length, 2);
+    else assert.ok(sampled.error.code === '22P05' && /\\u0000/.test(sampled.error.detail ?? ''), String(sampled.error));
     await assert.rejects(transform({ task: 'text-generation', model: e.model }, { max_new_tokens: 2, num_beams: 3 }, ['x']), sqlState('0A000'));
     await assert.rejects(transform({ task: 'text-generation', model: e.model }, { max_new_tokenz: 2 }, ['x']), sqlState('22023'));
   });
