@@ -5,10 +5,11 @@
  */
 import { PgError, SqlState } from '../errors/index.js';
 import type { CallContext, FunctionRegistry, FunctionSignature } from '../functions/index.js';
-import { outputColumnNames } from '../sql/from-item.js';
 import {
+  fromRowsParamValue,
   quoteIdent,
   renderExpressionReplacement,
+  renderFromParam,
   renderFromReplacement,
   renderLiteral,
   renderSetReplacement,
@@ -170,15 +171,7 @@ export class CallEvaluator {
   renderParam(site: CallSite, index: number): string {
     const returns = site.signature.returns;
     const p = `$${index}`;
-    if (site.context === 'from') {
-      const names = outputColumnNames(site.from).map(quoteIdent);
-      const alias = quoteIdent(site.from.alias.name ?? site.from.defaultAlias);
-      if (returns.kind === 'table') {
-        const defs = returns.columns.map((c, i) => `${names[i]} ${c.type}`).join(', ');
-        return `jsonb_to_recordset(${p}::jsonb) AS ${alias}(${defs})`;
-      }
-      return `unnest(${p}::${returns.type}[]) AS ${alias}(${names[0]})`;
-    }
+    if (site.context === 'from') return renderFromParam(site, p);
     switch (returns.kind) {
       case 'scalar':
         return renderExpressionReplacement(site, `${p}::${returns.type}`);
@@ -192,9 +185,9 @@ export class CallEvaluator {
   }
 
   /** The type of the parameter carrying the call's result. */
-  static paramTypeOid(signature: FunctionSignature): number {
-    const returns = signature.returns;
-    if (returns.kind === 'table') return typeOidOf('jsonb');
+  static paramTypeOid(site: CallSite): number {
+    const returns = site.signature.returns;
+    if (returns.kind === 'table' || site.context === 'from') return typeOidOf('jsonb');
     return typeOidOf(returns.kind === 'setof' ? setArrayType(returns.type) : returns.type);
   }
 
@@ -216,8 +209,10 @@ export class CallEvaluator {
   }
 
   /** The value for the parameter rendered by renderParam. */
-  static paramValue(signature: FunctionSignature, value: unknown): unknown {
+  static paramValue(site: CallSite, value: unknown): unknown {
+    const { signature } = site;
     const returns = signature.returns;
+    if (site.context === 'from') return fromRowsParamValue(site, resultRows(signature, value));
     if (returns.kind === 'table') {
       return JSON.stringify(
         resultRows(signature, value).map((r) => Object.fromEntries(returns.columns.map((c, i) => [c.name, r[i]]))),

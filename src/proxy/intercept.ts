@@ -436,7 +436,7 @@ export class Interceptor {
     } catch (error) {
       return this.failExtended(PgError.from(error));
     }
-    for (const { site } of deferred) paramTypes.push(CallEvaluator.paramTypeOid(site.signature));
+    for (const { site } of deferred) paramTypes.push(CallEvaluator.paramTypeOid(site));
     const sql =
       plan.onePass === undefined
         ? spliceStatement(text, stmt, new Map([...replacements, ...placeholders]))
@@ -489,7 +489,7 @@ export class Interceptor {
       });
       for (const { site } of statement.deferred) {
         const value = await this.evaluator.evaluate(site, statement.statement, statement.sql, values);
-        extra.push(encodeText(CallEvaluator.paramValue(site.signature, value)));
+        extra.push(encodeText(CallEvaluator.paramValue(site, value)));
       }
     } catch (error) {
       return this.failExtended(PgError.from(error));

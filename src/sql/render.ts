@@ -8,17 +8,21 @@ import { scanTokens } from './parser.js';
 
 export function renderLiteral(value: unknown, type: string): string {
   const cast = `::${type.trim()}`;
-  if (value === null || value === undefined) return `NULL${cast}`;
+  const text = literalText(value, type);
+  return text === null ? `NULL${cast}` : quoteString(text) + cast;
+}
+
+/** A value's text as `type`'s input function reads it (what renderLiteral quotes); null for NULL. */
+export function literalText(value: unknown, type: string): string | null {
+  if (value === null || value === undefined) return null;
   const lowerType = type.trim().toLowerCase();
   if (lowerType.endsWith('[]')) {
-    if (typeof value === 'string') return quoteString(value) + cast;
+    if (typeof value === 'string') return value;
     if (!Array.isArray(value)) throw new TypeError(`cannot render ${typeof value} as ${type}`);
-    return quoteString(arrayLiteral(value)) + cast;
+    return arrayLiteral(value);
   }
-  if (lowerType === 'json' || lowerType === 'jsonb') {
-    return quoteString(typeof value === 'string' ? value : JSON.stringify(value)) + cast;
-  }
-  return quoteString(scalarText(value)) + cast;
+  if (lowerType === 'json' || lowerType === 'jsonb') return typeof value === 'string' ? value : JSON.stringify(value);
+  return scalarText(value);
 }
 
 /** Text form of a scalar as Postgres's input functions accept it. */

@@ -7,7 +7,7 @@ import type { Span } from './args.js';
 import type { CallSite, ExpressionCallSite, FromCallSite, StatementAnalysis } from './analyze.js';
 import type { FromAlias, FromColumn } from './from-item.js';
 import { outputColumnNames } from './from-item.js';
-import { quoteIdent, renderLiteral } from './render.js';
+import { literalText, quoteIdent, renderLiteral } from './render.js';
 import type { SpanEdit } from './scope-rows.js';
 
 /**
@@ -112,6 +112,26 @@ export function renderRowsAsFromItem(
     return `(${values.map((v, i) => renderLiteral(v, types[i] as string)).join(', ')})`;
   });
   return `(VALUES ${tuples.join(', ')}) AS ${aliasSql}`;
+}
+
+/**
+ * A FROM call's rows read from a bound parameter (`$n`, jsonb) at Bind: each row a JSON array of
+ * the values' text forms, cast back to the columns' types, so every type (void included) round-trips
+ * as its input function reads it. The value comes from fromRowsParamValue.
+ */
+export function renderFromParam(site: FromCallSite, param: string): string {
+  const { from } = site;
+  const names = outputColumnNames(from);
+  const columns = from.columns.map((c, i) => `(r.v->>${i})::${c.type} AS ${quoteIdent(names[i] as string)}`);
+  if (from.ordinality) columns.push(`r.n AS ${quoteIdent(names[from.columns.length] as string)}`);
+  const alias = `${quoteIdent(from.alias.name ?? from.defaultAlias)}(${names.map(quoteIdent).join(', ')})`;
+  return `(SELECT ${columns.join(', ')} FROM jsonb_array_elements(${param}::jsonb) WITH ORDINALITY AS r(v, n) ORDER BY r.n) AS ${alias}`;
+}
+
+/** The jsonb text renderFromParam reads: the rows as arrays of the values' text forms. */
+export function fromRowsParamValue(site: FromCallSite, rows: readonly (readonly unknown[])[]): string {
+  const types = site.from.columns.map((c) => c.type);
+  return JSON.stringify(rows.map((row) => row.map((v, i) => literalText(v, types[i] as string))));
 }
 
 /** renderRowsAsFromItem with the alias, columns and ORDINALITY of a FROM call site. */

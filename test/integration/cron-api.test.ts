@@ -248,3 +248,20 @@ test('a rolled-back schedule leaves nothing behind', async () => {
   await admin.query('ROLLBACK');
   assert.equal(await jobCount(), 0);
 });
+
+test('calls in FROM with bound parameters give the rows the literal calls give', async () => {
+  // Evaluated at Bind, each call's rows travel to the upstream as one parameter: a scalar, a void
+  // and a boolean result, with and without ORDINALITY, as drivers send them.
+  const literal = await admin.query(`SELECT * FROM cron.schedule('from bound', '0 10 * * *', 'VACUUM')`);
+  const id = literal.rows[0].schedule;
+  const bound = await admin.query(`SELECT * FROM cron.schedule($1, $2, 'VACUUM')`, ['from bound', '0 11 * * *']);
+  assert.deepEqual(bound.fields.map((f) => [f.name, f.dataTypeID]), literal.fields.map((f) => [f.name, f.dataTypeID]));
+  assert.deepEqual(bound.rows, [{ schedule: id }], 'the named schedule upserts the same job');
+  const paused = await admin.query('SELECT * FROM cron.alter_job(job_id => $1::bigint, active => $2::boolean) WITH ORDINALITY', [id, false]);
+  assert.deepEqual(paused.rows, [{ alter_job: '', ordinality: '1' }]);
+  assert.deepEqual((await admin.query('SELECT schedule, active FROM cron.job WHERE jobid = $1', [id])).rows, [
+    { schedule: '0 11 * * *', active: false },
+  ]);
+  assert.deepEqual((await admin.query('SELECT ok FROM cron.unschedule($1) AS u(ok)', [Number(id)])).rows, [{ ok: true }]);
+  assert.equal(await jobCount(), 0);
+});

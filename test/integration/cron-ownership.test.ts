@@ -92,7 +92,17 @@ test('alter_job changes only the caller\'s own jobs, by exact name', async () =>
       code: 'XX000',
       message: `Job ${id} does not exist or you don't own it`,
     });
-    assert.equal((await admin.query('SELECT command FROM cron.job WHERE jobid = $1', [id])).rows[0].command, 'VACUUM');
+    // The same call with bound parameters (as drivers and the dashboard send it) must fail the same way.
+    await assert.rejects(
+      lookalike.query('SELECT cron.alter_job(job_id => $1::bigint, active => $2::boolean)', [id, false]),
+      (error: pg.DatabaseError) => {
+        assert.equal(error.message, `Job ${id} does not exist or you don't own it`);
+        assert.equal(error.code, 'XX000');
+        return true;
+      },
+    );
+    const unchanged = (await admin.query('SELECT command, active FROM cron.job WHERE jobid = $1', [id])).rows[0];
+    assert.deepEqual(unchanged, { command: 'VACUUM', active: true });
     await owner.query(`SELECT cron.alter_job(job_id:=${id}, command:='SELECT 2')`);
     assert.equal((await admin.query('SELECT command FROM cron.job WHERE jobid = $1', [id])).rows[0].command, 'SELECT 2');
   } finally {

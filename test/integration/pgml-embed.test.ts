@@ -83,6 +83,13 @@ describeTargets('pgml.embed and vector functions', { proxyOnly: true }, (target)
     assert.equal(set.rows.length, 2);
     assertClose(set.rows[0].e, reference.mean_normalized[0]!);
     assertClose(set.rows[1].e, reference.mean_normalized[3]!);
+    // The same in FROM with bound parameters (evaluated at Bind): one row per input, never one per element.
+    const boundSet = await client.query(`SELECT e FROM pgml.embed($1, $2::text[]) AS e`, [TINY, ['The cat sat on the mat.', '']]);
+    assert.deepEqual(boundSet.rows.map((r) => r.e), set.rows.map((r) => r.e));
+    const boundOne = await client.query(`SELECT * FROM pgml.embed($1, $2) WITH ORDINALITY AS e(v, n)`, [TINY, reference.sentences[1]]);
+    assert.equal(boundOne.rows.length, 1);
+    assertClose(boundOne.rows[0].v, reference.mean_normalized[1]!);
+    assert.equal(boundOne.rows[0].n, '1');
     const raw = await client.query(`SELECT pgml.norm_l2(pgml.embed('${TINY}', 'The cat sat', '{"normalize": false}')) AS n,
       pgml.norm_l2(pgml.embed('${TINY}', 'The cat sat', '{"pooling": "cls", "prompt": "query: "}')) AS m`);
     assert.ok(Math.abs(raw.rows[0].n - 1) > 1e-3);
