@@ -32,10 +32,11 @@ import { gaussianProcessFactory } from './gaussian-process.js';
 import { affinityPropagationFactory } from './affinity-propagation.js';
 import { birchFactory } from './birch.js';
 import { meanShiftFactory } from './mean-shift.js';
+import { MULTI_OUTPUT_WRAPPED, multiOutputFactory } from './multi-output.js';
 import { describeLightgbm } from './lightgbm/native.js';
 import { describeNativeXgboost } from './xgboost/native.js';
 
-const FACTORIES: readonly EngineFactory[] = [
+const ENGINES: readonly EngineFactory[] = [
   xgboostFactory,
   xgboostRandomForestFactory,
   linearFactory,
@@ -74,6 +75,11 @@ const FACTORIES: readonly EngineFactory[] = [
   birchFactory,
   meanShiftFactory,
 ];
+
+/** Joint regression by one model per target where PostgresML wraps the algorithm in MultiOutputRegressor. */
+const FACTORIES: readonly EngineFactory[] = ENGINES.map((factory) =>
+  MULTI_OUTPUT_WRAPPED.has(factory.algorithm) ? multiOutputFactory(factory) : factory,
+);
 
 /** CatBoost cannot be added by writing an engine: say what is missing. */
 const CATBOOST_HINT =
