@@ -52,7 +52,7 @@ function loadLibsvm(): Promise<LibsvmClass> {
 }
 
 const TASKS: readonly Task[] = ['regression', 'classification'];
-const SHARED = ['kernel', 'degree', 'gamma', 'coef0', 'tol', 'shrinking', 'probability', 'cache_size'];
+const SHARED = ['kernel', 'degree', 'gamma', 'coef0', 'tol', 'shrinking', 'probability', 'cache_size', 'max_iter'];
 
 /** C-SVM (SVC/SVR: C, epsilon) or nu-SVM (NuSVC: nu; NuSVR: nu and C). */
 interface Variant {
@@ -95,6 +95,7 @@ class SvmEngine implements Engine {
     if (nu && task === 'classification' && hp.C !== undefined) {
       throw new PgError(SqlState.InvalidParameterValue, 'hyperparameter C for nu_svm applies to regression only (NuSVR); NuSVC takes nu');
     }
+    requireUnlimitedIterations(algorithm, hp);
     const SVM = await loadLibsvm();
     const types = SVM.SVM_TYPES;
     const svm = new SVM({
@@ -192,6 +193,20 @@ function factory(variant: Variant): EngineFactory {
       return new SvmEngine(variant, decodeModel<SvmState>(formatOf(variant), bytes));
     },
   };
+}
+
+/**
+ * scikit-learn's max_iter stops its libsvm fork early (with a ConvergenceWarning); libsvm-js is the
+ * original libsvm, whose solver always runs to its tolerance. Only sklearn's default, -1 (no limit),
+ * gives the same model, so any other value is refused rather than silently ignored.
+ */
+function requireUnlimitedIterations(algorithm: string, hp: Record<string, unknown>): void {
+  const maxIter = numberParam(algorithm, hp, 'max_iter', -1);
+  if (maxIter === -1) return;
+  throw new PgError(SqlState.FeatureNotSupported, `hyperparameter max_iter for ${algorithm} can only be -1 (no limit) in pgml-proxy`, {
+    detail: 'libsvm (WebAssembly) always runs its solver until it converges to tol; scikit-learn would stop after max_iter iterations with a ConvergenceWarning, a model pgml-proxy cannot reproduce.',
+    hint: 'leave out max_iter (or raise tol to stop sooner)',
+  });
 }
 
 export const svmFactory = factory(C_SVM);

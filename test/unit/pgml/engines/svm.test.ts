@@ -95,4 +95,15 @@ describe('svm engine', () => {
     await assert.rejects(fit({ gamma: -1 }), { code: '22023' });
     await assert.rejects(fit({ C: 0 }), { code: '22023' });
   });
+
+  it('takes max_iter only as scikit-learn\'s default -1: libsvm-js cannot stop its solver early', async () => {
+    const fit = (hyperparams: Record<string, unknown>) =>
+      svmFactory.create().fit(iris.train, { task: 'classification', hyperparams, numClasses: 3 });
+    await fit({ max_iter: -1 });
+    // PostgresML's regression.sql passes max_iter 100: refused with the reason, never ignored.
+    await assert.rejects(fit({ max_iter: 100 }), { code: '0A000', message: /max_iter for svm can only be -1/ });
+    await assert.rejects(nuSvmFactory.create().fit(iris.train, { task: 'classification', hyperparams: { max_iter: 10 }, numClasses: 3 }), {
+      code: '0A000',
+    });
+  });
 });
