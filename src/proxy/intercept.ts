@@ -5,7 +5,7 @@
  */
 import { PgError, SqlState } from '../errors/index.js';
 import type { FunctionRegistry, PreparedBatch } from '../functions/index.js';
-import { analyzeQuery, renderExpressionReplacement, spliceStatement } from '../sql/index.js';
+import { analyzeQuery, renderExpressionReplacement, renderSetReplacement, spliceStatement } from '../sql/index.js';
 import type { CallSite, QueryAnalysis, StatementAnalysis } from '../sql/index.js';
 import { maxParamIndex } from '../sql/params.js';
 import {
@@ -718,8 +718,10 @@ function planOf(sql: string, stmt: StatementAnalysis, protocol: Protocol): State
 /** A typed NULL in place of a keyed per-row call, for the statement the client's Parse and Describe see. */
 function rowPlaceholder(site: CallSite): string {
   const returns = site.signature.returns;
-  // The planner refuses per-row calls of set-returning functions.
-  if (site.context !== 'expression' || returns.kind !== 'scalar') throw new PgError(SqlState.InternalError, `${site.schema}.${site.name} has no per-row value`);
+  // The planner refuses per-row calls in FROM and of functions returning tables.
+  if (site.context !== 'expression' || returns.kind === 'table') throw new PgError(SqlState.InternalError, `${site.schema}.${site.name} has no per-row value`);
+  // A set per row is unnested (batch/run.ts): the statement described has the set's element type.
+  if (returns.kind === 'setof') return renderSetReplacement(site, `unnest(NULL::${returns.type}[])`);
   return renderExpressionReplacement(site, `NULL::${returns.type}`);
 }
 

@@ -61,9 +61,16 @@ export function planStatement(sql: string, stmt: StatementAnalysis, protocol: Pr
   return local === undefined ? { stmt, calls } : { stmt, calls, local };
 }
 
-/** Set-returning functions have no per-row value to put in place. */
+/**
+ * Set-returning functions have no per-row value to put in place, except in an expression (the select
+ * list), where the keyed path hands Postgres each row's set as an array to unnest, as PostgresML's
+ * `SELECT pgml.predict_batch('p', array_agg(x)), unnest(array_agg(id)) FROM t` needs. Postgres has no
+ * arrays of arrays, so a set of arrays and a table per row stay refused.
+ */
 function perRowRefusal(site: CallSite): PgError | undefined {
-  if (site.context === 'expression' && site.signature.returns.kind === 'scalar') return undefined;
+  const returns = site.signature.returns;
+  if (site.context === 'expression' && returns.kind === 'scalar') return undefined;
+  if (site.context === 'expression' && returns.kind === 'setof' && !returns.type.trim().endsWith('[]')) return undefined;
   return new PgError(SqlState.FeatureNotSupported, `${site.schema}.${site.name} returns a set and cannot be evaluated per row`, {
     position: site.position,
     hint: `Call ${site.schema}.${site.name} with constant arguments, or in FROM: SELECT * FROM ${site.schema}.${site.name}(...)`,

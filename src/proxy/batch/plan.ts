@@ -298,12 +298,19 @@ function lookup(site: CallSite, table: string, keys: readonly BatchKey[]): strin
   const values = keys.map((k) => (k.json ? `to_jsonb(${k.sqlText})` : `(${k.sqlText})`));
   const conditions = keys.map((k, i) => `pgml_proxy_r.${k.column} = ${values[i]}`).join(' AND ');
   const anyNull = values.map((v) => `${v} IS NULL`).join(' OR ');
-  const type = site.signature.returns.kind === 'table' ? 'record' : site.signature.returns.type;
+  const type = resultColumnType(site);
   const missing = `pgml_proxy.missing_result(NULL::${type}, ${quoteString(site.schema)}, ${quoteString(site.name)})`;
   return (
     `(SELECT CASE WHEN pgml_proxy_r.pgml_proxy_id IS NOT NULL THEN pgml_proxy_r.pgml_proxy_value WHEN ${anyNull} THEN NULL ELSE ${missing} END` +
     ` FROM (SELECT) pgml_proxy_one LEFT JOIN ${table} pgml_proxy_r ON ${conditions})`
   );
+}
+
+/** The type of a results table's value column: a set-returning call's rows are kept as one array per key. */
+export function resultColumnType(site: CallSite): string {
+  const returns = site.signature.returns;
+  if (returns.kind === 'table') return 'record';
+  return returns.kind === 'setof' ? `${returns.type}[]` : returns.type;
 }
 
 function toJsonb(node: unknown): unknown {

@@ -8,13 +8,13 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import type { CallContext, FunctionRegistry } from '../../functions/index.js';
 import type { CallSite, StatementAnalysis } from '../../sql/index.js';
-import { renderExpressionReplacement } from '../../sql/index.js';
+import { renderExpressionReplacement, renderSetReplacement } from '../../sql/index.js';
 import { encodeText } from '../../wire/types.js';
 import type { TransactionStatus } from '../../wire/index.js';
 import type { BoundParams, CallEvaluator } from '../evaluate.js';
 import { inlineParams } from '../../sql/params.js';
 import { batchOverload, executeRows, rowParamName } from './execute.js';
-import { planBatches, type BatchPlan } from './plan.js';
+import { planBatches, resultColumnType, type BatchPlan } from './plan.js';
 import type { ScopeCopy, SpanEdit } from '../../sql/scope-rows.js';
 
 /** Rows per FETCH and per engine call: big enough to amortize round trips, small enough to bound memory. */
@@ -65,7 +65,7 @@ export class RowBatches {
     for (const plan of plans) {
       await this.fill(plan, sql, stmt, bound);
       const site = plan.site;
-      replacements.set(site.id, site.context === 'expression' ? renderExpressionReplacement(site, plan.lookupSql) : plan.lookupSql);
+      replacements.set(site.id, replacementOf(site, plan.lookupSql));
     }
     return { replacements, edits };
   }
@@ -88,11 +88,12 @@ export class RowBatches {
   private async fill(plan: BatchPlan, sql: string, stmt: StatementAnalysis, bound: BoundValues | undefined): Promise<void> {
     const db = this.context.db;
     const returns = plan.site.signature.returns;
-    if (returns.kind !== 'scalar') {
+    if (returns.kind === 'table') {
       throw new PgError(SqlState.FeatureNotSupported, `${plan.site.schema}.${plan.site.name} returns a set and cannot be evaluated per row`, {
         position: plan.site.position,
       });
     }
+    const valueType = resultColumnType(plan.site);
     const perRow = new Set(plan.keys.map((k) => k.name));
     const shared = await this.evaluator.sharedArguments(plan.site, stmt, sql, bound?.values, perRow);
     const bind = (enumeration: string) => (bound ? inlineParams(enumeration, (n) => bound.sqlOf(n)) : enumeration);
@@ -100,7 +101,7 @@ export class RowBatches {
     const stage = async (enumeration: string): Promise<number> =>
       (
         await db.query(
-          `CREATE TEMP TABLE ${plan.table}${onCommit} AS SELECT row_number() OVER () AS pgml_proxy_id, k.*, NULL::${returns.type} AS pgml_proxy_value FROM (${bind(enumeration)}) k`,
+          `CREATE TEMP TABLE ${plan.table}${onCommit} AS SELECT row_number() OVER () AS pgml_proxy_id, k.*, NULL::${valueType} AS pgml_proxy_value FROM (${bind(enumeration)}) k`,
         )
       ).rowCount;
     // The caller's own block gets a savepoint; outside one, a transaction of our own holds the cursor.
@@ -121,7 +122,10 @@ export class RowBatches {
         });
       }
       await db.query(`CREATE UNIQUE INDEX ON ${plan.table} (pgml_proxy_id)`);
-      await db.query(`CREATE INDEX ON ${plan.table} (${plan.keys.map((k) => k.column).join(', ')})`);
+      // One key (the usual case) gets a hash index: lookups are equality only, and a key may be far
+      // larger than a btree entry can hold (array_agg of a group's features for predict_batch).
+      const keyColumns = plan.keys.map((k) => k.column).join(', ');
+      await db.query(`CREATE INDEX ON ${plan.table} ${plan.keys.length === 1 ? 'USING hash ' : ''}(${keyColumns})`);
       await this.evaluateAll(plan, shared, staged);
       await db.query(`ANALYZE ${plan.table}`);
       await db.query(own ? 'COMMIT' : 'RELEASE SAVEPOINT pgml_proxy_batch');
@@ -187,7 +191,7 @@ export class RowBatches {
       });
       const values = await executeRows(this.registry, call.signature, calls, plan.site, this.context);
       await db.query(
-        `UPDATE ${plan.table} SET pgml_proxy_value = v.value::${(signature.returns as { type: string }).type}
+        `UPDATE ${plan.table} SET pgml_proxy_value = v.value::${resultColumnType(plan.site)}
            FROM unnest($1::bigint[], $2::text[]) AS v(id, value) WHERE pgml_proxy_id = v.id`,
         [batch.rows.map((r) => r.pgml_proxy_id), values.map((v) => encodeText(v)?.toString('utf8') ?? null)],
       );
@@ -198,4 +202,11 @@ export class RowBatches {
     }
     await db.query(`CLOSE ${cursor}`);
   }
+}
+
+/** What stands for a keyed call in the statement: its lookup, unnested where the call returns a set. */
+function replacementOf(site: CallSite, lookupSql: string): string {
+  if (site.context !== 'expression') return lookupSql;
+  if (site.signature.returns.kind === 'setof') return renderSetReplacement(site, `unnest(${lookupSql})`);
+  return renderExpressionReplacement(site, lookupSql);
 }

@@ -1,0 +1,77 @@
+// pgml.predict_batch as PostgresML's documentation writes it: a set-returning call over array_agg in
+// the select list, zipped with unnest(array_agg(...)) of the same rows. Each batch's predictions must
+// pair with the rows they were computed from, even when the FROM is volatile, per group, and with
+// bound parameters; each is compared with one pgml.predict of that row.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { describeTargets } from '../support/targets.js';
+
+describeTargets('pgml.predict_batch', { proxyOnly: true }, (target) => {
+  let client: pg.Client;
+  /** pgml.predict of each row of flowers, by id. */
+  let single: Map<number, number>;
+
+  before(async () => {
+    client = new pg.Client({ connectionString: target().url() });
+    await client.connect();
+    await client.query(`SELECT pgml.load_dataset('iris')`);
+    await client.query(`CREATE TABLE flowers AS SELECT row_number() OVER ()::int AS id, * FROM pgml.iris`);
+    await client.query(`SELECT * FROM pgml.train('My Classification Project', 'classification', 'pgml.iris', 'target', 'xgboost', '{"n_estimators": 5}')`);
+    const { rows } = await client.query(
+      `SELECT id, pgml.predict('My Classification Project', ARRAY[sepal_length, sepal_width, petal_length, petal_width]) AS p FROM flowers`,
+    );
+    single = new Map(rows.map((r) => [r.id, r.p]));
+    assert.equal(single.size, 150);
+  });
+
+  after(async () => {
+    await client?.end();
+  });
+
+  function assertPaired(rows: { prediction: number; id: number }[], expectedCount: number): void {
+    assert.equal(rows.length, expectedCount);
+    for (const row of rows) assert.equal(row.prediction, single.get(row.id), `row ${row.id}`);
+  }
+
+  test("the documentation's CTE, with the target passed through unnest(array_agg(target))", async () => {
+    const { rows } = await client.query(`WITH predictions AS (
+	SELECT pgml.predict_batch(
+		'My Classification Project',
+		array_agg(ARRAY[sepal_length, sepal_width, petal_length, petal_width])
+	) AS prediction,
+	unnest(
+		array_agg(target)
+	) AS target
+	FROM pgml.iris
+	WHERE target = 0
+)
+SELECT prediction, target FROM predictions
+LIMIT 10;`);
+    assert.equal(rows.length, 10);
+    for (const row of rows) assert.equal(row.target, 0);
+    // The model separates class 0 perfectly on iris: a wrong pairing or a NULL would show.
+    for (const row of rows) assert.equal(row.prediction, 0);
+  });
+
+  test('each prediction pairs with its row: ids passed through, over a volatile FROM', async () => {
+    const { rows } = await client.query(`WITH predictions AS (
+      SELECT pgml.predict_batch('My Classification Project', array_agg(ARRAY[sepal_length, sepal_width, petal_length, petal_width])) AS prediction,
+             unnest(array_agg(id)) AS id
+        FROM (SELECT * FROM flowers ORDER BY random() LIMIT 60) s
+    ) SELECT prediction, id FROM predictions`);
+    assertPaired(rows, 60);
+    assert.equal(new Set(rows.map((r) => r.id)).size, 60);
+  });
+
+  test('one batch per group, and bound parameters in the extended protocol', async () => {
+    const { rows } = await client.query(
+      `SELECT target, pgml.predict_batch($1, array_agg(ARRAY[sepal_length, sepal_width, petal_length, petal_width])) AS prediction,
+              unnest(array_agg(id)) AS id
+         FROM flowers WHERE id % $2 = 0 GROUP BY target ORDER BY target`,
+      ['My Classification Project', 3],
+    );
+    assertPaired(rows, 50);
+    assert.deepEqual([...new Set(rows.map((r) => r.target))], [0, 1, 2]);
+  });
+});
