@@ -8,7 +8,7 @@
 import type { Queryable } from '../../db/queryable.js';
 import type { Engine } from '../engines/engine.js';
 import { getEngineFactory } from '../engines/registry.js';
-import { FeaturePipeline } from '../domain/pipeline.js';
+import { FeaturePipeline } from '../preparation/pipeline.js';
 import { inlineEngine } from './inline.js';
 import { modelById, modelBytes, type StoredModel } from '../store/index.js';
 

@@ -7,7 +7,7 @@
  * - `deployedModel(db, projectName)` → StoredModel of the project's latest deployment
  *   ({ modelId, projectId, projectName, task, algorithm, runtime, hyperparams, metrics,
  *   numFeatures, snapshotId, pipeline, labels }); 42704 when nothing is deployed.
- *   `pipeline` feeds FeaturePipeline.fromJSON, `labels` feeds decodeClass (domain/dataset.ts);
+ *   `pipeline` feeds FeaturePipeline.fromJSON, `labels` feeds decodeClass (preparation/dataset.ts);
  *   both are null on rows PostgresML itself wrote.
  * - `modelById(db, modelId)` → the same StoredModel for a model id; 42704 when missing.
  * - `modelBytes(db, modelId)` → the estimator bytes, reassembled from pgml.files parts in order,

@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { PgError, SqlState } from '../../errors/index.js';
 import type { Queryable } from '../../db/queryable.js';
 import type { Task } from '../engines/engine.js';
-import type { LabelEncoding } from '../domain/dataset.js';
-import type { FeaturePipelineJson } from '../domain/pipeline.js';
+import type { LabelEncoding } from '../preparation/dataset.js';
+import type { FeaturePipelineJson } from '../preparation/pipeline.js';
 
 /** The file path of an estimator's bytes in pgml.files (PostgresML uses e.g. `estimator.rmp`). */
 export const ESTIMATOR_PATH = 'estimator.pgml-proxy';

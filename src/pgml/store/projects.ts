@@ -2,7 +2,7 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import type { Queryable } from '../../db/queryable.js';
 import type { Task } from '../engines/engine.js';
-import { keyMetric } from '../domain/search.js';
+import { keyMetric } from '../training/search-plan.js';
 
 export interface Project {
   id: number;

@@ -6,8 +6,8 @@
  */
 import type { Queryable } from '../../db/queryable.js';
 import type { Task } from '../engines/engine.js';
-import type { LabelEncoding } from '../domain/dataset.js';
-import type { FeaturePipelineJson } from '../domain/pipeline.js';
+import type { LabelEncoding } from '../preparation/dataset.js';
+import type { FeaturePipelineJson } from '../preparation/pipeline.js';
 import { ESTIMATOR_PATH, partChecksum, splitParts } from './models.js';
 import { snapshotInsert, type NewSnapshot } from './snapshots.js';
 

@@ -1,7 +1,7 @@
 /** pgml.snapshots: what was trained on, and the materialized copies PostgresML calls snapshots. */
 import type { Queryable } from '../../db/queryable.js';
-import type { Sampling } from '../domain/sampling.js';
-import type { SnapshotColumn } from '../domain/dataset.js';
+import type { Sampling } from '../preparation/sampling.js';
+import type { SnapshotColumn } from '../preparation/dataset.js';
 
 export interface StoredSnapshot {
   id: number;

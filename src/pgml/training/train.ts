@@ -10,9 +10,9 @@ import type { CallContext } from '../../functions/index.js';
 import { checkHyperparamNames, type Task } from '../engines/engine.js';
 import { checkHyperparamLimits } from '../engines/limits.js';
 import { getEngineFactory } from '../engines/registry.js';
-import { planDataset } from '../domain/dataset.js';
-import { hyperparamCandidates, keyMetric, parseSearchArgs, parseSearchParams, type Search } from '../domain/search.js';
-import type { Sampling } from '../domain/sampling.js';
+import { planDataset } from '../preparation/dataset.js';
+import { hyperparamCandidates, keyMetric, parseSearchArgs, parseSearchParams, type Search } from './search-plan.js';
+import type { Sampling } from '../preparation/sampling.js';
 import {
   deployedMetrics,
   findProject,

@@ -7,8 +7,8 @@
  */
 import { PgError, SqlState } from '../../errors/index.js';
 import type { Task } from '../engines/engine.js';
-import { isPlainObject } from './preprocess.js';
-import { createRandom, shuffle } from './sampling.js';
+import { isPlainObject } from '../preparation/preprocess.js';
+import { createRandom, shuffle } from '../preparation/sampling.js';
 
 export type Search = 'grid' | 'random';
 export type Hyperparams = Record<string, unknown>;

@@ -8,7 +8,7 @@ import {
   parseSearchArgs,
   parseSearchParams,
   summarizeSearch,
-} from '../../../../src/pgml/domain/search.js';
+} from '../../../../src/pgml/training/search-plan.js';
 
 describe('search arguments', () => {
   it('defaults to n_iter 10 and cv 5 when searching, cv 1 otherwise', () => {
