@@ -5,7 +5,7 @@
  * no half-registered model; inside the caller's transaction it rolls back with it.
  */
 import type { Queryable } from '../../db/queryable.js';
-import type { Task } from '../engines/engine.js';
+import type { Task } from '../domain/task.js';
 import type { LabelEncoding } from '../preparation/dataset.js';
 import type { FeaturePipelineJson } from '../preparation/pipeline.js';
 import { ESTIMATOR_PATH, partChecksum, splitParts } from './models.js';
