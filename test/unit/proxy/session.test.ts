@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { registerCronFunctions } from '../../../src/cron/api/index.js';
 import { FunctionRegistry } from '../../../src/functions/index.js';
 import { registerPgmlFunctions } from '../../../src/pgml/api/index.js';
+import { Embedder } from '../../../src/pgml/embeddings/index.js';
 import { createServingCaches } from '../../../src/pgml/serving/services.js';
 import { ProxyServer } from '../../../src/proxy/server.js';
 import { UpstreamFunctions } from '../../../src/proxy/upstream-functions.js';
@@ -32,7 +33,7 @@ let port: number;
 before(async () => {
   await initParser();
   upstream = new FakeUpstream(ANSWERS);
-  server = new ProxyServer({ connector: upstream, registry, functions: new UpstreamFunctions(registry), services: { serving: createServingCaches() }, authTimeoutMs: 10_000, answerLocally: true, log: () => {} });
+  server = new ProxyServer({ connector: upstream, registry, functions: new UpstreamFunctions(registry), services: { serving: createServingCaches(), embedder: new Embedder() }, authTimeoutMs: 10_000, answerLocally: true, log: () => {} });
   port = (await server.listen('127.0.0.1', 0)).port;
 });
 after(() => server.stop(0));
