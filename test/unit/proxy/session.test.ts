@@ -2,20 +2,14 @@
 // what a client sees after errors the proxy raises itself, without a Postgres cluster.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { registerCronFunctions } from '../../../src/cron/api/index.js';
-import { FunctionRegistry } from '../../../src/functions/index.js';
-import { registerPgmlFunctions } from '../../../src/pgml/api/index.js';
 import { Embedder } from '../../../src/pgml/embeddings/index.js';
 import { createServingCaches } from '../../../src/pgml/serving/services.js';
 import { ProxyServer } from '../../../src/proxy/server.js';
 import { UpstreamFunctions } from '../../../src/proxy/upstream-functions.js';
 import { initParser } from '../../../src/sql/index.js';
+import { registry } from '../../support/catalog.js';
 import { FakeUpstream, sqlOf, type Answer } from '../../support/fake-upstream.js';
 import { errorFields, extendedQueryMessages, queryMessage, RawConnection, startupMessage, syncMessage, type BackendMessage } from '../../support/raw-wire.js';
-
-const registry = new FunctionRegistry();
-registerPgmlFunctions(registry);
-registerCronFunctions(registry);
 
 // A per-row call of a set-returning function: the planner refuses it before anything runs upstream.
 const REFUSED = `SELECT pgml.predict_batch('p', ARRAY[a]) FROM t`;
