@@ -1,5 +1,5 @@
 // The client session and the interceptor against a scripted upstream (test/support/fake-upstream.ts):
-// what a client sees after errors the proxy raises itself, without a Postgres cluster.
+// what a client sees after errors the proxy raises itself and of the statements it rewrites, without a Postgres cluster.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Embedder } from '../../../src/pgml/embeddings/index.js';
@@ -8,13 +8,36 @@ import { ProxyServer } from '../../../src/proxy/server.js';
 import { UpstreamFunctions } from '../../../src/proxy/upstream-functions.js';
 import { initParser } from '../../../src/sql/index.js';
 import { registry } from '../../support/catalog.js';
-import { FakeUpstream, sqlOf, type Answer } from '../../support/fake-upstream.js';
-import { errorFields, extendedQueryMessages, queryMessage, RawConnection, startupMessage, syncMessage, type BackendMessage } from '../../support/raw-wire.js';
+import { declaredTypes, FakeUpstream, sqlOf, type Answer } from '../../support/fake-upstream.js';
+import { BufferList, errorFields, extendedQueryMessages, frontendMessage, queryMessage, RawConnection, startupMessage, syncMessage, type BackendMessage } from '../../support/raw-wire.js';
 
 // A per-row call of a set-returning function: the planner refuses it before anything runs upstream.
 const REFUSED = `SELECT pgml.predict_batch('p', ARRAY[a]) FROM t`;
 
+// Calls the proxy evaluates after Parse, and the statements it sends upstream in their place
+// (spelled here as the rewriter writes them: a change there shows up as a syntax error below).
+const AT_BIND = `SELECT pgml.embed('intfloat/e5-small', $1) AS v`;
+const AT_BIND_UPSTREAM = 'SELECT $2::real[] AS v';
+const PER_ROW = `SELECT pgml.embed('intfloat/e5-small', body) AS v, id FROM docs`;
+const PER_ROW_UPSTREAM = 'SELECT NULL::real[] AS v, id, (body) AS pgml_proxy_arg_1 FROM docs';
+const TEXT = 25;
+const INT4 = 23;
+const REAL_ARRAY = 1021;
+
 const ANSWERS = new Map<string, Answer>([
+  [AT_BIND_UPSTREAM, { columns: [{ name: 'v', typeOid: REAL_ARRAY }], rows: [], tag: 'SELECT 0' }],
+  [
+    PER_ROW_UPSTREAM,
+    {
+      columns: [
+        { name: 'v', typeOid: REAL_ARRAY },
+        { name: 'id', typeOid: INT4 },
+        { name: 'pgml_proxy_arg_1', typeOid: TEXT },
+      ],
+      rows: [],
+      tag: 'SELECT 0',
+    },
+  ],
   ['BEGIN', { tag: 'BEGIN' }],
   ['ROLLBACK', { tag: 'ROLLBACK' }],
   ['SELECT 1', { columns: [{ name: '?column?', typeOid: 23 }], rows: [['1']], tag: 'SELECT 1' }],
@@ -76,5 +99,55 @@ test('a refused Parse: one ErrorResponse, the Bind and Execute after it skipped 
   const next = await client.readUntil('Z');
   assert.equal(types(next), '12DCZ');
   assert.equal(status(next), 'I');
+  client.socket.end();
+});
+
+/** Parse of an unnamed statement (types left to the server) and Describe of it. */
+function parseAndDescribe(sql: string): Buffer {
+  return Buffer.concat([
+    frontendMessage('P', new BufferList().cstring('').cstring(sql).int16(0).body()),
+    frontendMessage('D', new BufferList().byte('S').cstring('').body()),
+  ]);
+}
+
+function parameterTypes(message: BackendMessage): number[] {
+  return Array.from({ length: message.body.readInt16BE(0) }, (_, i) => message.body.readUInt32BE(2 + 4 * i));
+}
+
+function columnNames(message: BackendMessage): string[] {
+  const names: string[] = [];
+  let at = 2;
+  for (let i = 0; i < message.body.readInt16BE(0); i++) {
+    const end = message.body.indexOf(0, at);
+    names.push(message.body.subarray(at, end).toString('utf8'));
+    at = end + 1 + 18;
+  }
+  return names;
+}
+
+test('Describe of a statement with a call evaluated at Bind: the parameter the proxy added for its result is not shown', async () => {
+  const client = await connect();
+  const sent = upstream.received.length;
+  client.write(Buffer.concat([parseAndDescribe(AT_BIND), syncMessage()]));
+  const answer = await client.readUntil('Z');
+  assert.equal(types(answer), '1tTZ');
+  // The upstream was asked about two parameters: the client's text and the call's result.
+  const parse = upstream.received.slice(sent).find((m) => m.type === 'P')!;
+  assert.equal(sqlOf(parse), AT_BIND_UPSTREAM);
+  assert.deepEqual(declaredTypes(parse), [TEXT, REAL_ARRAY]);
+  assert.deepEqual(parameterTypes(answer[1]!), [TEXT]);
+  assert.deepEqual(columnNames(answer[2]!), ['v']);
+  client.socket.end();
+});
+
+test('Describe of a statement evaluated per row in one pass: the argument columns the proxy added are not shown', async () => {
+  const client = await connect();
+  const sent = upstream.received.length;
+  client.write(Buffer.concat([parseAndDescribe(PER_ROW), syncMessage()]));
+  const answer = await client.readUntil('Z');
+  assert.equal(types(answer), '1tTZ');
+  assert.equal(sqlOf(upstream.received.slice(sent).find((m) => m.type === 'P')!), PER_ROW_UPSTREAM);
+  assert.deepEqual(parameterTypes(answer[1]!), []);
+  assert.deepEqual(columnNames(answer[2]!), ['v', 'id']);
   client.socket.end();
 });
