@@ -20,6 +20,10 @@ const AT_BIND = `SELECT pgml.embed('intfloat/e5-small', $1) AS v`;
 const AT_BIND_UPSTREAM = 'SELECT $2::real[] AS v';
 const PER_ROW = `SELECT pgml.embed('intfloat/e5-small', body) AS v, id FROM docs`;
 const PER_ROW_UPSTREAM = 'SELECT NULL::real[] AS v, id, (body) AS pgml_proxy_arg_1 FROM docs';
+const KEYED = `SELECT id FROM docs WHERE pgml.embed('intfloat/e5-small', body) IS NOT NULL`;
+const KEYED_UPSTREAM = 'SELECT id FROM docs WHERE NULL::real[] IS NOT NULL';
+// The first statement of the per-row work inside the block the proxy opened; it fails here.
+const BATCH_START = 'SAVEPOINT pgml_proxy_batch';
 const TEXT = 25;
 const INT4 = 23;
 const REAL_ARRAY = 1021;
@@ -38,6 +42,8 @@ const ANSWERS = new Map<string, Answer>([
       tag: 'SELECT 0',
     },
   ],
+  [KEYED_UPSTREAM, { columns: [{ name: 'id', typeOid: INT4 }], rows: [], tag: 'SELECT 0' }],
+  [BATCH_START, { error: { code: '53100', message: 'could not extend file: No space left on device' } }],
   ['BEGIN', { tag: 'BEGIN' }],
   ['ROLLBACK', { tag: 'ROLLBACK' }],
   ['SELECT 1', { columns: [{ name: '?column?', typeOid: 23 }], rows: [['1']], tag: 'SELECT 1' }],
@@ -149,5 +155,23 @@ test('Describe of a statement evaluated per row in one pass: the argument column
   assert.equal(sqlOf(upstream.received.slice(sent).find((m) => m.type === 'P')!), PER_ROW_UPSTREAM);
   assert.deepEqual(parameterTypes(answer[1]!), []);
   assert.deepEqual(columnNames(answer[2]!), ['v', 'id']);
+  client.socket.end();
+});
+
+test('a call evaluated per row at Bind outside a block: the block the proxy opened for it ends at the Sync (here rolled back after an error)', async () => {
+  const client = await connect();
+  const sent = upstream.received.length;
+  client.write(Buffer.concat([extendedQueryMessages(KEYED), syncMessage()]));
+  const answer = await client.readUntil('Z');
+  assert.equal(types(answer), '1EZ');
+  assert.equal(errorFields(answer[1]!).C, '53100');
+  assert.equal(status(answer), 'I');
+  // BEGIN before the per-row work, the client's Sync, then ROLLBACK: the upstream is idle again.
+  const statements = upstream.received.slice(sent).flatMap((m) => (m.type === 'P' || m.type === 'Q' ? [sqlOf(m)] : m.type === 'S' ? ['Sync'] : []));
+  assert.deepEqual(statements, [KEYED_UPSTREAM, 'BEGIN', BATCH_START, 'Sync', 'ROLLBACK', 'Sync']);
+  client.write(Buffer.concat([extendedQueryMessages('SELECT 1'), syncMessage()]));
+  const next = await client.readUntil('Z');
+  assert.equal(types(next), '12DCZ');
+  assert.equal(status(next), 'I');
   client.socket.end();
 });
