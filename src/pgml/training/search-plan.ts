@@ -8,7 +8,8 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import { keyMetric, type Task } from '../domain/task.js';
 import { isPlainObject } from '../preparation/preprocess.js';
-import { createRandom, shuffle } from '../preparation/sampling.js';
+import { createRandom } from '../preparation/sampling.js';
+import { shuffle } from '../random.js';
 
 export type Search = 'grid' | 'random';
 export type Hyperparams = Record<string, unknown>;
