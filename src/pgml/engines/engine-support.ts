@@ -178,3 +178,10 @@ export function decodeModel<T>(format: string, bytes: Uint8Array): T {
   }
   return parsed as T;
 }
+
+/** decodeModel for formats several algorithms share: the state must also be of `algorithm`. */
+export function decodeState<T extends { algorithm: string }>(format: string, algorithm: string, bytes: Uint8Array): T {
+  const state = decodeModel<T>(format, bytes);
+  if (state.algorithm !== algorithm) throw wrongModel(algorithm, state.algorithm);
+  return state;
+}
