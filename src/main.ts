@@ -10,7 +10,7 @@ import { loadMigrations, migrate } from './db/migrations.js';
 import { installStubs } from './functions/stub.js';
 import { NotificationService } from './db/notifications.js';
 import { registerPgmlFunctions } from './pgml/api/index.js';
-import { closeEmbedder, configureEmbeddings, embeddingRequestsRunning, embeddingUsage } from './pgml/embeddings/index.js';
+import { Embedder, embeddingSources } from './pgml/embeddings/index.js';
 import { nativeLibraryReport } from './pgml/engines/registry.js';
 import { closePool, configureEnginePool, poolLoad } from './pgml/engines/pool.js';
 import { configureTraining } from './pgml/training/settings.js';
@@ -49,34 +49,36 @@ const engineTasks: MetricSource = {
   read: () => Object.entries(poolLoad()).map(([state, value]) => ({ labels: { state }, value })),
 };
 
-const embeddingMetrics: MetricSource[] = [
-  {
-    name: 'pgml_proxy_embedding_requests_total',
-    help: 'Requests to the embedding thread by model (pgml.embed over many rows makes one per batch)',
-    type: 'counter',
-    labelNames: ['model'],
-    read: () => embeddingUsage().map((u) => ({ labels: { model: u.model }, value: u.requests })),
-  },
-  {
-    name: 'pgml_proxy_embedding_texts_total',
-    help: 'Texts embedded by model',
-    type: 'counter',
-    labelNames: ['model'],
-    read: () => embeddingUsage().map((u) => ({ labels: { model: u.model }, value: u.texts })),
-  },
-  {
-    name: 'pgml_proxy_embedding_requests_running',
-    help: 'Requests the embedding thread is working on, including canceled ones it has not stopped yet',
-    type: 'gauge',
-    read: () => [{ value: embeddingRequestsRunning() }],
-  },
-];
+function embeddingMetrics(embedder: Embedder): MetricSource[] {
+  return [
+    {
+      name: 'pgml_proxy_embedding_requests_total',
+      help: 'Requests to the embedding thread by model (pgml.embed over many rows makes one per batch)',
+      type: 'counter',
+      labelNames: ['model'],
+      read: () => embedder.usage().map((u) => ({ labels: { model: u.model }, value: u.requests })),
+    },
+    {
+      name: 'pgml_proxy_embedding_texts_total',
+      help: 'Texts embedded by model',
+      type: 'counter',
+      labelNames: ['model'],
+      read: () => embedder.usage().map((u) => ({ labels: { model: u.model }, value: u.texts })),
+    },
+    {
+      name: 'pgml_proxy_embedding_requests_running',
+      help: 'Requests the embedding thread is working on, including canceled ones it has not stopped yet',
+      type: 'gauge',
+      read: () => [{ value: embedder.requestsRunning() }],
+    },
+  ];
+}
 
 export async function start(config: Config, log: (message: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<App> {
   await initParser();
   const registry = new FunctionRegistry();
   registerPgmlFunctions(registry);
-  configureEmbeddings({ modelsDir: config.modelsDir, allowDownloads: config.allowDownloads });
+  const embedder = new Embedder(embeddingSources({ modelsDir: config.modelsDir, allowDownloads: config.allowDownloads }));
   configureEnginePool({ fitMemoryMb: config.fitMemoryMb });
   configureTraining({ memoryMb: config.fitMemoryMb, progressSeconds: config.trainProgressSeconds });
   registerCronFunctions(registry);
@@ -128,7 +130,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
   await notifications?.start();
   const onPrivilegeChange = () => serving.privilegesChanged();
   const onRoutineDdl = catalog.routineDdl;
-  const services = { serving: serving.caches };
+  const services = { serving: serving.caches, embedder };
   // PGML_PROXY_ANSWER_LOCALLY=off sends every statement upstream: tests compare the two answers.
   const answerLocally = process.env.PGML_PROXY_ANSWER_LOCALLY !== 'off';
   const server = new ProxyServer({ connector, registry, functions, services, onRoutineDdl, onPrivilegeChange, tlsContext, authTimeoutMs: config.authTimeout * 1000, answerLocally, log });
@@ -162,7 +164,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
           upstreamUrl: config.upstream,
           proxy: { connections: () => server.connections, stats: server.stats },
           expectedMigrations: migrations.map((m) => m.version),
-          metricSources: [modelCacheLookups(() => serving.caches.models.stats()), engineTasks, cronRunsByStatus(cronRuns), ...embeddingMetrics],
+          metricSources: [modelCacheLookups(() => serving.caches.models.stats()), engineTasks, cronRunsByStatus(cronRuns), ...embeddingMetrics(embedder)],
           beforeReload: catalog.reloadInlined,
           mount: dashboard,
           log,
@@ -182,7 +184,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
       await notifications?.stop();
       serving.stop();
       await closePool();
-      await closeEmbedder();
+      await embedder.close();
       await connector.close();
     },
   };

@@ -5,7 +5,7 @@
  */
 import { PgError, SqlState } from '../errors/index.js';
 import type { FunctionRegistry, PreparedBatch } from '../functions/index.js';
-import { analyzeQuery, renderExpressionReplacement, renderSetReplacement, spliceStatement } from '../sql/index.js';
+import { renderExpressionReplacement, renderSetReplacement, spliceStatement } from '../sql/index.js';
 import type { CallSite, QueryAnalysis, StatementAnalysis } from '../sql/index.js';
 import { maxParamIndex } from '../sql/params.js';
 import {
@@ -28,6 +28,7 @@ import { canEncode } from '../wire/values.js';
 import { CallEvaluator, type BoundParams } from './evaluate.js';
 import { answerSql, refusalOf, runExpandedStatements, runsInSession } from './expanded-call.js';
 import type { FunctionInliner } from './inline.js';
+import { analyzeRecent } from './recent-analyses.js';
 import { canAnswerType, type LocalAnswers } from './local-answer.js';
 import type { ResponseHandler, ResponseTracker } from './tracker.js';
 
@@ -655,50 +656,6 @@ export class Interceptor {
       return e.code === SqlState.SyntaxError ? 'passthrough' : e;
     }
   }
-}
-
-/**
- * Analyses of recently seen query texts, shared by all sessions. Clients send the same SQL again
- * and again (prepared or not), and parsing and analysis are most of what a constant call costs the
- * proxy. An analysis depends only on the text it was made of (after inlining, which runs every
- * time since it depends on the session and the upstream's functions) and on the registry of proxy
- * functions, which does not change while the process runs; it is never modified once made.
- */
-class RecentAnalyses {
-  private readonly entries = new Map<string, QueryAnalysis | 'passthrough'>();
-
-  constructor(
-    private readonly maxEntries: number,
-    private readonly maxTextLength: number,
-  ) {}
-
-  get(sql: string): QueryAnalysis | 'passthrough' | undefined {
-    const hit = this.entries.get(sql);
-    if (hit !== undefined) {
-      // Map order is insertion order: re-inserting keeps the least recently used first.
-      this.entries.delete(sql);
-      this.entries.set(sql, hit);
-    }
-    return hit;
-  }
-
-  set(sql: string, outcome: QueryAnalysis | 'passthrough'): void {
-    if (sql.length > this.maxTextLength) return;
-    this.entries.set(sql, outcome);
-    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-  }
-}
-
-const recentAnalyses = new RecentAnalyses(1024, 16_384);
-
-function analyzeRecent(sql: string, registry: FunctionRegistry): QueryAnalysis | 'passthrough' {
-  let outcome = recentAnalyses.get(sql);
-  if (outcome === undefined) {
-    const analysis = analyzeQuery(sql, registry);
-    outcome = analysis.intercepted ? analysis : 'passthrough';
-    recentAnalyses.set(sql, outcome);
-  }
-  return outcome;
 }
 
 /** Result types the proxy can write into the client's rows itself, and into its own answers. */

@@ -8,8 +8,8 @@ import pg from 'pg';
 import postgres from 'postgres';
 import { describeTargets } from '../support/targets.js';
 import { getLocalEngineFactory } from '../../src/pgml/engines/registry.js';
-import { FeaturePipeline } from '../../src/pgml/domain/pipeline.js';
-import { decodeClass, type LabelEncoding } from '../../src/pgml/domain/dataset.js';
+import { FeaturePipeline } from '../../src/pgml/preparation/pipeline.js';
+import { decodeClass, type LabelEncoding } from '../../src/pgml/preparation/dataset.js';
 
 const SETUP = `
   CREATE TABLE reg AS

@@ -51,6 +51,14 @@ export interface ReceivedMessage {
   body: Buffer;
 }
 
+/** The parameter types a Parse message declares (0: left to the server). */
+export function declaredTypes(message: ReceivedMessage): number[] {
+  const afterName = message.body.indexOf(0) + 1;
+  const at = message.body.indexOf(0, afterName) + 1;
+  const count = message.body.readInt16BE(at);
+  return Array.from({ length: count }, (_, i) => message.body.readUInt32BE(at + 2 + 4 * i));
+}
+
 /** The SQL text of a Query or Parse message. */
 export function sqlOf(message: ReceivedMessage): string {
   const body = message.type === 'P' ? message.body.subarray(message.body.indexOf(0) + 1) : message.body;
@@ -102,11 +110,16 @@ export class FakeUpstream implements UpstreamConnector {
   async close(): Promise<void> {}
 }
 
-/** One backend session: its transaction status, the error that skips until Sync, its unnamed statement. */
+/**
+ * One backend session: its transaction status, the error that skips until Sync, its unnamed
+ * statement and the parameter types declared for it (a Describe reports them, as Postgres does
+ * when the client declared every type).
+ */
 class FakeBackend {
   private status: 'I' | 'T' | 'E' = 'I';
   private failed = false;
   private statement: string | undefined;
+  private statementTypes: number[] = [];
   /** The statement the unnamed portal will execute. */
   private portal: string | undefined;
 
@@ -141,6 +154,7 @@ class FakeBackend {
         const sql = sqlOf(message);
         if (!this.answers.has(sql.trim())) return this.run(sql, false);
         this.statement = sql;
+        this.statementTypes = declaredTypes(message);
         return [reply.parseComplete()];
       }
       case 'B':
@@ -149,7 +163,7 @@ class FakeBackend {
       case 'D': {
         const answer = this.answers.get((this.portal ?? this.statement ?? '').trim());
         const described = answer && 'rows' in answer ? reply.rowDescription(answer.columns) : reply.noData();
-        return message.body[0] === 'S'.charCodeAt(0) ? [reply.parameterDescription([]), described] : [described];
+        return message.body[0] === 'S'.charCodeAt(0) ? [reply.parameterDescription(this.statementTypes), described] : [described];
       }
       case 'E':
         return this.run(this.portal ?? '', false);

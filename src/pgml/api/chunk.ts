@@ -6,7 +6,6 @@
 import { z } from 'zod';
 import { withStatementLimits } from '../../functions/cancel.js';
 import { defineFunction, optionalParam, param, table } from '../../functions/index.js';
-import { chunkText } from '../embeddings/index.js';
 import { jsonObject } from './transform.js';
 
 export const chunk = defineFunction({
@@ -23,7 +22,7 @@ export const chunk = defineFunction({
     if (args.splitter === null || args.text === null || args.kwargs === null) return [];
     const kwargs = jsonObject(args.kwargs, 'pgml.chunk: kwargs');
     const { splitter, text } = args;
-    const chunks = await withStatementLimits(ctx, (signal) => chunkText(splitter, text, kwargs, signal));
+    const chunks = await withStatementLimits(ctx, (signal) => ctx.services.embedder.chunkText(splitter, text, kwargs, signal));
     return chunks.map((chunk, i) => ({ chunk_index: i + 1, chunk }));
   },
 });

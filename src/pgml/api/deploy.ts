@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { defineFunction, optionalParam, param, table } from '../../functions/index.js';
 import { PgError, SqlState } from '../../errors/index.js';
-import { chooseModel, insertDeployment, modelById, requireProject, STRATEGIES, type Strategy } from '../store/index.js';
+import { STRATEGIES, type Strategy } from '../domain/strategy.js';
+import { chooseModel, insertDeployment, modelById, requireProject } from '../store/index.js';
 
 const RETURNS = table({ project: 'text', strategy: 'text', algorithm: 'text' });
 

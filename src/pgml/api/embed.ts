@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { withStatementLimits } from '../../functions/cancel.js';
 import { defineFunction, optionalParam, param, type ArgsOf } from '../../functions/index.js';
-import { embedAsRealArrays, embedBatch, embedOptions, type EmbedOptions } from '../embeddings/index.js';
+import { embedOptions, type Embedder, type EmbedOptions } from '../embeddings/index.js';
 
 const oneText = {
   transformer: param('text', z.string().nullable()),
@@ -26,14 +26,14 @@ export const embedText = defineFunction({
   pure: true,
   async execute(args, ctx) {
     if (args.transformer === null || args.text === null || args.kwargs === null) return null;
-    const [vector] = await embedBatch(args.transformer, [args.text], embedOptions(args.kwargs), ctx.signal, (m) => ctx.notice(m, 'NOTICE'));
+    const [vector] = await ctx.services.embedder.embedBatch(args.transformer, [args.text], embedOptions(args.kwargs), ctx.signal, (m) => ctx.notice(m, 'NOTICE'));
     return vector ?? null;
   },
   // Over a table: each batch of rows stops on a cancel or statement_timeout (functions/cancel.ts).
-  executeBatch: (calls, ctx) => withStatementLimits(ctx, (signal) => embedRows(calls, signal)),
+  executeBatch: (calls, ctx) => withStatementLimits(ctx, (signal) => embedRows(ctx.services.embedder, calls, signal)),
 });
 
-async function embedRows(calls: readonly OneText[], signal: AbortSignal): Promise<(string | null)[]> {
+async function embedRows(embedder: Embedder, calls: readonly OneText[], signal: AbortSignal): Promise<(string | null)[]> {
   const results: (string | null)[] = new Array(calls.length).fill(null);
   const groups = new Map<string, { transformer: string; options: EmbedOptions; indexes: number[]; texts: string[] }>();
   calls.forEach((call, i) => {
@@ -46,7 +46,7 @@ async function embedRows(calls: readonly OneText[], signal: AbortSignal): Promis
     group.texts.push(call.text);
   });
   for (const group of groups.values()) {
-    const vectors = await embedAsRealArrays(group.transformer, group.texts, group.options, signal);
+    const vectors = await embedder.embedAsRealArrays(group.transformer, group.texts, group.options, signal);
     group.indexes.forEach((row, k) => (results[row] = vectors[k] ?? null));
   }
   return results;
@@ -67,7 +67,7 @@ export const embedTexts = defineFunction({
     const options = embedOptions(args.kwargs);
     const present = args.inputs.filter((t): t is string => t !== null);
     const transformer = args.transformer;
-    const vectors = await withStatementLimits(ctx, (signal) => embedBatch(transformer, present, options, signal));
+    const vectors = await withStatementLimits(ctx, (signal) => ctx.services.embedder.embedBatch(transformer, present, options, signal));
     // A NULL element yields a NULL row, keeping the rows aligned with the inputs.
     let k = 0;
     return args.inputs.map((t) => (t === null ? null : vectors[k++]!));

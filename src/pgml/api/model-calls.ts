@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { PgError, SqlState } from '../../errors/index.js';
 import { defineFunction, param, type CallContext, type ProxyFunction, type ReturnSpec } from '../../functions/index.js';
-import type { Row } from '../domain/pipeline.js';
+import type { Row } from '../preparation/pipeline.js';
 import { jsonbArgument } from './jsonb.js';
 import type { LoadedModel } from '../serving/model-cache.js';
 import { numericFeatures, resolveModel, type Features, type ModelRef } from '../serving/predictor.js';

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { withStatementLimits } from '../../functions/cancel.js';
 import { defineFunction, optionalParam, param, table } from '../../functions/index.js';
 import { PgError, SqlState } from '../../errors/index.js';
-import { rankDocuments, rankOptions } from '../embeddings/index.js';
+import { rankOptions } from '../embeddings/index.js';
 import { jsonObject } from './transform.js';
 
 export const rank = defineFunction({
@@ -28,6 +28,6 @@ export const rank = defineFunction({
     const documents = args.documents;
     if (documents.some((d) => d === null)) throw new PgError(SqlState.NullValueNotAllowed, 'pgml.rank: documents must not contain NULL');
     const { transformer, query } = args;
-    return withStatementLimits(ctx, (signal) => rankDocuments(transformer, query, documents as string[], options, signal, (m) => ctx.notice(m, 'NOTICE')));
+    return withStatementLimits(ctx, (signal) => ctx.services.embedder.rankDocuments(transformer, query, documents as string[], options, signal, (m) => ctx.notice(m, 'NOTICE')));
   },
 });

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineFunction, optionalParam, param, table } from '../../functions/index.js';
 import { PgError, SqlState } from '../../errors/index.js';
-import { planDataset } from '../domain/dataset.js';
-import { parseSampling } from '../domain/sampling.js';
+import { planDataset } from '../preparation/dataset.js';
+import { parseSampling } from '../preparation/sampling.js';
 import { deleteSnapshot, insertSnapshot, materializeSnapshot, readRelationMatrix, resolveRelation } from '../store/index.js';
 import { prepareDataset } from '../training/prepare.js';
 import { trainingSettings } from '../training/settings.js';

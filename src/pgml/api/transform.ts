@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { withStatementLimits } from '../../functions/cancel.js';
 import { defineFunction, optionalParam, param, type ArgsOf } from '../../functions/index.js';
 import { PgError, SqlState } from '../../errors/index.js';
-import { transformBatch, type NoticeSink } from '../embeddings/index.js';
+import type { Embedder, NoticeSink } from '../embeddings/index.js';
 import { DEFAULT_MODELS, parseTask } from '../embeddings/tasks.js';
 import { jsonbArgument } from './jsonb.js';
 
@@ -55,13 +55,13 @@ export function taskOf(task: unknown, jsonTask: boolean): { task: string | undef
   return { task: spec.task, model: spec.model ?? DEFAULT_MODELS[parsed!.task] };
 }
 
-async function run(args: Args, jsonTask: boolean, signal: AbortSignal, notice: NoticeSink): Promise<unknown> {
+async function run(embedder: Embedder, args: Args, jsonTask: boolean, signal: AbortSignal, notice: NoticeSink): Promise<unknown> {
   if (args.task === null || args.inputs === null || args.args === null) return null;
   const { task, model } = taskOf(args.task, jsonTask);
   const kwargs = jsonObject(args.args, 'pgml.transform: args');
   const inputs = args.inputs ?? [];
   if (inputs.some((input) => input === null)) throw new PgError(SqlState.NullValueNotAllowed, 'pgml.transform: inputs must not contain NULL');
-  return transformBatch(model, task, inputs as string[], kwargs, signal, notice);
+  return embedder.transformBatch(model, task, inputs as string[], kwargs, signal, notice);
 }
 
 export const transformText = defineFunction({
@@ -70,7 +70,7 @@ export const transformText = defineFunction({
   params: params('text'),
   returns: { kind: 'scalar', type: 'jsonb' },
   pure: true,
-  execute: (args, ctx) => withStatementLimits(ctx, (signal) => run(args, false, signal, (m) => ctx.notice(m, 'NOTICE'))),
+  execute: (args, ctx) => withStatementLimits(ctx, (signal) => run(ctx.services.embedder, args, false, signal, (m) => ctx.notice(m, 'NOTICE'))),
 });
 
 export const transformJson = defineFunction({
@@ -79,5 +79,5 @@ export const transformJson = defineFunction({
   params: params('jsonb'),
   returns: { kind: 'scalar', type: 'jsonb' },
   pure: true,
-  execute: (args, ctx) => withStatementLimits(ctx, (signal) => run(args, true, signal, (m) => ctx.notice(m, 'NOTICE'))),
+  execute: (args, ctx) => withStatementLimits(ctx, (signal) => run(ctx.services.embedder, args, true, signal, (m) => ctx.notice(m, 'NOTICE'))),
 });

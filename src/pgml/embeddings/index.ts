@@ -1,8 +1,9 @@
 /**
  * The proxy's side of the embedding thread: `embedBatch` and `transformBatch` for the SQL
- * functions (and for row-batch evaluation, which hands many rows' texts to one call). One worker
- * per process keeps each model loaded once; it is started on first use and does not keep the
- * process alive while idle.
+ * functions (and for row-batch evaluation, which hands many rows' texts to one call). One Embedder
+ * per process, built by the composition root and reached by every call through its context
+ * (`ctx.services.embedder`, see services.ts), keeps each model loaded once; its worker is started
+ * on first use and does not keep the process alive while idle.
  */
 import { Worker } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
@@ -15,11 +16,9 @@ export { EmbedKwargs, embedOptions, type EmbedOptions } from './options.js';
 export { WINK_MODEL } from './wink.js';
 export { rankOptions, type RankOptions, type Ranked } from './rank.js';
 
-let sources: ModelSources = defaultSources();
-
-/** Called once by the composition root with the --models-dir / --allow-downloads settings. */
-export function configureEmbeddings(settings: { modelsDir?: string | undefined; allowDownloads?: boolean | undefined }): void {
-  sources = {
+/** The model sources for the --models-dir / --allow-downloads settings. */
+export function embeddingSources(settings: { modelsDir?: string | undefined; allowDownloads?: boolean | undefined }): ModelSources {
+  return {
     ...defaultSources(),
     ...(settings.modelsDir !== undefined ? { modelsDir: settings.modelsDir } : {}),
     allowDownloads: settings.allowDownloads ?? false,
@@ -46,131 +45,134 @@ interface Pending {
 /** Where a request's progress messages go: the calling client's session (CallContext.notice). */
 export type NoticeSink = (message: string) => void;
 
-let worker: Worker | undefined;
-const pending = new Map<number, Pending>();
-/**
- * Requests the thread has not answered yet, including ones the proxy gave up on: the thread
- * answers a canceled request once it has stopped working on it, so this shows whether a cancel
- * really stopped the work (/metrics: pgml_proxy_embedding_requests_running).
- */
-const running = new Set<number>();
-let nextId = 1;
-
-export function embeddingRequestsRunning(): number {
-  return running.size;
-}
-
-function failAll(error: PgError): void {
-  for (const p of pending.values()) p.reject(error);
-  pending.clear();
-}
-
-function ensureWorker(): Worker {
-  if (worker) return worker;
-  const w = startWorker();
-  w.unref();
-  w.on('message', (reply: EmbedderReply) => {
-    if ('notice' in reply) {
-      pending.get(reply.id)?.notice?.(reply.notice);
-      return;
-    }
-    running.delete(reply.id);
-    const p = pending.get(reply.id);
-    if (!p) return;
-    pending.delete(reply.id);
-    if (pending.size === 0) w.unref();
-    if (reply.ok) p.resolve(reply.result);
-    else p.reject(new PgError(reply.error.code, reply.error.message, { detail: reply.error.detail, hint: reply.error.hint }));
-  });
-  // A crashed worker fails what it was doing; the next call starts a new one.
-  const lost = (error: PgError) => {
-    if (worker !== w) return;
-    worker = undefined;
-    running.clear();
-    failAll(error);
-  };
-  w.on('error', (error) => lost(new PgError(SqlState.InternalError, `embedding worker failed: ${error.message}`)));
-  w.on('exit', (code) => lost(new PgError(SqlState.InternalError, `embedding worker exited with code ${code}`)));
-  worker = w;
-  return w;
-}
-
 type Body = EmbedderRequest extends infer R ? (R extends EmbedderRequest ? Omit<R, 'id' | 'sources'> : never) : never;
 
-/** `signal` gives up on the request (its reason is the error) and tells the thread to stop it. */
-function call(body: Body, signal: AbortSignal | undefined, notice?: NoticeSink): Promise<unknown> {
-  if (signal?.aborted) return Promise.reject(PgError.from(signal.reason));
-  const w = ensureWorker();
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    const stop = () => {
-      if (!pending.delete(id)) return;
-      if (pending.size === 0) w.unref();
-      w.postMessage({ op: 'cancel', id } satisfies EmbedderCancel);
-      reject(PgError.from(signal?.reason));
+export class Embedder {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  /**
+   * Requests the thread has not answered yet, including ones the proxy gave up on: the thread
+   * answers a canceled request once it has stopped working on it, so this shows whether a cancel
+   * really stopped the work (/metrics: pgml_proxy_embedding_requests_running).
+   */
+  private readonly running = new Set<number>();
+  private nextId = 1;
+  /** Per model: requests to the embedding thread and texts they carried (/metrics shows whether calls are batched). */
+  private readonly usageByModel = new Map<string, { requests: number; texts: number }>();
+
+  constructor(private readonly sources: ModelSources = defaultSources()) {}
+
+  requestsRunning(): number {
+    return this.running.size;
+  }
+
+  usage(): { model: string; requests: number; texts: number }[] {
+    return [...this.usageByModel].map(([model, counts]) => ({ model, ...counts }));
+  }
+
+  /** One embedding (plain numbers) per text, in order; `signal` stops it (57014). */
+  async embedBatch(model: string, texts: readonly string[], options: EmbedOptions = {}, signal?: AbortSignal, notice?: NoticeSink): Promise<number[][]> {
+    if (texts.length === 0) return [];
+    return (await this.embed(model, texts, options, 'numbers', signal, notice)) as number[][];
+  }
+
+  /** One embedding per text, in order, as Postgres' real[] text form (`{0.1,-0.2,...}`). */
+  async embedAsRealArrays(model: string, texts: readonly string[], options: EmbedOptions = {}, signal?: AbortSignal): Promise<string[]> {
+    if (texts.length === 0) return [];
+    return (await this.embed(model, texts, options, 'real[]', signal)) as string[];
+  }
+
+  /**
+   * A pgml.transform task (a name as PostgresML takes it, or undefined for the model's own) over
+   * `inputs`, answered in the shape Python's pipelines give.
+   */
+  transformBatch(model: string, task: string | undefined, inputs: readonly string[], args: Record<string, unknown>, signal?: AbortSignal, notice?: NoticeSink): Promise<unknown> {
+    this.countUse(model, inputs);
+    return this.call({ op: 'transform', model, task, inputs: [...inputs], args }, signal, notice);
+  }
+
+  /** pgml.chunk's chunks of `text`, split on the embedding thread: a document's size is the user's. */
+  async chunkText(splitter: string, text: string, kwargs: Record<string, unknown>, signal?: AbortSignal): Promise<string[]> {
+    return (await this.call({ op: 'chunk', splitter, text, kwargs }, signal)) as string[];
+  }
+
+  /** pgml.rank: the documents scored against the query by a cross-encoder, best first. */
+  rankDocuments(model: string, query: string, documents: readonly string[], options: RankOptions, signal?: AbortSignal, notice?: NoticeSink): Promise<Ranked[]> {
+    this.countUse(model, documents);
+    return this.call({ op: 'rank', model, query, documents: [...documents], options }, signal, notice) as Promise<Ranked[]>;
+  }
+
+  /** Stops the worker (shutdown, tests); the next call starts a fresh one. */
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    this.failAll(new PgError(SqlState.AdminShutdown, 'embedding worker is shutting down'));
+    await w?.terminate();
+  }
+
+  private embed(model: string, texts: readonly string[], options: EmbedOptions, format: EmbeddingFormat, signal: AbortSignal | undefined, notice?: NoticeSink): Promise<unknown> {
+    this.countUse(model, texts);
+    return this.call({ op: 'embed', model, texts: [...texts], options, format }, signal, notice);
+  }
+
+  private countUse(model: string, texts: readonly string[]): void {
+    const counts = this.usageByModel.get(model) ?? { requests: 0, texts: 0 };
+    this.usageByModel.set(model, { requests: counts.requests + 1, texts: counts.texts + texts.length });
+  }
+
+  private failAll(error: PgError): void {
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const w = startWorker();
+    w.unref();
+    w.on('message', (reply: EmbedderReply) => {
+      if ('notice' in reply) {
+        this.pending.get(reply.id)?.notice?.(reply.notice);
+        return;
+      }
+      this.running.delete(reply.id);
+      const p = this.pending.get(reply.id);
+      if (!p) return;
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) w.unref();
+      if (reply.ok) p.resolve(reply.result);
+      else p.reject(new PgError(reply.error.code, reply.error.message, { detail: reply.error.detail, hint: reply.error.hint }));
+    });
+    // A crashed worker fails what it was doing; the next call starts a new one.
+    const lost = (error: PgError) => {
+      if (this.worker !== w) return;
+      this.worker = undefined;
+      this.running.clear();
+      this.failAll(error);
     };
-    signal?.addEventListener('abort', stop, { once: true });
-    const settled = () => signal?.removeEventListener('abort', stop);
-    pending.set(id, { resolve: (value) => (settled(), resolve(value)), reject: (error) => (settled(), reject(error)), notice });
-    w.ref();
-    running.add(id);
-    w.postMessage({ ...body, id, sources } as EmbedderRequest);
-  });
-}
+    w.on('error', (error) => lost(new PgError(SqlState.InternalError, `embedding worker failed: ${error.message}`)));
+    w.on('exit', (code) => lost(new PgError(SqlState.InternalError, `embedding worker exited with code ${code}`)));
+    this.worker = w;
+    return w;
+  }
 
-/** Per model: requests to the embedding thread and texts they carried (/metrics shows whether calls are batched). */
-const usage = new Map<string, { requests: number; texts: number }>();
-
-export function embeddingUsage(): { model: string; requests: number; texts: number }[] {
-  return [...usage].map(([model, counts]) => ({ model, ...counts }));
-}
-
-function countUse(model: string, texts: readonly string[]): void {
-  const counts = usage.get(model) ?? { requests: 0, texts: 0 };
-  usage.set(model, { requests: counts.requests + 1, texts: counts.texts + texts.length });
-}
-
-function embed(model: string, texts: readonly string[], options: EmbedOptions, format: EmbeddingFormat, signal: AbortSignal | undefined, notice?: NoticeSink): Promise<unknown> {
-  countUse(model, texts);
-  return call({ op: 'embed', model, texts: [...texts], options, format }, signal, notice);
-}
-
-/** One embedding (plain numbers) per text, in order; `signal` stops it (57014). */
-export async function embedBatch(model: string, texts: readonly string[], options: EmbedOptions = {}, signal?: AbortSignal, notice?: NoticeSink): Promise<number[][]> {
-  if (texts.length === 0) return [];
-  return (await embed(model, texts, options, 'numbers', signal, notice)) as number[][];
-}
-
-/** One embedding per text, in order, as Postgres' real[] text form (`{0.1,-0.2,...}`). */
-export async function embedAsRealArrays(model: string, texts: readonly string[], options: EmbedOptions = {}, signal?: AbortSignal): Promise<string[]> {
-  if (texts.length === 0) return [];
-  return (await embed(model, texts, options, 'real[]', signal)) as string[];
-}
-
-/**
- * A pgml.transform task (a name as PostgresML takes it, or undefined for the model's own) over
- * `inputs`, answered in the shape Python's pipelines give.
- */
-export function transformBatch(model: string, task: string | undefined, inputs: readonly string[], args: Record<string, unknown>, signal?: AbortSignal, notice?: NoticeSink): Promise<unknown> {
-  countUse(model, inputs);
-  return call({ op: 'transform', model, task, inputs: [...inputs], args }, signal, notice);
-}
-
-/** pgml.chunk's chunks of `text`, split on the embedding thread: a document's size is the user's. */
-export async function chunkText(splitter: string, text: string, kwargs: Record<string, unknown>, signal?: AbortSignal): Promise<string[]> {
-  return (await call({ op: 'chunk', splitter, text, kwargs }, signal)) as string[];
-}
-
-/** pgml.rank: the documents scored against the query by a cross-encoder, best first. */
-export function rankDocuments(model: string, query: string, documents: readonly string[], options: RankOptions, signal?: AbortSignal, notice?: NoticeSink): Promise<Ranked[]> {
-  countUse(model, documents);
-  return call({ op: 'rank', model, query, documents: [...documents], options }, signal, notice) as Promise<Ranked[]>;
-}
-
-/** Stops the worker (shutdown, tests); the next call starts a fresh one. */
-export async function closeEmbedder(): Promise<void> {
-  const w = worker;
-  worker = undefined;
-  failAll(new PgError(SqlState.AdminShutdown, 'embedding worker is shutting down'));
-  await w?.terminate();
+  /** `signal` gives up on the request (its reason is the error) and tells the thread to stop it. */
+  private call(body: Body, signal: AbortSignal | undefined, notice?: NoticeSink): Promise<unknown> {
+    if (signal?.aborted) return Promise.reject(PgError.from(signal.reason));
+    const w = this.ensureWorker();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const stop = () => {
+        if (!this.pending.delete(id)) return;
+        if (this.pending.size === 0) w.unref();
+        w.postMessage({ op: 'cancel', id } satisfies EmbedderCancel);
+        reject(PgError.from(signal?.reason));
+      };
+      signal?.addEventListener('abort', stop, { once: true });
+      const settled = () => signal?.removeEventListener('abort', stop);
+      this.pending.set(id, { resolve: (value) => (settled(), resolve(value)), reject: (error) => (settled(), reject(error)), notice });
+      w.ref();
+      this.running.add(id);
+      w.postMessage({ ...body, id, sources: this.sources } as EmbedderRequest);
+    });
+  }
 }

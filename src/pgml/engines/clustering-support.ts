@@ -4,7 +4,7 @@
  * scikit-learn's predict does for each of them.
  */
 import { checkHyperparamNames, type Dataset, type Engine, type EngineFactory, type FitOptions } from './engine.js';
-import { checkPredictShape, decodeModel, encodeModel, notFitted, requireFinite, requireTask, wrongModel } from './engine-support.js';
+import { checkPredictShape, decodeState, encodeModel, notFitted, requireFinite, requireTask } from './engine-support.js';
 
 export interface CentreModel {
   /** Centres, row-major, `cols` wide. */
@@ -84,8 +84,7 @@ export function clusteringFactory(spec: ClusteringSpec): EngineFactory {
     hyperparams: spec.hyperparams,
     create: () => new ClusteringEngine(spec),
     async deserialize(bytes: Uint8Array): Promise<Engine> {
-      const state = decodeModel<ClusteringState>(FORMAT, bytes);
-      if (state.algorithm !== spec.algorithm) throw wrongModel(spec.algorithm, state.algorithm);
+      const state = decodeState<ClusteringState>(FORMAT, spec.algorithm, bytes);
       return new ClusteringEngine(spec, state);
     },
   };

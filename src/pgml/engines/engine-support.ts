@@ -6,6 +6,9 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import { numberParam, type Dataset, type FitOptions, type Task } from './engine.js';
 
+/** Engines draw from the same generator as sampling (random.ts). */
+export { seededRandom, shuffle as shuffleInPlace } from '../random.js';
+
 export function invalidParam(algorithm: string, name: string, expected: string, value: unknown): PgError {
   return new PgError(
     SqlState.InvalidParameterValue,
@@ -73,27 +76,6 @@ export function choiceParam<T extends string>(
 export function seedParam(algorithm: string, hyperparams: Record<string, unknown>): number {
   const fallback = Math.floor(Math.random() * 0x7fffffff);
   return intParam(algorithm, hyperparams, 'random_state', fallback, 0) >>> 0;
-}
-
-/** mulberry32: tiny, fast and good enough for shuffling and initialisation; seeded so fits are repeatable. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function shuffleInPlace(values: Int32Array | number[], random: () => number): void {
-  for (let i = values.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const tmp = values[i]!;
-    values[i] = values[j]!;
-    values[j] = tmp;
-  }
 }
 
 export function requireTask(algorithm: string, options: FitOptions, supported: readonly Task[]): Task {
@@ -195,4 +177,11 @@ export function decodeModel<T>(format: string, bytes: Uint8Array): T {
     throw new PgError(SqlState.DataCorrupted, `stored model is not a ${format} model (version 1)`);
   }
   return parsed as T;
+}
+
+/** decodeModel for formats several algorithms share: the state must also be of `algorithm`. */
+export function decodeState<T extends { algorithm: string }>(format: string, algorithm: string, bytes: Uint8Array): T {
+  const state = decodeModel<T>(format, bytes);
+  if (state.algorithm !== algorithm) throw wrongModel(algorithm, state.algorithm);
+  return state;
 }

@@ -4,8 +4,10 @@
  * layer turns snapshots into a Dataset and label strings into class indices before calling fit.
  */
 import { PgError, SqlState } from '../../errors/index.js';
+import type { Task } from '../domain/task.js';
 
-export type Task = 'regression' | 'classification' | 'clustering' | 'decomposition';
+/** Engines take the task through their contract (FitOptions, EngineFactory.tasks). */
+export type { Task };
 
 /** Which implementation actually ran; stored on the model row so results can be explained. */
 export type Runtime = 'native' | 'wasm' | 'js';

@@ -13,8 +13,8 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import { checkHyperparamNames, type Dataset, type Engine, type EngineFactory, type FitOptions } from './engine.js';
 import {
-  argmaxRows, boolParam, checkPredictShape, choiceParam, decodeModel, encodeModel, intParam, notFitted, rangeParam,
-  requireFinite, requireLabels, requireNumClasses, requireTask, wrongModel,
+  argmaxRows, boolParam, checkPredictShape, choiceParam, decodeState, encodeModel, intParam, notFitted, rangeParam,
+  requireFinite, requireLabels, requireNumClasses, requireTask,
 } from './engine-support.js';
 import { choleskyInPlace, choleskySolve, forwardSolve, requireKernelRows } from './kernels.js';
 import { minimizeLbfgs } from './lbfgs.js';
@@ -399,8 +399,7 @@ export const gaussianProcessFactory: EngineFactory = {
   hyperparams: ['alpha', 'normalize_y', 'optimizer', 'max_iter_predict', 'multi_class'],
   create: () => new GaussianProcessEngine(),
   async deserialize(bytes: Uint8Array): Promise<Engine> {
-    const state = decodeModel<GaussianProcessState>(FORMAT, bytes);
-    if (state.algorithm !== ALGORITHM) throw wrongModel(ALGORITHM, state.algorithm);
+    const state = decodeState<GaussianProcessState>(FORMAT, ALGORITHM, bytes);
     return new GaussianProcessEngine(state);
   },
 };

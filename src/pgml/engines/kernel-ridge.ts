@@ -8,7 +8,7 @@ import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { PgError, SqlState } from '../../errors/index.js';
 import { checkHyperparamNames, type Dataset, type Engine, type EngineFactory, type FitOptions } from './engine.js';
 import {
-  checkPredictShape, choiceParam, decodeModel, encodeModel, intParam, notFitted, rangeParam, requireFinite, requireTask, wrongModel,
+  checkPredictShape, choiceParam, decodeState, encodeModel, intParam, notFitted, rangeParam, requireFinite, requireTask,
 } from './engine-support.js';
 import {
   KERNELS, choleskyInPlace, choleskySolve, kernelMatrix, requireKernelRows, type KernelSpec,
@@ -114,8 +114,7 @@ export const kernelRidgeFactory: EngineFactory = {
   hyperparams: ['alpha', 'kernel', 'gamma', 'degree', 'coef0'],
   create: () => new KernelRidgeEngine(),
   async deserialize(bytes: Uint8Array): Promise<Engine> {
-    const state = decodeModel<KernelRidgeState>(FORMAT, bytes);
-    if (state.algorithm !== ALGORITHM) throw wrongModel(ALGORITHM, state.algorithm);
+    const state = decodeState<KernelRidgeState>(FORMAT, ALGORITHM, bytes);
     return new KernelRidgeEngine(state);
   },
 };

@@ -9,8 +9,8 @@ import {
   checkHyperparamNames, type Dataset, type Engine, type EngineFactory, type FitOptions, type Task,
 } from './engine.js';
 import {
-  checkPredictShape, choiceParam, decodeModel, encodeModel, intParam, invalidParam, notFitted, rangeParam,
-  requireFinite, requireTask, seedParam, seededRandom, shuffleInPlace, toRows, wrongModel,
+  checkPredictShape, choiceParam, decodeState, encodeModel, intParam, invalidParam, notFitted, rangeParam,
+  requireFinite, requireTask, seedParam, seededRandom, shuffleInPlace, toRows,
 } from './engine-support.js';
 
 const TASKS: readonly Task[] = ['clustering'];
@@ -234,8 +234,7 @@ function factory(algorithm: 'kmeans' | 'mini_batch_kmeans', hyperparams: readonl
     hyperparams,
     create: () => new CentroidEngine(algorithm, hyperparams),
     async deserialize(bytes: Uint8Array): Promise<Engine> {
-      const state = decodeModel<CentroidState>(FORMAT, bytes);
-      if (state.algorithm !== algorithm) throw wrongModel(algorithm, state.algorithm);
+      const state = decodeState<CentroidState>(FORMAT, algorithm, bytes);
       return new CentroidEngine(algorithm, hyperparams, state);
     },
   };

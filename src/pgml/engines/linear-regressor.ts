@@ -8,7 +8,7 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import { checkHyperparamNames, type Dataset, type Engine, type EngineFactory, type FitOptions } from './engine.js';
 import {
-  checkPredictShape, columnMeans, decodeModel, encodeModel, notFitted, requireFinite, requireTask, wrongModel,
+  checkPredictShape, columnMeans, decodeState, encodeModel, notFitted, requireFinite, requireTask,
 } from './engine-support.js';
 import { linearPredict, type LinearCoefficients } from './linear-solvers.js';
 
@@ -86,8 +86,7 @@ export function linearRegressorFactory(spec: LinearRegressorSpec): EngineFactory
     hyperparams: spec.hyperparams,
     create: () => new LinearRegressorEngine(spec),
     async deserialize(bytes: Uint8Array): Promise<Engine> {
-      const state = decodeModel<LinearRegressorState>(FORMAT, bytes);
-      if (state.algorithm !== spec.algorithm) throw wrongModel(spec.algorithm, state.algorithm);
+      const state = decodeState<LinearRegressorState>(FORMAT, spec.algorithm, bytes);
       return new LinearRegressorEngine(spec, state);
     },
   };

@@ -10,8 +10,8 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import { checkHyperparamNames, type Dataset, type Engine, type EngineFactory, type FitOptions } from './engine.js';
 import {
-  argmaxRows, boolParam, checkPredictShape, choiceParam, decodeModel, encodeModel, intParam, invalidParam, notFitted, rangeParam,
-  requireFinite, requireLabels, requireNumClasses, requireTask, seedParam, seededRandom, shuffleInPlace, wrongModel,
+  argmaxRows, boolParam, checkPredictShape, choiceParam, decodeState, encodeModel, intParam, invalidParam, notFitted, rangeParam,
+  requireFinite, requireLabels, requireNumClasses, requireTask, seedParam, seededRandom, shuffleInPlace,
 } from './engine-support.js';
 import { minimizeLbfgs } from './lbfgs.js';
 import { linearPredict, type LinearCoefficients } from './linear-solvers.js';
@@ -341,8 +341,7 @@ export const linearSvmFactory: EngineFactory = {
   hyperparams: HYPERPARAMS,
   create: () => new LinearSvmEngine(),
   async deserialize(bytes: Uint8Array): Promise<Engine> {
-    const state = decodeModel<LinearSvmState>(FORMAT, bytes);
-    if (state.algorithm !== ALGORITHM) throw wrongModel(ALGORITHM, state.algorithm);
+    const state = decodeState<LinearSvmState>(FORMAT, ALGORITHM, bytes);
     return new LinearSvmEngine(state);
   },
 };

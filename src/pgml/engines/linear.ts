@@ -8,8 +8,8 @@ import {
   checkHyperparamNames, type Dataset, type Engine, type EngineFactory, type FitOptions, type Task,
 } from './engine.js';
 import {
-  argmaxRows, boolParam, checkPredictShape, choiceParam, decodeModel, encodeModel, intParam, notFitted,
-  rangeParam, requireFinite, requireNumClasses, requireTask, wrongModel,
+  argmaxRows, boolParam, checkPredictShape, choiceParam, decodeState, encodeModel, intParam, notFitted,
+  rangeParam, requireFinite, requireNumClasses, requireTask,
 } from './engine-support.js';
 import { elasticNet, leastSquares, linearPredict, ridge, type LinearCoefficients } from './linear-solvers.js';
 import { fitLogistic, logisticProba } from './logistic.js';
@@ -167,10 +167,7 @@ function factory(spec: Spec): EngineFactory {
     hyperparams: spec.hyperparams,
     create: () => new LinearEngine(spec),
     async deserialize(bytes: Uint8Array): Promise<Engine> {
-      const state = decodeModel<LinearState>(FORMAT, bytes);
-      if (state.algorithm !== spec.algorithm) {
-        throw wrongModel(spec.algorithm, state.algorithm);
-      }
+      const state = decodeState<LinearState>(FORMAT, spec.algorithm, bytes);
       return new LinearEngine(spec, state);
     },
   };

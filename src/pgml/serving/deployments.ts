@@ -9,13 +9,9 @@
  */
 import { PgError, SqlState } from '../../errors/index.js';
 import type { Queryable } from '../../db/queryable.js';
+import type { Deployment } from '../domain/deployment.js';
 
 export const DEPLOYMENTS_CHANNEL = 'pgml_proxy_deployments';
-
-export interface Deployment {
-  projectId: number;
-  modelId: number;
-}
 
 export type DeploymentTrust = 'none' | 'notify' | 'in-process';
 

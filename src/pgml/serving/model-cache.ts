@@ -6,14 +6,15 @@
  * Who may use an entry is decided per call by access.ts, never by the entry being here.
  */
 import type { Queryable } from '../../db/queryable.js';
+import type { Model } from '../domain/model.js';
 import type { Engine } from '../engines/engine.js';
 import { getEngineFactory } from '../engines/registry.js';
-import { FeaturePipeline } from '../domain/pipeline.js';
+import { FeaturePipeline } from '../preparation/pipeline.js';
 import { inlineEngine } from './inline.js';
-import { modelById, modelBytes, type StoredModel } from '../store/index.js';
+import { modelById, modelBytes } from '../store/index.js';
 
 export interface LoadedModel {
-  stored: StoredModel;
+  stored: Model;
   engine: Engine;
   /** The same model in the calling thread, for small predictions (inline.ts); absent for most algorithms. */
   inline?: Engine;
@@ -43,7 +44,7 @@ export class ModelCache {
   constructor(readonly maxBytes = DEFAULT_MAX_BYTES) {}
 
   /** The model, loading it through `db` (the caller's session and privileges) on a miss. */
-  async get(db: Queryable, modelId: number, known?: StoredModel): Promise<LoadedModel> {
+  async get(db: Queryable, modelId: number, known?: Model): Promise<LoadedModel> {
     const hit = this.entries.get(modelId);
     if (hit) {
       this.hits++;
@@ -85,7 +86,7 @@ export class ModelCache {
 }
 
 /** Reads and deserializes a model through `db`, bypassing the cache. */
-export async function loadModel(db: Queryable, modelId: number, known?: StoredModel): Promise<LoadedModel> {
+export async function loadModel(db: Queryable, modelId: number, known?: Model): Promise<LoadedModel> {
   const stored = known ?? (await modelById(db, modelId));
   const bytes = await modelBytes(db, modelId);
   const engine = await getEngineFactory(stored.algorithm, stored.task).deserialize(bytes);

@@ -5,8 +5,8 @@
  */
 import { PgError, SqlState } from '../../errors/index.js';
 import type { CallContext } from '../../functions/index.js';
-import { decodeClass } from '../domain/dataset.js';
-import type { Row } from '../domain/pipeline.js';
+import { decodeClass } from '../preparation/dataset.js';
+import type { Row } from '../preparation/pipeline.js';
 import { deployedModel } from '../store/index.js';
 import type { Engine } from '../engines/engine.js';
 import { INLINE_MAX_ROWS } from './inline.js';

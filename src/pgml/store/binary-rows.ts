@@ -1,12 +1,12 @@
 /**
  * Decodes the training relation's rows from Postgres' binary send formats (`*send` in the
  * server's utils/adt) straight into the raw matrix, value by value: no row objects, no strings but
- * a text column's own. Only the types a training column can have (domain/columns.ts) arrive here.
+ * a text column's own. Only the types a training column can have (preparation/columns.ts) arrive here.
  */
 import { PgError, SqlState } from '../../errors/index.js';
 import type { BinaryRowSink } from '../../db/queryable.js';
-import type { ColumnSpec } from '../domain/columns.js';
-import type { RawMatrixBuilder } from '../domain/raw-matrix.js';
+import type { ColumnSpec } from '../preparation/columns.js';
+import type { RawMatrixBuilder } from '../preparation/raw-matrix.js';
 
 type Scalar = (data: Buffer, at: number, length: number) => number;
 

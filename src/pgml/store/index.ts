@@ -4,12 +4,12 @@
  * and privileges.
  *
  * For serving (pgml.predict and friends):
- * - `deployedModel(db, projectName)` → StoredModel of the project's latest deployment
+ * - `deployedModel(db, projectName)` → Model (domain/model.ts) of the project's latest deployment
  *   ({ modelId, projectId, projectName, task, algorithm, runtime, hyperparams, metrics,
  *   numFeatures, snapshotId, pipeline, labels }); 42704 when nothing is deployed.
- *   `pipeline` feeds FeaturePipeline.fromJSON, `labels` feeds decodeClass (domain/dataset.ts);
+ *   `pipeline` feeds FeaturePipeline.fromJSON, `labels` feeds decodeClass (preparation/dataset.ts);
  *   both are null on rows PostgresML itself wrote.
- * - `modelById(db, modelId)` → the same StoredModel for a model id; 42704 when missing.
+ * - `modelById(db, modelId)` → the same Model for a model id; 42704 when missing.
  * - `modelBytes(db, modelId)` → the estimator bytes, reassembled from pgml.files parts in order,
  *   each part checked against its sha256 checksum (XX001 on a mismatch or a missing part); pass
  *   them to getEngineFactory(algorithm, task).deserialize. Models are immutable: cache by id.
@@ -29,18 +29,8 @@ export {
   splitParts,
   ESTIMATOR_PATH,
   type ModelVisibility,
-  type StoredModel,
 } from './models.js';
-export {
-  chooseModel,
-  deployedMetrics,
-  findProject,
-  insertDeployment,
-  requireProject,
-  STRATEGIES,
-  type Project,
-  type Strategy,
-} from './projects.js';
+export { chooseModel, deployedMetrics, findProject, insertDeployment, requireProject } from './projects.js';
 export { readRelationMatrix, resolveRelation, splitRelationName, type Relation } from './relations.js';
-export { deleteSnapshot, insertSnapshot, lastSnapshot, materializeSnapshot, type NewSnapshot, type StoredSnapshot } from './snapshots.js';
+export { deleteSnapshot, insertSnapshot, lastSnapshot, materializeSnapshot, type NewSnapshot } from './snapshots.js';
 export { registerModel, unregisterModel, type NewModel, type RegisteredModel, type TestResults } from './register.js';

@@ -5,33 +5,16 @@
 import { createHash } from 'node:crypto';
 import { PgError, SqlState } from '../../errors/index.js';
 import type { Queryable } from '../../db/queryable.js';
-import type { Task } from '../engines/engine.js';
-import type { LabelEncoding } from '../domain/dataset.js';
-import type { FeaturePipelineJson } from '../domain/pipeline.js';
+import type { Model } from '../domain/model.js';
+import type { Task } from '../domain/task.js';
+import type { LabelEncoding } from '../preparation/dataset.js';
+import type { FeaturePipelineJson } from '../preparation/pipeline.js';
 
 /** The file path of an estimator's bytes in pgml.files (PostgresML uses e.g. `estimator.rmp`). */
 export const ESTIMATOR_PATH = 'estimator.pgml-proxy';
 
 /** Parts are kept well under Postgres's 1 GB field limit and small enough to move as one message. */
 export const FILE_PART_BYTES = 16 * 1024 * 1024;
-
-export interface StoredModel {
-  modelId: number;
-  projectId: number;
-  projectName: string;
-  task: Task;
-  algorithm: string;
-  /** Where the engine ran: 'native' | 'wasm' | 'js' (PostgresML rows say 'python' or 'rust'). */
-  runtime: string | null;
-  hyperparams: Record<string, unknown>;
-  metrics: Record<string, unknown> | null;
-  /** PostgresML's num_features: raw feature values per row before encoding. */
-  numFeatures: number;
-  snapshotId: number | null;
-  /** The fitted feature pipeline (FeaturePipeline.fromJSON); null for rows PostgresML wrote. */
-  pipeline: FeaturePipelineJson | null;
-  labels: LabelEncoding | null;
-}
 
 interface ModelRow {
   id: string;
@@ -51,7 +34,7 @@ interface ModelRow {
 const MODEL_COLUMNS = `m.id, m.project_id, p.name AS project_name, p.task::text AS task, m.algorithm,
   m.runtime::text AS runtime, m.hyperparams, m.metrics, m.num_features, m.snapshot_id, m.pipeline, m.labels`;
 
-function toModel(row: ModelRow): StoredModel {
+function toModel(row: ModelRow): Model {
   return {
     modelId: Number(row.id),
     projectId: Number(row.project_id),
@@ -69,7 +52,7 @@ function toModel(row: ModelRow): StoredModel {
 }
 
 /** A model by id; 42704 when there is none. */
-export async function modelById(db: Queryable, modelId: number): Promise<StoredModel> {
+export async function modelById(db: Queryable, modelId: number): Promise<Model> {
   const result = await db.query<ModelRow>(
     `SELECT ${MODEL_COLUMNS} FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id WHERE m.id = $1`,
     [modelId],
@@ -83,7 +66,7 @@ export async function modelById(db: Queryable, modelId: number): Promise<StoredM
  * The model the project's latest deployment points at (what PostgresML's predict uses);
  * 42704 when the project does not exist or has nothing deployed.
  */
-export async function deployedModel(db: Queryable, projectName: string): Promise<StoredModel> {
+export async function deployedModel(db: Queryable, projectName: string): Promise<Model> {
   const result = await db.query<ModelRow>(
     `SELECT ${MODEL_COLUMNS}
        FROM pgml.deployments d

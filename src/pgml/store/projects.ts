@@ -1,14 +1,9 @@
 /** pgml.projects and the deployment history that hangs off them. */
 import { PgError, SqlState } from '../../errors/index.js';
 import type { Queryable } from '../../db/queryable.js';
-import type { Task } from '../engines/engine.js';
-import { keyMetric } from '../domain/search.js';
-
-export interface Project {
-  id: number;
-  name: string;
-  task: Task;
-}
+import type { Project } from '../domain/project.js';
+import type { DeploymentStrategy, Strategy } from '../domain/strategy.js';
+import { keyMetric, type Task } from '../domain/task.js';
 
 export async function findProject(db: Queryable, name: string): Promise<Project | null> {
   const result = await db.query<{ id: string; name: string; task: string }>(
@@ -35,9 +30,6 @@ export async function deployedMetrics(db: Queryable, projectId: number): Promise
   // undefined: no deployment at all; null: a deployed model without metrics.
   return result.rows.length === 0 ? undefined : (result.rows[0]?.metrics ?? null);
 }
-
-export type Strategy = 'best_score' | 'most_recent' | 'rollback';
-export const STRATEGIES: readonly Strategy[] = ['best_score', 'most_recent', 'rollback'];
 
 /**
  * The model a deployment strategy picks (PostgresML's deploy_strategy): best key metric, newest,
@@ -80,7 +72,7 @@ export async function insertDeployment(
   db: Queryable,
   projectId: number,
   modelId: number,
-  strategy: Strategy | 'new_score' | 'specific',
+  strategy: DeploymentStrategy,
 ): Promise<void> {
   await db.query('INSERT INTO pgml.deployments (project_id, model_id, strategy) VALUES ($1, $2, $3::pgml.strategy)', [
     projectId,

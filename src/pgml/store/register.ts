@@ -5,9 +5,9 @@
  * no half-registered model; inside the caller's transaction it rolls back with it.
  */
 import type { Queryable } from '../../db/queryable.js';
-import type { Task } from '../engines/engine.js';
-import type { LabelEncoding } from '../domain/dataset.js';
-import type { FeaturePipelineJson } from '../domain/pipeline.js';
+import type { Task } from '../domain/task.js';
+import type { LabelEncoding } from '../preparation/dataset.js';
+import type { FeaturePipelineJson } from '../preparation/pipeline.js';
 import { ESTIMATOR_PATH, partChecksum, splitParts } from './models.js';
 import { snapshotInsert, type NewSnapshot } from './snapshots.js';
 

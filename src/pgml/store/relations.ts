@@ -5,9 +5,9 @@
  */
 import { PgError, SqlState } from '../../errors/index.js';
 import type { Queryable } from '../../db/queryable.js';
-import type { SourceColumn } from '../domain/columns.js';
-import { matrixBuilder, type DatasetPlan } from '../domain/dataset.js';
-import { MAX_MATRIX_BYTES, type RawMatrix } from '../domain/raw-matrix.js';
+import type { SourceColumn } from '../preparation/columns.js';
+import { matrixBuilder, type DatasetPlan } from '../preparation/dataset.js';
+import { MAX_MATRIX_BYTES, type RawMatrix } from '../preparation/raw-matrix.js';
 import { binaryRowSink } from './binary-rows.js';
 
 export interface Relation {

@@ -1,17 +1,8 @@
 /** pgml.snapshots: what was trained on, and the materialized copies PostgresML calls snapshots. */
 import type { Queryable } from '../../db/queryable.js';
-import type { Sampling } from '../domain/sampling.js';
-import type { SnapshotColumn } from '../domain/dataset.js';
-
-export interface StoredSnapshot {
-  id: number;
-  relationName: string;
-  yColumnNames: string[];
-  testSize: number;
-  testSampling: Sampling;
-  materialized: boolean;
-  columns: SnapshotColumn[] | null;
-}
+import type { Snapshot } from '../domain/snapshot.js';
+import type { Sampling } from '../preparation/sampling.js';
+import type { SnapshotColumn } from '../preparation/dataset.js';
 
 export interface NewSnapshot {
   relationName: string;
@@ -34,7 +25,7 @@ interface SnapshotRow {
 }
 
 /** The snapshot of the project's most recent model: what a retrain without relation_name reuses. */
-export async function lastSnapshot(db: Queryable, projectId: number): Promise<StoredSnapshot | null> {
+export async function lastSnapshot(db: Queryable, projectId: number): Promise<Snapshot | null> {
   const result = await db.query<SnapshotRow>(
     `SELECT s.id, s.relation_name, s.y_column_name, s.test_size, s.test_sampling::text AS test_sampling,
             s.materialized, s.columns

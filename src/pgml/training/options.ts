@@ -4,9 +4,9 @@
  * the default, as with PostgresML's Option parameters.
  */
 import { PgError, SqlState } from '../../errors/index.js';
-import type { Task } from '../engines/engine.js';
-import { parseSampling } from '../domain/sampling.js';
-import { parseSearch } from '../domain/search.js';
+import type { Task } from '../domain/task.js';
+import { parseSampling } from '../preparation/sampling.js';
+import { parseSearch } from './search-plan.js';
 import type { TrainRequest } from './train.js';
 
 const TASKS: readonly Task[] = ['regression', 'classification', 'clustering', 'decomposition'];

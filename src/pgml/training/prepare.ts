@@ -4,11 +4,11 @@
  * shared memory, so the thread works on it where it is while the event loop stays free.
  */
 import { runInWorker } from '../engines/pool.js';
-import type { DatasetJob, PlainDataset, TrainingDataset } from '../domain/dataset.js';
-import { FeaturePipeline } from '../domain/pipeline.js';
+import type { DatasetJob, PlainDataset, TrainingDataset } from '../preparation/dataset.js';
+import { FeaturePipeline } from '../preparation/pipeline.js';
 
 // The pool imports it by URL; under tsx (tests) the sources are .ts files.
-const DATASET_MODULE = new URL(`../domain/dataset.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url).href;
+const DATASET_MODULE = new URL(`../preparation/dataset.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url).href;
 
 export async function prepareDataset(job: DatasetJob, signal?: AbortSignal): Promise<TrainingDataset> {
   const plain = (await runInWorker('dataset', 'run', { module: DATASET_MODULE, name: 'datasetJob', input: job }, [], signal)) as PlainDataset;

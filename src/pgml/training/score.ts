@@ -1,6 +1,6 @@
 /**
  * Scores a fitted engine on held-out rows with PostgresML's metric keys for the task
- * (domain/metrics.ts), timing the predictions as `score_time` in seconds.
+ * (metrics.ts), timing the predictions as `score_time` in seconds.
  */
 import { PgError, SqlState } from '../../errors/index.js';
 import type { Engine, Task } from '../engines/engine.js';
@@ -9,7 +9,7 @@ import {
   cumulativeExplainedVariance,
   regressionMetrics,
   silhouetteScore,
-} from '../domain/metrics.js';
+} from './metrics.js';
 
 export interface ScoreInput {
   task: Task;

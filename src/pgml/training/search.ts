@@ -5,8 +5,9 @@
  */
 import { PgError } from '../../errors/index.js';
 import type { Engine, EngineFactory, FitProgress, Task } from '../engines/engine.js';
-import type { TrainingDataset } from '../domain/dataset.js';
-import { keyMetric, kFolds, summarizeSearch, type Hyperparams, type Search, type Trial } from '../domain/search.js';
+import type { TrainingDataset } from '../preparation/dataset.js';
+import { keyMetric } from '../domain/task.js';
+import { kFolds, summarizeSearch, type Hyperparams, type Search, type Trial } from './search-plan.js';
 import { scoreEngine } from './score.js';
 
 export interface SearchRun {

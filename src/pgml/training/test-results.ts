@@ -7,8 +7,8 @@
  */
 import { PgError, SqlState } from '../../errors/index.js';
 import type { Engine, Task } from '../engines/engine.js';
-import type { TrainingDataset } from '../domain/dataset.js';
-import { regressionMetrics } from '../domain/metrics.js';
+import type { TrainingDataset } from '../preparation/dataset.js';
+import { regressionMetrics } from './metrics.js';
 import type { TestResults } from '../store/index.js';
 import { projectedShares } from './score.js';
 

@@ -7,12 +7,14 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import { throwIfCanceled, withStatementLimits } from '../../functions/cancel.js';
 import type { CallContext } from '../../functions/index.js';
-import { checkHyperparamNames, type Task } from '../engines/engine.js';
+import type { Project } from '../domain/project.js';
+import { keyMetric, type Task } from '../domain/task.js';
+import { checkHyperparamNames } from '../engines/engine.js';
 import { checkHyperparamLimits } from '../engines/limits.js';
 import { getEngineFactory } from '../engines/registry.js';
-import { planDataset } from '../domain/dataset.js';
-import { hyperparamCandidates, keyMetric, parseSearchArgs, parseSearchParams, type Search } from '../domain/search.js';
-import type { Sampling } from '../domain/sampling.js';
+import { planDataset } from '../preparation/dataset.js';
+import { hyperparamCandidates, parseSearchArgs, parseSearchParams, type Search } from './search-plan.js';
+import type { Sampling } from '../preparation/sampling.js';
 import {
   deployedMetrics,
   findProject,
@@ -23,7 +25,6 @@ import {
   resolveRelation,
   unregisterModel,
   type NewSnapshot,
-  type Project,
 } from '../store/index.js';
 import { prepareDataset } from './prepare.js';
 import { ProgressNotices } from './progress.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { inlinedFunctions, MAX_INLINE_DEPTH, UpstreamFunctions } from '../../../src/proxy/upstream-functions.js';
 import { initParser } from '../../../src/sql/parser.js';
 import { BufferList } from '../../support/raw-wire.js';
-import { catalog } from '../sql/catalog-fixture.js';
+import { catalog } from '../../support/catalog.js';
 
 before(() => initParser());
 

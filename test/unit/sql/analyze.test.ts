@@ -4,7 +4,7 @@ import { PgError } from '../../../src/errors/index.js';
 import { analyzeQuery } from '../../../src/sql/analyze.js';
 import type { CallSite } from '../../../src/sql/analyze.js';
 import { initParser } from '../../../src/sql/parser.js';
-import { catalog } from './catalog-fixture.js';
+import { catalog } from '../../support/catalog.js';
 
 before(() => initParser());
 
@@ -118,14 +118,23 @@ describe('analyzeQuery argument binding', () => {
   });
 
   it('chooses overloads by literal types', () => {
-    const [byName, byId, ints, reals] = calls(
-      "SELECT pgml.predict('p', '{1,2}'::real[]), pgml.predict(7, '{1,2}'::real[]), pgml.predict('p', ARRAY[1,2]), pgml.predict('p', ARRAY[1.5,2])",
+    const [byName, byId, ints, floats] = calls(
+      "SELECT pgml.predict('p', '{1,2}'::real[]), pgml.predict(7, '{1,2}'::real[]), pgml.predict('p', ARRAY[1,2]), pgml.predict('p', ARRAY[1.5,2]::float8[])",
     );
     assert.equal(byName?.signature.params[0]?.name, 'project_name');
     assert.equal(byId?.signature.params[0]?.name, 'model_id');
     assert.equal(ints?.signature.params[1]?.type, 'integer[]');
-    assert.equal(reals?.signature.params[1]?.type, 'real[]');
+    assert.equal(floats?.signature.params[1]?.type, 'double precision[]');
   });
+
+  it(
+    'an array of numeric literals is as ambiguous among the float overloads as Postgres finds it (42725)',
+    { todo: 'the resolver takes double precision[] (the element type preferred); Postgres says "function pgml.predict(unknown, numeric[]) is not unique"' },
+    () => {
+      const error = pgError(() => analyzeQuery("SELECT pgml.predict('p', ARRAY[1.5,2])", catalog));
+      assert.equal(error.code, '42725');
+    },
+  );
 
   it('rejects calls Postgres could not disambiguate either (42725)', () => {
     const error = pgError(() => analyzeQuery("SELECT pgml.predict('p', '{1,2}')", catalog));
@@ -135,7 +144,12 @@ describe('analyzeQuery argument binding', () => {
 
   it('keeps alternatives when a column hides the argument type', () => {
     const [site] = calls('SELECT pgml.predict(name, features) FROM t');
-    assert.equal(site?.alternatives.length, 2);
+    // Every two-argument overload could still be the one (each features type, by name or by id, a
+    // row): the best guess is the signature, the others its alternatives.
+    const twoArguments = catalog.overloads('pgml', 'predict')!.filter((s) => s.params.length === 2);
+    assert.ok(twoArguments.length > 2);
+    assert.equal(site?.alternatives.length, twoArguments.length - 1);
+    assert.deepEqual(new Set([site!.signature, ...site!.alternatives]), new Set(twoArguments));
   });
 
   it('rejects unknown names, missing arguments and too many arguments with 42883', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { expandCommand, plpgsqlCalledFunctionNames, type CatalogReader } from '../../../src/sql/expand-call.js';
 import { initParser } from '../../../src/sql/parser.js';
 import { MODEL_TRAIN } from '../../support/clickbait.js';
-import { catalog } from './catalog-fixture.js';
+import { catalog } from '../../support/catalog.js';
 
 before(() => initParser());
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { analyzeQuery } from '../../../src/sql/analyze.js';
 import { initParser } from '../../../src/sql/parser.js';
 import { resolveWithArgumentTypes } from '../../../src/sql/resolve.js';
-import { catalog } from './catalog-fixture.js';
+import { catalog } from '../../support/catalog.js';
 
 before(() => initParser());
 

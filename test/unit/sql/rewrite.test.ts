@@ -10,7 +10,7 @@ import {
   spliceStatement,
   spliceText,
 } from '../../../src/sql/rewrite.js';
-import { catalog } from './catalog-fixture.js';
+import { catalog } from '../../support/catalog.js';
 
 before(() => initParser());
 

@@ -2,8 +2,8 @@
 // (utils/adt: boolsend, int2/4/8send, float4/8send, numeric_send, textsend, array_send).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeColumn } from '../../../../src/pgml/domain/columns.js';
-import { RawMatrixBuilder } from '../../../../src/pgml/domain/raw-matrix.js';
+import { describeColumn } from '../../../../src/pgml/preparation/columns.js';
+import { RawMatrixBuilder } from '../../../../src/pgml/preparation/raw-matrix.js';
 import { binaryRowSink } from '../../../../src/pgml/store/binary-rows.js';
 import { PgError } from '../../../../src/errors/index.js';
 

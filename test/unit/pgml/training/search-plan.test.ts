@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   hyperparamCandidates,
-  keyMetric,
   kFolds,
   parseSearch,
   parseSearchArgs,
   parseSearchParams,
   summarizeSearch,
-} from '../../../../src/pgml/domain/search.js';
+} from '../../../../src/pgml/training/search-plan.js';
+import { keyMetric } from '../../../../src/pgml/domain/task.js';
 
 describe('search arguments', () => {
   it('defaults to n_iter 10 and cv 5 when searching, cv 1 otherwise', () => {

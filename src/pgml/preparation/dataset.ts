@@ -4,7 +4,7 @@
  * to the test rows (pipeline.ts), and the snapshot's `columns`/`analysis` JSON in PostgresML's shape.
  */
 import { PgError, SqlState } from '../../errors/index.js';
-import type { Task } from '../engines/engine.js';
+import type { Task } from '../domain/task.js';
 import { describeColumn, type ColumnSpec, type SourceColumn } from './columns.js';
 import { FeaturePipeline, type FeaturePipelineJson, type Row } from './pipeline.js';
 import { parsePreprocess, DEFAULT_PREPROCESSOR, type Preprocessor } from './preprocess.js';

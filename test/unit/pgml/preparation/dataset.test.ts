@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeColumn, normalizePgType } from '../../../../src/pgml/domain/columns.js';
-import { buildDataset, decodeClass, type DatasetInput } from '../../../../src/pgml/domain/dataset.js';
-import { FeaturePipeline } from '../../../../src/pgml/domain/pipeline.js';
-import { analyze } from '../../../../src/pgml/domain/statistics.js';
+import { describeColumn, normalizePgType } from '../../../../src/pgml/preparation/columns.js';
+import { buildDataset, decodeClass, type DatasetInput } from '../../../../src/pgml/preparation/dataset.js';
+import { FeaturePipeline } from '../../../../src/pgml/preparation/pipeline.js';
+import { analyze } from '../../../../src/pgml/preparation/statistics.js';
 
 const base = (over: Partial<DatasetInput>): DatasetInput => ({
   task: 'regression',

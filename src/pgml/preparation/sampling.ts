@@ -11,6 +11,7 @@
  * is all A. Both agree on balanced data.
  */
 import { PgError, SqlState } from '../../errors/index.js';
+import { seededRandom, shuffle } from '../random.js';
 
 export type Sampling = 'random' | 'last' | 'stratified';
 export const SAMPLINGS: readonly Sampling[] = ['random', 'last', 'stratified'];
@@ -142,27 +143,9 @@ function groupStrata(strata: ArrayLike<number>): { groupOf: Uint32Array; sizes: 
   return { groupOf, sizes };
 }
 
-/** mulberry32: small, fast, and good enough to order rows; seeded from crypto when no seed is given. */
+/** The shared generator (random.ts), seeded from crypto when no seed is given. */
 export function createRandom(seed?: number): () => number {
-  let state = (seed ?? crypto.getRandomValues(new Uint32Array(1))[0] ?? 0) >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Fisher–Yates in place; returns the same array. */
-export function shuffle<T extends { length: number; [index: number]: unknown }>(items: T, random: () => number): T {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const swap = items[i];
-    items[i] = items[j];
-    items[j] = swap;
-  }
-  return items;
+  return seededRandom(seed ?? crypto.getRandomValues(new Uint32Array(1))[0] ?? 0);
 }
 
 function identity(n: number): Uint32Array {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createRandom, parseSampling, splitCounts, trainTestSplit as typedSplit, type SplitOptions } from '../../../../src/pgml/domain/sampling.js';
+import { createRandom, parseSampling, splitCounts, trainTestSplit as typedSplit, type SplitOptions } from '../../../../src/pgml/preparation/sampling.js';
 
 /** The split as two lists: training rows, test rows. */
 const trainTestSplit = (n: number, options: SplitOptions): { train: number[]; test: number[] } => {

@@ -6,9 +6,10 @@
  * task's key metric wins, its fold model included.
  */
 import { PgError, SqlState } from '../../errors/index.js';
-import type { Task } from '../engines/engine.js';
-import { isPlainObject } from './preprocess.js';
-import { createRandom, shuffle } from './sampling.js';
+import { keyMetric, type Task } from '../domain/task.js';
+import { isPlainObject } from '../preparation/preprocess.js';
+import { createRandom } from '../preparation/sampling.js';
+import { shuffle } from '../random.js';
 
 export type Search = 'grid' | 'random';
 export type Hyperparams = Record<string, unknown>;
@@ -17,22 +18,6 @@ export interface SearchArgs {
   nIter: number;
   /** Folds; 1 means train once on the training split and score on the test split. */
   cv: number;
-}
-
-export type KeyMetric = 'r2' | 'f1' | 'silhouette' | 'cumulative_explained_variance';
-
-/** The metric PostgresML ranks models by (Task::default_target_metric); higher is better for all four. */
-export function keyMetric(task: Task): KeyMetric {
-  switch (task) {
-    case 'regression':
-      return 'r2';
-    case 'classification':
-      return 'f1';
-    case 'clustering':
-      return 'silhouette';
-    case 'decomposition':
-      return 'cumulative_explained_variance';
-  }
 }
 
 export function parseSearch(value: unknown): Search | null {

@@ -7,8 +7,8 @@ import {
   explainedVarianceRatio,
   regressionMetrics,
   silhouetteScore,
-} from '../../../../src/pgml/domain/metrics.js';
-import { createRandom } from '../../../../src/pgml/domain/sampling.js';
+} from '../../../../src/pgml/training/metrics.js';
+import { createRandom } from '../../../../src/pgml/preparation/sampling.js';
 import { sklearn, sklearnMissing } from './sklearn.js';
 
 const close = (actual: number, expected: number, what: string): void =>

@@ -1,0 +1,27 @@
+/**
+ * The seeded pseudo-random numbers training draws from to split rows, search hyperparameters and
+ * initialise engines: one generator, so a seed means the same sequence everywhere.
+ */
+
+/** mulberry32: tiny, fast and good enough for shuffling and initialisation; seeded so runs are repeatable. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Fisher–Yates in place; returns the same array. */
+export function shuffle<T extends { length: number; [index: number]: unknown }>(items: T, random: () => number): T {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const swap = items[i];
+    items[i] = items[j];
+    items[j] = swap;
+  }
+  return items;
+}
