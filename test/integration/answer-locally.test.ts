@@ -24,6 +24,8 @@ const SETUP = `
   CREATE TABLE cls AS
   SELECT sin(i)::real AS a, cos(i * 0.7)::real AS b, (sin(i) + cos(i * 0.7) > 0.3)::int AS label
     FROM generate_series(1, 200) AS i;
+  CREATE FUNCTION float_digits(digits text) RETURNS text LANGUAGE sql AS $$ SELECT set_config('extra_float_digits', digits, false) $$;
+  CREATE FUNCTION short_floats() RETURNS void LANGUAGE plpgsql AS $$ BEGIN SET extra_float_digits = -1; END $$;
   SELECT * FROM pgml.train('reg', 'regression', 'reg', 'y', 'linear');
   SELECT * FROM pgml.train('cls', 'classification', 'cls', 'label', 'xgboost', '{"n_estimators": 5}');`;
 
@@ -99,6 +101,23 @@ const SEQUENCES: { name: string; queries: string[] }[] = [
       LOCAL_STATEMENTS[2]!,
       'SET DateStyle = German',
       LOCAL_STATEMENTS[2]!,
+    ],
+  },
+  {
+    // The statements' text says nothing of the setting: the functions' bodies change it.
+    name: 'with extra_float_digits changed inside a called function (set_config, SET in PL/pgSQL)',
+    queries: [
+      LOCAL_STATEMENTS[2]!,
+      `SELECT float_digits('0')`,
+      LOCAL_STATEMENTS[2]!,
+      'RESET extra_float_digits',
+      LOCAL_STATEMENTS[2]!,
+      'SELECT short_floats()',
+      LOCAL_STATEMENTS[2]!,
+      'BEGIN',
+      `SELECT float_digits('2')`,
+      LOCAL_STATEMENTS[2]!,
+      'COMMIT',
     ],
   },
 ];
@@ -210,10 +229,16 @@ describe('answering statements locally', () => {
       const pidAnswer = await exchange(connection, queryMessage('SELECT pg_backend_pid()'), 1);
       const row = pidAnswer.find((m) => m.type === 'D')!;
       const pid = Number(row.body.subarray(6).toString('latin1'));
-      const lastQuery = async () => (await observer.query('SELECT query FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0]?.query as string;
-      // The first calls read the session's extra_float_digits and check the role's access to each model.
+      // The backend's last statement and when it started: equal values mean nothing reached it since.
+      const lastQuery = async () =>
+        JSON.stringify((await observer.query('SELECT query, query_start::text FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0]);
+      // The first calls read the session's extra_float_digits and check the role's access to each
+      // model; so do the first after any statement that ran on the upstream (a function it called
+      // may have changed the role or the setting).
       for (const sql of LOCAL_STATEMENTS.slice(0, 3)) await exchange(connection, queryMessage(sql), 1);
       await exchange(connection, queryMessage(`SELECT 'marker'`), 1);
+      for (const sql of LOCAL_STATEMENTS.slice(0, 3)) await exchange(connection, queryMessage(sql), 1);
+      const before = await lastQuery();
       for (const sql of LOCAL_STATEMENTS.slice(0, 3)) {
         const answers = await exchange(connection, queryMessage(sql), 1);
         assert.deepEqual(
@@ -222,9 +247,9 @@ describe('answering statements locally', () => {
           sql,
         );
       }
-      assert.equal(await lastQuery(), `SELECT 'marker'`);
+      assert.equal(await lastQuery(), before);
       await exchange(connection, queryMessage(UPSTREAM_STATEMENTS[0]!), 1);
-      assert.notEqual(await lastQuery(), `SELECT 'marker'`);
+      assert.notEqual(await lastQuery(), before);
     } finally {
       connection.destroy();
     }
