@@ -19,6 +19,7 @@ interface Api {
   lastError: () => string;
   version: (major: number[], minor: number[], patch: number[]) => void;
   matrixFromMat: Fn;
+  matrixFromMatThreads: Fn;
   matrixSetFloatInfo: Fn;
   matrixFree: Fn;
   boosterCreate: Fn;
@@ -45,6 +46,9 @@ function bind(lib: Koffi.LibraryHandle, k: typeof Koffi): Api {
     lastError: lib.func('const char* XGBGetLastError()') as () => string,
     version: lib.func('void XGBoostVersion(_Out_ int* major, _Out_ int* minor, _Out_ int* patch)') as Api['version'],
     matrixFromMat: f('int XGDMatrixCreateFromMat(const float* data, uint64_t nrow, uint64_t ncol, float missing, _Out_ XGHandle* out)'),
+    matrixFromMatThreads: f(
+      'int XGDMatrixCreateFromMat_omp(const float* data, uint64_t nrow, uint64_t ncol, float missing, _Out_ XGHandle* out, int nthread)',
+    ),
     matrixSetFloatInfo: f('int XGDMatrixSetFloatInfo(XGHandle handle, const char* field, const float* array, uint64_t len)'),
     matrixFree: f('int XGDMatrixFree(XGHandle handle)'),
     boosterCreate: f('int XGBoosterCreate(XGHandle* dmats, uint64_t len, _Out_ XGHandle* out)'),
@@ -91,7 +95,7 @@ class NativeBooster implements Booster {
       this.check(this.api.boosterSetParam(this.handle, 'nthread', String(threads)), SqlState.InternalError);
       this.threads = threads;
     }
-    const dmat = this.matrix(x, rows, cols);
+    const dmat = this.matrix(x, rows, cols, threads);
     try {
       const len = [0];
       const out = [null as unknown];
@@ -118,9 +122,10 @@ class NativeBooster implements Booster {
     this.handle = null;
   }
 
-  private matrix(x: Float32Array, rows: number, cols: number): unknown {
+  /** Building the DMatrix on `threads` too: XGDMatrixCreateFromMat would wake an OpenMP team of every core. */
+  private matrix(x: Float32Array, rows: number, cols: number, threads: number): unknown {
     const out = [null as unknown];
-    this.check(this.api.matrixFromMat(x, rows, cols, Number.NaN, out), SqlState.InvalidParameterValue);
+    this.check(this.api.matrixFromMatThreads(x, rows, cols, Number.NaN, out, threads), SqlState.InvalidParameterValue);
     return out[0];
   }
 }
