@@ -3,6 +3,8 @@
 // the per-call cost of the privilege check of cached models (issue 12): `predict_rechecked` is a
 // prediction right after an untimed `RESET ROLE`, which makes the session ask the upstream again
 // whether its role may read the model; `predict` is answered from the session's remembered answer.
+// Any statement that ran on the upstream (`SELECT 1` too: a function it called could have changed
+// the role) makes the next prediction check again, so an untimed prediction follows each `SELECT 1`.
 // Run: npm run build && node --import tsx bench/predict-latency.ts   (prints one JSON line)
 // Env: BENCH_ITERATIONS per query (2000), BENCH_ALGORITHM (xgboost, 100 trees; e.g. linear).
 import pg from 'pg';
@@ -22,6 +24,7 @@ try {
   log('predict-latency', `${iterations} iterations each`);
   for (let i = 0; i < iterations; i++) {
     for (const [name, sql] of Object.entries(queries)) {
+      if (name === 'predict') await client.query(sql);
       const start = process.hrtime.bigint();
       await client.query(sql);
       times[name]!.push(Number(process.hrtime.bigint() - start) / 1e6);
