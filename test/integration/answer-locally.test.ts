@@ -46,6 +46,7 @@ const LOCAL_STATEMENTS = [
 const UPSTREAM_STATEMENTS = [
   `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]) * 2`,
   `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125])::numeric(10, 3)`,
+  `SELECT round(pgml.predict('reg', ARRAY[0.25, -0.5, 0.125])::numeric, 2)`,
   `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]) AS "prédiction"`,
   `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]) FROM generate_series(1, 2)`,
   `SELECT pgml.version()`,
@@ -252,6 +253,25 @@ describe('answering statements locally', () => {
       assert.notEqual(await lastQuery(), before);
     } finally {
       connection.destroy();
+    }
+  });
+
+  test('arithmetic around a call is the upstream computing it on the predicted value', async () => {
+    const client = new pg.Client({ connectionString: local.url('postgres', undefined, DATABASE) });
+    await client.connect();
+    try {
+      const text = { getTypeParser: () => (value: string) => value };
+      const one = async (sql: string, params: unknown[] = []) => Object.values((await client.query({ text: sql, values: params, types: text })).rows[0] as object)[0] as string;
+      const predicted = await one(PREDICT);
+      for (const [around, onValue] of [
+        [`SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]) * 2`, 'SELECT $1::real * 2'],
+        [`SELECT round(pgml.predict('reg', ARRAY[0.25, -0.5, 0.125])::numeric, 2)`, 'SELECT round($1::real::numeric, 2)'],
+        [`SELECT -pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]) + 1.5`, 'SELECT -$1::real + 1.5'],
+      ] as const) {
+        assert.equal(await one(around), await one(onValue, [predicted]), around);
+      }
+    } finally {
+      await client.end();
     }
   });
 
