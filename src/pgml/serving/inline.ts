@@ -23,7 +23,8 @@
  *                        load: 2 ms synchronous, parsed off-thread when loaded in-thread
  *   1000 trees, 3.6 MB   (at load average ~20) 1 row p50 188 µs, 4 rows 237 µs, 16 rows 1.5 ms
  *                        load: 110 ms synchronous, so parsed off-thread (the loop's longest pause
- *                        during 10 such loads was 62 ms, the machine's load, as without them)
+ *                        during 10 such loads was 62 ms at that load: not told apart from the
+ *                        machine's own scheduling delays; no baseline without loads was taken)
  *
  * The first prediction of a loaded booster also configures it (0.5 ms at 100 trees, 4.3 ms at 1000
  * under that load): once per model and process, bounded by the model's size.
