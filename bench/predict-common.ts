@@ -1,5 +1,6 @@
 // Shared setup of the predict benchmarks: a real Postgres cluster, pgml-proxy in front of it, a
 // table of 30 float features and a 100-tree XGBoost regression model trained through the proxy.
+import { loadavg } from 'node:os';
 import pg from 'pg';
 import { createDatabase, startPgCluster, type PgCluster } from '../test/support/pg-cluster.js';
 import { startProxy, type ProxyProcess } from '../test/support/proxy.js';
@@ -50,6 +51,11 @@ export async function setUp(rows: number, trainRows = Math.min(rows, 10_000)): P
 
 export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** The machine's 1/5/15-minute load averages, rounded: every JSON line says how loaded the run was. */
+export function loadAverage(): number[] {
+  return loadavg().map((v) => +v.toFixed(1));
 }
 
 export function log(bench: string, message: string): void {

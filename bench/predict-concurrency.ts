@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execCapture } from '../test/support/exec.js';
-import { ALGORITHM, DATABASE, FEATURES, log, setUp } from './predict-common.js';
+import { ALGORITHM, DATABASE, FEATURES, loadAverage, log, setUp } from './predict-common.js';
 
 const PGBENCH = process.env.PGBENCH ?? '/usr/bin/pgbench';
 const durationSec = Number(process.env.BENCH_DURATION ?? 10);
@@ -18,6 +18,7 @@ try {
   const constants = Array.from({ length: FEATURES }, (_, i) => (Math.sin(i) / 2).toFixed(4)).join(', ');
   const scripts = { select1: 'SELECT 1;\n', predict: `SELECT pgml.predict('p', ARRAY[${constants}]);\n` };
   const results: Record<string, Record<string, number>> = {};
+  const loadAtStart = loadAverage();
   for (const clients of clientCounts) {
     for (const [name, sql] of Object.entries(scripts)) {
       const file = join(dir, `${name}.sql`);
@@ -34,7 +35,7 @@ try {
     const cell = results[`c${clients}`]!;
     cell.predict_vs_select1 = +((cell.predict_tps ?? 0) / (cell.select1_tps ?? 1)).toFixed(3);
   }
-  process.stdout.write(`${JSON.stringify({ bench: 'predict-concurrency', duration_s: durationSec, features: FEATURES, algorithm: ALGORITHM, trees: ALGORITHM === 'xgboost' ? 100 : undefined, ...results })}\n`);
+  process.stdout.write(`${JSON.stringify({ bench: 'predict-concurrency', duration_s: durationSec, features: FEATURES, algorithm: ALGORITHM, trees: ALGORITHM === 'xgboost' ? 100 : undefined, ...results, load_average: { start: loadAtStart, end: loadAverage() } })}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
   await bench.stop();

@@ -31,8 +31,9 @@ export interface CallContext {
   readonly statementStartedAt: number;
   /**
    * Changes whenever the session's role, settings or privileges may have changed (SET, RESET,
-   * DISCARD ALL, the end of a transaction that ran one, GRANT, REVOKE, ...). Whatever is cached
-   * per session under an older value must be read again.
+   * DISCARD ALL, the end of a transaction that ran one, GRANT, REVOKE, ..., and after every
+   * statement of the client's that ran on the upstream, since a function or trigger it called may
+   * have run set_config or SET). Whatever is cached per session under an older value must be read again.
    */
   readonly sessionEpoch: number;
   readonly services: CallServices;

@@ -7,7 +7,8 @@
  *   in a failed transaction block the upstream answers (25P02, in its own words);
  * - a text-format float is written as float4out/float8out write it with extra_float_digits ≥ 1
  *   (shortest exact digits, the default since Postgres 12), so the session's setting is read, once
- *   per session epoch (SET, RESET, DISCARD and the end of a transaction that ran one move it);
+ *   per session epoch (SET, RESET, DISCARD, the end of a transaction that ran one and any statement
+ *   that ran on the upstream move it: a function it called may have changed the setting);
  * - a `real` result must be a float4 value already (the upstream would round another number from
  *   its decimal text, which is not always what rounding the double gives).
  */

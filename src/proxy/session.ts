@@ -509,6 +509,7 @@ export class ClientSession {
           this.upstreamSaidFatal = true;
         }
         const forward = this.tracker.route(code, message);
+        if (forward !== null && (code === BackendCode.CommandComplete || code === BackendCode.ReadyForQuery)) this.clientStatementRan();
         // The client's statement is over (the proxy's own statements' answers are not forwarded).
         if (code === BackendCode.ReadyForQuery && forward !== null && this.callAbort.signal.aborted) this.callAbort = new AbortController();
         if (forward === message) out.push(message);
@@ -524,6 +525,15 @@ export class ClientSession {
     }
     if (whole && !this.upstreamFramer.hasPartial) this.writeClient([chunk]);
     else this.writeClient(coalesce(out));
+  }
+
+  /**
+   * A client's statement ran on the upstream: whatever it called (a function whose body runs
+   * set_config('role', ...) or SET, a trigger) may have changed the role or settings without its
+   * tag saying so, so what is known of them is read again before a call relies on it.
+   */
+  private clientStatementRan(): void {
+    this.sessionEpoch++;
   }
 
   /** AuthenticationOk ends the phase in which only authentication messages are accepted. */

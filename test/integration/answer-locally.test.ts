@@ -24,6 +24,8 @@ const SETUP = `
   CREATE TABLE cls AS
   SELECT sin(i)::real AS a, cos(i * 0.7)::real AS b, (sin(i) + cos(i * 0.7) > 0.3)::int AS label
     FROM generate_series(1, 200) AS i;
+  CREATE FUNCTION float_digits(digits text) RETURNS text LANGUAGE sql AS $$ SELECT set_config('extra_float_digits', digits, false) $$;
+  CREATE FUNCTION short_floats() RETURNS void LANGUAGE plpgsql AS $$ BEGIN SET extra_float_digits = -1; END $$;
   SELECT * FROM pgml.train('reg', 'regression', 'reg', 'y', 'linear');
   SELECT * FROM pgml.train('cls', 'classification', 'cls', 'label', 'xgboost', '{"n_estimators": 5}');`;
 
@@ -44,6 +46,7 @@ const LOCAL_STATEMENTS = [
 const UPSTREAM_STATEMENTS = [
   `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]) * 2`,
   `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125])::numeric(10, 3)`,
+  `SELECT round(pgml.predict('reg', ARRAY[0.25, -0.5, 0.125])::numeric, 2)`,
   `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]) AS "prédiction"`,
   `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]) FROM generate_series(1, 2)`,
   `SELECT pgml.version()`,
@@ -99,6 +102,23 @@ const SEQUENCES: { name: string; queries: string[] }[] = [
       LOCAL_STATEMENTS[2]!,
       'SET DateStyle = German',
       LOCAL_STATEMENTS[2]!,
+    ],
+  },
+  {
+    // The statements' text says nothing of the setting: the functions' bodies change it.
+    name: 'with extra_float_digits changed inside a called function (set_config, SET in PL/pgSQL)',
+    queries: [
+      LOCAL_STATEMENTS[2]!,
+      `SELECT float_digits('0')`,
+      LOCAL_STATEMENTS[2]!,
+      'RESET extra_float_digits',
+      LOCAL_STATEMENTS[2]!,
+      'SELECT short_floats()',
+      LOCAL_STATEMENTS[2]!,
+      'BEGIN',
+      `SELECT float_digits('2')`,
+      LOCAL_STATEMENTS[2]!,
+      'COMMIT',
     ],
   },
 ];
@@ -210,10 +230,16 @@ describe('answering statements locally', () => {
       const pidAnswer = await exchange(connection, queryMessage('SELECT pg_backend_pid()'), 1);
       const row = pidAnswer.find((m) => m.type === 'D')!;
       const pid = Number(row.body.subarray(6).toString('latin1'));
-      const lastQuery = async () => (await observer.query('SELECT query FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0]?.query as string;
-      // The first calls read the session's extra_float_digits and check the role's access to each model.
+      // The backend's last statement and when it started: equal values mean nothing reached it since.
+      const lastQuery = async () =>
+        JSON.stringify((await observer.query('SELECT query, query_start::text FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0]);
+      // The first calls read the session's extra_float_digits and check the role's access to each
+      // model; so do the first after any statement that ran on the upstream (a function it called
+      // may have changed the role or the setting).
       for (const sql of LOCAL_STATEMENTS.slice(0, 3)) await exchange(connection, queryMessage(sql), 1);
       await exchange(connection, queryMessage(`SELECT 'marker'`), 1);
+      for (const sql of LOCAL_STATEMENTS.slice(0, 3)) await exchange(connection, queryMessage(sql), 1);
+      const before = await lastQuery();
       for (const sql of LOCAL_STATEMENTS.slice(0, 3)) {
         const answers = await exchange(connection, queryMessage(sql), 1);
         assert.deepEqual(
@@ -222,11 +248,30 @@ describe('answering statements locally', () => {
           sql,
         );
       }
-      assert.equal(await lastQuery(), `SELECT 'marker'`);
+      assert.equal(await lastQuery(), before);
       await exchange(connection, queryMessage(UPSTREAM_STATEMENTS[0]!), 1);
-      assert.notEqual(await lastQuery(), `SELECT 'marker'`);
+      assert.notEqual(await lastQuery(), before);
     } finally {
       connection.destroy();
+    }
+  });
+
+  test('arithmetic around a call is the upstream computing it on the predicted value', async () => {
+    const client = new pg.Client({ connectionString: local.url('postgres', undefined, DATABASE) });
+    await client.connect();
+    try {
+      const text = { getTypeParser: () => (value: string) => value };
+      const one = async (sql: string, params: unknown[] = []) => Object.values((await client.query({ text: sql, values: params, types: text })).rows[0] as object)[0] as string;
+      const predicted = await one(PREDICT);
+      for (const [around, onValue] of [
+        [`SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]) * 2`, 'SELECT $1::real * 2'],
+        [`SELECT round(pgml.predict('reg', ARRAY[0.25, -0.5, 0.125])::numeric, 2)`, 'SELECT round($1::real::numeric, 2)'],
+        [`SELECT -pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]) + 1.5`, 'SELECT -$1::real + 1.5'],
+      ] as const) {
+        assert.equal(await one(around), await one(onValue, [predicted]), around);
+      }
+    } finally {
+      await client.end();
     }
   });
 

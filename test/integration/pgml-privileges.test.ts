@@ -24,6 +24,8 @@ const SETUP = `
       FROM generate_series(1, 200) AS i;
   CREATE TABLE points AS SELECT i AS id, (i / 10.0)::real AS a, 0.2::real AS b, 0.3::real AS c FROM generate_series(1, 3) AS i;
   GRANT SELECT ON points TO PUBLIC;
+  CREATE FUNCTION become(role_name text) RETURNS text LANGUAGE sql AS $$ SELECT set_config('role', role_name, false) $$;
+  CREATE FUNCTION become_bob() RETURNS void LANGUAGE plpgsql AS $$ BEGIN SET ROLE bob; END $$;
   CREATE FUNCTION predict_alice() RETURNS TABLE(prediction real) LANGUAGE sql
     AS $$ SELECT pgml.predict('alice_proj', ARRAY[0.1, 0.2, 0.3]::real[]) AS prediction $$;
   GRANT SELECT ON pgml.projects, pgml.deployments, pgml.models, pgml.files TO alice;`;
@@ -176,6 +178,27 @@ describe('cached models obey privileges [proxy-postgres]', { timeout: 300_000 },
       // A transaction that commits a SET LOCAL ROLE leaves the role as it was.
       await session.query('BEGIN; SET LOCAL ROLE alice; COMMIT');
       await session.query('SET ROLE bob');
+      await assert.rejects(predictAs(session), sqlState('42501'));
+    } finally {
+      await session.end();
+    }
+  });
+
+  test('a role changed inside a called function (set_config, SET in PL/pgSQL) is the role the next call checks', async () => {
+    await admin.query(`REVOKE ${READ_MODELS} FROM bob`);
+    const session = await connect('postgres');
+    try {
+      // Each time the model is cached and this session's answer remembered before the role changes.
+      assert.equal(await predictAs(session), expected);
+      await session.query(`SELECT become('bob')`);
+      await assert.rejects(predictAs(session), sqlState('42501'));
+      await session.query('RESET ROLE');
+      assert.equal(await predictAs(session), expected);
+      await session.query('SELECT become_bob()');
+      await assert.rejects(predictAs(session), sqlState('42501'));
+      await session.query('RESET ROLE');
+      assert.equal(await predictAs(session), expected);
+      await session.query(`SELECT 1 AS before; SELECT become('bob')`);
       await assert.rejects(predictAs(session), sqlState('42501'));
     } finally {
       await session.end();

@@ -4,7 +4,8 @@
  * files) through the upstream. So each session asks the upstream once (store's modelVisibility,
  * which fails with Postgres's own 42501) and remembers the answer per model reference until
  * - its session epoch moves (SET ROLE, SET SESSION AUTHORIZATION, RESET, the end of a transaction
- *   that changed settings or privileges: see CallContext.sessionEpoch), or
+ *   that changed settings or privileges, any statement that ran on the upstream, whose functions
+ *   may have changed the role: see CallContext.sessionEpoch), or
  * - privileges may have changed anywhere (invalidateAll: GRANT/REVOKE through any proxy, the
  *   event trigger of migration 0011, `NOTIFY pgml_proxy_privileges`).
  * Answers are remembered only while such changes are sure to be heard: on the embedded upstream

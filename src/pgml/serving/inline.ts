@@ -1,7 +1,7 @@
 /**
  * Small predictions on the event loop. A prediction normally runs on the worker pool, and for one
  * row the round trip (a postMessage each way) costs far more than the model: a bounded, small
- * prediction of a model whose in-thread form is cheap to load runs in the calling thread instead.
+ * prediction of a model whose in-thread form is cheap to hold runs in the calling thread instead.
  *
  * Measured on the 2-core development machine at load average ~16 (BENCHMARKS.md, "Serving latency:
  * answering locally (issue 16)"), one row of 30 features, 3000 calls after 300 warm-ups:
@@ -9,28 +9,59 @@
  *   linear regression   in-thread p50 0.9 µs (p99 3.8 µs)     worker pool p50 75 µs (p99 3.2 ms)
  *                       in-thread load of the model: 0.13 ms
  *   XGBoost, 100 trees  in-thread p50 43.5 µs (p99 13.5 ms)   worker pool p50 173 µs (p99 16.6 ms)
- *                       in-thread load of the booster: 57 ms (a synchronous native call)
  *
- * So: the linear family (pure JS, work = rows × features × outputs multiply-adds) runs in-thread
- * for at most INLINE_MAX_ROWS rows of a model of at most INLINE_MAX_MODEL_BYTES bytes; at those
- * bounds a prediction is at most 16 × 16k multiply-adds (well under a millisecond), and loading
- * the in-thread form decodes at most 64 KiB. XGBoost stays on the pool: its prediction would be
- * small, but loading a booster on the event loop (57 ms for 100 trees, growing with the trees) is
- * model loading, which must not block it; an asynchronous native load would lift that.
+ * So the linear family (pure JS, work = rows × features × outputs multiply-adds) runs in-thread for
+ * at most LINEAR_MAX_ROWS rows of a model of at most LINEAR_MAX_MODEL_BYTES bytes: at most 16 × 16k
+ * multiply-adds (well under a millisecond), and loading the in-thread form decodes at most 64 KiB.
+ *
+ * XGBoost (native libxgboost only): the booster is parsed on koffi's own thread (loadOffThread), so
+ * loading never blocks the event loop; a prediction is one DMatrix and one XGBoosterPredict on one
+ * thread, whose cost is a fixed part plus a part that grows with rows × trees. Measured at load
+ * average ~1.5 (one row of 30 features; 3000 calls after 300 warm-ups; depth-6 regression trees):
+ *
+ *   100 trees, 411 KB    1 row p50 48.7 µs (p99 111 µs), 4 rows 56.5 µs, 16 rows 91.6 µs (p99 799 µs)
+ *                        load: 2 ms synchronous, parsed off-thread when loaded in-thread
+ *   1000 trees, 3.6 MB   (at load average ~20) 1 row p50 188 µs, 4 rows 237 µs, 16 rows 1.5 ms
+ *                        load: 110 ms synchronous, so parsed off-thread (the loop's longest pause
+ *                        during 10 such loads was 62 ms at that load: not told apart from the
+ *                        machine's own scheduling delays; no baseline without loads was taken)
+ *
+ * The first prediction of a loaded booster also configures it (0.5 ms at 100 trees, 4.3 ms at 1000
+ * under that load): once per model and process, bounded by the model's size.
+ *
+ * The bytes of the serialized model stand for the trees (their nodes): a model of at most
+ * TREE_MAX_MODEL_BYTES predicts in-thread as many rows as keep rows × bytes within
+ * TREE_ROWS_TIMES_BYTES (16 rows of the 100-tree model, 2 of the 1000-tree one: one in-thread
+ * prediction stays within ~0.1–0.3 ms); more rows go to the pool.
  */
 import type { Engine } from '../engines/engine.js';
 import { getLocalEngineFactory } from '../engines/registry.js';
+import { XgboostEngine } from '../engines/xgboost/index.js';
 
-const INLINE_ALGORITHMS = new Set(['linear', 'ridge', 'lasso', 'elastic_net']);
+/** An in-thread form of a model and the most rows it may predict on the event loop. */
+export interface InlineModel {
+  engine: Engine;
+  maxRows: number;
+}
 
-/** Predictions of more rows go to the worker pool. */
-export const INLINE_MAX_ROWS = 16;
+const LINEAR_ALGORITHMS = new Set(['linear', 'ridge', 'lasso', 'elastic_net']);
+const LINEAR_MAX_ROWS = 16;
+export const LINEAR_MAX_MODEL_BYTES = 64 * 1024;
 
-/** Larger models are never loaded in-thread. */
-export const INLINE_MAX_MODEL_BYTES = 64 * 1024;
+const TREE_MAX_MODEL_BYTES = 4 * 1024 * 1024;
+const TREE_ROWS_TIMES_BYTES = 16 * 512 * 1024;
+const TREE_MAX_ROWS = 16;
 
 /** The in-thread form of a model that qualifies, loaded from its serialized bytes; else undefined. */
-export async function inlineEngine(algorithm: string, bytes: Uint8Array): Promise<Engine | undefined> {
-  if (!INLINE_ALGORITHMS.has(algorithm) || bytes.byteLength > INLINE_MAX_MODEL_BYTES) return undefined;
-  return getLocalEngineFactory(algorithm).deserialize(bytes);
+export async function inlineModel(algorithm: string, bytes: Uint8Array): Promise<InlineModel | undefined> {
+  const size = bytes.byteLength;
+  if (LINEAR_ALGORITHMS.has(algorithm) && size <= LINEAR_MAX_MODEL_BYTES) {
+    return { engine: await getLocalEngineFactory(algorithm).deserialize(bytes), maxRows: LINEAR_MAX_ROWS };
+  }
+  if ((algorithm === 'xgboost' || algorithm === 'xgboost_random_forest') && size <= TREE_MAX_MODEL_BYTES) {
+    const engine = await XgboostEngine.deserializeOffThread(algorithm, bytes);
+    const maxRows = Math.min(TREE_MAX_ROWS, Math.max(1, Math.floor(TREE_ROWS_TIMES_BYTES / size)));
+    return engine === undefined ? undefined : { engine, maxRows };
+  }
+  return undefined;
 }

@@ -10,14 +10,14 @@ import type { Model } from '../domain/model.js';
 import type { Engine } from '../engines/engine.js';
 import { getEngineFactory } from '../engines/registry.js';
 import { FeaturePipeline } from '../preparation/pipeline.js';
-import { inlineEngine } from './inline.js';
+import { inlineModel, type InlineModel } from './inline.js';
 import { modelById, modelBytes } from '../store/index.js';
 
 export interface LoadedModel {
   stored: Model;
   engine: Engine;
   /** The same model in the calling thread, for small predictions (inline.ts); absent for most algorithms. */
-  inline?: Engine;
+  inline?: InlineModel;
   /** Null for models PostgresML itself wrote: their features go to the estimator unchanged. */
   pipeline: FeaturePipeline | null;
   bytes: number;
@@ -89,8 +89,10 @@ export class ModelCache {
 export async function loadModel(db: Queryable, modelId: number, known?: Model): Promise<LoadedModel> {
   const stored = known ?? (await modelById(db, modelId));
   const bytes = await modelBytes(db, modelId);
-  const engine = await getEngineFactory(stored.algorithm, stored.task).deserialize(bytes);
-  const inline = await inlineEngine(stored.algorithm, bytes);
+  const [engine, inline] = await Promise.all([
+    getEngineFactory(stored.algorithm, stored.task).deserialize(bytes),
+    inlineModel(stored.algorithm, bytes),
+  ]);
   const pipeline = stored.pipeline === null ? null : FeaturePipeline.fromJSON(stored.pipeline);
   return { stored, engine, ...(inline === undefined ? {} : { inline }), pipeline, bytes: bytes.byteLength };
 }

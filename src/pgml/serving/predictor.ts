@@ -9,7 +9,6 @@ import { decodeClass } from '../preparation/dataset.js';
 import type { Row } from '../preparation/pipeline.js';
 import { deployedModel } from '../store/index.js';
 import type { Engine } from '../engines/engine.js';
-import { INLINE_MAX_ROWS } from './inline.js';
 import { loadModel, type LoadedModel } from './model-cache.js';
 import './services.js';
 
@@ -58,7 +57,7 @@ export function inputMatrix(model: LoadedModel, batch: readonly Features[]): Flo
 
 /** The in-thread engine for a small batch of a model that has one (inline.ts), else the worker pool's. */
 function engineFor(model: LoadedModel, rows: number): Engine {
-  return model.inline !== undefined && rows <= INLINE_MAX_ROWS ? model.inline : model.engine;
+  return model.inline !== undefined && rows <= model.inline.maxRows ? model.inline.engine : model.engine;
 }
 
 function checkTask(model: LoadedModel, allowed: readonly string[], fn: string): void {

@@ -27,4 +27,6 @@ export interface XgboostRuntime {
   readonly version: string;
   train(input: TrainInput): Booster;
   load(bytes: Uint8Array): Booster;
+  /** load without blocking the calling thread, where the runtime can (native: koffi's own thread). */
+  loadOffThread?(bytes: Uint8Array): Promise<Booster>;
 }

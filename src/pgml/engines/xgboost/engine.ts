@@ -184,6 +184,27 @@ export class XgboostEngine implements Engine {
 
   /** Loads bytes written by serialize, on the runtime that wrote them (their model formats differ). */
   static async deserialize(algorithm: XgboostAlgorithm, bytes: Uint8Array): Promise<XgboostEngine> {
+    const { header, model } = XgboostEngine.parse(algorithm, bytes);
+    const engine = new XgboostEngine(algorithm, header.runtime);
+    const runtime = await resolveRuntime(header.runtime);
+    engine.replace(runtime.load(model), header);
+    return engine;
+  }
+
+  /**
+   * deserialize without blocking the calling thread (so the event loop may hold a booster for small
+   * predictions): undefined when the model's runtime cannot load off the calling thread (WASM).
+   */
+  static async deserializeOffThread(algorithm: XgboostAlgorithm, bytes: Uint8Array): Promise<XgboostEngine | undefined> {
+    const { header, model } = XgboostEngine.parse(algorithm, bytes);
+    const runtime = await resolveRuntime(header.runtime);
+    if (runtime.loadOffThread === undefined) return undefined;
+    const engine = new XgboostEngine(algorithm, header.runtime);
+    engine.replace(await runtime.loadOffThread(model), header);
+    return engine;
+  }
+
+  private static parse(algorithm: XgboostAlgorithm, bytes: Uint8Array): { header: Header; model: Uint8Array } {
     const corrupt = (why: string) => new PgError(SqlState.DataCorrupted, `invalid ${algorithm} model: ${why}`);
     if (bytes.length < MAGIC.length + 4 || MAGIC.some((b, i) => bytes[i] !== b)) throw corrupt('bad magic');
     const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(MAGIC.length, true);
@@ -195,10 +216,7 @@ export class XgboostEngine implements Engine {
     } catch {
       throw corrupt('unreadable header');
     }
-    const engine = new XgboostEngine(algorithm, header.runtime);
-    const runtime = await resolveRuntime(header.runtime);
-    engine.replace(runtime.load(bytes.subarray(start + length)), header);
-    return engine;
+    return { header, model: bytes.subarray(start + length) };
   }
 
   private outputsProbability(): boolean {

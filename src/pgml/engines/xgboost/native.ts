@@ -1,7 +1,9 @@
 /**
  * libxgboost (the same C library python-xgboost wraps) bound through koffi. Calls are synchronous:
  * engines run inside the worker pool (pool.ts), so a long UpdateOneIter never blocks the proxy's
- * event loop, and synchronous calls keep the returned buffers valid until we copy them.
+ * event loop, and synchronous calls keep the returned buffers valid until we copy them. The one
+ * exception is loadOffThread, for the boosters serving keeps on the event loop to predict a few
+ * rows in-thread (src/pgml/serving/inline.ts): the model is parsed on koffi's own thread.
  */
 import { availableParallelism } from 'node:os';
 import type * as Koffi from 'koffi';
@@ -10,11 +12,14 @@ import type { Booster, TrainInput, XgboostRuntime } from './booster.js';
 import { describeNativeLoad, koffi, loadNativeLibrary, pythonPackageDirectories, type NativeLoad } from '../native-library.js';
 
 type Fn = (...args: unknown[]) => number;
+/** A bound function that can also run on koffi's own thread: `fn.async(...args, callback)`. */
+type AsyncFn = Fn & { async: (...args: unknown[]) => void };
 
 interface Api {
   lastError: () => string;
   version: (major: number[], minor: number[], patch: number[]) => void;
   matrixFromMat: Fn;
+  matrixFromMatThreads: Fn;
   matrixSetFloatInfo: Fn;
   matrixFree: Fn;
   boosterCreate: Fn;
@@ -23,7 +28,7 @@ interface Api {
   boosterUpdateOneIter: Fn;
   boosterPredict: Fn;
   boosterSave: Fn;
-  boosterLoad: Fn;
+  boosterLoad: AsyncFn;
 }
 
 // One opaque handle type for DMatrixHandle and BoosterHandle: both are `void*` in c_api.h.
@@ -41,6 +46,9 @@ function bind(lib: Koffi.LibraryHandle, k: typeof Koffi): Api {
     lastError: lib.func('const char* XGBGetLastError()') as () => string,
     version: lib.func('void XGBoostVersion(_Out_ int* major, _Out_ int* minor, _Out_ int* patch)') as Api['version'],
     matrixFromMat: f('int XGDMatrixCreateFromMat(const float* data, uint64_t nrow, uint64_t ncol, float missing, _Out_ XGHandle* out)'),
+    matrixFromMatThreads: f(
+      'int XGDMatrixCreateFromMat_omp(const float* data, uint64_t nrow, uint64_t ncol, float missing, _Out_ XGHandle* out, int nthread)',
+    ),
     matrixSetFloatInfo: f('int XGDMatrixSetFloatInfo(XGHandle handle, const char* field, const float* array, uint64_t len)'),
     matrixFree: f('int XGDMatrixFree(XGHandle handle)'),
     boosterCreate: f('int XGBoosterCreate(XGHandle* dmats, uint64_t len, _Out_ XGHandle* out)'),
@@ -51,7 +59,7 @@ function bind(lib: Koffi.LibraryHandle, k: typeof Koffi): Api {
       'int XGBoosterPredict(XGHandle handle, XGHandle dmat, int option_mask, unsigned int ntree_limit, int training, _Out_ uint64_t* out_len, _Out_ const float** out_result)',
     ),
     boosterSave: f('int XGBoosterSaveModelToBuffer(XGHandle handle, const char* config, _Out_ uint64_t* out_len, _Out_ const uint8_t** out_dptr)'),
-    boosterLoad: f('int XGBoosterLoadModelFromBuffer(XGHandle handle, const uint8_t* buf, uint64_t len)'),
+    boosterLoad: lib.func('int XGBoosterLoadModelFromBuffer(XGHandle handle, const uint8_t* buf, uint64_t len)') as AsyncFn,
   };
 }
 
@@ -87,7 +95,7 @@ class NativeBooster implements Booster {
       this.check(this.api.boosterSetParam(this.handle, 'nthread', String(threads)), SqlState.InternalError);
       this.threads = threads;
     }
-    const dmat = this.matrix(x, rows, cols);
+    const dmat = this.matrix(x, rows, cols, threads);
     try {
       const len = [0];
       const out = [null as unknown];
@@ -114,9 +122,10 @@ class NativeBooster implements Booster {
     this.handle = null;
   }
 
-  private matrix(x: Float32Array, rows: number, cols: number): unknown {
+  /** Building the DMatrix on `threads` too: XGDMatrixCreateFromMat would wake an OpenMP team of every core. */
+  private matrix(x: Float32Array, rows: number, cols: number, threads: number): unknown {
     const out = [null as unknown];
-    this.check(this.api.matrixFromMat(x, rows, cols, Number.NaN, out), SqlState.InvalidParameterValue);
+    this.check(this.api.matrixFromMatThreads(x, rows, cols, Number.NaN, out, threads), SqlState.InvalidParameterValue);
     return out[0];
   }
 }
@@ -170,16 +179,36 @@ class NativeRuntime implements XgboostRuntime {
   }
 
   load(bytes: Uint8Array): Booster {
-    const bo = [null as unknown];
-    this.check(this.api.boosterCreate([], 0, bo), SqlState.InternalError);
-    const booster = new NativeBooster(this.api, bo[0], this.check);
+    const { booster, handle } = this.emptyBooster();
     try {
-      this.check(this.api.boosterLoad(bo[0], bytes, bytes.length), SqlState.DataCorrupted);
+      this.check(this.api.boosterLoad(handle, bytes, bytes.length), SqlState.DataCorrupted);
     } catch (error) {
       booster.free();
       throw error;
     }
     return booster;
+  }
+
+  /**
+   * load, with the parsing of the model (the part that grows with the trees) on koffi's own thread,
+   * so that the event loop can own a booster. XGBoost keeps its last error per thread: the reason of
+   * a failure there cannot be read from here, so the message says only that the model did not load.
+   */
+  loadOffThread(bytes: Uint8Array): Promise<Booster> {
+    const { booster, handle } = this.emptyBooster();
+    return new Promise((resolve, reject) => {
+      this.api.boosterLoad.async(handle, bytes, bytes.length, (error: unknown, rc: number) => {
+        if (!error && rc === 0) return resolve(booster);
+        booster.free();
+        reject(new PgError(SqlState.DataCorrupted, 'xgboost: the model could not be loaded'));
+      });
+    });
+  }
+
+  private emptyBooster(): { booster: NativeBooster; handle: unknown } {
+    const out = [null as unknown];
+    this.check(this.api.boosterCreate([], 0, out), SqlState.InternalError);
+    return { booster: new NativeBooster(this.api, out[0], this.check), handle: out[0] };
   }
 }
 
