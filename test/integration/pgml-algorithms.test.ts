@@ -4,12 +4,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
+import { noticingClient, type Notice } from '../support/pg-client.js';
 import { describeTargets } from '../support/targets.js';
 
-interface Notice {
-  severity: string;
-  message: string;
-}
 
 // Deterministic data with signal: two classes, a regression target, three well-separated clusters.
 const TABLES = `
@@ -34,10 +31,7 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
   let client: pg.Client;
   const notices: Notice[] = [];
   before(async () => {
-    client = new pg.Client({ connectionString: target().url() });
-    client.on('notice', (n) => notices.push({ severity: n.severity ?? '', message: n.message ?? '' }));
-    client.on('error', () => undefined);
-    await client.connect();
+    client = await noticingClient(target().url(), notices);
     await client.query(TABLES);
   });
   after(async () => {

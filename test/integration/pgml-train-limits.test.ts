@@ -4,12 +4,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
+import { noticingClient, type Notice } from '../support/pg-client.js';
 import { describeTargets } from '../support/targets.js';
 
-interface Notice {
-  severity: string;
-  message: string;
-}
 
 describeTargets(
   'pgml.train limits and progress',
@@ -18,10 +15,7 @@ describeTargets(
     let client: pg.Client;
     const notices: Notice[] = [];
     before(async () => {
-      client = new pg.Client({ connectionString: target().url() });
-      client.on('notice', (n) => notices.push({ severity: n.severity ?? '', message: n.message ?? '' }));
-      client.on('error', () => undefined);
-      await client.connect();
+      client = await noticingClient(target().url(), notices);
       // The planner knows generate_series' row count: 100 million rows × 2 features, 763 MB as float32.
       await client.query(`CREATE VIEW huge AS SELECT i::float8 AS x, (i % 7)::float4 AS z, (i % 2 = 0) AS y FROM generate_series(1, 100000000) AS i`);
       await client.query(

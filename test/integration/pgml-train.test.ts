@@ -5,21 +5,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { noticingClient, type Notice } from '../support/pg-client.js';
 import { describeTargets, type Target } from '../support/targets.js';
 
-interface Notice {
-  severity: string;
-  message: string;
-}
-
 async function connect(target: Target, user?: string): Promise<{ client: pg.Client; notices: Notice[] }> {
-  const client = new pg.Client({ connectionString: target.url(user) });
   const notices: Notice[] = [];
-  client.on('notice', (n) => notices.push({ severity: n.severity ?? '', message: n.message ?? '' }));
-  // The target's own after hook may stop the server before ours ends the client.
-  client.on('error', () => undefined);
-  await client.connect();
-  return { client, notices };
+  return { client: await noticingClient(target.url(user), notices), notices };
 }
 
 // Deterministic data: labels are functions of the features, so every model has signal to learn.

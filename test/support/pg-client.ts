@@ -1,4 +1,5 @@
-// A pg client per test suite, and the check of an error's SQLSTATE that assert.rejects takes.
+// A pg client per test suite, a client that keeps its notices, and the check of an error's
+// SQLSTATE that assert.rejects takes.
 import { after, before } from 'node:test';
 import pg from 'pg';
 import type { Target } from './targets.js';
@@ -22,4 +23,19 @@ export function suiteClient(target: () => Target): () => pg.Client {
     if (!client) throw new Error('the suite client is used before the suite started');
     return client;
   };
+}
+
+export interface Notice {
+  severity: string;
+  message: string;
+}
+
+/** Connects a client whose notices (INFO, NOTICE, WARNING) are appended to `notices`. */
+export async function noticingClient(url: string, notices: Notice[]): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('notice', (n) => notices.push({ severity: n.severity ?? '', message: n.message ?? '' }));
+  // The target's own after hook may stop the server before the suite ends the client.
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
 }
