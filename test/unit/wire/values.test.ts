@@ -62,3 +62,16 @@ test('numeric arrays in text read as node-postgres reads them', () => {
   }
   assert.deepEqual(decodeValue(TypeOid._int8, 0, Buffer.from('{1,2}')), parseText(TypeOid._int8, '{1,2}'));
 });
+
+test('numeric arrays in text: every element exactly as Number() reads it', () => {
+  // float4out and float8out digits of values across the exponent range, plus forms the fast path hands on.
+  const literals: string[] = ['-0', '0.0001', '1e-05', '123456789012345678', '1.5E+3', '-Infinity', 'NaN', '12345678901234567890e-30'];
+  for (let i = 0; i < 2000; i++) {
+    const x = (Math.sin(i * 7.31) - 0.5) * 10 ** ((i % 60) - 30);
+    literals.push(text(TypeOid.float4, x)!, text(TypeOid.float8, x)!);
+  }
+  const got = decodeValue(TypeOid._float8, 0, Buffer.from(`{${literals.join(',')}}`)) as number[];
+  assert.equal(got.length, literals.length);
+  literals.forEach((literal, i) => assert.ok(Object.is(got[i], Number(literal)), `${literal}: ${got[i]}`));
+  assert.deepEqual(decodeValue(TypeOid._int4, 0, Buffer.from('{-3,NULL,7}')), [-3, null, 7]);
+});
