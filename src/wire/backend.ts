@@ -78,6 +78,31 @@ export function dataRow(values: readonly (Uint8Array | null)[]): Buffer {
   return w.finish();
 }
 
+/** DataRows written one after another into one buffer: a batch of rows goes out in one write. */
+export function dataRows(rows: readonly (readonly (Uint8Array | null)[])[]): Buffer {
+  let size = 0;
+  for (const values of rows) {
+    size += 7;
+    for (const value of values) size += 4 + (value?.length ?? 0);
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const values of rows) {
+    const start = at;
+    out[start] = BackendCode.DataRow;
+    at = out.writeInt16BE(values.length, start + 5);
+    for (const value of values) {
+      at = out.writeInt32BE(value === null ? -1 : value.length, at);
+      if (value !== null) {
+        out.set(value, at);
+        at += value.length;
+      }
+    }
+    out.writeInt32BE(at - start - 1, start + 1);
+  }
+  return out;
+}
+
 export function commandComplete(tag: string): Buffer {
   return new Writer(BackendCode.CommandComplete).cstring(tag).finish();
 }
