@@ -78,28 +78,48 @@ export function dataRow(values: readonly (Uint8Array | null)[]): Buffer {
   return w.finish();
 }
 
-/** DataRows written one after another into one buffer: a batch of rows goes out in one write. */
-export function dataRows(rows: readonly (readonly (Uint8Array | null)[])[]): Buffer {
+/** A DataRow the upstream sent, and where its values lie (decode.ts dataRowStarts). */
+export interface SentRow {
+  message: Buffer;
+  starts: Int32Array;
+}
+
+/**
+ * DataRows written one after another into one buffer (a batch of rows goes out in one write):
+ * each sent row's first `width` values copied as they came, except the values at `indexes`
+ * (ascending), which become `replacements[row][k]`.
+ */
+export function dataRowsReplacing(
+  rows: readonly SentRow[],
+  width: number,
+  indexes: readonly number[],
+  replacements: readonly (readonly (Uint8Array | null)[])[],
+): Buffer {
   let size = 0;
-  for (const values of rows) {
-    size += 7;
-    for (const value of values) size += 4 + (value?.length ?? 0);
-  }
+  rows.forEach(({ starts }, r) => {
+    size += starts[width]!;
+    indexes.forEach((index, k) => (size += 4 + (replacements[r]![k]?.length ?? 0) - (starts[index + 1]! - starts[index]!)));
+  });
   const out = Buffer.allocUnsafe(size);
   let at = 0;
-  for (const values of rows) {
+  rows.forEach(({ message, starts }, r) => {
     const start = at;
     out[start] = BackendCode.DataRow;
-    at = out.writeInt16BE(values.length, start + 5);
-    for (const value of values) {
+    at = out.writeInt16BE(width, start + 5);
+    let copied = 7;
+    indexes.forEach((index, k) => {
+      at += message.copy(out, at, copied, starts[index]);
+      const value = replacements[r]![k] ?? null;
       at = out.writeInt32BE(value === null ? -1 : value.length, at);
       if (value !== null) {
         out.set(value, at);
         at += value.length;
       }
-    }
+      copied = starts[index + 1]!;
+    });
+    at += message.copy(out, at, copied, starts[width]);
     out.writeInt32BE(at - start - 1, start + 1);
-  }
+  });
   return out;
 }
 

@@ -9,16 +9,17 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import type { CallContext, FunctionRegistry, PreparedBatch } from '../../functions/index.js';
 import type { OnePassCall, OnePassPlan } from '../../sql/plan-one-pass.js';
-import { BackendCode, backend, decodeDataRow, decodeRowDescription, type FieldDescription } from '../../wire/index.js';
+import { BackendCode, backend, dataRowStarts, dataRowValue, decodeRowDescription, type FieldDescription } from '../../wire/index.js';
 import { encodeText, parseText, typeOidOf } from '../../wire/types.js';
 import { decodeValue, encodeValue } from '../../wire/values.js';
 import type { Outcome, ResponseHandler } from '../tracker.js';
+import type { SentRow } from '../../wire/backend.js';
 import { batchOverload, executeRows, rowParamName, type BatchOverload } from './execute.js';
 
 /** Rows per engine call: enough to amortize a worker round trip, few enough to stream promptly. */
 export const ONE_PASS_BATCH_ROWS = 4096;
 /** Batches received but not yet sent on: beyond this the upstream waits. */
-const MAX_BATCHES_IN_FLIGHT = 2;
+const MAX_BATCHES_IN_FLIGHT = 4;
 
 export interface OnePassWork {
   plan: OnePassPlan;
@@ -174,7 +175,7 @@ export class OnePassStream implements ResponseHandler {
     if (columns === undefined) throw new PgError(SqlState.InternalError, 'pgml-proxy received rows before their description');
     const { plan } = this.work;
     const width = this.clientColumns();
-    const rows = messages.map(decodeDataRow);
+    const rows = messages.map((message): SentRow => ({ message, starts: dataRowStarts(message) }));
     const results = new Map<number, Distinct>();
     for (const call of plan.calls) {
       const { site } = call;
@@ -194,18 +195,19 @@ export class OnePassStream implements ResponseHandler {
       distinct.raws = [];
       results.set(site.id, distinct);
     }
-    const placed = plan.calls.filter((call) => call.fromEnd !== undefined);
+    const placed = plan.calls
+      .filter((call) => call.fromEnd !== undefined)
+      .map((call) => ({ index: width - 1 - call.fromEnd!, result: results.get(call.site.id)! }))
+      .sort((a, b) => a.index - b.index);
+    const encoded = rows.map((_, r) =>
+      placed.map(({ index, result }) => encodeValue(columns[index]!.typeOid, columns[index]!.format ?? 0, valueAt(result, r))),
+    );
     return [
-      backend.dataRows(
-        rows.map((values, r) => {
-          const out = values.slice(0, width);
-          for (const call of placed) {
-            const index = width - 1 - call.fromEnd!;
-            const column = columns[index]!;
-            out[index] = encodeValue(column.typeOid, column.format ?? 0, valueAt(results.get(call.site.id)!, r));
-          }
-          return out;
-        }),
+      backend.dataRowsReplacing(
+        rows,
+        width,
+        placed.map((p) => p.index),
+        encoded,
       ),
     ];
   }
@@ -216,25 +218,25 @@ export class OnePassStream implements ResponseHandler {
     overload: BatchOverload,
     columns: readonly FieldDescription[],
     results: ReadonlyMap<number, Distinct>,
-  ): (values: readonly (Buffer | null)[], r: number) => Record<string, unknown> {
+  ): (row: SentRow, r: number) => Record<string, unknown> {
     const width = this.clientColumns();
     const shared: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(this.work.shared.get(call.site.id) ?? {})) shared[overload.nameOf(name)] = value;
-    const readers = call.inputs.map((input): [string, (values: readonly (Buffer | null)[], r: number) => unknown] => {
+    const readers = call.inputs.map((input): [string, (row: SentRow, r: number) => unknown] => {
       const key = input.json ? (rowParamName(overload.signature) ?? input.name) : overload.nameOf(input.name);
       const source = input.source;
       if (source.kind === 'column') {
         const index = width + source.index;
         const { typeOid, format } = columns[index]!;
-        return [key, (values) => decodeValue(typeOid, format ?? 0, values[index] ?? null)];
+        return [key, (row) => decodeValue(typeOid, format ?? 0, dataRowValue(row.message, row.starts, index))];
       }
       const returns = this.work.plan.calls.find((c) => c.site.id === source.callId)!.site.signature.returns;
       const result = results.get(source.callId)!;
       return [key, (_, r) => asSqlValue(returns, valueAt(result, r))];
     });
-    return (values, r) => {
+    return (row, r) => {
       const raw = { ...shared };
-      for (const [key, read] of readers) raw[key] = read(values, r);
+      for (const [key, read] of readers) raw[key] = read(row, r);
       return raw;
     };
   }
@@ -257,18 +259,18 @@ function valueAt(result: Distinct, r: number): unknown {
 /** Rows with equal arguments share one evaluation (an embedding per distinct text, say). */
 function equalRowsOnce(
   call: OnePassCall,
-  rows: readonly (readonly (Buffer | null)[])[],
+  rows: readonly SentRow[],
   width: number,
   results: ReadonlyMap<number, Distinct>,
-  argumentsOf: (values: readonly (Buffer | null)[], r: number) => Record<string, unknown>,
+  argumentsOf: (row: SentRow, r: number) => Record<string, unknown>,
 ): Distinct {
   const distinct: Distinct = { slotOfRow: [], raws: [], values: [] };
   const slots = new Map<string, number>();
-  rows.forEach((values, r) => {
+  rows.forEach((row, r) => {
     const key = call.inputs
       .map((input) => {
         const source = input.source;
-        if (source.kind === 'column') return values[width + source.index]?.toString('latin1') ?? '\u0000';
+        if (source.kind === 'column') return dataRowValue(row.message, row.starts, width + source.index)?.toString('latin1') ?? '\u0000';
         const nested = results.get(source.callId)!;
         return `#${nested.slotOfRow?.[r] ?? r}`;
       })
@@ -276,7 +278,7 @@ function equalRowsOnce(
     let slot = slots.get(key);
     if (slot === undefined) {
       slots.set(key, (slot = distinct.raws.length));
-      distinct.raws.push(argumentsOf(values, r));
+      distinct.raws.push(argumentsOf(row, r));
     }
     distinct.slotOfRow!.push(slot);
   });
