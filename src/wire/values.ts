@@ -152,15 +152,50 @@ function toNumber(value: unknown): number {
  * from 8 down: most float4 values need 8 or 9 digits, and 9 always identify one.
  */
 function shortestFloat4(x: number): string {
-  const readsBack = (text: string) => Math.fround(Number(text)) === x;
-  let shortest = x.toExponential(7);
-  if (!readsBack(shortest)) return x.toExponential(8);
+  // float4out (Ryu) keeps to the inside of x's rounding interval: a decimal exactly halfway to a
+  // neighbouring float4 does not count, even where reading it rounds to x (ties to even).
+  const below = (x + adjacentFloat4(x, -1)) / 2;
+  const above = (x + adjacentFloat4(x, 1)) / 2;
+  const readsBack = (text: string) => {
+    const value = Number(text);
+    return Math.fround(value) === x && value !== below && value !== above;
+  };
+  const nine = x.toExponential(8);
+  let longer = x.toExponential(7);
+  let shortest = evenTie(x, longer, nine, readsBack);
+  if (!readsBack(shortest)) return evenTie(x, nine, x.toExponential(9), readsBack);
   for (let digits = 7; digits >= 1; digits--) {
-    const text = x.toExponential(digits - 1);
+    const rounded = x.toExponential(digits - 1);
+    const text = evenTie(x, rounded, longer, readsBack);
     if (!readsBack(text)) return shortest;
     shortest = text;
+    longer = rounded;
   }
   return shortest;
+}
+
+const float4Bits = new Float32Array(1);
+const float4Int = new Int32Array(float4Bits.buffer);
+
+/** The float4 next to a finite nonzero float4 x, towards larger magnitudes (1) or smaller (-1). */
+function adjacentFloat4(x: number, step: 1 | -1): number {
+  float4Bits[0] = x;
+  float4Int[0]! += step;
+  return float4Bits[0]!;
+}
+
+/**
+ * x rounded to some digits by toExponential (`rounded`), given x to one digit more (`longer`).
+ * Where x lies exactly halfway between two such decimals, toExponential takes the larger;
+ * float4out (Ryu) takes the one ending in an even digit, when it reads back too.
+ */
+function evenTie(x: number, rounded: string, longer: string, readsBack: (text: string) => boolean): string {
+  const at = longer.indexOf('e');
+  if (longer[at - 1] !== '5' || Number(longer) !== x) return rounded;
+  const truncated = longer.slice(0, at - 1);
+  const mantissa = truncated.endsWith('.') ? truncated.slice(0, -1) : truncated;
+  const down = `${mantissa}${longer.slice(at)}`;
+  return Number(mantissa.at(-1)) % 2 === 0 && readsBack(down) ? down : rounded;
 }
 
 /**

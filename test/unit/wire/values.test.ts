@@ -21,6 +21,10 @@ test('float4 text: shortest digits, fixed notation for exponents -4..5', () => {
     [0.00001, '1e-05'],
     [1.9415644407272339, '1.9415644'],
     [0, '0'],
+    // Halfway between two 8-digit decimals: the even one, as the server writes it.
+    [2100296.25, '2.1002962e+06'],
+    // 8 digits would land exactly halfway to the next float4: the server writes 9.
+    [-129568544, '-1.29568544e+08'],
   ];
   for (const [value, want] of cases) assert.equal(text(TypeOid.float4, value), want, String(value));
   assert.equal(text(TypeOid.float4, Number.NaN), 'NaN');
