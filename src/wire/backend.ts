@@ -1,6 +1,7 @@
 /** Builders for messages the proxy itself sends to clients (backend → frontend). */
 import type { PgError } from '../errors/index.js';
 import { AuthenticationCode, BackendCode, ErrorField, type TransactionStatus } from './codes.js';
+import type { SentRow } from './decode.js';
 import { Writer } from './writer.js';
 
 export interface FieldDescription {
@@ -76,12 +77,6 @@ export function dataRow(values: readonly (Uint8Array | null)[]): Buffer {
   const w = new Writer(BackendCode.DataRow).int16(values.length);
   for (const v of values) w.lengthPrefixed(v);
   return w.finish();
-}
-
-/** A DataRow the upstream sent, and where its values lie (decode.ts dataRowStarts). */
-export interface SentRow {
-  message: Buffer;
-  starts: Int32Array;
 }
 
 /**

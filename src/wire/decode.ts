@@ -144,6 +144,12 @@ export function decodeDataRow(message: Buffer): (Buffer | null)[] {
   return values;
 }
 
+/** A DataRow as received, and where its values lie (dataRowStarts). */
+export interface SentRow {
+  message: Buffer;
+  starts: Int32Array;
+}
+
 /**
  * Where each value of a DataRow lies, found without slicing the message: value i's length word is
  * at starts[i] (then -1 for NULL, or its bytes), and starts[count] is the end of the last value.

@@ -9,11 +9,10 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import type { CallContext, FunctionRegistry, PreparedBatch } from '../../functions/index.js';
 import type { OnePassCall, OnePassPlan } from '../../sql/plan-one-pass.js';
-import { BackendCode, backend, dataRowStarts, dataRowValue, decodeRowDescription, type FieldDescription } from '../../wire/index.js';
+import { BackendCode, backend, dataRowStarts, dataRowValue, decodeRowDescription, type FieldDescription, type SentRow } from '../../wire/index.js';
 import { encodeText, parseText, typeOidOf } from '../../wire/types.js';
 import { decodeValue, encodeValue } from '../../wire/values.js';
 import type { Outcome, ResponseHandler } from '../tracker.js';
-import type { SentRow } from '../../wire/backend.js';
 import { batchOverload, executeRows, rowParamName, type BatchOverload } from './execute.js';
 
 /** Rows per engine call: enough to amortize a worker round trip, few enough to stream promptly. */
