@@ -65,4 +65,10 @@ export interface ProxyFunction {
    * stream back, the session cannot answer the function's own queries.
    */
   prepareBatch?(shared: CallArgs, context: CallContext): Promise<PreparedBatch | undefined>;
+  /**
+   * Whether per-row evaluation gives rows with equal arguments one evaluation (the default: an
+   * embedding per distinct text). False where a value costs less than finding its equals (a
+   * model's prediction from a numeric vector).
+   */
+  shareEqualRows?: boolean;
 }

@@ -45,6 +45,8 @@ export interface FunctionDeclaration<P extends Params> {
   execute(args: ArgsOf<P>, context: CallContext): Promise<unknown>;
   executeBatch?(calls: readonly ArgsOf<P>[], context: CallContext): Promise<unknown[]>;
   prepareBatch?(shared: CallArgs, context: CallContext): Promise<((calls: readonly ArgsOf<P>[]) => Promise<unknown[]>) | undefined>;
+  /** See ProxyFunction.shareEqualRows. */
+  shareEqualRows?: boolean;
 }
 
 /** The returns of a function `RETURNS TABLE(...)`, columns in order. */
@@ -70,5 +72,6 @@ export function defineFunction<P extends Params>(declaration: FunctionDeclaratio
     execute: execute.bind(declaration),
     ...(executeBatch && { executeBatch: executeBatch.bind(declaration) }),
     ...(prepareBatch && { prepareBatch: prepareBatch.bind(declaration) }),
+    ...(declaration.shareEqualRows !== undefined && { shareEqualRows: declaration.shareEqualRows }),
   };
 }

@@ -1,6 +1,7 @@
 /** Builders for messages the proxy itself sends to clients (backend → frontend). */
 import type { PgError } from '../errors/index.js';
 import { AuthenticationCode, BackendCode, ErrorField, type TransactionStatus } from './codes.js';
+import type { SentRow } from './decode.js';
 import { Writer } from './writer.js';
 
 export interface FieldDescription {
@@ -76,6 +77,45 @@ export function dataRow(values: readonly (Uint8Array | null)[]): Buffer {
   const w = new Writer(BackendCode.DataRow).int16(values.length);
   for (const v of values) w.lengthPrefixed(v);
   return w.finish();
+}
+
+/**
+ * DataRows written one after another into one buffer (a batch of rows goes out in one write):
+ * each sent row's first `width` values copied as they came, except the values at `indexes`
+ * (ascending), which become `replacements[row][k]`.
+ */
+export function dataRowsReplacing(
+  rows: readonly SentRow[],
+  width: number,
+  indexes: readonly number[],
+  replacements: readonly (readonly (Uint8Array | null)[])[],
+): Buffer {
+  let size = 0;
+  rows.forEach(({ starts }, r) => {
+    size += starts[width]!;
+    indexes.forEach((index, k) => (size += 4 + (replacements[r]![k]?.length ?? 0) - (starts[index + 1]! - starts[index]!)));
+  });
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  rows.forEach(({ message, starts }, r) => {
+    const start = at;
+    out[start] = BackendCode.DataRow;
+    at = out.writeInt16BE(width, start + 5);
+    let copied = 7;
+    indexes.forEach((index, k) => {
+      at += message.copy(out, at, copied, starts[index]);
+      const value = replacements[r]![k] ?? null;
+      at = out.writeInt32BE(value === null ? -1 : value.length, at);
+      if (value !== null) {
+        out.set(value, at);
+        at += value.length;
+      }
+      copied = starts[index + 1]!;
+    });
+    at += message.copy(out, at, copied, starts[width]);
+    out.writeInt32BE(at - start - 1, start + 1);
+  });
+  return out;
 }
 
 export function commandComplete(tag: string): Buffer {

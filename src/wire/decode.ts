@@ -144,6 +144,35 @@ export function decodeDataRow(message: Buffer): (Buffer | null)[] {
   return values;
 }
 
+/** A DataRow as received, and where its values lie (dataRowStarts). */
+export interface SentRow {
+  message: Buffer;
+  starts: Int32Array;
+}
+
+/**
+ * Where each value of a DataRow lies, found without slicing the message: value i's length word is
+ * at starts[i] (then -1 for NULL, or its bytes), and starts[count] is the end of the last value.
+ */
+export function dataRowStarts(message: Buffer): Int32Array {
+  const count = message.readInt16BE(5);
+  const starts = new Int32Array(count + 1);
+  let at = 7;
+  for (let i = 0; i < count; i++) {
+    starts[i] = at;
+    const length = message.readInt32BE(at);
+    at += 4 + (length < 0 ? 0 : length);
+  }
+  starts[count] = at;
+  return starts;
+}
+
+/** Value i of a DataRow whose starts are known (a view into the message), or null. */
+export function dataRowValue(message: Buffer, starts: Int32Array, i: number): Buffer | null {
+  const at = starts[i]!;
+  return message.readInt32BE(at) < 0 ? null : message.subarray(at + 4, starts[i + 1]);
+}
+
 export function decodeCommandComplete(message: Buffer): string {
   return body(message).cstring();
 }

@@ -36,24 +36,85 @@ export function encodeValue(oid: number, format: number, value: unknown): Buffer
 export function decodeValue(oid: number, format: number, raw: Buffer | null): unknown {
   if (raw === null) return null;
   if (format === 1) return parseBinary(oid, raw);
-  const text = raw.toString('latin1');
-  return NUMBER_ARRAYS.has(oid) ? (numberArray(text) ?? parseText(oid, raw.toString('utf8'))) : parseText(oid, raw.toString('utf8'));
+  return (NUMBER_ARRAYS.has(oid) ? numberArray(raw) : undefined) ?? parseText(oid, raw.toString('utf8'));
 }
 
 /** Arrays whose elements read as JS numbers exactly as node-postgres reads them (not int8: strings). */
 const NUMBER_ARRAYS = new Set<number>([TypeOid._float4, TypeOid._float8, TypeOid._int2, TypeOid._int4]);
 
+const COMMA = 0x2c;
+const CLOSE = 0x7d;
+/** Powers of ten that are exact doubles (Clinger's fast path divides or multiplies by one of them). */
+const EXACT_POWERS = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
 /**
- * A one-dimensional numeric array literal such as `{1.5,-2,NULL}`, read without the general array
- * parser (feature vectors are most of what per-row evaluation decodes); undefined for any other shape.
+ * A one-dimensional numeric array literal such as `{1.5,-2,NULL}` read straight from its bytes,
+ * without the general array parser (feature vectors are most of what per-row evaluation decodes);
+ * undefined for any other shape (nested, quoted), which the general parser reads.
  */
-function numberArray(text: string): (number | null)[] | undefined {
-  if (text.charCodeAt(0) !== 0x7b || text.indexOf('{', 1) !== -1 || text.includes('"')) return undefined;
-  if (text === '{}') return [];
-  return text
-    .slice(1, -1)
-    .split(',')
-    .map((item) => (item === 'NULL' ? null : Number(item)));
+function numberArray(raw: Buffer): (number | null)[] | undefined {
+  const end = raw.length - 1;
+  if (raw[0] !== 0x7b || raw[end] !== CLOSE) return undefined;
+  const out: (number | null)[] = [];
+  if (end === 1) return out;
+  for (let at = 1; at <= end; ) {
+    const next = elementEnd(raw, at);
+    const value = numberAt(raw, at, next);
+    if (value === undefined) return undefined;
+    out.push(value);
+    at = next + 1;
+  }
+  return out;
+}
+
+/** Index of the comma or closing brace after the element starting at `at`. */
+function elementEnd(raw: Buffer, at: number): number {
+  let i = at;
+  while (raw[i] !== COMMA && raw[i] !== CLOSE && i < raw.length) i++;
+  return i;
+}
+
+/**
+ * The element in raw[start, end): NULL, or a number as Number() reads it. The common case, at most
+ * 2^53 in its digits and a power of ten up to 22 apart, is one exact operation on two exact doubles
+ * and so correctly rounded (Clinger); the rest (long digit strings, NaN, Infinity) goes to Number().
+ */
+function numberAt(raw: Buffer, start: number, end: number): number | null | undefined {
+  if (start === end) return undefined;
+  let at = start;
+  const negative = raw[at] === 0x2d;
+  if (negative) at++;
+  let digits = 0;
+  let mantissa = 0;
+  let scale = 0;
+  let point = false;
+  for (; at < end; at++) {
+    const c = raw[at]!;
+    if (c >= 0x30 && c <= 0x39) {
+      mantissa = mantissa * 10 + (c - 0x30);
+      digits++;
+      if (point) scale--;
+    } else if (c === 0x2e && !point) point = true;
+    else break;
+  }
+  if (at < end && (raw[at] === 0x65 || raw[at] === 0x45) && digits > 0) {
+    at++;
+    const sign = raw[at] === 0x2d ? -1 : 1;
+    if (raw[at] === 0x2d || raw[at] === 0x2b) at++;
+    let exponent = 0;
+    const first = at;
+    for (; at < end && raw[at]! >= 0x30 && raw[at]! <= 0x39 && exponent < 10_000; at++) exponent = exponent * 10 + (raw[at]! - 0x30);
+    if (at === first) return undefined;
+    scale += sign * exponent;
+  }
+  if (at === end && digits > 0 && mantissa <= Number.MAX_SAFE_INTEGER && Math.abs(scale) <= 22) {
+    const value = scale < 0 ? mantissa / EXACT_POWERS[-scale]! : mantissa * EXACT_POWERS[scale]!;
+    return negative ? -value : value;
+  }
+  const text = raw.toString('latin1', start, end);
+  if (text === 'NULL') return null;
+  const value = Number(text);
+  return Number.isNaN(value) && text !== 'NaN' ? undefined : value;
 }
 
 /** Function results arrive as JS values or as array literals (embeddings): read them as SQL would. */
@@ -87,39 +148,73 @@ function toNumber(value: unknown): number {
 
 /**
  * The shortest decimal (as toExponential gives it) that reads back as this float4. Correctly
- * rounded digits that read back keep doing so with one more digit, so the count is searched.
+ * rounded digits that read back keep doing so with one more digit, so the count is searched,
+ * from 8 down: most float4 values need 8 or 9 digits, and 9 always identify one.
  */
 function shortestFloat4(x: number): string {
-  let low = 1;
-  let high = 9; // 9 significant digits always identify a float4
-  while (low < high) {
-    const digits = (low + high) >> 1;
-    if (Math.fround(Number(x.toExponential(digits - 1))) === x) high = digits;
-    else low = digits + 1;
+  // float4out (Ryu) keeps to the inside of x's rounding interval: a decimal exactly halfway to a
+  // neighbouring float4 does not count, even where reading it rounds to x (ties to even).
+  const below = (x + adjacentFloat4(x, -1)) / 2;
+  const above = (x + adjacentFloat4(x, 1)) / 2;
+  const readsBack = (text: string) => {
+    const value = Number(text);
+    return Math.fround(value) === x && value !== below && value !== above;
+  };
+  const nine = x.toExponential(8);
+  let longer = x.toExponential(7);
+  let shortest = evenTie(x, longer, nine, readsBack);
+  if (!readsBack(shortest)) return evenTie(x, nine, x.toExponential(9), readsBack);
+  for (let digits = 7; digits >= 1; digits--) {
+    const rounded = x.toExponential(digits - 1);
+    const text = evenTie(x, rounded, longer, readsBack);
+    if (!readsBack(text)) return shortest;
+    shortest = text;
+    longer = rounded;
   }
-  return x.toExponential(low - 1);
+  return shortest;
+}
+
+const float4Bits = new Float32Array(1);
+const float4Int = new Int32Array(float4Bits.buffer);
+
+/** The float4 next to a finite nonzero float4 x, towards larger magnitudes (1) or smaller (-1). */
+function adjacentFloat4(x: number, step: 1 | -1): number {
+  float4Bits[0] = x;
+  float4Int[0]! += step;
+  return float4Bits[0]!;
+}
+
+/**
+ * x rounded to some digits by toExponential (`rounded`), given x to one digit more (`longer`).
+ * Where x lies exactly halfway between two such decimals, toExponential takes the larger;
+ * float4out (Ryu) takes the one ending in an even digit, when it reads back too.
+ */
+function evenTie(x: number, rounded: string, longer: string, readsBack: (text: string) => boolean): string {
+  const at = longer.indexOf('e');
+  if (longer[at - 1] !== '5' || Number(longer) !== x) return rounded;
+  const truncated = longer.slice(0, at - 1);
+  const mantissa = truncated.endsWith('.') ? truncated.slice(0, -1) : truncated;
+  const down = `${mantissa}${longer.slice(at)}`;
+  return Number(mantissa.at(-1)) % 2 === 0 && readsBack(down) ? down : rounded;
 }
 
 /**
  * float4out/float8out with extra_float_digits > 0 (the default since Postgres 12): shortest digits,
- * fixed notation for decimal exponents in [-4, maxFixed), otherwise d.ddde+XX.
+ * fixed notation for decimal exponents in [-4, maxFixed), otherwise d.ddde+XX. `exponential` gives
+ * the shortest digits of x in toExponential's form.
  */
 function floatText(x: number, maxFixed: number, exponential: (x: number) => string): string {
   if (Number.isNaN(x)) return 'NaN';
   if (x === Infinity) return 'Infinity';
   if (x === -Infinity) return '-Infinity';
   if (x === 0) return Object.is(x, -0) ? '-0' : '0';
-  const [mantissa = '', exp = '0'] = exponential(Math.abs(x)).split('e');
-  const digits = mantissa.replace('.', '');
-  const e = Number(exp);
-  const sign = x < 0 ? '-' : '';
-  if (e >= -4 && e < maxFixed) {
-    if (e < 0) return `${sign}0.${'0'.repeat(-e - 1)}${digits}`;
-    if (digits.length <= e + 1) return sign + digits + '0'.repeat(e + 1 - digits.length);
-    return `${sign}${digits.slice(0, e + 1)}.${digits.slice(e + 1)}`;
-  }
-  const fraction = digits.length > 1 ? `.${digits.slice(1)}` : '';
-  return `${sign}${digits[0]}${fraction}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  const text = exponential(x);
+  const at = text.indexOf('e');
+  const e = Number(text.slice(at + 1));
+  // The digits read into a double print back as themselves (a float4's at most 9; a float8's are
+  // its own shortest), and JavaScript writes exponents from -7 to 20 in fixed notation as Postgres does.
+  if (e >= -4 && e < maxFixed) return String(Number(text));
+  return `${text.slice(0, at)}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
 }
 
 /** array_out: elements quoted when they would not read back as themselves. */

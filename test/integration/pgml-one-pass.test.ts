@@ -9,6 +9,19 @@ import pg from 'pg';
 import postgres from 'postgres';
 import { describeTargets } from '../support/targets.js';
 import { headlinesTable } from '../support/clickbait.js';
+import { BufferList, RawConnection, errorFields, frontendMessage, syncMessage } from '../support/raw-wire.js';
+
+/** The values of a DataRow body, in order (null for NULL). */
+function dataRowValues(body: Buffer): (Buffer | null)[] {
+  const values: (Buffer | null)[] = [];
+  let at = 2;
+  for (let i = 0; i < body.readInt16BE(0); i++) {
+    const length = body.readInt32BE(at);
+    values.push(length < 0 ? null : body.subarray(at + 4, at + 4 + length));
+    at += 4 + Math.max(length, 0);
+  }
+  return values;
+}
 
 const SETUP = `
   CREATE TABLE reg AS
@@ -117,17 +130,35 @@ describeTargets('per-row calls in one pass', { proxyOnly: true }, (target) => {
     const r = await raw.query(`SELECT a, b, pgml.predict($1, ARRAY[a, b]) AS p FROM reg WHERE id <= $2 ORDER BY random()`, ['reg', 20]);
     assert.equal(r.rows.length, 20);
     await assertExact(r.rows);
-    // `binary` is a real pg query option that @types/pg does not declare.
-    const binary = await client.query({
-      text: `SELECT id, pgml.predict('reg', ARRAY[a, b]) AS p FROM reg ORDER BY random() LIMIT 10`,
-      binary: true,
-    } as pg.QueryConfig);
-    assert.equal(binary.rows.length, 10);
-    for (const row of binary.rows) {
-      const text = await raw.query('SELECT a, b FROM reg WHERE id = $1', [row.id]);
-      const want = await constant(text.rows[0].a, text.rows[0].b);
-      assert.equal(typeof row.p, 'number');
-      assert.equal(Math.fround(row.p), Math.fround(Number(want)), `row ${row.id}`);
+    // Binary results compared as raw wire bytes (node-postgres decodes binary values as UTF-8
+    // before parsing them): each float4 as the server's own float4send writes the constant call.
+    const wire = await RawConnection.open(target().host, target().port);
+    try {
+      await wire.startup('postgres', target().database);
+      const sql = `SELECT id, pgml.predict('reg', ARRAY[a, b]) AS p FROM reg ORDER BY random() LIMIT 10`;
+      const binaryResults = new BufferList().int16(1).int16(1);
+      wire.write(
+        Buffer.concat([
+          frontendMessage('P', new BufferList().cstring('').cstring(sql).int16(0).body()),
+          frontendMessage('B', new BufferList().cstring('').cstring('').int16(0).int16(0).raw(binaryResults.body()).body()),
+          frontendMessage('E', new BufferList().cstring('').int32(0).body()),
+          syncMessage(),
+        ]),
+      );
+      const messages = await wire.readUntil('Z');
+      assert.deepEqual(messages.filter((m) => m.type === 'E').map(errorFields), []);
+      const rows = messages.filter((m) => m.type === 'D');
+      assert.equal(rows.length, 10);
+      for (const row of rows) {
+        const [id, p] = dataRowValues(row.body);
+        assert.equal(id?.length, 4);
+        const features = await raw.query('SELECT a, b FROM reg WHERE id = $1', [id!.readInt32BE(0)]);
+        const { a, b } = features.rows[0];
+        const want = await client.query(`SELECT float4send(pgml.predict('reg', ARRAY[${a}, ${b}]::real[])) AS bytes`);
+        assert.deepEqual(p, want.rows[0].bytes, `row ${id!.readInt32BE(0)}`);
+      }
+    } finally {
+      wire.destroy();
     }
   });
 

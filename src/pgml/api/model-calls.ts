@@ -102,6 +102,8 @@ export function modelCallOverloads(name: string, returns: ReturnSpec, compute: C
       params,
       returns,
       execute: async (args: ModelCallArgs, ctx) => (await runBatch([args], ctx, fn, compute))[0] ?? null,
+      // One engine call scores thousands of rows in less time than keying them would take.
+      shareEqualRows: false,
       executeBatch: (calls: readonly ModelCallArgs[], ctx) => runBatch(calls, ctx, fn, compute),
       async prepareBatch(shared, ctx) {
         const parsed = SharedArgs.safeParse(shared);

@@ -9,7 +9,7 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import type { CallContext, FunctionRegistry, PreparedBatch } from '../../functions/index.js';
 import type { OnePassCall, OnePassPlan } from '../../sql/plan-one-pass.js';
-import { BackendCode, backend, decodeDataRow, decodeRowDescription, type FieldDescription } from '../../wire/index.js';
+import { BackendCode, backend, dataRowStarts, dataRowValue, decodeRowDescription, type FieldDescription, type SentRow } from '../../wire/index.js';
 import { encodeText, parseText, typeOidOf } from '../../wire/types.js';
 import { decodeValue, encodeValue } from '../../wire/values.js';
 import type { Outcome, ResponseHandler } from '../tracker.js';
@@ -18,7 +18,7 @@ import { batchOverload, executeRows, rowParamName, type BatchOverload } from './
 /** Rows per engine call: enough to amortize a worker round trip, few enough to stream promptly. */
 export const ONE_PASS_BATCH_ROWS = 4096;
 /** Batches received but not yet sent on: beyond this the upstream waits. */
-const MAX_BATCHES_IN_FLIGHT = 2;
+const MAX_BATCHES_IN_FLIGHT = 4;
 
 export interface OnePassWork {
   plan: OnePassPlan;
@@ -172,9 +172,9 @@ export class OnePassStream implements ResponseHandler {
   private async evaluate(messages: readonly Buffer[]): Promise<Buffer[]> {
     const columns = (this.columns ??= this.options.columns?.());
     if (columns === undefined) throw new PgError(SqlState.InternalError, 'pgml-proxy received rows before their description');
-    const { plan, shared } = this.work;
+    const { plan } = this.work;
     const width = this.clientColumns();
-    const rows = messages.map(decodeDataRow);
+    const rows = messages.map((message): SentRow => ({ message, starts: dataRowStarts(message) }));
     const results = new Map<number, Distinct>();
     for (const call of plan.calls) {
       const { site } = call;
@@ -183,75 +183,105 @@ export class OnePassStream implements ResponseHandler {
         return source?.kind === 'column' ? columns[width + source.index]?.typeOid : undefined;
       };
       const overload = batchOverload(this.io.registry, site, call.inputs.some((input) => input.json), typeOf);
-      // Rows with equal arguments share one evaluation (an embedding per distinct text, say).
-      const distinct: Distinct = { slotOfRow: [], values: [] };
-      const slots = new Map<string, number>();
-      const raws: Record<string, unknown>[] = [];
-      rows.forEach((values, r) => {
-        const key = call.inputs
-          .map((input) =>
-            input.source.kind === 'column'
-              ? (values[width + input.source.index]?.toString('latin1') ?? '\u0000')
-              : `#${results.get(input.source.callId)!.slotOfRow[r]}`,
-          )
-          .join('\u0001');
-        let slot = slots.get(key);
-        if (slot === undefined) {
-          slots.set(key, (slot = raws.length));
-          raws.push(this.arguments(call, overload, values, r, columns, results));
-        }
-        distinct.slotOfRow.push(slot);
-      });
+      const argumentsOf = this.rowArguments(call, overload, columns, results);
+      const distinct =
+        this.io.registry.implementation(overload.signature).shareEqualRows === false
+          ? { values: [], raws: rows.map(argumentsOf) }
+          : equalRowsOnce(call, rows, width, results, argumentsOf);
       // The prepared form was made for the call's own overload; rows (jsonb) go to another one.
       const prepared = overload.signature === site.signature ? this.work.prepared.get(site.id) : undefined;
-      distinct.values = await executeRows(this.io.registry, overload.signature, raws, site, this.context, prepared);
+      distinct.values = await executeRows(this.io.registry, overload.signature, distinct.raws, site, this.context, prepared);
+      distinct.raws = [];
       results.set(site.id, distinct);
     }
-    return rows.map((values, r) => {
-      const out = values.slice(0, width);
-      for (const call of plan.calls) {
-        if (call.fromEnd === undefined) continue;
-        const index = width - 1 - call.fromEnd;
-        const column = columns[index]!;
-        const result = results.get(call.site.id)!;
-        out[index] = encodeValue(column.typeOid, column.format ?? 0, result.values[result.slotOfRow[r]!]);
-      }
-      return backend.dataRow(out);
-    });
+    const placed = plan.calls
+      .filter((call) => call.fromEnd !== undefined)
+      .map((call) => ({ index: width - 1 - call.fromEnd!, result: results.get(call.site.id)! }))
+      .sort((a, b) => a.index - b.index);
+    const encoded = rows.map((_, r) =>
+      placed.map(({ index, result }) => encodeValue(columns[index]!.typeOid, columns[index]!.format ?? 0, valueAt(result, r))),
+    );
+    return [
+      backend.dataRowsReplacing(
+        rows,
+        width,
+        placed.map((p) => p.index),
+        encoded,
+      ),
+    ];
   }
 
-  /** One row's arguments for a call: the shared ones, the row's columns, nested calls' results. */
-  private arguments(
+  /** How a row's arguments for a call are made: the shared ones, the row's columns, nested calls' results. */
+  private rowArguments(
     call: OnePassCall,
     overload: BatchOverload,
-    values: readonly (Buffer | null)[],
-    r: number,
     columns: readonly FieldDescription[],
     results: ReadonlyMap<number, Distinct>,
-  ): Record<string, unknown> {
+  ): (row: SentRow, r: number) => Record<string, unknown> {
     const width = this.clientColumns();
-    const raw: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(this.work.shared.get(call.site.id) ?? {})) raw[overload.nameOf(name)] = value;
-    for (const input of call.inputs) {
+    const shared: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(this.work.shared.get(call.site.id) ?? {})) shared[overload.nameOf(name)] = value;
+    const readers = call.inputs.map((input): [string, (row: SentRow, r: number) => unknown] => {
       const key = input.json ? (rowParamName(overload.signature) ?? input.name) : overload.nameOf(input.name);
-      if (input.source.kind === 'column') {
-        const column = columns[width + input.source.index]!;
-        raw[key] = decodeValue(column.typeOid, column.format ?? 0, values[width + input.source.index] ?? null);
-      } else {
-        const nestedId = input.source.callId;
-        const nested = this.work.plan.calls.find((c) => c.site.id === nestedId)!.site;
-        const result = results.get(nestedId)!;
-        raw[key] = asSqlValue(nested.signature.returns, result.values[result.slotOfRow[r]!]);
+      const source = input.source;
+      if (source.kind === 'column') {
+        const index = width + source.index;
+        const { typeOid, format } = columns[index]!;
+        return [key, (row) => decodeValue(typeOid, format ?? 0, dataRowValue(row.message, row.starts, index))];
       }
-    }
-    return raw;
+      const returns = this.work.plan.calls.find((c) => c.site.id === source.callId)!.site.signature.returns;
+      const result = results.get(source.callId)!;
+      return [key, (_, r) => asSqlValue(returns, valueAt(result, r))];
+    });
+    return (row, r) => {
+      const raw = { ...shared };
+      for (const [key, read] of readers) raw[key] = read(row, r);
+      return raw;
+    };
   }
 }
 
-/** A call's results over a batch: one value per distinct argument list, and each row's slot. */
+/**
+ * A call's results over a batch: one value per distinct argument list (`raws` until evaluated),
+ * and each row's slot among them (absent: one per row).
+ */
 interface Distinct {
-  slotOfRow: number[];
+  slotOfRow?: number[];
+  raws: Record<string, unknown>[];
   values: unknown[];
+}
+
+function valueAt(result: Distinct, r: number): unknown {
+  return result.values[result.slotOfRow?.[r] ?? r];
+}
+
+/** Rows with equal arguments share one evaluation (an embedding per distinct text, say). */
+function equalRowsOnce(
+  call: OnePassCall,
+  rows: readonly SentRow[],
+  width: number,
+  results: ReadonlyMap<number, Distinct>,
+  argumentsOf: (row: SentRow, r: number) => Record<string, unknown>,
+): Distinct {
+  const distinct: Distinct = { slotOfRow: [], raws: [], values: [] };
+  const slots = new Map<string, number>();
+  rows.forEach((row, r) => {
+    const key = call.inputs
+      .map((input) => {
+        const source = input.source;
+        if (source.kind === 'column') return dataRowValue(row.message, row.starts, width + source.index)?.toString('latin1') ?? '\u0000';
+        const nested = results.get(source.callId)!;
+        return `#${nested.slotOfRow?.[r] ?? r}`;
+      })
+      .join('\u0001');
+    let slot = slots.get(key);
+    if (slot === undefined) {
+      slots.set(key, (slot = distinct.raws.length));
+      distinct.raws.push(argumentsOf(row, r));
+    }
+    distinct.slotOfRow!.push(slot);
+  });
+  return distinct;
 }
 
 /** A nested call's result as the call around it would read it back from SQL. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backend, frontend } from '../../../src/wire/index.js';
+import { backend, dataRowStarts, dataRowValue, frontend } from '../../../src/wire/index.js';
 import { PgError } from '../../../src/errors/index.js';
 import { BufferList } from '../../support/raw-wire.js';
 
@@ -59,4 +59,23 @@ test('type OIDs of 2^31 and more are written unsigned', () => {
   assert.deepEqual(backend.parameterDescription([big, 23]), new BufferList().int16(2).uint32(big).int32(23).join('t'));
   const rd = backend.rowDescription([{ name: 'f', tableOid: 2 ** 32 - 1, typeOid: big }]);
   assert.deepEqual(rd, new BufferList().int16(1).cstring('f').uint32(2 ** 32 - 1).int16(0).uint32(big).int16(-1).int32(-1).int16(0).join('T'));
+});
+
+test('dataRowsReplacing: rows cut to a width, values replaced in place, one buffer', () => {
+  const sent = [
+    [Buffer.from('a'), null, Buffer.from('bc'), Buffer.from('{1,2}')],
+    [Buffer.from(''), null, null, Buffer.from('{3}')],
+  ].map((values) => backend.dataRow(values));
+  const rows = sent.map((message) => ({ message, starts: dataRowStarts(message) }));
+  assert.deepEqual(dataRowValue(rows[0]!.message, rows[0]!.starts, 3), Buffer.from('{1,2}'));
+  assert.equal(dataRowValue(rows[1]!.message, rows[1]!.starts, 2), null);
+  const out = backend.dataRowsReplacing(rows, 3, [0, 1], [
+    [Buffer.from('xyz'), Buffer.from('1.5')],
+    [null, Buffer.from('')],
+  ]);
+  const want = Buffer.concat([
+    new BufferList().int16(3).int32(3).raw(Buffer.from('xyz')).int32(3).raw(Buffer.from('1.5')).int32(2).raw(Buffer.from('bc')).join('D'),
+    new BufferList().int16(3).int32(-1).int32(0).int32(-1).join('D'),
+  ]);
+  assert.deepEqual(out, want);
 });

@@ -21,6 +21,10 @@ test('float4 text: shortest digits, fixed notation for exponents -4..5', () => {
     [0.00001, '1e-05'],
     [1.9415644407272339, '1.9415644'],
     [0, '0'],
+    // Halfway between two 8-digit decimals: the even one, as the server writes it.
+    [2100296.25, '2.1002962e+06'],
+    // 8 digits would land exactly halfway to the next float4: the server writes 9.
+    [-129568544, '-1.29568544e+08'],
   ];
   for (const [value, want] of cases) assert.equal(text(TypeOid.float4, value), want, String(value));
   assert.equal(text(TypeOid.float4, Number.NaN), 'NaN');
@@ -61,4 +65,17 @@ test('numeric arrays in text read as node-postgres reads them', () => {
     assert.deepEqual(decodeValue(TypeOid._float4, 0, Buffer.from(literal)), expected, literal);
   }
   assert.deepEqual(decodeValue(TypeOid._int8, 0, Buffer.from('{1,2}')), parseText(TypeOid._int8, '{1,2}'));
+});
+
+test('numeric arrays in text: every element exactly as Number() reads it', () => {
+  // float4out and float8out digits of values across the exponent range, plus forms the fast path hands on.
+  const literals: string[] = ['-0', '0.0001', '1e-05', '123456789012345678', '1.5E+3', '-Infinity', 'NaN', '12345678901234567890e-30'];
+  for (let i = 0; i < 2000; i++) {
+    const x = (Math.sin(i * 7.31) - 0.5) * 10 ** ((i % 60) - 30);
+    literals.push(text(TypeOid.float4, x)!, text(TypeOid.float8, x)!);
+  }
+  const got = decodeValue(TypeOid._float8, 0, Buffer.from(`{${literals.join(',')}}`)) as number[];
+  assert.equal(got.length, literals.length);
+  literals.forEach((literal, i) => assert.ok(Object.is(got[i], Number(literal)), `${literal}: ${got[i]}`));
+  assert.deepEqual(decodeValue(TypeOid._int4, 0, Buffer.from('{-3,NULL,7}')), [-3, null, 7]);
 });
