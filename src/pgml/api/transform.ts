@@ -36,8 +36,11 @@ export function jsonObject(value: unknown, what: string): Record<string, unknown
   return parsed as Record<string, unknown>;
 }
 
-/** The model and the task name (undefined: the model's config tells) a call asks for. */
-export function taskOf(task: unknown, jsonTask: boolean): { task: string | undefined; model: string } {
+/**
+ * The model and the task name (undefined: the model's config tells) a call asks for. `extraTasks`
+ * are names the caller handles itself (transform_stream's conversational), which need a model.
+ */
+export function taskOf(task: unknown, jsonTask: boolean, extraTasks: readonly string[] = []): { task: string | undefined; model: string } {
   const spec = jsonTask ? jsonObject(task, 'pgml.transform: task') : { task };
   const unknown = Object.keys(spec).filter((k) => k !== 'task' && k !== 'model' && !PYTHON_ONLY.includes(k));
   if (unknown.length > 0) {
@@ -49,6 +52,10 @@ export function taskOf(task: unknown, jsonTask: boolean): { task: string | undef
   if (spec.model !== undefined && typeof spec.model !== 'string') throw new PgError(SqlState.InvalidParameterValue, 'pgml.transform: "model" must be a string');
   if (spec.task === undefined && spec.model === undefined) {
     throw new PgError(SqlState.InvalidParameterValue, 'pgml.transform: the task needs "task", "model" or both');
+  }
+  if (spec.task !== undefined && extraTasks.includes(spec.task)) {
+    if (spec.model === undefined) throw new PgError(SqlState.InvalidParameterValue, `pgml.transform: the ${spec.task} task needs a "model"`);
+    return { task: spec.task, model: spec.model };
   }
   // Checked here too, so an unknown task fails before any model is looked for.
   const parsed = spec.task === undefined ? undefined : parseTask(spec.task);

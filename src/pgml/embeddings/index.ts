@@ -8,12 +8,13 @@ import { Worker } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
 import type { EmbedOptions } from './options.js';
 import type { RankOptions, Ranked } from './rank.js';
-import type { EmbedderCancel, EmbedderReply, EmbedderRequest, EmbeddingFormat } from './protocol.js';
+import type { EmbedderCancel, EmbedderCredit, EmbedderReply, EmbedderRequest, EmbeddingFormat, StreamInput } from './protocol.js';
 import { defaultSources, type ModelSources } from './sources.js';
 
 export { EmbedKwargs, embedOptions, type EmbedOptions } from './options.js';
 export { WINK_MODEL } from './wink.js';
 export { rankOptions, type RankOptions, type Ranked } from './rank.js';
+export type { StreamInput } from './protocol.js';
 
 let sources: ModelSources = defaultSources();
 
@@ -41,6 +42,8 @@ interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
   notice: ((message: string) => void) | undefined;
+  /** A stream request's rows, as they come. */
+  row?: ((row: string[]) => void) | undefined;
 }
 
 /** Where a request's progress messages go: the calling client's session (CallContext.notice). */
@@ -74,6 +77,10 @@ function ensureWorker(): Worker {
       pending.get(reply.id)?.notice?.(reply.notice);
       return;
     }
+    if ('row' in reply) {
+      pending.get(reply.id)?.row?.(reply.row);
+      return;
+    }
     running.delete(reply.id);
     const p = pending.get(reply.id);
     if (!p) return;
@@ -97,11 +104,15 @@ function ensureWorker(): Worker {
 
 type Body = EmbedderRequest extends infer R ? (R extends EmbedderRequest ? Omit<R, 'id' | 'sources'> : never) : never;
 
-/** `signal` gives up on the request (its reason is the error) and tells the thread to stop it. */
-function call(body: Body, signal: AbortSignal | undefined, notice?: NoticeSink): Promise<unknown> {
+/**
+ * `signal` gives up on the request (its reason is the error) and tells the thread to stop it.
+ * `row` receives a stream request's rows and the function that tells the thread one was taken.
+ */
+function call(body: Body, signal: AbortSignal | undefined, notice?: NoticeSink, row?: (row: string[], taken: () => void) => void): Promise<unknown> {
   if (signal?.aborted) return Promise.reject(PgError.from(signal.reason));
   const w = ensureWorker();
   const id = nextId++;
+  const taken = () => w.postMessage({ op: 'credit', id, rows: 1 } satisfies EmbedderCredit);
   return new Promise((resolve, reject) => {
     const stop = () => {
       if (!pending.delete(id)) return;
@@ -111,7 +122,12 @@ function call(body: Body, signal: AbortSignal | undefined, notice?: NoticeSink):
     };
     signal?.addEventListener('abort', stop, { once: true });
     const settled = () => signal?.removeEventListener('abort', stop);
-    pending.set(id, { resolve: (value) => (settled(), resolve(value)), reject: (error) => (settled(), reject(error)), notice });
+    pending.set(id, {
+      resolve: (value) => (settled(), resolve(value)),
+      reject: (error) => (settled(), reject(error)),
+      notice,
+      row: row && ((r) => row(r, taken)),
+    });
     w.ref();
     running.add(id);
     w.postMessage({ ...body, id, sources } as EmbedderRequest);
@@ -165,6 +181,57 @@ export async function chunkText(splitter: string, text: string, kwargs: Record<s
 export function rankDocuments(model: string, query: string, documents: readonly string[], options: RankOptions, signal?: AbortSignal, notice?: NoticeSink): Promise<Ranked[]> {
   countUse(model, documents);
   return call({ op: 'rank', model, query, documents: [...documents], options }, signal, notice) as Promise<Ranked[]>;
+}
+
+/** Rows of a stream the thread may make ahead of the reader: generation waits beyond them. */
+const STREAM_WINDOW = 8;
+
+/**
+ * pgml.transform_stream's rows (one string per sequence) as the thread generates them. Reading
+ * paces generation (STREAM_WINDOW); `signal`, or leaving the loop early, stops it.
+ */
+export async function* streamText(
+  model: string,
+  task: string | undefined,
+  input: StreamInput,
+  args: Record<string, unknown>,
+  signal: AbortSignal,
+  notice?: NoticeSink,
+): AsyncGenerator<string[], void, undefined> {
+  countUse(model, input.kind === 'text' ? [input.text] : []);
+  const rows: { row: string[]; taken: () => void }[] = [];
+  let wake: (() => void) | undefined;
+  let outcome: { error?: unknown } | undefined;
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) onAbort();
+  void call({ op: 'stream', model, task, input, args, window: STREAM_WINDOW }, stop.signal, notice, (row, taken) => {
+    rows.push({ row, taken });
+    wake?.();
+  }).then(
+    () => (outcome = {}),
+    (error: unknown) => (outcome = { error }),
+  ).finally(() => wake?.());
+  try {
+    for (;;) {
+      const next = rows.shift();
+      if (next !== undefined) {
+        next.taken();
+        yield next.row;
+      } else if (outcome !== undefined) {
+        if (outcome.error !== undefined) throw outcome.error;
+        return;
+      } else {
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    // The reader left before the end (a portal closed): the thread stops generating.
+    if (outcome === undefined) stop.abort(new PgError(SqlState.QueryCanceled, 'canceling statement: the stream was closed'));
+  }
 }
 
 /** Stops the worker (shutdown, tests); the next call starts a fresh one. */
