@@ -108,25 +108,37 @@ describeTargets('pgml.transform_stream', { proxyOnly: true, http: true }, (targe
     assert.equal(pieces.map((p) => p[0]).join(''), await generatedText(prompt, { max_new_tokens: 1 }));
   });
 
-  it('the conversational overload streams the answer to chat messages, without the prompt', async () => {
-    const template = '{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}assistant:';
-    const args = JSON.stringify({ max_new_tokens: 30, min_new_tokens: 30, chat_template: template });
+  it("PostgresML's chat example: the answer to the messages, without the prompt", async () => {
     const { rows } = await client().query(`SELECT pgml.transform_stream(
-        task => '{"task": "conversational", "model": "pgml-test/tiny-gpt2"}'::JSONB,
-        inputs => ARRAY[
-            '{"role": "system", "content": "You are a friendly and helpful chatbot"}'::JSONB,
-            '{"role": "user", "content": "Tell me about yourself."}'::JSONB
-        ],
-        args => '${args}'::JSONB
-    ) AS answer;`);
+    task => '{
+        "task": "conversational",
+        "model": "pgml-test/tiny-gpt2"
+    }'::JSONB,
+    inputs => ARRAY[
+        '{"role": "system", "content": "You are a friendly and helpful chatbot"}'::JSONB,
+        '{"role": "user", "content": "Tell me about yourself."}'::JSONB
+    ]
+) AS answer;`);
+    // The fixture's chat template (scripts/make-transformer-models.py) renders this prompt; the
+    // default length (max_length 20 with the prompt) gives one token after it.
+    const prompt = 'system: You are a friendly and helpful chatbot\nuser: Tell me about yourself.\nassistant:';
+    const answer = rows.map((r) => (r.answer as string[])[0]).join('');
+    assert.equal(prompt + answer, await generatedText(prompt, { max_new_tokens: 1 }));
+  });
+
+  it('chat messages stream piece by piece; a completion task takes them too, a chat task wants them', async () => {
+    const args = JSON.stringify({ max_new_tokens: 30, min_new_tokens: 30 });
+    const messages = `ARRAY['{"role": "user", "content": "Tell me about yourself."}'::jsonb]`;
+    const { rows } = await client().query(
+      `SELECT pgml.transform_stream('{"task": "text-generation", "model": "pgml-test/tiny-gpt2"}'::jsonb, '${args}'::jsonb, ${messages}) AS answer`,
+    );
     const pieces = rows.map((r) => r.answer as string[]);
     assertPieces(pieces);
-    const prompt = 'system: You are a friendly and helpful chatbot\nuser: Tell me about yourself.\nassistant:';
-    const whole = await generatedText(prompt, { max_new_tokens: 30, min_new_tokens: 30 });
-    assert.equal(prompt + pieces.map((p) => p[0]).join(''), whole);
+    const prompt = 'user: Tell me about yourself.\nassistant:';
+    assert.equal(prompt + pieces.map((p) => p[0]).join(''), await generatedText(prompt, { max_new_tokens: 30, min_new_tokens: 30 }));
     await assert.rejects(
-      client().query(`SELECT pgml.transform_stream('{"task": "text-generation", "model": "pgml-test/tiny-gpt2"}'::jsonb, inputs => ARRAY['{"role": "user", "content": "Hi"}'::jsonb])`),
-      (error: { code?: string; message?: string }) => error.code === '22023' && /conversational task/.test(error.message ?? ''),
+      client().query(`SELECT pgml.transform_stream('{"task": "conversational", "model": "pgml-test/tiny-gpt2"}'::jsonb, input => 'Hi')`),
+      (error: { code?: string; message?: string }) => error.code === '22023' && /takes chat messages/.test(error.message ?? ''),
     );
   });
 

@@ -8,10 +8,8 @@
  */
 import { z } from 'zod';
 import { defineFunction, optionalParam, param, type CallContext } from '../../functions/index.js';
-import { PgError, SqlState } from '../../errors/index.js';
 import { streamText, type StreamInput } from '../embeddings/index.js';
-import { jsonbArgument } from './jsonb.js';
-import { jsonObject, taskOf } from './transform.js';
+import { chatMessages, chatParams, jsonObject, taskOf } from './transform.js';
 
 type InputKind = 'text' | 'chat';
 
@@ -21,16 +19,6 @@ function textParams(taskType: 'text' | 'jsonb') {
     task: param(taskType, z.unknown()),
     args: optionalParam('jsonb', z.unknown()),
     input: optionalParam('text', z.string().nullable()),
-    cache: optionalParam('boolean', z.boolean().nullable()),
-  };
-}
-
-/** The conversational overloads' parameters: chat messages. */
-function chatParams(taskType: 'text' | 'jsonb') {
-  return {
-    task: param(taskType, z.unknown()),
-    args: optionalParam('jsonb', z.unknown()),
-    inputs: optionalParam('jsonb[]', z.array(z.unknown()).nullable()),
     cache: optionalParam('boolean', z.boolean().nullable()),
   };
 }
@@ -51,13 +39,6 @@ async function* rows(args: StreamArgs, jsonTask: boolean, kind: InputKind, ctx: 
   const kwargs = jsonObject(args.args, 'pgml.transform_stream: args');
   const input: StreamInput = kind === 'text' ? { kind, text: args.input ?? '' } : { kind, messages: chatMessages(args.inputs ?? []) };
   yield* streamText(parsed.model, parsed.task, input, kwargs, ctx.signal, (m) => ctx.notice(m, 'NOTICE'));
-}
-
-function chatMessages(inputs: unknown[]): unknown[] {
-  return inputs.map((message) => {
-    if (message === null) throw new PgError(SqlState.NullValueNotAllowed, 'pgml.transform_stream: inputs must not contain NULL');
-    return jsonbArgument(message, 'pgml.transform_stream: inputs');
-  });
 }
 
 async function collect(stream: AsyncIterable<string[]>): Promise<string[][]> {

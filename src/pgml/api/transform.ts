@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { withStatementLimits } from '../../functions/cancel.js';
 import { defineFunction, optionalParam, param, type ArgsOf } from '../../functions/index.js';
 import { PgError, SqlState } from '../../errors/index.js';
-import { transformBatch, type NoticeSink } from '../embeddings/index.js';
+import { answerChat, transformBatch, type NoticeSink } from '../embeddings/index.js';
 import { DEFAULT_MODELS, parseTask } from '../embeddings/tasks.js';
 import { jsonbArgument } from './jsonb.js';
 
@@ -24,6 +24,25 @@ function params(taskType: 'text' | 'jsonb') {
   };
 }
 type Args = ArgsOf<ReturnType<typeof params>>;
+
+/** The conversational overloads' parameters (here and in transform_stream): chat messages. */
+export function chatParams(taskType: 'text' | 'jsonb') {
+  return {
+    task: param(taskType, z.unknown()),
+    args: optionalParam('jsonb', z.unknown()),
+    inputs: optionalParam('jsonb[]', z.array(z.unknown()).nullable()),
+    cache: optionalParam('boolean', z.boolean().nullable()),
+  };
+}
+type ChatArgs = ArgsOf<ReturnType<typeof chatParams>>;
+
+/** Chat messages as JSON values; `{"role", "content"}` is checked where the chat template renders them. */
+export function chatMessages(inputs: readonly unknown[]): unknown[] {
+  return inputs.map((message) => {
+    if (message === null) throw new PgError(SqlState.NullValueNotAllowed, 'pgml.transform: inputs must not contain NULL');
+    return jsonbArgument(message, 'pgml.transform: inputs');
+  });
+}
 
 /** Keys of the jsonb task that only steer PyTorch (devices, dtypes, auth): meaningless here. */
 const PYTHON_ONLY = ['device', 'device_map', 'torch_dtype', 'trust_remote_code', 'token', 'use_auth_token', 'revision', 'model_type', 'load_in_8bit', 'load_in_4bit'];
@@ -70,6 +89,37 @@ async function run(args: Args, jsonTask: boolean, signal: AbortSignal, notice: N
   if (inputs.some((input) => input === null)) throw new PgError(SqlState.NullValueNotAllowed, 'pgml.transform: inputs must not contain NULL');
   return transformBatch(model, task, inputs as string[], kwargs, signal, notice);
 }
+
+/**
+ * The conversational overloads. PostgresML's extension takes them only with the conversational
+ * task; its documentation shows them with text-generation too, which is taken as the same.
+ */
+async function runChat(args: ChatArgs, jsonTask: boolean, signal: AbortSignal, notice: NoticeSink): Promise<unknown> {
+  if (args.task === null || args.inputs === null || args.args === null || args.cache === null) return null;
+  const { task, model } = taskOf(args.task, jsonTask, ['conversational']);
+  if (task !== undefined && task !== 'conversational' && parseTask(task).task !== 'text-generation') {
+    throw new PgError(SqlState.InvalidParameterValue, 'ARRAY[]::JSONB inputs for transform should only be used with a conversational task');
+  }
+  return answerChat(model, task, chatMessages(args.inputs ?? []), jsonObject(args.args, 'pgml.transform: args'), signal, notice);
+}
+
+export const transformChatText = defineFunction({
+  schema: 'pgml',
+  name: 'transform',
+  params: chatParams('text'),
+  returns: { kind: 'scalar', type: 'jsonb' },
+  pure: true,
+  execute: (args, ctx) => withStatementLimits(ctx, (signal) => runChat(args, false, signal, (m) => ctx.notice(m, 'NOTICE'))),
+});
+
+export const transformChatJson = defineFunction({
+  schema: 'pgml',
+  name: 'transform',
+  params: chatParams('jsonb'),
+  returns: { kind: 'scalar', type: 'jsonb' },
+  pure: true,
+  execute: (args, ctx) => withStatementLimits(ctx, (signal) => runChat(args, true, signal, (m) => ctx.notice(m, 'NOTICE'))),
+});
 
 export const transformText = defineFunction({
   schema: 'pgml',

@@ -172,6 +172,12 @@ export function transformBatch(model: string, task: string | undefined, inputs: 
   return call({ op: 'transform', model, task, inputs: [...inputs], args }, signal, notice);
 }
 
+/** pgml.transform's conversational task: the answer to the chat `messages`, in a list of one. */
+export function answerChat(model: string, task: string | undefined, messages: readonly unknown[], args: Record<string, unknown>, signal?: AbortSignal, notice?: NoticeSink): Promise<string[]> {
+  countUse(model, []);
+  return call({ op: 'chat', model, task, messages: [...messages], args }, signal, notice) as Promise<string[]>;
+}
+
 /** pgml.chunk's chunks of `text`, split on the embedding thread: a document's size is the user's. */
 export async function chunkText(splitter: string, text: string, kwargs: Record<string, unknown>, signal?: AbortSignal): Promise<string[]> {
   return (await call({ op: 'chunk', splitter, text, kwargs }, signal)) as string[];

@@ -16,6 +16,8 @@ export type EmbedderRequest =
    * pgml.transform_stream: generated text sent as `row` replies while it is made; at most `window`
    * rows travel unacknowledged (EmbedderCredit), beyond that generation waits.
    */
+  /** pgml.transform's conversational task: the answer to chat messages. */
+  | { id: number; op: 'chat'; model: string; task: string | undefined; messages: unknown[]; args: Record<string, unknown>; sources: ModelSources }
   | { id: number; op: 'stream'; model: string; task: string | undefined; input: StreamInput; args: Record<string, unknown>; window: number; sources: ModelSources };
 
 /** A prompt to complete, or chat messages (`{"role": ..., "content": ...}`) for the conversational task. */

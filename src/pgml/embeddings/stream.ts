@@ -4,7 +4,9 @@
  * (pgml-extension/src/bindings/transformers/transformers.py) decodes each sequence's tokens so far
  * and hands out the text up to its last space, or all of it once it ends with a newline (then
  * starting afresh); what is left comes at the end, even when empty. A completion streams its
- * prompt too (PostgresML does not skip it); a chat streams only the answer. Each piece is one row:
+ * prompt too (PostgresML does not skip it); a chat streams only the answer. Chat messages are
+ * answered under the conversational task, as PostgresML's extension requires, and under
+ * text-generation too, as PostgresML's documentation (its cloud) shows them. Each piece is one row:
  * a list of one string per generated sequence.
  *
  * Pacing: `emitted` rows go out at once (postMessage), and before each next model step generation
@@ -77,7 +79,7 @@ class PieceStreamer extends BaseStreamer {
   }
 }
 
-function streamTask(run: StreamRun): 'text-generation' | 'conversational' {
+function streamTask(run: Pick<StreamRun, 'task' | 'config' | 'model'>): 'text-generation' | 'conversational' {
   if (run.task === 'conversational') return 'conversational';
   const task = run.task === undefined ? taskFromConfig(run.config, run.model) : parseTask(run.task).task;
   if (task !== 'text-generation') {
@@ -90,10 +92,7 @@ function streamTask(run: StreamRun): 'text-generation' | 'conversational' {
 
 /** The prompt as text: a completion's own, or the chat rendered by the model's chat template. */
 function promptOf(task: 'text-generation' | 'conversational', input: StreamInput, tokenizer: PreTrainedTokenizer, chatTemplate: unknown): string {
-  if (task === 'text-generation') {
-    if (input.kind === 'text') return input.text;
-    throw new PgError(SqlState.InvalidParameterValue, 'ARRAY[]::JSONB inputs for transform_stream should only be used with a conversational task');
-  }
+  if (input.kind === 'text' && task === 'text-generation') return input.text;
   if (input.kind === 'text') {
     throw new PgError(SqlState.InvalidParameterValue, 'pgml.transform_stream: the conversational task takes chat messages', {
       hint: `Pass inputs => ARRAY['{"role": "user", "content": "..."}'::jsonb].`,
@@ -121,7 +120,8 @@ function promptOf(task: 'text-generation' | 'conversational', input: StreamInput
   }) as string;
 }
 
-export async function streamGeneration(run: StreamRun): Promise<null> {
+/** The model, its tokenizer, the prompt's tensors and generate()'s options for a run. */
+async function prepare(run: Omit<StreamRun, 'emit' | 'paced'>) {
   const task = streamTask(run);
   const { chat_template: chatTemplate, ...args } = run.args;
   const pipeline = (await load(run.dir, 'text-generation')) as unknown as { model: PreTrainedModel; tokenizer: PreTrainedTokenizer };
@@ -129,11 +129,17 @@ export async function streamGeneration(run: StreamRun): Promise<null> {
   const prompt = promptOf(task, run.input, tokenizer, chatTemplate);
   const { options, sequences } = generationOptions('text-generation', run.dir, args, [], run.isStopped);
   if (sequences !== 1) {
-    throw new PgError(SqlState.FeatureNotSupported, 'pgml.transform_stream: num_return_sequences greater than 1 is not supported', {
-      hint: 'Call pgml.transform_stream once per sequence, or use pgml.transform.',
+    throw new PgError(SqlState.FeatureNotSupported, 'pgml.transform: num_return_sequences greater than 1 is not supported here', {
+      hint: 'Call the function once per sequence.',
     });
   }
+  // As PostgresML tokenizes it: the tokenizer's special tokens added, also to a chat template's text.
   const inputs = tokenizer(prompt, { padding: true }) as unknown as Record<string, Tensor>;
+  return { task, model, tokenizer, inputs, options };
+}
+
+export async function streamGeneration(run: StreamRun): Promise<null> {
+  const { model, tokenizer, inputs, options } = await prepare(run);
   // The shared model, seen through an object whose model steps first wait for the proxy to
   // keep up: generate() awaits each step, so the thread serves other requests meanwhile.
   const paced = Object.create(model) as PreTrainedModel;
@@ -141,8 +147,20 @@ export async function streamGeneration(run: StreamRun): Promise<null> {
     await run.paced();
     return model.forward(modelInputs);
   };
-  const streamer = new PieceStreamer(tokenizer, task === 'conversational', run.emit);
+  const streamer = new PieceStreamer(tokenizer, run.input.kind === 'chat', run.emit);
   // generate() calls only put() and end(); its declared type names TextStreamer, a subclass.
   await model.generate.call(paced, { ...inputs, ...options, streamer: streamer as unknown as TextStreamer });
   return null;
+}
+
+/**
+ * pgml.transform's conversational overloads: the answer to chat messages, as PostgresML's
+ * StandardPipeline gives it: the new tokens only, decoded without special tokens, in a list.
+ */
+export async function answerChat(run: Omit<StreamRun, 'emit' | 'paced'>): Promise<string[]> {
+  const { model, tokenizer, inputs, options } = await prepare(run);
+  const output = (await model.generate({ ...inputs, ...options })) as Tensor;
+  const promptLength = inputs.input_ids!.dims.at(-1)!;
+  const ids = (output.tolist() as bigint[][]).map((row) => row.slice(promptLength).map(Number));
+  return ids.map((row) => tokenizer.decode(row, { skip_special_tokens: true }));
 }

@@ -13,7 +13,7 @@ import { embedOptions } from './options.js';
 import { runTask } from './pipelines.js';
 import { rank } from './rank.js';
 import { splitIntoChunks } from './splitters.js';
-import { streamGeneration } from './stream.js';
+import { answerChat, streamGeneration } from './stream.js';
 import { parseTask, taskFromConfig } from './tasks.js';
 import { TransformerModel } from './transformer.js';
 import { WINK_MODEL, embedWords, loadWordVectors, type WordVectors } from './wink.js';
@@ -155,6 +155,14 @@ async function execute(request: EmbedderRequest): Promise<unknown> {
       }
       return runTask({ dir, spec, inputs: request.inputs, args: request.args, checkpoint, isStopped: () => canceled.has(request.id) });
     }
+    case 'chat': {
+      if (request.model === WINK_MODEL) throw new PgError(SqlState.InvalidParameterValue, `model "${WINK_MODEL}" is an embedding model, not a generator`);
+      const dir = await modelDir(request.model, request);
+      const input = { kind: 'chat' as const, messages: request.messages };
+      const answer = await answerChat({ dir, model: request.model, task: request.task, config: readConfig(dir), input, args: request.args, isStopped: () => canceled.has(request.id) });
+      checkpoint();
+      return answer;
+    }
     case 'stream': {
       if (request.model === WINK_MODEL) throw new PgError(SqlState.InvalidParameterValue, `model "${WINK_MODEL}" is an embedding model, not a generator`);
       const dir = await modelDir(request.model, request);
@@ -210,5 +218,7 @@ function requestDescription(request: EmbedderRequest): string {
       return `chunking with the ${request.splitter} splitter`;
     case 'stream':
       return `running pgml.transform_stream with model "${request.model}"`;
+    case 'chat':
+      return `running pgml.transform with model "${request.model}"`;
   }
 }
