@@ -4,11 +4,12 @@
  * then read from the model's config, as Hugging Face pipelines infer it). `args` are the
  * pipeline call's kwargs; the result is the pipeline's answer as jsonb, in Python's shapes. The
  * work runs on the embedding thread (src/pgml/embeddings/pipelines.ts). `cache` is accepted and
- * ignored, as PostgresML does (pipelines are always cached per model).
+ * ignored, as PostgresML does (pipelines are always cached per model). The conversational
+ * overloads take chat messages (`inputs jsonb[]`) and answer them (embeddings/stream.ts).
  */
 import { z } from 'zod';
 import { withStatementLimits } from '../../functions/cancel.js';
-import { defineFunction, optionalParam, param, type ArgsOf } from '../../functions/index.js';
+import { defineFunction, optionalParam, param, type ArgsOf, type Param } from '../../functions/index.js';
 import { PgError, SqlState } from '../../errors/index.js';
 import { answerChat, transformBatch, type NoticeSink } from '../embeddings/index.js';
 import { DEFAULT_MODELS, parseTask } from '../embeddings/tasks.js';
@@ -103,38 +104,19 @@ async function runChat(args: ChatArgs, jsonTask: boolean, signal: AbortSignal, n
   return answerChat(model, task, chatMessages(args.inputs ?? []), jsonObject(args.args, 'pgml.transform: args'), signal, notice);
 }
 
-export const transformChatText = defineFunction({
-  schema: 'pgml',
-  name: 'transform',
-  params: chatParams('text'),
-  returns: { kind: 'scalar', type: 'jsonb' },
-  pure: true,
-  execute: (args, ctx) => withStatementLimits(ctx, (signal) => runChat(args, false, signal, (m) => ctx.notice(m, 'NOTICE'))),
-});
+/** One overload of pgml.transform: its parameters and what runs it (on the embedding thread). */
+function overload<P extends Record<string, Param>>(params: P, evaluate: (args: ArgsOf<P>, signal: AbortSignal, notice: NoticeSink) => Promise<unknown>) {
+  return defineFunction({
+    schema: 'pgml',
+    name: 'transform',
+    params,
+    returns: { kind: 'scalar', type: 'jsonb' },
+    pure: true,
+    execute: (args, ctx) => withStatementLimits(ctx, (signal) => evaluate(args, signal, (m) => ctx.notice(m, 'NOTICE'))),
+  });
+}
 
-export const transformChatJson = defineFunction({
-  schema: 'pgml',
-  name: 'transform',
-  params: chatParams('jsonb'),
-  returns: { kind: 'scalar', type: 'jsonb' },
-  pure: true,
-  execute: (args, ctx) => withStatementLimits(ctx, (signal) => runChat(args, true, signal, (m) => ctx.notice(m, 'NOTICE'))),
-});
-
-export const transformText = defineFunction({
-  schema: 'pgml',
-  name: 'transform',
-  params: params('text'),
-  returns: { kind: 'scalar', type: 'jsonb' },
-  pure: true,
-  execute: (args, ctx) => withStatementLimits(ctx, (signal) => run(args, false, signal, (m) => ctx.notice(m, 'NOTICE'))),
-});
-
-export const transformJson = defineFunction({
-  schema: 'pgml',
-  name: 'transform',
-  params: params('jsonb'),
-  returns: { kind: 'scalar', type: 'jsonb' },
-  pure: true,
-  execute: (args, ctx) => withStatementLimits(ctx, (signal) => run(args, true, signal, (m) => ctx.notice(m, 'NOTICE'))),
-});
+export const transformText = overload(params('text'), (args, signal, notice) => run(args, false, signal, notice));
+export const transformJson = overload(params('jsonb'), (args, signal, notice) => run(args, true, signal, notice));
+export const transformChatText = overload(chatParams('text'), (args, signal, notice) => runChat(args, false, signal, notice));
+export const transformChatJson = overload(chatParams('jsonb'), (args, signal, notice) => runChat(args, true, signal, notice));
