@@ -7,6 +7,7 @@
  * all at once from `execute`. Strict, as PostgresML declares it: a NULL argument gives no rows.
  */
 import { z } from 'zod';
+import { withStatementLimits } from '../../functions/cancel.js';
 import { defineFunction, optionalParam, param, type CallContext } from '../../functions/index.js';
 import { streamText, type StreamInput } from '../embeddings/index.js';
 import { chatMessages, chatParams, jsonObject, taskOf } from './transform.js';
@@ -32,13 +33,13 @@ interface StreamArgs {
 }
 
 /** The rows, one per piece of text; none when an argument is NULL (STRICT). */
-async function* rows(args: StreamArgs, jsonTask: boolean, kind: InputKind, ctx: CallContext): AsyncGenerator<string[], void, undefined> {
+async function* rows(args: StreamArgs, jsonTask: boolean, kind: InputKind, ctx: CallContext, signal: AbortSignal): AsyncGenerator<string[], void, undefined> {
   const given = kind === 'text' ? args.input : args.inputs;
   if (args.task === null || args.args === null || given === null || args.cache === null) return;
   const parsed = taskOf(args.task, jsonTask, ['conversational']);
   const kwargs = jsonObject(args.args, 'pgml.transform_stream: args');
   const input: StreamInput = kind === 'text' ? { kind, text: args.input ?? '' } : { kind, messages: chatMessages(args.inputs ?? []) };
-  yield* streamText(parsed.model, parsed.task, input, kwargs, ctx.signal, (m) => ctx.notice(m, 'NOTICE'));
+  yield* streamText(parsed.model, parsed.task, input, kwargs, signal, (m) => ctx.notice(m, 'NOTICE'));
 }
 
 async function collect(stream: AsyncIterable<string[]>): Promise<string[][]> {
@@ -54,8 +55,9 @@ function overload(taskType: 'text' | 'jsonb', kind: InputKind) {
     name: 'transform_stream',
     returns: { kind: 'setof' as const, type: 'jsonb' },
     pure: true,
-    execute: (args: StreamArgs, ctx: CallContext) => collect(rows(args, jsonTask, kind, ctx)),
-    stream: (args: StreamArgs, ctx: CallContext) => rows(args, jsonTask, kind, ctx),
+    // All at once, statement_timeout applies; streamed, only a cancel stops it (README).
+    execute: (args: StreamArgs, ctx: CallContext) => withStatementLimits(ctx, (signal) => collect(rows(args, jsonTask, kind, ctx, signal))),
+    stream: (args: StreamArgs, ctx: CallContext) => rows(args, jsonTask, kind, ctx, ctx.signal),
   };
   return kind === 'text' ? defineFunction({ ...declaration, params: textParams(taskType) }) : defineFunction({ ...declaration, params: chatParams(taskType) });
 }
