@@ -84,6 +84,22 @@ def bpe_tokenizer(out, specials, model_max_length):
     return fast
 
 
+# A chat template, so that PostgresML's chat examples (pgml.transform and transform_stream with
+# chat messages) run on the GPT-2 fixture.
+GPT2_CHAT_TEMPLATE = "{% for message in messages %}{{ message['role'] }}: {{ message['content'] }}\n{% endfor %}{% if add_generation_prompt %}assistant:{% endif %}"
+
+
+def add_chat_template(out, template):
+    """Written into tokenizer_config.json, where transformers.js reads it."""
+    path = os.path.join(out, "tokenizer_config.json")
+    with open(path) as f:
+        config = json.load(f)
+    config["chat_template"] = template
+    with open(path, "w") as f:
+        json.dump(config, f, indent=1)
+        f.write("\n")
+
+
 def export(module, args, path, input_names, output_names, dynamic_axes):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     # Export restores the wrapper's mode afterwards; a wrapper left in training mode would put
@@ -275,6 +291,7 @@ def gpt2_model(root, expected):
     out = os.path.join(root, "tiny-gpt2")
     os.makedirs(out, exist_ok=True)
     tok = bpe_tokenizer(out, {"bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>"}, 128)
+    add_chat_template(out, GPT2_CHAT_TEMPLATE)
     torch.manual_seed(7)
     config = transformers.GPT2Config(
         vocab_size=len(tok), n_positions=128, n_embd=32, n_layer=2, n_head=4,

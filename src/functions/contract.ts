@@ -71,4 +71,10 @@ export interface ProxyFunction {
    * model's prediction from a numeric vector).
    */
   shareEqualRows?: boolean;
+  /**
+   * Optional, for set-returning functions: the rows one at a time, as they are made, so that a
+   * statement can send each to the client at once (pgml.transform_stream). Leaving the iteration
+   * early stops the work. `execute` still gives all the rows, for statements that cannot stream.
+   */
+  stream?(args: CallArgs, context: CallContext): AsyncIterable<unknown>;
 }

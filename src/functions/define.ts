@@ -47,6 +47,7 @@ export interface FunctionDeclaration<P extends Params> {
   prepareBatch?(shared: CallArgs, context: CallContext): Promise<((calls: readonly ArgsOf<P>[]) => Promise<unknown[]>) | undefined>;
   /** See ProxyFunction.shareEqualRows. */
   shareEqualRows?: boolean;
+  stream?(args: ArgsOf<P>, context: CallContext): AsyncIterable<unknown>;
 }
 
 /** The returns of a function `RETURNS TABLE(...)`, columns in order. */
@@ -59,7 +60,7 @@ export function defineFunction<P extends Params>(declaration: FunctionDeclaratio
   const shape = Object.fromEntries(params.map(([name, p]) => [name, p.hasDefault ? p.value.optional() : p.value]));
   // The one place the declaration's types are erased: `args` validates exactly the parameters
   // the functions below are typed for, and the proxy calls them only with what `args` returned.
-  const { execute, executeBatch, prepareBatch } = declaration as unknown as Pick<ProxyFunction, 'execute' | 'executeBatch' | 'prepareBatch'>;
+  const { execute, executeBatch, prepareBatch, stream } = declaration as unknown as Pick<ProxyFunction, 'execute' | 'executeBatch' | 'prepareBatch' | 'stream'>;
   return {
     signature: {
       schema: declaration.schema,
@@ -73,5 +74,6 @@ export function defineFunction<P extends Params>(declaration: FunctionDeclaratio
     ...(executeBatch && { executeBatch: executeBatch.bind(declaration) }),
     ...(prepareBatch && { prepareBatch: prepareBatch.bind(declaration) }),
     ...(declaration.shareEqualRows !== undefined && { shareEqualRows: declaration.shareEqualRows }),
+    ...(stream && { stream: stream.bind(declaration) }),
   };
 }

@@ -4,7 +4,7 @@
  * is supplied at Bind when an argument is a client parameter.
  */
 import { PgError, SqlState } from '../errors/index.js';
-import type { CallContext, FunctionRegistry, FunctionSignature } from '../functions/index.js';
+import type { CallArgs, CallContext, FunctionRegistry, FunctionSignature, ProxyFunction } from '../functions/index.js';
 import {
   fromRowsParamValue,
   quoteIdent,
@@ -107,6 +107,28 @@ export class CallEvaluator {
   /** Runs the call and returns its result (scalar, array for setof, rows for table). */
   async evaluate(site: CallSite, stmt: StatementAnalysis, sql: string, params: BoundParams): Promise<unknown> {
     const fn = this.registry.implementation(site.signature);
+    const args = await this.validatedArguments(fn, site, stmt, sql, params);
+    try {
+      return await fn.execute(args, this.context);
+    } catch (error) {
+      throw PgError.from(error);
+    }
+  }
+
+  /** Whether the call's function can give its rows one at a time (ProxyFunction.stream). */
+  canStream(signature: FunctionSignature): boolean {
+    return this.registry.implementation(signature).stream !== undefined;
+  }
+
+  /** Starts a set-returning call that gives its rows one at a time (see canStream). */
+  async stream(site: CallSite, stmt: StatementAnalysis, sql: string, params: BoundParams): Promise<AsyncIterator<unknown>> {
+    const fn = this.registry.implementation(site.signature);
+    if (fn.stream === undefined) throw new PgError(SqlState.InternalError, `${describe(site.signature)} does not stream`);
+    const args = await this.validatedArguments(fn, site, stmt, sql, params);
+    return fn.stream(args, this.context)[Symbol.asyncIterator]();
+  }
+
+  private async validatedArguments(fn: ProxyFunction, site: CallSite, stmt: StatementAnalysis, sql: string, params: BoundParams): Promise<CallArgs> {
     const raw: Record<string, unknown> = {};
     for (const [name, arg] of site.args) {
       const param = site.signature.params.find((p) => p.name === name);
@@ -122,11 +144,7 @@ export class CallEvaluator {
         { position: site.position },
       );
     }
-    try {
-      return await fn.execute(parsed.data, this.context);
-    } catch (error) {
-      throw PgError.from(error);
-    }
+    return parsed.data;
   }
 
   /** The call's arguments other than the `perRow` ones, evaluated once for per-row evaluation (batch/run.ts). */

@@ -13,6 +13,7 @@ import {
   FrontendCode,
   backend,
   frontend,
+  decodeExecute,
   decodeReadyForQuery,
   type BindMessage,
   type ParseMessage,
@@ -30,10 +31,12 @@ import { answerSql, refusalOf, runExpandedStatements, runsInSession } from './ex
 import type { FunctionInliner } from './inline.js';
 import { analyzeRecent } from './recent-analyses.js';
 import { canAnswerType, type LocalAnswers } from './local-answer.js';
+import { StreamAnswers, StreamPortal, type StreamPort } from './stream-answer.js';
+import type { StreamPlan } from '../sql/plan-stream.js';
 import type { ResponseHandler, ResponseTracker } from './tracker.js';
 
 /** The parts of a client session the interceptor drives. */
-export interface SessionPort {
+export interface SessionPort extends StreamPort {
   readonly tracker: ResponseTracker;
   readonly txStatus: TransactionStatus;
   skipUntilSync: boolean;
@@ -68,6 +71,8 @@ export class RewrittenStatement {
     readonly execName = '',
     /** Per-row calls evaluated as the rows of each Execute stream back. */
     readonly onePass?: OnePassPlan,
+    /** The set-returning call whose rows each Execute sends as they are made (stream-answer.ts). */
+    readonly stream?: StreamPlan,
   ) {}
 
   clientParamTypes(): number[] {
@@ -84,6 +89,7 @@ export class Interceptor {
    * block: it stands in for the implicit transaction of the client's pipeline and ends at its Sync.
    */
   inImplicitBlock = false;
+  readonly streams: StreamAnswers;
 
   constructor(
     private readonly session: SessionPort,
@@ -92,7 +98,9 @@ export class Interceptor {
     private readonly inliner: FunctionInliner,
     /** Absent when every statement goes upstream (the embedded backend; tests comparing answers). */
     private readonly local?: LocalAnswers,
-  ) {}
+  ) {
+    this.streams = new StreamAnswers(session, evaluator);
+  }
 
   get hasRewritten(): boolean {
     return this.statements.size > 0;
@@ -128,6 +136,7 @@ export class Interceptor {
     if (prepared instanceof PgError) return this.failQuery(prepared);
     const { sql, analysis } = prepared;
     if (sql === text && !endsPipeline && (await this.answerLocally(sql, analysis))) return;
+    if (sql === text && !endsPipeline && (await this.streamAnswer(sql, analysis))) return;
     const batches = new RowBatches(this.registry, this.evaluator, this.evaluator.context, () => this.session.txStatus);
     let pending: string[] = [];
     // Keyed calls lock the rows they write (src/sql/scope-rows.ts): outside the client's block, their
@@ -213,6 +222,19 @@ export class Interceptor {
     if (local === undefined || stmt === undefined || plan === undefined) return false;
     try {
       return await local.query(sql, stmt, plan);
+    } catch (error) {
+      await this.failQuery(PgError.from(error));
+      return true;
+    }
+  }
+
+  /** Answers a simple Query of one statement the planner marked `stream`; false when the upstream must answer. */
+  private async streamAnswer(sql: string, analysis: QueryAnalysis): Promise<boolean> {
+    const [stmt, ...more] = analysis.statements;
+    const plan = stmt === undefined || more.length > 0 ? undefined : planOf(sql, stmt, 'simple').stream;
+    if (stmt === undefined || plan === undefined || !this.evaluator.canStream(plan.site.signature)) return false;
+    try {
+      return await this.streams.query(sql, stmt, plan);
     } catch (error) {
       await this.failQuery(PgError.from(error));
       return true;
@@ -401,6 +423,9 @@ export class Interceptor {
     const clientParams = Math.max(maxParamIndex(stmt.sql), message.paramTypes.length);
     const paramTypes = Array.from({ length: clientParams }, (_, i) => message.paramTypes[i] ?? 0);
     const plan = planOf(text, stmt, 'extended');
+    if (plan.stream !== undefined && this.evaluator.canStream(plan.stream.site.signature)) {
+      if (await this.parseStream(message.name, text, stmt, plan.stream, paramTypes)) return;
+    }
     const replacements = new Map<number, string>();
     const deferred: { site: CallSite; index: number }[] = [];
     const keyed: CallSite[] = [];
@@ -454,6 +479,27 @@ export class Interceptor {
   }
 
   /**
+   * Prepares a streamed statement (stream-answer.ts): the upstream gets it with the call replaced by
+   * an empty set of its type, to check, describe and bind; false when the client's encoding rules
+   * streaming out (the statement is then prepared as any other).
+   */
+  private async parseStream(name: string, text: string, stmt: StatementAnalysis, plan: StreamPlan, paramTypes: number[]): Promise<boolean> {
+    try {
+      if (!(await this.streams.canWrite())) return false;
+      this.declareArgumentTypes(plan.site, stmt, paramTypes);
+      const probed = await this.evaluator.parameterTypes(stmt, text, paramTypes, [plan.site]);
+      for (const [index, oid] of probed) paramTypes[index - 1] = oid;
+    } catch (error) {
+      await this.failExtended(PgError.from(error));
+      return true;
+    }
+    const sql = spliceStatement(text, stmt, new Map([[plan.site.id, this.evaluator.renderValue(plan.site, [])]]));
+    this.statements.set(name, new RewrittenStatement(text, stmt, paramTypes.length, paramTypes, [], [], new Map(), '', undefined, plan));
+    this.session.expectAndSend(FrontendCode.Parse, frontend.parse(name, sql, paramTypes));
+    return true;
+  }
+
+  /**
    * A parameter used only inside a call disappears from the upstream's statement, so the upstream
    * cannot infer its type: declare the function's parameter type for it.
    */
@@ -494,6 +540,13 @@ export class Interceptor {
       }
     } catch (error) {
       return this.failExtended(PgError.from(error));
+    }
+    if (statement.stream !== undefined) {
+      const format = message.resultFormats[0] === 1 ? 1 : 0;
+      const call = { plan: statement.stream, stmt: statement.statement, sql: statement.sql, params: values };
+      this.streams.bind(message.portal, new StreamPortal(call, format));
+      this.session.expectAndSend(FrontendCode.Bind, frontend.bind(message));
+      return;
     }
     const paramFormats = [...message.params.map((_, i) => formatOf(i)), ...extra.map(() => 0)];
     if (statement.onePass !== undefined) return this.bindOnePass(message, statement, statement.onePass, values, { paramFormats, params: [...message.params, ...extra] });
@@ -565,6 +618,18 @@ export class Interceptor {
     this.session.expectAndSend(FrontendCode.Flush, frontend.flush());
     const outcome = await stream.finished;
     if (outcome.error !== undefined) await this.failExtended(outcome.error);
+  }
+
+  /** Answers an Execute of a streamed portal after everything before it, unless the pipeline failed. */
+  async executeStream(message: Buffer, portal: StreamPortal): Promise<void> {
+    await this.settle();
+    // After an error the server skips every message up to Sync.
+    if (this.session.tracker.pipelineFailed) return;
+    try {
+      await this.streams.execute(portal, decodeExecute(message).maxRows);
+    } catch (error) {
+      await this.failExtended(PgError.from(error));
+    }
   }
 
   /** What the client sees of a Describe: without the parameters and columns the proxy added. */

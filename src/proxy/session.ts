@@ -429,6 +429,7 @@ export class ClientSession {
       case FrontendCode.Bind:
         this.extendedOpen = true;
         if (this.interceptor.hasOnePassPortals) this.interceptor.forgetPortal(decodeBind(message).portal);
+        if (this.interceptor.streams.hasPortals) this.interceptor.streams.forget(decodeBind(message).portal);
         if (this.interceptor.hasRewritten) {
           const bind = decodeBind(message);
           const statement = this.interceptor.rewritten(bind.statement);
@@ -454,11 +455,17 @@ export class ClientSession {
           if (target.kind === 'S') this.interceptor.forget(target.name);
           else this.interceptor.forgetPortal(target.name);
         }
+        if (this.interceptor.streams.hasPortals) {
+          const target = decodeTarget(message);
+          if (target.kind === 'P') this.interceptor.streams.forget(target.name);
+        }
         break;
       case FrontendCode.Execute: {
         this.extendedOpen = true;
         const portal = this.interceptor.hasOnePassPortals ? this.interceptor.onePassPortal(decodeExecute(message).portal) : undefined;
         if (portal) return () => this.interceptor.execute(message, portal);
+        const streamed = this.interceptor.streams.hasPortals ? this.interceptor.streams.portal(decodeExecute(message).portal) : undefined;
+        if (streamed) return () => this.interceptor.executeStream(message, streamed);
         break;
       }
       case FrontendCode.Flush:
@@ -500,6 +507,8 @@ export class ClientSession {
         if (!this.authenticated && code === BackendCode.Authentication) this.onAuthentication(message);
         if (code === BackendCode.ReadyForQuery) {
           this.txStatus = decodeReadyForQuery(message);
+          // Outside a transaction no portal lives on: streamed ones stop their calls.
+          if (this.txStatus === 'I' && this.interceptor.streams.hasPortals) this.interceptor.streams.forgetAll();
           if (this.routineDdl && this.txStatus === 'I') this.settleRoutineDdl();
           if (this.settingsChanged || this.privilegesChanged) this.transactionMayHaveEnded();
         } else if (code === BackendCode.CommandComplete) this.noteCommand(message);
@@ -601,6 +610,19 @@ export class ClientSession {
     }
     // Backpressure: stop reading the upstream until the client drains what it was sent.
     if (!ok) this.upstream?.pause();
+  }
+
+  clientDrained(): Promise<void> {
+    if (this.phase === 'closed' || !this.socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
   }
 
   pauseUpstream(): void {

@@ -38,7 +38,7 @@ export interface LocalAnswerOptions {
 }
 
 /** SELECT's parts that the shape allows; any other key (FROM, WHERE, LIMIT...) rules it out. */
-const PLAIN_SELECT_KEYS = new Set(['targetList', 'limitOption', 'op']);
+export const PLAIN_SELECT_KEYS = new Set(['targetList', 'limitOption', 'op']);
 
 /**
  * Identifiers of 64 bytes or more are truncated to 63, by the server with a NOTICE (by the parser
@@ -94,7 +94,7 @@ function castType(from: string, typeName: unknown): string | undefined {
 }
 
 /** Constants and parameters only, also in nested calls: nothing the upstream would compute. */
-function takesOnlyKnownValues(site: CallSite, stmt: StatementAnalysis): boolean {
+export function takesOnlyKnownValues(site: CallSite, stmt: StatementAnalysis): boolean {
   return [...site.args.values()].every((arg: ArgExpr) => {
     if (arg.kind === 'const' || arg.kind === 'param') return true;
     if (arg.kind !== 'call') return false;
@@ -107,6 +107,6 @@ function takesOnlyKnownValues(site: CallSite, stmt: StatementAnalysis): boolean 
  * Column names the server sends unchanged whatever the client's encoding: ASCII (every client
  * encoding extends it) and short enough not to be truncated.
  */
-function isPlainName(name: string): boolean {
+export function isPlainName(name: string): boolean {
   return name.length <= MAX_NAME_BYTES && !/[^\x20-\x7e]/.test(name);
 }

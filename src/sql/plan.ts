@@ -12,13 +12,15 @@
  *   refuse   cannot be evaluated faithfully: the statement fails with this error
  *
  * And for the statement as a whole: `local` when the proxy answers it itself, without the upstream
- * (every column a call of constants or parameters, nothing read from the database: plan-local.ts).
+ * (every column a call of constants or parameters, nothing read from the database: plan-local.ts),
+ * and `stream` when its one column is a set the proxy sends row by row as it is made (plan-stream.ts).
  */
 import { PgError, SqlState } from '../errors/index.js';
 import type { CallSite, StatementAnalysis } from './analyze.js';
 import { isRowDependent, needsParams } from './per-row.js';
 import { planLocalAnswer, type LocalAnswerOptions, type LocalAnswerPlan } from './plan-local.js';
 import { planOnePass, type OnePassOptions, type OnePassPlan } from './plan-one-pass.js';
+import { planStream, type StreamPlan } from './plan-stream.js';
 
 export type CallPlan =
   | { mode: 'now'; site: CallSite }
@@ -37,6 +39,8 @@ export interface StatementPlan {
   onePass?: OnePassPlan;
   /** Set when the proxy can answer the statement itself (its calls are all `now` or `atBind`). */
   local?: LocalAnswerPlan;
+  /** Set when the statement's rows are a set-returning call's, sent as they are made (plan-stream.ts). */
+  stream?: StreamPlan;
 }
 
 export type PlanOptions = OnePassOptions & LocalAnswerOptions;
@@ -57,6 +61,8 @@ export function planStatement(sql: string, stmt: StatementAnalysis, protocol: Pr
   if (onePass !== undefined) return { stmt, calls, onePass };
   // A simple Query has no parameters to bind: `$1` there is the upstream's error to report.
   const answerable = perRow.length === 0 && (protocol === 'extended' || !top.some((site) => needsParams(site, stmt)));
+  const stream = answerable ? planStream(stmt) : undefined;
+  if (stream !== undefined) return { stmt, calls, stream };
   const local = answerable ? planLocalAnswer(stmt, options) : undefined;
   return local === undefined ? { stmt, calls } : { stmt, calls, local };
 }

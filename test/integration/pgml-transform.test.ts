@@ -108,6 +108,33 @@ describeTargets('pgml.transform tasks', { proxyOnly: true }, (target) => {
     await assert.rejects(transform({ task: 'text-generation', model: e.model }, { max_new_tokenz: 2 }, ['x']), sqlState('22023'));
   });
 
+  it("chat messages (PostgresML's chat example): the new tokens only, in a list", async () => {
+    const { rows } = await client().query(`SELECT pgml.transform(
+    task => '{
+        "task": "text-generation",
+        "model": "pgml-test/tiny-gpt2"
+    }'::JSONB,
+    inputs => ARRAY[
+        '{"role": "system", "content": "You are a friendly and helpful chatbot"}'::JSONB,
+        '{"role": "user", "content": "Tell me about yourself."}'::JSONB
+    ]
+) AS answer;`);
+    // The fixture's chat template renders this prompt; generate()'s default length (max_length
+    // 20 with the prompt) gives one token after it, as PostgresML calls generate() for chats.
+    const prompt = 'system: You are a friendly and helpful chatbot\nuser: Tell me about yourself.\nassistant:';
+    const completion = (await transform({ task: 'text-generation', model: 'pgml-test/tiny-gpt2' }, { max_new_tokens: 1 }, [prompt])) as { generated_text: string }[][];
+    assert.deepEqual(rows[0].answer, [completion[0]![0]!.generated_text.slice(prompt.length)]);
+    const chat = await client().query(
+      `SELECT pgml.transform('conversational', '{}'::jsonb, ARRAY['{"role": "user", "content": "Hi"}'::jsonb]) AS answer`,
+    ).catch((error: { code?: string }) => error);
+    assert.equal((chat as { code?: string }).code, '22023', 'the conversational task needs a model');
+    await assert.rejects(
+      client().query(`SELECT pgml.transform('{"task": "fill-mask", "model": "pgml-test/tiny-bert-mlm"}'::jsonb, inputs => ARRAY['{"role": "user", "content": "Hi"}'::jsonb])`),
+      (error: { code?: string; message?: string }) =>
+        error.code === '22023' && error.message === 'ARRAY[]::JSONB inputs for transform should only be used with a conversational task',
+    );
+  });
+
   it('text2text-generation, summarization and translation on the encoder-decoder model', async () => {
     const e = expected['text2text-generation'];
     const inputs = e.cases.map((c: { input: string }) => c.input);

@@ -12,7 +12,8 @@ import { rank } from './rank.js';
 import { snapshot } from './snapshot.js';
 import { train } from './train.js';
 import { trainJoint } from './train-joint.js';
-import { transformJson, transformText } from './transform.js';
+import { transformChatJson, transformChatText, transformJson, transformText } from './transform.js';
+import { transformStreamChatJson, transformStreamChatText, transformStreamJson, transformStreamText } from './transform-stream.js';
 import { tune } from './tune.js';
 import { version } from './version.js';
 
@@ -20,5 +21,5 @@ import { version } from './version.js';
 export function registerPgmlFunctions(registry: FunctionRegistry): void {
   registry.register(version, loadDataset, train, trainJoint, deployStrategy, deployModel, snapshot);
   registry.register(...predict, ...predictProbaFunctions, ...predictJoint, ...decompose, ...predictBatchFunctions);
-  registry.register(embedText, embedTexts, transformText, transformJson, chunk, rank, tune);
+  registry.register(embedText, embedTexts, transformText, transformJson, transformChatText, transformChatJson, transformStreamText, transformStreamJson, transformStreamChatText, transformStreamChatJson, chunk, rank, tune);
 }

@@ -9,12 +9,13 @@ import { Worker } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
 import type { EmbedOptions } from './options.js';
 import type { RankOptions, Ranked } from './rank.js';
-import type { EmbedderCancel, EmbedderReply, EmbedderRequest, EmbeddingFormat } from './protocol.js';
+import type { EmbedderCancel, EmbedderCredit, EmbedderReply, EmbedderRequest, EmbeddingFormat, StreamInput } from './protocol.js';
 import { defaultSources, type ModelSources } from './sources.js';
 
 export { EmbedKwargs, embedOptions, type EmbedOptions } from './options.js';
 export { WINK_MODEL } from './wink.js';
 export { rankOptions, type RankOptions, type Ranked } from './rank.js';
+export type { StreamInput } from './protocol.js';
 
 /** The model sources for the --models-dir / --allow-downloads settings. */
 export function embeddingSources(settings: { modelsDir?: string | undefined; allowDownloads?: boolean | undefined }): ModelSources {
@@ -40,10 +41,15 @@ interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
   notice: ((message: string) => void) | undefined;
+  /** A stream request's rows, as they come. */
+  row?: ((row: string[]) => void) | undefined;
 }
 
 /** Where a request's progress messages go: the calling client's session (CallContext.notice). */
 export type NoticeSink = (message: string) => void;
+
+/** Rows of a stream the thread may make ahead of the reader: generation waits beyond them. */
+const STREAM_WINDOW = 8;
 
 type Body = EmbedderRequest extends infer R ? (R extends EmbedderRequest ? Omit<R, 'id' | 'sources'> : never) : never;
 
@@ -91,6 +97,60 @@ export class Embedder {
     return this.call({ op: 'transform', model, task, inputs: [...inputs], args }, signal, notice);
   }
 
+  /** pgml.transform's conversational task: the answer to the chat `messages`, in a list of one. */
+  answerChat(model: string, task: string | undefined, messages: readonly unknown[], args: Record<string, unknown>, signal?: AbortSignal, notice?: NoticeSink): Promise<string[]> {
+    this.countUse(model, []);
+    return this.call({ op: 'chat', model, task, messages: [...messages], args }, signal, notice) as Promise<string[]>;
+  }
+
+  /**
+   * pgml.transform_stream's rows (one string per sequence) as the thread generates them. Reading
+   * paces generation (STREAM_WINDOW); `signal`, or leaving the loop early, stops it.
+   */
+  async *streamText(
+    model: string,
+    task: string | undefined,
+    input: StreamInput,
+    args: Record<string, unknown>,
+    signal: AbortSignal,
+    notice?: NoticeSink,
+  ): AsyncGenerator<string[], void, undefined> {
+    this.countUse(model, input.kind === 'text' ? [input.text] : []);
+    const rows: { row: string[]; taken: () => void }[] = [];
+    let wake: (() => void) | undefined;
+    let outcome: { error?: unknown } | undefined;
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    void this.call({ op: 'stream', model, task, input, args, window: STREAM_WINDOW }, stop.signal, notice, (row, taken) => {
+      rows.push({ row, taken });
+      wake?.();
+    }).then(
+      () => (outcome = {}),
+      (error: unknown) => (outcome = { error }),
+    ).finally(() => wake?.());
+    try {
+      for (;;) {
+        const next = rows.shift();
+        if (next !== undefined) {
+          next.taken();
+          yield next.row;
+        } else if (outcome !== undefined) {
+          if (outcome.error !== undefined) throw outcome.error;
+          return;
+        } else {
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      // The reader left before the end (a portal closed): the thread stops generating.
+      if (outcome === undefined) stop.abort(new PgError(SqlState.QueryCanceled, 'canceling statement: the stream was closed'));
+    }
+  }
+
   /** pgml.chunk's chunks of `text`, split on the embedding thread: a document's size is the user's. */
   async chunkText(splitter: string, text: string, kwargs: Record<string, unknown>, signal?: AbortSignal): Promise<string[]> {
     return (await this.call({ op: 'chunk', splitter, text, kwargs }, signal)) as string[];
@@ -134,6 +194,10 @@ export class Embedder {
         this.pending.get(reply.id)?.notice?.(reply.notice);
         return;
       }
+      if ('row' in reply) {
+        this.pending.get(reply.id)?.row?.(reply.row);
+        return;
+      }
       this.running.delete(reply.id);
       const p = this.pending.get(reply.id);
       if (!p) return;
@@ -155,11 +219,15 @@ export class Embedder {
     return w;
   }
 
-  /** `signal` gives up on the request (its reason is the error) and tells the thread to stop it. */
-  private call(body: Body, signal: AbortSignal | undefined, notice?: NoticeSink): Promise<unknown> {
+  /**
+   * `signal` gives up on the request (its reason is the error) and tells the thread to stop it.
+   * `row` receives a stream request's rows and the function that tells the thread one was taken.
+   */
+  private call(body: Body, signal: AbortSignal | undefined, notice?: NoticeSink, row?: (row: string[], taken: () => void) => void): Promise<unknown> {
     if (signal?.aborted) return Promise.reject(PgError.from(signal.reason));
     const w = this.ensureWorker();
     const id = this.nextId++;
+    const taken = () => w.postMessage({ op: 'credit', id, rows: 1 } satisfies EmbedderCredit);
     return new Promise((resolve, reject) => {
       const stop = () => {
         if (!this.pending.delete(id)) return;
@@ -169,7 +237,12 @@ export class Embedder {
       };
       signal?.addEventListener('abort', stop, { once: true });
       const settled = () => signal?.removeEventListener('abort', stop);
-      this.pending.set(id, { resolve: (value) => (settled(), resolve(value)), reject: (error) => (settled(), reject(error)), notice });
+      this.pending.set(id, {
+        resolve: (value) => (settled(), resolve(value)),
+        reject: (error) => (settled(), reject(error)),
+        notice,
+        row: row && ((r) => row(r, taken)),
+      });
       w.ref();
       this.running.add(id);
       w.postMessage({ ...body, id, sources: this.sources } as EmbedderRequest);

@@ -18,7 +18,7 @@ type Runner = (...args: unknown[]) => Promise<unknown>;
 
 const pipelines = new Map<string, Promise<Runner>>();
 
-function load(dir: string, task: Task): Promise<Runner> {
+export function load(dir: string, task: Task): Promise<Runner> {
   const key = `${task}\u0000${dir}`;
   let loading = pipelines.get(key);
   if (!loading) {
@@ -33,7 +33,7 @@ function readJson(path: string): Record<string, unknown> {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
 }
 
-function invalid(task: Task, message: string, accepted?: readonly string[]): PgError {
+export function invalid(task: Task, message: string, accepted?: readonly string[]): PgError {
   return new PgError(SqlState.InvalidParameterValue, `pgml.transform: ${task}: ${message}`, {
     hint: accepted ? `Accepted args: ${accepted.join(', ')}.` : undefined,
   });
@@ -74,7 +74,7 @@ class CheckpointCriteria extends StoppingCriteria {
   }
 }
 
-function generationOptions(task: Task, dir: string, args: Args, extra: readonly string[], isStopped: () => boolean): { options: Args; sequences: number } {
+export function generationOptions(task: Task, dir: string, args: Args, extra: readonly string[], isStopped: () => boolean): { options: Args; sequences: number } {
   only(task, args, [...GENERATION_ARGS, ...extra]);
   // transformers.js decodes greedily or by sampling; a model whose generation config asks for
   // beam search would silently get another answer than Python gives, so that is refused.

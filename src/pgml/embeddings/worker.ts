@@ -13,10 +13,11 @@ import { embedOptions } from './options.js';
 import { runTask } from './pipelines.js';
 import { rank } from './rank.js';
 import { splitIntoChunks } from './splitters.js';
+import { answerChat, streamGeneration } from './stream.js';
 import { parseTask, taskFromConfig } from './tasks.js';
 import { TransformerModel } from './transformer.js';
 import { WINK_MODEL, embedWords, loadWordVectors, type WordVectors } from './wink.js';
-import type { EmbedderCancel, EmbedderReply, EmbedderRequest, EmbeddingFormat } from './protocol.js';
+import type { EmbedderCancel, EmbedderCredit, EmbedderReply, EmbedderRequest, EmbeddingFormat } from './protocol.js';
 
 let wink: Promise<WordVectors> | undefined;
 /** Requests the proxy gave up on (a cancel or statement_timeout: their caller already has 57014). */
@@ -30,6 +31,38 @@ function checkpointFor(id: number): () => void {
   };
 }
 const transformers = new Map<string, Promise<TransformerModel>>();
+
+/** A stream request's rows sent and taken by the proxy, and the step waiting for room. */
+interface Pacing {
+  sent: number;
+  taken: number;
+  wake: (() => void) | undefined;
+}
+const pacings = new Map<number, Pacing>();
+
+function pacingFor(request: Extract<EmbedderRequest, { op: 'stream' }>): { emit(row: string[]): void; paced(): Promise<void> } {
+  const pacing: Pacing = { sent: 0, taken: 0, wake: undefined };
+  pacings.set(request.id, pacing);
+  return {
+    emit(row) {
+      pacing.sent += 1;
+      parentPort?.postMessage({ id: request.id, row } satisfies EmbedderReply);
+    },
+    async paced() {
+      // A canceled request goes on to its next stopping check, which ends it.
+      while (pacing.sent - pacing.taken >= request.window && !canceled.has(request.id)) {
+        await new Promise<void>((resolve) => (pacing.wake = resolve));
+      }
+    },
+  };
+}
+
+function wakePacing(id: number): void {
+  const pacing = pacings.get(id);
+  const wake = pacing?.wake;
+  if (pacing) pacing.wake = undefined;
+  wake?.();
+}
 
 /** The model's local directory, downloaded first when allowed. */
 async function modelDir(name: string, request: EmbedderRequest): Promise<string> {
@@ -122,12 +155,39 @@ async function execute(request: EmbedderRequest): Promise<unknown> {
       }
       return runTask({ dir, spec, inputs: request.inputs, args: request.args, checkpoint, isStopped: () => canceled.has(request.id) });
     }
+    case 'chat': {
+      if (request.model === WINK_MODEL) throw new PgError(SqlState.InvalidParameterValue, `model "${WINK_MODEL}" is an embedding model, not a generator`);
+      const dir = await modelDir(request.model, request);
+      const input = { kind: 'chat' as const, messages: request.messages };
+      const answer = await answerChat({ dir, model: request.model, task: request.task, config: readConfig(dir), input, args: request.args, isStopped: () => canceled.has(request.id) });
+      checkpoint();
+      return answer;
+    }
+    case 'stream': {
+      if (request.model === WINK_MODEL) throw new PgError(SqlState.InvalidParameterValue, `model "${WINK_MODEL}" is an embedding model, not a generator`);
+      const dir = await modelDir(request.model, request);
+      const pacing = pacingFor(request);
+      try {
+        await streamGeneration({ dir, model: request.model, task: request.task, config: readConfig(dir), input: request.input, args: request.args, ...pacing, isStopped: () => canceled.has(request.id) });
+      } finally {
+        pacings.delete(request.id);
+      }
+      checkpoint();
+      return null;
+    }
   }
 }
 
-parentPort?.on('message', (request: EmbedderRequest | EmbedderCancel) => {
+parentPort?.on('message', (request: EmbedderRequest | EmbedderCancel | EmbedderCredit) => {
   if (request.op === 'cancel') {
     canceled.add(request.id);
+    wakePacing(request.id);
+    return;
+  }
+  if (request.op === 'credit') {
+    const pacing = pacings.get(request.id);
+    if (pacing) pacing.taken += request.rows;
+    wakePacing(request.id);
     return;
   }
   execute(request)
@@ -156,5 +216,9 @@ function requestDescription(request: EmbedderRequest): string {
       return `ranking with model "${request.model}"`;
     case 'chunk':
       return `chunking with the ${request.splitter} splitter`;
+    case 'stream':
+      return `running pgml.transform_stream with model "${request.model}"`;
+    case 'chat':
+      return `running pgml.transform with model "${request.model}"`;
   }
 }

@@ -1,0 +1,166 @@
+/**
+ * pgml.transform_stream on the embedding thread: text generation whose text is handed out in
+ * pieces while it is made, cut as PostgresML cuts it. PostgresML's TextIteratorStreamer
+ * (pgml-extension/src/bindings/transformers/transformers.py) decodes each sequence's tokens so far
+ * and hands out the text up to its last space, or all of it once it ends with a newline (then
+ * starting afresh); what is left comes at the end, even when empty. A completion streams its
+ * prompt too (PostgresML does not skip it); a chat streams only the answer. Chat messages are
+ * answered under the conversational task, as PostgresML's extension requires, and under
+ * text-generation too, as PostgresML's documentation (its cloud) shows them. Each piece is one row:
+ * a list of one string per generated sequence.
+ *
+ * Pacing: `emitted` rows go out at once (postMessage), and before each next model step generation
+ * waits until the proxy has taken enough of them (`paced`), so an unread stream holds a few rows
+ * and a paused model, not the whole generation.
+ */
+import { BaseStreamer, type PreTrainedModel, type PreTrainedTokenizer, type Tensor, type TextStreamer } from '@huggingface/transformers';
+import { PgError, SqlState } from '../../errors/index.js';
+import { generationOptions, load } from './pipelines.js';
+import type { StreamInput } from './protocol.js';
+import { parseTask, taskFromConfig } from './tasks.js';
+
+export interface StreamRun {
+  dir: string;
+  model: string;
+  /** As requested; undefined: the model's config tells. */
+  task: string | undefined;
+  config: Record<string, unknown>;
+  input: StreamInput;
+  args: Record<string, unknown>;
+  emit(row: string[]): void;
+  /** Resolves once generation may take another step (the proxy has room for more rows). */
+  paced(): Promise<void>;
+  isStopped(): boolean;
+}
+
+/** PostgresML's TextIteratorStreamer, piece for piece (see the file comment). */
+class PieceStreamer extends BaseStreamer {
+  private readonly tokens: number[][] = [];
+  private readonly handedOut: number[] = [];
+  private promptPending: boolean;
+
+  constructor(
+    private readonly tokenizer: PreTrainedTokenizer,
+    skipPrompt: boolean,
+    private readonly emit: (row: string[]) => void,
+  ) {
+    super();
+    this.promptPending = skipPrompt;
+  }
+
+  override put(values: bigint[][]): void {
+    if (this.promptPending) {
+      this.promptPending = false;
+      return;
+    }
+    const row = values.map((ids, i) => {
+      const tokens = (this.tokens[i] ??= []);
+      for (const id of ids) tokens.push(Number(id));
+      const start = (this.handedOut[i] ??= 0);
+      const text = this.decode(tokens);
+      if (text.endsWith('\n')) {
+        this.tokens[i] = [];
+        this.handedOut[i] = 0;
+        return text.slice(start);
+      }
+      const piece = text.slice(start, text.lastIndexOf(' ') + 1);
+      this.handedOut[i] = start + piece.length;
+      return piece;
+    });
+    if (row.some((piece) => piece !== '')) this.emit(row);
+  }
+
+  override end(): void {
+    this.emit(this.tokens.map((tokens, i) => this.decode(tokens).slice(this.handedOut[i] ?? 0)));
+  }
+
+  private decode(tokens: number[]): string {
+    return this.tokenizer.decode(tokens, { skip_special_tokens: true });
+  }
+}
+
+function streamTask(run: Pick<StreamRun, 'task' | 'config' | 'model'>): 'text-generation' | 'conversational' {
+  if (run.task === 'conversational') return 'conversational';
+  const task = run.task === undefined ? taskFromConfig(run.config, run.model) : parseTask(run.task).task;
+  if (task !== 'text-generation') {
+    throw new PgError(SqlState.FeatureNotSupported, `pgml.transform_stream: task "${run.task ?? task}" does not stream`, {
+      hint: 'pgml.transform_stream streams the text-generation and conversational tasks; use pgml.transform for the others.',
+    });
+  }
+  return task;
+}
+
+/** The prompt as text: a completion's own, or the chat rendered by the model's chat template. */
+function promptOf(task: 'text-generation' | 'conversational', input: StreamInput, tokenizer: PreTrainedTokenizer, chatTemplate: unknown): string {
+  if (input.kind === 'text' && task === 'text-generation') return input.text;
+  if (input.kind === 'text') {
+    throw new PgError(SqlState.InvalidParameterValue, 'pgml.transform_stream: the conversational task takes chat messages', {
+      hint: `Pass inputs => ARRAY['{"role": "user", "content": "..."}'::jsonb].`,
+    });
+  }
+  const messages = input.messages.map((m) => {
+    const message = m as { role?: unknown; content?: unknown } | null;
+    if (typeof message?.role !== 'string' || typeof message.content !== 'string') {
+      throw new PgError(SqlState.InvalidParameterValue, 'pgml.transform_stream: each chat message must be a JSON object with "role" and "content" strings');
+    }
+    return { role: message.role, content: message.content };
+  });
+  if (chatTemplate !== undefined && typeof chatTemplate !== 'string') {
+    throw new PgError(SqlState.InvalidParameterValue, 'pgml.transform_stream: "chat_template" must be a string');
+  }
+  if (chatTemplate === undefined && !tokenizer.chat_template) {
+    throw new PgError(SqlState.InvalidParameterValue, 'pgml.transform_stream: the model has no chat template', {
+      hint: 'Give one in args: {"chat_template": "{% for message in messages %}...{% endfor %}"}.',
+    });
+  }
+  return tokenizer.apply_chat_template(messages, {
+    tokenize: false,
+    add_generation_prompt: true,
+    ...(chatTemplate === undefined ? {} : { chat_template: chatTemplate }),
+  }) as string;
+}
+
+/** The model, its tokenizer, the prompt's tensors and generate()'s options for a run. */
+async function prepare(run: Omit<StreamRun, 'emit' | 'paced'>) {
+  const task = streamTask(run);
+  const { chat_template: chatTemplate, ...args } = run.args;
+  const pipeline = (await load(run.dir, 'text-generation')) as unknown as { model: PreTrainedModel; tokenizer: PreTrainedTokenizer };
+  const { model, tokenizer } = pipeline;
+  const prompt = promptOf(task, run.input, tokenizer, chatTemplate);
+  const { options, sequences } = generationOptions('text-generation', run.dir, args, [], run.isStopped);
+  if (sequences !== 1) {
+    throw new PgError(SqlState.FeatureNotSupported, 'pgml.transform: num_return_sequences greater than 1 is not supported here', {
+      hint: 'Call the function once per sequence.',
+    });
+  }
+  // As PostgresML tokenizes it: the tokenizer's special tokens added, also to a chat template's text.
+  const inputs = tokenizer(prompt, { padding: true }) as unknown as Record<string, Tensor>;
+  return { task, model, tokenizer, inputs, options };
+}
+
+export async function streamGeneration(run: StreamRun): Promise<null> {
+  const { model, tokenizer, inputs, options } = await prepare(run);
+  // The shared model, seen through an object whose model steps first wait for the proxy to
+  // keep up: generate() awaits each step, so the thread serves other requests meanwhile.
+  const paced = Object.create(model) as PreTrainedModel;
+  paced.forward = async (modelInputs: Record<string, unknown>) => {
+    await run.paced();
+    return model.forward(modelInputs);
+  };
+  const streamer = new PieceStreamer(tokenizer, run.input.kind === 'chat', run.emit);
+  // generate() calls only put() and end(); its declared type names TextStreamer, a subclass.
+  await model.generate.call(paced, { ...inputs, ...options, streamer: streamer as unknown as TextStreamer });
+  return null;
+}
+
+/**
+ * pgml.transform's conversational overloads: the answer to chat messages, as PostgresML's
+ * StandardPipeline gives it: the new tokens only, decoded without special tokens, in a list.
+ */
+export async function answerChat(run: Omit<StreamRun, 'emit' | 'paced'>): Promise<string[]> {
+  const { model, tokenizer, inputs, options } = await prepare(run);
+  const output = (await model.generate({ ...inputs, ...options })) as Tensor;
+  const promptLength = inputs.input_ids!.dims.at(-1)!;
+  const ids = (output.tolist() as bigint[][]).map((row) => row.slice(promptLength).map(Number));
+  return ids.map((row) => tokenizer.decode(row, { skip_special_tokens: true }));
+}
