@@ -138,7 +138,7 @@ async function trainUntil(ctx: CallContext, request: TrainRequest, signal: Abort
     pipeline: data.pipeline.toJSON(),
     labels: data.labels,
     estimator: await winner.engine.serialize(),
-    testResults: await testResults(winner.engine, data, task, algorithm),
+    testResults: await testResults(winner.engine, data, task, algorithm, winner.heldOut),
     deploy,
   });
 
