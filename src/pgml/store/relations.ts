@@ -60,12 +60,20 @@ export async function resolveRelation(db: Queryable, relationName: string): Prom
  * Every row of the relation into one float32 matrix, streamed in binary where the session can.
  * A relation the planner expects to need more than `maxBytes` for its features is refused before
  * a row is read; one that turns out larger (array columns, a stale estimate) is refused as its
- * rows cross the limit. Either way with 53200, the sizes, and what to do instead.
+ * rows cross the limit. Either way with 53200, the sizes, and what to do instead. `copy`, when
+ * given, runs once the size is accepted: it copies the relation (a materialized snapshot) and
+ * returns the copy's quoted name, which is then read instead of the relation.
  */
-export async function readRelationMatrix(db: Queryable, relation: Relation, plan: DatasetPlan, limitBytes: number): Promise<RawMatrix> {
+export async function readRelationMatrix(
+  db: Queryable,
+  relation: Relation,
+  plan: DatasetPlan,
+  limitBytes: number,
+  copy?: () => Promise<string>,
+): Promise<RawMatrix> {
   const maxBytes = Math.min(limitBytes, MAX_MATRIX_BYTES);
-  const select = `SELECT ${relation.columns.map((c) => c.quoted).join(', ')} FROM ${relation.quoted}`;
-  const rows = await estimateRows(db, select);
+  const columns = relation.columns.map((c) => c.quoted).join(', ');
+  const rows = await estimateRows(db, `SELECT ${columns} FROM ${relation.quoted}`);
   const features = plan.specs.length - plan.yColumnNames.length;
   const tooLarge = (what: string, bytes: number): PgError =>
     new PgError(
@@ -81,6 +89,7 @@ export async function readRelationMatrix(db: Queryable, relation: Relation, plan
   const estimated = rows * features * 4;
   if (estimated > maxBytes) throw tooLarge(`an estimated ${rows} rows × ${features} features`, estimated);
 
+  const select = `SELECT ${columns} FROM ${copy ? await copy() : relation.quoted}`;
   const builder = matrixBuilder(plan, maxBytes, (bytes) => tooLarge('its rows so far', bytes));
   if (db.streamBinary) {
     await db.streamBinary(select, [], binaryRowSink(plan.specs, builder));
