@@ -109,6 +109,39 @@ describeTargets('pgml.train', { proxyOnly: true }, (target, kind) => {
     assert.equal(r.rows[0].t, '(clickbait_positional,classification,linear,t)');
   });
 
+  test('materialize_snapshot copies the relation before training, trains on the copy and reads the relation once', async () => {
+    await client.query(`CREATE TABLE once_data AS SELECT i::real AS x1, (i % 7)::real AS x2, (2 * i + i % 7)::real AS y FROM generate_series(1, 120) AS i`);
+    // Every read of the view draws from the sequence: its last value counts the rows read.
+    await client.query(`CREATE SEQUENCE once_reads`);
+    await client.query(`CREATE VIEW once_view AS SELECT x1, x2, y, nextval('once_reads')::real AS n FROM once_data`);
+    const snapshotTables = `SELECT count(*) AS n FROM pg_catalog.pg_tables WHERE schemaname = 'pgml' AND tablename LIKE 'snapshot\\_%'`;
+    const tablesBefore = await count(client, snapshotTables);
+    notices.length = 0;
+    await client.query(`SELECT * FROM pgml.train('read_once', 'regression', 'once_view', 'y', materialize_snapshot => true)`);
+    assert.equal(await count(client, `SELECT last_value AS n FROM once_reads`), 120);
+    const s = await client.query(
+      `SELECT s.id, s.materialized, s.analysis FROM pgml.snapshots s JOIN pgml.models m ON m.snapshot_id = s.id JOIN pgml.projects p ON p.id = m.project_id WHERE p.name = 'read_once'`,
+    );
+    assert.equal(s.rows[0].materialized, true);
+    assert.equal(s.rows[0].analysis.samples, 120);
+    const copy = await client.query(`SELECT count(*)::int AS rows, min(n)::int AS first, max(n)::int AS last FROM pgml.snapshot_${Number(s.rows[0].id)}`);
+    assert.deepEqual(copy.rows, [{ rows: 120, first: 1, last: 120 }]);
+    const messages = notices.map((n) => n.message);
+    const copied = messages.findIndex((m) => m === `Snapshot of table "once_view" created and saved in pgml.snapshot_${Number(s.rows[0].id)}`);
+    assert.ok(copied >= 0, messages.join('\n'));
+    assert.ok(copied < messages.findIndex((m) => m.startsWith('Training Model')), 'the copy is made before training');
+
+    // A training that fails after the copy (too few rows for test_size) leaves neither the copy nor a snapshot row.
+    const before = await registryCounts(client);
+    await assert.rejects(
+      client.query(`SELECT * FROM pgml.train('read_once_fails', 'regression', 'once_view', 'y', test_size => 500, materialize_snapshot => true)`),
+      { code: '22023' },
+    );
+    assert.equal(await registryCounts(client), before);
+    assert.equal(await count(client, snapshotTables), tablesBefore + 1);
+    assert.deepEqual((await client.query('SELECT 1 AS ok')).rows, [{ ok: 1 }]);
+  });
+
   if (kind === 'proxy-pglite') return;
 
   test('every algorithm trains on its tasks with PostgresML metric keys', async () => {

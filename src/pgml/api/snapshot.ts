@@ -3,7 +3,7 @@ import { defineFunction, optionalParam, param, table } from '../../functions/ind
 import { PgError, SqlState } from '../../errors/index.js';
 import { planDataset } from '../preparation/dataset.js';
 import { parseSampling } from '../preparation/sampling.js';
-import { deleteSnapshot, insertSnapshot, materializeSnapshot, readRelationMatrix, resolveRelation } from '../store/index.js';
+import { dropSnapshotTable, insertSnapshot, materializeSnapshot, readRelationMatrix, reserveSnapshotId, resolveRelation } from '../store/index.js';
 import { prepareDataset } from '../training/prepare.js';
 import { trainingSettings } from '../training/settings.js';
 
@@ -32,22 +32,29 @@ export const snapshot = defineFunction({
     const relation = await resolveRelation(ctx.db, args.relation_name);
     // The analysis is task independent: the label is kept out of the features and not encoded.
     const plan = planDataset({ task: 'clustering', columns: relation.columns, yColumnNames: [args.y_column_name], preprocess: args.preprocess ?? {} });
-    const raw = await readRelationMatrix(ctx.db, relation, plan, trainingSettings().memoryMb * 1024 * 1024);
-    const data = await prepareDataset({ plan, raw, options: { testSize, testSampling } }, ctx.signal);
-    const id = await insertSnapshot(ctx.db, {
-      relationName: args.relation_name,
-      yColumnNames: [args.y_column_name],
-      testSize,
-      testSampling,
-      columns: data.snapshotColumns,
-      analysis: data.analysis,
-      materialized: true,
-    });
-    try {
+    // As in pgml.train: the copy is made once the size is accepted, and the analysis reads the copy.
+    const id = await reserveSnapshotId(ctx.db);
+    const copy = async (): Promise<string> => {
       const table = await materializeSnapshot(ctx.db, id, relation.quoted, testSampling);
       ctx.notice(`Snapshot of table "${args.relation_name}" created and saved in ${table}`, 'INFO');
+      return table;
+    };
+    try {
+      const raw = await readRelationMatrix(ctx.db, relation, plan, trainingSettings().memoryMb * 1024 * 1024, copy);
+      const data = await prepareDataset({ plan, raw, options: { testSize, testSampling } }, ctx.signal);
+      await insertSnapshot(ctx.db, {
+        reservedId: id,
+        relationName: args.relation_name,
+        yColumnNames: [args.y_column_name],
+        testSize,
+        testSampling,
+        columns: data.snapshotColumns,
+        analysis: data.analysis,
+        materialized: true,
+      });
     } catch (error) {
-      await deleteSnapshot(ctx.db, id);
+      // Outside a transaction block nothing else would remove the copy (inside, the rollback does).
+      await dropSnapshotTable(ctx.db, id);
       throw error;
     }
     return [{ relation: args.relation_name, y_column_name: args.y_column_name }];

@@ -18,7 +18,8 @@
  *
  * For training and deployment: findProject/requireProject, deployedMetrics, chooseModel and
  * insertDeployment (projects.ts); resolveRelation/readRelationMatrix (relations.ts); lastSnapshot,
- * insertSnapshot, materializeSnapshot (snapshots.ts); registerModel (register.ts).
+ * insertSnapshot, reserveSnapshotId, materializeSnapshot, dropSnapshotTable (snapshots.ts);
+ * registerModel (register.ts).
  */
 export {
   deployedModel,
@@ -32,5 +33,12 @@ export {
 } from './models.js';
 export { chooseModel, deployedMetrics, findProject, insertDeployment, requireProject } from './projects.js';
 export { readRelationMatrix, resolveRelation, splitRelationName, type Relation } from './relations.js';
-export { deleteSnapshot, insertSnapshot, lastSnapshot, materializeSnapshot, type NewSnapshot } from './snapshots.js';
-export { registerModel, unregisterModel, type NewModel, type RegisteredModel, type TestResults } from './register.js';
+export {
+  dropSnapshotTable,
+  insertSnapshot,
+  lastSnapshot,
+  materializeSnapshot,
+  reserveSnapshotId,
+  type NewSnapshot,
+} from './snapshots.js';
+export { registerModel, type NewModel, type RegisteredModel, type TestResults } from './register.js';

@@ -102,20 +102,3 @@ export async function registerModel(db: Queryable, model: NewModel): Promise<Reg
   if (!row) throw new Error('registering the model returned no row');
   return { modelId: Number(row.id), projectId: Number(row.project_id), snapshotId: Number(row.snapshot_id) };
 }
-
-/**
- * Undoes registerModel when a later step of the same training fails outside a transaction block
- * (inside one, the caller's rollback does it and these statements fail harmlessly).
- */
-export async function unregisterModel(db: Queryable, registered: RegisteredModel, createdProject: boolean, createdSnapshot: boolean): Promise<void> {
-  const statements: [string, unknown[]][] = [['DELETE FROM pgml.models WHERE id = $1', [registered.modelId]]];
-  if (createdSnapshot) statements.push(['DELETE FROM pgml.snapshots WHERE id = $1', [registered.snapshotId]]);
-  if (createdProject) statements.push(['DELETE FROM pgml.projects WHERE id = $1', [registered.projectId]]);
-  for (const [sql, params] of statements) {
-    try {
-      await db.query(sql, params);
-    } catch {
-      return;
-    }
-  }
-}

@@ -31,8 +31,13 @@ export function splitRelationName(relationName: string): { schema: string; name:
 
 export async function resolveRelation(db: Queryable, relationName: string): Promise<Relation> {
   const { schema, name } = splitRelationName(relationName);
-  const found = await db.query<{ oid: number; quoted: string }>(
-    `SELECT c.oid::int4 AS oid, format('%I.%I', n.nspname, c.relname) AS quoted
+  // One round trip: the relation and its columns (json, so that it works the same on PGlite).
+  const found = await db.query<{ quoted: string; columns: string | Relation['columns'] }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS quoted,
+            (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, NULL), 'quoted', quote_ident(a.attname))
+                                      ORDER BY a.attnum), '[]')
+               FROM pg_catalog.pg_attribute a
+              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns
        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'v', 'm', 'p', 'f')`,
     [schema, name],
@@ -47,26 +52,28 @@ export async function resolveRelation(db: Queryable, relationName: string): Prom
         : `Relation "${relationName}" could not be found in the public schema. Please specify the table schema, e.g. pgml.${relationName}`,
     );
   }
-  const columns = await db.query<{ name: string; type: string; quoted: string }>(
-    `SELECT a.attname AS name, format_type(a.atttypid, NULL) AS type, quote_ident(a.attname) AS quoted
-       FROM pg_catalog.pg_attribute a
-      WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped
-      ORDER BY a.attnum`,
-    [relation.oid],
-  );
-  return { schema, name, quoted: relation.quoted, columns: columns.rows };
+  const columns = typeof relation.columns === 'string' ? (JSON.parse(relation.columns) as Relation['columns']) : relation.columns;
+  return { schema, name, quoted: relation.quoted, columns };
 }
 
 /**
  * Every row of the relation into one float32 matrix, streamed in binary where the session can.
  * A relation the planner expects to need more than `maxBytes` for its features is refused before
  * a row is read; one that turns out larger (array columns, a stale estimate) is refused as its
- * rows cross the limit. Either way with 53200, the sizes, and what to do instead.
+ * rows cross the limit. Either way with 53200, the sizes, and what to do instead. `copy`, when
+ * given, runs once the size is accepted: it copies the relation (a materialized snapshot) and
+ * returns the copy's quoted name, which is then read instead of the relation.
  */
-export async function readRelationMatrix(db: Queryable, relation: Relation, plan: DatasetPlan, limitBytes: number): Promise<RawMatrix> {
+export async function readRelationMatrix(
+  db: Queryable,
+  relation: Relation,
+  plan: DatasetPlan,
+  limitBytes: number,
+  copy?: () => Promise<string>,
+): Promise<RawMatrix> {
   const maxBytes = Math.min(limitBytes, MAX_MATRIX_BYTES);
-  const select = `SELECT ${relation.columns.map((c) => c.quoted).join(', ')} FROM ${relation.quoted}`;
-  const rows = await estimateRows(db, select);
+  const columns = relation.columns.map((c) => c.quoted).join(', ');
+  const rows = await estimateRows(db, `SELECT ${columns} FROM ${relation.quoted}`);
   const features = plan.specs.length - plan.yColumnNames.length;
   const tooLarge = (what: string, bytes: number): PgError =>
     new PgError(
@@ -82,6 +89,7 @@ export async function readRelationMatrix(db: Queryable, relation: Relation, plan
   const estimated = rows * features * 4;
   if (estimated > maxBytes) throw tooLarge(`an estimated ${rows} rows × ${features} features`, estimated);
 
+  const select = `SELECT ${columns} FROM ${copy ? await copy() : relation.quoted}`;
   const builder = matrixBuilder(plan, maxBytes, (bytes) => tooLarge('its rows so far', bytes));
   if (db.streamBinary) {
     await db.streamBinary(select, [], binaryRowSink(plan.specs, builder));

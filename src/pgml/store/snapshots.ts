@@ -5,6 +5,8 @@ import type { Sampling } from '../preparation/sampling.js';
 import type { SnapshotColumn } from '../preparation/dataset.js';
 
 export interface NewSnapshot {
+  /** Taken ahead with reserveSnapshotId when the snapshot was materialized before training. */
+  reservedId?: number;
   relationName: string;
   yColumnNames: readonly string[];
   testSize: number;
@@ -50,9 +52,10 @@ export async function lastSnapshot(db: Queryable, projectId: number): Promise<Sn
 /** The column list of INSERT INTO pgml.snapshots, and its values as parameters from `first`. */
 export function snapshotInsert(snapshot: NewSnapshot, first: number): { sql: string; params: unknown[] } {
   const p = (i: number): string => `$${first + i}`;
+  const reserved = snapshot.reservedId !== undefined;
   return {
-    sql: `INSERT INTO pgml.snapshots (relation_name, y_column_name, test_size, test_sampling, status, columns, analysis, materialized)
-          VALUES (${p(0)}::text, ${p(1)}::text[], ${p(2)}::float4, ${p(3)}::pgml.sampling, 'successful', ${p(4)}::jsonb, ${p(5)}::jsonb, ${p(6)}::boolean)
+    sql: `INSERT INTO pgml.snapshots (relation_name, y_column_name, test_size, test_sampling, status, columns, analysis, materialized${reserved ? ', id' : ''})
+          VALUES (${p(0)}::text, ${p(1)}::text[], ${p(2)}::float4, ${p(3)}::pgml.sampling, 'successful', ${p(4)}::jsonb, ${p(5)}::jsonb, ${p(6)}::boolean${reserved ? `, ${p(7)}::int8` : ''})
           RETURNING id`,
     params: [
       snapshot.relationName,
@@ -62,6 +65,7 @@ export function snapshotInsert(snapshot: NewSnapshot, first: number): { sql: str
       JSON.stringify(snapshot.columns),
       JSON.stringify(snapshot.analysis),
       snapshot.materialized,
+      ...(reserved ? [snapshot.reservedId] : []),
     ],
   };
 }
@@ -69,6 +73,15 @@ export function snapshotInsert(snapshot: NewSnapshot, first: number): { sql: str
 export async function insertSnapshot(db: Queryable, snapshot: NewSnapshot): Promise<number> {
   const { sql, params } = snapshotInsert(snapshot, 1);
   const result = await db.query<{ id: string }>(sql, params);
+  return Number(result.rows[0]?.id);
+}
+
+/**
+ * The id of a snapshot whose row is written later: PostgresML copies a materialized snapshot before
+ * training, while this proxy registers the snapshot with its model, in one statement at the end.
+ */
+export async function reserveSnapshotId(db: Queryable): Promise<number> {
+  const result = await db.query<{ id: string }>(`SELECT nextval(pg_get_serial_sequence('pgml.snapshots', 'id')) AS id`);
   return Number(result.rows[0]?.id);
 }
 
@@ -82,13 +95,17 @@ export async function materializeSnapshot(
   relationQuoted: string,
   sampling: Sampling,
 ): Promise<string> {
-  const table = await db.query<{ quoted: string }>(`SELECT format('%I.%I', 'pgml', 'snapshot_' || $1::int8) AS quoted`, [snapshotId]);
-  const name = table.rows[0]?.quoted as string;
+  const name = snapshotTableName(snapshotId);
   await db.query(`CREATE TABLE ${name} AS SELECT * FROM ${relationQuoted}${sampling === 'random' ? ' ORDER BY random()' : ''}`);
   return name;
 }
 
-/** Undoes insertSnapshot when materializing failed outside a transaction block. */
-export async function deleteSnapshot(db: Queryable, snapshotId: number): Promise<void> {
-  await db.query('DELETE FROM pgml.snapshots WHERE id = $1', [snapshotId]).catch(() => undefined);
+/** Undoes materializeSnapshot when the training it was for failed outside a transaction block. */
+export async function dropSnapshotTable(db: Queryable, snapshotId: number): Promise<void> {
+  await db.query(`DROP TABLE IF EXISTS ${snapshotTableName(snapshotId)}`).catch(() => undefined);
+}
+
+/** Ids are integers from pgml.snapshots' sequence: the name needs no quoting (format('%I') gives the same). */
+function snapshotTableName(snapshotId: number): string {
+  return `pgml.snapshot_${snapshotId}`;
 }

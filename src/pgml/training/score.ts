@@ -22,21 +22,36 @@ export interface ScoreInput {
   numClasses: number;
 }
 
-export async function scoreEngine(engine: Engine, input: ScoreInput): Promise<Record<string, number>> {
-  const started = performance.now();
-  const metrics = await metricsFor(engine, input);
-  return { ...metrics, score_time: (performance.now() - started) / 1000 };
+/** The predictions a score was computed from, which the model's test results reuse (test-results.ts). */
+export interface Predictions {
+  /** predict's output for the scored rows. */
+  predicted: Float32Array;
+  /** predictProba's for binary classification, when the engine gives probabilities. */
+  proba?: Float32Array;
 }
 
-async function metricsFor(engine: Engine, input: ScoreInput): Promise<Record<string, number>> {
-  const predictions = await engine.predict(input.x, input.rows);
+export interface Scored {
+  metrics: Record<string, number>;
+  predictions: Predictions;
+}
+
+export async function scoreEngine(engine: Engine, input: ScoreInput): Promise<Scored> {
+  const started = performance.now();
+  const predicted = await engine.predict(input.x, input.rows);
+  const proba = input.task === 'classification' && input.numClasses === 2 ? await probabilities(engine, input) : undefined;
+  const metrics = metricsFor(input, predicted, proba);
+  return {
+    metrics: { ...metrics, score_time: (performance.now() - started) / 1000 },
+    predictions: proba === undefined ? { predicted } : { predicted, proba },
+  };
+}
+
+function metricsFor(input: ScoreInput, predictions: Float32Array, proba: Float32Array | undefined): Record<string, number> {
   switch (input.task) {
     case 'regression':
       return { ...regressionMetrics(input.y, predictions) };
-    case 'classification': {
-      const positive = input.numClasses === 2 ? await positiveScores(engine, input) : undefined;
-      return { ...classificationMetrics(input.y, predictions, input.numClasses, positive) };
-    }
+    case 'classification':
+      return { ...classificationMetrics(input.y, predictions, input.numClasses, proba && positiveScores(proba, input.rows)) };
     case 'clustering':
       return { silhouette: silhouetteScore(input.x, input.rows, input.cols, predictions) };
     case 'decomposition':
@@ -45,21 +60,23 @@ async function metricsFor(engine: Engine, input: ScoreInput): Promise<Record<str
 }
 
 /**
- * Probability of class 1 per row, when the engine gives probabilities. Estimators without a
- * probability model (RidgeClassifier, an SVC trained without probability) refuse with 0A000; the
- * metrics then use the hard predictions, as PostgresML does.
+ * rows × 2 probabilities, when the engine gives them. Estimators without a probability model
+ * (RidgeClassifier, an SVC trained without probability) refuse with 0A000; the metrics then use
+ * the hard predictions, as PostgresML does.
  */
-async function positiveScores(engine: Engine, input: ScoreInput): Promise<Float32Array | undefined> {
+async function probabilities(engine: Engine, input: ScoreInput): Promise<Float32Array | undefined> {
   if (!engine.predictProba) return undefined;
-  let proba: Float32Array;
   try {
-    proba = await engine.predictProba(input.x, input.rows);
+    return await engine.predictProba(input.x, input.rows);
   } catch (error) {
     if (error instanceof PgError && error.code === SqlState.FeatureNotSupported) return undefined;
     throw error;
   }
-  const scores = new Float32Array(input.rows);
-  for (let r = 0; r < input.rows; r++) scores[r] = proba[r * 2 + 1] as number;
+}
+
+function positiveScores(proba: Float32Array, rows: number): Float32Array {
+  const scores = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) scores[r] = proba[r * 2 + 1] as number;
   return scores;
 }
 

@@ -8,7 +8,7 @@ import type { Engine, EngineFactory, FitProgress, Task } from '../engines/engine
 import type { TrainingDataset } from '../preparation/dataset.js';
 import { keyMetric } from '../domain/task.js';
 import { kFolds, summarizeSearch, type Hyperparams, type Search, type Trial } from './search-plan.js';
-import { scoreEngine } from './score.js';
+import { scoreEngine, type Predictions } from './score.js';
 
 export interface SearchRun {
   factory: EngineFactory;
@@ -29,6 +29,8 @@ export interface SearchWinner {
   engine: Engine;
   hyperparams: Hyperparams;
   metrics: Record<string, unknown>;
+  /** The winner's predictions for the held-out test rows, when it was scored on them (no cross-validation). */
+  heldOut?: Predictions;
 }
 
 interface Rows {
@@ -54,7 +56,7 @@ export async function runSearch(run: SearchRun): Promise<SearchWinner> {
   const stop = new AbortController();
   const canceled = (): void => stop.abort(run.signal.reason);
   run.signal.addEventListener('abort', canceled, { once: true });
-  let fitted: { engine: Engine; metrics: Record<string, number> }[];
+  let fitted: Fitted[];
   try {
     fitted = await Promise.all(
       jobs.map((job) =>
@@ -69,9 +71,14 @@ export async function runSearch(run: SearchRun): Promise<SearchWinner> {
   }
   const trials: Trial[] = jobs.map((job, i) => ({ candidate: job.candidate, fold: job.fold, metrics: fitted[i]!.metrics }));
   const engines = fitted.map((f) => f.engine);
+  // Fold scores are measured on training rows: only a model scored on the held-out rows has theirs.
+  const heldOut = (i: number): { heldOut?: Predictions } => {
+    const predictions = fitted[i]?.predictions;
+    return folds.length === 0 && predictions !== undefined ? { heldOut: predictions } : {};
+  };
 
   if (trials.length === 1) {
-    return { engine: engines[0] as Engine, hyperparams: run.candidates[0] as Hyperparams, metrics: { ...(trials[0] as Trial).metrics } };
+    return { engine: engines[0] as Engine, hyperparams: run.candidates[0] as Hyperparams, metrics: { ...(trials[0] as Trial).metrics }, ...heldOut(0) };
   }
   const outcome = summarizeSearch(run.task, run.candidates, run.cv, trials);
   const best = trials[outcome.bestTrial] as Trial;
@@ -80,7 +87,15 @@ export async function runSearch(run: SearchRun): Promise<SearchWinner> {
     engine: engines[outcome.bestTrial] as Engine,
     hyperparams: run.candidates[best.candidate] as Hyperparams,
     metrics: { ...best.metrics, ...(run.search === null ? {} : { search_results: outcome.searchResults }) },
+    ...heldOut(outcome.bestTrial),
   };
+}
+
+interface Fitted {
+  engine: Engine;
+  metrics: Record<string, number>;
+  /** Undefined when nothing was scored (test_size => 0). */
+  predictions?: Predictions;
 }
 
 async function fitAndScore(
@@ -89,7 +104,7 @@ async function fitAndScore(
   train: Rows,
   test: Rows,
   signal: AbortSignal,
-): Promise<{ engine: Engine; metrics: Record<string, number> }> {
+): Promise<Fitted> {
   const { data, task } = run;
   const supervised = task === 'regression' || task === 'classification';
   const engine = run.factory.create();
@@ -107,19 +122,17 @@ async function fitAndScore(
   );
   const fitTime = (performance.now() - started) / 1000;
   // test_size => 0 skips scoring: the model is kept, with timing only (PostgresML scores nothing either).
-  const scored =
-    test.rows === 0
-      ? { score_time: 0 }
-      : await scoreEngine(engine, {
-          task,
-          x: test.x,
-          rows: test.rows,
-          cols: data.numFeatures,
-          y: test.y,
-          yCols: data.numLabels,
-          numClasses: data.numClasses,
-        });
-  return { engine, metrics: { ...scored, fit_time: fitTime } };
+  if (test.rows === 0) return { engine, metrics: { score_time: 0, fit_time: fitTime } };
+  const scored = await scoreEngine(engine, {
+    task,
+    x: test.x,
+    rows: test.rows,
+    cols: data.numFeatures,
+    y: test.y,
+    yCols: data.numLabels,
+    numClasses: data.numClasses,
+  });
+  return { engine, metrics: { ...scored.metrics, fit_time: fitTime }, predictions: scored.predictions };
 }
 
 /** The given training rows as their own matrix (cross-validation folds), shared with the workers. */

@@ -10,7 +10,7 @@ import type { Engine, Task } from '../engines/engine.js';
 import type { TrainingDataset } from '../preparation/dataset.js';
 import { regressionMetrics } from './metrics.js';
 import type { TestResults } from '../store/index.js';
-import { projectedShares } from './score.js';
+import { projectedShares, type Predictions } from './score.js';
 
 export const MAX_ROWS = 500;
 const MAX_PROBA_CLASSES = 20;
@@ -28,13 +28,22 @@ const TREE_ALGORITHMS = new Set([
   'bagging',
 ]);
 
-/** Null when there are no held-out rows (test_size => 0): nothing was scored, so nothing is plotted. */
-export async function testResults(engine: Engine, data: TrainingDataset, task: Task, algorithm: string): Promise<TestResults | null> {
+/**
+ * Null when there are no held-out rows (test_size => 0): nothing was scored, so nothing is plotted.
+ * `heldOut` is what scoring already predicted for the held-out rows: its first rows are not asked again.
+ */
+export async function testResults(
+  engine: Engine,
+  data: TrainingDataset,
+  task: Task,
+  algorithm: string,
+  heldOut?: Predictions,
+): Promise<TestResults | null> {
   const rows = Math.min(data.numTestRows, MAX_ROWS);
   if (rows === 0) return null;
   const cols = data.numFeatures;
   const x = data.xTest.slice(0, rows * cols);
-  const predicted = await engine.predict(x, rows);
+  const predicted = heldOut ? firstRows(heldOut.predicted, data.numTestRows, rows) : await engine.predict(x, rows);
   const results: Record<string, unknown> = { rows };
   switch (task) {
     case 'regression':
@@ -45,7 +54,11 @@ export async function testResults(engine: Engine, data: TrainingDataset, task: T
       results.classes = data.labels?.kind === 'classes' ? data.labels.classes.map(String) : [];
       results.y_true = Array.from(data.yTest.subarray(0, rows));
       results.y_pred = Array.from(predicted);
-      if (data.numClasses <= MAX_PROBA_CLASSES) results.y_score = await probabilities(engine, x, rows, data.numClasses);
+      if (data.numClasses <= MAX_PROBA_CLASSES) {
+        results.y_score = heldOut?.proba
+          ? rowsOf(firstRows(heldOut.proba, data.numTestRows, rows), rows, data.numClasses)
+          : await probabilities(engine, x, rows, data.numClasses);
+      }
       break;
     case 'clustering':
       results.y_pred = Array.from(predicted);
@@ -76,7 +89,16 @@ async function probabilities(engine: Engine, x: Float32Array, rows: number, clas
     if (error instanceof PgError && error.code === SqlState.FeatureNotSupported) return null;
     throw error;
   }
+  return rowsOf(proba, rows, classes);
+}
+
+function rowsOf(proba: Float32Array, rows: number, classes: number): number[][] {
   return Array.from({ length: rows }, (_, r) => Array.from(proba.subarray(r * classes, (r + 1) * classes), round));
+}
+
+/** The first `rows` of `total` rows of an engine's output (any number of values a row). */
+function firstRows(values: Float32Array, total: number, rows: number): Float32Array {
+  return values.subarray(0, rows * (values.length / total));
 }
 
 /**

@@ -17,13 +17,14 @@ import { hyperparamCandidates, parseSearchArgs, parseSearchParams, type Search }
 import type { Sampling } from '../preparation/sampling.js';
 import {
   deployedMetrics,
+  dropSnapshotTable,
   findProject,
   lastSnapshot,
   materializeSnapshot,
   readRelationMatrix,
   registerModel,
+  reserveSnapshotId,
   resolveRelation,
-  unregisterModel,
   type NewSnapshot,
 } from '../store/index.js';
 import { prepareDataset } from './prepare.js';
@@ -85,75 +86,85 @@ async function trainUntil(ctx: CallContext, request: TrainRequest, signal: Abort
   info(`Snapshotting table "${source.relationName}", this may take a little while...`);
   const relation = await resolveRelation(ctx.db, source.readFrom);
   const plan = planDataset({ task, columns: relation.columns, yColumnNames: source.yColumnNames, preprocess: source.preprocess });
-  const raw = await readRelationMatrix(ctx.db, relation, plan, trainingSettings().memoryMb * 1024 * 1024);
-  throwIfCanceled(signal);
-  const options = {
-    testSize: source.testSize,
-    // Stratifying needs a label: unsupervised data without one is split at random instead.
-    testSampling: source.testSampling === 'stratified' && source.yColumnNames.length === 0 ? ('random' as const) : source.testSampling,
-  };
-  const data = await prepareDataset({ plan, raw, options }, signal);
-  info(
-    `Dataset { num_features: ${data.pipeline.rawWidth}, num_labels: ${data.numLabels}, num_distinct_labels: ${data.numClasses}, ` +
-      `num_rows: ${data.numRows}, num_train_rows: ${data.numTrainRows}, num_test_rows: ${data.numTestRows} }`,
-  );
-  info(`Training Model { task: ${task}, algorithm: ${algorithm} }`);
-
-  throwIfCanceled(signal);
-  const progress = new ProgressNotices(info, algorithm, trainingSettings().progressSeconds);
-  let winner: SearchWinner;
-  try {
-    winner = await runSearch({ factory, task, data, candidates, search: request.search, cv: searchArgs.cv, notice: info, signal, progress: progress.report });
-  } finally {
-    progress.stop();
-  }
-  const runtimeNotice = factory.runtimeNotice?.(winner.engine.runtime);
-  if (runtimeNotice !== undefined) info(runtimeNotice);
-  info(`Trained on runtime ${winner.engine.runtime}. Metrics: ${JSON.stringify(winner.metrics)}`);
-
-  const deploy = request.automaticDeploy && (await shouldDeploy(ctx, existing, task, winner.metrics, info));
-  const snapshot: NewSnapshot | { id: number } =
-    source.snapshotId !== null
-      ? { id: source.snapshotId }
-      : {
-          relationName: source.relationName,
-          yColumnNames: source.yColumnNames,
-          testSize: source.testSize,
-          testSampling: source.testSampling,
-          columns: data.snapshotColumns,
-          analysis: data.analysis,
-          materialized: request.materializeSnapshot,
+  // PostgresML's order for a new materialized snapshot: the relation is copied into
+  // pgml.snapshot_<id> before training (once its size is accepted), and the model is trained on
+  // the copy, so the relation is read once. The snapshot's row comes with the model, at the end.
+  const copyId = request.materializeSnapshot && source.snapshotId === null ? await reserveSnapshotId(ctx.db) : null;
+  const copy =
+    copyId === null
+      ? undefined
+      : async (): Promise<string> => {
+          const table = await materializeSnapshot(ctx.db, copyId, relation.quoted, source.testSampling);
+          info(`Snapshot of table "${source.relationName}" created and saved in ${table}`);
+          return table;
         };
-  throwIfCanceled(signal);
-  const registered = await registerModel(ctx.db, {
-    project: existing ? { id: existing.id } : { name: request.projectName, task },
-    snapshot,
-    algorithm,
-    runtime: winner.engine.runtime,
-    hyperparams: winner.hyperparams,
-    metrics: winner.metrics,
-    search: request.search,
-    searchParams,
-    searchArgs: rawObject(request.searchArgs),
-    numFeatures: data.pipeline.rawWidth,
-    pipeline: data.pipeline.toJSON(),
-    labels: data.labels,
-    estimator: await winner.engine.serialize(),
-    testResults: await testResults(winner.engine, data, task, algorithm),
-    deploy,
-  });
+  try {
+    const raw = await readRelationMatrix(ctx.db, relation, plan, trainingSettings().memoryMb * 1024 * 1024, copy);
+    throwIfCanceled(signal);
+    const options = {
+      testSize: source.testSize,
+      // Stratifying needs a label: unsupervised data without one is split at random instead.
+      testSampling: source.testSampling === 'stratified' && source.yColumnNames.length === 0 ? ('random' as const) : source.testSampling,
+    };
+    const data = await prepareDataset({ plan, raw, options }, signal);
+    info(
+      `Dataset { num_features: ${data.pipeline.rawWidth}, num_labels: ${data.numLabels}, num_distinct_labels: ${data.numClasses}, ` +
+        `num_rows: ${data.numRows}, num_train_rows: ${data.numTrainRows}, num_test_rows: ${data.numTestRows} }`,
+    );
+    info(`Training Model { task: ${task}, algorithm: ${algorithm} }`);
 
-  if (request.materializeSnapshot && source.snapshotId === null) {
+    throwIfCanceled(signal);
+    const progress = new ProgressNotices(info, algorithm, trainingSettings().progressSeconds);
+    let winner: SearchWinner;
     try {
-      const table = await materializeSnapshot(ctx.db, registered.snapshotId, relation.quoted, source.testSampling);
-      info(`Snapshot of table "${source.relationName}" created and saved in ${table}`);
-    } catch (error) {
-      await unregisterModel(ctx.db, registered, existing === null, true);
-      throw error;
+      winner = await runSearch({ factory, task, data, candidates, search: request.search, cv: searchArgs.cv, notice: info, signal, progress: progress.report });
+    } finally {
+      progress.stop();
     }
+    const runtimeNotice = factory.runtimeNotice?.(winner.engine.runtime);
+    if (runtimeNotice !== undefined) info(runtimeNotice);
+    info(`Trained on runtime ${winner.engine.runtime}. Metrics: ${JSON.stringify(winner.metrics)}`);
+
+    const deploy = request.automaticDeploy && (await shouldDeploy(ctx, existing, task, winner.metrics, info));
+    const snapshot: NewSnapshot | { id: number } =
+      source.snapshotId !== null
+        ? { id: source.snapshotId }
+        : {
+            relationName: source.relationName,
+            yColumnNames: source.yColumnNames,
+            testSize: source.testSize,
+            testSampling: source.testSampling,
+            columns: data.snapshotColumns,
+            analysis: data.analysis,
+            materialized: request.materializeSnapshot,
+            ...(copyId === null ? {} : { reservedId: copyId }),
+          };
+    throwIfCanceled(signal);
+    const registered = await registerModel(ctx.db, {
+      project: existing ? { id: existing.id } : { name: request.projectName, task },
+      snapshot,
+      algorithm,
+      runtime: winner.engine.runtime,
+      hyperparams: winner.hyperparams,
+      metrics: winner.metrics,
+      search: request.search,
+      searchParams,
+      searchArgs: rawObject(request.searchArgs),
+      numFeatures: data.pipeline.rawWidth,
+      pipeline: data.pipeline.toJSON(),
+      labels: data.labels,
+      estimator: await winner.engine.serialize(),
+      testResults: await testResults(winner.engine, data, task, algorithm, winner.heldOut),
+      deploy,
+    });
+
+    info(deploy ? `Deploying model id: ${registered.modelId}` : 'Not deploying newly trained model.');
+    return { project: request.projectName, task, algorithm, deployed: deploy };
+  } catch (error) {
+    // Outside a transaction block nothing else would remove the copy (inside, the rollback does).
+    if (copyId !== null) await dropSnapshotTable(ctx.db, copyId);
+    throw error;
   }
-  info(deploy ? `Deploying model id: ${registered.modelId}` : 'Not deploying newly trained model.');
-  return { project: request.projectName, task, algorithm, deployed: deploy };
 }
 
 function projectTask(request: TrainRequest, existing: Project | null): Task {

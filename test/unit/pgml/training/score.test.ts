@@ -11,7 +11,7 @@ describe('scoreEngine', () => {
     const y = Float32Array.from({ length: rows }, (_, r) => 2 * x[r * 2]! - x[r * 2 + 1]!);
     const engine = getLocalEngineFactory('linear').create();
     await engine.fit({ x, rows, cols: 2, y }, { task: 'regression', hyperparams: {} });
-    const m = await scoreEngine(engine, { task: 'regression', x, rows, cols: 2, y, yCols: 1, numClasses: 0 });
+    const { metrics: m } = await scoreEngine(engine, { task: 'regression', x, rows, cols: 2, y, yCols: 1, numClasses: 0 });
     assert.ok(m.r2! > 0.999);
     assert.ok(m.mean_squared_error! < 1e-6);
     assert.equal(typeof m.score_time, 'number');
@@ -23,7 +23,7 @@ describe('scoreEngine', () => {
     const y = Float32Array.from(x, (v) => (v > 0 ? 1 : 0));
     const engine = getLocalEngineFactory('linear').create();
     await engine.fit({ x, rows, cols: 1, y }, { task: 'classification', hyperparams: {}, numClasses: 2 });
-    const m = await scoreEngine(engine, { task: 'classification', x, rows, cols: 1, y, yCols: 1, numClasses: 2 });
+    const { metrics: m } = await scoreEngine(engine, { task: 'classification', x, rows, cols: 1, y, yCols: 1, numClasses: 2 });
     assert.ok(m.accuracy! > 0.9);
     assert.ok(m.roc_auc! > 0.95);
     assert.ok(m.log_loss! > 0 && m.log_loss! < 0.7);
@@ -36,7 +36,7 @@ describe('scoreEngine', () => {
     const engine = getLocalEngineFactory('ridge').create();
     await engine.fit({ x, rows, cols: 1, y }, { task: 'classification', hyperparams: {}, numClasses: 2 });
     await assert.rejects(engine.predictProba!(x, rows), (e: { code: string }) => e.code === '0A000');
-    const m = await scoreEngine(engine, { task: 'classification', x, rows, cols: 1, y, yCols: 1, numClasses: 2 });
+    const { metrics: m } = await scoreEngine(engine, { task: 'classification', x, rows, cols: 1, y, yCols: 1, numClasses: 2 });
     const predicted = await engine.predict(x, rows);
     assert.ok(m.accuracy! > 0.9);
     // roc_auc of 0/1 scores is the balanced accuracy: (TPR + TNR) / 2.
@@ -52,7 +52,7 @@ describe('scoreEngine', () => {
     const x = Float32Array.from({ length: rows * 3 }, (_, i) => Math.sin(i * 1.7) + (i % 3));
     const engine = getLocalEngineFactory('pca').create();
     await engine.fit({ x, rows, cols: 3 }, { task: 'decomposition', hyperparams: {} });
-    const m = await scoreEngine(engine, { task: 'decomposition', x, rows, cols: 3, y: new Float32Array(0), yCols: 0, numClasses: 0 });
+    const { metrics: m } = await scoreEngine(engine, { task: 'decomposition', x, rows, cols: 3, y: new Float32Array(0), yCols: 0, numClasses: 0 });
     assert.ok(Math.abs(m.cumulative_explained_variance! - 1) < 1e-4);
   });
 });

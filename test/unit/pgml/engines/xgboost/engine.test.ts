@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { PgError } from '../../../../../src/errors/index.js';
 import type { FitOptions } from '../../../../../src/pgml/engines/engine.js';
 import { XgboostEngine } from '../../../../../src/pgml/engines/xgboost/index.js';
+import { quantileConfig } from '../../../../../src/pgml/engines/xgboost/native.js';
 import { xgboostConfig, type XgboostAlgorithm } from '../../../../../src/pgml/engines/xgboost/params.js';
 import { accuracy, loadSplit, maxAbsDiff, pythonPredictions, pythonXgboostAvailable, r2 } from './fixtures.js';
 
@@ -66,6 +67,44 @@ describe('xgboost engine (native libxgboost)', () => {
     assert.ok(accuracy(predicted, split.test.y) > 0.85);
     const reference = pythonPredictions('wine', config.params, config.rounds);
     assert.ok(maxAbsDiff(await engine.predictProba(split.test.x, split.test.rows), reference.pred) < 1e-6);
+  });
+
+  it('bins the training rows in place with tree_method hist and matches python-xgboost on its own DMatrix', { skip: !python && 'no python3-xgboost' }, async () => {
+    const options: FitOptions = { task: 'classification', hyperparams: { n_estimators: 40, tree_method: 'hist', max_bin: 32, n_jobs: 2 }, numClasses: 2 };
+    const config = xgboostConfig('xgboost', options);
+    assert.equal(quantileConfig(config.params), '{"missing":NaN,"max_bin":32,"nthread":2}');
+    const split = loadSplit('breast_cancer');
+    // As the pool hands it over: a view into a SharedArrayBuffer that does not start at its offset 0.
+    const lead = 7 * split.cols;
+    const shared = new Float32Array(new SharedArrayBuffer((lead + split.train.x.length) * 4));
+    shared.fill(1e6, 0, lead);
+    shared.set(split.train.x, lead);
+    const engine = new XgboostEngine('xgboost', 'native');
+    await engine.fit({ x: shared.subarray(lead), rows: split.train.rows, cols: split.cols, y: split.train.y }, options);
+    const proba = await engine.predictProba(split.test.x, split.test.rows);
+    const reference = pythonPredictions('breast_cancer', config.params, config.rounds);
+    const positive = proba.filter((_, i) => i % 2 === 1);
+    assert.ok(maxAbsDiff(positive, reference.pred) < 1e-6, `max diff ${maxAbsDiff(positive, reference.pred)}`);
+  });
+
+  it('keeps the copying DMatrix for boosters that read more than the bins', () => {
+    const params = (hyperparams: Record<string, unknown>) => xgboostConfig('xgboost', { task: 'regression', hyperparams }).params;
+    assert.equal(quantileConfig(params({ tree_method: 'hist' })), '{"missing":NaN}');
+    assert.equal(quantileConfig(params({})), undefined);
+    assert.equal(quantileConfig(params({ tree_method: 'exact' })), undefined);
+    assert.equal(quantileConfig(params({ tree_method: 'approx' })), undefined);
+    assert.equal(quantileConfig(params({ tree_method: 'hist', booster: 'gblinear' })), undefined);
+    assert.equal(quantileConfig(params({ tree_method: 'hist', updater: 'grow_quantile_histmaker,prune' })), undefined);
+    assert.equal(quantileConfig(params({ tree_method: 'hist', max_bin: 'many' })), undefined);
+    assert.equal(quantileConfig(params({ tree_method: 'hist', nthread: 0 })), '{"missing":NaN}');
+  });
+
+  it('refuses a bad max_bin with tree_method hist as XGBoost words it (22023)', async () => {
+    const split = loadSplit('diabetes');
+    const data = { x: split.train.x, rows: split.train.rows, cols: split.cols, y: split.train.y };
+    await assert.rejects(new XgboostEngine('xgboost', 'native').fit(data, { task: 'regression', hyperparams: { tree_method: 'hist', max_bin: 'many' } }), {
+      code: '22023',
+    });
   });
 
   it('gives probabilities that sum to 1 on digits, and argmax equals predict', async () => {
