@@ -9,11 +9,11 @@
  */
 import { checkHyperparamNames, numberParam, type Dataset, type Engine, type EngineFactory, type FitOptions, type Task } from './engine.js';
 import {
-  argmaxRows, boolParam, checkPredictShape, decodeModel, encodeModel, intParam, invalidParam, notFitted, requireFinite,
-  requireNumClasses, requireTask, seedParam, seededRandom,
+  argmaxRows, boolParam, checkPredictShape, decodeBinaryModel, decodeModel, encodeBinaryModel, intParam, invalidParam,
+  isBinaryModel, notFitted, requireFinite, requireNumClasses, requireTask, seedParam, seededRandom,
 } from './engine-support.js';
 import { PgError, SqlState } from '../../errors/index.js';
-import { addTreePrediction, fitTree, presortFeatures, type Tree } from './tree.js';
+import { addTreePrediction, fitTree, packTrees, presortFeatures, unpackTrees, type Tree } from './tree.js';
 import { TREE_HYPERPARAMS, treeShape } from './tree-params.js';
 
 const TASKS: readonly Task[] = ['regression', 'classification'];
@@ -109,7 +109,11 @@ class ForestEngine implements Engine {
   }
 
   async serialize(): Promise<Uint8Array> {
-    return encodeModel(formatOf(this.algorithm), this.fitted());
+    const { trees, ...header } = this.fitted();
+    const packed = packTrees(trees, header.outputs);
+    return encodeBinaryModel(formatOf(this.algorithm), { ...header, nodes: packed.nodes }, [
+      packed.feature, packed.left, packed.right, packed.threshold, packed.value,
+    ]);
   }
 
   private average(x: Float32Array, rows: number): Float64Array {
@@ -145,6 +149,26 @@ function formatOf(algorithm: string): string {
   return `pgml-proxy/${algorithm}`;
 }
 
+type ForestHeader = Omit<ForestState, 'trees'> & { nodes: number[] };
+
+/** Binary models (version 2), or the JSON ones (version 1) stored before forests outgrew JSON. */
+function decodeForest(format: string, bytes: Uint8Array): ForestState {
+  if (!isBinaryModel(bytes)) return decodeModel<ForestState>(format, bytes);
+  const { header, arrays } = decodeBinaryModel<ForestHeader>(format, bytes);
+  const [feature, left, right, threshold, value] = arrays;
+  const nodes = header.nodes.reduce((a, b) => a + b, 0);
+  if (
+    !(feature instanceof Int32Array && left instanceof Int32Array && right instanceof Int32Array)
+    || !(threshold instanceof Float64Array && value instanceof Float64Array)
+    || feature.length !== nodes || value.length !== nodes * header.outputs
+  ) {
+    throw new PgError(SqlState.DataCorrupted, `stored ${format} model is damaged: its tree arrays do not match its header`);
+  }
+  const { nodes: counts, algorithm, task, cols, outputs } = header;
+  const trees = unpackTrees({ nodes: counts, feature, left, right, threshold, value }, outputs);
+  return { algorithm, task, cols, outputs, trees };
+}
+
 function forestFactory(kind: ForestKind): EngineFactory {
   return {
     algorithm: kind.algorithm,
@@ -152,7 +176,7 @@ function forestFactory(kind: ForestKind): EngineFactory {
     hyperparams: kind.hyperparams,
     create: () => new ForestEngine(kind),
     async deserialize(bytes: Uint8Array): Promise<Engine> {
-      return new ForestEngine(kind, decodeModel<ForestState>(formatOf(kind.algorithm), bytes));
+      return new ForestEngine(kind, decodeForest(formatOf(kind.algorithm), bytes));
     },
   };
 }
