@@ -13,6 +13,7 @@ import {
   isBinaryModel, notFitted, requireFinite, requireNumClasses, requireTask, seedParam, seededRandom,
 } from './engine-support.js';
 import { PgError, SqlState } from '../../errors/index.js';
+import { NumpyRandomState } from './numpy-random.js';
 import { addTreePrediction, fitTree, packTrees, presortFeatures, unpackTrees, type Tree } from './tree.js';
 import { TREE_HYPERPARAMS, treeShape } from './tree-params.js';
 
@@ -23,6 +24,8 @@ interface ForestKind {
   splitter: 'best' | 'random';
   nEstimators: number;
   bootstrap: boolean;
+  /** Bootstrap rows drawn as sklearn's bagging draws them (numpy's generator), not with our own. */
+  numpyBootstrap: boolean;
   /** sklearn's max_features default for classifiers ('sqrt' for the forests, all for bagging). */
   classifierMaxFeatures: 'sqrt' | null;
   hyperparams: readonly string[];
@@ -74,14 +77,17 @@ class ForestEngine implements Engine {
       });
     }
     const draws = bootstrap ? maxSamples(algorithm, hp, rows) : rows;
-    const random = seededRandom(seedParam(algorithm, hp));
+    const seed = seedParam(algorithm, hp);
+    const random = seededRandom(seed);
+    const bootstrapSample = this.kind.numpyBootstrap ? numpyBootstrap(seed, nEstimators) : undefined;
     const presorted = this.kind.splitter === 'best' ? presortFeatures(data.x, rows, cols) : undefined;
     const weights = new Float64Array(rows);
     const trees: Tree[] = [];
     for (let t = 0; t < nEstimators; t++) {
       if (bootstrap) {
         weights.fill(0);
-        for (let i = 0; i < draws; i++) weights[Math.floor(random() * rows)]! += 1;
+        const draw = bootstrapSample?.(t, rows) ?? (() => Math.floor(random() * rows));
+        for (let i = 0; i < draws; i++) weights[draw()]! += 1;
       } else {
         weights.fill(1);
       }
@@ -128,6 +134,19 @@ class ForestEngine implements Engine {
     if (!this.state) throw notFitted(this.algorithm);
     return this.state;
   }
+}
+
+/**
+ * BaggingRegressor / BaggingClassifier's bootstrap, draw for draw: one seed per estimator from
+ * randint(2^31 - 1), then each estimator's RandomState(seed).randint(0, rows) per draw (numpy-random.ts).
+ */
+function numpyBootstrap(seed: number, nEstimators: number): (tree: number, rows: number) => () => number {
+  const seeds = new NumpyRandomState(seed);
+  const treeSeeds = Array.from({ length: nEstimators }, () => seeds.bounded(0x7ffffffe));
+  return (tree, rows) => {
+    const random = new NumpyRandomState(treeSeeds[tree]!);
+    return () => random.bounded(rows - 1);
+  };
 }
 
 function oneHot(y: Float32Array, rows: number, k: number): Float64Array {
@@ -186,6 +205,7 @@ export const extraTreesFactory = forestFactory({
   splitter: 'random',
   nEstimators: 100,
   bootstrap: false,
+  numpyBootstrap: false,
   classifierMaxFeatures: 'sqrt',
   hyperparams: ['n_estimators', 'bootstrap', 'max_samples', 'random_state', ...TREE_HYPERPARAMS],
 });
@@ -195,6 +215,7 @@ export const baggingFactory = forestFactory({
   splitter: 'best',
   nEstimators: 10,
   bootstrap: true,
+  numpyBootstrap: true,
   classifierMaxFeatures: null,
   hyperparams: ['n_estimators', 'bootstrap', 'max_samples', 'random_state'],
 });
