@@ -5,16 +5,16 @@
  * with a seedable generator so a split can be reproduced, in typed arrays (a million rows split
  * in milliseconds).
  *
- * `stratified` on a class label keeps each class's share in both sets (largest remainder per class).
- * PostgresML's SQL (`ROW_NUMBER() OVER (PARTITION BY <columns> ORDER BY random())`, ordered by that
- * row number, then random()) does this only for balanced classes: with 90 A and 10 B rows and 20%
- * test, its test set would be all A. Both agree on balanced data.
- *
- * On a regression target we follow that SQL as PostgresML runs it (`snapshot.rs` passes every
- * column of the snapshot, features too, as the partition): distinct rows come in random order and
- * only repeated rows are spread, their later copies last (identicalRowGroups, occurrenceOrder).
- * Stratifying by the value of a continuous label would give every row its own stratum, and the
- * largest-remainder leftovers would put the rows with the smallest labels in the test set.
+ * `stratified` is PostgresML's `ROW_NUMBER() OVER (PARTITION BY <columns> ORDER BY random())`,
+ * ordered by that row number, then random() (`orm/sampling.rs`). `snapshot.rs` passes every column of
+ * the snapshot as the partition, features too, so on distinct rows PostgresML's split is random and
+ * only repeated rows are spread, their later copies last.
+ * - On a class label we keep each class's share in both sets (largest remainder per class): what the
+ *   name promises, a deliberate difference (with label-only partitions that SQL would still test
+ *   90 A / 10 B rows at 20% on A alone).
+ * - On a regression target we follow the SQL (identicalRowGroups, occurrenceOrder): stratifying by
+ *   the value of a continuous label gives every row its own stratum, and the largest-remainder
+ *   leftovers put the rows with the smallest labels in the test set.
  */
 import { PgError, SqlState } from '../../errors/index.js';
 
