@@ -94,7 +94,12 @@ async function createTables(db: pg.Client): Promise<void> {
             (${xs.map((x, j) => `${((j % 7) - 3) / 3} * ${x}`).join(' + ')} + 2 * x0 * x1 + sin(3 * x2) + 0.3 * (random() - 0.5))::real AS label
        FROM (SELECT ${xs.map((x) => `(random() * 2 - 1)::real AS ${x}`).join(', ')} FROM generate_series(1, ${syntheticRows})) AS features`,
   );
-  await db.query('CREATE TABLE iris_features AS SELECT sepal_length, sepal_width, petal_length, petal_width FROM pgml.iris');
+  // pgml.iris is sorted by class: its last 25% would be one cluster, which no silhouette can score. A fixed
+  // shuffle (rows ordered by a hash of their values) gives both sides the same mixed test rows.
+  await db.query(
+    `CREATE TABLE iris_features AS SELECT sepal_length, sepal_width, petal_length, petal_width FROM pgml.iris
+      ORDER BY md5(ROW(sepal_length, sepal_width, petal_length, petal_width)::text)`,
+  );
 }
 
 /** The relation in table order as CSV, label last (0 for clustering), as pgml.train reads it. */

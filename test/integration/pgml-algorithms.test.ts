@@ -247,6 +247,19 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
     }
   });
 
+  test("regression with the default test_sampling ('stratified') holds out rows at random, not the smallest labels", async () => {
+    await client.query(`CREATE TABLE algo_continuous AS SELECT i::float8 AS x, (2 * i + sin(i))::float8 AS y FROM generate_series(1, 200) AS i`);
+    await client.query(`SELECT * FROM pgml.train('continuous', 'regression', 'algo_continuous', 'y', 'linear')`);
+    const held = await client.query(
+      `SELECT r.test_rows, r.results->'y_true' AS y_true FROM pgml.model_test_results r JOIN pgml.models m ON m.id = r.model_id
+         JOIN pgml.projects p ON p.id = m.project_id WHERE p.name = 'continuous'`,
+    );
+    const yTrue = held.rows[0].y_true as number[];
+    assert.equal(held.rows[0].test_rows, 50);
+    // Stratifying by the value of a continuous label held out the 50 smallest (y <= 100).
+    assert.ok(Math.max(...yTrue) > 200, `held-out labels ${JSON.stringify(yTrue)}`);
+  });
+
   test('extra_trees trains several targets at once with pgml.train_joint', async () => {
     await client.query(`CREATE TABLE IF NOT EXISTS algo_joint AS SELECT x1, x2, x3, y, (2 * x1)::float8 AS y2 FROM algo_reg`);
     await client.query(

@@ -1,7 +1,7 @@
 /**
  * Helpers shared by the scikit-learn-compatible engines: typed hyperparameter readers (PostgresML
  * hands hyperparams straight to sklearn constructors, so the names and defaults are sklearn's),
- * JSON model envelopes, a seeded PRNG and the small dense-matrix chores every engine repeats.
+ * JSON and binary model envelopes, a seeded PRNG and the small dense-matrix chores every engine repeats.
  */
 import { PgError, SqlState } from '../../errors/index.js';
 import { numberParam, type Dataset, type FitOptions, type Task } from './engine.js';
@@ -163,6 +163,72 @@ export function wrongModel(expected: string, actual: unknown): PgError {
 /** Models persist as versioned JSON: plain numbers round-trip float64 exactly through JSON. */
 export function encodeModel(format: string, state: object): Uint8Array {
   return new TextEncoder().encode(JSON.stringify({ format, version: 1, ...state }));
+}
+
+/**
+ * Models whose JSON would pass V8's longest string (2^29 - 24 characters; a fully grown forest over
+ * 75,000 rows does) persist as bytes: a magic, a JSON header, then typed arrays in the platform's
+ * (little-endian) order, each 8-byte aligned so that decoding makes views instead of copies.
+ */
+const BINARY_MAGIC = new TextEncoder().encode('PGMLBIN\n');
+
+export type ModelArray = Int32Array | Float64Array;
+
+export function encodeBinaryModel(format: string, header: object, arrays: readonly ModelArray[]): Uint8Array {
+  const layout = arrays.map((a) => ({ type: a instanceof Int32Array ? 'int32' : 'float64', length: a.length }));
+  const json = new TextEncoder().encode(JSON.stringify({ format, version: 2, ...header, arrays: layout }));
+  let offset = align8(BINARY_MAGIC.length + 4 + json.length);
+  const starts = arrays.map((a) => {
+    const start = offset;
+    offset = align8(offset + a.byteLength);
+    return start;
+  });
+  const out = new Uint8Array(offset);
+  out.set(BINARY_MAGIC, 0);
+  new DataView(out.buffer).setUint32(BINARY_MAGIC.length, json.length, true);
+  out.set(json, BINARY_MAGIC.length + 4);
+  arrays.forEach((a, i) => out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), starts[i]!));
+  return out;
+}
+
+export function isBinaryModel(bytes: Uint8Array): boolean {
+  return bytes.length >= BINARY_MAGIC.length + 4 && BINARY_MAGIC.every((b, i) => bytes[i] === b);
+}
+
+export function decodeBinaryModel<T>(format: string, bytes: Uint8Array): { header: T; arrays: ModelArray[] } {
+  const corrupt = (why: string) => new PgError(SqlState.DataCorrupted, `stored ${format} model is damaged: ${why}`);
+  if (!isBinaryModel(bytes)) throw corrupt('it does not start with the binary model header');
+  // Views need 8-byte alignment; a Buffer from the connection's pool may start anywhere.
+  const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+  const view = new DataView(aligned.buffer, aligned.byteOffset, aligned.byteLength);
+  const jsonLength = view.getUint32(BINARY_MAGIC.length, true);
+  const jsonStart = BINARY_MAGIC.length + 4;
+  if (jsonStart + jsonLength > aligned.length) throw corrupt('its header is cut short');
+  let header: { format?: unknown; version?: unknown; arrays?: { type: string; length: number }[] };
+  try {
+    header = JSON.parse(new TextDecoder().decode(aligned.subarray(jsonStart, jsonStart + jsonLength)));
+  } catch {
+    throw corrupt('its header is not valid JSON');
+  }
+  if (header?.format !== format || header.version !== 2 || !Array.isArray(header.arrays)) {
+    throw new PgError(SqlState.DataCorrupted, `stored model is not a ${format} model (version 2)`);
+  }
+  let offset = align8(jsonStart + jsonLength);
+  const arrays = header.arrays.map(({ type, length }) => {
+    const size = type === 'int32' ? 4 : 8;
+    if (!Number.isInteger(length) || length < 0 || offset + length * size > aligned.length) {
+      throw corrupt('an array runs past its end');
+    }
+    const at = aligned.byteOffset + offset;
+    const array = type === 'int32' ? new Int32Array(aligned.buffer, at, length) : new Float64Array(aligned.buffer, at, length);
+    offset = align8(offset + array.byteLength);
+    return array;
+  });
+  return { header: header as T, arrays };
+}
+
+function align8(n: number): number {
+  return Math.ceil(n / 8) * 8;
 }
 
 export function decodeModel<T>(format: string, bytes: Uint8Array): T {

@@ -9,11 +9,12 @@
  */
 import { checkHyperparamNames, numberParam, type Dataset, type Engine, type EngineFactory, type FitOptions, type Task } from './engine.js';
 import {
-  argmaxRows, boolParam, checkPredictShape, decodeModel, encodeModel, intParam, invalidParam, notFitted, requireFinite,
-  requireNumClasses, requireTask, seedParam, seededRandom,
+  argmaxRows, boolParam, checkPredictShape, decodeBinaryModel, decodeModel, encodeBinaryModel, intParam, invalidParam,
+  isBinaryModel, notFitted, requireFinite, requireNumClasses, requireTask, seedParam, seededRandom,
 } from './engine-support.js';
 import { PgError, SqlState } from '../../errors/index.js';
-import { addTreePrediction, fitTree, presortFeatures, type Tree } from './tree.js';
+import { NumpyRandomState } from './numpy-random.js';
+import { addTreePrediction, fitTree, packTrees, presortFeatures, unpackTrees, type Tree } from './tree.js';
 import { TREE_HYPERPARAMS, treeShape } from './tree-params.js';
 
 const TASKS: readonly Task[] = ['regression', 'classification'];
@@ -23,6 +24,8 @@ interface ForestKind {
   splitter: 'best' | 'random';
   nEstimators: number;
   bootstrap: boolean;
+  /** Bootstrap rows drawn as sklearn's bagging draws them (numpy's generator), not with our own. */
+  numpyBootstrap: boolean;
   /** sklearn's max_features default for classifiers ('sqrt' for the forests, all for bagging). */
   classifierMaxFeatures: 'sqrt' | null;
   hyperparams: readonly string[];
@@ -74,14 +77,17 @@ class ForestEngine implements Engine {
       });
     }
     const draws = bootstrap ? maxSamples(algorithm, hp, rows) : rows;
-    const random = seededRandom(seedParam(algorithm, hp));
+    const seed = seedParam(algorithm, hp);
+    const random = seededRandom(seed);
+    const bootstrapSample = this.kind.numpyBootstrap ? numpyBootstrap(seed, nEstimators) : undefined;
     const presorted = this.kind.splitter === 'best' ? presortFeatures(data.x, rows, cols) : undefined;
     const weights = new Float64Array(rows);
     const trees: Tree[] = [];
     for (let t = 0; t < nEstimators; t++) {
       if (bootstrap) {
         weights.fill(0);
-        for (let i = 0; i < draws; i++) weights[Math.floor(random() * rows)]! += 1;
+        const draw = bootstrapSample?.(t, rows) ?? (() => Math.floor(random() * rows));
+        for (let i = 0; i < draws; i++) weights[draw()]! += 1;
       } else {
         weights.fill(1);
       }
@@ -109,7 +115,11 @@ class ForestEngine implements Engine {
   }
 
   async serialize(): Promise<Uint8Array> {
-    return encodeModel(formatOf(this.algorithm), this.fitted());
+    const { trees, ...header } = this.fitted();
+    const packed = packTrees(trees, header.outputs);
+    return encodeBinaryModel(formatOf(this.algorithm), { ...header, nodes: packed.nodes }, [
+      packed.feature, packed.left, packed.right, packed.threshold, packed.value,
+    ]);
   }
 
   private average(x: Float32Array, rows: number): Float64Array {
@@ -124,6 +134,19 @@ class ForestEngine implements Engine {
     if (!this.state) throw notFitted(this.algorithm);
     return this.state;
   }
+}
+
+/**
+ * BaggingRegressor / BaggingClassifier's bootstrap, draw for draw: one seed per estimator from
+ * randint(2^31 - 1), then each estimator's RandomState(seed).randint(0, rows) per draw (numpy-random.ts).
+ */
+function numpyBootstrap(seed: number, nEstimators: number): (tree: number, rows: number) => () => number {
+  const seeds = new NumpyRandomState(seed);
+  const treeSeeds = Array.from({ length: nEstimators }, () => seeds.bounded(0x7ffffffe));
+  return (tree, rows) => {
+    const random = new NumpyRandomState(treeSeeds[tree]!);
+    return () => random.bounded(rows - 1);
+  };
 }
 
 function oneHot(y: Float32Array, rows: number, k: number): Float64Array {
@@ -145,6 +168,26 @@ function formatOf(algorithm: string): string {
   return `pgml-proxy/${algorithm}`;
 }
 
+type ForestHeader = Omit<ForestState, 'trees'> & { nodes: number[] };
+
+/** Binary models (version 2), or the JSON ones (version 1) stored before forests outgrew JSON. */
+function decodeForest(format: string, bytes: Uint8Array): ForestState {
+  if (!isBinaryModel(bytes)) return decodeModel<ForestState>(format, bytes);
+  const { header, arrays } = decodeBinaryModel<ForestHeader>(format, bytes);
+  const [feature, left, right, threshold, value] = arrays;
+  const nodes = header.nodes.reduce((a, b) => a + b, 0);
+  if (
+    !(feature instanceof Int32Array && left instanceof Int32Array && right instanceof Int32Array)
+    || !(threshold instanceof Float64Array && value instanceof Float64Array)
+    || feature.length !== nodes || value.length !== nodes * header.outputs
+  ) {
+    throw new PgError(SqlState.DataCorrupted, `stored ${format} model is damaged: its tree arrays do not match its header`);
+  }
+  const { nodes: counts, algorithm, task, cols, outputs } = header;
+  const trees = unpackTrees({ nodes: counts, feature, left, right, threshold, value }, outputs);
+  return { algorithm, task, cols, outputs, trees };
+}
+
 function forestFactory(kind: ForestKind): EngineFactory {
   return {
     algorithm: kind.algorithm,
@@ -152,7 +195,7 @@ function forestFactory(kind: ForestKind): EngineFactory {
     hyperparams: kind.hyperparams,
     create: () => new ForestEngine(kind),
     async deserialize(bytes: Uint8Array): Promise<Engine> {
-      return new ForestEngine(kind, decodeModel<ForestState>(formatOf(kind.algorithm), bytes));
+      return new ForestEngine(kind, decodeForest(formatOf(kind.algorithm), bytes));
     },
   };
 }
@@ -162,6 +205,7 @@ export const extraTreesFactory = forestFactory({
   splitter: 'random',
   nEstimators: 100,
   bootstrap: false,
+  numpyBootstrap: false,
   classifierMaxFeatures: 'sqrt',
   hyperparams: ['n_estimators', 'bootstrap', 'max_samples', 'random_state', ...TREE_HYPERPARAMS],
 });
@@ -171,6 +215,7 @@ export const baggingFactory = forestFactory({
   splitter: 'best',
   nEstimators: 10,
   bootstrap: true,
+  numpyBootstrap: true,
   classifierMaxFeatures: null,
   hyperparams: ['n_estimators', 'bootstrap', 'max_samples', 'random_state'],
 });

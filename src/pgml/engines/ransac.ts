@@ -4,12 +4,14 @@
  * residual_threshold (default: the median absolute deviation of y), and keeps the consensus set with
  * the most inliers (ties: the better r2 on them); the number of trials shrinks as sklearn's
  * _dynamic_max_trials allows for stop_probability. The model is the least-squares fit on the best
- * inliers. Joint targets as sklearn (the loss sums over the outputs).
+ * inliers. Joint targets as sklearn (the loss sums over the outputs). The subsets are numpy's for the
+ * same random_state (numpy-random.ts), so a seeded fit picks scikit-learn's consensus set.
  */
 import { PgError, SqlState } from '../../errors/index.js';
-import { choiceParam, intParam, rangeParam, seedParam, seededRandom } from './engine-support.js';
+import { choiceParam, intParam, rangeParam, seedParam } from './engine-support.js';
 import { linearRegressorFactory, type RegressionRows } from './linear-regressor.js';
 import { leastSquares, linearPredict, type LinearCoefficients } from './linear-solvers.js';
+import { NumpyRandomState, sampleWithoutReplacement } from './numpy-random.js';
 
 const ALGORITHM = 'ransac';
 const EPSILON = 2.220446049250313e-16;
@@ -18,6 +20,12 @@ function median(values: Float64Array): number {
   const sorted = Float64Array.from(values).sort();
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** np.median(np.abs(y - np.median(y))) over every output at once, as sklearn's default threshold. */
+function medianAbsoluteDeviation(y: Float64Array): number {
+  const centre = median(y);
+  return median(Float64Array.from(y, (v) => Math.abs(v - centre)));
 }
 
 /** sklearn's _dynamic_max_trials: trials needed to draw one all-inlier sample with `probability`. */
@@ -58,17 +66,6 @@ function r2Score(y: Float64Array, predicted: Float64Array, rows: number, outputs
   return total / outputs;
 }
 
-/** k distinct row indices, uniformly (partial Fisher-Yates). */
-function sampleWithoutReplacement(n: number, k: number, random: () => number, scratch: Int32Array): Int32Array {
-  for (let i = 0; i < k; i++) {
-    const j = i + Math.floor(random() * (n - i));
-    const t = scratch[i]!;
-    scratch[i] = scratch[j]!;
-    scratch[j] = t;
-  }
-  return scratch.slice(0, k);
-}
-
 function fit(data: RegressionRows, hp: Record<string, unknown>): LinearCoefficients {
   const { rows, cols, outputs } = data;
   const requested = hp.min_samples === undefined || hp.min_samples === null ? undefined : rangeParam(ALGORITHM, hp, 'min_samples', 1, { min: 0, exclusiveMin: true });
@@ -77,7 +74,7 @@ function fit(data: RegressionRows, hp: Record<string, unknown>): LinearCoefficie
     throw new PgError(SqlState.InvalidParameterValue, `${ALGORITHM}: min_samples (${minSamples}) may not be larger than the number of training rows (${rows})`);
   }
   const threshold = hp.residual_threshold === undefined || hp.residual_threshold === null
-    ? median(Float64Array.from(data.y, (v) => Math.abs(v - median(data.y))))
+    ? medianAbsoluteDeviation(data.y)
     : rangeParam(ALGORITHM, hp, 'residual_threshold', 0, { min: 0 });
   const loss = choiceParam(ALGORITHM, hp, 'loss', 'absolute_error', ['absolute_error', 'squared_error']);
   let maxTrials = intParam(ALGORITHM, hp, 'max_trials', 100, 0);
@@ -85,16 +82,15 @@ function fit(data: RegressionRows, hp: Record<string, unknown>): LinearCoefficie
   const stopInliers = rangeParam(ALGORITHM, hp, 'stop_n_inliers', Infinity, { min: 0 });
   const stopScore = rangeParam(ALGORITHM, hp, 'stop_score', Infinity, {});
   const stopProbability = rangeParam(ALGORITHM, hp, 'stop_probability', 0.99, { min: 0, max: 1 });
-  const random = seededRandom(seedParam(ALGORITHM, hp));
+  const random = new NumpyRandomState(seedParam(ALGORITHM, hp));
 
-  const scratch = Int32Array.from({ length: rows }, (_, i) => i);
   let bestInliers = 1;
   let bestScore = -Infinity;
   let best: Int32Array | undefined;
   let skips = 0;
   for (let trial = 0; trial < maxTrials; trial++) {
     if (skips > maxSkips) break;
-    const sample = subset(data, sampleWithoutReplacement(rows, minSamples, random, scratch));
+    const sample = subset(data, sampleWithoutReplacement(random, rows, minSamples));
     const model = leastSquares(sample.x, minSamples, cols, sample.y, outputs, true);
     const predicted = linearPredict(model, data.x, rows, cols);
     const inliers: number[] = [];

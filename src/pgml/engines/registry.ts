@@ -83,8 +83,9 @@ const FACTORIES: readonly EngineFactory[] = ENGINES.map((factory) =>
 
 /** CatBoost cannot be added by writing an engine: say what is missing. */
 const CATBOOST_HINT =
-  'CatBoost ships no C training API (libcatboostmodel only applies trained models) and no JavaScript port, so ' +
-  'pgml-proxy has no CatBoost library to train with; train with lightgbm or xgboost instead.';
+  'CatBoost\'s training C API (TrainCatBoost, catboost/libs/train_interface) is not released as a prebuilt library ' +
+  '(releases ship libcatboostmodel, which only applies trained models) and has no JavaScript port, so pgml-proxy ' +
+  'has no CatBoost library to train with; train with lightgbm or xgboost instead.';
 
 /** PostgresML's one name without an engine here: refused with 0A000 and the reason, never trained as another algorithm. */
 function catboostNotAvailable(): PgError {

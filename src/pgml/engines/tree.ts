@@ -18,16 +18,21 @@ export interface TreeOptions {
   random: () => number;
 }
 
-/** Flat arrays, as sklearn's Tree: node i splits on feature[i] <= threshold[i]; feature -1 marks a leaf. */
+/**
+ * Flat arrays, as sklearn's Tree: node i splits on feature[i] <= threshold[i]; feature -1 marks a leaf.
+ * Plain arrays while growing and in JSON models; typed views over the bytes of a packed forest (packTrees).
+ */
 export interface Tree {
   outputs: number;
-  feature: number[];
-  threshold: number[];
-  left: number[];
-  right: number[];
+  feature: number[] | Int32Array;
+  threshold: number[] | Float64Array;
+  left: number[] | Int32Array;
+  right: number[] | Int32Array;
   /** nodes × outputs: the weighted mean target of the node's training samples. */
-  value: number[];
+  value: number[] | Float64Array;
 }
+
+type GrowingTree = { [K in keyof Tree]: Tree[K] extends number ? number : number[] };
 
 export interface TreeInput {
   x: Float32Array;
@@ -60,7 +65,7 @@ export function fitTree(input: TreeInput, options: TreeOptions): Tree {
 }
 
 class TreeBuilder {
-  private readonly tree: Tree;
+  private readonly tree: GrowingTree;
   /** Per feature segment of length m (best), or one unsorted segment (random): the in-sample rows. */
   private readonly order: Int32Array;
   private readonly segments: number;
@@ -264,6 +269,59 @@ class TreeBuilder {
     }
     return leftCount;
   }
+}
+
+/**
+ * Many trees as five typed arrays (node counts tell where each tree starts), for binary models:
+ * a fully grown forest over 75,000 rows holds about 15 million nodes, too many for JSON.
+ */
+export interface PackedTrees {
+  nodes: number[];
+  feature: Int32Array;
+  left: Int32Array;
+  right: Int32Array;
+  threshold: Float64Array;
+  value: Float64Array;
+}
+
+export function packTrees(trees: readonly Tree[], outputs: number): PackedTrees {
+  const nodes = trees.map((tree) => tree.feature.length);
+  const total = nodes.reduce((a, b) => a + b, 0);
+  const packed: PackedTrees = {
+    nodes,
+    feature: new Int32Array(total),
+    left: new Int32Array(total),
+    right: new Int32Array(total),
+    threshold: new Float64Array(total),
+    value: new Float64Array(total * outputs),
+  };
+  let at = 0;
+  for (const tree of trees) {
+    packed.feature.set(tree.feature, at);
+    packed.left.set(tree.left, at);
+    packed.right.set(tree.right, at);
+    packed.threshold.set(tree.threshold, at);
+    packed.value.set(tree.value, at * outputs);
+    at += tree.feature.length;
+  }
+  return packed;
+}
+
+/** The trees of a pack, as views on its arrays (no copies). */
+export function unpackTrees(packed: PackedTrees, outputs: number): Tree[] {
+  let at = 0;
+  return packed.nodes.map((count) => {
+    const tree: Tree = {
+      outputs,
+      feature: packed.feature.subarray(at, at + count),
+      left: packed.left.subarray(at, at + count),
+      right: packed.right.subarray(at, at + count),
+      threshold: packed.threshold.subarray(at, at + count),
+      value: packed.value.subarray(at * outputs, (at + count) * outputs),
+    };
+    at += count;
+    return tree;
+  });
 }
 
 /** The leaf a row falls in. */

@@ -9,7 +9,7 @@ import { describeColumn, type ColumnSpec, type SourceColumn } from './columns.js
 import { FeaturePipeline, type FeaturePipelineJson, type Row } from './pipeline.js';
 import { parsePreprocess, DEFAULT_PREPROCESSOR, type Preprocessor } from './preprocess.js';
 import { RawMatrixBuilder, type RawColumn, type RawMatrix } from './raw-matrix.js';
-import { trainTestSplit, type Sampling, type Split } from './sampling.js';
+import { identicalRowGroups, trainTestSplit, type Sampling, type Split } from './sampling.js';
 
 export type ClassValue = number | string | boolean;
 
@@ -126,7 +126,11 @@ export function datasetFromMatrix(
     testSize: options.testSize,
     sampling: options.testSampling,
     ...(options.seed === undefined ? {} : { seed: options.seed }),
-    ...(options.testSampling === 'stratified' && firstLabel !== undefined ? { strata: strided(labels, labelCols) } : {}),
+    ...(options.testSampling === 'stratified' && firstLabel !== undefined
+      ? plan.task === 'regression'
+        ? { identicalRows: identicalRowGroups(raw.x, raw.width, raw.y, labelCols, raw.rows) }
+        : { strata: strided(labels, labelCols) }
+      : {}),
   });
   const { order, numTrain } = split;
   if (options.testSampling !== 'last') permuteRows(raw.x, raw.width, order);

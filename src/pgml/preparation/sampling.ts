@@ -5,10 +5,16 @@
  * with a seedable generator so a split can be reproduced, in typed arrays (a million rows split
  * in milliseconds).
  *
- * `stratified` keeps each label value's share in both sets (largest remainder per class).
- * PostgresML's SQL (`ROW_NUMBER() OVER (PARTITION BY label ORDER BY random())`, ordered by that row
- * number) does this only for balanced classes: with 90 A and 10 B rows and 20% test, its test set
- * is all A. Both agree on balanced data.
+ * `stratified` is PostgresML's `ROW_NUMBER() OVER (PARTITION BY <columns> ORDER BY random())`,
+ * ordered by that row number, then random() (`orm/sampling.rs`). `snapshot.rs` passes every column of
+ * the snapshot as the partition, features too, so on distinct rows PostgresML's split is random and
+ * only repeated rows are spread, their later copies last.
+ * - On a class label we keep each class's share in both sets (largest remainder per class): what the
+ *   name promises, a deliberate difference (with label-only partitions that SQL would still test
+ *   90 A / 10 B rows at 20% on A alone).
+ * - On a regression target we follow the SQL (identicalRowGroups, occurrenceOrder): stratifying by
+ *   the value of a continuous label gives every row its own stratum, and the largest-remainder
+ *   leftovers put the rows with the smallest labels in the test set.
  */
 import { PgError, SqlState } from '../../errors/index.js';
 import { seededRandom, shuffle } from '../random.js';
@@ -23,6 +29,8 @@ export interface SplitOptions {
   seed?: number;
   /** Stratified only: the stratum (label value) of each row. */
   strata?: ArrayLike<number>;
+  /** Stratified regression, instead of strata: rows with the same number are identical (identicalRowGroups). */
+  identicalRows?: ArrayLike<number>;
 }
 
 export interface Split {
@@ -73,8 +81,58 @@ export function trainTestSplit(numRows: number, options: SplitOptions): Split {
     case 'random':
       return { order: shuffle(identity(numRows), random), numTrain };
     case 'stratified':
-      return { order: stratifiedOrder(numRows, numTest, options.strata, random), numTrain };
+      return {
+        order: options.identicalRows !== undefined
+          ? occurrenceOrder(options.identicalRows, random)
+          : stratifiedOrder(numRows, numTest, options.strata, random),
+        numTrain,
+      };
   }
+}
+
+/**
+ * Numbers each distinct row (features and labels, compared bit for bit), as PostgresML's
+ * PARTITION BY over every column groups them.
+ */
+export function identicalRowGroups(x: Float32Array, width: number, y: Float64Array, labelWidth: number, rows: number): Uint32Array {
+  const groups = new Uint32Array(rows);
+  const ids = new Map<string, number>();
+  const xBytes = Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+  const yBytes = Buffer.from(y.buffer, y.byteOffset, y.byteLength);
+  for (let row = 0; row < rows; row++) {
+    const key = xBytes.toString('latin1', row * width * 4, (row + 1) * width * 4)
+      + yBytes.toString('latin1', row * labelWidth * 8, (row + 1) * labelWidth * 8);
+    let id = ids.get(key);
+    if (id === undefined) ids.set(key, (id = ids.size));
+    groups[row] = id;
+  }
+  return groups;
+}
+
+/**
+ * ORDER BY ROW_NUMBER() OVER (PARTITION BY group ORDER BY random()), random(): each row's rank among
+ * the rows of its group in a random order, then ranks ascending, in random order within a rank.
+ */
+function occurrenceOrder(groups: ArrayLike<number>, random: () => number): Uint32Array {
+  const numRows = groups.length;
+  const shuffled = shuffle(identity(numRows), random);
+  const seen = new Map<number, number>();
+  const rank = new Uint32Array(numRows);
+  let maxRank = 0;
+  for (const row of shuffled) {
+    const r = seen.get(groups[row]!) ?? 0;
+    seen.set(groups[row]!, r + 1);
+    rank[row] = r;
+    if (r > maxRank) maxRank = r;
+  }
+  const starts = new Uint32Array(maxRank + 2);
+  for (let row = 0; row < numRows; row++) starts[rank[row]! + 1]!++;
+  for (let r = 0; r <= maxRank; r++) starts[r + 1]! += starts[r]!;
+  const order = new Uint32Array(numRows);
+  const fill = starts.slice(0, maxRank + 1);
+  for (const row of shuffled) order[fill[rank[row]!]!++] = row;
+  for (let r = 0; r <= maxRank; r++) shuffle(order.subarray(starts[r], starts[r + 1]), random);
+  return order;
 }
 
 function stratifiedOrder(numRows: number, numTest: number, strata: ArrayLike<number> | undefined, random: () => number): Uint32Array {

@@ -48,6 +48,8 @@ describe('tree ensembles against scikit-learn', { skip: !sklearnAvailable() && '
         adaCancer: { split: cancer, estimator: 'ensemble.AdaBoostClassifier', params: { random_state: 0 } },
         adaDiabetes: { split: diabetes, estimator: 'ensemble.AdaBoostRegressor', params: { random_state: 0 } },
         bagCancer: { split: cancer, estimator: 'ensemble.BaggingClassifier', params: { random_state: 0 } },
+        bagDiabetes: { split: diabetes, estimator: 'ensemble.BaggingRegressor', params: { random_state: 0 } },
+        bagIris: { split: iris, estimator: 'ensemble.BaggingClassifier', params: { random_state: 3, n_estimators: 7, max_samples: 0.5 } },
       })
     : undefined;
 
@@ -87,6 +89,23 @@ describe('tree ensembles against scikit-learn', { skip: !sklearnAvailable() && '
       }
     });
   }
+
+  // The bootstrap rows are numpy's for the same seed; sklearn's trees still break ties between equally
+  // good features in their own random order, so deep nodes may split on another feature.
+  it("bagging draws scikit-learn's bootstrap rows for the same random_state: BaggingRegressor's r2 within 0.02", async () => {
+    const engine = getLocalEngineFactory('bagging').create();
+    await engine.fit(diabetes.train, { task: 'regression', hyperparams: { random_state: 0 } });
+    const ours = r2(diabetes.test.y!, await engine.predict(diabetes.test.x, diabetes.test.rows));
+    const theirs = r2(diabetes.test.y!, reference!.bagDiabetes.predict!);
+    assert.ok(Math.abs(ours - theirs) <= 0.02, `ours ${ours}, scikit-learn ${theirs}`);
+  });
+
+  it('bagging classifies iris as BaggingClassifier with the same seed, n_estimators and max_samples', async () => {
+    const engine = getLocalEngineFactory('bagging').create();
+    const hyperparams = { random_state: 3, n_estimators: 7, max_samples: 0.5 };
+    await engine.fit(iris.train, { task: 'classification', hyperparams, numClasses: 3 });
+    assert.deepEqual(Array.from(await engine.predict(iris.test.x, iris.test.rows)), reference!.bagIris.predict!);
+  });
 
   it('gradient boosting with the same tree as sklearn gives the same binary predictions on breast_cancer', async () => {
     const engine = getLocalEngineFactory('gradient_boosting_trees').create();

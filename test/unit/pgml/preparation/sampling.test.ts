@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createRandom, parseSampling, splitCounts, trainTestSplit as typedSplit, type SplitOptions } from '../../../../src/pgml/preparation/sampling.js';
+import {
+  createRandom, identicalRowGroups, parseSampling, splitCounts, trainTestSplit as typedSplit, type SplitOptions,
+} from '../../../../src/pgml/preparation/sampling.js';
 
 /** The split as two lists: training rows, test rows. */
 const trainTestSplit = (n: number, options: SplitOptions): { train: number[]; test: number[] } => {
@@ -62,6 +64,34 @@ describe('trainTestSplit', () => {
     assert.equal(split.test.length, 3);
     assert.deepEqual(new Set(split.test.map((r) => strata[r])), new Set([2.5, -1, 7]));
     assert.throws(() => trainTestSplit(7, { testSize: 3, sampling: 'stratified' }), { code: '22023' });
+  });
+
+  it("'stratified' regression: distinct rows split at random, as PostgresML's PARTITION BY every column", () => {
+    // Continuous labels, every row distinct: stratifying by label value used to test on the 25 smallest.
+    const y = Float64Array.from(range(100), (i) => i * 1.5);
+    const x = Float32Array.from(range(100), (i) => Math.sin(i));
+    const identicalRows = identicalRowGroups(x, 1, y, 1, 100);
+    assert.equal(new Set(identicalRows).size, 100);
+    const tests = [1, 2, 3].map((seed) => sorted(trainTestSplit(100, { testSize: 0.25, sampling: 'stratified', identicalRows, seed }).test));
+    for (const test of tests) {
+      assert.equal(test.length, 25);
+      assert.ok(test[test.length - 1]! > 50, `test rows ${test}`);
+    }
+    assert.notDeepEqual(tests[0], tests[1]);
+  });
+
+  it("'stratified' regression: a repeated row's later copies go last, into the test set", () => {
+    // 40 distinct rows, each twice: ROW_NUMBER() 1 for one copy of each, 2 for the other, ordered by it.
+    const x = Float32Array.from(range(80), (i) => i % 40);
+    const y = Float64Array.from(range(80), (i) => (i % 40) / 7);
+    const identicalRows = identicalRowGroups(x, 1, y, 1, 80);
+    assert.equal(new Set(identicalRows).size, 40);
+    const { train, test } = trainTestSplit(80, { testSize: 0.5, sampling: 'stratified', identicalRows, seed: 4 });
+    assert.deepEqual(sorted(train.map((r) => r % 40)), range(40));
+    assert.deepEqual(sorted(test.map((r) => r % 40)), range(40));
+    // Same features but another label, or the same label on other features: different rows.
+    const groups = identicalRowGroups(Float32Array.of(1, 2, 1, 2, 1, 3), 2, Float64Array.of(5, 6, 5), 1, 3);
+    assert.deepEqual([...groups], [0, 1, 2]);
   });
 
   it('parseSampling accepts the three PostgresML samplings only', () => {

@@ -1,0 +1,98 @@
+/**
+ * numpy's legacy RandomState (MT19937 seeded by init_genrand, bounded integers by masked rejection)
+ * and scikit-learn's sample_without_replacement on top of it, draw for draw. Estimators whose answer
+ * hangs on a few random rows (RANSAC's minimal subsets) give scikit-learn's answer for the same
+ * random_state only if they draw the same rows; no npm generator reproduces numpy's bounded draws
+ * and permutation order, and MT19937 itself is a few lines.
+ */
+
+const N = 624;
+const M = 397;
+
+export class NumpyRandomState {
+  private readonly mt = new Uint32Array(N);
+  private index = N;
+
+  /** np.random.RandomState(seed) for an integer seed in [0, 2^32). */
+  constructor(seed: number) {
+    const mt = this.mt;
+    mt[0] = seed >>> 0;
+    for (let i = 1; i < N; i++) {
+      const prev = mt[i - 1]! ^ (mt[i - 1]! >>> 30);
+      mt[i] = (Math.imul(1812433253, prev) + i) >>> 0;
+    }
+  }
+
+  nextUint32(): number {
+    if (this.index >= N) this.twist();
+    let y = this.mt[this.index++]!;
+    y ^= y >>> 11;
+    y ^= (y << 7) & 0x9d2c5680;
+    y ^= (y << 15) & 0xefc60000;
+    y ^= y >>> 18;
+    return y >>> 0;
+  }
+
+  /** An integer in [0, max] (max < 2^32): numpy's random_interval and legacy randint(max + 1). */
+  bounded(max: number): number {
+    if (max === 0) return 0;
+    let mask = max;
+    mask |= mask >>> 1;
+    mask |= mask >>> 2;
+    mask |= mask >>> 4;
+    mask |= mask >>> 8;
+    mask |= mask >>> 16;
+    mask >>>= 0;
+    let value: number;
+    do value = (this.nextUint32() & mask) >>> 0;
+    while (value > max);
+    return value;
+  }
+
+  /** RandomState.permutation(n): Fisher-Yates from the end, as numpy's shuffle. */
+  permutation(n: number): Int32Array {
+    const out = Int32Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.bounded(i);
+      const t = out[i]!;
+      out[i] = out[j]!;
+      out[j] = t;
+    }
+    return out;
+  }
+
+  private twist(): void {
+    const mt = this.mt;
+    for (let i = 0; i < N; i++) {
+      const y = (mt[i]! & 0x80000000) | (mt[(i + 1) % N]! & 0x7fffffff);
+      mt[i] = mt[(i + M) % N]! ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0);
+    }
+    this.index = 0;
+  }
+}
+
+/**
+ * sklearn.utils.random.sample_without_replacement(n, k, method='auto'): a permutation's first k when
+ * 0.01 < k/n < 0.99, else tracking selection (k/n < 0.2) or reservoir sampling; the order is sklearn's.
+ */
+export function sampleWithoutReplacement(random: NumpyRandomState, n: number, k: number): Int32Array {
+  const ratio = n === 0 ? 1 : k / n;
+  if (ratio > 0.01 && ratio < 0.99) return random.permutation(n).slice(0, k);
+  const out = new Int32Array(k);
+  if (ratio < 0.2) {
+    const selected = new Set<number>();
+    for (let i = 0; i < k; i++) {
+      let j = random.bounded(n - 1);
+      while (selected.has(j)) j = random.bounded(n - 1);
+      selected.add(j);
+      out[i] = j;
+    }
+    return out;
+  }
+  for (let i = 0; i < k; i++) out[i] = i;
+  for (let i = k; i < n; i++) {
+    const j = random.bounded(i);
+    if (j < k) out[j] = i;
+  }
+  return out;
+}

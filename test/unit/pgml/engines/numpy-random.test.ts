@@ -1,0 +1,41 @@
+// numpy's legacy RandomState and scikit-learn's sample_without_replacement, draw for draw: checked
+// against numpy itself (python3), covering each of sklearn's three sampling methods.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { NumpyRandomState, sampleWithoutReplacement } from '../../../../src/pgml/engines/numpy-random.js';
+import { sklearnAvailable } from './sklearn-reference.js';
+
+const CASES: [seed: number, n: number, k: number][] = [
+  [0, 331, 11], // permutation (0.01 < k/n < 0.99)
+  [0, 75_000, 31], // tracking selection (k/n < 0.01)
+  [42, 100, 100], // reservoir sampling (k/n >= 0.99)
+  [123_456_789, 1000, 995],
+  [4_294_967_295, 2, 1],
+];
+
+describe('numpy RandomState', { skip: !sklearnAvailable() && 'python3 with scikit-learn not installed' }, () => {
+  const script = `
+import json, sys, numpy as np
+from sklearn.utils.random import sample_without_replacement
+out = []
+for seed, n, k in json.load(sys.stdin):
+    rs = np.random.RandomState(seed)
+    first = sample_without_replacement(n, k, random_state=rs).tolist()
+    second = sample_without_replacement(n, k, random_state=rs).tolist()
+    out.append({'samples': [first, second], 'randint': [int(rs.randint(m)) for m in (1, 2, 7, 1000, 2**31)], 'permutation': rs.permutation(20).tolist()})
+json.dump(out, sys.stdout)`;
+  const run = spawnSync('python3', ['-c', script], { input: JSON.stringify(CASES), encoding: 'utf8' });
+  const expected = run.status === 0 ? (JSON.parse(run.stdout) as { samples: number[][]; randint: number[]; permutation: number[] }[]) : [];
+
+  CASES.forEach(([seed, n, k], i) => {
+    it(`seed ${seed}: two samples of ${k} from ${n}, then randint and permutation`, () => {
+      assert.equal(run.status, 0, run.stderr);
+      const random = new NumpyRandomState(seed);
+      const samples = [sampleWithoutReplacement(random, n, k), sampleWithoutReplacement(random, n, k)].map((s) => Array.from(s));
+      assert.deepEqual(samples, expected[i]!.samples);
+      assert.deepEqual([1, 2, 7, 1000, 2 ** 31].map((m) => random.bounded(m - 1)), expected[i]!.randint);
+      assert.deepEqual(Array.from(random.permutation(20)), expected[i]!.permutation);
+    });
+  });
+});
