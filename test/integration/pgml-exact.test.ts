@@ -246,6 +246,37 @@ describeTargets('per-row calls: issue 11 statements verbatim, exact outside the 
     }
   });
 
+  test('a volatile condition in WHERE (SELECT, INSERT ... SELECT, UPDATE): applied once per row, every row exact', async () => {
+    for (let round = 0; round < 2; round++) {
+      const selected = await raw.query(`SELECT f FROM flowers WHERE random() < 0.5 AND pgml.predict('iris', f) >= 1`);
+      assert.ok(selected.rows.length > 0 && selected.rows.length < 150);
+      for (const row of selected.rows) assert.notEqual(await expected(row.f), '0', row.f);
+      await raw.query('TRUNCATE out');
+      const inserted = await raw.query(`INSERT INTO out (f, p) SELECT f, pgml.predict('iris', f) FROM flowers WHERE random() < 0.5 ORDER BY pgml.predict('iris', f)`);
+      const written = (await raw.query('SELECT f, p FROM out')).rows;
+      assert.equal(written.length, inserted.rowCount);
+      assert.deepEqual(written.map((row) => row.p), await expectedAll(written.map((row) => row.f)));
+      await raw.query('UPDATE scored SET p = NULL');
+      const updated = await raw.query(`UPDATE scored SET p = pgml.predict('iris', f) WHERE random() < 0.5`);
+      const scored = (await raw.query('SELECT f, p FROM scored WHERE p IS NOT NULL')).rows;
+      assert.ok(updated.rowCount! > 0 && updated.rowCount! < 150);
+      assert.equal(scored.length, updated.rowCount);
+      assert.deepEqual(scored.map((row) => row.p), await expectedAll(scored.map((row) => row.f)));
+    }
+  });
+
+  test('a volatile per-row argument outside the select list: refused with 0A000 and the form that works, which is exact', async () => {
+    await assert.rejects(raw.query(`SELECT f FROM flowers WHERE pgml.predict('iris', ARRAY[f[1] + random()::real, f[2], f[3], f[4]]) >= 1`), (e: pg.DatabaseError) => {
+      assert.equal(e.code, '0A000');
+      assert.match(e.message, /volatile/);
+      assert.match(e.hint ?? '', /FROM \(SELECT \*, random\(\) AS r FROM t\) s/);
+      return true;
+    });
+    const r = await raw.query(`SELECT g FROM (SELECT ARRAY[f[1] + random()::real, f[2], f[3], f[4]] AS g FROM flowers) s WHERE pgml.predict('iris', g) >= 1`);
+    assert.ok(r.rows.length > 0);
+    for (const row of r.rows) assert.notEqual(await constant(row.g), '0', row.g);
+  });
+
   test('LIMIT, a cursor fetched in pieces, over a volatile FROM', async () => {
     const limited = await raw.query(`SELECT f FROM (SELECT * FROM flowers ORDER BY random() LIMIT 40) s WHERE pgml.predict('iris', f) >= 1 ORDER BY pgml.predict('iris', f) DESC LIMIT 5`);
     assert.equal(limited.rows.length, 5);

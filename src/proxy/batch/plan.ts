@@ -21,6 +21,7 @@ import { isOneRowOfItsScope, isRowNode } from '../../sql/plan-one-pass.js';
 import { lockTargetRows, readScopeOnce, type ScopeCopy, type SpanEdit } from '../../sql/scope-rows.js';
 import { scanTokens } from '../../sql/parser.js';
 import { significantTokens } from '../../sql/tokens.js';
+import { callsVolatile, type VolatileFunctions } from '../../sql/volatility.js';
 
 export interface BatchKey {
   /** Parameter name the key fills. */
@@ -101,6 +102,16 @@ function refuse(site: CallSite, why: string, options: { hint?: string } = {}): P
   });
 }
 
+/**
+ * A volatile argument gives another value when the statement evaluates it than when it was
+ * enumerated: no result could be found for it. Computed in a FROM item, it is read once (copied).
+ */
+function volatileArgument(site: CallSite, text: string): PgError {
+  return refuse(site, `its per-row argument ${text} calls a volatile function, which would give other values when the statement runs than when the arguments were evaluated`, {
+    hint: `Compute the volatile value in a FROM item of its own, e.g. FROM (SELECT *, random() AS r FROM t) s, and pass s.r; or put the call in the select list of a plain SELECT (evaluated in one pass).`,
+  });
+}
+
 interface Located {
   /** Enclosing scopes, outermost first, each with the clause the path went through. */
   scopes: { type: string; body: AstBody; clause: string }[];
@@ -163,14 +174,19 @@ function contains(node: unknown, target: AstBody): boolean {
 }
 
 /**
- * The WHERE for enumeration when the call is in it: the AND-ed conditions that hold no call still to
- * be planned (the call itself, or another per-row call in the WHERE, which has no lookup yet).
- * Leaving a condition out only enumerates more argument values than the rows need.
+ * The part of a scope's WHERE that the enumeration (and the lock of an UPDATE or DELETE target)
+ * reads: the AND-ed conditions that hold no call still to be planned (the call itself, or another
+ * per-row call in the WHERE, which has no lookup yet) and call no volatile function (random() <
+ * 0.1 would pick other rows when the statement evaluates it again: the statement applies it to
+ * rows that were all enumerated). Leaving a condition out only enumerates more argument values
+ * than the rows need.
  */
-function whereWithout(where: unknown, pending: readonly AstBody[]): unknown {
+function rereadableConditions(where: unknown, pending: readonly AstBody[], volatile: VolatileFunctions): unknown {
   const bool = nodeOf(where, 'BoolExpr');
-  if (bool === undefined || bool.boolop !== 'AND_EXPR') return undefined;
-  const kept = list(bool.args).filter((arg) => !pending.some((call) => contains(arg, call)));
+  const and = bool?.boolop === 'AND_EXPR';
+  const conditions = and ? list(bool?.args) : where === undefined ? [] : [where];
+  const kept = conditions.filter((condition) => !pending.some((call) => contains(condition, call)) && !callsVolatile(condition, volatile));
+  if (kept.length === conditions.length) return where;
   if (kept.length === 0) return undefined;
   return kept.length === 1 ? kept[0] : { BoolExpr: { ...bool, args: kept } };
 }
@@ -196,6 +212,7 @@ function enumeration(
   located: Located,
   keyNodes: unknown[],
   pending: readonly AstBody[],
+  volatile: VolatileFunctions,
 ): { sql: string; ungroupedSql?: string } {
   const scope = located.scopes[located.scopes.length - 1];
   if (!scope) throw refuse(site, 'the call is not inside a query');
@@ -211,7 +228,7 @@ function enumeration(
   } else {
     from = [{ RangeVar: body.relation }, ...list(body.usingClause)];
   }
-  const where = scope.clause === 'whereClause' ? whereWithout(body.whereClause, pending) : body.whereClause;
+  const where = rereadableConditions(body.whereClause, pending, volatile);
   // Arguments of a grouped query are evaluated per group (aggregates cannot be told from other
   // calls without the catalog, so any GROUP BY counts); WHERE runs before grouping.
   const grouped = scope.clause !== 'whereClause' && (body.groupClause !== undefined || keyNodes.some(containsAggregate));
@@ -334,7 +351,7 @@ function nestingDepth(site: CallSite, stmt: StatementAnalysis): number {
  * texts, so a later call's enumeration and lookup read their results instead of calling them again
  * (the upstream only knows pgml.* as stubs that refuse to run).
  */
-export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonly CallSite[]): BatchPlans {
+export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonly CallSite[], volatile: VolatileFunctions): BatchPlans {
   const text = stmt.sql;
   const tokens = significantTokens(scanTokens(text));
   const copiedScopes = new Set<AstBody>();
@@ -365,8 +382,7 @@ export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonl
       copies = read.copies;
       edits.push(...read.edits);
       if (scope.type === 'UpdateStmt' || scope.type === 'DeleteStmt') {
-        const where = pending.some((call) => contains(scope.body.whereClause, call)) ? whereWithout(scope.body.whereClause, pending) : scope.body.whereClause;
-        const locked = lockTargetRows(scope.type, scope.body, scopeText, where);
+        const locked = lockTargetRows(scope.type, scope.body, scopeText, rereadableConditions(scope.body.whereClause, pending, volatile));
         copies = [...copies, ...locked.copies];
         edits.push(...locked.edits);
       }
@@ -378,6 +394,7 @@ export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonl
       if (!isPerRowArg(arg.expr, stmt)) return;
       const name = [...site.args].find(([, a]) => a === arg.expr)?.[0] ?? `arg${i + 1}`;
       const node = argNodes[i];
+      if (callsVolatile(node, volatile)) throw volatileArgument(site, arg.expr.sqlText);
       const json = isRowNode(node);
       // Nested per-row calls were planned already: the upstream must read their results, not call them.
       const sqlText = spliceText(sql, arg.expr.span, stmt.calls, lookups);
@@ -385,7 +402,7 @@ export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonl
       keyNodes.push(json ? toJsonb(node) : node);
     });
     const table = `pg_temp.pgml_proxy_results_${process.pid}_${nextTable++}`;
-    const { sql: enumerationSql, ungroupedSql: ungroupedEnumerationSql } = enumeration(site, found, keyNodes, pending);
+    const { sql: enumerationSql, ungroupedSql: ungroupedEnumerationSql } = enumeration(site, found, keyNodes, pending, volatile);
     pending.splice(pending.indexOf(found.call), 1);
     const lookupSql = lookup(site, table, keys);
     lookups.set(site.id, lookupSql);

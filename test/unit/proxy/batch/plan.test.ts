@@ -7,15 +7,21 @@ import { PgError } from '../../../../src/errors/index.js';
 import { registerPgmlFunctions } from '../../../../src/pgml/api/index.js';
 import { planBatches, type BatchPlan } from '../../../../src/proxy/batch/plan.js';
 import { isRowDependent } from '../../../../src/sql/per-row.js';
+import { volatileFunctionsFrom } from '../../../../src/sql/volatility.js';
 import { analyzeQuery, initParser, spliceStatement } from '../../../../src/sql/index.js';
 
 const registry = new FunctionRegistry();
+/** What the upstream says of the functions these statements call: random() and clock_timestamp() are volatile. */
+const volatile = volatileFunctionsFrom([
+  { schema: 'pg_catalog', name: 'random' },
+  { schema: 'pg_catalog', name: 'clock_timestamp' },
+]);
 registerPgmlFunctions(registry);
 before(() => initParser());
 
 function plans(sql: string): BatchPlan[] {
   const stmt = analyzeQuery(sql, registry).statements[0]!;
-  return planBatches(sql, stmt, stmt.calls.filter((c) => c.parentId === undefined && isRowDependent(c, stmt))).plans;
+  return planBatches(sql, stmt, stmt.calls.filter((c) => c.parentId === undefined && isRowDependent(c, stmt)), volatile).plans;
 }
 
 /**
@@ -37,7 +43,7 @@ const deparsed = (lookup: string) => squash(deparseSync(parseSync(`SELECT ${look
 
 function rewrite(sql: string): { plans: BatchPlan[]; statement: string } {
   const stmt = analyzeQuery(sql, registry).statements[0]!;
-  const { plans, edits } = planBatches(sql, stmt, stmt.calls.filter((c) => c.parentId === undefined && isRowDependent(c, stmt)));
+  const { plans, edits } = planBatches(sql, stmt, stmt.calls.filter((c) => c.parentId === undefined && isRowDependent(c, stmt)), volatile);
   const lookups = new Map(plans.map((p) => [p.site.id, 'L']));
   return { plans, statement: spliceStatement(sql, stmt, lookups, edits).replace(/pg_temp\.pgml_proxy_rows_\d+_\d+/g, 'COPY') };
 }
@@ -122,6 +128,25 @@ describe('planBatches enumeration', () => {
   it('in WHERE: keeps the other AND-ed conditions, drops the one holding the call', () => {
     const [plan] = plans(`SELECT * FROM t WHERE x > 1 AND pgml.predict('p', ARRAY[a]) > 0.5`);
     assert.equal(squash(plan!.enumerationSql), 'SELECT DISTINCT ARRAY[a] AS pgml_proxy_key_1 FROM t WHERE x > 1');
+  });
+
+  it('a volatile condition is left out of the enumeration and the lock, and applied by the statement alone', () => {
+    const { plans: [select], statement } = rewrite(`SELECT f FROM t WHERE random() < 0.5 AND x > 1 AND pgml.predict('p', f) = 1`);
+    assert.equal(squash(select!.enumerationSql), 'SELECT DISTINCT f AS pgml_proxy_key_1 FROM t WHERE x > 1');
+    assert.equal(statement, 'SELECT f FROM COPY AS t WHERE random() < 0.5 AND x > 1 AND L = 1');
+    const [inList] = plans(`INSERT INTO out SELECT f, pgml.predict('p', f) FROM t WHERE pg_catalog.clock_timestamp() > '2000-01-01' OR x > 1`);
+    assert.equal(squash(inList!.enumerationSql), 'SELECT DISTINCT f AS pgml_proxy_key_1 FROM t');
+    const update = rewrite(`UPDATE t SET p = pgml.predict('p', f) WHERE random() < 0.5 AND x > 1`);
+    assert.equal(squash(update.plans[0]!.enumerationSql), 'SELECT DISTINCT f AS pgml_proxy_key_1 FROM t WHERE x > 1 AND LOCKED(t)');
+    assert.match(squash(update.plans[0]!.copies[0]!.selectSql), /FROM t WHERE x > 1 FOR UPDATE OF t$/);
+    assert.match(update.statement, /WHERE \( random\(\) < 0\.5 AND x > 1\) AND \(t\.tableoid/);
+  });
+
+  it('refuses a volatile per-row argument, saying where to compute it', () => {
+    assert.throws(
+      () => plans(`SELECT f FROM t WHERE pgml.predict('p', ARRAY[f[1] + random()]) = 1`),
+      (e: unknown) => e instanceof PgError && e.code === '0A000' && /volatile/.test(e.message) && /FROM \(SELECT \*, random\(\) AS r FROM t\) s/.test(e.hint ?? ''),
+    );
   });
 
   it('GROUP BY positions become the expressions they name; grouping by the call\'s own result', () => {
