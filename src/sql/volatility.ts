@@ -27,13 +27,13 @@ export function functionNames(root: unknown): string[] {
   return [...names];
 }
 
-/** Whether the expression calls a volatile function anywhere, subqueries included. */
+/** Whether the expression calls a volatile function anywhere, subqueries included (a TABLESAMPLE there counts: it samples anew). */
 export function callsVolatile(node: unknown, volatile: VolatileFunctions): boolean {
   let found = false;
   walk(node, {
     enter(type, body) {
       if (found) return false;
-      if (type === 'FuncCall' && volatile(nameList(body.funcname))) found = true;
+      if (type === 'RangeTableSample' || (type === 'FuncCall' && volatile(nameList(body.funcname)))) found = true;
       return !found;
     },
   });

@@ -16,6 +16,7 @@ const SETUP = `
   CREATE TABLE live (id serial PRIMARY KEY, f real[], p real);
   INSERT INTO live (f) SELECT f FROM flowers;
   CREATE TABLE t AS SELECT f FROM flowers WHERE target = 1 LIMIT 4;
+  CREATE TABLE picks (id bigint);
   CREATE FUNCTION classify_features(features real[]) RETURNS real LANGUAGE sql AS $$ SELECT pgml.predict('iris', features) $$;`;
 
 /** Every value as the text the server sent: the comparison is of what the client received. */
@@ -275,6 +276,50 @@ describeTargets('per-row calls: issue 11 statements verbatim, exact outside the 
     const r = await raw.query(`SELECT g FROM (SELECT ARRAY[f[1] + random()::real, f[2], f[3], f[4]] AS g FROM flowers) s WHERE pgml.predict('iris', g) >= 1`);
     assert.ok(r.rows.length > 0);
     for (const row of r.rows) assert.notEqual(await constant(row.g), '0', row.g);
+  });
+
+  test('a WHERE over a join, or with a subquery: a row the other conditions reject is not an error', async () => {
+    // Postgres may evaluate the call on a row before the join or the subquery rejects it.
+    await raw.query('TRUNCATE picks; INSERT INTO picks SELECT id FROM flowers ORDER BY random() LIMIT 30');
+    const picked = (await raw.query('SELECT f FROM flowers WHERE id IN (SELECT id FROM picks)')).rows.map((row) => row.f);
+    const wanted = picked.filter((_, i, all) => all.indexOf(_) === i);
+    const ones = (await expectedAll(wanted)).filter((v) => v !== '0').length;
+    assert.ok(ones > 0);
+    for (const sql of [
+      `SELECT a.f FROM flowers a, picks b WHERE a.id = b.id AND pgml.predict('iris', a.f) >= 1`,
+      `SELECT a.f FROM flowers a JOIN picks b ON a.id = b.id WHERE pgml.predict('iris', a.f) >= 1`,
+      `SELECT f FROM flowers WHERE id IN (SELECT id FROM picks) AND pgml.predict('iris', f) >= 1`,
+    ]) {
+      const r = await raw.query(sql);
+      for (const row of r.rows) assert.notEqual(await expected(row.f), '0', row.f);
+      assert.equal(r.rows.length, (await expectedAll(picked)).filter((v) => v !== '0').length, sql);
+    }
+  });
+
+  test('a subquery in WHERE over a table a concurrent writer refills (SELECT, UPDATE): every row exact', async () => {
+    const writer = new pg.Client({ connectionString: target().url() });
+    await writer.connect();
+    let writing = true;
+    const refills = (async () => {
+      for (let round = 0; writing && round < 2000; round++) {
+        await writer.query('BEGIN; DELETE FROM picks; INSERT INTO picks SELECT id FROM flowers ORDER BY random() LIMIT 30; COMMIT');
+      }
+    })();
+    try {
+      for (let round = 0; round < 4; round++) {
+        const selected = await raw.query(`SELECT f FROM flowers WHERE id IN (SELECT id FROM picks) AND pgml.predict('iris', f) >= 1`);
+        for (const row of selected.rows) assert.notEqual(await expected(row.f), '0', row.f);
+        await raw.query('UPDATE scored SET p = NULL');
+        const updated = await raw.query(`UPDATE scored SET p = pgml.predict('iris', f) WHERE id IN (SELECT id FROM picks)`);
+        const scored = (await raw.query('SELECT f, p FROM scored WHERE p IS NOT NULL')).rows;
+        assert.equal(scored.length, updated.rowCount);
+        assert.deepEqual(scored.map((row) => row.p), await expectedAll(scored.map((row) => row.f)));
+      }
+    } finally {
+      writing = false;
+      await refills;
+      await writer.end();
+    }
   });
 
   test('LIMIT, a cursor fetched in pieces, over a volatile FROM', async () => {

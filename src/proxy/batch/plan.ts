@@ -14,11 +14,11 @@ import { deparseSync } from 'pgsql-deparser';
 import { PgError, SqlState } from '../../errors/index.js';
 import { parseStatements, quoteString, spliceText } from '../../sql/index.js';
 import type { CallSite, Span, StatementAnalysis } from '../../sql/index.js';
-import { asTypedNode, list, nodeOf, num, type AstBody } from '../../sql/ast.js';
+import { asTypedNode, list, nodeOf, num, walk, type AstBody } from '../../sql/ast.js';
 import { isAggregateLike } from '../../sql/args.js';
 import { isPerRowArg, isRowDependent } from '../../sql/per-row.js';
 import { isOneRowOfItsScope, isRowNode } from '../../sql/plan-one-pass.js';
-import { lockTargetRows, readScopeOnce, type ScopeCopy, type SpanEdit } from '../../sql/scope-rows.js';
+import { lockTargetRows, readScopeOnce, readWhereSubqueriesOnce, type ScopeCopy, type SpanEdit } from '../../sql/scope-rows.js';
 import { scanTokens } from '../../sql/parser.js';
 import { significantTokens } from '../../sql/tokens.js';
 import { callsVolatile, type VolatileFunctions } from '../../sql/volatility.js';
@@ -309,18 +309,53 @@ function groupingByExpressions(located: Located, body: AstBody, keyNodes: readon
  * The SQL that reads a row's result from the call's results table. A row whose arguments were not
  * evaluated (its FROM changed between the enumeration and the statement) fails the statement
  * (migration 0012) instead of reading NULL; NULL arguments match no key and give NULL, as they
- * always have.
+ * always have. `filtered`: the call stands in a WHERE whose other conditions the enumeration
+ * applied to the same rows (filteredByWhere): a miss is then a row those conditions reject, which
+ * Postgres may still hand the call (it evaluates conditions in any order, and pushes a condition
+ * on one table below a join), and whose value is never seen.
  */
-function lookup(site: CallSite, table: string, keys: readonly BatchKey[]): string {
+function lookup(site: CallSite, table: string, keys: readonly BatchKey[], filtered: boolean): string {
   const values = keys.map((k) => (k.json ? `to_jsonb(${k.sqlText})` : `(${k.sqlText})`));
   const conditions = keys.map((k, i) => `pgml_proxy_r.${k.column} = ${values[i]}`).join(' AND ');
   const anyNull = values.map((v) => `${v} IS NULL`).join(' OR ');
   const type = site.signature.returns.kind === 'table' ? 'record' : site.signature.returns.type;
-  const missing = `pgml_proxy.missing_result(NULL::${type}, ${quoteString(site.schema)}, ${quoteString(site.name)})`;
+  const missing = filtered ? `NULL::${type}` : `pgml_proxy.missing_result(NULL::${type}, ${quoteString(site.schema)}, ${quoteString(site.name)})`;
   return (
     `(SELECT CASE WHEN pgml_proxy_r.pgml_proxy_id IS NOT NULL THEN pgml_proxy_r.pgml_proxy_value WHEN ${anyNull} THEN NULL ELSE ${missing} END` +
     ` FROM (SELECT) pgml_proxy_one LEFT JOIN ${table} pgml_proxy_r ON ${conditions})`
   );
+}
+
+/**
+ * Whether a call in the scope's WHERE may read a miss as NULL: when every row the statement can
+ * read was enumerated unless the WHERE's other conditions reject it. That holds when the
+ * enumeration and the statement read the same rows and apply the same conditions to them the same
+ * way: every table of the scope's FROM and of the conditions the enumeration keeps is a copy or a
+ * temporary table (the target of an UPDATE or DELETE is locked), and nothing else is read there
+ * (no LATERAL item, no function or subquery left in FROM). The conditions hold no volatile call
+ * (rereadableConditions), nor do the JOINs' and the arguments (refused).
+ */
+function filteredByWhere(scope: Located['scopes'][number], kept: unknown, volatile: VolatileFunctions): boolean {
+  if (scope.clause !== 'whereClause') return false;
+  const from = list(scope.body[scope.type === 'DeleteStmt' ? 'usingClause' : 'fromClause']);
+  // A JOIN's ON condition is applied again too.
+  if (callsVolatile(from, volatile)) return false;
+  let copied = true;
+  const check = (node: unknown, top: boolean) =>
+    walk(node, {
+      enter(type, body) {
+        if (type === 'RangeVar' && body.schemaname !== 'pg_temp') copied = false;
+        if (top && (type === 'RangeFunction' || type === 'RangeSubselect')) copied = false;
+        if (type === 'SubLink') {
+          check(body.subselect, false);
+          return false;
+        }
+        return copied;
+      },
+    });
+  check(from, true);
+  check(kept, false);
+  return copied;
 }
 
 function toJsonb(node: unknown): unknown {
@@ -379,8 +414,9 @@ export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonl
       const cteNames = new Set(found.scopes.flatMap((s) => list((s.body.withClause as AstBody | undefined)?.ctes).map((c) => String(nodeOf(c, 'CommonTableExpr')?.ctename))));
       const scopeText = { text, tokens, start: stmt.span.start, newTable, cteNames, ...(withClause ? { withClause } : {}) };
       const read = readScopeOnce(scope.type, scope.body, scopeText);
-      copies = read.copies;
-      edits.push(...read.edits);
+      const subqueries = readWhereSubqueriesOnce(scope.body, scopeText, pending);
+      copies = [...read.copies, ...subqueries.copies];
+      edits.push(...read.edits, ...subqueries.edits);
       if (scope.type === 'UpdateStmt' || scope.type === 'DeleteStmt') {
         const locked = lockTargetRows(scope.type, scope.body, scopeText, rereadableConditions(scope.body.whereClause, pending, volatile));
         copies = [...copies, ...locked.copies];
@@ -403,8 +439,9 @@ export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonl
     });
     const table = `pg_temp.pgml_proxy_results_${process.pid}_${nextTable++}`;
     const { sql: enumerationSql, ungroupedSql: ungroupedEnumerationSql } = enumeration(site, found, keyNodes, pending, volatile);
+    const filtered = scope !== undefined && filteredByWhere(scope, rereadableConditions(scope.body.whereClause, pending, volatile), volatile);
     pending.splice(pending.indexOf(found.call), 1);
-    const lookupSql = lookup(site, table, keys);
+    const lookupSql = lookup(site, table, keys, filtered);
     lookups.set(site.id, lookupSql);
     // Later (outer) plans enumerate through this call's lookup, not the call.
     const lookupNode = (parseStatements(`SELECT ${lookupSql}`)[0]?.stmt as AstBody).SelectStmt as AstBody;

@@ -93,6 +93,37 @@ describe('planBatches reads each scope\'s FROM once', () => {
     );
   });
 
+  it('the tables read by subqueries of the WHERE are copied; not temporary tables, nor a subquery defining CTEs', () => {
+    const select = rewrite(`SELECT f FROM t WHERE id IN (SELECT id FROM public.picks p) AND NOT EXISTS (SELECT 1 FROM done WHERE done.id = t.id) AND pgml.predict('p', f) = 1`);
+    assert.equal(
+      select.statement,
+      'SELECT f FROM COPY AS t WHERE id IN (SELECT id FROM COPY p) AND NOT EXISTS (SELECT 1 FROM COPY AS done WHERE done.id = t.id) AND L = 1',
+    );
+    assert.deepEqual(select.plans[0]!.copies.map((c) => squash(c.selectSql)), ['SELECT * FROM t', 'SELECT * FROM public.picks', 'SELECT * FROM done']);
+    assert.match(squash(select.plans[0]!.enumerationSql), /FROM t WHERE id IN \(SELECT id FROM p\) AND NOT \(EXISTS \(SELECT 1 FROM done WHERE done\.id = t\.id\)\)$/);
+    const update = rewrite(`UPDATE t SET p = pgml.predict('p', f) WHERE id IN (SELECT id FROM picks) AND id NOT IN (SELECT id FROM pg_temp.mine)`);
+    assert.match(update.statement, /^UPDATE t SET p = L WHERE \( id IN \(SELECT id FROM COPY AS picks\) AND id NOT IN \(SELECT id FROM pg_temp\.mine\)\) AND \(t\.tableoid/);
+    assert.match(squash(update.plans[0]!.copies.at(-1)!.selectSql), /FROM t WHERE id IN \(SELECT id FROM picks\) AND NOT \(id IN \(SELECT id FROM pg_temp\.mine\)\) FOR UPDATE OF t$/);
+    assert.equal(
+      rewrite(`SELECT f FROM t WHERE id IN (WITH x AS (SELECT 1 AS id) SELECT id FROM x) AND pgml.predict('p', f) = 1`).statement,
+      'SELECT f FROM COPY AS t WHERE id IN (WITH x AS (SELECT 1 AS id) SELECT id FROM x) AND L = 1',
+    );
+  });
+
+  it('a call in WHERE over copies reads a miss as NULL (a row the other conditions reject); elsewhere a miss fails', () => {
+    const lenient = (sql: string) => !/missing_result/.test(plans(sql)[0]!.lookupSql);
+    assert.equal(lenient(`SELECT a.f FROM a JOIN b ON a.id = b.id WHERE pgml.predict('p', a.f) > 0`), true);
+    assert.equal(lenient(`SELECT f FROM a WHERE id IN (SELECT id FROM b) AND pgml.predict('p', f) > 0`), true);
+    assert.equal(lenient(`UPDATE a SET x = 1 WHERE pgml.predict('p', f) > 0`), true);
+    // Not over copies: a LATERAL item, a JOIN with a volatile condition, SELECT ... FOR UPDATE, a subquery defining CTEs.
+    assert.equal(lenient(`SELECT a.f FROM a, LATERAL (SELECT * FROM b WHERE b.id = a.id) l WHERE pgml.predict('p', a.f) > 0`), false);
+    assert.equal(lenient(`SELECT a.f FROM a JOIN b ON a.id = b.id AND random() < 0.5 WHERE pgml.predict('p', a.f) > 0`), false);
+    assert.equal(lenient(`SELECT f FROM a WHERE pgml.predict('p', f) > 0 FOR UPDATE`), false);
+    assert.equal(lenient(`SELECT f FROM a WHERE id IN (WITH x AS (SELECT id FROM b) SELECT id FROM x) AND pgml.predict('p', f) > 0`), false);
+    // Outside WHERE the rows reaching the call passed every condition: a miss is a changed row.
+    assert.equal(lenient(`INSERT INTO out SELECT pgml.predict('p', f) FROM a WHERE id IN (SELECT id FROM b)`), false);
+  });
+
   it('a LATERAL subquery of one row: the FROM items before it are enumerated, and planned first', () => {
     const { plans: list, statement } = rewrite(
       `SELECT pgml.predict('p', ARRAY[t.b]) FROM t, LATERAL (SELECT pgml.predict('p', ARRAY[t.a]) AS y) l WHERE l.y > 0`,
