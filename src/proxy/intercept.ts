@@ -26,7 +26,7 @@ import { planStatement, type Protocol, type StatementPlan } from '../sql/plan.js
 import { renderOnePass, type OnePassPlan } from '../sql/plan-one-pass.js';
 import { canEncode } from '../wire/values.js';
 import { CallEvaluator, type BoundParams } from './evaluate.js';
-import { answerSql, refusalOf, runExpandedStatements, runsInSession } from './expanded-call.js';
+import { answerSql, refusalOf, runExpandedStatements, runsInSession, type ExpandedCall } from './expanded-call.js';
 import type { FunctionInliner } from './inline.js';
 import { canAnswerType, type LocalAnswers } from './local-answer.js';
 import type { ResponseHandler, ResponseTracker } from './tracker.js';
@@ -67,6 +67,8 @@ export class RewrittenStatement {
     readonly execName = '',
     /** Per-row calls evaluated as the rows of each Execute stream back. */
     readonly onePass?: OnePassPlan,
+    /** `SELECT model_train()` of a function the session expands: its body runs at each Bind (expanded-call.ts). */
+    readonly expansion?: ExpandedCall,
   ) {}
 
   clientParamTypes(): number[] {
@@ -387,6 +389,8 @@ export class Interceptor {
   async parse(message: ParseMessage, original: Buffer): Promise<void> {
     this.statements.delete(message.name);
     const prepared = await this.analyze(message.sql);
+    const unevaluated = prepared === 'passthrough' || prepared instanceof PgError;
+    if (unevaluated && this.session.txStatus !== 'E' && (await this.expandedParse(message))) return;
     if (prepared === 'passthrough') {
       this.session.expectAndSend(FrontendCode.Parse, original);
       return;
@@ -453,6 +457,47 @@ export class Interceptor {
   }
 
   /**
+   * Parse of `SELECT model_train()` for a function the session expands, as query() does: the
+   * upstream prepares the call's answer, and each Bind runs the body first (bindExpanded). False
+   * if the statement is not such a call.
+   */
+  private async expandedParse(message: ParseMessage): Promise<boolean> {
+    try {
+      const expansion = await this.inliner.expand(message.sql, this.evaluator.context.db);
+      const refusal = refusalOf(expansion);
+      if (refusal !== undefined) throw refusal;
+      if (!runsInSession(expansion)) return false;
+      const stmt = analyzeQuery(message.sql, this.registry).statements[0];
+      if (stmt === undefined) return false;
+      this.statements.set(message.name, new RewrittenStatement(message.sql, stmt, 0, [], [], [], new Map(), '', undefined, expansion));
+      this.session.expectAndSend(FrontendCode.Parse, frontend.parse(message.name, answerSql(expansion), []));
+    } catch (error) {
+      await this.failExtended(PgError.from(error));
+    }
+    return true;
+  }
+
+  /**
+   * Bind of an expanded call: its body's statements run first, in the client's block or, outside
+   * one, in the block that stands in for the pipeline's implicit transaction (see preparePerRow).
+   */
+  private async bindExpanded(message: BindMessage, expansion: ExpandedCall): Promise<void> {
+    if (this.session.txStatus !== 'E') {
+      try {
+        if (this.session.txStatus === 'I' && !this.inImplicitBlock) {
+          await this.evaluator.context.db.query('BEGIN');
+          this.inImplicitBlock = true;
+        }
+        const txStatus = (): TransactionStatus => (this.inImplicitBlock ? 'T' : this.session.txStatus);
+        await runExpandedStatements(expansion, { registry: this.registry, evaluator: this.evaluator, inliner: this.inliner, txStatus });
+      } catch (error) {
+        return this.failExtended(PgError.from(error));
+      }
+    }
+    this.session.expectAndSend(FrontendCode.Bind, frontend.bind(message));
+  }
+
+  /**
    * A parameter used only inside a call disappears from the upstream's statement, so the upstream
    * cannot infer its type: declare the function's parameter type for it.
    */
@@ -470,6 +515,7 @@ export class Interceptor {
   }
 
   async bind(message: BindMessage, statement: RewrittenStatement): Promise<void> {
+    if (statement.expansion !== undefined) return this.bindExpanded(message, statement.expansion);
     const formatOf = (i: number): number =>
       message.paramFormats.length === 1 ? message.paramFormats[0]! : (message.paramFormats[i] ?? 0);
     const extra: (Buffer | null)[] = [];
