@@ -70,16 +70,16 @@ export function readScopeOnce(type: string, body: AstBody, scope: ScopeText): Sc
   const segments = fromSegments(type, body, scope.tokens);
   if (segments === undefined || segments.length !== items.length) return none;
   const out: ScopeRows = { copies: [], edits: [] };
-  const { copy, spanOf } = copier(scope, out);
+  const maker = copier(scope, out);
   const rewritten = items.map((item, i) => {
     const alias = wholeItemAlias(item, scope, i === 0);
     if (alias !== undefined) {
       const [first, last] = segments[i] as [number, number];
-      const replacement = copy(item, alias);
-      out.edits.push({ replaceSpan: spanOf(first, last), text: `${tableOf(replacement)} AS ${quoteIdent(alias)}` });
+      const replacement = maker.copy(item, alias);
+      out.edits.push({ replaceSpan: maker.spanOf(first, last), text: `${tableOf(replacement)} AS ${quoteIdent(alias)}` });
       return replacement;
     }
-    return copyJoinedTables(item, scope, copy, spanOf, out.edits);
+    return copyJoinedTables(item, scope, maker, out.edits);
   });
   body[key] = rewritten;
   return out;
@@ -108,7 +108,12 @@ function wholeItemAlias(item: unknown, scope: ScopeText, first: boolean): string
 }
 
 /** Makes copies for a scope: `copy` records one and returns the RangeVar reading it; `spanOf` turns tokens into text spans. */
-function copier(scope: ScopeText, out: ScopeRows): { copy: (item: unknown, alias: string) => AstBody; spanOf: (first: number, last: number) => Span } {
+interface Copier {
+  copy(item: unknown, alias: string): AstBody;
+  spanOf(first: number, last: number): Span;
+}
+
+function copier(scope: ScopeText, out: ScopeRows): Copier {
   const offsets = new TextOffsets(scope.text);
   const spanOf = (first: number, last: number): Span => ({
     start: scope.start + offsets.charIndex((scope.tokens[first] as ScanToken).start),
@@ -124,29 +129,17 @@ function copier(scope: ScopeText, out: ScopeRows): { copy: (item: unknown, alias
 }
 
 /** Tables inside a JOIN, copied under their names; the JOIN's text around them stays. */
-function copyJoinedTables(
-  item: unknown,
-  scope: ScopeText,
-  copy: (item: unknown, alias: string) => AstBody,
-  spanOf: (first: number, last: number) => Span,
-  edits: SpanEdit[],
-): unknown {
+function copyJoinedTables(item: unknown, scope: ScopeText, copier: Copier, edits: SpanEdit[]): unknown {
   const join = nodeOf(item, 'JoinExpr');
   if (join !== undefined) {
-    return { JoinExpr: { ...join, larg: copyJoinedTables(join.larg, scope, copy, spanOf, edits), rarg: copyJoinedTables(join.rarg, scope, copy, spanOf, edits) } };
+    return { JoinExpr: { ...join, larg: copyJoinedTables(join.larg, scope, copier, edits), rarg: copyJoinedTables(join.rarg, scope, copier, edits) } };
   }
   const range = nodeOf(item, 'RangeVar');
-  return (range !== undefined && copyTable(range, scope, copy, spanOf, edits)) || item;
+  return (range !== undefined && copyTable(range, scope, copier, edits)) || item;
 }
 
 /** A table read under its name (or alias) from a copy: the edit of its text, and the RangeVar reading the copy (undefined if not copied). */
-function copyTable(
-  range: AstBody,
-  scope: ScopeText,
-  copy: (item: unknown, alias: string) => AstBody,
-  spanOf: (first: number, last: number) => Span,
-  edits: SpanEdit[],
-): AstBody | undefined {
+function copyTable(range: AstBody, scope: ScopeText, { copy, spanOf }: Copier, edits: SpanEdit[]): AstBody | undefined {
   const location = num(range.location);
   if (location === undefined || !copiable(range, scope)) return undefined;
   const first = scope.tokens.findIndex((t) => t.start === location);
@@ -172,7 +165,7 @@ function copyTable(
 export function readWhereSubqueriesOnce(body: AstBody, scope: ScopeText, pending: readonly AstBody[]): ScopeRows {
   const out: ScopeRows = { copies: [], edits: [] };
   if (list(body.lockingClause).length > 0) return out;
-  const { copy, spanOf } = copier(scope, out);
+  const maker = copier(scope, out);
   const tables: AstBody[] = [];
   walk(body.whereClause, {
     enter(type, node) {
@@ -192,7 +185,7 @@ export function readWhereSubqueriesOnce(body: AstBody, scope: ScopeText, pending
     },
   });
   for (const range of tables) {
-    const replacement = copyTable(range, scope, copy, spanOf, out.edits);
+    const replacement = copyTable(range, scope, maker, out.edits);
     if (replacement === undefined) continue;
     for (const key of Object.keys(range)) delete range[key];
     Object.assign(range, replacement.RangeVar);

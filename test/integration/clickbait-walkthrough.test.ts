@@ -96,6 +96,19 @@ describeTargets('the walkthrough functions, verbatim', { proxyOnly: true, http: 
     assert.deepEqual(constant.rows, [{ predict: expected.get(NEWS_HEADLINE) }]);
     const bound = await client.query(TOP_LEVEL.replace("'HEADLINE'", '$1'), [SEED_HEADLINE]);
     assert.deepEqual(bound.rows, [{ predict: 1 }]);
+    // Every argument bound, the nested call's too.
+    const nested = 'SELECT pgml.predict($1, (SELECT pgml.embed($2, $3)))';
+    for (const headline of [SEED_HEADLINE, NEWS_HEADLINE]) {
+      const all = await client.query(nested, ['clickbait_classifier', 'wink/sg-100d', headline]);
+      assert.deepEqual(all.rows, [{ predict: expected.get(headline) }], headline);
+    }
+    const sql = postgres(target().url());
+    try {
+      const all = await sql.unsafe(nested, ['clickbait_classifier', 'wink/sg-100d', NEWS_HEADLINE]);
+      assert.deepEqual([...all], [{ predict: expected.get(NEWS_HEADLINE) }]);
+    } finally {
+      await sql.end();
+    }
   });
 
   test('per row: the function and the top-level form over every headline', async () => {
