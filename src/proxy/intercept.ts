@@ -484,11 +484,7 @@ export class Interceptor {
   private async bindExpanded(message: BindMessage, expansion: ExpandedCall): Promise<void> {
     if (this.session.txStatus !== 'E') {
       try {
-        if (this.session.txStatus === 'I' && !this.inImplicitBlock) {
-          await this.evaluator.context.db.query('BEGIN');
-          this.inImplicitBlock = true;
-        }
-        const txStatus = (): TransactionStatus => (this.inImplicitBlock ? 'T' : this.session.txStatus);
+        const txStatus = await this.openImplicitBlock();
         await runExpandedStatements(expansion, { registry: this.registry, evaluator: this.evaluator, inliner: this.inliner, txStatus });
       } catch (error) {
         return this.failExtended(PgError.from(error));
@@ -632,11 +628,7 @@ export class Interceptor {
    */
   private async preparePerRow(statement: RewrittenStatement, bound: BoundValues): Promise<void> {
     const context = this.evaluator.context;
-    if (this.session.txStatus === 'I' && !this.inImplicitBlock) {
-      await context.db.query('BEGIN');
-      this.inImplicitBlock = true;
-    }
-    const inBlock = (): TransactionStatus => (this.inImplicitBlock ? 'T' : this.session.txStatus);
+    const inBlock = await this.openImplicitBlock();
     const batches = new RowBatches(this.registry, this.evaluator, context, inBlock, { dropOnCommit: true });
     const { replacements, edits } = await batches.fillResultTables(statement.sql, statement.statement, statement.perRow, bound);
     const sql = spliceStatement(statement.sql, statement.statement, new Map([...statement.replacements, ...replacements]), edits);
@@ -644,6 +636,18 @@ export class Interceptor {
     const quiet: ResponseHandler = { message: (code) => code === BackendCode.CloseComplete || code === BackendCode.ParseComplete };
     this.session.expectAndSend(FrontendCode.Close, frontend.close('S', statement.execName), quiet);
     this.session.expectAndSend(FrontendCode.Parse, frontend.parse(statement.execName, sql, statement.paramTypes), quiet);
+  }
+
+  /**
+   * Outside a transaction block, opens the one that stands in for the pipeline's implicit
+   * transaction until the client's Sync (see sync()); returns the status the work inside sees.
+   */
+  private async openImplicitBlock(): Promise<() => TransactionStatus> {
+    if (this.session.txStatus === 'I' && !this.inImplicitBlock) {
+      await this.evaluator.context.db.query('BEGIN');
+      this.inImplicitBlock = true;
+    }
+    return () => (this.inImplicitBlock ? 'T' : this.session.txStatus);
   }
 
   /**
