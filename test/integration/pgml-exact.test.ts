@@ -322,6 +322,17 @@ describeTargets('per-row calls: issue 11 statements verbatim, exact outside the 
     }
   });
 
+  test('UPDATE ... RETURNING with a per-row SET: the RETURNING call reads the row as updated', async () => {
+    const before = new Map((await raw.query('SELECT id, f FROM scored WHERE id <= 20')).rows.map((row) => [row.id, row.f]));
+    const r = await raw.query(`UPDATE scored SET f = f[4:4] || f[1:3], p = pgml.predict('iris', f) WHERE id <= 20 RETURNING id, f, p, pgml.predict('iris', f) AS q`);
+    assert.equal(r.rows.length, 20);
+    for (const row of r.rows) {
+      assert.equal(row.p, await expected(before.get(row.id)), `SET, flower ${row.id}`);
+      assert.equal(row.q, await expected(row.f), `RETURNING, flower ${row.id}`);
+    }
+    await raw.query('UPDATE scored SET f = f[2:4] || f[1:1] WHERE id <= 20');
+  });
+
   test('LIMIT, a cursor fetched in pieces, over a volatile FROM', async () => {
     const limited = await raw.query(`SELECT f FROM (SELECT * FROM flowers ORDER BY random() LIMIT 40) s WHERE pgml.predict('iris', f) >= 1 ORDER BY pgml.predict('iris', f) DESC LIMIT 5`);
     assert.equal(limited.rows.length, 5);

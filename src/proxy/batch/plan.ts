@@ -14,7 +14,7 @@ import { deparseSync } from 'pgsql-deparser';
 import { PgError, SqlState } from '../../errors/index.js';
 import { parseStatements, quoteString, spliceText } from '../../sql/index.js';
 import type { CallSite, Span, StatementAnalysis } from '../../sql/index.js';
-import { asTypedNode, list, nodeOf, num, walk, type AstBody } from '../../sql/ast.js';
+import { asTypedNode, list, nameList, nodeOf, num, str, walk, type AstBody } from '../../sql/ast.js';
 import { isAggregateLike } from '../../sql/args.js';
 import { isPerRowArg, isRowDependent } from '../../sql/per-row.js';
 import { isOneRowOfItsScope, isRowNode } from '../../sql/plan-one-pass.js';
@@ -232,9 +232,10 @@ function enumeration(
   // Arguments of a grouped query are evaluated per group (aggregates cannot be told from other
   // calls without the catalog, so any GROUP BY counts); WHERE runs before grouping.
   const grouped = scope.clause !== 'whereClause' && (body.groupClause !== undefined || keyNodes.some(containsAggregate));
+  const keys = scope.type === 'UpdateStmt' && scope.clause === 'returningClause' ? keyNodes.map((node) => asUpdated(node, body)) : keyNodes;
   const select: AstBody = {
     distinctClause: [{}],
-    targetList: keyNodes.map((node, i) => ({ ResTarget: { name: `pgml_proxy_key_${i + 1}`, val: node } })),
+    targetList: keys.map((node, i) => ({ ResTarget: { name: `pgml_proxy_key_${i + 1}`, val: node } })),
     limitOption: 'LIMIT_OPTION_DEFAULT',
     op: 'SETOP_NONE',
   };
@@ -247,6 +248,41 @@ function enumeration(
   if (grouped && scope.clause !== 'havingClause' && body.havingClause !== undefined) select.havingClause = body.havingClause;
   if (select.groupClause === undefined && select.havingClause === undefined) return { sql: ungrouped };
   return { sql: deparseSelect(select), ungroupedSql: ungrouped };
+}
+
+/**
+ * An UPDATE's RETURNING reads the rows as updated, and the enumeration reads them before: in a key,
+ * a column the SET assigns (`SET f = expr`, by its name alone or after the target's name) stands for
+ * its expression, read from the row before the update, as the SET reads it. The SET's per-row
+ * calls are planned before (clauseRank), so the expression holds their lookups. Assignments to
+ * subscripts or fields and multi-column ones are left out: a key reading them is enumerated before
+ * the update, and a row the update changed fails (40001).
+ */
+function asUpdated(node: unknown, update: AstBody): unknown {
+  const target = str((update.relation as AstBody | undefined)?.relname);
+  const alias = str(((update.relation as AstBody | undefined)?.alias as AstBody | undefined)?.aliasname) ?? target;
+  const assigned = new Map<string, unknown>();
+  for (const item of list(update.targetList)) {
+    const set = nodeOf(item, 'ResTarget');
+    const name = str(set?.name);
+    if (set === undefined || name === undefined || list(set.indirection).length > 0 || nodeOf(set.val, 'MultiAssignRef') !== undefined) continue;
+    assigned.set(name, set.val);
+  }
+  if (assigned.size === 0) return node;
+  const replace = (value: unknown): unknown => {
+    if (value === null || typeof value !== 'object') return value;
+    if (Array.isArray(value)) return value.map(replace);
+    const ref = nodeOf(value, 'ColumnRef');
+    if (ref !== undefined) {
+      const fields = nameList(ref.fields);
+      const column = fields.length === 1 ? fields[0] : fields.length === 2 && fields[0] === alias ? fields[1] : undefined;
+      const expression = column === undefined ? undefined : assigned.get(column);
+      if (expression !== undefined) return structuredClone(expression);
+    }
+    if (nodeOf(value, 'SubLink') !== undefined) return value; // a subquery's columns may be its own
+    return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, replace(child)]));
+  };
+  return replace(node);
 }
 
 /**
@@ -365,11 +401,12 @@ function toJsonb(node: unknown): unknown {
 /**
  * Calls in a scope's FROM (a LATERAL subquery) come first, then those in its WHERE, then those in
  * its HAVING: the enumerations of the scope's other clauses read its FROM and filter rows (and
- * groups) with them, so they must read lookups by then.
+ * groups) with them, so they must read lookups by then. An UPDATE's RETURNING comes after its SET,
+ * whose expressions its enumeration reads (asUpdated).
  */
 function clauseRank(found: Located): number {
   const clause = found.scopes[found.scopes.length - 1]?.clause;
-  return clause === 'fromClause' ? 0 : clause === 'whereClause' ? 1 : clause === 'havingClause' ? 2 : 3;
+  return clause === 'fromClause' ? 0 : clause === 'whereClause' ? 1 : clause === 'havingClause' ? 2 : clause === 'returningClause' ? 4 : 3;
 }
 
 /** How many intercepted calls enclose this one. */

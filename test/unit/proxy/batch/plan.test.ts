@@ -203,6 +203,15 @@ describe('planBatches enumeration', () => {
     assert.equal(squash(plan!.enumerationSql), 'SELECT DISTINCT ARRAY[a, b] AS pgml_proxy_key_1 FROM t AS u WHERE id = 3 AND LOCKED(u)');
   });
 
+  it('UPDATE ... RETURNING: the SET is planned first, and a key reading a column it assigns reads the assignment', () => {
+    const [set, returning] = plans(`UPDATE t AS u SET f = f[2:4] || f[1:1], p = pgml.predict('p', f), q[1] = 0 RETURNING pgml.predict('p', ARRAY[u.p, q[1]] || f)`);
+    assert.equal(set!.keys[0]!.sqlText, 'f');
+    assert.equal(
+      squash(returning!.enumerationSql).replace(deparsed(set!.lookupSql), 'L'),
+      'SELECT DISTINCT ARRAY[L, (q)[1]] || ((f)[2:4] || (f)[1:1]) AS pgml_proxy_key_1 FROM t AS u WHERE LOCKED(u)',
+    );
+  });
+
   it('CTEs in reach come along; data-modifying ones do not', () => {
     const [plan] = plans(
       `WITH s AS (SELECT * FROM t), d AS (DELETE FROM z RETURNING *) SELECT pgml.predict('p', ARRAY[s.a]) FROM s`,
