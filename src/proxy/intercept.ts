@@ -5,7 +5,7 @@
  */
 import { PgError, SqlState } from '../errors/index.js';
 import type { FunctionRegistry, PreparedBatch } from '../functions/index.js';
-import { renderExpressionReplacement, renderSetReplacement, spliceStatement } from '../sql/index.js';
+import { analyzeQuery, renderExpressionReplacement, renderSetReplacement, spliceStatement } from '../sql/index.js';
 import type { CallSite, QueryAnalysis, StatementAnalysis } from '../sql/index.js';
 import { maxParamIndex } from '../sql/params.js';
 import {
@@ -27,7 +27,7 @@ import { planStatement, type Protocol, type StatementPlan } from '../sql/plan.js
 import { renderOnePass, type OnePassPlan } from '../sql/plan-one-pass.js';
 import { canEncode } from '../wire/values.js';
 import { CallEvaluator, type BoundParams } from './evaluate.js';
-import { answerSql, refusalOf, runExpandedStatements, runsInSession } from './expanded-call.js';
+import { answerSql, refusalOf, runExpandedStatements, runsInSession, type ExpandedCall } from './expanded-call.js';
 import type { FunctionInliner } from './inline.js';
 import { analyzeRecent } from './recent-analyses.js';
 import { canAnswerType, type LocalAnswers } from './local-answer.js';
@@ -73,6 +73,8 @@ export class RewrittenStatement {
     readonly onePass?: OnePassPlan,
     /** The set-returning call whose rows each Execute sends as they are made (stream-answer.ts). */
     readonly stream?: StreamPlan,
+    /** `SELECT model_train()` of a function the session expands: its body runs at each Bind (expanded-call.ts). */
+    readonly expansion?: ExpandedCall,
   ) {}
 
   clientParamTypes(): number[] {
@@ -410,6 +412,8 @@ export class Interceptor {
   async parse(message: ParseMessage, original: Buffer): Promise<void> {
     this.statements.delete(message.name);
     const prepared = await this.analyze(message.sql);
+    const unevaluated = prepared === 'passthrough' || prepared instanceof PgError;
+    if (unevaluated && this.session.txStatus !== 'E' && (await this.expandedParse(message))) return;
     if (prepared === 'passthrough') {
       this.session.expectAndSend(FrontendCode.Parse, original);
       return;
@@ -500,6 +504,43 @@ export class Interceptor {
   }
 
   /**
+   * Parse of `SELECT model_train()` for a function the session expands, as query() does: the
+   * upstream prepares the call's answer, and each Bind runs the body first (bindExpanded). False
+   * if the statement is not such a call.
+   */
+  private async expandedParse(message: ParseMessage): Promise<boolean> {
+    try {
+      const expansion = await this.inliner.expand(message.sql, this.evaluator.context.db);
+      const refusal = refusalOf(expansion);
+      if (refusal !== undefined) throw refusal;
+      if (!runsInSession(expansion)) return false;
+      const stmt = analyzeQuery(message.sql, this.registry).statements[0];
+      if (stmt === undefined) return false;
+      this.statements.set(message.name, new RewrittenStatement(message.sql, stmt, 0, [], [], [], new Map(), '', undefined, undefined, expansion));
+      this.session.expectAndSend(FrontendCode.Parse, frontend.parse(message.name, answerSql(expansion), []));
+    } catch (error) {
+      await this.failExtended(PgError.from(error));
+    }
+    return true;
+  }
+
+  /**
+   * Bind of an expanded call: its body's statements run first, in the client's block or, outside
+   * one, in the block that stands in for the pipeline's implicit transaction (see preparePerRow).
+   */
+  private async bindExpanded(message: BindMessage, expansion: ExpandedCall): Promise<void> {
+    if (this.session.txStatus !== 'E') {
+      try {
+        const txStatus = await this.openImplicitBlock();
+        await runExpandedStatements(expansion, { registry: this.registry, evaluator: this.evaluator, inliner: this.inliner, txStatus });
+      } catch (error) {
+        return this.failExtended(PgError.from(error));
+      }
+    }
+    this.session.expectAndSend(FrontendCode.Bind, frontend.bind(message));
+  }
+
+  /**
    * A parameter used only inside a call disappears from the upstream's statement, so the upstream
    * cannot infer its type: declare the function's parameter type for it.
    */
@@ -517,6 +558,7 @@ export class Interceptor {
   }
 
   async bind(message: BindMessage, statement: RewrittenStatement): Promise<void> {
+    if (statement.expansion !== undefined) return this.bindExpanded(message, statement.expansion);
     const formatOf = (i: number): number =>
       message.paramFormats.length === 1 ? message.paramFormats[0]! : (message.paramFormats[i] ?? 0);
     const extra: (Buffer | null)[] = [];
@@ -652,11 +694,7 @@ export class Interceptor {
    */
   private async preparePerRow(statement: RewrittenStatement, bound: BoundValues): Promise<void> {
     const context = this.evaluator.context;
-    if (this.session.txStatus === 'I' && !this.inImplicitBlock) {
-      await context.db.query('BEGIN');
-      this.inImplicitBlock = true;
-    }
-    const inBlock = (): TransactionStatus => (this.inImplicitBlock ? 'T' : this.session.txStatus);
+    const inBlock = await this.openImplicitBlock();
     const batches = new RowBatches(this.registry, this.evaluator, context, inBlock, { dropOnCommit: true });
     const { replacements, edits } = await batches.fillResultTables(statement.sql, statement.statement, statement.perRow, bound);
     const sql = spliceStatement(statement.sql, statement.statement, new Map([...statement.replacements, ...replacements]), edits);
@@ -664,6 +702,18 @@ export class Interceptor {
     const quiet: ResponseHandler = { message: (code) => code === BackendCode.CloseComplete || code === BackendCode.ParseComplete };
     this.session.expectAndSend(FrontendCode.Close, frontend.close('S', statement.execName), quiet);
     this.session.expectAndSend(FrontendCode.Parse, frontend.parse(statement.execName, sql, statement.paramTypes), quiet);
+  }
+
+  /**
+   * Outside a transaction block, opens the one that stands in for the pipeline's implicit
+   * transaction until the client's Sync (see sync()); returns the status the work inside sees.
+   */
+  private async openImplicitBlock(): Promise<() => TransactionStatus> {
+    if (this.session.txStatus === 'I' && !this.inImplicitBlock) {
+      await this.evaluator.context.db.query('BEGIN');
+      this.inImplicitBlock = true;
+    }
+    return () => (this.inImplicitBlock ? 'T' : this.session.txStatus);
   }
 
   /**

@@ -10,13 +10,14 @@
  * What is copied: every item of the FROM list (a table, a subquery, a TABLESAMPLE, a function
  * when it comes first) under its own name, and the tables inside a JOIN. Left as written: LATERAL
  * items and functions after other items (they may read the items before them, which are copies
- * by then) and other items inside a JOIN. The target of
+ * by then) and other items inside a JOIN. The tables read by subqueries of the scope's WHERE are
+ * copied as well (readWhereSubqueriesOnce). The target of
  * an UPDATE or DELETE must stay the table it writes: its rows are locked instead (lockTargetRows).
  */
 import type { ScanToken } from 'libpg-query';
 import { deparseSync } from 'pgsql-deparser';
 import type { Span } from './args.js';
-import { list, nameList, nodeOf, num, str, type AstBody } from './ast.js';
+import { list, nameList, nodeOf, num, str, walk, type AstBody } from './ast.js';
 import { quoteIdent } from './render.js';
 import { parseStatements, TextOffsets } from './parser.js';
 
@@ -68,27 +69,17 @@ export function readScopeOnce(type: string, body: AstBody, scope: ScopeText): Sc
   if (items.length === 0 || list(body.lockingClause).length > 0) return none;
   const segments = fromSegments(type, body, scope.tokens);
   if (segments === undefined || segments.length !== items.length) return none;
-  const offsets = new TextOffsets(scope.text);
-  const spanOf = (first: number, last: number): Span => ({
-    start: scope.start + offsets.charIndex((scope.tokens[first] as ScanToken).start),
-    end: scope.start + offsets.charIndex((scope.tokens[last] as ScanToken).end),
-  });
   const out: ScopeRows = { copies: [], edits: [] };
-  const copy = (item: unknown, alias: string): AstBody => {
-    const table = scope.newTable();
-    out.copies.push({ table, selectSql: selectAll(item, scope.withClause) });
-    const [schemaname, relname] = table.split('.') as [string, string];
-    return { RangeVar: { schemaname, relname, inh: true, relpersistence: 'p', alias: { aliasname: alias } } };
-  };
+  const maker = copier(scope, out);
   const rewritten = items.map((item, i) => {
     const alias = wholeItemAlias(item, scope, i === 0);
     if (alias !== undefined) {
       const [first, last] = segments[i] as [number, number];
-      const replacement = copy(item, alias);
-      out.edits.push({ replaceSpan: spanOf(first, last), text: `${tableOf(replacement)} AS ${quoteIdent(alias)}` });
+      const replacement = maker.copy(item, alias);
+      out.edits.push({ replaceSpan: maker.spanOf(first, last), text: `${tableOf(replacement)} AS ${quoteIdent(alias)}` });
       return replacement;
     }
-    return copyJoinedTables(item, scope, copy, spanOf, out.edits);
+    return copyJoinedTables(item, scope, maker, out.edits);
   });
   body[key] = rewritten;
   return out;
@@ -116,30 +107,90 @@ function wholeItemAlias(item: unknown, scope: ScopeText, first: boolean): string
   return undefined;
 }
 
+/** Makes copies for a scope: `copy` records one and returns the RangeVar reading it; `spanOf` turns tokens into text spans. */
+interface Copier {
+  copy(item: unknown, alias: string): AstBody;
+  spanOf(first: number, last: number): Span;
+}
+
+function copier(scope: ScopeText, out: ScopeRows): Copier {
+  const offsets = new TextOffsets(scope.text);
+  const spanOf = (first: number, last: number): Span => ({
+    start: scope.start + offsets.charIndex((scope.tokens[first] as ScanToken).start),
+    end: scope.start + offsets.charIndex((scope.tokens[last] as ScanToken).end),
+  });
+  const copy = (item: unknown, alias: string): AstBody => {
+    const table = scope.newTable();
+    out.copies.push({ table, selectSql: selectAll(item, scope.withClause) });
+    const [schemaname, relname] = table.split('.') as [string, string];
+    return { RangeVar: { schemaname, relname, inh: true, relpersistence: 'p', alias: { aliasname: alias } } };
+  };
+  return { copy, spanOf };
+}
+
 /** Tables inside a JOIN, copied under their names; the JOIN's text around them stays. */
-function copyJoinedTables(
-  item: unknown,
-  scope: ScopeText,
-  copy: (item: unknown, alias: string) => AstBody,
-  spanOf: (first: number, last: number) => Span,
-  edits: SpanEdit[],
-): unknown {
+function copyJoinedTables(item: unknown, scope: ScopeText, copier: Copier, edits: SpanEdit[]): unknown {
   const join = nodeOf(item, 'JoinExpr');
   if (join !== undefined) {
-    return { JoinExpr: { ...join, larg: copyJoinedTables(join.larg, scope, copy, spanOf, edits), rarg: copyJoinedTables(join.rarg, scope, copy, spanOf, edits) } };
+    return { JoinExpr: { ...join, larg: copyJoinedTables(join.larg, scope, copier, edits), rarg: copyJoinedTables(join.rarg, scope, copier, edits) } };
   }
   const range = nodeOf(item, 'RangeVar');
-  const location = num(range?.location);
-  if (range === undefined || location === undefined || !copiable(range, scope)) return item;
+  return (range !== undefined && copyTable(range, scope, copier, edits)) || item;
+}
+
+/** A table read under its name (or alias) from a copy: the edit of its text, and the RangeVar reading the copy (undefined if not copied). */
+function copyTable(range: AstBody, scope: ScopeText, { copy, spanOf }: Copier, edits: SpanEdit[]): AstBody | undefined {
+  const location = num(range.location);
+  if (location === undefined || !copiable(range, scope)) return undefined;
   const first = scope.tokens.findIndex((t) => t.start === location);
   const parts = [range.catalogname, range.schemaname, range.relname].filter((p) => p !== undefined).length;
   const last = first + 2 * (parts - 1);
-  if (first < 0 || scope.tokens[last] === undefined) return item;
+  if (first < 0 || scope.tokens[last] === undefined) return undefined;
   const alias = aliasOf(range);
   const replacement = copy({ RangeVar: { ...range, alias: undefined } }, alias ?? (str(range.relname) as string));
   edits.push({ replaceSpan: spanOf(first, last), text: alias === undefined ? `${tableOf(replacement)} AS ${quoteIdent(str(range.relname) as string)}` : tableOf(replacement) });
   // The user's alias and column list stay in the text: keep them in the AST too.
   return range.alias === undefined ? replacement : { RangeVar: { ...(replacement.RangeVar as AstBody), alias: range.alias } };
+}
+
+/**
+ * The tables read by the subqueries of a scope's WHERE (`WHERE id IN (SELECT id FROM u)`, `EXISTS
+ * (...)`) are copied too: the enumeration, the lock of an UPDATE or DELETE target and the statement
+ * evaluate the WHERE each, and must see the same rows in those tables however they are written
+ * meanwhile. Left as written: the calls still to be planned (`pending`: their arguments are read
+ * from their own text), subqueries of a scope already read from copies, and temporary tables (no
+ * other session writes them). A table inside a subquery that defines CTEs might name one of them:
+ * such a subquery is left as written.
+ */
+export function readWhereSubqueriesOnce(body: AstBody, scope: ScopeText, pending: readonly AstBody[]): ScopeRows {
+  const out: ScopeRows = { copies: [], edits: [] };
+  if (list(body.lockingClause).length > 0) return out;
+  const maker = copier(scope, out);
+  const tables: AstBody[] = [];
+  walk(body.whereClause, {
+    enter(type, node) {
+      if (type === 'FuncCall' && pending.includes(node)) return false;
+      if (type !== 'SubLink') return;
+      let definesCtes = false;
+      const read: AstBody[] = [];
+      walk(node.subselect, {
+        enter(inner, innerNode) {
+          if (inner === 'FuncCall' && pending.includes(innerNode)) return false;
+          if (inner === 'CommonTableExpr') definesCtes = true;
+          if (inner === 'RangeVar' && innerNode.schemaname !== 'pg_temp') read.push(innerNode);
+        },
+      });
+      if (!definesCtes) tables.push(...read);
+      return false;
+    },
+  });
+  for (const range of tables) {
+    const replacement = copyTable(range, scope, maker, out.edits);
+    if (replacement === undefined) continue;
+    for (const key of Object.keys(range)) delete range[key];
+    Object.assign(range, replacement.RangeVar);
+  }
+  return out;
 }
 
 function tableOf(rangeVar: AstBody): string {

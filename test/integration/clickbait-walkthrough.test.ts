@@ -6,6 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
+import postgres from 'postgres';
 import { execCapture } from '../support/exec.js';
 import { headlinesTable, MODEL_TRAIN, NEWS_HEADLINE, SEED_HEADLINE } from '../support/clickbait.js';
 import { describeTargets } from '../support/targets.js';
@@ -95,6 +96,19 @@ describeTargets('the walkthrough functions, verbatim', { proxyOnly: true, http: 
     assert.deepEqual(constant.rows, [{ predict: expected.get(NEWS_HEADLINE) }]);
     const bound = await client.query(TOP_LEVEL.replace("'HEADLINE'", '$1'), [SEED_HEADLINE]);
     assert.deepEqual(bound.rows, [{ predict: 1 }]);
+    // Every argument bound, the nested call's too.
+    const nested = 'SELECT pgml.predict($1, (SELECT pgml.embed($2, $3)))';
+    for (const headline of [SEED_HEADLINE, NEWS_HEADLINE]) {
+      const all = await client.query(nested, ['clickbait_classifier', 'wink/sg-100d', headline]);
+      assert.deepEqual(all.rows, [{ predict: expected.get(headline) }], headline);
+    }
+    const sql = postgres(target().url());
+    try {
+      const all = await sql.unsafe(nested, ['clickbait_classifier', 'wink/sg-100d', NEWS_HEADLINE]);
+      assert.deepEqual([...all], [{ predict: expected.get(NEWS_HEADLINE) }]);
+    } finally {
+      await sql.end();
+    }
   });
 
   test('per row: the function and the top-level form over every headline', async () => {
@@ -120,6 +134,29 @@ describeTargets('the walkthrough functions, verbatim', { proxyOnly: true, http: 
     assert.equal(await models(), before + 1);
   });
 
+  test('SELECT model_train() through the extended protocol: node-postgres (a named statement bound twice) and postgres.js', async () => {
+    await client.query(MODEL_TRAIN);
+    const models = async (): Promise<number> =>
+      (await client.query(`SELECT count(*)::int AS n FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id WHERE p.name = 'clickbait_classifier'`)).rows[0].n;
+    const before = await models();
+    const named = { name: 'retrain', text: 'SELECT model_train()' };
+    assert.deepEqual((await client.query(named)).rows, [{ model_train: '' }]);
+    assert.deepEqual((await client.query(named)).rows, [{ model_train: '' }]);
+    assert.equal(await models(), before + 2);
+    // In the client's own block, and rolled back with it.
+    await client.query('BEGIN');
+    assert.deepEqual((await client.query(named)).rows, [{ model_train: '' }]);
+    await client.query('ROLLBACK');
+    assert.equal(await models(), before + 2);
+    const sql = postgres(target().url(), { onnotice: () => {} });
+    try {
+      assert.deepEqual([...(await sql`SELECT model_train()`)], [{ model_train: '' }]);
+    } finally {
+      await sql.end();
+    }
+    assert.equal(await models(), before + 3);
+  });
+
   test('a body the session cannot run statement by statement is refused saying what and why', async () => {
     await client.query(`CREATE FUNCTION retrain_if_needed() RETURNS void LANGUAGE plpgsql AS $$
       BEGIN IF true THEN PERFORM pgml.train(project_name => 'clickbait_classifier'); END IF; END $$`);
@@ -127,5 +164,7 @@ describeTargets('the walkthrough functions, verbatim', { proxyOnly: true, http: 
     assert.match(r.stderr, /ERROR: {2}pgml-proxy cannot run retrain_if_needed\(\): IF statements are not expanded/, r.stderr);
     assert.doesNotMatch(r.stderr, /must be called through pgml-proxy/);
     assert.deepEqual((await client.query('SELECT 1 AS one')).rows, [{ one: 1 }]);
+    await assert.rejects(client.query({ name: 'retrain_if', text: 'SELECT retrain_if_needed()' }), { code: '0A000', message: /IF statements are not expanded/ });
+    assert.deepEqual((await client.query({ text: 'SELECT $1::int AS one', values: [1] })).rows, [{ one: 1 }]);
   });
 });

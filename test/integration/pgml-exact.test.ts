@@ -16,6 +16,7 @@ const SETUP = `
   CREATE TABLE live (id serial PRIMARY KEY, f real[], p real);
   INSERT INTO live (f) SELECT f FROM flowers;
   CREATE TABLE t AS SELECT f FROM flowers WHERE target = 1 LIMIT 4;
+  CREATE TABLE picks (id bigint);
   CREATE FUNCTION classify_features(features real[]) RETURNS real LANGUAGE sql AS $$ SELECT pgml.predict('iris', features) $$;`;
 
 /** Every value as the text the server sent: the comparison is of what the client received. */
@@ -244,6 +245,92 @@ describeTargets('per-row calls: issue 11 statements verbatim, exact outside the 
       assert.ok(r.rows.length > 0);
       assert.deepEqual(r.rows.map((row) => row.p), await expectedAll(r.rows.map((row) => row.f)));
     }
+  });
+
+  test('a volatile condition in WHERE (SELECT, INSERT ... SELECT, UPDATE): applied once per row, every row exact', async () => {
+    for (let round = 0; round < 2; round++) {
+      const selected = await raw.query(`SELECT f FROM flowers WHERE random() < 0.5 AND pgml.predict('iris', f) >= 1`);
+      assert.ok(selected.rows.length > 0 && selected.rows.length < 150);
+      for (const row of selected.rows) assert.notEqual(await expected(row.f), '0', row.f);
+      await raw.query('TRUNCATE out');
+      const inserted = await raw.query(`INSERT INTO out (f, p) SELECT f, pgml.predict('iris', f) FROM flowers WHERE random() < 0.5 ORDER BY pgml.predict('iris', f)`);
+      const written = (await raw.query('SELECT f, p FROM out')).rows;
+      assert.equal(written.length, inserted.rowCount);
+      assert.deepEqual(written.map((row) => row.p), await expectedAll(written.map((row) => row.f)));
+      await raw.query('UPDATE scored SET p = NULL');
+      const updated = await raw.query(`UPDATE scored SET p = pgml.predict('iris', f) WHERE random() < 0.5`);
+      const scored = (await raw.query('SELECT f, p FROM scored WHERE p IS NOT NULL')).rows;
+      assert.ok(updated.rowCount! > 0 && updated.rowCount! < 150);
+      assert.equal(scored.length, updated.rowCount);
+      assert.deepEqual(scored.map((row) => row.p), await expectedAll(scored.map((row) => row.f)));
+    }
+  });
+
+  test('a volatile per-row argument outside the select list: refused with 0A000 and the form that works, which is exact', async () => {
+    await assert.rejects(raw.query(`SELECT f FROM flowers WHERE pgml.predict('iris', ARRAY[f[1] + random()::real, f[2], f[3], f[4]]) >= 1`), (e: pg.DatabaseError) => {
+      assert.equal(e.code, '0A000');
+      assert.match(e.message, /volatile/);
+      assert.match(e.hint ?? '', /FROM \(SELECT \*, random\(\) AS r FROM t\) s/);
+      return true;
+    });
+    const r = await raw.query(`SELECT g FROM (SELECT ARRAY[f[1] + random()::real, f[2], f[3], f[4]] AS g FROM flowers) s WHERE pgml.predict('iris', g) >= 1`);
+    assert.ok(r.rows.length > 0);
+    for (const row of r.rows) assert.notEqual(await constant(row.g), '0', row.g);
+  });
+
+  test('a WHERE over a join, or with a subquery: a row the other conditions reject is not an error', async () => {
+    // Postgres may evaluate the call on a row before the join or the subquery rejects it.
+    await raw.query('TRUNCATE picks; INSERT INTO picks SELECT id FROM flowers ORDER BY random() LIMIT 30');
+    const picked = (await raw.query('SELECT f FROM flowers WHERE id IN (SELECT id FROM picks)')).rows.map((row) => row.f);
+    const wanted = picked.filter((_, i, all) => all.indexOf(_) === i);
+    const ones = (await expectedAll(wanted)).filter((v) => v !== '0').length;
+    assert.ok(ones > 0);
+    for (const sql of [
+      `SELECT a.f FROM flowers a, picks b WHERE a.id = b.id AND pgml.predict('iris', a.f) >= 1`,
+      `SELECT a.f FROM flowers a JOIN picks b ON a.id = b.id WHERE pgml.predict('iris', a.f) >= 1`,
+      `SELECT f FROM flowers WHERE id IN (SELECT id FROM picks) AND pgml.predict('iris', f) >= 1`,
+    ]) {
+      const r = await raw.query(sql);
+      for (const row of r.rows) assert.notEqual(await expected(row.f), '0', row.f);
+      assert.equal(r.rows.length, (await expectedAll(picked)).filter((v) => v !== '0').length, sql);
+    }
+  });
+
+  test('a subquery in WHERE over a table a concurrent writer refills (SELECT, UPDATE): every row exact', async () => {
+    const writer = new pg.Client({ connectionString: target().url() });
+    await writer.connect();
+    let writing = true;
+    const refills = (async () => {
+      for (let round = 0; writing && round < 2000; round++) {
+        await writer.query('BEGIN; DELETE FROM picks; INSERT INTO picks SELECT id FROM flowers ORDER BY random() LIMIT 30; COMMIT');
+      }
+    })();
+    try {
+      for (let round = 0; round < 4; round++) {
+        const selected = await raw.query(`SELECT f FROM flowers WHERE id IN (SELECT id FROM picks) AND pgml.predict('iris', f) >= 1`);
+        for (const row of selected.rows) assert.notEqual(await expected(row.f), '0', row.f);
+        await raw.query('UPDATE scored SET p = NULL');
+        const updated = await raw.query(`UPDATE scored SET p = pgml.predict('iris', f) WHERE id IN (SELECT id FROM picks)`);
+        const scored = (await raw.query('SELECT f, p FROM scored WHERE p IS NOT NULL')).rows;
+        assert.equal(scored.length, updated.rowCount);
+        assert.deepEqual(scored.map((row) => row.p), await expectedAll(scored.map((row) => row.f)));
+      }
+    } finally {
+      writing = false;
+      await refills;
+      await writer.end();
+    }
+  });
+
+  test('UPDATE ... RETURNING with a per-row SET: the RETURNING call reads the row as updated', async () => {
+    const before = new Map((await raw.query('SELECT id, f FROM scored WHERE id <= 20')).rows.map((row) => [row.id, row.f]));
+    const r = await raw.query(`UPDATE scored SET f = f[4:4] || f[1:3], p = pgml.predict('iris', f) WHERE id <= 20 RETURNING id, f, p, pgml.predict('iris', f) AS q`);
+    assert.equal(r.rows.length, 20);
+    for (const row of r.rows) {
+      assert.equal(row.p, await expected(before.get(row.id)), `SET, flower ${row.id}`);
+      assert.equal(row.q, await expected(row.f), `RETURNING, flower ${row.id}`);
+    }
+    await raw.query('UPDATE scored SET f = f[2:4] || f[1:1] WHERE id <= 20');
   });
 
   test('LIMIT, a cursor fetched in pieces, over a volatile FROM', async () => {

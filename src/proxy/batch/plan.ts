@@ -14,13 +14,14 @@ import { deparseSync } from 'pgsql-deparser';
 import { PgError, SqlState } from '../../errors/index.js';
 import { parseStatements, quoteString, spliceText } from '../../sql/index.js';
 import type { CallSite, Span, StatementAnalysis } from '../../sql/index.js';
-import { asTypedNode, list, nodeOf, num, type AstBody } from '../../sql/ast.js';
+import { asTypedNode, list, nameList, nodeOf, num, str, walk, type AstBody } from '../../sql/ast.js';
 import { isAggregateLike } from '../../sql/args.js';
 import { isPerRowArg, isRowDependent } from '../../sql/per-row.js';
 import { isOneRowOfItsScope, isRowNode } from '../../sql/plan-one-pass.js';
-import { lockTargetRows, readScopeOnce, type ScopeCopy, type SpanEdit } from '../../sql/scope-rows.js';
+import { lockTargetRows, readScopeOnce, readWhereSubqueriesOnce, type ScopeCopy, type SpanEdit } from '../../sql/scope-rows.js';
 import { scanTokens } from '../../sql/parser.js';
 import { significantTokens } from '../../sql/tokens.js';
+import { callsVolatile, type VolatileFunctions } from '../../sql/volatility.js';
 
 export interface BatchKey {
   /** Parameter name the key fills. */
@@ -101,6 +102,16 @@ function refuse(site: CallSite, why: string, options: { hint?: string } = {}): P
   });
 }
 
+/**
+ * A volatile argument gives another value when the statement evaluates it than when it was
+ * enumerated: no result could be found for it. Computed in a FROM item, it is read once (copied).
+ */
+function volatileArgument(site: CallSite, text: string): PgError {
+  return refuse(site, `its per-row argument ${text} calls a volatile function, which would give other values when the statement runs than when the arguments were evaluated`, {
+    hint: `Compute the volatile value in a FROM item of its own, e.g. FROM (SELECT *, random() AS r FROM t) s, and pass s.r; or put the call in the select list of a plain SELECT (evaluated in one pass).`,
+  });
+}
+
 interface Located {
   /** Enclosing scopes, outermost first, each with the clause the path went through. */
   scopes: { type: string; body: AstBody; clause: string }[];
@@ -163,14 +174,19 @@ function contains(node: unknown, target: AstBody): boolean {
 }
 
 /**
- * The WHERE for enumeration when the call is in it: the AND-ed conditions that hold no call still to
- * be planned (the call itself, or another per-row call in the WHERE, which has no lookup yet).
- * Leaving a condition out only enumerates more argument values than the rows need.
+ * The part of a scope's WHERE that the enumeration (and the lock of an UPDATE or DELETE target)
+ * reads: the AND-ed conditions that hold no call still to be planned (the call itself, or another
+ * per-row call in the WHERE, which has no lookup yet) and call no volatile function (random() <
+ * 0.1 would pick other rows when the statement evaluates it again: the statement applies it to
+ * rows that were all enumerated). Leaving a condition out only enumerates more argument values
+ * than the rows need.
  */
-function whereWithout(where: unknown, pending: readonly AstBody[]): unknown {
+function rereadableConditions(where: unknown, pending: readonly AstBody[], volatile: VolatileFunctions): unknown {
   const bool = nodeOf(where, 'BoolExpr');
-  if (bool === undefined || bool.boolop !== 'AND_EXPR') return undefined;
-  const kept = list(bool.args).filter((arg) => !pending.some((call) => contains(arg, call)));
+  const and = bool?.boolop === 'AND_EXPR';
+  const conditions = and ? list(bool?.args) : where === undefined ? [] : [where];
+  const kept = conditions.filter((condition) => !pending.some((call) => contains(condition, call)) && !callsVolatile(condition, volatile));
+  if (kept.length === conditions.length) return where;
   if (kept.length === 0) return undefined;
   return kept.length === 1 ? kept[0] : { BoolExpr: { ...bool, args: kept } };
 }
@@ -196,6 +212,7 @@ function enumeration(
   located: Located,
   keyNodes: unknown[],
   pending: readonly AstBody[],
+  volatile: VolatileFunctions,
 ): { sql: string; ungroupedSql?: string } {
   const scope = located.scopes[located.scopes.length - 1];
   if (!scope) throw refuse(site, 'the call is not inside a query');
@@ -211,13 +228,14 @@ function enumeration(
   } else {
     from = [{ RangeVar: body.relation }, ...list(body.usingClause)];
   }
-  const where = scope.clause === 'whereClause' ? whereWithout(body.whereClause, pending) : body.whereClause;
+  const where = rereadableConditions(body.whereClause, pending, volatile);
   // Arguments of a grouped query are evaluated per group (aggregates cannot be told from other
   // calls without the catalog, so any GROUP BY counts); WHERE runs before grouping.
   const grouped = scope.clause !== 'whereClause' && (body.groupClause !== undefined || keyNodes.some(containsAggregate));
+  const keys = scope.type === 'UpdateStmt' && scope.clause === 'returningClause' ? keyNodes.map((node) => asUpdated(node, body)) : keyNodes;
   const select: AstBody = {
     distinctClause: [{}],
-    targetList: keyNodes.map((node, i) => ({ ResTarget: { name: `pgml_proxy_key_${i + 1}`, val: node } })),
+    targetList: keys.map((node, i) => ({ ResTarget: { name: `pgml_proxy_key_${i + 1}`, val: node } })),
     limitOption: 'LIMIT_OPTION_DEFAULT',
     op: 'SETOP_NONE',
   };
@@ -230,6 +248,41 @@ function enumeration(
   if (grouped && scope.clause !== 'havingClause' && body.havingClause !== undefined) select.havingClause = body.havingClause;
   if (select.groupClause === undefined && select.havingClause === undefined) return { sql: ungrouped };
   return { sql: deparseSelect(select), ungroupedSql: ungrouped };
+}
+
+/**
+ * An UPDATE's RETURNING reads the rows as updated, and the enumeration reads them before: in a key,
+ * a column the SET assigns (`SET f = expr`, by its name alone or after the target's name) stands for
+ * its expression, read from the row before the update, as the SET reads it. The SET's per-row
+ * calls are planned before (clauseRank), so the expression holds their lookups. Assignments to
+ * subscripts or fields and multi-column ones are left out: a key reading them is enumerated before
+ * the update, and a row the update changed fails (40001).
+ */
+function asUpdated(node: unknown, update: AstBody): unknown {
+  const target = str((update.relation as AstBody | undefined)?.relname);
+  const alias = str(((update.relation as AstBody | undefined)?.alias as AstBody | undefined)?.aliasname) ?? target;
+  const assigned = new Map<string, unknown>();
+  for (const item of list(update.targetList)) {
+    const set = nodeOf(item, 'ResTarget');
+    const name = str(set?.name);
+    if (set === undefined || name === undefined || list(set.indirection).length > 0 || nodeOf(set.val, 'MultiAssignRef') !== undefined) continue;
+    assigned.set(name, set.val);
+  }
+  if (assigned.size === 0) return node;
+  const replace = (value: unknown): unknown => {
+    if (value === null || typeof value !== 'object') return value;
+    if (Array.isArray(value)) return value.map(replace);
+    const ref = nodeOf(value, 'ColumnRef');
+    if (ref !== undefined) {
+      const fields = nameList(ref.fields);
+      const column = fields.length === 1 ? fields[0] : fields.length === 2 && fields[0] === alias ? fields[1] : undefined;
+      const expression = column === undefined ? undefined : assigned.get(column);
+      if (expression !== undefined) return structuredClone(expression);
+    }
+    if (nodeOf(value, 'SubLink') !== undefined) return value; // a subquery's columns may be its own
+    return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, replace(child)]));
+  };
+  return replace(node);
 }
 
 /**
@@ -292,14 +345,17 @@ function groupingByExpressions(located: Located, body: AstBody, keyNodes: readon
  * The SQL that reads a row's result from the call's results table. A row whose arguments were not
  * evaluated (its FROM changed between the enumeration and the statement) fails the statement
  * (migration 0012) instead of reading NULL; NULL arguments match no key and give NULL, as they
- * always have.
+ * always have. `filtered`: the call stands in a WHERE whose other conditions the enumeration
+ * applied to the same rows (filteredByWhere): a miss is then a row those conditions reject, which
+ * Postgres may still hand the call (it evaluates conditions in any order, and pushes a condition
+ * on one table below a join), and whose value is never seen.
  */
-function lookup(site: CallSite, table: string, keys: readonly BatchKey[]): string {
+function lookup(site: CallSite, table: string, keys: readonly BatchKey[], filtered: boolean): string {
   const values = keys.map((k) => (k.json ? `to_jsonb(${k.sqlText})` : `(${k.sqlText})`));
   const conditions = keys.map((k, i) => `pgml_proxy_r.${k.column} = ${values[i]}`).join(' AND ');
   const anyNull = values.map((v) => `${v} IS NULL`).join(' OR ');
   const type = resultColumnType(site);
-  const missing = `pgml_proxy.missing_result(NULL::${type}, ${quoteString(site.schema)}, ${quoteString(site.name)})`;
+  const missing = filtered ? `NULL::${type}` : `pgml_proxy.missing_result(NULL::${type}, ${quoteString(site.schema)}, ${quoteString(site.name)})`;
   return (
     `(SELECT CASE WHEN pgml_proxy_r.pgml_proxy_id IS NOT NULL THEN pgml_proxy_r.pgml_proxy_value WHEN ${anyNull} THEN NULL ELSE ${missing} END` +
     ` FROM (SELECT) pgml_proxy_one LEFT JOIN ${table} pgml_proxy_r ON ${conditions})`
@@ -313,6 +369,38 @@ export function resultColumnType(site: CallSite): string {
   return returns.kind === 'setof' ? `${returns.type}[]` : returns.type;
 }
 
+/**
+ * Whether a call in the scope's WHERE may read a miss as NULL: when every row the statement can
+ * read was enumerated unless the WHERE's other conditions reject it. That holds when the
+ * enumeration and the statement read the same rows and apply the same conditions to them the same
+ * way: every table of the scope's FROM and of the conditions the enumeration keeps is a copy or a
+ * temporary table (the target of an UPDATE or DELETE is locked), and nothing else is read there
+ * (no LATERAL item, no function or subquery left in FROM). The conditions hold no volatile call
+ * (rereadableConditions), nor do the JOINs' and the arguments (refused).
+ */
+function filteredByWhere(scope: Located['scopes'][number], kept: unknown, volatile: VolatileFunctions): boolean {
+  if (scope.clause !== 'whereClause') return false;
+  const from = list(scope.body[scope.type === 'DeleteStmt' ? 'usingClause' : 'fromClause']);
+  // A JOIN's ON condition is applied again too.
+  if (callsVolatile(from, volatile)) return false;
+  let copied = true;
+  const check = (node: unknown, top: boolean) =>
+    walk(node, {
+      enter(type, body) {
+        if (type === 'RangeVar' && body.schemaname !== 'pg_temp') copied = false;
+        if (top && (type === 'RangeFunction' || type === 'RangeSubselect')) copied = false;
+        if (type === 'SubLink') {
+          check(body.subselect, false);
+          return false;
+        }
+        return copied;
+      },
+    });
+  check(from, true);
+  check(kept, false);
+  return copied;
+}
+
 function toJsonb(node: unknown): unknown {
   return { FuncCall: { funcname: [{ String: { sval: 'to_jsonb' } }], args: [node], funcformat: 'COERCE_EXPLICIT_CALL' } };
 }
@@ -320,11 +408,12 @@ function toJsonb(node: unknown): unknown {
 /**
  * Calls in a scope's FROM (a LATERAL subquery) come first, then those in its WHERE, then those in
  * its HAVING: the enumerations of the scope's other clauses read its FROM and filter rows (and
- * groups) with them, so they must read lookups by then.
+ * groups) with them, so they must read lookups by then. An UPDATE's RETURNING comes after its SET,
+ * whose expressions its enumeration reads (asUpdated).
  */
 function clauseRank(found: Located): number {
   const clause = found.scopes[found.scopes.length - 1]?.clause;
-  return clause === 'fromClause' ? 0 : clause === 'whereClause' ? 1 : clause === 'havingClause' ? 2 : 3;
+  return clause === 'fromClause' ? 0 : clause === 'whereClause' ? 1 : clause === 'havingClause' ? 2 : clause === 'returningClause' ? 4 : 3;
 }
 
 /** How many intercepted calls enclose this one. */
@@ -341,7 +430,7 @@ function nestingDepth(site: CallSite, stmt: StatementAnalysis): number {
  * texts, so a later call's enumeration and lookup read their results instead of calling them again
  * (the upstream only knows pgml.* as stubs that refuse to run).
  */
-export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonly CallSite[]): BatchPlans {
+export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonly CallSite[], volatile: VolatileFunctions): BatchPlans {
   const text = stmt.sql;
   const tokens = significantTokens(scanTokens(text));
   const copiedScopes = new Set<AstBody>();
@@ -369,11 +458,11 @@ export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonl
       const cteNames = new Set(found.scopes.flatMap((s) => list((s.body.withClause as AstBody | undefined)?.ctes).map((c) => String(nodeOf(c, 'CommonTableExpr')?.ctename))));
       const scopeText = { text, tokens, start: stmt.span.start, newTable, cteNames, ...(withClause ? { withClause } : {}) };
       const read = readScopeOnce(scope.type, scope.body, scopeText);
-      copies = read.copies;
-      edits.push(...read.edits);
+      const subqueries = readWhereSubqueriesOnce(scope.body, scopeText, pending);
+      copies = [...read.copies, ...subqueries.copies];
+      edits.push(...read.edits, ...subqueries.edits);
       if (scope.type === 'UpdateStmt' || scope.type === 'DeleteStmt') {
-        const where = pending.some((call) => contains(scope.body.whereClause, call)) ? whereWithout(scope.body.whereClause, pending) : scope.body.whereClause;
-        const locked = lockTargetRows(scope.type, scope.body, scopeText, where);
+        const locked = lockTargetRows(scope.type, scope.body, scopeText, rereadableConditions(scope.body.whereClause, pending, volatile));
         copies = [...copies, ...locked.copies];
         edits.push(...locked.edits);
       }
@@ -385,6 +474,7 @@ export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonl
       if (!isPerRowArg(arg.expr, stmt)) return;
       const name = [...site.args].find(([, a]) => a === arg.expr)?.[0] ?? `arg${i + 1}`;
       const node = argNodes[i];
+      if (callsVolatile(node, volatile)) throw volatileArgument(site, arg.expr.sqlText);
       const json = isRowNode(node);
       // Nested per-row calls were planned already: the upstream must read their results, not call them.
       const sqlText = spliceText(sql, arg.expr.span, stmt.calls, lookups);
@@ -392,9 +482,10 @@ export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonl
       keyNodes.push(json ? toJsonb(node) : node);
     });
     const table = `pg_temp.pgml_proxy_results_${process.pid}_${nextTable++}`;
-    const { sql: enumerationSql, ungroupedSql: ungroupedEnumerationSql } = enumeration(site, found, keyNodes, pending);
+    const { sql: enumerationSql, ungroupedSql: ungroupedEnumerationSql } = enumeration(site, found, keyNodes, pending, volatile);
+    const filtered = scope !== undefined && filteredByWhere(scope, rereadableConditions(scope.body.whereClause, pending, volatile), volatile);
     pending.splice(pending.indexOf(found.call), 1);
-    const lookupSql = lookup(site, table, keys);
+    const lookupSql = lookup(site, table, keys, filtered);
     lookups.set(site.id, lookupSql);
     // Later (outer) plans enumerate through this call's lookup, not the call.
     const lookupNode = (parseStatements(`SELECT ${lookupSql}`)[0]?.stmt as AstBody).SelectStmt as AstBody;

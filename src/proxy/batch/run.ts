@@ -8,7 +8,8 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import type { CallContext, FunctionRegistry } from '../../functions/index.js';
 import type { CallSite, StatementAnalysis } from '../../sql/index.js';
-import { renderExpressionReplacement, renderSetReplacement } from '../../sql/index.js';
+import { parseStatements, renderExpressionReplacement, renderSetReplacement } from '../../sql/index.js';
+import { functionNames, NONE_VOLATILE, volatileFunctionsFrom, type VolatileFunctions } from '../../sql/volatility.js';
 import { encodeText } from '../../wire/types.js';
 import type { TransactionStatus } from '../../wire/index.js';
 import type { BoundParams, CallEvaluator } from '../evaluate.js';
@@ -61,13 +62,26 @@ export class RowBatches {
    */
   async fillResultTables(sql: string, stmt: StatementAnalysis, sites: readonly CallSite[], bound?: BoundValues): Promise<KeyedRewrite> {
     const replacements = new Map<number, string>();
-    const { plans, edits } = planBatches(sql, stmt, sites);
+    const { plans, edits } = planBatches(sql, stmt, sites, await this.volatileFunctions(stmt));
     for (const plan of plans) {
       await this.fill(plan, sql, stmt, bound);
       const site = plan.site;
       replacements.set(site.id, replacementOf(site, plan.lookupSql));
     }
     return { replacements, edits };
+  }
+
+  /** Which of the functions the statement calls are volatile, as the upstream declares them (volatility.ts). */
+  private async volatileFunctions(stmt: StatementAnalysis): Promise<VolatileFunctions> {
+    const names = functionNames(parseStatements(stmt.sql)[0]?.stmt);
+    if (names.length === 0) return NONE_VOLATILE;
+    // The proxy's own functions are replaced by their results before the upstream evaluates anything.
+    const volatile = await this.context.db.query<{ schema: string; name: string }>(
+      `SELECT n.nspname AS schema, p.proname AS name FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+        WHERE p.provolatile = 'v' AND p.proname = ANY($1::text[]) AND n.nspname NOT IN ('pgml', 'cron', 'pgml_proxy')`,
+      [names],
+    );
+    return volatileFunctionsFrom(volatile.rows);
   }
 
   get pending(): boolean {

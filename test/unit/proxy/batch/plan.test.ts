@@ -7,15 +7,21 @@ import { PgError } from '../../../../src/errors/index.js';
 import { registerPgmlFunctions } from '../../../../src/pgml/api/index.js';
 import { planBatches, type BatchPlan } from '../../../../src/proxy/batch/plan.js';
 import { isRowDependent } from '../../../../src/sql/per-row.js';
+import { volatileFunctionsFrom } from '../../../../src/sql/volatility.js';
 import { analyzeQuery, initParser, spliceStatement } from '../../../../src/sql/index.js';
 
 const registry = new FunctionRegistry();
+/** What the upstream says of the functions these statements call: random() and clock_timestamp() are volatile. */
+const volatile = volatileFunctionsFrom([
+  { schema: 'pg_catalog', name: 'random' },
+  { schema: 'pg_catalog', name: 'clock_timestamp' },
+]);
 registerPgmlFunctions(registry);
 before(() => initParser());
 
 function plans(sql: string): BatchPlan[] {
   const stmt = analyzeQuery(sql, registry).statements[0]!;
-  return planBatches(sql, stmt, stmt.calls.filter((c) => c.parentId === undefined && isRowDependent(c, stmt))).plans;
+  return planBatches(sql, stmt, stmt.calls.filter((c) => c.parentId === undefined && isRowDependent(c, stmt)), volatile).plans;
 }
 
 /**
@@ -37,7 +43,7 @@ const deparsed = (lookup: string) => squash(deparseSync(parseSync(`SELECT ${look
 
 function rewrite(sql: string): { plans: BatchPlan[]; statement: string } {
   const stmt = analyzeQuery(sql, registry).statements[0]!;
-  const { plans, edits } = planBatches(sql, stmt, stmt.calls.filter((c) => c.parentId === undefined && isRowDependent(c, stmt)));
+  const { plans, edits } = planBatches(sql, stmt, stmt.calls.filter((c) => c.parentId === undefined && isRowDependent(c, stmt)), volatile);
   const lookups = new Map(plans.map((p) => [p.site.id, 'L']));
   return { plans, statement: spliceStatement(sql, stmt, lookups, edits).replace(/pg_temp\.pgml_proxy_rows_\d+_\d+/g, 'COPY') };
 }
@@ -87,6 +93,37 @@ describe('planBatches reads each scope\'s FROM once', () => {
     );
   });
 
+  it('the tables read by subqueries of the WHERE are copied; not temporary tables, nor a subquery defining CTEs', () => {
+    const select = rewrite(`SELECT f FROM t WHERE id IN (SELECT id FROM public.picks p) AND NOT EXISTS (SELECT 1 FROM done WHERE done.id = t.id) AND pgml.predict('p', f) = 1`);
+    assert.equal(
+      select.statement,
+      'SELECT f FROM COPY AS t WHERE id IN (SELECT id FROM COPY p) AND NOT EXISTS (SELECT 1 FROM COPY AS done WHERE done.id = t.id) AND L = 1',
+    );
+    assert.deepEqual(select.plans[0]!.copies.map((c) => squash(c.selectSql)), ['SELECT * FROM t', 'SELECT * FROM public.picks', 'SELECT * FROM done']);
+    assert.match(squash(select.plans[0]!.enumerationSql), /FROM t WHERE id IN \(SELECT id FROM p\) AND NOT \(EXISTS \(SELECT 1 FROM done WHERE done\.id = t\.id\)\)$/);
+    const update = rewrite(`UPDATE t SET p = pgml.predict('p', f) WHERE id IN (SELECT id FROM picks) AND id NOT IN (SELECT id FROM pg_temp.mine)`);
+    assert.match(update.statement, /^UPDATE t SET p = L WHERE \( id IN \(SELECT id FROM COPY AS picks\) AND id NOT IN \(SELECT id FROM pg_temp\.mine\)\) AND \(t\.tableoid/);
+    assert.match(squash(update.plans[0]!.copies.at(-1)!.selectSql), /FROM t WHERE id IN \(SELECT id FROM picks\) AND NOT \(id IN \(SELECT id FROM pg_temp\.mine\)\) FOR UPDATE OF t$/);
+    assert.equal(
+      rewrite(`SELECT f FROM t WHERE id IN (WITH x AS (SELECT 1 AS id) SELECT id FROM x) AND pgml.predict('p', f) = 1`).statement,
+      'SELECT f FROM COPY AS t WHERE id IN (WITH x AS (SELECT 1 AS id) SELECT id FROM x) AND L = 1',
+    );
+  });
+
+  it('a call in WHERE over copies reads a miss as NULL (a row the other conditions reject); elsewhere a miss fails', () => {
+    const lenient = (sql: string) => !/missing_result/.test(plans(sql)[0]!.lookupSql);
+    assert.equal(lenient(`SELECT a.f FROM a JOIN b ON a.id = b.id WHERE pgml.predict('p', a.f) > 0`), true);
+    assert.equal(lenient(`SELECT f FROM a WHERE id IN (SELECT id FROM b) AND pgml.predict('p', f) > 0`), true);
+    assert.equal(lenient(`UPDATE a SET x = 1 WHERE pgml.predict('p', f) > 0`), true);
+    // Not over copies: a LATERAL item, a JOIN with a volatile condition, SELECT ... FOR UPDATE, a subquery defining CTEs.
+    assert.equal(lenient(`SELECT a.f FROM a, LATERAL (SELECT * FROM b WHERE b.id = a.id) l WHERE pgml.predict('p', a.f) > 0`), false);
+    assert.equal(lenient(`SELECT a.f FROM a JOIN b ON a.id = b.id AND random() < 0.5 WHERE pgml.predict('p', a.f) > 0`), false);
+    assert.equal(lenient(`SELECT f FROM a WHERE pgml.predict('p', f) > 0 FOR UPDATE`), false);
+    assert.equal(lenient(`SELECT f FROM a WHERE id IN (WITH x AS (SELECT id FROM b) SELECT id FROM x) AND pgml.predict('p', f) > 0`), false);
+    // Outside WHERE the rows reaching the call passed every condition: a miss is a changed row.
+    assert.equal(lenient(`INSERT INTO out SELECT pgml.predict('p', f) FROM a WHERE id IN (SELECT id FROM b)`), false);
+  });
+
   it('a LATERAL subquery of one row: the FROM items before it are enumerated, and planned first', () => {
     const { plans: list, statement } = rewrite(
       `SELECT pgml.predict('p', ARRAY[t.b]) FROM t, LATERAL (SELECT pgml.predict('p', ARRAY[t.a]) AS y) l WHERE l.y > 0`,
@@ -124,6 +161,25 @@ describe('planBatches enumeration', () => {
     assert.equal(squash(plan!.enumerationSql), 'SELECT DISTINCT ARRAY[a] AS pgml_proxy_key_1 FROM t WHERE x > 1');
   });
 
+  it('a volatile condition is left out of the enumeration and the lock, and applied by the statement alone', () => {
+    const { plans: [select], statement } = rewrite(`SELECT f FROM t WHERE random() < 0.5 AND x > 1 AND pgml.predict('p', f) = 1`);
+    assert.equal(squash(select!.enumerationSql), 'SELECT DISTINCT f AS pgml_proxy_key_1 FROM t WHERE x > 1');
+    assert.equal(statement, 'SELECT f FROM COPY AS t WHERE random() < 0.5 AND x > 1 AND L = 1');
+    const [inList] = plans(`INSERT INTO out SELECT f, pgml.predict('p', f) FROM t WHERE pg_catalog.clock_timestamp() > '2000-01-01' OR x > 1`);
+    assert.equal(squash(inList!.enumerationSql), 'SELECT DISTINCT f AS pgml_proxy_key_1 FROM t');
+    const update = rewrite(`UPDATE t SET p = pgml.predict('p', f) WHERE random() < 0.5 AND x > 1`);
+    assert.equal(squash(update.plans[0]!.enumerationSql), 'SELECT DISTINCT f AS pgml_proxy_key_1 FROM t WHERE x > 1 AND LOCKED(t)');
+    assert.match(squash(update.plans[0]!.copies[0]!.selectSql), /FROM t WHERE x > 1 FOR UPDATE OF t$/);
+    assert.match(update.statement, /WHERE \( random\(\) < 0\.5 AND x > 1\) AND \(t\.tableoid/);
+  });
+
+  it('refuses a volatile per-row argument, saying where to compute it', () => {
+    assert.throws(
+      () => plans(`SELECT f FROM t WHERE pgml.predict('p', ARRAY[f[1] + random()]) = 1`),
+      (e: unknown) => e instanceof PgError && e.code === '0A000' && /volatile/.test(e.message) && /FROM \(SELECT \*, random\(\) AS r FROM t\) s/.test(e.hint ?? ''),
+    );
+  });
+
   it('GROUP BY positions become the expressions they name; grouping by the call\'s own result', () => {
     const [plan] = plans(`SELECT b, c + 1, pgml.predict('p', ARRAY[b, c + 1]) FROM t GROUP BY 1, 2`);
     assert.equal(squash(plan!.enumerationSql), 'SELECT DISTINCT ARRAY[b, c + 1] AS pgml_proxy_key_1 FROM t GROUP BY b, c + 1');
@@ -145,6 +201,15 @@ describe('planBatches enumeration', () => {
   it('UPDATE: the target relation is the FROM', () => {
     const [plan] = plans(`UPDATE t AS u SET y = pgml.predict('p', ARRAY[a, b]) WHERE id = 3`);
     assert.equal(squash(plan!.enumerationSql), 'SELECT DISTINCT ARRAY[a, b] AS pgml_proxy_key_1 FROM t AS u WHERE id = 3 AND LOCKED(u)');
+  });
+
+  it('UPDATE ... RETURNING: the SET is planned first, and a key reading a column it assigns reads the assignment', () => {
+    const [set, returning] = plans(`UPDATE t AS u SET f = f[2:4] || f[1:1], p = pgml.predict('p', f), q[1] = 0 RETURNING pgml.predict('p', ARRAY[u.p, q[1]] || f)`);
+    assert.equal(set!.keys[0]!.sqlText, 'f');
+    assert.equal(
+      squash(returning!.enumerationSql).replace(deparsed(set!.lookupSql), 'L'),
+      'SELECT DISTINCT ARRAY[L, (q)[1]] || ((f)[2:4] || (f)[1:1]) AS pgml_proxy_key_1 FROM t AS u WHERE LOCKED(u)',
+    );
   });
 
   it('CTEs in reach come along; data-modifying ones do not', () => {
