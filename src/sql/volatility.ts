@@ -13,14 +13,21 @@ export type VolatileFunctions = (name: readonly string[]) => boolean;
 /** No function is volatile: for callers that know the statement calls none. */
 export const NONE_VOLATILE: VolatileFunctions = () => false;
 
-/** The unqualified names of every function the statement calls, to ask the upstream about. */
+/** Schemas of the proxy's own functions: replaced by their results before the upstream evaluates anything. */
+const PROXY_SCHEMAS = new Set(['pgml', 'cron', 'pgml_proxy']);
+
+/**
+ * The unqualified names of every function the statement calls, to ask the upstream about; calls
+ * qualified with the proxy's own schemas are left out (a statement calling only those needs no question).
+ */
 export function functionNames(root: unknown): string[] {
   const names = new Set<string>();
   walk(root, {
     enter(type, body) {
       if (type === 'FuncCall') {
-        const name = nameList(body.funcname).at(-1);
-        if (name !== undefined) names.add(name);
+        const qualified = nameList(body.funcname);
+        const name = qualified.at(-1);
+        if (name !== undefined && !(qualified.length > 1 && PROXY_SCHEMAS.has(qualified[0]!))) names.add(name);
       }
     },
   });
