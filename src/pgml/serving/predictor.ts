@@ -3,6 +3,7 @@
  * Every entry point takes a batch: a constant call is a batch of one, per-row evaluation sends
  * thousands of rows through one engine call on the worker pool.
  */
+import { performance } from 'node:perf_hooks';
 import { PgError, SqlState } from '../../errors/index.js';
 import type { CallContext } from '../../functions/index.js';
 import { decodeClass } from '../preparation/dataset.js';
@@ -55,9 +56,37 @@ export function inputMatrix(model: LoadedModel, batch: readonly Features[]): Flo
   return x;
 }
 
-/** The in-thread engine for a small batch of a model that has one (inline.ts), else the worker pool's. */
+/**
+ * The in-thread engine for a small batch of a model that has one (inline.ts), else the worker pool's.
+ * In-thread saves a lone client the pool's round trip, but while the event loop is busy (many clients
+ * predicting at once) every in-thread prediction waits behind the others on this one thread: the pool
+ * then runs them on another core and merges those waiting for one model into one engine call.
+ * Measured (BENCHMARKS.md, serving): in-thread only, 32 clients got 0.32× SELECT 1's throughput
+ * against the pool's 0.84×.
+ */
 function engineFor(model: LoadedModel, rows: number): Engine {
-  return model.inline !== undefined && rows <= model.inline.maxRows ? model.inline.engine : model.engine;
+  const small = model.inline !== undefined && rows <= model.inline.maxRows;
+  return small && loopBusyShare() < BUSY_LOOP ? model.inline!.engine : model.engine;
+}
+
+/** Above this share of recent time spent running, small predictions go to the pool too. */
+const BUSY_LOOP = 0.5;
+/** How often the share is sampled: reading it costs about a microsecond. */
+const SAMPLE_MS = 20;
+let sampledAt = 0;
+let sampled = performance.eventLoopUtilization();
+let busyShare = 0;
+
+/** The event loop's busy share over the last sampling period (perf_hooks' event loop utilization). */
+function loopBusyShare(): number {
+  const now = performance.now();
+  if (now - sampledAt >= SAMPLE_MS) {
+    const current = performance.eventLoopUtilization();
+    busyShare = performance.eventLoopUtilization(current, sampled).utilization;
+    sampled = current;
+    sampledAt = now;
+  }
+  return busyShare;
 }
 
 function checkTask(model: LoadedModel, allowed: readonly string[], fn: string): void {
