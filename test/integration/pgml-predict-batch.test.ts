@@ -16,10 +16,12 @@ describeTargets('pgml.predict_batch', { proxyOnly: true }, (target) => {
     client = new pg.Client({ connectionString: target().url() });
     await client.connect();
     await client.query(`SELECT pgml.load_dataset('iris')`);
+    await client.query(`SELECT pgml.load_dataset('digits')`);
     await client.query(`CREATE TABLE flowers AS SELECT row_number() OVER ()::int AS id, * FROM pgml.iris`);
-    await client.query(`SELECT * FROM pgml.train('My Classification Project', 'classification', 'pgml.iris', 'target', 'xgboost', '{"n_estimators": 5}')`);
+    await client.query(`SELECT * FROM pgml.train('Iris Batch', 'classification', 'pgml.iris', 'target', 'xgboost', '{"n_estimators": 5}')`);
+    await client.query(`SELECT * FROM pgml.train('My Classification Project', 'classification', 'pgml.digits', 'target', 'xgboost', '{"n_estimators": 5}')`);
     const { rows } = await client.query(
-      `SELECT id, pgml.predict('My Classification Project', ARRAY[sepal_length, sepal_width, petal_length, petal_width]) AS p FROM flowers`,
+      `SELECT id, pgml.predict('Iris Batch', ARRAY[sepal_length, sepal_width, petal_length, petal_width]) AS p FROM flowers`,
     );
     single = new Map(rows.map((r) => [r.id, r.p]));
     assert.equal(single.size, 150);
@@ -34,29 +36,33 @@ describeTargets('pgml.predict_batch', { proxyOnly: true }, (target) => {
     for (const row of rows) assert.equal(row.prediction, single.get(row.id), `row ${row.id}`);
   }
 
-  test("the documentation's CTE, with the target passed through unnest(array_agg(target))", async () => {
+  test("the documentation's CTE, verbatim, with the target passed through unnest(array_agg(target))", async () => {
     const { rows } = await client.query(`WITH predictions AS (
 	SELECT pgml.predict_batch(
 		'My Classification Project',
-		array_agg(ARRAY[sepal_length, sepal_width, petal_length, petal_width])
+		array_agg(image)
 	) AS prediction,
 	unnest(
 		array_agg(target)
 	) AS target
-	FROM pgml.iris
+	FROM pgml.digits
 	WHERE target = 0
 )
 SELECT prediction, target FROM predictions
 LIMIT 10;`);
     assert.equal(rows.length, 10);
     for (const row of rows) assert.equal(row.target, 0);
-    // The model separates class 0 perfectly on iris: a wrong pairing or a NULL would show.
-    for (const row of rows) assert.equal(row.prediction, 0);
+    // The same rows in the same (scan) order, one pgml.predict each: a wrong pairing or a NULL would show.
+    const single = await client.query(
+      `SELECT pgml.predict('My Classification Project', image) AS prediction FROM pgml.digits WHERE target = 0 LIMIT 10`,
+    );
+    assert.deepEqual(rows.map((r) => r.prediction), single.rows.map((r) => r.prediction));
+    assert.ok(rows.every((r) => typeof r.prediction === 'number'));
   });
 
   test('each prediction pairs with its row: ids passed through, over a volatile FROM', async () => {
     const { rows } = await client.query(`WITH predictions AS (
-      SELECT pgml.predict_batch('My Classification Project', array_agg(ARRAY[sepal_length, sepal_width, petal_length, petal_width])) AS prediction,
+      SELECT pgml.predict_batch('Iris Batch', array_agg(ARRAY[sepal_length, sepal_width, petal_length, petal_width])) AS prediction,
              unnest(array_agg(id)) AS id
         FROM (SELECT * FROM flowers ORDER BY random() LIMIT 60) s
     ) SELECT prediction, id FROM predictions`);
@@ -69,7 +75,7 @@ LIMIT 10;`);
       `SELECT target, pgml.predict_batch($1, array_agg(ARRAY[sepal_length, sepal_width, petal_length, petal_width])) AS prediction,
               unnest(array_agg(id)) AS id
          FROM flowers WHERE id % $2 = 0 GROUP BY target ORDER BY target`,
-      ['My Classification Project', 3],
+      ['Iris Batch', 3],
     );
     assertPaired(rows, 50);
     assert.deepEqual([...new Set(rows.map((r) => r.target))], [0, 1, 2]);
