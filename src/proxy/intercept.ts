@@ -5,7 +5,7 @@
  */
 import { PgError, SqlState } from '../errors/index.js';
 import type { FunctionRegistry, PreparedBatch } from '../functions/index.js';
-import { analyzeQuery, renderExpressionReplacement, renderSetReplacement, spliceStatement } from '../sql/index.js';
+import { analyzeQuery, spliceStatement } from '../sql/index.js';
 import type { CallSite, QueryAnalysis, StatementAnalysis } from '../sql/index.js';
 import { maxParamIndex } from '../sql/params.js';
 import {
@@ -21,7 +21,8 @@ import {
 } from '../wire/index.js';
 import { encodeText, parseBinary, parseText, typeNameOf, typeOidOf } from '../wire/types.js';
 import { quoteString } from '../sql/render.js';
-import { RowBatches, type BoundValues, type KeyedRewrite } from './batch/run.js';
+import { replacementOf, RowBatches, type BoundValues, type KeyedRewrite } from './batch/run.js';
+import { resultColumnType } from './batch/plan.js';
 import { OnePassPortal, OnePassStream, clientRowDescription, type OnePassIO, type OnePassWork } from './batch/one-pass.js';
 import { planStatement, type Protocol, type StatementPlan } from '../sql/plan.js';
 import { renderOnePass, type OnePassPlan } from '../sql/plan-one-pass.js';
@@ -792,9 +793,8 @@ function rowPlaceholder(site: CallSite): string {
   const returns = site.signature.returns;
   // The planner refuses per-row calls in FROM and of functions returning tables.
   if (site.context !== 'expression' || returns.kind === 'table') throw new PgError(SqlState.InternalError, `${site.schema}.${site.name} has no per-row value`);
-  // A set per row is unnested (batch/run.ts): the statement described has the set's element type.
-  if (returns.kind === 'setof') return renderSetReplacement(site, `unnest(NULL::${returns.type}[])`);
-  return renderExpressionReplacement(site, `NULL::${returns.type}`);
+  // Placed as the lookup will be (a set per row unnested), so the statement described has the same columns.
+  return replacementOf(site, `NULL::${resultColumnType(site)}`);
 }
 
 /** A bound parameter as SQL: its value as a literal, typed when the proxy knows the type's name. */

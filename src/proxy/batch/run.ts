@@ -190,7 +190,6 @@ export class RowBatches {
     const cursor = 'pgml_proxy_batch_cursor';
     const columns = plan.keys.map((k) => k.column);
     await db.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT pgml_proxy_id, ${columns.join(', ')} FROM ${plan.table}`);
-    const signature = plan.site.signature;
     let done = 0;
     for (;;) {
       const batch = await db.query<Record<string, unknown>>(`FETCH ${BATCH_ROWS} FROM ${cursor}`);
@@ -219,7 +218,7 @@ export class RowBatches {
 }
 
 /** What stands for a keyed call in the statement: its lookup, unnested where the call returns a set. */
-function replacementOf(site: CallSite, lookupSql: string): string {
+export function replacementOf(site: CallSite, lookupSql: string): string {
   if (site.context !== 'expression') return lookupSql;
   if (site.signature.returns.kind === 'setof') return renderSetReplacement(site, `unnest(${lookupSql})`);
   return renderExpressionReplacement(site, lookupSql);
