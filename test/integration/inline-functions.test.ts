@@ -130,6 +130,21 @@ describeTargets('LANGUAGE sql functions calling pgml.*', { proxyOnly: true }, (t
     assert.deepEqual((await client.query('SELECT * FROM plain_add($1, $2)', [2, 3])).rows, [{ plain_add: 5 }]);
   });
 
+  test('a view calling pgml.* is run by Postgres itself: the error says so and names the form that works', async () => {
+    await client.query(`CREATE VIEW headline_sizes AS
+      SELECT headline, array_length(pgml.embed('wink/sg-100d', headline), 1) AS size FROM inline_headlines`);
+    await assert.rejects(client.query('SELECT * FROM headline_sizes'), (error: pg.DatabaseError) => {
+      assert.equal(error.code, '0A000');
+      assert.equal(error.message, 'pgml.embed() must be called through pgml-proxy');
+      assert.match(error.detail ?? '', /Postgres ran the call itself.*a view/);
+      assert.match(error.hint ?? '', /call pgml\.embed in the statement itself/);
+      return true;
+    });
+    // The view's query sent as the statement is evaluated by the proxy.
+    const r = await client.query(`SELECT DISTINCT array_length(pgml.embed('wink/sg-100d', headline), 1) AS size FROM inline_headlines`);
+    assert.deepEqual(r.rows, [{ size: 100 }]);
+  });
+
   if (kind !== 'proxy-postgres') return;
 
   test('DDL made directly on the upstream is seen through the event trigger', async () => {
