@@ -1,7 +1,8 @@
 // Issue 11's statements as the issue quotes them, byte for byte, and per-row calls outside the
 // select list over FROMs that change between two reads (ORDER BY random() LIMIT n, TABLESAMPLE, a
-// concurrent writer). Every result is compared, as the client received it, with one constant call
-// per row computed separately; none may be NULL.
+// concurrent writer), each position also in the extended protocol with binary results, and each
+// SELECT position through a cursor fetched in pieces and under LIMIT. Every result is compared, as the
+// client received it, with one constant call per row computed separately; none may be NULL.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
@@ -55,6 +56,30 @@ describeTargets('per-row calls: issue 11 statements verbatim, exact outside the 
   const expectedAll = (features: readonly string[]) => Promise.all(features.map(expected));
   const split = (joined: string | null) => (joined === null ? [] : joined.split(';'));
 
+  const simple: Run = (sql) => raw.query(sql);
+  /** The statement with LIMIT 7 after it (SELECT positions). */
+  const limited: Run = (sql) => raw.query(`${sql} LIMIT 7`);
+  /** The statement as a cursor, fetched 7 rows at a time inside a transaction (SELECT positions). */
+  const cursor: Run = async (sql) => {
+    await raw.query('BEGIN');
+    try {
+      await raw.query(`DECLARE exact_cursor CURSOR FOR ${sql}`);
+      const rows = [];
+      for (;;) {
+        const piece = await raw.query('FETCH 7 FROM exact_cursor');
+        rows.push(...piece.rows);
+        if (piece.rows.length < 7) break;
+      }
+      await raw.query('COMMIT');
+      return { rows, rowCount: rows.length };
+    } catch (error) {
+      await raw.query('ROLLBACK');
+      throw error;
+    }
+  };
+  /** The statement in the extended protocol, every result column in binary, turned back into the server's text. */
+  const binary: Run = (sql) => binaryQuery(target().host, target().port, target().database, sql);
+
   test('SELECT pgml.predict(\'iris\', f) FROM (SELECT * FROM flowers ORDER BY random() LIMIT 40) s', async () => {
     const sql = `SELECT pgml.predict('iris', f) FROM (SELECT * FROM flowers ORDER BY random() LIMIT 40) s`;
     // Which rows the statement read is not visible in its result: read them beside it, in the same
@@ -99,79 +124,80 @@ describeTargets('per-row calls: issue 11 statements verbatim, exact outside the 
   /**
    * Each position of a per-row call, as a statement over `from` (a FROM item aliased s with a
    * column f), and the check of its result against one constant call per row. `size` is the number
-   * of rows the FROM yields, when it is known.
+   * of rows the FROM yields, when it is known. `run` sends the statement under test (simple Query
+   * unless a test says otherwise); the checks' own queries go through `raw`.
    */
-  const positions: Record<string, (from: string, size?: number) => Promise<void>> = {
-    'select list': async (from, size) => {
-      const r = await raw.query(`SELECT f, pgml.predict('iris', f) AS p FROM ${from}`);
+  const positions: Record<string, (from: string, size?: number, run?: Run) => Promise<void>> = {
+    'select list': async (from, size, run = simple) => {
+      const r = await run(`SELECT f, pgml.predict('iris', f) AS p FROM ${from}`);
       if (size !== undefined) assert.equal(r.rows.length, size);
       assert.deepEqual(r.rows.map((row) => row.p), await expectedAll(r.rows.map((row) => row.f)));
     },
-    WHERE: async (from) => {
-      const r = await raw.query(`SELECT f FROM ${from} WHERE pgml.predict('iris', f) = 1`);
+    WHERE: async (from, _size, run = simple) => {
+      const r = await run(`SELECT f FROM ${from} WHERE pgml.predict('iris', f) = 1`);
       for (const row of r.rows) assert.equal(await expected(row.f), '1', row.f);
     },
-    'ORDER BY': async (from, size) => {
-      const r = await raw.query(`SELECT f FROM ${from} ORDER BY pgml.predict('iris', f), f`);
+    'ORDER BY': async (from, size, run = simple) => {
+      const r = await run(`SELECT f FROM ${from} ORDER BY pgml.predict('iris', f), f`);
       if (size !== undefined) assert.equal(r.rows.length, size);
       const values = (await expectedAll(r.rows.map((row) => row.f))).map(Number);
       assert.deepEqual(values, [...values].sort((a, b) => a - b));
     },
-    aggregate: async (from, size) => {
-      const r = await raw.query(
+    aggregate: async (from, size, run = simple) => {
+      const r = await run(
         `SELECT string_agg(f::text, ';') AS every, string_agg(f::text, ';') FILTER (WHERE pgml.predict('iris', f) = 1) AS ones,
                 sum(pgml.predict('iris', f)) AS total, count(*) AS n FROM ${from}`,
       );
-      const every = split(r.rows[0].every);
+      const every = split(r.rows[0]!.every);
       if (size !== undefined) assert.equal(every.length, size);
       const values = await expectedAll(every);
-      assert.deepEqual(split(r.rows[0].ones).sort(), every.filter((_, i) => values[i] === '1').sort());
-      assert.equal(Number(r.rows[0].total), values.reduce((sum, v) => sum + Number(v), 0));
+      assert.deepEqual(split(r.rows[0]!.ones).sort(), every.filter((_, i) => values[i] === '1').sort());
+      assert.equal(Number(r.rows[0]!.total), values.reduce((sum, v) => sum + Number(v), 0));
     },
-    'GROUP BY': async (from, size) => {
-      const r = await raw.query(`SELECT pgml.predict('iris', f) AS p, string_agg(f::text, ';') AS fs FROM ${from} GROUP BY 1`);
+    'GROUP BY': async (from, size, run = simple) => {
+      const r = await run(`SELECT pgml.predict('iris', f) AS p, string_agg(f::text, ';') AS fs FROM ${from} GROUP BY 1`);
       if (size !== undefined) assert.equal(r.rows.reduce((n, row) => n + split(row.fs).length, 0), size);
       for (const row of r.rows) assert.deepEqual(await expectedAll(split(row.fs)), split(row.fs).map(() => row.p), `group ${row.p}`);
     },
-    'UPDATE SET': async (from, size) => {
+    'UPDATE SET': async (from, size, run = simple) => {
       await raw.query('UPDATE scored SET p = NULL');
-      const r = await raw.query(`UPDATE scored SET p = pgml.predict('iris', s.f) FROM ${from} WHERE scored.id = s.id`);
+      const r = await run(`UPDATE scored SET p = pgml.predict('iris', s.f) FROM ${from} WHERE scored.id = s.id`);
       if (size !== undefined) assert.equal(r.rowCount, size);
       const written = (await raw.query('SELECT f, p FROM scored WHERE p IS NOT NULL')).rows;
       assert.equal(written.length, r.rowCount);
       assert.deepEqual(written.map((row) => row.p), await expectedAll(written.map((row) => row.f)));
     },
-    'INSERT ... SELECT': async (from, size) => {
+    'INSERT ... SELECT': async (from, size, run = simple) => {
       await raw.query('TRUNCATE out');
-      const r = await raw.query(`INSERT INTO out (f, p) SELECT f, pgml.predict('iris', f) FROM ${from}`);
+      const r = await run(`INSERT INTO out (f, p) SELECT f, pgml.predict('iris', f) FROM ${from}`);
       if (size !== undefined) assert.equal(r.rowCount, size);
       const written = (await raw.query('SELECT f, p FROM out')).rows;
       assert.deepEqual(written.map((row) => row.p), await expectedAll(written.map((row) => row.f)));
     },
-    'CREATE TABLE AS': async (from, size) => {
+    'CREATE TABLE AS': async (from, size, run = simple) => {
       await raw.query('DROP TABLE IF EXISTS made');
-      await raw.query(`CREATE TABLE made AS SELECT f, pgml.predict('iris', f) AS p FROM ${from}`);
+      await run(`CREATE TABLE made AS SELECT f, pgml.predict('iris', f) AS p FROM ${from}`);
       const written = (await raw.query('SELECT f, p FROM made')).rows;
       if (size !== undefined) assert.equal(written.length, size);
       assert.deepEqual(written.map((row) => row.p), await expectedAll(written.map((row) => row.f)));
     },
-    CTE: async (from, size) => {
-      const r = await raw.query(
+    CTE: async (from, size, run = simple) => {
+      const r = await run(
         `WITH picked AS (SELECT f FROM ${from}) SELECT string_agg(f::text, ';') AS every, string_agg(f::text, ';') FILTER (WHERE pgml.predict('iris', f) = 1) AS ones FROM picked`,
       );
-      const every = split(r.rows[0].every);
+      const every = split(r.rows[0]!.every);
       if (size !== undefined) assert.equal(every.length, size);
       const values = await expectedAll(every);
-      assert.deepEqual(split(r.rows[0].ones).sort(), every.filter((_, i) => values[i] === '1').sort());
-      const inside = await raw.query(`WITH scored AS (SELECT f, pgml.predict('iris', f) AS p FROM ${from}) SELECT f, p FROM scored WHERE p >= 1`);
+      assert.deepEqual(split(r.rows[0]!.ones).sort(), every.filter((_, i) => values[i] === '1').sort());
+      const inside = await run(`WITH scored AS (SELECT f, pgml.predict('iris', f) AS p FROM ${from}) SELECT f, p FROM scored WHERE p >= 1`);
       for (const row of inside.rows) assert.equal(row.p, await expected(row.f), row.f);
     },
-    RETURNING: async (from, size) => {
+    RETURNING: async (from, size, run = simple) => {
       await raw.query('TRUNCATE out');
-      const r = await raw.query(`INSERT INTO out (f) SELECT f FROM ${from} RETURNING f, pgml.predict('iris', f) AS p`);
+      const r = await run(`INSERT INTO out (f) SELECT f FROM ${from} RETURNING f, pgml.predict('iris', f) AS p`);
       if (size !== undefined) assert.equal(r.rows.length, size);
       assert.deepEqual(r.rows.map((row) => row.p), await expectedAll(r.rows.map((row) => row.f)));
-      const updated = await raw.query(`UPDATE out SET f = f[4:4] || f[1:3] RETURNING f, pgml.predict('iris', f) AS p`);
+      const updated = await run(`UPDATE out SET f = f[4:4] || f[1:3] RETURNING f, pgml.predict('iris', f) AS p`);
       assert.deepEqual(updated.rows.map((row) => row.p), await expectedAll(updated.rows.map((row) => row.f)));
     },
   };
@@ -186,6 +212,17 @@ describeTargets('per-row calls: issue 11 statements verbatim, exact outside the 
         for (let round = 0; round < 2; round++) await check(from, size);
       });
     }
+  }
+
+  const [, randomFrom, randomSize] = volatileFroms[0]!;
+  const selectPositions = ['select list', 'WHERE', 'ORDER BY', 'aggregate', 'GROUP BY', 'CTE'];
+  for (const [position, check] of Object.entries(positions)) {
+    test(`${position} in the extended protocol with binary results, over ORDER BY random() LIMIT 40: exact`, () =>
+      check(randomFrom, randomSize, binary));
+    if (!selectPositions.includes(position)) continue;
+    test(`${position} through a cursor fetched in pieces, over ORDER BY random() LIMIT 40: exact`, () =>
+      check(randomFrom, randomSize, cursor));
+    test(`${position} with LIMIT 7, over ORDER BY random() LIMIT 40: exact`, () => check(randomFrom, undefined, limited));
   }
 
   test('every position while a concurrent writer inserts rows into the FROM', async () => {
@@ -401,4 +438,101 @@ async function binaryRows(host: string, port: number, database: string, sql: str
   } finally {
     connection.socket.destroy();
   }
+}
+
+// Rows as pg gives them (any), so the checks read them the same way whichever runner sent the statement.
+type Run = (sql: string) => Promise<{ rows: Record<string, any>[]; rowCount: number | null }>;
+
+/**
+ * Parse, Bind (every result column binary), Describe and Execute of `sql`; each value is turned back
+ * into the text the server writes for it (shortest exact floats, as Postgres 12+ does), so the checks
+ * compare what a binary client received with one constant call per row.
+ */
+async function binaryQuery(host: string, port: number, database: string, sql: string): ReturnType<Run> {
+  const connection = await RawConnection.open(host, port);
+  try {
+    await connection.startup('postgres', database);
+    const int16 = (n: number) => Buffer.from([(n >> 8) & 0xff, n & 0xff]);
+    connection.write(
+      Buffer.concat([
+        frontendMessage('P', Buffer.concat([Buffer.from(`\0${sql}\0`), int16(0)])),
+        frontendMessage('B', Buffer.concat([Buffer.from('\0\0'), int16(0), int16(0), int16(1), int16(1)])),
+        frontendMessage('D', Buffer.from('P\0')),
+        frontendMessage('E', Buffer.from([0, 0, 0, 0, 0])),
+        syncMessage(),
+      ]),
+    );
+    const messages = await connection.readUntil('Z');
+    const error = messages.find((m) => m.type === 'E');
+    if (error !== undefined) throw new Error(JSON.stringify(errorFields(error)));
+    const description = messages.find((m) => m.type === 'T');
+    const columns = description === undefined ? [] : rowDescription(description.body);
+    const rows = messages
+      .filter((m) => m.type === 'D')
+      .map(({ body }) => {
+        const row: Record<string, string | null> = {};
+        let at = 2;
+        for (const column of columns) {
+          const length = body.readInt32BE(at);
+          at += 4;
+          row[column.name] = length < 0 ? null : binaryToText(column.typeOid, body.subarray(at, at + length));
+          at += Math.max(length, 0);
+        }
+        return row;
+      });
+    const tag = messages.find((m) => m.type === 'C')?.body.toString('utf8').replace(/\0$/, '') ?? '';
+    const count = /(\d+)$/.exec(tag)?.[1];
+    return { rows, rowCount: count === undefined ? null : Number(count) };
+  } finally {
+    connection.socket.destroy();
+  }
+}
+
+function rowDescription(body: Buffer): { name: string; typeOid: number }[] {
+  const columns = [];
+  let at = 2;
+  for (let i = 0; i < body.readInt16BE(0); i++) {
+    const end = body.indexOf(0, at);
+    const name = body.subarray(at, end).toString('utf8');
+    at = end + 1;
+    columns.push({ name, typeOid: body.readUInt32BE(at + 6) });
+    at += 18;
+  }
+  return columns;
+}
+
+/** The server's text for the types these statements return (float4out/float8out write the shortest exact form). */
+function binaryToText(typeOid: number, value: Buffer): string {
+  switch (typeOid) {
+    case 25:
+      return value.toString('utf8');
+    case 20:
+      return value.readBigInt64BE(0).toString();
+    case 700:
+      return float4Text(value.readFloatBE(0));
+    case 701:
+      return String(value.readDoubleBE(0));
+    case 1021: {
+      // ndim, has-nulls flag, element type, then (size, lower bound) per dimension, then the elements.
+      if (value.readInt32BE(0) !== 1) throw new Error('only one-dimensional real[] is decoded here');
+      const elements: string[] = [];
+      let at = 20;
+      for (let i = 0; i < value.readInt32BE(12); i++) {
+        const length = value.readInt32BE(at);
+        elements.push(length < 0 ? 'NULL' : float4Text(value.readFloatBE(at + 4)));
+        at += 4 + Math.max(length, 0);
+      }
+      return `{${elements.join(',')}}`;
+    }
+    default:
+      throw new Error(`no binary decoder for type ${typeOid} in this test`);
+  }
+}
+
+function float4Text(value: number): string {
+  for (let digits = 1; digits < 9; digits++) {
+    const text = String(Number(value.toPrecision(digits)));
+    if (Math.fround(Number(text)) === value) return text;
+  }
+  return String(Number(value.toPrecision(9)));
 }
