@@ -8,7 +8,10 @@
  *   than scipy's. Joint targets natively.
  * - Classification: the fixed 1 · RBF(1) kernel, the Laplace approximation's posterior mode by Newton
  *   iterations (max_iter_predict), probabilities by sklearn's erf-mixture approximation of the probit
- *   integral; more than two classes one-vs-rest, as multi_class='one_vs_rest'.
+ *   integral; more than two classes one-vs-rest, as multi_class='one_vs_rest'. warm_start (PostgresML's
+ *   classification guide passes it) is accepted as sklearn accepts it: it seeds the next search for the
+ *   posterior mode with the last one, and with the fixed default kernel the mode is searched once per
+ *   fit, so in sklearn too it changes nothing.
  */
 import { PgError, SqlState } from '../../errors/index.js';
 import { checkHyperparamNames, type Dataset, type Engine, type EngineFactory, type FitOptions } from './engine.js';
@@ -235,7 +238,7 @@ class GaussianProcessEngine implements Engine {
       if (!data.y || data.y.length !== data.rows * (data.yCols ?? 1)) {
         throw new PgError(SqlState.InvalidParameterValue, `${ALGORITHM} needs one label per training row`);
       }
-      for (const name of ['max_iter_predict', 'multi_class']) {
+      for (const name of ['max_iter_predict', 'multi_class', 'warm_start']) {
         if (hp[name] !== undefined) throw new PgError(SqlState.InvalidParameterValue, `hyperparameter ${name} for ${ALGORITHM} applies to classification only`);
       }
       this.state = { ...base, task, regressor: fitRegressor(data, hp), numClasses: 0 };
@@ -245,6 +248,7 @@ class GaussianProcessEngine implements Engine {
       if (hp[name] !== undefined) throw new PgError(SqlState.InvalidParameterValue, `hyperparameter ${name} for ${ALGORITHM} applies to regression only`);
     }
     choiceParam(ALGORITHM, hp, 'multi_class', 'one_vs_rest', ['one_vs_rest']);
+    boolParam(ALGORITHM, hp, 'warm_start', false);
     const y = requireLabels(ALGORITHM, data);
     const numClasses = requireNumClasses(ALGORITHM, options);
     const maxIter = intParam(ALGORITHM, hp, 'max_iter_predict', 100);
@@ -396,7 +400,7 @@ function erfcPositive(x: number): number {
 export const gaussianProcessFactory: EngineFactory = {
   algorithm: ALGORITHM,
   tasks: ['classification', 'regression'],
-  hyperparams: ['alpha', 'normalize_y', 'optimizer', 'max_iter_predict', 'multi_class'],
+  hyperparams: ['alpha', 'normalize_y', 'optimizer', 'max_iter_predict', 'multi_class', 'warm_start'],
   create: () => new GaussianProcessEngine(),
   async deserialize(bytes: Uint8Array): Promise<Engine> {
     const state = decodeState<GaussianProcessState>(FORMAT, ALGORITHM, bytes);

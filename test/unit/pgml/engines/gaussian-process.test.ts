@@ -17,6 +17,8 @@ const reference = skipReason
       optimized: { split: diabetes, estimator: 'gaussian_process.GaussianProcessRegressor', params: { normalize_y: true } },
       iris: { split: iris, estimator: 'gaussian_process.GaussianProcessClassifier', params: {}, proba: true },
       wine: { split: wine, estimator: 'gaussian_process.GaussianProcessClassifier', params: {}, proba: true },
+      // PostgresML's classification guide: '{"max_iter_predict": 100, "warm_start": true}'.
+      guide: { split: iris, estimator: 'gaussian_process.GaussianProcessClassifier', params: { max_iter_predict: 100, warm_start: true }, proba: true },
     });
 
 function close(actual: ArrayLike<number>, expected: number[], tolerance: number, what: string) {
@@ -53,6 +55,16 @@ describe('gaussian_process matches scikit-learn', { skip: skipReason }, () => {
       const restored = await gaussianProcessFactory.deserialize(await engine.serialize());
       close(await restored.predictProba!(split.test.x, split.test.rows), reference![key].proba!.flat(), 1e-5, `${key} restored`);
     }
+  });
+
+  it("classification with PostgresML's guide's hyperparameters (max_iter_predict, warm_start) as scikit-learn", async () => {
+    const engine = gaussianProcessFactory.create();
+    await engine.fit(iris.train, { task: 'classification', hyperparams: { max_iter_predict: 100, warm_start: true }, numClasses: iris.numClasses });
+    close(await engine.predictProba!(iris.test.x, iris.test.rows), reference!.guide.proba!.flat(), 1e-5, 'guide proba');
+    await assert.rejects(
+      gaussianProcessFactory.create().fit(iris.train, { task: 'classification', hyperparams: { warm_start: 'yes' }, numClasses: 3 }),
+      /warm_start/,
+    );
   });
 });
 
