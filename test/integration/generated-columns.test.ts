@@ -99,6 +99,26 @@ FROM documents;`);
     for (const row of rows) {
       assert.deepEqual(row.embedding, await embedAlone(client, `SELECT pgml.embed('pgml-test/tiny-bert', $1)::float8[] AS e`, row.body), `row ${row.id}`);
     }
+    // Renamed table and column: the definition is kept by number.
+    await client.query('ALTER TABLE notes RENAME COLUMN body TO text_body');
+    await client.query('ALTER TABLE notes RENAME TO renamed_notes');
+    await client.query(`UPDATE renamed_notes SET text_body = 'renamed' WHERE id = 3`);
+    const renamed = await client.query('SELECT embedding FROM renamed_notes WHERE id = 3');
+    assert.deepEqual(renamed.rows[0].embedding, await embedAlone(client, `SELECT pgml.embed('pgml-test/tiny-bert', $1)::float8[] AS e`, 'renamed'));
+    // Dropped: a new plain table of the same name is written as any table.
+    await client.query('DROP TABLE renamed_notes');
+    await client.query('CREATE TABLE renamed_notes (text_body text, embedding float8[])');
+    await client.query(`INSERT INTO renamed_notes (text_body, embedding) VALUES ('plain', '{1,2}')`);
+    assert.deepEqual((await client.query('SELECT embedding FROM renamed_notes')).rows[0].embedding, [1, 2]);
+  });
+
+  it('sees the table in the transaction that creates it', async () => {
+    await client.query('BEGIN');
+    await client.query(`CREATE TABLE in_block (body text, embedding FLOAT[] GENERATED ALWAYS AS (pgml.embed('pgml-test/tiny-bert', body)) STORED)`);
+    await client.query(`INSERT INTO in_block (body) VALUES ('inside the block')`);
+    await client.query('COMMIT');
+    const { rows } = await client.query('SELECT embedding FROM in_block');
+    assert.deepEqual(rows[0].embedding, await embedAlone(client, `SELECT pgml.embed('pgml-test/tiny-bert', $1)::float8[] AS e`, 'inside the block'));
   });
 
   it('fails as Postgres fails for an explicit value, and refuses writes that do not compute the column', async () => {
