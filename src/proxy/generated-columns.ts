@@ -65,7 +65,7 @@ export class GeneratedColumns {
 /**
  * What runs, as one Query, in place of DDL defining proxy-computed columns: the DDL with the
  * columns made plain, the trigger refusing writes that do not compute them, and their
- * definitions. `attnums` gives the number a column of the table will have after the DDL.
+ * definitions. `attnumOf` gives the number a column of the table will have after the DDL.
  */
 export function definitionSql(ddl: GeneratedDdl, attnumOf: (name: string) => number | undefined): string {
   const relation = quoteString(ddl.relation);
