@@ -12,9 +12,17 @@ CREATE TABLE pgml_proxy.generated_columns (
   reads int2[] NOT NULL,
   PRIMARY KEY (table_oid, attnum)
 );
--- The table's owner records its columns in the same transaction that creates them. An entry is
--- believed only for a table carrying the trigger below, which only its owner can create.
+-- The table's owner records its columns in the same transaction that creates them, as itself. Only
+-- a role with its owner's privileges may record a column of a table: an expression recorded for a
+-- table runs in every INSERT through the proxy, with the writer's privileges, as Postgres runs the
+-- owner's generation expressions, defaults and triggers; nobody else may put one there. An entry is
+-- also believed only for a table carrying the trigger below, which only its owner can create.
 GRANT SELECT, INSERT ON pgml_proxy.generated_columns TO PUBLIC;
+ALTER TABLE pgml_proxy.generated_columns ENABLE ROW LEVEL SECURITY;
+CREATE POLICY generated_columns_read ON pgml_proxy.generated_columns FOR SELECT USING (true);
+CREATE POLICY generated_columns_owner_records ON pgml_proxy.generated_columns FOR INSERT
+  WITH CHECK (EXISTS (SELECT FROM pg_catalog.pg_class c
+                       WHERE c.oid = table_oid AND pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')));
 
 -- Every value the proxy computes passes through this function, which marks the next row written to
 -- the table as computed; the trigger accepts a row so marked and clears the mark. A row goes to its

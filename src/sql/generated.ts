@@ -230,6 +230,8 @@ function typeNameOf(type: string): unknown {
  */
 function computedValue(table: GeneratedTable, column: GeneratedColumn, valueOf: (attnum: number) => unknown): unknown {
   const expression = mapNodes(storedExpression(column.expression), (type, body) => {
+    // Checked when the column is defined; a row written into the table by hand is checked again.
+    if (type === 'SubLink') throw fail(SqlState.FeatureNotSupported, 'cannot use subquery in column generation expression');
     if (type !== 'ParamRef') return undefined;
     const attnum = num(body.number) ?? 0;
     const target = table.columns.find((c) => c.attnum === attnum);

@@ -145,6 +145,27 @@ FROM documents;`);
     }
   });
 
+  it('only the owner of a table records a generated column of it (the expression runs in other roles\' INSERTs)', async () => {
+    const cluster = target().cluster;
+    if (cluster === undefined) return; // the embedded database has one role
+    await client.query(`CREATE TABLE shared_notes (body text, embedding FLOAT[] GENERATED ALWAYS AS (pgml.embed('pgml-test/tiny-bert', body)) STORED)`);
+    await client.query(`CREATE TABLE plain_notes (body text, extra text)`);
+    await client.query(`CREATE ROLE mallory LOGIN; GRANT INSERT, SELECT ON shared_notes, plain_notes TO mallory`);
+    const mallory = new pg.Client({ connectionString: cluster.url('mallory', undefined, target().database) });
+    await mallory.connect();
+    try {
+      for (const [table, attnum] of [['shared_notes', 1], ['plain_notes', 2]] as const) {
+        await assert.rejects(
+          mallory.query(`INSERT INTO pgml_proxy.generated_columns VALUES ('${table}'::regclass, ${attnum}, 'current_user', '{}')`),
+          sqlState('42501', /row-level security/),
+        );
+      }
+    } finally {
+      await mallory.end();
+    }
+    assert.deepEqual((await client.query(`SELECT attnum FROM pgml_proxy.generated_columns WHERE table_oid = 'shared_notes'::regclass`)).rows, [{ attnum: 2 }]);
+  });
+
   it('runs the pgml.embed page as written, vector(32) on the embedded database with pgvector', async (t) => {
     if (target().kind !== 'proxy-pglite') return t.skip('pgvector is installed only with the embedded database here');
     await client.query(`CREATE TABLE star_wars_quotes (
