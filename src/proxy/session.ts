@@ -31,7 +31,7 @@ import { SessionQueryRunner } from './internal-query.js';
 import type { UpstreamConnector, UpstreamLink } from './link.js';
 import { coalesce } from './coalesce.js';
 import { FunctionInliner } from './inline.js';
-import { changesPrivileges, changesSessionSettings, isRoutineDdl, mentionsSetConfig } from './sniff.js';
+import { changesPrivileges, changesSessionSettings, changesTables, isRoutineDdl, mentionsSetConfig } from './sniff.js';
 import type { UpstreamFunctions } from './upstream-functions.js';
 import { StartupReader } from './startup.js';
 import { isAnswered, ResponseTracker, type ResponseHandler } from './tracker.js';
@@ -170,7 +170,7 @@ export class ClientSession {
     const session = this;
     // The embedded backend's settings and transaction are shared between clients: it answers itself.
     const local = options.answerLocally && options.connector.kind === 'postgres' ? new LocalAnswers(this, evaluator) : undefined;
-    this.interceptor = new Interceptor(this, options.registry, evaluator, new FunctionInliner(options.functions, options.registry), local);
+    this.interceptor = new Interceptor(this, options.registry, evaluator, new FunctionInliner(options.functions, options.registry), options.functions, local);
     this.authTimer = setTimeout(() => this.authenticationTimedOut(), options.authTimeoutMs);
     this.attach(socket);
   }
@@ -554,6 +554,8 @@ export class ClientSession {
 
   private noteCommand(commandComplete: Buffer): void {
     if (isRoutineDdl(commandComplete)) this.routineDdl = true;
+    // Altering or dropping a table may change the columns the proxy computes (generated-columns.ts).
+    else if (!this.options.functions.generated.isEmpty && changesTables(commandComplete)) this.routineDdl = true;
     if (changesSessionSettings(commandComplete)) {
       this.sessionEpoch++;
       this.settingsChanged = true;
@@ -589,6 +591,11 @@ export class ClientSession {
         this.pump();
       });
     this.settling = settling;
+  }
+
+  /** The interceptor ran DDL whose tag does not say it changes what the proxy catalogs: reload once its transaction ends. */
+  noteCatalogDdl(): void {
+    this.routineDdl = true;
   }
 
   /**

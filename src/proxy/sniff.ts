@@ -130,6 +130,9 @@ export const isRoutineDdl = commandTagIn([
   'DROP OWNED',
 ]);
 
+/** DDL that may rename, drop or change the columns of a table. */
+export const changesTables = commandTagIn(['ALTER TABLE', 'DROP TABLE']);
+
 /**
  * Statements after which the session may act as another role or with other settings: SET ROLE,
  * SET SESSION AUTHORIZATION, RESET ROLE and every other SET or RESET, DISCARD ALL, a ROLLBACK

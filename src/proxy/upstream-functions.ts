@@ -10,6 +10,7 @@ import type { Queryable } from '../db/queryable.js';
 import type { FunctionCatalog } from '../sql/index.js';
 import { calledFunctionNames, type CalledName } from '../sql/inline-calls.js';
 import { plpgsqlCalledFunctionNames } from '../sql/index.js';
+import { GeneratedColumns } from './generated-columns.js';
 import { CoalescedReload } from './reload.js';
 import { StatementSniffer } from './sniff.js';
 
@@ -44,10 +45,12 @@ export class UpstreamFunctions {
   private members = new Map<string, Set<string>>();
   private current = StatementSniffer.for();
   private readonly reloads = new CoalescedReload();
+  /** Tables with columns the proxy computes: reloaded with the functions, their names sniffed for too. */
+  readonly generated = new GeneratedColumns();
 
   constructor(private readonly registry: FunctionCatalog) {}
 
-  /** Decides which client messages are parsed: they mention pgml, cron or an inlined function. */
+  /** Decides which client messages are parsed: they mention pgml, cron, an inlined function or a table of `generated`. */
   get sniffer(): StatementSniffer {
     return this.current;
   }
@@ -70,6 +73,7 @@ export class UpstreamFunctions {
     return this.reloads.run(() =>
       withDatabase(async (db) => {
         const rows = await db.query<SqlFunctionSource>(LOAD_SQL);
+        await this.generated.load(db, true);
         this.replace(inlinedFunctions(rows.rows, this.registry));
       }),
     );
@@ -82,7 +86,16 @@ export class UpstreamFunctions {
       members.set(key, (members.get(key) ?? new Set()).add(fn.schema));
     }
     this.members = members;
-    this.current = StatementSniffer.for(members.keys());
+    this.current = StatementSniffer.for([...members.keys(), ...this.generated.names()]);
+  }
+
+  /**
+   * Reads the tables with proxy-computed columns on a client's session, which sees what its open
+   * transaction defined; the reload after that transaction ends replaces what it read.
+   */
+  async reloadGenerated(db: Queryable): Promise<void> {
+    await this.generated.load(db, false);
+    this.current = StatementSniffer.for([...this.members.keys(), ...this.generated.names()]);
   }
 }
 

@@ -1,0 +1,200 @@
+// PostgresML's documented way to keep embeddings, a column GENERATED ALWAYS AS (pgml.embed(...))
+// STORED, through the proxy: the docs' statements as written (the model name made the offline tiny
+// BERT, so vector(384) becomes vector(32)), each stored value compared with pgml.embed of the same
+// text called on its own. Real Postgres has no pgvector here, so it runs the FLOAT[] guides; the
+// embedded PGlite, which has it, runs the pgml.embed page's vector(...) form too.
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import pg from 'pg';
+import { REPO_ROOT } from '../support/proxy.js';
+import { describeTargets } from '../support/targets.js';
+
+process.env.PGML_MODELS_DIR = join(REPO_ROOT, 'test', 'fixtures', 'models');
+
+function sqlState(code: string, message?: RegExp) {
+  return (error: unknown) => {
+    const e = error as { code?: string; message?: string };
+    return e.code === code && (message === undefined || message.test(e.message ?? ''));
+  };
+}
+
+/** pgml.embed of one text, called on its own, as a list of numbers (vector's text is a JSON array). */
+async function embedAlone(client: pg.Client, sql: string, text: string): Promise<number[]> {
+  const { rows } = await client.query(sql, [text]);
+  return rows[0].e as number[];
+}
+
+function vectorValue(value: unknown): number[] {
+  return typeof value === 'string' ? (JSON.parse(value) as number[]) : (value as number[]);
+}
+
+describeTargets('generated columns computed by pgml functions', { proxyOnly: true }, (target) => {
+  let client: pg.Client;
+  before(async () => {
+    client = new pg.Client({ connectionString: target().url() });
+    await client.connect();
+  });
+  after(async () => {
+    await client.end();
+  });
+
+  it('keeps embeddings as the in-database-generation guide does (FLOAT[], normalized)', async () => {
+    await client.query(`CREATE TABLE documents_with_embeddings (
+id SERIAL PRIMARY KEY,
+body TEXT,
+embedding FLOAT[] GENERATED ALWAYS AS (pgml.normalize_l2(pgml.embed('pgml-test/tiny-bert', body))) STORED
+);`);
+    const inserted = await client.query(`INSERT INTO documents_with_embeddings (body)
+VALUES -- embedding vectors are automatically generated
+    ('Example text data'),
+    ('Another example document'),
+    ('Some other thing');`);
+    assert.equal(inserted.command, 'INSERT');
+    assert.equal(inserted.rowCount, 3);
+    const { rows } = await client.query('SELECT body, embedding FROM documents_with_embeddings ORDER BY id');
+    assert.deepEqual(rows.map((r) => r.body), ['Example text data', 'Another example document', 'Some other thing']);
+    for (const row of rows) {
+      const alone = await embedAlone(client, `SELECT pgml.normalize_l2(pgml.embed('pgml-test/tiny-bert', $1))::float8[] AS e`, row.body);
+      assert.equal(row.embedding.length, 32);
+      assert.deepEqual(row.embedding, alone);
+    }
+  });
+
+  it('runs the vector-normalization guide: generated column, then CREATE TABLE AS and the normalizations', async () => {
+    await client.query(`CREATE TABLE documents (
+   id SERIAL PRIMARY KEY,
+   body TEXT,
+   embedding FLOAT[] GENERATED ALWAYS AS (pgml.embed('pgml-test/tiny-bert', body)) STORED
+);`);
+    await client.query(`INSERT INTO documents (body)
+VALUES -- embedding vectors are automatically generated
+    ('Example text data'),
+    ('Another example document'),
+    ('Some other thing');`);
+    await client.query(`CREATE TABLE documents_normalized_vectors AS 
+SELECT 
+    id AS document_id, 
+    pgml.normalize_l2(embedding) AS normalized_l2_embedding
+FROM documents;`);
+    const { rows } = await client.query(`SELECT d.body, d.embedding, n.normalized_l2_embedding FROM documents d
+      JOIN documents_normalized_vectors n ON n.document_id = d.id ORDER BY d.id`);
+    assert.equal(rows.length, 3);
+    for (const row of rows) {
+      assert.deepEqual(row.embedding, await embedAlone(client, `SELECT pgml.embed('pgml-test/tiny-bert', $1)::float8[] AS e`, row.body));
+      assert.deepEqual(row.normalized_l2_embedding, await embedAlone(client, `SELECT pgml.normalize_l2(pgml.embed('pgml-test/tiny-bert', $1)::float8[]) AS e`, row.body));
+    }
+    const l1 = await client.query('SELECT pgml.normalize_l1(embedding) FROM documents;');
+    assert.equal(l1.rows.length, 3);
+  });
+
+  it('computes the column in INSERT ... SELECT, and recomputes it when UPDATE sets what it reads', async () => {
+    await client.query(`CREATE TABLE notes (id int PRIMARY KEY, body text, tag text,
+      embedding FLOAT[] GENERATED ALWAYS AS (pgml.embed('pgml-test/tiny-bert', body)) STORED)`);
+    await client.query(`INSERT INTO notes (id, body) SELECT i, 'note number ' || i FROM generate_series(1, 4) AS i`);
+    await client.query(`UPDATE notes SET body = upper(body) WHERE id % 2 = 0`);
+    await client.query(`UPDATE notes SET tag = 'kept' WHERE id = 1`);
+    const { rows } = await client.query('SELECT id, body, embedding FROM notes ORDER BY id');
+    assert.deepEqual(rows.map((r) => r.body), ['note number 1', 'NOTE NUMBER 2', 'note number 3', 'NOTE NUMBER 4']);
+    for (const row of rows) {
+      assert.deepEqual(row.embedding, await embedAlone(client, `SELECT pgml.embed('pgml-test/tiny-bert', $1)::float8[] AS e`, row.body), `row ${row.id}`);
+    }
+    // Renamed table and column: the definition is kept by number.
+    await client.query('ALTER TABLE notes RENAME COLUMN body TO text_body');
+    await client.query('ALTER TABLE notes RENAME TO renamed_notes');
+    await client.query(`UPDATE renamed_notes SET text_body = 'renamed' WHERE id = 3`);
+    const renamed = await client.query('SELECT embedding FROM renamed_notes WHERE id = 3');
+    assert.deepEqual(renamed.rows[0].embedding, await embedAlone(client, `SELECT pgml.embed('pgml-test/tiny-bert', $1)::float8[] AS e`, 'renamed'));
+    // Dropped: a new plain table of the same name is written as any table.
+    await client.query('DROP TABLE renamed_notes');
+    await client.query('CREATE TABLE renamed_notes (text_body text, embedding float8[])');
+    await client.query(`INSERT INTO renamed_notes (text_body, embedding) VALUES ('plain', '{1,2}')`);
+    assert.deepEqual((await client.query('SELECT embedding FROM renamed_notes')).rows[0].embedding, [1, 2]);
+  });
+
+  it('sees the table in the transaction that creates it', async () => {
+    await client.query('BEGIN');
+    await client.query(`CREATE TABLE in_block (body text, embedding FLOAT[] GENERATED ALWAYS AS (pgml.embed('pgml-test/tiny-bert', body)) STORED)`);
+    await client.query(`INSERT INTO in_block (body) VALUES ('inside the block')`);
+    await client.query('COMMIT');
+    const { rows } = await client.query('SELECT embedding FROM in_block');
+    assert.deepEqual(rows[0].embedding, await embedAlone(client, `SELECT pgml.embed('pgml-test/tiny-bert', $1)::float8[] AS e`, 'inside the block'));
+  });
+
+  it('fails as Postgres fails for an explicit value, and refuses writes that do not compute the column', async () => {
+    await client.query(`CREATE TABLE guarded (body text, embedding FLOAT[] GENERATED ALWAYS AS (pgml.embed('pgml-test/tiny-bert', body)) STORED)`);
+    await assert.rejects(client.query(`INSERT INTO guarded (body, embedding) VALUES ('x', '{1,2}')`), (error: unknown) => {
+      const e = error as { code?: string; message?: string; detail?: string };
+      return e.code === '428C9' && e.message === 'cannot insert a non-DEFAULT value into column "embedding"' && e.detail === 'Column "embedding" is a generated column.';
+    });
+    await client.query(`INSERT INTO guarded VALUES ('y', DEFAULT)`);
+    await assert.rejects(client.query(`UPDATE guarded SET embedding = '{1}'`), sqlState('428C9', /^column "embedding" can only be updated to DEFAULT$/));
+    const { rows } = await client.query(`SELECT body, embedding FROM guarded`);
+    assert.deepEqual(rows.map((r) => r.body), ['y']);
+    assert.deepEqual(rows[0].embedding, await embedAlone(client, `SELECT pgml.embed('pgml-test/tiny-bert', $1)::float8[] AS e`, 'y'));
+    const cluster = target().cluster;
+    if (cluster === undefined) return;
+    // Straight to the upstream, without the proxy: refused rather than left without its embedding.
+    const direct = new pg.Client({ connectionString: cluster.url('postgres', undefined, target().database) });
+    await direct.connect();
+    try {
+      await assert.rejects(direct.query(`INSERT INTO guarded (body) VALUES ('z')`), sqlState('0A000', /column "embedding" of relation "guarded" is computed by pgml-proxy/));
+      await assert.rejects(direct.query(`UPDATE guarded SET body = 'w'`), sqlState('0A000'));
+    } finally {
+      await direct.end();
+    }
+  });
+
+  it('only the owner of a table records a generated column of it (the expression runs in other roles\' INSERTs)', async () => {
+    const cluster = target().cluster;
+    if (cluster === undefined) return; // the embedded database has one role
+    await client.query(`CREATE TABLE shared_notes (body text, embedding FLOAT[] GENERATED ALWAYS AS (pgml.embed('pgml-test/tiny-bert', body)) STORED)`);
+    await client.query(`CREATE TABLE plain_notes (body text, extra text)`);
+    await client.query(`CREATE ROLE mallory LOGIN; GRANT INSERT, SELECT ON shared_notes, plain_notes TO mallory`);
+    const mallory = new pg.Client({ connectionString: cluster.url('mallory', undefined, target().database) });
+    await mallory.connect();
+    try {
+      for (const [table, attnum] of [['shared_notes', 1], ['plain_notes', 2]] as const) {
+        await assert.rejects(
+          mallory.query(`INSERT INTO pgml_proxy.generated_columns VALUES ('${table}'::regclass, ${attnum}, 'current_user', '{}')`),
+          sqlState('42501', /row-level security/),
+        );
+      }
+    } finally {
+      await mallory.end();
+    }
+    assert.deepEqual((await client.query(`SELECT attnum FROM pgml_proxy.generated_columns WHERE table_oid = 'shared_notes'::regclass`)).rows, [{ attnum: 2 }]);
+  });
+
+  it('runs the pgml.embed page as written, vector(32) on the embedded database with pgvector', async (t) => {
+    if (target().kind !== 'proxy-pglite') return t.skip('pgvector is installed only with the embedded database here');
+    await client.query(`CREATE TABLE star_wars_quotes (
+  quote TEXT NOT NULL,
+  embedding vector(32) GENERATED ALWAYS AS (
+    pgml.embed('pgml-test/tiny-bert', quote, '{"prompt": "passage: "}')
+  ) STORED
+);`);
+    await client.query(`INSERT INTO star_wars_quotes (quote)
+VALUES
+    ('I find your lack of faith disturbing'),
+    ('I''ve got a bad feeling about this.'),
+    ('Do or do not, there is no try.');`);
+    const { rows } = await client.query('SELECT quote, embedding::text AS embedding FROM star_wars_quotes');
+    assert.equal(rows.length, 3);
+    for (const row of rows) {
+      const alone = await client.query(`SELECT pgml.embed('pgml-test/tiny-bert', $1, '{"prompt": "passage: "}')::vector(32)::text AS e`, [row.quote]);
+      assert.deepEqual(vectorValue(row.embedding), vectorValue(alone.rows[0].e));
+    }
+    const nearest = await client.query(`SELECT quote
+FROM star_wars_quotes
+ORDER BY pgml.embed(
+    'pgml-test/tiny-bert',
+    'Feel the force!',
+  '{"prompt": "query: "}'::JSONB
+  )::vector <=> embedding DESC
+LIMIT 1;`);
+    const query = await client.query(`SELECT pgml.embed('pgml-test/tiny-bert', 'Feel the force!', '{"prompt": "query: "}'::JSONB)::vector::text AS q`);
+    const ranked = await client.query(`SELECT quote FROM star_wars_quotes ORDER BY $1::vector <=> embedding DESC LIMIT 1`, [query.rows[0].q]);
+    assert.equal(nearest.rows[0].quote, ranked.rows[0].quote);
+  });
+});
