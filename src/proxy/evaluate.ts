@@ -5,6 +5,7 @@
  */
 import { PgError, SqlState } from '../errors/index.js';
 import type { CallArgs, CallContext, FunctionRegistry, FunctionSignature, ProxyFunction } from '../functions/index.js';
+import { isRowType } from '../sql/resolve.js';
 import {
   fromRowsParamValue,
   quoteIdent,
@@ -283,11 +284,12 @@ export class CallEvaluator {
           const nested = stmt.calls.find((c) => c.id === id);
           if (nested) replacements.set(id, this.renderValue(nested, await this.evaluate(nested, stmt, sql, params)));
         }
-        const cast = type ? `::${type}` : '';
         // Only the parameters the expression uses are sent, renumbered from $1: Postgres cannot type
         // one it does not see (and nested calls replaced by their values may have taken some along).
         const { sql: text, used } = renumberParams(spliceText(sql, arg.span, stmt.calls, replacements));
-        const result = await this.context.db.query(`SELECT (${text})${cast} AS v`, used.map((n) => params?.[n - 1] ?? null));
+        // A row (ROW(5.1, 'red')) travels as jsonb, as per-row rows do; anything else is cast to the parameter's type.
+        const value = type !== undefined && isRowType(type) ? `to_jsonb(${text})` : `(${text})${type ? `::${type}` : ''}`;
+        const result = await this.context.db.query(`SELECT ${value} AS v`, used.map((n) => params?.[n - 1] ?? null));
         return result.rows[0]?.v ?? null;
       }
       case 'rowDependent':

@@ -8,7 +8,7 @@ import type { ScanToken } from 'libpg-query';
 import { PgError, SqlState } from '../errors/index.js';
 import { classifyArg, isAggregateLike } from './args.js';
 import type { ArgExpr, ArgType, Span } from './args.js';
-import { list, nameList, nodeOf, num, str, walk } from './ast.js';
+import { asTypedNode, list, nameList, nodeOf, num, str, walk } from './ast.js';
 import type { AstBody } from './ast.js';
 import type { FunctionCatalog, FunctionSignature } from './catalog.js';
 import { parseStatements, scanTokens, TextOffsets } from './parser.js';
@@ -135,6 +135,8 @@ interface Found {
   rangeFunction?: AstBody;
   columnName?: string;
   isWholeColumn?: boolean;
+  /** Names of the FROM items the call can see, this query's and enclosing ones'. */
+  fromNames: ReadonlySet<string>;
 }
 
 function findCalls(stmt: unknown, ctx: FindContext): CallSite[] {
@@ -144,9 +146,11 @@ function findCalls(stmt: unknown, ctx: FindContext): CallSite[] {
   const namingCalls = new Map<AstBody, string>(); // FuncCall body -> output column it names
   const wholeColumns = new Set<AstBody>(); // FuncCall bodies that are an unaliased output column
   const open: Found[] = [];
+  const scopes: string[][] = [];
 
   walk(stmt, {
     enter(type, body) {
+      if (SCOPE_NODES.has(type)) scopes.push(fromItemNames(body));
       if (type === 'RangeFunction') for (const call of rangeFunctionCalls(body)) fromCalls.set(call, body);
       if (type === 'ResTarget' && body.name === undefined) {
         markNamingCall(body.val, namingCalls);
@@ -159,7 +163,7 @@ function findCalls(stmt: unknown, ctx: FindContext): CallSite[] {
       const [schema, name] = names as [string, string];
       const overloads = ctx.catalog.overloads(schema, name);
       if (overloads === undefined || overloads.length === 0) return;
-      const site: Found = { id: ctx.firstId + found.length, body, schema, name, overloads };
+      const site: Found = { id: ctx.firstId + found.length, body, schema, name, overloads, fromNames: new Set(scopes.flat()) };
       const parent = open[open.length - 1];
       if (parent !== undefined) site.parentId = parent.id;
       const range = fromCalls.get(body);
@@ -173,6 +177,7 @@ function findCalls(stmt: unknown, ctx: FindContext): CallSite[] {
     },
     leave(type, body) {
       if (type === 'FuncCall' && byBody.has(body)) open.pop();
+      if (SCOPE_NODES.has(type)) scopes.pop();
     },
   });
   if (found.length === 0) return [];
@@ -182,6 +187,30 @@ function findCalls(stmt: unknown, ctx: FindContext): CallSite[] {
   const sites = new Map<number, CallSite>();
   for (const site of [...found].reverse()) sites.set(site.id, describeCall(site, ctx, byBody, sites));
   return found.map((f) => sites.get(f.id) as CallSite);
+}
+
+/** Statements whose FROM items a column reference inside them can name. */
+const SCOPE_NODES = new Set(['SelectStmt', 'UpdateStmt', 'DeleteStmt']);
+
+/** The names a query's FROM items go by (alias, else relation name): `t` in `f(t)` is then t's whole row. */
+function fromItemNames(stmt: AstBody): string[] {
+  const items = [...list(stmt.fromClause), ...list(stmt.usingClause), ...(stmt.relation === undefined ? [] : [{ RangeVar: stmt.relation }])];
+  const names: string[] = [];
+  const visit = (item: unknown): void => {
+    const typed = asTypedNode(item);
+    if (typed === undefined) return;
+    const alias = str((typed.body.alias as AstBody | undefined)?.aliasname);
+    if (typed.type === 'JoinExpr') {
+      if (alias !== undefined) names.push(alias);
+      visit(typed.body.larg);
+      visit(typed.body.rarg);
+      return;
+    }
+    const name = alias ?? (typed.type === 'RangeVar' ? str(typed.body.relname) : undefined);
+    if (name !== undefined) names.push(name);
+  };
+  items.forEach(visit);
+  return names;
 }
 
 export function rangeFunctionCalls(range: AstBody): AstBody[] {
@@ -243,6 +272,7 @@ function describeCall(site: Found, ctx: FindContext, byBody: Map<AstBody, Found>
       span: argSpan,
       callIdOf: (body) => byBody.get(body)?.id,
       callType: (id) => resultType(done.get(id)),
+      isFromItem: (name) => site.fromNames.has(name),
     });
     const arg: CallArg = { expr: classified.expr, type: classified.type };
     const name = str(named?.name);

@@ -34,6 +34,8 @@ export interface ArgContext {
   callIdOf(funcCall: AstBody): number | undefined;
   /** Result type of an already resolved nested call. */
   callType(callId: number): ArgType;
+  /** Whether a FROM item the call can see goes by this name. */
+  isFromItem(name: string): boolean;
 }
 
 export function classifyArg(node: unknown, ctx: ArgContext): { expr: ArgExpr; type: ArgType } {
@@ -62,7 +64,26 @@ export function classifyArg(node: unknown, ctx: ArgContext): { expr: ArgExpr; ty
   const scan = scanExpression(node, ctx);
   const kind = scan.rowDependent ? 'rowDependent' : 'expr';
   const topCast = typed?.type === 'TypeCast' ? typeNameToSql(typed.body.typeName) : undefined;
-  return { expr: { kind, sqlText, span, params: scan.params, callIds: scan.callIds }, type: topCast };
+  // ROW(...), (a, b) and t.* are records whatever they hold: only an overload taking a row fits.
+  const type = topCast ?? (isRowNode(node) || isWholeRowReference(node, ctx) ? 'record' : undefined);
+  return { expr: { kind, sqlText, span, params: scan.params, callIds: scan.callIds }, type };
+}
+
+/**
+ * `t` naming a FROM item: Postgres reads a lone name as a column first, then as the item's whole
+ * row. A column of the item's own name is rare; should one be meant, its value still travels whole.
+ */
+function isWholeRowReference(node: unknown, ctx: ArgContext): boolean {
+  const fields = list(nodeOf(node, 'ColumnRef')?.fields);
+  const name = fields.length === 1 ? str(nodeOf(fields[0], 'String')?.sval) : undefined;
+  return name !== undefined && ctx.isFromItem(name);
+}
+
+/** `ROW(...)`, `(a, b)`, `t.*`: a whole row, passed to functions as jsonb. */
+function isRowNode(node: unknown): boolean {
+  if (nodeOf(node, 'RowExpr') !== undefined) return true;
+  const ref = nodeOf(node, 'ColumnRef');
+  return ref !== undefined && list(ref.fields).some((f) => nodeOf(f, 'A_Star') !== undefined);
 }
 
 interface DecodedConst {

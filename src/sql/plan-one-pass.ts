@@ -16,7 +16,7 @@ import type { CallSite, StatementAnalysis } from './analyze.js';
 import { list, nodeOf, num, str, typeNameToSql, type AstBody } from './ast.js';
 import { parseStatements, scanTokens, TextOffsets } from './parser.js';
 import { isPerRowArg } from './per-row.js';
-import { normalizeType } from './resolve.js';
+import { bindsRow, normalizeType } from './resolve.js';
 import { renderExpressionReplacement, spliceText } from './rewrite.js';
 import { significantTokens, tokenIndexAt } from './tokens.js';
 
@@ -204,19 +204,12 @@ function addCall(plan: OnePassPlan, site: CallSite, node: AstBody, stmt: Stateme
     }
     // An expression around a nested call would need the call's value inside the upstream's row.
     if (expr.kind !== 'rowDependent' || expr.callIds.length > 0) return false;
-    const json = isRowNode(argNodes[i]);
+    const json = bindsRow(site, expr);
     inputs.push({ name, source: { kind: 'column', index: plan.extraColumns.length }, json });
     plan.extraColumns.push(json ? `to_jsonb(${expr.sqlText})` : `(${expr.sqlText})`);
   }
   plan.calls.push({ site, inputs });
   return true;
-}
-
-/** `ROW(...)`, `t.*`: a whole row, passed to functions as jsonb. */
-export function isRowNode(node: unknown): boolean {
-  if (nodeOf(node, 'RowExpr') !== undefined) return true;
-  const ref = nodeOf(node, 'ColumnRef');
-  return ref !== undefined && list(ref.fields).some((f) => nodeOf(f, 'A_Star') !== undefined);
 }
 
 /** `*`, `t.*`, `(x).*`: one entry of the select list, any number of columns. */

@@ -140,6 +140,18 @@ const STRING_TYPES = new Set(['text', 'character varying', 'character', 'name'])
 const POLYMORPHIC = new Set(['anyelement', 'anycompatible', 'any', '"any"', 'anynonarray', 'anycompatiblenonarray']);
 const POLYMORPHIC_ARRAY = new Set(['anyarray', 'anycompatiblearray']);
 
+/** A parameter that takes a whole row (`anyelement` in PostgresML's row overloads): rows travel to it as jsonb. */
+export function isRowType(type: string): boolean {
+  return type === 'anyelement' || type === 'record';
+}
+
+/** Whether the call's argument goes to a parameter taking a whole row. */
+export function bindsRow(site: { signature: FunctionSignature; args: Binding }, expr: ArgExpr): boolean {
+  const name = [...site.args].find(([, bound]) => bound === expr)?.[0];
+  const param = site.signature.params.find((p) => p.name === name);
+  return param !== undefined && isRowType(param.type);
+}
+
 function isStringType(type: string): boolean {
   return STRING_TYPES.has(type);
 }

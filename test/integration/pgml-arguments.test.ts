@@ -95,6 +95,81 @@ describeTargets('pgml.* arguments', { proxyOnly: true, http: true, proxyArgs: ['
     assert.deepEqual(perRow.rows.map((r) => r.p), await Promise.all(rows.map((r) => predict([r.a, r.b, r.c, r.d]))));
   });
 
+  test('PostgresML\'s row forms: a constant tuple or ROW(...), by project name or model id, as the same ARRAY', async () => {
+    const expected = await predict([5.1, 3.5, 1.4, 0.2]);
+    const { id } = (await client.query(`SELECT m.id::int AS id FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id WHERE p.name = 'iris' ORDER BY m.id DESC LIMIT 1`)).rows[0];
+    for (const sql of [
+      `SELECT pgml.predict('iris', (5.1, 3.5, 1.4, 0.2)) AS p`,
+      `SELECT pgml.predict('iris', ROW(5.1, 3.5, 1.4, 0.2)) AS p`,
+      `SELECT pgml.predict(${id}, (5.1, 3.5, 1.4, 0.2)) AS p`,
+      `SELECT pgml.predict(${id}::bigint, ROW(5.1, 3.5, 1.4, 0.2)) AS p`,
+      `SELECT pgml.predict(m.id, (5.1, 3.5, 1.4, 0.2)) AS p FROM pgml.models m WHERE m.id = ${id}`,
+    ]) {
+      assert.deepEqual((await client.query(sql)).rows, [{ p: expected }], sql);
+    }
+    const bound = await client.query('SELECT pgml.predict($1, ($2::real, $3::real, $4::real, $5::real)) AS p', ['iris', 5.1, 3.5, 1.4, 0.2]);
+    assert.deepEqual(bound.rows, [{ p: expected }]);
+  });
+
+  test('per-row tuples and whole-row references, each row as the ARRAY of its features', async () => {
+    await client.query('CREATE TABLE arg_features AS SELECT a, b, c, d FROM arg_flowers ORDER BY a, b, c, d LIMIT 30');
+    const { id } = (await client.query(`SELECT m.id::int AS id FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id WHERE p.name = 'iris' ORDER BY m.id DESC LIMIT 1`)).rows[0];
+    const statements = [
+      `SELECT a, b, c, d, pgml.predict('iris', (a, b, c, d)) AS p FROM arg_features`,
+      // A bare whole-row reference, as the table's name or its alias.
+      `SELECT a, b, c, d, pgml.predict('iris', arg_features) AS p FROM arg_features`,
+      `SELECT a, b, c, d, pgml.predict('iris', t) AS p FROM arg_features t`,
+      `SELECT a, b, c, d, pgml.predict(${id}, t) AS p FROM arg_features t`,
+      `SELECT t.a, t.b, t.c, t.d, pgml.predict(m.id, t) AS p FROM arg_features t, pgml.models m WHERE m.id = ${id}`,
+      // The training relation's own rows: its columns are read by name, the label left out.
+      `SELECT a, b, c, d, pgml.predict('iris', f) AS p FROM (SELECT * FROM arg_flowers ORDER BY random() LIMIT 30) f`,
+      // Outside the select list (the keyed path), the whole row too.
+      `SELECT a, b, c, d, species AS p FROM arg_flowers f WHERE pgml.predict('iris', f) = species AND a < 3`,
+    ];
+    for (const sql of statements) {
+      const { rows } = await client.query(sql);
+      assert.ok(rows.length > 0, sql);
+      const expected = await Promise.all(rows.map((r) => predict([r.a, r.b, r.c, r.d])));
+      assert.deepEqual(rows.map((r) => r.p), expected, sql);
+    }
+  });
+
+  test('rows of the wrong shape or type: clear errors, the session stays usable', async () => {
+    const cases: [string, string, RegExp][] = [
+      [`SELECT pgml.predict('iris', (5.1, 3.5, 1.4))`, '42804', /the row has 3 values, but the model takes 4 features: a, b, c, d/],
+      [`SELECT pgml.predict('iris', (a, b)) FROM arg_flowers`, '42804', /the row has 2 values/],
+      [`SELECT pgml.predict('iris', ('x', 3.5, 1.4, 0.2))`, '22P02', /column "a" \(float4\) holds a value that is not a number: "x"/],
+      [`SELECT pgml.predict('iris', t) FROM (SELECT a, b FROM arg_flowers) t`, '42804', /the row lacks the model's feature columns "c", "d"/],
+    ];
+    for (const [sql, code, message] of cases) {
+      await assert.rejects(client.query(sql), (error: { code?: string; message: string }) => {
+        assert.equal(error.code, code, `${sql}: ${error.message}`);
+        assert.match(error.message, message);
+        return true;
+      });
+    }
+    assert.deepEqual((await client.query('SELECT 1 AS one')).rows, [{ one: 1 }]);
+  });
+
+  test('a text feature encoded at training: tuples with text, whole rows, per row as the constant tuple', async () => {
+    await client.query(`CREATE TABLE arg_mixed AS
+      SELECT (i % 9)::real AS x, (ARRAY['red', 'green', 'blue'])[i % 3 + 1] AS color, (i % 9) * 2 + (i % 3) * 5 AS y
+        FROM generate_series(1, 60) AS i`);
+    await client.query(`SELECT * FROM pgml.train('mixed', 'regression', 'arg_mixed', 'y', 'linear', preprocess => '{"color": {"encode": "one_hot"}, "x": {"scale": "standard"}}')`);
+    const constant = async (x: number, color: string): Promise<number> =>
+      (await client.query(`SELECT pgml.predict('mixed', (${x}::real, '${color}'::text)) AS p`)).rows[0].p;
+    assert.ok(Math.abs((await constant(4, 'blue')) - (4 * 2 + 2 * 5)) < 1e-3);
+    assert.equal((await client.query(`SELECT pgml.predict('mixed', ROW(4, 'blue')) AS p`)).rows[0].p, await constant(4, 'blue'));
+    for (const sql of [
+      `SELECT x, color, pgml.predict('mixed', (x, color)) AS p FROM arg_mixed ORDER BY x, color`,
+      `SELECT x, color, pgml.predict('mixed', m) AS p FROM arg_mixed m ORDER BY x, color`,
+    ]) {
+      const { rows } = await client.query(sql);
+      assert.equal(rows.length, 60);
+      assert.deepEqual(rows.map((r) => r.p), await Promise.all(rows.map((r) => constant(r.x, r.color))), sql);
+    }
+  });
+
   test('cron.unschedule(jobname) FROM cron.job takes the text overload for a text column', async () => {
     await client.query(`SELECT cron.schedule('args-nightly', '0 3 * * *', 'SELECT 1')`);
     await client.query(`SELECT cron.unschedule(jobname) FROM cron.job WHERE jobname = 'args-nightly'`);

@@ -91,7 +91,8 @@ async function runBatch(calls: readonly ModelCallArgs[], ctx: CallContext, fn: s
 
 /**
  * The overloads of pgml.<name>: (project_name text, features <each numeric array>),
- * (model_id bigint, features real[]) and, with `rowForm`, (project_name text, row anyelement).
+ * (model_id bigint, features real[]) and, with `rowForm`, (project_name text, row anyelement) and
+ * (model_id bigint, row anyelement) (PostgresML's predict_row and predict_model_row).
  */
 export function modelCallOverloads(name: string, returns: ReturnSpec, compute: Compute, rowForm: boolean): ProxyFunction[] {
   const fn = `pgml.${name}`;
@@ -114,6 +115,9 @@ export function modelCallOverloads(name: string, returns: ReturnSpec, compute: C
     });
   const list = NUMERIC_ARRAYS.map((type) => overload({ project_name: param('text', projectName), features: param(type, z.unknown()) }));
   list.push(overload({ model_id: param('bigint', modelId), features: param('real[]', z.unknown()) }));
-  if (rowForm) list.push(overload({ project_name: param('text', projectName), row: param('anyelement', z.unknown()) }));
+  if (rowForm) {
+    list.push(overload({ project_name: param('text', projectName), row: param('anyelement', z.unknown()) }));
+    list.push(overload({ model_id: param('bigint', modelId), row: param('anyelement', z.unknown()) }));
+  }
   return list;
 }

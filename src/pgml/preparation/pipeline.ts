@@ -118,11 +118,33 @@ export class FeaturePipeline {
     });
   }
 
-  /** One row of feature values in feature-column order (arrays as arrays), or keyed by name. */
+  /**
+   * One row of feature values in feature-column order (arrays as arrays), or keyed by name: a row
+   * tuple such as `(5.1, 'red')` holds the features by position (PostgresML's numeric_encode_features
+   * reads attribute i as feature i), a table's or composite type's row by column name (its other
+   * columns, such as the label, are left out).
+   */
   transformRow(row: Row): Float32Array {
+    this.checkRowShape(row);
     const out = new Float32Array(this.width);
     this.writeRow(row, out, 0);
     return out;
+  }
+
+  /** A row of another arity, or without a feature's column, would be read into the wrong features. */
+  private checkRowShape(row: Row): void {
+    const names = this.features.map((f) => f.name);
+    if (Array.isArray(row)) {
+      if (row.length === names.length) return;
+      throw new PgError(SqlState.DatatypeMismatch, `the row has ${row.length} values, but the model takes ${names.length} features: ${names.join(', ')}`, {
+        hint: 'pass the features in the order of the training relation\'s columns, without the label',
+      });
+    }
+    const missing = names.filter((name) => !Object.hasOwn(row, name));
+    if (missing.length === 0) return;
+    throw new PgError(SqlState.DatatypeMismatch, `the row lacks the model's feature column${missing.length > 1 ? 's' : ''} ${missing.map((n) => `"${n}"`).join(', ')}`, {
+      hint: `the model takes the features ${names.join(', ')}; name the row's columns so, or pass a row tuple of the features in that order, e.g. (${names.join(', ')})`,
+    });
   }
 
   transformBatch(rows: readonly Row[]): Float32Array {

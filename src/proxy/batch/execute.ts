@@ -8,13 +8,6 @@ import type { CallSite } from '../../sql/index.js';
 import { resolveWithArgumentTypes } from '../../sql/resolve.js';
 import { typeNameOf } from '../../wire/types.js';
 
-/** The overload a batch goes to: rows (jsonb) go to the one taking a row, when the function has one. */
-export function batchSignature(registry: FunctionRegistry, site: CallSite, takesRows: boolean): FunctionSignature {
-  if (!takesRows) return site.signature;
-  const all = registry.overloads(site.schema, site.name) ?? [];
-  return all.find((s) => rowParamName(s) !== undefined) ?? site.signature;
-}
-
 /** The overload a batch goes to, and the parameter each of the site's arguments binds to there. */
 export interface BatchOverload {
   signature: FunctionSignature;
@@ -29,10 +22,9 @@ export interface BatchOverload {
 export function batchOverload(
   registry: FunctionRegistry,
   site: CallSite,
-  takesRows: boolean,
   typeOfArgument: (name: string) => number | undefined,
 ): BatchOverload {
-  if (site.alternatives.length === 0 || takesRows) return { signature: batchSignature(registry, site, takesRows), nameOf: (name) => name };
+  if (site.alternatives.length === 0) return { signature: site.signature, nameOf: (name) => name };
   const known = new Map<number, string>();
   for (const [name, expr] of site.args) {
     const index = site.argList.findIndex((arg) => arg.expr === expr);
@@ -43,11 +35,6 @@ export function batchOverload(
   const resolution = resolveWithArgumentTypes(all, `${site.schema}.${site.name}`, site.argList, known, site.position);
   const nameOf = (name: string): string => [...resolution.args].find(([, expr]) => expr === site.args.get(name))?.[0] ?? name;
   return { signature: resolution.signature, nameOf };
-}
-
-/** The parameter of the overload that takes a whole row, if it has one. */
-export function rowParamName(signature: FunctionSignature): string | undefined {
-  return signature.params.find((p) => p.type === 'anyelement' || p.type === 'record')?.name;
 }
 
 /** Validates each row's arguments and runs them as one batch; one result per row, in order. */

@@ -13,7 +13,7 @@ import { BackendCode, backend, dataRowStarts, dataRowValue, decodeRowDescription
 import { encodeText, parseText, typeOidOf } from '../../wire/types.js';
 import { decodeValue, encodeValue } from '../../wire/values.js';
 import type { Outcome, ResponseHandler } from '../tracker.js';
-import { batchOverload, executeRows, rowParamName, type BatchOverload } from './execute.js';
+import { batchOverload, executeRows, type BatchOverload } from './execute.js';
 
 /** Rows per engine call: enough to amortize a worker round trip, few enough to stream promptly. */
 export const ONE_PASS_BATCH_ROWS = 4096;
@@ -182,7 +182,7 @@ export class OnePassStream implements ResponseHandler {
         const source = call.inputs.find((input) => input.name === name)?.source;
         return source?.kind === 'column' ? columns[width + source.index]?.typeOid : undefined;
       };
-      const overload = batchOverload(this.io.registry, site, call.inputs.some((input) => input.json), typeOf);
+      const overload = batchOverload(this.io.registry, site, typeOf);
       const argumentsOf = this.rowArguments(call, overload, columns, results);
       const distinct =
         this.io.registry.implementation(overload.signature).shareEqualRows === false
@@ -222,7 +222,7 @@ export class OnePassStream implements ResponseHandler {
     const shared: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(this.work.shared.get(call.site.id) ?? {})) shared[overload.nameOf(name)] = value;
     const readers = call.inputs.map((input): [string, (row: SentRow, r: number) => unknown] => {
-      const key = input.json ? (rowParamName(overload.signature) ?? input.name) : overload.nameOf(input.name);
+      const key = overload.nameOf(input.name);
       const source = input.source;
       if (source.kind === 'column') {
         const index = width + source.index;

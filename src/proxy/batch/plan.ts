@@ -16,8 +16,9 @@ import { parseStatements, quoteString, spliceText } from '../../sql/index.js';
 import type { CallSite, Span, StatementAnalysis } from '../../sql/index.js';
 import { asTypedNode, list, nameList, nodeOf, num, str, walk, type AstBody } from '../../sql/ast.js';
 import { isAggregateLike } from '../../sql/args.js';
+import { bindsRow } from '../../sql/resolve.js';
 import { isPerRowArg, isRowDependent } from '../../sql/per-row.js';
-import { isOneRowOfItsScope, isRowNode } from '../../sql/plan-one-pass.js';
+import { isOneRowOfItsScope } from '../../sql/plan-one-pass.js';
 import { lockTargetRows, readScopeOnce, readWhereSubqueriesOnce, type ScopeCopy, type SpanEdit } from '../../sql/scope-rows.js';
 import { scanTokens } from '../../sql/parser.js';
 import { significantTokens } from '../../sql/tokens.js';
@@ -475,7 +476,7 @@ export function planBatches(sql: string, stmt: StatementAnalysis, sites: readonl
       const name = [...site.args].find(([, a]) => a === arg.expr)?.[0] ?? `arg${i + 1}`;
       const node = argNodes[i];
       if (callsVolatile(node, volatile)) throw volatileArgument(site, arg.expr.sqlText);
-      const json = isRowNode(node);
+      const json = bindsRow(site, arg.expr);
       // Nested per-row calls were planned already: the upstream must read their results, not call them.
       const sqlText = spliceText(sql, arg.expr.span, stmt.calls, lookups);
       keys.push({ name, sqlText, json, column: `pgml_proxy_key_${keys.length + 1}` });

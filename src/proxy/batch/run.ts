@@ -14,7 +14,7 @@ import { encodeText } from '../../wire/types.js';
 import type { TransactionStatus } from '../../wire/index.js';
 import type { BoundParams, CallEvaluator } from '../evaluate.js';
 import { inlineParams } from '../../sql/params.js';
-import { batchOverload, executeRows, rowParamName } from './execute.js';
+import { batchOverload, executeRows } from './execute.js';
 import { planBatches, resultColumnType, type BatchPlan } from './plan.js';
 import type { ScopeCopy, SpanEdit } from '../../sql/scope-rows.js';
 
@@ -195,11 +195,11 @@ export class RowBatches {
       const batch = await db.query<Record<string, unknown>>(`FETCH ${BATCH_ROWS} FROM ${cursor}`);
       if (batch.rows.length === 0) break;
       const typeOf = (name: string) => batch.fields.find((f) => f.name === plan.keys.find((k) => k.name === name)?.column)?.typeOid;
-      const call = batchOverload(this.registry, plan.site, plan.keys.some((k) => k.json), typeOf);
+      const call = batchOverload(this.registry, plan.site, typeOf);
       const calls = batch.rows.map((row) => {
         const raw: Record<string, unknown> = {};
         for (const [name, value] of Object.entries(shared)) raw[call.nameOf(name)] = value;
-        plan.keys.forEach((k) => (raw[k.json ? rowParamName(call.signature) ?? k.name : call.nameOf(k.name)] = row[k.column]));
+        plan.keys.forEach((k) => (raw[call.nameOf(k.name)] = row[k.column]));
         return raw;
       });
       const values = await executeRows(this.registry, call.signature, calls, plan.site, this.context);

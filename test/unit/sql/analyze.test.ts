@@ -136,6 +136,22 @@ describe('analyzeQuery argument binding', () => {
     },
   );
 
+  it('types row tuples, ROW(...), t.* and a name of a FROM item as records: the row overloads', () => {
+    const sites = calls(
+      `SELECT pgml.predict('p', (1.5, 'red')), pgml.predict(7, ROW(a, b)), pgml.predict('p', t.*), pgml.predict(m.id, t), pgml.predict('p', s)
+         FROM t JOIN pgml.models m ON true, (SELECT 1 AS x) s`,
+    );
+    assert.deepEqual(
+      sites.map((site) => site.signature.params.map((p) => `${p.name} ${p.type}`).join(', ')),
+      ['project_name text, row anyelement', 'model_id bigint, row anyelement', 'project_name text, row anyelement', 'project_name text, row anyelement', 'project_name text, row anyelement'],
+    );
+    // m.id is a column: the model-id row overload stays an alternative, none taking an array.
+    assert.deepEqual(sites[3]!.alternatives.map((s) => s.params.map((p) => p.type).join(', ')), ['bigint, anyelement']);
+    // A name no FROM item has is a column of unknown type.
+    const [column] = calls('SELECT pgml.predict(\'p\', features) FROM t');
+    assert.equal(column?.argList[1]?.type, undefined);
+  });
+
   it('rejects calls Postgres could not disambiguate either (42725)', () => {
     const error = pgError(() => analyzeQuery("SELECT pgml.predict('p', '{1,2}')", catalog));
     assert.equal(error.code, '42725');

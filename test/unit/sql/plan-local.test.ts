@@ -27,7 +27,7 @@ describe('local answers', () => {
       ['Y', 'real'],
       ['w', 'double precision[]'],
     ]);
-    assert.deepEqual(columns(`SELECT pgml.embed('m', 'a sentence')::real[], pgml.predict(7, ARRAY[0])::double precision AS d`), [
+    assert.deepEqual(columns(`SELECT pgml.embed('m', 'a sentence')::real[], pgml.predict(7, ARRAY[0]::real[])::double precision AS d`), [
       ['embed', 'real[]'],
       ['d', 'double precision'],
     ]);

@@ -54,7 +54,7 @@ describe('spliceStatement', () => {
   });
 
   it('separates tokens that would otherwise fuse', () => {
-    const sql = 'SELECT 1 -pgml.predict(1, ARRAY[2])';
+    const sql = 'SELECT 1 -pgml.predict(1, ARRAY[2]::real[])';
     const stmt = only(sql);
     const out = spliceStatement(sql, stmt, new Map([[stmt.calls[0]?.id ?? 0, '-1']]));
     assert.equal(out, 'SELECT 1 - -1');

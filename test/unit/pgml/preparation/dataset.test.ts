@@ -166,6 +166,20 @@ describe('buildDataset features', () => {
     assert.deepEqual([...d.pipeline.transformRow({ city: 'b' })], [2]);
   });
 
+  it('reads a row by position only at the model\'s arity, and by name only with every feature column', () => {
+    const columns = [
+      { name: 'x', type: 'float8' },
+      { name: 'city', type: 'text' },
+      { name: 'y', type: 'float8' },
+    ];
+    const rows = [[1, 'a', 10], [2, 'b', 1], [3, 'a', 20], [4, 'b', 3]];
+    const d = buildDataset(base({ columns, rows, preprocess: { city: { encode: 'target' } } }));
+    assert.deepEqual([...d.pipeline.transformRow({ y: 99, city: 'b', x: 4 })], [...d.pipeline.transformRow([4, 'b'])]);
+    assert.throws(() => d.pipeline.transformRow([4]), { code: '42804', message: 'the row has 1 values, but the model takes 2 features: x, city' });
+    assert.throws(() => d.pipeline.transformRow([4, 'b', 3]), { code: '42804' });
+    assert.throws(() => d.pipeline.transformRow({ x: 4, y: 3 }), { code: '42804', message: 'the row lacks the model\'s feature column "city"' });
+  });
+
   it('refuses bad preprocess JSON and preprocessors for unknown columns', () => {
     const columns = [
       { name: 'x', type: 'float4' },
