@@ -6,7 +6,7 @@ export type { ArgExpr, ArgType, Span } from './args.js';
 export { bindArguments } from './resolve.js';
 export type { Binding, CallArg } from './resolve.js';
 export type { FromAlias, FromColumn, FromItem } from './from-item.js';
-export { arrayLiteral, quoteIdent, quoteString, renderLiteral } from './render.js';
+export { arrayLiteral, literalText, quoteIdent, quoteString, renderLiteral } from './render.js';
 export { fromRowsParamValue, renderExpressionReplacement, renderFromParam, renderFromReplacement, renderSetReplacement, renderRowsAsFromItem, spliceStatement, spliceText } from './rewrite.js';
 export { expandCommand, plpgsqlCalledFunctionNames } from './expand-call.js';
 export type { CatalogReader, Expansion } from './expand-call.js';

@@ -18,6 +18,8 @@ export function literalText(value: unknown, type: string): string | null {
   const lowerType = type.trim().toLowerCase();
   if (lowerType.endsWith('[]')) {
     if (typeof value === 'string') return value;
+    // Engines hand back embeddings and probabilities as typed arrays.
+    if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return arrayLiteral(Array.from(value as unknown as ArrayLike<number>));
     if (!Array.isArray(value)) throw new TypeError(`cannot render ${typeof value} as ${type}`);
     return arrayLiteral(value);
   }

@@ -59,6 +59,40 @@ describeTargets('pgml.transform tasks', { proxyOnly: true }, (target) => {
     assertMatches(await transform({ model: e.model }, {}, e.inputs), e.output);
   });
 
+  it("per row, as PostgresML's fine-tuning guide reads predictions over a view (a JSON array per row)", async () => {
+    const e = expected['text-classification'];
+    await client().query(`CREATE TABLE guide_reviews (text text, label int)`);
+    await client().query(`INSERT INTO guide_reviews SELECT input, i % 2 FROM unnest($1::text[]) WITH ORDINALITY AS u(input, i)`, [e.inputs]);
+    await client().query(`CREATE VIEW pgml.imdb_test_view AS
+      SELECT text, CASE WHEN label = 0 THEN 'negative' ELSE 'positive' END AS class FROM guide_reviews ORDER BY random()`);
+    // The guide's statement; only the model name is the offline one.
+    const { rows } = await client().query(`SELECT
+    LEFT(text, 100) AS truncated_text,
+    class,
+    predicted_class[0]->>'label' AS predicted_class,
+    (predicted_class[0]->>'score')::float AS score
+FROM (
+    SELECT
+        LEFT(text, 100) AS text,
+        class,
+        pgml.transform(
+            task => '{
+                "task": "text-classification",
+                "model": "${e.model}"
+            }'::JSONB,
+            inputs => ARRAY[text]
+        ) AS predicted_class
+    FROM pgml.imdb_test_view
+    LIMIT 2
+) AS subquery;`);
+    assert.equal(rows.length, 2);
+    for (const row of rows) {
+      const alone = (await transform({ task: 'text-classification', model: e.model }, {}, [row.truncated_text])) as { label: string; score: number }[];
+      assert.equal(row.predicted_class, alone[0]!.label);
+      assert.equal(row.score, alone[0]!.score);
+    }
+  });
+
   it('zero-shot-classification, single- and multi-label', async () => {
     const e = expected['zero-shot-classification'];
     assertMatches(await transform({ task: 'zero-shot-classification', model: e.model }, e.args, e.inputs), e.output);

@@ -8,9 +8,8 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import type { CallContext, FunctionRegistry } from '../../functions/index.js';
 import type { CallSite, StatementAnalysis } from '../../sql/index.js';
-import { parseStatements, renderExpressionReplacement, renderSetReplacement } from '../../sql/index.js';
+import { literalText, parseStatements, renderExpressionReplacement, renderSetReplacement } from '../../sql/index.js';
 import { functionNames, NONE_VOLATILE, volatileFunctionsFrom, type VolatileFunctions } from '../../sql/volatility.js';
-import { encodeText } from '../../wire/types.js';
 import type { TransactionStatus } from '../../wire/index.js';
 import type { BoundParams, CallEvaluator } from '../evaluate.js';
 import { inlineParams } from '../../sql/params.js';
@@ -203,10 +202,12 @@ export class RowBatches {
         return raw;
       });
       const values = await executeRows(this.registry, call.signature, calls, plan.site, this.context);
+      // As the results column's type reads them: a jsonb result that is a JSON array is JSON text, not an array literal.
+      const valueType = resultColumnType(plan.site);
       await db.query(
-        `UPDATE ${plan.table} SET pgml_proxy_value = v.value::${resultColumnType(plan.site)}
+        `UPDATE ${plan.table} SET pgml_proxy_value = v.value::${valueType}
            FROM unnest($1::bigint[], $2::text[]) AS v(id, value) WHERE pgml_proxy_id = v.id`,
-        [batch.rows.map((r) => r.pgml_proxy_id), values.map((v) => encodeText(v)?.toString('utf8') ?? null)],
+        [batch.rows.map((r) => r.pgml_proxy_id), values.map((v) => literalText(v, valueType))],
       );
       done += batch.rows.length;
       // A run of more than one batch can take minutes: say how far it got, as each batch lands.
