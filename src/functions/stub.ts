@@ -6,7 +6,7 @@ import type { FunctionSignature } from './signature.js';
 const DETAIL =
   'pgml-proxy evaluates %1$s only in the statements clients send through it. Here Postgres ran the call ' +
   'itself: the session is connected to Postgres directly, or the call sits in a view, trigger, column ' +
-  'default, materialized view, or a function body the proxy does not expand.';
+  'default, materialized view, DO block, or a function body the proxy does not expand.';
 const HINT = 'Connect through pgml-proxy and call %1$s in the statement itself (for a view, select from its query).';
 
 /** A SQL string literal. */
