@@ -15,6 +15,7 @@ import { parseStatements, scanTokens, TextOffsets } from './parser.js';
 import { checkArgumentNames, resolveOverload } from './resolve.js';
 import type { CallArg } from './resolve.js';
 import { describeFromItem, outputColumnNames } from './from-item.js';
+import { standaloneArgument, type ArgumentCheck } from './subquery-args.js';
 import type { FromItem } from './from-item.js';
 import { argumentRanges, callTokens, fromItemLastToken, significantTokens, tokenIndexAt } from './tokens.js';
 
@@ -37,6 +38,8 @@ interface CallSiteBase {
   alternatives: readonly FunctionSignature[];
   /** Id of the intercepted call whose arguments contain this one. */
   parentId?: number;
+  /** Subquery arguments the proxy evaluated apart, which the statement checks (subquery-args.ts). */
+  checks?: readonly ArgumentCheck[];
 }
 
 export interface ExpressionCallSite extends CallSiteBase {
@@ -135,6 +138,8 @@ interface Found {
   rangeFunction?: AstBody;
   columnName?: string;
   isWholeColumn?: boolean;
+  /** The WITH clauses of the queries around the call, outermost first. */
+  withClauses: AstBody[];
 }
 
 function findCalls(stmt: unknown, ctx: FindContext): CallSite[] {
@@ -144,9 +149,11 @@ function findCalls(stmt: unknown, ctx: FindContext): CallSite[] {
   const namingCalls = new Map<AstBody, string>(); // FuncCall body -> output column it names
   const wholeColumns = new Set<AstBody>(); // FuncCall bodies that are an unaliased output column
   const open: Found[] = [];
+  const withClauses: AstBody[] = [];
 
   walk(stmt, {
     enter(type, body) {
+      if (body.withClause !== undefined) withClauses.push(body.withClause as AstBody);
       if (type === 'RangeFunction') for (const call of rangeFunctionCalls(body)) fromCalls.set(call, body);
       if (type === 'ResTarget' && body.name === undefined) {
         markNamingCall(body.val, namingCalls);
@@ -159,7 +166,7 @@ function findCalls(stmt: unknown, ctx: FindContext): CallSite[] {
       const [schema, name] = names as [string, string];
       const overloads = ctx.catalog.overloads(schema, name);
       if (overloads === undefined || overloads.length === 0) return;
-      const site: Found = { id: ctx.firstId + found.length, body, schema, name, overloads };
+      const site: Found = { id: ctx.firstId + found.length, body, schema, name, overloads, withClauses: [...withClauses] };
       const parent = open[open.length - 1];
       if (parent !== undefined) site.parentId = parent.id;
       const range = fromCalls.get(body);
@@ -172,6 +179,7 @@ function findCalls(stmt: unknown, ctx: FindContext): CallSite[] {
       open.push(site);
     },
     leave(type, body) {
+      if (body.withClause !== undefined) withClauses.pop();
       if (type === 'FuncCall' && byBody.has(body)) open.pop();
     },
   });
@@ -243,6 +251,7 @@ function describeCall(site: Found, ctx: FindContext, byBody: Map<AstBody, Found>
       span: argSpan,
       callIdOf: (body) => byBody.get(body)?.id,
       callType: (id) => resultType(done.get(id)),
+      standalone: (value) => standaloneArgument(value, site.withClauses),
     });
     const arg: CallArg = { expr: classified.expr, type: classified.type };
     const name = str(named?.name);

@@ -10,3 +10,5 @@ export { arrayLiteral, quoteIdent, quoteString, renderLiteral } from './render.j
 export { fromRowsParamValue, renderExpressionReplacement, renderFromParam, renderFromReplacement, renderSetReplacement, renderRowsAsFromItem, spliceStatement, spliceText } from './rewrite.js';
 export { expandCommand, plpgsqlCalledFunctionNames } from './expand-call.js';
 export type { CatalogReader, Expansion } from './expand-call.js';
+export { argumentCheck, planOnlyQuery, valueQuery } from './subquery-args.js';
+export type { ArgumentCheck } from './subquery-args.js';
