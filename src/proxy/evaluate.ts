@@ -180,10 +180,9 @@ export class CallEvaluator {
       case 'setof':
         return renderSetReplacement(site, setOfValues(checked(renderLiteral(setElements(returns.type, value), setArrayType(returns.type))), returns.type));
       case 'table': {
-        const rows = resultRows(site.signature, value);
-        if (rows.length === 0) return renderExpressionReplacement(site, checked('NULL::record'));
-        const items = rows.map((r) => `ROW(${r.map((v, i) => renderLiteral(v, returns.columns[i]!.type)).join(', ')})`);
-        return renderExpressionReplacement(site, items.length === 1 ? checked(items[0]!) : `unnest(${checked(`ARRAY[${items.join(', ')}]`)})`);
+        // A set of rows, as the function gives it in the select list: none at all for no rows.
+        const items = resultRows(site.signature, value).map((r) => `ROW(${r.map((v, i) => renderLiteral(v, returns.columns[i]!.type)).join(', ')})`);
+        return renderSetReplacement(site, `unnest(${checked(items.length === 0 ? 'NULL::record[]' : `ARRAY[${items.join(', ')}]`)})`);
       }
     }
   }

@@ -354,7 +354,7 @@ function lookup(site: CallSite, table: string, keys: readonly BatchKey[], filter
   const values = keys.map((k) => (k.json ? `to_jsonb(${k.sqlText})` : `(${k.sqlText})`));
   const conditions = keys.map((k, i) => `pgml_proxy_r.${k.column} = ${values[i]}`).join(' AND ');
   const anyNull = values.map((v) => `${v} IS NULL`).join(' OR ');
-  const type = resultColumnType(site);
+  const type = resultColumnType(site, table);
   const missing = filtered ? `NULL::${type}` : `pgml_proxy.missing_result(NULL::${type}, ${quoteString(site.schema)}, ${quoteString(site.name)})`;
   return (
     `(SELECT CASE WHEN pgml_proxy_r.pgml_proxy_id IS NOT NULL THEN pgml_proxy_r.pgml_proxy_value WHEN ${anyNull} THEN NULL ELSE ${missing} END` +
@@ -362,11 +362,19 @@ function lookup(site: CallSite, table: string, keys: readonly BatchKey[], filter
   );
 }
 
-/** The type of a results table's value column: a set-returning call's rows are kept as one array per key. */
-export function resultColumnType(site: CallSite): string {
+/**
+ * The type of a results table's value column: a set-returning call's rows are kept as one array per
+ * key; a table's rows as an array of the row type `table` has beside it (rowTypeOf), when given.
+ */
+export function resultColumnType(site: CallSite, table?: string): string {
   const returns = site.signature.returns;
-  if (returns.kind === 'table') return 'record';
+  if (returns.kind === 'table') return table === undefined ? 'record' : `${rowTypeOf(table)}[]`;
   return returns.kind === 'setof' ? `${returns.type}[]` : returns.type;
+}
+
+/** The temporary table whose row type holds one row of a table-returning call's results. */
+export function rowTypeOf(table: string): string {
+  return `${table}_row`;
 }
 
 /**
