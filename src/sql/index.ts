@@ -7,7 +7,7 @@ export { bindArguments } from './resolve.js';
 export type { Binding, CallArg } from './resolve.js';
 export type { FromAlias, FromColumn, FromItem } from './from-item.js';
 export { arrayLiteral, quoteIdent, quoteString, renderLiteral } from './render.js';
-export { fromRowsParamValue, renderExpressionReplacement, renderFromParam, renderFromReplacement, renderSetReplacement, renderRowsAsFromItem, spliceStatement, spliceText } from './rewrite.js';
+export { fromRowsParamValue, renderExpressionReplacement, renderFromParam, renderFromReplacement, renderSetAsFromItem, renderSetReplacement, renderRowsAsFromItem, spliceStatement, spliceText } from './rewrite.js';
 export { expandCommand, plpgsqlCalledFunctionNames } from './expand-call.js';
 export type { CatalogReader, Expansion } from './expand-call.js';
 export { argumentCheck, planOnlyQuery, valueQuery } from './subquery-args.js';

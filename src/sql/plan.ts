@@ -72,14 +72,15 @@ export function planStatement(sql: string, stmt: StatementAnalysis, protocol: Pr
  * list), where the keyed path hands Postgres each row's set as an array to unnest, as PostgresML's
  * `SELECT pgml.predict_batch('p', array_agg(x)), unnest(array_agg(id)) FROM t` needs. Postgres has no
  * arrays of arrays, so a set of arrays stays refused. A table's rows are kept as an array of a row
- * type made for the statement (`SELECT pgml.chunk('recursive_character', body) FROM documents`), which
- * a prepared statement cannot name when it is parsed: a simple Query only.
+ * type made for the statement, unnested in the select list (`SELECT pgml.chunk('recursive_character',
+ * body) FROM documents`) or in FROM (`FROM documents d, LATERAL pgml.chunk('recursive_character',
+ * d.body) c`); a prepared statement cannot name that type when it is parsed: a simple Query only.
  */
 function perRowRefusal(site: CallSite, protocol: Protocol): PgError | undefined {
   const returns = site.signature.returns;
   if (site.context === 'expression' && returns.kind === 'scalar') return undefined;
   if (site.context === 'expression' && returns.kind === 'setof' && !returns.type.trim().endsWith('[]')) return undefined;
-  const preparedOnly = site.context === 'expression' && returns.kind === 'table';
+  const preparedOnly = returns.kind === 'table';
   if (preparedOnly && protocol === 'simple') return undefined;
   return new PgError(SqlState.FeatureNotSupported, `${site.schema}.${site.name} returns a set and cannot be evaluated per row${preparedOnly ? ' in a prepared statement' : ''}`, {
     position: site.position,

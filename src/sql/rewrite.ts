@@ -117,6 +117,13 @@ export function renderRowsAsFromItem(
   return check === undefined ? `(${values}) AS ${aliasSql}` : `(SELECT * FROM (${values}) AS pgml_proxy_rows WHERE ${check}) AS ${aliasSql}`;
 }
 
+/** A FROM call's rows from a set-returning expression (`unnest(...)` of its rows), named as the call's item would be. */
+export function renderSetAsFromItem(site: FromCallSite, setSql: string): string {
+  const { from } = site;
+  const names = outputColumnNames(from);
+  return `${setSql}${from.ordinality ? ' WITH ORDINALITY' : ''} AS ${quoteIdent(from.alias.name ?? from.defaultAlias)}(${names.map(quoteIdent).join(', ')})`;
+}
+
 /**
  * A FROM call's rows read from a bound parameter (`$n`, jsonb) at Bind: each row a JSON array of
  * the values' text forms, cast back to the columns' types, so every type (void included) round-trips

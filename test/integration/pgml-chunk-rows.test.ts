@@ -145,6 +145,18 @@ describeTargets('pgml.chunk per row', { proxyOnly: true }, (target) => {
     }
   });
 
+  it('takes pgml.chunk in LATERAL over a volatile FROM, WITH ORDINALITY, each document with its own chunks', async () => {
+    const documents = new Map((await client().query('SELECT id, document FROM documents')).rows.map((r) => [r.id as number, r.document as string]));
+    const expected = await chunksOf(client(), documents, `'{"chunk_size": 250}'`);
+    const { rows } = await client().query(
+      `SELECT documents.id, chunk.chunk_index, chunk.chunk, chunk.n FROM (SELECT * FROM documents ORDER BY random() LIMIT 5) documents, LATERAL pgml.chunk('recursive_character', documents.document, '{"chunk_size": 250}') WITH ORDINALITY AS chunk(chunk_index, chunk, n)`,
+    );
+    const got = byDocument(rows.map((r) => [r.id, Number(r.chunk_index), r.chunk]));
+    assert.equal(got.size, 5);
+    for (const [id, chunks] of got) assert.deepEqual(chunks, expected.get(id), `document ${id}`);
+    assert.ok(rows.every((r) => Number(r.n) === Number(r.chunk_index)));
+  });
+
   it('refuses a table of chunks per row in a prepared statement with the form that works', async () => {
     await assert.rejects(client().query({ text: `SELECT pgml.chunk('recursive_character', $1::text || document) FROM documents`, values: ['x'] }), sqlState('0A000'));
     assert.equal((await client().query('SELECT 1 AS ok')).rows[0].ok, 1);

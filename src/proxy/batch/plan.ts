@@ -16,6 +16,7 @@ import { parseStatements, quoteString, spliceText } from '../../sql/index.js';
 import type { CallSite, Span, StatementAnalysis } from '../../sql/index.js';
 import { asTypedNode, list, nameList, nodeOf, num, str, walk, type AstBody } from '../../sql/ast.js';
 import { isAggregateLike } from '../../sql/args.js';
+import { rangeFunctionCalls } from '../../sql/analyze.js';
 import { isPerRowArg, isRowDependent } from '../../sql/per-row.js';
 import { isOneRowOfItsScope, isRowNode } from '../../sql/plan-one-pass.js';
 import { lockTargetRows, readScopeOnce, readWhereSubqueriesOnce, type ScopeCopy, type SpanEdit } from '../../sql/scope-rows.js';
@@ -287,8 +288,9 @@ function asUpdated(node: unknown, update: AstBody): unknown {
 
 /**
  * A call in a LATERAL subquery of one row (`FROM t, LATERAL (SELECT pgml.predict('p', t.f) AS p) l`,
- * the form an inlined function called in FROM takes) runs once per row of the FROM items before
- * it: those rows (read from their copies) are the ones to enumerate. The WHERE may read the
+ * the form an inlined function called in FROM takes), or a function item itself (`FROM docs,
+ * LATERAL pgml.chunk('recursive_character', docs.body) c`), runs once per row of the FROM items
+ * before it: those rows (read from their copies) are the ones to enumerate. The WHERE may read the
  * subquery's own columns, so it is left out: more argument values than needed, never fewer.
  */
 function lateralEnumeration(site: CallSite, located: Located, body: AstBody, keyNodes: unknown[]): { sql: string } {
@@ -296,7 +298,11 @@ function lateralEnumeration(site: CallSite, located: Located, body: AstBody, key
   const index = items.findIndex((item) => contains(item, located.call));
   const subquery = nodeOf(items[index], 'RangeSubselect');
   const select = nodeOf(subquery?.subquery, 'SelectStmt');
-  if (subquery?.lateral !== true || select === undefined || !isOneRowOfItsScope(select) || index === 0) {
+  const oneRow = subquery?.lateral === true && select !== undefined && isOneRowOfItsScope(select);
+  // A function item may read the items before it, LATERAL or not: `FROM docs, LATERAL pgml.chunk(..., docs.body)`.
+  const fn = nodeOf(items[index], 'RangeFunction');
+  const isFunctionItem = fn !== undefined && rangeFunctionCalls(fn).includes(located.call);
+  if ((!oneRow && !isFunctionItem) || index === 0) {
     throw refuse(site, 'its arguments depend on rows, and it stands in FROM', {
       hint: `A per-row call in FROM is evaluated in a LATERAL subquery of one row after the items it reads, e.g. FROM t, LATERAL (SELECT ${site.schema}.${site.name}('project', t.features) AS p) l; or call it in the select list.`,
     });

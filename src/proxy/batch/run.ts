@@ -8,7 +8,7 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import type { CallContext, FunctionRegistry } from '../../functions/index.js';
 import type { CallSite, StatementAnalysis } from '../../sql/index.js';
-import { parseStatements, quoteIdent, renderExpressionReplacement, renderSetReplacement } from '../../sql/index.js';
+import { parseStatements, quoteIdent, renderExpressionReplacement, renderSetAsFromItem, renderSetReplacement } from '../../sql/index.js';
 import { functionNames, NONE_VOLATILE, volatileFunctionsFrom, type VolatileFunctions } from '../../sql/volatility.js';
 import { encodeText } from '../../wire/types.js';
 import type { TransactionStatus } from '../../wire/index.js';
@@ -240,7 +240,7 @@ function rowsAsJson(columns: readonly { name: string }[], value: unknown): strin
 
 /** What stands for a keyed call in the statement: its lookup, unnested where the call returns a set. */
 export function replacementOf(site: CallSite, lookupSql: string): string {
-  if (site.context !== 'expression') return lookupSql;
+  if (site.context !== 'expression') return renderSetAsFromItem(site, `unnest(${lookupSql})`);
   if (site.signature.returns.kind !== 'scalar') return renderSetReplacement(site, `unnest(${lookupSql})`);
   return renderExpressionReplacement(site, lookupSql);
 }
