@@ -157,6 +157,19 @@ describeTargets('pgml.chunk per row', { proxyOnly: true }, (target) => {
     assert.ok(rows.every((r) => Number(r.n) === Number(r.chunk_index)));
   });
 
+  it('takes pgml.chunk per row in a cursor fetched in pieces', async () => {
+    const documents = new Map((await client().query('SELECT id, document FROM documents WHERE id <= 3')).rows.map((r) => [r.id as number, r.document as string]));
+    const expected = await chunksOf(client(), documents, `'{"chunk_size": 250}'`);
+    await client().query('BEGIN');
+    await client().query(`DECLARE chunk_cursor CURSOR FOR SELECT id, (c).chunk_index, (c).chunk FROM (SELECT id, pgml.chunk('recursive_character', document, '{"chunk_size": 250}') AS c FROM documents WHERE id <= 3) s`);
+    const first = await client().query('FETCH 2 FROM chunk_cursor');
+    const rest = await client().query('FETCH ALL FROM chunk_cursor');
+    await client().query('COMMIT');
+    assert.equal(first.rows.length, 2);
+    const got = byDocument([...first.rows, ...rest.rows].map((r) => [r.id, Number(r.chunk_index), r.chunk]));
+    assert.deepEqual(got, expected);
+  });
+
   it('refuses a table of chunks per row in a prepared statement with the form that works', async () => {
     await assert.rejects(client().query({ text: `SELECT pgml.chunk('recursive_character', $1::text || document) FROM documents`, values: ['x'] }), sqlState('0A000'));
     assert.equal((await client().query('SELECT 1 AS ok')).rows[0].ok, 1);

@@ -120,7 +120,7 @@ export class RowBatches {
     try {
       if (returns.kind === 'table') {
         const columns = returns.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ');
-        await db.query(`CREATE TEMP TABLE ${rowTypeOf(plan.table)}${onCommit} (${columns})`);
+        await db.query(`CREATE TEMP TABLE ${rowTypeOf(plan.table)} (${columns})${onCommit}`);
       }
       try {
         for (const copy of plan.copies) await this.copy(copy, `CREATE TEMP TABLE ${copy.table}${onCommit} AS ${bind(copy.selectSql)}`, plan);
