@@ -7,6 +7,7 @@ import { PgError, SqlState } from '../errors/index.js';
 import type { CallArgs, CallContext, FunctionRegistry, FunctionSignature, ProxyFunction } from '../functions/index.js';
 import { isRowType } from '../sql/resolve.js';
 import {
+  argumentCheck,
   fromRowsParamValue,
   quoteIdent,
   renderExpressionReplacement,
@@ -165,20 +166,24 @@ export class CallEvaluator {
     return raw;
   }
 
-  /** SQL that stands for the call's result, as a literal. */
+  /**
+   * SQL that stands for the call's result, as a literal. When the call took subquery arguments the
+   * proxy evaluated apart, the literal is given only if the statement reads the same values.
+   */
   renderValue(site: CallSite, value: unknown): string {
     const returns = site.signature.returns;
-    if (site.context === 'from') return renderFromReplacement(site, resultRows(site.signature, value));
+    const check = site.checks === undefined ? undefined : argumentCheck(site.checks, site.schema, site.name);
+    const checked = (sql: string) => (check === undefined ? sql : `CASE WHEN ${check} THEN ${sql} END`);
+    if (site.context === 'from') return renderFromReplacement(site, resultRows(site.signature, value), check);
     switch (returns.kind) {
       case 'scalar':
-        return renderExpressionReplacement(site, renderLiteral(value, returns.type));
+        return renderExpressionReplacement(site, checked(renderLiteral(value, returns.type)));
       case 'setof':
-        return renderSetReplacement(site, setOfValues(renderLiteral(setElements(returns.type, value), setArrayType(returns.type)), returns.type));
+        return renderSetReplacement(site, setOfValues(checked(renderLiteral(setElements(returns.type, value), setArrayType(returns.type))), returns.type));
       case 'table': {
-        const rows = resultRows(site.signature, value);
-        if (rows.length === 0) return renderExpressionReplacement(site, 'NULL::record');
-        const items = rows.map((r) => `ROW(${r.map((v, i) => renderLiteral(v, returns.columns[i]!.type)).join(', ')})`);
-        return renderExpressionReplacement(site, items.length === 1 ? items[0]! : `unnest(ARRAY[${items.join(', ')}])`);
+        // A set of rows, as the function gives it in the select list: none at all for no rows.
+        const items = resultRows(site.signature, value).map((r) => `ROW(${r.map((v, i) => renderLiteral(v, returns.columns[i]!.type)).join(', ')})`);
+        return renderSetReplacement(site, `unnest(${checked(items.length === 0 ? 'NULL::record[]' : `ARRAY[${items.join(', ')}]`)})`);
       }
     }
   }

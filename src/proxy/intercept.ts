@@ -25,6 +25,7 @@ import { replacementOf, RowBatches, type BoundValues, type KeyedRewrite } from '
 import { resultColumnType } from './batch/plan.js';
 import { OnePassPortal, OnePassStream, clientRowDescription, type OnePassIO, type OnePassWork } from './batch/one-pass.js';
 import { planStatement, type Protocol, type StatementPlan } from '../sql/plan.js';
+import { evaluateSubqueryArguments, hasSubqueryArguments } from './subquery-args.js';
 import { renderOnePass, type OnePassPlan } from '../sql/plan-one-pass.js';
 import { canEncode } from '../wire/values.js';
 import { CallEvaluator, type BoundParams } from './evaluate.js';
@@ -161,12 +162,23 @@ export class Interceptor {
       ownBlock = false;
       return this.runInOwnBlock(sent, batches, false);
     };
-    for (const [index, stmt] of analysis.statements.entries()) {
+    for (const [index, analyzed] of analysis.statements.entries()) {
+      let stmt = analyzed;
       // The client's own BEGIN or COMMIT must not meet the proxy's block.
       if (ownBlock && stmt.nodeType === 'TransactionStmt' && !(await flush())) return batches.finish();
       if (stmt.calls.length === 0) {
         pending.push(stmt.sql);
         continue;
+      }
+      if (hasSubqueryArguments(stmt)) {
+        // The subqueries may read what the statements before wrote.
+        if (pending.length > 0 && !(await flush())) return batches.finish();
+        try {
+          stmt = await evaluateSubqueryArguments(stmt, this.evaluator.context.db, this.session.txStatus !== 'I');
+        } catch (error) {
+          await this.failQuery(PgError.from(error));
+          return batches.finish();
+        }
       }
       const plan = planOf(sql, stmt, 'simple');
       // Statements before this one must have run if the call may read what they wrote: a per-row

@@ -15,6 +15,7 @@ import { parseStatements, scanTokens, TextOffsets } from './parser.js';
 import { checkArgumentNames, resolveOverload } from './resolve.js';
 import type { CallArg } from './resolve.js';
 import { describeFromItem, outputColumnNames } from './from-item.js';
+import { standaloneArgument, type ArgumentCheck } from './subquery-args.js';
 import type { FromItem } from './from-item.js';
 import { argumentRanges, callTokens, fromItemLastToken, significantTokens, tokenIndexAt } from './tokens.js';
 
@@ -37,6 +38,8 @@ interface CallSiteBase {
   alternatives: readonly FunctionSignature[];
   /** Id of the intercepted call whose arguments contain this one. */
   parentId?: number;
+  /** Subquery arguments the proxy evaluated apart, which the statement checks (subquery-args.ts). */
+  checks?: readonly ArgumentCheck[];
 }
 
 export interface ExpressionCallSite extends CallSiteBase {
@@ -137,6 +140,8 @@ interface Found {
   isWholeColumn?: boolean;
   /** Names of the FROM items the call can see, this query's and enclosing ones'. */
   fromNames: ReadonlySet<string>;
+  /** The WITH clauses of the queries around the call, outermost first. */
+  withClauses: AstBody[];
 }
 
 function findCalls(stmt: unknown, ctx: FindContext): CallSite[] {
@@ -147,10 +152,12 @@ function findCalls(stmt: unknown, ctx: FindContext): CallSite[] {
   const wholeColumns = new Set<AstBody>(); // FuncCall bodies that are an unaliased output column
   const open: Found[] = [];
   const scopes: string[][] = [];
+  const withClauses: AstBody[] = [];
 
   walk(stmt, {
     enter(type, body) {
       if (SCOPE_NODES.has(type)) scopes.push(fromItemNames(body));
+      if (body.withClause !== undefined) withClauses.push(body.withClause as AstBody);
       if (type === 'RangeFunction') for (const call of rangeFunctionCalls(body)) fromCalls.set(call, body);
       if (type === 'ResTarget' && body.name === undefined) {
         markNamingCall(body.val, namingCalls);
@@ -163,7 +170,7 @@ function findCalls(stmt: unknown, ctx: FindContext): CallSite[] {
       const [schema, name] = names as [string, string];
       const overloads = ctx.catalog.overloads(schema, name);
       if (overloads === undefined || overloads.length === 0) return;
-      const site: Found = { id: ctx.firstId + found.length, body, schema, name, overloads, fromNames: new Set(scopes.flat()) };
+      const site: Found = { id: ctx.firstId + found.length, body, schema, name, overloads, fromNames: new Set(scopes.flat()), withClauses: [...withClauses] };
       const parent = open[open.length - 1];
       if (parent !== undefined) site.parentId = parent.id;
       const range = fromCalls.get(body);
@@ -176,6 +183,7 @@ function findCalls(stmt: unknown, ctx: FindContext): CallSite[] {
       open.push(site);
     },
     leave(type, body) {
+      if (body.withClause !== undefined) withClauses.pop();
       if (type === 'FuncCall' && byBody.has(body)) open.pop();
       if (SCOPE_NODES.has(type)) scopes.pop();
     },
@@ -273,6 +281,7 @@ function describeCall(site: Found, ctx: FindContext, byBody: Map<AstBody, Found>
       callIdOf: (body) => byBody.get(body)?.id,
       callType: (id) => resultType(done.get(id)),
       isFromItem: (name) => site.fromNames.has(name),
+      standalone: (value) => standaloneArgument(value, site.withClauses),
     });
     const arg: CallArg = { expr: classified.expr, type: classified.type };
     const name = str(named?.name);

@@ -19,7 +19,12 @@ export type ArgExpr =
   | { kind: 'call'; callId: number; sqlText: string; span: Span }
   /** No column references: the upstream can evaluate it alone (`params`: the $n it uses). */
   | { kind: 'expr'; sqlText: string; span: Span; params: number[]; callIds: number[] }
-  | { kind: 'rowDependent'; sqlText: string; span: Span; params: number[]; callIds: number[] };
+  /**
+   * `standalone`: set when only subqueries read rows here, none reads the client's parameters or
+   * calls the proxy, and every CTE they can see only reads: the argument alone as a query, under
+   * those CTEs (subquery-args.ts). If the upstream can plan it there, no subquery is correlated.
+   */
+  | { kind: 'rowDependent'; sqlText: string; span: Span; params: number[]; callIds: number[]; standalone?: string };
 
 /**
  * The type Postgres would see for overload resolution: a SQL type name, 'unknown' for untyped
@@ -36,6 +41,8 @@ export interface ArgContext {
   callType(callId: number): ArgType;
   /** Whether a FROM item the call can see goes by this name. */
   isFromItem(name: string): boolean;
+  /** The argument alone as a query under the CTEs it can see, or undefined (see ArgExpr's `standalone`). */
+  standalone?(node: unknown): string | undefined;
 }
 
 export function classifyArg(node: unknown, ctx: ArgContext): { expr: ArgExpr; type: ArgType } {
@@ -62,11 +69,14 @@ export function classifyArg(node: unknown, ctx: ArgContext): { expr: ArgExpr; ty
   }
 
   const scan = scanExpression(node, ctx);
-  const kind = scan.rowDependent ? 'rowDependent' : 'expr';
   const topCast = typed?.type === 'TypeCast' ? typeNameToSql(typed.body.typeName) : undefined;
   // ROW(...), (a, b) and t.* are records whatever they hold: only an overload taking a row fits.
   const type = topCast ?? (isRowNode(node) || isWholeRowReference(node, ctx) ? 'record' : undefined);
-  return { expr: { kind, sqlText, span, params: scan.params, callIds: scan.callIds }, type };
+  if (!scan.rowDependent) return { expr: { kind: 'expr', sqlText, span, params: scan.params, callIds: scan.callIds }, type };
+  const expr: ArgExpr = { kind: 'rowDependent', sqlText, span, params: scan.params, callIds: scan.callIds };
+  const standalone = scan.params.length === 0 && scan.callIds.length === 0 && onlySubqueriesReadRows(node) ? ctx.standalone?.(node) : undefined;
+  if (standalone !== undefined) expr.standalone = standalone;
+  return { expr, type };
 }
 
 /**
@@ -84,6 +94,25 @@ function isRowNode(node: unknown): boolean {
   if (nodeOf(node, 'RowExpr') !== undefined) return true;
   const ref = nodeOf(node, 'ColumnRef');
   return ref !== undefined && list(ref.fields).some((f) => nodeOf(f, 'A_Star') !== undefined);
+}
+
+/** Whether the expression reads rows only inside subqueries (no column, aggregate or window of its own query). */
+function onlySubqueriesReadRows(node: unknown): boolean {
+  let subqueries = 0;
+  let own = false;
+  walk(node, {
+    enter(type, body) {
+      if (type === 'SubLink') {
+        subqueries += 1;
+        // The tested expression of `x IN (SELECT ...)` belongs to the outer query.
+        walk(body.testexpr, { enter: (inner, innerBody) => void (own ||= ROW_NODES.has(inner) || (inner === 'FuncCall' && isAggregateLike(innerBody))) });
+        return false;
+      }
+      if (ROW_NODES.has(type) || (type === 'FuncCall' && isAggregateLike(body))) own = true;
+      return !own;
+    },
+  });
+  return subqueries > 0 && !own;
 }
 
 interface DecodedConst {

@@ -51,7 +51,7 @@ export function planStatement(sql: string, stmt: StatementAnalysis, protocol: Pr
   const onePass = perRow.length > 0 ? planOnePass(sql, stmt, perRow, options) : undefined;
   const calls = top.map((site): CallPlan => {
     if (perRow.includes(site)) {
-      const refusal = perRowRefusal(site);
+      const refusal = perRowRefusal(site, protocol);
       if (refusal !== undefined) return { mode: 'refuse', site, error: refusal };
       return { mode: onePass === undefined ? 'keyed' : 'onePass', site };
     }
@@ -71,14 +71,22 @@ export function planStatement(sql: string, stmt: StatementAnalysis, protocol: Pr
  * Set-returning functions have no per-row value to put in place, except in an expression (the select
  * list), where the keyed path hands Postgres each row's set as an array to unnest, as PostgresML's
  * `SELECT pgml.predict_batch('p', array_agg(x)), unnest(array_agg(id)) FROM t` needs. Postgres has no
- * arrays of arrays, so a set of arrays and a table per row stay refused.
+ * arrays of arrays, so a set of arrays stays refused. A table's rows are kept as an array of a row
+ * type made for the statement, unnested in the select list (`SELECT pgml.chunk('recursive_character',
+ * body) FROM documents`) or in FROM (`FROM documents d, LATERAL pgml.chunk('recursive_character',
+ * d.body) c`); a prepared statement cannot name that type when it is parsed: a simple Query only.
  */
-function perRowRefusal(site: CallSite): PgError | undefined {
+function perRowRefusal(site: CallSite, protocol: Protocol): PgError | undefined {
   const returns = site.signature.returns;
   if (site.context === 'expression' && returns.kind === 'scalar') return undefined;
   if (site.context === 'expression' && returns.kind === 'setof' && !returns.type.trim().endsWith('[]')) return undefined;
-  return new PgError(SqlState.FeatureNotSupported, `${site.schema}.${site.name} returns a set and cannot be evaluated per row`, {
+  const preparedOnly = returns.kind === 'table';
+  if (preparedOnly && protocol === 'simple') return undefined;
+  return new PgError(SqlState.FeatureNotSupported, `${site.schema}.${site.name} returns a set and cannot be evaluated per row${preparedOnly ? ' in a prepared statement' : ''}`, {
     position: site.position,
-    hint: `Call ${site.schema}.${site.name} with constant arguments, or in FROM: SELECT * FROM ${site.schema}.${site.name}(...)`,
+    hint:
+      returns.kind === 'table'
+        ? `Call it in the select list of a simple Query: SELECT ${site.schema}.${site.name}(...) FROM t, or with constant arguments in FROM: SELECT * FROM ${site.schema}.${site.name}(...)`
+        : `Call ${site.schema}.${site.name} with constant arguments, or in FROM: SELECT * FROM ${site.schema}.${site.name}(...)`,
   });
 }

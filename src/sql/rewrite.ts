@@ -93,16 +93,18 @@ export function renderRowsAsFromItem(
   columns: readonly FromColumn[],
   alias: FromAlias,
   defaultAlias: string,
-  options: { ordinality?: boolean } = {},
+  options: { ordinality?: boolean; check?: string } = {},
 ): string {
   const ordinality = options.ordinality === true;
+  const { check } = options;
   const names = outputColumnNames({ alias, defaultAlias, columns: [...columns], ordinality, lateral: false });
   const types = columns.map((c) => c.type);
   if (ordinality) types.push('bigint');
   const aliasSql = `${quoteIdent(alias.name ?? defaultAlias)}(${names.map(quoteIdent).join(', ')})`;
   if (rows.length === 0) {
     const nulls = types.map((type, i) => `${renderLiteral(null, type)} AS ${quoteIdent(names[i] as string)}`);
-    return `(SELECT ${nulls.join(', ')} WHERE false) AS ${aliasSql}`;
+    // The check runs even with no rows to give (it returns true or fails).
+    return `(SELECT ${nulls.join(', ')} WHERE ${check === undefined ? 'false' : `NOT ${check}`}) AS ${aliasSql}`;
   }
   const tuples = rows.map((row, r) => {
     if (row.length !== columns.length) {
@@ -111,7 +113,15 @@ export function renderRowsAsFromItem(
     const values = ordinality ? [...row, r + 1] : [...row];
     return `(${values.map((v, i) => renderLiteral(v, types[i] as string)).join(', ')})`;
   });
-  return `(VALUES ${tuples.join(', ')}) AS ${aliasSql}`;
+  const values = `VALUES ${tuples.join(', ')}`;
+  return check === undefined ? `(${values}) AS ${aliasSql}` : `(SELECT * FROM (${values}) AS pgml_proxy_rows WHERE ${check}) AS ${aliasSql}`;
+}
+
+/** A FROM call's rows from a set-returning expression (`unnest(...)` of its rows), named as the call's item would be. */
+export function renderSetAsFromItem(site: FromCallSite, setSql: string): string {
+  const { from } = site;
+  const names = outputColumnNames(from);
+  return `${setSql}${from.ordinality ? ' WITH ORDINALITY' : ''} AS ${quoteIdent(from.alias.name ?? from.defaultAlias)}(${names.map(quoteIdent).join(', ')})`;
 }
 
 /**
@@ -134,8 +144,11 @@ export function fromRowsParamValue(site: FromCallSite, rows: readonly (readonly 
   return JSON.stringify(rows.map((row) => row.map((v, i) => literalText(v, types[i] as string))));
 }
 
-/** renderRowsAsFromItem with the alias, columns and ORDINALITY of a FROM call site. */
-export function renderFromReplacement(site: FromCallSite, rows: readonly (readonly unknown[])[]): string {
+/**
+ * renderRowsAsFromItem with the alias, columns and ORDINALITY of a FROM call site; `check`, a
+ * boolean expression that is true or fails the statement, is evaluated before any row is read.
+ */
+export function renderFromReplacement(site: FromCallSite, rows: readonly (readonly unknown[])[], check?: string): string {
   const { from } = site;
-  return renderRowsAsFromItem(rows, from.columns, from.alias, from.defaultAlias, { ordinality: from.ordinality });
+  return renderRowsAsFromItem(rows, from.columns, from.alias, from.defaultAlias, { ordinality: from.ordinality, ...(check === undefined ? {} : { check }) });
 }

@@ -41,13 +41,18 @@ describeTargets('pgml.chunk', { proxyOnly: true }, (target) => {
     assert.equal((await client().query(`SELECT * FROM pgml.chunk('markdown', NULL)`)).rows.length, 0);
   });
 
-  it('over a table: a per-row call in LATERAL is refused with the form that works', async () => {
+  it("over a table in LATERAL: each row's chunks as pgml.chunk gives them for its text", async () => {
     await client().query(`CREATE TEMP TABLE docs (id int, body text)`);
-    await client().query(`INSERT INTO docs VALUES (1, 'one two three four five six'), (2, 'seven eight')`);
-    await assert.rejects(
-      client().query(`SELECT d.id, c.chunk_index, c.chunk FROM docs d, LATERAL pgml.chunk('character', d.body, '{"separator": " ", "chunk_size": 10, "chunk_overlap": 0}') c`),
-      sqlState('0A000'),
-    );
+    await client().query(`INSERT INTO docs VALUES (1, 'one two three four five six'), (2, 'seven eight'), (3, NULL)`);
+    const kwargs = `'{"separator": " ", "chunk_size": 10, "chunk_overlap": 0}'`;
+    const { rows } = await client().query(`SELECT d.id, c.chunk_index, c.chunk FROM docs d, LATERAL pgml.chunk('character', d.body, ${kwargs}) c`);
+    const expected: unknown[][] = [];
+    for (const [id, body] of [[1, 'one two three four five six'], [2, 'seven eight']] as const) {
+      const constant = await client().query(`SELECT chunk_index, chunk FROM pgml.chunk('character', '${body}', ${kwargs})`);
+      expected.push(...constant.rows.map((r) => [id, Number(r.chunk_index), r.chunk]));
+    }
+    assert.ok(expected.length > 3);
+    assert.deepEqual(rows.map((r) => [r.id, Number(r.chunk_index), r.chunk]), expected);
   });
 
   it('refuses unknown splitters, nltk and spacy, and bad kwargs', async () => {

@@ -17,6 +17,7 @@ import type { CallSite, Span, StatementAnalysis } from '../../sql/index.js';
 import { asTypedNode, list, nameList, nodeOf, num, str, walk, type AstBody } from '../../sql/ast.js';
 import { isAggregateLike } from '../../sql/args.js';
 import { bindsRow } from '../../sql/resolve.js';
+import { rangeFunctionCalls } from '../../sql/analyze.js';
 import { isPerRowArg, isRowDependent } from '../../sql/per-row.js';
 import { isOneRowOfItsScope } from '../../sql/plan-one-pass.js';
 import { lockTargetRows, readScopeOnce, readWhereSubqueriesOnce, type ScopeCopy, type SpanEdit } from '../../sql/scope-rows.js';
@@ -288,8 +289,9 @@ function asUpdated(node: unknown, update: AstBody): unknown {
 
 /**
  * A call in a LATERAL subquery of one row (`FROM t, LATERAL (SELECT pgml.predict('p', t.f) AS p) l`,
- * the form an inlined function called in FROM takes) runs once per row of the FROM items before
- * it: those rows (read from their copies) are the ones to enumerate. The WHERE may read the
+ * the form an inlined function called in FROM takes), or a function item itself (`FROM docs,
+ * LATERAL pgml.chunk('recursive_character', docs.body) c`), runs once per row of the FROM items
+ * before it: those rows (read from their copies) are the ones to enumerate. The WHERE may read the
  * subquery's own columns, so it is left out: more argument values than needed, never fewer.
  */
 function lateralEnumeration(site: CallSite, located: Located, body: AstBody, keyNodes: unknown[]): { sql: string } {
@@ -297,7 +299,11 @@ function lateralEnumeration(site: CallSite, located: Located, body: AstBody, key
   const index = items.findIndex((item) => contains(item, located.call));
   const subquery = nodeOf(items[index], 'RangeSubselect');
   const select = nodeOf(subquery?.subquery, 'SelectStmt');
-  if (subquery?.lateral !== true || select === undefined || !isOneRowOfItsScope(select) || index === 0) {
+  const oneRow = subquery?.lateral === true && select !== undefined && isOneRowOfItsScope(select);
+  // A function item may read the items before it, LATERAL or not: `FROM docs, LATERAL pgml.chunk(..., docs.body)`.
+  const fn = nodeOf(items[index], 'RangeFunction');
+  const isFunctionItem = fn !== undefined && rangeFunctionCalls(fn).includes(located.call);
+  if ((!oneRow && !isFunctionItem) || index === 0) {
     throw refuse(site, 'its arguments depend on rows, and it stands in FROM', {
       hint: `A per-row call in FROM is evaluated in a LATERAL subquery of one row after the items it reads, e.g. FROM t, LATERAL (SELECT ${site.schema}.${site.name}('project', t.features) AS p) l; or call it in the select list.`,
     });
@@ -355,7 +361,7 @@ function lookup(site: CallSite, table: string, keys: readonly BatchKey[], filter
   const values = keys.map((k) => (k.json ? `to_jsonb(${k.sqlText})` : `(${k.sqlText})`));
   const conditions = keys.map((k, i) => `pgml_proxy_r.${k.column} = ${values[i]}`).join(' AND ');
   const anyNull = values.map((v) => `${v} IS NULL`).join(' OR ');
-  const type = resultColumnType(site);
+  const type = resultColumnType(site, table);
   const missing = filtered ? `NULL::${type}` : `pgml_proxy.missing_result(NULL::${type}, ${quoteString(site.schema)}, ${quoteString(site.name)})`;
   return (
     `(SELECT CASE WHEN pgml_proxy_r.pgml_proxy_id IS NOT NULL THEN pgml_proxy_r.pgml_proxy_value WHEN ${anyNull} THEN NULL ELSE ${missing} END` +
@@ -363,11 +369,19 @@ function lookup(site: CallSite, table: string, keys: readonly BatchKey[], filter
   );
 }
 
-/** The type of a results table's value column: a set-returning call's rows are kept as one array per key. */
-export function resultColumnType(site: CallSite): string {
+/**
+ * The type of a results table's value column: a set-returning call's rows are kept as one array per
+ * key; a table's rows as an array of the row type `table` has beside it (rowTypeOf), when given.
+ */
+export function resultColumnType(site: CallSite, table?: string): string {
   const returns = site.signature.returns;
-  if (returns.kind === 'table') return 'record';
+  if (returns.kind === 'table') return table === undefined ? 'record' : `${rowTypeOf(table)}[]`;
   return returns.kind === 'setof' ? `${returns.type}[]` : returns.type;
+}
+
+/** The temporary table whose row type holds one row of a table-returning call's results. */
+export function rowTypeOf(table: string): string {
+  return `${table}_row`;
 }
 
 /**

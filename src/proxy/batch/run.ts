@@ -8,13 +8,13 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import type { CallContext, FunctionRegistry } from '../../functions/index.js';
 import type { CallSite, StatementAnalysis } from '../../sql/index.js';
-import { literalText, parseStatements, renderExpressionReplacement, renderSetReplacement } from '../../sql/index.js';
+import { literalText, parseStatements, quoteIdent, renderExpressionReplacement, renderSetAsFromItem, renderSetReplacement } from '../../sql/index.js';
 import { functionNames, NONE_VOLATILE, volatileFunctionsFrom, type VolatileFunctions } from '../../sql/volatility.js';
 import type { TransactionStatus } from '../../wire/index.js';
 import type { BoundParams, CallEvaluator } from '../evaluate.js';
 import { inlineParams } from '../../sql/params.js';
 import { batchOverload, executeRows } from './execute.js';
-import { planBatches, resultColumnType, type BatchPlan } from './plan.js';
+import { planBatches, resultColumnType, rowTypeOf, type BatchPlan } from './plan.js';
 import type { ScopeCopy, SpanEdit } from '../../sql/scope-rows.js';
 
 /** Rows per FETCH and per engine call: big enough to amortize round trips, small enough to bound memory. */
@@ -101,12 +101,7 @@ export class RowBatches {
   private async fill(plan: BatchPlan, sql: string, stmt: StatementAnalysis, bound: BoundValues | undefined): Promise<void> {
     const db = this.context.db;
     const returns = plan.site.signature.returns;
-    if (returns.kind === 'table') {
-      throw new PgError(SqlState.FeatureNotSupported, `${plan.site.schema}.${plan.site.name} returns a set and cannot be evaluated per row`, {
-        position: plan.site.position,
-      });
-    }
-    const valueType = resultColumnType(plan.site);
+    const valueType = resultColumnType(plan.site, plan.table);
     const perRow = new Set(plan.keys.map((k) => k.name));
     const shared = await this.evaluator.sharedArguments(plan.site, stmt, sql, bound?.values, perRow);
     const bind = (enumeration: string) => (bound ? inlineParams(enumeration, (n) => bound.sqlOf(n)) : enumeration);
@@ -122,6 +117,10 @@ export class RowBatches {
     await db.query(own ? 'BEGIN' : 'SAVEPOINT pgml_proxy_batch');
     let staged = 0;
     try {
+      if (returns.kind === 'table') {
+        const columns = returns.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ');
+        await db.query(`CREATE TEMP TABLE ${rowTypeOf(plan.table)} (${columns})${onCommit}`);
+      }
       try {
         for (const copy of plan.copies) await this.copy(copy, `CREATE TEMP TABLE ${copy.table}${onCommit} AS ${bind(copy.selectSql)}`, plan);
         staged = plan.ungroupedEnumerationSql === undefined ? await stage(plan.enumerationSql) : await this.stageGrouped(plan, stage);
@@ -150,7 +149,8 @@ export class RowBatches {
       // error is the proxy's to report (and to make the upstream agree with).
       throw e.origin === 'upstream' ? new PgError(e.code, e.message, { ...e.fields(), origin: 'proxy' }) : e;
     }
-    if (!this.options.dropOnCommit) this.tables.push(...plan.copies.map((c) => c.table), plan.table);
+    const rowType = returns.kind === 'table' ? [rowTypeOf(plan.table)] : [];
+    if (!this.options.dropOnCommit) this.tables.push(...plan.copies.map((c) => c.table), plan.table, ...rowType);
   }
 
   /** Makes a copy of a scope's rows (scope-rows.ts); the rows of a target without row identity cannot be locked. */
@@ -202,12 +202,19 @@ export class RowBatches {
         return raw;
       });
       const values = await executeRows(this.registry, call.signature, calls, plan.site, this.context);
-      // As the results column's type reads them: a jsonb result that is a JSON array is JSON text, not an array literal.
-      const valueType = resultColumnType(plan.site);
+      const returns = plan.site.signature.returns;
+      // A table's rows travel as JSON objects of the values' text forms, read back by the row type's
+      // columns; any other result as the results column's type reads it (a jsonb result that is a JSON
+      // array is JSON text, not an array literal).
+      const valueType = resultColumnType(plan.site, plan.table);
+      const [value, encode] =
+        returns.kind === 'table'
+          ? [`ARRAY(SELECT jsonb_populate_recordset(NULL::${rowTypeOf(plan.table)}, v.value::jsonb))`, (v: unknown) => rowsAsJson(returns.columns, v)]
+          : [`v.value::${valueType}`, (v: unknown) => literalText(v, valueType)];
       await db.query(
-        `UPDATE ${plan.table} SET pgml_proxy_value = v.value::${valueType}
+        `UPDATE ${plan.table} SET pgml_proxy_value = ${value}
            FROM unnest($1::bigint[], $2::text[]) AS v(id, value) WHERE pgml_proxy_id = v.id`,
-        [batch.rows.map((r) => r.pgml_proxy_id), values.map((v) => literalText(v, valueType))],
+        [batch.rows.map((r) => r.pgml_proxy_id), values.map(encode)],
       );
       done += batch.rows.length;
       // A run of more than one batch can take minutes: say how far it got, as each batch lands.
@@ -218,9 +225,24 @@ export class RowBatches {
   }
 }
 
+/** A table-returning call's rows (arrays in column order, or objects by column) as a JSON array of objects of text values. */
+function rowsAsJson(columns: readonly { name: string; type: string }[], value: unknown): string {
+  const rows = Array.isArray(value) ? value : [];
+  return JSON.stringify(
+    rows.map((row: unknown) =>
+      Object.fromEntries(
+        columns.map((c, i) => {
+          const v = Array.isArray(row) ? row[i] : (row as Record<string, unknown>)[c.name];
+          return [c.name, literalText(v, c.type)];
+        }),
+      ),
+    ),
+  );
+}
+
 /** What stands for a keyed call in the statement: its lookup, unnested where the call returns a set. */
 export function replacementOf(site: CallSite, lookupSql: string): string {
-  if (site.context !== 'expression') return lookupSql;
-  if (site.signature.returns.kind === 'setof') return renderSetReplacement(site, `unnest(${lookupSql})`);
+  if (site.context !== 'expression') return renderSetAsFromItem(site, `unnest(${lookupSql})`);
+  if (site.signature.returns.kind !== 'scalar') return renderSetReplacement(site, `unnest(${lookupSql})`);
   return renderExpressionReplacement(site, lookupSql);
 }

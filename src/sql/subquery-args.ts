@@ -1,0 +1,64 @@
+/**
+ * Arguments that read rows only through uncorrelated subqueries are constants of the statement:
+ * `pgml.chunk((SELECT splitter FROM splitter), (SELECT document FROM document), '...')` over the
+ * statement's CTEs (PostgresML's examples/chunking.sql). Whether a subquery is correlated depends on
+ * the tables' columns, which only the upstream knows: the argument is written out alone, as a query
+ * under the CTEs it can see (`standaloneArgument`), and if the upstream can plan that query, every
+ * name in it resolves inside it, as it does in the statement (inner names shadow outer ones).
+ *
+ * The proxy evaluates that query once, before the statement, and the statement checks that it reads
+ * the same value (`argumentCheck`): a volatile subquery, or a table written in between, fails the
+ * statement with 40001 (pgml_proxy.argument_unchanged, migration 0024) instead of pairing the call's
+ * result with rows the value no longer describes.
+ */
+import { deparseSync } from 'pgsql-deparser';
+import { list, nodeOf, type AstBody } from './ast.js';
+import { quoteString } from './render.js';
+
+/**
+ * The argument as a one-column query under the enclosing WITH clauses (outermost first), each level
+ * nested as written so inner CTEs shadow outer ones; undefined when a CTE there writes (evaluating
+ * it apart would write twice).
+ */
+export function standaloneArgument(node: unknown, withClauses: readonly AstBody[]): string | undefined {
+  const ctes = withClauses.flatMap((w) => list(w.ctes));
+  if (!ctes.every((cte) => nodeOf(nodeOf(cte, 'CommonTableExpr')?.ctequery, 'SelectStmt') !== undefined)) return undefined;
+  const levels = [...withClauses];
+  let select: AstBody = withLevel(selectOf(node), levels.pop());
+  while (levels.length > 0) select = withLevel(selectOf({ SubLink: { subLinkType: 'EXPR_SUBLINK', subselect: { SelectStmt: select } } }), levels.pop());
+  return deparseSync({ version: 170004, stmts: [{ stmt: { SelectStmt: select } }] } as never);
+}
+
+function withLevel(select: AstBody, withClause: AstBody | undefined): AstBody {
+  return withClause === undefined ? select : { ...select, withClause };
+}
+
+function selectOf(value: unknown): AstBody {
+  return { targetList: [{ ResTarget: { name: 'v', val: value } }], limitOption: 'LIMIT_OPTION_DEFAULT', op: 'SETOP_NONE' };
+}
+
+/** A query the upstream plans but does not run: it fails exactly when `standalone` cannot be planned. */
+export function planOnlyQuery(standalone: string): string {
+  return `SELECT FROM (${standalone}) AS pgml_proxy_argument WHERE false`;
+}
+
+/** The query giving the argument's value as text of `type` (what the statement's check compares). */
+export function valueQuery(standalone: string, type: string): string {
+  return `SELECT (${standalone})::${type}::text AS v`;
+}
+
+/** An argument evaluated apart, for the statement to check: its text in the statement, its type, and the value's text. */
+export interface ArgumentCheck {
+  sqlText: string;
+  type: string;
+  text: string | null;
+}
+
+/**
+ * A boolean expression that is true when every argument reads, in the statement, the value the proxy
+ * evaluated, and otherwise fails the statement with 40001.
+ */
+export function argumentCheck(checks: readonly ArgumentCheck[], schema: string, name: string): string {
+  const same = checks.map((c) => `(${c.sqlText})::${c.type} IS NOT DISTINCT FROM ${c.text === null ? 'NULL' : quoteString(c.text)}::${c.type}`);
+  return `pgml_proxy.argument_unchanged(${same.join(' AND ')}, ${quoteString(schema)}, ${quoteString(name)})`;
+}
