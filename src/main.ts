@@ -176,7 +176,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
   const cron = await startCron({ upstream: config.upstream, embedded: connector instanceof EmbeddedConnector ? connector : undefined, listen: { host: config.listen.host, port: address.port }, catalog: registry, runCounts: cronRuns, notifications, log });
   process.stdout.write(`pgml-proxy listening on postgres://${shownHost}:${address.port}\n`);
   // After the listening line, so the proxy is ready as soon as before; the first training then
-  // finds its workers started.
+  // finds an engine worker started.
   void warmTrainingWorkers();
 
   return {

@@ -10,7 +10,7 @@ import { FeaturePipeline } from '../preparation/pipeline.js';
 // The pool imports it by URL; under tsx (tests) the sources are .ts files.
 const DATASET_MODULE = new URL(`../preparation/dataset.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url).href;
 
-/** Starts the engine workers ahead of the first training, with the dataset module loaded. */
+/** Starts an engine worker ahead of the first training, with the dataset module loaded. */
 export function warmTrainingWorkers(): Promise<void> {
   return warmEnginePool([DATASET_MODULE]);
 }
