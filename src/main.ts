@@ -13,6 +13,7 @@ import { registerPgmlFunctions } from './pgml/api/index.js';
 import { Embedder, embeddingSources } from './pgml/embeddings/index.js';
 import { nativeLibraryReport } from './pgml/engines/registry.js';
 import { closePool, configureEnginePool, poolLoad } from './pgml/engines/pool.js';
+import { warmTrainingWorkers } from './pgml/training/prepare.js';
 import { configureTraining } from './pgml/training/settings.js';
 import { startServing } from './pgml/serving/listener.js';
 import type { ModelCacheStats } from './pgml/serving/model-cache.js';
@@ -174,6 +175,9 @@ export async function start(config: Config, log: (message: string) => void = (m)
   if (http) log(`pgml-proxy http on http://${http.address.family === 'IPv6' ? `[${http.address.address}]` : http.address.address}:${http.address.port}`);
   const cron = await startCron({ upstream: config.upstream, embedded: connector instanceof EmbeddedConnector ? connector : undefined, listen: { host: config.listen.host, port: address.port }, catalog: registry, runCounts: cronRuns, notifications, log });
   process.stdout.write(`pgml-proxy listening on postgres://${shownHost}:${address.port}\n`);
+  // After the listening line, so the proxy is ready as soon as before; the first training then
+  // finds an engine worker started.
+  void warmTrainingWorkers();
 
   return {
     port: address.port,

@@ -127,7 +127,7 @@ describeTargets('pgml.train', { proxyOnly: true }, (target, kind) => {
     const copy = await client.query(`SELECT count(*)::int AS rows, min(n)::int AS first, max(n)::int AS last FROM pgml.snapshot_${Number(s.rows[0].id)}`);
     assert.deepEqual(copy.rows, [{ rows: 120, first: 1, last: 120 }]);
     const messages = notices.map((n) => n.message);
-    const copied = messages.findIndex((m) => m === `Snapshot of table "once_view" created and saved in pgml.snapshot_${Number(s.rows[0].id)}`);
+    const copied = messages.findIndex((m) => m === `Snapshot of table "once_view" created and saved in "pgml"."snapshot_${Number(s.rows[0].id)}"`);
     assert.ok(copied >= 0, messages.join('\n'));
     assert.ok(copied < messages.findIndex((m) => m.startsWith('Training Model')), 'the copy is made before training');
 
@@ -189,6 +189,7 @@ describeTargets('pgml.train', { proxyOnly: true }, (target, kind) => {
 
   test('retrain without relation_name reuses the last snapshot; a worse model is not deployed', async () => {
     await client.query(`SELECT * FROM pgml.train('retrain', 'regression', 'reg_data', 'y', 'linear', test_sampling => 'last')`);
+    notices.length = 0;
     const r = await client.query(`SELECT * FROM pgml.train('retrain', algorithm => 'lasso', hyperparams => '{"alpha": 5}')`);
     assert.deepEqual(r.rows[0], { project: 'retrain', task: 'regression', algorithm: 'lasso', deployed: false });
     const rows = await client.query(
@@ -196,6 +197,10 @@ describeTargets('pgml.train', { proxyOnly: true }, (target, kind) => {
     );
     assert.equal(rows.rows.length, 2);
     assert.equal(rows.rows[0].snapshot_id, rows.rows[1].snapshot_id);
+    // PostgresML's notices on reuse: which snapshot, and no "Snapshotting table" (that one is for a relation).
+    const messages = notices.map((n) => n.message);
+    assert.ok(messages.includes(`Using existing snapshot from "pgml"."snapshot_${Number(rows.rows[0].snapshot_id)}"`), messages.join('\n'));
+    assert.ok(!messages.some((m) => m.startsWith('Snapshotting table')), messages.join('\n'));
     const deployed = await client.query(`SELECT algorithm FROM pgml.deployed_models WHERE name = 'retrain'`);
     assert.equal(deployed.rows[0].algorithm, 'linear');
     const off = await client.query(`SELECT deployed FROM pgml.train('retrain', automatic_deploy => false)`);

@@ -37,14 +37,17 @@ export interface ProxyOptions {
   env?: Record<string, string>;
   /** Serve HTTP (/rpc, /metrics) on a free port instead of `--http off`. */
   http?: boolean;
+  /** Another build's cli.js (a benchmark comparing two commits); this checkout's dist/cli.js by default. */
+  cliPath?: string;
 }
 
 export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
-  if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run \`npm run build\` first`);
+  const cliPath = options.cliPath ?? CLI_PATH;
+  if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run \`npm run build\` first`);
   const host = '127.0.0.1';
   const port = await freePort();
   const httpPort = options.http ? await freePort() : undefined;
-  const args = [CLI_PATH, '--listen', `${host}:${port}`, '--http', httpPort ? `${host}:${httpPort}` : 'off'];
+  const args = [cliPath, '--listen', `${host}:${port}`, '--http', httpPort ? `${host}:${httpPort}` : 'off'];
   if (options.upstream) args.push('--upstream', options.upstream);
   if (options.dataDir) args.push('--data-dir', options.dataDir);
   args.push(...(options.extraArgs ?? []));

@@ -14,3 +14,8 @@ export interface Snapshot {
   materialized: boolean;
   columns: SnapshotColumn[] | null;
 }
+
+/** How PostgresML names a snapshot in its notices (Snapshot::snapshot_name), copied or not. */
+export function snapshotName(id: number): string {
+  return `"pgml"."snapshot_${id}"`;
+}

@@ -57,8 +57,32 @@ export interface Engine {
   predict(x: Float32Array, rows: number): Promise<Float32Array>;
   /** rows × numClasses probabilities, row-major; each row sums to 1. Classification only. */
   predictProba?(x: Float32Array, rows: number): Promise<Float32Array>;
+  /**
+   * predict and predictProba of the same rows in one call (scoring: one pool round trip instead of
+   * two); proba is left out when the model gives no probabilities (see probabilitiesIfAny).
+   */
+  predictWithProba?(x: Float32Array, rows: number): Promise<PredictedWithProba>;
   /** Self-contained bytes that the factory's deserialize turns back into an equivalent engine. */
   serialize(): Promise<Uint8Array>;
+}
+
+export interface PredictedWithProba {
+  predicted: Float32Array;
+  proba?: Float32Array;
+}
+
+/**
+ * rows × classes probabilities, or undefined for an estimator without a probability model: those
+ * (RidgeClassifier, an SVC trained without probability) refuse predictProba with 0A000.
+ */
+export async function probabilitiesIfAny(engine: Engine, x: Float32Array, rows: number): Promise<Float32Array | undefined> {
+  if (!engine.predictProba) return undefined;
+  try {
+    return await engine.predictProba(x, rows);
+  } catch (error) {
+    if (error instanceof PgError && error.code === SqlState.FeatureNotSupported) return undefined;
+    throw error;
+  }
 }
 
 export interface EngineFactory {

@@ -17,7 +17,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
-import type { Dataset, FitOptions, FitProgress, Runtime } from './engine.js';
+import type { Dataset, FitOptions, FitProgress, PredictedWithProba, Runtime } from './engine.js';
 
 export interface WorkerPayloads {
   fit: { data: Dataset; options: FitOptions };
@@ -26,11 +26,15 @@ export interface WorkerPayloads {
   /** model is left out when the worker is known to hold key already. */
   predict: { key: string; model?: Uint8Array | undefined; x: Float32Array; rows: number };
   predictProba: { key: string; model?: Uint8Array | undefined; x: Float32Array; rows: number };
+  /** predict and, when the model has them, predictProba of the same rows (scoring). */
+  predictWithProba: { key: string; model?: Uint8Array | undefined; x: Float32Array; rows: number };
   /**
    * Data work of another layer that grows with the data (preparing a training set): the named
    * export of a module, called with input. Modules are named by URL so engines import nothing above them.
    */
   run: { module: string; name: string; input: unknown };
+  /** A new worker's first request (warmEnginePool): load the native libraries, import modules. */
+  warm: { modules: readonly string[] };
 }
 
 /** Waiting predictions are merged into one engine call up to this many rows. */
@@ -44,7 +48,9 @@ export interface WorkerResults {
   load: { runtime: Runtime };
   predict: Float32Array;
   predictProba: Float32Array;
+  predictWithProba: PredictedWithProba;
   run: unknown;
+  warm: undefined;
 }
 
 export type WorkerOp = keyof WorkerPayloads;
@@ -168,6 +174,22 @@ class Pool {
       signal?.addEventListener('abort', stop, { once: true });
       this.queue.push(task);
       this.dispatch();
+    });
+  }
+
+  /**
+   * Starts one worker, when none is started yet, and has it load what a first request would
+   * otherwise wait for. One is enough for a training (its steps run one after another) and takes
+   * one core at most from whatever else is starting; the others start on demand as before. A request
+   * that arrives meanwhile waits for it like for any busy worker.
+   */
+  async warm(modules: readonly string[]): Promise<void> {
+    if (this.slots.length > 0) return;
+    const slot = this.spawn();
+    await new Promise((resolve, reject) => {
+      const request: WorkerRequest<'warm'> = { id: this.nextId++, algorithm: '', op: 'warm', payload: { modules } };
+      slot.task = { request, transfer: [], resolve, reject };
+      slot.worker.postMessage(request);
     });
   }
 
@@ -301,7 +323,7 @@ class Pool {
 
 /** The request minus its model bytes, for a worker that already holds the model. */
 function withoutModelBytes(request: WorkerRequest): WorkerRequest {
-  if (request.op !== 'predict' && request.op !== 'predictProba') return request;
+  if (request.op !== 'predict' && request.op !== 'predictProba' && request.op !== 'predictWithProba') return request;
   return { ...request, payload: { ...request.payload, model: undefined } } as WorkerRequest;
 }
 
@@ -321,6 +343,18 @@ export function runInWorker<Op extends WorkerOp>(
 ): Promise<WorkerResults[Op]> {
   pool ??= new Pool(Math.max(1, availableParallelism()), fitMemoryMb);
   return pool.run(algorithm, op, payload, transfer, signal, progress);
+}
+
+/**
+ * Starts an engine worker now, off the critical path (the composition root calls it once the proxy
+ * listens): a worker's start (the engines' modules, TensorFlow.js's most of all, libxgboost,
+ * lib_lightgbm, then the modules named here) took 0.5 s on a quiet machine and 3–10 s on a loaded
+ * one, which the first training after a start used to wait for. Settles when the worker is warm; a
+ * failure is left to the first real request.
+ */
+export function warmEnginePool(modules: readonly string[]): Promise<void> {
+  pool ??= new Pool(Math.max(1, availableParallelism()), fitMemoryMb);
+  return pool.warm(modules).catch(() => undefined);
 }
 
 /** The current pool's counters (zeros before its first use). */

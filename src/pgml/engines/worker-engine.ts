@@ -11,6 +11,7 @@ import {
   type EngineFactory,
   type FitOptions,
   type FitProgress,
+  type PredictedWithProba,
   type Runtime,
 } from './engine.js';
 import { runInWorker } from './pool.js';
@@ -61,6 +62,10 @@ export class WorkerEngine implements Engine {
 
   predictProba(x: Float32Array, rows: number): Promise<Float32Array> {
     return runInWorker(this.algorithm, 'predictProba', { key: this.key, model: this.trained(), x, rows });
+  }
+
+  predictWithProba(x: Float32Array, rows: number): Promise<PredictedWithProba> {
+    return runInWorker(this.algorithm, 'predictWithProba', { key: this.key, model: this.trained(), x, rows });
   }
 
   async serialize(): Promise<Uint8Array> {

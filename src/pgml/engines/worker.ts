@@ -4,9 +4,9 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
-import type { Engine } from './engine.js';
+import { probabilitiesIfAny, type Engine } from './engine.js';
 import { MODEL_NOT_CACHED, type SerializedError, type WorkerProgress, type WorkerReply, type WorkerRequest, type WorkerResults } from './pool.js';
-import { getLocalEngineFactory } from './registry.js';
+import { getLocalEngineFactory, nativeLibraryReport } from './registry.js';
 
 const CACHE_SIZE = 32;
 /** Map iteration order is insertion order: re-inserting on use makes the first entry the LRU. */
@@ -54,6 +54,11 @@ async function execute(request: WorkerRequest): Promise<{ result: WorkerResults[
       const job = (await import(module))[name] as (input: unknown) => unknown;
       return { result: await job(input), transfer: [] };
     }
+    case 'warm': {
+      nativeLibraryReport();
+      for (const module of (request.payload as WorkerRequest<'warm'>['payload']).modules) await import(module);
+      return { result: undefined, transfer: [] };
+    }
     case 'load': {
       const { key, model } = request.payload as WorkerRequest<'load'>['payload'];
       const engine = await engineFor(request.algorithm, key, model);
@@ -70,6 +75,15 @@ async function execute(request: WorkerRequest): Promise<{ result: WorkerResults[
       const handed = handOver(out);
       return { result: handed.value, transfer: [handed.buffer] };
     }
+    case 'predictWithProba': {
+      const { key, model, x, rows } = request.payload as WorkerRequest<'predictWithProba'>['payload'];
+      const engine = await engineFor(request.algorithm, key, model);
+      const predicted = handOver(await engine.predict(x, rows));
+      const probabilities = await probabilitiesIfAny(engine, x, rows);
+      if (probabilities === undefined) return { result: { predicted: predicted.value }, transfer: [predicted.buffer] };
+      const proba = handOver(probabilities);
+      return { result: { predicted: predicted.value, proba: proba.value }, transfer: [predicted.buffer, proba.buffer] };
+    }
   }
 }
 
@@ -80,6 +94,8 @@ function doing(request: WorkerRequest): string {
       return `training ${request.algorithm}`;
     case 'load':
       return `loading a ${request.algorithm} model`;
+    case 'warm':
+      return 'starting an engine worker';
     default:
       return `predicting with ${request.algorithm}`;
   }

@@ -2,8 +2,7 @@
  * Scores a fitted engine on held-out rows with PostgresML's metric keys for the task
  * (metrics.ts), timing the predictions as `score_time` in seconds.
  */
-import { PgError, SqlState } from '../../errors/index.js';
-import type { Engine, Task } from '../engines/engine.js';
+import { probabilitiesIfAny, type Engine, type PredictedWithProba, type Task } from '../engines/engine.js';
 import {
   classificationMetrics,
   cumulativeExplainedVariance,
@@ -22,13 +21,12 @@ export interface ScoreInput {
   numClasses: number;
 }
 
-/** The predictions a score was computed from, which the model's test results reuse (test-results.ts). */
-export interface Predictions {
-  /** predict's output for the scored rows. */
-  predicted: Float32Array;
-  /** predictProba's for binary classification, when the engine gives probabilities. */
-  proba?: Float32Array;
-}
+/**
+ * The predictions a score was computed from, which the model's test results reuse (test-results.ts):
+ * predict's output for the scored rows, and predictProba's for binary classification when the
+ * engine gives probabilities.
+ */
+export type Predictions = PredictedWithProba;
 
 export interface Scored {
   metrics: Record<string, number>;
@@ -37,8 +35,8 @@ export interface Scored {
 
 export async function scoreEngine(engine: Engine, input: ScoreInput): Promise<Scored> {
   const started = performance.now();
-  const predicted = await engine.predict(input.x, input.rows);
-  const proba = input.task === 'classification' && input.numClasses === 2 ? await probabilities(engine, input) : undefined;
+  const binary = input.task === 'classification' && input.numClasses === 2;
+  const { predicted, proba } = binary ? await withProba(engine, input) : { predicted: await engine.predict(input.x, input.rows) };
   const metrics = metricsFor(input, predicted, proba);
   return {
     metrics: { ...metrics, score_time: (performance.now() - started) / 1000 },
@@ -60,18 +58,14 @@ function metricsFor(input: ScoreInput, predictions: Float32Array, proba: Float32
 }
 
 /**
- * rows × 2 probabilities, when the engine gives them. Estimators without a probability model
- * (RidgeClassifier, an SVC trained without probability) refuse with 0A000; the metrics then use
- * the hard predictions, as PostgresML does.
+ * Predictions and rows × 2 probabilities, in one engine call where the engine has one. Without
+ * probabilities the metrics use the hard predictions, as PostgresML does.
  */
-async function probabilities(engine: Engine, input: ScoreInput): Promise<Float32Array | undefined> {
-  if (!engine.predictProba) return undefined;
-  try {
-    return await engine.predictProba(input.x, input.rows);
-  } catch (error) {
-    if (error instanceof PgError && error.code === SqlState.FeatureNotSupported) return undefined;
-    throw error;
-  }
+async function withProba(engine: Engine, input: ScoreInput): Promise<PredictedWithProba> {
+  if (engine.predictWithProba) return engine.predictWithProba(input.x, input.rows);
+  const predicted = await engine.predict(input.x, input.rows);
+  const proba = await probabilitiesIfAny(engine, input.x, input.rows);
+  return proba === undefined ? { predicted } : { predicted, proba };
 }
 
 function positiveScores(proba: Float32Array, rows: number): Float32Array {

@@ -5,8 +5,7 @@
  * importance (tree models) for at most MAX_IMPORTANCE_FEATURES features, so it costs a few
  * predictions on a small sample whatever the data's size, on the engine pool like any prediction.
  */
-import { PgError, SqlState } from '../../errors/index.js';
-import type { Engine, Task } from '../engines/engine.js';
+import { probabilitiesIfAny, type Engine, type Task } from '../engines/engine.js';
 import type { TrainingDataset } from '../preparation/dataset.js';
 import { regressionMetrics } from './metrics.js';
 import type { TestResults } from '../store/index.js';
@@ -79,17 +78,10 @@ function column(values: Float32Array, rows: number, stride: number): number[] {
   return Array.from({ length: rows }, (_, r) => round(values[r * stride] as number));
 }
 
-/** rows × classes probabilities, or null for estimators without a probability model (0A000). */
+/** rows × classes probabilities, or null for estimators without a probability model. */
 async function probabilities(engine: Engine, x: Float32Array, rows: number, classes: number): Promise<number[][] | null> {
-  if (!engine.predictProba) return null;
-  let proba: Float32Array;
-  try {
-    proba = await engine.predictProba(x, rows);
-  } catch (error) {
-    if (error instanceof PgError && error.code === SqlState.FeatureNotSupported) return null;
-    throw error;
-  }
-  return rowsOf(proba, rows, classes);
+  const proba = await probabilitiesIfAny(engine, x, rows);
+  return proba === undefined ? null : rowsOf(proba, rows, classes);
 }
 
 function rowsOf(proba: Float32Array, rows: number, classes: number): number[][] {

@@ -8,6 +8,7 @@ import { PgError, SqlState } from '../../errors/index.js';
 import { throwIfCanceled, withStatementLimits } from '../../functions/cancel.js';
 import type { CallContext } from '../../functions/index.js';
 import type { Project } from '../domain/project.js';
+import { snapshotName } from '../domain/snapshot.js';
 import { keyMetric, type Task } from '../domain/task.js';
 import { checkHyperparamNames } from '../engines/engine.js';
 import { checkHyperparamLimits } from '../engines/limits.js';
@@ -83,7 +84,6 @@ async function trainUntil(ctx: CallContext, request: TrainRequest, signal: Abort
   for (const candidate of candidates) checkHyperparamLimits(algorithm, candidate);
 
   const source = await snapshotSource(ctx, request, existing, task);
-  info(`Snapshotting table "${source.relationName}", this may take a little while...`);
   const relation = await resolveRelation(ctx.db, source.readFrom);
   const plan = planDataset({ task, columns: relation.columns, yColumnNames: source.yColumnNames, preprocess: source.preprocess });
   // PostgresML's order for a new materialized snapshot: the relation is copied into
@@ -95,7 +95,7 @@ async function trainUntil(ctx: CallContext, request: TrainRequest, signal: Abort
       ? undefined
       : async (): Promise<string> => {
           const table = await materializeSnapshot(ctx.db, copyId, relation.quoted, source.testSampling);
-          info(`Snapshot of table "${source.relationName}" created and saved in ${table}`);
+          info(`Snapshot of table "${source.relationName}" created and saved in ${snapshotName(copyId)}`);
           return table;
         };
   try {
@@ -208,9 +208,11 @@ interface SnapshotSource {
   snapshotId: number | null;
 }
 
+/** PostgresML's notices: "Snapshotting table ..." for a new snapshot, "Using existing snapshot ..." on reuse. */
 async function snapshotSource(ctx: CallContext, request: TrainRequest, existing: Project | null, task: Task): Promise<SnapshotSource> {
   const supervised = task === 'regression' || task === 'classification';
   if (request.relationName !== null) {
+    ctx.notice(`Snapshotting table "${request.relationName}", this may take a little while...`, 'INFO');
     if (supervised && (request.yColumnNames === null || request.yColumnNames.length === 0)) {
       throw new PgError(
         SqlState.InvalidParameterValue,
@@ -234,7 +236,7 @@ async function snapshotSource(ctx: CallContext, request: TrainRequest, existing:
       'You must pass a `relation_name` and `y_column_name` to snapshot the first time you train a model.',
     );
   }
-  ctx.notice(`Using existing snapshot ${snapshot.id} of "${snapshot.relationName}"`, 'INFO');
+  ctx.notice(`Using existing snapshot from ${snapshotName(snapshot.id)}`, 'INFO');
   return {
     relationName: snapshot.relationName,
     readFrom: snapshot.materialized ? `pgml.snapshot_${snapshot.id}` : snapshot.relationName,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { closePool, poolStats } from '../../../../src/pgml/engines/pool.js';
+import { closePool, poolLoad, poolStats, runInWorker, warmEnginePool } from '../../../../src/pgml/engines/pool.js';
 import { getEngineFactory, listAlgorithms } from '../../../../src/pgml/engines/registry.js';
 import { loadSplit } from './xgboost/fixtures.js';
 
@@ -85,5 +85,38 @@ describe('worker pool', () => {
     assert.equal(after.operations - before.operations, calls.length);
     assert.ok(after.workerCalls - before.workerCalls < calls.length / 2, `${after.workerCalls - before.workerCalls} worker calls`);
     together.forEach((got, i) => assert.deepEqual(Array.from(got), Array.from(expected[i]!), `call ${i}`));
+  });
+
+  it('predicts and predicts probabilities in one worker call, equal to the two calls', async () => {
+    const n = 80;
+    const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 2.3) * 4);
+    const y = x.map((v) => (v > 0.5 ? 1 : 0));
+    const train = async (algorithm: string) => {
+      const engine = getEngineFactory(algorithm, 'classification').create();
+      await engine.fit({ x, rows: n, cols: 1, y }, { task: 'classification', hyperparams: {}, numClasses: 2 });
+      return engine;
+    };
+    const logistic = await train('linear');
+    const before = poolStats();
+    const both = await logistic.predictWithProba!(x, n);
+    assert.equal(poolStats().workerCalls - before.workerCalls, 1);
+    assert.deepEqual(Array.from(both.predicted), Array.from(await logistic.predict(x, n)));
+    assert.deepEqual(Array.from(both.proba ?? []), Array.from(await logistic.predictProba!(x, n)));
+    // RidgeClassifier has no probability model: the predictions come alone.
+    const ridge = await train('ridge');
+    const alone = await ridge.predictWithProba!(x, n);
+    assert.equal(alone.proba, undefined);
+    assert.deepEqual(Array.from(alone.predicted), Array.from(await ridge.predict(x, n)));
+  });
+
+  it('starts a worker ahead with the named modules loaded, and serves the next request on it', async () => {
+    await closePool();
+    const module = new URL('./fixtures/evaluated-at.ts', import.meta.url).href;
+    await warmEnginePool([module]);
+    const warmedBy = Date.now();
+    assert.deepEqual(poolLoad(), { running: 0, queued: 0 });
+    // The worker evaluated the module while warming, before the warm-up settled.
+    const at = (await runInWorker('', 'run', { module, name: 'whenEvaluated', input: null })) as number;
+    assert.ok(at <= warmedBy, `evaluated at ${at}, warm by ${warmedBy}`);
   });
 });

@@ -87,6 +87,41 @@ describe('xgboost engine (native libxgboost)', () => {
     assert.ok(maxAbsDiff(positive, reference.pred) < 1e-6, `max diff ${maxAbsDiff(positive, reference.pred)}`);
   });
 
+  it('predicts in place from a view of a shared buffer exactly as python-xgboost predicts through its DMatrix', { skip: !python && 'no python3-xgboost' }, async () => {
+    // Held-out rows as scoring hands them over: a view into a SharedArrayBuffer, not at its offset 0.
+    const sharedView = (x: Float32Array, lead: number) => {
+      const shared = new Float32Array(new SharedArrayBuffer((lead + x.length) * 4));
+      shared.fill(1e6, 0, lead);
+      shared.set(x, lead);
+      return shared.subarray(lead);
+    };
+    const cases: { dataset: string; options: FitOptions; output: (e: XgboostEngine, x: Float32Array, rows: number) => Promise<Float32Array> }[] = [
+      {
+        dataset: 'breast_cancer',
+        options: { task: 'classification', hyperparams: { n_estimators: 30, max_depth: 4 }, numClasses: 2 },
+        output: async (e, x, rows) => (await e.predictProba(x, rows)).filter((_, i) => i % 2 === 1),
+      },
+      { dataset: 'iris', options: { task: 'classification', hyperparams: { n_estimators: 20 }, numClasses: 3 }, output: (e, x, rows) => e.predictProba(x, rows) },
+      { dataset: 'diabetes', options: { task: 'regression', hyperparams: { n_estimators: 20 } }, output: (e, x, rows) => e.predict(x, rows) },
+    ];
+    for (const { dataset, options, output } of cases) {
+      const algorithm = 'xgboost';
+      const { engine, split } = await train(algorithm, dataset, options);
+      const config = xgboostConfig(algorithm, options);
+      const reference = pythonPredictions(dataset, config.params, config.rounds);
+      const got = await output(engine, sharedView(split.test.x, 5 * split.cols), split.test.rows);
+      assert.equal(got.length, reference.pred.length, dataset);
+      assert.equal(maxAbsDiff(got, reference.pred), 0, `${dataset} ${JSON.stringify(options.hyperparams)}: ${maxAbsDiff(got, reference.pred)}`);
+    }
+    // gblinear has no in-place prediction in XGBoost 1.7: it goes through a DMatrix, the first call
+    // after finding out and every later one alike.
+    const { engine, split } = await train('xgboost', 'diabetes', { task: 'regression', hyperparams: { booster: 'gblinear', n_estimators: 20 } });
+    const first = await engine.predict(sharedView(split.test.x, 3 * split.cols), split.test.rows);
+    assert.equal(first.length, split.test.rows);
+    assert.deepEqual(Array.from(await engine.predict(split.test.x, split.test.rows)), Array.from(first));
+    assert.ok(r2(first, split.test.y) > 0.2, `r2 ${r2(first, split.test.y)}`);
+  });
+
   it('keeps the copying DMatrix for boosters that read more than the bins', () => {
     const params = (hyperparams: Record<string, unknown>) => xgboostConfig('xgboost', { task: 'regression', hyperparams }).params;
     assert.equal(quantileConfig(params({ tree_method: 'hist' })), '{"missing":NaN}');
