@@ -50,8 +50,12 @@ export class CallEvaluator {
    * The query with every constant call inside a per-row call's arguments replaced by its value
    * (`pgml.predict('p', array_cat(pgml.embed('m', 'query'), features))` embeds 'query' once), or
    * undefined when there is none. Per-row evaluation then sees only calls that read the rows.
-   * A call that reads database state is folded only in a query of one statement: evaluated now,
-   * it must not run ahead of statements before it. Calls taking the client's parameters stay.
+   * So are a statement's other constant scalar calls when it has per-row calls: the keyed path
+   * copies the scope's rows with queries of its own, which would otherwise hand the upstream a
+   * constant call the scope reads (PostgresML's RAG guide ranks `array_agg(chunk)` over a search
+   * whose CTE embeds the question). A call that reads database state is folded only in a query of
+   * one statement: evaluated now, it must not run ahead of statements before it. Calls taking the
+   * client's parameters stay.
    */
   async foldConstantsInPerRowCalls(sql: string, analysis: QueryAnalysis): Promise<string | undefined> {
     const replacements = new Map<number, string>();
@@ -65,9 +69,11 @@ export class CallEvaluator {
         }
         return false;
       };
+      const hasPerRowCalls = stmt.calls.some((site) => isRowDependent(site, stmt));
+      const isTopScalar = (site: CallSite) => site.context === 'expression' && site.signature.returns.kind === 'scalar';
       for (const site of stmt.calls) {
-        if (site.parentId === undefined || isRowDependent(site, stmt) || needsParams(site, stmt)) continue;
-        if (!underPerRowCall(site)) continue;
+        if (isRowDependent(site, stmt) || needsParams(site, stmt)) continue;
+        if (site.parentId === undefined ? !(hasPerRowCalls && isTopScalar(site)) : !underPerRowCall(site)) continue;
         if (analysis.statements.length > 1 && !this.isPure(site, stmt)) continue;
         replacements.set(site.id, this.renderValue(site, await this.evaluate(site, stmt, sql, undefined)));
       }

@@ -194,6 +194,35 @@ FROM (
     await assert.rejects(client().query(`SELECT * FROM pgml.rank('pgml-test/tiny-bert-nli', 'q', ARRAY['a'])`), sqlState('22023'));
   });
 
+  it("pgml.rank of array_agg per group, over a search whose CTE embeds the question (PostgresML's Unified RAG guide's shape)", async () => {
+    const e = expected.rank;
+    await client().query(`CREATE TABLE rag_chunks (id serial, chunk text)`);
+    await client().query(`INSERT INTO rag_chunks (chunk) SELECT unnest($1::text[])`, [e.documents]);
+    // The guide ranks the chunks a vector search found, the question embedded in a CTE the search
+    // reads; in the simple protocol, as the guide's psql sends it (a table per row is refused in a
+    // prepared statement).
+    const question = `'${String(e.query).replaceAll("'", "''")}'`;
+    const { rows } = await client().query(`WITH embedded_query AS (
+    SELECT pgml.embed('pgml-test/tiny-bert', ${question}) AS embedding
+),
+search AS (
+    SELECT chunk, ROW_NUMBER() OVER (ORDER BY id) AS row_number
+    FROM rag_chunks, embedded_query
+    WHERE array_length(embedded_query.embedding, 1) > 0
+)
+SELECT (rank).corpus_id, (rank).score, chunk
+FROM search INNER JOIN (
+    SELECT pgml.rank('pgml-test/tiny-cross-encoder', ${question}, array_agg("chunk" ORDER BY row_number), '{"return_documents": false, "top_k": 3}'::jsonb || '{}') AS rank
+    FROM search
+) AS ranked ON (rank).corpus_id + 1 = search.row_number`);
+    const alone = await client().query(`SELECT corpus_id, score FROM pgml.rank($1, $2, $3::text[], '{"top_k": 3}')`, [e.model, e.query, e.documents]);
+    assert.equal(rows.length, 3);
+    assert.deepEqual(
+      rows.map((r) => [Number(r.corpus_id), r.score, r.chunk]).sort((a, b) => (b[1] as number) - (a[1] as number)),
+      alone.rows.map((r) => [Number(r.corpus_id), r.score, e.documents[Number(r.corpus_id)]]),
+    );
+  });
+
   it('pgml.tune says fine-tuning cannot run here', async () => {
     await assert.rejects(
       client().query(`SELECT * FROM pgml.tune('IMDB Review Sentiment', task => 'text-classification', relation_name => 'pgml.imdb', model_name => 'distilbert-base-uncased', hyperparams => '{"training_args": {"num_train_epochs": 1}}', test_size => 0.2)`),
