@@ -1,0 +1,81 @@
+/**
+ * Sampling for generate(), done here rather than by transformers.js (4.3): its sampler draws
+ * from one random state shared by every request on the thread, so a `seed` could not make one
+ * request repeatable, and it accepts `top_p` but never applies it. This logits processor, put
+ * last, warps each row's scores as Hugging Face's samplers do (temperature, then top-k, then
+ * top-p), draws one token with the request's own Mersenne Twister and leaves only that token
+ * possible, so transformers.js's greedy step takes it.
+ */
+import { LogitsProcessor, random, type Tensor } from '@huggingface/transformers';
+
+export interface Sampling {
+  temperature: number;
+  /** 0: no top-k cut. */
+  topK: number;
+  /** 1: no top-p cut. */
+  topP: number;
+  /** undefined: seeded from the OS's entropy. */
+  seed: number | undefined;
+}
+
+export class SamplingProcessor extends LogitsProcessor {
+  private readonly rng: InstanceType<typeof random.Random>;
+
+  constructor(private readonly sampling: Sampling) {
+    super();
+    this.rng = new random.Random(sampling.seed === undefined ? undefined : Math.abs(sampling.seed));
+  }
+
+  override _call(inputIds: bigint[][], logits: Tensor): Tensor {
+    const rows = logits as unknown as Record<number, Tensor>;
+    for (let row = 0; row < inputIds.length; row += 1) {
+      const scores = rows[row]!.data as Float32Array;
+      const chosen = this.draw(scores);
+      scores.fill(-Infinity);
+      scores[chosen] = 0;
+    }
+    return logits;
+  }
+
+  private draw(scores: Float32Array): number {
+    const { ids, weights } = candidates(scores, this.sampling);
+    let x = this.rng.random() * weights.reduce((a, b) => a + b, 0);
+    for (let i = 0; i < ids.length; i += 1) {
+      x -= weights[i]!;
+      if (x < 0) return ids[i]!;
+    }
+    return ids[ids.length - 1]!;
+  }
+}
+
+/**
+ * The tokens left after Hugging Face's TemperatureLogitsWarper, TopKLogitsWarper (ties with the
+ * k-th score kept) and TopPLogitsWarper (a token goes when the probabilities of the tokens
+ * scoring below it, itself included, add up to at most 1 - top_p; the best always stays), best
+ * first, with unnormalized probabilities.
+ */
+export function candidates(scores: Float32Array, sampling: Omit<Sampling, 'seed'>): { ids: number[]; weights: number[] } {
+  const ids: number[] = [];
+  for (let i = 0; i < scores.length; i += 1) if (scores[i]! > -Infinity) ids.push(i);
+  ids.sort((a, b) => scores[b]! - scores[a]!);
+  if (sampling.topK > 0 && sampling.topK < ids.length) {
+    const kth = scores[ids[sampling.topK - 1]!]!;
+    let end = sampling.topK;
+    while (end < ids.length && scores[ids[end]!] === kth) end += 1;
+    ids.length = end;
+  }
+  const best = scores[ids[0]!]! / sampling.temperature;
+  let weights = ids.map((id) => Math.exp(scores[id]! / sampling.temperature - best));
+  if (sampling.topP < 1) {
+    const total = weights.reduce((a, b) => a + b, 0);
+    let above = 0;
+    let keep = 0;
+    while (keep < ids.length && (keep === 0 || above < sampling.topP)) {
+      above += weights[keep]! / total;
+      keep += 1;
+    }
+    ids.length = keep;
+    weights = weights.slice(0, keep);
+  }
+  return { ids, weights };
+}
