@@ -17,11 +17,18 @@ type Runner = (...args: unknown[]) => Promise<unknown>;
 
 const pipelines = new Map<string, Promise<Runner>>();
 
+/**
+ * ONNX Runtime's intra-op threads wait for work without spinning: a generation step on a small
+ * model is shorter than a spin, and spinning threads take the cores the event loop and the other
+ * requests need (BENCHMARKS.md, text generation: 1.5-2x the tokens/s on the shared machine).
+ */
+const SESSION_OPTIONS = { extra: { session: { intra_op: { allow_spinning: '0' } } } };
+
 export function load(dir: string, task: Task): Promise<Runner> {
   const key = `${task}\u0000${dir}`;
   let loading = pipelines.get(key);
   if (!loading) {
-    loading = pipeline(task, dir, { dtype: 'fp32', device: 'cpu' }) as unknown as Promise<Runner>;
+    loading = pipeline(task, dir, { dtype: 'fp32', device: 'cpu', session_options: SESSION_OPTIONS }) as unknown as Promise<Runner>;
     pipelines.set(key, loading);
     loading.catch(() => pipelines.delete(key));
   }
