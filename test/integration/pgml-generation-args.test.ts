@@ -150,7 +150,7 @@ describeTargets('OpenAI-style generation args', { proxyOnly: true }, (target) =>
     for (const args of [{ max_tokens: 3, frequency_penalty: 0.5 }, { max_tokens: 3, stop: ['\n'] }, { max_tokens: 3, logprobs: true }, { n: 2, best_of: 4 }]) {
       await assert.rejects(transform(args, ['x']), sqlState('0A000'), JSON.stringify(args));
     }
-    for (const args of [{ max_tokens: 3, max_new_tokens: 3 }, { n: 0 }, { max_tokens: 3, top_p: 1.5 }, { seed: 'ten' }, { max_tokens: 3, echo: 'yes' }]) {
+    for (const args of [{ max_tokens: 3, max_new_tokens: 3 }, { n: 0 }, { max_tokens: 3, top_p: 1.5 }, { seed: 'ten' }, { max_tokens: 3, echo: 'yes' }, { max_tokens: 3, return_full_text: false }]) {
       await assert.rejects(transform(args, ['x']), sqlState('22023'), JSON.stringify(args));
     }
   });

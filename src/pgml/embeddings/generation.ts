@@ -85,9 +85,10 @@ function fromOpenAi(task: Task, args: Args): { args: Args; seed: unknown; echo: 
     }
     delete rest[name];
   }
-  for (const [openAi, huggingFace] of [['max_tokens', 'max_new_tokens'], ['n', 'num_return_sequences'], ['echo', 'return_full_text']] as const) {
+  for (const [openAi, huggingFace] of [['max_tokens', 'max_new_tokens'], ['n', 'num_return_sequences']] as const) {
     if (args[openAi] !== undefined && rest[huggingFace] !== undefined) throw invalid(task, `give "${openAi}" or "${huggingFace}", not both`);
   }
+  if (rest.return_full_text !== undefined) throw invalid(task, 'with OpenAI\'s args the answer is the new text; "echo": true puts the prompt first');
   if (typeof echo !== 'boolean') throw invalid(task, '"echo" must be true or false');
   if (!isDefault(bestOf, n ?? 1)) {
     throw new PgError(SqlState.FeatureNotSupported, `pgml.transform: ${task}: "best_of" other than "n" is not supported`);
@@ -111,8 +112,8 @@ function positiveInteger(task: Task, name: string, value: unknown): void {
 }
 
 /**
- * generate()'s options for `args`. `extra` are the task's own Hugging Face names; `openAi`
- * whether the task takes OpenAI's names (text generation does).
+ * generate()'s options for `givenArgs`. `extra` are the task's own Hugging Face names;
+ * `openAiNames` whether the task takes OpenAI's names too (text generation does).
  */
 export function generationOptions(task: Task, dir: string, givenArgs: Args, extra: readonly string[], isStopped: () => boolean, openAiNames = false): Generation {
   const openAi = openAiNames && Object.keys(givenArgs).some((k) => OPENAI_ONLY.includes(k)) ? fromOpenAi(task, givenArgs) : undefined;

@@ -20,7 +20,7 @@ const pipelines = new Map<string, Promise<Runner>>();
 /**
  * ONNX Runtime's intra-op threads wait for work without spinning: a generation step on a small
  * model is shorter than a spin, and spinning threads take the cores the event loop and the other
- * requests need (BENCHMARKS.md, text generation: 1.5-2x the tokens/s on the shared machine).
+ * requests need (BENCHMARKS.md, text generation: 0.41x to 3.8x Python's tokens/s on the loaded machine).
  */
 const SESSION_OPTIONS = { extra: { session: { intra_op: { allow_spinning: '0' } } } };
 
