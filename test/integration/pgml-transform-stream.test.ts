@@ -215,6 +215,17 @@ describeTargets('pgml.transform_stream', { proxyOnly: true, http: true }, (targe
       const whole = await raw.readUntil('Z');
       assert.equal(commandTag(whole), `SELECT ${dataRows(whole).length}`);
       assert.ok(dataRows(reply).length < dataRows(whole).length, `stopped early: ${dataRows(reply).length} of ${dataRows(whole).length} rows`);
+      // Postgres times each Execute of a portal on its own: the client's pause between them does not count.
+      raw.write(query(`SET statement_timeout = '200ms'`));
+      await raw.readUntil('Z');
+      const short = JSON.stringify({ max_new_tokens: 20, min_new_tokens: 20 });
+      raw.write(Buffer.concat([prepareMessages(STREAM_SQL, [PROMPT, short]), execute(1), flushMessage()]));
+      assert.deepEqual((await raw.readUntil('s')).map((m) => m.type), ['1', '2', 'T', 'D', 's']);
+      await sleep(400);
+      raw.write(Buffer.concat([execute(0), syncMessage()]));
+      const rest = await raw.readUntil('Z');
+      assert.equal(rest.find((m) => m.type === 'E'), undefined);
+      assert.equal(commandTag(rest), `SELECT ${dataRows(rest).length}`);
     } finally {
       raw.destroy();
     }
