@@ -145,12 +145,26 @@ describeTargets('OpenAI-style generation args', { proxyOnly: true }, (target) =>
     assert.deepEqual(joined, [first.generated_text, first.generated_text]);
   });
 
+  it('stop: each answer ends before the first stop text; streaming refuses it', async () => {
+    const first = greedy.cases[0]!;
+    const whole = first.generated_text.slice(first.prompt.length);
+    const stop = whole.slice(whole.length - 6, whole.length - 3);
+    const args = { max_tokens: greedy.args.max_new_tokens, temperature: 0 };
+    assert.deepEqual(await transform({ ...args, stop }, [first.prompt]), [whole.slice(0, whole.indexOf(stop))]);
+    assert.deepEqual(await transform({ ...args, stop: ['not in the text', stop], n: 2 }, [first.prompt]), Array(2).fill(whole.slice(0, whole.indexOf(stop))));
+    assert.deepEqual(await transform({ ...args, stop: ['not in the text'] }, [first.prompt]), [whole]);
+    await assert.rejects(
+      client().query(`SELECT pgml.transform_stream('{"task": "text-generation", "model": "pgml-test/tiny-gpt2"}'::jsonb, $1::jsonb, 'x')`, [JSON.stringify({ ...args, stop })]),
+      sqlState('0A000'),
+    );
+  });
+
   it('parameters without an implementation are refused unless at their default; mixed names are refused', async () => {
     assert.equal(((await transform({ max_tokens: 3, temperature: 0, frequency_penalty: 0, logit_bias: {}, stop: null, best_of: 1 }, ['x'])) as string[]).length, 1);
-    for (const args of [{ max_tokens: 3, frequency_penalty: 0.5 }, { max_tokens: 3, stop: ['\n'] }, { max_tokens: 3, logprobs: true }, { n: 2, best_of: 4 }]) {
+    for (const args of [{ max_tokens: 3, frequency_penalty: 0.5 }, { max_tokens: 3, logprobs: true }, { n: 2, best_of: 4 }]) {
       await assert.rejects(transform(args, ['x']), sqlState('0A000'), JSON.stringify(args));
     }
-    for (const args of [{ max_tokens: 3, max_new_tokens: 3 }, { n: 0 }, { max_tokens: 3, top_p: 1.5 }, { seed: 'ten' }, { max_tokens: 3, echo: 'yes' }, { max_tokens: 3, return_full_text: false }]) {
+    for (const args of [{ max_tokens: 3, max_new_tokens: 3 }, { n: 0 }, { max_tokens: 3, top_p: 1.5 }, { seed: 'ten' }, { max_tokens: 3, echo: 'yes' }, { max_tokens: 3, return_full_text: false }, { max_tokens: 3, stop: [''] }, { max_tokens: 3, stop: 5 }]) {
       await assert.rejects(transform(args, ['x']), sqlState('22023'), JSON.stringify(args));
     }
   });

@@ -46,17 +46,16 @@ const OPENAI_DEFAULTS = {
   logprobs: false,
   top_logprobs: 0,
   response_format: { type: 'text' },
-  stop: [],
 } as const;
-const OPENAI_ONLY = ['max_tokens', 'n', 'seed', 'echo', 'best_of', ...Object.keys(OPENAI_DEFAULTS)];
+const OPENAI_ONLY = ['max_tokens', 'n', 'seed', 'echo', 'best_of', 'stop', ...Object.keys(OPENAI_DEFAULTS)];
 
 export interface Generation {
   /** generate()'s options, sampling and the cancel check included. */
   options: Args;
   /** Sequences per prompt. */
   sequences: number;
-  /** Set when OpenAI's names were used (see the file comment). */
-  openAi: { echo: boolean } | undefined;
+  /** Set when OpenAI's names were used (see the file comment); `stop`: the texts that end an answer. */
+  openAi: { echo: boolean; stop: string[] } | undefined;
 }
 
 /** Stops generate() at the next token once the request is canceled (the caller then throws 57014). */
@@ -75,8 +74,10 @@ function isDefault(value: unknown, byDefault: unknown): boolean {
 }
 
 /** OpenAI's names as Hugging Face's; `seed` apart, for the sampler. */
-function fromOpenAi(task: Task, args: Args): { args: Args; seed: unknown; echo: boolean } {
-  const { max_tokens: maxTokens, n, seed, echo = false, best_of: bestOf, ...rest } = args;
+function fromOpenAi(task: Task, args: Args): { args: Args; seed: unknown; echo: boolean; stop: string[] } {
+  const { max_tokens: maxTokens, n, seed, echo = false, best_of: bestOf, stop = [], ...rest } = args;
+  const stops = stop === null ? [] : typeof stop === 'string' ? [stop] : stop;
+  if (!Array.isArray(stops) || !stops.every((s) => typeof s === 'string' && s !== '')) throw invalid(task, '"stop" must be a string or an array of strings, none empty');
   for (const [name, byDefault] of Object.entries(OPENAI_DEFAULTS)) {
     if (!isDefault(rest[name], byDefault)) {
       throw new PgError(SqlState.FeatureNotSupported, `pgml.transform: ${task}: "${name}" is not supported (only its default, ${JSON.stringify(byDefault)})`, {
@@ -104,6 +105,7 @@ function fromOpenAi(task: Task, args: Args): { args: Args; seed: unknown; echo: 
     },
     seed,
     echo,
+    stop: stops as string[],
   };
 }
 
@@ -134,7 +136,8 @@ export function generationOptions(task: Task, dir: string, givenArgs: Args, extr
   // Python refuses several sequences from greedy decoding; OpenAI's n at temperature 0 repeats one.
   if (sequences !== 1 && doSample !== true && !openAi) throw invalid(task, 'num_return_sequences greater than 1 needs "do_sample": true');
   const criteria = [new CheckpointCriteria(isStopped)];
-  if (doSample !== true) return { options: { ...rest, do_sample: false, stopping_criteria: criteria }, sequences: sequences as number, openAi: openAi && { echo: openAi.echo } };
+  const asked = openAi && { echo: openAi.echo, stop: openAi.stop };
+  if (doSample !== true) return { options: { ...rest, do_sample: false, stopping_criteria: criteria }, sequences: sequences as number, openAi: asked };
   const sampling = {
     temperature: temperature ?? defaults.temperature ?? 1,
     topK: topK ?? defaults.top_k ?? (openAi ? 0 : 50),
@@ -149,7 +152,7 @@ export function generationOptions(task: Task, dir: string, givenArgs: Args, extr
     // transformers.js's own sampler is left off (do_sample false): its greedy step takes the token ours drew.
     options: { ...rest, do_sample: false, logits_processor: [new SamplingProcessor(sampling as Sampling)], stopping_criteria: criteria },
     sequences: sequences as number,
-    openAi: openAi && { echo: openAi.echo },
+    openAi: asked,
   };
 }
 
@@ -167,17 +170,67 @@ export function endIds(model: PreTrainedModel, options: Args): Set<number> {
   return new Set([ids].flat().filter((id) => id !== undefined && id !== null).map(Number));
 }
 
+/** Where the first of `stops` begins in `text`, if one is there. */
+function stopIndex(text: string, stops: readonly string[]): number | undefined {
+  const found = stops.map((s) => text.indexOf(s)).filter((i) => i !== -1);
+  return found.length === 0 ? undefined : Math.min(...found);
+}
+
 /**
- * The new tokens of each sequence, up to its first end token: generate() goes on until every
- * row of the batch has ended, where Python pads the rows that ended (and decoding drops the pads).
+ * Marks a sequence done for good once it has ended: at an end token, or once its new text holds
+ * one of `stops`. transformers.js asks its criteria afresh at every step and stops only when
+ * every row is done at once, so without this a batch whose rows ended at different steps would
+ * go on to its length limit.
  */
-export async function generateNew(model: PreTrainedModel, inputs: Record<string, Tensor>, options: Args): Promise<number[][]> {
-  const output = (await model.generate({ ...inputs, ...options })) as Tensor;
+class EndedRows extends StoppingCriteria {
+  private readonly ended = new Set<number>();
+
+  constructor(
+    private readonly promptLength: number,
+    private readonly ends: Set<number>,
+    private readonly stops: readonly string[],
+    private readonly decode: (ids: number[]) => string,
+  ) {
+    super();
+  }
+
+  // Declared with number ids; generate() passes bigints (Number() reads both).
+  override _call(inputIds: (number | bigint)[][]): boolean[] {
+    return inputIds.map((ids, row) => {
+      if (!this.ended.has(row) && ids.length > this.promptLength) {
+        const atEnd = this.ends.has(Number(ids.at(-1)));
+        if (atEnd || (this.stops.length > 0 && stopIndex(this.decode(ids.slice(this.promptLength).map(Number)), this.stops) !== undefined)) this.ended.add(row);
+      }
+      return this.ended.has(row);
+    });
+  }
+}
+
+/** generate()'s options with the EndedRows criterion added. */
+export function endingRows(model: PreTrainedModel, tokenizer: PreTrainedTokenizer, inputs: Record<string, Tensor>, generation: Generation): Args {
+  const criteria = (generation.options.stopping_criteria ?? []) as StoppingCriteria[];
+  const ended = new EndedRows(inputs.input_ids!.dims.at(-1)!, endIds(model, generation.options), generation.openAi?.stop ?? [], (ids) => decodeText(tokenizer, ids));
+  return { ...generation.options, stopping_criteria: [...criteria, ended] };
+}
+
+function decodeText(tokenizer: PreTrainedTokenizer, ids: number[]): string {
+  return tokenizer.decode(ids, { skip_special_tokens: true });
+}
+
+/**
+ * The answers to `prompt`, one per sequence: the new tokens up to the sequence's first end token
+ * (Python pads the rows of a batch that ended; decoding drops the pads), decoded without special
+ * tokens, cut before the first of OpenAI's `stop` texts.
+ */
+export async function answers(model: PreTrainedModel, tokenizer: PreTrainedTokenizer, prompt: string, generation: Generation): Promise<string[]> {
+  const inputs = promptInputs(tokenizer, prompt, generation.sequences);
+  const output = (await model.generate({ ...inputs, ...endingRows(model, tokenizer, inputs, generation) })) as Tensor;
   const promptLength = inputs.input_ids!.dims.at(-1)!;
-  const ends = endIds(model, options);
+  const ends = endIds(model, generation.options);
   return (output.tolist() as bigint[][]).map((row) => {
     const ids = row.slice(promptLength).map(Number);
     const end = ids.findIndex((id) => ends.has(id));
-    return end === -1 ? ids : ids.slice(0, end + 1);
+    const text = decodeText(tokenizer, end === -1 ? ids : ids.slice(0, end + 1));
+    return text.slice(0, stopIndex(text, generation.openAi?.stop ?? []));
   });
 }

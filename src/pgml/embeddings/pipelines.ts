@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { AutoModelForQuestionAnswering, AutoTokenizer, pipeline, type PreTrainedModel, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
-import { generateNew, generationOptions, promptInputs, type Generation } from './generation.js';
+import { answers, generationOptions, type Generation } from './generation.js';
 import { bestSpan, tokenSpans } from './offsets.js';
 import { invalid, only, readJson, type Args } from './task-args.js';
 import type { Task, TaskSpec } from './tasks.js';
@@ -114,8 +114,7 @@ export async function runTask(run: TaskRun): Promise<unknown> {
 /** OpenAI's completions of `prompt`: the new text of each sequence, after the prompt with `echo`. */
 async function complete(generator: Runner, prompt: string, generation: Generation): Promise<string[]> {
   const { model, tokenizer } = generator as unknown as { model: PreTrainedModel; tokenizer: PreTrainedTokenizer };
-  const sequences = await generateNew(model, promptInputs(tokenizer, prompt, generation.sequences), generation.options);
-  return sequences.map((ids) => (generation.openAi?.echo ? prompt : '') + tokenizer.decode(ids, { skip_special_tokens: true }));
+  return (await answers(model, tokenizer, prompt, generation)).map((text) => (generation.openAi?.echo ? prompt : '') + text);
 }
 
 /** T5-style models keep the prompt of each language pair in config.task_specific_params. */

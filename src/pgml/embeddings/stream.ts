@@ -15,7 +15,7 @@
  */
 import { BaseStreamer, type PreTrainedModel, type PreTrainedTokenizer, type TextStreamer } from '@huggingface/transformers';
 import { PgError, SqlState } from '../../errors/index.js';
-import { endIds, generateNew, generationOptions, promptInputs } from './generation.js';
+import { answers, endIds, endingRows, generationOptions, promptInputs } from './generation.js';
 import { load } from './pipelines.js';
 import type { StreamInput } from './protocol.js';
 import { parseTask, taskFromConfig } from './tasks.js';
@@ -126,7 +126,7 @@ function promptOf(task: 'text-generation' | 'conversational', input: StreamInput
   }) as string;
 }
 
-/** The model, its tokenizer, the prompt's tensors and generate()'s options for a run. */
+/** The model, its tokenizer, the prompt and generate()'s options for a run. */
 async function prepare(run: Omit<StreamRun, 'emit' | 'paced'>) {
   const task = streamTask(run);
   const { chat_template: chatTemplate, ...args } = run.args;
@@ -137,14 +137,20 @@ async function prepare(run: Omit<StreamRun, 'emit' | 'paced'>) {
   if (generation.openAi?.echo && run.input.kind === 'chat') {
     throw new PgError(SqlState.InvalidParameterValue, 'pgml.transform: "echo" is an argument of completions, not of chat messages');
   }
-  // As PostgresML tokenizes it: the tokenizer's special tokens added, also to a chat template's text.
-  const inputs = promptInputs(tokenizer, prompt, generation.sequences);
-  return { task, model, tokenizer, inputs, generation };
+  return { task, model, tokenizer, prompt, generation };
 }
 
 export async function streamGeneration(run: StreamRun): Promise<null> {
-  const { model, tokenizer, inputs, generation } = await prepare(run);
-  const { options, openAi } = generation;
+  const { model, tokenizer, prompt, generation } = await prepare(run);
+  const { openAi } = generation;
+  if (openAi !== undefined && openAi.stop.length > 0) {
+    // A piece that went out could hold the start of a stop text only its next tokens complete.
+    throw new PgError(SqlState.FeatureNotSupported, 'pgml.transform_stream: "stop" is not supported while streaming', {
+      hint: 'pgml.transform takes "stop".',
+    });
+  }
+  // As PostgresML tokenizes it: the tokenizer's special tokens added, also to a chat template's text.
+  const inputs = promptInputs(tokenizer, prompt, generation.sequences);
   // The shared model, seen through an object whose model steps first wait for the proxy to
   // keep up: generate() awaits each step, so the thread serves other requests meanwhile.
   const paced = Object.create(model) as PreTrainedModel;
@@ -154,9 +160,9 @@ export async function streamGeneration(run: StreamRun): Promise<null> {
   };
   // OpenAI's completions leave the prompt out unless asked to echo it.
   const skipPrompt = run.input.kind === 'chat' || (openAi !== undefined && !openAi.echo);
-  const streamer = new PieceStreamer(tokenizer, skipPrompt, endIds(model, options), run.emit);
+  const streamer = new PieceStreamer(tokenizer, skipPrompt, endIds(model, generation.options), run.emit);
   // generate() calls only put() and end(); its declared type names TextStreamer, a subclass.
-  await model.generate.call(paced, { ...inputs, ...options, streamer: streamer as unknown as TextStreamer });
+  await model.generate.call(paced, { ...inputs, ...endingRows(model, tokenizer, inputs, generation), streamer: streamer as unknown as TextStreamer });
   return null;
 }
 
@@ -165,7 +171,6 @@ export async function streamGeneration(run: StreamRun): Promise<null> {
  * StandardPipeline gives it: the new tokens only, decoded without special tokens, in a list.
  */
 export async function answerChat(run: Omit<StreamRun, 'emit' | 'paced'>): Promise<string[]> {
-  const { model, tokenizer, inputs, generation } = await prepare(run);
-  const sequences = await generateNew(model, inputs, generation.options);
-  return sequences.map((ids) => tokenizer.decode(ids, { skip_special_tokens: true }));
+  const { model, tokenizer, prompt, generation } = await prepare(run);
+  return answers(model, tokenizer, prompt, generation);
 }
