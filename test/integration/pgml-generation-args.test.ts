@@ -160,11 +160,11 @@ describeTargets('OpenAI-style generation args', { proxyOnly: true }, (target) =>
   });
 
   it('parameters without an implementation are refused unless at their default; mixed names are refused', async () => {
-    assert.equal(((await transform({ max_tokens: 3, temperature: 0, frequency_penalty: 0, logit_bias: {}, stop: null, best_of: 1 }, ['x'])) as string[]).length, 1);
+    assert.equal(((await transform({ max_tokens: 3, temperature: 0, frequency_penalty: 0, logit_bias: {}, stop: null, best_of: 1, seed: null }, ['x'])) as string[]).length, 1);
     for (const args of [{ max_tokens: 3, frequency_penalty: 0.5 }, { max_tokens: 3, logprobs: true }, { n: 2, best_of: 4 }]) {
       await assert.rejects(transform(args, ['x']), sqlState('0A000'), JSON.stringify(args));
     }
-    for (const args of [{ max_tokens: 3, max_new_tokens: 3 }, { n: 0 }, { max_tokens: 3, top_p: 1.5 }, { seed: 'ten' }, { max_tokens: 3, echo: 'yes' }, { max_tokens: 3, return_full_text: false }, { max_tokens: 3, stop: [''] }, { max_tokens: 3, stop: 5 }]) {
+    for (const args of [{ max_tokens: 3, max_new_tokens: 3 }, { n: 0 }, { max_tokens: 3, top_p: 1.5 }, { seed: 'ten', temperature: 0 }, { max_tokens: 3, echo: 'yes' }, { max_tokens: 3, return_full_text: false }, { max_tokens: 3, stop: [''] }, { max_tokens: 3, stop: 5 }]) {
       await assert.rejects(transform(args, ['x']), sqlState('22023'), JSON.stringify(args));
     }
   });

@@ -135,6 +135,8 @@ export function generationOptions(task: Task, dir: string, givenArgs: Args, extr
   positiveInteger(task, openAi ? 'max_tokens' : 'max_new_tokens', rest.max_new_tokens);
   // Python refuses several sequences from greedy decoding; OpenAI's n at temperature 0 repeats one.
   if (sequences !== 1 && doSample !== true && !openAi) throw invalid(task, 'num_return_sequences greater than 1 needs "do_sample": true');
+  const seed = openAi?.seed ?? undefined;
+  if (seed !== undefined && !Number.isSafeInteger(seed)) throw invalid(task, '"seed" must be an integer');
   const criteria = [new CheckpointCriteria(isStopped)];
   const asked = openAi && { echo: openAi.echo, stop: openAi.stop };
   if (doSample !== true) return { options: { ...rest, do_sample: false, stopping_criteria: criteria }, sequences: sequences as number, openAi: asked };
@@ -142,12 +144,11 @@ export function generationOptions(task: Task, dir: string, givenArgs: Args, extr
     temperature: temperature ?? defaults.temperature ?? 1,
     topK: topK ?? defaults.top_k ?? (openAi ? 0 : 50),
     topP: topP ?? defaults.top_p ?? 1,
-    seed: openAi?.seed,
+    seed,
   };
   if (typeof sampling.temperature !== 'number' || !(sampling.temperature > 0)) throw invalid(task, '"temperature" must be a positive number when sampling');
   if (!Number.isInteger(sampling.topK) || (sampling.topK as number) < 0) throw invalid(task, '"top_k" must be a non-negative integer');
   if (typeof sampling.topP !== 'number' || !(sampling.topP > 0 && sampling.topP <= 1)) throw invalid(task, '"top_p" must be a number above 0 and at most 1');
-  if (sampling.seed !== undefined && !Number.isSafeInteger(sampling.seed)) throw invalid(task, '"seed" must be an integer');
   return {
     // transformers.js's own sampler is left off (do_sample false): its greedy step takes the token ours drew.
     options: { ...rest, do_sample: false, logits_processor: [new SamplingProcessor(sampling as Sampling)], stopping_criteria: criteria },
