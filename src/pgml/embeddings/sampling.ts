@@ -49,33 +49,40 @@ export class SamplingProcessor extends LogitsProcessor {
 }
 
 /**
- * The tokens left after Hugging Face's TemperatureLogitsWarper, TopKLogitsWarper (ties with the
- * k-th score kept) and TopPLogitsWarper (a token goes when the probabilities of the tokens
- * scoring below it, itself included, add up to at most 1 - top_p; the best always stays), best
- * first, with unnormalized probabilities.
+ * The tokens left after Hugging Face's TemperatureLogitsWarper, TopKLogitsWarper and
+ * TopPLogitsWarper (a token goes when the probabilities of the tokens scoring below it, itself
+ * included, add up to at most 1 - top_p; the best always stays), with unnormalized
+ * probabilities, in id order; tokens tied with the last one kept stay too.
  */
 export function candidates(scores: Float32Array, sampling: Omit<Sampling, 'seed'>): { ids: number[]; weights: number[] } {
-  const ids: number[] = [];
-  for (let i = 0; i < scores.length; i += 1) if (scores[i]! > -Infinity) ids.push(i);
-  ids.sort((a, b) => scores[b]! - scores[a]!);
-  if (sampling.topK > 0 && sampling.topK < ids.length) {
-    const kth = scores[ids[sampling.topK - 1]!]!;
-    let end = sampling.topK;
-    while (end < ids.length && scores[ids[end]!] === kth) end += 1;
-    ids.length = end;
-  }
-  const best = scores[ids[0]!]! / sampling.temperature;
-  let weights = ids.map((id) => Math.exp(scores[id]! / sampling.temperature - best));
-  if (sampling.topP < 1) {
-    const total = weights.reduce((a, b) => a + b, 0);
-    let above = 0;
-    let keep = 0;
-    while (keep < ids.length && (keep === 0 || above < sampling.topP)) {
-      above += weights[keep]! / total;
-      keep += 1;
+  let floor = -Infinity;
+  let best = -Infinity;
+  for (const score of scores) if (score > best) best = score;
+  best /= sampling.temperature;
+  const cut = sampling.topK > 0 || sampling.topP < 1;
+  if (cut) {
+    // The cut as a score, found on a sorted copy: a numeric sort of a typed array costs far less
+    // than ordering a vocabulary's token ids by score at every step.
+    const sorted = Float32Array.from(scores).sort().reverse();
+    let possible = sorted.indexOf(-Infinity);
+    if (possible === -1) possible = sorted.length;
+    if (sampling.topK > 0 && sampling.topK < possible) {
+      floor = sorted[sampling.topK - 1]!;
+      while (possible > 0 && sorted[possible - 1]! < floor) possible -= 1;
     }
-    ids.length = keep;
-    weights = weights.slice(0, keep);
+    if (sampling.topP < 1) {
+      let total = 0;
+      for (let i = 0; i < possible; i += 1) total += Math.exp(sorted[i]! / sampling.temperature - best);
+      let above = 0;
+      let keep = 0;
+      while (keep < possible && (keep === 0 || above < sampling.topP)) {
+        above += Math.exp(sorted[keep]! / sampling.temperature - best) / total;
+        keep += 1;
+      }
+      floor = Math.max(floor, sorted[keep - 1]!);
+    }
   }
-  return { ids, weights };
+  const ids: number[] = [];
+  for (let i = 0; i < scores.length; i += 1) if (scores[i]! > -Infinity && scores[i]! >= floor) ids.push(i);
+  return { ids, weights: ids.map((id) => Math.exp(scores[id]! / sampling.temperature - best)) };
 }

@@ -6,15 +6,14 @@ const scores = Float32Array.from([1, 3, 0, 2, -Infinity]);
 const none = { temperature: 1, topK: 0, topP: 1 };
 
 describe('sampling candidates (Hugging Face warpers)', () => {
-  it('keeps every possible token, best first, weights as softmax numerators', () => {
-    const { ids, weights } = candidates(scores, none);
-    assert.deepEqual(ids, [1, 3, 0, 2]);
-    assert.deepEqual(weights.map((w) => Math.log(w)).map((l) => Math.round(l * 1e6) / 1e6), [0, -1, -2, -3]);
+  const logWeights = ({ ids, weights }: { ids: number[]; weights: number[] }) => Object.fromEntries(ids.map((id, i) => [id, Math.round(Math.log(weights[i]!) * 1e6) / 1e6]));
+
+  it('keeps every possible token, weights as softmax numerators', () => {
+    assert.deepEqual(logWeights(candidates(scores, none)), { 0: -2, 1: 0, 2: -3, 3: -1 });
   });
 
   it('temperature divides the scores before the softmax', () => {
-    const { weights } = candidates(scores, { ...none, temperature: 0.5 });
-    assert.deepEqual(weights.map((w) => Math.round(Math.log(w) * 1e6) / 1e6), [0, -2, -4, -6]);
+    assert.deepEqual(logWeights(candidates(scores, { ...none, temperature: 0.5 })), { 0: -4, 1: 0, 2: -6, 3: -2 });
   });
 
   it('top_k keeps the k best, and ties with the k-th', () => {
@@ -29,5 +28,7 @@ describe('sampling candidates (Hugging Face warpers)', () => {
     assert.deepEqual(candidates(four, { ...none, topP: 0.6 }).ids, [0]); // 0.356 <= 0.4 goes too
     assert.deepEqual(candidates(four, { ...none, topP: 0.9 }).ids, [0, 1, 2]);
     assert.deepEqual(candidates(four, { ...none, topP: 0.01 }).ids, [0], 'the best token always stays');
+    assert.deepEqual(candidates(Float32Array.from([3, 2, 2, 0]), { ...none, topP: 0.7 }).ids, [0, 1, 2], 'ties with the last kept token stay');
+    assert.deepEqual(candidates(Float32Array.from([3, 2, 1, 0]), { ...none, topK: 3, topP: 0.9 }).ids, [0, 1], 'top-p on what top-k kept (0.665, 0.245, 0.090)');
   });
 });
