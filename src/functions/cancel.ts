@@ -56,3 +56,42 @@ export async function withStatementLimits<T>(ctx: CallContext, work: (signal: Ab
     ctx.signal.removeEventListener('abort', onCancel);
   }
 }
+
+/**
+ * The rows of `make`, stopped as withStatementLimits stops work, for a call whose rows go to the
+ * client as they are made: statement_timeout counts while the client's current statement (the
+ * Query, or the portal's current Execute: Postgres times each Execute on its own) waits for a row.
+ */
+export async function* streamWithStatementLimits<T>(ctx: CallContext, make: (signal: AbortSignal) => AsyncIterable<T>): AsyncGenerator<T, void, undefined> {
+  throwIfCanceled(ctx.signal);
+  const timeoutMs = await statementTimeoutMs(ctx);
+  if (timeoutMs <= 0) {
+    yield* make(ctx.signal);
+    return;
+  }
+  const controller = new AbortController();
+  const onCancel = () => controller.abort(ctx.signal.reason);
+  ctx.signal.addEventListener('abort', onCancel, { once: true });
+  const rows = make(controller.signal)[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const remaining = ctx.statementStartedAt + timeoutMs - performance.now();
+      if (remaining <= 0) {
+        controller.abort(canceledByTimeout());
+        throw canceledByTimeout();
+      }
+      const timer = setTimeout(() => controller.abort(canceledByTimeout()), remaining);
+      let next: IteratorResult<T>;
+      try {
+        next = await rows.next();
+      } finally {
+        clearTimeout(timer);
+      }
+      if (next.done === true) return;
+      yield next.value;
+    }
+  } finally {
+    ctx.signal.removeEventListener('abort', onCancel);
+    await rows.return?.();
+  }
+}

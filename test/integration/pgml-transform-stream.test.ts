@@ -2,7 +2,7 @@
 // fixture: rows are pieces of the text pgml.transform generates (which pgml-transform.test.ts
 // compares with Python's), cut as PostgresML's streamer cuts them; the extended protocol's row
 // limit gets the first row while the rest is not generated yet (the embedding thread still holds
-// the request), closing the portal or cancelling stops generation.
+// the request), closing the portal, cancelling or statement_timeout stops generation.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -188,6 +188,44 @@ describeTargets('pgml.transform_stream', { proxyOnly: true, http: true }, (targe
       // The session goes on.
       raw.write(Buffer.concat([frontendMessage('Q', Buffer.from('SELECT 1\0'))]));
       assert.equal((await raw.readUntil('Z')).find((m) => m.type === 'E'), undefined);
+    } finally {
+      raw.destroy();
+    }
+  });
+
+  it("statement_timeout stops a streamed generation with 57014 after the rows already sent, and the generation with it", async () => {
+    // Far beyond 200 ms on any machine: 32 sequences of 120 tokens (the fixture holds 128 positions).
+    const args = JSON.stringify({ max_tokens: 120, min_new_tokens: 120, n: 32, temperature: 0 });
+    const sql = `SELECT pgml.transform_stream('{"task": "text-generation", "model": "pgml-test/tiny-gpt2"}'::jsonb, '${args}'::jsonb, 'The cat sat') AS answer`;
+    const query = (text: string) => frontendMessage('Q', Buffer.from(`${text}\0`));
+    const raw = await open();
+    try {
+      raw.write(query(`SET statement_timeout = '200ms'`));
+      await raw.readUntil('Z');
+      raw.write(query(sql));
+      const reply = await raw.readUntil('Z');
+      const error = reply.find((m) => m.type === 'E');
+      assert.ok(error !== undefined, `no error: ${reply.length} messages`);
+      assert.deepEqual([errorFields(error).C, errorFields(error).M], ['57014', 'canceling statement due to statement timeout']);
+      assert.equal(commandTag(reply), undefined);
+      await until('generation stopped', async () => (await runningRequests(target())) === 0);
+      raw.write(query('SET statement_timeout = 0'));
+      await raw.readUntil('Z');
+      raw.write(query(sql));
+      const whole = await raw.readUntil('Z');
+      assert.equal(commandTag(whole), `SELECT ${dataRows(whole).length}`);
+      assert.ok(dataRows(reply).length < dataRows(whole).length, `stopped early: ${dataRows(reply).length} of ${dataRows(whole).length} rows`);
+      // Postgres times each Execute of a portal on its own: the client's pause between them does not count.
+      raw.write(query(`SET statement_timeout = '200ms'`));
+      await raw.readUntil('Z');
+      const short = JSON.stringify({ max_new_tokens: 20, min_new_tokens: 20 });
+      raw.write(Buffer.concat([prepareMessages(STREAM_SQL, [PROMPT, short]), execute(1), flushMessage()]));
+      assert.deepEqual((await raw.readUntil('s')).map((m) => m.type), ['1', '2', 'T', 'D', 's']);
+      await sleep(400);
+      raw.write(Buffer.concat([execute(0), syncMessage()]));
+      const rest = await raw.readUntil('Z');
+      assert.equal(rest.find((m) => m.type === 'E'), undefined);
+      assert.equal(commandTag(rest), `SELECT ${dataRows(rest).length}`);
     } finally {
       raw.destroy();
     }

@@ -7,7 +7,7 @@
  * all at once from `execute`. Strict, as PostgresML declares it: a NULL argument gives no rows.
  */
 import { z } from 'zod';
-import { withStatementLimits } from '../../functions/cancel.js';
+import { streamWithStatementLimits, withStatementLimits } from '../../functions/cancel.js';
 import { defineFunction, optionalParam, param, type CallContext } from '../../functions/index.js';
 import type { StreamInput } from '../embeddings/index.js';
 import { chatMessages, chatParams, jsonObject, taskOf } from './transform.js';
@@ -55,9 +55,8 @@ function overload(taskType: 'text' | 'jsonb', kind: InputKind) {
     name: 'transform_stream',
     returns: { kind: 'setof' as const, type: 'jsonb' },
     pure: true,
-    // All at once, statement_timeout applies; streamed, only a cancel stops it (README).
     execute: (args: StreamArgs, ctx: CallContext) => withStatementLimits(ctx, (signal) => collect(rows(args, jsonTask, kind, ctx, signal))),
-    stream: (args: StreamArgs, ctx: CallContext) => rows(args, jsonTask, kind, ctx, ctx.signal),
+    stream: (args: StreamArgs, ctx: CallContext) => streamWithStatementLimits(ctx, (signal) => rows(args, jsonTask, kind, ctx, signal)),
   };
   return kind === 'text' ? defineFunction({ ...declaration, params: textParams(taskType) }) : defineFunction({ ...declaration, params: chatParams(taskType) });
 }

@@ -5,91 +5,34 @@
  * Each input runs on its own (as Python's pipelines run a list), with a look at `checkpoint`
  * between inputs and between generated tokens, so a cancel stops the call within one step.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AutoModelForQuestionAnswering, AutoTokenizer, pipeline, StoppingCriteria, type PreTrainedModel, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
-import { PgError, SqlState } from '../../errors/index.js';
+import { AutoModelForQuestionAnswering, AutoTokenizer, pipeline, type PreTrainedModel, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
+import { answers, generationOptions, type Generation } from './generation.js';
 import { bestSpan, tokenSpans } from './offsets.js';
+import { invalid, only, readJson, type Args } from './task-args.js';
 import type { Task, TaskSpec } from './tasks.js';
 
-type Args = Record<string, unknown>;
 /** A pipeline as called here: inputs (and for zero-shot the labels), then options. */
 type Runner = (...args: unknown[]) => Promise<unknown>;
 
 const pipelines = new Map<string, Promise<Runner>>();
 
+/**
+ * ONNX Runtime's intra-op threads wait for work without spinning: a generation step on a small
+ * model is shorter than a spin, and spinning threads take the cores the event loop and the other
+ * requests need (BENCHMARKS.md, text generation: 0.41x to 3.8x Python's tokens/s on the loaded machine).
+ */
+const SESSION_OPTIONS = { extra: { session: { intra_op: { allow_spinning: '0' } } } };
+
 export function load(dir: string, task: Task): Promise<Runner> {
   const key = `${task}\u0000${dir}`;
   let loading = pipelines.get(key);
   if (!loading) {
-    loading = pipeline(task, dir, { dtype: 'fp32', device: 'cpu' }) as unknown as Promise<Runner>;
+    loading = pipeline(task, dir, { dtype: 'fp32', device: 'cpu', session_options: SESSION_OPTIONS }) as unknown as Promise<Runner>;
     pipelines.set(key, loading);
     loading.catch(() => pipelines.delete(key));
   }
   return loading;
-}
-
-function readJson(path: string): Record<string, unknown> {
-  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
-}
-
-export function invalid(task: Task, message: string, accepted?: readonly string[]): PgError {
-  return new PgError(SqlState.InvalidParameterValue, `pgml.transform: ${task}: ${message}`, {
-    hint: accepted ? `Accepted args: ${accepted.join(', ')}.` : undefined,
-  });
-}
-
-function only(task: Task, args: Args, accepted: readonly string[]): void {
-  const unknown = Object.keys(args).filter((k) => !accepted.includes(k));
-  if (unknown.length > 0) throw invalid(task, `unsupported args ${unknown.join(', ')}`, accepted);
-}
-
-/** Hugging Face generate()'s arguments that transformers.js implements the same way. */
-const GENERATION_ARGS = [
-  'max_new_tokens',
-  'max_length',
-  'min_new_tokens',
-  'min_length',
-  'do_sample',
-  'temperature',
-  'top_k',
-  'top_p',
-  'num_beams',
-  'num_return_sequences',
-  'repetition_penalty',
-  'no_repeat_ngram_size',
-  'eos_token_id',
-  'pad_token_id',
-  'bos_token_id',
-  'decoder_start_token_id',
-] as const;
-
-/** Stops generate() at the next token once the request is canceled (the caller then throws 57014). */
-class CheckpointCriteria extends StoppingCriteria {
-  constructor(private readonly stopped: () => boolean) {
-    super();
-  }
-  override _call(inputIds: number[][]): boolean[] {
-    return inputIds.map(() => this.stopped());
-  }
-}
-
-export function generationOptions(task: Task, dir: string, args: Args, extra: readonly string[], isStopped: () => boolean): { options: Args; sequences: number } {
-  only(task, args, [...GENERATION_ARGS, ...extra]);
-  // transformers.js decodes greedily or by sampling; a model whose generation config asks for
-  // beam search would silently get another answer than Python gives, so that is refused.
-  const beams = args.num_beams ?? readJson(join(dir, 'generation_config.json')).num_beams ?? 1;
-  if (beams !== 1) {
-    throw new PgError(SqlState.FeatureNotSupported, `pgml.transform: ${task}: beam search (num_beams ${String(beams)}) is not supported`, {
-      hint: 'Pass "num_beams": 1 in args for greedy decoding, or "do_sample": true for sampling.',
-    });
-  }
-  // transformers.js draws one sequence per call: num_return_sequences samples are drawn one by
-  // one, as independent as Python's. Python refuses several sequences from greedy decoding.
-  const { num_return_sequences: sequences = 1, ...rest } = args;
-  if (!Number.isInteger(sequences) || (sequences as number) < 1) throw invalid(task, 'num_return_sequences must be a positive integer');
-  if (sequences !== 1 && rest.do_sample !== true) throw invalid(task, 'num_return_sequences greater than 1 needs "do_sample": true');
-  return { options: { ...rest, stopping_criteria: [new CheckpointCriteria(isStopped)] }, sequences: sequences as number };
 }
 
 /** The answers of `times` generate calls, each a list of one answer, as one list. */
@@ -159,12 +102,19 @@ export async function runTask(run: TaskRun): Promise<unknown> {
     }
     case 'text-generation': {
       const generate = await load(dir, task);
-      const { options, sequences } = generationOptions(task, dir, args, ['return_full_text'], run.isStopped);
-      return each((text) => sample(sequences, () => generate(text, options)));
+      const generation = generationOptions(task, dir, args, ['return_full_text'], run.isStopped, true);
+      if (generation.openAi) return (await each((text) => complete(generate, text, generation))).flat();
+      return each((text) => sample(generation.sequences, () => generate(text, generation.options)));
     }
     case 'feature-extraction':
       throw new Error('feature-extraction runs as pgml.embed does');
   }
+}
+
+/** OpenAI's completions of `prompt`: the new text of each sequence, after the prompt with `echo`. */
+async function complete(generator: Runner, prompt: string, generation: Generation): Promise<string[]> {
+  const { model, tokenizer } = generator as unknown as { model: PreTrainedModel; tokenizer: PreTrainedTokenizer };
+  return (await answers(model, tokenizer, prompt, generation)).map((text) => (generation.openAi?.echo ? prompt : '') + text);
 }
 
 /** T5-style models keep the prompt of each language pair in config.task_specific_params. */

@@ -13,9 +13,10 @@
  * waits until the proxy has taken enough of them (`paced`), so an unread stream holds a few rows
  * and a paused model, not the whole generation.
  */
-import { BaseStreamer, type PreTrainedModel, type PreTrainedTokenizer, type Tensor, type TextStreamer } from '@huggingface/transformers';
+import { BaseStreamer, type PreTrainedModel, type PreTrainedTokenizer, type TextStreamer } from '@huggingface/transformers';
 import { PgError, SqlState } from '../../errors/index.js';
-import { generationOptions, load } from './pipelines.js';
+import { answers, endIds, endingRows, generationOptions, promptInputs } from './generation.js';
+import { load } from './pipelines.js';
 import type { StreamInput } from './protocol.js';
 import { parseTask, taskFromConfig } from './tasks.js';
 
@@ -37,25 +38,30 @@ export interface StreamRun {
 class PieceStreamer extends BaseStreamer {
   private readonly tokens: number[][] = [];
   private readonly handedOut: number[] = [];
-  private promptPending: boolean;
+  private promptSeen = false;
+  /** Sequences that have ended: a batch goes on until all have, and Python pads the others. */
+  private readonly ended = new Set<number>();
 
   constructor(
     private readonly tokenizer: PreTrainedTokenizer,
-    skipPrompt: boolean,
+    private readonly skipPrompt: boolean,
+    private readonly ends: Set<number>,
     private readonly emit: (row: string[]) => void,
   ) {
     super();
-    this.promptPending = skipPrompt;
   }
 
   override put(values: bigint[][]): void {
-    if (this.promptPending) {
-      this.promptPending = false;
-      return;
-    }
+    const isPrompt = !this.promptSeen;
+    this.promptSeen = true;
+    if (isPrompt && this.skipPrompt) return;
     const row = values.map((ids, i) => {
       const tokens = (this.tokens[i] ??= []);
-      for (const id of ids) tokens.push(Number(id));
+      for (const id of ids) {
+        if (this.ended.has(i)) break;
+        tokens.push(Number(id));
+        if (!isPrompt && this.ends.has(Number(id))) this.ended.add(i);
+      }
       const start = (this.handedOut[i] ??= 0);
       const text = this.decode(tokens);
       if (text.endsWith('\n')) {
@@ -120,26 +126,31 @@ function promptOf(task: 'text-generation' | 'conversational', input: StreamInput
   }) as string;
 }
 
-/** The model, its tokenizer, the prompt's tensors and generate()'s options for a run. */
+/** The model, its tokenizer, the prompt and generate()'s options for a run. */
 async function prepare(run: Omit<StreamRun, 'emit' | 'paced'>) {
   const task = streamTask(run);
   const { chat_template: chatTemplate, ...args } = run.args;
   const pipeline = (await load(run.dir, 'text-generation')) as unknown as { model: PreTrainedModel; tokenizer: PreTrainedTokenizer };
   const { model, tokenizer } = pipeline;
   const prompt = promptOf(task, run.input, tokenizer, chatTemplate);
-  const { options, sequences } = generationOptions('text-generation', run.dir, args, [], run.isStopped);
-  if (sequences !== 1) {
-    throw new PgError(SqlState.FeatureNotSupported, 'pgml.transform: num_return_sequences greater than 1 is not supported here', {
-      hint: 'Call the function once per sequence.',
-    });
+  const generation = generationOptions('text-generation', run.dir, args, [], run.isStopped, true);
+  if (generation.openAi?.echo && run.input.kind === 'chat') {
+    throw new PgError(SqlState.InvalidParameterValue, 'pgml.transform: "echo" is an argument of completions, not of chat messages');
   }
-  // As PostgresML tokenizes it: the tokenizer's special tokens added, also to a chat template's text.
-  const inputs = tokenizer(prompt, { padding: true }) as unknown as Record<string, Tensor>;
-  return { task, model, tokenizer, inputs, options };
+  return { task, model, tokenizer, prompt, generation };
 }
 
 export async function streamGeneration(run: StreamRun): Promise<null> {
-  const { model, tokenizer, inputs, options } = await prepare(run);
+  const { model, tokenizer, prompt, generation } = await prepare(run);
+  const { openAi } = generation;
+  if (openAi !== undefined && openAi.stop.length > 0) {
+    // A piece that went out could hold the start of a stop text only its next tokens complete.
+    throw new PgError(SqlState.FeatureNotSupported, 'pgml.transform_stream: "stop" is not supported while streaming', {
+      hint: 'pgml.transform takes "stop".',
+    });
+  }
+  // As PostgresML tokenizes it: the tokenizer's special tokens added, also to a chat template's text.
+  const inputs = promptInputs(tokenizer, prompt, generation.sequences);
   // The shared model, seen through an object whose model steps first wait for the proxy to
   // keep up: generate() awaits each step, so the thread serves other requests meanwhile.
   const paced = Object.create(model) as PreTrainedModel;
@@ -147,9 +158,11 @@ export async function streamGeneration(run: StreamRun): Promise<null> {
     await run.paced();
     return model.forward(modelInputs);
   };
-  const streamer = new PieceStreamer(tokenizer, run.input.kind === 'chat', run.emit);
+  // OpenAI's completions leave the prompt out unless asked to echo it.
+  const skipPrompt = run.input.kind === 'chat' || (openAi !== undefined && !openAi.echo);
+  const streamer = new PieceStreamer(tokenizer, skipPrompt, endIds(model, generation.options), run.emit);
   // generate() calls only put() and end(); its declared type names TextStreamer, a subclass.
-  await model.generate.call(paced, { ...inputs, ...options, streamer: streamer as unknown as TextStreamer });
+  await model.generate.call(paced, { ...inputs, ...endingRows(model, tokenizer, inputs, generation), streamer: streamer as unknown as TextStreamer });
   return null;
 }
 
@@ -158,9 +171,6 @@ export async function streamGeneration(run: StreamRun): Promise<null> {
  * StandardPipeline gives it: the new tokens only, decoded without special tokens, in a list.
  */
 export async function answerChat(run: Omit<StreamRun, 'emit' | 'paced'>): Promise<string[]> {
-  const { model, tokenizer, inputs, options } = await prepare(run);
-  const output = (await model.generate({ ...inputs, ...options })) as Tensor;
-  const promptLength = inputs.input_ids!.dims.at(-1)!;
-  const ids = (output.tolist() as bigint[][]).map((row) => row.slice(promptLength).map(Number));
-  return ids.map((row) => tokenizer.decode(row, { skip_special_tokens: true }));
+  const { model, tokenizer, prompt, generation } = await prepare(run);
+  return answers(model, tokenizer, prompt, generation);
 }
