@@ -7,8 +7,9 @@
 //   - the proxy's peak RSS during a 1M-row statement against its peak during the 100k-row one
 //     (goal: < 2x; the rows are streamed by postgres.js without keeping them);
 //   - during that 1M-row statement, how long each one-pass batch held the proxy's event loop (its
-//     longest synchronous step, from /metrics) and the latency of SELECT 1 sent meanwhile by another
-//     client, against SELECT 1 on the idle proxy (the event loop must not block on data-sized work).
+//     longest synchronous step, from /metrics), the loop's delay as Node samples it, and the latency
+//     of SELECT 1 sent meanwhile by another client, against SELECT 1 on the idle proxy (the event
+//     loop must not block on data-sized work).
 // Run: npm run build && node --import tsx bench/predict-batch.ts   (prints one JSON line)
 // Env: BENCH_ROWS (100000), BENCH_BIG_ROWS (1000000), PYTHON_PSYCOPG (python3), PYTHON_XGBOOST (/usr/bin/python3).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
