@@ -5,16 +5,21 @@
 //     predicting them in one batch (goal: >= 5x);
 //   - `... LIMIT 5` against a plain `LIMIT 5` through the proxy (goal: within 2x + 10 ms, medians);
 //   - the proxy's peak RSS during a 1M-row statement against its peak during the 100k-row one
-//     (goal: < 2x; the rows are streamed by postgres.js without keeping them).
+//     (goal: < 2x; the rows are streamed by postgres.js without keeping them);
+//   - during that 1M-row statement, how long each one-pass batch held the proxy's event loop (its
+//     longest synchronous step, from /metrics), the loop's delay as Node samples it, and the latency
+//     of SELECT 1 sent meanwhile by another client, against SELECT 1 on the idle proxy (the event
+//     loop must not block on data-sized work).
 // Run: npm run build && node --import tsx bench/predict-batch.ts   (prints one JSON line)
 // Env: BENCH_ROWS (100000), BENCH_BIG_ROWS (1000000), PYTHON_PSYCOPG (python3), PYTHON_XGBOOST (/usr/bin/python3).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import postgres from 'postgres';
 import { execCapture } from '../test/support/exec.js';
-import { featureList, log, setUp } from './predict-common.js';
+import { featureList, loadAverage, log, percentile, setUp } from './predict-common.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 100_000);
 const bigRows = Number(process.env.BENCH_BIG_ROWS ?? 1_000_000);
@@ -52,7 +57,61 @@ async function peakRss(pid: number, work: () => Promise<unknown>): Promise<numbe
   return Math.round(peak / 1024);
 }
 
-const bench = await setUp(rows, trainRows);
+/**
+ * Since the previous read (reading /metrics resets both), in ms: how long one-pass batches held the
+ * proxy's event loop (each batch's longest step), and the loop's delay as Node's monitor sampled it
+ * every 10 ms (any work holding the loop, garbage collection included; an idle loop reads ~10 ms).
+ */
+async function loopMetrics(httpUrl: string): Promise<{ holds: Record<string, number>; delay: Record<string, number> }> {
+  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+  const read = (metric: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${metric} `));
+    return +(Number(line?.split(' ')[1]) * 1000).toFixed(2);
+  };
+  const hold = (stat: string) => read(`pgml_proxy_one_pass_batch_hold_seconds{stat="${stat}"}`);
+  const delay = (stat: string) => read(`pgml_proxy_nodejs_eventloop_lag_${stat}_seconds`);
+  return {
+    holds: { median: hold('median'), p99: hold('p99'), max: hold('max') },
+    delay: { p50: delay('p50'), p99: delay('p99'), max: delay('max') },
+  };
+}
+
+/**
+ * The latency of SELECT 1 round trips through the proxy (every 5 ms, on a connection of their own)
+ * until `until` settles, in ms, sorted. The client runs on a thread of its own: this thread's event
+ * loop is busy reading the big statement's rows, which would delay the probe's replies too.
+ */
+async function select1Latencies(url: string, until: Promise<unknown>): Promise<number[]> {
+  const probe = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     const pg = require('pg');
+     let stop = false;
+     parentPort.once('message', () => (stop = true));
+     (async () => {
+       const client = new pg.Client({ connectionString: workerData });
+       await client.connect();
+       const latencies = [];
+       do {
+         const start = performance.now();
+         await client.query('SELECT 1');
+         latencies.push(performance.now() - start);
+         await new Promise((resolve) => setTimeout(resolve, 5));
+       } while (!stop);
+       await client.end();
+       parentPort.postMessage(latencies);
+     })();`,
+    { eval: true, workerData: url },
+  );
+  const latencies = new Promise<number[]>((resolve, reject) => probe.once('message', resolve).once('error', reject));
+  await until.catch(() => {});
+  probe.postMessage('stop');
+  return (await latencies).sort((a, b) => a - b);
+}
+
+const ms = (value: number) => +value.toFixed(2);
+const loadAtStart = loadAverage();
+const bench = await setUp(rows, trainRows, { http: true });
+const httpUrl = bench.proxy.httpUrl!;
 const dir = mkdtempSync(join(tmpdir(), 'pgml-predict-batch-'));
 try {
   const client = new pg.Client({ connectionString: bench.proxyUrl });
@@ -87,7 +146,12 @@ try {
   let seenSmall = 0;
   let seenBig = 0;
   const rssSmall = await peakRss(bench.proxy.pid, async () => (seenSmall = await stream('t')));
-  const rssBig = await peakRss(bench.proxy.pid, async () => (seenBig = await stream('t_big')));
+  const idleSelect1 = await select1Latencies(bench.proxyUrl, new Promise((resolve) => setTimeout(resolve, 2000)));
+  await loopMetrics(httpUrl);
+  const big = peakRss(bench.proxy.pid, async () => (seenBig = await stream('t_big')));
+  const busySelect1 = await select1Latencies(bench.proxyUrl, big);
+  const rssBig = await big;
+  const loop = await loopMetrics(httpUrl);
   await sql.end();
   if (seenSmall !== rows || seenBig !== bigRows) throw new Error(`streamed ${seenSmall} and ${seenBig} rows`);
 
@@ -119,6 +183,13 @@ try {
       big_rows: bigRows,
       peak_rss_mb: { [rows]: rssSmall, [bigRows]: rssBig },
       rss_big_vs_small: +(rssBig / rssSmall).toFixed(3),
+      loop_hold_per_batch_ms: loop.holds,
+      event_loop_delay_ms: loop.delay,
+      select1_ms: {
+        idle: { p50: ms(percentile(idleSelect1, 50)), max: ms(idleSelect1.at(-1)!) },
+        during_big: { n: busySelect1.length, p50: ms(percentile(busySelect1, 50)), p99: ms(percentile(busySelect1, 99)), max: ms(busySelect1.at(-1)!) },
+      },
+      load_average: { start: loadAtStart, end: loadAverage() },
       goals: { proxy_vs_plain_fetch: '>= 0.5', proxy_vs_python: '>= 5', limit5_predict_ms: `<= ${(2 * limitPlainMs + 10).toFixed(2)}`, rss_big_vs_small: '< 2' },
     })}\n`,
   );

@@ -21,12 +21,15 @@ export interface PredictBench {
 
 export const featureList = (prefix = ''): string => Array.from({ length: FEATURES }, (_, i) => `${prefix}f${i + 1}`).join(', ');
 
-/** Creates `t` with `rows` rows (id, f1..f30, y) and trains project 'p' (ALGORITHM) on `trainRows` of them. */
-export async function setUp(rows: number, trainRows = Math.min(rows, 10_000)): Promise<PredictBench> {
+/**
+ * Creates `t` with `rows` rows (id, f1..f30, y) and trains project 'p' (ALGORITHM) on `trainRows` of them.
+ * `http`: the proxy serves /metrics too (proxy.httpUrl).
+ */
+export async function setUp(rows: number, trainRows = Math.min(rows, 10_000), { http = false } = {}): Promise<PredictBench> {
   const cluster = await startPgCluster();
   await createDatabase(cluster, DATABASE);
   const directUrl = cluster.url('postgres', undefined, DATABASE);
-  const proxy = await startProxy({ upstream: directUrl });
+  const proxy = await startProxy({ upstream: directUrl, http });
   const proxyUrl = proxy.url('postgres', undefined, DATABASE);
   const client = new pg.Client({ connectionString: proxyUrl });
   await client.connect();

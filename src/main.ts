@@ -26,6 +26,7 @@ import { ProxyServer } from './proxy/server.js';
 import { TcpUpstreamConnector, type UpstreamAddress } from './proxy/tcp-upstream.js';
 import { UpstreamFunctions } from './proxy/upstream-functions.js';
 import { CatalogReload } from './proxy/catalog-reload.js';
+import { onePassLoopHolds } from './proxy/batch/loop-steps.js';
 import { initParser } from './sql/index.js';
 import { parse as parseConnectionString } from 'pg-connection-string';
 
@@ -48,6 +49,18 @@ const engineTasks: MetricSource = {
   type: 'gauge',
   labelNames: ['state'],
   read: () => Object.entries(poolLoad()).map(([state, value]) => ({ labels: { state }, value })),
+};
+
+/** How long one-pass batches held the event loop since the previous scrape (loop-steps.ts). */
+const onePassHolds: MetricSource = {
+  name: 'pgml_proxy_one_pass_batch_hold_seconds',
+  help: 'Longest synchronous step of each one-pass batch on the event loop since the previous scrape: median, p99, max',
+  type: 'gauge',
+  labelNames: ['stat'],
+  read: () => {
+    const { medianMs, p99Ms, maxMs } = onePassLoopHolds.take();
+    return Object.entries({ median: medianMs, p99: p99Ms, max: maxMs }).map(([stat, ms]) => ({ labels: { stat }, value: ms / 1000 }));
+  },
 };
 
 function embeddingMetrics(embedder: Embedder): MetricSource[] {
@@ -165,7 +178,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
           upstreamUrl: config.upstream,
           proxy: { connections: () => server.connections, stats: server.stats },
           expectedMigrations: migrations.map((m) => m.version),
-          metricSources: [modelCacheLookups(() => serving.caches.models.stats()), engineTasks, cronRunsByStatus(cronRuns), ...embeddingMetrics(embedder)],
+          metricSources: [modelCacheLookups(() => serving.caches.models.stats()), engineTasks, onePassHolds, cronRunsByStatus(cronRuns), ...embeddingMetrics(embedder)],
           beforeReload: catalog.reloadInlined,
           mount: dashboard,
           log,

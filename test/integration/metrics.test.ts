@@ -1,6 +1,7 @@
 // GET /metrics sees what the composition root feeds it from the other subsystems: the model cache's
-// hits and misses (two predictions of a freshly trained model: a miss, then a hit) and cron runs by
-// final status, on a proxy in front of real Postgres and on embedded PGlite.
+// hits and misses (two predictions of a freshly trained model: a miss, then a hit), how long one-pass
+// batches held the event loop, and cron runs by final status, on a proxy in front of real Postgres
+// and on embedded PGlite.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +25,7 @@ const MISSES = 'pgml_proxy_model_cache_lookups_total{result="miss"}';
 const HITS = 'pgml_proxy_model_cache_lookups_total{result="hit"}';
 const SUCCEEDED = 'pgml_proxy_cron_runs_total{status="succeeded"}';
 const FAILED = 'pgml_proxy_cron_runs_total{status="failed"}';
+const HOLD_MAX = 'pgml_proxy_one_pass_batch_hold_seconds{stat="max"}';
 
 /** Polls until `check` holds; the deadline only guards against hanging forever. */
 async function waitFor(what: string, check: () => Promise<boolean>, deadlineMs = 30_000): Promise<void> {
@@ -75,6 +77,16 @@ function suite(kind: 'proxy-postgres' | 'proxy-pglite'): void {
       await client.query(`SELECT pgml.predict('metrics_project', ARRAY[6]::real[]) AS y`);
       assert.equal(await sample(base, MISSES), misses + 1);
       assert.equal(await sample(base, HITS), hits + 1);
+    });
+
+    test('one-pass batches report how long they held the event loop, since the previous scrape', async () => {
+      await sample(base, HOLD_MAX);
+      const r = await client.query(`SELECT x, pgml.predict('metrics_project', ARRAY[x]) AS y FROM metrics_data`);
+      assert.equal(r.rows.length, 40);
+      const max = await sample(base, HOLD_MAX);
+      assert.ok(max > 0, `largest hold ${max}`);
+      // The scrape above read them: nothing ran since.
+      assert.equal(await sample(base, HOLD_MAX), 0);
     });
 
     test('finished cron runs are counted by status', async () => {

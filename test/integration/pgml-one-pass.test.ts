@@ -92,6 +92,19 @@ describeTargets('per-row calls in one pass', { proxyOnly: true }, (target) => {
     }
   });
 
+  test('rows over many batches arrive in order, each exact', async () => {
+    // 3000 rows: several one-pass batches, answered by the pool together or apart, each written in turn.
+    const r = await raw.query(`SELECT k, id, a, b, pgml.predict('reg', ARRAY[a, b]) AS p FROM reg, generate_series(1, 10) AS k ORDER BY k, id`);
+    assert.equal(r.rows.length, 3000);
+    assert.deepEqual(
+      r.rows.map((row) => `${row.k}:${row.id}`),
+      Array.from({ length: 3000 }, (_, i) => `${Math.floor(i / 300) + 1}:${(i % 300) + 1}`),
+    );
+    const byFeatures = new Map<string, string>();
+    for (const row of r.rows.slice(0, 300)) byFeatures.set(`${row.a},${row.b}`, await constant(row.a, row.b));
+    for (const row of r.rows) assert.equal(row.p, byFeatures.get(`${row.a},${row.b}`), `row ${row.k}:${row.id}`);
+  });
+
   test('a concurrent writer inserting rows during the statements', async () => {
     const writer = new pg.Client({ connectionString: target().url() });
     await writer.connect();

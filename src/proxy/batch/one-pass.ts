@@ -4,8 +4,9 @@
  * with one vectorized call per planned call (engines run on the worker pool), and the client gets
  * its rows with the results in place of the placeholders, the extra argument columns dropped, in
  * the format it asked for. Messages reach the client in the upstream's order. While batches are
- * being evaluated the upstream is paused, so memory is bounded by the batch size, not the result.
+ * being evaluated the upstream is paused, so memory is bounded by the batches in flight, not the result.
  */
+import { performance } from 'node:perf_hooks';
 import { PgError, SqlState } from '../../errors/index.js';
 import type { CallContext, FunctionRegistry, PreparedBatch } from '../../functions/index.js';
 import type { OnePassCall, OnePassPlan } from '../../sql/plan-one-pass.js';
@@ -14,11 +15,18 @@ import { encodeText, parseText, typeOidOf } from '../../wire/types.js';
 import { decodeValue, encodeValue } from '../../wire/values.js';
 import type { Outcome, ResponseHandler } from '../tracker.js';
 import { batchOverload, executeRows, type BatchOverload } from './execute.js';
+import { nextTurn, onePassLoopHolds } from './loop-steps.js';
 
-/** Rows per engine call: enough to amortize a worker round trip, few enough to stream promptly. */
-export const ONE_PASS_BATCH_ROWS = 4096;
-/** Batches received but not yet sent on: beyond this the upstream waits. */
-const MAX_BATCHES_IN_FLIGHT = 4;
+/**
+ * Rows per batch. A batch's synchronous steps on the event loop (reading its rows' arguments,
+ * placing the results) grow with it, and every other client of the proxy waits behind a step:
+ * on the loaded machine 4096 rows held the loop a median 103 ms, 512 rows 6–10 ms, at no visible
+ * cost in throughput (BENCHMARKS.md). The pool merges waiting batches of one model into one engine
+ * call, so the engine still sees thousands of rows at once.
+ */
+export const ONE_PASS_BATCH_ROWS = 512;
+/** Batches received but not yet sent on: beyond this the upstream waits (16384 rows at most). */
+const MAX_BATCHES_IN_FLIGHT = 32;
 
 export interface OnePassWork {
   plan: OnePassPlan;
@@ -155,21 +163,32 @@ export class OnePassStream implements ResponseHandler {
     if (this.error !== undefined) return;
     this.inFlight++;
     if (this.inFlight >= MAX_BATCHES_IN_FLIGHT && !this.unbounded) this.io.pauseUpstream();
-    const evaluated = this.evaluate(rows).then(
-      (out) => ({ out }),
-      (error: unknown) => ({ error: PgError.from(error) }),
-    );
+    const clock = new StepClock();
+    const evaluated = nextTurn()
+      .then(() => {
+        clock.resume();
+        const evaluating = this.evaluate(rows, clock);
+        clock.pause();
+        return evaluating;
+      })
+      .then(
+        (out) => ({ out }),
+        (error: unknown) => ({ error: PgError.from(error) }),
+      );
     this.enqueue(async () => {
       const result = await evaluated;
+      clock.resume();
       this.inFlight--;
       if (this.inFlight < MAX_BATCHES_IN_FLIGHT) this.io.resumeUpstream();
       if (this.error !== undefined) return;
       if ('error' in result) this.error = result.error;
       else this.io.writeClient(result.out);
+      clock.pause();
+      onePassLoopHolds.record(clock.longestMs);
     });
   }
 
-  private async evaluate(messages: readonly Buffer[]): Promise<Buffer[]> {
+  private async evaluate(messages: readonly Buffer[], clock: StepClock): Promise<Buffer[]> {
     const columns = (this.columns ??= this.options.columns?.());
     if (columns === undefined) throw new PgError(SqlState.InternalError, 'pgml-proxy received rows before their description');
     const { plan } = this.work;
@@ -190,7 +209,11 @@ export class OnePassStream implements ResponseHandler {
           : equalRowsOnce(call, rows, width, results, argumentsOf);
       // The prepared form was made for the call's own overload; rows (jsonb) go to another one.
       const prepared = overload.signature === site.signature ? this.work.prepared.get(site.id) : undefined;
-      distinct.values = await executeRows(this.io.registry, overload.signature, distinct.raws, site, this.context, prepared);
+      const evaluating = executeRows(this.io.registry, overload.signature, distinct.raws, site, this.context, prepared);
+      clock.pause();
+      distinct.values = await evaluating;
+      await nextTurn();
+      clock.resume();
       distinct.raws = [];
       results.set(site.id, distinct);
     }
@@ -201,14 +224,14 @@ export class OnePassStream implements ResponseHandler {
     const encoded = rows.map((_, r) =>
       placed.map(({ index, result }) => encodeValue(columns[index]!.typeOid, columns[index]!.format ?? 0, valueAt(result, r))),
     );
-    return [
-      backend.dataRowsReplacing(
-        rows,
-        width,
-        placed.map((p) => p.index),
-        encoded,
-      ),
-    ];
+    const out = backend.dataRowsReplacing(
+      rows,
+      width,
+      placed.map((p) => p.index),
+      encoded,
+    );
+    clock.pause();
+    return [out];
   }
 
   /** How a row's arguments for a call are made: the shared ones, the row's columns, nested calls' results. */
@@ -238,6 +261,20 @@ export class OnePassStream implements ResponseHandler {
       for (const [key, read] of readers) raw[key] = read(row, r);
       return raw;
     };
+  }
+}
+
+/** The longest synchronous step of a batch on the event loop (loop-steps.ts): paused at each await. */
+class StepClock {
+  longestMs = 0;
+  private since = performance.now();
+
+  pause(): void {
+    this.longestMs = Math.max(this.longestMs, performance.now() - this.since);
+  }
+
+  resume(): void {
+    this.since = performance.now();
   }
 }
 
