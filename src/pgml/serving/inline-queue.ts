@@ -8,11 +8,11 @@
  * one call, the measured in-thread bound; what is left waits for the following turn, so other
  * I/O runs between the steps.
  *
- * This replaces sending small predictions to the worker pool while the event loop is busy: on a
- * lone client's tight loop the loop was busy over half of the time, so about half of its
- * predictions paid the pool's round trip (and made its p99), and at 8 clients a postMessage each
- * way cost the main thread more than an in-thread prediction of the merged rows
- * (BENCHMARKS.md, serving).
+ * This replaces sending small predictions to the worker pool while the event loop is busy: a lone
+ * client's tight loop kept the loop over half busy, so most of its predictions paid the pool's
+ * round trip (CPU profile: postMessage 6% of the main thread, in-thread predictions 1.7%), and at
+ * 8 clients the pool's messages cost the main thread more than in-thread calls of the merged rows
+ * (BENCHMARKS.md, "Predictions of one turn together").
  */
 import type { Engine } from '../engines/engine.js';
 
