@@ -417,13 +417,13 @@ export class ClientSession {
         const endsPipeline = this.extendedOpen;
         this.extendedOpen = false;
         this.noteSetConfig(message);
-        if (this.options.functions.sniffer.mentions(message)) return () => this.interceptor.query(decodeQuery(message), message, endsPipeline);
+        if (this.options.functions.sniffer.mentions(message)) return this.evaluating(() => this.interceptor.query(decodeQuery(message), message, endsPipeline));
         break;
       }
       case FrontendCode.Parse:
         this.extendedOpen = true;
         this.noteSetConfig(message);
-        if (this.options.functions.sniffer.mentions(message)) return () => this.interceptor.parse(decodeParse(message), message);
+        if (this.options.functions.sniffer.mentions(message)) return this.evaluating(() => this.interceptor.parse(decodeParse(message), message));
         if (this.interceptor.hasRewritten) this.interceptor.forget(decodeParse(message).name);
         break;
       case FrontendCode.Bind:
@@ -433,7 +433,7 @@ export class ClientSession {
         if (this.interceptor.hasRewritten) {
           const bind = decodeBind(message);
           const statement = this.interceptor.rewritten(bind.statement);
-          if (statement) return () => this.interceptor.bind(bind, statement);
+          if (statement) return this.evaluating(() => this.interceptor.bind(bind, statement));
         }
         break;
       case FrontendCode.Describe:
@@ -463,9 +463,9 @@ export class ClientSession {
       case FrontendCode.Execute: {
         this.extendedOpen = true;
         const portal = this.interceptor.hasOnePassPortals ? this.interceptor.onePassPortal(decodeExecute(message).portal) : undefined;
-        if (portal) return () => this.interceptor.execute(message, portal);
+        if (portal) return this.evaluating(() => this.interceptor.execute(message, portal));
         const streamed = this.interceptor.streams.hasPortals ? this.interceptor.streams.portal(decodeExecute(message).portal) : undefined;
-        if (streamed) return () => this.interceptor.executeStream(message, streamed);
+        if (streamed) return this.evaluating(() => this.interceptor.executeStream(message, streamed));
         break;
       }
       case FrontendCode.Flush:
@@ -481,6 +481,19 @@ export class ClientSession {
     }
     if (isAnswered(code)) this.tracker.expect(code);
     return 'forward';
+  }
+
+  /**
+   * A task that may evaluate calls. A statement sent upstream before it and not answered yet (an
+   * earlier Execute of the client's pipeline) may change the role or settings when it runs, after
+   * the proxy has read the client's next messages: the epoch moves first, so nothing remembered of
+   * the session is used, and the checks then made queue behind that statement upstream.
+   */
+  private evaluating(task: () => Promise<void>): () => Promise<void> {
+    return () => {
+      if (this.tracker.statementPending) this.sessionEpoch++;
+      return task();
+    };
   }
 
   /**

@@ -42,6 +42,11 @@ export class ResponseTracker {
     return this.queue.length;
   }
 
+  /** Whether a statement sent upstream (Query, Execute, FunctionCall) has not been answered yet. */
+  get statementPending(): boolean {
+    return this.queue.some((p) => p.code === FrontendCode.Query || p.code === FrontendCode.Execute || p.code === FrontendCode.FunctionCall);
+  }
+
   /** Records a frontend message just sent upstream that will be answered. */
   expect(code: number, handler?: ResponseHandler): void {
     // After an error in the extended protocol the server answers nothing but the next Sync: a

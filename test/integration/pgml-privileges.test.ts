@@ -10,6 +10,7 @@ import { SignJWT } from 'jose';
 import pg from 'pg';
 import { createDatabase, startPgCluster, type PgCluster } from '../support/pg-cluster.js';
 import { freePort } from '../support/ports.js';
+import { RawConnection, errorFields, extendedQueryMessages, queryMessage, syncMessage } from '../support/raw-wire.js';
 import { startProxy, type ProxyProcess } from '../support/proxy.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
@@ -202,6 +203,26 @@ describe('cached models obey privileges [proxy-postgres]', { timeout: 300_000 },
       await assert.rejects(predictAs(session), sqlState('42501'));
     } finally {
       await session.end();
+    }
+  });
+
+  test('in a pipeline, a call evaluated at Bind checks the role an earlier Execute of the same pipeline set', async () => {
+    await admin.query(`REVOKE ${READ_MODELS} FROM bob`);
+    const raw = await RawConnection.open(proxy.host, proxy.port);
+    try {
+      await raw.startup('postgres', 'privileges');
+      // The session's answer for the model is remembered before the pipeline.
+      raw.write(queryMessage(PREDICT));
+      assert.ok((await raw.readUntil('Z')).some((m) => m.type === 'D'));
+      // One write: the predict's Bind reaches the proxy before the upstream has run become('bob').
+      raw.write(Buffer.concat([extendedQueryMessages(`SELECT become('bob')`), extendedQueryMessages(PREDICT), syncMessage()]));
+      const answers = await raw.readUntil('Z');
+      const error = answers.find((m) => m.type === 'E');
+      assert.ok(error, `expected 42501, got ${answers.map((m) => m.type).join(',')}`);
+      assert.equal(errorFields(error).C, '42501');
+      assert.equal(answers.filter((m) => m.type === 'C').length, 1, 'become(bob) ran, the prediction did not');
+    } finally {
+      raw.destroy();
     }
   });
 

@@ -37,11 +37,16 @@
 import type { Engine } from '../engines/engine.js';
 import { getLocalEngineFactory } from '../engines/registry.js';
 import { XgboostEngine } from '../engines/xgboost/index.js';
+import { InlineQueue } from './inline-queue.js';
 
-/** An in-thread form of a model and the most rows it may predict on the event loop. */
+/**
+ * An in-thread form of a model, the most rows it may predict in one step on the event loop, and
+ * the queue that gathers concurrent small predictions into such steps (inline-queue.ts).
+ */
 export interface InlineModel {
   engine: Engine;
   maxRows: number;
+  queue: InlineQueue;
 }
 
 const LINEAR_ALGORITHMS = new Set(['linear', 'ridge', 'lasso', 'elastic_net']);
@@ -56,12 +61,16 @@ const TREE_MAX_ROWS = 16;
 export async function inlineModel(algorithm: string, bytes: Uint8Array): Promise<InlineModel | undefined> {
   const size = bytes.byteLength;
   if (LINEAR_ALGORITHMS.has(algorithm) && size <= LINEAR_MAX_MODEL_BYTES) {
-    return { engine: await getLocalEngineFactory(algorithm).deserialize(bytes), maxRows: LINEAR_MAX_ROWS };
+    return inThread(await getLocalEngineFactory(algorithm).deserialize(bytes), LINEAR_MAX_ROWS);
   }
   if ((algorithm === 'xgboost' || algorithm === 'xgboost_random_forest') && size <= TREE_MAX_MODEL_BYTES) {
     const engine = await XgboostEngine.deserializeOffThread(algorithm, bytes);
     const maxRows = Math.min(TREE_MAX_ROWS, Math.max(1, Math.floor(TREE_ROWS_TIMES_BYTES / size)));
-    return engine === undefined ? undefined : { engine, maxRows };
+    return engine === undefined ? undefined : inThread(engine, maxRows);
   }
   return undefined;
+}
+
+function inThread(engine: Engine, maxRows: number): InlineModel {
+  return { engine, maxRows, queue: new InlineQueue(engine, maxRows) };
 }

@@ -3,13 +3,11 @@
  * Every entry point takes a batch: a constant call is a batch of one, per-row evaluation sends
  * thousands of rows through one engine call on the worker pool.
  */
-import { performance } from 'node:perf_hooks';
 import { PgError, SqlState } from '../../errors/index.js';
 import type { CallContext } from '../../functions/index.js';
 import { decodeClass } from '../preparation/dataset.js';
 import type { Row } from '../preparation/pipeline.js';
 import { deployedModel } from '../store/index.js';
-import type { Engine } from '../engines/engine.js';
 import { loadModel, type LoadedModel } from './model-cache.js';
 import './services.js';
 
@@ -56,37 +54,19 @@ export function inputMatrix(model: LoadedModel, batch: readonly Features[]): Flo
   return x;
 }
 
-/**
- * The in-thread engine for a small batch of a model that has one (inline.ts), else the worker pool's.
- * In-thread saves a lone client the pool's round trip, but while the event loop is busy (many clients
- * predicting at once) every in-thread prediction waits behind the others on this one thread: the pool
- * then runs them on another core and merges those waiting for one model into one engine call.
- * Measured (BENCHMARKS.md, serving): in-thread only, 32 clients got 0.32× SELECT 1's throughput
- * against the pool's 0.84×.
- */
-function engineFor(model: LoadedModel, rows: number): Engine {
-  const small = model.inline !== undefined && rows <= model.inline.maxRows;
-  return small && loopBusyShare() < BUSY_LOOP ? model.inline!.engine : model.engine;
+/** What predicts a batch: an engine, or the queue of a model's small in-thread predictions. */
+interface Predicting {
+  predict(x: Float32Array, rows: number): Promise<Float32Array>;
+  predictProba?: ((x: Float32Array, rows: number) => Promise<Float32Array>) | undefined;
 }
 
-/** Above this share of recent time spent running, small predictions go to the pool too. */
-const BUSY_LOOP = 0.5;
-/** How often the share is sampled: reading it costs about a microsecond. */
-const SAMPLE_MS = 20;
-let sampledAt = 0;
-let sampled = performance.eventLoopUtilization();
-let busyShare = 0;
-
-/** The event loop's busy share over the last sampling period (perf_hooks' event loop utilization). */
-function loopBusyShare(): number {
-  const now = performance.now();
-  if (now - sampledAt >= SAMPLE_MS) {
-    const current = performance.eventLoopUtilization();
-    busyShare = performance.eventLoopUtilization(current, sampled).utilization;
-    sampled = current;
-    sampledAt = now;
-  }
-  return busyShare;
+/**
+ * A small batch of a model that has an in-thread form goes to its queue (inline-queue.ts), which
+ * predicts concurrent small batches together on the event loop; anything larger to the worker pool.
+ */
+function engineFor(model: LoadedModel, rows: number): Predicting {
+  const inline = model.inline;
+  return inline !== undefined && rows <= inline.maxRows ? inline.queue : model.engine;
 }
 
 function checkTask(model: LoadedModel, allowed: readonly string[], fn: string): void {
