@@ -267,11 +267,6 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
     );
     const r = await client.query(`SELECT pgml.predict_joint('joint_trees', ARRAY[0.5, 0.2, 0.1]) AS p`);
     assert.equal(r.rows[0].p.length, 2);
-    // random_forest is not one PostgresML wraps (scikit-learn's forest is natively multi-output); not built yet.
-    await assert.rejects(
-      client.query(`SELECT * FROM pgml.train_joint('joint_rf', 'regression', 'algo_joint', ARRAY['y', 'y2'], 'random_forest')`),
-      (error: { code: string }) => error.code === '0A000',
-    );
   });
 
   test('catboost: 0A000 saying why', async () => {
