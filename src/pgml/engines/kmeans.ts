@@ -1,7 +1,8 @@
 /**
- * `kmeans` (Lloyd's algorithm from ml-kmeans from scikit-learn's own seeding, k-means++ or random rows
- * drawn from numpy's generator, best of n_init runs by inertia as scikit-learn's KMeans) and `mini_batch_kmeans` (Sculley's web-scale mini-batch k-means as in
- * sklearn's MiniBatchKMeans: per-centre learning rate 1/count, early stop on stalled inertia).
+ * `kmeans` (Lloyd's algorithm from ml-kmeans, started from scikit-learn's own seeding: k-means++ or
+ * random rows drawn from numpy's generator; best of n_init runs by inertia as scikit-learn's KMeans) and
+ * `mini_batch_kmeans` (Sculley's web-scale mini-batch k-means as in sklearn's MiniBatchKMeans: the same
+ * seeding, per-centre learning rate 1/count, early stop on stalled inertia).
  * Both predict the index of the nearest centroid.
  */
 import { kmeans } from 'ml-kmeans';
@@ -174,6 +175,7 @@ function fitMiniBatch(data: Dataset, hp: Record<string, unknown>): CentroidState
   const random = seededRandom(seed);
   const { x, rows, cols } = data;
 
+  // Seeding as KMeans seeds; the mini-batches come from our generator (sklearn's differ in any case).
   const seeding = new NumpyRandomState(seed);
   const centroids = init === 'k-means++' ? kmeansPlusPlus(data, k, seeding) : randomRows(data, k, seeding);
   const counts = new Float64Array(k);
