@@ -23,6 +23,7 @@ def estimator(algorithm, task, hp):
     table = {
         "gradient_boosting_trees": (ensemble.GradientBoostingClassifier, ensemble.GradientBoostingRegressor),
         "hist_gradient_boosting": (ensemble.HistGradientBoostingClassifier, ensemble.HistGradientBoostingRegressor),
+        "random_forest": (ensemble.RandomForestClassifier, ensemble.RandomForestRegressor),
         "extra_trees": (ensemble.ExtraTreesClassifier, ensemble.ExtraTreesRegressor),
         "bagging": (ensemble.BaggingClassifier, ensemble.BaggingRegressor),
         "ada_boost": (ensemble.AdaBoostClassifier, ensemble.AdaBoostRegressor),

@@ -49,6 +49,7 @@ const ALGORITHMS: { algorithm: string; tasks: Task[]; hyperparams: Record<string
   { algorithm: 'lightgbm', tasks: ['classification', 'regression'], hyperparams: SEED },
   { algorithm: 'gradient_boosting_trees', tasks: ['classification', 'regression'], hyperparams: SEED },
   { algorithm: 'hist_gradient_boosting', tasks: ['classification', 'regression'], hyperparams: SEED },
+  { algorithm: 'random_forest', tasks: ['classification', 'regression'], hyperparams: SEED },
   { algorithm: 'extra_trees', tasks: ['classification', 'regression'], hyperparams: SEED },
   { algorithm: 'bagging', tasks: ['classification', 'regression'], hyperparams: SEED },
   { algorithm: 'ada_boost', tasks: ['classification', 'regression'], hyperparams: SEED },

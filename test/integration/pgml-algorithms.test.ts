@@ -267,11 +267,35 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
     );
     const r = await client.query(`SELECT pgml.predict_joint('joint_trees', ARRAY[0.5, 0.2, 0.1]) AS p`);
     assert.equal(r.rows[0].p.length, 2);
-    // random_forest is not one PostgresML wraps (scikit-learn's forest is natively multi-output); not built yet.
-    await assert.rejects(
-      client.query(`SELECT * FROM pgml.train_joint('joint_rf', 'regression', 'algo_joint', ARRAY['y', 'y2'], 'random_forest')`),
-      (error: { code: string }) => error.code === '0A000',
+  });
+
+  // PostgresML's multi_classification.sql: its setup, then its grid search byte for byte.
+  test('gradient_boosting_trees grid-searches max_leaf_nodes and criterion as multi_classification.sql does', async () => {
+    await client.query(`SELECT pgml.load_dataset('iris');`);
+    await client.query(`DROP VIEW IF EXISTS pgml.iris_view;`);
+    await client.query(`CREATE VIEW pgml.iris_view AS SELECT * FROM pgml.iris ORDER BY random() LIMIT 100;`);
+    await client.query(`SELECT * FROM pgml.train('Iris Flower Types', 'classification', 'pgml.iris_view', 'target');`);
+    const search = await client.query(`SELECT pgml.train(
+    'Iris Flower Types', 
+    algorithm => 'gradient_boosting_trees', 
+    hyperparams => '{"random_state": 0}',
+    search => 'grid', 
+    search_params => '{
+        "n_estimators": [10, 20],
+        "max_leaf_nodes": [2, 4],
+        "criterion": ["friedman_mse", "squared_error"]
+    }'
+);`);
+    assert.equal(search.rows.length, 1);
+    const r = await client.query(
+      `SELECT m.hyperparams, m.search, m.metrics FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id
+        WHERE p.name = 'Iris Flower Types' AND m.algorithm = 'gradient_boosting_trees' ORDER BY m.id DESC LIMIT 1`,
     );
+    const model = r.rows[0];
+    assert.equal(model.search, 'grid');
+    assert.ok([2, 4].includes(model.hyperparams.max_leaf_nodes), JSON.stringify(model.hyperparams));
+    assert.ok(['friedman_mse', 'squared_error'].includes(model.hyperparams.criterion), JSON.stringify(model.hyperparams));
+    assert.ok(model.metrics.f1 > 0.8, JSON.stringify(model.metrics));
   });
 
   test('catboost: 0A000 saying why', async () => {

@@ -1,5 +1,6 @@
 /**
- * Averaged tree ensembles over the CART core (tree.ts), in scikit-learn's two shapes:
+ * Averaged tree ensembles over the CART core (tree.ts), in scikit-learn's shapes (random_forest's in
+ * random-forest.ts):
  * - `extra_trees`: ExtraTreesRegressor / ExtraTreesClassifier: n_estimators=100, random thresholds,
  *   max_features 'sqrt' (classifier) or all (regressor), no bootstrap, trees grown to purity;
  * - `bagging`: BaggingRegressor / BaggingClassifier over sklearn's default DecisionTree: n_estimators=10,
@@ -19,7 +20,7 @@ import { TREE_HYPERPARAMS, treeShape } from './tree-params.js';
 
 const TASKS: readonly Task[] = ['regression', 'classification'];
 
-interface ForestKind {
+export interface ForestKind {
   algorithm: string;
   splitter: 'best' | 'random';
   nEstimators: number;
@@ -188,7 +189,7 @@ function decodeForest(format: string, bytes: Uint8Array): ForestState {
   return { algorithm, task, cols, outputs, trees };
 }
 
-function forestFactory(kind: ForestKind): EngineFactory {
+export function forestFactory(kind: ForestKind): EngineFactory {
   return {
     algorithm: kind.algorithm,
     tasks: TASKS,

@@ -8,7 +8,7 @@
  * sklearn keeps for multiclass.
  */
 import type { Dataset, Engine, EngineFactory, FitOptions, Task } from './engine.js';
-import { decodeModel, intParam, rangeParam, requireNumClasses, seedParam, seededRandom } from './engine-support.js';
+import { decodeModel, intParam, invalidParam, rangeParam, requireNumClasses, seedParam, seededRandom } from './engine-support.js';
 import { boostingInputs, priorRawScores, RawScoreEngine, rawToProbabilities, type RawScoreState } from './raw-scores.js';
 import { fitTree, leafOf, presortFeatures, type Tree } from './tree.js';
 import { TREE_HYPERPARAMS, treeShape } from './tree-params.js';
@@ -16,7 +16,14 @@ import { TREE_HYPERPARAMS, treeShape } from './tree-params.js';
 const ALGORITHM = 'gradient_boosting_trees';
 const FORMAT = 'pgml-proxy/gradient_boosting_trees';
 const TASKS: readonly Task[] = ['regression', 'classification'];
-const HYPERPARAMS = ['n_estimators', 'learning_rate', 'subsample', 'loss', 'random_state', ...TREE_HYPERPARAMS] as const;
+const HYPERPARAMS = ['n_estimators', 'learning_rate', 'subsample', 'loss', 'criterion', 'random_state', ...TREE_HYPERPARAMS] as const;
+
+/**
+ * sklearn's two criteria for the stage trees. They choose the same splits, and rank nodes for best-first
+ * growth the same way: friedman_mse's improvement diff²/(w_l·w_r·w) is the squared-error drop between the
+ * children, squared_error's that drop over the total weight (tree.ts), so both run the one criterion.
+ */
+const CRITERIA = ['friedman_mse', 'squared_error'];
 
 interface BoostingState extends RawScoreState {
   learningRate: number;
@@ -37,6 +44,9 @@ class GradientBoostingEngine extends RawScoreEngine<BoostingState> {
     const learningRate = rangeParam(ALGORITHM, hp, 'learning_rate', 0.1, { min: 0, exclusiveMin: true });
     const subsample = rangeParam(ALGORITHM, hp, 'subsample', 1.0, { min: 0, max: 1, exclusiveMin: true });
     const shape = treeShape(ALGORITHM, hp, data.rows, data.cols, { maxDepth: 3, maxFeatures: null });
+    if (hp.criterion !== undefined && !CRITERIA.includes(hp.criterion as string)) {
+      throw invalidParam(ALGORITHM, 'criterion', CRITERIA.map((c) => `'${c}'`).join(' or '), hp.criterion);
+    }
     const random = seededRandom(seedParam(ALGORITHM, hp));
     const numClasses = task === 'classification' ? requireNumClasses(ALGORITHM, options) : 0;
     const outputs = numClasses > 2 ? numClasses : 1;

@@ -1,7 +1,8 @@
 /**
- * `kmeans` (Lloyd's algorithm from ml-kmeans, k-means++ seeding, best of n_init runs by inertia as
- * scikit-learn's KMeans) and `mini_batch_kmeans` (Sculley's web-scale mini-batch k-means as in
- * sklearn's MiniBatchKMeans: per-centre learning rate 1/count, early stop on stalled inertia).
+ * `kmeans` (Lloyd's algorithm from ml-kmeans, started from scikit-learn's own seeding: k-means++ or
+ * random rows drawn from numpy's generator; best of n_init runs by inertia as scikit-learn's KMeans) and
+ * `mini_batch_kmeans` (Sculley's web-scale mini-batch k-means as in sklearn's MiniBatchKMeans: the same
+ * seeding, per-centre learning rate 1/count, early stop on stalled inertia).
  * Both predict the index of the nearest centroid.
  */
 import { kmeans } from 'ml-kmeans';
@@ -10,8 +11,9 @@ import {
 } from './engine.js';
 import {
   checkPredictShape, choiceParam, decodeState, encodeModel, intParam, invalidParam, notFitted, rangeParam,
-  requireFinite, requireTask, seedParam, seededRandom, shuffleInPlace, toRows,
+  requireFinite, requireTask, seedParam, seededRandom, toRows,
 } from './engine-support.js';
+import { NumpyRandomState } from './numpy-random.js';
 
 const TASKS: readonly Task[] = ['clustering'];
 const FORMAT = 'pgml-proxy/kmeans';
@@ -74,65 +76,91 @@ function fitLloyd(data: Dataset, hp: Record<string, unknown>): CentroidState {
   // sklearn's n_init='auto': one run for k-means++, ten for random seeding.
   const runs = intParam(algorithm, hp, 'n_init', init === 'k-means++' ? 1 : 10);
   const options = {
-    initialization: init === 'k-means++' ? ('kmeans++' as const) : ('random' as const),
     maxIterations: intParam(algorithm, hp, 'max_iter', 300),
     tolerance: scaledTolerance(data, rangeParam(algorithm, hp, 'tol', 1e-4, { min: 0 })),
   };
-  const random = seededRandom(seedParam(algorithm, hp));
+  // One numpy generator for every run's seeding, as sklearn's KMeans.fit passes its random_state on.
+  const random = new NumpyRandomState(seedParam(algorithm, hp));
   const points = toRows(data.x, data.rows, data.cols);
   let best: CentroidState | undefined;
   for (let run = 0; run < runs; run++) {
-    const result = kmeans(points, k, { ...options, seed: Math.floor(random() * 0x7fffffff) });
+    const initialization = init === 'k-means++' ? kmeansPlusPlus(data, k, random) : randomRows(data, k, random);
+    const result = kmeans(points, k, { ...options, initialization });
     const candidate = { algorithm, cols: data.cols, centroids: result.centroids, inertia: inertia(result.centroids, data) };
     if (!best || candidate.inertia < best.inertia) best = candidate;
   }
   return best!;
 }
 
-/** k-means++ seeding (the greedy variant sklearn uses: 2 + ln k candidates per step, keep the best). */
-function kmeansPlusPlus(data: Dataset, k: number, random: () => number): number[][] {
+/**
+ * scikit-learn's _kmeans_plusplus draw for draw on numpy's generator, so the same random_state seeds
+ * the same centres: the first row by choice(n) (a uniform double against the cumulative shares), then
+ * for each further centre 2 + ln k candidates drawn by searchsorted(cumsum(squared distance), u × potential),
+ * keeping the candidate that lowers the potential most.
+ */
+function kmeansPlusPlus(data: Dataset, k: number, random: NumpyRandomState): number[][] {
   const { x, rows, cols } = data;
   const row = (r: number) => Array.from(x.subarray(r * cols, (r + 1) * cols));
-  const centroids = [row(Math.floor(random() * rows))];
-  const closest = new Float64Array(rows).fill(Infinity);
-  const update = (centre: number[], target: Float64Array) => {
+  const distancesTo = (centre: number[]) => {
+    const out = new Float64Array(rows);
     for (let r = 0; r < rows; r++) {
       let d = 0;
       for (let c = 0; c < cols; c++) d += (x[r * cols + c]! - centre[c]!) ** 2;
-      target[r] = Math.min(target[r]!, d);
+      out[r] = d;
     }
+    return out;
   };
-  update(centroids[0]!, closest);
+  const sum = (values: Float64Array) => values.reduce((a, b) => a + b, 0);
+  const centroids = [row(firstChoice(rows, random.randomSample()))];
+  let closest: Float64Array = distancesTo(centroids[0]!);
+  let potential = sum(closest);
   const trials = 2 + Math.floor(Math.log(k));
+  const cumulative = new Float64Array(rows);
   while (centroids.length < k) {
-    const total = closest.reduce((a, b) => a + b, 0);
-    let bestCandidate: number[] | undefined;
-    let bestPotential = Infinity;
-    let bestDistances = closest;
-    for (let t = 0; t < trials; t++) {
-      let threshold = random() * total;
-      let pick = rows - 1;
-      for (let r = 0; r < rows; r++) {
-        threshold -= closest[r]!;
-        if (threshold <= 0) {
-          pick = r;
-          break;
-        }
-      }
-      const candidate = row(pick);
-      const distances = Float64Array.from(closest);
-      update(candidate, distances);
-      const potential = distances.reduce((a, b) => a + b, 0);
-      if (potential < bestPotential) {
-        bestPotential = potential;
-        bestCandidate = candidate;
-        bestDistances = distances;
-      }
+    let running = 0;
+    for (let r = 0; r < rows; r++) cumulative[r] = running += closest[r]!;
+    const draws = Array.from({ length: trials }, () => random.randomSample() * potential);
+    let best: { centre: number[]; distances: Float64Array; potential: number } | undefined;
+    for (const draw of draws) {
+      const centre = row(Math.min(searchsortedLeft(cumulative, draw), rows - 1));
+      const distances = distancesTo(centre);
+      for (let r = 0; r < rows; r++) distances[r] = Math.min(distances[r]!, closest[r]!);
+      const candidatePotential = sum(distances);
+      if (best === undefined || candidatePotential < best.potential) best = { centre, distances, potential: candidatePotential };
     }
-    centroids.push(bestCandidate!);
-    closest.set(bestDistances);
+    centroids.push(best!.centre);
+    closest = best!.distances;
+    potential = best!.potential;
   }
   return centroids;
+}
+
+/** numpy's choice(n, p=uniform): the cumulative shares, normalised by the last, searched right of u. */
+function firstChoice(rows: number, u: number): number {
+  const cdf = new Float64Array(rows);
+  let running = 0;
+  for (let r = 0; r < rows; r++) cdf[r] = running += 1 / rows;
+  let index = 0;
+  while (index < rows && cdf[index]! / running <= u) index++;
+  return Math.min(index, rows - 1);
+}
+
+/** np.searchsorted(sorted, value): the first index whose value is >= value. */
+function searchsortedLeft(sorted: Float64Array, value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** sklearn's init='random': the first k rows of a numpy permutation. */
+function randomRows(data: Dataset, k: number, random: NumpyRandomState): number[][] {
+  const { x, cols } = data;
+  return Array.from(random.permutation(data.rows).subarray(0, k), (r) => Array.from(x.subarray(r * cols, (r + 1) * cols)));
 }
 
 function fitMiniBatch(data: Dataset, hp: Record<string, unknown>): CentroidState {
@@ -143,13 +171,13 @@ function fitMiniBatch(data: Dataset, hp: Record<string, unknown>): CentroidState
   const maxIter = intParam(algorithm, hp, 'max_iter', 100);
   const maxNoImprovement = intParam(algorithm, hp, 'max_no_improvement', 10);
   const tol = scaledTolerance(data, rangeParam(algorithm, hp, 'tol', 0, { min: 0 }));
-  const random = seededRandom(seedParam(algorithm, hp));
+  const seed = seedParam(algorithm, hp);
+  const random = seededRandom(seed);
   const { x, rows, cols } = data;
 
-  const order = Int32Array.from({ length: rows }, (_, i) => i);
-  const centroids = init === 'k-means++'
-    ? kmeansPlusPlus(data, k, random)
-    : (shuffleInPlace(order, random), Array.from(order.subarray(0, k), (r) => Array.from(x.subarray(r * cols, (r + 1) * cols))));
+  // Seeding as KMeans seeds; the mini-batches come from our generator (sklearn's differ in any case).
+  const seeding = new NumpyRandomState(seed);
+  const centroids = init === 'k-means++' ? kmeansPlusPlus(data, k, seeding) : randomRows(data, k, seeding);
   const counts = new Float64Array(k);
   // sklearn's max_iter counts passes over the data, each made of rows / batch_size mini-batches.
   const steps = Math.ceil((maxIter * rows) / batchSize);

@@ -49,6 +49,13 @@ export class NumpyRandomState {
     return value;
   }
 
+  /** A double in [0, 1) from 53 random bits (two draws): random_sample() and uniform(). */
+  randomSample(): number {
+    const a = this.nextUint32() >>> 5;
+    const b = this.nextUint32() >>> 6;
+    return (a * 67108864 + b) / 9007199254740992;
+  }
+
   /** RandomState.permutation(n): Fisher-Yates from the end, as numpy's shuffle. */
   permutation(n: number): Int32Array {
     const out = Int32Array.from({ length: n }, (_, i) => i);

@@ -1,18 +1,21 @@
 /**
  * scikit-learn's tree hyperparameters (DecisionTree*, the forests and GradientBoosting*), read with
  * sklearn's names and meanings: max_depth None = unlimited; min_samples_split / min_samples_leaf an
- * int count or a float fraction of the samples; max_features 'sqrt', 'log2', None, an int or a fraction.
+ * int count or a float fraction of the samples; max_features 'sqrt', 'log2', None, an int or a fraction;
+ * max_leaf_nodes None or an int >= 2.
  */
 import { numberParam } from './engine.js';
 import { intParam, invalidParam } from './engine-support.js';
 
-export const TREE_HYPERPARAMS = ['max_depth', 'min_samples_split', 'min_samples_leaf', 'max_features'] as const;
+export const TREE_HYPERPARAMS = ['max_depth', 'min_samples_split', 'min_samples_leaf', 'max_features', 'max_leaf_nodes'] as const;
 
 export interface TreeShape {
   maxDepth: number;
   minSamplesSplit: number;
   minSamplesLeaf: number;
   maxFeatures: number;
+  /** Infinity (sklearn's None) grows depth-first; a count of at least 2 grows best-first (tree.ts). */
+  maxLeafNodes: number;
 }
 
 export function treeShape(
@@ -28,6 +31,7 @@ export function treeShape(
     minSamplesSplit: countOrFraction(algorithm, hp, 'min_samples_split', 2, rows, 2),
     minSamplesLeaf: countOrFraction(algorithm, hp, 'min_samples_leaf', 1, rows, 1),
     maxFeatures: maxFeatures(algorithm, hp.max_features === undefined ? defaults.maxFeatures : hp.max_features, cols),
+    maxLeafNodes: hp.max_leaf_nodes === undefined || hp.max_leaf_nodes === null ? Infinity : intParam(algorithm, hp, 'max_leaf_nodes', 0, 2),
   };
 }
 

@@ -1,6 +1,7 @@
 /**
- * The CART core of the scikit-learn tree ensembles (gradient_boosting_trees, extra_trees): one
- * variance-reduction tree over K outputs, grown depth-first as sklearn's DepthFirstTreeBuilder.
+ * The CART core of the scikit-learn tree ensembles (random_forest, gradient_boosting_trees, extra_trees,
+ * bagging, ada_boost): one variance-reduction tree over K outputs, grown depth-first as sklearn's
+ * DepthFirstTreeBuilder, or best-first as its BestFirstTreeBuilder when max_leaf_nodes is set.
  * One criterion serves every task: the squared error of one-hot class vectors around their mean is the
  * Gini impurity (Σ p(1-p) = 1 - Σp²), so a K-output tree on one-hot targets is sklearn's gini tree
  * and its leaf values are the class proportions; K real targets are sklearn's multi-output regression.
@@ -14,6 +15,11 @@ export interface TreeOptions {
   minSamplesLeaf: number;
   /** Features tried per node (sklearn's max_features resolved to a count). */
   maxFeatures: number;
+  /**
+   * sklearn's max_leaf_nodes: Infinity (or absent) grows depth-first; a count grows best-first (the
+   * frontier node whose split reduces the squared error most is split next) until that many leaves.
+   */
+  maxLeafNodes?: number;
   splitter: 'best' | 'random';
   random: () => number;
 }
@@ -59,6 +65,23 @@ export function presortFeatures(x: Float32Array, rows: number, cols: number): In
 }
 
 const EPSILON = 1e-12;
+
+interface Split {
+  feature: number;
+  threshold: number;
+  /** TreeBuilder.proxy of the split: larger is better. */
+  score: number;
+}
+
+/** A node added to the tree, with the split it gets if it is expanded. */
+interface Candidate {
+  id: number;
+  start: number;
+  end: number;
+  depth: number;
+  split?: Split;
+  improvement: number;
+}
 
 export function fitTree(input: TreeInput, options: TreeOptions): Tree {
   return new TreeBuilder(input, options).build();
@@ -106,12 +129,48 @@ class TreeBuilder {
   }
 
   build(): Tree {
-    this.grow(0, this.m, 0);
+    const maxLeaves = this.options.maxLeafNodes ?? Infinity;
+    if (Number.isFinite(maxLeaves)) this.growBestFirst(maxLeaves);
+    else this.grow(0, this.m, 0);
     return this.tree;
   }
 
-  /** Adds the node for rows order[start, end) and its subtree; returns its index. */
+  /** Adds the node for rows order[start, end) and its subtree, depth first; returns its index. */
   private grow(start: number, end: number, depth: number): number {
+    const node = this.addNode(start, end, depth);
+    if (node.split === undefined) return node.id;
+    const leftCount = this.applySplit(node, node.split);
+    this.tree.left[node.id] = this.grow(start, start + leftCount, depth + 1);
+    this.tree.right[node.id] = this.grow(start + leftCount, end, depth + 1);
+    return node.id;
+  }
+
+  /**
+   * sklearn's BestFirstTreeBuilder: each node's split is chosen when the node is added; the frontier
+   * node with the largest impurity improvement is split next, max_leaf_nodes - 1 splits in all.
+   */
+  private growBestFirst(maxLeaves: number): void {
+    const frontier = [this.addNode(0, this.m, 0)];
+    let splits = maxLeaves - 1;
+    while (splits > 0 && frontier.length > 0) {
+      let best = 0;
+      for (let i = 1; i < frontier.length; i++) {
+        if (frontier[i]!.improvement > frontier[best]!.improvement) best = i;
+      }
+      const node = frontier.splice(best, 1)[0]!;
+      if (node.split === undefined) continue;
+      splits--;
+      const leftCount = this.applySplit(node, node.split);
+      const left = this.addNode(node.start, node.start + leftCount, node.depth + 1);
+      const right = this.addNode(node.start + leftCount, node.end, node.depth + 1);
+      this.tree.left[node.id] = left.id;
+      this.tree.right[node.id] = right.id;
+      frontier.push(left, right);
+    }
+  }
+
+  /** Adds a leaf for rows order[start, end) and chooses its split, if it may have one (applied later). */
+  private addNode(start: number, end: number, depth: number): Candidate {
     const { outputs } = this.input;
     const stats = this.nodeStats(start, end);
     const id = this.tree.feature.length;
@@ -121,18 +180,25 @@ class TreeBuilder {
     this.tree.right.push(-1);
     for (let k = 0; k < outputs; k++) this.tree.value.push(stats.weight > 0 ? stats.sums[k]! / stats.weight : 0);
 
+    const node: Candidate = { id, start, end, depth, improvement: 0 };
     const count = end - start;
     const { maxDepth, minSamplesSplit, minSamplesLeaf } = this.options;
-    if (depth >= maxDepth || count < minSamplesSplit || count < 2 * minSamplesLeaf || stats.impurity <= EPSILON) return id;
+    if (depth >= maxDepth || count < minSamplesSplit || count < 2 * minSamplesLeaf || stats.impurity <= EPSILON) return node;
     const split = this.options.splitter === 'best' ? this.bestSplit(start, end, stats) : this.randomSplit(start, end, stats);
-    if (split === undefined) return id;
+    if (split === undefined) return node;
+    // The proxy minus the parent's sum of S^2/W is the drop in weighted squared error: sklearn's
+    // impurity_improvement times the tree's total weight, for squared_error and friedman_mse alike
+    // (friedman_mse's diff^2 / (w_l w_r w) is the same between-children sum of squares).
+    let parent = 0;
+    for (let k = 0; k < outputs; k++) parent += stats.sums[k]! ** 2 / stats.weight;
+    return { ...node, split, improvement: split.score - parent };
+  }
 
-    const leftCount = this.partition(start, end, split.feature, split.threshold);
-    this.tree.feature[id] = split.feature;
-    this.tree.threshold[id] = split.threshold;
-    this.tree.left[id] = this.grow(start, start + leftCount, depth + 1);
-    this.tree.right[id] = this.grow(start + leftCount, end, depth + 1);
-    return id;
+  /** Makes the node a split node and partitions its rows; returns the left child's row count. */
+  private applySplit(node: Candidate, split: Split): number {
+    this.tree.feature[node.id] = split.feature;
+    this.tree.threshold[node.id] = split.threshold;
+    return this.partition(node.start, node.end, split.feature, split.threshold);
   }
 
   private nodeStats(start: number, end: number): { weight: number; sums: Float64Array; impurity: number } {
@@ -181,11 +247,11 @@ class TreeBuilder {
     return score;
   }
 
-  private bestSplit(start: number, end: number, stats: { weight: number; sums: Float64Array }): { feature: number; threshold: number } | undefined {
+  private bestSplit(start: number, end: number, stats: { weight: number; sums: Float64Array }): Split | undefined {
     const { x, cols, targets, weights, outputs } = this.input;
     const minLeaf = this.options.minSamplesLeaf;
     const leftSums = new Float64Array(outputs);
-    let best: { feature: number; threshold: number; score: number } | undefined;
+    let best: Split | undefined;
     for (const f of this.candidateFeatures()) {
       const base = f * this.m;
       leftSums.fill(0);
@@ -212,11 +278,11 @@ class TreeBuilder {
     return best;
   }
 
-  private randomSplit(start: number, end: number, stats: { weight: number; sums: Float64Array }): { feature: number; threshold: number } | undefined {
+  private randomSplit(start: number, end: number, stats: { weight: number; sums: Float64Array }): Split | undefined {
     const { x, cols, targets, weights, outputs } = this.input;
     const minLeaf = this.options.minSamplesLeaf;
     const leftSums = new Float64Array(outputs);
-    let best: { feature: number; threshold: number; score: number } | undefined;
+    let best: Split | undefined;
     for (const f of this.candidateFeatures()) {
       let min = Infinity;
       let max = -Infinity;

@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Dataset } from '../../../../src/pgml/engines/engine.js';
 
@@ -12,18 +13,27 @@ const DATASETS = fileURLToPath(new URL('../../../../datasets/', import.meta.url)
 
 export interface Split {
   name: string;
+  /** The CSV file: one of the project's datasets, or one a test wrote (loadSplit's `dir`). */
+  path: string;
   train: Dataset;
   test: Dataset;
   trainIndex: number[];
   testIndex: number[];
+  /** Label columns at the end of each row. */
+  targets: number;
   numClasses: number;
 }
 
-/** Deterministic 75/25 split (PostgresML's default test_size) with a fixed shuffle. */
-export function loadSplit(name: string, options: { seed?: number } = {}): Split {
-  const lines = readFileSync(`${DATASETS}${name}.csv`, 'utf8').trim().split('\n');
+/**
+ * Deterministic 75/25 split (PostgresML's default test_size) with a fixed shuffle. The last `targets`
+ * columns are the labels (several for joint regression: y is rows × targets, row-major).
+ */
+export function loadSplit(name: string, options: { seed?: number; targets?: number; dir?: string } = {}): Split {
+  const path = join(options.dir ?? DATASETS, `${name}.csv`);
+  const lines = readFileSync(path, 'utf8').trim().split('\n');
   const header = lines[0]!.split(',');
-  const cols = header.length - 1;
+  const targets = options.targets ?? 1;
+  const cols = header.length - targets;
   const rows = lines.slice(1).map((line) => line.split(',').map(Number));
   const order = rows.map((_, i) => i);
   let state = options.seed ?? 7;
@@ -37,16 +47,16 @@ export function loadSplit(name: string, options: { seed?: number } = {}): Split 
   const testIndex = order.slice(cut);
   const build = (index: number[]): Dataset => {
     const x = new Float32Array(index.length * cols);
-    const y = new Float32Array(index.length);
+    const y = new Float32Array(index.length * targets);
     index.forEach((row, r) => {
       const values = rows[row]!;
       for (let c = 0; c < cols; c++) x[r * cols + c] = values[c]!;
-      y[r] = values[cols]!;
+      for (let t = 0; t < targets; t++) y[r * targets + t] = values[cols + t]!;
     });
-    return { x, rows: index.length, cols, y };
+    return { x, rows: index.length, cols, y, ...(targets > 1 ? { yCols: targets } : {}) };
   };
   const labels = new Set(rows.map((r) => r[cols]));
-  return { name, train: build(trainIndex), test: build(testIndex), trainIndex, testIndex, numClasses: labels.size };
+  return { name, path, train: build(trainIndex), test: build(testIndex), trainIndex, testIndex, targets, numClasses: labels.size };
 }
 
 export function accuracy(truth: Float32Array, predicted: Float32Array): number {
@@ -83,7 +93,8 @@ import sklearn.kernel_ridge, sklearn.gaussian_process
 
 def run(req):
     data = np.loadtxt(req['path'], delimiter=',', skiprows=1)
-    x, y = data[:, :-1], data[:, -1]
+    targets = req['split_targets']
+    x, y = data[:, :-targets], (data[:, -1] if targets == 1 else data[:, -targets:])
     train, test = np.array(req['train']), np.array(req['test'])
     module, name = req['estimator'].rsplit('.', 1)
     est = getattr(sys.modules['sklearn.' + module], name)(**req['params'])
@@ -98,7 +109,7 @@ def run(req):
         if hasattr(est, 'inertia_'): out['inertia'] = float(est.inertia_)
     else:
         est.fit(x[train], y[train])
-        out['predict'] = est.predict(x[test]).tolist()
+        out['predict'] = est.predict(x[test]).ravel().tolist()
         if req.get('proba'): out['proba'] = est.predict_proba(x[test]).tolist()
     return out
 
@@ -130,7 +141,9 @@ export function sklearn<K extends string>(requests: Record<K, SklearnRequest>): 
   const payload: Record<string, object> = {};
   for (const [key, request] of Object.entries(requests) as [K, SklearnRequest][]) {
     const { split, kind = 'supervised', ...rest } = request;
-    payload[key] = { ...rest, kind, path: `${DATASETS}${split.name}.csv`, train: split.trainIndex, test: split.testIndex };
+    payload[key] = {
+      ...rest, kind, path: split.path, train: split.trainIndex, test: split.testIndex, split_targets: split.targets,
+    };
   }
   const run = spawnSync('python3', ['-c', SCRIPT], { input: JSON.stringify(payload), encoding: 'utf8', maxBuffer: 64 << 20 });
   if (run.status !== 0) throw new Error(`scikit-learn reference failed: ${run.stderr}`);

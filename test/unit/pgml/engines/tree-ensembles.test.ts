@@ -27,6 +27,22 @@ describe('CART core', () => {
     );
     assert.deepEqual(tree.value, [0.5, 0.5, 1, 0, 0, 1]);
   });
+
+  it('with max_leaf_nodes grows best first: the split that lowers the squared error most comes first', () => {
+    const x = Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8);
+    const targets = Float64Array.of(0, 0, 5, 5, 100, 100, 140, 140);
+    const grow = (maxLeafNodes: number, maxDepth: number) => fitTree(
+      { x, rows: 8, cols: 1, targets, outputs: 1, weights: new Float64Array(8).fill(1), presorted: presortFeatures(x, 8, 1) },
+      { maxDepth, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: 1, maxLeafNodes, splitter: 'best', random: Math.random },
+    );
+    // Three leaves: the root at 4.5, then the right child (error 1600 → 0), not the left one (25 → 0).
+    const three = grow(3, Infinity);
+    const predict = (tree: ReturnType<typeof grow>, v: number) => tree.value[leafOf(tree, Float32Array.of(v), 0)];
+    assert.deepEqual([2, 3, 6, 7].map((v) => predict(three, v)), [2.5, 2.5, 100, 140]);
+    assert.equal(three.feature.filter((f) => f >= 0).length, 2);
+    // max_depth still applies, as in sklearn's BestFirstTreeBuilder.
+    assert.deepEqual([2, 3, 6, 7].map((v) => predict(grow(8, 1), v)), [2.5, 2.5, 120, 120]);
+  });
 });
 
 // Same split and hyperparameters as scikit-learn; the metric must land within 0.02 (or better).
@@ -39,6 +55,9 @@ describe('tree ensembles against scikit-learn', { skip: !sklearnAvailable() && '
         gbtIris: { split: iris, estimator: 'ensemble.GradientBoostingClassifier', params: { random_state: 0 } },
         gbtCancer: { split: cancer, estimator: 'ensemble.GradientBoostingClassifier', params: { random_state: 0 } },
         gbtDiabetes: { split: diabetes, estimator: 'ensemble.GradientBoostingRegressor', params: { random_state: 0 } },
+        gbtIrisLeaves: { split: iris, estimator: 'ensemble.GradientBoostingClassifier', params: { n_estimators: 20, max_leaf_nodes: 4, random_state: 0 } },
+        gbtCancerLeaves: { split: cancer, estimator: 'ensemble.GradientBoostingClassifier', params: { n_estimators: 20, max_leaf_nodes: 4, random_state: 0 } },
+        gbtDiabetesLeaves: { split: diabetes, estimator: 'ensemble.GradientBoostingRegressor', params: { n_estimators: 20, max_leaf_nodes: 4, random_state: 0 } },
         etCancer: { split: cancer, estimator: 'ensemble.ExtraTreesClassifier', params: { random_state: 0 } },
         etDiabetes: { split: diabetes, estimator: 'ensemble.ExtraTreesRegressor', params: { random_state: 0 } },
         hgbIris: { split: iris, estimator: 'ensemble.HistGradientBoostingClassifier', params: { random_state: 0 } },
@@ -140,6 +159,29 @@ describe('tree ensembles against scikit-learn', { skip: !sklearnAvailable() && '
     const out = await engine.predict(x, rows);
     assert.equal(out.length, rows * 2);
     assert.ok(r2(y.filter((_, i) => i % 2 === 0), out.filter((_, i) => i % 2 === 0)) > 0.99);
+  });
+
+  // PostgresML's multi_classification.sql grid-searches these two on gradient_boosting_trees.
+  it('gradient boosting with max_leaf_nodes and either criterion predicts as sklearn (best-first stage trees)', async () => {
+    for (const [split, task, key] of [[iris, 'classification', 'gbtIrisLeaves'], [cancer, 'classification', 'gbtCancerLeaves'], [diabetes, 'regression', 'gbtDiabetesLeaves']] as const) {
+      for (const criterion of ['friedman_mse', 'squared_error']) {
+        const engine = getLocalEngineFactory('gradient_boosting_trees').create();
+        const hyperparams = { n_estimators: 20, max_leaf_nodes: 4, criterion, random_state: 0 };
+        await engine.fit(split.train, { task, hyperparams, numClasses: split.numClasses });
+        const predicted = await engine.predict(split.test.x, split.test.rows);
+        const expected = reference![key].predict!;
+        const close = Array.from(predicted).filter((p, i) => Math.abs(p - expected[i]!) <= 1e-3 * Math.max(1, Math.abs(p))).length;
+        assert.ok(close / predicted.length >= 0.97, `${split.name} ${criterion}: ${close} of ${predicted.length} predictions as sklearn's`);
+      }
+    }
+    await assert.rejects(
+      getLocalEngineFactory('gradient_boosting_trees').create().fit(iris.train, { task: 'classification', hyperparams: { criterion: 'gini' }, numClasses: 3 }),
+      (e: { code: string; message: string }) => e.code === '22023' && /friedman_mse/.test(e.message),
+    );
+    await assert.rejects(
+      getLocalEngineFactory('gradient_boosting_trees').create().fit(iris.train, { task: 'classification', hyperparams: { max_leaf_nodes: 1 }, numClasses: 3 }),
+      (e: { code: string }) => e.code === '22023',
+    );
   });
 
   it('refuses unknown hyperparameters listing the valid ones', async () => {

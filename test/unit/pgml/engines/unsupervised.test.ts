@@ -3,23 +3,44 @@ import { describe, it } from 'node:test';
 import { kmeansFactory, miniBatchKmeansFactory } from '../../../../src/pgml/engines/kmeans.js';
 import { pcaFactory } from '../../../../src/pgml/engines/pca.js';
 import type { Engine } from '../../../../src/pgml/engines/engine.js';
-import { loadSplit, sklearn, sklearnAvailable } from './sklearn-reference.js';
+import { loadSplit, sklearn, sklearnAvailable, type SklearnResult } from './sklearn-reference.js';
 
 const skipReason = sklearnAvailable() ? false : 'python3 with scikit-learn is not installed';
 const iris = loadSplit('iris');
 const wine = loadSplit('wine');
 const digits = loadSplit('digits');
 
+/** Seeds whose k-means++ runs land in different local optima on wine: the same seed must land in sklearn's. */
+const SEEDED = [[iris, 3, 0], [iris, 5, 1], [wine, 3, 0], [wine, 3, 1], [wine, 8, 7]] as const;
+
 const reference = skipReason
   ? undefined
   : sklearn({
       kmeans: { split: digits, estimator: 'cluster.KMeans', params: { n_clusters: 10, n_init: 4, random_state: 0 }, kind: 'clustering' },
       miniBatch: { split: digits, estimator: 'cluster.MiniBatchKMeans', params: { n_clusters: 10, n_init: 1, random_state: 0, batch_size: 256 }, kind: 'clustering' },
+      ...Object.fromEntries(SEEDED.map(([split, k, seed]) => [
+        `kmeans_${split.name}_${k}_${seed}`,
+        { split, estimator: 'cluster.KMeans', params: { n_clusters: k, random_state: seed }, kind: 'clustering' as const },
+      ])),
+      kmeansRandom: { split: wine, estimator: 'cluster.KMeans', params: { n_clusters: 4, init: 'random', random_state: 2 }, kind: 'clustering' },
       pca: { split: wine, estimator: 'decomposition.PCA', params: { n_components: 3 }, kind: 'decomposition' },
       pcaAll: { split: digits, estimator: 'decomposition.PCA', params: {}, kind: 'decomposition' },
     });
 
 const inertiaOf = (engine: Engine) => (engine as unknown as { inertia: number }).inertia;
+
+/** The share of row pairs on which two labelings agree (together or apart): 1 when they are the same partition. */
+function samePartitionShare(a: number[], b: number[]): number {
+  let agree = 0;
+  let pairs = 0;
+  for (let i = 0; i < a.length; i++) {
+    for (let j = i + 1; j < a.length; j++) {
+      pairs++;
+      if ((a[i] === a[j]) === (b[i] === b[j])) agree++;
+    }
+  }
+  return agree / pairs;
+}
 
 describe('clustering matches scikit-learn', { skip: skipReason }, () => {
   it('kmeans on digits reaches an inertia within 3% of sklearn KMeans', async () => {
@@ -27,6 +48,22 @@ describe('clustering matches scikit-learn', { skip: skipReason }, () => {
     await engine.fit(digits.train, { task: 'clustering', hyperparams: { n_clusters: 10, n_init: 4, random_state: 0 } });
     const ours = inertiaOf(engine);
     assert.ok(ours < reference!.kmeans.inertia! * 1.03, `${ours} vs ${reference!.kmeans.inertia}`);
+  });
+
+  // k-means++ (and init='random') draw their rows from numpy's generator as sklearn does, so the same
+  // random_state starts Lloyd from sklearn's centres and ends where sklearn ends.
+  it('kmeans seeds as sklearn KMeans for the same random_state: same clusters, same inertia', async () => {
+    for (const [split, k, seed] of SEEDED) {
+      const engine = kmeansFactory.create();
+      await engine.fit(split.train, { task: 'clustering', hyperparams: { n_clusters: k, random_state: seed } });
+      const expected = (reference as Record<string, SklearnResult>)[`kmeans_${split.name}_${k}_${seed}`]!;
+      const label = `${split.name} k=${k} seed=${seed}`;
+      assert.ok(Math.abs(inertiaOf(engine) - expected.inertia!) <= 1e-6 * expected.inertia!, `${label}: ${inertiaOf(engine)} vs ${expected.inertia}`);
+      assert.equal(samePartitionShare(Array.from(await engine.predict(split.test.x, split.test.rows)), expected.predict!), 1, label);
+    }
+    const engine = kmeansFactory.create();
+    await engine.fit(wine.train, { task: 'clustering', hyperparams: { n_clusters: 4, init: 'random', random_state: 2 } });
+    assert.ok(Math.abs(inertiaOf(engine) - reference!.kmeansRandom.inertia!) <= 1e-6 * reference!.kmeansRandom.inertia!);
   });
 
   it('mini_batch_kmeans on digits reaches an inertia within 5% of sklearn MiniBatchKMeans', async () => {
