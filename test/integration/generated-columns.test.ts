@@ -112,6 +112,55 @@ FROM documents;`);
     assert.deepEqual((await client.query('SELECT embedding FROM renamed_notes')).rows[0].embedding, [1, 2]);
   });
 
+  it('ALTER TABLE ... ADD COLUMN ... GENERATED fills every existing row, in one transaction', async () => {
+    await client.query(`CREATE TABLE t (id int PRIMARY KEY, body text)`);
+    await client.query(`INSERT INTO t SELECT i, 'existing row ' || i FROM generate_series(1, 5) AS i`);
+    await client.query(`UPDATE t SET body = NULL WHERE id = 5`);
+    const added = await client.query(`ALTER TABLE t ADD COLUMN e FLOAT[] GENERATED ALWAYS AS (pgml.embed('pgml-test/tiny-bert', body)) STORED`);
+    assert.equal(added.command, 'ALTER');
+    await client.query(`INSERT INTO t (id, body) VALUES (6, 'added after')`);
+    const { rows } = await client.query('SELECT id, body, e FROM t ORDER BY id');
+    assert.equal(rows.length, 6);
+    for (const row of rows) {
+      const alone = await client.query(`SELECT pgml.embed('pgml-test/tiny-bert', $1::text)::float8[] AS e`, [row.body]);
+      assert.deepEqual(row.e, alone.rows[0].e, `row ${row.id}`);
+    }
+    assert.equal(rows[4].e, null);
+    // A fill that fails leaves nothing: no column, no definition, the session usable.
+    await assert.rejects(
+      client.query(`ALTER TABLE t ADD COLUMN bad FLOAT[] GENERATED ALWAYS AS (pgml.embed('pgml-test/no-such-model', body)) STORED`),
+      (error: unknown) => /no-such-model/.test((error as Error).message) && (error as { code?: string }).code !== 'XX000',
+    );
+    const columns = await client.query(`SELECT attname FROM pg_attribute WHERE attrelid = 't'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`);
+    assert.deepEqual(columns.rows.map((r) => r.attname), ['id', 'body', 'e']);
+    assert.equal((await client.query(`SELECT count(*)::int AS n FROM pgml_proxy.generated_columns WHERE table_oid = 't'::regclass`)).rows[0].n, 1);
+    // In the client's block, rolled back with it.
+    await client.query('BEGIN');
+    await client.query(`ALTER TABLE t ADD COLUMN e2 FLOAT[] GENERATED ALWAYS AS (pgml.embed('pgml-test/tiny-bert', upper(body))) STORED`);
+    const inBlock = await client.query(`SELECT body, e2 FROM t WHERE id = 1`);
+    assert.deepEqual(inBlock.rows[0].e2, (await client.query(`SELECT pgml.embed('pgml-test/tiny-bert', upper($1::text))::float8[] AS e`, [inBlock.rows[0].body])).rows[0].e);
+    await client.query('ROLLBACK');
+    assert.equal((await client.query(`SELECT count(*)::int AS n FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'e2'`)).rows[0].n, 0);
+  });
+
+  it('CREATE TABLE IF NOT EXISTS creates the column once, and skips a table that exists as Postgres does', async () => {
+    const ddl = `CREATE TABLE IF NOT EXISTS maybe_docs (body TEXT, embedding FLOAT[] GENERATED ALWAYS AS (pgml.embed('pgml-test/tiny-bert', body)) STORED)`;
+    const notices: string[] = [];
+    client.on('notice', (notice) => notices.push(notice.message ?? ''));
+    try {
+      assert.equal((await client.query(ddl)).command, 'CREATE');
+      assert.deepEqual(notices, []);
+      assert.equal((await client.query(ddl)).command, 'CREATE');
+      assert.deepEqual(notices, ['relation "maybe_docs" already exists, skipping']);
+    } finally {
+      client.removeAllListeners('notice');
+    }
+    assert.equal((await client.query(`SELECT count(*)::int AS n FROM pgml_proxy.generated_columns WHERE table_oid = 'maybe_docs'::regclass`)).rows[0].n, 1);
+    await client.query(`INSERT INTO maybe_docs (body) VALUES ('only once')`);
+    const { rows } = await client.query('SELECT embedding FROM maybe_docs');
+    assert.deepEqual(rows[0].embedding, await embedAlone(client, `SELECT pgml.embed('pgml-test/tiny-bert', $1)::float8[] AS e`, 'only once'));
+  });
+
   it('sees the table in the transaction that creates it', async () => {
     await client.query('BEGIN');
     await client.query(`CREATE TABLE in_block (body text, embedding FLOAT[] GENERATED ALWAYS AS (pgml.embed('pgml-test/tiny-bert', body)) STORED)`);
