@@ -245,10 +245,15 @@ function computedValue(table: GeneratedTable, column: GeneratedColumn, valueOf: 
     // Postgres computes the column from the value as stored: coerced to its column's type.
     return { TypeCast: { arg: valueOf(attnum), typeName: typeNameOf(target.type) } };
   });
+  return markedValue(table, expression);
+}
+
+/** A value written to a generated column, marked as computed for the table's trigger. */
+function markedValue(table: GeneratedTable, value: unknown): unknown {
   return {
     FuncCall: {
       funcname: [{ String: { sval: 'pgml_proxy' } }, { String: { sval: 'generated_value' } }],
-      args: [{ TypeCast: { arg: { A_Const: { ival: { ival: table.oid } } }, typeName: { names: [{ String: { sval: 'oid' } }] } } }, expression],
+      args: [{ TypeCast: { arg: { A_Const: { ival: { ival: table.oid } } }, typeName: { names: [{ String: { sval: 'oid' } }] } } }, value],
       funcformat: 'COERCE_EXPLICIT_CALL',
     },
   };
@@ -309,7 +314,7 @@ export function rewriteInsert(insert: AstBody, table: GeneratedTable): AstBody {
       const kept = items.filter((_, i) => !isGenerated(table, targets[i]!));
       return { List: { items: [...kept, ...generated.map((g) => computedValue(table, g, valueOf(g)))] } };
     });
-    return { ...insert, cols, selectStmt: { SelectStmt: { ...select, valuesLists: rows } } };
+    return { ...insert, cols, selectStmt: { SelectStmt: { ...select, valuesLists: rows } }, onConflictClause: rewriteOnConflict(insert.onConflictClause as AstBody | undefined, table) };
   }
   const generatedTarget = targets.find((t) => isGenerated(table, t));
   if (generatedTarget !== undefined) throw insertRefusal(generatedTarget);
@@ -340,7 +345,53 @@ export function rewriteInsert(insert: AstBody, table: GeneratedTable): AstBody {
     limitOption: 'LIMIT_OPTION_DEFAULT',
     op: 'SETOP_NONE',
   };
-  return { ...insert, cols, selectStmt: { SelectStmt: outer } };
+  return { ...insert, cols, selectStmt: { SelectStmt: outer }, onConflictClause: rewriteOnConflict(insert.onConflictClause as AstBody | undefined, table) };
+}
+
+/**
+ * ON CONFLICT ... DO UPDATE. The INSERT computed the proposed row's generated values, which the
+ * update reads as EXCLUDED: a generated column is set to that value when the SET gives every
+ * column its expression reads the proposed row's value (`body = EXCLUDED.body`, PostgresML's
+ * upsert), and left alone when the SET assigns none of them. Any other SET would need the
+ * expression over a mix of the existing and the proposed row: refused.
+ */
+function rewriteOnConflict(clause: AstBody | undefined, table: GeneratedTable): AstBody | undefined {
+  if (clause?.action !== 'ONCONFLICT_UPDATE') return clause;
+  const assigned = new Map<number, unknown>();
+  const defaults = new Set<number>();
+  for (const target of list(clause.targetList)) {
+    const res = nodeOf(target, 'ResTarget')!;
+    const column = columnNamed(table, str(res.name) ?? '');
+    if (isGenerated(table, column) && nodeOf(res.val, 'SetToDefault') === undefined) {
+      throw new PgError(SqlState.GeneratedAlways, `column "${column.name}" can only be updated to DEFAULT`, { detail: `Column "${column.name}" is a generated column.` });
+    }
+    // A part of a column (or one of several set from a row) is no EXCLUDED.<column>.
+    if (nodeOf(res.val, 'MultiAssignRef') !== undefined || list(res.indirection).length > 0) assigned.set(column.attnum, undefined);
+    else if (isGenerated(table, column)) defaults.add(column.attnum);
+    else assigned.set(column.attnum, res.val);
+  }
+  const nameOf = (attnum: number) => table.columns.find((c) => c.attnum === attnum)?.name ?? '';
+  const recomputed = table.generated.filter((g) => readsOf(g).some((attnum) => assigned.has(attnum)));
+  for (const g of recomputed) {
+    const reads = readsOf(g);
+    if (!reads.every((attnum) => isExcluded(assigned.get(attnum), nameOf(attnum)))) {
+      throw fail(SqlState.FeatureNotSupported, `pgml-proxy recomputes column "${nameOf(g.attnum)}" in ON CONFLICT DO UPDATE only from the proposed row`, {
+        hint: `Write ${reads.map((attnum) => `${nameOf(attnum)} = EXCLUDED.${nameOf(attnum)}`).join(', ')}.`,
+      });
+    }
+  }
+  // SET e = DEFAULT alone keeps the existing value, which is already the expression over the existing row.
+  const kept = list(clause.targetList).filter((target) => !defaults.has(columnNamed(table, str(nodeOf(target, 'ResTarget')?.name) ?? '').attnum));
+  const added = recomputed.map((g) => ({
+    ResTarget: { name: nameOf(g.attnum), val: markedValue(table, { ColumnRef: { fields: [{ String: { sval: 'excluded' } }, { String: { sval: nameOf(g.attnum) } }] } }) },
+  }));
+  return { ...clause, targetList: [...kept, ...added] };
+}
+
+/** Whether an assigned value is the proposed row's own value of the column: `EXCLUDED.<column>`. */
+function isExcluded(value: unknown, column: string): boolean {
+  const fields = list(nodeOf(value, 'ColumnRef')?.fields).map((f) => str(nodeOf(f, 'String')?.sval));
+  return fields.length === 2 && fields[0] === 'excluded' && fields[1] === column;
 }
 
 /** How many columns a SELECT yields, when its text says (no `*`). */

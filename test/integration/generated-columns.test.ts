@@ -161,6 +161,33 @@ FROM documents;`);
     assert.deepEqual(rows[0].embedding, await embedAlone(client, `SELECT pgml.embed('pgml-test/tiny-bert', $1)::float8[] AS e`, 'only once'));
   });
 
+  it('INSERT ... ON CONFLICT DO UPDATE SET body = EXCLUDED.body recomputes the column', async () => {
+    await client.query(`CREATE TABLE upserted (id int PRIMARY KEY, body text, tag text,
+      embedding FLOAT[] GENERATED ALWAYS AS (pgml.embed('pgml-test/tiny-bert', body)) STORED)`);
+    await client.query(`INSERT INTO upserted (id, body) VALUES (1, 'first text'), (2, 'second text')`);
+    const upsert = await client.query(`INSERT INTO upserted (id, body) VALUES (1, 'replaced text'), (3, 'third text')
+      ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body`);
+    assert.equal(upsert.rowCount, 2);
+    await client.query(`INSERT INTO upserted (id, body) SELECT 2, 'selected ' || 'text' ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body`);
+    await client.query(`INSERT INTO upserted (id, body) VALUES (3, 'not written') ON CONFLICT (id) DO UPDATE SET tag = 'tagged'`);
+    await client.query(`INSERT INTO upserted (id, body) VALUES (3, 'not written either') ON CONFLICT (id) DO NOTHING`);
+    const { rows } = await client.query('SELECT id, body, tag, embedding FROM upserted ORDER BY id');
+    assert.deepEqual(rows.map((r) => [r.body, r.tag]), [['replaced text', null], ['selected text', null], ['third text', 'tagged']]);
+    for (const row of rows) {
+      assert.deepEqual(row.embedding, await embedAlone(client, `SELECT pgml.embed('pgml-test/tiny-bert', $1)::float8[] AS e`, row.body), `row ${row.id}`);
+    }
+    // The expression over a mix of the existing and the proposed row is not computed: refused, nothing written.
+    await assert.rejects(
+      client.query(`INSERT INTO upserted (id, body) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET body = upserted.body || EXCLUDED.body`),
+      sqlState('0A000', /only from the proposed row/),
+    );
+    await assert.rejects(
+      client.query(`INSERT INTO upserted (id, body) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET embedding = '{1}'`),
+      sqlState('428C9', /^column "embedding" can only be updated to DEFAULT$/),
+    );
+    assert.equal((await client.query('SELECT body FROM upserted WHERE id = 1')).rows[0].body, 'replaced text');
+  });
+
   it('sees the table in the transaction that creates it', async () => {
     await client.query('BEGIN');
     await client.query(`CREATE TABLE in_block (body text, embedding FLOAT[] GENERATED ALWAYS AS (pgml.embed('pgml-test/tiny-bert', body)) STORED)`);

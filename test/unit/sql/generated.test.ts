@@ -62,6 +62,14 @@ describe('generated columns computed by the proxy', () => {
     assert.equal(rewriteGeneratedWrites(`INSERT INTO other (quote) VALUES ('a')`, lookup), undefined);
   });
 
+  it('sets the column from EXCLUDED when ON CONFLICT DO UPDATE gives what it reads the proposed row\'s values', () => {
+    const sql = rewriteGeneratedWrites(`INSERT INTO star_wars_quotes (quote) VALUES ('a') ON CONFLICT (quote) DO UPDATE SET quote = EXCLUDED.quote`, lookup)!;
+    assert.match(sql, /DO UPDATE SET\s+quote = excluded\.quote,\s+embedding = pgml_proxy\.generated_value\(CAST\(16400 AS oid\), excluded\.embedding\)$/);
+    assert.throws(() => rewriteGeneratedWrites(`INSERT INTO star_wars_quotes (quote) VALUES ('a') ON CONFLICT (quote) DO UPDATE SET quote = 'b'`, lookup), { code: '0A000' });
+    const nothing = rewriteGeneratedWrites(`INSERT INTO star_wars_quotes (quote) VALUES ('a') ON CONFLICT DO NOTHING`, lookup)!;
+    assert.match(nothing, /ON CONFLICT DO NOTHING$/);
+  });
+
   it('reads INSERT ... SELECT rows as a FROM item', () => {
     const sql = rewriteGeneratedWrites(`INSERT INTO star_wars_quotes (quote) SELECT q FROM t`, lookup)!;
     assert.match(sql, /pgml\.embed\('intfloat\/e5-small-v2', pgml_proxy_source\.c1::text/);
