@@ -5,8 +5,11 @@
 // embedded PGlite, which has it, runs the pgml.embed page's vector(...) form too.
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { execCapture } from '../support/exec.js';
 import { REPO_ROOT } from '../support/proxy.js';
 import { describeTargets } from '../support/targets.js';
 
@@ -186,6 +189,30 @@ FROM documents;`);
       sqlState('428C9', /^column "embedding" can only be updated to DEFAULT$/),
     );
     assert.equal((await client.query('SELECT body FROM upserted WHERE id = 1')).rows[0].body, 'replaced text');
+  });
+
+  it('refuses COPY FROM into the table clearly (psql \\copy and COPY FROM STDIN), writing nothing', async () => {
+    await client.query(`CREATE TABLE copied_docs (body text, embedding FLOAT[] GENERATED ALWAYS AS (pgml.embed('pgml-test/tiny-bert', body)) STORED)`);
+    const scratch = mkdtempSync(join(tmpdir(), 'pgml-generated-copy-'));
+    try {
+      const source = join(scratch, 'bodies.csv');
+      writeFileSync(source, 'first copied\nsecond copied\n');
+      const psql = (args: string[], input?: string) =>
+        execCapture(process.env.PSQL ?? '/usr/bin/psql', ['-X', '-v', 'ON_ERROR_STOP=1', '-v', 'VERBOSITY=verbose', '-d', target().url(), ...args], { input });
+      for (const run of [psql(['-c', `\\copy copied_docs (body) from '${source}' csv`]), psql(['-c', 'COPY copied_docs (body) FROM STDIN'], 'from stdin\n\\.\n')]) {
+        const r = await run;
+        assert.notEqual(r.code, 0);
+        assert.match(r.stderr, /ERROR:\s+0A000: column "embedding" of relation "copied_docs" is computed by pgml-proxy/);
+        assert.match(r.stderr, /HINT:\s+.*use INSERT \.\.\. SELECT from a table COPY filled/);
+      }
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+    assert.equal((await client.query('SELECT count(*)::int AS n FROM copied_docs')).rows[0].n, 0);
+    // The session that tried is still usable and the documented detour works.
+    await client.query(`INSERT INTO copied_docs (body) VALUES ('after the refusal')`);
+    const { rows } = await client.query('SELECT body, embedding FROM copied_docs');
+    assert.deepEqual(rows[0].embedding, await embedAlone(client, `SELECT pgml.embed('pgml-test/tiny-bert', $1)::float8[] AS e`, 'after the refusal'));
   });
 
   it('sees the table in the transaction that creates it', async () => {
