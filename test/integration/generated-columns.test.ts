@@ -64,7 +64,7 @@ VALUES -- embedding vectors are automatically generated
     }
   });
 
-  it('runs the vector-normalization guide: generated column, then CREATE TABLE AS and the normalizations', async () => {
+  it('runs the vector-normalization and vector-aggregation guides: generated column, CREATE TABLE AS, normalizations, aggregates by id', async () => {
     await client.query(`CREATE TABLE documents (
    id SERIAL PRIMARY KEY,
    body TEXT,
@@ -89,6 +89,39 @@ FROM documents;`);
     }
     const l1 = await client.query('SELECT pgml.normalize_l1(embedding) FROM documents;');
     assert.equal(l1.rows.length, 3);
+    // The vector-aggregation guide's statements over the same table, each against the same
+    // statement over a one-row `documents` whose embedding is pgml.embed of the row's text alone.
+    const aggregations = [
+      `SELECT id, pgml.sum(embedding)
+FROM documents
+GROUP BY id;`,
+      `SELECT id, pgml.divide(pgml.sum(embedding), count(*)) AS avg
+FROM documents
+GROUP BY id;`,
+      `SELECT id, pgml.divide(pgml.sum(pgml.multiply(embedding, id)), count(*)) AS id_weighted_avg
+FROM documents
+GROUP BY id;`,
+      `SELECT id, pgml.max_abs(embedding)
+FROM documents
+GROUP BY id;`,
+      `SELECT id, pgml.min_abs(embedding)
+FROM documents
+GROUP BY id;`,
+    ];
+    const ids = (await client.query('SELECT id, body FROM documents ORDER BY id')).rows;
+    for (const statement of aggregations) {
+      const result = await client.query(statement);
+      assert.equal(result.rows.length, 3, statement);
+      for (const row of result.rows) {
+        const body = ids.find((r) => r.id === row.id)?.body;
+        const alone = statement.replace(
+          'FROM documents',
+          `FROM (SELECT $1::int AS id, pgml.embed('pgml-test/tiny-bert', $2::text)::float8[] AS embedding) AS documents`,
+        );
+        const expected = await client.query(alone, [row.id, body]);
+        assert.deepEqual(row, expected.rows[0], statement);
+      }
+    }
   });
 
   it('computes the column in INSERT ... SELECT, and recomputes it when UPDATE sets what it reads', async () => {
