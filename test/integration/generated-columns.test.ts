@@ -64,6 +64,48 @@ VALUES -- embedding vectors are automatically generated
     }
   });
 
+  it('runs the dimensionality-reduction guide: generated column, view, decomposition trained on it', async () => {
+    await client.query('DROP TABLE IF EXISTS documents_with_embeddings');
+    await client.query(`CREATE TABLE documents_with_embeddings
+(
+    id        serial PRIMARY KEY,
+    body      text,
+    embedding float[] GENERATED ALWAYS AS (pgml.normalize_l2(pgml.embed('pgml-test/tiny-bert', body))) STORED
+);`);
+    const inserted = await client.query(`INSERT INTO documents_with_embeddings (body)
+VALUES -- embedding vectors are automatically generated
+       ('Example text data'),
+       ('Another example document'),
+       ('Some other thing'),
+       ('We need a few more documents'),
+       ('At least as many documents as dimensions in the reduction'),
+       ('Which normally isn''t a problem'),
+       ('Unless you''re typing out a bunch of demo data');`);
+    assert.equal(inserted.rowCount, 7);
+    await client.query(`CREATE VIEW just_embeddings AS
+SELECT embedding
+FROM documents_with_embeddings;`);
+    const trained = await client.query(`SELECT *
+FROM pgml.train('Embedding Components', 'decomposition', 'just_embeddings', hyperparams => '{"n_components": 3}');`);
+    assert.equal(trained.rows[0].task, 'decomposition');
+    const decomposed = await client.query(`SELECT pgml.decompose('Embedding Components', embedding) AS pca
+FROM just_embeddings
+LIMIT 10;`);
+    assert.equal(decomposed.rows.length, 7);
+    const { rows } = await client.query('SELECT body FROM documents_with_embeddings ORDER BY id');
+    const alone = [];
+    for (const row of rows) {
+      const e = await client.query(
+        `SELECT pgml.decompose('Embedding Components', pgml.normalize_l2(pgml.embed('pgml-test/tiny-bert', $1::text))::float8[]) AS pca`,
+        [row.body],
+      );
+      alone.push(e.rows[0].pca);
+    }
+    // The view has no order: compare the sets of components.
+    const key = (v: number[]) => JSON.stringify(v);
+    assert.deepEqual(decomposed.rows.map((r) => key(r.pca)).sort(), alone.map(key).sort());
+  });
+
   it('runs the vector-normalization and vector-aggregation guides: generated column, CREATE TABLE AS, normalizations, aggregates by id', async () => {
     await client.query(`CREATE TABLE documents (
    id SERIAL PRIMARY KEY,
