@@ -6,7 +6,7 @@
  */
 import type { Queryable } from '../db/queryable.js';
 import { PgError, SqlState } from '../errors/index.js';
-import { quoteString } from '../sql/index.js';
+import { quoteIdent, quoteString } from '../sql/index.js';
 import { encodeExpression, type GeneratedDdl, type GeneratedTable } from '../sql/generated.js';
 
 // A definition is believed only for a table carrying the proxy's trigger, which only its owner can create.
@@ -63,11 +63,11 @@ export class GeneratedColumns {
 }
 
 /**
- * What runs, as one Query, in place of DDL defining proxy-computed columns: the DDL with the
+ * What runs, in one transaction, in place of DDL defining proxy-computed columns: the DDL with the
  * columns made plain, the trigger refusing writes that do not compute them, and their
  * definitions. `attnumOf` gives the number a column of the table will have after the DDL.
  */
-export function definitionSql(ddl: GeneratedDdl, attnumOf: (name: string) => number | undefined): string {
+export function definitionStatements(ddl: GeneratedDdl, attnumOf: (name: string) => number | undefined): string[] {
   const relation = quoteString(ddl.relation);
   const definitions = ddl.columns.map((column) => {
     const { text, reads } = encodeExpression(column.expression, attnumOf);
@@ -79,7 +79,33 @@ export function definitionSql(ddl: GeneratedDdl, attnumOf: (name: string) => num
     ddl.sql,
     `CREATE OR REPLACE TRIGGER pgml_proxy_generated BEFORE INSERT OR UPDATE ON ${ddl.relation} FOR EACH ROW EXECUTE FUNCTION pgml_proxy.refuse_uncomputed_write()`,
     `INSERT INTO pgml_proxy.generated_columns (table_oid, attnum, expression, reads) VALUES ${definitions.join(', ')}`,
-  ].join(';\n');
+  ];
+}
+
+// Existing columns by name, and the number the next added column gets (attnums count dropped columns).
+const ATTNUMS_SQL = `
+SELECT json_object_agg(a.attname, a.attnum) FILTER (WHERE NOT a.attisdropped) AS attnums, c.relnatts AS natts
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+ WHERE c.oid = $1::regclass
+ GROUP BY c.relnatts`;
+
+/** The attnum each column of the table will have once ALTER TABLE ... ADD COLUMN has run. */
+export async function attnumsAfterAlter(db: Queryable, ddl: GeneratedDdl): Promise<(name: string) => number | undefined> {
+  const { rows } = await db.query<{ attnums: Record<string, number> | null; natts: number }>(ATTNUMS_SQL, [ddl.relation]);
+  const existing = rows[0]?.attnums ?? {};
+  const added = new Map(ddl.columns.map((column, i) => [column.name, (rows[0]?.natts ?? 0) + i + 1]));
+  return (name) => added.get(name) ?? existing[name];
+}
+
+/** Whether the relation a CREATE TABLE IF NOT EXISTS names is there (as the session sees it). */
+export async function relationExists(db: Queryable, relation: string): Promise<boolean> {
+  const { rows } = await db.query<{ found: boolean }>('SELECT pg_catalog.to_regclass($1) IS NOT NULL AS found', [relation]);
+  return rows[0]?.found === true;
+}
+
+/** The UPDATE that gives every existing row its added generated columns (rewritten like any UPDATE). */
+export function fillSql(ddl: GeneratedDdl): string {
+  return `UPDATE ${ddl.relation} SET ${ddl.columns.map((column) => `${quoteIdent(column.name)} = DEFAULT`).join(', ')}`;
 }
 
 /** A cheap look before parsing: does the text name a table whose columns the proxy computes? */

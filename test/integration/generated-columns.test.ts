@@ -5,8 +5,11 @@
 // embedded PGlite, which has it, runs the pgml.embed page's vector(...) form too.
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { execCapture } from '../support/exec.js';
 import { REPO_ROOT } from '../support/proxy.js';
 import { describeTargets } from '../support/targets.js';
 
@@ -61,7 +64,49 @@ VALUES -- embedding vectors are automatically generated
     }
   });
 
-  it('runs the vector-normalization guide: generated column, then CREATE TABLE AS and the normalizations', async () => {
+  it('runs the dimensionality-reduction guide: generated column, view, decomposition trained on it', async () => {
+    await client.query('DROP TABLE IF EXISTS documents_with_embeddings');
+    await client.query(`CREATE TABLE documents_with_embeddings
+(
+    id        serial PRIMARY KEY,
+    body      text,
+    embedding float[] GENERATED ALWAYS AS (pgml.normalize_l2(pgml.embed('pgml-test/tiny-bert', body))) STORED
+);`);
+    const inserted = await client.query(`INSERT INTO documents_with_embeddings (body)
+VALUES -- embedding vectors are automatically generated
+       ('Example text data'),
+       ('Another example document'),
+       ('Some other thing'),
+       ('We need a few more documents'),
+       ('At least as many documents as dimensions in the reduction'),
+       ('Which normally isn''t a problem'),
+       ('Unless you''re typing out a bunch of demo data');`);
+    assert.equal(inserted.rowCount, 7);
+    await client.query(`CREATE VIEW just_embeddings AS
+SELECT embedding
+FROM documents_with_embeddings;`);
+    const trained = await client.query(`SELECT *
+FROM pgml.train('Embedding Components', 'decomposition', 'just_embeddings', hyperparams => '{"n_components": 3}');`);
+    assert.equal(trained.rows[0].task, 'decomposition');
+    const decomposed = await client.query(`SELECT pgml.decompose('Embedding Components', embedding) AS pca
+FROM just_embeddings
+LIMIT 10;`);
+    assert.equal(decomposed.rows.length, 7);
+    const { rows } = await client.query('SELECT body FROM documents_with_embeddings ORDER BY id');
+    const alone = [];
+    for (const row of rows) {
+      const e = await client.query(
+        `SELECT pgml.decompose('Embedding Components', pgml.normalize_l2(pgml.embed('pgml-test/tiny-bert', $1::text))::float8[]) AS pca`,
+        [row.body],
+      );
+      alone.push(e.rows[0].pca);
+    }
+    // The view has no order: compare the sets of components.
+    const key = (v: number[]) => JSON.stringify(v);
+    assert.deepEqual(decomposed.rows.map((r) => key(r.pca)).sort(), alone.map(key).sort());
+  });
+
+  it('runs the vector-normalization and vector-aggregation guides: generated column, CREATE TABLE AS, normalizations, aggregates by id', async () => {
     await client.query(`CREATE TABLE documents (
    id SERIAL PRIMARY KEY,
    body TEXT,
@@ -86,6 +131,39 @@ FROM documents;`);
     }
     const l1 = await client.query('SELECT pgml.normalize_l1(embedding) FROM documents;');
     assert.equal(l1.rows.length, 3);
+    // The vector-aggregation guide's statements over the same table, each against the same
+    // statement over a one-row `documents` whose embedding is pgml.embed of the row's text alone.
+    const aggregations = [
+      `SELECT id, pgml.sum(embedding)
+FROM documents
+GROUP BY id;`,
+      `SELECT id, pgml.divide(pgml.sum(embedding), count(*)) AS avg
+FROM documents
+GROUP BY id;`,
+      `SELECT id, pgml.divide(pgml.sum(pgml.multiply(embedding, id)), count(*)) AS id_weighted_avg
+FROM documents
+GROUP BY id;`,
+      `SELECT id, pgml.max_abs(embedding)
+FROM documents
+GROUP BY id;`,
+      `SELECT id, pgml.min_abs(embedding)
+FROM documents
+GROUP BY id;`,
+    ];
+    const ids = (await client.query('SELECT id, body FROM documents ORDER BY id')).rows;
+    for (const statement of aggregations) {
+      const result = await client.query(statement);
+      assert.equal(result.rows.length, 3, statement);
+      for (const row of result.rows) {
+        const body = ids.find((r) => r.id === row.id)?.body;
+        const alone = statement.replace(
+          'FROM documents',
+          `FROM (SELECT $1::int AS id, pgml.embed('pgml-test/tiny-bert', $2::text)::float8[] AS embedding) AS documents`,
+        );
+        const expected = await client.query(alone, [row.id, body]);
+        assert.deepEqual(row, expected.rows[0], statement);
+      }
+    }
   });
 
   it('computes the column in INSERT ... SELECT, and recomputes it when UPDATE sets what it reads', async () => {
@@ -110,6 +188,106 @@ FROM documents;`);
     await client.query('CREATE TABLE renamed_notes (text_body text, embedding float8[])');
     await client.query(`INSERT INTO renamed_notes (text_body, embedding) VALUES ('plain', '{1,2}')`);
     assert.deepEqual((await client.query('SELECT embedding FROM renamed_notes')).rows[0].embedding, [1, 2]);
+  });
+
+  it('ALTER TABLE ... ADD COLUMN ... GENERATED fills every existing row, in one transaction', async () => {
+    await client.query(`CREATE TABLE t (id int PRIMARY KEY, body text)`);
+    await client.query(`INSERT INTO t SELECT i, 'existing row ' || i FROM generate_series(1, 5) AS i`);
+    await client.query(`UPDATE t SET body = NULL WHERE id = 5`);
+    const added = await client.query(`ALTER TABLE t ADD COLUMN e FLOAT[] GENERATED ALWAYS AS (pgml.embed('pgml-test/tiny-bert', body)) STORED`);
+    assert.equal(added.command, 'ALTER');
+    await client.query(`INSERT INTO t (id, body) VALUES (6, 'added after')`);
+    const { rows } = await client.query('SELECT id, body, e FROM t ORDER BY id');
+    assert.equal(rows.length, 6);
+    for (const row of rows) {
+      const alone = await client.query(`SELECT pgml.embed('pgml-test/tiny-bert', $1::text)::float8[] AS e`, [row.body]);
+      assert.deepEqual(row.e, alone.rows[0].e, `row ${row.id}`);
+    }
+    assert.equal(rows[4].e, null);
+    // A fill that fails leaves nothing: no column, no definition, the session usable.
+    await assert.rejects(
+      client.query(`ALTER TABLE t ADD COLUMN bad FLOAT[] GENERATED ALWAYS AS (pgml.embed('pgml-test/no-such-model', body)) STORED`),
+      (error: unknown) => /no-such-model/.test((error as Error).message) && (error as { code?: string }).code !== 'XX000',
+    );
+    const columns = await client.query(`SELECT attname FROM pg_attribute WHERE attrelid = 't'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`);
+    assert.deepEqual(columns.rows.map((r) => r.attname), ['id', 'body', 'e']);
+    assert.equal((await client.query(`SELECT count(*)::int AS n FROM pgml_proxy.generated_columns WHERE table_oid = 't'::regclass`)).rows[0].n, 1);
+    // In the client's block, rolled back with it.
+    await client.query('BEGIN');
+    await client.query(`ALTER TABLE t ADD COLUMN e2 FLOAT[] GENERATED ALWAYS AS (pgml.embed('pgml-test/tiny-bert', upper(body))) STORED`);
+    const inBlock = await client.query(`SELECT body, e2 FROM t WHERE id = 1`);
+    assert.deepEqual(inBlock.rows[0].e2, (await client.query(`SELECT pgml.embed('pgml-test/tiny-bert', upper($1::text))::float8[] AS e`, [inBlock.rows[0].body])).rows[0].e);
+    await client.query('ROLLBACK');
+    assert.equal((await client.query(`SELECT count(*)::int AS n FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'e2'`)).rows[0].n, 0);
+  });
+
+  it('CREATE TABLE IF NOT EXISTS creates the column once, and skips a table that exists as Postgres does', async () => {
+    const ddl = `CREATE TABLE IF NOT EXISTS maybe_docs (body TEXT, embedding FLOAT[] GENERATED ALWAYS AS (pgml.embed('pgml-test/tiny-bert', body)) STORED)`;
+    const notices: string[] = [];
+    client.on('notice', (notice) => notices.push(notice.message ?? ''));
+    try {
+      assert.equal((await client.query(ddl)).command, 'CREATE');
+      assert.deepEqual(notices, []);
+      assert.equal((await client.query(ddl)).command, 'CREATE');
+      assert.deepEqual(notices, ['relation "maybe_docs" already exists, skipping']);
+    } finally {
+      client.removeAllListeners('notice');
+    }
+    assert.equal((await client.query(`SELECT count(*)::int AS n FROM pgml_proxy.generated_columns WHERE table_oid = 'maybe_docs'::regclass`)).rows[0].n, 1);
+    await client.query(`INSERT INTO maybe_docs (body) VALUES ('only once')`);
+    const { rows } = await client.query('SELECT embedding FROM maybe_docs');
+    assert.deepEqual(rows[0].embedding, await embedAlone(client, `SELECT pgml.embed('pgml-test/tiny-bert', $1)::float8[] AS e`, 'only once'));
+  });
+
+  it('INSERT ... ON CONFLICT DO UPDATE SET body = EXCLUDED.body recomputes the column', async () => {
+    await client.query(`CREATE TABLE upserted (id int PRIMARY KEY, body text, tag text,
+      embedding FLOAT[] GENERATED ALWAYS AS (pgml.embed('pgml-test/tiny-bert', body)) STORED)`);
+    await client.query(`INSERT INTO upserted (id, body) VALUES (1, 'first text'), (2, 'second text')`);
+    const upsert = await client.query(`INSERT INTO upserted (id, body) VALUES (1, 'replaced text'), (3, 'third text')
+      ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body`);
+    assert.equal(upsert.rowCount, 2);
+    await client.query(`INSERT INTO upserted (id, body) SELECT 2, 'selected ' || 'text' ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body`);
+    await client.query(`INSERT INTO upserted (id, body) VALUES (3, 'not written') ON CONFLICT (id) DO UPDATE SET tag = 'tagged'`);
+    await client.query(`INSERT INTO upserted (id, body) VALUES (3, 'not written either') ON CONFLICT (id) DO NOTHING`);
+    const { rows } = await client.query('SELECT id, body, tag, embedding FROM upserted ORDER BY id');
+    assert.deepEqual(rows.map((r) => [r.body, r.tag]), [['replaced text', null], ['selected text', null], ['third text', 'tagged']]);
+    for (const row of rows) {
+      assert.deepEqual(row.embedding, await embedAlone(client, `SELECT pgml.embed('pgml-test/tiny-bert', $1)::float8[] AS e`, row.body), `row ${row.id}`);
+    }
+    // The expression over a mix of the existing and the proposed row is not computed: refused, nothing written.
+    await assert.rejects(
+      client.query(`INSERT INTO upserted (id, body) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET body = upserted.body || EXCLUDED.body`),
+      sqlState('0A000', /only from the proposed row/),
+    );
+    await assert.rejects(
+      client.query(`INSERT INTO upserted (id, body) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET embedding = '{1}'`),
+      sqlState('428C9', /^column "embedding" can only be updated to DEFAULT$/),
+    );
+    assert.equal((await client.query('SELECT body FROM upserted WHERE id = 1')).rows[0].body, 'replaced text');
+  });
+
+  it('refuses COPY FROM into the table clearly (psql \\copy and COPY FROM STDIN), writing nothing', async () => {
+    await client.query(`CREATE TABLE copied_docs (body text, embedding FLOAT[] GENERATED ALWAYS AS (pgml.embed('pgml-test/tiny-bert', body)) STORED)`);
+    const scratch = mkdtempSync(join(tmpdir(), 'pgml-generated-copy-'));
+    try {
+      const source = join(scratch, 'bodies.csv');
+      writeFileSync(source, 'first copied\nsecond copied\n');
+      const psql = (args: string[], input?: string) =>
+        execCapture(process.env.PSQL ?? '/usr/bin/psql', ['-X', '-v', 'ON_ERROR_STOP=1', '-v', 'VERBOSITY=verbose', '-d', target().url(), ...args], { input });
+      for (const run of [psql(['-c', `\\copy copied_docs (body) from '${source}' csv`]), psql(['-c', 'COPY copied_docs (body) FROM STDIN'], 'from stdin\n\\.\n')]) {
+        const r = await run;
+        assert.notEqual(r.code, 0);
+        assert.match(r.stderr, /ERROR:\s+0A000: column "embedding" of relation "copied_docs" is computed by pgml-proxy/);
+        assert.match(r.stderr, /HINT:\s+.*use INSERT \.\.\. SELECT from a table COPY filled/);
+      }
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+    assert.equal((await client.query('SELECT count(*)::int AS n FROM copied_docs')).rows[0].n, 0);
+    // The session that tried is still usable and the documented detour works.
+    await client.query(`INSERT INTO copied_docs (body) VALUES ('after the refusal')`);
+    const { rows } = await client.query('SELECT body, embedding FROM copied_docs');
+    assert.deepEqual(rows[0].embedding, await embedAlone(client, `SELECT pgml.embed('pgml-test/tiny-bert', $1)::float8[] AS e`, 'after the refusal'));
   });
 
   it('sees the table in the transaction that creates it', async () => {

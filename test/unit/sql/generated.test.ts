@@ -41,9 +41,17 @@ describe('generated columns computed by the proxy', () => {
     assert.deepEqual(encoded, { text: `pgml.embed('intfloat/e5-small-v2', $1, '{"prompt": "passage: "}')`, reads: [1] });
   });
 
+  it('creates IF NOT EXISTS without it, and keeps the plain statement for a table that exists', () => {
+    const ddl = generatedDdlOf(DOCS_DDL.replace('CREATE TABLE', 'CREATE TABLE IF NOT EXISTS'), catalog)!;
+    assert.doesNotMatch(ddl.sql, /IF NOT EXISTS|GENERATED/i);
+    assert.match(ddl.ifExists ?? '', /^CREATE TABLE IF NOT EXISTS star_wars_quotes/);
+    assert.doesNotMatch(ddl.ifExists ?? '', /GENERATED/i);
+    assert.equal(generatedDdlOf(DOCS_DDL, catalog)!.ifExists, undefined);
+  });
+
   it('leaves other DDL alone and refuses the forms it does not compute', () => {
     assert.equal(generatedDdlOf('CREATE TABLE t (a int, b int GENERATED ALWAYS AS (a * 2) STORED)', catalog), undefined);
-    assert.throws(() => generatedDdlOf(DOCS_DDL.replace('CREATE TABLE', 'CREATE TABLE IF NOT EXISTS'), catalog), { code: '0A000' });
+    assert.throws(() => generatedDdlOf('CREATE TABLE t (LIKE u, e float[] GENERATED ALWAYS AS (pgml.embed(\'m\', b)) STORED)', catalog), { code: '0A000' });
     assert.throws(() => generatedDdlOf(`${DOCS_DDL} SELECT 1`, catalog), { code: '0A000' });
   });
 
@@ -52,6 +60,14 @@ describe('generated columns computed by the proxy', () => {
     assert.match(sql, /\('a', pgml_proxy\.generated_value\(CAST\(16400 AS oid\), pgml\.embed\('intfloat\/e5-small-v2', 'a'::text, /);
     assert.match(sql, /\('b', pgml_proxy\.generated_value\(/);
     assert.equal(rewriteGeneratedWrites(`INSERT INTO other (quote) VALUES ('a')`, lookup), undefined);
+  });
+
+  it('sets the column from EXCLUDED when ON CONFLICT DO UPDATE gives what it reads the proposed row\'s values', () => {
+    const sql = rewriteGeneratedWrites(`INSERT INTO star_wars_quotes (quote) VALUES ('a') ON CONFLICT (quote) DO UPDATE SET quote = EXCLUDED.quote`, lookup)!;
+    assert.match(sql, /DO UPDATE SET\s+quote = excluded\.quote,\s+embedding = pgml_proxy\.generated_value\(CAST\(16400 AS oid\), excluded\.embedding\)$/);
+    assert.throws(() => rewriteGeneratedWrites(`INSERT INTO star_wars_quotes (quote) VALUES ('a') ON CONFLICT (quote) DO UPDATE SET quote = 'b'`, lookup), { code: '0A000' });
+    const nothing = rewriteGeneratedWrites(`INSERT INTO star_wars_quotes (quote) VALUES ('a') ON CONFLICT DO NOTHING`, lookup)!;
+    assert.match(nothing, /ON CONFLICT DO NOTHING$/);
   });
 
   it('reads INSERT ... SELECT rows as a FROM item', () => {
