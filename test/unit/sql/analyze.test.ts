@@ -152,6 +152,29 @@ describe('analyzeQuery argument binding', () => {
     assert.equal(column?.argList[1]?.type, undefined);
   });
 
+  it('asks the upstream for the type of a column that may be a row (a composite) and takes its answer', () => {
+    const sql = "SELECT pgml.predict('p', s.f) FROM m s WHERE x > 1";
+    const { columnProbes } = analyzeQuery(sql, catalog);
+    assert.deepEqual(columnProbes, [{ argStart: sql.indexOf('s.f'), sql: 'SELECT s.f\nFROM m AS s\nWHERE\n  false' }]);
+    const typed = analyzeQuery(sql, catalog, new Map([[sql.indexOf('s.f'), 'record']]));
+    assert.deepEqual(typed.columnProbes, []);
+    assert.equal(typed.statements[0]?.calls[0]?.signature.params[1]?.type, 'anyelement');
+    // Probed and not a composite: nothing changes, and no probe is asked for again.
+    const untyped = analyzeQuery(sql, catalog, new Map([[sql.indexOf('s.f'), undefined]]));
+    assert.deepEqual(untyped.columnProbes, []);
+    assert.equal(untyped.statements[0]?.calls[0]?.signature.params[1]?.type, analyzeQuery(sql, catalog).statements[0]?.calls[0]?.signature.params[1]?.type);
+    // No probe where the FROM is not all the statement's own, could write, or holds what only the proxy runs.
+    for (const other of [
+      "SELECT pgml.predict('p', ARRAY[a, b]) FROM m",
+      "SELECT (SELECT pgml.predict('p', f) FROM m) FROM t",
+      "SELECT pgml.predict('p', f) FROM m, generate_series(1, $1)",
+      "WITH d AS (DELETE FROM m RETURNING *) SELECT pgml.predict('p', f) FROM d",
+      "SELECT pgml.predict('p', f) FROM m, pgml.embed('m', 'x') e",
+    ]) {
+      assert.deepEqual(analyzeQuery(other, catalog).columnProbes, [], other);
+    }
+  });
+
   it('rejects calls Postgres could not disambiguate either (42725)', () => {
     const error = pgError(() => analyzeQuery("SELECT pgml.predict('p', '{1,2}')", catalog));
     assert.equal(error.code, '42725');
