@@ -127,14 +127,31 @@ describe('analyzeQuery argument binding', () => {
     assert.equal(floats?.signature.params[1]?.type, 'double precision[]');
   });
 
-  it(
-    'an array of numeric literals is as ambiguous among the float overloads as Postgres finds it (42725)',
-    { todo: 'the resolver takes double precision[] (the element type preferred); Postgres says "function pgml.predict(unknown, numeric[]) is not unique"' },
-    () => {
-      const error = pgError(() => analyzeQuery("SELECT pgml.predict('p', ARRAY[1.5,2])", catalog));
-      assert.equal(error.code, '42725');
-    },
-  );
+  // Each expectation is what Postgres 17 answers with the proxy's stubs of these functions installed.
+  it('an array of numeric literals is as ambiguous among the float overloads as Postgres finds it (42725)', () => {
+    for (const [sql, message] of [
+      ["SELECT pgml.predict('p', ARRAY[1.5,2])", 'function pgml.predict(unknown, numeric[]) is not unique'],
+      ["SELECT pgml.predict('p', ARRAY[1, 2.5]::numeric[])", 'function pgml.predict(unknown, numeric[]) is not unique'],
+      ["SELECT pgml.predict('p'::text, ARRAY[1.5,2])", 'function pgml.predict(text, numeric[]) is not unique'],
+      ["SELECT pgml.predict_proba('p', ARRAY[1.5,2])", 'function pgml.predict_proba(unknown, numeric[]) is not unique'],
+    ]) {
+      const error = pgError(() => analyzeQuery(sql as string, catalog));
+      assert.equal(error.code, '42725', sql);
+      assert.equal(error.message, message);
+    }
+  });
+
+  it('types ARRAY[...] of mixed literals as Postgres does (select_common_type), then picks the same overload', () => {
+    const [real, float, big, texts, mixed] = calls(
+      "SELECT pgml.predict('p', ARRAY[1.5::real, 2]), pgml.predict('p', ARRAY[1, 2.5::float8]), pgml.predict('p', ARRAY[1::int2, 2::int8]), pgml.predict('p', ARRAY['1','2']), pgml.predict('p', ARRAY['1', 2])",
+    );
+    assert.deepEqual(
+      [real, float, big, texts, mixed].map((site) => site?.signature.params[1]?.type),
+      ['real[]', 'double precision[]', 'bigint[]', 'anyelement', 'integer[]'],
+    );
+    assert.deepEqual(mixed?.args.get('features'), { kind: 'const', value: [1, 2], sqlText: "ARRAY['1', 2]", span: mixed?.args.get('features')?.span });
+    assert.equal(calls("SELECT pgml.predict_batch('p', ARRAY[1.5,2])")[0]?.signature.params[1]?.type, 'real[]');
+  });
 
   it('types row tuples, ROW(...), t.* and a name of a FROM item as records: the row overloads', () => {
     const sites = calls(
