@@ -16,7 +16,7 @@ const bench = await setUp(20_000);
 const dir = mkdtempSync(join(tmpdir(), 'pgml-predict-conc-'));
 try {
   const constants = Array.from({ length: FEATURES }, (_, i) => (Math.sin(i) / 2).toFixed(4)).join(', ');
-  const scripts = { select1: 'SELECT 1;\n', predict: `SELECT pgml.predict('p', ARRAY[${constants}]);\n` };
+  const scripts = { select1: 'SELECT 1;\n', predict: `SELECT pgml.predict('p', ARRAY[${constants}]::float8[]);\n` };
   const results: Record<string, Record<string, number>> = {};
   const loadAtStart = loadAverage();
   for (const clients of clientCounts) {

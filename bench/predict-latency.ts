@@ -17,7 +17,7 @@ try {
   const client = new pg.Client({ connectionString: bench.proxyUrl });
   await client.connect();
   const constants = Array.from({ length: FEATURES }, (_, i) => (Math.sin(i) / 2).toFixed(4)).join(', ');
-  const queries = { select1: 'SELECT 1', predict: `SELECT pgml.predict('p', ARRAY[${constants}])` };
+  const queries = { select1: 'SELECT 1', predict: `SELECT pgml.predict('p', ARRAY[${constants}]::float8[])` };
   for (let i = 0; i < 200; i++) for (const sql of Object.values(queries)) await client.query(sql); // warm-up: model load, JIT
   const times: Record<string, number[]> = { select1: [], predict: [], predict_rechecked: [] };
   const loadAtStart = loadAverage();

@@ -42,7 +42,7 @@ const sampler = setInterval(() => rss.push([seconds(), rssMb(bench.proxy.pid)]),
 const constants = Array.from({ length: FEATURES }, (_, i) => (Math.cos(i) / 3).toFixed(4)).join(', ');
 const statements: Record<Kind, (id: number) => [string, unknown[]]> = {
   read: (id) => ['SELECT id, f1, f2, y FROM t WHERE id = $1', [id]],
-  predict: () => [`SELECT pgml.predict('p', ARRAY[${constants}]) AS p`, []],
+  predict: () => [`SELECT pgml.predict('p', ARRAY[${constants}]::float8[]) AS p`, []],
   per_row: (id) => [`SELECT id, pgml.predict('p', ARRAY[${featureList()}]) AS p FROM t WHERE id BETWEEN $1 AND $1 + 9`, [id]],
 };
 const pick = (): Kind => {

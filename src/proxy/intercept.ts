@@ -34,7 +34,7 @@ import type { FunctionInliner } from './inline.js';
 import { attnumsAfterAlter, definitionStatements, fillSql, mentionsGeneratedTable, relationExists } from './generated-columns.js';
 import { generatedDdlOf, rewriteGeneratedWrites, type GeneratedDdl } from '../sql/generated.js';
 import type { UpstreamFunctions } from './upstream-functions.js';
-import { analyzeRecent } from './recent-analyses.js';
+import { analyzeTyped } from './recent-analyses.js';
 import { canAnswerType, type LocalAnswers } from './local-answer.js';
 import { StreamAnswers, StreamPortal, type StreamPort } from './stream-answer.js';
 import type { StreamPlan } from '../sql/plan-stream.js';
@@ -872,14 +872,15 @@ export class Interceptor {
   private async analyze(original: string): Promise<{ sql: string; analysis: QueryAnalysis } | PgError | 'passthrough'> {
     try {
       const { generated } = this.functions;
+      const { db } = this.evaluator.context;
       const written = mentionsGeneratedTable(original, generated) ? (rewriteGeneratedWrites(original, generated.lookup) ?? original) : original;
-      const sql = (await this.inliner.inline(written, this.evaluator.context.db)) ?? written;
-      const outcome = analyzeRecent(sql, this.registry);
+      const sql = (await this.inliner.inline(written, db)) ?? written;
+      const outcome = await analyzeTyped(sql, this.registry, db);
       if (outcome === 'passthrough') return outcome;
       // Constant calls nested in per-row calls are evaluated once, before per-row planning.
       const folded = await this.evaluator.foldConstantsInPerRowCalls(sql, outcome);
       if (folded === undefined) return { sql, analysis: outcome };
-      const refolded = analyzeRecent(folded, this.registry);
+      const refolded = await analyzeTyped(folded, this.registry, db);
       return refolded === 'passthrough' ? refolded : { sql: folded, analysis: refolded };
     } catch (error) {
       const e = PgError.from(error);

@@ -1,3 +1,4 @@
+import type { Queryable } from '../db/queryable.js';
 import type { FunctionRegistry } from '../functions/index.js';
 import { analyzeQuery, type QueryAnalysis } from '../sql/index.js';
 
@@ -43,4 +44,28 @@ export function analyzeRecent(sql: string, registry: FunctionRegistry): QueryAna
     recentAnalyses.set(sql, outcome);
   }
   return outcome;
+}
+
+/**
+ * analyzeRecent, with the columns whose type decides an overload read from the upstream (a
+ * composite-typed column is a row: sql/column-probe.ts). The typed analysis replaces the untyped
+ * one in the cache, so a statement seen again pays nothing. Like a prepared statement's plan, it
+ * holds the types the columns had when first seen.
+ */
+export async function analyzeTyped(sql: string, registry: FunctionRegistry, db: Queryable): Promise<QueryAnalysis | 'passthrough'> {
+  const outcome = analyzeRecent(sql, registry);
+  if (outcome === 'passthrough' || outcome.columnProbes.length === 0) return outcome;
+  const types = new Map<number, string | undefined>();
+  for (const probe of outcome.columnProbes) types.set(probe.argStart, await probedType(db, probe.sql));
+  const typed = analyzeQuery(sql, registry, types);
+  recentAnalyses.set(sql, typed);
+  return typed;
+}
+
+/** 'record' when the probe's one column is of a composite type. */
+async function probedType(db: Queryable, probe: string): Promise<string | undefined> {
+  const { fields } = await db.query(probe);
+  const oid = fields[0]?.typeOid ?? 0;
+  const { rows } = await db.query<{ composite: boolean }>("SELECT typtype = 'c' AS composite FROM pg_catalog.pg_type WHERE oid = $1", [oid]);
+  return rows[0]?.composite === true ? 'record' : undefined;
 }

@@ -12,8 +12,10 @@ import { asTypedNode, list, nameList, nodeOf, num, str, walk } from './ast.js';
 import type { AstBody } from './ast.js';
 import type { FunctionCatalog, FunctionSignature } from './catalog.js';
 import { parseStatements, scanTokens, TextOffsets } from './parser.js';
-import { checkArgumentNames, resolveOverload } from './resolve.js';
-import type { CallArg } from './resolve.js';
+import { bindArguments, bindsRow, checkArgumentNames, resolveOverload } from './resolve.js';
+import type { CallArg, Resolution } from './resolve.js';
+import { columnTypeProbe } from './column-probe.js';
+import type { ColumnProbe } from './column-probe.js';
 import { describeFromItem, outputColumnNames } from './from-item.js';
 import { standaloneArgument, type ArgumentCheck } from './subquery-args.js';
 import type { FromItem } from './from-item.js';
@@ -77,7 +79,15 @@ export interface QueryAnalysis {
   statements: StatementAnalysis[];
   /** True when any statement has a call site. */
   intercepted: boolean;
+  /** Columns whose type decides an overload and only the upstream knows: see column-probe.ts. */
+  columnProbes: ColumnProbe[];
 }
+
+/**
+ * Types the upstream gave probed columns (by ColumnProbe.argStart): 'record' for a composite, which
+ * takes a row overload; undefined when probed but of no type that changes the analysis.
+ */
+export type ProbedColumnTypes = ReadonlyMap<number, string | undefined>;
 
 // Statements whose calls run now, with this statement. Anything else (CREATE VIEW/FUNCTION/RULE/
 // TRIGGER/TABLE defaults, COMMENT, DO, EXPLAIN, PREPARE...) is stored or deferred text.
@@ -92,12 +102,13 @@ const ANALYZED_STATEMENTS = new Set([
   'DeclareCursorStmt',
 ]);
 
-export function analyzeQuery(sql: string, catalog: FunctionCatalog): QueryAnalysis {
+export function analyzeQuery(sql: string, catalog: FunctionCatalog, columnTypes: ProbedColumnTypes = new Map()): QueryAnalysis {
   const raw = parseStatements(sql);
   const offsets = new TextOffsets(sql);
   let tokens: ScanToken[] | undefined;
   const lazyTokens = () => (tokens ??= significantTokens(scanTokens(sql)));
   let nextId = 1;
+  const columnProbes: ColumnProbe[] = [];
   const statements = raw.map((stmt): StatementAnalysis => {
     const byteStart = stmt.stmt_location ?? 0;
     const byteEnd = stmt.stmt_len ? byteStart + stmt.stmt_len : offsets.byteLength;
@@ -106,11 +117,11 @@ export function analyzeQuery(sql: string, catalog: FunctionCatalog): QueryAnalys
     const placement = placementOf(nodeType, body as AstBody);
     const base = { span, sql: sql.slice(span.start, span.end), nodeType, placement };
     if (placement === 'passthrough') return { ...base, calls: [] };
-    const calls = findCalls(stmt.stmt, { sql, offsets, catalog, tokens: lazyTokens, firstId: nextId });
+    const calls = findCalls(stmt.stmt, { sql, offsets, catalog, tokens: lazyTokens, firstId: nextId, columnTypes, columnProbes });
     nextId += calls.length;
     return { ...base, calls };
   });
-  return { statements, intercepted: statements.some((s) => s.calls.length > 0) };
+  return { statements, intercepted: statements.some((s) => s.calls.length > 0), columnProbes };
 }
 
 /** Whether the statement's calls run now (analyzed) or its text is stored or deferred (passthrough). */
@@ -126,6 +137,9 @@ interface FindContext {
   catalog: FunctionCatalog;
   tokens: () => ScanToken[];
   firstId: number;
+  columnTypes: ProbedColumnTypes;
+  /** Filled with the probes the analysis could use. */
+  columnProbes: ColumnProbe[];
 }
 
 interface Found {
@@ -142,6 +156,8 @@ interface Found {
   fromNames: ReadonlySet<string>;
   /** The WITH clauses of the queries around the call, outermost first. */
   withClauses: AstBody[];
+  /** The statement itself when the call stands in its own top-level query (not in a subquery). */
+  topScope?: { type: string; body: AstBody };
 }
 
 function findCalls(stmt: unknown, ctx: FindContext): CallSite[] {
@@ -153,6 +169,8 @@ function findCalls(stmt: unknown, ctx: FindContext): CallSite[] {
   const open: Found[] = [];
   const scopes: string[][] = [];
   const withClauses: AstBody[] = [];
+  const root = asTypedNode(stmt);
+  const topScope = root !== undefined && SCOPE_NODES.has(root.type) ? root : undefined;
 
   walk(stmt, {
     enter(type, body) {
@@ -171,6 +189,7 @@ function findCalls(stmt: unknown, ctx: FindContext): CallSite[] {
       const overloads = ctx.catalog.overloads(schema, name);
       if (overloads === undefined || overloads.length === 0) return;
       const site: Found = { id: ctx.firstId + found.length, body, schema, name, overloads, fromNames: new Set(scopes.flat()), withClauses: [...withClauses] };
+      if (topScope !== undefined && scopes.length === 1) site.topScope = topScope;
       const parent = open[open.length - 1];
       if (parent !== undefined) site.parentId = parent.id;
       const range = fromCalls.get(body);
@@ -283,13 +302,15 @@ function describeCall(site: Found, ctx: FindContext, byBody: Map<AstBody, Found>
       isFromItem: (name) => site.fromNames.has(name),
       standalone: (value) => standaloneArgument(value, site.withClauses),
     });
-    const arg: CallArg = { expr: classified.expr, type: classified.type };
+    const type = classified.type ?? ctx.columnTypes.get(argSpan.start);
+    const arg: CallArg = { expr: classified.expr, type };
     const name = str(named?.name);
     if (name !== undefined) arg.name = name;
     return arg;
   });
   checkArgumentNames(argList, position);
   const resolution = resolveOverload(site.overloads, qualified, argList, position);
+  requestColumnProbes(site, argNodes, argList, resolution, ctx);
 
   const base = {
     id: site.id,
@@ -328,6 +349,25 @@ function describeCall(site: Found, ctx: FindContext, byBody: Map<AstBody, Found>
     throw error instanceof PgError ? error.withPosition(position) : error;
   }
   return { ...base, context: 'from', from, replaceSpan: byteSpan(ctx, tokens, nameIndex, last) };
+}
+
+/**
+ * A column of unknown type bound to an array of features, where another overload takes a row:
+ * a composite-typed column is a row (ColumnProbe), and only the upstream can say which it is.
+ */
+function requestColumnProbes(site: Found, argNodes: unknown[], argList: readonly CallArg[], resolution: Resolution, ctx: FindContext): void {
+  if (site.topScope === undefined) return;
+  for (const [i, arg] of argList.entries()) {
+    const start = arg.expr.span.start;
+    if (arg.type !== undefined || ctx.columnTypes.has(start) || bindsRow({ signature: resolution.signature, args: resolution.args }, arg.expr)) continue;
+    const takesRow = site.overloads.some((signature) => {
+      const args = bindArguments(signature, argList);
+      return args !== undefined && bindsRow({ signature, args }, arg.expr);
+    });
+    const node = argNodes[i];
+    const probe = takesRow ? columnTypeProbe(nodeOf(node, 'NamedArgExpr')?.arg ?? node, site.topScope, ctx.catalog) : undefined;
+    if (probe !== undefined) ctx.columnProbes.push({ argStart: start, sql: probe });
+  }
 }
 
 function resultType(site: CallSite | undefined): ArgType {

@@ -5,6 +5,7 @@
  */
 import { asTypedNode, list, nodeOf, num, str, typeNameToSql, walk } from './ast.js';
 import type { AstBody } from './ast.js';
+import { isNumericType, normalizeType, NUMERIC_LADDER } from './type-names.js';
 
 /** Half-open range of JS string indices into the original query text. */
 export interface Span {
@@ -157,10 +158,12 @@ function decodeAConst(body: AstBody): DecodedConst | undefined {
 function decodeArray(body: AstBody): DecodedConst | undefined {
   const values: unknown[] = [];
   const elementTypes = new Set<string>();
+  const untyped = new Set<number>(); // indices of string literals without a cast
   for (const element of list(body.elements)) {
     const decoded = decodeConst(element);
     if (decoded === undefined) return undefined;
-    const type = decoded.castType ?? decoded.type;
+    if (decoded.type === 'unknown' && decoded.castType === undefined && typeof decoded.value === 'string') untyped.add(values.length);
+    const type = normalizeType(decoded.castType ?? decoded.type);
     if (decoded.castType !== undefined && isNumericType(type) && typeof decoded.value === 'string') {
       const n = decodeNumber(decoded.value.trim());
       if (typeof n !== 'number' || Number.isNaN(n)) return undefined;
@@ -170,23 +173,28 @@ function decodeArray(body: AstBody): DecodedConst | undefined {
     }
     if (decoded.value !== null) elementTypes.add(type.endsWith('[]') ? type.slice(0, -2) : type);
   }
-  return { value: values, type: `${arrayElementType(elementTypes)}[]` };
+  const elementType = arrayElementType(elementTypes);
+  if (!isNumericType(elementType)) return { value: values, type: `${elementType}[]` };
+  // An untyped literal among numbers is read as one: ARRAY['1', 2] is {1,2}.
+  const numbers = values.map((v, i) => (untyped.has(i) ? decodeNumber((v as string).trim()) : v));
+  const integral = NUMERIC_LADDER.indexOf(elementType) < NUMERIC_LADDER.indexOf('numeric');
+  const fits = (v: unknown): boolean => typeof v === 'number' && !Number.isNaN(v) && (!integral || Number.isInteger(v));
+  // Else the upstream reads it, and fails as Postgres does (ARRAY['1.5', 2] is not an integer[]).
+  if ([...untyped].some((i) => !fits(numbers[i]))) return undefined;
+  return { value: numbers, type: `${elementType}[]` };
 }
 
-/** Postgres's ARRAY[] element type resolution, reduced to the literal types decodeConst yields. */
+/**
+ * Postgres's ARRAY[] element type resolution (select_common_type), reduced to the literal types
+ * decodeConst yields: numbers take the type every other casts to implicitly, `ARRAY[1.5::real, 2]`
+ * is real[]; untyped literals alone are text.
+ */
 function arrayElementType(types: Set<string>): string {
-  if (types.size === 0) return 'unknown';
-  if (types.size === 1) {
-    const only = [...types][0] as string;
-    return only === 'unknown' ? 'text' : only;
-  }
-  if ([...types].every((t) => isNumericType(t))) return types.has('numeric') ? 'numeric' : [...types].sort()[0] as string;
+  const known = [...types].filter((t) => t !== 'unknown');
+  if (known.length === 0) return types.size === 0 ? 'unknown' : 'text';
+  if (known.length === 1) return known[0] as string;
+  if (known.every((t) => isNumericType(t))) return NUMERIC_LADDER[Math.max(...known.map((t) => NUMERIC_LADDER.indexOf(t)))] as string;
   return 'text';
-}
-
-const NUMERIC_TYPES = new Set(['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision']);
-export function isNumericType(type: string): boolean {
-  return NUMERIC_TYPES.has(type);
 }
 
 /**

@@ -3,7 +3,7 @@
  * of Postgres's func_get_detail/func_select_candidate over the types visible in the query text.
  */
 import { PgError, SqlState } from '../errors/index.js';
-import { isNumericType } from './args.js';
+import { isNumericType, normalizeType, NUMERIC_LADDER } from './type-names.js';
 import type { ArgExpr, ArgType } from './args.js';
 import type { FunctionSignature } from './catalog.js';
 
@@ -115,27 +115,8 @@ export function describeCall(qualifiedName: string, args: readonly CallArg[]): s
   return `${qualifiedName}(${parts.join(', ')})`;
 }
 
-const ALIASES: Record<string, string> = {
-  int: 'integer',
-  int2: 'smallint',
-  int4: 'integer',
-  int8: 'bigint',
-  float4: 'real',
-  float8: 'double precision',
-  float: 'double precision',
-  bool: 'boolean',
-  varchar: 'character varying',
-  decimal: 'numeric',
-};
+export { normalizeType };
 
-export function normalizeType(type: string): string {
-  const lower = type.trim().toLowerCase().replace(/\s+/g, ' ');
-  if (lower.endsWith('[]')) return `${normalizeType(lower.slice(0, -2))}[]`;
-  const base = lower.replace(/\(.*\)$/, '');
-  return ALIASES[base] ?? base;
-}
-
-const NUMERIC_LADDER = ['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision'];
 const STRING_TYPES = new Set(['text', 'character varying', 'character', 'name']);
 const POLYMORPHIC = new Set(['anyelement', 'anycompatible', 'any', '"any"', 'anynonarray', 'anycompatiblenonarray']);
 const POLYMORPHIC_ARRAY = new Set(['anyarray', 'anycompatiblearray']);
@@ -170,13 +151,14 @@ export function canCoerce(argType: ArgType, paramType: string): boolean {
   return false;
 }
 
-/** The preferred type of the argument's category (numeric: double precision; string: text). */
+/**
+ * The preferred type of the argument's category (numeric: double precision; string: text). Arrays
+ * are one category, 'A', with no preferred type: `numeric[]` is as far from `real[]` as from
+ * `double precision[]` (func_select_candidate then finds them equal: 42725).
+ */
 function preferredType(argType: string): string | undefined {
   const type = normalizeType(argType);
-  if (type.endsWith('[]')) {
-    const element = preferredType(type.slice(0, -2));
-    return element === undefined ? undefined : `${element}[]`;
-  }
+  if (type.endsWith('[]')) return undefined;
   if (isNumericType(type)) return 'double precision';
   if (isStringType(type)) return 'text';
   return undefined;

@@ -29,14 +29,14 @@ const SETUP = `
   SELECT * FROM pgml.train('reg', 'regression', 'reg', 'y', 'linear');
   SELECT * FROM pgml.train('cls', 'classification', 'cls', 'label', 'xgboost', '{"n_estimators": 5}');`;
 
-const PREDICT = `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125])`;
+const PREDICT = `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]::float8[])`;
 
 /** Statements the planner answers locally, as users write them. */
 const LOCAL_STATEMENTS = [
   PREDICT,
   `SELECT pgml.predict('reg', ARRAY[1, 2, 3]::real[]) AS y_hat`,
-  `select pgml.predict('reg', '{0.1,0.2,0.3}'::real[]), pgml.predict('reg', ARRAY[0.3, 0.2, 0.1])::double precision, pgml.predict('cls', ARRAY[0.5, 0.5])::real AS "Label"`,
-  `SELECT pgml.predict_proba('cls', ARRAY[0.9, -0.1]), pgml.predict_proba('cls', ARRAY[0.9, -0.1])::float8[] AS wide`,
+  `select pgml.predict('reg', '{0.1,0.2,0.3}'::real[]), pgml.predict('reg', ARRAY[0.3, 0.2, 0.1]::float8[])::double precision, pgml.predict('cls', ARRAY[0.5, 0.5]::float8[])::real AS "Label"`,
+  `SELECT pgml.predict_proba('cls', ARRAY[0.9, -0.1]::float8[]), pgml.predict_proba('cls', ARRAY[0.9, -0.1]::float8[])::float8[] AS wide`,
   `SELECT pgml.predict('reg', ARRAY[1e30, -1e-30, 0])`,
   `SELECT pgml.embed('${TINY}', 'The cat sat on the mat.')`,
   `SELECT pgml.embed('${TINY}', 'short') AS e, pgml.predict('reg', ARRAY[0, 0, 0]) AS zero`,
@@ -44,11 +44,11 @@ const LOCAL_STATEMENTS = [
 
 /** Statements with the same calls that the upstream must answer (or fail) as before. */
 const UPSTREAM_STATEMENTS = [
-  `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]) * 2`,
-  `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125])::numeric(10, 3)`,
-  `SELECT round(pgml.predict('reg', ARRAY[0.25, -0.5, 0.125])::numeric, 2)`,
-  `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]) AS "prédiction"`,
-  `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]) FROM generate_series(1, 2)`,
+  `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]::float8[]) * 2`,
+  `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]::float8[])::numeric(10, 3)`,
+  `SELECT round(pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]::float8[])::numeric, 2)`,
+  `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]::float8[]) AS "prédiction"`,
+  `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]::float8[]) FROM generate_series(1, 2)`,
   `SELECT pgml.version()`,
   `SELECT pgml.predict('reg', '{0.1,0.2,0.3}')`,
 ];
@@ -264,9 +264,9 @@ describe('answering statements locally', () => {
       const one = async (sql: string, params: unknown[] = []) => Object.values((await client.query({ text: sql, values: params, types: text })).rows[0] as object)[0] as string;
       const predicted = await one(PREDICT);
       for (const [around, onValue] of [
-        [`SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]) * 2`, 'SELECT $1::real * 2'],
-        [`SELECT round(pgml.predict('reg', ARRAY[0.25, -0.5, 0.125])::numeric, 2)`, 'SELECT round($1::real::numeric, 2)'],
-        [`SELECT -pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]) + 1.5`, 'SELECT -$1::real + 1.5'],
+        [`SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]::float8[]) * 2`, 'SELECT $1::real * 2'],
+        [`SELECT round(pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]::float8[])::numeric, 2)`, 'SELECT round($1::real::numeric, 2)'],
+        [`SELECT -pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]::float8[]) + 1.5`, 'SELECT -$1::real + 1.5'],
       ] as const) {
         assert.equal(await one(around), await one(onValue, [predicted]), around);
       }

@@ -134,6 +134,25 @@ describeTargets('pgml.* arguments', { proxyOnly: true, http: true, proxyArgs: ['
     }
   });
 
+  test('a composite-typed column as the features: the row overload, as Postgres chooses it', async () => {
+    await client.query('CREATE TYPE measures AS (a real, b real, c real, d real); CREATE TABLE m (f measures)');
+    await client.query('INSERT INTO m SELECT ROW(a, b, c, d)::measures FROM arg_flowers ORDER BY a, b, c, d LIMIT 30');
+    const features = (await client.query('SELECT (f).a, (f).b, (f).c, (f).d FROM m')).rows;
+    const expected = await Promise.all(features.map((r) => predict([r.a, r.b, r.c, r.d])));
+    const plain = await client.query(`SELECT pgml.predict('iris', f) FROM m`);
+    assert.deepEqual(plain.rows.map((r) => r.predict), expected);
+    // Again (the analysis, probe included, is remembered), and prepared with the project bound.
+    assert.deepEqual((await client.query(`SELECT pgml.predict('iris', f) FROM m`)).rows, plain.rows);
+    assert.deepEqual((await client.query('SELECT pgml.predict($1, f) FROM m', ['iris'])).rows, plain.rows);
+    const aliased = await client.query(`SELECT (s.f).a, (s.f).b, (s.f).c, (s.f).d, pgml.predict('iris', s.f) AS p FROM m s`);
+    assert.deepEqual(aliased.rows.map((r) => r.p), await Promise.all(aliased.rows.map((r) => predict([r.a, r.b, r.c, r.d]))));
+    // Outside the select list (keyed): the rows whose prediction is 1.
+    const keyed = await client.query(`SELECT (s.f).a, (s.f).b, (s.f).c, (s.f).d FROM m s WHERE pgml.predict('iris', s.f) = 1`);
+    const ones = features.filter((_, i) => expected[i] === 1);
+    assert.ok(ones.length > 0 && ones.length < features.length);
+    assert.deepEqual(keyed.rows, ones);
+  });
+
   test('rows of the wrong shape or type: clear errors, the session stays usable', async () => {
     const cases: [string, string, RegExp][] = [
       [`SELECT pgml.predict('iris', (5.1, 3.5, 1.4))`, '42804', /the row has 3 values, but the model takes 4 features: a, b, c, d/],

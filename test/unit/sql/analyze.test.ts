@@ -127,14 +127,31 @@ describe('analyzeQuery argument binding', () => {
     assert.equal(floats?.signature.params[1]?.type, 'double precision[]');
   });
 
-  it(
-    'an array of numeric literals is as ambiguous among the float overloads as Postgres finds it (42725)',
-    { todo: 'the resolver takes double precision[] (the element type preferred); Postgres says "function pgml.predict(unknown, numeric[]) is not unique"' },
-    () => {
-      const error = pgError(() => analyzeQuery("SELECT pgml.predict('p', ARRAY[1.5,2])", catalog));
-      assert.equal(error.code, '42725');
-    },
-  );
+  // Each expectation is what Postgres 17 answers with the proxy's stubs of these functions installed.
+  it('an array of numeric literals is as ambiguous among the float overloads as Postgres finds it (42725)', () => {
+    for (const [sql, message] of [
+      ["SELECT pgml.predict('p', ARRAY[1.5,2])", 'function pgml.predict(unknown, numeric[]) is not unique'],
+      ["SELECT pgml.predict('p', ARRAY[1, 2.5]::numeric[])", 'function pgml.predict(unknown, numeric[]) is not unique'],
+      ["SELECT pgml.predict('p'::text, ARRAY[1.5,2])", 'function pgml.predict(text, numeric[]) is not unique'],
+      ["SELECT pgml.predict_proba('p', ARRAY[1.5,2])", 'function pgml.predict_proba(unknown, numeric[]) is not unique'],
+    ]) {
+      const error = pgError(() => analyzeQuery(sql as string, catalog));
+      assert.equal(error.code, '42725', sql);
+      assert.equal(error.message, message);
+    }
+  });
+
+  it('types ARRAY[...] of mixed literals as Postgres does (select_common_type), then picks the same overload', () => {
+    const [real, float, big, texts, mixed] = calls(
+      "SELECT pgml.predict('p', ARRAY[1.5::real, 2]), pgml.predict('p', ARRAY[1, 2.5::float8]), pgml.predict('p', ARRAY[1::int2, 2::int8]), pgml.predict('p', ARRAY['1','2']), pgml.predict('p', ARRAY['1', 2])",
+    );
+    assert.deepEqual(
+      [real, float, big, texts, mixed].map((site) => site?.signature.params[1]?.type),
+      ['real[]', 'double precision[]', 'bigint[]', 'anyelement', 'integer[]'],
+    );
+    assert.deepEqual(mixed?.args.get('features'), { kind: 'const', value: [1, 2], sqlText: "ARRAY['1', 2]", span: mixed?.args.get('features')?.span });
+    assert.equal(calls("SELECT pgml.predict_batch('p', ARRAY[1.5,2])")[0]?.signature.params[1]?.type, 'real[]');
+  });
 
   it('types row tuples, ROW(...), t.* and a name of a FROM item as records: the row overloads', () => {
     const sites = calls(
@@ -150,6 +167,29 @@ describe('analyzeQuery argument binding', () => {
     // A name no FROM item has is a column of unknown type.
     const [column] = calls('SELECT pgml.predict(\'p\', features) FROM t');
     assert.equal(column?.argList[1]?.type, undefined);
+  });
+
+  it('asks the upstream for the type of a column that may be a row (a composite) and takes its answer', () => {
+    const sql = "SELECT pgml.predict('p', s.f) FROM m s WHERE x > 1";
+    const { columnProbes } = analyzeQuery(sql, catalog);
+    assert.deepEqual(columnProbes, [{ argStart: sql.indexOf('s.f'), sql: 'SELECT s.f\nFROM m AS s\nWHERE\n  false' }]);
+    const typed = analyzeQuery(sql, catalog, new Map([[sql.indexOf('s.f'), 'record']]));
+    assert.deepEqual(typed.columnProbes, []);
+    assert.equal(typed.statements[0]?.calls[0]?.signature.params[1]?.type, 'anyelement');
+    // Probed and not a composite: nothing changes, and no probe is asked for again.
+    const untyped = analyzeQuery(sql, catalog, new Map([[sql.indexOf('s.f'), undefined]]));
+    assert.deepEqual(untyped.columnProbes, []);
+    assert.equal(untyped.statements[0]?.calls[0]?.signature.params[1]?.type, analyzeQuery(sql, catalog).statements[0]?.calls[0]?.signature.params[1]?.type);
+    // No probe where the FROM is not all the statement's own, could write, or holds what only the proxy runs.
+    for (const other of [
+      "SELECT pgml.predict('p', ARRAY[a, b]) FROM m",
+      "SELECT (SELECT pgml.predict('p', f) FROM m) FROM t",
+      "SELECT pgml.predict('p', f) FROM m, generate_series(1, $1)",
+      "WITH d AS (DELETE FROM m RETURNING *) SELECT pgml.predict('p', f) FROM d",
+      "SELECT pgml.predict('p', f) FROM m, pgml.embed('m', 'x') e",
+    ]) {
+      assert.deepEqual(analyzeQuery(other, catalog).columnProbes, [], other);
+    }
   });
 
   it('rejects calls Postgres could not disambiguate either (42725)', () => {
