@@ -109,7 +109,8 @@ function undefinedFunction(qualifiedName: string, args: readonly CallArg[], posi
 /** `pgml.predict(unknown, integer[], x => text)`, as Postgres prints a failed lookup. */
 export function describeCall(qualifiedName: string, args: readonly CallArg[]): string {
   const parts = args.map((arg) => {
-    const type = arg.type ?? 'unknown';
+    // Postgres prints format_type's names: double precision[], not float8[].
+    const type = arg.type === undefined ? 'unknown' : normalizeType(arg.type);
     return arg.name === undefined ? type : `${arg.name} => ${type}`;
   });
   return `${qualifiedName}(${parts.join(', ')})`;

@@ -36,7 +36,7 @@ const LOCAL_STATEMENTS = [
   PREDICT,
   `SELECT pgml.predict('reg', ARRAY[1, 2, 3]::real[]) AS y_hat`,
   `select pgml.predict('reg', '{0.1,0.2,0.3}'::real[]), pgml.predict('reg', ARRAY[0.3, 0.2, 0.1]::float8[])::double precision, pgml.predict('cls', ARRAY[0.5, 0.5]::float8[])::real AS "Label"`,
-  `SELECT pgml.predict_proba('cls', ARRAY[0.9, -0.1]::float8[]), pgml.predict_proba('cls', ARRAY[0.9, -0.1]::float8[])::float8[] AS wide`,
+  `SELECT pgml.predict_proba('cls', ARRAY[0.9, -0.1]), pgml.predict_proba('cls', ARRAY[0.9, -0.1])::float8[] AS wide`,
   `SELECT pgml.predict('reg', ARRAY[1e30, -1e-30, 0])`,
   `SELECT pgml.embed('${TINY}', 'The cat sat on the mat.')`,
   `SELECT pgml.embed('${TINY}', 'short') AS e, pgml.predict('reg', ARRAY[0, 0, 0]) AS zero`,

@@ -88,7 +88,16 @@ FROM documents_with_embeddings;`);
     const trained = await client.query(`SELECT *
 FROM pgml.train('Embedding Components', 'decomposition', 'just_embeddings', hyperparams => '{"n_components": 3}');`);
     assert.equal(trained.rows[0].task, 'decomposition');
-    const decomposed = await client.query(`SELECT pgml.decompose('Embedding Components', embedding) AS pca
+    // The guide's statement as written: PostgresML declares pgml.decompose(text, real[]) alone, and a
+    // float[] (double precision[]) column reaches real[] only by an assignment cast, which a function
+    // call does not apply; Postgres answers 42883, through PostgresML as through the proxy.
+    await assert.rejects(
+      client.query(`SELECT pgml.decompose('Embedding Components', embedding) AS pca
+FROM just_embeddings
+LIMIT 10;`),
+      sqlState('42883', /function pgml\.decompose\(unknown, double precision\[\]\) does not exist/),
+    );
+    const decomposed = await client.query(`SELECT pgml.decompose('Embedding Components', embedding::real[]) AS pca
 FROM just_embeddings
 LIMIT 10;`);
     assert.equal(decomposed.rows.length, 7);
@@ -96,7 +105,7 @@ LIMIT 10;`);
     const alone = [];
     for (const row of rows) {
       const e = await client.query(
-        `SELECT pgml.decompose('Embedding Components', pgml.normalize_l2(pgml.embed('pgml-test/tiny-bert', $1::text))::float8[]) AS pca`,
+        `SELECT pgml.decompose('Embedding Components', pgml.normalize_l2(pgml.embed('pgml-test/tiny-bert', $1::text))::float8[]::real[]) AS pca`,
         [row.body],
       );
       alone.push(e.rows[0].pca);

@@ -62,7 +62,7 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
   test('pgml.predict on a decomposition project answers the first component', async () => {
     await client.query(`SELECT * FROM pgml.train('decomposed', 'decomposition', 'algo_clusters', hyperparams => '{"n_components": 2}')`);
     const r = await client.query(
-      `SELECT pgml.predict('decomposed', ARRAY[1.0, 2.0]::float8[]) AS first, pgml.decompose('decomposed', ARRAY[1.0, 2.0]::float8[]) AS all_components`,
+      `SELECT pgml.predict('decomposed', ARRAY[1.0, 2.0]::float8[]) AS first, pgml.decompose('decomposed', ARRAY[1.0, 2.0]) AS all_components`,
     );
     assert.equal(r.rows[0].all_components.length, 2);
     assert.ok(Math.abs(r.rows[0].first - r.rows[0].all_components[0]) < 1e-5, JSON.stringify(r.rows[0]));
@@ -84,7 +84,7 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
     await client.query(`SELECT * FROM pgml.train('lgbm_multi', 'classification', 'algo_multi', 'label', 'lightgbm', '{"n_estimators": 20, "num_threads": 1}')`);
     const multi = await metrics('lgbm_multi');
     assert.ok(multi.accuracy! > 0.85, `accuracy ${multi.accuracy}`);
-    const proba = await client.query(`SELECT pgml.predict_proba('lgbm_multi', ARRAY[0.9, 0.1]::float8[]) AS p, pgml.predict('lgbm_multi', ARRAY[0.9, 0.1]::float8[]) AS c`);
+    const proba = await client.query(`SELECT pgml.predict_proba('lgbm_multi', ARRAY[0.9, 0.1]) AS p, pgml.predict('lgbm_multi', ARRAY[0.9, 0.1]::float8[]) AS c`);
     assert.equal(proba.rows[0].p.length, 3);
     assert.ok(Math.abs(proba.rows[0].p.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-5);
 
@@ -119,7 +119,7 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
       ]);
       const multi = await metrics(`${algorithm}_multi`);
       assert.ok(multi.accuracy! > 0.8, `${algorithm} accuracy ${multi.accuracy}`);
-      const proba = await client.query(`SELECT pgml.predict_proba($1, ARRAY[0.9, 0.1]::float8[]) AS p`, [`${algorithm}_multi`]);
+      const proba = await client.query(`SELECT pgml.predict_proba($1, ARRAY[0.9, 0.1]) AS p`, [`${algorithm}_multi`]);
       assert.ok(Math.abs(proba.rows[0].p.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-5, `${algorithm} probabilities`);
 
       await client.query(`SELECT * FROM pgml.train($1, 'regression', 'algo_reg', 'y', $2, $3::jsonb, test_sampling => 'last')`, [
@@ -214,7 +214,7 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
         `SELECT * FROM pgml.train_joint($1, 'regression', 'algo_joint', ARRAY['y', 'y2'], $2, test_sampling => 'last')`,
         [`joint_${algorithm}`, algorithm],
       );
-      const r = await client.query(`SELECT pgml.predict_joint($1, ARRAY[0.5, 0.2, 0.1]::float8[]) AS p`, [`joint_${algorithm}`]);
+      const r = await client.query(`SELECT pgml.predict_joint($1, ARRAY[0.5, 0.2, 0.1]) AS p`, [`joint_${algorithm}`]);
       assert.equal(r.rows[0].p.length, 2, algorithm);
     }
   });
@@ -265,7 +265,7 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
     await client.query(
       `SELECT * FROM pgml.train_joint('joint_trees', 'regression', 'algo_joint', ARRAY['y', 'y2'], 'extra_trees', '{"n_estimators": 10}', test_sampling => 'last')`,
     );
-    const r = await client.query(`SELECT pgml.predict_joint('joint_trees', ARRAY[0.5, 0.2, 0.1]::float8[]) AS p`);
+    const r = await client.query(`SELECT pgml.predict_joint('joint_trees', ARRAY[0.5, 0.2, 0.1]) AS p`);
     assert.equal(r.rows[0].p.length, 2);
   });
 

@@ -296,7 +296,7 @@ describeTargets('pgml.predict', { proxyOnly: true }, (target, kind) => {
   });
 
   test('predict_proba, predict by model id, predict_batch', async () => {
-    const proba = await client.query(`SELECT pgml.predict_proba('cls', ARRAY[0.5, 0.5]::float8[]) AS p`);
+    const proba = await client.query(`SELECT pgml.predict_proba('cls', ARRAY[0.5, 0.5]::real[]) AS p`);
     assert.equal(proba.rows[0].p.length, 2);
     assert.ok(Math.abs(proba.rows[0].p[0] + proba.rows[0].p[1] - 1) < 1e-5);
     const id = (await client.query(`SELECT id FROM pgml.deployed_models WHERE name = 'reg'`)).rows[0].id;

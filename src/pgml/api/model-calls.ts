@@ -13,7 +13,14 @@ import { jsonbArgument } from './jsonb.js';
 import type { LoadedModel } from '../serving/model-cache.js';
 import { numericFeatures, resolveModel, type Features, type ModelRef } from '../serving/predictor.js';
 
-const NUMERIC_ARRAYS = ['real[]', 'double precision[]', 'smallint[]', 'integer[]', 'bigint[]', 'boolean[]'] as const;
+/**
+ * The feature types of each function's project-name overloads, as PostgresML 2.x declares them:
+ * pgml.predict takes any numeric array, predict_proba, predict_joint and decompose `real[]` alone.
+ * The set decides how Postgres resolves a call (`ARRAY[0.1, 2.0]` is numeric[]: one real[] overload
+ * takes it, two float overloads make it ambiguous, 42725), so it must be PostgresML's exactly.
+ */
+export const PREDICT_FEATURE_TYPES = ['real[]', 'double precision[]', 'smallint[]', 'integer[]', 'bigint[]', 'boolean[]'] as const;
+export const REAL_FEATURES = ['real[]'] as const;
 
 export const projectName = z.string().nullable();
 export const modelId = z.union([z.number(), z.bigint(), z.string()]).nullable();
@@ -90,11 +97,17 @@ async function runBatch(calls: readonly ModelCallArgs[], ctx: CallContext, fn: s
 }
 
 /**
- * The overloads of pgml.<name>: (project_name text, features <each numeric array>),
+ * The overloads of pgml.<name>: (project_name text, features <each of featureTypes>),
  * (model_id bigint, features real[]) and, with `rowForm`, (project_name text, row anyelement) and
  * (model_id bigint, row anyelement) (PostgresML's predict_row and predict_model_row).
  */
-export function modelCallOverloads(name: string, returns: ReturnSpec, compute: Compute, rowForm: boolean): ProxyFunction[] {
+export function modelCallOverloads(
+  name: string,
+  returns: ReturnSpec,
+  compute: Compute,
+  rowForm: boolean,
+  featureTypes: readonly string[] = REAL_FEATURES,
+): ProxyFunction[] {
   const fn = `pgml.${name}`;
   const overload = <P extends { features: ReturnType<typeof param> } | { row: ReturnType<typeof param> }>(params: P) =>
     defineFunction({
@@ -113,7 +126,7 @@ export function modelCallOverloads(name: string, returns: ReturnSpec, compute: C
         return (calls: readonly ModelCallArgs[]) => compute(model, calls.map((args) => featuresOf(args, fn)));
       },
     });
-  const list = NUMERIC_ARRAYS.map((type) => overload({ project_name: param('text', projectName), features: param(type, z.unknown()) }));
+  const list = featureTypes.map((type) => overload({ project_name: param('text', projectName), features: param(type, z.unknown()) }));
   list.push(overload({ model_id: param('bigint', modelId), features: param('real[]', z.unknown()) }));
   if (rowForm) {
     list.push(overload({ project_name: param('text', projectName), row: param('anyelement', z.unknown()) }));

@@ -133,12 +133,18 @@ describe('analyzeQuery argument binding', () => {
       ["SELECT pgml.predict('p', ARRAY[1.5,2])", 'function pgml.predict(unknown, numeric[]) is not unique'],
       ["SELECT pgml.predict('p', ARRAY[1, 2.5]::numeric[])", 'function pgml.predict(unknown, numeric[]) is not unique'],
       ["SELECT pgml.predict('p'::text, ARRAY[1.5,2])", 'function pgml.predict(text, numeric[]) is not unique'],
-      ["SELECT pgml.predict_proba('p', ARRAY[1.5,2])", 'function pgml.predict_proba(unknown, numeric[]) is not unique'],
     ]) {
       const error = pgError(() => analyzeQuery(sql as string, catalog));
       assert.equal(error.code, '42725', sql);
       assert.equal(error.message, message);
     }
+  });
+
+  it('takes numeric literals as real[] where PostgresML declares real[] alone (predict_proba, predict_joint, decompose)', () => {
+    const sites = calls("SELECT pgml.predict_proba('p', ARRAY[1.5,2]), pgml.predict_joint('p', ARRAY[0.1, 2.0]), pgml.decompose('My PCA', ARRAY[0.1, 2.0, 5.0])");
+    assert.deepEqual(sites.map((site) => site?.signature.params[1]?.type), ['real[]', 'real[]', 'real[]']);
+    // float8 reaches real only by an assignment cast, which a function call does not apply.
+    assert.equal(pgError(() => analyzeQuery("SELECT pgml.decompose('p', ARRAY[1.5]::float8[])", catalog)).code, '42883');
   });
 
   it('types ARRAY[...] of mixed literals as Postgres does (select_common_type), then picks the same overload', () => {
