@@ -3,7 +3,7 @@
 // BERT, so vector(384) becomes vector(32)), each stored value compared with pgml.embed of the same
 // text called on its own. Real Postgres has no pgvector here, so it runs the FLOAT[] guides; the
 // embedded PGlite, which has it, runs the pgml.embed page's vector(...) form too.
-import { after, before, it } from 'node:test';
+import { before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { execCapture } from '../support/exec.js';
 import { REPO_ROOT } from '../support/proxy.js';
+import { suiteClient } from '../support/pg-client.js';
 import { describeTargets } from '../support/targets.js';
 
 process.env.PGML_MODELS_DIR = join(REPO_ROOT, 'test', 'fixtures', 'models');
@@ -33,13 +34,10 @@ function vectorValue(value: unknown): number[] {
 }
 
 describeTargets('generated columns computed by pgml functions', { proxyOnly: true }, (target) => {
+  const suite = suiteClient(target);
   let client: pg.Client;
-  before(async () => {
-    client = new pg.Client({ connectionString: target().url() });
-    await client.connect();
-  });
-  after(async () => {
-    await client.end();
+  before(() => {
+    client = suite();
   });
 
   it('keeps embeddings as the in-database-generation guide does (FLOAT[], normalized)', async () => {

@@ -1,18 +1,16 @@
 // The error a keyed lookup miss raises (migrations 0012, 0015, 0023): 40001, naming only causes that
 // can still make one (README, "What can still miss a row"), never a NULL.
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
+import { suiteClient } from '../support/pg-client.js';
 import { describeTargets } from '../support/targets.js';
 
 describeTargets('pgml_proxy.missing_result', { proxyOnly: true }, (target) => {
+  const suite = suiteClient(target);
   let client: pg.Client;
-  before(async () => {
-    client = new pg.Client({ connectionString: target().url() });
-    await client.connect();
-  });
-  after(async () => {
-    await client.end();
+  before(() => {
+    client = suite();
   });
 
   test('fails with 40001 and names the causes that remain', async () => {
