@@ -37,6 +37,13 @@ export interface CallContext {
    */
   readonly sessionEpoch: number;
   readonly services: CallServices;
+  /**
+   * Runs `work` once the caller's transaction is over (committed or rolled back), before the client
+   * hears so. What the call wrote is then visible to every statement that starts later, so a cache of
+   * it in this process must be dropped by then: the upstream's notification may come after the
+   * client's next statement. Absent where there is no session (tests' contexts).
+   */
+  afterTransaction?(work: () => void): void;
 }
 
 /** Arguments keyed by parameter name, as `args` validated them. */

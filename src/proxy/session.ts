@@ -129,6 +129,8 @@ export class ClientSession {
   private statementStartedAt = 0;
   /** See CallContext.sessionEpoch. */
   private sessionEpoch = 0;
+  /** See CallContext.afterTransaction: run at the next ReadyForQuery outside a transaction. */
+  private readonly transactionEndWork: (() => void)[] = [];
   /** Settings changed in the current transaction: its end (or a rollback) may undo them. */
   private settingsChanged = false;
   /** Privileges changed in the current transaction: other sessions re-check once it ends. */
@@ -166,6 +168,7 @@ export class ClientSession {
         return session.sessionEpoch;
       },
       services: options.services,
+      afterTransaction: (work) => this.transactionEndWork.push(work),
     });
     const session = this;
     // The embedded backend's settings and transaction are shared between clients: it answers itself.
@@ -520,6 +523,8 @@ export class ClientSession {
         if (!this.authenticated && code === BackendCode.Authentication) this.onAuthentication(message);
         if (code === BackendCode.ReadyForQuery) {
           this.txStatus = decodeReadyForQuery(message);
+          // Before this ReadyForQuery reaches the client: its next statement must find the caches dropped.
+          if (this.txStatus === 'I' && this.transactionEndWork.length > 0) this.runTransactionEndWork();
           // Outside a transaction no portal lives on: streamed ones stop their calls.
           if (this.txStatus === 'I' && this.interceptor.streams.hasPortals) this.interceptor.streams.forgetAll();
           if (this.routineDdl && this.txStatus === 'I') this.settleRoutineDdl();
@@ -591,6 +596,16 @@ export class ClientSession {
     this.settingsChanged = false;
     this.privilegesChanged = false;
     if (everyone) this.options.onPrivilegeChange?.();
+  }
+
+  private runTransactionEndWork(): void {
+    for (const work of this.transactionEndWork.splice(0)) {
+      try {
+        work();
+      } catch (error) {
+        this.options.log(`pgml-proxy: work after a transaction failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
   }
 
   private settleRoutineDdl(): void {

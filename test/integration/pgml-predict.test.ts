@@ -329,6 +329,34 @@ describeTargets('pgml.predict', { proxyOnly: true }, (target, kind) => {
 
   if (kind === 'proxy-pglite') return;
 
+  test("a deployment made through this proxy is used by its other sessions at once, before the upstream's notification arrives", async (t) => {
+    // The proxy's LISTEN backend is stopped, so the deployment's NOTIFY cannot reach the proxy: only
+    // the deploying session's own invalidation (at the end of its transaction) can tell the other.
+    const listeners = (await client.query(`SELECT pid FROM pg_stat_activity WHERE application_name = 'pgml-proxy listener'`)).rows.map((r) => r.pid as number);
+    assert.ok(listeners.length > 0, 'the proxy listens');
+    try {
+      for (const pid of listeners) process.kill(pid, 'SIGSTOP');
+    } catch (error) {
+      return t.skip(`cannot stop the listener backend here: ${(error as Error).message}`);
+    }
+    const other = new pg.Client({ connectionString: target().url() });
+    try {
+      await other.connect();
+      const features = 'ARRAY[0.5, -0.25, 0.125]::real[]';
+      const before = (await other.query(`SELECT pgml.predict('reg', ${features}) AS p`)).rows[0].p;
+      await other.query(`SELECT pgml.predict('reg', ${features}) AS p`); // served from the cache now
+      await client.query(`SELECT * FROM pgml.train('reg', algorithm => 'ridge', hyperparams => '{"alpha": 1000}')`);
+      await client.query(`SELECT * FROM pgml.deploy('reg', 'most_recent')`);
+      const newest = (await client.query(`SELECT max(m.id) AS id FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id WHERE p.name = 'reg'`)).rows[0].id;
+      const want = (await client.query(`SELECT pgml.predict(${newest}::bigint, ${features}) AS p`)).rows[0].p;
+      assert.notEqual(want, before, 'the new model predicts something else');
+      assert.equal((await other.query(`SELECT pgml.predict('reg', ${features}) AS p`)).rows[0].p, want);
+    } finally {
+      for (const pid of listeners) process.kill(pid, 'SIGCONT');
+      await other.end();
+    }
+  });
+
   test('row form for a model trained with preprocess', async () => {
     await client.query(
       `SELECT * FROM pgml.train('mixed', 'regression', 'mixed_train', 'y', 'linear', preprocess => '{"color": {"encode": "one_hot"}}')`,

@@ -3,6 +3,7 @@ import { defineFunction, optionalParam, param, table } from '../../functions/ind
 import { PgError, SqlState } from '../../errors/index.js';
 import { STRATEGIES, type Strategy } from '../domain/strategy.js';
 import { chooseModel, insertDeployment, modelById, requireProject } from '../store/index.js';
+import { forgetDeployment } from '../serving/deployments.js';
 
 const RETURNS = table({ project: 'text', strategy: 'text', algorithm: 'text' });
 
@@ -27,6 +28,7 @@ export const deployStrategy = defineFunction({
     const chosen = await chooseModel(ctx.db, project, strategy, args.algorithm ?? null);
     if (!chosen) throw new PgError(SqlState.UndefinedObject, 'No qualified models exist for this deployment.');
     await insertDeployment(ctx.db, project.id, chosen.modelId, strategy);
+    forgetDeployment(ctx, project.id);
     ctx.notice(`Deploying model id: ${chosen.modelId}`, 'INFO');
     return [{ project: project.name, strategy, algorithm: chosen.algorithm }];
   },
@@ -43,6 +45,7 @@ export const deployModel = defineFunction({
     if (!Number.isSafeInteger(id)) throw new PgError(SqlState.InvalidParameterValue, 'model_id must be a model id');
     const model = await modelById(ctx.db, id);
     await insertDeployment(ctx.db, model.projectId, model.modelId, 'specific');
+    forgetDeployment(ctx, model.projectId);
     return [{ project: model.projectName, strategy: 'specific', algorithm: model.algorithm }];
   },
 });

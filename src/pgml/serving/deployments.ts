@@ -10,6 +10,7 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import type { Queryable } from '../../db/queryable.js';
 import type { Deployment } from '../domain/deployment.js';
+import type { CallContext } from '../../functions/index.js';
 
 export const DEPLOYMENTS_CHANNEL = 'pgml_proxy_deployments';
 
@@ -29,7 +30,8 @@ export class DeploymentCache {
 
   setTrust(trust: DeploymentTrust): void {
     // Migration 0007's trigger announces every deployment to listeners. In-process trust would
-    // need every writer to invalidate the cache itself, which train and deploy do not: stay uncached.
+    // need every writer to invalidate the cache itself: train and deploy do (forgetDeployment), a
+    // plain INSERT INTO pgml.deployments does not, so stay uncached.
     this.trust = trust === 'notify' ? 'notify' : 'none';
     this.invalidateAll();
   }
@@ -74,4 +76,14 @@ export class DeploymentCache {
     if (this.trust !== 'none' && row.settled && generation === this.generation) this.byName.set(projectName, deployment);
     return deployment;
   }
+}
+
+/**
+ * After a call wrote a deployment of the project: its cached deployment is dropped when the caller's
+ * transaction is over, before the client hears so, and not only when the upstream's notification
+ * arrives (which may come after another session's next statement here; other proxies still rely
+ * on it).
+ */
+export function forgetDeployment(ctx: CallContext, projectId: number): void {
+  ctx.afterTransaction?.(() => ctx.services.serving.deployments.invalidateProject(projectId));
 }

@@ -9,6 +9,7 @@ import { throwIfCanceled, withStatementLimits } from '../../functions/cancel.js'
 import type { CallContext } from '../../functions/index.js';
 import type { Project } from '../domain/project.js';
 import { snapshotName } from '../domain/snapshot.js';
+import { forgetDeployment } from '../serving/deployments.js';
 import { keyMetric, type Task } from '../domain/task.js';
 import { checkHyperparamNames } from '../engines/engine.js';
 import { checkHyperparamLimits } from '../engines/limits.js';
@@ -158,6 +159,7 @@ async function trainUntil(ctx: CallContext, request: TrainRequest, signal: Abort
       deploy,
     });
 
+    if (deploy) forgetDeployment(ctx, registered.projectId);
     info(deploy ? `Deploying model id: ${registered.modelId}` : 'Not deploying newly trained model.');
     return { project: request.projectName, task, algorithm, deployed: deploy };
   } catch (error) {
