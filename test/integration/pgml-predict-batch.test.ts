@@ -70,6 +70,16 @@ LIMIT 10;`);
     assert.equal(new Set(rows.map((r) => r.id)).size, 60);
   });
 
+  test("by model id one real[], as PostgresML's predict_model_batch returns it (by project name a set)", async () => {
+    const id = (await client.query(`SELECT id FROM pgml.deployed_models WHERE name = 'Iris Batch'`)).rows[0].id;
+    const features = `(SELECT array_agg(f ORDER BY id, k) FROM flowers, unnest(ARRAY[sepal_length, sepal_width, petal_length, petal_width]) WITH ORDINALITY AS u(f, k) WHERE id <= 4)`;
+    const byId = await client.query(`SELECT pgml.predict_batch(${id}::bigint, ${features}::real[]) AS p`);
+    assert.equal(byId.rows.length, 1);
+    assert.deepEqual(byId.rows[0].p, [1, 2, 3, 4].map((row) => single.get(row)));
+    const byName = await client.query(`SELECT p FROM pgml.predict_batch('Iris Batch', ${features}::real[]) AS p`);
+    assert.deepEqual(byName.rows.map((r) => r.p), [1, 2, 3, 4].map((row) => single.get(row)));
+  });
+
   test('one batch per group, and bound parameters in the extended protocol', async () => {
     const { rows } = await client.query(
       `SELECT target, pgml.predict_batch($1, array_agg(ARRAY[sepal_length, sepal_width, petal_length, petal_width])) AS prediction,

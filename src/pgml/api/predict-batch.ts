@@ -1,20 +1,23 @@
 import { z } from 'zod';
 import { PgError, SqlState } from '../../errors/index.js';
-import { defineFunction, param, type Param } from '../../functions/index.js';
+import { defineFunction, param, type Param, type ReturnSpec } from '../../functions/index.js';
 import { numericFeatures, predictBatch, resolveModel, type Features } from '../serving/predictor.js';
 import { modelId, modelRef, projectName } from './model-calls.js';
 
 /**
- * pgml.predict_batch(project_name | model_id, features real[]) → SETOF real: the features of many
- * rows flattened into one array, one prediction per row (PostgresML splits by the model's feature
- * count).
+ * pgml.predict_batch(project_name | model_id, features real[]): the features of many rows flattened
+ * into one array, one prediction per row (PostgresML splits by the model's feature count). As in
+ * PostgresML, by project name a SETOF real, by model id one real[] (its predict_model_batch).
  */
-function overload<Model extends { project_name: Param<typeof projectName, false> } | { model_id: Param<typeof modelId, false> }>(model: Model) {
+function overload<Model extends { project_name: Param<typeof projectName, false> } | { model_id: Param<typeof modelId, false> }>(
+  model: Model,
+  returns: ReturnSpec,
+) {
   return defineFunction({
     schema: 'pgml',
     name: 'predict_batch',
     params: { ...model, features: param('real[]', z.unknown()) },
-    returns: { kind: 'setof', type: 'real' },
+    returns,
     async execute(args, ctx) {
       const ref = modelRef(args, 'pgml.predict_batch');
       const values = numericFeatures(args.features, 'pgml.predict_batch: features');
@@ -33,4 +36,7 @@ function overload<Model extends { project_name: Param<typeof projectName, false>
   });
 }
 
-export const predictBatchFunctions = [overload({ project_name: param('text', projectName) }), overload({ model_id: param('bigint', modelId) })];
+export const predictBatchFunctions = [
+  overload({ project_name: param('text', projectName) }, { kind: 'setof', type: 'real' }),
+  overload({ model_id: param('bigint', modelId) }, { kind: 'scalar', type: 'real[]' }),
+];
