@@ -85,8 +85,9 @@ describeTargets('pgml.* arguments', { proxyOnly: true, http: true, proxyArgs: ['
       `SELECT pgml.predict(m.id, ARRAY[a, b, c, d]) AS p, a, b, c, d FROM pgml.models m, (SELECT * FROM arg_flowers ORDER BY a, b, c, d LIMIT 10) t WHERE m.id = ${id} ORDER BY a, b, c, d`,
     );
     assert.deepEqual(joined.rows.map((r) => r.p), await Promise.all(joined.rows.map((r) => predict([r.a, r.b, r.c, r.d]))));
+    // By model id, PostgresML's predict_model_batch returns one real[].
     const batch = await client.query(`SELECT pgml.predict_batch(${id}, ARRAY[6, 2, 1, 0, 6, 2, 1, 0]::real[]) AS p`);
-    assert.deepEqual(batch.rows, [{ p: expected }, { p: expected }]);
+    assert.deepEqual(batch.rows, [{ p: [expected, expected] }]);
   });
 
   test('ROW(a, b, c, d) features, per row', async () => {
