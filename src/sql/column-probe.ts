@@ -5,10 +5,10 @@
  * runs it (`SELECT f FROM <the statement's FROM> WHERE false`, reading the column's type) and
  * analyzes again with the answer.
  */
-import { deparseSync } from 'pgsql-deparser';
 import { list, nameList, nodeOf, walk } from './ast.js';
 import type { AstBody } from './ast.js';
 import type { FunctionCatalog } from './catalog.js';
+import { deparseStatement } from './parser.js';
 
 /** A probe of one argument's type: run `sql`, read its one column's type. */
 export interface ColumnProbe {
@@ -17,7 +17,6 @@ export interface ColumnProbe {
   sql: string;
 }
 
-const DEPARSE_VERSION = 170004;
 
 /**
  * The probe for a plain column reference `node`, seen from `scope` (the statement's own top-level
@@ -44,7 +43,7 @@ export function columnTypeProbe(node: unknown, scope: { type: string; body: AstB
     op: 'SETOP_NONE',
   };
   if (withClause !== undefined) select.withClause = withClause;
-  return deparseSync({ version: DEPARSE_VERSION, stmts: [{ stmt: { SelectStmt: select } }] } as never);
+  return deparseStatement({ SelectStmt: select });
 }
 
 /** No parameter, no data-modifying CTE, no call the upstream cannot run. */

@@ -11,7 +11,7 @@ import { PgError, SqlState } from '../errors/index.js';
 import { asTypedNode, list, nameList, nodeOf, num, str, walk } from './ast.js';
 import type { AstBody } from './ast.js';
 import type { FunctionCatalog } from './catalog.js';
-import { parseStatements, TextOffsets } from './parser.js';
+import { deparseStatement, parseStatements, TextOffsets } from './parser.js';
 
 /** A table with generated columns the proxy computes, as the catalog describes it now. */
 export interface GeneratedTable {
@@ -60,12 +60,6 @@ export interface GeneratedDdl {
    * meanwhile fails the creation rather than receive another table's columns.
    */
   ifExists?: string;
-}
-
-const DEPARSE_VERSION = 170004;
-
-function deparseStatement(node: Record<string, unknown>): string {
-  return deparseSync({ version: DEPARSE_VERSION, stmts: [{ stmt: node }] } as never);
 }
 
 function deparseNode(node: unknown): string {

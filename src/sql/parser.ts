@@ -4,6 +4,7 @@
  * rest of src/sql needs because the parser reports byte offsets into the UTF-8 text.
  */
 import { loadModule, parseSync, scanSync, hasSqlDetails } from 'libpg-query';
+import { deparseSync } from 'pgsql-deparser';
 import type { RawStmt, ScanToken } from 'libpg-query';
 import { PgError, SqlState } from '../errors/index.js';
 
@@ -125,4 +126,12 @@ function toSyntaxError(error: unknown): PgError {
   }
   const message = error instanceof Error ? error.message : String(error);
   return new PgError(SqlState.SyntaxError, message);
+}
+
+/**
+ * SQL text of one statement node (`{ SelectStmt: ... }`) built or changed by the rewriters, written by
+ * pgsql-deparser for the parser's AST version.
+ */
+export function deparseStatement(node: Record<string, unknown>): string {
+  return deparseSync({ version: 170004, stmts: [{ stmt: node }] } as never);
 }

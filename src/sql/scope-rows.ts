@@ -15,11 +15,10 @@
  * an UPDATE or DELETE must stay the table it writes: its rows are locked instead (lockTargetRows).
  */
 import type { ScanToken } from 'libpg-query';
-import { deparseSync } from 'pgsql-deparser';
 import type { Span } from './args.js';
 import { list, nameList, nodeOf, num, str, walk, type AstBody } from './ast.js';
 import { quoteIdent } from './render.js';
-import { parseStatements, TextOffsets } from './parser.js';
+import { deparseStatement, parseStatements, TextOffsets } from './parser.js';
 
 /** A text edit of the statement: the span (character indices into the query text) and its replacement. */
 export interface SpanEdit {
@@ -217,7 +216,7 @@ function selectAll(item: unknown, withClause: AstBody | undefined): string {
     op: 'SETOP_NONE',
   };
   if (withClause !== undefined) select.withClause = withClause;
-  return deparseSync({ version: 170004, stmts: [{ stmt: { SelectStmt: select } }] } as never);
+  return deparseStatement({ SelectStmt: select });
 }
 
 /**
@@ -286,7 +285,7 @@ export function lockTargetRows(type: string, body: AstBody, scope: ScopeText, wh
   };
   if (where !== undefined) lock.whereClause = where;
   if (scope.withClause !== undefined) lock.withClause = scope.withClause;
-  const selectSql = `${deparseSync({ version: 170004, stmts: [{ stmt: { SelectStmt: lock } }] } as never)} FOR UPDATE OF ${alias}`;
+  const selectSql = `${deparseStatement({ SelectStmt: lock })} FOR UPDATE OF ${alias}`;
   const restriction = `(${alias}.tableoid, ${alias}.ctid) IN (SELECT pgml_proxy_tableoid, pgml_proxy_ctid FROM ${table})`;
   const restrictionNode = nodeOf(parseStatements(`SELECT WHERE ${restriction}`)[0]?.stmt, 'SelectStmt')?.whereClause;
   const conjuncts = nodeOf(body.whereClause, 'BoolExpr')?.boolop === 'AND_EXPR' ? list(nodeOf(body.whereClause, 'BoolExpr')?.args) : body.whereClause === undefined ? [] : [body.whereClause];

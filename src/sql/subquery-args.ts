@@ -11,9 +11,9 @@
  * statement with 40001 (pgml_proxy.argument_unchanged, migration 0024) instead of pairing the call's
  * result with rows the value no longer describes.
  */
-import { deparseSync } from 'pgsql-deparser';
 import { list, nodeOf, type AstBody } from './ast.js';
 import { quoteString } from './render.js';
+import { deparseStatement } from './parser.js';
 
 /**
  * The argument as a one-column query under the enclosing WITH clauses (outermost first), each level
@@ -26,7 +26,7 @@ export function standaloneArgument(node: unknown, withClauses: readonly AstBody[
   const levels = [...withClauses];
   let select: AstBody = withLevel(selectOf(node), levels.pop());
   while (levels.length > 0) select = withLevel(selectOf({ SubLink: { subLinkType: 'EXPR_SUBLINK', subselect: { SelectStmt: select } } }), levels.pop());
-  return deparseSync({ version: 170004, stmts: [{ stmt: { SelectStmt: select } }] } as never);
+  return deparseStatement({ SelectStmt: select });
 }
 
 function withLevel(select: AstBody, withClause: AstBody | undefined): AstBody {

@@ -10,7 +10,6 @@
  * the inner call is planned first, and its lookup replaces it in the outer call's enumeration and
  * lookup, so the outer call is evaluated over the distinct values of the inner call's results.
  */
-import { deparseSync } from 'pgsql-deparser';
 import { PgError, SqlState } from '../../errors/index.js';
 import { parseStatements, quoteString, spliceText } from '../../sql/index.js';
 import type { CallSite, Span, StatementAnalysis } from '../../sql/index.js';
@@ -21,7 +20,7 @@ import { rangeFunctionCalls } from '../../sql/analyze.js';
 import { isPerRowArg, isRowDependent } from '../../sql/per-row.js';
 import { isOneRowOfItsScope } from '../../sql/plan-one-pass.js';
 import { lockTargetRows, readScopeOnce, readWhereSubqueriesOnce, type ScopeCopy, type SpanEdit } from '../../sql/scope-rows.js';
-import { scanTokens } from '../../sql/parser.js';
+import { deparseStatement, scanTokens } from '../../sql/parser.js';
 import { significantTokens } from '../../sql/tokens.js';
 import { callsVolatile, type VolatileFunctions } from '../../sql/volatility.js';
 
@@ -321,7 +320,7 @@ function lateralEnumeration(site: CallSite, located: Located, body: AstBody, key
 }
 
 function deparseSelect(select: AstBody): string {
-  return deparseSync({ version: 170004, stmts: [{ stmt: { SelectStmt: { ...select } } }] } as never);
+  return deparseStatement({ SelectStmt: { ...select } });
 }
 
 /**
