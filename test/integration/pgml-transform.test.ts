@@ -142,6 +142,27 @@ FROM (
     await assert.rejects(transform({ task: 'text-generation', model: e.model }, { max_new_tokenz: 2 }, ['x']), sqlState('22023'));
   });
 
+  it("lengths as Python's pipelines in PostgresML's transformers (4.48): max_length counts the prompt and is 20 by default", async () => {
+    // transformers.js's pipelines put max_new_tokens 256 first, which overrode any max_length and
+    // ran the tiny models past their 128 positions (an ONNX Gather error) where Python stops at 20.
+    const gpt2 = expected['text-generation'];
+    for (const c of gpt2.cases) {
+      const out = await transform({ task: 'text-generation', model: gpt2.model }, { max_length: c.prompt_ids.length + gpt2.args.max_new_tokens }, [c.prompt]);
+      assert.deepEqual(out, [[{ generated_text: c.generated_text }]], c.prompt);
+    }
+    const generate = (args: object) => transform({ task: 'text-generation', model: gpt2.model }, args, ['The cat sat']);
+    assert.deepEqual(await generate({}), await generate({ max_length: 20 }));
+    const bart = expected['text2text-generation'];
+    for (const c of bart.cases) {
+      // The decoder's start token counts too: 8 new tokens end at length 9.
+      const out = await transform({ task: 'summarization', model: bart.model }, { max_length: c.ids.length }, [c.input]);
+      assert.deepEqual(out, [{ summary_text: c.text }], c.input);
+    }
+    const summarize = (args: object) => transform({ task: 'summarization', model: bart.model }, args, ['I am feeling great about the market today']);
+    assert.deepEqual(await summarize({}), await summarize({ max_length: 20 }));
+    await assert.rejects(generate({ max_length: 0 }), sqlState('22023'));
+  });
+
   it("chat messages (PostgresML's chat example): the new tokens only, in a list", async () => {
     const { rows } = await client().query(`SELECT pgml.transform(
     task => '{

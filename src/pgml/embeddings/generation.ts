@@ -114,14 +114,35 @@ function positiveInteger(task: Task, name: string, value: unknown): void {
 }
 
 /**
- * generate()'s options for `givenArgs`. `extra` are the task's own Hugging Face names;
- * `openAiNames` whether the task takes OpenAI's names too (text generation does).
+ * What Python's pipeline for `key` (a task, or a translation pair such as `translation_en_to_fr`)
+ * takes from the model's config.json `task_specific_params`, as transformers 4.48 (PostgresML's)
+ * does when it makes the pipeline: `prefix` goes before each input, the rest are generate()'s
+ * defaults under the caller's args (T5's and BART's summarization and translation settings).
  */
-export function generationOptions(task: Task, dir: string, givenArgs: Args, extra: readonly string[], isStopped: () => boolean, openAiNames = false): Generation {
+export function taskSpecificParams(dir: string, key: string): { prefix: string; defaults: Args } {
+  const all = readJson(join(dir, 'config.json')).task_specific_params as Record<string, Args> | undefined;
+  const { prefix = '', ...defaults } = all?.[key] ?? {};
+  return { prefix: typeof prefix === 'string' ? prefix : '', defaults };
+}
+
+/**
+ * generate()'s options for `givenArgs`. `extra` are the task's own Hugging Face names;
+ * `openAiNames` whether the task takes OpenAI's names too (text generation does); `taskKey`
+ * names the model's task_specific_params to apply (the translation pair for translation).
+ */
+export function generationOptions(task: Task, dir: string, givenArgs: Args, extra: readonly string[], isStopped: () => boolean, openAiNames = false, taskKey: string = task): Generation {
   const openAi = openAiNames && Object.keys(givenArgs).some((k) => OPENAI_ONLY.includes(k)) ? fromOpenAi(task, givenArgs) : undefined;
-  const args = openAi?.args ?? givenArgs;
-  only(task, args, [...GENERATION_ARGS, ...extra]);
-  const defaults = readJson(join(dir, 'generation_config.json'));
+  only(task, openAi?.args ?? givenArgs, [...GENERATION_ARGS, ...extra]);
+  const specific = taskSpecificParams(dir, taskKey).defaults;
+  const defaults = { ...readJson(join(dir, 'generation_config.json')), ...specific };
+  // The lengths are Python's: max_length (the model's, else 20) unless max_new_tokens is given.
+  // transformers.js's pipelines would otherwise put their own max_new_tokens of 256 first, which
+  // overrides any max_length, the caller's included. transformers.js knows generation_config.json
+  // but not task_specific_params, so the latter's generate() names go in as options. (Its beam
+  // search names, early_stopping and length_penalty, change nothing without beams: see below.)
+  const fromSpecific = Object.fromEntries(Object.entries(specific).filter(([name]) => (GENERATION_ARGS as readonly string[]).includes(name)));
+  const given = openAi?.args ?? givenArgs;
+  const args: Args = { ...fromSpecific, ...given, max_new_tokens: given.max_new_tokens ?? defaults.max_new_tokens ?? null };
   // transformers.js decodes greedily or by sampling; a model whose generation config asks for
   // beam search would silently get another answer than Python gives, so that is refused.
   const beams = args.num_beams ?? defaults.num_beams ?? 1;
@@ -132,7 +153,8 @@ export function generationOptions(task: Task, dir: string, givenArgs: Args, extr
   }
   const { num_return_sequences: sequences = 1, do_sample: doSample = defaults.do_sample ?? false, temperature, top_k: topK, top_p: topP, ...rest } = args;
   positiveInteger(task, openAi ? 'n' : 'num_return_sequences', sequences);
-  positiveInteger(task, openAi ? 'max_tokens' : 'max_new_tokens', rest.max_new_tokens);
+  if (rest.max_new_tokens !== null) positiveInteger(task, openAi ? 'max_tokens' : 'max_new_tokens', rest.max_new_tokens);
+  positiveInteger(task, 'max_length', rest.max_length);
   // Python refuses several sequences from greedy decoding; OpenAI's n at temperature 0 repeats one.
   if (sequences !== 1 && doSample !== true && !openAi) throw invalid(task, 'num_return_sequences greater than 1 needs "do_sample": true');
   const seed = openAi?.seed ?? undefined;

@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { AutoModelForQuestionAnswering, AutoTokenizer, pipeline, type PreTrainedModel, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
-import { answers, generationOptions, type Generation } from './generation.js';
+import { answers, generationOptions, taskSpecificParams, type Generation } from './generation.js';
 import { bestSpan, tokenSpans } from './offsets.js';
 import { invalid, only, readJson, type Args } from './task-args.js';
 import type { Task, TaskSpec } from './tasks.js';
@@ -93,9 +93,10 @@ export async function runTask(run: TaskRun): Promise<unknown> {
     case 'summarization':
     case 'translation':
     case 'text2text-generation': {
-      const prefix = spec.variant ? translationPrefix(dir, spec.variant) : '';
+      const taskKey = spec.variant ?? task;
+      const { prefix } = taskSpecificParams(dir, taskKey);
       const generate = await load(dir, task);
-      const { options, sequences } = generationOptions(task, dir, args, [], run.isStopped);
+      const { options, sequences } = generationOptions(task, dir, args, [], run.isStopped, false, taskKey);
       const out = await each((text) => sample(sequences, () => generate(prefix + text, options)));
       // Python's pipeline flattens the list when every input has one answer.
       return sequences === 1 ? out.flat() : out;
@@ -115,12 +116,6 @@ export async function runTask(run: TaskRun): Promise<unknown> {
 async function complete(generator: Runner, prompt: string, generation: Generation): Promise<string[]> {
   const { model, tokenizer } = generator as unknown as { model: PreTrainedModel; tokenizer: PreTrainedTokenizer };
   return (await answers(model, tokenizer, prompt, generation)).map((text) => (generation.openAi?.echo ? prompt : '') + text);
-}
-
-/** T5-style models keep the prompt of each language pair in config.task_specific_params. */
-function translationPrefix(dir: string, variant: string): string {
-  const params = readJson(join(dir, 'config.json')).task_specific_params as Record<string, { prefix?: string }> | undefined;
-  return params?.[variant]?.prefix ?? '';
 }
 
 /** The tokens of `ids` as vocabulary strings, null for special tokens. */
