@@ -25,7 +25,7 @@ import { replacementOf, RowBatches, type BoundValues, type KeyedRewrite } from '
 import { resultColumnType } from './batch/plan.js';
 import { OnePassPortal, OnePassStream, clientRowDescription, type OnePassIO, type OnePassWork } from './batch/one-pass.js';
 import { planStatement, type Protocol, type StatementPlan } from '../sql/plan.js';
-import { evaluateSubqueryArguments, hasSubqueryArguments } from './subquery-args.js';
+import { evaluateSubqueryArguments, hasSubqueryArguments, parameterizeSubqueryArguments, subqueryValues, type SubqueryParam } from './subquery-args.js';
 import { renderOnePass, type OnePassPlan } from '../sql/plan-one-pass.js';
 import { canEncode } from '../wire/values.js';
 import { CallEvaluator, type BoundParams } from './evaluate.js';
@@ -81,6 +81,8 @@ export class RewrittenStatement {
     readonly stream?: StreamPlan,
     /** `SELECT model_train()` of a function the session expands: its body runs at each Bind (expanded-call.ts). */
     readonly expansion?: ExpandedCall,
+    /** Uncorrelated subquery arguments, read at each Bind into the parameters after the client's (subquery-args.ts). */
+    readonly subqueries: readonly SubqueryParam[] = [],
   ) {}
 
   clientParamTypes(): number[] {
@@ -179,7 +181,7 @@ export class Interceptor {
         // The subqueries may read what the statements before wrote.
         if (pending.length > 0 && !(await flush())) return batches.finish();
         try {
-          stmt = await evaluateSubqueryArguments(stmt, this.evaluator.context.db, this.session.txStatus !== 'I');
+          stmt = await evaluateSubqueryArguments(stmt, this.evaluator.context.db);
         } catch (error) {
           await this.failQuery(PgError.from(error));
           return batches.finish();
@@ -541,14 +543,26 @@ export class Interceptor {
     }
     if (prepared instanceof PgError) return this.failExtended(prepared);
     const { sql: text, analysis } = prepared;
-    const stmt = analysis.statements[0];
-    if (!stmt || analysis.statements.length > 1) {
+    const written = analysis.statements[0];
+    if (!written || analysis.statements.length > 1) {
       return this.failExtended(new PgError(SqlState.SyntaxError, 'cannot insert multiple commands into a prepared statement'));
     }
-    const clientParams = Math.max(maxParamIndex(stmt.sql), message.paramTypes.length);
+    const clientParams = Math.max(maxParamIndex(written.sql), message.paramTypes.length);
     const paramTypes = Array.from({ length: clientParams }, (_, i) => message.paramTypes[i] ?? 0);
+    let stmt = written;
+    let subqueries: SubqueryParam[] = [];
+    if (hasSubqueryArguments(written)) {
+      try {
+        const typeOf = (n: number) => typeNameOf(paramTypes[n - 1] ?? 0);
+        ({ stmt, params: subqueries } = await parameterizeSubqueryArguments(written, this.evaluator.context.db, clientParams + 1, typeOf));
+      } catch (error) {
+        return this.failExtended(PgError.from(error));
+      }
+      for (const { type } of subqueries) paramTypes.push(typeOidOf(type));
+    }
     const plan = planOf(text, stmt, 'extended');
-    if (plan.stream !== undefined && this.evaluator.canStream(plan.stream.site.signature)) {
+    // A streamed call's statement does not check the subqueries it reads.
+    if (plan.stream !== undefined && subqueries.length === 0 && this.evaluator.canStream(plan.stream.site.signature)) {
       const streamed = await this.parseStream(message.name, text, stmt, plan.stream, paramTypes);
       if (streamed !== undefined) return streamed;
     }
@@ -572,7 +586,7 @@ export class Interceptor {
             this.declareArgumentTypes(site, stmt, paramTypes);
             break;
           case 'atBind': {
-            const index = clientParams + deferred.length + 1;
+            const index = clientParams + subqueries.length + deferred.length + 1;
             deferred.push({ site, index });
             replacements.set(site.id, this.evaluator.renderParam(site, index));
             this.declareArgumentTypes(site, stmt, paramTypes);
@@ -593,12 +607,12 @@ export class Interceptor {
       plan.onePass === undefined
         ? spliceStatement(text, stmt, new Map([...replacements, ...placeholders]))
         : renderOnePass(text, stmt, plan.onePass, replacements);
-    const evaluatedAtBind = deferred.length > 0 || keyed.length > 0 || plan.onePass !== undefined;
+    const evaluatedAtBind = deferred.length > 0 || keyed.length > 0 || plan.onePass !== undefined || subqueries.length > 0;
     if (evaluatedAtBind) {
       const execName = keyed.length > 0 ? `pgml_proxy_exec_${++this.execStatements}` : '';
       this.statements.set(
         message.name,
-        new RewrittenStatement(text, stmt, clientParams, paramTypes, deferred, keyed, replacements, execName, plan.onePass),
+        new RewrittenStatement(text, stmt, clientParams, paramTypes, deferred, keyed, replacements, execName, plan.onePass, undefined, undefined, subqueries),
       );
     }
     this.session.expectAndSend(FrontendCode.Parse, frontend.parse(message.name, sql, evaluatedAtBind ? paramTypes : message.paramTypes));
@@ -699,6 +713,11 @@ export class Interceptor {
         if (formatOf(i) === 1) return parseBinary(oid, raw);
         return oid === 0 ? raw.toString('utf8') : parseText(oid, raw.toString('utf8'));
       });
+      if (statement.subqueries.length > 0) {
+        const texts = await subqueryValues(statement.subqueries, this.evaluator.context.db, values);
+        extra.push(...texts.map((text) => (text === null ? null : Buffer.from(text, 'utf8'))));
+        values = [...values, ...texts.map((text, i) => subqueryValue(text, statement.subqueries[i]!.type))];
+      }
       for (const { site } of statement.deferred) {
         const value = await this.evaluator.evaluate(site, statement.statement, statement.sql, values);
         extra.push(encodeText(CallEvaluator.paramValue(site, value)));
@@ -929,6 +948,12 @@ function planOf(sql: string, stmt: StatementAnalysis, protocol: Protocol): State
   let plan = plans.get(protocol);
   if (plan === undefined) plans.set(protocol, (plan = planStatement(sql, stmt, protocol, PLAN_OPTIONS)));
   return plan;
+}
+
+/** A subquery argument's value as the call reads it: its text read as its type, when the proxy knows the type. */
+function subqueryValue(text: string | null, type: string): unknown {
+  const oid = typeOidOf(type);
+  return text === null || oid === 0 ? text : parseText(oid, text);
 }
 
 /** A typed NULL in place of a keyed per-row call, for the statement the client's Parse and Describe see. */
