@@ -200,16 +200,18 @@ export class CallEvaluator {
    */
   renderParam(site: CallSite, index: number): string {
     const returns = site.signature.returns;
-    const p = `$${index}`;
-    if (site.context === 'from') return renderFromParam(site, p);
+    // As in renderValue: a call that took subquery arguments gives its result only if the statement reads the same values.
+    const check = site.checks === undefined ? undefined : argumentCheck(site.checks, site.schema, site.name);
+    const param = (type: string) => (check === undefined ? `$${index}::${type}` : `CASE WHEN ${check} THEN $${index}::${type} END`);
+    if (site.context === 'from') return renderFromParam(site, param('jsonb'));
     switch (returns.kind) {
       case 'scalar':
-        return renderExpressionReplacement(site, `${p}::${returns.type}`);
+        return renderExpressionReplacement(site, param(returns.type));
       case 'setof':
-        return renderSetReplacement(site, setOfValues(`${p}::${setArrayType(returns.type)}`, returns.type));
+        return renderSetReplacement(site, setOfValues(param(setArrayType(returns.type)), returns.type));
       case 'table': {
         const defs = returns.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ');
-        return renderExpressionReplacement(site, `(SELECT ROW(r.*) FROM jsonb_to_recordset(${p}::jsonb) AS r(${defs}))`);
+        return renderExpressionReplacement(site, `(SELECT ROW(r.*) FROM jsonb_to_recordset(${param('jsonb')}) AS r(${defs}))`);
       }
     }
   }

@@ -25,7 +25,7 @@ import { replacementOf, RowBatches, type BoundValues, type KeyedRewrite } from '
 import { resultColumnType } from './batch/plan.js';
 import { OnePassPortal, OnePassStream, clientRowDescription, type OnePassIO, type OnePassWork } from './batch/one-pass.js';
 import { planStatement, type Protocol, type StatementPlan } from '../sql/plan.js';
-import { evaluateSubqueryArguments, hasSubqueryArguments } from './subquery-args.js';
+import { evaluateSubqueryArguments, hasSubqueryArguments, parameterizeSubqueryArguments, subqueryValues, type SubqueryParam } from './subquery-args.js';
 import { renderOnePass, type OnePassPlan } from '../sql/plan-one-pass.js';
 import { canEncode } from '../wire/values.js';
 import { CallEvaluator, type BoundParams } from './evaluate.js';
@@ -44,7 +44,6 @@ import type { ResponseHandler, ResponseTracker } from './tracker.js';
 export interface SessionPort extends StreamPort {
   readonly tracker: ResponseTracker;
   readonly txStatus: TransactionStatus;
-  skipUntilSync: boolean;
   expectAndSend(code: number, message: Buffer, handler?: ResponseHandler): void;
   writeClient(buffers: readonly Buffer[]): void;
   /** After a ReadyForQuery the proxy wrote itself: a cancel that came during the statement is spent. */
@@ -82,12 +81,20 @@ export class RewrittenStatement {
     readonly stream?: StreamPlan,
     /** `SELECT model_train()` of a function the session expands: its body runs at each Bind (expanded-call.ts). */
     readonly expansion?: ExpandedCall,
+    /** Uncorrelated subquery arguments, read at each Bind into the parameters after the client's (subquery-args.ts). */
+    readonly subqueries: readonly SubqueryParam[] = [],
   ) {}
 
   clientParamTypes(): number[] {
     return this.paramTypes.slice(0, this.clientParams);
   }
 }
+
+/**
+ * What handling an extended-protocol message leaves the session to do: after an error the server
+ * ignores the client's messages up to its Sync (`skipToSync`), and so does the session.
+ */
+export type MessageOutcome = 'done' | 'skipToSync';
 
 export class Interceptor {
   private readonly statements = new Map<string, RewrittenStatement>();
@@ -97,7 +104,7 @@ export class Interceptor {
    * The proxy opened a transaction block for per-row evaluation at a Bind outside the client's own
    * block: it stands in for the implicit transaction of the client's pipeline and ends at its Sync.
    */
-  inImplicitBlock = false;
+  private inImplicitBlock = false;
   readonly streams: StreamAnswers;
 
   constructor(
@@ -174,7 +181,7 @@ export class Interceptor {
         // The subqueries may read what the statements before wrote.
         if (pending.length > 0 && !(await flush())) return batches.finish();
         try {
-          stmt = await evaluateSubqueryArguments(stmt, this.evaluator.context.db, this.session.txStatus !== 'I');
+          stmt = await evaluateSubqueryArguments(stmt, this.evaluator.context.db);
         } catch (error) {
           await this.failQuery(PgError.from(error));
           return batches.finish();
@@ -522,26 +529,42 @@ export class Interceptor {
 
   // ---- extended query protocol ----
 
-  async parse(message: ParseMessage, original: Buffer): Promise<void> {
+  async parse(message: ParseMessage, original: Buffer): Promise<MessageOutcome> {
     this.statements.delete(message.name);
     const prepared = await this.analyze(message.sql);
     const unevaluated = prepared === 'passthrough' || prepared instanceof PgError;
-    if (unevaluated && this.session.txStatus !== 'E' && (await this.expandedParse(message))) return;
+    if (unevaluated && this.session.txStatus !== 'E') {
+      const expanded = await this.expandedParse(message);
+      if (expanded !== undefined) return expanded;
+    }
     if (prepared === 'passthrough') {
       this.session.expectAndSend(FrontendCode.Parse, original);
-      return;
+      return 'done';
     }
     if (prepared instanceof PgError) return this.failExtended(prepared);
     const { sql: text, analysis } = prepared;
-    const stmt = analysis.statements[0];
-    if (!stmt || analysis.statements.length > 1) {
+    const written = analysis.statements[0];
+    if (!written || analysis.statements.length > 1) {
       return this.failExtended(new PgError(SqlState.SyntaxError, 'cannot insert multiple commands into a prepared statement'));
     }
-    const clientParams = Math.max(maxParamIndex(stmt.sql), message.paramTypes.length);
+    const clientParams = Math.max(maxParamIndex(written.sql), message.paramTypes.length);
     const paramTypes = Array.from({ length: clientParams }, (_, i) => message.paramTypes[i] ?? 0);
+    let stmt = written;
+    let subqueries: SubqueryParam[] = [];
+    if (hasSubqueryArguments(written)) {
+      try {
+        const typeOf = (n: number) => typeNameOf(paramTypes[n - 1] ?? 0);
+        ({ stmt, params: subqueries } = await parameterizeSubqueryArguments(written, this.evaluator.context.db, clientParams + 1, typeOf));
+      } catch (error) {
+        return this.failExtended(PgError.from(error));
+      }
+      for (const { type } of subqueries) paramTypes.push(typeOidOf(type));
+    }
     const plan = planOf(text, stmt, 'extended');
-    if (plan.stream !== undefined && this.evaluator.canStream(plan.stream.site.signature)) {
-      if (await this.parseStream(message.name, text, stmt, plan.stream, paramTypes)) return;
+    // A streamed call's statement does not check the subqueries it reads.
+    if (plan.stream !== undefined && subqueries.length === 0 && this.evaluator.canStream(plan.stream.site.signature)) {
+      const streamed = await this.parseStream(message.name, text, stmt, plan.stream, paramTypes);
+      if (streamed !== undefined) return streamed;
     }
     const replacements = new Map<number, string>();
     const deferred: { site: CallSite; index: number }[] = [];
@@ -563,7 +586,7 @@ export class Interceptor {
             this.declareArgumentTypes(site, stmt, paramTypes);
             break;
           case 'atBind': {
-            const index = clientParams + deferred.length + 1;
+            const index = clientParams + subqueries.length + deferred.length + 1;
             deferred.push({ site, index });
             replacements.set(site.id, this.evaluator.renderParam(site, index));
             this.declareArgumentTypes(site, stmt, paramTypes);
@@ -584,64 +607,64 @@ export class Interceptor {
       plan.onePass === undefined
         ? spliceStatement(text, stmt, new Map([...replacements, ...placeholders]))
         : renderOnePass(text, stmt, plan.onePass, replacements);
-    const evaluatedAtBind = deferred.length > 0 || keyed.length > 0 || plan.onePass !== undefined;
+    const evaluatedAtBind = deferred.length > 0 || keyed.length > 0 || plan.onePass !== undefined || subqueries.length > 0;
     if (evaluatedAtBind) {
       const execName = keyed.length > 0 ? `pgml_proxy_exec_${++this.execStatements}` : '';
       this.statements.set(
         message.name,
-        new RewrittenStatement(text, stmt, clientParams, paramTypes, deferred, keyed, replacements, execName, plan.onePass),
+        new RewrittenStatement(text, stmt, clientParams, paramTypes, deferred, keyed, replacements, execName, plan.onePass, undefined, undefined, subqueries),
       );
     }
     this.session.expectAndSend(FrontendCode.Parse, frontend.parse(message.name, sql, evaluatedAtBind ? paramTypes : message.paramTypes));
+    return 'done';
   }
 
   /**
    * Prepares a streamed statement (stream-answer.ts): the upstream gets it with the call replaced by
-   * an empty set of its type, to check, describe and bind; false when the client's encoding rules
-   * streaming out (the statement is then prepared as any other).
+   * an empty set of its type, to check, describe and bind; undefined when the client's encoding
+   * rules streaming out (the statement is then prepared as any other).
    */
-  private async parseStream(name: string, text: string, stmt: StatementAnalysis, plan: StreamPlan, paramTypes: number[]): Promise<boolean> {
+  private async parseStream(name: string, text: string, stmt: StatementAnalysis, plan: StreamPlan, paramTypes: number[]): Promise<MessageOutcome | undefined> {
     try {
-      if (!(await this.streams.canWrite())) return false;
+      if (!(await this.streams.canWrite())) return undefined;
       this.declareArgumentTypes(plan.site, stmt, paramTypes);
       const probed = await this.evaluator.parameterTypes(stmt, text, paramTypes, [plan.site]);
       for (const [index, oid] of probed) paramTypes[index - 1] = oid;
     } catch (error) {
-      await this.failExtended(PgError.from(error));
-      return true;
+      return this.failExtended(PgError.from(error));
     }
     const sql = spliceStatement(text, stmt, new Map([[plan.site.id, this.evaluator.renderValue(plan.site, [])]]));
     this.statements.set(name, new RewrittenStatement(text, stmt, paramTypes.length, paramTypes, [], [], new Map(), '', undefined, plan));
     this.session.expectAndSend(FrontendCode.Parse, frontend.parse(name, sql, paramTypes));
-    return true;
+    return 'done';
   }
 
   /**
    * Parse of `SELECT model_train()` for a function the session expands, as query() does: the
-   * upstream prepares the call's answer, and each Bind runs the body first (bindExpanded). False
-   * if the statement is not such a call.
+   * upstream prepares the call's answer, and each Bind runs the body first (bindExpanded).
+   * Undefined if the statement is not such a call.
    */
-  private async expandedParse(message: ParseMessage): Promise<boolean> {
+  private async expandedParse(message: ParseMessage): Promise<MessageOutcome | undefined> {
     try {
       const expansion = await this.inliner.expand(message.sql, this.evaluator.context.db);
       const refusal = refusalOf(expansion);
       if (refusal !== undefined) throw refusal;
-      if (!runsInSession(expansion)) return false;
+      if (!runsInSession(expansion)) return undefined;
       const stmt = analyzeQuery(message.sql, this.registry).statements[0];
-      if (stmt === undefined) return false;
+      if (stmt === undefined) return undefined;
       this.statements.set(message.name, new RewrittenStatement(message.sql, stmt, 0, [], [], [], new Map(), '', undefined, undefined, expansion));
       this.session.expectAndSend(FrontendCode.Parse, frontend.parse(message.name, answerSql(expansion), []));
+      return 'done';
     } catch (error) {
-      await this.failExtended(PgError.from(error));
+      return this.failExtended(PgError.from(error));
     }
-    return true;
   }
 
   /**
    * Bind of an expanded call: its body's statements run first, in the client's block or, outside
    * one, in the block that stands in for the pipeline's implicit transaction (see preparePerRow).
    */
-  private async bindExpanded(message: BindMessage, expansion: ExpandedCall): Promise<void> {
+  private async bindExpanded(message: BindMessage, expansion: ExpandedCall): Promise<MessageOutcome> {
     if (this.session.txStatus !== 'E') {
       try {
         const txStatus = await this.openImplicitBlock();
@@ -651,6 +674,7 @@ export class Interceptor {
       }
     }
     this.session.expectAndSend(FrontendCode.Bind, frontend.bind(message));
+    return 'done';
   }
 
   /**
@@ -670,7 +694,7 @@ export class Interceptor {
     }
   }
 
-  async bind(message: BindMessage, statement: RewrittenStatement): Promise<void> {
+  async bind(message: BindMessage, statement: RewrittenStatement): Promise<MessageOutcome> {
     if (statement.expansion !== undefined) return this.bindExpanded(message, statement.expansion);
     const formatOf = (i: number): number =>
       message.paramFormats.length === 1 ? message.paramFormats[0]! : (message.paramFormats[i] ?? 0);
@@ -689,6 +713,11 @@ export class Interceptor {
         if (formatOf(i) === 1) return parseBinary(oid, raw);
         return oid === 0 ? raw.toString('utf8') : parseText(oid, raw.toString('utf8'));
       });
+      if (statement.subqueries.length > 0) {
+        const texts = await subqueryValues(statement.subqueries, this.evaluator.context.db, values);
+        extra.push(...texts.map((text) => (text === null ? null : Buffer.from(text, 'utf8'))));
+        values = [...values, ...texts.map((text, i) => subqueryValue(text, statement.subqueries[i]!.type))];
+      }
       for (const { site } of statement.deferred) {
         const value = await this.evaluator.evaluate(site, statement.statement, statement.sql, values);
         extra.push(encodeText(CallEvaluator.paramValue(site, value)));
@@ -701,7 +730,7 @@ export class Interceptor {
       const call = { plan: statement.stream, stmt: statement.statement, sql: statement.sql, params: values };
       this.streams.bind(message.portal, new StreamPortal(call, format));
       this.session.expectAndSend(FrontendCode.Bind, frontend.bind(message));
-      return;
+      return 'done';
     }
     const paramFormats = [...message.params.map((_, i) => formatOf(i)), ...extra.map(() => 0)];
     if (statement.onePass !== undefined) return this.bindOnePass(message, statement, statement.onePass, values, { paramFormats, params: [...message.params, ...extra] });
@@ -722,6 +751,7 @@ export class Interceptor {
       FrontendCode.Bind,
       frontend.bind({ ...message, statement: target, paramFormats, params: [...message.params, ...extra] }),
     );
+    return 'done';
   }
 
   /**
@@ -735,7 +765,7 @@ export class Interceptor {
     plan: OnePassPlan,
     values: unknown[],
     params: { paramFormats: number[]; params: (Buffer | null)[] },
-  ): Promise<void> {
+  ): Promise<MessageOutcome> {
     let work: OnePassWork = { plan, shared: new Map(), prepared: new Map() };
     // In a failed transaction the upstream refuses the Bind itself; no need to evaluate anything.
     if (this.session.txStatus !== 'E') {
@@ -750,6 +780,7 @@ export class Interceptor {
     this.portals.set(message.portal, portal);
     this.session.expectAndSend(FrontendCode.Bind, frontend.bind({ ...message, ...params, resultFormats }));
     this.session.expectAndSend(FrontendCode.Describe, frontend.describe('P', message.portal), portal.describer());
+    return 'done';
   }
 
   /** A portal bound to a one-pass statement, if this one is. */
@@ -766,24 +797,25 @@ export class Interceptor {
   }
 
   /** Executes a one-pass portal: its rows are evaluated as they stream back, up to the row limit. */
-  async execute(message: Buffer, portal: OnePassPortal): Promise<void> {
+  async execute(message: Buffer, portal: OnePassPortal): Promise<MessageOutcome> {
     const stream = new OnePassStream(portal.work, this.streamIO(), { passReadyForQuery: false, columns: () => portal.columns });
     this.session.expectAndSend(FrontendCode.Execute, message, stream);
     // The answer must come now: nothing after the Execute goes upstream until its rows are out.
     this.session.expectAndSend(FrontendCode.Flush, frontend.flush());
     const outcome = await stream.finished;
-    if (outcome.error !== undefined) await this.failExtended(outcome.error);
+    return outcome.error === undefined ? 'done' : this.failExtended(outcome.error);
   }
 
   /** Answers an Execute of a streamed portal after everything before it, unless the pipeline failed. */
-  async executeStream(message: Buffer, portal: StreamPortal): Promise<void> {
+  async executeStream(message: Buffer, portal: StreamPortal): Promise<MessageOutcome> {
     await this.settle();
     // After an error the server skips every message up to Sync.
-    if (this.session.tracker.pipelineFailed) return;
+    if (this.session.tracker.pipelineFailed) return 'done';
     try {
       await this.streams.execute(portal, decodeExecute(message).maxRows);
+      return 'done';
     } catch (error) {
-      await this.failExtended(PgError.from(error));
+      return this.failExtended(PgError.from(error));
     }
   }
 
@@ -830,11 +862,19 @@ export class Interceptor {
   }
 
   /**
+   * What the client's Sync needs: nothing of the interceptor's (undefined: it goes upstream as it
+   * is), or, after the proxy opened a block for per-row evaluation, the end of that block (sync()).
+   */
+  syncTask(message: Buffer): (() => Promise<MessageOutcome>) | undefined {
+    return this.inImplicitBlock ? () => this.sync(message) : undefined;
+  }
+
+  /**
    * The client's Sync after the proxy opened a block for per-row evaluation: the upstream answers
    * it inside that block, so end the block the way the implicit transaction would have ended
    * (commit, or roll back after an error) and then tell the client the transaction is over.
    */
-  async sync(message: Buffer): Promise<void> {
+  private async sync(message: Buffer): Promise<MessageOutcome> {
     let status: TransactionStatus = 'I';
     await new Promise<void>((resolve) => {
       this.session.expectAndSend(FrontendCode.Sync, message, {
@@ -849,20 +889,22 @@ export class Interceptor {
       this.session.writeClient([backend.errorResponse(PgError.from(error))]);
     }
     this.session.writeClient([backend.readyForQuery(this.session.txStatus)]);
+    return 'done';
   }
 
   /**
    * An error while handling an extended-protocol message: report it after everything before it,
-   * fail the upstream's pipeline too, and ignore the client's messages until its Sync, as a server does.
+   * fail the upstream's pipeline too, and have the session ignore the client's messages until its
+   * Sync, as a server does.
    */
-  private async failExtended(error: PgError): Promise<void> {
+  private async failExtended(error: PgError): Promise<'skipToSync'> {
     const { tracker } = this.session;
     await this.settle();
-    this.session.skipUntilSync = true;
     // Already failed before this message: the server would have skipped it silently.
-    if (tracker.pipelineFailed && error.origin !== 'upstream') return;
+    if (tracker.pipelineFailed && error.origin !== 'upstream') return 'skipToSync';
     this.session.writeClient([backend.errorResponse(error)]);
     if (!tracker.pipelineFailed) await this.abortUpstream(false);
+    return 'skipToSync';
   }
 
   /**
@@ -906,6 +948,12 @@ function planOf(sql: string, stmt: StatementAnalysis, protocol: Protocol): State
   let plan = plans.get(protocol);
   if (plan === undefined) plans.set(protocol, (plan = planStatement(sql, stmt, protocol, PLAN_OPTIONS)));
   return plan;
+}
+
+/** A subquery argument's value as the call reads it: its text read as its type, when the proxy knows the type. */
+function subqueryValue(text: string | null, type: string): unknown {
+  const oid = typeOidOf(type);
+  return text === null || oid === 0 ? text : parseText(oid, text);
 }
 
 /** A typed NULL in place of a keyed per-row call, for the statement the client's Parse and Describe see. */

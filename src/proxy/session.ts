@@ -25,7 +25,7 @@ import {
   type TransactionStatus,
 } from '../wire/index.js';
 import { CallEvaluator } from './evaluate.js';
-import { Interceptor } from './intercept.js';
+import { Interceptor, type MessageOutcome } from './intercept.js';
 import { LocalAnswers } from './local-answer.js';
 import { SessionQueryRunner } from './internal-query.js';
 import type { UpstreamConnector, UpstreamLink } from './link.js';
@@ -110,8 +110,8 @@ export class ClientSession {
   /** The upstream link holds more than it accepts at once: stop reading the client until it drains. */
   private upstreamBacklogged = false;
   private busy = false;
-  /** After a local error in the extended protocol, client messages are dropped until Sync. */
-  skipUntilSync = false;
+  /** After an error in the extended protocol, client messages are dropped until Sync. */
+  private skipUntilSync = false;
   /** The client sent extended-protocol messages since its last Sync. */
   private extendedOpen = false;
   private backendKey: { processId: number; secretKey: number } | undefined;
@@ -340,6 +340,7 @@ export class ClientSession {
       this.options.stats.intercepted++;
       this.beginStatement();
       task()
+        .then((outcome) => this.follow(outcome))
         .catch((error: unknown) => this.fatal(PgError.from(error)))
         .finally(() => {
           this.busy = false;
@@ -355,6 +356,17 @@ export class ClientSession {
       return this.failAfterAnswers(this.framingError);
     }
     this.updateReading();
+  }
+
+  /** Does what an intercepted message's handling left for the session to do. */
+  private follow(outcome: MessageOutcome): void {
+    switch (outcome) {
+      case 'done':
+        return;
+      case 'skipToSync':
+        this.skipUntilSync = true;
+        return;
+    }
   }
 
   /** Answers what came before a bad message, then closes, as a server reading the stream would. */
@@ -409,7 +421,7 @@ export class ClientSession {
    * Decides what happens to one client message: forwarded (after recording what answer it
    * expects), dropped, or handled by an async task that owns the pipeline until it finishes.
    */
-  private classify(code: number, message: Buffer): 'forward' | 'drop' | (() => Promise<void>) {
+  private classify(code: number, message: Buffer): 'forward' | 'drop' | (() => Promise<MessageOutcome>) {
     if (this.skipUntilSync) {
       if (code !== FrontendCode.Sync) return 'drop';
       this.skipUntilSync = false;
@@ -420,7 +432,9 @@ export class ClientSession {
         const endsPipeline = this.extendedOpen;
         this.extendedOpen = false;
         this.noteSetConfig(message);
-        if (this.options.functions.sniffer.mentions(message)) return this.evaluating(() => this.interceptor.query(decodeQuery(message), message, endsPipeline));
+        if (this.options.functions.sniffer.mentions(message)) {
+          return this.evaluating(() => this.interceptor.query(decodeQuery(message), message, endsPipeline).then(() => 'done' as const));
+        }
         break;
       }
       case FrontendCode.Parse:
@@ -474,10 +488,12 @@ export class ClientSession {
       case FrontendCode.Flush:
         this.extendedOpen = true;
         break;
-      case FrontendCode.Sync:
+      case FrontendCode.Sync: {
         this.extendedOpen = false;
-        if (this.interceptor.inImplicitBlock) return () => this.interceptor.sync(message);
+        const sync = this.interceptor.syncTask(message);
+        if (sync !== undefined) return sync;
         break;
+      }
       case FrontendCode.Terminate:
         this.close();
         return 'drop';
@@ -492,7 +508,7 @@ export class ClientSession {
    * the proxy has read the client's next messages: the epoch moves first, so nothing remembered of
    * the session is used, and the checks then made queue behind that statement upstream.
    */
-  private evaluating(task: () => Promise<void>): () => Promise<void> {
+  private evaluating(task: () => Promise<MessageOutcome>): () => Promise<MessageOutcome> {
     return () => {
       if (this.tracker.statementPending) this.sessionEpoch++;
       return task();

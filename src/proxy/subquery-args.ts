@@ -1,11 +1,13 @@
 /**
- * Evaluates the uncorrelated subquery arguments of a statement's calls once, before the statement
- * (src/sql/subquery-args.ts): `pgml.chunk((SELECT splitter FROM splitter), ...)` then runs as a
- * call of constants, which the statement checks against what it reads itself.
+ * Uncorrelated subquery arguments of a statement's calls (src/sql/subquery-args.ts). In a simple
+ * Query they are evaluated once, before the statement: `pgml.chunk((SELECT splitter FROM splitter),
+ * ...)` then runs as a call of constants, which the statement checks against what it reads itself.
+ * In a prepared statement they become parameters of the proxy's own, evaluated at each Bind with the
+ * values bound to the client's (`(SELECT features FROM t WHERE id = $1)`), and checked the same way.
  */
-import { PgError } from '../errors/index.js';
 import type { Queryable } from '../db/queryable.js';
-import { planOnlyQuery, valueQuery, type ArgExpr, type ArgumentCheck, type CallSite, type StatementAnalysis } from '../sql/index.js';
+import { PLANS_QUERY, valueQuery, type ArgExpr, type ArgumentCheck, type CallSite, type StatementAnalysis } from '../sql/index.js';
+import { inlineParams, renumberParams } from '../sql/params.js';
 import { isPerRowArg } from '../sql/per-row.js';
 
 /** Whether some call of the statement has an argument that may be an uncorrelated subquery. */
@@ -13,13 +15,25 @@ export function hasSubqueryArguments(stmt: StatementAnalysis): boolean {
   return stmt.calls.some((site) => [...site.args.values()].some((arg) => arg.kind === 'rowDependent' && arg.standalone !== undefined));
 }
 
+/** An uncorrelated subquery argument: the query giving its value, and the parameter's type. */
+interface SubqueryArgument {
+  standalone: string;
+  type: string;
+  arg: ArgExpr;
+}
+
 /**
- * The statement with each call whose rows-reading arguments are all uncorrelated subqueries
- * turned into a call of their values (and the checks the statement makes); a subquery the
- * upstream cannot plan alone reads the outer rows, and its call stays per row. `inBlock`: the
- * upstream is in a transaction block, which a failed probe must not abort.
+ * Each call whose rows-reading arguments are all uncorrelated subqueries, with those arguments, and
+ * the statement with each such call turned into `constant(subquery)` for its arguments; a
+ * subquery the upstream cannot plan alone reads the outer rows, and its call stays per row.
+ * `nullOf(n)`: SQL standing for the client's `$n` while the upstream plans a subquery.
  */
-export async function evaluateSubqueryArguments(stmt: StatementAnalysis, db: Queryable, inBlock: boolean): Promise<StatementAnalysis> {
+async function replaceSubqueryArguments(
+  stmt: StatementAnalysis,
+  db: Queryable,
+  nullOf: (index: number) => string,
+  constant: (subquery: SubqueryArgument) => Promise<{ arg: ArgExpr; check: ArgumentCheck }>,
+): Promise<StatementAnalysis> {
   const calls = [...stmt.calls];
   const current = (): StatementAnalysis => ({ ...stmt, calls });
   // Nested calls come after the calls around them: resolved first, they let the outer call be constant too.
@@ -33,30 +47,70 @@ export async function evaluateSubqueryArguments(stmt: StatementAnalysis, db: Que
     for (const [name, arg] of candidates) {
       const standalone = (arg as { standalone: string }).standalone;
       const type = site.signature.params.find((p) => p.name === name)?.type ?? 'text';
-      if (!(await plans(db, planOnlyQuery(standalone), inBlock))) break;
-      const value = (await db.query<{ v: string | null }>(valueQuery(standalone, type))).rows[0]?.v ?? null;
-      const constant: ArgExpr = { kind: 'const', value, sqlText: arg.sqlText, span: arg.span, castType: type };
-      args.set(name, constant);
-      checks.push({ sqlText: arg.sqlText, type, text: value });
+      if (!(await plans(db, inlineParams(standalone, nullOf)))) break;
+      const replaced = await constant({ standalone, type, arg });
+      args.set(name, replaced.arg);
+      checks.push(replaced.check);
     }
     if (checks.length === candidates.length) calls[i] = { ...site, args, checks };
   }
   return calls.some((site, i) => site !== stmt.calls[i]) ? current() : stmt;
 }
 
-/** Whether the upstream can plan the query (run with no rows); an error never aborts the client's block. */
-async function plans(db: Queryable, sql: string, inBlock: boolean): Promise<boolean> {
-  if (inBlock) await db.query('SAVEPOINT pgml_proxy_subquery');
-  try {
-    await db.query(sql);
-    if (inBlock) await db.query('RELEASE SAVEPOINT pgml_proxy_subquery');
-    return true;
-  } catch (error) {
-    if (!(error instanceof PgError)) throw error;
-    if (inBlock) {
-      await db.query('ROLLBACK TO SAVEPOINT pgml_proxy_subquery');
-      await db.query('RELEASE SAVEPOINT pgml_proxy_subquery');
-    }
-    return false;
+/** The statement with the uncorrelated subquery arguments of a simple Query evaluated now. */
+export function evaluateSubqueryArguments(stmt: StatementAnalysis, db: Queryable): Promise<StatementAnalysis> {
+  return replaceSubqueryArguments(stmt, db, () => 'NULL', async ({ standalone, type, arg }) => {
+    const value = (await db.query<{ v: string | null }>(valueQuery(standalone, type))).rows[0]?.v ?? null;
+    return {
+      arg: { kind: 'const', value, sqlText: arg.sqlText, span: arg.span, castType: type },
+      check: { sqlText: arg.sqlText, type, text: value },
+    };
+  });
+}
+
+/** A prepared statement's subquery argument, carried by the proxy's parameter `index` (1-based). */
+export interface SubqueryParam {
+  index: number;
+  standalone: string;
+  type: string;
+}
+
+/**
+ * The statement with the uncorrelated subquery arguments of a prepared statement turned into
+ * parameters from `firstIndex` on (evaluated at each Bind by subqueryValues), and those parameters.
+ * `typeOf(n)`: the type of the client's `$n`, when known.
+ */
+export async function parameterizeSubqueryArguments(
+  stmt: StatementAnalysis,
+  db: Queryable,
+  firstIndex: number,
+  typeOf: (index: number) => string | undefined,
+): Promise<{ stmt: StatementAnalysis; params: SubqueryParam[] }> {
+  const params: SubqueryParam[] = [];
+  const nullOf = (n: number) => `NULL${typeOf(n) === undefined ? '' : `::${typeOf(n)}`}`;
+  const replaced = await replaceSubqueryArguments(stmt, db, nullOf, async ({ standalone, type, arg }) => {
+    const index = firstIndex + params.length;
+    params.push({ index, standalone, type });
+    return {
+      arg: { kind: 'param', index, sqlText: arg.sqlText, span: arg.span, castType: type },
+      check: { sqlText: arg.sqlText, type, param: index },
+    };
+  });
+  return { stmt: replaced, params };
+}
+
+/** Each subquery parameter's value as text of its type, read with the client's bound values (`values[n - 1]` for `$n`). */
+export async function subqueryValues(params: readonly SubqueryParam[], db: Queryable, values: readonly unknown[]): Promise<(string | null)[]> {
+  const texts: (string | null)[] = [];
+  for (const { standalone, type } of params) {
+    // Only the parameters the subquery uses are sent, renumbered from $1: Postgres cannot type one it does not see.
+    const { sql, used } = renumberParams(valueQuery(standalone, type));
+    texts.push((await db.query<{ v: string | null }>(sql, used.map((n) => values[n - 1] ?? null))).rows[0]?.v ?? null);
   }
+  return texts;
+}
+
+/** Whether the upstream can plan the query; never fails the client's transaction or pipeline. */
+async function plans(db: Queryable, sql: string): Promise<boolean> {
+  return (await db.query<{ plans: boolean }>(PLANS_QUERY, [sql])).rows[0]?.plans === true;
 }

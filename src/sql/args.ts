@@ -21,9 +21,9 @@ export type ArgExpr =
   /** No column references: the upstream can evaluate it alone (`params`: the $n it uses). */
   | { kind: 'expr'; sqlText: string; span: Span; params: number[]; callIds: number[] }
   /**
-   * `standalone`: set when only subqueries read rows here, none reads the client's parameters or
-   * calls the proxy, and every CTE they can see only reads: the argument alone as a query, under
-   * those CTEs (subquery-args.ts). If the upstream can plan it there, no subquery is correlated.
+   * `standalone`: set when only subqueries read rows here, none calls the proxy, and every CTE
+   * they can see only reads: the argument alone as a query, under those CTEs (subquery-args.ts),
+   * with the client's parameters it uses. If the upstream can plan it there, no subquery is correlated.
    */
   | { kind: 'rowDependent'; sqlText: string; span: Span; params: number[]; callIds: number[]; standalone?: string };
 
@@ -75,7 +75,7 @@ export function classifyArg(node: unknown, ctx: ArgContext): { expr: ArgExpr; ty
   const type = topCast ?? (isRowNode(node) || isWholeRowReference(node, ctx) ? 'record' : undefined);
   if (!scan.rowDependent) return { expr: { kind: 'expr', sqlText, span, params: scan.params, callIds: scan.callIds }, type };
   const expr: ArgExpr = { kind: 'rowDependent', sqlText, span, params: scan.params, callIds: scan.callIds };
-  const standalone = scan.params.length === 0 && scan.callIds.length === 0 && onlySubqueriesReadRows(node) ? ctx.standalone?.(node) : undefined;
+  const standalone = scan.callIds.length === 0 && onlySubqueriesReadRows(node) ? ctx.standalone?.(node) : undefined;
   if (standalone !== undefined) expr.standalone = standalone;
   return { expr, type };
 }

@@ -10,5 +10,5 @@ export { arrayLiteral, literalText, quoteIdent, quoteString, renderLiteral } fro
 export { fromRowsParamValue, renderExpressionReplacement, renderFromParam, renderFromReplacement, renderSetAsFromItem, renderSetReplacement, renderRowsAsFromItem, spliceStatement, spliceText } from './rewrite.js';
 export { expandCommand, plpgsqlCalledFunctionNames } from './expand-call.js';
 export type { CatalogReader, Expansion } from './expand-call.js';
-export { argumentCheck, planOnlyQuery, valueQuery } from './subquery-args.js';
+export { argumentCheck, PLANS_QUERY, valueQuery } from './subquery-args.js';
 export type { ArgumentCheck } from './subquery-args.js';

@@ -127,7 +127,7 @@ export function renderSetAsFromItem(site: FromCallSite, setSql: string): string 
 /**
  * A FROM call's rows read from a bound parameter (`$n`, jsonb) at Bind: each row a JSON array of
  * the values' text forms, cast back to the columns' types, so every type (void included) round-trips
- * as its input function reads it. The value comes from fromRowsParamValue.
+ * as its input function reads it. The value comes from fromRowsParamValue; `param` is SQL of type jsonb.
  */
 export function renderFromParam(site: FromCallSite, param: string): string {
   const { from } = site;
@@ -135,7 +135,7 @@ export function renderFromParam(site: FromCallSite, param: string): string {
   const columns = from.columns.map((c, i) => `(r.v->>${i})::${c.type} AS ${quoteIdent(names[i] as string)}`);
   if (from.ordinality) columns.push(`r.n AS ${quoteIdent(names[from.columns.length] as string)}`);
   const alias = `${quoteIdent(from.alias.name ?? from.defaultAlias)}(${names.map(quoteIdent).join(', ')})`;
-  return `(SELECT ${columns.join(', ')} FROM jsonb_array_elements(${param}::jsonb) WITH ORDINALITY AS r(v, n) ORDER BY r.n) AS ${alias}`;
+  return `(SELECT ${columns.join(', ')} FROM jsonb_array_elements(${param}) WITH ORDINALITY AS r(v, n) ORDER BY r.n) AS ${alias}`;
 }
 
 /** The jsonb text renderFromParam reads: the rows as arrays of the values' text forms. */

@@ -37,28 +37,29 @@ function selectOf(value: unknown): AstBody {
   return { targetList: [{ ResTarget: { name: 'v', val: value } }], limitOption: 'LIMIT_OPTION_DEFAULT', op: 'SETOP_NONE' };
 }
 
-/** A query the upstream plans but does not run: it fails exactly when `standalone` cannot be planned. */
-export function planOnlyQuery(standalone: string): string {
-  return `SELECT FROM (${standalone}) AS pgml_proxy_argument WHERE false`;
-}
+/**
+ * A query true when the upstream can plan `standalone` (pgml_proxy.query_plans, migration 0035),
+ * which never fails the caller's transaction; `$1` is `standalone`'s text.
+ */
+export const PLANS_QUERY = 'SELECT pgml_proxy.query_plans($1) AS plans';
 
 /** The query giving the argument's value as text of `type` (what the statement's check compares). */
 export function valueQuery(standalone: string, type: string): string {
   return `SELECT (${standalone})::${type}::text AS v`;
 }
 
-/** An argument evaluated apart, for the statement to check: its text in the statement, its type, and the value's text. */
-export interface ArgumentCheck {
-  sqlText: string;
-  type: string;
-  text: string | null;
-}
+/**
+ * An argument evaluated apart, for the statement to check: its text in the statement, its type, and
+ * the value's text, or (a prepared statement, evaluated at each Bind) the parameter that carries it.
+ */
+export type ArgumentCheck = { sqlText: string; type: string } & ({ text: string | null } | { param: number });
 
 /**
  * A boolean expression that is true when every argument reads, in the statement, the value the proxy
  * evaluated, and otherwise fails the statement with 40001.
  */
 export function argumentCheck(checks: readonly ArgumentCheck[], schema: string, name: string): string {
-  const same = checks.map((c) => `(${c.sqlText})::${c.type} IS NOT DISTINCT FROM ${c.text === null ? 'NULL' : quoteString(c.text)}::${c.type}`);
+  const valueOf = (c: ArgumentCheck) => ('param' in c ? `$${c.param}` : c.text === null ? 'NULL' : quoteString(c.text));
+  const same = checks.map((c) => `(${c.sqlText})::${c.type} IS NOT DISTINCT FROM ${valueOf(c)}::${c.type}`);
   return `pgml_proxy.argument_unchanged(${same.join(' AND ')}, ${quoteString(schema)}, ${quoteString(name)})`;
 }

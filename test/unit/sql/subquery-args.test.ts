@@ -33,7 +33,10 @@ describe('standalone subquery arguments', () => {
     assert.deepEqual(standalones(`SELECT pgml.chunk('markdown', body || (SELECT 'x' FROM t)) FROM docs`), [undefined, undefined]);
     assert.deepEqual(standalones(`SELECT pgml.chunk('markdown', (SELECT string_agg(b, '') FROM t) || count(*)::text) FROM docs`), [undefined, undefined]);
     assert.deepEqual(standalones(`WITH w AS (INSERT INTO t VALUES (1) RETURNING 'x' AS b) SELECT * FROM pgml.chunk('markdown', (SELECT b FROM w))`), [undefined, undefined]);
-    assert.deepEqual(standalones(`SELECT * FROM pgml.chunk('markdown', (SELECT body FROM t WHERE id = $1))`), [undefined, undefined]);
+  });
+
+  it("keeps the client's parameters a subquery reads (a prepared statement reads it at each Bind)", () => {
+    assert.deepEqual(standalones(`SELECT * FROM pgml.chunk('markdown', (SELECT body FROM t WHERE id = $1))`), [undefined, 'SELECT (SELECT body FROM t WHERE id = $1) AS v']);
   });
 
   it('checks each value as the statement reads it', () => {
@@ -42,5 +45,7 @@ describe('standalone subquery arguments', () => {
       check,
       `pgml_proxy.argument_unchanged(((SELECT b FROM t))::text IS NOT DISTINCT FROM 'it''s'::text AND ((SELECT k FROM t))::jsonb IS NOT DISTINCT FROM NULL::jsonb, 'pgml', 'chunk')`,
     );
+    const bound = argumentCheck([{ sqlText: '(SELECT b FROM t WHERE id = $1)', type: 'text', param: 2 }], 'pgml', 'chunk');
+    assert.equal(bound, `pgml_proxy.argument_unchanged(((SELECT b FROM t WHERE id = $1))::text IS NOT DISTINCT FROM $2::text, 'pgml', 'chunk')`);
   });
 });
