@@ -347,9 +347,10 @@ export function runInWorker<Op extends WorkerOp>(
 
 /**
  * Starts an engine worker now, off the critical path (the composition root calls it once the proxy
- * listens): a worker's start (the engines' modules, TensorFlow.js's most of all, libxgboost,
- * lib_lightgbm, then the modules named here) took 0.5 s on a quiet machine and 3–10 s on a loaded
- * one, which the first training after a start used to wait for. Settles when the worker is warm; a
+ * listens): a worker's start (the engines' modules, libxgboost, lib_lightgbm, then the modules named
+ * here) took 0.5 s on a quiet machine and 3–10 s on a loaded one while it also imported
+ * TensorFlow.js (now imported only by a worker that trains or predicts with a neural_network), which
+ * the first training after a start used to wait for. Settles when the worker is warm; a
  * failure is left to the first real request.
  */
 export function warmEnginePool(modules: readonly string[]): Promise<void> {
