@@ -116,7 +116,7 @@ describe('worker pool', () => {
     const warmedBy = Date.now();
     assert.deepEqual(poolLoad(), { running: 0, queued: 0 });
     // The worker evaluated the module while warming, before the warm-up settled.
-    const at = (await runInWorker('', 'run', { module, name: 'whenEvaluated', input: null })) as number;
+    const at = (await runInWorker('', 'run', { module, name: 'whenEvaluated', input: null, what: 'reading a fixture' })) as number;
     assert.ok(at <= warmedBy, `evaluated at ${at}, warm by ${warmedBy}`);
   });
 
@@ -124,7 +124,7 @@ describe('worker pool', () => {
     await closePool();
     const module = new URL('./fixtures/tensorflow-loaded.ts', import.meta.url).href;
     await warmEnginePool([module]);
-    const loadedInWorker = async () => (await runInWorker('', 'run', { module, name: 'tensorflowLoaded', input: null })) as boolean;
+    const loadedInWorker = async () => (await runInWorker('', 'run', { module, name: 'tensorflowLoaded', input: null, what: 'reading a fixture' })) as boolean;
     const x = Float32Array.from([0, 0, 1, 1, 0, 1, 1, 0]);
     const data = { x, rows: 4, cols: 2, y: Float32Array.from([0, 1, 1, 0]) };
     await getEngineFactory('linear', 'classification').create().fit(data, { task: 'classification', hyperparams: {}, numClasses: 2 });
