@@ -264,8 +264,11 @@ describeTargets('pgml.train', { proxyOnly: true }, (target, kind) => {
     assert.equal(a.rows[0].analysis.samples, 160);
     await client.query('DELETE FROM reg_data WHERE ctid = (SELECT max(ctid) FROM reg_data)');
 
+    const noticed = notices.length;
     const r = await client.query(`SELECT * FROM pgml.snapshot('cls_data', 'label')`);
     assert.deepEqual(r.rows, [{ relation: 'cls_data', y_column_name: 'label' }]);
+    // PostgresML's pgml.snapshot sends no notice (pgml.train announces its snapshot, snapshot() does not).
+    assert.deepEqual(notices.slice(noticed), []);
     const id = (await client.query(`SELECT max(id) AS id FROM pgml.snapshots`)).rows[0].id;
     assert.equal(await count(client, `SELECT count(*) AS n FROM pgml.snapshot_${Number(id)}`), 180);
   });

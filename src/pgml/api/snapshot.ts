@@ -33,12 +33,9 @@ export const snapshot = defineFunction({
     // The analysis is task independent: the label is kept out of the features and not encoded.
     const plan = planDataset({ task: 'clustering', columns: relation.columns, yColumnNames: [args.y_column_name], preprocess: args.preprocess ?? {} });
     // As in pgml.train: the copy is made once the size is accepted, and the analysis reads the copy.
+    // Unlike pgml.train, no notice: PostgresML's snapshot() (Snapshot::create) sends none.
     const id = await reserveSnapshotId(ctx.db);
-    const copy = async (): Promise<string> => {
-      const table = await materializeSnapshot(ctx.db, id, relation.quoted, testSampling);
-      ctx.notice(`Snapshot of table "${args.relation_name}" created and saved in ${table}`, 'INFO');
-      return table;
-    };
+    const copy = (): Promise<string> => materializeSnapshot(ctx.db, id, relation.quoted, testSampling);
     try {
       const raw = await readRelationMatrix(ctx.db, relation, plan, trainingSettings().memoryMb * 1024 * 1024, copy);
       const data = await prepareDataset({ plan, raw, options: { testSize, testSampling } }, ctx.signal);

@@ -29,10 +29,12 @@ export interface WorkerPayloads {
   /** predict and, when the model has them, predictProba of the same rows (scoring). */
   predictWithProba: { key: string; model?: Uint8Array | undefined; x: Float32Array; rows: number };
   /**
-   * Data work of another layer that grows with the data (preparing a training set): the named
-   * export of a module, called with input. Modules are named by URL so engines import nothing above them.
+   * Data work of another layer that grows with the data (preparing a training set, a whole
+   * training): the named export of a module, called with input and a function that sends updates
+   * back while it runs. Modules are named by URL so engines import nothing above them. `what` the
+   * job does ("training xgboost") is for error messages.
    */
-  run: { module: string; name: string; input: unknown };
+  run: { module: string; name: string; input: unknown; what: string };
   /** A new worker's first request (warmEnginePool): load the native libraries, import modules. */
   warm: { modules: readonly string[] };
 }
@@ -74,16 +76,19 @@ export type WorkerReply =
   | { id: number; ok: true; result: WorkerResults[WorkerOp] }
   | { id: number; ok: false; error: SerializedError };
 
-/** Sent by a worker while a fit runs, before its reply. */
+/** Sent by a worker while a request runs, before its reply: a fit's progress, a job's updates. */
 export interface WorkerProgress {
   id: number;
-  progress: FitProgress;
+  progress: unknown;
 }
+
+/** What the progress callback of an operation receives: a fit reports FitProgress, a job what it chooses. */
+export type WorkerUpdate<Op extends WorkerOp> = Op extends 'run' ? unknown : FitProgress;
 
 interface Task {
   request: WorkerRequest;
   signal?: AbortSignal | undefined;
-  progress?: ((progress: FitProgress) => void) | undefined;
+  progress?: ((update: unknown) => void) | undefined;
   transfer: ArrayBuffer[];
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
@@ -121,10 +126,26 @@ export function configureEnginePool(settings: { fitMemoryMb: number }): void {
 
 function workerFailure(error: Error & { code?: string }, task: Task | undefined, memoryMb: number | undefined): PgError {
   if (error.code !== 'ERR_WORKER_OUT_OF_MEMORY') return PgError.from(error);
-  const what = task?.request.op === 'fit' ? `training ${task.request.algorithm}` : 'an engine worker';
+  const what = task === undefined ? 'an engine worker' : doing(task.request);
   return new PgError(SqlState.OutOfMemory, `out of memory: ${what} needed more than the per-fit memory bound of ${memoryMb} MB`, {
     hint: 'Train on fewer rows or with smaller hyperparameters, or raise --fit-memory-mb.',
   });
+}
+
+/** What a request was doing, for error messages ("training xgboost failed: ..."). */
+export function doing(request: WorkerRequest): string {
+  switch (request.op) {
+    case 'fit':
+      return `training ${request.algorithm}`;
+    case 'run':
+      return (request.payload as WorkerPayloads['run']).what;
+    case 'load':
+      return `loading a ${request.algorithm} model`;
+    case 'warm':
+      return 'starting an engine worker';
+    default:
+      return `predicting with ${request.algorithm}`;
+  }
 }
 
 function modelKey(request: WorkerRequest): string | undefined {
@@ -155,7 +176,7 @@ class Pool {
     payload: WorkerPayloads[Op],
     transfer: ArrayBuffer[],
     signal?: AbortSignal,
-    progress?: (progress: FitProgress) => void,
+    progress?: (update: WorkerUpdate<Op>) => void,
   ): Promise<WorkerResults[Op]> {
     return new Promise<WorkerResults[Op]>((resolve, reject) => {
       if (signal?.aborted) return reject(PgError.from(signal.reason));
@@ -166,7 +187,7 @@ class Pool {
       const task: Task = {
         request,
         signal,
-        progress,
+        progress: progress as ((update: unknown) => void) | undefined,
         transfer,
         resolve: (value) => (settled(), resolve(value as WorkerResults[Op])),
         reject: (error) => (settled(), reject(error)),
@@ -339,7 +360,7 @@ export function runInWorker<Op extends WorkerOp>(
   payload: WorkerPayloads[Op],
   transfer: ArrayBuffer[] = [],
   signal?: AbortSignal,
-  progress?: (progress: FitProgress) => void,
+  progress?: (update: WorkerUpdate<Op>) => void,
 ): Promise<WorkerResults[Op]> {
   pool ??= new Pool(Math.max(1, availableParallelism()), fitMemoryMb);
   return pool.run(algorithm, op, payload, transfer, signal, progress);
@@ -347,9 +368,10 @@ export function runInWorker<Op extends WorkerOp>(
 
 /**
  * Starts an engine worker now, off the critical path (the composition root calls it once the proxy
- * listens): a worker's start (the engines' modules, TensorFlow.js's most of all, libxgboost,
- * lib_lightgbm, then the modules named here) took 0.5 s on a quiet machine and 3–10 s on a loaded
- * one, which the first training after a start used to wait for. Settles when the worker is warm; a
+ * listens): a worker's start (the engines' modules, libxgboost, lib_lightgbm, then the modules named
+ * here) took 0.5 s on a quiet machine and 3–10 s on a loaded one while it also imported
+ * TensorFlow.js (now imported only by a worker that trains or predicts with a neural_network), which
+ * the first training after a start used to wait for. Settles when the worker is warm; a
  * failure is left to the first real request.
  */
 export function warmEnginePool(modules: readonly string[]): Promise<void> {

@@ -5,7 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
 import { probabilitiesIfAny, type Engine } from './engine.js';
-import { MODEL_NOT_CACHED, type SerializedError, type WorkerProgress, type WorkerReply, type WorkerRequest, type WorkerResults } from './pool.js';
+import { doing, MODEL_NOT_CACHED, type SerializedError, type WorkerProgress, type WorkerReply, type WorkerRequest, type WorkerResults } from './pool.js';
 import { getLocalEngineFactory, nativeLibraryReport } from './registry.js';
 
 const CACHE_SIZE = 32;
@@ -37,22 +37,25 @@ function handOver<T extends Float32Array | Uint8Array>(array: T): { value: T; bu
   return { value, buffer: value.buffer as ArrayBuffer };
 }
 
+/** An update on a running request (pool.ts hands it to the request's progress callback). */
+function report(id: number, progress: unknown): void {
+  const message: WorkerProgress = { id, progress };
+  parentPort?.postMessage(message);
+}
+
 async function execute(request: WorkerRequest): Promise<{ result: WorkerResults[keyof WorkerResults]; transfer: ArrayBuffer[] }> {
   switch (request.op) {
     case 'fit': {
       const { data, options } = request.payload as WorkerRequest<'fit'>['payload'];
       const engine = getLocalEngineFactory(request.algorithm).create();
-      await engine.fit(data, options, undefined, (progress) => {
-        const message: WorkerProgress = { id: request.id, progress };
-        parentPort?.postMessage(message);
-      });
+      await engine.fit(data, options, undefined, (progress) => report(request.id, progress));
       const model = handOver(await engine.serialize());
       return { result: { model: model.value, runtime: engine.runtime }, transfer: [model.buffer] };
     }
     case 'run': {
       const { module, name, input } = request.payload as WorkerRequest<'run'>['payload'];
-      const job = (await import(module))[name] as (input: unknown) => unknown;
-      return { result: await job(input), transfer: [] };
+      const job = (await import(module))[name] as (input: unknown, report: (update: unknown) => void) => unknown;
+      return { result: await job(input, (update) => report(request.id, update)), transfer: [] };
     }
     case 'warm': {
       nativeLibraryReport();
@@ -84,20 +87,6 @@ async function execute(request: WorkerRequest): Promise<{ result: WorkerResults[
       const proba = handOver(probabilities);
       return { result: { predicted: predicted.value, proba: proba.value }, transfer: [predicted.buffer, proba.buffer] };
     }
-  }
-}
-
-/** What the request was doing, for a library's error message. */
-function doing(request: WorkerRequest): string {
-  switch (request.op) {
-    case 'fit':
-      return `training ${request.algorithm}`;
-    case 'load':
-      return `loading a ${request.algorithm} model`;
-    case 'warm':
-      return 'starting an engine worker';
-    default:
-      return `predicting with ${request.algorithm}`;
   }
 }
 

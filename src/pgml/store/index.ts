@@ -16,7 +16,8 @@
  * - `modelVisibility(db, modelId, projectName)` → whether the caller could read all of that
  *   itself (42501 from Postgres when not): what a cached model is checked with per caller.
  *
- * For training and deployment: findProject/requireProject, deployedMetrics, chooseModel and
+ * For training and deployment: lookupTraining (training-lookup.ts: project, deployed metrics and
+ * relation in one statement), findProject/requireProject, chooseModel and
  * insertDeployment (projects.ts); resolveRelation/readRelationMatrix (relations.ts); lastSnapshot,
  * insertSnapshot, reserveSnapshotId, materializeSnapshot, dropSnapshotTable (snapshots.ts);
  * registerModel (register.ts).
@@ -31,7 +32,7 @@ export {
   ESTIMATOR_PATH,
   type ModelVisibility,
 } from './models.js';
-export { chooseModel, deployedMetrics, findProject, insertDeployment, requireProject } from './projects.js';
+export { chooseModel, findProject, insertDeployment, requireProject } from './projects.js';
 export { readRelationMatrix, resolveRelation, splitRelationName, type Relation } from './relations.js';
 export {
   dropSnapshotTable,
@@ -42,3 +43,4 @@ export {
   type NewSnapshot,
 } from './snapshots.js';
 export { registerModel, type NewModel, type RegisteredModel, type TestResults } from './register.js';
+export { lookupTraining, type TrainingLookup } from './training-lookup.js';

@@ -20,17 +20,6 @@ export async function requireProject(db: Queryable, name: string): Promise<Proje
   return project;
 }
 
-/** Metrics of the project's currently deployed model, or null when nothing is deployed. */
-export async function deployedMetrics(db: Queryable, projectId: number): Promise<Record<string, unknown> | null | undefined> {
-  const result = await db.query<{ metrics: Record<string, unknown> | null }>(
-    `SELECT m.metrics FROM pgml.deployments d JOIN pgml.models m ON m.id = d.model_id
-      WHERE d.project_id = $1 ORDER BY d.created_at DESC, d.id DESC LIMIT 1`,
-    [projectId],
-  );
-  // undefined: no deployment at all; null: a deployed model without metrics.
-  return result.rows.length === 0 ? undefined : (result.rows[0]?.metrics ?? null);
-}
-
 /**
  * The model a deployment strategy picks (PostgresML's deploy_strategy): best key metric, newest,
  * or the most recently deployed model other than the current one; optionally one algorithm only.

@@ -16,6 +16,8 @@ export interface Relation {
   /** `"schema"."name"` as quoted by the server. */
   quoted: string;
   columns: (SourceColumn & { quoted: string })[];
+  /** The planner's estimate of the relation's rows (pg_class.reltuples for a table, its guess for a view). */
+  estimatedRows: number;
 }
 
 /** PostgresML's split: one or two dot-separated parts, no quoting syntax. */
@@ -29,21 +31,39 @@ export function splitRelationName(relationName: string): { schema: string; name:
   );
 }
 
+/**
+ * The relation named by the parameters `$schema` and `$name` (placeholders as given), its columns
+ * (json, so that it works the same on PGlite) and the planner's row estimate (migration 0038: the
+ * EXPLAIN runs inside the same statement, with the caller's privileges); no row when it does not
+ * exist. A subquery, so a caller can ask for more in the same round trip (store/training-lookup.ts).
+ */
+export function relationQuery(schema: string, name: string): string {
+  return `SELECT format('%I.%I', n.nspname, c.relname) AS quoted,
+                 (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, NULL), 'quoted', quote_ident(a.attname))
+                                           ORDER BY a.attnum), '[]')
+                    FROM pg_catalog.pg_attribute a
+                   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
+                 pgml_proxy.estimated_rows(c.oid) AS estimated_rows
+            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = ${schema} AND c.relname = ${name} AND c.relkind IN ('r', 'v', 'm', 'p', 'f')`;
+}
+
+/** A row of relationQuery; its fields are null when the relation was not found. */
+export interface RelationRow {
+  quoted: string | null;
+  columns: string | Relation['columns'] | null;
+  estimated_rows: string | number | null;
+}
+
 export async function resolveRelation(db: Queryable, relationName: string): Promise<Relation> {
   const { schema, name } = splitRelationName(relationName);
-  // One round trip: the relation and its columns (json, so that it works the same on PGlite).
-  const found = await db.query<{ quoted: string; columns: string | Relation['columns'] }>(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS quoted,
-            (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, NULL), 'quoted', quote_ident(a.attname))
-                                      ORDER BY a.attnum), '[]')
-               FROM pg_catalog.pg_attribute a
-              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns
-       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'v', 'm', 'p', 'f')`,
-    [schema, name],
-  );
-  const relation = found.rows[0];
-  if (!relation) {
+  const found = await db.query<RelationRow>(relationQuery('$1', '$2'), [schema, name]);
+  return relationFromRow(relationName, found.rows[0]);
+}
+
+/** The Relation of a relationQuery row, or PostgresML's error for a relation that does not exist. */
+export function relationFromRow(relationName: string, row: RelationRow | undefined): Relation {
+  if (!row || row.quoted === null || row.columns === null) {
     const qualified = relationName.includes('.');
     throw new PgError(
       SqlState.UndefinedTable,
@@ -52,8 +72,9 @@ export async function resolveRelation(db: Queryable, relationName: string): Prom
         : `Relation "${relationName}" could not be found in the public schema. Please specify the table schema, e.g. pgml.${relationName}`,
     );
   }
-  const columns = typeof relation.columns === 'string' ? (JSON.parse(relation.columns) as Relation['columns']) : relation.columns;
-  return { schema, name, quoted: relation.quoted, columns };
+  const { schema, name } = splitRelationName(relationName);
+  const columns = typeof row.columns === 'string' ? (JSON.parse(row.columns) as Relation['columns']) : row.columns;
+  return { schema, name, quoted: row.quoted, columns, estimatedRows: Math.max(0, Math.round(Number(row.estimated_rows ?? 0))) };
 }
 
 /**
@@ -73,7 +94,7 @@ export async function readRelationMatrix(
 ): Promise<RawMatrix> {
   const maxBytes = Math.min(limitBytes, MAX_MATRIX_BYTES);
   const columns = relation.columns.map((c) => c.quoted).join(', ');
-  const rows = await estimateRows(db, `SELECT ${columns} FROM ${relation.quoted}`);
+  const rows = relation.estimatedRows;
   const features = plan.specs.length - plan.yColumnNames.length;
   const tooLarge = (what: string, bytes: number): PgError =>
     new PgError(
@@ -98,14 +119,6 @@ export async function readRelationMatrix(
     for (const row of result.rows) builder.addValues((c) => row[plan.specs[c]!.name]);
   }
   return builder.finish();
-}
-
-/** The planner's row estimate (pg_class.reltuples for a table, its guess for a view). */
-async function estimateRows(db: Queryable, select: string): Promise<number> {
-  const result = await db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${select}`);
-  const raw = result.rows[0]?.['QUERY PLAN'];
-  const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as [{ Plan?: { 'Plan Rows'?: number } }] | undefined;
-  return Math.max(0, Math.round(plan?.[0]?.Plan?.['Plan Rows'] ?? 0));
 }
 
 function megabytes(bytes: number): string {

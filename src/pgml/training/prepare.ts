@@ -1,21 +1,45 @@
 /**
- * Builds the training set on an engine pool thread: the split, the label encoding, the pipeline's
- * statistics (a sort per column) and the encoding all grow with the data, and the raw matrix is
- * shared memory, so the thread works on it where it is while the event loop stays free.
+ * Builds the training set, and for a training of one model also fits and scores it, on an engine
+ * pool thread: the split, the label encoding, the pipeline's statistics (a sort per column), the
+ * encoding and the scoring all grow with the data, and the raw matrix is shared memory, so the
+ * thread works on it where it is while the event loop stays free.
  */
+import type { FitProgress } from '../engines/engine.js';
 import { runInWorker, warmEnginePool } from '../engines/pool.js';
 import type { DatasetJob, PlainDataset, TrainingDataset } from '../preparation/dataset.js';
 import { FeaturePipeline } from '../preparation/pipeline.js';
+import type { DatasetSummary, FitJob, FitJobResult, FitJobUpdate } from './fit-job.js';
 
-// The pool imports it by URL; under tsx (tests) the sources are .ts files.
-const DATASET_MODULE = new URL(`../preparation/dataset.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url).href;
+// The pool imports them by URL; under tsx (tests) the sources are .ts files.
+const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+const DATASET_MODULE = new URL(`../preparation/dataset.${extension}`, import.meta.url).href;
+const FIT_JOB_MODULE = new URL(`./fit-job.${extension}`, import.meta.url).href;
 
-/** Starts an engine worker ahead of the first training, with the dataset module loaded. */
+/** Starts an engine worker ahead of the first training, with the dataset and training modules loaded. */
 export function warmTrainingWorkers(): Promise<void> {
-  return warmEnginePool([DATASET_MODULE]);
+  return warmEnginePool([DATASET_MODULE, FIT_JOB_MODULE]);
 }
 
+/** The training set on the main thread, for a search that fits its candidates on several workers. */
 export async function prepareDataset(job: DatasetJob, signal?: AbortSignal): Promise<TrainingDataset> {
-  const plain = (await runInWorker('dataset', 'run', { module: DATASET_MODULE, name: 'datasetJob', input: job }, [], signal)) as PlainDataset;
+  const input = { module: DATASET_MODULE, name: 'datasetJob', input: job, what: 'building the training set' };
+  const plain = (await runInWorker('dataset', 'run', input, [], signal)) as PlainDataset;
   return { ...plain, pipeline: FeaturePipeline.fromJSON(plain.pipeline) };
+}
+
+export interface FitJobListener {
+  /** The training set is built; the fit starts right after. */
+  dataset(summary: DatasetSummary): void;
+  progress(progress: FitProgress): void;
+}
+
+/** One model trained in one worker hand-off (fit-job.ts), the listener told as it goes. */
+export async function prepareAndFit(job: FitJob, listener: FitJobListener, signal: AbortSignal): Promise<FitJobResult> {
+  const input = { module: FIT_JOB_MODULE, name: 'fitJob', input: job, what: `training ${job.algorithm}` };
+  const onUpdate = (update: unknown): void => {
+    const known = update as FitJobUpdate;
+    if ('dataset' in known) listener.dataset(known.dataset);
+    else listener.progress(known.progress);
+  };
+  return (await runInWorker(job.algorithm, 'run', input, [], signal, onUpdate)) as FitJobResult;
 }

@@ -2,7 +2,7 @@
  * Scores a fitted engine on held-out rows with PostgresML's metric keys for the task
  * (metrics.ts), timing the predictions as `score_time` in seconds.
  */
-import { probabilitiesIfAny, type Engine, type PredictedWithProba, type Task } from '../engines/engine.js';
+import { probabilitiesIfAny, type Engine, type FitProgress, type PredictedWithProba, type Task } from '../engines/engine.js';
 import {
   classificationMetrics,
   cumulativeExplainedVariance,
@@ -31,6 +31,61 @@ export type Predictions = PredictedWithProba;
 export interface Scored {
   metrics: Record<string, number>;
   predictions: Predictions;
+}
+
+/** Rows of a training set: rows × features, and rows × labels (empty for unsupervised tasks). */
+export interface Rows {
+  x: Float32Array;
+  y: Float32Array;
+  rows: number;
+}
+
+export interface FitScoreInput {
+  engine: Engine;
+  task: Task;
+  hyperparams: Record<string, unknown>;
+  train: Rows;
+  test: Rows;
+  numFeatures: number;
+  numLabels: number;
+  numClasses: number;
+  signal?: AbortSignal | undefined;
+  progress?: ((progress: FitProgress) => void) | undefined;
+}
+
+export interface Fitted {
+  metrics: Record<string, number>;
+  /** Undefined when nothing was scored (test_size => 0). */
+  predictions?: Predictions;
+}
+
+/**
+ * Fits the engine on the training rows, timing the fit as `fit_time` in seconds, and scores it on
+ * the test rows: one candidate of a search (on the pool), or a whole training on a worker (fit-job.ts).
+ */
+export async function fitAndScore(input: FitScoreInput): Promise<Fitted> {
+  const { engine, task, train, test } = input;
+  const supervised = task === 'regression' || task === 'classification';
+  const started = performance.now();
+  await engine.fit(
+    { x: train.x, rows: train.rows, cols: input.numFeatures, ...(supervised ? { y: train.y, yCols: input.numLabels } : {}) },
+    { task, hyperparams: input.hyperparams, ...(task === 'classification' ? { numClasses: input.numClasses } : {}) },
+    input.signal,
+    input.progress,
+  );
+  const fitTime = (performance.now() - started) / 1000;
+  // test_size => 0 skips scoring: the model is kept, with timing only (PostgresML scores nothing either).
+  if (test.rows === 0) return { metrics: { score_time: 0, fit_time: fitTime } };
+  const scored = await scoreEngine(engine, {
+    task,
+    x: test.x,
+    rows: test.rows,
+    cols: input.numFeatures,
+    y: test.y,
+    yCols: input.numLabels,
+    numClasses: input.numClasses,
+  });
+  return { metrics: { ...scored.metrics, fit_time: fitTime }, predictions: scored.predictions };
 }
 
 export async function scoreEngine(engine: Engine, input: ScoreInput): Promise<Scored> {

@@ -8,7 +8,7 @@ import type { Engine, EngineFactory, FitProgress, Task } from '../engines/engine
 import type { TrainingDataset } from '../preparation/dataset.js';
 import { keyMetric } from '../domain/task.js';
 import { kFolds, summarizeSearch, type Hyperparams, type Search, type Trial } from './search-plan.js';
-import { scoreEngine, type Predictions } from './score.js';
+import { fitAndScore, type Fitted, type Predictions, type Rows } from './score.js';
 
 export interface SearchRun {
   factory: EngineFactory;
@@ -33,12 +33,6 @@ export interface SearchWinner {
   heldOut?: Predictions;
 }
 
-interface Rows {
-  x: Float32Array;
-  y: Float32Array;
-  rows: number;
-}
-
 export async function runSearch(run: SearchRun): Promise<SearchWinner> {
   const { data } = run;
   const train: Rows = { x: data.xTrain, y: data.yTrain, rows: data.numTrainRows };
@@ -56,11 +50,11 @@ export async function runSearch(run: SearchRun): Promise<SearchWinner> {
   const stop = new AbortController();
   const canceled = (): void => stop.abort(run.signal.reason);
   run.signal.addEventListener('abort', canceled, { once: true });
-  let fitted: Fitted[];
+  let fitted: (Fitted & { engine: Engine })[];
   try {
     fitted = await Promise.all(
       jobs.map((job) =>
-        fitAndScore(run, job.hyperparams, job.split.train, job.split.test, stop.signal).catch((error: unknown) => {
+        fitCandidate(run, job.hyperparams, job.split.train, job.split.test, stop.signal).catch((error: unknown) => {
           stop.abort(PgError.from(error));
           throw error;
         }),
@@ -91,48 +85,29 @@ export async function runSearch(run: SearchRun): Promise<SearchWinner> {
   };
 }
 
-interface Fitted {
-  engine: Engine;
-  metrics: Record<string, number>;
-  /** Undefined when nothing was scored (test_size => 0). */
-  predictions?: Predictions;
-}
-
-async function fitAndScore(
+/** One candidate (on one fold): its engine with the fit's metrics. */
+async function fitCandidate(
   run: SearchRun,
   hyperparams: Hyperparams,
   train: Rows,
   test: Rows,
   signal: AbortSignal,
-): Promise<Fitted> {
-  const { data, task } = run;
-  const supervised = task === 'regression' || task === 'classification';
+): Promise<Fitted & { engine: Engine }> {
+  const { data } = run;
   const engine = run.factory.create();
-  const started = performance.now();
-  await engine.fit(
-    {
-      x: train.x,
-      rows: train.rows,
-      cols: data.numFeatures,
-      ...(supervised ? { y: train.y, yCols: data.numLabels } : {}),
-    },
-    { task, hyperparams, ...(task === 'classification' ? { numClasses: data.numClasses } : {}) },
-    signal,
-    run.progress,
-  );
-  const fitTime = (performance.now() - started) / 1000;
-  // test_size => 0 skips scoring: the model is kept, with timing only (PostgresML scores nothing either).
-  if (test.rows === 0) return { engine, metrics: { score_time: 0, fit_time: fitTime } };
-  const scored = await scoreEngine(engine, {
-    task,
-    x: test.x,
-    rows: test.rows,
-    cols: data.numFeatures,
-    y: test.y,
-    yCols: data.numLabels,
+  const fitted = await fitAndScore({
+    engine,
+    task: run.task,
+    hyperparams,
+    train,
+    test,
+    numFeatures: data.numFeatures,
+    numLabels: data.numLabels,
     numClasses: data.numClasses,
+    signal,
+    progress: run.progress,
   });
-  return { engine, metrics: { ...scored.metrics, fit_time: fitTime }, predictions: scored.predictions };
+  return { engine, ...fitted };
 }
 
 /** The given training rows as their own matrix (cross-validation folds), shared with the workers. */

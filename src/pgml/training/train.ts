@@ -11,25 +11,26 @@ import type { Project } from '../domain/project.js';
 import { snapshotName } from '../domain/snapshot.js';
 import { forgetDeployment } from '../serving/deployments.js';
 import { keyMetric, type Task } from '../domain/task.js';
-import { checkHyperparamNames } from '../engines/engine.js';
+import { checkHyperparamNames, type EngineFactory, type Runtime } from '../engines/engine.js';
 import { checkHyperparamLimits } from '../engines/limits.js';
 import { getEngineFactory } from '../engines/registry.js';
-import { planDataset } from '../preparation/dataset.js';
-import { hyperparamCandidates, parseSearchArgs, parseSearchParams, type Search } from './search-plan.js';
+import { planDataset, type DatasetJob } from '../preparation/dataset.js';
+import { hyperparamCandidates, parseSearchArgs, parseSearchParams, type Hyperparams, type Search } from './search-plan.js';
 import type { Sampling } from '../preparation/sampling.js';
 import {
-  deployedMetrics,
   dropSnapshotTable,
-  findProject,
   lastSnapshot,
+  lookupTraining,
   materializeSnapshot,
   readRelationMatrix,
   registerModel,
   reserveSnapshotId,
   resolveRelation,
   type NewSnapshot,
+  type TestResults,
 } from '../store/index.js';
-import { prepareDataset } from './prepare.js';
+import { summarize, type DatasetSummary, type FitJobResult } from './fit-job.js';
+import { prepareAndFit, prepareDataset } from './prepare.js';
 import { ProgressNotices } from './progress.js';
 import { runSearch, type SearchWinner } from './search.js';
 import { trainingSettings } from './settings.js';
@@ -72,7 +73,8 @@ export function train(ctx: CallContext, request: TrainRequest): Promise<TrainRes
 
 async function trainUntil(ctx: CallContext, request: TrainRequest, signal: AbortSignal): Promise<TrainResult> {
   const info = (message: string): void => ctx.notice(message, 'INFO');
-  const existing = await findProject(ctx.db, request.projectName);
+  const lookup = await lookupTraining(ctx.db, request.projectName, request.relationName);
+  const existing = lookup.project;
   const task = projectTask(request, existing);
   const algorithm = defaultAlgorithm(request.algorithm, task);
   const factory = getEngineFactory(algorithm, task);
@@ -85,7 +87,7 @@ async function trainUntil(ctx: CallContext, request: TrainRequest, signal: Abort
   for (const candidate of candidates) checkHyperparamLimits(algorithm, candidate);
 
   const source = await snapshotSource(ctx, request, existing, task);
-  const relation = await resolveRelation(ctx.db, source.readFrom);
+  const relation = source.snapshotId === null ? lookup.relation() : await resolveRelation(ctx.db, source.readFrom);
   const plan = planDataset({ task, columns: relation.columns, yColumnNames: source.yColumnNames, preprocess: source.preprocess });
   // PostgresML's order for a new materialized snapshot: the relation is copied into
   // pgml.snapshot_<id> before training (once its size is accepted), and the model is trained on
@@ -102,31 +104,27 @@ async function trainUntil(ctx: CallContext, request: TrainRequest, signal: Abort
   try {
     const raw = await readRelationMatrix(ctx.db, relation, plan, trainingSettings().memoryMb * 1024 * 1024, copy);
     throwIfCanceled(signal);
-    const options = {
-      testSize: source.testSize,
-      // Stratifying needs a label: unsupervised data without one is split at random instead.
-      testSampling: source.testSampling === 'stratified' && source.yColumnNames.length === 0 ? ('random' as const) : source.testSampling,
+    const dataset = {
+      plan,
+      raw,
+      options: {
+        testSize: source.testSize,
+        // Stratifying needs a label: unsupervised data without one is split at random instead.
+        testSampling: source.testSampling === 'stratified' && source.yColumnNames.length === 0 ? ('random' as const) : source.testSampling,
+      },
     };
-    const data = await prepareDataset({ plan, raw, options }, signal);
-    info(
-      `Dataset { num_features: ${data.pipeline.rawWidth}, num_labels: ${data.numLabels}, num_distinct_labels: ${data.numClasses}, ` +
-        `num_rows: ${data.numRows}, num_train_rows: ${data.numTrainRows}, num_test_rows: ${data.numTestRows} }`,
-    );
-    info(`Training Model { task: ${task}, algorithm: ${algorithm} }`);
-
-    throwIfCanceled(signal);
-    const progress = new ProgressNotices(info, algorithm, trainingSettings().progressSeconds);
-    let winner: SearchWinner;
-    try {
-      winner = await runSearch({ factory, task, data, candidates, search: request.search, cv: searchArgs.cv, notice: info, signal, progress: progress.report });
-    } finally {
-      progress.stop();
-    }
-    const runtimeNotice = factory.runtimeNotice?.(winner.engine.runtime);
+    const fitting: Fitting = { factory, task, algorithm, info, signal };
+    // One model without cross-validation trains in one worker hand-off; a search fits its candidates side by side.
+    const trained =
+      candidates.length === 1 && searchArgs.cv < 2
+        ? await fitOne(fitting, dataset, candidates[0] as Hyperparams)
+        : await fitBySearch(fitting, dataset, candidates, request.search, searchArgs.cv);
+    const runtimeNotice = factory.runtimeNotice?.(trained.runtime);
     if (runtimeNotice !== undefined) info(runtimeNotice);
-    info(`Trained on runtime ${winner.engine.runtime}. Metrics: ${JSON.stringify(winner.metrics)}`);
+    info(`Trained on runtime ${trained.runtime}. Metrics: ${JSON.stringify(trained.metrics)}`);
 
-    const deploy = request.automaticDeploy && (await shouldDeploy(ctx, existing, task, winner.metrics, info));
+    const deploy = request.automaticDeploy && shouldDeploy(ctx, lookup.deployedMetrics, task, trained.metrics, info);
+    const data = trained.data;
     const snapshot: NewSnapshot | { id: number } =
       source.snapshotId !== null
         ? { id: source.snapshotId }
@@ -140,22 +138,24 @@ async function trainUntil(ctx: CallContext, request: TrainRequest, signal: Abort
             materialized: request.materializeSnapshot,
             ...(copyId === null ? {} : { reservedId: copyId }),
           };
+    const estimator = await trained.estimator();
+    const results = await trained.testResults();
     throwIfCanceled(signal);
     const registered = await registerModel(ctx.db, {
       project: existing ? { id: existing.id } : { name: request.projectName, task },
       snapshot,
       algorithm,
-      runtime: winner.engine.runtime,
-      hyperparams: winner.hyperparams,
-      metrics: winner.metrics,
+      runtime: trained.runtime,
+      hyperparams: trained.hyperparams,
+      metrics: trained.metrics,
       search: request.search,
       searchParams,
       searchArgs: rawObject(request.searchArgs),
-      numFeatures: data.pipeline.rawWidth,
-      pipeline: data.pipeline.toJSON(),
+      numFeatures: data.rawWidth,
+      pipeline: data.pipeline,
       labels: data.labels,
-      estimator: await winner.engine.serialize(),
-      testResults: await testResults(winner.engine, data, task, algorithm, winner.heldOut),
+      estimator,
+      testResults: results,
       deploy,
     });
 
@@ -167,6 +167,90 @@ async function trainUntil(ctx: CallContext, request: TrainRequest, signal: Abort
     if (copyId !== null) await dropSnapshotTable(ctx.db, copyId);
     throw error;
   }
+}
+
+interface Fitting {
+  factory: EngineFactory;
+  task: Task;
+  algorithm: string;
+  info(message: string): void;
+  signal: AbortSignal;
+}
+
+/** A fitted and scored model, whichever way it was trained; the estimator and test results on demand. */
+interface Trained {
+  data: DatasetSummary;
+  runtime: Runtime;
+  hyperparams: Hyperparams;
+  metrics: Record<string, unknown>;
+  estimator(): Promise<Uint8Array>;
+  testResults(): Promise<TestResults | null>;
+}
+
+/** PostgresML's notices once the training set is built, before the fit. */
+function datasetNotices(fitting: Fitting, data: DatasetSummary): void {
+  fitting.info(
+    `Dataset { num_features: ${data.rawWidth}, num_labels: ${data.numLabels}, num_distinct_labels: ${data.numClasses}, ` +
+      `num_rows: ${data.numRows}, num_train_rows: ${data.numTrainRows}, num_test_rows: ${data.numTestRows} }`,
+  );
+  fitting.info(`Training Model { task: ${fitting.task}, algorithm: ${fitting.algorithm} }`);
+}
+
+/** The training set, fit, scoring, test results and serialized model in one job on one worker. */
+async function fitOne(fitting: Fitting, dataset: DatasetJob, hyperparams: Hyperparams): Promise<Trained> {
+  const { task, algorithm, signal } = fitting;
+  let data: DatasetSummary | undefined;
+  let progress: ProgressNotices | undefined;
+  let result: FitJobResult;
+  try {
+    result = await prepareAndFit(
+      { dataset, algorithm, task, hyperparams },
+      {
+        dataset: (summary) => {
+          data = summary;
+          datasetNotices(fitting, summary);
+          progress = new ProgressNotices(fitting.info, algorithm, trainingSettings().progressSeconds);
+        },
+        progress: (update) => progress?.report(update),
+      },
+      signal,
+    );
+  } finally {
+    progress?.stop();
+  }
+  if (data === undefined) throw new PgError(SqlState.InternalError, 'the training job ended without its training set');
+  return {
+    data,
+    runtime: result.runtime,
+    hyperparams,
+    metrics: result.metrics,
+    estimator: async () => result.model,
+    testResults: async () => result.testResults,
+  };
+}
+
+/** Several candidates, or cross-validation folds: the training set comes back and the search fits them on the pool. */
+async function fitBySearch(fitting: Fitting, dataset: DatasetJob, candidates: Hyperparams[], search: Search | null, cv: number): Promise<Trained> {
+  const { factory, task, algorithm, info, signal } = fitting;
+  const data = await prepareDataset(dataset, signal);
+  const summary = summarize(data);
+  datasetNotices(fitting, summary);
+  throwIfCanceled(signal);
+  const progress = new ProgressNotices(info, algorithm, trainingSettings().progressSeconds);
+  let winner: SearchWinner;
+  try {
+    winner = await runSearch({ factory, task, data, candidates, search, cv, notice: info, signal, progress: progress.report });
+  } finally {
+    progress.stop();
+  }
+  return {
+    data: summary,
+    runtime: winner.engine.runtime,
+    hyperparams: winner.hyperparams,
+    metrics: winner.metrics,
+    estimator: () => winner.engine.serialize(),
+    testResults: () => testResults(winner.engine, data, task, algorithm, winner.heldOut),
+  };
 }
 
 function projectTask(request: TrainRequest, existing: Project | null): Task {
@@ -255,16 +339,17 @@ function snapshotPreprocess(columns: { name: string; label: boolean; preprocesso
   return Object.fromEntries((columns ?? []).filter((c) => !c.label).map((c) => [c.name, c.preprocessor]));
 }
 
-/** PostgresML's rule: deploy unless the deployed model's key metric is better than the new one's. */
-async function shouldDeploy(
+/**
+ * PostgresML's rule: deploy unless the deployed model's key metric is better than the new one's.
+ * `deployed` is the deployed model's metrics as read before the training (undefined: nothing deployed).
+ */
+function shouldDeploy(
   ctx: CallContext,
-  existing: Project | null,
+  deployed: Record<string, unknown> | null | undefined,
   task: Task,
   metrics: Record<string, unknown>,
   info: (message: string) => void,
-): Promise<boolean> {
-  if (existing === null) return true;
-  const deployed = await deployedMetrics(ctx.db, existing.id);
+): boolean {
   if (deployed === undefined) return true;
   const metric = keyMetric(task);
   const current = numeric(deployed?.[metric]);

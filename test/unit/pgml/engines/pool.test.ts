@@ -116,7 +116,24 @@ describe('worker pool', () => {
     const warmedBy = Date.now();
     assert.deepEqual(poolLoad(), { running: 0, queued: 0 });
     // The worker evaluated the module while warming, before the warm-up settled.
-    const at = (await runInWorker('', 'run', { module, name: 'whenEvaluated', input: null })) as number;
+    const at = (await runInWorker('', 'run', { module, name: 'whenEvaluated', input: null, what: 'reading a fixture' })) as number;
     assert.ok(at <= warmedBy, `evaluated at ${at}, warm by ${warmedBy}`);
+  });
+
+  it('loads TensorFlow.js only in a worker that trains a neural_network, never on the main thread', async () => {
+    await closePool();
+    const module = new URL('./fixtures/tensorflow-loaded.ts', import.meta.url).href;
+    await warmEnginePool([module]);
+    const loadedInWorker = async () => (await runInWorker('', 'run', { module, name: 'tensorflowLoaded', input: null, what: 'reading a fixture' })) as boolean;
+    const x = Float32Array.from([0, 0, 1, 1, 0, 1, 1, 0]);
+    const data = { x, rows: 4, cols: 2, y: Float32Array.from([0, 1, 1, 0]) };
+    await getEngineFactory('linear', 'classification').create().fit(data, { task: 'classification', hyperparams: {}, numClasses: 2 });
+    assert.equal(await loadedInWorker(), false, 'a linear fit loaded TensorFlow.js');
+    const network = getEngineFactory('neural_network', 'classification').create();
+    await network.fit(data, { task: 'classification', hyperparams: { hidden_layer_sizes: [4], max_iter: 5 }, numClasses: 2 });
+    assert.equal((await network.predict(x, 4)).length, 4);
+    // Requests one after another all go to the one warm worker (an idle worker is reused before another starts).
+    assert.equal(await loadedInWorker(), true, 'the worker that trained a neural_network has TensorFlow.js');
+    assert.equal('_tfengine' in globalThis, false, 'the main thread loaded TensorFlow.js');
   });
 });

@@ -1,0 +1,66 @@
+/**
+ * A whole training of one model, on one engine pool thread (prepare.ts sends it): the training set
+ * built from the shared raw matrix, the fit, the scoring on the held-out rows, the dashboard's test
+ * results and the serialized model. One hand-off instead of one per step: each cost a wait for a
+ * worker and for the event loop, most of a small training's time outside the solver under load.
+ * The steps run in the order the separate calls ran them, with the same engines, on the same data.
+ */
+import type { FitProgress, Runtime, Task } from '../engines/engine.js';
+import { getLocalEngineFactory } from '../engines/registry.js';
+import { datasetFromMatrix, type DatasetJob, type TrainingDataset } from '../preparation/dataset.js';
+import type { FeaturePipelineJson } from '../preparation/pipeline.js';
+import type { TestResults } from '../store/index.js';
+import { fitAndScore } from './score.js';
+import { testResults } from './test-results.js';
+
+export interface FitJob {
+  dataset: DatasetJob;
+  algorithm: string;
+  task: Task;
+  hyperparams: Record<string, unknown>;
+}
+
+/** The training set without its matrices: what the main thread notices and registers. */
+export type DatasetSummary = Omit<TrainingDataset, 'xTrain' | 'yTrain' | 'xTest' | 'yTest' | 'pipeline'> & {
+  pipeline: FeaturePipelineJson;
+  /** PostgresML's num_features: raw feature values before encoding. */
+  rawWidth: number;
+};
+
+/** Sent while the job runs: the training set once built (its notice precedes the fit), then the fit's progress. */
+export type FitJobUpdate = { dataset: DatasetSummary } | { progress: FitProgress };
+
+export interface FitJobResult {
+  model: Uint8Array;
+  runtime: Runtime;
+  metrics: Record<string, number>;
+  testResults: TestResults | null;
+}
+
+export async function fitJob(job: FitJob, report: (update: FitJobUpdate) => void): Promise<FitJobResult> {
+  const data = datasetFromMatrix(job.dataset.plan, job.dataset.raw, job.dataset.options);
+  report({ dataset: summarize(data) });
+  const engine = getLocalEngineFactory(job.algorithm).create();
+  const fitted = await fitAndScore({
+    engine,
+    task: job.task,
+    hyperparams: job.hyperparams,
+    train: { x: data.xTrain, y: data.yTrain, rows: data.numTrainRows },
+    test: { x: data.xTest, y: data.yTest, rows: data.numTestRows },
+    numFeatures: data.numFeatures,
+    numLabels: data.numLabels,
+    numClasses: data.numClasses,
+    progress: (progress) => report({ progress }),
+  });
+  return {
+    model: await engine.serialize(),
+    runtime: engine.runtime,
+    metrics: fitted.metrics,
+    testResults: await testResults(engine, data, job.task, job.algorithm, fitted.predictions),
+  };
+}
+
+export function summarize(data: TrainingDataset): DatasetSummary {
+  const { xTrain: _xTrain, yTrain: _yTrain, xTest: _xTest, yTest: _yTest, pipeline, ...rest } = data;
+  return { ...rest, pipeline: pipeline.toJSON(), rawWidth: pipeline.rawWidth };
+}
