@@ -1,6 +1,6 @@
 // PostgresML's pgml-extension/examples/joint_regression.sql, each statement byte for byte (psql's
 // \timing and the commented-out lines left out), through the proxy on both targets: every joint
-// algorithm it trains, the deploys and predict_joint. svm and nu_svm pass max_iter, which pgml-proxy
+// algorithm it trains (xgboost natively on the three targets), the deploys and predict_joint. svm and nu_svm pass max_iter, which pgml-proxy
 // refuses with 0A000 (libsvm-js cannot stop early as sklearn does); every other statement succeeds.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,6 +37,7 @@ const TRAIN = [
   `SELECT * FROM pgml.train_joint('Exercise vs Physiology', algorithm => 'extra_trees', hyperparams => '{"n_estimators": 5}');`,
   `SELECT * FROM pgml.train_joint('Exercise vs Physiology', algorithm => 'gradient_boosting_trees', hyperparams => '{"n_estimators": 5}');`,
   `SELECT * FROM pgml.train_joint('Exercise vs Physiology', algorithm => 'random_forest', hyperparams => '{"n_estimators": 5}');`,
+  `SELECT * FROM pgml.train_joint('Exercise vs Physiology', algorithm => 'xgboost', hyperparams => '{"n_estimators": 10}');`,
 ];
 
 /** The file's svm lines: refused (max_iter other than -1), the session stays usable. */
@@ -98,6 +99,23 @@ describeTargets('PostgresML joint_regression.sql', { proxyOnly: true }, (target)
       // Each target lies within the training range of that target (a forest averages training rows).
       prediction.forEach((value, t) => assert.ok(value > 0.5 * expected[t]! && value < 2 * expected[t]!, `row ${r} target ${t}: ${value}`));
     });
+
+    // xgboost trained natively on the three targets at once: its joint metrics, and one value per target.
+    const { rows: [xgb] } = await client.query(
+      `SELECT id, runtime, metrics FROM pgml.models WHERE algorithm = 'xgboost' ORDER BY id DESC LIMIT 1`,
+    );
+    assert.equal(xgb.runtime, 'native');
+    assert.ok(Number.isFinite(Number(xgb.metrics.mean_squared_error)) && Number.isFinite(Number(xgb.metrics.r2)), JSON.stringify(xgb.metrics));
+    const { rows: byModel } = await client.query(
+      `SELECT pgml.predict_joint($1::bigint, ARRAY[chins, situps, jumps]) AS prediction FROM pgml.linnerud LIMIT 10`,
+      [xgb.id],
+    );
+    byModel.forEach(({ prediction }, r) => {
+      assert.equal(prediction.length, 3);
+      const expected = [truth[r].weight, truth[r].waist, truth[r].pulse].map(Number);
+      prediction.forEach((value: number, t: number) => assert.ok(value > 0.5 * expected[t]! && value < 2 * expected[t]!, `xgboost row ${r} target ${t}: ${value}`));
+    });
+
     const alive = await client.query('SELECT 1 AS one');
     assert.equal(alive.rows[0].one, 1);
   });

@@ -7,7 +7,10 @@ export interface TrainInput {
   x: Float32Array;
   rows: number;
   cols: number;
+  /** rows × targets labels, row-major. */
   y: Float32Array;
+  /** Labels per row: more than 1 only for joint regression (pgml.train_joint). Defaults to 1. */
+  targets?: number;
   /** XGBoost parameters as the C API takes them; a name may repeat (eval_metric). */
   params: ReadonlyArray<readonly [string, string]>;
   rounds: number;

@@ -27,6 +27,8 @@ interface Header {
   objective: string;
   numClasses: number;
   cols: number;
+  /** Labels per row (joint regression); absent in models written before joint training, meaning 1. */
+  targets?: number;
 }
 
 /** PGML_XGBOOST_RUNTIME=native|wasm pins the runtime; otherwise native when libxgboost loads. */
@@ -82,13 +84,12 @@ export class XgboostEngine implements Engine {
     if (options.task !== 'regression' && options.task !== 'classification') {
       throw new PgError(SqlState.InvalidParameterValue, `${this.algorithm} does not support ${options.task}`);
     }
-    if ((data.yCols ?? 1) !== 1) {
-      throw new PgError(SqlState.FeatureNotSupported, `${this.algorithm} trains on a single label column`, {
-        hint: 'use linear or neural_network for joint (multi-column) regression',
-      });
+    const targets = data.yCols ?? 1;
+    if (targets !== 1 && options.task !== 'regression') {
+      throw new PgError(SqlState.FeatureNotSupported, `${this.algorithm} trains several label columns for regression only`);
     }
-    if (!data.y || data.y.length !== data.rows) {
-      throw new PgError(SqlState.InvalidParameterValue, `${this.algorithm} needs one label per training row`);
+    if (!data.y || data.y.length !== data.rows * targets) {
+      throw new PgError(SqlState.InvalidParameterValue, `${this.algorithm} needs one label per training row and target`);
     }
     if (data.rows === 0 || data.x.length !== data.rows * data.cols) {
       throw new PgError(SqlState.InvalidParameterValue, `training matrix has ${data.x.length} values, expected ${data.rows} × ${data.cols}`);
@@ -100,6 +101,7 @@ export class XgboostEngine implements Engine {
       rows: data.rows,
       cols: data.cols,
       y: data.y,
+      targets,
       params: config.params,
       rounds: config.rounds,
       ...(progress ? { onRound: (done: number) => progress({ done, total: config.rounds, unit: 'trees' }) } : {}),
@@ -111,6 +113,7 @@ export class XgboostEngine implements Engine {
       objective: config.objective,
       numClasses: options.task === 'classification' ? (options.numClasses ?? 0) : 0,
       cols: data.cols,
+      ...(targets > 1 ? { targets } : {}),
     });
   }
 

@@ -28,6 +28,7 @@ interface Api {
   matrixFromMat: Fn;
   matrixFromMatThreads: Fn;
   matrixSetFloatInfo: Fn;
+  matrixSetInfoFromInterface: Fn;
   matrixFree: Fn;
   boosterCreate: Fn;
   boosterFree: Fn;
@@ -77,6 +78,7 @@ function bind(lib: Koffi.LibraryHandle, k: typeof Koffi): Api {
       'int XGDMatrixCreateFromMat_omp(const float* data, uint64_t nrow, uint64_t ncol, float missing, _Out_ XGHandle* out, int nthread)',
     ),
     matrixSetFloatInfo: f('int XGDMatrixSetFloatInfo(XGHandle handle, const char* field, const float* array, uint64_t len)'),
+    matrixSetInfoFromInterface: f('int XGDMatrixSetInfoFromInterface(XGHandle handle, const char* field, const char* array_interface)'),
     matrixFree: f('int XGDMatrixFree(XGHandle handle)'),
     boosterCreate: f('int XGBoosterCreate(XGHandle* dmats, uint64_t len, _Out_ XGHandle* out)'),
     boosterFree: f('int XGBoosterFree(XGHandle handle)'),
@@ -283,12 +285,34 @@ class NativeRuntime implements XgboostRuntime {
     const dm = [null as unknown];
     check(api.matrixFromMat(input.x, input.rows, input.cols, Number.NaN, dm), SqlState.InvalidParameterValue);
     try {
-      check(api.matrixSetFloatInfo(dm[0], 'label', input.y, input.y.length), SqlState.InvalidParameterValue);
+      this.setLabels(dm[0], input);
     } catch (error) {
       api.matrixFree(dm[0]);
       throw error;
     }
     return dm[0];
+  }
+
+  /**
+   * One label per row, or rows × targets for joint regression: XGBoost reads the targets' count from
+   * the labels' shape, which only the array interface carries (a flat float info is one column), and
+   * then grows one tree per target each round as python-xgboost does with a 2-D y.
+   */
+  private setLabels(matrix: unknown, input: TrainInput): void {
+    const { api, check } = this;
+    const targets = input.targets ?? 1;
+    if (targets === 1) {
+      check(api.matrixSetFloatInfo(matrix, 'label', input.y, input.y.length), SqlState.InvalidParameterValue);
+      return;
+    }
+    // Read only during the call, while `input` holds the buffer.
+    const labels = JSON.stringify({
+      data: [Number(koffi().address(input.y)), true],
+      shape: [input.rows, targets],
+      typestr: '<f4',
+      version: 3,
+    });
+    check(api.matrixSetInfoFromInterface(matrix, 'label', labels), SqlState.InvalidParameterValue);
   }
 
   private quantileMatrix(quantile: QuantileApi, input: TrainInput, config: string): unknown {
@@ -311,7 +335,7 @@ class NativeRuntime implements XgboostRuntime {
       served = true;
       try {
         check(quantile.proxySetDense(proxy[0], rows), SqlState.InternalError);
-        check(api.matrixSetFloatInfo(proxy[0], 'label', input.y, input.y.length), SqlState.InvalidParameterValue);
+        this.setLabels(proxy[0], input);
         return 1;
       } catch (error) {
         // A JS exception must not unwind through libxgboost's frames: end the iteration, throw after.

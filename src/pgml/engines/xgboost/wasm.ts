@@ -138,6 +138,13 @@ class WasmRuntime implements XgboostRuntime {
   }
 
   train(input: TrainInput): Booster {
+    if ((input.targets ?? 1) > 1) {
+      throw new PgError(
+        SqlState.FeatureNotSupported,
+        `xgboost (wasm fallback) trains on a single label column: its XGBoost predates multi-output regression, so joint regression with ${input.targets} targets needs native libxgboost`,
+        { hint: 'install the native library (Debian/Ubuntu: apt-get install libxgboost0) for pgml.train_joint with xgboost' },
+      );
+    }
     const cells = input.rows * input.cols;
     if (cells > WASM_MAX_CELLS) {
       throw new PgError(

@@ -209,6 +209,36 @@ describe('xgboost engine (native libxgboost)', () => {
     );
   });
 
+  it('trains joint regression (linnerud, three targets) as python-xgboost and XGBRF do with a 2-D label', { skip: !python && 'no python3-xgboost' }, async () => {
+    const split = loadSplit('linnerud', 3);
+    const runs: Array<[XgboostAlgorithm, Record<string, unknown>]> = [
+      ['xgboost', { n_estimators: 10 }],
+      ['xgboost', { n_estimators: 10, tree_method: 'hist', max_depth: 3 }],
+      ['xgboost_random_forest', { n_estimators: 10, random_state: 2 }],
+    ];
+    for (const [algorithm, hyperparams] of runs) {
+      const options: FitOptions = { task: 'regression', hyperparams };
+      const engine = new XgboostEngine(algorithm, 'native');
+      await engine.fit({ x: split.train.x, rows: split.train.rows, cols: split.cols, y: split.train.y, yCols: 3 }, options);
+      const predicted = await engine.predict(split.test.x, split.test.rows);
+      assert.equal(predicted.length, split.test.rows * 3);
+      const config = xgboostConfig(algorithm, options);
+      const reference = pythonPredictions('linnerud', config.params, config.rounds, 3);
+      assert.equal(reference.pred.length, split.test.rows * 3);
+      // Weights near 180, waists near 35, pulses near 55: float32 leaf sums agree to a few ulps.
+      assert.ok(maxAbsDiff(predicted, reference.pred) < 1e-3, `${JSON.stringify(hyperparams)}: max diff ${maxAbsDiff(predicted, reference.pred)}`);
+
+      const loaded = await XgboostEngine.deserialize(algorithm, await engine.serialize());
+      assert.deepEqual(await loaded.predict(split.test.x, split.test.rows), predicted);
+    }
+  });
+
+  it('refuses several label columns for classification with 0A000', async () => {
+    const split = loadSplit('linnerud', 3);
+    const data = { x: split.train.x, rows: split.train.rows, cols: split.cols, y: split.train.y, yCols: 3 };
+    await assert.rejects(new XgboostEngine('xgboost', 'native').fit(data, { task: 'classification', hyperparams: {}, numClasses: 2 }), { code: '0A000' });
+  });
+
   it('checks the feature count at prediction time', async () => {
     const { engine } = await train('xgboost', 'iris', { task: 'classification', hyperparams: { n_estimators: 2 }, numClasses: 3 });
     await assert.rejects(engine.predict(new Float32Array(5), 1), { code: '22023' });

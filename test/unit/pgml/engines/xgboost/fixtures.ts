@@ -19,18 +19,21 @@ export interface Split {
   test: { x: Float32Array; y: Float32Array; rows: number };
 }
 
-/** Last column is the label; every 4th row goes to the test set (same rule in the python script). */
-export function loadSplit(name: string): Split {
+/**
+ * The last `labels` columns are the labels (rows × labels, row-major); every 4th row goes to the
+ * test set (same rule in the python script).
+ */
+export function loadSplit(name: string, labels = 1): Split {
   const lines = readFileSync(datasetPath(name), 'utf8').trim().split('\n').slice(1);
   const rows = lines.map((line) => line.split(',').map(Number));
-  const cols = rows[0]!.length - 1;
+  const cols = rows[0]!.length - labels;
   const pick = (keep: (i: number) => boolean) => {
     const chosen = rows.filter((_, i) => keep(i));
     const x = new Float32Array(chosen.length * cols);
-    const y = new Float32Array(chosen.length);
+    const y = new Float32Array(chosen.length * labels);
     chosen.forEach((r, i) => {
       for (let j = 0; j < cols; j++) x[i * cols + j] = r[j]!;
-      y[i] = r[cols]!;
+      for (let t = 0; t < labels; t++) y[i * labels + t] = r[cols + t]!;
     });
     return { x, y, rows: chosen.length };
   };
@@ -46,9 +49,12 @@ import xgboost as xgb
 req = json.load(sys.stdin)
 data = np.loadtxt(req["path"], delimiter=",", skiprows=1, dtype=np.float64)
 idx = np.arange(len(data))
+labels = req["labels"]
 train, test = data[idx % 4 != 0], data[idx % 4 == 0]
-dtrain = xgb.DMatrix(train[:, :-1].astype(np.float32), label=train[:, -1].astype(np.float32), missing=np.nan)
-dtest = xgb.DMatrix(test[:, :-1].astype(np.float32), missing=np.nan)
+# A 2-D label (rows x targets) for several labels, as XGBRegressor.fit gets from a 2-D y.
+label = train[:, -labels:] if labels > 1 else train[:, -1]
+dtrain = xgb.DMatrix(train[:, :-labels].astype(np.float32), label=label.astype(np.float32), missing=np.nan)
+dtest = xgb.DMatrix(test[:, :-labels].astype(np.float32), missing=np.nan)
 bst = xgb.train([tuple(p) for p in req["params"]], dtrain, num_boost_round=req["rounds"])
 print(json.dumps({"version": xgb.__version__, "pred": bst.predict(dtest).astype(float).ravel().tolist()}))
 `;
@@ -59,14 +65,18 @@ export function pythonXgboostAvailable(): boolean {
   return spawnSync(PYTHON, ['-c', 'import xgboost, numpy'], { stdio: 'ignore' }).status === 0;
 }
 
-/** Trains python-xgboost with exactly these C API parameters; returns its test-set predictions. */
+/**
+ * Trains python-xgboost with exactly these C API parameters on the last `labels` columns; returns its
+ * test-set predictions (rows × labels, row-major).
+ */
 export function pythonPredictions(
   name: string,
   params: ReadonlyArray<readonly [string, string]>,
   rounds: number,
+  labels = 1,
 ): { version: string; pred: number[] } {
   const run = spawnSync(PYTHON, ['-c', SCRIPT], {
-    input: JSON.stringify({ path: datasetPath(name), params, rounds }),
+    input: JSON.stringify({ path: datasetPath(name), params, rounds, labels }),
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });

@@ -26,6 +26,13 @@ describe('xgboost engine (ml-xgboost WASM fallback)', () => {
     assert.ok(r2(await engine.predict(split.test.x, split.test.rows), split.test.y) > 0.3);
   });
 
+  it('refuses joint regression with 0A000 naming the native library', async () => {
+    const split = loadSplit('linnerud', 3);
+    const data = { x: split.train.x, rows: split.train.rows, cols: split.cols, y: split.train.y, yCols: 3 };
+    await assert.rejects(new XgboostEngine('xgboost', 'wasm').fit(data, { task: 'regression', hyperparams: { n_estimators: 10 } }), (error: { code: string; message: string }) =>
+      error.code === '0A000' && /single label column/.test(error.message) && /native libxgboost/.test(error.message));
+  });
+
   it('refuses NaN features with 22023 and oversized training sets with 54000', async () => {
     const engine = new XgboostEngine('xgboost', 'wasm');
     const x = new Float32Array([1, Number.NaN, 3, 4]);
