@@ -11,7 +11,7 @@ import {
   requireLabels, requireNumClasses, requireTask, seedParam, seededRandom,
 } from './engine-support.js';
 import { PgError, SqlState } from '../../errors/index.js';
-import { fitTree, leafOf, presortFeatures, type Tree } from './tree.js';
+import { columnMajor, fitTree, leafOf, presortFeatures, type Tree } from './tree.js';
 
 const ALGORITHM = 'ada_boost';
 const FORMAT = 'pgml-proxy/ada_boost';
@@ -42,14 +42,15 @@ class AdaBoostEngine implements Engine {
     const rounds = intParam(ALGORITHM, hp, 'n_estimators', 50);
     const rate = rangeParam(ALGORITHM, hp, 'learning_rate', 1.0, { min: 0, exclusiveMin: true });
     const random = seededRandom(seedParam(ALGORITHM, hp));
-    const presorted = presortFeatures(data.x, data.rows, data.cols);
+    // Both computed once for all the rounds' stumps.
+    const sorted: Sorted = { presorted: presortFeatures(data.x, data.rows, data.cols), columns: columnMajor(data.x, data.rows, data.cols) };
     if (task === 'classification') {
       if (hp.loss !== undefined) throw new PgError(SqlState.InvalidParameterValue, `hyperparameter loss for ${ALGORITHM} applies to regression only`);
       const k = requireNumClasses(ALGORITHM, options);
-      this.state = { task, cols: data.cols, numClasses: k, ...samme(data, y, k, rounds, rate, presorted, random) };
+      this.state = { task, cols: data.cols, numClasses: k, ...samme(data, y, k, rounds, rate, sorted, random) };
     } else {
       const loss = choiceParam(ALGORITHM, hp, 'loss', 'linear', LOSSES);
-      this.state = { task, cols: data.cols, numClasses: 0, ...adaBoostR2(data, y, rounds, rate, loss, presorted, random) };
+      this.state = { task, cols: data.cols, numClasses: 0, ...adaBoostR2(data, y, rounds, rate, loss, sorted, random) };
     }
   }
 
@@ -100,7 +101,9 @@ function treeClass(tree: Tree, x: Float32Array, offset: number): number {
   return best;
 }
 
-function samme(data: Dataset, y: Float32Array, k: number, rounds: number, rate: number, presorted: Int32Array, random: () => number): { trees: Tree[]; weights: number[] } {
+type Sorted = { presorted: Int32Array; columns: Float32Array };
+
+function samme(data: Dataset, y: Float32Array, k: number, rounds: number, rate: number, sorted: Sorted, random: () => number): { trees: Tree[]; weights: number[] } {
   const { x, rows, cols } = data;
   const targets = new Float64Array(rows * k);
   for (let r = 0; r < rows; r++) targets[r * k + y[r]!] = 1;
@@ -108,7 +111,7 @@ function samme(data: Dataset, y: Float32Array, k: number, rounds: number, rate: 
   const trees: Tree[] = [];
   const weights: number[] = [];
   for (let m = 0; m < rounds; m++) {
-    const tree = fitTree({ x, rows, cols, targets, outputs: k, weights: sampleWeight, presorted }, stump(cols, 1, random));
+    const tree = fitTree({ x, rows, cols, targets, outputs: k, weights: sampleWeight, ...sorted }, stump(cols, 1, random));
     const wrong = new Uint8Array(rows);
     let error = 0;
     for (let r = 0; r < rows; r++) {
@@ -153,7 +156,7 @@ function decision(state: AdaState, x: Float32Array, rows: number): Float64Array 
 }
 
 function adaBoostR2(
-  data: Dataset, y: Float32Array, rounds: number, rate: number, loss: (typeof LOSSES)[number], presorted: Int32Array, random: () => number,
+  data: Dataset, y: Float32Array, rounds: number, rate: number, loss: (typeof LOSSES)[number], sorted: Sorted, random: () => number,
 ): { trees: Tree[]; weights: number[] } {
   const { x, rows, cols } = data;
   const targets = Float64Array.from(y);
@@ -163,7 +166,7 @@ function adaBoostR2(
   const weights: number[] = [];
   for (let m = 0; m < rounds; m++) {
     drawWithWeights(sampleWeight, counts, random);
-    const tree = fitTree({ x, rows, cols, targets, outputs: 1, weights: counts, presorted }, stump(cols, 3, random));
+    const tree = fitTree({ x, rows, cols, targets, outputs: 1, weights: counts, ...sorted }, stump(cols, 3, random));
     const errors = Float64Array.from({ length: rows }, (_, r) => Math.abs(tree.value[leafOf(tree, x, r * cols)]! - y[r]!));
     const maxError = errors.reduce((a, b) => Math.max(a, b), 0);
     let error = 0;

@@ -15,7 +15,7 @@ import {
 } from './engine-support.js';
 import { PgError, SqlState } from '../../errors/index.js';
 import { NumpyRandomState } from './numpy-random.js';
-import { addTreePrediction, fitTree, packTrees, presortFeatures, unpackTrees, type Tree } from './tree.js';
+import { addTreePrediction, columnMajor, fitTree, packTrees, presortFeatures, unpackTrees, type Tree } from './tree.js';
 import { TREE_HYPERPARAMS, treeShape } from './tree-params.js';
 
 const TASKS: readonly Task[] = ['regression', 'classification'];
@@ -82,6 +82,7 @@ class ForestEngine implements Engine {
     const random = seededRandom(seed);
     const bootstrapSample = this.kind.numpyBootstrap ? numpyBootstrap(seed, nEstimators) : undefined;
     const presorted = this.kind.splitter === 'best' ? presortFeatures(data.x, rows, cols) : undefined;
+    const columns = columnMajor(data.x, rows, cols);
     const weights = new Float64Array(rows);
     const trees: Tree[] = [];
     for (let t = 0; t < nEstimators; t++) {
@@ -92,7 +93,7 @@ class ForestEngine implements Engine {
       } else {
         weights.fill(1);
       }
-      const tree = fitTree({ x: data.x, rows, cols, targets, outputs, weights, ...(presorted ? { presorted } : {}) }, {
+      const tree = fitTree({ x: data.x, rows, cols, targets, outputs, weights, columns, ...(presorted ? { presorted } : {}) }, {
         ...shape,
         splitter: this.kind.splitter,
         random,

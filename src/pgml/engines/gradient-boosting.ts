@@ -10,7 +10,7 @@
 import type { Dataset, Engine, EngineFactory, FitOptions, Task } from './engine.js';
 import { decodeModel, intParam, invalidParam, rangeParam, requireNumClasses, seedParam, seededRandom } from './engine-support.js';
 import { boostingInputs, priorRawScores, RawScoreEngine, rawToProbabilities, type RawScoreState } from './raw-scores.js';
-import { fitTree, leafOf, presortFeatures, type Tree } from './tree.js';
+import { columnMajor, fitTree, leafOf, presortFeatures, type Tree } from './tree.js';
 import { TREE_HYPERPARAMS, treeShape } from './tree-params.js';
 
 const ALGORITHM = 'gradient_boosting_trees';
@@ -56,6 +56,7 @@ class GradientBoostingEngine extends RawScoreEngine<BoostingState> {
     const raw = new Float64Array(rows * outputs);
     for (let r = 0; r < rows; r++) raw.set(init, r * outputs);
     const presorted = presortFeatures(data.x, rows, cols);
+    const columns = columnMajor(data.x, rows, cols);
     const residual = new Float64Array(rows);
     const weights = new Float64Array(rows);
     const prob = new Float64Array(rows * outputs);
@@ -71,7 +72,7 @@ class GradientBoostingEngine extends RawScoreEngine<BoostingState> {
           const target = task === 'regression' ? y[r]! : outputs === 1 ? y[r]! : y[r] === k ? 1 : 0;
           residual[r] = target - (task === 'regression' ? raw[r]! : prob[r * outputs + k]!);
         }
-        const tree = fitTree({ x: data.x, rows, cols, targets: residual, outputs: 1, weights, presorted }, { ...shape, splitter: 'best', random });
+        const tree = fitTree({ x: data.x, rows, cols, targets: residual, outputs: 1, weights, presorted, columns }, { ...shape, splitter: 'best', random });
         if (task === 'classification') newtonLeaves(tree, data.x, rows, cols, residual, weights, outputs);
         addStage(tree, data.x, rows, cols, learningRate, raw, outputs, k);
         trees.push(tree);

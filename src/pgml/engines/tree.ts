@@ -51,6 +51,43 @@ export interface TreeInput {
   weights: Float64Array;
   /** From presortFeatures(x): needed by the 'best' splitter. */
   presorted?: Int32Array;
+  /** columnMajor(x): computed per tree if absent; ensembles compute it once and share it. */
+  columns?: Float32Array;
+}
+
+/**
+ * x by feature, cols × rows. The split search reads one feature of many rows: in row-major x each read
+ * is a cache miss on large tables, in a column it stays within a few hundred kilobytes.
+ */
+export function columnMajor(x: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) out[c * rows + r] = x[r * cols + c]!;
+  }
+  return out;
+}
+
+/**
+ * Each row's class when the targets are one-hot rows (classification), else undefined. Adding a row's
+ * weight to its class's sum is then exactly what adding w × t over every output does (w × 0 adds +0).
+ */
+export function oneHotClasses(targets: Float64Array, rows: number, outputs: number): Int32Array | undefined {
+  if (outputs < 2) return undefined;
+  const classes = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let ones = 0;
+    for (let k = 0; k < outputs; k++) {
+      const t = targets[r * outputs + k]!;
+      if (t === 1) {
+        ones++;
+        classes[r] = k;
+      } else if (t !== 0) {
+        return undefined;
+      }
+    }
+    if (ones !== 1) return undefined;
+  }
+  return classes;
 }
 
 /** Rows ordered by each feature's value, cols × rows: computed once per ensemble, shared by its trees. */
@@ -79,7 +116,7 @@ interface Candidate {
   start: number;
   end: number;
   depth: number;
-  split?: Split;
+  split: Split | undefined;
   improvement: number;
 }
 
@@ -96,6 +133,17 @@ class TreeBuilder {
   private readonly goesLeft: Uint8Array;
   private readonly scratch: Int32Array;
   private readonly features: Int32Array;
+  /** Per-node scratch sums, one per output. */
+  private readonly sums: Float64Array;
+  private readonly leftSums: Float64Array;
+  private readonly columns: Float32Array;
+  /** Set when the targets are one-hot classes (oneHotClasses). */
+  private readonly classes: Int32Array | undefined;
+  /** The random splitter's per-node copies: weight, weight × target (one output) or class, feature value. */
+  private readonly nodeWeight: Float64Array;
+  private readonly nodeTarget: Float64Array;
+  private readonly nodeClass: Int32Array;
+  private readonly nodeValue: Float32Array;
 
   constructor(
     private readonly input: TreeInput,
@@ -124,7 +172,16 @@ class TreeBuilder {
       for (let r = 0; r < rows; r++) if (weights[r]! > 0) this.order[k++] = r;
     }
     this.goesLeft = new Uint8Array(rows);
+    this.sums = new Float64Array(outputs);
+    this.leftSums = new Float64Array(outputs);
     this.scratch = new Int32Array(m);
+    this.columns = input.columns ?? columnMajor(input.x, rows, cols);
+    this.classes = oneHotClasses(input.targets, rows, outputs);
+    const random = options.splitter === 'random';
+    this.nodeWeight = new Float64Array(random ? m : 0);
+    this.nodeTarget = new Float64Array(random && outputs === 1 ? m : 0);
+    this.nodeClass = new Int32Array(random && this.classes ? m : 0);
+    this.nodeValue = new Float32Array(random ? m : 0);
     this.features = Int32Array.from({ length: cols }, (_, i) => i);
   }
 
@@ -180,7 +237,7 @@ class TreeBuilder {
     this.tree.right.push(-1);
     for (let k = 0; k < outputs; k++) this.tree.value.push(stats.weight > 0 ? stats.sums[k]! / stats.weight : 0);
 
-    const node: Candidate = { id, start, end, depth, improvement: 0 };
+    const node: Candidate = { id, start, end, depth, split: undefined, improvement: 0 };
     const count = end - start;
     const { maxDepth, minSamplesSplit, minSamplesLeaf } = this.options;
     if (depth >= maxDepth || count < minSamplesSplit || count < 2 * minSamplesLeaf || stats.impurity <= EPSILON) return node;
@@ -191,7 +248,9 @@ class TreeBuilder {
     // (friedman_mse's diff^2 / (w_l w_r w) is the same between-children sum of squares).
     let parent = 0;
     for (let k = 0; k < outputs; k++) parent += stats.sums[k]! ** 2 / stats.weight;
-    return { ...node, split, improvement: split.score - parent };
+    node.split = split;
+    node.improvement = split.score - parent;
+    return node;
   }
 
   /** Makes the node a split node and partitions its rows; returns the left child's row count. */
@@ -201,9 +260,11 @@ class TreeBuilder {
     return this.partition(node.start, node.end, split.feature, split.threshold);
   }
 
+  /** The node's weight, per-output weighted sums (in this.sums, valid until the next node) and impurity. */
   private nodeStats(start: number, end: number): { weight: number; sums: Float64Array; impurity: number } {
     const { targets, weights, outputs } = this.input;
-    const sums = new Float64Array(outputs);
+    const { sums } = this;
+    for (let k = 0; k < outputs; k++) sums[k] = 0;
     let weight = 0;
     let squares = 0;
     for (let i = start; i < end; i++) {
@@ -221,18 +282,18 @@ class TreeBuilder {
     return { weight, sums, impurity };
   }
 
-  /** sklearn draws candidate features without replacement, one by one. */
-  private candidateFeatures(): Int32Array {
+  /** sklearn draws candidate features without replacement, one by one: the first (returned) count of this.features. */
+  private candidateFeatures(): number {
     const { features } = this;
     const { maxFeatures, random } = this.options;
-    if (maxFeatures >= features.length) return features;
+    if (maxFeatures >= features.length) return features.length;
     for (let i = 0; i < maxFeatures; i++) {
       const j = i + Math.floor(random() * (features.length - i));
       const tmp = features[i]!;
       features[i] = features[j]!;
       features[j] = tmp;
     }
-    return features.subarray(0, maxFeatures);
+    return maxFeatures;
   }
 
   /** Σ_k S_L²/W_L + S_R²/W_R: maximising it minimises the children's weighted squared error. */
@@ -247,91 +308,162 @@ class TreeBuilder {
     return score;
   }
 
+  /**
+   * Scans each candidate feature's rows in sorted order, scoring a threshold between every two distinct
+   * values. The sums accumulate row by row in that order whatever the target shape, so scores (and ties)
+   * are the same floating-point numbers in each of the three loops.
+   */
   private bestSplit(start: number, end: number, stats: { weight: number; sums: Float64Array }): Split | undefined {
-    const { x, cols, targets, weights, outputs } = this.input;
+    const { rows, targets, weights, outputs } = this.input;
+    const { columns, order, classes } = this;
     const minLeaf = this.options.minSamplesLeaf;
-    const leftSums = new Float64Array(outputs);
-    let best: Split | undefined;
-    for (const f of this.candidateFeatures()) {
+    const { leftSums } = this;
+    const total = stats.sums[0]!;
+    const weight = stats.weight;
+    let bestFeature = -1;
+    let bestThreshold = 0;
+    let bestScore = 0;
+    for (let c = 0, count = this.candidateFeatures(); c < count; c++) {
+      const f = this.features[c]!;
       const base = f * this.m;
-      leftSums.fill(0);
+      const column = f * rows;
+      for (let k = 0; k < outputs; k++) leftSums[k] = 0;
+      let leftSum = 0;
       let leftWeight = 0;
+      let here = columns[column + order[base + start]!]!;
       for (let i = start; i < end - 1; i++) {
-        const r = this.order[base + i]!;
+        const r = order[base + i]!;
         const w = weights[r]!;
         leftWeight += w;
-        for (let k = 0; k < outputs; k++) leftSums[k]! += w * targets[r * outputs + k]!;
-        const here = x[r * cols + f]!;
-        const next = x[this.order[base + i + 1]! * cols + f]!;
-        if (next <= here) continue;
+        if (outputs === 1) leftSum += w * targets[r]!;
+        else if (classes) leftSums[classes[r]!]! += w;
+        else for (let k = 0; k < outputs; k++) leftSums[k]! += w * targets[r * outputs + k]!;
+        const value = here;
+        here = columns[column + order[base + i + 1]!]!;
+        if (here <= value) continue;
         const leftCount = i + 1 - start;
         if (leftCount < minLeaf || end - start - leftCount < minLeaf) continue;
-        const score = TreeBuilder.proxy(leftSums, leftWeight, stats.sums, stats.weight);
-        if (best === undefined || score > best.score) {
-          // Halfway, as sklearn; if rounding lands on `next`, `here` keeps both sides non-empty.
-          let threshold = here / 2 + next / 2;
-          if (threshold >= next) threshold = here;
-          best = { feature: f, threshold, score };
+        let score: number;
+        if (outputs === 1) {
+          const right = total - leftSum;
+          score = (leftSum * leftSum) / leftWeight + (right * right) / (weight - leftWeight);
+        } else {
+          score = TreeBuilder.proxy(leftSums, leftWeight, stats.sums, weight);
+        }
+        if (bestFeature < 0 || score > bestScore) {
+          // Halfway, as sklearn; if rounding lands on `here` (the next value), `value` keeps both sides non-empty.
+          bestThreshold = value / 2 + here / 2;
+          if (bestThreshold >= here) bestThreshold = value;
+          bestFeature = f;
+          bestScore = score;
         }
       }
     }
-    return best;
+    return bestFeature < 0 ? undefined : { feature: bestFeature, threshold: bestThreshold, score: bestScore };
   }
 
+  /** Copies the node's weights and targets (or classes) next to each other: every candidate feature reads them. */
+  private gatherNode(start: number, end: number): void {
+    const { targets, weights, outputs } = this.input;
+    const { order, classes, nodeWeight, nodeTarget, nodeClass } = this;
+    for (let i = start; i < end; i++) {
+      const r = order[i]!;
+      const w = weights[r]!;
+      nodeWeight[i - start] = w;
+      if (outputs === 1) nodeTarget[i - start] = w * targets[r]!;
+      else if (classes) nodeClass[i - start] = classes[r]!;
+    }
+  }
+
+  /** sklearn's RandomSplitter: one uniform threshold between the node's min and max of each candidate feature. */
   private randomSplit(start: number, end: number, stats: { weight: number; sums: Float64Array }): Split | undefined {
-    const { x, cols, targets, weights, outputs } = this.input;
+    const { rows, targets, outputs } = this.input;
+    const { columns, order, classes, nodeWeight, nodeTarget, nodeClass, nodeValue } = this;
     const minLeaf = this.options.minSamplesLeaf;
-    const leftSums = new Float64Array(outputs);
-    let best: Split | undefined;
-    for (const f of this.candidateFeatures()) {
+    const n = end - start;
+    const { leftSums } = this;
+    let bestFeature = -1;
+    let bestThreshold = 0;
+    let bestScore = 0;
+    this.gatherNode(start, end);
+    for (let c = 0, count = this.candidateFeatures(); c < count; c++) {
+      const f = this.features[c]!;
+      const column = f * rows;
       let min = Infinity;
       let max = -Infinity;
-      for (let i = start; i < end; i++) {
-        const v = x[this.order[i]! * cols + f]!;
+      for (let i = 0; i < n; i++) {
+        const v = columns[column + order[start + i]!]!;
+        nodeValue[i] = v;
         if (v < min) min = v;
         if (v > max) max = v;
       }
       if (max <= min) continue;
       let threshold = min + this.options.random() * (max - min);
       if (threshold >= max) threshold = min;
-      leftSums.fill(0);
+      for (let k = 0; k < outputs; k++) leftSums[k] = 0;
       let leftWeight = 0;
       let leftCount = 0;
-      for (let i = start; i < end; i++) {
-        const r = this.order[i]!;
-        if (x[r * cols + f]! > threshold) continue;
-        const w = weights[r]!;
-        leftCount++;
-        leftWeight += w;
-        for (let k = 0; k < outputs; k++) leftSums[k]! += w * targets[r * outputs + k]!;
+      if (outputs === 1) {
+        let leftSum = 0;
+        // Without a branch (random thresholds make it unpredictable): a right row adds w × 0 and t × 0, +0.
+        for (let i = 0; i < n; i++) {
+          const left = nodeValue[i]! <= threshold ? 1 : 0;
+          leftCount += left;
+          leftWeight += nodeWeight[i]! * left;
+          leftSum += nodeTarget[i]! * left;
+        }
+        leftSums[0] = leftSum;
+      } else {
+        for (let i = 0; i < n; i++) {
+          if (nodeValue[i]! > threshold) continue;
+          const w = nodeWeight[i]!;
+          leftCount++;
+          leftWeight += w;
+          if (classes) {
+            leftSums[nodeClass[i]!]! += w;
+          } else {
+            const r = order[start + i]!;
+            for (let k = 0; k < outputs; k++) leftSums[k]! += w * targets[r * outputs + k]!;
+          }
+        }
       }
-      if (leftCount < minLeaf || end - start - leftCount < minLeaf) continue;
+      if (leftCount < minLeaf || n - leftCount < minLeaf) continue;
       const score = TreeBuilder.proxy(leftSums, leftWeight, stats.sums, stats.weight);
-      if (best === undefined || score > best.score) best = { feature: f, threshold, score };
+      if (bestFeature < 0 || score > bestScore) {
+        bestFeature = f;
+        bestThreshold = threshold;
+        bestScore = score;
+      }
     }
-    return best;
+    return bestFeature < 0 ? undefined : { feature: bestFeature, threshold: bestThreshold, score: bestScore };
   }
 
   /** Stable partition of every segment's [start, end) into left then right; returns the left count. */
   private partition(start: number, end: number, feature: number, threshold: number): number {
-    const { x, cols } = this.input;
+    const { order, scratch, goesLeft, columns } = this;
+    const column = feature * this.input.rows;
     let leftCount = 0;
     for (let i = start; i < end; i++) {
-      const r = this.order[i]!;
-      const left = x[r * cols + feature]! <= threshold ? 1 : 0;
-      this.goesLeft[r] = left;
+      const r = order[i]!;
+      const left = columns[column + r]! <= threshold ? 1 : 0;
+      goesLeft[r] = left;
       leftCount += left;
     }
     for (let s = 0; s < this.segments; s++) {
       const base = s * this.m;
+      // Branch-free: each row is written to both places, and only its side's cursor moves on
+      // (writing at l <= i never overwrites a row not yet read).
       let l = base + start;
       let k = 0;
       for (let i = base + start; i < base + end; i++) {
-        const r = this.order[i]!;
-        if (this.goesLeft[r]) this.order[l++] = r;
-        else this.scratch[k++] = r;
+        const r = order[i]!;
+        const left = goesLeft[r]!;
+        order[l] = r;
+        scratch[k] = r;
+        l += left;
+        k += 1 - left;
       }
-      this.order.set(this.scratch.subarray(0, k), l);
+      for (let j = 0; j < k; j++) order[l + j] = scratch[j]!;
     }
     return leftCount;
   }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { getLocalEngineFactory } from '../../../../src/pgml/engines/registry.js';
-import { fitTree, leafOf, presortFeatures } from '../../../../src/pgml/engines/tree.js';
+import { columnMajor, fitTree, leafOf, oneHotClasses, presortFeatures } from '../../../../src/pgml/engines/tree.js';
+import { seededRandom } from '../../../../src/pgml/random.js';
 import { accuracy, loadSplit, r2, sklearn, sklearnAvailable } from './sklearn-reference.js';
 
 describe('CART core', () => {
@@ -26,6 +27,40 @@ describe('CART core', () => {
       { maxDepth: 1, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: 1, splitter: 'best', random: Math.random },
     );
     assert.deepEqual(tree.value, [0.5, 0.5, 1, 0, 0, 1]);
+  });
+
+  it('reads x by column and recognises one-hot targets as classes', () => {
+    assert.deepEqual(columnMajor(Float32Array.of(1, 2, 3, 4, 5, 6), 3, 2), Float32Array.of(1, 3, 5, 2, 4, 6));
+    assert.deepEqual(oneHotClasses(Float64Array.of(0, 1, 1, 0, 0, 1), 3, 2), Int32Array.of(1, 0, 1));
+    assert.equal(oneHotClasses(Float64Array.of(0, 1, 1, 1), 2, 2), undefined);
+    assert.equal(oneHotClasses(Float64Array.of(0, 1, 0.5, 0.5), 2, 2), undefined);
+    assert.equal(oneHotClasses(Float64Array.of(0, 1), 2, 1), undefined);
+  });
+
+  it('splits one-hot classes as the general multi-output sums do, for both splitters', () => {
+    const { train, numClasses } = loadSplit('iris');
+    const { x, rows, cols, y } = train;
+    const oneHot = new Float64Array(rows * numClasses);
+    // A constant extra output adds the same 0.25 × weight to every split's score: same splits, general path.
+    const withConstant = new Float64Array(rows * (numClasses + 1));
+    for (let r = 0; r < rows; r++) {
+      oneHot[r * numClasses + y![r]!] = 1;
+      withConstant[r * (numClasses + 1) + y![r]!] = 1;
+      withConstant[r * (numClasses + 1) + numClasses] = 0.5;
+    }
+    const weights = Float64Array.from({ length: rows }, (_, r) => 1 + (r % 3));
+    const presorted = presortFeatures(x, rows, cols);
+    for (const splitter of ['best', 'random'] as const) {
+      const grow = (targets: Float64Array, outputs: number) => fitTree(
+        { x, rows, cols, targets, outputs, weights, presorted },
+        { maxDepth: Infinity, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: 2, splitter, random: seededRandom(5) },
+      );
+      const classes = grow(oneHot, numClasses);
+      const general = grow(withConstant, numClasses + 1);
+      assert.ok(classes.feature.length > 5, splitter);
+      assert.deepEqual(classes.feature, general.feature, splitter);
+      assert.deepEqual(classes.threshold, general.threshold, splitter);
+    }
   });
 
   it('with max_leaf_nodes grows best first: the split that lowers the squared error most comes first', () => {
