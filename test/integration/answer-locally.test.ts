@@ -236,11 +236,13 @@ describe('answering statements locally', () => {
       // The first calls read the session's extra_float_digits and check the role's access to each
       // model; so do the first after any statement that ran on the upstream (a function it called
       // may have changed the role or the setting).
-      for (const sql of LOCAL_STATEMENTS.slice(0, 3)) await exchange(connection, queryMessage(sql), 1);
+      // The predictions, and the embeddings (a real[] of float4 values, answered as they are).
+      const answered = [...LOCAL_STATEMENTS.slice(0, 3), ...LOCAL_STATEMENTS.filter((sql) => sql.includes('pgml.embed'))];
+      for (const sql of answered) await exchange(connection, queryMessage(sql), 1);
       await exchange(connection, queryMessage(`SELECT 'marker'`), 1);
-      for (const sql of LOCAL_STATEMENTS.slice(0, 3)) await exchange(connection, queryMessage(sql), 1);
+      for (const sql of answered) await exchange(connection, queryMessage(sql), 1);
       const before = await lastQuery();
-      for (const sql of LOCAL_STATEMENTS.slice(0, 3)) {
+      for (const sql of answered) {
         const answers = await exchange(connection, queryMessage(sql), 1);
         assert.deepEqual(
           answers.map((m) => m.type),

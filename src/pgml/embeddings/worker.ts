@@ -89,11 +89,12 @@ function readConfig(dir: string): Record<string, unknown> {
   return JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
 }
 
-/** Float32 values rendered with 9 significant digits: exact for real[], half the text of a double. */
+/**
+ * The float4 values themselves, as numbers: a real[] the proxy answers locally must hold float4
+ * values exactly (src/proxy/local-answer.ts), or the statement goes upstream and embeds again.
+ */
 function toNumbers(vector: Float32Array): number[] {
-  const out = new Array<number>(vector.length);
-  for (let i = 0; i < vector.length; i += 1) out[i] = Number(vector[i]!.toPrecision(9));
-  return out;
+  return Array.from(vector);
 }
 
 /**

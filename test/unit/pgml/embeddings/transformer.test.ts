@@ -40,6 +40,14 @@ describe('TransformerModel on the tiny BERT fixture', () => {
     reference.sentences.forEach((_, i) => assertClose(cls[i]!, reference.cls[i]!, `cls ${i}`));
   });
 
+  it('gives each text the same embedding alone and in batches of texts of other lengths', async () => {
+    const texts = [...reference.sentences].reverse();
+    const alone: Float32Array[] = [];
+    for (const t of texts) alone.push((await model.embed([t], {}))[0]!);
+    assert.deepEqual(await model.embed(texts, { batchSize: 2 }), alone);
+    assert.deepEqual(await model.embed([...texts, ...texts], { batchSize: 3 }), [...alone, ...alone]);
+  });
+
   it('truncates long input to max_seq_length and prepends the prompt', async () => {
     const long = reference.sentences.at(-1)!;
     const [huge] = await model.embed([long.repeat(200)], {});
