@@ -14,7 +14,11 @@
  * 8 clients the pool's messages cost the main thread more than in-thread calls of the merged rows
  * (BENCHMARKS.md, "Predictions of one turn together").
  */
-import type { Engine } from '../engines/engine.js';
+/** What predicts a batch: an engine, or the queue of a model's small in-thread predictions. */
+export interface Predicting {
+  predict(x: Float32Array, rows: number): Promise<Float32Array>;
+  predictProba?: ((x: Float32Array, rows: number) => Promise<Float32Array>) | undefined;
+}
 
 type Op = 'predict' | 'predictProba';
 
@@ -30,7 +34,7 @@ export class InlineQueue {
   private scheduled = false;
 
   constructor(
-    private readonly engine: Engine,
+    private readonly engine: Predicting,
     readonly maxRows: number,
   ) {}
 

@@ -8,6 +8,7 @@ import type { CallContext } from '../../functions/index.js';
 import { decodeClass } from '../preparation/dataset.js';
 import type { Row } from '../preparation/pipeline.js';
 import { deployedModel } from '../store/index.js';
+import type { Predicting } from './inline-queue.js';
 import { loadModel, type LoadedModel } from './model-cache.js';
 import './services.js';
 
@@ -54,15 +55,10 @@ export function inputMatrix(model: LoadedModel, batch: readonly Features[]): Flo
   return x;
 }
 
-/** What predicts a batch: an engine, or the queue of a model's small in-thread predictions. */
-interface Predicting {
-  predict(x: Float32Array, rows: number): Promise<Float32Array>;
-  predictProba?: ((x: Float32Array, rows: number) => Promise<Float32Array>) | undefined;
-}
-
 /**
- * A small batch of a model that has an in-thread form goes to its queue (inline-queue.ts), which
- * predicts concurrent small batches together on the event loop; anything larger to the worker pool.
+ * A small batch of a model that has an in-thread form goes to it (inline.ts: straight to the model,
+ * or to the queue that predicts concurrent small batches together in one native call on the event
+ * loop); anything larger to the worker pool.
  */
 function engineFor(model: LoadedModel, rows: number): Predicting {
   const inline = model.inline;

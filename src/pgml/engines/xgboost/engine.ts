@@ -20,7 +20,7 @@ export type XgboostRuntimeKind = 'native' | 'wasm';
 /** Serialized models start with this, then a little-endian u32 header length, the header JSON, the model. */
 const MAGIC = new TextEncoder().encode('PGMLXGB1');
 
-interface Header {
+export interface Header {
   runtime: XgboostRuntimeKind;
   version: string;
   task: Task;
@@ -207,7 +207,8 @@ export class XgboostEngine implements Engine {
     return engine;
   }
 
-  private static parse(algorithm: XgboostAlgorithm, bytes: Uint8Array): { header: Header; model: Uint8Array } {
+  /** The header and libxgboost's own bytes of a serialized model (serving walks some models' trees itself). */
+  static parse(algorithm: XgboostAlgorithm, bytes: Uint8Array): { header: Header; model: Uint8Array } {
     const corrupt = (why: string) => new PgError(SqlState.DataCorrupted, `invalid ${algorithm} model: ${why}`);
     if (bytes.length < MAGIC.length + 4 || MAGIC.some((b, i) => bytes[i] !== b)) throw corrupt('bad magic');
     const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(MAGIC.length, true);
