@@ -162,8 +162,13 @@ describeTargets('OpenAI-style generation args', { proxyOnly: true }, (target) =>
     const greedyArgs = { max_tokens: greedy.args.max_new_tokens, temperature: 0 };
     const sampledArgs = { max_tokens: 12, temperature: 0.75, seed: 10, n: 3 };
     const sampled = (await transform(sampledArgs, [first.prompt])) as string[];
+    // A stop text across a space that tokens after the space complete: the piece cut after the
+    // space would hold the stop's start before the stop is there.
+    const space = whole.indexOf(' ', 1);
+    assert.ok(space > 0 && space + 3 <= whole.length, JSON.stringify(whole));
     const cases = [
       { ...greedyArgs, stop },
+      { ...greedyArgs, stop: whole.slice(space - 1, space + 3) },
       { ...greedyArgs, stop: ['not in the text', stop], n: 2 },
       { ...greedyArgs, stop, echo: true },
       // Starts that the text shows again and again, never completed: held back, then sent.
