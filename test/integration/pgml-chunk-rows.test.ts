@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type pg from 'pg';
 import { execCapture } from '../support/exec.js';
 import { sqlState, suiteClient } from '../support/pg-client.js';
-import { describeTargets } from '../support/targets.js';
+import { describeTargets, type Target } from '../support/targets.js';
 
 const PSQL = process.env.PSQL ?? '/usr/bin/psql';
 
@@ -95,13 +95,27 @@ function byDocument(rows: readonly [number, number, string][]): Map<number, [num
   return out;
 }
 
-describeTargets('pgml.chunk per row', { proxyOnly: true }, (target) => {
+/** Requests to the embedding thread and texts they carried for the recursive_character splitter, from /metrics. */
+async function splitterUsage(target: Target): Promise<{ requests: number; texts: number }> {
+  const text = await (await fetch(`${target.proxy!.httpUrl}/metrics`)).text();
+  const read = (metric: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${metric}{model="pgml.chunk:recursive_character"} `));
+    return line ? Number(line.split(' ')[1]) : 0;
+  };
+  return { requests: read('pgml_proxy_embedding_requests_total'), texts: read('pgml_proxy_embedding_texts_total') };
+}
+
+describeTargets('pgml.chunk per row', { proxyOnly: true, http: true }, (target) => {
   const client = suiteClient(target);
 
   it('runs the Unified RAG guide\'s chunking through psql: each document\'s chunks as pgml.chunk gives them for it', async () => {
+    const before = await splitterUsage(target());
     const run = await execCapture(PSQL, ['-X', '-v', 'ON_ERROR_STOP=1', '-d', target().url(), '-f', '-'], { input: RAG_DOCUMENTS_SQL + RAG_CHUNKS_SQL });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /INSERT 0 \d+\s*$/);
+    const after = await splitterUsage(target());
+    // The 101 documents went to the splitter in one request, not one request per row.
+    assert.deepEqual({ requests: after.requests - before.requests, texts: after.texts - before.texts }, { requests: 1, texts: 101 });
     const documents = new Map((await client().query('SELECT id, document FROM documents')).rows.map((r) => [r.id as number, r.document as string]));
     assert.equal(documents.size, 101);
     const expected = await chunksOf(client(), documents, `'{"chunk_size": 250}'`);

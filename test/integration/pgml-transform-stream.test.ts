@@ -142,6 +142,17 @@ describeTargets('pgml.transform_stream', { proxyOnly: true, http: true }, (targe
     );
   });
 
+  it("the task as text: a prompt and chat messages go to the pipeline's default model (not here: a clear 42704)", async () => {
+    for (const input of [`'Hi'`, `ARRAY['{"role": "user", "content": "Hi"}'::jsonb]`]) {
+      await assert.rejects(
+        client().query(`SELECT pgml.transform_stream('text-generation', '{"max_new_tokens": 2}'::jsonb, ${input}) AS answer`),
+        (error: { code?: string; message?: string }) => error.code === '42704' && error.message === 'model "openai-community/gpt2" was not found',
+        input,
+      );
+    }
+    assert.equal((await client().query('SELECT 1 AS ok')).rows[0].ok, 1);
+  });
+
   it('in FROM the same rows come all at once', async () => {
     const args = JSON.stringify(LONG);
     const streamed = await client().query(STREAM_SQL.replace('$1', `'${PROMPT}'`).replace('$2', `'${args}'`));

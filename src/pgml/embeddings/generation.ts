@@ -12,6 +12,7 @@ import { cat, StoppingCriteria, type PreTrainedModel, type PreTrainedTokenizer, 
 import { join } from 'node:path';
 import { PgError, SqlState } from '../../errors/index.js';
 import { SamplingProcessor, type Sampling } from './sampling.js';
+import { stopIndex } from './stop-text.js';
 import { invalid, only, readJson, type Args } from './task-args.js';
 import type { Task } from './tasks.js';
 
@@ -193,12 +194,6 @@ export function endIds(model: PreTrainedModel, options: Args): Set<number> {
   return new Set([ids].flat().filter((id) => id !== undefined && id !== null).map(Number));
 }
 
-/** Where the first of `stops` begins in `text`, if one is there. */
-function stopIndex(text: string, stops: readonly string[]): number | undefined {
-  const found = stops.map((s) => text.indexOf(s)).filter((i) => i !== -1);
-  return found.length === 0 ? undefined : Math.min(...found);
-}
-
 /**
  * Marks a sequence done for good once it has ended: at an end token, or once its new text holds
  * one of `stops`. transformers.js asks its criteria afresh at every step and stops only when
@@ -236,7 +231,7 @@ export function endingRows(model: PreTrainedModel, tokenizer: PreTrainedTokenize
   return { ...generation.options, stopping_criteria: [...criteria, ended] };
 }
 
-function decodeText(tokenizer: PreTrainedTokenizer, ids: number[]): string {
+export function decodeText(tokenizer: PreTrainedTokenizer, ids: number[]): string {
   return tokenizer.decode(ids, { skip_special_tokens: true });
 }
 

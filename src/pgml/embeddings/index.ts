@@ -151,9 +151,13 @@ export class Embedder {
     }
   }
 
-  /** pgml.chunk's chunks of `text`, split on the embedding thread: a document's size is the user's. */
-  async chunkText(splitter: string, text: string, kwargs: Record<string, unknown>, signal?: AbortSignal): Promise<string[]> {
-    return (await this.call({ op: 'chunk', splitter, text, kwargs }, signal)) as string[];
+  /**
+   * pgml.chunk's chunks of each of `texts`, in order, split on the embedding thread in one request:
+   * a document's size is the user's. /metrics counts them under `pgml.chunk:<splitter>`.
+   */
+  chunkTexts(splitter: string, texts: readonly string[], kwargs: Record<string, unknown>, signal?: AbortSignal): Promise<string[][]> {
+    this.countUse(`pgml.chunk:${splitter}`, texts);
+    return this.call({ op: 'chunk', splitter, texts: [...texts], kwargs }, signal) as Promise<string[][]>;
   }
 
   /** pgml.rank: the documents scored against the query by a cross-encoder, best first. */

@@ -10,7 +10,8 @@ export type EmbedderRequest =
   | { id: number; op: 'embed'; model: string; texts: string[]; options: EmbedOptions; format: EmbeddingFormat; sources: ModelSources }
   /** `task` undefined: the model's config tells it. */
   | { id: number; op: 'transform'; model: string; task: string | undefined; inputs: string[]; args: Record<string, unknown>; sources: ModelSources }
-  | { id: number; op: 'chunk'; splitter: string; text: string; kwargs: Record<string, unknown>; sources: ModelSources }
+  /** pgml.chunk: each text's chunks, in order (a statement's rows go in one request). */
+  | { id: number; op: 'chunk'; splitter: string; texts: string[]; kwargs: Record<string, unknown>; sources: ModelSources }
   | { id: number; op: 'rank'; model: string; query: string; documents: string[]; options: RankOptions; sources: ModelSources }
   /**
    * pgml.transform_stream: generated text sent as `row` replies while it is made; at most `window`

@@ -15,9 +15,10 @@
  */
 import { BaseStreamer, type PreTrainedModel, type PreTrainedTokenizer, type TextStreamer } from '@huggingface/transformers';
 import { PgError, SqlState } from '../../errors/index.js';
-import { answers, endIds, endingRows, generationOptions, promptInputs } from './generation.js';
+import { answers, decodeText, endIds, endingRows, generationOptions, promptInputs } from './generation.js';
 import { load } from './pipelines.js';
 import type { StreamInput } from './protocol.js';
+import { stopIndex, stopSafeLength } from './stop-text.js';
 import { parseTask, taskFromConfig } from './tasks.js';
 
 export interface StreamRun {
@@ -85,6 +86,75 @@ class PieceStreamer extends BaseStreamer {
   }
 }
 
+/**
+ * The pieces of OpenAI-style generation with `stop` texts: cut as PieceStreamer cuts them, except
+ * that the end of the new text that could be the start of a stop text is held back until the next
+ * tokens show whether it is; at a stop text the sequence's text ends (generation ends it too:
+ * EndedRows). The text is what pgml.transform answers: the prompt (with `echo`), then the new
+ * tokens decoded, cut before the first stop text.
+ */
+class StoppingPieceStreamer extends BaseStreamer {
+  private readonly generated: number[][] = [];
+  private readonly handedOut: number[] = [];
+  /** Sequences at an end token (their text is complete) or at a stop text (handed out to it). */
+  private readonly ended = new Set<number>();
+  private readonly stopped = new Set<number>();
+  private promptSeen = false;
+
+  constructor(
+    private readonly tokenizer: PreTrainedTokenizer,
+    /** The text before the new tokens: the prompt with `echo`, else empty. */
+    private readonly prefix: string,
+    private readonly stops: readonly string[],
+    private readonly ends: Set<number>,
+    private readonly emit: (row: string[]) => void,
+  ) {
+    super();
+  }
+
+  override put(values: bigint[][]): void {
+    const isPrompt = !this.promptSeen;
+    this.promptSeen = true;
+    if (isPrompt && this.prefix === '') return;
+    const row = values.map((ids, i) => {
+      const tokens = (this.generated[i] ??= []);
+      for (const id of isPrompt ? [] : ids) {
+        if (this.ended.has(i)) break;
+        tokens.push(Number(id));
+        if (this.ends.has(Number(id))) this.ended.add(i);
+      }
+      return this.piece(i, false);
+    });
+    if (row.some((piece) => piece !== '')) this.emit(row);
+  }
+
+  override end(): void {
+    this.emit(this.generated.map((_, i) => this.piece(i, true)));
+  }
+
+  private piece(i: number, atEnd: boolean): string {
+    const start = (this.handedOut[i] ??= 0);
+    if (this.stopped.has(i)) return '';
+    const tokens = this.generated[i] ?? [];
+    // transformers.js refuses to decode no tokens (the prompt's step, with `echo`).
+    const generated = tokens.length === 0 ? '' : decodeText(this.tokenizer, tokens);
+    const text = this.prefix + generated;
+    const at = stopIndex(generated, this.stops);
+    let end: number;
+    if (at !== undefined) {
+      this.stopped.add(i);
+      end = this.prefix.length + at;
+    } else if (atEnd) {
+      end = text.length;
+    } else {
+      const cut = text.endsWith('\n') ? text.length : text.lastIndexOf(' ') + 1;
+      end = Math.max(start, Math.min(cut, this.prefix.length + stopSafeLength(generated, this.stops)));
+    }
+    this.handedOut[i] = end;
+    return text.slice(start, end);
+  }
+}
+
 function streamTask(run: Pick<StreamRun, 'task' | 'config' | 'model'>): 'text-generation' | 'conversational' {
   if (run.task === 'conversational') return 'conversational';
   const task = run.task === undefined ? taskFromConfig(run.config, run.model) : parseTask(run.task).task;
@@ -143,12 +213,6 @@ async function prepare(run: Omit<StreamRun, 'emit' | 'paced'>) {
 export async function streamGeneration(run: StreamRun): Promise<null> {
   const { model, tokenizer, prompt, generation } = await prepare(run);
   const { openAi } = generation;
-  if (openAi !== undefined && openAi.stop.length > 0) {
-    // A piece that went out could hold the start of a stop text only its next tokens complete.
-    throw new PgError(SqlState.FeatureNotSupported, 'pgml.transform_stream: "stop" is not supported while streaming', {
-      hint: 'pgml.transform takes "stop".',
-    });
-  }
   // As PostgresML tokenizes it: the tokenizer's special tokens added, also to a chat template's text.
   const inputs = promptInputs(tokenizer, prompt, generation.sequences);
   // The shared model, seen through an object whose model steps first wait for the proxy to
@@ -160,7 +224,11 @@ export async function streamGeneration(run: StreamRun): Promise<null> {
   };
   // OpenAI's completions leave the prompt out unless asked to echo it.
   const skipPrompt = run.input.kind === 'chat' || (openAi !== undefined && !openAi.echo);
-  const streamer = new PieceStreamer(tokenizer, skipPrompt, endIds(model, generation.options), run.emit);
+  const ends = endIds(model, generation.options);
+  const streamer =
+    openAi !== undefined && openAi.stop.length > 0
+      ? new StoppingPieceStreamer(tokenizer, skipPrompt ? '' : prompt, openAi.stop, ends, run.emit)
+      : new PieceStreamer(tokenizer, skipPrompt, ends, run.emit);
   // generate() calls only put() and end(); its declared type names TextStreamer, a subclass.
   await model.generate.call(paced, { ...inputs, ...endingRows(model, tokenizer, inputs, generation), streamer: streamer as unknown as TextStreamer });
   return null;

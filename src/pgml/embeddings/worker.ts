@@ -24,6 +24,8 @@ let wink: Promise<WordVectors> | undefined;
 const canceled = new Set<number>();
 /** Texts the word-vector model embeds between two looks at `canceled`. */
 const WINK_CHUNK = 2000;
+/** Characters pgml.chunk splits between two looks at `canceled`. */
+const CHUNK_CHARACTERS = 1_000_000;
 
 function checkpointFor(id: number): () => void {
   return () => {
@@ -111,6 +113,25 @@ function render(vectors: Float32Array[], format: EmbeddingFormat): number[][] | 
   return format === 'real[]' ? vectors.map(toArrayLiteral) : vectors.map(toNumbers);
 }
 
+/**
+ * Each text's chunks. Between runs of about CHUNK_CHARACTERS characters the thread yields, so the
+ * requests of other connections and a cancel of this one get in.
+ */
+async function chunkAll(splitter: string, texts: readonly string[], kwargs: Record<string, unknown>, checkpoint: () => void): Promise<string[][]> {
+  const out: string[][] = [];
+  let sinceYield = 0;
+  for (const text of texts) {
+    if (sinceYield > CHUNK_CHARACTERS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      checkpoint();
+      sinceYield = 0;
+    }
+    out.push(splitIntoChunks(splitter, text, kwargs));
+    sinceYield += text.length;
+  }
+  return out;
+}
+
 async function execute(request: EmbedderRequest): Promise<unknown> {
   const checkpoint = checkpointFor(request.id);
   switch (request.op) {
@@ -143,7 +164,7 @@ async function execute(request: EmbedderRequest): Promise<unknown> {
       if (request.model === WINK_MODEL) throw new PgError(SqlState.InvalidParameterValue, `model "${WINK_MODEL}" is an embedding model, not a cross-encoder`);
       return rank(await modelDir(request.model, request), request.query, request.documents, request.options, checkpoint);
     case 'chunk':
-      return splitIntoChunks(request.splitter, request.text, request.kwargs);
+      return chunkAll(request.splitter, request.texts, request.kwargs, checkpoint);
     case 'transform': {
       if (request.model === WINK_MODEL) {
         throw new PgError(SqlState.InvalidParameterValue, `model "${WINK_MODEL}" is an embedding model: use pgml.embed`);
