@@ -13,7 +13,7 @@ export interface Penalties {
 }
 
 /** `scores` less each generated token's penalty. */
-export function penalize(scores: Float32Array, generated: readonly number[], penalties: Penalties): void {
+function penalize(scores: Float32Array, generated: readonly number[], penalties: Penalties): void {
   const counts = new Map<number, number>();
   for (const id of generated) counts.set(id, (counts.get(id) ?? 0) + 1);
   for (const [id, count] of counts) scores[id] = scores[id]! - count * penalties.frequency - penalties.presence;
