@@ -113,6 +113,8 @@ def export(module, args, path, input_names, output_names, dynamic_axes):
 
 def save_config(model, out, **extra):
     config = model.config.to_dict()
+    # As save_pretrained writes it: pipelines given only {"model": ...} read the task from it.
+    config["architectures"] = [type(model).__name__]
     config.update(extra)
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(config, f, indent=1)

@@ -184,12 +184,30 @@ describeTargets('OpenAI-style generation args', { proxyOnly: true }, (target) =>
     }
   });
 
+  it("frequency_penalty and presence_penalty as OpenAI defines them, repetition_penalty as transformers applies it: Python's greedy tokens", async () => {
+    // scripts/make-penalty-fixtures.py: greedy decoding of the same ONNX graph in Python, the penalties on each step's logits.
+    const fixture = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'penalties.json'), 'utf8')) as {
+      generations: { prompt: string; frequency_penalty: number; presence_penalty: number; repetition_penalty: number; new_ids: number[]; text: string }[];
+    };
+    assert.ok(new Set(fixture.generations.map((g) => g.text)).size > 4, 'the penalties change the answers');
+    for (const g of fixture.generations) {
+      const openAi = { max_tokens: g.new_ids.length, temperature: 0, frequency_penalty: g.frequency_penalty, presence_penalty: g.presence_penalty };
+      const args = g.repetition_penalty === 1 ? openAi : { ...openAi, repetition_penalty: g.repetition_penalty };
+      assert.deepEqual(await transform(args, [g.prompt]), [g.text], JSON.stringify(args));
+    }
+    // Streamed the same.
+    const g = fixture.generations.find((x) => x.presence_penalty < 0)!;
+    const args = { max_tokens: g.new_ids.length, temperature: 0, frequency_penalty: g.frequency_penalty, presence_penalty: g.presence_penalty };
+    const rows = (await client().query(`SELECT pgml.transform_stream('{"task": "text-generation", "model": "pgml-test/tiny-gpt2"}'::jsonb, $1::jsonb, $2) AS answer`, [JSON.stringify(args), g.prompt])).rows;
+    assert.equal(rows.map((r) => (r.answer as string[])[0]).join(''), g.text);
+  });
+
   it('parameters without an implementation are refused unless at their default; mixed names are refused', async () => {
     assert.equal(((await transform({ max_tokens: 3, temperature: 0, frequency_penalty: 0, logit_bias: {}, stop: null, best_of: 1, seed: null }, ['x'])) as string[]).length, 1);
-    for (const args of [{ max_tokens: 3, frequency_penalty: 0.5 }, { max_tokens: 3, logprobs: true }, { n: 2, best_of: 4 }]) {
+    for (const args of [{ max_tokens: 3, logit_bias: { '50': 1 } }, { max_tokens: 3, logprobs: true }, { n: 2, best_of: 4 }]) {
       await assert.rejects(transform(args, ['x']), sqlState('0A000'), JSON.stringify(args));
     }
-    for (const args of [{ max_tokens: 3, max_new_tokens: 3 }, { n: 0 }, { max_tokens: 3, top_p: 1.5 }, { seed: 'ten', temperature: 0 }, { max_tokens: 3, echo: 'yes' }, { max_tokens: 3, return_full_text: false }, { max_tokens: 3, stop: [''] }, { max_tokens: 3, stop: 5 }]) {
+    for (const args of [{ max_tokens: 3, max_new_tokens: 3 }, { n: 0 }, { max_tokens: 3, top_p: 1.5 }, { seed: 'ten', temperature: 0 }, { max_tokens: 3, echo: 'yes' }, { max_tokens: 3, return_full_text: false }, { max_tokens: 3, stop: [''] }, { max_tokens: 3, stop: 5 }, { max_tokens: 3, presence_penalty: 2.5 }, { max_tokens: 3, frequency_penalty: '1' }]) {
       await assert.rejects(transform(args, ['x']), sqlState('22023'), JSON.stringify(args));
     }
   });

@@ -200,6 +200,47 @@ FROM (
     assert.deepEqual(await transform({ task: 'translation_en_to_fr', model: e.model }, e.args, inputs.slice(0, 1)), [{ translation_text: texts[0] }]);
   });
 
+  it("feature-extraction: every token's vector, as Python's pipeline gives PostgresML", async () => {
+    // Python onnxruntime + tokenizers on the same ONNX weights (scripts/make-test-model.py --reference).
+    const reference = JSON.parse(readFileSync(join(MODELS, 'pgml-test', 'tiny-bert', 'reference.json'), 'utf8')) as {
+      sentences: string[];
+      input_ids: number[][];
+      mean: number[][];
+      cls: number[][];
+    };
+    const out = (await transform({ task: 'feature-extraction', model: 'pgml-test/tiny-bert' }, {}, reference.sentences.slice(0, 3))) as number[][][][];
+    assert.equal(out.length, 3);
+    out.forEach((perInput, i) => {
+      assert.equal(perInput.length, 1, 'a batch of one per input, as [1][tokens][hidden]');
+      const tokens = perInput[0]!;
+      assert.equal(tokens.length, reference.input_ids[i]!.length, `sentence ${i}: one vector per token, [CLS] and [SEP] included`);
+      assertMatches(tokens[0], reference.cls[i], `$[${i}][0][0]`);
+      const mean = tokens[0]!.map((_, d) => tokens.reduce((sum, token) => sum + token[d]!, 0) / tokens.length);
+      assertMatches(mean, reference.mean[i], `mean of $[${i}][0]`);
+    });
+    // Longer than the model's 64 tokens: Python fails unless asked to truncate.
+    const long = 'the cat sat on the mat '.repeat(20);
+    await assert.rejects(transform({ task: 'feature-extraction', model: 'pgml-test/tiny-bert' }, {}, [long]), sqlState('22023'));
+    const cut = (await transform({ task: 'feature-extraction', model: 'pgml-test/tiny-bert' }, { truncation: true }, [long])) as number[][][][];
+    assert.equal(cut[0]![0]!.length, 64);
+    await assert.rejects(transform({ task: 'feature-extraction', model: 'pgml-test/tiny-bert' }, { normalize: true }, ['x']), sqlState('22023'));
+  });
+
+  it('only {"model": ...}: each architecture answers as its task does', async () => {
+    for (const task of ['token-classification', 'question-answering', 'fill-mask']) {
+      const e = expected[task];
+      const inputs = task === 'question-answering' ? e.inputs.map((q: unknown) => JSON.stringify(q)) : e.inputs;
+      assertMatches(await transform({ model: e.model }, {}, inputs), e.output);
+    }
+    const generation = expected['text-generation'];
+    assert.deepEqual(
+      await transform({ model: generation.model }, generation.args, [generation.cases[0].prompt]),
+      [[{ generated_text: generation.cases[0].generated_text }]],
+    );
+    const seq2seq = expected['text2text-generation'];
+    assert.deepEqual(await transform({ model: seq2seq.model }, seq2seq.args, [seq2seq.cases[0].input]), [{ generated_text: seq2seq.cases[0].text }]);
+  });
+
   it('pgml.rank orders documents by the cross-encoder as sentence-transformers does', async () => {
     const e = expected.rank;
     const { rows } = await client().query(`SELECT corpus_id, score, text FROM pgml.rank($1, $2, $3::text[], '{"return_documents": true}')`, [e.model, e.query, e.documents]);

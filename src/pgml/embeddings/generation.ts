@@ -8,9 +8,10 @@
  * Sampling itself runs in sampling.ts; the sequences of one prompt are drawn in one generate()
  * call, as rows of a batch.
  */
-import { cat, StoppingCriteria, type PreTrainedModel, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
+import { cat, StoppingCriteria, type LogitsProcessor, type PreTrainedModel, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
 import { join } from 'node:path';
 import { PgError, SqlState } from '../../errors/index.js';
+import { PenaltiesProcessor, type Penalties } from './penalties.js';
 import { SamplingProcessor, type Sampling } from './sampling.js';
 import { stopIndex } from './stop-text.js';
 import { invalid, only, readJson, type Args } from './task-args.js';
@@ -41,22 +42,23 @@ const GENERATION_ARGS = [
  * value each has when it changes nothing. Those not implemented are accepted at that value only.
  */
 const OPENAI_DEFAULTS = {
-  frequency_penalty: 0,
-  presence_penalty: 0,
   logit_bias: {},
   logprobs: false,
   top_logprobs: 0,
   response_format: { type: 'text' },
 } as const;
-const OPENAI_ONLY = ['max_tokens', 'n', 'seed', 'echo', 'best_of', 'stop', ...Object.keys(OPENAI_DEFAULTS)];
+const OPENAI_ONLY = ['max_tokens', 'n', 'seed', 'echo', 'best_of', 'stop', 'frequency_penalty', 'presence_penalty', ...Object.keys(OPENAI_DEFAULTS)];
 
 export interface Generation {
   /** generate()'s options, sampling and the cancel check included. */
   options: Args;
   /** Sequences per prompt. */
   sequences: number;
-  /** Set when OpenAI's names were used (see the file comment); `stop`: the texts that end an answer. */
-  openAi: { echo: boolean; stop: string[] } | undefined;
+  /**
+   * Set when OpenAI's names were used (see the file comment); `stop`: the texts that end an answer;
+   * `penalties`: frequency_penalty and presence_penalty, when either is not 0.
+   */
+  openAi: { echo: boolean; stop: string[]; penalties: Penalties | undefined } | undefined;
 }
 
 /** Stops generate() at the next token once the request is canceled (the caller then throws 57014). */
@@ -75,15 +77,13 @@ function isDefault(value: unknown, byDefault: unknown): boolean {
 }
 
 /** OpenAI's names as Hugging Face's; `seed` apart, for the sampler. */
-function fromOpenAi(task: Task, args: Args): { args: Args; seed: unknown; echo: boolean; stop: string[] } {
-  const { max_tokens: maxTokens, n, seed, echo = false, best_of: bestOf, stop = [], ...rest } = args;
+function fromOpenAi(task: Task, args: Args): { args: Args; seed: unknown; echo: boolean; stop: string[]; penalties: Penalties | undefined } {
+  const { max_tokens: maxTokens, n, seed, echo = false, best_of: bestOf, stop = [], frequency_penalty: frequency, presence_penalty: presence, ...rest } = args;
   const stops = stop === null ? [] : typeof stop === 'string' ? [stop] : stop;
   if (!Array.isArray(stops) || !stops.every((s) => typeof s === 'string' && s !== '')) throw invalid(task, '"stop" must be a string or an array of strings, none empty');
   for (const [name, byDefault] of Object.entries(OPENAI_DEFAULTS)) {
     if (!isDefault(rest[name], byDefault)) {
-      throw new PgError(SqlState.FeatureNotSupported, `pgml.transform: ${task}: "${name}" is not supported (only its default, ${JSON.stringify(byDefault)})`, {
-        hint: name.endsWith('_penalty') ? 'Hugging Face\'s "repetition_penalty" is supported.' : undefined,
-      });
+      throw new PgError(SqlState.FeatureNotSupported, `pgml.transform: ${task}: "${name}" is not supported (only its default, ${JSON.stringify(byDefault)})`);
     }
     delete rest[name];
   }
@@ -107,7 +107,17 @@ function fromOpenAi(task: Task, args: Args): { args: Args; seed: unknown; echo: 
     seed,
     echo,
     stop: stops as string[],
+    penalties: penaltiesOf(task, frequency, presence),
   };
+}
+
+/** OpenAI's frequency_penalty and presence_penalty: numbers from -2 to 2, 0 (or null) by default. */
+function penaltiesOf(task: Task, frequency: unknown, presence: unknown): Penalties | undefined {
+  const penalties = { frequency: frequency ?? 0, presence: presence ?? 0 };
+  for (const [name, value] of Object.entries(penalties)) {
+    if (typeof value !== 'number' || !(value >= -2 && value <= 2)) throw invalid(task, `"${name}_penalty" must be a number from -2 to 2`);
+  }
+  return penalties.frequency === 0 && penalties.presence === 0 ? undefined : (penalties as Penalties);
 }
 
 function positiveInteger(task: Task, name: string, value: unknown): void {
@@ -161,7 +171,7 @@ export function generationOptions(task: Task, dir: string, givenArgs: Args, extr
   const seed = openAi?.seed ?? undefined;
   if (seed !== undefined && !Number.isSafeInteger(seed)) throw invalid(task, '"seed" must be an integer');
   const criteria = [new CheckpointCriteria(isStopped)];
-  const asked = openAi && { echo: openAi.echo, stop: openAi.stop };
+  const asked = openAi && { echo: openAi.echo, stop: openAi.stop, penalties: openAi.penalties };
   if (doSample !== true) return { options: { ...rest, do_sample: false, stopping_criteria: criteria }, sequences: sequences as number, openAi: asked };
   const sampling = {
     temperature: temperature ?? defaults.temperature ?? 1,
@@ -224,11 +234,21 @@ class EndedRows extends StoppingCriteria {
   }
 }
 
-/** generate()'s options with the EndedRows criterion added. */
+/**
+ * generate()'s options for one prompt: the EndedRows criterion added, and OpenAI's penalties
+ * (which count the tokens after the prompt) ahead of the sampler.
+ */
 export function endingRows(model: PreTrainedModel, tokenizer: PreTrainedTokenizer, inputs: Record<string, Tensor>, generation: Generation): Args {
+  const promptLength = inputs.input_ids!.dims.at(-1)!;
   const criteria = (generation.options.stopping_criteria ?? []) as StoppingCriteria[];
-  const ended = new EndedRows(inputs.input_ids!.dims.at(-1)!, endIds(model, generation.options), generation.openAi?.stop ?? [], (ids) => decodeText(tokenizer, ids));
-  return { ...generation.options, stopping_criteria: [...criteria, ended] };
+  const ended = new EndedRows(promptLength, endIds(model, generation.options), generation.openAi?.stop ?? [], (ids) => decodeText(tokenizer, ids));
+  const penalties = generation.openAi?.penalties;
+  const processors = (generation.options.logits_processor ?? []) as LogitsProcessor[];
+  return {
+    ...generation.options,
+    stopping_criteria: [...criteria, ended],
+    ...(penalties && { logits_processor: [new PenaltiesProcessor(promptLength, penalties), ...processors] }),
+  };
 }
 
 export function decodeText(tokenizer: PreTrainedTokenizer, ids: number[]): string {

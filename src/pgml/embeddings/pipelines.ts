@@ -108,8 +108,31 @@ export async function runTask(run: TaskRun): Promise<unknown> {
       return each((text) => sample(generation.sequences, () => generate(text, generation.options)));
     }
     case 'feature-extraction':
-      throw new Error('feature-extraction runs as pgml.embed does');
+      return extractFeatures(run, await load(dir, task));
   }
+}
+
+/**
+ * Python's feature-extraction pipeline: per input, the model's last hidden state for every token
+ * ([1][tokens][hidden], special tokens included), unpooled. Python does not truncate unless asked
+ * to (`truncation`), and a text longer than the model takes fails there: it fails here too.
+ */
+async function extractFeatures(run: TaskRun, extract: Runner): Promise<unknown[]> {
+  const task = 'feature-extraction';
+  only(task, run.args, ['truncation']);
+  const { truncation = false } = run.args;
+  if (typeof truncation !== 'boolean') throw invalid(task, '"truncation" must be true or false');
+  const { tokenizer } = extract as unknown as { tokenizer: PreTrainedTokenizer };
+  const out: unknown[] = [];
+  for (const text of run.inputs) {
+    run.checkpoint();
+    const length = (tokenizer(text) as unknown as { input_ids: Tensor }).input_ids.dims.at(-1)!;
+    if (!truncation && length > tokenizer.model_max_length) {
+      throw invalid(task, `an input has ${length} tokens, more than the model's ${tokenizer.model_max_length}; pass "truncation": true to cut it there`);
+    }
+    out.push(((await extract(text, { pooling: 'none', normalize: false })) as Tensor).tolist());
+  }
+  return out;
 }
 
 /** OpenAI's completions of `prompt`: the new text of each sequence, after the prompt with `echo`. */

@@ -9,7 +9,6 @@ import { parentPort } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
 import { downloadModel } from './hub.js';
 import { findLocalModel, modelNotFound, repoId } from './sources.js';
-import { embedOptions } from './options.js';
 import { runTask } from './pipelines.js';
 import { rank } from './rank.js';
 import { splitIntoChunks } from './splitters.js';
@@ -171,10 +170,6 @@ async function execute(request: EmbedderRequest): Promise<unknown> {
       }
       const dir = await modelDir(request.model, request);
       const spec = request.task !== undefined ? parseTask(request.task) : { task: taskFromConfig(readConfig(dir), request.model) };
-      if (spec.task === 'feature-extraction') {
-        const model = await transformer(request.model, request);
-        return render(await model.embed(request.inputs, embedOptions(request.args), checkpoint), 'numbers');
-      }
       return runTask({ dir, spec, inputs: request.inputs, args: request.args, checkpoint, isStopped: () => canceled.has(request.id) });
     }
     case 'chat': {
