@@ -113,6 +113,7 @@ def run(req):
         est.fit(x[train], y[train])
         out['predict'] = est.predict(x[test]).ravel().tolist()
         if req.get('proba'): out['proba'] = est.predict_proba(x[test]).tolist()
+        if hasattr(est, 'n_iter_'): out['n_iter'] = np.ravel(est.n_iter_).tolist()
     return out
 
 json.dump({key: run(req) for key, req in json.load(sys.stdin).items()}, sys.stdout)
@@ -124,6 +125,8 @@ export interface SklearnResult {
   transform?: number[][];
   explained_variance_ratio?: number[];
   inertia?: number;
+  /** The estimator's n_iter_, flattened (libsvm: one count per binary problem). */
+  n_iter?: number[];
 }
 
 export interface SklearnRequest {
