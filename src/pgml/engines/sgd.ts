@@ -5,16 +5,19 @@
  *   (squared_error, 'invscaling' rate, eta0=0.01, power_t=0.25); penalty l2, alpha=1e-4;
  * - `perceptron`: Perceptron = SGD with the perceptron loss, no penalty, constant rate 1;
  * - `passive_aggressive`: PassiveAggressiveClassifier (hinge) / Regressor (epsilon_insensitive), PA-I with C=1.
- * Each epoch visits the rows in a fresh shuffle; training stops after n_iter_no_change epochs whose
- * summed loss does not beat the best by tol·n (max_iter=1000, tol=1e-3, n_iter_no_change=5).
+ * Each epoch visits the rows in scikit-learn's shuffle (its xorshift, seeded from numpy's RandomState
+ * as sklearn seeds it, so a random_state gives sklearn's row order and model); training stops after
+ * n_iter_no_change epochs whose mean objective (loss plus penalty) does not beat the best by tol
+ * (max_iter=1000, tol=1e-3, n_iter_no_change=5).
  */
 import { checkHyperparamNames, numberParam, type Dataset, type Engine, type EngineFactory, type FitOptions, type Task } from './engine.js';
 import {
   boolParam, checkPredictShape, choiceParam, decodeModel, encodeModel, intParam, notFitted, rangeParam, requireFinite,
-  requireLabels, requireNumClasses, requireTask, seedParam, seededRandom, shuffleInPlace,
+  requireLabels, requireNumClasses, requireTask, seedParam,
 } from './engine-support.js';
 import { PgError, SqlState } from '../../errors/index.js';
 import { rawToClasses } from './raw-scores.js';
+import { shuffleRows, shuffleSeeds } from './sgd-shuffle.js';
 
 interface Loss {
   loss(p: number, y: number): number;
@@ -94,7 +97,7 @@ interface Settings {
 }
 
 /** One binary (y in ±1) or regression problem: weights then intercept. */
-function plainSgd(x: Float32Array, rows: number, cols: number, y: Float64Array, s: Settings, random: () => number): Float64Array {
+function plainSgd(x: Float32Array, rows: number, cols: number, y: Float64Array, s: Settings, seed: number): Float64Array {
   const w = new Float64Array(cols);
   let intercept = 0;
   let scale = 1;
@@ -108,12 +111,19 @@ function plainSgd(x: Float32Array, rows: number, cols: number, y: Float64Array, 
   // Cumulative L1 penalty (Tsuruoka et al.'s truncated gradient), as sklearn's u and q.
   let u = 0;
   const q = s.penalty === 'l1' || s.penalty === 'elasticnet' ? new Float64Array(cols) : undefined;
-  const order = Array.from({ length: rows }, (_, i) => i);
+  const l1Ratio = s.penalty === 'l2' ? 0 : s.penalty === 'l1' ? 1 : s.l1Ratio;
+  // sklearn's stopping rule watches the objective, loss plus penalty (PA: the loss alone). Its
+  // WeightVector keeps ‖w‖² and ‖w‖₁ up to date on add and scale only (not after the L1 truncation):
+  // so do these, so that the same epoch stops.
+  const penalized = s.penalty !== 'none' && s.rate !== 'pa1';
+  let sqNorm = 0;
+  let l1Norm = 0;
+  const order = Int32Array.from({ length: rows }, (_, i) => i);
   let best = Infinity;
   let stale = 0;
   for (let epoch = 0; epoch < s.maxIter; epoch++) {
-    if (s.shuffle) shuffleInPlace(order, random);
-    let sumLoss = 0;
+    if (s.shuffle) shuffleRows(order, seed);
+    let sumObjective = 0;
     for (const r of order) {
       const off = r * cols;
       let dot = 0;
@@ -121,7 +131,8 @@ function plainSgd(x: Float32Array, rows: number, cols: number, y: Float64Array, 
       const p = dot * scale + intercept;
       const target = y[r]!;
       const eta = s.rate === 'optimal' ? 1 / (s.alpha * (optimalInit + t - 1)) : s.rate === 'invscaling' ? s.eta0 / t ** s.powerT : s.eta0;
-      sumLoss += s.loss.loss(p, target);
+      sumObjective += s.loss.loss(p, target);
+      if (penalized) sumObjective += s.alpha * ((1 - l1Ratio) * 0.5 * Math.sqrt(sqNorm) ** 2 + l1Ratio * l1Norm);
       let update: number;
       if (s.rate === 'pa1') {
         let norm = 0;
@@ -132,34 +143,49 @@ function plainSgd(x: Float32Array, rows: number, cols: number, y: Float64Array, 
       } else {
         update = -eta * Math.max(-MAX_DLOSS, Math.min(MAX_DLOSS, s.loss.dloss(p, target)));
       }
-      if (s.penalty === 'l2' || s.penalty === 'elasticnet') scale *= Math.max(0, 1 - (1 - (s.penalty === 'l2' ? 0 : s.l1Ratio)) * eta * s.alpha);
+      if (s.penalty === 'l2' || s.penalty === 'elasticnet') {
+        const factor = Math.max(0, 1 - (1 - l1Ratio) * eta * s.alpha);
+        scale *= factor;
+        sqNorm *= factor * factor;
+        l1Norm *= factor;
+      }
       if (scale < 1e-9) {
         for (let c = 0; c < cols; c++) w[c]! *= scale;
         scale = 1;
       }
       if (update !== 0) {
-        for (let c = 0; c < cols; c++) w[c]! += (update * x[off + c]!) / scale;
+        const step = update / scale;
+        let sq = 0;
+        let abs = 0;
+        for (let c = 0; c < cols; c++) {
+          const v = (w[c]! += x[off + c]! * step);
+          sq += v * v;
+          abs += Math.abs(v);
+        }
+        sqNorm = sq * (scale * scale);
+        l1Norm = abs * scale;
         if (s.fitIntercept) intercept += update;
       }
       if (q) {
-        u += (s.penalty === 'l1' ? 1 : s.l1Ratio) * eta * s.alpha;
+        u += l1Ratio * eta * s.alpha;
         for (let c = 0; c < cols; c++) {
-          const z = w[c]! * scale;
-          const clipped = z > 0 ? Math.max(0, z - (u + q[c]!)) : z < 0 ? Math.min(0, z + (u - q[c]!)) : 0;
-          q[c]! += clipped - z;
-          w[c] = clipped / scale;
+          const z = w[c]!;
+          if (scale * z > 0) w[c] = Math.max(0, z - (u + q[c]!) / scale);
+          else if (scale * z < 0) w[c] = Math.min(0, z + (u - q[c]!) / scale);
+          q[c]! += scale * (w[c]! - z);
         }
       }
       t++;
     }
-    if (!Number.isFinite(sumLoss)) {
+    if (!Number.isFinite(sumObjective) || !Number.isFinite(intercept)) {
       throw new PgError(SqlState.NumericValueOutOfRange, 'stochastic gradient descent diverged (floating-point overflow)', {
         hint: 'scale the features (preprocess => \'{"column": {"scale": "standard"}}\') or lower eta0/alpha',
       });
     }
-    if (sumLoss > best - s.tol * rows) stale++;
+    const objective = sumObjective / rows;
+    if (objective > best - s.tol) stale++;
     else stale = 0;
-    if (sumLoss < best) best = sumLoss;
+    if (objective < best) best = objective;
     if (stale >= s.patience) break;
   }
   const out = new Float64Array(cols + 1);
@@ -200,15 +226,15 @@ class SgdEngine implements Engine {
     requireFinite(algorithm, data.x);
     const y = requireLabels(algorithm, data);
     const settings = this.variant.settings(options.hyperparams, task);
-    const random = seededRandom(seedParam(algorithm, options.hyperparams));
     const { x, rows, cols } = data;
     const numClasses = task === 'classification' ? requireNumClasses(algorithm, options) : 0;
     const problems = numClasses > 2 ? numClasses : 1;
+    const seeds = shuffleSeeds(seedParam(algorithm, options.hyperparams), task, numClasses);
     const coef: number[][] = [];
     for (let k = 0; k < problems; k++) {
       const positive = numClasses > 2 ? k : 1;
       const target = task === 'regression' ? Float64Array.from(y) : Float64Array.from(y, (v) => (v === positive ? 1 : -1));
-      coef.push(Array.from(plainSgd(x, rows, cols, target, settings, random)));
+      coef.push(Array.from(plainSgd(x, rows, cols, target, settings, seeds[k]!)));
     }
     this.state = { task, cols, numClasses, loss: settings.lossName, coef };
   }

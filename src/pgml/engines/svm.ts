@@ -2,7 +2,8 @@
  * `svm` and `nu_svm`: scikit-learn's SVC / SVR and NuSVC / NuSVR are thin wrappers over libsvm, and
  * libsvm-js is libsvm compiled to WebAssembly, so the same C-SVC / epsilon-SVR / nu-SVC / nu-SVR
  * solvers run here with sklearn's defaults translated (rbf kernel, C=1, epsilon=0.1, nu=0.5,
- * gamma='scale', tol=1e-3). The model persists in libsvm's own text format.
+ * gamma='scale', tol=1e-3). The model persists in libsvm's own text format. max_iter: see
+ * requireConvergedWithin.
  */
 import { createRequire } from 'node:module';
 import { PgError, SqlState } from '../../errors/index.js';
@@ -30,7 +31,13 @@ interface LibsvmClass {
   KERNEL_TYPES: Record<'LINEAR' | 'POLYNOMIAL' | 'RBF' | 'SIGMOID', string>;
 }
 
+/** libsvm-js's emscripten Module: its `print` is looked up on every line libsvm's info() writes. */
+interface EmscriptenOutput {
+  print: (line: string) => void;
+}
+
 let libsvm: Promise<LibsvmClass> | undefined;
+let output: EmscriptenOutput | undefined;
 
 /**
  * libsvm-js's emscripten loader tries `fetch` on the .wasm path first when fetch exists (Node ≥ 18),
@@ -43,12 +50,34 @@ function loadLibsvm(): Promise<LibsvmClass> {
     const savedFetch = globalThis.fetch;
     Reflect.deleteProperty(globalThis, 'fetch');
     try {
+      output = require('libsvm-js/out/wasm/libsvm') as EmscriptenOutput;
       return require('libsvm-js/wasm.js') as Promise<LibsvmClass>;
     } finally {
       globalThis.fetch = savedFetch;
     }
   })();
   return libsvm;
+}
+
+/**
+ * Runs a (synchronous) libsvm training with its info() lines collected instead of printed, and
+ * returns the iteration count of every solver run ("optimization finished, #iter = N": one per
+ * binary problem, and per fold of the probability cross-validation).
+ */
+function solverIterations(train: () => void): number[] {
+  const module = output!;
+  const print = module.print;
+  const counts: number[] = [];
+  module.print = (line: string) => {
+    const match = /#iter = (\d+)/.exec(line);
+    if (match) counts.push(Number(match[1]));
+  };
+  try {
+    train();
+  } finally {
+    module.print = print;
+  }
+  return counts;
 }
 
 const TASKS: readonly Task[] = ['regression', 'classification'];
@@ -95,7 +124,7 @@ class SvmEngine implements Engine {
     if (nu && task === 'classification' && hp.C !== undefined) {
       throw new PgError(SqlState.InvalidParameterValue, 'hyperparameter C for nu_svm applies to regression only (NuSVR); NuSVC takes nu');
     }
-    requireUnlimitedIterations(algorithm, hp);
+    const maxIter = maxIterations(algorithm, hp);
     const SVM = await loadLibsvm();
     const types = SVM.SVM_TYPES;
     const svm = new SVM({
@@ -111,9 +140,15 @@ class SvmEngine implements Engine {
       shrinking: boolParam(algorithm, hp, 'shrinking', true),
       cacheSize: rangeParam(algorithm, hp, 'cache_size', 200, { min: 0, exclusiveMin: true }),
       probabilityEstimates: probability,
-      quiet: true,
+      quiet: maxIter === -1,
     });
-    svm.train(toRows(data.x, data.rows, data.cols), Array.from(labels));
+    const samples = toRows(data.x, data.rows, data.cols);
+    if (maxIter === -1) {
+      svm.train(samples, Array.from(labels));
+    } else {
+      const iterations = solverIterations(() => svm.train(samples, Array.from(labels)));
+      requireConvergedWithin(algorithm, maxIter, iterations, () => svm.free());
+    }
     const model = svm.serializeModel();
     svm.free();
     this.model?.free();
@@ -195,18 +230,33 @@ function factory(variant: Variant): EngineFactory {
   };
 }
 
-/**
- * scikit-learn's max_iter stops its libsvm fork early (with a ConvergenceWarning); libsvm-js is the
- * original libsvm, whose solver always runs to its tolerance. Only sklearn's default, -1 (no limit),
- * gives the same model, so any other value is refused rather than silently ignored.
- */
-function requireUnlimitedIterations(algorithm: string, hp: Record<string, unknown>): void {
+/** max_iter as scikit-learn takes it: -1 (no limit, its default) or a count of solver iterations. */
+function maxIterations(algorithm: string, hp: Record<string, unknown>): number {
   const maxIter = numberParam(algorithm, hp, 'max_iter', -1);
-  if (maxIter === -1) return;
-  throw new PgError(SqlState.FeatureNotSupported, `hyperparameter max_iter for ${algorithm} can only be -1 (no limit) in pgml-proxy`, {
-    detail: 'libsvm (WebAssembly) always runs its solver until it converges to tol; scikit-learn would stop after max_iter iterations with a ConvergenceWarning, a model pgml-proxy cannot reproduce.',
-    hint: 'leave out max_iter (or raise tol to stop sooner)',
-  });
+  if (!Number.isInteger(maxIter) || maxIter < -1) throw invalidParam(algorithm, 'max_iter', '-1 or an integer >= 0', hp.max_iter);
+  return maxIter;
+}
+
+/**
+ * scikit-learn's libsvm fork checks max_iter at the top of its solver loop, before it looks for a
+ * violating pair: a solver that converges after N < max_iter iterations gives the model libsvm gives
+ * without a limit (the counts are libsvm's own, equal to sklearn's n_iter_), and that model is kept.
+ * With N >= max_iter sklearn stops the solver unconverged (a ConvergenceWarning and a different
+ * model); libsvm (WebAssembly) cannot stop there, so that training is refused rather than answered
+ * with the converged model.
+ */
+function requireConvergedWithin(algorithm: string, maxIter: number, iterations: number[], free: () => void): void {
+  const needed = Math.max(0, ...iterations);
+  if (iterations.length > 0 && needed < maxIter) return;
+  free();
+  throw new PgError(
+    SqlState.FeatureNotSupported,
+    `${algorithm} needs ${needed} solver iterations on this data, so max_iter ${maxIter} would stop it unconverged, which pgml-proxy cannot reproduce`,
+    {
+      detail: 'scikit-learn stops its libsvm solver after max_iter iterations with a ConvergenceWarning and keeps that unconverged model; libsvm (WebAssembly) always runs until it converges to tol. Trainings that converge in fewer than max_iter iterations are exactly scikit-learn\'s and are accepted.',
+      hint: `raise max_iter above ${needed}, or leave it out (-1, no limit)`,
+    },
+  );
 }
 
 export const svmFactory = factory(C_SVM);

@@ -95,6 +95,8 @@ def run(req):
     data = np.loadtxt(req['path'], delimiter=',', skiprows=1)
     targets = req['split_targets']
     x, y = data[:, :-targets], (data[:, -1] if targets == 1 else data[:, -targets:])
+    if req.get('float32'):
+        x, y = x.astype(np.float32).astype(np.float64), y.astype(np.float32).astype(np.float64)
     train, test = np.array(req['train']), np.array(req['test'])
     module, name = req['estimator'].rsplit('.', 1)
     est = getattr(sys.modules['sklearn.' + module], name)(**req['params'])
@@ -111,6 +113,7 @@ def run(req):
         est.fit(x[train], y[train])
         out['predict'] = est.predict(x[test]).ravel().tolist()
         if req.get('proba'): out['proba'] = est.predict_proba(x[test]).tolist()
+        if hasattr(est, 'n_iter_'): out['n_iter'] = np.ravel(est.n_iter_).tolist()
     return out
 
 json.dump({key: run(req) for key, req in json.load(sys.stdin).items()}, sys.stdout)
@@ -122,6 +125,8 @@ export interface SklearnResult {
   transform?: number[][];
   explained_variance_ratio?: number[];
   inertia?: number;
+  /** The estimator's n_iter_, flattened (libsvm: one count per binary problem). */
+  n_iter?: number[];
 }
 
 export interface SklearnRequest {
@@ -131,6 +136,11 @@ export interface SklearnRequest {
   params: Record<string, unknown>;
   kind?: 'supervised' | 'clustering' | 'decomposition';
   proba?: boolean;
+  /**
+   * Round the features and labels to float32 first, as the engines receive them: for estimators whose
+   * fit a last-digit change moves visibly (passive-aggressive regression), so that equal means equal.
+   */
+  float32?: boolean;
 }
 
 /**

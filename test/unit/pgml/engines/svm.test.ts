@@ -17,6 +17,8 @@ const reference = skipReason
       svcWine: { split: wine, estimator: 'svm.SVC', params: { kernel: 'linear', C: 0.5 } },
       nuSvr: { split: diabetes, estimator: 'svm.NuSVR', params: { C: 100 } },
       nuSvc: { split: breastCancer, estimator: 'svm.NuSVC', params: { nu: 0.3 } },
+      svcIris: { split: iris, estimator: 'svm.SVC', params: {} },
+      nuSvrDiabetes: { split: diabetes, estimator: 'svm.NuSVR', params: {} },
     });
 
 describe('svm matches scikit-learn (both are libsvm)', { skip: skipReason }, () => {
@@ -96,14 +98,25 @@ describe('svm engine', () => {
     await assert.rejects(fit({ C: 0 }), { code: '22023' });
   });
 
-  it('takes max_iter only as scikit-learn\'s default -1: libsvm-js cannot stop its solver early', async () => {
-    const fit = (hyperparams: Record<string, unknown>) =>
-      svmFactory.create().fit(iris.train, { task: 'classification', hyperparams, numClasses: 3 });
-    await fit({ max_iter: -1 });
-    // PostgresML's regression.sql passes max_iter 100: refused with the reason, never ignored.
-    await assert.rejects(fit({ max_iter: 100 }), { code: '0A000', message: /max_iter for svm can only be -1/ });
-    await assert.rejects(nuSvmFactory.create().fit(iris.train, { task: 'classification', hyperparams: { max_iter: 10 }, numClasses: 3 }), {
-      code: '0A000',
-    });
+  it('takes max_iter when libsvm converges in fewer iterations (scikit-learn\'s model), refuses it with 0A000 otherwise', { skip: skipReason }, async () => {
+    for (const [factory, split, task, key] of [
+      [svmFactory, iris, 'classification', 'svcIris'],
+      [nuSvmFactory, diabetes, 'regression', 'nuSvrDiabetes'],
+    ] as const) {
+      const fit = async (maxIter: number) => {
+        const engine = factory.create();
+        await engine.fit(split.train, { task, hyperparams: { max_iter: maxIter }, numClasses: split.numClasses });
+        return engine.predict(split.test.x, split.test.rows);
+      };
+      // libsvm's iteration counts are scikit-learn's n_iter_: the largest is the one the limit meets.
+      const needed = Math.max(...reference![key].n_iter!);
+      const unlimited = await fit(-1);
+      assert.deepEqual(await fit(needed + 1), unlimited);
+      // At max_iter = n_iter_ scikit-learn already reports the solver as stopped (fit_status_ 1).
+      await assert.rejects(fit(needed), (error: { code: string; message: string; hint?: string }) =>
+        error.code === '0A000' && error.message.includes(`needs ${needed} solver iterations`) && error.hint!.includes(`above ${needed}`));
+      await assert.rejects(fit(1), { code: '0A000' });
+    }
+    await assert.rejects(svmFactory.create().fit(iris.train, { task: 'classification', hyperparams: { max_iter: 2.5 }, numClasses: 3 }), { code: '22023' });
   });
 });
