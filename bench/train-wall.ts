@@ -2,9 +2,11 @@
 // against the whole Python path (bench/train_wall_baseline.py: psycopg fetch, native XGBoost or
 // scikit-learn's LogisticRegression, same parameters and split, scoring), in one run, on generated
 // n×30 classification tables. Per cell also the proxy's peak RSS during the training (VmHWM, reset
-// before it) next to the float32 matrix it needs, and the p99 latency of a concurrent SELECT 1 loop
-// through the proxy while it trains against the same loop idle. Then the fixed overhead: a linear
-// fit on breast_cancer, wall time minus the fit.
+// before it) next to the float32 matrix it needs, and the p99 latency of a SELECT 1 loop through the
+// proxy while it trains against the same loop, at the same moment, through an identical second proxy
+// on the same upstream that trains nothing (on a loaded machine, an idle window taken before the
+// training measured the machine's load at another moment as much as the event loop). Then the fixed
+// overhead: a linear fit on breast_cancer, wall time minus the fit.
 // Run: npm run build && node --import tsx bench/train-wall.ts   (prints one JSON line)
 // Env: BENCH_ROWS comma list of table sizes (100000); BENCH_MILLION=1 adds 1000000;
 //      BENCH_PYTHON interpreter with psycopg, scikit-learn and xgboost (python3).
@@ -120,6 +122,7 @@ async function trainThroughProxy(db: pg.Client, project: string, table: string, 
 async function main(): Promise<void> {
   const cluster = await startPgCluster();
   let proxy: Awaited<ReturnType<typeof startProxy>> | undefined;
+  let idleTwin: Awaited<ReturnType<typeof startProxy>> | undefined;
   let db: pg.Client | undefined;
   const loadStart = loadavg().map((v) => round(v, 2));
   try {
@@ -127,6 +130,8 @@ async function main(): Promise<void> {
     const direct = cluster.url('postgres', undefined, DATABASE);
     proxy = await startProxy({ upstream: direct });
     const url = proxy.url('postgres', undefined, DATABASE);
+    idleTwin = await startProxy({ upstream: direct });
+    const idleUrl = idleTwin.url('postgres', undefined, DATABASE);
     db = new pg.Client({ connectionString: url });
     db.on('error', () => undefined);
     await db.connect();
@@ -147,13 +152,12 @@ async function main(): Promise<void> {
       await createTable(setup, table, rows);
       await setup.end();
       for (const algorithm of ['xgboost', 'linear'] as const) {
-        log(`${table} ${algorithm}: idle SELECT 1 loop`);
-        const idle = await selectLoop(url, new Promise((r) => setTimeout(r, 2000)));
-        log(`${table} ${algorithm}: pgml.train`);
+        log(`${table} ${algorithm}: pgml.train, SELECT 1 loops through it and through the idle twin`);
         const before = memory(proxy.pid);
         resetPeak(proxy.pid);
         const training = trainThroughProxy(db, `bench_${table}_${algorithm}`, table, 'label', algorithm);
-        const [ours, busy] = await Promise.all([training, selectLoop(url, training.catch(() => undefined))]);
+        const trained = training.catch(() => undefined);
+        const [ours, busy, idle] = await Promise.all([training, selectLoop(url, trained), selectLoop(idleUrl, trained)]);
         const after = memory(proxy.pid);
         log(`${table} ${algorithm}: python`);
         const py = await execCapture(python, [BASELINE, direct, table, 'label', algorithm, JSON.stringify(PARAMS[algorithm]), String(TEST_SIZE)]);
@@ -175,7 +179,13 @@ async function main(): Promise<void> {
           },
           wall_ratio: round(ours.wall / reference.wall, 3),
           max_metric_abs_diff: round(diff, 3),
-          select1_p99_ms: { idle: p99(idle), during_fit: p99(busy), ratio: round(p99(busy) / p99(idle), 3), samples_during_fit: busy.length },
+          select1_p99_ms: {
+            idle: p99(idle),
+            during_fit: p99(busy),
+            ratio: round(p99(busy) / p99(idle), 3),
+            samples_during_fit: busy.length,
+            samples_idle: idle.length,
+          },
         };
         log(JSON.stringify(cell));
         cells.push(cell);
@@ -204,6 +214,7 @@ async function main(): Promise<void> {
   } finally {
     await db?.end().catch(() => undefined);
     await proxy?.stop();
+    await idleTwin?.stop();
     cluster.stop();
   }
 }

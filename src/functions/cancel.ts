@@ -21,6 +21,13 @@ export function throwIfCanceled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw PgError.from(signal.reason);
 }
 
+/**
+ * The session's statement_timeout in milliseconds, as an SQL expression of type text: pg_settings
+ * gives the value in milliseconds, whatever unit it was set with. A caller that queries anyway
+ * can ask for it in the same statement and pass it to withStatementLimits (one round trip fewer).
+ */
+export const STATEMENT_TIMEOUT_MS_SQL = `(SELECT setting FROM pg_catalog.pg_settings WHERE name = 'statement_timeout')`;
+
 /** statement_timeout in milliseconds (0: none), read once per session epoch. */
 const timeouts = new WeakMap<CallContext, { epoch: number; ms: number }>();
 
@@ -28,20 +35,30 @@ async function statementTimeoutMs(ctx: CallContext): Promise<number> {
   const known = timeouts.get(ctx);
   if (known && known.epoch === ctx.sessionEpoch) return known.ms;
   const epoch = ctx.sessionEpoch;
-  // pg_settings gives the value in milliseconds, whatever unit it was set with.
-  const result = await ctx.db.query<{ setting: string }>(`SELECT setting FROM pg_catalog.pg_settings WHERE name = 'statement_timeout'`);
-  const ms = Number(result.rows[0]?.setting ?? 0);
-  timeouts.set(ctx, { epoch, ms: Number.isFinite(ms) ? ms : 0 });
+  const result = await ctx.db.query<{ setting: string }>(`SELECT ${STATEMENT_TIMEOUT_MS_SQL} AS setting`);
+  const ms = millisecondsSetting(result.rows[0]?.setting);
+  timeouts.set(ctx, { epoch, ms });
   return ms;
+}
+
+/** A STATEMENT_TIMEOUT_MS_SQL value as a number of milliseconds (0: none). */
+export function millisecondsSetting(setting: unknown): number {
+  const ms = Number(setting ?? 0);
+  return Number.isFinite(ms) ? ms : 0;
 }
 
 /**
  * Runs `work` with a signal that aborts on the context's cancellation and when the session's
  * statement_timeout has passed since the client's statement began, whichever comes first.
+ * `knownTimeoutMs`: the setting as the caller has just read it in this statement (millisecondsSetting).
  */
-export async function withStatementLimits<T>(ctx: CallContext, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withStatementLimits<T>(
+  ctx: CallContext,
+  work: (signal: AbortSignal) => Promise<T>,
+  knownTimeoutMs?: number,
+): Promise<T> {
   throwIfCanceled(ctx.signal);
-  const timeoutMs = await statementTimeoutMs(ctx);
+  const timeoutMs = knownTimeoutMs ?? (await statementTimeoutMs(ctx));
   if (timeoutMs <= 0) return work(ctx.signal);
   const remaining = ctx.statementStartedAt + timeoutMs - performance.now();
   if (remaining <= 0) throw canceledByTimeout();

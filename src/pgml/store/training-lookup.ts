@@ -1,15 +1,18 @@
 /**
- * What pgml.train reads before the data, in one statement on the caller's session: the project,
- * the metrics of its deployed model (for the automatic deployment's comparison) and, when a
- * relation is named, the relation, its columns and the planner's row estimate. Each was a round
+ * What pgml.train reads before the data, in one statement on the caller's session: the session's
+ * statement_timeout, the project, the metrics of its deployed model (for the automatic deployment's
+ * comparison) and, when a relation is named, the relation, its columns and the planner's row estimate. Each was a round
  * trip of its own, and under load every round trip costs a wait for the upstream and for the loop.
  */
 import type { Queryable } from '../../db/queryable.js';
+import { millisecondsSetting, STATEMENT_TIMEOUT_MS_SQL } from '../../functions/cancel.js';
 import type { Project } from '../domain/project.js';
 import type { Task } from '../domain/task.js';
 import { relationFromRow, relationQuery, splitRelationName, type Relation, type RelationRow } from './relations.js';
 
 export interface TrainingLookup {
+  /** For withStatementLimits (functions/cancel.ts). */
+  statementTimeoutMs: number;
   project: Project | null;
   /**
    * The metrics of the project's latest deployment's model: undefined without a deployment, null
@@ -22,6 +25,7 @@ export interface TrainingLookup {
 }
 
 interface LookupRow extends RelationRow {
+  statement_timeout: string | null;
   id: string | null;
   name: string | null;
   task: string | null;
@@ -37,7 +41,7 @@ export async function lookupTraining(db: Queryable, projectName: string, relatio
   // A name that does not parse is refused by relation(), in its turn.
   const target = relationName === null || relationName.split('.').length > 2 ? null : splitRelationName(relationName);
   const result = await db.query<LookupRow>(
-    `SELECT p.id, p.name, p.task::text AS task,
+    `SELECT ${STATEMENT_TIMEOUT_MS_SQL} AS statement_timeout, p.id, p.name, p.task::text AS task,
             (SELECT json_build_object('metrics', m.metrics)
                FROM pgml.deployments d JOIN pgml.models m ON m.id = d.model_id
               WHERE d.project_id = p.id ORDER BY d.created_at DESC, d.id DESC LIMIT 1) AS deployed,
@@ -51,6 +55,7 @@ export async function lookupTraining(db: Queryable, projectName: string, relatio
   const project = row?.id == null ? null : { id: Number(row.id), name: row.name as string, task: row.task as Task };
   const deployed = typeof row?.deployed === 'string' ? (JSON.parse(row.deployed) as { metrics: Record<string, unknown> | null }) : row?.deployed;
   return {
+    statementTimeoutMs: millisecondsSetting(row?.statement_timeout),
     project,
     deployedMetrics: deployed == null ? undefined : (deployed.metrics ?? null),
     relation: () => relationFromRow(relationName ?? '', row),

@@ -28,6 +28,7 @@ import {
   resolveRelation,
   type NewSnapshot,
   type TestResults,
+  type TrainingLookup,
 } from '../store/index.js';
 import { summarize, type DatasetSummary, type FitJobResult } from './fit-job.js';
 import { prepareAndFit, prepareDataset } from './prepare.js';
@@ -67,13 +68,16 @@ export interface TrainResult {
  * step or inside a fit (the engine pool terminates its worker). Everything is registered in one
  * statement at the end, after the last check: a stopped training leaves nothing behind.
  */
-export function train(ctx: CallContext, request: TrainRequest): Promise<TrainResult> {
-  return withStatementLimits(ctx, (signal) => trainUntil(ctx, request, signal));
+export async function train(ctx: CallContext, request: TrainRequest): Promise<TrainResult> {
+  throwIfCanceled(ctx.signal);
+  // The session's statement_timeout comes with the rest of the first statement; the limits count
+  // from the client's statement's start, this statement included.
+  const lookup = await lookupTraining(ctx.db, request.projectName, request.relationName);
+  return withStatementLimits(ctx, (signal) => trainUntil(ctx, request, lookup, signal), lookup.statementTimeoutMs);
 }
 
-async function trainUntil(ctx: CallContext, request: TrainRequest, signal: AbortSignal): Promise<TrainResult> {
+async function trainUntil(ctx: CallContext, request: TrainRequest, lookup: TrainingLookup, signal: AbortSignal): Promise<TrainResult> {
   const info = (message: string): void => ctx.notice(message, 'INFO');
-  const lookup = await lookupTraining(ctx.db, request.projectName, request.relationName);
   const existing = lookup.project;
   const task = projectTask(request, existing);
   const algorithm = defaultAlgorithm(request.algorithm, task);
