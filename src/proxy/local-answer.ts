@@ -49,6 +49,35 @@ export function canAnswerType(type: string): boolean {
   return canEncode(oid) && TYPE_SIZES.has(scalar);
 }
 
+/** A plan's RowDescription: its fields and their bytes, the same at every answer of the statement. */
+interface RowDescription {
+  fields: FieldDescription[];
+  bytes: Buffer;
+  /** Some column is written as float text, which depends on extra_float_digits. */
+  floatText: boolean;
+}
+
+/** Per plan (plans are kept per statement text, recent-analyses.ts): encoded once, not per answer. */
+const descriptions = new WeakMap<LocalAnswerPlan, RowDescription>();
+
+/** Text format: a simple Query's results always are. */
+function rowDescriptionOf(plan: LocalAnswerPlan): RowDescription {
+  let description = descriptions.get(plan);
+  if (description === undefined) {
+    const fields = plan.columns.map((column): FieldDescription => {
+      const typeOid = typeOidOf(column.type);
+      return { name: column.name, typeOid, typeSize: TYPE_SIZES.get(typeOid) ?? -1, format: 0 };
+    });
+    const floatText = fields.some((f) => FLOATS.has(arrayElement(f.typeOid) ?? f.typeOid));
+    description = { fields, bytes: backend.rowDescription(fields), floatText };
+    descriptions.set(plan, description);
+  }
+  return description;
+}
+
+/** A local answer is one row. */
+const SELECT_ONE_ROW = backend.commandComplete('SELECT 1');
+
 /** The upstream's own value of extra_float_digits, as last read in a session epoch. */
 interface FloatDigits {
   epoch: number;
@@ -68,16 +97,17 @@ export class LocalAnswers {
    * false when the upstream must answer. An evaluation error is thrown, for the caller to report.
    */
   async query(sql: string, stmt: StatementAnalysis, plan: LocalAnswerPlan): Promise<boolean> {
-    const fields = await this.fields(plan);
-    if (fields === undefined) return false;
+    const description = await this.description(plan);
+    if (description === undefined) return false;
     const values = await this.values(sql, stmt, plan);
     if (values === undefined) return false;
+    const { fields, bytes } = description;
     // One buffer, one write: under load the socket writes were the largest cost of an answer.
     this.session.writeClient([
       Buffer.concat([
-        backend.rowDescription(fields),
+        bytes,
         backend.dataRow(values.map((value, i) => encodeValue(fields[i]!.typeOid, 0, value))),
-        backend.commandComplete('SELECT 1'),
+        SELECT_ONE_ROW,
         backend.readyForQuery(this.session.txStatus),
       ]),
     ]);
@@ -89,16 +119,11 @@ export class LocalAnswers {
    * The columns as the upstream describes them, when the session can be answered locally at all;
    * the caller has waited for every earlier answer, so the transaction status is the true one.
    */
-  private async fields(plan: LocalAnswerPlan): Promise<FieldDescription[] | undefined> {
+  private async description(plan: LocalAnswerPlan): Promise<RowDescription | undefined> {
     if (this.session.txStatus === 'E') return undefined;
-    // Text format: a simple Query's results always are.
-    const fields = plan.columns.map((column): FieldDescription => {
-      const typeOid = typeOidOf(column.type);
-      return { name: column.name, typeOid, typeSize: TYPE_SIZES.get(typeOid) ?? -1, format: 0 };
-    });
-    const floatText = fields.some((f) => FLOATS.has(arrayElement(f.typeOid) ?? f.typeOid));
-    if (floatText && !(await this.shortestFloats())) return undefined;
-    return fields;
+    const description = rowDescriptionOf(plan);
+    if (description.floatText && !(await this.shortestFloats())) return undefined;
+    return description;
   }
 
   /** Each column's value; undefined when one is not exactly what the upstream would return. */

@@ -27,7 +27,8 @@ const SETUP = `
   CREATE FUNCTION float_digits(digits text) RETURNS text LANGUAGE sql AS $$ SELECT set_config('extra_float_digits', digits, false) $$;
   CREATE FUNCTION short_floats() RETURNS void LANGUAGE plpgsql AS $$ BEGIN SET extra_float_digits = -1; END $$;
   SELECT * FROM pgml.train('reg', 'regression', 'reg', 'y', 'linear');
-  SELECT * FROM pgml.train('cls', 'classification', 'cls', 'label', 'xgboost', '{"n_estimators": 5}');`;
+  SELECT * FROM pgml.train('cls', 'classification', 'cls', 'label', 'xgboost', '{"n_estimators": 5}');
+  SELECT * FROM pgml.train('xreg', 'regression', 'reg', 'y', 'xgboost', '{"n_estimators": 20}');`;
 
 const PREDICT = `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]::float8[])`;
 
@@ -38,6 +39,8 @@ const LOCAL_STATEMENTS = [
   `select pgml.predict('reg', '{0.1,0.2,0.3}'::real[]), pgml.predict('reg', ARRAY[0.3, 0.2, 0.1]::float8[])::double precision, pgml.predict('cls', ARRAY[0.5, 0.5]::float8[])::real AS "Label"`,
   `SELECT pgml.predict_proba('cls', ARRAY[0.9, -0.1]), pgml.predict_proba('cls', ARRAY[0.9, -0.1])::float8[] AS wide`,
   `SELECT pgml.predict('reg', ARRAY[1e30, -1e-30, 0])`,
+  // XGBoost regression: its trees walked in JavaScript (src/pgml/serving/xgboost-trees.ts).
+  `SELECT pgml.predict('xreg', ARRAY[0.25, -0.5, 0.125]::float8[]), pgml.predict('xreg', ARRAY[3, 0.5, 1]::float8[])::double precision AS wide`,
   `SELECT pgml.embed('${TINY}', 'The cat sat on the mat.')`,
   `SELECT pgml.embed('${TINY}', 'short') AS e, pgml.predict('reg', ARRAY[0, 0, 0]) AS zero`,
 ];
