@@ -3,10 +3,12 @@
 // scikit-learn's LogisticRegression, same parameters and split, scoring), in one run, on generated
 // n×30 classification tables. Per cell also the proxy's peak RSS during the training (VmHWM, reset
 // before it) next to the float32 matrix it needs, and the p99 latency of a SELECT 1 loop through the
-// proxy while it trains against the same loop, at the same moment, through an identical second proxy
-// on the same upstream that trains nothing (on a loaded machine, an idle window taken before the
-// training measured the machine's load at another moment as much as the event loop). Then the fixed
-// overhead: a linear fit on breast_cancer, wall time minus the fit.
+// proxy while it trains against the same loop idle (2 s through the same proxy just before: the goal's
+// "idle", no model training). Also, as context, the same loop at the same moment through an identical
+// second proxy on the same upstream that trains nothing: on a loaded machine the idle window measures
+// the machine's load at another moment as much as the event loop, and the twin tells the two apart
+// (the fit's threads slow both proxies alike; a blocked event loop slows only the training one).
+// Then the fixed overhead: a linear fit on breast_cancer, wall time minus the fit.
 // Run: npm run build && node --import tsx bench/train-wall.ts   (prints one JSON line)
 // Env: BENCH_ROWS comma list of table sizes (100000); BENCH_MILLION=1 adds 1000000;
 //      BENCH_PYTHON interpreter with psycopg, scikit-learn and xgboost (python3).
@@ -152,12 +154,14 @@ async function main(): Promise<void> {
       await createTable(setup, table, rows);
       await setup.end();
       for (const algorithm of ['xgboost', 'linear'] as const) {
+        log(`${table} ${algorithm}: idle SELECT 1 loop`);
+        const idle = await selectLoop(url, new Promise((r) => setTimeout(r, 2000)));
         log(`${table} ${algorithm}: pgml.train, SELECT 1 loops through it and through the idle twin`);
         const before = memory(proxy.pid);
         resetPeak(proxy.pid);
         const training = trainThroughProxy(db, `bench_${table}_${algorithm}`, table, 'label', algorithm);
         const trained = training.catch(() => undefined);
-        const [ours, busy, idle] = await Promise.all([training, selectLoop(url, trained), selectLoop(idleUrl, trained)]);
+        const [ours, busy, twin] = await Promise.all([training, selectLoop(url, trained), selectLoop(idleUrl, trained)]);
         const after = memory(proxy.pid);
         log(`${table} ${algorithm}: python`);
         const py = await execCapture(python, [BASELINE, direct, table, 'label', algorithm, JSON.stringify(PARAMS[algorithm]), String(TEST_SIZE)]);
@@ -185,6 +189,8 @@ async function main(): Promise<void> {
             ratio: round(p99(busy) / p99(idle), 3),
             samples_during_fit: busy.length,
             samples_idle: idle.length,
+            twin_same_moment: p99(twin),
+            ratio_vs_twin: round(p99(busy) / p99(twin), 3),
           },
         };
         log(JSON.stringify(cell));
