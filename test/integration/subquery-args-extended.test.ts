@@ -23,13 +23,23 @@ const SETUP = `
 const TRAIN = `SELECT * FROM pgml.train('sq_iris', 'classification', 'sq_train', 'species', algorithm => 'xgboost', test_sampling => 'last')`;
 const KWARGS = `'{"chunk_size": 40, "chunk_overlap": 10}'`;
 
-describeTargets('uncorrelated subquery arguments in the extended protocol', { proxyOnly: true }, (target) => {
+// SQL wrappers as users write them for /rpc, the subquery reading the function's parameter.
+const WRAPPERS = `
+  CREATE FUNCTION predict_flower(flower_id int) RETURNS real LANGUAGE sql AS $$
+    SELECT pgml.predict('sq_iris', (SELECT features FROM sq_flowers WHERE id = predict_flower.flower_id))
+  $$;
+  CREATE FUNCTION chunk_doc(doc_id int) RETURNS TABLE(chunk_index bigint, chunk text) LANGUAGE sql AS $$
+    SELECT * FROM pgml.chunk('recursive_character', (SELECT body FROM sq_docs WHERE id = $1))
+  $$;`;
+
+describeTargets('uncorrelated subquery arguments in the extended protocol', { proxyOnly: true, http: true, proxyArgs: ['--anon-role', 'postgres'] }, (target) => {
   const client = suiteClient(target);
   let sql: postgres.Sql;
 
   before(async () => {
     await client().query(SETUP);
     await client().query(TRAIN);
+    await client().query(WRAPPERS);
     sql = postgres(target().url(), { max: 1, onnotice: () => undefined });
   });
   after(async () => {
@@ -90,6 +100,26 @@ describeTargets('uncorrelated subquery arguments in the extended protocol', { pr
         rows.map((r) => ({ ...r })),
         (await chunked(id)).map((r) => ({ ...(r as object), chunk_index: String((r as { chunk_index: unknown }).chunk_index) })),
       );
+    }
+  });
+
+  test('/rpc and bound parameters through SQL wrappers whose subquery reads the function parameter', async () => {
+    const rpc = async (name: string, body: object): Promise<unknown> => {
+      const reply = await fetch(`${target().proxy!.httpUrl}/rpc/${name}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(reply.status, 200, await reply.clone().text());
+      return reply.json();
+    };
+    for (const id of [3, 5]) {
+      assert.deepEqual((await client().query('SELECT predict_flower($1) AS p', [id])).rows, [{ p: await predicted(id) }]);
+      assert.equal(await rpc('predict_flower', { flower_id: id }), await predicted(id));
+    }
+    for (const id of [1, 2]) {
+      const expected = (await chunked(id)).map((r) => ({ ...(r as object), chunk_index: Number((r as { chunk_index: unknown }).chunk_index) }));
+      assert.deepEqual(await rpc('chunk_doc', { doc_id: id }), expected);
     }
   });
 
