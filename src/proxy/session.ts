@@ -438,13 +438,14 @@ export class ClientSession {
         }
         break;
       }
-      case FrontendCode.Parse:
+      case FrontendCode.Parse: {
         this.extendedOpen = true;
         this.noteSetConfig(message);
         const mentions = this.options.functions.sniffer.sniff(message);
         if (mentions !== Mentions.none) return this.evaluating(() => this.interceptor.parse(decodeParse(message), message, mentions));
         if (this.interceptor.hasRewritten) this.interceptor.forget(decodeParse(message).name);
         break;
+      }
       case FrontendCode.Bind:
         this.extendedOpen = true;
         if (this.interceptor.hasOnePassPortals) this.interceptor.forgetPortal(decodeBind(message).portal);

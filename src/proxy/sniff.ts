@@ -9,13 +9,15 @@
  * (measured on pgbench statements). Rebuilt when the names change.
  */
 const ALWAYS = ['pgml', 'cron'];
+/** Marks a transition to a state where a name ends, so the scan tests one bit a byte, as it did for any match. */
+const ENDS_HERE = 0x8000;
 
 /** What a statement mentions, as bits: a function the proxy evaluates or inlines, a table whose columns it computes. */
 export const Mentions = { none: 0, function: 1, generatedTable: 2 } as const;
 
 export class StatementSniffer {
   private constructor(
-    /** next state = table[state * 256 + byte]. Absent: pgml and cron only. */
+    /** next state = table[state * 256 + byte], with ENDS_HERE set where a name ends. Absent: pgml and cron only. */
     private readonly table: Uint16Array | undefined,
     /** Mentions bits of the names that end in each state. */
     private readonly ends: Uint8Array,
@@ -54,7 +56,7 @@ export class StatementSniffer {
       }
       ends[state]! |= kind;
     }
-    if (goto.length > 0xffff) throw new RangeError(`too many names to sniff (${goto.length} states)`);
+    if (goto.length >= ENDS_HERE) throw new RangeError(`too many names to sniff (${goto.length} states)`);
     // Breadth first, so a state's failure state (always shallower) has all its transitions already.
     const table = new Uint16Array(goto.length * 256);
     const fail = new Int32Array(goto.length);
@@ -76,6 +78,7 @@ export class StatementSniffer {
         table[state * 256 + byte] = goto[state]!.get(foldCase(byte)) ?? table[fail[state]! * 256 + byte]!;
       }
     }
+    for (let i = 0; i < table.length; i++) if (ends[table[i]!] !== 0) table[i]! |= ENDS_HERE;
     const all = [...kinds.values()].reduce((a, b) => a | b, 0);
     return new StatementSniffer(table, Uint8Array.from(ends), all);
   }
@@ -88,8 +91,10 @@ export class StatementSniffer {
     let found = 0;
     for (let i = start; i < message.length; i++) {
       state = table[(state << 8) | message[i]!]!;
-      const kind = ends[state]!;
-      if (kind !== 0 && (found |= kind) === all) return found;
+      if ((state & ENDS_HERE) !== 0) {
+        state ^= ENDS_HERE;
+        if ((found |= ends[state]!) === all) return found;
+      }
     }
     return found;
   }
