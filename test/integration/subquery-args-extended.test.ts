@@ -28,6 +28,9 @@ const WRAPPERS = `
   CREATE FUNCTION predict_flower(flower_id int) RETURNS real LANGUAGE sql AS $$
     SELECT pgml.predict('sq_iris', (SELECT features FROM sq_flowers WHERE id = predict_flower.flower_id))
   $$;
+  CREATE FUNCTION predict_bare(flower_id int) RETURNS real LANGUAGE sql AS $$
+    SELECT pgml.predict('sq_iris', (SELECT features FROM sq_flowers WHERE id = flower_id))
+  $$;
   CREATE FUNCTION chunk_doc(doc_id int) RETURNS TABLE(chunk_index bigint, chunk text) LANGUAGE sql AS $$
     SELECT * FROM pgml.chunk('recursive_character', (SELECT body FROM sq_docs WHERE id = $1))
   $$;`;
@@ -121,6 +124,15 @@ describeTargets('uncorrelated subquery arguments in the extended protocol', { pr
       const expected = (await chunked(id)).map((r) => ({ ...(r as object), chunk_index: Number((r as { chunk_index: unknown }).chunk_index) }));
       assert.deepEqual(await rpc('chunk_doc', { doc_id: id }), expected);
     }
+  });
+
+  test('a wrapper reading its parameter by a bare name is refused with the same reason in both protocols', async () => {
+    // flower_id could be a column of sq_flowers: the proxy cannot tell which Postgres would read.
+    const reason = { code: '0A000', message: /cannot inline public\.predict_bare\(\).*bare name.*function_name\.parameter/ };
+    await assert.rejects(client().query('SELECT predict_bare(3)'), reason);
+    await assert.rejects(client().query('SELECT predict_bare($1)', [3]), reason);
+    await assert.rejects(client().query({ name: 'sq_bare', text: 'SELECT predict_bare($1)', values: [3] }), reason);
+    assert.deepEqual((await client().query('SELECT $1::int AS ok', [1])).rows, [{ ok: 1 }]);
   });
 
   test('a subquery reading another value when the statement runs fails with 40001; the session stays usable', async () => {
