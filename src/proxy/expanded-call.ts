@@ -17,9 +17,14 @@ import type { FunctionInliner } from './inline.js';
 
 export type ExpandedCall = Extract<Expansion, { kind: 'expanded' }>;
 
-/** Why a call the session cannot expand is refused (0A000), or undefined when it runs as written. */
+/**
+ * Why a call the session cannot expand is refused (0A000), or undefined when it runs as written. A
+ * session runs only a void function's body (runsInSession); another function is inlined, whose own
+ * refusal says why it cannot be (`pf($1)` of a body reading a parameter by a bare name), or left to
+ * Postgres.
+ */
 export function refusalOf(expansion: Expansion): PgError | undefined {
-  if (expansion.kind !== 'refused') return undefined;
+  if (expansion.kind !== 'refused' || expansion.resultType !== 'void') return undefined;
   return new PgError(SqlState.FeatureNotSupported, `pgml-proxy cannot run ${expansion.function}: ${expansion.reason}`, {
     detail: 'Its body calls functions that pgml-proxy evaluates, so pgml-proxy runs the body statement by statement; this body it cannot.',
     hint: 'Write the body as plain SQL statements and PERFORMs without variables or control flow, or call the pgml functions directly.',

@@ -108,9 +108,3 @@ export function fillSql(ddl: GeneratedDdl): string {
   return `UPDATE ${ddl.relation} SET ${ddl.columns.map((column) => `${quoteIdent(column.name)} = DEFAULT`).join(', ')}`;
 }
 
-/** A cheap look before parsing: does the text name a table whose columns the proxy computes? */
-export function mentionsGeneratedTable(sql: string, generated: GeneratedColumns): boolean {
-  if (generated.isEmpty) return false;
-  const lower = sql.toLowerCase();
-  return generated.names().some((name) => lower.includes(name.toLowerCase()));
-}

@@ -31,7 +31,8 @@ import { canEncode } from '../wire/values.js';
 import { CallEvaluator, type BoundParams } from './evaluate.js';
 import { answerSql, refusalOf, runExpandedStatements, runsInSession, type ExpandedCall } from './expanded-call.js';
 import type { FunctionInliner } from './inline.js';
-import { attnumsAfterAlter, definitionStatements, fillSql, mentionsGeneratedTable, relationExists } from './generated-columns.js';
+import { attnumsAfterAlter, definitionStatements, fillSql, relationExists } from './generated-columns.js';
+import { Mentions } from './sniff.js';
 import { generatedDdlOf, rewriteGeneratedWrites, type GeneratedDdl } from '../sql/generated.js';
 import type { UpstreamFunctions } from './upstream-functions.js';
 import { analyzeTyped } from './recent-analyses.js';
@@ -137,13 +138,14 @@ export class Interceptor {
   /**
    * `endsPipeline`: extended-protocol messages came before without a Sync; the upstream must see
    * this Query, which ends their implicit transaction (or which it ignores after their error).
+   * `mentions`: what the sniffer found in the text (sniff.ts's Mentions bits).
    */
-  async query(text: string, original: Buffer, endsPipeline: boolean): Promise<void> {
+  async query(text: string, original: Buffer, { endsPipeline, mentions }: { endsPipeline: boolean; mentions: number }): Promise<void> {
     // The transaction status is known once the statements pipelined before this one are answered.
     await this.settle();
     if (this.session.txStatus !== 'E' && (await this.generatedDdl(text))) return;
     // In a failed transaction the upstream refuses everything but ROLLBACK; let it say so.
-    const prepared = this.session.txStatus === 'E' ? 'passthrough' : await this.analyze(text);
+    const prepared = this.session.txStatus === 'E' ? 'passthrough' : await this.analyze(text, mentions);
     // `SELECT model_train()` holds no call the proxy evaluates (or one of a function it cannot
     // inline), but the function's body may: the session runs it as the scheduler would.
     const unevaluated = prepared === 'passthrough' || prepared instanceof PgError;
@@ -372,7 +374,8 @@ export class Interceptor {
 
   /** Runs one statement of the proxy's own through the planner (per-row calls keyed), its answer unseen. */
   private async runInternally(text: string): Promise<void> {
-    const prepared = await this.analyze(text);
+    // The proxy's own statements are not sniffed: the fill writes the generated table.
+    const prepared = await this.analyze(text, Mentions.generatedTable);
     if (prepared instanceof PgError) throw prepared;
     const stmt = prepared === 'passthrough' ? undefined : prepared.analysis.statements[0];
     if (prepared === 'passthrough' || stmt === undefined) {
@@ -529,9 +532,9 @@ export class Interceptor {
 
   // ---- extended query protocol ----
 
-  async parse(message: ParseMessage, original: Buffer): Promise<MessageOutcome> {
+  async parse(message: ParseMessage, original: Buffer, mentions: number): Promise<MessageOutcome> {
     this.statements.delete(message.name);
-    const prepared = await this.analyze(message.sql);
+    const prepared = await this.analyze(message.sql, mentions);
     const unevaluated = prepared === 'passthrough' || prepared instanceof PgError;
     if (unevaluated && this.session.txStatus !== 'E') {
       const expanded = await this.expandedParse(message);
@@ -908,14 +911,16 @@ export class Interceptor {
   }
 
   /**
-   * Inlines upstream functions that call proxy-evaluated ones, then parses and analyzes; syntax
-   * errors are left for the upstream to report in its own words.
+   * Rewrites writes of tables whose columns the proxy computes (when `mentions` says the text names
+   * one), inlines upstream functions that call proxy-evaluated ones, then parses and analyzes;
+   * syntax errors are left for the upstream to report in its own words.
    */
-  private async analyze(original: string): Promise<{ sql: string; analysis: QueryAnalysis } | PgError | 'passthrough'> {
+  private async analyze(original: string, mentions: number): Promise<{ sql: string; analysis: QueryAnalysis } | PgError | 'passthrough'> {
     try {
       const { generated } = this.functions;
       const { db } = this.evaluator.context;
-      const written = mentionsGeneratedTable(original, generated) ? (rewriteGeneratedWrites(original, generated.lookup) ?? original) : original;
+      const namesTable = (mentions & Mentions.generatedTable) !== 0 && !generated.isEmpty;
+      const written = namesTable ? (rewriteGeneratedWrites(original, generated.lookup) ?? original) : original;
       const sql = (await this.inliner.inline(written, db)) ?? written;
       const outcome = await analyzeTyped(sql, this.registry, db);
       if (outcome === 'passthrough') return outcome;

@@ -31,7 +31,7 @@ import { SessionQueryRunner } from './internal-query.js';
 import type { UpstreamConnector, UpstreamLink } from './link.js';
 import { coalesce } from './coalesce.js';
 import { FunctionInliner } from './inline.js';
-import { changesPrivileges, changesSessionSettings, changesTables, isRoutineDdl, mentionsSetConfig } from './sniff.js';
+import { changesPrivileges, changesSessionSettings, changesTables, isRoutineDdl, Mentions, mentionsSetConfig } from './sniff.js';
 import type { UpstreamFunctions } from './upstream-functions.js';
 import { StartupReader } from './startup.js';
 import { isAnswered, ResponseTracker, type ResponseHandler } from './tracker.js';
@@ -432,17 +432,20 @@ export class ClientSession {
         const endsPipeline = this.extendedOpen;
         this.extendedOpen = false;
         this.noteSetConfig(message);
-        if (this.options.functions.sniffer.mentions(message)) {
-          return this.evaluating(() => this.interceptor.query(decodeQuery(message), message, endsPipeline).then(() => 'done' as const));
+        const mentions = this.options.functions.sniffer.sniff(message);
+        if (mentions !== Mentions.none) {
+          return this.evaluating(() => this.interceptor.query(decodeQuery(message), message, { endsPipeline, mentions }).then(() => 'done' as const));
         }
         break;
       }
-      case FrontendCode.Parse:
+      case FrontendCode.Parse: {
         this.extendedOpen = true;
         this.noteSetConfig(message);
-        if (this.options.functions.sniffer.mentions(message)) return this.evaluating(() => this.interceptor.parse(decodeParse(message), message));
+        const mentions = this.options.functions.sniffer.sniff(message);
+        if (mentions !== Mentions.none) return this.evaluating(() => this.interceptor.parse(decodeParse(message), message, mentions));
         if (this.interceptor.hasRewritten) this.interceptor.forget(decodeParse(message).name);
         break;
+      }
       case FrontendCode.Bind:
         this.extendedOpen = true;
         if (this.interceptor.hasOnePassPortals) this.interceptor.forgetPortal(decodeBind(message).portal);

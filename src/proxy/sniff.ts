@@ -1,81 +1,113 @@
 /**
- * The fast path's only look at a statement: does its text mention "pgml" or "cron", or the name of
- * an upstream function the proxy inlines (ASCII case-insensitive)? Only then is the SQL decoded
- * and parsed. Works on the raw message bytes. Without inlined functions a hand-written scan for
- * the two words does it; with them, a precomputed automaton (Aho-Corasick, turned into a full
- * transition table) costs one table load and one comparison a byte however many names there are,
- * about 1.6 times the scan (measured on pgbench statements). Rebuilt when the names change.
+ * The fast path's only look at a statement: does its text mention "pgml" or "cron", the name of an
+ * upstream function the proxy inlines, or the name of a table whose columns the proxy computes
+ * (ASCII case-insensitive)? Only then is the SQL decoded and parsed, and the answer says which of
+ * them matched, so a statement that names no such table is not searched for one again. Works on the
+ * raw message bytes. With pgml and cron alone a hand-written scan for the two words does it;
+ * otherwise a precomputed automaton (Aho-Corasick, turned into a full transition table) costs one
+ * table load and one comparison a byte however many names there are, about 1.6 times the scan
+ * (measured on pgbench statements). Rebuilt when the names change.
  */
 const ALWAYS = ['pgml', 'cron'];
-/** Transition target meaning "a name ends here". */
-const MATCH = 0xffff;
+/** Marks a transition to a state where a name ends, so the scan tests one bit a byte, as it did for any match. */
+const ENDS_HERE = 0x8000;
+
+/** What a statement mentions, as bits: a function the proxy evaluates or inlines, a table whose columns it computes. */
+export const Mentions = { none: 0, function: 1, generatedTable: 2 } as const;
 
 export class StatementSniffer {
   private constructor(
-    /** next state = table[state * 256 + byte]; MATCH once any name has been read. Absent: pgml and cron only. */
+    /** next state = table[state * 256 + byte], with ENDS_HERE set where a name ends. Absent: pgml and cron only. */
     private readonly table: Uint16Array | undefined,
+    /** Mentions bits of the names that end in each state. */
+    private readonly ends: Uint8Array,
+    /** Every kind of name there is to find: the scan stops once it has found them all. */
+    private readonly all: number,
   ) {}
 
-  /** A sniffer for pgml/cron and these function names (the case is ignored for ASCII letters). */
-  static for(names: Iterable<string> = []): StatementSniffer {
-    const extra = [...names];
-    if (extra.length === 0) return new StatementSniffer(undefined);
-    const patterns = [...new Set([...ALWAYS, ...extra].map((n) => Buffer.from(n.toLowerCase(), 'utf8')).filter((b) => b.length > 0))];
-    // The trie: goto[state] maps a byte to a state; `final` marks where a name ends.
+  /**
+   * A sniffer for pgml/cron and these function names, and these table names (the case is ignored for
+   * ASCII letters, as Postgres folds unquoted identifiers).
+   */
+  static for(functions: Iterable<string> = [], tables: Iterable<string> = []): StatementSniffer {
+    const kinds = new Map<string, number>();
+    const add = (name: string, kind: number) => {
+      const key = foldName(name);
+      if (key.length > 0) kinds.set(key, (kinds.get(key) ?? 0) | kind);
+    };
+    for (const name of functions) add(name, Mentions.function);
+    for (const name of tables) add(name, Mentions.generatedTable);
+    if (kinds.size === 0) return new StatementSniffer(undefined, new Uint8Array(0), Mentions.function);
+    for (const name of ALWAYS) add(name, Mentions.function);
+    // The trie: goto[state] maps a byte to a state; `ends` marks the kinds of name that end there.
     const goto: Map<number, number>[] = [new Map()];
-    const final: boolean[] = [false];
-    for (const pattern of patterns) {
+    const ends: number[] = [0];
+    for (const [key, kind] of kinds) {
       let state = 0;
-      for (const byte of pattern) {
+      for (const byte of Buffer.from(key, 'latin1')) {
         let next = goto[state]!.get(byte);
         if (next === undefined) {
           next = goto.length;
           goto.push(new Map());
-          final.push(false);
+          ends.push(0);
           goto[state]!.set(byte, next);
         }
         state = next;
       }
-      final[state] = true;
+      ends[state]! |= kind;
     }
-    if (goto.length >= MATCH) throw new RangeError(`too many function names to sniff (${goto.length} states)`);
+    if (goto.length >= ENDS_HERE) throw new RangeError(`too many names to sniff (${goto.length} states)`);
     // Breadth first, so a state's failure state (always shallower) has all its transitions already.
-    const delta = new Int32Array(goto.length * 256);
+    const table = new Uint16Array(goto.length * 256);
     const fail = new Int32Array(goto.length);
     const queue: number[] = [];
     for (let byte = 0; byte < 256; byte++) {
       const next = goto[0]!.get(foldCase(byte));
-      delta[byte] = next ?? 0;
+      table[byte] = next ?? 0;
       if (next !== undefined && !queue.includes(next)) queue.push(next);
     }
     while (queue.length > 0) {
       const state = queue.shift()!;
       for (const [byte, next] of goto[state]!) {
-        fail[next] = delta[fail[state]! * 256 + byte]!;
+        fail[next] = table[fail[state]! * 256 + byte]!;
         // A name that ends inside a longer one ("cron" in "xcron") is found there too.
-        if (final[fail[next]!]) final[next] = true;
+        ends[next]! |= ends[fail[next]!]!;
         queue.push(next);
       }
       for (let byte = 0; byte < 256; byte++) {
-        delta[state * 256 + byte] = goto[state]!.get(foldCase(byte)) ?? delta[fail[state]! * 256 + byte]!;
+        table[state * 256 + byte] = goto[state]!.get(foldCase(byte)) ?? table[fail[state]! * 256 + byte]!;
       }
     }
-    const table = new Uint16Array(delta.length);
-    for (let i = 0; i < delta.length; i++) table[i] = final[delta[i]!] ? MATCH : delta[i]!;
-    return new StatementSniffer(table);
+    for (let i = 0; i < table.length; i++) if (ends[table[i]!] !== 0) table[i]! |= ENDS_HERE;
+    const all = [...kinds.values()].reduce((a, b) => a | b, 0);
+    return new StatementSniffer(table, Uint8Array.from(ends), all);
   }
 
-  /** Whether the message (from byte `start`, past the type and length) mentions any of the names. */
-  mentions(message: Buffer, start = 5): boolean {
-    const table = this.table;
-    if (table === undefined) return mentionsPgmlOrCron(message, start);
+  /** What the message (from byte `start`, past the type and length) mentions: Mentions bits. */
+  sniff(message: Buffer, start = 5): number {
+    const { table, ends, all } = this;
+    if (table === undefined) return mentionsPgmlOrCron(message, start) ? Mentions.function : Mentions.none;
     let state = 0;
+    let found = 0;
     for (let i = start; i < message.length; i++) {
       state = table[(state << 8) | message[i]!]!;
-      if (state === MATCH) return true;
+      if ((state & ENDS_HERE) !== 0) {
+        state ^= ENDS_HERE;
+        if ((found |= ends[state]!) === all) return found;
+      }
     }
-    return false;
+    return found;
   }
+
+  /** Whether the message mentions any of the names. */
+  mentions(message: Buffer, start = 5): boolean {
+    return this.sniff(message, start) !== Mentions.none;
+  }
+}
+
+/** A name as the bytes to look for (latin1 of its UTF-8), ASCII letters in lower case. */
+function foldName(name: string): string {
+  return Buffer.from(name, 'utf8').toString('latin1').replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
 const P = 0x70;

@@ -23,10 +23,10 @@ interface SubqueryArgument {
 }
 
 /**
- * Each call whose rows-reading arguments are all uncorrelated subqueries, with those arguments, and
- * the statement with each such call turned into `constant(subquery)` for its arguments; a
- * subquery the upstream cannot plan alone reads the outer rows, and its call stays per row.
- * `nullOf(n)`: SQL standing for the client's `$n` while the upstream plans a subquery.
+ * The statement with each call whose rows-reading arguments are all uncorrelated subqueries taking,
+ * for each of them, what `constant` makes of it (its value, or a parameter that carries it) and the
+ * check the statement makes; a subquery the upstream cannot plan alone reads the outer rows, and its
+ * call stays per row. `nullOf(n)`: SQL standing for the client's `$n` while the upstream plans it.
  */
 async function replaceSubqueryArguments(
   stmt: StatementAnalysis,

@@ -86,7 +86,7 @@ export class UpstreamFunctions {
       members.set(key, (members.get(key) ?? new Set()).add(fn.schema));
     }
     this.members = members;
-    this.current = StatementSniffer.for([...members.keys(), ...this.generated.names()]);
+    this.current = StatementSniffer.for(members.keys(), this.generated.names());
   }
 
   /**
@@ -95,7 +95,7 @@ export class UpstreamFunctions {
    */
   async reloadGenerated(db: Queryable): Promise<void> {
     await this.generated.load(db, false);
-    this.current = StatementSniffer.for([...this.members.keys(), ...this.generated.names()]);
+    this.current = StatementSniffer.for(this.members.keys(), this.generated.names());
   }
 }
 

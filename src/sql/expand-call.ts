@@ -33,7 +33,7 @@ export type Expansion =
    */
   | { kind: 'expanded'; function: string; statements: string[]; column: string; resultType: string }
   /** The function (its signature) calls pgml/cron, but its body cannot be run statement by statement. */
-  | { kind: 'refused'; function: string; reason: string };
+  | { kind: 'refused'; function: string; reason: string; resultType: string };
 
 interface Call {
   schema: string | null;
@@ -67,7 +67,7 @@ export async function expandCommand(
   if (call === null || !isCandidate(call.schema, call.name)) return { kind: 'asIs' };
   const fn = await lookUp(db, call);
   if (fn === null) return { kind: 'asIs' };
-  const refuse = (reason: string): Expansion => ({ kind: 'refused', function: fn.signature, reason });
+  const refuse = (reason: string): Expansion => ({ kind: 'refused', function: fn.signature, reason, resultType: fn.result_type });
   const expanded = (statements: string[]): Expansion => ({
     kind: 'expanded',
     function: fn.signature,

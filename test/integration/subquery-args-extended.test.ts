@@ -23,13 +23,26 @@ const SETUP = `
 const TRAIN = `SELECT * FROM pgml.train('sq_iris', 'classification', 'sq_train', 'species', algorithm => 'xgboost', test_sampling => 'last')`;
 const KWARGS = `'{"chunk_size": 40, "chunk_overlap": 10}'`;
 
-describeTargets('uncorrelated subquery arguments in the extended protocol', { proxyOnly: true }, (target) => {
+// SQL wrappers as users write them for /rpc, the subquery reading the function's parameter.
+const WRAPPERS = `
+  CREATE FUNCTION predict_flower(flower_id int) RETURNS real LANGUAGE sql AS $$
+    SELECT pgml.predict('sq_iris', (SELECT features FROM sq_flowers WHERE id = predict_flower.flower_id))
+  $$;
+  CREATE FUNCTION predict_bare(flower_id int) RETURNS real LANGUAGE sql AS $$
+    SELECT pgml.predict('sq_iris', (SELECT features FROM sq_flowers WHERE id = flower_id))
+  $$;
+  CREATE FUNCTION chunk_doc(doc_id int) RETURNS TABLE(chunk_index bigint, chunk text) LANGUAGE sql AS $$
+    SELECT * FROM pgml.chunk('recursive_character', (SELECT body FROM sq_docs WHERE id = $1))
+  $$;`;
+
+describeTargets('uncorrelated subquery arguments in the extended protocol', { proxyOnly: true, http: true, proxyArgs: ['--anon-role', 'postgres'] }, (target) => {
   const client = suiteClient(target);
   let sql: postgres.Sql;
 
   before(async () => {
     await client().query(SETUP);
     await client().query(TRAIN);
+    await client().query(WRAPPERS);
     sql = postgres(target().url(), { max: 1, onnotice: () => undefined });
   });
   after(async () => {
@@ -91,6 +104,35 @@ describeTargets('uncorrelated subquery arguments in the extended protocol', { pr
         (await chunked(id)).map((r) => ({ ...(r as object), chunk_index: String((r as { chunk_index: unknown }).chunk_index) })),
       );
     }
+  });
+
+  test('/rpc and bound parameters through SQL wrappers whose subquery reads the function parameter', async () => {
+    const rpc = async (name: string, body: object): Promise<unknown> => {
+      const reply = await fetch(`${target().proxy!.httpUrl}/rpc/${name}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(reply.status, 200, await reply.clone().text());
+      return reply.json();
+    };
+    for (const id of [3, 5]) {
+      assert.deepEqual((await client().query('SELECT predict_flower($1) AS p', [id])).rows, [{ p: await predicted(id) }]);
+      assert.equal(await rpc('predict_flower', { flower_id: id }), await predicted(id));
+    }
+    for (const id of [1, 2]) {
+      const expected = (await chunked(id)).map((r) => ({ ...(r as object), chunk_index: Number((r as { chunk_index: unknown }).chunk_index) }));
+      assert.deepEqual(await rpc('chunk_doc', { doc_id: id }), expected);
+    }
+  });
+
+  test('a wrapper reading its parameter by a bare name is refused with the same reason in both protocols', async () => {
+    // flower_id could be a column of sq_flowers: the proxy cannot tell which Postgres would read.
+    const reason = { code: '0A000', message: /cannot inline public\.predict_bare\(\).*bare name.*function_name\.parameter/ };
+    await assert.rejects(client().query('SELECT predict_bare(3)'), reason);
+    await assert.rejects(client().query('SELECT predict_bare($1)', [3]), reason);
+    await assert.rejects(client().query({ name: 'sq_bare', text: 'SELECT predict_bare($1)', values: [3] }), reason);
+    assert.deepEqual((await client().query('SELECT $1::int AS ok', [1])).rows, [{ ok: 1 }]);
   });
 
   test('a subquery reading another value when the statement runs fails with 40001; the session stays usable', async () => {

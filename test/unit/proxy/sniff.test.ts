@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { changesSessionSettings, isRoutineDdl, mentionsSetConfig, StatementSniffer } from '../../../src/proxy/sniff.js';
+import { changesSessionSettings, isRoutineDdl, Mentions, mentionsSetConfig, StatementSniffer } from '../../../src/proxy/sniff.js';
 import { coalesce } from '../../../src/proxy/coalesce.js';
 import { BufferList } from '../../support/raw-wire.js';
 
@@ -32,6 +32,26 @@ test('also finds the names it was built with, case-insensitively, and nothing sh
   assert.equal(sniffer.mentions(q('select crcrab')), true);
   assert.equal(sniffer.mentions(q('select predict_clickpgml')), true);
   assert.equal(sniffer.mentions(q('select 1')), false);
+});
+
+test('says which list matched: a function name, a generated table name, or both, read to the end when it must', () => {
+  const sniffer = StatementSniffer.for(['predict_clickbait'], ['Headlines', 'docs']);
+  const both = Mentions.function | Mentions.generatedTable;
+  assert.equal(sniffer.sniff(q('SELECT 1')), Mentions.none);
+  assert.equal(sniffer.sniff(q('SELECT predict_clickbait($1)')), Mentions.function);
+  assert.equal(sniffer.sniff(q('INSERT INTO HEADLINES (title) VALUES ($1)')), Mentions.generatedTable);
+  // The function is found first: the scan goes on to find the table after it.
+  assert.equal(sniffer.sniff(q(`INSERT INTO docs (body) SELECT pgml.chunk('markdown', 'x') FROM headlines`)), both);
+  assert.equal(sniffer.sniff(q('UPDATE docs SET body = $1')), Mentions.generatedTable);
+  // A name that is both a function's and a table's.
+  assert.equal(StatementSniffer.for(['docs'], ['docs']).sniff(q('select docs()')), both);
+  // No names but pgml and cron: a function mention, never a table.
+  assert.equal(StatementSniffer.for().sniff(q('select pgml.version()')), Mentions.function);
+  assert.equal(StatementSniffer.for([], ['t1']).sniff(q('select cron.schedule(1)')), Mentions.function);
+  // Non-ASCII letters are matched exactly, as Postgres folds only ASCII in unquoted names.
+  const accented = StatementSniffer.for([], ['Ärger']);
+  assert.equal(accented.sniff(q('INSERT INTO "Ärger" VALUES (1)')), Mentions.generatedTable);
+  assert.equal(accented.sniff(q('INSERT INTO "ärger" VALUES (1)')), Mentions.none);
 });
 
 test('CommandComplete tags of DDL on functions are recognised, others are not', () => {

@@ -35,6 +35,7 @@ test('control flow is refused with the reason; other commands and uninteresting 
     kind: 'refused',
     function: 'model_train()',
     reason: 'IF statements are not expanded; only SQL statements and PERFORM are',
+    resultType: 'void',
   });
   assert.deepEqual(await expandCommand(catalogOf(MODEL_TRAIN), 'SELECT model_train(), 1', catalog), { kind: 'asIs' });
   assert.deepEqual(await expandCommand(catalogOf(MODEL_TRAIN), 'SELECT model_train()', catalog, () => false), { kind: 'asIs' });
