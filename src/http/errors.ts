@@ -104,6 +104,7 @@ export function toHttpError(error: unknown, authenticated: boolean): HttpError {
     const headers: Record<string, string> = status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {};
     return new HttpError(status, error.code, error.message, error.detail ?? null, error.hint ?? null, headers);
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return new HttpError(500, 'PGRSTX00', 'Internal error', message);
+  // A fault of the proxy: its text goes to the proxy's log, not to the client (see PgError.internal).
+  const internal = PgError.internal(error, 'serving an HTTP request');
+  return new HttpError(500, 'PGRSTX00', 'Internal error', null, internal.hint ?? null);
 }

@@ -108,6 +108,21 @@ describeTargets('pgml.transform_stream', { proxyOnly: true, http: true }, (targe
     assert.equal(pieces.map((p) => p[0]).join(''), await generatedText(prompt, { max_new_tokens: 1 }));
   });
 
+  it('a text that ends with a newline at the last token streams, then an empty last row (the error that was 38000)', async () => {
+    // The docs' prompt with 8 new tokens ends in a newline: the streamer starts afresh there, and at
+    // the end has no tokens, which transformers.js refused to decode ("token_ids must be a
+    // non-empty array of integers" reached the client). Python decodes no tokens to ''.
+    const prompt = 'Three Rings for the Elven-kings under the sky, Seven for the Dwarf-lords in their halls of stone';
+    const args = { max_new_tokens: 8, min_new_tokens: 8 };
+    const { rows } = await client().query(STREAM_SQL, [prompt, JSON.stringify(args)]);
+    const pieces = rows.map((r) => (r.answer as string[])[0]!);
+    const text = await generatedText(prompt, args);
+    assert.ok(text.endsWith('\n'), JSON.stringify(text));
+    assert.equal(pieces.join(''), text);
+    assert.equal(pieces.at(-1), '');
+    assert.deepEqual((await client().query('SELECT 1 AS one')).rows, [{ one: 1 }]);
+  });
+
   it("PostgresML's chat example: the answer to the messages, without the prompt", async () => {
     const { rows } = await client().query(`SELECT pgml.transform_stream(
     task => '{

@@ -251,8 +251,9 @@ export function endingRows(model: PreTrainedModel, tokenizer: PreTrainedTokenize
   };
 }
 
+/** No tokens decode to '', as Python's tokenizers decode them (transformers.js refuses them). */
 export function decodeText(tokenizer: PreTrainedTokenizer, ids: number[]): string {
-  return tokenizer.decode(ids, { skip_special_tokens: true });
+  return ids.length === 0 ? '' : tokenizer.decode(ids, { skip_special_tokens: true });
 }
 
 /**

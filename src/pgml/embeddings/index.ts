@@ -217,7 +217,7 @@ export class Embedder {
       this.running.clear();
       this.failAll(error);
     };
-    w.on('error', (error) => lost(new PgError(SqlState.InternalError, `embedding worker failed: ${error.message}`)));
+    w.on('error', (error) => lost(PgError.internal(error, 'running the embedding worker')));
     w.on('exit', (code) => lost(new PgError(SqlState.InternalError, `embedding worker exited with code ${code}`)));
     this.worker = w;
     return w;

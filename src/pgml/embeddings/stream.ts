@@ -64,7 +64,7 @@ class PieceStreamer extends BaseStreamer {
         if (!isPrompt && this.ends.has(Number(id))) this.ended.add(i);
       }
       const start = (this.handedOut[i] ??= 0);
-      const text = this.decode(tokens);
+      const text = decodeText(this.tokenizer, tokens);
       if (text.endsWith('\n')) {
         this.tokens[i] = [];
         this.handedOut[i] = 0;
@@ -78,11 +78,7 @@ class PieceStreamer extends BaseStreamer {
   }
 
   override end(): void {
-    this.emit(this.tokens.map((tokens, i) => this.decode(tokens).slice(this.handedOut[i] ?? 0)));
-  }
-
-  private decode(tokens: number[]): string {
-    return this.tokenizer.decode(tokens, { skip_special_tokens: true });
+    this.emit(this.tokens.map((tokens, i) => decodeText(this.tokenizer, tokens).slice(this.handedOut[i] ?? 0)));
   }
 }
 
@@ -136,8 +132,7 @@ class StoppingPieceStreamer extends BaseStreamer {
     const start = (this.handedOut[i] ??= 0);
     if (this.stopped.has(i)) return '';
     const tokens = this.generated[i] ?? [];
-    // transformers.js refuses to decode no tokens (the prompt's step, with `echo`).
-    const generated = tokens.length === 0 ? '' : decodeText(this.tokenizer, tokens);
+    const generated = decodeText(this.tokenizer, tokens);
     const text = this.prefix + generated;
     const at = stopIndex(generated, this.stops);
     let end: number;

@@ -53,6 +53,31 @@ test("a library's own Error keeps its words under 38000; JavaScript's own except
   assert.ok(!value.message.includes('Unexpected token'));
 });
 
+test('a programming error in a worker is XX000 saying what the proxy was doing; name, message and stack go to the log only', () => {
+  const faults = [
+    new TypeError("Cannot read properties of undefined (reading 'dims')"),
+    new RangeError('Invalid array length'),
+    new ReferenceError('tokens is not defined'),
+    (() => {
+      try {
+        assert.ok(false, 'presorted features expected');
+      } catch (error) {
+        return error as Error;
+      }
+    })(),
+  ];
+  for (const fault of faults) {
+    const { value, logged } = capturingStderr(() => PgError.fromLibrary(fault, 'running pgml.transform with model "m"'));
+    assert.equal(value.code, SqlState.InternalError, fault.name);
+    assert.equal(value.message, 'internal error in pgml-proxy while running pgml.transform with model "m"');
+    assert.ok(!JSON.stringify({ ...value.fields(), message: value.message }).includes(fault.message), fault.name);
+    assert.ok(logged.includes(`${fault.name}: ${fault.message}`), logged);
+    assert.match(logged, /\n\s+at /, 'the stack is logged');
+  }
+  const notAnError = capturingStderr(() => PgError.fromLibrary({ reason: 'odd' }, 'embedding with model "m"'));
+  assert.equal(notAnError.value.code, SqlState.InternalError);
+});
+
 test("the upstream's errors say so, and keep saying so when the proxy re-raises them", () => {
   const decoded = decodeErrorResponse(backend.errorResponse(new PgError(SqlState.UndefinedTable, 'relation "t" does not exist', { position: 15 })));
   assert.equal(decoded.origin, 'upstream');

@@ -33,7 +33,17 @@ test('errors from Postgres and from the proxy keep message, detail and hint; 401
 test('HttpErrors pass unchanged; anything else is an internal error, not a made-up SQLSTATE', () => {
   const own = new HttpError(404, 'PGRST202', 'missing');
   assert.equal(toHttpError(own, false), own);
-  const other = toHttpError(new TypeError('boom'), false);
+  const write = process.stderr.write;
+  let logged = '';
+  process.stderr.write = ((chunk: string | Uint8Array) => ((logged += String(chunk)), true)) as typeof process.stderr.write;
+  let other: HttpError;
+  try {
+    other = toHttpError(new TypeError('boom'), false);
+  } finally {
+    process.stderr.write = write;
+  }
   assert.equal(other.status, 500);
   assert.equal(other.code, 'PGRSTX00');
+  assert.ok(!JSON.stringify(other.body()).includes('boom'), 'the exception text stays in the log');
+  assert.match(logged, /TypeError: boom/);
 });
