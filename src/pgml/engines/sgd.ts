@@ -98,9 +98,10 @@ interface Settings {
 
 /**
  * One binary (y in ±1) or regression problem: weights then intercept. The per-row loop is the whole
- * cost of a fit, so settings are read into locals once and every pass over a row is a plain loop; each
- * floating-point operation is the one sklearn's Cython does, in the same order (the exact-equality
- * tests in sgd.test.ts guard this).
+ * cost of a fit, so settings are read into locals once and every pass over a row is a plain loop. Only
+ * work whose result is never read is skipped: every operation that reaches the weights or the stopping
+ * rule is done in the same order, so the model is scikit-learn's (the exact-equality tests in
+ * sgd.test.ts guard this).
  */
 function plainSgd(x: Float32Array, rows: number, cols: number, y: Float64Array, s: Settings, seed: number): Float64Array {
   const { loss, alpha, eta0, powerT, C, hinge, fitIntercept, maxIter, tol, patience, shuffle } = s;
