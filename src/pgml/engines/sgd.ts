@@ -96,55 +96,79 @@ interface Settings {
   shuffle: boolean;
 }
 
-/** One binary (y in ±1) or regression problem: weights then intercept. */
+/**
+ * One binary (y in ±1) or regression problem: weights then intercept. The per-row loop is the whole
+ * cost of a fit, so settings are read into locals once and every pass over a row is a plain loop. Only
+ * work whose result is never read is skipped: every operation that reaches the weights or the stopping
+ * rule is done in the same order, so the model is scikit-learn's (the exact-equality tests in
+ * sgd.test.ts guard this).
+ */
 function plainSgd(x: Float32Array, rows: number, cols: number, y: Float64Array, s: Settings, seed: number): Float64Array {
+  const { loss, alpha, eta0, powerT, C, hinge, fitIntercept, maxIter, tol, patience, shuffle } = s;
+  const optimal = s.rate === 'optimal';
+  const invscaling = s.rate === 'invscaling';
+  const passiveAggressive = s.rate === 'pa1';
   const w = new Float64Array(cols);
   let intercept = 0;
   let scale = 1;
   let t = 1;
   let optimalInit = 0;
-  if (s.rate === 'optimal') {
-    const typw = Math.sqrt(1 / Math.sqrt(s.alpha));
-    const eta0 = typw / Math.max(1, s.loss.dloss(-typw, 1));
-    optimalInit = 1 / (eta0 * s.alpha);
+  if (optimal) {
+    const typw = Math.sqrt(1 / Math.sqrt(alpha));
+    const eta0 = typw / Math.max(1, loss.dloss(-typw, 1));
+    optimalInit = 1 / (eta0 * alpha);
   }
   // Cumulative L1 penalty (Tsuruoka et al.'s truncated gradient), as sklearn's u and q.
   let u = 0;
   const q = s.penalty === 'l1' || s.penalty === 'elasticnet' ? new Float64Array(cols) : undefined;
   const l1Ratio = s.penalty === 'l2' ? 0 : s.penalty === 'l1' ? 1 : s.l1Ratio;
+  const shrinks = s.penalty === 'l2' || s.penalty === 'elasticnet';
   // sklearn's stopping rule watches the objective, loss plus penalty (PA: the loss alone). Its
   // WeightVector keeps ‖w‖² and ‖w‖₁ up to date on add and scale only (not after the L1 truncation):
-  // so do these, so that the same epoch stops.
-  const penalized = s.penalty !== 'none' && s.rate !== 'pa1';
+  // so do these, so that the same epoch stops. Unpenalized, neither is read; with l1_ratio 0 the L1
+  // norm only ever adds 0 · ‖w‖₁ = 0 (or a NaN where ‖w‖² is already infinite), so it is not kept.
+  const penalized = s.penalty !== 'none' && !passiveAggressive;
+  const keepsL1 = penalized && l1Ratio !== 0;
   let sqNorm = 0;
   let l1Norm = 0;
-  const order = Int32Array.from({ length: rows }, (_, i) => i);
+  // PA's step divides by |x|², the same for a row every epoch: computed once, in sklearn's order.
+  const rowSqNorms = passiveAggressive ? new Float64Array(rows) : undefined;
+  if (rowSqNorms) {
+    for (let r = 0; r < rows; r++) {
+      const off = r * cols;
+      let norm = 0;
+      for (let c = 0; c < cols; c++) norm += x[off + c]! ** 2;
+      rowSqNorms[r] = norm;
+    }
+  }
+  const order = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) order[i] = i;
   let best = Infinity;
   let stale = 0;
-  for (let epoch = 0; epoch < s.maxIter; epoch++) {
-    if (s.shuffle) shuffleRows(order, seed);
+  for (let epoch = 0; epoch < maxIter; epoch++) {
+    if (shuffle) shuffleRows(order, seed);
     let sumObjective = 0;
-    for (const r of order) {
+    for (let i = 0; i < rows; i++) {
+      const r = order[i]!;
       const off = r * cols;
       let dot = 0;
       for (let c = 0; c < cols; c++) dot += w[c]! * x[off + c]!;
       const p = dot * scale + intercept;
       const target = y[r]!;
-      const eta = s.rate === 'optimal' ? 1 / (s.alpha * (optimalInit + t - 1)) : s.rate === 'invscaling' ? s.eta0 / t ** s.powerT : s.eta0;
-      sumObjective += s.loss.loss(p, target);
-      if (penalized) sumObjective += s.alpha * ((1 - l1Ratio) * 0.5 * Math.sqrt(sqNorm) ** 2 + l1Ratio * l1Norm);
+      const eta = optimal ? 1 / (alpha * (optimalInit + t - 1)) : invscaling ? eta0 / t ** powerT : eta0;
+      sumObjective += loss.loss(p, target);
+      if (penalized) sumObjective += alpha * ((1 - l1Ratio) * 0.5 * Math.sqrt(sqNorm) ** 2 + l1Ratio * l1Norm);
       let update: number;
-      if (s.rate === 'pa1') {
-        let norm = 0;
-        for (let c = 0; c < cols; c++) norm += x[off + c]! ** 2;
+      if (rowSqNorms) {
+        const norm = rowSqNorms[r]!;
         if (norm === 0) continue;
-        update = Math.min(s.C, s.loss.loss(p, target) / norm);
-        update *= s.hinge ? target : target - p < 0 ? -1 : 1;
+        update = Math.min(C, loss.loss(p, target) / norm);
+        update *= hinge ? target : target - p < 0 ? -1 : 1;
       } else {
-        update = -eta * Math.max(-MAX_DLOSS, Math.min(MAX_DLOSS, s.loss.dloss(p, target)));
+        update = -eta * Math.max(-MAX_DLOSS, Math.min(MAX_DLOSS, loss.dloss(p, target)));
       }
-      if (s.penalty === 'l2' || s.penalty === 'elasticnet') {
-        const factor = Math.max(0, 1 - (1 - l1Ratio) * eta * s.alpha);
+      if (shrinks) {
+        const factor = Math.max(0, 1 - (1 - l1Ratio) * eta * alpha);
         scale *= factor;
         sqNorm *= factor * factor;
         l1Norm *= factor;
@@ -155,19 +179,30 @@ function plainSgd(x: Float32Array, rows: number, cols: number, y: Float64Array, 
       }
       if (update !== 0) {
         const step = update / scale;
-        let sq = 0;
-        let abs = 0;
-        for (let c = 0; c < cols; c++) {
-          const v = (w[c]! += x[off + c]! * step);
-          sq += v * v;
-          abs += Math.abs(v);
+        if (keepsL1) {
+          let sq = 0;
+          let abs = 0;
+          for (let c = 0; c < cols; c++) {
+            const v = (w[c]! += x[off + c]! * step);
+            sq += v * v;
+            abs += Math.abs(v);
+          }
+          sqNorm = sq * (scale * scale);
+          l1Norm = abs * scale;
+        } else if (penalized) {
+          let sq = 0;
+          for (let c = 0; c < cols; c++) {
+            const v = (w[c]! += x[off + c]! * step);
+            sq += v * v;
+          }
+          sqNorm = sq * (scale * scale);
+        } else {
+          for (let c = 0; c < cols; c++) w[c]! += x[off + c]! * step;
         }
-        sqNorm = sq * (scale * scale);
-        l1Norm = abs * scale;
-        if (s.fitIntercept) intercept += update;
+        if (fitIntercept) intercept += update;
       }
       if (q) {
-        u += l1Ratio * eta * s.alpha;
+        u += l1Ratio * eta * alpha;
         for (let c = 0; c < cols; c++) {
           const z = w[c]!;
           if (scale * z > 0) w[c] = Math.max(0, z - (u + q[c]!) / scale);
@@ -183,10 +218,10 @@ function plainSgd(x: Float32Array, rows: number, cols: number, y: Float64Array, 
       });
     }
     const objective = sumObjective / rows;
-    if (objective > best - s.tol) stale++;
+    if (objective > best - tol) stale++;
     else stale = 0;
     if (objective < best) best = objective;
-    if (stale >= s.patience) break;
+    if (stale >= patience) break;
   }
   const out = new Float64Array(cols + 1);
   for (let c = 0; c < cols; c++) out[c] = w[c]! * scale;
