@@ -9,6 +9,10 @@
  * threshold per candidate feature ('random', ExtraTrees), thresholds halfway between sample values.
  */
 
+import { columnMajor, integers, oneHotClasses, ranksOf } from './tree-inputs.js';
+
+export { columnMajor, oneHotClasses, presortFeatures } from './tree-inputs.js';
+
 export interface TreeOptions {
   maxDepth: number;
   minSamplesSplit: number;
@@ -55,51 +59,6 @@ export interface TreeInput {
   columns?: Float32Array;
 }
 
-/**
- * x by feature, cols × rows. The split search reads one feature of many rows: in row-major x each read
- * is a cache miss on large tables, in a column it stays within a few hundred kilobytes.
- */
-export function columnMajor(x: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) out[c * rows + r] = x[r * cols + c]!;
-  }
-  return out;
-}
-
-/**
- * Each row's class when the targets are one-hot rows (classification), else undefined. Adding a row's
- * weight to its class's sum is then exactly what adding w × t over every output does (w × 0 adds +0).
- */
-export function oneHotClasses(targets: Float64Array, rows: number, outputs: number): Int32Array | undefined {
-  if (outputs < 2) return undefined;
-  const classes = new Int32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let ones = 0;
-    for (let k = 0; k < outputs; k++) {
-      const t = targets[r * outputs + k]!;
-      if (t === 1) {
-        ones++;
-        classes[r] = k;
-      } else if (t !== 0) {
-        return undefined;
-      }
-    }
-    if (ones !== 1) return undefined;
-  }
-  return classes;
-}
-
-/** Rows ordered by each feature's value, cols × rows: computed once per ensemble, shared by its trees. */
-export function presortFeatures(x: Float32Array, rows: number, cols: number): Int32Array {
-  const out = new Int32Array(rows * cols);
-  const order = Array.from({ length: rows }, (_, i) => i);
-  for (let c = 0; c < cols; c++) {
-    order.sort((a, b) => x[a * cols + c]! - x[b * cols + c]! || a - b);
-    out.set(order, c * rows);
-  }
-  return out;
-}
 
 const EPSILON = 1e-12;
 
@@ -144,6 +103,11 @@ class TreeBuilder {
   private readonly nodeTarget: Float64Array;
   private readonly nodeClass: Int32Array;
   private readonly nodeValue: Float32Array;
+  /** The best splitter sorting each node's candidate features (sortNode): ranksOf(presorted) and scratch. */
+  private readonly nodeSorted: boolean;
+  private readonly ranks: Int32Array;
+  private readonly keys: Int32Array;
+  private readonly sortedRows: Int32Array;
 
   constructor(
     private readonly input: TreeInput,
@@ -154,14 +118,22 @@ class TreeBuilder {
     let m = 0;
     for (let r = 0; r < rows; r++) if (weights[r]! > 0) m++;
     this.m = m;
-    if (options.splitter === 'best') {
-      if (!presorted) throw new Error('the best splitter needs presorted features');
+    this.classes = oneHotClasses(input.targets, rows, outputs);
+    if (options.splitter === 'best' && !presorted) throw new Error('the best splitter needs presorted features');
+    // Few candidate features per node (a classifier's sqrt): sort those at each node rather than keep
+    // every feature's order partitioned. Only where the node sums are exact (integer weights on one-hot
+    // classes), so reading the node's rows in another order cannot change a value or an impurity.
+    this.nodeSorted = options.splitter === 'best' && options.maxFeatures < cols && this.classes !== undefined && integers(weights);
+    this.ranks = this.nodeSorted ? ranksOf(presorted!, rows, cols) : new Int32Array(0);
+    this.keys = new Int32Array(this.nodeSorted ? m : 0);
+    this.sortedRows = new Int32Array(this.nodeSorted ? m : 0);
+    if (options.splitter === 'best' && !this.nodeSorted) {
       this.segments = cols;
       this.order = new Int32Array(cols * m);
       for (let c = 0; c < cols; c++) {
         let k = c * m;
         for (let i = 0; i < rows; i++) {
-          const r = presorted[c * rows + i]!;
+          const r = presorted![c * rows + i]!;
           if (weights[r]! > 0) this.order[k++] = r;
         }
       }
@@ -176,7 +148,6 @@ class TreeBuilder {
     this.leftSums = new Float64Array(outputs);
     this.scratch = new Int32Array(m);
     this.columns = input.columns ?? columnMajor(input.x, rows, cols);
-    this.classes = oneHotClasses(input.targets, rows, outputs);
     const random = options.splitter === 'random';
     this.nodeWeight = new Float64Array(random ? m : 0);
     this.nodeTarget = new Float64Array(random && outputs === 1 ? m : 0);
@@ -325,21 +296,27 @@ class TreeBuilder {
     let bestScore = 0;
     for (let c = 0, count = this.candidateFeatures(); c < count; c++) {
       const f = this.features[c]!;
-      const base = f * this.m;
       const column = f * rows;
+      // The node's rows in (value, row) order: sorted[at + i] for i in [start, end).
+      let sorted = order;
+      let at = f * this.m;
+      if (this.nodeSorted) {
+        sorted = this.sortNode(f, start, end);
+        at = -start;
+      }
       for (let k = 0; k < outputs; k++) leftSums[k] = 0;
       let leftSum = 0;
       let leftWeight = 0;
-      let here = columns[column + order[base + start]!]!;
+      let here = columns[column + sorted[at + start]!]!;
       for (let i = start; i < end - 1; i++) {
-        const r = order[base + i]!;
+        const r = sorted[at + i]!;
         const w = weights[r]!;
         leftWeight += w;
         if (outputs === 1) leftSum += w * targets[r]!;
         else if (classes) leftSums[classes[r]!]! += w;
         else for (let k = 0; k < outputs; k++) leftSums[k]! += w * targets[r * outputs + k]!;
         const value = here;
-        here = columns[column + order[base + i + 1]!]!;
+        here = columns[column + sorted[at + i + 1]!]!;
         if (here <= value) continue;
         const leftCount = i + 1 - start;
         if (leftCount < minLeaf || end - start - leftCount < minLeaf) continue;
@@ -360,6 +337,27 @@ class TreeBuilder {
       }
     }
     return bestFeature < 0 ? undefined : { feature: bestFeature, threshold: bestThreshold, score: bestScore };
+  }
+
+  /** The node's rows by feature f's (value, row), from their ranks in the presorted order (unique keys). */
+  private sortNode(f: number, start: number, end: number): Int32Array {
+    const { keys, ranks, order, sortedRows } = this;
+    const presorted = this.input.presorted!;
+    const offset = f * this.input.rows;
+    const n = end - start;
+    for (let i = 0; i < n; i++) keys[i] = ranks[offset + order[start + i]!]!;
+    if (n <= 16) {
+      for (let i = 1; i < n; i++) {
+        const key = keys[i]!;
+        let j = i - 1;
+        for (; j >= 0 && keys[j]! > key; j--) keys[j + 1] = keys[j]!;
+        keys[j + 1] = key;
+      }
+    } else {
+      keys.subarray(0, n).sort();
+    }
+    for (let i = 0; i < n; i++) sortedRows[i] = presorted[offset + keys[i]!]!;
+    return sortedRows;
   }
 
   /** Copies the node's weights and targets (or classes) next to each other: every candidate feature reads them. */

@@ -63,6 +63,26 @@ describe('CART core', () => {
     }
   });
 
+  it('sorting the candidate features at each node grows the tree that the presorted order grows', () => {
+    const { train, numClasses } = loadSplit('digits');
+    const { x, rows, cols, y } = train;
+    const targets = new Float64Array(rows * numClasses);
+    for (let r = 0; r < rows; r++) targets[r * numClasses + y![r]!] = 1;
+    const presorted = presortFeatures(x, rows, cols);
+    // Integer weights on one-hot classes sort at each node; halved weights (the same splits and values,
+    // exactly) keep every feature's presorted order instead.
+    const grow = (weight: number) => fitTree(
+      { x, rows, cols, targets, outputs: numClasses, weights: Float64Array.from({ length: rows }, (_, r) => weight * (r % 4)), presorted },
+      { maxDepth: Infinity, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: 8, splitter: 'best', random: seededRandom(3) },
+    );
+    const sortedPerNode = grow(1);
+    const presortedOrder = grow(0.5);
+    assert.ok(sortedPerNode.feature.length > 50);
+    assert.deepEqual(sortedPerNode.feature, presortedOrder.feature);
+    assert.deepEqual(sortedPerNode.threshold, presortedOrder.threshold);
+    assert.deepEqual(sortedPerNode.value, presortedOrder.value);
+  });
+
   it('with max_leaf_nodes grows best first: the split that lowers the squared error most comes first', () => {
     const x = Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8);
     const targets = Float64Array.of(0, 0, 5, 5, 100, 100, 140, 140);
