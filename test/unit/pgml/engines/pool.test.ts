@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { closePool, poolLoad, poolStats, runInWorker, warmEnginePool } from '../../../../src/pgml/engines/pool.js';
 import { getEngineFactory, listAlgorithms } from '../../../../src/pgml/engines/registry.js';
@@ -107,6 +108,17 @@ describe('worker pool', () => {
     const alone = await ridge.predictWithProba!(x, n);
     assert.equal(alone.proba, undefined);
     assert.deepEqual(Array.from(alone.predicted), Array.from(await ridge.predict(x, n)));
+  });
+
+  it('runs its engine threads at a lower priority than the event loop (Linux: per-thread nice)', { skip: process.platform !== 'linux' }, async () => {
+    await warmEnginePool([]);
+    const nice = (task: string) => {
+      const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const values = readdirSync('/proc/self/task').map(nice);
+    assert.equal(nice(String(process.pid)), 0, 'the main thread keeps its priority');
+    assert.ok(values.some((value) => value >= 10), `thread nice values: ${values.join(' ')}`);
   });
 
   it('starts a worker ahead with the named modules loaded, and serves the next request on it', async () => {
