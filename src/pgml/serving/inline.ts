@@ -37,16 +37,20 @@
  * A regression model whose prediction is its trees' sum alone (xgboost-trees.ts) is walked in
  * JavaScript instead of libxgboost: same values bit for bit, one row of the 100-tree model in
  * 13–20 µs against libxgboost's 180–270 µs at load average ~20 (scratch script, 3000 calls, three
- * runs). Its tree arrays are read from the model's UBJSON on the event loop when the model loads:
- * 2.5 ms for the 100-tree model (238 KB) once warm, 44 ms the first time in a process (at load
- * ~20), bounded by TREE_MAX_MODEL_BYTES. With no fixed cost per call to share, its predictions
- * skip the queue and run where they are asked for.
+ * runs). Its tree arrays are read from the model's UBJSON on an engine thread when the model loads
+ * (2.5 ms for the 100-tree model once warm, 44 ms the first time in a process at load ~20: model
+ * loading, which the event loop does not wait for). With no fixed cost per call to share, its
+ * predictions skip the queue and run where they are asked for.
  */
+import { runInWorker } from '../engines/pool.js';
 import { getLocalEngineFactory } from '../engines/registry.js';
 import { XgboostEngine } from '../engines/xgboost/index.js';
 import { PgError, SqlState } from '../../errors/index.js';
 import { InlineQueue, type Predicting } from './inline-queue.js';
-import { XgboostTrees } from './xgboost-trees.js';
+import { XgboostTrees, type TreeTables } from './xgboost-trees.js';
+
+// The engine pool imports it by URL; under tsx (tests) the sources are .ts files.
+const TREES_MODULE = new URL(`./xgboost-trees.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url).href;
 
 /**
  * An in-thread form of a model, the most rows it may predict in one step on the event loop, and
@@ -75,7 +79,7 @@ export async function inlineModel(algorithm: string, bytes: Uint8Array): Promise
   }
   if ((algorithm === 'xgboost' || algorithm === 'xgboost_random_forest') && size <= TREE_MAX_MODEL_BYTES) {
     const maxRows = Math.min(TREE_MAX_ROWS, Math.max(1, Math.floor(TREE_ROWS_TIMES_BYTES / size)));
-    const walked = walkedTrees(algorithm, bytes);
+    const walked = await walkedTrees(algorithm, bytes);
     if (walked !== undefined) return { engine: walked, maxRows, queue: walked };
     const engine = await XgboostEngine.deserializeOffThread(algorithm, bytes);
     return engine === undefined ? undefined : inThread(engine, maxRows);
@@ -88,17 +92,13 @@ function inThread(engine: Predicting, maxRows: number): InlineModel {
 }
 
 /** A native XGBoost regression model whose trees JavaScript walks exactly (xgboost-trees.ts). */
-function walkedTrees(algorithm: 'xgboost' | 'xgboost_random_forest', bytes: Uint8Array): Predicting | undefined {
+async function walkedTrees(algorithm: 'xgboost' | 'xgboost_random_forest', bytes: Uint8Array): Promise<Predicting | undefined> {
   const { header, model } = XgboostEngine.parse(algorithm, bytes);
   if (header.runtime !== 'native' || header.task !== 'regression') return undefined;
-  let trees: XgboostTrees | undefined;
-  try {
-    trees = XgboostTrees.fromUbjson(model, header.cols);
-  } catch {
-    // Bytes this reader cannot follow: libxgboost loads them, or says in its own words why not.
-    return undefined;
-  }
-  if (trees === undefined) return undefined;
+  const input = { module: TREES_MODULE, name: 'readTrees', input: { model, cols: header.cols }, what: `reading a ${algorithm} model` };
+  const tables = (await runInWorker(algorithm, 'run', input)) as TreeTables | undefined;
+  if (tables === undefined) return undefined;
+  const trees = new XgboostTrees(tables);
   return {
     predict: async (x, rows) => {
       // As XgboostEngine refuses it: the pipeline's width is checked before, so this is a guard.

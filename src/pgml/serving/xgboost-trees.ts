@@ -23,69 +23,92 @@ const MARGIN_OBJECTIVES = new Set(['reg:squarederror', 'reg:absoluteerror', 'reg
 
 type Json = { [key: string]: UbjValue };
 
-export class XgboostTrees {
-  private constructor(
-    private readonly cols: number,
-    private readonly base: number,
-    /** Each tree's root, as an index into the node arrays below (all trees' nodes, one after another). */
-    private readonly roots: Int32Array,
-    /** Absolute index of each node's left child, -1 at a leaf. */
-    private readonly left: Int32Array,
-    private readonly right: Int32Array,
-    private readonly feature: Int32Array,
-    /** The split's threshold; at a leaf, the leaf's value (XGBoost keeps both in one field). */
-    private readonly condition: Float32Array,
-    private readonly defaultLeft: Uint8Array,
-  ) {}
+/** The walk's arrays, as plain data: an engine thread reads the model and hands them over. */
+export interface TreeTables {
+  cols: number;
+  base: number;
+  /** Each tree's root, as an index into the node arrays below (all trees' nodes, one after another). */
+  roots: Int32Array;
+  /** Absolute index of each node's left child, -1 at a leaf. */
+  left: Int32Array;
+  right: Int32Array;
+  feature: Int32Array;
+  /** The split's threshold; at a leaf, the leaf's value (XGBoost keeps both in one field). */
+  condition: Float32Array;
+  defaultLeft: Uint8Array;
+}
 
-  /** The trees of a model libxgboost saved as UBJSON, when walking them is all its prediction is. */
-  static fromUbjson(model: Uint8Array, cols: number): XgboostTrees | undefined {
-    const learner = field(decodeUbjson(model), 'learner');
-    const booster = field(learner, 'gradient_booster');
-    const params = field(learner, 'learner_model_param');
-    const objective = field(learner, 'objective');
-    if (booster?.name !== 'gbtree' || objective === undefined || !MARGIN_OBJECTIVES.has(String(objective.name))) return undefined;
-    if (params === undefined || Number(params.num_class) !== 0 || Number(params.num_target) !== 1) return undefined;
-    const trees = field(booster, 'model')?.trees;
-    const base = Math.fround(Number(params.base_score));
-    if (!Array.isArray(trees) || !Number.isFinite(base)) return undefined;
-    const parts = trees.map((tree) => treeArrays(tree));
-    if (parts.some((p) => p === undefined)) return undefined;
-    return XgboostTrees.joined(parts as TreeArrays[], cols, base);
+/**
+ * The engine-thread job (pool.ts's `run`) that reads a model for the walk: decoding a model of the
+ * in-thread size limit (4 MiB) took up to 44 ms the first time in a process, model loading the event
+ * loop must not wait for. Undefined when the model is not one the walk can predict, or its bytes are
+ * not what this reader follows (libxgboost then loads them, or says in its own words why not).
+ */
+export function readTrees(input: { model: Uint8Array; cols: number }): TreeTables | undefined {
+  try {
+    return treeTables(input.model, input.cols);
+  } catch {
+    return undefined;
   }
+}
 
-  private static joined(parts: TreeArrays[], cols: number, base: number): XgboostTrees | undefined {
-    const nodes = parts.reduce((n, p) => n + p.left.length, 0);
-    const roots = new Int32Array(parts.length);
-    const left = new Int32Array(nodes);
-    const right = new Int32Array(nodes);
-    const feature = new Int32Array(nodes);
-    const condition = new Float32Array(nodes);
-    const defaultLeft = new Uint8Array(nodes);
-    let at = 0;
-    for (const [t, p] of parts.entries()) {
-      roots[t] = at;
-      for (let n = 0; n < p.left.length; n++) {
-        const leaf = p.left[n] === -1;
-        if (!leaf && (p.split_indices[n]! < 0 || p.split_indices[n]! >= cols)) return undefined;
-        left[at + n] = leaf ? -1 : at + p.left[n]!;
-        right[at + n] = leaf ? -1 : at + p.right[n]!;
-        feature[at + n] = p.split_indices[n]!;
-        condition[at + n] = p.split_conditions[n]!;
-        defaultLeft[at + n] = p.default_left[n]!;
-      }
-      at += p.left.length;
+/** The trees of a model libxgboost saved as UBJSON, when walking them is all its prediction is. */
+export function treeTables(model: Uint8Array, cols: number): TreeTables | undefined {
+  const learner = field(decodeUbjson(model), 'learner');
+  const booster = field(learner, 'gradient_booster');
+  const params = field(learner, 'learner_model_param');
+  const objective = field(learner, 'objective');
+  if (booster?.name !== 'gbtree' || objective === undefined || !MARGIN_OBJECTIVES.has(String(objective.name))) return undefined;
+  if (params === undefined || Number(params.num_class) !== 0 || Number(params.num_target) !== 1) return undefined;
+  const trees = field(booster, 'model')?.trees;
+  const base = Math.fround(Number(params.base_score));
+  if (!Array.isArray(trees) || !Number.isFinite(base)) return undefined;
+  const parts = trees.map((tree) => treeArrays(tree));
+  if (parts.some((p) => p === undefined)) return undefined;
+  return joined(parts as TreeArrays[], cols, base);
+}
+
+function joined(parts: TreeArrays[], cols: number, base: number): TreeTables | undefined {
+  const nodes = parts.reduce((n, p) => n + p.left.length, 0);
+  const roots = new Int32Array(parts.length);
+  const left = new Int32Array(nodes);
+  const right = new Int32Array(nodes);
+  const feature = new Int32Array(nodes);
+  const condition = new Float32Array(nodes);
+  const defaultLeft = new Uint8Array(nodes);
+  let at = 0;
+  for (const [t, p] of parts.entries()) {
+    roots[t] = at;
+    for (let n = 0; n < p.left.length; n++) {
+      const leaf = p.left[n] === -1;
+      if (!leaf && (p.split_indices[n]! < 0 || p.split_indices[n]! >= cols)) return undefined;
+      left[at + n] = leaf ? -1 : at + p.left[n]!;
+      right[at + n] = leaf ? -1 : at + p.right[n]!;
+      feature[at + n] = p.split_indices[n]!;
+      condition[at + n] = p.split_conditions[n]!;
+      defaultLeft[at + n] = p.default_left[n]!;
     }
-    return new XgboostTrees(cols, base, roots, left, right, feature, condition, defaultLeft);
+    at += p.left.length;
+  }
+  return { cols, base, roots, left, right, feature, condition, defaultLeft };
+}
+
+export class XgboostTrees {
+  constructor(private readonly tables: TreeTables) {}
+
+  /** The walk of a model's bytes read here (tests; serving reads them on an engine thread: readTrees). */
+  static fromUbjson(model: Uint8Array, cols: number): XgboostTrees | undefined {
+    const tables = treeTables(model, cols);
+    return tables === undefined ? undefined : new XgboostTrees(tables);
   }
 
   /** One value per row of `x` (rows × cols, row-major), as libxgboost predicts it. */
   predict(x: Float32Array, rows: number): Float32Array {
-    const { cols, roots, left, right, feature, condition, defaultLeft } = this;
+    const { cols, base, roots, left, right, feature, condition, defaultLeft } = this.tables;
     const out = new Float32Array(rows);
     for (let r = 0; r < rows; r++) {
       const row = r * cols;
-      let sum = this.base;
+      let sum = base;
       for (let t = 0; t < roots.length; t++) {
         let n = roots[t]!;
         while (left[n] !== -1) {

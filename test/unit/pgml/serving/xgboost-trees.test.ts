@@ -3,6 +3,7 @@
 // models whose prediction is more than the trees' sum stay with libxgboost.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { poolStats } from '../../../../src/pgml/engines/pool.js';
 import { XgboostEngine } from '../../../../src/pgml/engines/xgboost/index.js';
 import { nativeXgboostStatus } from '../../../../src/pgml/engines/xgboost/native.js';
 import { inlineModel } from '../../../../src/pgml/serving/inline.js';
@@ -84,8 +85,11 @@ test('models whose prediction is more than the trees sum stay with libxgboost', 
 
 test('an in-thread regression booster is the walk, and predicts without the queue', { skip }, async () => {
   const { engine, bytes } = await fitted('xgboost', { n_estimators: 5 });
+  const before = poolStats().operations;
   const inline = await inlineModel('xgboost', bytes);
   assert.ok(inline);
+  // The model's bytes are read on an engine thread (model loading), not on the event loop.
+  assert.equal(poolStats().operations, before + 1);
   assert.equal(inline.queue, inline.engine);
   const batch = x.subarray(0, 3 * cols);
   assert.deepEqual(await inline.engine.predict(batch, 3), await engine.predict(batch, 3));
