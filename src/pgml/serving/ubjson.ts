@@ -2,8 +2,10 @@
  * A reader of Universal Binary JSON (ubjson.org, draft 12) as libxgboost writes its models
  * (`XGBoosterSaveModelToBuffer` with `{"format":"ubj"}`): big-endian numbers, objects and arrays
  * with or without a count, and typed arrays (`[$d#L<n>`), which come back as typed arrays (float32
- * as Float32Array, so the model's values keep their exact float32 bits). No npm package reads UBJSON;
- * this is the subset the format has, and anything else is refused rather than guessed.
+ * as Float32Array, so the model's values keep their exact float32 bits). npm's UBJSON decoders do not
+ * read these models: @shelacek/ubjson 1.1 ("quick and dirty", in its own words) refuses int64 values,
+ * which libxgboost writes (`L`, container counts included). This is the subset the format has, and
+ * anything else is refused rather than guessed.
  */
 import { PgError, SqlState } from '../../errors/index.js';
 
