@@ -27,11 +27,14 @@ import { OnePassPortal, OnePassStream, clientRowDescription, type OnePassIO, typ
 import { planStatement, type Protocol, type StatementPlan } from '../sql/plan.js';
 import { evaluateSubqueryArguments, hasSubqueryArguments, parameterizeSubqueryArguments, subqueryValues, type SubqueryParam } from './subquery-args.js';
 import { renderOnePass, type OnePassPlan } from '../sql/plan-one-pass.js';
+import { cursorStatementOf, cursorStatements } from '../sql/cursor-statement.js';
+import { parseStatements } from '../sql/parser.js';
 import { canEncode } from '../wire/values.js';
 import { CallEvaluator, type BoundParams } from './evaluate.js';
 import { answerSql, refusalOf, runExpandedStatements, runsInSession, type ExpandedCall } from './expanded-call.js';
 import type { FunctionInliner } from './inline.js';
 import { attnumsAfterAlter, definitionStatements, fillSql, relationExists } from './generated-columns.js';
+import { OnePassCursors } from './one-pass-cursors.js';
 import { Mentions } from './sniff.js';
 import { generatedDdlOf, rewriteGeneratedWrites, type GeneratedDdl } from '../sql/generated.js';
 import type { UpstreamFunctions } from './upstream-functions.js';
@@ -107,6 +110,8 @@ export class Interceptor {
    */
   private inImplicitBlock = false;
   readonly streams: StreamAnswers;
+  /** Cursors this session declared over one-pass plans (one-pass-cursors.ts). */
+  readonly cursors = new OnePassCursors();
 
   constructor(
     private readonly session: SessionPort,
@@ -144,6 +149,7 @@ export class Interceptor {
     // The transaction status is known once the statements pipelined before this one are answered.
     await this.settle();
     if (this.session.txStatus !== 'E' && (await this.generatedDdl(text))) return;
+    if ((mentions & Mentions.cursor) !== 0 && this.session.txStatus !== 'E' && (await this.cursorQuery(text, original))) return;
     // In a failed transaction the upstream refuses everything but ROLLBACK; let it say so.
     const prepared = this.session.txStatus === 'E' ? 'passthrough' : await this.analyze(text, mentions);
     // `SELECT model_train()` holds no call the proxy evaluates (or one of a function it cannot
@@ -219,8 +225,16 @@ export class Interceptor {
         pending.push(statementSql);
         continue;
       }
-      // A one-pass statement is a segment of its own: its rows are the ones the proxy evaluates.
       const last = index === analysis.statements.length - 1;
+      const cursor = stmt.nodeType === 'DeclareCursorStmt' ? cursorStatementOf(parseStatements(stmt.sql)[0]?.stmt) : undefined;
+      if (cursor?.kind === 'declare') {
+        // The upstream holds the cursor; its rows are evaluated at each FETCH.
+        if (!(await this.runSegment(statementSql, last))) return batches.finish();
+        this.cursors.declare(cursor.name, work, cursor.hold);
+        if (last) return batches.finish();
+        continue;
+      }
+      // A one-pass statement is a segment of its own: its rows are the ones the proxy evaluates.
       if (!(await this.runOnePass(statementSql, work, last)) || last) return batches.finish();
     }
     if (ownBlock) {
@@ -474,8 +488,8 @@ export class Interceptor {
    * Runs a one-pass statement, evaluating its rows as they stream back; false if it failed (the
    * client saw why). `last`: its ReadyForQuery ends the client's Query.
    */
-  private async runOnePass(sql: string, work: OnePassWork, last: boolean): Promise<boolean> {
-    const stream = new OnePassStream(work, this.streamIO(), { passReadyForQuery: last });
+  private async runOnePass(sql: string, work: OnePassWork, last: boolean, checkExtraColumns = false): Promise<boolean> {
+    const stream = new OnePassStream(work, this.streamIO(), { passReadyForQuery: last, checkExtraColumns });
     this.session.expectAndSend(FrontendCode.Query, frontend.query(sql), stream);
     const outcome = await stream.finished;
     if (outcome.error !== undefined) {
@@ -495,15 +509,55 @@ export class Interceptor {
     };
   }
 
-  /** Runs statements that precede an evaluated call; false if they failed (the client saw why). */
-  private runSegment(sql: string): Promise<boolean> {
+  /**
+   * A Query naming a one-pass cursor (the sniffer found its name); false when the usual path is
+   * the one. A FETCH's rows are evaluated as a SELECT's; CLOSE, CLOSE ALL and DISCARD ALL forget
+   * their cursors once the Query has run without error (until then the cursors may still be there).
+   */
+  private async cursorQuery(text: string, original: Buffer): Promise<boolean> {
+    const statements = cursorStatements(text);
+    if (statements === undefined) return false;
+    const fetch = statements.find((c) => c?.kind === 'fetch' && !c.move && this.cursors.work(c.name) !== undefined);
+    if (fetch?.kind === 'fetch') {
+      if (statements.length > 1) {
+        await this.failQuery(oneFetchAlone(fetch.name));
+        return true;
+      }
+      await this.runOnePass(text, this.cursors.work(fetch.name)!, true, true);
+      return true;
+    }
+    const forgets = statements.filter((c) => c?.kind === 'discardAll' || (c?.kind === 'close' && (c.name === undefined || this.cursors.work(c.name) !== undefined)));
+    if (forgets.length === 0) return false;
+    let failed = false;
+    await new Promise<void>((resolve) => {
+      this.session.expectAndSend(FrontendCode.Query, original, {
+        message: (code) => {
+          if (code === BackendCode.ErrorResponse) failed = true;
+          return false;
+        },
+        done: () => resolve(),
+      });
+    });
+    if (failed) return true;
+    for (const c of forgets) {
+      if (c?.kind === 'close' && c.name !== undefined) this.cursors.forget(c.name);
+      else this.cursors.forgetAll();
+    }
+    return true;
+  }
+
+  /**
+   * Runs statements that precede an evaluated call; false if they failed (the client saw why).
+   * `last`: they end the client's Query, whose ReadyForQuery is theirs.
+   */
+  private runSegment(sql: string, last = false): Promise<boolean> {
     return new Promise((resolve) => {
       let failed = false;
       this.session.expectAndSend(FrontendCode.Query, frontend.query(sql), {
         message: (code) => {
           if (code === BackendCode.ErrorResponse) failed = true;
           // The query goes on, so the segment's ReadyForQuery is not the client's; unless it failed.
-          return code === BackendCode.ReadyForQuery && !failed;
+          return code === BackendCode.ReadyForQuery && !failed && !last;
         },
         done: () => resolve(!failed),
       });
@@ -534,6 +588,10 @@ export class Interceptor {
 
   async parse(message: ParseMessage, original: Buffer, mentions: number): Promise<MessageOutcome> {
     this.statements.delete(message.name);
+    if ((mentions & Mentions.cursor) !== 0) {
+      const fetch = cursorStatements(message.sql)?.find((c) => c?.kind === 'fetch' && !c.move && this.cursors.work(c.name) !== undefined);
+      if (fetch?.kind === 'fetch') return this.failExtended(oneFetchAlone(fetch.name));
+    }
     const prepared = await this.analyze(message.sql, mentions);
     const unevaluated = prepared === 'passthrough' || prepared instanceof PgError;
     if (unevaluated && this.session.txStatus !== 'E') {
@@ -934,6 +992,13 @@ export class Interceptor {
       return e.code === SqlState.SyntaxError ? 'passthrough' : e;
     }
   }
+}
+
+/** A FETCH from a one-pass cursor is evaluated in a simple Query of its own. */
+function oneFetchAlone(name: string): PgError {
+  return new PgError(SqlState.FeatureNotSupported, `pgml-proxy evaluates FETCH from cursor "${name}" (declared over per-row calls) only as a simple Query of its own`, {
+    hint: `Send FETCH ... FROM ${name} alone, not with other statements or as a prepared statement.`,
+  });
 }
 
 /** A cheap look before parsing for DDL of generated columns: the text says GENERATED. */
