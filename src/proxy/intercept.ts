@@ -27,7 +27,7 @@ import { OnePassPortal, OnePassStream, clientRowDescription, type OnePassIO, typ
 import { planStatement, type Protocol, type StatementPlan } from '../sql/plan.js';
 import { evaluateSubqueryArguments, hasSubqueryArguments, parameterizeSubqueryArguments, subqueryValues, type SubqueryParam } from './subquery-args.js';
 import { renderOnePass, type OnePassPlan } from '../sql/plan-one-pass.js';
-import { cursorStatementOf, cursorStatements } from '../sql/cursor-statement.js';
+import { cursorStatementOf, cursorStatements, type CursorStatement } from '../sql/cursor-statement.js';
 import { parseStatements } from '../sql/parser.js';
 import { canEncode } from '../wire/values.js';
 import { CallEvaluator, type BoundParams } from './evaluate.js';
@@ -152,6 +152,9 @@ export class Interceptor {
     if ((mentions & Mentions.cursor) !== 0 && this.session.txStatus !== 'E' && (await this.cursorQuery(text, original))) return;
     // In a failed transaction the upstream refuses everything but ROLLBACK; let it say so.
     const prepared = this.session.txStatus === 'E' ? 'passthrough' : await this.analyze(text, mentions);
+    // Statements passed through as they are would hand the client a one-pass cursor's rows unevaluated.
+    const unevaluatedFetch = prepared === 'passthrough' && (mentions & Mentions.cursor) !== 0 ? this.onePassFetch(cursorStatements(text)) : undefined;
+    if (unevaluatedFetch !== undefined && this.session.txStatus !== 'E') return this.failQuery(oneFetchAlone(unevaluatedFetch.name));
     // `SELECT model_train()` holds no call the proxy evaluates (or one of a function it cannot
     // inline), but the function's body may: the session runs it as the scheduler would.
     const unevaluated = prepared === 'passthrough' || prepared instanceof PgError;
@@ -181,6 +184,13 @@ export class Interceptor {
       let stmt = analyzed;
       // The client's own BEGIN or COMMIT must not meet the proxy's block.
       if (ownBlock && stmt.nodeType === 'TransactionStmt' && !(await flush())) return batches.finish();
+      const fetch = stmt.nodeType === 'FetchStmt' ? this.onePassFetch([cursorStatementOf(parseStatements(stmt.sql)[0]?.stmt)]) : undefined;
+      if (fetch !== undefined) {
+        // A one-pass cursor's rows are evaluated as the FETCH streams them back, in a segment of its own.
+        const last = index === analysis.statements.length - 1;
+        if ((pending.length > 0 && !(await flush())) || !(await this.runOnePass(stmt.sql, fetch.work, last, true)) || last) return batches.finish();
+        continue;
+      }
       if (stmt.calls.length === 0) {
         pending.push(stmt.sql);
         continue;
@@ -517,14 +527,11 @@ export class Interceptor {
   private async cursorQuery(text: string, original: Buffer): Promise<boolean> {
     const statements = cursorStatements(text);
     if (statements === undefined) return false;
-    const fetch = statements.find((c) => c?.kind === 'fetch' && !c.move && this.cursors.work(c.name) !== undefined);
-    if (fetch?.kind === 'fetch') {
-      if (statements.length > 1) {
-        await this.failQuery(oneFetchAlone(fetch.name));
-        return true;
-      }
-      await this.runOnePass(text, this.cursors.work(fetch.name)!, true, true);
-      return true;
+    const fetch = this.onePassFetch(statements);
+    // With other statements, the FETCH is a segment of the Query's own (query()).
+    if (fetch !== undefined) {
+      if (statements.length === 1) await this.runOnePass(text, fetch.work, true, true);
+      return statements.length === 1;
     }
     const forgets = statements.filter((c) => c?.kind === 'discardAll' || (c?.kind === 'close' && (c.name === undefined || this.cursors.work(c.name) !== undefined)));
     if (forgets.length === 0) return false;
@@ -544,6 +551,16 @@ export class Interceptor {
       else this.cursors.forgetAll();
     }
     return true;
+  }
+
+  /** The first FETCH (not MOVE) from a one-pass cursor among these statements, with the cursor's work. */
+  private onePassFetch(statements: readonly (CursorStatement | undefined)[] | undefined): { name: string; work: OnePassWork } | undefined {
+    for (const c of statements ?? []) {
+      if (c?.kind !== 'fetch' || c.move) continue;
+      const work = this.cursors.work(c.name);
+      if (work !== undefined) return { name: c.name, work };
+    }
+    return undefined;
   }
 
   /**
@@ -994,9 +1011,9 @@ export class Interceptor {
   }
 }
 
-/** A FETCH from a one-pass cursor is evaluated in a simple Query of its own. */
+/** A FETCH from a one-pass cursor is evaluated in a simple Query (with calls the proxy evaluates, when with other statements). */
 function oneFetchAlone(name: string): PgError {
-  return new PgError(SqlState.FeatureNotSupported, `pgml-proxy evaluates FETCH from cursor "${name}" (declared over per-row calls) only as a simple Query of its own`, {
+  return new PgError(SqlState.FeatureNotSupported, `pgml-proxy evaluates FETCH from cursor "${name}" (declared over per-row calls) only in a simple Query`, {
     hint: `Send FETCH ... FROM ${name} alone, not with other statements or as a prepared statement.`,
   });
 }

@@ -231,10 +231,14 @@ describeTargets('cursors over per-row calls in one pass', { proxyOnly: true }, (
     await client.query('CLOSE c');
   });
 
-  test('FETCH from such a cursor together with another statement is refused, the session usable', async () => {
+  test('DECLARE and FETCH in one Query; a FETCH the proxy would pass through unevaluated is refused', async () => {
     await client.query('BEGIN');
     try {
-      await client.query(declareOverCall);
+      const results = (await client.query(`${declareOverCall}; FETCH 4 FROM c; FETCH 2 FROM c`)) as unknown as pg.QueryResult[];
+      assert.deepEqual(results.map((r) => r.rows.length), [0, 4, 2]);
+      assert.deepEqual(results[2]!.fields.map((f) => f.name), ['id', 'a', 'b', 'p']);
+      await assertExact([...results[1]!.rows, ...results[2]!.rows]);
+      // No call the proxy evaluates beside it: the Query would pass through as it is.
       await assert.rejects(client.query('FETCH 1 FROM c; SELECT 1'), (error: { code?: string }) => error.code === '0A000');
     } finally {
       await client.query('ROLLBACK');
