@@ -520,9 +520,9 @@ export class Interceptor {
   }
 
   /**
-   * A Query naming a one-pass cursor (the sniffer found its name); false when the usual path is
-   * the one. A FETCH's rows are evaluated as a SELECT's; CLOSE, CLOSE ALL and DISCARD ALL forget
-   * their cursors once the Query has run without error (until then the cursors may still be there).
+   * A Query of one statement naming a one-pass cursor (the sniffer found its name); false when the
+   * usual path is the one. A FETCH's rows are evaluated as a SELECT's; CLOSE, CLOSE ALL and DISCARD
+   * ALL forget their cursors once they have run without error (until then the cursors may be there).
    */
   private async cursorQuery(text: string, original: Buffer): Promise<boolean> {
     const statements = cursorStatements(text);
@@ -534,7 +534,9 @@ export class Interceptor {
       return statements.length === 1;
     }
     const forgets = statements.filter((c) => c?.kind === 'discardAll' || (c?.kind === 'close' && (c.name === undefined || this.cursors.work(c.name) !== undefined)));
-    if (forgets.length === 0) return false;
+    // Beside other statements (which may hold calls to evaluate) the usual path runs them: the
+    // mapping stays until the transaction ends, and a FETCH's RowDescription tells it is stale.
+    if (forgets.length === 0 || statements.length > 1) return false;
     let failed = false;
     await new Promise<void>((resolve) => {
       this.session.expectAndSend(FrontendCode.Query, original, {
@@ -605,10 +607,8 @@ export class Interceptor {
 
   async parse(message: ParseMessage, original: Buffer, mentions: number): Promise<MessageOutcome> {
     this.statements.delete(message.name);
-    if ((mentions & Mentions.cursor) !== 0) {
-      const fetch = cursorStatements(message.sql)?.find((c) => c?.kind === 'fetch' && !c.move && this.cursors.work(c.name) !== undefined);
-      if (fetch?.kind === 'fetch') return this.failExtended(oneFetchAlone(fetch.name));
-    }
+    const fetch = (mentions & Mentions.cursor) !== 0 ? this.onePassFetch(cursorStatements(message.sql)) : undefined;
+    if (fetch !== undefined) return this.failExtended(oneFetchAlone(fetch.name));
     const prepared = await this.analyze(message.sql, mentions);
     const unevaluated = prepared === 'passthrough' || prepared instanceof PgError;
     if (unevaluated && this.session.txStatus !== 'E') {

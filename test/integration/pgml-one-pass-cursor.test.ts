@@ -231,7 +231,7 @@ describeTargets('cursors over per-row calls in one pass', { proxyOnly: true }, (
     await client.query('CLOSE c');
   });
 
-  test('DECLARE and FETCH in one Query; a FETCH the proxy would pass through unevaluated is refused', async () => {
+  test('DECLARE and FETCH in one Query; a FETCH the proxy would pass through unevaluated, or prepared, is refused', async () => {
     await client.query('BEGIN');
     try {
       const results = (await client.query(`${declareOverCall}; FETCH 4 FROM c; FETCH 2 FROM c`)) as unknown as pg.QueryResult[];
@@ -240,6 +240,14 @@ describeTargets('cursors over per-row calls in one pass', { proxyOnly: true }, (
       await assertExact([...results[1]!.rows, ...results[2]!.rows]);
       // No call the proxy evaluates beside it: the Query would pass through as it is.
       await assert.rejects(client.query('FETCH 1 FROM c; SELECT 1'), (error: { code?: string }) => error.code === '0A000');
+    } finally {
+      await client.query('ROLLBACK');
+    }
+    // A prepared FETCH (extended protocol) is refused too.
+    await client.query('BEGIN');
+    try {
+      await client.query(declareOverCall);
+      await assert.rejects(client.query({ name: 'fetch_c', text: 'FETCH 1 FROM c' }), (error: { code?: string }) => error.code === '0A000');
     } finally {
       await client.query('ROLLBACK');
     }
