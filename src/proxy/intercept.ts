@@ -27,11 +27,14 @@ import { OnePassPortal, OnePassStream, clientRowDescription, type OnePassIO, typ
 import { planStatement, type Protocol, type StatementPlan } from '../sql/plan.js';
 import { evaluateSubqueryArguments, hasSubqueryArguments, parameterizeSubqueryArguments, subqueryValues, type SubqueryParam } from './subquery-args.js';
 import { renderOnePass, type OnePassPlan } from '../sql/plan-one-pass.js';
+import { cursorStatementOf, cursorStatements, type CursorStatement } from '../sql/cursor-statement.js';
+import { parseStatements } from '../sql/parser.js';
 import { canEncode } from '../wire/values.js';
 import { CallEvaluator, type BoundParams } from './evaluate.js';
 import { answerSql, refusalOf, runExpandedStatements, runsInSession, type ExpandedCall } from './expanded-call.js';
 import type { FunctionInliner } from './inline.js';
 import { attnumsAfterAlter, definitionStatements, fillSql, relationExists } from './generated-columns.js';
+import { OnePassCursors } from './one-pass-cursors.js';
 import { Mentions } from './sniff.js';
 import { generatedDdlOf, rewriteGeneratedWrites, type GeneratedDdl } from '../sql/generated.js';
 import type { UpstreamFunctions } from './upstream-functions.js';
@@ -107,6 +110,8 @@ export class Interceptor {
    */
   private inImplicitBlock = false;
   readonly streams: StreamAnswers;
+  /** Cursors this session declared over one-pass plans (one-pass-cursors.ts). */
+  readonly cursors = new OnePassCursors();
 
   constructor(
     private readonly session: SessionPort,
@@ -144,8 +149,12 @@ export class Interceptor {
     // The transaction status is known once the statements pipelined before this one are answered.
     await this.settle();
     if (this.session.txStatus !== 'E' && (await this.generatedDdl(text))) return;
+    if ((mentions & Mentions.cursor) !== 0 && this.session.txStatus !== 'E' && (await this.cursorQuery(text, original))) return;
     // In a failed transaction the upstream refuses everything but ROLLBACK; let it say so.
     const prepared = this.session.txStatus === 'E' ? 'passthrough' : await this.analyze(text, mentions);
+    // Statements passed through as they are would hand the client a one-pass cursor's rows unevaluated.
+    const unevaluatedFetch = prepared === 'passthrough' && (mentions & Mentions.cursor) !== 0 ? this.onePassFetch(cursorStatements(text)) : undefined;
+    if (unevaluatedFetch !== undefined && this.session.txStatus !== 'E') return this.failQuery(oneFetchAlone(unevaluatedFetch.name));
     // `SELECT model_train()` holds no call the proxy evaluates (or one of a function it cannot
     // inline), but the function's body may: the session runs it as the scheduler would.
     const unevaluated = prepared === 'passthrough' || prepared instanceof PgError;
@@ -175,6 +184,13 @@ export class Interceptor {
       let stmt = analyzed;
       // The client's own BEGIN or COMMIT must not meet the proxy's block.
       if (ownBlock && stmt.nodeType === 'TransactionStmt' && !(await flush())) return batches.finish();
+      const fetch = stmt.nodeType === 'FetchStmt' ? this.onePassFetch([cursorStatementOf(parseStatements(stmt.sql)[0]?.stmt)]) : undefined;
+      if (fetch !== undefined) {
+        // A one-pass cursor's rows are evaluated as the FETCH streams them back, in a segment of its own.
+        const last = index === analysis.statements.length - 1;
+        if ((pending.length > 0 && !(await flush())) || !(await this.runOnePass(stmt.sql, fetch.work, last, true)) || last) return batches.finish();
+        continue;
+      }
       if (stmt.calls.length === 0) {
         pending.push(stmt.sql);
         continue;
@@ -219,8 +235,16 @@ export class Interceptor {
         pending.push(statementSql);
         continue;
       }
-      // A one-pass statement is a segment of its own: its rows are the ones the proxy evaluates.
       const last = index === analysis.statements.length - 1;
+      const cursor = stmt.nodeType === 'DeclareCursorStmt' ? cursorStatementOf(parseStatements(stmt.sql)[0]?.stmt) : undefined;
+      if (cursor?.kind === 'declare') {
+        // The upstream holds the cursor; its rows are evaluated at each FETCH.
+        if (!(await this.runSegment(statementSql, last))) return batches.finish();
+        this.cursors.declare(cursor.name, work, cursor.hold);
+        if (last) return batches.finish();
+        continue;
+      }
+      // A one-pass statement is a segment of its own: its rows are the ones the proxy evaluates.
       if (!(await this.runOnePass(statementSql, work, last)) || last) return batches.finish();
     }
     if (ownBlock) {
@@ -474,8 +498,8 @@ export class Interceptor {
    * Runs a one-pass statement, evaluating its rows as they stream back; false if it failed (the
    * client saw why). `last`: its ReadyForQuery ends the client's Query.
    */
-  private async runOnePass(sql: string, work: OnePassWork, last: boolean): Promise<boolean> {
-    const stream = new OnePassStream(work, this.streamIO(), { passReadyForQuery: last });
+  private async runOnePass(sql: string, work: OnePassWork, last: boolean, checkExtraColumns = false): Promise<boolean> {
+    const stream = new OnePassStream(work, this.streamIO(), { passReadyForQuery: last, checkExtraColumns });
     this.session.expectAndSend(FrontendCode.Query, frontend.query(sql), stream);
     const outcome = await stream.finished;
     if (outcome.error !== undefined) {
@@ -495,15 +519,64 @@ export class Interceptor {
     };
   }
 
-  /** Runs statements that precede an evaluated call; false if they failed (the client saw why). */
-  private runSegment(sql: string): Promise<boolean> {
+  /**
+   * A Query of one statement naming a one-pass cursor (the sniffer found its name); false when the
+   * usual path is the one. A FETCH's rows are evaluated as a SELECT's; CLOSE, CLOSE ALL and DISCARD
+   * ALL forget their cursors once they have run without error (until then the cursors may be there).
+   */
+  private async cursorQuery(text: string, original: Buffer): Promise<boolean> {
+    const statements = cursorStatements(text);
+    if (statements === undefined) return false;
+    const fetch = this.onePassFetch(statements);
+    // With other statements, the FETCH is a segment of the Query's own (query()).
+    if (fetch !== undefined) {
+      if (statements.length === 1) await this.runOnePass(text, fetch.work, true, true);
+      return statements.length === 1;
+    }
+    const forgets = statements.filter((c) => c?.kind === 'discardAll' || (c?.kind === 'close' && (c.name === undefined || this.cursors.work(c.name) !== undefined)));
+    // Beside other statements (which may hold calls to evaluate) the usual path runs them: the
+    // mapping stays until the transaction ends, and a FETCH's RowDescription tells it is stale.
+    if (forgets.length === 0 || statements.length > 1) return false;
+    let failed = false;
+    await new Promise<void>((resolve) => {
+      this.session.expectAndSend(FrontendCode.Query, original, {
+        message: (code) => {
+          if (code === BackendCode.ErrorResponse) failed = true;
+          return false;
+        },
+        done: () => resolve(),
+      });
+    });
+    if (failed) return true;
+    for (const c of forgets) {
+      if (c?.kind === 'close' && c.name !== undefined) this.cursors.forget(c.name);
+      else this.cursors.forgetAll();
+    }
+    return true;
+  }
+
+  /** The first FETCH (not MOVE) from a one-pass cursor among these statements, with the cursor's work. */
+  private onePassFetch(statements: readonly (CursorStatement | undefined)[] | undefined): { name: string; work: OnePassWork } | undefined {
+    for (const c of statements ?? []) {
+      if (c?.kind !== 'fetch' || c.move) continue;
+      const work = this.cursors.work(c.name);
+      if (work !== undefined) return { name: c.name, work };
+    }
+    return undefined;
+  }
+
+  /**
+   * Runs statements that precede an evaluated call; false if they failed (the client saw why).
+   * `last`: they end the client's Query, whose ReadyForQuery is theirs.
+   */
+  private runSegment(sql: string, last = false): Promise<boolean> {
     return new Promise((resolve) => {
       let failed = false;
       this.session.expectAndSend(FrontendCode.Query, frontend.query(sql), {
         message: (code) => {
           if (code === BackendCode.ErrorResponse) failed = true;
           // The query goes on, so the segment's ReadyForQuery is not the client's; unless it failed.
-          return code === BackendCode.ReadyForQuery && !failed;
+          return code === BackendCode.ReadyForQuery && !failed && !last;
         },
         done: () => resolve(!failed),
       });
@@ -534,6 +607,8 @@ export class Interceptor {
 
   async parse(message: ParseMessage, original: Buffer, mentions: number): Promise<MessageOutcome> {
     this.statements.delete(message.name);
+    const fetch = (mentions & Mentions.cursor) !== 0 ? this.onePassFetch(cursorStatements(message.sql)) : undefined;
+    if (fetch !== undefined) return this.failExtended(oneFetchAlone(fetch.name));
     const prepared = await this.analyze(message.sql, mentions);
     const unevaluated = prepared === 'passthrough' || prepared instanceof PgError;
     if (unevaluated && this.session.txStatus !== 'E') {
@@ -934,6 +1009,13 @@ export class Interceptor {
       return e.code === SqlState.SyntaxError ? 'passthrough' : e;
     }
   }
+}
+
+/** A FETCH from a one-pass cursor is evaluated in a simple Query (with calls the proxy evaluates, when with other statements). */
+function oneFetchAlone(name: string): PgError {
+  return new PgError(SqlState.FeatureNotSupported, `pgml-proxy evaluates FETCH from cursor "${name}" (declared over per-row calls) only in a simple Query`, {
+    hint: `Send FETCH ... FROM ${name} alone, not with other statements or as a prepared statement.`,
+  });
 }
 
 /** A cheap look before parsing for DDL of generated columns: the text says GENERATED. */

@@ -432,7 +432,7 @@ export class ClientSession {
         const endsPipeline = this.extendedOpen;
         this.extendedOpen = false;
         this.noteSetConfig(message);
-        const mentions = this.options.functions.sniffer.sniff(message);
+        const mentions = this.options.functions.sniffer.sniff(message) | this.interceptor.cursors.sniff(message);
         if (mentions !== Mentions.none) {
           return this.evaluating(() => this.interceptor.query(decodeQuery(message), message, { endsPipeline, mentions }).then(() => 'done' as const));
         }
@@ -441,7 +441,7 @@ export class ClientSession {
       case FrontendCode.Parse: {
         this.extendedOpen = true;
         this.noteSetConfig(message);
-        const mentions = this.options.functions.sniffer.sniff(message);
+        const mentions = this.options.functions.sniffer.sniff(message) | this.interceptor.cursors.sniff(message);
         if (mentions !== Mentions.none) return this.evaluating(() => this.interceptor.parse(decodeParse(message), message, mentions));
         if (this.interceptor.hasRewritten) this.interceptor.forget(decodeParse(message).name);
         break;
@@ -546,6 +546,7 @@ export class ClientSession {
           if (this.txStatus === 'I' && this.transactionEndWork.length > 0) this.runTransactionEndWork();
           // Outside a transaction no portal lives on: streamed ones stop their calls.
           if (this.txStatus === 'I' && this.interceptor.streams.hasPortals) this.interceptor.streams.forgetAll();
+          if (this.txStatus === 'I' && !this.interceptor.cursors.isEmpty) this.interceptor.cursors.transactionEnded();
           if (this.routineDdl && this.txStatus === 'I') this.settleRoutineDdl();
           if (this.settingsChanged || this.privilegesChanged) this.transactionMayHaveEnded();
         } else if (code === BackendCode.CommandComplete) this.noteCommand(message);

@@ -12,8 +12,11 @@ const ALWAYS = ['pgml', 'cron'];
 /** Marks a transition to a state where a name ends, so the scan tests one bit a byte, as it did for any match. */
 const ENDS_HERE = 0x8000;
 
-/** What a statement mentions, as bits: a function the proxy evaluates or inlines, a table whose columns it computes. */
-export const Mentions = { none: 0, function: 1, generatedTable: 2 } as const;
+/**
+ * What a statement mentions, as bits: a function the proxy evaluates or inlines, a table whose
+ * columns it computes, a cursor the session declared over a one-pass plan (one-pass-cursors.ts).
+ */
+export const Mentions = { none: 0, function: 1, generatedTable: 2, cursor: 4 } as const;
 
 export class StatementSniffer {
   private constructor(
@@ -26,10 +29,10 @@ export class StatementSniffer {
   ) {}
 
   /**
-   * A sniffer for pgml/cron and these function names, and these table names (the case is ignored for
+   * A sniffer for pgml/cron and these function names, table names and cursor names (the case is ignored for
    * ASCII letters, as Postgres folds unquoted identifiers).
    */
-  static for(functions: Iterable<string> = [], tables: Iterable<string> = []): StatementSniffer {
+  static for(functions: Iterable<string> = [], tables: Iterable<string> = [], cursors: Iterable<string> = []): StatementSniffer {
     const kinds = new Map<string, number>();
     const add = (name: string, kind: number) => {
       const key = foldName(name);
@@ -37,6 +40,7 @@ export class StatementSniffer {
     };
     for (const name of functions) add(name, Mentions.function);
     for (const name of tables) add(name, Mentions.generatedTable);
+    for (const name of cursors) add(name, Mentions.cursor);
     if (kinds.size === 0) return new StatementSniffer(undefined, new Uint8Array(0), Mentions.function);
     for (const name of ALWAYS) add(name, Mentions.function);
     // The trie: goto[state] maps a byte to a state; `ends` marks the kinds of name that end there.

@@ -85,6 +85,9 @@ export function planOnePass(
   return plan;
 }
 
+/** The extra columns' names: the prefix and the column's number, from 1. */
+export const EXTRA_COLUMN_PREFIX = 'pgml_proxy_arg_';
+
 /** The statement as sent upstream: `replacements` for the other calls, typed NULLs and extra columns. */
 export function renderOnePass(sql: string, stmt: StatementAnalysis, plan: OnePassPlan, replacements: ReadonlyMap<number, string>): string {
   const all = new Map(replacements);
@@ -96,23 +99,26 @@ export function renderOnePass(sql: string, stmt: StatementAnalysis, plan: OnePas
   }
   const before = spliceText(sql, { start: stmt.span.start, end: plan.insertAt }, stmt.calls, all);
   const after = spliceText(sql, { start: plan.insertAt, end: stmt.span.end }, stmt.calls, all);
-  const extras = plan.extraColumns.map((column, i) => `, ${column} AS pgml_proxy_arg_${i + 1}`).join('');
+  const extras = plan.extraColumns.map((column, i) => `, ${column} AS ${EXTRA_COLUMN_PREFIX}${i + 1}`).join('');
   // `SELECT f(x)FROM t` is valid SQL: keep a space between the last extra column and what follows.
   const gap = after === '' || /^\s/.test(after) ? '' : ' ';
   return `${before}${extras}${gap}${after}`;
 }
 
 /**
- * The statement's output list: a plain SELECT's select list, or the RETURNING list of an INSERT,
- * UPDATE or DELETE (each returned row is a row the statement wrote, sent as it streams back).
+ * The statement's output list: a plain SELECT's select list (also a cursor's, DECLARE ... FOR SELECT),
+ * or the RETURNING list of an INSERT, UPDATE or DELETE (each returned row is a row the statement
+ * wrote, sent as it streams back).
  */
 function outputList(stmt: StatementAnalysis): { root: AstBody; targets: AstBody[] } | undefined {
-  if (!DML_RETURNING.has(stmt.nodeType) && stmt.nodeType !== 'SelectStmt') return undefined;
-  const root = nodeOf(parseStatements(stmt.sql)[0]?.stmt, stmt.nodeType);
+  if (!DML_RETURNING.has(stmt.nodeType) && stmt.nodeType !== 'SelectStmt' && stmt.nodeType !== 'DeclareCursorStmt') return undefined;
+  const parsed = nodeOf(parseStatements(stmt.sql)[0]?.stmt, stmt.nodeType);
+  // A cursor's rows are its SELECT's, evaluated at each FETCH (src/proxy/one-pass-cursors.ts).
+  const root = stmt.nodeType === 'DeclareCursorStmt' ? nodeOf(parsed?.query, 'SelectStmt') : parsed;
   if (root === undefined) return undefined;
   // The parser's RETURNING is a ReturningClause struct holding the list (PostgreSQL 18's AST).
   const returning = (root.returningClause as AstBody | undefined)?.exprs;
-  const output = stmt.nodeType === 'SelectStmt' ? (isPlainSelect(root) ? root.targetList : undefined) : returning;
+  const output = stmt.nodeType === 'SelectStmt' || stmt.nodeType === 'DeclareCursorStmt' ? (isPlainSelect(root) ? root.targetList : undefined) : returning;
   if (list(output).length === 0) return undefined;
   return { root, targets: list(output).map((t) => nodeOf(t, 'ResTarget') ?? {}) };
 }

@@ -48,7 +48,9 @@ export type PlanOptions = OnePassOptions & LocalAnswerOptions;
 export function planStatement(sql: string, stmt: StatementAnalysis, protocol: Protocol, options: PlanOptions): StatementPlan {
   const top = stmt.calls.filter((c) => c.parentId === undefined);
   const perRow = top.filter((site) => isRowDependent(site, stmt));
-  const onePass = perRow.length > 0 ? planOnePass(sql, stmt, perRow, options) : undefined;
+  // A cursor's FETCH is followed in a simple Query alone; a prepared DECLARE stays keyed.
+  const cursorOutsideSimple = stmt.nodeType === 'DeclareCursorStmt' && protocol !== 'simple';
+  const onePass = perRow.length > 0 && !cursorOutsideSimple ? planOnePass(sql, stmt, perRow, options) : undefined;
   const calls = top.map((site): CallPlan => {
     if (perRow.includes(site)) {
       const refusal = perRowRefusal(site, protocol);

@@ -61,6 +61,18 @@ export function errorFields(message: BackendMessage): Record<string, string> {
   return fields;
 }
 
+/** The values of a DataRow body, in order (null for NULL). */
+export function dataRowValues(body: Buffer): (Buffer | null)[] {
+  const values: (Buffer | null)[] = [];
+  let at = 2;
+  for (let i = 0; i < body.readInt16BE(0); i++) {
+    const length = body.readInt32BE(at);
+    values.push(length < 0 ? null : body.subarray(at + 4, at + 4 + length));
+    at += 4 + Math.max(length, 0);
+  }
+  return values;
+}
+
 export class RawConnection {
   private buffered = Buffer.alloc(0);
   private waiters: Array<() => void> = [];

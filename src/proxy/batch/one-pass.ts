@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { PgError, SqlState } from '../../errors/index.js';
 import type { CallContext, FunctionRegistry, PreparedBatch } from '../../functions/index.js';
-import type { OnePassCall, OnePassPlan } from '../../sql/plan-one-pass.js';
+import { EXTRA_COLUMN_PREFIX, type OnePassCall, type OnePassPlan } from '../../sql/plan-one-pass.js';
 import { BackendCode, backend, dataRowStarts, dataRowValue, decodeRowDescription, type FieldDescription, type SentRow } from '../../wire/index.js';
 import { encodeText, parseText, typeOidOf } from '../../wire/types.js';
 import { decodeValue, encodeValue } from '../../wire/values.js';
@@ -52,6 +52,11 @@ export interface OnePassOptions {
   columns?: () => readonly FieldDescription[] | undefined;
   /** Whether the upstream's ReadyForQuery is the client's (a Query's last statement). */
   passReadyForQuery: boolean;
+  /**
+   * A cursor's FETCH: rows whose columns do not end in the plan's extra columns (by name) are not
+   * the plan's (the cursor of that name is another one now) and pass on untouched.
+   */
+  checkExtraColumns?: boolean;
 }
 
 export interface OnePassOutcome {
@@ -69,6 +74,8 @@ export class OnePassStream implements ResponseHandler {
   private unbounded = false;
   private error: PgError | undefined;
   private upstreamFailed = false;
+  /** The rows are not the plan's (checkExtraColumns): passed on as they come. */
+  private untouched = false;
   private readonly context: CallContext;
   readonly finished: Promise<OnePassOutcome>;
   private finish!: (outcome: OnePassOutcome) => void;
@@ -110,9 +117,14 @@ export class OnePassStream implements ResponseHandler {
     switch (code) {
       case BackendCode.RowDescription:
         this.columns = decodeRowDescription(message);
-        this.send(clientRowDescription(message, this.work.plan));
+        this.untouched = this.options.checkExtraColumns === true && !endsInExtraColumns(this.columns, this.work.plan);
+        this.send(this.untouched ? message : clientRowDescription(message, this.work.plan));
         return true;
       case BackendCode.DataRow:
+        if (this.untouched) {
+          this.send(message);
+          return true;
+        }
         this.rows.push(message);
         if (this.rows.length >= ONE_PASS_BATCH_ROWS) this.seal();
         return true;
@@ -342,6 +354,13 @@ export class OnePassPortal {
       },
     };
   }
+}
+
+/** Whether the columns end in the plan's extra columns, as renderOnePass names them. */
+function endsInExtraColumns(columns: readonly FieldDescription[], plan: OnePassPlan): boolean {
+  const extra = plan.extraColumns.length;
+  const width = columns.length - extra;
+  return width >= 0 && columns.slice(width).every((column, i) => column.name === `${EXTRA_COLUMN_PREFIX}${i + 1}`);
 }
 
 /** The client's RowDescription: the upstream's without the extra argument columns. */

@@ -1,6 +1,6 @@
 """Drives psycopg 3 (libpq underneath) against a URL and prints one JSON object of results.
 
-Usage: python3 psycopg_client.py URL [--pgml]
+Usage: python3 psycopg_client.py URL [--pgml] [--named-cursor]
 The Node test asserts on the JSON so failures show the exact value that differed.
 """
 import json
@@ -12,6 +12,7 @@ import psycopg
 def main() -> None:
     url = sys.argv[1]
     with_pgml = "--pgml" in sys.argv[2:]
+    with_named_cursor = "--named-cursor" in sys.argv[2:]
     out = {"libpq": psycopg.pq.version(), "impl": psycopg.pq.__impl__}
     with psycopg.connect(url, autocommit=True) as conn:
         # psycopg 3 binds parameters server-side: Parse/Bind/Execute through the proxy.
@@ -70,6 +71,14 @@ def main() -> None:
             per_row = f"select pgml.predict(%s, {features}) from pgml.iris where sepal_length > %s order by sepal_length, sepal_width, petal_length, petal_width"
             literal = per_row.replace("%s", "'psy_iris'", 1).replace("%s", "6.5")
             out["per_row_simple"] = [r[0] for r in conn.cursor().execute(literal.encode()).fetchall()]
+            if with_named_cursor:
+                # A named (server-side) cursor: DECLARE (extended protocol: keyed), then FETCH FORWARD n
+                # in pieces (simple Queries), in a transaction.
+                with conn.transaction():
+                    with conn.cursor(name="psy_named") as named:
+                        named.execute(literal.encode())
+                        pieces = [named.fetchmany(3), named.fetchmany(5), named.fetchall()]
+                out["per_row_named_cursor"] = [r[0] for piece in pieces for r in piece]
             out["per_row_bound"] = [r[0] for r in conn.execute(per_row, ["psy_iris", 6.5]).fetchall()]
             out["per_row_binary"] = [r[0] for r in conn.execute(per_row, ["psy_iris", 6.5], binary=True).fetchall()]
             with conn.pipeline():

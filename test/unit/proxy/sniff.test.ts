@@ -48,6 +48,10 @@ test('says which list matched: a function name, a generated table name, or both,
   // No names but pgml and cron: a function mention, never a table.
   assert.equal(StatementSniffer.for().sniff(q('select pgml.version()')), Mentions.function);
   assert.equal(StatementSniffer.for([], ['t1']).sniff(q('select cron.schedule(1)')), Mentions.function);
+  // A session's one-pass cursor names: a third list.
+  const cursors = StatementSniffer.for([], [], ['scored']);
+  assert.equal(cursors.sniff(q('FETCH 10 FROM Scored')), Mentions.cursor);
+  assert.equal(cursors.sniff(q('FETCH 10 FROM other')), Mentions.none);
   // Non-ASCII letters are matched exactly, as Postgres folds only ASCII in unquoted names.
   const accented = StatementSniffer.for([], ['Ärger']);
   assert.equal(accented.sniff(q('INSERT INTO "Ärger" VALUES (1)')), Mentions.generatedTable);

@@ -45,6 +45,20 @@ describe('one-pass plans', () => {
     assert.equal(plan(`SELECT pgml.predict('p', ARRAY[x]) FROM (VALUES (1)) v(x)`).onePass!.insertAt > 0, true);
   });
 
+  it('a cursor over such a SELECT: one pass in a simple Query, keyed when prepared or when the SELECT is not one-pass', () => {
+    const sql = `DECLARE c BINARY SCROLL CURSOR WITH HOLD FOR SELECT id, pgml.predict('p', ARRAY[a, b]) AS y FROM t TABLESAMPLE BERNOULLI (10)`;
+    const p = plan(sql);
+    assert.deepEqual(modes(p), ['onePass']);
+    assert.equal(
+      renderOnePass(sql, p.stmt, p.onePass!, new Map()),
+      `DECLARE c BINARY SCROLL CURSOR WITH HOLD FOR SELECT id, NULL::real AS y, (ARRAY[a, b]) AS pgml_proxy_arg_1 FROM t TABLESAMPLE BERNOULLI (10)`,
+    );
+    const prepared = planStatement(sql, analyzeQuery(sql, registry).statements[0]!, 'extended', options);
+    assert.deepEqual(modes(prepared), ['keyed']);
+    assert.deepEqual(modes(plan(`DECLARE c CURSOR FOR SELECT id FROM t WHERE pgml.predict('p', ARRAY[a]) > 0`)), ['keyed']);
+    assert.deepEqual(modes(plan(`DECLARE c CURSOR FOR SELECT pgml.predict('p', ARRAY[a]) AS y FROM t ORDER BY y`)), ['keyed']);
+  });
+
   it('RETURNING of INSERT, UPDATE and DELETE: the rows written, evaluated as they stream back', () => {
     const sql = `UPDATE t SET a = a + 1 WHERE id < 3 RETURNING id, pgml.predict('p', ARRAY[a, b]) AS y`;
     const p = plan(sql);
