@@ -90,8 +90,12 @@ export interface QueryAnalysis {
 export type ProbedColumnTypes = ReadonlyMap<number, string | undefined>;
 
 // Statements whose calls run now, with this statement. Anything else (CREATE VIEW/FUNCTION/RULE/
-// TRIGGER/TABLE defaults, COMMENT, DO, EXPLAIN, PREPARE...) is stored or deferred text.
+// TRIGGER/TABLE defaults, COMMENT, DO, PREPARE...) is stored or deferred text. EXPLAIN's statement
+// is analyzed too: its constant calls are folded as the statement's own would be, so the plan shown
+// is the one the proxy's statement gets (PostgresML's functions are immutable, and Postgres folds
+// them while planning); per-row calls leave an EXPLAIN as written (plan.ts).
 const ANALYZED_STATEMENTS = new Set([
+  'ExplainStmt',
   'SelectStmt',
   'InsertStmt',
   'UpdateStmt',

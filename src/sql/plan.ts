@@ -48,6 +48,9 @@ export type PlanOptions = OnePassOptions & LocalAnswerOptions;
 export function planStatement(sql: string, stmt: StatementAnalysis, protocol: Protocol, options: PlanOptions): StatementPlan {
   const top = stmt.calls.filter((c) => c.parentId === undefined);
   const perRow = top.filter((site) => isRowDependent(site, stmt));
+  // An EXPLAIN of per-row calls shows the statement as written: planning them would read the rows
+  // (keyed) or change the columns (one pass) of a statement that is only explained.
+  if (stmt.nodeType === 'ExplainStmt' && perRow.length > 0) return { stmt, calls: [] };
   // A cursor's FETCH is followed in a simple Query alone; a prepared DECLARE stays keyed.
   const cursorOutsideSimple = stmt.nodeType === 'DeclareCursorStmt' && protocol !== 'simple';
   const onePass = perRow.length > 0 && !cursorOutsideSimple ? planOnePass(sql, stmt, perRow, options) : undefined;

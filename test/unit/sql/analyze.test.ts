@@ -59,13 +59,20 @@ describe('analyzeQuery detection', () => {
       'CREATE TABLE t (v text DEFAULT pgml.version())',
       'CREATE RULE r AS ON INSERT TO t DO ALSO SELECT pgml.version()',
       "DO $$ BEGIN PERFORM pgml.version(); END $$",
-      'EXPLAIN SELECT pgml.version()',
       'PREPARE p AS SELECT pgml.version()',
     ];
     for (const sql of passthrough) {
       const analysis = analyzeQuery(sql, catalog);
       assert.equal(analysis.statements[0]?.placement, 'passthrough', sql);
       assert.equal(analysis.intercepted, false, sql);
+    }
+  });
+
+  it("analyzes EXPLAIN's statement: its calls are folded as the statement's own (plan.ts keeps per-row ones as written)", () => {
+    for (const sql of ['EXPLAIN SELECT pgml.version()', 'EXPLAIN (ANALYZE, VERBOSE) SELECT pgml.version()']) {
+      const analysis = analyzeQuery(sql, catalog);
+      assert.equal(analysis.statements[0]?.placement, 'analyzed', sql);
+      assert.equal(analysis.intercepted, true, sql);
     }
   });
 
