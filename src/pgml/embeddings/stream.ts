@@ -35,50 +35,70 @@ export interface StreamRun {
   isStopped(): boolean;
 }
 
-/** PostgresML's TextIteratorStreamer, piece for piece (see the file comment). */
-class PieceStreamer extends BaseStreamer {
-  private readonly tokens: number[][] = [];
-  private readonly handedOut: number[] = [];
-  private promptSeen = false;
-  /** Sequences that have ended: a batch goes on until all have, and Python pads the others. */
+/**
+ * Collects each sequence's tokens as generate() hands them over (the prompt's first, then each step's
+ * new token per sequence), up to its end token (a batch goes on until all sequences have ended, and
+ * Python pads the others), and emits a row of one piece per sequence: `piece` says how much of each
+ * sequence's text goes out now, and all that is left at the end.
+ */
+abstract class SequenceStreamer extends BaseStreamer {
+  protected readonly tokens: number[][] = [];
+  protected readonly handedOut: number[] = [];
   private readonly ended = new Set<number>();
+  private promptSeen = false;
 
   constructor(
-    private readonly tokenizer: PreTrainedTokenizer,
-    private readonly skipPrompt: boolean,
+    protected readonly tokenizer: PreTrainedTokenizer,
+    /** Whether the prompt's call emits a row (a completion streams its prompt); its tokens are kept if `keepsPromptTokens`. */
+    private readonly streamsPrompt: boolean,
+    private readonly keepsPromptTokens: boolean,
     private readonly ends: Set<number>,
     private readonly emit: (row: string[]) => void,
   ) {
     super();
   }
 
+  protected abstract piece(sequence: number, atEnd: boolean): string;
+
   override put(values: bigint[][]): void {
     const isPrompt = !this.promptSeen;
     this.promptSeen = true;
-    if (isPrompt && this.skipPrompt) return;
+    if (isPrompt && !this.streamsPrompt) return;
     const row = values.map((ids, i) => {
       const tokens = (this.tokens[i] ??= []);
-      for (const id of ids) {
+      for (const id of isPrompt && !this.keepsPromptTokens ? [] : ids) {
         if (this.ended.has(i)) break;
         tokens.push(Number(id));
         if (!isPrompt && this.ends.has(Number(id))) this.ended.add(i);
       }
-      const start = (this.handedOut[i] ??= 0);
-      const text = decodeText(this.tokenizer, tokens);
-      if (text.endsWith('\n')) {
-        this.tokens[i] = [];
-        this.handedOut[i] = 0;
-        return text.slice(start);
-      }
-      const piece = text.slice(start, text.lastIndexOf(' ') + 1);
-      this.handedOut[i] = start + piece.length;
-      return piece;
+      return this.piece(i, false);
     });
     if (row.some((piece) => piece !== '')) this.emit(row);
   }
 
   override end(): void {
-    this.emit(this.tokens.map((tokens, i) => decodeText(this.tokenizer, tokens).slice(this.handedOut[i] ?? 0)));
+    this.emit(this.tokens.map((_, i) => this.piece(i, true)));
+  }
+}
+
+/** PostgresML's TextIteratorStreamer, piece for piece (see the file comment). */
+class PieceStreamer extends SequenceStreamer {
+  constructor(tokenizer: PreTrainedTokenizer, skipPrompt: boolean, ends: Set<number>, emit: (row: string[]) => void) {
+    super(tokenizer, !skipPrompt, true, ends, emit);
+  }
+
+  protected piece(i: number, atEnd: boolean): string {
+    const start = (this.handedOut[i] ??= 0);
+    const text = decodeText(this.tokenizer, this.tokens[i] ?? []);
+    if (atEnd) return text.slice(start);
+    if (text.endsWith('\n')) {
+      this.tokens[i] = [];
+      this.handedOut[i] = 0;
+      return text.slice(start);
+    }
+    const piece = text.slice(start, text.lastIndexOf(' ') + 1);
+    this.handedOut[i] = start + piece.length;
+    return piece;
   }
 }
 
@@ -89,50 +109,25 @@ class PieceStreamer extends BaseStreamer {
  * EndedRows). The text is what pgml.transform answers: the prompt (with `echo`), then the new
  * tokens decoded, cut before the first stop text.
  */
-class StoppingPieceStreamer extends BaseStreamer {
-  private readonly generated: number[][] = [];
-  private readonly handedOut: number[] = [];
-  /** Sequences at an end token (their text is complete) or at a stop text (handed out to it). */
-  private readonly ended = new Set<number>();
+class StoppingPieceStreamer extends SequenceStreamer {
+  /** Sequences at a stop text (handed out to it). */
   private readonly stopped = new Set<number>();
-  private promptSeen = false;
 
   constructor(
-    private readonly tokenizer: PreTrainedTokenizer,
+    tokenizer: PreTrainedTokenizer,
     /** The text before the new tokens: the prompt with `echo`, else empty. */
     private readonly prefix: string,
     private readonly stops: readonly string[],
-    private readonly ends: Set<number>,
-    private readonly emit: (row: string[]) => void,
+    ends: Set<number>,
+    emit: (row: string[]) => void,
   ) {
-    super();
+    super(tokenizer, prefix !== '', false, ends, emit);
   }
 
-  override put(values: bigint[][]): void {
-    const isPrompt = !this.promptSeen;
-    this.promptSeen = true;
-    if (isPrompt && this.prefix === '') return;
-    const row = values.map((ids, i) => {
-      const tokens = (this.generated[i] ??= []);
-      for (const id of isPrompt ? [] : ids) {
-        if (this.ended.has(i)) break;
-        tokens.push(Number(id));
-        if (this.ends.has(Number(id))) this.ended.add(i);
-      }
-      return this.piece(i, false);
-    });
-    if (row.some((piece) => piece !== '')) this.emit(row);
-  }
-
-  override end(): void {
-    this.emit(this.generated.map((_, i) => this.piece(i, true)));
-  }
-
-  private piece(i: number, atEnd: boolean): string {
+  protected piece(i: number, atEnd: boolean): string {
     const start = (this.handedOut[i] ??= 0);
     if (this.stopped.has(i)) return '';
-    const tokens = this.generated[i] ?? [];
-    const generated = decodeText(this.tokenizer, tokens);
+    const generated = decodeText(this.tokenizer, this.tokens[i] ?? []);
     const text = this.prefix + generated;
     const at = stopIndex(generated, this.stops);
     let end: number;
