@@ -43,10 +43,10 @@ const TRAIN = [
 ];
 
 /**
- * nu_svm's line: its solver needs more than 10 iterations on these rows, where scikit-learn would stop it
- * unconverged; refused with 0A000, the session stays usable.
+ * nu_svm's line: where its solver needs 10 iterations or more on the split's rows, scikit-learn would stop
+ * it unconverged; refused with 0A000 then, the session stays usable.
  */
-const REFUSED = [
+const NU_SVM = [
   `SELECT * FROM pgml.train_joint('Exercise vs Physiology', algorithm => 'nu_svm', hyperparams => '{"max_iter": 10}');`,
 ];
 
@@ -85,9 +85,16 @@ describeTargets('PostgresML joint_regression.sql', { proxyOnly: true }, (target)
       assert.equal(rows.length, 1, sql);
       assert.equal(rows[0].task, 'regression', sql);
     }
-    for (const sql of REFUSED) {
-      await assert.rejects(client.query(sql), (error: { code: string; message: string }) =>
-        error.code === '0A000' && /max_iter 10 would stop it unconverged/.test(error.message), sql);
+    // How many iterations nu_svm needs depends on the example's random split (11–25 on most, fewer on
+    // some): within max_iter the model is scikit-learn's exactly and is kept, else the training is
+    // refused rather than stopped unconverged (svm.test.ts checks both on fixed data).
+    for (const sql of NU_SVM) {
+      const outcome = await client.query(sql).then(
+        ({ rows }) => ({ rows }),
+        (error: { code: string; message: string }) => ({ error }),
+      );
+      if ('rows' in outcome) assert.deepEqual(outcome.rows.map((r) => [r.task, r.algorithm]), [['regression', 'nu_svm']], sql);
+      else assert.ok(outcome.error.code === '0A000' && /max_iter 10 would stop it unconverged/.test(outcome.error.message), sql);
     }
     const results: pg.QueryResult[] = [];
     for (const sql of AFTER) results.push(await client.query(sql));
