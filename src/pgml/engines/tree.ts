@@ -45,7 +45,8 @@ export interface Tree {
 type GrowingTree = { [K in keyof Tree]: Tree[K] extends number ? number : number[] };
 
 export interface TreeInput {
-  x: Float32Array;
+  /** rows × cols, row-major: read only when columns is absent. */
+  x?: Float32Array;
   rows: number;
   cols: number;
   /** rows × outputs, row-major. */
@@ -147,7 +148,8 @@ class TreeBuilder {
     this.sums = new Float64Array(outputs);
     this.leftSums = new Float64Array(outputs);
     this.scratch = new Int32Array(m);
-    this.columns = input.columns ?? columnMajor(input.x, rows, cols);
+    if (!input.columns && !input.x) throw new Error('a tree needs x or its columns');
+    this.columns = input.columns ?? columnMajor(input.x!, rows, cols);
     const random = options.splitter === 'random';
     this.nodeWeight = new Float64Array(random ? m : 0);
     this.nodeTarget = new Float64Array(random && outputs === 1 ? m : 0);
