@@ -5,7 +5,7 @@
  * order, whatever the number of threads. Extra threads (forest-thread.ts) read the training data from
  * shared memory, take the next tree index from a shared counter and send each tree back packed.
  */
-import { resourceLimits } from 'node:worker_threads';
+import { resourceLimits, type Worker } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
 import { startEngineThread } from './engine-thread.js';
 import { seededRandom } from './engine-support.js';
@@ -91,7 +91,7 @@ export function shared<T extends Float32Array | Float64Array | Int32Array>(array
 /**
  * Every tree of the plan, fitted by this thread and threads - 1 others. The others start at the same
  * priority as this one (a thread's nice value passes to the threads it starts on Linux: an engine
- * thread's 10) and with its heap bound.
+ * thread's 10) and with its heap bound; they end with it if the pool terminates it (a cancelled fit).
  */
 export async function fitForestTrees(plan: ForestPlan, arrays: ForestArrays, threads: number): Promise<Tree[]> {
   const trees: Tree[] = new Array(plan.seeds.length);
@@ -99,35 +99,47 @@ export async function fitForestTrees(plan: ForestPlan, arrays: ForestArrays, thr
   next[0] = threads;
   // Each thread has a tree of its own (so each one started does its part), then they share the rest.
   const job: ForestJob = { plan, arrays, first: 0, next };
-  const others = Array.from({ length: threads - 1 }, (_, i) => runTreeThread({ ...job, first: i + 1 }, trees));
+  const others = Array.from({ length: threads - 1 }, (_, i) => new TreeThread({ ...job, first: i + 1 }, trees));
   // A failed thread must not leave its rejection unheard while this one is busy fitting.
-  const finished = Promise.all(others);
+  const finished = Promise.all(others.map((other) => other.finished));
   finished.catch(() => {});
-  fitTreesFromCounter(job, (t, tree) => {
-    trees[t] = tree;
-  });
-  await finished;
+  try {
+    fitTreesFromCounter(job, (t, tree) => {
+      trees[t] = tree;
+    });
+    await finished;
+  } catch (error) {
+    await Promise.all(others.map((other) => other.thread.terminate()));
+    throw error;
+  }
   return trees;
 }
 
-function runTreeThread(job: ForestJob, trees: Tree[]): Promise<void> {
-  return new Promise((resolve, reject) => {
+/** One extra thread of a fit: its trees land in trees[t] as they come. */
+class TreeThread {
+  readonly thread: Worker;
+  readonly finished: Promise<void>;
+
+  constructor(job: ForestJob, trees: Tree[]) {
     const thread = startEngineThread('forest-thread', { workerData: job, resourceLimits });
-    let done = false;
-    thread.on('message', (message: ForestThreadMessage) => {
-      if ('done' in message) done = true;
-      else trees[message.tree] = unpackTrees(message.packed, job.plan.outputs)[0]!;
+    this.thread = thread;
+    this.finished = new Promise((resolve, reject) => {
+      let done = false;
+      thread.on('message', (message: ForestThreadMessage) => {
+        if ('done' in message) done = true;
+        else trees[message.tree] = unpackTrees(message.packed, job.plan.outputs)[0]!;
+      });
+      thread.on('error', (error: Error & { code?: string }) => {
+        reject(error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new PgError(SqlState.OutOfMemory, 'out of memory: a tree thread needed more than the per-fit memory bound', {
+            hint: 'Train on fewer rows or with smaller hyperparameters, or raise --fit-memory-mb.',
+          })
+          : error);
+      });
+      thread.on('exit', (code) => {
+        if (done) resolve();
+        else reject(new PgError(SqlState.InternalError, `a tree thread stopped (exit code ${code}) before its last tree`));
+      });
     });
-    thread.on('error', (error: Error & { code?: string }) => {
-      reject(error.code === 'ERR_WORKER_OUT_OF_MEMORY'
-        ? new PgError(SqlState.OutOfMemory, 'out of memory: a tree thread needed more than the per-fit memory bound', {
-          hint: 'Train on fewer rows or with smaller hyperparameters, or raise --fit-memory-mb.',
-        })
-        : error);
-    });
-    thread.on('exit', (code) => {
-      if (done) resolve();
-      else reject(new PgError(SqlState.InternalError, `a tree thread stopped (exit code ${code}) before its last tree`));
-    });
-  });
+  }
 }
