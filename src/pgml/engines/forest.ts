@@ -78,7 +78,7 @@ class ForestEngine implements Engine {
     }
     const draws = bootstrap ? maxSamples(algorithm, hp, rows) : 0;
     const seeds = seedTrees(seedParam(algorithm, hp), nEstimators);
-    const threads = treeThreads(algorithm, hp, nEstimators, rows * cols);
+    const threads = treeThreads(algorithm, hp, nEstimators, rows * shape.maxFeatures);
     const share = <T extends Float32Array | Float64Array | Int32Array>(array: T): T => (threads > 1 ? shared(array) : array);
     const arrays = {
       columns: share(columnMajor(data.x, rows, cols)),
@@ -132,9 +132,12 @@ function oneHot(y: Float32Array, rows: number, k: number): Float64Array {
 }
 
 /**
- * Below this much work (rows × features × trees) a fit stays on one thread unless n_jobs asks for
- * more. Measured (compiled, idle 2-core machine, extra_trees regression, 100 trees of 10 features):
- * 300 rows 76 ms on one thread, 87-93 ms on two; 3,000 rows 932 ms, 670 ms; 20,000 rows 7.3 s, 4.2 s.
+ * Below this much work (rows × features tried per split × trees) a fit stays on one thread unless
+ * n_jobs asks for more: a tree thread starts with cold code, and the fit waits for its first tree.
+ * Measured (compiled, 2-core machine, load 0.4-1.3, extra_trees regression, 100 trees, every one of 10
+ * features tried): 300 rows 76 ms on one thread, 87-93 ms on two; 1,000 rows 290 ms on both; 3,000 rows
+ * 932 ms, 670 ms; 20,000 rows 7.3 s, 4.2 s. random_forest on digits' 1,347 training rows (8 of 64
+ * features tried, 1.1 million; load 4.4): 264-272 ms on one thread, 528-540 ms on two.
  */
 const PARALLEL_MIN_WORK = 2_000_000;
 
@@ -143,9 +146,9 @@ const PARALLEL_MIN_WORK = 2_000_000;
  * pool's size and the tree count. Absent (sklearn's default is one thread) it is every engine
  * thread for a fit large enough to pay for starting them: the trees come out the same either way.
  */
-function treeThreads(algorithm: string, hp: Record<string, unknown>, trees: number, cells: number): number {
+function treeThreads(algorithm: string, hp: Record<string, unknown>, trees: number, work: number): number {
   const all = Math.min(enginePoolSize(), trees);
-  if (hp.n_jobs === undefined || hp.n_jobs === null) return cells * trees >= PARALLEL_MIN_WORK ? all : 1;
+  if (hp.n_jobs === undefined || hp.n_jobs === null) return work * trees >= PARALLEL_MIN_WORK ? all : 1;
   const n = numberParam(algorithm, hp, 'n_jobs', NaN);
   if (!Number.isInteger(n) || n === 0) throw invalidParam(algorithm, 'n_jobs', 'a non-zero integer or null', hp.n_jobs);
   return Math.max(1, Math.min(all, n > 0 ? n : enginePoolSize() + 1 + n));
