@@ -15,8 +15,9 @@
  * --fit-memory-mb): a fit that crosses the bound ends its worker and fails with 53200.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
+import { startEngineThread } from './engine-thread.js';
 import type { Dataset, FitOptions, FitProgress, PredictedWithProba, Runtime } from './engine.js';
 
 export interface WorkerPayloads {
@@ -101,19 +102,13 @@ interface Slot {
   seen: Set<string>;
 }
 
-/**
- * Compiled output runs dist/…/worker.js directly. Under tsx (tests, dev) this module is a .ts file,
- * and Node 20 workers do not get the `--import tsx` loader hooks for their entry module, so a tiny
- * bootstrap registers tsx in the worker before importing worker.ts.
- */
 function startWorker(memoryMb: number | undefined): Worker {
-  const resourceLimits = memoryMb === undefined ? {} : { maxOldGenerationSizeMb: memoryMb };
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here), { resourceLimits });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./worker.ts', here).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { eval: true, resourceLimits });
+  return startEngineThread('worker', { resourceLimits: memoryMb === undefined ? {} : { maxOldGenerationSizeMb: memoryMb } });
+}
+
+/** Engine threads: one per core. A fit that spreads over threads of its own (forest-fit.ts) uses at most as many. */
+export function enginePoolSize(): number {
+  return Math.max(1, availableParallelism());
 }
 
 /** Unbounded until the composition root sets --fit-memory-mb. */
@@ -362,7 +357,7 @@ export function runInWorker<Op extends WorkerOp>(
   signal?: AbortSignal,
   progress?: (update: WorkerUpdate<Op>) => void,
 ): Promise<WorkerResults[Op]> {
-  pool ??= new Pool(Math.max(1, availableParallelism()), fitMemoryMb);
+  pool ??= new Pool(enginePoolSize(), fitMemoryMb);
   return pool.run(algorithm, op, payload, transfer, signal, progress);
 }
 
@@ -375,7 +370,7 @@ export function runInWorker<Op extends WorkerOp>(
  * failure is left to the first real request.
  */
 export function warmEnginePool(modules: readonly string[]): Promise<void> {
-  pool ??= new Pool(Math.max(1, availableParallelism()), fitMemoryMb);
+  pool ??= new Pool(enginePoolSize(), fitMemoryMb);
   return pool.warm(modules).catch(() => undefined);
 }
 

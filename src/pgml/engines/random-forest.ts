@@ -23,9 +23,8 @@ const forest = forestFactory({
   splitter: 'best',
   nEstimators: 100,
   bootstrap: true,
-  numpyBootstrap: true,
   classifierMaxFeatures: 'sqrt',
-  hyperparams: ['n_estimators', 'bootstrap', 'max_samples', 'random_state', ...TREE_HYPERPARAMS],
+  hyperparams: ['n_estimators', 'bootstrap', 'max_samples', 'random_state', 'n_jobs', ...TREE_HYPERPARAMS],
 });
 
 export const randomForestFactory: EngineFactory = {

@@ -45,7 +45,8 @@ export interface Tree {
 type GrowingTree = { [K in keyof Tree]: Tree[K] extends number ? number : number[] };
 
 export interface TreeInput {
-  x: Float32Array;
+  /** rows × cols, row-major: read only when columns is absent. */
+  x?: Float32Array;
   rows: number;
   cols: number;
   /** rows × outputs, row-major. */
@@ -61,6 +62,9 @@ export interface TreeInput {
 
 
 const EPSILON = 1e-12;
+
+/** sortNode sweeps the presorted rows instead of sorting when the node holds at least this share of them (1 / the value). */
+const SWEEP_NODE_FRACTION = 8;
 
 interface Split {
   feature: number;
@@ -108,6 +112,8 @@ class TreeBuilder {
   private readonly ranks: Int32Array;
   private readonly keys: Int32Array;
   private readonly sortedRows: Int32Array;
+  /** sortNode's per-row marks of a large node's rows. */
+  private readonly inNode: Uint8Array;
 
   constructor(
     private readonly input: TreeInput,
@@ -126,7 +132,9 @@ class TreeBuilder {
     this.nodeSorted = options.splitter === 'best' && options.maxFeatures < cols && this.classes !== undefined && integers(weights);
     this.ranks = this.nodeSorted ? ranksOf(presorted!, rows, cols) : new Int32Array(0);
     this.keys = new Int32Array(this.nodeSorted ? m : 0);
-    this.sortedRows = new Int32Array(this.nodeSorted ? m : 0);
+    // One more than m: the sweep writes a row past the node's before moving on.
+    this.sortedRows = new Int32Array(this.nodeSorted ? m + 1 : 0);
+    this.inNode = new Uint8Array(this.nodeSorted ? rows : 0);
     if (options.splitter === 'best' && !this.nodeSorted) {
       this.segments = cols;
       this.order = new Int32Array(cols * m);
@@ -147,7 +155,8 @@ class TreeBuilder {
     this.sums = new Float64Array(outputs);
     this.leftSums = new Float64Array(outputs);
     this.scratch = new Int32Array(m);
-    this.columns = input.columns ?? columnMajor(input.x, rows, cols);
+    if (!input.columns && !input.x) throw new Error('a tree needs x or its columns');
+    this.columns = input.columns ?? columnMajor(input.x!, rows, cols);
     const random = options.splitter === 'random';
     this.nodeWeight = new Float64Array(random ? m : 0);
     this.nodeTarget = new Float64Array(random && outputs === 1 ? m : 0);
@@ -343,8 +352,23 @@ class TreeBuilder {
   private sortNode(f: number, start: number, end: number): Int32Array {
     const { keys, ranks, order, sortedRows } = this;
     const presorted = this.input.presorted!;
-    const offset = f * this.input.rows;
+    const { rows } = this.input;
+    const offset = f * rows;
     const n = end - start;
+    if (n * SWEEP_NODE_FRACTION >= rows) {
+      // A large node: keeping the feature's presorted rows that are in the node costs one pass over
+      // all rows, less than sorting n keys (the same order: ranks are unique).
+      const { inNode } = this;
+      for (let i = start; i < end; i++) inNode[order[i]!] = 1;
+      let k = 0;
+      for (let i = 0; i < rows; i++) {
+        const r = presorted[offset + i]!;
+        sortedRows[k] = r;
+        k += inNode[r]!;
+      }
+      for (let i = start; i < end; i++) inNode[order[i]!] = 0;
+      return sortedRows;
+    }
     for (let i = 0; i < n; i++) keys[i] = ranks[offset + order[start + i]!]!;
     if (n <= 16) {
       for (let i = 1; i < n; i++) {
