@@ -15,6 +15,7 @@ import {
 } from './engine-support.js';
 import { PgError, SqlState } from '../../errors/index.js';
 import { NumpyRandomState } from './numpy-random.js';
+import { SklearnFeatureOrder } from './sklearn-features.js';
 import { addTreePrediction, columnMajor, fitTree, packTrees, presortFeatures, unpackTrees, type Tree } from './tree.js';
 import { TREE_HYPERPARAMS, treeShape } from './tree-params.js';
 
@@ -27,6 +28,11 @@ export interface ForestKind {
   bootstrap: boolean;
   /** Bootstrap rows drawn as sklearn's bagging draws them (numpy's generator), not with our own. */
   numpyBootstrap: boolean;
+  /**
+   * Each tree visits features in the order of the DecisionTree sklearn's Bagging* builds (its
+   * random_state drawn from the estimator's seed), so ties between features break as sklearn's do.
+   */
+  sklearnFeatureOrder: boolean;
   /** sklearn's max_features default for classifiers ('sqrt' for the forests, all for bagging). */
   classifierMaxFeatures: 'sqrt' | null;
   hyperparams: readonly string[];
@@ -80,7 +86,7 @@ class ForestEngine implements Engine {
     const draws = bootstrap ? maxSamples(algorithm, hp, rows) : rows;
     const seed = seedParam(algorithm, hp);
     const random = seededRandom(seed);
-    const bootstrapSample = this.kind.numpyBootstrap ? numpyBootstrap(seed, nEstimators) : undefined;
+    const treeSeeds = this.kind.numpyBootstrap ? numpySeeds(seed, nEstimators) : undefined;
     const presorted = this.kind.splitter === 'best' ? presortFeatures(data.x, rows, cols) : undefined;
     const columns = columnMajor(data.x, rows, cols);
     const weights = new Float64Array(rows);
@@ -88,7 +94,7 @@ class ForestEngine implements Engine {
     for (let t = 0; t < nEstimators; t++) {
       if (bootstrap) {
         weights.fill(0);
-        const draw = bootstrapSample?.(t, rows) ?? (() => Math.floor(random() * rows));
+        const draw = treeSeeds ? numpyBootstrap(treeSeeds[t]!, rows) : () => Math.floor(random() * rows);
         for (let i = 0; i < draws; i++) weights[draw()]! += 1;
       } else {
         weights.fill(1);
@@ -97,6 +103,7 @@ class ForestEngine implements Engine {
         ...shape,
         splitter: this.kind.splitter,
         random,
+        ...(this.kind.sklearnFeatureOrder && treeSeeds ? { featureOrder: baggedTreeFeatureOrder(treeSeeds[t]!, cols, shape.maxFeatures) } : {}),
       });
       trees.push(tree);
     }
@@ -138,17 +145,27 @@ class ForestEngine implements Engine {
   }
 }
 
-/**
- * BaggingRegressor / BaggingClassifier's bootstrap, draw for draw: one seed per estimator from
- * randint(2^31 - 1), then each estimator's RandomState(seed).randint(0, rows) per draw (numpy-random.ts).
- */
-function numpyBootstrap(seed: number, nEstimators: number): (tree: number, rows: number) => () => number {
+/** np.iinfo(np.int32).max: the bound of sklearn's seed draws. */
+const MAX_INT = 0x7fffffff;
+
+/** The estimators' seeds of sklearn's Bagging* and forests: randint(MAX_INT), one per estimator. */
+function numpySeeds(seed: number, nEstimators: number): number[] {
   const seeds = new NumpyRandomState(seed);
-  const treeSeeds = Array.from({ length: nEstimators }, () => seeds.bounded(0x7ffffffe));
-  return (tree, rows) => {
-    const random = new NumpyRandomState(treeSeeds[tree]!);
-    return () => random.bounded(rows - 1);
-  };
+  return Array.from({ length: nEstimators }, () => seeds.bounded(MAX_INT - 1));
+}
+
+/** One estimator's bootstrap, draw for draw: RandomState(its seed).randint(0, rows) per draw (numpy-random.ts). */
+function numpyBootstrap(treeSeed: number, rows: number): () => number {
+  const random = new NumpyRandomState(treeSeed);
+  return () => random.bounded(rows - 1);
+}
+
+/**
+ * Bagging*'s _make_estimator sets the DecisionTree's random_state to RandomState(estimator seed)
+ * .randint(MAX_INT) (_set_random_states); its splitter draws the feature order from that.
+ */
+function baggedTreeFeatureOrder(treeSeed: number, cols: number, maxFeatures: number): SklearnFeatureOrder {
+  return new SklearnFeatureOrder(cols, maxFeatures, new NumpyRandomState(treeSeed).bounded(MAX_INT - 1));
 }
 
 function oneHot(y: Float32Array, rows: number, k: number): Float64Array {
@@ -208,6 +225,7 @@ export const extraTreesFactory = forestFactory({
   nEstimators: 100,
   bootstrap: false,
   numpyBootstrap: false,
+  sklearnFeatureOrder: false,
   classifierMaxFeatures: 'sqrt',
   hyperparams: ['n_estimators', 'bootstrap', 'max_samples', 'random_state', ...TREE_HYPERPARAMS],
 });
@@ -218,6 +236,7 @@ export const baggingFactory = forestFactory({
   nEstimators: 10,
   bootstrap: true,
   numpyBootstrap: true,
+  sklearnFeatureOrder: true,
   classifierMaxFeatures: null,
   hyperparams: ['n_estimators', 'bootstrap', 'max_samples', 'random_state'],
 });

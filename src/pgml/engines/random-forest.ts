@@ -24,6 +24,7 @@ const forest = forestFactory({
   nEstimators: 100,
   bootstrap: true,
   numpyBootstrap: true,
+  sklearnFeatureOrder: false,
   classifierMaxFeatures: 'sqrt',
   hyperparams: ['n_estimators', 'bootstrap', 'max_samples', 'random_state', ...TREE_HYPERPARAMS],
 });

@@ -122,7 +122,10 @@ describe('tree ensembles against scikit-learn', { skip: !sklearnAvailable() && '
         adaCancer: { split: cancer, estimator: 'ensemble.AdaBoostClassifier', params: { random_state: 0 } },
         adaDiabetes: { split: diabetes, estimator: 'ensemble.AdaBoostRegressor', params: { random_state: 0 } },
         bagCancer: { split: cancer, estimator: 'ensemble.BaggingClassifier', params: { random_state: 0 } },
-        bagDiabetes: { split: diabetes, estimator: 'ensemble.BaggingRegressor', params: { random_state: 0 } },
+        // Leaf values are means of the float32 labels the engine receives: the reference rounds them too.
+        bagDiabetes: { split: diabetes, estimator: 'ensemble.BaggingRegressor', params: { random_state: 0 }, float32: true },
+        bagCancerProba: { split: cancer, estimator: 'ensemble.BaggingClassifier', params: { random_state: 0 }, proba: true },
+        bagIrisDefaults: { split: iris, estimator: 'ensemble.BaggingClassifier', params: { random_state: 0 }, proba: true },
         bagIris: { split: iris, estimator: 'ensemble.BaggingClassifier', params: { random_state: 3, n_estimators: 7, max_samples: 0.5 } },
       })
     : undefined;
@@ -164,15 +167,27 @@ describe('tree ensembles against scikit-learn', { skip: !sklearnAvailable() && '
     });
   }
 
-  // The bootstrap rows are numpy's for the same seed; sklearn's trees still break ties between equally
-  // good features in their own random order, so deep nodes may split on another feature.
-  it("bagging draws scikit-learn's bootstrap rows for the same random_state: BaggingRegressor's r2 within 0.02", async () => {
+  // The bootstrap rows are numpy's for the same seed, and each tree visits features in the order its
+  // sklearn DecisionTree draws (ties between equally good features in deep nodes break the same way).
+  it("bagging predicts diabetes as BaggingRegressor with the same random_state, tree for tree", async () => {
     const engine = getLocalEngineFactory('bagging').create();
     await engine.fit(diabetes.train, { task: 'regression', hyperparams: { random_state: 0 } });
-    const ours = r2(diabetes.test.y!, await engine.predict(diabetes.test.x, diabetes.test.rows));
-    const theirs = r2(diabetes.test.y!, reference!.bagDiabetes.predict!);
-    assert.ok(Math.abs(ours - theirs) <= 0.02, `ours ${ours}, scikit-learn ${theirs}`);
+    const ours = await engine.predict(diabetes.test.x, diabetes.test.rows);
+    const theirs = reference!.bagDiabetes.predict!;
+    assert.equal(ours.length, theirs.length);
+    theirs.forEach((value, i) => assert.ok(Math.abs(ours[i]! - value) <= 1e-4 * Math.abs(value), `row ${i}: ours ${ours[i]}, scikit-learn ${value}`));
   });
+
+  for (const [name, split, key] of [['breast_cancer', cancer, 'bagCancerProba'], ['iris', iris, 'bagIrisDefaults']] as const) {
+    it(`bagging's class probabilities on ${name} are BaggingClassifier's for the same random_state`, async () => {
+      const engine = getLocalEngineFactory('bagging').create();
+      await engine.fit(split.train, { task: 'classification', hyperparams: { random_state: 0 }, numClasses: split.numClasses });
+      assert.deepEqual(Array.from(await engine.predict(split.test.x, split.test.rows)), reference![key].predict!);
+      const proba = await engine.predictProba!(split.test.x, split.test.rows);
+      const theirs = reference![key].proba!.flat();
+      theirs.forEach((value, i) => assert.ok(Math.abs(proba[i]! - value) < 1e-6, `value ${i}: ours ${proba[i]}, scikit-learn ${value}`));
+    });
+  }
 
   it('bagging classifies iris as BaggingClassifier with the same seed, n_estimators and max_samples', async () => {
     const engine = getLocalEngineFactory('bagging').create();
