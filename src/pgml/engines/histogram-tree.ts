@@ -49,7 +49,7 @@ export function binThresholds(x: Float32Array, rows: number, cols: number, maxBi
  * (percent from linspace(0, 100, max_bins + 1)): virtual index n·q - 1; the value above it, or the
  * midpoint b - (b - a)·0.5 when the index is whole.
  */
-export function percentileAveragedInvertedCdf(sorted: Float64Array, percent: number): number {
+function percentileAveragedInvertedCdf(sorted: Float64Array, percent: number): number {
   const n = sorted.length;
   const virtual = n * (percent / 100) - 1;
   if (virtual >= n - 1) return sorted[n - 1]!;
