@@ -1,7 +1,7 @@
 // Issue 17's accuracy and speed table: every algorithm pgml-proxy added for PostgresML's names, trained
 // through the proxy (pgml.train on a real Postgres, metrics and fit_time read back from pgml.models)
 // next to scikit-learn's or LightGBM's estimator on the same rows, with the same hyperparameters and
-// split (test_sampling => 'last', test_size 0.25), in one run. Key metric: f1 (classification, binary
+// split (test_sampling => 'last', test_size 0.25; iris from a fixed shuffle of pgml.iris), in one run. Key metric: f1 (classification, binary
 // or macro, as pgml.models), r2 (regression), silhouette (clustering).
 // Run: npm run build && node --import tsx bench/algorithms/run.ts   (prints one JSON line)
 // Env: BENCH_SYNTHETIC_ROWS (100000), BENCH_ONLY=alg1,alg2 (every algorithm), BENCH_PYTHON (python3).
@@ -32,7 +32,8 @@ interface Dataset {
 const SYNTHETIC = `synthetic_${syntheticRows / 1000}k_30`;
 const DATASETS: Dataset[] = [
   { name: 'breast_cancer', relation: 'pgml.breast_cancer', label: 'malignant', task: 'classification' },
-  { name: 'iris', relation: 'pgml.iris', label: 'target', task: 'classification' },
+  // pgml.iris is sorted by class: 'last' would test on one class. A fixed shuffle of it (createTables).
+  { name: 'iris', relation: 'public.iris_shuffled', label: 'target', task: 'classification' },
   { name: 'digits', relation: 'pgml.digits', label: 'target', task: 'classification' },
   { name: 'diabetes', relation: 'pgml.diabetes', label: 'target', task: 'regression' },
   { name: SYNTHETIC, relation: 'public.synthetic_regression', label: 'label', task: 'regression' },
@@ -95,8 +96,12 @@ async function createTables(db: pg.Client): Promise<void> {
             (${xs.map((x, j) => `${((j % 7) - 3) / 3} * ${x}`).join(' + ')} + 2 * x0 * x1 + sin(3 * x2) + 0.3 * (random() - 0.5))::real AS label
        FROM (SELECT ${xs.map((x) => `(random() * 2 - 1)::real AS ${x}`).join(', ')} FROM generate_series(1, ${syntheticRows})) AS features`,
   );
-  // pgml.iris is sorted by class: its last 25% would be one cluster, which no silhouette can score. A fixed
-  // shuffle (rows ordered by a hash of their values) gives both sides the same mixed test rows.
+  // pgml.iris is sorted by class: its last 25% would be one class (one cluster, which no silhouette can
+  // score). A fixed shuffle (rows ordered by a hash of their values) gives both sides the same mixed test rows.
+  await db.query(
+    `CREATE TABLE iris_shuffled AS SELECT * FROM pgml.iris
+      ORDER BY md5(ROW(sepal_length, sepal_width, petal_length, petal_width, target)::text)`,
+  );
   await db.query(
     `CREATE TABLE iris_features AS SELECT sepal_length, sepal_width, petal_length, petal_width FROM pgml.iris
       ORDER BY md5(ROW(sepal_length, sepal_width, petal_length, petal_width)::text)`,

@@ -10,6 +10,7 @@ import { PgError, SqlState } from '../../errors/index.js';
 import { startEngineThread } from './engine-thread.js';
 import { seededRandom } from './engine-support.js';
 import { NumpyRandomState } from './numpy-random.js';
+import { SklearnFeatureOrder } from './sklearn-features.js';
 import { fitTree, unpackTrees, type PackedTrees, type Tree } from './tree.js';
 import type { TreeShape } from './tree-params.js';
 
@@ -23,6 +24,8 @@ export interface ForestPlan {
   draws: number;
   /** One per tree (seedTrees). */
   seeds: number[];
+  /** The best splitter visits features in the order of the DecisionTree sklearn's Bagging* builds (bagging). */
+  sklearnFeatureOrder: boolean;
 }
 
 /** The training data every tree reads: in SharedArrayBuffers when more than one thread fits. */
@@ -51,7 +54,18 @@ export type ForestThreadMessage = { tree: number; packed: PackedTrees } | { done
  */
 export function seedTrees(seed: number, trees: number): number[] {
   const random = new NumpyRandomState(seed);
-  return Array.from({ length: trees }, () => random.bounded(0x7ffffffe));
+  return Array.from({ length: trees }, () => random.bounded(MAX_SEED));
+}
+
+/** np.iinfo(np.int32).max - 1: the bound (inclusive) of sklearn's randint(MAX_INT) seed draws. */
+const MAX_SEED = 0x7ffffffe;
+
+/**
+ * Bagging*'s _make_estimator sets the DecisionTree's random_state to RandomState(estimator seed)
+ * .randint(MAX_INT) (_set_random_states); its splitter draws the feature order from that.
+ */
+function baggedTreeFeatureOrder(treeSeed: number, cols: number, maxFeatures: number): SklearnFeatureOrder {
+  return new SklearnFeatureOrder(cols, maxFeatures, new NumpyRandomState(treeSeed).bounded(MAX_SEED));
 }
 
 /** Tree t of the plan; weights is scratch of plan.rows. */
@@ -68,7 +82,12 @@ export function fitForestTree(plan: ForestPlan, arrays: ForestArrays, t: number,
   const { columns, targets, presorted } = arrays;
   return fitTree(
     { rows, cols, targets, outputs, weights, columns, ...(presorted ? { presorted } : {}) },
-    { ...plan.shape, splitter: plan.splitter, random: seededRandom(seed) },
+    {
+      ...plan.shape,
+      splitter: plan.splitter,
+      random: seededRandom(seed),
+      ...(plan.sklearnFeatureOrder ? { featureOrder: baggedTreeFeatureOrder(seed, cols, plan.shape.maxFeatures) } : {}),
+    },
   );
 }
 

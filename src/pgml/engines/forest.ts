@@ -26,6 +26,11 @@ export interface ForestKind {
   splitter: 'best' | 'random';
   nEstimators: number;
   bootstrap: boolean;
+  /**
+   * Each tree visits features in the order of the DecisionTree sklearn's Bagging* builds (its
+   * random_state drawn from the estimator's seed), so ties between features break as sklearn's do.
+   */
+  sklearnFeatureOrder: boolean;
   /** sklearn's max_features default for classifiers ('sqrt' for the forests, all for bagging). */
   classifierMaxFeatures: 'sqrt' | null;
   hyperparams: readonly string[];
@@ -85,7 +90,7 @@ class ForestEngine implements Engine {
       targets: share(targets),
       presorted: this.kind.splitter === 'best' ? share(presortFeatures(data.x, rows, cols)) : undefined,
     };
-    const plan = { rows, cols, outputs, splitter: this.kind.splitter, shape, draws, seeds };
+    const plan = { rows, cols, outputs, splitter: this.kind.splitter, shape, draws, seeds, sklearnFeatureOrder: this.kind.sklearnFeatureOrder };
     const trees = await fitForestTrees(plan, arrays, threads);
     this.state = { algorithm, task, cols, outputs, trees };
   }
@@ -204,6 +209,7 @@ export const extraTreesFactory = forestFactory({
   splitter: 'random',
   nEstimators: 100,
   bootstrap: false,
+  sklearnFeatureOrder: false,
   classifierMaxFeatures: 'sqrt',
   hyperparams: ['n_estimators', 'bootstrap', 'max_samples', 'random_state', 'n_jobs', ...TREE_HYPERPARAMS],
 });
@@ -213,6 +219,7 @@ export const baggingFactory = forestFactory({
   splitter: 'best',
   nEstimators: 10,
   bootstrap: true,
+  sklearnFeatureOrder: true,
   classifierMaxFeatures: null,
   hyperparams: ['n_estimators', 'bootstrap', 'max_samples', 'random_state', 'n_jobs'],
 });

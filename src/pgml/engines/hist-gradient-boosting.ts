@@ -8,10 +8,11 @@
  * iteration. The raw score starts at the loss's intercept-only optimum (mean, log-odds, log shares).
  */
 import type { Dataset, Engine, EngineFactory, FitOptions, Task } from './engine.js';
-import { decodeModel, intParam, rangeParam, requireNumClasses, seedParam, seededRandom, shuffleInPlace } from './engine-support.js';
+import { decodeModel, intParam, rangeParam, requireNumClasses, seedParam } from './engine-support.js';
 import { PgError, SqlState } from '../../errors/index.js';
 import { boostingInputs, priorRawScores, RawScoreEngine, rawToProbabilities, type RawScoreState } from './raw-scores.js';
-import { binData, binThresholds, growTree, predictHistTree, type HistTree } from './histogram-tree.js';
+import { BIN_SAMPLE, binData, binThresholds, growTree, predictHistTree, type HistTree } from './histogram-tree.js';
+import { NumpyRandomState, trainTestSplit } from './numpy-random.js';
 
 const ALGORITHM = 'hist_gradient_boosting';
 const FORMAT = 'pgml-proxy/hist_gradient_boosting';
@@ -47,34 +48,39 @@ class HistGradientBoostingEngine extends RawScoreEngine<HistState> {
     const maxBins = intParam(ALGORITHM, hp, 'max_bins', 255, 2);
     if (maxBins > 255) throw new PgError(SqlState.InvalidParameterValue, `hyperparameter max_bins for ${ALGORITHM} must be at most 255`);
     const early = earlyStopping(hp, data.rows);
-    const random = seededRandom(seedParam(ALGORITHM, hp));
+    // fit's first draw from RandomState(random_state), randint(2^32 - 1, dtype='u8'), seeds the validation
+    // split and the binning subsample.
+    const randomSeed = new NumpyRandomState(seedParam(ALGORITHM, hp)).bounded(0xfffffffe);
     const numClasses = task === 'classification' ? requireNumClasses(ALGORITHM, options) : 0;
     const outputs = numClasses > 2 ? numClasses : 1;
     const { rows, cols } = data;
 
-    const { train, validation } = splitRows(y, rows, task, early?.fraction ?? 0, random);
-    const thresholds = binThresholds(subset(data.x, cols, train), train.length, cols, maxBins, random);
+    const { train, validation } = splitRows(y, rows, task, early?.fraction ?? 0, randomSeed);
+    const thresholds = binThresholds(subset(data.x, cols, train), train.length, cols, maxBins, binSample(train.length, randomSeed));
     const binned = binData(data.x, rows, cols, thresholds);
     const baseline = priorRawScores(task, y, train, numClasses);
     const raw = new Float64Array(rows * outputs);
     for (let r = 0; r < rows; r++) raw.set(baseline, r * outputs);
-    const gradients = new Float64Array(rows);
-    const hessians = new Float64Array(rows);
+    // float32, as sklearn's G_H_DTYPE: sums of equal gradients are then exact, so a pure node's splits
+    // gain nothing (rounding noise in float64 gradients let such nodes split).
+    const gradients = new Float32Array(rows);
+    const hessians = new Float32Array(rows);
     const prob = new Float64Array(rows * outputs);
     const trees: HistTree[] = [];
     const scores: number[] = early ? [-loss(task, y, raw, validation, outputs)] : [];
 
     for (let iteration = 0; iteration < maxIter; iteration++) {
-      if (task === 'classification') rawToProbabilities(raw, rows, outputs, prob);
+      if (outputs > 1) rawToProbabilities(raw, rows, outputs, prob);
       for (let k = 0; k < outputs; k++) {
         for (const r of train) {
           if (task === 'regression') {
             gradients[r] = raw[r]! - y[r]!;
             hessians[r] = 1;
+          } else if (outputs === 1) {
+            binomialGradient(y[r]!, raw[r]!, gradients, hessians, r);
           } else {
             const p = prob[r * outputs + k]!;
-            const target = outputs === 1 ? y[r]! : y[r] === k ? 1 : 0;
-            gradients[r] = p - target;
+            gradients[r] = p - (y[r] === k ? 1 : 0);
             hessians[r] = p * (1 - p);
           }
         }
@@ -92,6 +98,19 @@ class HistGradientBoostingEngine extends RawScoreEngine<HistState> {
 
   protected rawScores(state: HistState, x: Float32Array, rows: number): Float64Array {
     return rawScores(state, x, rows);
+  }
+}
+
+/** sklearn's cgrad_hess_half_binomial: the log loss's gradient and hessian at a raw score, in its steps. */
+function binomialGradient(target: number, raw: number, gradients: Float32Array, hessians: Float32Array, r: number): void {
+  if (raw > -37) {
+    const e = Math.exp(-raw);
+    gradients[r] = (1 - target - target * e) / (1 + e);
+    hessians[r] = e / (1 + e) ** 2;
+  } else {
+    const e = Math.exp(raw);
+    gradients[r] = e - target;
+    hessians[r] = e;
   }
 }
 
@@ -117,26 +136,18 @@ function shouldStop(scores: number[], patience: number, tol: number): boolean {
   return !scores.slice(-patience).some((score) => score > reference);
 }
 
-/** Held-out rows for early stopping (stratified by class for classifiers, as train_test_split). */
-function splitRows(y: Float32Array, rows: number, task: HistState['task'], fraction: number, random: () => number): { train: Int32Array; validation: Int32Array } {
-  const all = Int32Array.from({ length: rows }, (_, i) => i);
-  if (fraction === 0) return { train: all, validation: new Int32Array(0) };
-  const groups = new Map<number, number[]>();
-  for (let r = 0; r < rows; r++) {
-    const key = task === 'classification' ? y[r]! : 0;
-    const group = groups.get(key) ?? [];
-    group.push(r);
-    groups.set(key, group);
-  }
-  const train: number[] = [];
-  const validation: number[] = [];
-  for (const group of groups.values()) {
-    shuffleInPlace(group, random);
-    const held = Math.max(1, Math.round(group.length * fraction));
-    validation.push(...group.slice(0, held));
-    train.push(...group.slice(held));
-  }
-  return { train: Int32Array.from(train.sort((a, b) => a - b)), validation: Int32Array.from(validation) };
+/** Held-out rows for early stopping: sklearn's train_test_split for the same seed (stratified for classifiers). */
+function splitRows(y: Float32Array, rows: number, task: HistState['task'], fraction: number, seed: number): { train: Int32Array; validation: Int32Array } {
+  if (fraction === 0) return { train: Int32Array.from({ length: rows }, (_, i) => i), validation: new Int32Array(0) };
+  const { train, test } = trainTestSplit(rows, fraction, seed, task === 'classification' ? y : undefined);
+  return { train, validation: test };
+}
+
+/** _BinMapper's subsample above BIN_SAMPLE training rows: RandomState(seed).choice(rows, BIN_SAMPLE), with replacement. */
+function binSample(rows: number, seed: number): Int32Array | null {
+  if (rows <= BIN_SAMPLE) return null;
+  const random = new NumpyRandomState(seed);
+  return Int32Array.from({ length: BIN_SAMPLE }, () => random.bounded(rows - 1));
 }
 
 function subset(x: Float32Array, cols: number, rows: Int32Array): Float32Array {

@@ -103,3 +103,52 @@ export function sampleWithoutReplacement(random: NumpyRandomState, n: number, k:
   }
   return out;
 }
+
+/**
+ * sklearn's train_test_split(test_size=fraction, random_state=seed) row indexes, in its order: ShuffleSplit
+ * (one permutation: its first ceil(fraction·n) are the test rows), or with `classes` (one per row, 0..k-1)
+ * StratifiedShuffleSplit: per-class counts from _approximate_mode, a permutation per class, then each side
+ * permuted again. Estimators that hold out rows (HistGradientBoosting's early stopping) train on these.
+ */
+export function trainTestSplit(n: number, fraction: number, seed: number, classes?: ArrayLike<number>): { train: Int32Array; test: Int32Array } {
+  const random = new NumpyRandomState(seed);
+  const nTest = Math.ceil(fraction * n);
+  const nTrain = n - nTest;
+  if (!classes) {
+    const order = random.permutation(n);
+    return { train: order.slice(nTest, nTest + nTrain), test: order.slice(0, nTest) };
+  }
+  const byClass: number[][] = [];
+  for (let r = 0; r < n; r++) (byClass[classes[r]!] ??= []).push(r);
+  const groups = byClass.filter((group) => group !== undefined);
+  const counts = groups.map((group) => group.length);
+  const trainCounts = approximateMode(counts, nTrain, random);
+  const testCounts = approximateMode(counts.map((c, i) => c - trainCounts[i]!), nTest, random);
+  const train: number[] = [];
+  const test: number[] = [];
+  groups.forEach((group, i) => {
+    const permuted = Array.from(random.permutation(group.length), (j) => group[j]!);
+    train.push(...permuted.slice(0, trainCounts[i]));
+    test.push(...permuted.slice(trainCounts[i], trainCounts[i]! + testCounts[i]!));
+  });
+  const permute = (rows: number[]) => Int32Array.from(random.permutation(rows.length), (j) => rows[j]!);
+  return { train: permute(train), test: permute(test) };
+}
+
+/** sklearn.utils.extmath._approximate_mode: floors of the shares, the rest to the largest remainders (ties drawn). */
+function approximateMode(counts: number[], draws: number, random: NumpyRandomState): number[] {
+  const total = counts.reduce((a, b) => a + b, 0);
+  const continuous = counts.map((c) => (c / total) * draws);
+  const floored = continuous.map(Math.floor);
+  let needToAdd = draws - floored.reduce((a, b) => a + b, 0);
+  const remainder = continuous.map((c, i) => c - floored[i]!);
+  for (const value of [...new Set(remainder)].sort((a, b) => b - a)) {
+    if (needToAdd <= 0) break;
+    const tied = remainder.flatMap((r, i) => (r === value ? [i] : []));
+    const addNow = Math.min(tied.length, needToAdd);
+    // rng.choice(tied, addNow, replace=False): a permutation's first addNow.
+    for (const j of random.permutation(tied.length).slice(0, addNow)) floored[tied[j]!]! += 1;
+    needToAdd -= addNow;
+  }
+  return floored;
+}

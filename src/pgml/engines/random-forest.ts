@@ -23,6 +23,7 @@ const forest = forestFactory({
   splitter: 'best',
   nEstimators: 100,
   bootstrap: true,
+  sklearnFeatureOrder: false,
   classifierMaxFeatures: 'sqrt',
   hyperparams: ['n_estimators', 'bootstrap', 'max_samples', 'random_state', 'n_jobs', ...TREE_HYPERPARAMS],
 });

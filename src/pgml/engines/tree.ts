@@ -10,6 +10,7 @@
  */
 
 import { columnMajor, integers, oneHotClasses, ranksOf } from './tree-inputs.js';
+import { FEATURE_THRESHOLD, type SklearnFeatureOrder } from './sklearn-features.js';
 
 export { columnMajor, oneHotClasses, presortFeatures } from './tree-inputs.js';
 
@@ -26,6 +27,8 @@ export interface TreeOptions {
   maxLeafNodes?: number;
   splitter: 'best' | 'random';
   random: () => number;
+  /** The best splitter visits features in this order (scikit-learn's, per tree seed) instead of drawing with `random`. */
+  featureOrder?: SklearnFeatureOrder;
 }
 
 /**
@@ -81,6 +84,8 @@ interface Candidate {
   depth: number;
   split: Split | undefined;
   improvement: number;
+  /** Features known to be constant here, for featureOrder (sklearn's n_constant_features). */
+  constants: number;
 }
 
 export function fitTree(input: TreeInput, options: TreeOptions): Tree {
@@ -173,12 +178,12 @@ class TreeBuilder {
   }
 
   /** Adds the node for rows order[start, end) and its subtree, depth first; returns its index. */
-  private grow(start: number, end: number, depth: number): number {
-    const node = this.addNode(start, end, depth);
+  private grow(start: number, end: number, depth: number, constants = 0): number {
+    const node = this.addNode(start, end, depth, constants);
     if (node.split === undefined) return node.id;
     const leftCount = this.applySplit(node, node.split);
-    this.tree.left[node.id] = this.grow(start, start + leftCount, depth + 1);
-    this.tree.right[node.id] = this.grow(start + leftCount, end, depth + 1);
+    this.tree.left[node.id] = this.grow(start, start + leftCount, depth + 1, node.constants);
+    this.tree.right[node.id] = this.grow(start + leftCount, end, depth + 1, node.constants);
     return node.id;
   }
 
@@ -198,8 +203,8 @@ class TreeBuilder {
       if (node.split === undefined) continue;
       splits--;
       const leftCount = this.applySplit(node, node.split);
-      const left = this.addNode(node.start, node.start + leftCount, node.depth + 1);
-      const right = this.addNode(node.start + leftCount, node.end, node.depth + 1);
+      const left = this.addNode(node.start, node.start + leftCount, node.depth + 1, node.constants);
+      const right = this.addNode(node.start + leftCount, node.end, node.depth + 1, node.constants);
       this.tree.left[node.id] = left.id;
       this.tree.right[node.id] = right.id;
       frontier.push(left, right);
@@ -207,7 +212,7 @@ class TreeBuilder {
   }
 
   /** Adds a leaf for rows order[start, end) and chooses its split, if it may have one (applied later). */
-  private addNode(start: number, end: number, depth: number): Candidate {
+  private addNode(start: number, end: number, depth: number, constants = 0): Candidate {
     const { outputs } = this.input;
     const stats = this.nodeStats(start, end);
     const id = this.tree.feature.length;
@@ -217,11 +222,11 @@ class TreeBuilder {
     this.tree.right.push(-1);
     for (let k = 0; k < outputs; k++) this.tree.value.push(stats.weight > 0 ? stats.sums[k]! / stats.weight : 0);
 
-    const node: Candidate = { id, start, end, depth, split: undefined, improvement: 0 };
+    const node: Candidate = { id, start, end, depth, split: undefined, improvement: 0, constants };
     const count = end - start;
     const { maxDepth, minSamplesSplit, minSamplesLeaf } = this.options;
     if (depth >= maxDepth || count < minSamplesSplit || count < 2 * minSamplesLeaf || stats.impurity <= EPSILON) return node;
-    const split = this.options.splitter === 'best' ? this.bestSplit(start, end, stats) : this.randomSplit(start, end, stats);
+    const split = this.options.splitter === 'best' ? this.bestSplit(node, stats) : this.randomSplit(start, end, stats);
     if (split === undefined) return node;
     // The proxy minus the parent's sum of S^2/W is the drop in weighted squared error: sklearn's
     // impurity_improvement times the tree's total weight, for squared_error and friedman_mse alike
@@ -293,7 +298,8 @@ class TreeBuilder {
    * values. The sums accumulate row by row in that order whatever the target shape, so scores (and ties)
    * are the same floating-point numbers in each of the three loops.
    */
-  private bestSplit(start: number, end: number, stats: { weight: number; sums: Float64Array }): Split | undefined {
+  private bestSplit(node: Candidate, stats: { weight: number; sums: Float64Array }): Split | undefined {
+    const { start, end } = node;
     const { rows, targets, weights, outputs } = this.input;
     const { columns, order, classes } = this;
     const minLeaf = this.options.minSamplesLeaf;
@@ -303,8 +309,9 @@ class TreeBuilder {
     let bestFeature = -1;
     let bestThreshold = 0;
     let bestScore = 0;
-    for (let c = 0, count = this.candidateFeatures(); c < count; c++) {
-      const f = this.features[c]!;
+    const { features, count } = this.bestCandidates(node);
+    for (let c = 0; c < count; c++) {
+      const f = features[c]!;
       const column = f * rows;
       // The node's rows in (value, row) order: sorted[at + i] for i in [start, end).
       let sorted = order;
@@ -346,6 +353,33 @@ class TreeBuilder {
       }
     }
     return bestFeature < 0 ? undefined : { feature: bestFeature, threshold: bestThreshold, score: bestScore };
+  }
+
+  /** The best splitter's features to evaluate at the node, in order: scikit-learn's (featureOrder) or our draw. */
+  private bestCandidates(node: Candidate): { features: Int32Array; count: number } {
+    const order = this.options.featureOrder;
+    if (!order) return { features: this.features, count: this.candidateFeatures() };
+    const { count, constants } = order.node(node.constants, (f) => this.spansAtMostThreshold(f, node.start, node.end));
+    node.constants = constants;
+    return { features: order.visited, count };
+  }
+
+  /** sklearn's constant feature: the node's values of f span FEATURE_THRESHOLD or less. */
+  private spansAtMostThreshold(f: number, start: number, end: number): boolean {
+    const { columns, order } = this;
+    const column = f * this.input.rows;
+    if (this.segments > 1) {
+      const at = f * this.m;
+      return columns[column + order[at + end - 1]!]! <= columns[column + order[at + start]!]! + FEATURE_THRESHOLD;
+    }
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = start; i < end; i++) {
+      const v = columns[column + order[i]!]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    return max <= min + FEATURE_THRESHOLD;
   }
 
   /** The node's rows by feature f's (value, row), from their ranks in the presorted order (unique keys). */

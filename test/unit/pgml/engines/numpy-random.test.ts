@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { NumpyRandomState, sampleWithoutReplacement } from '../../../../src/pgml/engines/numpy-random.js';
+import { NumpyRandomState, sampleWithoutReplacement, trainTestSplit } from '../../../../src/pgml/engines/numpy-random.js';
 import { sklearnAvailable } from './sklearn-reference.js';
 
 const CASES: [seed: number, n: number, k: number][] = [
@@ -36,6 +36,38 @@ json.dump(out, sys.stdout)`;
       assert.deepEqual(samples, expected[i]!.samples);
       assert.deepEqual([1, 2, 7, 1000, 2 ** 31].map((m) => random.bounded(m - 1)), expected[i]!.randint);
       assert.deepEqual(Array.from(random.permutation(20)), expected[i]!.permutation);
+    });
+  });
+});
+
+// HistGradientBoosting's early stopping holds out train_test_split's rows (stratified for classifiers).
+describe("scikit-learn's train_test_split", { skip: !sklearnAvailable() && 'python3 with scikit-learn not installed' }, () => {
+  // Three classes with tied remainders (so _approximate_mode draws), and a plain shuffle split.
+  const classes = Array.from({ length: 1003 }, (_, r) => (r * 7919) % 3);
+  const SPLITS: [seed: number, n: number, fraction: number, stratified: boolean][] = [
+    [2_963_253_367, 1003, 0.1, true],
+    [7, 1003, 0.25, true],
+    [11, 1003, 0.1, false],
+  ];
+  const script = `
+import json, sys, numpy as np
+from sklearn.model_selection import train_test_split
+req = json.load(sys.stdin)
+y = np.array(req['classes'])
+out = []
+for seed, n, fraction, stratified in req['splits']:
+    train, test = train_test_split(np.arange(n), test_size=fraction, random_state=seed, stratify=y[:n] if stratified else None)
+    out.append({'train': train.tolist(), 'test': test.tolist()})
+json.dump(out, sys.stdout)`;
+  const run = spawnSync('python3', ['-c', script], { input: JSON.stringify({ classes, splits: SPLITS }), encoding: 'utf8' });
+  const expected = run.status === 0 ? (JSON.parse(run.stdout) as { train: number[]; test: number[] }[]) : [];
+
+  SPLITS.forEach(([seed, n, fraction, stratified], i) => {
+    it(`seed ${seed}: ${fraction} of ${n} rows${stratified ? ', stratified' : ''}, rows in sklearn's order`, () => {
+      assert.equal(run.status, 0, run.stderr);
+      const { train, test } = trainTestSplit(n, fraction, seed, stratified ? classes : undefined);
+      assert.deepEqual(Array.from(test), expected[i]!.test);
+      assert.deepEqual(Array.from(train), expected[i]!.train);
     });
   });
 });

@@ -25,10 +25,11 @@ export interface Split {
 }
 
 /**
- * Deterministic 75/25 split (PostgresML's default test_size) with a fixed shuffle. The last `targets`
+ * Deterministic 75/25 split (PostgresML's default test_size) with a fixed shuffle, or the file's last
+ * quarter (testSampling 'last', as pgml.train's test_sampling => 'last'). The last `targets`
  * columns are the labels (several for joint regression: y is rows × targets, row-major).
  */
-export function loadSplit(name: string, options: { seed?: number; targets?: number; dir?: string } = {}): Split {
+export function loadSplit(name: string, options: { seed?: number; targets?: number; dir?: string; testSampling?: 'random' | 'last' } = {}): Split {
   const path = join(options.dir ?? DATASETS, `${name}.csv`);
   const lines = readFileSync(path, 'utf8').trim().split('\n');
   const header = lines[0]!.split(',');
@@ -37,7 +38,7 @@ export function loadSplit(name: string, options: { seed?: number; targets?: numb
   const rows = lines.slice(1).map((line) => line.split(',').map(Number));
   const order = rows.map((_, i) => i);
   let state = options.seed ?? 7;
-  for (let i = order.length - 1; i > 0; i--) {
+  for (let i = order.length - 1; i > 0 && options.testSampling !== 'last'; i--) {
     state = (Math.imul(state, 1103515245) + 12345) >>> 0;
     const j = state % (i + 1);
     [order[i], order[j]] = [order[j]!, order[i]!];

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { getLocalEngineFactory } from '../../../../src/pgml/engines/registry.js';
 import { columnMajor, fitTree, leafOf, oneHotClasses, presortFeatures } from '../../../../src/pgml/engines/tree.js';
 import { seededRandom } from '../../../../src/pgml/random.js';
-import { accuracy, loadSplit, r2, sklearn, sklearnAvailable } from './sklearn-reference.js';
+import { accuracy, loadSplit, r2, sklearn, sklearnAvailable, type Split } from './sklearn-reference.js';
 
 describe('CART core', () => {
   it('finds the best threshold halfway between values and grows to purity', () => {
@@ -105,6 +108,12 @@ describe('tree ensembles against scikit-learn', { skip: !sklearnAvailable() && '
   const iris = loadSplit('iris');
   const cancer = loadSplit('breast_cancer');
   const diabetes = loadSplit('diabetes');
+  // The bench's split of breast_cancer (test_sampling => 'last'): 30 features with more distinct values
+  // than max_bins, so the bins come from percentiles.
+  const cancerLast = loadSplit('breast_cancer', { testSampling: 'last' });
+  // Above 10,000 training rows early stopping is on; noisy labels make it stop well before max_iter.
+  const noisy = noisyTable('noisy_classes', (a, b, u) => (a + 0.3 * b + 0.5 * u > 0.9 ? 1 : 0));
+  const noisyRegression = noisyTable('noisy_values', (a, b, u) => 2 * a + b + u);
   const reference = sklearnAvailable()
     ? sklearn({
         gbtIris: { split: iris, estimator: 'ensemble.GradientBoostingClassifier', params: { random_state: 0 } },
@@ -117,12 +126,18 @@ describe('tree ensembles against scikit-learn', { skip: !sklearnAvailable() && '
         etDiabetes: { split: diabetes, estimator: 'ensemble.ExtraTreesRegressor', params: { random_state: 0 } },
         hgbIris: { split: iris, estimator: 'ensemble.HistGradientBoostingClassifier', params: { random_state: 0 } },
         hgbCancer: { split: cancer, estimator: 'ensemble.HistGradientBoostingClassifier', params: { random_state: 0 } },
+        hgbCancerLast: { split: cancerLast, estimator: 'ensemble.HistGradientBoostingClassifier', params: { random_state: 0 }, proba: true, float32: true },
+        hgbEarlyClassifier: { split: noisy, estimator: 'ensemble.HistGradientBoostingClassifier', params: { random_state: 0 }, float32: true },
+        hgbEarlyRegressor: { split: noisyRegression, estimator: 'ensemble.HistGradientBoostingRegressor', params: { random_state: 0 }, float32: true },
         hgbDiabetes: { split: diabetes, estimator: 'ensemble.HistGradientBoostingRegressor', params: { random_state: 0 } },
         adaIris: { split: iris, estimator: 'ensemble.AdaBoostClassifier', params: { random_state: 0 } },
         adaCancer: { split: cancer, estimator: 'ensemble.AdaBoostClassifier', params: { random_state: 0 } },
         adaDiabetes: { split: diabetes, estimator: 'ensemble.AdaBoostRegressor', params: { random_state: 0 } },
         bagCancer: { split: cancer, estimator: 'ensemble.BaggingClassifier', params: { random_state: 0 } },
-        bagDiabetes: { split: diabetes, estimator: 'ensemble.BaggingRegressor', params: { random_state: 0 } },
+        // Leaf values are means of the float32 labels the engine receives: the reference rounds them too.
+        bagDiabetes: { split: diabetes, estimator: 'ensemble.BaggingRegressor', params: { random_state: 0 }, float32: true },
+        bagCancerProba: { split: cancer, estimator: 'ensemble.BaggingClassifier', params: { random_state: 0 }, proba: true },
+        bagIrisDefaults: { split: iris, estimator: 'ensemble.BaggingClassifier', params: { random_state: 0 }, proba: true },
         bagIris: { split: iris, estimator: 'ensemble.BaggingClassifier', params: { random_state: 3, n_estimators: 7, max_samples: 0.5 } },
       })
     : undefined;
@@ -164,15 +179,27 @@ describe('tree ensembles against scikit-learn', { skip: !sklearnAvailable() && '
     });
   }
 
-  // The bootstrap rows are numpy's for the same seed; sklearn's trees still break ties between equally
-  // good features in their own random order, so deep nodes may split on another feature.
-  it("bagging draws scikit-learn's bootstrap rows for the same random_state: BaggingRegressor's r2 within 0.02", async () => {
+  // The bootstrap rows are numpy's for the same seed, and each tree visits features in the order its
+  // sklearn DecisionTree draws (ties between equally good features in deep nodes break the same way).
+  it("bagging predicts diabetes as BaggingRegressor with the same random_state, tree for tree", async () => {
     const engine = getLocalEngineFactory('bagging').create();
     await engine.fit(diabetes.train, { task: 'regression', hyperparams: { random_state: 0 } });
-    const ours = r2(diabetes.test.y!, await engine.predict(diabetes.test.x, diabetes.test.rows));
-    const theirs = r2(diabetes.test.y!, reference!.bagDiabetes.predict!);
-    assert.ok(Math.abs(ours - theirs) <= 0.02, `ours ${ours}, scikit-learn ${theirs}`);
+    const ours = await engine.predict(diabetes.test.x, diabetes.test.rows);
+    const theirs = reference!.bagDiabetes.predict!;
+    assert.equal(ours.length, theirs.length);
+    theirs.forEach((value, i) => assert.ok(Math.abs(ours[i]! - value) <= 1e-4 * Math.abs(value), `row ${i}: ours ${ours[i]}, scikit-learn ${value}`));
   });
+
+  for (const [name, split, key] of [['breast_cancer', cancer, 'bagCancerProba'], ['iris', iris, 'bagIrisDefaults']] as const) {
+    it(`bagging's class probabilities on ${name} are BaggingClassifier's for the same random_state`, async () => {
+      const engine = getLocalEngineFactory('bagging').create();
+      await engine.fit(split.train, { task: 'classification', hyperparams: { random_state: 0 }, numClasses: split.numClasses });
+      assert.deepEqual(Array.from(await engine.predict(split.test.x, split.test.rows)), reference![key].predict!);
+      const proba = await engine.predictProba!(split.test.x, split.test.rows);
+      const theirs = reference![key].proba!.flat();
+      theirs.forEach((value, i) => assert.ok(Math.abs(proba[i]! - value) < 1e-6, `value ${i}: ours ${proba[i]}, scikit-learn ${value}`));
+    });
+  }
 
   it('bagging classifies iris as BaggingClassifier with the same seed, n_estimators and max_samples', async () => {
     const engine = getLocalEngineFactory('bagging').create();
@@ -190,16 +217,26 @@ describe('tree ensembles against scikit-learn', { skip: !sklearnAvailable() && '
     assert.ok(agree > 0.97, `agreement ${agree}`);
   });
 
-  it('hist_gradient_boosting stops early above 10,000 rows, as sklearn', async () => {
-    const rows = 12_000;
-    const x = Float32Array.from({ length: rows * 2 }, (_, i) => Math.sin(i * 0.7) + ((i * 7919) % 13) / 13);
-    const y = Float32Array.from({ length: rows }, (_, r) => (x[2 * r]! > 0.5 ? 1 : 0));
+  it("hist_gradient_boosting grows scikit-learn 1.9's trees on breast_cancer (averaged_inverted_cdf bins, float32 gradients): the same predictions", async () => {
     const engine = getLocalEngineFactory('hist_gradient_boosting').create();
-    await engine.fit({ x, rows, cols: 2, y }, { task: 'classification', hyperparams: { random_state: 0 }, numClasses: 2 });
-    const state = JSON.parse(new TextDecoder().decode(await engine.serialize())) as { trees: unknown[] };
-    assert.ok(state.trees.length < 100, `${state.trees.length} trees`);
-    assert.ok(accuracy(y, await engine.predict(x, rows)) > 0.99);
+    await engine.fit(cancerLast.train, { task: 'classification', hyperparams: { random_state: 0 }, numClasses: 2 });
+    assert.deepEqual(Array.from(await engine.predict(cancerLast.test.x, cancerLast.test.rows)), reference!.hgbCancerLast.predict!);
+    // sklearn's gradients are float32: probabilities agree to about 1e-6, not to the last digit.
+    const proba = await engine.predictProba!(cancerLast.test.x, cancerLast.test.rows);
+    reference!.hgbCancerLast.proba!.flat().forEach((value, i) => assert.ok(Math.abs(proba[i]! - value) < 1e-4, `value ${i}: ours ${proba[i]}, scikit-learn ${value}`));
   });
+
+  // The held-out rows are train_test_split's for the seed sklearn draws, so both stop at the same iteration.
+  for (const [task, split, key] of [['classification', noisy, 'hgbEarlyClassifier'], ['regression', noisyRegression, 'hgbEarlyRegressor']] as const) {
+    it(`hist_gradient_boosting ${task} stops early above 10,000 rows at scikit-learn's iteration`, async () => {
+      const engine = getLocalEngineFactory('hist_gradient_boosting').create();
+      await engine.fit(split.train, { task, hyperparams: { random_state: 0 }, numClasses: 2 });
+      const state = JSON.parse(new TextDecoder().decode(await engine.serialize())) as { trees: unknown[] };
+      const [iterations] = reference![key].n_iter!;
+      assert.ok(iterations! < 100, `scikit-learn ran ${iterations} iterations`);
+      assert.equal(state.trees.length, iterations);
+    });
+  }
 
   it('extra_trees trains several regression targets at once (train_joint)', async () => {
     const rows = 80;
@@ -246,3 +283,16 @@ describe('tree ensembles against scikit-learn', { skip: !sklearnAvailable() && '
     );
   });
 });
+
+/** 14,000 rows of two uniform features and a label from them and uniform noise, as a CSV in a scratch directory. */
+function noisyTable(name: string, label: (a: number, b: number, u: number) => number): Split {
+  const random = seededRandom(11);
+  const lines = ['a,b,label'];
+  for (let r = 0; r < 14_000; r++) {
+    const [a, b, u] = [Math.fround(random()), Math.fround(random()), Math.fround(random())];
+    lines.push(`${a},${b},${label(a, b, u)}`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'hgb-early-'));
+  writeFileSync(join(dir, `${name}.csv`), `${lines.join('\n')}\n`);
+  return loadSplit(name, { dir });
+}

@@ -1,0 +1,89 @@
+/**
+ * The order in which scikit-learn's BestSplitter visits features (node_split_best in _splitter.pyx).
+ * With every feature a candidate (bagging's trees), the order decides only ties between equally good
+ * features, and those are common in deep nodes of few rows: a tree breaks them in the order it visits
+ * features, so the same tree needs the same order. sklearn draws each node's order with Fisher-Yates over
+ * one features array that persists from node to node, skips features known to be constant in the node's
+ * ancestors, and records the constants it finds for the node's descendants: all kept here, draw for draw.
+ */
+import { NumpyRandomState } from './numpy-random.js';
+
+/** sklearn's RAND_R_MAX (2^31 - 1): the bound of the splitter's seed and of our_rand_r. */
+const RAND_R_MAX = 0x7fffffff;
+/** sklearn's FEATURE_THRESHOLD: a feature whose node values span at most this much is constant there. */
+export const FEATURE_THRESHOLD = 1e-7;
+
+export class SklearnFeatureOrder {
+  private state: number;
+  private readonly features: Int32Array;
+  private readonly constantFeatures: Int32Array;
+  /** The last node's visited (non-constant) features, in order. */
+  readonly visited: Int32Array;
+
+  /**
+   * For a DecisionTree* whose random_state is `treeSeed`: Splitter.init draws its rand_r state as
+   * RandomState(treeSeed).randint(0, RAND_R_MAX).
+   */
+  constructor(cols: number, private readonly maxFeatures: number, treeSeed: number) {
+    this.state = new NumpyRandomState(treeSeed).bounded(RAND_R_MAX - 1);
+    this.features = Int32Array.from({ length: cols }, (_, i) => i);
+    this.constantFeatures = new Int32Array(cols);
+    this.visited = new Int32Array(cols);
+  }
+
+  /**
+   * One node's draws: fills `visited` with the features to evaluate, in sklearn's order, and returns
+   * their count and the constants known to the node's children (its n_constant_features). `known` is
+   * the parent's count (0 at the root); `isConstant(f)` tells whether f spans FEATURE_THRESHOLD or less
+   * over the node's rows.
+   */
+  node(known: number, isConstant: (feature: number) => boolean): { count: number; constants: number } {
+    const { features, constantFeatures, visited } = this;
+    let fi = features.length;
+    let nVisited = 0;
+    let nFound = 0;
+    let nDrawn = 0;
+    let nTotal = known;
+    let count = 0;
+    while (fi > nTotal && (nVisited < this.maxFeatures || nVisited <= nFound + nDrawn)) {
+      nVisited++;
+      let fj = nDrawn + (this.randR() % (fi - nFound - nDrawn));
+      if (fj < known) {
+        swap(features, nDrawn, fj);
+        nDrawn++;
+        continue;
+      }
+      fj += nFound;
+      const feature = features[fj]!;
+      if (isConstant(feature)) {
+        swap(features, fj, nTotal);
+        nFound++;
+        nTotal++;
+        continue;
+      }
+      fi--;
+      swap(features, fi, fj);
+      visited[count++] = feature;
+    }
+    // sklearn keeps the known constants' original order for siblings and children, then appends the new ones.
+    features.set(constantFeatures.subarray(0, known), 0);
+    constantFeatures.set(features.subarray(known, known + nFound), known);
+    return { count, constants: nTotal };
+  }
+
+  /** sklearn's our_rand_r (xorshift32, modulo 2^31). */
+  private randR(): number {
+    let s = this.state === 0 ? 1 : this.state;
+    s = (s ^ (s << 13)) >>> 0;
+    s = (s ^ (s >>> 17)) >>> 0;
+    s = (s ^ (s << 5)) >>> 0;
+    this.state = s;
+    return s % 0x80000000;
+  }
+}
+
+function swap(a: Int32Array, i: number, j: number): void {
+  const t = a[i]!;
+  a[i] = a[j]!;
+  a[j] = t;
+}
