@@ -4,13 +4,19 @@
 // message sequences go to a proxy that answers locally what it can and to one that sends every
 // statement upstream (test/support/local-answers.ts), through raw connections written independently
 // of src/wire, and through the drivers users have (pg with values and with `name:`, postgres.js,
-// which prepares by default).
+// which prepares by default, psycopg with binary results and in libpq pipeline mode).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import pg from 'pg';
 import postgres from 'postgres';
+import { execCapture } from '../support/exec.js';
+import { REPO_ROOT } from '../support/proxy.js';
 import { DATABASE, TINY, exchange, session, show, startProxyPair, type ProxyPair } from '../support/local-answers.js';
 import { type BackendMessage, bindMessage, closeMessage, describeMessage, executeMessage, parseMessage, queryMessage, syncMessage } from '../support/raw-wire.js';
+
+const PSYCOPG_SCRIPT = join(REPO_ROOT, 'test', 'integration', 'clients', 'psycopg_bound.py');
+const PYTHON = process.env.PYTHON ?? 'python3';
 
 const TEXT = 25;
 const FLOAT4_ARRAY = 1021;
@@ -240,5 +246,21 @@ describe('answering bound-parameter statements locally (extended protocol)', () 
       answers(pair.upstream.url('postgres', undefined, DATABASE)),
     ]);
     assert.deepEqual(got, expected);
+  });
+
+  test('same results through psycopg (binary results, prepared, libpq pipeline mode, errors)', { timeout: 120_000 }, async () => {
+    const run = async (url: string) => {
+      const r = await execCapture(PYTHON, [PSYCOPG_SCRIPT, url, TINY]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout) as Record<string, unknown>;
+    };
+    const [got, expected] = await Promise.all([
+      run(pair.local.url('postgres', undefined, DATABASE)),
+      run(pair.upstream.url('postgres', undefined, DATABASE)),
+    ]);
+    assert.deepEqual(got, expected);
+    assert.equal((expected.missing_model as string[])[0], '42704');
+    assert.equal((expected.bad_features as string[])[0], '22023');
+    assert.equal(typeof (expected.binary as unknown[])[0], 'number');
   });
 });
