@@ -5,6 +5,9 @@
 // statement upstream (test/support/local-answers.ts), through raw connections written independently
 // of src/wire, and through the drivers users have (pg with values and with `name:`, postgres.js,
 // which prepares by default, psycopg with binary results and in libpq pipeline mode).
+// Today the proxy answers none of these locally (both proxies send them upstream after evaluating
+// the calls at Bind): the comparison is the net for answering them locally, and the answers' message
+// types are listed so that each sequence shows what it compares.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -188,7 +191,7 @@ const SEQUENCES: { name: string; writes: { bytes: Buffer; ready: number }[]; ans
   },
 ];
 
-describe('answering bound-parameter statements locally (extended protocol)', () => {
+describe('bound-parameter statements answered as the upstream answers them (extended protocol)', () => {
   let pair: ProxyPair;
 
   before(async () => {
