@@ -125,19 +125,19 @@ try {
 
   log('embed', `single sentence: SELECT pgml.embed(m, $1) over ${SINGLE} sentences, then python one at a time`);
   for (const text of singleTexts.slice(0, 20)) await client.query(`SELECT pgml.embed('${MODEL}', $1)`, [text]); // warm-up
+  // The same call as a simple Query with the text inline, answered by the proxy without the
+  // upstream, timed in the same loop: timed one cell after the other, the first cell was 2-2.5x the
+  // second on the loaded machine (BENCHMARKS.md, issue 16, serving), which the protocol did not explain.
   const singleCalls: number[] = [];
+  const singleSimpleCalls: number[] = [];
   for (const text of singleTexts) {
     const [seconds] = await timed(() => client.query(`SELECT pgml.embed('${MODEL}', $1)`, [text]));
     singleCalls.push(seconds * 1000);
+    const [simpleSeconds] = await timed(() => client.query(`SELECT pgml.embed('${MODEL}', '${text.replaceAll("'", "''")}')`));
+    singleSimpleCalls.push(simpleSeconds * 1000);
   }
   singleCalls.sort((a, b) => a - b);
   const singleProxyP50 = percentile(singleCalls, 50);
-  // The same call as a simple Query with the text inline: answered by the proxy without the upstream.
-  const singleSimpleCalls: number[] = [];
-  for (const text of singleTexts) {
-    const [seconds] = await timed(() => client.query(`SELECT pgml.embed('${MODEL}', '${text.replaceAll("'", "''")}')`));
-    singleSimpleCalls.push(seconds * 1000);
-  }
   singleSimpleCalls.sort((a, b) => a - b);
   const singlePython = JSON.parse(await run(PYTHON, [join(import.meta.dirname, 'embed_baseline.py'), join(modelsDir, MODEL), singleFile, '--single'])) as {
     single_p50_ms: number;

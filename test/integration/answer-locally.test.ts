@@ -6,29 +6,10 @@
 // checks that the locally answered statements never reached the upstream (pg_stat_activity).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import pg from 'pg';
-import { createDatabase, startPgCluster, type PgCluster } from '../support/pg-cluster.js';
-import { REPO_ROOT, startProxy, type ProxyProcess } from '../support/proxy.js';
-import { RawConnection, extendedQueryMessages, queryMessage, syncMessage, type BackendMessage } from '../support/raw-wire.js';
-
-const MODELS = join(REPO_ROOT, 'test', 'fixtures', 'models');
-const TINY = 'pgml-test/tiny-bert';
-const DATABASE = 'local_answers';
-
-const SETUP = `
-  CREATE TABLE reg AS
-  SELECT sin(i)::real AS a, cos(i * 1.3)::real AS b, ((i % 7) / 7.0)::real AS c,
-         (3 * sin(i) - 2 * cos(i * 1.3) + (i % 7) / 7.0)::real AS y
-    FROM generate_series(1, 200) AS i;
-  CREATE TABLE cls AS
-  SELECT sin(i)::real AS a, cos(i * 0.7)::real AS b, (sin(i) + cos(i * 0.7) > 0.3)::int AS label
-    FROM generate_series(1, 200) AS i;
-  CREATE FUNCTION float_digits(digits text) RETURNS text LANGUAGE sql AS $$ SELECT set_config('extra_float_digits', digits, false) $$;
-  CREATE FUNCTION short_floats() RETURNS void LANGUAGE plpgsql AS $$ BEGIN SET extra_float_digits = -1; END $$;
-  SELECT * FROM pgml.train('reg', 'regression', 'reg', 'y', 'linear');
-  SELECT * FROM pgml.train('cls', 'classification', 'cls', 'label', 'xgboost', '{"n_estimators": 5}');
-  SELECT * FROM pgml.train('xreg', 'regression', 'reg', 'y', 'xgboost', '{"n_estimators": 20}');`;
+import { DATABASE, TINY, exchange, session, show, startProxyPair, type ProxyPair } from '../support/local-answers.js';
+import type { ProxyProcess } from '../support/proxy.js';
+import { extendedQueryMessages, queryMessage, syncMessage } from '../support/raw-wire.js';
 
 const PREDICT = `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]::float8[])`;
 
@@ -126,54 +107,22 @@ const SEQUENCES: { name: string; queries: string[] }[] = [
   },
 ];
 
-async function session(proxy: ProxyProcess): Promise<RawConnection> {
-  const connection = await RawConnection.open(proxy.host, proxy.port);
-  await connection.startup('postgres', DATABASE);
-  return connection;
-}
-
-/** Sends the bytes and reads the answers up to the `readyCount`-th ReadyForQuery. */
-async function exchange(connection: RawConnection, bytes: Buffer, readyCount: number): Promise<BackendMessage[]> {
-  connection.write(bytes);
-  const answers: BackendMessage[] = [];
-  for (let ready = 0; ready < readyCount; ) {
-    const batch = await connection.readUntil('Z');
-    answers.push(...batch);
-    ready++;
-  }
-  return answers;
-}
-
-/** A readable form of the messages, with every byte of each: equal strings mean equal bytes. */
-const show = (messages: readonly BackendMessage[]): string[] => messages.map((m) => `${m.type} ${m.body.toString('hex')} ${JSON.stringify(m.body.toString('latin1'))}`);
-
 describe('answering statements locally', () => {
-  let cluster: PgCluster;
+  let pair: ProxyPair;
   let local: ProxyProcess;
   let upstream: ProxyProcess;
   let observer: pg.Client;
 
   before(async () => {
-    cluster = await startPgCluster();
-    await createDatabase(cluster, DATABASE);
-    const url = cluster.url('postgres', undefined, DATABASE);
-    const env = { PGML_MODELS_DIR: MODELS };
-    [local, upstream] = await Promise.all([
-      startProxy({ upstream: url, env }),
-      startProxy({ upstream: url, env: { ...env, PGML_PROXY_ANSWER_LOCALLY: 'off' } }),
-    ]);
-    const setup = new pg.Client({ connectionString: local.url('postgres', undefined, DATABASE) });
-    await setup.connect();
-    await setup.query(SETUP);
-    await setup.end();
-    observer = new pg.Client({ connectionString: url });
+    pair = await startProxyPair();
+    ({ local, upstream } = pair);
+    observer = new pg.Client({ connectionString: pair.url });
     await observer.connect();
   });
 
   after(async () => {
     await observer?.end();
-    await Promise.all([local?.stop(), upstream?.stop()]);
-    cluster?.stop();
+    await pair?.stop();
   });
 
   for (const { name, queries } of SEQUENCES) {

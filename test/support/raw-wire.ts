@@ -34,6 +34,35 @@ export function extendedQueryMessages(sql: string): Buffer {
   ]);
 }
 
+/** Parse of a statement, with parameter type OIDs (0: let the server infer it). */
+export function parseMessage(name: string, sql: string, types: readonly number[] = []): Buffer {
+  const list = new BufferList().cstring(name).cstring(sql).int16(types.length);
+  for (const oid of types) list.uint32(oid);
+  return list.join('P');
+}
+
+/** Bind of a portal: parameters as given (null: SQL NULL), their formats and the result formats. */
+export function bindMessage(
+  portal: string,
+  statement: string,
+  { paramFormats = [], params = [], resultFormats = [] }: { paramFormats?: number[]; params?: (Buffer | null)[]; resultFormats?: number[] },
+): Buffer {
+  const list = new BufferList().cstring(portal).cstring(statement).int16(paramFormats.length);
+  for (const format of paramFormats) list.int16(format);
+  list.int16(params.length);
+  for (const param of params) {
+    if (param === null) list.int32(-1);
+    else list.int32(param.length).raw(param);
+  }
+  list.int16(resultFormats.length);
+  for (const format of resultFormats) list.int16(format);
+  return list.join('B');
+}
+
+export const describeMessage = (kind: 'S' | 'P', name: string): Buffer => new BufferList().byte(kind).cstring(name).join('D');
+export const executeMessage = (portal: string, maxRows = 0): Buffer => new BufferList().cstring(portal).int32(maxRows).join('E');
+export const closeMessage = (kind: 'S' | 'P', name: string): Buffer => new BufferList().byte(kind).cstring(name).join('C');
+
 export const syncMessage = (): Buffer => frontendMessage('S', Buffer.alloc(0));
 export const flushMessage = (): Buffer => frontendMessage('H', Buffer.alloc(0));
 

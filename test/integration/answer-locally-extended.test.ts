@@ -1,0 +1,269 @@
+// The extended protocol with bound parameters (issue 16): `SELECT pgml.predict('reg', $1::real[])`
+// and `SELECT pgml.embed($1, $2)` as drivers send them (Parse, Bind, Describe, Execute, Sync). The
+// bytes a client receives must be exactly those the upstream sends for the same messages: the same
+// message sequences go to a proxy that answers locally what it can and to one that sends every
+// statement upstream (test/support/local-answers.ts), through raw connections written independently
+// of src/wire, and through the drivers users have (pg with values and with `name:`, postgres.js,
+// which prepares by default, psycopg with binary results and in libpq pipeline mode).
+// Today the proxy answers none of these locally (both proxies send them upstream after evaluating
+// the calls at Bind): the comparison is the net for answering them locally, and the answers' message
+// types are listed so that each sequence shows what it compares.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import pg from 'pg';
+import postgres from 'postgres';
+import { execCapture } from '../support/exec.js';
+import { REPO_ROOT } from '../support/proxy.js';
+import { DATABASE, TINY, exchange, session, show, startProxyPair, type ProxyPair } from '../support/local-answers.js';
+import { type BackendMessage, bindMessage, closeMessage, describeMessage, executeMessage, parseMessage, queryMessage, syncMessage } from '../support/raw-wire.js';
+
+const PSYCOPG_SCRIPT = join(REPO_ROOT, 'test', 'integration', 'clients', 'psycopg_bound.py');
+const PYTHON = process.env.PYTHON ?? 'python3';
+
+const TEXT = 25;
+const FLOAT4_ARRAY = 1021;
+const FLOAT4 = 700;
+
+const PREDICT_BOUND = `SELECT pgml.predict('reg', $1::real[])`;
+const EMBED_BOUND = 'SELECT pgml.embed($1, $2)';
+const FEATURES = '{0.25,-0.5,0.125}';
+
+const text = (value: string): Buffer => Buffer.from(value, 'utf8');
+
+/** A one-dimensional real[] in the binary format (array_send): header, then each element's length and float4. */
+function float4Array(values: readonly number[]): Buffer {
+  const bytes = Buffer.alloc(20 + values.length * 8);
+  bytes.writeInt32BE(1, 0);
+  bytes.writeInt32BE(0, 4);
+  bytes.writeUInt32BE(FLOAT4, 8);
+  bytes.writeInt32BE(values.length, 12);
+  bytes.writeInt32BE(1, 16);
+  values.forEach((value, i) => {
+    bytes.writeInt32BE(4, 20 + i * 8);
+    bytes.writeFloatBE(value, 24 + i * 8);
+  });
+  return bytes;
+}
+
+/** Parse, Bind, Describe (portal) and Execute of the unnamed statement, without a Sync. */
+const boundQuery = (sql: string, params: (Buffer | null)[], resultFormats: number[] = []): Buffer =>
+  Buffer.concat([parseMessage('', sql), bindMessage('', '', { params, resultFormats }), describeMessage('P', ''), executeMessage('')]);
+
+const sync = syncMessage();
+
+/** A message's type, and an ErrorResponse's SQLSTATE. */
+const typeOf = (message: BackendMessage): string =>
+  message.type === 'E' ? `E${message.body.toString('latin1').split('\0').find((field) => field.startsWith('C'))!.slice(1)}` : message.type;
+
+/** Each sequence: writes of messages, each answered up to its `ready`-th ReadyForQuery, and the
+ * answers' message types (an ErrorResponse with its SQLSTATE), so that the test shows what it compares. */
+const SEQUENCES: { name: string; writes: { bytes: Buffer; ready: number }[]; answers: string[] }[] = [
+  {
+    name: 'unnamed statement, text parameter, text and binary results',
+    writes: [
+      { bytes: Buffer.concat([boundQuery(PREDICT_BOUND, [text(FEATURES)]), sync]), ready: 1 },
+      { bytes: Buffer.concat([boundQuery(PREDICT_BOUND, [text(FEATURES)], [1]), sync]), ready: 1 },
+      { bytes: Buffer.concat([boundQuery(EMBED_BOUND, [text(TINY), text('The cat sat on the mat.')]), sync]), ready: 1 },
+      { bytes: Buffer.concat([boundQuery(EMBED_BOUND, [text(TINY), text('The cat sat on the mat.')], [1]), sync]), ready: 1 },
+    ],
+    answers: ['1 2 T D C Z', '1 2 T D C Z', '1 2 T D C Z', '1 2 T D C Z'],
+  },
+  {
+    name: 'named statement described, then bound and executed many times',
+    writes: [
+      { bytes: Buffer.concat([parseMessage('embed', EMBED_BOUND), describeMessage('S', 'embed'), sync]), ready: 1 },
+      ...['One sentence.', 'Another, longer sentence about the weather.', 'One sentence.'].map((sentence, i) => ({
+        bytes: Buffer.concat([
+          bindMessage('', 'embed', { params: [text(TINY), text(sentence)], resultFormats: [i % 2] }),
+          executeMessage(''),
+          sync,
+        ]),
+        ready: 1,
+      })),
+      { bytes: Buffer.concat([closeMessage('S', 'embed'), sync]), ready: 1 },
+    ],
+    answers: ['1 t T Z', '2 D C Z', '2 D C Z', '2 D C Z', '3 Z'],
+  },
+  {
+    name: 'parameter types given in Parse, binary parameters, a named portal',
+    writes: [
+      {
+        bytes: Buffer.concat([
+          parseMessage('typed', 'SELECT pgml.predict($1, $2)', [TEXT, FLOAT4_ARRAY]),
+          describeMessage('S', 'typed'),
+          bindMessage('p', 'typed', { paramFormats: [0, 1], params: [text('reg'), float4Array([0.25, -0.5, 0.125])], resultFormats: [1] }),
+          describeMessage('P', 'p'),
+          executeMessage('p'),
+          closeMessage('P', 'p'),
+          bindMessage('p', 'typed', { paramFormats: [1], params: [text('xreg'), float4Array([3, 0.5, 1])] }),
+          executeMessage('p'),
+          sync,
+        ]),
+        ready: 1,
+      },
+    ],
+    answers: ['1 t T 2 T D C 3 2 D C Z'],
+  },
+  {
+    name: 'several columns, a result format per column',
+    writes: [
+      {
+        bytes: Buffer.concat([
+          boundQuery(
+            `SELECT pgml.predict('reg', $1::real[]) AS a, pgml.predict('cls', $2::float8[])::real AS b, pgml.embed('${TINY}', $3) AS e`,
+            [text(FEATURES), text('{0.5,0.5}'), text('short')],
+            [1, 0, 1],
+          ),
+          sync,
+        ]),
+        ready: 1,
+      },
+    ],
+    answers: ['1 2 T D C Z'],
+  },
+  {
+    name: 'Execute with a row limit (PortalSuspended)',
+    writes: [
+      {
+        bytes: Buffer.concat([
+          parseMessage('', PREDICT_BOUND),
+          bindMessage('', '', { params: [text(FEATURES)] }),
+          executeMessage('', 1),
+          executeMessage('', 1),
+          sync,
+        ]),
+        ready: 1,
+      },
+    ],
+    answers: ['1 2 D s C Z'],
+  },
+  {
+    name: 'bad input: the error, the rest skipped until Sync, the session usable',
+    writes: [
+      { bytes: Buffer.concat([boundQuery(`SELECT pgml.predict($1, $2::real[])`, [text('no_such_project'), text(FEATURES)]), boundQuery(PREDICT_BOUND, [text(FEATURES)]), sync]), ready: 1 },
+      { bytes: Buffer.concat([boundQuery(PREDICT_BOUND, [text('{1,2}')]), sync]), ready: 1 },
+      { bytes: Buffer.concat([boundQuery(PREDICT_BOUND, [text('{abc}')]), sync]), ready: 1 },
+      { bytes: Buffer.concat([boundQuery(PREDICT_BOUND, [null]), sync]), ready: 1 },
+      { bytes: Buffer.concat([boundQuery(EMBED_BOUND, [text('no-such-model'), text('x')]), sync]), ready: 1 },
+      { bytes: Buffer.concat([bindMessage('', '', { params: [] }), executeMessage(''), sync]), ready: 1 },
+      { bytes: Buffer.concat([boundQuery(PREDICT_BOUND, [text(FEATURES)]), sync]), ready: 1 },
+    ],
+    answers: ['1 E42704 Z', '1 E22023 Z', '1 E22P02 Z', '1 E22004 Z', '1 E42704 Z', 'E08P01 Z', '1 2 T D C Z'],
+  },
+  {
+    name: 'inside a transaction block, and after an error in one (25P02 until ROLLBACK)',
+    writes: [
+      { bytes: queryMessage('BEGIN'), ready: 1 },
+      { bytes: Buffer.concat([boundQuery(PREDICT_BOUND, [text(FEATURES)]), sync]), ready: 1 },
+      { bytes: queryMessage('SELECT 1/0'), ready: 1 },
+      { bytes: Buffer.concat([boundQuery(PREDICT_BOUND, [text(FEATURES)]), sync]), ready: 1 },
+      { bytes: queryMessage('ROLLBACK'), ready: 1 },
+      { bytes: Buffer.concat([boundQuery(PREDICT_BOUND, [text(FEATURES)]), sync]), ready: 1 },
+    ],
+    answers: ['C Z', '1 2 T D C Z', 'E22012 Z', 'E25P02 Z', 'C Z', '1 2 T D C Z'],
+  },
+  {
+    name: 'one pipeline mixing bound calls and statements for the upstream, in order',
+    writes: [
+      {
+        bytes: Buffer.concat([
+          boundQuery(PREDICT_BOUND, [text(FEATURES)]),
+          boundQuery('SELECT $1::int + 1', [text('41')]),
+          parseMessage('again', PREDICT_BOUND),
+          bindMessage('', 'again', { params: [text('{3,0.5,1}')], resultFormats: [1] }),
+          executeMessage(''),
+          sync,
+          queryMessage(`SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]::float8[])`),
+          bindMessage('', 'again', { params: [text(FEATURES)] }),
+          executeMessage(''),
+          boundQuery('SELECT 1/0', []),
+          boundQuery(PREDICT_BOUND, [text(FEATURES)]),
+          sync,
+          bindMessage('', 'again', { params: [text(FEATURES)] }),
+          executeMessage(''),
+          sync,
+        ]),
+        ready: 4,
+      },
+    ],
+    answers: ['1 2 T D C 1 2 T D C 1 2 D C Z T D C Z 2 D C 1 E22012 Z 2 D C Z'],
+  },
+];
+
+describe('bound-parameter statements answered as the upstream answers them (extended protocol)', () => {
+  let pair: ProxyPair;
+
+  before(async () => {
+    pair = await startProxyPair();
+  });
+
+  after(async () => {
+    await pair?.stop();
+  });
+
+  for (const { name, writes, answers } of SEQUENCES) {
+    test(`same bytes as the upstream: ${name}`, async () => {
+      const [mine, theirs] = await Promise.all([session(pair.local), session(pair.upstream)]);
+      try {
+        const seen: string[] = [];
+        for (const [i, { bytes, ready }] of writes.entries()) {
+          const [got, expected] = await Promise.all([exchange(mine, bytes, ready), exchange(theirs, bytes, ready)]);
+          assert.deepEqual(show(got), show(expected), `write ${i}`);
+          seen.push(expected.map(typeOf).join(' '));
+        }
+        assert.deepEqual(seen, answers);
+      } finally {
+        mine.destroy();
+        theirs.destroy();
+      }
+    });
+  }
+
+  test('same rows through pg (with values, and prepared with name:) and postgres.js', async () => {
+    // Every value as the server's text, so that equal strings mean equal answers.
+    const raw = { getTypeParser: () => (value: string) => value };
+    const answers = async (url: string) => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      const sql = postgres(url, { max: 1, onnotice: () => {} });
+      try {
+        const rows: unknown[] = [];
+        for (const features of [[0.25, -0.5, 0.125], [3, 0.5, 1]]) {
+          rows.push((await client.query({ text: PREDICT_BOUND, values: [features], types: raw })).rows);
+          rows.push((await client.query({ name: 'predict', text: PREDICT_BOUND, values: [features], types: raw })).rows);
+          rows.push([...(await sql.unsafe(PREDICT_BOUND, [features]))]);
+        }
+        for (const sentence of ['The cat sat on the mat.', 'short']) {
+          rows.push((await client.query({ name: 'embed', text: EMBED_BOUND, values: [TINY, sentence], types: raw })).rows);
+          rows.push([...(await sql`SELECT pgml.embed(${TINY}, ${sentence})`)]);
+        }
+        return rows;
+      } finally {
+        await client.end();
+        await sql.end();
+      }
+    };
+    const [got, expected] = await Promise.all([
+      answers(pair.local.url('postgres', undefined, DATABASE)),
+      answers(pair.upstream.url('postgres', undefined, DATABASE)),
+    ]);
+    assert.deepEqual(got, expected);
+  });
+
+  test('same results through psycopg (binary results, prepared, libpq pipeline mode, errors)', { timeout: 120_000 }, async () => {
+    const run = async (url: string) => {
+      const r = await execCapture(PYTHON, [PSYCOPG_SCRIPT, url, TINY]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout) as Record<string, unknown>;
+    };
+    const [got, expected] = await Promise.all([
+      run(pair.local.url('postgres', undefined, DATABASE)),
+      run(pair.upstream.url('postgres', undefined, DATABASE)),
+    ]);
+    assert.deepEqual(got, expected);
+    assert.equal((expected.missing_model as string[])[0], '42704');
+    assert.equal((expected.bad_features as string[])[0], '22023');
+    assert.equal(typeof (expected.binary as unknown[])[0], 'number');
+  });
+});
