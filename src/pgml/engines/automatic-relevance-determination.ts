@@ -7,9 +7,8 @@
 import { Matrix, pseudoInverse } from 'ml-matrix';
 import { boolParam, rangeParam } from './engine-support.js';
 import { gammaPriors, initialNoisePrecision, type GammaPriors } from './bayesian-ridge.js';
-import {
-  centreRows, gram, interceptFor, linearRegressorFactory, outputColumn, xTy, type RegressionRows,
-} from './linear-regressor.js';
+import { gram, xTy } from './blas.js';
+import { centreRows, interceptFor, linearRegressorFactory, outputColumn, type RegressionRows } from './linear-regressor.js';
 import type { LinearCoefficients } from './linear-solvers.js';
 
 const ALGORITHM = 'automatic_relevance_determination';

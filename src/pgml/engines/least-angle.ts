@@ -7,9 +7,8 @@
  */
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 import { boolParam, intParam, rangeParam } from './engine-support.js';
-import {
-  centreRows, gram, interceptFor, linearRegressorFactory, outputColumn, xTy, type RegressionRows,
-} from './linear-regressor.js';
+import { gram, xTy } from './blas.js';
+import { centreRows, interceptFor, linearRegressorFactory, outputColumn, type RegressionRows } from './linear-regressor.js';
 import type { LinearCoefficients } from './linear-solvers.js';
 
 const TINY32 = 1.1754943508222875e-38;

@@ -120,31 +120,6 @@ export function outputColumn(y: Float64Array, rows: number, outputs: number, o: 
   return column;
 }
 
-/** XᵀX (cols × cols, row-major) of a row-major matrix. */
-export function gram(x: Float64Array, rows: number, cols: number): Float64Array {
-  const g = new Float64Array(cols * cols);
-  for (let r = 0; r < rows; r++) {
-    const offset = r * cols;
-    for (let i = 0; i < cols; i++) {
-      const xi = x[offset + i]!;
-      if (xi === 0) continue;
-      for (let j = i; j < cols; j++) g[i * cols + j]! += xi * x[offset + j]!;
-    }
-  }
-  for (let i = 0; i < cols; i++) for (let j = 0; j < i; j++) g[i * cols + j] = g[j * cols + i]!;
-  return g;
-}
-
-/** Xᵀy for one target column. */
-export function xTy(x: Float64Array, rows: number, cols: number, y: Float64Array): Float64Array {
-  const out = new Float64Array(cols);
-  for (let r = 0; r < rows; r++) {
-    const yr = y[r]!;
-    for (let c = 0; c < cols; c++) out[c]! += x[r * cols + c]! * yr;
-  }
-  return out;
-}
-
 /** The intercept that goes with weights fitted on centred data: ȳ − x̄·w. */
 export function interceptFor(w: ArrayLike<number>, xMean: Float64Array, yMean: number): number {
   let b = yMean;

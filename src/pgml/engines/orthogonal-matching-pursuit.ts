@@ -7,9 +7,8 @@
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 import { PgError, SqlState } from '../../errors/index.js';
 import { boolParam, intParam, rangeParam } from './engine-support.js';
-import {
-  centreRows, gram, interceptFor, linearRegressorFactory, outputColumn, xTy, type RegressionRows,
-} from './linear-regressor.js';
+import { gram, xTy } from './blas.js';
+import { centreRows, interceptFor, linearRegressorFactory, outputColumn, type RegressionRows } from './linear-regressor.js';
 import type { LinearCoefficients } from './linear-solvers.js';
 
 const ALGORITHM = 'orthogonal_matching_pursuit';

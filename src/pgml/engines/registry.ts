@@ -33,6 +33,7 @@ import { affinityPropagationFactory } from './affinity-propagation.js';
 import { birchFactory } from './birch.js';
 import { meanShiftFactory } from './mean-shift.js';
 import { MULTI_OUTPUT_WRAPPED, multiOutputFactory } from './multi-output.js';
+import { describeBlas } from './blas.js';
 import { describeLightgbm } from './lightgbm/native.js';
 import { describeNativeXgboost } from './xgboost/native.js';
 
@@ -128,7 +129,7 @@ export function getLocalEngineFactory(algorithm: string): EngineFactory {
   return factory;
 }
 
-/** One line per native training library, for the start-up log: where it loaded from, or why not. */
+/** One line per native library (training libraries and BLAS), for the start-up log: where it loaded from, or why not. */
 export function nativeLibraryReport(): string[] {
-  return [describeNativeXgboost(), describeLightgbm()];
+  return [describeNativeXgboost(), describeLightgbm(), describeBlas()];
 }

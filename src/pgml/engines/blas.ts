@@ -1,0 +1,118 @@
+/**
+ * The machine's BLAS (OpenBLAS, or any library exporting the CBLAS interface) through koffi, for the
+ * linear family's dense products: XᵀX (cblas_dsyrk) and Xᵀy (cblas_dgemv), which scikit-learn computes
+ * with NumPy's BLAS. Without a BLAS the same products run as JavaScript loops: unlike XGBoost's WASM
+ * build this is not another model runtime, only another order of floating-point additions (results
+ * agree to a few ulps), so it is a fallback rather than an error; the start-up log says which is used.
+ *
+ * OpenBLAS runs on one thread here. Its thread pool is the process's, created by whichever thread
+ * loads the library first: the main thread, for the start-up report, at nice 0. A multi-threaded call
+ * from an engine thread (nice 10, see worker.ts) would hand half its work to those nice-0 threads,
+ * beside the event loop, on a two-core machine. One thread runs the call on the engine thread itself.
+ */
+import type * as Koffi from 'koffi';
+import { describeNativeLoad, loadNativeLibrary, type NativeLoad } from './native-library.js';
+
+const CBLAS_ROW_MAJOR = 101;
+const CBLAS_TRANS = 112;
+const CBLAS_UPPER = 121;
+
+type Fn = (...args: unknown[]) => void;
+
+interface Blas {
+  dsyrk: Fn;
+  dgemv: Fn;
+}
+
+function bind(lib: Koffi.LibraryHandle): Blas {
+  const blas = {
+    dsyrk: lib.func(
+      'void cblas_dsyrk(int order, int uplo, int trans, int n, int k, double alpha, const double* a, int lda, double beta, _Inout_ double* c, int ldc)',
+    ) as Fn,
+    dgemv: lib.func(
+      'void cblas_dgemv(int order, int trans, int m, int n, double alpha, const double* a, int lda, const double* x, int incx, double beta, _Inout_ double* y, int incy)',
+    ) as Fn,
+  };
+  // Only OpenBLAS has a thread pool to size; the reference BLAS and others run on the caller's thread.
+  let setThreads: Fn | undefined;
+  try {
+    setThreads = lib.func('void openblas_set_num_threads(int n)') as Fn;
+  } catch {
+    setThreads = undefined;
+  }
+  setThreads?.(1);
+  return blas;
+}
+
+let cached: NativeLoad<Blas> | undefined;
+
+/** Where this thread's BLAS came from, or why there is none; loads it on first use. */
+export function blasStatus(): NativeLoad<Blas> {
+  cached ??= loadNativeLibrary({
+    name: 'BLAS',
+    envVar: 'PGML_BLAS_LIB',
+    fileNames: ['libopenblas.so.0', 'libopenblas.so', 'libblas.so.3', 'libopenblas.dylib'],
+    bind,
+  });
+  return cached;
+}
+
+/** The start-up log's line; without a BLAS it names the fallback. */
+export function describeBlas(): string {
+  const status = blasStatus();
+  const line = describeNativeLoad('BLAS', status);
+  return status.status === 'loaded' ? line : `${line}; the linear family's XᵀX and Xᵀy run in JavaScript`;
+}
+
+function loadedBlas(): Blas | undefined {
+  const status = blasStatus();
+  return status.status === 'loaded' ? status.value : undefined;
+}
+
+/** XᵀX (cols × cols, row-major) of a row-major matrix. */
+export function gram(x: Float64Array, rows: number, cols: number): Float64Array {
+  const blas = loadedBlas();
+  if (!blas || rows === 0 || cols === 0) return gramJs(x, rows, cols);
+  const g = new Float64Array(cols * cols);
+  blas.dsyrk(CBLAS_ROW_MAJOR, CBLAS_UPPER, CBLAS_TRANS, cols, rows, 1, x, cols, 0, g, cols);
+  mirrorUpper(g, cols);
+  return g;
+}
+
+/** Xᵀy for one target column. */
+export function xTy(x: Float64Array, rows: number, cols: number, y: Float64Array): Float64Array {
+  const blas = loadedBlas();
+  if (!blas || rows === 0 || cols === 0) return xTyJs(x, rows, cols, y);
+  const out = new Float64Array(cols);
+  blas.dgemv(CBLAS_ROW_MAJOR, CBLAS_TRANS, rows, cols, 1, x, cols, y, 1, 0, out, 1);
+  return out;
+}
+
+/** The JavaScript XᵀX: without a BLAS, and for the tests that compare the two. */
+export function gramJs(x: Float64Array, rows: number, cols: number): Float64Array {
+  const g = new Float64Array(cols * cols);
+  for (let r = 0; r < rows; r++) {
+    const offset = r * cols;
+    for (let i = 0; i < cols; i++) {
+      const xi = x[offset + i]!;
+      if (xi === 0) continue;
+      for (let j = i; j < cols; j++) g[i * cols + j]! += xi * x[offset + j]!;
+    }
+  }
+  mirrorUpper(g, cols);
+  return g;
+}
+
+/** The JavaScript Xᵀy. */
+export function xTyJs(x: Float64Array, rows: number, cols: number, y: Float64Array): Float64Array {
+  const out = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) {
+    const yr = y[r]!;
+    for (let c = 0; c < cols; c++) out[c]! += x[r * cols + c]! * yr;
+  }
+  return out;
+}
+
+function mirrorUpper(g: Float64Array, cols: number): void {
+  for (let i = 0; i < cols; i++) for (let j = 0; j < i; j++) g[i * cols + j] = g[j * cols + i]!;
+}

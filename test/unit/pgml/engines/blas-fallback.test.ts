@@ -1,0 +1,54 @@
+// Without a BLAS (PGML_BLAS_LIB naming a file that does not exist) the linear family computes XᵀX and
+// Xᵀy with its JavaScript loops, says so in the start-up line, and still fits as scikit-learn does.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadSplit, sklearn, sklearnAvailable } from './sklearn-reference.js';
+
+// Before the first load: each test file runs in its own process, and the BLAS is loaded once per thread.
+const MISSING = '/nonexistent/pgml-proxy-test/libopenblas.so.0';
+process.env.PGML_BLAS_LIB = MISSING;
+const { blasStatus, describeBlas, gram, gramJs, xTy, xTyJs } = await import('../../../../src/pgml/engines/blas.js');
+const { getLocalEngineFactory } = await import('../../../../src/pgml/engines/registry.js');
+
+const skipReason = sklearnAvailable() ? false : 'python3 with scikit-learn is not installed';
+const diabetes = loadSplit('diabetes');
+
+/** The users of gram and xTy, each against its scikit-learn estimator (tolerances as linear-estimators.test.ts). */
+const CASES: [string, string, Record<string, unknown>, number][] = [
+  ['least_angle', 'linear_model.Lars', {}, 1e-4],
+  ['lasso_least_angle', 'linear_model.LassoLars', { alpha: 0.01 }, 1e-4],
+  ['orthogonal_matching_pursuit', 'linear_model.OrthogonalMatchingPursuit', { n_nonzero_coefs: 5 }, 1e-4],
+  ['automatic_relevance_determination', 'linear_model.ARDRegression', {}, 1e-3],
+];
+
+describe('without a BLAS', () => {
+  it('the start-up line says the explicit path failed and that the products run in JavaScript', () => {
+    assert.equal(blasStatus().status, 'failed');
+    const line = describeBlas();
+    assert.ok(line.includes(MISSING), line);
+    assert.match(line, /BLAS was found but failed to load: .*PGML_BLAS_LIB.*XᵀX and Xᵀy run in JavaScript/);
+  });
+
+  it('gram and xTy are the JavaScript loops, bit for bit', () => {
+    const { train } = loadSplit('diabetes');
+    const x = Float64Array.from(train.x);
+    const y = Float64Array.from(train.y!);
+    assert.deepEqual(gram(x, train.rows, train.cols), gramJs(x, train.rows, train.cols));
+    assert.deepEqual(xTy(x, train.rows, train.cols, y), xTyJs(x, train.rows, train.cols, y));
+  });
+
+  describe('the estimators built on them predict as scikit-learn on diabetes', { skip: skipReason }, () => {
+    const reference = skipReason
+      ? undefined
+      : sklearn(Object.fromEntries(CASES.map(([, estimator, params], i) => [`case${i}`, { split: diabetes, estimator, params }])));
+    CASES.forEach(([algorithm, estimator, hyperparams, tolerance], i) => {
+      it(`${algorithm} ${JSON.stringify(hyperparams)} = ${estimator}`, async () => {
+        const engine = getLocalEngineFactory(algorithm).create();
+        await engine.fit(diabetes.train, { task: 'regression', hyperparams });
+        const predicted = await engine.predict(diabetes.test.x, diabetes.test.rows);
+        const expected = reference![`case${i}`]!.predict!;
+        predicted.forEach((v, r) => assert.ok(Math.abs(v - expected[r]!) <= tolerance * Math.max(1, Math.abs(expected[r]!)), `row ${r}: ${v} vs ${expected[r]}`));
+      });
+    });
+  });
+});

@@ -1,0 +1,91 @@
+// XᵀX and Xᵀy through the machine's BLAS (cblas_dsyrk, cblas_dgemv) against the JavaScript loops they
+// replace: only the order of the additions differs, so every entry agrees within the rounding bound of
+// a sum of `rows` products (2·rows·ε·Σ|terms|, both sides' worst case), on random and real data.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { blasStatus, describeBlas, gram, gramJs, xTy, xTyJs } from '../../../../src/pgml/engines/blas.js';
+import { centreRows } from '../../../../src/pgml/engines/linear-regressor.js';
+import { loadSplit } from './sklearn-reference.js';
+
+function random(n: number, seed: number): Float64Array {
+  let state = seed;
+  return Float64Array.from({ length: n }, () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state / 2 ** 32 - 0.5;
+  });
+}
+
+/** Σ_r |a_r·b_r| over the rows, for the rounding bound of one entry. */
+function absoluteSum(rows: number, a: (r: number) => number, b: (r: number) => number): number {
+  let s = 0;
+  for (let r = 0; r < rows; r++) s += Math.abs(a(r) * b(r));
+  return s;
+}
+
+function assertGramAgrees(x: Float64Array, rows: number, cols: number): void {
+  const ours = gram(x, rows, cols);
+  const js = gramJs(x, rows, cols);
+  assert.equal(ours.length, cols * cols);
+  for (let i = 0; i < cols; i++) {
+    for (let j = 0; j < cols; j++) {
+      const bound = 2 * rows * Number.EPSILON * absoluteSum(rows, (r) => x[r * cols + i]!, (r) => x[r * cols + j]!);
+      const [a, b] = [ours[i * cols + j]!, js[i * cols + j]!];
+      assert.ok(Math.abs(a - b) <= bound, `(${i},${j}) of ${rows}×${cols}: ${a} vs ${b}`);
+      assert.equal(a, ours[j * cols + i], `symmetric at (${i},${j})`);
+    }
+  }
+}
+
+function assertXtyAgrees(x: Float64Array, rows: number, cols: number, y: Float64Array): void {
+  const ours = xTy(x, rows, cols, y);
+  const js = xTyJs(x, rows, cols, y);
+  assert.equal(ours.length, cols);
+  for (let c = 0; c < cols; c++) {
+    const bound = 2 * rows * Number.EPSILON * absoluteSum(rows, (r) => x[r * cols + c]!, (r) => y[r]!);
+    assert.ok(Math.abs(ours[c]! - js[c]!) <= bound, `column ${c} of ${rows}×${cols}: ${ours[c]} vs ${js[c]}`);
+  }
+}
+
+describe('BLAS', () => {
+  it('is loaded from the machine (README installs libopenblas0-pthread) and says where from', () => {
+    const status = blasStatus();
+    assert.equal(status.status, 'loaded', describeBlas());
+    assert.match(describeBlas(), /^BLAS loaded from \//);
+  });
+
+  for (const [rows, cols] of [[2000, 30], [5, 12], [1, 4], [300, 1], [1, 1]] as const) {
+    it(`XᵀX and Xᵀy of a random ${rows}×${cols} matrix equal the JavaScript loops' up to rounding`, () => {
+      const x = random(rows * cols, rows * 31 + cols);
+      assertGramAgrees(x, rows, cols);
+      assertXtyAgrees(x, rows, cols, random(rows, 5));
+    });
+  }
+
+  it('a one-row matrix gives the outer product, exactly as before', () => {
+    const x = Float64Array.of(1.5, -2, 3);
+    assert.deepEqual(Array.from(gram(x, 1, 3)), Array.from(gramJs(x, 1, 3)));
+    assert.deepEqual(Array.from(xTy(x, 1, 3, Float64Array.of(2))), [3, -4, 6]);
+  });
+
+  it('no rows give zeros and no columns give empty results, as before', () => {
+    assert.deepEqual(Array.from(gram(new Float64Array(0), 0, 3)), new Array(9).fill(0));
+    assert.deepEqual(Array.from(xTy(new Float64Array(0), 0, 3, new Float64Array(0))), [0, 0, 0]);
+    assert.equal(gram(new Float64Array(0), 4, 0).length, 0);
+    assert.equal(xTy(new Float64Array(0), 4, 0, new Float64Array(4)).length, 0);
+  });
+
+  it('a NaN stays visible: its column\'s diagonal entry and its Xᵀy entry are NaN on both paths', () => {
+    const x = random(20 * 3, 9);
+    x[7 * 3 + 1] = Number.NaN;
+    const y = random(20, 4);
+    for (const g of [gram(x, 20, 3), gramJs(x, 20, 3)]) assert.ok(Number.isNaN(g[1 * 3 + 1]!));
+    for (const v of [xTy(x, 20, 3, y), xTyJs(x, 20, 3, y)]) assert.ok(Number.isNaN(v[1]!));
+  });
+
+  it('on diabetes, centred as the estimators centre it, XᵀX and Xᵀy equal the JavaScript ones up to rounding', () => {
+    const { train } = loadSplit('diabetes');
+    const centred = centreRows({ x: train.x, rows: train.rows, cols: train.cols, y: Float64Array.from(train.y!), outputs: 1 }, true);
+    assertGramAgrees(centred.x, train.rows, train.cols);
+    assertXtyAgrees(centred.x, train.rows, train.cols, centred.y);
+  });
+});
