@@ -91,7 +91,7 @@ try {
           '-h', target.host, '-p', String(target.port), '-U', 'postgres', DATABASE],
       );
       if (r.code !== 0) throw new Error(`pgbench failed:\n${r.stdout}\n${r.stderr}`);
-      (pgbenchSamples[name] ??= []).push(...readPgbenchLog(dir, prefix));
+      pgbenchSamples[name] = (pgbenchSamples[name] ?? []).concat(readPgbenchLog(dir, prefix));
     }
   }
   const loadAfterPgbench = loadAverage();
