@@ -77,6 +77,16 @@ try {
   await warmUp.connect();
   for (let i = 0; i < 200; i++) await warmUp.query(predictSql);
   await warmUp.end();
+  // Whether a locally answered statement touches the upstream at all: the bench database's
+  // transactions (pg_stat_database) counted around each pgbench run of the prediction.
+  const stats = new pg.Client({ connectionString: bench.directUrl });
+  await stats.connect();
+  const upstreamTransactions = async (): Promise<number> => {
+    await stats.query('SELECT pg_stat_clear_snapshot()');
+    const { rows } = await stats.query<{ n: string }>('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1', [DATABASE]);
+    return Number(rows[0]!.n);
+  };
+  let predictUpstreamTransactions = 0;
   const loadAtStart = loadAverage();
   const pgbenchSamples: Record<string, number[]> = {};
   for (let round = 0; round < rounds; round++) {
@@ -85,16 +95,24 @@ try {
       writeFileSync(script, `${sql};\n`);
       const prefix = `${name}-${round}`;
       log('predict-tail', `pgbench ${name}, round ${round + 1}/${rounds}`);
+      const before = name === 'predict' ? await upstreamTransactions() : 0;
       const r = await execCapture(
         PGBENCH,
         ['-n', '-f', script, '-c', '1', '-T', String(durationSec), '--log', `--log-prefix=${join(dir, prefix)}`,
           '-h', target.host, '-p', String(target.port), '-U', 'postgres', DATABASE],
       );
       if (r.code !== 0) throw new Error(`pgbench failed:\n${r.stdout}\n${r.stderr}`);
+      if (name === 'predict') {
+        // pgbench's upstream backend has exited (it flushes its statistics then). The count includes
+        // the session's start and this count's own queries: a handful, against tens of thousands of predictions.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        predictUpstreamTransactions += (await upstreamTransactions()) - before;
+      }
       pgbenchSamples[name] = (pgbenchSamples[name] ?? []).concat(readPgbenchLog(dir, prefix));
     }
   }
   const loadAfterPgbench = loadAverage();
+  await stats.end();
 
   const client = new pg.Client({ connectionString: bench.proxyUrl });
   await client.connect();
@@ -128,6 +146,7 @@ try {
       algorithm: ALGORITHM,
       trees: ALGORITHM === 'xgboost' ? 100 : undefined,
       pgbench: { duration_s: durationSec, rounds, ...c },
+      upstream_transactions_during_pgbench_predict: c.predict ? predictUpstreamTransactions : undefined,
       node_pg: { iterations, ...summarize(nodeSamples) },
       goal_predict_p99_vs_p50: '<= 2',
       pgbench_predict_vs_select1_p50: c.predict && c.select1 ? +(c.predict.p50_ms / c.select1.p50_ms).toFixed(3) : undefined,
