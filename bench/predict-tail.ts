@@ -10,7 +10,8 @@
 // Env: BENCH_DURATION seconds per pgbench run (4), BENCH_ROUNDS (3), BENCH_ITERATIONS for the Node
 // loop (2000), BENCH_CELLS (a comma list of the cells to run: select1_direct,select1,predict),
 // BENCH_KEEP_LOGS (leave pgbench's logs, to match with the proxy's own marks), PGBENCH (/usr/bin/pgbench);
-// PGML_PROXY_NODE_ARGS (e.g. --trace-gc) reaches the proxy.
+// PGML_PROXY_NODE_ARGS (e.g. --trace-gc) reaches the proxy; the proxy runs with --min-semi-space-size=16 as
+// `npm start` runs it, and `PGML_PROXY_NODE_ARGS=--min-semi-space-size=0` gives V8's default young generation.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
