@@ -6,4 +6,4 @@ RUN npm ci
 COPY . .
 RUN npm run build
 EXPOSE 6432 8080
-CMD ["node", "dist/cli.js", "--listen", "0.0.0.0:6432"]
+CMD ["node", "--min-semi-space-size=16", "dist/cli.js", "--listen", "0.0.0.0:6432"]

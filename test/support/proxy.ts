@@ -10,6 +10,8 @@ export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..
 export const CLI_PATH = join(REPO_ROOT, 'dist', 'cli.js');
 
 const LISTENING = /^pgml-proxy listening on postgres:\/\/([^\s:]+):(\d+)\s*$/m;
+/** Node's flags as `npm start` and the Docker image give them (README, "Running against your Postgres"). */
+const PROXY_NODE_FLAGS = ['--min-semi-space-size=16'];
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -52,9 +54,10 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
   if (options.dataDir) args.push('--data-dir', options.dataDir);
   args.push(...(options.extraArgs ?? []));
 
-  // PGML_PROXY_NODE_ARGS: extra Node flags for the proxy process, e.g. `--cpu-prof` to profile a benchmark.
+  // PGML_PROXY_NODE_ARGS: extra Node flags for the proxy process, e.g. `--cpu-prof` to profile a benchmark;
+  // they come after PROXY_NODE_FLAGS, so `--min-semi-space-size=0` measures V8's default young generation.
   const nodeArgs = (process.env.PGML_PROXY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  const child = spawn(process.execPath, [...PROXY_NODE_FLAGS, ...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
