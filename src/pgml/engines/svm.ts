@@ -16,7 +16,7 @@ import {
   boolParam, checkPredictShape, choiceParam, decodeModel, encodeModel, intParam, invalidParam, notFitted,
   rangeParam, requireFinite, requireLabels, requireNumClasses, requireTask, toRows,
 } from './engine-support.js';
-import { svmPredictValues, svmTrain, type SvmModel, type SvmParams } from './libsvm/train.js';
+import { infeasibleNuPair, svmPredictValues, svmTrain, type SvmModel, type SvmParams } from './libsvm/train.js';
 
 /** The slice of libsvm-js's (untyped) API this engine uses. */
 interface LibsvmModel {
@@ -160,6 +160,13 @@ class SvmEngine implements Engine {
       cacheSize: rangeParam(algorithm, hp, 'cache_size', 200, { min: 0, exclusiveMin: true }),
       maxIter: maxIterations(algorithm, hp),
     };
+    const infeasible = params.type === 'nu_svc' ? infeasibleNuPair(labels, params.nu) : undefined;
+    if (infeasible) {
+      throw new PgError(SqlState.InvalidParameterValue, `specified nu is infeasible: nu ${params.nu} asks for more support vectors than classes ${infeasible[0]} and ${infeasible[1]} can give`, {
+        detail: 'libsvm (and so scikit-learn\'s NuSVC) requires nu · (n_i + n_j) / 2 <= min(n_i, n_j) for every pair of classes i, j in the training rows.',
+        hint: 'lower nu',
+      });
+    }
     const common = { task, cols: data.cols, numClasses, probability };
     if (!probability) {
       const model = svmTrain({ x: Float64Array.from(data.x), y: Float64Array.from(labels), rows: data.rows, cols: data.cols }, params);

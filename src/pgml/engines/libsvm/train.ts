@@ -181,6 +181,29 @@ export function svmTrain(problem: Problem, params: SvmParams): SvmModel {
   return trainClassifier(problem, params);
 }
 
+/**
+ * svm_check_parameter's nu-SVC feasibility: every pair of classes must hold nu·(n_i + n_j)/2 ≤
+ * min(n_i, n_j). Returns the first pair of labels that does not, or undefined.
+ */
+export function infeasibleNuPair(y: ArrayLike<number>, nu: number): [number, number] | undefined {
+  const labels: number[] = [];
+  const count: number[] = [];
+  for (let i = 0; i < y.length; i++) {
+    const label = Math.trunc(y[i]!);
+    const c = labels.indexOf(label);
+    if (c === -1) {
+      labels.push(label);
+      count.push(1);
+    } else count[c] = count[c]! + 1;
+  }
+  for (let i = 0; i < labels.length; i++) {
+    for (let j = i + 1; j < labels.length; j++) {
+      if ((nu * (count[i]! + count[j]!)) / 2 > cMin(count[i]!, count[j]!)) return [labels[i]!, labels[j]!];
+    }
+  }
+  return undefined;
+}
+
 /** svm_group_classes as scikit-learn changed it: labels sorted, rows grouped by class in row order. */
 function groupClasses(y: Float64Array, l: number): { labels: number[]; start: number[]; count: number[]; perm: Int32Array } {
   const labels = [...new Set(Array.from(y, (v) => Math.trunc(v)))].sort((a, b) => a - b);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { Cache, powi, type KernelType } from '../../../../src/pgml/engines/libsvm/kernel.js';
-import { svmPredictValues, svmTrain, type SvmParams, type SvmType } from '../../../../src/pgml/engines/libsvm/train.js';
+import { infeasibleNuPair, svmPredictValues, svmTrain, type SvmParams, type SvmType } from '../../../../src/pgml/engines/libsvm/train.js';
 
 /** Made by scripts/make-svm-fixtures.py (scikit-learn's own libsvm). */
 interface Fixture {
@@ -88,6 +88,12 @@ describe('libsvm port equals scikit-learn\'s libsvm double for double', () => {
 });
 
 describe('libsvm kernel pieces', () => {
+  it('nu-SVC is infeasible when nu·(n_i + n_j)/2 exceeds the smaller class of a pair', () => {
+    assert.equal(infeasibleNuPair([0, 0, 0, 1], 0.5), undefined);
+    assert.deepEqual(infeasibleNuPair([0, 0, 0, 1], 0.6), [0, 1]);
+    assert.deepEqual(infeasibleNuPair([2, 2, 1, 1, 0, 0, 0, 0, 0, 0], 0.9), [2, 0], 'classes 2 and 1 alone are feasible');
+  });
+
   it('powi multiplies by squaring as libsvm does', () => {
     assert.equal(powi(1.1, 3), 1.1 * (1.1 * 1.1));
     assert.equal(powi(2, 10), 1024);

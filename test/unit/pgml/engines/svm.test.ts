@@ -59,6 +59,11 @@ describe('nu_svm matches scikit-learn NuSVC / NuSVR (both are libsvm)', { skip: 
       nuSvmFactory.create().fit(breastCancer.train, { task: 'classification', hyperparams: { C: 2 }, numClasses: 2 }),
       (e: { code: string }) => e.code === '22023',
     );
+    // libsvm's feasibility check, which scikit-learn's NuSVC raises as 'specified nu is infeasible'
+    await assert.rejects(
+      nuSvmFactory.create().fit(breastCancer.train, { task: 'classification', hyperparams: { nu: 0.95 }, numClasses: 2 }),
+      { code: '22023', message: /specified nu is infeasible/ },
+    );
   });
 });
 
