@@ -3,9 +3,7 @@
  * nu-SVC and nu-SVR, whose extra constraint eᵀα = constant means both variables of a working pair
  * must have the same label. Only the working-set selection, shrinking and rho differ from Solver.
  */
-import { cMax, cMin, Solver } from './solver.js';
-
-const TAU = 1e-12;
+import { cMax, cMin, objectiveDecrease, Solver } from './solver.js';
 
 export class SolverNu extends Solver {
   /** Solver_NU::select_working_set. */
@@ -41,7 +39,7 @@ export class SolverNu extends Solver {
         if (G[j]! >= Gmaxp2) Gmaxp2 = G[j]!;
         if (gradDiff > 0) {
           const quadCoef = QD[ip]! + QD[j]! - 2 * Qip![j]!;
-          const objDiff = quadCoef > 0 ? -(gradDiff * gradDiff) / quadCoef : -(gradDiff * gradDiff) / TAU;
+          const objDiff = objectiveDecrease(gradDiff, quadCoef);
           if (objDiff <= objDiffMin) {
             GminIdx = j;
             objDiffMin = objDiff;
@@ -53,7 +51,7 @@ export class SolverNu extends Solver {
         if (-G[j]! >= Gmaxn2) Gmaxn2 = -G[j]!;
         if (gradDiff > 0) {
           const quadCoef = QD[iN]! + QD[j]! - 2 * Qin![j]!;
-          const objDiff = quadCoef > 0 ? -(gradDiff * gradDiff) / quadCoef : -(gradDiff * gradDiff) / TAU;
+          const objDiff = objectiveDecrease(gradDiff, quadCoef);
           if (objDiff <= objDiffMin) {
             GminIdx = j;
             objDiffMin = objDiff;

@@ -15,6 +15,11 @@ export const LOWER_BOUND = 0;
 export const UPPER_BOUND = 1;
 export const FREE = 2;
 
+/** WSS3's objective decrease for a candidate pair, a non-positive quadratic coefficient replaced by tau. */
+export function objectiveDecrease(gradDiff: number, quadCoef: number): number {
+  return quadCoef > 0 ? -(gradDiff * gradDiff) / quadCoef : -(gradDiff * gradDiff) / TAU;
+}
+
 /** libsvm's min and max templates ((x<y)?x:y), which differ from Math.min/max on signed zeros. */
 export const cMin = (x: number, y: number): number => (x < y ? x : y);
 export const cMax = (x: number, y: number): number => (x > y ? x : y);
@@ -278,7 +283,7 @@ export class Solver {
         if (G[j]! >= Gmax2) Gmax2 = G[j]!;
         if (gradDiff > 0) {
           const quadCoef = QD[i]! + QD[j]! - 2.0 * y[i]! * Qi![j]!;
-          const objDiff = quadCoef > 0 ? -(gradDiff * gradDiff) / quadCoef : -(gradDiff * gradDiff) / TAU;
+          const objDiff = objectiveDecrease(gradDiff, quadCoef);
           if (objDiff <= objDiffMin) {
             GminIdx = j;
             objDiffMin = objDiff;
@@ -290,7 +295,7 @@ export class Solver {
         if (-G[j]! >= Gmax2) Gmax2 = -G[j]!;
         if (gradDiff > 0) {
           const quadCoef = QD[i]! + QD[j]! + 2.0 * y[i]! * Qi![j]!;
-          const objDiff = quadCoef > 0 ? -(gradDiff * gradDiff) / quadCoef : -(gradDiff * gradDiff) / TAU;
+          const objDiff = objectiveDecrease(gradDiff, quadCoef);
           if (objDiff <= objDiffMin) {
             GminIdx = j;
             objDiffMin = objDiff;
