@@ -183,36 +183,9 @@ class SvmEngine implements Engine {
       };
       return;
     }
-    const SVM = await loadLibsvm();
-    const types = SVM.SVM_TYPES;
-    const svm = new SVM({
-      type: { c_svc: types.C_SVC, nu_svc: types.NU_SVC, epsilon_svr: types.EPSILON_SVR, nu_svr: types.NU_SVR }[params.type],
-      nu: params.nu,
-      kernel: { rbf: SVM.KERNEL_TYPES.RBF, linear: SVM.KERNEL_TYPES.LINEAR, poly: SVM.KERNEL_TYPES.POLYNOMIAL, sigmoid: SVM.KERNEL_TYPES.SIGMOID }[params.kernel],
-      degree: params.degree,
-      gamma: params.gamma,
-      coef0: params.coef0,
-      cost: params.C,
-      epsilon: params.epsilon,
-      tolerance: params.tol,
-      shrinking: params.shrinking,
-      cacheSize: params.cacheSize,
-      probabilityEstimates: true,
-      quiet: params.maxIter === -1,
-    });
-    const samples = toRows(data.x, data.rows, data.cols);
-    if (params.maxIter === -1) {
-      svm.train(samples, Array.from(labels));
-    } else {
-      const iterations = solverIterations(() => svm.train(samples, Array.from(labels)));
-      requireConvergedWithin(algorithm, params.maxIter, iterations, () => svm.free());
-    }
-    const model = svm.serializeModel();
-    svm.free();
+    const { model, loaded } = await trainWithLibsvmJs(algorithm, params, data, labels);
     this.freeWasm();
-    // libsvm's model file rounds some values (%g); predicting from the reloaded file means this engine
-    // and every copy deserialized later answer identically.
-    this.loaded = { kind: 'wasm', model: SVM.load(model) };
+    this.loaded = loaded;
     this.state = { ...common, model };
   }
 
@@ -259,6 +232,41 @@ class SvmEngine implements Engine {
     if (!this.loaded) this.loaded = state.ported ? loadPorted(state.ported) : { kind: 'wasm', model: (await loadLibsvm()).load(state.model!) };
     return { state, loaded: this.loaded };
   }
+}
+
+/** Trains with libsvm-js (WebAssembly, with Platt scaling's probability estimates) and returns its model file. */
+async function trainWithLibsvmJs(
+  algorithm: string, params: SvmParams, data: Dataset, labels: ArrayLike<number>,
+): Promise<{ model: string; loaded: Loaded }> {
+  const SVM = await loadLibsvm();
+  const types = SVM.SVM_TYPES;
+  const svm = new SVM({
+    type: { c_svc: types.C_SVC, nu_svc: types.NU_SVC, epsilon_svr: types.EPSILON_SVR, nu_svr: types.NU_SVR }[params.type],
+    nu: params.nu,
+    kernel: { rbf: SVM.KERNEL_TYPES.RBF, linear: SVM.KERNEL_TYPES.LINEAR, poly: SVM.KERNEL_TYPES.POLYNOMIAL, sigmoid: SVM.KERNEL_TYPES.SIGMOID }[params.kernel],
+    degree: params.degree,
+    gamma: params.gamma,
+    coef0: params.coef0,
+    cost: params.C,
+    epsilon: params.epsilon,
+    tolerance: params.tol,
+    shrinking: params.shrinking,
+    cacheSize: params.cacheSize,
+    probabilityEstimates: true,
+    quiet: params.maxIter === -1,
+  });
+  const samples = toRows(data.x, data.rows, data.cols);
+  if (params.maxIter === -1) {
+    svm.train(samples, Array.from(labels));
+  } else {
+    const iterations = solverIterations(() => svm.train(samples, Array.from(labels)));
+    requireConvergedWithin(algorithm, params.maxIter, iterations, () => svm.free());
+  }
+  const model = svm.serializeModel();
+  svm.free();
+  // libsvm's model file rounds some values (%g); predicting from the reloaded file means this engine
+  // and every copy deserialized later answer identically.
+  return { model, loaded: { kind: 'wasm', model: SVM.load(model) } };
 }
 
 function loadPorted(ported: PortedModel): Loaded {
