@@ -1,8 +1,8 @@
 // PostgresML's pgml-extension/examples/joint_regression.sql, each statement byte for byte (psql's
 // \timing and the commented-out lines left out), through the proxy on both targets: every joint
 // algorithm it trains (xgboost natively on the three targets), the deploys and predict_joint. svm and nu_svm pass
-// max_iter: svm's solver converges within 100 iterations (scikit-learn's model, accepted); nu_svm's needs more
-// than 10, where scikit-learn stops it unconverged, which pgml-proxy refuses with 0A000; every other statement succeeds.
+// max_iter: svm's solver converges within 100 iterations; nu_svm's usually needs more than 10, where the
+// solver stops and keeps that model, as scikit-learn's libsvm does (ConvergenceWarning). Every statement succeeds.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
@@ -42,10 +42,7 @@ const TRAIN = [
   `SELECT * FROM pgml.train_joint('Exercise vs Physiology', algorithm => 'xgboost', hyperparams => '{"n_estimators": 10}');`,
 ];
 
-/**
- * nu_svm's line: where its solver needs 10 iterations or more on the split's rows, scikit-learn would stop
- * it unconverged; refused with 0A000 then, the session stays usable.
- */
+/** nu_svm's line: trains whether or not its solver reaches max_iter 10 on the example's random split. */
 const NU_SVM = [
   `SELECT * FROM pgml.train_joint('Exercise vs Physiology', algorithm => 'nu_svm', hyperparams => '{"max_iter": 10}');`,
 ];
@@ -85,16 +82,11 @@ describeTargets('PostgresML joint_regression.sql', { proxyOnly: true }, (target)
       assert.equal(rows.length, 1, sql);
       assert.equal(rows[0].task, 'regression', sql);
     }
-    // How many iterations nu_svm needs depends on the example's random split (11–25 on most, fewer on
-    // some): within max_iter the model is scikit-learn's exactly and is kept, else the training is
-    // refused rather than stopped unconverged (svm.test.ts checks both on fixed data).
+    // nu_svm needs 11–25 iterations on most of the example's random splits: the solver stops at 10 and
+    // keeps that model, as scikit-learn does (svm.test.ts and libsvm.test.ts compare the stopped models).
     for (const sql of NU_SVM) {
-      const outcome = await client.query(sql).then(
-        ({ rows }) => ({ rows }),
-        (error: { code: string; message: string }) => ({ error }),
-      );
-      if ('rows' in outcome) assert.deepEqual(outcome.rows.map((r) => [r.task, r.algorithm]), [['regression', 'nu_svm']], sql);
-      else assert.ok(outcome.error.code === '0A000' && /max_iter 10 would stop it unconverged/.test(outcome.error.message), sql);
+      const { rows } = await client.query(sql);
+      assert.deepEqual(rows.map((r) => [r.task, r.algorithm]), [['regression', 'nu_svm']], sql);
     }
     const results: pg.QueryResult[] = [];
     for (const sql of AFTER) results.push(await client.query(sql));

@@ -1,19 +1,22 @@
 /**
- * `svm` and `nu_svm`: scikit-learn's SVC / SVR and NuSVC / NuSVR are thin wrappers over libsvm, and
- * libsvm-js is libsvm compiled to WebAssembly, so the same C-SVC / epsilon-SVR / nu-SVC / nu-SVR
- * solvers run here with sklearn's defaults translated (rbf kernel, C=1, epsilon=0.1, nu=0.5,
- * gamma='scale', tol=1e-3). The model persists in libsvm's own text format. max_iter: see
+ * `svm` and `nu_svm`: scikit-learn's SVC / SVR and NuSVC / NuSVR are thin wrappers over its libsvm
+ * fork, with sklearn's defaults (rbf kernel, C=1, epsilon=0.1, nu=0.5, gamma='scale', tol=1e-3).
+ * They train with ./libsvm (that fork in TypeScript: the same doubles, and max_iter stops the solver
+ * and keeps the model as scikit-learn does). probability=true still trains with libsvm-js (libsvm
+ * 3.22 compiled to WebAssembly; Platt scaling and its cross-validation are not ported), whose model
+ * persists in libsvm's text format; so do models stored before the port. max_iter there: see
  * requireConvergedWithin.
  */
 import { createRequire } from 'node:module';
 import { PgError, SqlState } from '../../errors/index.js';
 import {
-  checkHyperparamNames, numberParam, type Dataset, type Engine, type EngineFactory, type FitOptions, type Task,
+  checkHyperparamNames, numberParam, type Dataset, type Runtime, type Engine, type EngineFactory, type FitOptions, type Task,
 } from './engine.js';
 import {
   boolParam, checkPredictShape, choiceParam, decodeModel, encodeModel, intParam, invalidParam, notFitted,
   rangeParam, requireFinite, requireLabels, requireNumClasses, requireTask, toRows,
 } from './engine-support.js';
+import { infeasibleNuPair, svmPredictValues, svmTrain, type SvmModel, type SvmParams } from './libsvm/train.js';
 
 /** The slice of libsvm-js's (untyped) API this engine uses. */
 interface LibsvmModel {
@@ -92,19 +95,39 @@ const C_SVM: Variant = { algorithm: 'svm', hyperparams: ['C', 'epsilon', ...SHAR
 const NU_SVM: Variant = { algorithm: 'nu_svm', hyperparams: ['nu', 'C', ...SHARED] };
 const KERNELS = ['rbf', 'linear', 'poly', 'sigmoid'] as const;
 
+/** The ported solver's model, as JSON (doubles round-trip exactly). */
+interface PortedModel {
+  params: SvmParams;
+  labels: number[];
+  nSV: number[];
+  svCoef: number[][];
+  rho: number[];
+  /** The support vectors' training rows (scikit-learn's support_). */
+  support: number[];
+  /** Support vectors, row-major. */
+  sv: number[];
+}
+
 interface SvmState {
   task: 'regression' | 'classification';
   cols: number;
   numClasses: number;
   probability: boolean;
-  /** libsvm's model file, as svm_save_model writes it. */
-  model: string;
+  /** libsvm-js's model file, as svm_save_model writes it (probability=true, and models stored before the port). */
+  model?: string;
+  ported?: PortedModel;
 }
 
-class SvmEngine implements Engine {
-  readonly runtime = 'wasm' as const;
+/** A loaded model: the port's (arrays ready for prediction) or libsvm-js's. */
+type Loaded = { kind: 'ported'; model: SvmModel; params: SvmParams; sv: Float64Array } | { kind: 'wasm'; model: LibsvmModel };
 
-  constructor(private readonly variant: Variant, private state?: SvmState, private model?: LibsvmModel) {}
+class SvmEngine implements Engine {
+  /** libsvm-js (WebAssembly) for probability estimates and models stored before the port, else the port. */
+  get runtime(): Runtime {
+    return this.state?.model !== undefined ? 'wasm' : 'js';
+  }
+
+  constructor(private readonly variant: Variant, private state?: SvmState, private loaded?: Loaded) {}
 
   get algorithm(): string {
     return this.variant.algorithm;
@@ -118,66 +141,78 @@ class SvmEngine implements Engine {
     const labels = requireLabels(algorithm, data);
     const numClasses = task === 'classification' ? requireNumClasses(algorithm, options) : 0;
     const hp = options.hyperparams;
-    const kernel = choiceParam(algorithm, hp, 'kernel', 'rbf', KERNELS);
     const probability = task === 'classification' && boolParam(algorithm, hp, 'probability', false);
     const nu = this.variant.algorithm === 'nu_svm';
     if (nu && task === 'classification' && hp.C !== undefined) {
       throw new PgError(SqlState.InvalidParameterValue, 'hyperparameter C for nu_svm applies to regression only (NuSVR); NuSVC takes nu');
     }
-    const maxIter = maxIterations(algorithm, hp);
-    const SVM = await loadLibsvm();
-    const types = SVM.SVM_TYPES;
-    const svm = new SVM({
-      type: task === 'classification' ? (nu ? types.NU_SVC : types.C_SVC) : nu ? types.NU_SVR : types.EPSILON_SVR,
-      nu: rangeParam(algorithm, hp, 'nu', 0.5, { min: 0, max: 1, exclusiveMin: true }),
-      kernel: { rbf: SVM.KERNEL_TYPES.RBF, linear: SVM.KERNEL_TYPES.LINEAR, poly: SVM.KERNEL_TYPES.POLYNOMIAL, sigmoid: SVM.KERNEL_TYPES.SIGMOID }[kernel],
+    const params: SvmParams = {
+      type: task === 'classification' ? (nu ? 'nu_svc' : 'c_svc') : nu ? 'nu_svr' : 'epsilon_svr',
+      kernel: choiceParam(algorithm, hp, 'kernel', 'rbf', KERNELS),
       degree: intParam(algorithm, hp, 'degree', 3, 0),
       gamma: gamma(algorithm, hp, data),
       coef0: numberParam(algorithm, hp, 'coef0', 0),
-      cost: rangeParam(algorithm, hp, 'C', 1.0, { min: 0, exclusiveMin: true }),
+      C: rangeParam(algorithm, hp, 'C', 1.0, { min: 0, exclusiveMin: true }),
+      nu: rangeParam(algorithm, hp, 'nu', 0.5, { min: 0, max: 1, exclusiveMin: true }),
       epsilon: rangeParam(algorithm, hp, 'epsilon', 0.1, { min: 0 }),
-      tolerance: rangeParam(algorithm, hp, 'tol', 1e-3, { min: 0, exclusiveMin: true }),
+      tol: rangeParam(algorithm, hp, 'tol', 1e-3, { min: 0, exclusiveMin: true }),
       shrinking: boolParam(algorithm, hp, 'shrinking', true),
       cacheSize: rangeParam(algorithm, hp, 'cache_size', 200, { min: 0, exclusiveMin: true }),
-      probabilityEstimates: probability,
-      quiet: maxIter === -1,
-    });
-    const samples = toRows(data.x, data.rows, data.cols);
-    if (maxIter === -1) {
-      svm.train(samples, Array.from(labels));
-    } else {
-      const iterations = solverIterations(() => svm.train(samples, Array.from(labels)));
-      requireConvergedWithin(algorithm, maxIter, iterations, () => svm.free());
+      maxIter: maxIterations(algorithm, hp),
+    };
+    const infeasible = params.type === 'nu_svc' ? infeasibleNuPair(labels, params.nu) : undefined;
+    if (infeasible) {
+      throw new PgError(SqlState.InvalidParameterValue, `specified nu is infeasible: nu ${params.nu} asks for more support vectors than classes ${infeasible[0]} and ${infeasible[1]} can give`, {
+        detail: 'libsvm (and so scikit-learn\'s NuSVC) requires nu · (n_i + n_j) / 2 <= min(n_i, n_j) for every pair of classes i, j in the training rows.',
+        hint: 'lower nu',
+      });
     }
-    const model = svm.serializeModel();
-    svm.free();
-    this.model?.free();
-    // libsvm's model file rounds some values (%g); predicting from the reloaded file means this engine
-    // and every copy deserialized later answer identically.
-    this.model = SVM.load(model);
-    this.state = { task, cols: data.cols, numClasses, probability, model };
+    const common = { task, cols: data.cols, numClasses, probability };
+    if (!probability) {
+      const model = svmTrain({ x: Float64Array.from(data.x), y: Float64Array.from(labels), rows: data.rows, cols: data.cols }, params);
+      const sv = new Float64Array(model.support.length * data.cols);
+      model.support.forEach((row, i) => sv.set(data.x.subarray(row * data.cols, (row + 1) * data.cols), i * data.cols));
+      this.freeWasm();
+      this.loaded = { kind: 'ported', model, params, sv };
+      this.state = {
+        ...common,
+        ported: {
+          params, labels: model.labels, nSV: model.nSV, svCoef: model.svCoef.map((row) => Array.from(row)),
+          rho: Array.from(model.rho), support: Array.from(model.support), sv: Array.from(sv),
+        },
+      };
+      return;
+    }
+    const { model, loaded } = await trainWithLibsvmJs(algorithm, params, data, labels);
+    this.freeWasm();
+    this.loaded = loaded;
+    this.state = { ...common, model };
   }
 
   async predict(x: Float32Array, rows: number): Promise<Float32Array> {
-    const { state, model } = await this.fitted();
+    const { state, loaded } = await this.fitted();
     checkPredictShape(this.algorithm, x, rows, state.cols);
-    return Float32Array.from(model.predict(toRows(x, rows, state.cols)));
+    if (loaded.kind === 'wasm') return Float32Array.from(loaded.model.predict(toRows(x, rows, state.cols)));
+    const values = Float64Array.from(x);
+    const out = new Float32Array(rows);
+    for (let r = 0; r < rows; r++) out[r] = svmPredictValues(loaded.model, loaded.params, loaded.sv, state.cols, values, r * state.cols);
+    return out;
   }
 
   async predictProba(x: Float32Array, rows: number): Promise<Float32Array> {
-    const { state, model } = await this.fitted();
+    const { state, loaded } = await this.fitted();
     checkPredictShape(this.algorithm, x, rows, state.cols);
     if (state.task !== 'classification') {
       throw new PgError(SqlState.FeatureNotSupported, `${this.algorithm} regression does not produce probabilities`);
     }
-    if (!state.probability) {
+    if (!state.probability || loaded.kind !== 'wasm') {
       throw new PgError(SqlState.FeatureNotSupported, `this ${this.algorithm} model was trained without probability estimates`, {
         hint: 'train it with hyperparams => \'{"probability": true}\' (Platt scaling, as scikit-learn\'s SVC)',
       });
     }
     const k = state.numClasses;
     const out = new Float32Array(rows * k);
-    model.predictProbability(toRows(x, rows, state.cols)).forEach((row, r) => {
+    loaded.model.predictProbability(toRows(x, rows, state.cols)).forEach((row, r) => {
       for (const estimate of row.estimates) out[r * k + estimate.label] = estimate.probability;
     });
     return out;
@@ -187,31 +222,104 @@ class SvmEngine implements Engine {
     return encodeModel(formatOf(this.variant), (await this.fitted()).state);
   }
 
-  private async fitted(): Promise<{ state: SvmState; model: LibsvmModel }> {
-    if (!this.state) throw notFitted(this.algorithm);
-    if (!this.model) this.model = (await loadLibsvm()).load(this.state.model);
-    return { state: this.state, model: this.model };
+  private freeWasm(): void {
+    if (this.loaded?.kind === 'wasm') this.loaded.model.free();
+  }
+
+  private async fitted(): Promise<{ state: SvmState; loaded: Loaded }> {
+    const state = this.state;
+    if (!state) throw notFitted(this.algorithm);
+    if (!this.loaded) this.loaded = state.ported ? loadPorted(state.ported) : { kind: 'wasm', model: (await loadLibsvm()).load(state.model!) };
+    return { state, loaded: this.loaded };
   }
 }
 
-/** sklearn's gamma: 'scale' = 1 / (n_features · Var(X)) over all entries, 'auto' = 1 / n_features, or a number. */
+/** Trains with libsvm-js (WebAssembly, with Platt scaling's probability estimates) and returns its model file. */
+async function trainWithLibsvmJs(
+  algorithm: string, params: SvmParams, data: Dataset, labels: ArrayLike<number>,
+): Promise<{ model: string; loaded: Loaded }> {
+  const SVM = await loadLibsvm();
+  const types = SVM.SVM_TYPES;
+  const svm = new SVM({
+    type: { c_svc: types.C_SVC, nu_svc: types.NU_SVC, epsilon_svr: types.EPSILON_SVR, nu_svr: types.NU_SVR }[params.type],
+    nu: params.nu,
+    kernel: { rbf: SVM.KERNEL_TYPES.RBF, linear: SVM.KERNEL_TYPES.LINEAR, poly: SVM.KERNEL_TYPES.POLYNOMIAL, sigmoid: SVM.KERNEL_TYPES.SIGMOID }[params.kernel],
+    degree: params.degree,
+    gamma: params.gamma,
+    coef0: params.coef0,
+    cost: params.C,
+    epsilon: params.epsilon,
+    tolerance: params.tol,
+    shrinking: params.shrinking,
+    cacheSize: params.cacheSize,
+    probabilityEstimates: true,
+    quiet: params.maxIter === -1,
+  });
+  const samples = toRows(data.x, data.rows, data.cols);
+  if (params.maxIter === -1) {
+    svm.train(samples, Array.from(labels));
+  } else {
+    const iterations = solverIterations(() => svm.train(samples, Array.from(labels)));
+    requireConvergedWithin(algorithm, params.maxIter, iterations, () => svm.free());
+  }
+  const model = svm.serializeModel();
+  svm.free();
+  // libsvm's model file rounds some values (%g); predicting from the reloaded file means this engine
+  // and every copy deserialized later answer identically.
+  return { model, loaded: { kind: 'wasm', model: SVM.load(model) } };
+}
+
+function loadPorted(ported: PortedModel): Loaded {
+  const model: SvmModel = {
+    labels: ported.labels, nSV: ported.nSV, svCoef: ported.svCoef.map((row) => Float64Array.from(row)),
+    rho: Float64Array.from(ported.rho), support: Int32Array.from(ported.support), iterations: [], timedOut: false,
+  };
+  return { kind: 'ported', model, params: ported.params, sv: Float64Array.from(ported.sv) };
+}
+
+/** sklearn's gamma: 'scale' = 1 / (n_features · X.var()), 'auto' = 1 / n_features, or a number. */
 function gamma(algorithm: string, hp: Record<string, unknown>, data: Dataset): number {
   const value = hp.gamma ?? 'scale';
   if (value === 'auto') return 1 / data.cols;
   if (value === 'scale') {
-    let sum = 0;
-    let sumSq = 0;
-    for (let i = 0; i < data.x.length; i++) {
-      sum += data.x[i]!;
-      sumSq += data.x[i]! * data.x[i]!;
-    }
-    const n = data.x.length;
-    const variance = sumSq / n - (sum / n) ** 2;
-    return variance > 0 ? 1 / (data.cols * variance) : 1;
+    const variance = numpyVariance(data.x);
+    return variance !== 0 ? 1.0 / (data.cols * variance) : 1.0;
   }
   const g = numberParam(algorithm, hp, 'gamma', NaN);
   if (!(g > 0)) throw invalidParam(algorithm, 'gamma', "'scale', 'auto' or a number > 0", value);
   return g;
+}
+
+/**
+ * numpy's ndarray.var() over all entries, to the last bit (gamma='scale' enters every kernel value):
+ * the mean and the mean of squared deviations each summed by numpy's pairwise summation.
+ */
+export function numpyVariance(x: Float32Array): number {
+  const n = x.length;
+  const mean = pairwiseSum(Float64Array.from(x), 0, n) / n;
+  const squares = new Float64Array(n);
+  for (let i = 0; i < n; i++) squares[i] = (x[i]! - mean) * (x[i]! - mean);
+  return pairwiseSum(squares, 0, n) / n;
+}
+
+/** numpy's pairwise_sum (loops_utils.h): 8 running sums over blocks of up to 128, halves above that. */
+function pairwiseSum(a: Float64Array, from: number, n: number): number {
+  if (n < 8) {
+    let res = 0;
+    for (let i = 0; i < n; i++) res += a[from + i]!;
+    return res;
+  }
+  if (n <= 128) {
+    const r = Array.from(a.subarray(from, from + 8));
+    let i = 8;
+    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] = r[j]! + a[from + i + j]!;
+    let res = ((r[0]! + r[1]!) + (r[2]! + r[3]!)) + ((r[4]! + r[5]!) + (r[6]! + r[7]!));
+    for (; i < n; i++) res += a[from + i]!;
+    return res;
+  }
+  let n2 = Math.trunc(n / 2);
+  n2 -= n2 % 8;
+  return pairwiseSum(a, from, n2) + pairwiseSum(a, from + n2, n - n2);
 }
 
 function formatOf(variant: Variant): string {

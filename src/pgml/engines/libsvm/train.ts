@@ -1,0 +1,317 @@
+/**
+ * libsvm's problem setups, training and prediction as scikit-learn's fork has them
+ * (sklearn/svm/src/libsvm/svm.cpp): solve_c_svc, solve_nu_svc, solve_epsilon_svr, solve_nu_svr,
+ * svm_train_one, svm_train (classes sorted by label, one-vs-one over every pair of classes, support
+ * vectors in class order) and svm_predict_values. Every sample weight is 1 (scikit-learn's default),
+ * so its W[i] factors are left out (multiplying by 1.0 changes no double).
+ */
+import { kFunction, SvcQ, SvrQ, type KernelParams } from './kernel.js';
+import { SolverNu } from './solver-nu.js';
+import { cMin, Solver, type SolutionInfo } from './solver.js';
+
+export type SvmType = 'c_svc' | 'nu_svc' | 'epsilon_svr' | 'nu_svr';
+
+export interface SvmParams extends KernelParams {
+  type: SvmType;
+  C: number;
+  nu: number;
+  /** epsilon-SVR's epsilon (libsvm's p). */
+  epsilon: number;
+  /** Stopping tolerance (libsvm's eps, scikit-learn's tol). */
+  tol: number;
+  shrinking: boolean;
+  /** MB of kernel cache. */
+  cacheSize: number;
+  /** -1: no limit. */
+  maxIter: number;
+}
+
+/** The rows: row-major doubles, `rows` × `cols`. */
+export interface Problem {
+  x: Float64Array;
+  y: Float64Array;
+  rows: number;
+  cols: number;
+}
+
+/** svm_model, with support vectors as indices into the training rows (scikit-learn's support_). */
+export interface SvmModel {
+  /** Sorted class labels (classification), empty for regression. */
+  labels: number[];
+  /** Support vectors per class (classification), empty for regression. */
+  nSV: number[];
+  support: Int32Array;
+  /** nr_class − 1 rows of coefficients over the support vectors (scikit-learn's _dual_coef_). */
+  svCoef: Float64Array[];
+  /** One per binary problem; scikit-learn's _intercept_ is −rho. */
+  rho: Float64Array;
+  /** Solver iterations per binary problem (scikit-learn's n_iter_). */
+  iterations: number[];
+  /** Some solver stopped at max_iter (scikit-learn's ConvergenceWarning). */
+  timedOut: boolean;
+}
+
+interface DecisionFunction {
+  alpha: Float64Array;
+  rho: number;
+  info: SolutionInfo;
+}
+
+function cacheBytes(params: SvmParams): number {
+  return Math.trunc(params.cacheSize * (1 << 20));
+}
+
+/** solve_c_svc. */
+function solveCSvc(x: Float64Array, y: Float64Array, l: number, dim: number, params: SvmParams, Cp: number, Cn: number): DecisionFunction {
+  const alpha = new Float64Array(l);
+  const minusOnes = new Float64Array(l).fill(-1);
+  const signs = new Int8Array(l);
+  const C = new Float64Array(l);
+  for (let i = 0; i < l; i++) {
+    signs[i] = y[i]! > 0 ? 1 : -1;
+    C[i] = y[i]! > 0 ? Cp : Cn;
+  }
+  const Q = new SvcQ(x, l, dim, params, signs, cacheBytes(params));
+  const info = new Solver().solve(l, Q, minusOnes, signs, alpha, C, params.tol, params.shrinking, params.maxIter);
+  for (let i = 0; i < l; i++) alpha[i] = alpha[i]! * signs[i]!;
+  return { alpha, rho: info.rho, info };
+}
+
+/** solve_nu_svc: alpha starts at nu·l/2 spread over each class, and the solution is scaled by 1/r. */
+function solveNuSvc(x: Float64Array, y: Float64Array, l: number, dim: number, params: SvmParams): DecisionFunction {
+  const signs = new Int8Array(l);
+  const C = new Float64Array(l).fill(1);
+  for (let i = 0; i < l; i++) signs[i] = y[i]! > 0 ? 1 : -1;
+  let nuL = 0;
+  for (let i = 0; i < l; i++) nuL += params.nu * C[i]!;
+  let sumPos = nuL / 2;
+  let sumNeg = nuL / 2;
+  const alpha = new Float64Array(l);
+  for (let i = 0; i < l; i++) {
+    if (signs[i] === 1) {
+      alpha[i] = cMin(C[i]!, sumPos);
+      sumPos -= alpha[i]!;
+    } else {
+      alpha[i] = cMin(C[i]!, sumNeg);
+      sumNeg -= alpha[i]!;
+    }
+  }
+  const Q = new SvcQ(x, l, dim, params, signs, cacheBytes(params));
+  const info = new SolverNu().solve(l, Q, new Float64Array(l), signs, alpha, C, params.tol, params.shrinking, params.maxIter);
+  const r = info.r;
+  for (let i = 0; i < l; i++) alpha[i] = alpha[i]! * (signs[i]! / r);
+  return { alpha, rho: info.rho / r, info };
+}
+
+/** solve_epsilon_svr: 2l variables (α, α*), linear term epsilon ∓ y. */
+function solveEpsilonSvr(x: Float64Array, y: Float64Array, l: number, dim: number, params: SvmParams): DecisionFunction {
+  const alpha2 = new Float64Array(2 * l);
+  const linear = new Float64Array(2 * l);
+  const signs = new Int8Array(2 * l);
+  const C = new Float64Array(2 * l).fill(params.C);
+  for (let i = 0; i < l; i++) {
+    linear[i] = params.epsilon - y[i]!;
+    signs[i] = 1;
+    linear[i + l] = params.epsilon + y[i]!;
+    signs[i + l] = -1;
+  }
+  const Q = new SvrQ(x, l, dim, params, cacheBytes(params));
+  const info = new Solver().solve(2 * l, Q, linear, signs, alpha2, C, params.tol, params.shrinking, params.maxIter);
+  const alpha = new Float64Array(l);
+  for (let i = 0; i < l; i++) alpha[i] = alpha2[i]! - alpha2[i + l]!;
+  return { alpha, rho: info.rho, info };
+}
+
+/** solve_nu_svr: α and α* start equal, filling C·nu·l/2 in row order. */
+function solveNuSvr(x: Float64Array, y: Float64Array, l: number, dim: number, params: SvmParams): DecisionFunction {
+  const C = new Float64Array(2 * l).fill(params.C);
+  const alpha2 = new Float64Array(2 * l);
+  const linear = new Float64Array(2 * l);
+  const signs = new Int8Array(2 * l);
+  let sum = 0;
+  for (let i = 0; i < l; i++) sum += C[i]! * params.nu;
+  sum /= 2;
+  for (let i = 0; i < l; i++) {
+    alpha2[i] = alpha2[i + l] = cMin(sum, C[i]!);
+    sum -= alpha2[i]!;
+    linear[i] = -y[i]!;
+    signs[i] = 1;
+    linear[i + l] = y[i]!;
+    signs[i + l] = -1;
+  }
+  const Q = new SvrQ(x, l, dim, params, cacheBytes(params));
+  const info = new SolverNu().solve(2 * l, Q, linear, signs, alpha2, C, params.tol, params.shrinking, params.maxIter);
+  const alpha = new Float64Array(l);
+  for (let i = 0; i < l; i++) alpha[i] = alpha2[i]! - alpha2[i + l]!;
+  return { alpha, rho: info.rho, info };
+}
+
+/** svm_train_one for a binary problem (labels > 0 are the positive class). */
+function trainOne(x: Float64Array, y: Float64Array, l: number, dim: number, params: SvmParams, Cp: number, Cn: number): DecisionFunction {
+  switch (params.type) {
+    case 'c_svc':
+      return solveCSvc(x, y, l, dim, params, Cp, Cn);
+    case 'nu_svc':
+      return solveNuSvc(x, y, l, dim, params);
+    case 'epsilon_svr':
+      return solveEpsilonSvr(x, y, l, dim, params);
+    case 'nu_svr':
+      return solveNuSvr(x, y, l, dim, params);
+  }
+}
+
+/** svm_train (without probability estimates). */
+export function svmTrain(problem: Problem, params: SvmParams): SvmModel {
+  const { x, y, rows: l, cols: dim } = problem;
+  if (params.type === 'epsilon_svr' || params.type === 'nu_svr') {
+    const f = trainOne(x, y, l, dim, params, 0, 0);
+    const support: number[] = [];
+    const coef: number[] = [];
+    for (let i = 0; i < l; i++) {
+      if (Math.abs(f.alpha[i]!) > 0) {
+        support.push(i);
+        coef.push(f.alpha[i]!);
+      }
+    }
+    return {
+      labels: [], nSV: [], support: Int32Array.from(support), svCoef: [Float64Array.from(coef)],
+      rho: Float64Array.of(f.rho), iterations: [f.info.iterations], timedOut: f.info.timedOut,
+    };
+  }
+  return trainClassifier(problem, params);
+}
+
+/**
+ * svm_check_parameter's nu-SVC feasibility: every pair of classes must hold nu·(n_i + n_j)/2 ≤
+ * min(n_i, n_j). Returns the first pair of labels that does not, or undefined.
+ */
+export function infeasibleNuPair(y: ArrayLike<number>, nu: number): [number, number] | undefined {
+  const labels: number[] = [];
+  const count: number[] = [];
+  for (let i = 0; i < y.length; i++) {
+    const label = Math.trunc(y[i]!);
+    const c = labels.indexOf(label);
+    if (c === -1) {
+      labels.push(label);
+      count.push(1);
+    } else count[c] = count[c]! + 1;
+  }
+  for (let i = 0; i < labels.length; i++) {
+    for (let j = i + 1; j < labels.length; j++) {
+      if ((nu * (count[i]! + count[j]!)) / 2 > cMin(count[i]!, count[j]!)) return [labels[i]!, labels[j]!];
+    }
+  }
+  return undefined;
+}
+
+/** svm_group_classes as scikit-learn changed it: labels sorted, rows grouped by class in row order. */
+function groupClasses(y: Float64Array, l: number): { labels: number[]; start: number[]; count: number[]; perm: Int32Array } {
+  const labels = [...new Set(Array.from(y, (v) => Math.trunc(v)))].sort((a, b) => a - b);
+  const classOf = new Map(labels.map((label, c) => [label, c]));
+  const count = labels.map(() => 0);
+  for (let i = 0; i < l; i++) {
+    const c = classOf.get(Math.trunc(y[i]!))!;
+    count[c] = count[c]! + 1;
+  }
+  const start = [0];
+  for (let c = 1; c < labels.length; c++) start.push(start[c - 1]! + count[c - 1]!);
+  const next = [...start];
+  const perm = new Int32Array(l);
+  for (let i = 0; i < l; i++) perm[next[classOf.get(Math.trunc(y[i]!))!]!++] = i;
+  return { labels, start, count, perm };
+}
+
+/** svm_train's classification branch: one binary machine per pair of classes (i < j, i positive). */
+function trainClassifier(problem: Problem, params: SvmParams): SvmModel {
+  const { x, y, rows: l, cols: dim } = problem;
+  const { labels, start, count, perm } = groupClasses(y, l);
+  const k = labels.length;
+  const nonzero = new Uint8Array(l);
+  const machines: DecisionFunction[] = [];
+  for (let i = 0; i < k; i++) {
+    for (let j = i + 1; j < k; j++) {
+      const ci = count[i]!;
+      const cj = count[j]!;
+      const subX = new Float64Array((ci + cj) * dim);
+      const subY = new Float64Array(ci + cj);
+      for (let t = 0; t < ci; t++) {
+        subX.set(x.subarray(perm[start[i]! + t]! * dim, (perm[start[i]! + t]! + 1) * dim), t * dim);
+        subY[t] = 1;
+      }
+      for (let t = 0; t < cj; t++) {
+        subX.set(x.subarray(perm[start[j]! + t]! * dim, (perm[start[j]! + t]! + 1) * dim), (ci + t) * dim);
+        subY[ci + t] = -1;
+      }
+      const f = trainOne(subX, subY, ci + cj, dim, params, params.C, params.C);
+      for (let t = 0; t < ci; t++) if (Math.abs(f.alpha[t]!) > 0) nonzero[start[i]! + t] = 1;
+      for (let t = 0; t < cj; t++) if (Math.abs(f.alpha[ci + t]!) > 0) nonzero[start[j]! + t] = 1;
+      machines.push(f);
+    }
+  }
+  const nSV = labels.map((_, c) => {
+    let n = 0;
+    for (let t = 0; t < count[c]!; t++) n += nonzero[start[c]! + t]!;
+    return n;
+  });
+  const support: number[] = [];
+  for (let i = 0; i < l; i++) if (nonzero[i]) support.push(perm[i]!);
+  const nzStart = [0];
+  for (let c = 1; c < k; c++) nzStart.push(nzStart[c - 1]! + nSV[c - 1]!);
+  const svCoef = Array.from({ length: k - 1 }, () => new Float64Array(support.length));
+  let p = 0;
+  for (let i = 0; i < k; i++) {
+    for (let j = i + 1; j < k; j++) {
+      // machine (i, j): coefficients of class i's vectors go to row j − 1, class j's to row i
+      const f = machines[p++]!;
+      let q = nzStart[i]!;
+      for (let t = 0; t < count[i]!; t++) if (nonzero[start[i]! + t]) svCoef[j - 1]![q++] = f.alpha[t]!;
+      q = nzStart[j]!;
+      for (let t = 0; t < count[j]!; t++) if (nonzero[start[j]! + t]) svCoef[i]![q++] = f.alpha[count[i]! + t]!;
+    }
+  }
+  return {
+    labels, nSV, support: Int32Array.from(support), svCoef,
+    rho: Float64Array.from(machines, (f) => f.rho),
+    iterations: machines.map((f) => f.info.iterations),
+    timedOut: machines.some((f) => f.info.timedOut),
+  };
+}
+
+/**
+ * svm_predict_values for one row of `x` (at offset `at`) against the support vectors (row-major in
+ * `sv`): the regression value, or the voted label with each pair's decision value in `decision`.
+ */
+export function svmPredictValues(
+  model: SvmModel, params: KernelParams, sv: Float64Array, dim: number, x: Float64Array, at: number, decision?: Float64Array,
+): number {
+  const nSupport = model.support.length;
+  if (model.labels.length === 0) {
+    const coef = model.svCoef[0]!;
+    let sum = 0;
+    for (let i = 0; i < nSupport; i++) sum += coef[i]! * kFunction(params, x, at, sv, i * dim, dim);
+    return sum - model.rho[0]!;
+  }
+  const k = model.labels.length;
+  const kvalue = new Float64Array(nSupport);
+  for (let i = 0; i < nSupport; i++) kvalue[i] = kFunction(params, x, at, sv, i * dim, dim);
+  const start = [0];
+  for (let c = 1; c < k; c++) start.push(start[c - 1]! + model.nSV[c - 1]!);
+  const vote = new Int32Array(k);
+  let p = 0;
+  for (let i = 0; i < k; i++) {
+    for (let j = i + 1; j < k; j++) {
+      let sum = 0;
+      const coef1 = model.svCoef[j - 1]!;
+      const coef2 = model.svCoef[i]!;
+      for (let t = 0; t < model.nSV[i]!; t++) sum += coef1[start[i]! + t]! * kvalue[start[i]! + t]!;
+      for (let t = 0; t < model.nSV[j]!; t++) sum += coef2[start[j]! + t]! * kvalue[start[j]! + t]!;
+      sum -= model.rho[p]!;
+      if (decision) decision[p] = sum;
+      vote[sum > 0 ? i : j] = vote[sum > 0 ? i : j]! + 1;
+      p++;
+    }
+  }
+  let best = 0;
+  for (let c = 1; c < k; c++) if (vote[c]! > vote[best]!) best = c;
+  return model.labels[best]!;
+}
