@@ -13,7 +13,7 @@ import { passiveAggressiveFactory, perceptronFactory, sgdFactory } from './sgd.j
 const ROWS = 60;
 const COLS = 6;
 /** Fits per variant: enough calls and loop iterations for TurboFan to pick the loop up. */
-const ROUNDS = 3;
+const ROUNDS = 2;
 
 interface Variant {
   factory: typeof sgdFactory;
@@ -63,15 +63,23 @@ export function sgdWarmUpSteps(): (() => Promise<void>)[] {
 }
 
 /**
- * Runs warm-up steps one at a time while `busy()` is false, starting on the next turn of the event
- * loop: a request that arrives waits for one step at most (a few milliseconds) and the rest waits
- * for the request (call `resume()` when it is done). Every engine thread does it, at the thread's
- * nice value. A failing step ends the warm-up and nothing else: the first real fits are then slower.
- * Settles `done` when the steps are over (run or dropped).
+ * How long a thread must have been idle before a warm-up step runs: a training's requests to its
+ * thread come one after another with gaps of milliseconds, so a training that starts at once (or
+ * while the proxy starts) never shares the machine with the warm-up.
  */
-export function idleWarmUp(steps: (() => Promise<void>)[], busy: () => boolean): { resume(): void; done: Promise<void> } {
+export const WARM_UP_IDLE_MS = 2000;
+
+/**
+ * Runs warm-up steps one at a time once the thread has been idle (`busy()` false) for `idleMs`:
+ * `resume()` (called when a request is done) starts the wait again, and a request that arrives
+ * during a step waits for that step only (a few milliseconds). Every engine thread does it, at the
+ * thread's nice value. A failing step ends the warm-up and nothing else: the first real fits are then
+ * slower. Settles `done` when the steps are over (run or dropped).
+ */
+export function idleWarmUp(steps: (() => Promise<void>)[], busy: () => boolean, idleMs = WARM_UP_IDLE_MS): { resume(): void; done: Promise<void> } {
   const queue = [...steps];
   let running = false;
+  let timer: NodeJS.Timeout | undefined;
   let finish!: () => void;
   const done = new Promise<void>((resolve) => (finish = resolve));
   const next = (): void => {
@@ -91,6 +99,10 @@ export function idleWarmUp(steps: (() => Promise<void>)[], busy: () => boolean):
       },
     );
   };
-  setImmediate(next);
-  return { resume: () => setImmediate(next), done };
+  const wait = (): void => {
+    clearTimeout(timer);
+    if (queue.length > 0) timer = setTimeout(next, idleMs);
+  };
+  wait();
+  return { resume: wait, done };
 }

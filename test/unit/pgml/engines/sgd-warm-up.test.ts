@@ -33,19 +33,20 @@ describe('SGD JIT warm-up', () => {
     assert.deepEqual(await models(), before);
   });
 
-  it('runs only while idle, resumes after a request, and a failing step ends it quietly', async () => {
+  it('runs only after the thread has been idle, waits again after a request, and a failing step ends it quietly', async () => {
     const ran: number[] = [];
     let busy = true;
     const steps = [0, 1, 2, 3].map((i) => async () => {
       if (i === 2) throw new Error('step failed');
       ran.push(i);
     });
-    const warmUp = idleWarmUp(steps, () => busy);
-    await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setImmediate(resolve));
+    const warmUp = idleWarmUp(steps, () => busy, 50);
+    await new Promise((resolve) => setTimeout(resolve, 120));
     assert.deepEqual(ran, [], 'nothing runs while a request is in flight');
     busy = false;
     warmUp.resume();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(ran, [], 'nothing runs before the thread has been idle for the delay');
     await warmUp.done;
     assert.deepEqual(ran, [0, 1], 'the steps after the failing one are dropped');
   });
