@@ -2,10 +2,10 @@
  * Warms the SGD family's fit loop in an engine thread before a user's first fit needs it. Its fits
  * are short enough to end before V8's optimizing compiler has compiled the loop (20 ms for the
  * function, more for on-stack replacement, on a loaded two-core machine), so a first fit on a fresh
- * thread ran interpreted: iris or diabetes took 10–100 ms instead of 1–2 ms. Each step here fits one
- * variant (every loss, penalty and rate the factories offer) on a small synthetic set, through the
- * same factories as a user's fit, and throws the model away: nothing is shared between fits but the
- * compiled code, so no model changes (sgd-warm-up.test.ts).
+ * thread ran interpreted: iris SGD took 36–100 ms instead of 1–2 ms (BENCHMARKS.md). Each step fits
+ * one variant (every loss and penalty the factories offer, at their default rates) on a small set,
+ * through the same factories as a user's fit, and throws the model away: nothing is shared between
+ * fits but the compiled code, so no model changes (sgd-warm-up.test.ts).
  */
 import type { Task } from './engine.js';
 import { passiveAggressiveFactory, perceptronFactory, sgdFactory } from './sgd.js';
