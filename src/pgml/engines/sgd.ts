@@ -19,66 +19,81 @@ import { PgError, SqlState } from '../../errors/index.js';
 import { rawToClasses } from './raw-scores.js';
 import { shuffleRows, shuffleSeeds } from './sgd-shuffle.js';
 
-interface Loss {
-  loss(p: number, y: number): number;
-  dloss(p: number, y: number): number;
-}
-
-function losses(epsilon: number): Record<string, Loss> {
-  return {
-    hinge: { loss: (p, y) => Math.max(0, 1 - p * y), dloss: (p, y) => (p * y < 1 ? -y : 0) },
-    perceptron: { loss: (p, y) => Math.max(0, -p * y), dloss: (p, y) => (p * y <= 0 ? -y : 0) },
-    squared_hinge: {
-      loss: (p, y) => Math.max(0, 1 - p * y) ** 2,
-      dloss: (p, y) => (1 - p * y > 0 ? -2 * y * (1 - p * y) : 0),
-    },
-    log_loss: {
-      loss: (p, y) => {
-        const z = p * y;
-        return z > 18 ? Math.exp(-z) : z < -18 ? -z : Math.log1p(Math.exp(-z));
-      },
-      dloss: (p, y) => {
-        const z = p * y;
-        return z > 18 ? -y * Math.exp(-z) : z < -18 ? -y : -y / (Math.exp(z) + 1);
-      },
-    },
-    modified_huber: {
-      loss: (p, y) => {
-        const z = p * y;
-        return z >= 1 ? 0 : z >= -1 ? (1 - z) ** 2 : -4 * z;
-      },
-      dloss: (p, y) => {
-        const z = p * y;
-        return z >= 1 ? 0 : z >= -1 ? -2 * (1 - z) * y : -4 * y;
-      },
-    },
-    squared_error: { loss: (p, y) => 0.5 * (p - y) ** 2, dloss: (p, y) => p - y },
-    huber: {
-      loss: (p, y) => {
-        const r = Math.abs(p - y);
-        return r <= epsilon ? 0.5 * r * r : epsilon * r - 0.5 * epsilon * epsilon;
-      },
-      dloss: (p, y) => Math.max(-epsilon, Math.min(epsilon, p - y)),
-    },
-    epsilon_insensitive: {
-      loss: (p, y) => Math.max(0, Math.abs(y - p) - epsilon),
-      dloss: (p, y) => (y - p > epsilon ? -1 : p - y > epsilon ? 1 : 0),
-    },
-    squared_epsilon_insensitive: {
-      loss: (p, y) => Math.max(0, Math.abs(y - p) - epsilon) ** 2,
-      dloss: (p, y) => (y - p > epsilon ? -2 * (y - p - epsilon) : p - y > epsilon ? 2 * (p - y - epsilon) : 0),
-    },
-  };
-}
-
 const CLASSIFIER_LOSSES = ['hinge', 'log_loss', 'modified_huber', 'squared_hinge', 'perceptron'] as const;
 const REGRESSOR_LOSSES = ['squared_error', 'huber', 'epsilon_insensitive', 'squared_epsilon_insensitive'] as const;
 const RATES = ['optimal', 'constant', 'invscaling'] as const;
 const PENALTIES = ['l2', 'l1', 'elasticnet', 'none'] as const;
 const MAX_DLOSS = 1e12;
 
+type LossName = (typeof CLASSIFIER_LOSSES)[number] | (typeof REGRESSOR_LOSSES)[number];
+
+/*
+ * sklearn's loss functions (_sgd_fast.pyx), p the prediction and y the target. One switch rather
+ * than an object of closures per loss: a call site that has seen several closures (an engine thread
+ * fits many losses, and sgd-warm-up.ts fits them all) is megamorphic and never inlined, while this
+ * stays one small function the optimizing compiler inlines into the row loop.
+ */
+function lossValue(loss: LossName, epsilon: number, p: number, y: number): number {
+  switch (loss) {
+    case 'hinge':
+      return Math.max(0, 1 - p * y);
+    case 'perceptron':
+      return Math.max(0, -p * y);
+    case 'squared_hinge':
+      return Math.max(0, 1 - p * y) ** 2;
+    case 'log_loss': {
+      const z = p * y;
+      return z > 18 ? Math.exp(-z) : z < -18 ? -z : Math.log1p(Math.exp(-z));
+    }
+    case 'modified_huber': {
+      const z = p * y;
+      return z >= 1 ? 0 : z >= -1 ? (1 - z) ** 2 : -4 * z;
+    }
+    case 'squared_error':
+      return 0.5 * (p - y) ** 2;
+    case 'huber': {
+      const r = Math.abs(p - y);
+      return r <= epsilon ? 0.5 * r * r : epsilon * r - 0.5 * epsilon * epsilon;
+    }
+    case 'epsilon_insensitive':
+      return Math.max(0, Math.abs(y - p) - epsilon);
+    case 'squared_epsilon_insensitive':
+      return Math.max(0, Math.abs(y - p) - epsilon) ** 2;
+  }
+}
+
+/** The loss's derivative with respect to p, as sklearn's dloss. */
+function lossDerivative(loss: LossName, epsilon: number, p: number, y: number): number {
+  switch (loss) {
+    case 'hinge':
+      return p * y < 1 ? -y : 0;
+    case 'perceptron':
+      return p * y <= 0 ? -y : 0;
+    case 'squared_hinge':
+      return 1 - p * y > 0 ? -2 * y * (1 - p * y) : 0;
+    case 'log_loss': {
+      const z = p * y;
+      return z > 18 ? -y * Math.exp(-z) : z < -18 ? -y : -y / (Math.exp(z) + 1);
+    }
+    case 'modified_huber': {
+      const z = p * y;
+      return z >= 1 ? 0 : z >= -1 ? -2 * (1 - z) * y : -4 * y;
+    }
+    case 'squared_error':
+      return p - y;
+    case 'huber':
+      return Math.max(-epsilon, Math.min(epsilon, p - y));
+    case 'epsilon_insensitive':
+      return y - p > epsilon ? -1 : p - y > epsilon ? 1 : 0;
+    case 'squared_epsilon_insensitive':
+      return y - p > epsilon ? -2 * (y - p - epsilon) : p - y > epsilon ? 2 * (p - y - epsilon) : 0;
+  }
+}
+
 interface Settings {
-  loss: Loss;
+  loss: LossName;
+  /** huber's and the epsilon-insensitive losses' epsilon. */
+  epsilon: number;
   /** 'pa1' is the passive-aggressive step min(C, loss / |x|²). */
   rate: (typeof RATES)[number] | 'pa1';
   alpha: number;
@@ -104,7 +119,7 @@ interface Settings {
  * sgd.test.ts guard this).
  */
 function plainSgd(x: Float32Array, rows: number, cols: number, y: Float64Array, s: Settings, seed: number): Float64Array {
-  const { loss, alpha, eta0, powerT, C, hinge, fitIntercept, maxIter, tol, patience, shuffle } = s;
+  const { loss, epsilon, alpha, eta0, powerT, C, hinge, fitIntercept, maxIter, tol, patience, shuffle } = s;
   const optimal = s.rate === 'optimal';
   const invscaling = s.rate === 'invscaling';
   const passiveAggressive = s.rate === 'pa1';
@@ -115,7 +130,7 @@ function plainSgd(x: Float32Array, rows: number, cols: number, y: Float64Array, 
   let optimalInit = 0;
   if (optimal) {
     const typw = Math.sqrt(1 / Math.sqrt(alpha));
-    const eta0 = typw / Math.max(1, loss.dloss(-typw, 1));
+    const eta0 = typw / Math.max(1, lossDerivative(loss, epsilon, -typw, 1));
     optimalInit = 1 / (eta0 * alpha);
   }
   // Cumulative L1 penalty (Tsuruoka et al.'s truncated gradient), as sklearn's u and q.
@@ -156,16 +171,16 @@ function plainSgd(x: Float32Array, rows: number, cols: number, y: Float64Array, 
       const p = dot * scale + intercept;
       const target = y[r]!;
       const eta = optimal ? 1 / (alpha * (optimalInit + t - 1)) : invscaling ? eta0 / t ** powerT : eta0;
-      sumObjective += loss.loss(p, target);
+      sumObjective += lossValue(loss, epsilon, p, target);
       if (penalized) sumObjective += alpha * ((1 - l1Ratio) * 0.5 * Math.sqrt(sqNorm) ** 2 + l1Ratio * l1Norm);
       let update: number;
       if (rowSqNorms) {
         const norm = rowSqNorms[r]!;
         if (norm === 0) continue;
-        update = Math.min(C, loss.loss(p, target) / norm);
+        update = Math.min(C, lossValue(loss, epsilon, p, target) / norm);
         update *= hinge ? target : target - p < 0 ? -1 : 1;
       } else {
-        update = -eta * Math.max(-MAX_DLOSS, Math.min(MAX_DLOSS, loss.dloss(p, target)));
+        update = -eta * Math.max(-MAX_DLOSS, Math.min(MAX_DLOSS, lossDerivative(loss, epsilon, p, target)));
       }
       if (shrinks) {
         const factor = Math.max(0, 1 - (1 - l1Ratio) * eta * alpha);
@@ -242,7 +257,7 @@ interface Variant {
   algorithm: string;
   tasks: readonly Task[];
   hyperparams: readonly string[];
-  settings(hp: Record<string, unknown>, task: Task): Settings & { lossName: string };
+  settings(hp: Record<string, unknown>, task: Task): Settings;
 }
 
 class SgdEngine implements Engine {
@@ -271,7 +286,7 @@ class SgdEngine implements Engine {
       const target = task === 'regression' ? Float64Array.from(y) : Float64Array.from(y, (v) => (v === positive ? 1 : -1));
       coef.push(Array.from(plainSgd(x, rows, cols, target, settings, seeds[k]!)));
     }
-    this.state = { task, cols, numClasses, loss: settings.lossName, coef };
+    this.state = { task, cols, numClasses, loss: settings.loss, coef };
   }
 
   async predict(x: Float32Array, rows: number): Promise<Float32Array> {
@@ -366,7 +381,7 @@ export const sgdFactory = factory({
   settings(hp, task) {
     const a = 'stochastic_gradient_descent';
     const classification = task === 'classification';
-    const lossName = classification ? choiceParam(a, hp, 'loss', 'hinge', CLASSIFIER_LOSSES) : choiceParam(a, hp, 'loss', 'squared_error', REGRESSOR_LOSSES);
+    const loss = classification ? choiceParam(a, hp, 'loss', 'hinge', CLASSIFIER_LOSSES) : choiceParam(a, hp, 'loss', 'squared_error', REGRESSOR_LOSSES);
     const rate = choiceParam(a, hp, 'learning_rate', classification ? 'optimal' : 'invscaling', RATES);
     const eta0 = rangeParam(a, hp, 'eta0', classification ? 0 : 0.01, { min: 0 });
     if (rate !== 'optimal' && !(eta0 > 0)) {
@@ -374,8 +389,8 @@ export const sgdFactory = factory({
     }
     return {
       ...common(a, hp),
-      lossName,
-      loss: losses(rangeParam(a, hp, 'epsilon', 0.1, { min: 0 }))[lossName]!,
+      loss,
+      epsilon: rangeParam(a, hp, 'epsilon', 0.1, { min: 0 }),
       rate,
       alpha: rangeParam(a, hp, 'alpha', 1e-4, { min: 0, exclusiveMin: rate === 'optimal' }),
       l1Ratio: rangeParam(a, hp, 'l1_ratio', 0.15, { min: 0, max: 1 }),
@@ -396,8 +411,8 @@ export const perceptronFactory = factory({
     const a = 'perceptron';
     return {
       ...common(a, hp),
-      lossName: 'perceptron',
-      loss: losses(0).perceptron!,
+      loss: 'perceptron',
+      epsilon: 0,
       rate: 'constant',
       alpha: rangeParam(a, hp, 'alpha', 1e-4, { min: 0 }),
       l1Ratio: rangeParam(a, hp, 'l1_ratio', 0.15, { min: 0, max: 1 }),
@@ -417,11 +432,11 @@ export const passiveAggressiveFactory = factory({
   settings(hp, task) {
     const a = 'passive_aggressive';
     const classification = task === 'classification';
-    const lossName = classification ? 'hinge' : 'epsilon_insensitive';
+    const loss = classification ? 'hinge' : 'epsilon_insensitive';
     return {
       ...common(a, hp),
-      lossName,
-      loss: losses(rangeParam(a, hp, 'epsilon', 0.1, { min: 0 }))[lossName]!,
+      loss,
+      epsilon: rangeParam(a, hp, 'epsilon', 0.1, { min: 0 }),
       rate: 'pa1',
       alpha: 1,
       l1Ratio: 0,
