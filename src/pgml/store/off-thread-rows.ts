@@ -14,11 +14,16 @@ import { runInWorker } from '../engines/pool.js';
 import type { RawMatrix } from '../preparation/raw-matrix.js';
 import { decodeChunk, relationDecoder, type DecodeJob, type DecodeMessage } from './decode-job.js';
 
-/** 256 KB: decoding one on the event loop measured at about 2 ms (BENCHMARKS.md, "decode off the event loop"). */
-export const CHUNK_BYTES = 256 * 1024;
+/**
+ * 64 KB (about 260 rows of 30 float4 features): decoding one on the event loop took 0.5-1.2 ms
+ * (median of 30, load average 13-14 on the shared 2-core machine; BENCHMARKS.md, "Training's
+ * binary read decoded off the event loop").
+ */
+export const CHUNK_BYTES = 64 * 1024;
 
 const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-const DECODE_MODULE = new URL(`./decode-job.${extension}`, import.meta.url).href;
+/** The decoding job's module, by URL for the pool (warmTrainingWorkers loads it ahead). */
+export const DECODE_MODULE = new URL(`./decode-job.${extension}`, import.meta.url).href;
 
 export class OffThreadRowSink implements BinaryRowSink {
   private chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
