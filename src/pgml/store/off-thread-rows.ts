@@ -5,8 +5,9 @@
  * relations, e.g. breast_cancer) is decoded here at the end instead: a bounded step of at most
  * CHUNK_BYTES, which spares the small fit a worker round trip.
  *
- * Memory: the chunks in flight (sent, not yet decoded) on top of the matrix. The decoder is faster
- * than the upstream sends, so that is a few chunks.
+ * Memory: the chunks in flight (sent, not yet decoded) on top of the matrix. Nothing holds the
+ * upstream back when the decoder falls behind: while every pool thread is busy (another training's
+ * fit) the job waits in the pool's queue and the chunks queue in its port, up to the whole result.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { BinaryRowSink } from '../../db/queryable.js';
