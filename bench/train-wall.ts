@@ -11,7 +11,8 @@
 // Then the fixed overhead: a linear fit on breast_cancer, wall time minus the fit.
 // Run: npm run build && node --import tsx bench/train-wall.ts   (prints one JSON line)
 // Env: BENCH_ROWS comma list of table sizes (100000); BENCH_MILLION=1 adds 1000000;
-//      BENCH_PYTHON interpreter with psycopg, scikit-learn and xgboost (python3).
+//      BENCH_PYTHON interpreter with psycopg, scikit-learn and xgboost (python3);
+//      BENCH_ALGORITHMS comma list of the cells' algorithms (xgboost,linear).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,7 @@ const sizes = [
   ...(process.env.BENCH_MILLION === '1' ? [1_000_000] : []),
 ];
 const python = process.env.BENCH_PYTHON ?? 'python3';
+const algorithms = (process.env.BENCH_ALGORITHMS ?? 'xgboost,linear').split(',').filter(Boolean) as Algorithm[];
 const threads = availableParallelism();
 
 const PARAMS = {
@@ -153,7 +155,7 @@ async function main(): Promise<void> {
       await setup.connect();
       await createTable(setup, table, rows);
       await setup.end();
-      for (const algorithm of ['xgboost', 'linear'] as const) {
+      for (const algorithm of algorithms) {
         log(`${table} ${algorithm}: idle SELECT 1 loop`);
         const idle = await selectLoop(url, new Promise((r) => setTimeout(r, 2000)));
         log(`${table} ${algorithm}: pgml.train, SELECT 1 loops through it and through the idle twin`);

@@ -54,5 +54,42 @@ describeTargets(
       const at = (pattern: RegExp): number => notices.findIndex((n) => pattern.test(n.message));
       assert.ok(at(/^Training Model/) < at(/^pgml\.train: 1 of 7/) && at(/^pgml\.train: 7 of 7/) < at(/Metrics:/));
     });
+
+    // 60000 rows are many chunks of the binary read (store/off-thread-rows.ts), decoded on an engine thread.
+    const ROWS = `FROM generate_series(1, 60000) AS i`;
+
+    test('an error of the upstream or of a row mid-read fails the training with its SQLSTATE; the transaction rolls back', async () => {
+      await client.query(`CREATE VIEW divides AS SELECT i::float8 AS x, (1 / (i - 50000))::float8 AS y ${ROWS}`);
+      await client.query(`CREATE VIEW null_array AS SELECT ARRAY[i, CASE WHEN i <> 50000 THEN i END]::float4[] AS x, i::float8 AS y ${ROWS}`);
+      await client.query('BEGIN');
+      const divided = await client.query(`SELECT * FROM pgml.train('mid_read', 'regression', 'divides', 'y', 'linear')`).then(() => undefined, (e: pg.DatabaseError) => e);
+      assert.equal(divided?.code, '22012');
+      assert.equal(divided?.message, 'division by zero');
+      await client.query('ROLLBACK');
+      const nulls = await client.query(`SELECT * FROM pgml.train('mid_read', 'regression', 'null_array', 'y', 'linear')`).then(() => undefined, (e: pg.DatabaseError) => e);
+      assert.equal(nulls?.code, '22004');
+      assert.equal(nulls?.message, 'column "x" has an array with a NULL element');
+      assert.equal(Number((await client.query(`SELECT count(*) AS n FROM pgml.projects WHERE name = 'mid_read'`)).rows[0].n), 0);
+    });
+
+    test('a relation read in chunks trains on the rows the transaction sees, and its snapshot is the relation', async () => {
+      await client.query('BEGIN');
+      await client.query(`CREATE TABLE chunked AS SELECT i::int2 AS s, i AS n4, (i * 3)::int8 AS n8, (i / 7.0)::numeric AS num, (i % 3 = 0) AS b,
+                                 CASE WHEN i % 11 = 0 THEN NULL ELSE sin(i)::float4 END AS f, ARRAY[i % 5, i % 9]::float8[] AS arr,
+                                 (ARRAY['a', 'b', 'c'])[i % 3 + 1] AS t, (i % 2 * 10 + cos(i))::float8 AS y
+                            FROM generate_series(1, 30000) AS i`);
+      const trained = await client.query(
+        `SELECT * FROM pgml.train('chunked', 'regression', 'chunked', 'y', 'linear', test_size => 0.25, test_sampling => 'last',
+                                  preprocess => '{"f": {"impute": "mean"}, "t": {"encode": "one_hot"}}', materialize_snapshot => true)`,
+      );
+      assert.equal(trained.rows[0].deployed, true);
+      const snapshot = (await client.query(`SELECT s.relation_name, (s.analysis->>'samples')::int AS samples, s.columns FROM pgml.snapshots s
+                                              JOIN pgml.models m ON m.snapshot_id = s.id JOIN pgml.projects p ON p.id = m.project_id
+                                             WHERE p.name = 'chunked'`)).rows[0];
+      assert.equal(snapshot.samples, 30000);
+      assert.deepEqual(snapshot.columns.map((c: { name: string }) => c.name).sort(), ['arr', 'b', 'f', 'n4', 'n8', 'num', 's', 't', 'y']);
+      await client.query('ROLLBACK');
+      assert.equal((await client.query(`SELECT to_regclass('chunked') AS t`)).rows[0].t, null);
+    });
   },
 );

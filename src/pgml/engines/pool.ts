@@ -71,6 +71,7 @@ export interface SerializedError {
   message: string;
   detail?: string | undefined;
   hint?: string | undefined;
+  column?: string | undefined;
 }
 
 export type WorkerReply =
@@ -318,7 +319,7 @@ class Pool {
           slot.seen.delete(modelKey(task.request) ?? '');
           this.queue.unshift(task);
         } else if (reply.ok) task.resolve(reply.result);
-        else task.reject(new PgError(reply.error.code, reply.error.message, { detail: reply.error.detail, hint: reply.error.hint }));
+        else task.reject(new PgError(reply.error.code, reply.error.message, { detail: reply.error.detail, hint: reply.error.hint, column: reply.error.column }));
       }
       this.dispatch();
     });

@@ -94,7 +94,7 @@ async function execute(request: WorkerRequest): Promise<{ result: WorkerResults[
 
 function serializeError(error: unknown, request: WorkerRequest): SerializedError {
   const pg = PgError.fromLibrary(error, doing(request));
-  return { code: pg.code, message: pg.message, detail: pg.detail, hint: pg.hint };
+  return { code: pg.code, message: pg.message, detail: pg.detail, hint: pg.hint, column: pg.column };
 }
 
 const port = parentPort;

@@ -34,6 +34,7 @@ export {
 } from './models.js';
 export { chooseModel, findProject, insertDeployment, requireProject } from './projects.js';
 export { readRelationMatrix, resolveRelation, splitRelationName, type Relation } from './relations.js';
+export { DECODE_MODULE } from './off-thread-rows.js';
 export {
   dropSnapshotTable,
   insertSnapshot,

@@ -6,9 +6,10 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import type { Queryable } from '../../db/queryable.js';
 import type { SourceColumn } from '../preparation/columns.js';
-import { matrixBuilder, type DatasetPlan } from '../preparation/dataset.js';
+import type { DatasetPlan } from '../preparation/dataset.js';
 import { MAX_MATRIX_BYTES, type RawMatrix } from '../preparation/raw-matrix.js';
-import { binaryRowSink } from './binary-rows.js';
+import { relationDecoder, relationTooLarge } from './decode-job.js';
+import { OffThreadRowSink } from './off-thread-rows.js';
 
 export interface Relation {
   schema: string;
@@ -96,32 +97,25 @@ export async function readRelationMatrix(
   const columns = relation.columns.map((c) => c.quoted).join(', ');
   const rows = relation.estimatedRows;
   const features = plan.specs.length - plan.yColumnNames.length;
-  const tooLarge = (what: string, bytes: number): PgError =>
-    new PgError(
-      SqlState.OutOfMemory,
-      `relation "${relation.schema}.${relation.name}" is too large to train on: ${what} ` +
-        `need about ${megabytes(bytes)} MB as float32, above the limit of ${megabytes(maxBytes)} MB`,
-      {
-        hint:
-          'train on a sample, e.g. a view with TABLESAMPLE SYSTEM (10) or ORDER BY random() LIMIT n, ' +
-          'or raise --fit-memory-mb (PGML_FIT_MEMORY_MB)',
-      },
-    );
   const estimated = rows * features * 4;
-  if (estimated > maxBytes) throw tooLarge(`an estimated ${rows} rows × ${features} features`, estimated);
+  if (estimated > maxBytes) throw relationTooLarge(relation, `an estimated ${rows} rows × ${features} features`, estimated, maxBytes);
 
   const select = `SELECT ${columns} FROM ${copy ? await copy() : relation.quoted}`;
-  const builder = matrixBuilder(plan, maxBytes, (bytes) => tooLarge('its rows so far', bytes));
+  const job = { specs: plan.specs, labelNames: plan.yColumnNames, relation: { schema: relation.schema, name: relation.name }, maxBytes };
   if (db.streamBinary) {
-    await db.streamBinary(select, [], binaryRowSink(plan.specs, builder));
-  } else {
-    const result = await db.query(select);
-    for (const row of result.rows) builder.addValues((c) => row[plan.specs[c]!.name]);
+    // The event loop only copies the rows into chunks; an engine thread decodes them (off-thread-rows.ts).
+    const sink = new OffThreadRowSink(job);
+    try {
+      await db.streamBinary(select, [], sink);
+    } catch (error) {
+      sink.abandon();
+      throw error;
+    }
+    return sink.finish();
   }
+  const { builder } = relationDecoder(job);
+  const result = await db.query(select);
+  for (const row of result.rows) builder.addValues((c) => row[plan.specs[c]!.name]);
   return builder.finish();
-}
-
-function megabytes(bytes: number): string {
-  return (bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0);
 }
 

@@ -8,6 +8,7 @@ import type { FitProgress } from '../engines/engine.js';
 import { runInWorker, warmEnginePool } from '../engines/pool.js';
 import type { DatasetJob, PlainDataset, TrainingDataset } from '../preparation/dataset.js';
 import { FeaturePipeline } from '../preparation/pipeline.js';
+import { DECODE_MODULE } from '../store/index.js';
 import type { DatasetSummary, FitJob, FitJobResult, FitJobUpdate } from './fit-job.js';
 
 // The pool imports them by URL; under tsx (tests) the sources are .ts files.
@@ -15,9 +16,9 @@ const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
 const DATASET_MODULE = new URL(`../preparation/dataset.${extension}`, import.meta.url).href;
 const FIT_JOB_MODULE = new URL(`./fit-job.${extension}`, import.meta.url).href;
 
-/** Starts an engine worker ahead of the first training, with the dataset and training modules loaded. */
+/** Starts an engine worker ahead of the first training, with the read's decoder, dataset and training modules loaded. */
 export function warmTrainingWorkers(): Promise<void> {
-  return warmEnginePool([DATASET_MODULE, FIT_JOB_MODULE]);
+  return warmEnginePool([DECODE_MODULE, DATASET_MODULE, FIT_JOB_MODULE]);
 }
 
 /** The training set on the main thread, for a search that fits its candidates on several workers. */

@@ -1,11 +1,16 @@
 // The binary decoder of training rows against bytes laid out by hand from Postgres' send formats
 // (utils/adt: boolsend, int2/4/8send, float4/8send, numeric_send, textsend, array_send).
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
+import { closePool, poolStats } from '../../../../src/pgml/engines/pool.js';
 import { describeColumn } from '../../../../src/pgml/preparation/columns.js';
-import { RawMatrixBuilder } from '../../../../src/pgml/preparation/raw-matrix.js';
+import { datasetFromMatrix, planDataset } from '../../../../src/pgml/preparation/dataset.js';
+import { RawMatrixBuilder, type RawMatrix } from '../../../../src/pgml/preparation/raw-matrix.js';
 import { binaryRowSink } from '../../../../src/pgml/store/binary-rows.js';
+import { CHUNK_BYTES, OffThreadRowSink } from '../../../../src/pgml/store/off-thread-rows.js';
 import { PgError } from '../../../../src/errors/index.js';
+
+after(() => closePool());
 
 const int16 = (v: number): Buffer => Buffer.from([(v >> 8) & 0xff, v & 0xff]);
 const int32 = (v: number): Buffer => {
@@ -81,5 +86,150 @@ describe('binary training rows', () => {
     const sink = binaryRowSink([specs[1]!], small);
     for (let i = 0; i < 4; i++) sink.row(row([int8(BigInt(i))]), 5);
     assert.throws(() => sink.row(row([int8(9n)]), 5), { code: '53200', message: /needs 20/ });
+  });
+});
+
+const int2 = (v: number): Buffer => int16(v);
+const float8 = (v: number): Buffer => {
+  const b = Buffer.alloc(8);
+  b.writeDoubleBE(v);
+  return b;
+};
+const int4Array = (values: number[]): Buffer =>
+  Buffer.concat([int32(1), int32(0), int32(23), int32(values.length), int32(1), ...values.map((v) => field(int32(v)))]);
+
+/** Every type a training column can have, and a float8 label. */
+const allTypes = [
+  { name: 'b', type: 'boolean' },
+  { name: 's', type: 'smallint' },
+  { name: 'i', type: 'integer' },
+  { name: 'l', type: 'bigint' },
+  { name: 'f', type: 'real' },
+  { name: 'd', type: 'double precision' },
+  { name: 'n', type: 'numeric' },
+  { name: 'a', type: 'integer[]' },
+  { name: 'e', type: 'real[]' },
+  { name: 'c', type: 'text' },
+  { name: 'y', type: 'double precision' },
+];
+const imputed = Object.fromEntries(['b', 's', 'i', 'l', 'f', 'd', 'n'].map((name) => [name, { impute: 'mean' }]));
+const preprocess = { ...imputed, c: { encode: 'target', impute: 'mode' } };
+const allPlan = planDataset({ task: 'regression', columns: allTypes, yColumnNames: ['y'], preprocess });
+
+/** Row r of a table of every type, with NULLs in each scalar column every few rows. */
+function typedRow(r: number): Buffer {
+  const nullEvery = (k: number, value: Buffer): Buffer | null => (r % k === 3 ? null : value);
+  return row([
+    nullEvery(7, Buffer.from([r % 2])),
+    nullEvery(11, int2(r % 300 - 150)),
+    nullEvery(13, int32(r * 7919 - 1000000)),
+    nullEvery(17, int8(BigInt(r) * 4000000007n - 9n)),
+    nullEvery(19, float4(r / 7)),
+    nullEvery(23, float8(Math.sin(r))),
+    nullEvery(29, numeric([r % 10000, 1234], 0, r % 2 === 0 ? 0 : 0x4000)),
+    int4Array([r, -r, r % 5]),
+    float4Array([2, 2], [r, r / 3, -r, 0.25]),
+    nullEvery(5, Buffer.from(['alpha', 'béta', 'gamma', 'δ'][r % 4]!)),
+    float8(r * 0.5 - 3),
+  ]);
+}
+
+/** The matrix as the main thread's decoder builds it, row by row (the path before the chunks). */
+function decodedHere(rows: Buffer[]): RawMatrix {
+  const b = new RawMatrixBuilder(allPlan.specs, ['y'], 1 << 30, () => new PgError('53200', 'too large'));
+  const sink = binaryRowSink(allPlan.specs, b);
+  for (const r of rows) sink.row(r, 5);
+  return b.finish();
+}
+
+function offThread(): OffThreadRowSink {
+  return new OffThreadRowSink({ specs: allPlan.specs, labelNames: ['y'], relation: { schema: 'public', name: 't' }, maxBytes: 1 << 30 });
+}
+
+/** Counts rows begun by the main thread's builders; a worker's builder is another module instance. */
+function countMainThreadRows(): { count: number; restore(): void } {
+  const counter = { count: 0, restore: () => (RawMatrixBuilder.prototype.beginRow = original) };
+  const original = RawMatrixBuilder.prototype.beginRow;
+  RawMatrixBuilder.prototype.beginRow = function (this: RawMatrixBuilder) {
+    counter.count++;
+    original.call(this);
+  };
+  return counter;
+}
+
+function assertSameMatrix(actual: RawMatrix, expected: RawMatrix): void {
+  assert.equal(actual.rows, expected.rows);
+  assert.equal(actual.width, expected.width);
+  assert.ok(Buffer.from(actual.x.buffer, actual.x.byteOffset, actual.x.byteLength).equals(Buffer.from(expected.x.buffer, expected.x.byteOffset, expected.x.byteLength)));
+  assert.ok(Buffer.from(actual.y.buffer, actual.y.byteOffset, actual.y.byteLength).equals(Buffer.from(expected.y.buffer, expected.y.byteOffset, expected.y.byteLength)));
+  assert.deepEqual(actual.features, expected.features);
+  assert.deepEqual(actual.labels, expected.labels);
+}
+
+describe('binary training rows decoded off the event loop', () => {
+  const rows = Array.from({ length: 20000 }, (_, r) => typedRow(r));
+
+  it('decodes a relation larger than a chunk on an engine thread into the same matrix, labels and snapshot', async () => {
+    assert.ok(rows.reduce((n, r) => n + r.length, 0) > 4 * CHUNK_BYTES, 'several chunks');
+    const expected = decodedHere(rows);
+    const callsBefore = poolStats().workerCalls;
+    const counter = countMainThreadRows();
+    let raw: RawMatrix;
+    try {
+      const sink = offThread();
+      for (const r of rows) sink.row(r, 5);
+      raw = await sink.finish();
+    } finally {
+      counter.restore();
+    }
+    assert.equal(counter.count, 0, 'no row decoded on the main thread');
+    assert.equal(poolStats().workerCalls, callsBefore + 1, 'one decoding job');
+    assertSameMatrix(raw, expected);
+    const options = { testSize: 0.25, testSampling: 'last' as const };
+    const a = datasetFromMatrix(allPlan, raw, options);
+    const b = datasetFromMatrix(allPlan, expected, options);
+    assert.deepEqual(a.snapshotColumns, b.snapshotColumns);
+    assert.deepEqual(a.xTrain, b.xTrain);
+    assert.deepEqual(a.yTrain, b.yTrain);
+  });
+
+  it('decodes a relation of less than a chunk on the event loop at the end, into the same matrix', async () => {
+    const few = rows.slice(0, 100);
+    const counter = countMainThreadRows();
+    const callsBefore = poolStats().workerCalls;
+    const sink = offThread();
+    for (const r of few) sink.row(r, 5);
+    const raw = await sink.finish();
+    counter.restore();
+    assert.equal(counter.count, few.length, 'decoded here');
+    assert.equal(poolStats().workerCalls, callsBefore, 'no worker round trip');
+    assertSameMatrix(raw, decodedHere(few));
+  });
+
+  it('fails with the decoder\'s error and SQLSTATE for a bad row after the first chunks', async () => {
+    const bad = [...rows];
+    bad[15000] = row([null, null, null, null, null, null, null, null, null, null, null]);
+    const sink = offThread();
+    for (const r of bad) sink.row(r, 5);
+    await assert.rejects(sink.finish(), { code: '22004', message: 'column "a" has a NULL array', column: 'a' });
+    bad[15000] = row([null, null, null, null, null, null, null, int4Array([1, 2]), float4Array([4], [1, 2, 3, 4]), null, null]);
+    const widths = offThread();
+    for (const r of bad) widths.row(r, 5);
+    await assert.rejects(widths.finish(), { code: '22023', message: /mismatched array length for feature "a": expected 3, received 2/ });
+  });
+
+  it('stops at the memory limit on the engine thread with the relation\'s 53200', async () => {
+    const sink = new OffThreadRowSink({ specs: allPlan.specs, labelNames: ['y'], relation: { schema: 'public', name: 't' }, maxBytes: 1 << 20 });
+    for (const r of rows) sink.row(r, 5);
+    await assert.rejects(sink.finish(), { code: '53200', message: /relation "public.t" is too large to train on: its rows so far need about 1\.\d MB/ });
+  });
+
+  it('an abandoned read (the upstream failed mid-read) frees the engine thread and raises nothing', async () => {
+    const sink = offThread();
+    for (const r of rows.slice(0, 10000)) sink.row(r, 5);
+    sink.abandon();
+    const next = offThread();
+    for (const r of rows) next.row(r, 5);
+    assertSameMatrix(await next.finish(), decodedHere(rows));
   });
 });
