@@ -11,8 +11,12 @@ import { describeTargets, type Target } from '../support/targets.js';
 
 process.env.PGML_MODELS_DIR = join(REPO_ROOT, 'test', 'fixtures', 'models');
 const MODEL = 'pgml-test/tiny-bert';
-/** Rows per engine call in src/proxy/batch/run.ts: a run longer than this reports progress. */
+/** Rows per FETCH in src/proxy/batch/run.ts: a run longer than this reports progress. */
 const BATCH_ROWS = 10_000;
+/** Rows per engine call within a FETCH (run.ts): one chunk is written while the next is embedded. */
+const EVALUATION_ROWS = 1000;
+/** Engine calls for `rows` rows staged in one run. */
+const engineCalls = (rows: number) => Math.floor(rows / BATCH_ROWS) * Math.ceil(BATCH_ROWS / EVALUATION_ROWS) + Math.ceil((rows % BATCH_ROWS) / EVALUATION_ROWS);
 
 const TOPICS = ['the cat', 'a dog', 'stock markets', 'the weather', 'a famous star', 'the new train'];
 const VERBS = ['sat on the mat', 'rose sharply', 'fell today', 'lives alone', 'was amazing', 'is terrible'];
@@ -132,13 +136,42 @@ describeTargets('pgml.embed per row, nested and in search', { proxyOnly: true, h
     notices = [];
     const { requests, result } = await measured(`SELECT count(pgml.embed('${MODEL}', body)) AS n FROM many`);
     assert.equal(Number(result.rows[0].n), rows);
-    assert.equal(requests, 2);
+    assert.equal(requests, engineCalls(rows));
     assert.deepEqual(
       notices.filter((n) => n.startsWith('pgml.embed:')),
       [`pgml.embed: ${BATCH_ROWS} of ${rows} rows`, `pgml.embed: ${rows} of ${rows} rows`],
     );
     const sample = await client.query(`SELECT body, pgml.embed('${MODEL}', body) AS emb FROM many WHERE id IN (1, ${rows}) ORDER BY id`);
     for (const r of sample.rows) assertClose(r.emb, await embedOne(r.body), r.body);
+  });
+
+  it('UPDATE over many engine calls: each row gets its own text\'s embedding, across chunk and batch edges', async () => {
+    const rows = BATCH_ROWS + 500;
+    await client.query('ALTER TABLE many ADD COLUMN emb real[]');
+    const { requests, result } = await measured(`UPDATE many SET emb = pgml.embed('${MODEL}', body)`);
+    assert.equal(result.rowCount, rows);
+    assert.equal(requests, engineCalls(rows));
+    const edges = [1, 2, EVALUATION_ROWS - 1, EVALUATION_ROWS, EVALUATION_ROWS + 1, 5 * EVALUATION_ROWS + 7, BATCH_ROWS, BATCH_ROWS + 1, rows];
+    const stored = await client.query(`SELECT id, body, emb FROM many WHERE id = ANY($1::int[]) ORDER BY id`, [edges]);
+    assert.deepEqual(stored.rows.map((r) => r.id), edges);
+    // Bitwise: the stored float4 values are the single call's.
+    for (const r of stored.rows) assert.deepEqual(r.emb, await embedOne(r.body), `row ${r.id}`);
+    assert.equal((await client.query('SELECT count(*) AS n FROM many WHERE emb IS NULL')).rows[0].n, '0');
+  });
+
+  it('an engine call failing after others have run fails the UPDATE with nothing written; the session stays usable', async () => {
+    await client.query('UPDATE many SET emb = NULL WHERE id <= 3000');
+    const before = await usage(target());
+    // Rows past the first chunks name a model that does not exist: the error comes from a later engine call.
+    const sql = `UPDATE many SET emb = pgml.embed(CASE WHEN id > 2500 THEN 'pgml-test/no-such-model' ELSE '${MODEL}' END, body) WHERE id <= 3000`;
+    await assert.rejects(client.query(sql), (error: { code?: string; message?: string }) => {
+      assert.ok(error.code !== undefined && error.code !== 'XX000', String(error.code));
+      assert.match(error.message ?? '', /no-such-model/);
+      return true;
+    });
+    assert.ok((await usage(target())).requests > before.requests, 'some chunks were embedded before the failing one');
+    assert.equal((await client.query('SELECT count(*) AS n FROM many WHERE id <= 3000 AND emb IS NOT NULL')).rows[0].n, '0');
+    assert.equal((await client.query('SELECT 1 AS one')).rows[0].one, 1);
   });
 
   it('nests pgml.embed with a bound parameter inside pgml.predict', async () => {
@@ -221,11 +254,11 @@ describeTargets('pgml.embed per row, nested and in search', { proxyOnly: true, h
     assert.equal((await usage(target())).requests - before.requests, 3, 'one embedding request per Bind');
   });
 
-  it('nested over more rows than one batch: two engine calls for each function, with progress', async () => {
+  it('nested over more rows than one batch: an engine call per chunk, with progress per batch', async () => {
     notices = [];
     const { requests, result } = await measured(`SELECT count(${NESTED}) AS n FROM many`);
     assert.equal(Number(result.rows[0].n), BATCH_ROWS + 500);
-    assert.equal(requests, 2);
+    assert.equal(requests, engineCalls(BATCH_ROWS + 500));
     const progress = (fn: string) => notices.filter((n) => n.startsWith(`pgml.${fn}:`));
     assert.deepEqual(progress('embed'), [`pgml.embed: ${BATCH_ROWS} of ${BATCH_ROWS + 500} rows`, `pgml.embed: ${BATCH_ROWS + 500} of ${BATCH_ROWS + 500} rows`]);
     // One notice per batch of distinct embeddings (as many as the distinct bodies, unless two coincide).

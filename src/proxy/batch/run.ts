@@ -17,8 +17,14 @@ import { batchOverload, executeRows } from './execute.js';
 import { planBatches, resultColumnType, rowTypeOf, type BatchPlan } from './plan.js';
 import type { ScopeCopy, SpanEdit } from '../../sql/scope-rows.js';
 
-/** Rows per FETCH and per engine call: big enough to amortize round trips, small enough to bound memory. */
+/** Rows per FETCH (and per progress notice): big enough to amortize round trips, small enough to bound memory. */
 export const BATCH_ROWS = 10_000;
+/**
+ * Rows per engine call within a FETCH. One chunk's results are written upstream while the next
+ * chunk is evaluated, so the engine does not wait for the writes (float4 input of thousands of
+ * vectors takes the upstream seconds): only the last chunk's write is not overlapped.
+ */
+export const EVALUATION_ROWS = 1000;
 
 // Errors that mean the call's arguments name columns its scope does not have (an outer query's).
 const SCOPE_ERRORS = new Set<string>([SqlState.UndefinedTable, SqlState.UndefinedColumn, SqlState.InvalidColumnReference]);
@@ -201,7 +207,6 @@ export class RowBatches {
         plan.keys.forEach((k) => (raw[call.nameOf(k.name)] = row[k.column]));
         return raw;
       });
-      const values = await executeRows(this.registry, call.signature, calls, plan.site, this.context);
       const returns = plan.site.signature.returns;
       // A table's rows travel as JSON objects of the values' text forms, read back by the row type's
       // columns; any other result as the results column's type reads it (a jsonb result that is a JSON
@@ -211,11 +216,27 @@ export class RowBatches {
         returns.kind === 'table'
           ? [`ARRAY(SELECT jsonb_populate_recordset(NULL::${rowTypeOf(plan.table)}, v.value::jsonb))`, (v: unknown) => rowsAsJson(returns.columns, v)]
           : [`v.value::${valueType}`, (v: unknown) => literalText(v, valueType)];
-      await db.query(
-        `UPDATE ${plan.table} SET pgml_proxy_value = ${value}
-           FROM unnest($1::bigint[], $2::text[]) AS v(id, value) WHERE pgml_proxy_id = v.id`,
-        [batch.rows.map((r) => r.pgml_proxy_id), values.map(encode)],
-      );
+      const write = async (ids: unknown[], values: unknown[]): Promise<void> => {
+        await db.query(
+          `UPDATE ${plan.table} SET pgml_proxy_value = ${value}
+             FROM unnest($1::bigint[], $2::text[]) AS v(id, value) WHERE pgml_proxy_id = v.id`,
+          [ids, values.map(encode)],
+        );
+      };
+      // At most one chunk evaluating and one writing: the session runs one query at a time, and
+      // neither is left running when the other fails (the caller rolls back on the same session).
+      let writing: Promise<void> = Promise.resolve();
+      for (let start = 0; start < calls.length; start += EVALUATION_ROWS) {
+        const chunk = calls.slice(start, start + EVALUATION_ROWS);
+        const [evaluated, written] = await Promise.allSettled([executeRows(this.registry, call.signature, chunk, plan.site, this.context), writing]);
+        if (written.status === 'rejected') throw written.reason;
+        if (evaluated.status === 'rejected') throw evaluated.reason;
+        writing = write(
+          batch.rows.slice(start, start + EVALUATION_ROWS).map((r) => r.pgml_proxy_id),
+          evaluated.value,
+        );
+      }
+      await writing;
       done += batch.rows.length;
       // A run of more than one batch can take minutes: say how far it got, as each batch lands.
       if (total > BATCH_ROWS) this.context.notice(`${plan.site.schema}.${plan.site.name}: ${done} of ${total} rows`, 'NOTICE');
