@@ -1,9 +1,9 @@
 /**
  * `linear_svm`: scikit-learn's LinearSVC / LinearSVR, which call liblinear. The bias is a feature of
  * value intercept_scaling, regularised like the weights (liblinear's convention). The squared losses
- * (LinearSVC's default squared_hinge, LinearSVR's squared_epsilon_insensitive) are smooth and strictly
- * convex, so their unique optimum is found with L-BFGS (what sklearn's dual='auto' reaches with
- * liblinear's primal Newton solver); the non-smooth hinge and epsilon_insensitive losses use
+ * (LinearSVC's default squared_hinge, LinearSVR's squared_epsilon_insensitive) are solved in the primal
+ * by liblinear's trust region Newton method with its stopping rule (what sklearn's dual='auto' runs when
+ * there are more rows than features); the non-smooth hinge and epsilon_insensitive losses use
  * liblinear's dual coordinate descent with its shrinking and stopping rule (tol, max_iter passes).
  * Classification is one-vs-rest, as sklearn's multi_class='ovr'; no probabilities, as sklearn.
  */
@@ -13,7 +13,7 @@ import {
   argmaxRows, boolParam, checkPredictShape, choiceParam, decodeState, encodeModel, intParam, invalidParam, notFitted, rangeParam,
   requireFinite, requireLabels, requireNumClasses, requireTask, seedParam, seededRandom, shuffleInPlace,
 } from './engine-support.js';
-import { minimizeLbfgs } from './lbfgs.js';
+import { minimizeTron, type TronObjective } from './tron.js';
 import { linearPredict, type LinearCoefficients } from './linear-solvers.js';
 
 const ALGORITHM = 'linear_svm';
@@ -56,34 +56,55 @@ function squaredRowNorms(d: Design): Float64Array {
   });
 }
 
-/** A row's loss and its derivative in the prediction p. */
-type RowLoss = (i: number, p: number) => [number, number];
+/**
+ * A squared loss's signed residual q at row i's prediction p: the loss is q², its slope 2q and its
+ * curvature 2 where q ≠ 0, 0 elsewhere (squared hinge: q = p − y inside the margin; squared
+ * epsilon-insensitive: q = p − y ∓ ε outside the tube).
+ */
+type SquaredResidual = (i: number, p: number) => number;
 
 /**
- * Primal ½‖w‖² + C Σ lossᵢ(w·xᵢ) for the smooth squared losses, from w = 0. liblinear's Newton solver
- * stops at ‖∇f‖ ≤ tol·‖∇f(0)‖ (scaled by the class balance); L-BFGS gets the same relative gradient bound.
+ * Primal ½‖w‖² + C Σ qᵢ(w·xᵢ)² for the smooth squared losses, minimized from w = 0 by liblinear's trust
+ * region Newton method (tron.ts), as scikit-learn's dual=False (what dual='auto' picks when there are
+ * more rows than features) runs it: its Hessian is I + 2C Σ over the rows with qᵢ ≠ 0 of xᵢxᵢᵀ.
  */
-function primalSquared(d: Design, c: number, loss: RowLoss, tol: number, maxIter: number): Float64Array {
-  const objective = (w: Float64Array, grad: Float64Array): number => {
-    let total = 0;
-    let reg = 0;
-    for (let j = 0; j < d.width; j++) {
-      grad[j] = w[j]!;
-      reg += w[j]! ** 2;
-    }
-    for (let i = 0; i < d.rows; i++) {
-      const [value, slope] = loss(i, rowDot(d, i, w));
-      if (value === 0 && slope === 0) continue;
-      total += value;
-      addRow(d, i, c * slope, grad);
-    }
-    return 0.5 * reg + c * total;
+function primalSquared(d: Design, c: number, residual: SquaredResidual, eps: number, maxIter: number): Float64Array {
+  const q = new Float64Array(d.rows);
+  const active = new Int32Array(d.rows);
+  let activeCount = 0;
+  const objective: TronObjective = {
+    size: d.width,
+    value(w) {
+      let f = 0;
+      for (let j = 0; j < d.width; j++) f += w[j]! * w[j]!;
+      f /= 2;
+      for (let i = 0; i < d.rows; i++) {
+        const qi = residual(i, rowDot(d, i, w));
+        q[i] = qi;
+        f += c * qi * qi;
+      }
+      return f;
+    },
+    gradient(w, g) {
+      g.fill(0);
+      activeCount = 0;
+      for (let i = 0; i < d.rows; i++) {
+        if (q[i] === 0) continue;
+        active[activeCount++] = i;
+        addRow(d, i, c * q[i]!, g);
+      }
+      for (let j = 0; j < d.width; j++) g[j] = w[j]! + 2 * g[j]!;
+    },
+    hessianTimes(s, out) {
+      out.fill(0);
+      for (let k = 0; k < activeCount; k++) {
+        const i = active[k]!;
+        addRow(d, i, c * rowDot(d, i, s), out);
+      }
+      for (let j = 0; j < d.width; j++) out[j] = s[j]! + 2 * out[j]!;
+    },
   };
-  const start = new Float64Array(d.width);
-  const initial = new Float64Array(d.width);
-  objective(start, initial);
-  const scale = initial.reduce((m, g) => Math.max(m, Math.abs(g)), 0);
-  return minimizeLbfgs(objective, start, { maxIter, gtol: tol * 1e-3 * Math.max(scale, 1e-12), ftol: 0 }).x;
+  return minimizeTron(objective, eps, maxIter).w;
 }
 
 /** liblinear's solve_l2r_l1l2_svc for the hinge loss: dual coordinate descent with shrinking; labels ±1. */
@@ -241,9 +262,31 @@ function settings(hp: Record<string, unknown>): SvmSettings {
   };
 }
 
+/** liblinear's primal_solver_tol for a ±1 problem: tol scaled by the smaller class's share of the rows. */
+function primalClassifierTolerance(tol: number, labels: Float64Array): number {
+  let positive = 0;
+  for (const label of labels) if (label > 0) positive++;
+  return (tol * Math.max(Math.min(positive, labels.length - positive), 1)) / labels.length;
+}
+
 /** Splits liblinear's weight vector into sklearn's coef_ and intercept_ (bias weight × intercept_scaling). */
 function split(w: Float64Array, cols: number, bias: number | undefined): { coef: number[]; intercept: number } {
   return { coef: Array.from(w.subarray(0, cols)), intercept: bias === undefined ? 0 : w[cols]! * bias };
+}
+
+/** The design's rows reordered class by class (0, 1, ...), each class's rows in their original order. */
+function groupedByClass(d: Design, y: Float32Array, numClasses: number): { d: Design; y: Float32Array } {
+  const x = new Float64Array(d.x.length);
+  const labels = new Float32Array(d.rows);
+  let at = 0;
+  for (let k = 0; k < numClasses; k++) {
+    for (let r = 0; r < d.rows; r++) {
+      if (y[r] !== k) continue;
+      x.set(d.x.subarray(r * d.width, (r + 1) * d.width), at * d.width);
+      labels[at++] = k;
+    }
+  }
+  return { d: { x, rows: d.rows, width: d.width }, y: labels };
 }
 
 function fitClassifier(data: Dataset, hp: Record<string, unknown>, numClasses: number): LinearCoefficients {
@@ -251,16 +294,16 @@ function fitClassifier(data: Dataset, hp: Record<string, unknown>, numClasses: n
   const s = settings(hp);
   const loss = choiceParam(ALGORITHM, hp, 'loss', 'squared_hinge', ['squared_hinge', 'hinge']);
   const d = design(data.x, data.rows, data.cols, s.bias);
+  // liblinear's Newton solver sums over the rows grouped by class (group_classes): on unscaled data the
+  // order of those sums steers its path, and so where its stopping rule leaves the weights.
+  const grouped = loss === 'squared_hinge' ? groupedByClass(d, y, numClasses) : undefined;
   const model: LinearCoefficients = { coef: [], intercept: [] };
   // Two classes: one model, class 1 positive; more: one per class against the rest.
   for (let k = numClasses === 2 ? 1 : 0; k < numClasses; k++) {
-    const labels = Float64Array.from(y, (v) => (v === k ? 1 : -1));
-    const w = loss === 'hinge'
-      ? dualHinge(d, labels, s.c, s.tol, s.maxIter, s.random)
-      : primalSquared(d, s.c, (i, p) => {
-          const m = 1 - labels[i]! * p;
-          return m > 0 ? [m * m, -2 * labels[i]! * m] : [0, 0];
-        }, s.tol, s.maxIter);
+    const labels = Float64Array.from(grouped?.y ?? y, (v) => (v === k ? 1 : -1));
+    const w = grouped
+      ? primalSquared(grouped.d, s.c, (i, p) => (labels[i]! * p < 1 ? p - labels[i]! : 0), primalClassifierTolerance(s.tol, labels), s.maxIter)
+      : dualHinge(d, labels, s.c, s.tol, s.maxIter, s.random);
     const { coef, intercept } = split(w, data.cols, s.bias);
     model.coef.push(coef);
     model.intercept.push(intercept);
@@ -277,9 +320,8 @@ function fitRegressor(data: Dataset, hp: Record<string, unknown>): LinearCoeffic
   const w = loss === 'epsilon_insensitive'
     ? dualEpsilonInsensitive(d, y, s.c, epsilon, s.tol, s.maxIter, s.random)
     : primalSquared(d, s.c, (i, p) => {
-        const r = y[i]! - p;
-        const m = Math.abs(r) - epsilon;
-        return m > 0 ? [m * m, -2 * m * Math.sign(r)] : [0, 0];
+        const excess = p - y[i]!;
+        return excess > epsilon ? excess - epsilon : excess < -epsilon ? excess + epsilon : 0;
       }, s.tol, s.maxIter);
   const { coef, intercept } = split(w, data.cols, s.bias);
   return { coef: [coef], intercept: [intercept] };
