@@ -9,6 +9,7 @@ import { loadavg } from 'node:os';
 import pg from 'pg';
 import { createDatabase, startPgCluster } from '../test/support/pg-cluster.js';
 import { startProxy } from '../test/support/proxy.js';
+import { p99, selectLoop } from './select-loop.js';
 
 const DATABASE = 'bench';
 const FEATURES = 30;
@@ -42,30 +43,6 @@ async function createTable(db: pg.Client, rows: number): Promise<void> {
     SELECT ${columns.join(', ')}, ((${target}) + 1.5 * v[1] * v[2] + 0.5 * v[${FEATURES + 1}])::real AS y
       FROM g`);
   await db.query('VACUUM ANALYZE search_data');
-}
-
-/** Latencies (ms) of SELECT 1 on its own connection until `stop` resolves. */
-async function selectLoop(url: string, stop: Promise<unknown>): Promise<number[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  const latencies: number[] = [];
-  let done = false;
-  void stop.finally(() => (done = true));
-  try {
-    while (!done) {
-      const t = performance.now();
-      await client.query('SELECT 1');
-      latencies.push(performance.now() - t);
-    }
-  } finally {
-    await client.end();
-  }
-  return latencies;
-}
-
-function p99(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? Number.NaN);
 }
 
 /** One build: SELECT 1 idle for 2 s, then during the search; the search's wall time and winner's r2. */
