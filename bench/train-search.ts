@@ -2,7 +2,8 @@
 // pgml-proxy, and the p99 latency of a SELECT 1 loop through the same proxy while it runs against
 // the same loop idle just before. With BENCH_BASELINE_CLI (another build's dist/cli.js, e.g. main's)
 // the same measurement runs first through that build, on the same upstream and table: the baseline
-// of the same run.
+// of the same run. The split is the table's last 25% (test_sampling => 'last'), so both builds
+// train on the same rows and must find the same winner with the same r2.
 // Run: npm run build && node --import tsx bench/train-search.ts   (prints one JSON line)
 // Env: BENCH_ROWS table size (20000); BENCH_BASELINE_CLI path of the baseline build's cli.js.
 import { loadavg } from 'node:os';
@@ -59,7 +60,7 @@ async function measure(upstream: string, cliPath: string | undefined, project: s
     const started = performance.now();
     const search = db.query(
       `SELECT * FROM pgml.train($1, 'regression', 'search_data', 'y', $2, hyperparams => $3::jsonb,
-         search => 'grid', search_params => $4::jsonb, search_args => $5::jsonb)`,
+         search => 'grid', search_params => $4::jsonb, search_args => $5::jsonb, test_sampling => 'last')`,
       [project, SEARCH.algorithm, JSON.stringify(SEARCH.hyperparams), JSON.stringify(SEARCH.search_params), JSON.stringify(SEARCH.search_args)],
     );
     const busy = await selectLoop(url, search);
