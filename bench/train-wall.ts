@@ -20,6 +20,7 @@ import pg from 'pg';
 import { execCapture } from '../test/support/exec.js';
 import { createDatabase, startPgCluster } from '../test/support/pg-cluster.js';
 import { startProxy } from '../test/support/proxy.js';
+import { p99, selectLoop } from './select-loop.js';
 
 const DATABASE = 'bench';
 const BASELINE = fileURLToPath(new URL('./train_wall_baseline.py', import.meta.url));
@@ -64,30 +65,6 @@ async function createTable(db: pg.Client, name: string, rows: number): Promise<v
            ((${logit}) / sqrt(${FEATURES}) + 1.5 * v[1] * v[2] + sin(3 * v[3]) + 0.5 * v[${FEATURES + 1}] > 0) AS label
       FROM g`);
   await db.query(`VACUUM ANALYZE ${name}`);
-}
-
-/** Latencies (ms) of SELECT 1 on its own connection until `stop` resolves. */
-async function selectLoop(url: string, stop: Promise<unknown>): Promise<number[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  const latencies: number[] = [];
-  let done = false;
-  void stop.finally(() => (done = true));
-  try {
-    while (!done) {
-      const t = performance.now();
-      await client.query('SELECT 1');
-      latencies.push(performance.now() - t);
-    }
-  } finally {
-    await client.end();
-  }
-  return latencies;
-}
-
-function p99(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? Number.NaN);
 }
 
 /** The proxy's resident set now and at its peak since the last reset, in MB (Linux /proc). */

@@ -97,21 +97,33 @@ export interface Fold {
   test: number[];
 }
 
+/** Fold k's held-out rows of the training split: [start, end). */
+export interface FoldBounds {
+  start: number;
+  end: number;
+}
+
 /** PostgresML's folds: fold k tests rows [k·m, (k+1)·m) with m = ⌊rows / cv⌋; the rest train. */
-export function kFolds(numTrainRows: number, cv: number): Fold[] {
+export function foldBounds(numTrainRows: number, cv: number): FoldBounds[] {
   if (cv < 2) return [];
   const size = Math.floor(numTrainRows / cv);
   if (size === 0) {
     throw invalid(`cv = ${cv} folds need at least ${cv} training rows, there are ${numTrainRows}`, 'lower cv in search_args');
   }
-  return Array.from({ length: cv }, (_, k) => {
-    const start = k * size;
-    const end = start + size;
-    const train: number[] = [];
-    const test: number[] = [];
-    for (let r = 0; r < numTrainRows; r++) (r >= start && r < end ? test : train).push(r);
-    return { train, test };
-  });
+  return Array.from({ length: cv }, (_, k) => ({ start: k * size, end: (k + 1) * size }));
+}
+
+/** Every fold's row indexes. */
+export function kFolds(numTrainRows: number, cv: number): Fold[] {
+  return foldBounds(numTrainRows, cv).map((bounds) => foldRows(numTrainRows, bounds));
+}
+
+/** One fold's row indexes: the held-out rows test, the rest train, each in order. */
+export function foldRows(numTrainRows: number, { start, end }: FoldBounds): Fold {
+  const train: number[] = [];
+  const test: number[] = [];
+  for (let r = 0; r < numTrainRows; r++) (r >= start && r < end ? test : train).push(r);
+  return { train, test };
 }
 
 export interface Trial {

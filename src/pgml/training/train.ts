@@ -243,17 +243,18 @@ async function fitBySearch(fitting: Fitting, dataset: DatasetJob, candidates: Hy
   const progress = new ProgressNotices(info, algorithm, trainingSettings().progressSeconds);
   let winner: SearchWinner;
   try {
-    winner = await runSearch({ factory, task, data, candidates, search, cv, notice: info, signal, progress: progress.report });
+    winner = await runSearch({ algorithm, task, data, candidates, search, cv, notice: info, signal, progress: progress.report });
   } finally {
     progress.stop();
   }
   return {
     data: summary,
-    runtime: winner.engine.runtime,
+    runtime: winner.runtime,
     hyperparams: winner.hyperparams,
     metrics: winner.metrics,
-    estimator: () => winner.engine.serialize(),
-    testResults: () => testResults(winner.engine, data, task, algorithm, winner.heldOut),
+    estimator: async () => winner.model,
+    // The dashboard's plots predict a bounded sample again (permutation importance): the winner, loaded on the pool.
+    testResults: async () => testResults(await factory.deserialize(winner.model), data, task, algorithm, winner.heldOut),
   };
 }
 
