@@ -543,15 +543,17 @@ export class ClientSession {
   /** Answers the Parse and the four messages after it locally, or goes on with the Parse alone. */
   private async answerBound(parse: Buffer, bind: BindMessage, mentions: number): Promise<MessageOutcome> {
     const decoded = decodeParse(parse);
+    // Nothing of the five has reached the upstream: the proxy's own queries end with their Sync.
+    this.extendedOpen = false;
     if (decoded.name === '' && (await this.interceptor.answerBound(decoded, bind, mentions))) {
       // Still the four messages boundTogether() read: the inbox only grows at its end meanwhile.
       for (const [, message] of this.inbox.splice(0, 4)) this.inboxBytes -= message.length;
-      this.extendedOpen = false;
       this.locallyParsed = parse;
       if (this.interceptor.hasOnePassPortals) this.interceptor.forgetPortal('');
       if (this.interceptor.streams.hasPortals) this.interceptor.streams.forget('');
       return 'done';
     }
+    this.extendedOpen = true;
     return this.interceptor.parse(decoded, parse, mentions);
   }
 
