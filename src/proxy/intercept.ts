@@ -772,6 +772,39 @@ export class Interceptor {
     }
   }
 
+  /**
+   * Answers locally the unnamed statement's Parse, Bind, Describe (portal), Execute (all rows) and
+   * Sync that the client sent together (the session checked the shape), outside a transaction
+   * block; false when they must go the upstream's way: a statement the planner does not answer
+   * locally, a parameter whose type the proxy would not declare itself, or an evaluation error
+   * (the upstream path then reports it in its own words).
+   */
+  async answerBound(parse: ParseMessage, bind: BindMessage, mentions: number): Promise<boolean> {
+    const { local } = this;
+    if (local === undefined) return false;
+    await this.settle();
+    // In a block the upstream's unnamed portal would outlive the Sync: only the implicit transaction.
+    if (this.session.txStatus !== 'I') return false;
+    const prepared = await this.analyze(parse.sql, mentions);
+    if (prepared === 'passthrough' || prepared instanceof PgError || prepared.sql !== parse.sql) return false;
+    const [stmt, ...more] = prepared.analysis.statements;
+    if (stmt === undefined || more.length > 0 || hasSubqueryArguments(stmt)) return false;
+    const plan = planOf(parse.sql, stmt, 'extended').local;
+    if (plan === undefined) return false;
+    // The types parse() gives the upstream for parameters used only in calls: declared, or the call's.
+    const clientParams = Math.max(maxParamIndex(stmt.sql), parse.paramTypes.length);
+    const paramTypes = Array.from({ length: clientParams }, (_, i) => parse.paramTypes[i] ?? 0);
+    for (const { site } of plan.columns) this.declareArgumentTypes(site, stmt, paramTypes);
+    if (paramTypes.includes(0) || bind.params.length !== clientParams) return false;
+    const formats = resultFormatsOf(bind.resultFormats, plan.columns.length);
+    if (formats === undefined) return false;
+    try {
+      return await local.bound(parse.sql, stmt, plan, boundValues(bind, paramTypes), formats);
+    } catch {
+      return false;
+    }
+  }
+
   async bind(message: BindMessage, statement: RewrittenStatement): Promise<MessageOutcome> {
     if (statement.expansion !== undefined) return this.bindExpanded(message, statement.expansion);
     const formatOf = (i: number): number =>
@@ -785,12 +818,7 @@ export class Interceptor {
           `bind message supplies ${message.params.length} parameters, but prepared statement "${message.statement}" requires ${statement.clientParams}`,
         );
       }
-      values = message.params.map((raw, i) => {
-        if (raw === null) return null;
-        const oid = statement.paramTypes[i] ?? 0;
-        if (formatOf(i) === 1) return parseBinary(oid, raw);
-        return oid === 0 ? raw.toString('utf8') : parseText(oid, raw.toString('utf8'));
-      });
+      values = boundValues(message, statement.paramTypes);
       if (statement.subqueries.length > 0) {
         const texts = await subqueryValues(statement.subqueries, this.evaluator.context.db, values);
         extra.push(...texts.map((text) => (text === null ? null : Buffer.from(text, 'utf8'))));
@@ -1028,6 +1056,23 @@ const PLAN_OPTIONS = { canPlaceType: (type: string) => canEncode(typeOidOf(type)
 
 /** Plans of recently analyzed statements: an analysis (recentAnalyses) is never modified once made. */
 const recentPlans = new WeakMap<StatementAnalysis, Map<Protocol, StatementPlan>>();
+
+/** The bound parameters read as their types (`paramTypes`, 0: unknown, kept as text). */
+function boundValues(message: BindMessage, paramTypes: readonly number[]): unknown[] {
+  const formatOf = (i: number): number => (message.paramFormats.length === 1 ? message.paramFormats[0]! : (message.paramFormats[i] ?? 0));
+  return message.params.map((raw, i) => {
+    if (raw === null) return null;
+    const oid = paramTypes[i] ?? 0;
+    if (formatOf(i) === 1) return parseBinary(oid, raw);
+    return oid === 0 ? raw.toString('utf8') : parseText(oid, raw.toString('utf8'));
+  });
+}
+
+/** A Bind's result formats, one per column; undefined when the server would refuse them. */
+function resultFormatsOf(formats: readonly number[], columns: number): number[] | undefined {
+  const each = formats.length === 0 ? Array<number>(columns).fill(0) : formats.length === 1 ? Array<number>(columns).fill(formats[0]!) : [...formats];
+  return each.length === columns && each.every((f) => f === 0 || f === 1) ? each : undefined;
+}
 
 function planOf(sql: string, stmt: StatementAnalysis, protocol: Protocol): StatementPlan {
   let plans = recentPlans.get(stmt);

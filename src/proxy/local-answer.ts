@@ -3,6 +3,8 @@
  * RowDescription, DataRow, CommandComplete and ReadyForQuery, byte for byte as the upstream would
  * have answered the rewritten statement. Only when that is certain; otherwise the caller sends the
  * statement upstream as before:
+ * - in the extended protocol, only the unnamed statement and portal sent together with their Sync
+ *   (intercept.ts's answerBound, which falls back to the upstream path on any evaluation error);
  * - every answer before it must have reached the client, so that the transaction status is true;
  *   in a failed transaction block the upstream answers (25P02, in its own words);
  * - a text-format float is written as float4out/float8out write it with extra_float_digits ≥ 1
@@ -57,26 +59,33 @@ interface RowDescription {
   floatText: boolean;
 }
 
-/** Per plan (plans are kept per statement text, recent-analyses.ts): encoded once, not per answer. */
-const descriptions = new WeakMap<LocalAnswerPlan, RowDescription>();
+/**
+ * Per plan (plans are kept per statement text, recent-analyses.ts) and result formats: encoded once,
+ * not per answer. Formats are one per column (0 text, 1 binary); a simple Query's are all text.
+ */
+const descriptions = new WeakMap<LocalAnswerPlan, Map<string, RowDescription>>();
 
-/** Text format: a simple Query's results always are. */
-function rowDescriptionOf(plan: LocalAnswerPlan): RowDescription {
-  let description = descriptions.get(plan);
+function rowDescriptionOf(plan: LocalAnswerPlan, formats: readonly number[]): RowDescription {
+  let byFormats = descriptions.get(plan);
+  if (byFormats === undefined) descriptions.set(plan, (byFormats = new Map()));
+  const key = formats.join('');
+  let description = byFormats.get(key);
   if (description === undefined) {
-    const fields = plan.columns.map((column): FieldDescription => {
+    const fields = plan.columns.map((column, i): FieldDescription => {
       const typeOid = typeOidOf(column.type);
-      return { name: column.name, typeOid, typeSize: TYPE_SIZES.get(typeOid) ?? -1, format: 0 };
+      return { name: column.name, typeOid, typeSize: TYPE_SIZES.get(typeOid) ?? -1, format: formats[i] === 1 ? 1 : 0 };
     });
-    const floatText = fields.some((f) => FLOATS.has(arrayElement(f.typeOid) ?? f.typeOid));
+    const floatText = fields.some((f) => f.format === 0 && FLOATS.has(arrayElement(f.typeOid) ?? f.typeOid));
     description = { fields, bytes: backend.rowDescription(fields), floatText };
-    descriptions.set(plan, description);
+    byFormats.set(key, description);
   }
   return description;
 }
 
 /** A local answer is one row. */
 const SELECT_ONE_ROW = backend.commandComplete('SELECT 1');
+const PARSE_COMPLETE = backend.parseComplete();
+const BIND_COMPLETE = backend.bindComplete();
 
 /** The upstream's own value of extra_float_digits, as last read in a session epoch. */
 interface FloatDigits {
@@ -97,16 +106,35 @@ export class LocalAnswers {
    * false when the upstream must answer. An evaluation error is thrown, for the caller to report.
    */
   async query(sql: string, stmt: StatementAnalysis, plan: LocalAnswerPlan): Promise<boolean> {
-    const description = await this.description(plan);
+    return this.answer(sql, stmt, plan, { formats: plan.columns.map(() => 0), params: undefined, prefix: [] });
+  }
+
+  /**
+   * Answers the unnamed statement's Parse, Bind (with `params`, the bound values read as their
+   * types), Describe of the portal, Execute of all its rows and Sync, sent together, once every
+   * earlier answer is out; false when the upstream must answer. `formats`: one per column.
+   */
+  async bound(sql: string, stmt: StatementAnalysis, plan: LocalAnswerPlan, params: unknown[], formats: readonly number[]): Promise<boolean> {
+    return this.answer(sql, stmt, plan, { formats, params, prefix: [PARSE_COMPLETE, BIND_COMPLETE] });
+  }
+
+  private async answer(
+    sql: string,
+    stmt: StatementAnalysis,
+    plan: LocalAnswerPlan,
+    { formats, params, prefix }: { formats: readonly number[]; params: unknown[] | undefined; prefix: Buffer[] },
+  ): Promise<boolean> {
+    const description = await this.description(plan, formats);
     if (description === undefined) return false;
-    const values = await this.values(sql, stmt, plan);
+    const values = await this.values(sql, stmt, plan, params);
     if (values === undefined) return false;
     const { fields, bytes } = description;
     // One buffer, one write: under load the socket writes were the largest cost of an answer.
     this.session.writeClient([
       Buffer.concat([
+        ...prefix,
         bytes,
-        backend.dataRow(values.map((value, i) => encodeValue(fields[i]!.typeOid, 0, value))),
+        backend.dataRow(values.map((value, i) => encodeValue(fields[i]!.typeOid, fields[i]!.format ?? 0, value))),
         SELECT_ONE_ROW,
         backend.readyForQuery(this.session.txStatus),
       ]),
@@ -119,18 +147,18 @@ export class LocalAnswers {
    * The columns as the upstream describes them, when the session can be answered locally at all;
    * the caller has waited for every earlier answer, so the transaction status is the true one.
    */
-  private async description(plan: LocalAnswerPlan): Promise<RowDescription | undefined> {
+  private async description(plan: LocalAnswerPlan, formats: readonly number[]): Promise<RowDescription | undefined> {
     if (this.session.txStatus === 'E') return undefined;
-    const description = rowDescriptionOf(plan);
+    const description = rowDescriptionOf(plan, formats);
     if (description.floatText && !(await this.shortestFloats())) return undefined;
     return description;
   }
 
   /** Each column's value; undefined when one is not exactly what the upstream would return. */
-  private async values(sql: string, stmt: StatementAnalysis, plan: LocalAnswerPlan): Promise<unknown[] | undefined> {
+  private async values(sql: string, stmt: StatementAnalysis, plan: LocalAnswerPlan, params: unknown[] | undefined): Promise<unknown[] | undefined> {
     const values: unknown[] = [];
     for (const column of plan.columns) {
-      const value = await this.evaluator.evaluate(column.site, stmt, sql, undefined);
+      const value = await this.evaluator.evaluate(column.site, stmt, sql, params);
       if (!isExact(column, value)) return undefined;
       values.push(value);
     }

@@ -22,6 +22,7 @@ import {
   decodeStartupPacket,
   decodeTarget,
   frontend,
+  type BindMessage,
   type TransactionStatus,
 } from '../wire/index.js';
 import { CallEvaluator } from './evaluate.js';
@@ -114,6 +115,14 @@ export class ClientSession {
   private skipUntilSync = false;
   /** The client sent extended-protocol messages since its last Sync. */
   private extendedOpen = false;
+  /**
+   * The Parse of the unnamed statement the proxy last answered locally (answerBound): the
+   * upstream still holds the unnamed statement before it, so a Bind or Describe of the unnamed
+   * statement without a new Parse (or a Query or Close, which drop it) has this one sent first.
+   */
+  private locallyParsed: Buffer | undefined;
+  /** The Parse being sent is locallyParsed again: the client saw its ParseComplete already. */
+  private reparsing = false;
   private backendKey: { processId: number; secretKey: number } | undefined;
   private user = '';
   private database = '';
@@ -428,6 +437,8 @@ export class ClientSession {
     }
     switch (code) {
       case FrontendCode.Query: {
+        // A simple Query drops the unnamed statement, on the upstream too.
+        this.locallyParsed = undefined;
         // A Query after extended messages without their Sync ends their implicit transaction.
         const endsPipeline = this.extendedOpen;
         this.extendedOpen = false;
@@ -439,14 +450,19 @@ export class ClientSession {
         break;
       }
       case FrontendCode.Parse: {
+        const pipelineOpen = this.extendedOpen;
         this.extendedOpen = true;
         this.noteSetConfig(message);
+        if (this.locallyParsed !== undefined && decodeParse(message).name === '') this.locallyParsed = undefined;
         const mentions = this.options.functions.sniffer.sniff(message) | this.interceptor.cursors.sniff(message);
+        const bind = mentions !== Mentions.none && !pipelineOpen ? this.boundTogether() : undefined;
+        if (bind !== undefined) return this.evaluating(() => this.answerBound(message, bind, mentions));
         if (mentions !== Mentions.none) return this.evaluating(() => this.interceptor.parse(decodeParse(message), message, mentions));
         if (this.interceptor.hasRewritten) this.interceptor.forget(decodeParse(message).name);
         break;
       }
       case FrontendCode.Bind:
+        if (this.locallyParsed !== undefined && decodeBind(message).statement === '') return this.reparse(code, message);
         this.extendedOpen = true;
         if (this.interceptor.hasOnePassPortals) this.interceptor.forgetPortal(decodeBind(message).portal);
         if (this.interceptor.streams.hasPortals) this.interceptor.streams.forget(decodeBind(message).portal);
@@ -457,6 +473,7 @@ export class ClientSession {
         }
         break;
       case FrontendCode.Describe:
+        if (this.locallyParsed !== undefined && isUnnamedStatement(message)) return this.reparse(code, message);
         this.extendedOpen = true;
         if (this.interceptor.hasRewritten) {
           const target = decodeTarget(message);
@@ -469,6 +486,8 @@ export class ClientSession {
         }
         break;
       case FrontendCode.Close:
+        // Closing the upstream's older unnamed statement leaves what closing this one would.
+        if (this.locallyParsed !== undefined && isUnnamedStatement(message)) this.locallyParsed = undefined;
         this.extendedOpen = true;
         if (this.interceptor.hasRewritten) {
           const target = decodeTarget(message);
@@ -506,6 +525,60 @@ export class ClientSession {
   }
 
   /**
+   * The Bind when the Parse being classified (of a statement with calls, after a Sync) comes with
+   * the unnamed portal's Bind, Describe, Execute of all rows and Sync, already read, as pg with
+   * values and psycopg send a statement: the proxy may answer the five itself.
+   */
+  private boundTogether(): BindMessage | undefined {
+    const [bind, describe, execute, sync] = this.inbox;
+    if (bind?.[0] !== FrontendCode.Bind || describe?.[0] !== FrontendCode.Describe || execute?.[0] !== FrontendCode.Execute) return undefined;
+    if (sync?.[0] !== FrontendCode.Sync) return undefined;
+    const decoded = decodeBind(bind[1]);
+    const target = decodeTarget(describe[1]);
+    const { portal, maxRows } = decodeExecute(execute[1]);
+    const unnamed = decoded.statement === '' && decoded.portal === '' && target.kind === 'P' && target.name === '' && portal === '';
+    return unnamed && maxRows === 0 ? decoded : undefined;
+  }
+
+  /** Answers the Parse and the four messages after it locally, or goes on with the Parse alone. */
+  private async answerBound(parse: Buffer, bind: BindMessage, mentions: number): Promise<MessageOutcome> {
+    const decoded = decodeParse(parse);
+    // Nothing of the five has reached the upstream: the proxy's own queries end with their Sync.
+    this.extendedOpen = false;
+    if (decoded.name === '' && (await this.interceptor.answerBound(decoded, bind, mentions))) {
+      // Still the four messages boundTogether() read: the inbox only grows at its end meanwhile.
+      for (const [, message] of this.inbox.splice(0, 4)) this.inboxBytes -= message.length;
+      this.locallyParsed = parse;
+      if (this.interceptor.hasOnePassPortals) this.interceptor.forgetPortal('');
+      if (this.interceptor.streams.hasPortals) this.interceptor.streams.forget('');
+      return 'done';
+    }
+    this.extendedOpen = true;
+    return this.interceptor.parse(decoded, parse, mentions);
+  }
+
+  /**
+   * A Bind or Describe of the unnamed statement the proxy answered locally: the upstream prepares
+   * it first (its ParseComplete hidden), then the message goes on as any other.
+   */
+  private reparse(code: number, message: Buffer): () => Promise<MessageOutcome> {
+    const parse = this.locallyParsed!;
+    this.locallyParsed = undefined;
+    this.inbox.unshift([code, message]);
+    this.inboxBytes += message.length;
+    this.extendedOpen = true;
+    const mentions = this.options.functions.sniffer.sniff(parse) | this.interceptor.cursors.sniff(parse);
+    return this.evaluating(async () => {
+      this.reparsing = true;
+      try {
+        return await this.interceptor.parse(decodeParse(parse), parse, mentions);
+      } finally {
+        this.reparsing = false;
+      }
+    });
+  }
+
+  /**
    * A task that may evaluate calls. A statement sent upstream before it and not answered yet (an
    * earlier Execute of the client's pipeline) may change the role or settings when it runs, after
    * the proxy has read the client's next messages: the epoch moves first, so nothing remembered of
@@ -528,6 +601,10 @@ export class ClientSession {
 
   /** Sends one message upstream now, with a handler for its answer. */
   expectAndSend(code: number, message: Buffer, handler?: ResponseHandler): void {
+    if (this.reparsing && code === FrontendCode.Parse) {
+      this.reparsing = false;
+      handler = { message: (reply) => reply === BackendCode.ParseComplete };
+    }
     if (isAnswered(code)) this.tracker.expect(code, handler);
     this.sendUpstream([message]);
   }
@@ -750,4 +827,10 @@ export class ClientSession {
     }
     this.resolveClosed();
   }
+}
+
+/** A Describe or Close of the unnamed statement. */
+function isUnnamedStatement(message: Buffer): boolean {
+  const target = decodeTarget(message);
+  return target.kind === 'S' && target.name === '';
 }

@@ -130,6 +130,7 @@ export function parameterDescription(typeOids: readonly number[]): Buffer {
 
 const empty = (code: number): Buffer => new Writer(code, 8).finish();
 export const parseComplete = (): Buffer => empty(BackendCode.ParseComplete);
+export const bindComplete = (): Buffer => empty(BackendCode.BindComplete);
 export const portalSuspended = (): Buffer => empty(BackendCode.PortalSuspended);
 
 /** The single byte answering SSLRequest or GSSENCRequest. */

@@ -5,9 +5,10 @@
 // statement upstream (test/support/local-answers.ts), through raw connections written independently
 // of src/wire, and through the drivers users have (pg with values and with `name:`, postgres.js,
 // which prepares by default, psycopg with binary results and in libpq pipeline mode).
-// Today the proxy answers none of these locally (both proxies send them upstream after evaluating
-// the calls at Bind): the comparison is the net for answering them locally, and the answers' message
-// types are listed so that each sequence shows what it compares.
+// The proxy answers locally the unnamed statement's Parse, Bind, Describe (portal), Execute and Sync
+// sent together outside a transaction block (pg with values, psycopg without prepare): the last
+// tests check that those never reach the upstream (pg_stat_activity). Every other shape goes
+// upstream; the answers' message types are listed so that each sequence shows what it compares.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -68,6 +69,22 @@ const SEQUENCES: { name: string; writes: { bytes: Buffer; ready: number }[]; ans
       { bytes: Buffer.concat([boundQuery(EMBED_BOUND, [text(TINY), text('The cat sat on the mat.')], [1]), sync]), ready: 1 },
     ],
     answers: ['1 2 T D C Z', '1 2 T D C Z', '1 2 T D C Z', '1 2 T D C Z'],
+  },
+  {
+    name: 'the unnamed statement answered, then bound, described and closed without a new Parse',
+    writes: [
+      { bytes: Buffer.concat([boundQuery(PREDICT_BOUND, [text(FEATURES)]), sync]), ready: 1 },
+      {
+        bytes: Buffer.concat([bindMessage('', '', { params: [text('{3,0.5,1}')], resultFormats: [1] }), describeMessage('P', ''), executeMessage(''), sync]),
+        ready: 1,
+      },
+      { bytes: Buffer.concat([boundQuery(EMBED_BOUND, [text(TINY), text('short')]), sync]), ready: 1 },
+      { bytes: Buffer.concat([describeMessage('S', ''), sync]), ready: 1 },
+      { bytes: Buffer.concat([boundQuery(PREDICT_BOUND, [text(FEATURES)]), sync]), ready: 1 },
+      { bytes: Buffer.concat([closeMessage('S', ''), sync]), ready: 1 },
+      { bytes: Buffer.concat([bindMessage('', '', { params: [text(FEATURES)] }), executeMessage(''), sync]), ready: 1 },
+    ],
+    answers: ['1 2 T D C Z', '2 T D C Z', '1 2 T D C Z', 't T Z', '1 2 T D C Z', '3 Z', 'E26000 Z'],
   },
   {
     name: 'named statement described, then bound and executed many times',
@@ -249,6 +266,64 @@ describe('bound-parameter statements answered as the upstream answers them (exte
       answers(pair.upstream.url('postgres', undefined, DATABASE)),
     ]);
     assert.deepEqual(got, expected);
+  });
+
+  test('unnamed statements bound and executed together are answered locally (raw, pg with values)', async () => {
+    const client = new pg.Client({ connectionString: pair.local.url('postgres', undefined, DATABASE) });
+    const observer = new pg.Client({ connectionString: pair.url });
+    await Promise.all([client.connect(), observer.connect()]);
+    const connection = await session(pair.local);
+    try {
+      const pidOf = async (query: () => Promise<string>) => Number(await query());
+      const rawPid = await pidOf(async () => {
+        const answer = await exchange(connection, queryMessage('SELECT pg_backend_pid()'), 1);
+        return answer.find((m) => m.type === 'D')!.body.subarray(6).toString('latin1');
+      });
+      const pgPid = await pidOf(async () => String((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid));
+      // The backend's last statement and when it started: equal values mean nothing reached it since.
+      const lastQuery = async (pid: number) =>
+        JSON.stringify((await observer.query('SELECT query, query_start::text FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0]);
+      const rawCalls = async () => {
+        const answers: string[] = [];
+        for (const bytes of [
+          boundQuery(EMBED_BOUND, [text(TINY), text('short')], [1]),
+          boundQuery(PREDICT_BOUND, [text(FEATURES)]),
+          boundQuery(PREDICT_BOUND, [text(FEATURES)], [1]),
+        ]) {
+          answers.push((await exchange(connection, Buffer.concat([bytes, sync]), 1)).map(typeOf).join(' '));
+        }
+        return answers;
+      };
+      const pgCalls = async () => {
+        const rows: unknown[] = [];
+        rows.push((await client.query(PREDICT_BOUND, [[0.25, -0.5, 0.125]])).rows);
+        rows.push((await client.query(EMBED_BOUND, [TINY, 'The cat sat on the mat.'])).rows);
+        return rows;
+      };
+      // The first calls read the session's settings and check the role's access to each model.
+      await rawCalls();
+      await pgCalls();
+      const before = [await lastQuery(rawPid), await lastQuery(pgPid)];
+      assert.deepEqual(await rawCalls(), ['1 2 T D C Z', '1 2 T D C Z', '1 2 T D C Z']);
+      assert.equal((await pgCalls()).length, 2);
+      assert.deepEqual([await lastQuery(rawPid), await lastQuery(pgPid)], before);
+      // A Bind of the unnamed statement alone binds the one answered locally (the upstream prepares it first).
+      const rebound = await exchange(connection, Buffer.concat([bindMessage('', '', { params: [text('{3,0.5,1}')] }), executeMessage(''), sync]), 1);
+      assert.deepEqual(rebound.map(typeOf), ['2', 'D', 'C', 'Z']);
+      assert.notEqual(await lastQuery(rawPid), before[0]);
+    } finally {
+      connection.destroy();
+      await Promise.all([client.end(), observer.end()]);
+    }
+  });
+
+  test('psycopg without prepare is answered locally', { timeout: 120_000 }, async () => {
+    const script = join(REPO_ROOT, 'test', 'integration', 'clients', 'psycopg_local_bound.py');
+    const r = await execCapture(PYTHON, [script, pair.local.url('postgres', undefined, DATABASE), pair.url, TINY]);
+    assert.equal(r.code, 0, r.stderr);
+    const { before, after, rows } = JSON.parse(r.stdout) as { before: unknown; after: unknown; rows: number };
+    assert.equal(rows, 4);
+    assert.deepEqual(after, before);
   });
 
   test('same results through psycopg (binary results, prepared, libpq pipeline mode, errors)', { timeout: 120_000 }, async () => {
