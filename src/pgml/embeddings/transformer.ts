@@ -16,6 +16,14 @@ env.useFSCache = false;
 
 const DEFAULT_BATCH = 32;
 
+/**
+ * The session single texts run on (see TransformerModel.latency): onnxruntime's intra-op threads
+ * spin during a run and stop at its end, so between calls they leave the cores to the proxy, the
+ * client and Postgres (single sentences 14-23% faster, BENCHMARKS.md; on the session batches run
+ * on, the same option made the UPDATE 15% slower, so batches keep onnxruntime's defaults).
+ */
+const LATENCY_SESSION_OPTIONS = { extra: { session: { force_spinning_stop: '1' } } };
+
 function readJson(path: string): unknown {
   return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : undefined;
 }
@@ -63,14 +71,23 @@ export class TransformerModel {
     readonly dir: string,
     private readonly tokenizer: PreTrainedTokenizer,
     private readonly model: PreTrainedModel,
+    /**
+     * A second session of the same weights for requests of one text (a single `pgml.embed`), tuned
+     * for latency; the same graph and thread count, so the same bits as `model` gives.
+     */
+    private readonly latency: PreTrainedModel,
     private readonly config: SentenceConfig,
   ) {}
 
   static async load(dir: string): Promise<TransformerModel> {
     const tokenizer = await AutoTokenizer.from_pretrained(dir);
     const model = await AutoModel.from_pretrained(dir, { dtype: 'fp32', device: 'cpu' });
-    return new TransformerModel(dir, tokenizer, model, sentenceConfig(dir));
+    const latency = await AutoModel.from_pretrained(dir, { dtype: 'fp32', device: 'cpu', session_options: LATENCY_SESSION_OPTIONS });
+    return new TransformerModel(dir, tokenizer, model, latency, sentenceConfig(dir));
   }
+
+  /** Batches each session has run: which one a request used shows here (the routing test). */
+  readonly runs = { throughput: 0, latency: 0 };
 
   get dimensions(): number {
     return (this.model.config as unknown as { hidden_size: number }).hidden_size;
@@ -88,11 +105,13 @@ export class TransformerModel {
     const order = rows.map((_, i) => i).sort((a, b) => rows[a]!.ids.length - rows[b]!.ids.length);
     const out: Float32Array[] = new Array(rows.length);
     const batch = options.batchSize ?? DEFAULT_BATCH;
+    const single = rows.length === 1;
     for (let start = 0; start < order.length; start += batch) {
       checkpoint();
       const ids = order.slice(start, start + batch);
       const encoded = this.padded(ids.map((i) => rows[i]!));
-      const result = (await this.model(encoded)) as Record<string, Tensor>;
+      this.runs[single ? 'latency' : 'throughput'] += 1;
+      const result = (await (single ? this.latency : this.model)(encoded)) as Record<string, Tensor>;
       const hidden = result.last_hidden_state ?? result.token_embeddings;
       if (!hidden) throw new Error(`${this.dir}: the model has no last_hidden_state output`);
       const vectors = pool(hidden, encoded.attention_mask!, pooling, normalize);

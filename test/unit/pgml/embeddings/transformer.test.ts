@@ -48,6 +48,17 @@ describe('TransformerModel on the tiny BERT fixture', () => {
     assert.deepEqual(await model.embed([...texts, ...texts], { batchSize: 3 }), [...alone, ...alone]);
   });
 
+  it('runs a single text on the latency session and batches on the other, with the same bits', async () => {
+    const before = { ...model.runs };
+    const text = reference.sentences[0]!;
+    const [alone] = await model.embed([text], {});
+    assert.deepEqual(model.runs, { throughput: before.throughput, latency: before.latency + 1 });
+    const [inBatch] = await model.embed([text, ...reference.sentences.slice(1)], { batchSize: 1 });
+    assert.equal(model.runs.latency, before.latency + 1, 'a request of several texts stays off the latency session, even in batches of one');
+    assert.equal(model.runs.throughput, before.throughput + reference.sentences.length);
+    assert.deepEqual(alone, inBatch);
+  });
+
   it('truncates long input to max_seq_length and prepends the prompt', async () => {
     const long = reference.sentences.at(-1)!;
     const [huge] = await model.embed([long.repeat(200)], {});
