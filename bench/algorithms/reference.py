@@ -20,7 +20,21 @@ def estimator(algorithm, task, hp):
     classification = task == "classification"
     if algorithm == "lightgbm":
         return (lightgbm.LGBMClassifier if classification else lightgbm.LGBMRegressor)(verbose=-1, **hp)
+    if algorithm in ("xgboost", "xgboost_random_forest"):
+        # Debian's python3-xgboost (the libxgboost pgml-proxy loads) lives outside pyenv's path.
+        sys.path.append("/usr/lib/python3/dist-packages")
+        import xgboost
+
+        forest = algorithm == "xgboost_random_forest"
+        if classification:
+            return (xgboost.XGBRFClassifier if forest else xgboost.XGBClassifier)(**hp)
+        return (xgboost.XGBRFRegressor if forest else xgboost.XGBRegressor)(**hp)
     table = {
+        "linear": (linear_model.LogisticRegression, linear_model.LinearRegression),
+        "ridge": (linear_model.RidgeClassifier, linear_model.Ridge),
+        "lasso": (None, linear_model.Lasso),
+        "elastic_net": (None, linear_model.ElasticNet),
+        "svm": (svm.SVC, svm.SVR),
         "gradient_boosting_trees": (ensemble.GradientBoostingClassifier, ensemble.GradientBoostingRegressor),
         "hist_gradient_boosting": (ensemble.HistGradientBoostingClassifier, ensemble.HistGradientBoostingRegressor),
         "random_forest": (ensemble.RandomForestClassifier, ensemble.RandomForestRegressor),
