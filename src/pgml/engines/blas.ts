@@ -22,6 +22,8 @@ type Fn = (...args: unknown[]) => void;
 interface Blas {
   dsyrk: Fn;
   dgemv: Fn;
+  /** LAPACK's least-squares solver, when the library carries LAPACK (OpenBLAS does; the reference BLAS not). */
+  dgelsd?: Fn;
 }
 
 function bind(lib: Koffi.LibraryHandle): Blas {
@@ -33,6 +35,14 @@ function bind(lib: Koffi.LibraryHandle): Blas {
       'void cblas_dgemv(int order, int trans, int m, int n, double alpha, const double* a, int lda, const double* x, int incx, double beta, _Inout_ double* y, int incy)',
     ) as Fn,
   };
+  let dgelsd: Fn | undefined;
+  try {
+    dgelsd = lib.func(
+      'void dgelsd_(int* m, int* n, int* nrhs, _Inout_ double* a, int* lda, _Inout_ double* b, int* ldb, _Out_ double* s, double* rcond, _Out_ int* rank, _Out_ double* work, int* lwork, _Out_ int* iwork, _Out_ int* info)',
+    ) as Fn;
+  } catch {
+    dgelsd = undefined;
+  }
   // Only OpenBLAS has a thread pool to size; the reference BLAS and others run on the caller's thread.
   let setThreads: Fn | undefined;
   try {
@@ -41,7 +51,7 @@ function bind(lib: Koffi.LibraryHandle): Blas {
     setThreads = undefined;
   }
   setThreads?.(1);
-  return blas;
+  return dgelsd ? { ...blas, dgelsd } : blas;
 }
 
 let cached: NativeLoad<Blas> | undefined;
@@ -86,6 +96,36 @@ export function xTy(x: Float64Array, rows: number, cols: number, y: Float64Array
   const out = new Float64Array(cols);
   blas.dgemv(CBLAS_ROW_MAJOR, CBLAS_TRANS, rows, cols, 1, x, cols, y, 1, 0, out, 1);
   return out;
+}
+
+/**
+ * The minimum-norm least-squares solution of A X = B by LAPACK's dgelsd (SVD by divide and conquer,
+ * scipy.linalg.lstsq's default driver, which scikit-learn's LinearRegression calls), singular values
+ * at or below `rcond` × the largest counted as zero. `a` is m × n column-major and `b` m × nrhs
+ * column-major (m ≥ n); both are overwritten. The n × nrhs solution, column-major; undefined when the
+ * library has no LAPACK, and the caller solves in JavaScript.
+ */
+export function leastSquaresLapack(
+  a: Float64Array, m: number, n: number, b: Float64Array, nrhs: number, rcond: number,
+): Float64Array | undefined {
+  const dgelsd = loadedBlas()?.dgelsd;
+  if (!dgelsd || m < n || n === 0) return undefined;
+  const int = (v: number): Int32Array => Int32Array.of(v);
+  const singular = new Float64Array(n);
+  const rank = new Int32Array(1);
+  const info = new Int32Array(1);
+  const call = (work: Float64Array, lwork: number, iwork: Int32Array): void =>
+    dgelsd(int(m), int(n), int(nrhs), a, int(m), b, int(m), singular, Float64Array.of(rcond), rank, work, int(lwork), iwork, info);
+  const query = new Float64Array(1);
+  const iquery = new Int32Array(1);
+  call(query, -1, iquery);
+  if (info[0] !== 0) return undefined;
+  call(new Float64Array(Math.ceil(query[0]!)), Math.ceil(query[0]!), new Int32Array(Math.max(1, iquery[0]!)));
+  // info > 0: the SVD did not converge; the JavaScript solve answers instead.
+  if (info[0] !== 0) return undefined;
+  const x = new Float64Array(n * nrhs);
+  for (let o = 0; o < nrhs; o++) x.set(b.subarray(o * m, o * m + n), o * n);
+  return x;
 }
 
 /** The JavaScript XᵀX: without a BLAS, and for the tests that compare the two. */

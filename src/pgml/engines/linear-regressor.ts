@@ -8,18 +8,14 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import { checkHyperparamNames, type Dataset, type Engine, type EngineFactory, type FitOptions } from './engine.js';
 import {
-  checkPredictShape, columnMeans, decodeState, encodeModel, notFitted, requireFinite, requireTask,
+  checkPredictShape, decodeState, encodeModel, notFitted, requireFinite, requireTask,
 } from './engine-support.js';
 import { linearPredict, type LinearCoefficients } from './linear-solvers.js';
 
-/** Training rows handed to an estimator's fit: y is rows × outputs, row-major, in float64. */
-export interface RegressionRows {
-  x: Float32Array;
-  rows: number;
-  cols: number;
-  y: Float64Array;
-  outputs: number;
-}
+export { centreRows, outputColumn, type CentredRows } from './linear-solvers.js';
+
+export type { RegressionRows } from './linear-solvers.js';
+import type { RegressionRows } from './linear-solvers.js';
 
 export interface LinearRegressorSpec {
   algorithm: string;
@@ -90,34 +86,6 @@ export function linearRegressorFactory(spec: LinearRegressorSpec): EngineFactory
       return new LinearRegressorEngine(spec, state);
     },
   };
-}
-
-/** X and y centred on their training means (sklearn's _preprocess_data), X row-major in float64. */
-export interface CentredRows {
-  x: Float64Array;
-  y: Float64Array;
-  xMean: Float64Array;
-  yMean: Float64Array;
-}
-
-export function centreRows(data: RegressionRows, fitIntercept: boolean): CentredRows {
-  const { rows, cols, outputs } = data;
-  const xMean = fitIntercept ? columnMeans(data.x, rows, cols) : new Float64Array(cols);
-  const yMean = fitIntercept ? columnMeans(data.y, rows, outputs) : new Float64Array(outputs);
-  const x = new Float64Array(rows * cols);
-  const y = new Float64Array(rows * outputs);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) x[r * cols + c] = data.x[r * cols + c]! - xMean[c]!;
-    for (let o = 0; o < outputs; o++) y[r * outputs + o] = data.y[r * outputs + o]! - yMean[o]!;
-  }
-  return { x, y, xMean, yMean };
-}
-
-/** One target column of a rows × outputs matrix. */
-export function outputColumn(y: Float64Array, rows: number, outputs: number, o: number): Float64Array {
-  const column = new Float64Array(rows);
-  for (let r = 0; r < rows; r++) column[r] = y[r * outputs + o]!;
-  return column;
 }
 
 /** The intercept that goes with weights fitted on centred data: ȳ − x̄·w. */

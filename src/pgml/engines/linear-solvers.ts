@@ -6,6 +6,7 @@
  * coordinate descent of sklearn's `enet_coordinate_descent` with its duality-gap stopping rule.
  */
 import { CholeskyDecomposition, Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { gram, leastSquaresLapack, xTy } from './blas.js';
 import { columnMeans } from './engine-support.js';
 
 /** Coefficients for each output: `coef[o]` has one weight per feature. */
@@ -14,27 +15,44 @@ export interface LinearCoefficients {
   intercept: number[];
 }
 
-interface Centred {
-  x: Matrix;
-  y: Matrix;
+/** Training rows handed to an estimator's fit: y is rows × outputs, row-major, in float64. */
+export interface RegressionRows {
+  x: Float32Array;
+  rows: number;
+  cols: number;
+  y: Float64Array;
+  outputs: number;
+}
+
+/** X and y centred on their training means (sklearn's _preprocess_data), X row-major in float64. */
+export interface CentredRows {
+  x: Float64Array;
+  y: Float64Array;
   xMean: Float64Array;
   yMean: Float64Array;
 }
 
-/** `y` is rows × outputs row-major. */
-function centre(x: Float32Array, rows: number, cols: number, y: Float64Array, outputs: number, fitIntercept: boolean): Centred {
-  const xMean = fitIntercept ? columnMeans(x, rows, cols) : new Float64Array(cols);
-  const yMean = fitIntercept ? columnMeans(y, rows, outputs) : new Float64Array(outputs);
-  const xm = new Matrix(rows, cols);
-  const ym = new Matrix(rows, outputs);
+export function centreRows(data: RegressionRows, fitIntercept: boolean): CentredRows {
+  const { rows, cols, outputs } = data;
+  const xMean = fitIntercept ? columnMeans(data.x, rows, cols) : new Float64Array(cols);
+  const yMean = fitIntercept ? columnMeans(data.y, rows, outputs) : new Float64Array(outputs);
+  const x = new Float64Array(rows * cols);
+  const y = new Float64Array(rows * outputs);
   for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) xm.set(r, c, x[r * cols + c]! - xMean[c]!);
-    for (let o = 0; o < outputs; o++) ym.set(r, o, y[r * outputs + o]! - yMean[o]!);
+    for (let c = 0; c < cols; c++) x[r * cols + c] = data.x[r * cols + c]! - xMean[c]!;
+    for (let o = 0; o < outputs; o++) y[r * outputs + o] = data.y[r * outputs + o]! - yMean[o]!;
   }
-  return { x: xm, y: ym, xMean, yMean };
+  return { x, y, xMean, yMean };
 }
 
-function withIntercepts(weights: Matrix, centred: Centred): LinearCoefficients {
+/** Column `o` of a row-major rows × outputs matrix (a target, or a feature of X). */
+export function outputColumn(y: Float64Array, rows: number, outputs: number, o: number): Float64Array {
+  const column = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) column[r] = y[r * outputs + o]!;
+  return column;
+}
+
+function withIntercepts(weights: Matrix, centred: CentredRows): LinearCoefficients {
   const outputs = weights.columns;
   const coef: number[][] = [];
   const intercept: number[] = [];
@@ -52,25 +70,43 @@ function withIntercepts(weights: Matrix, centred: Centred): LinearCoefficients {
 export function leastSquares(
   x: Float32Array, rows: number, cols: number, y: Float64Array, outputs: number, fitIntercept: boolean,
 ): LinearCoefficients {
-  const centred = centre(x, rows, cols, y, outputs, fitIntercept);
+  const centred = centreRows({ x, rows, cols, y, outputs }, fitIntercept);
   if (rows <= cols) {
-    const svd = new SingularValueDecomposition(centred.x, { autoTranspose: true });
-    return withIntercepts(svd.solve(centred.y), centred);
+    const xm = new Matrix(rows, cols);
+    const ym = new Matrix(rows, outputs);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) xm.set(r, c, centred.x[r * cols + c]!);
+      for (let o = 0; o < outputs; o++) ym.set(r, o, centred.y[r * outputs + o]!);
+    }
+    const svd = new SingularValueDecomposition(xm, { autoTranspose: true });
+    return withIntercepts(svd.solve(ym), centred);
   }
-  return withIntercepts(tallMinimumNormSolve(centred.x, centred.y), centred);
+  const lapack = leastSquaresLapack(columnMajor(centred.x, rows, cols), rows, cols, columnMajor(centred.y, rows, outputs), outputs, (Number.EPSILON / 2) * rows);
+  if (lapack) {
+    const w = new Matrix(cols, outputs);
+    for (let o = 0; o < outputs; o++) for (let c = 0; c < cols; c++) w.set(c, o, lapack[o * cols + c]!);
+    return withIntercepts(w, centred);
+  }
+  const a = Array.from({ length: cols }, (_, c) => outputColumn(centred.x, rows, cols, c));
+  const b = Array.from({ length: outputs }, (_, o) => outputColumn(centred.y, rows, outputs, o));
+  return withIntercepts(tallMinimumNormSolve(a, b, rows), centred);
+}
+
+/** A row-major rows × cols array in column-major order, as LAPACK takes it. */
+function columnMajor(a: Float64Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c]!;
+  return out;
 }
 
 /**
- * The minimum-norm solution of X w ≈ Y for X with more rows than columns, through a Householder QR
- * first: X = QR has R's singular values, so SVD-solving R w = QᵀY (cut off at the same
- * ε/2 · rows · s₀ as ml-matrix's solve on X) is the same answer in O(rows · cols²), where ml-matrix's
- * SVD of the whole X took seconds on 75,000 rows.
+ * The minimum-norm solution of X w ≈ Y for X (its columns `a`, targets `b`, both overwritten) with
+ * more rows than columns, through a Householder QR first: X = QR has R's singular values, so
+ * SVD-solving R w = QᵀY (cut off at the same ε/2 · rows · s₀ as ml-matrix's solve on X) is the same
+ * answer in O(rows · cols²), where ml-matrix's SVD of the whole X took seconds on 75,000 rows.
  */
-function tallMinimumNormSolve(x: Matrix, y: Matrix): Matrix {
-  const m = x.rows;
-  const n = x.columns;
-  const a = Array.from({ length: n }, (_, c) => Float64Array.from({ length: m }, (_, r) => x.get(r, c)));
-  const b = Array.from({ length: y.columns }, (_, o) => Float64Array.from({ length: m }, (_, r) => y.get(r, o)));
+function tallMinimumNormSolve(a: Float64Array[], b: Float64Array[], m: number): Matrix {
+  const n = a.length;
   const v = new Float64Array(m);
   for (let k = 0; k < n; k++) {
     const column = a[k]!;
@@ -95,28 +131,36 @@ function tallMinimumNormSolve(x: Matrix, y: Matrix): Matrix {
   }
   const r = new Matrix(n, n);
   for (let c = 0; c < n; c++) for (let i = 0; i <= c; i++) r.set(i, c, a[c]![i]!);
-  const qty = new Matrix(n, y.columns);
-  for (let o = 0; o < y.columns; o++) for (let i = 0; i < n; i++) qty.set(i, o, b[o]![i]!);
+  const qty = new Matrix(n, b.length);
+  for (let o = 0; o < b.length; o++) for (let i = 0; i < n; i++) qty.set(i, o, b[o]![i]!);
   const svd = new SingularValueDecomposition(r);
   const cutoff = (Number.EPSILON / 2) * m * (svd.diagonal[0] ?? 0);
   const inverse = Matrix.diag(svd.diagonal.map((s) => (Math.abs(s) <= cutoff ? 0 : 1 / s)));
   return svd.rightSingularVectors.mmul(inverse).mmul(svd.leftSingularVectors.transpose()).mmul(qty);
 }
 
-/** Ridge: (XᵀX + αI) w = Xᵀy on centred data (sklearn's 'cholesky' solver, its choice for dense input). */
+/**
+ * Ridge: (XᵀX + αI) w = Xᵀy on centred data (sklearn's 'cholesky' solver, its choice for dense input).
+ * XᵀX and Xᵀy come from the BLAS as scikit-learn's do (blas.ts; JavaScript loops without one).
+ */
 export function ridge(
   x: Float32Array, rows: number, cols: number, y: Float64Array, outputs: number, alpha: number, fitIntercept: boolean,
 ): LinearCoefficients {
-  const centred = centre(x, rows, cols, y, outputs, fitIntercept);
-  const xt = centred.x.transpose();
-  const gram = xt.mmul(centred.x);
-  for (let c = 0; c < cols; c++) gram.set(c, c, gram.get(c, c) + alpha);
-  const rhs = xt.mmul(centred.y);
-  const cholesky = new CholeskyDecomposition(gram);
+  const centred = centreRows({ x, rows, cols, y, outputs }, fitIntercept);
+  const products = gram(centred.x, rows, cols);
+  const g = new Matrix(cols, cols);
+  for (let i = 0; i < cols; i++) for (let j = 0; j < cols; j++) g.set(i, j, products[i * cols + j]!);
+  for (let c = 0; c < cols; c++) g.set(c, c, g.get(c, c) + alpha);
+  const rhs = new Matrix(cols, outputs);
+  for (let o = 0; o < outputs; o++) {
+    const xy = xTy(centred.x, rows, cols, outputs === 1 ? centred.y : outputColumn(centred.y, rows, outputs, o));
+    for (let c = 0; c < cols; c++) rhs.set(c, o, xy[c]!);
+  }
+  const cholesky = new CholeskyDecomposition(g);
   // alpha = 0 on collinear features leaves the Gram matrix singular: fall back to the least-squares solve.
   const weights = cholesky.isPositiveDefinite()
     ? cholesky.solve(rhs)
-    : new SingularValueDecomposition(gram).solve(rhs);
+    : new SingularValueDecomposition(g).solve(rhs);
   return withIntercepts(weights, centred);
 }
 

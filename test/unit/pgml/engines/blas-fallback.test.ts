@@ -7,7 +7,7 @@ import { loadSplit, sklearn, sklearnAvailable } from './sklearn-reference.js';
 // Before the first load: each test file runs in its own process, and the BLAS is loaded once per thread.
 const MISSING = '/nonexistent/pgml-proxy-test/libopenblas.so.0';
 process.env.PGML_BLAS_LIB = MISSING;
-const { blasStatus, describeBlas, gram, gramJs, xTy, xTyJs } = await import('../../../../src/pgml/engines/blas.js');
+const { blasStatus, describeBlas, gram, gramJs, leastSquaresLapack, xTy, xTyJs } = await import('../../../../src/pgml/engines/blas.js');
 const { getLocalEngineFactory } = await import('../../../../src/pgml/engines/registry.js');
 
 const skipReason = sklearnAvailable() ? false : 'python3 with scikit-learn is not installed';
@@ -19,6 +19,9 @@ const CASES: [string, string, Record<string, unknown>, number][] = [
   ['lasso_least_angle', 'linear_model.LassoLars', { alpha: 0.01 }, 1e-4],
   ['orthogonal_matching_pursuit', 'linear_model.OrthogonalMatchingPursuit', { n_nonzero_coefs: 5 }, 1e-4],
   ['automatic_relevance_determination', 'linear_model.ARDRegression', {}, 1e-3],
+  // Without LAPACK, least squares runs the JavaScript Householder solve; ridge's products the loops.
+  ['linear', 'linear_model.LinearRegression', {}, 1e-6],
+  ['ridge', 'linear_model.Ridge', { alpha: 0.5 }, 1e-6],
 ];
 
 describe('without a BLAS', () => {
@@ -35,6 +38,10 @@ describe('without a BLAS', () => {
     const y = Float64Array.from(train.y!);
     assert.deepEqual(gram(x, train.rows, train.cols), gramJs(x, train.rows, train.cols));
     assert.deepEqual(xTy(x, train.rows, train.cols, y), xTyJs(x, train.rows, train.cols, y));
+  });
+
+  it('LAPACK\'s least squares is absent, so the caller solves in JavaScript', () => {
+    assert.equal(leastSquaresLapack(new Float64Array(4), 2, 2, new Float64Array(2), 1, 1e-12), undefined);
   });
 
   describe('the estimators built on them predict as scikit-learn on diabetes', { skip: skipReason }, () => {

@@ -3,8 +3,9 @@
 // a sum of `rows` products (2·rows·ε·Σ|terms|, both sides' worst case), on random and real data.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { blasStatus, describeBlas, gram, gramJs, xTy, xTyJs } from '../../../../src/pgml/engines/blas.js';
+import { blasStatus, describeBlas, gram, gramJs, leastSquaresLapack, xTy, xTyJs } from '../../../../src/pgml/engines/blas.js';
 import { centreRows } from '../../../../src/pgml/engines/linear-regressor.js';
+import { leastSquares } from '../../../../src/pgml/engines/linear-solvers.js';
 import { loadSplit } from './sklearn-reference.js';
 
 function random(n: number, seed: number): Float64Array {
@@ -87,5 +88,40 @@ describe('BLAS', () => {
     const centred = centreRows({ x: train.x, rows: train.rows, cols: train.cols, y: Float64Array.from(train.y!), outputs: 1 }, true);
     assertGramAgrees(centred.x, train.rows, train.cols);
     assertXtyAgrees(centred.x, train.rows, train.cols, centred.y);
+  });
+
+  it('LAPACK\'s dgelsd solves a consistent tall system to the weights that made it, for two targets', () => {
+    const [rows, cols] = [500, 8];
+    const x = random(rows * cols, 77);
+    const weights = [Float64Array.from({ length: cols }, (_, c) => c - 3.5), Float64Array.from({ length: cols }, (_, c) => 1 / (c + 1))];
+    const a = new Float64Array(rows * cols);
+    const b = new Float64Array(rows * 2);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) a[c * rows + r] = x[r * cols + c]!;
+      weights.forEach((w, o) => {
+        let t = 0;
+        for (let c = 0; c < cols; c++) t += x[r * cols + c]! * w[c]!;
+        b[o * rows + r] = t;
+      });
+    }
+    const solution = leastSquaresLapack(a, rows, cols, b, 2, Number.EPSILON * rows);
+    assert.ok(solution, 'OpenBLAS carries LAPACK');
+    weights.forEach((w, o) => w.forEach((v, c) => assert.ok(Math.abs(solution[o * cols + c]! - v) < 1e-10, `target ${o}, weight ${c}: ${solution[o * cols + c]} vs ${v}`)));
+  });
+
+  it('with two equal columns, least squares gives the minimum-norm weights (half on each), as lstsq does', () => {
+    const rows = 200;
+    const base = random(rows * 2, 13);
+    const x = new Float32Array(rows * 3);
+    const y = new Float64Array(rows);
+    for (let r = 0; r < rows; r++) {
+      x[r * 3] = base[r * 2]!;
+      x[r * 3 + 1] = base[r * 2 + 1]!;
+      x[r * 3 + 2] = base[r * 2 + 1]!;
+      y[r] = 2 * x[r * 3]! + x[r * 3 + 1]! + 0.25;
+    }
+    const { coef, intercept } = leastSquares(x, rows, 3, y, 1, true);
+    [2, 0.5, 0.5].forEach((v, c) => assert.ok(Math.abs(coef[0]![c]! - v) < 1e-9, `weight ${c}: ${coef[0]![c]}`));
+    assert.ok(Math.abs(intercept[0]! - 0.25) < 1e-9, `intercept ${intercept[0]}`);
   });
 });
