@@ -10,12 +10,10 @@ import { checkHyperparamNames, type Dataset, type Engine, type EngineFactory, ty
 import {
   checkPredictShape, decodeState, encodeModel, notFitted, requireFinite, requireTask,
 } from './engine-support.js';
-import { linearPredict, type LinearCoefficients } from './linear-solvers.js';
+import { linearPredict, type LinearCoefficients, type RegressionRows } from './linear-solvers.js';
 
-export { centreRows, outputColumn, type CentredRows } from './linear-solvers.js';
-
-export type { RegressionRows } from './linear-solvers.js';
-import type { RegressionRows } from './linear-solvers.js';
+// The estimators built on this shell take their centring helpers from here; they live beside the solvers.
+export { centreRows, outputColumn, type CentredRows, type RegressionRows } from './linear-solvers.js';
 
 export interface LinearRegressorSpec {
   algorithm: string;
