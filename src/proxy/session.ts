@@ -123,6 +123,14 @@ export class ClientSession {
   private locallyParsed: Buffer | undefined;
   /** The Parse being sent is locallyParsed again: the client saw its ParseComplete already. */
   private reparsing = false;
+  /**
+   * A simple Query destroys the unnamed statement and portal, but one the proxy answered itself
+   * never reached the upstream, which may still hold them: the next message naming them (without
+   * a new Parse or Bind) has the upstream close its own first, so that it fails as it would have
+   * (26000, 34000). Closing what is not there is no error, so a Query that did go upstream may set them too.
+   */
+  private unnamedStatementStale = false;
+  private unnamedPortalStale = false;
   private backendKey: { processId: number; secretKey: number } | undefined;
   private user = '';
   private database = '';
@@ -437,13 +445,15 @@ export class ClientSession {
     }
     switch (code) {
       case FrontendCode.Query: {
-        // A simple Query drops the unnamed statement, on the upstream too.
+        // A simple Query drops the unnamed statement and portal (on the upstream too, if it gets there).
         this.locallyParsed = undefined;
+        if (this.interceptor.hasRewritten) this.interceptor.forget('');
         // A Query after extended messages without their Sync ends their implicit transaction.
         const endsPipeline = this.extendedOpen;
         this.extendedOpen = false;
         this.noteSetConfig(message);
         const mentions = this.options.functions.sniffer.sniff(message) | this.interceptor.cursors.sniff(message);
+        this.unnamedStatementStale = this.unnamedPortalStale = mentions !== Mentions.none;
         if (mentions !== Mentions.none) {
           return this.evaluating(() => this.interceptor.query(decodeQuery(message), message, { endsPipeline, mentions }).then(() => 'done' as const));
         }
@@ -453,7 +463,10 @@ export class ClientSession {
         const pipelineOpen = this.extendedOpen;
         this.extendedOpen = true;
         this.noteSetConfig(message);
-        if (this.locallyParsed !== undefined && decodeParse(message).name === '') this.locallyParsed = undefined;
+        if ((this.locallyParsed !== undefined || this.unnamedStatementStale) && decodeParse(message).name === '') {
+          this.locallyParsed = undefined;
+          this.unnamedStatementStale = false;
+        }
         const mentions = this.options.functions.sniffer.sniff(message) | this.interceptor.cursors.sniff(message);
         const bound = mentions !== Mentions.none && !pipelineOpen ? this.boundTogether() : undefined;
         if (bound !== undefined) return this.evaluating(() => this.answerBound(message, bound, mentions));
@@ -462,7 +475,10 @@ export class ClientSession {
         break;
       }
       case FrontendCode.Bind: {
-        if (this.locallyParsed !== undefined && decodeBind(message).statement === '') return this.reparse(code, message);
+        if ((this.locallyParsed !== undefined || this.unnamedStatementStale) && decodeBind(message).statement === '') {
+          return this.locallyParsed !== undefined ? this.reparse(code, message) : this.closeFirst('S', code, message);
+        }
+        if (this.unnamedPortalStale && decodeBind(message).portal === '') this.unnamedPortalStale = false;
         const pipelineOpen = this.extendedOpen;
         this.extendedOpen = true;
         if (this.interceptor.hasOnePassPortals) this.interceptor.forgetPortal(decodeBind(message).portal);
@@ -478,6 +494,8 @@ export class ClientSession {
       }
       case FrontendCode.Describe:
         if (this.locallyParsed !== undefined && isUnnamedStatement(message)) return this.reparse(code, message);
+        if (this.unnamedStatementStale && isUnnamedStatement(message)) return this.closeFirst('S', code, message);
+        if (this.unnamedPortalStale && isUnnamedPortal(message)) return this.closeFirst('P', code, message);
         this.extendedOpen = true;
         if (this.interceptor.hasRewritten) {
           const target = decodeTarget(message);
@@ -490,8 +508,10 @@ export class ClientSession {
         }
         break;
       case FrontendCode.Close:
-        // Closing the upstream's older unnamed statement leaves what closing this one would.
+        // Closing the upstream's older unnamed statement (or portal) leaves what closing this one would.
         if (this.locallyParsed !== undefined && isUnnamedStatement(message)) this.locallyParsed = undefined;
+        if (this.unnamedStatementStale && isUnnamedStatement(message)) this.unnamedStatementStale = false;
+        if (this.unnamedPortalStale && isUnnamedPortal(message)) this.unnamedPortalStale = false;
         this.extendedOpen = true;
         if (this.interceptor.hasRewritten) {
           const target = decodeTarget(message);
@@ -504,6 +524,7 @@ export class ClientSession {
         }
         break;
       case FrontendCode.Execute: {
+        if (this.unnamedPortalStale && decodeExecute(message).portal === '') return this.closeFirst('P', code, message);
         this.extendedOpen = true;
         const portal = this.interceptor.hasOnePassPortals ? this.interceptor.onePassPortal(decodeExecute(message).portal) : undefined;
         if (portal) return this.evaluating(() => this.interceptor.execute(message, portal));
@@ -591,8 +612,25 @@ export class ClientSession {
    */
   private answered(count: number, portal: string): void {
     for (const [, message] of this.inbox.splice(0, count)) this.inboxBytes -= message.length;
+    if (portal === '') this.unnamedPortalStale = false;
     if (this.interceptor.hasOnePassPortals) this.interceptor.forgetPortal(portal);
     if (this.interceptor.streams.hasPortals) this.interceptor.streams.forget(portal);
+  }
+
+  /**
+   * The upstream closes its stale unnamed statement or portal (its CloseComplete hidden from the
+   * client), then the message goes on as any other.
+   */
+  private closeFirst(kind: 'S' | 'P', code: number, message: Buffer): () => Promise<MessageOutcome> {
+    if (kind === 'S') this.unnamedStatementStale = false;
+    else this.unnamedPortalStale = false;
+    this.inbox.unshift([code, message]);
+    this.inboxBytes += message.length;
+    this.extendedOpen = true;
+    return async () => {
+      this.expectAndSend(FrontendCode.Close, frontend.close(kind, ''), { message: (reply) => reply === BackendCode.CloseComplete });
+      return 'done';
+    };
   }
 
   /**
@@ -873,6 +911,12 @@ export class ClientSession {
 function isUnnamedStatement(message: Buffer): boolean {
   const target = decodeTarget(message);
   return target.kind === 'S' && target.name === '';
+}
+
+/** A Describe or Close of the unnamed portal. */
+function isUnnamedPortal(message: Buffer): boolean {
+  const target = decodeTarget(message);
+  return target.kind === 'P' && target.name === '';
 }
 
 /** What executedTogether() found after a Bind: whether the portal is described, and how many messages in all. */

@@ -183,6 +183,21 @@ const SEQUENCES: { name: string; writes: { bytes: Buffer; ready: number }[]; ans
     answers: ['1 1 Z', '2 D C Z', 'E42P05 Z', '2 D C Z', 'C Z', 'E26000 Z', '2 D C Z', 'C Z', 'E26000 Z'],
   },
   {
+    name: 'a simple Query answered locally drops the unnamed statement and, in a block, the unnamed portal',
+    writes: [
+      { bytes: Buffer.concat([parseMessage('', 'SELECT 1'), sync]), ready: 1 },
+      { bytes: queryMessage(PREDICT_CONSTANT), ready: 1 },
+      { bytes: Buffer.concat([bindMessage('', '', {}), executeMessage(''), sync]), ready: 1 },
+      { bytes: Buffer.concat([describeMessage('S', ''), sync]), ready: 1 },
+      { bytes: queryMessage('BEGIN'), ready: 1 },
+      { bytes: Buffer.concat([parseMessage('', 'SELECT 2'), bindMessage('', '', {}), sync]), ready: 1 },
+      { bytes: queryMessage(PREDICT_CONSTANT), ready: 1 },
+      { bytes: Buffer.concat([executeMessage(''), sync]), ready: 1 },
+      { bytes: queryMessage('ROLLBACK'), ready: 1 },
+    ],
+    answers: ['1 Z', 'T D C Z', 'E26000 Z', 'E26000 Z', 'C Z', '1 2 Z', 'T D C Z', 'E34000 Z', 'C Z'],
+  },
+  {
     name: 'parameter types given in Parse, binary parameters, a named portal',
     writes: [
       {
