@@ -8,7 +8,9 @@
 // `select1_direct` is the same client's `SELECT 1` straight to Postgres (no proxy), timed in the
 // same loop: what the machine itself gives, context for the p99s (the goals stay as defined).
 // `predict_bound` is the same prediction with the features as a bound parameter (extended protocol,
-// `SELECT pgml.predict('p', $1::real[])`), as drivers send it when given values (issue 16).
+// `SELECT pgml.predict('p', $1::real[])`), as drivers send it when given values (issue 16);
+// `predict_named` the same statement prepared once under a name (pg with `name:`: Bind, Describe,
+// Execute and Sync per call, as postgres.js and psycopg with prepare send them too).
 // Run: npm run build && node --import tsx bench/predict-latency.ts   (prints one JSON line)
 // Env: BENCH_ITERATIONS per query (2000), BENCH_ALGORITHM (xgboost, 100 trees; e.g. linear).
 import pg from 'pg';
@@ -28,10 +30,11 @@ try {
     select1: 'SELECT 1',
     predict: `SELECT pgml.predict('p', ARRAY[${constants}]::float8[])`,
     predict_bound: { text: `SELECT pgml.predict('p', $1::real[])`, values: [features] },
+    predict_named: { name: 'predict_named', text: `SELECT pgml.predict('p', $1::real[])`, values: [features] },
   };
   for (let i = 0; i < 200; i++) for (const sql of Object.values(queries)) await client.query(sql); // warm-up: model load, JIT
   for (let i = 0; i < 200; i++) await direct.query('SELECT 1');
-  const times: Record<string, number[]> = { select1: [], predict: [], predict_bound: [], predict_rechecked: [], select1_direct: [] };
+  const times: Record<string, number[]> = { select1: [], predict: [], predict_bound: [], predict_named: [], predict_rechecked: [], select1_direct: [] };
   const loadAtStart = loadAverage();
   log('predict-latency', `${iterations} iterations each`);
   for (let i = 0; i < iterations; i++) {
@@ -59,9 +62,10 @@ try {
   );
   const ratio = stats.predict!.p50_ms / stats.select1!.p50_ms;
   const boundRatio = stats.predict_bound!.p50_ms / stats.select1!.p50_ms;
+  const namedRatio = stats.predict_named!.p50_ms / stats.select1!.p50_ms;
   const accessCheck = stats.predict_rechecked!.p50_ms - stats.predict!.p50_ms;
   process.stdout.write(
-    `${JSON.stringify({ bench: 'predict-latency', iterations, features: FEATURES, algorithm: ALGORITHM, trees: ALGORITHM === 'xgboost' ? 100 : undefined, ...stats, predict_vs_select1_p50: +ratio.toFixed(3), predict_bound_vs_select1_p50: +boundRatio.toFixed(3), access_check_p50_ms: +accessCheck.toFixed(4), predict_p99_vs_p50: +(stats.predict!.p99_ms / stats.predict!.p50_ms).toFixed(2), goal: '<= 1.3', goal_p99_vs_p50: '<= 2', load_average: { start: loadAtStart, end: loadAverage() } })}\n`,
+    `${JSON.stringify({ bench: 'predict-latency', iterations, features: FEATURES, algorithm: ALGORITHM, trees: ALGORITHM === 'xgboost' ? 100 : undefined, ...stats, predict_vs_select1_p50: +ratio.toFixed(3), predict_bound_vs_select1_p50: +boundRatio.toFixed(3), predict_named_vs_select1_p50: +namedRatio.toFixed(3), access_check_p50_ms: +accessCheck.toFixed(4), predict_p99_vs_p50: +(stats.predict!.p99_ms / stats.predict!.p50_ms).toFixed(2), goal: '<= 1.3', goal_p99_vs_p50: '<= 2', load_average: { start: loadAtStart, end: loadAverage() } })}\n`,
   );
 } finally {
   await bench.stop();

@@ -39,7 +39,8 @@ import { Mentions } from './sniff.js';
 import { generatedDdlOf, rewriteGeneratedWrites, type GeneratedDdl } from '../sql/generated.js';
 import type { UpstreamFunctions } from './upstream-functions.js';
 import { analyzeTyped } from './recent-analyses.js';
-import { canAnswerType, type LocalAnswers } from './local-answer.js';
+import { canAnswerType, type BoundShape, type LocalAnswers } from './local-answer.js';
+import type { LocalAnswerPlan } from '../sql/plan-local.js';
 import { StreamAnswers, StreamPortal, type StreamPort } from './stream-answer.js';
 import type { StreamPlan } from '../sql/plan-stream.js';
 import type { ResponseHandler, ResponseTracker } from './tracker.js';
@@ -88,6 +89,13 @@ export class RewrittenStatement {
     /** Uncorrelated subquery arguments, read at each Bind into the parameters after the client's (subquery-args.ts). */
     readonly subqueries: readonly SubqueryParam[] = [],
   ) {}
+
+  /**
+   * The statement's local answer (src/sql/plan-local.ts), once the upstream has prepared it: a Bind,
+   * Execute and Sync sent together may then be answered without the upstream (answerPrepared).
+   * Cleared by anything that may have deallocated it upstream.
+   */
+  localAnswer: LocalAnswerPlan | undefined;
 
   clientParamTypes(): number[] {
     return this.paramTypes.slice(0, this.clientParams);
@@ -606,6 +614,7 @@ export class Interceptor {
   // ---- extended query protocol ----
 
   async parse(message: ParseMessage, original: Buffer, mentions: number): Promise<MessageOutcome> {
+    const replaced = this.statements.get(message.name);
     this.statements.delete(message.name);
     const fetch = (mentions & Mentions.cursor) !== 0 ? this.onePassFetch(cursorStatements(message.sql)) : undefined;
     if (fetch !== undefined) return this.failExtended(oneFetchAlone(fetch.name));
@@ -686,15 +695,40 @@ export class Interceptor {
         ? spliceStatement(text, stmt, new Map([...replacements, ...placeholders]))
         : renderOnePass(text, stmt, plan.onePass, replacements);
     const evaluatedAtBind = deferred.length > 0 || keyed.length > 0 || plan.onePass !== undefined || subqueries.length > 0;
-    if (evaluatedAtBind) {
-      const execName = keyed.length > 0 ? `pgml_proxy_exec_${++this.execStatements}` : '';
-      this.statements.set(
-        message.name,
-        new RewrittenStatement(text, stmt, clientParams, paramTypes, deferred, keyed, replacements, execName, plan.onePass, undefined, undefined, subqueries),
-      );
+    if (!evaluatedAtBind) {
+      this.session.expectAndSend(FrontendCode.Parse, frontend.parse(message.name, sql, message.paramTypes));
+      return 'done';
     }
-    this.session.expectAndSend(FrontendCode.Parse, frontend.parse(message.name, sql, evaluatedAtBind ? paramTypes : message.paramTypes));
+    const execName = keyed.length > 0 ? `pgml_proxy_exec_${++this.execStatements}` : '';
+    const statement = new RewrittenStatement(text, stmt, clientParams, paramTypes, deferred, keyed, replacements, execName, plan.onePass, undefined, undefined, subqueries);
+    this.statements.set(message.name, statement);
+    // A call of constants is evaluated once, here, into the upstream's statement: the answer it gives
+    // at each Bind stays that value, which a local answer must not re-evaluate.
+    const answerable =
+      this.local !== undefined &&
+      text === message.sql &&
+      subqueries.length === 0 &&
+      plan.calls.every((c) => c.mode === 'atBind') &&
+      !statement.clientParamTypes().includes(0);
+    this.session.expectAndSend(FrontendCode.Parse, frontend.parse(message.name, sql, paramTypes), this.prepared(message.name, statement, answerable ? plan.local : undefined, replaced));
     return 'done';
+  }
+
+  /**
+   * Follows the upstream's answer to a rewritten statement's Parse: once prepared, the statement
+   * may be answered locally; if the upstream refused it, a named statement it already held (42P05)
+   * keeps the record it had (the unnamed one is gone either way).
+   */
+  private prepared(name: string, statement: RewrittenStatement, local: LocalAnswerPlan | undefined, replaced: RewrittenStatement | undefined): ResponseHandler {
+    return {
+      message: () => false,
+      done: (outcome) => {
+        if (this.statements.get(name) !== statement) return;
+        if (outcome === 'ok') statement.localAnswer = local;
+        else if (name !== '' && replaced !== undefined) this.statements.set(name, replaced);
+        else this.statements.delete(name);
+      },
+    };
   }
 
   /**
@@ -773,13 +807,13 @@ export class Interceptor {
   }
 
   /**
-   * Answers locally the unnamed statement's Parse, Bind, Describe (portal), Execute (all rows) and
-   * Sync that the client sent together (the session checked the shape), outside a transaction
-   * block; false when they must go the upstream's way: a statement the planner does not answer
-   * locally, a parameter whose type the proxy would not declare itself, or an evaluation error
-   * (the upstream path then reports it in its own words).
+   * Answers locally the unnamed statement's Parse, Bind, Describe (portal, when `described`),
+   * Execute (all rows) and Sync that the client sent together (the session checked the shape),
+   * outside a transaction block; false when they must go the upstream's way: a statement the
+   * planner does not answer locally, a parameter whose type the proxy would not declare itself, or
+   * an evaluation error (the upstream path then reports it in its own words).
    */
-  async answerBound(parse: ParseMessage, bind: BindMessage, mentions: number): Promise<boolean> {
+  async answerBound(parse: ParseMessage, bind: BindMessage, described: boolean, mentions: number): Promise<boolean> {
     const { local } = this;
     if (local === undefined) return false;
     await this.settle();
@@ -795,11 +829,48 @@ export class Interceptor {
     const clientParams = Math.max(maxParamIndex(stmt.sql), parse.paramTypes.length);
     const paramTypes = Array.from({ length: clientParams }, (_, i) => parse.paramTypes[i] ?? 0);
     for (const { site } of plan.columns) this.declareArgumentTypes(site, stmt, paramTypes);
-    if (paramTypes.includes(0) || bind.params.length !== clientParams) return false;
+    if (paramTypes.includes(0)) return false;
+    return this.answerWithValues(local, { sql: parse.sql, stmt, plan, paramTypes, clientParams }, bind, { parsed: true, described });
+  }
+
+  /**
+   * Answers locally a Bind of a named statement the upstream prepared, its portal's Describe (when
+   * `described`), Execute (all rows) and Sync, sent together outside a transaction block: the
+   * upstream keeps the statement (a later Describe, Close, DEALLOCATE or Bind it refuses meets it
+   * as the client left it) and sees none of the four. False when they must go the upstream's way.
+   */
+  async answerPrepared(bind: BindMessage, statement: RewrittenStatement, described: boolean): Promise<boolean> {
+    const { local } = this;
+    if (local === undefined) return false;
+    await this.settle();
+    // What ran meanwhile (a Close, DEALLOCATE or DISCARD ALL) may have dropped the statement.
+    const plan = this.statements.get(bind.statement) === statement ? statement.localAnswer : undefined;
+    if (plan === undefined || this.session.txStatus !== 'I') return false;
+    const { sql, statement: stmt, paramTypes, clientParams } = statement;
+    return this.answerWithValues(local, { sql, stmt, plan, paramTypes, clientParams }, bind, { parsed: false, described });
+  }
+
+  /** Statements answered locally may be gone upstream (DEALLOCATE, DISCARD ALL): the upstream answers them again. */
+  forgetLocalAnswers(): void {
+    for (const statement of this.statements.values()) statement.localAnswer = undefined;
+  }
+
+  /**
+   * The local answer to a Bind with these values, once the caller has seen the transaction status
+   * is 'I'; false when the upstream must answer: parameters or formats it would refuse,
+   * or an evaluation error (the upstream path then reports it in its own words).
+   */
+  private async answerWithValues(
+    local: LocalAnswers,
+    { sql, stmt, plan, paramTypes, clientParams }: { sql: string; stmt: StatementAnalysis; plan: LocalAnswerPlan; paramTypes: readonly number[]; clientParams: number },
+    bind: BindMessage,
+    shape: BoundShape,
+  ): Promise<boolean> {
+    if (bind.params.length !== clientParams || !validParamFormats(bind)) return false;
     const formats = resultFormatsOf(bind.resultFormats, plan.columns.length);
     if (formats === undefined) return false;
     try {
-      return await local.bound(parse.sql, stmt, plan, boundValues(bind, paramTypes), formats);
+      return await local.bound(sql, stmt, plan, boundValues(bind, paramTypes), formats, shape);
     } catch {
       return false;
     }
@@ -807,8 +878,6 @@ export class Interceptor {
 
   async bind(message: BindMessage, statement: RewrittenStatement): Promise<MessageOutcome> {
     if (statement.expansion !== undefined) return this.bindExpanded(message, statement.expansion);
-    const formatOf = (i: number): number =>
-      message.paramFormats.length === 1 ? message.paramFormats[0]! : (message.paramFormats[i] ?? 0);
     const extra: (Buffer | null)[] = [];
     let values: unknown[] = [];
     try {
@@ -838,7 +907,7 @@ export class Interceptor {
       this.session.expectAndSend(FrontendCode.Bind, frontend.bind(message));
       return 'done';
     }
-    const paramFormats = [...message.params.map((_, i) => formatOf(i)), ...extra.map(() => 0)];
+    const paramFormats = [...message.params.map((_, i) => paramFormatOf(message, i)), ...extra.map(() => 0)];
     if (statement.onePass !== undefined) return this.bindOnePass(message, statement, statement.onePass, values, { paramFormats, params: [...message.params, ...extra] });
     let target = message.statement;
     // In a failed transaction the upstream refuses the Bind itself; no need to evaluate anything.
@@ -846,7 +915,7 @@ export class Interceptor {
       try {
         await this.preparePerRow(statement, {
           values,
-          sqlOf: (n) => boundLiteral(message.params[n - 1], values[n - 1], formatOf(n - 1), statement.paramTypes[n - 1] ?? 0),
+          sqlOf: (n) => boundLiteral(message.params[n - 1], values[n - 1], paramFormatOf(message, n - 1), statement.paramTypes[n - 1] ?? 0),
         });
       } catch (error) {
         return this.failExtended(PgError.from(error));
@@ -1057,13 +1126,23 @@ const PLAN_OPTIONS = { canPlaceType: (type: string) => canEncode(typeOidOf(type)
 /** Plans of recently analyzed statements: an analysis (recentAnalyses) is never modified once made. */
 const recentPlans = new WeakMap<StatementAnalysis, Map<Protocol, StatementPlan>>();
 
+/** The format of a Bind's i-th parameter: one format for all, one each, or none (all text). */
+function paramFormatOf(message: BindMessage, i: number): number {
+  return message.paramFormats.length === 1 ? message.paramFormats[0]! : (message.paramFormats[i] ?? 0);
+}
+
+/** Whether the server accepts the Bind's parameter formats: none, one for all, or 0 or 1 for each parameter. */
+function validParamFormats(message: BindMessage): boolean {
+  const { paramFormats, params } = message;
+  return (paramFormats.length <= 1 || paramFormats.length === params.length) && paramFormats.every((f) => f === 0 || f === 1);
+}
+
 /** The bound parameters read as their types (`paramTypes`, 0: unknown, kept as text). */
 function boundValues(message: BindMessage, paramTypes: readonly number[]): unknown[] {
-  const formatOf = (i: number): number => (message.paramFormats.length === 1 ? message.paramFormats[0]! : (message.paramFormats[i] ?? 0));
   return message.params.map((raw, i) => {
     if (raw === null) return null;
     const oid = paramTypes[i] ?? 0;
-    if (formatOf(i) === 1) return parseBinary(oid, raw);
+    if (paramFormatOf(message, i) === 1) return parseBinary(oid, raw);
     return oid === 0 ? raw.toString('utf8') : parseText(oid, raw.toString('utf8'));
   });
 }

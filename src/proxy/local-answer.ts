@@ -3,8 +3,10 @@
  * RowDescription, DataRow, CommandComplete and ReadyForQuery, byte for byte as the upstream would
  * have answered the rewritten statement. Only when that is certain; otherwise the caller sends the
  * statement upstream as before:
- * - in the extended protocol, only the unnamed statement and portal sent together with their Sync
- *   (intercept.ts's answerBound, which falls back to the upstream path on any evaluation error);
+ * - in the extended protocol, only a Bind, Execute of all rows and Sync sent together outside a
+ *   transaction block, after the unnamed statement's Parse (intercept.ts's answerBound) or of a
+ *   named statement the upstream prepared (answerPrepared); both fall back to the upstream path on
+ *   any evaluation error;
  * - every answer before it must have reached the client, so that the transaction status is true;
  *   in a failed transaction block the upstream answers (25P02, in its own words);
  * - a text-format float is written as float4out/float8out write it with extra_float_digits ≥ 1
@@ -84,8 +86,15 @@ function rowDescriptionOf(plan: LocalAnswerPlan, formats: readonly number[]): Ro
 
 /** A local answer is one row. */
 const SELECT_ONE_ROW = backend.commandComplete('SELECT 1');
-const PARSE_COMPLETE = backend.parseComplete();
-const BIND_COMPLETE = backend.bindComplete();
+const PARSED_AND_BOUND = [backend.parseComplete(), backend.bindComplete()];
+const BOUND = [backend.bindComplete()];
+const NOTHING = Buffer.alloc(0);
+
+/** Which messages came with the Bind, Execute and Sync answered: the statement's Parse, the portal's Describe. */
+export interface BoundShape {
+  parsed: boolean;
+  described: boolean;
+}
 
 /** The upstream's own value of extra_float_digits, as last read in a session epoch. */
 interface FloatDigits {
@@ -110,19 +119,19 @@ export class LocalAnswers {
   }
 
   /**
-   * Answers the unnamed statement's Parse, Bind (with `params`, the bound values read as their
-   * types), Describe of the portal, Execute of all its rows and Sync, sent together, once every
-   * earlier answer is out; false when the upstream must answer. `formats`: one per column.
+   * Answers a Bind (with `params`, the bound values read as their types), Execute of all its rows
+   * and Sync, sent together with the messages `shape` names, once every earlier answer is out;
+   * false when the upstream must answer. `formats`: one per column.
    */
-  async bound(sql: string, stmt: StatementAnalysis, plan: LocalAnswerPlan, params: unknown[], formats: readonly number[]): Promise<boolean> {
-    return this.answer(sql, stmt, plan, { formats, params, prefix: [PARSE_COMPLETE, BIND_COMPLETE] });
+  async bound(sql: string, stmt: StatementAnalysis, plan: LocalAnswerPlan, params: unknown[], formats: readonly number[], shape: BoundShape): Promise<boolean> {
+    return this.answer(sql, stmt, plan, { formats, params, prefix: shape.parsed ? PARSED_AND_BOUND : BOUND, described: shape.described });
   }
 
   private async answer(
     sql: string,
     stmt: StatementAnalysis,
     plan: LocalAnswerPlan,
-    { formats, params, prefix }: { formats: readonly number[]; params: unknown[] | undefined; prefix: Buffer[] },
+    { formats, params, prefix, described = true }: { formats: readonly number[]; params: unknown[] | undefined; prefix: Buffer[]; described?: boolean },
   ): Promise<boolean> {
     const description = await this.description(plan, formats);
     if (description === undefined) return false;
@@ -133,7 +142,7 @@ export class LocalAnswers {
     this.session.writeClient([
       Buffer.concat([
         ...prefix,
-        bytes,
+        described ? bytes : NOTHING,
         backend.dataRow(values.map((value, i) => encodeValue(fields[i]!.typeOid, fields[i]!.format ?? 0, value))),
         SELECT_ONE_ROW,
         backend.readyForQuery(this.session.txStatus),

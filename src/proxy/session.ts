@@ -26,13 +26,13 @@ import {
   type TransactionStatus,
 } from '../wire/index.js';
 import { CallEvaluator } from './evaluate.js';
-import { Interceptor, type MessageOutcome } from './intercept.js';
+import { Interceptor, type MessageOutcome, type RewrittenStatement } from './intercept.js';
 import { LocalAnswers } from './local-answer.js';
 import { SessionQueryRunner } from './internal-query.js';
 import type { UpstreamConnector, UpstreamLink } from './link.js';
 import { coalesce } from './coalesce.js';
 import { FunctionInliner } from './inline.js';
-import { changesPrivileges, changesSessionSettings, changesTables, isRoutineDdl, Mentions, mentionsSetConfig } from './sniff.js';
+import { changesPrivileges, changesSessionSettings, changesTables, deallocates, isRoutineDdl, Mentions, mentionsSetConfig } from './sniff.js';
 import type { UpstreamFunctions } from './upstream-functions.js';
 import { StartupReader } from './startup.js';
 import { isAnswered, ResponseTracker, type ResponseHandler } from './tracker.js';
@@ -123,6 +123,14 @@ export class ClientSession {
   private locallyParsed: Buffer | undefined;
   /** The Parse being sent is locallyParsed again: the client saw its ParseComplete already. */
   private reparsing = false;
+  /**
+   * A simple Query destroys the unnamed statement and portal, but one the proxy answered itself
+   * never reached the upstream, which may still hold them: the next message naming them (without
+   * a new Parse or Bind) has the upstream close its own first, so that it fails as it would have
+   * (26000, 34000). Closing what is not there is no error, so a Query that did go upstream may set them too.
+   */
+  private unnamedStatementStale = false;
+  private unnamedPortalStale = false;
   private backendKey: { processId: number; secretKey: number } | undefined;
   private user = '';
   private database = '';
@@ -437,13 +445,15 @@ export class ClientSession {
     }
     switch (code) {
       case FrontendCode.Query: {
-        // A simple Query drops the unnamed statement, on the upstream too.
+        // A simple Query drops the unnamed statement and portal (on the upstream too, if it gets there).
         this.locallyParsed = undefined;
+        if (this.interceptor.hasRewritten) this.interceptor.forget('');
         // A Query after extended messages without their Sync ends their implicit transaction.
         const endsPipeline = this.extendedOpen;
         this.extendedOpen = false;
         this.noteSetConfig(message);
         const mentions = this.options.functions.sniffer.sniff(message) | this.interceptor.cursors.sniff(message);
+        this.unnamedStatementStale = this.unnamedPortalStale = mentions !== Mentions.none;
         if (mentions !== Mentions.none) {
           return this.evaluating(() => this.interceptor.query(decodeQuery(message), message, { endsPipeline, mentions }).then(() => 'done' as const));
         }
@@ -453,27 +463,39 @@ export class ClientSession {
         const pipelineOpen = this.extendedOpen;
         this.extendedOpen = true;
         this.noteSetConfig(message);
-        if (this.locallyParsed !== undefined && decodeParse(message).name === '') this.locallyParsed = undefined;
+        if ((this.locallyParsed !== undefined || this.unnamedStatementStale) && decodeParse(message).name === '') {
+          this.locallyParsed = undefined;
+          this.unnamedStatementStale = false;
+        }
         const mentions = this.options.functions.sniffer.sniff(message) | this.interceptor.cursors.sniff(message);
-        const bind = mentions !== Mentions.none && !pipelineOpen ? this.boundTogether() : undefined;
-        if (bind !== undefined) return this.evaluating(() => this.answerBound(message, bind, mentions));
+        const bound = mentions !== Mentions.none && !pipelineOpen ? this.boundTogether() : undefined;
+        if (bound !== undefined) return this.evaluating(() => this.answerBound(message, bound, mentions));
         if (mentions !== Mentions.none) return this.evaluating(() => this.interceptor.parse(decodeParse(message), message, mentions));
         if (this.interceptor.hasRewritten) this.interceptor.forget(decodeParse(message).name);
         break;
       }
-      case FrontendCode.Bind:
-        if (this.locallyParsed !== undefined && decodeBind(message).statement === '') return this.reparse(code, message);
+      case FrontendCode.Bind: {
+        if ((this.locallyParsed !== undefined || this.unnamedStatementStale) && decodeBind(message).statement === '') {
+          return this.locallyParsed !== undefined ? this.reparse(code, message) : this.closeFirst('S', code, message);
+        }
+        if (this.unnamedPortalStale && decodeBind(message).portal === '') this.unnamedPortalStale = false;
+        const pipelineOpen = this.extendedOpen;
         this.extendedOpen = true;
         if (this.interceptor.hasOnePassPortals) this.interceptor.forgetPortal(decodeBind(message).portal);
         if (this.interceptor.streams.hasPortals) this.interceptor.streams.forget(decodeBind(message).portal);
         if (this.interceptor.hasRewritten) {
           const bind = decodeBind(message);
           const statement = this.interceptor.rewritten(bind.statement);
+          const together = statement?.localAnswer !== undefined && !pipelineOpen ? this.executedTogether(bind, 0) : undefined;
+          if (statement && together) return this.evaluating(() => this.answerPrepared(bind, statement, together));
           if (statement) return this.evaluating(() => this.interceptor.bind(bind, statement));
         }
         break;
+      }
       case FrontendCode.Describe:
         if (this.locallyParsed !== undefined && isUnnamedStatement(message)) return this.reparse(code, message);
+        if (this.unnamedStatementStale && isUnnamedStatement(message)) return this.closeFirst('S', code, message);
+        if (this.unnamedPortalStale && isUnnamedPortal(message)) return this.closeFirst('P', code, message);
         this.extendedOpen = true;
         if (this.interceptor.hasRewritten) {
           const target = decodeTarget(message);
@@ -486,8 +508,10 @@ export class ClientSession {
         }
         break;
       case FrontendCode.Close:
-        // Closing the upstream's older unnamed statement leaves what closing this one would.
+        // Closing the upstream's older unnamed statement (or portal) leaves what closing this one would.
         if (this.locallyParsed !== undefined && isUnnamedStatement(message)) this.locallyParsed = undefined;
+        if (this.unnamedStatementStale && isUnnamedStatement(message)) this.unnamedStatementStale = false;
+        if (this.unnamedPortalStale && isUnnamedPortal(message)) this.unnamedPortalStale = false;
         this.extendedOpen = true;
         if (this.interceptor.hasRewritten) {
           const target = decodeTarget(message);
@@ -500,6 +524,7 @@ export class ClientSession {
         }
         break;
       case FrontendCode.Execute: {
+        if (this.unnamedPortalStale && decodeExecute(message).portal === '') return this.closeFirst('P', code, message);
         this.extendedOpen = true;
         const portal = this.interceptor.hasOnePassPortals ? this.interceptor.onePassPortal(decodeExecute(message).portal) : undefined;
         if (portal) return this.evaluating(() => this.interceptor.execute(message, portal));
@@ -525,36 +550,87 @@ export class ClientSession {
   }
 
   /**
-   * The Bind when the Parse being classified (of a statement with calls, after a Sync) comes with
-   * the unnamed portal's Bind, Describe, Execute of all rows and Sync, already read, as pg with
-   * values and psycopg send a statement: the proxy may answer the five itself.
+   * When the Parse being classified (of a statement with calls, after a Sync) comes with the
+   * unnamed statement's Bind and what executedTogether() accepts, already read, as pg with values
+   * and psycopg send a statement: the proxy may answer them all itself.
    */
-  private boundTogether(): BindMessage | undefined {
-    const [bind, describe, execute, sync] = this.inbox;
-    if (bind?.[0] !== FrontendCode.Bind || describe?.[0] !== FrontendCode.Describe || execute?.[0] !== FrontendCode.Execute) return undefined;
-    if (sync?.[0] !== FrontendCode.Sync) return undefined;
+  private boundTogether(): { bind: BindMessage; together: Together } | undefined {
+    const [bind] = this.inbox;
+    if (bind?.[0] !== FrontendCode.Bind) return undefined;
     const decoded = decodeBind(bind[1]);
-    const target = decodeTarget(describe[1]);
-    const { portal, maxRows } = decodeExecute(execute[1]);
-    const unnamed = decoded.statement === '' && decoded.portal === '' && target.kind === 'P' && target.name === '' && portal === '';
-    return unnamed && maxRows === 0 ? decoded : undefined;
+    const together = decoded.statement === '' ? this.executedTogether(decoded, 1) : undefined;
+    return together && { bind: decoded, together };
   }
 
-  /** Answers the Parse and the four messages after it locally, or goes on with the Parse alone. */
-  private async answerBound(parse: Buffer, bind: BindMessage, mentions: number): Promise<MessageOutcome> {
+  /**
+   * The messages after a Bind, from the inbox's `from`-th, when they are its portal's Describe (or
+   * none), its Execute of all rows and a Sync, already read (pg, psycopg and postgres.js send a
+   * statement so); undefined for any other shape.
+   */
+  private executedTogether(bind: BindMessage, from: number): Together | undefined {
+    const described = this.inbox[from]?.[0] === FrontendCode.Describe;
+    if (described) {
+      const target = decodeTarget(this.inbox[from]![1]);
+      if (target.kind !== 'P' || target.name !== bind.portal) return undefined;
+    }
+    const at = described ? from + 1 : from;
+    const [execute, sync] = [this.inbox[at], this.inbox[at + 1]];
+    if (execute?.[0] !== FrontendCode.Execute || sync?.[0] !== FrontendCode.Sync) return undefined;
+    const { portal, maxRows } = decodeExecute(execute[1]);
+    return portal === bind.portal && maxRows === 0 ? { described, count: at + 2 - from } : undefined;
+  }
+
+  /** Answers the Parse and the messages after it locally, or goes on with the Parse alone. */
+  private async answerBound(parse: Buffer, { bind, together }: { bind: BindMessage; together: Together }, mentions: number): Promise<MessageOutcome> {
     const decoded = decodeParse(parse);
-    // Nothing of the five has reached the upstream: the proxy's own queries end with their Sync.
+    // Nothing of them has reached the upstream: the proxy's own queries end with their Sync.
     this.extendedOpen = false;
-    if (decoded.name === '' && (await this.interceptor.answerBound(decoded, bind, mentions))) {
-      // Still the four messages boundTogether() read: the inbox only grows at its end meanwhile.
-      for (const [, message] of this.inbox.splice(0, 4)) this.inboxBytes -= message.length;
+    if (decoded.name === '' && (await this.interceptor.answerBound(decoded, bind, together.described, mentions))) {
+      this.answered(1 + together.count, bind.portal);
       this.locallyParsed = parse;
-      if (this.interceptor.hasOnePassPortals) this.interceptor.forgetPortal('');
-      if (this.interceptor.streams.hasPortals) this.interceptor.streams.forget('');
       return 'done';
     }
     this.extendedOpen = true;
     return this.interceptor.parse(decoded, parse, mentions);
+  }
+
+  /** Answers a named statement's Bind and the messages after it locally, or goes on with the Bind alone. */
+  private async answerPrepared(bind: BindMessage, statement: RewrittenStatement, together: Together): Promise<MessageOutcome> {
+    // Nothing of them has reached the upstream: the proxy's own queries end with their Sync.
+    this.extendedOpen = false;
+    if (await this.interceptor.answerPrepared(bind, statement, together.described)) {
+      this.answered(together.count, bind.portal);
+      return 'done';
+    }
+    this.extendedOpen = true;
+    return this.interceptor.bind(bind, statement);
+  }
+
+  /**
+   * Drops the `count` messages answered locally with the one being handled (still the first ones:
+   * the inbox only grows at its end meanwhile); the portal they bound is gone with their Sync.
+   */
+  private answered(count: number, portal: string): void {
+    for (const [, message] of this.inbox.splice(0, count)) this.inboxBytes -= message.length;
+    if (portal === '') this.unnamedPortalStale = false;
+    if (this.interceptor.hasOnePassPortals) this.interceptor.forgetPortal(portal);
+    if (this.interceptor.streams.hasPortals) this.interceptor.streams.forget(portal);
+  }
+
+  /**
+   * The upstream closes its stale unnamed statement or portal (its CloseComplete hidden from the
+   * client), then the message goes on as any other.
+   */
+  private closeFirst(kind: 'S' | 'P', code: number, message: Buffer): () => Promise<MessageOutcome> {
+    if (kind === 'S') this.unnamedStatementStale = false;
+    else this.unnamedPortalStale = false;
+    this.inbox.unshift([code, message]);
+    this.inboxBytes += message.length;
+    this.extendedOpen = true;
+    return async () => {
+      this.expectAndSend(FrontendCode.Close, frontend.close(kind, ''), { message: (reply) => reply === BackendCode.CloseComplete });
+      return 'done';
+    };
   }
 
   /**
@@ -603,7 +679,8 @@ export class ClientSession {
   expectAndSend(code: number, message: Buffer, handler?: ResponseHandler): void {
     if (this.reparsing && code === FrontendCode.Parse) {
       this.reparsing = false;
-      handler = { message: (reply) => reply === BackendCode.ParseComplete };
+      const inner = handler;
+      handler = { message: (reply, answer) => reply === BackendCode.ParseComplete || (inner?.message(reply, answer) ?? false), done: inner?.done };
     }
     if (isAnswered(code)) this.tracker.expect(code, handler);
     this.sendUpstream([message]);
@@ -668,6 +745,7 @@ export class ClientSession {
   }
 
   private noteCommand(commandComplete: Buffer): void {
+    if (this.interceptor.hasRewritten && deallocates(commandComplete)) this.interceptor.forgetLocalAnswers();
     if (isRoutineDdl(commandComplete)) this.routineDdl = true;
     // Altering or dropping a table may change the columns the proxy computes (generated-columns.ts).
     else if (!this.options.functions.generated.isEmpty && changesTables(commandComplete)) this.routineDdl = true;
@@ -833,4 +911,16 @@ export class ClientSession {
 function isUnnamedStatement(message: Buffer): boolean {
   const target = decodeTarget(message);
   return target.kind === 'S' && target.name === '';
+}
+
+/** A Describe or Close of the unnamed portal. */
+function isUnnamedPortal(message: Buffer): boolean {
+  const target = decodeTarget(message);
+  return target.kind === 'P' && target.name === '';
+}
+
+/** What executedTogether() found after a Bind: whether the portal is described, and how many messages in all. */
+interface Together {
+  described: boolean;
+  count: number;
 }

@@ -169,6 +169,9 @@ export const isRoutineDdl = commandTagIn([
 /** DDL that may rename, drop or change the columns of a table. */
 export const changesTables = commandTagIn(['ALTER TABLE', 'DROP TABLE']);
 
+/** Statements that deallocate prepared statements (which ones, the tag does not say). */
+export const deallocates = commandTagIn(['DEALLOCATE', 'DEALLOCATE ALL', 'DISCARD ALL']);
+
 /**
  * Statements after which the session may act as another role or with other settings: SET ROLE,
  * SET SESSION AUTHORIZATION, RESET ROLE and every other SET or RESET, DISCARD ALL, a ROLLBACK

@@ -5,10 +5,12 @@
 // statement upstream (test/support/local-answers.ts), through raw connections written independently
 // of src/wire, and through the drivers users have (pg with values and with `name:`, postgres.js,
 // which prepares by default, psycopg with binary results and in libpq pipeline mode).
-// The proxy answers locally the unnamed statement's Parse, Bind, Describe (portal), Execute and Sync
-// sent together outside a transaction block (pg with values, psycopg without prepare): the last
-// tests check that those never reach the upstream (pg_stat_activity). Every other shape goes
-// upstream; the answers' message types are listed so that each sequence shows what it compares.
+// The proxy answers locally, outside a transaction block, a Bind, Execute of all rows and Sync sent
+// together (with or without the portal's Describe): after the unnamed statement's Parse (pg with
+// values, psycopg without prepare), or of a named statement the upstream prepared earlier (pg with
+// `name:`, postgres.js, psycopg with prepare): the last tests check that those never reach the
+// upstream (pg_stat_activity). Every other shape goes upstream; the answers' message types are
+// listed so that each sequence shows what it compares.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -27,6 +29,7 @@ const FLOAT4_ARRAY = 1021;
 const FLOAT4 = 700;
 
 const PREDICT_BOUND = `SELECT pgml.predict('reg', $1::real[])`;
+const PREDICT_CONSTANT = `SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]::float8[])`;
 const EMBED_BOUND = 'SELECT pgml.embed($1, $2)';
 const FEATURES = '{0.25,-0.5,0.125}';
 
@@ -101,6 +104,98 @@ const SEQUENCES: { name: string; writes: { bytes: Buffer; ready: number }[]; ans
       { bytes: Buffer.concat([closeMessage('S', 'embed'), sync]), ready: 1 },
     ],
     answers: ['1 t T Z', '2 D C Z', '2 D C Z', '2 D C Z', '3 Z'],
+  },
+  {
+    name: 'unnamed statement bound and executed without a Describe, and into a named portal',
+    writes: [
+      { bytes: Buffer.concat([parseMessage('', PREDICT_BOUND), bindMessage('', '', { params: [text(FEATURES)] }), executeMessage(''), sync]), ready: 1 },
+      {
+        bytes: Buffer.concat([parseMessage('', PREDICT_BOUND), bindMessage('p', '', { params: [text(FEATURES)], resultFormats: [1] }), describeMessage('P', 'p'), executeMessage('p'), sync]),
+        ready: 1,
+      },
+    ],
+    answers: ['1 2 D C Z', '1 2 T D C Z'],
+  },
+  {
+    name: 'named statement prepared once, then bound and executed per call as pg with name:, postgres.js and psycopg send it',
+    writes: [
+      {
+        bytes: Buffer.concat([parseMessage('pred', PREDICT_BOUND), bindMessage('', 'pred', { params: [text(FEATURES)] }), describeMessage('P', ''), executeMessage(''), sync]),
+        ready: 1,
+      },
+      { bytes: Buffer.concat([bindMessage('', 'pred', { params: [text(FEATURES)] }), describeMessage('P', ''), executeMessage(''), sync]), ready: 1 },
+      {
+        bytes: Buffer.concat([bindMessage('', 'pred', { params: [text('{3,0.5,1}')], resultFormats: [1] }), describeMessage('P', ''), executeMessage(''), sync]),
+        ready: 1,
+      },
+      { bytes: Buffer.concat([bindMessage('', 'pred', { params: [text(FEATURES)] }), executeMessage(''), sync]), ready: 1 },
+      {
+        bytes: Buffer.concat([bindMessage('p', 'pred', { paramFormats: [0], params: [text(FEATURES)], resultFormats: [1] }), describeMessage('P', 'p'), executeMessage('p'), sync]),
+        ready: 1,
+      },
+      { bytes: Buffer.concat([describeMessage('S', 'pred'), sync]), ready: 1 },
+      { bytes: Buffer.concat([bindMessage('', 'pred', { params: [] }), describeMessage('P', ''), executeMessage(''), sync]), ready: 1 },
+      { bytes: Buffer.concat([bindMessage('', 'pred', { params: [text('{abc}')] }), executeMessage(''), sync]), ready: 1 },
+      { bytes: Buffer.concat([bindMessage('', 'pred', { params: [text('{1,2}')] }), executeMessage(''), sync]), ready: 1 },
+      { bytes: Buffer.concat([bindMessage('', 'pred', { params: [text(FEATURES)] }), executeMessage(''), sync]), ready: 1 },
+      // A row limit, and a block (whose portal outlives the Sync): the upstream answers.
+      { bytes: Buffer.concat([bindMessage('', 'pred', { params: [text(FEATURES)] }), executeMessage('', 1), sync]), ready: 1 },
+      { bytes: queryMessage('BEGIN'), ready: 1 },
+      { bytes: Buffer.concat([bindMessage('', 'pred', { params: [text(FEATURES)] }), describeMessage('P', ''), executeMessage(''), sync]), ready: 1 },
+      { bytes: Buffer.concat([describeMessage('P', ''), executeMessage(''), sync]), ready: 1 },
+      { bytes: queryMessage('COMMIT'), ready: 1 },
+      { bytes: Buffer.concat([closeMessage('S', 'pred'), sync]), ready: 1 },
+      { bytes: Buffer.concat([bindMessage('', 'pred', { params: [text(FEATURES)] }), describeMessage('P', ''), executeMessage(''), sync]), ready: 1 },
+    ],
+    answers: [
+      '1 2 T D C Z',
+      '2 T D C Z',
+      '2 T D C Z',
+      '2 D C Z',
+      '2 T D C Z',
+      't T Z',
+      'E08P01 Z',
+      'E22P02 Z',
+      'E22023 Z',
+      '2 D C Z',
+      '2 D s Z',
+      'C Z',
+      '2 T D C Z',
+      'T C Z',
+      'C Z',
+      '3 Z',
+      'E26000 Z',
+    ],
+  },
+  {
+    name: 'named statements deallocated, discarded, and prepared again under a name in use',
+    writes: [
+      { bytes: Buffer.concat([parseMessage('d1', PREDICT_BOUND), parseMessage('d2', EMBED_BOUND), sync]), ready: 1 },
+      { bytes: Buffer.concat([bindMessage('', 'd1', { params: [text(FEATURES)] }), executeMessage(''), sync]), ready: 1 },
+      { bytes: Buffer.concat([parseMessage('d2', PREDICT_BOUND), sync]), ready: 1 },
+      { bytes: Buffer.concat([bindMessage('', 'd2', { params: [text(TINY), text('short')] }), executeMessage(''), sync]), ready: 1 },
+      { bytes: queryMessage('DEALLOCATE d1'), ready: 1 },
+      { bytes: Buffer.concat([bindMessage('', 'd1', { params: [text(FEATURES)] }), executeMessage(''), sync]), ready: 1 },
+      { bytes: Buffer.concat([bindMessage('', 'd2', { params: [text(TINY), text('short')] }), executeMessage(''), sync]), ready: 1 },
+      { bytes: queryMessage('DISCARD ALL'), ready: 1 },
+      { bytes: Buffer.concat([bindMessage('', 'd2', { params: [text(TINY), text('short')] }), executeMessage(''), sync]), ready: 1 },
+    ],
+    answers: ['1 1 Z', '2 D C Z', 'E42P05 Z', '2 D C Z', 'C Z', 'E26000 Z', '2 D C Z', 'C Z', 'E26000 Z'],
+  },
+  {
+    name: 'a simple Query answered locally drops the unnamed statement and, in a block, the unnamed portal',
+    writes: [
+      { bytes: Buffer.concat([parseMessage('', 'SELECT 1'), sync]), ready: 1 },
+      { bytes: queryMessage(PREDICT_CONSTANT), ready: 1 },
+      { bytes: Buffer.concat([bindMessage('', '', {}), executeMessage(''), sync]), ready: 1 },
+      { bytes: Buffer.concat([describeMessage('S', ''), sync]), ready: 1 },
+      { bytes: queryMessage('BEGIN'), ready: 1 },
+      { bytes: Buffer.concat([parseMessage('', 'SELECT 2'), bindMessage('', '', {}), sync]), ready: 1 },
+      { bytes: queryMessage(PREDICT_CONSTANT), ready: 1 },
+      { bytes: Buffer.concat([executeMessage(''), sync]), ready: 1 },
+      { bytes: queryMessage('ROLLBACK'), ready: 1 },
+    ],
+    answers: ['1 Z', 'T D C Z', 'E26000 Z', 'E26000 Z', 'C Z', '1 2 Z', 'T D C Z', 'E34000 Z', 'C Z'],
   },
   {
     name: 'parameter types given in Parse, binary parameters, a named portal',
@@ -317,12 +412,63 @@ describe('bound-parameter statements answered as the upstream answers them (exte
     }
   });
 
-  test('psycopg without prepare is answered locally', { timeout: 120_000 }, async () => {
+  test('named statements prepared once are answered locally (raw, pg with name:, postgres.js)', async () => {
+    const url = pair.local.url('postgres', undefined, DATABASE);
+    const client = new pg.Client({ connectionString: url });
+    const observer = new pg.Client({ connectionString: pair.url });
+    await Promise.all([client.connect(), observer.connect()]);
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    const connection = await session(pair.local);
+    try {
+      const rawPid = Number(
+        (await exchange(connection, queryMessage('SELECT pg_backend_pid()'), 1)).find((m) => m.type === 'D')!.body.subarray(6).toString('latin1'),
+      );
+      const pgPid = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+      const jsPid = Number((await sql`SELECT pg_backend_pid() AS pid`)[0]!.pid);
+      const pids = [rawPid, pgPid, jsPid];
+      // Each backend's last statement and when it started: equal values mean nothing reached it since.
+      const lastQueries = async () =>
+        JSON.stringify((await observer.query('SELECT pid, query, query_start::text FROM pg_stat_activity WHERE pid = ANY($1) ORDER BY pid', [pids])).rows);
+      await exchange(connection, Buffer.concat([parseMessage('pred', PREDICT_BOUND), describeMessage('S', 'pred'), sync]), 1);
+      const calls = async () => {
+        const answers: string[] = [];
+        for (const bytes of [
+          Buffer.concat([bindMessage('', 'pred', { params: [text(FEATURES)] }), describeMessage('P', ''), executeMessage(''), sync]),
+          Buffer.concat([bindMessage('', 'pred', { params: [text('{3,0.5,1}')], resultFormats: [1] }), executeMessage(''), sync]),
+        ]) {
+          answers.push((await exchange(connection, bytes, 1)).map(typeOf).join(' '));
+        }
+        const features = [0.25, -0.5, 0.125];
+        await client.query({ name: 'predict', text: PREDICT_BOUND, values: [features] });
+        await client.query({ name: 'embed', text: EMBED_BOUND, values: [TINY, 'The cat sat on the mat.'] });
+        // unsafe() prepares only when asked (otherwise Parse, Describe S, Bind, Execute, Sync of the unnamed statement).
+        await sql.unsafe(PREDICT_BOUND, [features], { prepare: true });
+        await sql`SELECT pgml.embed(${TINY}, ${'short'})`;
+        return answers;
+      };
+      // The first calls prepare the statements and check the role's access to each model.
+      await calls();
+      await calls();
+      const before = await lastQueries();
+      assert.deepEqual(await calls(), ['2 T D C Z', '2 D C Z']);
+      assert.deepEqual(await calls(), ['2 T D C Z', '2 D C Z']);
+      assert.equal(await lastQueries(), before);
+      // Deallocated upstream, the statement is the upstream's to refuse.
+      assert.deepEqual((await exchange(connection, queryMessage('DEALLOCATE pred'), 1)).map(typeOf), ['C', 'Z']);
+      const refused = await exchange(connection, Buffer.concat([bindMessage('', 'pred', { params: [text(FEATURES)] }), executeMessage(''), sync]), 1);
+      assert.deepEqual(refused.map(typeOf), ['E26000', 'Z']);
+    } finally {
+      connection.destroy();
+      await Promise.all([client.end(), observer.end(), sql.end()]);
+    }
+  });
+
+  test('psycopg without prepare, and with prepare=True, is answered locally', { timeout: 120_000 }, async () => {
     const script = join(REPO_ROOT, 'test', 'integration', 'clients', 'psycopg_local_bound.py');
     const r = await execCapture(PYTHON, [script, pair.local.url('postgres', undefined, DATABASE), pair.url, TINY]);
     assert.equal(r.code, 0, r.stderr);
     const { before, after, rows } = JSON.parse(r.stdout) as { before: unknown; after: unknown; rows: number };
-    assert.equal(rows, 4);
+    assert.equal(rows, 6);
     assert.deepEqual(after, before);
   });
 

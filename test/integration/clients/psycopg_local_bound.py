@@ -1,5 +1,7 @@
 """Bound-parameter pgml calls through psycopg 3 without prepare (Parse, Bind, Describe, Execute and
-Sync of the unnamed statement, as libpq's PQsendQueryParams sends them), text and binary results:
+Sync of the unnamed statement, as libpq's PQsendQueryParams sends them) and with prepare=True (a
+named statement prepared once, then Bind, Describe, Execute and Sync, as PQsendQueryPrepared sends
+them), text and binary results:
 prints the backend's last statement and its start time (pg_stat_activity, read on a direct
 connection) before and after the calls, for answer-locally-extended.test.ts to check that the
 proxy answered them itself.
@@ -22,6 +24,8 @@ def calls(conn, tiny):
         conn.execute(PREDICT, [features]).fetchone(),
         conn.execute(EMBED, [tiny, "The cat sat on the mat."], binary=True).fetchone(),
         conn.execute(EMBED, [tiny, "short"]).fetchone(),
+        conn.execute(PREDICT, [features], prepare=True, binary=True).fetchone(),
+        conn.execute(EMBED, [tiny, "short"], prepare=True).fetchone(),
     ]
 
 
@@ -34,7 +38,9 @@ def main() -> None:
             row = observer.execute("SELECT query, query_start::text FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()
             return list(row)
 
-        # The first calls read the session's settings and check the role's access to each model.
+        # The first calls read the session's settings, check the role's access to each model and
+        # prepare the statements; a statement prepared upstream has the next call check again.
+        calls(conn, tiny)
         calls(conn, tiny)
         before = last_query()
         rows = calls(conn, tiny)

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { changesSessionSettings, isRoutineDdl, Mentions, mentionsSetConfig, StatementSniffer } from '../../../src/proxy/sniff.js';
+import { changesSessionSettings, deallocates, isRoutineDdl, Mentions, mentionsSetConfig, StatementSniffer } from '../../../src/proxy/sniff.js';
 import { coalesce } from '../../../src/proxy/coalesce.js';
 import { BufferList } from '../../support/raw-wire.js';
 
@@ -81,4 +81,10 @@ test('set_config in any letter case, and DO and CALL, may change settings', () =
   const tag = (t: string) => new BufferList().cstring(t).join('C');
   for (const t of ['SET', 'RESET', 'DO', 'CALL', 'ROLLBACK']) assert.equal(changesSessionSettings(tag(t)), true, t);
   for (const t of ['SELECT 1', 'DOX', 'COMMIT']) assert.equal(changesSessionSettings(tag(t)), false, t);
+});
+
+test('DEALLOCATE, DEALLOCATE ALL and DISCARD ALL deallocate prepared statements; DISCARD PLANS does not', () => {
+  const tag = (t: string) => new BufferList().cstring(t).join('C');
+  for (const t of ['DEALLOCATE', 'DEALLOCATE ALL', 'DISCARD ALL']) assert.equal(deallocates(tag(t)), true, t);
+  for (const t of ['DISCARD PLANS', 'DISCARD TEMP', 'PREPARE', 'DELETE 1']) assert.equal(deallocates(tag(t)), false, t);
 });
