@@ -12,7 +12,9 @@
 // Run: npm run build && node --import tsx bench/train-wall.ts   (prints one JSON line)
 // Env: BENCH_ROWS comma list of table sizes (100000); BENCH_MILLION=1 adds 1000000;
 //      BENCH_PYTHON interpreter with psycopg, scikit-learn and xgboost (python3);
-//      BENCH_ALGORITHMS comma list of the cells' algorithms (xgboost,linear).
+//      BENCH_ALGORITHMS comma list of the cells' algorithms (xgboost,linear);
+//      BENCH_CLI another build's dist/cli.js for both proxies (an A/B against main's build);
+//      BENCH_PYTHON=off skips the Python side (the proxy's runs only, for repeated A/B runs).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +33,7 @@ const sizes = [
   ...(process.env.BENCH_MILLION === '1' ? [1_000_000] : []),
 ];
 const python = process.env.BENCH_PYTHON ?? 'python3';
+const cliPath = process.env.BENCH_CLI;
 const algorithms = (process.env.BENCH_ALGORITHMS ?? 'xgboost,linear').split(',').filter(Boolean) as Algorithm[];
 const threads = availableParallelism();
 
@@ -100,6 +103,21 @@ async function trainThroughProxy(db: pg.Client, project: string, table: string, 
   return { wall: round(wall), fit_time: round(metrics.fit_time!), metrics: Object.fromEntries(COMPARED.map((k) => [k, round(metrics[k]!)])) };
 }
 
+interface PythonRun {
+  wall: number;
+  fetch: number;
+  fit_time: number;
+  xgboost_version: string;
+  metrics: Record<string, number>;
+}
+
+async function pythonRun(direct: string, table: string, algorithm: Algorithm): Promise<PythonRun> {
+  log(`${table} ${algorithm}: python`);
+  const py = await execCapture(python, [BASELINE, direct, table, 'label', algorithm, JSON.stringify(PARAMS[algorithm]), String(TEST_SIZE)]);
+  if (py.code !== 0) throw new Error(`python baseline failed:\n${py.stderr}`);
+  return JSON.parse(py.stdout) as PythonRun;
+}
+
 async function main(): Promise<void> {
   const cluster = await startPgCluster();
   let proxy: Awaited<ReturnType<typeof startProxy>> | undefined;
@@ -109,9 +127,10 @@ async function main(): Promise<void> {
   try {
     await createDatabase(cluster, DATABASE);
     const direct = cluster.url('postgres', undefined, DATABASE);
-    proxy = await startProxy({ upstream: direct });
+    const build = cliPath === undefined ? {} : { cliPath };
+    proxy = await startProxy({ upstream: direct, ...build });
     const url = proxy.url('postgres', undefined, DATABASE);
-    idleTwin = await startProxy({ upstream: direct });
+    idleTwin = await startProxy({ upstream: direct, ...build });
     const idleUrl = idleTwin.url('postgres', undefined, DATABASE);
     db = new pg.Client({ connectionString: url });
     db.on('error', () => undefined);
@@ -142,26 +161,26 @@ async function main(): Promise<void> {
         const trained = training.catch(() => undefined);
         const [ours, busy, twin] = await Promise.all([training, selectLoop(url, trained), selectLoop(idleUrl, trained)]);
         const after = memory(proxy.pid);
-        log(`${table} ${algorithm}: python`);
-        const py = await execCapture(python, [BASELINE, direct, table, 'label', algorithm, JSON.stringify(PARAMS[algorithm]), String(TEST_SIZE)]);
-        if (py.code !== 0) throw new Error(`python baseline failed:\n${py.stderr}`);
-        const reference = JSON.parse(py.stdout) as { wall: number; fetch: number; fit_time: number; xgboost_version: string; metrics: Record<string, number> };
+        const reference = python === 'off' ? null : await pythonRun(direct, table, algorithm);
         const matrixMb = round((rows * FEATURES * 4) / (1024 * 1024));
-        const diff = Math.max(...COMPARED.map((k) => Math.abs(ours.metrics[k]! - reference.metrics[k]!)));
+        const diff = reference === null ? null : Math.max(...COMPARED.map((k) => Math.abs(ours.metrics[k]! - reference.metrics[k]!)));
         const cell = {
           rows,
           features: FEATURES,
           algorithm,
           proxy: { ...ours, rss_before_mb: before.rss, peak_rss_mb: after.peak, matrix_mb: matrixMb, peak_over_before_per_matrix: round((after.peak - before.rss) / matrixMb, 3) },
-          python: {
-            impl: algorithm === 'xgboost' ? `psycopg + xgboost ${reference.xgboost_version}` : 'psycopg + scikit-learn LogisticRegression',
-            wall: round(reference.wall),
-            fetch: round(reference.fetch),
-            fit_time: round(reference.fit_time),
-            metrics: Object.fromEntries(Object.entries(reference.metrics).map(([k, v]) => [k, round(v)])),
-          },
-          wall_ratio: round(ours.wall / reference.wall, 3),
-          max_metric_abs_diff: round(diff, 3),
+          python:
+            reference === null
+              ? null
+              : {
+                  impl: algorithm === 'xgboost' ? `psycopg + xgboost ${reference.xgboost_version}` : 'psycopg + scikit-learn LogisticRegression',
+                  wall: round(reference.wall),
+                  fetch: round(reference.fetch),
+                  fit_time: round(reference.fit_time),
+                  metrics: Object.fromEntries(Object.entries(reference.metrics).map(([k, v]) => [k, round(v)])),
+                },
+          wall_ratio: reference === null ? null : round(ours.wall / reference.wall, 3),
+          max_metric_abs_diff: diff === null ? null : round(diff, 3),
           select1_p99_ms: {
             idle: p99(idle),
             during_fit: p99(busy),
@@ -182,14 +201,15 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${JSON.stringify({
         bench: 'train-wall',
+        ...(cliPath === undefined ? {} : { cli: cliPath }),
         cpus: threads,
         load_average: { start: loadStart, end: loadavg().map((v) => round(v, 2)) },
         test_size: TEST_SIZE,
         test_sampling: 'last',
         hyperparams: PARAMS,
         summary: {
-          wall_within_1x: cells.filter((c) => c.wall_ratio <= 1).length,
-          metrics_within_0_01: cells.filter((c) => c.max_metric_abs_diff <= 0.01).length,
+          wall_within_1x: cells.filter((c) => c.wall_ratio !== null && c.wall_ratio <= 1).length,
+          metrics_within_0_01: cells.filter((c) => c.max_metric_abs_diff !== null && c.max_metric_abs_diff <= 0.01).length,
           cells: cells.length,
         },
         cells,

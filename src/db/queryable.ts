@@ -22,6 +22,18 @@ export interface BinaryRowSink {
    * per field an Int32 length, -1 for NULL, and that many bytes of the type's binary send format).
    */
   row(data: Buffer, start: number): void;
+  /**
+   * Called before the first row when the rows' source can be held back: the sink may pause it while
+   * it falls behind, and must resume it (at the latest when the read ends). Rows already received
+   * still arrive after a pause: the rest of the socket read they came in (up to 64 KB).
+   */
+  flow?(control: ReadFlow): void;
+}
+
+/** Stops and restarts reading a result from its source (the upstream session's socket). */
+export interface ReadFlow {
+  pause(): void;
+  resume(): void;
 }
 
 export interface Queryable {

@@ -21,6 +21,10 @@ export interface InternalChannel {
   send(messages: Buffer[]): void;
   /** True while the client has extended-protocol messages after its last Sync. */
   pipelineOpen(): boolean;
+  /** Stops reading the upstream's socket, for a streamed read whose sink falls behind. */
+  pauseUpstream(): void;
+  /** Reads the upstream again (unless the client is the one not keeping up). */
+  resumeUpstream(): void;
 }
 
 /**
@@ -41,6 +45,7 @@ export class SessionQueryRunner implements Queryable {
   /** The rows in binary format, handed to `sink` one by one as the upstream sends them. */
   async streamBinary(sql: string, params: readonly unknown[], sink: BinaryRowSink): Promise<number> {
     const collector = new StreamCollector(sink);
+    sink.flow?.({ pause: () => this.channel.pauseUpstream(), resume: () => this.channel.resumeUpstream() });
     await this.run(sql, params, BINARY, collector);
     return collector.result();
   }

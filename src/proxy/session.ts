@@ -165,6 +165,8 @@ export class ClientSession {
       tracker: this.tracker,
       send: (messages) => this.sendUpstream(messages),
       pipelineOpen: () => this.extendedOpen,
+      pauseUpstream: () => this.pauseUpstream(),
+      resumeUpstream: () => this.resumeUpstream(),
     });
     const evaluator = new CallEvaluator(options.registry, {
       db: runner,

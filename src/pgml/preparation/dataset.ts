@@ -135,16 +135,16 @@ export function datasetFromMatrix(
   const { order, numTrain } = split;
   if (options.testSampling !== 'last') permuteRows(raw.x, raw.width, order);
 
-  const gather = (from: number, to: number): Float32Array => {
-    if (!supervised) return new Float32Array(0);
-    const y = new Float32Array((to - from) * labelCols);
-    for (let i = from; i < to; i++) {
-      for (let l = 0; l < labelCols; l++) y[(i - from) * labelCols + l] = labels[(order[i] as number) * labelCols + l] as number;
+  // The labels in split order, in shared memory like the matrix: the engine pool's jobs (a search's
+  // candidates, a whole fit) read them where they are instead of each receiving a copy.
+  const y = new Float32Array(new SharedArrayBuffer(supervised ? raw.rows * labelCols * 4 : 0));
+  if (supervised) {
+    for (let i = 0; i < raw.rows; i++) {
+      for (let l = 0; l < labelCols; l++) y[i * labelCols + l] = labels[(order[i] as number) * labelCols + l] as number;
     }
-    return y;
-  };
-  const yTrain = gather(0, numTrain);
-  const yTest = gather(numTrain, raw.rows);
+  }
+  const yTrain = y.subarray(0, supervised ? numTrain * labelCols : 0);
+  const yTest = y.subarray(yTrain.length);
   if (classes !== null) checkClasses(classes, yTrain);
 
   const target = supervised ? strided(yTrain, labelCols) : undefined;

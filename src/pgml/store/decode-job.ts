@@ -4,7 +4,8 @@
  * them, transferred) and decodes them into the raw matrix, which lives in SharedArrayBuffers and so
  * comes back to the main thread without a copy.
  *
- * A chunk is a run of rows, each an Int32 byte length followed by the DataRow body.
+ * A chunk is a run of DataRow messages as the protocol frames them: a type byte, an Int32 length
+ * (itself included), the body.
  */
 import type { MessagePort } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
@@ -30,6 +31,11 @@ export interface DecodeJob {
 /** On the port, after the chunks: `end` (every row sent) or `abandon` (the read failed upstream). */
 export type DecodeMessage = { chunk: ArrayBuffer; bytes: number } | { end: true } | { abandon: true };
 
+/** The job's answer to each chunk once decoded: its buffer, transferred back to be filled again. */
+export interface ChunkDecoded {
+  decoded: ArrayBuffer;
+}
+
 /** 53200 for a relation whose features need more than `maxBytes`, with the sizes and what to do. */
 export function relationTooLarge(relation: RelationName, what: string, bytes: number, maxBytes: number): PgError {
   return new PgError(
@@ -51,15 +57,19 @@ export function relationDecoder(job: Omit<DecodeJob, 'port'>): { builder: RawMat
   return { builder, sink: binaryRowSink(job.specs, builder) };
 }
 
+/** A DataRow message's type byte and length, before its body. */
+export const DATA_ROW_HEADER = 5;
+
 /** Decodes every row of a chunk (the sink reads a row's fields by their own lengths). */
 export function decodeChunk(chunk: Buffer, sink: BinaryRowSink): void {
-  for (let at = 0; at < chunk.length; at += 4 + chunk.readInt32LE(at)) sink.row(chunk, at + 4);
+  for (let at = 0; at < chunk.length; at += 1 + chunk.readInt32BE(at + 1)) sink.row(chunk, at + DATA_ROW_HEADER);
 }
 
 /**
- * The pool job (a 'run' of pool.ts): decodes chunks as they come until `end`, then answers with the
- * raw matrix. The first decoding error ends it (the rest of the chunks are not read); `abandon`
- * ends it with no matrix.
+ * The pool job (a 'run' of pool.ts): decodes chunks as they come until `end`, handing each chunk's
+ * buffer back once decoded (the reader counts the chunks waiting by these), then answers with the
+ * raw matrix. The first decoding error ends it (the rest of the chunks are not read); `abandon` ends
+ * it with no matrix.
  */
 export function decodeRowsJob(job: DecodeJob): Promise<RawMatrix | null> {
   const { builder, sink } = relationDecoder(job);
@@ -76,7 +86,9 @@ export function decodeRowsJob(job: DecodeJob): Promise<RawMatrix | null> {
           decodeChunk(Buffer.from(message.chunk, 0, message.bytes), sink);
         } catch (error) {
           done(() => reject(error));
+          return;
         }
+        job.port.postMessage({ decoded: message.chunk } satisfies ChunkDecoded, [message.chunk]);
       }
     });
   });

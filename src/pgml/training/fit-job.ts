@@ -10,7 +10,7 @@ import { getLocalEngineFactory } from '../engines/registry.js';
 import { datasetFromMatrix, type DatasetJob, type TrainingDataset } from '../preparation/dataset.js';
 import type { FeaturePipelineJson } from '../preparation/pipeline.js';
 import type { TestResults } from '../store/index.js';
-import { fitAndScore } from './score.js';
+import { datasetSplits, fitAndScore } from './score.js';
 import { testResults } from './test-results.js';
 
 export interface FitJob {
@@ -45,11 +45,7 @@ export async function fitJob(job: FitJob, report: (update: FitJobUpdate) => void
     engine,
     task: job.task,
     hyperparams: job.hyperparams,
-    train: { x: data.xTrain, y: data.yTrain, rows: data.numTrainRows },
-    test: { x: data.xTest, y: data.yTest, rows: data.numTestRows },
-    numFeatures: data.numFeatures,
-    numLabels: data.numLabels,
-    numClasses: data.numClasses,
+    ...datasetSplits(data),
     progress: (progress) => report({ progress }),
   });
   return {

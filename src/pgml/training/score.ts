@@ -9,6 +9,7 @@ import {
   regressionMetrics,
   silhouetteScore,
 } from './metrics.js';
+import type { TrainingDataset } from '../preparation/dataset.js';
 
 export interface ScoreInput {
   task: Task;
@@ -51,6 +52,19 @@ export interface FitScoreInput {
   numClasses: number;
   signal?: AbortSignal | undefined;
   progress?: ((progress: FitProgress) => void) | undefined;
+}
+
+/** What a fit needs of a training set: its two splits (shared memory, read where they are) and their shapes. */
+export type DatasetSplits = Pick<FitScoreInput, 'train' | 'test' | 'numFeatures' | 'numLabels' | 'numClasses'>;
+
+export function datasetSplits(data: TrainingDataset): DatasetSplits {
+  return {
+    train: { x: data.xTrain, y: data.yTrain, rows: data.numTrainRows },
+    test: { x: data.xTest, y: data.yTest, rows: data.numTestRows },
+    numFeatures: data.numFeatures,
+    numLabels: data.numLabels,
+    numClasses: data.numClasses,
+  };
 }
 
 export interface Fitted {

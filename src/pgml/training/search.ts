@@ -11,7 +11,7 @@ import { keyMetric } from '../domain/task.js';
 import type { CandidateJobResult } from './candidate-job.js';
 import { fitCandidate } from './prepare.js';
 import { foldBounds, summarizeSearch, type Hyperparams, type Search, type Trial } from './search-plan.js';
-import type { Predictions } from './score.js';
+import { datasetSplits, type Predictions } from './score.js';
 
 export interface SearchRun {
   algorithm: string;
@@ -48,6 +48,7 @@ export async function runSearch(run: SearchRun): Promise<SearchWinner> {
       run.notice(`Hyperparams ${candidate + 1}/${run.candidates.length}${splits.length > 1 ? `, fold ${index + 1}/${splits.length}` : ''}: ${JSON.stringify(hyperparams)}`);
     }
   }
+  const rows = datasetSplits(data);
   const stop = new AbortController();
   const canceled = (): void => stop.abort(run.signal.reason);
   run.signal.addEventListener('abort', canceled, { once: true });
@@ -61,12 +62,8 @@ export async function runSearch(run: SearchRun): Promise<SearchWinner> {
             algorithm: run.algorithm,
             task: run.task,
             hyperparams: job.hyperparams,
-            train: { x: data.xTrain, y: data.yTrain, rows: data.numTrainRows },
-            test: { x: data.xTest, y: data.yTest, rows: data.numTestRows },
+            ...rows,
             fold: job.fold,
-            numFeatures: data.numFeatures,
-            numLabels: data.numLabels,
-            numClasses: data.numClasses,
           },
           progress,
           stop.signal,

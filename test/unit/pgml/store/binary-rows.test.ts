@@ -2,12 +2,14 @@
 // (utils/adt: boolsend, int2/4/8send, float4/8send, numeric_send, textsend, array_send).
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { closePool, poolStats } from '../../../../src/pgml/engines/pool.js';
+import { closePool, enginePoolSize, poolLoad, poolStats } from '../../../../src/pgml/engines/pool.js';
 import { describeColumn } from '../../../../src/pgml/preparation/columns.js';
 import { datasetFromMatrix, planDataset } from '../../../../src/pgml/preparation/dataset.js';
 import { RawMatrixBuilder, type RawMatrix } from '../../../../src/pgml/preparation/raw-matrix.js';
 import { binaryRowSink } from '../../../../src/pgml/store/binary-rows.js';
-import { CHUNK_BYTES, OffThreadRowSink } from '../../../../src/pgml/store/off-thread-rows.js';
+import { CHUNK_BYTES, MAX_CHUNKS_WAITING, OffThreadRowSink } from '../../../../src/pgml/store/off-thread-rows.js';
+import { prepareAndFit } from '../../../../src/pgml/training/prepare.js';
+import { toyDatasetJob } from '../training/toy-dataset.js';
 import { PgError } from '../../../../src/errors/index.js';
 
 after(() => closePool());
@@ -231,5 +233,102 @@ describe('binary training rows decoded off the event loop', () => {
     const next = offThread();
     for (const r of rows) next.row(r, 5);
     assertSameMatrix(await next.finish(), decodedHere(rows));
+  });
+});
+
+/** Rows grouped as a socket delivers them: reads of at most 64 KB (a row is never split here). */
+function socketReads(rows: Buffer[]): Buffer[][] {
+  const reads: Buffer[][] = [[]];
+  let bytes = 0;
+  for (const r of rows) {
+    if (bytes + r.length > 64 * 1024) {
+      reads.push([]);
+      bytes = 0;
+    }
+    reads.at(-1)!.push(r);
+    bytes += r.length;
+  }
+  return reads;
+}
+
+describe('binary training rows while every engine thread is busy', () => {
+  const rows = Array.from({ length: 20000 }, (_, r) => typedRow(r));
+
+  it('pauses the upstream at its bound of waiting chunks, resumes as they are decoded, and builds the same matrix', async () => {
+    assert.ok(rows.reduce((n, r) => n + r.length, 0) > 3 * MAX_CHUNKS_WAITING * CHUNK_BYTES, 'more than the bound, several times');
+    const busy = new AbortController();
+    const fits = Array.from({ length: enginePoolSize() }, () =>
+      prepareAndFit(
+        { dataset: toyDatasetJob('regression', 0.1), algorithm: 'xgboost', task: 'regression', hyperparams: { n_estimators: 100000 } },
+        { dataset: () => undefined, progress: () => undefined },
+        busy.signal,
+      ).catch(() => undefined),
+    );
+    let paused = false;
+    let pauses = 0;
+    let resumed = (): void => undefined;
+    const sink = offThread();
+    sink.flow({
+      pause: () => {
+        assert.equal(paused, false, 'paused once at a time');
+        paused = true;
+        pauses++;
+      },
+      resume: () => {
+        paused = false;
+        resumed();
+      },
+    });
+    let queuedWhenPaused: number | undefined;
+    const reads = socketReads(rows);
+    for (const read of reads) {
+      if (paused) {
+        // Paused after each chunk until the next turn of the event loop, and at the bound until the
+        // decoder catches up: here only once the busy threads are freed.
+        if (!busy.signal.aborted && sink.peakWaiting >= MAX_CHUNKS_WAITING) {
+          queuedWhenPaused = poolLoad().queued;
+          busy.abort(new PgError('57014', 'canceling statement due to user request'));
+        }
+        await new Promise<void>((resolve) => (resumed = resolve));
+      }
+      for (const r of read) sink.row(r, 5);
+      // What arrives after the pause is the rest of one socket read: at most two chunks more.
+      assert.ok(sink.peakWaiting <= MAX_CHUNKS_WAITING + 2, `${sink.peakWaiting} chunks waiting`);
+    }
+    const raw = await sink.finish();
+    await Promise.all(fits);
+    assert.ok(pauses > reads.length / 4, `paused ${pauses} times in ${reads.length} socket reads: once a chunk`);
+    assert.ok(busy.signal.aborted, 'the bound was reached while every engine thread was busy');
+    assert.ok(queuedWhenPaused! >= 1, 'the decoding job waited for a busy pool');
+    assert.equal(paused, false, 'nothing left paused');
+    assertSameMatrix(raw, decodedHere(rows));
+  });
+
+  it('resumes a paused upstream when the decoder fails or the read is abandoned', async () => {
+    for (const end of ['fails', 'abandoned'] as const) {
+      const bad = [...rows];
+      if (end === 'fails') bad[100] = row([null, null, null, null, null, null, null, null, null, null, null]);
+      let paused = false;
+      let resumed = (): void => undefined;
+      const sink = offThread();
+      sink.flow({
+        pause: () => (paused = true),
+        resume: () => {
+          paused = false;
+          resumed();
+        },
+      });
+      // Sent at once, faster than any decoder: the bound is reached before the first chunk is decoded.
+      for (const r of bad) sink.row(r, 5);
+      assert.equal(paused, true);
+      if (end === 'fails') {
+        // The job fails on its first chunk: the upstream flows again before the read ends.
+        await new Promise<void>((resolve) => (resumed = resolve));
+        await assert.rejects(sink.finish(), { code: '22004' });
+      } else {
+        sink.abandon();
+        assert.equal(paused, false);
+      }
+    }
   });
 });

@@ -4,25 +4,17 @@ import { PgError, SqlState } from '../../../../src/errors/index.js';
 import type { FitProgress, Task } from '../../../../src/pgml/engines/engine.js';
 import { closePool, poolStats } from '../../../../src/pgml/engines/pool.js';
 import { getLocalEngineFactory } from '../../../../src/pgml/engines/registry.js';
-import { datasetFromMatrix, matrixBuilder, planDataset, type DatasetJob } from '../../../../src/pgml/preparation/dataset.js';
+import { datasetFromMatrix, type DatasetJob } from '../../../../src/pgml/preparation/dataset.js';
 import { summarize, type DatasetSummary } from '../../../../src/pgml/training/fit-job.js';
 import { prepareAndFit } from '../../../../src/pgml/training/prepare.js';
-import { fitAndScore } from '../../../../src/pgml/training/score.js';
+import { datasetSplits, fitAndScore } from '../../../../src/pgml/training/score.js';
 import { testResults } from '../../../../src/pgml/training/test-results.js';
+import { toyDatasetJob } from './toy-dataset.js';
 
 after(() => closePool());
 
-/** A fresh job over 300 rows of three real features and a label (the raw matrix is reordered in place by a split). */
 function job(task: Task): DatasetJob {
-  const columns = [{ name: 'a', type: 'float4' }, { name: 'b', type: 'float4' }, { name: 'c', type: 'float4' }, { name: 'y', type: task === 'classification' ? 'int4' : 'float4' }];
-  const plan = planDataset({ task, columns, yColumnNames: ['y'] });
-  const builder = matrixBuilder(plan, 2 ** 30, (bytes) => new PgError(SqlState.OutOfMemory, `${bytes} bytes`));
-  for (let r = 0; r < 300; r++) {
-    const row = [Math.sin(r * 0.7), Math.cos(r * 1.3), (r % 7) / 7];
-    const value = 2 * row[0]! - row[1]! + 0.3 * row[2]! + 0.1 * Math.sin(r * 5.1);
-    builder.addValues((c) => (c < 3 ? row[c] : task === 'classification' ? Number(value > 0) : value));
-  }
-  return { plan, raw: builder.finish(), options: { testSize: 0.25, testSampling: 'random', seed: 7 } };
+  return toyDatasetJob(task, 0.1);
 }
 
 /** The same training step by step in this thread: what the job must match. */
@@ -34,11 +26,7 @@ async function stepByStep(task: Task, algorithm: string, hyperparams: Record<str
     engine,
     task,
     hyperparams,
-    train: { x: data.xTrain, y: data.yTrain, rows: data.numTrainRows },
-    test: { x: data.xTest, y: data.yTest, rows: data.numTestRows },
-    numFeatures: data.numFeatures,
-    numLabels: data.numLabels,
-    numClasses: data.numClasses,
+    ...datasetSplits(data),
   });
   return {
     summary: summarize(data),

@@ -1,27 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { PgError, SqlState } from '../../../../src/errors/index.js';
+import { MessageChannel } from 'node:worker_threads';
 import type { Task } from '../../../../src/pgml/engines/engine.js';
 import { closePool, poolLoad, poolStats } from '../../../../src/pgml/engines/pool.js';
 import { getLocalEngineFactory } from '../../../../src/pgml/engines/registry.js';
-import { datasetFromMatrix, matrixBuilder, planDataset, type TrainingDataset } from '../../../../src/pgml/preparation/dataset.js';
+import { datasetFromMatrix, type TrainingDataset } from '../../../../src/pgml/preparation/dataset.js';
 import { kFolds, summarizeSearch, type Hyperparams, type Trial } from '../../../../src/pgml/training/search-plan.js';
 import { runSearch } from '../../../../src/pgml/training/search.js';
-import { fitAndScore, type Rows } from '../../../../src/pgml/training/score.js';
+import { datasetSplits, fitAndScore, type Rows } from '../../../../src/pgml/training/score.js';
+import { toyDatasetJob } from './toy-dataset.js';
 
 after(() => closePool());
 
-/** 300 rows of three real features and a label, split 75/25 at random with a fixed seed. */
 function dataset(task: Task): TrainingDataset {
-  const columns = [{ name: 'a', type: 'float4' }, { name: 'b', type: 'float4' }, { name: 'c', type: 'float4' }, { name: 'y', type: task === 'classification' ? 'int4' : 'float4' }];
-  const plan = planDataset({ task, columns, yColumnNames: ['y'] });
-  const builder = matrixBuilder(plan, 2 ** 30, (bytes) => new PgError(SqlState.OutOfMemory, `${bytes} bytes`));
-  for (let r = 0; r < 300; r++) {
-    const row = [Math.sin(r * 0.7), Math.cos(r * 1.3), (r % 7) / 7];
-    const value = 2 * row[0]! - row[1]! + 0.3 * row[2]! + 0.4 * Math.sin(r * 5.1);
-    builder.addValues((c) => (c < 3 ? row[c] : task === 'classification' ? Number(value > 0) : value));
-  }
-  return datasetFromMatrix(plan, builder.finish(), { testSize: 0.25, testSampling: 'random', seed: 7 });
+  const { plan, raw, options } = toyDatasetJob(task, 0.4);
+  return datasetFromMatrix(plan, raw, options);
 }
 
 /**
@@ -106,6 +99,27 @@ describe('a hyperparameter search on the engine pool', () => {
       assert.equal(winner.heldOut, undefined, 'fold scores are on training rows: no held-out predictions');
     });
   }
+
+  it('hands every candidate job the matrix and the labels in shared memory, read where they are', async () => {
+    for (const task of ['regression', 'classification'] as const) {
+      const data = dataset(task);
+      const { train, test } = datasetSplits(data);
+      for (const array of [train.x, train.y, test.x, test.y]) assert.ok(array.buffer instanceof SharedArrayBuffer);
+      assert.equal(train.y.buffer, test.y.buffer, 'one buffer of labels, split in place');
+      assert.equal(train.y.length, data.numTrainRows);
+      assert.equal(test.y.length, data.numTestRows);
+      // What a pool job receives is a view of the same memory, not a copy.
+      const { port1, port2 } = new MessageChannel();
+      const received = new Promise<Float32Array>((resolve) => port2.once('message', resolve));
+      port1.postMessage(train.y);
+      const y = await received;
+      port1.close();
+      const first = train.y[0]!;
+      train.y[0] = 12345;
+      assert.equal(y[0], 12345);
+      train.y[0] = first;
+    }
+  });
 
   it('without cross-validation scores each candidate on the held-out rows and keeps the winner\'s predictions', async () => {
     const data = dataset('regression');
