@@ -3,10 +3,11 @@
  * before V8's optimizing compiler has compiled its loops (20 ms for a function, more for on-stack
  * replacement, on a loaded two-core machine), so a user's first fit of an algorithm on a fresh thread
  * ran interpreted: iris SGD took 36–100 ms instead of 1–2 ms, bayesian_ridge on diabetes 17 ms against
- * scikit-learn's 6 (BENCHMARKS.md). quantile's first fit also compiled HiGHS's WebAssembly. Each step
- * fits one variant (the SGD family's every loss and penalty, the linear family's solvers, the SVMs) on a
- * small synthetic set, through the same factories as a user's fit, and throws the model away: nothing
- * is shared between fits but the compiled code, so no model changes (warm-up.test.ts).
+ * scikit-learn's 6 (BENCHMARKS.md). Each step fits one variant (the SGD family's every loss and
+ * penalty, the linear family's solvers, the SVMs) on a small synthetic set, through the same factories
+ * as a user's fit, and throws the model away: nothing is shared between fits but the compiled code, so
+ * no model changes (warm-up.test.ts). quantile is left out: warming it would load HiGHS's WebAssembly
+ * (24 MB of RSS) in every engine thread of every deployment to save its users' first fit about 0.7 s.
  */
 import type { Task } from './engine.js';
 import { getLocalEngineFactory } from './registry.js';
@@ -40,7 +41,6 @@ const VARIANTS: Variant[] = [
   regress('lasso_least_angle'),
   regress('orthogonal_matching_pursuit'),
   regress('huber'),
-  regress('quantile'),
   regress('linear_svm'),
   classify('linear_svm'),
   regress('svm'),

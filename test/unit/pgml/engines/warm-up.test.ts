@@ -22,7 +22,6 @@ async function models(): Promise<string[]> {
     ['lasso_least_angle', diabetes, 'regression', {}],
     ['orthogonal_matching_pursuit', diabetes, 'regression', {}],
     ['huber', diabetes, 'regression', {}],
-    ['quantile', diabetes, 'regression', {}],
     ['linear_svm', diabetes, 'regression', seeded],
     ['linear_svm', breastCancer, 'classification', seeded],
     ['svm', diabetes, 'regression', {}],
