@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { getLocalEngineFactory } from '../../../../src/pgml/engines/registry.js';
 import { engineWarmUpSteps, idleWarmUp } from '../../../../src/pgml/engines/warm-up.js';
-import { loadSplit } from './sklearn-reference.js';
+import { loadSplit, type Split } from './sklearn-reference.js';
 
 /** The serialized models of every warmed family on real data, as a user's fits would give them. */
 async function models(): Promise<string[]> {
@@ -10,25 +10,19 @@ async function models(): Promise<string[]> {
   const digits = loadSplit('digits');
   const breastCancer = loadSplit('breast_cancer');
   const seeded = { random_state: 3 };
-  const fits = [
+  const fits: (readonly [string, Split, 'regression' | 'classification', Record<string, unknown>])[] = [
     ['stochastic_gradient_descent', diabetes, 'regression', seeded],
     ['passive_aggressive', diabetes, 'regression', seeded],
     ['stochastic_gradient_descent', digits, 'classification', seeded],
     ['perceptron', digits, 'classification', seeded],
     ['passive_aggressive', digits, 'classification', seeded],
-    ['bayesian_ridge', diabetes, 'regression', {}],
-    ['automatic_relevance_determination', diabetes, 'regression', {}],
-    ['least_angle', diabetes, 'regression', {}],
-    ['lasso_least_angle', diabetes, 'regression', {}],
-    ['orthogonal_matching_pursuit', diabetes, 'regression', {}],
-    ['huber', diabetes, 'regression', {}],
     ['linear_svm', diabetes, 'regression', seeded],
     ['linear_svm', breastCancer, 'classification', seeded],
-    ['svm', diabetes, 'regression', {}],
-    ['svm', breastCancer, 'classification', {}],
-    ['nu_svm', diabetes, 'regression', {}],
-    ['nu_svm', breastCancer, 'classification', {}],
-  ] as const;
+    ...(['svm', 'nu_svm'] as const).map((algorithm) => [algorithm, breastCancer, 'classification', {}] as const),
+    ...(
+      ['bayesian_ridge', 'automatic_relevance_determination', 'least_angle', 'lasso_least_angle', 'orthogonal_matching_pursuit', 'huber', 'svm', 'nu_svm'] as const
+    ).map((algorithm) => [algorithm, diabetes, 'regression', {}] as const),
+  ];
   const out: string[] = [];
   for (const [algorithm, split, task, hyperparams] of fits) {
     const engine = getLocalEngineFactory(algorithm).create();
