@@ -2,8 +2,8 @@
  * Warms an engine thread's JavaScript engines before a user's first fit needs them. A small fit ends
  * before V8's optimizing compiler has compiled its loops (20 ms for a function, more for on-stack
  * replacement, on a loaded two-core machine), so a user's first fit of an algorithm on a fresh thread
- * ran interpreted: iris SGD took 36–100 ms instead of 1–2 ms, bayesian_ridge on diabetes 17 ms against
- * scikit-learn's 6 (BENCHMARKS.md). Each step fits one variant (the SGD family's every loss and
+ * ran interpreted: iris SGD took 36–100 ms instead of 1–2 ms, lasso_least_angle on diabetes 68 ms
+ * instead of 0.4–0.7 (BENCHMARKS.md). Each step fits one variant (the SGD family's every loss and
  * penalty, the linear family's solvers, the SVMs) on a small synthetic set, through the same factories
  * as a user's fit, and throws the model away: nothing is shared between fits but the compiled code, so
  * no model changes (warm-up.test.ts). quantile is left out: warming it would load HiGHS's WebAssembly
