@@ -30,7 +30,7 @@ type LossName = (typeof CLASSIFIER_LOSSES)[number] | (typeof REGRESSOR_LOSSES)[n
 /*
  * sklearn's loss functions (_sgd_fast.pyx), p the prediction and y the target. One switch rather
  * than an object of closures per loss: a call site that has seen several closures (an engine thread
- * fits many losses, and sgd-warm-up.ts fits them all) is megamorphic and never inlined, while this
+ * fits many losses, and warm-up.ts fits them all) is megamorphic and never inlined, while this
  * stays one small function the optimizing compiler inlines into the row loop.
  */
 function lossValue(loss: LossName, epsilon: number, p: number, y: number): number {

@@ -1,33 +1,41 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { getLocalEngineFactory } from '../../../../src/pgml/engines/registry.js';
-import { idleWarmUp, sgdWarmUpSteps } from '../../../../src/pgml/engines/sgd-warm-up.js';
-import { loadSplit } from './sklearn-reference.js';
+import { engineWarmUpSteps, idleWarmUp } from '../../../../src/pgml/engines/warm-up.js';
+import { loadSplit, type Split } from './sklearn-reference.js';
 
-/** The serialized models of the SGD family on real data, as a user's fits would give them. */
+/** The serialized models of every warmed family on real data, as a user's fits would give them. */
 async function models(): Promise<string[]> {
   const diabetes = loadSplit('diabetes');
   const digits = loadSplit('digits');
-  const fits = [
-    ['stochastic_gradient_descent', diabetes, 'regression'],
-    ['passive_aggressive', diabetes, 'regression'],
-    ['stochastic_gradient_descent', digits, 'classification'],
-    ['perceptron', digits, 'classification'],
-    ['passive_aggressive', digits, 'classification'],
-  ] as const;
+  const breastCancer = loadSplit('breast_cancer');
+  const seeded = { random_state: 3 };
+  const fits: (readonly [string, Split, 'regression' | 'classification', Record<string, unknown>])[] = [
+    ['stochastic_gradient_descent', diabetes, 'regression', seeded],
+    ['passive_aggressive', diabetes, 'regression', seeded],
+    ['stochastic_gradient_descent', digits, 'classification', seeded],
+    ['perceptron', digits, 'classification', seeded],
+    ['passive_aggressive', digits, 'classification', seeded],
+    ['linear_svm', diabetes, 'regression', seeded],
+    ['linear_svm', breastCancer, 'classification', seeded],
+    ...(['svm', 'nu_svm'] as const).map((algorithm) => [algorithm, breastCancer, 'classification', {}] as const),
+    ...(
+      ['bayesian_ridge', 'automatic_relevance_determination', 'least_angle', 'lasso_least_angle', 'orthogonal_matching_pursuit', 'huber', 'svm', 'nu_svm'] as const
+    ).map((algorithm) => [algorithm, diabetes, 'regression', {}] as const),
+  ];
   const out: string[] = [];
-  for (const [algorithm, split, task] of fits) {
+  for (const [algorithm, split, task, hyperparams] of fits) {
     const engine = getLocalEngineFactory(algorithm).create();
-    await engine.fit(split.train, { task, hyperparams: { random_state: 3 }, numClasses: split.numClasses });
+    await engine.fit(split.train, { task, hyperparams, numClasses: split.numClasses });
     out.push(Buffer.from(await engine.serialize()).toString('base64'));
   }
   return out;
 }
 
-describe('SGD JIT warm-up', () => {
+describe('engine JIT warm-up', () => {
   it('runs every step and changes no model', async () => {
     const before = await models();
-    const steps = sgdWarmUpSteps();
+    const steps = engineWarmUpSteps();
     assert.ok(steps.length > 0);
     for (const step of steps) await step();
     assert.deepEqual(await models(), before);

@@ -1,33 +1,52 @@
 /**
- * Warms the SGD family's fit loop in an engine thread before a user's first fit needs it. Its fits
- * are short enough to end before V8's optimizing compiler has compiled the loop (20 ms for the
- * function, more for on-stack replacement, on a loaded two-core machine), so a first fit on a fresh
- * thread ran interpreted: iris SGD took 36–100 ms instead of 1–2 ms (BENCHMARKS.md). Each step fits
- * one variant (every loss and penalty the factories offer, at their default rates) on a small set,
- * through the same factories as a user's fit, and throws the model away: nothing is shared between
- * fits but the compiled code, so no model changes (sgd-warm-up.test.ts).
+ * Warms an engine thread's JavaScript engines before a user's first fit needs them. A small fit ends
+ * before V8's optimizing compiler has compiled its loops (20 ms for a function, more for on-stack
+ * replacement, on a loaded two-core machine), so a user's first fit of an algorithm on a fresh thread
+ * ran interpreted: iris SGD took 36–100 ms instead of 1–2 ms, lasso_least_angle on diabetes 68 ms
+ * instead of 0.4–0.7 (BENCHMARKS.md). Each step fits one variant (the SGD family's every loss and
+ * penalty, the linear family's solvers, the SVMs) on a small synthetic set, through the same factories
+ * as a user's fit, and throws the model away: nothing is shared between fits but the compiled code, so
+ * no model changes (warm-up.test.ts). quantile is left out: warming it would load HiGHS's WebAssembly
+ * (24 MB of RSS) in every engine thread of every deployment to save its users' first fit about 0.7 s.
  */
 import type { Task } from './engine.js';
-import { passiveAggressiveFactory, perceptronFactory, sgdFactory } from './sgd.js';
+import { getLocalEngineFactory } from './registry.js';
 
 const ROWS = 60;
 const COLS = 6;
-/** Fits per variant: enough calls and loop iterations for TurboFan to pick the loop up. */
+/** Fits per variant: enough calls and loop iterations for TurboFan to pick the loops up. */
 const ROUNDS = 2;
 
 interface Variant {
-  factory: typeof sgdFactory;
+  algorithm: string;
   task: Task;
   hyperparams: Record<string, unknown>;
 }
 
+const classify = (algorithm: string, hyperparams: Record<string, unknown> = {}): Variant => ({ algorithm, task: 'classification', hyperparams });
+const regress = (algorithm: string, hyperparams: Record<string, unknown> = {}): Variant => ({ algorithm, task: 'regression', hyperparams });
+
+const SGD = 'stochastic_gradient_descent';
 const VARIANTS: Variant[] = [
-  ...['hinge', 'log_loss', 'modified_huber', 'squared_hinge', 'perceptron'].map((loss) => ({ factory: sgdFactory, task: 'classification' as const, hyperparams: { loss } })),
-  ...['squared_error', 'huber', 'epsilon_insensitive', 'squared_epsilon_insensitive'].map((loss) => ({ factory: sgdFactory, task: 'regression' as const, hyperparams: { loss } })),
-  ...['l1', 'elasticnet', 'none'].map((penalty) => ({ factory: sgdFactory, task: 'classification' as const, hyperparams: { penalty } })),
-  { factory: perceptronFactory, task: 'classification', hyperparams: {} },
-  { factory: passiveAggressiveFactory, task: 'classification', hyperparams: {} },
-  { factory: passiveAggressiveFactory, task: 'regression', hyperparams: {} },
+  ...['hinge', 'log_loss', 'modified_huber', 'squared_hinge', 'perceptron'].map((loss) => classify(SGD, { loss })),
+  ...['squared_error', 'huber', 'epsilon_insensitive', 'squared_epsilon_insensitive'].map((loss) => regress(SGD, { loss })),
+  ...['l1', 'elasticnet', 'none'].map((penalty) => classify(SGD, { penalty })),
+  classify('perceptron'),
+  classify('passive_aggressive'),
+  regress('passive_aggressive'),
+  // The linear family fitted by its own solvers, and the SVMs (their defaults: what users fit).
+  regress('bayesian_ridge'),
+  regress('automatic_relevance_determination'),
+  regress('least_angle'),
+  regress('lasso_least_angle'),
+  regress('orthogonal_matching_pursuit'),
+  regress('huber'),
+  regress('linear_svm'),
+  classify('linear_svm'),
+  regress('svm'),
+  classify('svm'),
+  regress('nu_svm'),
+  classify('nu_svm'),
 ];
 
 /** A deterministic, learnable set: three classes (or a linear target) from smooth features. */
@@ -47,13 +66,13 @@ function syntheticSet(task: Task): { x: Float32Array; y: Float32Array } {
 }
 
 /** The warm-up as steps, one fit each, so that the caller can run them between real requests. */
-export function sgdWarmUpSteps(): (() => Promise<void>)[] {
+export function engineWarmUpSteps(): (() => Promise<void>)[] {
   const steps: (() => Promise<void>)[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    for (const { factory, task, hyperparams } of VARIANTS) {
+    for (const { algorithm, task, hyperparams } of VARIANTS) {
       steps.push(async () => {
         const { x, y } = syntheticSet(task);
-        const engine = factory.create();
+        const engine = getLocalEngineFactory(algorithm).create();
         await engine.fit({ x, rows: ROWS, cols: COLS, y, yCols: 1 }, { task, hyperparams, ...(task === 'classification' ? { numClasses: 3 } : {}) });
         await engine.predict(x, ROWS);
       });
