@@ -10,9 +10,8 @@
 import type { Task } from './engine.js';
 import { passiveAggressiveFactory, perceptronFactory, sgdFactory } from './sgd.js';
 
-/** The warm-up set's shape (svm-warm-up.ts fits on it too). */
-export const WARM_UP_ROWS = 60;
-export const WARM_UP_COLS = 6;
+const ROWS = 60;
+const COLS = 6;
 /** Fits per variant: enough calls and loop iterations for TurboFan to pick the loop up. */
 const ROUNDS = 2;
 
@@ -32,14 +31,14 @@ const VARIANTS: Variant[] = [
 ];
 
 /** A deterministic, learnable set: three classes (or a linear target) from smooth features. */
-export function warmUpSet(task: Task): { x: Float32Array; y: Float32Array } {
-  const x = new Float32Array(WARM_UP_ROWS * WARM_UP_COLS);
-  const y = new Float32Array(WARM_UP_ROWS);
-  for (let r = 0; r < WARM_UP_ROWS; r++) {
+function syntheticSet(task: Task): { x: Float32Array; y: Float32Array } {
+  const x = new Float32Array(ROWS * COLS);
+  const y = new Float32Array(ROWS);
+  for (let r = 0; r < ROWS; r++) {
     let sum = 0;
-    for (let c = 0; c < WARM_UP_COLS; c++) {
+    for (let c = 0; c < COLS; c++) {
       const v = Math.sin(r * 0.7 + c * 1.3);
-      x[r * WARM_UP_COLS + c] = v;
+      x[r * COLS + c] = v;
       sum += v * (c + 1);
     }
     y[r] = task === 'classification' ? (sum > 1 ? 2 : sum > -1 ? 1 : 0) : sum;
@@ -53,10 +52,10 @@ export function sgdWarmUpSteps(): (() => Promise<void>)[] {
   for (let round = 0; round < ROUNDS; round++) {
     for (const { factory, task, hyperparams } of VARIANTS) {
       steps.push(async () => {
-        const { x, y } = warmUpSet(task);
+        const { x, y } = syntheticSet(task);
         const engine = factory.create();
-        await engine.fit({ x, rows: WARM_UP_ROWS, cols: WARM_UP_COLS, y, yCols: 1 }, { task, hyperparams, ...(task === 'classification' ? { numClasses: 3 } : {}) });
-        await engine.predict(x, WARM_UP_ROWS);
+        await engine.fit({ x, rows: ROWS, cols: COLS, y, yCols: 1 }, { task, hyperparams, ...(task === 'classification' ? { numClasses: 3 } : {}) });
+        await engine.predict(x, ROWS);
       });
     }
   }

@@ -9,7 +9,6 @@ import { probabilitiesIfAny, type Engine } from './engine.js';
 import { doing, MODEL_NOT_CACHED, type SerializedError, type WorkerProgress, type WorkerReply, type WorkerRequest, type WorkerResults } from './pool.js';
 import { getLocalEngineFactory, nativeLibraryReport } from './registry.js';
 import { idleWarmUp, sgdWarmUpSteps } from './sgd-warm-up.js';
-import { svmWarmUpSteps } from './svm-warm-up.js';
 
 const CACHE_SIZE = 32;
 /** Map iteration order is insertion order: re-inserting on use makes the first entry the LRU. */
@@ -112,9 +111,9 @@ if (!port) throw new Error('engines/worker.ts must run as a worker thread (see p
 const ENGINE_THREAD_NICE = 10;
 if (process.platform === 'linux') setPriority(0, ENGINE_THREAD_NICE);
 
-/** Requests being executed: the JIT warm-up (sgd-warm-up.ts, svm-warm-up.ts) runs only while there are none. */
+/** Requests being executed: the JIT warm-up (sgd-warm-up.ts) runs only while there are none. */
 let inFlight = 0;
-const warmUp = idleWarmUp([...sgdWarmUpSteps(), ...svmWarmUpSteps()], () => inFlight > 0);
+const warmUp = idleWarmUp(sgdWarmUpSteps(), () => inFlight > 0);
 
 port.on('message', (request: WorkerRequest) => {
   inFlight++;
