@@ -4,7 +4,9 @@ tiny kernel cache, no shrinking, and max_iter small enough to stop the solver ea
 rounded to float32 first, as pgml-proxy's engines receive them. Each case records what libsvm itself
 returned: support_, _dual_coef_, _intercept_ (= -rho), n_iter_, and predict / decision_function
 (classifiers: decision_function_shape='ovo', libsvm's pairwise values, negated by scikit-learn for
-binary problems).
+binary problems). The probability cases (probability=True, a fixed random_state) also record the
+seed scikit-learn drew for libsvm from random_state, _probA / _probB (Platt's sigmoids from libsvm's
+5-fold cross-validation) and predict_proba.
 
     python3 scripts/make-svm-fixtures.py > test/fixtures/libsvm.json
 """
@@ -50,6 +52,11 @@ CASES = [
     ("nusvr rbf", "diabetes", svm.NuSVR, {"C": 100}),
     ("nusvr poly", "diabetes", svm.NuSVR, {"kernel": "poly", "C": 50, "nu": 0.3}),
     ("nusvr rbf max_iter 10", "diabetes", svm.NuSVR, {"max_iter": 10}),
+    ("svc rbf probability", "breast_cancer", svm.SVC, {"probability": True, "random_state": 0}),
+    ("svc linear multiclass probability", "iris", svm.SVC, {"kernel": "linear", "C": 0.5, "probability": True, "random_state": 7}),
+    ("nusvc rbf multiclass probability", "iris", svm.NuSVC, {"probability": True, "random_state": 3}),
+    ("svc poly multiclass probability tiny cache", "iris", svm.SVC, {"kernel": "poly", "degree": 2, "cache_size": 0.01, "probability": True, "random_state": 11}),
+    ("svc rbf probability max_iter 10", "breast_cancer", svm.SVC, {"max_iter": 10, "probability": True, "random_state": 1}),
 ]
 
 
@@ -58,6 +65,7 @@ def case(name, dataset, estimator, params):
     extra = {"decision_function_shape": "ovo"} if estimator in (svm.SVC, svm.NuSVC) else {}
     model = estimator(**params, **extra).fit(d["x"], d["y"])
     resolved = model.get_params()
+    probability = params.get("probability", False)
     return {
         "name": name,
         "data": dataset,
@@ -66,7 +74,9 @@ def case(name, dataset, estimator, params):
             "kernel": resolved["kernel"], "degree": resolved["degree"], "gamma": float(model._gamma),
             "coef0": resolved["coef0"], "C": resolved.get("C", 1.0), "nu": resolved.get("nu", 0.5),
             "epsilon": resolved.get("epsilon", 0.1), "tol": resolved["tol"], "shrinking": resolved["shrinking"],
-            "cache_size": resolved["cache_size"], "max_iter": resolved["max_iter"],
+            "cache_size": resolved["cache_size"], "max_iter": resolved["max_iter"], "probability": probability,
+            # BaseLibSVM.fit's draw: the seed libsvm's set_seed receives
+            "random_seed": int(np.random.RandomState(params["random_state"]).randint(np.iinfo("i").max)) if probability else None,
         },
         "support": model.support_.tolist(),
         "n_support": model._n_support.tolist(),
@@ -77,6 +87,9 @@ def case(name, dataset, estimator, params):
         "decision": (
             np.asarray(model.decision_function(d["test"])).reshape(len(d["test"]), -1).tolist() if extra else None
         ),
+        "prob_a": model._probA.tolist() if probability else None,
+        "prob_b": model._probB.tolist() if probability else None,
+        "predict_proba": model.predict_proba(d["test"]).tolist() if probability else None,
     }
 
 

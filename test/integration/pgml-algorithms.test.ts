@@ -59,6 +59,25 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
     }
   });
 
+  test('svm with probability: true answers pgml.predict_proba, repeatably for a random_state, and takes max_iter', async () => {
+    for (const project of ['svm_proba', 'svm_proba_again']) {
+      await client.query(
+        `SELECT * FROM pgml.train($1, 'classification', 'algo_multi', 'label', 'svm', hyperparams => '{"probability": true, "random_state": 3}', test_sampling => 'last')`,
+        [project],
+      );
+    }
+    const r = await client.query(
+      `SELECT pgml.predict_proba('svm_proba', ARRAY[0.9, 0.1]) AS p, pgml.predict_proba('svm_proba_again', ARRAY[0.9, 0.1]) AS again`,
+    );
+    assert.equal(r.rows[0].p.length, 3);
+    assert.ok(Math.abs(r.rows[0].p.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-5, JSON.stringify(r.rows[0].p));
+    assert.deepEqual(r.rows[0].again, r.rows[0].p, 'the same random_state shuffles the same folds');
+    // The solver stops at max_iter and keeps that model, the cross-validation folds' solvers too.
+    await client.query(`SELECT * FROM pgml.train('svm_proba_stopped', 'classification', 'algo_binary', 'label', 'svm', hyperparams => '{"probability": true, "max_iter": 3}')`);
+    const m = await metrics('svm_proba_stopped');
+    assert.ok(m.roc_auc! >= 0 && m.roc_auc! <= 1, `roc_auc ${m.roc_auc}`);
+  });
+
   test('pgml.predict on a decomposition project answers the first component', async () => {
     await client.query(`SELECT * FROM pgml.train('decomposed', 'decomposition', 'algo_clusters', hyperparams => '{"n_components": 2}')`);
     const r = await client.query(

@@ -64,22 +64,69 @@ function squaredRowNorms(d: Design): Float64Array {
 type SquaredResidual = (i: number, p: number) => number;
 
 /**
+ * The design's rows without their zeros, in a given row order (compressed rows): what liblinear reads,
+ * since scikit-learn's liblinear_helper drops zero features when it builds liblinear's problem. Every
+ * product and sum over a row is then liblinear's, in its order, and the Newton solver's passes skip
+ * the zeros (half of digits' pixels) as liblinear's do.
+ */
+interface SparseRows {
+  rows: number;
+  width: number;
+  /** Row i's entries are [start[i], start[i + 1]). */
+  start: Int32Array;
+  column: Int32Array;
+  value: Float64Array;
+}
+
+function sparseRows(d: Design, order: Int32Array): SparseRows {
+  let nonzero = 0;
+  for (let k = 0; k < d.x.length; k++) if (d.x[k] !== 0) nonzero++;
+  const start = new Int32Array(d.rows + 1);
+  const column = new Int32Array(nonzero);
+  const value = new Float64Array(nonzero);
+  let at = 0;
+  for (let i = 0; i < d.rows; i++) {
+    const base = order[i]! * d.width;
+    for (let c = 0; c < d.width; c++) {
+      const v = d.x[base + c]!;
+      if (v === 0) continue;
+      column[at] = c;
+      value[at++] = v;
+    }
+    start[i + 1] = at;
+  }
+  return { rows: d.rows, width: d.width, start, column, value };
+}
+
+function sparseDot(x: SparseRows, i: number, w: Float64Array): number {
+  const { column, value } = x;
+  let s = 0;
+  for (let k = x.start[i]!, end = x.start[i + 1]!; k < end; k++) s += w[column[k]!]! * value[k]!;
+  return s;
+}
+
+function sparseAxpy(x: SparseRows, i: number, scale: number, target: Float64Array): void {
+  const { column, value } = x;
+  for (let k = x.start[i]!, end = x.start[i + 1]!; k < end; k++) target[column[k]!]! += scale * value[k]!;
+}
+
+/**
  * Primal ½‖w‖² + C Σ qᵢ(w·xᵢ)² for the smooth squared losses, minimized from w = 0 by liblinear's trust
  * region Newton method (tron.ts), as scikit-learn's dual=False (what dual='auto' picks when there are
  * more rows than features) runs it: its Hessian is I + 2C Σ over the rows with qᵢ ≠ 0 of xᵢxᵢᵀ.
  */
-function primalSquared(d: Design, c: number, residual: SquaredResidual, eps: number, maxIter: number): Float64Array {
-  const q = new Float64Array(d.rows);
-  const active = new Int32Array(d.rows);
+function primalSquared(x: SparseRows, c: number, residual: SquaredResidual, eps: number, maxIter: number): Float64Array {
+  const q = new Float64Array(x.rows);
+  const active = new Int32Array(x.rows);
   let activeCount = 0;
   const objective: TronObjective = {
-    size: d.width,
+    size: x.width,
     value(w) {
       let f = 0;
-      for (let j = 0; j < d.width; j++) f += w[j]! * w[j]!;
+      for (let j = 0; j < x.width; j++) f += w[j]! * w[j]!;
       f /= 2;
-      for (let i = 0; i < d.rows; i++) {
-        const qi = residual(i, rowDot(d, i, w));
+      for (let i = 0; i < x.rows; i++) {
+        const qi = residual(i, sparseDot(x, i, w));
         q[i] = qi;
         f += c * qi * qi;
       }
@@ -88,20 +135,20 @@ function primalSquared(d: Design, c: number, residual: SquaredResidual, eps: num
     gradient(w, g) {
       g.fill(0);
       activeCount = 0;
-      for (let i = 0; i < d.rows; i++) {
+      for (let i = 0; i < x.rows; i++) {
         if (q[i] === 0) continue;
         active[activeCount++] = i;
-        addRow(d, i, c * q[i]!, g);
+        sparseAxpy(x, i, c * q[i]!, g);
       }
-      for (let j = 0; j < d.width; j++) g[j] = w[j]! + 2 * g[j]!;
+      for (let j = 0; j < x.width; j++) g[j] = w[j]! + 2 * g[j]!;
     },
     hessianTimes(s, out) {
       out.fill(0);
       for (let k = 0; k < activeCount; k++) {
         const i = active[k]!;
-        addRow(d, i, c * rowDot(d, i, s), out);
+        sparseAxpy(x, i, c * sparseDot(x, i, s), out);
       }
-      for (let j = 0; j < d.width; j++) out[j] = s[j]! + 2 * out[j]!;
+      for (let j = 0; j < x.width; j++) out[j] = s[j]! + 2 * out[j]!;
     },
   };
   return minimizeTron(objective, eps, maxIter).w;
@@ -274,19 +321,16 @@ function split(w: Float64Array, cols: number, bias: number | undefined): { coef:
   return { coef: Array.from(w.subarray(0, cols)), intercept: bias === undefined ? 0 : w[cols]! * bias };
 }
 
-/** The design's rows reordered class by class (0, 1, ...), each class's rows in their original order. */
-function groupedByClass(d: Design, y: Float32Array, numClasses: number): { d: Design; y: Float32Array } {
-  const x = new Float64Array(d.x.length);
-  const labels = new Float32Array(d.rows);
+/** Row order class by class (0, 1, ...), each class's rows in their original order: liblinear's group_classes. */
+function classOrder(y: Float32Array, numClasses: number): Int32Array {
+  const order = new Int32Array(y.length);
   let at = 0;
-  for (let k = 0; k < numClasses; k++) {
-    for (let r = 0; r < d.rows; r++) {
-      if (y[r] !== k) continue;
-      x.set(d.x.subarray(r * d.width, (r + 1) * d.width), at * d.width);
-      labels[at++] = k;
-    }
-  }
-  return { d: { x, rows: d.rows, width: d.width }, y: labels };
+  for (let k = 0; k < numClasses; k++) for (let r = 0; r < y.length; r++) if (y[r] === k) order[at++] = r;
+  return order;
+}
+
+function identityOrder(rows: number): Int32Array {
+  return Int32Array.from({ length: rows }, (_, i) => i);
 }
 
 function fitClassifier(data: Dataset, hp: Record<string, unknown>, numClasses: number): LinearCoefficients {
@@ -296,13 +340,14 @@ function fitClassifier(data: Dataset, hp: Record<string, unknown>, numClasses: n
   const d = design(data.x, data.rows, data.cols, s.bias);
   // liblinear's Newton solver sums over the rows grouped by class (group_classes): on unscaled data the
   // order of those sums steers its path, and so where its stopping rule leaves the weights.
-  const grouped = loss === 'squared_hinge' ? groupedByClass(d, y, numClasses) : undefined;
+  const order = loss === 'squared_hinge' ? classOrder(y, numClasses) : undefined;
+  const rows = order && sparseRows(d, order);
   const model: LinearCoefficients = { coef: [], intercept: [] };
   // Two classes: one model, class 1 positive; more: one per class against the rest.
   for (let k = numClasses === 2 ? 1 : 0; k < numClasses; k++) {
-    const labels = Float64Array.from(grouped?.y ?? y, (v) => (v === k ? 1 : -1));
-    const w = grouped
-      ? primalSquared(grouped.d, s.c, (i, p) => (labels[i]! * p < 1 ? p - labels[i]! : 0), primalClassifierTolerance(s.tol, labels), s.maxIter)
+    const labels = order ? Float64Array.from(order, (r) => (y[r] === k ? 1 : -1)) : Float64Array.from(y, (v) => (v === k ? 1 : -1));
+    const w = rows
+      ? primalSquared(rows, s.c, (i, p) => (labels[i]! * p < 1 ? p - labels[i]! : 0), primalClassifierTolerance(s.tol, labels), s.maxIter)
       : dualHinge(d, labels, s.c, s.tol, s.maxIter, s.random);
     const { coef, intercept } = split(w, data.cols, s.bias);
     model.coef.push(coef);
@@ -319,7 +364,7 @@ function fitRegressor(data: Dataset, hp: Record<string, unknown>): LinearCoeffic
   const d = design(data.x, data.rows, data.cols, s.bias);
   const w = loss === 'epsilon_insensitive'
     ? dualEpsilonInsensitive(d, y, s.c, epsilon, s.tol, s.maxIter, s.random)
-    : primalSquared(d, s.c, (i, p) => {
+    : primalSquared(sparseRows(d, identityOrder(d.rows)), s.c, (i, p) => {
         const excess = p - y[i]!;
         return excess > epsilon ? excess - epsilon : excess < -epsilon ? excess + epsilon : 0;
       }, s.tol, s.maxIter);

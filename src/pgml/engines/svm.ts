@@ -1,90 +1,28 @@
 /**
  * `svm` and `nu_svm`: scikit-learn's SVC / SVR and NuSVC / NuSVR are thin wrappers over its libsvm
  * fork, with sklearn's defaults (rbf kernel, C=1, epsilon=0.1, nu=0.5, gamma='scale', tol=1e-3).
- * They train with ./libsvm (that fork in TypeScript: the same doubles, and max_iter stops the solver
- * and keeps the model as scikit-learn does). probability=true still trains with libsvm-js (libsvm
- * 3.22 compiled to WebAssembly; Platt scaling and its cross-validation are not ported), whose model
- * persists in libsvm's text format; so do models stored before the port. max_iter there: see
- * requireConvergedWithin.
+ * They train with ./libsvm (that fork in TypeScript: the same doubles, max_iter stops the solver and
+ * keeps the model as scikit-learn does, and probability=true fits Platt's sigmoids on the fork's
+ * 5-fold cross-validation, shuffled by the seed scikit-learn draws from random_state). Models stored
+ * while these engines trained with libsvm-js (libsvm 3.22 in WebAssembly) keep libsvm's model file
+ * and predict from it here (./libsvm/model-file.ts).
  */
-import { createRequire } from 'node:module';
 import { PgError, SqlState } from '../../errors/index.js';
 import {
   checkHyperparamNames, numberParam, type Dataset, type Runtime, type Engine, type EngineFactory, type FitOptions, type Task,
 } from './engine.js';
 import {
   boolParam, checkPredictShape, choiceParam, decodeModel, encodeModel, intParam, invalidParam, notFitted,
-  rangeParam, requireFinite, requireLabels, requireNumClasses, requireTask, toRows,
+  rangeParam, requireFinite, requireLabels, requireNumClasses, requireTask, seedParam,
 } from './engine-support.js';
-import { infeasibleNuPair, svmPredictValues, svmTrain, type SvmModel, type SvmParams } from './libsvm/train.js';
-
-/** The slice of libsvm-js's (untyped) API this engine uses. */
-interface LibsvmModel {
-  train(samples: number[][], labels: number[]): void;
-  predict(samples: number[][]): number[];
-  predictProbability(samples: number[][]): { prediction: number; estimates: { label: number; probability: number }[] }[];
-  serializeModel(): string;
-  free(): void;
-}
-
-interface LibsvmClass {
-  new (options: Record<string, unknown>): LibsvmModel;
-  load(serialized: string): LibsvmModel;
-  SVM_TYPES: Record<'C_SVC' | 'EPSILON_SVR' | 'NU_SVC' | 'NU_SVR', string>;
-  KERNEL_TYPES: Record<'LINEAR' | 'POLYNOMIAL' | 'RBF' | 'SIGMOID', string>;
-}
-
-/** libsvm-js's emscripten Module: its `print` is looked up on every line libsvm's info() writes. */
-interface EmscriptenOutput {
-  print: (line: string) => void;
-}
-
-let libsvm: Promise<LibsvmClass> | undefined;
-let output: EmscriptenOutput | undefined;
-
-/**
- * libsvm-js's emscripten loader tries `fetch` on the .wasm path first when fetch exists (Node ≥ 18),
- * fails on the bare file path and logs a warning before reading the file. Hiding fetch for the
- * synchronous require makes it read the file directly and keeps stderr clean.
- */
-function loadLibsvm(): Promise<LibsvmClass> {
-  libsvm ??= (() => {
-    const require = createRequire(import.meta.url);
-    const savedFetch = globalThis.fetch;
-    Reflect.deleteProperty(globalThis, 'fetch');
-    try {
-      output = require('libsvm-js/out/wasm/libsvm') as EmscriptenOutput;
-      return require('libsvm-js/wasm.js') as Promise<LibsvmClass>;
-    } finally {
-      globalThis.fetch = savedFetch;
-    }
-  })();
-  return libsvm;
-}
-
-/**
- * Runs a (synchronous) libsvm training with its info() lines collected instead of printed, and
- * returns the iteration count of every solver run ("optimization finished, #iter = N": one per
- * binary problem, and per fold of the probability cross-validation).
- */
-function solverIterations(train: () => void): number[] {
-  const module = output!;
-  const print = module.print;
-  const counts: number[] = [];
-  module.print = (line: string) => {
-    const match = /#iter = (\d+)/.exec(line);
-    if (match) counts.push(Number(match[1]));
-  };
-  try {
-    train();
-  } finally {
-    module.print = print;
-  }
-  return counts;
-}
+import { readModelFile } from './libsvm/model-file.js';
+import {
+  infeasibleNuPair, supportVectors, svmPredictProbability, svmPredictValues, svmTrain, type SvmModel, type SvmParams,
+} from './libsvm/train.js';
+import { NumpyRandomState } from './numpy-random.js';
 
 const TASKS: readonly Task[] = ['regression', 'classification'];
-const SHARED = ['kernel', 'degree', 'gamma', 'coef0', 'tol', 'shrinking', 'probability', 'cache_size', 'max_iter'];
+const SHARED = ['kernel', 'degree', 'gamma', 'coef0', 'tol', 'shrinking', 'probability', 'cache_size', 'max_iter', 'random_state'];
 
 /** C-SVM (SVC/SVR: C, epsilon) or nu-SVM (NuSVC: nu; NuSVR: nu and C). */
 interface Variant {
@@ -106,6 +44,9 @@ interface PortedModel {
   support: number[];
   /** Support vectors, row-major. */
   sv: number[];
+  /** Platt's sigmoids per pair of classes (probability=true). */
+  probA?: number[];
+  probB?: number[];
 }
 
 interface SvmState {
@@ -113,19 +54,20 @@ interface SvmState {
   cols: number;
   numClasses: number;
   probability: boolean;
-  /** libsvm-js's model file, as svm_save_model writes it (probability=true, and models stored before the port). */
+  /** libsvm's model file (svm_save_model), in models stored while these engines trained with libsvm-js. */
   model?: string;
   ported?: PortedModel;
 }
 
-/** A loaded model: the port's (arrays ready for prediction) or libsvm-js's. */
-type Loaded = { kind: 'ported'; model: SvmModel; params: SvmParams; sv: Float64Array } | { kind: 'wasm'; model: LibsvmModel };
+/** A model ready to predict: arrays for the port's svm_predict_values. */
+interface Loaded {
+  model: SvmModel;
+  params: Pick<SvmParams, 'kernel' | 'degree' | 'gamma' | 'coef0'>;
+  sv: Float64Array;
+}
 
 class SvmEngine implements Engine {
-  /** libsvm-js (WebAssembly) for probability estimates and models stored before the port, else the port. */
-  get runtime(): Runtime {
-    return this.state?.model !== undefined ? 'wasm' : 'js';
-  }
+  readonly runtime: Runtime = 'js';
 
   constructor(private readonly variant: Variant, private state?: SvmState, private loaded?: Loaded) {}
 
@@ -167,32 +109,28 @@ class SvmEngine implements Engine {
         hint: 'lower nu',
       });
     }
-    const common = { task, cols: data.cols, numClasses, probability };
-    if (!probability) {
-      const model = svmTrain({ x: Float64Array.from(data.x), y: Float64Array.from(labels), rows: data.rows, cols: data.cols }, params);
-      const sv = new Float64Array(model.support.length * data.cols);
-      model.support.forEach((row, i) => sv.set(data.x.subarray(row * data.cols, (row + 1) * data.cols), i * data.cols));
-      this.freeWasm();
-      this.loaded = { kind: 'ported', model, params, sv };
-      this.state = {
-        ...common,
-        ported: {
-          params, labels: model.labels, nSV: model.nSV, svCoef: model.svCoef.map((row) => Array.from(row)),
-          rho: Array.from(model.rho), support: Array.from(model.support), sv: Array.from(sv),
-        },
-      };
-      return;
+    if (probability) {
+      // BaseLibSVM.fit: random_seed = check_random_state(random_state).randint(np.iinfo('i').max)
+      params.probability = true;
+      params.randomSeed = new NumpyRandomState(seedParam(algorithm, hp)).bounded(MAX_SEED);
     }
-    const { model, loaded } = await trainWithLibsvmJs(algorithm, params, data, labels);
-    this.freeWasm();
-    this.loaded = loaded;
-    this.state = { ...common, model };
+    const x = Float64Array.from(data.x);
+    const model = svmTrain({ x, y: Float64Array.from(labels), rows: data.rows, cols: data.cols }, params);
+    const sv = supportVectors(x, data.cols, model.support);
+    this.loaded = { model, params, sv };
+    this.state = {
+      task, cols: data.cols, numClasses, probability,
+      ported: {
+        params, labels: model.labels, nSV: model.nSV, svCoef: model.svCoef.map((row) => Array.from(row)),
+        rho: Array.from(model.rho), support: Array.from(model.support), sv: Array.from(sv),
+        ...(model.probA && model.probB ? { probA: Array.from(model.probA), probB: Array.from(model.probB) } : {}),
+      },
+    };
   }
 
   async predict(x: Float32Array, rows: number): Promise<Float32Array> {
-    const { state, loaded } = await this.fitted();
+    const { state, loaded } = this.fitted();
     checkPredictShape(this.algorithm, x, rows, state.cols);
-    if (loaded.kind === 'wasm') return Float32Array.from(loaded.model.predict(toRows(x, rows, state.cols)));
     const values = Float64Array.from(x);
     const out = new Float32Array(rows);
     for (let r = 0; r < rows; r++) out[r] = svmPredictValues(loaded.model, loaded.params, loaded.sv, state.cols, values, r * state.cols);
@@ -200,81 +138,60 @@ class SvmEngine implements Engine {
   }
 
   async predictProba(x: Float32Array, rows: number): Promise<Float32Array> {
-    const { state, loaded } = await this.fitted();
+    const { state, loaded } = this.fitted();
     checkPredictShape(this.algorithm, x, rows, state.cols);
     if (state.task !== 'classification') {
       throw new PgError(SqlState.FeatureNotSupported, `${this.algorithm} regression does not produce probabilities`);
     }
-    if (!state.probability || loaded.kind !== 'wasm') {
+    const { model } = loaded;
+    if (!state.probability || !model.probA) {
       throw new PgError(SqlState.FeatureNotSupported, `this ${this.algorithm} model was trained without probability estimates`, {
         hint: 'train it with hyperparams => \'{"probability": true}\' (Platt scaling, as scikit-learn\'s SVC)',
       });
     }
     const k = state.numClasses;
+    const values = Float64Array.from(x);
+    const p = new Float64Array(model.labels.length);
     const out = new Float32Array(rows * k);
-    loaded.model.predictProbability(toRows(x, rows, state.cols)).forEach((row, r) => {
-      for (const estimate of row.estimates) out[r * k + estimate.label] = estimate.probability;
-    });
+    for (let r = 0; r < rows; r++) {
+      svmPredictProbability(model, loaded.params, loaded.sv, state.cols, values, r * state.cols, p);
+      model.labels.forEach((label, c) => (out[r * k + label] = p[c]!));
+    }
     return out;
   }
 
   async serialize(): Promise<Uint8Array> {
-    return encodeModel(formatOf(this.variant), (await this.fitted()).state);
+    return encodeModel(formatOf(this.variant), this.fitted().state);
   }
 
-  private freeWasm(): void {
-    if (this.loaded?.kind === 'wasm') this.loaded.model.free();
-  }
-
-  private async fitted(): Promise<{ state: SvmState; loaded: Loaded }> {
+  private fitted(): { state: SvmState; loaded: Loaded } {
     const state = this.state;
     if (!state) throw notFitted(this.algorithm);
-    if (!this.loaded) this.loaded = state.ported ? loadPorted(state.ported) : { kind: 'wasm', model: (await loadLibsvm()).load(state.model!) };
+    this.loaded ??= state.ported ? loadPorted(state.ported) : loadModelFile(this.algorithm, state);
     return { state, loaded: this.loaded };
   }
-}
-
-/** Trains with libsvm-js (WebAssembly, with Platt scaling's probability estimates) and returns its model file. */
-async function trainWithLibsvmJs(
-  algorithm: string, params: SvmParams, data: Dataset, labels: ArrayLike<number>,
-): Promise<{ model: string; loaded: Loaded }> {
-  const SVM = await loadLibsvm();
-  const types = SVM.SVM_TYPES;
-  const svm = new SVM({
-    type: { c_svc: types.C_SVC, nu_svc: types.NU_SVC, epsilon_svr: types.EPSILON_SVR, nu_svr: types.NU_SVR }[params.type],
-    nu: params.nu,
-    kernel: { rbf: SVM.KERNEL_TYPES.RBF, linear: SVM.KERNEL_TYPES.LINEAR, poly: SVM.KERNEL_TYPES.POLYNOMIAL, sigmoid: SVM.KERNEL_TYPES.SIGMOID }[params.kernel],
-    degree: params.degree,
-    gamma: params.gamma,
-    coef0: params.coef0,
-    cost: params.C,
-    epsilon: params.epsilon,
-    tolerance: params.tol,
-    shrinking: params.shrinking,
-    cacheSize: params.cacheSize,
-    probabilityEstimates: true,
-    quiet: params.maxIter === -1,
-  });
-  const samples = toRows(data.x, data.rows, data.cols);
-  if (params.maxIter === -1) {
-    svm.train(samples, Array.from(labels));
-  } else {
-    const iterations = solverIterations(() => svm.train(samples, Array.from(labels)));
-    requireConvergedWithin(algorithm, params.maxIter, iterations, () => svm.free());
-  }
-  const model = svm.serializeModel();
-  svm.free();
-  // libsvm's model file rounds some values (%g); predicting from the reloaded file means this engine
-  // and every copy deserialized later answer identically.
-  return { model, loaded: { kind: 'wasm', model: SVM.load(model) } };
 }
 
 function loadPorted(ported: PortedModel): Loaded {
   const model: SvmModel = {
     labels: ported.labels, nSV: ported.nSV, svCoef: ported.svCoef.map((row) => Float64Array.from(row)),
     rho: Float64Array.from(ported.rho), support: Int32Array.from(ported.support), iterations: [], timedOut: false,
+    ...(ported.probA && ported.probB ? { probA: Float64Array.from(ported.probA), probB: Float64Array.from(ported.probB) } : {}),
   };
-  return { kind: 'ported', model, params: ported.params, sv: Float64Array.from(ported.sv) };
+  return { model, params: ported.params, sv: Float64Array.from(ported.sv) };
+}
+
+/** A model stored while these engines trained with libsvm-js: its libsvm model file. */
+function loadModelFile(algorithm: string, state: SvmState): Loaded {
+  try {
+    const file = readModelFile(state.model ?? '', state.cols);
+    return { model: file.model, params: file.params, sv: file.sv };
+  } catch (e) {
+    throw new PgError(SqlState.DataCorrupted, `this stored ${algorithm} model cannot be read`, {
+      detail: `its libsvm model file: ${(e as Error).message}`,
+      hint: 'train the model again',
+    });
+  }
 }
 
 /** sklearn's gamma: 'scale' = 1 / (n_features · X.var()), 'auto' = 1 / n_features, or a number. */
@@ -345,27 +262,8 @@ function maxIterations(algorithm: string, hp: Record<string, unknown>): number {
   return maxIter;
 }
 
-/**
- * scikit-learn's libsvm fork checks max_iter at the top of its solver loop, before it looks for a
- * violating pair: a solver that converges after N < max_iter iterations gives the model libsvm gives
- * without a limit (the counts are libsvm's own, equal to sklearn's n_iter_), and that model is kept.
- * With N >= max_iter sklearn stops the solver unconverged (a ConvergenceWarning and a different
- * model); libsvm (WebAssembly) cannot stop there, so that training is refused rather than answered
- * with the converged model.
- */
-function requireConvergedWithin(algorithm: string, maxIter: number, iterations: number[], free: () => void): void {
-  const needed = Math.max(0, ...iterations);
-  if (iterations.length > 0 && needed < maxIter) return;
-  free();
-  throw new PgError(
-    SqlState.FeatureNotSupported,
-    `${algorithm} needs ${needed} solver iterations on this data, so max_iter ${maxIter} would stop it unconverged, which pgml-proxy cannot reproduce`,
-    {
-      detail: 'scikit-learn stops its libsvm solver after max_iter iterations with a ConvergenceWarning and keeps that unconverged model; libsvm (WebAssembly) always runs until it converges to tol. Trainings that converge in fewer than max_iter iterations are exactly scikit-learn\'s and are accepted.',
-      hint: `raise max_iter above ${needed}, or leave it out (-1, no limit)`,
-    },
-  );
-}
+/** np.iinfo('i').max - 1: the largest seed scikit-learn's randint(np.iinfo('i').max) draws for libsvm. */
+const MAX_SEED = 0x7ffffffe;
 
 export const svmFactory = factory(C_SVM);
 export const nuSvmFactory = factory(NU_SVM);

@@ -2,10 +2,13 @@
  * libsvm's problem setups, training and prediction as scikit-learn's fork has them
  * (sklearn/svm/src/libsvm/svm.cpp): solve_c_svc, solve_nu_svc, solve_epsilon_svr, solve_nu_svr,
  * svm_train_one, svm_train (classes sorted by label, one-vs-one over every pair of classes, support
- * vectors in class order) and svm_predict_values. Every sample weight is 1 (scikit-learn's default),
- * so its W[i] factors are left out (multiplying by 1.0 changes no double).
+ * vectors in class order), svm_binary_svc_probability (the probability estimates' internal 5-fold
+ * cross-validation), svm_predict_values and svm_predict_probability. Every sample weight is 1
+ * (scikit-learn's default), so its W[i] factors are left out (multiplying by 1.0 changes no double).
  */
-import { kFunction, SvcQ, SvrQ, type KernelParams } from './kernel.js';
+import { kFunction, swap, SvcQ, SvrQ, type KernelParams } from './kernel.js';
+import { probabilitiesFromDecisions, sigmoidTrain } from './probability.js';
+import { LibsvmRandom } from './random.js';
 import { SolverNu } from './solver-nu.js';
 import { cMin, Solver, type SolutionInfo } from './solver.js';
 
@@ -24,6 +27,10 @@ export interface SvmParams extends KernelParams {
   cacheSize: number;
   /** -1: no limit. */
   maxIter: number;
+  /** Fit Platt's sigmoid per pair of classes on 5-fold cross-validated decision values (classification). */
+  probability?: boolean;
+  /** libsvm's random_seed (scikit-learn draws it from random_state): set_seed at every svm_train. */
+  randomSeed?: number;
 }
 
 /** The rows: row-major doubles, `rows` × `cols`. */
@@ -49,6 +56,11 @@ export interface SvmModel {
   iterations: number[];
   /** Some solver stopped at max_iter (scikit-learn's ConvergenceWarning). */
   timedOut: boolean;
+  /** Platt's sigmoid per binary problem (probability=true; scikit-learn's probA_ and probB_). */
+  probA?: Float64Array;
+  probB?: Float64Array;
+  /** Trained by upstream libsvm, which gives a two-class model's sigmoid without pairwise coupling. */
+  upstream?: boolean;
 }
 
 interface DecisionFunction {
@@ -160,9 +172,13 @@ function trainOne(x: Float64Array, y: Float64Array, l: number, dim: number, para
   }
 }
 
-/** svm_train (without probability estimates). */
-export function svmTrain(problem: Problem, params: SvmParams): SvmModel {
+/**
+ * svm_train. `random` is the fork's one generator: the probability folds' own svm_train calls reseed
+ * it, so every pair of classes after the first shuffles from the seed's first draws again.
+ */
+export function svmTrain(problem: Problem, params: SvmParams, random = new LibsvmRandom()): SvmModel {
   const { x, y, rows: l, cols: dim } = problem;
+  if (params.randomSeed !== undefined) random.seed(params.randomSeed);
   if (params.type === 'epsilon_svr' || params.type === 'nu_svr') {
     const f = trainOne(x, y, l, dim, params, 0, 0);
     const support: number[] = [];
@@ -178,7 +194,7 @@ export function svmTrain(problem: Problem, params: SvmParams): SvmModel {
       rho: Float64Array.of(f.rho), iterations: [f.info.iterations], timedOut: f.info.timedOut,
     };
   }
-  return trainClassifier(problem, params);
+  return trainClassifier(problem, params, random);
 }
 
 /**
@@ -222,12 +238,14 @@ function groupClasses(y: Float64Array, l: number): { labels: number[]; start: nu
 }
 
 /** svm_train's classification branch: one binary machine per pair of classes (i < j, i positive). */
-function trainClassifier(problem: Problem, params: SvmParams): SvmModel {
+function trainClassifier(problem: Problem, params: SvmParams, random: LibsvmRandom): SvmModel {
   const { x, y, rows: l, cols: dim } = problem;
   const { labels, start, count, perm } = groupClasses(y, l);
   const k = labels.length;
   const nonzero = new Uint8Array(l);
   const machines: DecisionFunction[] = [];
+  const probA: number[] = [];
+  const probB: number[] = [];
   for (let i = 0; i < k; i++) {
     for (let j = i + 1; j < k; j++) {
       const ci = count[i]!;
@@ -241,6 +259,11 @@ function trainClassifier(problem: Problem, params: SvmParams): SvmModel {
       for (let t = 0; t < cj; t++) {
         subX.set(x.subarray(perm[start[j]! + t]! * dim, (perm[start[j]! + t]! + 1) * dim), (ci + t) * dim);
         subY[ci + t] = -1;
+      }
+      if (params.probability) {
+        const [A, B] = binarySvcProbability({ x: subX, y: subY, rows: ci + cj, cols: dim }, params, random);
+        probA.push(A);
+        probB.push(B);
       }
       const f = trainOne(subX, subY, ci + cj, dim, params, params.C, params.C);
       for (let t = 0; t < ci; t++) if (Math.abs(f.alpha[t]!) > 0) nonzero[start[i]! + t] = 1;
@@ -274,7 +297,60 @@ function trainClassifier(problem: Problem, params: SvmParams): SvmModel {
     rho: Float64Array.from(machines, (f) => f.rho),
     iterations: machines.map((f) => f.info.iterations),
     timedOut: machines.some((f) => f.info.timedOut),
+    ...(params.probability ? { probA: Float64Array.from(probA), probB: Float64Array.from(probB) } : {}),
   };
+}
+
+/**
+ * svm_binary_svc_probability: decision values for every row of a binary problem (+1/−1 labels) from
+ * 5-fold cross-validation over a shuffle, then Platt's sigmoid fitted to them. The folds train with
+ * svm_train itself (without probabilities): C is 1 times the class weights Cp = Cn = C, labels sorted
+ * so −1 comes first, hence the sign flip.
+ */
+function binarySvcProbability(problem: Problem, params: SvmParams, random: LibsvmRandom): [number, number] {
+  const { x, y, rows: l, cols: dim } = problem;
+  const folds = 5;
+  const perm = Int32Array.from({ length: l }, (_, i) => i);
+  for (let i = 0; i < l; i++) swap(perm, i, i + random.boundedInt(l - i));
+  const decision = new Float64Array(l);
+  const subParams: SvmParams = { ...params, probability: false };
+  const value = new Float64Array(1);
+  for (let fold = 0; fold < folds; fold++) {
+    const begin = Math.trunc((fold * l) / folds);
+    const end = Math.trunc(((fold + 1) * l) / folds);
+    const subL = l - (end - begin);
+    const subX = new Float64Array(subL * dim);
+    const subY = new Float64Array(subL);
+    let k = 0;
+    let positives = 0;
+    const take = (j: number) => {
+      subX.set(x.subarray(perm[j]! * dim, (perm[j]! + 1) * dim), k * dim);
+      subY[k] = y[perm[j]!]!;
+      if (subY[k++]! > 0) positives++;
+    };
+    for (let j = 0; j < begin; j++) take(j);
+    for (let j = end; j < l; j++) take(j);
+    const negatives = subL - positives;
+    if (positives === 0 || negatives === 0) {
+      const constant = positives > 0 ? 1 : negatives > 0 ? -1 : 0;
+      for (let j = begin; j < end; j++) decision[perm[j]!] = constant;
+      continue;
+    }
+    const model = svmTrain({ x: subX, y: subY, rows: subL, cols: dim }, subParams, random);
+    const sv = supportVectors(subX, dim, model.support);
+    for (let j = begin; j < end; j++) {
+      svmPredictValues(model, params, sv, dim, x, perm[j]! * dim, value);
+      decision[perm[j]!] = value[0]! * model.labels[0]!;
+    }
+  }
+  return sigmoidTrain(l, decision, y);
+}
+
+/** The support vectors' rows of `x`, row-major (libsvm's model->SV). */
+export function supportVectors(x: Float64Array, dim: number, support: Int32Array): Float64Array {
+  const sv = new Float64Array(support.length * dim);
+  support.forEach((row, i) => sv.set(x.subarray(row * dim, (row + 1) * dim), i * dim));
+  return sv;
 }
 
 /**
@@ -314,4 +390,17 @@ export function svmPredictValues(
   let best = 0;
   for (let c = 1; c < k; c++) if (vote[c]! > vote[best]!) best = c;
   return model.labels[best]!;
+}
+
+/**
+ * svm_predict_probability for one row: the class probabilities into `p` (length labels.length, in
+ * label order) from a model trained with probability=true.
+ */
+export function svmPredictProbability(
+  model: SvmModel, params: KernelParams, sv: Float64Array, dim: number, x: Float64Array, at: number, p: Float64Array,
+): void {
+  const k = model.labels.length;
+  const decision = new Float64Array((k * (k - 1)) / 2);
+  svmPredictValues(model, params, sv, dim, x, at, decision);
+  probabilitiesFromDecisions(k, decision, model.probA!, model.probB!, p, !model.upstream);
 }

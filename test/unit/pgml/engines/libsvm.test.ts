@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { Cache, powi, type KernelType } from '../../../../src/pgml/engines/libsvm/kernel.js';
-import { infeasibleNuPair, svmPredictValues, svmTrain, type SvmParams, type SvmType } from '../../../../src/pgml/engines/libsvm/train.js';
+import { multiclassProbability, sigmoidPredict, sigmoidTrain } from '../../../../src/pgml/engines/libsvm/probability.js';
+import { LibsvmRandom } from '../../../../src/pgml/engines/libsvm/random.js';
+import {
+  infeasibleNuPair, svmPredictProbability, svmPredictValues, svmTrain, type SvmParams, type SvmType,
+} from '../../../../src/pgml/engines/libsvm/train.js';
 
 /** Made by scripts/make-svm-fixtures.py (scikit-learn's own libsvm). */
 interface Fixture {
@@ -13,7 +17,7 @@ interface Fixture {
     estimator: 'SVC' | 'NuSVC' | 'SVR' | 'NuSVR';
     params: {
       kernel: KernelType; degree: number; gamma: number; coef0: number; C: number; nu: number; epsilon: number;
-      tol: number; shrinking: boolean; cache_size: number; max_iter: number;
+      tol: number; shrinking: boolean; cache_size: number; max_iter: number; probability: boolean; random_seed: number | null;
     };
     support: number[];
     n_support: number[];
@@ -22,6 +26,9 @@ interface Fixture {
     n_iter: number[];
     predict: number[];
     decision: number[][] | null;
+    prob_a: number[] | null;
+    prob_b: number[] | null;
+    predict_proba: number[][] | null;
   }[];
 }
 
@@ -35,9 +42,10 @@ function rowMajor(rows: number[][]): Float64Array {
 }
 
 /**
- * Equal doubles, except that an rbf prediction sums double-precision exp() values and V8's Math.exp
- * (fdlibm) and glibc's exp can round the last bit differently: there the sum may differ in its last
- * bits. (Training stores Q as float32, which absorbs that difference: the trained models are equal.)
+ * Equal doubles, except where exp() enters (an rbf prediction, Platt's sigmoid: `kernel` 'rbf'): V8's
+ * Math.exp (fdlibm) and glibc's exp can round the last bit differently, so sums of such values may
+ * differ in their last bits. (Training stores Q as float32, which absorbs that difference: the trained
+ * models are equal.)
  */
 function assertSameDouble(actual: number, expected: number, kernel: KernelType, message: string): void {
   if (kernel !== 'rbf') return assert.equal(actual, expected, message);
@@ -54,6 +62,7 @@ describe('libsvm port equals scikit-learn\'s libsvm double for double', () => {
       const params: SvmParams = {
         type: TYPES[c.estimator], kernel: p.kernel, degree: p.degree, gamma: p.gamma, coef0: p.coef0, C: p.C, nu: p.nu,
         epsilon: p.epsilon, tol: p.tol, shrinking: p.shrinking, cacheSize: p.cache_size, maxIter: p.max_iter,
+        ...(p.probability ? { probability: true, randomSeed: p.random_seed! } : {}),
       };
       const model = svmTrain({ x, y: Float64Array.from(d.y), rows: d.y.length, cols }, params);
       assert.deepEqual(model.iterations, c.n_iter, 'n_iter_');
@@ -77,6 +86,15 @@ describe('libsvm port equals scikit-learn\'s libsvm double for double', () => {
           decision.forEach((v, k) => assertSameDouble(v, expected[k]!, c.params.kernel, `decision row ${r}`));
         }
       });
+      if (!c.prob_a) return;
+      // Platt's fit and prediction go through exp() and log(), which V8 and glibc may round apart
+      model.probA!.forEach((a, k) => assertSameDouble(a, c.prob_a![k]!, 'rbf', `probA ${k}`));
+      model.probB!.forEach((b, k) => assertSameDouble(b, c.prob_b![k]!, 'rbf', `probB ${k}`));
+      const proba = new Float64Array(model.labels.length);
+      d.test.forEach((_, r) => {
+        svmPredictProbability(model, params, sv, cols, test, r * cols, proba);
+        proba.forEach((v, k) => assertSameDouble(v, c.predict_proba![r]![k]!, 'rbf', `predict_proba row ${r}`));
+      });
     });
   }
 
@@ -84,6 +102,39 @@ describe('libsvm port equals scikit-learn\'s libsvm double for double', () => {
     const converged = fixture.cases.find((c) => c.name === 'svc rbf')!;
     const stopped = fixture.cases.find((c) => c.name === 'svc rbf max_iter 10')!;
     assert.notDeepEqual(stopped.dual_coef, converged.dual_coef);
+  });
+});
+
+describe('libsvm probability pieces', () => {
+  it("bounded_rand_int draws from std::mt19937 (its 10000th output for the default seed is the standard's 4123659995)", () => {
+    const random = new LibsvmRandom();
+    // range 2^31: Lemire's multiply keeps a draw's top 31 bits, so the draws are mt19937's outputs >> 1
+    for (let i = 0; i < 9999; i++) random.boundedInt(2 ** 31);
+    assert.equal(random.boundedInt(2 ** 31), 4123659995 >>> 1);
+    random.seed(5489);
+    const draws = Array.from({ length: 1000 }, () => random.boundedInt(7));
+    assert.ok(draws.every((v) => v >= 0 && v < 7) && new Set(draws).size === 7);
+  });
+
+  it('sigmoid_train fits a steeper sigmoid to separable decision values and keeps the prior', () => {
+    const decision = Float64Array.of(-3, -2, -1.5, -1, 1, 1.5, 2, 3);
+    const labels = Float64Array.of(-1, -1, -1, -1, 1, 1, 1, 1);
+    const [A, B] = sigmoidTrain(8, decision, labels);
+    assert.ok(A < 0, `A ${A}`);
+    assert.ok(Math.abs(B) < 1e-6, `B ${B}: balanced classes, symmetric values`);
+    assert.ok(sigmoidPredict(3, A, B) > 0.9 && sigmoidPredict(-3, A, B) < 0.1);
+    assert.ok(Math.abs(sigmoidPredict(1, A, B) + sigmoidPredict(-1, A, B) - 1) < 1e-12);
+  });
+
+  it('pairwise coupling gives probabilities that sum to 1 and agree with consistent pairs', () => {
+    // pairwise r_ij = p_i / (p_i + p_j) for p = (0.5, 0.3, 0.2)
+    const p = [0.5, 0.3, 0.2];
+    const r = new Float64Array(9);
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) if (i !== j) r[i * 3 + j] = p[i]! / (p[i]! + p[j]!);
+    const out = new Float64Array(3);
+    multiclassProbability(3, r, out);
+    assert.ok(Math.abs(out.reduce((a, b) => a + b, 0) - 1) < 1e-12);
+    out.forEach((v, i) => assert.ok(Math.abs(v - p[i]!) < 1e-3, `${v} vs ${p[i]}`));
   });
 });
 

@@ -20,6 +20,13 @@ const reference = skipReason
       nuSvc: { split: breastCancer, estimator: 'svm.NuSVC', params: { nu: 0.3 } },
       svcIrisStopped: { split: iris, estimator: 'svm.SVC', params: { max_iter: 5 }, float32: true },
       nuSvrStopped: { split: diabetes, estimator: 'svm.NuSVR', params: { max_iter: 10 }, float32: true },
+      svcIrisProba: { split: iris, estimator: 'svm.SVC', params: { probability: true, random_state: 42 }, float32: true, proba: true },
+      nuSvcBinaryProba: {
+        split: breastCancer, estimator: 'svm.NuSVC', params: { nu: 0.3, probability: true, random_state: 0 }, float32: true, proba: true,
+      },
+      svcIrisStoppedProba: {
+        split: iris, estimator: 'svm.SVC', params: { max_iter: 5, probability: true, random_state: 0 }, float32: true, proba: true,
+      },
     });
 
 describe('svm matches scikit-learn (both are libsvm)', { skip: skipReason }, () => {
@@ -67,6 +74,44 @@ describe('nu_svm matches scikit-learn NuSVC / NuSVR (both are libsvm)', { skip: 
   });
 });
 
+/** libsvm-js models stored before the port (test/fixtures/libsvm-js-models.json: how it was made is in it). */
+const storedModels = JSON.parse(readFileSync(new URL('../../../fixtures/libsvm-js-models.json', import.meta.url), 'utf8')) as {
+  models: { name: string; algorithm: 'svm' | 'nu_svm'; split: string; stored: unknown; predict: number[]; proba: number[][] | null }[];
+};
+
+function assertProbabilitiesClose(actual: Float32Array, expected: number[][], tolerance: number, name = ''): void {
+  expected.forEach((row, r) => row.forEach((p, c) => {
+    const got = actual[r * row.length + c]!;
+    assert.ok(Math.abs(got - p) <= tolerance, `${name} row ${r} class ${c}: ${got} vs ${p}`);
+  }));
+}
+
+describe('svm probability estimates match scikit-learn (libsvm\'s Platt scaling)', { skip: skipReason }, () => {
+  it('SVC on iris and NuSVC on breast_cancer with random_state: the same predict_proba', async () => {
+    for (const [factory, split, hyperparams, key] of [
+      [svmFactory, iris, { probability: true, random_state: 42 }, 'svcIrisProba'],
+      [nuSvmFactory, breastCancer, { nu: 0.3, probability: true, random_state: 0 }, 'nuSvcBinaryProba'],
+      [svmFactory, iris, { max_iter: 5, probability: true, random_state: 0 }, 'svcIrisStoppedProba'],
+    ] as const) {
+      const engine = factory.create();
+      await engine.fit(split.train, { task: 'classification', hyperparams, numClasses: split.numClasses });
+      const proba = await engine.predictProba!(split.test.x, split.test.rows);
+      assertProbabilitiesClose(proba, reference![key].proba!, 1e-6, key);
+      assert.deepEqual(Array.from(await engine.predict(split.test.x, split.test.rows)), reference![key].predict, key);
+    }
+  });
+
+  it('a different random_state shuffles the folds differently', async () => {
+    const proba = async (seed: number) => {
+      const engine = svmFactory.create();
+      await engine.fit(iris.train, { task: 'classification', hyperparams: { probability: true, random_state: seed }, numClasses: 3 });
+      return engine.predictProba!(iris.test.x, iris.test.rows);
+    };
+    assert.deepEqual(await proba(42), await proba(42));
+    assert.notDeepEqual(await proba(42), await proba(43));
+  });
+});
+
 describe('svm engine', () => {
   it('gives probabilities only when trained with probability=true, and round-trips', async () => {
     const engine = svmFactory.create();
@@ -75,6 +120,7 @@ describe('svm engine', () => {
 
     const withProba = svmFactory.create();
     await withProba.fit(iris.train, { task: 'classification', hyperparams: { probability: true }, numClasses: 3 });
+    assert.equal(withProba.runtime, 'js');
     const proba = await withProba.predictProba!(iris.test.x, iris.test.rows);
     const predicted = await withProba.predict(iris.test.x, iris.test.rows);
     assert.ok(accuracy(iris.test.y!, predicted) > 0.9);
@@ -85,13 +131,25 @@ describe('svm engine', () => {
     const restored = await svmFactory.deserialize(await withProba.serialize());
     assert.deepEqual(await restored.predict(iris.test.x, iris.test.rows), predicted);
     assert.deepEqual(await restored.predictProba!(iris.test.x, iris.test.rows), proba);
+  });
 
-    // A model stored before the TypeScript solver (libsvm-js's model file, no probabilities) still loads.
-    const stored = JSON.parse(new TextDecoder().decode(await withProba.serialize())) as Record<string, unknown>;
-    assert.equal(typeof stored.model, 'string');
-    const old = await svmFactory.deserialize(new TextEncoder().encode(JSON.stringify({ ...stored, probability: false })));
-    assert.deepEqual(await old.predict(iris.test.x, iris.test.rows), predicted);
-    await assert.rejects(old.predictProba!(iris.test.x, iris.test.rows), { code: '0A000' });
+  it('models stored while training ran on libsvm-js predict as libsvm-js did', async () => {
+    const splits: Record<string, typeof iris> = { iris, diabetes, breast_cancer: breastCancer };
+    for (const stored of storedModels.models) {
+      const factory = stored.algorithm === 'svm' ? svmFactory : nuSvmFactory;
+      const split = splits[stored.split]!;
+      const engine = await factory.deserialize(new TextEncoder().encode(JSON.stringify(stored.stored)));
+      const predicted = Array.from(await engine.predict(split.test.x, split.test.rows));
+      predicted.forEach((p, i) => assert.ok(Math.abs(p - stored.predict[i]!) <= 1e-5 * Math.max(1, Math.abs(p)), `${stored.name} row ${i}`));
+      if (stored.proba) assertProbabilitiesClose(await engine.predictProba!(split.test.x, split.test.rows), stored.proba, 1e-6, stored.name);
+      else if ((stored.stored as { task: string }).task === 'classification') {
+        await assert.rejects(engine.predictProba!(split.test.x, split.test.rows), { code: '0A000' });
+      }
+    }
+    const [first] = storedModels.models;
+    const broken = { ...(first!.stored as object), model: 'svm_type c_svc\nkernel_type rbf\n' };
+    const engine = await svmFactory.deserialize(new TextEncoder().encode(JSON.stringify(broken)));
+    await assert.rejects(engine.predict(iris.test.x, iris.test.rows), { code: 'XX001', message: /cannot be read/ });
   });
 
   it('regression round-trips through serialize', async () => {
@@ -127,11 +185,6 @@ describe('svm engine', () => {
       else stopped.forEach((p, i) => assert.ok(Math.abs(p - expected[i]!) <= 1e-5 * Math.abs(expected[i]!), `row ${i}: ${p} vs ${expected[i]}`));
       assert.notDeepEqual(stopped, await fit({}), 'the limit stopped the solver early');
     }
-    // probability estimates still train with libsvm-js, which cannot stop early
-    await assert.rejects(
-      svmFactory.create().fit(iris.train, { task: 'classification', hyperparams: { max_iter: 1, probability: true }, numClasses: 3 }),
-      { code: '0A000' },
-    );
     await assert.rejects(svmFactory.create().fit(iris.train, { task: 'classification', hyperparams: { max_iter: 2.5 }, numClasses: 3 }), { code: '22023' });
   });
 });
