@@ -34,7 +34,7 @@ function centre(x: Float32Array, rows: number, cols: number, y: Float64Array, ou
   return { x: xm, y: ym, xMean, yMean };
 }
 
-function withIntercepts(weights: Matrix, centred: Centred): LinearCoefficients {
+function withIntercepts(weights: Matrix, centred: Pick<Centred, 'xMean' | 'yMean'>): LinearCoefficients {
   const outputs = weights.columns;
   const coef: number[][] = [];
   const intercept: number[] = [];
@@ -52,12 +52,21 @@ function withIntercepts(weights: Matrix, centred: Centred): LinearCoefficients {
 export function leastSquares(
   x: Float32Array, rows: number, cols: number, y: Float64Array, outputs: number, fitIntercept: boolean,
 ): LinearCoefficients {
-  const centred = centre(x, rows, cols, y, outputs, fitIntercept);
   if (rows <= cols) {
+    const centred = centre(x, rows, cols, y, outputs, fitIntercept);
     const svd = new SingularValueDecomposition(centred.x, { autoTranspose: true });
     return withIntercepts(svd.solve(centred.y), centred);
   }
-  return withIntercepts(tallMinimumNormSolve(centred.x, centred.y), centred);
+  // The same centred values as centre(), written straight into the columns the QR works on.
+  const xMean = fitIntercept ? columnMeans(x, rows, cols) : new Float64Array(cols);
+  const yMean = fitIntercept ? columnMeans(y, rows, outputs) : new Float64Array(outputs);
+  const columns = Array.from({ length: cols }, () => new Float64Array(rows));
+  const targets = Array.from({ length: outputs }, () => new Float64Array(rows));
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) columns[c]![r] = x[r * cols + c]! - xMean[c]!;
+    for (let o = 0; o < outputs; o++) targets[o]![r] = y[r * outputs + o]! - yMean[o]!;
+  }
+  return withIntercepts(tallMinimumNormSolve(columns, targets, rows), { xMean, yMean });
 }
 
 /**
@@ -66,11 +75,8 @@ export function leastSquares(
  * ε/2 · rows · s₀ as ml-matrix's solve on X) is the same answer in O(rows · cols²), where ml-matrix's
  * SVD of the whole X took seconds on 75,000 rows.
  */
-function tallMinimumNormSolve(x: Matrix, y: Matrix): Matrix {
-  const m = x.rows;
-  const n = x.columns;
-  const a = Array.from({ length: n }, (_, c) => Float64Array.from({ length: m }, (_, r) => x.get(r, c)));
-  const b = Array.from({ length: y.columns }, (_, o) => Float64Array.from({ length: m }, (_, r) => y.get(r, o)));
+function tallMinimumNormSolve(a: Float64Array[], b: Float64Array[], m: number): Matrix {
+  const n = a.length;
   const v = new Float64Array(m);
   for (let k = 0; k < n; k++) {
     const column = a[k]!;
@@ -95,8 +101,8 @@ function tallMinimumNormSolve(x: Matrix, y: Matrix): Matrix {
   }
   const r = new Matrix(n, n);
   for (let c = 0; c < n; c++) for (let i = 0; i <= c; i++) r.set(i, c, a[c]![i]!);
-  const qty = new Matrix(n, y.columns);
-  for (let o = 0; o < y.columns; o++) for (let i = 0; i < n; i++) qty.set(i, o, b[o]![i]!);
+  const qty = new Matrix(n, b.length);
+  for (let o = 0; o < b.length; o++) for (let i = 0; i < n; i++) qty.set(i, o, b[o]![i]!);
   const svd = new SingularValueDecomposition(r);
   const cutoff = (Number.EPSILON / 2) * m * (svd.diagonal[0] ?? 0);
   const inverse = Matrix.diag(svd.diagonal.map((s) => (Math.abs(s) <= cutoff ? 0 : 1 / s)));
