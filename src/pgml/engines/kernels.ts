@@ -1,7 +1,8 @@
 /**
  * What the kernel estimators (kernel_ridge, gaussian_process) share: scikit-learn's pairwise kernels
  * with their default gamma (1 / n_features), a dense Cholesky factorisation and solve on Float64Array
- * (LAPACK's through blas.ts where rounding allows), and the training-row limit that keeps the n × n kernel matrix within memory.
+ * (LAPACK's through blas.ts where rounding allows), and the training-row limit that keeps the n × n
+ * kernel matrix within memory.
  */
 import { PgError } from '../../errors/index.js';
 import { lapackCholesky, lapackCholeskySolve } from './blas.js';
