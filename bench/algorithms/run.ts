@@ -4,7 +4,9 @@
 // split (test_sampling => 'last', test_size 0.25; iris from a fixed shuffle of pgml.iris), in one run. Key metric: f1 (classification, binary
 // or macro, as pgml.models), r2 (regression), silhouette (clustering).
 // Run: npm run build && node --import tsx bench/algorithms/run.ts   (prints one JSON line)
-// Env: BENCH_SYNTHETIC_ROWS (100000), BENCH_ONLY=alg1,alg2 (every algorithm), BENCH_PYTHON (python3).
+// Env: BENCH_SYNTHETIC_ROWS (100000), BENCH_ONLY=alg1,alg2 (every algorithm), BENCH_DATASETS=name1,name2
+// (every dataset; names as in the table, e.g. diabetes,iris_clusters), BENCH_PYTHON (python3), BENCH_CLI
+// (another build's dist/cli.js, for an A/B against it; this checkout's by default).
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -167,13 +169,15 @@ function round(v: number, digits = 4): number {
 
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY?.split(',');
+  const onlyDatasets = process.env.BENCH_DATASETS?.split(',');
+  const wanted = DATASETS.filter((d) => !onlyDatasets || onlyDatasets.includes(d.name));
   const scratch = mkdtempSync(join(tmpdir(), 'pgml-bench-algorithms-'));
   const cluster = await startPgCluster();
   let proxy: Awaited<ReturnType<typeof startProxy>> | undefined;
   let db: pg.Client | undefined;
   try {
     await createDatabase(cluster, 'bench');
-    proxy = await startProxy({ upstream: cluster.url('postgres', undefined, 'bench') });
+    proxy = await startProxy({ upstream: cluster.url('postgres', undefined, 'bench'), ...(process.env.BENCH_CLI ? { cliPath: process.env.BENCH_CLI } : {}) });
     db = new pg.Client({ connectionString: proxy.url('postgres', undefined, 'bench') });
     db.on('error', () => undefined);
     await db.connect();
@@ -181,12 +185,12 @@ async function main(): Promise<void> {
     await createTables(db);
 
     const datasets = [];
-    for (const d of DATASETS) {
+    for (const d of wanted) {
       const csv = join(scratch, `${d.name}.csv`);
       const e = await exportCsv(db, d, csv);
       datasets.push({ name: d.name, csv, task: d.task, num_classes: e.numClasses, rows: e.rows, n_test: Math.round(e.rows * TEST_SIZE) });
     }
-    const plan = DATASETS.flatMap((d) =>
+    const plan = wanted.flatMap((d) =>
       ALGORITHMS.filter((a) => a.tasks.includes(d.task) && (!only || only.includes(a.algorithm))).map((a) => ({ d, a })),
     );
     const ours: Record<string, unknown> = {};

@@ -43,59 +43,7 @@ function fit(data: Dataset, hp: Record<string, unknown>): CentreModel {
   const normal = standardNormal(seededRandom(seedParam(ALGORITHM, hp)));
   for (let i = 0; i < n * n; i++) s[i]! += (EPS * s[i]! + TINY * 100) * normal();
 
-  const a = new Float64Array(n * n);
-  const r = new Float64Array(n * n);
-  const tmp = new Float64Array(n * n);
-  const history = Array.from({ length: convergenceIter }, () => new Uint8Array(n));
-  let exemplars = new Uint8Array(n);
-  for (let it = 0; it < maxIter; it++) {
-    // Responsibilities: r(i,k) ← s(i,k) − max_{k'≠k} (a(i,k') + s(i,k')), damped.
-    for (let i = 0; i < n; i++) {
-      let first = -Infinity;
-      let second = -Infinity;
-      let arg = 0;
-      for (let k = 0; k < n; k++) {
-        const v = a[i * n + k]! + s[i * n + k]!;
-        if (v > first) {
-          second = first;
-          first = v;
-          arg = k;
-        } else if (v > second) {
-          second = v;
-        }
-      }
-      for (let k = 0; k < n; k++) {
-        const update = s[i * n + k]! - (k === arg ? second : first);
-        r[i * n + k] = damping * r[i * n + k]! + (1 - damping) * update;
-      }
-    }
-    // Availabilities: a(i,k) ← min(0, r(k,k) + Σ_{i'∉{i,k}} max(0, r(i',k))), a(k,k) ← Σ_{i'≠k} max(0, r(i',k)).
-    for (let k = 0; k < n; k++) {
-      let sum = 0;
-      for (let i = 0; i < n; i++) {
-        const rp = i === k ? r[k * n + k]! : Math.max(r[i * n + k]!, 0);
-        tmp[i * n + k] = rp;
-        sum += rp;
-      }
-      for (let i = 0; i < n; i++) {
-        let update = sum - tmp[i * n + k]!;
-        if (i !== k) update = Math.min(update, 0);
-        a[i * n + k] = damping * a[i * n + k]! + (1 - damping) * update;
-      }
-    }
-    exemplars = Uint8Array.from({ length: n }, (_, k) => (a[k * n + k]! + r[k * n + k]! > 0 ? 1 : 0));
-    history[it % convergenceIter] = exemplars;
-    if (it >= convergenceIter) {
-      const count = exemplars.reduce((acc, e) => acc + e, 0);
-      let stable = true;
-      for (let k = 0; k < n && stable; k++) {
-        let total = 0;
-        for (const h of history) total += h[k]!;
-        stable = total === 0 || total === convergenceIter;
-      }
-      if (stable && count > 0) break;
-    }
-  }
+  const exemplars = passMessages(s, n, damping, maxIter, convergenceIter);
   let chosen = exemplars.reduce<number[]>((acc, e, k) => (e ? [...acc, k] : acc), []);
   if (chosen.length === 0) {
     throw new PgError(SqlState.InvalidParameterValue, `${ALGORITHM} found no exemplar in ${maxIter} iterations`, {
@@ -128,6 +76,84 @@ function fit(data: Dataset, hp: Record<string, unknown>): CentreModel {
   });
   const centres = [...new Set(chosen)].sort((p, q) => p - q);
   return { centres: centres.flatMap((i) => Array.from(x.subarray(i * cols, (i + 1) * cols))) };
+}
+
+/**
+ * The damped responsibility and availability updates, row by row over typed arrays, until the exemplar
+ * set has been the same for convergence_iter iterations (sklearn's test, counted per sample) or max_iter.
+ */
+function passMessages(s: Float64Array, n: number, damping: number, maxIter: number, convergenceIter: number): Uint8Array {
+  const a = new Float64Array(n * n);
+  const r = new Float64Array(n * n);
+  const columnSums = new Float64Array(n);
+  const history = new Uint8Array(convergenceIter * n);
+  const timesExemplar = new Int32Array(n);
+  const exemplars = new Uint8Array(n);
+  for (let it = 0; it < maxIter; it++) {
+    updateResponsibilities(s, a, r, n, damping);
+    updateAvailabilities(r, a, n, damping, columnSums);
+    const slot = (it % convergenceIter) * n;
+    let count = 0;
+    for (let k = 0; k < n; k++) {
+      const e = a[k * n + k]! + r[k * n + k]! > 0 ? 1 : 0;
+      exemplars[k] = e;
+      count += e;
+      timesExemplar[k]! += e - history[slot + k]!;
+      history[slot + k] = e;
+    }
+    if (it >= convergenceIter && count > 0) {
+      let stable = true;
+      for (let k = 0; k < n && stable; k++) stable = timesExemplar[k] === 0 || timesExemplar[k] === convergenceIter;
+      if (stable) break;
+    }
+  }
+  return exemplars;
+}
+
+/** r(i,k) ← s(i,k) − max_{k'≠k} (a(i,k') + s(i,k')), damped. */
+function updateResponsibilities(s: Float64Array, a: Float64Array, r: Float64Array, n: number, damping: number): void {
+  const keep = 1 - damping;
+  for (let i = 0; i < n; i++) {
+    const row = i * n;
+    let first = -Infinity;
+    let second = -Infinity;
+    let arg = 0;
+    for (let k = 0; k < n; k++) {
+      const v = a[row + k]! + s[row + k]!;
+      if (v > first) {
+        second = first;
+        first = v;
+        arg = k;
+      } else if (v > second) {
+        second = v;
+      }
+    }
+    const argBefore = r[row + arg]!;
+    for (let k = 0; k < n; k++) r[row + k] = damping * r[row + k]! + keep * (s[row + k]! - first);
+    r[row + arg] = damping * argBefore + keep * (s[row + arg]! - second);
+  }
+}
+
+/** a(i,k) ← min(0, r(k,k) + Σ_{i'∉{i,k}} max(0, r(i',k))), a(k,k) ← Σ_{i'≠k} max(0, r(i',k)), damped. */
+function updateAvailabilities(r: Float64Array, a: Float64Array, n: number, damping: number, columnSums: Float64Array): void {
+  const keep = 1 - damping;
+  columnSums.fill(0);
+  for (let i = 0; i < n; i++) {
+    const row = i * n;
+    for (let k = 0; k < n; k++) {
+      const v = r[row + k]!;
+      columnSums[k]! += k === i || v > 0 ? v : 0;
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    const row = i * n;
+    for (let k = 0; k < n; k++) {
+      const v = r[row + k]!;
+      let update = columnSums[k]! - (k === i || v > 0 ? v : 0);
+      if (k !== i && update > 0) update = 0;
+      a[row + k] = damping * a[row + k]! + keep * update;
+    }
+  }
 }
 
 function median(values: Float64Array): number {

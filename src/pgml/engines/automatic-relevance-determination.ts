@@ -4,12 +4,12 @@
  * still kept, the mean α Σ Xᵀy, then re-estimates λ and α; features whose λᵢ passes threshold_lambda are
  * pruned (weight 0). Stops when the weights move less than tol. Same defaults and names as sklearn.
  */
-import { Matrix, pseudoInverse } from 'ml-matrix';
 import { boolParam, rangeParam } from './engine-support.js';
 import { gammaPriors, initialNoisePrecision, type GammaPriors } from './bayesian-ridge.js';
 import { gram, xTy } from './blas.js';
 import { centreRows, interceptFor, linearRegressorFactory, outputColumn, type RegressionRows } from './linear-regressor.js';
 import type { LinearCoefficients } from './linear-solvers.js';
+import { pinvh } from './symmetric-pinv.js';
 
 const ALGORITHM = 'automatic_relevance_determination';
 interface ArdOptions extends GammaPriors {
@@ -17,24 +17,46 @@ interface ArdOptions extends GammaPriors {
 }
 
 interface Posterior {
-  kept: number[];
-  sigma: Matrix;
+  kept: Int32Array;
+  /** kept × kept, row-major. */
+  sigma: Float64Array;
 }
 
-/** Σ over the kept features (sklearn's pinvh of diag λ + α XᵀX). */
-function posterior(g: Float64Array, cols: number, alpha: number, lambda: Float64Array, keep: boolean[]): Posterior {
-  const kept = keep.flatMap((k, i) => (k ? [i] : []));
-  const inverse = new Matrix(kept.length, kept.length);
-  kept.forEach((i, a) => kept.forEach((j, b) => inverse.set(a, b, alpha * g[i * cols + j]! + (a === b ? lambda[i]! : 0))));
-  return { kept, sigma: pseudoInverse(inverse) };
+/** Σ over the kept features: sklearn's pinvh(diag λ + α XᵀX). */
+function posterior(g: Float64Array, cols: number, alpha: number, lambda: Float64Array, keep: Uint8Array): Posterior {
+  let m = 0;
+  const kept = new Int32Array(keep.reduce((count, k) => count + k, 0));
+  keep.forEach((k, i) => {
+    if (k) kept[m++] = i;
+  });
+  const inverse = new Float64Array(m * m);
+  for (let a = 0; a < m; a++) {
+    const row = kept[a]! * cols;
+    for (let b = 0; b < m; b++) inverse[a * m + b] = alpha * g[row + kept[b]!]!;
+    inverse[a * m + a]! += lambda[kept[a]!]!;
+  }
+  return { kept, sigma: pinvh(inverse, m) };
 }
 
 function updateWeights(coef: Float64Array, post: Posterior, xy: Float64Array, alpha: number): void {
-  post.kept.forEach((i, a) => {
+  const { kept, sigma } = post;
+  const m = kept.length;
+  for (let a = 0; a < m; a++) {
     let s = 0;
-    post.kept.forEach((j, b) => (s += post.sigma.get(a, b) * xy[j]!));
-    coef[i] = alpha * s;
-  });
+    for (let b = 0; b < m; b++) s += sigma[a * m + b]! * xy[kept[b]!]!;
+    coef[kept[a]!] = alpha * s;
+  }
+}
+
+function sumSquaredResiduals(x: Float64Array, rows: number, cols: number, y: Float64Array, coef: Float64Array): number {
+  let sse = 0;
+  for (let r = 0; r < rows; r++) {
+    let p = 0;
+    const offset = r * cols;
+    for (let c = 0; c < cols; c++) p += x[offset + c]! * coef[c]!;
+    sse += (y[r]! - p) ** 2;
+  }
+  return sse;
 }
 
 /** One centred target. */
@@ -43,38 +65,33 @@ export function ardWeights(x: Float64Array, rows: number, cols: number, y: Float
   const xy = xTy(x, rows, cols, y);
   let alpha = initialNoisePrecision(y);
   const lambda = new Float64Array(cols).fill(1);
-  let keep = new Array<boolean>(cols).fill(true);
+  let keep = new Uint8Array(cols).fill(1);
   const coef = new Float64Array(cols);
-  let previous: Float64Array | undefined;
+  const previous = new Float64Array(cols);
   for (let iteration = 0; iteration < options.maxIter; iteration++) {
     const post = posterior(g, cols, alpha, lambda, keep);
     updateWeights(coef, post, xy, alpha);
-    let sse = 0;
-    for (let r = 0; r < rows; r++) {
-      let p = 0;
-      for (let c = 0; c < cols; c++) p += x[r * cols + c]! * coef[c]!;
-      sse += (y[r]! - p) ** 2;
-    }
+    const sse = sumSquaredResiduals(x, rows, cols, y, coef);
     let gammaSum = 0;
-    post.kept.forEach((i, a) => {
-      const gamma = 1 - lambda[i]! * post.sigma.get(a, a);
+    const m = post.kept.length;
+    for (let a = 0; a < m; a++) {
+      const i = post.kept[a]!;
+      const gamma = 1 - lambda[i]! * post.sigma[a * m + a]!;
       gammaSum += gamma;
       lambda[i] = (gamma + 2 * options.lambda1) / (coef[i]! ** 2 + 2 * options.lambda2);
-    });
+    }
     alpha = (rows - gammaSum + 2 * options.alpha1) / (sse + 2 * options.alpha2);
-    keep = Array.from(lambda, (l) => l < options.thresholdLambda);
-    keep.forEach((k, i) => {
-      if (!k) coef[i] = 0;
-    });
-    if (previous) {
+    keep = Uint8Array.from(lambda, (l) => (l < options.thresholdLambda ? 1 : 0));
+    for (let c = 0; c < cols; c++) if (!keep[c]) coef[c] = 0;
+    if (iteration > 0) {
       let change = 0;
       for (let c = 0; c < cols; c++) change += Math.abs(previous[c]! - coef[c]!);
       if (change < options.tol) break;
     }
-    previous = Float64Array.from(coef);
-    if (!keep.includes(true)) break;
+    previous.set(coef);
+    if (!keep.includes(1)) break;
   }
-  if (keep.includes(true)) updateWeights(coef, posterior(g, cols, alpha, lambda, keep), xy, alpha);
+  if (keep.includes(1)) updateWeights(coef, posterior(g, cols, alpha, lambda, keep), xy, alpha);
   return coef;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The machine's BLAS (OpenBLAS, or any library exporting the CBLAS interface) through koffi, for the
  * linear family's dense products: XᵀX (cblas_dsyrk) and Xᵀy (cblas_dgemv), which scikit-learn computes
- * with NumPy's BLAS. Without a BLAS the same products run as JavaScript loops: unlike XGBoost's WASM
+ * with NumPy's BLAS; and, where the library carries LAPACK (OpenBLAS does), the Cholesky factorisation
+ * and solve (dpotrf, dpotrs) that gaussian_process repeats on its n × n kernel matrices, as SciPy does. Without a BLAS the same products run as JavaScript loops: unlike XGBoost's WASM
  * build this is not another model runtime, only another order of floating-point additions (results
  * agree to a few ulps), so it is a fallback rather than an error; the start-up log says which is used.
  *
@@ -22,8 +23,24 @@ type Fn = (...args: unknown[]) => void;
 interface Blas {
   dsyrk: Fn;
   dgemv: Fn;
-  /** LAPACK's least-squares solver, when the library carries LAPACK (OpenBLAS does; the reference BLAS not). */
-  dgelsd?: Fn;
+  /** LAPACK's Cholesky and least-squares routines, when the library carries LAPACK (OpenBLAS does; the reference BLAS not). */
+  lapack?: { dpotrf: Fn; dpotrs: Fn; dgelsd: Fn };
+}
+
+function bindLapack(lib: Koffi.LibraryHandle): Blas['lapack'] {
+  try {
+    return {
+      dpotrf: lib.func('void dpotrf_(const char* uplo, const int* n, _Inout_ double* a, const int* lda, _Out_ int* info)') as Fn,
+      dpotrs: lib.func(
+        'void dpotrs_(const char* uplo, const int* n, const int* nrhs, const double* a, const int* lda, _Inout_ double* b, const int* ldb, _Out_ int* info)',
+      ) as Fn,
+      dgelsd: lib.func(
+        'void dgelsd_(int* m, int* n, int* nrhs, _Inout_ double* a, int* lda, _Inout_ double* b, int* ldb, _Out_ double* s, double* rcond, _Out_ int* rank, _Out_ double* work, int* lwork, _Out_ int* iwork, _Out_ int* info)',
+      ) as Fn,
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 function bind(lib: Koffi.LibraryHandle): Blas {
@@ -34,15 +51,8 @@ function bind(lib: Koffi.LibraryHandle): Blas {
     dgemv: lib.func(
       'void cblas_dgemv(int order, int trans, int m, int n, double alpha, const double* a, int lda, const double* x, int incx, double beta, _Inout_ double* y, int incy)',
     ) as Fn,
+    lapack: bindLapack(lib),
   };
-  let dgelsd: Fn | undefined;
-  try {
-    dgelsd = lib.func(
-      'void dgelsd_(int* m, int* n, int* nrhs, _Inout_ double* a, int* lda, _Inout_ double* b, int* ldb, _Out_ double* s, double* rcond, _Out_ int* rank, _Out_ double* work, int* lwork, _Out_ int* iwork, _Out_ int* info)',
-    ) as Fn;
-  } catch {
-    dgelsd = undefined;
-  }
   // Only OpenBLAS has a thread pool to size; the reference BLAS and others run on the caller's thread.
   let setThreads: Fn | undefined;
   try {
@@ -51,7 +61,7 @@ function bind(lib: Koffi.LibraryHandle): Blas {
     setThreads = undefined;
   }
   setThreads?.(1);
-  return dgelsd ? { ...blas, dgelsd } : blas;
+  return blas;
 }
 
 let cached: NativeLoad<Blas> | undefined;
@@ -71,7 +81,8 @@ export function blasStatus(): NativeLoad<Blas> {
 export function describeBlas(): string {
   const status = blasStatus();
   const line = describeNativeLoad('BLAS', status);
-  return status.status === 'loaded' ? line : `${line}; the linear family's XᵀX and Xᵀy run in JavaScript`;
+  if (status.status !== 'loaded') return `${line}; the linear family's XᵀX and Xᵀy run in JavaScript, as does gaussian_process's Cholesky`;
+  return status.value.lapack ? line : `${line} (without LAPACK: least squares and gaussian_process's Cholesky run in JavaScript)`;
 }
 
 function loadedBlas(): Blas | undefined {
@@ -108,7 +119,7 @@ export function xTy(x: Float64Array, rows: number, cols: number, y: Float64Array
 export function leastSquaresLapack(
   a: Float64Array, m: number, n: number, b: Float64Array, nrhs: number, rcond: number,
 ): Float64Array | undefined {
-  const dgelsd = loadedBlas()?.dgelsd;
+  const dgelsd = loadedBlas()?.lapack?.dgelsd;
   if (!dgelsd || m < n || n === 0) return undefined;
   const int = (v: number): Int32Array => Int32Array.of(v);
   const singular = new Float64Array(n);
@@ -155,4 +166,32 @@ export function xTyJs(x: Float64Array, rows: number, cols: number, y: Float64Arr
 
 function mirrorUpper(g: Float64Array, cols: number): void {
   for (let i = 0; i < cols; i++) for (let j = 0; j < i; j++) g[i * cols + j] = g[j * cols + i]!;
+}
+
+/**
+ * In-place lower Cholesky factor of a row-major symmetric n × n matrix through LAPACK's dpotrf, as
+ * scipy's cholesky (the column-major upper factor is the row-major lower one); the upper triangle is
+ * zeroed. undefined without LAPACK (the caller runs its JavaScript loop), false when the matrix is not
+ * positive definite.
+ */
+export function lapackCholesky(a: Float64Array, n: number): boolean | undefined {
+  const lapack = loadedBlas()?.lapack;
+  if (!lapack || n === 0) return undefined;
+  const info = new Int32Array(1);
+  lapack.dpotrf('U', Int32Array.of(n), a, Int32Array.of(n), info);
+  if (info[0] !== 0) return false;
+  for (let i = 0; i < n; i++) a.fill(0, i * n + i + 1, (i + 1) * n);
+  return true;
+}
+
+/**
+ * (L Lᵀ)⁻¹ B in place through LAPACK's dpotrs, for lapackCholesky's factor and `nrhs` right-hand sides
+ * stored one after another (each n long); false without LAPACK.
+ */
+export function lapackCholeskySolve(l: Float64Array, n: number, b: Float64Array, nrhs: number): boolean {
+  const lapack = loadedBlas()?.lapack;
+  if (!lapack || n === 0) return false;
+  const info = new Int32Array(1);
+  lapack.dpotrs('U', Int32Array.of(n), Int32Array.of(nrhs), l, Int32Array.of(n), b, Int32Array.of(n), info);
+  return info[0] === 0;
 }

@@ -19,7 +19,7 @@ import {
   argmaxRows, boolParam, checkPredictShape, choiceParam, decodeState, encodeModel, intParam, notFitted, rangeParam,
   requireFinite, requireLabels, requireNumClasses, requireTask,
 } from './engine-support.js';
-import { choleskyInPlace, choleskySolve, forwardSolve, requireKernelRows } from './kernels.js';
+import { choleskyInPlace, choleskySolve, choleskySolveMany, choleskyWellConditioned, forwardSolve, requireKernelRows } from './kernels.js';
 import { minimizeLbfgs } from './lbfgs.js';
 
 const ALGORITHM = 'gaussian_process';
@@ -78,15 +78,10 @@ function negativeLogLikelihood(distances: Float64Array, n: number, y: Float64Arr
     let logDet = 0;
     for (let i = 0; i < n; i++) logDet += Math.log(l[i * n + i]!);
     value += outputs * (logDet + 0.5 * n * Math.log(2 * Math.PI));
-    // 0.5 tr((ααᵀ − K⁻¹) ∂K): build K⁻¹ column by column.
+    // 0.5 tr((ααᵀ − K⁻¹) ∂K): K⁻¹ as sklearn's cho_solve(L, I), all columns in one solve.
     const inverse = new Float64Array(n * n);
-    const unit = new Float64Array(n);
-    for (let j = 0; j < n; j++) {
-      unit.fill(0);
-      unit[j] = 1;
-      choleskySolve(l, n, unit);
-      for (let i = 0; i < n; i++) inverse[i * n + j] = unit[i]!;
-    }
+    for (let j = 0; j < n; j++) inverse[j * n + j] = 1;
+    choleskySolveMany(l, n, inverse, n);
     let gConstant = 0;
     let gLength = 0;
     const scale = 1 / (lengthScale * lengthScale);
@@ -159,8 +154,10 @@ interface BinaryLaplace {
   wSqrt: number[];
 }
 
-function fitBinaryLaplace(kernel: Float64Array, n: number, target: Float64Array, maxIter: number): BinaryLaplace {
+/** The posterior mode, and the Cholesky factor of B at its √W (sklearn's L_, kept for the latent variance). */
+function fitBinaryLaplace(kernel: Float64Array, n: number, target: Float64Array, maxIter: number): { model: BinaryLaplace; factor: Float64Array } {
   let f = new Float64Array(n);
+  let factor: Float64Array | undefined;
   let best = -Infinity;
   let residual = new Float64Array(n);
   let wSqrt = new Float64Array(n);
@@ -169,6 +166,7 @@ function fitBinaryLaplace(kernel: Float64Array, n: number, target: Float64Array,
     const w = pi.map((p) => p * (1 - p));
     wSqrt = w.map(Math.sqrt);
     const l = bMatrixFactor(kernel, n, wSqrt);
+    factor = l;
     const b = Float64Array.from({ length: n }, (_, i) => w[i]! * f[i]! + (target[i]! - pi[i]!));
     // a = b − √W B⁻¹ (√W K b)
     const rhs = new Float64Array(n);
@@ -194,7 +192,7 @@ function fitBinaryLaplace(kernel: Float64Array, n: number, target: Float64Array,
     if (lml - best < 1e-10) break;
     best = lml;
   }
-  return { residual: Array.from(residual), wSqrt: Array.from(wSqrt) };
+  return { model: { residual: Array.from(residual), wSqrt: Array.from(wSqrt) }, factor: factor ?? bMatrixFactor(kernel, n, wSqrt) };
 }
 
 /** Cholesky factor of B = I + √W K √W (always positive definite). */
@@ -204,7 +202,7 @@ function bMatrixFactor(kernel: Float64Array, n: number, wSqrt: ArrayLike<number>
     for (let j = 0; j < n; j++) b[i * n + j] = wSqrt[i]! * kernel[i * n + j]! * wSqrt[j]!;
     b[i * n + i]! += 1;
   }
-  choleskyInPlace(b, n);
+  choleskyWellConditioned(b, n);
   return b;
 }
 
@@ -254,10 +252,13 @@ class GaussianProcessEngine implements Engine {
     const maxIter = intParam(ALGORITHM, hp, 'max_iter_predict', 100);
     const kernel = rbf(squaredDistances(data.x, data.rows, data.x, data.rows, data.cols), 1, 1);
     const classifiers: BinaryLaplace[] = [];
+    const factors: Float64Array[] = [];
     for (let k = numClasses === 2 ? 1 : 0; k < numClasses; k++) {
-      classifiers.push(fitBinaryLaplace(kernel, data.rows, Float64Array.from(y, (v) => (v === k ? 1 : 0)), maxIter));
+      const { model, factor } = fitBinaryLaplace(kernel, data.rows, Float64Array.from(y, (v) => (v === k ? 1 : 0)), maxIter);
+      classifiers.push(model);
+      factors.push(factor);
     }
-    this.factors = classifiers.map((c) => bMatrixFactor(kernel, data.rows, c.wSqrt));
+    this.factors = factors;
     this.state = { ...base, task: 'classification', classifiers, numClasses };
   }
 

@@ -1,9 +1,11 @@
 /**
  * What the kernel estimators (kernel_ridge, gaussian_process) share: scikit-learn's pairwise kernels
- * with their default gamma (1 / n_features), a dense Cholesky factorisation and solve on Float64Array,
- * and the training-row limit that keeps the n × n kernel matrix within memory.
+ * with their default gamma (1 / n_features), a dense Cholesky factorisation and solve on Float64Array
+ * (LAPACK's through blas.ts where rounding allows), and the training-row limit that keeps the n × n
+ * kernel matrix within memory.
  */
 import { PgError } from '../../errors/index.js';
+import { lapackCholesky, lapackCholeskySolve } from './blas.js';
 
 const PROGRAM_LIMIT_EXCEEDED = '54000';
 /** 10,000 rows make an 800 MB kernel matrix in float64; scikit-learn needs the same n² memory. */
@@ -75,6 +77,16 @@ export function kernelMatrix(spec: KernelSpec, x: ArrayLike<number>, xRows: numb
   return k;
 }
 
+/**
+ * choleskyInPlace through LAPACK's dpotrf when the machine's BLAS carries it (blas.ts), for matrices
+ * conditioned well enough that the order of the additions does not show (gaussian_process's
+ * B = I + √W K √W, eigenvalues ≥ 1). A kernel matrix with only alpha = 1e-10 on its diagonal is not:
+ * there the JavaScript loop's rounding is kept, and the tests hold it to scikit-learn's predictions.
+ */
+export function choleskyWellConditioned(a: Float64Array, n: number): boolean {
+  return lapackCholesky(a, n) ?? choleskyInPlace(a, n);
+}
+
 /** In-place lower Cholesky factor of a symmetric n × n matrix; false when it is not positive definite. */
 export function choleskyInPlace(a: Float64Array, n: number): boolean {
   for (let j = 0; j < n; j++) {
@@ -117,4 +129,10 @@ export function backwardSolve(l: Float64Array, n: number, b: Float64Array): void
 export function choleskySolve(l: Float64Array, n: number, b: Float64Array): void {
   forwardSolve(l, n, b);
   backwardSolve(l, n, b);
+}
+
+/** (L Lᵀ)⁻¹ B in place for `nrhs` right-hand sides stored one after another: dpotrs, or one solve each. */
+export function choleskySolveMany(l: Float64Array, n: number, b: Float64Array, nrhs: number): void {
+  if (lapackCholeskySolve(l, n, b, nrhs)) return;
+  for (let r = 0; r < nrhs; r++) choleskySolve(l, n, b.subarray(r * n, (r + 1) * n));
 }

@@ -58,7 +58,13 @@ export class NumpyRandomState {
 
   /** RandomState.permutation(n): Fisher-Yates from the end, as numpy's shuffle. */
   permutation(n: number): Int32Array {
-    const out = Int32Array.from({ length: n }, (_, i) => i);
+    return this.permutationInto(new Int32Array(n));
+  }
+
+  /** permutation(out.length) written into `out`: callers drawing many permutations reuse one buffer. */
+  permutationInto(out: Int32Array): Int32Array {
+    const n = out.length;
+    for (let i = 0; i < n; i++) out[i] = i;
     for (let i = n - 1; i > 0; i--) {
       const j = this.bounded(i);
       const t = out[i]!;

@@ -48,22 +48,42 @@ function subset(data: RegressionRows, index: ArrayLike<number>): { x: Float32Arr
   return { x, y };
 }
 
-/** r2 averaged over the outputs, as LinearRegression.score. */
-function r2Score(y: Float64Array, predicted: Float64Array, rows: number, outputs: number): number {
+/**
+ * r2 on the inlier rows, averaged over the outputs, as LinearRegression.score on the inlier subset:
+ * a row's prediction does not depend on the other rows, so the full table's predictions are reused.
+ */
+function inlierR2(y: Float64Array, predicted: Float64Array, inliers: Int32Array, count: number, outputs: number): number {
   let total = 0;
   for (let o = 0; o < outputs; o++) {
     let mean = 0;
-    for (let r = 0; r < rows; r++) mean += y[r * outputs + o]!;
-    mean /= rows;
+    for (let i = 0; i < count; i++) mean += y[inliers[i]! * outputs + o]!;
+    mean /= count;
     let ssRes = 0;
     let ssTot = 0;
-    for (let r = 0; r < rows; r++) {
-      ssRes += (y[r * outputs + o]! - predicted[r * outputs + o]!) ** 2;
-      ssTot += (y[r * outputs + o]! - mean) ** 2;
+    for (let i = 0; i < count; i++) {
+      const at = inliers[i]! * outputs + o;
+      ssRes += (y[at]! - predicted[at]!) ** 2;
+      ssTot += (y[at]! - mean) ** 2;
     }
     total += ssTot === 0 ? (ssRes === 0 ? 1 : 0) : 1 - ssRes / ssTot;
   }
   return total / outputs;
+}
+
+/** The rows whose loss (summed over the outputs) is within the threshold, into `out`; returns their count. */
+function collectInliers(
+  y: Float64Array, predicted: Float64Array, outputs: number, squared: boolean, threshold: number, out: Int32Array,
+): number {
+  let count = 0;
+  for (let r = 0; r < out.length; r++) {
+    let residual = 0;
+    for (let o = 0; o < outputs; o++) {
+      const d = y[r * outputs + o]! - predicted[r * outputs + o]!;
+      residual += squared ? d * d : Math.abs(d);
+    }
+    if (residual <= threshold) out[count++] = r;
+  }
+  return count;
 }
 
 function fit(data: RegressionRows, hp: Record<string, unknown>): LinearCoefficients {
@@ -88,31 +108,22 @@ function fit(data: RegressionRows, hp: Record<string, unknown>): LinearCoefficie
   let bestScore = -Infinity;
   let best: Int32Array | undefined;
   let skips = 0;
+  const inliers = new Int32Array(rows);
   for (let trial = 0; trial < maxTrials; trial++) {
     if (skips > maxSkips) break;
     const sample = subset(data, sampleWithoutReplacement(random, rows, minSamples));
     const model = leastSquares(sample.x, minSamples, cols, sample.y, outputs, true);
     const predicted = linearPredict(model, data.x, rows, cols);
-    const inliers: number[] = [];
-    for (let r = 0; r < rows; r++) {
-      let residual = 0;
-      for (let o = 0; o < outputs; o++) {
-        const d = data.y[r * outputs + o]! - predicted[r * outputs + o]!;
-        residual += loss === 'absolute_error' ? Math.abs(d) : d * d;
-      }
-      if (residual <= threshold) inliers.push(r);
-    }
-    if (inliers.length < bestInliers) {
+    const count = collectInliers(data.y, predicted, outputs, loss === 'squared_error', threshold, inliers);
+    if (count < bestInliers) {
       skips++;
       continue;
     }
-    const inlierRows = subset(data, inliers);
-    const inlierPredicted = linearPredict(model, inlierRows.x, inliers.length, cols);
-    const score = r2Score(inlierRows.y, inlierPredicted, inliers.length, outputs);
-    if (inliers.length === bestInliers && score < bestScore) continue;
-    bestInliers = inliers.length;
+    const score = inlierR2(data.y, predicted, inliers, count, outputs);
+    if (count === bestInliers && score < bestScore) continue;
+    bestInliers = count;
     bestScore = score;
-    best = Int32Array.from(inliers);
+    best = inliers.slice(0, count);
     maxTrials = Math.min(maxTrials, dynamicMaxTrials(bestInliers, rows, minSamples, stopProbability));
     if (bestInliers >= stopInliers || bestScore >= stopScore) break;
   }

@@ -3,7 +3,10 @@
 // a sum of `rows` products (2·rows·ε·Σ|terms|, both sides' worst case), on random and real data.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { blasStatus, describeBlas, gram, gramJs, leastSquaresLapack, xTy, xTyJs } from '../../../../src/pgml/engines/blas.js';
+import {
+  blasStatus, describeBlas, gram, gramJs, lapackCholesky, lapackCholeskySolve, leastSquaresLapack, xTy, xTyJs,
+} from '../../../../src/pgml/engines/blas.js';
+import { backwardSolve, choleskyInPlace, forwardSolve } from '../../../../src/pgml/engines/kernels.js';
 import { centreRows } from '../../../../src/pgml/engines/linear-regressor.js';
 import { leastSquares } from '../../../../src/pgml/engines/linear-solvers.js';
 import { loadSplit } from './sklearn-reference.js';
@@ -123,5 +126,32 @@ describe('BLAS', () => {
     const { coef, intercept } = leastSquares(x, rows, 3, y, 1, true);
     [2, 0.5, 0.5].forEach((v, c) => assert.ok(Math.abs(coef[0]![c]! - v) < 1e-9, `weight ${c}: ${coef[0]![c]}`));
     assert.ok(Math.abs(intercept[0]! - 0.25) < 1e-9, `intercept ${intercept[0]}`);
+  });
+
+  it("LAPACK's Cholesky factor and solve of a positive definite matrix equal the JavaScript loop's up to rounding", () => {
+    const n = 60;
+    const b = random(n * n, 11);
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) a[i * n + j]! += b[i * n + k]! * b[j * n + k]!;
+    for (let i = 0; i < n; i++) a[i * n + i]! += 0.5;
+    const lapack = Float64Array.from(a);
+    const js = Float64Array.from(a);
+    assert.equal(lapackCholesky(lapack, n), true);
+    assert.equal(choleskyInPlace(js, n), true);
+    for (let i = 0; i < n * n; i++) assert.ok(Math.abs(lapack[i]! - js[i]!) <= 1e-12 * Math.max(1, Math.abs(js[i]!)), `factor entry ${i}`);
+    const rhs = random(2 * n, 3);
+    const expected = Float64Array.from(rhs);
+    for (const column of [expected.subarray(0, n), expected.subarray(n)]) {
+      forwardSolve(js, n, column);
+      backwardSolve(js, n, column);
+    }
+    assert.equal(lapackCholeskySolve(lapack, n, rhs, 2), true);
+    for (let i = 0; i < 2 * n; i++) assert.ok(Math.abs(rhs[i]! - expected[i]!) <= 1e-9 * Math.max(1, Math.abs(expected[i]!)), `solution entry ${i}`);
+  });
+
+  it('a matrix that is not positive definite is refused by LAPACK as by the JavaScript loop', () => {
+    const a = Float64Array.of(1, 2, 2, 1);
+    assert.equal(lapackCholesky(Float64Array.from(a), 2), false);
+    assert.equal(choleskyInPlace(Float64Array.from(a), 2), false);
   });
 });

@@ -37,6 +37,9 @@ const EXACT: [string, string, Record<string, unknown>, number][] = [
   ['ransac', 'linear_model.RANSACRegressor', { random_state: 7, max_trials: 30 }, 1e-4],
   ['ransac', 'linear_model.RANSACRegressor', { random_state: 3, min_samples: 0.2, loss: 'squared_error', residual_threshold: 2500 }, 1e-4],
   ['ransac', 'linear_model.RANSACRegressor', { random_state: 1, min_samples: 40, stop_n_inliers: 150 }, 1e-4],
+  // numpy's choice of subsets for the same seed: the same solutions, so the same spatial median.
+  ['theil_sen', 'linear_model.TheilSenRegressor', { random_state: 0 }, 1e-4],
+  ['theil_sen', 'linear_model.TheilSenRegressor', { random_state: 5, n_subsamples: 20, max_subpopulation: 500 }, 1e-4],
 ];
 
 /** Estimators that stop before their optimum or draw random numbers: compared on r2 within a margin. */

@@ -1,0 +1,30 @@
+// In-process fit times of single solvers (no proxy, no engine thread): the first fit in a fresh process
+// (V8 has not optimized the solver yet, as in a new engine thread) and the best of the next few.
+// `node --import tsx bench/algorithms/solver-times.ts <algorithm> <dataset> [hyperparameters as JSON]`,
+// one JSON line. Datasets are the repository's CSV files (datasets/<name>.csv, label last).
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { getLocalEngineFactory } from '../../src/pgml/engines/registry.js';
+import type { Task } from '../../src/pgml/engines/engine.js';
+
+const [algorithm = 'affinity_propagation', dataset = 'iris', params = '{}'] = process.argv.slice(2);
+const lines = readFileSync(new URL(`../../datasets/${dataset}.csv`, import.meta.url), 'utf8').trim().split('\n').slice(1);
+const values = lines.map((line) => line.split(',').map(Number));
+const rows = Math.floor(values.length * 0.75);
+const cols = values[0]!.length - 1;
+const x = new Float32Array(rows * cols);
+const y = new Float32Array(rows);
+values.slice(0, rows).forEach((v, r) => {
+  x.set(v.slice(0, cols), r * cols);
+  y[r] = v[cols]!;
+});
+const task: Task = algorithm === 'affinity_propagation' ? 'clustering' : 'regression';
+const times: number[] = [];
+for (let i = 0; i < 6; i++) {
+  const engine = getLocalEngineFactory(algorithm).create();
+  const start = performance.now();
+  await engine.fit({ x, rows, cols, y }, { task, hyperparams: JSON.parse(params) as Record<string, unknown> });
+  times.push(performance.now() - start);
+}
+const [first, ...rest] = times;
+console.log(JSON.stringify({ bench: 'solver-times', algorithm, dataset, rows, cols, first_ms: +first!.toFixed(2), best_later_ms: +Math.min(...rest).toFixed(2) }));
