@@ -830,9 +830,8 @@ export class Interceptor {
     const clientParams = Math.max(maxParamIndex(stmt.sql), parse.paramTypes.length);
     const paramTypes = Array.from({ length: clientParams }, (_, i) => parse.paramTypes[i] ?? 0);
     for (const { site } of plan.columns) this.declareArgumentTypes(site, stmt, paramTypes);
-    if (paramTypes.includes(0)) return false;
-    // The upstream lists declared types as they are, but might resolve or refuse a declared `unknown`.
-    if (statementDescribed && paramTypes.includes(TypeOid.unknown)) return false;
+    // A declared `unknown` the upstream refuses (42P18, could not determine the parameter's type).
+    if (paramTypes.includes(0) || paramTypes.includes(TypeOid.unknown)) return false;
     const shape = { parsed: true, described, statementDescribed: statementDescribed ? { paramTypes } : undefined };
     return this.answerWithValues(local, { sql: parse.sql, stmt, plan, paramTypes, clientParams }, bind, shape);
   }

@@ -122,7 +122,7 @@ const SEQUENCES: { name: string; writes: { bytes: Buffer; ready: number }[]; ans
     answers: ['1 2 D C Z', '1 2 T D C Z'],
   },
   {
-    name: 'the unnamed statement described between its Parse and Bind, as postgres.js sends it without prepare',
+    name: 'the unnamed statement described between its Parse and Bind, as postgres.js sends it without prepare; errors; a declared unknown',
     writes: [
       { bytes: Buffer.concat([describedQuery(PREDICT_CONSTANT, []), sync]), ready: 1 },
       { bytes: Buffer.concat([describedQuery(PREDICT_BOUND, [text(FEATURES)], [1]), sync]), ready: 1 },
@@ -132,9 +132,10 @@ const SEQUENCES: { name: string; writes: { bytes: Buffer; ready: number }[]; ans
       { bytes: Buffer.concat([describedQuery(`SELECT pgml.embed('no-such-model', 'x')`, []), sync]), ready: 1 },
       { bytes: Buffer.concat([describedQuery(EMBED_BOUND, [text('no-such-model'), text('x')]), sync]), ready: 1 },
       { bytes: Buffer.concat([describedQuery(PREDICT_BOUND, [text(FEATURES)], [], [705]), sync]), ready: 1 },
+      { bytes: Buffer.concat([parseMessage('', PREDICT_BOUND, [705]), bindMessage('', '', { params: [text(FEATURES)] }), executeMessage(''), sync]), ready: 1 },
       { bytes: Buffer.concat([describedQuery(PREDICT_CONSTANT, []), sync]), ready: 1 },
     ],
-    answers: ['1 t T 2 D C Z', '1 t T 2 D C Z', '1 t T 2 D C Z', '1 t T 2 D C Z', '1 t T E22P02 Z', 'E42704 Z', '1 t T E42704 Z', 'E42P18 Z', '1 t T 2 D C Z'],
+    answers: ['1 t T 2 D C Z', '1 t T 2 D C Z', '1 t T 2 D C Z', '1 t T 2 D C Z', '1 t T E22P02 Z', 'E42704 Z', '1 t T E42704 Z', 'E42P18 Z', 'E42P18 Z', '1 t T 2 D C Z'],
   },
   {
     name: 'named statement prepared once, then bound and executed per call as pg with name:, postgres.js and psycopg send it',
