@@ -19,7 +19,7 @@ import {
   type ParseMessage,
   type TransactionStatus,
 } from '../wire/index.js';
-import { encodeText, parseBinary, parseText, typeNameOf, typeOidOf } from '../wire/types.js';
+import { TypeOid, encodeText, parseBinary, parseText, typeNameOf, typeOidOf } from '../wire/types.js';
 import { quoteString } from '../sql/render.js';
 import { replacementOf, RowBatches, type BoundValues, type KeyedRewrite } from './batch/run.js';
 import { resultColumnType } from './batch/plan.js';
@@ -807,13 +807,14 @@ export class Interceptor {
   }
 
   /**
-   * Answers locally the unnamed statement's Parse, Bind, Describe (portal, when `described`),
-   * Execute (all rows) and Sync that the client sent together (the session checked the shape),
-   * outside a transaction block; false when they must go the upstream's way: a statement the
+   * Answers locally the unnamed statement's Parse, Describe (when `statementDescribed`: the types
+   * the proxy declares are those the upstream's ParameterDescription lists), Bind, Describe
+   * (portal, when `described`), Execute (all rows) and Sync that the client sent together (the
+   * session checked the shape), outside a transaction block; false when they must go the upstream's way: a statement the
    * planner does not answer locally, a parameter whose type the proxy would not declare itself, or
    * an evaluation error (the upstream path then reports it in its own words).
    */
-  async answerBound(parse: ParseMessage, bind: BindMessage, described: boolean, mentions: number): Promise<boolean> {
+  async answerBound(parse: ParseMessage, bind: BindMessage, { described, statementDescribed }: { described: boolean; statementDescribed: boolean }, mentions: number): Promise<boolean> {
     const { local } = this;
     if (local === undefined) return false;
     await this.settle();
@@ -829,8 +830,10 @@ export class Interceptor {
     const clientParams = Math.max(maxParamIndex(stmt.sql), parse.paramTypes.length);
     const paramTypes = Array.from({ length: clientParams }, (_, i) => parse.paramTypes[i] ?? 0);
     for (const { site } of plan.columns) this.declareArgumentTypes(site, stmt, paramTypes);
-    if (paramTypes.includes(0)) return false;
-    return this.answerWithValues(local, { sql: parse.sql, stmt, plan, paramTypes, clientParams }, bind, { parsed: true, described });
+    // A declared `unknown` the upstream refuses (42P18, could not determine the parameter's type).
+    if (paramTypes.includes(0) || paramTypes.includes(TypeOid.unknown)) return false;
+    const shape = { parsed: true, described, statementDescribed: statementDescribed ? { paramTypes } : undefined };
+    return this.answerWithValues(local, { sql: parse.sql, stmt, plan, paramTypes, clientParams }, bind, shape);
   }
 
   /**

@@ -4,9 +4,9 @@
  * have answered the rewritten statement. Only when that is certain; otherwise the caller sends the
  * statement upstream as before:
  * - in the extended protocol, only a Bind, Execute of all rows and Sync sent together outside a
- *   transaction block, after the unnamed statement's Parse (intercept.ts's answerBound) or of a
- *   named statement the upstream prepared (answerPrepared); both fall back to the upstream path on
- *   any evaluation error;
+ *   transaction block, after the unnamed statement's Parse and maybe its Describe (intercept.ts's
+ *   answerBound) or of a named statement the upstream prepared (answerPrepared); both fall back to
+ *   the upstream path on any evaluation error;
  * - every answer before it must have reached the client, so that the transaction status is true;
  *   in a failed transaction block the upstream answers (25P02, in its own words);
  * - a text-format float is written as float4out/float8out write it with extra_float_digits ≥ 1
@@ -86,14 +86,32 @@ function rowDescriptionOf(plan: LocalAnswerPlan, formats: readonly number[]): Ro
 
 /** A local answer is one row. */
 const SELECT_ONE_ROW = backend.commandComplete('SELECT 1');
-const PARSED_AND_BOUND = [backend.parseComplete(), backend.bindComplete()];
-const BOUND = [backend.bindComplete()];
+const PARSE_COMPLETE = backend.parseComplete();
+const BIND_COMPLETE = backend.bindComplete();
+const PARSED_AND_BOUND = [PARSE_COMPLETE, BIND_COMPLETE];
+const BOUND = [BIND_COMPLETE];
 const NOTHING = Buffer.alloc(0);
 
-/** Which messages came with the Bind, Execute and Sync answered: the statement's Parse, the portal's Describe. */
+/**
+ * Which messages came with the Bind, Execute and Sync answered: the statement's Parse, the
+ * portal's Describe, and the statement's Describe between Parse and Bind (postgres.js without
+ * prepare), with the parameter types its ParameterDescription lists.
+ */
 export interface BoundShape {
   parsed: boolean;
   described: boolean;
+  statementDescribed?: { paramTypes: readonly number[] };
+}
+
+/**
+ * The answers before the Bind's rows: ParseComplete, then for a statement's Describe its
+ * ParameterDescription and RowDescription (all text: a statement's Describe knows no result
+ * formats), then BindComplete.
+ */
+function prefixOf(plan: LocalAnswerPlan, { parsed, statementDescribed }: BoundShape): Buffer[] {
+  if (statementDescribed === undefined) return parsed ? PARSED_AND_BOUND : BOUND;
+  const described = rowDescriptionOf(plan, plan.columns.map(() => 0)).bytes;
+  return [PARSE_COMPLETE, backend.parameterDescription(statementDescribed.paramTypes), described, BIND_COMPLETE];
 }
 
 /** The upstream's own value of extra_float_digits, as last read in a session epoch. */
@@ -124,7 +142,7 @@ export class LocalAnswers {
    * false when the upstream must answer. `formats`: one per column.
    */
   async bound(sql: string, stmt: StatementAnalysis, plan: LocalAnswerPlan, params: unknown[], formats: readonly number[], shape: BoundShape): Promise<boolean> {
-    return this.answer(sql, stmt, plan, { formats, params, prefix: shape.parsed ? PARSED_AND_BOUND : BOUND, described: shape.described });
+    return this.answer(sql, stmt, plan, { formats, params, prefix: prefixOf(plan, shape), described: shape.described });
   }
 
   private async answer(

@@ -554,14 +554,18 @@ export class ClientSession {
   /**
    * When the Parse being classified (of a statement with calls, after a Sync) comes with the
    * unnamed statement's Bind and what executedTogether() accepts, already read, as pg with values
-   * and psycopg send a statement: the proxy may answer them all itself.
+   * and psycopg send a statement (postgres.js without prepare: with the unnamed statement's
+   * Describe between them): the proxy may answer them all itself.
    */
-  private boundTogether(): { bind: BindMessage; together: Together } | undefined {
-    const [bind] = this.inbox;
+  private boundTogether(): BoundTogether | undefined {
+    const first = this.inbox[0];
+    const statementDescribed = first?.[0] === FrontendCode.Describe && isUnnamedStatement(first[1]);
+    const at = statementDescribed ? 1 : 0;
+    const bind = this.inbox[at];
     if (bind?.[0] !== FrontendCode.Bind) return undefined;
     const decoded = decodeBind(bind[1]);
-    const together = decoded.statement === '' ? this.executedTogether(decoded, 1) : undefined;
-    return together && { bind: decoded, together };
+    const together = decoded.statement === '' ? this.executedTogether(decoded, at + 1) : undefined;
+    return together && { bind: decoded, together: { ...together, count: at + together.count }, statementDescribed };
   }
 
   /**
@@ -583,11 +587,11 @@ export class ClientSession {
   }
 
   /** Answers the Parse and the messages after it locally, or goes on with the Parse alone. */
-  private async answerBound(parse: Buffer, { bind, together }: { bind: BindMessage; together: Together }, mentions: number): Promise<MessageOutcome> {
+  private async answerBound(parse: Buffer, { bind, together, statementDescribed }: BoundTogether, mentions: number): Promise<MessageOutcome> {
     const decoded = decodeParse(parse);
     // Nothing of them has reached the upstream: the proxy's own queries end with their Sync.
     this.extendedOpen = false;
-    if (decoded.name === '' && (await this.interceptor.answerBound(decoded, bind, together.described, mentions))) {
+    if (decoded.name === '' && (await this.interceptor.answerBound(decoded, bind, { described: together.described, statementDescribed }, mentions))) {
       this.answered(1 + together.count, bind.portal);
       this.locallyParsed = parse;
       return 'done';
@@ -925,4 +929,12 @@ function isUnnamedPortal(message: Buffer): boolean {
 interface Together {
   described: boolean;
   count: number;
+}
+
+/** What boundTogether() found after a Parse: the Bind, what came after it, and whether the statement is described first. */
+interface BoundTogether {
+  bind: BindMessage;
+  /** Its count: the messages after the Parse, the Bind and the statement's Describe included. */
+  together: Together;
+  statementDescribed: boolean;
 }

@@ -7,7 +7,8 @@
 // which prepares by default, psycopg with binary results and in libpq pipeline mode).
 // The proxy answers locally, outside a transaction block, a Bind, Execute of all rows and Sync sent
 // together (with or without the portal's Describe): after the unnamed statement's Parse (pg with
-// values, psycopg without prepare), or of a named statement the upstream prepared earlier (pg with
+// values, psycopg without prepare; postgres.js without prepare has the statement's Describe between
+// Parse and Bind), or of a named statement the upstream prepared earlier (pg with
 // `name:`, postgres.js, psycopg with prepare): the last tests check that those never reach the
 // upstream (pg_stat_activity). Every other shape goes upstream; the answers' message types are
 // listed so that each sequence shows what it compares.
@@ -53,6 +54,10 @@ function float4Array(values: readonly number[]): Buffer {
 /** Parse, Bind, Describe (portal) and Execute of the unnamed statement, without a Sync. */
 const boundQuery = (sql: string, params: (Buffer | null)[], resultFormats: number[] = []): Buffer =>
   Buffer.concat([parseMessage('', sql), bindMessage('', '', { params, resultFormats }), describeMessage('P', ''), executeMessage('')]);
+
+/** Parse, Describe (statement), Bind and Execute of the unnamed statement, without a Sync: postgres.js without prepare. */
+const describedQuery = (sql: string, params: (Buffer | null)[], resultFormats: number[] = [], types: number[] = []): Buffer =>
+  Buffer.concat([parseMessage('', sql, types), describeMessage('S', ''), bindMessage('', '', { params, resultFormats }), executeMessage('')]);
 
 const sync = syncMessage();
 
@@ -115,6 +120,22 @@ const SEQUENCES: { name: string; writes: { bytes: Buffer; ready: number }[]; ans
       },
     ],
     answers: ['1 2 D C Z', '1 2 T D C Z'],
+  },
+  {
+    name: 'the unnamed statement described between its Parse and Bind, as postgres.js sends it without prepare; errors; a declared unknown',
+    writes: [
+      { bytes: Buffer.concat([describedQuery(PREDICT_CONSTANT, []), sync]), ready: 1 },
+      { bytes: Buffer.concat([describedQuery(PREDICT_BOUND, [text(FEATURES)], [1]), sync]), ready: 1 },
+      { bytes: Buffer.concat([describedQuery(PREDICT_BOUND, [text(FEATURES)], [], [FLOAT4_ARRAY]), sync]), ready: 1 },
+      { bytes: Buffer.concat([describedQuery(EMBED_BOUND, [text(TINY), text('short')], [], [TEXT, 0]), sync]), ready: 1 },
+      { bytes: Buffer.concat([describedQuery(PREDICT_BOUND, [text('{abc}')]), sync]), ready: 1 },
+      { bytes: Buffer.concat([describedQuery(`SELECT pgml.embed('no-such-model', 'x')`, []), sync]), ready: 1 },
+      { bytes: Buffer.concat([describedQuery(EMBED_BOUND, [text('no-such-model'), text('x')]), sync]), ready: 1 },
+      { bytes: Buffer.concat([describedQuery(PREDICT_BOUND, [text(FEATURES)], [], [705]), sync]), ready: 1 },
+      { bytes: Buffer.concat([parseMessage('', PREDICT_BOUND, [705]), bindMessage('', '', { params: [text(FEATURES)] }), executeMessage(''), sync]), ready: 1 },
+      { bytes: Buffer.concat([describedQuery(PREDICT_CONSTANT, []), sync]), ready: 1 },
+    ],
+    answers: ['1 t T 2 D C Z', '1 t T 2 D C Z', '1 t T 2 D C Z', '1 t T 2 D C Z', '1 t T E22P02 Z', 'E42704 Z', '1 t T E42704 Z', 'E42P18 Z', 'E42P18 Z', '1 t T 2 D C Z'],
   },
   {
     name: 'named statement prepared once, then bound and executed per call as pg with name:, postgres.js and psycopg send it',
@@ -363,10 +384,12 @@ describe('bound-parameter statements answered as the upstream answers them (exte
     assert.deepEqual(got, expected);
   });
 
-  test('unnamed statements bound and executed together are answered locally (raw, pg with values)', async () => {
+  test('unnamed statements bound and executed together are answered locally (raw, pg with values, postgres.js without prepare)', async () => {
     const client = new pg.Client({ connectionString: pair.local.url('postgres', undefined, DATABASE) });
     const observer = new pg.Client({ connectionString: pair.url });
     await Promise.all([client.connect(), observer.connect()]);
+    // Without prepare, a tagged template without values is Parse, Describe S, Bind, Execute, Sync of the unnamed statement.
+    const sql = postgres(pair.local.url('postgres', undefined, DATABASE), { max: 1, prepare: false, onnotice: () => {} });
     const connection = await session(pair.local);
     try {
       const pidOf = async (query: () => Promise<string>) => Number(await query());
@@ -375,12 +398,15 @@ describe('bound-parameter statements answered as the upstream answers them (exte
         return answer.find((m) => m.type === 'D')!.body.subarray(6).toString('latin1');
       });
       const pgPid = await pidOf(async () => String((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid));
+      const jsPid = await pidOf(async () => String((await sql`SELECT pg_backend_pid() AS pid`)[0]!.pid));
       // The backend's last statement and when it started: equal values mean nothing reached it since.
       const lastQuery = async (pid: number) =>
         JSON.stringify((await observer.query('SELECT query, query_start::text FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0]);
       const rawCalls = async () => {
         const answers: string[] = [];
         for (const bytes of [
+          describedQuery(PREDICT_CONSTANT, [], [1]),
+          describedQuery(PREDICT_BOUND, [text(FEATURES)]),
           boundQuery(EMBED_BOUND, [text(TINY), text('short')], [1]),
           boundQuery(PREDICT_BOUND, [text(FEATURES)]),
           boundQuery(PREDICT_BOUND, [text(FEATURES)], [1]),
@@ -393,22 +419,23 @@ describe('bound-parameter statements answered as the upstream answers them (exte
         const rows: unknown[] = [];
         rows.push((await client.query(PREDICT_BOUND, [[0.25, -0.5, 0.125]])).rows);
         rows.push((await client.query(EMBED_BOUND, [TINY, 'The cat sat on the mat.'])).rows);
+        rows.push([...(await sql`SELECT pgml.predict('reg', ARRAY[0.25, -0.5, 0.125]::float8[])`)]);
         return rows;
       };
       // The first calls read the session's settings and check the role's access to each model.
       await rawCalls();
       await pgCalls();
-      const before = [await lastQuery(rawPid), await lastQuery(pgPid)];
-      assert.deepEqual(await rawCalls(), ['1 2 T D C Z', '1 2 T D C Z', '1 2 T D C Z']);
-      assert.equal((await pgCalls()).length, 2);
-      assert.deepEqual([await lastQuery(rawPid), await lastQuery(pgPid)], before);
+      const before = [await lastQuery(rawPid), await lastQuery(pgPid), await lastQuery(jsPid)];
+      assert.deepEqual(await rawCalls(), ['1 t T 2 D C Z', '1 t T 2 D C Z', '1 2 T D C Z', '1 2 T D C Z', '1 2 T D C Z']);
+      assert.equal((await pgCalls()).length, 3);
+      assert.deepEqual([await lastQuery(rawPid), await lastQuery(pgPid), await lastQuery(jsPid)], before);
       // A Bind of the unnamed statement alone binds the one answered locally (the upstream prepares it first).
       const rebound = await exchange(connection, Buffer.concat([bindMessage('', '', { params: [text('{3,0.5,1}')] }), executeMessage(''), sync]), 1);
       assert.deepEqual(rebound.map(typeOf), ['2', 'D', 'C', 'Z']);
       assert.notEqual(await lastQuery(rawPid), before[0]);
     } finally {
       connection.destroy();
-      await Promise.all([client.end(), observer.end()]);
+      await Promise.all([client.end(), observer.end(), sql.end()]);
     }
   });
 
@@ -441,7 +468,7 @@ describe('bound-parameter statements answered as the upstream answers them (exte
         const features = [0.25, -0.5, 0.125];
         await client.query({ name: 'predict', text: PREDICT_BOUND, values: [features] });
         await client.query({ name: 'embed', text: EMBED_BOUND, values: [TINY, 'The cat sat on the mat.'] });
-        // unsafe() prepares only when asked (otherwise Parse, Describe S, Bind, Execute, Sync of the unnamed statement).
+        // unsafe() with values prepares only when asked (otherwise Parse, Describe S and Flush, then Bind, Execute, Sync).
         await sql.unsafe(PREDICT_BOUND, [features], { prepare: true });
         await sql`SELECT pgml.embed(${TINY}, ${'short'})`;
         return answers;
