@@ -38,7 +38,6 @@ interface Frontier {
   end: number;
   depth: number;
   split: SplitRecord | undefined;
-  impurity: number;
 }
 
 export function fitExtraTree(input: TreeInput, options: ExtraTreeOptions): Tree {
@@ -160,7 +159,7 @@ class ExtraTreeBuilder {
       if (!(found.pos >= end || found.improvement + EPSILON < 0)) split = found;
     }
     const id = this.addNode(parent, isLeft, split);
-    return { id, start, end, depth, split, impurity: nodeImpurity };
+    return { id, start, end, depth, split };
   }
 
   private stopsHere(start: number, end: number, depth: number): boolean {
