@@ -244,7 +244,7 @@ function weightedMedian(state: AdaState, x: Float32Array, rows: number): Float32
 
 /** sklearn's default base estimators: DecisionTreeClassifier(max_depth=1), DecisionTreeRegressor(max_depth=3). */
 function stump(cols: number, maxDepth: number, random: () => number) {
-  return { maxDepth, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: cols, splitter: 'best' as const, random };
+  return { maxDepth, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: cols, random };
 }
 
 export const adaBoostFactory: EngineFactory = {

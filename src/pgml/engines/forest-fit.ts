@@ -11,6 +11,7 @@ import { startEngineThread } from './engine-thread.js';
 import { seededRandom } from './engine-support.js';
 import { NumpyRandomState } from './numpy-random.js';
 import { SklearnFeatureOrder } from './sklearn-features.js';
+import { fitExtraTree } from './extra-tree.js';
 import { fitTree, unpackTrees, type PackedTrees, type Tree } from './tree.js';
 import type { TreeShape } from './tree-params.js';
 
@@ -33,6 +34,8 @@ export interface ForestArrays {
   columns: Float32Array;
   targets: Float64Array;
   presorted?: Int32Array | undefined;
+  /** Each row's class, for classification's Gini criterion in the random splitter (extra-tree.ts). */
+  classes?: Int32Array | undefined;
 }
 
 /** What a tree thread receives (forest-thread.ts). */
@@ -79,12 +82,15 @@ export function fitForestTree(plan: ForestPlan, arrays: ForestArrays, t: number,
   } else {
     weights.fill(1);
   }
-  const { columns, targets, presorted } = arrays;
+  const { columns, targets, presorted, classes } = arrays;
+  if (plan.splitter === 'random') {
+    // sklearn's forests set each ExtraTree's random_state to the tree's seed itself.
+    return fitExtraTree({ rows, cols, targets, outputs, weights, columns }, { ...plan.shape, treeSeed: seed, classes });
+  }
   return fitTree(
     { rows, cols, targets, outputs, weights, columns, ...(presorted ? { presorted } : {}) },
     {
       ...plan.shape,
-      splitter: plan.splitter,
       random: seededRandom(seed),
       ...(plan.sklearnFeatureOrder ? { featureOrder: baggedTreeFeatureOrder(seed, cols, plan.shape.maxFeatures) } : {}),
     },

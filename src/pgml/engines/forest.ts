@@ -89,6 +89,7 @@ class ForestEngine implements Engine {
       columns: share(columnMajor(data.x, rows, cols)),
       targets: share(targets),
       presorted: this.kind.splitter === 'best' ? share(presortFeatures(data.x, rows, cols)) : undefined,
+      classes: task === 'classification' && this.kind.splitter === 'random' ? share(Int32Array.from(data.y)) : undefined,
     };
     const plan = { rows, cols, outputs, splitter: this.kind.splitter, shape, draws, seeds, sklearnFeatureOrder: this.kind.sklearnFeatureOrder };
     const trees = await fitForestTrees(plan, arrays, threads);

@@ -72,7 +72,7 @@ class GradientBoostingEngine extends RawScoreEngine<BoostingState> {
           const target = task === 'regression' ? y[r]! : outputs === 1 ? y[r]! : y[r] === k ? 1 : 0;
           residual[r] = target - (task === 'regression' ? raw[r]! : prob[r * outputs + k]!);
         }
-        const tree = fitTree({ x: data.x, rows, cols, targets: residual, outputs: 1, weights, presorted, columns }, { ...shape, splitter: 'best', random });
+        const tree = fitTree({ x: data.x, rows, cols, targets: residual, outputs: 1, weights, presorted, columns }, { ...shape, random });
         if (task === 'classification') newtonLeaves(tree, data.x, rows, cols, residual, weights, outputs);
         addStage(tree, data.x, rows, cols, learningRate, raw, outputs, k);
         trees.push(tree);

@@ -11,7 +11,7 @@ import type { Dataset, Engine, EngineFactory, FitOptions, Task } from './engine.
 import { decodeModel, intParam, rangeParam, requireNumClasses, seedParam } from './engine-support.js';
 import { PgError, SqlState } from '../../errors/index.js';
 import { boostingInputs, priorRawScores, RawScoreEngine, rawToProbabilities, type RawScoreState } from './raw-scores.js';
-import { BIN_SAMPLE, binData, binThresholds, growTree, predictHistTree, type HistTree } from './histogram-tree.js';
+import { BIN_SAMPLE, binData, binThresholds, HistTreeGrower, predictHistTree, type HistTree } from './histogram-tree.js';
 import { NumpyRandomState, trainTestSplit } from './numpy-random.js';
 
 const ALGORITHM = 'hist_gradient_boosting';
@@ -57,7 +57,7 @@ class HistGradientBoostingEngine extends RawScoreEngine<HistState> {
 
     const { train, validation } = splitRows(y, rows, task, early?.fraction ?? 0, randomSeed);
     const thresholds = binThresholds(subset(data.x, cols, train), train.length, cols, maxBins, binSample(train.length, randomSeed));
-    const binned = binData(data.x, rows, cols, thresholds);
+    const grower = new HistTreeGrower(binData(data.x, rows, cols, thresholds), train);
     const baseline = priorRawScores(task, y, train, numClasses);
     const raw = new Float64Array(rows * outputs);
     for (let r = 0; r < rows; r++) raw.set(baseline, r * outputs);
@@ -72,10 +72,10 @@ class HistGradientBoostingEngine extends RawScoreEngine<HistState> {
     for (let iteration = 0; iteration < maxIter; iteration++) {
       if (outputs > 1) rawToProbabilities(raw, rows, outputs, prob);
       for (let k = 0; k < outputs; k++) {
-        for (const r of train) {
+        for (let i = 0; i < train.length; i++) {
+          const r = train[i]!;
           if (task === 'regression') {
             gradients[r] = raw[r]! - y[r]!;
-            hessians[r] = 1;
           } else if (outputs === 1) {
             binomialGradient(y[r]!, raw[r]!, gradients, hessians, r);
           } else {
@@ -84,8 +84,10 @@ class HistGradientBoostingEngine extends RawScoreEngine<HistState> {
             hessians[r] = p * (1 - p);
           }
         }
-        const tree = growTree(binned, train, gradients, hessians, grow);
-        for (let r = 0; r < rows; r++) raw[r * outputs + k]! += predictHistTree(tree, data.x, r * cols);
+        const tree = grower.grow(gradients, task === 'regression' ? undefined : hessians, grow);
+        // The training rows' scores from the leaves they ended in; the held-out rows walk the tree.
+        grower.addLeafValues(raw, outputs, k);
+        for (const r of validation) raw[r * outputs + k]! += predictHistTree(tree, data.x, r * cols);
         trees.push(tree);
       }
       if (early) {

@@ -7,7 +7,10 @@
  */
 
 export interface BinnedData {
-  /** rows × cols bin indexes, row-major. */
+  /**
+   * cols × rows bin indexes, by feature (sklearn's X_binned is Fortran-ordered too): building a
+   * histogram reads one feature's bins at a time.
+   */
   bins: Uint8Array;
   rows: number;
   cols: number;
@@ -73,7 +76,10 @@ export function binOf(thresholds: readonly number[], value: number): number {
 
 export function binData(x: Float32Array, rows: number, cols: number, thresholds: number[][]): BinnedData {
   const bins = new Uint8Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) bins[r * cols + c] = binOf(thresholds[c]!, x[r * cols + c]!);
+  for (let c = 0; c < cols; c++) {
+    const bounds = thresholds[c]!;
+    for (let r = 0; r < rows; r++) bins[c * rows + r] = binOf(bounds, x[r * cols + c]!);
+  }
   return { bins, rows, cols, thresholds };
 }
 
@@ -97,9 +103,14 @@ export interface HistTree {
 /** sklearn's min_hessian_to_split. */
 const MIN_HESSIAN = 1e-3;
 
+/** Histogram entries per bin: sum of gradients, sum of hessians, count. */
+const ENTRY = 3;
+
 interface Node {
   id: number;
-  rows: Int32Array;
+  /** The node's rows are indices[start, end) of its grower. */
+  start: number;
+  end: number;
   depth: number;
   histogram: Float64Array;
   g: number;
@@ -107,119 +118,190 @@ interface Node {
   split?: { feature: number; bin: number; gain: number; gl: number; hl: number };
 }
 
-/** Histogram layout per feature: 256 bins × (gradient, hessian, count). */
-const STRIDE = 3 * 256;
-
 /**
- * Node sums and values follow sklearn's TreeGrower: the root sums its rows' gradients, a child takes
- * the split's left sums (summed over bins) or the parent's minus them; value -G/(H + l2 + 1e-15).
+ * sklearn's TreeGrower over one fit's binned training rows: every array it needs is allocated once
+ * per fit (the rows' partition, the node's gathered gradients, a pool of histograms), none per node.
+ * Node sums and values follow TreeGrower: the root sums its rows' gradients, a child takes the split's
+ * left sums (summed over bins) or the parent's minus them; value -G/(H + l2 + 1e-15). Each histogram
+ * holds only its feature's bins; the smaller child's is built (the right one on a tie, as sklearn),
+ * the larger one's is the parent's minus it, in the parent's buffer.
  */
-export function growTree(data: BinnedData, rowsIn: Int32Array, gradients: Float32Array, hessians: Float32Array, options: GrowOptions): HistTree {
-  const tree: HistTree = { feature: [], threshold: [], left: [], right: [], value: [] };
-  const addNode = (): number => {
-    tree.feature.push(-1);
-    tree.threshold.push(0);
-    tree.left.push(-1);
-    tree.right.push(-1);
-    tree.value.push(0);
-    return tree.feature.length - 1;
-  };
-  const makeNode = (rows: Int32Array, depth: number, g: number, h: number, histogram?: Float64Array): Node => {
-    const hist = histogram ?? buildHistogram(data, rows, gradients, hessians);
-    const node: Node = { id: addNode(), rows, depth, histogram: hist, g, h };
-    tree.value[node.id] = nodeValue(g, h, options.l2) * options.shrinkage;
-    const split = depth < options.maxDepth ? bestSplit(data, node, options) : undefined;
-    if (split) node.split = split;
-    return node;
-  };
+export class HistTreeGrower {
+  /** The training rows, partitioned node by node: a node's rows are a range, in the order of `train`. */
+  private readonly indices: Int32Array;
+  private readonly scratch: Int32Array;
+  private readonly nodeGradients: Float32Array;
+  private readonly nodeHessians: Float32Array;
+  /** Where each feature's bins start in a histogram. */
+  private readonly offsets: Int32Array;
+  private readonly histogramSize: number;
+  private readonly pool: Float64Array[] = [];
+  /** The last grown tree's leaves, for addLeafValues. */
+  private leaves: { start: number; end: number; value: number }[] = [];
 
-  let rootG = 0;
-  let rootH = 0;
-  for (const r of rowsIn) {
-    rootG += gradients[r]!;
-    rootH += hessians[r]!;
+  constructor(private readonly data: BinnedData, private readonly train: Int32Array) {
+    const n = train.length;
+    this.indices = new Int32Array(n);
+    this.scratch = new Int32Array(n);
+    this.nodeGradients = new Float32Array(n);
+    this.nodeHessians = new Float32Array(n);
+    this.offsets = new Int32Array(data.cols);
+    let size = 0;
+    for (let c = 0; c < data.cols; c++) {
+      this.offsets[c] = size;
+      size += ENTRY * (data.thresholds[c]!.length + 1);
+    }
+    this.histogramSize = size;
   }
-  const open: Node[] = [makeNode(rowsIn, 0, rootG, rootH)];
-  let leaves = 1;
-  while (leaves < options.maxLeafNodes) {
-    let pick = -1;
-    for (let i = 0; i < open.length; i++) if (open[i]!.split && (pick < 0 || open[i]!.split!.gain > open[pick]!.split!.gain)) pick = i;
-    if (pick < 0) break;
-    const node = open.splice(pick, 1)[0]!;
-    const { feature, bin, gl, hl } = node.split!;
-    const left: number[] = [];
-    const right: number[] = [];
-    for (const r of node.rows) (data.bins[r * data.cols + feature]! <= bin ? left : right).push(r);
-    const leftRows = Int32Array.from(left);
-    const rightRows = Int32Array.from(right);
-    // Histogram subtraction: build the smaller child (the right one on a tie, as sklearn), derive the larger one.
-    const smallIsLeft = leftRows.length < rightRows.length;
-    const small = buildHistogram(data, smallIsLeft ? leftRows : rightRows, gradients, hessians);
-    const large = node.histogram.slice();
-    for (let i = 0; i < large.length; i++) large[i]! -= small[i]!;
-    tree.feature[node.id] = feature;
-    tree.threshold[node.id] = data.thresholds[feature]![bin]!;
-    const leftNode = makeNode(leftRows, node.depth + 1, gl, hl, smallIsLeft ? small : large);
-    const rightNode = makeNode(rightRows, node.depth + 1, node.g - gl, node.h - hl, smallIsLeft ? large : small);
-    tree.left[node.id] = leftNode.id;
-    tree.right[node.id] = rightNode.id;
-    open.push(leftNode, rightNode);
-    leaves++;
+
+  /**
+   * One tree. `hessians` undefined means every hessian is 1 (the squared error): as sklearn's
+   * constant-hessian case the histograms then count rows instead of summing ones (the same numbers).
+   */
+  grow(gradients: Float32Array, hessians: Float32Array | undefined, options: GrowOptions): HistTree {
+    const { data, indices } = this;
+    const tree: HistTree = { feature: [], threshold: [], left: [], right: [], value: [] };
+    const makeNode = (start: number, end: number, depth: number, g: number, h: number, histogram: Float64Array): Node => {
+      const id = tree.feature.length;
+      tree.feature.push(-1);
+      tree.threshold.push(0);
+      tree.left.push(-1);
+      tree.right.push(-1);
+      tree.value.push(nodeValue(g, h, options.l2) * options.shrinkage);
+      const node: Node = { id, start, end, depth, histogram, g, h };
+      const split = depth < options.maxDepth ? this.bestSplit(node, options) : undefined;
+      if (split) node.split = split;
+      return node;
+    };
+
+    indices.set(this.train);
+    let rootG = 0;
+    let rootH = 0;
+    for (let i = 0; i < indices.length; i++) {
+      const r = indices[i]!;
+      rootG += gradients[r]!;
+      rootH += hessians ? hessians[r]! : 1;
+    }
+    const open: Node[] = [makeNode(0, indices.length, 0, rootG, rootH, this.buildHistogram(0, indices.length, gradients, hessians))];
+    let leaves = 1;
+    while (leaves < options.maxLeafNodes) {
+      let pick = -1;
+      for (let i = 0; i < open.length; i++) if (open[i]!.split && (pick < 0 || open[i]!.split!.gain > open[pick]!.split!.gain)) pick = i;
+      if (pick < 0) break;
+      const node = open.splice(pick, 1)[0]!;
+      const { feature, bin, gl, hl } = node.split!;
+      const middle = this.partition(node.start, node.end, feature, bin);
+      const smallIsLeft = middle - node.start < node.end - middle;
+      const small = smallIsLeft ? this.buildHistogram(node.start, middle, gradients, hessians) : this.buildHistogram(middle, node.end, gradients, hessians);
+      const large = node.histogram;
+      for (let i = 0; i < large.length; i++) large[i]! -= small[i]!;
+      tree.feature[node.id] = feature;
+      tree.threshold[node.id] = data.thresholds[feature]![bin]!;
+      const leftNode = makeNode(node.start, middle, node.depth + 1, gl, hl, smallIsLeft ? small : large);
+      const rightNode = makeNode(middle, node.end, node.depth + 1, node.g - gl, node.h - hl, smallIsLeft ? large : small);
+      tree.left[node.id] = leftNode.id;
+      tree.right[node.id] = rightNode.id;
+      open.push(leftNode, rightNode);
+      leaves++;
+    }
+    this.leaves = open.map((node) => ({ start: node.start, end: node.end, value: tree.value[node.id]! }));
+    for (const node of open) this.pool.push(node.histogram);
+    return tree;
   }
-  return tree;
+
+  /** Adds the last tree's leaf values to its training rows' raw scores (column k of rows × outputs): no tree walk. */
+  addLeafValues(raw: Float64Array, outputs: number, k: number): void {
+    const { indices } = this;
+    for (const { start, end, value } of this.leaves) {
+      for (let i = start; i < end; i++) raw[indices[i]! * outputs + k]! += value;
+    }
+  }
+
+  /** Stable partition of indices[start, end) on the feature's bin; returns where the right rows begin. */
+  private partition(start: number, end: number, feature: number, bin: number): number {
+    const { indices, scratch } = this;
+    const { bins, rows } = this.data;
+    const column = feature * rows;
+    let left = start;
+    let right = 0;
+    for (let i = start; i < end; i++) {
+      const r = indices[i]!;
+      if (bins[column + r]! <= bin) indices[left++] = r;
+      else scratch[right++] = r;
+    }
+    indices.set(scratch.subarray(0, right), left);
+    return left;
+  }
+
+  /** The rows' gradients gathered in order once, then each feature's bins summed in row order. */
+  private buildHistogram(start: number, end: number, gradients: Float32Array, hessians: Float32Array | undefined): Float64Array {
+    const { indices, nodeGradients, nodeHessians, offsets } = this;
+    const { bins, rows, cols } = this.data;
+    const n = end - start;
+    const hist = this.pool.pop() ?? new Float64Array(this.histogramSize);
+    hist.fill(0);
+    for (let i = 0; i < n; i++) nodeGradients[i] = gradients[indices[start + i]!]!;
+    if (hessians) for (let i = 0; i < n; i++) nodeHessians[i] = hessians[indices[start + i]!]!;
+    for (let c = 0; c < cols; c++) {
+      const column = c * rows;
+      const base = offsets[c]!;
+      if (hessians) {
+        for (let i = 0; i < n; i++) {
+          const at = base + ENTRY * bins[column + indices[start + i]!]!;
+          hist[at]! += nodeGradients[i]!;
+          hist[at + 1]! += nodeHessians[i]!;
+          hist[at + 2]! += 1;
+        }
+      } else {
+        for (let i = 0; i < n; i++) {
+          const at = base + ENTRY * bins[column + indices[start + i]!]!;
+          hist[at]! += nodeGradients[i]!;
+          hist[at + 2]! += 1;
+        }
+        const stop = c + 1 < cols ? offsets[c + 1]! : this.histogramSize;
+        for (let at = base; at < stop; at += ENTRY) hist[at + 1] = hist[at + 2]!;
+      }
+    }
+    return hist;
+  }
+
+  private bestSplit(node: Node, options: GrowOptions): Node['split'] {
+    const { l2, minSamplesLeaf } = options;
+    const n = node.end - node.start;
+    if (n < 2 * minSamplesLeaf || node.h < MIN_HESSIAN) return undefined;
+    // sklearn's _split_gain: the node's loss G·v minus its children's, each child's value computed as a node's.
+    const parent = node.g * nodeValue(node.g, node.h, l2);
+    const { histogram } = node;
+    let best: Node['split'];
+    for (let c = 0; c < this.data.cols; c++) {
+      const base = this.offsets[c]!;
+      const lastBin = this.data.thresholds[c]!.length;
+      let gl = 0;
+      let hl = 0;
+      let nl = 0;
+      for (let b = 0; b < lastBin; b++) {
+        const at = base + ENTRY * b;
+        gl += histogram[at]!;
+        hl += histogram[at + 1]!;
+        nl += histogram[at + 2]!;
+        const nr = n - nl;
+        if (nl < minSamplesLeaf) continue;
+        if (nr < minSamplesLeaf) break;
+        const hr = node.h - hl;
+        if (hl < MIN_HESSIAN) continue;
+        if (hr < MIN_HESSIAN) break;
+        const gr = node.g - gl;
+        const gain = parent - gl * nodeValue(gl, hl, l2) - gr * nodeValue(gr, hr, l2);
+        if (gain > 0 && (best === undefined || gain > best.gain)) best = { feature: c, bin: b, gain, gl, hl };
+      }
+    }
+    return best;
+  }
 }
 
 /** sklearn's compute_node_value (no monotonic bounds). */
 function nodeValue(g: number, h: number, l2: number): number {
   return -g / (h + l2 + 1e-15);
-}
-
-function buildHistogram(data: BinnedData, rows: Int32Array, gradients: Float32Array, hessians: Float32Array): Float64Array {
-  const { cols, bins } = data;
-  const hist = new Float64Array(cols * STRIDE);
-  for (const r of rows) {
-    const g = gradients[r]!;
-    const h = hessians[r]!;
-    const base = r * cols;
-    for (let c = 0; c < cols; c++) {
-      const at = c * STRIDE + 3 * bins[base + c]!;
-      hist[at]! += g;
-      hist[at + 1]! += h;
-      hist[at + 2]! += 1;
-    }
-  }
-  return hist;
-}
-
-function bestSplit(data: BinnedData, node: Node, options: GrowOptions): Node['split'] {
-  const { l2, minSamplesLeaf } = options;
-  const n = node.rows.length;
-  if (n < 2 * minSamplesLeaf || node.h < MIN_HESSIAN) return undefined;
-  // sklearn's _split_gain: the node's loss G·v minus its children's, each child's value computed as a node's.
-  const parent = node.g * nodeValue(node.g, node.h, l2);
-  let best: Node['split'];
-  for (let c = 0; c < data.cols; c++) {
-    const base = c * STRIDE;
-    const lastBin = data.thresholds[c]!.length;
-    let gl = 0;
-    let hl = 0;
-    let nl = 0;
-    for (let b = 0; b < lastBin; b++) {
-      gl += node.histogram[base + 3 * b]!;
-      hl += node.histogram[base + 3 * b + 1]!;
-      nl += node.histogram[base + 3 * b + 2]!;
-      const nr = n - nl;
-      if (nl < minSamplesLeaf) continue;
-      if (nr < minSamplesLeaf) break;
-      const hr = node.h - hl;
-      if (hl < MIN_HESSIAN) continue;
-      if (hr < MIN_HESSIAN) break;
-      const gr = node.g - gl;
-      const gain = parent - gl * nodeValue(gl, hl, l2) - gr * nodeValue(gr, hr, l2);
-      if (gain > 0 && (best === undefined || gain > best.gain)) best = { feature: c, bin: b, gain, gl, hl };
-    }
-  }
-  return best;
 }
 
 export function predictHistTree(tree: HistTree, x: Float32Array, offset: number): number {

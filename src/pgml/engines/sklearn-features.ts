@@ -13,8 +13,39 @@ const RAND_R_MAX = 0x7fffffff;
 /** sklearn's FEATURE_THRESHOLD: a feature whose node values span at most this much is constant there. */
 export const FEATURE_THRESHOLD = 1e-7;
 
+/**
+ * A DecisionTree's splitter generator: our_rand_r (xorshift32, modulo 2^31) from the state
+ * Splitter.init draws, RandomState(tree seed).randint(0, RAND_R_MAX); rand_int and rand_uniform on it (_utils.pyx).
+ */
+export class RandR {
+  private constructor(private state: number) {}
+
+  static forTree(treeSeed: number): RandR {
+    return new RandR(new NumpyRandomState(treeSeed).bounded(RAND_R_MAX - 1));
+  }
+
+  next(): number {
+    let s = this.state === 0 ? 1 : this.state;
+    s = (s ^ (s << 13)) >>> 0;
+    s = (s ^ (s >>> 17)) >>> 0;
+    s = (s ^ (s << 5)) >>> 0;
+    this.state = s;
+    return s % 0x80000000;
+  }
+
+  /** An integer in [low, high). */
+  int(low: number, high: number): number {
+    return low + (this.next() % (high - low));
+  }
+
+  /** A double in [low, high). */
+  uniform(low: number, high: number): number {
+    return ((high - low) * this.next()) / RAND_R_MAX + low;
+  }
+}
+
 export class SklearnFeatureOrder {
-  private state: number;
+  private readonly random: RandR;
   private readonly features: Int32Array;
   private readonly constantFeatures: Int32Array;
   /** The last node's visited (non-constant) features, in order. */
@@ -25,7 +56,7 @@ export class SklearnFeatureOrder {
    * RandomState(treeSeed).randint(0, RAND_R_MAX).
    */
   constructor(cols: number, private readonly maxFeatures: number, treeSeed: number) {
-    this.state = new NumpyRandomState(treeSeed).bounded(RAND_R_MAX - 1);
+    this.random = RandR.forTree(treeSeed);
     this.features = Int32Array.from({ length: cols }, (_, i) => i);
     this.constantFeatures = new Int32Array(cols);
     this.visited = new Int32Array(cols);
@@ -47,7 +78,7 @@ export class SklearnFeatureOrder {
     let count = 0;
     while (fi > nTotal && (nVisited < this.maxFeatures || nVisited <= nFound + nDrawn)) {
       nVisited++;
-      let fj = nDrawn + (this.randR() % (fi - nFound - nDrawn));
+      let fj = this.random.int(nDrawn, fi - nFound);
       if (fj < known) {
         swap(features, nDrawn, fj);
         nDrawn++;
@@ -70,19 +101,9 @@ export class SklearnFeatureOrder {
     constantFeatures.set(features.subarray(known, known + nFound), known);
     return { count, constants: nTotal };
   }
-
-  /** sklearn's our_rand_r (xorshift32, modulo 2^31). */
-  private randR(): number {
-    let s = this.state === 0 ? 1 : this.state;
-    s = (s ^ (s << 13)) >>> 0;
-    s = (s ^ (s >>> 17)) >>> 0;
-    s = (s ^ (s << 5)) >>> 0;
-    this.state = s;
-    return s % 0x80000000;
-  }
 }
 
-function swap(a: Int32Array, i: number, j: number): void {
+export function swap(a: Int32Array, i: number, j: number): void {
   const t = a[i]!;
   a[i] = a[j]!;
   a[j] = t;

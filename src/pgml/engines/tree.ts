@@ -5,8 +5,8 @@
  * One criterion serves every task: the squared error of one-hot class vectors around their mean is the
  * Gini impurity (Σ p(1-p) = 1 - Σp²), so a K-output tree on one-hot targets is sklearn's gini tree
  * and its leaf values are the class proportions; K real targets are sklearn's multi-output regression.
- * Splits are sklearn's: the best threshold over presorted features ('best'), or one uniform random
- * threshold per candidate feature ('random', ExtraTrees), thresholds halfway between sample values.
+ * Splits are sklearn's BestSplitter's: the best threshold over presorted features, halfway between
+ * sample values (extra trees' random splits are extra-tree.ts).
  */
 
 import { columnMajor, integers, oneHotClasses, ranksOf } from './tree-inputs.js';
@@ -25,7 +25,6 @@ export interface TreeOptions {
    * frontier node whose split reduces the squared error most is split next) until that many leaves.
    */
   maxLeafNodes?: number;
-  splitter: 'best' | 'random';
   random: () => number;
   /** The best splitter visits features in this order (scikit-learn's, per tree seed) instead of drawing with `random`. */
   featureOrder?: SklearnFeatureOrder;
@@ -57,7 +56,7 @@ export interface TreeInput {
   outputs: number;
   /** Per row; 0 leaves the row out (bootstrap counts and subsamples are weights). */
   weights: Float64Array;
-  /** From presortFeatures(x): needed by the 'best' splitter. */
+  /** From presortFeatures(x): needed by the best splitter. */
   presorted?: Int32Array;
   /** columnMajor(x): computed per tree if absent; ensembles compute it once and share it. */
   columns?: Float32Array;
@@ -94,7 +93,7 @@ export function fitTree(input: TreeInput, options: TreeOptions): Tree {
 
 class TreeBuilder {
   private readonly tree: GrowingTree;
-  /** Per feature segment of length m (best), or one unsorted segment (random): the in-sample rows. */
+  /** Per feature segment of length m, or one unsorted segment when nodes sort their candidates: the in-sample rows. */
   private readonly order: Int32Array;
   private readonly segments: number;
   private readonly m: number;
@@ -107,11 +106,6 @@ class TreeBuilder {
   private readonly columns: Float32Array;
   /** Set when the targets are one-hot classes (oneHotClasses). */
   private readonly classes: Int32Array | undefined;
-  /** The random splitter's per-node copies: weight, weight × target (one output) or class, feature value. */
-  private readonly nodeWeight: Float64Array;
-  private readonly nodeTarget: Float64Array;
-  private readonly nodeClass: Int32Array;
-  private readonly nodeValue: Float32Array;
   /** The best splitter sorting each node's candidate features (sortNode): ranksOf(presorted) and scratch. */
   private readonly nodeSorted: boolean;
   private readonly ranks: Int32Array;
@@ -130,23 +124,23 @@ class TreeBuilder {
     for (let r = 0; r < rows; r++) if (weights[r]! > 0) m++;
     this.m = m;
     this.classes = oneHotClasses(input.targets, rows, outputs);
-    if (options.splitter === 'best' && !presorted) throw new Error('the best splitter needs presorted features');
+    if (!presorted) throw new Error('the best splitter needs presorted features');
     // Few candidate features per node (a classifier's sqrt): sort those at each node rather than keep
     // every feature's order partitioned. Only where the node sums are exact (integer weights on one-hot
     // classes), so reading the node's rows in another order cannot change a value or an impurity.
-    this.nodeSorted = options.splitter === 'best' && options.maxFeatures < cols && this.classes !== undefined && integers(weights);
-    this.ranks = this.nodeSorted ? ranksOf(presorted!, rows, cols) : new Int32Array(0);
+    this.nodeSorted = options.maxFeatures < cols && this.classes !== undefined && integers(weights);
+    this.ranks = this.nodeSorted ? ranksOf(presorted, rows, cols) : new Int32Array(0);
     this.keys = new Int32Array(this.nodeSorted ? m : 0);
     // One more than m: the sweep writes a row past the node's before moving on.
     this.sortedRows = new Int32Array(this.nodeSorted ? m + 1 : 0);
     this.inNode = new Uint8Array(this.nodeSorted ? rows : 0);
-    if (options.splitter === 'best' && !this.nodeSorted) {
+    if (!this.nodeSorted) {
       this.segments = cols;
       this.order = new Int32Array(cols * m);
       for (let c = 0; c < cols; c++) {
         let k = c * m;
         for (let i = 0; i < rows; i++) {
-          const r = presorted![c * rows + i]!;
+          const r = presorted[c * rows + i]!;
           if (weights[r]! > 0) this.order[k++] = r;
         }
       }
@@ -162,11 +156,6 @@ class TreeBuilder {
     this.scratch = new Int32Array(m);
     if (!input.columns && !input.x) throw new Error('a tree needs x or its columns');
     this.columns = input.columns ?? columnMajor(input.x!, rows, cols);
-    const random = options.splitter === 'random';
-    this.nodeWeight = new Float64Array(random ? m : 0);
-    this.nodeTarget = new Float64Array(random && outputs === 1 ? m : 0);
-    this.nodeClass = new Int32Array(random && this.classes ? m : 0);
-    this.nodeValue = new Float32Array(random ? m : 0);
     this.features = Int32Array.from({ length: cols }, (_, i) => i);
   }
 
@@ -226,7 +215,7 @@ class TreeBuilder {
     const count = end - start;
     const { maxDepth, minSamplesSplit, minSamplesLeaf } = this.options;
     if (depth >= maxDepth || count < minSamplesSplit || count < 2 * minSamplesLeaf || stats.impurity <= EPSILON) return node;
-    const split = this.options.splitter === 'best' ? this.bestSplit(node, stats) : this.randomSplit(start, end, stats);
+    const split = this.bestSplit(node, stats);
     if (split === undefined) return node;
     // The proxy minus the parent's sum of S^2/W is the drop in weighted squared error: sklearn's
     // impurity_improvement times the tree's total weight, for squared_error and friedman_mse alike
@@ -416,82 +405,6 @@ class TreeBuilder {
     }
     for (let i = 0; i < n; i++) sortedRows[i] = presorted[offset + keys[i]!]!;
     return sortedRows;
-  }
-
-  /** Copies the node's weights and targets (or classes) next to each other: every candidate feature reads them. */
-  private gatherNode(start: number, end: number): void {
-    const { targets, weights, outputs } = this.input;
-    const { order, classes, nodeWeight, nodeTarget, nodeClass } = this;
-    for (let i = start; i < end; i++) {
-      const r = order[i]!;
-      const w = weights[r]!;
-      nodeWeight[i - start] = w;
-      if (outputs === 1) nodeTarget[i - start] = w * targets[r]!;
-      else if (classes) nodeClass[i - start] = classes[r]!;
-    }
-  }
-
-  /** sklearn's RandomSplitter: one uniform threshold between the node's min and max of each candidate feature. */
-  private randomSplit(start: number, end: number, stats: { weight: number; sums: Float64Array }): Split | undefined {
-    const { rows, targets, outputs } = this.input;
-    const { columns, order, classes, nodeWeight, nodeTarget, nodeClass, nodeValue } = this;
-    const minLeaf = this.options.minSamplesLeaf;
-    const n = end - start;
-    const { leftSums } = this;
-    let bestFeature = -1;
-    let bestThreshold = 0;
-    let bestScore = 0;
-    this.gatherNode(start, end);
-    for (let c = 0, count = this.candidateFeatures(); c < count; c++) {
-      const f = this.features[c]!;
-      const column = f * rows;
-      let min = Infinity;
-      let max = -Infinity;
-      for (let i = 0; i < n; i++) {
-        const v = columns[column + order[start + i]!]!;
-        nodeValue[i] = v;
-        if (v < min) min = v;
-        if (v > max) max = v;
-      }
-      if (max <= min) continue;
-      let threshold = min + this.options.random() * (max - min);
-      if (threshold >= max) threshold = min;
-      for (let k = 0; k < outputs; k++) leftSums[k] = 0;
-      let leftWeight = 0;
-      let leftCount = 0;
-      if (outputs === 1) {
-        let leftSum = 0;
-        // Without a branch (random thresholds make it unpredictable): a right row adds w × 0 and t × 0, +0.
-        for (let i = 0; i < n; i++) {
-          const left = nodeValue[i]! <= threshold ? 1 : 0;
-          leftCount += left;
-          leftWeight += nodeWeight[i]! * left;
-          leftSum += nodeTarget[i]! * left;
-        }
-        leftSums[0] = leftSum;
-      } else {
-        for (let i = 0; i < n; i++) {
-          if (nodeValue[i]! > threshold) continue;
-          const w = nodeWeight[i]!;
-          leftCount++;
-          leftWeight += w;
-          if (classes) {
-            leftSums[nodeClass[i]!]! += w;
-          } else {
-            const r = order[start + i]!;
-            for (let k = 0; k < outputs; k++) leftSums[k]! += w * targets[r * outputs + k]!;
-          }
-        }
-      }
-      if (leftCount < minLeaf || n - leftCount < minLeaf) continue;
-      const score = TreeBuilder.proxy(leftSums, leftWeight, stats.sums, stats.weight);
-      if (bestFeature < 0 || score > bestScore) {
-        bestFeature = f;
-        bestThreshold = threshold;
-        bestScore = score;
-      }
-    }
-    return bestFeature < 0 ? undefined : { feature: bestFeature, threshold: bestThreshold, score: bestScore };
   }
 
   /** Stable partition of every segment's [start, end) into left then right; returns the left count. */

@@ -14,7 +14,7 @@ describe('CART core', () => {
     const targets = Float64Array.of(0, 0, 0, 5, 5, 5);
     const tree = fitTree(
       { x, rows: 6, cols: 1, targets, outputs: 1, weights: new Float64Array(6).fill(1), presorted: presortFeatures(x, 6, 1) },
-      { maxDepth: Infinity, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: 1, splitter: 'best', random: Math.random },
+      { maxDepth: Infinity, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: 1, random: Math.random },
     );
     assert.deepEqual(tree.feature, [0, -1, -1]);
     assert.equal(tree.threshold[0], 6.5);
@@ -27,7 +27,7 @@ describe('CART core', () => {
     const targets = Float64Array.of(1, 0, 1, 0, 0, 1, 0, 1);
     const tree = fitTree(
       { x, rows: 4, cols: 1, targets, outputs: 2, weights: Float64Array.of(1, 1, 1, 1), presorted: presortFeatures(x, 4, 1) },
-      { maxDepth: 1, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: 1, splitter: 'best', random: Math.random },
+      { maxDepth: 1, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: 1, random: Math.random },
     );
     assert.deepEqual(tree.value, [0.5, 0.5, 1, 0, 0, 1]);
   });
@@ -40,7 +40,7 @@ describe('CART core', () => {
     assert.equal(oneHotClasses(Float64Array.of(0, 1), 2, 1), undefined);
   });
 
-  it('splits one-hot classes as the general multi-output sums do, for both splitters', () => {
+  it('splits one-hot classes as the general multi-output sums do', () => {
     const { train, numClasses } = loadSplit('iris');
     const { x, rows, cols, y } = train;
     const oneHot = new Float64Array(rows * numClasses);
@@ -53,17 +53,15 @@ describe('CART core', () => {
     }
     const weights = Float64Array.from({ length: rows }, (_, r) => 1 + (r % 3));
     const presorted = presortFeatures(x, rows, cols);
-    for (const splitter of ['best', 'random'] as const) {
-      const grow = (targets: Float64Array, outputs: number) => fitTree(
-        { x, rows, cols, targets, outputs, weights, presorted },
-        { maxDepth: Infinity, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: 2, splitter, random: seededRandom(5) },
-      );
-      const classes = grow(oneHot, numClasses);
-      const general = grow(withConstant, numClasses + 1);
-      assert.ok(classes.feature.length > 5, splitter);
-      assert.deepEqual(classes.feature, general.feature, splitter);
-      assert.deepEqual(classes.threshold, general.threshold, splitter);
-    }
+    const grow = (targets: Float64Array, outputs: number) => fitTree(
+      { x, rows, cols, targets, outputs, weights, presorted },
+      { maxDepth: Infinity, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: 2, random: seededRandom(5) },
+    );
+    const classes = grow(oneHot, numClasses);
+    const general = grow(withConstant, numClasses + 1);
+    assert.ok(classes.feature.length > 5);
+    assert.deepEqual(classes.feature, general.feature);
+    assert.deepEqual(classes.threshold, general.threshold);
   });
 
   it('sorting the candidate features at each node grows the tree that the presorted order grows', () => {
@@ -76,7 +74,7 @@ describe('CART core', () => {
     // exactly) keep every feature's presorted order instead.
     const grow = (weight: number) => fitTree(
       { x, rows, cols, targets, outputs: numClasses, weights: Float64Array.from({ length: rows }, (_, r) => weight * (r % 4)), presorted },
-      { maxDepth: Infinity, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: 8, splitter: 'best', random: seededRandom(3) },
+      { maxDepth: Infinity, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: 8, random: seededRandom(3) },
     );
     const sortedPerNode = grow(1);
     const presortedOrder = grow(0.5);
@@ -91,7 +89,7 @@ describe('CART core', () => {
     const targets = Float64Array.of(0, 0, 5, 5, 100, 100, 140, 140);
     const grow = (maxLeafNodes: number, maxDepth: number) => fitTree(
       { x, rows: 8, cols: 1, targets, outputs: 1, weights: new Float64Array(8).fill(1), presorted: presortFeatures(x, 8, 1) },
-      { maxDepth, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: 1, maxLeafNodes, splitter: 'best', random: Math.random },
+      { maxDepth, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: 1, maxLeafNodes, random: Math.random },
     );
     // Three leaves: the root at 4.5, then the right child (error 1600 → 0), not the left one (25 → 0).
     const three = grow(3, Infinity);
@@ -124,6 +122,12 @@ describe('tree ensembles against scikit-learn', { skip: !sklearnAvailable() && '
         gbtDiabetesLeaves: { split: diabetes, estimator: 'ensemble.GradientBoostingRegressor', params: { n_estimators: 20, max_leaf_nodes: 4, random_state: 0 } },
         etCancer: { split: cancer, estimator: 'ensemble.ExtraTreesClassifier', params: { random_state: 0 } },
         etDiabetes: { split: diabetes, estimator: 'ensemble.ExtraTreesRegressor', params: { random_state: 0 } },
+        etIrisProba: { split: iris, estimator: 'ensemble.ExtraTreesClassifier', params: { random_state: 0 }, proba: true },
+        etCancerProba: { split: cancer, estimator: 'ensemble.ExtraTreesClassifier', params: { random_state: 3, n_estimators: 30 }, proba: true },
+        etCancerBootstrap: { split: cancer, estimator: 'ensemble.ExtraTreesClassifier', params: { random_state: 0, n_estimators: 20, bootstrap: true, max_leaf_nodes: 12 }, proba: true },
+        // Leaf values are means of the float32 labels the engine receives: the reference rounds them too.
+        etDiabetesExact: { split: diabetes, estimator: 'ensemble.ExtraTreesRegressor', params: { random_state: 0 }, float32: true },
+        etDiabetesLeaves: { split: diabetes, estimator: 'ensemble.ExtraTreesRegressor', params: { random_state: 2, n_estimators: 25, max_leaf_nodes: 20, max_features: 0.5 }, float32: true },
         hgbIris: { split: iris, estimator: 'ensemble.HistGradientBoostingClassifier', params: { random_state: 0 } },
         hgbCancer: { split: cancer, estimator: 'ensemble.HistGradientBoostingClassifier', params: { random_state: 0 } },
         hgbCancerLast: { split: cancerLast, estimator: 'ensemble.HistGradientBoostingClassifier', params: { random_state: 0 }, proba: true, float32: true },
@@ -198,6 +202,36 @@ describe('tree ensembles against scikit-learn', { skip: !sklearnAvailable() && '
       const proba = await engine.predictProba!(split.test.x, split.test.rows);
       const theirs = reference![key].proba!.flat();
       theirs.forEach((value, i) => assert.ok(Math.abs(proba[i]! - value) < 1e-6, `value ${i}: ours ${proba[i]}, scikit-learn ${value}`));
+    });
+  }
+
+  // Each tree draws its features and thresholds as sklearn's RandomSplitter does from the same tree seed.
+  for (const [name, split, key, hyperparams] of [
+    ['iris', iris, 'etIrisProba', { random_state: 0 }],
+    ['breast_cancer', cancer, 'etCancerProba', { random_state: 3, n_estimators: 30 }],
+    ['breast_cancer with bootstrap and max_leaf_nodes', cancer, 'etCancerBootstrap', { random_state: 0, n_estimators: 20, bootstrap: true, max_leaf_nodes: 12 }],
+  ] as const) {
+    it(`extra_trees' class probabilities on ${name} are ExtraTreesClassifier's for the same random_state`, async () => {
+      const engine = getLocalEngineFactory('extra_trees').create();
+      await engine.fit(split.train, { task: 'classification', hyperparams, numClasses: split.numClasses });
+      assert.deepEqual(Array.from(await engine.predict(split.test.x, split.test.rows)), reference![key].predict!);
+      const proba = await engine.predictProba!(split.test.x, split.test.rows);
+      const theirs = reference![key].proba!.flat();
+      theirs.forEach((value, i) => assert.ok(Math.abs(proba[i]! - value) < 1e-6, `value ${i}: ours ${proba[i]}, scikit-learn ${value}`));
+    });
+  }
+
+  for (const [key, hyperparams] of [
+    ['etDiabetesExact', { random_state: 0 }],
+    ['etDiabetesLeaves', { random_state: 2, n_estimators: 25, max_leaf_nodes: 20, max_features: 0.5 }],
+  ] as const) {
+    it(`extra_trees predicts diabetes as ExtraTreesRegressor with ${JSON.stringify(hyperparams)}`, async () => {
+      const engine = getLocalEngineFactory('extra_trees').create();
+      await engine.fit(diabetes.train, { task: 'regression', hyperparams });
+      const ours = await engine.predict(diabetes.test.x, diabetes.test.rows);
+      const theirs = reference![key].predict!;
+      assert.equal(ours.length, theirs.length);
+      theirs.forEach((value, i) => assert.ok(Math.abs(ours[i]! - value) <= 1e-5 * Math.abs(value), `row ${i}: ours ${ours[i]}, scikit-learn ${value}`));
     });
   }
 
