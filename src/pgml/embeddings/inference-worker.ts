@@ -9,22 +9,22 @@ const { dir, sessionOptions } = workerData as InferenceThreadData;
 const port = parentPort!;
 const reply = (message: InferenceReply, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 try {
   const model = await loadOnnxModel(dir, sessionOptions);
-  port.on('message', (request: InferenceRequest) => {
+  const run = async (request: InferenceRequest) => {
     const feeds = Object.fromEntries(Object.entries(request.feeds).map(([name, f]) => [name, new Tensor('int64', f.data, f.dims)]));
-    (model(feeds) as Promise<Record<string, Tensor>>).then(
-      (outputs) => {
-        const vectors = pool(tokenEmbeddings(outputs, dir), feeds.attention_mask!, request.pooling, request.normalize);
-        const dimensions = vectors[0]?.length ?? 0;
-        const all = new Float32Array(vectors.length * dimensions);
-        vectors.forEach((v, k) => all.set(v, k * dimensions));
-        reply({ id: request.id, vectors: all, dimensions }, [all.buffer]);
-      },
-      (error: unknown) => reply({ id: request.id, error: error instanceof Error ? error.message : String(error) }),
-    );
-  });
+    const outputs = (await model(feeds)) as Record<string, Tensor>;
+    const vectors = pool(tokenEmbeddings(outputs, dir), feeds.attention_mask!, request.pooling, request.normalize);
+    const dimensions = vectors[0]?.length ?? 0;
+    const all = new Float32Array(vectors.length * dimensions);
+    vectors.forEach((v, k) => all.set(v, k * dimensions));
+    reply({ id: request.id, vectors: all, dimensions }, [all.buffer]);
+  };
+  // A failed batch fails its request, not the thread.
+  port.on('message', (request: InferenceRequest) => void run(request).catch((error: unknown) => reply({ id: request.id, error: message(error) })));
   reply({ ready: true });
 } catch (error) {
-  reply({ ready: false, error: error instanceof Error ? error.message : String(error) });
+  reply({ ready: false, error: message(error) });
 }
