@@ -22,7 +22,7 @@ const DEFAULT_BATCH = 32;
  * spin during a run and stop at its end, so between calls they leave the cores to the proxy, the
  * client and Postgres (single sentences 14-23% faster, BENCHMARKS.md; on a batch session of two
  * threads the same option made the UPDATE 15% slower). It keeps onnxruntime's default thread count:
- * one text's small matrices still gain from both cores.
+ * whether one thread is faster for one short sentence could not be told on the loaded machine.
  */
 const LATENCY_SESSION_OPTIONS = { extra: { session: { force_spinning_stop: '1' } } };
 
