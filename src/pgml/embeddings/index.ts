@@ -5,12 +5,13 @@
  * (`ctx.services.embedder`, see services.ts), keeps each model loaded once; its worker is started
  * on first use and does not keep the process alive while idle.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
 import type { EmbedOptions } from './options.js';
 import type { RankOptions, Ranked } from './rank.js';
 import type { EmbedderCancel, EmbedderCredit, EmbedderReply, EmbedderRequest, EmbeddingFormat, StreamInput } from './protocol.js';
 import { defaultSources, type ModelSources } from './sources.js';
+import { startThread } from './thread-start.js';
 
 export { EmbedKwargs, embedOptions, type EmbedOptions } from './options.js';
 export { WINK_MODEL } from './wink.js';
@@ -24,17 +25,6 @@ export function embeddingSources(settings: { modelsDir?: string | undefined; all
     ...(settings.modelsDir !== undefined ? { modelsDir: settings.modelsDir } : {}),
     allowDownloads: settings.allowDownloads ?? false,
   };
-}
-
-/** Same bootstrap as the engine pool: under tsx the worker needs the loader registered first. */
-function startWorker(): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here));
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./worker.ts', here).href;
-  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); })`, {
-    eval: true,
-  });
 }
 
 interface Pending {
@@ -191,7 +181,7 @@ export class Embedder {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const w = startWorker();
+    const w = startThread('worker');
     w.unref();
     w.on('message', (reply: EmbedderReply) => {
       if ('notice' in reply) {

@@ -1,26 +1,28 @@
 /**
  * Hugging Face models with ONNX weights, run by @huggingface/transformers on onnxruntime-node.
  * Runs inside the embedding worker (worker.ts): onnxruntime's inference occupies the thread it
- * is called from. Embeddings follow sentence-transformers: truncation to max_seq_length, the
- * pooling of 1_Pooling/config.json, L2 normalization when modules.json lists Normalize.
+ * is called from, so batches also run on a second inference thread (inference-thread.ts).
+ * Embeddings follow sentence-transformers: truncation to max_seq_length, the pooling of
+ * 1_Pooling/config.json, L2 normalization when modules.json lists Normalize.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { AutoModel, AutoTokenizer, Tensor, env, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
+import { AutoTokenizer, Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { PgError, SqlState } from '../../errors/index.js';
+import { InferenceThread } from './inference-thread.js';
+import { loadOnnxModel, tokenEmbeddings } from './onnx-model.js';
 import type { EmbedOptions, Pooling } from './options.js';
-
-// Resolution and downloads are ours (sources.ts, hub.ts); the library only reads local folders.
-env.allowRemoteModels = false;
-env.useFSCache = false;
+import { pool } from './pooling.js';
 
 const DEFAULT_BATCH = 32;
 
 /**
  * The session single texts run on (see TransformerModel.latency): onnxruntime's intra-op threads
  * spin during a run and stop at its end, so between calls they leave the cores to the proxy, the
- * client and Postgres (single sentences 14-23% faster, BENCHMARKS.md; on the session batches run
- * on, the same option made the UPDATE 15% slower, so batches keep onnxruntime's defaults).
+ * client and Postgres (single sentences 14-23% faster, BENCHMARKS.md; on a batch session of two
+ * threads the same option made the UPDATE 15% slower). It keeps onnxruntime's default thread count:
+ * whether one thread is faster for one short sentence could not be told on the loaded machine.
  */
 const LATENCY_SESSION_OPTIONS = { extra: { session: { force_spinning_stop: '1' } } };
 
@@ -66,6 +68,24 @@ interface EncodedText {
   types: number[] | undefined;
 }
 
+/** How a model's batches run: on one session, or on two at once (the second on its own thread). */
+export interface BatchSessions {
+  sessions: 1 | 2;
+  /** onnxruntime's intra-op threads of each batch session. */
+  threads: number;
+}
+
+/**
+ * Two batch sessions of half the cores each where there are two cores or more (on 2 cores: one
+ * thread each, so their runs never wait for each other's threads), else one.
+ */
+export function defaultBatchSessions(cores = availableParallelism()): BatchSessions {
+  return cores >= 2 ? { sessions: 2, threads: Math.floor(cores / 2) } : { sessions: 1, threads: 1 };
+}
+
+/** Runs one padded batch and pools it: on a session of this thread, or on the second inference thread. */
+type BatchRunner = (encoded: Record<string, Tensor>, pooling: Pooling, normalize: boolean) => Promise<Float32Array[]>;
+
 export class TransformerModel {
   private constructor(
     readonly dir: string,
@@ -73,24 +93,40 @@ export class TransformerModel {
     private readonly model: PreTrainedModel,
     /**
      * A second session of the same weights for requests of one text (a single `pgml.embed`), tuned
-     * for latency; the same graph and thread count, so the same bits as `model` gives.
+     * for latency; the same graph, so the same bits as the batch sessions give (a test checks).
      */
     private readonly latency: PreTrainedModel,
+    /** The second batch session, on a thread of its own; undefined with one batch session. */
+    private readonly second: InferenceThread | undefined,
     private readonly config: SentenceConfig,
   ) {}
 
-  static async load(dir: string): Promise<TransformerModel> {
-    const tokenizer = await AutoTokenizer.from_pretrained(dir);
-    const model = await AutoModel.from_pretrained(dir, { dtype: 'fp32', device: 'cpu' });
-    const latency = await AutoModel.from_pretrained(dir, { dtype: 'fp32', device: 'cpu', session_options: LATENCY_SESSION_OPTIONS });
-    return new TransformerModel(dir, tokenizer, model, latency, sentenceConfig(dir));
+  static async load(dir: string, batches: BatchSessions = defaultBatchSessions()): Promise<TransformerModel> {
+    const batchOptions = { intraOpNumThreads: batches.threads };
+    const loads = await Promise.allSettled([
+      AutoTokenizer.from_pretrained(dir),
+      loadOnnxModel(dir, batchOptions),
+      loadOnnxModel(dir, LATENCY_SESSION_OPTIONS),
+      batches.sessions === 2 ? InferenceThread.start(dir, batchOptions) : undefined,
+    ] as const);
+    const [tokenizer, model, latency, second] = loads;
+    if (tokenizer.status === 'rejected' || model.status === 'rejected' || latency.status === 'rejected' || second.status === 'rejected') {
+      if (second.status === 'fulfilled') await second.value?.close();
+      throw loads.map((l) => (l.status === 'rejected' ? (l.reason as unknown) : undefined)).find((e) => e !== undefined);
+    }
+    return new TransformerModel(dir, tokenizer.value, model.value, latency.value, second.value, sentenceConfig(dir));
   }
 
-  /** Batches each session has run: which one a request used shows here (the routing test). */
-  readonly runs = { throughput: 0, latency: 0 };
+  /** Batches each session has run: which one a request used shows here (the routing tests). */
+  readonly runs = { throughput: 0, second: 0, latency: 0 };
 
   get dimensions(): number {
     return (this.model.config as unknown as { hidden_size: number }).hidden_size;
+  }
+
+  /** Stops the second inference thread (tests; a loaded model otherwise lives as long as its process). */
+  async close(): Promise<void> {
+    await this.second?.close();
   }
 
   /** One Float32Array of dimensions per text; `checkpoint` runs between batches and may throw to stop. */
@@ -103,21 +139,53 @@ export class TransformerModel {
     // be (sorted by characters, as sentence-transformers does, bench/embed.ts's batches held 17%
     // more tokens than its texts). Padding does not change a row's result: attention masks it out.
     const order = rows.map((_, i) => i).sort((a, b) => rows[a]!.ids.length - rows[b]!.ids.length);
+    const size = options.batchSize ?? DEFAULT_BATCH;
+    const batches: number[][] = [];
+    for (let start = 0; start < order.length; start += size) batches.push(order.slice(start, start + size));
     const out: Float32Array[] = new Array(rows.length);
-    const batch = options.batchSize ?? DEFAULT_BATCH;
-    const single = rows.length === 1;
-    for (let start = 0; start < order.length; start += batch) {
-      checkpoint();
-      const ids = order.slice(start, start + batch);
-      const encoded = this.padded(ids.map((i) => rows[i]!));
-      this.runs[single ? 'latency' : 'throughput'] += 1;
-      const result = (await (single ? this.latency : this.model)(encoded)) as Record<string, Tensor>;
-      const hidden = result.last_hidden_state ?? result.token_embeddings;
-      if (!hidden) throw new Error(`${this.dir}: the model has no last_hidden_state output`);
-      const vectors = pool(hidden, encoded.attention_mask!, pooling, normalize);
-      ids.forEach((original, k) => (out[original] = vectors[k]!));
-    }
+    // Each runner takes the next batch as soon as it is free, so neither waits for the other.
+    let next = 0;
+    const failure: { error?: unknown } = {};
+    await Promise.all(
+      this.runners(rows.length, batches.length).map(async (run) => {
+        try {
+          while (next < batches.length && !('error' in failure)) {
+            checkpoint();
+            const ids = batches[next++]!;
+            const vectors = await run(this.padded(ids.map((i) => rows[i]!)), pooling, normalize);
+            ids.forEach((original, k) => (out[original] = vectors[k]!));
+          }
+        } catch (error) {
+          // The other runner stops at its next batch; the request fails once both have stopped.
+          if (!('error' in failure)) failure.error = error;
+        }
+      }),
+    );
+    if ('error' in failure) throw failure.error;
     return out;
+  }
+
+  /** A single text runs on the latency session; batches on this thread's batch session and the second thread's. */
+  private runners(texts: number, batches: number): BatchRunner[] {
+    if (texts === 1) return [this.runHere(this.latency, 'latency')];
+    const here = this.runHere(this.model, 'throughput');
+    const second = this.second;
+    if (!second?.alive || batches < 2) return [here];
+    const there: BatchRunner = (encoded, pooling, normalize) => {
+      this.runs.second += 1;
+      return second.run(encoded, pooling, normalize);
+    };
+    // Two batches out on the second thread at a time: it starts the next as soon as it has finished
+    // one, instead of waiting until this thread, blocked in a run of its own, hands it another.
+    return [here, there, there];
+  }
+
+  private runHere(session: PreTrainedModel, name: 'throughput' | 'latency'): BatchRunner {
+    return async (encoded, pooling, normalize) => {
+      this.runs[name] += 1;
+      const outputs = (await session(encoded)) as Record<string, Tensor>;
+      return pool(tokenEmbeddings(outputs, this.dir), encoded.attention_mask!, pooling, normalize);
+    };
   }
 
   /**
@@ -197,43 +265,4 @@ export class TransformerModel {
   }
 
   private cachedSuffix: bigint[] | undefined;
-}
-
-/** Pools [batch, tokens, dims] over the attention mask, then optionally L2-normalizes. */
-export function pool(hidden: Tensor, mask: Tensor, pooling: Pooling, normalize: boolean): Float32Array[] {
-  const [batch, tokens, dims] = hidden.dims as [number, number, number];
-  const data = hidden.data as Float32Array;
-  const maskData = mask.data as BigInt64Array;
-  const vectors: Float32Array[] = [];
-  for (let b = 0; b < batch; b += 1) {
-    const v = new Float32Array(dims);
-    if (pooling === 'cls') {
-      v.set(data.subarray(b * tokens * dims, b * tokens * dims + dims));
-    } else {
-      if (pooling === 'max') v.fill(-Infinity);
-      let count = 0;
-      for (let t = 0; t < tokens; t += 1) {
-        if (maskData[b * tokens + t] === 0n) continue;
-        count += 1;
-        const base = (b * tokens + t) * dims;
-        for (let d = 0; d < dims; d += 1) {
-          const x = data[base + d]!;
-          if (pooling === 'max') v[d] = Math.max(v[d]!, x);
-          else v[d] = v[d]! + x;
-        }
-      }
-      if (pooling === 'mean') for (let d = 0; d < dims; d += 1) v[d] = v[d]! / Math.max(count, 1e-9);
-    }
-    if (normalize) l2Normalize(v);
-    vectors.push(v);
-  }
-  return vectors;
-}
-
-export function l2Normalize(v: Float32Array): void {
-  let sum = 0;
-  for (const x of v) sum += x * x;
-  // sentence-transformers divides by max(norm, 1e-12): a zero vector stays zero.
-  const scale = 1 / Math.max(Math.sqrt(sum), 1e-12);
-  for (let d = 0; d < v.length; d += 1) v[d] = v[d]! * scale;
 }

@@ -60,6 +60,7 @@ describe('hub downloads', () => {
     const reference = JSON.parse(readFileSync(join(FIXTURE, 'reference.json'), 'utf8')) as { sentences: string[]; mean_normalized: number[][] };
     const model = await TransformerModel.load(dir);
     const [vector] = await model.embed([reference.sentences[0]!], {});
+    await model.close();
     reference.mean_normalized[0]!.forEach((x, i) => assert.ok(Math.abs(vector![i]! - x) < 1e-4));
   });
 
