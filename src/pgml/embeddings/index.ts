@@ -11,7 +11,7 @@ import type { EmbedOptions } from './options.js';
 import type { RankOptions, Ranked } from './rank.js';
 import type { EmbedderCancel, EmbedderCredit, EmbedderReply, EmbedderRequest, EmbeddingFormat, StreamInput } from './protocol.js';
 import { defaultSources, type ModelSources } from './sources.js';
-import { startThread } from './thread-start.js';
+import { startThreadBeside } from '../thread-start.js';
 
 export { EmbedKwargs, embedOptions, type EmbedOptions } from './options.js';
 export { WINK_MODEL } from './wink.js';
@@ -181,7 +181,7 @@ export class Embedder {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const w = startThread('worker');
+    const w = startThreadBeside(import.meta.url, 'worker');
     w.unref();
     w.on('message', (reply: EmbedderReply) => {
       if ('notice' in reply) {

@@ -9,7 +9,7 @@ import type { Worker } from 'node:worker_threads';
 import type { Tensor } from '@huggingface/transformers';
 import type { SessionOptions } from './onnx-model.js';
 import type { Pooling } from './options.js';
-import { startThread } from './thread-start.js';
+import { startThreadBeside } from '../thread-start.js';
 
 export interface InferenceThreadData {
   dir: string;
@@ -63,7 +63,7 @@ export class InferenceThread {
 
   /** Starts the thread and waits until its session is loaded. */
   static async start(dir: string, sessionOptions: SessionOptions): Promise<InferenceThread> {
-    const worker = startThread('inference-worker', { workerData: { dir, sessionOptions } satisfies InferenceThreadData });
+    const worker = startThreadBeside(import.meta.url, 'inference-worker', { workerData: { dir, sessionOptions } satisfies InferenceThreadData });
     const ready = await new Promise<InferenceReply>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
