@@ -8,7 +8,7 @@
  * partitioner does), the criterion sums from the nearer end as its update does, and a child's impurity is
  * the one its parent's split computed, so near ties and "pure" nodes come out as sklearn's.
  */
-import { FEATURE_THRESHOLD, RandR, swap } from './sklearn-features.js';
+import { FEATURE_THRESHOLD, SklearnFeatureOrder, swap } from './sklearn-features.js';
 import type { Tree, TreeInput, TreeOptions } from './tree.js';
 
 /** _tree.pyx's EPSILON (np.finfo('double').eps): a node at or below this impurity is a leaf. */
@@ -46,11 +46,10 @@ export function fitExtraTree(input: TreeInput, options: ExtraTreeOptions): Tree 
 
 class ExtraTreeBuilder {
   private readonly tree: { outputs: number; feature: number[]; threshold: number[]; left: number[]; right: number[]; value: number[] };
-  private readonly random: RandR;
+  /** node_split_random's feature draws and thresholds: the same Fisher-Yates as the best splitter's. */
+  private readonly order: SklearnFeatureOrder;
   private readonly samples: Int32Array;
   private readonly featureValues: Float32Array;
-  private readonly features: Int32Array;
-  private readonly constantFeatures: Int32Array;
   private readonly columns: Float32Array;
   private readonly classes: Int32Array | undefined;
   /** Criterion state: per class (Gini) or per output (MSE). */
@@ -72,7 +71,7 @@ class ExtraTreeBuilder {
     this.columns = input.columns;
     this.classes = options.classes;
     this.tree = { outputs, feature: [], threshold: [], left: [], right: [], value: [] };
-    this.random = RandR.forTree(options.treeSeed);
+    this.order = new SklearnFeatureOrder(cols, options.maxFeatures, options.treeSeed);
     let n = 0;
     let total = 0;
     for (let r = 0; r < rows; r++) {
@@ -83,8 +82,6 @@ class ExtraTreeBuilder {
     this.samples = new Int32Array(n);
     for (let r = 0, j = 0; r < rows; r++) if (weights[r]! !== 0) this.samples[j++] = r;
     this.featureValues = new Float32Array(rows);
-    this.features = Int32Array.from({ length: cols }, (_, i) => i);
-    this.constantFeatures = new Int32Array(cols);
     this.sumTotal = new Float64Array(outputs);
     this.sumLeft = new Float64Array(outputs);
     this.sumRight = new Float64Array(outputs);
@@ -302,27 +299,15 @@ class ExtraTreeBuilder {
 
   /** node_split_random: the best of up to max_features random splits; the node's samples end partitioned by it. */
   private nodeSplit(start: number, end: number, impurity: number, known: number): { split: SplitRecord; constants: number } {
-    const { features, constantFeatures, featureValues, samples, columns, random } = this;
+    const { featureValues, samples, columns } = this;
+    const { random } = this.order;
     const { rows } = this.input;
-    const { maxFeatures, minSamplesLeaf } = this.options;
+    const { minSamplesLeaf } = this.options;
     const best: SplitRecord = { pos: end, feature: 0, threshold: 0, improvement: -Infinity, impurityLeft: Infinity, impurityRight: Infinity };
     let bestProxy = -Infinity;
     let currentFeature = -1;
-    let fi = features.length;
-    let nFound = 0;
-    let nDrawn = 0;
-    let nTotal = known;
-    let nVisited = 0;
-    while (fi > nTotal && (nVisited < maxFeatures || nVisited <= nFound + nDrawn)) {
-      nVisited++;
-      let fj = random.int(nDrawn, fi - nFound);
-      if (fj < known) {
-        swap(features, nDrawn, fj);
-        nDrawn++;
-        continue;
-      }
-      fj += nFound;
-      const feature = features[fj]!;
+    // Each drawn feature: find_min_max (constant?), then one random threshold and its partition.
+    const { constants } = this.order.node(known, (feature) => {
       currentFeature = feature;
       // find_min_max: the node's values copied next to each other, min and max as float32.
       const column = feature * rows;
@@ -335,19 +320,11 @@ class ExtraTreeBuilder {
         if (v < min) min = v;
         else if (v > max) max = v;
       }
-      if (max <= Math.fround(min + FEATURE_THRESHOLD_32)) {
-        features[fj] = features[nTotal]!;
-        features[nTotal] = feature;
-        nFound++;
-        nTotal++;
-        continue;
-      }
-      fi--;
-      swap(features, fi, fj);
+      if (max <= Math.fround(min + FEATURE_THRESHOLD_32)) return true;
       let threshold = random.uniform(min, max);
       if (threshold === max) threshold = min;
       const pos = this.partition(start, end, threshold);
-      if (pos - start < minSamplesLeaf || end - pos < minSamplesLeaf) continue;
+      if (pos - start < minSamplesLeaf || end - pos < minSamplesLeaf) return false;
       this.updateTo(start, end, pos);
       const proxy = this.proxyImprovement(start, pos);
       if (proxy > bestProxy) {
@@ -356,7 +333,8 @@ class ExtraTreeBuilder {
         best.feature = feature;
         best.threshold = threshold;
       }
-    }
+      return false;
+    });
     if (best.pos < end) {
       if (currentFeature !== best.feature) this.partitionFinal(start, end, best.feature, best.threshold);
       this.updateTo(start, end, best.pos);
@@ -366,10 +344,7 @@ class ExtraTreeBuilder {
       const { weightedNode: w, weightedLeft: wl, weightedRight: wr } = this;
       best.improvement = (w / this.weightedSamples) * (impurity - (wr / w) * children.right - (wl / w) * children.left);
     }
-    // The known constants keep their order for siblings and children; the new ones follow them.
-    features.set(constantFeatures.subarray(0, known), 0);
-    constantFeatures.set(features.subarray(known, known + nFound), known);
-    return { split: best, constants: nTotal };
+    return { split: best, constants };
   }
 
   /** DensePartitioner.partition_samples: left rows stay in front, a right row swaps with the end. */

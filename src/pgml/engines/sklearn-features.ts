@@ -45,7 +45,8 @@ export class RandR {
 }
 
 export class SklearnFeatureOrder {
-  private readonly random: RandR;
+  /** The splitter's generator: node() draws features from it, and a random splitter its thresholds between. */
+  readonly random: RandR;
   private readonly features: Int32Array;
   private readonly constantFeatures: Int32Array;
   /** The last node's visited (non-constant) features, in order. */
@@ -66,7 +67,8 @@ export class SklearnFeatureOrder {
    * One node's draws: fills `visited` with the features to evaluate, in sklearn's order, and returns
    * their count and the constants known to the node's children (its n_constant_features). `known` is
    * the parent's count (0 at the root); `isConstant(f)` tells whether f spans FEATURE_THRESHOLD or less
-   * over the node's rows.
+   * over the node's rows. It is called once per drawn feature, in draw order, so a splitter that draws
+   * more per feature (node_split_random's threshold, from `random`) draws it there, as sklearn does.
    */
   node(known: number, isConstant: (feature: number) => boolean): { count: number; constants: number } {
     const { features, constantFeatures, visited } = this;
