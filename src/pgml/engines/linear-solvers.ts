@@ -3,7 +3,8 @@
  * formulations so the same data gives the same coefficients: features and targets are centred when
  * an intercept is fitted (the intercept is never penalised), OLS is a minimum-norm least-squares
  * solve, ridge a Cholesky solve of the normal equations (LAPACK's where the BLAS carries it), and
- * lasso / elastic net the cyclic coordinate descent of sklearn's `enet_coordinate_descent` with its duality-gap stopping rule.
+ * lasso / elastic net the cyclic coordinate descent of sklearn's `enet_coordinate_descent` with its
+ * duality-gap stopping rule.
  */
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { gram, lapackCholesky, leastSquaresLapack, xTy } from './blas.js';
