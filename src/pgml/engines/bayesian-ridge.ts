@@ -3,7 +3,8 @@
  * precision α are estimated by evidence maximisation (MacKay): each iteration takes the posterior mean
  * for the current (α, λ) through one eigendecomposition of the centred XᵀX (XXᵀ when there are fewer
  * rows than features; BLAS and LAPACK, blas.ts), then re-estimates both from the effective number of
- * parameters γ, until the coefficients move less than tol (sum of absolute changes). Same defaults and names as sklearn.
+ * parameters γ, until the coefficients move less than tol (sum of absolute changes). Same defaults
+ * and names as sklearn.
  */
 import { gram, xTimes, xTy } from './blas.js';
 import { boolParam, intParam, rangeParam } from './engine-support.js';

@@ -4,8 +4,9 @@
  * with NumPy's BLAS; and, where the library carries LAPACK (OpenBLAS does), the Cholesky factorisation
  * and solve (dpotrf, dpotrs) that gaussian_process repeats on its n × n kernel matrices, as SciPy does,
  * and the symmetric eigendecomposition (dsyevd) of bayesian_ridge's XᵀX and ARD's pinvh. Without a
- * BLAS the same products run as JavaScript loops: unlike XGBoost's WASM build this is not another model runtime, only another order of floating-point additions (results
- * agree to a few ulps), so it is a fallback rather than an error; the start-up log says which is used.
+ * BLAS the same products run as JavaScript loops: unlike XGBoost's WASM build this is not another
+ * model runtime, only another order of floating-point additions (results agree to a few ulps), so it
+ * is a fallback rather than an error; the start-up log says which is used.
  *
  * OpenBLAS runs on one thread here. Its thread pool is the process's, created by whichever thread
  * loads the library first: the main thread, for the start-up report, at nice 0. A multi-threaded call
