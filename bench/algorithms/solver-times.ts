@@ -1,14 +1,16 @@
 // In-process fit times of single solvers (no proxy, no engine thread): the first fit in a fresh process
 // (V8 has not optimized the solver yet, as in a new engine thread) and the best of the next few.
 // `node --import tsx bench/algorithms/solver-times.ts <algorithm> <dataset> [hyperparameters as JSON]`,
-// one JSON line. Datasets are the repository's CSV files (datasets/<name>.csv, label last).
+// one JSON line. Datasets are the repository's CSV files (datasets/<name>.csv, label last), or a path to
+// such a CSV (ending in .csv: a synthetic table written out, say).
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { getLocalEngineFactory } from '../../src/pgml/engines/registry.js';
 import type { Task } from '../../src/pgml/engines/engine.js';
 
 const [algorithm = 'affinity_propagation', dataset = 'iris', params = '{}'] = process.argv.slice(2);
-const lines = readFileSync(new URL(`../../datasets/${dataset}.csv`, import.meta.url), 'utf8').trim().split('\n').slice(1);
+const file = dataset.endsWith('.csv') ? dataset : new URL(`../../datasets/${dataset}.csv`, import.meta.url);
+const lines = readFileSync(file, 'utf8').trim().split('\n').slice(1);
 const values = lines.map((line) => line.split(',').map(Number));
 const rows = Math.floor(values.length * 0.75);
 const cols = values[0]!.length - 1;

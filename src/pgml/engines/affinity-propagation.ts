@@ -29,10 +29,11 @@ function fit(data: Dataset, hp: Record<string, unknown>): CentreModel {
   const convergenceIter = intParam(ALGORITHM, hp, 'convergence_iter', 15);
   const s = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
+    for (let j = i + 1; j < n; j++) {
       let d = 0;
       for (let c = 0; c < cols; c++) d += (x[i * cols + c]! - x[j * cols + c]!) ** 2;
       s[i * n + j] = -d;
+      s[j * n + i] = -d;
     }
   }
   const preference = hp.preference === undefined || hp.preference === null
@@ -81,6 +82,8 @@ function fit(data: Dataset, hp: Record<string, unknown>): CentreModel {
 /**
  * The damped responsibility and availability updates, row by row over typed arrays, until the exemplar
  * set has been the same for convergence_iter iterations (sklearn's test, counted per sample) or max_iter.
+ * Three passes over the n × n matrices an iteration: each row's two largest a + s, its new
+ * responsibilities (summing their positive parts by column on the way), then the availabilities.
  */
 function passMessages(s: Float64Array, n: number, damping: number, maxIter: number, convergenceIter: number): Uint8Array {
   const a = new Float64Array(n * n);
@@ -90,7 +93,7 @@ function passMessages(s: Float64Array, n: number, damping: number, maxIter: numb
   const timesExemplar = new Int32Array(n);
   const exemplars = new Uint8Array(n);
   for (let it = 0; it < maxIter; it++) {
-    updateResponsibilities(s, a, r, n, damping);
+    updateResponsibilities(s, a, r, n, damping, columnSums);
     updateAvailabilities(r, a, n, damping, columnSums);
     const slot = (it % convergenceIter) * n;
     let count = 0;
@@ -110,9 +113,14 @@ function passMessages(s: Float64Array, n: number, damping: number, maxIter: numb
   return exemplars;
 }
 
-/** r(i,k) ← s(i,k) − max_{k'≠k} (a(i,k') + s(i,k')), damped. */
-function updateResponsibilities(s: Float64Array, a: Float64Array, r: Float64Array, n: number, damping: number): void {
+/**
+ * r(i,k) ← s(i,k) − max_{k'≠k} (a(i,k') + s(i,k')), damped; columnSums(k) ← r(k,k) + Σ_{i≠k} max(0, r(i,k)).
+ */
+function updateResponsibilities(
+  s: Float64Array, a: Float64Array, r: Float64Array, n: number, damping: number, columnSums: Float64Array,
+): void {
   const keep = 1 - damping;
+  columnSums.fill(0);
   for (let i = 0; i < n; i++) {
     const row = i * n;
     let first = -Infinity;
@@ -128,23 +136,18 @@ function updateResponsibilities(s: Float64Array, a: Float64Array, r: Float64Arra
         second = v;
       }
     }
-    const argBefore = r[row + arg]!;
-    for (let k = 0; k < n; k++) r[row + k] = damping * r[row + k]! + keep * (s[row + k]! - first);
-    r[row + arg] = damping * argBefore + keep * (s[row + arg]! - second);
+    for (let k = 0; k < n; k++) {
+      const v = damping * r[row + k]! + keep * (s[row + k]! - (k === arg ? second : first));
+      r[row + k] = v;
+      // The diagonal counts whatever its sign.
+      columnSums[k]! += k === i || v > 0 ? v : 0;
+    }
   }
 }
 
 /** a(i,k) ← min(0, r(k,k) + Σ_{i'∉{i,k}} max(0, r(i',k))), a(k,k) ← Σ_{i'≠k} max(0, r(i',k)), damped. */
 function updateAvailabilities(r: Float64Array, a: Float64Array, n: number, damping: number, columnSums: Float64Array): void {
   const keep = 1 - damping;
-  columnSums.fill(0);
-  for (let i = 0; i < n; i++) {
-    const row = i * n;
-    for (let k = 0; k < n; k++) {
-      const v = r[row + k]!;
-      columnSums[k]! += k === i || v > 0 ? v : 0;
-    }
-  }
   for (let i = 0; i < n; i++) {
     const row = i * n;
     for (let k = 0; k < n; k++) {
@@ -156,10 +159,40 @@ function updateAvailabilities(r: Float64Array, a: Float64Array, n: number, dampi
   }
 }
 
-function median(values: Float64Array): number {
-  const sorted = Float64Array.from(values).sort();
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+/** np.median of the n² similarities by selection (Hoare's quickselect), without sorting them all. */
+export function median(values: Float64Array): number {
+  const a = Float64Array.from(values);
+  const mid = a.length >> 1;
+  selectInPlace(a, mid);
+  if (a.length % 2) return a[mid]!;
+  // Everything before mid is at most a[mid]: the other middle value is the largest of them.
+  let below = -Infinity;
+  for (let i = 0; i < mid; i++) if (a[i]! > below) below = a[i]!;
+  return (below + a[mid]!) / 2;
+}
+
+/** Reorders `a` so that a[k] is its k-th smallest value, the values before it no larger, those after no smaller. */
+function selectInPlace(a: Float64Array, k: number): void {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    const [p, q, t] = [a[lo]!, a[(lo + hi) >> 1]!, a[hi]!];
+    const pivot = Math.max(Math.min(p, q), Math.min(Math.max(p, q), t));
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const swap = a[i]!;
+        a[i++] = a[j]!;
+        a[j--] = swap;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
 }
 
 export const affinityPropagationFactory = clusteringFactory({

@@ -5,7 +5,7 @@
  * pruned (weight 0). Stops when the weights move less than tol. Same defaults and names as sklearn.
  */
 import { boolParam, rangeParam } from './engine-support.js';
-import { gammaPriors, initialNoisePrecision, type GammaPriors } from './bayesian-ridge.js';
+import { gammaPriors, initialNoisePrecision, sumSquaredResiduals, type GammaPriors } from './bayesian-ridge.js';
 import { gram, xTy } from './blas.js';
 import { centreRows, interceptFor, linearRegressorFactory, outputColumn, type RegressionRows } from './linear-regressor.js';
 import type { LinearCoefficients } from './linear-solvers.js';
@@ -46,17 +46,6 @@ function updateWeights(coef: Float64Array, post: Posterior, xy: Float64Array, al
     for (let b = 0; b < m; b++) s += sigma[a * m + b]! * xy[kept[b]!]!;
     coef[kept[a]!] = alpha * s;
   }
-}
-
-function sumSquaredResiduals(x: Float64Array, rows: number, cols: number, y: Float64Array, coef: Float64Array): number {
-  let sse = 0;
-  for (let r = 0; r < rows; r++) {
-    let p = 0;
-    const offset = r * cols;
-    for (let c = 0; c < cols; c++) p += x[offset + c]! * coef[c]!;
-    sse += (y[r]! - p) ** 2;
-  }
-  return sse;
 }
 
 /** One centred target. */

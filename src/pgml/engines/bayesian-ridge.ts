@@ -2,15 +2,17 @@
  * `bayesian_ridge`: scikit-learn's BayesianRidge. Ridge regression whose penalty λ and noise
  * precision α are estimated by evidence maximisation (MacKay): each iteration takes the posterior mean
  * for the current (α, λ) through one eigendecomposition of the centred XᵀX (XXᵀ when there are fewer
- * rows than features), then re-estimates both from the effective number of parameters γ, until the
- * coefficients move less than tol (sum of absolute changes). Same defaults and names as sklearn.
+ * rows than features; BLAS and LAPACK, blas.ts), then re-estimates both from the effective number of
+ * parameters γ, until the coefficients move less than tol (sum of absolute changes). Same defaults
+ * and names as sklearn.
  */
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { gram, xTimes, xTy } from './blas.js';
 import { boolParam, intParam, rangeParam } from './engine-support.js';
 import {
   centreRows, interceptFor, linearRegressorFactory, outputColumn, type RegressionRows,
 } from './linear-regressor.js';
 import type { LinearCoefficients } from './linear-solvers.js';
+import { symmetricEigen } from './symmetric-pinv.js';
 
 const ALGORITHM = 'bayesian_ridge';
 const EPS = 2.220446049250313e-16;
@@ -58,45 +60,46 @@ interface Spectrum {
   coefficients(ratio: number): Float64Array;
 }
 
+/**
+ * XᵀX (XXᵀ when there are fewer rows than features) from the BLAS and its eigendecomposition from
+ * LAPACK: scikit-learn takes the same spectrum from one SVD of X (eₖ = sₖ²).
+ */
 function spectrum(x: Float64Array, rows: number, cols: number, y: Float64Array): Spectrum {
-  const xm = new Matrix(rows, cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) xm.set(r, c, x[r * cols + c]!);
   const byFeatures = rows > cols;
-  const square = byFeatures ? xm.transpose().mmul(xm) : xm.mmul(xm.transpose());
-  const decomposition = new EigenvalueDecomposition(square, { assumeSymmetric: true });
-  const eigenvalues = Float64Array.from(decomposition.realEigenvalues, (e) => Math.max(e, 0));
-  const vectors = decomposition.eigenvectorMatrix;
-  const k = eigenvalues.length;
+  const size = byFeatures ? cols : rows;
+  const square = byFeatures ? gram(x, rows, cols) : gram(transpose(x, rows, cols), cols, rows);
+  const { values, vectors } = symmetricEigen(square, size);
+  const eigenvalues = Float64Array.from(values, (e) => Math.max(e, 0));
   // Projections of the target on each eigenvector: vₖ·Xᵀy, or uₖ·y.
-  const rhs = byFeatures ? xm.transpose().mmul(Matrix.columnVector(Array.from(y))).getColumn(0) : Array.from(y);
-  const projections = Float64Array.from({ length: k }, (_, j) => {
-    let s = 0;
-    for (let i = 0; i < rhs.length; i++) s += vectors.get(i, j) * rhs[i]!;
-    return s;
-  });
+  const rhs = byFeatures ? xTy(x, rows, cols, y) : y;
+  const projections = new Float64Array(size);
+  for (let i = 0; i < size; i++) for (let k = 0; k < size; k++) projections[k]! += vectors[i * size + k]! * rhs[i]!;
   return {
     eigenvalues,
     coefficients(ratio: number): Float64Array {
-      const inSpace = new Float64Array(vectors.rows);
-      for (let j = 0; j < k; j++) {
-        const weight = projections[j]! / (eigenvalues[j]! + ratio);
-        for (let i = 0; i < vectors.rows; i++) inSpace[i]! += vectors.get(i, j) * weight;
+      const weights = Float64Array.from(projections, (p, k) => p / (eigenvalues[k]! + ratio));
+      const inSpace = new Float64Array(size);
+      for (let i = 0; i < size; i++) {
+        let s = 0;
+        for (let k = 0; k < size; k++) s += vectors[i * size + k]! * weights[k]!;
+        inSpace[i] = s;
       }
-      if (byFeatures) return inSpace;
-      const coef = new Float64Array(cols);
-      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) coef[c]! += x[r * cols + c]! * inSpace[r]!;
-      return coef;
+      return byFeatures ? inSpace : xTy(x, rows, cols, inSpace);
     },
   };
 }
 
-function sumSquaredResiduals(x: Float64Array, rows: number, cols: number, y: Float64Array, coef: Float64Array): number {
+function transpose(x: Float64Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = x[r * cols + c]!;
+  return out;
+}
+
+/** ‖y − Xw‖², with X·w from the BLAS, as scikit-learn's rmse_ each iteration. */
+export function sumSquaredResiduals(x: Float64Array, rows: number, cols: number, y: Float64Array, coef: Float64Array): number {
+  const predicted = xTimes(x, rows, cols, coef);
   let sse = 0;
-  for (let r = 0; r < rows; r++) {
-    let p = 0;
-    for (let c = 0; c < cols; c++) p += x[r * cols + c]! * coef[c]!;
-    sse += (y[r]! - p) ** 2;
-  }
+  for (let r = 0; r < rows; r++) sse += (y[r]! - predicted[r]!) ** 2;
   return sse;
 }
 

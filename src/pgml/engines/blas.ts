@@ -2,9 +2,11 @@
  * The machine's BLAS (OpenBLAS, or any library exporting the CBLAS interface) through koffi, for the
  * linear family's dense products: XᵀX (cblas_dsyrk) and Xᵀy (cblas_dgemv), which scikit-learn computes
  * with NumPy's BLAS; and, where the library carries LAPACK (OpenBLAS does), the Cholesky factorisation
- * and solve (dpotrf, dpotrs) that gaussian_process repeats on its n × n kernel matrices, as SciPy does. Without a BLAS the same products run as JavaScript loops: unlike XGBoost's WASM
- * build this is not another model runtime, only another order of floating-point additions (results
- * agree to a few ulps), so it is a fallback rather than an error; the start-up log says which is used.
+ * and solve (dpotrf, dpotrs) that gaussian_process repeats on its n × n kernel matrices, as SciPy does,
+ * and the symmetric eigendecomposition (dsyevd) of bayesian_ridge's XᵀX and ARD's pinvh. Without a
+ * BLAS the same products run as JavaScript loops: unlike XGBoost's WASM build this is not another
+ * model runtime, only another order of floating-point additions (results agree to a few ulps), so it
+ * is a fallback rather than an error; the start-up log says which is used.
  *
  * OpenBLAS runs on one thread here. Its thread pool is the process's, created by whichever thread
  * loads the library first: the main thread, for the start-up report, at nice 0. A multi-threaded call
@@ -15,6 +17,7 @@ import type * as Koffi from 'koffi';
 import { describeNativeLoad, loadNativeLibrary, type NativeLoad } from './native-library.js';
 
 const CBLAS_ROW_MAJOR = 101;
+const CBLAS_NO_TRANS = 111;
 const CBLAS_TRANS = 112;
 const CBLAS_UPPER = 121;
 
@@ -23,8 +26,8 @@ type Fn = (...args: unknown[]) => void;
 interface Blas {
   dsyrk: Fn;
   dgemv: Fn;
-  /** LAPACK's Cholesky and least-squares routines, when the library carries LAPACK (OpenBLAS does; the reference BLAS not). */
-  lapack?: { dpotrf: Fn; dpotrs: Fn; dgelsd: Fn };
+  /** LAPACK's Cholesky, least-squares and symmetric eigen routines, when the library carries LAPACK (OpenBLAS does; the reference BLAS not). */
+  lapack?: { dpotrf: Fn; dpotrs: Fn; dgelsd: Fn; dsyevd: Fn };
 }
 
 function bindLapack(lib: Koffi.LibraryHandle): Blas['lapack'] {
@@ -36,6 +39,9 @@ function bindLapack(lib: Koffi.LibraryHandle): Blas['lapack'] {
       ) as Fn,
       dgelsd: lib.func(
         'void dgelsd_(int* m, int* n, int* nrhs, _Inout_ double* a, int* lda, _Inout_ double* b, int* ldb, _Out_ double* s, double* rcond, _Out_ int* rank, _Out_ double* work, int* lwork, _Out_ int* iwork, _Out_ int* info)',
+      ) as Fn,
+      dsyevd: lib.func(
+        'void dsyevd_(const char* jobz, const char* uplo, const int* n, _Inout_ double* a, const int* lda, _Out_ double* w, _Out_ double* work, const int* lwork, _Out_ int* iwork, const int* liwork, _Out_ int* info)',
       ) as Fn,
     };
   } catch {
@@ -82,7 +88,7 @@ export function describeBlas(): string {
   const status = blasStatus();
   const line = describeNativeLoad('BLAS', status);
   if (status.status !== 'loaded') return `${line}; the linear family's XᵀX and Xᵀy run in JavaScript, as does gaussian_process's Cholesky`;
-  return status.value.lapack ? line : `${line} (without LAPACK: least squares and gaussian_process's Cholesky run in JavaScript)`;
+  return status.value.lapack ? line : `${line} (without LAPACK: least squares, Cholesky and eigendecompositions run in JavaScript)`;
 }
 
 function loadedBlas(): Blas | undefined {
@@ -98,6 +104,22 @@ export function gram(x: Float64Array, rows: number, cols: number): Float64Array 
   blas.dsyrk(CBLAS_ROW_MAJOR, CBLAS_UPPER, CBLAS_TRANS, cols, rows, 1, x, cols, 0, g, cols);
   mirrorUpper(g, cols);
   return g;
+}
+
+/** X·w: one value per row. */
+export function xTimes(x: Float64Array, rows: number, cols: number, w: Float64Array): Float64Array {
+  const blas = loadedBlas();
+  const out = new Float64Array(rows);
+  if (!blas || rows === 0 || cols === 0) {
+    for (let r = 0; r < rows; r++) {
+      let s = 0;
+      for (let c = 0; c < cols; c++) s += x[r * cols + c]! * w[c]!;
+      out[r] = s;
+    }
+    return out;
+  }
+  blas.dgemv(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, rows, cols, 1, x, cols, w, 1, 0, out, 1);
+  return out;
 }
 
 /** Xᵀy for one target column. */
@@ -194,4 +216,32 @@ export function lapackCholeskySolve(l: Float64Array, n: number, b: Float64Array,
   const info = new Int32Array(1);
   lapack.dpotrs('U', Int32Array.of(n), Int32Array.of(nrhs), l, Int32Array.of(n), b, Int32Array.of(n), info);
   return info[0] === 0;
+}
+
+/**
+ * The eigenvalues (ascending) and eigenvectors of a symmetric n × n matrix through LAPACK's dsyevd
+ * (divide and conquer, what numpy.linalg.eigh's driver family computes), as a row-major n × n array
+ * with eigenvector k in column k; undefined without LAPACK (the caller runs its JavaScript Jacobi).
+ * `a` is left untouched.
+ */
+export function lapackSymmetricEigen(a: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } | undefined {
+  const dsyevd = loadedBlas()?.lapack?.dsyevd;
+  if (!dsyevd || n === 0) return undefined;
+  // Symmetric: the row-major array is its own column-major form; the eigenvectors come back as columns
+  // of a column-major array, that is as rows of a row-major one.
+  const columns = Float64Array.from(a);
+  const values = new Float64Array(n);
+  const info = new Int32Array(1);
+  const size = Int32Array.of(n);
+  const workQuery = new Float64Array(1);
+  const iworkQuery = new Int32Array(1);
+  dsyevd('V', 'U', size, columns, size, values, workQuery, Int32Array.of(-1), iworkQuery, Int32Array.of(-1), info);
+  if (info[0] !== 0) return undefined;
+  const lwork = Math.ceil(workQuery[0]!);
+  const liwork = Math.max(1, iworkQuery[0]!);
+  dsyevd('V', 'U', size, columns, size, values, new Float64Array(lwork), Int32Array.of(lwork), new Int32Array(liwork), Int32Array.of(liwork), info);
+  if (info[0] !== 0) return undefined;
+  const vectors = new Float64Array(n * n);
+  for (let k = 0; k < n; k++) for (let i = 0; i < n; i++) vectors[i * n + k] = columns[k * n + i]!;
+  return { values, vectors };
 }

@@ -2,12 +2,14 @@
  * The numerics behind `linear`, `ridge`, `lasso` and `elastic_net`, following scikit-learn's
  * formulations so the same data gives the same coefficients: features and targets are centred when
  * an intercept is fitted (the intercept is never penalised), OLS is a minimum-norm least-squares
- * solve, ridge a Cholesky solve of the normal equations, and lasso / elastic net the cyclic
- * coordinate descent of sklearn's `enet_coordinate_descent` with its duality-gap stopping rule.
+ * solve, ridge a Cholesky solve of the normal equations (LAPACK's where the BLAS carries it), and
+ * lasso / elastic net the cyclic coordinate descent of sklearn's `enet_coordinate_descent` with its
+ * duality-gap stopping rule.
  */
-import { CholeskyDecomposition, Matrix, SingularValueDecomposition } from 'ml-matrix';
-import { gram, leastSquaresLapack, xTy } from './blas.js';
+import { Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { gram, lapackCholesky, leastSquaresLapack, xTy } from './blas.js';
 import { columnMeans } from './engine-support.js';
+import { choleskyInPlace, choleskySolveMany } from './kernels.js';
 
 /** Coefficients for each output: `coef[o]` has one weight per feature. */
 export interface LinearCoefficients {
@@ -34,15 +36,21 @@ export interface CentredRows {
 
 export function centreRows(data: RegressionRows, fitIntercept: boolean): CentredRows {
   const { rows, cols, outputs } = data;
-  const xMean = fitIntercept ? columnMeans(data.x, rows, cols) : new Float64Array(cols);
+  // One float32 → float64 conversion, X's column means as Xᵀ1 / rows from the BLAS, then the
+  // subtraction in place: on 75,000 × 30 rows half the time of a JavaScript sum and a copying pass.
+  const x = new Float64Array(data.x);
+  const y = Float64Array.from(data.y);
+  const xMean = fitIntercept ? xTy(x, rows, cols, new Float64Array(rows).fill(1 / Math.max(rows, 1))) : new Float64Array(cols);
   const yMean = fitIntercept ? columnMeans(data.y, rows, outputs) : new Float64Array(outputs);
-  const x = new Float64Array(rows * cols);
-  const y = new Float64Array(rows * outputs);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) x[r * cols + c] = data.x[r * cols + c]! - xMean[c]!;
-    for (let o = 0; o < outputs; o++) y[r * outputs + o] = data.y[r * outputs + o]! - yMean[o]!;
+  if (fitIntercept) {
+    subtractColumnMeans(x, rows, cols, xMean);
+    subtractColumnMeans(y, rows, outputs, yMean);
   }
   return { x, y, xMean, yMean };
+}
+
+function subtractColumnMeans(a: Float64Array, rows: number, cols: number, means: Float64Array): void {
+  for (let r = 0, i = 0; r < rows; r++) for (let c = 0; c < cols; c++, i++) a[i]! -= means[c]!;
 }
 
 /** Column `o` of a row-major rows × outputs matrix (a target, or a feature of X). */
@@ -140,28 +148,34 @@ function tallMinimumNormSolve(a: Float64Array[], b: Float64Array[], m: number): 
 }
 
 /**
- * Ridge: (XᵀX + αI) w = Xᵀy on centred data (sklearn's 'cholesky' solver, its choice for dense input).
- * XᵀX and Xᵀy come from the BLAS as scikit-learn's do (blas.ts; JavaScript loops without one).
+ * Ridge: (XᵀX + αI) w = Xᵀy on centred data (sklearn's 'cholesky' solver, its choice for dense input,
+ * which solves through LAPACK's Cholesky as we do). XᵀX and Xᵀy come from the BLAS as scikit-learn's
+ * do (blas.ts; JavaScript loops without one).
  */
 export function ridge(
   x: Float32Array, rows: number, cols: number, y: Float64Array, outputs: number, alpha: number, fitIntercept: boolean,
 ): LinearCoefficients {
   const centred = centreRows({ x, rows, cols, y, outputs }, fitIntercept);
-  const products = gram(centred.x, rows, cols);
-  const g = new Matrix(cols, cols);
-  for (let i = 0; i < cols; i++) for (let j = 0; j < cols; j++) g.set(i, j, products[i * cols + j]!);
-  for (let c = 0; c < cols; c++) g.set(c, c, g.get(c, c) + alpha);
-  const rhs = new Matrix(cols, outputs);
+  const g = gram(centred.x, rows, cols);
+  for (let c = 0; c < cols; c++) g[c * cols + c]! += alpha;
+  // One right-hand side after another (cols each), as choleskySolveMany takes them.
+  const rhs = new Float64Array(cols * outputs);
   for (let o = 0; o < outputs; o++) {
-    const xy = xTy(centred.x, rows, cols, outputs === 1 ? centred.y : outputColumn(centred.y, rows, outputs, o));
-    for (let c = 0; c < cols; c++) rhs.set(c, o, xy[c]!);
+    rhs.set(xTy(centred.x, rows, cols, outputs === 1 ? centred.y : outputColumn(centred.y, rows, outputs, o)), o * cols);
   }
-  const cholesky = new CholeskyDecomposition(g);
+  const factor = Float64Array.from(g);
+  const weights = new Matrix(cols, outputs);
+  if (lapackCholesky(factor, cols) ?? choleskyInPlace(factor, cols)) {
+    choleskySolveMany(factor, cols, rhs, outputs);
+    for (let o = 0; o < outputs; o++) for (let c = 0; c < cols; c++) weights.set(c, o, rhs[o * cols + c]!);
+    return withIntercepts(weights, centred);
+  }
   // alpha = 0 on collinear features leaves the Gram matrix singular: fall back to the least-squares solve.
-  const weights = cholesky.isPositiveDefinite()
-    ? cholesky.solve(rhs)
-    : new SingularValueDecomposition(g).solve(rhs);
-  return withIntercepts(weights, centred);
+  const gm = new Matrix(cols, cols);
+  const rm = new Matrix(cols, outputs);
+  for (let i = 0; i < cols; i++) for (let j = 0; j < cols; j++) gm.set(i, j, g[i * cols + j]!);
+  for (let o = 0; o < outputs; o++) for (let c = 0; c < cols; c++) rm.set(c, o, rhs[o * cols + c]!);
+  return withIntercepts(new SingularValueDecomposition(gm).solve(rm), centred);
 }
 
 export interface ElasticNetOptions {

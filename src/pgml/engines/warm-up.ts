@@ -35,6 +35,8 @@ const VARIANTS: Variant[] = [
   classify('passive_aggressive'),
   regress('passive_aggressive'),
   // The linear family fitted by its own solvers, and the SVMs (their defaults: what users fit).
+  regress('ridge'),
+  regress('elastic_net'),
   regress('bayesian_ridge'),
   regress('automatic_relevance_determination'),
   regress('least_angle'),
@@ -47,6 +49,7 @@ const VARIANTS: Variant[] = [
   classify('svm'),
   regress('nu_svm'),
   classify('nu_svm'),
+  { algorithm: 'affinity_propagation', task: 'clustering', hyperparams: {} },
 ];
 
 /** A deterministic, learnable set: three classes (or a linear target) from smooth features. */

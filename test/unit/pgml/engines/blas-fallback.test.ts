@@ -7,7 +7,7 @@ import { loadSplit, sklearn, sklearnAvailable } from './sklearn-reference.js';
 // Before the first load: each test file runs in its own process, and the BLAS is loaded once per thread.
 const MISSING = '/nonexistent/pgml-proxy-test/libopenblas.so.0';
 process.env.PGML_BLAS_LIB = MISSING;
-const { blasStatus, describeBlas, gram, gramJs, leastSquaresLapack, xTy, xTyJs } = await import('../../../../src/pgml/engines/blas.js');
+const { blasStatus, describeBlas, gram, gramJs, lapackSymmetricEigen, leastSquaresLapack, xTy, xTyJs } = await import('../../../../src/pgml/engines/blas.js');
 const { getLocalEngineFactory } = await import('../../../../src/pgml/engines/registry.js');
 
 const skipReason = sklearnAvailable() ? false : 'python3 with scikit-learn is not installed';
@@ -19,6 +19,8 @@ const CASES: [string, string, Record<string, unknown>, number][] = [
   ['lasso_least_angle', 'linear_model.LassoLars', { alpha: 0.01 }, 1e-4],
   ['orthogonal_matching_pursuit', 'linear_model.OrthogonalMatchingPursuit', { n_nonzero_coefs: 5 }, 1e-4],
   ['automatic_relevance_determination', 'linear_model.ARDRegression', {}, 1e-3],
+  // Without LAPACK, the eigendecomposition of XᵀX is the JavaScript Jacobi rotations'.
+  ['bayesian_ridge', 'linear_model.BayesianRidge', {}, 1e-4],
   // Without LAPACK, least squares runs the JavaScript Householder solve; ridge's products the loops.
   ['linear', 'linear_model.LinearRegression', {}, 1e-6],
   ['ridge', 'linear_model.Ridge', { alpha: 0.5 }, 1e-6],
@@ -40,8 +42,9 @@ describe('without a BLAS', () => {
     assert.deepEqual(xTy(x, train.rows, train.cols, y), xTyJs(x, train.rows, train.cols, y));
   });
 
-  it('LAPACK\'s least squares is absent, so the caller solves in JavaScript', () => {
+  it('LAPACK\'s least squares and eigendecomposition are absent, so the callers solve in JavaScript', () => {
     assert.equal(leastSquaresLapack(new Float64Array(4), 2, 2, new Float64Array(2), 1, 1e-12), undefined);
+    assert.equal(lapackSymmetricEigen(Float64Array.of(2, 1, 1, 2), 2), undefined);
   });
 
   describe('the estimators built on them predict as scikit-learn on diabetes', { skip: skipReason }, () => {

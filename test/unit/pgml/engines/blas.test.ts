@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  blasStatus, describeBlas, gram, gramJs, lapackCholesky, lapackCholeskySolve, leastSquaresLapack, xTy, xTyJs,
+  blasStatus, describeBlas, gram, gramJs, lapackCholesky, lapackCholeskySolve, lapackSymmetricEigen, leastSquaresLapack, xTimes, xTy, xTyJs,
 } from '../../../../src/pgml/engines/blas.js';
+import { jacobiEigen } from '../../../../src/pgml/engines/symmetric-pinv.js';
 import { backwardSolve, choleskyInPlace, forwardSolve } from '../../../../src/pgml/engines/kernels.js';
 import { centreRows } from '../../../../src/pgml/engines/linear-regressor.js';
 import { leastSquares } from '../../../../src/pgml/engines/linear-solvers.js';
@@ -153,5 +154,37 @@ describe('BLAS', () => {
     const a = Float64Array.of(1, 2, 2, 1);
     assert.equal(lapackCholesky(Float64Array.from(a), 2), false);
     assert.equal(choleskyInPlace(Float64Array.from(a), 2), false);
+  });
+
+  it("LAPACK's symmetric eigendecomposition has the Jacobi rotations' eigenvalues and rebuilds the matrix", () => {
+    const n = 12;
+    const b = random(n * n, 21);
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = b[i * n + j]! + b[j * n + i]!;
+    const before = Float64Array.from(a);
+    const lapack = lapackSymmetricEigen(a, n);
+    assert.ok(lapack, 'OpenBLAS carries LAPACK');
+    assert.deepEqual(a, before, 'the input is left as it was');
+    const jacobi = [...jacobiEigen(a, n).values].sort((p, q) => p - q);
+    lapack.values.forEach((v, k) => assert.ok(Math.abs(v - jacobi[k]!) <= 1e-12, `eigenvalue ${k}: ${v} vs ${jacobi[k]}`));
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        let rebuilt = 0;
+        for (let k = 0; k < n; k++) rebuilt += lapack.vectors[i * n + k]! * lapack.values[k]! * lapack.vectors[j * n + k]!;
+        assert.ok(Math.abs(rebuilt - a[i * n + j]!) <= 1e-12, `(${i},${j}): ${rebuilt} vs ${a[i * n + j]}`);
+      }
+    }
+  });
+
+  it('X·w through dgemv equals the row-by-row sums up to rounding', () => {
+    const [rows, cols] = [300, 7];
+    const x = random(rows * cols, 5);
+    const w = random(cols, 6);
+    const ours = xTimes(x, rows, cols, w);
+    for (let r = 0; r < rows; r++) {
+      let s = 0;
+      for (let c = 0; c < cols; c++) s += x[r * cols + c]! * w[c]!;
+      assert.ok(Math.abs(ours[r]! - s) <= 1e-14, `row ${r}: ${ours[r]} vs ${s}`);
+    }
   });
 });

@@ -2,6 +2,7 @@
 // same partition of the test rows (adjusted Rand index 1, labels may be numbered differently).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { median } from '../../../../src/pgml/engines/affinity-propagation.js';
 import { getLocalEngineFactory } from '../../../../src/pgml/engines/registry.js';
 import { loadSplit, sklearn, sklearnAvailable } from './sklearn-reference.js';
 
@@ -57,5 +58,19 @@ describe('clustering estimators', () => {
       (e: { code: string; hint?: string }) => e.code === '22023' && /branching_factor/.test(e.hint ?? ''),
     );
     await assert.rejects(getLocalEngineFactory('mean_shift').create().fit(iris.train, { task: 'regression', hyperparams: {} }), { code: '0A000' });
+  });
+});
+
+describe("affinity_propagation's default preference", () => {
+  it('median selects the middle value (the mean of the two middle ones) of arrays with ties, as a sort would', () => {
+    let state = 11;
+    const next = (): number => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    for (let trial = 0; trial < 500; trial++) {
+      const n = 1 + Math.floor(next() * 40);
+      const values = Float64Array.from({ length: n }, () => (next() < 0.3 ? Math.floor(next() * 3) : next() * 10 - 5));
+      const sorted = Float64Array.from(values).sort();
+      const mid = n >> 1;
+      assert.equal(median(values), n % 2 ? sorted[mid] : (sorted[mid - 1]! + sorted[mid]!) / 2, `${Array.from(values)}`);
+    }
   });
 });

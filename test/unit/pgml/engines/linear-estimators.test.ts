@@ -2,6 +2,9 @@
 // quantile, linear_svm, ransac, theil_sen) against scikit-learn on the same splits: the deterministic
 // ones predict the same values, the randomised or early-stopped ones score within a margin.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { getLocalEngineFactory } from '../../../../src/pgml/engines/registry.js';
 import { accuracy, loadSplit, r2, sklearn, sklearnAvailable, type SklearnRequest, type SklearnResult } from './sklearn-reference.js';
@@ -10,6 +13,10 @@ const skipReason = sklearnAvailable() ? false : 'python3 with scikit-learn is no
 const diabetes = loadSplit('diabetes');
 const breastCancer = loadSplit('breast_cancer');
 const iris = loadSplit('iris');
+// Fewer training rows (9) than features (10): bayesian_ridge decomposes XXᵀ instead of XᵀX.
+const wideDir = mkdtempSync(join(tmpdir(), 'pgml-wide-'));
+writeFileSync(join(wideDir, 'wide.csv'), readFileSync(diabetes.path, 'utf8').split('\n').slice(0, 13).join('\n'));
+const wide = loadSplit('wide', { dir: wideDir });
 
 /** [algorithm, sklearn estimator, hyperparameters (the same on both sides), relative tolerance per prediction] */
 const EXACT: [string, string, Record<string, unknown>, number][] = [
@@ -56,6 +63,7 @@ const reference: Record<string, SklearnResult> | undefined = skipReason
   : sklearn({
       ...Object.fromEntries(EXACT.map(([, estimator, params], i) => [key(i), { split: diabetes, estimator, params } satisfies SklearnRequest])),
       ...Object.fromEntries(SCORED.map(([, estimator, params], i) => [scoredKey(i), { split: diabetes, estimator, params } satisfies SklearnRequest])),
+      wideBayesianRidge: { split: wide, estimator: 'linear_model.BayesianRidge', params: {} },
       svcBinary: { split: breastCancer, estimator: 'svm.LinearSVC', params: {} },
       svcIris: { split: iris, estimator: 'svm.LinearSVC', params: { C: 0.5 } },
       svcHinge: { split: iris, estimator: 'svm.LinearSVC', params: { loss: 'hinge', random_state: 0, max_iter: 100000 } },
@@ -74,6 +82,14 @@ describe('linear regressors predict as scikit-learn on diabetes', { skip: skipRe
       const expected = reference![key(i)]!.predict!;
       predicted.forEach((v, r) => assert.ok(Math.abs(v - expected[r]!) <= tolerance * Math.max(1, Math.abs(expected[r]!)), `row ${r}: ${v} vs ${expected[r]}`));
     });
+  });
+
+  it('bayesian_ridge with fewer rows than features = linear_model.BayesianRidge', async () => {
+    const engine = getLocalEngineFactory('bayesian_ridge').create();
+    await engine.fit(wide.train, { task: 'regression', hyperparams: {} });
+    const predicted = await engine.predict(wide.test.x, wide.test.rows);
+    const expected = reference!.wideBayesianRidge!.predict!;
+    predicted.forEach((v, r) => assert.ok(Math.abs(v - expected[r]!) <= 1e-4 * Math.max(1, Math.abs(expected[r]!)), `row ${r}: ${v} vs ${expected[r]}`));
   });
 });
 

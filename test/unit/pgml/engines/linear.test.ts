@@ -128,4 +128,17 @@ describe('linear family engines', () => {
     );
     await assert.rejects(linearFactory.create().predict(new Float32Array(2), 1), { code: '55000' });
   });
+
+  it('refuses a NaN or an infinite feature value with 22023, and takes negative zeros', async () => {
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      const x = Float32Array.from(diabetes.train.x);
+      x[17] = bad;
+      await assert.rejects(
+        ridgeFactory.create().fit({ ...diabetes.train, x }, { task: 'regression', hyperparams: {} }),
+        { code: '22023', message: /cannot handle missing/ },
+      );
+    }
+    const x = Float32Array.from(diabetes.train.x, (v) => (v < 0 ? -0 : v));
+    await ridgeFactory.create().fit({ ...diabetes.train, x }, { task: 'regression', hyperparams: {} });
+  });
 });

@@ -10,7 +10,7 @@ async function models(): Promise<string[]> {
   const digits = loadSplit('digits');
   const breastCancer = loadSplit('breast_cancer');
   const seeded = { random_state: 3 };
-  const fits: (readonly [string, Split, 'regression' | 'classification', Record<string, unknown>])[] = [
+  const fits: (readonly [string, Split, 'regression' | 'classification' | 'clustering', Record<string, unknown>])[] = [
     ['stochastic_gradient_descent', diabetes, 'regression', seeded],
     ['passive_aggressive', diabetes, 'regression', seeded],
     ['stochastic_gradient_descent', digits, 'classification', seeded],
@@ -19,8 +19,9 @@ async function models(): Promise<string[]> {
     ['linear_svm', diabetes, 'regression', seeded],
     ['linear_svm', breastCancer, 'classification', seeded],
     ...(['svm', 'nu_svm'] as const).map((algorithm) => [algorithm, breastCancer, 'classification', {}] as const),
+    ['affinity_propagation', loadSplit('iris'), 'clustering', {}],
     ...(
-      ['bayesian_ridge', 'automatic_relevance_determination', 'least_angle', 'lasso_least_angle', 'orthogonal_matching_pursuit', 'huber', 'svm', 'nu_svm'] as const
+      ['ridge', 'elastic_net', 'bayesian_ridge', 'automatic_relevance_determination', 'least_angle', 'lasso_least_angle', 'orthogonal_matching_pursuit', 'huber', 'svm', 'nu_svm'] as const
     ).map((algorithm) => [algorithm, diabetes, 'regression', {}] as const),
   ];
   const out: string[] = [];
