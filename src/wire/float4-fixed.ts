@@ -12,9 +12,11 @@
  * Why it is exact: |x| = m·2^e with m < 2^24, and its rounding interval's ends are mm·2^(e-2) and
  * mp·2^(e-2) (mm, mp < 2^26). In the domain a p-digit decimal n·10^-k has k ≤ 11, so comparing it
  * with an end compares n·2^s with mm·5^k (s = 2 - e - k ≥ 0): integers below 2^53, exact in
- * doubles. A decimal that differs from an end is at least 2^(e-2)/5^k > 2^(e-31) from it, more
- * than half a double's ulp there, so reading its text (as the general search does) never rounds
- * it onto the end: "strictly inside" is the same test.
+ * doubles. A decimal that differs from an end is at least 2^(e-2)/5^k > 2^(e-28) from it, more
+ * than half a double's ulp at either end (at most 2^(e-29)), so reading its text (as the general
+ * search does) never rounds it onto the end: "strictly inside" is the same test. Likewise a
+ * decimal of up to 10 digits (k ≤ 12) reads back as x only when it is x, so the general search
+ * sees a halfway case exactly where the remainder here is half.
  */
 
 const MIN = 0.001;
