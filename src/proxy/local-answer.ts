@@ -214,6 +214,12 @@ function isExact(column: LocalColumn, value: unknown): boolean {
   if (returns.kind !== 'scalar' || (returns.type !== 'real' && returns.type !== 'real[]')) return true;
   if (value === null) return true;
   if (ArrayBuffer.isView(value)) return value instanceof Float32Array;
-  const items: unknown[] = Array.isArray(value) ? value.flat(Infinity) : [value];
-  return items.every((item) => item === null || (typeof item === 'number' && (Number.isNaN(item) || Math.fround(item) === item)));
+  return holdsFloat4s(value);
+}
+
+/** A float4 value or NULL, or an array (of arrays) of them; walked in place (flattening a copy cost an embedding 0.08 ms). */
+function holdsFloat4s(value: unknown): boolean {
+  if (!Array.isArray(value)) return value === null || (typeof value === 'number' && (Number.isNaN(value) || Math.fround(value) === value));
+  for (const item of value) if (!holdsFloat4s(item)) return false;
+  return true;
 }
