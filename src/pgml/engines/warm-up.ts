@@ -47,6 +47,14 @@ const VARIANTS: Variant[] = [
   classify('svm'),
   regress('nu_svm'),
   classify('nu_svm'),
+  // The SGD family's defaults once more, last: the variants above leave its two row loops (sgd-epochs.ts)
+  // deoptimized now and then (a branch or call target seen for the first time), and a loop that is not
+  // optimized when a user's small fit starts runs unoptimized until TurboFan has compiled it again.
+  classify(SGD),
+  regress(SGD),
+  classify('perceptron'),
+  classify('passive_aggressive'),
+  regress('passive_aggressive'),
 ];
 
 /** A deterministic, learnable set: three classes (or a linear target) from smooth features. */
