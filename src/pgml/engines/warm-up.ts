@@ -4,10 +4,11 @@
  * replacement, on a loaded two-core machine), so a user's first fit of an algorithm on a fresh thread
  * ran interpreted: iris SGD took 36–100 ms instead of 1–2 ms, lasso_least_angle on diabetes 68 ms
  * instead of 0.4–0.7 (BENCHMARKS.md). Each step fits one variant (the SGD family's every loss and
- * penalty, the linear family's solvers, the SVMs) on a small synthetic set, through the same factories
- * as a user's fit, and throws the model away: nothing is shared between fits but the compiled code, so
- * no model changes (warm-up.test.ts). quantile is left out: warming it would load HiGHS's WebAssembly
- * (24 MB of RSS) in every engine thread of every deployment to save its users' first fit about 0.7 s.
+ * penalty, the linear family's solvers and logistic regression, the SVMs) on a small synthetic set,
+ * through the same factories as a user's fit, and throws the model away: nothing is shared between
+ * fits but the compiled code, so no model changes (warm-up.test.ts). quantile is left out: warming it
+ * would load HiGHS's WebAssembly (24 MB of RSS) in every engine thread of every deployment to save its
+ * users' first fit about 0.7 s.
  */
 import type { Task } from './engine.js';
 import { getLocalEngineFactory } from './registry.js';
@@ -21,9 +22,12 @@ interface Variant {
   algorithm: string;
   task: Task;
   hyperparams: Record<string, unknown>;
+  /** Classification: 3 classes unless 2 (a binomial model where the estimator has its own, as logistic regression). */
+  numClasses?: number;
 }
 
 const classify = (algorithm: string, hyperparams: Record<string, unknown> = {}): Variant => ({ algorithm, task: 'classification', hyperparams });
+const classifyBinary = (algorithm: string): Variant => ({ algorithm, task: 'classification', hyperparams: {}, numClasses: 2 });
 const regress = (algorithm: string, hyperparams: Record<string, unknown> = {}): Variant => ({ algorithm, task: 'regression', hyperparams });
 
 const SGD = 'stochastic_gradient_descent';
@@ -37,6 +41,9 @@ const VARIANTS: Variant[] = [
   // The linear family fitted by its own solvers, and the SVMs (their defaults: what users fit).
   regress('ridge'),
   regress('elastic_net'),
+  // `linear` classification is logistic regression on L-BFGS: its binomial and multinomial objectives.
+  classifyBinary('linear'),
+  classify('linear'),
   regress('bayesian_ridge'),
   regress('automatic_relevance_determination'),
   regress('least_angle'),
@@ -50,10 +57,18 @@ const VARIANTS: Variant[] = [
   regress('nu_svm'),
   classify('nu_svm'),
   { algorithm: 'affinity_propagation', task: 'clustering', hyperparams: {} },
+  // The SGD family's defaults once more, last: the variants above leave its two row loops (sgd-epochs.ts)
+  // deoptimized now and then (a branch or call target seen for the first time), and a loop that is not
+  // optimized when a user's small fit starts runs unoptimized until TurboFan has compiled it again.
+  classify(SGD),
+  regress(SGD),
+  classify('perceptron'),
+  classify('passive_aggressive'),
+  regress('passive_aggressive'),
 ];
 
-/** A deterministic, learnable set: three classes (or a linear target) from smooth features. */
-function syntheticSet(task: Task): { x: Float32Array; y: Float32Array } {
+/** A deterministic, learnable set: three classes, two, or a linear target, from smooth features. */
+function syntheticSet(task: Task, numClasses: number): { x: Float32Array; y: Float32Array } {
   const x = new Float32Array(ROWS * COLS);
   const y = new Float32Array(ROWS);
   for (let r = 0; r < ROWS; r++) {
@@ -63,7 +78,7 @@ function syntheticSet(task: Task): { x: Float32Array; y: Float32Array } {
       x[r * COLS + c] = v;
       sum += v * (c + 1);
     }
-    y[r] = task === 'classification' ? (sum > 1 ? 2 : sum > -1 ? 1 : 0) : sum;
+    y[r] = task === 'regression' ? sum : numClasses === 2 ? (sum > 0 ? 1 : 0) : sum > 1 ? 2 : sum > -1 ? 1 : 0;
   }
   return { x, y };
 }
@@ -72,11 +87,11 @@ function syntheticSet(task: Task): { x: Float32Array; y: Float32Array } {
 export function engineWarmUpSteps(): (() => Promise<void>)[] {
   const steps: (() => Promise<void>)[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    for (const { algorithm, task, hyperparams } of VARIANTS) {
+    for (const { algorithm, task, hyperparams, numClasses = 3 } of VARIANTS) {
       steps.push(async () => {
-        const { x, y } = syntheticSet(task);
+        const { x, y } = syntheticSet(task, numClasses);
         const engine = getLocalEngineFactory(algorithm).create();
-        await engine.fit({ x, rows: ROWS, cols: COLS, y, yCols: 1 }, { task, hyperparams, ...(task === 'classification' ? { numClasses: 3 } : {}) });
+        await engine.fit({ x, rows: ROWS, cols: COLS, y, yCols: 1 }, { task, hyperparams, ...(task === 'classification' ? { numClasses } : {}) });
         await engine.predict(x, ROWS);
       });
     }

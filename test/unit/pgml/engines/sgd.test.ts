@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { getLocalEngineFactory } from '../../../../src/pgml/engines/registry.js';
+import { powerOf } from '../../../../src/pgml/engines/sgd-epochs.js';
 import { accuracy, loadSplit, r2, sklearn, sklearnAvailable } from './sklearn-reference.js';
 
 async function score(algorithm: string, split: ReturnType<typeof loadSplit>, task: 'classification' | 'regression', hyperparams: Record<string, unknown>) {
@@ -18,6 +19,25 @@ describe('SGD family (plain SGD as scikit-learn)', () => {
     const engine = getLocalEngineFactory('perceptron').create();
     await engine.fit({ x, rows, cols: 2, y }, { task: 'classification', hyperparams: { random_state: 0, tol: null, max_iter: 200 }, numClasses: 2 });
     assert.equal(accuracy(y, await engine.predict(x, rows)), 1);
+  });
+
+  it("invscaling's t ** 0.25 is the correctly rounded fourth root", () => {
+    // r = m·2^e is the double nearest t^¼ when t lies between the fourth powers of the midpoints
+    // (2m ∓ 1)·2^(e-1) to its neighbours; compared exactly in integers.
+    const view = new DataView(new ArrayBuffer(8));
+    const isNearest = (t: number, r: number): boolean => {
+      view.setFloat64(0, r);
+      const bits = view.getBigUint64(0);
+      const m = (bits & 0xfffffffffffffn) | 0x10000000000000n;
+      const shift = 4n * (1n - (((bits >> 52n) & 0x7ffn) - 1075n));
+      const scaled = BigInt(t) << shift;
+      return (2n * m - 1n) ** 4n <= scaled && scaled <= (2n * m + 1n) ** 4n;
+    };
+    const ts = [...Array.from({ length: 5000 }, (_, i) => i + 1), 717, 4729, 1e6 + 7, 123456789, 2 ** 31 - 1];
+    for (const t of ts) assert.ok(isNearest(t, powerOf(t, 0.25)), `t = ${t}: ${powerOf(t, 0.25)}`);
+    assert.equal(isNearest(717, 717 ** 0.25 + 2 ** -50), false, 'the check tells a wrong root');
+    assert.equal(powerOf(10, 0.5), Math.sqrt(10));
+    assert.equal(powerOf(10, 0.3), 10 ** 0.3);
   });
 
   it('log_loss gives probabilities; hinge refuses them with 0A000', async () => {

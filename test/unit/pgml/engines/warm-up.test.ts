@@ -18,6 +18,8 @@ async function models(): Promise<string[]> {
     ['passive_aggressive', digits, 'classification', seeded],
     ['linear_svm', diabetes, 'regression', seeded],
     ['linear_svm', breastCancer, 'classification', seeded],
+    ['linear', breastCancer, 'classification', {}],
+    ['linear', loadSplit('iris'), 'classification', {}],
     ...(['svm', 'nu_svm'] as const).map((algorithm) => [algorithm, breastCancer, 'classification', {}] as const),
     ['affinity_propagation', loadSplit('iris'), 'clustering', {}],
     ...(
