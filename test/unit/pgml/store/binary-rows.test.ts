@@ -195,41 +195,6 @@ describe('binary training rows decoded off the event loop', () => {
     assert.deepEqual(a.yTrain, b.yTrain);
   });
 
-  it('copies the rows of one socket read as runs, across turns and mixed with rows of their own, into the same matrix', async () => {
-    // As the session's framer hands them out: views into 64 KB socket reads, the messages' headers
-    // exact; every 97th row in a buffer of its own (a message cut by a read, reassembled).
-    const framed = rows.map((r) => {
-      const copy = Buffer.from(r);
-      copy.writeInt32BE(r.length - 1, 1);
-      return copy;
-    });
-    const reads: Buffer[][] = [];
-    for (let at = 0, read = 0; at < framed.length; read++) {
-      const group: Buffer[] = [];
-      for (let bytes = 0; at < framed.length && bytes + framed[at]!.length <= 65536; at++) {
-        group.push(framed[at]!);
-        bytes += framed[at]!.length;
-      }
-      reads.push(group);
-    }
-    const sink = offThread();
-    for (const [i, group] of reads.entries()) {
-      const socketRead = Buffer.concat(group);
-      let at = 0;
-      for (const [j, r] of group.entries()) {
-        const view = socketRead.subarray(at, at + r.length);
-        sink.row((i * 1000 + j) % 97 === 0 ? Buffer.from(view) : view, 5);
-        at += r.length;
-      }
-      // The socket's buffer is not the sink's after the turn: overwriting it must not reach the matrix.
-      if (i % 2 === 0) {
-        await new Promise((resolve) => setImmediate(resolve));
-        socketRead.fill(0xff);
-      }
-    }
-    assertSameMatrix(await sink.finish(), decodedHere(rows));
-  });
-
   it('decodes a relation of less than a chunk on the event loop at the end, into the same matrix', async () => {
     const few = rows.slice(0, 100);
     const counter = countMainThreadRows();
