@@ -110,7 +110,7 @@ export class ClientSession {
   private framingError: PgError | undefined;
   /** The upstream link holds more than it accepts at once: stop reading the client until it drains. */
   private upstreamBacklogged = false;
-  /** A streamed read's sink (pauseUpstream) holds the upstream until it resumes it. */
+  /** The proxy's own flow control (a streamed read's sink, a one-pass batch) holds the upstream paused until it resumes it. */
   private upstreamHeld = false;
   private busy = false;
   /** After an error in the extended protocol, client messages are dropped until Sync. */
@@ -208,7 +208,7 @@ export class ClientSession {
     socket.on('data', (chunk: Buffer) => this.onClientData(chunk));
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
-    // The client has caught up: read the upstream again, unless a streamed read's sink holds it back.
+    // The client has caught up: read the upstream again, unless the proxy's own flow control holds it back.
     socket.on('drain', () => {
       if (!this.upstreamHeld) this.upstream?.resume();
     });
