@@ -1,8 +1,11 @@
 // The event loop's health during a benchmark: a SELECT 1 loop on its own connection, and its p99.
 import pg from 'pg';
 
-/** Latencies (ms) of SELECT 1 on its own connection until `stop` resolves. */
-export async function selectLoop(url: string, stop: Promise<unknown>): Promise<number[]> {
+/**
+ * Latencies (ms) of SELECT 1 on its own connection until `stop` resolves; `starts`, when given,
+ * receives each query's start (epoch ms), to cut the loop into phases.
+ */
+export async function selectLoop(url: string, stop: Promise<unknown>, starts?: number[]): Promise<number[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const latencies: number[] = [];
@@ -13,6 +16,7 @@ export async function selectLoop(url: string, stop: Promise<unknown>): Promise<n
       const t = performance.now();
       await client.query('SELECT 1');
       latencies.push(performance.now() - t);
+      starts?.push(performance.timeOrigin + t);
     }
   } finally {
     await client.end();

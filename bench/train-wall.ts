@@ -8,21 +8,29 @@
 // second proxy on the same upstream that trains nothing: on a loaded machine the idle window measures
 // the machine's load at another moment as much as the event loop, and the twin tells the two apart
 // (the fit's threads slow both proxies alike; a blocked event loop slows only the training one).
+// Per cell also its phases as the training's notices cut them (bench/train-phases.ts: lookup, read
+// and dataset, fit/scoring/serialization, registration), each with both loops' p99, the CPU time of
+// the training proxy's main thread less what its SELECT 1s cost (own_main_cpu_ms) and its largest
+// RSS, and the RSS second by second (what holds memory when).
 // Then the fixed overhead: a linear fit on breast_cancer, wall time minus the fit.
 // Run: npm run build && node --import tsx bench/train-wall.ts   (prints one JSON line)
 // Env: BENCH_ROWS comma list of table sizes (100000); BENCH_MILLION=1 adds 1000000;
 //      BENCH_PYTHON interpreter with psycopg, scikit-learn and xgboost (python3);
 //      BENCH_ALGORITHMS comma list of the cells' algorithms (xgboost,linear);
 //      BENCH_CLI another build's dist/cli.js for both proxies (an A/B against main's build);
-//      BENCH_PYTHON=off skips the Python side (the proxy's runs only, for repeated A/B runs).
-import { readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+//      BENCH_PYTHON=off skips the Python side (the proxy's runs only, for repeated A/B runs);
+//      BENCH_LOOP_TRACE=1 preloads bench/loop-delay-trace.mjs into the proxies: each cell's phases
+//      (cut by the training's notices) then also show the training proxy's event-loop stalls.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { execCapture } from '../test/support/exec.js';
 import { createDatabase, startPgCluster } from '../test/support/pg-cluster.js';
 import { startProxy } from '../test/support/proxy.js';
 import { p99, selectLoop } from './select-loop.js';
+import { phaseReport, readStalls, rssTimeline, sampleCpu, type Notice, type TimedLoop } from './train-phases.js';
 
 const DATABASE = 'bench';
 const BASELINE = fileURLToPath(new URL('./train_wall_baseline.py', import.meta.url));
@@ -36,6 +44,12 @@ const python = process.env.BENCH_PYTHON ?? 'python3';
 const cliPath = process.env.BENCH_CLI;
 const algorithms = (process.env.BENCH_ALGORITHMS ?? 'xgboost,linear').split(',').filter(Boolean) as Algorithm[];
 const threads = availableParallelism();
+const traceDir = process.env.BENCH_LOOP_TRACE === '1' ? mkdtempSync(join(tmpdir(), 'loop-trace-')) : undefined;
+if (traceDir !== undefined) {
+  const preload = fileURLToPath(new URL('./loop-delay-trace.mjs', import.meta.url));
+  process.env.PGML_PROXY_NODE_ARGS = `${process.env.PGML_PROXY_NODE_ARGS ?? ''} --import ${preload}`.trim();
+  process.env.BENCH_LOOP_TRACE_DIR = traceDir;
+}
 
 const PARAMS = {
   xgboost: { n_estimators: 100, max_depth: 6, eta: 0.3, tree_method: 'hist', nthread: threads },
@@ -157,9 +171,29 @@ async function main(): Promise<void> {
         log(`${table} ${algorithm}: pgml.train, SELECT 1 loops through it and through the idle twin`);
         const before = memory(proxy.pid);
         resetPeak(proxy.pid);
+        const notices: Notice[] = [];
+        const onNotice = (n: { message?: string }): void => void notices.push([performance.timeOrigin + performance.now(), n.message ?? '']);
+        db.on('notice', onNotice);
+        const busyLoop: TimedLoop = { starts: [], latencies: [] };
+        const twinLoop: TimedLoop = { starts: [], latencies: [] };
+        const stopCpu = sampleCpu(proxy.pid);
+        const stopTwinCpu = sampleCpu(idleTwin.pid);
+        const trainStart = performance.timeOrigin + performance.now();
         const training = trainThroughProxy(db, `bench_${table}_${algorithm}`, table, 'label', algorithm);
         const trained = training.catch(() => undefined);
-        const [ours, busy, twin] = await Promise.all([training, selectLoop(url, trained), selectLoop(idleUrl, trained)]);
+        const [ours, busy, twin] = await Promise.all([
+          training,
+          selectLoop(url, trained, busyLoop.starts),
+          selectLoop(idleUrl, trained, twinLoop.starts),
+        ]);
+        const trainEnd = performance.timeOrigin + performance.now();
+        const [cpu, twinCpu] = [stopCpu(), stopTwinCpu()];
+        db.off('notice', onNotice);
+        busyLoop.latencies = busy;
+        twinLoop.latencies = twin;
+        await new Promise((r) => setTimeout(r, traceDir === undefined ? 0 : 600));
+        const stalls = readStalls(traceDir, proxy.pid);
+        const phases = phaseReport({ start: trainStart, end: trainEnd, notices, ours: busyLoop, twin: twinLoop, stalls, cpu, twinCpu });
         const after = memory(proxy.pid);
         const reference = python === 'off' ? null : await pythonRun(direct, table, algorithm);
         const matrixMb = round((rows * FEATURES * 4) / (1024 * 1024));
@@ -190,6 +224,8 @@ async function main(): Promise<void> {
             twin_same_moment: p99(twin),
             ratio_vs_twin: round(p99(busy) / p99(twin), 3),
           },
+          phases,
+          rss_timeline_mb: rssTimeline(cpu, trainStart),
         };
         log(JSON.stringify(cell));
         cells.push(cell);

@@ -110,6 +110,8 @@ export class ClientSession {
   private framingError: PgError | undefined;
   /** The upstream link holds more than it accepts at once: stop reading the client until it drains. */
   private upstreamBacklogged = false;
+  /** The proxy's own flow control (a streamed read's sink, a one-pass batch) holds the upstream paused until it resumes it. */
+  private upstreamHeld = false;
   private busy = false;
   /** After an error in the extended protocol, client messages are dropped until Sync. */
   private skipUntilSync = false;
@@ -206,7 +208,10 @@ export class ClientSession {
     socket.on('data', (chunk: Buffer) => this.onClientData(chunk));
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
-    socket.on('drain', () => this.upstream?.resume());
+    // The client has caught up: read the upstream again, unless the proxy's own flow control holds it back.
+    socket.on('drain', () => {
+      if (!this.upstreamHeld) this.upstream?.resume();
+    });
   }
 
   // ---- client → proxy ----
@@ -842,11 +847,13 @@ export class ClientSession {
   }
 
   pauseUpstream(): void {
+    this.upstreamHeld = true;
     this.upstream?.pause();
   }
 
   /** Resumes the upstream unless the client is the one not keeping up (writeClient paused it). */
   resumeUpstream(): void {
+    this.upstreamHeld = false;
     if (!this.socket.writableNeedDrain) this.upstream?.resume();
   }
 

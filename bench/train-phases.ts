@@ -1,0 +1,131 @@
+// The training's phases as its client sees them (the INFO notices' arrival, epoch ms), and per phase
+// the p99 of the SELECT 1 loops that ran meanwhile, through the training proxy and its idle twin,
+// with the training proxy's event-loop stalls when bench/loop-delay-trace.mjs was preloaded.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { p99 } from './select-loop.js';
+
+/** A phase ends at the first notice that starts with its marker (or at the statement's end). */
+const PHASES = [
+  { name: 'lookup', endsAt: 'Snapshotting table' },
+  { name: 'read_and_dataset', endsAt: 'Dataset {' },
+  { name: 'fit_score_serialize', endsAt: 'Trained on runtime' },
+  { name: 'register', endsAt: null },
+] as const;
+
+export interface TimedLoop {
+  starts: number[];
+  latencies: number[];
+}
+
+export type Notice = [at: number, message: string];
+
+/** Stalls of the proxy with `pid` ([epoch ms when noticed, ms late]), or null without a trace. */
+export function readStalls(dir: string | undefined, pid: number): [number, number][] | null {
+  if (dir === undefined) return null;
+  const file = join(dir, `${pid}.json`);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as [number, number][]) : [];
+}
+
+export interface PhaseInputs {
+  start: number;
+  end: number;
+  notices: Notice[];
+  ours: TimedLoop;
+  twin: TimedLoop;
+  stalls: [number, number][] | null;
+  cpu: CpuSample[];
+  twinCpu: CpuSample[];
+}
+
+export function phaseReport({ start, end, notices, ours, twin, stalls, cpu, twinCpu }: PhaseInputs) {
+  const bounds: { name: string; from: number; to: number }[] = [];
+  let from = start;
+  for (const phase of PHASES) {
+    const found = phase.endsAt === null ? undefined : notices.find(([, m]) => m.startsWith(phase.endsAt!));
+    const to = found?.[0] ?? (phase.endsAt === null ? end : from);
+    bounds.push({ name: phase.name, from, to });
+    from = to;
+  }
+  const within = (loop: TimedLoop, a: number, b: number): number[] => loop.latencies.filter((_, i) => loop.starts[i]! >= a && loop.starts[i]! < b);
+  return bounds.map(({ name, from: a, to: b }) => {
+    const mine = within(ours, a, b);
+    const other = within(twin, a, b);
+    const twinMain = cpuBetween(twinCpu, a, b).main_cpu_ms;
+    const phaseStalls = stalls?.filter(([at, late]) => at - late >= a && at - late < b).map(([, late]) => late);
+    return {
+      phase: name,
+      ms: Number((b - a).toFixed(1)),
+      select1_n: mine.length,
+      select1_p99: mine.length ? p99(mine) : null,
+      select1_max: mine.length ? Number(mine.reduce((m, v) => Math.max(m, v), 0).toPrecision(4)) : null,
+      twin_n: other.length,
+      twin_p99: other.length ? p99(other) : null,
+      ...cpuBetween(cpu, a, b),
+      twin_main_cpu_ms: twinMain,
+      // The training proxy's main thread less what serving its SELECT 1s cost (the twin's per query).
+      own_main_cpu_ms: other.length ? Math.round(cpuBetween(cpu, a, b).main_cpu_ms - (twinMain * mine.length) / other.length) : null,
+      ...(phaseStalls === undefined
+        ? {}
+        : {
+            stalls_over_5ms: phaseStalls.filter((v) => v > 5).length,
+            stall_max_ms: phaseStalls.reduce((m, v) => Math.max(m, v), 0),
+            stall_sum_ms: Number(phaseStalls.reduce((s, v) => s + v, 0).toFixed(1)),
+          }),
+    };
+  });
+}
+
+/** CPU time (ms) of a process's main thread (its tid is its pid) and of the whole process, and its RSS (MB), from /proc. */
+function cpuMs(pid: number): { main: number; all: number; rss: number } {
+  const ticks = (file: string): number => {
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  };
+  const msPerTick = 10; // USER_HZ = 100 on Linux
+  const rssKb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN);
+  return { main: ticks(`/proc/${pid}/task/${pid}/stat`) * msPerTick, all: ticks(`/proc/${pid}/stat`) * msPerTick, rss: rssKb / 1024 };
+}
+
+export type CpuSample = [at: number, main: number, all: number, rssMb: number];
+
+/** Samples cpuMs every 50 ms until stopped. */
+export function sampleCpu(pid: number): () => CpuSample[] {
+  const samples: CpuSample[] = [];
+  const take = (): void => {
+    const { main, all, rss } = cpuMs(pid);
+    samples.push([performance.timeOrigin + performance.now(), main, all, rss]);
+  };
+  take();
+  const timer = setInterval(take, 50);
+  return () => {
+    clearInterval(timer);
+    take();
+    return samples;
+  };
+}
+
+/** CPU ms of the main thread and the process between two moments (the samples nearest inside them). */
+export function cpuBetween(samples: CpuSample[], from: number, to: number): { main_cpu_ms: number; process_cpu_ms: number; rss_max_mb: number } {
+  const first = samples.find(([at]) => at >= from) ?? samples[samples.length - 1]!;
+  const last = [...samples].reverse().find(([at]) => at <= to) ?? first;
+  const inside = samples.filter(([at]) => at >= from && at <= to).map((s) => s[3]);
+  return {
+    main_cpu_ms: Math.max(0, last[1] - first[1]),
+    process_cpu_ms: Math.max(0, last[2] - first[2]),
+    rss_max_mb: Math.round(inside.reduce((m, v) => Math.max(m, v), first[3])),
+  };
+}
+
+/** The RSS over time (MB, one sample a second), from the training's start, to see what holds memory when. */
+export function rssTimeline(samples: CpuSample[], start: number): [seconds: number, mb: number][] {
+  const out: [number, number][] = [];
+  for (const [at, , , rss] of samples) {
+    const t = Math.floor((at - start) / 1000);
+    const last = out[out.length - 1];
+    if (last !== undefined && last[0] === t) last[1] = Math.max(last[1], Math.round(rss));
+    else out.push([t, Math.round(rss)]);
+  }
+  return out;
+}
