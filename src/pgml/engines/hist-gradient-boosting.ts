@@ -57,14 +57,15 @@ class HistGradientBoostingEngine extends RawScoreEngine<HistState> {
 
     const { train, validation } = splitRows(y, rows, task, early?.fraction ?? 0, randomSeed);
     const thresholds = binThresholds(subset(data.x, cols, train), train.length, cols, maxBins, binSample(train.length, randomSeed));
-    const grower = new HistTreeGrower(binData(data.x, rows, cols, thresholds), train);
+    const grower = new HistTreeGrower(binData(data.x, train, cols, thresholds), train);
     const baseline = priorRawScores(task, y, train, numClasses);
     const raw = new Float64Array(rows * outputs);
     for (let r = 0; r < rows; r++) raw.set(baseline, r * outputs);
     // float32, as sklearn's G_H_DTYPE: sums of equal gradients are then exact, so a pure node's splits
     // gain nothing (rounding noise in float64 gradients let such nodes split).
-    const gradients = new Float32Array(rows);
-    const hessians = new Float32Array(rows);
+    // By position in `train`, as the grower's bins.
+    const gradients = new Float32Array(train.length);
+    const hessians = new Float32Array(train.length);
     const prob = new Float64Array(rows * outputs);
     const trees: HistTree[] = [];
     const scores: number[] = early ? [-loss(task, y, raw, validation, outputs)] : [];
@@ -75,13 +76,13 @@ class HistGradientBoostingEngine extends RawScoreEngine<HistState> {
         for (let i = 0; i < train.length; i++) {
           const r = train[i]!;
           if (task === 'regression') {
-            gradients[r] = raw[r]! - y[r]!;
+            gradients[i] = raw[r]! - y[r]!;
           } else if (outputs === 1) {
-            binomialGradient(y[r]!, raw[r]!, gradients, hessians, r);
+            binomialGradient(y[r]!, raw[r]!, gradients, hessians, i);
           } else {
             const p = prob[r * outputs + k]!;
-            gradients[r] = p - (y[r] === k ? 1 : 0);
-            hessians[r] = p * (1 - p);
+            gradients[i] = p - (y[r] === k ? 1 : 0);
+            hessians[i] = p * (1 - p);
           }
         }
         const tree = grower.grow(gradients, task === 'regression' ? undefined : hessians, grow);
@@ -104,15 +105,15 @@ class HistGradientBoostingEngine extends RawScoreEngine<HistState> {
 }
 
 /** sklearn's cgrad_hess_half_binomial: the log loss's gradient and hessian at a raw score, in its steps. */
-function binomialGradient(target: number, raw: number, gradients: Float32Array, hessians: Float32Array, r: number): void {
+function binomialGradient(target: number, raw: number, gradients: Float32Array, hessians: Float32Array, at: number): void {
   if (raw > -37) {
     const e = Math.exp(-raw);
-    gradients[r] = (1 - target - target * e) / (1 + e);
-    hessians[r] = e / (1 + e) ** 2;
+    gradients[at] = (1 - target - target * e) / (1 + e);
+    hessians[at] = e / (1 + e) ** 2;
   } else {
     const e = Math.exp(raw);
-    gradients[r] = e - target;
-    hessians[r] = e;
+    gradients[at] = e - target;
+    hessians[at] = e;
   }
 }
 

@@ -6,10 +6,14 @@
  * parent's minus its sibling's; leaf value = -G/(H+λ) · shrinkage. Gradients and hessians are float32, as sklearn's.
  */
 
+import { sumGradients, sumGradientsAndHessians } from './histogram-sums.js';
+
 export interface BinnedData {
   /**
    * cols × rows bin indexes, by feature (sklearn's X_binned is Fortran-ordered too): building a
-   * histogram reads one feature's bins at a time.
+   * histogram reads one feature's bins at a time. Only the training rows, in the training set's order
+   * (sklearn's X_binned_train): the root's histogram reads each feature's bins front to back, and a
+   * node's rows, kept in that order, read them forwards.
    */
   bins: Uint8Array;
   rows: number;
@@ -74,11 +78,13 @@ export function binOf(thresholds: readonly number[], value: number): number {
   return lo;
 }
 
-export function binData(x: Float32Array, rows: number, cols: number, thresholds: number[][]): BinnedData {
+/** The bins of x's rows `train` (row-major x), in that order. */
+export function binData(x: Float32Array, train: Int32Array, cols: number, thresholds: number[][]): BinnedData {
+  const rows = train.length;
   const bins = new Uint8Array(rows * cols);
   for (let c = 0; c < cols; c++) {
     const bounds = thresholds[c]!;
-    for (let r = 0; r < rows; r++) bins[c * rows + r] = binOf(bounds, x[r * cols + c]!);
+    for (let i = 0; i < rows; i++) bins[c * rows + i] = binOf(bounds, x[train[i]! * cols + c]!);
   }
   return { bins, rows, cols, thresholds };
 }
@@ -127,7 +133,10 @@ interface Node {
  * the larger one's is the parent's minus it, in the parent's buffer.
  */
 export class HistTreeGrower {
-  /** The training rows, partitioned node by node: a node's rows are a range, in the order of `train`. */
+  /**
+   * Positions of the training rows (in `data` and in the gradients), partitioned node by node: a node's
+   * rows are a range, in increasing order.
+   */
   private readonly indices: Int32Array;
   private readonly scratch: Int32Array;
   private readonly nodeGradients: Float32Array;
@@ -139,8 +148,9 @@ export class HistTreeGrower {
   /** The last grown tree's leaves, for addLeafValues. */
   private leaves: { start: number; end: number; value: number }[] = [];
 
+  /** `train`: the caller's row of each position of `data` (to add leaf values to its raw scores). */
   constructor(private readonly data: BinnedData, private readonly train: Int32Array) {
-    const n = train.length;
+    const n = data.rows;
     this.indices = new Int32Array(n);
     this.scratch = new Int32Array(n);
     this.nodeGradients = new Float32Array(n);
@@ -155,7 +165,7 @@ export class HistTreeGrower {
   }
 
   /**
-   * One tree. `hessians` undefined means every hessian is 1 (the squared error): as sklearn's
+   * One tree on the training rows' gradients (by position, as `data`). `hessians` undefined means every hessian is 1 (the squared error): as sklearn's
    * constant-hessian case the histograms then count rows instead of summing ones (the same numbers).
    */
   grow(gradients: Float32Array, hessians: Float32Array | undefined, options: GrowOptions): HistTree {
@@ -174,13 +184,12 @@ export class HistTreeGrower {
       return node;
     };
 
-    indices.set(this.train);
     let rootG = 0;
     let rootH = 0;
     for (let i = 0; i < indices.length; i++) {
-      const r = indices[i]!;
-      rootG += gradients[r]!;
-      rootH += hessians ? hessians[r]! : 1;
+      indices[i] = i;
+      rootG += gradients[i]!;
+      rootH += hessians ? hessians[i]! : 1;
     }
     const open: Node[] = [makeNode(0, indices.length, 0, rootG, rootH, this.buildHistogram(0, indices.length, gradients, hessians))];
     let leaves = 1;
@@ -211,9 +220,9 @@ export class HistTreeGrower {
 
   /** Adds the last tree's leaf values to its training rows' raw scores (column k of rows × outputs): no tree walk. */
   addLeafValues(raw: Float64Array, outputs: number, k: number): void {
-    const { indices } = this;
+    const { indices, train } = this;
     for (const { start, end, value } of this.leaves) {
-      for (let i = start; i < end; i++) raw[indices[i]! * outputs + k]! += value;
+      for (let i = start; i < end; i++) raw[train[indices[i]!]! * outputs + k]! += value;
     }
   }
 
@@ -235,31 +244,22 @@ export class HistTreeGrower {
 
   /** The rows' gradients gathered in order once, then each feature's bins summed in row order. */
   private buildHistogram(start: number, end: number, gradients: Float32Array, hessians: Float32Array | undefined): Float64Array {
-    const { indices, nodeGradients, nodeHessians, offsets } = this;
+    const { indices, nodeGradients, nodeHessians, offsets, histogramSize } = this;
     const { bins, rows, cols } = this.data;
     const n = end - start;
-    const hist = this.pool.pop() ?? new Float64Array(this.histogramSize);
+    const hist = this.pool.pop() ?? new Float64Array(histogramSize);
     hist.fill(0);
     for (let i = 0; i < n; i++) nodeGradients[i] = gradients[indices[start + i]!]!;
     if (hessians) for (let i = 0; i < n; i++) nodeHessians[i] = hessians[indices[start + i]!]!;
     for (let c = 0; c < cols; c++) {
-      const column = c * rows;
-      const base = offsets[c]!;
+      const column = bins.subarray(c * rows, (c + 1) * rows);
+      const stop = c + 1 < cols ? offsets[c + 1]! : histogramSize;
+      const histogram = hist.subarray(offsets[c]!, stop);
       if (hessians) {
-        for (let i = 0; i < n; i++) {
-          const at = base + ENTRY * bins[column + indices[start + i]!]!;
-          hist[at]! += nodeGradients[i]!;
-          hist[at + 1]! += nodeHessians[i]!;
-          hist[at + 2]! += 1;
-        }
+        sumGradientsAndHessians(histogram, column, indices, start, n, nodeGradients, nodeHessians);
       } else {
-        for (let i = 0; i < n; i++) {
-          const at = base + ENTRY * bins[column + indices[start + i]!]!;
-          hist[at]! += nodeGradients[i]!;
-          hist[at + 2]! += 1;
-        }
-        const stop = c + 1 < cols ? offsets[c + 1]! : this.histogramSize;
-        for (let at = base; at < stop; at += ENTRY) hist[at + 1] = hist[at + 2]!;
+        sumGradients(histogram, column, indices, start, n, nodeGradients);
+        for (let at = 0; at < histogram.length; at += ENTRY) histogram[at + 1] = histogram[at + 2]!;
       }
     }
     return hist;
