@@ -11,7 +11,7 @@
  * Sums `gradients[i]` and a count over the rows positions[start + i], i < n, into `histogram` by the
  * rows' bins in `bins` (one feature, by position).
  */
-export function sumGradients(histogram: Float64Array, bins: Uint8Array, positions: Int32Array, start: number, n: number, gradients: Float32Array): void {
+function sumGradients(histogram: Float64Array, bins: Uint8Array, positions: Int32Array, start: number, n: number, gradients: Float32Array): void {
   let i = 0;
   for (; i + 3 < n; i += 4) {
     const a = 3 * bins[positions[start + i]!]!;
@@ -35,7 +35,7 @@ export function sumGradients(histogram: Float64Array, bins: Uint8Array, position
 }
 
 /** sumGradients with the rows' hessians summed too. */
-export function sumGradientsAndHessians(
+function sumGradientsAndHessians(
   histogram: Float64Array, bins: Uint8Array, positions: Int32Array, start: number, n: number, gradients: Float32Array, hessians: Float32Array,
 ): void {
   let i = 0;
@@ -62,5 +62,38 @@ export function sumGradientsAndHessians(
     histogram[a]! += gradients[i]!;
     histogram[a + 1]! += hessians[i]!;
     histogram[a + 2]! += 1;
+  }
+}
+
+/** What a histogram reads: the grower's arrays (in SharedArrayBuffers when a helper thread reads them too). */
+export interface HistogramInputs {
+  /** cols × rows bins by feature, the training rows by position (BinnedData.bins). */
+  bins: Uint8Array;
+  rows: number;
+  /** Where each feature's bins start in a histogram; offsets[cols] is the histogram's size. */
+  offsets: Int32Array;
+  /** The grower's partition of row positions. */
+  indices: Int32Array;
+  /** The node's rows' gradients and hessians, gathered in row order. */
+  gradients: Float32Array;
+  hessians: Float32Array;
+}
+
+/**
+ * Features [from, to) of the histogram of the node's rows indices[start, start + n): zeroed, then
+ * summed. Without hessians (constant, the squared error) each bin's hessian sum is its row count.
+ */
+export function sumFeatures(histogram: Float64Array, inputs: HistogramInputs, from: number, to: number, start: number, n: number, withHessians: boolean): void {
+  const { bins, rows, offsets, indices, gradients, hessians } = inputs;
+  histogram.fill(0, offsets[from]!, offsets[to]!);
+  for (let c = from; c < to; c++) {
+    const column = bins.subarray(c * rows, (c + 1) * rows);
+    const part = histogram.subarray(offsets[c]!, offsets[c + 1]!);
+    if (withHessians) {
+      sumGradientsAndHessians(part, column, indices, start, n, gradients, hessians);
+    } else {
+      sumGradients(part, column, indices, start, n, gradients);
+      for (let at = 0; at < part.length; at += 3) part[at + 1] = part[at + 2]!;
+    }
   }
 }

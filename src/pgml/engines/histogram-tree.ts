@@ -6,7 +6,8 @@
  * parent's minus its sibling's; leaf value = -G/(H+λ) · shrinkage. Gradients and hessians are float32, as sklearn's.
  */
 
-import { sumGradients, sumGradientsAndHessians } from './histogram-sums.js';
+import { HistogramHelper } from './histogram-helper.js';
+import { sumFeatures, type HistogramInputs } from './histogram-sums.js';
 
 export interface BinnedData {
   /**
@@ -78,10 +79,10 @@ export function binOf(thresholds: readonly number[], value: number): number {
   return lo;
 }
 
-/** The bins of x's rows `train` (row-major x), in that order. */
-export function binData(x: Float32Array, train: Int32Array, cols: number, thresholds: number[][]): BinnedData {
+/** The bins of x's rows `train` (row-major x), in that order; in a SharedArrayBuffer for a helper thread. */
+export function binData(x: Float32Array, train: Int32Array, cols: number, thresholds: number[][], shared = false): BinnedData {
   const rows = train.length;
-  const bins = new Uint8Array(rows * cols);
+  const bins = new Uint8Array(shared ? new SharedArrayBuffer(rows * cols) : new ArrayBuffer(rows * cols));
   for (let c = 0; c < cols; c++) {
     const bounds = thresholds[c]!;
     for (let i = 0; i < rows; i++) bins[c * rows + i] = binOf(bounds, x[train[i]! * cols + c]!);
@@ -112,6 +113,12 @@ const MIN_HESSIAN = 1e-3;
 /** Histogram entries per bin: sum of gradients, sum of hessians, count. */
 const ENTRY = 3;
 
+/**
+ * Rows × features below which a histogram is summed on the grower's thread alone: waking the helper
+ * and waiting for it costs tens of microseconds, a histogram of this size about a tenth of a millisecond.
+ */
+const HELPER_MIN_WORK = 100_000;
+
 interface Node {
   id: number;
   /** The node's rows are indices[start, end) of its grower. */
@@ -141,27 +148,43 @@ export class HistTreeGrower {
   private readonly scratch: Int32Array;
   private readonly nodeGradients: Float32Array;
   private readonly nodeHessians: Float32Array;
-  /** Where each feature's bins start in a histogram. */
+  /** Where each feature's bins start in a histogram; offsets[cols] is its size. */
   private readonly offsets: Int32Array;
   private readonly histogramSize: number;
+  private readonly inputs: HistogramInputs;
+  /** The second thread for large histograms, once startHelper has run. */
+  private helper: HistogramHelper | undefined;
   private readonly pool: Float64Array[] = [];
   /** The last grown tree's leaves, for addLeafValues. */
   private leaves: { start: number; end: number; value: number }[] = [];
 
-  /** `train`: the caller's row of each position of `data` (to add leaf values to its raw scores). */
-  constructor(private readonly data: BinnedData, private readonly train: Int32Array) {
+  /**
+   * `train`: the caller's row of each position of `data` (to add leaf values to its raw scores).
+   * `shared`: the arrays a histogram reads go in SharedArrayBuffers (data's bins too), for startHelper.
+   */
+  constructor(private readonly data: BinnedData, private readonly train: Int32Array, shared = false) {
     const n = data.rows;
-    this.indices = new Int32Array(n);
+    const buffer = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+    this.indices = new Int32Array(buffer(4 * n));
     this.scratch = new Int32Array(n);
-    this.nodeGradients = new Float32Array(n);
-    this.nodeHessians = new Float32Array(n);
-    this.offsets = new Int32Array(data.cols);
-    let size = 0;
-    for (let c = 0; c < data.cols; c++) {
-      this.offsets[c] = size;
-      size += ENTRY * (data.thresholds[c]!.length + 1);
-    }
-    this.histogramSize = size;
+    this.nodeGradients = new Float32Array(buffer(4 * n));
+    this.nodeHessians = new Float32Array(buffer(4 * n));
+    this.offsets = new Int32Array(data.cols + 1);
+    for (let c = 0; c < data.cols; c++) this.offsets[c + 1] = this.offsets[c]! + ENTRY * (data.thresholds[c]!.length + 1);
+    this.histogramSize = this.offsets[data.cols]!;
+    const { bins, rows } = data;
+    this.inputs = { bins, rows, offsets: this.offsets, indices: this.indices, gradients: this.nodeGradients, hessians: this.nodeHessians };
+  }
+
+  /** Sums half of each large histogram's features on a second thread from now on (the grower made `shared`). */
+  async startHelper(): Promise<void> {
+    this.helper = await HistogramHelper.start(this.inputs, this.data.cols);
+  }
+
+  /** Ends the helper thread, if one was started. */
+  async close(): Promise<void> {
+    await this.helper?.close();
+    this.helper = undefined;
   }
 
   /**
@@ -242,26 +265,21 @@ export class HistTreeGrower {
     return left;
   }
 
-  /** The rows' gradients gathered in order once, then each feature's bins summed in row order. */
+  /**
+   * The rows' gradients gathered in order once, then each feature's bins summed in row order; a large
+   * histogram's second half of features on the helper thread meanwhile.
+   */
   private buildHistogram(start: number, end: number, gradients: Float32Array, hessians: Float32Array | undefined): Float64Array {
-    const { indices, nodeGradients, nodeHessians, offsets, histogramSize } = this;
-    const { bins, rows, cols } = this.data;
+    const { indices, nodeGradients, nodeHessians } = this;
+    const { cols } = this.data;
     const n = end - start;
-    const hist = this.pool.pop() ?? new Float64Array(histogramSize);
-    hist.fill(0);
+    const hist = this.pool.pop() ?? new Float64Array(this.histogramSize);
     for (let i = 0; i < n; i++) nodeGradients[i] = gradients[indices[start + i]!]!;
     if (hessians) for (let i = 0; i < n; i++) nodeHessians[i] = hessians[indices[start + i]!]!;
-    for (let c = 0; c < cols; c++) {
-      const column = bins.subarray(c * rows, (c + 1) * rows);
-      const stop = c + 1 < cols ? offsets[c + 1]! : histogramSize;
-      const histogram = hist.subarray(offsets[c]!, stop);
-      if (hessians) {
-        sumGradientsAndHessians(histogram, column, indices, start, n, nodeGradients, nodeHessians);
-      } else {
-        sumGradients(histogram, column, indices, start, n, nodeGradients);
-        for (let at = 0; at < histogram.length; at += ENTRY) histogram[at + 1] = histogram[at + 2]!;
-      }
-    }
+    const helper = n * cols >= HELPER_MIN_WORK ? this.helper : undefined;
+    helper?.begin(start, n, hessians !== undefined);
+    sumFeatures(hist, this.inputs, 0, helper ? helper.split : cols, start, n, hessians !== undefined);
+    helper?.finish(hist);
     return hist;
   }
 
