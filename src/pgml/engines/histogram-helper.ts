@@ -7,7 +7,7 @@
  * in shared memory, waited on with Atomics.wait (the grower runs on an engine thread, never on the
  * event loop; a histogram takes milliseconds, far more than a thread's wake-up).
  */
-import type { Worker } from 'node:worker_threads';
+import { resourceLimits, type Worker } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
 import { startEngineThread } from './engine-thread.js';
 import type { HistogramInputs } from './histogram-sums.js';
@@ -52,7 +52,8 @@ export class HistogramHelper {
       histogram: new Float64Array(new SharedArrayBuffer(size * 8)),
       control: new Int32Array(new SharedArrayBuffer(4 * 6)),
     };
-    const thread = startEngineThread('histogram-thread', { workerData: job });
+    // The engine thread's heap bound, as a forest's tree threads (the helper allocates almost nothing).
+    const thread = startEngineThread('histogram-thread', { workerData: job, resourceLimits });
     await new Promise<void>((resolve, reject) => {
       thread.once('message', () => resolve());
       thread.once('error', reject);
