@@ -4,20 +4,21 @@
  * rows a step: their bins are read first, then the four updates run one after another, so a bin shared
  * by two of the rows still gets its sums in row order (the same floating-point sums as one row a step;
  * as sklearn's _build_histogram, which unrolls by four too), while the bin reads no longer wait on the
- * updates before them: about 1.7× faster than one row a step.
+ * updates before them: about twice as fast as one row a step.
  */
 
 /**
- * Sums `gradients[i]` and a count over the rows positions[start + i], i < n, into `histogram` by the
- * rows' bins in `bins` (one feature, by position).
+ * Sums `gradients[i]` and a count over the rows positions[start + i], i < n, into the feature's entries
+ * of `histogram` (from `base`) by the rows' bins (the feature's, from `column` in `bins`). Offsets, not
+ * subarrays: a small node's histogram would spend more on making 60 subarrays than on its rows.
  */
-function sumGradients(histogram: Float64Array, bins: Uint8Array, positions: Int32Array, start: number, n: number, gradients: Float32Array): void {
+function sumGradients(histogram: Float64Array, base: number, bins: Uint8Array, column: number, positions: Int32Array, start: number, n: number, gradients: Float32Array): void {
   let i = 0;
   for (; i + 3 < n; i += 4) {
-    const a = 3 * bins[positions[start + i]!]!;
-    const b = 3 * bins[positions[start + i + 1]!]!;
-    const c = 3 * bins[positions[start + i + 2]!]!;
-    const d = 3 * bins[positions[start + i + 3]!]!;
+    const a = base + 3 * bins[column + positions[start + i]!]!;
+    const b = base + 3 * bins[column + positions[start + i + 1]!]!;
+    const c = base + 3 * bins[column + positions[start + i + 2]!]!;
+    const d = base + 3 * bins[column + positions[start + i + 3]!]!;
     histogram[a]! += gradients[i]!;
     histogram[a + 2]! += 1;
     histogram[b]! += gradients[i + 1]!;
@@ -28,7 +29,7 @@ function sumGradients(histogram: Float64Array, bins: Uint8Array, positions: Int3
     histogram[d + 2]! += 1;
   }
   for (; i < n; i++) {
-    const a = 3 * bins[positions[start + i]!]!;
+    const a = base + 3 * bins[column + positions[start + i]!]!;
     histogram[a]! += gradients[i]!;
     histogram[a + 2]! += 1;
   }
@@ -36,14 +37,14 @@ function sumGradients(histogram: Float64Array, bins: Uint8Array, positions: Int3
 
 /** sumGradients with the rows' hessians summed too (a loop of its own: a test per row would slow the loop). */
 function sumGradientsAndHessians(
-  histogram: Float64Array, bins: Uint8Array, positions: Int32Array, start: number, n: number, gradients: Float32Array, hessians: Float32Array,
+  histogram: Float64Array, base: number, bins: Uint8Array, column: number, positions: Int32Array, start: number, n: number, gradients: Float32Array, hessians: Float32Array,
 ): void {
   let i = 0;
   for (; i + 3 < n; i += 4) {
-    const a = 3 * bins[positions[start + i]!]!;
-    const b = 3 * bins[positions[start + i + 1]!]!;
-    const c = 3 * bins[positions[start + i + 2]!]!;
-    const d = 3 * bins[positions[start + i + 3]!]!;
+    const a = base + 3 * bins[column + positions[start + i]!]!;
+    const b = base + 3 * bins[column + positions[start + i + 1]!]!;
+    const c = base + 3 * bins[column + positions[start + i + 2]!]!;
+    const d = base + 3 * bins[column + positions[start + i + 3]!]!;
     histogram[a]! += gradients[i]!;
     histogram[a + 1]! += hessians[i]!;
     histogram[a + 2]! += 1;
@@ -58,7 +59,7 @@ function sumGradientsAndHessians(
     histogram[d + 2]! += 1;
   }
   for (; i < n; i++) {
-    const a = 3 * bins[positions[start + i]!]!;
+    const a = base + 3 * bins[column + positions[start + i]!]!;
     histogram[a]! += gradients[i]!;
     histogram[a + 1]! += hessians[i]!;
     histogram[a + 2]! += 1;
@@ -87,13 +88,12 @@ export function sumFeatures(histogram: Float64Array, inputs: HistogramInputs, fr
   const { bins, rows, offsets, indices, gradients, hessians } = inputs;
   histogram.fill(0, offsets[from]!, offsets[to]!);
   for (let c = from; c < to; c++) {
-    const column = bins.subarray(c * rows, (c + 1) * rows);
-    const part = histogram.subarray(offsets[c]!, offsets[c + 1]!);
+    const base = offsets[c]!;
     if (withHessians) {
-      sumGradientsAndHessians(part, column, indices, start, n, gradients, hessians);
+      sumGradientsAndHessians(histogram, base, bins, c * rows, indices, start, n, gradients, hessians);
     } else {
-      sumGradients(part, column, indices, start, n, gradients);
-      for (let at = 0; at < part.length; at += 3) part[at + 1] = part[at + 2]!;
+      sumGradients(histogram, base, bins, c * rows, indices, start, n, gradients);
     }
   }
+  if (!withHessians) for (let at = offsets[from]!; at < offsets[to]!; at += 3) histogram[at + 1] = histogram[at + 2]!;
 }

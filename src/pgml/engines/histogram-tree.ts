@@ -299,10 +299,6 @@ export class HistTreeGrower {
       let nl = 0;
       for (let b = 0; b < lastBin; b++) {
         const at = base + ENTRY * b;
-        // An empty bin (all three sums exactly 0; a subtracted one may keep a rounding residue) leaves
-        // gl, hl and nl, and so every test and the gain, as the bin before it: it cannot split better.
-        // Small nodes' histograms are mostly empty bins.
-        if (histogram[at + 2] === 0 && histogram[at] === 0 && histogram[at + 1] === 0) continue;
         gl += histogram[at]!;
         hl += histogram[at + 1]!;
         nl += histogram[at + 2]!;
