@@ -13,8 +13,14 @@ import { PgError, SqlState } from '../../errors/index.js';
 import { boostingInputs, priorRawScores, RawScoreEngine, rawToProbabilities, type RawScoreState } from './raw-scores.js';
 import { BIN_SAMPLE, binData, binThresholds, HistTreeGrower, predictHistTree, type HistTree } from './histogram-tree.js';
 import { NumpyRandomState, trainTestSplit } from './numpy-random.js';
+import { enginePoolSize } from './pool.js';
 
 const ALGORITHM = 'hist_gradient_boosting';
+/**
+ * Training rows × features from which the histograms take a second thread: starting it costs tens of
+ * milliseconds (a fresh thread loads its module), a fit this size seconds.
+ */
+const THREADED_MIN_WORK = 300_000;
 const FORMAT = 'pgml-proxy/hist_gradient_boosting';
 const TASKS: readonly Task[] = ['regression', 'classification'];
 const HYPERPARAMS = [
@@ -57,43 +63,51 @@ class HistGradientBoostingEngine extends RawScoreEngine<HistState> {
 
     const { train, validation } = splitRows(y, rows, task, early?.fraction ?? 0, randomSeed);
     const thresholds = binThresholds(subset(data.x, cols, train), train.length, cols, maxBins, binSample(train.length, randomSeed));
-    const grower = new HistTreeGrower(binData(data.x, rows, cols, thresholds), train);
+    // A second thread sums half of each large histogram's features, as sklearn's OpenMP threads do.
+    const threaded = enginePoolSize() > 1 && train.length * cols >= THREADED_MIN_WORK;
+    const grower = new HistTreeGrower(binData(data.x, train, cols, thresholds, threaded), train, threaded);
     const baseline = priorRawScores(task, y, train, numClasses);
     const raw = new Float64Array(rows * outputs);
     for (let r = 0; r < rows; r++) raw.set(baseline, r * outputs);
     // float32, as sklearn's G_H_DTYPE: sums of equal gradients are then exact, so a pure node's splits
     // gain nothing (rounding noise in float64 gradients let such nodes split).
-    const gradients = new Float32Array(rows);
-    const hessians = new Float32Array(rows);
+    // By position in `train`, as the grower's bins.
+    const gradients = new Float32Array(train.length);
+    const hessians = new Float32Array(train.length);
     const prob = new Float64Array(rows * outputs);
     const trees: HistTree[] = [];
     const scores: number[] = early ? [-loss(task, y, raw, validation, outputs)] : [];
 
-    for (let iteration = 0; iteration < maxIter; iteration++) {
-      if (outputs > 1) rawToProbabilities(raw, rows, outputs, prob);
-      for (let k = 0; k < outputs; k++) {
-        for (let i = 0; i < train.length; i++) {
-          const r = train[i]!;
-          if (task === 'regression') {
-            gradients[r] = raw[r]! - y[r]!;
-          } else if (outputs === 1) {
-            binomialGradient(y[r]!, raw[r]!, gradients, hessians, r);
-          } else {
-            const p = prob[r * outputs + k]!;
-            gradients[r] = p - (y[r] === k ? 1 : 0);
-            hessians[r] = p * (1 - p);
+    if (threaded) await grower.startHelper();
+    try {
+      for (let iteration = 0; iteration < maxIter; iteration++) {
+        if (outputs > 1) rawToProbabilities(raw, rows, outputs, prob);
+        for (let k = 0; k < outputs; k++) {
+          for (let i = 0; i < train.length; i++) {
+            const r = train[i]!;
+            if (task === 'regression') {
+              gradients[i] = raw[r]! - y[r]!;
+            } else if (outputs === 1) {
+              binomialGradient(y[r]!, raw[r]!, gradients, hessians, i);
+            } else {
+              const p = prob[r * outputs + k]!;
+              gradients[i] = p - (y[r] === k ? 1 : 0);
+              hessians[i] = p * (1 - p);
+            }
           }
+          const tree = grower.grow(gradients, task === 'regression' ? undefined : hessians, grow);
+          // The training rows' scores from the leaves they ended in; the held-out rows walk the tree.
+          grower.addLeafValues(raw, outputs, k);
+          for (const r of validation) raw[r * outputs + k]! += predictHistTree(tree, data.x, r * cols);
+          trees.push(tree);
         }
-        const tree = grower.grow(gradients, task === 'regression' ? undefined : hessians, grow);
-        // The training rows' scores from the leaves they ended in; the held-out rows walk the tree.
-        grower.addLeafValues(raw, outputs, k);
-        for (const r of validation) raw[r * outputs + k]! += predictHistTree(tree, data.x, r * cols);
-        trees.push(tree);
+        if (early) {
+          scores.push(-loss(task, y, raw, validation, outputs));
+          if (shouldStop(scores, early.patience, early.tol)) break;
+        }
       }
-      if (early) {
-        scores.push(-loss(task, y, raw, validation, outputs));
-        if (shouldStop(scores, early.patience, early.tol)) break;
-      }
+    } finally {
+      await grower.close();
     }
     this.state = { task, cols, outputs, baseline: Array.from(baseline), trees };
   }
@@ -104,15 +118,15 @@ class HistGradientBoostingEngine extends RawScoreEngine<HistState> {
 }
 
 /** sklearn's cgrad_hess_half_binomial: the log loss's gradient and hessian at a raw score, in its steps. */
-function binomialGradient(target: number, raw: number, gradients: Float32Array, hessians: Float32Array, r: number): void {
+function binomialGradient(target: number, raw: number, gradients: Float32Array, hessians: Float32Array, at: number): void {
   if (raw > -37) {
     const e = Math.exp(-raw);
-    gradients[r] = (1 - target - target * e) / (1 + e);
-    hessians[r] = e / (1 + e) ** 2;
+    gradients[at] = (1 - target - target * e) / (1 + e);
+    hessians[at] = e / (1 + e) ** 2;
   } else {
     const e = Math.exp(raw);
-    gradients[r] = e - target;
-    hessians[r] = e;
+    gradients[at] = e - target;
+    hessians[at] = e;
   }
 }
 

@@ -6,10 +6,15 @@
  * parent's minus its sibling's; leaf value = -G/(H+λ) · shrinkage. Gradients and hessians are float32, as sklearn's.
  */
 
+import { HistogramHelper } from './histogram-helper.js';
+import { sumFeatures, type HistogramInputs } from './histogram-sums.js';
+
 export interface BinnedData {
   /**
    * cols × rows bin indexes, by feature (sklearn's X_binned is Fortran-ordered too): building a
-   * histogram reads one feature's bins at a time.
+   * histogram reads one feature's bins at a time. Only the training rows, in the training set's order
+   * (sklearn's X_binned_train): the root's histogram reads each feature's bins front to back, and a
+   * node's rows, kept in that order, read them forwards.
    */
   bins: Uint8Array;
   rows: number;
@@ -74,11 +79,13 @@ export function binOf(thresholds: readonly number[], value: number): number {
   return lo;
 }
 
-export function binData(x: Float32Array, rows: number, cols: number, thresholds: number[][]): BinnedData {
-  const bins = new Uint8Array(rows * cols);
+/** The bins of x's rows `train` (row-major x), in that order; in a SharedArrayBuffer for a helper thread. */
+export function binData(x: Float32Array, train: Int32Array, cols: number, thresholds: number[][], shared = false): BinnedData {
+  const rows = train.length;
+  const bins = new Uint8Array(shared ? new SharedArrayBuffer(rows * cols) : new ArrayBuffer(rows * cols));
   for (let c = 0; c < cols; c++) {
     const bounds = thresholds[c]!;
-    for (let r = 0; r < rows; r++) bins[c * rows + r] = binOf(bounds, x[r * cols + c]!);
+    for (let i = 0; i < rows; i++) bins[c * rows + i] = binOf(bounds, x[train[i]! * cols + c]!);
   }
   return { bins, rows, cols, thresholds };
 }
@@ -106,6 +113,12 @@ const MIN_HESSIAN = 1e-3;
 /** Histogram entries per bin: sum of gradients, sum of hessians, count. */
 const ENTRY = 3;
 
+/**
+ * Rows × features below which a histogram is summed on the grower's thread alone: waking the helper
+ * and waiting for it costs tens of microseconds, a histogram of this size about a tenth of a millisecond.
+ */
+const HELPER_MIN_WORK = 100_000;
+
 interface Node {
   id: number;
   /** The node's rows are indices[start, end) of its grower. */
@@ -127,35 +140,55 @@ interface Node {
  * the larger one's is the parent's minus it, in the parent's buffer.
  */
 export class HistTreeGrower {
-  /** The training rows, partitioned node by node: a node's rows are a range, in the order of `train`. */
+  /**
+   * Positions of the training rows (in `data` and in the gradients), partitioned node by node: a node's
+   * rows are a range, in increasing order.
+   */
   private readonly indices: Int32Array;
   private readonly scratch: Int32Array;
   private readonly nodeGradients: Float32Array;
   private readonly nodeHessians: Float32Array;
-  /** Where each feature's bins start in a histogram. */
+  /** Where each feature's bins start in a histogram; offsets[cols] is its size. */
   private readonly offsets: Int32Array;
   private readonly histogramSize: number;
+  private readonly inputs: HistogramInputs;
+  /** The second thread for large histograms, once startHelper has run. */
+  private helper: HistogramHelper | undefined;
   private readonly pool: Float64Array[] = [];
   /** The last grown tree's leaves, for addLeafValues. */
   private leaves: { start: number; end: number; value: number }[] = [];
 
-  constructor(private readonly data: BinnedData, private readonly train: Int32Array) {
-    const n = train.length;
-    this.indices = new Int32Array(n);
+  /**
+   * `train`: the caller's row of each position of `data` (to add leaf values to its raw scores).
+   * `shared`: the arrays a histogram reads go in SharedArrayBuffers (data's bins too), for startHelper.
+   */
+  constructor(private readonly data: BinnedData, private readonly train: Int32Array, shared = false) {
+    const n = data.rows;
+    const buffer = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+    this.indices = new Int32Array(buffer(4 * n));
     this.scratch = new Int32Array(n);
-    this.nodeGradients = new Float32Array(n);
-    this.nodeHessians = new Float32Array(n);
-    this.offsets = new Int32Array(data.cols);
-    let size = 0;
-    for (let c = 0; c < data.cols; c++) {
-      this.offsets[c] = size;
-      size += ENTRY * (data.thresholds[c]!.length + 1);
-    }
-    this.histogramSize = size;
+    this.nodeGradients = new Float32Array(buffer(4 * n));
+    this.nodeHessians = new Float32Array(buffer(4 * n));
+    this.offsets = new Int32Array(data.cols + 1);
+    for (let c = 0; c < data.cols; c++) this.offsets[c + 1] = this.offsets[c]! + ENTRY * (data.thresholds[c]!.length + 1);
+    this.histogramSize = this.offsets[data.cols]!;
+    const { bins, rows } = data;
+    this.inputs = { bins, rows, offsets: this.offsets, indices: this.indices, gradients: this.nodeGradients, hessians: this.nodeHessians };
+  }
+
+  /** Sums half of each large histogram's features on a second thread from now on (the grower made `shared`). */
+  async startHelper(): Promise<void> {
+    this.helper = await HistogramHelper.start(this.inputs, this.data.cols);
+  }
+
+  /** Ends the helper thread, if one was started. */
+  async close(): Promise<void> {
+    await this.helper?.close();
+    this.helper = undefined;
   }
 
   /**
-   * One tree. `hessians` undefined means every hessian is 1 (the squared error): as sklearn's
+   * One tree on the training rows' gradients (by position, as `data`). `hessians` undefined means every hessian is 1 (the squared error): as sklearn's
    * constant-hessian case the histograms then count rows instead of summing ones (the same numbers).
    */
   grow(gradients: Float32Array, hessians: Float32Array | undefined, options: GrowOptions): HistTree {
@@ -174,13 +207,12 @@ export class HistTreeGrower {
       return node;
     };
 
-    indices.set(this.train);
     let rootG = 0;
     let rootH = 0;
     for (let i = 0; i < indices.length; i++) {
-      const r = indices[i]!;
-      rootG += gradients[r]!;
-      rootH += hessians ? hessians[r]! : 1;
+      indices[i] = i;
+      rootG += gradients[i]!;
+      rootH += hessians ? hessians[i]! : 1;
     }
     const open: Node[] = [makeNode(0, indices.length, 0, rootG, rootH, this.buildHistogram(0, indices.length, gradients, hessians))];
     let leaves = 1;
@@ -211,9 +243,9 @@ export class HistTreeGrower {
 
   /** Adds the last tree's leaf values to its training rows' raw scores (column k of rows × outputs): no tree walk. */
   addLeafValues(raw: Float64Array, outputs: number, k: number): void {
-    const { indices } = this;
+    const { indices, train } = this;
     for (const { start, end, value } of this.leaves) {
-      for (let i = start; i < end; i++) raw[indices[i]! * outputs + k]! += value;
+      for (let i = start; i < end; i++) raw[train[indices[i]!]! * outputs + k]! += value;
     }
   }
 
@@ -233,35 +265,21 @@ export class HistTreeGrower {
     return left;
   }
 
-  /** The rows' gradients gathered in order once, then each feature's bins summed in row order. */
+  /**
+   * The rows' gradients gathered in order once, then each feature's bins summed in row order; a large
+   * histogram's second half of features on the helper thread meanwhile.
+   */
   private buildHistogram(start: number, end: number, gradients: Float32Array, hessians: Float32Array | undefined): Float64Array {
-    const { indices, nodeGradients, nodeHessians, offsets } = this;
-    const { bins, rows, cols } = this.data;
+    const { indices, nodeGradients, nodeHessians } = this;
+    const { cols } = this.data;
     const n = end - start;
     const hist = this.pool.pop() ?? new Float64Array(this.histogramSize);
-    hist.fill(0);
     for (let i = 0; i < n; i++) nodeGradients[i] = gradients[indices[start + i]!]!;
     if (hessians) for (let i = 0; i < n; i++) nodeHessians[i] = hessians[indices[start + i]!]!;
-    for (let c = 0; c < cols; c++) {
-      const column = c * rows;
-      const base = offsets[c]!;
-      if (hessians) {
-        for (let i = 0; i < n; i++) {
-          const at = base + ENTRY * bins[column + indices[start + i]!]!;
-          hist[at]! += nodeGradients[i]!;
-          hist[at + 1]! += nodeHessians[i]!;
-          hist[at + 2]! += 1;
-        }
-      } else {
-        for (let i = 0; i < n; i++) {
-          const at = base + ENTRY * bins[column + indices[start + i]!]!;
-          hist[at]! += nodeGradients[i]!;
-          hist[at + 2]! += 1;
-        }
-        const stop = c + 1 < cols ? offsets[c + 1]! : this.histogramSize;
-        for (let at = base; at < stop; at += ENTRY) hist[at + 1] = hist[at + 2]!;
-      }
-    }
+    const helper = n * cols >= HELPER_MIN_WORK ? this.helper : undefined;
+    helper?.begin(start, n, hessians !== undefined);
+    sumFeatures(hist, this.inputs, 0, helper ? helper.split : cols, start, n, hessians !== undefined);
+    helper?.finish(hist);
     return hist;
   }
 

@@ -1,0 +1,99 @@
+/**
+ * The inner loops of HistTreeGrower's histograms: one feature's bins of a node's rows, summed in row
+ * order into that feature's histogram (entries of three: gradient sum, hessian sum, row count). Four
+ * rows a step: their bins are read first, then the four updates run one after another, so a bin shared
+ * by two of the rows still gets its sums in row order (the same floating-point sums as one row a step;
+ * as sklearn's _build_histogram, which unrolls by four too), while the bin reads no longer wait on the
+ * updates before them: about twice as fast as one row a step.
+ */
+
+/**
+ * Sums `gradients[i]` and a count over the rows positions[start + i], i < n, into the feature's entries
+ * of `histogram` (from `base`) by the rows' bins (the feature's, from `column` in `bins`). Offsets, not
+ * subarrays: a small node's histogram would spend more on making 60 subarrays than on its rows.
+ */
+function sumGradients(histogram: Float64Array, base: number, bins: Uint8Array, column: number, positions: Int32Array, start: number, n: number, gradients: Float32Array): void {
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const a = base + 3 * bins[column + positions[start + i]!]!;
+    const b = base + 3 * bins[column + positions[start + i + 1]!]!;
+    const c = base + 3 * bins[column + positions[start + i + 2]!]!;
+    const d = base + 3 * bins[column + positions[start + i + 3]!]!;
+    histogram[a]! += gradients[i]!;
+    histogram[a + 2]! += 1;
+    histogram[b]! += gradients[i + 1]!;
+    histogram[b + 2]! += 1;
+    histogram[c]! += gradients[i + 2]!;
+    histogram[c + 2]! += 1;
+    histogram[d]! += gradients[i + 3]!;
+    histogram[d + 2]! += 1;
+  }
+  for (; i < n; i++) {
+    const a = base + 3 * bins[column + positions[start + i]!]!;
+    histogram[a]! += gradients[i]!;
+    histogram[a + 2]! += 1;
+  }
+}
+
+/** sumGradients with the rows' hessians summed too (a loop of its own: a test per row would slow the loop). */
+function sumGradientsAndHessians(
+  histogram: Float64Array, base: number, bins: Uint8Array, column: number, positions: Int32Array, start: number, n: number, gradients: Float32Array, hessians: Float32Array,
+): void {
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const a = base + 3 * bins[column + positions[start + i]!]!;
+    const b = base + 3 * bins[column + positions[start + i + 1]!]!;
+    const c = base + 3 * bins[column + positions[start + i + 2]!]!;
+    const d = base + 3 * bins[column + positions[start + i + 3]!]!;
+    histogram[a]! += gradients[i]!;
+    histogram[a + 1]! += hessians[i]!;
+    histogram[a + 2]! += 1;
+    histogram[b]! += gradients[i + 1]!;
+    histogram[b + 1]! += hessians[i + 1]!;
+    histogram[b + 2]! += 1;
+    histogram[c]! += gradients[i + 2]!;
+    histogram[c + 1]! += hessians[i + 2]!;
+    histogram[c + 2]! += 1;
+    histogram[d]! += gradients[i + 3]!;
+    histogram[d + 1]! += hessians[i + 3]!;
+    histogram[d + 2]! += 1;
+  }
+  for (; i < n; i++) {
+    const a = base + 3 * bins[column + positions[start + i]!]!;
+    histogram[a]! += gradients[i]!;
+    histogram[a + 1]! += hessians[i]!;
+    histogram[a + 2]! += 1;
+  }
+}
+
+/** What a histogram reads: the grower's arrays (in SharedArrayBuffers when a helper thread reads them too). */
+export interface HistogramInputs {
+  /** cols × rows bins by feature, the training rows by position (BinnedData.bins). */
+  bins: Uint8Array;
+  rows: number;
+  /** Where each feature's bins start in a histogram; offsets[cols] is the histogram's size. */
+  offsets: Int32Array;
+  /** The grower's partition of row positions. */
+  indices: Int32Array;
+  /** The node's rows' gradients and hessians, gathered in row order. */
+  gradients: Float32Array;
+  hessians: Float32Array;
+}
+
+/**
+ * Features [from, to) of the histogram of the node's rows indices[start, start + n): zeroed, then
+ * summed. Without hessians (constant, the squared error) each bin's hessian sum is its row count.
+ */
+export function sumFeatures(histogram: Float64Array, inputs: HistogramInputs, from: number, to: number, start: number, n: number, withHessians: boolean): void {
+  const { bins, rows, offsets, indices, gradients, hessians } = inputs;
+  histogram.fill(0, offsets[from]!, offsets[to]!);
+  for (let c = from; c < to; c++) {
+    const base = offsets[c]!;
+    if (withHessians) {
+      sumGradientsAndHessians(histogram, base, bins, c * rows, indices, start, n, gradients, hessians);
+    } else {
+      sumGradients(histogram, base, bins, c * rows, indices, start, n, gradients);
+    }
+  }
+  if (!withHessians) for (let at = offsets[from]!; at < offsets[to]!; at += 3) histogram[at + 1] = histogram[at + 2]!;
+}
