@@ -18,9 +18,10 @@ async function models(): Promise<string[]> {
     ['passive_aggressive', digits, 'classification', seeded],
     ['linear_svm', diabetes, 'regression', seeded],
     ['linear_svm', breastCancer, 'classification', seeded],
-    ...(['svm', 'nu_svm'] as const).map((algorithm) => [algorithm, breastCancer, 'classification', {}] as const),
+    ...(['svm', 'nu_svm', 'gaussian_process'] as const).map((algorithm) => [algorithm, breastCancer, 'classification', {}] as const),
     ...(
-      ['bayesian_ridge', 'automatic_relevance_determination', 'least_angle', 'lasso_least_angle', 'orthogonal_matching_pursuit', 'huber', 'svm', 'nu_svm'] as const
+      ['bayesian_ridge', 'automatic_relevance_determination', 'least_angle', 'lasso_least_angle', 'orthogonal_matching_pursuit', 'huber', 'svm', 'nu_svm',
+        'kernel_ridge', 'gaussian_process'] as const
     ).map((algorithm) => [algorithm, diabetes, 'regression', {}] as const),
   ];
   const out: string[] = [];
