@@ -46,6 +46,23 @@ function rbf(distances: Float64Array, constant: number, lengthScale: number): Fl
   return distances.map((d) => constant * Math.exp((-0.5 * d) / (lengthScale * lengthScale)));
 }
 
+/**
+ * rbf of a symmetric n × n distance matrix (the training rows against themselves): each exp computed
+ * once per pair and mirrored, the same values as rbf's (distances[i][j] and [j][i] are equal doubles).
+ */
+function symmetricRbf(distances: Float64Array, n: number, constant: number, lengthScale: number): Float64Array {
+  const k = new Float64Array(n * n);
+  const squared = lengthScale * lengthScale;
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      const value = constant * Math.exp((-0.5 * distances[i * n + j]!) / squared);
+      k[i * n + j] = value;
+      k[j * n + i] = value;
+    }
+  }
+  return k;
+}
+
 interface RegressorState {
   constant: number;
   lengthScale: number;
@@ -61,7 +78,7 @@ function negativeLogLikelihood(distances: Float64Array, n: number, y: Float64Arr
     if (Math.abs(theta[0]!) > LOG_BOUND || Math.abs(theta[1]!) > LOG_BOUND) return Infinity;
     const constant = Math.exp(theta[0]!);
     const lengthScale = Math.exp(theta[1]!);
-    const kernel = rbf(distances, constant, lengthScale);
+    const kernel = symmetricRbf(distances, n, constant, lengthScale);
     const l = Float64Array.from(kernel);
     for (let i = 0; i < n; i++) l[i * n + i]! += alpha;
     if (!choleskyInPlace(l, n)) return Infinity;
@@ -82,23 +99,34 @@ function negativeLogLikelihood(distances: Float64Array, n: number, y: Float64Arr
     const inverse = new Float64Array(n * n);
     for (let j = 0; j < n; j++) inverse[j * n + j] = 1;
     choleskySolveMany(l, n, inverse, n);
-    let gConstant = 0;
-    let gLength = 0;
-    const scale = 1 / (lengthScale * lengthScale);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        let outer = 0;
-        for (const a of duals) outer += a[i]! * a[j]!;
-        const m = outer - outputs * inverse[i * n + j]!;
-        const k = kernel[i * n + j]!;
-        gConstant += m * k;
-        gLength += m * k * distances[i * n + j]! * scale;
-      }
-    }
-    grad[0] = -0.5 * gConstant;
-    grad[1] = -0.5 * gLength;
+    likelihoodGradient(duals, inverse, kernel, distances, n, 1 / (lengthScale * lengthScale), grad);
     return value;
   };
+}
+
+/**
+ * The gradient in log θ: −½ Σ_ij (Σ_o α_o,i α_o,j − outputs · K⁻¹_ij) ∂K_ij, with ∂K/∂log c = K and
+ * ∂K/∂log ℓ = K d²/ℓ², summed entry by entry in row order (the outputs of an entry first).
+ */
+function likelihoodGradient(
+  duals: Float64Array[], inverse: Float64Array, kernel: Float64Array, distances: Float64Array, n: number, scale: number,
+  grad: Float64Array,
+): void {
+  const outputs = duals.length;
+  let gConstant = 0;
+  let gLength = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let outer = 0;
+      for (let o = 0; o < outputs; o++) outer += duals[o]![i]! * duals[o]![j]!;
+      const m = outer - outputs * inverse[i * n + j]!;
+      const k = kernel[i * n + j]!;
+      gConstant += m * k;
+      gLength += m * k * distances[i * n + j]! * scale;
+    }
+  }
+  grad[0] = -0.5 * gConstant;
+  grad[1] = -0.5 * gLength;
 }
 
 function fitRegressor(data: Dataset, hp: Record<string, unknown>): RegressorState {

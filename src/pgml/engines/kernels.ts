@@ -96,7 +96,31 @@ export function choleskyInPlace(a: Float64Array, n: number): boolean {
     if (!(d > 0)) return false;
     const pivot = Math.sqrt(d);
     a[rowJ + j] = pivot;
-    for (let i = j + 1; i < n; i++) {
+    // Four rows at a time: four independent chains of subtractions, each in the order of the one-row
+    // loop below (the same doubles), so the additions' latency overlaps.
+    let i = j + 1;
+    for (; i + 3 < n; i += 4) {
+      const r0 = i * n;
+      const r1 = r0 + n;
+      const r2 = r1 + n;
+      const r3 = r2 + n;
+      let s0 = a[r0 + j]!;
+      let s1 = a[r1 + j]!;
+      let s2 = a[r2 + j]!;
+      let s3 = a[r3 + j]!;
+      for (let k = 0; k < j; k++) {
+        const ljk = a[rowJ + k]!;
+        s0 -= a[r0 + k]! * ljk;
+        s1 -= a[r1 + k]! * ljk;
+        s2 -= a[r2 + k]! * ljk;
+        s3 -= a[r3 + k]! * ljk;
+      }
+      a[r0 + j] = s0 / pivot;
+      a[r1 + j] = s1 / pivot;
+      a[r2 + j] = s2 / pivot;
+      a[r3 + j] = s3 / pivot;
+    }
+    for (; i < n; i++) {
       const rowI = i * n;
       let s = a[rowI + j]!;
       for (let k = 0; k < j; k++) s -= a[rowI + k]! * a[rowJ + k]!;

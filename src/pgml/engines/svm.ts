@@ -227,10 +227,22 @@ function pairwiseSum(a: Float64Array, from: number, n: number): number {
     return res;
   }
   if (n <= 128) {
-    const r = Array.from(a.subarray(from, from + 8));
+    // numpy's r[0..7] as locals (no array per block: this runs once per 128 entries)
+    let r0 = a[from]!, r1 = a[from + 1]!, r2 = a[from + 2]!, r3 = a[from + 3]!;
+    let r4 = a[from + 4]!, r5 = a[from + 5]!, r6 = a[from + 6]!, r7 = a[from + 7]!;
     let i = 8;
-    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] = r[j]! + a[from + i + j]!;
-    let res = ((r[0]! + r[1]!) + (r[2]! + r[3]!)) + ((r[4]! + r[5]!) + (r[6]! + r[7]!));
+    for (; i < n - (n % 8); i += 8) {
+      const at = from + i;
+      r0 += a[at]!;
+      r1 += a[at + 1]!;
+      r2 += a[at + 2]!;
+      r3 += a[at + 3]!;
+      r4 += a[at + 4]!;
+      r5 += a[at + 5]!;
+      r6 += a[at + 6]!;
+      r7 += a[at + 7]!;
+    }
+    let res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7));
     for (; i < n; i++) res += a[from + i]!;
     return res;
   }

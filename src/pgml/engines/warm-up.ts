@@ -56,6 +56,10 @@ const VARIANTS: Variant[] = [
   classify('svm'),
   regress('nu_svm'),
   classify('nu_svm'),
+  regress('kernel_ridge'),
+  // gaussian_process regression is left out: its first step took 70 ms (a request would wait for it) to save
+  // about a tenth of a fit that costs hundreds of ms anyway (BENCHMARKS.md, svm3).
+  classify('gaussian_process'),
   { algorithm: 'affinity_propagation', task: 'clustering', hyperparams: {} },
   // The SGD family's defaults once more, last: the variants above leave its two row loops (sgd-epochs.ts)
   // deoptimized now and then (a branch or call target seen for the first time), and a loop that is not

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { Cache, powi, type KernelType } from '../../../../src/pgml/engines/libsvm/kernel.js';
+import { Cache, Kernel, powi, type KernelType } from '../../../../src/pgml/engines/libsvm/kernel.js';
 import { multiclassProbability, sigmoidPredict, sigmoidTrain } from '../../../../src/pgml/engines/libsvm/probability.js';
 import { LibsvmRandom } from '../../../../src/pgml/engines/libsvm/random.js';
 import {
@@ -149,6 +149,23 @@ describe('libsvm kernel pieces', () => {
     assert.equal(powi(1.1, 3), 1.1 * (1.1 * 1.1));
     assert.equal(powi(2, 10), 1024);
     assert.equal(powi(5, 0), 1);
+  });
+
+  it('a kernel column (dot products four rows at a time) equals value(i, j) double for double, after swaps', () => {
+    const l = 11;
+    const dim = 37;
+    // float32 features of mixed scales, as the engines receive them: sums whose order would show
+    const x = Float64Array.from({ length: l * dim }, (_, k) => Math.fround(Math.sin(k * 1.7) * 10 ** ((k % 5) - 2)));
+    for (const kernel of ['linear', 'poly', 'rbf', 'sigmoid'] as const) {
+      const k = new Kernel(x, l, dim, { kernel, degree: 3, gamma: 0.03, coef0: 0.5 });
+      k.swap(1, 7);
+      k.swap(0, 10);
+      const out = new Float64Array(l);
+      for (const [i, start] of [[0, 0], [4, 3], [10, 9]] as const) {
+        k.column(i, start, l, out);
+        for (let j = start; j < l; j++) assert.equal(out[j], k.value(i, j), `${kernel} K(${i}, ${j})`);
+      }
+    }
   });
 
   it('the cache keeps at least two columns, evicts least recently used, and swaps entries', () => {

@@ -20,10 +20,11 @@ async function models(): Promise<string[]> {
     ['linear_svm', breastCancer, 'classification', seeded],
     ['linear', breastCancer, 'classification', {}],
     ['linear', loadSplit('iris'), 'classification', {}],
-    ...(['svm', 'nu_svm'] as const).map((algorithm) => [algorithm, breastCancer, 'classification', {}] as const),
+    ...(['svm', 'nu_svm', 'gaussian_process'] as const).map((algorithm) => [algorithm, breastCancer, 'classification', {}] as const),
     ['affinity_propagation', loadSplit('iris'), 'clustering', {}],
     ...(
-      ['ridge', 'elastic_net', 'bayesian_ridge', 'automatic_relevance_determination', 'least_angle', 'lasso_least_angle', 'orthogonal_matching_pursuit', 'huber', 'svm', 'nu_svm'] as const
+      ['ridge', 'elastic_net', 'bayesian_ridge', 'automatic_relevance_determination', 'least_angle', 'lasso_least_angle', 'orthogonal_matching_pursuit', 'huber', 'svm', 'nu_svm',
+        'kernel_ridge', 'gaussian_process'] as const
     ).map((algorithm) => [algorithm, diabetes, 'regression', {}] as const),
   ];
   const out: string[] = [];
