@@ -4,23 +4,13 @@
 // one JSON line; BENCH_TASK=classification for a classifier (default: regression, clustering for
 // affinity_propagation). Datasets are the repository's CSV files (datasets/<name>.csv, label last), or a
 // path to such a CSV (ending in .csv: a synthetic table written out, say).
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { getLocalEngineFactory } from '../../src/pgml/engines/registry.js';
 import type { Task } from '../../src/pgml/engines/engine.js';
+import { loadTrainingRows } from './training-rows.js';
 
 const [algorithm = 'affinity_propagation', dataset = 'iris', params = '{}'] = process.argv.slice(2);
-const file = dataset.endsWith('.csv') ? dataset : new URL(`../../datasets/${dataset}.csv`, import.meta.url);
-const lines = readFileSync(file, 'utf8').trim().split('\n').slice(1);
-const values = lines.map((line) => line.split(',').map(Number));
-const rows = Math.floor(values.length * 0.75);
-const cols = values[0]!.length - 1;
-const x = new Float32Array(rows * cols);
-const y = new Float32Array(rows);
-values.slice(0, rows).forEach((v, r) => {
-  x.set(v.slice(0, cols), r * cols);
-  y[r] = v[cols]!;
-});
+const { x, y, rows, cols } = loadTrainingRows(dataset);
 const task = (process.env.BENCH_TASK ?? (algorithm === 'affinity_propagation' ? 'clustering' : 'regression')) as Task;
 const numClasses = task === 'classification' ? Math.max(...y) + 1 : undefined; // the CSVs' labels are 0..k-1
 const times: number[] = [];
