@@ -10,7 +10,7 @@
 // same call as a simple Query with the text inline, which the proxy answers without the upstream.
 // Run: npm run build && node --import tsx bench/embed.ts   (prints one JSON line)
 // Env: BENCH_SENTENCES (10000), BENCH_ROUNDS (2), BENCH_CONNECTIONS (20), BENCH_SINGLE (200), PYTHON (python3: needs onnx, numpy,
-// onnxruntime, tokenizers).
+// onnxruntime, tokenizers), BENCH_CLI (another build's dist/cli.js, for an A/B against it).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,7 +96,7 @@ writeFileSync(singleFile, singleTexts.join('\n'));
 process.env.PGML_MODELS_DIR = modelsDir;
 const cluster = await startPgCluster();
 await createDatabase(cluster, 'bench');
-const proxy = await startProxy({ upstream: cluster.url('postgres', undefined, 'bench') });
+const proxy = await startProxy({ upstream: cluster.url('postgres', undefined, 'bench'), ...(process.env.BENCH_CLI ? { cliPath: process.env.BENCH_CLI } : {}) });
 const url = proxy.url('postgres', undefined, 'bench');
 try {
   const client = new pg.Client({ connectionString: url });
