@@ -37,8 +37,9 @@ export interface ReadFlow {
 }
 
 /**
- * A parameter already in its type's binary format (the bytes of the type's receive function, e.g.
- * array_send's layout of a real[]), sent with format code 1: only to a Queryable with binaryParams.
+ * A parameter already in its type's binary format (what the type's send function writes and its
+ * receive function reads, e.g. array_send's layout of a real[]), sent with format code 1: only to a
+ * Queryable with binaryParams.
  */
 export class BinaryParam {
   constructor(readonly bytes: Uint8Array) {}
