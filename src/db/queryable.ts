@@ -36,8 +36,19 @@ export interface ReadFlow {
   resume(): void;
 }
 
+/**
+ * A parameter already in its type's binary format (what the type's send function writes and its
+ * receive function reads, e.g. array_send's layout of a real[]), sent with format code 1: only to a
+ * Queryable with binaryParams.
+ */
+export class BinaryParam {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
 export interface Queryable {
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
+  /** True when `query` takes BinaryParam values among its parameters. */
+  readonly binaryParams?: boolean;
   /**
    * Runs a query whose rows go to `sink` in binary format as they arrive; resolves with the row
    * count. Sessions that cannot stream leave it out, and callers fall back to `query`.

@@ -1,5 +1,5 @@
 import { PgError, SqlState } from '../errors/index.js';
-import type { BinaryRowSink, QueryField, QueryResult, Queryable } from '../db/queryable.js';
+import { BinaryParam, type BinaryRowSink, type QueryField, type QueryResult, type Queryable } from '../db/queryable.js';
 import {
   BackendCode,
   FrontendCode,
@@ -34,6 +34,8 @@ export interface InternalChannel {
  * stays open and an error fails the client's pipeline as a failing statement of its own would.
  */
 export class SessionQueryRunner implements Queryable {
+  readonly binaryParams = true;
+
   constructor(private readonly channel: InternalChannel) {}
 
   async query<Row = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
@@ -66,7 +68,7 @@ export class SessionQueryRunner implements Queryable {
       frontend.close('S', STATEMENT),
       frontend.close('P', PORTAL),
       frontend.parse(STATEMENT, sql),
-      frontend.bind({ portal: PORTAL, statement: STATEMENT, params: params.map(encodeText), resultFormats }),
+      frontend.bind({ portal: PORTAL, statement: STATEMENT, ...bindParams(params), resultFormats }),
       frontend.describe('P', PORTAL),
       frontend.execute(PORTAL, 0),
       frontend.close('P', PORTAL),
@@ -91,6 +93,13 @@ export class SessionQueryRunner implements Queryable {
     this.channel.send(messages);
     await finished;
   }
+}
+
+/** Bind's parameters: text, unless one is a BinaryParam (then each gets its format code). */
+function bindParams(params: readonly unknown[]): { params: (Buffer | null)[]; paramFormats?: number[] } {
+  const encoded = params.map((p) => (p instanceof BinaryParam ? Buffer.from(p.bytes.buffer, p.bytes.byteOffset, p.bytes.byteLength) : encodeText(p)));
+  if (!params.some((p) => p instanceof BinaryParam)) return { params: encoded };
+  return { params: encoded, paramFormats: params.map((p) => (p instanceof BinaryParam ? 1 : 0)) };
 }
 
 /** Bind's result format codes: none means text for every column, a single 1 binary for every column. */

@@ -292,3 +292,24 @@ function binaryArray(element: number, items: readonly unknown[]): Buffer {
   }
   return Buffer.concat(parts);
 }
+
+/**
+ * array_send of a real[] (one dimension, lower bound 1, no NULLs) straight from a Float32Array: how
+ * per-row evaluation writes embeddings upstream, exact and with nothing for the server to parse.
+ */
+export function float4ArrayBinary(values: Float32Array): Buffer {
+  if (values.length === 0) return binaryArray(TypeOid.float4, []);
+  const out = Buffer.allocUnsafe(20 + 8 * values.length);
+  // A DataView (big-endian by default): 7x faster than Buffer's writeFloatBE over 384k values.
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  view.setInt32(0, 1);
+  view.setInt32(4, 0);
+  view.setInt32(8, TypeOid.float4);
+  view.setInt32(12, values.length);
+  view.setInt32(16, 1);
+  for (let i = 0, at = 20; i < values.length; i += 1, at += 8) {
+    view.setInt32(at, 4);
+    view.setFloat32(at + 4, values[i]!);
+  }
+  return out;
+}

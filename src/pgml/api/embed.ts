@@ -2,9 +2,9 @@
  * pgml.embed with PostgresML 2.x's two signatures: one text → real[], and text[] → SETOF real[].
  * Both are strict like PostgresML's (NULL in, NULL out). The scalar form has a batch form that
  * per-row evaluation uses: calls sharing a model and kwargs become one embedding-thread request.
- * The batch form's results come back from the embedding thread already in real[]'s text form:
- * per-row evaluation only sends them upstream, and formatting thousands of vectors is CPU work
- * that must stay off the event loop. Single calls return numbers, which a nested call can read.
+ * The batch form's results come back from the embedding thread as Float32Arrays: per-row
+ * evaluation writes them upstream as real[] in binary, so no one formats or parses the text of
+ * thousands of vectors. Single calls return numbers, which a nested call can read.
  */
 import { z } from 'zod';
 import { withStatementLimits } from '../../functions/cancel.js';
@@ -33,8 +33,8 @@ export const embedText = defineFunction({
   executeBatch: (calls, ctx) => withStatementLimits(ctx, (signal) => embedRows(ctx.services.embedder, calls, signal)),
 });
 
-async function embedRows(embedder: Embedder, calls: readonly OneText[], signal: AbortSignal): Promise<(string | null)[]> {
-  const results: (string | null)[] = new Array(calls.length).fill(null);
+async function embedRows(embedder: Embedder, calls: readonly OneText[], signal: AbortSignal): Promise<(Float32Array | null)[]> {
+  const results: (Float32Array | null)[] = new Array(calls.length).fill(null);
   const groups = new Map<string, { transformer: string; options: EmbedOptions; indexes: number[]; texts: string[] }>();
   calls.forEach((call, i) => {
     if (call.transformer === null || call.text === null || call.kwargs === null) return;
@@ -46,7 +46,7 @@ async function embedRows(embedder: Embedder, calls: readonly OneText[], signal: 
     group.texts.push(call.text);
   });
   for (const group of groups.values()) {
-    const vectors = await embedder.embedAsRealArrays(group.transformer, group.texts, group.options, signal);
+    const vectors = await embedder.embedAsFloat32(group.transformer, group.texts, group.options, signal);
     group.indexes.forEach((row, k) => (results[row] = vectors[k] ?? null));
   }
   return results;

@@ -72,10 +72,10 @@ export class Embedder {
     return (await this.embed(model, texts, options, 'numbers', signal, notice)) as number[][];
   }
 
-  /** One embedding per text, in order, as Postgres' real[] text form (`{0.1,-0.2,...}`). */
-  async embedAsRealArrays(model: string, texts: readonly string[], options: EmbedOptions = {}, signal?: AbortSignal): Promise<string[]> {
+  /** One embedding per text, in order, as the float4 values themselves (views of one buffer). */
+  async embedAsFloat32(model: string, texts: readonly string[], options: EmbedOptions = {}, signal?: AbortSignal): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
-    return (await this.embed(model, texts, options, 'real[]', signal)) as string[];
+    return (await this.embed(model, texts, options, 'float32', signal)) as Float32Array[];
   }
 
   /**

@@ -3,8 +3,11 @@ import type { EmbedOptions } from './options.js';
 import type { RankOptions } from './rank.js';
 import type { ModelSources } from './sources.js';
 
-/** `numbers` for JSON results; `real[]` is Postgres' text form, ready to send upstream as it is. */
-export type EmbeddingFormat = 'numbers' | 'real[]';
+/**
+ * `numbers` for JSON results; `float32`: the float4 values as Float32Arrays, views of one buffer per
+ * request (per-row evaluation writes them upstream in binary, with nothing to format or parse).
+ */
+export type EmbeddingFormat = 'numbers' | 'float32';
 
 export type EmbedderRequest =
   | { id: number; op: 'embed'; model: string; texts: string[]; options: EmbedOptions; format: EmbeddingFormat; sources: ModelSources }

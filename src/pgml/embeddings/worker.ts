@@ -99,17 +99,22 @@ function toNumbers(vector: Float32Array): number[] {
 }
 
 /**
- * The real[] text form, made here rather than on the proxy's event loop: formatting the floats of
- * 10k embeddings takes seconds of CPU, which would stall every other connection.
+ * The vectors as views of one buffer, which the reply copies once instead of a buffer per vector.
+ * (The real[] text this thread made before cost it 2% of its time, and the upstream a float4in
+ * per value.)
  */
-function toArrayLiteral(vector: Float32Array): string {
-  const parts = new Array<string>(vector.length);
-  for (let i = 0; i < vector.length; i += 1) parts[i] = vector[i]!.toPrecision(9);
-  return `{${parts.join(',')}}`;
+function packed(vectors: Float32Array[]): Float32Array[] {
+  const all = new Float32Array(vectors.reduce((n, v) => n + v.length, 0));
+  let at = 0;
+  return vectors.map((v) => {
+    all.set(v, at);
+    at += v.length;
+    return all.subarray(at - v.length, at);
+  });
 }
 
-function render(vectors: Float32Array[], format: EmbeddingFormat): number[][] | string[] {
-  return format === 'real[]' ? vectors.map(toArrayLiteral) : vectors.map(toNumbers);
+function render(vectors: Float32Array[], format: EmbeddingFormat): number[][] | Float32Array[] {
+  return format === 'float32' ? packed(vectors) : vectors.map(toNumbers);
 }
 
 /**

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TypeOid, parseText } from '../../../src/wire/types.js';
-import { canEncode, decodeValue, encodeValue } from '../../../src/wire/values.js';
+import { canEncode, decodeValue, encodeValue, float4ArrayBinary } from '../../../src/wire/values.js';
 import { BufferList } from '../../support/raw-wire.js';
 
 const text = (oid: number, value: unknown) => encodeValue(oid, 0, value)?.toString('utf8');
@@ -52,6 +52,22 @@ test('binary scalars and a float4[] as array_send writes them', () => {
   const want = new BufferList().int32(1).int32(1).int32(TypeOid.float4).int32(2).int32(1).int32(4).raw(element).int32(-1).body();
   assert.deepEqual(encodeValue(TypeOid._float4, 1, [1.5, null]), want);
   assert.deepEqual(decodeValue(TypeOid._float4, 1, want), [1.5, null]);
+});
+
+test('float4ArrayBinary: array_send of a Float32Array, every float4 exact', () => {
+  const values = new Float32Array([1.5, -0.1, 3.4028234663852886e38, 1e-45, -0, Number.NaN, Infinity]);
+  const want = new BufferList().int32(1).int32(0).int32(TypeOid.float4).int32(values.length).int32(1);
+  for (const v of values) {
+    const element = Buffer.alloc(4);
+    element.writeFloatBE(v);
+    want.int32(4).raw(element);
+  }
+  assert.deepEqual(float4ArrayBinary(values), want.body());
+  const back = decodeValue(TypeOid._float4, 1, float4ArrayBinary(values)) as number[];
+  values.forEach((v, i) => assert.ok(Object.is(back[i], v), `${v}: ${back[i]}`));
+  // A view into a larger buffer writes only its own elements; an empty one, the empty array.
+  assert.deepEqual(float4ArrayBinary(new Float32Array([9, 1.5, 9]).subarray(1, 2)), encodeValue(TypeOid._float4, 1, [1.5]));
+  assert.deepEqual(float4ArrayBinary(new Float32Array(0)), encodeValue(TypeOid._float4, 1, []));
 });
 
 test('only the listed types can be written', () => {
