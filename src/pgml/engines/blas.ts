@@ -107,6 +107,28 @@ export function gram(x: Float64Array, rows: number, cols: number): Float64Array 
   return g;
 }
 
+/**
+ * XXᵀ (rows × rows, row-major): every pair of rows' dot product, kernel_ridge's linear kernel as
+ * scikit-learn's safe_sparse_dot computes it with NumPy's BLAS. Without a BLAS, one running sum per pair.
+ */
+export function rowGram(x: Float64Array, rows: number, cols: number): Float64Array {
+  const blas = loadedBlas();
+  const g = new Float64Array(rows * rows);
+  if (!blas || rows === 0 || cols === 0) {
+    for (let i = 0; i < rows; i++) {
+      for (let j = i; j < rows; j++) {
+        let s = 0;
+        for (let c = 0; c < cols; c++) s += x[i * cols + c]! * x[j * cols + c]!;
+        g[i * rows + j] = s;
+      }
+    }
+  } else {
+    blas.dsyrk(CBLAS_ROW_MAJOR, CBLAS_UPPER, CBLAS_NO_TRANS, rows, cols, 1, x, cols, 0, g, rows);
+  }
+  mirrorUpper(g, rows);
+  return g;
+}
+
 /** X·w: one value per row. */
 export function xTimes(x: Float64Array, rows: number, cols: number, w: Float64Array): Float64Array {
   const blas = loadedBlas();

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { choleskyInPlace, choleskyInverseInPlace, choleskySolve } from '../../../../src/pgml/engines/kernels.js';
+import {
+  KERNELS, choleskyInPlace, choleskyInverseInPlace, choleskySolve, kernelMatrix, trainingKernelMatrix,
+} from '../../../../src/pgml/engines/kernels.js';
 
 /** The textbook row-by-row lower Cholesky (one running sum per entry), the order choleskyInPlace keeps. */
 function rowByRow(a: Float64Array, n: number): void {
@@ -70,6 +72,22 @@ describe('choleskyInverseInPlace', () => {
         let s = 0;
         for (let k = 0; k < n; k++) s += a[i * n + k]! * at(k, j);
         assert.ok(Math.abs(s - (i === j ? 1 : 0)) <= 1e-8, `(A·A⁻¹)(${i},${j}) = ${s}`);
+      }
+    }
+  });
+});
+
+describe('trainingKernelMatrix', () => {
+  it("equals kernelMatrix of the rows against themselves for every kernel, up to the dot products' rounding", () => {
+    const [rows, cols] = [37, 5];
+    const x = Float32Array.from({ length: rows * cols }, (_, k) => Math.sin(k * 0.61) * 1.7);
+    for (const kernel of KERNELS) {
+      const spec = { kernel, gamma: 0.3, degree: 3, coef0: 0.5 };
+      const fast = trainingKernelMatrix(spec, x, rows, cols);
+      const slow = kernelMatrix(spec, x, rows, x, rows, cols);
+      assert.equal(fast.length, rows * rows);
+      for (let i = 0; i < rows * rows; i++) {
+        assert.ok(Math.abs(fast[i]! - slow[i]!) <= 1e-12 * Math.max(1, Math.abs(slow[i]!)), `${kernel} entry ${i}: ${fast[i]} vs ${slow[i]}`);
       }
     }
   });
