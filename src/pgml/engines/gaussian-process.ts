@@ -32,15 +32,16 @@ const LOG_BOUND = Math.log(1e5);
 const LAMBDAS = [0.41, 0.4, 0.37, 0.44, 0.39];
 const COEFS = [-1854.8214151, 3516.89893646, 221.29346712, 128.12323805, -2010.49422654];
 
+/** ‖aᵢ − bⱼ‖² of row i of `a` and row j of `b`. */
+function pairDistance(a: ArrayLike<number>, i: number, b: ArrayLike<number>, j: number, cols: number): number {
+  let s = 0;
+  for (let c = 0; c < cols; c++) s += (a[i * cols + c]! - b[j * cols + c]!) ** 2;
+  return s;
+}
+
 function squaredDistances(a: ArrayLike<number>, aRows: number, b: ArrayLike<number>, bRows: number, cols: number): Float64Array {
   const d = new Float64Array(aRows * bRows);
-  for (let i = 0; i < aRows; i++) {
-    for (let j = 0; j < bRows; j++) {
-      let s = 0;
-      for (let c = 0; c < cols; c++) s += (a[i * cols + c]! - b[j * cols + c]!) ** 2;
-      d[i * bRows + j] = s;
-    }
-  }
+  for (let i = 0; i < aRows; i++) for (let j = 0; j < bRows; j++) d[i * bRows + j] = pairDistance(a, i, b, j, cols);
   return d;
 }
 
@@ -49,8 +50,7 @@ function trainingDistances(x: ArrayLike<number>, n: number, cols: number): Float
   const d = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < i; j++) {
-      let s = 0;
-      for (let c = 0; c < cols; c++) s += (x[i * cols + c]! - x[j * cols + c]!) ** 2;
+      const s = pairDistance(x, i, x, j, cols);
       d[i * n + j] = s;
       d[j * n + i] = s;
     }
