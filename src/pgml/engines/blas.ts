@@ -27,7 +27,7 @@ interface Blas {
   dsyrk: Fn;
   dgemv: Fn;
   /** LAPACK's Cholesky, least-squares and symmetric eigen routines, when the library carries LAPACK (OpenBLAS does; the reference BLAS not). */
-  lapack?: { dpotrf: Fn; dpotrs: Fn; dgelsd: Fn; dsyevd: Fn };
+  lapack?: { dpotrf: Fn; dpotrs: Fn; dpotri: Fn; dgelsd: Fn; dsyevd: Fn };
 }
 
 function bindLapack(lib: Koffi.LibraryHandle): Blas['lapack'] {
@@ -37,6 +37,7 @@ function bindLapack(lib: Koffi.LibraryHandle): Blas['lapack'] {
       dpotrs: lib.func(
         'void dpotrs_(const char* uplo, const int* n, const int* nrhs, const double* a, const int* lda, _Inout_ double* b, const int* ldb, _Out_ int* info)',
       ) as Fn,
+      dpotri: lib.func('void dpotri_(const char* uplo, const int* n, _Inout_ double* a, const int* lda, _Out_ int* info)') as Fn,
       dgelsd: lib.func(
         'void dgelsd_(int* m, int* n, int* nrhs, _Inout_ double* a, int* lda, _Inout_ double* b, int* ldb, _Out_ double* s, double* rcond, _Out_ int* rank, _Out_ double* work, int* lwork, _Out_ int* iwork, _Out_ int* info)',
       ) as Fn,
@@ -103,6 +104,28 @@ export function gram(x: Float64Array, rows: number, cols: number): Float64Array 
   const g = new Float64Array(cols * cols);
   blas.dsyrk(CBLAS_ROW_MAJOR, CBLAS_UPPER, CBLAS_TRANS, cols, rows, 1, x, cols, 0, g, cols);
   mirrorUpper(g, cols);
+  return g;
+}
+
+/**
+ * XXᵀ (rows × rows, row-major): every pair of rows' dot product, kernel_ridge's linear kernel as
+ * scikit-learn's safe_sparse_dot computes it with NumPy's BLAS. Without a BLAS, one running sum per pair.
+ */
+export function rowGram(x: Float64Array, rows: number, cols: number): Float64Array {
+  const blas = loadedBlas();
+  const g = new Float64Array(rows * rows);
+  if (!blas || rows === 0 || cols === 0) {
+    for (let i = 0; i < rows; i++) {
+      for (let j = i; j < rows; j++) {
+        let s = 0;
+        for (let c = 0; c < cols; c++) s += x[i * cols + c]! * x[j * cols + c]!;
+        g[i * rows + j] = s;
+      }
+    }
+  } else {
+    blas.dsyrk(CBLAS_ROW_MAJOR, CBLAS_UPPER, CBLAS_NO_TRANS, rows, cols, 1, x, cols, 0, g, rows);
+  }
+  mirrorUpper(g, rows);
   return g;
 }
 
@@ -215,6 +238,19 @@ export function lapackCholeskySolve(l: Float64Array, n: number, b: Float64Array,
   if (!lapack || n === 0) return false;
   const info = new Int32Array(1);
   lapack.dpotrs('U', Int32Array.of(n), Int32Array.of(nrhs), l, Int32Array.of(n), b, Int32Array.of(n), info);
+  return info[0] === 0;
+}
+
+/**
+ * (L Lᵀ)⁻¹ from lapackCholesky's factor, in place, through LAPACK's dpotri (a third of the work of
+ * dpotrs on the identity's n columns): only the lower triangle of the row-major result is written, the
+ * upper keeps the factor's zeros. false without LAPACK.
+ */
+export function lapackCholeskyInverse(l: Float64Array, n: number): boolean {
+  const lapack = loadedBlas()?.lapack;
+  if (!lapack || n === 0) return false;
+  const info = new Int32Array(1);
+  lapack.dpotri('U', Int32Array.of(n), l, Int32Array.of(n), info);
   return info[0] === 0;
 }
 

@@ -19,7 +19,10 @@ import {
   argmaxRows, boolParam, checkPredictShape, choiceParam, decodeState, encodeModel, intParam, notFitted, rangeParam,
   requireFinite, requireLabels, requireNumClasses, requireTask,
 } from './engine-support.js';
-import { choleskyInPlace, choleskySolve, choleskySolveMany, choleskyWellConditioned, forwardSolve, requireKernelRows } from './kernels.js';
+import {
+  choleskyInPlace, choleskyInverseInPlace, choleskySolve, choleskySolveMany, choleskyWellConditioned, forwardSolve, requireKernelRows,
+} from './kernels.js';
+import { xTimes } from './blas.js';
 import { minimizeLbfgs } from './lbfgs.js';
 
 const ALGORITHM = 'gaussian_process';
@@ -29,13 +32,27 @@ const LOG_BOUND = Math.log(1e5);
 const LAMBDAS = [0.41, 0.4, 0.37, 0.44, 0.39];
 const COEFS = [-1854.8214151, 3516.89893646, 221.29346712, 128.12323805, -2010.49422654];
 
+/** ‖aᵢ − bⱼ‖² of row i of `a` and row j of `b`. */
+function pairDistance(a: ArrayLike<number>, i: number, b: ArrayLike<number>, j: number, cols: number): number {
+  let s = 0;
+  for (let c = 0; c < cols; c++) s += (a[i * cols + c]! - b[j * cols + c]!) ** 2;
+  return s;
+}
+
 function squaredDistances(a: ArrayLike<number>, aRows: number, b: ArrayLike<number>, bRows: number, cols: number): Float64Array {
   const d = new Float64Array(aRows * bRows);
-  for (let i = 0; i < aRows; i++) {
-    for (let j = 0; j < bRows; j++) {
-      let s = 0;
-      for (let c = 0; c < cols; c++) s += (a[i * cols + c]! - b[j * cols + c]!) ** 2;
-      d[i * bRows + j] = s;
+  for (let i = 0; i < aRows; i++) for (let j = 0; j < bRows; j++) d[i * bRows + j] = pairDistance(a, i, b, j, cols);
+  return d;
+}
+
+/** squaredDistances of the training rows against themselves: each pair once, mirrored (the same doubles). */
+function trainingDistances(x: ArrayLike<number>, n: number, cols: number): Float64Array {
+  const d = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < i; j++) {
+      const s = pairDistance(x, i, x, j, cols);
+      d[i * n + j] = s;
+      d[j * n + i] = s;
     }
   }
   return d;
@@ -50,8 +67,7 @@ function rbf(distances: Float64Array, constant: number, lengthScale: number): Fl
  * rbf of a symmetric n × n distance matrix (the training rows against themselves): each exp computed
  * once per pair and mirrored, the same values as rbf's (distances[i][j] and [j][i] are equal doubles).
  */
-function symmetricRbf(distances: Float64Array, n: number, constant: number, lengthScale: number): Float64Array {
-  const k = new Float64Array(n * n);
+function symmetricRbf(distances: Float64Array, n: number, constant: number, lengthScale: number, k = new Float64Array(n * n)): Float64Array {
   const squared = lengthScale * lengthScale;
   for (let i = 0; i < n; i++) {
     for (let j = i; j < n; j++) {
@@ -72,61 +88,70 @@ interface RegressorState {
   yStd: number[];
 }
 
-/** −log marginal likelihood of log θ = [log c, log ℓ] and its gradient (sklearn's, summed over outputs). */
+/**
+ * −log marginal likelihood of log θ = [log c, log ℓ] and its gradient (sklearn's, summed over outputs).
+ * The kernel, its factor and the duals live in buffers reused by every evaluation of one fit.
+ */
 function negativeLogLikelihood(distances: Float64Array, n: number, y: Float64Array, outputs: number, alpha: number) {
+  const kernel = new Float64Array(n * n);
+  const factor = new Float64Array(n * n);
+  /** One output's right-hand side after another, as choleskySolveMany takes them. */
+  const duals = new Float64Array(n * outputs);
   return (theta: Float64Array, grad: Float64Array): number => {
     if (Math.abs(theta[0]!) > LOG_BOUND || Math.abs(theta[1]!) > LOG_BOUND) return Infinity;
     const constant = Math.exp(theta[0]!);
     const lengthScale = Math.exp(theta[1]!);
-    const kernel = symmetricRbf(distances, n, constant, lengthScale);
-    const l = Float64Array.from(kernel);
-    for (let i = 0; i < n; i++) l[i * n + i]! += alpha;
-    if (!choleskyInPlace(l, n)) return Infinity;
+    symmetricRbf(distances, n, constant, lengthScale, kernel);
+    factor.set(kernel);
+    for (let i = 0; i < n; i++) factor[i * n + i]! += alpha;
+    if (!choleskyWellConditioned(factor, n)) return Infinity;
+    for (let o = 0; o < outputs; o++) for (let r = 0; r < n; r++) duals[o * n + r] = y[r * outputs + o]!;
+    choleskySolveMany(factor, n, duals, outputs);
     let value = 0;
-    const duals: Float64Array[] = [];
     for (let o = 0; o < outputs; o++) {
-      const a = Float64Array.from({ length: n }, (_, r) => y[r * outputs + o]!);
-      choleskySolve(l, n, a);
       let fit = 0;
-      for (let r = 0; r < n; r++) fit += y[r * outputs + o]! * a[r]!;
+      for (let r = 0; r < n; r++) fit += y[r * outputs + o]! * duals[o * n + r]!;
       value += 0.5 * fit;
-      duals.push(a);
     }
     let logDet = 0;
-    for (let i = 0; i < n; i++) logDet += Math.log(l[i * n + i]!);
+    for (let i = 0; i < n; i++) logDet += Math.log(factor[i * n + i]!);
     value += outputs * (logDet + 0.5 * n * Math.log(2 * Math.PI));
-    // 0.5 tr((ααᵀ − K⁻¹) ∂K): K⁻¹ as sklearn's cho_solve(L, I), all columns in one solve.
-    const inverse = new Float64Array(n * n);
-    for (let j = 0; j < n; j++) inverse[j * n + j] = 1;
-    choleskySolveMany(l, n, inverse, n);
-    likelihoodGradient(duals, inverse, kernel, distances, n, 1 / (lengthScale * lengthScale), grad);
+    // 0.5 tr((ααᵀ − K⁻¹) ∂K): K⁻¹ from the factor (sklearn's cho_solve(L, I)), its lower triangle.
+    choleskyInverseInPlace(factor, n);
+    likelihoodGradient(duals, outputs, factor, kernel, distances, n, 1 / (lengthScale * lengthScale), grad);
     return value;
   };
 }
 
 /**
  * The gradient in log θ: −½ Σ_ij (Σ_o α_o,i α_o,j − outputs · K⁻¹_ij) ∂K_ij, with ∂K/∂log c = K and
- * ∂K/∂log ℓ = K d²/ℓ², summed entry by entry in row order (the outputs of an entry first).
+ * ∂K/∂log ℓ = K d²/ℓ². Every matrix here is symmetric: the sum runs over the lower triangle (where
+ * `inverse` holds K⁻¹), each off-diagonal entry counted twice; d² is 0 on the diagonal.
  */
 function likelihoodGradient(
-  duals: Float64Array[], inverse: Float64Array, kernel: Float64Array, distances: Float64Array, n: number, scale: number,
-  grad: Float64Array,
+  duals: Float64Array, outputs: number, inverse: Float64Array, kernel: Float64Array, distances: Float64Array, n: number,
+  scale: number, grad: Float64Array,
 ): void {
-  const outputs = duals.length;
   let gConstant = 0;
   let gLength = 0;
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
+    const row = i * n;
+    let rowConstant = 0;
+    let rowLength = 0;
+    for (let j = 0; j < i; j++) {
       let outer = 0;
-      for (let o = 0; o < outputs; o++) outer += duals[o]![i]! * duals[o]![j]!;
-      const m = outer - outputs * inverse[i * n + j]!;
-      const k = kernel[i * n + j]!;
-      gConstant += m * k;
-      gLength += m * k * distances[i * n + j]! * scale;
+      for (let o = 0; o < outputs; o++) outer += duals[o * n + i]! * duals[o * n + j]!;
+      const mk = (outer - outputs * inverse[row + j]!) * kernel[row + j]!;
+      rowConstant += mk;
+      rowLength += mk * distances[row + j]!;
     }
+    let outer = 0;
+    for (let o = 0; o < outputs; o++) outer += duals[o * n + i]! * duals[o * n + i]!;
+    gConstant += 2 * rowConstant + (outer - outputs * inverse[row + i]!) * kernel[row + i]!;
+    gLength += 2 * rowLength;
   }
   grad[0] = -0.5 * gConstant;
-  grad[1] = -0.5 * gLength;
+  grad[1] = -0.5 * gLength * scale;
 }
 
 function fitRegressor(data: Dataset, hp: Record<string, unknown>): RegressorState {
@@ -152,15 +177,17 @@ function fitRegressor(data: Dataset, hp: Record<string, unknown>): RegressorStat
       for (let r = 0; r < n; r++) y[r * outputs + o] = (y[r * outputs + o]! - mean) / yStd[o]!;
     }
   }
-  const distances = squaredDistances(data.x, n, data.x, n, cols);
+  const distances = trainingDistances(data.x, n, cols);
   const objective = negativeLogLikelihood(distances, n, y, outputs, alpha);
   const theta = optimize
     ? minimizeLbfgs(objective, new Float64Array(2), { maxIter: 15_000, gtol: 1e-5 }).x
     : new Float64Array(2);
   const constant = Math.exp(theta[0]!);
   const lengthScale = Math.exp(theta[1]!);
-  const l = rbf(distances, constant, lengthScale);
+  const l = symmetricRbf(distances, n, constant, lengthScale);
   for (let i = 0; i < n; i++) l[i * n + i]! += alpha;
+  // The model's own factor stays the JavaScript loop (see choleskyWellConditioned): its rounding is what
+  // the tests hold to scikit-learn's predictions; the optimizer's evaluations above factor through LAPACK.
   if (!choleskyInPlace(l, n)) {
     throw new PgError(SqlState.InvalidParameterValue, `${ALGORITHM}: the kernel matrix is not positive definite; raise alpha`, {
       hint: 'duplicate training rows make it singular; alpha adds to its diagonal (default 1e-10)',
@@ -182,56 +209,58 @@ interface BinaryLaplace {
   wSqrt: number[];
 }
 
-/** The posterior mode, and the Cholesky factor of B at its √W (sklearn's L_, kept for the latent variance). */
+/**
+ * The posterior mode by sklearn's Newton iterations (_posterior_mode), and the Cholesky factor of B at
+ * its √W (sklearn's L_, kept for the latent variance). K·b and K·a through the BLAS (dgemv, as NumPy's
+ * K.dot), the solve with B's factor through LAPACK's dpotrs where the library carries it. maxIter ≥ 1
+ * (intParam's minimum): the factor and √W returned are the last iteration's.
+ */
 function fitBinaryLaplace(kernel: Float64Array, n: number, target: Float64Array, maxIter: number): { model: BinaryLaplace; factor: Float64Array } {
-  let f = new Float64Array(n);
-  let factor: Float64Array | undefined;
+  let f: Float64Array = new Float64Array(n);
+  const factor = new Float64Array(n * n);
   let best = -Infinity;
-  let residual = new Float64Array(n);
-  let wSqrt = new Float64Array(n);
+  const pi = new Float64Array(n);
+  const wSqrt = new Float64Array(n);
+  const b = new Float64Array(n);
   for (let iteration = 0; iteration < maxIter; iteration++) {
-    const pi = f.map((v) => 1 / (1 + Math.exp(-v)));
-    const w = pi.map((p) => p * (1 - p));
-    wSqrt = w.map(Math.sqrt);
-    const l = bMatrixFactor(kernel, n, wSqrt);
-    factor = l;
-    const b = Float64Array.from({ length: n }, (_, i) => w[i]! * f[i]! + (target[i]! - pi[i]!));
+    for (let i = 0; i < n; i++) {
+      const p = 1 / (1 + Math.exp(-f[i]!));
+      const w = p * (1 - p);
+      pi[i] = p;
+      wSqrt[i] = Math.sqrt(w);
+      b[i] = w * f[i]! + (target[i]! - p);
+    }
+    bMatrixFactor(kernel, n, wSqrt, factor);
     // a = b − √W B⁻¹ (√W K b)
-    const rhs = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let j = 0; j < n; j++) s += kernel[i * n + j]! * b[j]!;
-      rhs[i] = wSqrt[i]! * s;
-    }
-    choleskySolve(l, n, rhs);
+    const rhs = xTimes(kernel, n, n, b);
+    for (let i = 0; i < n; i++) rhs[i]! *= wSqrt[i]!;
+    choleskySolveMany(factor, n, rhs, 1);
     const a = b.map((v, i) => v - wSqrt[i]! * rhs[i]!);
-    const next = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let j = 0; j < n; j++) s += kernel[i * n + j]! * a[j]!;
-      next[i] = s;
-    }
-    f = next;
-    residual = Float64Array.from({ length: n }, (_, i) => target[i]! - pi[i]!);
+    f = xTimes(kernel, n, n, a);
     let lml = 0;
     for (let i = 0; i < n; i++) {
-      lml += -0.5 * a[i]! * f[i]! - Math.log1p(Math.exp(-(target[i]! * 2 - 1) * f[i]!)) - Math.log(l[i * n + i]!);
+      lml += -0.5 * a[i]! * f[i]! - Math.log1p(Math.exp(-(target[i]! * 2 - 1) * f[i]!)) - Math.log(factor[i * n + i]!);
     }
     if (lml - best < 1e-10) break;
     best = lml;
   }
-  return { model: { residual: Array.from(residual), wSqrt: Array.from(wSqrt) }, factor: factor ?? bMatrixFactor(kernel, n, wSqrt) };
+  const residual = Array.from(target, (t, i) => t - pi[i]!);
+  return { model: { residual, wSqrt: Array.from(wSqrt) }, factor };
 }
 
-/** Cholesky factor of B = I + √W K √W (always positive definite). */
-function bMatrixFactor(kernel: Float64Array, n: number, wSqrt: ArrayLike<number>): Float64Array {
-  const b = new Float64Array(n * n);
+/**
+ * Cholesky factor of B = I + √W K √W (always positive definite), into `into`. The factorisation reads
+ * B's lower triangle only: the upper is not filled.
+ */
+function bMatrixFactor(kernel: Float64Array, n: number, wSqrt: ArrayLike<number>, into = new Float64Array(n * n)): Float64Array {
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) b[i * n + j] = wSqrt[i]! * kernel[i * n + j]! * wSqrt[j]!;
-    b[i * n + i]! += 1;
+    const row = i * n;
+    const wi = wSqrt[i]!;
+    for (let j = 0; j < i; j++) into[row + j] = wi * kernel[row + j]! * wSqrt[j]!;
+    into[row + i] = wi * kernel[row + i]! * wi + 1;
   }
-  choleskyWellConditioned(b, n);
-  return b;
+  choleskyWellConditioned(into, n);
+  return into;
 }
 
 interface GaussianProcessState {
@@ -278,7 +307,7 @@ class GaussianProcessEngine implements Engine {
     const y = requireLabels(ALGORITHM, data);
     const numClasses = requireNumClasses(ALGORITHM, options);
     const maxIter = intParam(ALGORITHM, hp, 'max_iter_predict', 100);
-    const kernel = rbf(squaredDistances(data.x, data.rows, data.x, data.rows, data.cols), 1, 1);
+    const kernel = symmetricRbf(trainingDistances(data.x, data.rows, data.cols), data.rows, 1, 1);
     const classifiers: BinaryLaplace[] = [];
     const factors: Float64Array[] = [];
     for (let k = numClasses === 2 ? 1 : 0; k < numClasses; k++) {
@@ -343,7 +372,7 @@ class GaussianProcessEngine implements Engine {
   private positiveProbabilities(x: Float32Array, rows: number): Float64Array {
     const state = this.fitted();
     const n = state.xFit.length / state.cols;
-    const kTrain = rbf(squaredDistances(state.xFit, n, state.xFit, n, state.cols), 1, 1);
+    const kTrain = symmetricRbf(trainingDistances(state.xFit, n, state.cols), n, 1, 1);
     this.factors ??= state.classifiers!.map((c) => bMatrixFactor(kTrain, n, c.wSqrt));
     const kStar = rbf(squaredDistances(x, rows, state.xFit, n, state.cols), 1, 1);
     const models = state.classifiers!.length;

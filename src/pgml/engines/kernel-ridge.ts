@@ -11,7 +11,7 @@ import {
   checkPredictShape, choiceParam, decodeState, encodeModel, intParam, notFitted, rangeParam, requireFinite, requireTask,
 } from './engine-support.js';
 import {
-  KERNELS, choleskyInPlace, choleskySolve, kernelMatrix, requireKernelRows, type KernelSpec,
+  KERNELS, choleskySolveMany, choleskyWellConditioned, kernelMatrix, requireKernelRows, trainingKernelMatrix, type KernelSpec,
 } from './kernels.js';
 
 const ALGORITHM = 'kernel_ridge';
@@ -42,12 +42,12 @@ export function kernelRidgeDual(k: Float64Array, rows: number, y: Float64Array, 
   const a = Float64Array.from(k);
   for (let i = 0; i < rows; i++) a[i * rows + i]! += alpha;
   const dual = new Float64Array(rows * outputs);
-  if (choleskyInPlace(a, rows)) {
-    for (let o = 0; o < outputs; o++) {
-      const column = Float64Array.from({ length: rows }, (_, r) => y[r * outputs + o]!);
-      choleskySolve(a, rows, column);
-      for (let r = 0; r < rows; r++) dual[r * outputs + o] = column[r]!;
-    }
+  // LAPACK's dpotrf and dpotrs where the BLAS carries them: scipy's solve(assume_a='pos'), sklearn's.
+  if (choleskyWellConditioned(a, rows)) {
+    const columns = new Float64Array(rows * outputs);
+    for (let o = 0; o < outputs; o++) for (let r = 0; r < rows; r++) columns[o * rows + r] = y[r * outputs + o]!;
+    choleskySolveMany(a, rows, columns, outputs);
+    for (let o = 0; o < outputs; o++) for (let r = 0; r < rows; r++) dual[r * outputs + o] = columns[o * rows + r]!;
     return dual;
   }
   const system = new Matrix(rows, rows);
@@ -77,7 +77,7 @@ class KernelRidgeEngine implements Engine {
     requireKernelRows(ALGORITHM, data.rows);
     const kernel = kernelSpec(ALGORITHM, hp, data.cols, 'linear');
     const alpha = rangeParam(ALGORITHM, hp, 'alpha', 1, { min: 0 });
-    const k = kernelMatrix(kernel, data.x, data.rows, data.x, data.rows, data.cols);
+    const k = trainingKernelMatrix(kernel, data.x, data.rows, data.cols);
     const dual = kernelRidgeDual(k, data.rows, Float64Array.from(data.y), outputs, alpha);
     this.state = { algorithm: ALGORITHM, kernel, cols: data.cols, outputs, xFit: Array.from(data.x), dualCoef: Array.from(dual) };
   }

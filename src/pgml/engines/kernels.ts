@@ -5,7 +5,7 @@
  * kernel matrix within memory.
  */
 import { PgError } from '../../errors/index.js';
-import { lapackCholesky, lapackCholeskySolve } from './blas.js';
+import { lapackCholesky, lapackCholeskyInverse, lapackCholeskySolve, rowGram } from './blas.js';
 
 const PROGRAM_LIMIT_EXCEEDED = '54000';
 /** 10,000 rows make an 800 MB kernel matrix in float64; scikit-learn needs the same n² memory. */
@@ -78,10 +78,28 @@ export function kernelMatrix(spec: KernelSpec, x: ArrayLike<number>, xRows: numb
 }
 
 /**
+ * kernelMatrix of the training rows against themselves. The kernels of a dot product (linear, poly,
+ * sigmoid) take every pair's product from one BLAS call (XXᵀ by dsyrk), as scikit-learn's
+ * pairwise_kernels does with NumPy's; the others compute each pair as kernelMatrix does.
+ */
+export function trainingKernelMatrix(spec: KernelSpec, x: ArrayLike<number>, rows: number, cols: number): Float64Array {
+  if (spec.kernel === 'rbf' || spec.kernel === 'laplacian' || spec.kernel === 'cosine') return kernelMatrix(spec, x, rows, x, rows, cols);
+  const k = rowGram(Float64Array.from(x), rows, cols);
+  if (spec.kernel === 'linear') return k;
+  const { gamma, coef0, degree } = spec;
+  if (spec.kernel === 'sigmoid') return k.map((s) => Math.tanh(gamma * s + coef0));
+  return k.map((s) => (gamma * s + coef0) ** degree);
+}
+
+/**
  * choleskyInPlace through LAPACK's dpotrf when the machine's BLAS carries it (blas.ts), for matrices
  * conditioned well enough that the order of the additions does not show (gaussian_process's
- * B = I + √W K √W, eigenvalues ≥ 1). A kernel matrix with only alpha = 1e-10 on its diagonal is not:
- * there the JavaScript loop's rounding is kept, and the tests hold it to scikit-learn's predictions.
+ * B = I + √W K √W, eigenvalues ≥ 1), or where it shows only in the last digits of a search: the
+ * regressor's likelihood evaluations, whose fitted θ moved by 1e-11 relative; and kernel_ridge's
+ * K + αI, which scikit-learn factors with LAPACK too (scipy's solve, assume_a='pos'). The regressor's
+ * kernel matrix with only alpha = 1e-10 on its diagonal is not well conditioned: the fitted model's
+ * factor keeps the JavaScript loop's rounding, which the tests hold to scikit-learn's predictions
+ * (LAPACK's moved one 1.4e-3).
  */
 export function choleskyWellConditioned(a: Float64Array, n: number): boolean {
   return lapackCholesky(a, n) ?? choleskyInPlace(a, n);
@@ -159,4 +177,16 @@ export function choleskySolve(l: Float64Array, n: number, b: Float64Array): void
 export function choleskySolveMany(l: Float64Array, n: number, b: Float64Array, nrhs: number): void {
   if (lapackCholeskySolve(l, n, b, nrhs)) return;
   for (let r = 0; r < nrhs; r++) choleskySolve(l, n, b.subarray(r * n, (r + 1) * n));
+}
+
+/**
+ * (L Lᵀ)⁻¹ in place of the factor L: dpotri where LAPACK is loaded, otherwise choleskySolveMany on the
+ * identity's columns. Only the lower triangle (row-major, i ≥ j) is the inverse's on both paths.
+ */
+export function choleskyInverseInPlace(l: Float64Array, n: number): void {
+  if (lapackCholeskyInverse(l, n)) return;
+  const inverse = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) inverse[j * n + j] = 1;
+  choleskySolveMany(l, n, inverse, n);
+  l.set(inverse);
 }

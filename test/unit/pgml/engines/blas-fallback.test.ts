@@ -24,6 +24,9 @@ const CASES: [string, string, Record<string, unknown>, number][] = [
   // Without LAPACK, least squares runs the JavaScript Householder solve; ridge's products the loops.
   ['linear', 'linear_model.LinearRegression', {}, 1e-6],
   ['ridge', 'linear_model.Ridge', { alpha: 0.5 }, 1e-6],
+  // Without LAPACK, the kernel estimators factor, solve and invert with the JavaScript loops.
+  ['kernel_ridge', 'kernel_ridge.KernelRidge', {}, 1e-4],
+  ['gaussian_process', 'gaussian_process.GaussianProcessRegressor', { alpha: 1, normalize_y: true }, 1e-4],
 ];
 
 describe('without a BLAS', () => {

@@ -1,6 +1,9 @@
 // gaussian_process against scikit-learn's GaussianProcessRegressor (fitted kernel hyperparameters) and
 // GaussianProcessClassifier (Laplace approximation, one-vs-rest) on the same splits.
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { erf, gaussianProcessFactory } from '../../../../src/pgml/engines/gaussian-process.js';
 import { loadSplit, r2, sklearn, sklearnAvailable } from './sklearn-reference.js';
@@ -10,11 +13,28 @@ const diabetes = loadSplit('diabetes');
 const iris = loadSplit('iris');
 const wine = loadSplit('wine');
 
+/**
+ * A smooth surface with a little noise: with alpha = 0.01 the likelihood has one interior maximum that
+ * scipy's L-BFGS-B and ours both reach, so the fitted kernel (and the gradient that leads there) is
+ * held to scikit-learn's through the predictions.
+ */
+const surfaceDir = mkdtempSync(join(tmpdir(), 'pgml-gp-surface-'));
+writeFileSync(
+  join(surfaceDir, 'surface.csv'),
+  ['a,b,y', ...Array.from({ length: 80 }, (_, r) => {
+    const [a, b] = [Math.fround(Math.sin(r * 1.7) * 2), Math.fround(Math.cos(r * 0.9) * 1.5)];
+    return [a, b, Math.fround(Math.sin(1.3 * a) + 0.5 * b * b - 0.3 * a * b + 0.1 * Math.sin(r * 12.9))].join(',');
+  })].join('\n'),
+);
+const surface = loadSplit('surface', { dir: surfaceDir });
+
 const reference = skipReason
   ? undefined
   : sklearn({
       fixed: { split: diabetes, estimator: 'gaussian_process.GaussianProcessRegressor', params: { normalize_y: true, optimizer: null } },
       optimized: { split: diabetes, estimator: 'gaussian_process.GaussianProcessRegressor', params: { normalize_y: true } },
+      surface: { split: surface, estimator: 'gaussian_process.GaussianProcessRegressor', params: { alpha: 0.01 }, float32: true },
+      surfaceNormalized: { split: surface, estimator: 'gaussian_process.GaussianProcessRegressor', params: { alpha: 0.01, normalize_y: true }, float32: true },
       iris: { split: iris, estimator: 'gaussian_process.GaussianProcessClassifier', params: {}, proba: true },
       wine: { split: wine, estimator: 'gaussian_process.GaussianProcessClassifier', params: {}, proba: true },
       // PostgresML's classification guide: '{"max_iter_predict": 100, "warm_start": true}'.
@@ -44,6 +64,14 @@ describe('gaussian_process matches scikit-learn', { skip: skipReason }, () => {
     const ours = r2(diabetes.test.y!, await engine.predict(diabetes.test.x, diabetes.test.rows));
     const theirs = r2(diabetes.test.y!, reference!.optimized.predict!);
     assert.ok(ours >= theirs - 0.02, `ours ${ours}, scikit-learn ${theirs}`);
+  });
+
+  it('regression on a smooth surface: the likelihood maximum scikit-learn finds, so its predictions', async () => {
+    for (const [key, hyperparams] of [['surface', { alpha: 0.01 }], ['surfaceNormalized', { alpha: 0.01, normalize_y: true }]] as const) {
+      const engine = gaussianProcessFactory.create();
+      await engine.fit(surface.train, { task: 'regression', hyperparams });
+      close(await engine.predict(surface.test.x, surface.test.rows), reference![key].predict!, 1e-4, key);
+    }
   });
 
   it('classification: one-vs-rest Laplace probabilities on iris and wine', async () => {

@@ -38,6 +38,7 @@ const EXACT: [string, string, Record<string, unknown>, number][] = [
   ['kernel_ridge', 'kernel_ridge.KernelRidge', { kernel: 'rbf', alpha: 0.01, gamma: 2 }, 1e-4],
   ['kernel_ridge', 'kernel_ridge.KernelRidge', { kernel: 'poly', degree: 2, alpha: 0.1 }, 1e-4],
   ['kernel_ridge', 'kernel_ridge.KernelRidge', { kernel: 'laplacian', alpha: 0.1 }, 1e-4],
+  ['kernel_ridge', 'kernel_ridge.KernelRidge', { kernel: 'sigmoid', alpha: 0.5, gamma: 2 }, 1e-4],
   ['ransac', 'linear_model.RANSACRegressor', { residual_threshold: 1000, random_state: 0 }, 1e-4],
   // numpy's subsets for the same seed: the same consensus set, so the same model.
   ['ransac', 'linear_model.RANSACRegressor', { random_state: 0 }, 1e-4],
