@@ -1,5 +1,5 @@
 /**
- * The nonzero columns of each row, for the SGD family's row loops (sgd-epochs.ts). Their dot product
+ * The nonzero entries of each row, for the SGD family's row loops (sgd-epochs.ts). Their dot product
  * w·x is a chain of dependent additions (scikit-learn's order, one term a column), so its time is the
  * chain's length: skipping the zero terms shortens it. Digits is half zeros; one-hot features more.
  *
