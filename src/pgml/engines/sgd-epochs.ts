@@ -10,6 +10,7 @@
  */
 import { PgError, SqlState } from '../../errors/index.js';
 import { LOSSES, type LossFunction, type LossName } from './sgd-losses.js';
+import type { SparseRows } from './sgd-rows.js';
 import { shuffleRows } from './sgd-shuffle.js';
 
 const MAX_DLOSS = 1e12;
@@ -38,12 +39,23 @@ export interface Settings {
   shuffle: boolean;
 }
 
-/** The problem's weights then its intercept. */
-export function plainSgd(x: Float32Array, rows: number, cols: number, y: Float64Array, s: Settings, seed: number): Float64Array {
+const NO_INDEX = new Int32Array(0);
+const NO_VALUES = new Float32Array(0);
+
+/**
+ * The problem's weights then its intercept. With `sparse` (sgd-rows.ts: x's nonzero entries), the
+ * loops skip x's zeros where that leaves every result unchanged.
+ */
+export function plainSgd(x: Float32Array, rows: number, cols: number, y: Float64Array, s: Settings, seed: number, sparse?: SparseRows): Float64Array {
   const { value, derivative } = LOSSES[s.loss];
   const stop = new StoppingRule(s.tol, s.patience);
+  const start = sparse?.start ?? NO_INDEX;
+  const columns = sparse?.columns ?? NO_INDEX;
+  const values = sparse?.values ?? NO_VALUES;
   if (s.rate === 'pa1') {
-    return passiveAggressiveEpochs(x, rows, cols, y, seed, s.shuffle, s.maxIter, stop, value, s.epsilon, s.C, s.hinge, s.fitIntercept);
+    return passiveAggressiveEpochs(
+      x, rows, cols, y, start, columns, values, seed, s.shuffle, s.maxIter, stop, value, s.epsilon, s.C, s.hinge, s.fitIntercept,
+    );
   }
   let optimalInit = 0;
   if (s.rate === 'optimal') {
@@ -55,7 +67,7 @@ export function plainSgd(x: Float32Array, rows: number, cols: number, y: Float64
   const l1 = s.penalty === 'l1' || s.penalty === 'elasticnet';
   const shrinks = s.penalty === 'l2' || s.penalty === 'elasticnet';
   return gradientEpochs(
-    x, rows, cols, y, seed, s.shuffle, s.maxIter, stop, value, derivative, s.epsilon,
+    x, rows, cols, y, start, columns, values, seed, s.shuffle, s.maxIter, stop, value, derivative, s.epsilon,
     s.rate === 'optimal', optimalInit, s.rate === 'invscaling', s.eta0, s.powerT,
     s.alpha, l1Ratio, s.penalty !== 'none', shrinks, l1, s.fitIntercept,
   );
@@ -66,7 +78,8 @@ export function plainSgd(x: Float32Array, rows: number, cols: number, y: Float64
  * WeightVector.wscale), l1 truncates them (Tsuruoka et al.'s cumulative penalty, sklearn's u and q).
  */
 function gradientEpochs(
-  x: Float32Array, rows: number, cols: number, y: Float64Array, seed: number, shuffle: boolean, maxIter: number, stop: StoppingRule,
+  x: Float32Array, rows: number, cols: number, y: Float64Array, start: Int32Array, columns: Int32Array, values: Float32Array,
+  seed: number, shuffle: boolean, maxIter: number, stop: StoppingRule,
   value: LossFunction, derivative: LossFunction, epsilon: number,
   optimal: boolean, optimalInit: number, invscaling: boolean, eta0: number, powerT: number,
   alpha: number, l1Ratio: number, penalized: boolean, shrinks: boolean, l1: boolean, fitIntercept: boolean,
@@ -84,6 +97,8 @@ function gradientEpochs(
   const keepsL1 = penalized && l1Ratio !== 0;
   let sqNorm = 0;
   let l1Norm = 0;
+  // Zeros are skipped while every weight is finite (sgd-rows.ts); the checks below watch for the first that is not.
+  let skipZeros = start.length > 0;
   const order = identityOrder(rows);
   for (let epoch = 0; epoch < maxIter; epoch++) {
     if (shuffle) shuffleRows(order, seed);
@@ -92,7 +107,9 @@ function gradientEpochs(
       const r = order[i]!;
       const off = r * cols;
       let dot = 0;
-      for (let c = 0; c < cols; c++) dot += w[c]! * x[off + c]!;
+      if (skipZeros) {
+        for (let j = start[r]!, end = start[r + 1]!; j < end; j++) dot += w[columns[j]!]! * values[j]!;
+      } else for (let c = 0; c < cols; c++) dot += w[c]! * x[off + c]!;
       const p = dot * scale + intercept;
       const target = y[r]!;
       const eta = optimal ? 1 / (alpha * (optimalInit + t - 1)) : invscaling ? eta0 / powerOf(t, powerT) : eta0;
@@ -121,6 +138,7 @@ function gradientEpochs(
           }
           sqNorm = sq * (scale * scale);
           l1Norm = abs * scale;
+          if (!Number.isFinite(sq)) skipZeros = false;
         } else if (penalized) {
           let sq = 0;
           for (let c = 0; c < cols; c++) {
@@ -128,8 +146,12 @@ function gradientEpochs(
             sq += v * v;
           }
           sqNorm = sq * (scale * scale);
+          if (!Number.isFinite(sq)) skipZeros = false;
         } else {
-          for (let c = 0; c < cols; c++) w[c]! += x[off + c]! * step;
+          // Unpenalized, no weight is ever -0, so adding x·step = ±0 for a zero x changes none.
+          if (!Number.isFinite(step)) skipZeros = false;
+          if (skipZeros) skipZeros = addSparse(w, start[r]!, start[r + 1]!, columns, values, step);
+          else for (let c = 0; c < cols; c++) w[c]! += x[off + c]! * step;
         }
         if (fitIntercept) intercept += update;
       }
@@ -141,6 +163,7 @@ function gradientEpochs(
           else if (scale * z < 0) w[c] = Math.min(0, z + (u - q[c]!) / scale);
           q[c]! += scale * (w[c]! - z);
         }
+        if (!Number.isFinite(u)) skipZeros = false;
       }
       t++;
     }
@@ -154,7 +177,8 @@ function gradientEpochs(
  * Unpenalized: sklearn's weight scale stays 1, and its objective is the loss alone.
  */
 function passiveAggressiveEpochs(
-  x: Float32Array, rows: number, cols: number, y: Float64Array, seed: number, shuffle: boolean, maxIter: number, stop: StoppingRule,
+  x: Float32Array, rows: number, cols: number, y: Float64Array, start: Int32Array, columns: Int32Array, values: Float32Array,
+  seed: number, shuffle: boolean, maxIter: number, stop: StoppingRule,
   value: LossFunction, epsilon: number, C: number, hinge: boolean, fitIntercept: boolean,
 ): Float64Array {
   const w = new Float64Array(cols);
@@ -167,6 +191,7 @@ function passiveAggressiveEpochs(
     for (let c = 0; c < cols; c++) norm += x[off + c]! ** 2;
     rowSqNorms[r] = norm;
   }
+  let skipZeros = start.length > 0;
   const order = identityOrder(rows);
   for (let epoch = 0; epoch < maxIter; epoch++) {
     if (shuffle) shuffleRows(order, seed);
@@ -175,7 +200,9 @@ function passiveAggressiveEpochs(
       const r = order[i]!;
       const off = r * cols;
       let dot = 0;
-      for (let c = 0; c < cols; c++) dot += w[c]! * x[off + c]!;
+      if (skipZeros) {
+        for (let j = start[r]!, end = start[r + 1]!; j < end; j++) dot += w[columns[j]!]! * values[j]!;
+      } else for (let c = 0; c < cols; c++) dot += w[c]! * x[off + c]!;
       const p = dot + intercept;
       const target = y[r]!;
       const loss = value(p, target, epsilon);
@@ -184,7 +211,9 @@ function passiveAggressiveEpochs(
       if (norm === 0) continue;
       const update = Math.min(C, loss / norm) * (hinge ? target : target - p < 0 ? -1 : 1);
       if (update !== 0) {
-        for (let c = 0; c < cols; c++) w[c]! += x[off + c]! * update;
+        if (!Number.isFinite(update)) skipZeros = false;
+        if (skipZeros) skipZeros = addSparse(w, start[r]!, start[r + 1]!, columns, values, update);
+        else for (let c = 0; c < cols; c++) w[c]! += x[off + c]! * update;
         if (fitIntercept) intercept += update;
       }
     }
@@ -225,6 +254,19 @@ function fourthRoot(t: number): number {
   const qLow = sHigh * sHigh - q + 2 * sHigh * sRest + sRest * sRest;
   const residual = q - t + qLow + 2 * s * sLow;
   return r - residual / (4 * r * s);
+}
+
+/**
+ * w += x·step over the row's nonzero columns only, for the unpenalized loops (their weights are never
+ * -0, so the skipped ±0 terms would change nothing). Whether every weight it wrote is still finite.
+ */
+function addSparse(w: Float64Array, from: number, to: number, columns: Int32Array, values: Float32Array, step: number): boolean {
+  let finite = true;
+  for (let j = from; j < to; j++) {
+    const v = (w[columns[j]!]! += values[j]! * step);
+    if (v - v !== 0) finite = false;
+  }
+  return finite;
 }
 
 function identityOrder(rows: number): Int32Array {

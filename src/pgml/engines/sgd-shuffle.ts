@@ -40,7 +40,9 @@ export function shuffleRows(order: Int32Array, seed: number): void {
     state = (state ^ (state << 13)) >>> 0;
     state = (state ^ (state >>> 17)) >>> 0;
     state = (state ^ (state << 5)) >>> 0;
-    const j = i + ((state % 0x80000000) % (n - i));
+    // our_rand_r's state % (RAND_R_MAX + 1), as a mask: an integer modulus, where % on a uint32 above
+    // 2^31 is a floating-point one in V8 (0.68 against 0.50 ms of CPU for an epoch of 75k rows).
+    const j = i + ((state & 0x7fffffff) % (n - i));
     const t = order[i]!;
     order[i] = order[j]!;
     order[j] = t;

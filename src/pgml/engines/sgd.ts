@@ -19,6 +19,7 @@ import { PgError, SqlState } from '../../errors/index.js';
 import { rawToClasses } from './raw-scores.js';
 import { PENALTIES, RATES, plainSgd, type Settings } from './sgd-epochs.js';
 import { CLASSIFIER_LOSSES, REGRESSOR_LOSSES } from './sgd-losses.js';
+import { sparseRows } from './sgd-rows.js';
 import { shuffleSeeds } from './sgd-shuffle.js';
 
 interface LinearState {
@@ -57,11 +58,13 @@ class SgdEngine implements Engine {
     const numClasses = task === 'classification' ? requireNumClasses(algorithm, options) : 0;
     const problems = numClasses > 2 ? numClasses : 1;
     const seeds = shuffleSeeds(seedParam(algorithm, options.hyperparams), task, numClasses);
+    // Once for every problem of a one-vs-all fit.
+    const sparse = sparseRows(x, rows, cols);
     const coef: number[][] = [];
     for (let k = 0; k < problems; k++) {
       const positive = numClasses > 2 ? k : 1;
       const target = task === 'regression' ? Float64Array.from(y) : Float64Array.from(y, (v) => (v === positive ? 1 : -1));
-      coef.push(Array.from(plainSgd(x, rows, cols, target, settings, seeds[k]!)));
+      coef.push(Array.from(plainSgd(x, rows, cols, target, settings, seeds[k]!, sparse)));
     }
     this.state = { task, cols, numClasses, loss: settings.loss, coef };
   }

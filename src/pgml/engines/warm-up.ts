@@ -110,14 +110,27 @@ export function engineWarmUpSteps(): (() => Promise<void>)[] {
  */
 export const WARM_UP_IDLE_MS = 2000;
 
+/** Warm-up steps this thread has started, for the pool's test (a `run` job can read it). */
+let stepsStarted = 0;
+
+export function warmUpStepsStarted(): number {
+  return stepsStarted;
+}
+
 /**
  * Runs warm-up steps one at a time once the thread has been idle (`busy()` false) for `idleMs`:
  * `resume()` (called when a request is done) starts the wait again, and a request that arrives
- * during a step waits for that step only (a few milliseconds). Every engine thread does it, at the
- * thread's nice value. A failing step ends the warm-up and nothing else: the first real fits are then
- * slower. Settles `done` when the steps are over (run or dropped).
+ * during a step waits for that step only (a few milliseconds). `start()` runs the steps at once
+ * instead, for a thread started ahead of use (pool.ts's warm request), whose first user request may
+ * come sooner than `idleMs`. Every engine thread does it, at the thread's nice value. A failing step
+ * ends the warm-up and nothing else: the first real fits are then slower. Settles `done` when the
+ * steps are over (run or dropped).
  */
-export function idleWarmUp(steps: (() => Promise<void>)[], busy: () => boolean, idleMs = WARM_UP_IDLE_MS): { resume(): void; done: Promise<void> } {
+export function idleWarmUp(
+  steps: (() => Promise<void>)[],
+  busy: () => boolean,
+  idleMs = WARM_UP_IDLE_MS,
+): { resume(): void; start(): void; done: Promise<void> } {
   const queue = [...steps];
   let running = false;
   let timer: NodeJS.Timeout | undefined;
@@ -128,6 +141,7 @@ export function idleWarmUp(steps: (() => Promise<void>)[], busy: () => boolean, 
     const step = queue.shift();
     if (!step) return finish();
     running = true;
+    stepsStarted++;
     step().then(
       () => {
         running = false;
@@ -144,6 +158,10 @@ export function idleWarmUp(steps: (() => Promise<void>)[], busy: () => boolean, 
     clearTimeout(timer);
     if (queue.length > 0) timer = setTimeout(next, idleMs);
   };
+  const start = (): void => {
+    clearTimeout(timer);
+    next();
+  };
   wait();
-  return { resume: wait, done };
+  return { resume: wait, start, done };
 }

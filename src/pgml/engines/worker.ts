@@ -119,7 +119,9 @@ port.on('message', (request: WorkerRequest) => {
   inFlight++;
   const done = (): void => {
     inFlight--;
-    warmUp.resume();
+    // The pool's warm request starts a thread ahead of use: its JIT warm-up follows at once.
+    if (request.op === 'warm') warmUp.start();
+    else warmUp.resume();
   };
   execute(request).then(
     ({ result, transfer }) => {

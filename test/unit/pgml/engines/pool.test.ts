@@ -132,6 +132,15 @@ describe('worker pool', () => {
     assert.ok(at <= warmedBy, `evaluated at ${at}, warm by ${warmedBy}`);
   });
 
+  it('starts the JIT warm-up of a worker started ahead at once, not after the idle delay', async () => {
+    await closePool();
+    const module = new URL(`../../../../src/pgml/engines/warm-up.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url).href;
+    await warmEnginePool([]);
+    // The first step starts as the warm request ends, long before WARM_UP_IDLE_MS; this request comes right after.
+    const started = (await runInWorker('', 'run', { module, name: 'warmUpStepsStarted', input: null, what: 'reading the warm-up' })) as number;
+    assert.ok(started >= 1, `warm-up steps started: ${started}`);
+  });
+
   it('loads TensorFlow.js only in a worker that trains a neural_network, never on the main thread', async () => {
     await closePool();
     const module = new URL('./fixtures/tensorflow-loaded.ts', import.meta.url).href;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { getLocalEngineFactory } from '../../../../src/pgml/engines/registry.js';
 import { powerOf } from '../../../../src/pgml/engines/sgd-epochs.js';
+import { shuffleRows } from '../../../../src/pgml/engines/sgd-shuffle.js';
 import { accuracy, loadSplit, r2, sklearn, sklearnAvailable } from './sklearn-reference.js';
 
 async function score(algorithm: string, split: ReturnType<typeof loadSplit>, task: 'classification' | 'regression', hyperparams: Record<string, unknown>) {
@@ -19,6 +20,30 @@ describe('SGD family (plain SGD as scikit-learn)', () => {
     const engine = getLocalEngineFactory('perceptron').create();
     await engine.fit({ x, rows, cols: 2, y }, { task: 'classification', hyperparams: { random_state: 0, tol: null, max_iter: 200 }, numClasses: 2 });
     assert.equal(accuracy(y, await engine.predict(x, rows)), 1);
+  });
+
+  it("shuffles rows as scikit-learn's SequentialDataset.shuffle (our_rand_r in exact integers)", () => {
+    const reference = (order: number[], seed: number): void => {
+      let state = BigInt(seed);
+      const n = order.length;
+      for (let i = 0; i < n - 1; i++) {
+        if (state === 0n) state = 1n;
+        state ^= (state << 13n) & 0xffffffffn;
+        state ^= state >> 17n;
+        state ^= (state << 5n) & 0xffffffffn;
+        const j = i + Number((state % 0x80000000n) % BigInt(n - i));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+    };
+    for (const seed of [1, 5, 12345, 2 ** 31 - 2, 987654321]) {
+      const expected = Array.from({ length: 1000 }, (_, i) => i);
+      const order = Int32Array.from(expected);
+      for (let epoch = 0; epoch < 3; epoch++) {
+        reference(expected, seed);
+        shuffleRows(order, seed);
+      }
+      assert.deepEqual(Array.from(order), expected, `seed ${seed}`);
+    }
   });
 
   it("invscaling's t ** 0.25 is the correctly rounded fourth root", () => {

@@ -62,4 +62,23 @@ describe('engine JIT warm-up', () => {
     await warmUp.done;
     assert.deepEqual(ran, [0, 1], 'the steps after the failing one are dropped');
   });
+
+  it('runs at once after start(), without the idle wait, and pauses for a request', async () => {
+    const ran: number[] = [];
+    let busy = false;
+    const steps = [0, 1, 2].map((i) => async () => {
+      ran.push(i);
+      // A request arrives during the first step: the next step waits for it and the idle delay after it.
+      if (i === 0) busy = true;
+    });
+    // An idle delay no test waits for: only start() can run the steps.
+    const warmUp = idleWarmUp(steps, () => busy, 600_000);
+    warmUp.start();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(ran, [0], 'the first step ran at once; the others wait while a request is in flight');
+    busy = false;
+    warmUp.start();
+    await warmUp.done;
+    assert.deepEqual(ran, [0, 1, 2]);
+  });
 });
