@@ -114,7 +114,7 @@ export const WARM_UP_IDLE_MS = 2000;
  * Runs warm-up steps one at a time once the thread has been idle (`busy()` false) for `idleMs`:
  * `resume()` (called when a request is done) starts the wait again, and a request that arrives
  * during a step waits for that step only (a few milliseconds). Every engine thread does it, at the
- * thread's nice value. A failing step ends the warm-up and nothing else: the first real fits are then
+ * thread's priority (thread-priority.ts). A failing step ends the warm-up and nothing else: the first real fits are then
  * slower. Settles `done` when the steps are over (run or dropped).
  */
 export function idleWarmUp(steps: (() => Promise<void>)[], busy: () => boolean, idleMs = WARM_UP_IDLE_MS): { resume(): void; done: Promise<void> } {
