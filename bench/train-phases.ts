@@ -87,8 +87,13 @@ export function phaseReport(ours: Pass, twin: Pass | null, stalls: [number, numb
   });
 }
 
-/** CPU time (ms) of a process's main thread (its tid is its pid) and of the whole process, and its RSS (MB), from /proc. */
-function cpuMs(pid: number): { main: number; all: number; rss: number } {
+/**
+ * CPU time (ms) of a process's main thread (its tid is its pid) and of the whole process, its RSS (MB),
+ * and how long (ms) the main thread has waited on a run queue, runnable but not running (the second
+ * field of /proc/<pid>/task/<tid>/schedstat, in ns): the event loop's share of CPU contention, which
+ * the other tasks' load changes less than a latency percentile does.
+ */
+export function cpuMs(pid: number): { main: number; all: number; rss: number; wait: number } {
   const ticks = (file: string): number => {
     // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
     const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
@@ -96,17 +101,18 @@ function cpuMs(pid: number): { main: number; all: number; rss: number } {
   };
   const msPerTick = 10; // USER_HZ = 100 on Linux
   const rssKb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN);
-  return { main: ticks(`/proc/${pid}/task/${pid}/stat`) * msPerTick, all: ticks(`/proc/${pid}/stat`) * msPerTick, rss: rssKb / 1024 };
+  const waitNs = Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]);
+  return { main: ticks(`/proc/${pid}/task/${pid}/stat`) * msPerTick, all: ticks(`/proc/${pid}/stat`) * msPerTick, rss: rssKb / 1024, wait: waitNs / 1e6 };
 }
 
-export type CpuSample = [at: number, main: number, all: number, rssMb: number];
+export type CpuSample = [at: number, main: number, all: number, rssMb: number, mainWaitMs: number];
 
 /** Samples cpuMs every 50 ms until stopped. */
 export function sampleCpu(pid: number): () => CpuSample[] {
   const samples: CpuSample[] = [];
   const take = (): void => {
-    const { main, all, rss } = cpuMs(pid);
-    samples.push([performance.timeOrigin + performance.now(), main, all, rss]);
+    const { main, all, rss, wait } = cpuMs(pid);
+    samples.push([performance.timeOrigin + performance.now(), main, all, rss, wait]);
   };
   take();
   const timer = setInterval(take, 50);
@@ -118,7 +124,11 @@ export function sampleCpu(pid: number): () => CpuSample[] {
 }
 
 /** CPU ms of the main thread and the process between two moments (the samples nearest inside them). */
-export function cpuBetween(samples: CpuSample[], from: number, to: number): { main_cpu_ms: number; process_cpu_ms: number; rss_max_mb: number } {
+export function cpuBetween(
+  samples: CpuSample[],
+  from: number,
+  to: number,
+): { main_cpu_ms: number; process_cpu_ms: number; rss_max_mb: number; main_runqueue_wait_ms: number } {
   const first = samples.find(([at]) => at >= from) ?? samples[samples.length - 1]!;
   const last = [...samples].reverse().find(([at]) => at <= to) ?? first;
   const inside = samples.filter(([at]) => at >= from && at <= to).map((s) => s[3]);
@@ -126,7 +136,13 @@ export function cpuBetween(samples: CpuSample[], from: number, to: number): { ma
     main_cpu_ms: Math.max(0, last[1] - first[1]),
     process_cpu_ms: Math.max(0, last[2] - first[2]),
     rss_max_mb: Math.round(inside.reduce((m, v) => Math.max(m, v), first[3])),
+    main_runqueue_wait_ms: Math.round(Math.max(0, last[4] - first[4])),
   };
+}
+
+/** Run-queue wait (ms) of the main thread of the proxy a pass sampled, over the whole pass. */
+export function runqueueWait(pass: Pass): number {
+  return pass.cpu.length ? pass.cpu[pass.cpu.length - 1]![4] - pass.cpu[0]![4] : Number.NaN;
 }
 
 /** The RSS over time (MB, one sample a second), from the training's start, to see what holds memory when. */

@@ -13,7 +13,10 @@
 // Per cell also its phases as the training's notices cut them (bench/train-phases.ts: lookup, read
 // and dataset, fit/scoring/serialization, registration), each with the loop's p99 in both passes, the
 // CPU time of the training proxy's main thread less what its SELECT 1s cost (own_main_cpu_ms, at the
-// twin's cost per query) and its largest RSS, and the RSS second by second (what holds memory when).
+// twin's cost per query), its run-queue wait (main_runqueue_wait_ms: runnable, not running) and its
+// largest RSS, and the RSS second by second (what holds memory when). Per cell also that run-queue
+// wait per SELECT 1 served, idle and during the fit (/proc schedstat): CPU contention met by the event
+// loop, which the machine's other load moves less than a p99 does.
 // Then the fixed overhead: a linear fit on breast_cancer, wall time minus the fit.
 // Run: npm run build && node --import tsx bench/train-wall.ts   (prints one JSON line)
 // Env: BENCH_ROWS comma list of table sizes (100000); BENCH_MILLION=1 adds 1000000;
@@ -33,7 +36,7 @@ import { execCapture } from '../test/support/exec.js';
 import { createDatabase, startPgCluster } from '../test/support/pg-cluster.js';
 import { startProxy } from '../test/support/proxy.js';
 import { p99, selectLoop } from './select-loop.js';
-import { phaseReport, readStalls, rssTimeline, sampleCpu, type Notice, type Pass, type TimedLoop } from './train-phases.js';
+import { cpuMs, phaseReport, readStalls, rssTimeline, runqueueWait, sampleCpu, type Notice, type Pass, type TimedLoop } from './train-phases.js';
 
 const DATABASE = 'bench';
 const BASELINE = fileURLToPath(new URL('./train_wall_baseline.py', import.meta.url));
@@ -193,7 +196,9 @@ async function main(): Promise<void> {
       await setup.end();
       for (const algorithm of algorithms) {
         log(`${table} ${algorithm}: idle SELECT 1 loop, ${IDLE_MS} ms`);
+        const idleFrom = cpuMs(proxy.pid);
         const idle = await selectLoop(url, new Promise((r) => setTimeout(r, IDLE_MS)));
+        const idleWait = cpuMs(proxy.pid).wait - idleFrom.wait;
         log(`${table} ${algorithm}: pgml.train with one SELECT 1 loop through the training proxy`);
         const before = memory(proxy.pid);
         resetPeak(proxy.pid);
@@ -238,6 +243,12 @@ async function main(): Promise<void> {
             ...(twinPass === null
               ? {}
               : { twin_pass_during_fit: p99(twin), samples_twin_pass: twin.length, ratio_vs_twin_pass: round(p99(busy) / p99(twin), 3) }),
+          },
+          // The proxy's main thread's time runnable but not running, per SELECT 1 served (µs).
+          main_runqueue_wait_us_per_select1: {
+            idle: round((idleWait * 1000) / idle.length, 3),
+            during_fit: round((runqueueWait(pass) * 1000) / busy.length, 3),
+            ...(twinPass === null ? {} : { twin_pass: round((runqueueWait(twinPass) * 1000) / twin.length, 3) }),
           },
           phases,
           rss_timeline_mb: rssTimeline(pass.cpu, pass.start),
