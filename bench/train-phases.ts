@@ -1,5 +1,6 @@
 // The training's phases as its client sees them (the INFO notices' arrival, epoch ms), and per phase
-// the p99 of the SELECT 1 loops that ran meanwhile, through the training proxy and its idle twin,
+// the p99 of the SELECT 1 loop that ran meanwhile through the training proxy, and of the loop through
+// its idle twin during the same phase of a second pass,
 // with the training proxy's event-loop stalls when bench/loop-delay-trace.mjs was preloaded.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,18 +28,17 @@ export function readStalls(dir: string | undefined, pid: number): [number, numbe
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as [number, number][]) : [];
 }
 
-export interface PhaseInputs {
+/** One training and the SELECT 1 loop that ran beside it, through one proxy (whose CPU was sampled). */
+export interface Pass {
   start: number;
   end: number;
   notices: Notice[];
-  ours: TimedLoop;
-  twin: TimedLoop;
-  stalls: [number, number][] | null;
+  loop: TimedLoop;
   cpu: CpuSample[];
-  twinCpu: CpuSample[];
 }
 
-export function phaseReport({ start, end, notices, ours, twin, stalls, cpu, twinCpu }: PhaseInputs) {
+/** Each phase's start and end in one pass, cut by that pass's notices. */
+function phaseBounds({ start, end, notices }: Pass): { name: string; from: number; to: number }[] {
   const bounds: { name: string; from: number; to: number }[] = [];
   let from = start;
   for (const phase of PHASES) {
@@ -47,11 +47,22 @@ export function phaseReport({ start, end, notices, ours, twin, stalls, cpu, twin
     bounds.push({ name: phase.name, from, to });
     from = to;
   }
+  return bounds;
+}
+
+/**
+ * Per phase of `ours` (the training proxy's loop), and of `twin` when given: the same training run
+ * again in a separate pass with its loop through an identical proxy that trains nothing, phase by
+ * phase against the same phase of that pass.
+ */
+export function phaseReport(ours: Pass, twin: Pass | null, stalls: [number, number][] | null) {
   const within = (loop: TimedLoop, a: number, b: number): number[] => loop.latencies.filter((_, i) => loop.starts[i]! >= a && loop.starts[i]! < b);
-  return bounds.map(({ name, from: a, to: b }) => {
-    const mine = within(ours, a, b);
-    const other = within(twin, a, b);
-    const twinMain = cpuBetween(twinCpu, a, b).main_cpu_ms;
+  const twinBounds = twin === null ? null : phaseBounds(twin);
+  return phaseBounds(ours).map(({ name, from: a, to: b }, i) => {
+    const mine = within(ours.loop, a, b);
+    const twinPhase = twinBounds?.[i];
+    const other = twin === null || twinPhase === undefined ? [] : within(twin.loop, twinPhase.from, twinPhase.to);
+    const twinMain = twin === null || twinPhase === undefined ? null : cpuBetween(twin.cpu, twinPhase.from, twinPhase.to).main_cpu_ms;
     const phaseStalls = stalls?.filter(([at, late]) => at - late >= a && at - late < b).map(([, late]) => late);
     return {
       phase: name,
@@ -61,10 +72,10 @@ export function phaseReport({ start, end, notices, ours, twin, stalls, cpu, twin
       select1_max: mine.length ? Number(mine.reduce((m, v) => Math.max(m, v), 0).toPrecision(4)) : null,
       twin_n: other.length,
       twin_p99: other.length ? p99(other) : null,
-      ...cpuBetween(cpu, a, b),
+      ...cpuBetween(ours.cpu, a, b),
       twin_main_cpu_ms: twinMain,
       // The training proxy's main thread less what serving its SELECT 1s cost (the twin's per query).
-      own_main_cpu_ms: other.length ? Math.round(cpuBetween(cpu, a, b).main_cpu_ms - (twinMain * mine.length) / other.length) : null,
+      own_main_cpu_ms: other.length && twinMain !== null ? Math.round(cpuBetween(ours.cpu, a, b).main_cpu_ms - (twinMain * mine.length) / other.length) : null,
       ...(phaseStalls === undefined
         ? {}
         : {
@@ -76,8 +87,13 @@ export function phaseReport({ start, end, notices, ours, twin, stalls, cpu, twin
   });
 }
 
-/** CPU time (ms) of a process's main thread (its tid is its pid) and of the whole process, and its RSS (MB), from /proc. */
-function cpuMs(pid: number): { main: number; all: number; rss: number } {
+/**
+ * CPU time (ms) of a process's main thread (its tid is its pid) and of the whole process, its RSS (MB),
+ * and how long (ms) the main thread has waited on a run queue, runnable but not running (the second
+ * field of /proc/<pid>/task/<tid>/schedstat, in ns): the event loop's share of CPU contention, which
+ * the other tasks' load changes less than a latency percentile does.
+ */
+export function cpuMs(pid: number): { main: number; all: number; rss: number; wait: number } {
   const ticks = (file: string): number => {
     // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
     const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
@@ -85,17 +101,18 @@ function cpuMs(pid: number): { main: number; all: number; rss: number } {
   };
   const msPerTick = 10; // USER_HZ = 100 on Linux
   const rssKb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN);
-  return { main: ticks(`/proc/${pid}/task/${pid}/stat`) * msPerTick, all: ticks(`/proc/${pid}/stat`) * msPerTick, rss: rssKb / 1024 };
+  const waitNs = Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]);
+  return { main: ticks(`/proc/${pid}/task/${pid}/stat`) * msPerTick, all: ticks(`/proc/${pid}/stat`) * msPerTick, rss: rssKb / 1024, wait: waitNs / 1e6 };
 }
 
-export type CpuSample = [at: number, main: number, all: number, rssMb: number];
+export type CpuSample = [at: number, main: number, all: number, rssMb: number, mainWaitMs: number];
 
 /** Samples cpuMs every 50 ms until stopped. */
 export function sampleCpu(pid: number): () => CpuSample[] {
   const samples: CpuSample[] = [];
   const take = (): void => {
-    const { main, all, rss } = cpuMs(pid);
-    samples.push([performance.timeOrigin + performance.now(), main, all, rss]);
+    const { main, all, rss, wait } = cpuMs(pid);
+    samples.push([performance.timeOrigin + performance.now(), main, all, rss, wait]);
   };
   take();
   const timer = setInterval(take, 50);
@@ -107,7 +124,11 @@ export function sampleCpu(pid: number): () => CpuSample[] {
 }
 
 /** CPU ms of the main thread and the process between two moments (the samples nearest inside them). */
-export function cpuBetween(samples: CpuSample[], from: number, to: number): { main_cpu_ms: number; process_cpu_ms: number; rss_max_mb: number } {
+export function cpuBetween(
+  samples: CpuSample[],
+  from: number,
+  to: number,
+): { main_cpu_ms: number; process_cpu_ms: number; rss_max_mb: number; main_runqueue_wait_ms: number } {
   const first = samples.find(([at]) => at >= from) ?? samples[samples.length - 1]!;
   const last = [...samples].reverse().find(([at]) => at <= to) ?? first;
   const inside = samples.filter(([at]) => at >= from && at <= to).map((s) => s[3]);
@@ -115,7 +136,13 @@ export function cpuBetween(samples: CpuSample[], from: number, to: number): { ma
     main_cpu_ms: Math.max(0, last[1] - first[1]),
     process_cpu_ms: Math.max(0, last[2] - first[2]),
     rss_max_mb: Math.round(inside.reduce((m, v) => Math.max(m, v), first[3])),
+    main_runqueue_wait_ms: Math.round(Math.max(0, last[4] - first[4])),
   };
+}
+
+/** Run-queue wait (ms) of the main thread of the proxy a pass sampled, over the whole pass. */
+export function runqueueWait(pass: Pass): number {
+  return pass.cpu.length ? pass.cpu[pass.cpu.length - 1]![4] - pass.cpu[0]![4] : Number.NaN;
 }
 
 /** The RSS over time (MB, one sample a second), from the training's start, to see what holds memory when. */

@@ -2,16 +2,21 @@
 // against the whole Python path (bench/train_wall_baseline.py: psycopg fetch, native XGBoost or
 // scikit-learn's LogisticRegression, same parameters and split, scoring), in one run, on generated
 // n×30 classification tables. Per cell also the proxy's peak RSS during the training (VmHWM, reset
-// before it) next to the float32 matrix it needs, and the p99 latency of a SELECT 1 loop through the
-// proxy while it trains against the same loop idle (2 s through the same proxy just before: the goal's
-// "idle", no model training). Also, as context, the same loop at the same moment through an identical
-// second proxy on the same upstream that trains nothing: on a loaded machine the idle window measures
-// the machine's load at another moment as much as the event loop, and the twin tells the two apart
-// (the fit's threads slow both proxies alike; a blocked event loop slows only the training one).
+// before it) next to the float32 matrix it needs, and the issue's measurement of the event loop: the
+// p99 latency of one SELECT 1 loop through the proxy while it trains against the same loop idle
+// (BENCH_IDLE_MS, 10 s, through the same proxy just before: no model training). Only that one loop
+// runs during the fit, so nothing but the training shares the machine with it. Then, as context, a
+// second pass trains again with the loop through an identical second proxy on the same upstream that
+// trains nothing (the twin): the fit's threads, the decoder and the upstream's COPY slow both proxies
+// alike, a blocked event loop only the training one. (Until stop 27 the twin's loop ran in the same
+// pass, so its client, proxy and backend loaded the machine during the headline measurement.)
 // Per cell also its phases as the training's notices cut them (bench/train-phases.ts: lookup, read
-// and dataset, fit/scoring/serialization, registration), each with both loops' p99, the CPU time of
-// the training proxy's main thread less what its SELECT 1s cost (own_main_cpu_ms) and its largest
-// RSS, and the RSS second by second (what holds memory when).
+// and dataset, fit/scoring/serialization, registration), each with the loop's p99 in both passes, the
+// CPU time of the training proxy's main thread less what its SELECT 1s cost (own_main_cpu_ms, at the
+// twin's cost per query), its run-queue wait (main_runqueue_wait_ms: runnable, not running) and its
+// largest RSS, and the RSS second by second (what holds memory when). Per cell also that run-queue
+// wait per SELECT 1 served, idle and during the fit (/proc schedstat): CPU contention met by the event
+// loop, which the machine's other load moves less than a p99 does.
 // Then the fixed overhead: a linear fit on breast_cancer, wall time minus the fit.
 // Run: npm run build && node --import tsx bench/train-wall.ts   (prints one JSON line)
 // Env: BENCH_ROWS comma list of table sizes (100000); BENCH_MILLION=1 adds 1000000;
@@ -19,6 +24,7 @@
 //      BENCH_ALGORITHMS comma list of the cells' algorithms (xgboost,linear);
 //      BENCH_CLI another build's dist/cli.js for both proxies (an A/B against main's build);
 //      BENCH_PYTHON=off skips the Python side (the proxy's runs only, for repeated A/B runs);
+//      BENCH_IDLE_MS the idle loop's window (10000); BENCH_TWIN=off skips the twin's pass;
 //      BENCH_LOOP_TRACE=1 preloads bench/loop-delay-trace.mjs into the proxies: each cell's phases
 //      (cut by the training's notices) then also show the training proxy's event-loop stalls.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,7 +36,7 @@ import { execCapture } from '../test/support/exec.js';
 import { createDatabase, startPgCluster } from '../test/support/pg-cluster.js';
 import { startProxy } from '../test/support/proxy.js';
 import { p99, selectLoop } from './select-loop.js';
-import { phaseReport, readStalls, rssTimeline, sampleCpu, type Notice, type TimedLoop } from './train-phases.js';
+import { cpuMs, phaseReport, readStalls, rssTimeline, runqueueWait, sampleCpu, type Notice, type Pass, type TimedLoop } from './train-phases.js';
 
 const DATABASE = 'bench';
 const BASELINE = fileURLToPath(new URL('./train_wall_baseline.py', import.meta.url));
@@ -44,6 +50,8 @@ const python = process.env.BENCH_PYTHON ?? 'python3';
 const cliPath = process.env.BENCH_CLI;
 const algorithms = (process.env.BENCH_ALGORITHMS ?? 'xgboost,linear').split(',').filter(Boolean) as Algorithm[];
 const threads = availableParallelism();
+const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 10_000);
+const twinPasses = process.env.BENCH_TWIN !== 'off';
 const traceDir = process.env.BENCH_LOOP_TRACE === '1' ? mkdtempSync(join(tmpdir(), 'loop-trace-')) : undefined;
 if (traceDir !== undefined) {
   const preload = fileURLToPath(new URL('./loop-delay-trace.mjs', import.meta.url));
@@ -132,6 +140,27 @@ async function pythonRun(direct: string, table: string, algorithm: Algorithm): P
   return JSON.parse(py.stdout) as PythonRun;
 }
 
+/**
+ * One training through `db` (the training proxy) with one SELECT 1 loop through `loopUrl` beside it,
+ * and the CPU of the proxy `pid` that loop goes through sampled meanwhile.
+ */
+async function trainBesideLoop(db: pg.Client, project: string, table: string, algorithm: Algorithm, loopUrl: string, pid: number): Promise<{ run: ProxyRun; pass: Pass }> {
+  const notices: Notice[] = [];
+  const onNotice = (n: { message?: string }): void => void notices.push([performance.timeOrigin + performance.now(), n.message ?? '']);
+  db.on('notice', onNotice);
+  const loop: TimedLoop = { starts: [], latencies: [] };
+  const stopCpu = sampleCpu(pid);
+  const start = performance.timeOrigin + performance.now();
+  try {
+    const training = trainThroughProxy(db, project, table, 'label', algorithm);
+    const [run, latencies] = await Promise.all([training, selectLoop(loopUrl, training.catch(() => undefined), loop.starts)]);
+    loop.latencies = latencies;
+    return { run, pass: { start, end: performance.timeOrigin + performance.now(), notices, loop, cpu: stopCpu() } };
+  } finally {
+    db.off('notice', onNotice);
+  }
+}
+
 async function main(): Promise<void> {
   const cluster = await startPgCluster();
   let proxy: Awaited<ReturnType<typeof startProxy>> | undefined;
@@ -166,34 +195,23 @@ async function main(): Promise<void> {
       await createTable(setup, table, rows);
       await setup.end();
       for (const algorithm of algorithms) {
-        log(`${table} ${algorithm}: idle SELECT 1 loop`);
-        const idle = await selectLoop(url, new Promise((r) => setTimeout(r, 2000)));
-        log(`${table} ${algorithm}: pgml.train, SELECT 1 loops through it and through the idle twin`);
+        log(`${table} ${algorithm}: idle SELECT 1 loop, ${IDLE_MS} ms`);
+        const idleFrom = cpuMs(proxy.pid);
+        const idle = await selectLoop(url, new Promise((r) => setTimeout(r, IDLE_MS)));
+        const idleWait = cpuMs(proxy.pid).wait - idleFrom.wait;
+        log(`${table} ${algorithm}: pgml.train with one SELECT 1 loop through the training proxy`);
         const before = memory(proxy.pid);
         resetPeak(proxy.pid);
-        const notices: Notice[] = [];
-        const onNotice = (n: { message?: string }): void => void notices.push([performance.timeOrigin + performance.now(), n.message ?? '']);
-        db.on('notice', onNotice);
-        const busyLoop: TimedLoop = { starts: [], latencies: [] };
-        const twinLoop: TimedLoop = { starts: [], latencies: [] };
-        const stopCpu = sampleCpu(proxy.pid);
-        const stopTwinCpu = sampleCpu(idleTwin.pid);
-        const trainStart = performance.timeOrigin + performance.now();
-        const training = trainThroughProxy(db, `bench_${table}_${algorithm}`, table, 'label', algorithm);
-        const trained = training.catch(() => undefined);
-        const [ours, busy, twin] = await Promise.all([
-          training,
-          selectLoop(url, trained, busyLoop.starts),
-          selectLoop(idleUrl, trained, twinLoop.starts),
-        ]);
-        const trainEnd = performance.timeOrigin + performance.now();
-        const [cpu, twinCpu] = [stopCpu(), stopTwinCpu()];
-        db.off('notice', onNotice);
-        busyLoop.latencies = busy;
-        twinLoop.latencies = twin;
+        const { run: ours, pass } = await trainBesideLoop(db, `bench_${table}_${algorithm}`, table, algorithm, url, proxy.pid);
         await new Promise((r) => setTimeout(r, traceDir === undefined ? 0 : 600));
         const stalls = readStalls(traceDir, proxy.pid);
-        const phases = phaseReport({ start: trainStart, end: trainEnd, notices, ours: busyLoop, twin: twinLoop, stalls, cpu, twinCpu });
+        let twinPass: Pass | null = null;
+        if (twinPasses) {
+          log(`${table} ${algorithm}: pgml.train again, the SELECT 1 loop through the idle twin`);
+          twinPass = (await trainBesideLoop(db, `bench_${table}_${algorithm}_twin`, table, algorithm, idleUrl, idleTwin.pid)).pass;
+        }
+        const phases = phaseReport(pass, twinPass, stalls);
+        const [busy, twin] = [pass.loop.latencies, twinPass?.loop.latencies ?? []];
         const after = memory(proxy.pid);
         const reference = python === 'off' ? null : await pythonRun(direct, table, algorithm);
         const matrixMb = round((rows * FEATURES * 4) / (1024 * 1024));
@@ -221,11 +239,19 @@ async function main(): Promise<void> {
             ratio: round(p99(busy) / p99(idle), 3),
             samples_during_fit: busy.length,
             samples_idle: idle.length,
-            twin_same_moment: p99(twin),
-            ratio_vs_twin: round(p99(busy) / p99(twin), 3),
+            idle_ms: IDLE_MS,
+            ...(twinPass === null
+              ? {}
+              : { twin_pass_during_fit: p99(twin), samples_twin_pass: twin.length, ratio_vs_twin_pass: round(p99(busy) / p99(twin), 3) }),
+          },
+          // The proxy's main thread's time runnable but not running, per SELECT 1 served (µs).
+          main_runqueue_wait_us_per_select1: {
+            idle: round((idleWait * 1000) / idle.length, 3),
+            during_fit: round((runqueueWait(pass) * 1000) / busy.length, 3),
+            ...(twinPass === null ? {} : { twin_pass: round((runqueueWait(twinPass) * 1000) / twin.length, 3) }),
           },
           phases,
-          rss_timeline_mb: rssTimeline(cpu, trainStart),
+          rss_timeline_mb: rssTimeline(pass.cpu, pass.start),
         };
         log(JSON.stringify(cell));
         cells.push(cell);

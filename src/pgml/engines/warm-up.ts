@@ -122,9 +122,9 @@ export function warmUpStepsStarted(): number {
  * `resume()` (called when a request is done) starts the wait again, and a request that arrives
  * during a step waits for that step only (a few milliseconds). `start()` runs the steps at once
  * instead, for a thread started ahead of use (pool.ts's warm request), whose first user request may
- * come sooner than `idleMs`. Every engine thread does it, at the thread's nice value. A failing step
- * ends the warm-up and nothing else: the first real fits are then slower. Settles `done` when the
- * steps are over (run or dropped).
+ * come sooner than `idleMs`. Every engine thread does it, at the thread's priority (thread-priority.ts).
+ * A failing step ends the warm-up and nothing else: the first real fits are then slower. Settles
+ * `done` when the steps are over (run or dropped).
  */
 export function idleWarmUp(
   steps: (() => Promise<void>)[],

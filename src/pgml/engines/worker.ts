@@ -2,12 +2,12 @@
  * Entry point of an engine pool thread (see pool.ts): runs the in-thread engines from the registry
  * and keeps recently used deserialized models so repeated predictions skip deserialization.
  */
-import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
 import { probabilitiesIfAny, type Engine } from './engine.js';
 import { doing, MODEL_NOT_CACHED, type SerializedError, type WorkerProgress, type WorkerReply, type WorkerRequest, type WorkerResults } from './pool.js';
 import { getLocalEngineFactory, nativeLibraryReport } from './registry.js';
+import { lowerEngineThreadPriority } from './thread-priority.js';
 import { engineWarmUpSteps, idleWarmUp } from './warm-up.js';
 
 const CACHE_SIZE = 32;
@@ -100,16 +100,8 @@ function serializeError(error: unknown, request: WorkerRequest): SerializedError
 const port = parentPort;
 if (!port) throw new Error('engines/worker.ts must run as a worker thread (see pool.ts)');
 
-/**
- * Engine threads yield to the sessions: fits and batch predictions are background work beside the
- * event loop that answers every client, and on two cores a fit's threads would otherwise take turns
- * with it (SELECT 1's p99 during a 1M-row XGBoost fit was 9.6× idle). On Linux the nice value belongs
- * to each thread (setpriority on the calling thread's id, which `0` names) and the threads a thread
- * starts inherit it: libgomp's, on which XGBoost and LightGBM fit, start from this one. A fit still
- * gets every core nothing else wants. Elsewhere the value is the whole process's, so it is left alone.
- */
-const ENGINE_THREAD_NICE = 10;
-if (process.platform === 'linux') setPriority(0, ENGINE_THREAD_NICE);
+// Background work beside the event loop: SCHED_IDLE on Linux (thread-priority.ts).
+lowerEngineThreadPriority();
 
 /** Requests being executed: the JIT warm-up (warm-up.ts) runs only while there are none. */
 let inFlight = 0;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { after, describe, it } from 'node:test';
 import { closePool, poolLoad, poolStats, runInWorker, warmEnginePool } from '../../../../src/pgml/engines/pool.js';
 import { getEngineFactory, listAlgorithms } from '../../../../src/pgml/engines/registry.js';
@@ -110,15 +111,38 @@ describe('worker pool', () => {
     assert.deepEqual(Array.from(alone.predicted), Array.from(await ridge.predict(x, n)));
   });
 
-  it('runs its engine threads at a lower priority than the event loop (Linux: per-thread nice)', { skip: process.platform !== 'linux' }, async () => {
-    await warmEnginePool([]);
-    const nice = (task: string) => {
+  describe('engine threads run under SCHED_IDLE (Linux), the event loop under the normal policy', { skip: process.platform !== 'linux' }, () => {
+    /** The policy field of /proc/self/task/<tid>/stat (proc(5): field 41; 0 SCHED_OTHER, 5 SCHED_IDLE). */
+    const policy = (task: string): number => {
       const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);
     };
-    const values = readdirSync('/proc/self/task').map(nice);
-    assert.equal(nice(String(process.pid)), 0, 'the main thread keeps its priority');
-    assert.ok(values.some((value) => value >= 10), `thread nice values: ${values.join(' ')}`);
+    const SCHED_OTHER = 0;
+    const SCHED_IDLE = 5;
+    const tasks = (): string[] => readdirSync('/proc/self/task');
+
+    it('an engine thread and nothing of the main thread', async () => {
+      await warmEnginePool([]);
+      const policies = tasks().map(policy);
+      assert.equal(policy(String(process.pid)), SCHED_OTHER, 'the main thread keeps the normal policy');
+      assert.ok(policies.includes(SCHED_IDLE), `thread policies: ${policies.join(' ')}`);
+    });
+
+    it("the threads a native XGBoost fit starts (libgomp's) inherit it", async () => {
+      await warmEnginePool([]);
+      const before = new Set(tasks());
+      // More threads than any earlier fit of this file asked for, so libgomp starts new ones.
+      const moreThreads = availableParallelism() + 1;
+      const n = 2000;
+      const x = Float32Array.from({ length: n * 4 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
+      const y = Float32Array.from({ length: n }, (_, i) => (x[i * 4]! + x[i * 4 + 1]! > 0 ? 1 : 0));
+      const engine = getEngineFactory('xgboost', 'classification').create();
+      await engine.fit({ x, rows: n, cols: 4, y }, { task: 'classification', hyperparams: { n_estimators: 5, nthread: moreThreads }, numClasses: 2 });
+      if (engine.runtime !== 'native') return assert.ok(true, 'libxgboost is not installed: no libgomp threads to look at');
+      const started = tasks().filter((task) => !before.has(task));
+      assert.ok(started.length > 0, `the fit with nthread ${moreThreads} started no thread`);
+      assert.deepEqual(started.map(policy), started.map(() => SCHED_IDLE), `policies of the threads the fit started: ${started.map(policy).join(' ')}`);
+    });
   });
 
   it('starts a worker ahead with the named modules loaded, and serves the next request on it', async () => {
