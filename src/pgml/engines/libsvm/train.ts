@@ -6,7 +6,7 @@
  * cross-validation), svm_predict_values and svm_predict_probability. Every sample weight is 1
  * (scikit-learn's default), so its W[i] factors are left out (multiplying by 1.0 changes no double).
  */
-import { kFunction, swap, SvcQ, SvrQ, type KernelParams } from './kernel.js';
+import { KernelStore, kFunction, swap, SvcQ, SvrQ, type KernelParams } from './kernel.js';
 import { probabilitiesFromDecisions, sigmoidTrain } from './probability.js';
 import { LibsvmRandom } from './random.js';
 import { SolverNu } from './solver-nu.js';
@@ -73,8 +73,22 @@ function cacheBytes(params: SvmParams): number {
   return Math.trunc(params.cacheSize * (1 << 20));
 }
 
+/**
+ * A binary problem (or a regression) over some rows of the training rows `x`: `rows` maps the
+ * problem's positions to rows of `x`, `y` holds the labels by position; `store` is the training's
+ * shared kernel values, if it has one.
+ */
+interface SubProblem {
+  x: Float64Array;
+  rows: Int32Array;
+  y: Float64Array;
+  dim: number;
+  store: KernelStore | undefined;
+}
+
 /** solve_c_svc. */
-function solveCSvc(x: Float64Array, y: Float64Array, l: number, dim: number, params: SvmParams, Cp: number, Cn: number): DecisionFunction {
+function solveCSvc({ x, rows, y, dim, store }: SubProblem, params: SvmParams, Cp: number, Cn: number): DecisionFunction {
+  const l = rows.length;
   const alpha = new Float64Array(l);
   const minusOnes = new Float64Array(l).fill(-1);
   const signs = new Int8Array(l);
@@ -83,14 +97,15 @@ function solveCSvc(x: Float64Array, y: Float64Array, l: number, dim: number, par
     signs[i] = y[i]! > 0 ? 1 : -1;
     C[i] = y[i]! > 0 ? Cp : Cn;
   }
-  const Q = new SvcQ(x, l, dim, params, signs, cacheBytes(params));
+  const Q = new SvcQ(x, rows, dim, params, signs, cacheBytes(params), store);
   const info = new Solver().solve(l, Q, minusOnes, signs, alpha, C, params.tol, params.shrinking, params.maxIter);
   for (let i = 0; i < l; i++) alpha[i] = alpha[i]! * signs[i]!;
   return { alpha, rho: info.rho, info };
 }
 
 /** solve_nu_svc: alpha starts at nu·l/2 spread over each class, and the solution is scaled by 1/r. */
-function solveNuSvc(x: Float64Array, y: Float64Array, l: number, dim: number, params: SvmParams): DecisionFunction {
+function solveNuSvc({ x, rows, y, dim, store }: SubProblem, params: SvmParams): DecisionFunction {
+  const l = rows.length;
   const signs = new Int8Array(l);
   const C = new Float64Array(l).fill(1);
   for (let i = 0; i < l; i++) signs[i] = y[i]! > 0 ? 1 : -1;
@@ -108,7 +123,7 @@ function solveNuSvc(x: Float64Array, y: Float64Array, l: number, dim: number, pa
       sumNeg -= alpha[i]!;
     }
   }
-  const Q = new SvcQ(x, l, dim, params, signs, cacheBytes(params));
+  const Q = new SvcQ(x, rows, dim, params, signs, cacheBytes(params), store);
   const info = new SolverNu().solve(l, Q, new Float64Array(l), signs, alpha, C, params.tol, params.shrinking, params.maxIter);
   const r = info.r;
   for (let i = 0; i < l; i++) alpha[i] = alpha[i]! * (signs[i]! / r);
@@ -116,7 +131,8 @@ function solveNuSvc(x: Float64Array, y: Float64Array, l: number, dim: number, pa
 }
 
 /** solve_epsilon_svr: 2l variables (α, α*), linear term epsilon ∓ y. */
-function solveEpsilonSvr(x: Float64Array, y: Float64Array, l: number, dim: number, params: SvmParams): DecisionFunction {
+function solveEpsilonSvr({ x, rows, y, dim, store }: SubProblem, params: SvmParams): DecisionFunction {
+  const l = rows.length;
   const alpha2 = new Float64Array(2 * l);
   const linear = new Float64Array(2 * l);
   const signs = new Int8Array(2 * l);
@@ -127,7 +143,7 @@ function solveEpsilonSvr(x: Float64Array, y: Float64Array, l: number, dim: numbe
     linear[i + l] = params.epsilon + y[i]!;
     signs[i + l] = -1;
   }
-  const Q = new SvrQ(x, l, dim, params, cacheBytes(params));
+  const Q = new SvrQ(x, rows, dim, params, cacheBytes(params), store);
   const info = new Solver().solve(2 * l, Q, linear, signs, alpha2, C, params.tol, params.shrinking, params.maxIter);
   const alpha = new Float64Array(l);
   for (let i = 0; i < l; i++) alpha[i] = alpha2[i]! - alpha2[i + l]!;
@@ -135,7 +151,8 @@ function solveEpsilonSvr(x: Float64Array, y: Float64Array, l: number, dim: numbe
 }
 
 /** solve_nu_svr: α and α* start equal, filling C·nu·l/2 in row order. */
-function solveNuSvr(x: Float64Array, y: Float64Array, l: number, dim: number, params: SvmParams): DecisionFunction {
+function solveNuSvr({ x, rows, y, dim, store }: SubProblem, params: SvmParams): DecisionFunction {
+  const l = rows.length;
   const C = new Float64Array(2 * l).fill(params.C);
   const alpha2 = new Float64Array(2 * l);
   const linear = new Float64Array(2 * l);
@@ -151,7 +168,7 @@ function solveNuSvr(x: Float64Array, y: Float64Array, l: number, dim: number, pa
     linear[i + l] = y[i]!;
     signs[i + l] = -1;
   }
-  const Q = new SvrQ(x, l, dim, params, cacheBytes(params));
+  const Q = new SvrQ(x, rows, dim, params, cacheBytes(params), store);
   const info = new SolverNu().solve(2 * l, Q, linear, signs, alpha2, C, params.tol, params.shrinking, params.maxIter);
   const alpha = new Float64Array(l);
   for (let i = 0; i < l; i++) alpha[i] = alpha2[i]! - alpha2[i + l]!;
@@ -159,16 +176,16 @@ function solveNuSvr(x: Float64Array, y: Float64Array, l: number, dim: number, pa
 }
 
 /** svm_train_one for a binary problem (labels > 0 are the positive class). */
-function trainOne(x: Float64Array, y: Float64Array, l: number, dim: number, params: SvmParams, Cp: number, Cn: number): DecisionFunction {
+function trainOne(problem: SubProblem, params: SvmParams, Cp: number, Cn: number): DecisionFunction {
   switch (params.type) {
     case 'c_svc':
-      return solveCSvc(x, y, l, dim, params, Cp, Cn);
+      return solveCSvc(problem, params, Cp, Cn);
     case 'nu_svc':
-      return solveNuSvc(x, y, l, dim, params);
+      return solveNuSvc(problem, params);
     case 'epsilon_svr':
-      return solveEpsilonSvr(x, y, l, dim, params);
+      return solveEpsilonSvr(problem, params);
     case 'nu_svr':
-      return solveNuSvr(x, y, l, dim, params);
+      return solveNuSvr(problem, params);
   }
 }
 
@@ -180,7 +197,8 @@ export function svmTrain(problem: Problem, params: SvmParams, random = new Libsv
   const { x, y, rows: l, cols: dim } = problem;
   if (params.randomSeed !== undefined) random.seed(params.randomSeed);
   if (params.type === 'epsilon_svr' || params.type === 'nu_svr') {
-    const f = trainOne(x, y, l, dim, params, 0, 0);
+    const rows = Int32Array.from({ length: l }, (_, i) => i);
+    const f = trainOne({ x, rows, y, dim, store: KernelStore.within(l, cacheBytes(params)) }, params, 0, 0);
     const support: number[] = [];
     const coef: number[] = [];
     for (let i = 0; i < l; i++) {
@@ -246,26 +264,22 @@ function trainClassifier(problem: Problem, params: SvmParams, random: LibsvmRand
   const machines: DecisionFunction[] = [];
   const probA: number[] = [];
   const probB: number[] = [];
+  const store = KernelStore.within(l, cacheBytes(params));
   for (let i = 0; i < k; i++) {
     for (let j = i + 1; j < k; j++) {
       const ci = count[i]!;
       const cj = count[j]!;
-      const subX = new Float64Array((ci + cj) * dim);
-      const subY = new Float64Array(ci + cj);
-      for (let t = 0; t < ci; t++) {
-        subX.set(x.subarray(perm[start[i]! + t]! * dim, (perm[start[i]! + t]! + 1) * dim), t * dim);
-        subY[t] = 1;
-      }
-      for (let t = 0; t < cj; t++) {
-        subX.set(x.subarray(perm[start[j]! + t]! * dim, (perm[start[j]! + t]! + 1) * dim), (ci + t) * dim);
-        subY[ci + t] = -1;
-      }
+      const rows = new Int32Array(ci + cj);
+      rows.set(perm.subarray(start[i]!, start[i]! + ci));
+      rows.set(perm.subarray(start[j]!, start[j]! + cj), ci);
+      const subY = new Float64Array(ci + cj).fill(1, 0, ci).fill(-1, ci);
+      const pair: SubProblem = { x, rows, y: subY, dim, store };
       if (params.probability) {
-        const [A, B] = binarySvcProbability({ x: subX, y: subY, rows: ci + cj, cols: dim }, params, random);
+        const [A, B] = binarySvcProbability(pair, params, random);
         probA.push(A);
         probB.push(B);
       }
-      const f = trainOne(subX, subY, ci + cj, dim, params, params.C, params.C);
+      const f = trainOne(pair, params, params.C, params.C);
       for (let t = 0; t < ci; t++) if (Math.abs(f.alpha[t]!) > 0) nonzero[start[i]! + t] = 1;
       for (let t = 0; t < cj; t++) if (Math.abs(f.alpha[ci + t]!) > 0) nonzero[start[j]! + t] = 1;
       machines.push(f);
@@ -307,8 +321,8 @@ function trainClassifier(problem: Problem, params: SvmParams, random: LibsvmRand
  * svm_train itself (without probabilities): C is 1 times the class weights Cp = Cn = C, labels sorted
  * so −1 comes first, hence the sign flip.
  */
-function binarySvcProbability(problem: Problem, params: SvmParams, random: LibsvmRandom): [number, number] {
-  const { x, y, rows: l, cols: dim } = problem;
+function binarySvcProbability({ x, rows, y, dim }: SubProblem, params: SvmParams, random: LibsvmRandom): [number, number] {
+  const l = rows.length;
   const folds = 5;
   const perm = Int32Array.from({ length: l }, (_, i) => i);
   for (let i = 0; i < l; i++) swap(perm, i, i + random.boundedInt(l - i));
@@ -324,7 +338,8 @@ function binarySvcProbability(problem: Problem, params: SvmParams, random: Libsv
     let k = 0;
     let positives = 0;
     const take = (j: number) => {
-      subX.set(x.subarray(perm[j]! * dim, (perm[j]! + 1) * dim), k * dim);
+      const row = rows[perm[j]!]!;
+      subX.set(x.subarray(row * dim, (row + 1) * dim), k * dim);
       subY[k] = y[perm[j]!]!;
       if (subY[k++]! > 0) positives++;
     };
@@ -339,7 +354,7 @@ function binarySvcProbability(problem: Problem, params: SvmParams, random: Libsv
     const model = svmTrain({ x: subX, y: subY, rows: subL, cols: dim }, subParams, random);
     const sv = supportVectors(subX, dim, model.support);
     for (let j = begin; j < end; j++) {
-      svmPredictValues(model, params, sv, dim, x, perm[j]! * dim, value);
+      svmPredictValues(model, params, sv, dim, x, rows[perm[j]!]! * dim, value);
       decision[perm[j]!] = value[0]! * model.labels[0]!;
     }
   }
