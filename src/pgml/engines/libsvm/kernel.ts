@@ -54,16 +54,17 @@ export function kFunction(params: KernelParams, x: Float64Array, a: number, y: F
 
 /**
  * The kernel values of one training, shared by its binary problems: K(a, b) between training rows a
- * and b, float32 (what Q keeps of them), NaN until computed. A one-vs-one machine's rows meet again in
+ * and b, float32 (what Q keeps of them), 0 until computed. A one-vs-one machine's rows meet again in
  * every other machine of their classes, and K is symmetric to the bit (the same products summed in the
- * same order), so each value is computed once and written to both of its places. Used only when all
- * rows² values fit in the kernel cache's budget (cache_size).
+ * same order), so each value is computed once and written to both of its places. (A value that is 0
+ * is computed again whenever it is asked for: the same 0, without filling the store first.) Used only
+ * when all rows² values fit in the kernel cache's budget (cache_size).
  */
 export class KernelStore {
   readonly values: Float32Array;
 
   constructor(readonly rows: number) {
-    this.values = new Float32Array(rows * rows).fill(NaN);
+    this.values = new Float32Array(rows * rows);
   }
 
   /** A store for `rows` training rows when its rows² float32 values fit in `bytes`, else undefined. */
@@ -82,6 +83,8 @@ export class Kernel {
   private readonly xSquare?: Float64Array;
   /** Positions of a column whose values are not in the store. */
   private readonly pending: Int32Array;
+  /** The features where the column's row is not zero. */
+  private readonly terms: Int32Array;
   readonly value: (i: number, j: number) => number;
 
   constructor(
@@ -91,6 +94,7 @@ export class Kernel {
     const l = rows.length;
     this.order = Int32Array.from(rows);
     this.pending = new Int32Array(l);
+    this.terms = new Int32Array(dim);
     const { gamma, coef0, degree } = params;
     const rowDot = (i: number, j: number) => dot(x, this.order[i]! * dim, x, this.order[j]! * dim, dim);
     switch (params.kernel) {
@@ -125,7 +129,7 @@ export class Kernel {
       const base = order[i]! * store.rows;
       for (let j = start; j < end; j++) {
         const v = values[base + order[j]!]!;
-        if (v === v) out[j] = v;
+        if (v !== 0) out[j] = v;
         else pending[count++] = j;
       }
     } else {
@@ -145,11 +149,15 @@ export class Kernel {
 
   /**
    * value(i, j) for the first `count` positions j of `pending`: the dot products of four rows at a
-   * time (each summed in dot's order) so that their additions' latency overlaps, then the kernel.
+   * time so that their additions' latency overlaps, then the kernel. Each dot product adds the terms
+   * where row i's feature is not zero, in dot's order: the same double as dot's, since a skipped term
+   * is ±0 and adding ±0 leaves a running sum that started at +0 unchanged (it is never −0).
    */
   private compute(i: number, count: number, out: Float64Array): void {
-    const { x, dim, order, pending } = this;
+    const { x, dim, order, pending, terms } = this;
     const a = order[i]! * dim;
+    let m = 0;
+    for (let k = 0; k < dim; k++) if (x[a + k] !== 0) terms[m++] = k;
     let t = 0;
     for (; t + 3 < count; t += 4) {
       const b0 = order[pending[t]!]! * dim;
@@ -160,19 +168,35 @@ export class Kernel {
       let s1 = 0;
       let s2 = 0;
       let s3 = 0;
-      for (let k = 0; k < dim; k++) {
-        const xa = x[a + k]!;
-        s0 += xa * x[b0 + k]!;
-        s1 += xa * x[b1 + k]!;
-        s2 += xa * x[b2 + k]!;
-        s3 += xa * x[b3 + k]!;
+      if (m === dim) {
+        for (let k = 0; k < dim; k++) {
+          const xa = x[a + k]!;
+          s0 += xa * x[b0 + k]!;
+          s1 += xa * x[b1 + k]!;
+          s2 += xa * x[b2 + k]!;
+          s3 += xa * x[b3 + k]!;
+        }
+      } else {
+        for (let u = 0; u < m; u++) {
+          const k = terms[u]!;
+          const xa = x[a + k]!;
+          s0 += xa * x[b0 + k]!;
+          s1 += xa * x[b1 + k]!;
+          s2 += xa * x[b2 + k]!;
+          s3 += xa * x[b3 + k]!;
+        }
       }
       out[pending[t]!] = s0;
       out[pending[t + 1]!] = s1;
       out[pending[t + 2]!] = s2;
       out[pending[t + 3]!] = s3;
     }
-    for (; t < count; t++) out[pending[t]!] = dot(x, a, x, order[pending[t]!]! * dim, dim);
+    for (; t < count; t++) {
+      const b = order[pending[t]!]! * dim;
+      let sum = 0;
+      for (let u = 0; u < m; u++) sum += x[a + terms[u]!]! * x[b + terms[u]!]!;
+      out[pending[t]!] = sum;
+    }
     const { gamma, coef0, degree } = this.params;
     switch (this.params.kernel) {
       case 'linear':
