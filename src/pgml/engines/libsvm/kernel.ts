@@ -169,6 +169,7 @@ export class Kernel {
       let s2 = 0;
       let s3 = 0;
       if (m === dim) {
+        // no zeros (breast_cancer, diabetes): the plain loop, without the index's loads
         for (let k = 0; k < dim; k++) {
           const xa = x[a + k]!;
           s0 += xa * x[b0 + k]!;
