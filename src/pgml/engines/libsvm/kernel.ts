@@ -58,7 +58,7 @@ export function kFunction(params: KernelParams, x: Float64Array, a: number, y: F
  * every other machine of their classes, and K is symmetric to the bit (the same products summed in the
  * same order), so each value is computed once and written to both of its places. (A value that is 0
  * is computed again whenever it is asked for: the same 0, without filling the store first.) Used only
- * when all rows² values fit in the kernel cache's budget (cache_size).
+ * when all rows² values fit in the kernel cache's budget (cache_size); libsvm's column cache gets the rest.
  */
 export class KernelStore {
   readonly values: Float32Array;

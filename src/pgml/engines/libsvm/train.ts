@@ -73,6 +73,11 @@ function cacheBytes(params: SvmParams): number {
   return Math.trunc(params.cacheSize * (1 << 20));
 }
 
+/** What is left of cache_size for libsvm's column cache beside a kernel store (its columns are copies). */
+function columnCacheBytes(params: SvmParams, store: KernelStore | undefined): number {
+  return cacheBytes(params) - (store ? store.values.byteLength : 0);
+}
+
 /**
  * A binary problem (or a regression) over some rows of the training rows `x`: `rows` maps the
  * problem's positions to rows of `x`, `y` holds the labels by position; `store` is the training's
@@ -97,7 +102,7 @@ function solveCSvc({ x, rows, y, dim, store }: SubProblem, params: SvmParams, Cp
     signs[i] = y[i]! > 0 ? 1 : -1;
     C[i] = y[i]! > 0 ? Cp : Cn;
   }
-  const Q = new SvcQ(x, rows, dim, params, signs, cacheBytes(params), store);
+  const Q = new SvcQ(x, rows, dim, params, signs, columnCacheBytes(params, store), store);
   const info = new Solver().solve(l, Q, minusOnes, signs, alpha, C, params.tol, params.shrinking, params.maxIter);
   for (let i = 0; i < l; i++) alpha[i] = alpha[i]! * signs[i]!;
   return { alpha, rho: info.rho, info };
@@ -123,7 +128,7 @@ function solveNuSvc({ x, rows, y, dim, store }: SubProblem, params: SvmParams): 
       sumNeg -= alpha[i]!;
     }
   }
-  const Q = new SvcQ(x, rows, dim, params, signs, cacheBytes(params), store);
+  const Q = new SvcQ(x, rows, dim, params, signs, columnCacheBytes(params, store), store);
   const info = new SolverNu().solve(l, Q, new Float64Array(l), signs, alpha, C, params.tol, params.shrinking, params.maxIter);
   const r = info.r;
   for (let i = 0; i < l; i++) alpha[i] = alpha[i]! * (signs[i]! / r);
@@ -143,7 +148,7 @@ function solveEpsilonSvr({ x, rows, y, dim, store }: SubProblem, params: SvmPara
     linear[i + l] = params.epsilon + y[i]!;
     signs[i + l] = -1;
   }
-  const Q = new SvrQ(x, rows, dim, params, cacheBytes(params), store);
+  const Q = new SvrQ(x, rows, dim, params, columnCacheBytes(params, store), store);
   const info = new Solver().solve(2 * l, Q, linear, signs, alpha2, C, params.tol, params.shrinking, params.maxIter);
   const alpha = new Float64Array(l);
   for (let i = 0; i < l; i++) alpha[i] = alpha2[i]! - alpha2[i + l]!;
@@ -168,7 +173,7 @@ function solveNuSvr({ x, rows, y, dim, store }: SubProblem, params: SvmParams): 
     linear[i + l] = y[i]!;
     signs[i + l] = -1;
   }
-  const Q = new SvrQ(x, rows, dim, params, cacheBytes(params), store);
+  const Q = new SvrQ(x, rows, dim, params, columnCacheBytes(params, store), store);
   const info = new SolverNu().solve(2 * l, Q, linear, signs, alpha2, C, params.tol, params.shrinking, params.maxIter);
   const alpha = new Float64Array(l);
   for (let i = 0; i < l; i++) alpha[i] = alpha2[i]! - alpha2[i + l]!;
