@@ -39,6 +39,11 @@ export interface Problem {
   y: Float64Array;
   rows: number;
   cols: number;
+  /**
+   * The rows of `x` that are the problem's rows (a probability fold's rows of its training), with the
+   * training's kernel store; without it, the problem is x's rows in order and makes its own store.
+   */
+  subset?: { index: Int32Array; store: KernelStore | undefined };
 }
 
 /** svm_model, with support vectors as indices into the training rows (scikit-learn's support_). */
@@ -201,9 +206,12 @@ function trainOne(problem: SubProblem, params: SvmParams, Cp: number, Cn: number
 export function svmTrain(problem: Problem, params: SvmParams, random = new LibsvmRandom()): SvmModel {
   const { x, y, rows: l, cols: dim } = problem;
   if (params.randomSeed !== undefined) random.seed(params.randomSeed);
+  const { index, store } = problem.subset ?? {
+    index: Int32Array.from({ length: l }, (_, i) => i),
+    store: KernelStore.within(l, cacheBytes(params)),
+  };
   if (params.type === 'epsilon_svr' || params.type === 'nu_svr') {
-    const rows = Int32Array.from({ length: l }, (_, i) => i);
-    const f = trainOne({ x, rows, y, dim, store: KernelStore.within(l, cacheBytes(params)) }, params, 0, 0);
+    const f = trainOne({ x, rows: index, y, dim, store }, params, 0, 0);
     const support: number[] = [];
     const coef: number[] = [];
     for (let i = 0; i < l; i++) {
@@ -217,7 +225,7 @@ export function svmTrain(problem: Problem, params: SvmParams, random = new Libsv
       rho: Float64Array.of(f.rho), iterations: [f.info.iterations], timedOut: f.info.timedOut,
     };
   }
-  return trainClassifier(problem, params, random);
+  return trainClassifier(problem, index, store, params, random);
 }
 
 /**
@@ -261,7 +269,9 @@ function groupClasses(y: Float64Array, l: number): { labels: number[]; start: nu
 }
 
 /** svm_train's classification branch: one binary machine per pair of classes (i < j, i positive). */
-function trainClassifier(problem: Problem, params: SvmParams, random: LibsvmRandom): SvmModel {
+function trainClassifier(
+  problem: Problem, index: Int32Array, store: KernelStore | undefined, params: SvmParams, random: LibsvmRandom,
+): SvmModel {
   const { x, y, rows: l, cols: dim } = problem;
   const { labels, start, count, perm } = groupClasses(y, l);
   const k = labels.length;
@@ -269,14 +279,13 @@ function trainClassifier(problem: Problem, params: SvmParams, random: LibsvmRand
   const machines: DecisionFunction[] = [];
   const probA: number[] = [];
   const probB: number[] = [];
-  const store = KernelStore.within(l, cacheBytes(params));
   for (let i = 0; i < k; i++) {
     for (let j = i + 1; j < k; j++) {
       const ci = count[i]!;
       const cj = count[j]!;
       const rows = new Int32Array(ci + cj);
-      rows.set(perm.subarray(start[i]!, start[i]! + ci));
-      rows.set(perm.subarray(start[j]!, start[j]! + cj), ci);
+      for (let t = 0; t < ci; t++) rows[t] = index[perm[start[i]! + t]!]!;
+      for (let t = 0; t < cj; t++) rows[ci + t] = index[perm[start[j]! + t]!]!;
       const subY = new Float64Array(ci + cj).fill(1, 0, ci).fill(-1, ci);
       const pair: SubProblem = { x, rows, y: subY, dim, store };
       if (params.probability) {
@@ -326,7 +335,7 @@ function trainClassifier(problem: Problem, params: SvmParams, random: LibsvmRand
  * svm_train itself (without probabilities): C is 1 times the class weights Cp = Cn = C, labels sorted
  * so −1 comes first, hence the sign flip.
  */
-function binarySvcProbability({ x, rows, y, dim }: SubProblem, params: SvmParams, random: LibsvmRandom): [number, number] {
+function binarySvcProbability({ x, rows, y, dim, store }: SubProblem, params: SvmParams, random: LibsvmRandom): [number, number] {
   const l = rows.length;
   const folds = 5;
   const perm = Int32Array.from({ length: l }, (_, i) => i);
@@ -338,13 +347,12 @@ function binarySvcProbability({ x, rows, y, dim }: SubProblem, params: SvmParams
     const begin = Math.trunc((fold * l) / folds);
     const end = Math.trunc(((fold + 1) * l) / folds);
     const subL = l - (end - begin);
-    const subX = new Float64Array(subL * dim);
+    const index = new Int32Array(subL);
     const subY = new Float64Array(subL);
     let k = 0;
     let positives = 0;
     const take = (j: number) => {
-      const row = rows[perm[j]!]!;
-      subX.set(x.subarray(row * dim, (row + 1) * dim), k * dim);
+      index[k] = rows[perm[j]!]!;
       subY[k] = y[perm[j]!]!;
       if (subY[k++]! > 0) positives++;
     };
@@ -356,8 +364,8 @@ function binarySvcProbability({ x, rows, y, dim }: SubProblem, params: SvmParams
       for (let j = begin; j < end; j++) decision[perm[j]!] = constant;
       continue;
     }
-    const model = svmTrain({ x: subX, y: subY, rows: subL, cols: dim }, subParams, random);
-    const sv = supportVectors(subX, dim, model.support);
+    const model = svmTrain({ x, y: subY, rows: subL, cols: dim, subset: { index, store } }, subParams, random);
+    const sv = supportVectors(x, dim, model.support.map((row) => index[row]!));
     for (let j = begin; j < end; j++) {
       svmPredictValues(model, params, sv, dim, x, rows[perm[j]!]! * dim, value);
       decision[perm[j]!] = value[0]! * model.labels[0]!;
