@@ -53,16 +53,48 @@ export function kFunction(params: KernelParams, x: Float64Array, a: number, y: F
 }
 
 /**
- * Kernel: the training kernel between rows i and j of the (possibly reordered) problem. `order`
- * plays the role of libsvm's swapped x pointers: position → row of `x`.
+ * The kernel values of one training, shared by its binary problems: K(a, b) between training rows a
+ * and b, float32 (what Q keeps of them), 0 until computed. A one-vs-one machine's rows meet again in
+ * every other machine of their classes, and K is symmetric to the bit (the same products summed in the
+ * same order), so each value is computed once and written to both of its places. (A value that is 0
+ * is computed again whenever it is asked for: the same 0, without filling the store first.) Used only
+ * when all rows² values fit in the kernel cache's budget (cache_size); libsvm's column cache gets the rest.
+ */
+export class KernelStore {
+  readonly values: Float32Array;
+
+  constructor(readonly rows: number) {
+    this.values = new Float32Array(rows * rows);
+  }
+
+  /** A store for `rows` training rows when its rows² float32 values fit in `bytes`, else undefined. */
+  static within(rows: number, bytes: number): KernelStore | undefined {
+    return rows * rows * 4 <= bytes ? new KernelStore(rows) : undefined;
+  }
+}
+
+/**
+ * Kernel: the training kernel between positions i and j of a problem over some rows of `x`. `order`
+ * plays the role of libsvm's swapped x pointers: position → row of `x` (the problem's rows, then
+ * swapped by the solver). With a store, values are looked up by those rows before being computed.
  */
 export class Kernel {
   private readonly order: Int32Array;
   private readonly xSquare?: Float64Array;
+  /** Positions of a column whose values are not in the store. */
+  private readonly pending: Int32Array;
+  /** The features where the column's row is not zero. */
+  private readonly terms: Int32Array;
   readonly value: (i: number, j: number) => number;
 
-  constructor(private readonly x: Float64Array, l: number, private readonly dim: number, private readonly params: KernelParams) {
-    this.order = Int32Array.from({ length: l }, (_, i) => i);
+  constructor(
+    private readonly x: Float64Array, rows: Int32Array, private readonly dim: number, private readonly params: KernelParams,
+    private readonly store?: KernelStore,
+  ) {
+    const l = rows.length;
+    this.order = Int32Array.from(rows);
+    this.pending = new Int32Array(l);
+    this.terms = new Int32Array(dim);
     const { gamma, coef0, degree } = params;
     const rowDot = (i: number, j: number) => dot(x, this.order[i]! * dim, x, this.order[j]! * dim, dim);
     switch (params.kernel) {
@@ -86,50 +118,104 @@ export class Kernel {
   }
 
   /**
-   * value(i, j) for j in [start, end), into out[start, end): the same doubles, with the dot products
-   * of four rows at a time (each summed in dot's order) so that their additions' latency overlaps.
+   * value(i, j) for j in [start, end), into out[start, end): the same doubles, or their float32
+   * rounding where the store had them (all that Q keeps).
    */
   column(i: number, start: number, end: number, out: Float64Array): void {
-    const { x, dim, order } = this;
+    const { order, store, pending } = this;
+    let count = 0;
+    if (store) {
+      const { values } = store;
+      const base = order[i]! * store.rows;
+      for (let j = start; j < end; j++) {
+        const v = values[base + order[j]!]!;
+        if (v !== 0) out[j] = v;
+        else pending[count++] = j;
+      }
+    } else {
+      for (let j = start; j < end; j++) pending[count++] = j;
+    }
+    this.compute(i, count, out);
+    if (!store) return;
+    const { values, rows } = store;
+    const a = order[i]!;
+    for (let t = 0; t < count; t++) {
+      const j = pending[t]!;
+      const b = order[j]!;
+      values[a * rows + b] = out[j]!;
+      values[b * rows + a] = out[j]!;
+    }
+  }
+
+  /**
+   * value(i, j) for the first `count` positions j of `pending`: the dot products of four rows at a
+   * time so that their additions' latency overlaps, then the kernel. Each dot product adds the terms
+   * where row i's feature is not zero, in dot's order: the same double as dot's, since a skipped term
+   * is ±0 and adding ±0 leaves a running sum that started at +0 unchanged (it is never −0).
+   */
+  private compute(i: number, count: number, out: Float64Array): void {
+    const { x, dim, order, pending, terms } = this;
     const a = order[i]! * dim;
-    let j = start;
-    for (; j + 3 < end; j += 4) {
-      const b0 = order[j]! * dim;
-      const b1 = order[j + 1]! * dim;
-      const b2 = order[j + 2]! * dim;
-      const b3 = order[j + 3]! * dim;
+    let m = 0;
+    for (let k = 0; k < dim; k++) if (x[a + k] !== 0) terms[m++] = k;
+    let t = 0;
+    for (; t + 3 < count; t += 4) {
+      const b0 = order[pending[t]!]! * dim;
+      const b1 = order[pending[t + 1]!]! * dim;
+      const b2 = order[pending[t + 2]!]! * dim;
+      const b3 = order[pending[t + 3]!]! * dim;
       let s0 = 0;
       let s1 = 0;
       let s2 = 0;
       let s3 = 0;
-      for (let k = 0; k < dim; k++) {
-        const xa = x[a + k]!;
-        s0 += xa * x[b0 + k]!;
-        s1 += xa * x[b1 + k]!;
-        s2 += xa * x[b2 + k]!;
-        s3 += xa * x[b3 + k]!;
+      if (m === dim) {
+        // no zeros (breast_cancer, diabetes): the plain loop, without the index's loads
+        for (let k = 0; k < dim; k++) {
+          const xa = x[a + k]!;
+          s0 += xa * x[b0 + k]!;
+          s1 += xa * x[b1 + k]!;
+          s2 += xa * x[b2 + k]!;
+          s3 += xa * x[b3 + k]!;
+        }
+      } else {
+        for (let u = 0; u < m; u++) {
+          const k = terms[u]!;
+          const xa = x[a + k]!;
+          s0 += xa * x[b0 + k]!;
+          s1 += xa * x[b1 + k]!;
+          s2 += xa * x[b2 + k]!;
+          s3 += xa * x[b3 + k]!;
+        }
       }
-      out[j] = s0;
-      out[j + 1] = s1;
-      out[j + 2] = s2;
-      out[j + 3] = s3;
+      out[pending[t]!] = s0;
+      out[pending[t + 1]!] = s1;
+      out[pending[t + 2]!] = s2;
+      out[pending[t + 3]!] = s3;
     }
-    for (; j < end; j++) out[j] = dot(x, a, x, order[j]! * dim, dim);
+    for (; t < count; t++) {
+      const b = order[pending[t]!]! * dim;
+      let sum = 0;
+      for (let u = 0; u < m; u++) sum += x[a + terms[u]!]! * x[b + terms[u]!]!;
+      out[pending[t]!] = sum;
+    }
     const { gamma, coef0, degree } = this.params;
     switch (this.params.kernel) {
       case 'linear':
         return;
       case 'poly':
-        for (let t = start; t < end; t++) out[t] = powi(gamma * out[t]! + coef0, degree);
+        for (t = 0; t < count; t++) out[pending[t]!] = powi(gamma * out[pending[t]!]! + coef0, degree);
         return;
       case 'rbf': {
         const xSquare = this.xSquare!;
         const xi = xSquare[i]!;
-        for (let t = start; t < end; t++) out[t] = Math.exp(-gamma * (xi + xSquare[t]! - 2 * out[t]!));
+        for (t = 0; t < count; t++) {
+          const j = pending[t]!;
+          out[j] = Math.exp(-gamma * (xi + xSquare[j]! - 2 * out[j]!));
+        }
         return;
       }
       case 'sigmoid':
-        for (let t = start; t < end; t++) out[t] = Math.tanh(gamma * out[t]! + coef0);
+        for (t = 0; t < count; t++) out[pending[t]!] = Math.tanh(gamma * out[pending[t]!]! + coef0);
     }
   }
 
@@ -254,8 +340,10 @@ export class SvcQ implements QMatrix {
   private readonly values: Float64Array;
   readonly QD: Float64Array;
 
-  constructor(x: Float64Array, l: number, dim: number, params: KernelParams, y: Int8Array, cacheBytes: number) {
-    this.kernel = new Kernel(x, l, dim, params);
+  /** Over the rows `rows` of `x` (position → row), labels y by position. */
+  constructor(x: Float64Array, rows: Int32Array, dim: number, params: KernelParams, y: Int8Array, cacheBytes: number, store?: KernelStore) {
+    const l = rows.length;
+    this.kernel = new Kernel(x, rows, dim, params, store);
     this.y = Int8Array.from(y);
     this.cache = new Cache(l, cacheBytes);
     this.QD = new Float64Array(l);
@@ -296,8 +384,13 @@ export class SvrQ implements QMatrix {
   private readonly values: Float64Array;
   readonly QD: Float64Array;
 
-  constructor(x: Float64Array, private readonly l: number, dim: number, params: KernelParams, cacheBytes: number) {
-    this.kernel = new Kernel(x, l, dim, params);
+  private readonly l: number;
+
+  /** Over the rows `rows` of `x`. */
+  constructor(x: Float64Array, rows: Int32Array, dim: number, params: KernelParams, cacheBytes: number, store?: KernelStore) {
+    const l = rows.length;
+    this.l = l;
+    this.kernel = new Kernel(x, rows, dim, params, store);
     this.cache = new Cache(l, cacheBytes);
     this.QD = new Float64Array(2 * l);
     this.sign = new Int8Array(2 * l);

@@ -6,7 +6,7 @@
  * cross-validation), svm_predict_values and svm_predict_probability. Every sample weight is 1
  * (scikit-learn's default), so its W[i] factors are left out (multiplying by 1.0 changes no double).
  */
-import { kFunction, swap, SvcQ, SvrQ, type KernelParams } from './kernel.js';
+import { KernelStore, kFunction, swap, SvcQ, SvrQ, type KernelParams } from './kernel.js';
 import { probabilitiesFromDecisions, sigmoidTrain } from './probability.js';
 import { LibsvmRandom } from './random.js';
 import { SolverNu } from './solver-nu.js';
@@ -39,6 +39,11 @@ export interface Problem {
   y: Float64Array;
   rows: number;
   cols: number;
+  /**
+   * The rows of `x` that are the problem's rows (a probability fold's rows of its training), with the
+   * training's kernel store; without it, the problem is x's rows in order and makes its own store.
+   */
+  subset?: { index: Int32Array; store: KernelStore | undefined };
 }
 
 /** svm_model, with support vectors as indices into the training rows (scikit-learn's support_). */
@@ -73,8 +78,27 @@ function cacheBytes(params: SvmParams): number {
   return Math.trunc(params.cacheSize * (1 << 20));
 }
 
+/** What is left of cache_size for libsvm's column cache beside a kernel store (its columns are copies). */
+function columnCacheBytes(params: SvmParams, store: KernelStore | undefined): number {
+  return cacheBytes(params) - (store ? store.values.byteLength : 0);
+}
+
+/**
+ * A binary problem (or a regression) over some rows of the training rows `x`: `rows` maps the
+ * problem's positions to rows of `x`, `y` holds the labels by position; `store` is the training's
+ * shared kernel values, if it has one.
+ */
+interface SubProblem {
+  x: Float64Array;
+  rows: Int32Array;
+  y: Float64Array;
+  dim: number;
+  store: KernelStore | undefined;
+}
+
 /** solve_c_svc. */
-function solveCSvc(x: Float64Array, y: Float64Array, l: number, dim: number, params: SvmParams, Cp: number, Cn: number): DecisionFunction {
+function solveCSvc({ x, rows, y, dim, store }: SubProblem, params: SvmParams, Cp: number, Cn: number): DecisionFunction {
+  const l = rows.length;
   const alpha = new Float64Array(l);
   const minusOnes = new Float64Array(l).fill(-1);
   const signs = new Int8Array(l);
@@ -83,14 +107,15 @@ function solveCSvc(x: Float64Array, y: Float64Array, l: number, dim: number, par
     signs[i] = y[i]! > 0 ? 1 : -1;
     C[i] = y[i]! > 0 ? Cp : Cn;
   }
-  const Q = new SvcQ(x, l, dim, params, signs, cacheBytes(params));
+  const Q = new SvcQ(x, rows, dim, params, signs, columnCacheBytes(params, store), store);
   const info = new Solver().solve(l, Q, minusOnes, signs, alpha, C, params.tol, params.shrinking, params.maxIter);
   for (let i = 0; i < l; i++) alpha[i] = alpha[i]! * signs[i]!;
   return { alpha, rho: info.rho, info };
 }
 
 /** solve_nu_svc: alpha starts at nu·l/2 spread over each class, and the solution is scaled by 1/r. */
-function solveNuSvc(x: Float64Array, y: Float64Array, l: number, dim: number, params: SvmParams): DecisionFunction {
+function solveNuSvc({ x, rows, y, dim, store }: SubProblem, params: SvmParams): DecisionFunction {
+  const l = rows.length;
   const signs = new Int8Array(l);
   const C = new Float64Array(l).fill(1);
   for (let i = 0; i < l; i++) signs[i] = y[i]! > 0 ? 1 : -1;
@@ -108,7 +133,7 @@ function solveNuSvc(x: Float64Array, y: Float64Array, l: number, dim: number, pa
       sumNeg -= alpha[i]!;
     }
   }
-  const Q = new SvcQ(x, l, dim, params, signs, cacheBytes(params));
+  const Q = new SvcQ(x, rows, dim, params, signs, columnCacheBytes(params, store), store);
   const info = new SolverNu().solve(l, Q, new Float64Array(l), signs, alpha, C, params.tol, params.shrinking, params.maxIter);
   const r = info.r;
   for (let i = 0; i < l; i++) alpha[i] = alpha[i]! * (signs[i]! / r);
@@ -116,7 +141,8 @@ function solveNuSvc(x: Float64Array, y: Float64Array, l: number, dim: number, pa
 }
 
 /** solve_epsilon_svr: 2l variables (α, α*), linear term epsilon ∓ y. */
-function solveEpsilonSvr(x: Float64Array, y: Float64Array, l: number, dim: number, params: SvmParams): DecisionFunction {
+function solveEpsilonSvr({ x, rows, y, dim, store }: SubProblem, params: SvmParams): DecisionFunction {
+  const l = rows.length;
   const alpha2 = new Float64Array(2 * l);
   const linear = new Float64Array(2 * l);
   const signs = new Int8Array(2 * l);
@@ -127,7 +153,7 @@ function solveEpsilonSvr(x: Float64Array, y: Float64Array, l: number, dim: numbe
     linear[i + l] = params.epsilon + y[i]!;
     signs[i + l] = -1;
   }
-  const Q = new SvrQ(x, l, dim, params, cacheBytes(params));
+  const Q = new SvrQ(x, rows, dim, params, columnCacheBytes(params, store), store);
   const info = new Solver().solve(2 * l, Q, linear, signs, alpha2, C, params.tol, params.shrinking, params.maxIter);
   const alpha = new Float64Array(l);
   for (let i = 0; i < l; i++) alpha[i] = alpha2[i]! - alpha2[i + l]!;
@@ -135,7 +161,8 @@ function solveEpsilonSvr(x: Float64Array, y: Float64Array, l: number, dim: numbe
 }
 
 /** solve_nu_svr: α and α* start equal, filling C·nu·l/2 in row order. */
-function solveNuSvr(x: Float64Array, y: Float64Array, l: number, dim: number, params: SvmParams): DecisionFunction {
+function solveNuSvr({ x, rows, y, dim, store }: SubProblem, params: SvmParams): DecisionFunction {
+  const l = rows.length;
   const C = new Float64Array(2 * l).fill(params.C);
   const alpha2 = new Float64Array(2 * l);
   const linear = new Float64Array(2 * l);
@@ -151,7 +178,7 @@ function solveNuSvr(x: Float64Array, y: Float64Array, l: number, dim: number, pa
     linear[i + l] = y[i]!;
     signs[i + l] = -1;
   }
-  const Q = new SvrQ(x, l, dim, params, cacheBytes(params));
+  const Q = new SvrQ(x, rows, dim, params, columnCacheBytes(params, store), store);
   const info = new SolverNu().solve(2 * l, Q, linear, signs, alpha2, C, params.tol, params.shrinking, params.maxIter);
   const alpha = new Float64Array(l);
   for (let i = 0; i < l; i++) alpha[i] = alpha2[i]! - alpha2[i + l]!;
@@ -159,16 +186,16 @@ function solveNuSvr(x: Float64Array, y: Float64Array, l: number, dim: number, pa
 }
 
 /** svm_train_one for a binary problem (labels > 0 are the positive class). */
-function trainOne(x: Float64Array, y: Float64Array, l: number, dim: number, params: SvmParams, Cp: number, Cn: number): DecisionFunction {
+function trainOne(problem: SubProblem, params: SvmParams, Cp: number, Cn: number): DecisionFunction {
   switch (params.type) {
     case 'c_svc':
-      return solveCSvc(x, y, l, dim, params, Cp, Cn);
+      return solveCSvc(problem, params, Cp, Cn);
     case 'nu_svc':
-      return solveNuSvc(x, y, l, dim, params);
+      return solveNuSvc(problem, params);
     case 'epsilon_svr':
-      return solveEpsilonSvr(x, y, l, dim, params);
+      return solveEpsilonSvr(problem, params);
     case 'nu_svr':
-      return solveNuSvr(x, y, l, dim, params);
+      return solveNuSvr(problem, params);
   }
 }
 
@@ -179,8 +206,12 @@ function trainOne(x: Float64Array, y: Float64Array, l: number, dim: number, para
 export function svmTrain(problem: Problem, params: SvmParams, random = new LibsvmRandom()): SvmModel {
   const { x, y, rows: l, cols: dim } = problem;
   if (params.randomSeed !== undefined) random.seed(params.randomSeed);
+  const { index, store } = problem.subset ?? {
+    index: Int32Array.from({ length: l }, (_, i) => i),
+    store: KernelStore.within(l, cacheBytes(params)),
+  };
   if (params.type === 'epsilon_svr' || params.type === 'nu_svr') {
-    const f = trainOne(x, y, l, dim, params, 0, 0);
+    const f = trainOne({ x, rows: index, y, dim, store }, params, 0, 0);
     const support: number[] = [];
     const coef: number[] = [];
     for (let i = 0; i < l; i++) {
@@ -194,7 +225,7 @@ export function svmTrain(problem: Problem, params: SvmParams, random = new Libsv
       rho: Float64Array.of(f.rho), iterations: [f.info.iterations], timedOut: f.info.timedOut,
     };
   }
-  return trainClassifier(problem, params, random);
+  return trainClassifier(problem, index, store, params, random);
 }
 
 /**
@@ -238,7 +269,9 @@ function groupClasses(y: Float64Array, l: number): { labels: number[]; start: nu
 }
 
 /** svm_train's classification branch: one binary machine per pair of classes (i < j, i positive). */
-function trainClassifier(problem: Problem, params: SvmParams, random: LibsvmRandom): SvmModel {
+function trainClassifier(
+  problem: Problem, index: Int32Array, store: KernelStore | undefined, params: SvmParams, random: LibsvmRandom,
+): SvmModel {
   const { x, y, rows: l, cols: dim } = problem;
   const { labels, start, count, perm } = groupClasses(y, l);
   const k = labels.length;
@@ -250,22 +283,17 @@ function trainClassifier(problem: Problem, params: SvmParams, random: LibsvmRand
     for (let j = i + 1; j < k; j++) {
       const ci = count[i]!;
       const cj = count[j]!;
-      const subX = new Float64Array((ci + cj) * dim);
-      const subY = new Float64Array(ci + cj);
-      for (let t = 0; t < ci; t++) {
-        subX.set(x.subarray(perm[start[i]! + t]! * dim, (perm[start[i]! + t]! + 1) * dim), t * dim);
-        subY[t] = 1;
-      }
-      for (let t = 0; t < cj; t++) {
-        subX.set(x.subarray(perm[start[j]! + t]! * dim, (perm[start[j]! + t]! + 1) * dim), (ci + t) * dim);
-        subY[ci + t] = -1;
-      }
+      const rows = new Int32Array(ci + cj);
+      for (let t = 0; t < ci; t++) rows[t] = index[perm[start[i]! + t]!]!;
+      for (let t = 0; t < cj; t++) rows[ci + t] = index[perm[start[j]! + t]!]!;
+      const subY = new Float64Array(ci + cj).fill(1, 0, ci).fill(-1, ci);
+      const pair: SubProblem = { x, rows, y: subY, dim, store };
       if (params.probability) {
-        const [A, B] = binarySvcProbability({ x: subX, y: subY, rows: ci + cj, cols: dim }, params, random);
+        const [A, B] = binarySvcProbability(pair, params, random);
         probA.push(A);
         probB.push(B);
       }
-      const f = trainOne(subX, subY, ci + cj, dim, params, params.C, params.C);
+      const f = trainOne(pair, params, params.C, params.C);
       for (let t = 0; t < ci; t++) if (Math.abs(f.alpha[t]!) > 0) nonzero[start[i]! + t] = 1;
       for (let t = 0; t < cj; t++) if (Math.abs(f.alpha[ci + t]!) > 0) nonzero[start[j]! + t] = 1;
       machines.push(f);
@@ -307,8 +335,8 @@ function trainClassifier(problem: Problem, params: SvmParams, random: LibsvmRand
  * svm_train itself (without probabilities): C is 1 times the class weights Cp = Cn = C, labels sorted
  * so −1 comes first, hence the sign flip.
  */
-function binarySvcProbability(problem: Problem, params: SvmParams, random: LibsvmRandom): [number, number] {
-  const { x, y, rows: l, cols: dim } = problem;
+function binarySvcProbability({ x, rows, y, dim, store }: SubProblem, params: SvmParams, random: LibsvmRandom): [number, number] {
+  const l = rows.length;
   const folds = 5;
   const perm = Int32Array.from({ length: l }, (_, i) => i);
   for (let i = 0; i < l; i++) swap(perm, i, i + random.boundedInt(l - i));
@@ -319,12 +347,12 @@ function binarySvcProbability(problem: Problem, params: SvmParams, random: Libsv
     const begin = Math.trunc((fold * l) / folds);
     const end = Math.trunc(((fold + 1) * l) / folds);
     const subL = l - (end - begin);
-    const subX = new Float64Array(subL * dim);
+    const index = new Int32Array(subL);
     const subY = new Float64Array(subL);
     let k = 0;
     let positives = 0;
     const take = (j: number) => {
-      subX.set(x.subarray(perm[j]! * dim, (perm[j]! + 1) * dim), k * dim);
+      index[k] = rows[perm[j]!]!;
       subY[k] = y[perm[j]!]!;
       if (subY[k++]! > 0) positives++;
     };
@@ -336,10 +364,10 @@ function binarySvcProbability(problem: Problem, params: SvmParams, random: Libsv
       for (let j = begin; j < end; j++) decision[perm[j]!] = constant;
       continue;
     }
-    const model = svmTrain({ x: subX, y: subY, rows: subL, cols: dim }, subParams, random);
-    const sv = supportVectors(subX, dim, model.support);
+    const model = svmTrain({ x, y: subY, rows: subL, cols: dim, subset: { index, store } }, subParams, random);
+    const sv = supportVectors(x, dim, model.support.map((row) => index[row]!));
     for (let j = begin; j < end; j++) {
-      svmPredictValues(model, params, sv, dim, x, perm[j]! * dim, value);
+      svmPredictValues(model, params, sv, dim, x, rows[perm[j]!]! * dim, value);
       decision[perm[j]!] = value[0]! * model.labels[0]!;
     }
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { Cache, Kernel, powi, type KernelType } from '../../../../src/pgml/engines/libsvm/kernel.js';
+import { Cache, Kernel, KernelStore, powi, type KernelType } from '../../../../src/pgml/engines/libsvm/kernel.js';
 import { multiclassProbability, sigmoidPredict, sigmoidTrain } from '../../../../src/pgml/engines/libsvm/probability.js';
 import { LibsvmRandom } from '../../../../src/pgml/engines/libsvm/random.js';
 import {
@@ -138,6 +138,19 @@ describe('libsvm probability pieces', () => {
   });
 });
 
+/**
+ * float32 features of mixed scales, as the engines receive them: sums whose order would show; with
+ * zeros and negative zeros (the columns skip the terms where their row is zero), a row of zeros.
+ */
+function mixedScales(l: number, dim: number): Float64Array {
+  return Float64Array.from({ length: l * dim }, (_, k) =>
+    k < dim || k % 7 === 3 ? 0 : k % 11 === 5 ? -0 : Math.fround(Math.sin(k * 1.7) * 10 ** ((k % 5) - 2)));
+}
+
+function identity(l: number): Int32Array {
+  return Int32Array.from({ length: l }, (_, i) => i);
+}
+
 describe('libsvm kernel pieces', () => {
   it('nu-SVC is infeasible when nu·(n_i + n_j)/2 exceeds the smaller class of a pair', () => {
     assert.equal(infeasibleNuPair([0, 0, 0, 1], 0.5), undefined);
@@ -154,16 +167,48 @@ describe('libsvm kernel pieces', () => {
   it('a kernel column (dot products four rows at a time) equals value(i, j) double for double, after swaps', () => {
     const l = 11;
     const dim = 37;
-    // float32 features of mixed scales, as the engines receive them: sums whose order would show
-    const x = Float64Array.from({ length: l * dim }, (_, k) => Math.fround(Math.sin(k * 1.7) * 10 ** ((k % 5) - 2)));
+    const x = mixedScales(l, dim);
     for (const kernel of ['linear', 'poly', 'rbf', 'sigmoid'] as const) {
-      const k = new Kernel(x, l, dim, { kernel, degree: 3, gamma: 0.03, coef0: 0.5 });
+      const k = new Kernel(x, identity(l), dim, { kernel, degree: 3, gamma: 0.03, coef0: 0.5 });
       k.swap(1, 7);
       k.swap(0, 10);
       const out = new Float64Array(l);
       for (const [i, start] of [[0, 0], [4, 3], [10, 9]] as const) {
         k.column(i, start, l, out);
         for (let j = start; j < l; j++) assert.equal(out[j], k.value(i, j), `${kernel} K(${i}, ${j})`);
+      }
+    }
+  });
+
+  it('kernels over different rows sharing a store give value(i, j) in float32, whichever computed it first', () => {
+    const l = 13;
+    const dim = 29;
+    const x = mixedScales(l, dim);
+    for (const kernel of ['linear', 'poly', 'rbf', 'sigmoid'] as const) {
+      const params = { kernel, degree: 3, gamma: 0.03, coef0: 0.5 };
+      const store = new KernelStore(l);
+      // two one-vs-one problems over overlapping rows, in swapped orders: the second reads what the first wrote
+      const problems = [Int32Array.of(0, 2, 3, 5, 7, 8, 11, 12), Int32Array.of(12, 1, 4, 5, 6, 9, 10, 0, 2)].map((rows) => {
+        const k = new Kernel(x, rows, dim, params, store);
+        k.swap(0, rows.length - 1);
+        k.swap(2, 5);
+        return { k, n: rows.length };
+      });
+      let stored = 0;
+      for (const { k, n } of problems) {
+        const out = new Float64Array(n);
+        for (const [i, start] of [[0, 0], [3, 2], [n - 1, 0], [5, 4]] as const) {
+          k.column(i, start, n, out);
+          for (let j = start; j < n; j++) assert.equal(Math.fround(out[j]!), Math.fround(k.value(i, j)), `${kernel} K(${i}, ${j})`);
+        }
+      }
+      for (const v of store.values) if (v !== 0) stored++;
+      assert.ok(stored > 0 && stored < l * l, `${kernel}: the store holds the values computed (${stored})`);
+      for (let a = 0; a < l; a++) {
+        for (let b = 0; b < l; b++) {
+          const v = store.values[a * l + b]!;
+          if (v !== 0) assert.equal(v, store.values[b * l + a], `${kernel} K(${a}, ${b}) is stored symmetric`);
+        }
       }
     }
   });
