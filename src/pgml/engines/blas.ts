@@ -131,6 +131,31 @@ export function xTy(x: Float64Array, rows: number, cols: number, y: Float64Array
   return out;
 }
 
+/** Rows converted to float64 at a time by xTyFloat32: 256 kB at 30 features, within the cache. */
+const FLOAT32_BLOCK_ROWS = 1024;
+
+/**
+ * Xᵀy for a float32 row-major matrix (the training rows as they arrive) without a float64 copy of
+ * the whole of it: a block of rows at a time is converted into one reused buffer and multiplied,
+ * the block's products added to the last (dgemv's beta = 1).
+ */
+export function xTyFloat32(x: Float32Array, rows: number, cols: number, y: Float64Array): Float64Array {
+  const blas = loadedBlas();
+  const out = new Float64Array(cols);
+  if (rows === 0 || cols === 0) return out;
+  const blockRows = Math.min(FLOAT32_BLOCK_ROWS, rows);
+  const block = new Float64Array(blockRows * cols);
+  for (let start = 0; start < rows; start += blockRows) {
+    const n = Math.min(blockRows, rows - start);
+    const view = n === blockRows ? block : block.subarray(0, n * cols);
+    view.set(x.subarray(start * cols, (start + n) * cols));
+    const yBlock = y.subarray(start, start + n);
+    if (blas) blas.dgemv(CBLAS_ROW_MAJOR, CBLAS_TRANS, n, cols, 1, view, cols, yBlock, 1, 1, out, 1);
+    else addXTy(view, n, cols, yBlock, out);
+  }
+  return out;
+}
+
 /**
  * The minimum-norm least-squares solution of A X = B by LAPACK's dgelsd (SVD by divide and conquer,
  * scipy.linalg.lstsq's default driver, which scikit-learn's LinearRegression calls), singular values
@@ -179,11 +204,15 @@ export function gramJs(x: Float64Array, rows: number, cols: number): Float64Arra
 /** The JavaScript Xᵀy. */
 export function xTyJs(x: Float64Array, rows: number, cols: number, y: Float64Array): Float64Array {
   const out = new Float64Array(cols);
+  addXTy(x, rows, cols, y, out);
+  return out;
+}
+
+function addXTy(x: Float64Array, rows: number, cols: number, y: Float64Array, out: Float64Array): void {
   for (let r = 0; r < rows; r++) {
     const yr = y[r]!;
     for (let c = 0; c < cols; c++) out[c]! += x[r * cols + c]! * yr;
   }
-  return out;
 }
 
 function mirrorUpper(g: Float64Array, cols: number): void {

@@ -7,7 +7,7 @@
  * duality-gap stopping rule.
  */
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
-import { gram, lapackCholesky, leastSquaresLapack, xTy } from './blas.js';
+import { gram, lapackCholesky, leastSquaresLapack, xTy, xTyFloat32 } from './blas.js';
 import { columnMeans } from './engine-support.js';
 import { choleskyInPlace, choleskySolveMany } from './kernels.js';
 
@@ -195,48 +195,50 @@ export interface ElasticNetResult extends LinearCoefficients {
  * Minimises (1/2n)‖y − Xw‖² + α·ρ‖w‖₁ + ½α(1−ρ)‖w‖², single output, exactly as sklearn's ElasticNet
  * (Lasso is ρ = 1): its `enet_coordinate_descent` without the gap-safe screening, which only skips
  * features already known to be zero. Stops when the duality gap is at most tol·‖y‖², checked first
- * at w = 0 as scikit-learn 1.9 does: an α that zeroes every coefficient (the default α = 1 on
- * unscaled targets, often) then costs the data preparation and one Xᵀy.
+ * at w = 0 as scikit-learn 1.9 does.
  */
 export function elasticNet(
   x: Float32Array, rows: number, cols: number, y: Float64Array, options: ElasticNetOptions,
 ): ElasticNetResult {
-  const { columns, xMean, normSq } = centredColumns(x, rows, cols, options.fitIntercept);
   const yMean = options.fitIntercept ? columnMeans(y, rows, 1)[0]! : 0;
   const target = new Float64Array(rows);
   for (let r = 0; r < rows; r++) target[r] = y[r]! - yMean;
-
   const l1 = options.alpha * options.l1Ratio * rows;
   const l2 = options.alpha * (1 - options.l1Ratio) * rows;
-  const tol = options.tol * dot(target, target);
-  const w = new Float64Array(cols);
-  const residual = Float64Array.from(target);
-  let gap = dualityGap(columns, w, residual, target, l1, l2);
-  let iteration = 0;
+  const targetNormSq = dot(target, target);
+  const tol = options.tol * targetNormSq;
 
-  if (gap > tol) {
-    for (iteration = 0; iteration < options.maxIter; iteration++) {
-      let maxWeight = 0;
-      let maxUpdate = 0;
-      for (let c = 0; c < cols; c++) {
-        if (normSq[c] === 0) continue;
-        const col = columns[c]!;
-        const old = w[c]!;
-        // X_c·(R + w_c X_c) without adding w_c X_c back into R: one pass fewer, as sklearn.
-        const rho = dot(col, residual) + old * normSq[c]!;
-        const next = Math.sign(rho) * Math.max(Math.abs(rho) - l1, 0) / (normSq[c]! + l2);
-        w[c] = next;
-        if (next !== old) axpy(old - next, col, residual);
-        maxUpdate = Math.max(maxUpdate, Math.abs(next - old));
-        maxWeight = Math.max(maxWeight, Math.abs(next));
-      }
-      const lastIteration = iteration === options.maxIter - 1;
-      if (maxWeight === 0 || maxUpdate / maxWeight <= options.tol || lastIteration) {
-        gap = dualityGap(columns, w, residual, target, l1, l2);
-        if (gap <= tol) {
-          iteration++;
-          break;
-        }
+  // At w = 0 the residual is the centred target, and the gap needs only Xᵀ(y − ȳ), the same for X
+  // centred or not (Σ(y − ȳ) = 0; they differ by rounding): an α that zeroes every coefficient (the
+  // default α = 1 on unscaled targets, often) ends here, before X is copied, centred or transposed.
+  let gap = gapAtZero(xTyFloat32(x, rows, cols, target), targetNormSq, l1);
+  const w = new Float64Array(cols);
+  if (gap <= tol) return { coef: [Array.from(w)], intercept: [yMean], iterations: 0, dualGap: gap };
+
+  const { columns, xMean, normSq } = centredColumns(x, rows, cols, options.fitIntercept);
+  const residual = Float64Array.from(target);
+  let iteration = 0;
+  for (iteration = 0; iteration < options.maxIter; iteration++) {
+    let maxWeight = 0;
+    let maxUpdate = 0;
+    for (let c = 0; c < cols; c++) {
+      if (normSq[c] === 0) continue;
+      const col = columns[c]!;
+      const old = w[c]!;
+      // X_c·(R + w_c X_c) without adding w_c X_c back into R: one pass fewer, as sklearn.
+      const rho = dot(col, residual) + old * normSq[c]!;
+      const next = Math.sign(rho) * Math.max(Math.abs(rho) - l1, 0) / (normSq[c]! + l2);
+      w[c] = next;
+      if (next !== old) axpy(old - next, col, residual);
+      maxUpdate = Math.max(maxUpdate, Math.abs(next - old));
+      maxWeight = Math.max(maxWeight, Math.abs(next));
+    }
+    const lastIteration = iteration === options.maxIter - 1;
+    if (maxWeight === 0 || maxUpdate / maxWeight <= options.tol || lastIteration) {
+      gap = dualityGap(columns, w, residual, target, l1, l2);
+      if (gap <= tol) {
+        iteration++;
+        break;
       }
     }
   }
@@ -281,6 +283,15 @@ function centredColumns(
     normSq[c] = squares;
   }
   return { columns, xMean, normSq };
+}
+
+/** dualityGap at w = 0, where the residual is the target: from Xᵀy and ‖y‖² alone. */
+function gapAtZero(xTarget: Float64Array, targetNormSq: number, l1: number): number {
+  let dualNorm = 0;
+  for (let c = 0; c < xTarget.length; c++) dualNorm = Math.max(dualNorm, Math.abs(xTarget[c]!));
+  if (dualNorm <= l1) return 0;
+  const scale = l1 / dualNorm;
+  return 0.5 * (targetNormSq + targetNormSq * scale * scale) - scale * targetNormSq;
 }
 
 function dualityGap(

@@ -7,13 +7,13 @@ import { loadSplit, sklearn, sklearnAvailable } from './sklearn-reference.js';
 // Before the first load: each test file runs in its own process, and the BLAS is loaded once per thread.
 const MISSING = '/nonexistent/pgml-proxy-test/libopenblas.so.0';
 process.env.PGML_BLAS_LIB = MISSING;
-const { blasStatus, describeBlas, gram, gramJs, lapackSymmetricEigen, leastSquaresLapack, xTy, xTyJs } = await import('../../../../src/pgml/engines/blas.js');
+const { blasStatus, describeBlas, gram, gramJs, lapackSymmetricEigen, leastSquaresLapack, xTy, xTyFloat32, xTyJs } = await import('../../../../src/pgml/engines/blas.js');
 const { getLocalEngineFactory } = await import('../../../../src/pgml/engines/registry.js');
 
 const skipReason = sklearnAvailable() ? false : 'python3 with scikit-learn is not installed';
 const diabetes = loadSplit('diabetes');
 
-/** The users of gram and xTy, each against its scikit-learn estimator (tolerances as linear-estimators.test.ts). */
+/** The users of gram and xTy (and xTyFloat32), each against its scikit-learn estimator (tolerances as linear-estimators.test.ts). */
 const CASES: [string, string, Record<string, unknown>, number][] = [
   ['least_angle', 'linear_model.Lars', {}, 1e-4],
   ['lasso_least_angle', 'linear_model.LassoLars', { alpha: 0.01 }, 1e-4],
@@ -24,6 +24,9 @@ const CASES: [string, string, Record<string, unknown>, number][] = [
   // Without LAPACK, least squares runs the JavaScript Householder solve; ridge's products the loops.
   ['linear', 'linear_model.LinearRegression', {}, 1e-6],
   ['ridge', 'linear_model.Ridge', { alpha: 0.5 }, 1e-6],
+  // The duality gap at w = 0 from Xᵀy in JavaScript: past it (the defaults), and ending there (alpha 1000).
+  ['lasso', 'linear_model.Lasso', {}, 1e-4],
+  ['elastic_net', 'linear_model.ElasticNet', { alpha: 1000 }, 1e-6],
 ];
 
 describe('without a BLAS', () => {
@@ -40,6 +43,7 @@ describe('without a BLAS', () => {
     const y = Float64Array.from(train.y!);
     assert.deepEqual(gram(x, train.rows, train.cols), gramJs(x, train.rows, train.cols));
     assert.deepEqual(xTy(x, train.rows, train.cols, y), xTyJs(x, train.rows, train.cols, y));
+    assert.deepEqual(xTyFloat32(train.x, train.rows, train.cols, y), xTyJs(x, train.rows, train.cols, y));
   });
 
   it('LAPACK\'s least squares and eigendecomposition are absent, so the callers solve in JavaScript', () => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  blasStatus, describeBlas, gram, gramJs, lapackCholesky, lapackCholeskySolve, lapackSymmetricEigen, leastSquaresLapack, xTimes, xTy, xTyJs,
+  blasStatus, describeBlas, gram, gramJs, lapackCholesky, lapackCholeskySolve, lapackSymmetricEigen, leastSquaresLapack, xTimes, xTy, xTyFloat32, xTyJs,
 } from '../../../../src/pgml/engines/blas.js';
 import { jacobiEigen } from '../../../../src/pgml/engines/symmetric-pinv.js';
 import { backwardSolve, choleskyInPlace, forwardSolve } from '../../../../src/pgml/engines/kernels.js';
@@ -63,6 +63,21 @@ describe('BLAS', () => {
       const x = random(rows * cols, rows * 31 + cols);
       assertGramAgrees(x, rows, cols);
       assertXtyAgrees(x, rows, cols, random(rows, 5));
+    });
+  }
+
+  // Blocks of 1,024 rows: fewer rows than a block, exactly one, and a part block after whole ones.
+  for (const rows of [300, 1024, 2500]) {
+    it(`Xᵀy of a float32 ${rows}×7 matrix, converted a block of rows at a time, equals the float64 loop's up to rounding`, () => {
+      const cols = 7;
+      const x = Float32Array.from(random(rows * cols, rows));
+      const y = random(rows, 11);
+      const ours = xTyFloat32(x, rows, cols, y);
+      const js = xTyJs(Float64Array.from(x), rows, cols, y);
+      for (let c = 0; c < cols; c++) {
+        const bound = 2 * rows * Number.EPSILON * absoluteSum(rows, (r) => x[r * cols + c]!, (r) => y[r]!);
+        assert.ok(Math.abs(ours[c]! - js[c]!) <= bound, `column ${c}: ${ours[c]} vs ${js[c]}`);
+      }
     });
   }
 
