@@ -157,6 +157,38 @@ export function xTyFloat32(x: Float32Array, rows: number, cols: number, y: Float
 }
 
 /**
+ * XᵀX and Xᵀy_o of X's rows centred on `means`, for a float32 row-major X, a block of rows at a
+ * time (as xTyFloat32): each block is converted and centred in one reused buffer and its products
+ * added to the last (dsyrk's and dgemv's beta = 1), so no float64 copy of the whole of X is made.
+ * The sums run in another order than over one whole copy: the entries agree up to rounding.
+ */
+export function centredProductsFloat32(
+  x: Float32Array, rows: number, cols: number, means: Float64Array, targets: Float64Array[],
+): { gram: Float64Array; xTargets: Float64Array[] } {
+  const blas = loadedBlas();
+  const g = new Float64Array(cols * cols);
+  const xTargets = targets.map(() => new Float64Array(cols));
+  if (rows === 0 || cols === 0) return { gram: g, xTargets };
+  const blockRows = Math.min(FLOAT32_BLOCK_ROWS, rows);
+  const block = new Float64Array(blockRows * cols);
+  for (let start = 0; start < rows; start += blockRows) {
+    const n = Math.min(blockRows, rows - start);
+    const view = n === blockRows ? block : block.subarray(0, n * cols);
+    view.set(x.subarray(start * cols, (start + n) * cols));
+    for (let r = 0, i = 0; r < n; r++) for (let c = 0; c < cols; c++, i++) view[i]! -= means[c]!;
+    if (blas) blas.dsyrk(CBLAS_ROW_MAJOR, CBLAS_UPPER, CBLAS_TRANS, cols, n, 1, view, cols, 1, g, cols);
+    else addGramUpper(view, n, cols, g);
+    targets.forEach((y, o) => {
+      const yBlock = y.subarray(start, start + n);
+      if (blas) blas.dgemv(CBLAS_ROW_MAJOR, CBLAS_TRANS, n, cols, 1, view, cols, yBlock, 1, 1, xTargets[o]!, 1);
+      else addXTy(view, n, cols, yBlock, xTargets[o]!);
+    });
+  }
+  mirrorUpper(g, cols);
+  return { gram: g, xTargets };
+}
+
+/**
  * The minimum-norm least-squares solution of A X = B by LAPACK's dgelsd (SVD by divide and conquer,
  * scipy.linalg.lstsq's default driver, which scikit-learn's LinearRegression calls), singular values
  * at or below `rcond` × the largest counted as zero. `a` is m × n column-major and `b` m × nrhs
@@ -189,6 +221,13 @@ export function leastSquaresLapack(
 /** The JavaScript XᵀX: without a BLAS, and for the tests that compare the two. */
 export function gramJs(x: Float64Array, rows: number, cols: number): Float64Array {
   const g = new Float64Array(cols * cols);
+  addGramUpper(x, rows, cols, g);
+  mirrorUpper(g, cols);
+  return g;
+}
+
+/** Adds XᵀX's upper triangle to g's. */
+function addGramUpper(x: Float64Array, rows: number, cols: number, g: Float64Array): void {
   for (let r = 0; r < rows; r++) {
     const offset = r * cols;
     for (let i = 0; i < cols; i++) {
@@ -197,8 +236,6 @@ export function gramJs(x: Float64Array, rows: number, cols: number): Float64Arra
       for (let j = i; j < cols; j++) g[i * cols + j]! += xi * x[offset + j]!;
     }
   }
-  mirrorUpper(g, cols);
-  return g;
 }
 
 /** The JavaScript Xᵀy. */

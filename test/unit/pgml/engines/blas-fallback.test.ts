@@ -7,8 +7,9 @@ import { loadSplit, sklearn, sklearnAvailable } from './sklearn-reference.js';
 // Before the first load: each test file runs in its own process, and the BLAS is loaded once per thread.
 const MISSING = '/nonexistent/pgml-proxy-test/libopenblas.so.0';
 process.env.PGML_BLAS_LIB = MISSING;
-const { blasStatus, describeBlas, gram, gramJs, lapackSymmetricEigen, leastSquaresLapack, xTy, xTyFloat32, xTyJs } = await import('../../../../src/pgml/engines/blas.js');
+const { blasStatus, describeBlas, gram, gramJs, lapackSymmetricEigen, leastSquaresLapack, xTy, xTyFloat32, xTyJs, centredProductsFloat32 } = await import('../../../../src/pgml/engines/blas.js');
 const { getLocalEngineFactory } = await import('../../../../src/pgml/engines/registry.js');
+const { centreRows } = await import('../../../../src/pgml/engines/linear-regressor.js');
 
 const skipReason = sklearnAvailable() ? false : 'python3 with scikit-learn is not installed';
 const diabetes = loadSplit('diabetes');
@@ -44,6 +45,11 @@ describe('without a BLAS', () => {
     assert.deepEqual(gram(x, train.rows, train.cols), gramJs(x, train.rows, train.cols));
     assert.deepEqual(xTy(x, train.rows, train.cols, y), xTyJs(x, train.rows, train.cols, y));
     assert.deepEqual(xTyFloat32(train.x, train.rows, train.cols, y), xTyJs(x, train.rows, train.cols, y));
+    // Centred block by block, summed in the same row order: one centred copy's products, bit for bit.
+    const centred = centreRows({ x: train.x, rows: train.rows, cols: train.cols, y, outputs: 1 }, true);
+    const blocked = centredProductsFloat32(train.x, train.rows, train.cols, centred.xMean, [centred.y]);
+    assert.deepEqual(blocked.gram, gramJs(centred.x, train.rows, train.cols));
+    assert.deepEqual(blocked.xTargets[0], xTyJs(centred.x, train.rows, train.cols, centred.y));
   });
 
   it('LAPACK\'s least squares and eigendecomposition are absent, so the callers solve in JavaScript', () => {
