@@ -131,36 +131,41 @@ export function xTy(x: Float64Array, rows: number, cols: number, y: Float64Array
   return out;
 }
 
-/** Rows converted to float64 at a time by xTyFloat32: 256 kB at 30 features, within the cache. */
+/** Rows converted to float64 at a time from float32 rows: 256 kB at 30 features, within the cache. */
 const FLOAT32_BLOCK_ROWS = 1024;
 
 /**
- * Xᵀy for a float32 row-major matrix (the training rows as they arrive) without a float64 copy of
- * the whole of it: a block of rows at a time is converted into one reused buffer and multiplied,
- * the block's products added to the last (dgemv's beta = 1).
+ * Visits a float32 row-major matrix (the training rows as they arrive) as float64 blocks of rows,
+ * converted one after another into one reused buffer, so that no float64 copy of the whole of it
+ * is made: `visit(block, start, n)` gets rows start … start + n − 1.
  */
-export function xTyFloat32(x: Float32Array, rows: number, cols: number, y: Float64Array): Float64Array {
-  const blas = loadedBlas();
-  const out = new Float64Array(cols);
-  if (rows === 0 || cols === 0) return out;
+function forEachFloat64Block(
+  x: Float32Array, rows: number, cols: number, visit: (block: Float64Array, start: number, n: number) => void,
+): void {
+  if (rows === 0 || cols === 0) return;
   const blockRows = Math.min(FLOAT32_BLOCK_ROWS, rows);
   const block = new Float64Array(blockRows * cols);
   for (let start = 0; start < rows; start += blockRows) {
     const n = Math.min(blockRows, rows - start);
     const view = n === blockRows ? block : block.subarray(0, n * cols);
     view.set(x.subarray(start * cols, (start + n) * cols));
-    const yBlock = y.subarray(start, start + n);
-    if (blas) blas.dgemv(CBLAS_ROW_MAJOR, CBLAS_TRANS, n, cols, 1, view, cols, yBlock, 1, 1, out, 1);
-    else addXTy(view, n, cols, yBlock, out);
+    visit(view, start, n);
   }
+}
+
+/** Xᵀy for a float32 row-major X, a block of rows at a time, each block's products added to the last (dgemv's beta = 1). */
+export function xTyFloat32(x: Float32Array, rows: number, cols: number, y: Float64Array): Float64Array {
+  const blas = loadedBlas();
+  const out = new Float64Array(cols);
+  forEachFloat64Block(x, rows, cols, (block, start, n) => addBlockXTy(blas, block, n, cols, y.subarray(start, start + n), out));
   return out;
 }
 
 /**
  * XᵀX and Xᵀy_o of X's rows centred on `means`, for a float32 row-major X, a block of rows at a
- * time (as xTyFloat32): each block is converted and centred in one reused buffer and its products
- * added to the last (dsyrk's and dgemv's beta = 1), so no float64 copy of the whole of X is made.
- * The sums run in another order than over one whole copy: the entries agree up to rounding.
+ * time: each block is centred in the reused buffer and its products added to the last (dsyrk's and
+ * dgemv's beta = 1). The sums run in another order than over one whole copy: the entries agree up to
+ * rounding (without a BLAS, in the same row order: bit for bit).
  */
 export function centredProductsFloat32(
   x: Float32Array, rows: number, cols: number, means: Float64Array, targets: Float64Array[],
@@ -168,24 +173,19 @@ export function centredProductsFloat32(
   const blas = loadedBlas();
   const g = new Float64Array(cols * cols);
   const xTargets = targets.map(() => new Float64Array(cols));
-  if (rows === 0 || cols === 0) return { gram: g, xTargets };
-  const blockRows = Math.min(FLOAT32_BLOCK_ROWS, rows);
-  const block = new Float64Array(blockRows * cols);
-  for (let start = 0; start < rows; start += blockRows) {
-    const n = Math.min(blockRows, rows - start);
-    const view = n === blockRows ? block : block.subarray(0, n * cols);
-    view.set(x.subarray(start * cols, (start + n) * cols));
-    for (let r = 0, i = 0; r < n; r++) for (let c = 0; c < cols; c++, i++) view[i]! -= means[c]!;
-    if (blas) blas.dsyrk(CBLAS_ROW_MAJOR, CBLAS_UPPER, CBLAS_TRANS, cols, n, 1, view, cols, 1, g, cols);
-    else addGramUpper(view, n, cols, g);
-    targets.forEach((y, o) => {
-      const yBlock = y.subarray(start, start + n);
-      if (blas) blas.dgemv(CBLAS_ROW_MAJOR, CBLAS_TRANS, n, cols, 1, view, cols, yBlock, 1, 1, xTargets[o]!, 1);
-      else addXTy(view, n, cols, yBlock, xTargets[o]!);
-    });
-  }
+  forEachFloat64Block(x, rows, cols, (block, start, n) => {
+    for (let r = 0, i = 0; r < n; r++) for (let c = 0; c < cols; c++, i++) block[i]! -= means[c]!;
+    if (blas) blas.dsyrk(CBLAS_ROW_MAJOR, CBLAS_UPPER, CBLAS_TRANS, cols, n, 1, block, cols, 1, g, cols);
+    else addGramUpper(block, n, cols, g);
+    targets.forEach((y, o) => addBlockXTy(blas, block, n, cols, y.subarray(start, start + n), xTargets[o]!));
+  });
   mirrorUpper(g, cols);
   return { gram: g, xTargets };
+}
+
+function addBlockXTy(blas: Blas | undefined, block: Float64Array, n: number, cols: number, y: Float64Array, out: Float64Array): void {
+  if (blas) blas.dgemv(CBLAS_ROW_MAJOR, CBLAS_TRANS, n, cols, 1, block, cols, y, 1, 1, out, 1);
+  else addXTy(block, n, cols, y, out);
 }
 
 /**
