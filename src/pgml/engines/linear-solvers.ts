@@ -248,13 +248,12 @@ export function elasticNet(
   return { coef: [Array.from(w)], intercept: [intercept], iterations: iteration, dualGap: gap };
 }
 
-const TRANSPOSE_BLOCK = 256;
-
 /**
  * X's columns in float64, centred on their means when an intercept is fitted, and their squared
  * norms: coordinate descent sweeps one feature column at a time. One pass over the row-major
- * float32 rows, a block of rows at a time, writes them into a column-major copy (a copy per column
- * read all of X once per feature, a row-by-row scatter wrote 30 places 600 kB apart); each column's mean then sums its values in row order, as a row-wise sum does.
+ * float32 rows writes them into a column-major copy (a copy per column read all of X once per
+ * feature; blocks of rows measured slower); each column's mean then sums its values in row order,
+ * as a row-wise sum does, and one more pass centres the column and sums its squares.
  */
 function centredColumns(
   x: Float32Array, rows: number, cols: number, fitIntercept: boolean,
