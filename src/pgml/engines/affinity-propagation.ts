@@ -27,22 +27,13 @@ function fit(data: Dataset, hp: Record<string, unknown>): CentreModel {
   if (damping >= 1) throw new PgError(SqlState.InvalidParameterValue, `hyperparameter damping for ${ALGORITHM} must be in [0.5, 1), got ${damping}`);
   const maxIter = intParam(ALGORITHM, hp, 'max_iter', 200);
   const convergenceIter = intParam(ALGORITHM, hp, 'convergence_iter', 15);
-  const s = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = i + 1; j < n; j++) {
-      let d = 0;
-      for (let c = 0; c < cols; c++) d += (x[i * cols + c]! - x[j * cols + c]!) ** 2;
-      s[i * n + j] = -d;
-      s[j * n + i] = -d;
-    }
-  }
+  const s = negativeSquaredDistances(x, n, cols);
   const preference = hp.preference === undefined || hp.preference === null
     ? median(s)
     : rangeParam(ALGORITHM, hp, 'preference', 0, {});
   if (n === 1) return { centres: Array.from(x) };
   for (let i = 0; i < n; i++) s[i * n + i] = preference;
-  const normal = standardNormal(seededRandom(seedParam(ALGORITHM, hp)));
-  for (let i = 0; i < n * n; i++) s[i]! += (EPS * s[i]! + TINY * 100) * normal();
+  addTieNoise(s, standardNormal(seededRandom(seedParam(ALGORITHM, hp))));
 
   const exemplars = passMessages(s, n, damping, maxIter, convergenceIter);
   let chosen = exemplars.reduce<number[]>((acc, e, k) => (e ? [...acc, k] : acc), []);
@@ -77,6 +68,31 @@ function fit(data: Dataset, hp: Record<string, unknown>): CentreModel {
   });
   const centres = [...new Set(chosen)].sort((p, q) => p - q);
   return { centres: centres.flatMap((i) => Array.from(x.subarray(i * cols, (i + 1) * cols))) };
+}
+
+/*
+ * The loops over the n × n matrix live in functions of typed arrays and numbers: `fit` itself is
+ * deoptimized by a user's first Dataset (another object shape than the warm-up's), and a loop inside
+ * it would run unoptimized again until TurboFan had recompiled it (tens of ms on a loaded machine).
+ */
+
+/** −‖x_i − x_j‖² for every pair, from the upper triangle. */
+function negativeSquaredDistances(x: Float32Array, n: number, cols: number): Float64Array {
+  const s = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      let d = 0;
+      for (let c = 0; c < cols; c++) d += (x[i * cols + c]! - x[j * cols + c]!) ** 2;
+      s[i * n + j] = -d;
+      s[j * n + i] = -d;
+    }
+  }
+  return s;
+}
+
+/** sklearn's tie-breaking noise: s += (ε·s + 100·tiny) · N(0, 1). */
+function addTieNoise(s: Float64Array, normal: () => number): void {
+  for (let i = 0; i < s.length; i++) s[i]! += (EPS * s[i]! + TINY * 100) * normal();
 }
 
 /**

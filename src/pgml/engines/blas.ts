@@ -154,6 +154,63 @@ export function xTy(x: Float64Array, rows: number, cols: number, y: Float64Array
   return out;
 }
 
+/** Rows converted to float64 at a time from float32 rows: 256 kB at 30 features, within the cache. */
+const FLOAT32_BLOCK_ROWS = 1024;
+
+/**
+ * Visits a float32 row-major matrix (the training rows as they arrive) as float64 blocks of rows,
+ * converted one after another into one reused buffer, so that no float64 copy of the whole of it
+ * is made: `visit(block, start, n)` gets rows start … start + n − 1.
+ */
+function forEachFloat64Block(
+  x: Float32Array, rows: number, cols: number, visit: (block: Float64Array, start: number, n: number) => void,
+): void {
+  if (rows === 0 || cols === 0) return;
+  const blockRows = Math.min(FLOAT32_BLOCK_ROWS, rows);
+  const block = new Float64Array(blockRows * cols);
+  for (let start = 0; start < rows; start += blockRows) {
+    const n = Math.min(blockRows, rows - start);
+    const view = n === blockRows ? block : block.subarray(0, n * cols);
+    view.set(x.subarray(start * cols, (start + n) * cols));
+    visit(view, start, n);
+  }
+}
+
+/** Xᵀy for a float32 row-major X, a block of rows at a time, each block's products added to the last (dgemv's beta = 1). */
+export function xTyFloat32(x: Float32Array, rows: number, cols: number, y: Float64Array): Float64Array {
+  const blas = loadedBlas();
+  const out = new Float64Array(cols);
+  forEachFloat64Block(x, rows, cols, (block, start, n) => addBlockXTy(blas, block, n, cols, y.subarray(start, start + n), out));
+  return out;
+}
+
+/**
+ * XᵀX and Xᵀy_o of X's rows centred on `means`, for a float32 row-major X, a block of rows at a
+ * time: each block is centred in the reused buffer and its products added to the last (dsyrk's and
+ * dgemv's beta = 1). The sums run in another order than over one whole copy: the entries agree up to
+ * rounding (without a BLAS, in the same row order: bit for bit).
+ */
+export function centredProductsFloat32(
+  x: Float32Array, rows: number, cols: number, means: Float64Array, targets: Float64Array[],
+): { gram: Float64Array; xTargets: Float64Array[] } {
+  const blas = loadedBlas();
+  const g = new Float64Array(cols * cols);
+  const xTargets = targets.map(() => new Float64Array(cols));
+  forEachFloat64Block(x, rows, cols, (block, start, n) => {
+    for (let r = 0, i = 0; r < n; r++) for (let c = 0; c < cols; c++, i++) block[i]! -= means[c]!;
+    if (blas) blas.dsyrk(CBLAS_ROW_MAJOR, CBLAS_UPPER, CBLAS_TRANS, cols, n, 1, block, cols, 1, g, cols);
+    else addGramUpper(block, n, cols, g);
+    targets.forEach((y, o) => addBlockXTy(blas, block, n, cols, y.subarray(start, start + n), xTargets[o]!));
+  });
+  mirrorUpper(g, cols);
+  return { gram: g, xTargets };
+}
+
+function addBlockXTy(blas: Blas | undefined, block: Float64Array, n: number, cols: number, y: Float64Array, out: Float64Array): void {
+  if (blas) blas.dgemv(CBLAS_ROW_MAJOR, CBLAS_TRANS, n, cols, 1, block, cols, y, 1, 1, out, 1);
+  else addXTy(block, n, cols, y, out);
+}
+
 /**
  * The minimum-norm least-squares solution of A X = B by LAPACK's dgelsd (SVD by divide and conquer,
  * scipy.linalg.lstsq's default driver, which scikit-learn's LinearRegression calls), singular values
@@ -187,6 +244,13 @@ export function leastSquaresLapack(
 /** The JavaScript XᵀX: without a BLAS, and for the tests that compare the two. */
 export function gramJs(x: Float64Array, rows: number, cols: number): Float64Array {
   const g = new Float64Array(cols * cols);
+  addGramUpper(x, rows, cols, g);
+  mirrorUpper(g, cols);
+  return g;
+}
+
+/** Adds XᵀX's upper triangle to g's. */
+function addGramUpper(x: Float64Array, rows: number, cols: number, g: Float64Array): void {
   for (let r = 0; r < rows; r++) {
     const offset = r * cols;
     for (let i = 0; i < cols; i++) {
@@ -195,18 +259,20 @@ export function gramJs(x: Float64Array, rows: number, cols: number): Float64Arra
       for (let j = i; j < cols; j++) g[i * cols + j]! += xi * x[offset + j]!;
     }
   }
-  mirrorUpper(g, cols);
-  return g;
 }
 
 /** The JavaScript Xᵀy. */
 export function xTyJs(x: Float64Array, rows: number, cols: number, y: Float64Array): Float64Array {
   const out = new Float64Array(cols);
+  addXTy(x, rows, cols, y, out);
+  return out;
+}
+
+function addXTy(x: Float64Array, rows: number, cols: number, y: Float64Array, out: Float64Array): void {
   for (let r = 0; r < rows; r++) {
     const yr = y[r]!;
     for (let c = 0; c < cols; c++) out[c]! += x[r * cols + c]! * yr;
   }
-  return out;
 }
 
 function mirrorUpper(g: Float64Array, cols: number): void {

@@ -7,7 +7,7 @@
  * duality-gap stopping rule.
  */
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
-import { gram, lapackCholesky, leastSquaresLapack, xTy } from './blas.js';
+import { gram, lapackCholesky, leastSquaresLapack, xTy, xTyFloat32 } from './blas.js';
 import { columnMeans } from './engine-support.js';
 import { choleskyInPlace, choleskySolveMany } from './kernels.js';
 
@@ -193,33 +193,31 @@ export interface ElasticNetResult extends LinearCoefficients {
 
 /**
  * Minimises (1/2n)‖y − Xw‖² + α·ρ‖w‖₁ + ½α(1−ρ)‖w‖², single output, exactly as sklearn's ElasticNet
- * (Lasso is ρ = 1). Stops when the duality gap falls below tol·‖y‖².
+ * (Lasso is ρ = 1): its `enet_coordinate_descent` without the gap-safe screening, which only skips
+ * features already known to be zero. Stops when the duality gap is at most tol·‖y‖², checked first
+ * at w = 0 as scikit-learn 1.9 does.
  */
 export function elasticNet(
   x: Float32Array, rows: number, cols: number, y: Float64Array, options: ElasticNetOptions,
 ): ElasticNetResult {
-  const xMean = options.fitIntercept ? columnMeans(x, rows, cols) : new Float64Array(cols);
   const yMean = options.fitIntercept ? columnMeans(y, rows, 1)[0]! : 0;
-  // Column-major copy: coordinate descent sweeps one feature column at a time.
-  const columns: Float64Array[] = [];
-  const normSq = new Float64Array(cols);
-  for (let c = 0; c < cols; c++) {
-    const col = new Float64Array(rows);
-    for (let r = 0; r < rows; r++) col[r] = x[r * cols + c]! - xMean[c]!;
-    columns.push(col);
-    normSq[c] = dot(col, col);
-  }
   const target = new Float64Array(rows);
   for (let r = 0; r < rows; r++) target[r] = y[r]! - yMean;
-
   const l1 = options.alpha * options.l1Ratio * rows;
   const l2 = options.alpha * (1 - options.l1Ratio) * rows;
-  const tol = options.tol * dot(target, target);
-  const w = new Float64Array(cols);
-  const residual = Float64Array.from(target);
-  let gap = tol + 1;
-  let iteration = 0;
+  const targetNormSq = dot(target, target);
+  const tol = options.tol * targetNormSq;
 
+  // At w = 0 the residual is the centred target, and the gap needs only Xᵀ(y − ȳ), the same for X
+  // centred or not (Σ(y − ȳ) = 0; they differ by rounding): an α that zeroes every coefficient (the
+  // default α = 1 on unscaled targets, often) ends here, before X is copied, centred or transposed.
+  let gap = gapAtZero(xTyFloat32(x, rows, cols, target), targetNormSq, l1);
+  const w = new Float64Array(cols);
+  if (gap <= tol) return { coef: [Array.from(w)], intercept: [yMean], iterations: 0, dualGap: gap };
+
+  const { columns, xMean, normSq } = centredColumns(x, rows, cols, options.fitIntercept);
+  const residual = Float64Array.from(target);
+  let iteration = 0;
   for (iteration = 0; iteration < options.maxIter; iteration++) {
     let maxWeight = 0;
     let maxUpdate = 0;
@@ -227,18 +225,18 @@ export function elasticNet(
       if (normSq[c] === 0) continue;
       const col = columns[c]!;
       const old = w[c]!;
-      if (old !== 0) for (let r = 0; r < rows; r++) residual[r]! += old * col[r]!;
-      const rho = dot(col, residual);
+      // X_c·(R + w_c X_c) without adding w_c X_c back into R: one pass fewer, as sklearn.
+      const rho = dot(col, residual) + old * normSq[c]!;
       const next = Math.sign(rho) * Math.max(Math.abs(rho) - l1, 0) / (normSq[c]! + l2);
       w[c] = next;
-      if (next !== 0) for (let r = 0; r < rows; r++) residual[r]! -= next * col[r]!;
+      if (next !== old) axpy(old - next, col, residual);
       maxUpdate = Math.max(maxUpdate, Math.abs(next - old));
       maxWeight = Math.max(maxWeight, Math.abs(next));
     }
     const lastIteration = iteration === options.maxIter - 1;
-    if (maxWeight === 0 || maxUpdate / maxWeight < options.tol || lastIteration) {
+    if (maxWeight === 0 || maxUpdate / maxWeight <= options.tol || lastIteration) {
       gap = dualityGap(columns, w, residual, target, l1, l2);
-      if (gap < tol) {
+      if (gap <= tol) {
         iteration++;
         break;
       }
@@ -248,6 +246,51 @@ export function elasticNet(
   let intercept = yMean;
   for (let c = 0; c < cols; c++) intercept -= xMean[c]! * w[c]!;
   return { coef: [Array.from(w)], intercept: [intercept], iterations: iteration, dualGap: gap };
+}
+
+/**
+ * X's columns in float64, centred on their means when an intercept is fitted, and their squared
+ * norms: coordinate descent sweeps one feature column at a time. One pass over the row-major
+ * float32 rows writes them into a column-major copy (a copy per column read all of X once per
+ * feature; blocks of rows measured slower); each column's mean then sums its values in row order,
+ * as a row-wise sum does, and one more pass centres the column and sums its squares.
+ */
+function centredColumns(
+  x: Float32Array, rows: number, cols: number, fitIntercept: boolean,
+): { columns: Float64Array[]; xMean: Float64Array; normSq: Float64Array } {
+  const all = new Float64Array(rows * cols);
+  for (let r = 0, i = 0; r < rows; r++) for (let c = 0; c < cols; c++, i++) all[c * rows + r] = x[i]!;
+  const columns: Float64Array[] = [];
+  const xMean = new Float64Array(cols);
+  const normSq = new Float64Array(cols);
+  for (let c = 0; c < cols; c++) {
+    const col = all.subarray(c * rows, (c + 1) * rows);
+    columns.push(col);
+    let mean = 0;
+    if (fitIntercept) {
+      for (let r = 0; r < rows; r++) mean += col[r]!;
+      mean /= Math.max(rows, 1);
+    }
+    // Centred and its square summed in one pass (dot(col, col) adds in the same order).
+    let squares = 0;
+    for (let r = 0; r < rows; r++) {
+      const v = col[r]! - mean;
+      col[r] = v;
+      squares += v * v;
+    }
+    xMean[c] = mean;
+    normSq[c] = squares;
+  }
+  return { columns, xMean, normSq };
+}
+
+/** dualityGap at w = 0, where the residual is the target: from Xᵀy and ‖y‖² alone. */
+function gapAtZero(xTarget: Float64Array, targetNormSq: number, l1: number): number {
+  let dualNorm = 0;
+  for (let c = 0; c < xTarget.length; c++) dualNorm = Math.max(dualNorm, Math.abs(xTarget[c]!));
+  if (dualNorm <= l1) return 0;
+  const scale = l1 / dualNorm;
+  return 0.5 * (targetNormSq + targetNormSq * scale * scale) - scale * targetNormSq;
 }
 
 function dualityGap(
@@ -268,6 +311,11 @@ function dualityGap(
     gap = 0.5 * (rNormSq + rNormSq * scale * scale);
   }
   return gap + l1 * l1Norm - scale * dot(residual, target) + 0.5 * l2 * (1 + scale * scale) * wNormSq;
+}
+
+/** r += a·x */
+function axpy(a: number, x: Float64Array, r: Float64Array): void {
+  for (let i = 0; i < r.length; i++) r[i]! += a * x[i]!;
 }
 
 function dot(a: Float64Array, b: Float64Array): number {

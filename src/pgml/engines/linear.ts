@@ -86,12 +86,11 @@ class LinearEngine implements Engine {
       return;
     }
 
-    const targets = Float64Array.from(y);
     let model: LinearCoefficients;
     if (algorithm === 'linear') {
-      model = leastSquares(x, rows, cols, targets, yCols, fitIntercept);
+      model = leastSquares(x, rows, cols, Float64Array.from(y), yCols, fitIntercept);
     } else if (algorithm === 'ridge') {
-      model = ridge(x, rows, cols, targets, yCols, rangeParam(algorithm, hp, 'alpha', 1.0, { min: 0 }), fitIntercept);
+      model = ridge(x, rows, cols, Float64Array.from(y), yCols, rangeParam(algorithm, hp, 'alpha', 1.0, { min: 0 }), fitIntercept);
     } else {
       const cdOptions = {
         alpha: rangeParam(algorithm, hp, 'alpha', 1.0, { min: 0 }),
@@ -104,7 +103,7 @@ class LinearEngine implements Engine {
       model = { coef: [], intercept: [] };
       for (let o = 0; o < yCols; o++) {
         const column = new Float64Array(rows);
-        for (let r = 0; r < rows; r++) column[r] = targets[r * yCols + o]!;
+        for (let r = 0; r < rows; r++) column[r] = y[r * yCols + o]!;
         const fitted = elasticNet(x, rows, cols, column, cdOptions);
         model.coef.push(fitted.coef[0]!);
         model.intercept.push(fitted.intercept[0]!);

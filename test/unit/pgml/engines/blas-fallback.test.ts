@@ -7,13 +7,14 @@ import { loadSplit, sklearn, sklearnAvailable } from './sklearn-reference.js';
 // Before the first load: each test file runs in its own process, and the BLAS is loaded once per thread.
 const MISSING = '/nonexistent/pgml-proxy-test/libopenblas.so.0';
 process.env.PGML_BLAS_LIB = MISSING;
-const { blasStatus, describeBlas, gram, gramJs, lapackSymmetricEigen, leastSquaresLapack, xTy, xTyJs } = await import('../../../../src/pgml/engines/blas.js');
+const { blasStatus, describeBlas, gram, gramJs, lapackSymmetricEigen, leastSquaresLapack, xTy, xTyFloat32, xTyJs, centredProductsFloat32 } = await import('../../../../src/pgml/engines/blas.js');
 const { getLocalEngineFactory } = await import('../../../../src/pgml/engines/registry.js');
+const { centreRows } = await import('../../../../src/pgml/engines/linear-regressor.js');
 
 const skipReason = sklearnAvailable() ? false : 'python3 with scikit-learn is not installed';
 const diabetes = loadSplit('diabetes');
 
-/** The users of gram and xTy, each against its scikit-learn estimator (tolerances as linear-estimators.test.ts). */
+/** The users of gram and xTy (and xTyFloat32), each against its scikit-learn estimator (tolerances as linear-estimators.test.ts). */
 const CASES: [string, string, Record<string, unknown>, number][] = [
   ['least_angle', 'linear_model.Lars', {}, 1e-4],
   ['lasso_least_angle', 'linear_model.LassoLars', { alpha: 0.01 }, 1e-4],
@@ -27,6 +28,9 @@ const CASES: [string, string, Record<string, unknown>, number][] = [
   // Without LAPACK, the kernel estimators factor, solve and invert with the JavaScript loops.
   ['kernel_ridge', 'kernel_ridge.KernelRidge', {}, 1e-4],
   ['gaussian_process', 'gaussian_process.GaussianProcessRegressor', { alpha: 1, normalize_y: true }, 1e-4],
+  // The duality gap at w = 0 from Xᵀy in JavaScript: past it (the defaults), and ending there (alpha 1000).
+  ['lasso', 'linear_model.Lasso', {}, 1e-4],
+  ['elastic_net', 'linear_model.ElasticNet', { alpha: 1000 }, 1e-6],
 ];
 
 describe('without a BLAS', () => {
@@ -43,6 +47,12 @@ describe('without a BLAS', () => {
     const y = Float64Array.from(train.y!);
     assert.deepEqual(gram(x, train.rows, train.cols), gramJs(x, train.rows, train.cols));
     assert.deepEqual(xTy(x, train.rows, train.cols, y), xTyJs(x, train.rows, train.cols, y));
+    assert.deepEqual(xTyFloat32(train.x, train.rows, train.cols, y), xTyJs(x, train.rows, train.cols, y));
+    // Centred block by block, summed in the same row order: one centred copy's products, bit for bit.
+    const centred = centreRows({ x: train.x, rows: train.rows, cols: train.cols, y, outputs: 1 }, true);
+    const blocked = centredProductsFloat32(train.x, train.rows, train.cols, centred.xMean, [centred.y]);
+    assert.deepEqual(blocked.gram, gramJs(centred.x, train.rows, train.cols));
+    assert.deepEqual(blocked.xTargets[0], xTyJs(centred.x, train.rows, train.cols, centred.y));
   });
 
   it('LAPACK\'s least squares and eigendecomposition are absent, so the callers solve in JavaScript', () => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  blasStatus, describeBlas, gram, gramJs, lapackCholesky, lapackCholeskySolve, lapackSymmetricEigen, leastSquaresLapack, xTimes, xTy, xTyJs,
+  blasStatus, describeBlas, gram, gramJs, lapackCholesky, lapackCholeskySolve, lapackSymmetricEigen, leastSquaresLapack, xTimes, xTy, xTyFloat32, xTyJs, centredProductsFloat32,
 } from '../../../../src/pgml/engines/blas.js';
 import { jacobiEigen } from '../../../../src/pgml/engines/symmetric-pinv.js';
 import { backwardSolve, choleskyInPlace, forwardSolve } from '../../../../src/pgml/engines/kernels.js';
@@ -63,6 +63,45 @@ describe('BLAS', () => {
       const x = random(rows * cols, rows * 31 + cols);
       assertGramAgrees(x, rows, cols);
       assertXtyAgrees(x, rows, cols, random(rows, 5));
+    });
+  }
+
+  // Blocks of 1,024 rows: fewer rows than a block, exactly one, and a part block after whole ones.
+  for (const rows of [300, 1024, 2500]) {
+    it(`Xᵀy of a float32 ${rows}×7 matrix, converted a block of rows at a time, equals the float64 loop's up to rounding`, () => {
+      const cols = 7;
+      const x = Float32Array.from(random(rows * cols, rows));
+      const y = random(rows, 11);
+      const ours = xTyFloat32(x, rows, cols, y);
+      const js = xTyJs(Float64Array.from(x), rows, cols, y);
+      for (let c = 0; c < cols; c++) {
+        const bound = 2 * rows * Number.EPSILON * absoluteSum(rows, (r) => x[r * cols + c]!, (r) => y[r]!);
+        assert.ok(Math.abs(ours[c]! - js[c]!) <= bound, `column ${c}: ${ours[c]} vs ${js[c]}`);
+      }
+    });
+  }
+
+  for (const rows of [300, 2500]) {
+    it(`the centred XᵀX and Xᵀy of a float32 ${rows}×7 matrix, a block of rows at a time, equal one centred copy's up to rounding`, () => {
+      const cols = 7;
+      const x = Float32Array.from(random(rows * cols, rows + 3), (v, i) => v + (i % cols));
+      const y = random(rows, 13);
+      const centred = centreRows({ x, rows, cols, y, outputs: 1 }, true);
+      const { gram: g, xTargets } = centredProductsFloat32(x, rows, cols, centred.xMean, [centred.y, y]);
+      const wholeGram = gramJs(centred.x, rows, cols);
+      for (let i = 0; i < cols; i++) {
+        for (let j = 0; j < cols; j++) {
+          const bound = 2 * rows * Number.EPSILON * absoluteSum(rows, (r) => centred.x[r * cols + i]!, (r) => centred.x[r * cols + j]!);
+          assert.ok(Math.abs(g[i * cols + j]! - wholeGram[i * cols + j]!) <= bound, `(${i},${j})`);
+        }
+      }
+      for (const [o, target] of [centred.y, y].entries()) {
+        const whole = xTyJs(centred.x, rows, cols, target);
+        for (let c = 0; c < cols; c++) {
+          const bound = 2 * rows * Number.EPSILON * absoluteSum(rows, (r) => centred.x[r * cols + c]!, (r) => target[r]!);
+          assert.ok(Math.abs(xTargets[o]![c]! - whole[c]!) <= bound, `target ${o} column ${c}`);
+        }
+      }
     });
   }
 
