@@ -81,19 +81,18 @@ export interface HistogramInputs {
 }
 
 /**
- * Features [from, to) of the histogram of the node's rows indices[start, start + n): zeroed, then
- * summed. Without hessians (constant, the squared error) each bin's hessian sum is its row count.
+ * Feature c of the histogram of the node's rows indices[start, start + n): zeroed, then summed. Without
+ * hessians (constant, the squared error) each bin's hessian sum is its row count.
  */
-export function sumFeatures(histogram: Float64Array, inputs: HistogramInputs, from: number, to: number, start: number, n: number, withHessians: boolean): void {
+export function sumFeature(histogram: Float64Array, inputs: HistogramInputs, c: number, start: number, n: number, withHessians: boolean): void {
   const { bins, rows, offsets, indices, gradients, hessians } = inputs;
-  histogram.fill(0, offsets[from]!, offsets[to]!);
-  for (let c = from; c < to; c++) {
-    const base = offsets[c]!;
-    if (withHessians) {
-      sumGradientsAndHessians(histogram, base, bins, c * rows, indices, start, n, gradients, hessians);
-    } else {
-      sumGradients(histogram, base, bins, c * rows, indices, start, n, gradients);
-    }
+  const base = offsets[c]!;
+  const end = offsets[c + 1]!;
+  histogram.fill(0, base, end);
+  if (withHessians) {
+    sumGradientsAndHessians(histogram, base, bins, c * rows, indices, start, n, gradients, hessians);
+  } else {
+    sumGradients(histogram, base, bins, c * rows, indices, start, n, gradients);
+    for (let at = base; at < end; at += 3) histogram[at + 1] = histogram[at + 2]!;
   }
-  if (!withHessians) for (let at = offsets[from]!; at < offsets[to]!; at += 3) histogram[at + 1] = histogram[at + 2]!;
 }
