@@ -72,8 +72,9 @@ export class HistogramHelper {
     claimFeatures(this.arrays, histograms, lastBins);
     // The helper did not join: it never will for this step.
     if (Atomics.compareExchange(control, JOINED, sequence - 1, sequence) === sequence - 1) return;
-    while (Atomics.load(control, DONE) !== sequence) {
-      if (Atomics.wait(control, DONE, sequence - 1, FEATURE_WAIT_MS) === 'timed-out' && Atomics.load(control, DONE) !== sequence) {
+    // DONE holds the last step the helper joined, not always the one before this.
+    for (let done = Atomics.load(control, DONE); done !== sequence; done = Atomics.load(control, DONE)) {
+      if (Atomics.wait(control, DONE, done, FEATURE_WAIT_MS) === 'timed-out' && Atomics.load(control, DONE) !== sequence) {
         throw new PgError(SqlState.InternalError, 'the histogram thread of hist_gradient_boosting stopped answering');
       }
     }

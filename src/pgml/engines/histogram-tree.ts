@@ -27,19 +27,39 @@ export interface BinnedData {
 export const BIN_SAMPLE = 200_000;
 
 /**
+ * The rows `train` of row-major x, column by column (as sklearn's X_train, Fortran-ordered for binning):
+ * thresholds and bins then read each feature's values front to back, instead of one value per row.
+ */
+export function trainingColumns(x: Float32Array, cols: number, train: Int32Array): Float32Array {
+  const rows = train.length;
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const from = train[i]! * cols;
+    for (let c = 0; c < cols; c++) out[c * rows + i] = x[from + c]!;
+  }
+  return out;
+}
+
+/**
  * sklearn's _find_binning_thresholds: midpoints between distinct values when there are few, else the
  * percentiles (numpy's averaged_inverted_cdf, as scikit-learn 1.9) of the column, duplicates dropped.
- * `sample`: the rows _BinMapper subsampled (with replacement) when there are more than BIN_SAMPLE.
+ * `columns` from trainingColumns; `sample`: the rows _BinMapper subsampled (with replacement) when
+ * there are more than BIN_SAMPLE.
  */
-export function binThresholds(x: Float32Array, rows: number, cols: number, maxBins: number, sample: Int32Array | null): number[][] {
+export function binThresholds(columns: Float32Array, rows: number, cols: number, maxBins: number, sample: Int32Array | null): number[][] {
   const out: number[][] = [];
+  const values = new Float64Array(sample ? sample.length : rows);
   for (let c = 0; c < cols; c++) {
-    const values = sample ? Float64Array.from(sample, (r) => x[r * cols + c]!) : Float64Array.from({ length: rows }, (_, r) => x[r * cols + c]!);
+    const column = columns.subarray(c * rows, (c + 1) * rows);
+    if (sample) for (let i = 0; i < sample.length; i++) values[i] = column[sample[i]!]!;
+    else values.set(column);
     values.sort();
-    const distinct: number[] = [];
-    for (let i = 0; i < values.length; i++) if (i === 0 || values[i] !== values[i - 1]) distinct.push(values[i]!);
-    if (distinct.length <= maxBins) {
-      out.push(distinct.slice(1).map((v, i) => (distinct[i]! + v) / 2));
+    let distinct = 0;
+    for (let i = 0; i < values.length && distinct <= maxBins; i++) if (i === 0 || values[i] !== values[i - 1]) distinct++;
+    if (distinct <= maxBins) {
+      const midpoints: number[] = [];
+      for (let i = 1; i < values.length; i++) if (values[i] !== values[i - 1]) midpoints.push((values[i - 1]! + values[i]!) / 2);
+      out.push(midpoints);
       continue;
     }
     const thresholds: number[] = [];
@@ -79,13 +99,12 @@ export function binOf(thresholds: readonly number[], value: number): number {
   return lo;
 }
 
-/** The bins of x's rows `train` (row-major x), in that order; in a SharedArrayBuffer for a helper thread. */
-export function binData(x: Float32Array, train: Int32Array, cols: number, thresholds: number[][], shared = false): BinnedData {
-  const rows = train.length;
+/** The bins of trainingColumns' rows, by feature; in a SharedArrayBuffer for a helper thread. */
+export function binData(columns: Float32Array, rows: number, cols: number, thresholds: number[][], shared = false): BinnedData {
   const bins = new Uint8Array(shared ? new SharedArrayBuffer(rows * cols) : new ArrayBuffer(rows * cols));
   for (let c = 0; c < cols; c++) {
     const bounds = thresholds[c]!;
-    for (let i = 0; i < rows; i++) bins[c * rows + i] = binOf(bounds, x[train[i]! * cols + c]!);
+    for (let at = c * rows, end = at + rows; at < end; at++) bins[at] = binOf(bounds, columns[at]!);
   }
   return { bins, rows, cols, thresholds };
 }
@@ -289,8 +308,14 @@ export class HistTreeGrower {
     const { indices, nodeGradients, nodeHessians } = this;
     const { start } = summed;
     const n = summed.end - start;
-    for (let i = 0; i < n; i++) nodeGradients[i] = gradients[indices[start + i]!]!;
-    if (hessians) for (let i = 0; i < n; i++) nodeHessians[i] = hessians[indices[start + i]!]!;
+    if (n === indices.length) {
+      // The root: its rows are every position, in order.
+      nodeGradients.set(gradients);
+      if (hessians) nodeHessians.set(hessians);
+    } else {
+      for (let i = 0; i < n; i++) nodeGradients[i] = gradients[indices[start + i]!]!;
+      if (hessians) for (let i = 0; i < n; i++) nodeHessians[i] = hessians[indices[start + i]!]!;
+    }
     const requests = nodes.map((node) => (splittable(node, options) ? { slot: node.histogram, n: node.end - node.start, g: node.g, h: node.h } : undefined));
     const step = { start, n, withHessians: hessians !== undefined, small: summed.histogram, large, nodes: requests, l2: options.l2, minSamplesLeaf: options.minSamplesLeaf };
     if (this.helper && n * this.data.cols >= HELPER_MIN_WORK) {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Worker } from 'node:worker_threads';
-import { binData, binThresholds, HistTreeGrower, type GrowOptions, type HistTree } from '../../../../src/pgml/engines/histogram-tree.js';
+import { binData, binThresholds, HistTreeGrower, trainingColumns, type GrowOptions, type HistTree } from '../../../../src/pgml/engines/histogram-tree.js';
 
 function lcg(seed: number): () => number {
   let s = seed;
@@ -16,7 +16,7 @@ const random = lcg(7);
 const x = Float32Array.from({ length: rows * cols }, random);
 // The training rows in a shuffled order, as a validation split leaves them; one row in six held out.
 const train = Int32Array.from({ length: rows }, (_, r) => (r * 7919) % rows).filter((r) => r % 6 !== 0);
-const thresholds = binThresholds(x, rows, cols, 255, null);
+const thresholds = binThresholds(trainingColumns(x, cols, Int32Array.from({ length: rows }, (_, r) => r)), rows, cols, 255, null);
 // Features from both halves matter: the grower's thread sums the first half, the helper the second.
 const gradients = Float32Array.from(train, (r) => x[r * cols]! - 2 * x[r * cols + 1]! * x[r * cols + cols - 2]! + x[r * cols + cols - 1]! + 0.3 * random());
 const hessians = Float32Array.from(train, () => 0.05 + random());
@@ -24,7 +24,7 @@ const options: GrowOptions = { maxLeafNodes: 31, maxDepth: Infinity, minSamplesL
 
 /** `between`: run after the first tree (the second reuses the first's histograms from the pool). */
 async function grow(threaded: boolean, withHessians: boolean, between?: (grower: HistTreeGrower) => Promise<void>): Promise<HistTree[]> {
-  const grower = new HistTreeGrower(binData(x, train, cols, thresholds, threaded), train, threaded);
+  const grower = new HistTreeGrower(binData(trainingColumns(x, cols, train), train.length, cols, thresholds, threaded), train, threaded);
   if (threaded) await grower.startHelper();
   try {
     const first = grower.grow(gradients, withHessians ? hessians : undefined, options);
