@@ -27,7 +27,7 @@ export interface BinnedData {
 export const BIN_SAMPLE = 200_000;
 
 /**
- * The rows `train` of row-major x, column by column (as sklearn's X_train, Fortran-ordered for binning):
+ * The rows `train` of row-major x, column by column (sklearn bins X_train one column at a time):
  * thresholds and bins then read each feature's values front to back, instead of one value per row.
  */
 export function trainingColumns(x: Float32Array, cols: number, train: Int32Array): Float32Array {
