@@ -17,7 +17,7 @@ const x = Float32Array.from({ length: rows * cols }, random);
 // The training rows in a shuffled order, as a validation split leaves them; one row in six held out.
 const train = Int32Array.from({ length: rows }, (_, r) => (r * 7919) % rows).filter((r) => r % 6 !== 0);
 const thresholds = binThresholds(trainingColumns(x, cols, Int32Array.from({ length: rows }, (_, r) => r)), rows, cols, 255, null);
-// Features from both halves matter: the grower's thread sums the first half, the helper the second.
+// Features from both halves matter: either thread may claim any feature of a step.
 const gradients = Float32Array.from(train, (r) => x[r * cols]! - 2 * x[r * cols + 1]! * x[r * cols + cols - 2]! + x[r * cols + cols - 1]! + 0.3 * random());
 const hessians = Float32Array.from(train, () => 0.05 + random());
 const options: GrowOptions = { maxLeafNodes: 31, maxDepth: Infinity, minSamplesLeaf: 20, l2: 0, shrinkage: 0.1 };
