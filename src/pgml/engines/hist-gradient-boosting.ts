@@ -11,7 +11,7 @@ import type { Dataset, Engine, EngineFactory, FitOptions, Task } from './engine.
 import { decodeModel, intParam, rangeParam, requireNumClasses, seedParam } from './engine-support.js';
 import { PgError, SqlState } from '../../errors/index.js';
 import { boostingInputs, priorRawScores, RawScoreEngine, rawToProbabilities, type RawScoreState } from './raw-scores.js';
-import { BIN_SAMPLE, binData, binThresholds, HistTreeGrower, predictHistTree, type HistTree } from './histogram-tree.js';
+import { BIN_SAMPLE, binData, binThresholds, HistTreeGrower, predictHistTree, trainingColumns, type HistTree } from './histogram-tree.js';
 import { NumpyRandomState, trainTestSplit } from './numpy-random.js';
 import { enginePoolSize } from './pool.js';
 
@@ -62,10 +62,11 @@ class HistGradientBoostingEngine extends RawScoreEngine<HistState> {
     const { rows, cols } = data;
 
     const { train, validation } = splitRows(y, rows, task, early?.fraction ?? 0, randomSeed);
-    const thresholds = binThresholds(subset(data.x, cols, train), train.length, cols, maxBins, binSample(train.length, randomSeed));
-    // A second thread sums half of each large histogram's features, as sklearn's OpenMP threads do.
+    const columns = trainingColumns(data.x, cols, train);
+    const thresholds = binThresholds(columns, train.length, cols, maxBins, binSample(train.length, randomSeed));
+    // A second thread takes features of each large step (histogram, sibling, split finding), as sklearn's OpenMP threads do.
     const threaded = enginePoolSize() > 1 && train.length * cols >= THREADED_MIN_WORK;
-    const grower = new HistTreeGrower(binData(data.x, train, cols, thresholds, threaded), train, threaded);
+    const grower = new HistTreeGrower(binData(columns, train.length, cols, thresholds, threaded), train, threaded);
     const baseline = priorRawScores(task, y, train, numClasses);
     const raw = new Float64Array(rows * outputs);
     for (let r = 0; r < rows; r++) raw.set(baseline, r * outputs);
@@ -165,13 +166,6 @@ function binSample(rows: number, seed: number): Int32Array | null {
   const random = new NumpyRandomState(seed);
   return Int32Array.from({ length: BIN_SAMPLE }, () => random.bounded(rows - 1));
 }
-
-function subset(x: Float32Array, cols: number, rows: Int32Array): Float32Array {
-  const out = new Float32Array(rows.length * cols);
-  rows.forEach((r, i) => out.set(x.subarray(r * cols, (r + 1) * cols), i * cols));
-  return out;
-}
-
 
 /** Mean loss on the given rows: half squared error, or log loss. */
 function loss(task: HistState['task'], y: Float32Array, raw: Float64Array, rows: Int32Array, outputs: number): number {

@@ -1,100 +1,98 @@
 /**
- * A second thread for HistTreeGrower's large histograms (scikit-learn sums its histograms on OpenMP
- * threads, one feature per task). The grower's thread sums features [0, split), the helper
- * (histogram-thread.ts) sums [split, cols) into a histogram of its own, which the grower then copies:
- * each feature's bins are still summed by one thread in row order, so the sums, and the trees, are
- * those of one thread. The arrays are shared (SharedArrayBuffer); a request and its answer are counters
- * in shared memory, waited on with Atomics.wait (the grower runs on an engine thread, never on the
- * event loop; a histogram takes milliseconds, far more than a thread's wake-up).
+ * A second thread for HistTreeGrower's large steps (histogram-step.ts): scikit-learn sums its
+ * histograms and finds its splits on OpenMP threads, one feature per task. Both threads claim features
+ * of a step from a shared counter; the helper (histogram-thread.ts) joins a step when it wakes, and a
+ * step the grower finished alone before the helper woke is closed to it (compareExchange on JOINED), so
+ * the grower never waits for a helper that is slow to wake or gone: it waits only for a feature the
+ * helper is doing, and fails fast when the helper reports an error or that feature takes far longer
+ * than any feature can. Requests and answers are counters in shared memory, waited on with
+ * Atomics.wait (the grower runs on an engine thread, never on the event loop); histograms the grower
+ * allocates reach the helper through a MessagePort it reads synchronously (and its error comes back
+ * through it: the port has no listener, so nothing reads it but receiveMessageOnPort).
  */
-import { resourceLimits, type Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, resourceLimits, type MessagePort, type Worker } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
 import { startEngineThread } from './engine-thread.js';
-import type { HistogramInputs } from './histogram-sums.js';
+import { claimFeatures, DONE, FAILED, JOINED, REQUEST, setStep, STOP, type Step, type StepArrays } from './histogram-step.js';
 
-/** Slots of the control array. */
-export const REQUEST = 0;
-export const DONE = 1;
-export const START = 2;
-export const COUNT = 3;
-export const HESSIANS = 4;
-export const STOP = 5;
-
-/** What the helper thread receives: the shared arrays and its features. */
-export interface HistogramJob {
-  inputs: HistogramInputs;
-  /** The helper's features are [split, cols). */
-  split: number;
-  cols: number;
-  /** The helper's histogram (the grower's size; only the helper's features are written). */
-  histogram: Float64Array;
-  control: Int32Array;
+/** What the helper thread receives: the shared arrays, each feature's last bin, its port. */
+export interface HelperJob {
+  arrays: StepArrays;
+  lastBins: Int32Array;
+  port: MessagePort;
 }
 
-/** Longer than any histogram takes on a loaded machine: past it the helper is taken for dead. */
-const WAIT_MS = 120_000;
+/** A histogram the grower allocated, and from the helper, the message of its failure. */
+export type HelperMessage = { slot: number; histogram: Float64Array } | { error: string };
+
+/**
+ * A feature's step takes milliseconds even on a loaded machine; a helper that has not finished its
+ * feature in this long is taken for dead (killed without a word, as by its heap limit).
+ */
+const FEATURE_WAIT_MS = 10_000;
 
 export class HistogramHelper {
   private sequence = 0;
 
-  private constructor(private readonly job: HistogramJob, private readonly thread: Worker) {}
+  private constructor(
+    private readonly arrays: StepArrays,
+    private readonly thread: Worker,
+    private readonly port: MessagePort,
+  ) {}
 
   /** Starts the thread and waits until it runs (the caller's event loop is free while it loads). */
-  static async start(inputs: HistogramInputs, cols: number): Promise<HistogramHelper> {
-    const size = inputs.offsets[cols]!;
-    // The helper takes the features from the one where the histogram's second half begins.
-    let split = 1;
-    while (split < cols - 1 && inputs.offsets[split]! < size / 2) split++;
-    const job: HistogramJob = {
-      inputs,
-      split,
-      cols,
-      histogram: new Float64Array(new SharedArrayBuffer(size * 8)),
-      control: new Int32Array(new SharedArrayBuffer(4 * 6)),
-    };
+  static async start(arrays: StepArrays, lastBins: Int32Array): Promise<HistogramHelper> {
+    const { port1, port2 } = new MessageChannel();
+    const job: HelperJob = { arrays, lastBins, port: port2 };
     // The engine thread's heap bound, as a forest's tree threads (the helper allocates almost nothing).
-    const thread = startEngineThread('histogram-thread', { workerData: job, resourceLimits });
+    const thread = startEngineThread('histogram-thread', { workerData: job, transferList: [port2], resourceLimits });
     await new Promise<void>((resolve, reject) => {
       thread.once('message', () => resolve());
       thread.once('error', reject);
       thread.once('exit', (code) => reject(new PgError(SqlState.InternalError, `the histogram thread stopped (exit code ${code}) before it started`)));
     });
     thread.removeAllListeners();
-    // A failure after start surfaces as a wait that times out in finish(); no unheard rejection.
+    // Later failures are read from the port or the shared arrays by run(); no unheard rejection.
     thread.on('error', () => {});
-    return new HistogramHelper(job, thread);
+    return new HistogramHelper(arrays, thread, port1);
   }
 
-  get split(): number {
-    return this.job.split;
+  /** Hands the helper a histogram the grower allocated (it reads it before its next step). */
+  register(slot: number, histogram: Float64Array): void {
+    this.port.postMessage({ slot, histogram } satisfies HelperMessage);
   }
 
-  /** Asks for the helper's features of the histogram of indices[start, start + n). */
-  begin(start: number, n: number, withHessians: boolean): void {
-    const { control } = this.job;
-    control[START] = start;
-    control[COUNT] = n;
-    control[HESSIANS] = withHessians ? 1 : 0;
-    Atomics.store(control, REQUEST, ++this.sequence);
+  /** Runs the step with the helper's help; the features the helper did are in the shared histograms. */
+  run(step: Step, histograms: readonly Float64Array[], lastBins: Int32Array): void {
+    const { control } = this.arrays;
+    const sequence = ++this.sequence;
+    setStep(this.arrays, step);
+    Atomics.store(control, REQUEST, sequence);
     Atomics.notify(control, REQUEST);
-  }
-
-  /** Waits for the helper's features and copies them into `histogram`. */
-  finish(histogram: Float64Array): void {
-    const { control, inputs, split, cols } = this.job;
-    while (Atomics.load(control, DONE) !== this.sequence) {
-      if (Atomics.wait(control, DONE, this.sequence - 1, WAIT_MS) === 'timed-out') {
+    claimFeatures(this.arrays, histograms, lastBins);
+    // The helper did not join: it never will for this step.
+    if (Atomics.compareExchange(control, JOINED, sequence - 1, sequence) === sequence - 1) return;
+    // DONE holds the last step the helper joined, not always the one before this.
+    for (let done = Atomics.load(control, DONE); done !== sequence; done = Atomics.load(control, DONE)) {
+      if (Atomics.wait(control, DONE, done, FEATURE_WAIT_MS) === 'timed-out' && Atomics.load(control, DONE) !== sequence) {
         throw new PgError(SqlState.InternalError, 'the histogram thread of hist_gradient_boosting stopped answering');
       }
     }
-    const { offsets } = inputs;
-    histogram.set(this.job.histogram.subarray(offsets[split]!, offsets[cols]!), offsets[split]!);
+    if (Atomics.load(control, FAILED) === 1) throw this.failure();
+  }
+
+  private failure(): PgError {
+    const message = receiveMessageOnPort(this.port)?.message as HelperMessage | undefined;
+    const detail = message && 'error' in message ? message.error : 'no message';
+    return new PgError(SqlState.InternalError, `the histogram thread of hist_gradient_boosting failed: ${detail}`);
   }
 
   async close(): Promise<void> {
-    Atomics.store(this.job.control, STOP, 1);
-    Atomics.store(this.job.control, REQUEST, ++this.sequence);
-    Atomics.notify(this.job.control, REQUEST);
+    const { control } = this.arrays;
+    Atomics.store(control, STOP, 1);
+    Atomics.store(control, REQUEST, ++this.sequence);
+    Atomics.notify(control, REQUEST);
+    this.port.close();
     await this.thread.terminate();
   }
 }

@@ -66,6 +66,62 @@ function sumGradientsAndHessians(
   }
 }
 
+/**
+ * sumGradients for the root, whose rows are every position in order: the bins read straight from the
+ * column, without the positions (the root is about a third of a tree's histogram rows).
+ */
+function sumGradientsInOrder(histogram: Float64Array, base: number, bins: Uint8Array, column: number, n: number, gradients: Float32Array): void {
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const a = base + 3 * bins[column + i]!;
+    const b = base + 3 * bins[column + i + 1]!;
+    const c = base + 3 * bins[column + i + 2]!;
+    const d = base + 3 * bins[column + i + 3]!;
+    histogram[a]! += gradients[i]!;
+    histogram[a + 2]! += 1;
+    histogram[b]! += gradients[i + 1]!;
+    histogram[b + 2]! += 1;
+    histogram[c]! += gradients[i + 2]!;
+    histogram[c + 2]! += 1;
+    histogram[d]! += gradients[i + 3]!;
+    histogram[d + 2]! += 1;
+  }
+  for (; i < n; i++) {
+    const a = base + 3 * bins[column + i]!;
+    histogram[a]! += gradients[i]!;
+    histogram[a + 2]! += 1;
+  }
+}
+
+/** sumGradientsAndHessians for the root (as sumGradientsInOrder). */
+function sumGradientsAndHessiansInOrder(histogram: Float64Array, base: number, bins: Uint8Array, column: number, n: number, gradients: Float32Array, hessians: Float32Array): void {
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const a = base + 3 * bins[column + i]!;
+    const b = base + 3 * bins[column + i + 1]!;
+    const c = base + 3 * bins[column + i + 2]!;
+    const d = base + 3 * bins[column + i + 3]!;
+    histogram[a]! += gradients[i]!;
+    histogram[a + 1]! += hessians[i]!;
+    histogram[a + 2]! += 1;
+    histogram[b]! += gradients[i + 1]!;
+    histogram[b + 1]! += hessians[i + 1]!;
+    histogram[b + 2]! += 1;
+    histogram[c]! += gradients[i + 2]!;
+    histogram[c + 1]! += hessians[i + 2]!;
+    histogram[c + 2]! += 1;
+    histogram[d]! += gradients[i + 3]!;
+    histogram[d + 1]! += hessians[i + 3]!;
+    histogram[d + 2]! += 1;
+  }
+  for (; i < n; i++) {
+    const a = base + 3 * bins[column + i]!;
+    histogram[a]! += gradients[i]!;
+    histogram[a + 1]! += hessians[i]!;
+    histogram[a + 2]! += 1;
+  }
+}
+
 /** What a histogram reads: the grower's arrays (in SharedArrayBuffers when a helper thread reads them too). */
 export interface HistogramInputs {
   /** cols × rows bins by feature, the training rows by position (BinnedData.bins). */
@@ -81,19 +137,23 @@ export interface HistogramInputs {
 }
 
 /**
- * Features [from, to) of the histogram of the node's rows indices[start, start + n): zeroed, then
- * summed. Without hessians (constant, the squared error) each bin's hessian sum is its row count.
+ * Feature c of the histogram of the node's rows indices[start, start + n) (indices[0, rows) are
+ * 0, 1, ... rows - 1, the root's): zeroed, then summed. Without
+ * hessians (constant, the squared error) each bin's hessian sum is its row count.
  */
-export function sumFeatures(histogram: Float64Array, inputs: HistogramInputs, from: number, to: number, start: number, n: number, withHessians: boolean): void {
+export function sumFeature(histogram: Float64Array, inputs: HistogramInputs, c: number, start: number, n: number, withHessians: boolean): void {
   const { bins, rows, offsets, indices, gradients, hessians } = inputs;
-  histogram.fill(0, offsets[from]!, offsets[to]!);
-  for (let c = from; c < to; c++) {
-    const base = offsets[c]!;
-    if (withHessians) {
-      sumGradientsAndHessians(histogram, base, bins, c * rows, indices, start, n, gradients, hessians);
-    } else {
-      sumGradients(histogram, base, bins, c * rows, indices, start, n, gradients);
-    }
+  const base = offsets[c]!;
+  const end = offsets[c + 1]!;
+  histogram.fill(0, base, end);
+  // Only the root has every row (HistTreeGrower's partition starts as every position in order).
+  const root = n === rows;
+  if (withHessians) {
+    if (root) sumGradientsAndHessiansInOrder(histogram, base, bins, c * rows, n, gradients, hessians);
+    else sumGradientsAndHessians(histogram, base, bins, c * rows, indices, start, n, gradients, hessians);
+  } else {
+    if (root) sumGradientsInOrder(histogram, base, bins, c * rows, n, gradients);
+    else sumGradients(histogram, base, bins, c * rows, indices, start, n, gradients);
+    for (let at = base; at < end; at += 3) histogram[at + 1] = histogram[at + 2]!;
   }
-  if (!withHessians) for (let at = offsets[from]!; at < offsets[to]!; at += 3) histogram[at + 1] = histogram[at + 2]!;
 }

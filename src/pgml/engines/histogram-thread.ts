@@ -1,19 +1,34 @@
 /**
- * Entry point of hist_gradient_boosting's histogram helper (histogram-helper.ts): waits for a request
- * in shared memory, sums its features of the node's histogram, answers, until told to stop.
+ * Entry point of hist_gradient_boosting's histogram helper (histogram-helper.ts): waits for a step in
+ * shared memory, joins it unless the grower already finished it, claims features until none is left,
+ * answers; until told to stop. An error is reported through the shared arrays and the port, at once.
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import { COUNT, DONE, HESSIANS, REQUEST, START, STOP, type HistogramJob } from './histogram-helper.js';
-import { sumFeatures } from './histogram-sums.js';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import type { HelperJob, HelperMessage } from './histogram-helper.js';
+import { claimFeatures, DONE, FAILED, JOINED, REQUEST, STOP } from './histogram-step.js';
 
-const port = parentPort;
-if (!port) throw new Error('engines/histogram-thread.ts must run as a worker thread (see histogram-helper.ts)');
-const { inputs, split, cols, histogram, control } = workerData as HistogramJob;
-port.postMessage('ready');
-for (let sequence = 1; ; sequence++) {
-  Atomics.wait(control, REQUEST, sequence - 1);
+if (!parentPort) throw new Error('engines/histogram-thread.ts must run as a worker thread (see histogram-helper.ts)');
+const { arrays, lastBins, port } = workerData as HelperJob;
+const { control } = arrays;
+const histograms: Float64Array[] = [];
+parentPort.postMessage('ready');
+for (let seen = 0; ; ) {
+  Atomics.wait(control, REQUEST, seen);
+  const sequence = Atomics.load(control, REQUEST);
+  seen = sequence;
   if (Atomics.load(control, STOP) === 1) break;
-  sumFeatures(histogram, inputs, split, cols, control[START]!, control[COUNT]!, control[HESSIANS] === 1);
+  if (Atomics.compareExchange(control, JOINED, sequence - 1, sequence) !== sequence - 1) continue;
+  try {
+    for (let message = receiveMessageOnPort(port); message; message = receiveMessageOnPort(port)) {
+      const { slot, histogram } = message.message as Extract<HelperMessage, { slot: number }>;
+      histograms[slot] = histogram;
+    }
+    claimFeatures(arrays, histograms, lastBins);
+  } catch (error) {
+    port.postMessage({ error: error instanceof Error ? error.message : String(error) } satisfies HelperMessage);
+    Atomics.store(control, FAILED, 1);
+  }
   Atomics.store(control, DONE, sequence);
   Atomics.notify(control, DONE);
 }
+port.close();

@@ -7,7 +7,7 @@
  */
 
 import { HistogramHelper } from './histogram-helper.js';
-import { sumFeatures, type HistogramInputs } from './histogram-sums.js';
+import { bestSplit, claimFeatures, MIN_HESSIAN, nodeValue, setStep, stepArrays, type StepArrays } from './histogram-step.js';
 
 export interface BinnedData {
   /**
@@ -27,19 +27,39 @@ export interface BinnedData {
 export const BIN_SAMPLE = 200_000;
 
 /**
+ * The rows `train` of row-major x, column by column (sklearn bins X_train one column at a time):
+ * thresholds and bins then read each feature's values front to back, instead of one value per row.
+ */
+export function trainingColumns(x: Float32Array, cols: number, train: Int32Array): Float32Array {
+  const rows = train.length;
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const from = train[i]! * cols;
+    for (let c = 0; c < cols; c++) out[c * rows + i] = x[from + c]!;
+  }
+  return out;
+}
+
+/**
  * sklearn's _find_binning_thresholds: midpoints between distinct values when there are few, else the
  * percentiles (numpy's averaged_inverted_cdf, as scikit-learn 1.9) of the column, duplicates dropped.
- * `sample`: the rows _BinMapper subsampled (with replacement) when there are more than BIN_SAMPLE.
+ * `columns` from trainingColumns; `sample`: the rows _BinMapper subsampled (with replacement) when
+ * there are more than BIN_SAMPLE.
  */
-export function binThresholds(x: Float32Array, rows: number, cols: number, maxBins: number, sample: Int32Array | null): number[][] {
+export function binThresholds(columns: Float32Array, rows: number, cols: number, maxBins: number, sample: Int32Array | null): number[][] {
   const out: number[][] = [];
+  const values = new Float64Array(sample ? sample.length : rows);
   for (let c = 0; c < cols; c++) {
-    const values = sample ? Float64Array.from(sample, (r) => x[r * cols + c]!) : Float64Array.from({ length: rows }, (_, r) => x[r * cols + c]!);
+    const column = columns.subarray(c * rows, (c + 1) * rows);
+    if (sample) for (let i = 0; i < sample.length; i++) values[i] = column[sample[i]!]!;
+    else values.set(column);
     values.sort();
-    const distinct: number[] = [];
-    for (let i = 0; i < values.length; i++) if (i === 0 || values[i] !== values[i - 1]) distinct.push(values[i]!);
-    if (distinct.length <= maxBins) {
-      out.push(distinct.slice(1).map((v, i) => (distinct[i]! + v) / 2));
+    let distinct = 0;
+    for (let i = 0; i < values.length && distinct <= maxBins; i++) if (i === 0 || values[i] !== values[i - 1]) distinct++;
+    if (distinct <= maxBins) {
+      const midpoints: number[] = [];
+      for (let i = 1; i < values.length; i++) if (values[i] !== values[i - 1]) midpoints.push((values[i - 1]! + values[i]!) / 2);
+      out.push(midpoints);
       continue;
     }
     const thresholds: number[] = [];
@@ -79,13 +99,12 @@ export function binOf(thresholds: readonly number[], value: number): number {
   return lo;
 }
 
-/** The bins of x's rows `train` (row-major x), in that order; in a SharedArrayBuffer for a helper thread. */
-export function binData(x: Float32Array, train: Int32Array, cols: number, thresholds: number[][], shared = false): BinnedData {
-  const rows = train.length;
+/** The bins of trainingColumns' rows, by feature; in a SharedArrayBuffer for a helper thread. */
+export function binData(columns: Float32Array, rows: number, cols: number, thresholds: number[][], shared = false): BinnedData {
   const bins = new Uint8Array(shared ? new SharedArrayBuffer(rows * cols) : new ArrayBuffer(rows * cols));
   for (let c = 0; c < cols; c++) {
     const bounds = thresholds[c]!;
-    for (let i = 0; i < rows; i++) bins[c * rows + i] = binOf(bounds, x[train[i]! * cols + c]!);
+    for (let at = c * rows, end = at + rows; at < end; at++) bins[at] = binOf(bounds, columns[at]!);
   }
   return { bins, rows, cols, thresholds };
 }
@@ -107,15 +126,12 @@ export interface HistTree {
   value: number[];
 }
 
-/** sklearn's min_hessian_to_split. */
-const MIN_HESSIAN = 1e-3;
-
 /** Histogram entries per bin: sum of gradients, sum of hessians, count. */
 const ENTRY = 3;
 
 /**
- * Rows × features below which a histogram is summed on the grower's thread alone: waking the helper
- * and waiting for it costs tens of microseconds, a histogram of this size about a tenth of a millisecond.
+ * Rows × features below which a step runs on the grower's thread alone: waking the helper and waiting
+ * for it costs tens of microseconds, a histogram of this size about a tenth of a millisecond.
  */
 const HELPER_MIN_WORK = 100_000;
 
@@ -125,7 +141,8 @@ interface Node {
   start: number;
   end: number;
   depth: number;
-  histogram: Float64Array;
+  /** The slot of the node's histogram. */
+  histogram: number;
   g: number;
   h: number;
   split?: { feature: number; bin: number; gain: number; gl: number; hl: number };
@@ -137,7 +154,8 @@ interface Node {
  * Node sums and values follow TreeGrower: the root sums its rows' gradients, a child takes the split's
  * left sums (summed over bins) or the parent's minus them; value -G/(H + l2 + 1e-15). Each histogram
  * holds only its feature's bins; the smaller child's is built (the right one on a tie, as sklearn),
- * the larger one's is the parent's minus it, in the parent's buffer.
+ * the larger one's is the parent's minus it, in the parent's buffer; both children's best splits are
+ * found in the same step, feature by feature (histogram-step.ts).
  */
 export class HistTreeGrower {
   /**
@@ -148,37 +166,45 @@ export class HistTreeGrower {
   private readonly scratch: Int32Array;
   private readonly nodeGradients: Float32Array;
   private readonly nodeHessians: Float32Array;
-  /** Where each feature's bins start in a histogram; offsets[cols] is its size. */
-  private readonly offsets: Int32Array;
   private readonly histogramSize: number;
-  private readonly inputs: HistogramInputs;
-  /** The second thread for large histograms, once startHelper has run. */
+  private readonly arrays: StepArrays;
+  /** Per feature: its last bin (the thresholds' count), where split finding stops. */
+  private readonly lastBins: Int32Array;
+  /** The second thread for large steps, once startHelper has run. */
   private helper: HistogramHelper | undefined;
-  private readonly pool: Float64Array[] = [];
+  /** Histograms by slot, and the slots no node holds. */
+  private readonly histograms: Float64Array[] = [];
+  private readonly free: number[] = [];
   /** The last grown tree's leaves, for addLeafValues. */
   private leaves: { start: number; end: number; value: number }[] = [];
 
   /**
    * `train`: the caller's row of each position of `data` (to add leaf values to its raw scores).
-   * `shared`: the arrays a histogram reads go in SharedArrayBuffers (data's bins too), for startHelper.
+   * `shared`: the arrays a step reads go in SharedArrayBuffers (data's bins too), for startHelper.
    */
-  constructor(private readonly data: BinnedData, private readonly train: Int32Array, shared = false) {
+  constructor(private readonly data: BinnedData, private readonly train: Int32Array, private readonly shared = false) {
     const n = data.rows;
     const buffer = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
     this.indices = new Int32Array(buffer(4 * n));
     this.scratch = new Int32Array(n);
     this.nodeGradients = new Float32Array(buffer(4 * n));
     this.nodeHessians = new Float32Array(buffer(4 * n));
-    this.offsets = new Int32Array(data.cols + 1);
-    for (let c = 0; c < data.cols; c++) this.offsets[c + 1] = this.offsets[c]! + ENTRY * (data.thresholds[c]!.length + 1);
-    this.histogramSize = this.offsets[data.cols]!;
+    const offsets = new Int32Array(buffer(4 * (data.cols + 1)));
+    this.lastBins = new Int32Array(buffer(4 * data.cols));
+    for (let c = 0; c < data.cols; c++) {
+      this.lastBins[c] = data.thresholds[c]!.length;
+      offsets[c + 1] = offsets[c]! + ENTRY * (data.thresholds[c]!.length + 1);
+    }
+    this.histogramSize = offsets[data.cols]!;
     const { bins, rows } = data;
-    this.inputs = { bins, rows, offsets: this.offsets, indices: this.indices, gradients: this.nodeGradients, hessians: this.nodeHessians };
+    const inputs = { bins, rows, offsets, indices: this.indices, gradients: this.nodeGradients, hessians: this.nodeHessians };
+    this.arrays = stepArrays(inputs, data.cols, shared);
   }
 
-  /** Sums half of each large histogram's features on a second thread from now on (the grower made `shared`). */
+  /** Shares large steps' features with a second thread from now on (the grower made `shared`). */
   async startHelper(): Promise<void> {
-    this.helper = await HistogramHelper.start(this.inputs, this.data.cols);
+    this.helper = await HistogramHelper.start(this.arrays, this.lastBins);
+    this.histograms.forEach((histogram, slot) => this.helper!.register(slot, histogram));
   }
 
   /** Ends the helper thread, if one was started. */
@@ -194,17 +220,14 @@ export class HistTreeGrower {
   grow(gradients: Float32Array, hessians: Float32Array | undefined, options: GrowOptions): HistTree {
     const { data, indices } = this;
     const tree: HistTree = { feature: [], threshold: [], left: [], right: [], value: [] };
-    const makeNode = (start: number, end: number, depth: number, g: number, h: number, histogram: Float64Array): Node => {
+    const makeNode = (start: number, end: number, depth: number, g: number, h: number, histogram: number): Node => {
       const id = tree.feature.length;
       tree.feature.push(-1);
       tree.threshold.push(0);
       tree.left.push(-1);
       tree.right.push(-1);
       tree.value.push(nodeValue(g, h, options.l2) * options.shrinkage);
-      const node: Node = { id, start, end, depth, histogram, g, h };
-      const split = depth < options.maxDepth ? this.bestSplit(node, options) : undefined;
-      if (split) node.split = split;
-      return node;
+      return { id, start, end, depth, histogram, g, h };
     };
 
     let rootG = 0;
@@ -214,7 +237,9 @@ export class HistTreeGrower {
       rootG += gradients[i]!;
       rootH += hessians ? hessians[i]! : 1;
     }
-    const open: Node[] = [makeNode(0, indices.length, 0, rootG, rootH, this.buildHistogram(0, indices.length, gradients, hessians))];
+    const root = makeNode(0, indices.length, 0, rootG, rootH, this.takeHistogram());
+    this.step(root, -1, [root], gradients, hessians, options);
+    const open: Node[] = [root];
     let leaves = 1;
     while (leaves < options.maxLeafNodes) {
       let pick = -1;
@@ -224,20 +249,19 @@ export class HistTreeGrower {
       const { feature, bin, gl, hl } = node.split!;
       const middle = this.partition(node.start, node.end, feature, bin);
       const smallIsLeft = middle - node.start < node.end - middle;
-      const small = smallIsLeft ? this.buildHistogram(node.start, middle, gradients, hessians) : this.buildHistogram(middle, node.end, gradients, hessians);
-      const large = node.histogram;
-      for (let i = 0; i < large.length; i++) large[i]! -= small[i]!;
+      const small = this.takeHistogram();
       tree.feature[node.id] = feature;
       tree.threshold[node.id] = data.thresholds[feature]![bin]!;
-      const leftNode = makeNode(node.start, middle, node.depth + 1, gl, hl, smallIsLeft ? small : large);
-      const rightNode = makeNode(middle, node.end, node.depth + 1, node.g - gl, node.h - hl, smallIsLeft ? large : small);
+      const leftNode = makeNode(node.start, middle, node.depth + 1, gl, hl, smallIsLeft ? small : node.histogram);
+      const rightNode = makeNode(middle, node.end, node.depth + 1, node.g - gl, node.h - hl, smallIsLeft ? node.histogram : small);
+      this.step(smallIsLeft ? leftNode : rightNode, node.histogram, [leftNode, rightNode], gradients, hessians, options);
       tree.left[node.id] = leftNode.id;
       tree.right[node.id] = rightNode.id;
       open.push(leftNode, rightNode);
       leaves++;
     }
     this.leaves = open.map((node) => ({ start: node.start, end: node.end, value: tree.value[node.id]! }));
-    for (const node of open) this.pool.push(node.histogram);
+    for (const node of open) this.free.push(node.histogram);
     return tree;
   }
 
@@ -265,61 +289,51 @@ export class HistTreeGrower {
     return left;
   }
 
-  /**
-   * The rows' gradients gathered in order once, then each feature's bins summed in row order; a large
-   * histogram's second half of features on the helper thread meanwhile.
-   */
-  private buildHistogram(start: number, end: number, gradients: Float32Array, hessians: Float32Array | undefined): Float64Array {
-    const { indices, nodeGradients, nodeHessians } = this;
-    const { cols } = this.data;
-    const n = end - start;
-    const hist = this.pool.pop() ?? new Float64Array(this.histogramSize);
-    for (let i = 0; i < n; i++) nodeGradients[i] = gradients[indices[start + i]!]!;
-    if (hessians) for (let i = 0; i < n; i++) nodeHessians[i] = hessians[indices[start + i]!]!;
-    const helper = n * cols >= HELPER_MIN_WORK ? this.helper : undefined;
-    helper?.begin(start, n, hessians !== undefined);
-    sumFeatures(hist, this.inputs, 0, helper ? helper.split : cols, start, n, hessians !== undefined);
-    helper?.finish(hist);
-    return hist;
+  private takeHistogram(): number {
+    const slot = this.free.pop();
+    if (slot !== undefined) return slot;
+    const bytes = 8 * this.histogramSize;
+    const histogram = new Float64Array(this.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+    this.histograms.push(histogram);
+    this.helper?.register(this.histograms.length - 1, histogram);
+    return this.histograms.length - 1;
   }
 
-  private bestSplit(node: Node, options: GrowOptions): Node['split'] {
-    const { l2, minSamplesLeaf } = options;
-    const n = node.end - node.start;
-    if (n < 2 * minSamplesLeaf || node.h < MIN_HESSIAN) return undefined;
-    // sklearn's _split_gain: the node's loss G·v minus its children's, each child's value computed as a node's.
-    const parent = node.g * nodeValue(node.g, node.h, l2);
-    const { histogram } = node;
-    let best: Node['split'];
-    for (let c = 0; c < this.data.cols; c++) {
-      const base = this.offsets[c]!;
-      const lastBin = this.data.thresholds[c]!.length;
-      let gl = 0;
-      let hl = 0;
-      let nl = 0;
-      for (let b = 0; b < lastBin; b++) {
-        const at = base + ENTRY * b;
-        gl += histogram[at]!;
-        hl += histogram[at + 1]!;
-        nl += histogram[at + 2]!;
-        const nr = n - nl;
-        if (nl < minSamplesLeaf) continue;
-        if (nr < minSamplesLeaf) break;
-        const hr = node.h - hl;
-        if (hl < MIN_HESSIAN) continue;
-        if (hr < MIN_HESSIAN) break;
-        const gr = node.g - gl;
-        const gain = parent - gl * nodeValue(gl, hl, l2) - gr * nodeValue(gr, hr, l2);
-        if (gain > 0 && (best === undefined || gain > best.gain)) best = { feature: c, bin: b, gain, gl, hl };
-      }
+  /**
+   * `summed`'s histogram from its rows (their gradients gathered in order once), the parent's
+   * histogram `large` (-1: none) made the sibling's, and the best split of each of `nodes` that may split;
+   * a large step's features shared with the helper thread.
+   */
+  private step(summed: Node, large: number, nodes: Node[], gradients: Float32Array, hessians: Float32Array | undefined, options: GrowOptions): void {
+    const { indices, nodeGradients, nodeHessians } = this;
+    const { start } = summed;
+    const n = summed.end - start;
+    if (n === indices.length) {
+      // The root: its rows are every position, in order.
+      nodeGradients.set(gradients);
+      if (hessians) nodeHessians.set(hessians);
+    } else {
+      for (let i = 0; i < n; i++) nodeGradients[i] = gradients[indices[start + i]!]!;
+      if (hessians) for (let i = 0; i < n; i++) nodeHessians[i] = hessians[indices[start + i]!]!;
     }
-    return best;
+    const requests = nodes.map((node) => (splittable(node, options) ? { slot: node.histogram, n: node.end - node.start, g: node.g, h: node.h } : undefined));
+    const step = { start, n, withHessians: hessians !== undefined, small: summed.histogram, large, nodes: requests, l2: options.l2, minSamplesLeaf: options.minSamplesLeaf };
+    if (this.helper && n * this.data.cols >= HELPER_MIN_WORK) {
+      this.helper.run(step, this.histograms, this.lastBins);
+    } else {
+      setStep(this.arrays, step);
+      claimFeatures(this.arrays, this.histograms, this.lastBins);
+    }
+    nodes.forEach((node, k) => {
+      const split = requests[k] ? bestSplit(this.arrays, k) : undefined;
+      if (split) node.split = split;
+    });
   }
 }
 
-/** sklearn's compute_node_value (no monotonic bounds). */
-function nodeValue(g: number, h: number, l2: number): number {
-  return -g / (h + l2 + 1e-15);
+/** Whether a node may split at all: below max_depth, with rows for two leaves and sklearn's min_hessian_to_split. */
+function splittable(node: Node, options: GrowOptions): boolean {
+  return node.depth < options.maxDepth && node.end - node.start >= 2 * options.minSamplesLeaf && node.h >= MIN_HESSIAN;
 }
 
 export function predictHistTree(tree: HistTree, x: Float32Array, offset: number): number {
