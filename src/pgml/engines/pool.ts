@@ -197,9 +197,10 @@ class Pool {
   /**
    * Starts one worker, when none is started yet, and has it load what a first request would
    * otherwise wait for; the worker then starts its JIT warm-up at once (warm-up.ts), since a first
-   * training may come sooner than the idle delay the warm-up otherwise waits for. One is enough for a training (its steps run one after another) and takes
-   * one core at most from whatever else is starting; the others start on demand as before. A request
-   * that arrives meanwhile waits for it like for any busy worker.
+   * training may come sooner than the idle delay the warm-up otherwise waits for. One is enough for
+   * a training (its steps run one after another) and takes one core at most from whatever else is
+   * starting; the others start on demand as before. A request that arrives meanwhile waits for it
+   * like for any busy worker.
    */
   async warm(modules: readonly string[]): Promise<void> {
     if (this.slots.length > 0) return;

@@ -6,13 +6,13 @@
  * On Linux an engine thread puts itself under SCHED_IDLE: a thread of the normal policy that wakes
  * (the event loop on a client's query, the upstream backend answering it) preempts it at once, where
  * nice 10 only gave it a smaller share (SELECT 1's p99 during a fit stayed 3.9-13.5× idle with the
- * fit's threads at nice 10, BENCHMARKS.md, stop 27). The policy belongs to each thread (sched_setscheduler with pid 0 names the
- * calling thread) and the threads a thread starts inherit it: libgomp's, on which XGBoost and LightGBM
- * fit, and the forest's tree threads start from an engine thread. A fit still gets every core nothing
- * else wants, and only those: on a machine whose cores other work keeps busy it waits. Where the
- * policy is refused (a seccomp profile, a libc koffi cannot load) the thread falls back to nice 10 and
- * writes one line to the log. Elsewhere the nice value is the whole process's, so it is
- * left alone.
+ * fit's threads at nice 10, BENCHMARKS.md, stop 27). The policy belongs to each thread
+ * (sched_setscheduler with pid 0 names the calling thread) and the threads a thread starts inherit
+ * it: libgomp's, on which XGBoost and LightGBM fit, and the forest's tree threads start from an
+ * engine thread. A fit still gets every core nothing else wants, and only those: on a machine whose
+ * cores other work keeps busy it waits. Where the policy is refused (a seccomp profile, a libc koffi
+ * cannot load) the thread falls back to nice 10 and writes one line to the log. Elsewhere the nice
+ * value is the whole process's, so it is left alone.
  */
 import { setPriority } from 'node:os';
 import { threadId } from 'node:worker_threads';
