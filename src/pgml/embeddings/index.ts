@@ -10,8 +10,10 @@ import { PgError, SqlState } from '../../errors/index.js';
 import type { EmbedOptions } from './options.js';
 import type { RankOptions, Ranked } from './rank.js';
 import type { EmbedderCancel, EmbedderCredit, EmbedderReply, EmbedderRequest, EmbeddingFormat, StreamInput } from './protocol.js';
-import { defaultSources, type ModelSources } from './sources.js';
+import { defaultSources, findLocalModel, repoId, type ModelSources } from './sources.js';
 import { startThreadBeside } from '../thread-start.js';
+import { LatencyThread } from './latency-thread.js';
+import { WINK_MODEL } from './wink.js';
 
 export { EmbedKwargs, embedOptions, type EmbedOptions } from './options.js';
 export { WINK_MODEL } from './wink.js';
@@ -55,11 +57,21 @@ export class Embedder {
   private nextId = 1;
   /** Per model: requests to the embedding thread and texts they carried (/metrics shows whether calls are batched). */
   private readonly usageByModel = new Map<string, { requests: number; texts: number }>();
+  /**
+   * Per model name: its latency thread for single texts (latency-thread.ts), started after
+   * the model's first single text has been embedded; undefined while it loads or when it failed to.
+   */
+  private readonly latencyThreads = new Map<string, LatencyThread | undefined>();
 
   constructor(private readonly sources: ModelSources = defaultSources()) {}
 
   requestsRunning(): number {
-    return this.running.size;
+    return this.running.size + [...this.latencyThreads.values()].filter((t) => t?.running).length;
+  }
+
+  /** Texts `model`'s latency thread has answered; undefined while it has none (the routing tests). */
+  latencyThreadTexts(model: string): number | undefined {
+    return this.latencyThreads.get(model)?.answered;
   }
 
   usage(): { model: string; requests: number; texts: number }[] {
@@ -161,12 +173,61 @@ export class Embedder {
     const w = this.worker;
     this.worker = undefined;
     this.failAll(new PgError(SqlState.AdminShutdown, 'embedding worker is shutting down'));
-    await w?.terminate();
+    const latency = [...this.latencyThreads.values()];
+    this.latencyThreads.clear();
+    await Promise.all([w?.terminate(), ...latency.map((t) => t?.close())]);
   }
 
-  private embed(model: string, texts: readonly string[], options: EmbedOptions, format: EmbeddingFormat, signal: AbortSignal | undefined, notice?: NoticeSink): Promise<unknown> {
+  private async embed(model: string, texts: readonly string[], options: EmbedOptions, format: EmbeddingFormat, signal: AbortSignal | undefined, notice?: NoticeSink): Promise<unknown> {
     this.countUse(model, texts);
-    return this.call({ op: 'embed', model, texts: [...texts], options, format }, signal, notice);
+    const single = texts.length === 1 && model !== WINK_MODEL;
+    if (single) {
+      const vector = await this.embedOnLatencyThread(model, texts[0]!, options, signal);
+      if (vector) return format === 'float32' ? [vector] : [Array.from(vector)];
+    }
+    const result = await this.call({ op: 'embed', model, texts: [...texts], options, format }, signal, notice);
+    if (single) this.startLatencyThread(model);
+    return result;
+  }
+
+  /** The text's vector from the model's latency thread, or undefined when it does not answer it now. */
+  private async embedOnLatencyThread(model: string, text: string, options: EmbedOptions, signal: AbortSignal | undefined): Promise<Float32Array | undefined> {
+    const thread = this.latencyThreads.get(model);
+    if (!thread) return undefined;
+    if (signal?.aborted) throw PgError.from(signal.reason);
+    const answer = thread.embed({ text, options: { ...options } });
+    if (!signal) return answer;
+    // A run cannot be stopped: the caller gets its 57014 now, the thread finishes and is free again.
+    let stop: (() => void) | undefined;
+    const stopped = new Promise<never>((_, reject) => {
+      stop = () => reject(PgError.from(signal.reason));
+      signal.addEventListener('abort', stop, { once: true });
+    });
+    try {
+      return await Promise.race([answer, stopped]);
+    } finally {
+      signal.removeEventListener('abort', stop!);
+    }
+  }
+
+  /**
+   * Starts the model's latency thread once its first single text has been embedded (so the model
+   * is on disk, downloaded if it had to be). Models only ever embedded in batches get none.
+   */
+  private startLatencyThread(model: string): void {
+    if (this.latencyThreads.has(model)) return;
+    this.latencyThreads.set(model, undefined);
+    const dir = findLocalModel(repoId(model), this.sources);
+    if (!dir) return;
+    LatencyThread.start(dir).then(
+      (thread) => {
+        // close() ran meanwhile: the thread is not wanted.
+        if (this.latencyThreads.has(model)) this.latencyThreads.set(model, thread);
+        else void thread.close();
+      },
+      // Single texts stay on the embedding thread, which answers them as before.
+      () => {},
+    );
   }
 
   private countUse(model: string, texts: readonly string[]): void {
