@@ -182,6 +182,7 @@ export class Embedder {
     this.countUse(model, texts);
     const single = texts.length === 1 && model !== WINK_MODEL;
     if (single) {
+      this.startLatencyThread(model);
       const vector = await this.embedOnLatencyThread(model, texts[0]!, options, signal);
       if (vector) return format === 'float32' ? [vector] : [Array.from(vector)];
     }
@@ -211,14 +212,20 @@ export class Embedder {
   }
 
   /**
-   * Starts the model's latency thread once its first single text has been embedded (so the model
-   * is on disk, downloaded if it had to be). Models only ever embedded in batches get none.
+   * Starts the model's latency thread at its first single text, beside the embedding thread's load
+   * of the model, or after that text when it had to be downloaded first. Models only ever embedded
+   * in batches get none.
    */
   private startLatencyThread(model: string): void {
     if (this.latencyThreads.has(model)) return;
-    this.latencyThreads.set(model, undefined);
-    const dir = findLocalModel(repoId(model), this.sources);
+    let dir: string | undefined;
+    try {
+      dir = findLocalModel(repoId(model), this.sources);
+    } catch {
+      return; // an invalid name: the embedding thread says so
+    }
     if (!dir) return;
+    this.latencyThreads.set(model, undefined);
     LatencyThread.start(dir).then(
       (thread) => {
         // close() ran meanwhile: the thread is not wanted.
