@@ -58,8 +58,8 @@ export class Embedder {
   /** Per model: requests to the embedding thread and texts they carried (/metrics shows whether calls are batched). */
   private readonly usageByModel = new Map<string, { requests: number; texts: number }>();
   /**
-   * Per model name: its latency thread for single texts (latency-thread.ts), started after
-   * the model's first single text has been embedded; undefined while it loads or when it failed to.
+   * Per model name: its latency thread for single texts (latency-thread.ts), started at the
+   * model's first single text; undefined while it loads or when it failed to.
    */
   private readonly latencyThreads = new Map<string, LatencyThread | undefined>();
 

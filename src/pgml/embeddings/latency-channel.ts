@@ -3,9 +3,9 @@
  * request at a time, no message ports. The proxy writes the request (JSON text) and sets REQUEST;
  * the thread, asleep in Atomics.wait, wakes, embeds, writes the vector and sets DONE (or
  * FALLBACK: the request goes to the embedding thread instead, whose answer or error is the one
- * every other path gives). A MessagePort round trip costs a structured clone each way and a
- * wake-up of each thread's event loop; a futex wake-up does without the loop on the thread's side
- * (BENCHMARKS.md, issue 16, embed1).
+ * every other path gives). Against a MessagePort round trip (a structured clone each way, the
+ * thread's event loop woken) this saved 0.02-0.06 ms a call on a model whose run is short
+ * (BENCHMARKS.md, issue 16, embed1); what a thread of its own saves is the wait behind batches.
  */
 import type { EmbedOptions } from './options.js';
 

@@ -1,7 +1,9 @@
 /**
  * A model's single texts (`SELECT pgml.embed(m, $1)`) on a thread of their own, reached through
- * shared memory (latency-channel.ts) instead of the embedding thread's messages. The thread holds
- * the model's latency session (onnxruntime's threads stop spinning at the end of each run); the
+ * shared memory (latency-channel.ts) instead of the embedding thread's messages. onnxruntime-node
+ * runs a session synchronously on the thread that calls it, so on the embedding thread a single
+ * text waited for the batch (another connection's UPDATE) being run there. This thread holds the
+ * model's latency session (onnxruntime's threads stop spinning at the end of each run); the
  * embedding thread keeps the batch sessions and answers whatever this thread cannot take now: a
  * second single text while one is running, a text too long for the channel, an error.
  */
