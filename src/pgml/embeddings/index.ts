@@ -181,10 +181,12 @@ export class Embedder {
   private async embed(model: string, texts: readonly string[], options: EmbedOptions, format: EmbeddingFormat, signal: AbortSignal | undefined, notice?: NoticeSink): Promise<unknown> {
     this.countUse(model, texts);
     const single = texts.length === 1 && model !== WINK_MODEL;
-    if (single) {
-      this.startLatencyThread(model);
-      const vector = await this.embedOnLatencyThread(model, texts[0]!, options, signal);
+    const thread = single ? this.startLatencyThread(model) : undefined;
+    if (thread) {
+      const vector = await this.embedOnLatencyThread(thread, texts[0]!, options, signal);
       if (vector) return format === 'float32' ? [vector] : [Array.from(vector)];
+      // close() stopped the thread under the request: it fails as the embedding thread's would.
+      if (this.latencyThreads.get(model) !== thread) throw new PgError(SqlState.AdminShutdown, 'embedding worker is shutting down');
     }
     const result = await this.call({ op: 'embed', model, texts: [...texts], options, format }, signal, notice);
     if (single) this.startLatencyThread(model);
@@ -192,9 +194,7 @@ export class Embedder {
   }
 
   /** The text's vector from the model's latency thread, or undefined when it does not answer it now. */
-  private async embedOnLatencyThread(model: string, text: string, options: EmbedOptions, signal: AbortSignal | undefined): Promise<Float32Array | undefined> {
-    const thread = this.latencyThreads.get(model);
-    if (!thread) return undefined;
+  private async embedOnLatencyThread(thread: LatencyThread, text: string, options: EmbedOptions, signal: AbortSignal | undefined): Promise<Float32Array | undefined> {
     if (signal?.aborted) throw PgError.from(signal.reason);
     const answer = thread.embed({ text, options: { ...options } });
     if (!signal) return answer;
@@ -214,17 +214,17 @@ export class Embedder {
   /**
    * Starts the model's latency thread at its first single text, beside the embedding thread's load
    * of the model, or after that text when it had to be downloaded first. Models only ever embedded
-   * in batches get none.
+   * in batches get none. Returns the model's thread once it is ready.
    */
-  private startLatencyThread(model: string): void {
-    if (this.latencyThreads.has(model)) return;
+  private startLatencyThread(model: string): LatencyThread | undefined {
+    if (this.latencyThreads.has(model)) return this.latencyThreads.get(model);
     let dir: string | undefined;
     try {
       dir = findLocalModel(repoId(model), this.sources);
     } catch {
-      return; // an invalid name: the embedding thread says so
+      return undefined; // an invalid name: the embedding thread says so
     }
-    if (!dir) return;
+    if (!dir) return undefined;
     this.latencyThreads.set(model, undefined);
     LatencyThread.start(dir).then(
       (thread) => {
@@ -235,6 +235,7 @@ export class Embedder {
       // Single texts stay on the embedding thread, which answers them as before.
       () => {},
     );
+    return undefined;
   }
 
   private countUse(model: string, texts: readonly string[]): void {

@@ -125,6 +125,19 @@ describe('Embedder: single texts on the latency thread', () => {
     while (embedder.requestsRunning() > 0) await new Promise((resolve) => setTimeout(resolve, 20));
   });
 
+  it('fails a single text under way when the embedder is closed, as the embedding thread\'s requests fail', async () => {
+    const closing = new Embedder({ ...defaultSources(), modelsDir: MODELS, allowDownloads: false });
+    await closing.embedBatch(MODEL, [sentences[0]!]);
+    while (closing.latencyThreadTexts(MODEL) === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+    // The thread may have answered before it was stopped; otherwise the request fails with 57P01.
+    const underWay = closing.embedBatch(MODEL, [sentences[1]!]).then(
+      ([vector]) => assert.deepEqual(vector, expected[1]),
+      (error: unknown) => assert.ok(error instanceof PgError && error.code === SqlState.AdminShutdown, String(error)),
+    );
+    await closing.close();
+    await underWay;
+  });
+
   it('gives the embedding thread\'s error for what the latency thread cannot answer', async () => {
     await assert.rejects(embedder.embedBatch(MODEL, [sentences[0]!], { promptName: 'no-such-prompt' }), (error: unknown) => error instanceof PgError && error.code === SqlState.InvalidParameterValue);
   });
