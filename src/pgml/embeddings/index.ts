@@ -10,8 +10,10 @@ import { PgError, SqlState } from '../../errors/index.js';
 import type { EmbedOptions } from './options.js';
 import type { RankOptions, Ranked } from './rank.js';
 import type { EmbedderCancel, EmbedderCredit, EmbedderReply, EmbedderRequest, EmbeddingFormat, StreamInput } from './protocol.js';
-import { defaultSources, type ModelSources } from './sources.js';
+import { defaultSources, findLocalModel, repoId, type ModelSources } from './sources.js';
 import { startThreadBeside } from '../thread-start.js';
+import { LatencyThread } from './latency-thread.js';
+import { WINK_MODEL } from './wink.js';
 
 export { EmbedKwargs, embedOptions, type EmbedOptions } from './options.js';
 export { WINK_MODEL } from './wink.js';
@@ -55,11 +57,21 @@ export class Embedder {
   private nextId = 1;
   /** Per model: requests to the embedding thread and texts they carried (/metrics shows whether calls are batched). */
   private readonly usageByModel = new Map<string, { requests: number; texts: number }>();
+  /**
+   * Per model name: its latency thread for single texts (latency-thread.ts), started at the
+   * model's first single text; undefined while it loads or when it failed to.
+   */
+  private readonly latencyThreads = new Map<string, LatencyThread | undefined>();
 
   constructor(private readonly sources: ModelSources = defaultSources()) {}
 
   requestsRunning(): number {
-    return this.running.size;
+    return this.running.size + [...this.latencyThreads.values()].filter((t) => t?.running).length;
+  }
+
+  /** Texts `model`'s latency thread has answered; undefined while it has none (the routing tests). */
+  latencyThreadTexts(model: string): number | undefined {
+    return this.latencyThreads.get(model)?.answered;
   }
 
   usage(): { model: string; requests: number; texts: number }[] {
@@ -161,12 +173,69 @@ export class Embedder {
     const w = this.worker;
     this.worker = undefined;
     this.failAll(new PgError(SqlState.AdminShutdown, 'embedding worker is shutting down'));
-    await w?.terminate();
+    const latency = [...this.latencyThreads.values()];
+    this.latencyThreads.clear();
+    await Promise.all([w?.terminate(), ...latency.map((t) => t?.close())]);
   }
 
-  private embed(model: string, texts: readonly string[], options: EmbedOptions, format: EmbeddingFormat, signal: AbortSignal | undefined, notice?: NoticeSink): Promise<unknown> {
+  private async embed(model: string, texts: readonly string[], options: EmbedOptions, format: EmbeddingFormat, signal: AbortSignal | undefined, notice?: NoticeSink): Promise<unknown> {
     this.countUse(model, texts);
-    return this.call({ op: 'embed', model, texts: [...texts], options, format }, signal, notice);
+    const single = texts.length === 1 && model !== WINK_MODEL;
+    const thread = single ? this.startLatencyThread(model) : undefined;
+    if (thread) {
+      const vector = await this.embedOnLatencyThread(thread, texts[0]!, options, signal);
+      if (vector) return format === 'float32' ? [vector] : [Array.from(vector)];
+      // close() stopped the thread under the request: it fails as the embedding thread's would.
+      if (this.latencyThreads.get(model) !== thread) throw new PgError(SqlState.AdminShutdown, 'embedding worker is shutting down');
+    }
+    const result = await this.call({ op: 'embed', model, texts: [...texts], options, format }, signal, notice);
+    if (single) this.startLatencyThread(model);
+    return result;
+  }
+
+  /** The text's vector from the model's latency thread, or undefined when it does not answer it now. */
+  private async embedOnLatencyThread(thread: LatencyThread, text: string, options: EmbedOptions, signal: AbortSignal | undefined): Promise<Float32Array | undefined> {
+    if (signal?.aborted) throw PgError.from(signal.reason);
+    const answer = thread.embed({ text, options: { ...options } });
+    if (!signal) return answer;
+    // A run cannot be stopped: the caller gets its 57014 now, the thread finishes and is free again.
+    let stop: (() => void) | undefined;
+    const stopped = new Promise<never>((_, reject) => {
+      stop = () => reject(PgError.from(signal.reason));
+      signal.addEventListener('abort', stop, { once: true });
+    });
+    try {
+      return await Promise.race([answer, stopped]);
+    } finally {
+      signal.removeEventListener('abort', stop!);
+    }
+  }
+
+  /**
+   * Starts the model's latency thread at its first single text, beside the embedding thread's load
+   * of the model, or after that text when it had to be downloaded first. Models only ever embedded
+   * in batches get none. Returns the model's thread once it is ready.
+   */
+  private startLatencyThread(model: string): LatencyThread | undefined {
+    if (this.latencyThreads.has(model)) return this.latencyThreads.get(model);
+    let dir: string | undefined;
+    try {
+      dir = findLocalModel(repoId(model), this.sources);
+    } catch {
+      return undefined; // an invalid name: the embedding thread says so
+    }
+    if (!dir) return undefined;
+    this.latencyThreads.set(model, undefined);
+    LatencyThread.start(dir).then(
+      (thread) => {
+        // close() ran meanwhile: the thread is not wanted.
+        if (this.latencyThreads.has(model)) this.latencyThreads.set(model, thread);
+        else void thread.close();
+      },
+      // Single texts stay on the embedding thread, which answers them as before.
+      () => {},
+    );
+    return undefined;
   }
 
   private countUse(model: string, texts: readonly string[]): void {

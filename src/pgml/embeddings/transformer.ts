@@ -24,11 +24,11 @@ import { pool } from './pooling.js';
 const DEFAULT_BATCH = 16;
 
 /**
- * The session single texts run on (see TransformerModel.latency): onnxruntime's intra-op threads
- * spin during a run and stop at its end, so between calls they leave the cores to the proxy, the
- * client and Postgres (single sentences 14-23% faster, BENCHMARKS.md; on a batch session of two
- * threads the same option made the UPDATE 15% slower). It keeps onnxruntime's default thread count:
- * whether one thread is faster for one short sentence could not be told on the loaded machine.
+ * The session of a latency thread (latency-thread.ts), where single texts run: onnxruntime's
+ * intra-op threads spin during a run and stop at its end, so between calls they leave the cores to
+ * the proxy, the client and Postgres (single sentences 14-23% faster, BENCHMARKS.md; on a batch
+ * session of two threads the same option made the UPDATE 15% slower). It keeps onnxruntime's
+ * default thread count: one thread is 1.3x slower for one sentence (BENCHMARKS.md, embedl).
  */
 const LATENCY_SESSION_OPTIONS = { extra: { session: { force_spinning_stop: '1' } } };
 
@@ -97,11 +97,6 @@ export class TransformerModel {
     readonly dir: string,
     private readonly tokenizer: PreTrainedTokenizer,
     private readonly model: PreTrainedModel,
-    /**
-     * A second session of the same weights for requests of one text (a single `pgml.embed`), tuned
-     * for latency; the same graph, so the same bits as the batch sessions give (a test checks).
-     */
-    private readonly latency: PreTrainedModel,
     /** The second batch session, on a thread of its own; undefined with one batch session. */
     private readonly second: InferenceThread | undefined,
     private readonly config: SentenceConfig,
@@ -112,19 +107,27 @@ export class TransformerModel {
     const loads = await Promise.allSettled([
       AutoTokenizer.from_pretrained(dir),
       loadOnnxModel(dir, batchOptions),
-      loadOnnxModel(dir, LATENCY_SESSION_OPTIONS),
       batches.sessions === 2 ? InferenceThread.start(dir, batchOptions) : undefined,
     ] as const);
-    const [tokenizer, model, latency, second] = loads;
-    if (tokenizer.status === 'rejected' || model.status === 'rejected' || latency.status === 'rejected' || second.status === 'rejected') {
+    const [tokenizer, model, second] = loads;
+    if (tokenizer.status === 'rejected' || model.status === 'rejected' || second.status === 'rejected') {
       if (second.status === 'fulfilled') await second.value?.close();
       throw loads.map((l) => (l.status === 'rejected' ? (l.reason as unknown) : undefined)).find((e) => e !== undefined);
     }
-    return new TransformerModel(dir, tokenizer.value, model.value, latency.value, second.value, sentenceConfig(dir));
+    return new TransformerModel(dir, tokenizer.value, model.value, second.value, sentenceConfig(dir));
+  }
+
+  /**
+   * The model of a latency thread: one session tuned for single texts (LATENCY_SESSION_OPTIONS).
+   * The same graph as the batch sessions, so the same bits (a test checks).
+   */
+  static async loadForSingleTexts(dir: string): Promise<TransformerModel> {
+    const [tokenizer, session] = await Promise.all([AutoTokenizer.from_pretrained(dir), loadOnnxModel(dir, LATENCY_SESSION_OPTIONS)]);
+    return new TransformerModel(dir, tokenizer, session, undefined, sentenceConfig(dir));
   }
 
   /** Batches each session has run: which one a request used shows here (the routing tests). */
-  readonly runs = { throughput: 0, second: 0, latency: 0 };
+  readonly runs = { throughput: 0, second: 0 };
 
   get dimensions(): number {
     return (this.model.config as unknown as { hidden_size: number }).hidden_size;
@@ -153,7 +156,7 @@ export class TransformerModel {
     let next = 0;
     const failure: { error?: unknown } = {};
     await Promise.all(
-      this.runners(rows.length, batches.length).map(async (run) => {
+      this.runners(batches.length).map(async (run) => {
         try {
           while (next < batches.length && !('error' in failure)) {
             checkpoint();
@@ -171,10 +174,9 @@ export class TransformerModel {
     return out;
   }
 
-  /** A single text runs on the latency session; batches on this thread's batch session and the second thread's. */
-  private runners(texts: number, batches: number): BatchRunner[] {
-    if (texts === 1) return [this.runHere(this.latency, 'latency')];
-    const here = this.runHere(this.model, 'throughput');
+  /** Batches on this thread's batch session and, from two batches on, the second thread's. */
+  private runners(batches: number): BatchRunner[] {
+    const here = this.runHere(this.model);
     const second = this.second;
     if (!second?.alive || batches < 2) return [here];
     const there: BatchRunner = (encoded, pooling, normalize) => {
@@ -186,9 +188,9 @@ export class TransformerModel {
     return [here, there, there];
   }
 
-  private runHere(session: PreTrainedModel, name: 'throughput' | 'latency'): BatchRunner {
+  private runHere(session: PreTrainedModel): BatchRunner {
     return async (encoded, pooling, normalize) => {
-      this.runs[name] += 1;
+      this.runs.throughput += 1;
       const outputs = (await session(encoded)) as Record<string, Tensor>;
       return pool(tokenEmbeddings(outputs, this.dir), encoded.attention_mask!, pooling, normalize);
     };

@@ -1,0 +1,83 @@
+/**
+ * A model's single texts (`SELECT pgml.embed(m, $1)`) on a thread of their own, reached through
+ * shared memory (latency-channel.ts) instead of the embedding thread's messages. onnxruntime-node
+ * runs a session synchronously on the thread that calls it, so on the embedding thread a single
+ * text waited for the batch (another connection's UPDATE) being run there. This thread holds the
+ * model's latency session (onnxruntime's threads stop spinning at the end of each run); the
+ * embedding thread keeps the batch sessions and answers whatever this thread cannot take now: a
+ * second single text while one is running, a text too long for the channel, an error.
+ */
+import type { Worker } from 'node:worker_threads';
+import { startThreadBeside } from '../thread-start.js';
+import { LatencyChannel, type LatencyRequest } from './latency-channel.js';
+
+export interface LatencyThreadData {
+  dir: string;
+}
+
+export type LatencyReply = { ready: true; buffer: SharedArrayBuffer } | { ready: false; error: string };
+
+export class LatencyThread {
+  private busy = false;
+  private closed = false;
+  /** Texts this thread has answered. */
+  answered = 0;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly channel: LatencyChannel,
+  ) {
+    // A request waiting for a thread that is gone is let go, to the embedding thread.
+    const lost = () => {
+      this.closed = true;
+      channel.close();
+    };
+    worker.on('error', lost);
+    worker.on('exit', lost);
+  }
+
+  /** Starts the thread on the model in `dir` and waits until its session is loaded. */
+  static async start(dir: string): Promise<LatencyThread> {
+    const worker = startThreadBeside(import.meta.url, 'latency-worker', { workerData: { dir } satisfies LatencyThreadData });
+    const ready = await new Promise<LatencyReply>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the latency thread exited with code ${code}`)));
+    });
+    if (!ready.ready) {
+      await worker.terminate();
+      throw new Error(ready.error);
+    }
+    worker.unref();
+    return new LatencyThread(worker, new LatencyChannel(ready.buffer));
+  }
+
+  /** Whether a request is out (a canceled one stays out until the thread has finished it). */
+  get running(): boolean {
+    return this.busy;
+  }
+
+  /**
+   * The text's vector; undefined when this thread does not answer it (busy with another, closed,
+   * the text too long, a failure): the caller asks the embedding thread.
+   */
+  async embed(request: LatencyRequest): Promise<Float32Array | undefined> {
+    if (this.busy || this.closed || !this.channel.send(request)) return undefined;
+    this.busy = true;
+    // Held while a request is out, so a caller awaiting it keeps its process alive.
+    this.worker.ref();
+    try {
+      await this.channel.whenAnswered();
+      const vector = this.channel.take();
+      if (vector) this.answered += 1;
+      return vector;
+    } finally {
+      this.busy = false;
+      if (!this.closed) this.worker.unref();
+    }
+  }
+
+  close(): Promise<number> {
+    return this.worker.terminate();
+  }
+}

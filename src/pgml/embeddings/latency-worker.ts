@@ -1,0 +1,34 @@
+/**
+ * A latency thread (latency-thread.ts): a model's session tuned for single texts, asleep in
+ * Atomics.wait between requests. Its event loop turns only while a request is being embedded
+ * (onnxruntime-node resolves a run through setImmediate).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { LatencyChannel } from './latency-channel.js';
+import type { LatencyReply, LatencyThreadData } from './latency-thread.js';
+import { TransformerModel } from './transformer.js';
+
+const { dir } = workerData as LatencyThreadData;
+const port = parentPort!;
+const reply = (message: LatencyReply) => port.postMessage(message);
+
+let model: TransformerModel;
+try {
+  model = await TransformerModel.loadForSingleTexts(dir);
+} catch (error) {
+  reply({ ready: false, error: error instanceof Error ? error.message : String(error) });
+  process.exit(0);
+}
+const channel = LatencyChannel.allocate(model.dimensions);
+reply({ ready: true, buffer: channel.buffer });
+for (;;) {
+  const request = channel.waitForRequest();
+  let vector: Float32Array | undefined;
+  try {
+    [vector] = await model.embed([request.text], request.options);
+  } catch {
+    // The embedding thread answers it again, with the error every other path gives.
+    vector = undefined;
+  }
+  channel.answer(vector);
+}
