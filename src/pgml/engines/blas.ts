@@ -10,7 +10,7 @@
  *
  * OpenBLAS runs on one thread here. Its thread pool is the process's, created by whichever thread
  * loads the library first: the main thread, for the start-up report, at nice 0. A multi-threaded call
- * from an engine thread (SCHED_IDLE, see thread-priority.ts) would hand half its work to those normal threads,
+ * from an engine thread (nice 10, see thread-priority.ts) would hand half its work to those nice-0 threads,
  * beside the event loop, on a two-core machine. One thread runs the call on the engine thread itself.
  */
 import type * as Koffi from 'koffi';

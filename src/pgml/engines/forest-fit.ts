@@ -115,8 +115,8 @@ export function shared<T extends Float32Array | Float64Array | Int32Array>(array
 
 /**
  * Every tree of the plan, fitted by this thread and threads - 1 others. The others start at the same
- * priority as this one (a thread's scheduling policy passes to the threads it starts on Linux: an engine
- * thread's SCHED_IDLE) and with its heap bound; they end with it if the pool terminates it (a cancelled fit).
+ * priority as this one (a thread's nice value passes to the threads it starts on Linux: an engine
+ * thread's 10) and with its heap bound; they end with it if the pool terminates it (a cancelled fit).
  */
 export async function fitForestTrees(plan: ForestPlan, arrays: ForestArrays, threads: number): Promise<Tree[]> {
   const trees: Tree[] = new Array(plan.seeds.length);

@@ -100,7 +100,7 @@ function serializeError(error: unknown, request: WorkerRequest): SerializedError
 const port = parentPort;
 if (!port) throw new Error('engines/worker.ts must run as a worker thread (see pool.ts)');
 
-// Background work beside the event loop: SCHED_IDLE on Linux (thread-priority.ts).
+// Background work beside the event loop: nice 10 on Linux (thread-priority.ts).
 lowerEngineThreadPriority();
 
 /** Requests being executed: the JIT warm-up (warm-up.ts) runs only while there are none. */

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { after, describe, it } from 'node:test';
 import { closePool, poolLoad, poolStats, runInWorker, warmEnginePool } from '../../../../src/pgml/engines/pool.js';
 import { getEngineFactory, listAlgorithms } from '../../../../src/pgml/engines/registry.js';
+import { ENGINE_THREAD_NICE } from '../../../../src/pgml/engines/thread-priority.js';
 import { loadSplit } from './xgboost/fixtures.js';
 
 after(() => closePool());
@@ -111,21 +112,19 @@ describe('worker pool', () => {
     assert.deepEqual(Array.from(alone.predicted), Array.from(await ridge.predict(x, n)));
   });
 
-  describe('engine threads run under SCHED_IDLE (Linux), the event loop under the normal policy', { skip: process.platform !== 'linux' }, () => {
-    /** The policy field of /proc/self/task/<tid>/stat (proc(5): field 41; 0 SCHED_OTHER, 5 SCHED_IDLE). */
-    const policy = (task: string): number => {
+  describe('engine threads run at nice 10 (Linux), the event loop at 0', { skip: process.platform !== 'linux' }, () => {
+    /** The nice field of /proc/self/task/<tid>/stat (proc(5): field 19), a per-thread value on Linux. */
+    const nice = (task: string): number => {
       const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
     };
-    const SCHED_OTHER = 0;
-    const SCHED_IDLE = 5;
     const tasks = (): string[] => readdirSync('/proc/self/task');
 
     it('an engine thread and nothing of the main thread', async () => {
       await warmEnginePool([]);
-      const policies = tasks().map(policy);
-      assert.equal(policy(String(process.pid)), SCHED_OTHER, 'the main thread keeps the normal policy');
-      assert.ok(policies.includes(SCHED_IDLE), `thread policies: ${policies.join(' ')}`);
+      const values = tasks().map(nice);
+      assert.equal(nice(String(process.pid)), 0, 'the main thread keeps its priority');
+      assert.ok(values.includes(ENGINE_THREAD_NICE), `thread nice values: ${values.join(' ')}`);
     });
 
     it("the threads a native XGBoost fit starts (libgomp's) inherit it", async () => {
@@ -141,7 +140,7 @@ describe('worker pool', () => {
       if (engine.runtime !== 'native') return assert.ok(true, 'libxgboost is not installed: no libgomp threads to look at');
       const started = tasks().filter((task) => !before.has(task));
       assert.ok(started.length > 0, `the fit with nthread ${moreThreads} started no thread`);
-      assert.deepEqual(started.map(policy), started.map(() => SCHED_IDLE), `policies of the threads the fit started: ${started.map(policy).join(' ')}`);
+      assert.deepEqual(started.map(nice), started.map(() => ENGINE_THREAD_NICE), `nice values of the threads the fit started: ${started.map(nice).join(' ')}`);
     });
   });
 
