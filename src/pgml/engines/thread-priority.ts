@@ -17,9 +17,7 @@ import { setPriority } from 'node:os';
 
 export const ENGINE_THREAD_NICE = 10;
 
-/** Lowers the calling thread (and the threads it will start) below the event loop; returns how. */
-export function lowerEngineThreadPriority(): 'nice' | 'unchanged' {
-  if (process.platform !== 'linux') return 'unchanged';
-  setPriority(0, ENGINE_THREAD_NICE);
-  return 'nice';
+/** Lowers the calling thread (and the threads it will start) below the event loop. */
+export function lowerEngineThreadPriority(): void {
+  if (process.platform === 'linux') setPriority(0, ENGINE_THREAD_NICE);
 }
