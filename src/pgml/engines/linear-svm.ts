@@ -6,15 +6,23 @@
  * there are more rows than features); the non-smooth hinge and epsilon_insensitive losses use
  * liblinear's dual coordinate descent with its shrinking and stopping rule (tol, max_iter passes).
  * Classification is one-vs-rest, as sklearn's multi_class='ovr'; no probabilities, as sklearn.
+ *
+ * Those solvers run in liblinear itself (liblinear.ts, runtime 'native') when the library is installed
+ * and can take the training: liblinear 2.3 fixes max_iter at 1000 (scikit-learn's default). Otherwise,
+ * or with PGML_LINEAR_SVM_RUNTIME=js, the TypeScript port below trains (runtime 'js') and the training
+ * says so in an INFO notice unless the port was asked for.
  */
 import { PgError, SqlState } from '../../errors/index.js';
-import { checkHyperparamNames, type Dataset, type Engine, type EngineFactory, type FitOptions } from './engine.js';
+import { checkHyperparamNames, type Dataset, type Engine, type EngineFactory, type FitOptions, type Runtime } from './engine.js';
 import {
   argmaxRows, boolParam, checkPredictShape, choiceParam, decodeState, encodeModel, intParam, invalidParam, notFitted, rangeParam,
   requireFinite, requireLabels, requireNumClasses, requireTask, seedParam, seededRandom, shuffleInPlace,
 } from './engine-support.js';
 import { minimizeTron, type TronObjective } from './tron.js';
 import { linearPredict, type LinearCoefficients } from './linear-solvers.js';
+import {
+  describeLiblinear, L2R_L1LOSS_SVC_DUAL, L2R_L1LOSS_SVR_DUAL, L2R_L2LOSS_SVC, L2R_L2LOSS_SVR, LIBLINEAR_MAX_ITER, liblinearStatus, trainLiblinear,
+} from './liblinear.js';
 
 const ALGORITHM = 'linear_svm';
 const FORMAT = 'pgml-proxy/linear-svm';
@@ -289,6 +297,7 @@ interface SvmSettings {
   tol: number;
   maxIter: number;
   bias: number | undefined;
+  seed: number;
   random: () => number;
 }
 
@@ -300,12 +309,14 @@ function settings(hp: Record<string, unknown>): SvmSettings {
     throw invalidParam(ALGORITHM, 'dual', "true, false or 'auto'", dual);
   }
   const fitIntercept = boolParam(ALGORITHM, hp, 'fit_intercept', true);
+  const seed = seedParam(ALGORITHM, hp);
   return {
     c: rangeParam(ALGORITHM, hp, 'C', 1, { min: 0, exclusiveMin: true }),
     tol: rangeParam(ALGORITHM, hp, 'tol', 1e-4, { min: 0, exclusiveMin: true }),
     maxIter: intParam(ALGORITHM, hp, 'max_iter', 1000),
     bias: fitIntercept ? rangeParam(ALGORITHM, hp, 'intercept_scaling', 1, { min: 0, exclusiveMin: true }) : undefined,
-    random: seededRandom(seedParam(ALGORITHM, hp)),
+    seed,
+    random: seededRandom(seed),
   };
 }
 
@@ -333,16 +344,58 @@ function identityOrder(rows: number): Int32Array {
   return Int32Array.from({ length: rows }, (_, i) => i);
 }
 
-function fitClassifier(data: Dataset, hp: Record<string, unknown>, numClasses: number): LinearCoefficients {
+/** What trained a model: its coefficients and the runtime that computed them. */
+interface Fitted extends LinearCoefficients {
+  runtime: Runtime;
+}
+
+/**
+ * Whether liblinear trains: it is loaded, not pinned away, and can take these settings (its solvers
+ * stop at a fixed 1000 iterations, so another max_iter stays with the port).
+ */
+function liblinearCanTrain(s: SvmSettings): boolean {
+  return process.env.PGML_LINEAR_SVM_RUNTIME !== 'js' && s.maxIter === LIBLINEAR_MAX_ITER && liblinearStatus().status === 'loaded';
+}
+
+function everyClassPresent(y: Float32Array, numClasses: number): boolean {
+  const seen = new Uint8Array(numClasses);
+  for (const v of y) seen[v] = 1;
+  return seen.every((v) => v === 1);
+}
+
+/**
+ * liblinear's multi-class training, one-vs-rest, from class indices in rows grouped by class (0, 1, ...):
+ * its labels are then 0, 1, ... and its group_classes keeps that order, as scikit-learn's patched copy
+ * (which sorts labels) does. With two classes its one function is for its first label (class 0);
+ * get_decfun_coef's second function, the negation, is scikit-learn's (class 1 positive).
+ */
+function liblinearClassifier(data: Dataset, y: Float32Array, numClasses: number, s: SvmSettings, loss: string): LinearCoefficients {
+  const model = trainLiblinear(
+    { x: data.x, rows: data.rows, cols: data.cols, order: classOrder(y, numClasses), y, bias: s.bias },
+    { solver: loss === 'squared_hinge' ? L2R_L2LOSS_SVC : L2R_L1LOSS_SVC_DUAL, c: s.c, eps: s.tol, p: 0, seed: s.seed },
+  );
+  const functionOf = (k: number): number => {
+    const at = model.labels.indexOf(k);
+    if (at < 0) throw new Error(`liblinear returned labels ${model.labels.join(', ')} for ${numClasses} classes`);
+    return at;
+  };
+  const classes = numClasses === 2 ? [1] : Array.from({ length: numClasses }, (_, k) => k);
+  return { coef: classes.map((k) => model.coef[functionOf(k)]!), intercept: classes.map((k) => model.intercept[functionOf(k)]!) };
+}
+
+function fitClassifier(data: Dataset, hp: Record<string, unknown>, numClasses: number): Fitted {
   const y = requireLabels(ALGORITHM, data);
   const s = settings(hp);
   const loss = choiceParam(ALGORITHM, hp, 'loss', 'squared_hinge', ['squared_hinge', 'hinge']);
+  if (liblinearCanTrain(s) && everyClassPresent(y, numClasses)) {
+    return { ...liblinearClassifier(data, y, numClasses, s, loss), runtime: 'native' };
+  }
   const d = design(data.x, data.rows, data.cols, s.bias);
   // liblinear's Newton solver sums over the rows grouped by class (group_classes): on unscaled data the
   // order of those sums steers its path, and so where its stopping rule leaves the weights.
   const order = loss === 'squared_hinge' ? classOrder(y, numClasses) : undefined;
   const rows = order && sparseRows(d, order);
-  const model: LinearCoefficients = { coef: [], intercept: [] };
+  const model: Fitted = { coef: [], intercept: [], runtime: 'js' };
   // Two classes: one model, class 1 positive; more: one per class against the rest.
   for (let k = numClasses === 2 ? 1 : 0; k < numClasses; k++) {
     const labels = order ? Float64Array.from(order, (r) => (y[r] === k ? 1 : -1)) : Float64Array.from(y, (v) => (v === k ? 1 : -1));
@@ -356,11 +409,18 @@ function fitClassifier(data: Dataset, hp: Record<string, unknown>, numClasses: n
   return model;
 }
 
-function fitRegressor(data: Dataset, hp: Record<string, unknown>): LinearCoefficients {
+function fitRegressor(data: Dataset, hp: Record<string, unknown>): Fitted {
   const y = Float64Array.from(requireLabels(ALGORITHM, data));
   const s = settings(hp);
   const loss = choiceParam(ALGORITHM, hp, 'loss', 'epsilon_insensitive', ['epsilon_insensitive', 'squared_epsilon_insensitive']);
   const epsilon = rangeParam(ALGORITHM, hp, 'epsilon', 0, { min: 0 });
+  if (liblinearCanTrain(s)) {
+    const model = trainLiblinear(
+      { x: data.x, rows: data.rows, cols: data.cols, order: identityOrder(data.rows), y, bias: s.bias },
+      { solver: loss === 'epsilon_insensitive' ? L2R_L1LOSS_SVR_DUAL : L2R_L2LOSS_SVR, c: s.c, eps: s.tol, p: epsilon, seed: s.seed },
+    );
+    return { coef: model.coef, intercept: model.intercept, runtime: 'native' };
+  }
   const d = design(data.x, data.rows, data.cols, s.bias);
   const w = loss === 'epsilon_insensitive'
     ? dualEpsilonInsensitive(d, y, s.c, epsilon, s.tol, s.maxIter, s.random)
@@ -369,11 +429,13 @@ function fitRegressor(data: Dataset, hp: Record<string, unknown>): LinearCoeffic
         return excess > epsilon ? excess - epsilon : excess < -epsilon ? excess + epsilon : 0;
       }, s.tol, s.maxIter);
   const { coef, intercept } = split(w, data.cols, s.bias);
-  return { coef: [coef], intercept: [intercept] };
+  return { coef: [coef], intercept: [intercept], runtime: 'js' };
 }
 
 interface LinearSvmState extends LinearCoefficients {
   algorithm: typeof ALGORITHM;
+  /** Absent in models saved before liblinear was used: those were the port's. */
+  runtime?: Runtime;
   task: 'classification' | 'regression';
   cols: number;
   numClasses: number;
@@ -381,9 +443,11 @@ interface LinearSvmState extends LinearCoefficients {
 
 class LinearSvmEngine implements Engine {
   readonly algorithm = ALGORITHM;
-  readonly runtime = 'js' as const;
-
   constructor(private state?: LinearSvmState) {}
+
+  get runtime(): Runtime {
+    return this.state?.runtime ?? 'js';
+  }
 
   async fit(data: Dataset, options: FitOptions): Promise<void> {
     checkHyperparamNames(ALGORITHM, options.hyperparams, HYPERPARAMS);
@@ -422,11 +486,23 @@ class LinearSvmEngine implements Engine {
   }
 }
 
+/** Said when the TypeScript port trained without the user pinning it (PGML_LINEAR_SVM_RUNTIME=js). */
+function portNotice(): string {
+  // Asked on the main thread: with liblinear loaded here, the engine thread either could not load it
+  // (its log line says why) or was given what liblinear cannot take.
+  const why = liblinearStatus().status === 'loaded'
+    ? `liblinear 2.3 stops its solvers at a fixed ${LIBLINEAR_MAX_ITER} iterations (max_iter) and needs training rows of every class`
+      + ' (or the engine thread could not load it: see the proxy\'s log)'
+    : describeLiblinear();
+  return `${ALGORITHM} trained by pgml-proxy's TypeScript port of liblinear, not by liblinear itself: ${why}`;
+}
+
 export const linearSvmFactory: EngineFactory = {
   algorithm: ALGORITHM,
   tasks: ['classification', 'regression'],
   hyperparams: HYPERPARAMS,
   create: () => new LinearSvmEngine(),
+  runtimeNotice: (ran) => (ran === 'native' || process.env.PGML_LINEAR_SVM_RUNTIME === 'js' ? undefined : portNotice()),
   async deserialize(bytes: Uint8Array): Promise<Engine> {
     const state = decodeState<LinearSvmState>(FORMAT, ALGORITHM, bytes);
     return new LinearSvmEngine(state);

@@ -10,6 +10,9 @@ import { getLocalEngineFactory } from '../../../../src/pgml/engines/registry.js'
 import { accuracy, loadSplit, r2, sklearn, sklearnAvailable, type SklearnRequest, type SklearnResult } from './sklearn-reference.js';
 
 const skipReason = sklearnAvailable() ? false : 'python3 with scikit-learn is not installed';
+// linear_svm's cases check the TypeScript port against scikit-learn (the runtime without liblinear);
+// liblinear.test.ts checks liblinear, where it is installed, against the port.
+process.env.PGML_LINEAR_SVM_RUNTIME = 'js';
 const diabetes = loadSplit('diabetes');
 const breastCancer = loadSplit('breast_cancer');
 const iris = loadSplit('iris');
