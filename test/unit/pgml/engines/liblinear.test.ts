@@ -4,6 +4,8 @@
 // documented way: 2.3 preconditions its conjugate gradients (scikit-learn's copy and the port do not),
 // so where tol stops it early (unscaled breast_cancer) the weights differ while the scores agree.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { liblinearStatus } from '../../../../src/pgml/engines/liblinear.js';
 import { getLocalEngineFactory } from '../../../../src/pgml/engines/registry.js';
@@ -86,5 +88,27 @@ describe('linear_svm on liblinear against the TypeScript port', { skip: skipReas
     const notice = getLocalEngineFactory('linear_svm').runtimeNotice!('js');
     assert.match(notice!, /TypeScript port of liblinear.*max_iter/);
     assert.equal(getLocalEngineFactory('linear_svm').runtimeNotice!('native'), undefined);
+  });
+});
+
+describe('finding liblinear', () => {
+  // A fresh process: each thread loads the library once.
+  const describeWith = (path: string): string => {
+    const module = new URL('../../../../src/pgml/engines/liblinear.ts', import.meta.url).href;
+    const code = `import { describeLiblinear } from ${JSON.stringify(module)}; console.log(describeLiblinear());`;
+    return execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      env: { ...process.env, PGML_LIBLINEAR_LIB: path },
+      encoding: 'utf8',
+    }).trim();
+  };
+
+  it('PGML_LIBLINEAR_LIB naming a missing file: not used, and the reason names the file', () => {
+    assert.equal(describeWith('/nonexistent/liblinear.so.4'), 'liblinear was found but failed to load: /nonexistent/liblinear.so.4: no such file (PGML_LIBLINEAR_LIB)');
+  });
+
+  const libc = ['/lib/x86_64-linux-gnu/libc.so.6', '/usr/lib/x86_64-linux-gnu/libc.so.6', '/lib/aarch64-linux-gnu/libc.so.6', '/usr/lib/libc.so.6'].find(existsSync);
+  it('a library that is not liblinear 2.2x–2.3x is refused with the reason', { skip: libc ? false : 'no libc.so.6 found' }, () => {
+    const line = describeWith(libc!);
+    assert.ok(line.startsWith(`liblinear was found but failed to load: ${libc}: `) && line.includes('liblinear_version'), line);
   });
 });
