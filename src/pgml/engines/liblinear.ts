@@ -7,6 +7,11 @@
  * then the terminator. The structs are laid out by hand (linear.h of 2.3: `parameter` has no `nu` or
  * `regularize_bias`, which 2.4 added), so only a 2.2x–2.3x library is accepted.
  *
+ * The dual solvers (hinge, epsilon_insensitive) shuffle with libc's rand(), seeded here from random_state
+ * just before train. rand()'s state is the process's: two dual trainings at once in two engine threads
+ * draw from one sequence, each still stops at liblinear's tolerance, but the shuffle (and so the last
+ * digits of the weights) can differ from a lone training's. The primal Newton method draws nothing.
+ *
  * liblinear prints through one process-wide function pointer. A JavaScript callback would belong to the
  * thread that registered it and be called from whichever engine thread trains next, so the print
  * function is a native function that reads its argument and does nothing else (strlen, found through
