@@ -54,6 +54,7 @@ interface Api {
 }
 
 function bind(lib: Koffi.LibraryHandle, k: typeof Koffi): Api {
+  if (k.sizeof('void*') !== 8) throw new Error('pgml-proxy lays out liblinear\'s structs for a 64-bit ABI only');
   const version = k.decode(lib.symbol('liblinear_version'), 'int') as number;
   if (version < 220 || version >= 240) {
     throw new Error(`liblinear version ${version}: pgml-proxy binds the structs of liblinear 2.2x–2.3x`);
