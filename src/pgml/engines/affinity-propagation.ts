@@ -100,7 +100,9 @@ function addTieNoise(s: Float64Array, normal: () => number): void {
  * set has been the same for convergence_iter iterations (sklearn's test, counted per sample) or max_iter.
  * Two passes over the n × n matrices an iteration: the new responsibilities (summing their positive
  * parts by column on the way), then the availabilities, each row's two largest a + s for the next
- * iteration's responsibilities found as its availabilities are written (a third pass before).
+ * iteration's responsibilities found as its availabilities are written (instead of a third pass). The
+ * first iteration's come from an availability pass over the zero messages, not from a function of their
+ * own: called once a fit, it would still be compiling during a user's first fit after the warm-up.
  */
 export function passMessages(s: Float64Array, n: number, damping: number, maxIter: number, convergenceIter: number): Uint8Array {
   const a = new Float64Array(n * n);
@@ -110,7 +112,8 @@ export function passMessages(s: Float64Array, n: number, damping: number, maxIte
   const history = new Uint8Array(convergenceIter * n);
   const timesExemplar = new Int32Array(n);
   const exemplars = new Uint8Array(n);
-  rowMaxima(a, s, n, largest);
+  // The first iteration's maxima, of 0 + s: an availability pass over the zero messages leaves a at +0.
+  updateAvailabilities(r, a, s, n, damping, columnSums, largest);
   for (let it = 0; it < maxIter; it++) {
     updateResponsibilities(s, r, n, damping, columnSums, largest);
     updateAvailabilities(r, a, s, n, damping, columnSums, largest);
@@ -137,29 +140,6 @@ interface RowMaxima {
   first: Float64Array;
   second: Float64Array;
   arg: Int32Array;
-}
-
-/** RowMaxima of a + s, for the first iteration (updateAvailabilities finds them for the others). */
-function rowMaxima(a: Float64Array, s: Float64Array, n: number, largest: RowMaxima): void {
-  for (let i = 0; i < n; i++) {
-    const row = i * n;
-    let first = -Infinity;
-    let second = -Infinity;
-    let arg = 0;
-    for (let k = 0; k < n; k++) {
-      const v = a[row + k]! + s[row + k]!;
-      if (v > first) {
-        second = first;
-        first = v;
-        arg = k;
-      } else if (v > second) {
-        second = v;
-      }
-    }
-    largest.first[i] = first;
-    largest.second[i] = second;
-    largest.arg[i] = arg;
-  }
 }
 
 /**
