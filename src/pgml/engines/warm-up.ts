@@ -106,8 +106,8 @@ const LINEAR_PROGRAM_FITS = 24;
 /**
  * quantile's warm-up: HiGHS's WebAssembly loaded and its solver run until V8 has optimized it. V8 compiles
  * WebAssembly lazily with its baseline compiler and hands a function to TurboFan only once it has run a
- * while, so a first quantile fit on diabetes took 300 ms of CPU and the next ten 30–100 ms each, against
- * 10–15 ms once optimized (BENCHMARKS.md, misc1). The default penalty and a small one (fewer weights at
+ * while, so a first quantile fit on diabetes took 300–500 ms of CPU and the next ones 50–160 ms each,
+ * against 14–30 ms after these steps (BENCHMARKS.md, misc1). The default penalty and a small one (fewer weights at
  * zero: more simplex iterations), alternately. For one thread only (pool.ts's thread started ahead of use):
  * V8 keeps one compiled module per wire bytes for the whole process while an instance lives, so the
  * optimized code serves every thread, and only this thread carries an instance (about 26 MB of RSS).
