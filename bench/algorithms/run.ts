@@ -6,7 +6,9 @@
 // Run: npm run build && node --import tsx bench/algorithms/run.ts   (prints one JSON line)
 // Env: BENCH_SYNTHETIC_ROWS (100000), BENCH_ONLY=alg1,alg2 (every algorithm), BENCH_DATASETS=name1,name2
 // (every dataset; names as in the table, e.g. diabetes,iris_clusters), BENCH_PYTHON (python3), BENCH_CLI
-// (another build's dist/cli.js, for an A/B against it; this checkout's by default).
+// (another build's dist/cli.js, for an A/B against it; this checkout's by default), BENCH_SETTLE_MS (0: how
+// long to leave the started proxy idle before the first training, so that its engine thread's JIT warm-up,
+// which pauses while trainings follow each other, has run: a proxy that has been up a while, as users meet it).
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -189,6 +191,11 @@ async function main(): Promise<void> {
       const csv = join(scratch, `${d.name}.csv`);
       const e = await exportCsv(db, d, csv);
       datasets.push({ name: d.name, csv, task: d.task, num_classes: e.numClasses, rows: e.rows, n_test: Math.round(e.rows * TEST_SIZE) });
+    }
+    const settleMs = Number(process.env.BENCH_SETTLE_MS ?? 0);
+    if (settleMs > 0) {
+      log(`leaving the proxy idle for ${settleMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, settleMs));
     }
     const plan = wanted.flatMap((d) =>
       ALGORITHMS.filter((a) => a.tasks.includes(d.task) && (!only || only.includes(a.algorithm))).map((a) => ({ d, a })),

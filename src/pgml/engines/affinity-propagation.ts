@@ -98,19 +98,25 @@ function addTieNoise(s: Float64Array, normal: () => number): void {
 /**
  * The damped responsibility and availability updates, row by row over typed arrays, until the exemplar
  * set has been the same for convergence_iter iterations (sklearn's test, counted per sample) or max_iter.
- * Three passes over the n × n matrices an iteration: each row's two largest a + s, its new
- * responsibilities (summing their positive parts by column on the way), then the availabilities.
+ * Two passes over the n × n matrices an iteration: the new responsibilities (summing their positive
+ * parts by column on the way), then the availabilities, each row's two largest a + s for the next
+ * iteration's responsibilities found as its availabilities are written (instead of a third pass). The
+ * first iteration's come from an availability pass over the zero messages, not from a function of their
+ * own: called once a fit, it would still be compiling during a user's first fit after the warm-up.
  */
-function passMessages(s: Float64Array, n: number, damping: number, maxIter: number, convergenceIter: number): Uint8Array {
+export function passMessages(s: Float64Array, n: number, damping: number, maxIter: number, convergenceIter: number): Uint8Array {
   const a = new Float64Array(n * n);
   const r = new Float64Array(n * n);
   const columnSums = new Float64Array(n);
+  const largest: RowMaxima = { first: new Float64Array(n), second: new Float64Array(n), arg: new Int32Array(n) };
   const history = new Uint8Array(convergenceIter * n);
   const timesExemplar = new Int32Array(n);
   const exemplars = new Uint8Array(n);
+  // The first iteration's maxima, of 0 + s: an availability pass over the zero messages leaves a at +0.
+  updateAvailabilities(r, a, s, n, damping, columnSums, largest);
   for (let it = 0; it < maxIter; it++) {
-    updateResponsibilities(s, a, r, n, damping, columnSums);
-    updateAvailabilities(r, a, n, damping, columnSums);
+    updateResponsibilities(s, r, n, damping, columnSums, largest);
+    updateAvailabilities(r, a, s, n, damping, columnSums, largest);
     const slot = (it % convergenceIter) * n;
     let count = 0;
     for (let k = 0; k < n; k++) {
@@ -129,29 +135,26 @@ function passMessages(s: Float64Array, n: number, damping: number, maxIter: numb
   return exemplars;
 }
 
+/** Each row's largest a(i,k) + s(i,k), its column (the first of equals), and the largest of the other columns. */
+interface RowMaxima {
+  first: Float64Array;
+  second: Float64Array;
+  arg: Int32Array;
+}
+
 /**
  * r(i,k) ← s(i,k) − max_{k'≠k} (a(i,k') + s(i,k')), damped; columnSums(k) ← r(k,k) + Σ_{i≠k} max(0, r(i,k)).
  */
 function updateResponsibilities(
-  s: Float64Array, a: Float64Array, r: Float64Array, n: number, damping: number, columnSums: Float64Array,
+  s: Float64Array, r: Float64Array, n: number, damping: number, columnSums: Float64Array, largest: RowMaxima,
 ): void {
   const keep = 1 - damping;
   columnSums.fill(0);
   for (let i = 0; i < n; i++) {
     const row = i * n;
-    let first = -Infinity;
-    let second = -Infinity;
-    let arg = 0;
-    for (let k = 0; k < n; k++) {
-      const v = a[row + k]! + s[row + k]!;
-      if (v > first) {
-        second = first;
-        first = v;
-        arg = k;
-      } else if (v > second) {
-        second = v;
-      }
-    }
+    const first = largest.first[i]!;
+    const second = largest.second[i]!;
+    const arg = largest.arg[i]!;
     for (let k = 0; k < n; k++) {
       const v = damping * r[row + k]! + keep * (s[row + k]! - (k === arg ? second : first));
       r[row + k] = v;
@@ -161,17 +164,37 @@ function updateResponsibilities(
   }
 }
 
-/** a(i,k) ← min(0, r(k,k) + Σ_{i'∉{i,k}} max(0, r(i',k))), a(k,k) ← Σ_{i'≠k} max(0, r(i',k)), damped. */
-function updateAvailabilities(r: Float64Array, a: Float64Array, n: number, damping: number, columnSums: Float64Array): void {
+/**
+ * a(i,k) ← min(0, r(k,k) + Σ_{i'∉{i,k}} max(0, r(i',k))), a(k,k) ← Σ_{i'≠k} max(0, r(i',k)), damped;
+ * and the RowMaxima of the new a + s.
+ */
+function updateAvailabilities(
+  r: Float64Array, a: Float64Array, s: Float64Array, n: number, damping: number, columnSums: Float64Array, largest: RowMaxima,
+): void {
   const keep = 1 - damping;
   for (let i = 0; i < n; i++) {
     const row = i * n;
+    let first = -Infinity;
+    let second = -Infinity;
+    let arg = 0;
     for (let k = 0; k < n; k++) {
       const v = r[row + k]!;
       let update = columnSums[k]! - (k === i || v > 0 ? v : 0);
       if (k !== i && update > 0) update = 0;
-      a[row + k] = damping * a[row + k]! + keep * update;
+      const next = damping * a[row + k]! + keep * update;
+      a[row + k] = next;
+      const sum = next + s[row + k]!;
+      if (sum > first) {
+        second = first;
+        first = sum;
+        arg = k;
+      } else if (sum > second) {
+        second = sum;
+      }
     }
+    largest.first[i] = first;
+    largest.second[i] = second;
+    largest.arg[i] = arg;
   }
 }
 

@@ -6,9 +6,8 @@
  * instead of 0.4–0.7 (BENCHMARKS.md). Each step fits one variant (the SGD family's every loss and
  * penalty, the linear family's solvers and logistic regression, the SVMs) on a small synthetic set,
  * through the same factories as a user's fit, and throws the model away: nothing is shared between
- * fits but the compiled code, so no model changes (warm-up.test.ts). quantile is left out: warming it
- * would load HiGHS's WebAssembly (24 MB of RSS) in every engine thread of every deployment to save its
- * users' first fit about 0.7 s.
+ * fits but the compiled code, so no model changes (warm-up.test.ts). quantile has steps of its own
+ * (linearProgramWarmUpSteps), for one thread only.
  */
 import type { Task } from './engine.js';
 import { getLocalEngineFactory } from './registry.js';
@@ -87,20 +86,34 @@ function syntheticSet(task: Task, numClasses: number): { x: Float32Array; y: Flo
   return { x, y };
 }
 
+function fitStep({ algorithm, task, hyperparams, numClasses = 3 }: Variant): () => Promise<void> {
+  return async () => {
+    const { x, y } = syntheticSet(task, numClasses);
+    const engine = getLocalEngineFactory(algorithm).create();
+    await engine.fit({ x, rows: ROWS, cols: COLS, y, yCols: 1 }, { task, hyperparams, ...(task === 'classification' ? { numClasses } : {}) });
+    await engine.predict(x, ROWS);
+  };
+}
+
 /** The warm-up as steps, one fit each, so that the caller can run them between real requests. */
 export function engineWarmUpSteps(): (() => Promise<void>)[] {
-  const steps: (() => Promise<void>)[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const { algorithm, task, hyperparams, numClasses = 3 } of VARIANTS) {
-      steps.push(async () => {
-        const { x, y } = syntheticSet(task, numClasses);
-        const engine = getLocalEngineFactory(algorithm).create();
-        await engine.fit({ x, rows: ROWS, cols: COLS, y, yCols: 1 }, { task, hyperparams, ...(task === 'classification' ? { numClasses } : {}) });
-        await engine.predict(x, ROWS);
-      });
-    }
-  }
-  return steps;
+  return Array.from({ length: ROUNDS }, () => VARIANTS.map(fitStep)).flat();
+}
+
+/** Enough fits of the 60-row program for TurboFan to have taken HiGHS's hot functions (BENCHMARKS.md, misc1). */
+const LINEAR_PROGRAM_FITS = 24;
+
+/**
+ * quantile's warm-up: HiGHS's WebAssembly loaded and its solver run until V8 has optimized it. V8 compiles
+ * WebAssembly lazily with its baseline compiler and hands a function to TurboFan only once it has run a
+ * while, so a first quantile fit on diabetes took 300–500 ms of CPU and the next ones 50–160 ms each,
+ * against 14–30 ms after these steps (BENCHMARKS.md, misc1). The default penalty and a small one (fewer weights at
+ * zero: more simplex iterations), alternately. For one thread only (pool.ts's thread started ahead of use):
+ * V8 keeps one compiled module per wire bytes for the whole process while an instance lives, so the
+ * optimized code serves every thread, and only this thread carries an instance (about 26 MB of RSS).
+ */
+export function linearProgramWarmUpSteps(): (() => Promise<void>)[] {
+  return Array.from({ length: LINEAR_PROGRAM_FITS }, (_, i) => fitStep(regress('quantile', i % 2 ? { alpha: 0.01 } : {})));
 }
 
 /**
@@ -122,15 +135,15 @@ export function warmUpStepsStarted(): number {
  * `resume()` (called when a request is done) starts the wait again, and a request that arrives
  * during a step waits for that step only (a few milliseconds). `start()` runs the steps at once
  * instead, for a thread started ahead of use (pool.ts's warm request), whose first user request may
- * come sooner than `idleMs`. Every engine thread does it, at the thread's priority (thread-priority.ts).
- * A failing step ends the warm-up and nothing else: the first real fits are then slower. Settles
- * `done` when the steps are over (run or dropped).
+ * come sooner than `idleMs`, with `more` steps after the others. Every engine thread does it, at the
+ * thread's priority (thread-priority.ts). A failing step ends the warm-up and nothing else: the first
+ * real fits are then slower. Settles `done` when the steps are over (run or dropped).
  */
 export function idleWarmUp(
   steps: (() => Promise<void>)[],
   busy: () => boolean,
   idleMs = WARM_UP_IDLE_MS,
-): { resume(): void; start(): void; done: Promise<void> } {
+): { resume(): void; start(more?: (() => Promise<void>)[]): void; done: Promise<void> } {
   const queue = [...steps];
   let running = false;
   let timer: NodeJS.Timeout | undefined;
@@ -158,8 +171,9 @@ export function idleWarmUp(
     clearTimeout(timer);
     if (queue.length > 0) timer = setTimeout(next, idleMs);
   };
-  const start = (): void => {
+  const start = (more: (() => Promise<void>)[] = []): void => {
     clearTimeout(timer);
+    queue.push(...more);
     next();
   };
   wait();

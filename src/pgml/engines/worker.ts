@@ -8,7 +8,7 @@ import { probabilitiesIfAny, type Engine } from './engine.js';
 import { doing, MODEL_NOT_CACHED, type SerializedError, type WorkerProgress, type WorkerReply, type WorkerRequest, type WorkerResults } from './pool.js';
 import { getLocalEngineFactory, nativeLibraryReport } from './registry.js';
 import { lowerEngineThreadPriority } from './thread-priority.js';
-import { engineWarmUpSteps, idleWarmUp } from './warm-up.js';
+import { engineWarmUpSteps, idleWarmUp, linearProgramWarmUpSteps } from './warm-up.js';
 
 const CACHE_SIZE = 32;
 /** Map iteration order is insertion order: re-inserting on use makes the first entry the LRU. */
@@ -111,8 +111,9 @@ port.on('message', (request: WorkerRequest) => {
   inFlight++;
   const done = (): void => {
     inFlight--;
-    // The pool's warm request starts a thread ahead of use: its JIT warm-up follows at once.
-    if (request.op === 'warm') warmUp.start();
+    // The pool's warm request starts a thread ahead of use: its JIT warm-up follows at once, and only this
+    // thread warms quantile's HiGHS (warm-up.ts).
+    if (request.op === 'warm') warmUp.start(linearProgramWarmUpSteps());
     else warmUp.resume();
   };
   execute(request).then(

@@ -105,6 +105,18 @@ describe('BLAS', () => {
     });
   }
 
+  it('centres a block as x − mean exactly: one block of float32 rows gives the BLAS XᵀX and Xᵀy of the centred float64 copy bit for bit', () => {
+    const [rows, cols] = [700, 9];
+    // Means far from zero and values that are not multiples of them: a centring off by one rounding shows.
+    const x = Float32Array.from(random(rows * cols, 17), (v, i) => v * 3 + 1000 * ((i % cols) - 4) + 0.1);
+    const means = Float64Array.from({ length: cols }, (_, c) => 1000 * (c - 4) + 0.1 + random(1, c + 1)[0]!);
+    const y = random(rows, 19);
+    const centred = Float64Array.from(x, (v, i) => v - means[i % cols]!);
+    const { gram: g, xTargets } = centredProductsFloat32(x, rows, cols, means, [y]);
+    assert.deepEqual(g, gram(centred, rows, cols));
+    assert.deepEqual(xTargets[0], xTy(centred, rows, cols, y));
+  });
+
   it('a one-row matrix gives the outer product, exactly as before', () => {
     const x = Float64Array.of(1.5, -2, 3);
     assert.deepEqual(Array.from(gram(x, 1, 3)), Array.from(gramJs(x, 1, 3)));

@@ -2,7 +2,7 @@
 // same partition of the test rows (adjusted Rand index 1, labels may be numbered differently).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { median } from '../../../../src/pgml/engines/affinity-propagation.js';
+import { median, passMessages } from '../../../../src/pgml/engines/affinity-propagation.js';
 import { getLocalEngineFactory } from '../../../../src/pgml/engines/registry.js';
 import { loadSplit, sklearn, sklearnAvailable } from './sklearn-reference.js';
 
@@ -71,6 +71,70 @@ describe("affinity_propagation's default preference", () => {
       const sorted = Float64Array.from(values).sort();
       const mid = n >> 1;
       assert.equal(median(values), n % 2 ? sorted[mid] : (sorted[mid - 1]! + sorted[mid]!) / 2, `${Array.from(values)}`);
+    }
+  });
+});
+
+/**
+ * sklearn's affinity propagation iteration as written there: each row's two largest a + s found from the
+ * availabilities at the start of the iteration, then the responsibilities, then the availabilities; the
+ * convergence test on the exemplar flags of the last convergence_iter iterations. passMessages finds the
+ * largest a + s while it writes the availabilities; its exemplars must be these.
+ */
+function referenceMessages(s: Float64Array, n: number, damping: number, maxIter: number, convergenceIter: number): Uint8Array {
+  const a = new Float64Array(n * n);
+  const r = new Float64Array(n * n);
+  const flags: Uint8Array[] = [];
+  let exemplars = new Uint8Array(n);
+  for (let it = 0; it < maxIter; it++) {
+    for (let i = 0; i < n; i++) {
+      let first = -Infinity;
+      let second = -Infinity;
+      let arg = 0;
+      for (let k = 0; k < n; k++) {
+        const v = a[i * n + k]! + s[i * n + k]!;
+        if (v > first) [second, first, arg] = [first, v, k];
+        else if (v > second) second = v;
+      }
+      for (let k = 0; k < n; k++) r[i * n + k] = damping * r[i * n + k]! + (1 - damping) * (s[i * n + k]! - (k === arg ? second : first));
+    }
+    const sums = new Float64Array(n);
+    for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) sums[k]! += k === i || r[i * n + k]! > 0 ? r[i * n + k]! : 0;
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < n; k++) {
+        const v = r[i * n + k]!;
+        let update = sums[k]! - (k === i || v > 0 ? v : 0);
+        if (k !== i && update > 0) update = 0;
+        a[i * n + k] = damping * a[i * n + k]! + (1 - damping) * update;
+      }
+    }
+    exemplars = Uint8Array.from({ length: n }, (_, k) => (a[k * n + k]! + r[k * n + k]! > 0 ? 1 : 0));
+    flags.push(exemplars);
+    if (it >= convergenceIter && exemplars.some((e) => e === 1)) {
+      const recent = flags.slice(-convergenceIter);
+      if (exemplars.every((_, k) => recent.every((f) => f[k] === recent[0]![k]))) break;
+    }
+  }
+  return exemplars;
+}
+
+describe("affinity_propagation's message passing", () => {
+  it('gives the exemplars of the three-pass iteration, on similarities with ties and without', () => {
+    let state = 7;
+    const next = (): number => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    for (let trial = 0; trial < 60; trial++) {
+      const n = 2 + Math.floor(next() * 30);
+      const ties = trial % 2 === 0;
+      const s = Float64Array.from({ length: n * n }, () => (ties ? -Math.floor(next() * 4) : -next() * 10));
+      for (let i = 0; i < n; i++) s[i * n + i] = -2 - next();
+      const damping = 0.5 + next() * 0.45;
+      const convergenceIter = 2 + Math.floor(next() * 10);
+      const maxIter = 5 + Math.floor(next() * 200);
+      assert.deepEqual(
+        passMessages(s, n, damping, maxIter, convergenceIter),
+        referenceMessages(s, n, damping, maxIter, convergenceIter),
+        `trial ${trial}: n ${n}, damping ${damping}, convergence_iter ${convergenceIter}, max_iter ${maxIter}`,
+      );
     }
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { getLocalEngineFactory } from '../../../../src/pgml/engines/registry.js';
-import { engineWarmUpSteps, idleWarmUp } from '../../../../src/pgml/engines/warm-up.js';
+import { engineWarmUpSteps, idleWarmUp, linearProgramWarmUpSteps } from '../../../../src/pgml/engines/warm-up.js';
 import { loadSplit, type Split } from './sklearn-reference.js';
 
 /** The serialized models of every warmed family on real data, as a user's fits would give them. */
@@ -24,8 +24,9 @@ async function models(): Promise<string[]> {
     ['affinity_propagation', loadSplit('iris'), 'clustering', {}],
     ...(
       ['ridge', 'elastic_net', 'bayesian_ridge', 'automatic_relevance_determination', 'least_angle', 'lasso_least_angle', 'orthogonal_matching_pursuit', 'huber', 'svm', 'nu_svm',
-        'kernel_ridge', 'gaussian_process'] as const
+        'kernel_ridge', 'gaussian_process', 'quantile'] as const
     ).map((algorithm) => [algorithm, diabetes, 'regression', {}] as const),
+    ['quantile', diabetes, 'regression', { alpha: 0.01 }],
   ];
   const out: string[] = [];
   for (const [algorithm, split, task, hyperparams] of fits) {
@@ -39,7 +40,7 @@ async function models(): Promise<string[]> {
 describe('engine JIT warm-up', () => {
   it('runs every step and changes no model', async () => {
     const before = await models();
-    const steps = engineWarmUpSteps();
+    const steps = [...engineWarmUpSteps(), ...linearProgramWarmUpSteps()];
     assert.ok(steps.length > 0);
     for (const step of steps) await step();
     assert.deepEqual(await models(), before);
@@ -63,7 +64,7 @@ describe('engine JIT warm-up', () => {
     assert.deepEqual(ran, [0, 1], 'the steps after the failing one are dropped');
   });
 
-  it('runs at once after start(), without the idle wait, and pauses for a request', async () => {
+  it('runs at once after start(), without the idle wait, then the steps start() adds, and pauses for a request', async () => {
     const ran: number[] = [];
     let busy = false;
     const steps = [0, 1, 2].map((i) => async () => {
@@ -77,8 +78,8 @@ describe('engine JIT warm-up', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.deepEqual(ran, [0], 'the first step ran at once; the others wait while a request is in flight');
     busy = false;
-    warmUp.start();
+    warmUp.start([async () => void ran.push(3)]);
     await warmUp.done;
-    assert.deepEqual(ran, [0, 1, 2]);
+    assert.deepEqual(ran, [0, 1, 2, 3], "start's steps run after the others");
   });
 });
