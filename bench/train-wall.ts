@@ -10,6 +10,8 @@
 // trains nothing (the twin): the fit's threads, the decoder and the upstream's COPY slow both proxies
 // alike, a blocked event loop only the training one. (Until stop 27 the twin's loop ran in the same
 // pass, so its client, proxy and backend loaded the machine during the headline measurement.)
+// The training proxy paces its read only while another of its own sessions is active
+// (--train-read-mb-per-second, PGML_TRAIN_READ_MB_PER_SECOND): with the loop through it, not in the twin's pass.
 // Per cell also its phases as the training's notices cut them (bench/train-phases.ts: lookup, read
 // and dataset, fit/scoring/serialization, registration), each with the loop's p99 in both passes, the
 // CPU time of the training proxy's main thread less what its SELECT 1s cost (own_main_cpu_ms, at the

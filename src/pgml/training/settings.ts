@@ -15,7 +15,7 @@ export interface TrainingSettings {
   readMbPerSecond: number;
 }
 
-/** The default of --train-read-mb-per-second (BENCHMARKS.md, "The training read paced", issue 15). */
+/** The default of --train-read-mb-per-second (BENCHMARKS.md, "The training read paced while other sessions are active"). */
 export const DEFAULT_READ_MB_PER_SECOND = 8;
 
 /** How recently another session must have sent something for the read to be paced. */
