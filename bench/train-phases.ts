@@ -105,14 +105,25 @@ export function cpuMs(pid: number): { main: number; all: number; rss: number; wa
   return { main: ticks(`/proc/${pid}/task/${pid}/stat`) * msPerTick, all: ticks(`/proc/${pid}/stat`) * msPerTick, rss: rssKb / 1024, wait: waitNs / 1e6 };
 }
 
-export type CpuSample = [at: number, main: number, all: number, rssMb: number, mainWaitMs: number];
+/** CPU time (ms) of another process, e.g. the training session's upstream backend (NaN once it is gone). */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
 
-/** Samples cpuMs every 50 ms until stopped. */
-export function sampleCpu(pid: number): () => CpuSample[] {
+export type CpuSample = [at: number, main: number, all: number, rssMb: number, mainWaitMs: number, backendMs: number];
+
+/** Samples cpuMs every 50 ms until stopped, and the CPU of the process `backendPid` when given. */
+export function sampleCpu(pid: number, backendPid?: number): () => CpuSample[] {
   const samples: CpuSample[] = [];
   const take = (): void => {
     const { main, all, rss, wait } = cpuMs(pid);
-    samples.push([performance.timeOrigin + performance.now(), main, all, rss, wait]);
+    const backend = backendPid === undefined ? Number.NaN : processCpuMs(backendPid);
+    samples.push([performance.timeOrigin + performance.now(), main, all, rss, wait, backend]);
   };
   take();
   const timer = setInterval(take, 50);
@@ -128,13 +139,15 @@ export function cpuBetween(
   samples: CpuSample[],
   from: number,
   to: number,
-): { main_cpu_ms: number; process_cpu_ms: number; rss_max_mb: number; main_runqueue_wait_ms: number } {
+): { main_cpu_ms: number; process_cpu_ms: number; backend_cpu_ms: number | null; rss_max_mb: number; main_runqueue_wait_ms: number } {
   const first = samples.find(([at]) => at >= from) ?? samples[samples.length - 1]!;
   const last = [...samples].reverse().find(([at]) => at <= to) ?? first;
   const inside = samples.filter(([at]) => at >= from && at <= to).map((s) => s[3]);
   return {
     main_cpu_ms: Math.max(0, last[1] - first[1]),
     process_cpu_ms: Math.max(0, last[2] - first[2]),
+    // The training session's upstream backend (bench/train-wall.ts), which sends the rows.
+    backend_cpu_ms: Number.isNaN(last[5] - first[5]) ? null : Math.max(0, last[5] - first[5]),
     rss_max_mb: Math.round(inside.reduce((m, v) => Math.max(m, v), first[3])),
     main_runqueue_wait_ms: Math.round(Math.max(0, last[4] - first[4])),
   };

@@ -10,12 +10,15 @@
 // trains nothing (the twin): the fit's threads, the decoder and the upstream's COPY slow both proxies
 // alike, a blocked event loop only the training one. (Until stop 27 the twin's loop ran in the same
 // pass, so its client, proxy and backend loaded the machine during the headline measurement.)
+// The training proxy paces its read only while another of its own sessions is active
+// (--train-read-mb-per-second, PGML_TRAIN_READ_MB_PER_SECOND): with the loop through it, not in the twin's pass.
 // Per cell also its phases as the training's notices cut them (bench/train-phases.ts: lookup, read
 // and dataset, fit/scoring/serialization, registration), each with the loop's p99 in both passes, the
 // CPU time of the training proxy's main thread less what its SELECT 1s cost (own_main_cpu_ms, at the
-// twin's cost per query), its run-queue wait (main_runqueue_wait_ms: runnable, not running) and its
-// largest RSS, and the RSS second by second (what holds memory when). Per cell also that run-queue
-// wait per SELECT 1 served, idle and during the fit (/proc schedstat): CPU contention met by the event
+// twin's cost per query), its run-queue wait (main_runqueue_wait_ms: runnable, not running), the CPU
+// time of the training session's upstream backend (backend_cpu_ms: it sends the rows) and the largest
+// RSS, and the RSS second by second (what holds memory when). Per cell also that run-queue wait per
+// SELECT 1 served, idle and during the fit (/proc schedstat): CPU contention met by the event
 // loop, which the machine's other load moves less than a p99 does.
 // Then the fixed overhead: a linear fit on breast_cancer, wall time minus the fit.
 // Run: npm run build && node --import tsx bench/train-wall.ts   (prints one JSON line)
@@ -149,7 +152,9 @@ async function trainBesideLoop(db: pg.Client, project: string, table: string, al
   const onNotice = (n: { message?: string }): void => void notices.push([performance.timeOrigin + performance.now(), n.message ?? '']);
   db.on('notice', onNotice);
   const loop: TimedLoop = { starts: [], latencies: [] };
-  const stopCpu = sampleCpu(pid);
+  // Only the training proxy's pass: the backend that sends its rows shares the machine with the loop.
+  const backendPid = pid === trainingPid ? Number((await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid) : undefined;
+  const stopCpu = sampleCpu(pid, backendPid);
   const start = performance.timeOrigin + performance.now();
   try {
     const training = trainThroughProxy(db, project, table, 'label', algorithm);
@@ -160,6 +165,9 @@ async function trainBesideLoop(db: pg.Client, project: string, table: string, al
     db.off('notice', onNotice);
   }
 }
+
+/** The training proxy's pid: its passes also sample the training session's upstream backend. */
+let trainingPid = -1;
 
 async function main(): Promise<void> {
   const cluster = await startPgCluster();
@@ -172,6 +180,7 @@ async function main(): Promise<void> {
     const direct = cluster.url('postgres', undefined, DATABASE);
     const build = cliPath === undefined ? {} : { cliPath };
     proxy = await startProxy({ upstream: direct, ...build });
+    trainingPid = proxy.pid;
     const url = proxy.url('postgres', undefined, DATABASE);
     idleTwin = await startProxy({ upstream: direct, ...build });
     const idleUrl = idleTwin.url('postgres', undefined, DATABASE);

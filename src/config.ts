@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { totalmem } from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_READ_MB_PER_SECOND } from './pgml/training/settings.js';
 
 /** A quarter of the machine's memory: room for the proxy, Postgres and a fit on each core. */
 const DEFAULT_FIT_MEMORY_MB = Math.max(256, Math.floor(totalmem() / 4 / (1024 * 1024)));
@@ -35,6 +36,10 @@ Options:
                          either fails with 53200 (default a quarter of the machine's memory;
                          env PGML_FIT_MEMORY_MB)
   --train-progress-seconds S  how often a long pgml.train reports progress (default 10)
+  --train-read-mb-per-second N  while other sessions of the proxy are active, the pace of a
+                         training's read of its relation, in MB of rows per second, so that it
+                         leaves them CPU; alone it reads at full speed (default 8; 0 never paces;
+                         env PGML_TRAIN_READ_MB_PER_SECOND)
   --help                 show this help
 `;
 
@@ -87,6 +92,7 @@ const ConfigSchema = z
     authTimeout: z.coerce.number().min(1).max(600),
     fitMemoryMb: z.coerce.number().int().min(64).max(1024 * 1024),
     trainProgressSeconds: z.coerce.number().min(0).max(3600),
+    trainReadMbPerSecond: z.coerce.number().min(0).max(1024 * 1024),
   })
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), '--tls-cert and --tls-key go together');
 
@@ -122,6 +128,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nul
         'auth-timeout': { type: 'string' },
         'fit-memory-mb': { type: 'string' },
         'train-progress-seconds': { type: 'string' },
+        'train-read-mb-per-second': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -150,6 +157,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nul
     authTimeout: values['auth-timeout'] ?? '60',
     fitMemoryMb: values['fit-memory-mb'] ?? (env.PGML_FIT_MEMORY_MB || String(DEFAULT_FIT_MEMORY_MB)),
     trainProgressSeconds: values['train-progress-seconds'] ?? '10',
+    trainReadMbPerSecond: values['train-read-mb-per-second'] ?? (env.PGML_TRAIN_READ_MB_PER_SECOND || String(DEFAULT_READ_MB_PER_SECOND)),
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

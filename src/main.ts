@@ -94,7 +94,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
   registerPgmlFunctions(registry);
   const embedder = new Embedder(embeddingSources({ modelsDir: config.modelsDir, allowDownloads: config.allowDownloads }));
   configureEnginePool({ fitMemoryMb: config.fitMemoryMb });
-  configureTraining({ memoryMb: config.fitMemoryMb, progressSeconds: config.trainProgressSeconds });
+  configureTraining({ memoryMb: config.fitMemoryMb, progressSeconds: config.trainProgressSeconds, readMbPerSecond: config.trainReadMbPerSecond });
   registerCronFunctions(registry);
 
   let connector: UpstreamConnector;

@@ -44,6 +44,12 @@ export interface CallContext {
    * client's next statement. Absent where there is no session (tests' contexts).
    */
   afterTransaction?(work: () => void): void;
+  /**
+   * Whether another client session of this proxy sent something in the last `withinMs`
+   * milliseconds: work that can wait (the training read, store/read-pacer.ts) then leaves them
+   * CPU. Absent where there is no proxy (tests' contexts): nobody else is there.
+   */
+  othersActive?(withinMs: number): boolean;
 }
 
 /** Arguments keyed by parameter name, as `args` validated them. */

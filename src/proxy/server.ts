@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type tls from 'node:tls';
 import type { CallServices, FunctionRegistry } from '../functions/index.js';
+import { SessionActivity } from './activity.js';
 import { ClientSession, type SessionStats } from './session.js';
 import type { UpstreamConnector } from './link.js';
 import type { UpstreamFunctions } from './upstream-functions.js';
@@ -26,6 +27,7 @@ export class ProxyServer {
   private readonly server: net.Server;
   private readonly sessions = new Set<ClientSession>();
   readonly stats: SessionStats = { passedThrough: 0, intercepted: 0 };
+  private readonly activity = new SessionActivity();
 
   constructor(private readonly options: ProxyServerOptions) {
     this.server = net.createServer((socket) => this.accept(socket));
@@ -51,6 +53,7 @@ export class ProxyServer {
     const session = new ClientSession(socket, {
       ...this.options,
       stats: this.stats,
+      activity: this.activity,
       cancelSession: (processId, secretKey) => {
         for (const other of this.sessions) other.cancelIfKey(processId, secretKey);
       },

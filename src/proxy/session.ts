@@ -27,6 +27,7 @@ import {
 } from '../wire/index.js';
 import { CallEvaluator } from './evaluate.js';
 import { Interceptor, type MessageOutcome, type RewrittenStatement } from './intercept.js';
+import type { SessionActivity } from './activity.js';
 import { LocalAnswers } from './local-answer.js';
 import { SessionQueryRunner } from './internal-query.js';
 import type { UpstreamConnector, UpstreamLink } from './link.js';
@@ -63,6 +64,8 @@ export interface SessionOptions {
   /** Statements the planner marks `local` are answered by the proxy (on a real upstream only). */
   answerLocally: boolean;
   stats: SessionStats;
+  /** Shared by the server's sessions: who sent something when (CallContext.othersActive). */
+  activity: SessionActivity;
   log: (message: string) => void;
 }
 
@@ -190,6 +193,7 @@ export class ClientSession {
       },
       services: options.services,
       afterTransaction: (work) => this.transactionEndWork.push(work),
+      othersActive: (withinMs) => options.activity.othersActiveWithin(this, withinMs),
     });
     const session = this;
     // The embedded backend's settings and transaction are shared between clients: it answers itself.
@@ -217,6 +221,7 @@ export class ClientSession {
   // ---- client → proxy ----
 
   private onClientData(chunk: Buffer): void {
+    this.options.activity.heard(this);
     try {
       switch (this.phase) {
         case 'startup':

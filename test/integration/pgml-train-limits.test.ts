@@ -1,6 +1,7 @@
 // pgml.train on a proxy started with a small memory limit and progress reported every round: a
 // relation too large for the limit is refused before it is read, with its estimated size and a
 // hint, the session stays usable and nothing is registered; a fit in rounds reports each of them.
+// Its training read is paced at 1 MB/s while other sessions are active (--train-read-mb-per-second).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
@@ -10,7 +11,7 @@ import { describeTargets } from '../support/targets.js';
 
 describeTargets(
   'pgml.train limits and progress',
-  { proxyOnly: true, proxyArgs: ['--fit-memory-mb', '64', '--train-progress-seconds', '0'] },
+  { proxyOnly: true, proxyArgs: ['--fit-memory-mb', '64', '--train-progress-seconds', '0', '--train-read-mb-per-second', '1'] },
   (target) => {
     let client: pg.Client;
     const notices: Notice[] = [];
@@ -90,6 +91,49 @@ describeTargets(
       assert.deepEqual(snapshot.columns.map((c: { name: string }) => c.name).sort(), ['arr', 'b', 'f', 'n4', 'n8', 'num', 's', 't', 'y']);
       await client.query('ROLLBACK');
       assert.equal((await client.query(`SELECT to_regclass('chunked') AS t`)).rows[0].t, null);
+    });
+
+    test('a read paced while another session runs statements trains the same model as a read alone', async () => {
+      // About 2 MB of rows: at 1 MB/s a paced read waits between most of its 64 KB chunks.
+      await client.query(`CREATE TABLE paced AS SELECT sin(i)::float4 AS a, cos(i * 0.7)::float4 AS b, (i % 13)::int4 AS c, (i / 3.0)::numeric AS d,
+                                 (sin(i) * 2 + cos(i * 0.7) + (i % 13) * 0.1 + ((i * 7919) % 101) * 0.01)::float8 AS y
+                            FROM generate_series(1, 40000) AS i`);
+      const train = (project: string) =>
+        client.query(`SELECT * FROM pgml.train($1, 'regression', 'paced', 'y', 'linear', test_size => 0.25, test_sampling => 'last')`, [project]);
+      await train('paced_alone');
+      const other = new pg.Client({ connectionString: target().url() });
+      await other.connect();
+      let training = true;
+      let statements = 0;
+      const busy = (async () => {
+        while (training) {
+          await other.query('SELECT 1');
+          statements++;
+        }
+      })();
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await train('paced_beside');
+      } finally {
+        training = false;
+        await busy;
+        await other.end();
+      }
+      assert.ok(statements > 1, 'the other session ran statements during the training');
+      const models = await client.query(
+        `SELECT p.name, m.metrics - 'fit_time' - 'score_time' AS metrics, s.analysis->>'samples' AS samples
+           FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id JOIN pgml.snapshots s ON s.id = m.snapshot_id
+          WHERE p.name IN ('paced_alone', 'paced_beside') ORDER BY p.name`,
+      );
+      const [alone, beside] = [models.rows.find((r) => r.name === 'paced_alone'), models.rows.find((r) => r.name === 'paced_beside')];
+      assert.equal(beside.samples, '40000');
+      assert.deepEqual(beside.metrics, alone.metrics);
+      const predictions = await client.query(
+        `SELECT pgml.predict('paced_alone', ARRAY[a, b, c, d]) AS alone, pgml.predict('paced_beside', ARRAY[a, b, c, d]) AS beside
+           FROM paced WHERE c = 3 LIMIT 50`,
+      );
+      assert.equal(predictions.rows.length, 50);
+      for (const p of predictions.rows) assert.equal(p.beside, p.alone);
     });
   },
 );

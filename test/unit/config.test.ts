@@ -43,3 +43,10 @@ test('--dashboard is on by default and turns off', () => {
   assert.equal(loadConfig(['--dashboard', 'off'], {})?.dashboard, false);
   assert.throws(() => loadConfig(['--dashboard', 'maybe'], {}), /--dashboard/);
 });
+
+test('--train-read-mb-per-second: 8 by default, from the environment, 0 never paces, no negative pace', () => {
+  assert.equal(loadConfig([], {})?.trainReadMbPerSecond, 8);
+  assert.equal(loadConfig([], { PGML_TRAIN_READ_MB_PER_SECOND: '2.5' })?.trainReadMbPerSecond, 2.5);
+  assert.equal(loadConfig(['--train-read-mb-per-second', '0'], { PGML_TRAIN_READ_MB_PER_SECOND: '2' })?.trainReadMbPerSecond, 0);
+  assert.throws(() => loadConfig(['--train-read-mb-per-second', '-1'], {}), /--train-read-mb-per-second/);
+});

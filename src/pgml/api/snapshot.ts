@@ -5,7 +5,7 @@ import { planDataset } from '../preparation/dataset.js';
 import { parseSampling } from '../preparation/sampling.js';
 import { dropSnapshotTable, insertSnapshot, materializeSnapshot, readRelationMatrix, reserveSnapshotId, resolveRelation } from '../store/index.js';
 import { prepareDataset } from '../training/prepare.js';
-import { trainingSettings } from '../training/settings.js';
+import { trainingReadPace, trainingSettings } from '../training/settings.js';
 
 /**
  * pgml.snapshot(relation_name, y_column_name, test_size, test_sampling, preprocess): records a
@@ -37,7 +37,7 @@ export const snapshot = defineFunction({
     const id = await reserveSnapshotId(ctx.db);
     const copy = (): Promise<string> => materializeSnapshot(ctx.db, id, relation.quoted, testSampling);
     try {
-      const raw = await readRelationMatrix(ctx.db, relation, plan, trainingSettings().memoryMb * 1024 * 1024, copy);
+      const raw = await readRelationMatrix(ctx.db, relation, plan, trainingSettings().memoryMb * 1024 * 1024, copy, trainingReadPace(ctx));
       const data = await prepareDataset({ plan, raw, options: { testSize, testSampling } }, ctx.signal);
       await insertSnapshot(ctx.db, {
         reservedId: id,

@@ -6,7 +6,8 @@
  * CHUNK_BYTES, which spares the small fit a worker round trip.
  *
  * Turns: after each chunk the sink pauses the upstream until the next turn of the event loop, so
- * other sessions get theirs between two chunks of the read.
+ * other sessions get theirs between two chunks of the read; while other sessions are active, until
+ * the read's byte budget allows the next chunk (read-pacer.ts), so they also get the CPU.
  *
  * Memory: at most MAX_CHUNKS_WAITING chunks sent and not yet decoded, on top of the matrix. When
  * the decoder falls behind (every pool thread busy with other fits, so the job waits in the pool's
@@ -19,6 +20,7 @@ import type { BinaryRowSink, ReadFlow } from '../../db/queryable.js';
 import { runInWorker } from '../engines/pool.js';
 import type { RawMatrix } from '../preparation/raw-matrix.js';
 import { DATA_ROW_HEADER, decodeChunk, relationDecoder, type ChunkDecoded, type DecodeJob, type DecodeMessage } from './decode-job.js';
+import { ReadPacer, type PaceSettings } from './read-pacer.js';
 
 /**
  * 64 KB (about 260 rows of 30 float4 features): decoding one on the event loop took 0.5-1.2 ms
@@ -44,6 +46,9 @@ export class OffThreadRowSink implements BinaryRowSink {
   /** Why the upstream is paused: too many chunks wait for the decoder, or this turn has read its chunk. */
   private backlogged = false;
   private yielding = false;
+  /** The timer that ends this turn's pause when the pacer asked for one. */
+  private paceTimer: NodeJS.Timeout | undefined;
+  private readonly pacer: ReadPacer | undefined;
   /** Chunks sent to the job and not decoded yet, and the most that ever waited at once. */
   private waiting = 0;
   private peak = 0;
@@ -52,7 +57,13 @@ export class OffThreadRowSink implements BinaryRowSink {
   /** The job has answered or failed: nothing more is decoded, and nothing holds the upstream back. */
   private ended = false;
 
-  constructor(private readonly job: Omit<DecodeJob, 'port'>) {}
+  /** `pace`, when given, holds the read to its byte budget while other sessions are active. */
+  constructor(
+    private readonly job: Omit<DecodeJob, 'port'>,
+    pace?: PaceSettings,
+  ) {
+    this.pacer = pace === undefined ? undefined : new ReadPacer(pace, CHUNK_BYTES);
+  }
 
   flow(control: ReadFlow): void {
     this.control = control;
@@ -107,7 +118,8 @@ export class OffThreadRowSink implements BinaryRowSink {
     if (this.port === undefined) this.start();
     if (this.used === 0) return;
     const buffer = this.chunk.buffer as ArrayBuffer;
-    this.port!.postMessage({ chunk: buffer, bytes: this.used } satisfies DecodeMessage, [buffer]);
+    const bytes = this.used;
+    this.port!.postMessage({ chunk: buffer, bytes } satisfies DecodeMessage, [buffer]);
     this.used = 0;
     this.waiting++;
     this.peak = Math.max(this.peak, this.waiting);
@@ -115,9 +127,12 @@ export class OffThreadRowSink implements BinaryRowSink {
     if (this.waiting >= MAX_CHUNKS_WAITING) this.hold('backlogged');
     // libuv reads a readable socket up to 32 times in a row: without a pause here one turn of the
     // event loop could copy 2 MB of rows while other sessions wait. One chunk per turn instead.
+    // Every chunk counts against the budget, also one that came in the turn's paused socket read.
+    const delay = this.pacer?.delayAfter(bytes) ?? 0;
     if (!this.yielding) {
       this.hold('yielding');
-      setImmediate(() => this.release('yielding'));
+      if (delay > 0) this.paceTimer = setTimeout(() => this.release('yielding'), delay);
+      else setImmediate(() => this.release('yielding'));
     }
   }
 
@@ -148,6 +163,7 @@ export class OffThreadRowSink implements BinaryRowSink {
 
   /** Nothing holds the upstream back any more (the read is over, or the decoder has ended). */
   private unpause(): void {
+    clearTimeout(this.paceTimer);
     this.release('backlogged');
     this.release('yielding');
   }

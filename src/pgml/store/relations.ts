@@ -10,6 +10,7 @@ import type { DatasetPlan } from '../preparation/dataset.js';
 import { MAX_MATRIX_BYTES, type RawMatrix } from '../preparation/raw-matrix.js';
 import { relationDecoder, relationTooLarge } from './decode-job.js';
 import { OffThreadRowSink } from './off-thread-rows.js';
+import type { PaceSettings } from './read-pacer.js';
 
 export interface Relation {
   schema: string;
@@ -84,7 +85,8 @@ export function relationFromRow(relationName: string, row: RelationRow | undefin
  * a row is read; one that turns out larger (array columns, a stale estimate) is refused as its
  * rows cross the limit. Either way with 53200, the sizes, and what to do instead. `copy`, when
  * given, runs once the size is accepted: it copies the relation (a materialized snapshot) and
- * returns the copy's quoted name, which is then read instead of the relation.
+ * returns the copy's quoted name, which is then read instead of the relation. `pace`, when given,
+ * holds a streamed read to its byte budget while other sessions are active (read-pacer.ts).
  */
 export async function readRelationMatrix(
   db: Queryable,
@@ -92,6 +94,7 @@ export async function readRelationMatrix(
   plan: DatasetPlan,
   limitBytes: number,
   copy?: () => Promise<string>,
+  pace?: PaceSettings,
 ): Promise<RawMatrix> {
   const maxBytes = Math.min(limitBytes, MAX_MATRIX_BYTES);
   const columns = relation.columns.map((c) => c.quoted).join(', ');
@@ -104,7 +107,7 @@ export async function readRelationMatrix(
   const job = { specs: plan.specs, labelNames: plan.yColumnNames, relation: { schema: relation.schema, name: relation.name }, maxBytes };
   if (db.streamBinary) {
     // The event loop only copies the rows into chunks; an engine thread decodes them (off-thread-rows.ts).
-    const sink = new OffThreadRowSink(job);
+    const sink = new OffThreadRowSink(job, pace);
     try {
       await db.streamBinary(select, [], sink);
     } catch (error) {

@@ -34,7 +34,7 @@ import { summarize, type DatasetSummary, type FitJobResult } from './fit-job.js'
 import { prepareAndFit, prepareDataset } from './prepare.js';
 import { ProgressNotices } from './progress.js';
 import { runSearch, type SearchWinner } from './search.js';
-import { trainingSettings } from './settings.js';
+import { trainingReadPace, trainingSettings } from './settings.js';
 import { testResults } from './test-results.js';
 
 export interface TrainRequest {
@@ -106,7 +106,7 @@ async function trainUntil(ctx: CallContext, request: TrainRequest, lookup: Train
           return table;
         };
   try {
-    const raw = await readRelationMatrix(ctx.db, relation, plan, trainingSettings().memoryMb * 1024 * 1024, copy);
+    const raw = await readRelationMatrix(ctx.db, relation, plan, trainingSettings().memoryMb * 1024 * 1024, copy, trainingReadPace(ctx));
     throwIfCanceled(signal);
     const dataset = {
       plan,

@@ -332,3 +332,55 @@ describe('binary training rows while every engine thread is busy', () => {
     }
   });
 });
+
+describe('binary training rows paced while other sessions are active', () => {
+  // About 7 chunks: fewer than MAX_CHUNKS_WAITING, so only the pacer holds the upstream past a turn.
+  const rows = Array.from({ length: 3000 }, (_, r) => typedRow(r));
+  const total = rows.reduce((n, r) => n + r.length, 0);
+  const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+  /** Reads `rows` as a socket would, a turn between reads; while paused past a turn, moves the clocks 1 ms at a time. */
+  async function read(sink: OffThreadRowSink, clock: { now: number }, tick: (ms: number) => void): Promise<{ raw: RawMatrix; waitedMs: number }> {
+    let paused = false;
+    sink.flow({ pause: () => (paused = true), resume: () => (paused = false) });
+    let waitedMs = 0;
+    for (const socketRead of socketReads(rows)) {
+      await turn();
+      while (paused) {
+        clock.now += 1;
+        tick(1);
+        waitedMs += 1;
+      }
+      for (const r of socketRead) sink.row(r, 5);
+    }
+    const raw = await sink.finish();
+    assert.equal(paused, false, 'nothing left paused');
+    return { raw, waitedMs };
+  }
+
+  const job = { specs: allPlan.specs, labelNames: ['y'], relation: { schema: 'public', name: 't' }, maxBytes: 1 << 30 };
+  const bytesPerSecond = 1024 * 1024;
+
+  it('holds the upstream between chunks for as long as the budget says, and builds the same matrix', async (t) => {
+    assert.ok(total > 5 * CHUNK_BYTES && total < (MAX_CHUNKS_WAITING - 2) * CHUNK_BYTES, `${total} bytes`);
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const clock = { now: 0 };
+    const sink = new OffThreadRowSink(job, { bytesPerSecond, othersActive: () => true, now: () => clock.now });
+    const { raw, waitedMs } = await read(sink, clock, (ms) => t.mock.timers.tick(ms));
+    // Every chunk is paid for by a wait but the burst (the first), the one whose wait the end of the
+    // read cuts short and the last (sent by finish).
+    const atLeast = ((total - 3 * CHUNK_BYTES) / bytesPerSecond) * 1000;
+    const atMost = (total / bytesPerSecond) * 1000 + 10;
+    assert.ok(waitedMs >= atLeast && waitedMs <= atMost, `waited ${waitedMs} ms of the clock, expected ${atLeast.toFixed(0)}–${atMost.toFixed(0)}`);
+    assertSameMatrix(raw, decodedHere(rows));
+  });
+
+  it('reads at full speed, a chunk a turn, while no other session is active', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const clock = { now: 0 };
+    const sink = new OffThreadRowSink(job, { bytesPerSecond, othersActive: () => false, now: () => clock.now });
+    const { raw, waitedMs } = await read(sink, clock, (ms) => t.mock.timers.tick(ms));
+    assert.equal(waitedMs, 0);
+    assertSameMatrix(raw, decodedHere(rows));
+  });
+});
