@@ -4,6 +4,7 @@
  * (onnxruntime-node resolves a run through setImmediate).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { fileReadsSettled } from './file-reads.js';
 import { LatencyChannel } from './latency-channel.js';
 import type { LatencyReply, LatencyThreadData } from './latency-thread.js';
 import { TransformerModel } from './transformer.js';
@@ -19,6 +20,8 @@ try {
   reply({ ready: false, error: error instanceof Error ? error.message : String(error) });
   process.exit(0);
 }
+// Before the first request, not one chunk per request (file-reads.ts).
+await fileReadsSettled();
 const channel = LatencyChannel.allocate(model.dimensions);
 reply({ ready: true, buffer: channel.buffer });
 for (;;) {

@@ -3,7 +3,8 @@
 // gone, a canceled request, and what the channel cannot carry.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PgError, SqlState } from '../../../../src/errors/index.js';
 import { Embedder } from '../../../../src/pgml/embeddings/index.js';
@@ -87,6 +88,31 @@ describe('LatencyThread on the tiny BERT fixture', () => {
 
   it('fails to start on a model that is not there', async () => {
     await assert.rejects(LatencyThread.start(join(MODELS, 'pgml-test', 'no-such-model')));
+  });
+
+  it('reads no file while it answers: the weights read transformers.js starts is over before the first request', async () => {
+    // The fixture's weights with a 16 MiB doc_string after them (ModelProto field 6, a protobuf
+    // field may come last), so the file takes 256 reads of 64 KiB, as a real model's weights do.
+    const dir = mkdtempSync(join(tmpdir(), 'pgml-latency-weights-'));
+    try {
+      cpSync(FIXTURE, dir, { recursive: true });
+      const padding = 16 * 1024 * 1024;
+      appendFileSync(join(dir, 'onnx', 'model.onnx'), Buffer.concat([Buffer.from([(6 << 3) | 2, 0x80, 0x80, 0x80, 0x08]), Buffer.alloc(padding, 0x61)]));
+      const thread = await LatencyThread.start(dir);
+      try {
+        // The bytes this process reads (every thread's, /proc/self/io's rchar) over a few requests.
+        const bytesRead = () => Number(/^rchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))![1]);
+        const before = bytesRead();
+        for (const [i, text] of sentences.slice(0, 4).entries()) assert.deepEqual(await thread.embed({ text, options: {} }), expected[i], `sentence ${i}`);
+        const read = bytesRead() - before;
+        // Before the fix, every request read one 64 KiB chunk of the weights.
+        assert.ok(read < 64 * 1024, `${read} bytes read during 4 requests`);
+      } finally {
+        await thread.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
