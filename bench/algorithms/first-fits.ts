@@ -3,6 +3,9 @@
 // `node --import tsx bench/algorithms/first-fits.ts algorithm:dataset ...` (classification on breast_cancer,
 // digits, iris, wine; regression on diabetes; the training rows as bench/algorithms: the first 75%), one JSON
 // line. Run it with the cells in different orders to see whether a cell depends on what ran before it.
+// BENCH_WARM_STEPS=n runs only the warm-up's first n steps, as a thread that a training reached mid-warm-up
+// (the warm-up pauses while requests come: bench/algorithms/run.ts's trainings found 33 steps done under load).
+// A dataset may be a .csv path (regression), as fit-cpu.ts.
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { getLocalEngineFactory } from '../../src/pgml/engines/registry.js';
@@ -13,7 +16,8 @@ const SEEDED = new Set(['stochastic_gradient_descent', 'perceptron', 'passive_ag
 const cells = process.argv.slice(2);
 
 const start = performance.now();
-for (const step of engineWarmUpSteps()) await step();
+const warmSteps = Number(process.env.BENCH_WARM_STEPS ?? Infinity);
+for (const step of engineWarmUpSteps().slice(0, warmSteps)) await step();
 const warmUpMs = performance.now() - start;
 // The thread idles after its warm-up: TurboFan finishes the compiles the warm-up queued.
 await new Promise((resolve) => setTimeout(resolve, 3000));
@@ -26,7 +30,7 @@ for (const [index, cell] of cells.entries()) {
   // A cell named again (a later, warmer fit of it) is reported as cell#2, cell#3...
   const key = cells.slice(0, index).includes(cell) ? `${cell}#${cells.slice(0, index + 1).filter((c) => c === cell).length}` : cell;
   const data = loadTrainingRows(dataset);
-  const task = dataset === 'diabetes' ? 'regression' : 'classification';
+  const task = dataset === 'diabetes' || dataset.endsWith('.csv') ? 'regression' : 'classification';
   const engine = getLocalEngineFactory(algorithm).create();
   const begin = performance.now();
   const cpuBegin = process.cpuUsage();
@@ -38,4 +42,4 @@ for (const [index, cell] of cells.entries()) {
   const used = process.cpuUsage(cpuBegin);
   cpu[key] = +((used.user + used.system) / 1000).toFixed(1);
 }
-console.log(JSON.stringify({ bench: 'first-fits', load_average: loadavg().map((v) => +v.toFixed(2)), warm_up_ms: +warmUpMs.toFixed(0), fit_ms: fits, cpu_ms: cpu }));
+console.log(JSON.stringify({ bench: 'first-fits', ...(Number.isFinite(warmSteps) ? { warm_steps: warmSteps } : {}), load_average: loadavg().map((v) => +v.toFixed(2)), warm_up_ms: +warmUpMs.toFixed(0), fit_ms: fits, cpu_ms: cpu }));

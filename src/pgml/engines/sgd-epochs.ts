@@ -2,7 +2,7 @@
  * The epochs of scikit-learn's _plain_sgd (linear_model/_sgd_fast.pyx) for one binary (y in ±1) or
  * regression problem. The per-row loop is the whole cost of a fit, and most fits are small enough
  * to end before V8's optimizing compiler has compiled a loop it has not compiled before. So the
- * loops are shaped for V8: two small functions (the gradient step, and passive-aggressive's), their
+ * loops are shaped for V8: small functions (the gradient step per penalty, and passive-aggressive's), their
  * settings passed as plain numbers and booleans (an object's shape is one more thing optimized code
  * checks and throws away on a miss), and the losses called through a parameter (sgd-losses.ts). Only
  * work whose result is never read is skipped: every operation that reaches the weights or the
@@ -63,19 +63,158 @@ export function plainSgd(x: Float32Array, rows: number, cols: number, y: Float64
     const eta0 = typw / Math.max(1, derivative(-typw, 1, s.epsilon));
     optimalInit = 1 / (eta0 * s.alpha);
   }
-  const l1Ratio = s.penalty === 'l2' ? 0 : s.penalty === 'l1' ? 1 : s.l1Ratio;
-  const l1 = s.penalty === 'l1' || s.penalty === 'elasticnet';
-  const shrinks = s.penalty === 'l2' || s.penalty === 'elasticnet';
+  // The two defaults (SGD's l2, perceptron's none) each have a loop of their own: smaller to compile than the
+  // general one, and not deoptimized by a branch only another penalty takes (see l2Epochs).
+  if (s.penalty === 'l2' || s.penalty === 'none') {
+    const epochs = s.penalty === 'l2' ? l2Epochs : unpenalizedEpochs;
+    return epochs(
+      x, rows, cols, y, start, columns, values, seed, s.shuffle, s.maxIter, stop, value, derivative, s.epsilon,
+      s.rate === 'optimal', optimalInit, s.rate === 'invscaling', s.eta0, s.powerT, s.alpha, s.fitIntercept,
+    );
+  }
+  // l1 and elasticnet: penalized, truncated, and shrunk by elasticnet's l2 part.
   return gradientEpochs(
     x, rows, cols, y, start, columns, values, seed, s.shuffle, s.maxIter, stop, value, derivative, s.epsilon,
     s.rate === 'optimal', optimalInit, s.rate === 'invscaling', s.eta0, s.powerT,
-    s.alpha, l1Ratio, s.penalty !== 'none', shrinks, l1, s.fitIntercept,
+    s.alpha, s.penalty === 'l1' ? 1 : s.l1Ratio, true, s.penalty === 'elasticnet', true, s.fitIntercept,
   );
 }
 
 /**
- * SGD's step, -eta · dloss, with the penalty: l2 shrinks the weights by a scale factor (sklearn's
- * WeightVector.wscale), l1 truncates them (Tsuruoka et al.'s cumulative penalty, sklearn's u and q).
+ * SGD with penalty 'l2' (SGDClassifier's and SGDRegressor's default): gradientEpochs with l1_ratio 0,
+ * each of its terms as that function computes it (factor 1 - 1·eta·alpha, objective term
+ * (1 - 0)·0.5·‖w‖² + 0·0), so the same model. A loop of its own: V8 compiles the whole epoch loop as one
+ * function, and a branch the warm-up or another penalty takes for the first time deoptimized it; the
+ * next fit then ran unoptimized until TurboFan had recompiled it, 100–250 ms under load, more than
+ * a fit of digits takes warm (BENCHMARKS.md, sgd4).
+ */
+function l2Epochs(
+  x: Float32Array, rows: number, cols: number, y: Float64Array, start: Int32Array, columns: Int32Array, values: Float32Array,
+  seed: number, shuffle: boolean, maxIter: number, stop: StoppingRule,
+  value: LossFunction, derivative: LossFunction, epsilon: number,
+  optimal: boolean, optimalInit: number, invscaling: boolean, eta0: number, powerT: number, alpha: number, fitIntercept: boolean,
+): Float64Array {
+  const w = new Float64Array(cols);
+  let intercept = 0;
+  let scale = 1;
+  let t = 1;
+  // sklearn's WeightVector keeps ‖w‖² on add and scale (see gradientEpochs); its ‖w‖₁ only ever adds 0 here.
+  let sqNorm = 0;
+  let skipZeros = start.length > 0;
+  const order = identityOrder(rows);
+  for (let epoch = 0; epoch < maxIter; epoch++) {
+    if (shuffle) shuffleRows(order, seed);
+    let sumObjective = 0;
+    for (let i = 0; i < rows; i++) {
+      const r = order[i]!;
+      const off = r * cols;
+      const dot = skipZeros ? sparseDot(w, start[r]!, start[r + 1]!, columns, values) : denseDot(w, x, off, cols);
+      const p = dot * scale + intercept;
+      const target = y[r]!;
+      const eta = optimal ? 1 / (alpha * (optimalInit + t - 1)) : invscaling ? eta0 / powerOf(t, powerT) : eta0;
+      const norm = Math.sqrt(sqNorm);
+      sumObjective += value(p, target, epsilon);
+      sumObjective += alpha * (0.5 * (norm * norm));
+      const update = -eta * Math.max(-MAX_DLOSS, Math.min(MAX_DLOSS, derivative(p, target, epsilon)));
+      const factor = Math.max(0, 1 - eta * alpha);
+      scale *= factor;
+      sqNorm *= factor * factor;
+      if (scale < 1e-9) {
+        for (let c = 0; c < cols; c++) w[c]! *= scale;
+        scale = 1;
+      }
+      if (update !== 0) {
+        const sq = addWithSquares(w, x, off, cols, update / scale);
+        sqNorm = sq * (scale * scale);
+        if (!Number.isFinite(sq)) skipZeros = false;
+        if (fitIntercept) intercept += update;
+      }
+      t++;
+    }
+    if (stop.epochEnds(sumObjective, intercept, rows)) break;
+  }
+  return withIntercept(w, scale, intercept);
+}
+
+/**
+ * SGD with penalty 'none' (Perceptron's default): gradientEpochs with no penalty, whose weight scale
+ * stays 1 (dot·1 and update/1 are dot and update), so the same model; a loop of its own as l2Epochs.
+ */
+function unpenalizedEpochs(
+  x: Float32Array, rows: number, cols: number, y: Float64Array, start: Int32Array, columns: Int32Array, values: Float32Array,
+  seed: number, shuffle: boolean, maxIter: number, stop: StoppingRule,
+  value: LossFunction, derivative: LossFunction, epsilon: number,
+  optimal: boolean, optimalInit: number, invscaling: boolean, eta0: number, powerT: number, alpha: number, fitIntercept: boolean,
+): Float64Array {
+  const w = new Float64Array(cols);
+  let intercept = 0;
+  let t = 1;
+  let skipZeros = start.length > 0;
+  const order = identityOrder(rows);
+  for (let epoch = 0; epoch < maxIter; epoch++) {
+    if (shuffle) shuffleRows(order, seed);
+    let sumObjective = 0;
+    for (let i = 0; i < rows; i++) {
+      const r = order[i]!;
+      const off = r * cols;
+      const p = (skipZeros ? sparseDot(w, start[r]!, start[r + 1]!, columns, values) : denseDot(w, x, off, cols)) + intercept;
+      const target = y[r]!;
+      const eta = optimal ? 1 / (alpha * (optimalInit + t - 1)) : invscaling ? eta0 / powerOf(t, powerT) : eta0;
+      sumObjective += value(p, target, epsilon);
+      const update = -eta * Math.max(-MAX_DLOSS, Math.min(MAX_DLOSS, derivative(p, target, epsilon)));
+      if (update !== 0) {
+        // No weight is ever -0 here, so adding x·update = ±0 for a zero x changes none.
+        if (!Number.isFinite(update)) skipZeros = false;
+        if (skipZeros) skipZeros = addSparse(w, start[r]!, start[r + 1]!, columns, values, update);
+        else for (let c = 0; c < cols; c++) w[c]! += x[off + c]! * update;
+        if (fitIntercept) intercept += update;
+      }
+      t++;
+    }
+    if (stop.epochEnds(sumObjective, intercept, rows)) break;
+  }
+  return withIntercept(w, 1, intercept);
+}
+
+/** w·x over the row's columns, in column order (sklearn's dot). */
+function denseDot(w: Float64Array, x: Float32Array, off: number, cols: number): number {
+  let dot = 0;
+  for (let c = 0; c < cols; c++) dot += w[c]! * x[off + c]!;
+  return dot;
+}
+
+/**
+ * w·x over the row's nonzero columns only: the same sum while every weight is finite (sgd-rows.ts).
+ * Four terms a pass, each added in turn (the same sum bit for bit): fewer loop tests and bounds checks
+ * around the lookups, 70–100 ns a digits row against 85–125 for one term a pass (in-process, loaded machine).
+ */
+function sparseDot(w: Float64Array, from: number, to: number, columns: Int32Array, values: Float32Array): number {
+  let dot = 0;
+  let j = from;
+  for (; j + 3 < to; j += 4) {
+    dot += w[columns[j]!]! * values[j]!;
+    dot += w[columns[j + 1]!]! * values[j + 1]!;
+    dot += w[columns[j + 2]!]! * values[j + 2]!;
+    dot += w[columns[j + 3]!]! * values[j + 3]!;
+  }
+  for (; j < to; j++) dot += w[columns[j]!]! * values[j]!;
+  return dot;
+}
+
+/** w += x·step over every column, and the new Σ w² in column order, as sklearn's WeightVector.add. */
+function addWithSquares(w: Float64Array, x: Float32Array, off: number, cols: number, step: number): number {
+  let sq = 0;
+  for (let c = 0; c < cols; c++) {
+    const v = (w[c]! += x[off + c]! * step);
+    sq += v * v;
+  }
+  return sq;
+}
+
+/**
+ * SGD's step, -eta · dloss, with the l1 or elasticnet penalty: elasticnet's l2 part shrinks the weights
+ * by a scale factor (sklearn's WeightVector.wscale), l1 truncates them (Tsuruoka et al.'s cumulative
+ * penalty, sklearn's u and q).
  */
 function gradientEpochs(
   x: Float32Array, rows: number, cols: number, y: Float64Array, start: Int32Array, columns: Int32Array, values: Float32Array,
@@ -199,11 +338,7 @@ function passiveAggressiveEpochs(
     for (let i = 0; i < rows; i++) {
       const r = order[i]!;
       const off = r * cols;
-      let dot = 0;
-      if (skipZeros) {
-        for (let j = start[r]!, end = start[r + 1]!; j < end; j++) dot += w[columns[j]!]! * values[j]!;
-      } else for (let c = 0; c < cols; c++) dot += w[c]! * x[off + c]!;
-      const p = dot + intercept;
+      const p = (skipZeros ? sparseDot(w, start[r]!, start[r + 1]!, columns, values) : denseDot(w, x, off, cols)) + intercept;
       const target = y[r]!;
       const loss = value(p, target, epsilon);
       sumObjective += loss;

@@ -65,3 +65,50 @@ describe("SGD family's loops over nonzero entries only", () => {
     }
   });
 });
+
+describe("SGD family's loops of their own for penalties l2 and none", () => {
+  // l2 and none have their own loops (sgd-epochs.ts); the general loop gives the same model where its
+  // extra terms vanish: elasticnet with l1_ratio 0 truncates nothing and adds 0·‖w‖₁, l1 with alpha 0 moves
+  // no weight and adds 0 to the objective. Bit for bit, with and without skipping zeros.
+  const digits = loadSplit('digits').train;
+  const diabetes = loadSplit('diabetes').train;
+  const sets = [
+    { name: 'digits, 3 against the rest', ...digits, target: Float64Array.from(digits.y!, (v) => (v === 3 ? 1 : -1)), classification: true },
+    { name: 'diabetes', ...diabetes, target: Float64Array.from(diabetes.y!), classification: false },
+  ];
+
+  it('l2 gives what elasticnet with l1_ratio 0 gives (every loss, each rate)', () => {
+    for (const { name, x, rows, cols, target, classification } of sets) {
+      const losses = classification ? (['hinge', 'log_loss', 'modified_huber', 'squared_hinge'] as const) : (['squared_error', 'huber', 'epsilon_insensitive'] as const);
+      // 300 epochs at most: most of these fits stop on the objective, so its penalty term is compared too.
+      const rates = classification
+        ? [{ rate: 'optimal' as const }, { rate: 'invscaling' as const, eta0: 0.01, powerT: 0.25 }]
+        : [{ rate: 'invscaling' as const, eta0: 0.01, powerT: 0.25 }, { rate: 'constant' as const, eta0: 0.001 }];
+      // A large alpha too, where the penalty's share of the objective decides when the fit stops.
+      const alphas = classification ? [1e-4, 0.05] : [0.01, 1];
+      for (const loss of losses) {
+        for (const [rate, alpha] of rates.flatMap((r) => alphas.map((a) => [r, a] as const))) {
+          const settings = { loss, ...rate, alpha, maxIter: 300 };
+          const general = outcome(x, rows, cols, target, { ...settings, penalty: 'elasticnet', l1Ratio: 0 }, false);
+          assert.equal(typeof general, 'object', `${name} ${JSON.stringify(settings)}: ${String(general)}`);
+          assert.deepEqual(outcome(x, rows, cols, target, { ...settings, penalty: 'l2' }, false), general, `${name} ${JSON.stringify(settings)}`);
+          if (classification) assert.deepEqual(outcome(x, rows, cols, target, { ...settings, penalty: 'l2' }, true), general, `${name} ${JSON.stringify(settings)}, zeros skipped`);
+        }
+      }
+    }
+  });
+
+  it('none gives what l1 with alpha 0 gives (perceptron, and a constant-rate hinge and squared error)', () => {
+    for (const { name, x, rows, cols, target, classification } of sets) {
+      const variants: Partial<Settings>[] = classification
+        ? [{ loss: 'perceptron', rate: 'constant', eta0: 1 }, { loss: 'hinge', rate: 'constant', eta0: 0.1 }]
+        : [{ loss: 'squared_error', rate: 'invscaling', eta0: 0.01, powerT: 0.25 }];
+      for (const settings of variants) {
+        const general = outcome(x, rows, cols, target, { ...settings, penalty: 'l1', alpha: 0 }, false);
+        assert.equal(typeof general, 'object', `${name} ${JSON.stringify(settings)}: ${String(general)}`);
+        assert.deepEqual(outcome(x, rows, cols, target, { ...settings, penalty: 'none', alpha: 0 }, false), general, `${name} ${JSON.stringify(settings)}`);
+        if (classification) assert.deepEqual(outcome(x, rows, cols, target, { ...settings, penalty: 'none', alpha: 0 }, true), general, `${name} ${JSON.stringify(settings)}, zeros skipped`);
+      }
+    }
+  });
+});
