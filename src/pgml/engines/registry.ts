@@ -34,6 +34,7 @@ import { birchFactory } from './birch.js';
 import { meanShiftFactory } from './mean-shift.js';
 import { MULTI_OUTPUT_WRAPPED, multiOutputFactory } from './multi-output.js';
 import { describeBlas } from './blas.js';
+import { describeLibsvm } from './libsvm/native.js';
 import { describeLightgbm } from './lightgbm/native.js';
 import { describeNativeXgboost } from './xgboost/native.js';
 
@@ -131,5 +132,5 @@ export function getLocalEngineFactory(algorithm: string): EngineFactory {
 
 /** One line per native library (training libraries and BLAS), for the start-up log: where it loaded from, or why not. */
 export function nativeLibraryReport(): string[] {
-  return [describeNativeXgboost(), describeLightgbm(), describeBlas()];
+  return [describeNativeXgboost(), describeLightgbm(), describeLibsvm(), describeBlas()];
 }

@@ -1,11 +1,13 @@
 /**
  * `svm` and `nu_svm`: scikit-learn's SVC / SVR and NuSVC / NuSVR are thin wrappers over its libsvm
  * fork, with sklearn's defaults (rbf kernel, C=1, epsilon=0.1, nu=0.5, gamma='scale', tol=1e-3).
- * They train with ./libsvm (that fork in TypeScript: the same doubles, max_iter stops the solver and
- * keeps the model as scikit-learn does, and probability=true fits Platt's sigmoids on the fork's
- * 5-fold cross-validation, shuffled by the seed scikit-learn draws from random_state). Models stored
- * while these engines trained with libsvm-js (libsvm 3.22 in WebAssembly) keep libsvm's model file
- * and predict from it here (./libsvm/model-file.ts).
+ * They train with native libsvm (Debian's libsvm3, ./libsvm/native.ts) where upstream gives
+ * scikit-learn's model, and otherwise with ./libsvm (that fork in TypeScript: the same doubles,
+ * max_iter stops the solver and keeps the model as scikit-learn does, and probability=true fits
+ * Platt's sigmoids on the fork's 5-fold cross-validation, shuffled by the seed scikit-learn draws from
+ * random_state). Either way the model is the port's and predicts with the port. Models stored while
+ * these engines trained with libsvm-js (libsvm 3.22 in WebAssembly) keep libsvm's model file and
+ * predict from it here (./libsvm/model-file.ts).
  */
 import { PgError, SqlState } from '../../errors/index.js';
 import {
@@ -16,6 +18,7 @@ import {
   rangeParam, requireFinite, requireLabels, requireNumClasses, requireTask, seedParam,
 } from './engine-support.js';
 import { readModelFile } from './libsvm/model-file.js';
+import { describeLibsvm, libsvmStatus, nativeSvmTrain } from './libsvm/native.js';
 import {
   infeasibleNuPair, supportVectors, svmPredictProbability, svmPredictValues, svmTrain, type SvmModel, type SvmParams,
 } from './libsvm/train.js';
@@ -57,6 +60,8 @@ interface SvmState {
   /** libsvm's model file (svm_save_model), in models stored while these engines trained with libsvm-js. */
   model?: string;
   ported?: PortedModel;
+  /** 'native' when upstream libsvm trained `ported`; absent: the TypeScript port (or libsvm-js) did. */
+  runtime?: 'native';
 }
 
 /** A model ready to predict: arrays for the port's svm_predict_values. */
@@ -67,9 +72,13 @@ interface Loaded {
 }
 
 class SvmEngine implements Engine {
-  readonly runtime: Runtime = 'js';
-
   constructor(private readonly variant: Variant, private state?: SvmState, private loaded?: Loaded) {}
+
+  /** What trained the model; before a fit, what a default fit would use. */
+  get runtime(): Runtime {
+    if (this.state) return this.state.runtime ?? 'js';
+    return libsvmStatus().status === 'loaded' ? 'native' : 'js';
+  }
 
   get algorithm(): string {
     return this.variant.algorithm;
@@ -115,11 +124,13 @@ class SvmEngine implements Engine {
       params.randomSeed = new NumpyRandomState(seedParam(algorithm, hp)).bounded(MAX_SEED);
     }
     const x = Float64Array.from(data.x);
-    const model = svmTrain({ x, y: Float64Array.from(labels), rows: data.rows, cols: data.cols }, params);
+    const y = Float64Array.from(labels);
+    const native = portOnlyReason(params) === undefined && libsvmStatus().status === 'loaded';
+    const model = native ? nativeSvmTrain(x, y, data.rows, data.cols, params) : svmTrain({ x, y, rows: data.rows, cols: data.cols }, params);
     const sv = supportVectors(x, data.cols, model.support);
     this.loaded = { model, params, sv };
     this.state = {
-      task, cols: data.cols, numClasses, probability,
+      task, cols: data.cols, numClasses, probability, ...(native ? { runtime: 'native' as const } : {}),
       ported: {
         params, labels: model.labels, nSV: model.nSV, svCoef: model.svCoef.map((row) => Array.from(row)),
         rho: Array.from(model.rho), support: Array.from(model.support), sv: Array.from(sv),
@@ -251,6 +262,27 @@ function pairwiseSum(a: Float64Array, from: number, n: number): number {
   return pairwiseSum(a, from, n2) + pairwiseSum(a, from + n2, n - n2);
 }
 
+/**
+ * Why upstream libsvm cannot give scikit-learn's model for these parameters, or undefined: its solver
+ * has no max_iter (scikit-learn's fork added it), and its probability folds shuffle with its own
+ * rand() where the fork draws from the seed scikit-learn takes from random_state.
+ */
+function portOnlyReason(params: Pick<SvmParams, 'maxIter' | 'probability'>): string | undefined {
+  if (params.maxIter !== -1) return 'max_iter limits the solver\'s iterations, which only scikit-learn\'s fork of libsvm can';
+  if (params.probability) return 'probability=true draws its cross-validation folds from random_state, as only scikit-learn\'s fork of libsvm does';
+  return undefined;
+}
+
+/** Said when a fit ran on the TypeScript port: why native libsvm did not train it. */
+function portNotice(algorithm: string, hyperparams: Record<string, unknown>): string {
+  const status = libsvmStatus().status;
+  const reason = status !== 'loaded'
+    ? describeLibsvm()
+    : portOnlyReason({ maxIter: numberParam(algorithm, hyperparams, 'max_iter', -1), probability: boolParam(algorithm, hyperparams, 'probability', false) })
+      ?? 'the engine thread could not load libsvm although this process can (the reason is in the proxy\'s log)';
+  return `${algorithm} trained on the TypeScript port of scikit-learn's libsvm, not on native libsvm: ${reason}`;
+}
+
 function formatOf(variant: Variant): string {
   return `pgml-proxy/${variant.algorithm}`;
 }
@@ -261,6 +293,7 @@ function factory(variant: Variant): EngineFactory {
     tasks: TASKS,
     hyperparams: variant.hyperparams,
     create: () => new SvmEngine(variant),
+    runtimeNotice: (ran, hyperparams) => (ran === 'native' ? undefined : portNotice(variant.algorithm, hyperparams ?? {})),
     async deserialize(bytes: Uint8Array): Promise<Engine> {
       return new SvmEngine(variant, decodeModel<SvmState>(formatOf(variant), bytes));
     },
