@@ -1,13 +1,13 @@
 /**
  * `svm` and `nu_svm`: scikit-learn's SVC / SVR and NuSVC / NuSVR are thin wrappers over its libsvm
  * fork, with sklearn's defaults (rbf kernel, C=1, epsilon=0.1, nu=0.5, gamma='scale', tol=1e-3).
- * They train with native libsvm (Debian's libsvm3, ./libsvm/native.ts) where upstream gives
- * scikit-learn's model, and otherwise with ./libsvm (that fork in TypeScript: the same doubles,
- * max_iter stops the solver and keeps the model as scikit-learn does, and probability=true fits
- * Platt's sigmoids on the fork's 5-fold cross-validation, shuffled by the seed scikit-learn draws from
- * random_state). Either way the model is the port's and predicts with the port. Models stored while
- * these engines trained with libsvm-js (libsvm 3.22 in WebAssembly) keep libsvm's model file and
- * predict from it here (./libsvm/model-file.ts).
+ * They train with ./libsvm (that fork in TypeScript: the same doubles, max_iter stops the solver and
+ * keeps the model as scikit-learn does, and probability=true fits Platt's sigmoids on the fork's
+ * 5-fold cross-validation, shuffled by the seed scikit-learn draws from random_state), whose solvers
+ * run on native libsvm (Debian's libsvm3, ./libsvm/native.ts) when it is installed and max_iter is
+ * not set (upstream has none). Either way the model is the port's and predicts with the port.
+ * Models stored while these engines trained with libsvm-js (libsvm 3.22 in WebAssembly) keep
+ * libsvm's model file and predict from it here (./libsvm/model-file.ts).
  */
 import { PgError, SqlState } from '../../errors/index.js';
 import {
@@ -20,7 +20,8 @@ import {
 import { readModelFile } from './libsvm/model-file.js';
 import { describeLibsvm, libsvmStatus, nativeSvmTrain } from './libsvm/native.js';
 import {
-  infeasibleNuPair, supportVectors, svmPredictProbability, svmPredictValues, svmTrain, type SvmModel, type SvmParams,
+  infeasibleNuPair, supportVectors, svmPredictProbability, svmPredictValues, svmTrain, type ClassifierTrainer, type SvmModel,
+  type SvmParams,
 } from './libsvm/train.js';
 import { NumpyRandomState } from './numpy-random.js';
 
@@ -125,8 +126,7 @@ class SvmEngine implements Engine {
     }
     const x = Float64Array.from(data.x);
     const y = Float64Array.from(labels);
-    const native = portOnlyReason(params) === undefined && libsvmStatus().status === 'loaded';
-    const model = native ? nativeSvmTrain(x, y, data.rows, data.cols, params) : svmTrain({ x, y, rows: data.rows, cols: data.cols }, params);
+    const { model, native } = train(x, y, data, params);
     const sv = supportVectors(x, data.cols, model.support);
     this.loaded = { model, params, sv };
     this.state = {
@@ -181,6 +181,30 @@ class SvmEngine implements Engine {
     this.loaded ??= state.ported ? loadPorted(state.ported) : loadModelFile(this.algorithm, state);
     return { state, loaded: this.loaded };
   }
+}
+
+/**
+ * The model, trained on native libsvm (`native`) when every solver could run there. One svm_train
+ * call trains C-SVC's every pair of classes and the regressions; nu-SVC's pairs (each pair's rows set
+ * its start) and probability=true's folds and pairs (the fork's seeded folds and Platt's fits, run by
+ * the port) go one binary problem per call through the port's svm_train. A problem upstream cannot
+ * start as the fork does is the port's (nativeSvmTrain's undefined).
+ */
+function train(x: Float64Array, y: Float64Array, data: Dataset, params: SvmParams): { model: SvmModel; native: boolean } {
+  const problem = { x, y, rows: data.rows, cols: data.cols };
+  if (portOnlyReason(params) !== undefined || libsvmStatus().status !== 'loaded') return { model: svmTrain(problem, params), native: false };
+  if (params.probability || params.type === 'nu_svc') {
+    let native = true;
+    const solver: ClassifierTrainer = (...args) => {
+      const model = nativeSvmTrain(...args);
+      native &&= model !== undefined;
+      return model;
+    };
+    const model = svmTrain(problem, params, undefined, solver);
+    return { model, native };
+  }
+  const model = nativeSvmTrain(x, y, data.rows, data.cols, params);
+  return model ? { model, native: true } : { model: svmTrain(problem, params), native: false };
 }
 
 function loadPorted(ported: PortedModel): Loaded {
@@ -262,14 +286,9 @@ function pairwiseSum(a: Float64Array, from: number, n: number): number {
   return pairwiseSum(a, from, n2) + pairwiseSum(a, from + n2, n - n2);
 }
 
-/**
- * Why upstream libsvm cannot give scikit-learn's model for these parameters, or undefined: its solver
- * has no max_iter (scikit-learn's fork added it), and its probability folds shuffle with its own
- * rand() where the fork draws from the seed scikit-learn takes from random_state.
- */
-function portOnlyReason(params: Pick<SvmParams, 'maxIter' | 'probability'>): string | undefined {
+/** Why upstream libsvm cannot give scikit-learn's model for these parameters, or undefined. */
+function portOnlyReason(params: Pick<SvmParams, 'maxIter'>): string | undefined {
   if (params.maxIter !== -1) return 'max_iter limits the solver\'s iterations, which only scikit-learn\'s fork of libsvm can';
-  if (params.probability) return 'probability=true draws its cross-validation folds from random_state, as only scikit-learn\'s fork of libsvm does';
   return undefined;
 }
 
@@ -278,8 +297,10 @@ function portNotice(algorithm: string, hyperparams: Record<string, unknown>): st
   const status = libsvmStatus().status;
   const reason = status !== 'loaded'
     ? describeLibsvm()
-    : portOnlyReason({ maxIter: numberParam(algorithm, hyperparams, 'max_iter', -1), probability: boolParam(algorithm, hyperparams, 'probability', false) })
-      ?? 'the engine thread could not load libsvm although this process can (the reason is in the proxy\'s log)';
+    : portOnlyReason({ maxIter: numberParam(algorithm, hyperparams, 'max_iter', -1) })
+      ?? (algorithm === 'nu_svm'
+        ? 'upstream libsvm cannot start nu-SVM where scikit-learn\'s fork starts for this many rows (it multiplies nu by the rows, the fork sums it), or the engine thread could not load libsvm (the reason is then in the proxy\'s log)'
+        : 'the engine thread could not load libsvm although this process can (the reason is in the proxy\'s log)');
   return `${algorithm} trained on the TypeScript port of scikit-learn's libsvm, not on native libsvm: ${reason}`;
 }
 

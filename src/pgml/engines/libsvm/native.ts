@@ -117,18 +117,56 @@ function problemOrder(y: Float64Array, rows: number, classification: boolean): I
   return Int32Array.from(Array.from(order).sort((a, b) => Math.trunc(y[a]!) - Math.trunc(y[b]!)));
 }
 
+/** `value` moved by `ulps` units in the last place (same sign, finite values). */
+function stepUlps(value: number, ulps: number): number {
+  const bits = new DataView(new ArrayBuffer(8));
+  bits.setFloat64(0, value);
+  bits.setBigInt64(0, bits.getBigInt64(0) + BigInt(ulps));
+  return bits.getFloat64(0);
+}
+
+/**
+ * The nu to hand upstream so that it starts where the fork starts. The fork's first alphas share out
+ * nu (nu-SVC) or C·nu (nu-SVR) summed over the rows, upstream's the product with the rows: the two
+ * differ in their last bits, and a start 1e-14 apart can lead the solver another way (another model
+ * within tol: 5e-4 apart in a probability on breast_cancer). Undefined where no double near nu gives
+ * upstream the fork's sum (about one problem size in twenty).
+ */
+function upstreamNu(params: SvmParams, l: number): number | undefined {
+  const scale = params.type === 'nu_svr' ? params.C : 1;
+  const term = scale * params.nu;
+  let forkSum = 0;
+  for (let i = 0; i < l; i++) forkSum += term;
+  const near = forkSum / l / scale;
+  for (const ulps of [0, 1, -1, 2, -2]) {
+    const nu = stepUlps(near, ulps);
+    if (scale * nu * l === forkSum && nu > 0 && nu <= 1) return nu;
+  }
+  return undefined;
+}
+
 /**
  * svm_train on upstream libsvm for the rows `x` (row-major doubles) and labels `y`: the same model
  * the port's svmTrain gives for params without max_iter and probability (the caller's choice), with
- * support vectors as indices into the given rows. Iteration counts are not reported by upstream.
+ * support vectors as indices into the problem's rows, or undefined where upstream cannot give it
+ * (nu-SVM's start, see upstreamNu; parameters upstream refuses): the port's to train then. The
+ * problem is x's first `rows` rows, or the rows of x that `index` names (a probability fold's or a
+ * pair of classes' rows: `rows` of them, `y` by position). nu-SVC takes two classes only: its start
+ * depends on the pair's rows (svmTrain's solver hook trains pairs). Iteration counts are not
+ * reported by upstream.
  */
-export function nativeSvmTrain(x: Float64Array, y: Float64Array, rows: number, cols: number, params: SvmParams): SvmModel {
+export function nativeSvmTrain(
+  x: Float64Array, y: Float64Array, rows: number, cols: number, params: SvmParams, index?: Int32Array,
+): SvmModel | undefined {
   const status = libsvmStatus();
   if (status.status !== 'loaded') {
     throw new PgError(SqlState.ObjectNotInPrerequisiteState, 'libsvm is not available', { detail: describeLibsvm() });
   }
   const lib = status.value;
   const classification = params.type === 'c_svc' || params.type === 'nu_svc';
+  if (params.type === 'nu_svc' && new Set(y).size > 2) throw new Error('nativeSvmTrain: nu-SVC takes one pair of classes at a time');
+  const nu = params.type === 'nu_svc' || params.type === 'nu_svr' ? upstreamNu(params, rows) : params.nu;
+  if (nu === undefined) return undefined;
   const order = problemOrder(y, rows, classification);
   const memory = new NativeBuffers(lib.k);
   try {
@@ -145,7 +183,7 @@ export function nativeSvmTrain(x: Float64Array, y: Float64Array, rows: number, c
       const row = order[i]!;
       rowAddress[i] = nodeMemory.address + BigInt(node * NODE_BYTES);
       labels[i] = y[row]!;
-      for (let j = 0, at = row * cols; j < cols; j++, at++) {
+      for (let j = 0, at = (index ? index[row]! : row) * cols; j < cols; j++, at++) {
         nodeIndex[node * 4] = j + 1;
         nodeValue[node * 2 + 1] = x[at]!;
         node++;
@@ -157,10 +195,10 @@ export function nativeSvmTrain(x: Float64Array, y: Float64Array, rows: number, c
     const param = {
       svm_type: SVM_TYPES[params.type], kernel_type: KERNEL_TYPES[params.kernel], degree: params.degree, gamma: params.gamma,
       coef0: params.coef0, cache_size: params.cacheSize, eps: params.tol, C: params.C, nr_weight: 0, weight_label: null,
-      weight: null, nu: params.nu, p: params.epsilon, shrinking: params.shrinking ? 1 : 0, probability: 0,
+      weight: null, nu, p: params.epsilon, shrinking: params.shrinking ? 1 : 0, probability: 0,
     };
-    const refused = lib.checkParameter(problem, param);
-    if (refused) throw new PgError(SqlState.InvalidParameterValue, `libsvm: ${refused}`);
+    // The port has checked the parameters as the fork does; upstream's own checks differ at the edges.
+    if (lib.checkParameter(problem, param) !== null) return undefined;
     const trained = lib.train(problem, param);
     // The model's support vectors point into the node memory: the model goes first.
     try {
