@@ -83,14 +83,17 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
     skip: libsvmStatus().status === 'loaded' ? false : 'libsvm (Debian: libsvm3) is not installed',
   }, async () => {
     notices.length = 0;
-    await client.query(`SELECT * FROM pgml.train('svm_on_libsvm', 'classification', 'algo_multi', 'label', 'nu_svm', test_sampling => 'last')`);
+    await client.query(`SELECT * FROM pgml.train('svm_on_libsvm', 'classification', 'algo_multi', 'label', 'svm', test_sampling => 'last')`);
+    await client.query(`SELECT * FROM pgml.train('nu_svm_on_libsvm', 'classification', 'algo_binary', 'label', 'nu_svm', test_sampling => 'last')`);
     assert.deepEqual(notices.filter((n) => n.message.includes('not on native libsvm')), []);
     await client.query(`SELECT * FROM pgml.train('svm_on_port', 'regression', 'algo_reg', 'y', 'svm', hyperparams => '{"max_iter": 100000}')`);
     const runtimes = await client.query(
       `SELECT p.name, m.runtime::text AS runtime FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id
-        WHERE p.name IN ('svm_on_libsvm', 'svm_on_port') ORDER BY p.name`,
+        WHERE p.name IN ('svm_on_libsvm', 'nu_svm_on_libsvm', 'svm_on_port') ORDER BY p.name`,
     );
-    assert.deepEqual(runtimes.rows, [{ name: 'svm_on_libsvm', runtime: 'native' }, { name: 'svm_on_port', runtime: 'js' }]);
+    assert.deepEqual(runtimes.rows, [
+      { name: 'nu_svm_on_libsvm', runtime: 'native' }, { name: 'svm_on_libsvm', runtime: 'native' }, { name: 'svm_on_port', runtime: 'js' },
+    ]);
     assert.ok(
       notices.some((n) => n.severity === 'INFO' && /^svm trained on the TypeScript port of scikit-learn's libsvm, not on native libsvm: max_iter/.test(n.message)),
       JSON.stringify(notices),

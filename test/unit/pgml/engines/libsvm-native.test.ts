@@ -221,6 +221,15 @@ describe('svm and nu_svm train on native libsvm where it gives scikit-learn\'s m
     assert.match(nuSvmFactory.runtimeNotice!('js', { nu: 0.3 }) ?? '', /upstream libsvm cannot start nu-SVM where scikit-learn's fork starts/);
   });
 
+  it('leaves nu-SVC over more than two classes to the port (its kernel store is shared by the pairs)', async () => {
+    const iris = fixture.data.iris!;
+    const data = { x: Float32Array.from(iris.x.flat()), y: Float32Array.from(iris.y), rows: iris.y.length, cols: 4 };
+    const engine = nuSvmFactory.create();
+    await engine.fit(data, { task: 'classification', hyperparams: {}, numClasses: 3 });
+    assert.equal(engine.runtime, 'js');
+    assert.match(nuSvmFactory.runtimeNotice!('js', {}) ?? '', /nu-SVC over more than two classes trains faster on the port/);
+  });
+
   it('says why a fit ran on the port', async () => {
     const engine = svmFactory.create();
     const hyperparams = { max_iter: 5 };
