@@ -2,8 +2,8 @@
 // far less than wall time) and wall time per fit, for this checkout alone or alternated with another
 // checkout's sources (BENCH_BASE=/path/to/checkout: its src/, with node_modules beside it) each round.
 // `node --import tsx bench/algorithms/fit-cpu.ts <algorithm> <dataset or .csv path> [fits per round] [rounds]`,
-// one JSON line per build; HP='{"alpha":0.1}' for hyperparameters, TASK=classification for a classifier
-// (regression by default). cpu_first_ms is each build's first fit: a cold JIT, as a fresh thread's. Datasets as solver-times.ts.
+// one JSON line per build; HP='{"alpha":0.1}' for hyperparameters, TASK=classification for classifiers
+// (labels last in the CSV as class indices; regression by default). cpu_first_ms is each build's first fit: a cold JIT, as a fresh thread's. Datasets as solver-times.ts.
 import { performance } from 'node:perf_hooks';
 import { loadavg } from 'node:os';
 import { loadTrainingRows } from './training-rows.js';
@@ -39,7 +39,7 @@ const median = (a: number[]): number => [...a].sort((p, q) => p - q)[a.length >>
 const ms = (v: number): number => +v.toFixed(3);
 for (const [build, t] of Object.entries(times)) {
   console.log(JSON.stringify({
-    bench: 'fit-cpu', algorithm, dataset, build, ...(process.env.TASK ? { task } : {}), ...(process.env.PGML_LINEAR_SVM_RUNTIME ? { runtime: process.env.PGML_LINEAR_SVM_RUNTIME } : {}), fits: t.cpu.length, cpu_first_ms: ms(t.cpu[0]!), cpu_min_ms: ms(Math.min(...t.cpu)), cpu_median_ms: ms(median(t.cpu)),
+    bench: 'fit-cpu', algorithm, dataset, task, build, ...(process.env.PGML_LINEAR_SVM_RUNTIME ? { runtime: process.env.PGML_LINEAR_SVM_RUNTIME } : {}), fits: t.cpu.length, cpu_first_ms: ms(t.cpu[0]!), cpu_min_ms: ms(Math.min(...t.cpu)), cpu_median_ms: ms(median(t.cpu)),
     wall_min_ms: ms(Math.min(...t.wall)), wall_median_ms: ms(median(t.wall)), load_average: loadavg().map((v) => +v.toFixed(1)),
   }));
 }

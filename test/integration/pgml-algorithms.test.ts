@@ -4,6 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
+import { libsvmStatus } from '../../src/pgml/engines/libsvm/native.js';
 import { noticingClient, type Notice } from '../support/pg-client.js';
 import { describeTargets } from '../support/targets.js';
 
@@ -76,6 +77,30 @@ describeTargets('pgml algorithms', { proxyOnly: true }, (target) => {
     await client.query(`SELECT * FROM pgml.train('svm_proba_stopped', 'classification', 'algo_binary', 'label', 'svm', hyperparams => '{"probability": true, "max_iter": 3}')`);
     const m = await metrics('svm_proba_stopped');
     assert.ok(m.roc_auc! >= 0 && m.roc_auc! <= 1, `roc_auc ${m.roc_auc}`);
+  });
+
+  test('svm and nu_svm record the runtime that trained them: native libsvm, or the port with an INFO notice saying why', {
+    skip: libsvmStatus().status === 'loaded' ? false : 'libsvm (Debian: libsvm3) is not installed',
+  }, async () => {
+    notices.length = 0;
+    await client.query(`SELECT * FROM pgml.train('svm_on_libsvm', 'classification', 'algo_multi', 'label', 'svm', test_sampling => 'last')`);
+    await client.query(`SELECT * FROM pgml.train('nu_svm_on_libsvm', 'classification', 'algo_binary', 'label', 'nu_svm', test_sampling => 'last')`);
+    assert.deepEqual(notices.filter((n) => n.message.includes('not on native libsvm')), []);
+    await client.query(`SELECT * FROM pgml.train('svm_on_port', 'regression', 'algo_reg', 'y', 'svm', hyperparams => '{"max_iter": 100000}')`);
+    const runtimes = await client.query(
+      `SELECT p.name, m.runtime::text AS runtime FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id
+        WHERE p.name IN ('svm_on_libsvm', 'nu_svm_on_libsvm', 'svm_on_port') ORDER BY p.name`,
+    );
+    assert.deepEqual(runtimes.rows, [
+      { name: 'nu_svm_on_libsvm', runtime: 'native' }, { name: 'svm_on_libsvm', runtime: 'native' }, { name: 'svm_on_port', runtime: 'js' },
+    ]);
+    assert.ok(
+      notices.some((n) => n.severity === 'INFO' && /^svm trained on the TypeScript port of scikit-learn's libsvm, not on native libsvm: max_iter/.test(n.message)),
+      JSON.stringify(notices),
+    );
+    assert.ok((await metrics('svm_on_libsvm')).accuracy! > 0.8);
+    const p = await client.query(`SELECT pgml.predict('svm_on_libsvm', ARRAY[0.9, 0.1]::float8[]) AS p`);
+    assert.equal(p.rows[0].p, 0, 'class 0 of high, low, mid');
   });
 
   test('pgml.predict on a decomposition project answers the first component', async () => {

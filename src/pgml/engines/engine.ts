@@ -94,9 +94,10 @@ export interface EngineFactory {
   deserialize(bytes: Uint8Array): Promise<Engine>;
   /**
    * Asked on the main thread after a fit with the runtime that ran it: a sentence for an INFO notice
-   * when that is not the runtime the user would expect (a native library missing or failing to load).
+   * when that is not the runtime the user would expect (a native library missing or failing to load,
+   * hyperparameters only another runtime can honour); `hyperparams` are the trained model's.
    */
-  runtimeNotice?(ran: Runtime): string | undefined;
+  runtimeNotice?(ran: Runtime, hyperparams?: Record<string, unknown>): string | undefined;
 }
 
 /** Refuses unknown hyperparameter names, listing the accepted ones so the user can fix the call. */

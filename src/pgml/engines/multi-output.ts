@@ -42,7 +42,7 @@ export function multiOutputFactory(inner: EngineFactory): EngineFactory {
       const engines = await Promise.all(splitModels(inner.algorithm, bytes).map((part) => inner.deserialize(part)));
       return new MultiOutputEngine(inner, engines);
     },
-    ...(inner.runtimeNotice ? { runtimeNotice: (ran: Runtime) => inner.runtimeNotice!(ran) } : {}),
+    ...(inner.runtimeNotice ? { runtimeNotice: (ran: Runtime, hyperparams?: Record<string, unknown>) => inner.runtimeNotice!(ran, hyperparams) } : {}),
   };
 }
 

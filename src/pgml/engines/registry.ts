@@ -35,6 +35,7 @@ import { meanShiftFactory } from './mean-shift.js';
 import { MULTI_OUTPUT_WRAPPED, multiOutputFactory } from './multi-output.js';
 import { describeBlas } from './blas.js';
 import { describeLiblinear } from './liblinear.js';
+import { describeLibsvm } from './libsvm/native.js';
 import { describeLightgbm } from './lightgbm/native.js';
 import { describeNativeXgboost } from './xgboost/native.js';
 
@@ -132,5 +133,5 @@ export function getLocalEngineFactory(algorithm: string): EngineFactory {
 
 /** One line per native library (training libraries and BLAS), for the start-up log: where it loaded from, or why not. */
 export function nativeLibraryReport(): string[] {
-  return [describeNativeXgboost(), describeLightgbm(), describeBlas(), describeLiblinear()];
+  return [describeNativeXgboost(), describeLightgbm(), describeLibsvm(), describeLiblinear(), describeBlas()];
 }

@@ -3,9 +3,11 @@
  * fork, with sklearn's defaults (rbf kernel, C=1, epsilon=0.1, nu=0.5, gamma='scale', tol=1e-3).
  * They train with ./libsvm (that fork in TypeScript: the same doubles, max_iter stops the solver and
  * keeps the model as scikit-learn does, and probability=true fits Platt's sigmoids on the fork's
- * 5-fold cross-validation, shuffled by the seed scikit-learn draws from random_state). Models stored
- * while these engines trained with libsvm-js (libsvm 3.22 in WebAssembly) keep libsvm's model file
- * and predict from it here (./libsvm/model-file.ts).
+ * 5-fold cross-validation, shuffled by the seed scikit-learn draws from random_state), whose solvers
+ * run on native libsvm (Debian's libsvm3, ./libsvm/native.ts) when it is installed and max_iter is
+ * not set (upstream has none). Either way the model is the port's and predicts with the port.
+ * Models stored while these engines trained with libsvm-js (libsvm 3.22 in WebAssembly) keep
+ * libsvm's model file and predict from it here (./libsvm/model-file.ts).
  */
 import { PgError, SqlState } from '../../errors/index.js';
 import {
@@ -16,8 +18,10 @@ import {
   rangeParam, requireFinite, requireLabels, requireNumClasses, requireTask, seedParam,
 } from './engine-support.js';
 import { readModelFile } from './libsvm/model-file.js';
+import { describeLibsvm, libsvmStatus, nativeSvmTrain } from './libsvm/native.js';
 import {
-  infeasibleNuPair, supportVectors, svmPredictProbability, svmPredictValues, svmTrain, type SvmModel, type SvmParams,
+  infeasibleNuPair, supportVectors, svmPredictProbability, svmPredictValues, svmTrain, type ClassifierTrainer, type SvmModel,
+  type SvmParams,
 } from './libsvm/train.js';
 import { NumpyRandomState } from './numpy-random.js';
 
@@ -57,6 +61,8 @@ interface SvmState {
   /** libsvm's model file (svm_save_model), in models stored while these engines trained with libsvm-js. */
   model?: string;
   ported?: PortedModel;
+  /** 'native' when upstream libsvm trained `ported`; absent: the TypeScript port (or libsvm-js) did. */
+  runtime?: 'native';
 }
 
 /** A model ready to predict: arrays for the port's svm_predict_values. */
@@ -67,9 +73,13 @@ interface Loaded {
 }
 
 class SvmEngine implements Engine {
-  readonly runtime: Runtime = 'js';
-
   constructor(private readonly variant: Variant, private state?: SvmState, private loaded?: Loaded) {}
+
+  /** What trained the model; before a fit, what a default fit would use. */
+  get runtime(): Runtime {
+    if (this.state) return this.state.runtime ?? 'js';
+    return libsvmStatus().status === 'loaded' ? 'native' : 'js';
+  }
 
   get algorithm(): string {
     return this.variant.algorithm;
@@ -115,11 +125,12 @@ class SvmEngine implements Engine {
       params.randomSeed = new NumpyRandomState(seedParam(algorithm, hp)).bounded(MAX_SEED);
     }
     const x = Float64Array.from(data.x);
-    const model = svmTrain({ x, y: Float64Array.from(labels), rows: data.rows, cols: data.cols }, params);
+    const y = Float64Array.from(labels);
+    const { model, native } = train(x, y, data, params);
     const sv = supportVectors(x, data.cols, model.support);
     this.loaded = { model, params, sv };
     this.state = {
-      task, cols: data.cols, numClasses, probability,
+      task, cols: data.cols, numClasses, probability, ...(native ? { runtime: 'native' as const } : {}),
       ported: {
         params, labels: model.labels, nSV: model.nSV, svCoef: model.svCoef.map((row) => Array.from(row)),
         rho: Array.from(model.rho), support: Array.from(model.support), sv: Array.from(sv),
@@ -170,6 +181,35 @@ class SvmEngine implements Engine {
     this.loaded ??= state.ported ? loadPorted(state.ported) : loadModelFile(this.algorithm, state);
     return { state, loaded: this.loaded };
   }
+}
+
+/**
+ * The model, trained on native libsvm (`native`) when every solver could run there. One svm_train
+ * call trains C-SVC's every pair of classes and the regressions; nu-SVC's pairs (each pair's rows set
+ * its start) and probability=true's folds and pairs (the fork's seeded folds and Platt's fits, run by
+ * the port) go one binary problem per call through the port's svm_train. A problem upstream cannot
+ * start as the fork does is the port's (nativeSvmTrain's undefined). So is nu-SVC over more than two
+ * classes: pair by pair, upstream computes each pair's kernel values anew, where the port's store
+ * shares them between pairs (digits nu_svm: 254–381 ms of CPU on upstream, 177–279 on the port).
+ */
+function train(x: Float64Array, y: Float64Array, data: Dataset, params: SvmParams): { model: SvmModel; native: boolean } {
+  const problem = { x, y, rows: data.rows, cols: data.cols };
+  const multiclassNu = params.type === 'nu_svc' && new Set(y).size > 2;
+  if (portOnlyReason(params) !== undefined || multiclassNu || libsvmStatus().status !== 'loaded') {
+    return { model: svmTrain(problem, params), native: false };
+  }
+  if (params.probability || params.type === 'nu_svc') {
+    let native = true;
+    const solver: ClassifierTrainer = (...args) => {
+      const model = nativeSvmTrain(...args);
+      native &&= model !== undefined;
+      return model;
+    };
+    const model = svmTrain(problem, params, undefined, solver);
+    return { model, native };
+  }
+  const model = nativeSvmTrain(x, y, data.rows, data.cols, params);
+  return model ? { model, native: true } : { model: svmTrain(problem, params), native: false };
 }
 
 function loadPorted(ported: PortedModel): Loaded {
@@ -251,6 +291,24 @@ function pairwiseSum(a: Float64Array, from: number, n: number): number {
   return pairwiseSum(a, from, n2) + pairwiseSum(a, from + n2, n - n2);
 }
 
+/** Why upstream libsvm cannot give scikit-learn's model for these parameters, or undefined. */
+function portOnlyReason(params: Pick<SvmParams, 'maxIter'>): string | undefined {
+  if (params.maxIter !== -1) return 'max_iter limits the solver\'s iterations, which only scikit-learn\'s fork of libsvm can';
+  return undefined;
+}
+
+/** Said when a fit ran on the TypeScript port: why native libsvm did not train it. */
+function portNotice(algorithm: string, hyperparams: Record<string, unknown>): string {
+  const status = libsvmStatus().status;
+  const reason = status !== 'loaded'
+    ? describeLibsvm()
+    : portOnlyReason({ maxIter: numberParam(algorithm, hyperparams, 'max_iter', -1) })
+      ?? (algorithm === 'nu_svm'
+        ? 'nu-SVC over more than two classes trains faster on the port (its kernel values shared by every pair of classes), or upstream libsvm cannot start nu-SVM where scikit-learn\'s fork starts for this many rows (it multiplies nu by the rows, the fork sums it), or the engine thread could not load libsvm (the reason is then in the proxy\'s log)'
+        : 'the engine thread could not load libsvm although this process can (the reason is in the proxy\'s log)');
+  return `${algorithm} trained on the TypeScript port of scikit-learn's libsvm, not on native libsvm: ${reason}`;
+}
+
 function formatOf(variant: Variant): string {
   return `pgml-proxy/${variant.algorithm}`;
 }
@@ -261,6 +319,7 @@ function factory(variant: Variant): EngineFactory {
     tasks: TASKS,
     hyperparams: variant.hyperparams,
     create: () => new SvmEngine(variant),
+    runtimeNotice: (ran, hyperparams) => (ran === 'native' ? undefined : portNotice(variant.algorithm, hyperparams ?? {})),
     async deserialize(bytes: Uint8Array): Promise<Engine> {
       return new SvmEngine(variant, decodeModel<SvmState>(formatOf(variant), bytes));
     },

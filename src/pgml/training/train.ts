@@ -123,7 +123,7 @@ async function trainUntil(ctx: CallContext, request: TrainRequest, lookup: Train
       candidates.length === 1 && searchArgs.cv < 2
         ? await fitOne(fitting, dataset, candidates[0] as Hyperparams)
         : await fitBySearch(fitting, dataset, candidates, request.search, searchArgs.cv);
-    const runtimeNotice = factory.runtimeNotice?.(trained.runtime);
+    const runtimeNotice = factory.runtimeNotice?.(trained.runtime, trained.hyperparams);
     if (runtimeNotice !== undefined) info(runtimeNotice);
     info(`Trained on runtime ${trained.runtime}. Metrics: ${JSON.stringify(trained.metrics)}`);
 

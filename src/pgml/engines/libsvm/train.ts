@@ -71,8 +71,17 @@ export interface SvmModel {
 interface DecisionFunction {
   alpha: Float64Array;
   rho: number;
-  info: SolutionInfo;
+  info: Pick<SolutionInfo, 'iterations' | 'timedOut'>;
 }
+
+/**
+ * svm_train without probabilities on another solver (upstream libsvm: ./native.ts's nativeSvmTrain)
+ * for `rows` rows of x named by `index`, labels by position: the same model the port would train, or
+ * undefined where that solver cannot give it (the port trains that problem then).
+ */
+export type ClassifierTrainer = (
+  x: Float64Array, y: Float64Array, rows: number, cols: number, params: SvmParams, index: Int32Array,
+) => SvmModel | undefined;
 
 function cacheBytes(params: SvmParams): number {
   return Math.trunc(params.cacheSize * (1 << 20));
@@ -201,9 +210,11 @@ function trainOne(problem: SubProblem, params: SvmParams, Cp: number, Cn: number
 
 /**
  * svm_train. `random` is the fork's one generator: the probability folds' own svm_train calls reseed
- * it, so every pair of classes after the first shuffles from the seed's first draws again.
+ * it, so every pair of classes after the first shuffles from the seed's first draws again. With
+ * `solver`, a classifier's machines and its probability folds' trainings run there, and only the
+ * fork's own part (the seeded folds, Platt's sigmoids) here: upstream libsvm has no random_state.
  */
-export function svmTrain(problem: Problem, params: SvmParams, random = new LibsvmRandom()): SvmModel {
+export function svmTrain(problem: Problem, params: SvmParams, random = new LibsvmRandom(), solver?: ClassifierTrainer): SvmModel {
   const { x, y, rows: l, cols: dim } = problem;
   if (params.randomSeed !== undefined) random.seed(params.randomSeed);
   const { index, store } = problem.subset ?? {
@@ -225,7 +236,7 @@ export function svmTrain(problem: Problem, params: SvmParams, random = new Libsv
       rho: Float64Array.of(f.rho), iterations: [f.info.iterations], timedOut: f.info.timedOut,
     };
   }
-  return trainClassifier(problem, index, store, params, random);
+  return trainClassifier(problem, index, store, params, random, solver);
 }
 
 /**
@@ -271,6 +282,7 @@ function groupClasses(y: Float64Array, l: number): { labels: number[]; start: nu
 /** svm_train's classification branch: one binary machine per pair of classes (i < j, i positive). */
 function trainClassifier(
   problem: Problem, index: Int32Array, store: KernelStore | undefined, params: SvmParams, random: LibsvmRandom,
+  solver: ClassifierTrainer | undefined,
 ): SvmModel {
   const { x, y, rows: l, cols: dim } = problem;
   const { labels, start, count, perm } = groupClasses(y, l);
@@ -289,11 +301,11 @@ function trainClassifier(
       const subY = new Float64Array(ci + cj).fill(1, 0, ci).fill(-1, ci);
       const pair: SubProblem = { x, rows, y: subY, dim, store };
       if (params.probability) {
-        const [A, B] = binarySvcProbability(pair, params, random);
+        const [A, B] = binarySvcProbability(pair, params, random, solver);
         probA.push(A);
         probB.push(B);
       }
-      const f = trainOne(pair, params, params.C, params.C);
+      const f = (solver && trainPairOn(solver, pair, params)) ?? trainOne(pair, params, params.C, params.C);
       for (let t = 0; t < ci; t++) if (Math.abs(f.alpha[t]!) > 0) nonzero[start[i]! + t] = 1;
       for (let t = 0; t < cj; t++) if (Math.abs(f.alpha[ci + t]!) > 0) nonzero[start[j]! + t] = 1;
       machines.push(f);
@@ -335,7 +347,9 @@ function trainClassifier(
  * svm_train itself (without probabilities): C is 1 times the class weights Cp = Cn = C, labels sorted
  * so −1 comes first, hence the sign flip.
  */
-function binarySvcProbability({ x, rows, y, dim, store }: SubProblem, params: SvmParams, random: LibsvmRandom): [number, number] {
+function binarySvcProbability(
+  { x, rows, y, dim, store }: SubProblem, params: SvmParams, random: LibsvmRandom, solver: ClassifierTrainer | undefined,
+): [number, number] {
   const l = rows.length;
   const folds = 5;
   const perm = Int32Array.from({ length: l }, (_, i) => i);
@@ -364,7 +378,8 @@ function binarySvcProbability({ x, rows, y, dim, store }: SubProblem, params: Sv
       for (let j = begin; j < end; j++) decision[perm[j]!] = constant;
       continue;
     }
-    const model = svmTrain({ x, y: subY, rows: subL, cols: dim, subset: { index, store } }, subParams, random);
+    const model = (solver && trainFoldOn(solver, x, index, subY, dim, subParams, random))
+      ?? svmTrain({ x, y: subY, rows: subL, cols: dim, subset: { index, store } }, subParams, random);
     const sv = supportVectors(x, dim, model.support.map((row) => index[row]!));
     for (let j = begin; j < end; j++) {
       svmPredictValues(model, params, sv, dim, x, rows[perm[j]!]! * dim, value);
@@ -372,6 +387,32 @@ function binarySvcProbability({ x, rows, y, dim, store }: SubProblem, params: Sv
     }
   }
   return sigmoidTrain(l, decision, y);
+}
+
+/**
+ * svm_train_one for a pair of classes on `solver`: the positive class labelled 0 and so first in the
+ * solver's sorted classes, as the machine of classes 0 and 1 takes class 0 as positive. Its
+ * coefficients are alpha·y by support vector: back to every row of the pair.
+ */
+function trainPairOn(solver: ClassifierTrainer, { x, rows, y, dim }: SubProblem, params: SvmParams): DecisionFunction | undefined {
+  const model = solver(x, Float64Array.from(y, (v) => (v > 0 ? 0 : 1)), rows.length, dim, params, rows);
+  if (!model) return undefined;
+  const alpha = new Float64Array(rows.length);
+  model.support.forEach((position, t) => (alpha[position] = model.svCoef[0]![t]!));
+  // upstream does not report its iterations; without max_iter it never stops early
+  return { alpha, rho: model.rho[0]!, info: { iterations: 0, timedOut: false } };
+}
+
+/**
+ * A probability fold's svm_train on `solver`: the fork's call reseeds the generator first, and sorts
+ * the labels −1, +1 (0 and 1 here: upstream would put +1 first when it sees −1 and +1).
+ */
+function trainFoldOn(
+  solver: ClassifierTrainer, x: Float64Array, index: Int32Array, y: Float64Array, dim: number, params: SvmParams, random: LibsvmRandom,
+): SvmModel | undefined {
+  if (params.randomSeed !== undefined) random.seed(params.randomSeed);
+  const model = solver(x, Float64Array.from(y, (v) => (v > 0 ? 1 : 0)), index.length, dim, params, index);
+  return model && { ...model, labels: model.labels.map((label) => (label === 0 ? -1 : 1)) };
 }
 
 /** The support vectors' rows of `x`, row-major (libsvm's model->SV). */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
+import { libsvmStatus } from '../../../../src/pgml/engines/libsvm/native.js';
 import { numpyVariance, nuSvmFactory, svmFactory } from '../../../../src/pgml/engines/svm.js';
 import { accuracy, loadSplit, r2, sklearn, sklearnAvailable } from './sklearn-reference.js';
 
@@ -120,7 +121,8 @@ describe('svm engine', () => {
 
     const withProba = svmFactory.create();
     await withProba.fit(iris.train, { task: 'classification', hyperparams: { probability: true }, numClasses: 3 });
-    assert.equal(withProba.runtime, 'js');
+    // the port's folds on libsvm's solvers where libsvm3 is installed
+    assert.equal(withProba.runtime, libsvmStatus().status === 'loaded' ? 'native' : 'js');
     const proba = await withProba.predictProba!(iris.test.x, iris.test.rows);
     const predicted = await withProba.predict(iris.test.x, iris.test.rows);
     assert.ok(accuracy(iris.test.y!, predicted) > 0.9);

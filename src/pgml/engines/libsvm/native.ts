@@ -1,0 +1,237 @@
+/**
+ * Upstream libsvm (Debian's libsvm3, svm.h) bound through koffi: svm and nu_svm train with its
+ * svm_train where upstream gives scikit-learn's model, and the result becomes the port's SvmModel,
+ * so stored models and prediction are the port's either way. Upstream's solver is the one
+ * scikit-learn forked; with every sample weight 1 and no iteration limit, the same rows in the same
+ * order give the same doubles. Two things are arranged for that here: scikit-learn sorts the class
+ * labels where upstream takes them in order of appearance (rows are handed over grouped by class,
+ * in row order within a class: the order the fork's svm_group_classes makes), and every feature is
+ * a node, zeros too, so that upstream's sparse dot product adds the terms the fork's dense one adds.
+ * (Leaving the zeros out gives the same doubles but was slower: digits svm 117–142 ms of CPU against
+ * 48–85, the index merge mispredicting on irregular zeros.)
+ */
+import type * as Koffi from 'koffi';
+import { PgError, SqlState } from '../../../errors/index.js';
+import { describeNativeLoad, loadNativeLibrary, type NativeLoad } from '../native-library.js';
+import type { SvmModel, SvmParams, SvmType } from './train.js';
+
+const SVM_TYPES: Record<SvmType, number> = { c_svc: 0, nu_svc: 1, epsilon_svr: 3, nu_svr: 4 };
+const KERNEL_TYPES = { linear: 0, poly: 1, rbf: 2, sigmoid: 3 } as const;
+/** svm_model gained prob_density_marks (after probB) in 3.25; sv_indices exists from 3.18 on here. */
+const FIRST_VERSION_WITH_DENSITY_MARKS = 325;
+const OLDEST_VERSION = 318;
+/** sizeof(struct svm_node): int index, 4 bytes of padding, double value. */
+const NODE_BYTES = 16;
+
+type Pointer = unknown;
+
+interface DecodedModel {
+  nr_class: number;
+  l: number;
+  sv_coef: Pointer;
+  rho: Pointer;
+  sv_indices: Pointer;
+  label: Pointer;
+  nSV: Pointer;
+}
+
+interface Api {
+  version: number;
+  k: typeof Koffi;
+  modelType: Koffi.TypeObject;
+  train: (problem: object, param: object) => Pointer;
+  checkParameter: (problem: object, param: object) => string | null;
+  freeModel: (model: Pointer[]) => void;
+}
+
+function bind(lib: Koffi.LibraryHandle, k: typeof Koffi): Api {
+  const version = k.decode(lib.symbol('libsvm_version'), 'int') as number;
+  if (version < OLDEST_VERSION) throw new Error(`libsvm ${version} is older than ${OLDEST_VERSION} (no sv_indices in its models)`);
+  const param = k.struct({
+    svm_type: 'int', kernel_type: 'int', degree: 'int', gamma: 'double', coef0: 'double',
+    cache_size: 'double', eps: 'double', C: 'double', nr_weight: 'int', weight_label: 'void *', weight: 'void *',
+    nu: 'double', p: 'double', shrinking: 'int', probability: 'int',
+  });
+  const problem = k.struct({ l: 'int', y: 'void *', x: 'void *' });
+  const modelType = k.struct({
+    param, nr_class: 'int', l: 'int', SV: 'void *', sv_coef: 'void *', rho: 'void *', probA: 'void *', probB: 'void *',
+    ...(version >= FIRST_VERSION_WITH_DENSITY_MARKS ? { prob_density_marks: 'void *' } : {}),
+    sv_indices: 'void *', label: 'void *', nSV: 'void *', free_sv: 'int',
+  });
+  // libsvm prints its progress (".", "*", "optimization finished") to stdout, the proxy's output, through
+  // one process-wide function pointer. A JS callback there would be called from whichever engine
+  // thread trains (koffi callbacks must run on the thread that registered them), so the pointer is a
+  // C function that reads the string and does nothing else: strlen, found through libsvm's own C
+  // library; its return value is left in a register the caller of a void function never reads.
+  const setPrinter = lib.func('void svm_set_print_string_function(void *)') as (fn: unknown) => void;
+  setPrinter(lib.symbol('strlen'));
+  return {
+    version, k, modelType,
+    train: lib.func('svm_train', 'void *', [k.pointer(problem), k.pointer(param)]) as Api['train'],
+    checkParameter: lib.func('svm_check_parameter', 'const char *', [k.pointer(problem), k.pointer(param)]) as Api['checkParameter'],
+    freeModel: lib.func('svm_free_and_destroy_model', 'void', [k.inout(k.pointer('void *'))]) as Api['freeModel'],
+  };
+}
+
+let cached: NativeLoad<Api> | undefined;
+
+/** Where this thread's libsvm came from, or why there is none; loads it on first use. */
+export function libsvmStatus(): NativeLoad<Api> {
+  cached ??= loadNativeLibrary({
+    name: 'libsvm',
+    envVar: 'PGML_LIBSVM_LIB',
+    fileNames: ['libsvm.so.3', 'libsvm.so', 'libsvm.3.dylib', 'libsvm.dylib'],
+    bind,
+  });
+  return cached;
+}
+
+export function describeLibsvm(): string {
+  return describeNativeLoad('libsvm', libsvmStatus());
+}
+
+/** Native memory for one training, freed together. */
+class NativeBuffers {
+  private readonly pointers: Pointer[] = [];
+
+  constructor(private readonly k: typeof Koffi) {}
+
+  /** `count` doubles (8-aligned), with a view over them and their address. */
+  doubles(count: number): { pointer: Pointer; view: ArrayBuffer; address: bigint } {
+    const pointer = this.k.alloc('double', Math.max(1, count));
+    this.pointers.push(pointer);
+    return { pointer, view: this.k.view(pointer, count * 8), address: this.k.address(pointer) as bigint };
+  }
+
+  free(): void {
+    for (const pointer of this.pointers) this.k.free(pointer);
+    this.pointers.length = 0;
+  }
+}
+
+/** The training rows' order handed to libsvm: grouped by class (sorted labels) for classification. */
+function problemOrder(y: Float64Array, rows: number, classification: boolean): Int32Array {
+  const order = Int32Array.from({ length: rows }, (_, i) => i);
+  if (!classification) return order;
+  // Array.prototype.sort is stable: rows keep their order within a class.
+  return Int32Array.from(Array.from(order).sort((a, b) => Math.trunc(y[a]!) - Math.trunc(y[b]!)));
+}
+
+/** `value` moved by `ulps` units in the last place (same sign, finite values). */
+function stepUlps(value: number, ulps: number): number {
+  const bits = new DataView(new ArrayBuffer(8));
+  bits.setFloat64(0, value);
+  bits.setBigInt64(0, bits.getBigInt64(0) + BigInt(ulps));
+  return bits.getFloat64(0);
+}
+
+/**
+ * The nu to hand upstream so that it starts where the fork starts. The fork's first alphas share out
+ * nu (nu-SVC) or C·nu (nu-SVR) summed over the rows, upstream's the product with the rows: the two
+ * differ in their last bits, and a start 1e-14 apart can lead the solver another way (another model
+ * within tol: 5e-4 apart in a probability on breast_cancer). Undefined where no double near nu gives
+ * upstream the fork's sum (about one problem size in twenty).
+ */
+function upstreamNu(params: SvmParams, l: number): number | undefined {
+  const scale = params.type === 'nu_svr' ? params.C : 1;
+  const term = scale * params.nu;
+  let forkSum = 0;
+  for (let i = 0; i < l; i++) forkSum += term;
+  const near = forkSum / l / scale;
+  for (const ulps of [0, 1, -1, 2, -2]) {
+    const nu = stepUlps(near, ulps);
+    if (scale * nu * l === forkSum && nu > 0 && nu <= 1) return nu;
+  }
+  return undefined;
+}
+
+/**
+ * svm_train on upstream libsvm for the rows `x` (row-major doubles) and labels `y`: the same model
+ * the port's svmTrain gives for params without max_iter and probability (the caller's choice), with
+ * support vectors as indices into the problem's rows, or undefined where upstream cannot give it
+ * (nu-SVM's start, see upstreamNu; parameters upstream refuses): the port's to train then. The
+ * problem is x's first `rows` rows, or the rows of x that `index` names (a probability fold's or a
+ * pair of classes' rows: `rows` of them, `y` by position). nu-SVC takes two classes only: its start
+ * depends on the pair's rows (svmTrain's solver hook trains pairs). Iteration counts are not
+ * reported by upstream.
+ */
+export function nativeSvmTrain(
+  x: Float64Array, y: Float64Array, rows: number, cols: number, params: SvmParams, index?: Int32Array,
+): SvmModel | undefined {
+  const status = libsvmStatus();
+  if (status.status !== 'loaded') {
+    throw new PgError(SqlState.ObjectNotInPrerequisiteState, 'libsvm is not available', { detail: describeLibsvm() });
+  }
+  const lib = status.value;
+  const classification = params.type === 'c_svc' || params.type === 'nu_svc';
+  if (params.type === 'nu_svc' && new Set(y).size > 2) throw new Error('nativeSvmTrain: nu-SVC takes one pair of classes at a time');
+  const nu = params.type === 'nu_svc' || params.type === 'nu_svr' ? upstreamNu(params, rows) : params.nu;
+  if (nu === undefined) return undefined;
+  const order = problemOrder(y, rows, classification);
+  const memory = new NativeBuffers(lib.k);
+  try {
+    const nodes = rows * (cols + 1); // each row's features and its index −1 terminator
+    const nodeMemory = memory.doubles(nodes * 2);
+    const nodeIndex = new Int32Array(nodeMemory.view);
+    const nodeValue = new Float64Array(nodeMemory.view);
+    const rowMemory = memory.doubles(rows);
+    const rowAddress = new BigUint64Array(rowMemory.view);
+    const labelMemory = memory.doubles(rows);
+    const labels = new Float64Array(labelMemory.view);
+    let node = 0;
+    for (let i = 0; i < rows; i++) {
+      const row = order[i]!;
+      rowAddress[i] = nodeMemory.address + BigInt(node * NODE_BYTES);
+      labels[i] = y[row]!;
+      for (let j = 0, at = (index ? index[row]! : row) * cols; j < cols; j++, at++) {
+        nodeIndex[node * 4] = j + 1;
+        nodeValue[node * 2 + 1] = x[at]!;
+        node++;
+      }
+      nodeIndex[node * 4] = -1;
+      node++;
+    }
+    const problem = { l: rows, y: labelMemory.pointer, x: rowMemory.pointer };
+    const param = {
+      svm_type: SVM_TYPES[params.type], kernel_type: KERNEL_TYPES[params.kernel], degree: params.degree, gamma: params.gamma,
+      coef0: params.coef0, cache_size: params.cacheSize, eps: params.tol, C: params.C, nr_weight: 0, weight_label: null,
+      weight: null, nu, p: params.epsilon, shrinking: params.shrinking ? 1 : 0, probability: 0,
+    };
+    // The port has checked the parameters as the fork does; upstream's own checks differ at the edges.
+    if (lib.checkParameter(problem, param) !== null) return undefined;
+    const trained = lib.train(problem, param);
+    // The model's support vectors point into the node memory: the model goes first.
+    try {
+      return modelFrom(lib, trained, order, classification);
+    } finally {
+      lib.freeModel([trained]);
+    }
+  } finally {
+    memory.free();
+  }
+}
+
+/** The port's SvmModel from upstream's svm_model; support vectors as indices into the caller's rows. */
+function modelFrom(lib: Api, trained: Pointer, order: Int32Array, classification: boolean): SvmModel {
+  const { k } = lib;
+  const m = k.decode(trained, lib.modelType) as DecodedModel;
+  const total = m.l;
+  const classes = m.nr_class;
+  const doubles = (pointer: Pointer, count: number): Float64Array =>
+    count === 0 ? new Float64Array(0) : new Float64Array(k.view(pointer, count * 8)).slice();
+  const ints = (pointer: Pointer, count: number): number[] =>
+    count === 0 ? [] : Array.from(new Int32Array(k.view(pointer, count * 4)));
+  const coefRows: ArrayLike<Pointer> = classes > 1 ? (k.decode(m.sv_coef, 'void *', classes - 1) as ArrayLike<Pointer>) : [];
+  const svCoef = Array.from(coefRows, (row) => doubles(row, total));
+  const support = Int32Array.from(ints(m.sv_indices, total), (index) => order[index - 1]!);
+  const pairs = (classes * (classes - 1)) / 2;
+  return {
+    labels: classification ? ints(m.label, classes) : [],
+    nSV: classification ? ints(m.nSV, classes) : [],
+    support,
+    svCoef,
+    rho: doubles(m.rho, classification ? pairs : 1),
+    iterations: [],
+    timedOut: false,
+  };
+}

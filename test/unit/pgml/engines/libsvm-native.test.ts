@@ -1,0 +1,242 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import type { KernelType } from '../../../../src/pgml/engines/libsvm/kernel.js';
+import { libsvmStatus, nativeSvmTrain } from '../../../../src/pgml/engines/libsvm/native.js';
+import {
+  svmPredictProbability, svmPredictValues, svmTrain, type SvmModel, type SvmParams, type SvmType,
+} from '../../../../src/pgml/engines/libsvm/train.js';
+import { nuSvmFactory, svmFactory } from '../../../../src/pgml/engines/svm.js';
+
+/** Made by scripts/make-svm-fixtures.py (scikit-learn's own libsvm). */
+interface Fixture {
+  data: Record<string, { x: number[][]; y: number[]; test: number[][] }>;
+  cases: {
+    name: string;
+    data: string;
+    estimator: 'SVC' | 'NuSVC' | 'SVR' | 'NuSVR';
+    params: {
+      kernel: KernelType; degree: number; gamma: number; coef0: number; C: number; nu: number; epsilon: number;
+      tol: number; shrinking: boolean; cache_size: number; max_iter: number; probability: boolean; random_seed: number | null;
+    };
+    support: number[];
+    n_support: number[];
+    dual_coef: number[][];
+    intercept: number[];
+    predict: number[];
+    prob_a: number[] | null;
+    prob_b: number[] | null;
+    predict_proba: number[][] | null;
+  }[];
+}
+
+const fixture = JSON.parse(readFileSync(new URL('../../../fixtures/libsvm.json', import.meta.url), 'utf8')) as Fixture;
+const TYPES: Record<Fixture['cases'][number]['estimator'], SvmType> = { SVC: 'c_svc', NuSVC: 'nu_svc', SVR: 'epsilon_svr', NuSVR: 'nu_svr' };
+const skip = libsvmStatus().status === 'loaded' ? false : 'libsvm (Debian: libsvm3) is not installed';
+
+/**
+ * Upstream libsvm gives scikit-learn's doubles but for one thing: nu-SVC's start spreads nu·l/2 over
+ * each class, which upstream multiplies and the fork sums row by row (1e-14 apart on these sets).
+ */
+function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, message: string): void {
+  assert.equal(actual.length, expected.length, `${message}: length`);
+  for (let i = 0; i < actual.length; i++) {
+    const tolerance = 1e-12 * Math.max(1, Math.abs(expected[i]!));
+    assert.ok(Math.abs(actual[i]! - expected[i]!) <= tolerance, `${message}[${i}]: ${actual[i]} vs ${expected[i]}`);
+  }
+}
+
+function assertSameModel(actual: SvmModel, expected: SvmModel, message: string): void {
+  assert.deepEqual(Array.from(actual.support), Array.from(expected.support), `${message}: support`);
+  assert.deepEqual(actual.labels, expected.labels, `${message}: labels`);
+  assert.deepEqual(actual.nSV, expected.nSV, `${message}: nSV`);
+  assert.equal(actual.svCoef.length, expected.svCoef.length, `${message}: rows of coefficients`);
+  actual.svCoef.forEach((row, j) => assertClose(row, expected.svCoef[j]!, `${message}: svCoef[${j}]`));
+  assertClose(actual.rho, expected.rho, `${message}: rho`);
+}
+
+// The cases upstream can train: no max_iter (the fork's); probability through the port's folds.
+const nativeCases = fixture.cases.filter((c) => c.params.max_iter === -1 && !c.params.probability);
+const probabilityCases = fixture.cases.filter((c) => c.params.max_iter === -1 && c.params.probability);
+
+/** nativeSvmTrain, nu-SVC a pair of classes at a time through the port's svm_train (its start depends on the pair). */
+function trainNative(x: Float64Array, y: Float64Array, rows: number, cols: number, params: SvmParams): SvmModel {
+  let nativeCalls = 0;
+  const solver = (...args: Parameters<typeof nativeSvmTrain>) => {
+    const model = nativeSvmTrain(...args);
+    if (model) nativeCalls++;
+    return model;
+  };
+  const model = params.type === 'nu_svc' || params.probability
+    ? svmTrain({ x, y, rows, cols }, params, undefined, solver)
+    : solver(x, y, rows, cols, params);
+  assert.ok(model && nativeCalls > 0, 'trained on upstream libsvm');
+  return model;
+}
+
+function paramsOf(c: Fixture['cases'][number]): SvmParams {
+  const p = c.params;
+  return {
+    type: TYPES[c.estimator], kernel: p.kernel, degree: p.degree, gamma: p.gamma, coef0: p.coef0, C: p.C, nu: p.nu,
+    epsilon: p.epsilon, tol: p.tol, shrinking: p.shrinking, cacheSize: p.cache_size, maxIter: -1,
+    ...(p.probability ? { probability: true, randomSeed: p.random_seed! } : {}),
+  };
+}
+
+describe('native libsvm trains scikit-learn\'s models', { skip }, () => {
+  it('covers every svm type', () => {
+    assert.deepEqual([...new Set(nativeCases.map((c) => c.estimator))].sort(), ['NuSVC', 'NuSVR', 'SVC', 'SVR']);
+  });
+
+  for (const c of nativeCases) {
+    it(`${c.estimator}: ${c.name}`, () => {
+      const d = fixture.data[c.data]!;
+      const cols = d.x[0]!.length;
+      const x = Float64Array.from(d.x.flat());
+      const y = Float64Array.from(d.y);
+      const params = paramsOf(c);
+      const native = trainNative(x, y, d.y.length, cols, params);
+      // scikit-learn's own model (the fixture), then the port's
+      assert.deepEqual(Array.from(native.support), c.support, 'support_');
+      if (native.labels.length > 0) assert.deepEqual(native.nSV, c.n_support, 'n_support');
+      native.svCoef.forEach((row, j) => assertClose(row, c.dual_coef[j]!, `_dual_coef_[${j}]`));
+      assertClose(Array.from(native.rho, (rho) => -rho), c.intercept, '_intercept_');
+      assertSameModel(native, svmTrain({ x, y, rows: d.y.length, cols }, params), 'native vs port');
+
+      // the port predicts from the native model as from its own: scikit-learn's predictions
+      const sv = Float64Array.from(Array.from(native.support).flatMap((i) => d.x[i]!));
+      const test = Float64Array.from(d.test.flat());
+      d.test.forEach((_, r) => {
+        const value = svmPredictValues(native, params, sv, cols, test, r * cols);
+        if (native.labels.length > 0) assert.equal(value, c.predict[r], `predict row ${r}`);
+        else assert.ok(Math.abs(value - c.predict[r]!) <= 1e-9 * Math.max(1, Math.abs(c.predict[r]!)), `predict row ${r}: ${value} vs ${c.predict[r]}`);
+      });
+    });
+  }
+
+  for (const c of probabilityCases) {
+    it(`${c.estimator}: ${c.name}, the port's seeded folds on upstream's solver`, () => {
+      const d = fixture.data[c.data]!;
+      const cols = d.x[0]!.length;
+      const x = Float64Array.from(d.x.flat());
+      const y = Float64Array.from(d.y);
+      const params = paramsOf(c);
+      const model = trainNative(x, y, d.y.length, cols, params);
+      assert.deepEqual(Array.from(model.support), c.support, 'support_');
+      model.svCoef.forEach((row, j) => assertClose(row, c.dual_coef[j]!, `_dual_coef_[${j}]`));
+      assertClose(Array.from(model.rho, (rho) => -rho), c.intercept, '_intercept_');
+      // Platt's fits go through exp() and log(), which V8 and glibc may round apart (as in libsvm.test.ts)
+      assertClose(model.probA!, c.prob_a!, 'probA');
+      assertClose(model.probB!, c.prob_b!, 'probB');
+      const sv = Float64Array.from(Array.from(model.support).flatMap((i) => d.x[i]!));
+      const test = Float64Array.from(d.test.flat());
+      const proba = new Float64Array(model.labels.length);
+      d.test.forEach((_, r) => {
+        svmPredictProbability(model, params, sv, cols, test, r * cols, proba);
+        assertClose(proba, c.predict_proba![r]!, `predict_proba row ${r}`);
+      });
+    });
+  }
+
+  it('keeps the class order scikit-learn uses when the rows come in another order', () => {
+    // classes first seen as 2, 0, 1: upstream would number them in that order, scikit-learn sorts them
+    const d = fixture.data.iris!;
+    const order = [...d.y.keys()].sort((a, b) => (d.y[a] === 2 ? -1 : 0) - (d.y[b] === 2 ? -1 : 0));
+    assert.equal(d.y[order[0]!], 2);
+    const x = Float64Array.from(order.flatMap((i) => d.x[i]!));
+    const y = Float64Array.from(order, (i) => d.y[i]!);
+    const params: SvmParams = {
+      type: 'c_svc', kernel: 'rbf', degree: 3, gamma: 0.25, coef0: 0, C: 1, nu: 0.5, epsilon: 0.1, tol: 1e-3, shrinking: true,
+      cacheSize: 200, maxIter: -1,
+    };
+    const native = trainNative(x, y, y.length, 4, params);
+    assert.deepEqual(native.labels, [0, 1, 2]);
+    assertSameModel(native, svmTrain({ x, y, rows: y.length, cols: 4 }, params), 'native vs port');
+  });
+
+  it('writes nothing to stdout (libsvm\'s progress dots and "optimization finished")', () => {
+    const module = new URL('../../../../src/pgml/engines/libsvm/native.ts', import.meta.url).href;
+    const script = `
+      import { nativeSvmTrain } from ${JSON.stringify(module)};
+      const x = Float64Array.from({ length: 200 }, (_, i) => Math.sin(i));
+      const y = Float64Array.from({ length: 100 }, (_, i) => (x[2 * i] > 0 ? 1 : 0));
+      const params = { type: 'c_svc', kernel: 'rbf', degree: 3, gamma: 0.5, coef0: 0, C: 1, nu: 0.5, epsilon: 0.1, tol: 1e-3,
+        shrinking: true, cacheSize: 200, maxIter: -1 };
+      nativeSvmTrain(x, y, 100, 2, params);
+      nativeSvmTrain(x, Float64Array.from(y, (v, i) => v + x[i]), 100, 2, { ...params, type: 'epsilon_svr' });
+    `;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(child.status, 0, child.stderr);
+    assert.equal(child.stdout, '');
+  });
+});
+
+describe('svm and nu_svm train on native libsvm where it gives scikit-learn\'s model', { skip }, () => {
+  const d = fixture.data.breast_cancer!;
+  const cols = d.x[0]!.length;
+  const data = { x: Float32Array.from(d.x.flat()), y: Float32Array.from(d.y), rows: d.y.length, cols };
+  const test = Float32Array.from(d.test.flat());
+
+  it('records the runtime that trained, keeps it through serialize, and predicts as the port', async () => {
+    for (const factory of [svmFactory, nuSvmFactory]) {
+      const native = factory.create();
+      await native.fit(data, { task: 'classification', hyperparams: {}, numClasses: 2 });
+      assert.equal(native.runtime, 'native');
+      assert.equal(factory.runtimeNotice!('native', {}), undefined);
+      const stored = await factory.deserialize(await native.serialize());
+      assert.equal(stored.runtime, 'native');
+      // max_iter: only the fork can stop there, so the port trains (no limit reached on this set)
+      const port = factory.create();
+      await port.fit(data, { task: 'classification', hyperparams: { max_iter: 1000000 }, numClasses: 2 });
+      assert.equal(port.runtime, 'js');
+      assert.deepEqual(await stored.predict(test, d.test.length), await port.predict(test, d.test.length));
+    }
+  });
+
+  it('trains probability=true on upstream\'s solver with the port\'s folds: the port\'s probabilities', async () => {
+    const native = svmFactory.create();
+    await native.fit(data, { task: 'classification', hyperparams: { probability: true, random_state: 0 }, numClasses: 2 });
+    assert.equal(native.runtime, 'native');
+    const port = svmFactory.create();
+    await port.fit(data, { task: 'classification', hyperparams: { probability: true, random_state: 0, max_iter: 1000000 }, numClasses: 2 });
+    assert.equal(port.runtime, 'js');
+    assertClose(await native.predictProba!(test, d.test.length), await port.predictProba!(test, d.test.length), 'predict_proba');
+  });
+
+  it('leaves to the port a nu-SVM that upstream cannot start where the fork starts', async () => {
+    // nu = 0.3: summed 45 times (the fork) no double times 45 (upstream) gives the same; 46 rows are fine
+    const diabetes = fixture.data.diabetes!;
+    for (const [rows, runtime] of [[45, 'js'], [46, 'native']] as const) {
+      const data = {
+        x: Float32Array.from(diabetes.x.slice(0, rows).flat()), y: Float32Array.from(diabetes.y.slice(0, rows)), rows, cols: 10,
+      };
+      const engine = nuSvmFactory.create();
+      await engine.fit(data, { task: 'regression', hyperparams: { nu: 0.3 } });
+      assert.equal(engine.runtime, runtime, `${rows} rows`);
+      const port = nuSvmFactory.create();
+      await port.fit(data, { task: 'regression', hyperparams: { nu: 0.3, max_iter: 100000000 } });
+      assertClose(await engine.predict(data.x, rows), await port.predict(data.x, rows), `${rows} rows`);
+    }
+    assert.match(nuSvmFactory.runtimeNotice!('js', { nu: 0.3 }) ?? '', /upstream libsvm cannot start nu-SVM where scikit-learn's fork starts/);
+  });
+
+  it('leaves nu-SVC over more than two classes to the port (its kernel store is shared by the pairs)', async () => {
+    const iris = fixture.data.iris!;
+    const data = { x: Float32Array.from(iris.x.flat()), y: Float32Array.from(iris.y), rows: iris.y.length, cols: 4 };
+    const engine = nuSvmFactory.create();
+    await engine.fit(data, { task: 'classification', hyperparams: {}, numClasses: 3 });
+    assert.equal(engine.runtime, 'js');
+    assert.match(nuSvmFactory.runtimeNotice!('js', {}) ?? '', /nu-SVC over more than two classes trains faster on the port/);
+  });
+
+  it('says why a fit ran on the port', async () => {
+    const engine = svmFactory.create();
+    const hyperparams = { max_iter: 5 };
+    await engine.fit(data, { task: 'regression', hyperparams });
+    assert.equal(engine.runtime, 'js');
+    const notice = svmFactory.runtimeNotice!('js', hyperparams);
+    assert.match(notice ?? '', /^svm trained on the TypeScript port of scikit-learn's libsvm, not on native libsvm: max_iter limits the solver's iterations/);
+    assert.match(nuSvmFactory.runtimeNotice!('js', { max_iter: '5' }) ?? '', /^nu_svm .*: max_iter/);
+  });
+});
