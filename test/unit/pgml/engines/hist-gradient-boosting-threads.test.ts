@@ -24,7 +24,7 @@ const options: GrowOptions = { maxLeafNodes: 31, maxDepth: Infinity, minSamplesL
 
 /** `between`: run after the first tree (the second reuses the first's histograms from the pool). */
 async function grow(threaded: boolean, withHessians: boolean, between?: (grower: HistTreeGrower) => Promise<void>): Promise<HistTree[]> {
-  const grower = new HistTreeGrower(binData(trainingColumns(x, cols, train), train.length, cols, thresholds, threaded), train, threaded);
+  const grower = new HistTreeGrower(binData(trainingColumns(x, cols, train), train.length, cols, thresholds, threaded), threaded);
   if (threaded) await grower.startHelper();
   try {
     const first = grower.grow(gradients, withHessians ? hessians : undefined, options);
