@@ -11,7 +11,8 @@ import type { Dataset, Engine, EngineFactory, FitOptions, Task } from './engine.
 import { decodeModel, intParam, rangeParam, requireNumClasses, seedParam } from './engine-support.js';
 import { PgError, SqlState } from '../../errors/index.js';
 import { boostingInputs, priorRawScores, RawScoreEngine, rawToProbabilities, type RawScoreState } from './raw-scores.js';
-import { BIN_SAMPLE, binData, binThresholds, HistTreeGrower, predictHistTree, trainingColumns, type HistTree } from './histogram-tree.js';
+import { BIN_SAMPLE, binData, binThresholds, trainingColumns } from './histogram-bins.js';
+import { HistTreeGrower, predictHistTree, type HistTree } from './histogram-tree.js';
 import { NumpyRandomState, trainTestSplit } from './numpy-random.js';
 import { enginePoolSize } from './pool.js';
 

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Worker } from 'node:worker_threads';
-import { binData, binThresholds, HistTreeGrower, trainingColumns, type GrowOptions, type HistTree } from '../../../../src/pgml/engines/histogram-tree.js';
+import { binData, binThresholds, trainingColumns } from '../../../../src/pgml/engines/histogram-bins.js';
+import { HistTreeGrower, type GrowOptions, type HistTree } from '../../../../src/pgml/engines/histogram-tree.js';
 
 function lcg(seed: number): () => number {
   let s = seed;
