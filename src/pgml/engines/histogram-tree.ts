@@ -8,6 +8,7 @@
 
 import type { BinnedData } from './histogram-bins.js';
 import { HistogramHelper } from './histogram-helper.js';
+import { rootCounts } from './histogram-sums.js';
 import { bestSplit, claimFeatures, MIN_HESSIAN, nodeValue, setStep, stepArrays, type StepArrays } from './histogram-step.js';
 
 export interface GrowOptions {
@@ -95,7 +96,9 @@ export class HistTreeGrower {
     }
     this.histogramSize = offsets[data.cols]!;
     const { bins, rows } = data;
-    const inputs = { bins, rows, offsets, indices: this.indices, gradients: this.nodeGradients, hessians: this.nodeHessians };
+    const counts = new Float64Array(buffer(8 * (this.histogramSize / ENTRY)));
+    rootCounts(bins, rows, offsets, counts);
+    const inputs = { bins, rows, offsets, indices: this.indices, gradients: this.nodeGradients, hessians: this.nodeHessians, rootCounts: counts };
     this.arrays = stepArrays(inputs, data.cols, shared);
   }
 
