@@ -11,7 +11,8 @@ import type { Dataset, Engine, EngineFactory, FitOptions, Task } from './engine.
 import { decodeModel, intParam, rangeParam, requireNumClasses, seedParam } from './engine-support.js';
 import { PgError, SqlState } from '../../errors/index.js';
 import { boostingInputs, priorRawScores, RawScoreEngine, rawToProbabilities, type RawScoreState } from './raw-scores.js';
-import { BIN_SAMPLE, binData, binThresholds, HistTreeGrower, predictHistTree, trainingColumns, type HistTree } from './histogram-tree.js';
+import { BIN_SAMPLE, binData, binThresholds, trainingColumns } from './histogram-bins.js';
+import { HistTreeGrower, predictHistTree, type HistTree } from './histogram-tree.js';
 import { NumpyRandomState, trainTestSplit } from './numpy-random.js';
 import { enginePoolSize } from './pool.js';
 
@@ -66,44 +67,39 @@ class HistGradientBoostingEngine extends RawScoreEngine<HistState> {
     const thresholds = binThresholds(columns, train.length, cols, maxBins, binSample(train.length, randomSeed));
     // A second thread takes features of each large step (histogram, sibling, split finding), as sklearn's OpenMP threads do.
     const threaded = enginePoolSize() > 1 && train.length * cols >= THREADED_MIN_WORK;
-    const grower = new HistTreeGrower(binData(columns, train.length, cols, thresholds, threaded), train, threaded);
+    const grower = new HistTreeGrower(binData(columns, train.length, cols, thresholds, threaded), threaded);
     const baseline = priorRawScores(task, y, train, numClasses);
-    const raw = new Float64Array(rows * outputs);
-    for (let r = 0; r < rows; r++) raw.set(baseline, r * outputs);
+    // Raw scores and labels of the training rows by position (as the grower's bins and gradients) and of
+    // the held-out rows apart, as sklearn's raw_predictions and raw_predictions_val: the gradient pass reads
+    // both front to back, and a leaf's rows add their value without a lookup of their row.
+    const trainY = gather(y, train);
+    const validationY = gather(y, validation);
+    const trainRaw = baselineScores(baseline, train.length);
+    const validationRaw = baselineScores(baseline, validation.length);
     // float32, as sklearn's G_H_DTYPE: sums of equal gradients are then exact, so a pure node's splits
     // gain nothing (rounding noise in float64 gradients let such nodes split).
-    // By position in `train`, as the grower's bins.
     const gradients = new Float32Array(train.length);
     const hessians = new Float32Array(train.length);
-    const prob = new Float64Array(rows * outputs);
+    const prob = new Float64Array(train.length * outputs);
     const trees: HistTree[] = [];
-    const scores: number[] = early ? [-loss(task, y, raw, validation, outputs)] : [];
+    const scores: number[] = early ? [-loss(task, validationY, validationRaw, outputs)] : [];
 
     if (threaded) await grower.startHelper();
     try {
       for (let iteration = 0; iteration < maxIter; iteration++) {
-        if (outputs > 1) rawToProbabilities(raw, rows, outputs, prob);
+        if (outputs > 1) rawToProbabilities(trainRaw, train.length, outputs, prob);
         for (let k = 0; k < outputs; k++) {
-          for (let i = 0; i < train.length; i++) {
-            const r = train[i]!;
-            if (task === 'regression') {
-              gradients[i] = raw[r]! - y[r]!;
-            } else if (outputs === 1) {
-              binomialGradient(y[r]!, raw[r]!, gradients, hessians, i);
-            } else {
-              const p = prob[r * outputs + k]!;
-              gradients[i] = p - (y[r] === k ? 1 : 0);
-              hessians[i] = p * (1 - p);
-            }
-          }
+          if (task === 'regression') squaredErrorGradients(trainY, trainRaw, gradients);
+          else if (outputs === 1) for (let i = 0; i < train.length; i++) binomialGradient(trainY[i]!, trainRaw[i]!, gradients, hessians, i);
+          else multinomialGradients(trainY, prob, outputs, k, gradients, hessians);
           const tree = grower.grow(gradients, task === 'regression' ? undefined : hessians, grow);
           // The training rows' scores from the leaves they ended in; the held-out rows walk the tree.
-          grower.addLeafValues(raw, outputs, k);
-          for (const r of validation) raw[r * outputs + k]! += predictHistTree(tree, data.x, r * cols);
+          grower.addLeafValues(trainRaw, outputs, k);
+          for (let j = 0; j < validation.length; j++) validationRaw[j * outputs + k]! += predictHistTree(tree, data.x, validation[j]! * cols);
           trees.push(tree);
         }
         if (early) {
-          scores.push(-loss(task, y, raw, validation, outputs));
+          scores.push(-loss(task, validationY, validationRaw, outputs));
           if (shouldStop(scores, early.patience, early.tol)) break;
         }
       }
@@ -116,6 +112,33 @@ class HistGradientBoostingEngine extends RawScoreEngine<HistState> {
   protected rawScores(state: HistState, x: Float32Array, rows: number): Float64Array {
     return rawScores(state, x, rows);
   }
+}
+
+/** The squared error's gradients F - y (its hessians are all 1, never written). */
+function squaredErrorGradients(y: Float32Array, raw: Float64Array, gradients: Float32Array): void {
+  for (let i = 0; i < gradients.length; i++) gradients[i] = raw[i]! - y[i]!;
+}
+
+/** Class k's gradients p - [y = k] and hessians p(1 - p), from the rows × outputs probabilities. */
+function multinomialGradients(y: Float32Array, prob: Float64Array, outputs: number, k: number, gradients: Float32Array, hessians: Float32Array): void {
+  for (let i = 0; i < gradients.length; i++) {
+    const p = prob[i * outputs + k]!;
+    gradients[i] = p - (y[i] === k ? 1 : 0);
+    hessians[i] = p * (1 - p);
+  }
+}
+
+function gather(values: Float32Array, rows: Int32Array): Float32Array {
+  const out = new Float32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = values[rows[i]!]!;
+  return out;
+}
+
+/** rows × outputs raw scores, each row the baseline. */
+function baselineScores(baseline: Float64Array, rows: number): Float64Array {
+  const raw = new Float64Array(rows * baseline.length);
+  for (let r = 0; r < rows; r++) raw.set(baseline, r * baseline.length);
+  return raw;
 }
 
 /** sklearn's cgrad_hess_half_binomial: the log loss's gradient and hessian at a raw score, in its steps. */
@@ -167,10 +190,11 @@ function binSample(rows: number, seed: number): Int32Array | null {
   return Int32Array.from({ length: BIN_SAMPLE }, () => random.bounded(rows - 1));
 }
 
-/** Mean loss on the given rows: half squared error, or log loss. */
-function loss(task: HistState['task'], y: Float32Array, raw: Float64Array, rows: Int32Array, outputs: number): number {
+/** Mean loss of rows × outputs raw scores against their labels: half squared error, or log loss. */
+function loss(task: HistState['task'], y: Float32Array, raw: Float64Array, outputs: number): number {
+  const rows = y.length;
   let total = 0;
-  for (const r of rows) {
+  for (let r = 0; r < rows; r++) {
     if (task === 'regression') {
       total += 0.5 * (raw[r]! - y[r]!) ** 2;
     } else if (outputs === 1) {
@@ -184,7 +208,7 @@ function loss(task: HistState['task'], y: Float32Array, raw: Float64Array, rows:
       total -= raw[r * outputs + y[r]!]! - max - Math.log(sum);
     }
   }
-  return total / Math.max(rows.length, 1);
+  return total / Math.max(rows, 1);
 }
 
 function rawScores(state: HistState, x: Float32Array, rows: number): Float64Array {

@@ -68,7 +68,8 @@ function sumGradientsAndHessians(
 
 /**
  * sumGradients for the root, whose rows are every position in order: the bins read straight from the
- * column, without the positions (the root is about a third of a tree's histogram rows).
+ * column, without the positions (the root is about a third of a tree's histogram rows), and no counts:
+ * the root's are the same in every tree (HistogramInputs.rootCounts).
  */
 function sumGradientsInOrder(histogram: Float64Array, base: number, bins: Uint8Array, column: number, n: number, gradients: Float32Array): void {
   let i = 0;
@@ -78,22 +79,17 @@ function sumGradientsInOrder(histogram: Float64Array, base: number, bins: Uint8A
     const c = base + 3 * bins[column + i + 2]!;
     const d = base + 3 * bins[column + i + 3]!;
     histogram[a]! += gradients[i]!;
-    histogram[a + 2]! += 1;
     histogram[b]! += gradients[i + 1]!;
-    histogram[b + 2]! += 1;
     histogram[c]! += gradients[i + 2]!;
-    histogram[c + 2]! += 1;
     histogram[d]! += gradients[i + 3]!;
-    histogram[d + 2]! += 1;
   }
   for (; i < n; i++) {
     const a = base + 3 * bins[column + i]!;
     histogram[a]! += gradients[i]!;
-    histogram[a + 2]! += 1;
   }
 }
 
-/** sumGradientsAndHessians for the root (as sumGradientsInOrder). */
+/** sumGradientsAndHessians for the root (as sumGradientsInOrder, without counts). */
 function sumGradientsAndHessiansInOrder(histogram: Float64Array, base: number, bins: Uint8Array, column: number, n: number, gradients: Float32Array, hessians: Float32Array): void {
   let i = 0;
   for (; i + 3 < n; i += 4) {
@@ -103,22 +99,17 @@ function sumGradientsAndHessiansInOrder(histogram: Float64Array, base: number, b
     const d = base + 3 * bins[column + i + 3]!;
     histogram[a]! += gradients[i]!;
     histogram[a + 1]! += hessians[i]!;
-    histogram[a + 2]! += 1;
     histogram[b]! += gradients[i + 1]!;
     histogram[b + 1]! += hessians[i + 1]!;
-    histogram[b + 2]! += 1;
     histogram[c]! += gradients[i + 2]!;
     histogram[c + 1]! += hessians[i + 2]!;
-    histogram[c + 2]! += 1;
     histogram[d]! += gradients[i + 3]!;
     histogram[d + 1]! += hessians[i + 3]!;
-    histogram[d + 2]! += 1;
   }
   for (; i < n; i++) {
     const a = base + 3 * bins[column + i]!;
     histogram[a]! += gradients[i]!;
     histogram[a + 1]! += hessians[i]!;
-    histogram[a + 2]! += 1;
   }
 }
 
@@ -134,6 +125,18 @@ export interface HistogramInputs {
   /** The node's rows' gradients and hessians, gathered in row order. */
   gradients: Float32Array;
   hessians: Float32Array;
+  /** The root's row count of each bin, at offsets[c] / 3 + bin (rootCounts): the root's rows never change. */
+  rootCounts: Float64Array;
+}
+
+/** Each feature's row count per bin over all rows, laid out as HistogramInputs.rootCounts. */
+export function rootCounts(bins: Uint8Array, rows: number, offsets: Int32Array, out: Float64Array): void {
+  const cols = offsets.length - 1;
+  out.fill(0);
+  for (let c = 0; c < cols; c++) {
+    const base = offsets[c]! / 3;
+    for (let at = c * rows, end = at + rows; at < end; at++) out[base + bins[at]!]! += 1;
+  }
 }
 
 /**
@@ -154,6 +157,10 @@ export function sumFeature(histogram: Float64Array, inputs: HistogramInputs, c: 
   } else {
     if (root) sumGradientsInOrder(histogram, base, bins, c * rows, n, gradients);
     else sumGradients(histogram, base, bins, c * rows, indices, start, n, gradients);
-    for (let at = base; at < end; at += 3) histogram[at + 1] = histogram[at + 2]!;
   }
+  if (root) {
+    const counts = inputs.rootCounts;
+    for (let at = base, bin = base / 3; at < end; at += 3, bin++) histogram[at + 2] = counts[bin]!;
+  }
+  if (!withHessians) for (let at = base; at < end; at += 3) histogram[at + 1] = histogram[at + 2]!;
 }

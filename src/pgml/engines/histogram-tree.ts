@@ -6,108 +6,10 @@
  * parent's minus its sibling's; leaf value = -G/(H+λ) · shrinkage. Gradients and hessians are float32, as sklearn's.
  */
 
+import type { BinnedData } from './histogram-bins.js';
 import { HistogramHelper } from './histogram-helper.js';
+import { rootCounts } from './histogram-sums.js';
 import { bestSplit, claimFeatures, MIN_HESSIAN, nodeValue, setStep, stepArrays, type StepArrays } from './histogram-step.js';
-
-export interface BinnedData {
-  /**
-   * cols × rows bin indexes, by feature (sklearn's X_binned is Fortran-ordered too): building a
-   * histogram reads one feature's bins at a time. Only the training rows, in the training set's order
-   * (sklearn's X_binned_train): the root's histogram reads each feature's bins front to back, and a
-   * node's rows, kept in that order, read them forwards.
-   */
-  bins: Uint8Array;
-  rows: number;
-  cols: number;
-  /** Per feature: upper bound of each bin but the last (x <= thresholds[b] falls in bin b or lower). */
-  thresholds: number[][];
-}
-
-/** Rows sampled for the quantiles, as sklearn's _BinMapper(subsample=2e5). */
-export const BIN_SAMPLE = 200_000;
-
-/**
- * The rows `train` of row-major x, column by column (sklearn bins X_train one column at a time):
- * thresholds and bins then read each feature's values front to back, instead of one value per row.
- */
-export function trainingColumns(x: Float32Array, cols: number, train: Int32Array): Float32Array {
-  const rows = train.length;
-  const out = new Float32Array(rows * cols);
-  for (let i = 0; i < rows; i++) {
-    const from = train[i]! * cols;
-    for (let c = 0; c < cols; c++) out[c * rows + i] = x[from + c]!;
-  }
-  return out;
-}
-
-/**
- * sklearn's _find_binning_thresholds: midpoints between distinct values when there are few, else the
- * percentiles (numpy's averaged_inverted_cdf, as scikit-learn 1.9) of the column, duplicates dropped.
- * `columns` from trainingColumns; `sample`: the rows _BinMapper subsampled (with replacement) when
- * there are more than BIN_SAMPLE.
- */
-export function binThresholds(columns: Float32Array, rows: number, cols: number, maxBins: number, sample: Int32Array | null): number[][] {
-  const out: number[][] = [];
-  const values = new Float64Array(sample ? sample.length : rows);
-  for (let c = 0; c < cols; c++) {
-    const column = columns.subarray(c * rows, (c + 1) * rows);
-    if (sample) for (let i = 0; i < sample.length; i++) values[i] = column[sample[i]!]!;
-    else values.set(column);
-    values.sort();
-    let distinct = 0;
-    for (let i = 0; i < values.length && distinct <= maxBins; i++) if (i === 0 || values[i] !== values[i - 1]) distinct++;
-    if (distinct <= maxBins) {
-      const midpoints: number[] = [];
-      for (let i = 1; i < values.length; i++) if (values[i] !== values[i - 1]) midpoints.push((values[i - 1]! + values[i]!) / 2);
-      out.push(midpoints);
-      continue;
-    }
-    const thresholds: number[] = [];
-    for (let q = 1; q < maxBins; q++) {
-      const t = percentileAveragedInvertedCdf(values, q * (100 / maxBins));
-      if (thresholds.length === 0 || t > thresholds[thresholds.length - 1]!) thresholds.push(t);
-    }
-    out.push(thresholds);
-  }
-  return out;
-}
-
-/**
- * numpy's percentile(method='averaged_inverted_cdf') on sorted values, in numpy's floating-point steps
- * (percent from linspace(0, 100, max_bins + 1)): virtual index n·q - 1; the value above it, or the
- * midpoint b - (b - a)·0.5 when the index is whole.
- */
-function percentileAveragedInvertedCdf(sorted: Float64Array, percent: number): number {
-  const n = sorted.length;
-  const virtual = n * (percent / 100) - 1;
-  if (virtual >= n - 1) return sorted[n - 1]!;
-  if (virtual < 0) return sorted[0]!;
-  const previous = Math.floor(virtual);
-  const a = sorted[previous]!;
-  const b = sorted[previous + 1]!;
-  return virtual - previous === 0 ? b - (b - a) * 0.5 : b;
-}
-
-export function binOf(thresholds: readonly number[], value: number): number {
-  let lo = 0;
-  let hi = thresholds.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (value <= thresholds[mid]!) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
-
-/** The bins of trainingColumns' rows, by feature; in a SharedArrayBuffer for a helper thread. */
-export function binData(columns: Float32Array, rows: number, cols: number, thresholds: number[][], shared = false): BinnedData {
-  const bins = new Uint8Array(shared ? new SharedArrayBuffer(rows * cols) : new ArrayBuffer(rows * cols));
-  for (let c = 0; c < cols; c++) {
-    const bounds = thresholds[c]!;
-    for (let at = c * rows, end = at + rows; at < end; at++) bins[at] = binOf(bounds, columns[at]!);
-  }
-  return { bins, rows, cols, thresholds };
-}
 
 export interface GrowOptions {
   maxLeafNodes: number;
@@ -178,11 +80,8 @@ export class HistTreeGrower {
   /** The last grown tree's leaves, for addLeafValues. */
   private leaves: { start: number; end: number; value: number }[] = [];
 
-  /**
-   * `train`: the caller's row of each position of `data` (to add leaf values to its raw scores).
-   * `shared`: the arrays a step reads go in SharedArrayBuffers (data's bins too), for startHelper.
-   */
-  constructor(private readonly data: BinnedData, private readonly train: Int32Array, private readonly shared = false) {
+  /** `shared`: the arrays a step reads go in SharedArrayBuffers (data's bins too), for startHelper. */
+  constructor(private readonly data: BinnedData, private readonly shared = false) {
     const n = data.rows;
     const buffer = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
     this.indices = new Int32Array(buffer(4 * n));
@@ -197,7 +96,9 @@ export class HistTreeGrower {
     }
     this.histogramSize = offsets[data.cols]!;
     const { bins, rows } = data;
-    const inputs = { bins, rows, offsets, indices: this.indices, gradients: this.nodeGradients, hessians: this.nodeHessians };
+    const counts = new Float64Array(buffer(8 * (this.histogramSize / ENTRY)));
+    rootCounts(bins, rows, offsets, counts);
+    const inputs = { bins, rows, offsets, indices: this.indices, gradients: this.nodeGradients, hessians: this.nodeHessians, rootCounts: counts };
     this.arrays = stepArrays(inputs, data.cols, shared);
   }
 
@@ -265,15 +166,23 @@ export class HistTreeGrower {
     return tree;
   }
 
-  /** Adds the last tree's leaf values to its training rows' raw scores (column k of rows × outputs): no tree walk. */
+  /**
+   * Adds the last tree's leaf values to the training rows' raw scores (column k of positions × outputs,
+   * by position as `data`): no tree walk.
+   */
   addLeafValues(raw: Float64Array, outputs: number, k: number): void {
-    const { indices, train } = this;
+    const { indices } = this;
     for (const { start, end, value } of this.leaves) {
-      for (let i = start; i < end; i++) raw[train[indices[i]!]! * outputs + k]! += value;
+      for (let i = start; i < end; i++) raw[indices[i]! * outputs + k]! += value;
     }
   }
 
-  /** Stable partition of indices[start, end) on the feature's bin; returns where the right rows begin. */
+  /**
+   * Stable partition of indices[start, end) on the feature's bin; returns where the right rows begin.
+   * Without a branch per row: each row is written to both sides and only its side's count moves (a
+   * split sends rows either way at random, so a branch on the bin was mispredicted about every other
+   * row: twice the time). Writing indices[left] is safe: left never passes i.
+   */
   private partition(start: number, end: number, feature: number, bin: number): number {
     const { indices, scratch } = this;
     const { bins, rows } = this.data;
@@ -282,8 +191,12 @@ export class HistTreeGrower {
     let right = 0;
     for (let i = start; i < end; i++) {
       const r = indices[i]!;
-      if (bins[column + r]! <= bin) indices[left++] = r;
-      else scratch[right++] = r;
+      // 1 when the row's bin is above the split's (a bin is 0..255, so the difference is negative).
+      const goesRight = (bin - bins[column + r]!) >>> 31;
+      indices[left] = r;
+      scratch[right] = r;
+      left += goesRight ^ 1;
+      right += goesRight;
     }
     indices.set(scratch.subarray(0, right), left);
     return left;

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Worker } from 'node:worker_threads';
-import { binData, binThresholds, HistTreeGrower, trainingColumns, type GrowOptions, type HistTree } from '../../../../src/pgml/engines/histogram-tree.js';
+import { binData, binThresholds, trainingColumns } from '../../../../src/pgml/engines/histogram-bins.js';
+import { HistTreeGrower, type GrowOptions, type HistTree } from '../../../../src/pgml/engines/histogram-tree.js';
 
 function lcg(seed: number): () => number {
   let s = seed;
@@ -24,7 +25,7 @@ const options: GrowOptions = { maxLeafNodes: 31, maxDepth: Infinity, minSamplesL
 
 /** `between`: run after the first tree (the second reuses the first's histograms from the pool). */
 async function grow(threaded: boolean, withHessians: boolean, between?: (grower: HistTreeGrower) => Promise<void>): Promise<HistTree[]> {
-  const grower = new HistTreeGrower(binData(trainingColumns(x, cols, train), train.length, cols, thresholds, threaded), train, threaded);
+  const grower = new HistTreeGrower(binData(trainingColumns(x, cols, train), train.length, cols, thresholds, threaded), threaded);
   if (threaded) await grower.startHelper();
   try {
     const first = grower.grow(gradients, withHessians ? hessians : undefined, options);

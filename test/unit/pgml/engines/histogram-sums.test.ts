@@ -1,8 +1,9 @@
 // hist_gradient_boosting's histogram kernels (histogram-sums.ts), four rows a step and the root's in-order
-// variant: each bin's sums are the ones a plain row-by-row loop adds, in row order, to the last bit.
+// variant (its counts from rootCounts): each bin's sums are the ones a plain row-by-row loop adds, in row
+// order, to the last bit.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sumFeature, type HistogramInputs } from '../../../../src/pgml/engines/histogram-sums.js';
+import { rootCounts, sumFeature, type HistogramInputs } from '../../../../src/pgml/engines/histogram-sums.js';
 
 function lcg(seed: number): () => number {
   let s = seed;
@@ -19,6 +20,10 @@ const bins = Uint8Array.from({ length: rows * cols }, (_, at) => Math.floor(rand
 const rowGradients = Float32Array.from({ length: rows }, () => random() * 2 - 1);
 const rowHessians = Float32Array.from({ length: rows }, () => random());
 
+// The root's counts, as the grower computes them once per fit (the root kernels add no counts).
+const counts = new Float64Array(offsets[cols]! / 3);
+rootCounts(bins, rows, offsets, counts);
+
 /** The node's gradients gathered by position, as the grower does, and the inputs for sumFeature. */
 function inputsFor(positions: Int32Array): HistogramInputs {
   const indices = new Int32Array(rows);
@@ -30,6 +35,7 @@ function inputsFor(positions: Int32Array): HistogramInputs {
     indices,
     gradients: Float32Array.from(positions, (p) => rowGradients[p]!),
     hessians: Float32Array.from(positions, (p) => rowHessians[p]!),
+    rootCounts: counts,
   };
 }
 
