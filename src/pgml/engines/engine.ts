@@ -64,6 +64,12 @@ export interface Engine {
   predictWithProba?(x: Float32Array, rows: number): Promise<PredictedWithProba>;
   /** Self-contained bytes that the factory's deserialize turns back into an equivalent engine. */
   serialize(): Promise<Uint8Array>;
+  /**
+   * Frees what the engine holds outside the JS heap (a native booster, with the training's bins and
+   * buffers) now, instead of when the engine is collected; the engine is not used again. A training
+   * calls it once the model is serialized and scored (memory-release.ts).
+   */
+  dispose?(): void;
 }
 
 export interface PredictedWithProba {

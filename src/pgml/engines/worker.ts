@@ -6,6 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
 import { probabilitiesIfAny, type Engine } from './engine.js';
 import { doing, MODEL_NOT_CACHED, type SerializedError, type WorkerProgress, type WorkerReply, type WorkerRequest, type WorkerResults } from './pool.js';
+import { releaseFreedMemory, RELEASE_MIN_SHARED_BYTES, sharedBytes } from './memory-release.js';
 import { getLocalEngineFactory, nativeLibraryReport } from './registry.js';
 import { lowerEngineThreadPriority } from './thread-priority.js';
 import { engineWarmUpSteps, idleWarmUp, linearProgramWarmUpSteps } from './warm-up.js';
@@ -50,9 +51,13 @@ async function execute(request: WorkerRequest): Promise<{ result: WorkerResults[
     case 'fit': {
       const { data, options } = request.payload as WorkerRequest<'fit'>['payload'];
       const engine = getLocalEngineFactory(request.algorithm).create();
-      await engine.fit(data, options, undefined, (progress) => report(request.id, progress));
-      const model = handOver(await engine.serialize());
-      return { result: { model: model.value, runtime: engine.runtime }, transfer: [model.buffer] };
+      try {
+        await engine.fit(data, options, undefined, (progress) => report(request.id, progress));
+        const model = handOver(await engine.serialize());
+        return { result: { model: model.value, runtime: engine.runtime }, transfer: [model.buffer] };
+      } finally {
+        engine.dispose?.();
+      }
     }
     case 'run': {
       const { module, name, input } = request.payload as WorkerRequest<'run'>['payload'];
@@ -107,25 +112,43 @@ lowerEngineThreadPriority();
 let inFlight = 0;
 const warmUp = idleWarmUp(engineWarmUpSteps(), () => inFlight > 0);
 
+/** When this thread gives memory back around a reply (memory-release.ts). */
+interface Release {
+  /** The request's matrices: collectable once the job is done, so before the reply. */
+  beforeReply: boolean;
+  /** The result's: the reply shares them with the main thread, so only once it is sent. */
+  afterReply: boolean;
+}
+
+/**
+ * A request's reply, and when to give memory back: only this function sees the request, so once it
+ * returns, nothing of this thread references the request's matrices any more.
+ */
+async function answer(request: WorkerRequest): Promise<{ reply: WorkerReply; transfer: ArrayBuffer[]; release: Release }> {
+  // A training's jobs: the matrices come in the payload, or (the read's decoding) in the result.
+  const data = request.op === 'run' || request.op === 'fit';
+  const beforeReply = data && sharedBytes(request.payload) >= RELEASE_MIN_SHARED_BYTES;
+  try {
+    const { result, transfer } = await execute(request);
+    const afterReply = data && sharedBytes(result) >= RELEASE_MIN_SHARED_BYTES;
+    return { reply: { id: request.id, ok: true, result }, transfer, release: { beforeReply, afterReply } };
+  } catch (error) {
+    return { reply: { id: request.id, ok: false, error: serializeError(error, request) }, transfer: [], release: { beforeReply, afterReply: false } };
+  }
+}
+
 port.on('message', (request: WorkerRequest) => {
   inFlight++;
-  const done = (): void => {
+  const warm = request.op === 'warm';
+  void answer(request).then(({ reply, transfer, release }) => {
+    // Before the reply, so a training that has ended holds nothing here any more when the pool hears of it.
+    if (release.beforeReply) releaseFreedMemory();
+    port.postMessage(reply, transfer);
     inFlight--;
+    if (release.afterReply) setImmediate(releaseFreedMemory);
     // The pool's warm request starts a thread ahead of use: its JIT warm-up follows at once, and only this
     // thread warms quantile's HiGHS (warm-up.ts).
-    if (request.op === 'warm') warmUp.start(linearProgramWarmUpSteps());
+    if (warm) warmUp.start(linearProgramWarmUpSteps());
     else warmUp.resume();
-  };
-  execute(request).then(
-    ({ result, transfer }) => {
-      const reply: WorkerReply = { id: request.id, ok: true, result };
-      port.postMessage(reply, transfer);
-      done();
-    },
-    (error: unknown) => {
-      const reply: WorkerReply = { id: request.id, ok: false, error: serializeError(error, request) };
-      port.postMessage(reply);
-      done();
-    },
-  );
+  });
 });

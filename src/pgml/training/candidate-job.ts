@@ -35,24 +35,28 @@ export interface CandidateJobResult {
 export async function candidateJob(job: CandidateJob, report: (progress: FitProgress) => void): Promise<CandidateJobResult> {
   const split = job.fold === null ? { train: job.train, test: job.test } : foldSplit(job, job.fold);
   const engine = getLocalEngineFactory(job.algorithm).create();
-  const fitted = await fitAndScore({
-    engine,
-    task: job.task,
-    hyperparams: job.hyperparams,
-    train: split.train,
-    test: split.test,
-    numFeatures: job.numFeatures,
-    numLabels: job.numLabels,
-    numClasses: job.numClasses,
-    progress: report,
-  });
-  return {
-    model: await engine.serialize(),
-    runtime: engine.runtime,
-    metrics: fitted.metrics,
-    // Fold scores are measured on training rows: only the held-out rows' predictions are kept.
-    ...(job.fold === null && fitted.predictions !== undefined ? { predictions: fitted.predictions } : {}),
-  };
+  try {
+    const fitted = await fitAndScore({
+      engine,
+      task: job.task,
+      hyperparams: job.hyperparams,
+      train: split.train,
+      test: split.test,
+      numFeatures: job.numFeatures,
+      numLabels: job.numLabels,
+      numClasses: job.numClasses,
+      progress: report,
+    });
+    return {
+      model: await engine.serialize(),
+      runtime: engine.runtime,
+      metrics: fitted.metrics,
+      // Fold scores are measured on training rows: only the held-out rows' predictions are kept.
+      ...(job.fold === null && fitted.predictions !== undefined ? { predictions: fitted.predictions } : {}),
+    };
+  } finally {
+    engine.dispose?.();
+  }
 }
 
 function foldSplit(job: CandidateJob, bounds: FoldBounds): { train: Rows; test: Rows } {

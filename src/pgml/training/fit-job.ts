@@ -41,19 +41,23 @@ export async function fitJob(job: FitJob, report: (update: FitJobUpdate) => void
   const data = datasetFromMatrix(job.dataset.plan, job.dataset.raw, job.dataset.options);
   report({ dataset: summarize(data) });
   const engine = getLocalEngineFactory(job.algorithm).create();
-  const fitted = await fitAndScore({
-    engine,
-    task: job.task,
-    hyperparams: job.hyperparams,
-    ...datasetSplits(data),
-    progress: (progress) => report({ progress }),
-  });
-  return {
-    model: await engine.serialize(),
-    runtime: engine.runtime,
-    metrics: fitted.metrics,
-    testResults: await testResults(engine, data, job.task, job.algorithm, fitted.predictions),
-  };
+  try {
+    const fitted = await fitAndScore({
+      engine,
+      task: job.task,
+      hyperparams: job.hyperparams,
+      ...datasetSplits(data),
+      progress: (progress) => report({ progress }),
+    });
+    return {
+      model: await engine.serialize(),
+      runtime: engine.runtime,
+      metrics: fitted.metrics,
+      testResults: await testResults(engine, data, job.task, job.algorithm, fitted.predictions),
+    };
+  } finally {
+    engine.dispose?.();
+  }
 }
 
 export function summarize(data: TrainingDataset): DatasetSummary {

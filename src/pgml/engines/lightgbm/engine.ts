@@ -42,6 +42,13 @@ class LightgbmEngine implements Engine {
     if (booster) boosters.register(this, booster, this);
   }
 
+  dispose(): void {
+    if (!this.booster) return;
+    boosters.unregister(this);
+    this.booster.free();
+    this.booster = undefined;
+  }
+
   async fit(data: Dataset, options: FitOptions): Promise<void> {
     checkHyperparamNames(ALGORITHM, options.hyperparams, HYPERPARAMS);
     const task = requireTask(ALGORITHM, options, TASKS) as 'regression' | 'classification';

@@ -228,6 +228,13 @@ export class XgboostEngine implements Engine {
     return objective === 'binary:logistic' || objective === 'reg:logistic';
   }
 
+  dispose(): void {
+    if (!this.booster) return;
+    boosters.unregister(this);
+    this.booster.free();
+    this.booster = undefined;
+  }
+
   private replace(booster: Booster, header: Header): void {
     if (this.booster) {
       boosters.unregister(this);

@@ -1,0 +1,99 @@
+/**
+ * Giving a finished job's memory back to the system, on the engine thread that ran it. Two things kept
+ * a training's memory resident after it had ended, so the proxy's RSS grew with what it had trained
+ * before (issue 15; measured in BENCHMARKS.md, "Memory a training leaves behind"):
+ *
+ * - Shared matrices. The raw matrix, the labels and an encoded copy are SharedArrayBuffers that the main
+ *   thread and the engine threads that decoded and fitted them all reference; the memory is freed only
+ *   once every one of those isolates has collected its last reference. An idle engine thread allocates
+ *   nothing, so it never collects: a finished training's matrix stayed until that thread's next job,
+ *   and a second training on the same proxy held two matrices at once.
+ * - glibc's malloc arenas. XGBoost, libgomp's threads and the thread's own buffers free into per-thread
+ *   arenas, which glibc hands back to the system only from the top of each heap; tens of MB stayed
+ *   free but resident in them after every fit.
+ *
+ * So after a job that held large shared matrices the thread collects its own heap (full collections,
+ * off the event loop) and asks glibc to return the free pages of every arena (malloc_trim(0)). Engines
+ * with native boosters free them when the training is done (Engine.dispose) rather than when collected,
+ * so the trim finds their memory free.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { koffi } from './native-library.js';
+
+/** Below this much shared memory in a job's input and result, a collection costs more than it returns. */
+export const RELEASE_MIN_SHARED_BYTES = 8 * 1024 * 1024;
+
+/** How deep sharedBytes looks into a job's plain objects (a training job nests its matrix 3 levels down). */
+const MAX_DEPTH = 5;
+/** Plain arrays longer than this are data (a text column's dictionary), not containers of matrices. */
+const MAX_SCANNED_ARRAY = 64;
+
+/** Bytes of the distinct SharedArrayBuffers that typed arrays in `value` view, looking through plain objects and short arrays. */
+export function sharedBytes(value: unknown, seen = new Set<SharedArrayBuffer>(), depth = 0): number {
+  if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return 0;
+  if (ArrayBuffer.isView(value)) {
+    const buffer = value.buffer;
+    if (!(buffer instanceof SharedArrayBuffer) || seen.has(buffer)) return 0;
+    seen.add(buffer);
+    return buffer.byteLength;
+  }
+  if (Array.isArray(value)) {
+    if (value.length > MAX_SCANNED_ARRAY) return 0;
+    return value.reduce((sum: number, item) => sum + sharedBytes(item, seen, depth + 1), 0);
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return 0;
+  let sum = 0;
+  for (const item of Object.values(value)) sum += sharedBytes(item, seen, depth + 1);
+  return sum;
+}
+
+/**
+ * V8 collects on demand only with --expose-gc. The flag is read when a context is created, so setting
+ * it now gives a new context the `gc` function (the way Jest's leak detector gets it); it also gives
+ * `gc` to contexts and worker threads created later, which nothing else uses.
+ */
+let collector: (() => void) | undefined;
+function collectGarbage(): void {
+  if (collector === undefined) {
+    const global = globalThis as { gc?: () => void };
+    if (typeof global.gc === 'function') collector = global.gc;
+    else {
+      try {
+        setFlagsFromString('--expose-gc');
+        collector = runInNewContext('gc') as () => void;
+      } catch {
+        // A V8 that refuses flags after start: the thread collects when V8 decides, as before.
+        collector = () => undefined;
+      }
+    }
+  }
+  collector();
+  // The first collection finds the dead buffers, but V8 frees array buffers' memory on a background
+  // sweep that only the next collection waits for: without it, the matrix was still resident after.
+  collector();
+}
+
+/** glibc's malloc_trim, or null where there is none (not Linux, musl). */
+let mallocTrim: ((pad: number) => number) | null | undefined;
+function trimMallocArenas(): boolean {
+  if (mallocTrim === undefined) {
+    mallocTrim = null;
+    if (process.platform === 'linux') {
+      try {
+        mallocTrim = koffi().load('libc.so.6').func('int malloc_trim(size_t pad)') as (pad: number) => number;
+      } catch {
+        // Not glibc: its allocator keeps its own policy.
+      }
+    }
+  }
+  if (mallocTrim === null) return false;
+  mallocTrim(0);
+  return true;
+}
+
+/** Collects this thread's garbage, then returns every arena's free pages to the system. */
+export function releaseFreedMemory(): { trimmed: boolean } {
+  collectGarbage();
+  return { trimmed: trimMallocArenas() };
+}
