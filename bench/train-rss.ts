@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { createDatabase, startPgCluster } from '../test/support/pg-cluster.js';
 import { startProxy } from '../test/support/proxy.js';
+import { createTable, FEATURES } from './train-table.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
-const FEATURES = 30;
 const XGBOOST_FITS = Number(process.env.BENCH_XGBOOST_FITS ?? 4);
 const SETTLE_MS = 2000;
 const PARAMS = {
@@ -86,23 +86,6 @@ function mallocInfo(pid: number): number[][] | undefined {
     const system = Number(/<system type="current" size="(\d+)"\/>/.exec(body!)?.[1]);
     return [round(system / 1048576, 3), round(free / 1048576, 3)];
   });
-}
-
-async function createTable(db: pg.Client, name: string, rows: number): Promise<void> {
-  const weights = Array.from({ length: FEATURES }, (_, j) => round(Math.sin(j * 12.9898) * 1.7, 3));
-  const columns = Array.from({ length: FEATURES }, (_, j) => `v[${j + 1}]::real AS x${j}`);
-  const logit = weights.map((w, j) => `${w} * v[${j + 1}]`).join(' + ');
-  await db.query('SELECT setseed(0.42)');
-  await db.query(`
-    CREATE TABLE ${name} AS
-    WITH g AS (
-      SELECT ARRAY(SELECT (sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()))::real
-                     FROM generate_series(1, ${FEATURES + 1}) WHERE i > 0) AS v
-        FROM generate_series(1, ${rows}) AS i)
-    SELECT ${columns.join(', ')},
-           ((${logit}) / sqrt(${FEATURES}) + 1.5 * v[1] * v[2] + sin(3 * v[3]) + 0.5 * v[${FEATURES + 1}] > 0) AS label
-      FROM g`);
-  await db.query(`VACUUM ANALYZE ${name}`);
 }
 
 async function main(): Promise<void> {

@@ -39,11 +39,11 @@ import { execCapture } from '../test/support/exec.js';
 import { createDatabase, startPgCluster } from '../test/support/pg-cluster.js';
 import { startProxy } from '../test/support/proxy.js';
 import { p99, selectLoop } from './select-loop.js';
+import { createTable, FEATURES } from './train-table.js';
 import { cpuMs, phaseReport, readStalls, rssTimeline, runqueueWait, sampleCpu, type Notice, type Pass, type TimedLoop } from './train-phases.js';
 
 const DATABASE = 'bench';
 const BASELINE = fileURLToPath(new URL('./train_wall_baseline.py', import.meta.url));
-const FEATURES = 30;
 const TEST_SIZE = 0.25;
 const sizes = [
   ...(process.env.BENCH_ROWS ?? '100000').split(',').filter(Boolean).map(Number),
@@ -75,24 +75,6 @@ function log(message: string): void {
 
 function round(v: number, digits = 4): number {
   return Number(v.toPrecision(digits));
-}
-
-/** Gaussian features (Box–Muller in SQL), a label from fixed weights, two interactions and noise. */
-async function createTable(db: pg.Client, name: string, rows: number): Promise<void> {
-  const weights = Array.from({ length: FEATURES }, (_, j) => round(Math.sin(j * 12.9898) * 1.7, 3));
-  const columns = Array.from({ length: FEATURES }, (_, j) => `v[${j + 1}]::real AS x${j}`);
-  const logit = weights.map((w, j) => `${w} * v[${j + 1}]`).join(' + ');
-  await db.query('SELECT setseed(0.42)');
-  await db.query(`
-    CREATE TABLE ${name} AS
-    WITH g AS (
-      SELECT ARRAY(SELECT (sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()))::real
-                     FROM generate_series(1, ${FEATURES + 1}) WHERE i > 0) AS v
-        FROM generate_series(1, ${rows}) AS i)
-    SELECT ${columns.join(', ')},
-           ((${logit}) / sqrt(${FEATURES}) + 1.5 * v[1] * v[2] + sin(3 * v[3]) + 0.5 * v[${FEATURES + 1}] > 0) AS label
-      FROM g`);
-  await db.query(`VACUUM ANALYZE ${name}`);
 }
 
 /** The proxy's resident set now and at its peak since the last reset, in MB (Linux /proc). */
