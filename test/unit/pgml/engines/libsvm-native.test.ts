@@ -1,38 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import type { KernelType } from '../../../../src/pgml/engines/libsvm/kernel.js';
 import { libsvmStatus, nativeSvmTrain } from '../../../../src/pgml/engines/libsvm/native.js';
 import {
-  svmPredictProbability, svmPredictValues, svmTrain, type SvmModel, type SvmParams, type SvmType,
+  svmPredictProbability, svmPredictValues, svmTrain, type SvmModel, type SvmParams,
 } from '../../../../src/pgml/engines/libsvm/train.js';
 import { nuSvmFactory, svmFactory } from '../../../../src/pgml/engines/svm.js';
+import { fixture, TYPES, type Fixture } from './fixtures/libsvm-fixture.js';
 
-/** Made by scripts/make-svm-fixtures.py (scikit-learn's own libsvm). */
-interface Fixture {
-  data: Record<string, { x: number[][]; y: number[]; test: number[][] }>;
-  cases: {
-    name: string;
-    data: string;
-    estimator: 'SVC' | 'NuSVC' | 'SVR' | 'NuSVR';
-    params: {
-      kernel: KernelType; degree: number; gamma: number; coef0: number; C: number; nu: number; epsilon: number;
-      tol: number; shrinking: boolean; cache_size: number; max_iter: number; probability: boolean; random_seed: number | null;
-    };
-    support: number[];
-    n_support: number[];
-    dual_coef: number[][];
-    intercept: number[];
-    predict: number[];
-    prob_a: number[] | null;
-    prob_b: number[] | null;
-    predict_proba: number[][] | null;
-  }[];
-}
-
-const fixture = JSON.parse(readFileSync(new URL('../../../fixtures/libsvm.json', import.meta.url), 'utf8')) as Fixture;
-const TYPES: Record<Fixture['cases'][number]['estimator'], SvmType> = { SVC: 'c_svc', NuSVC: 'nu_svc', SVR: 'epsilon_svr', NuSVR: 'nu_svr' };
 const skip = libsvmStatus().status === 'loaded' ? false : 'libsvm (Debian: libsvm3) is not installed';
 
 /**

@@ -1,41 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { Cache, Kernel, KernelStore, powi, type KernelType } from '../../../../src/pgml/engines/libsvm/kernel.js';
 import { multiclassProbability, sigmoidPredict, sigmoidTrain } from '../../../../src/pgml/engines/libsvm/probability.js';
 import { LibsvmRandom } from '../../../../src/pgml/engines/libsvm/random.js';
 import {
-  infeasibleNuPair, svmPredictProbability, svmPredictValues, svmTrain, type SvmParams, type SvmType,
+  infeasibleNuPair, svmPredictProbability, svmPredictValues, svmTrain, type SvmParams,
 } from '../../../../src/pgml/engines/libsvm/train.js';
-
-/** Made by scripts/make-svm-fixtures.py (scikit-learn's own libsvm). */
-interface Fixture {
-  data: Record<string, { x: number[][]; y: number[]; test: number[][] }>;
-  cases: {
-    name: string;
-    data: string;
-    estimator: 'SVC' | 'NuSVC' | 'SVR' | 'NuSVR';
-    params: {
-      kernel: KernelType; degree: number; gamma: number; coef0: number; C: number; nu: number; epsilon: number;
-      tol: number; shrinking: boolean; cache_size: number; max_iter: number; probability: boolean; random_seed: number | null;
-    };
-    support: number[];
-    n_support: number[];
-    dual_coef: number[][];
-    intercept: number[];
-    n_iter: number[];
-    predict: number[];
-    decision: number[][] | null;
-    prob_a: number[] | null;
-    prob_b: number[] | null;
-    predict_proba: number[][] | null;
-  }[];
-}
-
-const fixture = JSON.parse(readFileSync(new URL('../../../fixtures/libsvm.json', import.meta.url), 'utf8')) as Fixture;
-const TYPES: Record<Fixture['cases'][number]['estimator'], SvmType> = {
-  SVC: 'c_svc', NuSVC: 'nu_svc', SVR: 'epsilon_svr', NuSVR: 'nu_svr',
-};
+import { fixture, TYPES } from './fixtures/libsvm-fixture.js';
 
 function rowMajor(rows: number[][]): Float64Array {
   return Float64Array.from(rows.flat());
