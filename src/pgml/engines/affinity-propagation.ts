@@ -103,8 +103,22 @@ function addTieNoise(s: Float64Array, normal: () => number): void {
  * iteration's responsibilities found as its availabilities are written (instead of a third pass). The
  * first iteration's come from an availability pass over the zero messages, not from a function of their
  * own: called once a fit, it would still be compiling during a user's first fit after the warm-up.
+ *
+ * The positive and negative parts are taken without a branch, (v + |v|) / 2 and (u − |u|) / 2: the signs
+ * of the responsibilities follow no pattern the processor predicts, and the branches cost a fifth of the
+ * passes (BENCHMARKS.md, small2). Both are exact (the same double as max(v, 0), min(u, 0), signed zeros
+ * included) unless v + |v| or u − |u| overflows, at |v| ≥ 2¹⁰²³: an overflow leaves an availability NaN
+ * or infinite, which the passes' finiteness sum shows, and the passes then run again with branches.
  */
 export function passMessages(s: Float64Array, n: number, damping: number, maxIter: number, convergenceIter: number): Uint8Array {
+  const fast = runPasses(s, n, damping, maxIter, convergenceIter, false);
+  return fast ?? runPasses(s, n, damping, maxIter, convergenceIter, true)!;
+}
+
+/** passMessages' passes; undefined when a branch-free part overflowed (never with `exact`). */
+function runPasses(
+  s: Float64Array, n: number, damping: number, maxIter: number, convergenceIter: number, exact: boolean,
+): Uint8Array | undefined {
   const a = new Float64Array(n * n);
   const r = new Float64Array(n * n);
   const columnSums = new Float64Array(n);
@@ -113,10 +127,10 @@ export function passMessages(s: Float64Array, n: number, damping: number, maxIte
   const timesExemplar = new Int32Array(n);
   const exemplars = new Uint8Array(n);
   // The first iteration's maxima, of 0 + s: an availability pass over the zero messages leaves a at +0.
-  updateAvailabilities(r, a, s, n, damping, columnSums, largest);
+  let poisoned = updateAvailabilities(r, a, s, n, damping, columnSums, largest, exact);
   for (let it = 0; it < maxIter; it++) {
-    updateResponsibilities(s, r, n, damping, columnSums, largest);
-    updateAvailabilities(r, a, s, n, damping, columnSums, largest);
+    updateResponsibilities(s, r, n, damping, columnSums, largest, exact);
+    poisoned += updateAvailabilities(r, a, s, n, damping, columnSums, largest, exact);
     const slot = (it % convergenceIter) * n;
     let count = 0;
     for (let k = 0; k < n; k++) {
@@ -132,7 +146,7 @@ export function passMessages(s: Float64Array, n: number, damping: number, maxIte
       if (stable) break;
     }
   }
-  return exemplars;
+  return exact || poisoned === 0 ? exemplars : undefined;
 }
 
 /** Each row's largest a(i,k) + s(i,k), its column (the first of equals), and the largest of the other columns. */
@@ -142,11 +156,21 @@ interface RowMaxima {
   arg: Int32Array;
 }
 
+/** max(v, 0); branch-free unless `exact` (see passMessages). */
+function positivePart(v: number, exact: boolean): number {
+  return exact ? (v > 0 ? v : 0) : (v + Math.abs(v)) * 0.5;
+}
+
+/** min(u, 0); branch-free unless `exact`. */
+function negativePart(u: number, exact: boolean): number {
+  return exact ? (u > 0 ? 0 : u) : (u - Math.abs(u)) * 0.5;
+}
+
 /**
  * r(i,k) ← s(i,k) − max_{k'≠k} (a(i,k') + s(i,k')), damped; columnSums(k) ← r(k,k) + Σ_{i≠k} max(0, r(i,k)).
  */
 function updateResponsibilities(
-  s: Float64Array, r: Float64Array, n: number, damping: number, columnSums: Float64Array, largest: RowMaxima,
+  s: Float64Array, r: Float64Array, n: number, damping: number, columnSums: Float64Array, largest: RowMaxima, exact: boolean,
 ): void {
   const keep = 1 - damping;
   columnSums.fill(0);
@@ -159,19 +183,21 @@ function updateResponsibilities(
       const v = damping * r[row + k]! + keep * (s[row + k]! - (k === arg ? second : first));
       r[row + k] = v;
       // The diagonal counts whatever its sign.
-      columnSums[k]! += k === i || v > 0 ? v : 0;
+      columnSums[k]! += k === i ? v : positivePart(v, exact);
     }
   }
 }
 
 /**
  * a(i,k) ← min(0, r(k,k) + Σ_{i'∉{i,k}} max(0, r(i',k))), a(k,k) ← Σ_{i'≠k} max(0, r(i',k)), damped;
- * and the RowMaxima of the new a + s.
+ * and the RowMaxima of the new a + s. Returns Σ a·0: NaN when an availability is NaN or infinite.
  */
 function updateAvailabilities(
   r: Float64Array, a: Float64Array, s: Float64Array, n: number, damping: number, columnSums: Float64Array, largest: RowMaxima,
-): void {
+  exact: boolean,
+): number {
   const keep = 1 - damping;
+  let poisoned = 0;
   for (let i = 0; i < n; i++) {
     const row = i * n;
     let first = -Infinity;
@@ -179,10 +205,10 @@ function updateAvailabilities(
     let arg = 0;
     for (let k = 0; k < n; k++) {
       const v = r[row + k]!;
-      let update = columnSums[k]! - (k === i || v > 0 ? v : 0);
-      if (k !== i && update > 0) update = 0;
+      const update = k === i ? columnSums[k]! - v : negativePart(columnSums[k]! - positivePart(v, exact), exact);
       const next = damping * a[row + k]! + keep * update;
       a[row + k] = next;
+      poisoned += next * 0;
       const sum = next + s[row + k]!;
       if (sum > first) {
         second = first;
@@ -196,6 +222,7 @@ function updateAvailabilities(
     largest.second[i] = second;
     largest.arg[i] = arg;
   }
+  return poisoned;
 }
 
 /** np.median of the n² similarities by selection (Hoare's quickselect), without sorting them all. */

@@ -37,10 +37,17 @@ export function kernelSpec(algorithm: string, hp: Record<string, unknown>, cols:
   };
 }
 
-/** Dual coefficients for every output column of y (rows × outputs). */
+/**
+ * Dual coefficients for every output column of y (rows × outputs). `k` (symmetric) is overwritten: K + αI
+ * is factored in place, without a copy of the n × n matrix (a tenth of a fit on diabetes, BENCHMARKS.md,
+ * small2). Both factorisations write only the lower triangle and the diagonal, and stop before zeroing the
+ * upper one when K + αI is not positive definite, so the least-squares fallback rebuilds K + αI from the
+ * upper triangle and the diagonal kept aside: the same doubles as before the factorisation.
+ */
 export function kernelRidgeDual(k: Float64Array, rows: number, y: Float64Array, outputs: number, alpha: number): Float64Array {
-  const a = Float64Array.from(k);
-  for (let i = 0; i < rows; i++) a[i * rows + i]! += alpha;
+  const a = k;
+  const diagonal = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) diagonal[i] = a[i * rows + i]! += alpha;
   const dual = new Float64Array(rows * outputs);
   // LAPACK's dpotrf and dpotrs where the BLAS carries them: scipy's solve(assume_a='pos'), sklearn's.
   if (choleskyWellConditioned(a, rows)) {
@@ -51,7 +58,9 @@ export function kernelRidgeDual(k: Float64Array, rows: number, y: Float64Array, 
     return dual;
   }
   const system = new Matrix(rows, rows);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < rows; j++) system.set(i, j, k[i * rows + j]! + (i === j ? alpha : 0));
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < rows; j++) system.set(i, j, i === j ? diagonal[i]! : a[Math.min(i, j) * rows + Math.max(i, j)]!);
+  }
   const rhs = new Matrix(rows, outputs);
   for (let r = 0; r < rows; r++) for (let o = 0; o < outputs; o++) rhs.set(r, o, y[r * outputs + o]!);
   const solved = new SingularValueDecomposition(system).solve(rhs);

@@ -137,4 +137,24 @@ describe("affinity_propagation's message passing", () => {
       );
     }
   });
+
+  it('gives the same exemplars where the branch-free parts would overflow (a preference near the largest double)', () => {
+    let state = 5;
+    const next = (): number => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    for (let trial = 0; trial < 40; trial++) {
+      const n = 2 + Math.floor(next() * 20);
+      // A preference of −(1 … 1.5)·2¹⁰²³: the availabilities' u − |u| is −∞ where min(u, 0) is finite.
+      // Every other trial, similarities up to 1.1e308 on both sides of the diagonal instead.
+      const huge = trial % 2 === 0;
+      const scale = huge ? 1 : 2 ** (1000 + Math.floor(next() * 21));
+      const s = Float64Array.from({ length: n * n }, () => -next() * (huge ? 1 : 10 * scale));
+      for (let i = 0; i < n; i++) s[i * n + i] = huge ? -(1 + next() / 2) * 2 ** 1023 : (trial % 4 === 1 ? 1 : -1) * (2 + next()) * scale;
+      const convergenceIter = 2 + Math.floor(next() * 10);
+      assert.deepEqual(
+        passMessages(s, n, 0.5, 100, convergenceIter),
+        referenceMessages(s, n, 0.5, 100, convergenceIter),
+        `trial ${trial}: n ${n}, convergence_iter ${convergenceIter}`,
+      );
+    }
+  });
 });

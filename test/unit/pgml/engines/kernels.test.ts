@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   KERNELS, choleskyInPlace, choleskyInverseInPlace, choleskySolve, kernelMatrix, trainingKernelMatrix,
 } from '../../../../src/pgml/engines/kernels.js';
+import { kernelRidgeDual } from '../../../../src/pgml/engines/kernel-ridge.js';
 
 /** The textbook row-by-row lower Cholesky (one running sum per entry), the order choleskyInPlace keeps. */
 function rowByRow(a: Float64Array, n: number): void {
@@ -89,6 +90,57 @@ describe('trainingKernelMatrix', () => {
       for (let i = 0; i < rows * rows; i++) {
         assert.ok(Math.abs(fast[i]! - slow[i]!) <= 1e-12 * Math.max(1, Math.abs(slow[i]!)), `${kernel} entry ${i}: ${fast[i]} vs ${slow[i]}`);
       }
+    }
+  });
+});
+
+/** Gaussian elimination with partial pivoting on a dense copy: an independent solve of A c = b. */
+function eliminate(a: number[][], b: number[]): number[] {
+  const n = b.length;
+  const m = a.map((row, i) => [...row, b[i]!]);
+  for (let c = 0; c < n; c++) {
+    const p = m.reduce((best, _, r) => (r >= c && Math.abs(m[r]![c]!) > Math.abs(m[best]![c]!) ? r : best), c);
+    [m[c], m[p]] = [m[p]!, m[c]!];
+    for (let r = c + 1; r < n; r++) {
+      const f = m[r]![c]! / m[c]![c]!;
+      for (let k = c; k <= n; k++) m[r]![k]! -= f * m[c]![k]!;
+    }
+  }
+  const x = new Array<number>(n).fill(0);
+  for (let r = n - 1; r >= 0; r--) {
+    let s = m[r]![n]!;
+    for (let k = r + 1; k < n; k++) s -= m[r]![k]! * x[k]!;
+    x[r] = s / m[r]![r]!;
+  }
+  return x;
+}
+
+describe('kernelRidgeDual', () => {
+  it('solves K + αI by least squares where it is not positive definite, from the matrix the failed factorisation left', () => {
+    // The factorisation fails at the second or third column, after it has overwritten the diagonal and the
+    // lower triangle before it: the fallback must read K + αI from the upper triangle and the kept diagonal.
+    const cases: [number[][], number, number[]][] = [
+      [[[4, 2], [2, -1]], 0, [1, 1]],
+      [[[4, 2], [2, -1]], 1, [1, -2]],
+      [[[4, 2, 1], [2, 5, 3], [1, 3, -2]], 0.5, [1, 2, 3]],
+      [[[9, 3, 0.5], [3, -4, 1], [0.5, 1, 2]], 0, [-1, 0.5, 2]],
+    ];
+    for (const [matrix, alpha, y] of cases) {
+      const n = y.length;
+      const dual = kernelRidgeDual(Float64Array.from(matrix.flat()), n, Float64Array.from(y), 1, alpha);
+      const expected = eliminate(matrix.map((row, i) => row.map((v, j) => v + (i === j ? alpha : 0))), y);
+      for (let i = 0; i < n; i++) assert.ok(Math.abs(dual[i]! - expected[i]!) <= 1e-12 * Math.max(1, Math.abs(expected[i]!)), `${JSON.stringify(matrix)}, α ${alpha}: ${Array.from(dual)} against ${expected}`);
+    }
+  });
+
+  it('solves a positive definite K + αI by Cholesky, for several outputs', () => {
+    const matrix = [[4, 2, 1], [2, 5, 3], [1, 3, 6]];
+    const y = [1, -1, 2, 0.5, 3, -2]; // rows × outputs: two outputs
+    const dual = kernelRidgeDual(Float64Array.from(matrix.flat()), 3, Float64Array.from(y), 2, 0.25);
+    const shifted = matrix.map((row, i) => row.map((v, j) => v + (i === j ? 0.25 : 0)));
+    for (let o = 0; o < 2; o++) {
+      const expected = eliminate(shifted, [y[o]!, y[2 + o]!, y[4 + o]!]);
+      for (let i = 0; i < 3; i++) assert.ok(Math.abs(dual[i * 2 + o]! - expected[i]!) <= 1e-12 * Math.max(1, Math.abs(expected[i]!)));
     }
   });
 });

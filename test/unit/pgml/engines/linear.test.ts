@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { elasticNetFactory, lassoFactory, linearFactory, ridgeFactory } from '../../../../src/pgml/engines/linear.js';
 import { elasticNet } from '../../../../src/pgml/engines/linear-solvers.js';
+import { requireFinite } from '../../../../src/pgml/engines/engine-support.js';
 import type { EngineFactory } from '../../../../src/pgml/engines/engine.js';
 import { PgError } from '../../../../src/errors/index.js';
 import { accuracy, loadSplit, r2, sklearn, sklearnAvailable } from './sklearn-reference.js';
@@ -172,5 +173,20 @@ describe('linear family engines', () => {
     }
     const x = Float32Array.from(diabetes.train.x, (v) => (v < 0 ? -0 : v));
     await ridgeFactory.create().fit({ ...diabetes.train, x }, { task: 'regression', hyperparams: {} });
+  });
+
+  it('finds a NaN or an infinity at every position of short rows, whatever the length modulo four', () => {
+    // Lengths below four take their own loop; the others end with a block overlapping the last one.
+    for (let length = 1; length <= 13; length++) {
+      assert.doesNotThrow(() => requireFinite('ridge', Float32Array.from({ length }, (_, i) => i - 6)), `length ${length}`);
+      for (let position = 0; position < length; position++) {
+        for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+          const x = new Float32Array(length).fill(1);
+          x[position] = bad;
+          assert.throws(() => requireFinite('ridge', x), { code: '22023' }, `length ${length}, ${bad} at ${position}`);
+        }
+      }
+    }
+    assert.doesNotThrow(() => requireFinite('ridge', new Float32Array(0)));
   });
 });
