@@ -48,7 +48,7 @@ const NO_VALUES = new Float32Array(0);
  */
 export function plainSgd(x: Float32Array, rows: number, cols: number, y: Float64Array, s: Settings, seed: number, sparse?: SparseRows): Float64Array {
   const { value, derivative } = LOSSES[s.loss];
-  const stop = new StoppingRule(s.tol, s.patience);
+  const stop = stoppingRule(s.tol, s.patience);
   const start = sparse?.start ?? NO_INDEX;
   const columns = sparse?.columns ?? NO_INDEX;
   const values = sparse?.values ?? NO_VALUES;
@@ -90,7 +90,7 @@ export function plainSgd(x: Float32Array, rows: number, cols: number, y: Float64
  */
 function l2Epochs(
   x: Float32Array, rows: number, cols: number, y: Float64Array, start: Int32Array, columns: Int32Array, values: Float32Array,
-  seed: number, shuffle: boolean, maxIter: number, stop: StoppingRule,
+  seed: number, shuffle: boolean, maxIter: number, stop: Float64Array,
   value: LossFunction, derivative: LossFunction, epsilon: number,
   optimal: boolean, optimalInit: number, invscaling: boolean, eta0: number, powerT: number, alpha: number, fitIntercept: boolean,
 ): Float64Array {
@@ -131,7 +131,7 @@ function l2Epochs(
       }
       t++;
     }
-    if (stop.epochEnds(sumObjective, intercept, rows)) break;
+    if (epochEnds(stop, sumObjective, intercept, rows)) break;
   }
   return withIntercept(w, scale, intercept);
 }
@@ -142,7 +142,7 @@ function l2Epochs(
  */
 function unpenalizedEpochs(
   x: Float32Array, rows: number, cols: number, y: Float64Array, start: Int32Array, columns: Int32Array, values: Float32Array,
-  seed: number, shuffle: boolean, maxIter: number, stop: StoppingRule,
+  seed: number, shuffle: boolean, maxIter: number, stop: Float64Array,
   value: LossFunction, derivative: LossFunction, epsilon: number,
   optimal: boolean, optimalInit: number, invscaling: boolean, eta0: number, powerT: number, alpha: number, fitIntercept: boolean,
 ): Float64Array {
@@ -171,7 +171,7 @@ function unpenalizedEpochs(
       }
       t++;
     }
-    if (stop.epochEnds(sumObjective, intercept, rows)) break;
+    if (epochEnds(stop, sumObjective, intercept, rows)) break;
   }
   return withIntercept(w, 1, intercept);
 }
@@ -218,7 +218,7 @@ function addWithSquares(w: Float64Array, x: Float32Array, off: number, cols: num
  */
 function gradientEpochs(
   x: Float32Array, rows: number, cols: number, y: Float64Array, start: Int32Array, columns: Int32Array, values: Float32Array,
-  seed: number, shuffle: boolean, maxIter: number, stop: StoppingRule,
+  seed: number, shuffle: boolean, maxIter: number, stop: Float64Array,
   value: LossFunction, derivative: LossFunction, epsilon: number,
   optimal: boolean, optimalInit: number, invscaling: boolean, eta0: number, powerT: number,
   alpha: number, l1Ratio: number, penalized: boolean, shrinks: boolean, l1: boolean, fitIntercept: boolean,
@@ -306,7 +306,7 @@ function gradientEpochs(
       }
       t++;
     }
-    if (stop.epochEnds(sumObjective, intercept, rows)) break;
+    if (epochEnds(stop, sumObjective, intercept, rows)) break;
   }
   return withIntercept(w, scale, intercept);
 }
@@ -317,7 +317,7 @@ function gradientEpochs(
  */
 function passiveAggressiveEpochs(
   x: Float32Array, rows: number, cols: number, y: Float64Array, start: Int32Array, columns: Int32Array, values: Float32Array,
-  seed: number, shuffle: boolean, maxIter: number, stop: StoppingRule,
+  seed: number, shuffle: boolean, maxIter: number, stop: Float64Array,
   value: LossFunction, epsilon: number, C: number, hinge: boolean, fitIntercept: boolean,
 ): Float64Array {
   const w = new Float64Array(cols);
@@ -352,7 +352,7 @@ function passiveAggressiveEpochs(
         if (fitIntercept) intercept += update;
       }
     }
-    if (stop.epochEnds(sumObjective, intercept, rows)) break;
+    if (epochEnds(stop, sumObjective, intercept, rows)) break;
   }
   return withIntercept(w, 1, intercept);
 }
@@ -419,25 +419,33 @@ function withIntercept(w: Float64Array, scale: number, intercept: number): Float
 
 /**
  * sklearn's stop: after n_iter_no_change epochs whose mean objective does not beat the best by tol.
- * Called once an epoch, so its object costs nothing in the row loops.
+ * Its state is a Float64Array (tol, patience, the best objective, the epochs since), not an instance of
+ * a class: V8's optimized loops check the map of every object they read, a class instance's map lives
+ * only while some instance does, and when a collection frees the last one V8 discards every compiled
+ * function that checked it ("weak objects" in --trace-deopt). A stopping rule per fit made any full
+ * collection between two fits (the proxy's engine threads collect after each large job) throw the
+ * loops' optimized code away, so a user's fit after the warm-up ran them in baseline code at 4–6×
+ * their optimized CPU (BENCHMARKS.md, sgd5). A typed array's map belongs to the context: it never dies.
  */
-class StoppingRule {
-  private best = Infinity;
-  private stale = 0;
+function stoppingRule(tol: number, patience: number): Float64Array {
+  return Float64Array.of(tol, patience, Infinity, 0);
+}
 
-  constructor(private readonly tol: number, private readonly patience: number) {}
+const TOL = 0;
+const PATIENCE = 1;
+const BEST = 2;
+const STALE = 3;
 
-  /** Whether to stop after an epoch whose objectives summed to `sum` over `rows` rows. */
-  epochEnds(sum: number, intercept: number, rows: number): boolean {
-    if (!Number.isFinite(sum) || !Number.isFinite(intercept)) {
-      throw new PgError(SqlState.NumericValueOutOfRange, 'stochastic gradient descent diverged (floating-point overflow)', {
-        hint: 'scale the features (preprocess => \'{"column": {"scale": "standard"}}\') or lower eta0/alpha',
-      });
-    }
-    const objective = sum / rows;
-    if (objective > this.best - this.tol) this.stale++;
-    else this.stale = 0;
-    if (objective < this.best) this.best = objective;
-    return this.stale >= this.patience;
+/** Whether to stop after an epoch whose objectives summed to `sum` over `rows` rows (called once an epoch). */
+function epochEnds(rule: Float64Array, sum: number, intercept: number, rows: number): boolean {
+  if (!Number.isFinite(sum) || !Number.isFinite(intercept)) {
+    throw new PgError(SqlState.NumericValueOutOfRange, 'stochastic gradient descent diverged (floating-point overflow)', {
+      hint: 'scale the features (preprocess => \'{"column": {"scale": "standard"}}\') or lower eta0/alpha',
+    });
   }
+  const objective = sum / rows;
+  if (objective > rule[BEST]! - rule[TOL]!) rule[STALE]!++;
+  else rule[STALE] = 0;
+  if (objective < rule[BEST]!) rule[BEST] = objective;
+  return rule[STALE]! >= rule[PATIENCE]!;
 }
