@@ -11,6 +11,7 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import { LOSSES, type LossFunction, type LossName } from './sgd-losses.js';
 import type { SparseRows } from './sgd-rows.js';
+import { passiveAggressiveKernel, type PassiveAggressiveKernel } from './sgd-kernel.js';
 import { shuffleRows } from './sgd-shuffle.js';
 
 const MAX_DLOSS = 1e12;
@@ -46,13 +47,18 @@ const NO_VALUES = new Float32Array(0);
  * The problem's weights then its intercept. With `sparse` (sgd-rows.ts: x's nonzero entries), the
  * loops skip x's zeros where that leaves every result unchanged.
  */
-export function plainSgd(x: Float32Array, rows: number, cols: number, y: Float64Array, s: Settings, seed: number, sparse?: SparseRows): Float64Array {
+export function plainSgd(
+  x: Float32Array, rows: number, cols: number, y: Float64Array, s: Settings, seed: number, sparse?: SparseRows, useKernel = true,
+): Float64Array {
   const { value, derivative } = LOSSES[s.loss];
   const stop = stoppingRule(s.tol, s.patience);
   const start = sparse?.start ?? NO_INDEX;
   const columns = sparse?.columns ?? NO_INDEX;
   const values = sparse?.values ?? NO_VALUES;
   if (s.rate === 'pa1') {
+    // Dense rows: the WebAssembly loop (sgd-kernel.ts), the same model in half the CPU.
+    const kernel = useKernel && start.length === 0 ? passiveAggressiveKernel(x, rows, cols, y, s.epsilon, s.C, s.hinge, s.fitIntercept) : undefined;
+    if (kernel) return passiveAggressiveKernelEpochs(kernel, x, rows, cols, seed, s.shuffle, s.maxIter, stop);
     return passiveAggressiveEpochs(
       x, rows, cols, y, start, columns, values, seed, s.shuffle, s.maxIter, stop, value, s.epsilon, s.C, s.hinge, s.fitIntercept,
     );
@@ -355,6 +361,28 @@ function passiveAggressiveEpochs(
     if (epochEnds(stop, sumObjective, intercept, rows)) break;
   }
   return withIntercept(w, 1, intercept);
+}
+
+/**
+ * passiveAggressiveEpochs over dense rows, each epoch's row loop in the kernel: the rows' |x|² computed here as
+ * that function computes them, the shuffle and the stopping rule as there.
+ */
+function passiveAggressiveKernelEpochs(
+  kernel: PassiveAggressiveKernel, x: Float32Array, rows: number, cols: number, seed: number, shuffle: boolean, maxIter: number, stop: Float64Array,
+): Float64Array {
+  const { order, rowSqNorms, weights } = kernel;
+  for (let r = 0; r < rows; r++) {
+    const off = r * cols;
+    let norm = 0;
+    for (let c = 0; c < cols; c++) norm += x[off + c]! ** 2;
+    rowSqNorms[r] = norm;
+  }
+  for (let epoch = 0; epoch < maxIter; epoch++) {
+    if (shuffle) shuffleRows(order, seed);
+    const sumObjective = kernel.epoch();
+    if (epochEnds(stop, sumObjective, weights[cols]!, rows)) break;
+  }
+  return Float64Array.from(weights);
 }
 
 /**
