@@ -3,16 +3,17 @@
  * order as sgd-epochs.ts's JavaScript loop, so the same model bit for bit (sgd-kernel.test.ts), in half its CPU:
  * on a 75,000 × 30 table 96–98 ms against 190 (scikit-learn 116–128 ms; BENCHMARKS.md, sgd5). V8's loop pays
  * bounds and detach checks on every element; WebAssembly's memory accesses are checked by the hardware.
- * Each fit has its own instance and memory (x copied in once, then collected with the instance); the compiled
+ * Each fit has its own instance and memory (x copied in once, freed when the instance is collected); the compiled
  * module is kept for the thread's lifetime.
  */
 import { SGD_KERNEL_BASE64 } from './sgd-kernel-bytes.js';
 
 /**
- * Above this many bytes of rows the copy into the kernel's memory is not made (a large training's matrix would be
- * held twice); those fits take the JavaScript loop.
+ * Above this many bytes of rows (about 530,000 rows of 30 features) the copy into the kernel's memory is not made:
+ * a large training's matrix would be held twice while it fits (issue 15 counts peak memory). Those fits take the
+ * JavaScript loop.
  */
-export const MAX_KERNEL_MATRIX_BYTES = 256 * 1024 * 1024;
+export const MAX_KERNEL_MATRIX_BYTES = 64 * 1024 * 1024;
 
 const PAGE_BYTES = 65536;
 
