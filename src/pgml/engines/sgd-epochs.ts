@@ -11,6 +11,7 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import { LOSSES, type LossFunction, type LossName } from './sgd-losses.js';
 import type { SparseRows } from './sgd-rows.js';
+import { passiveAggressiveKernel, type PassiveAggressiveKernel } from './sgd-kernel.js';
 import { shuffleRows } from './sgd-shuffle.js';
 
 const MAX_DLOSS = 1e12;
@@ -46,13 +47,18 @@ const NO_VALUES = new Float32Array(0);
  * The problem's weights then its intercept. With `sparse` (sgd-rows.ts: x's nonzero entries), the
  * loops skip x's zeros where that leaves every result unchanged.
  */
-export function plainSgd(x: Float32Array, rows: number, cols: number, y: Float64Array, s: Settings, seed: number, sparse?: SparseRows): Float64Array {
+export function plainSgd(
+  x: Float32Array, rows: number, cols: number, y: Float64Array, s: Settings, seed: number, sparse?: SparseRows, useKernel = true,
+): Float64Array {
   const { value, derivative } = LOSSES[s.loss];
-  const stop = new StoppingRule(s.tol, s.patience);
+  const stop = stoppingRule(s.tol, s.patience);
   const start = sparse?.start ?? NO_INDEX;
   const columns = sparse?.columns ?? NO_INDEX;
   const values = sparse?.values ?? NO_VALUES;
   if (s.rate === 'pa1') {
+    // Dense rows: the WebAssembly loop (sgd-kernel.ts), the same model in half the CPU.
+    const kernel = useKernel && start.length === 0 ? passiveAggressiveKernel(x, rows, cols, y, s.epsilon, s.C, s.hinge, s.fitIntercept) : undefined;
+    if (kernel) return passiveAggressiveKernelEpochs(kernel, x, rows, cols, seed, s.shuffle, s.maxIter, stop);
     return passiveAggressiveEpochs(
       x, rows, cols, y, start, columns, values, seed, s.shuffle, s.maxIter, stop, value, s.epsilon, s.C, s.hinge, s.fitIntercept,
     );
@@ -90,7 +96,7 @@ export function plainSgd(x: Float32Array, rows: number, cols: number, y: Float64
  */
 function l2Epochs(
   x: Float32Array, rows: number, cols: number, y: Float64Array, start: Int32Array, columns: Int32Array, values: Float32Array,
-  seed: number, shuffle: boolean, maxIter: number, stop: StoppingRule,
+  seed: number, shuffle: boolean, maxIter: number, stop: Float64Array,
   value: LossFunction, derivative: LossFunction, epsilon: number,
   optimal: boolean, optimalInit: number, invscaling: boolean, eta0: number, powerT: number, alpha: number, fitIntercept: boolean,
 ): Float64Array {
@@ -131,7 +137,7 @@ function l2Epochs(
       }
       t++;
     }
-    if (stop.epochEnds(sumObjective, intercept, rows)) break;
+    if (epochEnds(stop, sumObjective, intercept, rows)) break;
   }
   return withIntercept(w, scale, intercept);
 }
@@ -142,7 +148,7 @@ function l2Epochs(
  */
 function unpenalizedEpochs(
   x: Float32Array, rows: number, cols: number, y: Float64Array, start: Int32Array, columns: Int32Array, values: Float32Array,
-  seed: number, shuffle: boolean, maxIter: number, stop: StoppingRule,
+  seed: number, shuffle: boolean, maxIter: number, stop: Float64Array,
   value: LossFunction, derivative: LossFunction, epsilon: number,
   optimal: boolean, optimalInit: number, invscaling: boolean, eta0: number, powerT: number, alpha: number, fitIntercept: boolean,
 ): Float64Array {
@@ -171,7 +177,7 @@ function unpenalizedEpochs(
       }
       t++;
     }
-    if (stop.epochEnds(sumObjective, intercept, rows)) break;
+    if (epochEnds(stop, sumObjective, intercept, rows)) break;
   }
   return withIntercept(w, 1, intercept);
 }
@@ -218,7 +224,7 @@ function addWithSquares(w: Float64Array, x: Float32Array, off: number, cols: num
  */
 function gradientEpochs(
   x: Float32Array, rows: number, cols: number, y: Float64Array, start: Int32Array, columns: Int32Array, values: Float32Array,
-  seed: number, shuffle: boolean, maxIter: number, stop: StoppingRule,
+  seed: number, shuffle: boolean, maxIter: number, stop: Float64Array,
   value: LossFunction, derivative: LossFunction, epsilon: number,
   optimal: boolean, optimalInit: number, invscaling: boolean, eta0: number, powerT: number,
   alpha: number, l1Ratio: number, penalized: boolean, shrinks: boolean, l1: boolean, fitIntercept: boolean,
@@ -306,7 +312,7 @@ function gradientEpochs(
       }
       t++;
     }
-    if (stop.epochEnds(sumObjective, intercept, rows)) break;
+    if (epochEnds(stop, sumObjective, intercept, rows)) break;
   }
   return withIntercept(w, scale, intercept);
 }
@@ -317,7 +323,7 @@ function gradientEpochs(
  */
 function passiveAggressiveEpochs(
   x: Float32Array, rows: number, cols: number, y: Float64Array, start: Int32Array, columns: Int32Array, values: Float32Array,
-  seed: number, shuffle: boolean, maxIter: number, stop: StoppingRule,
+  seed: number, shuffle: boolean, maxIter: number, stop: Float64Array,
   value: LossFunction, epsilon: number, C: number, hinge: boolean, fitIntercept: boolean,
 ): Float64Array {
   const w = new Float64Array(cols);
@@ -352,9 +358,31 @@ function passiveAggressiveEpochs(
         if (fitIntercept) intercept += update;
       }
     }
-    if (stop.epochEnds(sumObjective, intercept, rows)) break;
+    if (epochEnds(stop, sumObjective, intercept, rows)) break;
   }
   return withIntercept(w, 1, intercept);
+}
+
+/**
+ * passiveAggressiveEpochs over dense rows, each epoch's row loop in the kernel: the rows' |x|² computed here as
+ * that function computes them, the shuffle and the stopping rule as there.
+ */
+function passiveAggressiveKernelEpochs(
+  kernel: PassiveAggressiveKernel, x: Float32Array, rows: number, cols: number, seed: number, shuffle: boolean, maxIter: number, stop: Float64Array,
+): Float64Array {
+  const { order, rowSqNorms, weights } = kernel;
+  for (let r = 0; r < rows; r++) {
+    const off = r * cols;
+    let norm = 0;
+    for (let c = 0; c < cols; c++) norm += x[off + c]! ** 2;
+    rowSqNorms[r] = norm;
+  }
+  for (let epoch = 0; epoch < maxIter; epoch++) {
+    if (shuffle) shuffleRows(order, seed);
+    const sumObjective = kernel.epoch();
+    if (epochEnds(stop, sumObjective, weights[cols]!, rows)) break;
+  }
+  return Float64Array.from(weights);
 }
 
 /**
@@ -419,25 +447,33 @@ function withIntercept(w: Float64Array, scale: number, intercept: number): Float
 
 /**
  * sklearn's stop: after n_iter_no_change epochs whose mean objective does not beat the best by tol.
- * Called once an epoch, so its object costs nothing in the row loops.
+ * Its state is a Float64Array (tol, patience, the best objective, the epochs since), not an instance of
+ * a class: V8's optimized loops check the map of every object they read, a class instance's map lives
+ * only while some instance does, and when a collection frees the last one V8 discards every compiled
+ * function that checked it ("weak objects" in --trace-deopt). A stopping rule per fit made any full
+ * collection between two fits (the proxy's engine threads collect after each large job) throw the
+ * loops' optimized code away, so a user's fit after the warm-up ran them in baseline code at 4–6×
+ * their optimized CPU (BENCHMARKS.md, sgd5). A typed array's map belongs to the context: it never dies.
  */
-class StoppingRule {
-  private best = Infinity;
-  private stale = 0;
+function stoppingRule(tol: number, patience: number): Float64Array {
+  return Float64Array.of(tol, patience, Infinity, 0);
+}
 
-  constructor(private readonly tol: number, private readonly patience: number) {}
+const TOL = 0;
+const PATIENCE = 1;
+const BEST = 2;
+const STALE = 3;
 
-  /** Whether to stop after an epoch whose objectives summed to `sum` over `rows` rows. */
-  epochEnds(sum: number, intercept: number, rows: number): boolean {
-    if (!Number.isFinite(sum) || !Number.isFinite(intercept)) {
-      throw new PgError(SqlState.NumericValueOutOfRange, 'stochastic gradient descent diverged (floating-point overflow)', {
-        hint: 'scale the features (preprocess => \'{"column": {"scale": "standard"}}\') or lower eta0/alpha',
-      });
-    }
-    const objective = sum / rows;
-    if (objective > this.best - this.tol) this.stale++;
-    else this.stale = 0;
-    if (objective < this.best) this.best = objective;
-    return this.stale >= this.patience;
+/** Whether to stop after an epoch whose objectives summed to `sum` over `rows` rows (called once an epoch). */
+function epochEnds(rule: Float64Array, sum: number, intercept: number, rows: number): boolean {
+  if (!Number.isFinite(sum) || !Number.isFinite(intercept)) {
+    throw new PgError(SqlState.NumericValueOutOfRange, 'stochastic gradient descent diverged (floating-point overflow)', {
+      hint: 'scale the features (preprocess => \'{"column": {"scale": "standard"}}\') or lower eta0/alpha',
+    });
   }
+  const objective = sum / rows;
+  if (objective > rule[BEST]! - rule[TOL]!) rule[STALE]!++;
+  else rule[STALE] = 0;
+  if (objective < rule[BEST]!) rule[BEST] = objective;
+  return rule[STALE]! >= rule[PATIENCE]!;
 }

@@ -9,6 +9,7 @@ import { doing, MODEL_NOT_CACHED, type SerializedError, type WorkerProgress, typ
 import { releaseFreedMemory, RELEASE_MIN_SHARED_BYTES, sharedBytes } from './memory-release.js';
 import { getLocalEngineFactory, nativeLibraryReport } from './registry.js';
 import { lowerEngineThreadPriority } from './thread-priority.js';
+import { giveUpDetachingProtector } from './array-buffer-detaching.js';
 import { engineWarmUpSteps, idleWarmUp, linearProgramWarmUpSteps } from './warm-up.js';
 
 const CACHE_SIZE = 32;
@@ -107,6 +108,8 @@ if (!port) throw new Error('engines/worker.ts must run as a worker thread (see p
 
 // Background work beside the event loop: nice 10 on Linux (thread-priority.ts).
 lowerEngineThreadPriority();
+// Before anything is compiled: the thread's first detached buffer would discard the warm-up's code (array-buffer-detaching.ts).
+giveUpDetachingProtector();
 
 /** Requests being executed: the JIT warm-up (warm-up.ts) runs only while there are none. */
 let inFlight = 0;
