@@ -17,7 +17,7 @@ const cells = process.argv.slice(2);
 
 const start = performance.now();
 const warmSteps = Number(process.env.BENCH_WARM_STEPS ?? Infinity);
-for (const step of engineWarmUpSteps().slice(0, warmSteps)) await step();
+for (const step of engineWarmUpSteps().slice(0, warmSteps)) await step.run();
 const warmUpMs = performance.now() - start;
 // The thread idles after its warm-up: TurboFan finishes the compiles the warm-up queued.
 await new Promise((resolve) => setTimeout(resolve, 3000));
