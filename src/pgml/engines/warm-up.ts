@@ -146,13 +146,14 @@ export function linearProgramWarmUpSteps(): WarmUpStep[] {
 }
 
 /**
- * How long a thread must have been idle before a warm-up step runs. Short enough that the steps go on
- * between trainings that follow each other (a script's, bench/algorithms/run.ts's: with 2 s the warm-up
- * never went past the steps it had run when the first training came, misc1 and sgd4 in BENCHMARKS.md);
- * long enough that a training's own requests, which come milliseconds apart, seldom see a step between
- * them, and a request that does waits for that one step only.
+ * How long a thread must have been idle before a warm-up step runs: a training's requests to its
+ * thread come one after another with gaps of milliseconds, so a training that starts at once (or
+ * while the proxy starts) never shares the machine with the warm-up. Trainings that follow each
+ * other keep it paused; each algorithm's own steps then run before its first fit (`before`). 100 ms,
+ * so that the steps went on between such trainings, was measured and left out: the fits after a step
+ * took 2–4× the CPU (the SGD family's digits and diabetes fits, huber; BENCHMARKS.md, warm2).
  */
-export const WARM_UP_IDLE_MS = 100;
+export const WARM_UP_IDLE_MS = 2000;
 
 /** Warm-up steps this thread has started, for the pool's test (a `run` job can read it). */
 let stepsStarted = 0;
