@@ -9,9 +9,12 @@
 // (another build's dist/cli.js, for an A/B against it; this checkout's by default), BENCH_SETTLE_MS (0: how
 // long to leave the started proxy idle before the first training, so that its engine thread's JIT warm-up,
 // which pauses while trainings follow each other, has run: a proxy that has been up a while, as users meet it).
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+// Each cell's proxy side also holds train_ms and train_cpu_ms: the whole pgml.train's wall time and the proxy
+// process's CPU during it (a first training's JIT warm-up steps included; fit_time is engine.fit's alone).
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { execCapture } from '../../test/support/exec.js';
@@ -145,8 +148,28 @@ async function exportCsv(db: pg.Client, d: Dataset, path: string): Promise<{ row
 
 const KEY_METRIC: Record<Task, string> = { classification: 'f1', regression: 'r2', clustering: 'silhouette' };
 
-async function trainThroughProxy(db: pg.Client, d: Dataset, algorithm: string, hyperparams: Record<string, unknown>) {
+/**
+ * CPU time the proxy process has used, ms: the sum over its live threads' /proc schedstat (ns), so the engine
+ * threads, V8's compiler threads and the event loop (a thread that exits takes its time with it).
+ */
+function proxyCpuMs(pid: number): number {
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return ns / 1e6;
+}
+
+async function trainThroughProxy(db: pg.Client, pid: number, d: Dataset, algorithm: string, hyperparams: Record<string, unknown>) {
   const project = `bench_${d.name}_${algorithm}`;
+  // The whole pgml.train, beside fit_time (engine.fit alone): what a training cost the proxy, a first
+  // training's JIT warm-up steps (src/pgml/engines/warm-up.ts) included.
+  const cpuBefore = proxyCpuMs(pid);
+  const wallBefore = performance.now();
   try {
     await db.query(
       `SELECT * FROM pgml.train(project_name => $1, task => $2, relation_name => $3, y_column_name => $4,
@@ -156,13 +179,20 @@ async function trainThroughProxy(db: pg.Client, d: Dataset, algorithm: string, h
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };
   }
+  const train = { wallMs: performance.now() - wallBefore, cpuMs: proxyCpuMs(pid) - cpuBefore };
   const m = await db.query<{ metrics: Record<string, number>; runtime: string }>(
     `SELECT m.metrics, m.runtime::text AS runtime FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id
       WHERE p.name = $1 ORDER BY m.id DESC LIMIT 1`,
     [project],
   );
   const row = m.rows[0]!;
-  return { fit_time: round(row.metrics.fit_time!), metric: round(row.metrics[KEY_METRIC[d.task]]!), runtime: row.runtime };
+  return {
+    fit_time: round(row.metrics.fit_time!),
+    metric: round(row.metrics[KEY_METRIC[d.task]]!),
+    runtime: row.runtime,
+    train_ms: round(train.wallMs),
+    train_cpu_ms: round(train.cpuMs),
+  };
 }
 
 function round(v: number, digits = 4): number {
@@ -205,7 +235,7 @@ async function main(): Promise<void> {
       const skipped = a.skip?.(d);
       if (skipped) continue;
       log(`pgml.train ${d.name} ${a.algorithm}`);
-      ours[`${d.name}/${a.algorithm}`] = await trainThroughProxy(db, d, a.algorithm, a.hyperparams);
+      ours[`${d.name}/${a.algorithm}`] = await trainThroughProxy(db, proxy.pid, d, a.algorithm, a.hyperparams);
     }
     const specPath = join(scratch, 'spec.json');
     const outPath = join(scratch, 'reference.json');

@@ -10,6 +10,8 @@
  * (linearProgramWarmUpSteps), for one thread only.
  */
 import type { Task } from './engine.js';
+import { liblinearStatus } from './liblinear.js';
+import { libsvmStatus } from './libsvm/native.js';
 import { getLocalEngineFactory } from './registry.js';
 
 const ROWS = 60;
@@ -32,6 +34,15 @@ const classifyBinary = (algorithm: string): Variant => ({ algorithm, task: 'clas
 const regress = (algorithm: string, hyperparams: Record<string, unknown> = {}): Variant => ({ algorithm, task: 'regression', hyperparams });
 
 const SGD = 'stochastic_gradient_descent';
+/**
+ * Whether a variant's fit runs in a native library (svm5: libsvm; linsvm: liblinear), leaving no JavaScript to
+ * compile: its step is then dropped. nu_svm over three classes stays on the port (svm.ts), so it stays.
+ */
+function runsNatively({ algorithm, task }: Variant): boolean {
+  if (algorithm === 'linear_svm') return process.env.PGML_LINEAR_SVM_RUNTIME !== 'js' && liblinearStatus().status === 'loaded';
+  if (algorithm === 'svm' || (algorithm === 'nu_svm' && task === 'regression')) return libsvmStatus().status === 'loaded';
+  return false;
+}
 const sparse = (variant: Variant): Variant => ({ ...variant, sparse: true });
 const SVMS: Variant[] = ['linear_svm', 'svm', 'nu_svm'].flatMap((algorithm) => [regress(algorithm), classify(algorithm)]);
 const VARIANTS: Variant[] = [
@@ -93,18 +104,29 @@ function syntheticSet(task: Task, numClasses: number, sparse = false): { x: Floa
   return { x, y };
 }
 
-function fitStep({ algorithm, task, hyperparams, numClasses = 3, sparse = false }: Variant): () => Promise<void> {
-  return async () => {
-    const { x, y } = syntheticSet(task, numClasses, sparse);
-    const engine = getLocalEngineFactory(algorithm).create();
-    await engine.fit({ x, rows: ROWS, cols: COLS, y, yCols: 1 }, { task, hyperparams, ...(task === 'classification' ? { numClasses } : {}) });
-    await engine.predict(x, ROWS);
+/** One fit of the warm-up, and the algorithm whose first real fit it prepares. */
+export interface WarmUpStep {
+  algorithm: string;
+  run(): Promise<void>;
+}
+
+function fitStep(variant: Variant): WarmUpStep {
+  const { algorithm, task, hyperparams, numClasses = 3, sparse = false } = variant;
+  return {
+    algorithm,
+    run: async () => {
+      const { x, y } = syntheticSet(task, numClasses, sparse);
+      const engine = getLocalEngineFactory(algorithm).create();
+      await engine.fit({ x, rows: ROWS, cols: COLS, y, yCols: 1 }, { task, hyperparams, ...(task === 'classification' ? { numClasses } : {}) });
+      await engine.predict(x, ROWS);
+    },
   };
 }
 
 /** The warm-up as steps, one fit each, so that the caller can run them between real requests. */
-export function engineWarmUpSteps(): (() => Promise<void>)[] {
-  return Array.from({ length: ROUNDS }, () => VARIANTS.map(fitStep)).flat();
+export function engineWarmUpSteps(): WarmUpStep[] {
+  const variants = VARIANTS.filter((variant) => !runsNatively(variant));
+  return Array.from({ length: ROUNDS }, () => variants.map(fitStep)).flat();
 }
 
 /** Enough fits of the 60-row program for TurboFan to have taken HiGHS's hot functions (BENCHMARKS.md, misc1). */
@@ -119,14 +141,17 @@ const LINEAR_PROGRAM_FITS = 24;
  * V8 keeps one compiled module per wire bytes for the whole process while an instance lives, so the
  * optimized code serves every thread, and only this thread carries an instance (about 26 MB of RSS).
  */
-export function linearProgramWarmUpSteps(): (() => Promise<void>)[] {
+export function linearProgramWarmUpSteps(): WarmUpStep[] {
   return Array.from({ length: LINEAR_PROGRAM_FITS }, (_, i) => fitStep(regress('quantile', i % 2 ? { alpha: 0.01 } : {})));
 }
 
 /**
  * How long a thread must have been idle before a warm-up step runs: a training's requests to its
  * thread come one after another with gaps of milliseconds, so a training that starts at once (or
- * while the proxy starts) never shares the machine with the warm-up.
+ * while the proxy starts) never shares the machine with the warm-up. Trainings that follow each
+ * other keep it paused; each algorithm's own steps then run before its first fit (`before`). 100 ms,
+ * so that the steps went on between such trainings, was measured and left out: the fits after a step
+ * took 2–4× the CPU (the SGD family's digits and diabetes fits, huber; BENCHMARKS.md, warm2).
  */
 export const WARM_UP_IDLE_MS = 2000;
 
@@ -137,52 +162,78 @@ export function warmUpStepsStarted(): number {
   return stepsStarted;
 }
 
+export interface IdleWarmUp {
+  /** A request is done: the steps go on once the thread has been idle for `idleMs`. */
+  resume(): void;
+  /** Runs the steps at once, then `more`, for a thread started ahead of use. */
+  start(more?: WarmUpStep[]): void;
+  /**
+   * Runs the steps still queued for `algorithm` now, after the step running (if any), before a request
+   * to fit it: its first real fit then runs compiled code. Resolves with the number of steps it ran.
+   */
+  before(algorithm: string): Promise<number>;
+  /** Settles when the steps are over (run or dropped). */
+  done: Promise<void>;
+}
+
 /**
  * Runs warm-up steps one at a time once the thread has been idle (`busy()` false) for `idleMs`:
  * `resume()` (called when a request is done) starts the wait again, and a request that arrives
  * during a step waits for that step only (a few milliseconds). `start()` runs the steps at once
  * instead, for a thread started ahead of use (pool.ts's warm request), whose first user request may
- * come sooner than `idleMs`, with `more` steps after the others. Every engine thread does it, at the
- * thread's priority (thread-priority.ts). A failing step ends the warm-up and nothing else: the first
- * real fits are then slower. Settles `done` when the steps are over (run or dropped).
+ * come sooner than `idleMs`, with `more` steps after the others. `before()` runs one algorithm's steps
+ * ahead of its first fit on this thread (worker.ts), so that a training that comes before the idle
+ * warm-up reached them does not run interpreted. Every engine thread does it, at the thread's priority
+ * (thread-priority.ts). A failing step ends the warm-up and nothing else: the first real fits are then
+ * slower.
  */
-export function idleWarmUp(
-  steps: (() => Promise<void>)[],
-  busy: () => boolean,
-  idleMs = WARM_UP_IDLE_MS,
-): { resume(): void; start(more?: (() => Promise<void>)[]): void; done: Promise<void> } {
+export function idleWarmUp(steps: WarmUpStep[], busy: () => boolean, idleMs = WARM_UP_IDLE_MS): IdleWarmUp {
   const queue = [...steps];
-  let running = false;
+  /** The step running, if one is. */
+  let running: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let finish!: () => void;
   const done = new Promise<void>((resolve) => (finish = resolve));
+  /** Runs one step; a failure drops every step left. */
+  const run = (step: WarmUpStep): Promise<void> => {
+    stepsStarted++;
+    running = step.run().then(
+      () => undefined,
+      () => void queue.splice(0),
+    );
+    return running.then(() => {
+      running = undefined;
+      if (queue.length === 0) finish();
+    });
+  };
   const next = (): void => {
     if (running || busy()) return;
     const step = queue.shift();
     if (!step) return finish();
-    running = true;
-    stepsStarted++;
-    step().then(
-      () => {
-        running = false;
-        setImmediate(next);
-      },
-      () => {
-        queue.length = 0;
-        running = false;
-        finish();
-      },
-    );
+    void run(step).then(() => setImmediate(next));
   };
   const wait = (): void => {
     clearTimeout(timer);
     if (queue.length > 0) timer = setTimeout(next, idleMs);
   };
-  const start = (more: (() => Promise<void>)[] = []): void => {
+  const start = (more: WarmUpStep[] = []): void => {
     clearTimeout(timer);
     queue.push(...more);
     next();
   };
+  const before = async (algorithm: string): Promise<number> => {
+    if (!queue.some((step) => step.algorithm === algorithm)) return 0;
+    clearTimeout(timer);
+    let count = 0;
+    for (;;) {
+      // The idle loop's step first (it sees the request as busy and starts no other), and any other before() call's.
+      while (running) await running;
+      const index = queue.findIndex((step) => step.algorithm === algorithm);
+      if (index < 0) return count;
+      count++;
+      await run(queue.splice(index, 1)[0]!);
+    }
+  };
   wait();
-  return { resume: wait, start, done };
+  return { resume: wait, start, before, done };
 }

@@ -140,10 +140,21 @@ async function answer(request: WorkerRequest): Promise<{ reply: WorkerReply; tra
   }
 }
 
+/**
+ * A training's request (a fit, or a training job: prepare.ts names its algorithm) first runs the warm-up
+ * steps still queued for that algorithm on this thread (warm-up.ts): a first fit that came before the idle
+ * warm-up reached them ran in V8's interpreter, at up to 20× its warm CPU (misc1, sgd4 in BENCHMARKS.md).
+ * Other requests wait for the step running, if any, only.
+ */
+async function warmThenAnswer(request: WorkerRequest): ReturnType<typeof answer> {
+  if (request.op === 'fit' || request.op === 'run') await warmUp.before(request.algorithm);
+  return answer(request);
+}
+
 port.on('message', (request: WorkerRequest) => {
   inFlight++;
   const warm = request.op === 'warm';
-  void answer(request).then(({ reply, transfer, release }) => {
+  void warmThenAnswer(request).then(({ reply, transfer, release }) => {
     // Before the reply, so a training that has ended holds nothing here any more when the pool hears of it.
     if (release.beforeReply) releaseFreedMemory();
     port.postMessage(reply, transfer);

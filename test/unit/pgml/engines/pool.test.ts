@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { after, describe, it } from 'node:test';
 import { closePool, poolLoad, poolStats, runInWorker, warmEnginePool } from '../../../../src/pgml/engines/pool.js';
 import { getEngineFactory, listAlgorithms } from '../../../../src/pgml/engines/registry.js';
+import { engineWarmUpSteps } from '../../../../src/pgml/engines/warm-up.js';
 import { ENGINE_THREAD_NICE } from '../../../../src/pgml/engines/thread-priority.js';
 import { loadSplit } from './xgboost/fixtures.js';
 
@@ -162,6 +163,17 @@ describe('worker pool', () => {
     // The first step starts as the warm request ends, long before WARM_UP_IDLE_MS; this request comes right after.
     const started = (await runInWorker('', 'run', { module, name: 'warmUpStepsStarted', input: null, what: 'reading the warm-up' })) as number;
     assert.ok(started >= 1, `warm-up steps started: ${started}`);
+  });
+
+  it("runs an algorithm's warm-up steps on a fresh thread before its first training job there", async () => {
+    await closePool();
+    const module = new URL(`../../../../src/pgml/engines/warm-up.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url).href;
+    const stepsStarted = async (algorithm: string) =>
+      (await runInWorker(algorithm, 'run', { module, name: 'warmUpStepsStarted', input: null, what: 'reading the warm-up' })) as number;
+    const sgdSteps = engineWarmUpSteps().filter((step) => step.algorithm === 'stochastic_gradient_descent').length;
+    assert.ok(sgdSteps > 0);
+    // The job reaches the new thread before its idle warm-up can start (it waits WARM_UP_IDLE_MS): only SGD's steps ran.
+    assert.equal(await stepsStarted('stochastic_gradient_descent'), sgdSteps);
   });
 
   it('loads TensorFlow.js only in a worker that trains a neural_network, never on the main thread', async () => {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { liblinearStatus } from '../../../../src/pgml/engines/liblinear.js';
+import { libsvmStatus } from '../../../../src/pgml/engines/libsvm/native.js';
 import { getLocalEngineFactory } from '../../../../src/pgml/engines/registry.js';
 import { engineWarmUpSteps, idleWarmUp, linearProgramWarmUpSteps } from '../../../../src/pgml/engines/warm-up.js';
 import { loadSplit, type Split } from './sklearn-reference.js';
@@ -42,17 +44,20 @@ describe('engine JIT warm-up', () => {
     const before = await models();
     const steps = [...engineWarmUpSteps(), ...linearProgramWarmUpSteps()];
     assert.ok(steps.length > 0);
-    for (const step of steps) await step();
+    for (const step of steps) await step.run();
     assert.deepEqual(await models(), before);
   });
 
   it('runs only after the thread has been idle, waits again after a request, and a failing step ends it quietly', async () => {
     const ran: number[] = [];
     let busy = true;
-    const steps = [0, 1, 2, 3].map((i) => async () => {
-      if (i === 2) throw new Error('step failed');
-      ran.push(i);
-    });
+    const steps = [0, 1, 2, 3].map((i) => ({
+      algorithm: 'a',
+      run: async () => {
+        if (i === 2) throw new Error('step failed');
+        ran.push(i);
+      },
+    }));
     const warmUp = idleWarmUp(steps, () => busy, 50);
     await new Promise((resolve) => setTimeout(resolve, 120));
     assert.deepEqual(ran, [], 'nothing runs while a request is in flight');
@@ -67,19 +72,61 @@ describe('engine JIT warm-up', () => {
   it('runs at once after start(), without the idle wait, then the steps start() adds, and pauses for a request', async () => {
     const ran: number[] = [];
     let busy = false;
-    const steps = [0, 1, 2].map((i) => async () => {
-      ran.push(i);
-      // A request arrives during the first step: the next step waits for it and the idle delay after it.
-      if (i === 0) busy = true;
-    });
+    const steps = [0, 1, 2].map((i) => ({
+      algorithm: 'a',
+      run: async () => {
+        ran.push(i);
+        // A request arrives during the first step: the next step waits for it and the idle delay after it.
+        if (i === 0) busy = true;
+      },
+    }));
     // An idle delay no test waits for: only start() can run the steps.
     const warmUp = idleWarmUp(steps, () => busy, 600_000);
     warmUp.start();
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.deepEqual(ran, [0], 'the first step ran at once; the others wait while a request is in flight');
     busy = false;
-    warmUp.start([async () => void ran.push(3)]);
+    warmUp.start([{ algorithm: 'a', run: async () => void ran.push(3) }]);
     await warmUp.done;
     assert.deepEqual(ran, [0, 1, 2, 3], "start's steps run after the others");
+  });
+
+  it("before() runs an algorithm's queued steps ahead of its fit, after the step running only, and leaves the others queued", async () => {
+    const ran: string[] = [];
+    let busy = false;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const step = (name: string, algorithm: string, wait?: Promise<void>) => ({
+      algorithm,
+      run: async () => {
+        ran.push(`${name} started`);
+        await wait;
+        ran.push(`${name} done`);
+      },
+    });
+    const warmUp = idleWarmUp([step('sgd 1', 'sgd', held), step('ridge 1', 'ridge'), step('sgd 2', 'sgd'), step('ridge 2', 'ridge')], () => busy, 600_000);
+    warmUp.start();
+    // A request to fit sgd arrives while the idle warm-up's first step runs (busy from now on).
+    busy = true;
+    const beforeSgd = warmUp.before('sgd');
+    release();
+    assert.equal(await beforeSgd, 1, 'the one sgd step still queued ran for the request');
+    assert.deepEqual(ran, ['sgd 1 started', 'sgd 1 done', 'sgd 2 started', 'sgd 2 done'], 'the running step ended first; no ridge step ran');
+    assert.equal(await warmUp.before('sgd'), 0, 'a thread that has warmed sgd runs nothing more for it');
+    assert.equal(await warmUp.before('kmeans'), 0, 'an algorithm without steps runs nothing');
+    // Another request (predict, say) waits for nothing: the idle loop starts no step while the thread is busy.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(ran.length, 4);
+    busy = false;
+    warmUp.start();
+    await warmUp.done;
+    assert.deepEqual(ran.slice(4), ['ridge 1 started', 'ridge 1 done', 'ridge 2 started', 'ridge 2 done'], 'the idle warm-up goes on with the rest');
+  });
+
+  it('has no steps for a solver that runs in a native library, and keeps the ports that still run in JavaScript', () => {
+    const algorithms = new Set(engineWarmUpSteps().map((step) => step.algorithm));
+    for (const algorithm of ['stochastic_gradient_descent', 'linear', 'ridge', 'kernel_ridge', 'nu_svm', 'gaussian_process']) assert.ok(algorithms.has(algorithm), algorithm);
+    if (libsvmStatus().status === 'loaded') assert.ok(!algorithms.has('svm'), 'svm trains on libsvm: its steps warm nothing');
+    if (liblinearStatus().status === 'loaded') assert.ok(!algorithms.has('linear_svm'), 'linear_svm trains on liblinear: its steps warm nothing');
   });
 });
