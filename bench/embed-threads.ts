@@ -5,8 +5,13 @@
 // the client's CPU, and the p50. CPU time and counts, not wall time, are what survive a loaded
 // machine; wall time comes near a quiet machine's under SCHED_FIFO (`chrt -f 10`), which runs the
 // proxy, the client and bench/embed_baseline.py ahead of the machine's other work.
-// Run: npm run build && node --import tsx bench/embed-threads.ts   (one JSON line per round)
-// Env: BENCH_SINGLE (200), BENCH_ROUNDS (2), BENCH_CLI (another build's dist/cli.js, for an A/B), PYTHON (python3).
+// Then the same texts on the same file outside the proxy, in this process (bench/embed-alone.ts): the
+// latency thread's own work back to back, the same with the proxy's pause between calls, and a bare
+// onnxruntime-node session with the latency session's options: what the latency thread costs with
+// nothing around it, on the same machine in the same minute.
+// Run: npm run build && node --import tsx bench/embed-threads.ts   (one JSON line per round and phase)
+// Env: BENCH_SINGLE (200), BENCH_ROUNDS (2), BENCH_CLI (another build's dist/cli.js, for an A/B), PYTHON (python3),
+// BENCH_ALONE (1; 0 skips the phase outside the proxy), BENCH_PAUSE_MS (the pause between paced calls: 3).
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +19,7 @@ import pg from 'pg';
 import { execCapture } from '../test/support/exec.js';
 import { createDatabase, startPgCluster } from '../test/support/pg-cluster.js';
 import { REPO_ROOT, startProxy } from '../test/support/proxy.js';
+import { embedAlone } from './embed-alone.js';
 import { sentences } from './embed-sentences.js';
 import { percentile } from './predict-common.js';
 
@@ -87,5 +93,11 @@ try {
 } finally {
   await proxy.stop();
   cluster.stop();
+}
+try {
+  if (process.env.BENCH_ALONE !== '0') await embedAlone(join(modelsDir, MODEL), texts, ROUNDS, Number(process.env.BENCH_PAUSE_MS ?? 3));
+} finally {
   rmSync(dir, { recursive: true, force: true });
 }
+// The phase outside the proxy loaded transformers.js and onnxruntime in this process; nothing is left to wait for.
+process.exit(0);

@@ -30,7 +30,7 @@ const DEFAULT_BATCH = 16;
  * session of two threads the same option made the UPDATE 15% slower). It keeps onnxruntime's
  * default thread count: one thread is 1.3x slower for one sentence (BENCHMARKS.md, embedl).
  */
-const LATENCY_SESSION_OPTIONS = { extra: { session: { force_spinning_stop: '1' } } };
+export const LATENCY_SESSION_OPTIONS = { extra: { session: { force_spinning_stop: '1' } } };
 
 function readJson(path: string): unknown {
   return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : undefined;
