@@ -14,7 +14,7 @@ const { engineWarmUpSteps } = (await import(`${root}/src/pgml/engines/warm-up.ts
 const cell = process.argv[2] ?? 'lasso:diabetes';
 const [algorithm = 'lasso', dataset = 'diabetes'] = cell.split(':');
 const task = algorithm === 'affinity_propagation' ? 'clustering' : dataset === 'diabetes' || dataset.endsWith('.csv') ? 'regression' : 'classification';
-for (const step of engineWarmUpSteps()) await step();
+for (const step of engineWarmUpSteps()) await step.run();
 if (process.env.EXTRA) {
   const [fits = 0, rows = 60] = process.env.EXTRA.split(':').map(Number);
   const cols = 6;
