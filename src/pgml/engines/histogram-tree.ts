@@ -8,6 +8,7 @@
 
 import type { BinnedData } from './histogram-bins.js';
 import { HistogramHelper } from './histogram-helper.js';
+import { KernelArena } from './histogram-kernel.js';
 import { rootCounts } from './histogram-sums.js';
 import { bestSplit, claimFeatures, MIN_HESSIAN, nodeValue, setStep, stepArrays, type StepArrays } from './histogram-step.js';
 
@@ -69,6 +70,8 @@ export class HistTreeGrower {
   private readonly nodeGradients: Float32Array;
   private readonly nodeHessians: Float32Array;
   private readonly histogramSize: number;
+  /** The WebAssembly memory of the arrays below but scratch (histogram-kernel.ts). */
+  private readonly arena: KernelArena;
   private readonly arrays: StepArrays;
   /** Per feature: its last bin (the thresholds' count), where split finding stops. */
   private readonly lastBins: Int32Array;
@@ -80,25 +83,32 @@ export class HistTreeGrower {
   /** The last grown tree's leaves, for addLeafValues. */
   private leaves: { start: number; end: number; value: number }[] = [];
 
-  /** `shared`: the arrays a step reads go in SharedArrayBuffers (data's bins too), for startHelper. */
-  constructor(private readonly data: BinnedData, private readonly shared = false) {
+  /**
+   * Every array a histogram reads or writes is in one WebAssembly memory (KernelArena: data's bins
+   * copied in), for histogram-kernel.wat; shared, so the helper thread reads and writes the same.
+   * `shared`: the step's control arrays in SharedArrayBuffers too, for startHelper.
+   */
+  constructor(private readonly data: BinnedData, shared = false) {
     const n = data.rows;
-    const buffer = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
-    this.indices = new Int32Array(buffer(4 * n));
-    this.scratch = new Int32Array(n);
-    this.nodeGradients = new Float32Array(buffer(4 * n));
-    this.nodeHessians = new Float32Array(buffer(4 * n));
-    const offsets = new Int32Array(buffer(4 * (data.cols + 1)));
-    this.lastBins = new Int32Array(buffer(4 * data.cols));
-    for (let c = 0; c < data.cols; c++) {
-      this.lastBins[c] = data.thresholds[c]!.length;
-      offsets[c + 1] = offsets[c]! + ENTRY * (data.thresholds[c]!.length + 1);
-    }
+    const offsets = new Int32Array(data.cols + 1);
+    for (let c = 0; c < data.cols; c++) offsets[c + 1] = offsets[c]! + ENTRY * (data.thresholds[c]!.length + 1);
     this.histogramSize = offsets[data.cols]!;
-    const { bins, rows } = data;
-    const counts = new Float64Array(buffer(8 * (this.histogramSize / ENTRY)));
-    rootCounts(bins, rows, offsets, counts);
-    const inputs = { bins, rows, offsets, indices: this.indices, gradients: this.nodeGradients, hessians: this.nodeHessians, rootCounts: counts };
+    // The fixed arrays and a few histograms (more as the tree needs them: the memory grows).
+    this.arena = new KernelArena(n * data.cols + 12 * n + 8 * data.cols + 8 * (this.histogramSize / ENTRY) + 4 * 8 * this.histogramSize + 4096);
+    const { arena } = this;
+    const bins = arena.array(Uint8Array, n * data.cols);
+    bins.set(data.bins);
+    this.indices = arena.array(Int32Array, n);
+    this.scratch = new Int32Array(n);
+    this.nodeGradients = arena.array(Float32Array, n);
+    this.nodeHessians = arena.array(Float32Array, n);
+    const sharedOffsets = arena.array(Int32Array, data.cols + 1);
+    sharedOffsets.set(offsets);
+    this.lastBins = arena.array(Int32Array, data.cols);
+    for (let c = 0; c < data.cols; c++) this.lastBins[c] = data.thresholds[c]!.length;
+    const counts = arena.array(Float64Array, this.histogramSize / ENTRY);
+    rootCounts(bins, n, sharedOffsets, counts);
+    const inputs = { bins, rows: n, offsets: sharedOffsets, indices: this.indices, gradients: this.nodeGradients, hessians: this.nodeHessians, rootCounts: counts, memory: arena.memory };
     this.arrays = stepArrays(inputs, data.cols, shared);
   }
 
@@ -205,8 +215,7 @@ export class HistTreeGrower {
   private takeHistogram(): number {
     const slot = this.free.pop();
     if (slot !== undefined) return slot;
-    const bytes = 8 * this.histogramSize;
-    const histogram = new Float64Array(this.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+    const histogram = this.arena.array(Float64Array, this.histogramSize);
     this.histograms.push(histogram);
     this.helper?.register(this.histograms.length - 1, histogram);
     return this.histograms.length - 1;
