@@ -176,4 +176,35 @@
         (local.set $column (i32.add (local.get $column) (i32.const 1)))
         (local.set $gradients (i32.add (local.get $gradients) (i32.const 4)))
         (local.set $hessians (i32.add (local.get $hessians) (i32.const 4)))
-        (br $one)))))
+        (br $one))))
+
+  ;; HistTreeGrower's partition of a node's rows on a split (the JavaScript reference is
+  ;; partitionRows in histogram-tree.ts): the n positions from $indices, stable, those whose bin in the
+  ;; feature's column ($column) is at most $bin first, the rest after them, both in their order.
+  ;; Returns how many go left. Without a branch per row (a split sends rows either way at random, so a
+  ;; branch would be mispredicted about every other row): each position is written to both sides, the
+  ;; left one in place (never past the one being read) and the right one to $scratch (n int32s), and
+  ;; only its side's pointer moves; then the right side is copied in after the left.
+  (func (export "partition")
+    (param $indices i32) (param $scratch i32) (param $n i32) (param $column i32) (param $bin i32) (result i32)
+    (local $read i32) (local $end i32) (local $left i32) (local $right i32) (local $row i32) (local $goesRight i32)
+    (local.set $read (local.get $indices))
+    (local.set $end (i32.add (local.get $indices) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $left (local.get $indices))
+    (local.set $right (local.get $scratch))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $read) (local.get $end)))
+        (local.set $row (i32.load (local.get $read)))
+        ;; 1 when the row's bin is above the split's (bins are 0..255: the difference is negative).
+        (local.set $goesRight (i32.shr_u
+          (i32.sub (local.get $bin) (i32.load8_u (i32.add (local.get $column) (local.get $row))))
+          (i32.const 31)))
+        (i32.store (local.get $left) (local.get $row))
+        (i32.store (local.get $right) (local.get $row))
+        (local.set $left (i32.add (local.get $left) (i32.shl (i32.xor (local.get $goesRight) (i32.const 1)) (i32.const 2))))
+        (local.set $right (i32.add (local.get $right) (i32.shl (local.get $goesRight) (i32.const 2))))
+        (local.set $read (i32.add (local.get $read) (i32.const 4)))
+        (br $row)))
+    (memory.copy (local.get $left) (local.get $scratch) (i32.sub (local.get $right) (local.get $scratch)))
+    (i32.shr_u (i32.sub (local.get $left) (local.get $indices)) (i32.const 2))))

@@ -8,7 +8,7 @@
 
 import type { BinnedData } from './histogram-bins.js';
 import { HistogramHelper } from './histogram-helper.js';
-import { KernelArena } from './histogram-kernel.js';
+import { histogramKernel, KernelArena, type HistogramKernel } from './histogram-kernel.js';
 import { rootCounts } from './histogram-sums.js';
 import { bestSplit, claimFeatures, MIN_HESSIAN, nodeValue, setStep, stepArrays, type StepArrays } from './histogram-step.js';
 
@@ -70,8 +70,11 @@ export class HistTreeGrower {
   private readonly nodeGradients: Float32Array;
   private readonly nodeHessians: Float32Array;
   private readonly histogramSize: number;
-  /** The WebAssembly memory of the arrays below but scratch (histogram-kernel.ts). */
+  /** The WebAssembly memory of the arrays here (histogram-kernel.ts). */
   private readonly arena: KernelArena;
+  private readonly kernel: HistogramKernel;
+  /** data's bins, in the arena. */
+  private readonly bins: Uint8Array;
   private readonly arrays: StepArrays;
   /** Per feature: its last bin (the thresholds' count), where split finding stops. */
   private readonly lastBins: Int32Array;
@@ -94,12 +97,14 @@ export class HistTreeGrower {
     for (let c = 0; c < data.cols; c++) offsets[c + 1] = offsets[c]! + ENTRY * (data.thresholds[c]!.length + 1);
     this.histogramSize = offsets[data.cols]!;
     // The fixed arrays and a few histograms (more as the tree needs them: the memory grows).
-    this.arena = new KernelArena(n * data.cols + 12 * n + 8 * data.cols + 8 * (this.histogramSize / ENTRY) + 4 * 8 * this.histogramSize + 4096);
+    this.arena = new KernelArena(n * data.cols + 16 * n + 8 * data.cols + 8 * (this.histogramSize / ENTRY) + 4 * 8 * this.histogramSize + 4096);
     const { arena } = this;
     const bins = arena.array(Uint8Array, n * data.cols);
     bins.set(data.bins);
+    this.bins = bins;
+    this.kernel = histogramKernel(arena.memory);
     this.indices = arena.array(Int32Array, n);
-    this.scratch = new Int32Array(n);
+    this.scratch = arena.array(Int32Array, n);
     this.nodeGradients = arena.array(Float32Array, n);
     this.nodeHessians = arena.array(Float32Array, n);
     const sharedOffsets = arena.array(Int32Array, data.cols + 1);
@@ -189,27 +194,12 @@ export class HistTreeGrower {
 
   /**
    * Stable partition of indices[start, end) on the feature's bin; returns where the right rows begin.
-   * Without a branch per row: each row is written to both sides and only its side's count moves (a
-   * split sends rows either way at random, so a branch on the bin was mispredicted about every other
-   * row: twice the time). Writing indices[left] is safe: left never passes i.
+   * By histogram-kernel.wat's partition (about three times partitionRows' speed, the same result).
    */
   private partition(start: number, end: number, feature: number, bin: number): number {
-    const { indices, scratch } = this;
-    const { bins, rows } = this.data;
-    const column = feature * rows;
-    let left = start;
-    let right = 0;
-    for (let i = start; i < end; i++) {
-      const r = indices[i]!;
-      // 1 when the row's bin is above the split's (a bin is 0..255, so the difference is negative).
-      const goesRight = (bin - bins[column + r]!) >>> 31;
-      indices[left] = r;
-      scratch[right] = r;
-      left += goesRight ^ 1;
-      right += goesRight;
-    }
-    indices.set(scratch.subarray(0, right), left);
-    return left;
+    const { indices, scratch, bins } = this;
+    const column = bins.byteOffset + feature * this.data.rows;
+    return start + this.kernel.partition(indices.byteOffset + 4 * start, scratch.byteOffset, end - start, column, bin);
   }
 
   private takeHistogram(): number {
@@ -256,6 +246,29 @@ export class HistTreeGrower {
 /** Whether a node may split at all: below max_depth, with rows for two leaves and sklearn's min_hessian_to_split. */
 function splittable(node: Node, options: GrowOptions): boolean {
   return node.depth < options.maxDepth && node.end - node.start >= 2 * options.minSamplesLeaf && node.h >= MIN_HESSIAN;
+}
+
+/**
+ * The JavaScript reference of histogram-kernel.wat's partition (its test compares them): stable, the
+ * rows of indices[start, end) whose bin in `column` of `bins` is at most `bin` first; returns where the
+ * right rows begin. Without a branch per row: each row is written to both sides and only its side's
+ * count moves (a split sends rows either way at random, so a branch on the bin was mispredicted about
+ * every other row: twice the time). Writing indices[left] is safe: left never passes i.
+ */
+export function partitionRows(indices: Int32Array, scratch: Int32Array, bins: Uint8Array, column: number, start: number, end: number, bin: number): number {
+  let left = start;
+  let right = 0;
+  for (let i = start; i < end; i++) {
+    const r = indices[i]!;
+    // 1 when the row's bin is above the split's (a bin is 0..255, so the difference is negative).
+    const goesRight = (bin - bins[column + r]!) >>> 31;
+    indices[left] = r;
+    scratch[right] = r;
+    left += goesRight ^ 1;
+    right += goesRight;
+  }
+  indices.set(scratch.subarray(0, right), left);
+  return left;
 }
 
 export function predictHistTree(tree: HistTree, x: Float32Array, offset: number): number {

@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import wabtInit from 'wabt';
 import { HISTOGRAM_KERNEL_WASM } from '../../../../src/pgml/engines/histogram-kernel-wasm.js';
-import { KernelArena } from '../../../../src/pgml/engines/histogram-kernel.js';
+import { histogramKernel, KernelArena } from '../../../../src/pgml/engines/histogram-kernel.js';
 import { rootCounts, sumFeature, type HistogramInputs } from '../../../../src/pgml/engines/histogram-sums.js';
+import { partitionRows } from '../../../../src/pgml/engines/histogram-tree.js';
 
 function lcg(seed: number): () => number {
   let s = seed;
@@ -92,4 +93,21 @@ describe('hist_gradient_boosting WebAssembly histogram kernel', () => {
       });
     }
   }
+
+  for (const [c, bin] of [[0, 127], [1, 3], [2, 0], [3, 254], [3, 255]] as const) {
+    it(`partitions a node's rows on feature ${c} at bin ${bin} as partitionRows (stable, the same split point)`, () => {
+      const arena = new KernelArena(1);
+      const inMemory = inputsFor(child, arena);
+      const scratch = arena.array(Int32Array, rows);
+      const reference = Int32Array.from(inMemory.indices);
+      const start = 5;
+      const end = start + child.length;
+      const expected = partitionRows(reference, new Int32Array(rows), bins, c * rows, start, end, bin);
+      const left = histogramKernel(arena.memory).partition(inMemory.indices.byteOffset + 4 * start, scratch.byteOffset, child.length, inMemory.bins.byteOffset + c * rows, bin);
+      assert.ok(c === 3 && bin === 255 ? expected === end : expected > start && expected < end, `a split with rows on both sides (${expected - start} left)`);
+      assert.equal(start + left, expected);
+      assert.deepEqual(inMemory.indices, reference);
+    });
+  }
 });
+
