@@ -69,7 +69,11 @@ export class KernelArena {
   /** `bytes`: what the arena is expected to hold at first (it grows past it when needed). */
   constructor(bytes: number) {
     const pages = Math.min(MAX_PAGES, Math.max(1, Math.ceil(bytes / PAGE)));
-    this.memory = new wasm.Memory({ initial: pages, maximum: MAX_PAGES, shared: true });
+    try {
+      this.memory = new wasm.Memory({ initial: pages, maximum: MAX_PAGES, shared: true });
+    } catch (error) {
+      throw new PgError(SqlState.OutOfMemory, `hist_gradient_boosting could not reserve ${Math.ceil((pages * PAGE) / 2 ** 20)} MB of histogram memory: ${(error as Error).message}`);
+    }
   }
 
   /** A zeroed array of `length` elements in the memory, 8-byte aligned. */

@@ -109,5 +109,11 @@ describe('hist_gradient_boosting WebAssembly histogram kernel', () => {
       assert.deepEqual(inMemory.indices, reference);
     });
   }
+
+  it("refuses arrays beyond WebAssembly's 4 GiB with 54000, not a wrong address", () => {
+    const arena = new KernelArena(1);
+    arena.array(Uint8Array, 16);
+    assert.throws(() => arena.array(Float64Array, 2 ** 29), (error: Error & { code?: string }) => error.code === '54000' && /more than WebAssembly's 4096 MB/.test(error.message));
+  });
 });
 
