@@ -207,4 +207,19 @@
         (local.set $read (i32.add (local.get $read) (i32.const 4)))
         (br $row)))
     (memory.copy (local.get $left) (local.get $scratch) (i32.sub (local.get $right) (local.get $scratch)))
-    (i32.shr_u (i32.sub (local.get $left) (local.get $indices)) (i32.const 2))))
+    (i32.shr_u (i32.sub (local.get $left) (local.get $indices)) (i32.const 2)))
+
+  ;; A node's gradients (or hessians) gathered in row order, as the sum loops read them (scikit-learn's
+  ;; ordered_gradients): out[i] = values[positions[i]], i < n, four-byte values copied bit for bit.
+  (func (export "gather") (param $out i32) (param $values i32) (param $positions i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $positions) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $positions) (local.get $end)))
+        (i32.store (local.get $out)
+          (i32.load (i32.add (local.get $values) (i32.shl (i32.load (local.get $positions)) (i32.const 2)))))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (local.set $positions (i32.add (local.get $positions) (i32.const 4)))
+        (br $row)))))
+

@@ -115,5 +115,16 @@ describe('hist_gradient_boosting WebAssembly histogram kernel', () => {
     arena.array(Uint8Array, 16);
     assert.throws(() => arena.array(Float64Array, 2 ** 29), (error: Error & { code?: string }) => error.code === '54000' && /more than WebAssembly's 4096 MB/.test(error.message));
   });
+
+  it('gathers a node\'s gradients in row order, bit for bit', () => {
+    const arena = new KernelArena(1);
+    const inMemory = inputsFor(child, arena);
+    const values = arena.array(Float32Array, rows);
+    values.set(rowGradients);
+    const out = arena.array(Float32Array, child.length + 1).fill(Number.NaN);
+    histogramKernel(arena.memory).gather(out.byteOffset, values.byteOffset, inMemory.indices.byteOffset + 4 * 5, child.length);
+    assert.deepEqual(out.subarray(0, child.length), Float32Array.from(child, (p) => rowGradients[p]!));
+    assert.ok(Number.isNaN(out[child.length]!), 'nothing written past n');
+  });
 });
 
