@@ -67,7 +67,7 @@ class HistGradientBoostingEngine extends RawScoreEngine<HistState> {
     const thresholds = binThresholds(columns, train.length, cols, maxBins, binSample(train.length, randomSeed));
     // A second thread takes features of each large step (histogram, sibling, split finding), as sklearn's OpenMP threads do.
     const threaded = enginePoolSize() > 1 && train.length * cols >= THREADED_MIN_WORK;
-    const grower = new HistTreeGrower(binData(columns, train.length, cols, thresholds, threaded), threaded);
+    const grower = new HistTreeGrower(binData(columns, train.length, cols, thresholds), threaded);
     const baseline = priorRawScores(task, y, train, numClasses);
     // Raw scores and labels of the training rows by position (as the grower's bins and gradients) and of
     // the held-out rows apart, as sklearn's raw_predictions and raw_predictions_val: the gradient pass reads

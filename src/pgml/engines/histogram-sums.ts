@@ -1,5 +1,8 @@
+import { histogramKernel, type KernelMemory } from './histogram-kernel.js';
+
 /**
- * The inner loops of HistTreeGrower's histograms: one feature's bins of a node's rows, summed in row
+ * The inner loops of HistTreeGrower's histograms (here in JavaScript, the reference the WebAssembly
+ * kernel of histogram-kernel.wat is tested against, and what runs when the arrays are not in a kernel's memory): one feature's bins of a node's rows, summed in row
  * order into that feature's histogram (entries of three: gradient sum, hessian sum, row count). Four
  * rows a step: their bins are read first, then the four updates run one after another, so a bin shared
  * by two of the rows still gets its sums in row order (the same floating-point sums as one row a step;
@@ -127,6 +130,12 @@ export interface HistogramInputs {
   hessians: Float32Array;
   /** The root's row count of each bin, at offsets[c] / 3 + bin (rootCounts): the root's rows never change. */
   rootCounts: Float64Array;
+  /**
+   * When set, bins, indices, gradients, hessians and every histogram summed are arrays in this memory
+   * (KernelArena's), and the WebAssembly kernel sums (by byte address: an array outside the memory
+   * would be read at the wrong place, so only a KernelArena's arrays may be given with it).
+   */
+  memory?: KernelMemory;
 }
 
 /** Each feature's row count per bin over all rows, laid out as HistogramInputs.rootCounts. */
@@ -151,7 +160,18 @@ export function sumFeature(histogram: Float64Array, inputs: HistogramInputs, c: 
   histogram.fill(0, base, end);
   // Only the root has every row (HistTreeGrower's partition starts as every position in order).
   const root = n === rows;
-  if (withHessians) {
+  if (inputs.memory) {
+    const kernel = histogramKernel(inputs.memory);
+    const at = histogram.byteOffset + 8 * base;
+    const column = bins.byteOffset + c * rows;
+    if (withHessians) {
+      if (root) kernel.sumGradientsAndHessiansInOrder(at, column, n, gradients.byteOffset, hessians.byteOffset);
+      else kernel.sumGradientsAndHessians(at, column, indices.byteOffset + 4 * start, n, gradients.byteOffset, hessians.byteOffset);
+    } else {
+      if (root) kernel.sumGradientsInOrder(at, column, n, gradients.byteOffset);
+      else kernel.sumGradients(at, column, indices.byteOffset + 4 * start, n, gradients.byteOffset);
+    }
+  } else if (withHessians) {
     if (root) sumGradientsAndHessiansInOrder(histogram, base, bins, c * rows, n, gradients, hessians);
     else sumGradientsAndHessians(histogram, base, bins, c * rows, indices, start, n, gradients, hessians);
   } else {
