@@ -234,15 +234,16 @@ function nodeRows(memory: NativeBuffers, x: Float64Array, rows: number, cols: nu
   return new NativeRows(memory, 'nodes', nodeMemory.address, perRow * NODE_BYTES);
 }
 
-/** Rows of the kernel matrix computed at a time: their band of dot products stays in cache (32 × 1,347 doubles on digits: 345 kB). */
+/** Rows of the kernel matrix computed at a time: their band of values stays in cache (32 × 1,347 doubles on digits: 345 kB). */
 const BAND = 32;
 
 /**
  * Row i: node 0 holds i + 1 (upstream reads row i's kernel with row j as node j + 1 of row i), nodes
  * 1 … rows its kernel row, then an index −1. Built a band of rows at a time: the band's dot products
- * with the rows from the band on (BLAS), one exp per pair of rows, and left of the band the values
- * already written in the rows above, read a band's width at a time. No rows × rows matrix but the
- * node memory itself (16 bytes a value, far larger than a cache), which every pass walks in order.
+ * with the rows from the band on (BLAS) become kernel values in place, one exp per pair of rows; the
+ * band's rows are copied out, and its columns into the rows below (the matrix is symmetric), so that
+ * each node is written once and none is read back: the node memory (16 bytes a value) is far larger
+ * than a cache.
  */
 function precomputedRows(memory: NativeBuffers, x: Float64Array, rows: number, cols: number, gamma: number): NativeRows {
   const square = new Float64Array(rows);
@@ -262,20 +263,22 @@ function precomputedRows(memory: NativeBuffers, x: Float64Array, rows: number, c
     const to = Math.min(from + BAND, rows);
     const width = rows - from;
     rowBandProducts(x, rows, cols, from, to, from, band);
-    for (let j = 0; j < from; j++) {
-      for (let i = from; i < to; i++) nodeValue[at(i, j)] = nodeValue[at(j, i)]!;
-    }
     for (let i = from; i < to; i++) {
       const si = square[i]!;
+      const offset = (i - from) * width - from;
+      // upstream's diagonal to the bit (the solver uses it as a double): exp(0) = 1 for rbf
+      band[offset + i] = Math.exp(-gamma * (si + si - 2 * si));
+      for (let j = i + 1; j < rows; j++) band[offset + j] = rbfExp(-gamma * (si + square[j]! - 2 * band[offset + j]!));
+    }
+    for (let i = from; i < to; i++) {
       nodeValue[i * perRow * 2 + 1] = i + 1;
-      for (let j = from; j < i; j++) nodeValue[at(i, j)] = nodeValue[at(j, i)]!;
-      // upstream's diagonal to the bit: the solver uses it as a double
-      nodeValue[at(i, i)] = Math.exp(-gamma * (si + si - 2 * si));
-      const products = (i - from) * width - from;
-      for (let j = i + 1, value = at(i, j); j < rows; j++, value += 2) {
-        nodeValue[value] = rbfExp(-gamma * (si + square[j]! - 2 * band[products + j]!));
-      }
+      const offset = (i - from) * width - from;
+      for (let j = from, value = at(i, from); j < i; j++, value += 2) nodeValue[value] = band[(j - from) * width + i - from]!;
+      for (let j = i, value = at(i, i); j < rows; j++, value += 2) nodeValue[value] = band[offset + j]!;
       nodeIndex[(i * perRow + rows + 1) * 4] = -1;
+    }
+    for (let j = to; j < rows; j++) {
+      for (let i = from, value = at(j, from), column = j - from; i < to; i++, value += 2, column += width) nodeValue[value] = band[column]!;
     }
   }
   return new NativeRows(memory, 'precomputed', nodeMemory.address, perRow * NODE_BYTES);
