@@ -8,7 +8,10 @@
  * in row order within a class: the order the fork's svm_group_classes makes), and every feature is
  * a node, zeros too, so that upstream's sparse dot product adds the terms the fork's dense one adds.
  * (Leaving the zeros out gives the same doubles but was slower: digits svm 117–142 ms of CPU against
- * 48–85, the index merge mispredicting on irregular zeros.)
+ * 48–85, the index merge mispredicting on irregular zeros.) For rbf, where it fits in cache_size, the
+ * kernel matrix is computed here instead and upstream reads it (NativeRows, kernel_type PRECOMPUTED):
+ * the same doubles on every fixture and benchmark dataset, each of a fit's svm_train calls reading
+ * one matrix.
  */
 import type * as Koffi from 'koffi';
 import { PgError, SqlState } from '../../../errors/index.js';
