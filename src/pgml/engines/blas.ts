@@ -28,6 +28,7 @@ interface Blas {
   dgemv: Fn;
   dger: Fn;
   dgemm: Fn;
+  sgemm: Fn;
   /** LAPACK's Cholesky, least-squares and symmetric eigen routines, when the library carries LAPACK (OpenBLAS does; the reference BLAS not). */
   lapack?: { dpotrf: Fn; dpotrs: Fn; dpotri: Fn; dgelsd: Fn; dsyevd: Fn };
 }
@@ -65,6 +66,9 @@ function bind(lib: Koffi.LibraryHandle): Blas {
     ) as Fn,
     dgemm: lib.func(
       'void cblas_dgemm(int order, int transa, int transb, int m, int n, int k, double alpha, const double* a, int lda, const double* b, int ldb, double beta, _Inout_ double* c, int ldc)',
+    ) as Fn,
+    sgemm: lib.func(
+      'void cblas_sgemm(int order, int transa, int transb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb, float beta, _Inout_ float* c, int ldc)',
     ) as Fn,
     lapack: bindLapack(lib),
   };
@@ -161,6 +165,28 @@ export function rowBandProducts(
     CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS, to - from, width, cols, 1, x.subarray(from * cols, to * cols), cols,
     x.subarray(first * cols), cols, 0, out, width,
   );
+}
+
+/**
+ * rowBandProducts in single precision, for rows whose dot products are exact there: integers with
+ * every partial sum below 2^24 (the caller checks; then any order of additions gives the double
+ * sums' values, at half dgemm's cost). False without a BLAS: the caller uses rowBandProducts.
+ */
+export function rowBandProductsExact32(
+  x: Float32Array, rows: number, cols: number, from: number, to: number, first: number, out: Float32Array,
+): boolean {
+  const blas = loadedBlas();
+  if (!blas) return false;
+  const width = rows - first;
+  if (to <= from || width === 0 || cols === 0) {
+    out.fill(0, 0, (to - from) * width);
+    return true;
+  }
+  blas.sgemm(
+    CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS, to - from, width, cols, 1, x.subarray(from * cols, to * cols), cols,
+    x.subarray(first * cols), cols, 0, out, width,
+  );
+  return true;
 }
 
 /** X·w: one value per row. */

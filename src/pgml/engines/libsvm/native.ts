@@ -16,7 +16,7 @@
 import type * as Koffi from 'koffi';
 import { PgError, SqlState } from '../../../errors/index.js';
 import { describeNativeLoad, loadNativeLibrary, type NativeLoad } from '../native-library.js';
-import { rowBandProducts } from '../blas.js';
+import { rowBandProducts, rowBandProductsExact32 } from '../blas.js';
 import { rbfExp } from './rbf-exp.js';
 import type { SvmModel, SvmParams, SvmType } from './train.js';
 
@@ -180,8 +180,8 @@ export function rowLayout(rows: number, params: Pick<SvmParams, 'kernel' | 'cach
  *
  * The precomputed values are upstream's kernel_rbf, exp(−γ(‖xᵢ‖² + ‖xⱼ‖² − 2 xᵢ·xⱼ)), with the squared
  * norms summed feature by feature as upstream's dot does and the cross products from BLAS (another
- * order of additions: exact where the features are integers, as digits'; otherwise a few ulps
- * apart). The diagonal is upstream's to the bit (exp(0) = 1 for rbf): the solver uses it in double.
+ * order of additions: exact where the features are integers, as digits', whose products are
+ * then taken from single precision, at half the cost; otherwise a few ulps apart). The diagonal is upstream's to the bit (exp(0) = 1 for rbf): the solver uses it in double.
  * Every other value reaches the solver as a float (libsvm's Qfloat), which the ulps of BLAS's sums
  * or of V8's exp against glibc's almost never move: the fixtures' and the benchmark datasets' models
  * are the same doubles as with upstream's own kernel (libsvm-native.test.ts).
@@ -262,10 +262,15 @@ function precomputedRows(memory: NativeBuffers, x: Float64Array, rows: number, c
   /** Where row i's kernel value with row j is. */
   const at = (i: number, j: number) => (i * perRow + j + 1) * 2 + 1;
   const band = new Float64Array(BAND * rows);
+  const exact32 = exactInFloat32(x, cols) ? { x: Float32Array.from(x), band: new Float32Array(BAND * rows) } : undefined;
   for (let from = 0; from < rows; from += BAND) {
     const to = Math.min(from + BAND, rows);
     const width = rows - from;
-    rowBandProducts(x, rows, cols, from, to, from, band);
+    if (exact32 && rowBandProductsExact32(exact32.x, rows, cols, from, to, from, exact32.band)) {
+      band.set(exact32.band.subarray(0, (to - from) * width));
+    } else {
+      rowBandProducts(x, rows, cols, from, to, from, band);
+    }
     for (let i = from; i < to; i++) {
       const si = square[i]!;
       const offset = (i - from) * width - from;
@@ -285,6 +290,21 @@ function precomputedRows(memory: NativeBuffers, x: Float64Array, rows: number, c
     }
   }
   return new NativeRows(memory, 'precomputed', nodeMemory.address, perRow * NODE_BYTES);
+}
+
+/**
+ * Whether every dot product of x's rows is exact in single precision: integer features (digits' are
+ * 0–16) whose products, summed over the columns, stay below 2^24 in magnitude, so that every partial
+ * sum, in any order, is a float. Then sgemm gives the double sums' values at half dgemm's cost.
+ */
+function exactInFloat32(x: Float64Array, cols: number): boolean {
+  let largest = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (!Number.isInteger(v)) return false;
+    largest = Math.max(largest, Math.abs(v));
+  }
+  return cols * largest * largest < 2 ** 24;
 }
 
 function loadedLibsvm(): Api {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  blasStatus, describeBlas, gram, gramJs, rowBandProducts, lapackCholesky, lapackCholeskySolve, lapackSymmetricEigen, leastSquaresLapack, xTimes, xTy, xTyFloat32, xTyJs, centredProductsFloat32,
+  blasStatus, describeBlas, gram, gramJs, rowBandProducts, rowBandProductsExact32, lapackCholesky, lapackCholeskySolve, lapackSymmetricEigen, leastSquaresLapack, xTimes, xTy, xTyFloat32, xTyJs, centredProductsFloat32,
 } from '../../../../src/pgml/engines/blas.js';
 import { jacobiEigen } from '../../../../src/pgml/engines/symmetric-pinv.js';
 import { backwardSolve, choleskyInPlace, forwardSolve } from '../../../../src/pgml/engines/kernels.js';
@@ -254,6 +254,21 @@ describe('BLAS', () => {
           for (let c = 0; c < cols; c++) s += x[i * cols + c]! * x[j * cols + c]!;
           assert.equal(out[(i - from) * width + j - first], s, `rows ${from}–${to} from ${first}: (${i}, ${j})`);
         }
+      }
+    }
+  });
+
+  it('in single precision, a band of integer rows\' products below 2^24 equals the double running sums', () => {
+    const rows = 41;
+    const cols = 64;
+    const x = Float64Array.from(random(rows * cols, 11), (v) => Math.round((v + 0.5) * 16));
+    const out = new Float32Array(10 * rows);
+    assert.equal(rowBandProductsExact32(Float32Array.from(x), rows, cols, 20, 30, 3, out), true);
+    for (let i = 20; i < 30; i++) {
+      for (let j = 3; j < rows; j++) {
+        let s = 0;
+        for (let c = 0; c < cols; c++) s += x[i * cols + c]! * x[j * cols + c]!;
+        assert.equal(out[(i - 20) * (rows - 3) + j - 3], s, `(${i}, ${j})`);
       }
     }
   });

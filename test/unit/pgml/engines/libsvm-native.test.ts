@@ -149,6 +149,22 @@ describe('native libsvm trains scikit-learn\'s models', { skip }, () => {
     });
   }
 
+  it('on integer features (as digits\'), whose products the matrix takes from single precision, the same doubles too', () => {
+    // iris in millimetres: integers up to 79, every dot product exact in a float
+    const iris = fixture.data.iris!;
+    const x = Float64Array.from(iris.x.flat(), (v) => Math.round(v * 10));
+    const y = Float64Array.from(iris.y);
+    for (const type of ['c_svc', 'nu_svc'] as const) {
+      const params: SvmParams = {
+        type, kernel: 'rbf', degree: 3, gamma: 0.002, coef0: 0, C: 1, nu: 0.5, epsilon: 0.1, tol: 1e-3, shrinking: true,
+        cacheSize: 200, maxIter: -1,
+      };
+      const precomputed = trainNative(x, y, y.length, 4, params, 'precomputed');
+      assert.deepEqual(doublesOf(precomputed), doublesOf(trainNative(x, y, y.length, 4, params, 'nodes')), type);
+      assert.ok(precomputed.support.length > 10, `${type}: a model with support vectors`);
+    }
+  });
+
   it('keeps the class order scikit-learn uses when the rows come in another order', () => {
     // classes first seen as 2, 0, 1: upstream would number them in that order, scikit-learn sorts them
     const d = fixture.data.iris!;
