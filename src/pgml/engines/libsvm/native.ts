@@ -181,8 +181,8 @@ export function rowLayout(rows: number, params: Pick<SvmParams, 'kernel' | 'cach
  * The precomputed values are upstream's kernel_rbf, exp(−γ(‖xᵢ‖² + ‖xⱼ‖² − 2 xᵢ·xⱼ)), with the squared
  * norms summed feature by feature as upstream's dot does and the cross products from BLAS (another
  * order of additions: exact where the features are integers, as digits', whose products are
- * then taken from single precision, at half the cost; otherwise a few ulps apart). The diagonal is upstream's to the bit (exp(0) = 1 for rbf): the solver uses it in double.
- * Every other value reaches the solver as a float (libsvm's Qfloat), which the ulps of BLAS's sums
+ * then taken from single precision, at half the cost; otherwise a few ulps apart). The diagonal is
+ * upstream's to the bit (exp(0) = 1 for rbf): the solver uses it in double. Every other value reaches the solver as a float (libsvm's Qfloat), which the ulps of BLAS's sums
  * or of V8's exp against glibc's almost never move: the fixtures' and the benchmark datasets' models
  * are the same doubles as with upstream's own kernel (libsvm-native.test.ts).
  */

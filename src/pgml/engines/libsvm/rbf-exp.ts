@@ -1,10 +1,11 @@
 /**
  * exp for the precomputed rbf kernel matrix (./native.ts): about twice as fast as Math.exp over a
  * matrix (7 against 15 ns a value), within 2 ulps of Math.exp (rbf-exp.test.ts), and so within a few
- * of glibc's exp, which upstream libsvm's own kernel calls. The solver reads each off-diagonal kernel value as a float (libsvm's Qfloat), so what
- * has to agree with glibc is the float rounding (V8's Math.exp differs from glibc's in the last bit
- * of one double in ten, and neither changes a float: rbf-exp.test.ts). Tang's method: x = (k·N + j)·ln2/N
- * + r with |r| ≤ ln2/2N, exp(x) = 2^k · 2^(j/N) · (1 + q(r)), q five terms of exp(r) − 1.
+ * of glibc's exp, which upstream libsvm's own kernel calls. The solver reads each off-diagonal kernel
+ * value as a float (libsvm's Qfloat), so what has to agree with glibc is the float rounding (V8's
+ * Math.exp differs from glibc's in the last bit of one double in ten, and neither changes a float).
+ * Tang's method: x = (k·N + j)·ln2/N + r with |r| ≤ ln2/2N, exp(x) = 2^k · 2^(j/N) · (1 + q(r)),
+ * q five terms of exp(r) − 1.
  */
 const N = 256;
 const TWO_TO_J_OVER_N = Float64Array.from({ length: N }, (_, j) => 2 ** (j / N));
