@@ -27,6 +27,8 @@ interface Blas {
   dsyrk: Fn;
   dgemv: Fn;
   dger: Fn;
+  dgemm: Fn;
+  sgemm: Fn;
   /** LAPACK's Cholesky, least-squares and symmetric eigen routines, when the library carries LAPACK (OpenBLAS does; the reference BLAS not). */
   lapack?: { dpotrf: Fn; dpotrs: Fn; dpotri: Fn; dgelsd: Fn; dsyevd: Fn };
 }
@@ -61,6 +63,12 @@ function bind(lib: Koffi.LibraryHandle): Blas {
     ) as Fn,
     dger: lib.func(
       'void cblas_dger(int order, int m, int n, double alpha, const double* x, int incx, const double* y, int incy, _Inout_ double* a, int lda)',
+    ) as Fn,
+    dgemm: lib.func(
+      'void cblas_dgemm(int order, int transa, int transb, int m, int n, int k, double alpha, const double* a, int lda, const double* b, int ldb, double beta, _Inout_ double* c, int ldc)',
+    ) as Fn,
+    sgemm: lib.func(
+      'void cblas_sgemm(int order, int transa, int transb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb, float beta, _Inout_ float* c, int ldc)',
     ) as Fn,
     lapack: bindLapack(lib),
   };
@@ -131,6 +139,54 @@ export function rowGram(x: Float64Array, rows: number, cols: number): Float64Arr
   }
   mirrorUpper(g, rows);
   return g;
+}
+
+/**
+ * The dot products of rows `from` … `to` − 1 of X with rows `first` … rows − 1, into `out` (row-major,
+ * rows − first values a row): a band of XXᵀ, for callers that build a rows × rows matrix a band at a
+ * time without holding it whole. Without a BLAS, one running sum per pair.
+ */
+export function rowBandProducts(
+  x: Float64Array, rows: number, cols: number, from: number, to: number, first: number, out: Float64Array,
+): void {
+  const blas = loadedBlas();
+  const width = rows - first;
+  if (!blas || to <= from || width === 0 || cols === 0) {
+    for (let i = from; i < to; i++) {
+      for (let j = first; j < rows; j++) {
+        let s = 0;
+        for (let c = 0; c < cols; c++) s += x[i * cols + c]! * x[j * cols + c]!;
+        out[(i - from) * width + j - first] = s;
+      }
+    }
+    return;
+  }
+  blas.dgemm(
+    CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS, to - from, width, cols, 1, x.subarray(from * cols, to * cols), cols,
+    x.subarray(first * cols), cols, 0, out, width,
+  );
+}
+
+/**
+ * rowBandProducts in single precision, for rows whose dot products are exact there: integers with
+ * every partial sum below 2^24 (the caller checks; then any order of additions gives the double
+ * sums' values, at half dgemm's cost). False without a BLAS: the caller uses rowBandProducts.
+ */
+export function rowBandProductsExact32(
+  x: Float32Array, rows: number, cols: number, from: number, to: number, first: number, out: Float32Array,
+): boolean {
+  const blas = loadedBlas();
+  if (!blas) return false;
+  const width = rows - first;
+  if (to <= from || width === 0 || cols === 0) {
+    out.fill(0, 0, (to - from) * width);
+    return true;
+  }
+  blas.sgemm(
+    CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS, to - from, width, cols, 1, x.subarray(from * cols, to * cols), cols,
+    x.subarray(first * cols), cols, 0, out, width,
+  );
+  return true;
 }
 
 /** X·w: one value per row. */

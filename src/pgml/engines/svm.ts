@@ -18,7 +18,7 @@ import {
   rangeParam, requireFinite, requireLabels, requireNumClasses, requireTask, seedParam,
 } from './engine-support.js';
 import { readModelFile } from './libsvm/model-file.js';
-import { describeLibsvm, libsvmStatus, nativeSvmTrain } from './libsvm/native.js';
+import { describeLibsvm, libsvmStatus, NativeRows, nativeSvmTrain } from './libsvm/native.js';
 import {
   infeasibleNuPair, supportVectors, svmPredictProbability, svmPredictValues, svmTrain, type ClassifierTrainer, type SvmModel,
   type SvmParams,
@@ -184,32 +184,36 @@ class SvmEngine implements Engine {
 }
 
 /**
- * The model, trained on native libsvm (`native`) when every solver could run there. One svm_train
- * call trains C-SVC's every pair of classes and the regressions; nu-SVC's pairs (each pair's rows set
- * its start) and probability=true's folds and pairs (the fork's seeded folds and Platt's fits, run by
- * the port) go one binary problem per call through the port's svm_train. A problem upstream cannot
- * start as the fork does is the port's (nativeSvmTrain's undefined). So is nu-SVC over more than two
- * classes: pair by pair, upstream computes each pair's kernel values anew, where the port's store
- * shares them between pairs (digits nu_svm: 254–381 ms of CPU on upstream, 177–279 on the port).
+ * The model, trained on native libsvm (`native`) when every solver could run there. The training rows
+ * go to native memory once (NativeRows: rbf's kernel matrix, precomputed, where it fits in
+ * cache_size) and every svm_train call of the fit reads them. One call trains C-SVC's every pair of
+ * classes and the regressions; nu-SVC's pairs (each pair's rows set its start) and probability=true's
+ * folds and pairs (the fork's seeded folds and Platt's fits, run by the port) go one binary problem per
+ * call through the port's svm_train. A problem upstream cannot start as the fork does is the port's
+ * (nativeSvmTrain's undefined).
  */
 function train(x: Float64Array, y: Float64Array, data: Dataset, params: SvmParams): { model: SvmModel; native: boolean } {
   const problem = { x, y, rows: data.rows, cols: data.cols };
-  const multiclassNu = params.type === 'nu_svc' && new Set(y).size > 2;
-  if (portOnlyReason(params) !== undefined || multiclassNu || libsvmStatus().status !== 'loaded') {
+  if (portOnlyReason(params) !== undefined || libsvmStatus().status !== 'loaded') {
     return { model: svmTrain(problem, params), native: false };
   }
-  if (params.probability || params.type === 'nu_svc') {
-    let native = true;
-    const solver: ClassifierTrainer = (...args) => {
-      const model = nativeSvmTrain(...args);
-      native &&= model !== undefined;
-      return model;
-    };
-    const model = svmTrain(problem, params, undefined, solver);
-    return { model, native };
+  const rows = NativeRows.of(x, data.cols, params);
+  try {
+    if (params.probability || params.type === 'nu_svc') {
+      let native = true;
+      const solver: ClassifierTrainer = (...args) => {
+        const model = nativeSvmTrain(...args, rows);
+        native &&= model !== undefined;
+        return model;
+      };
+      const model = svmTrain(problem, params, undefined, solver);
+      return { model, native };
+    }
+    const model = nativeSvmTrain(x, y, data.rows, data.cols, params, undefined, rows);
+    return model ? { model, native: true } : { model: svmTrain(problem, params), native: false };
+  } finally {
+    rows.free();
   }
-  const model = nativeSvmTrain(x, y, data.rows, data.cols, params);
-  return model ? { model, native: true } : { model: svmTrain(problem, params), native: false };
 }
 
 function loadPorted(ported: PortedModel): Loaded {
@@ -304,7 +308,7 @@ function portNotice(algorithm: string, hyperparams: Record<string, unknown>): st
     ? describeLibsvm()
     : portOnlyReason({ maxIter: numberParam(algorithm, hyperparams, 'max_iter', -1) })
       ?? (algorithm === 'nu_svm'
-        ? 'nu-SVC over more than two classes trains faster on the port (its kernel values shared by every pair of classes), or upstream libsvm cannot start nu-SVM where scikit-learn\'s fork starts for this many rows (it multiplies nu by the rows, the fork sums it), or the engine thread could not load libsvm (the reason is then in the proxy\'s log)'
+        ? 'upstream libsvm cannot start nu-SVM where scikit-learn\'s fork starts for this many rows (it multiplies nu by the rows, the fork sums it), or the engine thread could not load libsvm (the reason is then in the proxy\'s log)'
         : 'the engine thread could not load libsvm although this process can (the reason is in the proxy\'s log)');
   return `${algorithm} trained on the TypeScript port of scikit-learn's libsvm, not on native libsvm: ${reason}`;
 }

@@ -8,11 +8,16 @@
  * in row order within a class: the order the fork's svm_group_classes makes), and every feature is
  * a node, zeros too, so that upstream's sparse dot product adds the terms the fork's dense one adds.
  * (Leaving the zeros out gives the same doubles but was slower: digits svm 117–142 ms of CPU against
- * 48–85, the index merge mispredicting on irregular zeros.)
+ * 48–85, the index merge mispredicting on irregular zeros.) For rbf, where it fits in cache_size, the
+ * kernel matrix is computed here instead and upstream reads it (NativeRows, kernel_type PRECOMPUTED):
+ * the same doubles on every fixture and benchmark dataset, each of a fit's svm_train calls reading
+ * one matrix.
  */
 import type * as Koffi from 'koffi';
 import { PgError, SqlState } from '../../../errors/index.js';
 import { describeNativeLoad, loadNativeLibrary, type NativeLoad } from '../native-library.js';
+import { rowBandProducts, rowBandProductsExact32 } from '../blas.js';
+import { rbfExp } from './rbf-exp.js';
 import type { SvmModel, SvmParams, SvmType } from './train.js';
 
 const SVM_TYPES: Record<SvmType, number> = { c_svc: 0, nu_svc: 1, epsilon_svr: 3, nu_svr: 4 };
@@ -145,6 +150,171 @@ function upstreamNu(params: SvmParams, l: number): number | undefined {
   return undefined;
 }
 
+/** libsvm's kernel_type PRECOMPUTED: each row's nodes are its serial number, then its kernel row. */
+const PRECOMPUTED_KERNEL = 4;
+
+/**
+ * How the training rows are laid out for upstream: `nodes`, every feature an index/value node (upstream
+ * computes each kernel value with its sparse dot product); `precomputed`, the rbf kernel matrix
+ * computed here once (kernel_type PRECOMPUTED), which upstream's solver then only reads.
+ */
+export type RowLayout = 'nodes' | 'precomputed';
+
+/**
+ * The layout for `rows` training rows: precomputed for rbf when its rows² nodes (16 bytes each) fit
+ * in cache_size, the memory scikit-learn's fork would give its column cache. Upstream's sparse dot
+ * product merges indices node by node, 2–2.5× slower per kernel value than the fork's dense loop
+ * (digits svm: 46–65 ms of CPU against scikit-learn's 21–29); the matrix costs one BLAS product and
+ * one exp per pair of rows, and then every svm_train call of the fit (each pair of classes, each
+ * probability fold) reads the same values instead of computing its own.
+ */
+export function rowLayout(rows: number, params: Pick<SvmParams, 'kernel' | 'cacheSize'>): RowLayout {
+  const bytes = rows * (rows + 2) * NODE_BYTES;
+  return params.kernel === 'rbf' && bytes <= params.cacheSize * (1 << 20) ? 'precomputed' : 'nodes';
+}
+
+/**
+ * The training rows of `x` in native memory, once for every svm_train call of a fit: a row's nodes
+ * start at address(row). Free it when the fit's calls are done (models point into it until freed
+ * by their call).
+ *
+ * The precomputed values are upstream's kernel_rbf, exp(−γ(‖xᵢ‖² + ‖xⱼ‖² − 2 xᵢ·xⱼ)), with the squared
+ * norms summed feature by feature as upstream's dot does and the cross products from BLAS (another
+ * order of additions: exact where the features are integers, as digits', whose products are
+ * then taken from single precision, at half the cost; otherwise a few ulps apart). The diagonal is
+ * upstream's to the bit (exp(0) = 1 for rbf): the solver uses it in double. Every other value reaches the solver as a float (libsvm's Qfloat), which the ulps of BLAS's sums
+ * or of V8's exp against glibc's almost never move: the fixtures' and the benchmark datasets' models
+ * are the same doubles as with upstream's own kernel (libsvm-native.test.ts).
+ */
+export class NativeRows {
+  /** Made by NativeRows.of. */
+  constructor(
+    private readonly memory: NativeBuffers,
+    readonly layout: RowLayout,
+    private readonly base: bigint,
+    private readonly rowBytes: number,
+  ) {}
+
+  static of(x: Float64Array, cols: number, params: SvmParams, layout?: RowLayout): NativeRows {
+    const lib = loadedLibsvm();
+    const rows = cols === 0 ? 0 : x.length / cols;
+    const chosen = layout ?? rowLayout(rows, params);
+    const memory = new NativeBuffers(lib.k);
+    try {
+      return chosen === 'precomputed' ? precomputedRows(memory, x, rows, cols, params.gamma) : nodeRows(memory, x, rows, cols);
+    } catch (e) {
+      memory.free();
+      throw e;
+    }
+  }
+
+  /** The address of row `row`'s first node. */
+  address(row: number): bigint {
+    return this.base + BigInt(row * this.rowBytes);
+  }
+
+  free(): void {
+    this.memory.free();
+  }
+}
+
+/** Every feature a node (index j + 1), zeros too, then the index −1 that ends the row. */
+function nodeRows(memory: NativeBuffers, x: Float64Array, rows: number, cols: number): NativeRows {
+  const perRow = cols + 1;
+  const nodeMemory = memory.doubles(rows * perRow * 2);
+  const nodeIndex = new Int32Array(nodeMemory.view);
+  const nodeValue = new Float64Array(nodeMemory.view);
+  let node = 0;
+  for (let i = 0, at = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++, at++) {
+      nodeIndex[node * 4] = j + 1;
+      nodeValue[node * 2 + 1] = x[at]!;
+      node++;
+    }
+    nodeIndex[node * 4] = -1;
+    node++;
+  }
+  return new NativeRows(memory, 'nodes', nodeMemory.address, perRow * NODE_BYTES);
+}
+
+/** Rows of the kernel matrix computed at a time: their band of values stays in cache (32 × 1,347 doubles on digits: 345 kB). */
+const BAND = 32;
+
+/**
+ * Row i: node 0 holds i + 1 (upstream reads row i's kernel with row j as node j + 1 of row i), nodes
+ * 1 … rows its kernel row, then an index −1. Built a band of rows at a time: the band's dot products
+ * with the rows from the band on (BLAS) become kernel values in place, one exp per pair of rows; the
+ * band's rows are copied out, and its columns into the rows below (the matrix is symmetric), so that
+ * each node is written once and none is read back: the node memory (16 bytes a value) is far larger
+ * than a cache.
+ */
+function precomputedRows(memory: NativeBuffers, x: Float64Array, rows: number, cols: number, gamma: number): NativeRows {
+  const square = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let sum = 0;
+    for (let j = 0, at = i * cols; j < cols; j++, at++) sum += x[at]! * x[at]!;
+    square[i] = sum;
+  }
+  const perRow = rows + 2;
+  const nodeMemory = memory.doubles(rows * perRow * 2);
+  const nodeIndex = new Int32Array(nodeMemory.view);
+  const nodeValue = new Float64Array(nodeMemory.view);
+  /** Where row i's kernel value with row j is. */
+  const at = (i: number, j: number) => (i * perRow + j + 1) * 2 + 1;
+  const band = new Float64Array(BAND * rows);
+  const exact32 = exactInFloat32(x, cols) ? { x: Float32Array.from(x), band: new Float32Array(BAND * rows) } : undefined;
+  for (let from = 0; from < rows; from += BAND) {
+    const to = Math.min(from + BAND, rows);
+    const width = rows - from;
+    if (exact32 && rowBandProductsExact32(exact32.x, rows, cols, from, to, from, exact32.band)) {
+      band.set(exact32.band.subarray(0, (to - from) * width));
+    } else {
+      rowBandProducts(x, rows, cols, from, to, from, band);
+    }
+    for (let i = from; i < to; i++) {
+      const si = square[i]!;
+      const offset = (i - from) * width - from;
+      // upstream's diagonal to the bit (the solver uses it as a double): exp(0) = 1 for rbf
+      band[offset + i] = Math.exp(-gamma * (si + si - 2 * si));
+      for (let j = i + 1; j < rows; j++) band[offset + j] = rbfExp(-gamma * (si + square[j]! - 2 * band[offset + j]!));
+    }
+    for (let i = from; i < to; i++) {
+      nodeValue[i * perRow * 2 + 1] = i + 1;
+      const offset = (i - from) * width - from;
+      for (let j = from, value = at(i, from); j < i; j++, value += 2) nodeValue[value] = band[(j - from) * width + i - from]!;
+      for (let j = i, value = at(i, i); j < rows; j++, value += 2) nodeValue[value] = band[offset + j]!;
+      nodeIndex[(i * perRow + rows + 1) * 4] = -1;
+    }
+    for (let j = to; j < rows; j++) {
+      for (let i = from, value = at(j, from), column = j - from; i < to; i++, value += 2, column += width) nodeValue[value] = band[column]!;
+    }
+  }
+  return new NativeRows(memory, 'precomputed', nodeMemory.address, perRow * NODE_BYTES);
+}
+
+/**
+ * Whether every dot product of x's rows is exact in single precision: integer features (digits' are
+ * 0–16) whose products, summed over the columns, stay below 2^24 in magnitude, so that every partial
+ * sum, in any order, is a float. Then sgemm gives the double sums' values at half dgemm's cost.
+ */
+function exactInFloat32(x: Float64Array, cols: number): boolean {
+  let largest = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (!Number.isInteger(v)) return false;
+    largest = Math.max(largest, Math.abs(v));
+  }
+  return cols * largest * largest < 2 ** 24;
+}
+
+function loadedLibsvm(): Api {
+  const status = libsvmStatus();
+  if (status.status !== 'loaded') {
+    throw new PgError(SqlState.ObjectNotInPrerequisiteState, 'libsvm is not available', { detail: describeLibsvm() });
+  }
+  return status.value;
+}
+
 /**
  * svm_train on upstream libsvm for the rows `x` (row-major doubles) and labels `y`: the same model
  * the port's svmTrain gives for params without max_iter and probability (the caller's choice), with
@@ -152,48 +322,35 @@ function upstreamNu(params: SvmParams, l: number): number | undefined {
  * (nu-SVM's start, see upstreamNu; parameters upstream refuses): the port's to train then. The
  * problem is x's first `rows` rows, or the rows of x that `index` names (a probability fold's or a
  * pair of classes' rows: `rows` of them, `y` by position). nu-SVC takes two classes only: its start
- * depends on the pair's rows (svmTrain's solver hook trains pairs). Iteration counts are not
- * reported by upstream.
+ * depends on the pair's rows (svmTrain's solver hook trains pairs). `shared`: x's rows already in
+ * native memory (NativeRows.of), for a fit's many calls; without it they are laid out for this call.
+ * Iteration counts are not reported by upstream.
  */
 export function nativeSvmTrain(
-  x: Float64Array, y: Float64Array, rows: number, cols: number, params: SvmParams, index?: Int32Array,
+  x: Float64Array, y: Float64Array, rows: number, cols: number, params: SvmParams, index?: Int32Array, shared?: NativeRows,
 ): SvmModel | undefined {
-  const status = libsvmStatus();
-  if (status.status !== 'loaded') {
-    throw new PgError(SqlState.ObjectNotInPrerequisiteState, 'libsvm is not available', { detail: describeLibsvm() });
-  }
-  const lib = status.value;
+  const lib = loadedLibsvm();
   const classification = params.type === 'c_svc' || params.type === 'nu_svc';
   if (params.type === 'nu_svc' && new Set(y).size > 2) throw new Error('nativeSvmTrain: nu-SVC takes one pair of classes at a time');
   const nu = params.type === 'nu_svc' || params.type === 'nu_svr' ? upstreamNu(params, rows) : params.nu;
   if (nu === undefined) return undefined;
   const order = problemOrder(y, rows, classification);
+  const rowMemory = shared ?? NativeRows.of(index ? x : x.subarray(0, rows * cols), cols, params);
   const memory = new NativeBuffers(lib.k);
   try {
-    const nodes = rows * (cols + 1); // each row's features and its index −1 terminator
-    const nodeMemory = memory.doubles(nodes * 2);
-    const nodeIndex = new Int32Array(nodeMemory.view);
-    const nodeValue = new Float64Array(nodeMemory.view);
-    const rowMemory = memory.doubles(rows);
-    const rowAddress = new BigUint64Array(rowMemory.view);
+    const rowPointers = memory.doubles(rows);
+    const rowAddress = new BigUint64Array(rowPointers.view);
     const labelMemory = memory.doubles(rows);
     const labels = new Float64Array(labelMemory.view);
-    let node = 0;
     for (let i = 0; i < rows; i++) {
       const row = order[i]!;
-      rowAddress[i] = nodeMemory.address + BigInt(node * NODE_BYTES);
+      rowAddress[i] = rowMemory.address(index ? index[row]! : row);
       labels[i] = y[row]!;
-      for (let j = 0, at = (index ? index[row]! : row) * cols; j < cols; j++, at++) {
-        nodeIndex[node * 4] = j + 1;
-        nodeValue[node * 2 + 1] = x[at]!;
-        node++;
-      }
-      nodeIndex[node * 4] = -1;
-      node++;
     }
-    const problem = { l: rows, y: labelMemory.pointer, x: rowMemory.pointer };
+    const problem = { l: rows, y: labelMemory.pointer, x: rowPointers.pointer };
+    const kernelType = rowMemory.layout === 'precomputed' ? PRECOMPUTED_KERNEL : KERNEL_TYPES[params.kernel];
     const param = {
-      svm_type: SVM_TYPES[params.type], kernel_type: KERNEL_TYPES[params.kernel], degree: params.degree, gamma: params.gamma,
+      svm_type: SVM_TYPES[params.type], kernel_type: kernelType, degree: params.degree, gamma: params.gamma,
       coef0: params.coef0, cache_size: params.cacheSize, eps: params.tol, C: params.C, nr_weight: 0, weight_label: null,
       weight: null, nu, p: params.epsilon, shrinking: params.shrinking ? 1 : 0, probability: 0,
     };
@@ -208,6 +365,7 @@ export function nativeSvmTrain(
     }
   } finally {
     memory.free();
+    if (!shared) rowMemory.free();
   }
 }
 

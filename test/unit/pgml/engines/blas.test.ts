@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  blasStatus, describeBlas, gram, gramJs, lapackCholesky, lapackCholeskySolve, lapackSymmetricEigen, leastSquaresLapack, xTimes, xTy, xTyFloat32, xTyJs, centredProductsFloat32,
+  blasStatus, describeBlas, gram, gramJs, rowBandProducts, rowBandProductsExact32, lapackCholesky, lapackCholeskySolve, lapackSymmetricEigen, leastSquaresLapack, xTimes, xTy, xTyFloat32, xTyJs, centredProductsFloat32,
 } from '../../../../src/pgml/engines/blas.js';
 import { jacobiEigen } from '../../../../src/pgml/engines/symmetric-pinv.js';
 import { backwardSolve, choleskyInPlace, forwardSolve } from '../../../../src/pgml/engines/kernels.js';
@@ -236,6 +236,40 @@ describe('BLAS', () => {
       let s = 0;
       for (let c = 0; c < cols; c++) s += x[r * cols + c]! * w[c]!;
       assert.ok(Math.abs(ours[r]! - s) <= 1e-14, `row ${r}: ${ours[r]} vs ${s}`);
+    }
+  });
+
+  it('a band of XXᵀ (rows from … to against the rows from first on) equals the running sums, exactly on integers', () => {
+    // integer features (as digits'): every order of additions gives the same doubles
+    const rows = 37;
+    const cols = 9;
+    const x = Float64Array.from(random(rows * cols, 7), (v) => Math.round(v * 32));
+    for (const [from, to, first] of [[0, 37, 0], [5, 13, 5], [30, 37, 12], [8, 9, 0]] as const) {
+      const width = rows - first;
+      const out = new Float64Array((to - from) * width).fill(NaN);
+      rowBandProducts(x, rows, cols, from, to, first, out);
+      for (let i = from; i < to; i++) {
+        for (let j = first; j < rows; j++) {
+          let s = 0;
+          for (let c = 0; c < cols; c++) s += x[i * cols + c]! * x[j * cols + c]!;
+          assert.equal(out[(i - from) * width + j - first], s, `rows ${from}–${to} from ${first}: (${i}, ${j})`);
+        }
+      }
+    }
+  });
+
+  it('in single precision, a band of integer rows\' products below 2^24 equals the double running sums', () => {
+    const rows = 41;
+    const cols = 64;
+    const x = Float64Array.from(random(rows * cols, 11), (v) => Math.round((v + 0.5) * 16));
+    const out = new Float32Array(10 * rows);
+    assert.equal(rowBandProductsExact32(Float32Array.from(x), rows, cols, 20, 30, 3, out), true);
+    for (let i = 20; i < 30; i++) {
+      for (let j = 3; j < rows; j++) {
+        let s = 0;
+        for (let c = 0; c < cols; c++) s += x[i * cols + c]! * x[j * cols + c]!;
+        assert.equal(out[(i - 20) * (rows - 3) + j - 3], s, `(${i}, ${j})`);
+      }
     }
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { libsvmStatus, nativeSvmTrain } from '../../../../src/pgml/engines/libsvm/native.js';
+import { libsvmStatus, NativeRows, nativeSvmTrain, rowLayout, type RowLayout } from '../../../../src/pgml/engines/libsvm/native.js';
 import {
   svmPredictProbability, svmPredictValues, svmTrain, type SvmModel, type SvmParams,
 } from '../../../../src/pgml/engines/libsvm/train.js';
@@ -35,19 +35,27 @@ function assertSameModel(actual: SvmModel, expected: SvmModel, message: string):
 const nativeCases = fixture.cases.filter((c) => c.params.max_iter === -1 && !c.params.probability);
 const probabilityCases = fixture.cases.filter((c) => c.params.max_iter === -1 && c.params.probability);
 
-/** nativeSvmTrain, nu-SVC a pair of classes at a time through the port's svm_train (its start depends on the pair). */
-function trainNative(x: Float64Array, y: Float64Array, rows: number, cols: number, params: SvmParams): SvmModel {
+/**
+ * nativeSvmTrain over x's rows laid out once (`layout`, or the one rowLayout picks), nu-SVC a pair of
+ * classes at a time through the port's svm_train (its start depends on the pair).
+ */
+function trainNative(x: Float64Array, y: Float64Array, rows: number, cols: number, params: SvmParams, layout?: RowLayout): SvmModel {
+  const shared = NativeRows.of(x, cols, params, layout);
   let nativeCalls = 0;
-  const solver = (...args: Parameters<typeof nativeSvmTrain>) => {
-    const model = nativeSvmTrain(...args);
-    if (model) nativeCalls++;
+  try {
+    const solver = (...args: Parameters<typeof nativeSvmTrain>) => {
+      const model = nativeSvmTrain(args[0], args[1], args[2], args[3], args[4], args[5], shared);
+      if (model) nativeCalls++;
+      return model;
+    };
+    const model = params.type === 'nu_svc' || params.probability
+      ? svmTrain({ x, y, rows, cols }, params, undefined, solver)
+      : solver(x, y, rows, cols, params);
+    assert.ok(model && nativeCalls > 0, 'trained on upstream libsvm');
     return model;
-  };
-  const model = params.type === 'nu_svc' || params.probability
-    ? svmTrain({ x, y, rows, cols }, params, undefined, solver)
-    : solver(x, y, rows, cols, params);
-  assert.ok(model && nativeCalls > 0, 'trained on upstream libsvm');
-  return model;
+  } finally {
+    shared.free();
+  }
 }
 
 function paramsOf(c: Fixture['cases'][number]): SvmParams {
@@ -59,6 +67,25 @@ function paramsOf(c: Fixture['cases'][number]): SvmParams {
   };
 }
 
+/** A fixture case's problem and the model native libsvm trains for it (its rows laid out as `layout`, or as rowLayout picks). */
+function problemOf(c: Fixture['cases'][number], layout?: RowLayout) {
+  const d = fixture.data[c.data]!;
+  const cols = d.x[0]!.length;
+  const rows = d.y.length;
+  const x = Float64Array.from(d.x.flat());
+  const y = Float64Array.from(d.y);
+  const params = paramsOf(c);
+  return { d, cols, rows, x, y, params, model: trainNative(x, y, rows, cols, params, layout) };
+}
+
+/** Every double of a model, for comparisons bit for bit. */
+function doublesOf(model: SvmModel): unknown {
+  return {
+    support: Array.from(model.support), labels: model.labels, nSV: model.nSV, svCoef: model.svCoef.map((row) => Array.from(row)),
+    rho: Array.from(model.rho), probA: model.probA && Array.from(model.probA), probB: model.probB && Array.from(model.probB),
+  };
+}
+
 describe('native libsvm trains scikit-learn\'s models', { skip }, () => {
   it('covers every svm type', () => {
     assert.deepEqual([...new Set(nativeCases.map((c) => c.estimator))].sort(), ['NuSVC', 'NuSVR', 'SVC', 'SVR']);
@@ -66,12 +93,7 @@ describe('native libsvm trains scikit-learn\'s models', { skip }, () => {
 
   for (const c of nativeCases) {
     it(`${c.estimator}: ${c.name}`, () => {
-      const d = fixture.data[c.data]!;
-      const cols = d.x[0]!.length;
-      const x = Float64Array.from(d.x.flat());
-      const y = Float64Array.from(d.y);
-      const params = paramsOf(c);
-      const native = trainNative(x, y, d.y.length, cols, params);
+      const { d, cols, x, y, params, model: native } = problemOf(c);
       // scikit-learn's own model (the fixture), then the port's
       assert.deepEqual(Array.from(native.support), c.support, 'support_');
       if (native.labels.length > 0) assert.deepEqual(native.nSV, c.n_support, 'n_support');
@@ -92,12 +114,7 @@ describe('native libsvm trains scikit-learn\'s models', { skip }, () => {
 
   for (const c of probabilityCases) {
     it(`${c.estimator}: ${c.name}, the port's seeded folds on upstream's solver`, () => {
-      const d = fixture.data[c.data]!;
-      const cols = d.x[0]!.length;
-      const x = Float64Array.from(d.x.flat());
-      const y = Float64Array.from(d.y);
-      const params = paramsOf(c);
-      const model = trainNative(x, y, d.y.length, cols, params);
+      const { d, cols, params, model } = problemOf(c);
       assert.deepEqual(Array.from(model.support), c.support, 'support_');
       model.svCoef.forEach((row, j) => assertClose(row, c.dual_coef[j]!, `_dual_coef_[${j}]`));
       assertClose(Array.from(model.rho, (rho) => -rho), c.intercept, '_intercept_');
@@ -113,6 +130,40 @@ describe('native libsvm trains scikit-learn\'s models', { skip }, () => {
       });
     });
   }
+
+  const rbfCases = fixture.cases.filter((c) => c.params.max_iter === -1 && c.params.kernel === 'rbf');
+  it('lays rbf rows out as a precomputed kernel where it fits in cache_size, else as nodes', () => {
+    assert.ok(rbfCases.some((c) => c.params.cache_size < 1) && rbfCases.length >= 8, 'rbf cases, one with a tiny cache');
+    for (const c of rbfCases) {
+      const rows = fixture.data[c.data]!.y.length;
+      assert.equal(rowLayout(rows, paramsOf(c)), rows * (rows + 2) * 16 <= c.params.cache_size * 2 ** 20 ? 'precomputed' : 'nodes', c.name);
+    }
+    assert.equal(rowLayout(1347, { kernel: 'rbf', cacheSize: 200 }), 'precomputed', 'digits');
+    assert.equal(rowLayout(4000, { kernel: 'rbf', cacheSize: 200 }), 'nodes', '4,000 rows: 256 MB of nodes');
+    assert.equal(rowLayout(100, { kernel: 'linear', cacheSize: 200 }), 'nodes', 'kernels other than rbf');
+  });
+
+  for (const c of rbfCases) {
+    it(`${c.estimator}: ${c.name}: the precomputed kernel gives the doubles of upstream's own`, () => {
+      assert.deepEqual(doublesOf(problemOf(c, 'precomputed').model), doublesOf(problemOf(c, 'nodes').model));
+    });
+  }
+
+  it('on integer features (as digits\'), whose products the matrix takes from single precision, the same doubles too', () => {
+    // iris in millimetres: integers up to 79, every dot product exact in a float
+    const iris = fixture.data.iris!;
+    const x = Float64Array.from(iris.x.flat(), (v) => Math.round(v * 10));
+    const y = Float64Array.from(iris.y);
+    for (const type of ['c_svc', 'nu_svc'] as const) {
+      const params: SvmParams = {
+        type, kernel: 'rbf', degree: 3, gamma: 0.002, coef0: 0, C: 1, nu: 0.5, epsilon: 0.1, tol: 1e-3, shrinking: true,
+        cacheSize: 200, maxIter: -1,
+      };
+      const precomputed = trainNative(x, y, y.length, 4, params, 'precomputed');
+      assert.deepEqual(doublesOf(precomputed), doublesOf(trainNative(x, y, y.length, 4, params, 'nodes')), type);
+      assert.ok(precomputed.support.length > 10, `${type}: a model with support vectors`);
+    }
+  });
 
   it('keeps the class order scikit-learn uses when the rows come in another order', () => {
     // classes first seen as 2, 0, 1: upstream would number them in that order, scikit-learn sorts them
@@ -196,13 +247,17 @@ describe('svm and nu_svm train on native libsvm where it gives scikit-learn\'s m
     assert.match(nuSvmFactory.runtimeNotice!('js', { nu: 0.3 }) ?? '', /upstream libsvm cannot start nu-SVM where scikit-learn's fork starts/);
   });
 
-  it('leaves nu-SVC over more than two classes to the port (its kernel store is shared by the pairs)', async () => {
+  it('trains nu-SVC over more than two classes on native libsvm, pair by pair over one kernel matrix', async () => {
     const iris = fixture.data.iris!;
     const data = { x: Float32Array.from(iris.x.flat()), y: Float32Array.from(iris.y), rows: iris.y.length, cols: 4 };
     const engine = nuSvmFactory.create();
     await engine.fit(data, { task: 'classification', hyperparams: {}, numClasses: 3 });
-    assert.equal(engine.runtime, 'js');
-    assert.match(nuSvmFactory.runtimeNotice!('js', {}) ?? '', /nu-SVC over more than two classes trains faster on the port/);
+    assert.equal(engine.runtime, 'native');
+    const port = nuSvmFactory.create();
+    await port.fit(data, { task: 'classification', hyperparams: { max_iter: 100000000 }, numClasses: 3 });
+    assert.equal(port.runtime, 'js');
+    const test = Float32Array.from(iris.test.flat());
+    assert.deepEqual(await engine.predict(test, iris.test.length), await port.predict(test, iris.test.length));
   });
 
   it('says why a fit ran on the port', async () => {
