@@ -11,7 +11,6 @@
  */
 import type { Task } from './engine.js';
 import { liblinearStatus } from './liblinear.js';
-import { libsvmStatus } from './libsvm/native.js';
 import { getLocalEngineFactory } from './registry.js';
 
 const ROWS = 60;
@@ -35,12 +34,13 @@ const regress = (algorithm: string, hyperparams: Record<string, unknown> = {}): 
 
 const SGD = 'stochastic_gradient_descent';
 /**
- * Whether a variant's fit runs in a native library (svm5: libsvm; linsvm: liblinear), leaving no JavaScript to
- * compile: its step is then dropped. nu_svm over three classes stays on the port (svm.ts), so it stays.
+ * Whether a variant's fit runs in a native library with no JavaScript of ours around it to compile (linsvm:
+ * liblinear): its step is then dropped. svm and nu_svm keep theirs although libsvm solves them: their rbf
+ * kernel matrix is built in JavaScript before libsvm runs (svm6's precomputed kernel, libsvm/native.ts), and
+ * these steps compile that code.
  */
-function runsNatively({ algorithm, task }: Variant): boolean {
+function runsNatively({ algorithm }: Variant): boolean {
   if (algorithm === 'linear_svm') return process.env.PGML_LINEAR_SVM_RUNTIME !== 'js' && liblinearStatus().status === 'loaded';
-  if (algorithm === 'svm' || (algorithm === 'nu_svm' && task === 'regression')) return libsvmStatus().status === 'loaded';
   return false;
 }
 const sparse = (variant: Variant): Variant => ({ ...variant, sparse: true });
