@@ -6,9 +6,12 @@
 // arenas (the threads'), the rest of the anonymous memory (V8's heaps, mmap'd buffers: a matrix is one
 // mapping of its own size, listed under `large`), and file mappings. BENCH_MALLOC_INFO=1 also writes
 // glibc's malloc_info of the proxy (through gdb, which must be installed): per arena the MB it holds
-// from the system and the MB free in it.
+// from the system and the MB free in it. During each training the RSS is sampled every 20 ms:
+// `resident_at_peak` is the same breakdown taken when it last rose to a new high (2 MB steps), with the
+// training's last notice before it (which phase the peak fell in).
 // Run: npm run build && node --import tsx bench/train-rss.ts   (prints one JSON line)
-// Env: BENCH_CLI another build's dist/cli.js (an A/B against main's build).
+// Env: BENCH_CLI another build's dist/cli.js (an A/B against main's build); BENCH_SEQUENCE the trainings
+//      in order, e.g. linear,linear,xgboost,linear (a matrix left from the previous training shows there).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -20,6 +23,9 @@ import { createTable, FEATURES } from './train-table.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const XGBOOST_FITS = Number(process.env.BENCH_XGBOOST_FITS ?? 4);
+/** BENCH_SEQUENCE: the trainings in order (comma list of algorithms), instead of linear, XGBoost ×BENCH_XGBOOST_FITS, linear. */
+const SEQUENCE = process.env.BENCH_SEQUENCE?.split(',').filter(Boolean);
+const SAMPLE_MS = 20;
 const SETTLE_MS = 2000;
 const PARAMS = {
   xgboost: { n_estimators: 100, max_depth: 6, eta: 0.3, tree_method: 'hist', nthread: 2 },
@@ -88,6 +94,28 @@ function mallocInfo(pid: number): number[][] | undefined {
   });
 }
 
+/**
+ * Samples the RSS every SAMPLE_MS while a training runs; each time it passes its highest so far by
+ * 2 MB, what holds it (residentBy) and the training's last notice then: `stop()` gives the last such.
+ */
+function samplePeak(pid: number, notices: [number, string][]) {
+  let highest = 0;
+  let found: { rss_mb: number; after_notice: string; resident: ReturnType<typeof residentBy> } | undefined;
+  const timer = setInterval(() => {
+    const { rss } = status(pid);
+    if (rss < highest + 2) return;
+    highest = rss;
+    const last = notices[notices.length - 1]?.[1] ?? '(none yet)';
+    found = { rss_mb: rss, after_notice: last.slice(0, 40), resident: residentBy(pid) };
+  }, SAMPLE_MS);
+  return {
+    stop() {
+      clearInterval(timer);
+      return found;
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const loadStart = loadavg().map((v) => round(v, 2));
   const cluster = await startPgCluster();
@@ -106,13 +134,17 @@ async function main(): Promise<void> {
     const db = new pg.Client({ connectionString: proxy.url('postgres', undefined, 'bench') });
     await db.connect();
     const started = { rss: status(pid).rss, resident: residentBy(pid) };
-    const sequence: Algorithm[] = ['linear', ...Array<Algorithm>(XGBOOST_FITS).fill('xgboost'), 'linear'];
+    const sequence = (SEQUENCE ?? ['linear', ...Array<Algorithm>(XGBOOST_FITS).fill('xgboost'), 'linear']) as Algorithm[];
+    const notices: [number, string][] = [];
+    db.on('notice', (n) => notices.push([performance.now(), n.message ?? '']));
     const trainings = [];
     for (const [i, algorithm] of sequence.entries()) {
       log(`training ${i + 1} of ${sequence.length}: ${algorithm}`);
       const before = status(pid).rss;
       writeFileSync(`/proc/${pid}/clear_refs`, '5');
       const t = performance.now();
+      notices.length = 0;
+      const atPeak = samplePeak(pid, notices);
       await db.query(
         `SELECT * FROM pgml.train(project_name => $1, task => 'classification', relation_name => 'synthetic', y_column_name => 'label',
            algorithm => $2, hyperparams => $3::jsonb, test_size => 0.25, test_sampling => 'last')`,
@@ -120,6 +152,7 @@ async function main(): Promise<void> {
       );
       const wall = (performance.now() - t) / 1000;
       const { peak } = status(pid);
+      const resident_at_peak = atPeak.stop();
       await new Promise((r) => setTimeout(r, SETTLE_MS));
       const after = status(pid).rss;
       const training = {
@@ -129,6 +162,7 @@ async function main(): Promise<void> {
         peak_rss_mb: peak,
         peak_over_before_per_matrix: round((peak - before) / MATRIX_MB, 3),
         peak_over_start_per_matrix: round((peak - started.rss) / MATRIX_MB, 3),
+        resident_at_peak,
         rss_after_mb: after,
         resident_after_mb: residentBy(pid),
         ...(process.env.BENCH_MALLOC_INFO === '1' ? { malloc_arenas_after_mb: mallocInfo(pid) } : {}),

@@ -111,6 +111,9 @@ lowerEngineThreadPriority();
 // Before anything is compiled: the thread's first detached buffer would discard the warm-up's code (array-buffer-detaching.ts).
 giveUpDetachingProtector();
 
+/** How long after its reply a job whose result shares matrices has its memory given back. */
+const RELEASE_AFTER_REPLY_MS = 100;
+
 /** Requests being executed: the JIT warm-up (warm-up.ts) runs only while there are none. */
 let inFlight = 0;
 const warmUp = idleWarmUp(engineWarmUpSteps(), () => inFlight > 0);
@@ -159,7 +162,12 @@ port.on('message', (request: WorkerRequest) => {
     if (release.beforeReply) releaseFreedMemory();
     port.postMessage(reply, transfer);
     inFlight--;
-    if (release.afterReply) setImmediate(releaseFreedMemory);
+    // Again once this turn of the loop is over: a release in setImmediate after the decoding job's
+    // reply still found its matrix referenced (by what, not identified: removing the job's port
+    // listener did not change it), and the idle thread then held the matrix until its next job;
+    // 100 ms later it is free (decode-memory.test.ts). A training job's release before its reply
+    // may miss its matrix the same way.
+    if (release.beforeReply || release.afterReply) setTimeout(releaseFreedMemory, RELEASE_AFTER_REPLY_MS);
     // The pool's warm request starts a thread ahead of use: its JIT warm-up follows at once, and only this
     // thread warms quantile's HiGHS (warm-up.ts).
     if (warm) warmUp.start(linearProgramWarmUpSteps());

@@ -73,7 +73,9 @@ export class FeaturePipeline {
     numTrain: number,
     target: ArrayLike<number> | undefined,
   ): { pipeline: FeaturePipeline; x: Float32Array } {
-    const fitted = raw.features.map((column) => fitColumn(raw, column, preprocessors, numTrain, target));
+    // One column's training values at a time, in one array for every column (analyze sorts them in it).
+    const scratch = new Float64Array(numTrain * raw.features.reduce((most, column) => Math.max(most, column.size), 0));
+    const fitted = raw.features.map((column) => fitColumn(raw, column, preprocessors, numTrain, target, scratch));
     const pipeline = new FeaturePipeline(fitted.map((f) => f.feature));
     const inPlace = pipeline.width === raw.width;
     const x = inPlace ? raw.x : new Float32Array(new SharedArrayBuffer(raw.rows * pipeline.width * 4));
@@ -216,11 +218,12 @@ function fitColumn(
   preprocessors: ReadonlyMap<string, Preprocessor>,
   numTrain: number,
   target: ArrayLike<number> | undefined,
+  scratch: Float64Array,
 ): FittedColumn {
   const { spec, size } = column;
   const preprocessor = preprocessors.get(spec.name) ?? DEFAULT_PREPROCESSOR;
   checkPreprocessor(spec, preprocessor);
-  const values = new Float64Array(numTrain * size);
+  const values = scratch.subarray(0, numTrain * size);
   let categories: Record<string, Category> | undefined;
   let byId: (Category | undefined)[] | undefined;
   if (column.keys !== undefined) {
@@ -239,7 +242,8 @@ function fitColumn(
       for (let e = 0; e < size; e++) values[r * size + e] = raw.x[at + e] as number;
     }
   }
-  const statistics = analyze(values);
+  // Sorted in place: nothing reads the column's values after its statistics.
+  const statistics = analyze(values, values);
   if (statistics === undefined) {
     throw new PgError(SqlState.NullValueNotAllowed, `column "${spec.name}" has no values in the training data`, {
       column: spec.name,
