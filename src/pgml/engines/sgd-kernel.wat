@@ -1,6 +1,6 @@
 ;; The SGD family's row loop in WebAssembly (sgd-kernel.ts): one epoch of PassiveAggressive's PA-I step over
 ;; dense rows, the same operations in the same order as passiveAggressiveEpochs in sgd-epochs.ts, so the same
-;; bits. Compile with `node scripts/build-sgd-kernel.mjs` (wabt), which writes sgd-kernel-bytes.ts.
+;; bits. Compile with `node scripts/build-wasm.mjs` (wabt), which writes sgd-kernel-bytes.ts.
 (module
   (memory (export "memory") 1)
   ;; Byte offsets: x f32[rows × cols] at $xp, the epoch's row order i32[rows] at $op, y f64[rows] at $yp,

@@ -1,0 +1,8 @@
+/** The engines' WebAssembly kernels that scripts/build-wasm.mjs compiles. */
+export type KernelName = 'histogram' | 'sgd';
+/** The kernel's .wat compiled by wabt, base64. */
+export function compileKernel(name: KernelName): Promise<string>;
+/** The text of the kernel's generated TypeScript module for the given base64 binary. */
+export function kernelModule(name: KernelName, base64: string): string;
+/** The kernel's generated module as committed. */
+export function committedModule(name: KernelName): string;
