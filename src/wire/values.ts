@@ -27,8 +27,8 @@ export function encodeValue(oid: number, format: number, value: unknown): Buffer
   if (value === null || value === undefined) return null;
   const element = writableElement(oid);
   if (element !== undefined) {
-    if (format === 0 && element === TypeOid.float4 && typeof value === 'object') {
-      const text = float4ArrayText(value as ArrayLike<unknown>);
+    if (format === 0 && element === TypeOid.float4 && (Array.isArray(value) || value instanceof Float32Array)) {
+      const text = float4ArrayText(value);
       if (text !== undefined) return text;
     }
     const items = asItems(oid, value);
