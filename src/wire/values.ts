@@ -6,7 +6,7 @@
  * planner sends calls returning other types another way.
  */
 import { PgError, SqlState } from '../errors/index.js';
-import { fixedFloat4Text } from './float4-fixed.js';
+import { FLOAT4_TEXT_MAX, float4Text, writeFloat4Text } from './float4-shortest.js';
 import { TypeOid, arrayElement, parseBinary, parseText } from './types.js';
 
 const SCALARS = new Set<number>([TypeOid.float4, TypeOid.float8, TypeOid.int4, TypeOid.int8, TypeOid.text, TypeOid.bool]);
@@ -27,6 +27,10 @@ export function encodeValue(oid: number, format: number, value: unknown): Buffer
   if (value === null || value === undefined) return null;
   const element = writableElement(oid);
   if (element !== undefined) {
+    if (format === 0 && element === TypeOid.float4 && (Array.isArray(value) || value instanceof Float32Array)) {
+      const text = float4ArrayText(value);
+      if (text !== undefined) return text;
+    }
     const items = asItems(oid, value);
     return format === 1 ? binaryArray(element, items) : Buffer.from(textArray(element, items), 'utf8');
   }
@@ -128,12 +132,10 @@ function asItems(oid: number, value: unknown): unknown[] {
 
 function textScalar(oid: number, value: unknown): string {
   switch (oid) {
-    case TypeOid.float4: {
-      const x = Math.fround(toNumber(value));
-      return fixedFloat4Text(x) ?? searchedFloat4Text(x);
-    }
+    case TypeOid.float4:
+      return float4Text(Math.fround(toNumber(value)));
     case TypeOid.float8:
-      return floatText(toNumber(value), 15, (x) => x.toExponential());
+      return float8Text(toNumber(value));
     case TypeOid.bool:
       return value === true || value === 't' ? 't' : 'f';
     default:
@@ -149,80 +151,42 @@ function toNumber(value: unknown): number {
   throw new PgError(SqlState.InvalidTextRepresentation, `invalid input syntax for type real: "${String(value)}"`);
 }
 
-/** float4out's text of the float4 x, found by the general search below (exported for the test of float4-fixed.ts). */
-export function searchedFloat4Text(x: number): string {
-  return floatText(x, 6, shortestFloat4);
-}
-
 /**
- * The shortest decimal (as toExponential gives it) that reads back as this float4. Correctly
- * rounded digits that read back keep doing so with one more digit, so the count is searched,
- * from 8 down: most float4 values need 8 or 9 digits, and 9 always identify one.
+ * float8out with extra_float_digits > 0 (the default since Postgres 12): shortest digits (as
+ * JavaScript's), fixed notation for decimal exponents in [-4, 15), otherwise d.ddde+XX.
  */
-function shortestFloat4(x: number): string {
-  // float4out (Ryu) keeps to the inside of x's rounding interval: a decimal exactly halfway to a
-  // neighbouring float4 does not count, even where reading it rounds to x (ties to even).
-  const below = (x + adjacentFloat4(x, -1)) / 2;
-  const above = (x + adjacentFloat4(x, 1)) / 2;
-  const readsBack = (text: string) => {
-    const value = Number(text);
-    return Math.fround(value) === x && value !== below && value !== above;
-  };
-  const nine = x.toExponential(8);
-  let longer = x.toExponential(7);
-  let shortest = evenTie(x, longer, nine, readsBack);
-  if (!readsBack(shortest)) return evenTie(x, nine, x.toExponential(9), readsBack);
-  for (let digits = 7; digits >= 1; digits--) {
-    const rounded = x.toExponential(digits - 1);
-    const text = evenTie(x, rounded, longer, readsBack);
-    if (!readsBack(text)) return shortest;
-    shortest = text;
-    longer = rounded;
-  }
-  return shortest;
-}
-
-const float4Bits = new Float32Array(1);
-const float4Int = new Int32Array(float4Bits.buffer);
-
-/** The float4 next to a finite nonzero float4 x, towards larger magnitudes (1) or smaller (-1). */
-function adjacentFloat4(x: number, step: 1 | -1): number {
-  float4Bits[0] = x;
-  float4Int[0]! += step;
-  return float4Bits[0]!;
-}
-
-/**
- * x rounded to some digits by toExponential (`rounded`), given x to one digit more (`longer`).
- * Where x lies exactly halfway between two such decimals, toExponential takes the larger;
- * float4out (Ryu) takes the one ending in an even digit, when it reads back too.
- */
-function evenTie(x: number, rounded: string, longer: string, readsBack: (text: string) => boolean): string {
-  const at = longer.indexOf('e');
-  if (longer[at - 1] !== '5' || Number(longer) !== x) return rounded;
-  const truncated = longer.slice(0, at - 1);
-  const mantissa = truncated.endsWith('.') ? truncated.slice(0, -1) : truncated;
-  const down = `${mantissa}${longer.slice(at)}`;
-  return Number(mantissa.at(-1)) % 2 === 0 && readsBack(down) ? down : rounded;
-}
-
-/**
- * float4out/float8out with extra_float_digits > 0 (the default since Postgres 12): shortest digits,
- * fixed notation for decimal exponents in [-4, maxFixed), otherwise d.ddde+XX. `exponential` gives
- * the shortest digits of x in toExponential's form.
- */
-function floatText(x: number, maxFixed: number, exponential: (x: number) => string): string {
+function float8Text(x: number): string {
   if (Number.isNaN(x)) return 'NaN';
   if (x === Infinity) return 'Infinity';
   if (x === -Infinity) return '-Infinity';
   if (x === 0) return Object.is(x, -0) ? '-0' : '0';
-  const text = exponential(x);
+  const text = x.toExponential();
   const at = text.indexOf('e');
   const e = Number(text.slice(at + 1));
-  // The digits read into a double print back as themselves (a float4's at most 9; a float8's are
-  // its own shortest), and JavaScript writes exponents from -7 to 20 in fixed notation as Postgres does.
-  if (e >= -4 && e < maxFixed) return String(Number(text));
+  // JavaScript writes exponents from -7 to 20 in fixed notation, with the same digits.
+  if (e >= -4 && e < 15) return String(x);
   return `${text.slice(0, at)}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+}
+
+const OPEN = 0x7b;
+
+/**
+ * array_out of a one-dimensional real[] whose elements are all numbers (an embedding), written
+ * straight into bytes: no string per element. undefined for anything else (NULLs, text, nested
+ * arrays), which textArray writes.
+ */
+function float4ArrayText(items: ArrayLike<unknown>): Buffer | undefined {
+  const out = Buffer.allocUnsafe(2 + items.length * (FLOAT4_TEXT_MAX + 1));
+  out[0] = OPEN;
+  let at = 1;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (typeof item !== 'number') return undefined;
+    if (i > 0) out[at++] = COMMA;
+    at = writeFloat4Text(Math.fround(item), out, at);
+  }
+  out[at++] = CLOSE;
+  return out.subarray(0, at);
 }
 
 /** array_out: elements quoted when they would not read back as themselves. */
