@@ -189,6 +189,17 @@ export function wrongModel(expected: string, actual: unknown): PgError {
 }
 
 /** Models persist as versioned JSON: plain numbers round-trip float64 exactly through JSON. */
+/**
+ * 53200 for a training that needs more than an engine thread's heap bound (--fit-memory-mb): the pool's
+ * answer when V8 ends the thread (pool.ts), and an engine's when it knows beforehand (neural-network.ts).
+ */
+export function perFitMemoryError(what: string, memoryMb: number | undefined, detail?: string): PgError {
+  return new PgError(SqlState.OutOfMemory, `out of memory: ${what} needed more than the per-fit memory bound of ${memoryMb} MB`, {
+    ...(detail === undefined ? {} : { detail }),
+    hint: 'Train on fewer rows or with smaller hyperparameters, or raise --fit-memory-mb.',
+  });
+}
+
 export function encodeModel(format: string, state: object): Uint8Array {
   return new TextEncoder().encode(JSON.stringify({ format, version: 1, ...state }));
 }

@@ -7,13 +7,14 @@
  * TensorFlow.js itself is imported on first use (neural-network-tensorflow.ts): a worker that never
  * trains or loads a network, and the proxy's main thread, do not spend seconds importing it.
  */
+import { resourceLimits } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
 import {
   checkHyperparamNames, type Dataset, type Engine, type EngineFactory, type FitOptions, type Task,
 } from './engine.js';
 import {
   argmaxRows, boolParam, checkPredictShape, choiceParam, decodeModel, encodeModel, intParam, invalidParam, notFitted,
-  rangeParam, requireFinite, requireNumClasses, requireTask, seedParam, seededRandom,
+  perFitMemoryError, rangeParam, requireFinite, requireNumClasses, requireTask, seedParam, seededRandom,
 } from './engine-support.js';
 import type { Activation, NetworkState } from './neural-network-tensorflow.js';
 
@@ -41,6 +42,30 @@ function hiddenLayers(hp: Record<string, unknown>): number[] {
     throw invalidParam(ALGORITHM, 'hidden_layer_sizes', 'an array of positive integers', value);
   }
   return sizes as number[];
+}
+
+/**
+ * Heap bytes per weight at the trained network's largest: its state keeps each weight as a number (8
+ * bytes in an array of doubles) and the stored model is its JSON (at most 24 characters a number).
+ */
+const HEAP_BYTES_PER_WEIGHT = 8 + 24;
+
+/**
+ * Refuses a network whose weights alone need more than the engine thread's heap bound (--fit-memory-mb,
+ * the thread's resourceLimits) with the pool's 53200, before training. Past the bound V8 normally ends
+ * the thread and the pool answers 53200, but one array or string larger than the bound does not end
+ * the thread: V8 aborts the whole process (nodejs/node#47224), as a [3000, 3000] network's weights
+ * did in 2 of 10 runs of the per-fit bound's test. Outside an engine thread there is no bound.
+ */
+function requireWithinHeapBound(sizes: readonly number[]): void {
+  const boundMb = resourceLimits.maxOldGenerationSizeMb;
+  if (boundMb === undefined) return;
+  let weights = 0;
+  for (let layer = 0; layer + 1 < sizes.length; layer++) weights += (sizes[layer]! + 1) * sizes[layer + 1]!;
+  const neededMb = Math.ceil((weights * HEAP_BYTES_PER_WEIGHT) / 2 ** 20);
+  if (neededMb <= boundMb) return;
+  throw perFitMemoryError(`training ${ALGORITHM}`, boundMb,
+    `The network has ${weights} weights and biases: about ${neededMb} MB of heap once trained and stored.`);
 }
 
 class NeuralNetworkEngine implements Engine {
@@ -81,6 +106,7 @@ class NeuralNetworkEngine implements Engine {
       throw new PgError(SqlState.FeatureNotSupported, `${ALGORITHM} classification takes one label column`);
     }
     const sizes = [data.cols, ...hiddenLayers(hp), outputs];
+    requireWithinHeapBound(sizes);
     const targets = new Float32Array(data.rows * outputs);
     if (task === 'regression' || outputs === 1) targets.set(data.y);
     else for (let r = 0; r < data.rows; r++) targets[r * outputs + data.y[r]!] = 1;

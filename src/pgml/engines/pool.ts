@@ -19,6 +19,7 @@ import type { Worker } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
 import { startEngineThread } from './engine-thread.js';
 import type { Dataset, FitOptions, FitProgress, PredictedWithProba, Runtime } from './engine.js';
+import { perFitMemoryError } from './engine-support.js';
 
 export interface WorkerPayloads {
   fit: { data: Dataset; options: FitOptions };
@@ -122,10 +123,7 @@ export function configureEnginePool(settings: { fitMemoryMb: number }): void {
 
 function workerFailure(error: Error & { code?: string }, task: Task | undefined, memoryMb: number | undefined): PgError {
   if (error.code !== 'ERR_WORKER_OUT_OF_MEMORY') return PgError.from(error);
-  const what = task === undefined ? 'an engine worker' : doing(task.request);
-  return new PgError(SqlState.OutOfMemory, `out of memory: ${what} needed more than the per-fit memory bound of ${memoryMb} MB`, {
-    hint: 'Train on fewer rows or with smaller hyperparameters, or raise --fit-memory-mb.',
-  });
+  return perFitMemoryError(task === undefined ? 'an engine worker' : doing(task.request), memoryMb);
 }
 
 /** What a request was doing, for error messages ("training xgboost failed: ..."). */
