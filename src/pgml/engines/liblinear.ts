@@ -8,9 +8,9 @@
  * `regularize_bias`, which 2.4 added), so only a 2.2x–2.3x library is accepted.
  *
  * The dual solvers (hinge, epsilon_insensitive) shuffle with libc's rand(), seeded here from random_state
- * just before train. rand()'s state is the process's: two dual trainings at once in two engine threads
- * draw from one sequence, each still stops at liblinear's tolerance, but the shuffle (and so the last
- * digits of the weights) can differ from a lone training's. The primal Newton method draws nothing.
+ * just before train. rand()'s state is the process's, so seeding and training hold a lock every engine
+ * thread shares (process-lock.ts): two dual trainings at once would otherwise draw from one sequence and
+ * neither would be the model its random_state names. The primal Newton method draws nothing.
  *
  * liblinear prints through one process-wide function pointer. A JavaScript callback would belong to the
  * thread that registered it and be called from whichever engine thread trains next, so the print
@@ -20,12 +20,15 @@
 import type * as Koffi from 'koffi';
 import { blasStatus } from './blas.js';
 import { describeNativeLoad, koffi, loadNativeLibrary, type NativeLoad } from './native-library.js';
+import { ProcessLock, withProcessLock } from './process-lock.js';
 
 /** linear.h's solver_type values used by linear_svm (as scikit-learn's _get_liblinear_solver_type). */
 export const L2R_L2LOSS_SVC = 2;
 export const L2R_L1LOSS_SVC_DUAL = 3;
 export const L2R_L2LOSS_SVR = 11;
 export const L2R_L1LOSS_SVR_DUAL = 13;
+/** The solvers that draw from rand(). */
+const DUAL_SOLVERS: ReadonlySet<number> = new Set([L2R_L1LOSS_SVC_DUAL, L2R_L1LOSS_SVR_DUAL]);
 
 /** The iteration limit liblinear 2.3 hard-codes in TRON and in its dual solvers (scikit-learn's default max_iter). */
 export const LIBLINEAR_MAX_ITER = 1000;
@@ -192,8 +195,11 @@ export function trainLiblinear(problem: LiblinearProblem, settings: LiblinearSet
     const refused = api.checkParameter(probBytes, paramBytes);
     if (refused) throw new Error(`liblinear refused the parameters: ${refused}`);
     api.setPrint(api.quietPrint);
-    api.srand(settings.seed);
-    model = api.train(probBytes, paramBytes) as bigint;
+    const train = (): bigint => {
+      api.srand(settings.seed);
+      return api.train(probBytes, paramBytes) as bigint;
+    };
+    model = DUAL_SOLVERS.has(settings.solver) ? withProcessLock(ProcessLock.LibcRand, train) : train();
     if (!model) throw new Error('liblinear: train returned no model');
     return readModel(api, model, cols, bias !== undefined, settings.solver);
   } finally {

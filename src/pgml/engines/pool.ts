@@ -20,6 +20,7 @@ import { PgError, SqlState } from '../../errors/index.js';
 import { startEngineThread } from './engine-thread.js';
 import type { Dataset, FitOptions, FitProgress, PredictedWithProba, Runtime } from './engine.js';
 import { perFitMemoryError } from './engine-support.js';
+import { processLockData } from './process-lock.js';
 
 export interface WorkerPayloads {
   fit: { data: Dataset; options: FitOptions };
@@ -105,7 +106,10 @@ interface Slot {
 }
 
 function startWorker(memoryMb: number | undefined): Worker {
-  return startEngineThread('worker', { resourceLimits: memoryMb === undefined ? {} : { maxOldGenerationSizeMb: memoryMb } });
+  return startEngineThread('worker', {
+    workerData: processLockData(),
+    resourceLimits: memoryMb === undefined ? {} : { maxOldGenerationSizeMb: memoryMb },
+  });
 }
 
 /** Engine threads: one per core. A fit that spreads over threads of its own (forest-fit.ts) uses at most as many. */
