@@ -20,7 +20,7 @@ import { PgError, SqlState } from '../../errors/index.js';
 import { startEngineThread } from './engine-thread.js';
 import type { Dataset, FitOptions, FitProgress, PredictedWithProba, Runtime } from './engine.js';
 import { perFitMemoryError } from './engine-support.js';
-import { processLockData } from './process-lock.js';
+import { processLockData, releaseProcessLocksOf } from './process-lock.js';
 
 export interface WorkerPayloads {
   fit: { data: Dataset; options: FitOptions };
@@ -336,7 +336,11 @@ class Pool {
       this.dispatch();
     };
     worker.on('error', (error) => fail(workerFailure(error, slot.task, this.memoryMb)));
-    worker.on('exit', (code) => fail(new PgError(SqlState.InternalError, `engine worker exited with code ${code}`)));
+    const { threadId } = worker;
+    worker.on('exit', (code) => {
+      releaseProcessLocksOf(threadId);
+      fail(new PgError(SqlState.InternalError, `engine worker exited with code ${code}`));
+    });
     this.slots.push(slot);
     return slot;
   }

@@ -8,9 +8,9 @@
  * given none (the main thread itself, a helper thread) uses its own buffer: the process's locks when it
  * is the only one training, as in unit tests.
  */
-import { workerData } from 'node:worker_threads';
+import { threadId, workerData } from 'node:worker_threads';
 
-/** One Int32 cell per lock: 0 free, 1 held. */
+/** One Int32 cell per lock: 0 free, else the holder's threadId + 1 (the main thread's is 0). */
 export const ProcessLock = { LibcRand: 0 } as const;
 export type ProcessLock = (typeof ProcessLock)[keyof typeof ProcessLock];
 const LOCK_COUNT = 1;
@@ -41,11 +41,31 @@ export function processLockData(): ProcessLockData {
  */
 export function withProcessLock<T>(lock: ProcessLock, critical: () => T): T {
   const c = lockCells();
-  while (Atomics.compareExchange(c, lock, 0, 1) !== 0) Atomics.wait(c, lock, 1);
+  const me = threadId + 1;
+  for (let holder = Atomics.compareExchange(c, lock, 0, me); holder !== 0; holder = Atomics.compareExchange(c, lock, 0, me)) {
+    Atomics.wait(c, lock, holder);
+  }
   try {
     return critical();
   } finally {
     Atomics.store(c, lock, 0);
     Atomics.notify(c, lock, 1);
+  }
+}
+
+/** The threadId holding the lock, or undefined when it is free. */
+export function processLockHolder(lock: ProcessLock): number | undefined {
+  const holder = Atomics.load(lockCells(), lock);
+  return holder === 0 ? undefined : holder - 1;
+}
+
+/**
+ * Frees the locks a thread that has exited still held: a worker terminated (a cancelled training) dies
+ * without running its finally blocks, and the next dual training would wait for it forever.
+ */
+export function releaseProcessLocksOf(exitedThreadId: number): void {
+  const c = lockCells();
+  for (let lock = 0; lock < LOCK_COUNT; lock++) {
+    if (Atomics.compareExchange(c, lock, exitedThreadId + 1, 0) === exitedThreadId + 1) Atomics.notify(c, lock, 1);
   }
 }
