@@ -26,6 +26,8 @@ CASES = [
     ("breast_cancer", {}),
     ("iris", {}),
     ("wine", {"C": 0.1, "fit_intercept": False}),
+    # tol=0: scipy's ftol (64·ε from scikit-learn) ends it.
+    ("iris", {"fit_intercept": False, "tol": 0, "max_iter": 1000}),
 ]
 
 

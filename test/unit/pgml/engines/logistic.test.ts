@@ -14,7 +14,7 @@ import { loadSplit } from './sklearn-reference.js';
 
 interface LogisticCase {
   dataset: string;
-  params: { C?: number; fit_intercept?: boolean };
+  params: { C?: number; fit_intercept?: boolean; tol?: number; max_iter?: number };
   rows: number;
   n_iter: number;
   nfev: number;
@@ -137,7 +137,7 @@ describe("LogisticRegression(solver='lbfgs') fits as scikit-learn 1.9.1's", () =
       assert.equal(rows, expected.rows);
       const values: number[] = [];
       const fit = fitLogistic(x, rows, cols, y!, numClasses, {
-        c: params.C ?? 1, fitIntercept: params.fit_intercept ?? true, maxIter: 100, tol: 1e-4,
+        c: params.C ?? 1, fitIntercept: params.fit_intercept ?? true, maxIter: params.max_iter ?? 100, tol: params.tol ?? 1e-4,
       }, { onIteration: (_x, f) => values.push(f) });
       assert.equal(fit.iterations, expected.n_iter);
       // The same steps: the values agree to rounding (another BLAS's order of sums), which the iterations
