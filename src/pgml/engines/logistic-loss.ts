@@ -29,8 +29,6 @@ export class LogisticLoss {
   private readonly scores: Float64Array;
   /** One row's exp(z − max z), multinomial. */
   private readonly exps: Float64Array;
-  /** Evaluations so far. */
-  evaluations = 0;
 
   constructor(
     x: Float32Array,
@@ -61,7 +59,6 @@ export class LogisticLoss {
 
   /** The objective at `theta`; its gradient into `grad`. */
   readonly evaluate = (theta: Float64Array, grad: Float64Array): number => {
-    this.evaluations++;
     const { outputs, stride, cols, rows, labels, scores, exps, blocks } = this;
     grad.fill(0);
     let loss = 0;
