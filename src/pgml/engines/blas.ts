@@ -214,6 +214,51 @@ export function xTy(x: Float64Array, rows: number, cols: number, y: Float64Array
   return out;
 }
 
+/**
+ * scores = X·Wᵀ: for a row-major n × cols X and `outputs` weight rows of W, `ldw` apart (a row may
+ * carry an intercept after its weights), the n × outputs scores, row-major: the product
+ * scikit-learn's LinearModelLoss takes with NumPy's BLAS (X @ W.T). One output is a dgemv.
+ */
+export function rowsTimesWeights(
+  x: Float64Array, n: number, cols: number, w: Float64Array, ldw: number, outputs: number, scores: Float64Array,
+): void {
+  const blas = loadedBlas();
+  if (!blas || n === 0 || cols === 0) {
+    for (let r = 0; r < n; r++) {
+      for (let o = 0; o < outputs; o++) {
+        let s = 0;
+        for (let c = 0; c < cols; c++) s += x[r * cols + c]! * w[o * ldw + c]!;
+        scores[r * outputs + o] = s;
+      }
+    }
+    return;
+  }
+  if (outputs === 1) blas.dgemv(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, n, cols, 1, x, cols, w, 1, 0, scores, 1);
+  else blas.dgemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS, n, outputs, cols, 1, x, cols, w, ldw, 0, scores, outputs);
+}
+
+/**
+ * g += Rᵀ·X: for a row-major n × outputs R (each row's residuals) and a row-major n × cols X, adds to
+ * `outputs` rows of g, `ldg` apart, their cols sums over the n rows (scikit-learn's
+ * grad_pointwise.T @ X; beta = 1 so blocks of rows add up). One output is a dgemv.
+ */
+export function addResidualsTimesRows(
+  r: Float64Array, n: number, outputs: number, x: Float64Array, cols: number, g: Float64Array, ldg: number,
+): void {
+  const blas = loadedBlas();
+  if (!blas || n === 0 || cols === 0) {
+    for (let i = 0; i < n; i++) {
+      for (let o = 0; o < outputs; o++) {
+        const residual = r[i * outputs + o]!;
+        for (let c = 0; c < cols; c++) g[o * ldg + c]! += residual * x[i * cols + c]!;
+      }
+    }
+    return;
+  }
+  if (outputs === 1) blas.dgemv(CBLAS_ROW_MAJOR, CBLAS_TRANS, n, cols, 1, x, cols, r, 1, 1, g, 1);
+  else blas.dgemm(CBLAS_ROW_MAJOR, CBLAS_TRANS, CBLAS_NO_TRANS, outputs, cols, n, 1, r, outputs, x, cols, 1, g, ldg);
+}
+
 /** Rows converted to float64 at a time from float32 rows: 256 kB at 30 features, within the cache. */
 const FLOAT32_BLOCK_ROWS = 1024;
 

@@ -76,7 +76,7 @@ class LinearEngine implements Engine {
       }
       const penalty = choiceParam(algorithm, hp, 'penalty', 'l2', ['l2', 'none']);
       const c = penalty === 'none' ? Infinity : rangeParam(algorithm, hp, 'C', 1.0, { min: 0, exclusiveMin: true });
-      const model = fitLogistic(x, rows, cols, y, numClasses, {
+      const { model } = fitLogistic(x, rows, cols, y, numClasses, {
         c,
         fitIntercept,
         maxIter: intParam(algorithm, hp, 'max_iter', 100),

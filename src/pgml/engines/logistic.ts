@@ -1,9 +1,12 @@
 /**
- * L2-regularised logistic regression as scikit-learn's LogisticRegression(solver='lbfgs') defines it:
- * minimise mean log-loss + ‖W‖² / (2·C·n), intercept unpenalised. Two classes use one weight vector
- * (the binomial model); more classes the full multinomial softmax with one vector per class.
+ * L2-regularised logistic regression as scikit-learn 1.9's LogisticRegression(solver='lbfgs')
+ * computes it: minimise mean log-loss + ‖W‖² / (2·C·n), intercept unpenalised (logistic-loss.ts),
+ * from zero, by scipy's L-BFGS-B with the options scikit-learn passes (lbfgs-b.ts): maxiter = max_iter,
+ * gtol = tol, ftol = 64·ε, maxls = 50, 10 pairs. Two classes use one weight vector (the binomial
+ * model); more classes the full multinomial softmax with one vector per class.
  */
-import { minimizeLbfgs } from './lbfgs.js';
+import { minimizeLbfgsB, type LbfgsBOptions, type LbfgsBStop } from './lbfgs-b.js';
+import { LogisticLoss } from './logistic-loss.js';
 
 export interface LogisticModel {
   /** One weight row per class (binary: a single row for class 1). */
@@ -20,68 +23,47 @@ export interface LogisticOptions {
   tol: number;
 }
 
+export interface LogisticFit {
+  model: LogisticModel;
+  /** scikit-learn's n_iter_ (scipy's nit, at most max_iter). */
+  iterations: number;
+  /** Objective evaluations (scipy's nfev). */
+  evaluations: number;
+  stop: LbfgsBStop;
+}
+
+/** scikit-learn's ftol for lbfgs: 64 · float64's machine epsilon. */
+const FTOL = 64 * 2.220446049250313e-16;
+/** scikit-learn raises scipy's default of 20 line-search evaluations to 50. */
+const MAXLS = 50;
+
 export function fitLogistic(
   x: Float32Array, rows: number, cols: number, labels: Float32Array, numClasses: number, options: LogisticOptions,
-): LogisticModel {
-  const outputs = numClasses === 2 ? 1 : numClasses;
-  const stride = cols + 1; // weights then intercept, per output
-  const l2 = Number.isFinite(options.c) ? 1 / (options.c * rows) : 0;
-  const scores = new Float64Array(outputs);
-
-  const objective = (theta: Float64Array, grad: Float64Array): number => {
-    grad.fill(0);
-    let loss = 0;
-    for (let r = 0; r < rows; r++) {
-      const label = labels[r]!;
-      const offset = r * cols;
-      for (let o = 0; o < outputs; o++) {
-        let s = options.fitIntercept ? theta[o * stride + cols]! : 0;
-        for (let c = 0; c < cols; c++) s += theta[o * stride + c]! * x[offset + c]!;
-        scores[o] = s;
-      }
-      if (outputs === 1) {
-        const z = scores[0]!;
-        const target = label === 1 ? 1 : 0;
-        // log(1 + e^z) − t·z, computed without overflow for large |z|.
-        loss += (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) - target * z;
-        scores[0] = sigmoid(z) - target;
-      } else {
-        let max = -Infinity;
-        for (let o = 0; o < outputs; o++) max = Math.max(max, scores[o]!);
-        let sum = 0;
-        for (let o = 0; o < outputs; o++) sum += Math.exp(scores[o]! - max);
-        loss += max + Math.log(sum) - scores[label]!;
-        for (let o = 0; o < outputs; o++) scores[o] = Math.exp(scores[o]! - max) / sum - (o === label ? 1 : 0);
-      }
-      for (let o = 0; o < outputs; o++) {
-        const residual = scores[o]!;
-        for (let c = 0; c < cols; c++) grad[o * stride + c]! += residual * x[offset + c]!;
-        if (options.fitIntercept) grad[o * stride + cols]! += residual;
-      }
-    }
-    loss /= rows;
-    for (let i = 0; i < grad.length; i++) grad[i]! /= rows;
-    for (let o = 0; o < outputs; o++) {
-      for (let c = 0; c < cols; c++) {
-        const w = theta[o * stride + c]!;
-        loss += 0.5 * l2 * w * w;
-        grad[o * stride + c]! += l2 * w;
-      }
-    }
-    return loss;
-  };
-
-  const result = minimizeLbfgs(objective, new Float64Array(outputs * stride), {
+  trace: Pick<LbfgsBOptions, 'onIteration'> = {},
+): LogisticFit {
+  const loss = new LogisticLoss(x, rows, cols, labels, numClasses, {
+    l2: Number.isFinite(options.c) ? 1 / (options.c * rows) : 0,
+    fitIntercept: options.fitIntercept,
+  });
+  const result = minimizeLbfgsB(loss.evaluate, new Float64Array(loss.size), {
     maxIter: options.maxIter,
     gtol: options.tol,
+    ftol: FTOL,
+    maxls: MAXLS,
+    ...trace,
   });
   const coef: number[][] = [];
   const intercept: number[] = [];
-  for (let o = 0; o < outputs; o++) {
-    coef.push(Array.from(result.x.subarray(o * stride, o * stride + cols)));
-    intercept.push(options.fitIntercept ? result.x[o * stride + cols]! : 0);
+  for (let o = 0; o < loss.outputs; o++) {
+    coef.push(Array.from(result.x.subarray(o * loss.stride, o * loss.stride + cols)));
+    intercept.push(options.fitIntercept ? result.x[o * loss.stride + cols]! : 0);
   }
-  return { coef, intercept, numClasses };
+  return {
+    model: { coef, intercept, numClasses },
+    iterations: Math.min(result.iterations, options.maxIter),
+    evaluations: result.evaluations,
+    stop: result.stop,
+  };
 }
 
 /** rows × numClasses probabilities, row-major. */

@@ -2,6 +2,7 @@
 // Xᵀy with its JavaScript loops, says so in the start-up line, and still fits as scikit-learn does.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { loadSplit, sklearn, sklearnAvailable } from './sklearn-reference.js';
 
 // Before the first load: each test file runs in its own process, and the BLAS is loaded once per thread.
@@ -10,6 +11,7 @@ process.env.PGML_BLAS_LIB = MISSING;
 const { blasStatus, describeBlas, gram, gramJs, lapackSymmetricEigen, leastSquaresLapack, xTy, xTyFloat32, xTyJs, centredProductsFloat32 } = await import('../../../../src/pgml/engines/blas.js');
 const { getLocalEngineFactory } = await import('../../../../src/pgml/engines/registry.js');
 const { centreRows } = await import('../../../../src/pgml/engines/linear-regressor.js');
+const { fitLogistic } = await import('../../../../src/pgml/engines/logistic.js');
 
 const skipReason = sklearnAvailable() ? false : 'python3 with scikit-learn is not installed';
 const diabetes = loadSplit('diabetes');
@@ -73,5 +75,21 @@ describe('without a BLAS', () => {
         predicted.forEach((v, r) => assert.ok(Math.abs(v - expected[r]!) <= tolerance * Math.max(1, Math.abs(expected[r]!)), `row ${r}: ${v} vs ${expected[r]}`));
       });
     });
+  });
+
+  it("logistic regression fits as scikit-learn's with the JavaScript products (test/fixtures/logistic.json)", () => {
+    const fixture = JSON.parse(readFileSync(new URL('../../../fixtures/logistic.json', import.meta.url), 'utf8')) as {
+      logistic: { dataset: string; params: Record<string, unknown>; n_iter: number; nfev: number; coef: number[][]; intercept: number[] }[];
+    };
+    for (const dataset of ['digits', 'iris']) {
+      const expected = fixture.logistic.find((c) => c.dataset === dataset && Object.keys(c.params).length === 0)!;
+      const split = loadSplit(dataset, { testSampling: 'last' });
+      const fit = fitLogistic(split.train.x, split.train.rows, split.train.cols, split.train.y!, split.numClasses, { c: 1, fitIntercept: true, maxIter: 100, tol: 1e-4 });
+      assert.equal(fit.iterations, expected.n_iter);
+      assert.equal(fit.evaluations, expected.nfev);
+      const scale = Math.max(...expected.coef.flat().map(Math.abs));
+      fit.model.coef.forEach((row, o) => row.forEach((v, c) => assert.ok(Math.abs(v - expected.coef[o]![c]!) <= 1e-4 * scale, `${dataset} coef[${o}][${c}]: ${v} vs ${expected.coef[o]![c]}`)));
+      fit.model.intercept.forEach((v, o) => assert.ok(Math.abs(v - expected.intercept[o]!) <= 1e-4 * Math.max(1, scale), `${dataset} intercept[${o}]`));
+    }
   });
 });
