@@ -17,6 +17,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
+import { ClientClock } from './client-clock.js';
 import { startEngineThread } from './engine-thread.js';
 import type { Dataset, FitOptions, FitProgress, PredictedWithProba, Runtime } from './engine.js';
 import { perFitMemoryError } from './engine-support.js';
@@ -104,8 +105,22 @@ interface Slot {
   seen: Set<string>;
 }
 
+/** Shared with every engine thread (workerData): their JIT warm-up waits for quiet clients. Made on first use, in the main thread. */
+let clientClock: ClientClock | undefined;
+
+/** A client sent a message: the composition root calls this for every chunk a client sends. */
+export function noteClientMessage(): void {
+  (clientClock ??= ClientClock.create()).heard();
+}
+
+/** What an engine thread starts with. */
+export interface EngineWorkerData {
+  clientClock: SharedArrayBuffer;
+}
+
 function startWorker(memoryMb: number | undefined): Worker {
-  return startEngineThread('worker', { resourceLimits: memoryMb === undefined ? {} : { maxOldGenerationSizeMb: memoryMb } });
+  const workerData: EngineWorkerData = { clientClock: (clientClock ??= ClientClock.create()).buffer };
+  return startEngineThread('worker', { workerData, resourceLimits: memoryMb === undefined ? {} : { maxOldGenerationSizeMb: memoryMb } });
 }
 
 /** Engine threads: one per core. A fit that spreads over threads of its own (forest-fit.ts) uses at most as many. */
