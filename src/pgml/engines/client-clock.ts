@@ -36,14 +36,17 @@ export class ClientClock {
 
   /** A client sent a message (called for every chunk a client sends: no allocation). */
   heard(): void {
-    Atomics.store(this.heardAt, 0, this.now());
+    const now = this.now();
+    Atomics.store(this.heardAt, 0, now === NEVER ? now + 1 : now);
   }
 
   /** Whether a client sent something in the last `ms` milliseconds. */
   heardWithin(ms: number): boolean {
     const at = Atomics.load(this.heardAt, 0);
-    // Wrapping subtraction: the clock's int32 milliseconds turn over after 24 days.
-    return at !== NEVER && ((this.now() - at) | 0) < ms;
+    // Wrapping subtraction: the clock's int32 milliseconds turn over after 24 days. Two threads' clocks
+    // may differ by a fraction of a millisecond, so a message heard "just after now" counts too.
+    const since = (this.now() - at) | 0;
+    return at !== NEVER && since > -ms && since < ms;
   }
 
   private now(): number {
