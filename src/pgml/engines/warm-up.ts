@@ -181,9 +181,10 @@ export interface IdleWarmUp {
  * only while the proxy's clients are quiet (`serving()` false; checked again every `idleMs`):
  * `resume()` (called when a request is done) starts the wait again, and a request that arrives
  * during a step waits for that step only (a few milliseconds). `start()` runs the steps at once
- * instead (once the clients are quiet), for a thread started ahead of use (pool.ts's warm request), whose
- * first user request may come sooner than `idleMs`, with `more` steps after the others. `before()` runs one algorithm's steps
- * ahead of its first fit on this thread (worker.ts), so that a training that comes before the idle
+ * instead (once the clients are quiet), for a thread started ahead of use (pool.ts's warm request),
+ * whose first user request may come sooner than `idleMs`, with `more` steps after the others.
+ * `before()` runs one algorithm's steps (whether the clients are quiet or not) ahead of its first fit
+ * on this thread (worker.ts), so that a training that comes before the idle
  * warm-up reached them does not run interpreted. Every engine thread does it, at the thread's priority
  * (thread-priority.ts). A failing step ends the warm-up and nothing else: the first real fits are then
  * slower.
