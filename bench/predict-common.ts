@@ -1,5 +1,6 @@
 // Shared setup of the predict benchmarks: a real Postgres cluster, pgml-proxy in front of it, a
 // table of 30 float features and a 100-tree XGBoost regression model trained through the proxy.
+// BENCH_CLI: another build's dist/cli.js to run as the proxy (an A/B against it); this checkout's by default.
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import { createDatabase, startPgCluster, type PgCluster } from '../test/support/pg-cluster.js';
@@ -29,7 +30,7 @@ export async function setUp(rows: number, trainRows = Math.min(rows, 10_000), { 
   const cluster = await startPgCluster();
   await createDatabase(cluster, DATABASE);
   const directUrl = cluster.url('postgres', undefined, DATABASE);
-  const proxy = await startProxy({ upstream: directUrl, http });
+  const proxy = await startProxy({ upstream: directUrl, http, ...(process.env.BENCH_CLI ? { cliPath: process.env.BENCH_CLI } : {}) });
   const proxyUrl = proxy.url('postgres', undefined, DATABASE);
   const client = new pg.Client({ connectionString: proxyUrl });
   await client.connect();

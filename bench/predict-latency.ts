@@ -12,7 +12,8 @@
 // `predict_named` the same statement prepared once under a name (pg with `name:`: Bind, Describe,
 // Execute and Sync per call, as postgres.js and psycopg with prepare send them too).
 // Run: npm run build && node --import tsx bench/predict-latency.ts   (prints one JSON line)
-// Env: BENCH_ITERATIONS per query (2000), BENCH_ALGORITHM (xgboost, 100 trees; e.g. linear).
+// Env: BENCH_ITERATIONS per query (2000), BENCH_ALGORITHM (xgboost, 100 trees; e.g. linear), BENCH_CLI (another
+// build's dist/cli.js, for an A/B against it; this checkout's by default).
 import pg from 'pg';
 import { ALGORITHM, FEATURES, loadAverage, log, percentile, setUp } from './predict-common.js';
 

@@ -12,7 +12,7 @@ import { NotificationService } from './db/notifications.js';
 import { registerPgmlFunctions } from './pgml/api/index.js';
 import { Embedder, embeddingSources } from './pgml/embeddings/index.js';
 import { nativeLibraryReport } from './pgml/engines/registry.js';
-import { closePool, configureEnginePool, poolLoad } from './pgml/engines/pool.js';
+import { closePool, configureEnginePool, noteClientMessage, poolLoad } from './pgml/engines/pool.js';
 import { warmTrainingWorkers } from './pgml/training/prepare.js';
 import { configureTraining } from './pgml/training/settings.js';
 import { startServing } from './pgml/serving/listener.js';
@@ -147,7 +147,19 @@ export async function start(config: Config, log: (message: string) => void = (m)
   const services = { serving: serving.caches, embedder };
   // PGML_PROXY_ANSWER_LOCALLY=off sends every statement upstream: tests compare the two answers.
   const answerLocally = process.env.PGML_PROXY_ANSWER_LOCALLY !== 'off';
-  const server = new ProxyServer({ connector, registry, functions, services, onRoutineDdl, onPrivilegeChange, tlsContext, authTimeoutMs: config.authTimeout * 1000, answerLocally, log });
+  const server = new ProxyServer({
+    connector,
+    registry,
+    functions,
+    services,
+    onRoutineDdl,
+    onPrivilegeChange,
+    tlsContext,
+    authTimeoutMs: config.authTimeout * 1000,
+    answerLocally,
+    onClientMessage: noteClientMessage,
+    log,
+  });
   const address = await server.listen(config.listen.host, config.listen.port);
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const cronRuns = new RunCounts();

@@ -9,10 +9,15 @@ export class SessionActivity {
   private other: object | undefined;
   private otherAt = 0;
 
-  constructor(private readonly now: () => number = () => performance.now()) {}
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    /** Told of every chunk too (the composition root: background work waits for quiet clients). */
+    private readonly onHeard: () => void = () => {},
+  ) {}
 
   /** `session` sent a message (called for every chunk a client sends: no allocation). */
   heard(session: object): void {
+    this.onHeard();
     if (this.latest !== session) {
       this.other = this.latest;
       this.otherAt = this.latestAt;

@@ -19,6 +19,8 @@ export interface ProxyServerOptions {
   authTimeoutMs: number;
   /** Statements the planner marks `local` are answered by the proxy (false only to compare, in tests). */
   answerLocally: boolean;
+  /** Called for every chunk a client sends (main.ts: the engine threads' warm-up waits for quiet clients). */
+  onClientMessage?: () => void;
   log: (message: string) => void;
 }
 
@@ -27,9 +29,10 @@ export class ProxyServer {
   private readonly server: net.Server;
   private readonly sessions = new Set<ClientSession>();
   readonly stats: SessionStats = { passedThrough: 0, intercepted: 0 };
-  private readonly activity = new SessionActivity();
+  private readonly activity: SessionActivity;
 
   constructor(private readonly options: ProxyServerOptions) {
+    this.activity = new SessionActivity(undefined, options.onClientMessage);
     this.server = net.createServer((socket) => this.accept(socket));
     this.server.on('error', (error) => options.log(`listener error: ${error.message}`));
   }

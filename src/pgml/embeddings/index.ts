@@ -184,7 +184,7 @@ export class Embedder {
     const thread = single ? this.startLatencyThread(model) : undefined;
     if (thread) {
       const vector = await this.embedOnLatencyThread(thread, texts[0]!, options, signal);
-      if (vector) return format === 'float32' ? [vector] : [Array.from(vector)];
+      if (vector) return format === 'float32' ? [vector] : [numbersOf(vector)];
       // close() stopped the thread under the request: it fails as the embedding thread's would.
       if (this.latencyThreads.get(model) !== thread) throw new PgError(SqlState.AdminShutdown, 'embedding worker is shutting down');
     }
@@ -311,4 +311,14 @@ export class Embedder {
       w.postMessage({ ...body, id, sources: this.sources } as EmbedderRequest);
     });
   }
+}
+
+/**
+ * A vector's floats as a number[] (what single calls return). Array.from on a Float32Array goes
+ * through its iterator: 16 µs for 384 floats against about 1 µs for this loop (BENCHMARKS.md, issue 16, embed6).
+ */
+function numbersOf(vector: Float32Array): number[] {
+  const numbers = new Array<number>(vector.length);
+  for (let i = 0; i < vector.length; i++) numbers[i] = vector[i]!;
+  return numbers;
 }

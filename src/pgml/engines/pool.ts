@@ -17,10 +17,11 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
+import { ClientClock } from './client-clock.js';
 import { startEngineThread } from './engine-thread.js';
 import type { Dataset, FitOptions, FitProgress, PredictedWithProba, Runtime } from './engine.js';
 import { perFitMemoryError } from './engine-support.js';
-import { processLockData, releaseProcessLocksOf } from './process-lock.js';
+import { processLockData, releaseProcessLocksOf, type ProcessLockData } from './process-lock.js';
 
 export interface WorkerPayloads {
   fit: { data: Dataset; options: FitOptions };
@@ -105,11 +106,22 @@ interface Slot {
   seen: Set<string>;
 }
 
+/** Shared with every engine thread (workerData): their JIT warm-up waits for quiet clients. Made on first use, in the main thread. */
+let clientClock: ClientClock | undefined;
+
+/** A client sent a message: the composition root calls this for every chunk a client sends. */
+export function noteClientMessage(): void {
+  (clientClock ??= ClientClock.create()).heard();
+}
+
+/** What an engine thread starts with. */
+export interface EngineWorkerData extends ProcessLockData {
+  clientClock: SharedArrayBuffer;
+}
+
 function startWorker(memoryMb: number | undefined): Worker {
-  return startEngineThread('worker', {
-    workerData: processLockData(),
-    resourceLimits: memoryMb === undefined ? {} : { maxOldGenerationSizeMb: memoryMb },
-  });
+  const workerData: EngineWorkerData = { clientClock: (clientClock ??= ClientClock.create()).buffer, ...processLockData() };
+  return startEngineThread('worker', { workerData, resourceLimits: memoryMb === undefined ? {} : { maxOldGenerationSizeMb: memoryMb } });
 }
 
 /** Engine threads: one per core. A fit that spreads over threads of its own (forest-fit.ts) uses at most as many. */

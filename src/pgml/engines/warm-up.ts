@@ -177,17 +177,19 @@ export interface IdleWarmUp {
 }
 
 /**
- * Runs warm-up steps one at a time once the thread has been idle (`busy()` false) for `idleMs`:
+ * Runs warm-up steps one at a time once the thread has been idle (`busy()` false) for `idleMs`, and
+ * only while the proxy's clients are quiet (`serving()` false; checked again every `idleMs`):
  * `resume()` (called when a request is done) starts the wait again, and a request that arrives
  * during a step waits for that step only (a few milliseconds). `start()` runs the steps at once
- * instead, for a thread started ahead of use (pool.ts's warm request), whose first user request may
- * come sooner than `idleMs`, with `more` steps after the others. `before()` runs one algorithm's steps
- * ahead of its first fit on this thread (worker.ts), so that a training that comes before the idle
+ * instead (once the clients are quiet), for a thread started ahead of use (pool.ts's warm request),
+ * whose first user request may come sooner than `idleMs`, with `more` steps after the others.
+ * `before()` runs one algorithm's steps (whether the clients are quiet or not) ahead of its first fit
+ * on this thread (worker.ts), so that a training that comes before the idle
  * warm-up reached them does not run interpreted. Every engine thread does it, at the thread's priority
  * (thread-priority.ts). A failing step ends the warm-up and nothing else: the first real fits are then
  * slower.
  */
-export function idleWarmUp(steps: WarmUpStep[], busy: () => boolean, idleMs = WARM_UP_IDLE_MS): IdleWarmUp {
+export function idleWarmUp(steps: WarmUpStep[], busy: () => boolean, idleMs = WARM_UP_IDLE_MS, serving: () => boolean = () => false): IdleWarmUp {
   const queue = [...steps];
   /** The step running, if one is. */
   let running: Promise<void> | undefined;
@@ -208,6 +210,12 @@ export function idleWarmUp(steps: WarmUpStep[], busy: () => boolean, idleMs = WA
   };
   const next = (): void => {
     if (running || busy()) return;
+    // The steps' compilation would share the cores with the clients' statements (client-clock.ts).
+    if (serving()) {
+      clearTimeout(timer);
+      timer = setTimeout(next, idleMs);
+      return;
+    }
     const step = queue.shift();
     if (!step) return finish();
     void run(step).then(() => setImmediate(next));

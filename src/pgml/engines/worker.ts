@@ -2,15 +2,16 @@
  * Entry point of an engine pool thread (see pool.ts): runs the in-thread engines from the registry
  * and keeps recently used deserialized models so repeated predictions skip deserialization.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
 import { probabilitiesIfAny, type Engine } from './engine.js';
-import { doing, MODEL_NOT_CACHED, type SerializedError, type WorkerProgress, type WorkerReply, type WorkerRequest, type WorkerResults } from './pool.js';
+import { doing, MODEL_NOT_CACHED, type EngineWorkerData, type SerializedError, type WorkerProgress, type WorkerReply, type WorkerRequest, type WorkerResults } from './pool.js';
 import { releaseFreedMemory, RELEASE_MIN_SHARED_BYTES, sharedBytes } from './memory-release.js';
 import { getLocalEngineFactory, nativeLibraryReport } from './registry.js';
 import { lowerEngineThreadPriority } from './thread-priority.js';
 import { giveUpDetachingProtector } from './array-buffer-detaching.js';
-import { engineWarmUpSteps, idleWarmUp, linearProgramWarmUpSteps } from './warm-up.js';
+import { ClientClock } from './client-clock.js';
+import { engineWarmUpSteps, idleWarmUp, linearProgramWarmUpSteps, WARM_UP_IDLE_MS } from './warm-up.js';
 
 const CACHE_SIZE = 32;
 /** Map iteration order is insertion order: re-inserting on use makes the first entry the LRU. */
@@ -116,7 +117,9 @@ const RELEASE_AFTER_REPLY_MS = 100;
 
 /** Requests being executed: the JIT warm-up (warm-up.ts) runs only while there are none. */
 let inFlight = 0;
-const warmUp = idleWarmUp(engineWarmUpSteps(), () => inFlight > 0);
+const clients = new ClientClock((workerData as EngineWorkerData).clientClock);
+// Nor while clients are being served: V8 compiles what the steps run beside their statements (client-clock.ts).
+const warmUp = idleWarmUp(engineWarmUpSteps(), () => inFlight > 0, WARM_UP_IDLE_MS, () => clients.heardWithin(WARM_UP_IDLE_MS));
 
 /** When this thread gives memory back around a reply (memory-release.ts). */
 interface Release {

@@ -26,4 +26,13 @@ describe('session activity', () => {
     assert.equal(activity.othersActiveWithin(training, 1000), true);
     assert.equal(activity.othersActiveWithin(third, 1000), true, 'the training session, before it');
   });
+  it('tells its listener of every message heard (the engine threads wait for quiet clients)', () => {
+    let told = 0;
+    const activity = new SessionActivity(() => 0, () => told++);
+    const session = {};
+    activity.heard(session);
+    activity.heard(session);
+    activity.heard({});
+    assert.equal(told, 3);
+  });
 });

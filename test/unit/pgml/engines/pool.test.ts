@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { after, describe, it } from 'node:test';
-import { closePool, poolLoad, poolStats, runInWorker, warmEnginePool } from '../../../../src/pgml/engines/pool.js';
+import { closePool, noteClientMessage, poolLoad, poolStats, runInWorker, warmEnginePool } from '../../../../src/pgml/engines/pool.js';
 import { getEngineFactory, listAlgorithms } from '../../../../src/pgml/engines/registry.js';
 import { engineWarmUpSteps } from '../../../../src/pgml/engines/warm-up.js';
 import { ENGINE_THREAD_NICE } from '../../../../src/pgml/engines/thread-priority.js';
@@ -191,5 +191,22 @@ describe('worker pool', () => {
     // Requests one after another all go to the one warm worker (an idle worker is reused before another starts).
     assert.equal(await loadedInWorker(), true, 'the worker that trained a neural_network has TensorFlow.js');
     assert.equal('_tfengine' in globalThis, false, 'the main thread loaded TensorFlow.js');
+  });
+
+  // Last: the clock (client-clock.ts) stays marked for WARM_UP_IDLE_MS after the test.
+  it('holds the JIT warm-up of a worker started ahead while clients are being served', async () => {
+    await closePool();
+    const module = new URL(`../../../../src/pgml/engines/warm-up.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url).href;
+    // A client sends something every 100 ms, as the proxy's sessions would mark it.
+    noteClientMessage();
+    const clients = setInterval(noteClientMessage, 100);
+    try {
+      await warmEnginePool([]);
+      const started = (await runInWorker('', 'run', { module, name: 'warmUpStepsStarted', input: null, what: 'reading the warm-up' })) as number;
+      assert.equal(started, 0, 'warm-up steps started while clients were being served');
+    } finally {
+      clearInterval(clients);
+      await closePool();
+    }
   });
 });

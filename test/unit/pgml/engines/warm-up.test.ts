@@ -90,6 +90,19 @@ describe('engine JIT warm-up', () => {
     assert.deepEqual(ran, [0, 1, 2, 3], "start's steps run after the others");
   });
 
+  it('waits while clients are being served, after start() too, and goes on once they are quiet', async () => {
+    const ran: number[] = [];
+    let serving = true;
+    const steps = [0, 1].map((i) => ({ algorithm: 'a', run: async () => void ran.push(i) }));
+    const warmUp = idleWarmUp(steps, () => false, 20, () => serving);
+    warmUp.start();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(ran, [], 'no step runs while clients are served, however often the thread looks');
+    serving = false;
+    await warmUp.done;
+    assert.deepEqual(ran, [0, 1], 'the steps ran once the clients were quiet, with nothing else to wake them');
+  });
+
   it("before() runs an algorithm's queued steps ahead of its fit, after the step running only, and leaves the others queued", async () => {
     const ran: string[] = [];
     let busy = false;
