@@ -11,9 +11,11 @@
 // training's last notice before it (which phase the peak fell in).
 // Run: npm run build && node --import tsx bench/train-rss.ts   (prints one JSON line)
 // Env: BENCH_CLI another build's dist/cli.js (an A/B against main's build); BENCH_SEQUENCE the trainings
-//      in order, e.g. linear,linear,xgboost,linear (a matrix left from the previous training shows there).
+//      in order, e.g. linear,linear,xgboost,linear (a matrix left from the previous training shows there);
+//      BENCH_NOTICE_LOG a file that gets each training's start and notices as [epoch ms, text] lines, the
+//      clock of bench/rss-probe.mjs (a preload that samples the proxy's memory every 10 ms; see its header).
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -136,10 +138,15 @@ async function main(): Promise<void> {
     const started = { rss: status(pid).rss, resident: residentBy(pid) };
     const sequence = (SEQUENCE ?? ['linear', ...Array<Algorithm>(XGBOOST_FITS).fill('xgboost'), 'linear']) as Algorithm[];
     const notices: [number, string][] = [];
-    db.on('notice', (n) => notices.push([performance.now(), n.message ?? '']));
+    const noticeLog = process.env.BENCH_NOTICE_LOG;
+    db.on('notice', (n) => {
+      notices.push([performance.now(), n.message ?? '']);
+      if (noticeLog !== undefined) appendFileSync(noticeLog, `${JSON.stringify([Date.now(), (n.message ?? '').slice(0, 60)])}\n`);
+    });
     const trainings = [];
     for (const [i, algorithm] of sequence.entries()) {
       log(`training ${i + 1} of ${sequence.length}: ${algorithm}`);
+      if (noticeLog !== undefined) appendFileSync(noticeLog, `${JSON.stringify([Date.now(), `start ${algorithm}`])}\n`);
       const before = status(pid).rss;
       writeFileSync(`/proc/${pid}/clear_refs`, '5');
       const t = performance.now();

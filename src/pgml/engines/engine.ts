@@ -21,6 +21,13 @@ export interface Dataset {
   y?: Float32Array;
   /** Number of label columns; > 1 only for joint (multi-output) regression. Defaults to 1. */
   yCols?: number;
+  /**
+   * The caller's leave to drop `x` from memory once the engine has what it needs of it (a copy or
+   * bins of its own): called at most once, before the engine's own training memory grows, and `x`
+   * must not be read after (its pages read as zeros). Given only for a training of one model on a
+   * matrix nothing else reads (fit-job.ts); engines that read `x` to the end ignore it.
+   */
+  discardRows?: () => void;
 }
 
 export interface FitOptions {

@@ -6,6 +6,7 @@
  * The steps run in the order the separate calls ran them, with the same engines, on the same data.
  */
 import type { FitProgress, Runtime, Task } from '../engines/engine.js';
+import { discardPages, releaseFreedMemory, RELEASE_MIN_SHARED_BYTES, sharedBytes } from '../engines/memory-release.js';
 import { getLocalEngineFactory } from '../engines/registry.js';
 import { datasetFromMatrix, type DatasetJob, type TrainingDataset } from '../preparation/dataset.js';
 import type { FeaturePipelineJson } from '../preparation/pipeline.js';
@@ -40,6 +41,10 @@ export interface FitJobResult {
 export async function fitJob(job: FitJob, report: (update: FitJobUpdate) => void): Promise<FitJobResult> {
   const data = datasetFromMatrix(job.dataset.plan, job.dataset.raw, job.dataset.options);
   report({ dataset: summarize(data) });
+  // The read's working memory, freed by now but still resident in malloc's arenas (socket and chunk
+  // buffers, the decoder's), and the training set's scratch: given back before the fit allocates its
+  // own, or both are resident at the fit's peak (issue 15).
+  if (sharedBytes(job.dataset.raw) >= RELEASE_MIN_SHARED_BYTES) releaseFreedMemory();
   const engine = getLocalEngineFactory(job.algorithm).create();
   try {
     const fitted = await fitAndScore({
@@ -48,6 +53,9 @@ export async function fitJob(job: FitJob, report: (update: FitJobUpdate) => void
       hyperparams: job.hyperparams,
       ...datasetSplits(data),
       progress: (progress) => report({ progress }),
+      // This job's matrix was read for this one model: after the fit only the held-out rows are read
+      // (scoring, test results), so an engine may drop the training rows once it has them in its own form.
+      discardTrainRows: () => discardPages(data.xTrain),
     });
     return {
       model: await engine.serialize(),

@@ -52,6 +52,8 @@ export interface FitScoreInput {
   numClasses: number;
   signal?: AbortSignal | undefined;
   progress?: ((progress: FitProgress) => void) | undefined;
+  /** Dataset.discardRows for the training rows: only where nothing reads them after the fit. */
+  discardTrainRows?: (() => void) | undefined;
 }
 
 /** What a fit needs of a training set: its two splits (shared memory, read where they are) and their shapes. */
@@ -82,7 +84,13 @@ export async function fitAndScore(input: FitScoreInput): Promise<Fitted> {
   const supervised = task === 'regression' || task === 'classification';
   const started = performance.now();
   await engine.fit(
-    { x: train.x, rows: train.rows, cols: input.numFeatures, ...(supervised ? { y: train.y, yCols: input.numLabels } : {}) },
+    {
+      x: train.x,
+      rows: train.rows,
+      cols: input.numFeatures,
+      ...(supervised ? { y: train.y, yCols: input.numLabels } : {}),
+      ...(input.discardTrainRows ? { discardRows: input.discardTrainRows } : {}),
+    },
     { task, hyperparams: input.hyperparams, ...(task === 'classification' ? { numClasses: input.numClasses } : {}) },
     input.signal,
     input.progress,

@@ -13,6 +13,7 @@ import { forgetDeployment } from '../serving/deployments.js';
 import { keyMetric, type Task } from '../domain/task.js';
 import { checkHyperparamNames, type EngineFactory, type Runtime } from '../engines/engine.js';
 import { checkHyperparamLimits } from '../engines/limits.js';
+import { discardPages, RELEASE_MIN_SHARED_BYTES, sharedBytes } from '../engines/memory-release.js';
 import { getEngineFactory } from '../engines/registry.js';
 import { planDataset, type DatasetJob } from '../preparation/dataset.js';
 import { hyperparamCandidates, parseSearchArgs, parseSearchParams, type Hyperparams, type Search } from './search-plan.js';
@@ -221,6 +222,7 @@ async function fitOne(fitting: Fitting, dataset: DatasetJob, hyperparams: Hyperp
     );
   } finally {
     progress?.stop();
+    dropMatrix(dataset);
   }
   if (data === undefined) throw new PgError(SqlState.InternalError, 'the training job ended without its training set');
   return {
@@ -231,6 +233,18 @@ async function fitOne(fitting: Fitting, dataset: DatasetJob, hyperparams: Hyperp
     estimator: async () => result.model,
     testResults: async () => result.testResults,
   };
+}
+
+/**
+ * The job is over and nothing reads the relation's matrix again (what is registered comes from its
+ * summary): its pages go back now, not when this thread and the engine threads have each collected
+ * their last reference, which for this thread may come after the next training has read its own
+ * matrix (issue 15). Small matrices are left to the collector.
+ */
+function dropMatrix(dataset: DatasetJob): void {
+  if (sharedBytes(dataset.raw) < RELEASE_MIN_SHARED_BYTES) return;
+  discardPages(dataset.raw.x);
+  discardPages(dataset.raw.y);
 }
 
 /** Several candidates, or cross-validation folds: the training set comes back and the search fits them on the pool. */

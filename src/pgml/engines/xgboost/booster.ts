@@ -14,6 +14,11 @@ export interface TrainInput {
   /** XGBoost parameters as the C API takes them; a name may repeat (eval_metric). */
   params: ReadonlyArray<readonly [string, string]>;
   rounds: number;
+  /**
+   * Called once the runtime holds the training matrix in its own form (bins, or a copy) and reads
+   * `x` no more, before the first boosting round (Dataset.discardRows).
+   */
+  onRowsRead?: () => void;
   /** Called after each boosting round with the rounds done, where the runtime trains round by round. */
   onRound?: (done: number) => void;
 }

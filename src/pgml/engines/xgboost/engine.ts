@@ -104,6 +104,7 @@ export class XgboostEngine implements Engine {
       targets,
       params: config.params,
       rounds: config.rounds,
+      ...(data.discardRows ? { onRowsRead: data.discardRows } : {}),
       ...(progress ? { onRound: (done: number) => progress({ done, total: config.rounds, unit: 'trees' }) } : {}),
     });
     this.replace(booster, {

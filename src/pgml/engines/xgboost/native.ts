@@ -249,6 +249,9 @@ class NativeRuntime implements XgboostRuntime {
     const dtrain = this.trainingMatrix(input);
     const bo = [null as unknown];
     try {
+      // libxgboost keeps no pointer to input.x: a QuantileDMatrix holds bins (its proxy, which named
+      // the rows, is freed), a DMatrix its own copy. The boosting's memory comes after this.
+      input.onRowsRead?.();
       check(api.boosterCreate([dtrain], 1, bo), SqlState.InternalError);
       const booster = new NativeBooster(api, bo[0], check);
       try {
