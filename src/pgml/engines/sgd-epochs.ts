@@ -47,14 +47,16 @@ const NO_VALUES = new Float32Array(0);
 
 /**
  * Whether the settings' loop is in the WebAssembly kernel (sgd-kernel.ts): passive_aggressive over dense rows;
- * SGD with the l2 penalty, the losses hinge, log_loss or squared_error (SGDClassifier's and SGDRegressor's
- * defaults, and logistic regression's) and the rates optimal, constant, or invscaling with power_t 0.25 or 0.5
- * (other powers take V8's Math.pow, which the kernel does not have). The others run in JavaScript.
+ * SGD with the l2 penalty and the losses hinge, log_loss or squared_error (SGDClassifier's and SGDRegressor's
+ * defaults, and logistic regression's), or with no penalty and those or perceptron (Perceptron's default), each
+ * with the rates optimal, constant, or invscaling with power_t 0.25 or 0.5 (other powers take V8's Math.pow,
+ * which the kernel does not have). The others run in JavaScript.
  */
 export function kernelServes(s: Settings, sparse?: SparseRows): boolean {
   if (s.rate === 'pa1') return sparse === undefined;
-  const powerOk = s.rate !== 'invscaling' || s.powerT === 0.25 || s.powerT === 0.5;
-  return s.penalty === 'l2' && s.loss in KERNEL_LOSSES && powerOk;
+  if (s.rate === 'invscaling' && s.powerT !== 0.25 && s.powerT !== 0.5) return false;
+  if (s.penalty === 'l2') return s.loss === 'hinge' || s.loss === 'log_loss' || s.loss === 'squared_error';
+  return s.penalty === 'none' && s.loss in KERNEL_LOSSES;
 }
 
 /** One fit's rows in the kernel, for each of its problems, or undefined where its loop is JavaScript. */
@@ -92,7 +94,7 @@ export function plainSgd(
   }
   // The two defaults (SGD's l2, perceptron's none) each have a loop of their own: smaller to compile than the
   // general one, and not deoptimized by a branch only another penalty takes (see l2Epochs).
-  if (rowsKernel) return l2KernelEpochs(rowsKernel, y, seed, s, stop, optimalInit);
+  if (rowsKernel) return sgdKernelEpochs(rowsKernel, y, seed, s, stop, optimalInit);
   if (s.penalty === 'l2' || s.penalty === 'none') {
     const epochs = s.penalty === 'l2' ? l2Epochs : unpenalizedEpochs;
     return epochs(
@@ -403,11 +405,11 @@ function passiveAggressiveKernelEpochs(kernel: SgdKernelRows, y: Float64Array, s
 }
 
 /**
- * l2Epochs with each epoch's row loop in the kernel (kernelServes says which settings): the shuffle and the
- * stopping rule as there, and the loop's state (intercept, weight scale, t, ‖w‖², whether zeros are skipped)
- * kept in the kernel's memory between epochs, starting as l2Epochs starts.
+ * l2Epochs or unpenalizedEpochs with each epoch's row loop in the kernel (kernelServes says which settings): the
+ * shuffle and the stopping rule as there, and the loop's state (intercept, weight scale, t, ‖w‖², whether zeros
+ * are skipped) kept in the kernel's memory between epochs, starting as those functions start.
  */
-function l2KernelEpochs(kernel: SgdKernelRows, y: Float64Array, seed: number, s: Settings, stop: Float64Array, optimalInit: number): Float64Array {
+function sgdKernelEpochs(kernel: SgdKernelRows, y: Float64Array, seed: number, s: Settings, stop: Float64Array, optimalInit: number): Float64Array {
   const { rows, cols, order, weights, state } = kernel;
   kernel.targets.set(y.subarray(0, rows));
   kernel.startProblem();
@@ -421,7 +423,7 @@ function l2KernelEpochs(kernel: SgdKernelRows, y: Float64Array, seed: number, s:
     : s.powerT === 0.25 ? KERNEL_RATES.invscaling025 : KERNEL_RATES.invscaling05;
   for (let epoch = 0; epoch < s.maxIter; epoch++) {
     if (s.shuffle) shuffleRows(order, seed);
-    const sumObjective = kernel.l2Epoch(loss, rate, s.alpha, s.eta0, optimalInit, s.fitIntercept);
+    const sumObjective = kernel.sgdEpoch(s.penalty === 'l2', loss, rate, s.alpha, s.eta0, optimalInit, s.fitIntercept);
     if (epochEnds(stop, sumObjective, state[STATE_INTERCEPT]!, rows)) break;
   }
   return withIntercept(weights.subarray(0, cols), state[STATE_SCALE]!, state[STATE_INTERCEPT]!);

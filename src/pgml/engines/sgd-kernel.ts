@@ -1,6 +1,6 @@
 /**
  * The SGD family's row loops in WebAssembly (sgd-kernel.wat): PassiveAggressive's epoch over dense rows and SGD's
- * epoch with the l2 penalty over dense or sparse rows, each the same operations in the same order as its
+ * epoch with the l2 penalty or none over dense or sparse rows, each the same operations in the same order as its
  * JavaScript loop in sgd-epochs.ts, so the same model bit for bit (sgd-kernel.test.ts), in about half its CPU:
  * V8's loop pays bounds and detach checks on every element; WebAssembly's memory accesses are checked by the
  * hardware (BENCHMARKS.md, sgd5 and sgd6).
@@ -24,15 +24,15 @@ export const MAX_KERNEL_MATRIX_BYTES = 64 * 1024 * 1024;
 
 const PAGE_BYTES = 65536;
 
-/** l2Epoch's loss and rate codes (sgd-kernel.wat). */
-export const KERNEL_LOSSES = { hinge: 0, log_loss: 1, squared_error: 2 } as const;
+/** The SGD epochs' loss and rate codes (sgd-kernel.wat); l2Epoch has the first three losses only. */
+export const KERNEL_LOSSES = { hinge: 0, log_loss: 1, squared_error: 2, perceptron: 3 } as const;
 export const KERNEL_RATES = { optimal: 0, invscaling025: 1, invscaling05: 2, constant: 3 } as const;
 
 type PassiveAggressiveEpoch = (
   xp: number, op: number, yp: number, np: number, wp: number, rows: number, cols: number,
   epsilon: number, C: number, hinge: number, fitIntercept: number,
 ) => number;
-type L2Epoch = (
+type SgdEpoch = (
   xp: number, sp: number, cp: number, vp: number, op: number, yp: number, wp: number, statep: number, rows: number, cols: number,
   loss: number, rate: number, alpha: number, eta0: number, optimalInit: number, fitIntercept: number,
 ) => number;
@@ -79,7 +79,8 @@ export interface SgdKernelRows {
   /** Each row's |x|² (computed once a fit, on the first call). */
   fillRowSqNorms(): void;
   passiveAggressiveEpoch(epsilon: number, C: number, hinge: boolean, fitIntercept: boolean): number;
-  l2Epoch(loss: number, rate: number, alpha: number, eta0: number, optimalInit: number, fitIntercept: boolean): number;
+  /** One epoch of SGD with the l2 penalty (l2Epochs), or none (unpenalizedEpochs); the state in `state`. */
+  sgdEpoch(l2: boolean, loss: number, rate: number, alpha: number, eta0: number, optimalInit: number, fitIntercept: boolean): number;
 }
 
 /** The kernel's copy of one fit's rows, or undefined when they are too large to copy. */
@@ -109,7 +110,8 @@ export function sgdKernelRows(x: Float32Array, rows: number, cols: number, spars
     new Float32Array(buffer, vp, nonzero).set(sparse.values.subarray(0, nonzero));
   }
   const paEpoch = exports.passiveAggressiveEpoch as PassiveAggressiveEpoch;
-  const l2Epoch = exports.l2Epoch as L2Epoch;
+  const l2Epoch = exports.l2Epoch as SgdEpoch;
+  const unpenalizedEpoch = exports.unpenalizedEpoch as SgdEpoch;
   const identityOrder = exports.identityOrder as (op: number, rows: number) => void;
   const rowSqNorms = exports.rowSqNorms as (xp: number, np: number, rows: number, cols: number) => void;
   const weights = new Float64Array(buffer, wp, cols + 1);
@@ -132,7 +134,7 @@ export function sgdKernelRows(x: Float32Array, rows: number, cols: number, spars
     },
     passiveAggressiveEpoch: (epsilon, C, hinge, fitIntercept) =>
       paEpoch(xp, op, yp, np, wp, rows, cols, epsilon, C, hinge ? 1 : 0, fitIntercept ? 1 : 0),
-    l2Epoch: (loss, rate, alpha, eta0, optimalInit, fitIntercept) =>
-      l2Epoch(xp, sp, cp, vp, op, yp, wp, statep, rows, cols, loss, rate, alpha, eta0, optimalInit, fitIntercept ? 1 : 0),
+    sgdEpoch: (l2, loss, rate, alpha, eta0, optimalInit, fitIntercept) =>
+      (l2 ? l2Epoch : unpenalizedEpoch)(xp, sp, cp, vp, op, yp, wp, statep, rows, cols, loss, rate, alpha, eta0, optimalInit, fitIntercept ? 1 : 0),
   };
 }

@@ -1,7 +1,8 @@
 ;; The SGD family's row loops in WebAssembly (sgd-kernel.ts): one epoch of PassiveAggressive's PA-I step over
 ;; dense rows, and one epoch of SGD with the l2 penalty (SGDClassifier's and SGDRegressor's default) over dense or
 ;; sparse rows, each the same operations in the same order as its JavaScript loop in sgd-epochs.ts
-;; (passiveAggressiveEpochs, l2Epochs), so the same bits; and the per-fit loops that run once over every row (the
+;; (passiveAggressiveEpochs, l2Epochs), so the same bits; one epoch of SGD with no penalty (Perceptron's default,
+;; unpenalizedEpochs); and the per-fit loops that run once over every row (the
 ;; rows' |x|², the first row order), which V8 would otherwise run unoptimized in a user's first fit of a size the
 ;; warm-up's small sets never reach. Compile with `node scripts/build-wasm.mjs` (wabt), which writes
 ;; sgd-kernel-bytes.ts.
@@ -242,6 +243,115 @@
     (f64.store offset=8 (local.get $statep) (local.get $scale))
     (f64.store offset=16 (local.get $statep) (local.get $t))
     (f64.store offset=24 (local.get $statep) (local.get $sqNorm))
+    (f64.store offset=32 (local.get $statep) (f64.convert_i32_u (local.get $sparse)))
+    (local.get $sum))
+
+  ;; The losses of unpenalizedEpoch (sgd-losses.ts): hinge (0), log_loss (1), squared_error (2), perceptron (3).
+  (func $lossValue (param $loss i32) (param $p f64) (param $y f64) (result f64)
+    (local $z f64)
+    (local.set $z (f64.mul (local.get $p) (local.get $y)))
+    (if (i32.eqz (local.get $loss)) (then (return (f64.max (f64.const 0) (f64.sub (f64.const 1) (local.get $z))))))
+    (if (i32.eq (local.get $loss) (i32.const 3)) (then (return (f64.max (f64.const 0) (f64.mul (f64.neg (local.get $p)) (local.get $y))))))
+    (if (i32.eq (local.get $loss) (i32.const 2)) (then
+      (return (f64.mul (f64.const 0.5) (f64.mul (f64.sub (local.get $p) (local.get $y)) (f64.sub (local.get $p) (local.get $y)))))))
+    (if (f64.gt (local.get $z) (f64.const 18)) (then (return (call $exp (f64.neg (local.get $z))))))
+    (if (f64.lt (local.get $z) (f64.const -18)) (then (return (f64.neg (local.get $z)))))
+    (call $log1p (call $exp (f64.neg (local.get $z)))))
+
+  (func $lossDerivative (param $loss i32) (param $p f64) (param $y f64) (result f64)
+    (local $z f64)
+    (local.set $z (f64.mul (local.get $p) (local.get $y)))
+    (if (i32.eqz (local.get $loss)) (then (return (select (f64.neg (local.get $y)) (f64.const 0) (f64.lt (local.get $z) (f64.const 1))))))
+    (if (i32.eq (local.get $loss) (i32.const 3)) (then (return (select (f64.neg (local.get $y)) (f64.const 0) (f64.le (local.get $z) (f64.const 0))))))
+    (if (i32.eq (local.get $loss) (i32.const 2)) (then (return (f64.sub (local.get $p) (local.get $y)))))
+    (if (f64.gt (local.get $z) (f64.const 18)) (then (return (f64.mul (f64.neg (local.get $y)) (call $exp (f64.neg (local.get $z)))))))
+    (if (f64.lt (local.get $z) (f64.const -18)) (then (return (f64.neg (local.get $y)))))
+    (f64.div (f64.neg (local.get $y)) (f64.add (call $exp (local.get $z)) (f64.const 1))))
+
+  ;; One epoch of unpenalizedEpochs (sgd-epochs.ts): SGD with no penalty (Perceptron's default), whose weight scale
+  ;; stays 1; the losses of $lossValue, the rates and the memory as l2Epoch's. The weights are added to over the
+  ;; row's nonzero entries only while $sparse is set and every weight written is finite (addSparse), else over x.
+  (func (export "unpenalizedEpoch")
+        (param $xp i32) (param $sp i32) (param $cp i32) (param $vp i32) (param $op i32) (param $yp i32)
+        (param $wp i32) (param $statep i32) (param $rows i32) (param $cols i32) (param $loss i32) (param $rate i32)
+        (param $alpha f64) (param $eta0 f64) (param $optimalInit f64) (param $fitIntercept i32)
+        (result f64)
+    (local $i i32) (local $r i32) (local $c i32) (local $j i32) (local $end i32) (local $row i32) (local $at i32)
+    (local $intercept f64) (local $t f64) (local $sparse i32) (local $finite i32)
+    (local $dot f64) (local $p f64) (local $target f64) (local $eta f64) (local $sum f64) (local $update f64) (local $v f64)
+    (local.set $intercept (f64.load (local.get $statep)))
+    (local.set $t (f64.load offset=16 (local.get $statep)))
+    (local.set $sparse (f64.ne (f64.load offset=32 (local.get $statep)) (f64.const 0)))
+    (block $rowsDone (loop $rowsLoop
+      (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $rows)))
+      (local.set $r (i32.load (i32.add (local.get $op) (i32.shl (local.get $i) (i32.const 2)))))
+      (local.set $row (i32.add (local.get $xp) (i32.shl (i32.mul (local.get $r) (local.get $cols)) (i32.const 2))))
+      (local.set $dot (f64.const 0))
+      (if (local.get $sparse)
+        (then
+          (local.set $j (i32.load (i32.add (local.get $sp) (i32.shl (local.get $r) (i32.const 2)))))
+          (local.set $end (i32.load offset=4 (i32.add (local.get $sp) (i32.shl (local.get $r) (i32.const 2)))))
+          (block $sparseDone (loop $sparseLoop
+            (br_if $sparseDone (i32.ge_s (local.get $j) (local.get $end)))
+            (local.set $dot (f64.add (local.get $dot)
+              (f64.mul (f64.load (i32.add (local.get $wp) (i32.shl (i32.load (i32.add (local.get $cp) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 3))))
+                       (f64.promote_f32 (f32.load (i32.add (local.get $vp) (i32.shl (local.get $j) (i32.const 2))))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $sparseLoop))))
+        (else
+          (local.set $c (i32.const 0))
+          (block $dotDone (loop $dotLoop
+            (br_if $dotDone (i32.ge_u (local.get $c) (local.get $cols)))
+            (local.set $dot (f64.add (local.get $dot)
+              (f64.mul (f64.load (i32.add (local.get $wp) (i32.shl (local.get $c) (i32.const 3))))
+                       (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (local.get $c) (i32.const 2))))))))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $dotLoop)))))
+      (local.set $p (f64.add (local.get $dot) (local.get $intercept)))
+      (local.set $target (f64.load (i32.add (local.get $yp) (i32.shl (local.get $r) (i32.const 3)))))
+      (local.set $eta
+        (if (result f64) (i32.eqz (local.get $rate))
+          (then (f64.div (f64.const 1) (f64.mul (local.get $alpha) (f64.sub (f64.add (local.get $optimalInit) (local.get $t)) (f64.const 1)))))
+          (else (if (result f64) (i32.eq (local.get $rate) (i32.const 1))
+            (then (f64.div (local.get $eta0) (call $fourthRoot (local.get $t))))
+            (else (if (result f64) (i32.eq (local.get $rate) (i32.const 2))
+              (then (f64.div (local.get $eta0) (f64.sqrt (local.get $t))))
+              (else (local.get $eta0))))))))
+      (local.set $sum (f64.add (local.get $sum) (call $lossValue (local.get $loss) (local.get $p) (local.get $target))))
+      (local.set $update (f64.mul (f64.neg (local.get $eta))
+        (f64.max (f64.const -1e12) (f64.min (f64.const 1e12) (call $lossDerivative (local.get $loss) (local.get $p) (local.get $target))))))
+      (if (f64.ne (local.get $update) (f64.const 0)) (then
+        (if (f64.ne (f64.sub (local.get $update) (local.get $update)) (f64.const 0)) (then (local.set $sparse (i32.const 0))))
+        (if (local.get $sparse)
+          (then
+            ;; addSparse: the nonzero entries, and whether every weight written is still finite
+            (local.set $finite (i32.const 1))
+            (local.set $j (i32.load (i32.add (local.get $sp) (i32.shl (local.get $r) (i32.const 2)))))
+            (block $addSparseDone (loop $addSparseLoop
+              (br_if $addSparseDone (i32.ge_s (local.get $j) (local.get $end)))
+              (local.set $at (i32.add (local.get $wp) (i32.shl (i32.load (i32.add (local.get $cp) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 3))))
+              (local.set $v (f64.add (f64.load (local.get $at))
+                (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $vp) (i32.shl (local.get $j) (i32.const 2))))) (local.get $update))))
+              (f64.store (local.get $at) (local.get $v))
+              (if (f64.ne (f64.sub (local.get $v) (local.get $v)) (f64.const 0)) (then (local.set $finite (i32.const 0))))
+              (local.set $j (i32.add (local.get $j) (i32.const 1)))
+              (br $addSparseLoop)))
+            (local.set $sparse (local.get $finite)))
+          (else
+            (local.set $c (i32.const 0))
+            (block $addDone (loop $addLoop
+              (br_if $addDone (i32.ge_u (local.get $c) (local.get $cols)))
+              (local.set $at (i32.add (local.get $wp) (i32.shl (local.get $c) (i32.const 3))))
+              (f64.store (local.get $at) (f64.add (f64.load (local.get $at))
+                (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (local.get $c) (i32.const 2))))) (local.get $update))))
+              (local.set $c (i32.add (local.get $c) (i32.const 1)))
+              (br $addLoop)))))
+        (if (local.get $fitIntercept) (then (local.set $intercept (f64.add (local.get $intercept) (local.get $update)))))))
+      (local.set $t (f64.add (local.get $t) (f64.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $rowsLoop)))
+    (f64.store (local.get $statep) (local.get $intercept))
+    (f64.store offset=16 (local.get $statep) (local.get $t))
     (f64.store offset=32 (local.get $statep) (f64.convert_i32_u (local.get $sparse)))
     (local.get $sum))
 )

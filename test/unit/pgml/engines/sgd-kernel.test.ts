@@ -108,8 +108,31 @@ describe("the SGD family's WebAssembly row loops", () => {
     }
   });
 
+  it('gives Perceptron’s and unpenalized SGD’s model bit for bit, dense and sparse rows', () => {
+    const perceptron: Partial<Settings> = { loss: 'perceptron', penalty: 'none', rate: 'constant', eta0: 1 };
+    const breastCancer = loadSplit('breast_cancer');
+    const yBinary = Float64Array.from(breastCancer.train.y!, (v) => (v === 1 ? 1 : -1));
+    for (const [settings, seed] of [
+      [perceptron, 3], [{ ...perceptron, fitIntercept: false, shuffle: false }, 1], [{ ...perceptron, eta0: 0.1, maxIter: 4, tol: -Infinity }, 2],
+      [{ penalty: 'none' }, 5], [{ penalty: 'none', loss: 'log_loss' }, 6],
+    ] as const) {
+      const { train } = breastCancer;
+      const [kernel, js] = bothPaths(train.x, train.rows, train.cols, yBinary, settings, seed, SGD);
+      assert.deepEqual(kernel, js, JSON.stringify(settings));
+    }
+    const digits = loadSplit('digits').train;
+    for (const [digit, settings] of [[1, perceptron], [7, { penalty: 'none', loss: 'hinge' }]] as const) {
+      const y = Float64Array.from(digits.y!, (v) => (v === digit ? 1 : -1));
+      const [kernel, js] = bothPaths(digits.x, digits.rows, digits.cols, y, settings, 20 + digit, SGD, true);
+      assert.deepEqual(kernel, js, `${digit} ${JSON.stringify(settings)}`);
+    }
+    const diabetes = loadSplit('diabetes').train;
+    const [kernel, js] = bothPaths(diabetes.x, diabetes.rows, diabetes.cols, Float64Array.from(diabetes.y!), { ...SGD_REGRESSION, penalty: 'none' }, 3, SGD);
+    assert.deepEqual(kernel, js, 'squared_error, no penalty');
+  });
+
   it('leaves other SGD settings to the JavaScript loops', () => {
-    for (const settings of [{ penalty: 'l1' }, { penalty: 'none' }, { loss: 'modified_huber' }, { rate: 'invscaling', powerT: 0.3 }] as const) {
+    for (const settings of [{ penalty: 'l1' }, { penalty: 'elasticnet' }, { penalty: 'l2', loss: 'perceptron' }, { loss: 'modified_huber' }, { rate: 'invscaling', powerT: 0.3 }] as const) {
       assert.equal(kernelServes({ ...SGD, ...settings }), false, JSON.stringify(settings));
     }
   });
