@@ -46,14 +46,13 @@ const NO_INDEX = new Int32Array(0);
 const NO_VALUES = new Float32Array(0);
 
 /**
- * Whether the settings' loop is in the WebAssembly kernel (sgd-kernel.ts): passive_aggressive over dense rows;
- * SGD with the l2 penalty and the losses hinge, log_loss or squared_error (SGDClassifier's and SGDRegressor's
+ * Whether the settings' loop is in the WebAssembly kernel (sgd-kernel.ts): passive_aggressive; SGD with the l2 penalty and the losses hinge, log_loss or squared_error (SGDClassifier's and SGDRegressor's
  * defaults, and logistic regression's), or with no penalty and those or perceptron (Perceptron's default), each
  * with the rates optimal, constant, or invscaling with power_t 0.25 or 0.5 (other powers take V8's Math.pow,
  * which the kernel does not have). The others run in JavaScript.
  */
 export function kernelServes(s: Settings, sparse?: SparseRows): boolean {
-  if (s.rate === 'pa1') return sparse === undefined;
+  if (s.rate === 'pa1') return true;
   if (s.rate === 'invscaling' && s.powerT !== 0.25 && s.powerT !== 0.5) return false;
   if (s.penalty === 'l2') return s.loss === 'hinge' || s.loss === 'log_loss' || s.loss === 'squared_error';
   return s.penalty === 'none' && s.loss in KERNEL_LOSSES;
@@ -80,7 +79,7 @@ export function plainSgd(
   const values = sparse?.values ?? NO_VALUES;
   const rowsKernel = kernel === true ? kernelRowsFor(x, rows, cols, s, sparse) : kernel === false ? undefined : kernel;
   if (s.rate === 'pa1') {
-    // Dense rows: the WebAssembly loop (sgd-kernel.ts), the same model in half the CPU.
+    // The WebAssembly loop (sgd-kernel.ts), the same model in half the CPU.
     if (rowsKernel) return passiveAggressiveKernelEpochs(rowsKernel, y, seed, s, stop);
     return passiveAggressiveEpochs(
       x, rows, cols, y, start, columns, values, seed, s.shuffle, s.maxIter, stop, value, s.epsilon, s.C, s.hinge, s.fitIntercept,
@@ -388,14 +387,15 @@ function passiveAggressiveEpochs(
 }
 
 /**
- * passiveAggressiveEpochs over dense rows, each epoch's row loop in the kernel: the rows' |x|² computed there as
- * that function computes them, the shuffle and the stopping rule as there.
+ * passiveAggressiveEpochs with each epoch's row loop in the kernel: the rows' |x|² computed there as that function
+ * computes them, the shuffle and the stopping rule as there.
  */
 function passiveAggressiveKernelEpochs(kernel: SgdKernelRows, y: Float64Array, seed: number, s: Settings, stop: Float64Array): Float64Array {
   const { rows, cols, order, weights } = kernel;
   kernel.targets.set(y.subarray(0, rows));
   kernel.startProblem();
   kernel.fillRowSqNorms();
+  kernel.state[STATE_SPARSE] = kernel.sparse ? 1 : 0;
   for (let epoch = 0; epoch < s.maxIter; epoch++) {
     if (s.shuffle) shuffleRows(order, seed);
     const sumObjective = kernel.passiveAggressiveEpoch(s.epsilon, s.C, s.hinge, s.fitIntercept);

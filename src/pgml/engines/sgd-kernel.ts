@@ -1,6 +1,6 @@
 /**
- * The SGD family's row loops in WebAssembly (sgd-kernel.wat): PassiveAggressive's epoch over dense rows and SGD's
- * epoch with the l2 penalty or none over dense or sparse rows, each the same operations in the same order as its
+ * The SGD family's row loops in WebAssembly (sgd-kernel.wat): PassiveAggressive's epoch and SGD's epoch with the l2
+ * penalty or none, over dense or sparse rows, each the same operations in the same order as its
  * JavaScript loop in sgd-epochs.ts, so the same model bit for bit (sgd-kernel.test.ts), in about half its CPU:
  * V8's loop pays bounds and detach checks on every element; WebAssembly's memory accesses are checked by the
  * hardware (BENCHMARKS.md, sgd5 and sgd6).
@@ -29,7 +29,7 @@ export const KERNEL_LOSSES = { hinge: 0, log_loss: 1, squared_error: 2, perceptr
 export const KERNEL_RATES = { optimal: 0, invscaling025: 1, invscaling05: 2, constant: 3 } as const;
 
 type PassiveAggressiveEpoch = (
-  xp: number, op: number, yp: number, np: number, wp: number, rows: number, cols: number,
+  xp: number, sp: number, cp: number, vp: number, op: number, yp: number, np: number, wp: number, statep: number, rows: number, cols: number,
   epsilon: number, C: number, hinge: number, fitIntercept: number,
 ) => number;
 type SgdEpoch = (
@@ -72,7 +72,7 @@ export interface SgdKernelRows {
   readonly targets: Float64Array;
   /** The weights, then passive_aggressive's intercept. */
   readonly weights: Float64Array;
-  /** l2Epoch's intercept, scale, t, ‖w‖², sparse. */
+  /** The SGD epochs' intercept, scale, t, ‖w‖², and whether zeros are skipped (passive_aggressive's too). */
   readonly state: Float64Array;
   /** A new problem: the identity order, zero weights. */
   startProblem(): void;
@@ -133,7 +133,7 @@ export function sgdKernelRows(x: Float32Array, rows: number, cols: number, spars
       normsFilled = true;
     },
     passiveAggressiveEpoch: (epsilon, C, hinge, fitIntercept) =>
-      paEpoch(xp, op, yp, np, wp, rows, cols, epsilon, C, hinge ? 1 : 0, fitIntercept ? 1 : 0),
+      paEpoch(xp, sp, cp, vp, op, yp, np, wp, statep, rows, cols, epsilon, C, hinge ? 1 : 0, fitIntercept ? 1 : 0),
     sgdEpoch: (l2, loss, rate, alpha, eta0, optimalInit, fitIntercept) =>
       (l2 ? l2Epoch : unpenalizedEpoch)(xp, sp, cp, vp, op, yp, wp, statep, rows, cols, loss, rate, alpha, eta0, optimalInit, fitIntercept ? 1 : 0),
   };

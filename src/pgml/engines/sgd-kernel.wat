@@ -1,5 +1,5 @@
 ;; The SGD family's row loops in WebAssembly (sgd-kernel.ts): one epoch of PassiveAggressive's PA-I step over
-;; dense rows, and one epoch of SGD with the l2 penalty (SGDClassifier's and SGDRegressor's default) over dense or
+;; dense or sparse rows, and one epoch of SGD with the l2 penalty (SGDClassifier's and SGDRegressor's default) over dense or
 ;; sparse rows, each the same operations in the same order as its JavaScript loop in sgd-epochs.ts
 ;; (passiveAggressiveEpochs, l2Epochs), so the same bits; one epoch of SGD with no penalty (Perceptron's default,
 ;; unpenalizedEpochs); and the per-fit loops that run once over every row (the
@@ -11,31 +11,48 @@
   (import "math" "exp" (func $exp (param f64) (result f64)))
   (import "math" "log1p" (func $log1p (param f64) (result f64)))
   (memory (export "memory") 1)
-  ;; Byte offsets: x f32[rows × cols] at $xp, the epoch's row order i32[rows] at $op, y f64[rows] at $yp,
-  ;; the rows' |x|² f64[rows] at $np, w f64[cols] then the intercept f64 at $wp. Returns the summed loss.
+  ;; One epoch of passiveAggressiveEpochs (sgd-epochs.ts), PA-I. Byte offsets: x f32[rows × cols] at $xp, the
+  ;; epoch's row order i32[rows] at $op, y f64[rows] at $yp, the rows' |x|² f64[rows] at $np, w f64[cols] then the
+  ;; intercept f64 at $wp; with the rows' nonzero entries at $sp, $cp, $vp as l2Epoch's, used while the f64 at
+  ;; $statep + 32 is not 0 and every weight written is finite (then cleared). Returns the summed loss.
   (func (export "passiveAggressiveEpoch")
-        (param $xp i32) (param $op i32) (param $yp i32) (param $np i32) (param $wp i32)
-        (param $rows i32) (param $cols i32) (param $epsilon f64) (param $C f64) (param $hinge i32) (param $fitIntercept i32)
+        (param $xp i32) (param $sp i32) (param $cp i32) (param $vp i32) (param $op i32) (param $yp i32) (param $np i32)
+        (param $wp i32) (param $statep i32) (param $rows i32) (param $cols i32) (param $epsilon f64) (param $C f64)
+        (param $hinge i32) (param $fitIntercept i32)
         (result f64)
-    (local $i i32) (local $r i32) (local $c i32) (local $row i32) (local $bp i32)
+    (local $i i32) (local $r i32) (local $c i32) (local $j i32) (local $end i32) (local $row i32) (local $bp i32) (local $at i32)
+    (local $sparse i32) (local $finite i32)
     (local $dot f64) (local $p f64) (local $target f64) (local $loss f64) (local $sum f64) (local $norm f64)
-    (local $update f64) (local $intercept f64)
+    (local $update f64) (local $intercept f64) (local $v f64)
     (local.set $bp (i32.add (local.get $wp) (i32.shl (local.get $cols) (i32.const 3))))
     (local.set $intercept (f64.load (local.get $bp)))
+    (local.set $sparse (f64.ne (f64.load offset=32 (local.get $statep)) (f64.const 0)))
     (block $rowsDone (loop $rowsLoop
       (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $rows)))
       (local.set $r (i32.load (i32.add (local.get $op) (i32.shl (local.get $i) (i32.const 2)))))
       (local.set $row (i32.add (local.get $xp) (i32.shl (i32.mul (local.get $r) (local.get $cols)) (i32.const 2))))
-      ;; w·x in column order (denseDot), then + intercept
+      ;; w·x in column order (sparseDot over the nonzero entries, or denseDot), then + intercept
       (local.set $dot (f64.const 0))
-      (local.set $c (i32.const 0))
-      (block $dotDone (loop $dotLoop
-        (br_if $dotDone (i32.ge_u (local.get $c) (local.get $cols)))
-        (local.set $dot (f64.add (local.get $dot)
-          (f64.mul (f64.load (i32.add (local.get $wp) (i32.shl (local.get $c) (i32.const 3))))
-                   (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (local.get $c) (i32.const 2))))))))
-        (local.set $c (i32.add (local.get $c) (i32.const 1)))
-        (br $dotLoop)))
+      (if (local.get $sparse)
+        (then
+          (local.set $j (i32.load (i32.add (local.get $sp) (i32.shl (local.get $r) (i32.const 2)))))
+          (local.set $end (i32.load offset=4 (i32.add (local.get $sp) (i32.shl (local.get $r) (i32.const 2)))))
+          (block $sparseDone (loop $sparseLoop
+            (br_if $sparseDone (i32.ge_s (local.get $j) (local.get $end)))
+            (local.set $dot (f64.add (local.get $dot)
+              (f64.mul (f64.load (i32.add (local.get $wp) (i32.shl (i32.load (i32.add (local.get $cp) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 3))))
+                       (f64.promote_f32 (f32.load (i32.add (local.get $vp) (i32.shl (local.get $j) (i32.const 2))))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $sparseLoop))))
+        (else
+          (local.set $c (i32.const 0))
+          (block $dotDone (loop $dotLoop
+            (br_if $dotDone (i32.ge_u (local.get $c) (local.get $cols)))
+            (local.set $dot (f64.add (local.get $dot)
+              (f64.mul (f64.load (i32.add (local.get $wp) (i32.shl (local.get $c) (i32.const 3))))
+                       (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (local.get $c) (i32.const 2))))))))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $dotLoop)))))
       (local.set $p (f64.add (local.get $dot) (local.get $intercept)))
       (local.set $target (f64.load (i32.add (local.get $yp) (i32.shl (local.get $r) (i32.const 3)))))
       ;; hinge: max(0, 1 - p·y); epsilon_insensitive: max(0, |y - p| - epsilon) (sgd-losses.ts)
@@ -52,19 +69,37 @@
             (then (local.get $target))
             (else (select (f64.const -1) (f64.const 1) (f64.lt (f64.sub (local.get $target) (local.get $p)) (f64.const 0)))))))
         (if (f64.ne (local.get $update) (f64.const 0)) (then
-          (local.set $c (i32.const 0))
-          (block $addDone (loop $addLoop
-            (br_if $addDone (i32.ge_u (local.get $c) (local.get $cols)))
-            (f64.store (i32.add (local.get $wp) (i32.shl (local.get $c) (i32.const 3)))
-              (f64.add (f64.load (i32.add (local.get $wp) (i32.shl (local.get $c) (i32.const 3))))
-                       (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (local.get $c) (i32.const 2)))))
-                                (local.get $update))))
-            (local.set $c (i32.add (local.get $c) (i32.const 1)))
-            (br $addLoop)))
+          (if (f64.ne (f64.sub (local.get $update) (local.get $update)) (f64.const 0)) (then (local.set $sparse (i32.const 0))))
+          (if (local.get $sparse)
+            (then
+              ;; addSparse: the nonzero entries, and whether every weight written is still finite
+              (local.set $finite (i32.const 1))
+              (local.set $j (i32.load (i32.add (local.get $sp) (i32.shl (local.get $r) (i32.const 2)))))
+              (block $addSparseDone (loop $addSparseLoop
+                (br_if $addSparseDone (i32.ge_s (local.get $j) (local.get $end)))
+                (local.set $at (i32.add (local.get $wp) (i32.shl (i32.load (i32.add (local.get $cp) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 3))))
+                (local.set $v (f64.add (f64.load (local.get $at))
+                  (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $vp) (i32.shl (local.get $j) (i32.const 2))))) (local.get $update))))
+                (f64.store (local.get $at) (local.get $v))
+                (if (f64.ne (f64.sub (local.get $v) (local.get $v)) (f64.const 0)) (then (local.set $finite (i32.const 0))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $addSparseLoop)))
+              (local.set $sparse (local.get $finite)))
+            (else
+              (local.set $c (i32.const 0))
+              (block $addDone (loop $addLoop
+                (br_if $addDone (i32.ge_u (local.get $c) (local.get $cols)))
+                (f64.store (i32.add (local.get $wp) (i32.shl (local.get $c) (i32.const 3)))
+                  (f64.add (f64.load (i32.add (local.get $wp) (i32.shl (local.get $c) (i32.const 3))))
+                           (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (local.get $c) (i32.const 2)))))
+                                    (local.get $update))))
+                (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                (br $addLoop)))))
           (if (local.get $fitIntercept) (then (local.set $intercept (f64.add (local.get $intercept) (local.get $update)))))))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $rowsLoop)))
     (f64.store (local.get $bp) (local.get $intercept))
+    (f64.store offset=32 (local.get $statep) (f64.convert_i32_u (local.get $sparse)))
     (local.get $sum))
 
   ;; order[i] = i for the first epoch's row order (identityOrder in sgd-epochs.ts).

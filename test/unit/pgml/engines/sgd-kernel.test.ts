@@ -57,6 +57,19 @@ describe("the SGD family's WebAssembly row loops", () => {
     }
   });
 
+  it('gives the JavaScript loop’s model bit for bit over sparse rows: digits one against the rest, sparse regression', () => {
+    const digits = loadSplit('digits').train;
+    for (const [digit, settings] of [[2, {}], [5, { C: 0.01, fitIntercept: false }]] as const) {
+      const y = Float64Array.from(digits.y!, (v) => (v === digit ? 1 : -1));
+      const [kernel, js] = bothPaths(digits.x, digits.rows, digits.cols, y, settings, 30 + digit, PA, true);
+      assert.deepEqual(kernel, js, `${digit} ${JSON.stringify(settings)}`);
+    }
+    const { train } = loadSplit('diabetes');
+    const x = Float32Array.from(train.x, (v) => (v > 0.01 ? v : 0));
+    const [kernel, js] = bothPaths(x, train.rows, train.cols, Float64Array.from(train.y!), REGRESSION, 8, PA, true);
+    assert.deepEqual(kernel, js, 'sparse regression');
+  });
+
   it('diverges where the JavaScript loop diverges, with the same error', () => {
     const x = Float32Array.from({ length: 40 }, (_, i) => (i % 4 === 0 ? 3e38 : 1));
     const y = Float64Array.from({ length: 10 }, (_, i) => (i % 2 ? 1.7e308 : -1.7e308));
