@@ -11,7 +11,9 @@
 import { PgError, SqlState } from '../../errors/index.js';
 import { LOSSES, type LossFunction, type LossName } from './sgd-losses.js';
 import type { SparseRows } from './sgd-rows.js';
-import { passiveAggressiveKernel, type PassiveAggressiveKernel } from './sgd-kernel.js';
+import {
+  KERNEL_LOSSES, KERNEL_RATES, STATE_INTERCEPT, STATE_SCALE, STATE_SPARSE, STATE_SQ_NORM, STATE_T, sgdKernelRows, type SgdKernelRows,
+} from './sgd-kernel.js';
 import { shuffleRows } from './sgd-shuffle.js';
 
 const MAX_DLOSS = 1e12;
@@ -44,21 +46,41 @@ const NO_INDEX = new Int32Array(0);
 const NO_VALUES = new Float32Array(0);
 
 /**
+ * Whether the settings' loop is in the WebAssembly kernel (sgd-kernel.ts): passive_aggressive; SGD with the l2 penalty and the losses hinge, log_loss or squared_error (SGDClassifier's and SGDRegressor's
+ * defaults, and logistic regression's), or with no penalty and those or perceptron (Perceptron's default), each
+ * with the rates optimal, constant, or invscaling with power_t 0.25 or 0.5 (other powers take V8's Math.pow,
+ * which the kernel does not have). The others run in JavaScript.
+ */
+export function kernelServes(s: Settings, sparse?: SparseRows): boolean {
+  if (s.rate === 'pa1') return true;
+  if (s.rate === 'invscaling' && s.powerT !== 0.25 && s.powerT !== 0.5) return false;
+  if (s.penalty === 'l2') return s.loss === 'hinge' || s.loss === 'log_loss' || s.loss === 'squared_error';
+  return s.penalty === 'none' && s.loss in KERNEL_LOSSES;
+}
+
+/** One fit's rows in the kernel, for each of its problems, or undefined where its loop is JavaScript. */
+export function kernelRowsFor(x: Float32Array, rows: number, cols: number, s: Settings, sparse?: SparseRows): SgdKernelRows | undefined {
+  return kernelServes(s, sparse) ? sgdKernelRows(x, rows, cols, sparse) : undefined;
+}
+
+/**
  * The problem's weights then its intercept. With `sparse` (sgd-rows.ts: x's nonzero entries), the
- * loops skip x's zeros where that leaves every result unchanged.
+ * loops skip x's zeros where that leaves every result unchanged. `kernel`: the fit's rows in the WebAssembly
+ * kernel (kernelRowsFor), true to make them here where the settings allow, false for the JavaScript loops.
  */
 export function plainSgd(
-  x: Float32Array, rows: number, cols: number, y: Float64Array, s: Settings, seed: number, sparse?: SparseRows, useKernel = true,
+  x: Float32Array, rows: number, cols: number, y: Float64Array, s: Settings, seed: number, sparse?: SparseRows,
+  kernel: SgdKernelRows | boolean = true,
 ): Float64Array {
   const { value, derivative } = LOSSES[s.loss];
   const stop = stoppingRule(s.tol, s.patience);
   const start = sparse?.start ?? NO_INDEX;
   const columns = sparse?.columns ?? NO_INDEX;
   const values = sparse?.values ?? NO_VALUES;
+  const rowsKernel = kernel === true ? kernelRowsFor(x, rows, cols, s, sparse) : kernel === false ? undefined : kernel;
   if (s.rate === 'pa1') {
-    // Dense rows: the WebAssembly loop (sgd-kernel.ts), the same model in half the CPU.
-    const kernel = useKernel && start.length === 0 ? passiveAggressiveKernel(x, rows, cols, y, s.epsilon, s.C, s.hinge, s.fitIntercept) : undefined;
-    if (kernel) return passiveAggressiveKernelEpochs(kernel, x, rows, cols, seed, s.shuffle, s.maxIter, stop);
+    // The WebAssembly loop (sgd-kernel.ts), the same model in half the CPU.
+    if (rowsKernel) return passiveAggressiveKernelEpochs(rowsKernel, y, seed, s, stop);
     return passiveAggressiveEpochs(
       x, rows, cols, y, start, columns, values, seed, s.shuffle, s.maxIter, stop, value, s.epsilon, s.C, s.hinge, s.fitIntercept,
     );
@@ -71,6 +93,7 @@ export function plainSgd(
   }
   // The two defaults (SGD's l2, perceptron's none) each have a loop of their own: smaller to compile than the
   // general one, and not deoptimized by a branch only another penalty takes (see l2Epochs).
+  if (rowsKernel) return sgdKernelEpochs(rowsKernel, y, seed, s, stop, optimalInit);
   if (s.penalty === 'l2' || s.penalty === 'none') {
     const epochs = s.penalty === 'l2' ? l2Epochs : unpenalizedEpochs;
     return epochs(
@@ -364,25 +387,46 @@ function passiveAggressiveEpochs(
 }
 
 /**
- * passiveAggressiveEpochs over dense rows, each epoch's row loop in the kernel: the rows' |x|² computed here as
- * that function computes them, the shuffle and the stopping rule as there.
+ * passiveAggressiveEpochs with each epoch's row loop in the kernel: the rows' |x|² computed there as that function
+ * computes them, the shuffle and the stopping rule as there.
  */
-function passiveAggressiveKernelEpochs(
-  kernel: PassiveAggressiveKernel, x: Float32Array, rows: number, cols: number, seed: number, shuffle: boolean, maxIter: number, stop: Float64Array,
-): Float64Array {
-  const { order, rowSqNorms, weights } = kernel;
-  for (let r = 0; r < rows; r++) {
-    const off = r * cols;
-    let norm = 0;
-    for (let c = 0; c < cols; c++) norm += x[off + c]! ** 2;
-    rowSqNorms[r] = norm;
-  }
-  for (let epoch = 0; epoch < maxIter; epoch++) {
-    if (shuffle) shuffleRows(order, seed);
-    const sumObjective = kernel.epoch();
+function passiveAggressiveKernelEpochs(kernel: SgdKernelRows, y: Float64Array, seed: number, s: Settings, stop: Float64Array): Float64Array {
+  const { rows, cols, order, weights } = kernel;
+  kernel.targets.set(y.subarray(0, rows));
+  kernel.startProblem();
+  kernel.fillRowSqNorms();
+  kernel.state[STATE_SPARSE] = kernel.sparse ? 1 : 0;
+  for (let epoch = 0; epoch < s.maxIter; epoch++) {
+    if (s.shuffle) shuffleRows(order, seed);
+    const sumObjective = kernel.passiveAggressiveEpoch(s.epsilon, s.C, s.hinge, s.fitIntercept);
     if (epochEnds(stop, sumObjective, weights[cols]!, rows)) break;
   }
   return Float64Array.from(weights);
+}
+
+/**
+ * l2Epochs or unpenalizedEpochs with each epoch's row loop in the kernel (kernelServes says which settings): the
+ * shuffle and the stopping rule as there, and the loop's state (intercept, weight scale, t, ‖w‖², whether zeros
+ * are skipped) kept in the kernel's memory between epochs, starting as those functions start.
+ */
+function sgdKernelEpochs(kernel: SgdKernelRows, y: Float64Array, seed: number, s: Settings, stop: Float64Array, optimalInit: number): Float64Array {
+  const { rows, cols, order, weights, state } = kernel;
+  kernel.targets.set(y.subarray(0, rows));
+  kernel.startProblem();
+  state[STATE_INTERCEPT] = 0;
+  state[STATE_SCALE] = 1;
+  state[STATE_T] = 1;
+  state[STATE_SQ_NORM] = 0;
+  state[STATE_SPARSE] = kernel.sparse ? 1 : 0;
+  const loss = KERNEL_LOSSES[s.loss as keyof typeof KERNEL_LOSSES];
+  const rate = s.rate === 'optimal' ? KERNEL_RATES.optimal : s.rate === 'constant' ? KERNEL_RATES.constant
+    : s.powerT === 0.25 ? KERNEL_RATES.invscaling025 : KERNEL_RATES.invscaling05;
+  for (let epoch = 0; epoch < s.maxIter; epoch++) {
+    if (s.shuffle) shuffleRows(order, seed);
+    const sumObjective = kernel.sgdEpoch(s.penalty === 'l2', loss, rate, s.alpha, s.eta0, optimalInit, s.fitIntercept);
+    if (epochEnds(stop, sumObjective, state[STATE_INTERCEPT]!, rows)) break;
+  }
+  return withIntercept(weights.subarray(0, cols), state[STATE_SCALE]!, state[STATE_INTERCEPT]!);
 }
 
 /**

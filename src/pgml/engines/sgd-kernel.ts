@@ -1,31 +1,46 @@
 /**
- * PassiveAggressive's epochs over dense rows in WebAssembly (sgd-kernel.wat): the same operations in the same
- * order as sgd-epochs.ts's JavaScript loop, so the same model bit for bit (sgd-kernel.test.ts), in half its CPU:
- * on a 75,000 × 30 table 96–98 ms against 190 (scikit-learn 116–128 ms; BENCHMARKS.md, sgd5). V8's loop pays
- * bounds and detach checks on every element; WebAssembly's memory accesses are checked by the hardware.
- * Each fit has its own instance and memory (x copied in once, freed when the instance is collected); the compiled
- * module is kept for the thread's lifetime.
+ * The SGD family's row loops in WebAssembly (sgd-kernel.wat): PassiveAggressive's epoch and SGD's epoch with the l2
+ * penalty or none, over dense or sparse rows, each the same operations in the same order as its
+ * JavaScript loop in sgd-epochs.ts, so the same model bit for bit (sgd-kernel.test.ts), in about half its CPU:
+ * V8's loop pays bounds and detach checks on every element; WebAssembly's memory accesses are checked by the
+ * hardware (BENCHMARKS.md, sgd5 and sgd6).
+ *
+ * One fit's rows are copied into one instance's memory once and serve each of its binary problems (one vs all:
+ * digits' 10): each problem writes its targets, clears its weights and runs its epochs there. The memory is freed
+ * with the instance when the fit ends; the compiled module is kept for the thread's lifetime. The loops that run
+ * once over every row of a fit (the first row order, the rows' |x|²) are in the kernel too: a user's first fit
+ * of a size the warm-up's 60-row sets never reach ran them unoptimized in V8 (2 of passive_aggressive's ~6 ms on
+ * breast_cancer through the proxy, BENCHMARKS.md, sgd6).
  */
 import { SGD_KERNEL_BASE64 } from './sgd-kernel-bytes.js';
+import type { SparseRows } from './sgd-rows.js';
 
 /**
  * Above this many bytes of rows (about 530,000 rows of 30 features) the copy into the kernel's memory is not made:
  * a large training's matrix would be held twice while it fits (issue 15 counts peak memory). Those fits take the
- * JavaScript loop.
+ * JavaScript loops.
  */
 export const MAX_KERNEL_MATRIX_BYTES = 64 * 1024 * 1024;
 
 const PAGE_BYTES = 65536;
 
-type EpochFunction = (
-  xp: number, op: number, yp: number, np: number, wp: number, rows: number, cols: number,
+/** The SGD epochs' loss and rate codes (sgd-kernel.wat); l2Epoch has the first three losses only. */
+export const KERNEL_LOSSES = { hinge: 0, log_loss: 1, squared_error: 2, perceptron: 3 } as const;
+export const KERNEL_RATES = { optimal: 0, invscaling025: 1, invscaling05: 2, constant: 3 } as const;
+
+type PassiveAggressiveEpoch = (
+  xp: number, sp: number, cp: number, vp: number, op: number, yp: number, np: number, wp: number, statep: number, rows: number, cols: number,
   epsilon: number, C: number, hinge: number, fitIntercept: number,
+) => number;
+type SgdEpoch = (
+  xp: number, sp: number, cp: number, vp: number, op: number, yp: number, wp: number, statep: number, rows: number, cols: number,
+  loss: number, rate: number, alpha: number, eta0: number, optimalInit: number, fitIntercept: number,
 ) => number;
 
 /** The part of the WebAssembly JS API used here (this TypeScript's lib, ES2023 without the DOM, leaves it out). */
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: Record<string, unknown> };
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
 }
 interface WasmMemory {
   buffer: ArrayBuffer;
@@ -33,47 +48,93 @@ interface WasmMemory {
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
+/** log_loss's exp and log1p are the JavaScript loop's own functions, so the kernel's losses are its bits. */
+const IMPORTS = { math: { exp: Math.exp, log1p: Math.log1p } };
+
 let compiled: object | undefined;
 
-/** One fit's rows in the kernel's memory, with the views the epoch loop (sgd-epochs.ts) works on. */
-export interface PassiveAggressiveKernel {
+/** l2Epoch's state between epochs (sgd-kernel.wat): f64 slots. */
+export const STATE_INTERCEPT = 0;
+export const STATE_SCALE = 1;
+export const STATE_T = 2;
+export const STATE_SQ_NORM = 3;
+export const STATE_SPARSE = 4;
+
+/** One fit's rows in the kernel's memory, and the epochs that run over them. */
+export interface SgdKernelRows {
+  readonly rows: number;
+  readonly cols: number;
+  /** Whether the rows' nonzero entries were copied too (l2Epoch's sparse dot). */
+  readonly sparse: boolean;
   /** The row order, shuffled in place before each epoch as sgd-shuffle.ts does. */
-  order: Int32Array;
-  /** Each row's |x|², filled by the caller in the JavaScript loop's order. */
-  rowSqNorms: Float64Array;
-  /** The weights, then the intercept. */
-  weights: Float64Array;
-  /** Runs one epoch over `order`; the summed loss. */
-  epoch(): number;
+  readonly order: Int32Array;
+  /** The problem's targets (±1 for a binary problem). */
+  readonly targets: Float64Array;
+  /** The weights, then passive_aggressive's intercept. */
+  readonly weights: Float64Array;
+  /** The SGD epochs' intercept, scale, t, ‖w‖², and whether zeros are skipped (passive_aggressive's too). */
+  readonly state: Float64Array;
+  /** A new problem: the identity order, zero weights. */
+  startProblem(): void;
+  /** Each row's |x|² (computed once a fit, on the first call). */
+  fillRowSqNorms(): void;
+  passiveAggressiveEpoch(epsilon: number, C: number, hinge: boolean, fitIntercept: boolean): number;
+  /** One epoch of SGD with the l2 penalty (l2Epochs), or none (unpenalizedEpochs); the state in `state`. */
+  sgdEpoch(l2: boolean, loss: number, rate: number, alpha: number, eta0: number, optimalInit: number, fitIntercept: boolean): number;
 }
 
-/** The kernel for one fit, or undefined when the rows are too large to copy. */
-export function passiveAggressiveKernel(
-  x: Float32Array, rows: number, cols: number, y: Float64Array, epsilon: number, C: number, hinge: boolean, fitIntercept: boolean,
-): PassiveAggressiveKernel | undefined {
-  const xBytes = rows * cols * 4;
-  if (xBytes > MAX_KERNEL_MATRIX_BYTES) return undefined;
-  compiled ??= new wasm.Module(Buffer.from(SGD_KERNEL_BASE64, 'base64'));
-  const instance = new wasm.Instance(compiled);
-  const memory = instance.exports.memory as WasmMemory;
-  const run = instance.exports.passiveAggressiveEpoch as EpochFunction;
+/** The kernel's copy of one fit's rows, or undefined when they are too large to copy. */
+export function sgdKernelRows(x: Float32Array, rows: number, cols: number, sparse?: SparseRows): SgdKernelRows | undefined {
   const align = (bytes: number): number => Math.ceil(bytes / 8) * 8;
+  const nonzero = sparse ? sparse.start[rows]! : 0;
   const xp = 0;
-  const op = align(xp + xBytes);
+  const sp = align(xp + rows * cols * 4);
+  const cp = align(sp + (sparse ? (rows + 1) * 4 : 0));
+  const vp = align(cp + nonzero * 4);
+  const op = align(vp + nonzero * 4);
   const yp = align(op + rows * 4);
   const np = yp + rows * 8;
   const wp = np + rows * 8;
-  const end = wp + (cols + 1) * 8;
+  const statep = wp + (cols + 1) * 8;
+  const end = statep + 5 * 8;
+  if (end > MAX_KERNEL_MATRIX_BYTES) return undefined;
+  compiled ??= new wasm.Module(Buffer.from(SGD_KERNEL_BASE64, 'base64'));
+  const { exports } = new wasm.Instance(compiled, IMPORTS);
+  const memory = exports.memory as WasmMemory;
   memory.grow(Math.max(0, Math.ceil(end / PAGE_BYTES) - memory.buffer.byteLength / PAGE_BYTES));
   const buffer = memory.buffer;
   new Float32Array(buffer, xp, rows * cols).set(x.subarray(0, rows * cols));
-  new Float64Array(buffer, yp, rows).set(y.subarray(0, rows));
-  const order = new Int32Array(buffer, op, rows);
-  for (let i = 0; i < rows; i++) order[i] = i;
+  if (sparse) {
+    new Int32Array(buffer, sp, rows + 1).set(sparse.start.subarray(0, rows + 1));
+    new Int32Array(buffer, cp, nonzero).set(sparse.columns.subarray(0, nonzero));
+    new Float32Array(buffer, vp, nonzero).set(sparse.values.subarray(0, nonzero));
+  }
+  const paEpoch = exports.passiveAggressiveEpoch as PassiveAggressiveEpoch;
+  const l2Epoch = exports.l2Epoch as SgdEpoch;
+  const unpenalizedEpoch = exports.unpenalizedEpoch as SgdEpoch;
+  const identityOrder = exports.identityOrder as (op: number, rows: number) => void;
+  const rowSqNorms = exports.rowSqNorms as (xp: number, np: number, rows: number, cols: number) => void;
+  const weights = new Float64Array(buffer, wp, cols + 1);
+  let normsFilled = false;
   return {
-    order,
-    rowSqNorms: new Float64Array(buffer, np, rows),
-    weights: new Float64Array(buffer, wp, cols + 1),
-    epoch: () => run(xp, op, yp, np, wp, rows, cols, epsilon, C, hinge ? 1 : 0, fitIntercept ? 1 : 0),
+    rows,
+    cols,
+    sparse: sparse !== undefined,
+    order: new Int32Array(buffer, op, rows),
+    targets: new Float64Array(buffer, yp, rows),
+    weights,
+    state: new Float64Array(buffer, statep, 5),
+    startProblem: () => {
+      identityOrder(op, rows);
+      weights.fill(0);
+    },
+    fillRowSqNorms: () => {
+      if (!normsFilled) rowSqNorms(xp, np, rows, cols);
+      normsFilled = true;
+    },
+    passiveAggressiveEpoch: (epsilon, C, hinge, fitIntercept) =>
+      paEpoch(xp, sp, cp, vp, op, yp, np, wp, statep, rows, cols, epsilon, C, hinge ? 1 : 0, fitIntercept ? 1 : 0),
+    sgdEpoch: (l2, loss, rate, alpha, eta0, optimalInit, fitIntercept) =>
+      (l2 ? l2Epoch : unpenalizedEpoch)(xp, sp, cp, vp, op, yp, wp, statep, rows, cols, loss, rate, alpha, eta0, optimalInit, fitIntercept ? 1 : 0),
   };
 }
