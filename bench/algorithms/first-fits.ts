@@ -36,6 +36,7 @@ let thread: { warmUp: ReturnType<typeof idleWarmUp>; busy: boolean; steps: numbe
 if (mode === 'before' || mode === 'idle2s') {
   const counted = (step: WarmUpStep): WarmUpStep => ({
     algorithm: step.algorithm,
+    task: step.task,
     run: async () => {
       const begin = process.cpuUsage();
       await step.run();

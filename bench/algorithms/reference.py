@@ -15,7 +15,7 @@ import numpy as np
 
 def estimator(algorithm, task, hp):
     import lightgbm
-    from sklearn import cluster, ensemble, gaussian_process, kernel_ridge, linear_model, svm
+    from sklearn import cluster, decomposition, ensemble, gaussian_process, kernel_ridge, linear_model, svm
 
     classification = task == "classification"
     if algorithm == "lightgbm":
@@ -46,6 +46,7 @@ def estimator(algorithm, task, hp):
         "passive_aggressive": (linear_model.PassiveAggressiveClassifier, linear_model.PassiveAggressiveRegressor),
         "nu_svm": (svm.NuSVC, svm.NuSVR),
         "kmeans": (cluster.KMeans, None),
+        "mini_batch_kmeans": (cluster.MiniBatchKMeans, None),
         "linear_svm": (svm.LinearSVC, svm.LinearSVR),
         "bayesian_ridge": (None, linear_model.BayesianRidge),
         "automatic_relevance_determination": (None, linear_model.ARDRegression),
@@ -61,8 +62,9 @@ def estimator(algorithm, task, hp):
         "birch": (cluster.Birch, None),
         "mean_shift": (cluster.MeanShift, None),
         "affinity_propagation": (cluster.AffinityPropagation, None),
+        "pca": (decomposition.PCA, None),
     }
-    cls = table[algorithm][0 if classification or task == "clustering" else 1]
+    cls = table[algorithm][0 if classification or task in ("clustering", "decomposition") else 1]
     return cls(**hp)
 
 
@@ -73,6 +75,9 @@ def key_metric(task, num_classes, x_test, y_test, pred):
         return metrics.r2_score(y_test, pred)
     if task == "clustering":
         return metrics.silhouette_score(x_test, pred)
+    if task == "decomposition":
+        # pgml's cumulative_explained_variance (score.ts): the projections' variance over the test rows' total.
+        return float(np.var(pred, axis=0).sum() / np.var(x_test, axis=0).sum())
     return metrics.f1_score(y_test, pred, average="binary" if num_classes == 2 else "macro", zero_division=0)
 
 
@@ -93,12 +98,12 @@ def main():
         try:
             model = estimator(cell["algorithm"], d["task"], cell["hyperparams"])
             started = time.perf_counter()
-            if d["task"] == "clustering":
+            if d["task"] in ("clustering", "decomposition"):
                 model.fit(x_train)
             else:
                 model.fit(x_train, y_train)
             fit_time = time.perf_counter() - started
-            pred = model.predict(x_test)
+            pred = model.transform(x_test) if d["task"] == "decomposition" else model.predict(x_test)
             cells[key] = {"fit_time": fit_time, "metric": float(key_metric(d["task"], d["num_classes"], x_test, y_test, pred))}
         except Exception as error:  # noqa: BLE001 - recorded in the table as the cell's outcome
             cells[key] = {"error": f"{type(error).__name__}: {error}"}

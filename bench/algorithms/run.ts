@@ -2,7 +2,8 @@
 // through the proxy (pgml.train on a real Postgres, metrics and fit_time read back from pgml.models)
 // next to scikit-learn's or LightGBM's estimator on the same rows, with the same hyperparameters and
 // split (test_sampling => 'last', test_size 0.25; iris from a fixed shuffle of pgml.iris), in one run. Key metric: f1 (classification, binary
-// or macro, as pgml.models), r2 (regression), silhouette (clustering).
+// or macro, as pgml.models), r2 (regression), silhouette (clustering), cumulative_explained_variance
+// (decomposition: the share of the test rows' variance the fitted components keep, both sides the same formula).
 // Run: npm run build && node --import tsx bench/algorithms/run.ts   (prints one JSON line)
 // Env: BENCH_SYNTHETIC_ROWS (100000), BENCH_ONLY=alg1,alg2 (every algorithm), BENCH_DATASETS=name1,name2
 // (every dataset; names as in the table, e.g. diabetes,iris_clusters), BENCH_PYTHON (python3), BENCH_CLI
@@ -27,7 +28,7 @@ const python = process.env.BENCH_PYTHON ?? 'python3';
 const TEST_SIZE = 0.25;
 const SEED = { random_state: 0 };
 
-type Task = 'regression' | 'classification' | 'clustering';
+type Task = 'regression' | 'classification' | 'clustering' | 'decomposition';
 
 interface Dataset {
   name: string;
@@ -45,6 +46,7 @@ const DATASETS: Dataset[] = [
   { name: 'diabetes', relation: 'pgml.diabetes', label: 'target', task: 'regression' },
   { name: SYNTHETIC, relation: 'public.synthetic_regression', label: 'label', task: 'regression' },
   { name: 'iris_clusters', relation: 'public.iris_features', label: null, task: 'clustering' },
+  { name: 'iris_features', relation: 'public.iris_features', label: null, task: 'decomposition' },
 ];
 
 /** Kernel methods keep a rows × rows matrix: 75,000 training rows need 45 GB on both sides. */
@@ -86,6 +88,7 @@ const ALGORITHMS: { algorithm: string; tasks: Task[]; hyperparams: Record<string
     skip: (d) => (d.name === SYNTHETIC ? 'not run: kernel SVM on 75k rows (quadratic, both sides)' : undefined),
   },
   { algorithm: 'kmeans', tasks: ['clustering'], hyperparams: { n_clusters: 3, ...SEED } },
+  { algorithm: 'mini_batch_kmeans', tasks: ['clustering'], hyperparams: { n_clusters: 3, ...SEED } },
   { algorithm: 'linear_svm', tasks: ['classification', 'regression'], hyperparams: SEED },
   { algorithm: 'bayesian_ridge', tasks: ['regression'], hyperparams: {} },
   { algorithm: 'automatic_relevance_determination', tasks: ['regression'], hyperparams: {} },
@@ -101,6 +104,8 @@ const ALGORITHMS: { algorithm: string; tasks: Task[]; hyperparams: Record<string
   { algorithm: 'birch', tasks: ['clustering'], hyperparams: {} },
   { algorithm: 'mean_shift', tasks: ['clustering'], hyperparams: {} },
   { algorithm: 'affinity_propagation', tasks: ['clustering'], hyperparams: SEED },
+  // Two of iris's four components: with all four kept, every fit explains all the test variance (1.0).
+  { algorithm: 'pca', tasks: ['decomposition'], hyperparams: { n_components: 2 } },
 ];
 
 function log(message: string): void {
@@ -146,7 +151,12 @@ async function exportCsv(db: pg.Client, d: Dataset, path: string): Promise<{ row
   return { rows: r.rows.length, numClasses: d.task === 'classification' ? classes.size : 0 };
 }
 
-const KEY_METRIC: Record<Task, string> = { classification: 'f1', regression: 'r2', clustering: 'silhouette' };
+const KEY_METRIC: Record<Task, string> = {
+  classification: 'f1',
+  regression: 'r2',
+  clustering: 'silhouette',
+  decomposition: 'cumulative_explained_variance',
+};
 
 /**
  * CPU time the proxy process has used, ms: the sum over its live threads' /proc schedstat (ns), so the engine

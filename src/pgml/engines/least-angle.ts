@@ -5,7 +5,6 @@
  * feature whose weight crosses zero and stops at alpha (interpolating the last step), as sklearn's
  * lars_path(method='lar' | 'lasso'). Multi-output as sklearn: each target gets its own path.
  */
-import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 import { boolParam, intParam, rangeParam } from './engine-support.js';
 import { gram, xTy } from './blas.js';
 import { centreRows, interceptFor, linearRegressorFactory, outputColumn, type RegressionRows } from './linear-regressor.js';
@@ -31,10 +30,41 @@ function minPositive(values: Iterable<number>): number {
   return best;
 }
 
+/**
+ * G_AA⁻¹ · rhs for the active features' block of the Gram matrix, through its Cholesky factor: ml-matrix's
+ * CholeskyDecomposition and solve, operation for operation (the same doubles, the same error when the block
+ * is not positive definite), on one typed array: building its Matrix objects and going through their
+ * accessors cost more than the arithmetic, up to 2 ms of a first 331-row diabetes fit (BENCHMARKS.md, small3).
+ */
 function solveSubsystem(g: Float64Array, p: number, active: number[], rhs: number[]): number[] {
-  const sub = new Matrix(active.length, active.length);
-  active.forEach((i, a) => active.forEach((j, b) => sub.set(a, b, g[i * p + j]!)));
-  return new CholeskyDecomposition(sub).solve(Matrix.columnVector(rhs)).getColumn(0);
+  const n = active.length;
+  const l = new Float64Array(n * n);
+  let positiveDefinite = true;
+  for (let j = 0; j < n; j++) {
+    const row = active[j]! * p;
+    let d = 0;
+    for (let k = 0; k < j; k++) {
+      let s = 0;
+      for (let i = 0; i < k; i++) s += l[k * n + i]! * l[j * n + i]!;
+      s = (g[row + active[k]!]! - s) / l[k * n + k]!;
+      l[j * n + k] = s;
+      d = d + s * s;
+    }
+    d = g[row + active[j]!]! - d;
+    positiveDefinite &&= d > 0;
+    l[j * n + j] = Math.sqrt(Math.max(d, 0));
+  }
+  if (!positiveDefinite) throw new Error('Matrix is not positive definite');
+  const b = Float64Array.from(rhs);
+  for (let k = 0; k < n; k++) {
+    for (let i = 0; i < k; i++) b[k] = b[k]! - b[i]! * l[k * n + i]!;
+    b[k] = b[k]! / l[k * n + k]!;
+  }
+  for (let k = n - 1; k >= 0; k--) {
+    for (let i = k + 1; i < n; i++) b[k] = b[k]! - b[i]! * l[i * n + k]!;
+    b[k] = b[k]! / l[k * n + k]!;
+  }
+  return Array.from(b);
 }
 
 /** Pivot of the Cholesky factor when feature j joins the active set: √|G_jj − G_jA G_AA⁻¹ G_Aj|. */

@@ -85,6 +85,41 @@ export class NumpyRandomState {
 }
 
 /**
+ * RandomState.choice(n, size, replace=False, p=uniform), as scikit-learn's random seeding calls it (with
+ * sample weights, all one here): numpy's loop for a given p, not the permutation it uses without one.
+ * Each round draws a double per place left, zeroes the shares of the rows already found, searches the
+ * draws right of the normalised cumulative shares and keeps the distinct rows in order of first draw.
+ */
+export function choiceWithoutReplacement(random: NumpyRandomState, n: number, size: number): Int32Array {
+  const found = new Int32Array(size);
+  const shares = new Float64Array(n).fill(1 / n);
+  const cdf = new Float64Array(n);
+  let unique = 0;
+  while (unique < size) {
+    const draws = Array.from({ length: size - unique }, () => random.randomSample());
+    for (let i = 0; i < unique; i++) shares[found[i]!] = 0;
+    let running = 0;
+    for (let r = 0; r < n; r++) cdf[r] = running += shares[r]!;
+    for (let r = 0; r < n; r++) cdf[r]! /= running;
+    const seen = new Set<number>();
+    for (const u of draws) {
+      let lo = 0;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (cdf[mid]! <= u) lo = mid + 1;
+        else hi = mid;
+      }
+      if (!seen.has(lo)) {
+        seen.add(lo);
+        found[unique++] = lo;
+      }
+    }
+  }
+  return found;
+}
+
+/**
  * sklearn.utils.random.sample_without_replacement(n, k, method='auto'): a permutation's first k when
  * 0.01 < k/n < 0.99, else tracking selection (k/n < 0.2) or reservoir sampling; the order is sklearn's.
  */

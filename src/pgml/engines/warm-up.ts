@@ -7,7 +7,8 @@
  * penalty, the linear family's solvers and logistic regression, the SVMs) on a small synthetic set,
  * through the same factories as a user's fit, and throws the model away: nothing is shared between
  * fits but the compiled code, so no model changes (warm-up.test.ts). quantile has steps of its own
- * (linearProgramWarmUpSteps), for one thread only.
+ * (linearProgramWarmUpSteps), for one thread only. Steps are keyed by algorithm and task: a training runs
+ * the steps of its own pair only (a `linear` regression least squares', not logistic regression's).
  */
 import type { Task } from './engine.js';
 import { liblinearStatus } from './liblinear.js';
@@ -26,11 +27,22 @@ interface Variant {
   numClasses?: number;
   /** Half the features zero: the SGD family's row loops then take their sparse path (sgd-rows.ts), as on digits. */
   sparse?: boolean;
+  /**
+   * Rows of the synthetic set (60 unless set) and fits of it per round (1 unless set): where a user's first
+   * fit still ran code V8 had not optimized after two 60-row fits, its per-fit loops run here until it has
+   * (BENCHMARKS.md, small3: lasso's first diabetes fit 1.0–1.5 ms thread CPU after 2 fits of 60 rows, 0.3–0.6
+   * after 8 of 200; warm fits 0.2–0.3).
+   */
+  rows?: number;
+  fits?: number;
 }
 
 const classify = (algorithm: string, hyperparams: Record<string, unknown> = {}): Variant => ({ algorithm, task: 'classification', hyperparams });
 const classifyBinary = (algorithm: string): Variant => ({ algorithm, task: 'classification', hyperparams: {}, numClasses: 2 });
 const regress = (algorithm: string, hyperparams: Record<string, unknown> = {}): Variant => ({ algorithm, task: 'regression', hyperparams });
+const cluster = (algorithm: string, hyperparams: Record<string, unknown> = {}): Variant => ({ algorithm, task: 'clustering', hyperparams });
+/** A variant fitted `fits` times a round on `rows` rows: the per-fit loops of small fits, run until TurboFan has them. */
+const longer = (variant: Variant, rows: number, fits: number): Variant => ({ ...variant, rows, fits });
 
 const SGD = 'stochastic_gradient_descent';
 /**
@@ -55,16 +67,22 @@ const VARIANTS: Variant[] = [
   classify('perceptron'),
   classify('passive_aggressive'),
   regress('passive_aggressive'),
-  // The linear family fitted by its own solvers, and the SVMs (their defaults: what users fit).
+  // The linear family fitted by its own solvers, and the SVMs (their defaults: what users fit). Steps are
+  // keyed by algorithm and task: a `linear` regression runs least squares, not logistic regression's steps.
+  regress('linear'),
   regress('ridge'),
-  regress('elastic_net'),
+  classify('ridge'),
+  // Coordinate descent: lasso is elastic net's solver with l1_ratio 1, but a training runs only its own name's steps.
+  longer(regress('lasso'), 200, 4),
+  longer(regress('elastic_net'), 200, 4),
   // `linear` classification is logistic regression on L-BFGS: its binomial and multinomial objectives.
   classifyBinary('linear'),
   classify('linear'),
   regress('bayesian_ridge'),
-  regress('automatic_relevance_determination'),
-  regress('least_angle'),
-  regress('lasso_least_angle'),
+  longer(regress('automatic_relevance_determination'), 60, 4),
+  // Lars: on 200 rows ×4 a first diabetes fit took 0.6 ms thread CPU (median of 5), after 2 fits of 60 rows 1.4.
+  longer(regress('least_angle'), 200, 4),
+  longer(regress('lasso_least_angle'), 200, 4),
   regress('orthogonal_matching_pursuit'),
   regress('huber'),
   ...SVMS,
@@ -72,7 +90,11 @@ const VARIANTS: Variant[] = [
   // gaussian_process regression is left out: its first step took 70 ms (a request would wait for it) to save
   // about a tenth of a fit that costs hundreds of ms anyway (BENCHMARKS.md, svm3).
   classify('gaussian_process'),
-  { algorithm: 'affinity_propagation', task: 'clustering', hyperparams: {} },
+  // small2 counted the fits after which a first iris fit compiled nothing: 8 of 60 rows.
+  longer(cluster('affinity_propagation'), 60, 4),
+  cluster('kmeans', { n_clusters: 3 }),
+  longer(cluster('mini_batch_kmeans', { n_clusters: 3 }), 60, 4),
+  { algorithm: 'pca', task: 'decomposition', hyperparams: { n_components: 2 } },
   // The SGD family's defaults once more, last: the variants above leave its two row loops (sgd-epochs.ts)
   // deoptimized now and then (a branch or call target seen for the first time), and a loop that is not
   // optimized when a user's small fit starts runs unoptimized until TurboFan has compiled it again.
@@ -88,10 +110,10 @@ const VARIANTS: Variant[] = [
 ];
 
 /** A deterministic, learnable set: three classes, two, or a linear target, from smooth features. */
-function syntheticSet(task: Task, numClasses: number, sparse = false): { x: Float32Array; y: Float32Array } {
-  const x = new Float32Array(ROWS * COLS);
-  const y = new Float32Array(ROWS);
-  for (let r = 0; r < ROWS; r++) {
+function syntheticSet(task: Task, numClasses: number, sparse: boolean, rows: number): { x: Float32Array; y: Float32Array } {
+  const x = new Float32Array(rows * COLS);
+  const y = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
     let sum = 0;
     for (let c = 0; c < COLS; c++) {
       const wave = Math.sin(r * 0.7 + c * 1.3);
@@ -104,21 +126,23 @@ function syntheticSet(task: Task, numClasses: number, sparse = false): { x: Floa
   return { x, y };
 }
 
-/** One fit of the warm-up, and the algorithm whose first real fit it prepares. */
+/** One fit of the warm-up, and the algorithm and task whose first real fit it prepares. */
 export interface WarmUpStep {
   algorithm: string;
+  task: Task;
   run(): Promise<void>;
 }
 
 function fitStep(variant: Variant): WarmUpStep {
-  const { algorithm, task, hyperparams, numClasses = 3, sparse = false } = variant;
+  const { algorithm, task, hyperparams, numClasses = 3, sparse = false, rows = ROWS } = variant;
   return {
     algorithm,
+    task,
     run: async () => {
-      const { x, y } = syntheticSet(task, numClasses, sparse);
+      const { x, y } = syntheticSet(task, numClasses, sparse, rows);
       const engine = getLocalEngineFactory(algorithm).create();
-      await engine.fit({ x, rows: ROWS, cols: COLS, y, yCols: 1 }, { task, hyperparams, ...(task === 'classification' ? { numClasses } : {}) });
-      await engine.predict(x, ROWS);
+      await engine.fit({ x, rows, cols: COLS, y, yCols: 1 }, { task, hyperparams, ...(task === 'classification' ? { numClasses } : {}) });
+      await engine.predict(x, rows);
     },
   };
 }
@@ -126,7 +150,7 @@ function fitStep(variant: Variant): WarmUpStep {
 /** The warm-up as steps, one fit each, so that the caller can run them between real requests. */
 export function engineWarmUpSteps(): WarmUpStep[] {
   const variants = VARIANTS.filter((variant) => !runsNatively(variant));
-  return Array.from({ length: ROUNDS }, () => variants.map(fitStep)).flat();
+  return Array.from({ length: ROUNDS }, () => variants.flatMap((variant) => Array.from({ length: variant.fits ?? 1 }, () => fitStep(variant)))).flat();
 }
 
 /** Enough fits of the 60-row program for TurboFan to have taken HiGHS's hot functions (BENCHMARKS.md, misc1). */
@@ -168,10 +192,11 @@ export interface IdleWarmUp {
   /** Runs the steps at once, then `more`, for a thread started ahead of use. */
   start(more?: WarmUpStep[]): void;
   /**
-   * Runs the steps still queued for `algorithm` now, after the step running (if any), before a request
-   * to fit it: its first real fit then runs compiled code. Resolves with the number of steps it ran.
+   * Runs the steps still queued for `algorithm` on `task` (every task when not known) now, after the step
+   * running (if any), before a request to fit it: its first real fit then runs compiled code. Resolves with
+   * the number of steps it ran.
    */
-  before(algorithm: string): Promise<number>;
+  before(algorithm: string, task?: Task): Promise<number>;
   /** Settles when the steps are over (run or dropped). */
   done: Promise<void>;
 }
@@ -229,14 +254,17 @@ export function idleWarmUp(steps: WarmUpStep[], busy: () => boolean, idleMs = WA
     queue.push(...more);
     next();
   };
-  const before = async (algorithm: string): Promise<number> => {
-    if (!queue.some((step) => step.algorithm === algorithm)) return 0;
+  const prepares = (algorithm: string, task: Task | undefined) => (step: WarmUpStep) =>
+    step.algorithm === algorithm && (task === undefined || step.task === task);
+  const before = async (algorithm: string, task?: Task): Promise<number> => {
+    const wanted = prepares(algorithm, task);
+    if (!queue.some(wanted)) return 0;
     clearTimeout(timer);
     let count = 0;
     for (;;) {
       // The idle loop's step first (it sees the request as busy and starts no other), and any other before() call's.
       while (running) await running;
-      const index = queue.findIndex((step) => step.algorithm === algorithm);
+      const index = queue.findIndex(wanted);
       if (index < 0) return count;
       count++;
       await run(queue.splice(index, 1)[0]!);

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
-import { probabilitiesIfAny, type Engine } from './engine.js';
+import { probabilitiesIfAny, type Engine, type Task } from './engine.js';
 import { doing, MODEL_NOT_CACHED, type EngineWorkerData, type SerializedError, type WorkerProgress, type WorkerReply, type WorkerRequest, type WorkerResults } from './pool.js';
 import { releaseFreedMemory, RELEASE_MIN_SHARED_BYTES, sharedBytes } from './memory-release.js';
 import { getLocalEngineFactory, nativeLibraryReport } from './registry.js';
@@ -153,8 +153,19 @@ async function answer(request: WorkerRequest): Promise<{ reply: WorkerReply; tra
  * Other requests wait for the step running, if any, only.
  */
 async function warmThenAnswer(request: WorkerRequest): ReturnType<typeof answer> {
-  if (request.op === 'fit' || request.op === 'run') await warmUp.before(request.algorithm);
+  if (request.op === 'fit' || request.op === 'run') await warmUp.before(request.algorithm, trainingTask(request));
   return answer(request);
+}
+
+/**
+ * The task a training request fits, where its payload says: a fit's options, a training job's input
+ * (fit-job.ts, candidate-job.ts). Steps are keyed by algorithm and task (warm-up.ts): a `linear`
+ * regression no longer runs logistic regression's steps first.
+ */
+function trainingTask(request: WorkerRequest): Task | undefined {
+  const payload = request.payload as { options?: { task?: unknown }; input?: { task?: unknown } };
+  const task = request.op === 'fit' ? payload.options?.task : payload.input?.task;
+  return typeof task === 'string' ? (task as Task) : undefined;
 }
 
 port.on('message', (request: WorkerRequest) => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { NumpyRandomState, sampleWithoutReplacement, trainTestSplit } from '../../../../src/pgml/engines/numpy-random.js';
+import { choiceWithoutReplacement, NumpyRandomState, sampleWithoutReplacement, trainTestSplit } from '../../../../src/pgml/engines/numpy-random.js';
 import { sklearnAvailable } from './sklearn-reference.js';
 
 const CASES: [seed: number, n: number, k: number][] = [
@@ -68,6 +68,35 @@ json.dump(out, sys.stdout)`;
       const { train, test } = trainTestSplit(n, fraction, seed, stratified ? classes : undefined);
       assert.deepEqual(Array.from(test), expected[i]!.test);
       assert.deepEqual(Array.from(train), expected[i]!.train);
+    });
+  });
+});
+
+// MiniBatchKMeans's random seeding: choice without replacement given (uniform) shares, numpy's redraw loop.
+describe('RandomState.choice without replacement, given shares', { skip: !sklearnAvailable() && 'python3 with scikit-learn not installed' }, () => {
+  // Few rows for many places (redraws in most rounds), and a wide draw.
+  const CHOICES: [seed: number, n: number, size: number][] = [
+    [0, 5, 5],
+    [3, 12, 9],
+    [17, 1000, 8],
+  ];
+  const script = `
+import json, sys, numpy as np
+out = []
+for seed, n, size in json.load(sys.stdin):
+    rs = np.random.RandomState(seed)
+    first = rs.choice(n, size=size, replace=False, p=np.ones(n) / n).tolist()
+    out.append({'choice': first, 'after': rs.random_sample()})
+json.dump(out, sys.stdout)`;
+  const run = spawnSync('python3', ['-c', script], { input: JSON.stringify(CHOICES), encoding: 'utf8' });
+  const expected = run.status === 0 ? (JSON.parse(run.stdout) as { choice: number[]; after: number }[]) : [];
+
+  CHOICES.forEach(([seed, n, size], i) => {
+    it(`seed ${seed}: ${size} of ${n} rows, then the generator where numpy leaves it`, () => {
+      assert.equal(run.status, 0, run.stderr);
+      const random = new NumpyRandomState(seed);
+      assert.deepEqual(Array.from(choiceWithoutReplacement(random, n, size)), expected[i]!.choice);
+      assert.equal(random.randomSample(), expected[i]!.after);
     });
   });
 });

@@ -13,11 +13,28 @@ const digits = loadSplit('digits');
 /** Seeds whose k-means++ runs land in different local optima on wine: the same seed must land in sklearn's. */
 const SEEDED = [[iris, 3, 0], [iris, 5, 1], [wine, 3, 0], [wine, 3, 1], [wine, 8, 7]] as const;
 
+/**
+ * MiniBatchKMeans fits that take each of sklearn's paths: the defaults (one batch of every row), several
+ * batches per pass, random seeding with n_init='auto' (3), seedings on init_size samples, the tolerance
+ * rule, and centres moved by the reassignment (30 centres, ratio 0.3).
+ */
+const MINI_BATCH = {
+  defaults_iris: [iris, { n_clusters: 3, random_state: 0 }],
+  digits_batches: [digits, { n_clusters: 10, random_state: 0, batch_size: 256 }],
+  random_init: [wine, { n_clusters: 4, init: 'random', random_state: 3 }],
+  init_samples: [wine, { n_clusters: 4, random_state: 7, batch_size: 16, init_size: 30, n_init: 3 }],
+  tolerance: [digits, { n_clusters: 10, random_state: 4, tol: 0.001 }],
+  reassignment: [wine, { n_clusters: 30, random_state: 5, batch_size: 64, reassignment_ratio: 0.3 }],
+} as const;
+
 const reference = skipReason
   ? undefined
   : sklearn({
       kmeans: { split: digits, estimator: 'cluster.KMeans', params: { n_clusters: 10, n_init: 4, random_state: 0 }, kind: 'clustering' },
-      miniBatch: { split: digits, estimator: 'cluster.MiniBatchKMeans', params: { n_clusters: 10, n_init: 1, random_state: 0, batch_size: 256 }, kind: 'clustering' },
+      ...Object.fromEntries(Object.entries(MINI_BATCH).map(([name, [split, params]]) => [
+        `miniBatch_${name}`,
+        { split, estimator: 'cluster.MiniBatchKMeans', params, kind: 'clustering' as const, float32: true },
+      ])),
       ...Object.fromEntries(SEEDED.map(([split, k, seed]) => [
         `kmeans_${split.name}_${k}_${seed}`,
         { split, estimator: 'cluster.KMeans', params: { n_clusters: k, random_state: seed }, kind: 'clustering' as const },
@@ -66,11 +83,16 @@ describe('clustering matches scikit-learn', { skip: skipReason }, () => {
     assert.ok(Math.abs(inertiaOf(engine) - reference!.kmeansRandom.inertia!) <= 1e-6 * reference!.kmeansRandom.inertia!);
   });
 
-  it('mini_batch_kmeans on digits reaches an inertia within 5% of sklearn MiniBatchKMeans', async () => {
-    const engine = miniBatchKmeansFactory.create();
-    await engine.fit(digits.train, { task: 'clustering', hyperparams: { n_clusters: 10, random_state: 0, batch_size: 256 } });
-    const ours = inertiaOf(engine);
-    assert.ok(ours < reference!.miniBatch.inertia! * 1.05, `${ours} vs ${reference!.miniBatch.inertia}`);
+  // Every draw on numpy's generator in sklearn's order (mini-batch-kmeans.ts): the same centres, so the
+  // same labels and the same inertia up to the last bits of its sums.
+  it('mini_batch_kmeans is sklearn MiniBatchKMeans for the same random_state: same labels, same inertia', async () => {
+    for (const [name, [split, hyperparams]] of Object.entries(MINI_BATCH)) {
+      const engine = miniBatchKmeansFactory.create();
+      await engine.fit(split.train, { task: 'clustering', hyperparams });
+      const expected = (reference as Record<string, SklearnResult>)[`miniBatch_${name}`]!;
+      assert.ok(Math.abs(inertiaOf(engine) - expected.inertia!) <= 1e-9 * expected.inertia!, `${name}: ${inertiaOf(engine)} vs ${expected.inertia}`);
+      assert.deepEqual(Array.from(await engine.predict(split.test.x, split.test.rows)), expected.predict, name);
+    }
   });
 
   it('pca transforms wine exactly like sklearn PCA (including component signs)', async () => {

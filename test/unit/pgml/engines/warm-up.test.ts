@@ -11,7 +11,7 @@ async function models(): Promise<string[]> {
   const digits = loadSplit('digits');
   const breastCancer = loadSplit('breast_cancer');
   const seeded = { random_state: 3 };
-  const fits: (readonly [string, Split, 'regression' | 'classification' | 'clustering', Record<string, unknown>])[] = [
+  const fits: (readonly [string, Split, 'regression' | 'classification' | 'clustering' | 'decomposition', Record<string, unknown>])[] = [
     ['stochastic_gradient_descent', diabetes, 'regression', seeded],
     ['passive_aggressive', diabetes, 'regression', seeded],
     ['stochastic_gradient_descent', digits, 'classification', seeded],
@@ -23,8 +23,11 @@ async function models(): Promise<string[]> {
     ['linear', loadSplit('iris'), 'classification', {}],
     ...(['svm', 'nu_svm', 'gaussian_process'] as const).map((algorithm) => [algorithm, breastCancer, 'classification', {}] as const),
     ['affinity_propagation', loadSplit('iris'), 'clustering', {}],
+    ['ridge', breastCancer, 'classification', {}],
+    ...(['kmeans', 'mini_batch_kmeans'] as const).map((algorithm) => [algorithm, loadSplit('iris'), 'clustering', { n_clusters: 3, random_state: 0 }] as const),
+    ['pca', loadSplit('iris'), 'decomposition', { n_components: 2 }],
     ...(
-      ['ridge', 'elastic_net', 'bayesian_ridge', 'automatic_relevance_determination', 'least_angle', 'lasso_least_angle', 'orthogonal_matching_pursuit', 'huber', 'svm', 'nu_svm',
+      ['linear', 'ridge', 'lasso', 'elastic_net', 'bayesian_ridge', 'automatic_relevance_determination', 'least_angle', 'lasso_least_angle', 'orthogonal_matching_pursuit', 'huber', 'svm', 'nu_svm',
         'kernel_ridge', 'gaussian_process', 'quantile'] as const
     ).map((algorithm) => [algorithm, diabetes, 'regression', {}] as const),
     ['quantile', diabetes, 'regression', { alpha: 0.01 }],
@@ -52,6 +55,7 @@ describe('engine JIT warm-up', () => {
     let busy = true;
     const steps = [0, 1, 2, 3].map((i) => ({
       algorithm: 'a',
+      task: 'regression' as const,
       run: async () => {
         if (i === 2) throw new Error('step failed');
         ran.push(i);
@@ -73,6 +77,7 @@ describe('engine JIT warm-up', () => {
     let busy = false;
     const steps = [0, 1, 2].map((i) => ({
       algorithm: 'a',
+      task: 'regression' as const,
       run: async () => {
         ran.push(i);
         // A request arrives during the first step: the next step waits for it and the idle delay after it.
@@ -85,7 +90,7 @@ describe('engine JIT warm-up', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.deepEqual(ran, [0], 'the first step ran at once; the others wait while a request is in flight');
     busy = false;
-    warmUp.start([{ algorithm: 'a', run: async () => void ran.push(3) }]);
+    warmUp.start([{ algorithm: 'a', task: 'regression', run: async () => void ran.push(3) }]);
     await warmUp.done;
     assert.deepEqual(ran, [0, 1, 2, 3], "start's steps run after the others");
   });
@@ -93,7 +98,7 @@ describe('engine JIT warm-up', () => {
   it('waits while clients are being served, after start() too, and goes on once they are quiet', async () => {
     const ran: number[] = [];
     let serving = true;
-    const steps = [0, 1].map((i) => ({ algorithm: 'a', run: async () => void ran.push(i) }));
+    const steps = [0, 1].map((i) => ({ algorithm: 'a', task: 'regression' as const, run: async () => void ran.push(i) }));
     const warmUp = idleWarmUp(steps, () => false, 20, () => serving);
     warmUp.start();
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -110,6 +115,7 @@ describe('engine JIT warm-up', () => {
     const held = new Promise<void>((resolve) => (release = resolve));
     const step = (name: string, algorithm: string, wait?: Promise<void>) => ({
       algorithm,
+      task: 'regression' as const,
       run: async () => {
         ran.push(`${name} started`);
         await wait;
@@ -133,6 +139,26 @@ describe('engine JIT warm-up', () => {
     warmUp.start();
     await warmUp.done;
     assert.deepEqual(ran.slice(4), ['ridge 1 started', 'ridge 1 done', 'ridge 2 started', 'ridge 2 done'], 'the idle warm-up goes on with the rest');
+  });
+
+  it("before() with a task runs that task's steps only; without one, every task's", async () => {
+    const ran: string[] = [];
+    const step = (algorithm: string, task: 'regression' | 'classification') => ({ algorithm, task, run: async () => void ran.push(`${algorithm} ${task}`) });
+    const warmUp = idleWarmUp([step('ridge', 'classification'), step('ridge', 'regression'), step('svm', 'classification'), step('svm', 'regression')], () => true, 600_000);
+    assert.equal(await warmUp.before('ridge', 'regression'), 1);
+    assert.deepEqual(ran, ['ridge regression'], "a ridge regression does not run ridge classification's step");
+    assert.equal(await warmUp.before('ridge', 'regression'), 0);
+    assert.equal(await warmUp.before('svm'), 2, 'a training whose task is not known runs every step of its algorithm');
+    assert.deepEqual(ran.slice(1), ['svm classification', 'svm regression']);
+    assert.equal(await warmUp.before('ridge', 'classification'), 1);
+  });
+
+  it('has a step for every algorithm and task the bench fits first on a warm-up-less thread, each a pair the engine takes', () => {
+    const steps = engineWarmUpSteps();
+    const pairs = new Set(steps.map((step) => `${step.algorithm} ${step.task}`));
+    for (const pair of ['linear regression', 'linear classification', 'lasso regression', 'elastic_net regression', 'ridge classification', 'least_angle regression',
+      'affinity_propagation clustering', 'kmeans clustering', 'mini_batch_kmeans clustering', 'pca decomposition']) assert.ok(pairs.has(pair), pair);
+    for (const step of steps) assert.ok(getLocalEngineFactory(step.algorithm).tasks.includes(step.task), `${step.algorithm} ${step.task}`);
   });
 
   it('has no steps for linear_svm on liblinear, and keeps those of code that runs in JavaScript', () => {
