@@ -90,7 +90,13 @@ async function measure(dist: string): Promise<Measured> {
   const sink = new OffThreadRowSink(job);
   const framer = new MessageFramer();
   const pauses: number[] = [];
-  const gc = new PerformanceObserver((list) => pauses.push(...list.getEntries().map((e) => e.duration)));
+  const kinds: string[] = [];
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      pauses.push(e.duration);
+      kinds.push(`${(e as unknown as { detail: { kind: number } }).detail.kind}:${e.duration.toFixed(1)}`);
+    }
+  });
   gc.observe({ entryTypes: ['gc'] });
   const before = mainThreadCpuMs();
   for (const read of reads) {
@@ -112,6 +118,7 @@ async function measure(dist: string): Promise<Measured> {
     gc_count: pauses.length,
     gc_ms: Math.round(pauses.reduce((a, b) => a + b, 0)),
     gc_max_ms: Number(pauses.reduce((a, b) => Math.max(a, b), 0).toFixed(2)),
+    gc_kinds: kinds.join(" "),
   };
   return { main_thread_ms: read, ...gcStats, decode_ms: Math.round((used.user + used.system) / 1000), rows: raw.rows };
 }
