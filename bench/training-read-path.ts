@@ -15,7 +15,7 @@
 // fresh process, alternating, BENCH_REPEAT times (3). A build whose tracker has no row runs is fed
 // the same way: its framer ignores the third argument.
 // Run: npm run build && BENCH_BASELINE_DIST=/tmp/base31/dist node --import tsx bench/training-read-path.ts
-// Env: BENCH_ROWS (1000000), BENCH_BASELINE_DIST, BENCH_REPEAT; BENCH_PROFILE=<file> writes each
+// Env: BENCH_ROWS (1000000), BENCH_BASELINE_DIST, BENCH_REPEAT, BENCH_REUSE_READS=1 (one read buffer for all); BENCH_PROFILE=<file> writes each
 // child's CPU profile of the read alone (the last child's remains) for the DevTools' profiler.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -30,6 +30,8 @@ const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const FEATURES = 30;
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 const READ_BYTES = 65536;
+/** Reads into one buffer, as a socket with `onread` would: what the fresh buffers cost, by difference. */
+const REUSE_READS = process.env.BENCH_REUSE_READS === '1';
 const ROW_BYTES = 5 + 2 + FEATURES * 8 + 4 + 1;
 const here = fileURLToPath(new URL('../dist', import.meta.url));
 
@@ -143,9 +145,10 @@ async function measure(dist: string): Promise<Measured> {
   const heapBefore = getHeapStatistics().used_heap_size;
   const before = mainThreadCpuMs();
   const total = ROWS * ROW_BYTES;
+  const reused = Buffer.allocUnsafeSlow(READ_BYTES);
   for (let at = 0; at < total; at += READ_BYTES) {
     // A fresh buffer per read, as the socket hands them out, filled from the repeating rows.
-    const read = Buffer.allocUnsafeSlow(Math.min(READ_BYTES, total - at));
+    const read = REUSE_READS ? reused.subarray(0, Math.min(READ_BYTES, total - at)) : Buffer.allocUnsafeSlow(Math.min(READ_BYTES, total - at));
     for (let filled = 0; filled < read.length; ) {
       const from = (at + filled) % block.length;
       filled += block.copy(read, filled, from, Math.min(block.length, from + read.length - filled));
