@@ -13,7 +13,10 @@ export type MessageHandler = (code: number, message: Buffer) => void;
 export interface MessageRuns {
   /** The type byte of the messages handed out in runs. */
   readonly code: number;
-  /** Asked at the first whole message of each run: false hands the run's messages out one by one. */
+  /**
+   * Asked at the first whole message of each run: false hands the run's messages out one by one,
+   * without asking again before a message of another type (so the answer may change only at one).
+   */
   wanted(): boolean;
   /** Whole messages of `code`, back to back, at chunk[start, end); at least one. */
   run(chunk: Buffer, start: number, end: number): void;
@@ -41,6 +44,8 @@ export class MessageFramer {
   /** `runs`, when given, takes back-to-back whole messages of its type in one call each (see MessageRuns). */
   push(chunk: Buffer, onMessage: MessageHandler, runs?: MessageRuns): void {
     let offset = 0;
+    // A run declined stays declined up to the next message of another type: passthrough rows ask once.
+    let declined = false;
     while (offset < chunk.length) {
       if (this.partial !== undefined) {
         offset = this.fillPartial(chunk, offset, onMessage);
@@ -52,12 +57,15 @@ export class MessageFramer {
         this.check(code, length);
         const end = offset + 1 + length;
         if (end <= chunk.length) {
-          if (runs !== undefined && code === runs.code && runs.wanted()) {
-            const last = this.runEnd(chunk, end, code);
-            runs.run(chunk, offset, last);
-            offset = last;
-            continue;
-          }
+          if (runs !== undefined && code === runs.code) {
+            if (!declined && runs.wanted()) {
+              const last = this.runEnd(chunk, end, code);
+              runs.run(chunk, offset, last);
+              offset = last;
+              continue;
+            }
+            declined = true;
+          } else declined = false;
           onMessage(code, chunk.subarray(offset, end));
           offset = end;
         } else {

@@ -154,10 +154,15 @@ describe('runs of one message type', () => {
     }
   });
 
-  test('with runs unwanted, every DataRow comes alone, as without runs', () => {
+  test('with runs unwanted, every DataRow comes alone, as without runs, and the run is declined once', () => {
     const { events } = frameWithRuns([resultStream], false);
     assert.equal(events.filter((e) => e.run).length, 0);
     assert.equal(events.length, rowsThenError.length);
+    let asked = 0;
+    const runs: MessageRuns = { code: 0x44, wanted: () => (asked++, false), run: () => assert.fail('declined') };
+    const rows = Buffer.concat([...rowsThenError.slice(1, 11), new BufferList().join('N'), ...rowsThenError.slice(11, 21)]);
+    new MessageFramer().push(rows, () => {}, runs);
+    assert.equal(asked, 2, 'once per run of rows (a notice between them starts another)');
   });
 
   test('a bad header after rows: the rows before it are handed out, then the protocol error', () => {
