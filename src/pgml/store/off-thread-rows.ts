@@ -1,6 +1,7 @@
 /**
  * The reading half of the training relation's binary read: a row sink on the event loop that only
- * copies each DataRow message into a chunk (one memcpy) and hands full chunks, transferred, to a
+ * copies DataRow messages into a chunk (one memcpy per run of rows the socket read holds, rowRun, or
+ * per row cut between two reads, row) and hands full chunks, transferred, to a
  * decoding job on an engine pool thread (decode-job.ts). A result that fits in one chunk (small
  * relations, e.g. breast_cancer) is decoded here at the end instead: a bounded step of at most
  * CHUNK_BYTES, which spares the small fit a worker round trip.
