@@ -23,6 +23,12 @@ export interface BinaryRowSink {
    */
   row(data: Buffer, start: number): void;
   /**
+   * Optional: several rows at once, as whole DataRow messages back to back at data[start, end)
+   * (each a type byte, an Int32 length that counts itself, the body as `row` reads it). A source
+   * that has many rows in one buffer calls this instead of `row` per row. Keeps no reference to `data`.
+   */
+  rowRun?(data: Buffer, start: number, end: number): void;
+  /**
    * Called before the first row when the rows' source can be held back: the sink may pause it while
    * it falls behind, and must resume it (at the latest when the read ends). Rows already received
    * still arrive after a pause: the rest of the socket read they came in (up to 64 KB).

@@ -104,6 +104,8 @@ function bindParams(params: readonly unknown[]): { params: (Buffer | null)[]; pa
 
 /** Bind's result format codes: none means text for every column, a single 1 binary for every column. */
 const TEXT: number[] = [];
+/** A DataRow's type byte and length, before its body. */
+const DATA_ROW_HEADER = 5;
 const BINARY = [1];
 
 /** Sees the answer to one internal query; `finishing` also resolves it at its last message. */
@@ -148,12 +150,29 @@ class StreamCollector extends Collector {
     if (code !== BackendCode.DataRow) this.common(code, message);
     else if (this.sinkError === undefined) {
       try {
-        this.sink.row(message, 5);
+        this.sink.row(message, DATA_ROW_HEADER);
       } catch (error) {
         this.sinkError = error;
       }
     }
     return true;
+  }
+
+  /** DataRows back to back in the upstream's socket read: to a sink that takes runs in one call. */
+  rowRun(chunk: Buffer, start: number, end: number): void {
+    if (this.sinkError !== undefined) return;
+    try {
+      if (this.sink.rowRun !== undefined) this.sink.rowRun(chunk, start, end);
+      else {
+        for (let at = start; at < end; ) {
+          const next = at + 1 + chunk.readInt32BE(at + 1);
+          this.sink.row(chunk.subarray(at, next), DATA_ROW_HEADER);
+          at = next;
+        }
+      }
+    } catch (error) {
+      this.sinkError = error;
+    }
   }
 
   result(): number {

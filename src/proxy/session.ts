@@ -8,6 +8,7 @@ import {
   BackendCode,
   FrontendCode,
   MessageFramer,
+  type MessageRuns,
   afterAuthentication,
   backend,
   beforeAuthentication,
@@ -104,6 +105,20 @@ export class ClientSession {
     (this.authenticated ? afterAuthentication : beforeAuthentication)(code, length),
   );
   private readonly upstreamFramer = new MessageFramer();
+  /**
+   * DataRows for a handler that takes them in runs (the proxy's own streamed reads) skip the
+   * per-message path: none of them reaches the client, and none changes the session's state.
+   */
+  private readonly dataRowRuns: MessageRuns = {
+    code: BackendCode.DataRow,
+    wanted: () => this.tracker.takesRowRuns,
+    run: (chunk, start, end) => {
+      this.rowRunTaken = true;
+      this.tracker.routeRowRun(chunk, start, end);
+    },
+  };
+  /** A run of DataRows of the chunk being framed went to a handler: the chunk is not forwarded whole. */
+  private rowRunTaken = false;
   private upstream: UpstreamLink | undefined;
   readonly tracker = new ResponseTracker();
   txStatus: TransactionStatus = 'I';
@@ -707,6 +722,7 @@ export class ClientSession {
   private onUpstreamData(chunk: Buffer): void {
     const out: Buffer[] = [];
     let whole = !this.upstreamFramer.hasPartial;
+    this.rowRunTaken = false;
     try {
       this.upstreamFramer.push(chunk, (code, message) => {
         if (!this.authenticated && code === BackendCode.Authentication) this.onAuthentication(message);
@@ -734,13 +750,13 @@ export class ClientSession {
           whole = false;
           if (forward !== null) out.push(forward);
         }
-      });
+      }, this.dataRowRuns);
     } catch (error) {
       // Malformed bytes from the upstream: this session cannot continue.
       this.fatal(PgError.from(error));
       return;
     }
-    if (whole && !this.upstreamFramer.hasPartial) this.writeClient([chunk]);
+    if (whole && !this.rowRunTaken && !this.upstreamFramer.hasPartial) this.writeClient([chunk]);
     else this.writeClient(coalesce(out));
   }
 

@@ -8,6 +8,13 @@ export interface ResponseHandler {
    * keep it from the client, or a replacement message to pass instead.
    */
   message(code: number, message: Buffer): boolean | Buffer;
+  /**
+   * Takes a run of whole DataRow messages, back to back at chunk[start, end), in one call instead
+   * of `message` per row, and keeps them from the client. Only a handler that keeps every DataRow
+   * of its answer from the client may have it (the proxy's own reads of many rows). `chunk` is the
+   * upstream's socket read: nothing may hold it once the call returns.
+   */
+  rowRun?(chunk: Buffer, start: number, end: number): void;
   /** The request is answered, failed, or was skipped by the server after an earlier error. */
   done?(outcome: Outcome): void;
 }
@@ -66,6 +73,19 @@ export class ResponseTracker {
     this.advance(head, code);
     if (verdict === false) return message;
     return verdict === true ? null : verdict;
+  }
+
+  /** Whether DataRows that come now go to a handler that takes them in runs (see ResponseHandler.rowRun). */
+  get takesRowRuns(): boolean {
+    return this.queue[0]?.handler?.rowRun !== undefined;
+  }
+
+  /**
+   * Routes a run of whole DataRow messages to the handler of the request they answer, which keeps
+   * them (only when takesRowRuns). A DataRow completes no request, so nothing else changes.
+   */
+  routeRowRun(chunk: Buffer, start: number, end: number): void {
+    this.queue[0]!.handler!.rowRun!(chunk, start, end);
   }
 
   whenIdle(): Promise<void> {

@@ -4,6 +4,24 @@ import { anyMessage, type HeaderCheck } from './limits.js';
 /** `message` is the whole message including its 5-byte header; `code` its type byte. */
 export type MessageHandler = (code: number, message: Buffer) => void;
 
+/**
+ * Messages of one type handed out in runs rather than one by one: back-to-back whole messages in
+ * one chunk come as one call with their bounds, so a consumer of many small messages (a large
+ * result's DataRows) costs no view and no call per message. Messages of the type cut by a chunk
+ * boundary still come one by one through the MessageHandler.
+ */
+export interface MessageRuns {
+  /** The type byte of the messages handed out in runs. */
+  readonly code: number;
+  /**
+   * Asked at the first whole message of each run: false hands the run's messages out one by one,
+   * without asking again before a message of another type (so the answer may change only at one).
+   */
+  wanted(): boolean;
+  /** Whole messages of `code`, back to back, at chunk[start, end); at least one. */
+  run(chunk: Buffer, start: number, end: number): void;
+}
+
 const HEADER_LENGTH = 5;
 
 /**
@@ -23,8 +41,11 @@ export class MessageFramer {
   /** `check` sees every header before any of its body is buffered; it may depend on the connection's phase. */
   constructor(private readonly check: HeaderCheck = anyMessage) {}
 
-  push(chunk: Buffer, onMessage: MessageHandler): void {
+  /** `runs`, when given, takes back-to-back whole messages of its type in one call each (see MessageRuns). */
+  push(chunk: Buffer, onMessage: MessageHandler, runs?: MessageRuns): void {
     let offset = 0;
+    // A run declined stays declined up to the next message of another type: passthrough rows ask once.
+    let declined = false;
     while (offset < chunk.length) {
       if (this.partial !== undefined) {
         offset = this.fillPartial(chunk, offset, onMessage);
@@ -36,6 +57,15 @@ export class MessageFramer {
         this.check(code, length);
         const end = offset + 1 + length;
         if (end <= chunk.length) {
+          if (runs !== undefined && code === runs.code) {
+            if (!declined && runs.wanted()) {
+              const last = this.runEnd(chunk, end, code);
+              runs.run(chunk, offset, last);
+              offset = last;
+              continue;
+            }
+            declined = true;
+          } else declined = false;
           onMessage(code, chunk.subarray(offset, end));
           offset = end;
         } else {
@@ -44,6 +74,28 @@ export class MessageFramer {
         }
       }
     }
+  }
+
+  /**
+   * Where a run that has a whole message before `from` ends: at the first message of another type,
+   * one whose header or body the chunk does not hold whole, or one whose header fails the check
+   * (push then meets it, and throws, after the run is handed out, as it would one by one).
+   */
+  private runEnd(chunk: Buffer, from: number, code: number): number {
+    let at = from;
+    while (chunk.length - at >= HEADER_LENGTH && chunk[at] === code) {
+      // By hand: readInt32BE's argument checks were most of this loop's time, per message.
+      const length = (chunk[at + 1]! << 24) | (chunk[at + 2]! << 16) | (chunk[at + 3]! << 8) | chunk[at + 4]!;
+      try {
+        this.check(code, length);
+      } catch {
+        break;
+      }
+      const end = at + 1 + length;
+      if (end > chunk.length) break;
+      at = end;
+    }
+    return at;
   }
 
   /** True while part of a message is buffered. */

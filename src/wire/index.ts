@@ -4,7 +4,7 @@ export * as frontend from './frontend.js';
 export * from './decode.js';
 export { MessageFramer } from './framer.js';
 export * from './limits.js';
-export type { MessageHandler } from './framer.js';
+export type { MessageHandler, MessageRuns } from './framer.js';
 export type { FieldDescription } from './backend.js';
 export { Reader } from './reader.js';
 export { Writer } from './writer.js';

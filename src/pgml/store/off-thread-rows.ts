@@ -1,6 +1,7 @@
 /**
  * The reading half of the training relation's binary read: a row sink on the event loop that only
- * copies each DataRow message into a chunk (one memcpy) and hands full chunks, transferred, to a
+ * copies DataRow messages into a chunk (one memcpy per run of rows the socket read holds, rowRun, or
+ * per row cut between two reads, row) and hands full chunks, transferred, to a
  * decoding job on an engine pool thread (decode-job.ts). A result that fits in one chunk (small
  * relations, e.g. breast_cancer) is decoded here at the end instead: a bounded step of at most
  * CHUNK_BYTES, which spares the small fit a worker round trip.
@@ -89,6 +90,28 @@ export class OffThreadRowSink implements BinaryRowSink {
     data.copy(this.chunk, this.used);
     this.chunk.writeInt32BE(data.length - 1, this.used + 1);
     this.used += data.length;
+  }
+
+  /**
+   * Whole DataRow messages back to back at data[start, end), a slice of the upstream's socket read:
+   * copied into the chunk with one memcpy per chunk they fill, and no object per row. The messages
+   * come framed (their lengths checked and exact), so they go into the chunk as they are.
+   */
+  rowRun(data: Buffer, start: number, end: number): void {
+    if (this.ended) return;
+    let at = start;
+    while (at < end) {
+      const stop = lastFitting(data, at, end, this.chunk.length - this.used);
+      if (stop === at) {
+        // Not even the next row fits in what is left: hand the chunk over, as row() does.
+        this.send();
+        this.chunk = this.emptyChunk(1 + data.readInt32BE(at + 1));
+        continue;
+      }
+      data.copy(this.chunk, this.used, at, stop);
+      this.used += stop - at;
+      at = stop;
+    }
   }
 
   /** Every row has arrived: the matrix, decoded here when it all fit in one chunk. */
@@ -188,5 +211,17 @@ export class OffThreadRowSink implements BinaryRowSink {
   private post(message: DecodeMessage): void {
     // The job closes its end once it is done; messages posted after that go nowhere.
     this.port!.postMessage(message);
+  }
+}
+
+/** The end of the longest run of whole messages from `at` (before `end`) that fits in `room` bytes. */
+function lastFitting(data: Buffer, at: number, end: number, room: number): number {
+  if (end - at <= room) return end;
+  const limit = at + room;
+  let stop = at;
+  for (;;) {
+    const next = stop + 1 + data.readInt32BE(stop + 1);
+    if (next > limit) return stop;
+    stop = next;
   }
 }

@@ -79,3 +79,23 @@ test('a simple Query completes only at ReadyForQuery, failed if an error came fi
   t.route(BackendCode.ReadyForQuery, rfq);
   assert.deepEqual(outcomes, ['error']);
 });
+
+test('runs of DataRows go to the handler of the request they answer only when it takes runs', () => {
+  const t = new ResponseTracker();
+  const runs: [number, number][] = [];
+  const seen: string[] = [];
+  t.expect(FrontendCode.Describe, { message: () => true });
+  t.expect(FrontendCode.Execute, { message: (code) => (seen.push(String.fromCharCode(code)), true), rowRun: (_chunk, start, end) => runs.push([start, end]) });
+  t.expect(FrontendCode.Sync, { message: () => true });
+  assert.equal(t.takesRowRuns, false, 'the Describe\'s handler takes no runs');
+  t.route(BackendCode.RowDescription, msg('T'));
+  assert.equal(t.takesRowRuns, true);
+  t.routeRowRun(Buffer.alloc(0), 3, 30);
+  assert.deepEqual(runs, [[3, 30]]);
+  assert.equal(t.pending, 2, 'a run of DataRows completes nothing');
+  t.route(BackendCode.CommandComplete, msg('C'));
+  assert.deepEqual(seen, ['C']);
+  assert.equal(t.takesRowRuns, false, 'the Sync\'s handler takes no runs');
+  t.route(BackendCode.ReadyForQuery, rfq);
+  assert.equal(t.takesRowRuns, false, 'nothing pending');
+});

@@ -10,6 +10,7 @@ import { binaryRowSink } from '../../../../src/pgml/store/binary-rows.js';
 import { CHUNK_BYTES, MAX_CHUNKS_WAITING, OffThreadRowSink } from '../../../../src/pgml/store/off-thread-rows.js';
 import { prepareAndFit } from '../../../../src/pgml/training/prepare.js';
 import { toyDatasetJob } from '../training/toy-dataset.js';
+import { MessageFramer, type MessageRuns } from '../../../../src/wire/framer.js';
 import { PgError } from '../../../../src/errors/index.js';
 
 after(() => closePool());
@@ -382,5 +383,72 @@ describe('binary training rows paced while other sessions are active', () => {
     const { raw, waitedMs } = await read(sink, clock, (ms) => t.mock.timers.tick(ms));
     assert.equal(waitedMs, 0);
     assertSameMatrix(raw, decodedHere(rows));
+  });
+});
+
+/** A row as the upstream frames it: type byte D and its true length (typedRow leaves XXXXX there). */
+function framed(r: Buffer): Buffer {
+  const message = Buffer.from(r);
+  message[0] = 0x44;
+  message.writeInt32BE(message.length - 1, 1);
+  return message;
+}
+
+/** `stream` cut into reads of `size` bytes, through the session's framer: runs of rows to rowRun, a cut row to row. */
+function feedReads(sink: OffThreadRowSink, stream: Buffer, size: number): { runs: number; single: number } {
+  const calls = { runs: 0, single: 0 };
+  const framer = new MessageFramer();
+  const runs: MessageRuns = {
+    code: 0x44,
+    wanted: () => true,
+    run: (chunk, start, end) => {
+      calls.runs++;
+      sink.rowRun(chunk, start, end);
+    },
+  };
+  for (let at = 0; at < stream.length; at += size) {
+    framer.push(stream.subarray(at, at + size), (_code, message) => {
+      calls.single++;
+      sink.row(message, 5);
+    }, runs);
+  }
+  return calls;
+}
+
+describe('binary training rows taken in runs of DataRows from the socket reads', () => {
+  const rows = Array.from({ length: 20000 }, (_, r) => typedRow(r));
+  // A row larger than a chunk, among the others: a chunk of its own size.
+  rows[7000] = row([null, null, null, null, null, null, null, int4Array([1, 2, 3]), float4Array([2, 2], [1, 2, 3, 4]), Buffer.from('long '.repeat(20000)), float8(1)]);
+  const stream = Buffer.concat(rows.map(framed));
+
+  for (const size of [64 * 1024, 1000, 200_003]) {
+    it(`decodes reads of ${size} bytes cut anywhere into the same matrix as row by row, on an engine thread`, async () => {
+      const counter = countMainThreadRows();
+      let raw: RawMatrix;
+      let calls: { runs: number; single: number };
+      try {
+        const sink = offThread();
+        calls = feedReads(sink, stream, size);
+        raw = await sink.finish();
+      } finally {
+        counter.restore();
+      }
+      assert.equal(counter.count, 0, 'no row decoded on the main thread');
+      assert.ok(calls.runs > 0 && calls.single < calls.runs + 2, `rows in runs, only cut ones alone: ${JSON.stringify(calls)}`);
+      assertSameMatrix(raw, decodedHere(rows));
+    });
+  }
+
+  it('takes a run of many chunks in one call', async () => {
+    const sink = offThread();
+    sink.rowRun(stream, 0, stream.length);
+    assertSameMatrix(await sink.finish(), decodedHere(rows));
+  });
+
+  it('decodes a relation of less than a chunk taken in runs on the event loop at the end', async () => {
+    const few = rows.slice(0, 100);
+    const sink = offThread();
+    feedReads(sink, Buffer.concat(few.map(framed)), 1500);
+    assertSameMatrix(await sink.finish(), decodedHere(few));
   });
 });
