@@ -17,6 +17,7 @@
  * Two work arrays a pair and a handful of vectors, all allocated at start: the iterations allocate nothing.
  */
 import { MoreThuenteSearch } from './more-thuente.js';
+import { axpy, dot, maxAbs } from './vector-ops.js';
 
 export interface LbfgsBOptions {
   /** scipy's maxiter: iterations (accepted steps), not evaluations. */
@@ -161,21 +162,4 @@ function searchDirection(
     const b = rho[slot]! * dot(y[slot]!, d);
     axpy(alpha[slot]! - b, s[slot]!, d);
   }
-}
-
-function dot(a: Float64Array, b: Float64Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
-  return sum;
-}
-
-/** y += a·x */
-function axpy(a: number, x: Float64Array, y: Float64Array): void {
-  for (let i = 0; i < x.length; i++) y[i]! += a * x[i]!;
-}
-
-function maxAbs(a: Float64Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
-  return m;
 }

@@ -1,9 +1,11 @@
 /**
- * Limited-memory BFGS for smooth convex objectives (logistic regression). Stopping rules mirror
- * scipy's L-BFGS-B as scikit-learn calls it: projected-gradient max-norm ≤ gtol, relative decrease
- * ≤ ftol, or maxIter iterations. The line search backtracks until the Armijo condition holds, and
+ * Limited-memory BFGS for smooth objectives (huber, gaussian_process; logistic regression runs scipy's
+ * own algorithm, lbfgs-b.ts). Stopping rules mirror scipy's L-BFGS-B as scikit-learn calls it:
+ * projected-gradient max-norm ≤ gtol, relative decrease ≤ ftol, or maxIter iterations. The line search backtracks until the Armijo condition holds, and
  * the curvature pair is kept only when sᵀy > 0 so the inverse-Hessian estimate stays positive definite.
  */
+import { axpy, dot, maxAbs } from './vector-ops.js';
+
 export interface LbfgsOptions {
   maxIter: number;
   /** Stop when max |∂f/∂xᵢ| ≤ gtol (scipy's pgtol; sklearn passes its `tol`). */
@@ -105,20 +107,4 @@ export function minimizeLbfgs(objective: Objective, start: Float64Array, options
     if (decrease <= ftol) return { x, value, iterations: iteration + 1, converged: true };
   }
   return { x, value, iterations: options.maxIter, converged: maxAbs(grad) <= options.gtol };
-}
-
-function dot(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-}
-
-function axpy(a: number, x: Float64Array, y: Float64Array): void {
-  for (let i = 0; i < x.length; i++) y[i]! += a * x[i]!;
-}
-
-function maxAbs(a: Float64Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
-  return m;
 }
