@@ -11,30 +11,18 @@
 // process, alternating, BENCH_REPEAT times (3); the best of each is reported.
 // Run: npm run build && node --import tsx bench/training-read-cpu.ts   (prints one JSON line)
 // Env: BENCH_ROWS (1000000), BENCH_BASELINE_DIST, BENCH_REPEAT.
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
-import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { alternateBuilds, type Collections, FEATURES, mainThreadCpuMs, ROW_BYTES, watchCollections, writeRow } from './read-bench-support.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
-const FEATURES = 30;
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 const here = fileURLToPath(new URL('../dist', import.meta.url));
 
-interface Measured {
+/** gc_*: the main thread's collections during the read: a pause each, which a session waits out. */
+interface Measured extends Collections {
   main_thread_ms: number;
-  /** The main thread's garbage collections during the read: a pause each, which a session waits out. */
-  gc_count: number;
-  gc_ms: number;
-  gc_max_ms: number;
   decode_ms: number;
   rows: number;
-}
-
-function mainThreadCpuMs(): number {
-  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /**
@@ -42,8 +30,7 @@ function mainThreadCpuMs(): number {
  * holds little: a quarter of a gigabyte of reads held at once would bring on collections of its own).
  */
 function socketReads(rows: number): Buffer[] {
-  const length = 5 + 2 + FEATURES * 8 + 4 + 1;
-  const perRead = Math.floor(65536 / length);
+  const perRead = Math.floor(65536 / ROW_BYTES);
   const distinct: Buffer[] = [];
   const reads: Buffer[] = [];
   let s = 7;
@@ -53,21 +40,8 @@ function socketReads(rows: number): Buffer[] {
       reads.push(distinct[reads.length % 16]!);
       continue;
     }
-    const read = Buffer.alloc(n * length);
-    for (let i = 0; i < n; i++) {
-      const o = i * length;
-      read[o] = 0x44;
-      read.writeInt32BE(length - 1, o + 1);
-      read.writeInt16BE(FEATURES + 1, o + 5);
-      let p = o + 7;
-      for (let c = 0; c < FEATURES; c++, p += 8) {
-        s = (s * 1103515245 + 12345) % 2147483648;
-        read.writeInt32BE(4, p);
-        read.writeFloatBE(s / 2147483648 - 0.5, p + 4);
-      }
-      read.writeInt32BE(1, p);
-      read[p + 4] = s & 1;
-    }
+    const read = Buffer.alloc(n * ROW_BYTES);
+    for (let i = 0; i < n; i++) s = writeRow(read, i * ROW_BYTES, s);
     if (n === perRead) distinct.push(read);
     reads.push(read);
   }
@@ -91,15 +65,7 @@ async function measure(dist: string): Promise<Measured> {
   const framer = new MessageFramer();
   // A build whose sink takes runs of DataRows gets them as the session hands them (its framer ignores this otherwise).
   const runs = { code: 0x44, wanted: () => typeof sink.rowRun === 'function', run: (chunk: Buffer, start: number, end: number) => sink.rowRun(chunk, start, end) };
-  const pauses: number[] = [];
-  const kinds: string[] = [];
-  const gc = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      pauses.push(e.duration);
-      kinds.push(`${(e as unknown as { detail: { kind: number } }).detail.kind}:${e.duration.toFixed(1)}`);
-    }
-  });
-  gc.observe({ entryTypes: ['gc'] });
+  const stopWatching = watchCollections();
   const before = mainThreadCpuMs();
   for (const read of reads) {
     framer.push(read, (_code: number, message: Buffer) => sink.row(message, 5), runs);
@@ -107,7 +73,7 @@ async function measure(dist: string): Promise<Measured> {
   }
   const read = mainThreadCpuMs() - before;
   await new Promise((resolve) => setImmediate(resolve));
-  gc.disconnect();
+  const gcStats = stopWatching();
   const raw = await sink.finish();
   await closePool();
 
@@ -116,31 +82,16 @@ async function measure(dist: string): Promise<Measured> {
   for (const chunk of reads) decodeChunk(chunk, decoder);
   const used = process.cpuUsage(start);
   if (builder.finish().rows !== raw.rows) throw new Error('the two decodes disagree');
-  const gcStats = {
-    gc_count: pauses.length,
-    gc_ms: Math.round(pauses.reduce((a, b) => a + b, 0)),
-    gc_max_ms: Number(pauses.reduce((a, b) => Math.max(a, b), 0).toFixed(2)),
-    gc_kinds: kinds.join(" "),
-  };
   return { main_thread_ms: read, ...gcStats, decode_ms: Math.round((used.user + used.system) / 1000), rows: raw.rows };
 }
 
 if (process.argv[2] === '--child') {
   process.stdout.write(JSON.stringify(await measure(process.argv[3]!)));
 } else {
-  const builds = { current: here, ...(process.env.BENCH_BASELINE_DIST ? { baseline: process.env.BENCH_BASELINE_DIST } : {}) };
-  const runs: Record<string, Measured[]> = {};
-  const start = loadavg().map((v) => Number(v.toPrecision(2)));
-  for (let i = 0; i < REPEAT; i++) {
-    for (const [name, dist] of Object.entries(builds)) {
-      const out = execFileSync(process.execPath, ['--min-semi-space-size=16', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', dist], { encoding: 'utf8' });
-      (runs[name] ??= []).push(JSON.parse(out) as Measured);
-    }
-  }
+  const { runs, load_average } = alternateBuilds<Measured>(fileURLToPath(import.meta.url), here, REPEAT);
   const best = (list: Measured[], key: 'main_thread_ms' | 'decode_ms'): number => Math.min(...list.map((m) => m[key]));
   const summary = Object.fromEntries(
     Object.entries(runs).map(([name, list]) => [name, { main_thread_ms: best(list, 'main_thread_ms'), decode_ms: best(list, 'decode_ms'), runs: list }]),
   );
-  const end = loadavg().map((v) => Number(v.toPrecision(2)));
-  process.stdout.write(`${JSON.stringify({ bench: 'training-read-cpu', rows: ROWS, features: FEATURES, ...summary, load_average: { start, end } })}\n`);
+  process.stdout.write(`${JSON.stringify({ bench: 'training-read-cpu', rows: ROWS, features: FEATURES, ...summary, load_average })}\n`);
 }

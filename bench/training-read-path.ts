@@ -17,57 +17,30 @@
 // Run: npm run build && BENCH_BASELINE_DIST=/tmp/base31/dist node --import tsx bench/training-read-path.ts
 // Env: BENCH_ROWS (1000000), BENCH_BASELINE_DIST, BENCH_REPEAT, BENCH_REUSE_READS=1 (one read buffer for all); BENCH_PROFILE=<file> writes each
 // child's CPU profile of the read alone (the last child's remains) for the DevTools' profiler.
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
-import { PerformanceObserver } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { fileURLToPath } from 'node:url';
 import { GCProfiler, getHeapStatistics } from 'node:v8';
+import { alternateBuilds, type Collections, FEATURES, mainThreadCpuMs, ROW_BYTES, watchCollections, writeRow } from './read-bench-support.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
-const FEATURES = 30;
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 const READ_BYTES = 65536;
 /** Reads into one buffer, as a socket with `onread` would: what the fresh buffers cost, by difference. */
 const REUSE_READS = process.env.BENCH_REUSE_READS === '1';
-const ROW_BYTES = 5 + 2 + FEATURES * 8 + 4 + 1;
 const here = fileURLToPath(new URL('../dist', import.meta.url));
 
-interface Measured {
+interface Measured extends Collections {
   main_thread_ms: number;
-  gc_count: number;
-  gc_ms: number;
-  gc_max_ms: number;
-  gc_kinds: string;
   allocated_mb: number;
   rows: number;
-}
-
-function mainThreadCpuMs(): number {
-  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** 4096 distinct DataRows back to back; the stream of rows repeats them. */
 function rowBlock(): Buffer {
   const block = Buffer.alloc(4096 * ROW_BYTES);
   let s = 7;
-  for (let i = 0; i < 4096; i++) {
-    const o = i * ROW_BYTES;
-    block[o] = 0x44;
-    block.writeInt32BE(ROW_BYTES - 1, o + 1);
-    block.writeInt16BE(FEATURES + 1, o + 5);
-    let p = o + 7;
-    for (let c = 0; c < FEATURES; c++, p += 8) {
-      s = (s * 1103515245 + 12345) % 2147483648;
-      block.writeInt32BE(4, p);
-      block.writeFloatBE(s / 2147483648 - 0.5, p + 4);
-    }
-    block.writeInt32BE(1, p);
-    block[p + 4] = s & 1;
-  }
+  for (let i = 0; i < 4096; i++) s = writeRow(block, i * ROW_BYTES, s);
   return block;
 }
 
@@ -125,15 +98,7 @@ async function measure(dist: string): Promise<Measured> {
   const tail = Buffer.concat([message('C', Buffer.from(`SELECT ${ROWS}\0`)), message('3'), message('Z', Buffer.from('I'))]);
   framer.push(head, onMessage, runs);
 
-  const pauses: number[] = [];
-  const kinds: string[] = [];
-  const gc = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      pauses.push(e.duration);
-      kinds.push(`${(e as unknown as { detail: { kind: number } }).detail.kind}:${e.duration.toFixed(1)}`);
-    }
-  });
-  gc.observe({ entryTypes: ['gc'] });
+  const stopWatching = watchCollections();
   const inspector = process.env.BENCH_PROFILE ? new Session() : undefined;
   if (inspector) {
     inspector.connect();
@@ -171,17 +136,14 @@ async function measure(dist: string): Promise<Measured> {
   allocated += heapAfter - from;
   framer.push(tail, onMessage, runs);
   await new Promise((resolve) => setImmediate(resolve));
-  gc.disconnect();
+  const gcStats = stopWatching();
   const rows = await reading;
   const raw = await sink.finish();
   await closePool();
   if (rows !== ROWS || raw.rows !== ROWS) throw new Error(`read ${rows} rows, decoded ${raw.rows}, expected ${ROWS}`);
   return {
     main_thread_ms: read,
-    gc_count: pauses.length,
-    gc_ms: Math.round(pauses.reduce((a, b) => a + b, 0)),
-    gc_max_ms: Number(pauses.reduce((a, b) => Math.max(a, b), 0).toFixed(2)),
-    gc_kinds: kinds.join(' '),
+    ...gcStats,
     allocated_mb: Number((allocated / 2 ** 20).toFixed(1)),
     rows: raw.rows,
   };
@@ -190,19 +152,10 @@ async function measure(dist: string): Promise<Measured> {
 if (process.argv[2] === '--child') {
   process.stdout.write(JSON.stringify(await measure(process.argv[3]!)));
 } else {
-  const builds = { current: here, ...(process.env.BENCH_BASELINE_DIST ? { baseline: process.env.BENCH_BASELINE_DIST } : {}) };
-  const runs: Record<string, Measured[]> = {};
-  const start = loadavg().map((v) => Number(v.toPrecision(2)));
-  for (let i = 0; i < REPEAT; i++) {
-    for (const [name, dist] of Object.entries(builds)) {
-      const out = execFileSync(process.execPath, ['--min-semi-space-size=16', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', dist], { encoding: 'utf8' });
-      (runs[name] ??= []).push(JSON.parse(out) as Measured);
-    }
-  }
+  const { runs, load_average } = alternateBuilds<Measured>(fileURLToPath(import.meta.url), here, REPEAT);
   const best = (list: Measured[], key: 'main_thread_ms' | 'gc_count'): number => Math.min(...list.map((m) => m[key]));
   const summary = Object.fromEntries(
     Object.entries(runs).map(([name, list]) => [name, { main_thread_ms: best(list, 'main_thread_ms'), gc_count: best(list, 'gc_count'), runs: list }]),
   );
-  const end = loadavg().map((v) => Number(v.toPrecision(2)));
-  process.stdout.write(`${JSON.stringify({ bench: 'training-read-path', rows: ROWS, features: FEATURES, ...summary, load_average: { start, end } })}\n`);
+  process.stdout.write(`${JSON.stringify({ bench: 'training-read-path', rows: ROWS, features: FEATURES, ...summary, load_average })}\n`);
 }
