@@ -14,8 +14,8 @@ const engines = fileURLToPath(new URL('../src/pgml/engines/', import.meta.url));
 
 /** Each kernel's source, generated module, exported constant, and the wabt features its .wat needs. */
 const KERNELS = {
-  // The shared memory it imports needs wabt's threads feature.
-  histogram: { wat: 'histogram-kernel.wat', module: 'histogram-kernel-wasm.ts', constant: 'HISTOGRAM_KERNEL_WASM', features: { threads: true } },
+  // The shared memory it imports needs wabt's threads feature, its subtraction two lanes at a time simd.
+  histogram: { wat: 'histogram-kernel.wat', module: 'histogram-kernel-wasm.ts', constant: 'HISTOGRAM_KERNEL_WASM', features: { threads: true, simd: true } },
   sgd: { wat: 'sgd-kernel.wat', module: 'sgd-kernel-bytes.ts', constant: 'SGD_KERNEL_BASE64', features: {} },
 };
 

@@ -1,5 +1,5 @@
 /**
- * hist_gradient_boosting's histogram loops, partition and gradient gather in WebAssembly (histogram-kernel.wat: about
+ * hist_gradient_boosting's histogram loops, partition, gradient gather and the sibling subtraction in WebAssembly (histogram-kernel.wat: about
  * 1.1 ns an update of a node's rows against 3.3 ns for the same JavaScript loop, 0.75 against 2 ns for
  * the root's),
  * and the memory they run over: one shared WebAssembly.Memory per grower holding every array a
@@ -21,6 +21,12 @@ export interface HistogramKernel {
   partition(indices: number, scratch: number, n: number, column: number, bin: number): number;
   /** out[i] = values[positions[i]] for i < n (four-byte values, bit for bit). */
   gather(out: number, values: number, positions: number, n: number): void;
+  /** `bytes` zero bytes from `at` (memory.fill). */
+  zero(at: number, bytes: number): void;
+  /** large[i] -= small[i] for n float64s (the same bits as the scalar subtraction). */
+  subtract(large: number, small: number, n: number): void;
+  /** Each of the entries' row count copied to its hessian sum (constant hessians). */
+  countsAsHessians(histogram: number, entries: number): void;
 }
 
 /**

@@ -7,7 +7,7 @@
  * split is chosen over the features in order afterwards, so the trees are one thread's, bit for bit.
  * The arrays are SharedArrayBuffers when a helper thread (histogram-helper.ts) takes part.
  */
-import { sumFeature, type HistogramInputs } from './histogram-sums.js';
+import { subtractFeature, sumFeature, type HistogramInputs } from './histogram-sums.js';
 
 /** Slots of the step's control array (Int32). */
 export const REQUEST = 0;
@@ -116,10 +116,7 @@ function featureStep(arrays: StepArrays, histograms: readonly Float64Array[], la
   const small = histograms[control[SMALL]!]!;
   sumFeature(small, inputs, c, control[START]!, control[COUNT]!, control[HESSIANS] === 1);
   const largeSlot = control[LARGE]!;
-  if (largeSlot >= 0) {
-    const large = histograms[largeSlot]!;
-    for (let at = inputs.offsets[c]!, end = inputs.offsets[c + 1]!; at < end; at++) large[at]! -= small[at]!;
-  }
+  if (largeSlot >= 0) subtractFeature(histograms[largeSlot]!, small, inputs, c);
   for (let k = 0; k < 2; k++) {
     const slot = control[NODE_SLOT + k]!;
     if (slot < 0) continue;
@@ -132,7 +129,7 @@ function featureStep(arrays: StepArrays, histograms: readonly Float64Array[], la
  * The best split of a node on one feature (sklearn's _split_gain: the node's loss G·v minus its
  * children's, each child's value computed as a node's), the first best bin on a tie; gain 0 for none.
  */
-function featureSplit(
+export function featureSplit(
   histogram: Float64Array, base: number, lastBin: number, n: number, g: number, h: number, l2: number, minSamplesLeaf: number, out: Float64Array, at: number,
 ): void {
   const parent = g * nodeValue(g, h, l2);
@@ -145,9 +142,17 @@ function featureSplit(
   let nl = 0;
   for (let b = 0; b < lastBin; b++) {
     const entry = base + 3 * b;
-    gl += histogram[entry]!;
-    hl += histogram[entry + 1]!;
-    nl += histogram[entry + 2]!;
+    const binG = histogram[entry]!;
+    const binH = histogram[entry + 1]!;
+    const binN = histogram[entry + 2]!;
+    // An empty bin leaves the left sums, and so every test and the gain, as the bin before it: that
+    // gain was not larger than the best then (or was made the best), so it cannot be larger now. Most
+    // bins of a small node are empty (a node of 40 rows has at most 40 of 255), and skipping them skips
+    // the two divisions. Not on a count of 0 alone: a subtracted histogram's empty bin can hold rounding.
+    if (binN === 0 && binG === 0 && binH === 0) continue;
+    gl += binG;
+    hl += binH;
+    nl += binN;
     const nr = n - nl;
     if (nl < minSamplesLeaf) continue;
     if (nr < minSamplesLeaf) break;

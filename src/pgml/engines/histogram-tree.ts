@@ -230,6 +230,11 @@ export class HistTreeGrower {
     const { indices, nodeGradients, nodeHessians } = this;
     const { start } = summed;
     const n = summed.end - start;
+    const requests = nodes.map((node) => (splittable(node, options) ? { slot: node.histogram, n: node.end - node.start, g: node.g, h: node.h } : undefined));
+    // A node that may not split stays a leaf: its histogram is never read (no split to find, never a
+    // parent). When neither child may split, nothing is gathered or summed: 400 of breast_cancer's 1,748
+    // steps a fit (min_samples_leaf 20 on 426 rows). The splits found, so the trees, are the same.
+    if (!requests.some((request) => request !== undefined)) return;
     if (n === indices.length) {
       // The root: its rows are every position, in order.
       nodeGradients.set(gradients);
@@ -240,7 +245,6 @@ export class HistTreeGrower {
       this.kernel.gather(nodeGradients.byteOffset, gradients.byteOffset, positions, n);
       if (hessians) this.kernel.gather(nodeHessians.byteOffset, hessians.byteOffset, positions, n);
     }
-    const requests = nodes.map((node) => (splittable(node, options) ? { slot: node.histogram, n: node.end - node.start, g: node.g, h: node.h } : undefined));
     const step = { start, n, withHessians: hessians !== undefined, small: summed.histogram, large, nodes: requests, l2: options.l2, minSamplesLeaf: options.minSamplesLeaf };
     if (this.helper && n * this.data.cols >= HELPER_MIN_WORK) {
       this.helper.run(step, this.histograms, this.lastBins);

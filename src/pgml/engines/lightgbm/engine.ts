@@ -64,7 +64,7 @@ class LightgbmEngine implements Engine {
       cols: data.cols,
       y,
       // LightGBM logs every tree at its default verbosity; an explicit verbosity wins.
-      parameters: parameterString({ verbosity: -1, ...options.hyperparams, ...objective }),
+      parameters: parameterString({ verbosity: -1, ...threads(options.hyperparams, data.rows * data.cols), ...options.hyperparams, ...objective }),
       rounds: rounds(options.hyperparams),
     });
     if (this.booster) {
@@ -122,6 +122,23 @@ function rounds(hp: Record<string, unknown>): number {
 }
 
 /** `key=value` pairs separated by spaces: values may not contain either, or LightGBM would misread them. */
+/** The names of num_threads this engine takes (HYPERPARAMS); the user's choice wins. */
+const THREADS = ['num_threads', 'n_jobs'];
+/**
+ * Rows × features below which a fit runs on one OpenMP thread unless told otherwise. LightGBM's own
+ * advice: few threads for small data. Each iteration opens several OpenMP parallel regions, and on a
+ * small set their fork and join cost more than the work shared: diabetes (331 × 10) took 14 ms of CPU
+ * on one thread against 280 ms on OpenMP's default two (a thread spinning at each barrier for the
+ * other, preempted on a busy two-core machine), with the same trees (BENCHMARKS.md, trees7).
+ */
+const SINGLE_THREAD_MAX_WORK = 50_000;
+
+/** num_threads=1 for a small fit where the user set no thread count; nothing otherwise (OpenMP's default). */
+function threads(hp: Record<string, unknown>, work: number): { num_threads?: number } {
+  if (THREADS.some((name) => hp[name] !== undefined && hp[name] !== null)) return {};
+  return work < SINGLE_THREAD_MAX_WORK ? { num_threads: 1 } : {};
+}
+
 function parameterString(params: Record<string, unknown>): string {
   return Object.entries(params)
     .filter(([, value]) => value !== undefined && value !== null)

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { committedModule, compileKernel, kernelModule } from '../../../../scripts/build-wasm.mjs';
 import { histogramKernel, KernelArena } from '../../../../src/pgml/engines/histogram-kernel.js';
-import { rootCounts, sumFeature, type HistogramInputs } from '../../../../src/pgml/engines/histogram-sums.js';
+import { rootCounts, subtractFeature, sumFeature, type HistogramInputs } from '../../../../src/pgml/engines/histogram-sums.js';
 import { partitionRows } from '../../../../src/pgml/engines/histogram-tree.js';
 
 function lcg(seed: number): () => number {
@@ -100,6 +100,31 @@ describe('hist_gradient_boosting WebAssembly histogram kernel', () => {
       assert.deepEqual(inMemory.indices, reference);
     });
   }
+
+  it('makes the larger child\'s histogram (parent minus smaller) as the JavaScript subtraction, bit for bit, feature by feature', () => {
+    // Features of 255, 7, 2 and 256 bins: 765, 21, 6 and 768 float64s, so odd counts (the kernel's
+    // tail after its two-lane steps) and even ones, each feature from its own offset.
+    const size = offsets[cols]!;
+    const parentValues = Float64Array.from({ length: size }, () => (random() - 0.5) * 1e3);
+    const smallValues = Float64Array.from({ length: size }, (_, i) => (i % 5 === 0 ? 0 : (random() - 0.5) * 1e3 * random()));
+    const reference = inputsFor(child);
+    const arena = new KernelArena(1);
+    const inMemory = inputsFor(child, arena);
+    const expected = Float64Array.from(parentValues);
+    const large = arena.array(Float64Array, size + 1);
+    const small = arena.array(Float64Array, size + 1);
+    large.set(parentValues);
+    small.set(smallValues);
+    // A sentinel past the histogram: nothing is written beyond the last feature's entries.
+    large[size] = 7;
+    for (let c = 0; c < cols; c++) {
+      subtractFeature(expected, smallValues, reference, c);
+      subtractFeature(large, small, inMemory, c);
+    }
+    assert.notDeepEqual(Array.from(expected), Array.from(parentValues));
+    assert.deepEqual(Array.from(large.subarray(0, size)), Array.from(expected));
+    assert.equal(large[size], 7);
+  });
 
   it("refuses arrays beyond WebAssembly's 4 GiB with 54000, not a wrong address", () => {
     const arena = new KernelArena(1);

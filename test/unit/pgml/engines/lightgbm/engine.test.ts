@@ -52,6 +52,20 @@ describe('lightgbm engine (lib_lightgbm)', { skip: lightgbmStatus().status !== '
     assert.ok(maxAbsDiff(proba, reference.loaded) < 1e-6, 'the stored model is LightGBM\'s own format');
   });
 
+  it('fits a small set on one OpenMP thread unless a thread count is given (the stored parameters say which)', async () => {
+    const split = loadSplit('diabetes');
+    const threadsOf = async (hyperparams: Record<string, unknown>): Promise<string | undefined> => {
+      const engine = factory.create();
+      await engine.fit(split.train, { task: 'regression', hyperparams: { n_estimators: 5, ...hyperparams } });
+      return /^\[num_threads: (-?\d+)\]$/m.exec(Buffer.from(await engine.serialize()).toString('utf8'))?.[1];
+    };
+    // 331 rows x 10 features: below the threshold, one thread.
+    assert.equal(await threadsOf({}), '1');
+    // The user's count wins, under either name (0: OpenMP's default).
+    assert.equal(await threadsOf({ n_jobs: 2 }), '2');
+    assert.equal(await threadsOf({ num_threads: 0 }), '0');
+  });
+
   it('binary classification gives P(class 1) and a 0.5 cut', async () => {
     const split = loadSplit('breast_cancer');
     const engine = factory.create();
