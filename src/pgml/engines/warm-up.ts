@@ -87,6 +87,10 @@ const VARIANTS: Variant[] = [
   regress('huber'),
   ...SVMS,
   regress('kernel_ridge'),
+  // extra_trees: a first digits fit on a thread took 382–487 ms, the next ones 207–277; ten trees here cost
+  // 74–95 ms CPU and bring that first fit to 265–277 (BENCHMARKS.md, trees7).
+  classify('extra_trees', { n_estimators: 10 }),
+  regress('extra_trees', { n_estimators: 10 }),
   // gaussian_process regression is left out: its first step took 70 ms (a request would wait for it) to save
   // about a tenth of a fit that costs hundreds of ms anyway (BENCHMARKS.md, svm3).
   classify('gaussian_process'),
