@@ -197,7 +197,8 @@ function train(x: Float64Array, y: Float64Array, data: Dataset, params: SvmParam
   if (portOnlyReason(params) !== undefined || libsvmStatus().status !== 'loaded') {
     return { model: svmTrain(problem, params), native: false };
   }
-  const rows = NativeRows.of(x, data.cols, params);
+  const classification = params.type === 'c_svc' || params.type === 'nu_svc';
+  const rows = NativeRows.of(x, data.cols, params, classification ? { classes: y } : {});
   try {
     if (params.probability || params.type === 'nu_svc') {
       let native = true;

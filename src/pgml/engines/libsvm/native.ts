@@ -16,8 +16,8 @@
 import type * as Koffi from 'koffi';
 import { PgError, SqlState } from '../../../errors/index.js';
 import { describeNativeLoad, loadNativeLibrary, type NativeLoad } from '../native-library.js';
-import { rowBandProducts, rowBandProductsExact32 } from '../blas.js';
-import { rbfExp } from './rbf-exp.js';
+import { hugePages, type NativePages } from '../native-pages.js';
+import { InterleavedRows, writeKernelMatrix } from './precomputed.js';
 import type { SvmModel, SvmParams, SvmType } from './train.js';
 
 const SVM_TYPES: Record<SvmType, number> = { c_svc: 0, nu_svc: 1, epsilon_svr: 3, nu_svr: 4 };
@@ -98,6 +98,7 @@ export function describeLibsvm(): string {
 /** Native memory for one training, freed together. */
 class NativeBuffers {
   private readonly pointers: Pointer[] = [];
+  private readonly mappings: NativePages[] = [];
 
   constructor(private readonly k: typeof Koffi) {}
 
@@ -108,9 +109,19 @@ class NativeBuffers {
     return { pointer, view: this.k.view(pointer, count * 8), address: this.k.address(pointer) as bigint };
   }
 
+  /** As doubles, for a large buffer: in huge pages where the system gives them (native-pages.ts). */
+  largeDoubles(count: number): { pointer: Pointer; view: ArrayBuffer; address: bigint } {
+    const pages = hugePages(count * 8);
+    if (!pages) return this.doubles(count);
+    this.mappings.push(pages);
+    return pages;
+  }
+
   free(): void {
     for (const pointer of this.pointers) this.k.free(pointer);
     this.pointers.length = 0;
+    for (const pages of this.mappings) pages.free();
+    this.mappings.length = 0;
   }
 }
 
@@ -176,15 +187,7 @@ export function rowLayout(rows: number, params: Pick<SvmParams, 'kernel' | 'cach
 /**
  * The training rows of `x` in native memory, once for every svm_train call of a fit: a row's nodes
  * start at address(row). Free it when the fit's calls are done (models point into it until freed
- * by their call).
- *
- * The precomputed values are upstream's kernel_rbf, exp(−γ(‖xᵢ‖² + ‖xⱼ‖² − 2 xᵢ·xⱼ)), with the squared
- * norms summed feature by feature as upstream's dot does and the cross products from BLAS (another
- * order of additions: exact where the features are integers, as digits', whose products are
- * then taken from single precision, at half the cost; otherwise a few ulps apart). The diagonal is
- * upstream's to the bit (exp(0) = 1 for rbf): the solver uses it in double. Every other value reaches the solver as a float (libsvm's Qfloat), which the ulps of BLAS's sums
- * or of V8's exp against glibc's almost never move: the fixtures' and the benchmark datasets' models
- * are the same doubles as with upstream's own kernel (libsvm-native.test.ts).
+ * by their call). `precomputed`: the rbf kernel matrix (./precomputed.ts).
  */
 export class NativeRows {
   /** Made by NativeRows.of. */
@@ -192,16 +195,25 @@ export class NativeRows {
     private readonly memory: NativeBuffers,
     readonly layout: RowLayout,
     private readonly base: bigint,
-    private readonly rowBytes: number,
+    /** Byte offset of a row's first node from base. */
+    private readonly offset: (row: number) => number,
   ) {}
 
-  static of(x: Float64Array, cols: number, params: SvmParams, layout?: RowLayout): NativeRows {
+  /**
+   * `classes`: the rows' labels, for classification. A precomputed matrix then keeps each class's rows
+   * together (in row order), the order in which upstream groups a problem's rows, so that a pair of
+   * classes reads two runs of each kernel row instead of values strewn over all of it (digits: a pair is
+   * a fifth of the rows).
+   */
+  static of(x: Float64Array, cols: number, params: SvmParams, options: { layout?: RowLayout; classes?: Float64Array } = {}): NativeRows {
     const lib = loadedLibsvm();
     const rows = cols === 0 ? 0 : x.length / cols;
-    const chosen = layout ?? rowLayout(rows, params);
+    const chosen = options.layout ?? rowLayout(rows, params);
     const memory = new NativeBuffers(lib.k);
     try {
-      return chosen === 'precomputed' ? precomputedRows(memory, x, rows, cols, params.gamma) : nodeRows(memory, x, rows, cols);
+      if (chosen === 'nodes') return nodeRows(memory, x, rows, cols);
+      const order = options.classes ? problemOrder(options.classes, rows, true) : undefined;
+      return precomputedRows(memory, x, rows, cols, params.gamma, order);
     } catch (e) {
       memory.free();
       throw e;
@@ -210,7 +222,7 @@ export class NativeRows {
 
   /** The address of row `row`'s first node. */
   address(row: number): bigint {
-    return this.base + BigInt(row * this.rowBytes);
+    return this.base + BigInt(this.offset(row));
   }
 
   free(): void {
@@ -234,77 +246,33 @@ function nodeRows(memory: NativeBuffers, x: Float64Array, rows: number, cols: nu
     nodeIndex[node * 4] = -1;
     node++;
   }
-  return new NativeRows(memory, 'nodes', nodeMemory.address, perRow * NODE_BYTES);
-}
-
-/** Rows of the kernel matrix computed at a time: their band of values stays in cache (32 × 1,347 doubles on digits: 345 kB). */
-const BAND = 32;
-
-/**
- * Row i: node 0 holds i + 1 (upstream reads row i's kernel with row j as node j + 1 of row i), nodes
- * 1 … rows its kernel row, then an index −1. Built a band of rows at a time: the band's dot products
- * with the rows from the band on (BLAS) become kernel values in place, one exp per pair of rows; the
- * band's rows are copied out, and its columns into the rows below (the matrix is symmetric), so that
- * each node is written once and none is read back: the node memory (16 bytes a value) is far larger
- * than a cache.
- */
-function precomputedRows(memory: NativeBuffers, x: Float64Array, rows: number, cols: number, gamma: number): NativeRows {
-  const square = new Float64Array(rows);
-  for (let i = 0; i < rows; i++) {
-    let sum = 0;
-    for (let j = 0, at = i * cols; j < cols; j++, at++) sum += x[at]! * x[at]!;
-    square[i] = sum;
-  }
-  const perRow = rows + 2;
-  const nodeMemory = memory.doubles(rows * perRow * 2);
-  const nodeIndex = new Int32Array(nodeMemory.view);
-  const nodeValue = new Float64Array(nodeMemory.view);
-  /** Where row i's kernel value with row j is. */
-  const at = (i: number, j: number) => (i * perRow + j + 1) * 2 + 1;
-  const band = new Float64Array(BAND * rows);
-  const exact32 = exactInFloat32(x, cols) ? { x: Float32Array.from(x), band: new Float32Array(BAND * rows) } : undefined;
-  for (let from = 0; from < rows; from += BAND) {
-    const to = Math.min(from + BAND, rows);
-    const width = rows - from;
-    if (exact32 && rowBandProductsExact32(exact32.x, rows, cols, from, to, from, exact32.band)) {
-      band.set(exact32.band.subarray(0, (to - from) * width));
-    } else {
-      rowBandProducts(x, rows, cols, from, to, from, band);
-    }
-    for (let i = from; i < to; i++) {
-      const si = square[i]!;
-      const offset = (i - from) * width - from;
-      // upstream's diagonal to the bit (the solver uses it as a double): exp(0) = 1 for rbf
-      band[offset + i] = Math.exp(-gamma * (si + si - 2 * si));
-      for (let j = i + 1; j < rows; j++) band[offset + j] = rbfExp(-gamma * (si + square[j]! - 2 * band[offset + j]!));
-    }
-    for (let i = from; i < to; i++) {
-      nodeValue[i * perRow * 2 + 1] = i + 1;
-      const offset = (i - from) * width - from;
-      for (let j = from, value = at(i, from); j < i; j++, value += 2) nodeValue[value] = band[(j - from) * width + i - from]!;
-      for (let j = i, value = at(i, i); j < rows; j++, value += 2) nodeValue[value] = band[offset + j]!;
-      nodeIndex[(i * perRow + rows + 1) * 4] = -1;
-    }
-    for (let j = to; j < rows; j++) {
-      for (let i = from, value = at(j, from), column = j - from; i < to; i++, value += 2, column += width) nodeValue[value] = band[column]!;
-    }
-  }
-  return new NativeRows(memory, 'precomputed', nodeMemory.address, perRow * NODE_BYTES);
+  return new NativeRows(memory, 'nodes', nodeMemory.address, (row) => row * perRow * NODE_BYTES);
 }
 
 /**
- * Whether every dot product of x's rows is exact in single precision: integer features (digits' are
- * 0–16) whose products, summed over the columns, stay below 2^24 in magnitude, so that every partial
- * sum, in any order, is a float. Then sgemm gives the double sums' values at half dgemm's cost.
+ * The rbf kernel matrix as upstream's PRECOMPUTED rows (./precomputed.ts), the rows at the positions
+ * `order` gives (position → row of x; row order without it), in native memory: huge pages where the
+ * system gives them, as the matrix is written once, read by the fit's svm_train calls and freed.
  */
-function exactInFloat32(x: Float64Array, cols: number): boolean {
-  let largest = 0;
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
-    if (!Number.isInteger(v)) return false;
-    largest = Math.max(largest, Math.abs(v));
-  }
-  return cols * largest * largest < 2 ** 24;
+function precomputedRows(memory: NativeBuffers, x: Float64Array, rows: number, cols: number, gamma: number, order?: Int32Array): NativeRows {
+  const layout = new InterleavedRows(rows);
+  const nodeMemory = memory.largeDoubles(layout.doubles);
+  writeKernelMatrix(new Float64Array(nodeMemory.view), layout, order ? permuteRows(x, cols, order) : x, cols, gamma);
+  const position = order ? inverse(order) : undefined;
+  return new NativeRows(memory, 'precomputed', nodeMemory.address, (row) => layout.rowOffset(position ? position[row]! : row));
+}
+
+/** x's rows in the order `order` names them. */
+function permuteRows(x: Float64Array, cols: number, order: Int32Array): Float64Array {
+  const out = new Float64Array(order.length * cols);
+  order.forEach((row, position) => out.set(x.subarray(row * cols, (row + 1) * cols), position * cols));
+  return out;
+}
+
+function inverse(order: Int32Array): Int32Array {
+  const position = new Int32Array(order.length);
+  order.forEach((row, p) => (position[row] = p));
+  return position;
 }
 
 function loadedLibsvm(): Api {
@@ -335,7 +303,7 @@ export function nativeSvmTrain(
   const nu = params.type === 'nu_svc' || params.type === 'nu_svr' ? upstreamNu(params, rows) : params.nu;
   if (nu === undefined) return undefined;
   const order = problemOrder(y, rows, classification);
-  const rowMemory = shared ?? NativeRows.of(index ? x : x.subarray(0, rows * cols), cols, params);
+  const rowMemory = shared ?? NativeRows.of(index ? x : x.subarray(0, rows * cols), cols, params, classification && !index ? { classes: y } : {});
   const memory = new NativeBuffers(lib.k);
   try {
     const rowPointers = memory.doubles(rows);

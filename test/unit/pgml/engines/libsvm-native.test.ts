@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import koffi from 'koffi';
 import { libsvmStatus, NativeRows, nativeSvmTrain, rowLayout, type RowLayout } from '../../../../src/pgml/engines/libsvm/native.js';
+import { InterleavedRows } from '../../../../src/pgml/engines/libsvm/precomputed.js';
+import { kFunction } from '../../../../src/pgml/engines/libsvm/kernel.js';
 import {
   svmPredictProbability, svmPredictValues, svmTrain, type SvmModel, type SvmParams,
 } from '../../../../src/pgml/engines/libsvm/train.js';
@@ -40,7 +43,8 @@ const probabilityCases = fixture.cases.filter((c) => c.params.max_iter === -1 &&
  * classes at a time through the port's svm_train (its start depends on the pair).
  */
 function trainNative(x: Float64Array, y: Float64Array, rows: number, cols: number, params: SvmParams, layout?: RowLayout): SvmModel {
-  const shared = NativeRows.of(x, cols, params, layout);
+  const classification = params.type === 'c_svc' || params.type === 'nu_svc';
+  const shared = NativeRows.of(x, cols, params, { ...(layout ? { layout } : {}), ...(classification ? { classes: y } : {}) });
   let nativeCalls = 0;
   try {
     const solver = (...args: Parameters<typeof nativeSvmTrain>) => {
@@ -162,6 +166,58 @@ describe('native libsvm trains scikit-learn\'s models', { skip }, () => {
       const precomputed = trainNative(x, y, y.length, 4, params, 'precomputed');
       assert.deepEqual(doublesOf(precomputed), doublesOf(trainNative(x, y, y.length, 4, params, 'nodes')), type);
       assert.ok(precomputed.support.length > 10, `${type}: a model with support vectors`);
+    }
+  });
+
+  it('interleaves two precomputed rows: every node value its own double, 16 bytes apart along a row', () => {
+    for (const rows of [1, 2, 5, 8]) {
+      const layout = new InterleavedRows(rows);
+      const seen = new Set<number>();
+      for (let position = 0; position < rows; position++) {
+        for (let node = 0; node <= rows; node++) {
+          const slot = layout.slot(position, node);
+          // where upstream reads node `node`'s value: the row's first node + 16 bytes a node + 8 (the index before it)
+          assert.equal(layout.rowOffset(position) + 16 * node + 8, slot * 8, `row ${position} node ${node}`);
+          assert.ok(slot >= 0 && slot < layout.doubles, `row ${position} node ${node} inside the matrix`);
+          assert.ok(!seen.has(slot), `row ${position} node ${node} shares a double`);
+          seen.add(slot);
+        }
+      }
+      // whole 16-byte nodes would take 2 · rows · (rows + 1) doubles
+      assert.ok(layout.doubles <= (rows + 1) ** 2 + 1, `${rows} rows: about half of whole nodes`);
+    }
+  });
+
+  it('lays the rbf kernel out as upstream reads it, each class\'s rows together', () => {
+    // 7 rows (an odd count: the last pair has one row), classes interleaved in row order
+    const y = Float64Array.of(2, 0, 1, 0, 2, 1, 0);
+    const x = Float64Array.from({ length: 7 * 3 }, (_, i) => Math.sin(i * 1.7) * 3);
+    const params: SvmParams = {
+      type: 'c_svc', kernel: 'rbf', degree: 3, gamma: 0.3, coef0: 0, C: 1, nu: 0.5, epsilon: 0.1, tol: 1e-3, shrinking: true,
+      cacheSize: 200, maxIter: -1,
+    };
+    const memcpy = koffi.load('libc.so.6').func('void *memcpy(_Out_ double *dst, uint64_t src, size_t n)') as (dst: Float64Array, src: bigint, n: number) => unknown;
+    const read = (address: bigint): number => {
+      const out = new Float64Array(1);
+      memcpy(out, address, 8);
+      return out[0]!;
+    };
+    const rows = NativeRows.of(x, 3, params, { layout: 'precomputed', classes: y });
+    try {
+      // upstream's kernel_precomputed: x[i][(int)x[j][0].value].value
+      const serial = Array.from(y, (_, j) => read(rows.address(j) + 8n));
+      assert.deepEqual([...serial].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7], 'serial numbers');
+      for (let i = 0; i < 7; i++) {
+        for (let j = 0; j < 7; j++) {
+          const value = read(rows.address(i) + BigInt(16 * serial[j]! + 8));
+          if (i === j) assert.equal(value, 1, `K(${i}, ${i})`);
+          else assert.equal(Math.fround(value), Math.fround(kFunction(params, x, i * 3, x, j * 3, 3)), `K(${i}, ${j})`);
+        }
+      }
+      // class 0's rows (1, 3, 6), then class 1's (2, 5), then class 2's (0, 4): in row order within a class
+      assert.deepEqual([1, 3, 6, 2, 5, 0, 4].map((row) => serial[row]), [1, 2, 3, 4, 5, 6, 7]);
+    } finally {
+      rows.free();
     }
   });
 
