@@ -270,14 +270,18 @@ test('two proxies on one upstream run each tick of a job exactly once', async ()
     await admin.query(`SELECT cron.unschedule(${id})`);
     const stats = (
       await admin.query(
-        `SELECT count(*)::int AS runs, count(DISTINCT date_trunc('second', start_time))::int AS seconds,
-                count(*) FILTER (WHERE status <> 'succeeded')::int AS unsuccessful
+        `SELECT count(*)::int AS runs, count(*) FILTER (WHERE status <> 'succeeded')::int AS unsuccessful,
+                (SELECT count(*)::int FROM cron.pgml_proxy_ticks t WHERE t.jobid = $1) AS claimed
            FROM cron.job_run_details WHERE jobid = $1 AND status <> 'running'`,
         [id],
       )
     ).rows[0];
     assert.ok(stats.runs >= 10, `only ${stats.runs} runs in 20 s`);
-    assert.equal(stats.runs, stats.seconds, 'a tick ran twice');
+    // Every run is of a tick one proxy claimed (a tick is claimed once: the table's primary key), so a
+    // tick run twice makes more runs than claims; the last claim's run may still be going. (Not runs per
+    // second of start_time: a run that starts late, past its tick's second, shares that second with the
+    // next tick's run, which waits for it.)
+    assert.ok(stats.runs <= stats.claimed && stats.runs >= stats.claimed - 1, `${stats.runs} runs of ${stats.claimed} claimed ticks`);
     assert.equal(stats.unsuccessful, 0);
     const inserted = (await admin.query('SELECT count(*)::int AS n FROM ticks')).rows[0].n;
     assert.ok(inserted >= stats.runs && inserted <= stats.runs + 1);
