@@ -12,6 +12,7 @@ import { loadavg } from 'node:os';
 import pg from 'pg';
 import { createDatabase, startPgCluster } from '../test/support/pg-cluster.js';
 import { CLI_PATH, startProxy, type ProxyProcess } from '../test/support/proxy.js';
+import { median } from './select-loop.js';
 
 const DATABASE = 'bench';
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -66,12 +67,6 @@ async function trainOnce(db: pg.Client): Promise<Run> {
   }
   phases.result = round(started + wall - from);
   return { wall_ms: round(wall), fit_ms: round(fit * 1000), score_ms: round(score * 1000), outside_ms: round(wall - fit * 1000), phases_ms: phases };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return round(sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2);
 }
 
 function summary(runs: Run[]): Record<string, unknown> {
