@@ -4,7 +4,9 @@
 // as it goes (no instrumentation in the proxy). With BENCH_BASE_CLI (another build's dist/cli.js) the
 // same cluster serves two proxies and the trainings alternate between them, so both see the same load.
 // Also per proxy: the time from spawn to its listening line, and its first training, sent
-// BENCH_FIRST_AFTER_MS after that line (a proxy usually runs a while before someone trains).
+// BENCH_FIRST_AFTER_MS after that line (a proxy usually runs a while before someone trains). The runs
+// follow once the proxies have settled (train-phases.ts's settle: their engine warm-up, which resumes
+// after 2 s without a client, is over; under load it outlasted the 10 s and inflated the first runs).
 // Run: npm run build && node --import tsx bench/train-overhead.ts   (prints one JSON line)
 // Env: BENCH_BASE_CLI path of the baseline's cli.js; BENCH_RUNS trainings per proxy (15);
 //      BENCH_FIRST_AFTER_MS (10000).
@@ -13,6 +15,7 @@ import pg from 'pg';
 import { createDatabase, startPgCluster } from '../test/support/pg-cluster.js';
 import { CLI_PATH, startProxy, type ProxyProcess } from '../test/support/proxy.js';
 import { median } from './select-loop.js';
+import { settle } from './train-phases.js';
 
 const DATABASE = 'bench';
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -110,6 +113,8 @@ async function main(): Promise<void> {
       log(`${name}: first training`);
       subjects.push({ name, proxy, db, start_ms: round(start), first: await trainOnce(db), runs: [] });
     }
+    // The first trainings are over: the proxies' engine warm-up resumes once they have been idle for 2 s.
+    const settledMs = await settle(subjects.map((s) => s.proxy.pid));
     for (let i = 0; i < RUNS; i++) {
       for (const subject of subjects) subject.runs.push(await trainOnce(subject.db));
     }
@@ -118,6 +123,7 @@ async function main(): Promise<void> {
         bench: 'train-overhead',
         runs: RUNS,
         first_training_after_ms: FIRST_AFTER_MS,
+        settled_after_first_ms: settledMs,
         load_average: { start: loadStart, end: loadavg().map((v) => round(v, 2)) },
         proxies: Object.fromEntries(
           subjects.map((s) => [s.name, { start_ms: s.start_ms, first_training: s.first, ...summary(s.runs), runs: s.runs.map((r) => r.outside_ms) }]),

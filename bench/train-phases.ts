@@ -105,6 +105,28 @@ export function cpuMs(pid: number): { main: number; all: number; rss: number; wa
   return { main: ticks(`/proc/${pid}/task/${pid}/stat`) * msPerTick, all: ticks(`/proc/${pid}/stat`) * msPerTick, rss: rssKb / 1024, wait: waitNs / 1e6 };
 }
 
+/** CPU (all threads, ms) a settled proxy may use per second: its timers and the cron's ticks, not a warm-up. */
+const SETTLED_CPU_MS_PER_S = 30;
+
+/**
+ * Waits until each proxy has used under SETTLED_CPU_MS_PER_S of CPU in the last second, at most
+ * `maxMs`: a proxy that has served nothing for 2 s runs its engine threads' JIT warm-up
+ * (src/pgml/engines/warm-up.ts, about 2 s of CPU on two cores when quiet, far longer under load),
+ * and a training meanwhile measures the warm-up as much as itself. Returns the milliseconds waited.
+ */
+export async function settle(pids: readonly number[], maxMs = 120_000): Promise<number> {
+  const started = performance.now();
+  let last = pids.map((pid) => cpuMs(pid).all);
+  while (performance.now() - started < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = pids.map((pid) => cpuMs(pid).all);
+    const busy = now.some((cpu, i) => cpu - last[i]! >= SETTLED_CPU_MS_PER_S);
+    last = now;
+    if (!busy) break;
+  }
+  return Math.round(performance.now() - started);
+}
+
 /** CPU time (ms) of another process, e.g. the training session's upstream backend (NaN once it is gone). */
 function processCpuMs(pid: number): number {
   try {
