@@ -23,8 +23,9 @@
 // First the fixed overhead: a linear fit on breast_cancer, wall time minus the fit, as
 // bench/train-overhead.ts measures it: the proxy's first training is reported apart (it runs the engine
 // thread's warm-up steps for linear first), the others once both proxies have settled (10 s after the
-// start, and then their CPU idle for a second: their engine warm-up is over), and their median is the figure. Until stop 32 the five tries came right after the two proxies' start, beside the
-// twin's own start-up warm-up (about 2 s of CPU on the two cores), best of five: 26–29 ms against
+// start, and then their CPU idle for a second: their engine warm-up is over), and their median is the
+// figure. Until stop 32 the five tries came right after the two proxies' start, beside the twin's own
+// start-up warm-up (about 2 s of CPU on the two cores), best of five: 26–29 ms against
 // train-overhead's 15–21 ms on the same build (BENCHMARKS.md, issue 15, ovh2).
 // Run: npm run build && node --import tsx bench/train-wall.ts   (prints one JSON line)
 // Env: BENCH_ROWS comma list of table sizes (100000); BENCH_MILLION=1 adds 1000000;

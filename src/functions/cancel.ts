@@ -31,7 +31,7 @@ export function throwIfCanceled(signal: AbortSignal | undefined): void {
  */
 export const STATEMENT_TIMEOUT_SQL = `current_setting('statement_timeout')`;
 
-/** Milliseconds per unit of a time setting as Postgres prints it (guc.c's memory and time unit tables). */
+/** Milliseconds per unit of a time setting as Postgres prints it (guc.c's table of time units). */
 const TIME_UNITS_MS = new Map([
   ['', 1],
   ['ms', 1],
