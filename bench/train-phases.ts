@@ -2,7 +2,7 @@
 // the p99 of the SELECT 1 loop that ran meanwhile through the training proxy, and of the loop through
 // its idle twin during the same phase of a second pass,
 // with the training proxy's event-loop stalls when bench/loop-delay-trace.mjs was preloaded.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { p99 } from './select-loop.js';
 
@@ -103,6 +103,53 @@ export function cpuMs(pid: number): { main: number; all: number; rss: number; wa
   const rssKb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN);
   const waitNs = Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]);
   return { main: ticks(`/proc/${pid}/task/${pid}/stat`) * msPerTick, all: ticks(`/proc/${pid}/stat`) * msPerTick, rss: rssKb / 1024, wait: waitNs / 1e6 };
+}
+
+/**
+ * CPU time (ms, nanosecond counts from schedstat) of a process's main thread and of its other threads
+ * (engine workers, V8's compiler and GC helpers, libuv's pool) together.
+ */
+export function threadCpuMs(pid: number): { main: number; others: number } {
+  let main = 0;
+  let others = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let ms: number;
+    try {
+      ms = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+    } catch {
+      continue; // the thread ended since the listing
+    }
+    if (Number(tid) === pid) main += ms;
+    else others += ms;
+  }
+  return { main, others };
+}
+
+/** CPU time (ms, from schedstat) of a single-threaded process, e.g. a session's upstream backend. */
+export function backendCpuMs(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+}
+
+/** CPU (all threads, ms) a settled proxy may use per second: its timers and the cron's ticks, not a warm-up. */
+const SETTLED_CPU_MS_PER_S = 30;
+
+/**
+ * Waits until each proxy has used under SETTLED_CPU_MS_PER_S of CPU in the last second, at most
+ * `maxMs`: a proxy that has served nothing for 2 s runs its engine threads' JIT warm-up
+ * (src/pgml/engines/warm-up.ts, about 2 s of CPU on two cores when quiet, far longer under load),
+ * and a training meanwhile measures the warm-up as much as itself. Returns the milliseconds waited.
+ */
+export async function settle(pids: readonly number[], maxMs = 120_000): Promise<number> {
+  const started = performance.now();
+  let last = pids.map((pid) => cpuMs(pid).all);
+  while (performance.now() - started < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = pids.map((pid) => cpuMs(pid).all);
+    const busy = now.some((cpu, i) => cpu - last[i]! >= SETTLED_CPU_MS_PER_S);
+    last = now;
+    if (!busy) break;
+  }
+  return Math.round(performance.now() - started);
 }
 
 /** CPU time (ms) of another process, e.g. the training session's upstream backend (NaN once it is gone). */

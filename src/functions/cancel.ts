@@ -22,11 +22,24 @@ export function throwIfCanceled(signal: AbortSignal | undefined): void {
 }
 
 /**
- * The session's statement_timeout in milliseconds, as an SQL expression of type text: pg_settings
- * gives the value in milliseconds, whatever unit it was set with. A caller that queries anyway
- * can ask for it in the same statement and pass it to withStatementLimits (one round trip fewer).
+ * The session's statement_timeout as an SQL expression of type text, as SHOW prints it: an integer
+ * and the largest unit it is a whole number of ('0', '1500ms', '3s', '2min', '1h', '1d');
+ * millisecondsSetting reads it. current_setting reads the one setting, where the pg_settings view
+ * builds a row for each of the server's ~350 settings: 0.44 of the training lookup's 1.04 ms of
+ * backend CPU (BENCHMARKS.md, issue 15, ovh2). A caller that queries anyway can ask for it in the
+ * same statement and pass it to withStatementLimits (one round trip fewer).
  */
-export const STATEMENT_TIMEOUT_MS_SQL = `(SELECT setting FROM pg_catalog.pg_settings WHERE name = 'statement_timeout')`;
+export const STATEMENT_TIMEOUT_SQL = `current_setting('statement_timeout')`;
+
+/** Milliseconds per unit of a time setting as Postgres prints it (guc.c's table of time units). */
+const TIME_UNITS_MS = new Map([
+  ['', 1],
+  ['ms', 1],
+  ['s', 1_000],
+  ['min', 60_000],
+  ['h', 3_600_000],
+  ['d', 86_400_000],
+]);
 
 /** statement_timeout in milliseconds (0: none), read once per session epoch. */
 const timeouts = new WeakMap<CallContext, { epoch: number; ms: number }>();
@@ -35,16 +48,24 @@ async function statementTimeoutMs(ctx: CallContext): Promise<number> {
   const known = timeouts.get(ctx);
   if (known && known.epoch === ctx.sessionEpoch) return known.ms;
   const epoch = ctx.sessionEpoch;
-  const result = await ctx.db.query<{ setting: string }>(`SELECT ${STATEMENT_TIMEOUT_MS_SQL} AS setting`);
+  const result = await ctx.db.query<{ setting: string }>(`SELECT ${STATEMENT_TIMEOUT_SQL} AS setting`);
   const ms = millisecondsSetting(result.rows[0]?.setting);
   timeouts.set(ctx, { epoch, ms });
   return ms;
 }
 
-/** A STATEMENT_TIMEOUT_MS_SQL value as a number of milliseconds (0: none). */
+/**
+ * A STATEMENT_TIMEOUT_SQL value as a number of milliseconds (0: none). Text in another form is an
+ * error rather than no timeout: a timeout read wrong must not be silently dropped.
+ */
 export function millisecondsSetting(setting: unknown): number {
-  const ms = Number(setting ?? 0);
-  return Number.isFinite(ms) ? ms : 0;
+  if (setting === null || setting === undefined) return 0;
+  const match = /^(\d+)\s*([a-z]*)$/.exec(String(setting).trim());
+  const unit = match === null ? undefined : TIME_UNITS_MS.get(match[2]!);
+  if (match === null || unit === undefined) {
+    throw new PgError(SqlState.InternalError, `statement_timeout reads "${String(setting)}", which is not a time setting as Postgres prints it`);
+  }
+  return Number(match[1]) * unit;
 }
 
 /**

@@ -5,7 +5,7 @@
  * trip of its own, and under load every round trip costs a wait for the upstream and for the loop.
  */
 import type { Queryable } from '../../db/queryable.js';
-import { millisecondsSetting, STATEMENT_TIMEOUT_MS_SQL } from '../../functions/cancel.js';
+import { millisecondsSetting, STATEMENT_TIMEOUT_SQL } from '../../functions/cancel.js';
 import type { Project } from '../domain/project.js';
 import type { Task } from '../domain/task.js';
 import { relationFromRow, relationQuery, splitRelationName, type Relation, type RelationRow } from './relations.js';
@@ -41,7 +41,7 @@ export async function lookupTraining(db: Queryable, projectName: string, relatio
   // A name that does not parse is refused by relation(), in its turn.
   const target = relationName === null || relationName.split('.').length > 2 ? null : splitRelationName(relationName);
   const result = await db.query<LookupRow>(
-    `SELECT ${STATEMENT_TIMEOUT_MS_SQL} AS statement_timeout, p.id, p.name, p.task::text AS task,
+    `SELECT ${STATEMENT_TIMEOUT_SQL} AS statement_timeout, p.id, p.name, p.task::text AS task,
             (SELECT json_build_object('metrics', m.metrics)
                FROM pgml.deployments d JOIN pgml.models m ON m.id = d.model_id
               WHERE d.project_id = p.id ORDER BY d.created_at DESC, d.id DESC LIMIT 1) AS deployed,
