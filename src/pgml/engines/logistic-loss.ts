@@ -13,6 +13,7 @@
  */
 import { addResidualsTimesRows, rowsTimesWeights } from './blas.js';
 import { Float64RowBlocks } from './float64-row-blocks.js';
+import { tableExp } from './table-exp.js';
 
 export interface LogisticLossOptions {
   /** scikit-learn's l2_reg_strength: 1 / (C · rows); 0 without a penalty. */
@@ -130,8 +131,9 @@ function multinomialRows(
     let max = raw[offset]!;
     for (let o = 1; o < k; o++) if (max < raw[offset + o]!) max = raw[offset + o]!;
     let sum = 0;
+    // tableExp: Math.exp was half of a digits fit (table-exp.ts). The binomial rows keep Math.exp: one a row.
     for (let o = 0; o < k; o++) {
-      const e = Math.exp(raw[offset + o]! - max);
+      const e = tableExp(raw[offset + o]! - max);
       exps[o] = e;
       sum += e;
     }
