@@ -257,26 +257,28 @@ export function xTy(x: Float64Array, rows: number, cols: number, y: Float64Array
 }
 
 /**
- * scores = X·Wᵀ: for a row-major n × cols X and `outputs` weight rows of W, `ldw` apart (a row may
- * carry an intercept after its weights), the n × outputs scores, row-major: the product
- * scikit-learn's LinearModelLoss takes with NumPy's BLAS (X @ W.T). One output is a dgemv.
+ * scores = X·B: for a row-major n × cols X and a row-major cols × outputs B (the weight rows transposed,
+ * one column an output), the n × outputs scores, row-major: the product scikit-learn's LinearModelLoss
+ * takes with NumPy's BLAS (X @ W.T). OpenBLAS's dgemm takes half the time with B laid out so than with
+ * W and the transpose flag, as NumPy passes it (38 against 79 µs on digits' 1347 × 65 × 10: BENCHMARKS.md,
+ * linear3). One output is a dgemv.
  */
-export function rowsTimesWeights(
-  x: Float64Array, n: number, cols: number, w: Float64Array, ldw: number, outputs: number, scores: Float64Array,
+export function rowsTimesColumns(
+  x: Float64Array, n: number, cols: number, b: Float64Array, outputs: number, scores: Float64Array,
 ): void {
   const blas = loadedBlas();
   if (!blas || n === 0 || cols === 0) {
     for (let r = 0; r < n; r++) {
       for (let o = 0; o < outputs; o++) {
         let s = 0;
-        for (let c = 0; c < cols; c++) s += x[r * cols + c]! * w[o * ldw + c]!;
+        for (let c = 0; c < cols; c++) s += x[r * cols + c]! * b[c * outputs + o]!;
         scores[r * outputs + o] = s;
       }
     }
     return;
   }
-  if (outputs === 1) blas.dgemv(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, n, cols, 1, x, cols, w, 1, 0, scores, 1);
-  else blas.dgemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS, n, outputs, cols, 1, x, cols, w, ldw, 0, scores, outputs);
+  if (outputs === 1) blas.dgemv(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, n, cols, 1, x, cols, b, 1, 0, scores, 1);
+  else blas.dgemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_NO_TRANS, n, outputs, cols, 1, x, cols, b, outputs, 0, scores, outputs);
 }
 
 /**

@@ -7,7 +7,7 @@ import { coreForFlags, cpuFlags, FALLBACK_CORE, replacementCore } from '../../..
 // Before the first load (each test file runs in its own process): OpenBLAS is made to take its fallback,
 // as it did by itself on a CPU it did not know.
 process.env.OPENBLAS_CORETYPE = FALLBACK_CORE;
-const { blasStatus, describeBlas, reloadBlasWithCore, rowsTimesWeights } = await import('../../../../src/pgml/engines/blas.js');
+const { blasStatus, describeBlas, reloadBlasWithCore, rowsTimesColumns } = await import('../../../../src/pgml/engines/blas.js');
 
 const AVX512 = ['avx', 'avx2', 'fma', 'avx512f', 'avx512cd', 'avx512bw', 'avx512dq', 'avx512vl'];
 
@@ -50,7 +50,7 @@ describe('reloading OpenBLAS with another core', () => {
     const x = Float64Array.from({ length: n * cols }, (_, i) => (i % cols === 64 ? 1 : Math.floor(Math.abs(Math.sin(i * 12.9898) * 17))));
     const w = Float64Array.from({ length: 10 * cols }, (_, i) => Math.cos(i) / 8);
     const before = new Float64Array(n * 10);
-    rowsTimesWeights(x, n, cols, w, cols, 10, before);
+    rowsTimesColumns(x, n, cols, w, 10, before);
 
     const reloaded = reloadBlasWithCore(core!);
     assert.equal(reloaded.status === 'loaded' && reloaded.value.core, core);
@@ -59,7 +59,7 @@ describe('reloading OpenBLAS with another core', () => {
     assert.equal(process.env.OPENBLAS_CORETYPE, core);
     assert.match(describeBlas(), new RegExp(`OpenBLAS kernels ${core} in place of its ${FALLBACK_CORE} fallback`));
     const after = new Float64Array(n * 10);
-    rowsTimesWeights(x, n, cols, w, cols, 10, after);
+    rowsTimesColumns(x, n, cols, w, 10, after);
     // Another kernel's order of additions: the same products up to rounding.
     after.forEach((v, i) => assert.ok(Math.abs(v - before[i]!) <= 1e-12 * Math.max(1, Math.abs(before[i]!)), `score ${i}: ${v} vs ${before[i]}`));
   });
