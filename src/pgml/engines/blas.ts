@@ -12,9 +12,13 @@
  * loads the library first: the main thread, for the start-up report, at nice 0. A multi-threaded call
  * from an engine thread (nice 10, see thread-priority.ts) would hand half its work to those nice-0 threads,
  * beside the event loop, on a two-core machine. One thread runs the call on the engine thread itself.
+ * Where OpenBLAS fell back to its oldest kernels on a CPU it did not recognise, the main thread's first
+ * load replaces them (openblas-core.ts); the start-up line names the kernels either way.
  */
+import { isMainThread } from 'node:worker_threads';
 import type * as Koffi from 'koffi';
 import { describeNativeLoad, loadNativeLibrary, type NativeLoad } from './native-library.js';
+import { cpuFlags, replacementCore } from './openblas-core.js';
 
 const CBLAS_ROW_MAJOR = 101;
 const CBLAS_NO_TRANS = 111;
@@ -31,6 +35,12 @@ interface Blas {
   sgemm: Fn;
   /** LAPACK's Cholesky, least-squares and symmetric eigen routines, when the library carries LAPACK (OpenBLAS does; the reference BLAS not). */
   lapack?: { dpotrf: Fn; dpotrs: Fn; dpotri: Fn; dgelsd: Fn; dsyevd: Fn };
+  /** OpenBLAS's kernel set (openblas_get_corename: "SkylakeX", "Prescott", ...); undefined for other libraries. */
+  core: string | undefined;
+  /** The core OpenBLAS chose itself, where the main thread replaced it (openblas-core.ts). */
+  replaced?: string;
+  /** dlclose: the functions above are then gone. */
+  unload: () => void;
 }
 
 function bindLapack(lib: Koffi.LibraryHandle): Blas['lapack'] {
@@ -71,28 +81,55 @@ function bind(lib: Koffi.LibraryHandle): Blas {
       'void cblas_sgemm(int order, int transa, int transb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb, float beta, _Inout_ float* c, int ldc)',
     ) as Fn,
     lapack: bindLapack(lib),
+    core: openblasFunction<() => string>(lib, 'const char* openblas_get_corename()')?.(),
+    unload: () => lib.unload(),
   };
   // Only OpenBLAS has a thread pool to size; the reference BLAS and others run on the caller's thread.
-  let setThreads: Fn | undefined;
-  try {
-    setThreads = lib.func('void openblas_set_num_threads(int n)') as Fn;
-  } catch {
-    setThreads = undefined;
-  }
-  setThreads?.(1);
+  openblasFunction<(n: number) => void>(lib, 'void openblas_set_num_threads(int n)')?.(1);
   return blas;
 }
 
-let cached: NativeLoad<Blas> | undefined;
+/** One of OpenBLAS's own functions; undefined in another BLAS. */
+function openblasFunction<F>(lib: Koffi.LibraryHandle, signature: string): F | undefined {
+  try {
+    return lib.func(signature) as F;
+  } catch {
+    return undefined;
+  }
+}
 
-/** Where this thread's BLAS came from, or why there is none; loads it on first use. */
-export function blasStatus(): NativeLoad<Blas> {
-  cached ??= loadNativeLibrary({
+function loadBlas(): NativeLoad<Blas> {
+  return loadNativeLibrary({
     name: 'BLAS',
     envVar: 'PGML_BLAS_LIB',
     fileNames: ['libopenblas.so.0', 'libopenblas.so', 'libblas.so.3', 'libopenblas.dylib'],
     bind,
   });
+}
+
+let cached: NativeLoad<Blas> | undefined;
+
+/** Where this thread's BLAS came from, or why there is none; loads it on first use (the main thread: with its kernels chosen, openblas-core.ts). */
+export function blasStatus(): NativeLoad<Blas> {
+  if (cached) return cached;
+  cached = loadBlas();
+  const core = cached.status === 'loaded' && isMainThread ? replacementCore(cached.value.core, cpuFlags(), process.env) : undefined;
+  if (core) reloadBlasWithCore(core);
+  return cached;
+}
+
+/**
+ * Unloads this thread's OpenBLAS and loads it again with OPENBLAS_CORETYPE = `core` (set in the process
+ * environment: the main thread's process.env is it). Where another thread holds the library, dlclose
+ * leaves it loaded and its kernels stay: the start-up line then shows the old core. Main thread only.
+ */
+export function reloadBlasWithCore(core: string): NativeLoad<Blas> {
+  const before = blasStatus();
+  if (before.status !== 'loaded') return before;
+  process.env.OPENBLAS_CORETYPE = core;
+  before.value.unload();
+  cached = loadBlas();
+  if (cached.status === 'loaded') cached.value.replaced = before.value.core;
   return cached;
 }
 
@@ -101,7 +138,12 @@ export function describeBlas(): string {
   const status = blasStatus();
   const line = describeNativeLoad('BLAS', status);
   if (status.status !== 'loaded') return `${line}; the linear family's XᵀX and Xᵀy run in JavaScript, as does gaussian_process's Cholesky`;
-  return status.value.lapack ? line : `${line} (without LAPACK: least squares, Cholesky and eigendecompositions run in JavaScript)`;
+  const { core, replaced, lapack } = status.value;
+  let kernels = core ? `, OpenBLAS kernels ${core}` : '';
+  if (replaced && replaced !== core) kernels += ` in place of its ${replaced} fallback for a CPU it does not recognise (PGML_BLAS_CORETYPE=off keeps it)`;
+  else if (replaced) kernels += `, its fallback for a CPU it does not recognise: another thread had loaded the library, which stayed`;
+  else if (core && process.env.OPENBLAS_CORETYPE) kernels += ' (OPENBLAS_CORETYPE)';
+  return lapack ? `${line}${kernels}` : `${line}${kernels} (without LAPACK: least squares, Cholesky and eigendecompositions run in JavaScript)`;
 }
 
 function loadedBlas(): Blas | undefined {
@@ -215,26 +257,28 @@ export function xTy(x: Float64Array, rows: number, cols: number, y: Float64Array
 }
 
 /**
- * scores = X·Wᵀ: for a row-major n × cols X and `outputs` weight rows of W, `ldw` apart (a row may
- * carry an intercept after its weights), the n × outputs scores, row-major: the product
- * scikit-learn's LinearModelLoss takes with NumPy's BLAS (X @ W.T). One output is a dgemv.
+ * scores = X·B: for a row-major n × cols X and a row-major cols × outputs B (the weight rows transposed,
+ * one column an output), the n × outputs scores, row-major: the product scikit-learn's LinearModelLoss
+ * takes with NumPy's BLAS (X @ W.T). OpenBLAS's dgemm takes half the time with B laid out so than with
+ * W and the transpose flag, as NumPy passes it (38 against 79 µs on digits' 1347 × 65 × 10: BENCHMARKS.md,
+ * linear3). One output is a dgemv.
  */
-export function rowsTimesWeights(
-  x: Float64Array, n: number, cols: number, w: Float64Array, ldw: number, outputs: number, scores: Float64Array,
+export function rowsTimesColumns(
+  x: Float64Array, n: number, cols: number, b: Float64Array, outputs: number, scores: Float64Array,
 ): void {
   const blas = loadedBlas();
   if (!blas || n === 0 || cols === 0) {
     for (let r = 0; r < n; r++) {
       for (let o = 0; o < outputs; o++) {
         let s = 0;
-        for (let c = 0; c < cols; c++) s += x[r * cols + c]! * w[o * ldw + c]!;
+        for (let c = 0; c < cols; c++) s += x[r * cols + c]! * b[c * outputs + o]!;
         scores[r * outputs + o] = s;
       }
     }
     return;
   }
-  if (outputs === 1) blas.dgemv(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, n, cols, 1, x, cols, w, 1, 0, scores, 1);
-  else blas.dgemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS, n, outputs, cols, 1, x, cols, w, ldw, 0, scores, outputs);
+  if (outputs === 1) blas.dgemv(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, n, cols, 1, x, cols, b, 1, 0, scores, 1);
+  else blas.dgemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_NO_TRANS, n, outputs, cols, 1, x, cols, b, outputs, 0, scores, outputs);
 }
 
 /**

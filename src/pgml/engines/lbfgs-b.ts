@@ -17,7 +17,7 @@
  * Two work arrays a pair and a handful of vectors, all allocated at start: the iterations allocate nothing.
  */
 import { MoreThuenteSearch } from './more-thuente.js';
-import { axpy, dot, maxAbs } from './vector-ops.js';
+import { axpy, dot, maxAbs, negate, pointAlong, scale } from './vector-ops.js';
 
 export interface LbfgsBOptions {
   /** scipy's maxiter: iterations (accepted steps), not evaluations. */
@@ -95,7 +95,7 @@ export function minimizeLbfgsB(objective: Objective, start: Float64Array, option
       let task = search.start(f, gdOld, stp);
       for (let tries = 0; task === 'FG' && tries < maxls; tries++) {
         stp = search.stp;
-        for (let i = 0; i < n; i++) x[i] = previousX[i]! + stp * d[i]!;
+        pointAlong(x, previousX, stp, d);
         f = objective(x, g);
         evaluations++;
         gd = dot(g, d);
@@ -128,18 +128,21 @@ export function minimizeLbfgsB(objective: Objective, start: Float64Array, option
     const slot = count < memory ? (head + count) % memory : head;
     if (count < memory) count++;
     else head = (head + 1) % memory;
-    const sNew = s[slot]!;
-    const yNew = y[slot]!;
-    let yy = 0;
-    for (let i = 0; i < n; i++) {
-      sNew[i] = stp * d[i]!;
-      const yi = g[i]! - previousG[i]!;
-      yNew[i] = yi;
-      yy += yi * yi;
-    }
     rho[slot] = 1 / sy;
-    theta = yy / sy;
+    theta = storePair(s[slot]!, y[slot]!, stp, d, g, previousG) / sy;
   }
+}
+
+/** s = stp·d, y = g − g_old; returns yᵀy. */
+function storePair(sNew: Float64Array, yNew: Float64Array, stp: number, d: Float64Array, g: Float64Array, previousG: Float64Array): number {
+  let yy = 0;
+  for (let i = 0; i < sNew.length; i++) {
+    sNew[i] = stp * d[i]!;
+    const yi = g[i]! - previousG[i]!;
+    yNew[i] = yi;
+    yy += yi * yi;
+  }
+  return yy;
 }
 
 /** d = −H·g by the two-loop recursion over the stored pairs, H₀ = I/θ. */
@@ -147,16 +150,14 @@ function searchDirection(
   d: Float64Array, g: Float64Array, s: Float64Array[], y: Float64Array[], rho: Float64Array, alpha: Float64Array,
   head: number, count: number, memory: number, theta: number,
 ): void {
-  const n = d.length;
-  for (let i = 0; i < n; i++) d[i] = -g[i]!;
+  negate(d, g);
   for (let k = count - 1; k >= 0; k--) {
     const slot = (head + k) % memory;
     const a = rho[slot]! * dot(s[slot]!, d);
     alpha[slot] = a;
     axpy(-a, y[slot]!, d);
   }
-  const scale = 1 / theta;
-  for (let i = 0; i < n; i++) d[i]! *= scale;
+  scale(1 / theta, d);
   for (let k = 0; k < count; k++) {
     const slot = (head + k) % memory;
     const b = rho[slot]! * dot(y[slot]!, d);

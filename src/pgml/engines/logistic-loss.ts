@@ -11,8 +11,9 @@
  *
  * The parameters are one row per output: its `cols` weights, then its intercept (when fitted).
  */
-import { addResidualsTimesRows, rowsTimesWeights } from './blas.js';
+import { addResidualsTimesRows, rowsTimesColumns } from './blas.js';
 import { Float64RowBlocks } from './float64-row-blocks.js';
+import { tableExp } from './table-exp.js';
 
 export interface LogisticLossOptions {
   /** scikit-learn's l2_reg_strength: 1 / (C · rows); 0 without a penalty. */
@@ -29,6 +30,8 @@ export class LogisticLoss {
   private readonly scores: Float64Array;
   /** One row's exp(z − max z), multinomial. */
   private readonly exps: Float64Array;
+  /** The parameters transposed, stride × outputs: one column an output, as rowsTimesColumns takes them. */
+  private readonly columns: Float64Array;
 
   constructor(
     x: Float32Array,
@@ -45,6 +48,7 @@ export class LogisticLoss {
     this.blocks = new Float64RowBlocks(x, rows, cols, { ...blockOptions, ones: options.fitIntercept });
     this.scores = new Float64Array(this.blocks.blockRows * this.outputs);
     this.exps = new Float64Array(this.outputs);
+    this.columns = new Float64Array(this.outputs * this.stride);
   }
 
   /** How many parameters: outputs × stride. */
@@ -59,14 +63,17 @@ export class LogisticLoss {
 
   /** The objective at `theta`; its gradient into `grad`. */
   readonly evaluate = (theta: Float64Array, grad: Float64Array): number => {
-    const { outputs, stride, cols, rows, labels, scores, exps, blocks } = this;
+    const { outputs, stride, cols, rows, labels, scores, exps, blocks, columns } = this;
     grad.fill(0);
+    // One output: its row is its column.
+    if (outputs > 1) for (let o = 0; o < outputs; o++) for (let c = 0; c < stride; c++) columns[c * outputs + o] = theta[o * stride + c]!;
+    const weights = outputs > 1 ? columns : theta;
     let loss = 0;
     for (let b = 0; b < blocks.count; b++) {
       const block = blocks.block(b);
       const n = blocks.rowsOf(b);
       const raw = outputs * n === scores.length ? scores : scores.subarray(0, outputs * n);
-      rowsTimesWeights(block, n, stride, theta, stride, outputs, raw);
+      rowsTimesColumns(block, n, stride, weights, outputs, raw);
       // Each row's loss, and its residual (∂loss/∂score over rows, scikit-learn's grad_pointwise) in place of its scores.
       const start = blocks.start(b);
       loss += outputs === 1 ? binomialRows(raw, labels, start, n, rows) : multinomialRows(raw, labels, start, n, outputs, rows, exps);
@@ -130,8 +137,9 @@ function multinomialRows(
     let max = raw[offset]!;
     for (let o = 1; o < k; o++) if (max < raw[offset + o]!) max = raw[offset + o]!;
     let sum = 0;
+    // tableExp: Math.exp was half of a digits fit (table-exp.ts). The binomial rows keep Math.exp: one a row.
     for (let o = 0; o < k; o++) {
-      const e = Math.exp(raw[offset + o]! - max);
+      const e = tableExp(raw[offset + o]! - max);
       exps[o] = e;
       sum += e;
     }

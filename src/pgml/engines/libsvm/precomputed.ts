@@ -10,7 +10,7 @@
  * datasets' models are the same doubles as with upstream's own kernel (libsvm-native.test.ts).
  */
 import { rowBandProducts, rowBandProductsExact32 } from '../blas.js';
-import { rbfExp } from './rbf-exp.js';
+import { tableExp } from '../table-exp.js';
 
 /**
  * Where precomputed kernel rows live: two rows to one run of doubles, interleaved. Upstream reads row
@@ -150,7 +150,7 @@ function bandKernel(band: Float64Array, from: number, to: number, rows: number, 
 
 /** band[at + t] = upstream's rbf value from the dot product there, for row i (squared norm si) and the rows from `first` on. */
 function kernelValues(band: Float64Array, at: number, count: number, si: number, square: Float64Array, first: number, gamma: number): void {
-  for (let t = 0; t < count; t++) band[at + t] = rbfExp(-gamma * (si + square[first + t]! - 2 * band[at + t]!));
+  for (let t = 0; t < count; t++) band[at + t] = tableExp(-gamma * (si + square[first + t]! - 2 * band[at + t]!));
 }
 
 /** Squared distances up to this many take a table (512 kB of doubles): digits' reach 4 · 64 · 16² at most. */
@@ -159,7 +159,7 @@ const DISTANCE_TABLE_LIMIT = 1 << 16;
 /**
  * exp(−γ·D) looked up by the squared distance D where every D is an exact integer (integer features,
  * BandProducts.exact): digits' 0.9M kernel values have a few thousand distinct distances. Each entry is
- * rbfExp(−γ·D) computed the first time D comes up, so the same double as kernelValues' (its argument
+ * tableExp(−γ·D) computed the first time D comes up, so the same double as kernelValues' (its argument
  * is the same double). D ≤ 2(‖xᵢ‖² + ‖xⱼ‖²) (Cauchy–Schwarz) bounds the table by four times the
  * largest squared norm; beyond DISTANCE_TABLE_LIMIT, undefined (kernelValues then).
  */
@@ -198,7 +198,7 @@ function kernelValuesByDistance(
   for (let t = 0; t < count; t++) {
     const distance = si + square[first + t]! - 2 * band[at + t]!;
     let value = table[distance]!;
-    if (value !== value) value = table[distance] = rbfExp(-gamma * distance);
+    if (value !== value) value = table[distance] = tableExp(-gamma * distance);
     band[at + t] = value;
   }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DistanceExp, InterleavedRows, writeKernelMatrix } from '../../../../src/pgml/engines/libsvm/precomputed.js';
-import { rbfExp } from '../../../../src/pgml/engines/libsvm/rbf-exp.js';
+import { tableExp } from '../../../../src/pgml/engines/table-exp.js';
 
 /** A deterministic matrix: integers 0 … 16 (as digits'), or fractions. */
 function rowsOf(rows: number, cols: number, integers: boolean): Float64Array {
@@ -21,7 +21,7 @@ function upstreamRbf(x: Float64Array, cols: number, i: number, j: number, gamma:
     sj += x[j * cols + c]! * x[j * cols + c]!;
     dot += x[i * cols + c]! * x[j * cols + c]!;
   }
-  return rbfExp(-gamma * (si + sj - 2 * dot));
+  return tableExp(-gamma * (si + sj - 2 * dot));
 }
 
 describe('writeKernelMatrix (native libsvm\'s precomputed rbf rows)', () => {

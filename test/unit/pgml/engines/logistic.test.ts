@@ -142,10 +142,12 @@ describe("LogisticRegression(solver='lbfgs') fits as scikit-learn 1.9.1's", () =
       assert.equal(fit.iterations, expected.n_iter);
       // The same steps: the values agree to rounding (another BLAS's order of sums), which the iterations
       // amplify: slowly on digits and iris, fast on the unscaled, ill-conditioned breast_cancer and wine.
+      // Midway breast_cancer's values part by up to 4–5% on OpenBLAS's Prescott, Sandybridge, SkylakeX and
+      // Cooperlake kernels, 11% on Haswell's and Zen's (linear3); its last value stays within 0.16%.
       const wellConditioned = dataset === 'digits' || dataset === 'iris';
       const same = wellConditioned ? 50 : 12;
       values.slice(0, same).forEach((v, i) => assert.ok(relative(v, expected.values[i]!) <= 1e-9, `iteration ${i + 1}: ${v} vs ${expected.values[i]}`));
-      values.forEach((v, i) => assert.ok(relative(v, expected.values[i]!) <= (wellConditioned ? 1e-5 : 5e-2), `iteration ${i + 1}: ${v} vs ${expected.values[i]}`));
+      values.forEach((v, i) => assert.ok(relative(v, expected.values[i]!) <= (wellConditioned ? 1e-5 : 2e-1), `iteration ${i + 1}: ${v} vs ${expected.values[i]}`));
       assert.ok(relative(values.at(-1)!, expected.values.at(-1)!) <= (wellConditioned ? 1e-5 : 5e-3), `final objective ${values.at(-1)} vs ${expected.values.at(-1)}`);
       if (wellConditioned) {
         assert.equal(fit.evaluations, expected.nfev);
