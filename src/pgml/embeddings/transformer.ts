@@ -24,7 +24,6 @@ import { DEFAULT_LATENCY_SPIN_US, latencySessionOptions } from './spinning.js';
  */
 const DEFAULT_BATCH = 16;
 
-
 function readJson(path: string): unknown {
   return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : undefined;
 }
