@@ -14,7 +14,8 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { AutoTokenizer } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
-import { LATENCY_SESSION_OPTIONS, TransformerModel } from '../src/pgml/embeddings/transformer.js';
+import { DEFAULT_LATENCY_SPIN_US, latencySessionOptions } from '../src/pgml/embeddings/spinning.js';
+import { TransformerModel } from '../src/pgml/embeddings/transformer.js';
 import { percentile } from './predict-common.js';
 
 /** [CPU ns, run-queue wait ns, voluntary switches] of each thread of this process, by thread id. */
@@ -34,7 +35,7 @@ function threads(): Map<string, [number, number, number]> {
 
 export async function embedAlone(dir: string, texts: readonly string[], rounds: number, pauseMs: number): Promise<void> {
   const model = await TransformerModel.loadForSingleTexts(dir);
-  const session = await ort.InferenceSession.create(join(dir, 'onnx', 'model.onnx'), { executionProviders: ['cpu'], ...LATENCY_SESSION_OPTIONS });
+  const session = await ort.InferenceSession.create(join(dir, 'onnx', 'model.onnx'), { executionProviders: ['cpu'], ...latencySessionOptions(DEFAULT_LATENCY_SPIN_US) });
   const tokenizer = await AutoTokenizer.from_pretrained(dir);
   const feeds = texts.map((text) => {
     const encoded = tokenizer(text, { truncation: true, max_length: 256 }) as unknown as Record<string, { data: BigInt64Array; dims: number[] }>;

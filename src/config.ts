@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { totalmem } from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_LATENCY_SPIN_US } from './pgml/embeddings/spinning.js';
 import { DEFAULT_READ_MB_PER_SECOND } from './pgml/training/settings.js';
 
 /** A quarter of the machine's memory: room for the proxy, Postgres and a fit on each core. */
@@ -40,6 +41,9 @@ Options:
                          training's read of its relation, in MB of rows per second, so that it
                          leaves them CPU; alone it reads at full speed (default 8; 0 never paces;
                          env PGML_TRAIN_READ_MB_PER_SECOND)
+  --embed-spin-us N      after a single text's pgml.embed, how long in microseconds onnxruntime's
+                         thread keeps polling for the next one before it sleeps: a sleeping thread
+                         is woken more slowly (default 3000; 0 sleeps at once; env PGML_EMBED_SPIN_US)
   --help                 show this help
 `;
 
@@ -93,6 +97,7 @@ const ConfigSchema = z
     fitMemoryMb: z.coerce.number().int().min(64).max(1024 * 1024),
     trainProgressSeconds: z.coerce.number().min(0).max(3600),
     trainReadMbPerSecond: z.coerce.number().min(0).max(1024 * 1024),
+    embedSpinUs: z.coerce.number().int().min(0).max(1_000_000),
   })
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), '--tls-cert and --tls-key go together');
 
@@ -129,6 +134,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nul
         'fit-memory-mb': { type: 'string' },
         'train-progress-seconds': { type: 'string' },
         'train-read-mb-per-second': { type: 'string' },
+        'embed-spin-us': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -158,6 +164,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nul
     fitMemoryMb: values['fit-memory-mb'] ?? (env.PGML_FIT_MEMORY_MB || String(DEFAULT_FIT_MEMORY_MB)),
     trainProgressSeconds: values['train-progress-seconds'] ?? '10',
     trainReadMbPerSecond: values['train-read-mb-per-second'] ?? (env.PGML_TRAIN_READ_MB_PER_SECOND || String(DEFAULT_READ_MB_PER_SECOND)),
+    embedSpinUs: values['embed-spin-us'] ?? (env.PGML_EMBED_SPIN_US || String(DEFAULT_LATENCY_SPIN_US)),
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

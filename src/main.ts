@@ -92,7 +92,7 @@ export async function start(config: Config, log: (message: string) => void = (m)
   await initParser();
   const registry = new FunctionRegistry();
   registerPgmlFunctions(registry);
-  const embedder = new Embedder(embeddingSources({ modelsDir: config.modelsDir, allowDownloads: config.allowDownloads }));
+  const embedder = new Embedder(embeddingSources({ modelsDir: config.modelsDir, allowDownloads: config.allowDownloads }), config.embedSpinUs);
   configureEnginePool({ fitMemoryMb: config.fitMemoryMb });
   configureTraining({ memoryMb: config.fitMemoryMb, progressSeconds: config.trainProgressSeconds, readMbPerSecond: config.trainReadMbPerSecond });
   registerCronFunctions(registry);

@@ -44,6 +44,14 @@ test('--dashboard is on by default and turns off', () => {
   assert.throws(() => loadConfig(['--dashboard', 'maybe'], {}), /--dashboard/);
 });
 
+test('--embed-spin-us: 3000 by default, from the environment, 0 sleeps at once, whole microseconds only', () => {
+  assert.equal(loadConfig([], {})?.embedSpinUs, 3000);
+  assert.equal(loadConfig([], { PGML_EMBED_SPIN_US: '500' })?.embedSpinUs, 500);
+  assert.equal(loadConfig(['--embed-spin-us', '0'], { PGML_EMBED_SPIN_US: '500' })?.embedSpinUs, 0);
+  assert.throws(() => loadConfig(['--embed-spin-us', '-1'], {}), /--embed-spin-us/);
+  assert.throws(() => loadConfig(['--embed-spin-us', '2.5'], {}), /--embed-spin-us/);
+});
+
 test('--train-read-mb-per-second: 8 by default, from the environment, 0 never paces, no negative pace', () => {
   assert.equal(loadConfig([], {})?.trainReadMbPerSecond, 8);
   assert.equal(loadConfig([], { PGML_TRAIN_READ_MB_PER_SECOND: '2.5' })?.trainReadMbPerSecond, 2.5);

@@ -13,6 +13,7 @@ import type { EmbedderCancel, EmbedderCredit, EmbedderReply, EmbedderRequest, Em
 import { defaultSources, findLocalModel, repoId, type ModelSources } from './sources.js';
 import { startThreadBeside } from '../thread-start.js';
 import { LatencyThread } from './latency-thread.js';
+import { DEFAULT_LATENCY_SPIN_US } from './spinning.js';
 import { WINK_MODEL } from './wink.js';
 
 export { EmbedKwargs, embedOptions, type EmbedOptions } from './options.js';
@@ -63,7 +64,11 @@ export class Embedder {
    */
   private readonly latencyThreads = new Map<string, LatencyThread | undefined>();
 
-  constructor(private readonly sources: ModelSources = defaultSources()) {}
+  constructor(
+    private readonly sources: ModelSources = defaultSources(),
+    /** How long a latency thread's onnxruntime pool thread spins after a single text (--embed-spin-us). */
+    private readonly latencySpinUs = DEFAULT_LATENCY_SPIN_US,
+  ) {}
 
   requestsRunning(): number {
     return this.running.size + [...this.latencyThreads.values()].filter((t) => t?.running).length;
@@ -226,7 +231,7 @@ export class Embedder {
     }
     if (!dir) return undefined;
     this.latencyThreads.set(model, undefined);
-    LatencyThread.start(dir).then(
+    LatencyThread.start(dir, this.latencySpinUs).then(
       (thread) => {
         // close() ran meanwhile: the thread is not wanted.
         if (this.latencyThreads.has(model)) this.latencyThreads.set(model, thread);

@@ -10,9 +10,12 @@
 import type { Worker } from 'node:worker_threads';
 import { startThreadBeside } from '../thread-start.js';
 import { LatencyChannel, type LatencyRequest } from './latency-channel.js';
+import { DEFAULT_LATENCY_SPIN_US } from './spinning.js';
 
 export interface LatencyThreadData {
   dir: string;
+  /** How long its onnxruntime pool thread spins after a run (spinning.ts). */
+  spinUs: number;
 }
 
 export type LatencyReply = { ready: true; buffer: SharedArrayBuffer } | { ready: false; error: string };
@@ -37,8 +40,8 @@ export class LatencyThread {
   }
 
   /** Starts the thread on the model in `dir` and waits until its session is loaded. */
-  static async start(dir: string): Promise<LatencyThread> {
-    const worker = startThreadBeside(import.meta.url, 'latency-worker', { workerData: { dir } satisfies LatencyThreadData });
+  static async start(dir: string, spinUs = DEFAULT_LATENCY_SPIN_US): Promise<LatencyThread> {
+    const worker = startThreadBeside(import.meta.url, 'latency-worker', { workerData: { dir, spinUs } satisfies LatencyThreadData });
     const ready = await new Promise<LatencyReply>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);

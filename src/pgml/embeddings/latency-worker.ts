@@ -9,13 +9,13 @@ import { LatencyChannel } from './latency-channel.js';
 import type { LatencyReply, LatencyThreadData } from './latency-thread.js';
 import { TransformerModel } from './transformer.js';
 
-const { dir } = workerData as LatencyThreadData;
+const { dir, spinUs } = workerData as LatencyThreadData;
 const port = parentPort!;
 const reply = (message: LatencyReply) => port.postMessage(message);
 
 let model: TransformerModel;
 try {
-  model = await TransformerModel.loadForSingleTexts(dir);
+  model = await TransformerModel.loadForSingleTexts(dir, spinUs);
 } catch (error) {
   reply({ ready: false, error: error instanceof Error ? error.message : String(error) });
   process.exit(0);

@@ -14,6 +14,7 @@ import { InferenceThread } from './inference-thread.js';
 import { loadOnnxModel, tokenEmbeddings } from './onnx-model.js';
 import type { EmbedOptions, Pooling } from './options.js';
 import { pool } from './pooling.js';
+import { DEFAULT_LATENCY_SPIN_US, latencySessionOptions } from './spinning.js';
 
 /**
  * Texts per batch when kwargs give no batch_size. Not sentence-transformers' 32: a batch's vectors
@@ -22,15 +23,6 @@ import { pool } from './pooling.js';
  * a request's work on the two sessions closer together (BENCHMARKS.md, embedb).
  */
 const DEFAULT_BATCH = 16;
-
-/**
- * The session of a latency thread (latency-thread.ts), where single texts run: onnxruntime's
- * intra-op threads spin during a run and stop at its end, so between calls they leave the cores to
- * the proxy, the client and Postgres (single sentences 14-23% faster, BENCHMARKS.md; on a batch
- * session of two threads the same option made the UPDATE 15% slower). It keeps onnxruntime's
- * default thread count: one thread is 1.3x slower for one sentence (BENCHMARKS.md, embedl).
- */
-export const LATENCY_SESSION_OPTIONS = { extra: { session: { force_spinning_stop: '1' } } };
 
 function readJson(path: string): unknown {
   return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : undefined;
@@ -118,11 +110,16 @@ export class TransformerModel {
   }
 
   /**
-   * The model of a latency thread: one session tuned for single texts (LATENCY_SESSION_OPTIONS).
-   * The same graph as the batch sessions, so the same bits (a test checks).
+   * The model of a latency thread (latency-thread.ts), where single texts run: one session whose
+   * onnxruntime pool thread spins `spinUs` µs after a run before it sleeps (spinning.ts; 0: it
+   * stops at the run's end). Where a batch session's threads spun on after each run (onnxruntime's
+   * default, about 30 ms) they took the cores the proxy, the client and Postgres needed (single
+   * sentences 14-23% slower at load 8-14, BENCHMARKS.md, embed2). It keeps onnxruntime's default
+   * thread count: one thread is 1.3x slower for one sentence (BENCHMARKS.md, embedl). The same
+   * graph as the batch sessions, so the same bits (a test checks).
    */
-  static async loadForSingleTexts(dir: string): Promise<TransformerModel> {
-    const [tokenizer, session] = await Promise.all([AutoTokenizer.from_pretrained(dir), loadOnnxModel(dir, LATENCY_SESSION_OPTIONS)]);
+  static async loadForSingleTexts(dir: string, spinUs = DEFAULT_LATENCY_SPIN_US): Promise<TransformerModel> {
+    const [tokenizer, session] = await Promise.all([AutoTokenizer.from_pretrained(dir), loadOnnxModel(dir, latencySessionOptions(spinUs))]);
     return new TransformerModel(dir, tokenizer, session, undefined, sentenceConfig(dir));
   }
 

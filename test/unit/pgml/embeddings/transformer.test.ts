@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PgError, SqlState } from '../../../../src/errors/index.js';
+import { DEFAULT_LATENCY_SPIN_US, latencySessionOptions } from '../../../../src/pgml/embeddings/spinning.js';
 import { TransformerModel, defaultBatchSessions } from '../../../../src/pgml/embeddings/transformer.js';
 
 const FIXTURE = join(import.meta.dirname, '..', '..', '..', 'fixtures', 'models', 'pgml-test', 'tiny-bert');
@@ -64,13 +65,22 @@ describe('TransformerModel on the tiny BERT fixture', () => {
     assert.deepEqual(alone, inBatch);
   });
 
-  it('gives the same bits on a latency thread\'s session (single texts) as on the batch sessions', async () => {
-    const latency = await TransformerModel.loadForSingleTexts(FIXTURE);
-    const alone: Float32Array[] = [];
-    for (const t of reference.sentences) alone.push((await latency.embed([t], {}))[0]!);
-    assert.deepEqual(await model.embed(reference.sentences, { batchSize: 2 }), alone);
-    const [prompted] = await latency.embed([reference.sentences[0]!], { prompt: 'query: ', normalize: false });
-    assert.deepEqual(prompted, (await model.embed([reference.sentences[0]!, reference.sentences[1]!], { prompt: 'query: ', normalize: false }))[0]);
+  it('gives the same bits on a latency thread\'s session (single texts) as on the batch sessions, spinning after a run or not', async () => {
+    for (const spinUs of [DEFAULT_LATENCY_SPIN_US, 0]) {
+      const latency = await TransformerModel.loadForSingleTexts(FIXTURE, spinUs);
+      const alone: Float32Array[] = [];
+      for (const t of reference.sentences) alone.push((await latency.embed([t], {}))[0]!);
+      assert.deepEqual(await model.embed(reference.sentences, { batchSize: 2 }), alone, `spin ${spinUs} µs`);
+      const [prompted] = await latency.embed([reference.sentences[0]!], { prompt: 'query: ', normalize: false });
+      assert.deepEqual(prompted, (await model.embed([reference.sentences[0]!, reference.sentences[1]!], { prompt: 'query: ', normalize: false }))[0]);
+    }
+  });
+
+  it('tells onnxruntime how long the latency session\'s pool thread spins after a run, or to stop at its end', () => {
+    assert.deepEqual(latencySessionOptions(3000), { extra: { session: { intra_op: { spin_duration_us: '3000' } } } });
+    assert.deepEqual(latencySessionOptions(0), { extra: { session: { force_spinning_stop: '1' } } });
+    assert.throws(() => latencySessionOptions(-1), RangeError);
+    assert.throws(() => latencySessionOptions(1.5), RangeError);
   });
 
   it('gives the same bits with one batch session of two threads as with two of one', async () => {
