@@ -18,8 +18,8 @@ const MAP_FAILED = 0xffffffffffffffffn;
 
 /**
  * Below this a huge page costs more than the small pages it replaces: its fault clears all 2 MB. Thread
- * CPU of a fresh mapping with every 4 kB page written once, then unmapped (median of 100, svm8,
- * BENCHMARKS.md): 30 kB 0.06–0.07 ms huge against 0.025 in 4 kB pages; 128 kB 0.055 against 0.057;
+ * CPU of a fresh mapping with every 4 kB page written once, then unmapped (bench/algorithms/huge-pages.ts,
+ * medians; svm8, BENCHMARKS.md): 30 kB 0.06–0.07 ms huge against 0.025 in 4 kB pages; 128 kB 0.055 against 0.057;
  * 256 kB 0.056 against 0.099; 1.5 MB (breast_cancer's matrix) 0.10 against 0.67; 14.5 MB (digits')
  * 1.9 against 8.3. Smaller buffers come from malloc, which reuses its freed memory without faults.
  */
