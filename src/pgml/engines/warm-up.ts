@@ -65,8 +65,9 @@ const SVMS: Variant[] = ['linear_svm', 'svm', 'nu_svm'].flatMap((algorithm) => [
  * matrix's exact integer path (libsvm/precomputed.ts) and the loops a fit runs once over every value
  * (requireFinite, numpyVariance, the squared norms) were otherwise compiled during a user's first digits fit,
  * and numpy's pairwise sum met its tail (values not a multiple of 8) there first and deoptimized: a first
- * digits fit took 37–42 ms of thread CPU against 25–29 after these steps, breast_cancer's 4.5–6.6 against
- * 3.0–3.4 (BENCHMARKS.md, svm8). nu 0.25: class 1 is a seventh of these rows, too few for nu 0.5.
+ * digits fit took 34–55 ms of thread CPU against 27.5–28 after these steps, breast_cancer's 4.4–5.0 against
+ * 2.5–3.5, and V8's compiler threads beside the fit 20–22 ms and 7–10 against 0.5–1.7 (BENCHMARKS.md, svm8).
+ * nu 0.25: class 1 is a seventh of these rows, too few for nu 0.5.
  */
 const INTEGER_ROWS = 203;
 const KERNEL_SVMS_ON_INTEGERS: Variant[] = [classify('svm'), classify('nu_svm', { nu: 0.25 })].map((v) => integer(longer(v, INTEGER_ROWS, 1)));
