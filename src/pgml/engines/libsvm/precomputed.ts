@@ -61,7 +61,7 @@ const BAND = 32;
  * (BLAS) become kernel values, one exp per pair of rows, written into the band's rows of the matrix and
  * kept in the band, whose columns then go into the rows below (the matrix is symmetric), so that each
  * value is written once and none is read back: the matrix is far larger than a cache. (Computing the
- * band in place first and copying its rows out after took 8–10% more of a digits fit's CPU: svm8.)
+ * band in place first and copying its rows out after took 10–11% more of a digits fit's CPU: svm8.)
  * The loops are small functions, called per band and per row: V8 optimizes a function after some
  * calls, and the warm-up's small fits make enough of them, where a loop inside one long call waits for
  * on-stack replacement (a first digits fit after the warm-up ran its band loop unoptimized: 21 ms of
