@@ -19,7 +19,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { koffi } from './native-library.js';
+import { libc } from './libc.js';
 
 /** Below this much shared memory in a job's input and result, a collection costs more than it returns. */
 export const RELEASE_MIN_SHARED_BYTES = 8 * 1024 * 1024;
@@ -74,21 +74,11 @@ function collectGarbage(): void {
   collector();
 }
 
-/** glibc's malloc_trim, or null where there is none (not Linux, musl). */
-let mallocTrim: ((pad: number) => number) | null | undefined;
+/** glibc's malloc_trim; false where there is none (not Linux, musl): the allocator keeps its own policy. */
 function trimMallocArenas(): boolean {
-  if (mallocTrim === undefined) {
-    mallocTrim = null;
-    if (process.platform === 'linux') {
-      try {
-        mallocTrim = koffi().load('libc.so.6').func('int malloc_trim(size_t pad)') as (pad: number) => number;
-      } catch {
-        // Not glibc: its allocator keeps its own policy.
-      }
-    }
-  }
-  if (mallocTrim === null) return false;
-  mallocTrim(0);
+  const c = libc();
+  if (c === null) return false;
+  c.mallocTrim(0);
   return true;
 }
 
@@ -100,30 +90,6 @@ export function releaseFreedMemory(): { trimmed: boolean } {
 
 /** Linux's MADV_DONTNEED: the pages are dropped now; a private anonymous page reads as zeros afterwards. */
 const MADV_DONTNEED = 4;
-/** sysconf's _SC_PAGESIZE on Linux (glibc and musl). */
-const SC_PAGESIZE = 30;
-
-interface PageCalls {
-  pageSize: number;
-  madvise: (address: bigint, length: bigint, advice: number) => number;
-}
-let pageCalls: PageCalls | null | undefined;
-function pages(): PageCalls | null {
-  if (pageCalls !== undefined) return pageCalls;
-  pageCalls = null;
-  if (process.platform !== 'linux') return pageCalls;
-  try {
-    const libc = koffi().load('libc.so.6');
-    // The address as an integer (uintptr_t is void*'s width): koffi then passes it as given.
-    const madvise = libc.func('int madvise(uintptr_t addr, size_t length, int advice)') as PageCalls['madvise'];
-    const pageSize = Number((libc.func('long sysconf(int name)') as (name: number) => number | bigint)(SC_PAGESIZE));
-    if (Number.isInteger(pageSize) && pageSize > 0) pageCalls = { pageSize, madvise };
-  } catch {
-    // No glibc: the rows stay resident until their buffer is freed, as everywhere else.
-  }
-  return pageCalls;
-}
-
 /**
  * Hands the system back the memory pages that lie wholly inside `view` (not its first and last partial
  * pages, which other data may share), now rather than when the buffer is collected: for rows that
@@ -137,10 +103,10 @@ function pages(): PageCalls | null {
  * released; 0 where there is no madvise (not Linux), and the rows then simply stay.
  */
 export function discardPages(view: ArrayBufferView): number {
-  const calls = pages();
+  const calls = libc();
   if (calls === null || view.byteLength === 0) return 0;
   const size = BigInt(calls.pageSize);
-  const start = koffi().address(view) as bigint;
+  const start = calls.k.address(view) as bigint;
   const first = ((start + size - 1n) / size) * size;
   const end = ((start + BigInt(view.byteLength)) / size) * size;
   if (end <= first) return 0;

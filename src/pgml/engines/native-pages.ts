@@ -5,10 +5,9 @@
  * precomputed kernel matrix (14.5 MB on digits) took 3,500 faults of 4 kB per fit, since every
  * training's memory is handed back to the system (memory-release.ts); a 2 MB page takes one fault
  * for 512 of them. munmap gives the memory back at once. Elsewhere (another OS, no glibc, a mapping
- * refused) undefined: the caller allocates as usual.
+ * refused) and below HUGE_PAGES_MIN_BYTES, undefined: the caller allocates as usual.
  */
-import type * as Koffi from 'koffi';
-import { koffi } from './native-library.js';
+import { libc } from './libc.js';
 
 const PROT_READ_WRITE = 0x1 | 0x2;
 const MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20;
@@ -17,33 +16,14 @@ const MADV_HUGEPAGE = 14;
 const HUGE_PAGE = 2 * 1024 * 1024;
 const MAP_FAILED = 0xffffffffffffffffn;
 
-interface Libc {
-  k: typeof Koffi;
-  mmap: (addr: null, length: number, prot: number, flags: number, fd: number, offset: number) => unknown;
-  munmap: (addr: unknown, length: number) => number;
-  madvise: (addr: unknown, length: number, advice: number) => number;
-}
-
-let libc: Libc | null | undefined;
-
-function loadLibc(): Libc | null {
-  if (libc !== undefined) return libc;
-  libc = null;
-  if (process.platform !== 'linux') return libc;
-  try {
-    const k = koffi();
-    const lib = k.load('libc.so.6');
-    libc = {
-      k,
-      mmap: lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)') as Libc['mmap'],
-      munmap: lib.func('int munmap(void *addr, size_t length)') as Libc['munmap'],
-      madvise: lib.func('int madvise(void *addr, size_t length, int advice)') as Libc['madvise'],
-    };
-  } catch {
-    // not glibc: the caller's allocator
-  }
-  return libc;
-}
+/**
+ * Below this a huge page costs more than the small pages it replaces: its fault clears all 2 MB. Thread
+ * CPU of a fresh mapping with every 4 kB page written once, then unmapped (bench/algorithms/huge-pages.ts,
+ * medians; svm8, BENCHMARKS.md): 30 kB 0.06–0.07 ms huge against 0.025 in 4 kB pages; 128 kB 0.055 against 0.057;
+ * 256 kB 0.056 against 0.099; 1.5 MB (breast_cancer's matrix) 0.10 against 0.67; 14.5 MB (digits')
+ * 1.9 against 8.3. Smaller buffers come from malloc, which reuses its freed memory without faults.
+ */
+export const HUGE_PAGES_MIN_BYTES = 256 * 1024;
 
 export interface NativePages {
   pointer: unknown;
@@ -53,23 +33,26 @@ export interface NativePages {
   free(): void;
 }
 
-/** `bytes` of zeroed memory in whole huge pages, asked to be backed by them; undefined where that cannot be had. */
+/**
+ * `bytes` of zeroed memory in whole huge pages, asked to be backed by them; undefined below
+ * HUGE_PAGES_MIN_BYTES or where that cannot be had.
+ */
 export function hugePages(bytes: number): NativePages | undefined {
-  const c = loadLibc();
-  if (!c || bytes <= 0) return undefined;
+  const c = libc();
+  if (!c || bytes < HUGE_PAGES_MIN_BYTES) return undefined;
   const length = Math.ceil(bytes / HUGE_PAGE) * HUGE_PAGE;
   const pointer = c.mmap(null, length, PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS, -1, 0);
   const address = pointer === null ? 0n : (c.k.address(pointer) as bigint);
   if (address === 0n || address === MAP_FAILED) return undefined;
   // Advice only: where THP is off the pages are 4 kB, as malloc's would be.
-  c.madvise(pointer, length, MADV_HUGEPAGE);
+  c.madvise(address, length, MADV_HUGEPAGE);
   let mapped = true;
   return {
     pointer,
     address,
     view: c.k.view(pointer, bytes),
     free: () => {
-      if (mapped) c.munmap(pointer, length);
+      if (mapped) c.munmap(address, length);
       mapped = false;
     },
   };

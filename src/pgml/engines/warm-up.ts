@@ -27,6 +27,8 @@ interface Variant {
   numClasses?: number;
   /** Half the features zero: the SGD family's row loops then take their sparse path (sgd-rows.ts), as on digits. */
   sparse?: boolean;
+  /** Features small integers (0–16, as digits' pixels): svm's kernel matrix then takes its exact integer path (libsvm/precomputed.ts). */
+  integer?: boolean;
   /**
    * Rows of the synthetic set (60 unless set) and fits of it per round (1 unless set): where a user's first
    * fit still ran code V8 had not optimized after two 60-row fits, its per-fit loops run here until it has
@@ -56,7 +58,19 @@ function runsNatively({ algorithm }: Variant): boolean {
   return false;
 }
 const sparse = (variant: Variant): Variant => ({ ...variant, sparse: true });
+const integer = (variant: Variant): Variant => ({ ...variant, integer: true });
 const SVMS: Variant[] = ['linear_svm', 'svm', 'nu_svm'].flatMap((algorithm) => [regress(algorithm), classify(algorithm)]);
+/**
+ * svm's and nu_svm's classification once more on integer features (digits' kind), on 203 rows: their kernel
+ * matrix's exact integer path (libsvm/precomputed.ts) and the loops a fit runs once over every value
+ * (requireFinite, numpyVariance, the squared norms) were otherwise compiled during a user's first digits fit,
+ * and numpy's pairwise sum met its tail (values not a multiple of 8) there first and deoptimized: a first
+ * digits fit took 34–55 ms of thread CPU against 27.5–28 after these steps, breast_cancer's 4.4–5.0 against
+ * 2.5–3.5, and V8's compiler threads beside the fit 20–22 ms and 7–10 against 0.5–1.7 (BENCHMARKS.md, svm8).
+ * nu 0.25: class 1 is a seventh of these rows, too few for nu 0.5.
+ */
+const INTEGER_ROWS = 203;
+const KERNEL_SVMS_ON_INTEGERS: Variant[] = [classify('svm'), classify('nu_svm', { nu: 0.25 })].map((v) => integer(longer(v, INTEGER_ROWS, 1)));
 const VARIANTS: Variant[] = [
   // The SGD family's defaults on rows with half their entries zero first: their loops' sparse path (digits takes
   // it) is otherwise compiled by a user's first fit, which then ran 2–5× its warm CPU (BENCHMARKS.md, sgd4).
@@ -86,6 +100,7 @@ const VARIANTS: Variant[] = [
   regress('orthogonal_matching_pursuit'),
   regress('huber'),
   ...SVMS,
+  ...KERNEL_SVMS_ON_INTEGERS,
   regress('kernel_ridge'),
   // extra_trees: a first digits fit on a thread took 382–487 ms, the next ones 207–277; ten trees here cost
   // 74–95 ms CPU and bring that first fit to 265–277 (BENCHMARKS.md, trees7).
@@ -110,11 +125,11 @@ const VARIANTS: Variant[] = [
   // The SVMs' solvers four times more: after one pass their loops and the Newton objective's closures were not
   // yet hot on these small sets, and a first fit of breast_cancer or diabetes compiled them, taking twice its
   // CPU (BENCHMARKS.md, svm4).
-  ...Array.from({ length: 4 }, () => SVMS).flat(),
+  ...Array.from({ length: 4 }, () => [...SVMS, ...KERNEL_SVMS_ON_INTEGERS]).flat(),
 ];
 
 /** A deterministic, learnable set: three classes, two, or a linear target, from smooth features. */
-function syntheticSet(task: Task, numClasses: number, sparse: boolean, rows: number): { x: Float32Array; y: Float32Array } {
+function syntheticSet(task: Task, numClasses: number, sparse: boolean, integer: boolean, rows: number): { x: Float32Array; y: Float32Array } {
   const x = new Float32Array(rows * COLS);
   const y = new Float32Array(rows);
   for (let r = 0; r < rows; r++) {
@@ -122,7 +137,7 @@ function syntheticSet(task: Task, numClasses: number, sparse: boolean, rows: num
     for (let c = 0; c < COLS; c++) {
       const wave = Math.sin(r * 0.7 + c * 1.3);
       const v = sparse && wave < 0.1 ? 0 : wave;
-      x[r * COLS + c] = v;
+      x[r * COLS + c] = integer ? Math.round(8 + 8 * v) : v;
       sum += v * (c + 1);
     }
     y[r] = task === 'regression' ? sum : numClasses === 2 ? (sum > 0 ? 1 : 0) : sum > 1 ? 2 : sum > -1 ? 1 : 0;
@@ -138,12 +153,12 @@ export interface WarmUpStep {
 }
 
 function fitStep(variant: Variant): WarmUpStep {
-  const { algorithm, task, hyperparams, numClasses = 3, sparse = false, rows = ROWS } = variant;
+  const { algorithm, task, hyperparams, numClasses = 3, sparse = false, integer = false, rows = ROWS } = variant;
   return {
     algorithm,
     task,
     run: async () => {
-      const { x, y } = syntheticSet(task, numClasses, sparse, rows);
+      const { x, y } = syntheticSet(task, numClasses, sparse, integer, rows);
       const engine = getLocalEngineFactory(algorithm).create();
       await engine.fit({ x, rows, cols: COLS, y, yCols: 1 }, { task, hyperparams, ...(task === 'classification' ? { numClasses } : {}) });
       await engine.predict(x, rows);

@@ -58,12 +58,14 @@ const BAND = 32;
  * The rbf kernel matrix of x's rows (row-major, `cols` features) into `values`, laid out as `layout`:
  * the row at position i has its serial number i + 1 at node 0 and its value with the row at position j
  * at node j + 1. Built a band of rows at a time: the band's dot products with the rows from the band on
- * (BLAS) become kernel values in place, one exp per pair of rows; the band's rows are copied out, and
- * its columns into the rows below (the matrix is symmetric), so that each value is written once and
- * none is read back: the matrix is far larger than a cache. The loops are small functions, called per
- * band and per row: V8 optimizes a function after some calls, and the warm-up's small fits make
- * enough of them, where a loop inside one long call waits for on-stack replacement (a first digits fit
- * after the warm-up ran its band loop unoptimized: 21 ms of CPU where a warm fit takes 4).
+ * (BLAS) become kernel values, one exp per pair of rows, written into the band's rows of the matrix and
+ * kept in the band, whose columns then go into the rows below (the matrix is symmetric), so that each
+ * value is written once and none is read back: the matrix is far larger than a cache. (Computing the
+ * band in place first and copying its rows out after took 10–11% more of a digits fit's CPU: svm8.)
+ * The loops are small functions, called per band and per row: V8 optimizes a function after some
+ * calls, and the warm-up's small fits make enough of them, where a loop inside one long call waits for
+ * on-stack replacement (a first digits fit after the warm-up ran its band loop unoptimized: 21 ms of
+ * CPU where a warm fit takes 4).
  */
 export function writeKernelMatrix(values: Float64Array, layout: InterleavedRows, x: Float64Array, cols: number, gamma: number): void {
   const { rows } = layout;
@@ -73,9 +75,9 @@ export function writeKernelMatrix(values: Float64Array, layout: InterleavedRows,
   for (let from = 0; from < rows; from += BAND) {
     const to = Math.min(from + BAND, rows);
     const band = products.of(from, to);
-    if (byDistance) bandKernelByDistance(band, from, to, rows, square, byDistance);
-    else bandKernel(band, from, to, rows, square, gamma);
-    writeBand(values, layout.stride, band, from, to, rows);
+    if (byDistance) bandRowsByDistance(values, layout.stride, band, from, to, rows, square, byDistance);
+    else bandRows(values, layout.stride, band, from, to, rows, square, gamma);
+    writeColumnsBelow(values, layout.stride, band, from, to, rows);
   }
 }
 
@@ -136,21 +138,41 @@ function exactInFloat32(x: Float64Array, cols: number): boolean {
   return cols * largest * largest < 2 ** 24;
 }
 
-/** A band's dot products into kernel values on and right of the diagonal (the rest is the rows above, transposed). */
-function bandKernel(band: Float64Array, from: number, to: number, rows: number, square: Float64Array, gamma: number): void {
+/**
+ * The band's rows of the matrix, whole: serial number, the columns left of the band's diagonal from the
+ * band's rows above (transposed: their values were made first), then the diagonal and the values right of
+ * it from the dot products, each written into the band too (the rows below read their columns there).
+ */
+function bandRows(
+  values: Float64Array, stride: number, band: Float64Array, from: number, to: number, rows: number, square: Float64Array, gamma: number,
+): void {
   const width = rows - from;
   for (let i = from; i < to; i++) {
+    const node0 = rowStart(values, stride, band, from, i, width);
     const diagonal = (i - from) * width + i - from;
     const si = square[i]!;
     // upstream's diagonal to the bit (the solver uses it as a double): exp(0) = 1 for rbf
-    band[diagonal] = Math.exp(-gamma * (si + si - 2 * si));
-    kernelValues(band, diagonal + 1, rows - i - 1, si, square, i + 1, gamma);
+    values[node0 + 2 * (i + 1)] = band[diagonal] = Math.exp(-gamma * (si + si - 2 * si));
+    kernelValues(values, node0 + 2 * (i + 2), band, diagonal + 1, rows - i - 1, si, square, i + 1, gamma);
   }
 }
 
-/** band[at + t] = upstream's rbf value from the dot product there, for row i (squared norm si) and the rows from `first` on. */
-function kernelValues(band: Float64Array, at: number, count: number, si: number, square: Float64Array, first: number, gamma: number): void {
-  for (let t = 0; t < count; t++) band[at + t] = tableExp(-gamma * (si + square[first + t]! - 2 * band[at + t]!));
+/** Row i's serial number and its columns left of the band's diagonal (the band's rows above, transposed); its node 0's slot. */
+function rowStart(values: Float64Array, stride: number, band: Float64Array, from: number, i: number, width: number): number {
+  const node0 = interleavedSlot(stride, i, 0);
+  values[node0] = i + 1;
+  gather(values, node0 + 2 * (from + 1), band, i - from, width, i - from);
+  return node0;
+}
+
+/**
+ * band[at + t] and every other double of `values` from `slot` on = upstream's rbf value from the dot product
+ * at band[at + t], for row i (squared norm si) and the rows from `first` on.
+ */
+function kernelValues(
+  values: Float64Array, slot: number, band: Float64Array, at: number, count: number, si: number, square: Float64Array, first: number, gamma: number,
+): void {
+  for (let t = 0; t < count; t++) values[slot + 2 * t] = band[at + t] = tableExp(-gamma * (si + square[first + t]! - 2 * band[at + t]!));
 }
 
 /** Squared distances up to this many take a table (512 kB of doubles): digits' reach 4 · 64 · 16² at most. */
@@ -179,49 +201,38 @@ export class DistanceExp {
   }
 }
 
-/** bandKernel by DistanceExp's table. */
-function bandKernelByDistance(band: Float64Array, from: number, to: number, rows: number, square: Float64Array, byDistance: DistanceExp): void {
+/** bandRows by DistanceExp's table. */
+function bandRowsByDistance(
+  values: Float64Array, stride: number, band: Float64Array, from: number, to: number, rows: number, square: Float64Array, byDistance: DistanceExp,
+): void {
   const width = rows - from;
   const { table, gamma } = byDistance;
   for (let i = from; i < to; i++) {
+    const node0 = rowStart(values, stride, band, from, i, width);
     const diagonal = (i - from) * width + i - from;
     const si = square[i]!;
-    band[diagonal] = Math.exp(-gamma * (si + si - 2 * si));
-    kernelValuesByDistance(band, diagonal + 1, rows - i - 1, si, square, i + 1, table, gamma);
+    values[node0 + 2 * (i + 1)] = band[diagonal] = Math.exp(-gamma * (si + si - 2 * si));
+    kernelValuesByDistance(values, node0 + 2 * (i + 2), band, diagonal + 1, rows - i - 1, si, square, i + 1, table, gamma);
   }
 }
 
 /** kernelValues where every squared distance is an exact integer below table.length. */
 function kernelValuesByDistance(
-  band: Float64Array, at: number, count: number, si: number, square: Float64Array, first: number, table: Float64Array, gamma: number,
+  values: Float64Array, slot: number, band: Float64Array, at: number, count: number, si: number, square: Float64Array, first: number,
+  table: Float64Array, gamma: number,
 ): void {
   for (let t = 0; t < count; t++) {
     const distance = si + square[first + t]! - 2 * band[at + t]!;
     let value = table[distance]!;
     if (value !== value) value = table[distance] = tableExp(-gamma * distance);
-    band[at + t] = value;
+    values[slot + 2 * t] = band[at + t] = value;
   }
 }
 
-/**
- * A band's kernel values into the matrix: its rows whole (serial number; the columns left of the
- * band from the rows above, its own from the band), and the band's columns into the rows below it.
- */
-function writeBand(values: Float64Array, stride: number, band: Float64Array, from: number, to: number, rows: number): void {
+/** The band's columns into the rows below it (the matrix is symmetric). */
+function writeColumnsBelow(values: Float64Array, stride: number, band: Float64Array, from: number, to: number, rows: number): void {
   const width = rows - from;
-  for (let i = from; i < to; i++) {
-    const node0 = interleavedSlot(stride, i, 0);
-    values[node0] = i + 1;
-    // left of the diagonal: the band's rows above i, transposed
-    gather(values, node0 + 2 * (from + 1), band, i - from, width, i - from);
-    spread(values, node0 + 2 * (i + 1), band, (i - from) * width + i - from, rows - i);
-  }
   for (let j = to; j < rows; j++) gather(values, interleavedSlot(stride, j, from + 1), band, j - from, width, to - from);
-}
-
-/** `count` values from band[at] on into every other double of `values` from `slot` on (a row's node values). */
-function spread(values: Float64Array, slot: number, band: Float64Array, at: number, count: number): void {
-  for (let t = 0; t < count; t++) values[slot + 2 * t] = band[at + t]!;
 }
 
 /** `count` values of a band's column (band[at], band[at + stride], …) into every other double of `values` from `slot` on. */

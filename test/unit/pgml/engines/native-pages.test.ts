@@ -1,6 +1,25 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { hugePages } from '../../../../src/pgml/engines/native-pages.js';
+import { HUGE_PAGES_MIN_BYTES, hugePages } from '../../../../src/pgml/engines/native-pages.js';
+
+/** The lines of /proc/self/smaps for the mapping that starts at `address`. */
+function smapsOf(address: bigint): string[] {
+  const lines = readFileSync('/proc/self/smaps', 'utf8').split('\n');
+  const start = lines.findIndex((line) => line.startsWith(`${address.toString(16)}-`));
+  if (start < 0) return [];
+  const end = lines.findIndex((line, i) => i > start && /^[0-9a-f]+-[0-9a-f]+ /.test(line));
+  return lines.slice(start, end < 0 ? undefined : end);
+}
+
+/** Whether Linux gives madvised mappings huge pages here (THP "madvise" or "always"). */
+const hugePagesOffered = (() => {
+  try {
+    return /\[(always|madvise)\]/.test(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'));
+  } catch {
+    return false;
+  }
+})();
 
 describe('hugePages (large short-lived native buffers)', { skip: process.platform !== 'linux' ? 'Linux only' : false }, () => {
   it('maps zeroed, writable memory at its address, and gives it back', () => {
@@ -19,7 +38,26 @@ describe('hugePages (large short-lived native buffers)', { skip: process.platfor
     pages.free();
   });
 
-  it('maps nothing for nothing', () => {
+  it('maps nothing for nothing, nor below HUGE_PAGES_MIN_BYTES (malloc memory costs less there)', () => {
     assert.equal(hugePages(0), undefined);
+    assert.equal(hugePages(HUGE_PAGES_MIN_BYTES - 8), undefined);
+    const pages = hugePages(HUGE_PAGES_MIN_BYTES);
+    assert.ok(pages);
+    pages.free();
+  });
+
+  it('asks for huge pages: the mapping is advised and eligible for them', { skip: hugePagesOffered ? false : 'transparent huge pages are off' }, () => {
+    const pages = hugePages(HUGE_PAGES_MIN_BYTES);
+    assert.ok(pages);
+    try {
+      const smaps = smapsOf(pages.address);
+      assert.ok(smaps.length > 0, 'the mapping is in /proc/self/smaps');
+      // hg: the VMA carries MADV_HUGEPAGE; THPeligible: the kernel may back it with huge pages.
+      assert.ok(smaps.some((line) => /^VmFlags:.* hg( |$)/.test(line)), smaps.join('\n'));
+      assert.ok(smaps.some((line) => /^THPeligible:\s+1$/.test(line)), smaps.join('\n'));
+    } finally {
+      pages.free();
+    }
+    assert.deepEqual(smapsOf(pages.address), [], 'unmapped');
   });
 });
