@@ -71,10 +71,12 @@ export class RawMatrixBuilder {
   private x: Float32Array;
   private y: Float64Array;
   private rows = 0;
-  /** x's row width once the first row is complete; while it is read, the next free offset. */
+  /** x's row width once the first row is complete (or placeScalars laid it out); while it is read, the next free offset. */
   private width = 0;
   private xRow = 0;
   private yRow = 0;
+  /** Where the current row goes, one object updated in place by beginScalarRow: nothing is allocated per row. */
+  private readonly target: ScalarRowTarget;
 
   /**
    * `labelNames` are the label columns; every other column is a feature. `maxBytes` bounds the
@@ -124,9 +126,6 @@ export class RawMatrixBuilder {
     target.yRow = this.yRow;
     return target;
   }
-
-  /** One object, updated in place by beginScalarRow: nothing is allocated per row. */
-  private readonly target: ScalarRowTarget;
 
   beginRow(): void {
     // Until the first row is complete the width is not known, unless placeScalars laid it out.
