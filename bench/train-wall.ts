@@ -4,7 +4,9 @@
 // n×30 classification tables. Per cell also the proxy's peak RSS during the training (VmHWM, reset
 // before it) next to the float32 matrix it needs, and the issue's measurement of the event loop: the
 // p99 latency of one SELECT 1 loop through the proxy while it trains against the same loop idle
-// (BENCH_IDLE_MS, 10 s, through the same proxy just before: no model training). Only that one loop
+// (BENCH_IDLE_MS, 10 s, through the same proxy just before: no model training), both windows
+// observed alike (the CPU sampler below runs in this process, the loop's client, in both; until
+// stop 32 only during the fit, whose SELECT 1s alone then waited on it). Only that one loop
 // runs during the fit, so nothing but the training shares the machine with it. Then, as context, a
 // second pass trains again with the loop through an identical second proxy on the same upstream that
 // trains nothing (the twin): the fit's threads, the decoder and the upstream's COPY slow both proxies
@@ -19,7 +21,8 @@
 // time of the training session's upstream backend (backend_cpu_ms: it sends the rows) and the largest
 // RSS, and the RSS second by second (what holds memory when). Per cell also that run-queue wait per
 // SELECT 1 served, idle and during the fit (/proc schedstat): CPU contention met by the event
-// loop, which the machine's other load moves less than a p99 does.
+// loop, which the machine's other load moves less than a p99 does; and the main thread's CPU per
+// SELECT 1 served, idle and during the read (main_cpu_us_per_select1: the read's share on top).
 // First the fixed overhead: a linear fit on breast_cancer, wall time minus the fit, as
 // bench/train-overhead.ts measures it: the proxy's first training is reported apart (it runs the engine
 // thread's warm-up steps for linear first), the others once both proxies have settled (10 s after the
@@ -47,6 +50,7 @@ import { execCapture } from '../test/support/exec.js';
 import { createDatabase, startPgCluster } from '../test/support/pg-cluster.js';
 import { startProxy } from '../test/support/proxy.js';
 import { median, p99, selectLoop } from './select-loop.js';
+import { ROW_BYTES } from './read-bench-support.js';
 import { createTable, FEATURES } from './train-table.js';
 import { cpuMs, phaseReport, readStalls, rssTimeline, runqueueWait, sampleCpu, settle, type Notice, type Pass, type TimedLoop } from './train-phases.js';
 
@@ -145,7 +149,7 @@ async function trainBesideLoop(db: pg.Client, project: string, table: string, al
   db.on('notice', onNotice);
   const loop: TimedLoop = { starts: [], latencies: [] };
   // Only the training proxy's pass: the backend that sends its rows shares the machine with the loop.
-  const backendPid = pid === trainingPid ? Number((await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid) : undefined;
+  const backendPid = pid === trainingPid ? await backendPidOf(db) : undefined;
   const stopCpu = sampleCpu(pid, backendPid);
   const start = performance.timeOrigin + performance.now();
   try {
@@ -156,6 +160,11 @@ async function trainBesideLoop(db: pg.Client, project: string, table: string, al
   } finally {
     db.off('notice', onNotice);
   }
+}
+
+/** The upstream backend of the session `db` (through the proxy: the training's own session). */
+async function backendPidOf(db: pg.Client): Promise<number> {
+  return Number((await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
 }
 
 /** The training proxy's pid: its passes also sample the training session's upstream backend. */
@@ -203,9 +212,14 @@ async function main(): Promise<void> {
       await setup.end();
       for (const algorithm of algorithms) {
         log(`${table} ${algorithm}: idle SELECT 1 loop, ${IDLE_MS} ms`);
-        const idleFrom = cpuMs(proxy.pid);
+        // Sampled as the fit's window is (same sampler, same process, same 50 ms): each sample blocks
+        // this process's event loop, the loop's client, for about 75 µs, so a window sampled alone
+        // would carry slow SELECT 1s that the other does not.
+        const stopIdleCpu = sampleCpu(proxy.pid, await backendPidOf(db));
         const idle = await selectLoop(url, new Promise((r) => setTimeout(r, IDLE_MS)));
-        const idleWait = cpuMs(proxy.pid).wait - idleFrom.wait;
+        const idleCpu = stopIdleCpu();
+        const idleWait = idleCpu[idleCpu.length - 1]![4] - idleCpu[0]![4];
+        const idleMainCpu = idleCpu[idleCpu.length - 1]![1] - idleCpu[0]![1];
         log(`${table} ${algorithm}: pgml.train with one SELECT 1 loop through the training proxy`);
         const before = memory(proxy.pid);
         resetPeak(proxy.pid);
@@ -218,6 +232,7 @@ async function main(): Promise<void> {
           twinPass = (await trainBesideLoop(db, `bench_${table}_${algorithm}_twin`, table, algorithm, idleUrl, idleTwin.pid)).pass;
         }
         const phases = phaseReport(pass, twinPass, stalls);
+        const read = phases.find((p) => p.phase === 'read_and_dataset')!;
         const [busy, twin] = [pass.loop.latencies, twinPass?.loop.latencies ?? []];
         const after = memory(proxy.pid);
         const reference = python === 'off' ? null : await pythonRun(direct, table, algorithm);
@@ -250,6 +265,13 @@ async function main(): Promise<void> {
             ...(twinPass === null
               ? {}
               : { twin_pass_during_fit: p99(twin), samples_twin_pass: twin.length, ratio_vs_twin_pass: round(p99(busy) / p99(twin), 3) }),
+          },
+          // The main thread's CPU per SELECT 1 served idle and during the read and dataset phase, with
+          // the MB of DataRows that phase read (this table's rows have no NULLs: ROW_BYTES each).
+          main_cpu_us_per_select1: {
+            idle: round((idleMainCpu * 1000) / idle.length),
+            read: round((read.main_cpu_ms * 1000) / read.select1_n),
+            read_mb: round((rows * ROW_BYTES) / (1024 * 1024)),
           },
           // The proxy's main thread's time runnable but not running, per SELECT 1 served (µs).
           main_runqueue_wait_us_per_select1: {

@@ -42,6 +42,14 @@ interface Slot extends RawColumn {
   placed: boolean;
 }
 
+/** Where the current row of scalars goes (RawMatrixBuilder.beginScalarRow): x[xRow + offset], y[yRow + offset]. */
+export interface ScalarRowTarget {
+  x: Float32Array;
+  xRow: number;
+  y: Float64Array;
+  yRow: number;
+}
+
 const INITIAL_BYTES = 1 << 20;
 
 /** V8's largest growable buffer: a feature matrix of up to a billion values. */
@@ -63,10 +71,12 @@ export class RawMatrixBuilder {
   private x: Float32Array;
   private y: Float64Array;
   private rows = 0;
-  /** x's row width once the first row is complete; while it is read, the next free offset. */
+  /** x's row width once the first row is complete (or placeScalars laid it out); while it is read, the next free offset. */
   private width = 0;
   private xRow = 0;
   private yRow = 0;
+  /** Where the current row goes, one object updated in place by beginScalarRow: nothing is allocated per row. */
+  private readonly target: ScalarRowTarget;
 
   /**
    * `labelNames` are the label columns; every other column is a feature. `maxBytes` bounds the
@@ -91,12 +101,35 @@ export class RawMatrixBuilder {
     this.maxBytes = Math.min(maxBytes, MAX_MATRIX_BYTES);
     this.xBuffer = new GrowableBuffer(Math.min(INITIAL_BYTES, this.maxBytes), { maxByteLength: this.maxBytes });
     this.yBuffer = new GrowableBuffer(INITIAL_BYTES, { maxByteLength: MAX_MATRIX_BYTES });
-    this.x = new Float32Array(this.xBuffer);
-    this.y = new Float64Array(this.yBuffer);
+    this.x = fixedView(Float32Array, this.xBuffer);
+    this.y = fixedView(Float64Array, this.yBuffer);
+    this.target = { x: this.x, xRow: 0, y: this.y, yRow: 0 };
+  }
+
+  /**
+   * For rows of scalars only (store/binary-rows.ts' fixed-width path): places every column now, in
+   * catalog order as the first row would, and returns where each goes: its offset in x (>= 0) for a
+   * feature, or -1 - its offset in y for a label.
+   */
+  placeScalars(): Int32Array {
+    if (this.rows > 0) throw new Error('placeScalars must come before the first row');
+    return Int32Array.from(this.slots, (slot) => (slot.label ? -1 - slot.offset : this.place(slot, 1)));
+  }
+
+  /** beginRow, and where the row's values go (the arrays change when the matrix grows). */
+  beginScalarRow(): ScalarRowTarget {
+    this.beginRow();
+    const target = this.target;
+    target.x = this.x;
+    target.xRow = this.xRow;
+    target.y = this.y;
+    target.yRow = this.yRow;
+    return target;
   }
 
   beginRow(): void {
-    if (this.rows > 0) {
+    // Until the first row is complete the width is not known, unless placeScalars laid it out.
+    if (this.rows > 0 || this.width > 0) {
       this.xRow = this.rows * this.width;
       this.ensureX((this.xRow + this.width) * 4);
     }
@@ -187,14 +220,23 @@ export class RawMatrixBuilder {
     if (bytes <= this.xBuffer.byteLength) return;
     if (bytes > this.maxBytes) throw this.tooLarge(bytes);
     this.xBuffer.grow(Math.min(this.maxBytes, Math.max(bytes, this.xBuffer.byteLength * 2)));
-    this.x = new Float32Array(this.xBuffer);
+    this.x = fixedView(Float32Array, this.xBuffer);
   }
 
   private ensureY(bytes: number): void {
     if (bytes <= this.yBuffer.byteLength) return;
     this.yBuffer.grow(Math.min(this.yBuffer.maxByteLength, Math.max(bytes, this.yBuffer.byteLength * 2)));
-    this.y = new Float64Array(this.yBuffer);
+    this.y = fixedView(Float64Array, this.yBuffer);
   }
+}
+
+/**
+ * A view of the buffer's current length, made again after each grow. Not a length-tracking view
+ * (`new Float32Array(buffer)` of a growable buffer): Node 20's V8 stores through one of those at
+ * about half the speed, which was most of decoding a float4 table's time (BENCHMARKS.md, issue 15, fitp99).
+ */
+function fixedView<T extends Float32Array | Float64Array>(type: { new (buffer: SharedArrayBuffer, offset: number, length: number): T; BYTES_PER_ELEMENT: number }, buffer: GrowableBuffer): T {
+  return new type(buffer, 0, Math.floor(buffer.byteLength / type.BYTES_PER_ELEMENT));
 }
 
 export function mismatchedWidth(name: string, expected: number, received: number): PgError {

@@ -15,32 +15,98 @@ import type { RawMatrixBuilder } from '../preparation/raw-matrix.js';
  */
 type Scalar = (view: DataView, data: Buffer, at: number) => number;
 
+/** The fixed-width send formats, by a number for fixedWidthRowSink's switch. */
+const FIXED_WIDTH: Record<string, number> = { bool: 0, int2: 1, int4: 2, int8: 3, float4: 4, float8: 5 };
+
+/** A fixed-width value (its FIXED_WIDTH number) at `at`. */
+function fixedWidth(type: number, view: DataView, at: number): number {
+  switch (type) {
+    case 0:
+      return view.getUint8(at) === 0 ? 0 : 1;
+    case 1:
+      return view.getInt16(at);
+    case 2:
+      return view.getInt32(at);
+    case 3:
+      // Exact below 2^53; above, the one rounding of the sum is the correctly rounded double.
+      return view.getInt32(at) * 4294967296 + view.getUint32(at + 4);
+    case 4:
+      return view.getFloat32(at);
+    default:
+      return view.getFloat64(at);
+  }
+}
+
 const SCALARS: Record<string, Scalar> = {
-  bool: (view, _data, at) => (view.getUint8(at) === 0 ? 0 : 1),
-  int2: (view, _data, at) => view.getInt16(at),
-  int4: (view, _data, at) => view.getInt32(at),
-  // Exact below 2^53; above, the one rounding of the sum is the correctly rounded double.
-  int8: (view, _data, at) => view.getInt32(at) * 4294967296 + view.getUint32(at + 4),
-  float4: (view, _data, at) => view.getFloat32(at),
-  float8: (view, _data, at) => view.getFloat64(at),
+  ...Object.fromEntries(Object.entries(FIXED_WIDTH).map(([name, type]): [string, Scalar] => [name, (view, _data, at) => fixedWidth(type, view, at)])),
   numeric: (_view, data, at) => numeric(data, at),
 };
 
 /** A sink that writes each row into the builder; `specs` are the relation's columns in order. */
 export function binaryRowSink(specs: readonly ColumnSpec[], builder: RawMatrixBuilder): BinaryRowSink {
-  const readers = specs.map((spec, c) => columnReader(spec, c, builder));
+  return fixedWidthRowSink(specs, builder) ?? columnByColumnSink(specs, builder);
+}
+
+/** One DataView per buffer the rows come in (a chunk holds hundreds of rows). */
+function viewer(): (data: Buffer) => DataView {
   let viewed: Buffer | undefined;
   let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  return (data) => {
+    if (data !== viewed) {
+      viewed = data;
+      view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    }
+    return view;
+  };
+}
+
+function checkFields(fields: number, expected: number): void {
+  if (fields !== expected) throw new PgError(SqlState.DataException, `expected ${expected} columns per row, received ${fields}`);
+}
+
+/**
+ * Rows of fixed-width scalars only (the common training table: numbers and a label), decoded in one
+ * loop that stores each value where the builder laid its column out: no call per value. The
+ * decoding thread shares the two cores with the upstream backend and the sessions while the read
+ * runs: a million rows of 30 float4 and a label cost it about 800 ms of CPU column by column into
+ * length-tracking views, 400 into fixed ones (raw-matrix.ts), 260 here (BENCHMARKS.md, issue 15,
+ * fitp99). Undefined when a column is of another kind.
+ */
+function fixedWidthRowSink(specs: readonly ColumnSpec[], builder: RawMatrixBuilder): BinaryRowSink | undefined {
+  const types = specs.map((spec) => (spec.kind === 'categorical' || spec.array ? undefined : FIXED_WIDTH[spec.pgType]));
+  if (types.some((type) => type === undefined)) return undefined;
+  const type = Uint8Array.from(types as number[]);
+  const places = builder.placeScalars();
+  const columns = specs.length;
+  const viewOf = viewer();
   return {
     row(data, start) {
-      if (data !== viewed) {
-        viewed = data;
-        view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+      const view = viewOf(data);
+      checkFields(view.getInt16(start), columns);
+      const { x, xRow, y, yRow } = builder.beginScalarRow();
+      let at = start + 2;
+      for (let c = 0; c < columns; c++) {
+        const length = view.getInt32(at);
+        at += 4;
+        const value = length < 0 ? Number.NaN : fixedWidth(type[c]!, view, at);
+        if (length > 0) at += length;
+        const place = places[c]!;
+        if (place >= 0) x[xRow + place] = value;
+        else y[yRow - 1 - place] = value;
       }
-      const fields = view.getInt16(start);
-      if (fields !== readers.length) {
-        throw new PgError(SqlState.DataException, `expected ${readers.length} columns per row, received ${fields}`);
-      }
+      builder.endRow();
+    },
+  };
+}
+
+/** Any training column: each column's reader in turn (text, numeric, arrays). */
+function columnByColumnSink(specs: readonly ColumnSpec[], builder: RawMatrixBuilder): BinaryRowSink {
+  const readers = specs.map((spec, c) => columnReader(spec, c, builder));
+  const viewOf = viewer();
+  return {
+    row(data, start) {
+      const view = viewOf(data);
+      checkFields(view.getInt16(start), readers.length);
       builder.beginRow();
       let at = start + 2;
       for (const read of readers) {

@@ -84,6 +84,43 @@ describe('binary training rows', () => {
     assert.throws(() => sink.row(other(float4Array([2], [1, null])), 5), { code: '22004', message: /NULL element/ });
   });
 
+  it('decodes rows of fixed-width scalars only (its own loop) into the places the columns would take, labels anywhere, NULL as NaN', () => {
+    // Two labels, one between the features and one first; enough rows to grow past the first MB.
+    const fixed = [
+      { name: 'z', type: 'float8' },
+      { name: 'b', type: 'bool' },
+      { name: 's', type: 'int2' },
+      { name: 'y', type: 'float4' },
+      { name: 'i', type: 'int4' },
+      { name: 'l', type: 'int8' },
+      { name: 'f', type: 'float4' },
+    ].map(describeColumn);
+    const b = new RawMatrixBuilder(fixed, ['y', 'z'], 1 << 30, () => new PgError('53200', 'too large'));
+    // The column-by-column path would store every value through the builder's number().
+    b.number = () => assert.fail('a fixed-width row went value by value');
+    const sink = binaryRowSink(fixed, b);
+    const n = 60000;
+    const expectedX: number[] = [];
+    const expectedY: number[] = [];
+    for (let r = 0; r < n; r++) {
+      const values = [r * 0.25 - 7, r % 2, (r % 300) - 150, r / 3, r * 7919 - 1000000, r * 4000000007 - 9, r / 7];
+      const nulls = values.map((_, c) => r % (5 + c) === 3);
+      const bytes = [float8(values[0]!), Buffer.from([values[1]!]), int2(values[2]!), float4(values[3]!), int32(values[4]!), int8(BigInt(r) * 4000000007n - 9n), float4(values[6]!)];
+      sink.row(row(bytes.map((v, c) => (nulls[c] ? null : v))), 5);
+      const got = (c: number): number => (nulls[c] ? Number.NaN : values[c]!);
+      expectedX.push(got(1), got(2), got(4), got(5), got(6));
+      expectedY.push(Math.fround(got(3)), got(0));
+    }
+    const raw = b.finish();
+    assert.equal(raw.rows, n);
+    assert.equal(raw.width, 5);
+    assert.deepEqual(Array.from(raw.x), Array.from(Float32Array.from(expectedX)));
+    assert.deepEqual(Array.from(raw.y), expectedY);
+    assert.deepEqual(raw.features.map((f) => [f.spec.name, f.offset]), [['b', 0], ['s', 1], ['i', 2], ['l', 3], ['f', 4]]);
+    assert.deepEqual(raw.labels.map((f) => [f.spec.name, f.offset]), [['y', 0], ['z', 1]]);
+    assert.throws(() => sink.row(row([null, null]), 5), { code: '22000', message: /expected 7 columns per row, received 2/ });
+  });
+
   it('stops at the memory limit with the caller\'s error', () => {
     const small = new RawMatrixBuilder([specs[1]!], [], 16, (bytes) => new PgError('53200', `needs ${bytes}`));
     const sink = binaryRowSink([specs[1]!], small);
