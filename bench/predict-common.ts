@@ -11,6 +11,10 @@ export const FEATURES = 30;
 export const ALGORITHM = process.env.BENCH_ALGORITHM ?? 'xgboost';
 const HYPERPARAMS = ALGORITHM === 'xgboost' ? '{"n_estimators": 100}' : '{}';
 export const DATABASE = 'bench';
+/** The features of the constant prediction the latency benchmarks time (4 decimals, as in its SQL text). */
+export const CONSTANT_FEATURES = Array.from({ length: FEATURES }, (_, i) => Number((Math.sin(i) / 2).toFixed(4)));
+/** A prediction with constant arguments, which the proxy answers itself (issue 16). */
+export const CONSTANT_PREDICT_SQL = `SELECT pgml.predict('p', ARRAY[${CONSTANT_FEATURES.map((f) => f.toFixed(4)).join(', ')}]::float8[])`;
 
 export interface PredictBench {
   cluster: PgCluster;

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execCapture } from '../test/support/exec.js';
-import { ALGORITHM, DATABASE, FEATURES, loadAverage, log, setUp } from './predict-common.js';
+import { ALGORITHM, CONSTANT_PREDICT_SQL, DATABASE, FEATURES, loadAverage, log, setUp } from './predict-common.js';
 
 const PGBENCH = process.env.PGBENCH ?? '/usr/bin/pgbench';
 const durationSec = Number(process.env.BENCH_DURATION ?? 10);
@@ -15,8 +15,7 @@ const clientCounts = (process.env.BENCH_CLIENTS ?? '8,32').split(',').map(Number
 const bench = await setUp(20_000);
 const dir = mkdtempSync(join(tmpdir(), 'pgml-predict-conc-'));
 try {
-  const constants = Array.from({ length: FEATURES }, (_, i) => (Math.sin(i) / 2).toFixed(4)).join(', ');
-  const scripts = { select1: 'SELECT 1;\n', predict: `SELECT pgml.predict('p', ARRAY[${constants}]::float8[]);\n` };
+  const scripts = { select1: 'SELECT 1;\n', predict: `${CONSTANT_PREDICT_SQL};\n` };
   const results: Record<string, Record<string, number>> = {};
   const loadAtStart = loadAverage();
   for (const clients of clientCounts) {

@@ -12,63 +12,25 @@
 // BENCH_KEEP_LOGS (leave pgbench's logs, to match with the proxy's own marks), PGBENCH (/usr/bin/pgbench);
 // PGML_PROXY_NODE_ARGS (e.g. --trace-gc) reaches the proxy; the proxy runs with --min-semi-space-size=16 as
 // `npm start` runs it, and `PGML_PROXY_NODE_ARGS=--min-semi-space-size=0` gives V8's default young generation.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { execCapture } from '../test/support/exec.js';
-import { ALGORITHM, DATABASE, FEATURES, loadAverage, log, percentile, setUp } from './predict-common.js';
+import { distribution, pgbenchRun, type Distribution, type PgbenchCell } from './pgbench-latency.js';
+import { ALGORITHM, CONSTANT_PREDICT_SQL, DATABASE, FEATURES, loadAverage, log, setUp } from './predict-common.js';
 
-const PGBENCH = process.env.PGBENCH ?? '/usr/bin/pgbench';
 const durationSec = Number(process.env.BENCH_DURATION ?? 4);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 2000);
 const onlyCells = process.env.BENCH_CELLS?.split(',');
 
-interface Distribution {
-  n: number;
-  p50_ms: number;
-  p90_ms: number;
-  p99_ms: number;
-  p99_9_ms: number;
-  max_ms: number;
-  p99_vs_p50: number;
-}
-
-function distribution(samplesMs: number[]): Distribution {
-  const sorted = [...samplesMs].sort((a, b) => a - b);
-  const at = (p: number): number => +percentile(sorted, p).toFixed(4);
-  return {
-    n: sorted.length,
-    p50_ms: at(50),
-    p90_ms: at(90),
-    p99_ms: at(99),
-    p99_9_ms: at(99.9),
-    max_ms: +(sorted.at(-1) ?? Number.NaN).toFixed(4),
-    p99_vs_p50: +(at(99) / at(50)).toFixed(2),
-  };
-}
-
-/** Latencies (ms) from pgbench's per-transaction log: `client_id transaction_no time_us script_no epoch epoch_us`. */
-function readPgbenchLog(dir: string, prefix: string): number[] {
-  const samples: number[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.startsWith(`${prefix}.`))) {
-    for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
-      const latencyUs = line.split(' ')[2];
-      if (latencyUs) samples.push(Number(latencyUs) / 1000);
-    }
-  }
-  return samples;
-}
-
 const bench = await setUp(20_000);
 const dir = mkdtempSync(join(tmpdir(), 'pgml-predict-tail-'));
 try {
-  const constants = Array.from({ length: FEATURES }, (_, i) => (Math.sin(i) / 2).toFixed(4)).join(', ');
-  const predictSql = `SELECT pgml.predict('p', ARRAY[${constants}]::float8[])`;
+  const predictSql = CONSTANT_PREDICT_SQL;
   const direct = { host: bench.cluster.host, port: bench.cluster.port };
   const proxy = { host: bench.proxy.host, port: bench.proxy.port };
-  const cells = [
+  const cells: PgbenchCell[] = [
     { name: 'select1_direct', sql: 'SELECT 1', target: direct },
     { name: 'select1', sql: 'SELECT 1', target: proxy },
     { name: 'predict', sql: predictSql, target: proxy },
@@ -91,25 +53,17 @@ try {
   const loadAtStart = loadAverage();
   const pgbenchSamples: Record<string, number[]> = {};
   for (let round = 0; round < rounds; round++) {
-    for (const { name, sql, target } of cells) {
-      const script = join(dir, `${name}.sql`);
-      writeFileSync(script, `${sql};\n`);
-      const prefix = `${name}-${round}`;
-      log('predict-tail', `pgbench ${name}, round ${round + 1}/${rounds}`);
-      const before = name === 'predict' ? await upstreamTransactions() : 0;
-      const r = await execCapture(
-        PGBENCH,
-        ['-n', '-f', script, '-c', '1', '-T', String(durationSec), '--log', `--log-prefix=${join(dir, prefix)}`,
-          '-h', target.host, '-p', String(target.port), '-U', 'postgres', DATABASE],
-      );
-      if (r.code !== 0) throw new Error(`pgbench failed:\n${r.stdout}\n${r.stderr}`);
-      if (name === 'predict') {
+    for (const cell of cells) {
+      log('predict-tail', `pgbench ${cell.name}, round ${round + 1}/${rounds}`);
+      const before = cell.name === 'predict' ? await upstreamTransactions() : 0;
+      const samples = await pgbenchRun(cell, { seconds: durationSec }, dir, `${cell.name}-${round}`);
+      if (cell.name === 'predict') {
         // pgbench's upstream backend has exited (it flushes its statistics then). The count includes
         // the session's start and this count's own queries: a handful, against tens of thousands of predictions.
         await new Promise((resolve) => setTimeout(resolve, 1000));
         predictUpstreamTransactions += (await upstreamTransactions()) - before;
       }
-      pgbenchSamples[name] = (pgbenchSamples[name] ?? []).concat(readPgbenchLog(dir, prefix));
+      pgbenchSamples[cell.name] = (pgbenchSamples[cell.name] ?? []).concat(samples);
     }
   }
   const loadAfterPgbench = loadAverage();

@@ -58,6 +58,7 @@ export class CallEvaluator {
    * client's parameters stay.
    */
   async foldConstantsInPerRowCalls(sql: string, analysis: QueryAnalysis): Promise<string | undefined> {
+    if (!mayFoldConstants(analysis)) return undefined;
     const replacements = new Map<number, string>();
     for (const stmt of analysis.statements) {
       const byId = new Map(stmt.calls.map((c) => [c.id, c]));
@@ -69,11 +70,11 @@ export class CallEvaluator {
         }
         return false;
       };
-      const hasPerRowCalls = stmt.calls.some((site) => isRowDependent(site, stmt));
+      const perRow = hasPerRowCalls(stmt);
       const isTopScalar = (site: CallSite) => site.context === 'expression' && site.signature.returns.kind === 'scalar';
       for (const site of stmt.calls) {
         if (isRowDependent(site, stmt) || needsParams(site, stmt)) continue;
-        if (site.parentId === undefined ? !(hasPerRowCalls && isTopScalar(site)) : !underPerRowCall(site)) continue;
+        if (site.parentId === undefined ? !(perRow && isTopScalar(site)) : !underPerRowCall(site)) continue;
         if (analysis.statements.length > 1 && !this.isPure(site, stmt)) continue;
         replacements.set(site.id, this.renderValue(site, await this.evaluate(site, stmt, sql, undefined)));
       }
@@ -115,7 +116,7 @@ export class CallEvaluator {
   /** Runs the call and returns its result (scalar, array for setof, rows for table). */
   async evaluate(site: CallSite, stmt: StatementAnalysis, sql: string, params: BoundParams): Promise<unknown> {
     const fn = this.registry.implementation(site.signature);
-    const args = await this.validatedArguments(fn, site, stmt, sql, params);
+    const args = constantArguments.get(site) ?? (await this.validatedArguments(fn, site, stmt, sql, params));
     try {
       return await fn.execute(args, this.context);
     } catch (error) {
@@ -137,6 +138,8 @@ export class CallEvaluator {
   }
 
   private async validatedArguments(fn: ProxyFunction, site: CallSite, stmt: StatementAnalysis, sql: string, params: BoundParams): Promise<CallArgs> {
+    const known = constantArguments.get(site);
+    if (known !== undefined) return known;
     const raw: Record<string, unknown> = {};
     for (const [name, arg] of site.args) {
       const param = site.signature.params.find((p) => p.name === name);
@@ -152,6 +155,7 @@ export class CallEvaluator {
         { position: site.position },
       );
     }
+    if (argumentsAsAnalyzed(site)) constantArguments.set(site, parsed.data);
     return parsed.data;
   }
 
@@ -316,6 +320,43 @@ export class CallEvaluator {
         );
     }
   }
+}
+
+/** Whether foldConstantsInPerRowCalls may fold a call: every call folded is a per-row call's, or beside one. */
+export function mayFoldConstants(analysis: QueryAnalysis): boolean {
+  return analysis.statements.some(hasPerRowCalls);
+}
+
+/** Whether a statement has per-row calls, by analysis (never modified once made, recent-analyses.ts): asked at every Query. */
+const perRowCallsIn = new WeakMap<StatementAnalysis, boolean>();
+
+function hasPerRowCalls(stmt: StatementAnalysis): boolean {
+  let perRow = perRowCallsIn.get(stmt);
+  if (perRow === undefined) perRowCallsIn.set(stmt, (perRow = stmt.calls.some((site) => isRowDependent(site, stmt))));
+  return perRow;
+}
+
+/**
+ * The validated arguments of calls whose arguments are all constants as the analysis holds them,
+ * by call site. A site belongs to an analysis, which is kept per statement text and never modified
+ * (recent-analyses.ts): the same statement sent again has the same arguments, the very values
+ * argumentValue returns for them. Reading and validating them again at every call was ~2.5 KB of
+ * garbage of a constant 30-feature prediction's 23 KB (BENCHMARKS.md, issue 16, lat3). Functions
+ * read their arguments and never change them.
+ */
+const constantArguments = new WeakMap<CallSite, CallArgs>();
+
+/**
+ * Whether every argument is a constant argumentValue returns as the analysis holds it; not a quoted
+ * literal it reads as another type (parseText may make an object or a Date of it, a fresh one per call).
+ */
+function argumentsAsAnalyzed(site: CallSite): boolean {
+  for (const [name, arg] of site.args) {
+    if (arg.kind !== 'const') return false;
+    const castType = arg.castType ?? site.signature.params.find((p) => p.name === name)?.type;
+    if (typeof arg.value === 'string' && castType !== undefined && castType !== 'text') return false;
+  }
+  return true;
 }
 
 /** A SELECT that may stand as a subquery in FROM: no INTO, no INSERT/UPDATE/DELETE in its WITH. */

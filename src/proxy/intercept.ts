@@ -30,7 +30,7 @@ import { renderOnePass, type OnePassPlan } from '../sql/plan-one-pass.js';
 import { cursorStatementOf, cursorStatements, type CursorStatement } from '../sql/cursor-statement.js';
 import { parseStatements } from '../sql/parser.js';
 import { canEncode } from '../wire/values.js';
-import { CallEvaluator, type BoundParams } from './evaluate.js';
+import { CallEvaluator, mayFoldConstants, type BoundParams } from './evaluate.js';
 import { answerSql, refusalOf, runExpandedStatements, runsInSession, type ExpandedCall } from './expanded-call.js';
 import type { FunctionInliner } from './inline.js';
 import { attnumsAfterAlter, definitionStatements, fillSql, relationExists } from './generated-columns.js';
@@ -38,7 +38,7 @@ import { OnePassCursors } from './one-pass-cursors.js';
 import { Mentions } from './sniff.js';
 import { generatedDdlOf, rewriteGeneratedWrites, type GeneratedDdl } from '../sql/generated.js';
 import type { UpstreamFunctions } from './upstream-functions.js';
-import { analyzeTyped } from './recent-analyses.js';
+import { analyzeRecent, analyzeTyped } from './recent-analyses.js';
 import { canAnswerType, type BoundShape, type LocalAnswers } from './local-answer.js';
 import type { LocalAnswerPlan } from '../sql/plan-local.js';
 import { StreamAnswers, StreamPortal, type StreamPort } from './stream-answer.js';
@@ -155,8 +155,8 @@ export class Interceptor {
    */
   async query(text: string, original: Buffer, { endsPipeline, mentions }: { endsPipeline: boolean; mentions: number }): Promise<void> {
     // The transaction status is known once the statements pipelined before this one are answered.
-    await this.settle();
-    if (this.session.txStatus !== 'E' && (await this.generatedDdl(text))) return;
+    if (this.session.tracker.pending > 0) await this.settle();
+    if (this.session.txStatus !== 'E' && mayDefineGenerated(text) && (await this.generatedDdl(text))) return;
     if ((mentions & Mentions.cursor) !== 0 && this.session.txStatus !== 'E' && (await this.cursorQuery(text, original))) return;
     // In a failed transaction the upstream refuses everything but ROLLBACK; let it say so.
     const prepared = this.session.txStatus === 'E' ? 'passthrough' : await this.analyze(text, mentions);
@@ -280,9 +280,10 @@ export class Interceptor {
    * transaction status is the true one); false when the upstream must answer.
    */
   private async answerLocally(sql: string, analysis: QueryAnalysis): Promise<boolean> {
-    const [stmt, ...more] = analysis.statements;
+    // Indexes, not `[stmt, ...more]`: the rest's array was garbage at every prediction.
+    const stmt = analysis.statements.length === 1 ? analysis.statements[0] : undefined;
     const { local } = this;
-    const plan = local === undefined || stmt === undefined || more.length > 0 ? undefined : planOf(sql, stmt, 'simple').local;
+    const plan = local === undefined || stmt === undefined ? undefined : planOf(sql, stmt, 'simple').local;
     if (local === undefined || stmt === undefined || plan === undefined) return false;
     try {
       return await local.query(sql, stmt, plan);
@@ -357,7 +358,7 @@ export class Interceptor {
    */
   private async generatedDdl(text: string): Promise<boolean> {
     try {
-      const ddl = mayDefineGenerated(text) ? generatedDdlOf(text, this.registry) : undefined;
+      const ddl = generatedDdlOf(text, this.registry);
       if (ddl === undefined) return false;
       this.session.noteCatalogDdl();
       if (ddl.kind === 'alter') {
@@ -1097,10 +1098,12 @@ export class Interceptor {
       const namesTable = (mentions & Mentions.generatedTable) !== 0 && !generated.isEmpty;
       const written = namesTable ? (rewriteGeneratedWrites(original, generated.lookup) ?? original) : original;
       const sql = (await this.inliner.inline(written, db)) ?? written;
-      const outcome = await analyzeTyped(sql, this.registry, db);
+      const recent = analyzeRecent(sql, this.registry);
+      // Awaited only when there is something to wait for: each await was garbage at every prediction.
+      const outcome = recent !== 'passthrough' && recent.columnProbes.length > 0 ? await analyzeTyped(sql, this.registry, db) : recent;
       if (outcome === 'passthrough') return outcome;
       // Constant calls nested in per-row calls are evaluated once, before per-row planning.
-      const folded = await this.evaluator.foldConstantsInPerRowCalls(sql, outcome);
+      const folded = mayFoldConstants(outcome) ? await this.evaluator.foldConstantsInPerRowCalls(sql, outcome) : undefined;
       if (folded === undefined) return { sql, analysis: outcome };
       const refolded = await analyzeTyped(folded, this.registry, db);
       return refolded === 'passthrough' ? refolded : { sql: folded, analysis: refolded };

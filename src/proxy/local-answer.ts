@@ -84,6 +84,15 @@ function rowDescriptionOf(plan: LocalAnswerPlan, formats: readonly number[]): Ro
   return description;
 }
 
+/** A simple Query's result formats, all text, per plan: made once, not per answer. */
+const textFormats = new WeakMap<LocalAnswerPlan, readonly number[]>();
+
+function textFormatsOf(plan: LocalAnswerPlan): readonly number[] {
+  let formats = textFormats.get(plan);
+  if (formats === undefined) textFormats.set(plan, (formats = plan.columns.map(() => 0)));
+  return formats;
+}
+
 /** A local answer is one row. */
 const SELECT_ONE_ROW = backend.commandComplete('SELECT 1');
 const PARSE_COMPLETE = backend.parseComplete();
@@ -91,6 +100,7 @@ const BIND_COMPLETE = backend.bindComplete();
 const PARSED_AND_BOUND = [PARSE_COMPLETE, BIND_COMPLETE];
 const BOUND = [BIND_COMPLETE];
 const NOTHING = Buffer.alloc(0);
+const NO_PREFIX: Buffer[] = [];
 
 /**
  * Which messages came with the Bind, Execute and Sync answered: the statement's Parse, the
@@ -133,7 +143,7 @@ export class LocalAnswers {
    * false when the upstream must answer. An evaluation error is thrown, for the caller to report.
    */
   async query(sql: string, stmt: StatementAnalysis, plan: LocalAnswerPlan): Promise<boolean> {
-    return this.answer(sql, stmt, plan, { formats: plan.columns.map(() => 0), params: undefined, prefix: [] });
+    return this.answer(sql, stmt, plan, { formats: textFormatsOf(plan), params: undefined, prefix: NO_PREFIX });
   }
 
   /**

@@ -383,23 +383,32 @@ export class ClientSession {
       this.busy = true;
       this.options.stats.intercepted++;
       this.beginStatement();
-      task()
-        .then((outcome) => this.follow(outcome))
-        .catch((error: unknown) => this.fatal(PgError.from(error)))
-        .finally(() => {
-          this.busy = false;
-          try {
-            this.pump();
-          } catch (error) {
-            this.fatal(PgError.from(error));
-          }
-        });
+      void this.run(task);
     }
     this.sendBatch(batch);
     if (this.framingError && !this.busy && this.inbox.length === 0 && this.phase === 'ready') {
       return this.failAfterAnswers(this.framingError);
     }
     this.updateReading();
+  }
+
+  /**
+   * Runs an intercepted message's task, then forwards what came after it. One async function rather
+   * than a then/catch/finally chain: three promises and their closures less at every statement.
+   */
+  private async run(task: () => Promise<MessageOutcome>): Promise<void> {
+    try {
+      this.follow(await task());
+    } catch (error) {
+      this.fatal(PgError.from(error));
+    } finally {
+      this.busy = false;
+      try {
+        this.pump();
+      } catch (error) {
+        this.fatal(PgError.from(error));
+      }
+    }
   }
 
   /** Does what an intercepted message's handling left for the session to do. */

@@ -4,7 +4,8 @@ import type { ArgExpr } from './args.js';
 
 /** Whether the call is evaluated per row: an argument reads the rows, itself or through a nested call. */
 export function isRowDependent(site: CallSite, stmt: StatementAnalysis): boolean {
-  return [...site.args.values()].some((arg) => isPerRowArg(arg, stmt));
+  for (const arg of site.args.values()) if (isPerRowArg(arg, stmt)) return true;
+  return false;
 }
 
 export function isPerRowArg(arg: ArgExpr, stmt: StatementAnalysis): boolean {

@@ -46,15 +46,21 @@ export class AccessCache {
     return this.checks;
   }
 
+  /** Whether this session's role was seen to read the model, with nothing changed since: canRead's answer without a check. */
+  knownReadable(ctx: CallContext, modelId: number, projectName: string | null): boolean {
+    const known = this.sessions.get(ctx);
+    return known !== undefined && known.epoch === ctx.sessionEpoch && known.generation === this.generation && known.readable.has(readableKey(modelId, projectName));
+  }
+
   /**
    * Whether the caller can read model `modelId` (reached through `projectName`'s deployment, or
    * by id when null). Throws the upstream's error (42501) when a privilege is missing; false when
    * the rows are hidden from the caller (row-level security): then the call must read them itself.
    */
   async canRead(ctx: CallContext, modelId: number, projectName: string | null): Promise<boolean> {
-    const key = projectName === null ? `m:${modelId}` : `p:${projectName}\u0000${modelId}`;
+    if (this.knownReadable(ctx, modelId, projectName)) return true;
+    const key = readableKey(modelId, projectName);
     const known = this.sessions.get(ctx);
-    if (known && known.epoch === ctx.sessionEpoch && known.generation === this.generation && known.readable.has(key)) return true;
     // Whatever changes while the check runs makes its answer unfit to keep.
     const epoch = ctx.sessionEpoch;
     const generation = this.generation;
@@ -67,4 +73,8 @@ export class AccessCache {
     }
     return visible;
   }
+}
+
+function readableKey(modelId: number, projectName: string | null): string {
+  return projectName === null ? `m:${modelId}` : `p:${projectName}\u0000${modelId}`;
 }

@@ -46,9 +46,14 @@ export class DeploymentCache {
     for (const [name, d] of this.byName) if (d.projectId === projectId) this.byName.delete(name);
   }
 
+  /** The project's deployment as lookup would return it without a query; undefined when lookup must query. */
+  cached(projectName: string): Deployment | undefined {
+    return this.trust === 'none' ? undefined : this.byName.get(projectName);
+  }
+
   /** The project's deployed model; 42704 for an unknown project or one with nothing deployed. */
   async lookup(db: Queryable, projectName: string): Promise<Deployment> {
-    const cached = this.trust === 'none' ? undefined : this.byName.get(projectName);
+    const cached = this.cached(projectName);
     if (cached) return cached;
     const generation = this.generation;
     // A session that has written (e.g. trained in its open transaction) may see a deployment

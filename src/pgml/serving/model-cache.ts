@@ -45,13 +45,8 @@ export class ModelCache {
 
   /** The model, loading it through `db` (the caller's session and privileges) on a miss. */
   async get(db: Queryable, modelId: number, known?: Model): Promise<LoadedModel> {
-    const hit = this.entries.get(modelId);
-    if (hit) {
-      this.hits++;
-      this.entries.delete(modelId);
-      this.entries.set(modelId, hit);
-      return hit;
-    }
+    const hit = this.cached(modelId);
+    if (hit) return hit;
     this.misses++;
     // Concurrent first uses of one model share a single load.
     let pending = this.loading.get(modelId);
@@ -62,6 +57,17 @@ export class ModelCache {
     const loaded = await pending;
     if (!this.entries.has(modelId)) this.insert(modelId, loaded);
     return loaded;
+  }
+
+  /** The model when it is here (a hit, counted as get counts it); undefined when get must load it. */
+  cached(modelId: number): LoadedModel | undefined {
+    const hit = this.entries.get(modelId);
+    if (hit) {
+      this.hits++;
+      this.entries.delete(modelId);
+      this.entries.set(modelId, hit);
+    }
+    return hit;
   }
 
   stats(): ModelCacheStats {

@@ -22,6 +22,13 @@ export type Features = { kind: 'vector'; values: readonly number[] } | { kind: '
 export async function resolveModel(ctx: CallContext, ref: ModelRef): Promise<LoadedModel> {
   const project = 'project' in ref ? ref.project : null;
   const caches = ctx.services.serving;
+  // A served model's steady state: every answer known, taken without the three awaits below (their
+  // promises were ~1 KB of garbage a prediction: BENCHMARKS.md, issue 16, lat3).
+  const knownId = 'modelId' in ref ? ref.modelId : caches.deployments.cached(ref.project)?.modelId;
+  if (knownId !== undefined && caches.access.knownReadable(ctx, knownId, project)) {
+    const hit = caches.models.cached(knownId);
+    if (hit) return hit;
+  }
   const modelId = 'modelId' in ref ? ref.modelId : (await caches.deployments.lookup(ctx.db, ref.project)).modelId;
   if (await caches.access.canRead(ctx, modelId, project)) return caches.models.get(ctx.db, modelId);
   // Row-level security hides some of it from this role: read what it sees, as an uncached call would.
