@@ -11,23 +11,12 @@
  * need only that row's largest a + s), so the matrices are read once an iteration instead of twice.
  */
 import { AFFINITY_KERNEL_BASE64 } from './affinity-kernel-bytes.js';
+import { wasmKernel } from './wasm-kernel.js';
 
-const PAGE_BYTES = 65536;
-
-/** The part of the WebAssembly JS API used here (this TypeScript's lib, ES2023 without the DOM, leaves it out). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
-}
-interface WasmMemory {
-  buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+/** The kernel's module, compiled once per thread. */
+const instance = wasmKernel(AFFINITY_KERNEL_BASE64);
 
 type Sweep = (n: number, damping: number, keep: number, s: number, a: number, r: number, sums: number, next: number, diag: number, more: number) => void;
-
-let compiled: object | undefined;
 
 /** One fit's matrices in the kernel's memory. */
 export interface MessageKernel {
@@ -52,12 +41,9 @@ export function messageKernel(n: number): MessageKernel | undefined {
   const diagp = nextp + n * 8;
   const end = diagp + n * 8;
   if (end > 2 ** 32) return undefined;
-  compiled ??= new wasm.Module(Buffer.from(AFFINITY_KERNEL_BASE64, 'base64'));
-  const { exports } = new wasm.Instance(compiled, {});
-  const memory = exports.memory as WasmMemory;
-  const more = Math.ceil(end / PAGE_BYTES) - memory.buffer.byteLength / PAGE_BYTES;
-  if (more > 0 && memory.grow(more) < 0) return undefined;
-  const buffer = memory.buffer;
+  const kernel = instance(end);
+  if (!kernel) return undefined;
+  const { exports, buffer } = kernel;
   const sweep = exports.sweep as Sweep;
   const poisoned = exports.poisoned as (a: number, count: number) => number;
   const diagonal = new Float64Array(buffer, diagp, n);
