@@ -1,6 +1,6 @@
 /**
  * affinity_propagation's message passes in WebAssembly (affinity-kernel.wat): the JavaScript passes' operations in
- * their order, so the same messages bit for bit (clustering.test.ts), in about a third of their CPU. V8's loops
+ * their order, so the same messages bit for bit (clustering.test.ts), in about half their CPU. V8's loops
  * over the n × n Float64Arrays paid a map, detach and bounds check on every element (the engine threads give up
  * V8's detaching protector: array-buffer-detaching.ts), 4–5 ns an element a pass on iris; WebAssembly's memory
  * accesses are checked by the hardware (BENCHMARKS.md, small4).
