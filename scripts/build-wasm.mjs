@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Writes the engines' WebAssembly kernels as TypeScript modules holding their binary in base64:
 // histogram-kernel.wat (hist_gradient_boosting's histogram loops) into histogram-kernel-wasm.ts and
-// sgd-kernel.wat (passive_aggressive's row loop) into sgd-kernel-bytes.ts. tsc does not copy a .wasm into
+// sgd-kernel.wat (passive_aggressive's row loop) into sgd-kernel-bytes.ts, affinity-kernel.wat (affinity_propagation's
+// message passes) into affinity-kernel-bytes.ts. tsc does not copy a .wasm into
 // dist, the tests run the sources through tsx, and wabt (the compiler) is a devDependency, absent where the
 // proxy is installed for production. So each binary is compiled here, once, and committed; each kernel's
 // test compiles its .wat again and fails when the committed module is not the .wat's.
@@ -17,6 +18,7 @@ const KERNELS = {
   // The shared memory it imports needs wabt's threads feature, its subtraction two lanes at a time simd.
   histogram: { wat: 'histogram-kernel.wat', module: 'histogram-kernel-wasm.ts', constant: 'HISTOGRAM_KERNEL_WASM', features: { threads: true, simd: true } },
   sgd: { wat: 'sgd-kernel.wat', module: 'sgd-kernel-bytes.ts', constant: 'SGD_KERNEL_BASE64', features: {} },
+  affinity: { wat: 'affinity-kernel.wat', module: 'affinity-kernel-bytes.ts', constant: 'AFFINITY_KERNEL_BASE64', features: {} },
 };
 
 /** The kernel's binary, base64. */

@@ -17,7 +17,14 @@ const GRIDS: Record<string, Record<string, unknown>[]> = {
   elastic_net: [{}, { alpha: 0.1, l1_ratio: 0.2 }, { alpha: 0.01 }],
   mini_batch_kmeans: [0, 1, 2].map((random_state) => ({ n_clusters: 3, random_state })),
   kmeans: [0, 1, 2].map((random_state) => ({ n_clusters: 3, random_state })),
-  affinity_propagation: [{ random_state: 0 }, { random_state: 0, damping: 0.9 }],
+  bagging: [{ random_state: 0 }, { random_state: 1, max_samples: 0.5 }],
+  extra_trees: [{ random_state: 0 }, { random_state: 1, max_features: 0.5 }, { random_state: 2, min_samples_leaf: 3, max_leaf_nodes: 20 }],
+  affinity_propagation: [
+    { random_state: 0 }, { random_state: 0, damping: 0.9 }, { random_state: 3, damping: 0.7 }, { random_state: 0, preference: -50 },
+    { random_state: 0, preference: -1 }, { random_state: 0, max_iter: 5 }, { random_state: 0, convergence_iter: 3 },
+    // Preferences near the largest double: the kernel's branch-free parts overflow and the passes run again with branches.
+    { random_state: 0, preference: 1e306 }, { random_state: 0, preference: -1.7e308 },
+  ],
 };
 const CLUSTERING = new Set(['mini_batch_kmeans', 'kmeans', 'affinity_propagation']);
 const hashes: string[] = [];

@@ -7,17 +7,14 @@
  */
 import { PgError, SqlState } from '../../errors/index.js';
 import type { Dataset } from './engine.js';
-import { intParam, rangeParam, seedParam, seededRandom, choiceParam } from './engine-support.js';
+import { intParam, rangeParam, seedParam, seededDraw, choiceParam } from './engine-support.js';
 import { clusteringFactory, type CentreModel } from './clustering-support.js';
 import { requireKernelRows } from './kernels.js';
+import { converged, messageKernel } from './affinity-kernel.js';
 
 const ALGORITHM = 'affinity_propagation';
 const EPS = 2.220446049250313e-16;
 const TINY = 2.2250738585072014e-308;
-
-function standardNormal(random: () => number): () => number {
-  return () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-}
 
 function fit(data: Dataset, hp: Record<string, unknown>): CentreModel {
   const { x, rows: n, cols } = data;
@@ -27,15 +24,17 @@ function fit(data: Dataset, hp: Record<string, unknown>): CentreModel {
   if (damping >= 1) throw new PgError(SqlState.InvalidParameterValue, `hyperparameter damping for ${ALGORITHM} must be in [0.5, 1), got ${damping}`);
   const maxIter = intParam(ALGORITHM, hp, 'max_iter', 200);
   const convergenceIter = intParam(ALGORITHM, hp, 'convergence_iter', 15);
-  const s = negativeSquaredDistances(x, n, cols);
+  // The similarities are written into the message kernel's memory, where the passes read them.
+  const kernel = messageKernel(n);
+  const s = negativeSquaredDistances(x, n, cols, kernel?.similarities ?? new Float64Array(n * n));
   const preference = hp.preference === undefined || hp.preference === null
     ? median(s)
     : rangeParam(ALGORITHM, hp, 'preference', 0, {});
   if (n === 1) return { centres: Array.from(x) };
   for (let i = 0; i < n; i++) s[i * n + i] = preference;
-  addTieNoise(s, standardNormal(seededRandom(seedParam(ALGORITHM, hp))));
+  addTieNoise(s, seedParam(ALGORITHM, hp));
 
-  const exemplars = passMessages(s, n, damping, maxIter, convergenceIter);
+  const exemplars = passMessages(s, n, damping, maxIter, convergenceIter, kernel);
   let chosen = exemplars.reduce<number[]>((acc, e, k) => (e ? [...acc, k] : acc), []);
   if (chosen.length === 0) {
     throw new PgError(SqlState.InvalidParameterValue, `${ALGORITHM} found no exemplar in ${maxIter} iterations`, {
@@ -76,9 +75,8 @@ function fit(data: Dataset, hp: Record<string, unknown>): CentreModel {
  * it would run unoptimized again until TurboFan had recompiled it (tens of ms on a loaded machine).
  */
 
-/** −‖x_i − x_j‖² for every pair, from the upper triangle. */
-function negativeSquaredDistances(x: Float32Array, n: number, cols: number): Float64Array {
-  const s = new Float64Array(n * n);
+/** −‖x_i − x_j‖² for every pair into `s` (zeros), from the upper triangle. */
+function negativeSquaredDistances(x: Float32Array, n: number, cols: number, s: Float64Array): Float64Array {
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
       let d = 0;
@@ -90,63 +88,63 @@ function negativeSquaredDistances(x: Float32Array, n: number, cols: number): Flo
   return s;
 }
 
-/** sklearn's tie-breaking noise: s += (ε·s + 100·tiny) · N(0, 1). */
-function addTieNoise(s: Float64Array, normal: () => number): void {
-  for (let i = 0; i < s.length; i++) s[i]! += (EPS * s[i]! + TINY * 100) * normal();
+/**
+ * sklearn's tie-breaking noise: s += (ε·s + 100·tiny) · N(0, 1), the normal by Box–Muller from seededRandom(seed)'s
+ * draws 2i + 1 and 2i + 2 for entry i. Indexed rather than drawn from the generator's closure: the two closure
+ * calls an entry were a third of the noise's CPU (BENCHMARKS.md, small4).
+ */
+function addTieNoise(s: Float64Array, seed: number): void {
+  for (let i = 0; i < s.length; i++) {
+    const normal = Math.sqrt(-2 * Math.log(1 - seededDraw(seed, 2 * i + 1))) * Math.cos(2 * Math.PI * seededDraw(seed, 2 * i + 2));
+    s[i]! += (EPS * s[i]! + TINY * 100) * normal;
+  }
 }
 
 /**
- * The damped responsibility and availability updates, row by row over typed arrays, until the exemplar
- * set has been the same for convergence_iter iterations (sklearn's test, counted per sample) or max_iter.
- * Two passes over the n × n matrices an iteration: the new responsibilities (summing their positive
- * parts by column on the way), then the availabilities, each row's two largest a + s for the next
- * iteration's responsibilities found as its availabilities are written (instead of a third pass). The
- * first iteration's come from an availability pass over the zero messages, not from a function of their
- * own: called once a fit, it would still be compiling during a user's first fit after the warm-up.
- *
- * The positive and negative parts are taken without a branch, (v + |v|) / 2 and (u − |u|) / 2: the signs
- * of the responsibilities follow no pattern the processor predicts, and the branches cost a fifth of the
- * passes (BENCHMARKS.md, small2). Both are exact (the same double as max(v, 0), min(u, 0), signed zeros
- * included) unless v + |v| or u − |u| overflows, at |v| ≥ 2¹⁰²³: an overflow leaves an availability NaN
- * or infinite, which the passes' finiteness sum shows, and the passes then run again with branches.
+ * The damped responsibility and availability updates until the exemplar set has been the same for
+ * convergence_iter iterations (sklearn's test, counted per sample) or max_iter: in the WebAssembly kernel
+ * (affinity-kernel.ts) when its memory can be had, s copied there unless it is the kernel's own. The kernel takes
+ * max(v, 0) and min(u, 0) without a branch, (v + |v|)/2 and (u − |u|)/2: the signs of the responsibilities follow
+ * no pattern the processor predicts, and the branches cost a fifth of the passes (BENCHMARKS.md, small2). Both
+ * are exact (the same double as max(v, 0), min(u, 0), signed zeros included) unless v + |v| or u − |u|
+ * overflows, at |v| ≥ 2¹⁰²³: an overflow leaves an availability NaN or infinite, which the kernel reports, and
+ * the passes then run again here, in JavaScript with branches.
  */
-export function passMessages(s: Float64Array, n: number, damping: number, maxIter: number, convergenceIter: number): Uint8Array {
-  const fast = runPasses(s, n, damping, maxIter, convergenceIter, false);
-  return fast ?? runPasses(s, n, damping, maxIter, convergenceIter, true)!;
+export function passMessages(
+  s: Float64Array, n: number, damping: number, maxIter: number, convergenceIter: number, kernel = messageKernel(n),
+): Uint8Array {
+  if (kernel) {
+    if (kernel.similarities !== s) kernel.similarities.set(s);
+    const exemplars = kernel.passMessages(damping, maxIter, convergenceIter);
+    if (exemplars) return exemplars;
+  }
+  return passMessagesWithBranches(s, n, damping, maxIter, convergenceIter);
 }
 
-/** passMessages' passes; undefined when a branch-free part overflowed (never with `exact`). */
-function runPasses(
-  s: Float64Array, n: number, damping: number, maxIter: number, convergenceIter: number, exact: boolean,
-): Uint8Array | undefined {
+/**
+ * The passes row by row over typed arrays, with branches: the responsibilities (summing their positive parts by
+ * column on the way), then the availabilities, each row's two largest a + s for the next iteration's
+ * responsibilities found as its availabilities are written. The first iteration's come from an availability
+ * pass over the zero messages.
+ */
+function passMessagesWithBranches(s: Float64Array, n: number, damping: number, maxIter: number, convergenceIter: number): Uint8Array {
   const a = new Float64Array(n * n);
   const r = new Float64Array(n * n);
   const columnSums = new Float64Array(n);
   const largest: RowMaxima = { first: new Float64Array(n), second: new Float64Array(n), arg: new Int32Array(n) };
+  const diagonal = new Float64Array(n);
   const history = new Uint8Array(convergenceIter * n);
   const timesExemplar = new Int32Array(n);
   const exemplars = new Uint8Array(n);
   // The first iteration's maxima, of 0 + s: an availability pass over the zero messages leaves a at +0.
-  let poisoned = updateAvailabilities(r, a, s, n, damping, columnSums, largest, exact);
+  updateAvailabilities(r, a, s, n, damping, columnSums, largest);
   for (let it = 0; it < maxIter; it++) {
-    updateResponsibilities(s, r, n, damping, columnSums, largest, exact);
-    poisoned += updateAvailabilities(r, a, s, n, damping, columnSums, largest, exact);
-    const slot = (it % convergenceIter) * n;
-    let count = 0;
-    for (let k = 0; k < n; k++) {
-      const e = a[k * n + k]! + r[k * n + k]! > 0 ? 1 : 0;
-      exemplars[k] = e;
-      count += e;
-      timesExemplar[k]! += e - history[slot + k]!;
-      history[slot + k] = e;
-    }
-    if (it >= convergenceIter && count > 0) {
-      let stable = true;
-      for (let k = 0; k < n && stable; k++) stable = timesExemplar[k] === 0 || timesExemplar[k] === convergenceIter;
-      if (stable) break;
-    }
+    updateResponsibilities(s, r, n, damping, columnSums, largest);
+    updateAvailabilities(r, a, s, n, damping, columnSums, largest);
+    for (let k = 0; k < n; k++) diagonal[k] = a[k * n + k]! + r[k * n + k]!;
+    if (converged(diagonal, it, convergenceIter, history, timesExemplar, exemplars)) break;
   }
-  return exact || poisoned === 0 ? exemplars : undefined;
+  return exemplars;
 }
 
 /** Each row's largest a(i,k) + s(i,k), its column (the first of equals), and the largest of the other columns. */
@@ -156,22 +154,10 @@ interface RowMaxima {
   arg: Int32Array;
 }
 
-/** max(v, 0); branch-free unless `exact` (see passMessages). */
-function positivePart(v: number, exact: boolean): number {
-  return exact ? (v > 0 ? v : 0) : (v + Math.abs(v)) * 0.5;
-}
-
-/** min(u, 0); branch-free unless `exact`. */
-function negativePart(u: number, exact: boolean): number {
-  return exact ? (u > 0 ? 0 : u) : (u - Math.abs(u)) * 0.5;
-}
-
 /**
  * r(i,k) ← s(i,k) − max_{k'≠k} (a(i,k') + s(i,k')), damped; columnSums(k) ← r(k,k) + Σ_{i≠k} max(0, r(i,k)).
  */
-function updateResponsibilities(
-  s: Float64Array, r: Float64Array, n: number, damping: number, columnSums: Float64Array, largest: RowMaxima, exact: boolean,
-): void {
+function updateResponsibilities(s: Float64Array, r: Float64Array, n: number, damping: number, columnSums: Float64Array, largest: RowMaxima): void {
   const keep = 1 - damping;
   columnSums.fill(0);
   for (let i = 0; i < n; i++) {
@@ -183,21 +169,19 @@ function updateResponsibilities(
       const v = damping * r[row + k]! + keep * (s[row + k]! - (k === arg ? second : first));
       r[row + k] = v;
       // The diagonal counts whatever its sign.
-      columnSums[k]! += k === i ? v : positivePart(v, exact);
+      columnSums[k]! += k === i || v > 0 ? v : 0;
     }
   }
 }
 
 /**
  * a(i,k) ← min(0, r(k,k) + Σ_{i'∉{i,k}} max(0, r(i',k))), a(k,k) ← Σ_{i'≠k} max(0, r(i',k)), damped;
- * and the RowMaxima of the new a + s. Returns Σ a·0: NaN when an availability is NaN or infinite.
+ * and the RowMaxima of the new a + s.
  */
 function updateAvailabilities(
   r: Float64Array, a: Float64Array, s: Float64Array, n: number, damping: number, columnSums: Float64Array, largest: RowMaxima,
-  exact: boolean,
-): number {
+): void {
   const keep = 1 - damping;
-  let poisoned = 0;
   for (let i = 0; i < n; i++) {
     const row = i * n;
     let first = -Infinity;
@@ -205,10 +189,15 @@ function updateAvailabilities(
     let arg = 0;
     for (let k = 0; k < n; k++) {
       const v = r[row + k]!;
-      const update = k === i ? columnSums[k]! - v : negativePart(columnSums[k]! - positivePart(v, exact), exact);
+      let update: number;
+      if (k === i) {
+        update = columnSums[k]! - v;
+      } else {
+        const u = columnSums[k]! - (v > 0 ? v : 0);
+        update = u > 0 ? 0 : u;
+      }
       const next = damping * a[row + k]! + keep * update;
       a[row + k] = next;
-      poisoned += next * 0;
       const sum = next + s[row + k]!;
       if (sum > first) {
         second = first;
@@ -222,7 +211,6 @@ function updateAvailabilities(
     largest.second[i] = second;
     largest.arg[i] = arg;
   }
-  return poisoned;
 }
 
 /** np.median of the n² similarities by selection (Hoare's quickselect), without sorting them all. */

@@ -7,7 +7,7 @@ import { PgError, SqlState } from '../../errors/index.js';
 import { numberParam, type Dataset, type FitOptions, type Task } from './engine.js';
 
 /** Engines draw from the same generator as sampling (random.ts). */
-export { seededRandom, shuffle as shuffleInPlace } from '../random.js';
+export { seededDraw, seededRandom, shuffle as shuffleInPlace } from '../random.js';
 
 export function invalidParam(algorithm: string, name: string, expected: string, value: unknown): PgError {
   return new PgError(

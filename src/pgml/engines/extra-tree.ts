@@ -187,7 +187,7 @@ class ExtraTreeBuilder {
   private nodeReset(start: number, end: number): void {
     const { targets, weights, outputs } = this.input;
     const { samples, sumTotal, classes } = this;
-    sumTotal.fill(0);
+    for (let k = 0; k < sumTotal.length; k++) sumTotal[k] = 0;
     let sq = 0;
     let weight = 0;
     for (let p = start; p < end; p++) {
@@ -225,8 +225,9 @@ class ExtraTreeBuilder {
   private updateTo(start: number, end: number, pos: number): void {
     const { targets, weights, outputs } = this.input;
     const { samples, sumTotal, sumLeft, sumRight, classes } = this;
+    // Loops rather than fill and set: builtin calls for the one output or few classes, a few times a drawn feature.
     if (pos - start <= end - pos) {
-      sumLeft.fill(0);
+      for (let k = 0; k < sumLeft.length; k++) sumLeft[k] = 0;
       let weight = 0;
       for (let p = start; p < pos; p++) {
         const i = samples[p]!;
@@ -237,7 +238,7 @@ class ExtraTreeBuilder {
       }
       this.weightedLeft = weight;
     } else {
-      sumLeft.set(sumTotal);
+      for (let k = 0; k < sumLeft.length; k++) sumLeft[k] = sumTotal[k]!;
       let weight = this.weightedNode;
       for (let p = end - 1; p >= pos; p--) {
         const i = samples[p]!;

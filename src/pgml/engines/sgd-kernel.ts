@@ -14,6 +14,7 @@
  */
 import { SGD_KERNEL_BASE64 } from './sgd-kernel-bytes.js';
 import type { SparseRows } from './sgd-rows.js';
+import { wasmKernel } from './wasm-kernel.js';
 
 /**
  * Above this many bytes of rows (about 530,000 rows of 30 features) the copy into the kernel's memory is not made:
@@ -21,8 +22,6 @@ import type { SparseRows } from './sgd-rows.js';
  * JavaScript loops.
  */
 export const MAX_KERNEL_MATRIX_BYTES = 64 * 1024 * 1024;
-
-const PAGE_BYTES = 65536;
 
 /** The SGD epochs' loss and rate codes (sgd-kernel.wat); l2Epoch has the first three losses only. */
 export const KERNEL_LOSSES = { hinge: 0, log_loss: 1, squared_error: 2, perceptron: 3 } as const;
@@ -37,21 +36,11 @@ type SgdEpoch = (
   loss: number, rate: number, alpha: number, eta0: number, optimalInit: number, fitIntercept: number,
 ) => number;
 
-/** The part of the WebAssembly JS API used here (this TypeScript's lib, ES2023 without the DOM, leaves it out). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
-}
-interface WasmMemory {
-  buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
 /** log_loss's exp and log1p are the JavaScript loop's own functions, so the kernel's losses are its bits. */
 const IMPORTS = { math: { exp: Math.exp, log1p: Math.log1p } };
 
-let compiled: object | undefined;
+/** The kernel's module, compiled once per thread. */
+const instance = wasmKernel(SGD_KERNEL_BASE64, IMPORTS);
 
 /** l2Epoch's state between epochs (sgd-kernel.wat): f64 slots. */
 export const STATE_INTERCEPT = 0;
@@ -98,11 +87,9 @@ export function sgdKernelRows(x: Float32Array, rows: number, cols: number, spars
   const statep = wp + (cols + 1) * 8;
   const end = statep + 5 * 8;
   if (end > MAX_KERNEL_MATRIX_BYTES) return undefined;
-  compiled ??= new wasm.Module(Buffer.from(SGD_KERNEL_BASE64, 'base64'));
-  const { exports } = new wasm.Instance(compiled, IMPORTS);
-  const memory = exports.memory as WasmMemory;
-  memory.grow(Math.max(0, Math.ceil(end / PAGE_BYTES) - memory.buffer.byteLength / PAGE_BYTES));
-  const buffer = memory.buffer;
+  const kernel = instance(end);
+  if (!kernel) return undefined;
+  const { exports, buffer } = kernel;
   new Float32Array(buffer, xp, rows * cols).set(x.subarray(0, rows * cols));
   if (sparse) {
     new Int32Array(buffer, sp, rows + 1).set(sparse.start.subarray(0, rows + 1));

@@ -30,7 +30,8 @@ export class RandR {
     s = (s ^ (s >>> 17)) >>> 0;
     s = (s ^ (s << 5)) >>> 0;
     this.state = s;
-    return s % 0x80000000;
+    // s mod 2^31, its low 31 bits: an integer operation where % on a uint32 above 2^31 may not be one.
+    return s & 0x7fffffff;
   }
 
   /** An integer in [low, high). */
@@ -99,8 +100,9 @@ export class SklearnFeatureOrder {
       visited[count++] = feature;
     }
     // sklearn keeps the known constants' original order for siblings and children, then appends the new ones.
-    features.set(constantFeatures.subarray(0, known), 0);
-    constantFeatures.set(features.subarray(known, known + nFound), known);
+    // Loops rather than set(subarray(...)): two typed-array views a node (and their GC) for a few values each.
+    for (let i = 0; i < known; i++) features[i] = constantFeatures[i]!;
+    for (let i = known; i < known + nFound; i++) constantFeatures[i] = features[i]!;
     return { count, constants: nTotal };
   }
 }

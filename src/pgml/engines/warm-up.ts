@@ -25,7 +25,10 @@ interface Variant {
   hyperparams: Record<string, unknown>;
   /** Classification: 3 classes unless 2 (a binomial model where the estimator has its own, as logistic regression). */
   numClasses?: number;
-  /** Half the features zero: the SGD family's row loops then take their sparse path (sgd-rows.ts), as on digits. */
+  /**
+   * Half the features zero: the SGD family's row loops then take their sparse path (sgd-rows.ts), as on digits;
+   * a tree meets features constant in a node.
+   */
   sparse?: boolean;
   /** Features small integers (0–16, as digits' pixels): svm's kernel matrix then takes its exact integer path (libsvm/precomputed.ts). */
   integer?: boolean;
@@ -105,7 +108,11 @@ const VARIANTS: Variant[] = [
   // extra_trees: a first digits fit on a thread took 382–487 ms, the next ones 207–277; ten trees here cost
   // 74–95 ms CPU and bring that first fit to 265–277 (BENCHMARKS.md, trees7).
   classify('extra_trees', { n_estimators: 10 }),
-  regress('extra_trees', { n_estimators: 10 }),
+  // Regression on rows with half their entries zero, three fits a round: a node's feature constant (diabetes' sex
+  // column in small nodes) takes a path the dense set never took, and the first diabetes fit deoptimized the
+  // feature draws there while its builder's functions were still being compiled: 108 ms thread CPU after two dense
+  // 60-row fits, 96–103 after these six (27–30 ms), 89–95 warm (BENCHMARKS.md, small4).
+  longer(sparse(regress('extra_trees', { n_estimators: 10 })), 60, 3),
   // gaussian_process regression is left out: its first step took 70 ms (a request would wait for it) to save
   // about a tenth of a fit that costs hundreds of ms anyway (BENCHMARKS.md, svm3).
   classify('gaussian_process'),

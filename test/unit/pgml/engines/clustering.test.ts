@@ -2,6 +2,7 @@
 // same partition of the test rows (adjusted Rand index 1, labels may be numbered differently).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { committedModule, compileKernel, kernelModule } from '../../../../scripts/build-wasm.mjs';
 import { median, passMessages } from '../../../../src/pgml/engines/affinity-propagation.js';
 import { getLocalEngineFactory } from '../../../../src/pgml/engines/registry.js';
 import { loadSplit, sklearn, sklearnAvailable } from './sklearn-reference.js';
@@ -119,6 +120,10 @@ function referenceMessages(s: Float64Array, n: number, damping: number, maxIter:
 }
 
 describe("affinity_propagation's message passing", () => {
+  it('runs the kernel built from affinity-kernel.wat as committed (node scripts/build-wasm.mjs after editing the .wat)', async () => {
+    assert.equal(committedModule('affinity'), kernelModule('affinity', await compileKernel('affinity')));
+  });
+
   it('gives the exemplars of the three-pass iteration, on similarities with ties and without', () => {
     let state = 7;
     const next = (): number => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
