@@ -28,7 +28,6 @@ import {
   type Category,
   type Preprocessor,
 } from './preprocess.js';
-import { RADIX_FROM } from './sort-doubles.js';
 import { analyze, type Statistics } from './statistics.js';
 
 export interface FittedFeature {
@@ -74,12 +73,9 @@ export class FeaturePipeline {
     numTrain: number,
     target: ArrayLike<number> | undefined,
   ): { pipeline: FeaturePipeline; x: Float32Array } {
-    // One column's training values at a time, in one array for every column (analyze sorts them in it,
-    // a large column with the second array's help).
-    const longest = numTrain * raw.features.reduce((most, column) => Math.max(most, column.size), 0);
-    const scratch = new Float64Array(longest);
-    const sortTemp = longest >= RADIX_FROM ? new Float64Array(longest) : undefined;
-    const fitted = raw.features.map((column) => fitColumn(raw, column, preprocessors, numTrain, target, scratch, sortTemp));
+    // One column's training values at a time, in one array for every column (analyze sorts them in it).
+    const scratch = new Float64Array(numTrain * raw.features.reduce((most, column) => Math.max(most, column.size), 0));
+    const fitted = raw.features.map((column) => fitColumn(raw, column, preprocessors, numTrain, target, scratch));
     const pipeline = new FeaturePipeline(fitted.map((f) => f.feature));
     const inPlace = pipeline.width === raw.width;
     const x = inPlace ? raw.x : new Float32Array(new SharedArrayBuffer(raw.rows * pipeline.width * 4));
@@ -223,7 +219,6 @@ function fitColumn(
   numTrain: number,
   target: ArrayLike<number> | undefined,
   scratch: Float64Array,
-  sortTemp: Float64Array | undefined,
 ): FittedColumn {
   const { spec, size } = column;
   const preprocessor = preprocessors.get(spec.name) ?? DEFAULT_PREPROCESSOR;
@@ -248,7 +243,7 @@ function fitColumn(
     }
   }
   // Sorted in place: nothing reads the column's values after its statistics.
-  const statistics = analyze(values, values, sortTemp?.subarray(0, values.length));
+  const statistics = analyze(values, values);
   if (statistics === undefined) {
     throw new PgError(SqlState.NullValueNotAllowed, `column "${spec.name}" has no values in the training data`, {
       column: spec.name,

@@ -29,14 +29,9 @@ const VENTILES = 19;
  * Statistics of the present values; `undefined` when every value is missing. The present values
  * are gathered and sorted in `scratch` (a new array unless given; `values` itself may be passed, it
  * is then overwritten): a caller analyzing many columns reuses one, since a new array per column of a
- * million rows left tens of MB of garbage resident until the thread collected (issue 15). `sortTemp`,
- * as long and apart from `scratch`, is the sort's second buffer, allocated when needed if not given.
+ * million rows left tens of MB of garbage resident until the thread collected (issue 15).
  */
-export function analyze(
-  values: ArrayLike<number>,
-  scratch: Float64Array = new Float64Array(values.length),
-  sortTemp?: Float64Array,
-): Statistics | undefined {
+export function analyze(values: ArrayLike<number>, scratch: Float64Array = new Float64Array(values.length)): Statistics | undefined {
   if (scratch.length < values.length) throw new RangeError(`analyze: scratch of ${scratch.length} for ${values.length} values`);
   const present = scratch;
   let n = 0;
@@ -46,7 +41,7 @@ export function analyze(
   }
   if (n === 0) return undefined;
   // In the order Float64Array's own sort gives, by a radix sort on large columns (sort-doubles.ts).
-  const data = sortDoubles(present.subarray(0, n), sortTemp);
+  const data = sortDoubles(present.subarray(0, n));
 
   const min = data[0] as number;
   const max = data[n - 1] as number;
