@@ -2,18 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RADIX_FROM, sortDoubles } from '../../../../src/pgml/preparation/sort-doubles.js';
 import { analyze } from '../../../../src/pgml/preparation/statistics.js';
-
-/** mulberry32: the same columns on every run, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../../../src/pgml/random.js';
 
 const SPECIALS = [0, -0, Infinity, -Infinity, Number.MIN_VALUE, -Number.MIN_VALUE, Number.MAX_VALUE, -Number.MAX_VALUE, 1, -1];
 /** The same as float4s (their smallest subnormal, their largest value): columns of them take the 32-bit path. */
@@ -27,7 +16,8 @@ type Kind = 'float4' | 'float8' | 'few' | 'mixed' | 'counts' | 'unit';
  * some digit is the same in every value, and the sort skips those passes.
  */
 function column(n: number, kind: Kind, seed: number): Float64Array {
-  const next = random(seed);
+  // Seeded: the same columns on every run, so a failure can be replayed.
+  const next = seededRandom(seed);
   const specials = kind === 'float4' ? FLOAT4_SPECIALS : kind === 'few' ? FEW_SPECIALS : kind === 'counts' || kind === 'unit' ? [1] : SPECIALS;
   return Float64Array.from({ length: n }, () => {
     const r = next();
