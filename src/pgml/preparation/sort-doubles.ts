@@ -67,7 +67,8 @@ function sortFloat8(data: Float64Array): Float64Array {
   for (let p = 0; p < PASSES; p++) {
     const offsets = counts.subarray(p * BUCKETS, (p + 1) * BUCKETS);
     if (!prefixSums(offsets, n)) continue;
-    // One loop per digit position (low word, both words, high word): a shared digit function made the pass 30% slower.
+    // One loop per digit position (low word, both words, high word): with one digit function called by
+    // every pass (and counting loop), 750k float4-valued doubles took 25 ms of CPU instead of 20.
     const shift = p * DIGIT_BITS;
     if (shift + DIGIT_BITS <= 32) {
       for (let i = 0; i < n; i++) {
