@@ -5,7 +5,7 @@
  * mode is the middle candidate among the longest runs. Imputation and scaling read these numbers,
  * and they are stored in the snapshot's `columns` JSON under PostgresML's field names.
  */
-import { radixSortFloat32 } from './float32-radix-sort.js';
+import { sortDoubles } from './sort-doubles.js';
 
 export interface Statistics {
   min: number;
@@ -40,10 +40,8 @@ export function analyze(values: ArrayLike<number>, scratch: Float64Array = new F
     if (!Number.isNaN(v)) present[n++] = v;
   }
   if (n === 0) return undefined;
-  // A typed array sorts numerically in native code: a comparator sort of a million values took
-  // seconds. Float32 values (a real column's) sort faster still by their bits.
-  const data = present.subarray(0, n);
-  if (!radixSortFloat32(data)) data.sort();
+  // In the order Float64Array's own sort gives, by a radix sort on large columns (sort-doubles.ts).
+  const data = sortDoubles(present.subarray(0, n));
 
   const min = data[0] as number;
   const max = data[n - 1] as number;

@@ -1,7 +1,7 @@
-// The column statistics' radix sort against TypedArray.prototype.sort, the order it must reproduce.
+// The column statistics' order statistics of a float4 column (sorted by sort-doubles.ts's radix sort)
+// against TypedArray.prototype.sort, the order they must reproduce.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { radixSortFloat32 } from '../../../../src/pgml/preparation/float32-radix-sort.js';
 import { analyze } from '../../../../src/pgml/preparation/statistics.js';
 
 /** A deterministic generator (mulberry32), so a failure can be replayed. */
@@ -27,25 +27,7 @@ function float32Values(n: number, next: () => number): Float64Array {
   });
 }
 
-describe('radixSortFloat32', () => {
-  it('sorts float32 values in TypedArray.prototype.sort order, -0 before +0, ties and infinities included', () => {
-    const next = random(15);
-    for (const n of [0, 1, 2, 3, 17, 1000, 70001]) {
-      const values = float32Values(n, next);
-      const expected = Float64Array.from(values).sort();
-      assert.equal(radixSortFloat32(values), true);
-      for (let i = 0; i < n; i++) assert.ok(Object.is(values[i], expected[i]), `n ${n}, index ${i}: ${values[i]} for ${expected[i]}`);
-    }
-  });
-
-  it('leaves values that are not all float32 as they were and says so', () => {
-    const values = float32Values(1000, random(7));
-    values[500] = 0.1;
-    const before = Float64Array.from(values);
-    assert.equal(radixSortFloat32(values), false);
-    assert.deepEqual(values, before);
-  });
-
+describe('analyze on a float4 column', () => {
   it('is what analyze sorts a float32 column with: its order statistics are the native sort\'s', () => {
     const values = float32Values(5001, random(3)).map((v) => (Number.isFinite(v) ? v : 0));
     values[10] = Number.NaN;
