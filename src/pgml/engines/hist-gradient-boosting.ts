@@ -12,6 +12,7 @@ import { decodeModel, intParam, rangeParam, requireNumClasses, seedParam } from 
 import { PgError, SqlState } from '../../errors/index.js';
 import { boostingInputs, priorRawScores, RawScoreEngine, rawToProbabilities, type RawScoreState } from './raw-scores.js';
 import { BIN_SAMPLE, binData, binThresholds, trainingColumns } from './histogram-bins.js';
+import { HeldOutRows } from './histogram-held-out.js';
 import { HistTreeGrower, predictHistTree, type HistTree } from './histogram-tree.js';
 import { NumpyRandomState, trainTestSplit } from './numpy-random.js';
 import { enginePoolSize } from './pool.js';
@@ -68,6 +69,7 @@ class HistGradientBoostingEngine extends RawScoreEngine<HistState> {
     // A second thread takes features of each large step (histogram, sibling, split finding), as sklearn's OpenMP threads do.
     const threaded = enginePoolSize() > 1 && train.length * cols >= THREADED_MIN_WORK;
     const grower = new HistTreeGrower(binData(columns, train.length, cols, thresholds), threaded);
+    const heldOut = new HeldOutRows(data.x, cols, validation, thresholds);
     const baseline = priorRawScores(task, y, train, numClasses);
     // Raw scores and labels of the training rows by position (as the grower's bins and gradients) and of
     // the held-out rows apart, as sklearn's raw_predictions and raw_predictions_val: the gradient pass reads
@@ -93,9 +95,9 @@ class HistGradientBoostingEngine extends RawScoreEngine<HistState> {
           else if (outputs === 1) for (let i = 0; i < train.length; i++) binomialGradient(trainY[i]!, trainRaw[i]!, gradients, hessians, i);
           else multinomialGradients(trainY, prob, outputs, k, gradients, hessians);
           const tree = grower.grow(gradients, task === 'regression' ? undefined : hessians, grow);
-          // The training rows' scores from the leaves they ended in; the held-out rows walk the tree.
+          // The training rows' scores from the leaves they ended in; the held-out rows walk the tree on their bins.
           grower.addLeafValues(trainRaw, outputs, k);
-          for (let j = 0; j < validation.length; j++) validationRaw[j * outputs + k]! += predictHistTree(tree, data.x, validation[j]! * cols);
+          heldOut.addTree(tree, grower.splitBins, validationRaw, outputs, k);
           trees.push(tree);
         }
         if (early) {

@@ -88,6 +88,8 @@ export class HistTreeGrower {
   private readonly free: number[] = [];
   /** The last grown tree's leaves, for addLeafValues. */
   private leaves: { start: number; end: number; value: number }[] = [];
+  /** The last grown tree's split bin of each node (-1 for a leaf): where its held-out rows go left (histogram-held-out.ts). */
+  splitBins: number[] = [];
 
   /**
    * Every array a histogram reads or writes is in one WebAssembly memory (KernelArena: data's bins
@@ -141,12 +143,15 @@ export class HistTreeGrower {
   grow(gradients: Float32Array, hessians: Float32Array | undefined, options: GrowOptions): HistTree {
     const { data, indices } = this;
     const tree: HistTree = { feature: [], threshold: [], left: [], right: [], value: [] };
+    const splitBins: number[] = [];
+    this.splitBins = splitBins;
     const makeNode = (start: number, end: number, depth: number, g: number, h: number, histogram: number): Node => {
       const id = tree.feature.length;
       tree.feature.push(-1);
       tree.threshold.push(0);
       tree.left.push(-1);
       tree.right.push(-1);
+      splitBins.push(-1);
       tree.value.push(nodeValue(g, h, options.l2) * options.shrinkage);
       return { id, start, end, depth, histogram, g, h };
     };
@@ -177,6 +182,7 @@ export class HistTreeGrower {
       const small = this.takeHistogram();
       tree.feature[node.id] = feature;
       tree.threshold[node.id] = data.thresholds[feature]![bin]!;
+      splitBins[node.id] = bin;
       const leftNode = makeNode(node.start, middle, node.depth + 1, gl, hl, smallIsLeft ? small : node.histogram);
       const rightNode = makeNode(middle, node.end, node.depth + 1, node.g - gl, node.h - hl, smallIsLeft ? node.histogram : small);
       this.step(smallIsLeft ? leftNode : rightNode, node.histogram, [leftNode, rightNode], this.rowGradients, rowHessians, options);
