@@ -121,7 +121,7 @@ export class HistTreeGrower {
     const counts = arena.array(Float64Array, this.histogramSize / ENTRY);
     rootCounts(bins, n, sharedOffsets, counts);
     const inputs = { bins, rows: n, offsets: sharedOffsets, indices: this.indices, gradients: this.nodeGradients, hessians: this.nodeHessians, rootCounts: counts, memory: arena.memory };
-    this.arrays = stepArrays(inputs, data.cols, shared);
+    this.arrays = stepArrays(inputs, data.cols, shared, arena);
   }
 
   /** Shares large steps' features with a second thread from now on (the grower made `shared`). */
