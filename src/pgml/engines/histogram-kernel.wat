@@ -295,9 +295,10 @@
         (local.set $bin (v128.load (local.get $at)))
         (local.set $binN (f64.load offset=16 (local.get $at)))
         (local.set $at (i32.add (local.get $at) (i32.const 24)))
-        ;; An empty bin: count 0 and both sums 0 (-0 too, as the reference's === 0).
-        (br_if $bins (i32.and (f64.eq (local.get $binN) (f64.const 0))
-          (i64x2.all_true (f64x2.eq (local.get $bin) (v128.const f64x2 0 0)))))
+        ;; An empty bin: count 0 and both sums 0 (-0 too, as the reference's === 0). The sums are
+        ;; looked at only when the count is 0 (rare in a large node, whose bins this loop mostly runs over).
+        (if (f64.eq (local.get $binN) (f64.const 0))
+          (then (br_if $bins (i64x2.all_true (f64x2.eq (local.get $bin) (v128.const f64x2 0 0))))))
         (local.set $left (f64x2.add (local.get $left) (local.get $bin)))
         (local.set $nl (f64.add (local.get $nl) (local.get $binN)))
         ;; nl < min_samples_leaf: continue; n - nl < min_samples_leaf: no later bin can split.
