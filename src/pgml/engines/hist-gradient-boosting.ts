@@ -66,7 +66,7 @@ class HistGradientBoostingEngine extends RawScoreEngine<HistState> {
     const { train, validation } = splitRows(y, rows, task, early?.fraction ?? 0, randomSeed);
     const columns = trainingColumns(data.x, cols, train);
     const thresholds = binThresholds(columns, train.length, cols, maxBins, binSample(train.length, randomSeed));
-    // A second thread takes features of each large step (histogram, sibling, split finding), as sklearn's OpenMP threads do.
+    // A second thread takes features of each step (histogram, sibling, split finding), as sklearn's OpenMP threads do.
     const threaded = enginePoolSize() > 1 && train.length * cols >= THREADED_MIN_WORK;
     const grower = new HistTreeGrower(binData(columns, train.length, cols, thresholds), threaded);
     const heldOut = new HeldOutRows(data.x, cols, validation, thresholds);
