@@ -269,8 +269,10 @@
   ;; The same float64 operations in the same order as the reference (so the same bits), two lanes at a
   ;; time where two are alike: the left sums (G, H) grow by the bin's (G, H) in one f64x2.add, the right
   ;; side's (G, H) is the node's minus them in one f64x2.sub, and both children's values take one
-  ;; f64x2.div (the two divisions a bin were most of split finding's time). A bin with no rows and zero
-  ;; sums is skipped, as in the reference: its gain is the bin before's.
+  ;; f64x2.div. About 4.3 against 5.4-6.8 ns a bin for the JavaScript loop (a node of 255 full bins, at
+  ;; load 20); with the division replaced by a multiplication it took 3.8-4.1 ns, so what is left is the
+  ;; loop's tests and lane moves, not the division. A bin with no rows and zero sums is skipped, as in
+  ;; the reference: its gain is the bin before's.
   (func (export "findSplit")
     (param $histogram i32) (param $lastBin i32) (param $n f64) (param $g f64) (param $h f64) (param $l2 f64)
     (param $minSamplesLeaf f64) (param $out i32)
