@@ -2,6 +2,7 @@
 // skips the gain of empty bins: the same gain, bin and left sums as scikit-learn's loop over every bin
 // (_split_gain at each bin, the first best on a tie), on small nodes' histograms (most bins empty),
 // on subtracted ones (an empty bin holding rounding), and with min_samples_leaf and l2 in play.
+// The WebAssembly kernel's findSplit (histogram-kernel.wat) must give featureSplit's answer to the bit on each.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { histogramKernel, KernelArena } from '../../../../src/pgml/engines/histogram-kernel.js';
