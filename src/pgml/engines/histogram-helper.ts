@@ -1,5 +1,5 @@
 /**
- * A second thread for HistTreeGrower's large steps (histogram-step.ts): scikit-learn sums its
+ * A second thread for HistTreeGrower's steps (histogram-step.ts): scikit-learn sums its
  * histograms and finds its splits on OpenMP threads, one feature per task. Both threads claim features
  * of a step from a shared counter; the helper (histogram-thread.ts) joins a step when it wakes, and a
  * step the grower finished alone before the helper woke is closed to it (compareExchange on JOINED), so

@@ -7,6 +7,7 @@
  * split is chosen over the features in order afterwards, so the trees are one thread's, bit for bit.
  * The arrays are SharedArrayBuffers when a helper thread (histogram-helper.ts) takes part.
  */
+import { histogramKernel, type KernelArena } from './histogram-kernel.js';
 import { subtractFeature, sumFeature, type HistogramInputs } from './histogram-sums.js';
 
 /** Slots of the step's control array (Int32). */
@@ -50,16 +51,24 @@ export interface StepArrays {
   params: Float64Array;
   /** 2 nodes × cols × SPLIT_SIZE: each feature's best split of each node. */
   splits: Float64Array;
+  /** Whether `splits` and the histograms are in inputs.memory, so that the kernel finds the splits. */
+  splitsInKernel: boolean;
 }
 
-export function stepArrays(inputs: HistogramInputs, cols: number, shared: boolean): StepArrays {
+/**
+ * `arena`: the kernel's memory (inputs.memory's) to hold the splits, so that the kernel finds them
+ * (histogram-kernel.wat's findSplit writes its answer there); without, featureSplit does.
+ */
+export function stepArrays(inputs: HistogramInputs, cols: number, shared: boolean, arena?: KernelArena): StepArrays {
   const buffer = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+  const splitsLength = 2 * cols * SPLIT_SIZE;
   return {
     inputs,
     cols,
     control: new Int32Array(buffer(4 * CONTROL_SIZE)),
     params: new Float64Array(buffer(8 * PARAMS_SIZE)),
-    splits: new Float64Array(buffer(8 * 2 * cols * SPLIT_SIZE)),
+    splits: arena ? arena.array(Float64Array, splitsLength) : new Float64Array(buffer(8 * splitsLength)),
+    splitsInKernel: arena !== undefined,
   };
 }
 
@@ -117,16 +126,23 @@ function featureStep(arrays: StepArrays, histograms: readonly Float64Array[], la
   sumFeature(small, inputs, c, control[START]!, control[COUNT]!, control[HESSIANS] === 1);
   const largeSlot = control[LARGE]!;
   if (largeSlot >= 0) subtractFeature(histograms[largeSlot]!, small, inputs, c);
+  const kernel = arrays.splitsInKernel ? histogramKernel(inputs.memory!) : undefined;
   for (let k = 0; k < 2; k++) {
     const slot = control[NODE_SLOT + k]!;
     if (slot < 0) continue;
     const p = NODE_PARAMS + 3 * k;
-    featureSplit(histograms[slot]!, inputs.offsets[c]!, lastBins[c]!, params[p]!, params[p + 1]!, params[p + 2]!, params[L2]!, params[MIN_SAMPLES_LEAF]!, splits, (k * cols + c) * SPLIT_SIZE);
+    const at = (k * cols + c) * SPLIT_SIZE;
+    if (kernel) {
+      const histogram = histograms[slot]!.byteOffset + 8 * inputs.offsets[c]!;
+      kernel.findSplit(histogram, lastBins[c]!, params[p]!, params[p + 1]!, params[p + 2]!, params[L2]!, params[MIN_SAMPLES_LEAF]!, splits.byteOffset + 8 * at);
+    } else {
+      featureSplit(histograms[slot]!, inputs.offsets[c]!, lastBins[c]!, params[p]!, params[p + 1]!, params[p + 2]!, params[L2]!, params[MIN_SAMPLES_LEAF]!, splits, at);
+    }
   }
 }
 
 /**
- * The best split of a node on one feature (sklearn's _split_gain: the node's loss G·v minus its
+ * The best split of a node on one feature (the JavaScript reference of histogram-kernel.wat's findSplit; sklearn's _split_gain: the node's loss G·v minus its
  * children's, each child's value computed as a node's), the first best bin on a tie; gain 0 for none.
  */
 export function featureSplit(

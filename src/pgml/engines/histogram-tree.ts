@@ -32,12 +32,6 @@ export interface HistTree {
 /** Histogram entries per bin: sum of gradients, sum of hessians, count. */
 const ENTRY = 3;
 
-/**
- * Rows × features below which a step runs on the grower's thread alone: waking the helper and waiting
- * for it costs tens of microseconds, a histogram of this size about a tenth of a millisecond.
- */
-const HELPER_MIN_WORK = 100_000;
-
 interface Node {
   id: number;
   /** The node's rows are indices[start, end) of its grower. */
@@ -81,13 +75,15 @@ export class HistTreeGrower {
   private readonly arrays: StepArrays;
   /** Per feature: its last bin (the thresholds' count), where split finding stops. */
   private readonly lastBins: Int32Array;
-  /** The second thread for large steps, once startHelper has run. */
+  /** The second thread for every step, once startHelper has run. */
   private helper: HistogramHelper | undefined;
   /** Histograms by slot, and the slots no node holds. */
   private readonly histograms: Float64Array[] = [];
   private readonly free: number[] = [];
   /** The last grown tree's leaves, for addLeafValues. */
   private leaves: { start: number; end: number; value: number }[] = [];
+  /** The last grown tree's split bin of each node (-1 for a leaf): where its held-out rows go left (histogram-held-out.ts). */
+  splitBins: number[] = [];
 
   /**
    * Every array a histogram reads or writes is in one WebAssembly memory (KernelArena: data's bins
@@ -119,10 +115,10 @@ export class HistTreeGrower {
     const counts = arena.array(Float64Array, this.histogramSize / ENTRY);
     rootCounts(bins, n, sharedOffsets, counts);
     const inputs = { bins, rows: n, offsets: sharedOffsets, indices: this.indices, gradients: this.nodeGradients, hessians: this.nodeHessians, rootCounts: counts, memory: arena.memory };
-    this.arrays = stepArrays(inputs, data.cols, shared);
+    this.arrays = stepArrays(inputs, data.cols, shared, arena);
   }
 
-  /** Shares large steps' features with a second thread from now on (the grower made `shared`). */
+  /** Shares every step's features with a second thread from now on (the grower made `shared`). */
   async startHelper(): Promise<void> {
     this.helper = await HistogramHelper.start(this.arrays, this.lastBins);
     this.histograms.forEach((histogram, slot) => this.helper!.register(slot, histogram));
@@ -141,12 +137,15 @@ export class HistTreeGrower {
   grow(gradients: Float32Array, hessians: Float32Array | undefined, options: GrowOptions): HistTree {
     const { data, indices } = this;
     const tree: HistTree = { feature: [], threshold: [], left: [], right: [], value: [] };
+    const splitBins: number[] = [];
+    this.splitBins = splitBins;
     const makeNode = (start: number, end: number, depth: number, g: number, h: number, histogram: number): Node => {
       const id = tree.feature.length;
       tree.feature.push(-1);
       tree.threshold.push(0);
       tree.left.push(-1);
       tree.right.push(-1);
+      splitBins.push(-1);
       tree.value.push(nodeValue(g, h, options.l2) * options.shrinkage);
       return { id, start, end, depth, histogram, g, h };
     };
@@ -177,6 +176,7 @@ export class HistTreeGrower {
       const small = this.takeHistogram();
       tree.feature[node.id] = feature;
       tree.threshold[node.id] = data.thresholds[feature]![bin]!;
+      splitBins[node.id] = bin;
       const leftNode = makeNode(node.start, middle, node.depth + 1, gl, hl, smallIsLeft ? small : node.histogram);
       const rightNode = makeNode(middle, node.end, node.depth + 1, node.g - gl, node.h - hl, smallIsLeft ? node.histogram : small);
       this.step(smallIsLeft ? leftNode : rightNode, node.histogram, [leftNode, rightNode], this.rowGradients, rowHessians, options);
@@ -223,7 +223,7 @@ export class HistTreeGrower {
   /**
    * `summed`'s histogram from its rows (their gradients gathered in order once), the parent's
    * histogram `large` (-1: none) made the sibling's, and the best split of each of `nodes` that may split;
-   * a large step's features shared with the helper thread.
+   * the step's features shared with the helper thread.
    */
   /** `gradients` and `hessians`: rowGradients and rowHessians (the kernel gathers from them). */
   private step(summed: Node, large: number, nodes: Node[], gradients: Float32Array, hessians: Float32Array | undefined, options: GrowOptions): void {
@@ -246,7 +246,12 @@ export class HistTreeGrower {
       if (hessians) this.kernel.gather(nodeHessians.byteOffset, hessians.byteOffset, positions, n);
     }
     const step = { start, n, withHessians: hessians !== undefined, small: summed.histogram, large, nodes: requests, l2: options.l2, minSamplesLeaf: options.minSamplesLeaf };
-    if (this.helper && n * this.data.cols >= HELPER_MIN_WORK) {
+    // Every step is shared once the helper runs, small ones too: a step's split finding, subtraction and
+    // zeroing run over every bin of every feature whatever its rows (about 0.3 ms a step of 30 features
+    // and 255 bins, against tens of microseconds to wake the helper), and the grower never waits for a
+    // helper that has not joined. Steps under 100,000 rows × features were the grower's alone until
+    // stop 32: half of a 100k-row fit's grower time in them, for a seventh of its rows.
+    if (this.helper) {
       this.helper.run(step, this.histograms, this.lastBins);
     } else {
       setStep(this.arrays, step);

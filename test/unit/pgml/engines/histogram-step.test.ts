@@ -2,8 +2,10 @@
 // skips the gain of empty bins: the same gain, bin and left sums as scikit-learn's loop over every bin
 // (_split_gain at each bin, the first best on a tie), on small nodes' histograms (most bins empty),
 // on subtracted ones (an empty bin holding rounding), and with min_samples_leaf and l2 in play.
+// The WebAssembly kernel's findSplit (histogram-kernel.wat) must give featureSplit's answer to the bit on each.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { histogramKernel, KernelArena } from '../../../../src/pgml/engines/histogram-kernel.js';
 import { featureSplit, MIN_HESSIAN, nodeValue } from '../../../../src/pgml/engines/histogram-step.js';
 
 /** The loop without the skip: every bin's sums and gain, as sklearn's splitting.pyx. */
@@ -39,7 +41,27 @@ function split(histogram: Float64Array, lastBin: number, n: number, g: number, h
   return Array.from(out.subarray(4));
 }
 
-describe('hist_gradient_boosting split finding on one feature', () => {
+const arena = new KernelArena(3 * 8 * 256 + 64);
+const kernelHistogram = arena.array(Float64Array, 3 * 256);
+const kernelOut = arena.array(Float64Array, 4);
+
+/** The WebAssembly kernel's findSplit on the same histogram: its answer must be featureSplit's, bit for bit. */
+function kernelSplit(histogram: Float64Array, lastBin: number, n: number, g: number, h: number, l2: number, minSamplesLeaf: number): number[] {
+  kernelHistogram.set(histogram);
+  kernelOut.fill(Number.NaN);
+  histogramKernel(arena.memory).findSplit(kernelHistogram.byteOffset, lastBin, n, g, h, l2, minSamplesLeaf, kernelOut.byteOffset);
+  return Array.from(kernelOut);
+}
+
+/** featureSplit's answer, checked to be the kernel's (the same bits: Object.is on each number). */
+function bothSplits(histogram: Float64Array, lastBin: number, n: number, g: number, h: number, l2: number, minSamplesLeaf: number): number[] {
+  const reference = split(histogram, lastBin, n, g, h, l2, minSamplesLeaf);
+  const kernel = kernelSplit(histogram, lastBin, n, g, h, l2, minSamplesLeaf);
+  assert.ok(reference.every((v, i) => Object.is(v, kernel[i])), `kernel ${JSON.stringify(kernel)} against featureSplit ${JSON.stringify(reference)}`);
+  return reference;
+}
+
+describe("hist_gradient_boosting split finding on one feature (featureSplit and the kernel's findSplit)", () => {
   it('finds the bin a loop over every bin finds, on 600 random nodes of 2 to 300 rows over 255 bins', () => {
     const random = lcg(3);
     let splits = 0;
@@ -77,7 +99,7 @@ describe('hist_gradient_boosting split finding on one feature', () => {
       const l2 = trial % 5 === 0 ? 0.5 : 0;
       const minSamplesLeaf = [1, 5, 20][trial % 3]!;
       const expected = everyBinSplit(histogram, bins - 1, rows, g, h, l2, minSamplesLeaf);
-      assert.deepEqual(split(histogram, bins - 1, rows, g, h, l2, minSamplesLeaf), expected, `trial ${trial}`);
+      assert.deepEqual(bothSplits(histogram, bins - 1, rows, g, h, l2, minSamplesLeaf), expected, `trial ${trial}`);
       if (expected[1]! >= 0) splits++;
     }
     assert.ok(splits > 300 && residues > 50, `${splits} nodes with a split, ${residues} empty bins with rounding`);
@@ -90,13 +112,13 @@ describe('hist_gradient_boosting split finding on one feature', () => {
     const g = -5 - 1e-9 + 5;
     const expected = everyBinSplit(histogram, 2, 40, g, 40, 0, 1);
     assert.equal(expected[1], 1);
-    assert.deepEqual(split(histogram, 2, 40, g, 40, 0, 1), expected);
+    assert.deepEqual(bothSplits(histogram, 2, 40, g, 40, 0, 1), expected);
   });
 
   it('keeps the first of equal gains across empty bins', () => {
     // Bins 1-3 empty: their gains equal bin 0's, which stays the answer.
     const histogram = Float64Array.from([-3, 4, 4, 0, 0, 0, -0, 0, 0, 0, 0, 0, 3, 4, 4]);
-    assert.deepEqual(split(histogram, 4, 8, 0, 8, 0, 1), everyBinSplit(histogram, 4, 8, 0, 8, 0, 1));
-    assert.equal(split(histogram, 4, 8, 0, 8, 0, 1)[1], 0);
+    assert.deepEqual(bothSplits(histogram, 4, 8, 0, 8, 0, 1), everyBinSplit(histogram, 4, 8, 0, 8, 0, 1));
+    assert.equal(bothSplits(histogram, 4, 8, 0, 8, 0, 1)[1], 0);
   });
 });
