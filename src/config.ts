@@ -43,7 +43,7 @@ Options:
                          env PGML_TRAIN_READ_MB_PER_SECOND)
   --embed-spin-us N      after a single text's pgml.embed, how long in microseconds onnxruntime's
                          thread keeps polling for the next one before it sleeps: a sleeping thread
-                         is woken more slowly (default 3000; 0 sleeps at once; env PGML_EMBED_SPIN_US)
+                         is woken more slowly (default 0: it sleeps at once; env PGML_EMBED_SPIN_US)
   --help                 show this help
 `;
 

@@ -44,8 +44,9 @@ test('--dashboard is on by default and turns off', () => {
   assert.throws(() => loadConfig(['--dashboard', 'maybe'], {}), /--dashboard/);
 });
 
-test('--embed-spin-us: 3000 by default, from the environment, 0 sleeps at once, whole microseconds only', () => {
-  assert.equal(loadConfig([], {})?.embedSpinUs, 3000);
+test('--embed-spin-us: 0 (sleep at once) by default, from the environment, whole microseconds only', () => {
+  assert.equal(loadConfig([], {})?.embedSpinUs, 0);
+  assert.equal(loadConfig(['--embed-spin-us', '3000'], {})?.embedSpinUs, 3000);
   assert.equal(loadConfig([], { PGML_EMBED_SPIN_US: '500' })?.embedSpinUs, 500);
   assert.equal(loadConfig(['--embed-spin-us', '0'], { PGML_EMBED_SPIN_US: '500' })?.embedSpinUs, 0);
   assert.throws(() => loadConfig(['--embed-spin-us', '-1'], {}), /--embed-spin-us/);

@@ -8,13 +8,18 @@
  * on it (the pool thread's at the run's start, or a thread of the chain's) goes through the
  * hypervisor. Python's onnxruntime session (bench/embed_baseline.py) never sleeps in a loop of
  * single sentences: its pool thread spins about 30 ms after every run (onnxruntime's default).
- * Here it spins a bounded time (onnxruntime's session.intra_op.spin_duration_us), then sleeps:
- * an idle proxy pays at most that much CPU after a sentence. What it gains shows only on an idle
+ * With --embed-spin-us N it spins a bounded time (onnxruntime's session.intra_op.spin_duration_us),
+ * then sleeps: an idle proxy pays at most that much CPU after a sentence. What it gains shows only on an idle
  * machine; BENCHMARKS.md (issue 16, embed7) has the measurements and the quiet-machine A/B.
  */
 
-/** The default of --embed-spin-us: longer than the 1.3-2.5 ms between two calls of one client. */
-export const DEFAULT_LATENCY_SPIN_US = 3000;
+/**
+ * The default of --embed-spin-us: 0, the pool thread sleeps at the end of each run. 3000 (longer than
+ * the 1.3-2.5 ms between two calls of one client) was not faster on the quiet machine: the proxy's
+ * single-sentence p50 was lower with 3000 in 2 of 6 alternating rounds (BENCHMARKS.md, lead runs of
+ * stop 32), and it costs CPU after every sentence.
+ */
+export const DEFAULT_LATENCY_SPIN_US = 0;
 
 /** onnxruntime session options (extra config entries) of a latency session spinning `spinUs` µs after a run. */
 export function latencySessionOptions(spinUs: number): { extra: { session: Record<string, unknown> } } {
