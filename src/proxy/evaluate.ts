@@ -155,7 +155,7 @@ export class CallEvaluator {
         { position: site.position },
       );
     }
-    if (argumentsAsAnalyzed(site)) constantArguments.set(site, parsed.data);
+    if (argumentsAsAnalyzed(site)) constantArguments.set(site, frozen(parsed.data));
     return parsed.data;
   }
 
@@ -342,9 +342,20 @@ function hasPerRowCalls(stmt: StatementAnalysis): boolean {
  * (recent-analyses.ts): the same statement sent again has the same arguments, the very values
  * argumentValue returns for them. Reading and validating them again at every call was ~2.5 KB of
  * garbage of a constant 30-feature prediction's 23 KB (BENCHMARKS.md, issue 16, lat3). Functions
- * read their arguments and never change them.
+ * read their arguments and never change them; the cached ones are frozen, so a function that tried
+ * would fail loudly instead of changing the next call's arguments.
  */
 const constantArguments = new WeakMap<CallSite, CallArgs>();
+
+/** Freezes plain objects and arrays, deeply (typed arrays cannot be frozen; arguments hold none). */
+function frozen<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || value instanceof Date) return value;
+  if (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype) {
+    for (const inner of Object.values(value)) frozen(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
 
 /**
  * Whether every argument is a constant argumentValue returns as the analysis holds it; not a quoted

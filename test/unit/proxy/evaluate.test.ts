@@ -59,6 +59,13 @@ describe('arguments of a call', () => {
     assert.equal(received[1], received[0]);
   });
 
+  it('remembered arguments are frozen: a function that changed them would fail, not change the next call', async () => {
+    await evaluateTwice(`SELECT pgml.test_features('p', ARRAY[4, 5])`);
+    assert.ok(Object.isFrozen(received[0]) && Object.isFrozen(received[0]!.features));
+    assert.throws(() => (received[0]!.features as number[]).push(6), TypeError);
+    assert.deepEqual(await evaluateTwice(`SELECT pgml.test_features('p', ARRAY[4, 5])`), [9, 9]);
+  });
+
   it('a quoted literal read as its type: read at every call, a fresh value each time', async () => {
     assert.deepEqual(await evaluateTwice(`SELECT pgml.test_features('p', '{1,2}'::real[])`), [3, 3]);
     assert.deepEqual(received[1], received[0]);
