@@ -15,7 +15,11 @@ export interface UpstreamLink {
   /** Flow control: stop and restart delivering upstream bytes while the client cannot keep up. */
   pause(): void;
   resume(): void;
-  onData: (chunk: Buffer) => void;
+  /**
+   * Upstream bytes. `lent`: the chunk is a view of the link's one read buffer, overwritten by the
+   * next read, so nothing may keep a reference to it (or to a view of it) after the call returns.
+   */
+  onData: (chunk: Buffer, lent?: boolean) => void;
   onClose: (error?: Error) => void;
   onDrain: () => void;
   /** Asks the upstream to cancel the statement running for this backend key. */

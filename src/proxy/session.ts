@@ -345,7 +345,7 @@ export class ClientSession {
       return;
     }
     this.upstream = link;
-    link.onData = (chunk) => this.onUpstreamData(chunk);
+    link.onData = (chunk, lent) => this.onUpstreamData(chunk, lent === true);
     link.onClose = (error) => this.onUpstreamClosed(error);
     link.onDrain = () => {
       this.upstreamBacklogged = false;
@@ -728,12 +728,22 @@ export class ClientSession {
 
   // ---- upstream → client ----
 
-  private onUpstreamData(chunk: Buffer): void {
+  /**
+   * `lent`: `read` is the link's reused read buffer (see UpstreamLink.onData). While the proxy's own
+   * streamed read takes the DataRows in runs, which copy them and keep nothing, the read is framed
+   * in place and only what may outlive this call (a message handed to a handler or the client, the
+   * read forwarded whole) is copied; otherwise the read is copied first and everything is as before.
+   */
+  private onUpstreamData(read: Buffer, lent: boolean): void {
+    const inPlace = lent && this.tracker.takesRowRuns;
+    const chunk = lent && !inPlace ? Buffer.from(read) : read;
     const out: Buffer[] = [];
     let whole = !this.upstreamFramer.hasPartial;
     this.rowRunTaken = false;
     try {
-      this.upstreamFramer.push(chunk, (code, message) => {
+      this.upstreamFramer.push(chunk, (code, view) => {
+        // A reassembled message is the framer's own buffer; a view of the lent read is copied.
+        const message = inPlace && view.buffer === read.buffer ? Buffer.from(view) : view;
         if (!this.authenticated && code === BackendCode.Authentication) this.onAuthentication(message);
         if (code === BackendCode.ReadyForQuery) {
           this.txStatus = decodeReadyForQuery(message);
@@ -765,7 +775,7 @@ export class ClientSession {
       this.fatal(PgError.from(error));
       return;
     }
-    if (whole && !this.rowRunTaken && !this.upstreamFramer.hasPartial) this.writeClient([chunk]);
+    if (whole && !this.rowRunTaken && !this.upstreamFramer.hasPartial) this.writeClient([inPlace ? Buffer.from(chunk) : chunk]);
     else this.writeClient(coalesce(out));
   }
 

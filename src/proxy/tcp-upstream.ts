@@ -15,23 +15,26 @@ export class TcpUpstreamConnector implements UpstreamConnector {
 
   connect(startupPacket: Buffer): Promise<UpstreamLink> {
     return new Promise((resolve, reject) => {
-      const socket = this.open();
+      // Every read lands in the link's own buffer (no 64 KB allocation per read), and its callback
+      // replaces the stream's 'data' machinery; the link exists before the first read (at 'connect').
+      let link: SocketLink | undefined;
+      const socket = this.open({ buffer: Buffer.allocUnsafeSlow(READ_BYTES), callback: (bytes, buffer) => link!.read(bytes, buffer) });
       const onError = (error: Error): void => reject(error);
       socket.once('error', onError);
       socket.once('connect', () => {
         socket.off('error', onError);
         socket.setNoDelay(true);
         socket.setKeepAlive(true, 60_000);
-        const link = new SocketLink(socket, this);
+        link = new SocketLink(socket, this);
         socket.write(startupPacket);
         resolve(link);
       });
     });
   }
 
-  open(): net.Socket {
+  open(onread?: net.OnReadOpts): net.Socket {
     const { host, port } = this.address;
-    return host.startsWith('/') ? net.connect({ path: `${host}/.s.PGSQL.${port}` }) : net.connect({ host, port });
+    return host.startsWith('/') ? net.connect({ path: `${host}/.s.PGSQL.${port}`, onread }) : net.connect({ host, port, onread });
   }
 
   /** Sends a CancelRequest on a fresh connection, as libpq's PQcancel does. */
@@ -47,11 +50,14 @@ export class TcpUpstreamConnector implements UpstreamConnector {
   async close(): Promise<void> {}
 }
 
+/** One socket read at most: what libuv suggests for a stream read, and what Node allocates per read without `onread`. */
+const READ_BYTES = 64 * 1024;
+
 /** Bytes a link may hold for the upstream's socket before the session stops reading its client. */
 const WRITE_HIGH_WATER = 1 << 20;
 
 class SocketLink implements UpstreamLink {
-  onData: (chunk: Buffer) => void = () => {};
+  onData: (chunk: Buffer, lent?: boolean) => void = () => {};
   onClose: (error?: Error) => void = () => {};
   onDrain: () => void = () => {};
   private closedError: Error | undefined;
@@ -60,12 +66,18 @@ class SocketLink implements UpstreamLink {
     private readonly socket: net.Socket,
     private readonly connector: TcpUpstreamConnector,
   ) {
-    socket.on('data', (chunk) => this.onData(chunk));
     socket.on('error', (error) => {
       this.closedError = error;
     });
     socket.on('close', () => this.onClose(this.closedError));
     socket.on('drain', () => this.onDrain());
+  }
+
+  /** A read of `bytes` into the socket's reused buffer: lent to onData for the call's length. */
+  read(bytes: number, buffer: Uint8Array): true {
+    this.onData((buffer as Buffer).subarray(0, bytes), true);
+    // Pausing is the session's call (pause()), never implied by a read.
+    return true;
   }
 
   write(messages: readonly Buffer[]): boolean {

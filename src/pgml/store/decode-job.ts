@@ -31,10 +31,20 @@ export interface DecodeJob {
 /** On the port, after the chunks: `end` (every row sent) or `abandon` (the read failed upstream). */
 export type DecodeMessage = { chunk: ArrayBuffer; bytes: number } | { end: true } | { abandon: true };
 
-/** The job's answer to each chunk once decoded: its buffer, transferred back to be filled again. */
+/**
+ * The job's answer to chunks once decoded: their buffers, transferred back to be filled again. One
+ * answer per RETURN_BATCH chunks: each answer is a turn of the reader's event loop, where the
+ * sessions beside the training wait.
+ */
 export interface ChunkDecoded {
-  decoded: ArrayBuffer;
+  decoded: ArrayBuffer[];
 }
+
+/**
+ * Chunks decoded per answer. The reader pauses at MAX_CHUNKS_WAITING (16) chunks waiting and resumes
+ * at half of them: with at most RETURN_BATCH - 1 decoded and not answered, every pause ends.
+ */
+export const RETURN_BATCH = 8;
 
 /** 53200 for a relation whose features need more than `maxBytes`, with the sizes and what to do. */
 export function relationTooLarge(relation: RelationName, what: string, bytes: number, maxBytes: number): PgError {
@@ -66,13 +76,14 @@ export function decodeChunk(chunk: Buffer, sink: BinaryRowSink): void {
 }
 
 /**
- * The pool job (a 'run' of pool.ts): decodes chunks as they come until `end`, handing each chunk's
- * buffer back once decoded (the reader counts the chunks waiting by these), then answers with the
+ * The pool job (a 'run' of pool.ts): decodes chunks as they come until `end`, handing the chunks'
+ * buffers back once decoded, RETURN_BATCH at a time (the reader counts the chunks waiting by these), then answers with the
  * raw matrix. The first decoding error ends it (the rest of the chunks are not read); `abandon` ends
  * it with no matrix.
  */
 export function decodeRowsJob(job: DecodeJob): Promise<RawMatrix | null> {
   const { builder, sink } = relationDecoder(job);
+  let decoded: ArrayBuffer[] = [];
   return new Promise((resolve, reject) => {
     const done = (settle: () => void) => {
       job.port.close();
@@ -88,7 +99,10 @@ export function decodeRowsJob(job: DecodeJob): Promise<RawMatrix | null> {
           done(() => reject(error));
           return;
         }
-        job.port.postMessage({ decoded: message.chunk } satisfies ChunkDecoded, [message.chunk]);
+        decoded.push(message.chunk);
+        if (decoded.length < RETURN_BATCH) return;
+        job.port.postMessage({ decoded } satisfies ChunkDecoded, decoded);
+        decoded = [];
       }
     });
   });

@@ -14,7 +14,8 @@
  * the decoder falls behind (every pool thread busy with other fits, so the job waits in the pool's
  * queue) the sink pauses the session's upstream socket and resumes it once half of them are decoded;
  * the rest of the socket read that was under way (up to 64 KB, two chunks) still arrives. Decoded
- * chunks' buffers come back and are filled again: no allocation per chunk once the read runs.
+ * chunks' buffers come back, RETURN_BATCH in one message (decode-job.ts), and are filled again: no
+ * allocation per chunk once the read runs.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { BinaryRowSink, ReadFlow } from '../../db/queryable.js';
@@ -166,8 +167,8 @@ export class OffThreadRowSink implements BinaryRowSink {
   }
 
   private onDecoded(message: ChunkDecoded): void {
-    this.waiting--;
-    this.spare.push(message.decoded);
+    this.waiting -= message.decoded.length;
+    this.spare.push(...message.decoded);
     if (this.waiting <= RESUME_AT) this.release('backlogged');
   }
 
