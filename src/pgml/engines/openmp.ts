@@ -8,8 +8,8 @@
  * engine threads being at nice 10, see thread-priority.ts), the thread that waits for a preempted
  * peer burns its core for the whole spin, and that core is the one the peer was waiting for.
  * Measured (issue 15, BENCHMARKS.md "xwall"): a 100k×30 XGBoost fit beside one SELECT 1 loop on a
- * loaded machine spent 13.6–17.0 s of CPU in its threads, 2.1 s without the spinning; on a machine
- * with no other load the spin saves nothing measurable on that fit.
+ * loaded machine spent 13.5–21.7 s of CPU in its two threads, 1.9–2.2 s with the spin bounded; alone on
+ * the cores (approximated with SCHED_FIFO) the same fit took ~1 s either way.
  *
  * 1,000 turns (about 90 µs) keep what the spin is for, a thread catching the next parallel loop
  * while it is still awake: a breast_cancer XGBoost fit (many short parallel loops) took 30 ms with
