@@ -13,6 +13,7 @@ import { registerPgmlFunctions } from './pgml/api/index.js';
 import { Embedder, embeddingSources } from './pgml/embeddings/index.js';
 import { nativeLibraryReport } from './pgml/engines/registry.js';
 import { closePool, configureEnginePool, noteClientMessage, poolLoad } from './pgml/engines/pool.js';
+import { boundOpenMpSpinning } from './pgml/engines/openmp.js';
 import { warmTrainingWorkers } from './pgml/training/prepare.js';
 import { configureTraining } from './pgml/training/settings.js';
 import { startServing } from './pgml/serving/listener.js';
@@ -89,6 +90,8 @@ function embeddingMetrics(embedder: Embedder): MetricSource[] {
 }
 
 export async function start(config: Config, log: (message: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<App> {
+  // Before any native library loads libgomp, which reads it once (openmp.ts).
+  boundOpenMpSpinning();
   await initParser();
   const registry = new FunctionRegistry();
   registerPgmlFunctions(registry);
