@@ -8,7 +8,7 @@
 // Run: npm run build && BENCH_CLI_BASE=<other build>/dist/cli.js node --import tsx bench/embed-main-thread.ts
 // Env: BENCH_CLI_BASE (required), BENCH_CLI (this checkout's dist/cli.js), BENCH_SINGLE (200), BENCH_ROUNDS (8),
 // BENCH_SMALL, PYTHON (python3, for scripts/make-test-model.py). One JSON line per round and build, then a summary line.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -16,6 +16,7 @@ import { execCapture } from '../test/support/exec.js';
 import { createDatabase, startPgCluster } from '../test/support/pg-cluster.js';
 import { CLI_PATH, REPO_ROOT, startProxy, type ProxyProcess } from '../test/support/proxy.js';
 import { sentences } from './embed-sentences.js';
+import { threadNs } from './thread-cpu.js';
 
 const BASE = process.env.BENCH_CLI_BASE;
 if (!BASE) throw new Error('BENCH_CLI_BASE: the other build to compare with (its dist/cli.js)');
@@ -25,19 +26,6 @@ const PYTHON = process.env.PYTHON ?? 'python3';
 const MODEL = 'bench/minilm-l6-shape';
 const LAYERS = process.env.BENCH_SMALL ? '1' : '6';
 const SHAPE = ['--layers', LAYERS, '--hidden', '384', '--heads', '12', '--intermediate', '1536', '--vocab-size', '30522', '--max-positions', '512', '--max-seq-length', '256'];
-
-/** CPU ns of each of the process's threads, by thread id. */
-function threadsNs(pid: number): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      out.set(Number(tid), Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return out;
-}
 
 /**
  * ms of CPU a call: the main thread; the latency thread, the thread other than main that took the
@@ -78,9 +66,9 @@ try {
   }
   for (let round = 0; round < ROUNDS; round += 1) {
     for (const build of round % 2 === 0 ? builds : [...builds].reverse()) {
-      const before = threadsNs(build.proxy.pid);
+      const before = threadNs(build.proxy.pid);
       for (const text of texts) await build.client.query(call, [text]);
-      const ms = perCall(build.proxy.pid, before, threadsNs(build.proxy.pid), texts.length);
+      const ms = perCall(build.proxy.pid, before, threadNs(build.proxy.pid), texts.length);
       build.perCall.push(ms.main);
       build.latency.push(ms.latency);
       build.process.push(ms.process);
