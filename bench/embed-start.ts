@@ -10,7 +10,7 @@
 // Run: npm run build && BENCH_CLI_BASE=<other build>/dist/cli.js node --import tsx bench/embed-start.ts
 // Env: BENCH_CLI_BASE (required), BENCH_CLI (this checkout's dist/cli.js), BENCH_ROUNDS (2), BENCH_WINDOWS,
 // BENCH_SMALL (1 layer of the MiniLM shape instead of 6), PYTHON (python3, for scripts/make-test-model.py).
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -18,6 +18,7 @@ import { execCapture } from '../test/support/exec.js';
 import { createDatabase, startPgCluster } from '../test/support/pg-cluster.js';
 import { CLI_PATH, REPO_ROOT, startProxy } from '../test/support/proxy.js';
 import { sentences } from './embed-sentences.js';
+import { threadNs } from './thread-cpu.js';
 
 const BASE = process.env.BENCH_CLI_BASE;
 if (!BASE) throw new Error('BENCH_CLI_BASE: the other build to compare with (its dist/cli.js)');
@@ -27,19 +28,6 @@ const PYTHON = process.env.PYTHON ?? 'python3';
 const MODEL = 'bench/minilm-l6-shape';
 const LAYERS = process.env.BENCH_SMALL ? '1' : '6';
 const SHAPE = ['--layers', LAYERS, '--hidden', '384', '--heads', '12', '--intermediate', '1536', '--vocab-size', '30522', '--max-positions', '512', '--max-seq-length', '256'];
-
-/** CPU ns of each thread of the process, by thread id. */
-function threadNs(pid: number): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      out.set(Number(tid), Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return out;
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'pgml-bench-embed-start-'));
 const modelsDir = join(dir, 'models');

@@ -5,14 +5,16 @@
 // the same ONNX file at batch 32 in the same run (bench/embed_baseline.py). Latency: the first
 // pgml.embed on a new connection against the steady state of one connection (PostgresML loads the
 // model again in every backend, its issue #1175). Single sentence (issue 16): the p50 of
-// `SELECT pgml.embed(m, $1)` over BENCH_SINGLE sentences one at a time, against the Python baseline
-// embedding each of them alone (embed_baseline.py --single) on the same ONNX file; and the p50 of the
-// same call as a simple Query with the text inline, which the proxy answers without the upstream.
+// `SELECT pgml.embed(m, $1)` over BENCH_SINGLE calls one at a time by pgbench (the measure of record:
+// extended protocol, the sentence bound as $1), against the Python baseline embedding the same
+// sentences alone (embed_baseline.py --single) on the same ONNX file; then the same calls by the Node
+// `pg` client (secondary: its parse of the result's text is in it), and as a simple Query with the
+// text inline, which the proxy answers without the upstream.
 // Run: npm run build && node --import tsx bench/embed.ts   (prints one JSON line)
 // Env: BENCH_SENTENCES (10000), BENCH_ROUNDS (2), BENCH_CONNECTIONS (20), BENCH_SINGLE (200), PYTHON (python3: needs onnx, numpy,
-// onnxruntime, tokenizers), BENCH_CLI (another build's dist/cli.js, for an A/B against it; this checkout's by default),
+// onnxruntime, tokenizers), PGBENCH (/usr/bin/pgbench), BENCH_CLI (another build's dist/cli.js, for an A/B against it; this checkout's by default),
 // BENCH_ONLY=single (the single-sentence half alone: no UPDATE, no new connections; their fields are left out).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -20,12 +22,17 @@ import { execCapture } from '../test/support/exec.js';
 import { createDatabase, startPgCluster } from '../test/support/pg-cluster.js';
 import { REPO_ROOT, startProxy } from '../test/support/proxy.js';
 import { sentences } from './embed-sentences.js';
+import { distribution, PGBENCH_MAX_SCRIPTS, pgbenchScriptsRun } from './pgbench-latency.js';
 import { log, percentile } from './predict-common.js';
 
 const SENTENCES = Number(process.env.BENCH_SENTENCES ?? 10_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const SINGLE = Number(process.env.BENCH_SINGLE ?? 200);
+/** Sentences per pgbench run (one script each, within pgbench's limit). */
+const SINGLE_PGBENCH_GROUP = Math.min(100, PGBENCH_MAX_SCRIPTS);
+/** Transactions at the start of each pgbench run (its connection's first calls) left out of the measure. */
+const SINGLE_PGBENCH_WARM_UP = 10;
 const PYTHON = process.env.PYTHON ?? 'python3';
 const ONLY_SINGLE = process.env.BENCH_ONLY === 'single';
 const MODEL = 'bench/minilm-l6-shape';
@@ -103,33 +110,78 @@ async function throughput(client: pg.Client) {
   };
 }
 
-/** `SELECT pgml.embed(m, $1)` one sentence at a time against Python embedding each alone. */
+/**
+ * The single-sentence call as pgbench makes it (issue 16's measure of record, as bench/predict-latency.ts's):
+ * one script per sentence, `SELECT pgml.embed('<model>', :sN)` with the sentence in `-D sN=...`,
+ * which pgbench's extended protocol sends as Parse `SELECT pgml.embed('<model>', $1)` and a Bind of
+ * the text: the statement `pg` sends, by a C client that does not parse the result. Each transaction
+ * runs a script drawn at random (pgbench has no other order), so a sentence may come more than once;
+ * the proxy keeps no answer per text (each call is embedded again), and the Python side embeds the same
+ * sequence, read back from pgbench's per-transaction log. The first SINGLE_PGBENCH_WARM_UP
+ * transactions of each run (a new connection) are left out of both.
+ */
+async function singlePgbench(dir: string): Promise<{ latencies: number[]; sequence: string[] }> {
+  const latencies: number[] = [];
+  const sequence: string[] = [];
+  const groups = Math.ceil(SINGLE / SINGLE_PGBENCH_GROUP);
+  for (let g = 0; g < groups; g += 1) {
+    const group = singleTexts.slice(g * SINGLE_PGBENCH_GROUP, (g + 1) * SINGLE_PGBENCH_GROUP);
+    const scripts = group.map((_, i) => `SELECT pgml.embed('${MODEL}', :s${i})`);
+    const variables = Object.fromEntries(group.map((text, i) => [`s${i}`, text]));
+    const run = await pgbenchScriptsRun(proxy, scripts, variables, SINGLE_PGBENCH_WARM_UP + group.length, g + 1, dir, `single-${g}`);
+    for (const { latencyMs, script } of run.slice(SINGLE_PGBENCH_WARM_UP)) {
+      latencies.push(latencyMs);
+      sequence.push(group[script]!);
+    }
+  }
+  return { latencies, sequence };
+}
+
+/**
+ * `SELECT pgml.embed(m, $1)` one sentence at a time against Python embedding each alone, the same
+ * sentences in the same order: by pgbench (the measure of record), then by the Node `pg` client (its
+ * parse of the real[]'s 384 floats of text, which Python's side does not do, is in its numbers).
+ */
 async function single(client: pg.Client) {
-  log('embed', `single sentence: SELECT pgml.embed(m, $1) over ${SINGLE} sentences, then python one at a time`);
+  log('embed', `single sentence: SELECT pgml.embed(m, $1) over ${SINGLE} sentences by pgbench, python one at a time, then by pg`);
   for (const text of singleTexts.slice(0, 20)) await client.query(`SELECT pgml.embed('${MODEL}', $1)`, [text]); // warm-up
+  const pgbenchDir = join(dir, 'pgbench');
+  mkdirSync(pgbenchDir);
+  const { latencies, sequence } = await singlePgbench(pgbenchDir);
+  const pgbenchP50 = percentile([...latencies].sort((a, b) => a - b), 50);
+  const sequenceFile = join(dir, 'single-sequence.txt');
+  writeFileSync(sequenceFile, sequence.join('\n'));
+  const singlePython = JSON.parse(await run(PYTHON, [join(import.meta.dirname, 'embed_baseline.py'), join(modelsDir, MODEL), sequenceFile, '--single'])) as {
+    single_p50_ms: number;
+  };
   // The same call as a simple Query with the text inline, answered by the proxy without the
   // upstream, timed in the same loop: timed one cell after the other, the first cell was 2-2.5x the
   // second on the loaded machine (BENCHMARKS.md, issue 16, serving), which the protocol did not explain.
   const singleCalls: number[] = [];
   const singleSimpleCalls: number[] = [];
-  for (const text of singleTexts) {
+  for (const text of sequence) {
     const [seconds] = await timed(() => client.query(`SELECT pgml.embed('${MODEL}', $1)`, [text]));
     singleCalls.push(seconds * 1000);
     const [simpleSeconds] = await timed(() => client.query(`SELECT pgml.embed('${MODEL}', '${text.replaceAll("'", "''")}')`));
     singleSimpleCalls.push(simpleSeconds * 1000);
   }
   singleCalls.sort((a, b) => a - b);
-  const singleProxyP50 = percentile(singleCalls, 50);
+  const nodePgP50 = percentile(singleCalls, 50);
   singleSimpleCalls.sort((a, b) => a - b);
-  const singlePython = JSON.parse(await run(PYTHON, [join(import.meta.dirname, 'embed_baseline.py'), join(modelsDir, MODEL), singleFile, '--single'])) as {
-    single_p50_ms: number;
-  };
+  const python = singlePython.single_p50_ms;
   return {
-    single_sentences: SINGLE,
-    single_proxy_p50_ms: +singleProxyP50.toFixed(3),
-    single_python_p50_ms: +singlePython.single_p50_ms.toFixed(3),
-    single_proxy_vs_python: +(singleProxyP50 / singlePython.single_p50_ms).toFixed(3),
-    single_simple_query_p50_ms: +percentile(singleSimpleCalls, 50).toFixed(3),
+    single_measure_of_record:
+      'pgbench (1 client, extended protocol: the sentence bound as $1, per-transaction log): single_proxy_p50_ms and single_proxy_vs_python; single_node_pg is secondary (pg\'s parse of the real[] text is in it)',
+    single_sentences: sequence.length,
+    single_proxy_p50_ms: +pgbenchP50.toFixed(3),
+    single_python_p50_ms: +python.toFixed(3),
+    single_proxy_vs_python: +(pgbenchP50 / python).toFixed(3),
+    single_pgbench: distribution(latencies),
+    single_node_pg: {
+      p50_ms: +nodePgP50.toFixed(3),
+      vs_python: +(nodePgP50 / python).toFixed(3),
+      simple_query_p50_ms: +percentile(singleSimpleCalls, 50).toFixed(3),
+    },
   };
 }
 

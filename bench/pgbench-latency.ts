@@ -50,24 +50,64 @@ export type PgbenchLength = { transactions: number } | { seconds: number };
 export async function pgbenchRun(cell: PgbenchCell, length: PgbenchLength, dir: string, runName: string): Promise<number[]> {
   const script = join(dir, `${cell.name}.sql`);
   writeFileSync(script, `${cell.sql};\n`);
-  const prefix = join(dir, runName);
   const limit = 'transactions' in length ? ['-t', String(length.transactions)] : ['-T', String(length.seconds)];
+  return (await pgbench(cell.target, ['-f', script, ...limit], dir, runName)).map(({ latencyMs }) => latencyMs);
+}
+
+/** One transaction of pgbench's per-transaction log. */
+export interface PgbenchTransaction {
+  latencyMs: number;
+  /** Which `-f` script ran it, in the order given (0 for a single script). */
+  script: number;
+}
+
+/**
+ * pgbench's scripts can hold at most 128 `-f` files (MAX_SCRIPTS in pgbench.c); more are run in
+ * several runs.
+ */
+export const PGBENCH_MAX_SCRIPTS = 128;
+
+/**
+ * One pgbench run of several scripts, each transaction one of them drawn at random (`--random-seed`
+ * `seed`, so a run repeats), in the extended query protocol: a `:name` in a script is sent as a bound
+ * parameter ($1), its value from `variables` (`-D`). Returns every transaction with its script.
+ */
+export async function pgbenchScriptsRun(
+  target: PgbenchCell['target'],
+  scripts: readonly string[],
+  variables: Readonly<Record<string, string>>,
+  transactions: number,
+  seed: number,
+  dir: string,
+  runName: string,
+): Promise<PgbenchTransaction[]> {
+  if (scripts.length > PGBENCH_MAX_SCRIPTS) throw new Error(`pgbench runs at most ${PGBENCH_MAX_SCRIPTS} scripts, not ${scripts.length}`);
+  const files = scripts.flatMap((sql, i) => {
+    const file = join(dir, `${runName}-script-${i}.sql`);
+    writeFileSync(file, `${sql};\n`);
+    return ['-f', file];
+  });
+  const defines = Object.entries(variables).flatMap(([name, value]) => ['-D', `${name}=${value}`]);
+  return pgbench(target, ['-M', 'extended', `--random-seed=${seed}`, ...files, ...defines, '-t', String(transactions)], dir, runName);
+}
+
+async function pgbench(target: PgbenchCell['target'], args: string[], dir: string, runName: string): Promise<PgbenchTransaction[]> {
   const r = await execCapture(PGBENCH, [
-    '-n', '-f', script, '-c', '1', ...limit, '--log', `--log-prefix=${prefix}`,
-    '-h', cell.target.host, '-p', String(cell.target.port), '-U', 'postgres', DATABASE,
+    '-n', ...args, '-c', '1', '--log', `--log-prefix=${join(dir, runName)}`,
+    '-h', target.host, '-p', String(target.port), '-U', 'postgres', DATABASE,
   ]);
   if (r.code !== 0) throw new Error(`pgbench failed:\n${r.stdout}\n${r.stderr}`);
   return readPgbenchLog(dir, runName);
 }
 
-/** Latencies (ms) from pgbench's per-transaction log: `client_id transaction_no time_us script_no epoch epoch_us`. */
-function readPgbenchLog(dir: string, runName: string): number[] {
-  const samples: number[] = [];
+/** The transactions of pgbench's per-transaction log: `client_id transaction_no time_us script_no epoch epoch_us`. */
+function readPgbenchLog(dir: string, runName: string): PgbenchTransaction[] {
+  const transactions: PgbenchTransaction[] = [];
   for (const file of readdirSync(dir).filter((f) => f.startsWith(`${runName}.`))) {
     for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
-      const latencyUs = line.split(' ')[2];
-      if (latencyUs) samples.push(Number(latencyUs) / 1000);
+      const [, , latencyUs, script] = line.split(' ');
+      if (latencyUs) transactions.push({ latencyMs: Number(latencyUs) / 1000, script: Number(script) });
     }
   }
-  return samples;
+  return transactions;
 }

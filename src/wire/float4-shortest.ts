@@ -329,7 +329,8 @@ const SPECIAL_NAN = [0x4e, 0x61, 0x4e];
 const SPECIAL_INFINITY = [0x49, 0x6e, 0x66, 0x69, 0x6e, 0x69, 0x74, 0x79];
 
 const bits = new Float32Array(1);
-const word = new Uint32Array(bits.buffer);
+/** The bits as an int32: a small integer V8 passes unboxed, where a double argument is a heap number. */
+const word = new Int32Array(bits.buffer);
 
 /** The most bytes one float4's text takes: `-1.23456789e-38`. */
 export const FLOAT4_TEXT_MAX = 15;
@@ -339,8 +340,14 @@ export const FLOAT4_TEXT_MAX = 15;
  * must have FLOAT4_TEXT_MAX bytes free there; returns the end.
  */
 export function writeFloat4Text(x: number, out: Uint8Array, at: number): number {
+  // Small enough to be inlined where it is called in a loop (an array's elements), so that no
+  // element's double is boxed to be passed on: the bits go on as an int32.
   bits[0] = x;
-  const w = word[0]!;
+  return writeFloat4Bits(word[0]!, out, at);
+}
+
+/** writeFloat4Text of the float4 whose IEEE bits are w (read as an int32). */
+function writeFloat4Bits(w: number, out: Uint8Array, at: number): number {
   const sign = w >>> 31 === 1;
   const ieeeMantissa = w & 0x7fffff;
   const ieeeExponent = (w >>> FLOAT_MANTISSA_BITS) & 0xff;

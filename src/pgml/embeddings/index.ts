@@ -193,9 +193,13 @@ export class Embedder {
       // close() stopped the thread under the request: it fails as the embedding thread's would.
       if (this.latencyThreads.get(model) !== thread) throw new PgError(SqlState.AdminShutdown, 'embedding worker is shutting down');
     }
-    const result = await this.call({ op: 'embed', model, texts: [...texts], options, format }, signal, notice);
+    // Float32Arrays from the thread whatever the caller wants: numbers made here (numbersOf) are
+    // arrays of doubles like the latency thread's, where the thread's own number[] arrived as
+    // arrays of boxed numbers, whose sight made V8's optimized real[] text (values.ts) convert
+    // every later vector of doubles to boxed numbers (384 allocations a call).
+    const result = (await this.call({ op: 'embed', model, texts: [...texts], options, format: 'float32' }, signal, notice)) as Float32Array[];
     if (single) this.startLatencyThread(model);
-    return result;
+    return format === 'float32' ? result : result.map(numbersOf);
   }
 
   /** The text's vector from the model's latency thread, or undefined when it does not answer it now. */
@@ -244,8 +248,10 @@ export class Embedder {
   }
 
   private countUse(model: string, texts: readonly string[]): void {
-    const counts = this.usageByModel.get(model) ?? { requests: 0, texts: 0 };
-    this.usageByModel.set(model, { requests: counts.requests + 1, texts: counts.texts + texts.length });
+    let counts = this.usageByModel.get(model);
+    if (!counts) this.usageByModel.set(model, (counts = { requests: 0, texts: 0 }));
+    counts.requests += 1;
+    counts.texts += texts.length;
   }
 
   private failAll(error: PgError): void {

@@ -38,6 +38,10 @@ export interface LatencyRequest {
   options: EmbedOptions;
 }
 
+/** One per thread, not one per request. */
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
 /** Atomics.waitAsync (V8, Node 16 on; TypeScript's lib has it from es2024). */
 const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: number, value: number): { async: false } | { async: true; value: Promise<unknown> } }).waitAsync;
 
@@ -65,7 +69,7 @@ export class LatencyChannel {
   send(request: LatencyRequest): boolean {
     const json = JSON.stringify(request);
     // encodeInto stops where the buffer ends: then it has read less than the whole text.
-    const { read, written } = new TextEncoder().encodeInto(json, this.request);
+    const { read, written } = encoder.encodeInto(json, this.request);
     if (read < json.length) return false;
     Atomics.store(this.header, LENGTH, written);
     this.set(ChannelState.Request);
@@ -95,7 +99,7 @@ export class LatencyChannel {
   waitForRequest(): LatencyRequest {
     for (let state = this.state; state !== ChannelState.Request; state = this.state) Atomics.wait(this.header, STATE, state);
     const bytes = this.request.slice(0, Atomics.load(this.header, LENGTH));
-    return JSON.parse(new TextDecoder().decode(bytes)) as LatencyRequest;
+    return JSON.parse(decoder.decode(bytes)) as LatencyRequest;
   }
 
   /** The answer: the vector, or undefined for the embedding thread to answer instead. */

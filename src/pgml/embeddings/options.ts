@@ -46,8 +46,12 @@ export const EmbedKwargs = z
     }),
   );
 
+/** Calls without kwargs (most of them) share this parse, made once instead of by zod per call. */
+const NO_KWARGS: Readonly<EmbedOptions> = Object.freeze(EmbedKwargs.parse({}));
+
 /** pgml.embed's kwargs (jsonb arrives parsed from a constant or a parameter, or as text from an untyped literal). */
 export function embedOptions(kwargs: unknown): EmbedOptions {
+  if (kwargs === undefined) return { ...NO_KWARGS };
   const value = parseJsonb(kwargs, 'kwargs') ?? {};
   const parsed = EmbedKwargs.safeParse(value);
   if (!parsed.success) {
