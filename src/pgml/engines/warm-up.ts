@@ -88,7 +88,10 @@ const VARIANTS: Variant[] = [
   // keyed by algorithm and task: a `linear` regression runs least squares, not logistic regression's steps.
   regress('linear'),
   regress('ridge'),
-  classify('ridge'),
+  // Classification on 200 rows, four fits a round: after two 60-row fits, a first digits fit took 2.9–6.5 ms of
+  // thread CPU with 6–10 ms of compiling beside it, against 1.5–1.8 warm; after these 2.2–2.8, 1.6–1.7 beside
+  // (BENCHMARKS.md, issue 17, small5).
+  longer(classify('ridge'), 200, 4),
   // Coordinate descent: lasso is elastic net's solver with l1_ratio 1, but a training runs only its own name's steps.
   longer(regress('lasso'), 200, 4),
   longer(regress('elastic_net'), 200, 4),
@@ -216,7 +219,12 @@ export function warmUpStepsStarted(): number {
 const SETTLE_WINDOW_MS = 4;
 /** The other threads count as settled below this share of one core over a window. */
 const SETTLE_IDLE_SHARE = 0.1;
-/** The wait's bound: a process whose other threads stay busy (other trainings, clients) waits no longer. */
+/**
+ * The polling's bound: a process whose other threads stay busy (other trainings, clients) stops waiting after it.
+ * The wait can still be longer: at load 20–25, a 4 ms timer right after quantile's steps fired 2.4–3.4 s late
+ * (the thread not running meanwhile); on main that time fell inside the first fits instead (their wall 270–540 ms
+ * for 15–19 ms of CPU).
+ */
 const SETTLE_MAX_MS = 250;
 
 /**
@@ -226,7 +234,8 @@ const SETTLE_MAX_MS = 250;
  * on the baseline code at twice its CPU (17–19.5 ms against 9–11.5 on diabetes) while those threads took
  * 70–86 ms beside each of its first three fits: on two cores, at nice 0 against the engine thread's 10,
  * they also took the cores from it (BENCHMARKS.md, issue 17, small5). The engine thread is idle while it
- * waits, so the process's CPU over a window is the other threads' (the compilers, the event loop).
+ * waits, so the process's CPU over a window is the other threads' (the compilers, the event loop, other
+ * engine threads).
  */
 async function backgroundCompilesSettled(): Promise<void> {
   const deadline = performance.now() + SETTLE_MAX_MS;
