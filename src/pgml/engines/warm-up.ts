@@ -260,8 +260,9 @@ export interface IdleWarmUp {
   start(more?: WarmUpStep[]): void;
   /**
    * Runs the steps still queued for `algorithm` on `task` (every task when not known) now, after the step
-   * running (if any), before a request to fit it: its first real fit then runs compiled code. Resolves with
-   * the number of steps it ran.
+   * running (if any), before a request to fit it: its first real fit then runs compiled code. When it ran
+   * any, it then waits for V8's compiler threads to finish compiling them (backgroundCompilesSettled).
+   * Resolves with the number of steps it ran.
    */
   before(algorithm: string, task?: Task): Promise<number>;
   /** Settles when the steps are over (run or dropped). */
