@@ -53,25 +53,43 @@ export function sharedBytes(value: unknown, seen = new Set<SharedArrayBuffer>(),
  * it now gives a new context the `gc` function (the way Jest's leak detector gets it); it also gives
  * `gc` to contexts and worker threads created later, which nothing else uses.
  */
-let collector: (() => void) | undefined;
-function collectGarbage(): void {
+type Collector = (options?: { type: 'major' | 'minor' }) => void;
+let collector: Collector | undefined;
+function gcFunction(): Collector {
   if (collector === undefined) {
-    const global = globalThis as { gc?: () => void };
+    const global = globalThis as { gc?: Collector };
     if (typeof global.gc === 'function') collector = global.gc;
     else {
       try {
         setFlagsFromString('--expose-gc');
-        collector = runInNewContext('gc') as () => void;
+        collector = runInNewContext('gc') as Collector;
       } catch {
         // A V8 that refuses flags after start: the thread collects when V8 decides, as before.
         collector = () => undefined;
       }
     }
   }
-  collector();
+  return collector;
+}
+
+function collectGarbage(): void {
+  const gc = gcFunction();
+  gc();
   // The first collection finds the dead buffers, but V8 frees array buffers' memory on a background
   // sweep that only the next collection waits for: without it, the matrix was still resident after.
-  collector();
+  gc();
+}
+
+/**
+ * Empties this thread's young generation (a scavenge: it copies what is still live and nothing else,
+ * well under a millisecond after a small training set is built), so that a fit starts with an empty
+ * nursery. Otherwise the garbage of what ran before it on this thread (the training set's preparation,
+ * the last job's scoring and serialization) filled part of the nursery, and a small fit paid a
+ * scavenge for it, or not, depending on how full the nursery happened to be: fit times of a few
+ * milliseconds then varied by one scavenge between runs (BENCHMARKS.md, issue 17, small5).
+ */
+export function collectYoungGeneration(): void {
+  gcFunction()({ type: 'minor' });
 }
 
 /** glibc's malloc_trim; false where there is none (not Linux, musl): the allocator keeps its own policy. */

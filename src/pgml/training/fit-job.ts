@@ -6,7 +6,7 @@
  * The steps run in the order the separate calls ran them, with the same engines, on the same data.
  */
 import type { FitProgress, Runtime, Task } from '../engines/engine.js';
-import { discardPages, releaseFreedMemory, RELEASE_MIN_SHARED_BYTES, sharedBytes } from '../engines/memory-release.js';
+import { collectYoungGeneration, discardPages, releaseFreedMemory, RELEASE_MIN_SHARED_BYTES, sharedBytes } from '../engines/memory-release.js';
 import { getLocalEngineFactory } from '../engines/registry.js';
 import { datasetFromMatrix, type DatasetJob, type TrainingDataset } from '../preparation/dataset.js';
 import type { FeaturePipelineJson } from '../preparation/pipeline.js';
@@ -45,6 +45,8 @@ export async function fitJob(job: FitJob, report: (update: FitJobUpdate) => void
   // buffers, the decoder's), and the training set's scratch: given back before the fit allocates its
   // own, or both are resident at the fit's peak (issue 15).
   if (sharedBytes(job.dataset.raw) >= RELEASE_MIN_SHARED_BYTES) releaseFreedMemory();
+  // A small set: the preparation's garbage collected here, not by a scavenge inside the fit (memory-release.ts).
+  else collectYoungGeneration();
   const engine = getLocalEngineFactory(job.algorithm).create();
   try {
     const fitted = await fitAndScore({

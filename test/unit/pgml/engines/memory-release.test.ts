@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { after, describe, it } from 'node:test';
-import { releaseFreedMemory, RELEASE_MIN_SHARED_BYTES, sharedBytes } from '../../../../src/pgml/engines/memory-release.js';
+import { collectYoungGeneration, releaseFreedMemory, RELEASE_MIN_SHARED_BYTES, sharedBytes } from '../../../../src/pgml/engines/memory-release.js';
 import { closePool, runInWorker, warmEnginePool } from '../../../../src/pgml/engines/pool.js';
 
 after(() => closePool());
@@ -55,5 +56,24 @@ describe('memory a job leaves behind', { skip: process.platform !== 'linux' && '
     }
     // Measured as what letting go returned: the worker's JIT warm-up may allocate meanwhile.
     assert.ok(held - left > 192, `RSS ${left.toFixed(0)} MB once let go against ${held.toFixed(0)} MB while held: the idle worker still holds the matrix`);
+  });
+});
+
+describe('collectYoungGeneration', () => {
+  /** Bytes in use in V8's young generation (new space) of this thread. */
+  const youngBytes = (): number => getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')!.space_used_size;
+
+  it('empties the young generation of garbage, so that a fit that follows starts with an empty nursery', () => {
+    collectYoungGeneration();
+    const start = youngBytes();
+    let garbage: unknown[] = [];
+    for (let i = 0; i < 30_000; i++) garbage.push({ i, values: [i, i + 1] });
+    garbage = [];
+    const grown = youngBytes() - start;
+    assert.ok(grown > 1024 * 1024, `the garbage took ${grown} bytes of the young generation`);
+    collectYoungGeneration();
+    const left = youngBytes() - start;
+    assert.ok(left < grown / 4, `${left} bytes more than at the start left young after the scavenge, of ${grown}`);
+    assert.equal(garbage.length, 0);
   });
 });
