@@ -16,7 +16,7 @@
 import type * as Koffi from 'koffi';
 import { PgError, SqlState } from '../../../errors/index.js';
 import { describeNativeLoad, loadNativeLibrary, type NativeLoad } from '../native-library.js';
-import { hugePages, type NativePages } from '../native-pages.js';
+import { reusedHugePages, type NativePages } from '../native-pages.js';
 import { InterleavedRows, writeKernelMatrix } from './precomputed.js';
 import type { SvmModel, SvmParams, SvmType } from './train.js';
 
@@ -109,9 +109,13 @@ class NativeBuffers {
     return { pointer, view: this.k.view(pointer, count * 8), address: this.k.address(pointer) as bigint };
   }
 
-  /** As doubles, for a large buffer: in huge pages where the system gives them (native-pages.ts). */
+  /**
+   * As doubles, for a large buffer: in huge pages where the system gives them, the thread's mapping kept
+   * from one training to the next (native-pages.ts: a new view per fit started V8's full collections).
+   * The view may be longer than `count` doubles.
+   */
   largeDoubles(count: number): { pointer: Pointer; view: ArrayBuffer; address: bigint } {
-    const pages = hugePages(count * 8);
+    const pages = reusedHugePages(count * 8);
     if (!pages) return this.doubles(count);
     this.mappings.push(pages);
     return pages;
