@@ -132,9 +132,9 @@ class SvmEngine implements Engine {
     this.state = {
       task, cols: data.cols, numClasses, probability, ...(native ? { runtime: 'native' as const } : {}),
       ported: {
-        params, labels: model.labels, nSV: model.nSV, svCoef: model.svCoef.map((row) => Array.from(row)),
-        rho: Array.from(model.rho), support: Array.from(model.support), sv: Array.from(sv),
-        ...(model.probA && model.probB ? { probA: Array.from(model.probA), probB: Array.from(model.probB) } : {}),
+        params, labels: model.labels, nSV: model.nSV, svCoef: model.svCoef.map(numbers),
+        rho: numbers(model.rho), support: numbers(model.support), sv: numbers(sv),
+        ...(model.probA && model.probB ? { probA: numbers(model.probA), probB: numbers(model.probB) } : {}),
       },
     };
   }
@@ -215,6 +215,17 @@ function train(x: Float64Array, y: Float64Array, data: Dataset, params: SvmParam
   } finally {
     rows.free();
   }
+}
+
+/**
+ * A typed array's values as a plain array (the stored model's JSON), by a loop: Array.from walks the
+ * array's iterator, a result object and a boxed double per value (digits' nu_svm support vectors: 4 MB
+ * of garbage per fit, and with it a young-generation collection every other fit; BENCHMARKS.md, svm9).
+ */
+function numbers(values: Float64Array | Int32Array): number[] {
+  const out = new Array<number>(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i]!;
+  return out;
 }
 
 function loadPorted(ported: PortedModel): Loaded {

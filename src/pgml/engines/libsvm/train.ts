@@ -240,7 +240,7 @@ export function svmTrain(problem: Problem, params: SvmParams, random = new Libsv
   const { x, y, rows: l, cols: dim } = problem;
   if (params.randomSeed !== undefined) random.seed(params.randomSeed);
   const { index, store } = problem.subset ?? {
-    index: Int32Array.from({ length: l }, (_, i) => i),
+    index: identity(l),
     store: new LazyStore(l, cacheBytes(params)),
   };
   if (params.type === 'epsilon_svr' || params.type === 'nu_svr') {
@@ -259,6 +259,13 @@ export function svmTrain(problem: Problem, params: SvmParams, random = new Libsv
     };
   }
   return trainClassifier(problem, index, store, params, random, solver);
+}
+
+/** 0, 1, …, l − 1. */
+function identity(l: number): Int32Array {
+  const index = new Int32Array(l);
+  for (let i = 0; i < l; i++) index[i] = i;
+  return index;
 }
 
 /**
@@ -417,7 +424,7 @@ function binarySvcProbability(
  * coefficients are alpha·y by support vector: back to every row of the pair.
  */
 function trainPairOn(solver: ClassifierTrainer, { x, rows, y, dim }: SubProblem, params: SvmParams): DecisionFunction | undefined {
-  const model = solver(x, Float64Array.from(y, (v) => (v > 0 ? 0 : 1)), rows.length, dim, params, rows);
+  const model = solver(x, binaryLabels(y, 0, 1), rows.length, dim, params, rows);
   if (!model) return undefined;
   const alpha = new Float64Array(rows.length);
   model.support.forEach((position, t) => (alpha[position] = model.svCoef[0]![t]!));
@@ -433,8 +440,18 @@ function trainFoldOn(
   solver: ClassifierTrainer, x: Float64Array, index: Int32Array, y: Float64Array, dim: number, params: SvmParams, random: LibsvmRandom,
 ): SvmModel | undefined {
   if (params.randomSeed !== undefined) random.seed(params.randomSeed);
-  const model = solver(x, Float64Array.from(y, (v) => (v > 0 ? 1 : 0)), index.length, dim, params, index);
+  const model = solver(x, binaryLabels(y, 1, 0), index.length, dim, params, index);
   return model && { ...model, labels: model.labels.map((label) => (label === 0 ? -1 : 1)) };
+}
+
+/**
+ * `positive` where y > 0, else `negative`, by a loop (Float64Array.from with a map walks an iterator:
+ * garbage per label on every pair of a nu-SVC fit; BENCHMARKS.md, svm9).
+ */
+function binaryLabels(y: Float64Array, positive: number, negative: number): Float64Array {
+  const out = new Float64Array(y.length);
+  for (let i = 0; i < y.length; i++) out[i] = y[i]! > 0 ? positive : negative;
+  return out;
 }
 
 /** The support vectors' rows of `x`, row-major (libsvm's model->SV). */
