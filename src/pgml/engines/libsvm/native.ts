@@ -140,14 +140,29 @@ function problemOrder(y: Float64Array, rows: number, classification: boolean): I
   // iterators' garbage brought young-generation collections into the fit (BENCHMARKS.md, svm9).
   const labels = new Float64Array(rows);
   for (let i = 0; i < rows; i++) labels[i] = Math.trunc(y[i]!);
-  const distinct = new Float64Array(labels).sort();
-  let at = 0;
-  for (let d = 0; d < rows; d++) {
-    if (d > 0 && distinct[d] === distinct[d - 1]) continue;
-    // the rows of this label, in row order
-    for (let i = 0; i < rows; i++) if (labels[i] === distinct[d]) order[at++] = i;
+  const sorted = new Float64Array(labels).sort();
+  // A stable counting sort: each row goes after the rows of smaller labels and its own label's rows before it.
+  const classOf = new Int32Array(rows);
+  const start = new Int32Array(rows + 1);
+  for (let i = 0; i < rows; i++) {
+    classOf[i] = firstAtLeast(sorted, labels[i]!);
+    start[classOf[i]! + 1]!++;
   }
+  for (let c = 0; c < rows; c++) start[c + 1]! += start[c]!;
+  for (let i = 0; i < rows; i++) order[start[classOf[i]!]!++] = i;
   return order;
+}
+
+/** The first position of `sorted` (ascending) holding a value >= `value`. */
+function firstAtLeast(sorted: Float64Array, value: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (sorted[mid]! < value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 /** `value` moved by `ulps` units in the last place (same sign, finite values). */
