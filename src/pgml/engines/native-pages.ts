@@ -7,11 +7,12 @@
  * for 512 of them. munmap gives the memory back at once. Elsewhere (another OS, no glibc, a mapping
  * refused) and below HUGE_PAGES_MIN_BYTES, undefined: the caller allocates as usual.
  */
-import { libc } from './libc.js';
+import { libc, type Libc } from './libc.js';
 
 const PROT_READ_WRITE = 0x1 | 0x2;
 const MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20;
 const MADV_HUGEPAGE = 14;
+const MADV_DONTNEED = 4;
 /** Lengths are rounded up to whole huge pages: Linux then places the mapping on a huge page boundary. */
 const HUGE_PAGE = 2 * 1024 * 1024;
 const MAP_FAILED = 0xffffffffffffffffn;
@@ -33,6 +34,16 @@ export interface NativePages {
   free(): void;
 }
 
+/** A mapping of `length` bytes (whole huge pages) advised to be backed by huge pages, or undefined where refused. */
+function mapHugePages(c: Libc, length: number): { pointer: unknown; address: bigint } | undefined {
+  const pointer = c.mmap(null, length, PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS, -1, 0);
+  const address = pointer === null ? 0n : (c.k.address(pointer) as bigint);
+  if (address === 0n || address === MAP_FAILED) return undefined;
+  // Advice only: where THP is off the pages are 4 kB, as malloc's would be.
+  c.madvise(address, length, MADV_HUGEPAGE);
+  return { pointer, address };
+}
+
 /**
  * `bytes` of zeroed memory in whole huge pages, asked to be backed by them; undefined below
  * HUGE_PAGES_MIN_BYTES or where that cannot be had.
@@ -41,19 +52,54 @@ export function hugePages(bytes: number): NativePages | undefined {
   const c = libc();
   if (!c || bytes < HUGE_PAGES_MIN_BYTES) return undefined;
   const length = Math.ceil(bytes / HUGE_PAGE) * HUGE_PAGE;
-  const pointer = c.mmap(null, length, PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS, -1, 0);
-  const address = pointer === null ? 0n : (c.k.address(pointer) as bigint);
-  if (address === 0n || address === MAP_FAILED) return undefined;
-  // Advice only: where THP is off the pages are 4 kB, as malloc's would be.
-  c.madvise(address, length, MADV_HUGEPAGE);
+  const mapping = mapHugePages(c, length);
+  if (!mapping) return undefined;
   let mapped = true;
   return {
-    pointer,
-    address,
-    view: c.k.view(pointer, bytes),
+    ...mapping,
+    view: c.k.view(mapping.pointer, bytes),
     free: () => {
-      if (mapped) c.munmap(address, length);
+      if (mapped) c.munmap(mapping.address, length);
       mapped = false;
+    },
+  };
+}
+
+/** This thread's mapping that reusedHugePages hands out again (module state is per thread). */
+let kept: { pointer: unknown; address: bigint; length: number; view: ArrayBuffer; inUse: boolean } | undefined;
+
+/**
+ * As hugePages, but the mapping and its view stay with the thread between uses: free() gives the pages
+ * back to the system (madvise(MADV_DONTNEED): resident memory falls as with munmap, and the next use
+ * reads zeros again) and keeps the address range. A view of native memory is an ArrayBuffer whose
+ * length V8 counts as external memory until it is collected, and every 64 MB of such growth starts a
+ * full collection: a new view of digits' 14.5 MB kernel matrix per fit brought one into every third
+ * or fourth fit, with 20–40 ms of marking on V8's threads beside the fit (BENCHMARKS.md, svm9). Only
+ * one user at a time: while the kept mapping is in use, a second caller gets a one-off hugePages.
+ * `view` may be longer than `bytes` (the mapping of a larger earlier request); its first `bytes` are zeros.
+ */
+export function reusedHugePages(bytes: number): NativePages | undefined {
+  const c = libc();
+  if (!c || bytes < HUGE_PAGES_MIN_BYTES) return undefined;
+  if (kept?.inUse) return hugePages(bytes);
+  if (!kept || kept.length < bytes) {
+    if (kept) c.munmap(kept.address, kept.length);
+    kept = undefined;
+    const length = Math.ceil(bytes / HUGE_PAGE) * HUGE_PAGE;
+    const mapping = mapHugePages(c, length);
+    if (!mapping) return undefined;
+    kept = { ...mapping, length, view: c.k.view(mapping.pointer, length), inUse: false };
+  }
+  const mapping = kept;
+  mapping.inUse = true;
+  return {
+    pointer: mapping.pointer,
+    address: mapping.address,
+    view: mapping.view,
+    free: () => {
+      if (!mapping.inUse) return;
+      c.madvise(mapping.address, mapping.length, MADV_DONTNEED);
+      mapping.inUse = false;
     },
   };
 }

@@ -98,11 +98,12 @@ class SvmEngine implements Engine {
     if (nu && task === 'classification' && hp.C !== undefined) {
       throw new PgError(SqlState.InvalidParameterValue, 'hyperparameter C for nu_svm applies to regression only (NuSVR); NuSVC takes nu');
     }
+    const x = Float64Array.from(data.x);
     const params: SvmParams = {
       type: task === 'classification' ? (nu ? 'nu_svc' : 'c_svc') : nu ? 'nu_svr' : 'epsilon_svr',
       kernel: choiceParam(algorithm, hp, 'kernel', 'rbf', KERNELS),
       degree: intParam(algorithm, hp, 'degree', 3, 0),
-      gamma: gamma(algorithm, hp, data),
+      gamma: gamma(algorithm, hp, x, data.cols),
       coef0: numberParam(algorithm, hp, 'coef0', 0),
       C: rangeParam(algorithm, hp, 'C', 1.0, { min: 0, exclusiveMin: true }),
       nu: rangeParam(algorithm, hp, 'nu', 0.5, { min: 0, max: 1, exclusiveMin: true }),
@@ -124,7 +125,6 @@ class SvmEngine implements Engine {
       params.probability = true;
       params.randomSeed = new NumpyRandomState(seedParam(algorithm, hp)).bounded(MAX_SEED);
     }
-    const x = Float64Array.from(data.x);
     const y = Float64Array.from(labels);
     const { model, native } = train(x, y, data, params);
     const sv = supportVectors(x, data.cols, model.support);
@@ -132,9 +132,9 @@ class SvmEngine implements Engine {
     this.state = {
       task, cols: data.cols, numClasses, probability, ...(native ? { runtime: 'native' as const } : {}),
       ported: {
-        params, labels: model.labels, nSV: model.nSV, svCoef: model.svCoef.map((row) => Array.from(row)),
-        rho: Array.from(model.rho), support: Array.from(model.support), sv: Array.from(sv),
-        ...(model.probA && model.probB ? { probA: Array.from(model.probA), probB: Array.from(model.probB) } : {}),
+        params, labels: model.labels, nSV: model.nSV, svCoef: model.svCoef.map(numbers),
+        rho: numbers(model.rho), support: numbers(model.support), sv: numbers(sv),
+        ...(model.probA && model.probB ? { probA: numbers(model.probA), probB: numbers(model.probB) } : {}),
       },
     };
   }
@@ -217,6 +217,18 @@ function train(x: Float64Array, y: Float64Array, data: Dataset, params: SvmParam
   }
 }
 
+/**
+ * A typed array's values as a plain array (the stored model's JSON), by a loop: Array.from walks the
+ * array's iterator, a result object and a boxed double per value (digits' nu_svm support vectors: 4 MB
+ * of garbage per fit, and with it a young-generation collection every other fit; BENCHMARKS.md, svm9).
+ */
+function numbers(values: Float64Array | Int32Array): number[] {
+  // pushed, not new Array(length): from 100,000 values on, V8 would make that a dictionary
+  const out: number[] = [];
+  for (let i = 0; i < values.length; i++) out.push(values[i]!);
+  return out;
+}
+
 function loadPorted(ported: PortedModel): Loaded {
   const model: SvmModel = {
     labels: ported.labels, nSV: ported.nSV, svCoef: ported.svCoef.map((row) => Float64Array.from(row)),
@@ -240,12 +252,12 @@ function loadModelFile(algorithm: string, state: SvmState): Loaded {
 }
 
 /** sklearn's gamma: 'scale' = 1 / (n_features · X.var()), 'auto' = 1 / n_features, or a number. */
-function gamma(algorithm: string, hp: Record<string, unknown>, data: Dataset): number {
+function gamma(algorithm: string, hp: Record<string, unknown>, x: Float64Array, cols: number): number {
   const value = hp.gamma ?? 'scale';
-  if (value === 'auto') return 1 / data.cols;
+  if (value === 'auto') return 1 / cols;
   if (value === 'scale') {
-    const variance = numpyVariance(data.x);
-    return variance !== 0 ? 1.0 / (data.cols * variance) : 1.0;
+    const variance = numpyVariance(x);
+    return variance !== 0 ? 1.0 / (cols * variance) : 1.0;
   }
   const g = numberParam(algorithm, hp, 'gamma', NaN);
   if (!(g > 0)) throw invalidParam(algorithm, 'gamma', "'scale', 'auto' or a number > 0", value);
@@ -254,46 +266,58 @@ function gamma(algorithm: string, hp: Record<string, unknown>, data: Dataset): n
 
 /**
  * numpy's ndarray.var() over all entries, to the last bit (gamma='scale' enters every kernel value):
- * the mean and the mean of squared deviations each summed by numpy's pairwise summation.
+ * the mean and the mean of squared deviations each summed by numpy's pairwise summation. The squared
+ * deviations are summed as they are computed, with no array of them (a fit's external memory brings
+ * V8's full collections nearer: BENCHMARKS.md, svm9).
  */
-export function numpyVariance(x: Float32Array): number {
+export function numpyVariance(x: Float64Array | Float32Array): number {
   const n = x.length;
-  const mean = pairwiseSum(Float64Array.from(x), 0, n) / n;
-  const squares = new Float64Array(n);
-  for (let i = 0; i < n; i++) squares[i] = (x[i]! - mean) * (x[i]! - mean);
-  return pairwiseSum(squares, 0, n) / n;
+  const values = x instanceof Float64Array ? x : Float64Array.from(x);
+  const mean = pairwiseSum(values, 0, n, 0, false) / n;
+  return pairwiseSum(values, 0, n, mean, true) / n;
 }
 
-/** numpy's pairwise_sum (loops_utils.h): 8 running sums over blocks of up to 128, halves above that. */
-function pairwiseSum(a: Float64Array, from: number, n: number): number {
+/** The term numpy sums at a[i]: the value, or its squared deviation from `mean`. */
+function termAt(a: Float64Array, i: number, mean: number, squared: boolean): number {
+  const v = a[i]!;
+  return squared ? (v - mean) * (v - mean) : v;
+}
+
+/**
+ * numpy's pairwise_sum (loops_utils.h) of termAt(a, i, mean, squared) over i in [from, from + n): 8 running
+ * sums over blocks of up to 128, halves above that.
+ */
+function pairwiseSum(a: Float64Array, from: number, n: number, mean: number, squared: boolean): number {
   if (n < 8) {
     let res = 0;
-    for (let i = 0; i < n; i++) res += a[from + i]!;
+    for (let i = 0; i < n; i++) res += termAt(a, from + i, mean, squared);
     return res;
   }
   if (n <= 128) {
     // numpy's r[0..7] as locals (no array per block: this runs once per 128 entries)
-    let r0 = a[from]!, r1 = a[from + 1]!, r2 = a[from + 2]!, r3 = a[from + 3]!;
-    let r4 = a[from + 4]!, r5 = a[from + 5]!, r6 = a[from + 6]!, r7 = a[from + 7]!;
+    let r0 = termAt(a, from, mean, squared), r1 = termAt(a, from + 1, mean, squared);
+    let r2 = termAt(a, from + 2, mean, squared), r3 = termAt(a, from + 3, mean, squared);
+    let r4 = termAt(a, from + 4, mean, squared), r5 = termAt(a, from + 5, mean, squared);
+    let r6 = termAt(a, from + 6, mean, squared), r7 = termAt(a, from + 7, mean, squared);
     let i = 8;
     for (; i < n - (n % 8); i += 8) {
       const at = from + i;
-      r0 += a[at]!;
-      r1 += a[at + 1]!;
-      r2 += a[at + 2]!;
-      r3 += a[at + 3]!;
-      r4 += a[at + 4]!;
-      r5 += a[at + 5]!;
-      r6 += a[at + 6]!;
-      r7 += a[at + 7]!;
+      r0 += termAt(a, at, mean, squared);
+      r1 += termAt(a, at + 1, mean, squared);
+      r2 += termAt(a, at + 2, mean, squared);
+      r3 += termAt(a, at + 3, mean, squared);
+      r4 += termAt(a, at + 4, mean, squared);
+      r5 += termAt(a, at + 5, mean, squared);
+      r6 += termAt(a, at + 6, mean, squared);
+      r7 += termAt(a, at + 7, mean, squared);
     }
     let res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7));
-    for (; i < n; i++) res += a[from + i]!;
+    for (; i < n; i++) res += termAt(a, from + i, mean, squared);
     return res;
   }
   let n2 = Math.trunc(n / 2);
   n2 -= n2 % 8;
-  return pairwiseSum(a, from, n2) + pairwiseSum(a, from + n2, n - n2);
+  return pairwiseSum(a, from, n2, mean, squared) + pairwiseSum(a, from + n2, n - n2, mean, squared);
 }
 
 /** Why upstream libsvm cannot give scikit-learn's model for these parameters, or undefined. */

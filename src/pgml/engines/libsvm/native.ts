@@ -16,7 +16,7 @@
 import type * as Koffi from 'koffi';
 import { PgError, SqlState } from '../../../errors/index.js';
 import { describeNativeLoad, loadNativeLibrary, type NativeLoad } from '../native-library.js';
-import { hugePages, type NativePages } from '../native-pages.js';
+import { reusedHugePages, type NativePages } from '../native-pages.js';
 import { InterleavedRows, writeKernelMatrix } from './precomputed.js';
 import type { SvmModel, SvmParams, SvmType } from './train.js';
 
@@ -109,9 +109,13 @@ class NativeBuffers {
     return { pointer, view: this.k.view(pointer, count * 8), address: this.k.address(pointer) as bigint };
   }
 
-  /** As doubles, for a large buffer: in huge pages where the system gives them (native-pages.ts). */
+  /**
+   * As doubles, for a large buffer: in huge pages where the system gives them, the thread's mapping kept
+   * from one training to the next (native-pages.ts: a new view per fit started V8's full collections).
+   * The view may be longer than `count` doubles.
+   */
   largeDoubles(count: number): { pointer: Pointer; view: ArrayBuffer; address: bigint } {
-    const pages = hugePages(count * 8);
+    const pages = reusedHugePages(count * 8);
     if (!pages) return this.doubles(count);
     this.mappings.push(pages);
     return pages;
@@ -127,10 +131,38 @@ class NativeBuffers {
 
 /** The training rows' order handed to libsvm: grouped by class (sorted labels) for classification. */
 function problemOrder(y: Float64Array, rows: number, classification: boolean): Int32Array {
-  const order = Int32Array.from({ length: rows }, (_, i) => i);
-  if (!classification) return order;
-  // Array.prototype.sort is stable: rows keep their order within a class.
-  return Int32Array.from(Array.from(order).sort((a, b) => Math.trunc(y[a]!) - Math.trunc(y[b]!)));
+  const order = new Int32Array(rows);
+  if (!classification) {
+    for (let i = 0; i < rows; i++) order[i] = i;
+    return order;
+  }
+  // By loops over typed arrays, not Array.from and sort: nu-SVC orders every pair's rows, and the
+  // iterators' garbage brought young-generation collections into the fit (BENCHMARKS.md, svm9).
+  const labels = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) labels[i] = Math.trunc(y[i]!);
+  const sorted = new Float64Array(labels).sort();
+  // A stable counting sort: each row goes after the rows of smaller labels and its own label's rows before it.
+  const classOf = new Int32Array(rows);
+  const start = new Int32Array(rows + 1);
+  for (let i = 0; i < rows; i++) {
+    classOf[i] = firstAtLeast(sorted, labels[i]!);
+    start[classOf[i]! + 1]!++;
+  }
+  for (let c = 0; c < rows; c++) start[c + 1]! += start[c]!;
+  for (let i = 0; i < rows; i++) order[start[classOf[i]!]!++] = i;
+  return order;
+}
+
+/** The first position of `sorted` (ascending) holding a value >= `value`. */
+function firstAtLeast(sorted: Float64Array, value: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (sorted[mid]! < value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 /** `value` moved by `ulps` units in the last place (same sign, finite values). */
@@ -299,7 +331,7 @@ export function nativeSvmTrain(
 ): SvmModel | undefined {
   const lib = loadedLibsvm();
   const classification = params.type === 'c_svc' || params.type === 'nu_svc';
-  if (params.type === 'nu_svc' && new Set(y).size > 2) throw new Error('nativeSvmTrain: nu-SVC takes one pair of classes at a time');
+  if (params.type === 'nu_svc' && moreThanTwoValues(y, rows)) throw new Error('nativeSvmTrain: nu-SVC takes one pair of classes at a time');
   const nu = params.type === 'nu_svc' || params.type === 'nu_svr' ? upstreamNu(params, rows) : params.nu;
   if (nu === undefined) return undefined;
   const order = problemOrder(y, rows, classification);
@@ -335,6 +367,19 @@ export function nativeSvmTrain(
     memory.free();
     if (!shared) rowMemory.free();
   }
+}
+
+/** Whether y's first `rows` labels hold more than two distinct values. */
+function moreThanTwoValues(y: Float64Array, rows: number): boolean {
+  const first = y[0];
+  let second: number | undefined;
+  for (let i = 1; i < rows; i++) {
+    const v = y[i]!;
+    if (v === first || v === second) continue;
+    if (second !== undefined) return true;
+    second = v;
+  }
+  return false;
 }
 
 /** The port's SvmModel from upstream's svm_model; support vectors as indices into the caller's rows. */

@@ -43,7 +43,25 @@ export interface Problem {
    * The rows of `x` that are the problem's rows (a probability fold's rows of its training), with the
    * training's kernel store; without it, the problem is x's rows in order and makes its own store.
    */
-  subset?: { index: Int32Array; store: KernelStore | undefined };
+  subset?: { index: Int32Array; store: LazyStore };
+}
+
+/**
+ * The training's kernel store (kernel.ts), made when a solver of the port first asks for it: where every
+ * solver runs on native libsvm (nu-SVC's pairs, the probability folds) nothing reads it, and its rows²
+ * floats (7.3 MB on digits) only brought V8's next full collection nearer (BENCHMARKS.md, svm9).
+ */
+class LazyStore {
+  private made = false;
+  private store: KernelStore | undefined;
+
+  constructor(private readonly rows: number, private readonly bytes: number) {}
+
+  get(): KernelStore | undefined {
+    if (!this.made) this.store = KernelStore.within(this.rows, this.bytes);
+    this.made = true;
+    return this.store;
+  }
 }
 
 /** svm_model, with support vectors as indices into the training rows (scikit-learn's support_). */
@@ -102,11 +120,12 @@ interface SubProblem {
   rows: Int32Array;
   y: Float64Array;
   dim: number;
-  store: KernelStore | undefined;
+  store: LazyStore;
 }
 
 /** solve_c_svc. */
-function solveCSvc({ x, rows, y, dim, store }: SubProblem, params: SvmParams, Cp: number, Cn: number): DecisionFunction {
+function solveCSvc({ x, rows, y, dim, store: lazy }: SubProblem, params: SvmParams, Cp: number, Cn: number): DecisionFunction {
+  const store = lazy.get();
   const l = rows.length;
   const alpha = new Float64Array(l);
   const minusOnes = new Float64Array(l).fill(-1);
@@ -123,7 +142,8 @@ function solveCSvc({ x, rows, y, dim, store }: SubProblem, params: SvmParams, Cp
 }
 
 /** solve_nu_svc: alpha starts at nu·l/2 spread over each class, and the solution is scaled by 1/r. */
-function solveNuSvc({ x, rows, y, dim, store }: SubProblem, params: SvmParams): DecisionFunction {
+function solveNuSvc({ x, rows, y, dim, store: lazy }: SubProblem, params: SvmParams): DecisionFunction {
+  const store = lazy.get();
   const l = rows.length;
   const signs = new Int8Array(l);
   const C = new Float64Array(l).fill(1);
@@ -150,7 +170,8 @@ function solveNuSvc({ x, rows, y, dim, store }: SubProblem, params: SvmParams): 
 }
 
 /** solve_epsilon_svr: 2l variables (α, α*), linear term epsilon ∓ y. */
-function solveEpsilonSvr({ x, rows, y, dim, store }: SubProblem, params: SvmParams): DecisionFunction {
+function solveEpsilonSvr({ x, rows, y, dim, store: lazy }: SubProblem, params: SvmParams): DecisionFunction {
+  const store = lazy.get();
   const l = rows.length;
   const alpha2 = new Float64Array(2 * l);
   const linear = new Float64Array(2 * l);
@@ -170,7 +191,8 @@ function solveEpsilonSvr({ x, rows, y, dim, store }: SubProblem, params: SvmPara
 }
 
 /** solve_nu_svr: α and α* start equal, filling C·nu·l/2 in row order. */
-function solveNuSvr({ x, rows, y, dim, store }: SubProblem, params: SvmParams): DecisionFunction {
+function solveNuSvr({ x, rows, y, dim, store: lazy }: SubProblem, params: SvmParams): DecisionFunction {
+  const store = lazy.get();
   const l = rows.length;
   const C = new Float64Array(2 * l).fill(params.C);
   const alpha2 = new Float64Array(2 * l);
@@ -218,8 +240,8 @@ export function svmTrain(problem: Problem, params: SvmParams, random = new Libsv
   const { x, y, rows: l, cols: dim } = problem;
   if (params.randomSeed !== undefined) random.seed(params.randomSeed);
   const { index, store } = problem.subset ?? {
-    index: Int32Array.from({ length: l }, (_, i) => i),
-    store: KernelStore.within(l, cacheBytes(params)),
+    index: identity(l),
+    store: new LazyStore(l, cacheBytes(params)),
   };
   if (params.type === 'epsilon_svr' || params.type === 'nu_svr') {
     const f = trainOne({ x, rows: index, y, dim, store }, params, 0, 0);
@@ -237,6 +259,13 @@ export function svmTrain(problem: Problem, params: SvmParams, random = new Libsv
     };
   }
   return trainClassifier(problem, index, store, params, random, solver);
+}
+
+/** 0, 1, …, l − 1. */
+function identity(l: number): Int32Array {
+  const index = new Int32Array(l);
+  for (let i = 0; i < l; i++) index[i] = i;
+  return index;
 }
 
 /**
@@ -281,7 +310,7 @@ function groupClasses(y: Float64Array, l: number): { labels: number[]; start: nu
 
 /** svm_train's classification branch: one binary machine per pair of classes (i < j, i positive). */
 function trainClassifier(
-  problem: Problem, index: Int32Array, store: KernelStore | undefined, params: SvmParams, random: LibsvmRandom,
+  problem: Problem, index: Int32Array, store: LazyStore, params: SvmParams, random: LibsvmRandom,
   solver: ClassifierTrainer | undefined,
 ): SvmModel {
   const { x, y, rows: l, cols: dim } = problem;
@@ -395,7 +424,7 @@ function binarySvcProbability(
  * coefficients are alpha·y by support vector: back to every row of the pair.
  */
 function trainPairOn(solver: ClassifierTrainer, { x, rows, y, dim }: SubProblem, params: SvmParams): DecisionFunction | undefined {
-  const model = solver(x, Float64Array.from(y, (v) => (v > 0 ? 0 : 1)), rows.length, dim, params, rows);
+  const model = solver(x, binaryLabels(y, 0, 1), rows.length, dim, params, rows);
   if (!model) return undefined;
   const alpha = new Float64Array(rows.length);
   model.support.forEach((position, t) => (alpha[position] = model.svCoef[0]![t]!));
@@ -411,8 +440,18 @@ function trainFoldOn(
   solver: ClassifierTrainer, x: Float64Array, index: Int32Array, y: Float64Array, dim: number, params: SvmParams, random: LibsvmRandom,
 ): SvmModel | undefined {
   if (params.randomSeed !== undefined) random.seed(params.randomSeed);
-  const model = solver(x, Float64Array.from(y, (v) => (v > 0 ? 1 : 0)), index.length, dim, params, index);
+  const model = solver(x, binaryLabels(y, 1, 0), index.length, dim, params, index);
   return model && { ...model, labels: model.labels.map((label) => (label === 0 ? -1 : 1)) };
+}
+
+/**
+ * `positive` where y > 0, else `negative`, by a loop (Float64Array.from with a map walks an iterator:
+ * garbage per label on every pair of a nu-SVC fit; BENCHMARKS.md, svm9).
+ */
+function binaryLabels(y: Float64Array, positive: number, negative: number): Float64Array {
+  const out = new Float64Array(y.length);
+  for (let i = 0; i < y.length; i++) out[i] = y[i]! > 0 ? positive : negative;
+  return out;
 }
 
 /** The support vectors' rows of `x`, row-major (libsvm's model->SV). */

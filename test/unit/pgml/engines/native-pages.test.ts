@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { HUGE_PAGES_MIN_BYTES, hugePages } from '../../../../src/pgml/engines/native-pages.js';
+import { HUGE_PAGES_MIN_BYTES, hugePages, reusedHugePages } from '../../../../src/pgml/engines/native-pages.js';
 
 /** The lines of /proc/self/smaps for the mapping that starts at `address`. */
 function smapsOf(address: bigint): string[] {
@@ -59,5 +59,34 @@ describe('hugePages (large short-lived native buffers)', { skip: process.platfor
       pages.free();
     }
     assert.deepEqual(smapsOf(pages.address), [], 'unmapped');
+  });
+
+  it('reusedHugePages: the same mapping again once freed, zeros again, its pages given back; a second user meanwhile gets its own', () => {
+    const bytes = 3 * 1024 * 1024;
+    const first = reusedHugePages(bytes);
+    assert.ok(first);
+    const values = new Float64Array(first.view);
+    assert.ok(values.length * 8 >= bytes);
+    values.fill(7, 0, bytes / 8);
+    // Another user while the first holds it: a mapping of its own.
+    const other = reusedHugePages(HUGE_PAGES_MIN_BYTES);
+    assert.ok(other);
+    assert.notEqual(other.address, first.address);
+    other.free();
+    first.free();
+    const rss = Number(/^Rss:\s+(\d+) kB$/m.exec(smapsOf(first.address).join('\n'))?.[1]);
+    assert.equal(rss, 0, 'no page resident after free');
+    const smaller = reusedHugePages(bytes / 2);
+    assert.ok(smaller);
+    assert.equal(smaller.address, first.address, 'the kept mapping');
+    assert.equal(smaller.view, first.view, 'and its view: no new external memory for V8 to count');
+    assert.ok(new Float64Array(smaller.view, 0, bytes / 8).every((v) => v === 0), 'zeros, as a fresh mapping');
+    smaller.free();
+    const larger = reusedHugePages(2 * bytes);
+    assert.ok(larger);
+    assert.ok(larger.view.byteLength >= 2 * bytes);
+    assert.ok(new Float64Array(larger.view).every((v) => v === 0));
+    larger.free();
+    if (larger.address !== first.address) assert.deepEqual(smapsOf(first.address), [], 'the outgrown mapping is unmapped');
   });
 });
