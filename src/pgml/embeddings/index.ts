@@ -9,9 +9,10 @@ import type { Worker } from 'node:worker_threads';
 import { PgError, SqlState } from '../../errors/index.js';
 import type { EmbedOptions } from './options.js';
 import type { RankOptions, Ranked } from './rank.js';
-import type { EmbedderCancel, EmbedderCredit, EmbedderReply, EmbedderRequest, EmbeddingFormat, StreamInput } from './protocol.js';
+import type { EmbedderCancel, EmbedderCredit, EmbedderReply, EmbedderRequest, EmbedderStop, EmbeddingFormat, StreamInput } from './protocol.js';
 import { defaultSources, findLocalModel, repoId, type ModelSources } from './sources.js';
 import { startThreadBeside } from '../thread-start.js';
+import { exitOf, stopThread } from '../thread-stop.js';
 import { LatencyThread } from './latency-thread.js';
 import { DEFAULT_LATENCY_SPIN_US } from './spinning.js';
 import { WINK_MODEL } from './wink.js';
@@ -48,6 +49,8 @@ type Body = EmbedderRequest extends infer R ? (R extends EmbedderRequest ? Omit<
 
 export class Embedder {
   private worker: Worker | undefined;
+  /** When the embedding thread has exited (stopThread). */
+  private workerExited: Promise<number> | undefined;
   private readonly pending = new Map<number, Pending>();
   /**
    * Requests the thread has not answered yet, including ones the proxy gave up on: the thread
@@ -173,14 +176,21 @@ export class Embedder {
     return this.call({ op: 'rank', model, query, documents: [...documents], options }, signal, notice) as Promise<Ranked[]>;
   }
 
-  /** Stops the worker (shutdown, tests); the next call starts a fresh one. */
+  /**
+   * Stops the threads (shutdown, tests) and resolves once they have exited; the next call starts a
+   * fresh embedding thread. Requests to the embedding thread fail with 57P01; one out on a latency
+   * thread gets its answer first. Each thread exits by itself between runs (thread-stop.ts).
+   */
   async close(): Promise<void> {
     const w = this.worker;
+    const exited = this.workerExited;
     this.worker = undefined;
+    this.workerExited = undefined;
     this.failAll(new PgError(SqlState.AdminShutdown, 'embedding worker is shutting down'));
     const latency = [...this.latencyThreads.values()];
     this.latencyThreads.clear();
-    await Promise.all([w?.terminate(), ...latency.map((t) => t?.close())]);
+    const stopWorker = w && exited && stopThread(w, exited, () => w.postMessage({ op: 'stop' } satisfies EmbedderStop));
+    await Promise.all([stopWorker, ...latency.map((t) => t?.close())]);
   }
 
   private async embed(model: string, texts: readonly string[], options: EmbedOptions, format: EmbeddingFormat, signal: AbortSignal | undefined, notice?: NoticeSink): Promise<unknown> {
@@ -290,6 +300,7 @@ export class Embedder {
     w.on('error', (error) => lost(PgError.internal(error, 'running the embedding worker')));
     w.on('exit', (code) => lost(new PgError(SqlState.InternalError, `embedding worker exited with code ${code}`)));
     this.worker = w;
+    this.workerExited = exitOf(w);
     return w;
   }
 

@@ -1,7 +1,7 @@
 /** The second inference thread (inference-thread.ts): its own session of the model, pooling its batches itself. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Tensor } from '@huggingface/transformers';
-import type { InferenceReply, InferenceRequest, InferenceThreadData } from './inference-thread.js';
+import type { InferenceMessage, InferenceReply, InferenceRequest, InferenceThreadData } from './inference-thread.js';
 import { loadOnnxModel, tokenEmbeddings } from './onnx-model.js';
 import { pool } from './pooling.js';
 
@@ -11,9 +11,19 @@ const reply = (message: InferenceReply, transfer: ArrayBuffer[] = []) => port.po
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+// Listening from the start, so a stop asked while the model loads is not kept waiting for the load.
+// Batches come only after the ready reply.
+let run: ((request: InferenceRequest) => Promise<void>) | undefined;
+port.on('message', (request: InferenceMessage) => {
+  // Here no run is under way on this thread (its runs are synchronous): exiting is safe (thread-stop.ts).
+  if (request === 'stop') process.exit(0);
+  // A failed batch fails its request, not the thread.
+  void run!(request).catch((error: unknown) => reply({ id: request.id, error: message(error) }));
+});
+
 try {
   const model = await loadOnnxModel(dir, sessionOptions);
-  const run = async (request: InferenceRequest) => {
+  run = async (request) => {
     const feeds = Object.fromEntries(Object.entries(request.feeds).map(([name, f]) => [name, new Tensor('int64', f.data, f.dims)]));
     const outputs = (await model(feeds)) as Record<string, Tensor>;
     const vectors = pool(tokenEmbeddings(outputs, dir), feeds.attention_mask!, request.pooling, request.normalize);
@@ -22,9 +32,8 @@ try {
     vectors.forEach((v, k) => all.set(v, k * dimensions));
     reply({ id: request.id, vectors: all, dimensions }, [all.buffer]);
   };
-  // A failed batch fails its request, not the thread.
-  port.on('message', (request: InferenceRequest) => void run(request).catch((error: unknown) => reply({ id: request.id, error: message(error) })));
   reply({ ready: true });
 } catch (error) {
   reply({ ready: false, error: message(error) });
+  process.exit(0);
 }

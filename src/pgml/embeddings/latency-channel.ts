@@ -6,6 +6,9 @@
  * every other path gives). Against a MessagePort round trip (a structured clone each way, the
  * thread's event loop woken) this saved 0.02-0.06 ms a call on a model whose run is short
  * (BENCHMARKS.md, issue 16, embed1); what a thread of its own saves is the wait behind batches.
+ * CLOSED, set by the proxy once no request is out, has the thread exit between runs: a terminate
+ * under a run aborts the process (thread-stop.ts). Both sides write the state word, so each write
+ * of an answer or of Idle is a compare-exchange that leaves a CLOSED in place.
  */
 import type { EmbedOptions } from './options.js';
 
@@ -21,7 +24,7 @@ export const ChannelState = {
   Done: 2,
   /** The thread could not answer (an error, an unusual vector): ask the embedding thread. */
   Fallback: 3,
-  /** The thread is gone. */
+  /** The thread is to exit, or is gone. */
   Closed: 4,
 } as const;
 export type ChannelState = (typeof ChannelState)[keyof typeof ChannelState];
@@ -89,15 +92,19 @@ export class LatencyChannel {
   take(): Float32Array | undefined {
     const state = this.state;
     const vector = state === ChannelState.Done ? this.vector.slice(0, Atomics.load(this.header, LENGTH)) : undefined;
-    if (state !== ChannelState.Closed) Atomics.store(this.header, STATE, ChannelState.Idle);
+    // Only an answer becomes Idle: a Closed written meanwhile stays, or the thread would wait on.
+    if (state === ChannelState.Done || state === ChannelState.Fallback) Atomics.compareExchange(this.header, STATE, state, ChannelState.Idle);
     return vector;
   }
 
   // The thread's side.
 
-  /** Blocks the calling thread until a request comes, and returns it. */
-  waitForRequest(): LatencyRequest {
-    for (let state = this.state; state !== ChannelState.Request; state = this.state) Atomics.wait(this.header, STATE, state);
+  /** Blocks the calling thread until a request comes, and returns it; undefined once the channel is closed: the thread exits. */
+  waitForRequest(): LatencyRequest | undefined {
+    for (let state = this.state; state !== ChannelState.Request; state = this.state) {
+      if (state === ChannelState.Closed) return undefined;
+      Atomics.wait(this.header, STATE, state);
+    }
     const bytes = this.request.slice(0, Atomics.load(this.header, LENGTH));
     return JSON.parse(decoder.decode(bytes)) as LatencyRequest;
   }
@@ -107,19 +114,28 @@ export class LatencyChannel {
     if (vector && vector.length <= this.vector.length) {
       this.vector.set(vector);
       Atomics.store(this.header, LENGTH, vector.length);
-      this.set(ChannelState.Done);
+      this.answerWith(ChannelState.Done);
     } else {
-      this.set(ChannelState.Fallback);
+      this.answerWith(ChannelState.Fallback);
     }
   }
 
-  /** The thread has exited: a request waiting for it is let go (to the embedding thread). */
+  /**
+   * The proxy's side: the thread is to exit (its next waitForRequest returns undefined), or it has
+   * exited (a request waiting for it is let go, to the embedding thread).
+   */
   close(): void {
     this.set(ChannelState.Closed);
   }
 
   private set(state: ChannelState): void {
     Atomics.store(this.header, STATE, state);
+    Atomics.notify(this.header, STATE);
+  }
+
+  /** Only over the request: a Closed written by the proxy meanwhile stays. */
+  private answerWith(state: ChannelState): void {
+    Atomics.compareExchange(this.header, STATE, ChannelState.Request, state);
     Atomics.notify(this.header, STATE);
   }
 }

@@ -9,6 +9,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { startThreadBeside } from '../thread-start.js';
+import { exitOf, stopThread } from '../thread-stop.js';
 import { LatencyChannel, type LatencyRequest } from './latency-channel.js';
 import { DEFAULT_LATENCY_SPIN_US } from './spinning.js';
 
@@ -21,13 +22,15 @@ export interface LatencyThreadData {
 export type LatencyReply = { ready: true; buffer: SharedArrayBuffer } | { ready: false; error: string };
 
 export class LatencyThread {
-  private busy = false;
+  /** The request out, until the thread has answered it. */
+  private inFlight: Promise<unknown> | undefined;
   private closed = false;
   /** Texts this thread has answered. */
   answered = 0;
 
   private constructor(
     private readonly worker: Worker,
+    private readonly exited: Promise<number>,
     private readonly channel: LatencyChannel,
   ) {
     // A request waiting for a thread that is gone is let go, to the embedding thread.
@@ -42,45 +45,60 @@ export class LatencyThread {
   /** Starts the thread on the model in `dir` and waits until its session is loaded. */
   static async start(dir: string, spinUs = DEFAULT_LATENCY_SPIN_US): Promise<LatencyThread> {
     const worker = startThreadBeside(import.meta.url, 'latency-worker', { workerData: { dir, spinUs } satisfies LatencyThreadData });
+    const exited = exitOf(worker);
     const ready = await new Promise<LatencyReply>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`the latency thread exited with code ${code}`)));
     });
     if (!ready.ready) {
-      await worker.terminate();
+      // It exits by itself after a failed load.
+      await exited;
       throw new Error(ready.error);
     }
     worker.unref();
-    return new LatencyThread(worker, new LatencyChannel(ready.buffer));
+    return new LatencyThread(worker, exited, new LatencyChannel(ready.buffer));
   }
 
   /** Whether a request is out (a canceled one stays out until the thread has finished it). */
   get running(): boolean {
-    return this.busy;
+    return this.inFlight !== undefined;
   }
 
   /**
    * The text's vector; undefined when this thread does not answer it (busy with another, closed,
    * the text too long, a failure): the caller asks the embedding thread.
    */
-  async embed(request: LatencyRequest): Promise<Float32Array | undefined> {
-    if (this.busy || this.closed || !this.channel.send(request)) return undefined;
-    this.busy = true;
+  embed(request: LatencyRequest): Promise<Float32Array | undefined> {
+    if (this.inFlight || this.closed || !this.channel.send(request)) return Promise.resolve(undefined);
     // Held while a request is out, so a caller awaiting it keeps its process alive.
     this.worker.ref();
+    const answer = this.answer();
+    this.inFlight = answer;
+    return answer;
+  }
+
+  private async answer(): Promise<Float32Array | undefined> {
     try {
       await this.channel.whenAnswered();
       const vector = this.channel.take();
       if (vector) this.answered += 1;
       return vector;
     } finally {
-      this.busy = false;
+      this.inFlight = undefined;
       if (!this.closed) this.worker.unref();
     }
   }
 
+  /**
+   * Takes no more requests, lets the one out be answered, then has the thread exit between runs
+   * (thread-stop.ts); resolves with its exit code once it has exited.
+   */
   close(): Promise<number> {
-    return this.worker.terminate();
+    this.closed = true;
+    return stopThread(this.worker, this.exited, async () => {
+      await this.inFlight;
+      this.channel.close();
+    });
   }
 }

@@ -1,7 +1,7 @@
 /**
  * A latency thread (latency-thread.ts): a model's session tuned for single texts, asleep in
  * Atomics.wait between requests. Its event loop turns only while a request is being embedded
- * (onnxruntime-node resolves a run through setImmediate).
+ * (onnxruntime-node resolves a run through setImmediate). It exits when the channel is closed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { fileReadsSettled } from './file-reads.js';
@@ -26,6 +26,8 @@ const channel = LatencyChannel.allocate(model.dimensions);
 reply({ ready: true, buffer: channel.buffer });
 for (;;) {
   const request = channel.waitForRequest();
+  // Closed: the proxy stops this thread, here between runs, where exiting is safe (thread-stop.ts).
+  if (!request) process.exit(0);
   let vector: Float32Array | undefined;
   try {
     [vector] = await model.embed([request.text], request.options);

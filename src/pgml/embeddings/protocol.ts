@@ -33,6 +33,9 @@ export type EmbedderCancel = { op: 'cancel'; id: number };
 /** The proxy has taken `rows` more rows of stream `id` off the thread's hands. */
 export type EmbedderCredit = { op: 'credit'; id: number; rows: number };
 
+/** The thread stops its inference threads and exits, between runs (thread-stop.ts); requests under way are dropped. */
+export type EmbedderStop = { op: 'stop' };
+
 export type EmbedderReply =
   /** A progress message for the client of request `id` (a model being downloaded); the request goes on. */
   | { id: number; notice: string }

@@ -16,7 +16,8 @@ import { answerChat, streamGeneration } from './stream.js';
 import { parseTask, taskFromConfig } from './tasks.js';
 import { TransformerModel } from './transformer.js';
 import { WINK_MODEL, embedWords, loadWordVectors, type WordVectors } from './wink.js';
-import type { EmbedderCancel, EmbedderCredit, EmbedderReply, EmbedderRequest, EmbeddingFormat } from './protocol.js';
+import { stopInferenceThreads } from './inference-thread.js';
+import type { EmbedderCancel, EmbedderCredit, EmbedderReply, EmbedderRequest, EmbedderStop, EmbeddingFormat } from './protocol.js';
 
 let wink: Promise<WordVectors> | undefined;
 /** Requests the proxy gave up on (a cancel or statement_timeout: their caller already has 57014). */
@@ -200,7 +201,21 @@ async function execute(request: EmbedderRequest): Promise<unknown> {
   }
 }
 
-parentPort?.on('message', (request: EmbedderRequest | EmbedderCancel | EmbedderCredit) => {
+/**
+ * Exits once the inference threads this thread started have exited (had it exited first, Node would
+ * terminate them, perhaps under a run). Called from this thread's JavaScript, so no run of its own
+ * is under way: exiting is safe (thread-stop.ts).
+ */
+async function stop(): Promise<never> {
+  await stopInferenceThreads();
+  process.exit(0);
+}
+
+parentPort?.on('message', (request: EmbedderRequest | EmbedderCancel | EmbedderCredit | EmbedderStop) => {
+  if (request.op === 'stop') {
+    void stop();
+    return;
+  }
   if (request.op === 'cancel') {
     canceled.add(request.id);
     wakePacing(request.id);
