@@ -6,9 +6,8 @@
  * lars_path(method='lar' | 'lasso'). Multi-output as sklearn: each target gets its own path.
  */
 import { boolParam, intParam, rangeParam } from './engine-support.js';
-import { gram, xTy } from './blas.js';
-import { centreRows, interceptFor, linearRegressorFactory, outputColumn, type RegressionRows } from './linear-regressor.js';
-import type { LinearCoefficients } from './linear-solvers.js';
+import { interceptFor, linearRegressorFactory, type RegressionRows } from './linear-regressor.js';
+import { centredGram, type LinearCoefficients } from './linear-solvers.js';
 
 const TINY32 = 1.1754943508222875e-38;
 const EQUALITY_TOLERANCE = 1.1920928955078125e-7;
@@ -166,12 +165,10 @@ export function larsPath(g: Float64Array, xy: Float64Array, samples: number, opt
 }
 
 function larsFit(algorithm: string, data: RegressionRows, hp: Record<string, unknown>, options: LarsOptions): LinearCoefficients {
-  const centred = centreRows(data, boolParam(algorithm, hp, 'fit_intercept', true));
-  const g = gram(centred.x, data.rows, data.cols);
+  const centred = centredGram(data, boolParam(algorithm, hp, 'fit_intercept', true));
   const model: LinearCoefficients = { coef: [], intercept: [] };
   for (let o = 0; o < data.outputs; o++) {
-    const y = outputColumn(centred.y, data.rows, data.outputs, o);
-    const w = larsPath(g, xTy(centred.x, data.rows, data.cols, y), data.rows, options);
+    const w = larsPath(centred.gram, centred.xTargets[o]!, data.rows, options);
     model.coef.push(Array.from(w));
     model.intercept.push(interceptFor(w, centred.xMean, centred.yMean[o]!));
   }

@@ -6,10 +6,9 @@
  */
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 import { PgError, SqlState } from '../../errors/index.js';
-import { boolParam, columnMeans, intParam, rangeParam } from './engine-support.js';
-import { centredProductsFloat32, xTyFloat32 } from './blas.js';
-import { interceptFor, linearRegressorFactory, outputColumn, type RegressionRows } from './linear-regressor.js';
-import type { LinearCoefficients } from './linear-solvers.js';
+import { boolParam, intParam, rangeParam } from './engine-support.js';
+import { interceptFor, linearRegressorFactory, type RegressionRows } from './linear-regressor.js';
+import { centredGram, type LinearCoefficients } from './linear-solvers.js';
 
 const ALGORITHM = 'orthogonal_matching_pursuit';
 const EPS = 2.220446049250313e-16;
@@ -64,18 +63,8 @@ function fit(data: RegressionRows, hp: Record<string, unknown>): LinearCoefficie
   if (tol === undefined && nonzero > data.cols) {
     throw new PgError(SqlState.InvalidParameterValue, `hyperparameter n_nonzero_coefs for ${ALGORITHM} must be at most the number of features (${data.cols}), got ${nonzero}`);
   }
-  const { rows, cols, outputs } = data;
-  const fitIntercept = boolParam(ALGORITHM, hp, 'fit_intercept', true);
-  // The centred X's Gram matrix and Xᵀy straight from the float32 rows (no float64 copy of X), as
-  // sklearn's _pre_fit computes them on its centred copy.
-  const xMean = fitIntercept ? xTyFloat32(data.x, rows, cols, new Float64Array(rows).fill(1 / Math.max(rows, 1))) : new Float64Array(cols);
-  const yMean = fitIntercept ? columnMeans(data.y, rows, outputs) : new Float64Array(outputs);
-  const targets = Array.from({ length: outputs }, (_, o) => {
-    const y = outputColumn(data.y, rows, outputs, o);
-    for (let r = 0; r < rows; r++) y[r]! -= yMean[o]!;
-    return y;
-  });
-  const { gram: g, xTargets } = centredProductsFloat32(data.x, rows, cols, xMean, targets);
+  const { rows, outputs } = data;
+  const { gram: g, xTargets, targets, xMean, yMean } = centredGram(data, boolParam(ALGORITHM, hp, 'fit_intercept', true));
   const model: LinearCoefficients = { coef: [], intercept: [] };
   for (let o = 0; o < outputs; o++) {
     const normSquared = targets[o]!.reduce((s, v) => s + v * v, 0);

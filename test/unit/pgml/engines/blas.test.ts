@@ -9,7 +9,7 @@ import {
 import { jacobiEigen } from '../../../../src/pgml/engines/symmetric-pinv.js';
 import { backwardSolve, choleskyInPlace, forwardSolve } from '../../../../src/pgml/engines/kernels.js';
 import { centreRows } from '../../../../src/pgml/engines/linear-regressor.js';
-import { leastSquares } from '../../../../src/pgml/engines/linear-solvers.js';
+import { centredGram, leastSquares } from '../../../../src/pgml/engines/linear-solvers.js';
 import { loadSplit } from './sklearn-reference.js';
 
 function random(n: number, seed: number): Float64Array {
@@ -101,6 +101,32 @@ describe('BLAS', () => {
           const bound = 2 * rows * Number.EPSILON * absoluteSum(rows, (r) => centred.x[r * cols + c]!, (r) => target[r]!);
           assert.ok(Math.abs(xTargets[o]![c]! - whole[c]!) <= bound, `target ${o} column ${c}`);
         }
+      }
+    });
+  }
+
+  // least_angle, lasso_least_angle and orthogonal_matching_pursuit fit on these instead of centreRows' float64 copy.
+  for (const fitIntercept of [true, false]) {
+    it(`centredGram of two targets over 2500 float32 rows${fitIntercept ? '' : ', no intercept'}: centreRows' means, Gram and Xᵀy up to rounding`, () => {
+      const [rows, cols, outputs] = [2500, 6, 2];
+      const x = Float32Array.from(random(rows * cols, 29), (v, i) => v + 3 * (i % cols) - 5);
+      const y = Float64Array.from(random(rows * outputs, 31), (v, i) => v * 10 + (i % outputs ? -40 : 7));
+      const ours = centredGram({ x, rows, cols, y, outputs }, fitIntercept);
+      const whole = centreRows({ x, rows, cols, y, outputs }, fitIntercept);
+      const close = (a: number, b: number, scale: number, what: string) =>
+        assert.ok(Math.abs(a - b) <= 4 * rows * Number.EPSILON * scale, `${what}: ${a} vs ${b}`);
+      assert.deepEqual(Array.from(ours.yMean), Array.from(whole.yMean));
+      for (let c = 0; c < cols; c++) close(ours.xMean[c]!, whole.xMean[c]!, Math.abs(whole.xMean[c]!) + 1, `mean ${c}`);
+      const wholeGram = gramJs(whole.x, rows, cols);
+      for (let i = 0; i < cols * cols; i++) {
+        const [a, b] = [Math.floor(i / cols), i % cols];
+        close(ours.gram[i]!, wholeGram[i]!, absoluteSum(rows, (r) => whole.x[r * cols + a]!, (r) => whole.x[r * cols + b]!), `gram (${a},${b})`);
+      }
+      for (let o = 0; o < outputs; o++) {
+        const target = Float64Array.from({ length: rows }, (_, r) => whole.y[r * outputs + o]!);
+        assert.deepEqual(Array.from(ours.targets[o]!), Array.from(target), `target ${o}`);
+        const xy = xTyJs(whole.x, rows, cols, target);
+        for (let c = 0; c < cols; c++) close(ours.xTargets[o]![c]!, xy[c]!, absoluteSum(rows, (r) => whole.x[r * cols + c]!, (r) => target[r]!), `target ${o} column ${c}`);
       }
     });
   }
