@@ -63,17 +63,25 @@ describe('collectYoungGeneration', () => {
   /** Bytes in use in V8's young generation (new space) of this thread. */
   const youngBytes = (): number => getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')!.space_used_size;
 
+  /** Garbage in the young generation: 30,000 small objects, about 1.8 MB. */
+  function makeYoungGarbage(): number {
+    const garbage: unknown[] = [];
+    for (let i = 0; i < 30_000; i++) garbage.push({ i, values: [i, i + 1] });
+    return garbage.length;
+  }
+
   it('empties the young generation of garbage, so that a fit that follows starts with an empty nursery', () => {
+    // One round first: a fresh thread's nursery starts at 1 MB and grows through scavenges during the
+    // loop, and V8 then keeps mostly-live pages whole (dead objects included) instead of copying them,
+    // so a first round left 0.5-1.6 of its 1.8 MB young. From the second round on, it fits.
+    makeYoungGarbage();
     collectYoungGeneration();
     const start = youngBytes();
-    let garbage: unknown[] = [];
-    for (let i = 0; i < 30_000; i++) garbage.push({ i, values: [i, i + 1] });
-    garbage = [];
+    assert.equal(makeYoungGarbage(), 30_000);
     const grown = youngBytes() - start;
     assert.ok(grown > 1024 * 1024, `the garbage took ${grown} bytes of the young generation`);
     collectYoungGeneration();
     const left = youngBytes() - start;
     assert.ok(left < grown / 4, `${left} bytes more than at the start left young after the scavenge, of ${grown}`);
-    assert.equal(garbage.length, 0);
   });
 });
