@@ -55,7 +55,7 @@ export async function fitJob(job: FitJob, report: (update: FitJobUpdate) => void
       progress: (progress) => report({ progress }),
       // This job's matrix was read for this one model: after the fit only the held-out rows are read
       // (scoring, test results), so an engine may drop the training rows once it has them in its own form.
-      discardTrainRows: () => discardPages(data.xTrain),
+      discardTrainRows: (rows) => discardPages(data.xTrain.subarray(0, rows * data.numFeatures)),
     });
     return {
       model: await engine.serialize(),
