@@ -6,7 +6,7 @@
  * The steps run in the order the separate calls ran them, with the same engines, on the same data.
  */
 import type { FitProgress, Runtime, Task } from '../engines/engine.js';
-import { discardPages, releaseFreedMemory, RELEASE_MIN_SHARED_BYTES, sharedBytes } from '../engines/memory-release.js';
+import { discardPages, releaseFreedMemory, RELEASE_MIN_SHARED_BYTES, sharedBytes, trimMallocArenas } from '../engines/memory-release.js';
 import { getLocalEngineFactory } from '../engines/registry.js';
 import { datasetFromMatrix, type DatasetJob, type TrainingDataset } from '../preparation/dataset.js';
 import type { FeaturePipelineJson } from '../preparation/pipeline.js';
@@ -55,7 +55,13 @@ export async function fitJob(job: FitJob, report: (update: FitJobUpdate) => void
       progress: (progress) => report({ progress }),
       // This job's matrix was read for this one model: after the fit only the held-out rows are read
       // (scoring, test results), so an engine may drop the training rows once it has them in its own form.
-      discardTrainRows: (rows) => discardPages(data.xTrain.subarray(0, rows * data.numFeatures)),
+      discardTrainRows: (rows) => {
+        discardPages(data.xTrain.subarray(0, rows * data.numFeatures));
+        // All rows read: what the engine freed building its own form (XGBoost's sketch, its bin
+        // index's earlier copies) goes back before the boosting allocates, or it stays resident in
+        // malloc's arenas through the whole boosting (issue 15).
+        if (rows === data.numTrainRows) trimMallocArenas();
+      },
     });
     return {
       model: await engine.serialize(),
