@@ -39,12 +39,14 @@ export interface FitJobResult {
 }
 
 export async function fitJob(job: FitJob, report: (update: FitJobUpdate) => void): Promise<FitJobResult> {
+  // The read's working memory, freed by now but still resident in malloc's arenas (socket and chunk
+  // buffers, the decoder's): given back before the training set's scratch is allocated on top of it,
+  // at the read's end (the read phase's peak, issue 15); the scratch likewise before the fit's own.
+  const large = sharedBytes(job.dataset.raw) >= RELEASE_MIN_SHARED_BYTES;
+  if (large) releaseFreedMemory();
   const data = datasetFromMatrix(job.dataset.plan, job.dataset.raw, job.dataset.options);
   report({ dataset: summarize(data) });
-  // The read's working memory, freed by now but still resident in malloc's arenas (socket and chunk
-  // buffers, the decoder's), and the training set's scratch: given back before the fit allocates its
-  // own, or both are resident at the fit's peak (issue 15).
-  if (sharedBytes(job.dataset.raw) >= RELEASE_MIN_SHARED_BYTES) releaseFreedMemory();
+  if (large) releaseFreedMemory();
   const engine = getLocalEngineFactory(job.algorithm).create();
   try {
     const fitted = await fitAndScore({
@@ -57,8 +59,8 @@ export async function fitJob(job: FitJob, report: (update: FitJobUpdate) => void
       // (scoring, test results), so an engine may drop the training rows once it has them in its own form.
       discardTrainRows: (rows) => {
         discardPages(data.xTrain.subarray(0, rows * data.numFeatures));
-        // All rows read: what the engine freed building its own form (XGBoost's sketch, its bin
-        // index's earlier copies) goes back before the boosting allocates, or it stays resident in
+        // All rows read: what the engine freed building its own form (XGBoost's sketch, in libgomp's
+        // threads' arenas) goes back before the boosting allocates, instead of staying resident in
         // malloc's arenas through the whole boosting (issue 15).
         if (rows === data.numTrainRows) trimMallocArenas();
       },
