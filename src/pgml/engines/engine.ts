@@ -23,11 +23,12 @@ export interface Dataset {
   yCols?: number;
   /**
    * The caller's leave to drop `x` from memory once the engine has what it needs of it (a copy or
-   * bins of its own): called at most once, before the engine's own training memory grows, and `x`
-   * must not be read after (its pages read as zeros). Given only for a training of one model on a
-   * matrix nothing else reads (fit-job.ts); engines that read `x` to the end ignore it.
+   * bins of its own): `discardRows(n)` drops rows [0, n), which must not be read after (their pages
+   * read as zeros). An engine may call it several times with growing counts as it goes through the
+   * rows, the last time with `rows`. Given only for a training of one model on a matrix nothing else
+   * reads (fit-job.ts); engines that read `x` to the end ignore it.
    */
-  discardRows?: () => void;
+  discardRows?: (rows: number) => void;
 }
 
 export interface FitOptions {

@@ -93,7 +93,7 @@ export function collectYoungGeneration(): void {
 }
 
 /** glibc's malloc_trim; false where there is none (not Linux, musl): the allocator keeps its own policy. */
-function trimMallocArenas(): boolean {
+export function trimMallocArenas(): boolean {
   const c = libc();
   if (c === null) return false;
   c.mallocTrim(0);

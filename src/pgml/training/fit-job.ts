@@ -6,7 +6,7 @@
  * The steps run in the order the separate calls ran them, with the same engines, on the same data.
  */
 import type { FitProgress, Runtime, Task } from '../engines/engine.js';
-import { collectYoungGeneration, discardPages, releaseFreedMemory, RELEASE_MIN_SHARED_BYTES, sharedBytes } from '../engines/memory-release.js';
+import { collectYoungGeneration, discardPages, releaseFreedMemory, RELEASE_MIN_SHARED_BYTES, sharedBytes, trimMallocArenas } from '../engines/memory-release.js';
 import { getLocalEngineFactory } from '../engines/registry.js';
 import { datasetFromMatrix, type DatasetJob, type TrainingDataset } from '../preparation/dataset.js';
 import type { FeaturePipelineJson } from '../preparation/pipeline.js';
@@ -39,12 +39,14 @@ export interface FitJobResult {
 }
 
 export async function fitJob(job: FitJob, report: (update: FitJobUpdate) => void): Promise<FitJobResult> {
+  // The read's working memory, freed by now but still resident in malloc's arenas (socket and chunk
+  // buffers, the decoder's): given back before the training set's scratch is allocated on top of it,
+  // at the read's end (the read phase's peak, issue 15); the scratch likewise before the fit's own.
+  const large = sharedBytes(job.dataset.raw) >= RELEASE_MIN_SHARED_BYTES;
+  if (large) releaseFreedMemory();
   const data = datasetFromMatrix(job.dataset.plan, job.dataset.raw, job.dataset.options);
   report({ dataset: summarize(data) });
-  // The read's working memory, freed by now but still resident in malloc's arenas (socket and chunk
-  // buffers, the decoder's), and the training set's scratch: given back before the fit allocates its
-  // own, or both are resident at the fit's peak (issue 15).
-  if (sharedBytes(job.dataset.raw) >= RELEASE_MIN_SHARED_BYTES) releaseFreedMemory();
+  if (large) releaseFreedMemory();
   // A small set: the preparation's garbage collected here, not by a scavenge inside the fit (memory-release.ts).
   else collectYoungGeneration();
   const engine = getLocalEngineFactory(job.algorithm).create();
@@ -57,7 +59,13 @@ export async function fitJob(job: FitJob, report: (update: FitJobUpdate) => void
       progress: (progress) => report({ progress }),
       // This job's matrix was read for this one model: after the fit only the held-out rows are read
       // (scoring, test results), so an engine may drop the training rows once it has them in its own form.
-      discardTrainRows: () => discardPages(data.xTrain),
+      discardTrainRows: (rows) => {
+        discardPages(data.xTrain.subarray(0, rows * data.numFeatures));
+        // All rows read: what the engine freed building its own form (XGBoost's sketch, in libgomp's
+        // threads' arenas) goes back before the boosting allocates, instead of staying resident in
+        // malloc's arenas through the whole boosting (issue 15).
+        if (rows === data.numTrainRows) trimMallocArenas();
+      },
     });
     return {
       model: await engine.serialize(),

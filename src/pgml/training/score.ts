@@ -53,7 +53,7 @@ export interface FitScoreInput {
   signal?: AbortSignal | undefined;
   progress?: ((progress: FitProgress) => void) | undefined;
   /** Dataset.discardRows for the training rows: only where nothing reads them after the fit. */
-  discardTrainRows?: (() => void) | undefined;
+  discardTrainRows?: ((rows: number) => void) | undefined;
 }
 
 /** What a fit needs of a training set: its two splits (shared memory, read where they are) and their shapes. */

@@ -15,10 +15,11 @@ export interface TrainInput {
   params: ReadonlyArray<readonly [string, string]>;
   rounds: number;
   /**
-   * Called once the runtime holds the training matrix in its own form (bins, or a copy) and reads
-   * `x` no more, before the first boosting round (Dataset.discardRows).
+   * `onRowsRead(n)`: the runtime reads rows [0, n) of `x` no more (Dataset.discardRows). Called with
+   * growing counts, the last time with `rows` once the runtime holds the training matrix in its own
+   * form (bins, or a copy), before the first boosting round.
    */
-  onRowsRead?: () => void;
+  onRowsRead?: (rows: number) => void;
   /** Called after each boosting round with the rounds done, where the runtime trains round by round. */
   onRound?: (done: number) => void;
 }

@@ -135,6 +135,30 @@ export function quantileConfig(params: ReadonlyArray<readonly [string, string]>)
   return `{${fields.join(',')}}`;
 }
 
+/**
+ * libxgboost versions whose QuantileDMatrix passes over the iterator were read in their source (1.7.0
+ * to 1.7.6, src/data/iterative_dmatrix.cc, InitFromCPU): rows are dropped during the construction only
+ * with these; other versions get one batch and the rows are dropped after it, as before.
+ */
+const ROWS_DROPPED_IN_PASSES = /^1\.7\.\d+$/;
+/** 1.7's third pass over the batches builds the bin index (reads the values); the fourth the column matrix. */
+const BIN_INDEX_PASS = 3;
+const COLUMN_PASS = 4;
+/**
+ * Batches when the rows are dropped as the QuantileDMatrix is built, each at least BATCH_VALUES (4 MB
+ * of float32). The peak is at the bin index's start (the rows and the sketch) whatever their number;
+ * each batch costs libxgboost a few more OpenMP regions per pass (22 batches of 4 MB took ~15% more
+ * CPU over a 750k×30 construction and 10 rounds than one).
+ */
+const BATCHES = 8;
+const BATCH_VALUES = 1 << 20;
+
+/** Whether any value is NaN, which XGBoost takes as missing. */
+function hasMissing(x: Float32Array): boolean {
+  for (let i = 0; i < x.length; i++) if (x[i] !== x[i]) return true;
+  return false;
+}
+
 /** Batches up to this many rows are predicted on one thread. */
 const SMALL_BATCH_ROWS = 256;
 
@@ -251,7 +275,7 @@ class NativeRuntime implements XgboostRuntime {
     try {
       // libxgboost keeps no pointer to input.x: a QuantileDMatrix holds bins (its proxy, which named
       // the rows, is freed), a DMatrix its own copy. The boosting's memory comes after this.
-      input.onRowsRead?.();
+      input.onRowsRead?.(input.rows);
       check(api.boosterCreate([dtrain], 1, bo), SqlState.InternalError);
       const booster = new NativeBooster(api, bo[0], check);
       try {
@@ -288,7 +312,7 @@ class NativeRuntime implements XgboostRuntime {
     const dm = [null as unknown];
     check(api.matrixFromMat(input.x, input.rows, input.cols, Number.NaN, dm), SqlState.InvalidParameterValue);
     try {
-      this.setLabels(dm[0], input);
+      this.setLabels(dm[0], input.y, input.targets ?? 1);
     } catch (error) {
       api.matrixFree(dm[0]);
       throw error;
@@ -301,44 +325,80 @@ class NativeRuntime implements XgboostRuntime {
    * the labels' shape, which only the array interface carries (a flat float info is one column), and
    * then grows one tree per target each round as python-xgboost does with a 2-D y.
    */
-  private setLabels(matrix: unknown, input: TrainInput): void {
+  private setLabels(matrix: unknown, y: Float32Array, targets: number): void {
     const { api, check } = this;
-    const targets = input.targets ?? 1;
     if (targets === 1) {
-      check(api.matrixSetFloatInfo(matrix, 'label', input.y, input.y.length), SqlState.InvalidParameterValue);
+      check(api.matrixSetFloatInfo(matrix, 'label', y, y.length), SqlState.InvalidParameterValue);
       return;
     }
-    // Read only during the call, while `input` holds the buffer.
+    // Read only during the call, while the caller holds the buffer.
     const labels = JSON.stringify({
-      data: [Number(koffi().address(input.y)), true],
-      shape: [input.rows, targets],
+      data: [Number(koffi().address(y)), true],
+      shape: [y.length / targets, targets],
       typestr: '<f4',
       version: 3,
     });
     check(api.matrixSetInfoFromInterface(matrix, 'label', labels), SqlState.InvalidParameterValue);
   }
 
+  /**
+   * The QuantileDMatrix, fed through libxgboost's data iterator. libxgboost walks the iterator once per
+   * pass (1.7: count, sketch, bin index, column matrix). Where the caller lets the rows go (onRowsRead)
+   * and the library's passes are known (ROWS_DROPPED_IN_PASSES), the rows are served in batches
+   * (BATCHES) and each batch is dropped once the last pass that reads its values is past it: the
+   * bin index and column matrix are then built while the float32 training rows go away, instead of on
+   * top of them (issue 15: the construction's end was the fit's peak, matrix + sketch + bins). The same
+   * values reach the sketch and the bins in the same order, so the cuts, bins and trees are the same
+   * as from one batch (native-batches.test.ts and fit-job-memory.test.ts compare the model bytes).
+   * The construction's peak is then the rows and libxgboost's sketch (~2 MB a column at 750k rows,
+   * alive until the matrix is built), no longer the rows, the sketch and the bins.
+   */
   private quantileMatrix(quantile: QuantileApi, input: TrainInput, config: string): unknown {
     const { api, check } = this;
+    const targets = input.targets ?? 1;
+    const drop = input.onRowsRead !== undefined && ROWS_DROPPED_IN_PASSES.test(this.version) ? input.onRowsRead : undefined;
+    const batchRows = drop === undefined ? input.rows : Math.max(Math.ceil(input.rows / BATCHES), Math.ceil(BATCH_VALUES / input.cols));
+    const batches = Math.ceil(input.rows / batchRows);
+    // 1.7 reads a batch's values in the bin index's pass, and again in the column matrix's only when a
+    // value is missing (NaN): dense rows go after the third pass, others after the fourth.
+    const dropPass = drop === undefined || batches === 1 ? undefined : hasMissing(input.x) ? COLUMN_PASS : BIN_INDEX_PASS;
     const proxy = [null as unknown];
     check(quantile.proxyCreate(proxy), SqlState.InternalError);
-    // The array interface names our buffer by address; it is read only during the call below, while
-    // `input` holds it (a SharedArrayBuffer from the pool, or an ArrayBuffer: neither moves).
-    const rows = JSON.stringify({
-      data: [Number(koffi().address(input.x)), true],
-      shape: [input.rows, input.cols],
-      typestr: '<f4',
-      version: 3,
-    });
-    // The whole matrix is one batch; XGBoost walks the iterator more than once (sketch, then bin).
-    let served = false;
+    let pass = 0;
+    let batch = 0;
+    let droppedRows = 0;
     let failure: unknown;
+    const dropBefore = (row: number): void => {
+      if (drop === undefined || row <= droppedRows) return;
+      drop(row);
+      droppedRows = row;
+    };
     const next = (): number => {
-      if (served) return 0;
-      served = true;
       try {
+        if (batch === batches) {
+          if (pass === dropPass) dropBefore(input.rows);
+          return 0;
+        }
+        if (batch === 0) pass++;
+        const first = batch * batchRows;
+        if (pass === dropPass) dropBefore(first);
+        // Past the passes read in 1.7's source: rows already dropped would read as zeros and bin wrong.
+        if (first < droppedRows && pass > COLUMN_PASS) {
+          throw new PgError(SqlState.InternalError, `xgboost: libxgboost ${this.version} read the training rows again in pass ${pass}, after they were dropped`);
+        }
+        const end = Math.min(input.rows, first + batchRows);
+        // The array interface names our buffer by address; it is read only during the call that
+        // asked for this batch (and the proxy's next use), while `input` holds it (a SharedArrayBuffer
+        // from the pool, or an ArrayBuffer: neither moves).
+        const rows = JSON.stringify({
+          data: [Number(koffi().address(input.x)) + first * input.cols * 4, true],
+          shape: [end - first, input.cols],
+          typestr: '<f4',
+          version: 3,
+        });
         check(quantile.proxySetDense(proxy[0], rows), SqlState.InternalError);
-        this.setLabels(proxy[0], input);
+        this.setLabels(proxy[0], input.y.subarray(first * targets, end * targets), targets);
+        batch++;
         return 1;
       } catch (error) {
         // A JS exception must not unwind through libxgboost's frames: end the iteration, throw after.
@@ -347,7 +407,7 @@ class NativeRuntime implements XgboostRuntime {
       }
     };
     const reset = (): void => {
-      served = false;
+      batch = 0;
     };
     const out = [null as unknown];
     try {
