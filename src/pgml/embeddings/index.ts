@@ -207,7 +207,7 @@ export class Embedder {
     // arrays of doubles like the latency thread's, where the thread's own number[] arrived as
     // arrays of boxed numbers, whose sight made V8's optimized real[] text (values.ts) convert
     // every later vector of doubles to boxed numbers (384 allocations a call).
-    const result = (await this.call({ op: 'embed', model, texts: [...texts], options, format: 'float32' }, signal, notice)) as Float32Array[];
+    const result = (await this.call({ op: 'embed', model, texts: [...texts], options }, signal, notice)) as Float32Array[];
     if (single) this.startLatencyThread(model);
     return format === 'float32' ? result : result.map(numbersOf);
   }

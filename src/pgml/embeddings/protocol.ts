@@ -10,7 +10,8 @@ import type { ModelSources } from './sources.js';
 export type EmbeddingFormat = 'numbers' | 'float32';
 
 export type EmbedderRequest =
-  | { id: number; op: 'embed'; model: string; texts: string[]; options: EmbedOptions; format: EmbeddingFormat; sources: ModelSources }
+  /** The vectors come back as Float32Arrays (views of one buffer); the proxy makes numbers where it needs them. */
+  | { id: number; op: 'embed'; model: string; texts: string[]; options: EmbedOptions; sources: ModelSources }
   /** `task` undefined: the model's config tells it. */
   | { id: number; op: 'transform'; model: string; task: string | undefined; inputs: string[]; args: Record<string, unknown>; sources: ModelSources }
   /** pgml.chunk: each text's chunks, in order (a statement's rows go in one request). */

@@ -17,7 +17,7 @@ import { parseTask, taskFromConfig } from './tasks.js';
 import { TransformerModel } from './transformer.js';
 import { WINK_MODEL, embedWords, loadWordVectors, type WordVectors } from './wink.js';
 import { stopInferenceThreads } from './inference-thread.js';
-import type { EmbedderCancel, EmbedderCredit, EmbedderReply, EmbedderRequest, EmbedderStop, EmbeddingFormat } from './protocol.js';
+import type { EmbedderCancel, EmbedderCredit, EmbedderReply, EmbedderRequest, EmbedderStop } from './protocol.js';
 
 let wink: Promise<WordVectors> | undefined;
 /** Requests the proxy gave up on (a cancel or statement_timeout: their caller already has 57014). */
@@ -92,14 +92,6 @@ function readConfig(dir: string): Record<string, unknown> {
 }
 
 /**
- * The float4 values themselves, as numbers: a real[] the proxy answers locally must hold float4
- * values exactly (src/proxy/local-answer.ts), or the statement goes upstream and embeds again.
- */
-function toNumbers(vector: Float32Array): number[] {
-  return Array.from(vector);
-}
-
-/**
  * The vectors as views of one buffer, which the reply copies once instead of a buffer per vector.
  * (The real[] text this thread made before cost it 2% of its time, and the upstream a float4in
  * per value.)
@@ -112,10 +104,6 @@ function packed(vectors: Float32Array[]): Float32Array[] {
     at += v.length;
     return all.subarray(at - v.length, at);
   });
-}
-
-function render(vectors: Float32Array[], format: EmbeddingFormat): number[][] | Float32Array[] {
-  return format === 'float32' ? packed(vectors) : vectors.map(toNumbers);
 }
 
 /**
@@ -160,10 +148,10 @@ async function execute(request: EmbedderRequest): Promise<unknown> {
             out.push(embedWords(vectors, (request.options.prompt ?? '') + t, request.options.normalize ?? true));
           }
         }
-        return render(out, request.format);
+        return packed(out);
       }
       const model = await transformer(request.model, request);
-      return render(await model.embed(request.texts, request.options, checkpoint), request.format);
+      return packed(await model.embed(request.texts, request.options, checkpoint));
     }
     case 'rank':
       if (request.model === WINK_MODEL) throw new PgError(SqlState.InvalidParameterValue, `model "${WINK_MODEL}" is an embedding model, not a cross-encoder`);
