@@ -18,7 +18,7 @@ import { PgError, SqlState } from '../../../errors/index.js';
 import { describeNativeLoad, loadNativeLibrary, type NativeLoad } from '../native-library.js';
 import { reusedHugePages, type NativePages } from '../native-pages.js';
 import { InterleavedRows, writeKernelMatrix } from './precomputed.js';
-import type { SvmModel, SvmParams, SvmType } from './train.js';
+import { identity, type SvmModel, type SvmParams, type SvmType } from './train.js';
 
 const SVM_TYPES: Record<SvmType, number> = { c_svc: 0, nu_svc: 1, epsilon_svr: 3, nu_svr: 4 };
 const KERNEL_TYPES = { linear: 0, poly: 1, rbf: 2, sigmoid: 3 } as const;
@@ -131,11 +131,8 @@ class NativeBuffers {
 
 /** The training rows' order handed to libsvm: grouped by class (sorted labels) for classification. */
 function problemOrder(y: Float64Array, rows: number, classification: boolean): Int32Array {
+  if (!classification) return identity(rows);
   const order = new Int32Array(rows);
-  if (!classification) {
-    for (let i = 0; i < rows; i++) order[i] = i;
-    return order;
-  }
   // By loops over typed arrays, not Array.from and sort: nu-SVC orders every pair's rows, and the
   // iterators' garbage brought young-generation collections into the fit (BENCHMARKS.md, svm9).
   const labels = new Float64Array(rows);

@@ -262,7 +262,7 @@ export function svmTrain(problem: Problem, params: SvmParams, random = new Libsv
 }
 
 /** 0, 1, …, l − 1. */
-function identity(l: number): Int32Array {
+export function identity(l: number): Int32Array {
   const index = new Int32Array(l);
   for (let i = 0; i < l; i++) index[i] = i;
   return index;
@@ -381,7 +381,7 @@ function binarySvcProbability(
 ): [number, number] {
   const l = rows.length;
   const folds = 5;
-  const perm = Int32Array.from({ length: l }, (_, i) => i);
+  const perm = identity(l);
   for (let i = 0; i < l; i++) swap(perm, i, i + random.boundedInt(l - i));
   const decision = new Float64Array(l);
   const subParams: SvmParams = { ...params, probability: false };
