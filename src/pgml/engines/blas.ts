@@ -359,6 +359,32 @@ export function centredProductsFloat32(
   return { gram: g, xTargets };
 }
 
+/**
+ * W·Xᵀ for a row-major k × cols W (k weight vectors) and a float32 row-major rows × cols X: `out` gets
+ * k rows of `rows` dot products each (row-major, each weight vector's products together), a float64
+ * block of X's rows at a time, by one dgemm per block for all k vectors: one pass over X for k
+ * products instead of k. Without a BLAS, one running sum per row and vector, in column order.
+ */
+export function weightsTimesRowsFloat32(
+  w: Float64Array, k: number, x: Float32Array, rows: number, cols: number, out: Float64Array,
+): void {
+  const blas = loadedBlas();
+  if (cols === 0) out.fill(0, 0, k * rows);
+  forEachFloat64Block(x, rows, cols, (block, start, n) => {
+    if (blas) {
+      blas.dgemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS, k, n, cols, 1, w, cols, block, cols, 0, out.subarray(start), rows);
+      return;
+    }
+    for (let v = 0; v < k; v++) {
+      for (let r = 0; r < n; r++) {
+        let s = 0;
+        for (let c = 0; c < cols; c++) s += w[v * cols + c]! * block[r * cols + c]!;
+        out[v * rows + start + r] = s;
+      }
+    }
+  });
+}
+
 function addBlockXTy(blas: Blas | undefined, block: Float64Array, n: number, cols: number, y: Float64Array, out: Float64Array): void {
   if (blas) blas.dgemv(CBLAS_ROW_MAJOR, CBLAS_TRANS, n, cols, 1, block, cols, y, 1, 1, out, 1);
   else addXTy(block, n, cols, y, out);

@@ -33,6 +33,9 @@ const CASES: [string, string, Record<string, unknown>, number][] = [
   // The duality gap at w = 0 from Xᵀy in JavaScript: past it (the defaults), and ending there (alpha 1000).
   ['lasso', 'linear_model.Lasso', {}, 1e-4],
   ['elastic_net', 'linear_model.ElasticNet', { alpha: 1000 }, 1e-6],
+  // ransac's batched trial predictions (weightsTimesRowsFloat32) as JavaScript sums: numpy's subsets, sklearn's consensus set.
+  ['ransac', 'linear_model.RANSACRegressor', { random_state: 0 }, 1e-4],
+  ['ransac', 'linear_model.RANSACRegressor', { random_state: 1, min_samples: 40, stop_n_inliers: 150 }, 1e-4],
 ];
 
 describe('without a BLAS', () => {
