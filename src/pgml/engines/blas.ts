@@ -156,23 +156,28 @@ export function gram(x: Float64Array, rows: number, cols: number): Float64Array 
   const blas = loadedBlas();
   if (!blas || rows === 0 || cols === 0) return gramJs(x, rows, cols);
   const g = new Float64Array(cols * cols);
-  for (let start = 0; start < rows; start += FLOAT32_BLOCK_ROWS) {
-    const n = Math.min(FLOAT32_BLOCK_ROWS, rows - start);
-    addBlockGram(blas, x.subarray(start * cols, (start + n) * cols), n, cols, g);
+  if (cols > GRAM_BY_DGEMM_COLS) {
+    blas.dsyrk(CBLAS_ROW_MAJOR, CBLAS_UPPER, CBLAS_TRANS, cols, rows, 1, x, cols, 0, g, cols);
+  } else {
+    for (let start = 0; start < rows; start += FLOAT32_BLOCK_ROWS) {
+      const n = Math.min(FLOAT32_BLOCK_ROWS, rows - start);
+      addBlockGram(blas, x.subarray(start * cols, (start + n) * cols), n, cols, g);
+    }
   }
   mirrorUpper(g, cols);
   return g;
 }
 
-/** Below this many columns a block's XᵀX is a dgemm rather than a dsyrk (see addBlockGram). */
-const GRAM_BY_DGEMM_COLS = 64;
+/** Up to this many columns a block's XᵀX is a dgemm rather than a dsyrk (see addBlockGram). */
+const GRAM_BY_DGEMM_COLS = 30;
 
 /**
  * g's upper triangle += XᵀX of a block of n rows (1024 at most). With few columns a dgemm of the whole
- * product is faster than OpenBLAS's dsyrk of the triangle, though it computes twice the products: on
- * 75,000 × 30 rows 2.7–3.1 ms of CPU against 3.7–5.0 (dsyrk of the whole matrix at once 4.9, dgemm
- * 5.2); with more columns the doubled work costs more than it saves. The lower triangle is left to
- * the caller's mirrorUpper.
+ * product is faster than OpenBLAS's dsyrk of the triangle, though it computes twice the products
+ * (Cooperlake kernels, CPU ms for 75,000 rows): 30 columns 2.7–3.3 against 3.7–5.0 (dsyrk of the whole
+ * matrix at once 4.9–5.0), 20 columns 1.1 against 2.1, 10 columns 0.43 against 0.71; from 32 columns on
+ * the doubled work costs more than it saves (32: 5.1 against 4.9; 64: 17.9 against 14.4), and dsyrk
+ * stays, over the whole matrix in gram as before. The lower triangle is left to the caller's mirrorUpper.
  */
 function addBlockGram(blas: Blas, block: Float64Array, n: number, cols: number, g: Float64Array): void {
   if (cols <= GRAM_BY_DGEMM_COLS) blas.dgemm(CBLAS_ROW_MAJOR, CBLAS_TRANS, CBLAS_NO_TRANS, cols, cols, n, 1, block, cols, block, cols, 1, g, cols);
