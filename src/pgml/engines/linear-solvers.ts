@@ -61,7 +61,7 @@ export interface CentredGram {
 
 /**
  * What the estimators that work on sklearn's precomputed Gram matrix need (Lars, LassoLars and
- * OrthogonalMatchingPursuit: _pre_fit's Gram and Xy of the centred data), straight from the float32
+ * OrthogonalMatchingPursuit: _pre_fit's Gram and Xy of the centred data; ridge's normal equations too), straight from the float32
  * rows a block at a time: the float64 copy of X that centreRows makes (18 MB at 75,000 × 30, fresh pages)
  * and its subtraction pass took half of least_angle's 100k fit. The entries agree with centreRows' up to
  * the sums' rounding (see centredProductsFloat32).
