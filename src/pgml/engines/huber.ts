@@ -4,7 +4,9 @@
  * max_iter iterations) from w = 0, σ = 1, as sklearn; σ stays positive because the line search
  * refuses steps that would make it non-positive (sklearn bounds it below by 10·eps).
  */
+import { addResidualsTimesRows, rowsTimesColumns } from './blas.js';
 import { boolParam, intParam, rangeParam } from './engine-support.js';
+import { Float64RowBlocks } from './float64-row-blocks.js';
 import { minimizeLbfgs } from './lbfgs.js';
 import { linearRegressorFactory, type RegressionRows } from './linear-regressor.js';
 import type { LinearCoefficients } from './linear-solvers.js';
@@ -20,40 +22,50 @@ export interface HuberOptions {
   tol: number;
 }
 
-/** sklearn's _huber_loss_and_gradient; parameters are [w…, intercept?, σ]. */
+/**
+ * sklearn's _huber_loss_and_gradient; parameters are [w…, intercept?, σ]. The predictions X·w + b and
+ * the gradient's Xᵀ·(∂loss/∂prediction) are BLAS products over float64 blocks of the float32 rows
+ * (float64-row-blocks.ts, the intercept as a column of ones), as sklearn takes them with NumPy's BLAS:
+ * two passes of dot products per row in JavaScript were 1.6× scikit-learn's whole fit at 100k.
+ */
 function huberObjective(x: Float32Array, rows: number, cols: number, y: Float64Array, options: HuberOptions) {
   const { epsilon, alpha, fitIntercept } = options;
+  const blocks = new Float64RowBlocks(x, rows, cols, { ones: fitIntercept });
+  // [w…, intercept?]: the parameters' and the gradient's first `stride` entries.
+  const stride = blocks.width;
+  const scores = new Float64Array(blocks.blockRows);
   return (params: Float64Array, grad: Float64Array): number => {
     const sigma = params[params.length - 1]!;
     if (!(sigma >= SIGMA_FLOOR)) return Infinity;
-    const intercept = fitIntercept ? params[cols]! : 0;
     grad.fill(0);
     let outlierCount = 0;
     let outlierSum = 0;
     let squared = 0;
-    let interceptGrad = 0;
-    for (let r = 0; r < rows; r++) {
-      let p = intercept;
-      for (let c = 0; c < cols; c++) p += x[r * cols + c]! * params[c]!;
-      const residual = y[r]! - p;
-      if (Math.abs(residual) > epsilon * sigma) {
-        outlierCount++;
-        outlierSum += Math.abs(residual);
-        const sign = residual < 0 ? -1 : 1;
-        for (let c = 0; c < cols; c++) grad[c]! -= 2 * epsilon * sign * x[r * cols + c]!;
-        interceptGrad -= 2 * epsilon * sign;
-      } else {
-        squared += residual * residual;
-        for (let c = 0; c < cols; c++) grad[c]! -= (2 / sigma) * residual * x[r * cols + c]!;
-        interceptGrad -= (2 / sigma) * residual;
+    for (let b = 0; b < blocks.count; b++) {
+      const block = blocks.block(b);
+      const n = blocks.rowsOf(b);
+      const start = blocks.start(b);
+      const p = n === scores.length ? scores : scores.subarray(0, n);
+      rowsTimesColumns(block, n, stride, params, 1, p);
+      // Each prediction replaced by the loss's derivative in it, for Xᵀ· below.
+      for (let r = 0; r < n; r++) {
+        const residual = y[start + r]! - p[r]!;
+        if (Math.abs(residual) > epsilon * sigma) {
+          outlierCount++;
+          outlierSum += Math.abs(residual);
+          p[r] = residual < 0 ? 2 * epsilon : -2 * epsilon;
+        } else {
+          squared += residual * residual;
+          p[r] = -(2 / sigma) * residual;
+        }
       }
+      addResidualsTimesRows(p, n, 1, block, stride, grad, stride);
     }
     let wNormSq = 0;
     for (let c = 0; c < cols; c++) {
       grad[c]! += 2 * alpha * params[c]!;
       wNormSq += params[c]! ** 2;
     }
-    if (fitIntercept) grad[cols] = interceptGrad;
     const squaredLoss = squared / sigma;
     grad[params.length - 1] = rows - outlierCount * epsilon * epsilon - squaredLoss / sigma;
     const outlierLoss = 2 * epsilon * outlierSum - sigma * outlierCount * epsilon * epsilon;

@@ -7,7 +7,7 @@
  * duality-gap stopping rule.
  */
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
-import { centredProductsFloat32, gram, lapackCholesky, leastSquaresLapack, xTy, xTyFloat32 } from './blas.js';
+import { centredProductsFloat32, lapackCholesky, leastSquaresLapack, xTy, xTyFloat32 } from './blas.js';
 import { columnMeans } from './engine-support.js';
 import { choleskyInPlace, choleskySolveMany } from './kernels.js';
 
@@ -61,7 +61,7 @@ export interface CentredGram {
 
 /**
  * What the estimators that work on sklearn's precomputed Gram matrix need (Lars, LassoLars and
- * OrthogonalMatchingPursuit: _pre_fit's Gram and Xy of the centred data), straight from the float32
+ * OrthogonalMatchingPursuit: _pre_fit's Gram and Xy of the centred data; ridge's normal equations too), straight from the float32
  * rows a block at a time: the float64 copy of X that centreRows makes (18 MB at 75,000 × 30, fresh pages)
  * and its subtraction pass took half of least_angle's 100k fit. The entries agree with centreRows' up to
  * the sums' rounding (see centredProductsFloat32).
@@ -90,7 +90,7 @@ export function outputColumn(y: Float64Array, rows: number, outputs: number, o: 
   return column;
 }
 
-function withIntercepts(weights: Matrix, centred: CentredRows): LinearCoefficients {
+function withIntercepts(weights: Matrix, centred: Pick<CentredRows, 'xMean' | 'yMean'>): LinearCoefficients {
   const outputs = weights.columns;
   const coef: number[][] = [];
   const intercept: number[] = [];
@@ -185,14 +185,14 @@ function tallMinimumNormSolve(a: Float64Array[], b: Float64Array[], m: number): 
 export function ridge(
   x: Float32Array, rows: number, cols: number, y: Float64Array, outputs: number, alpha: number, fitIntercept: boolean,
 ): LinearCoefficients {
-  const centred = centreRows({ x, rows, cols, y, outputs }, fitIntercept);
-  const g = gram(centred.x, rows, cols);
+  // The centred XᵀX and Xᵀy a block of float32 rows at a time (centredGram), as least_angle's: without
+  // centreRows' float64 copy of X, which with its subtraction pass was most of a 100k fit.
+  const centred = centredGram({ x, rows, cols, y, outputs }, fitIntercept);
+  const g = centred.gram;
   for (let c = 0; c < cols; c++) g[c * cols + c]! += alpha;
   // One right-hand side after another (cols each), as choleskySolveMany takes them.
   const rhs = new Float64Array(cols * outputs);
-  for (let o = 0; o < outputs; o++) {
-    rhs.set(xTy(centred.x, rows, cols, outputs === 1 ? centred.y : outputColumn(centred.y, rows, outputs, o)), o * cols);
-  }
+  for (let o = 0; o < outputs; o++) rhs.set(centred.xTargets[o]!, o * cols);
   const factor = Float64Array.from(g);
   const weights = new Matrix(cols, outputs);
   if (lapackCholesky(factor, cols) ?? choleskyInPlace(factor, cols)) {

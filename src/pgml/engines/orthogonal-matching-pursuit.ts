@@ -67,7 +67,10 @@ function fit(data: RegressionRows, hp: Record<string, unknown>): LinearCoefficie
   const { gram: g, xTargets, targets, xMean, yMean } = centredGram(data, boolParam(ALGORITHM, hp, 'fit_intercept', true));
   const model: LinearCoefficients = { coef: [], intercept: [] };
   for (let o = 0; o < outputs; o++) {
-    const normSquared = targets[o]!.reduce((s, v) => s + v * v, 0);
+    // A loop, not reduce's callback (0.6 ms on 75,000 rows warm, several times that before V8 compiles it).
+    const target = targets[o]!;
+    let normSquared = 0;
+    for (let r = 0; r < rows; r++) normSquared += target[r]! * target[r]!;
     const w = ompWeights(g, xTargets[o]!, tol === undefined ? { nonzero } : { tol, normSquared });
     model.coef.push(Array.from(w));
     model.intercept.push(interceptFor(w, xMean, yMean[o]!));

@@ -33,6 +33,12 @@ const CASES: [string, string, Record<string, unknown>, number][] = [
   // The duality gap at w = 0 from Xᵀy in JavaScript: past it (the defaults), and ending there (alpha 1000).
   ['lasso', 'linear_model.Lasso', {}, 1e-4],
   ['elastic_net', 'linear_model.ElasticNet', { alpha: 1000 }, 1e-6],
+  // ransac's batched trial predictions (weightsTimesRowsFloat32) as JavaScript sums: numpy's subsets, sklearn's consensus set.
+  ['ransac', 'linear_model.RANSACRegressor', { random_state: 0 }, 1e-4],
+  ['ransac', 'linear_model.RANSACRegressor', { random_state: 1, min_samples: 40, stop_n_inliers: 150 }, 1e-4],
+  // huber's predictions and gradient as JavaScript products over the float64 blocks. L-BFGS stops on
+  // gtol short of the optimum, where the sums' order moves a prediction by ~1e-3 (row 62: 1.1e-3 here).
+  ['huber', 'linear_model.HuberRegressor', { max_iter: 1000 }, 2e-3],
 ];
 
 describe('without a BLAS', () => {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   blasStatus, describeBlas, gram, gramJs, rowBandProducts, rowBandProductsExact32, lapackCholesky, lapackCholeskySolve, lapackSymmetricEigen, leastSquaresLapack, xTimes, xTy, xTyFloat32, xTyJs, centredProductsFloat32,
+  weightsTimesRowsFloat32,
 } from '../../../../src/pgml/engines/blas.js';
 import { jacobiEigen } from '../../../../src/pgml/engines/symmetric-pinv.js';
 import { backwardSolve, choleskyInPlace, forwardSolve } from '../../../../src/pgml/engines/kernels.js';
@@ -263,6 +264,23 @@ describe('BLAS', () => {
       for (let c = 0; c < cols; c++) s += x[r * cols + c]! * w[c]!;
       assert.ok(Math.abs(ours[r]! - s) <= 1e-14, `row ${r}: ${ours[r]} vs ${s}`);
     }
+  });
+
+  it('W·Xᵀ of float32 rows over several blocks (ransac\'s batched trials) equals each row\'s running sums up to rounding', () => {
+    // 2500 rows: two full blocks of 1024 and a short one; every output value written, nothing past k·rows.
+    const [rows, cols, k] = [2500, 7, 5];
+    const x = Float32Array.from(random(rows * cols, 12));
+    const w = random(k * cols, 13);
+    const out = new Float64Array(k * rows + 3).fill(NaN);
+    weightsTimesRowsFloat32(w, k, x, rows, cols, out);
+    for (let v = 0; v < k; v++) {
+      for (let r = 0; r < rows; r++) {
+        let s = 0;
+        for (let c = 0; c < cols; c++) s += w[v * cols + c]! * x[r * cols + c]!;
+        assert.ok(Math.abs(out[v * rows + r]! - s) <= 1e-14, `vector ${v}, row ${r}: ${out[v * rows + r]} vs ${s}`);
+      }
+    }
+    assert.ok(out.subarray(k * rows).every(Number.isNaN));
   });
 
   it('a band of XXᵀ (rows from … to against the rows from first on) equals the running sums, exactly on integers', () => {

@@ -20,6 +20,12 @@ const iris = loadSplit('iris');
 const wideDir = mkdtempSync(join(tmpdir(), 'pgml-wide-'));
 writeFileSync(join(wideDir, 'wide.csv'), readFileSync(diabetes.path, 'utf8').split('\n').slice(0, 13).join('\n'));
 const wide = loadSplit('wide', { dir: wideDir });
+// Two targets (diabetes' and one made from its first feature): ransac's joint fit, its loss summed over both.
+writeFileSync(join(wideDir, 'joint.csv'), readFileSync(diabetes.path, 'utf8').trim().split(/\r?\n/).map((line, i) => {
+  const values = line.split(',');
+  return `${line},${i === 0 ? 'second' : Number(values[0]) * 100 - Number(values[values.length - 1]) / 3}`;
+}).join('\n'));
+const joint = loadSplit('joint', { dir: wideDir, targets: 2 });
 
 /** [algorithm, sklearn estimator, hyperparameters (the same on both sides), relative tolerance per prediction] */
 const EXACT: [string, string, Record<string, unknown>, number][] = [
@@ -68,6 +74,8 @@ const reference: Record<string, SklearnResult> | undefined = skipReason
       ...Object.fromEntries(EXACT.map(([, estimator, params], i) => [key(i), { split: diabetes, estimator, params } satisfies SklearnRequest])),
       ...Object.fromEntries(SCORED.map(([, estimator, params], i) => [scoredKey(i), { split: diabetes, estimator, params } satisfies SklearnRequest])),
       wideBayesianRidge: { split: wide, estimator: 'linear_model.BayesianRidge', params: {} },
+      jointRansac: { split: joint, estimator: 'linear_model.RANSACRegressor', params: { random_state: 0 } },
+      jointRansacSquared: { split: joint, estimator: 'linear_model.RANSACRegressor', params: { random_state: 2, loss: 'squared_error', residual_threshold: 5000 } },
       svcBinary: { split: breastCancer, estimator: 'svm.LinearSVC', params: {} },
       svcIris: { split: iris, estimator: 'svm.LinearSVC', params: { C: 0.5 } },
       svcHinge: { split: iris, estimator: 'svm.LinearSVC', params: { loss: 'hinge', random_state: 0, max_iter: 100000 } },
@@ -95,6 +103,17 @@ describe('linear regressors predict as scikit-learn on diabetes', { skip: skipRe
     const expected = reference!.wideBayesianRidge!.predict!;
     predicted.forEach((v, r) => assert.ok(Math.abs(v - expected[r]!) <= 1e-4 * Math.max(1, Math.abs(expected[r]!)), `row ${r}: ${v} vs ${expected[r]}`));
   });
+
+  for (const [name, hyperparams] of [['jointRansac', { random_state: 0 }], ['jointRansacSquared', { random_state: 2, loss: 'squared_error', residual_threshold: 5000 }]] as const) {
+    it(`ransac on two targets ${JSON.stringify(hyperparams)} = linear_model.RANSACRegressor`, async () => {
+      const engine = getLocalEngineFactory('ransac').create();
+      await engine.fit(joint.train, { task: 'regression', hyperparams });
+      const predicted = await engine.predict(joint.test.x, joint.test.rows);
+      const expected = reference![name]!.predict!;
+      assert.equal(predicted.length, expected.length);
+      predicted.forEach((v, r) => assert.ok(Math.abs(v - expected[r]!) <= 1e-4 * Math.max(1, Math.abs(expected[r]!)), `value ${r}: ${v} vs ${expected[r]}`));
+    });
+  }
 });
 
 describe('linear regressors score as scikit-learn on diabetes', { skip: skipReason }, () => {
