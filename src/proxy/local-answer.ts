@@ -100,11 +100,7 @@ const BIND_COMPLETE = backend.bindComplete();
 const PARSED_AND_BOUND = [PARSE_COMPLETE, BIND_COMPLETE];
 const BOUND = [BIND_COMPLETE];
 /** ReadyForQuery by transaction status: the same bytes at every answer. */
-const READY = new Map<TransactionStatus, Buffer>((['I', 'T', 'E'] as const).map((status) => [status, backend.readyForQuery(status)]));
-
-function readyForQuery(status: TransactionStatus): Buffer {
-  return READY.get(status) ?? backend.readyForQuery(status);
-}
+const READY: Record<TransactionStatus, Buffer> = { I: backend.readyForQuery('I'), T: backend.readyForQuery('T'), E: backend.readyForQuery('E') };
 const NO_PREFIX: Buffer[] = [];
 
 /**
@@ -179,7 +175,7 @@ export class LocalAnswers {
     const cells = values.map((value, i) => encodeValue(fields[i]!.typeOid, fields[i]!.format ?? 0, value));
     // One buffer, one write: under load the socket writes were the largest cost of an answer.
     const before = described ? [...prefix, bytes] : prefix;
-    this.session.writeClient([backend.withDataRow(before, cells, [SELECT_ONE_ROW, readyForQuery(this.session.txStatus)])]);
+    this.session.writeClient([backend.withDataRow(before, cells, [SELECT_ONE_ROW, READY[this.session.txStatus]])]);
     this.session.endStatement();
     return true;
   }
