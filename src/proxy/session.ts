@@ -19,11 +19,11 @@ import {
   decodeErrorResponse,
   decodeParse,
   decodeQuery,
-  parsesUnnamedStatement,
   decodeReadyForQuery,
   decodeStartupPacket,
   decodeTarget,
   frontend,
+  parsesUnnamedStatement,
   type BindMessage,
   type TransactionStatus,
 } from '../wire/index.js';

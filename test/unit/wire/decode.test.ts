@@ -5,12 +5,12 @@ import {
   decodeDataRow,
   decodeErrorResponse,
   decodeParse,
-  parsesUnnamedStatement,
   decodeQuery,
   decodeReadyForQuery,
   decodeRowDescription,
   decodeStartupPacket,
   decodeTarget,
+  parsesUnnamedStatement,
 } from '../../../src/wire/decode.js';
 import { ProtocolError } from '../../../src/errors/index.js';
 import { BufferList } from '../../support/raw-wire.js';
