@@ -143,7 +143,8 @@ export class CallEvaluator {
     const raw: Record<string, unknown> = {};
     for (const [name, arg] of site.args) {
       const param = site.signature.params.find((p) => p.name === name);
-      raw[name] = await this.argumentValue(arg, param?.type, site, stmt, sql, params);
+      const value = this.argumentValue(arg, param?.type, site, stmt, sql, params);
+      raw[name] = value instanceof Promise ? await value : value;
     }
     const parsed = fn.args.safeParse(raw);
     if (!parsed.success) {
@@ -171,7 +172,8 @@ export class CallEvaluator {
     for (const [name, arg] of site.args) {
       if (perRow.has(name)) continue;
       const param = site.signature.params.find((p) => p.name === name);
-      raw[name] = await this.argumentValue(arg, param?.type, site, stmt, sql, params);
+      const value = this.argumentValue(arg, param?.type, site, stmt, sql, params);
+      raw[name] = value instanceof Promise ? await value : value;
     }
     return raw;
   }
@@ -260,14 +262,19 @@ export class CallEvaluator {
     return json && value !== null && value !== undefined && typeof value !== 'string' ? JSON.stringify(value) : value;
   }
 
-  private async argumentValue(
+  /**
+   * An argument's value: at once for a constant or a bound parameter (a single call's arguments, as a
+   * rule), a promise for one evaluated first or read by the upstream. No await where nothing is
+   * waited for: each was a promise and a turn of the microtask queue at every call.
+   */
+  private argumentValue(
     arg: ArgExpr,
     type: string | undefined,
     site: CallSite,
     stmt: StatementAnalysis,
     sql: string,
     params: BoundParams,
-  ): Promise<unknown> {
+  ): unknown {
     switch (arg.kind) {
       case 'const': {
         const castType = arg.castType ?? type;
@@ -294,21 +301,8 @@ export class CallEvaluator {
         if (!nested) throw new Error(`unknown nested call ${arg.callId}`);
         return this.evaluate(nested, stmt, sql, params);
       }
-      case 'expr': {
-        // Constant expressions the proxy cannot fold itself (now(), 1+2...) are folded by the upstream.
-        const replacements = new Map<number, string>();
-        for (const id of arg.callIds) {
-          const nested = stmt.calls.find((c) => c.id === id);
-          if (nested) replacements.set(id, this.renderValue(nested, await this.evaluate(nested, stmt, sql, params)));
-        }
-        // Only the parameters the expression uses are sent, renumbered from $1: Postgres cannot type
-        // one it does not see (and nested calls replaced by their values may have taken some along).
-        const { sql: text, used } = renumberParams(spliceText(sql, arg.span, stmt.calls, replacements));
-        // A row (ROW(5.1, 'red')) travels as jsonb, as per-row rows do; anything else is cast to the parameter's type.
-        const value = type !== undefined && isRowType(type) ? `to_jsonb(${text})` : `(${text})${type ? `::${type}` : ''}`;
-        const result = await this.context.db.query(`SELECT ${value} AS v`, used.map((n) => params?.[n - 1] ?? null));
-        return result.rows[0]?.v ?? null;
-      }
+      case 'expr':
+        return this.expressionValue(arg, type, stmt, sql, params);
       case 'rowDependent':
         throw new PgError(
           SqlState.FeatureNotSupported,
@@ -319,6 +313,22 @@ export class CallEvaluator {
           },
         );
     }
+  }
+
+  /** Constant expressions the proxy cannot fold itself (now(), 1+2...) are folded by the upstream. */
+  private async expressionValue(arg: Extract<ArgExpr, { kind: 'expr' }>, type: string | undefined, stmt: StatementAnalysis, sql: string, params: BoundParams): Promise<unknown> {
+    const replacements = new Map<number, string>();
+    for (const id of arg.callIds) {
+      const nested = stmt.calls.find((c) => c.id === id);
+      if (nested) replacements.set(id, this.renderValue(nested, await this.evaluate(nested, stmt, sql, params)));
+    }
+    // Only the parameters the expression uses are sent, renumbered from $1: Postgres cannot type
+    // one it does not see (and nested calls replaced by their values may have taken some along).
+    const { sql: text, used } = renumberParams(spliceText(sql, arg.span, stmt.calls, replacements));
+    // A row (ROW(5.1, 'red')) travels as jsonb, as per-row rows do; anything else is cast to the parameter's type.
+    const value = type !== undefined && isRowType(type) ? `to_jsonb(${text})` : `(${text})${type ? `::${type}` : ''}`;
+    const result = await this.context.db.query(`SELECT ${value} AS v`, used.map((n) => params?.[n - 1] ?? null));
+    return result.rows[0]?.v ?? null;
   }
 }
 

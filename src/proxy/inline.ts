@@ -88,6 +88,11 @@ export class FunctionInliner {
     return expandCommand(db, sql, this.registry, this.isCandidate);
   }
 
+  /** Whether some upstream function is inlined at all: without one, inline() has nothing to do (and need not be awaited). */
+  get inlinesAny(): boolean {
+    return !this.catalog.isEmpty;
+  }
+
   /**
    * The SQL with every call of an inlined function replaced by its body, level by level for
    * functions that call others; undefined when there was nothing to inline. Throws PgError 0A000

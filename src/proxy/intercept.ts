@@ -818,7 +818,7 @@ export class Interceptor {
   async answerBound(parse: ParseMessage, bind: BindMessage, { described, statementDescribed }: { described: boolean; statementDescribed: boolean }, mentions: number): Promise<boolean> {
     const { local } = this;
     if (local === undefined) return false;
-    await this.settle();
+    if (this.session.tracker.pending > 0) await this.settle();
     // In a block the upstream's unnamed portal would outlive the Sync: only the implicit transaction.
     if (this.session.txStatus !== 'I') return false;
     const prepared = await this.analyze(parse.sql, mentions);
@@ -846,7 +846,7 @@ export class Interceptor {
   async answerPrepared(bind: BindMessage, statement: RewrittenStatement, described: boolean): Promise<boolean> {
     const { local } = this;
     if (local === undefined) return false;
-    await this.settle();
+    if (this.session.tracker.pending > 0) await this.settle();
     // What ran meanwhile (a Close, DEALLOCATE or DISCARD ALL) may have dropped the statement.
     const plan = this.statements.get(bind.statement) === statement ? statement.localAnswer : undefined;
     if (plan === undefined || this.session.txStatus !== 'I') return false;
@@ -1097,7 +1097,8 @@ export class Interceptor {
       const { db } = this.evaluator.context;
       const namesTable = (mentions & Mentions.generatedTable) !== 0 && !generated.isEmpty;
       const written = namesTable ? (rewriteGeneratedWrites(original, generated.lookup) ?? original) : original;
-      const sql = (await this.inliner.inline(written, db)) ?? written;
+      // Awaited only when some function is inlined: an await per statement is garbage and a turn of the microtask queue.
+      const sql = (this.inliner.inlinesAny ? await this.inliner.inline(written, db) : undefined) ?? written;
       const recent = analyzeRecent(sql, this.registry);
       // Awaited only when there is something to wait for: each await was garbage at every prediction.
       const outcome = recent !== 'passthrough' && recent.columnProbes.length > 0 ? await analyzeTyped(sql, this.registry, db) : recent;

@@ -99,7 +99,8 @@ const PARSE_COMPLETE = backend.parseComplete();
 const BIND_COMPLETE = backend.bindComplete();
 const PARSED_AND_BOUND = [PARSE_COMPLETE, BIND_COMPLETE];
 const BOUND = [BIND_COMPLETE];
-const NOTHING = Buffer.alloc(0);
+/** ReadyForQuery by transaction status: the same bytes at every answer. */
+const READY: Record<TransactionStatus, Buffer> = { I: backend.readyForQuery('I'), T: backend.readyForQuery('T'), E: backend.readyForQuery('E') };
 const NO_PREFIX: Buffer[] = [];
 
 /**
@@ -142,7 +143,7 @@ export class LocalAnswers {
    * Answers a simple-protocol Query of this one statement, once every earlier answer is out;
    * false when the upstream must answer. An evaluation error is thrown, for the caller to report.
    */
-  async query(sql: string, stmt: StatementAnalysis, plan: LocalAnswerPlan): Promise<boolean> {
+  query(sql: string, stmt: StatementAnalysis, plan: LocalAnswerPlan): Promise<boolean> {
     return this.answer(sql, stmt, plan, { formats: textFormatsOf(plan), params: undefined, prefix: NO_PREFIX });
   }
 
@@ -151,7 +152,7 @@ export class LocalAnswers {
    * and Sync, sent together with the messages `shape` names, once every earlier answer is out;
    * false when the upstream must answer. `formats`: one per column.
    */
-  async bound(sql: string, stmt: StatementAnalysis, plan: LocalAnswerPlan, params: unknown[], formats: readonly number[], shape: BoundShape): Promise<boolean> {
+  bound(sql: string, stmt: StatementAnalysis, plan: LocalAnswerPlan, params: unknown[], formats: readonly number[], shape: BoundShape): Promise<boolean> {
     return this.answer(sql, stmt, plan, { formats, params, prefix: prefixOf(plan, shape), described: shape.described });
   }
 
@@ -161,34 +162,22 @@ export class LocalAnswers {
     plan: LocalAnswerPlan,
     { formats, params, prefix, described = true }: { formats: readonly number[]; params: unknown[] | undefined; prefix: Buffer[]; described?: boolean },
   ): Promise<boolean> {
-    const description = await this.description(plan, formats);
-    if (description === undefined) return false;
+    // The caller has waited for every earlier answer, so the transaction status is the true one.
+    if (this.session.txStatus === 'E') return false;
+    const description = rowDescriptionOf(plan, formats);
+    if (description.floatText) {
+      const shortest = this.shortestFloats();
+      if (!(shortest instanceof Promise ? await shortest : shortest)) return false;
+    }
     const values = await this.values(sql, stmt, plan, params);
     if (values === undefined) return false;
     const { fields, bytes } = description;
+    const cells = values.map((value, i) => encodeValue(fields[i]!.typeOid, fields[i]!.format ?? 0, value));
     // One buffer, one write: under load the socket writes were the largest cost of an answer.
-    this.session.writeClient([
-      Buffer.concat([
-        ...prefix,
-        described ? bytes : NOTHING,
-        backend.dataRow(values.map((value, i) => encodeValue(fields[i]!.typeOid, fields[i]!.format ?? 0, value))),
-        SELECT_ONE_ROW,
-        backend.readyForQuery(this.session.txStatus),
-      ]),
-    ]);
+    const before = described ? [...prefix, bytes] : prefix;
+    this.session.writeClient([backend.withDataRow(before, cells, [SELECT_ONE_ROW, READY[this.session.txStatus]])]);
     this.session.endStatement();
     return true;
-  }
-
-  /**
-   * The columns as the upstream describes them, when the session can be answered locally at all;
-   * the caller has waited for every earlier answer, so the transaction status is the true one.
-   */
-  private async description(plan: LocalAnswerPlan, formats: readonly number[]): Promise<RowDescription | undefined> {
-    if (this.session.txStatus === 'E') return undefined;
-    const description = rowDescriptionOf(plan, formats);
-    if (description.floatText && !(await this.shortestFloats())) return undefined;
-    return description;
   }
 
   /** Each column's value; undefined when one is not exactly what the upstream would return. */
@@ -202,15 +191,21 @@ export class LocalAnswers {
     return values;
   }
 
-  /** Whether the session writes floats with shortest exact digits (extra_float_digits ≥ 1). */
-  private async shortestFloats(): Promise<boolean> {
+  /**
+   * Whether the session writes floats with shortest exact digits (extra_float_digits ≥ 1): known at
+   * once within a session epoch (no await at every answer), else read from the upstream.
+   */
+  private shortestFloats(): boolean | Promise<boolean> {
+    const known = this.floatDigits;
+    return known?.epoch === this.evaluator.context.sessionEpoch ? known.shortest : this.readFloatDigits();
+  }
+
+  private async readFloatDigits(): Promise<boolean> {
     const epoch = this.evaluator.context.sessionEpoch;
-    if (this.floatDigits?.epoch !== epoch) {
-      const result = await this.evaluator.context.db.query<{ digits: string }>(`SELECT current_setting('extra_float_digits') AS digits`);
-      const digits = Number(result.rows[0]?.digits);
-      if (!Number.isInteger(digits)) throw new PgError(SqlState.InternalError, 'extra_float_digits could not be read');
-      this.floatDigits = { epoch, shortest: digits >= 1 };
-    }
+    const result = await this.evaluator.context.db.query<{ digits: string }>(`SELECT current_setting('extra_float_digits') AS digits`);
+    const digits = Number(result.rows[0]?.digits);
+    if (!Number.isInteger(digits)) throw new PgError(SqlState.InternalError, 'extra_float_digits could not be read');
+    this.floatDigits = { epoch, shortest: digits >= 1 };
     return this.floatDigits.shortest;
   }
 }

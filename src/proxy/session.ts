@@ -23,6 +23,7 @@ import {
   decodeStartupPacket,
   decodeTarget,
   frontend,
+  parsesUnnamedStatement,
   type BindMessage,
   type TransactionStatus,
 } from '../wire/index.js';
@@ -499,7 +500,7 @@ export class ClientSession {
         const pipelineOpen = this.extendedOpen;
         this.extendedOpen = true;
         this.noteSetConfig(message);
-        if ((this.locallyParsed !== undefined || this.unnamedStatementStale) && decodeParse(message).name === '') {
+        if ((this.locallyParsed !== undefined || this.unnamedStatementStale) && parsesUnnamedStatement(message)) {
           this.locallyParsed = undefined;
           this.unnamedStatementStale = false;
         }

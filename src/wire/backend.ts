@@ -80,6 +80,39 @@ export function dataRow(values: readonly (Uint8Array | null)[]): Buffer {
 }
 
 /**
+ * The messages `before`, a DataRow of `values` and the messages `after`, in one buffer of their
+ * exact size: a reply written at once (a locally answered statement's) without the DataRow's own
+ * growing buffer and a concatenation copying it again.
+ */
+export function withDataRow(before: readonly Uint8Array[], values: readonly (Uint8Array | null)[], after: readonly Uint8Array[]): Buffer {
+  let rowLength = 4 + 2;
+  for (const v of values) rowLength += 4 + (v === null ? 0 : v.length);
+  let size = 1 + rowLength;
+  for (const m of before) size += m.length;
+  for (const m of after) size += m.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const m of before) {
+    out.set(m, at);
+    at += m.length;
+  }
+  out[at] = BackendCode.DataRow;
+  out.writeInt32BE(rowLength, at + 1);
+  at = out.writeInt16BE(values.length, at + 5);
+  for (const v of values) {
+    at = out.writeInt32BE(v === null ? -1 : v.length, at);
+    if (v === null) continue;
+    out.set(v, at);
+    at += v.length;
+  }
+  for (const m of after) {
+    out.set(m, at);
+    at += m.length;
+  }
+  return out;
+}
+
+/**
  * DataRows written one after another into one buffer (a batch of rows goes out in one write):
  * each sent row's first `width` values copied as they came, except the values at `indexes`
  * (ascending), which become `replacements[row][k]`.

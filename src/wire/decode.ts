@@ -47,6 +47,14 @@ export interface ParseMessage {
   paramTypes: number[];
 }
 
+/**
+ * Whether a Parse names the unnamed statement (its name, the body's first string, is empty),
+ * without decoding the statement's text: asked of every Parse after a local answer.
+ */
+export function parsesUnnamedStatement(message: Buffer): boolean {
+  return message.length > 5 && message[5] === 0;
+}
+
 export function decodeParse(message: Buffer): ParseMessage {
   const r = body(message);
   const name = r.cstring();

@@ -14,6 +14,7 @@ import { defaultSources, findLocalModel, repoId, type ModelSources } from './sou
 import { startThreadBeside } from '../thread-start.js';
 import { exitOf, stopThread } from '../thread-stop.js';
 import { LatencyThread } from './latency-thread.js';
+import { unlessAborted } from './abort-wait.js';
 import { DEFAULT_LATENCY_SPIN_US } from './spinning.js';
 import { WINK_MODEL } from './wink.js';
 
@@ -87,9 +88,9 @@ export class Embedder {
   }
 
   /** One embedding (plain numbers) per text, in order; `signal` stops it (57014). */
-  async embedBatch(model: string, texts: readonly string[], options: EmbedOptions = {}, signal?: AbortSignal, notice?: NoticeSink): Promise<number[][]> {
-    if (texts.length === 0) return [];
-    return (await this.embed(model, texts, options, 'numbers', signal, notice)) as number[][];
+  embedBatch(model: string, texts: readonly string[], options: EmbedOptions = {}, signal?: AbortSignal, notice?: NoticeSink): Promise<number[][]> {
+    if (texts.length === 0) return Promise.resolve([]);
+    return this.embed(model, texts, options, 'numbers', signal, notice) as Promise<number[][]>;
   }
 
   /** One embedding per text, in order, as the float4 values themselves (views of one buffer). */
@@ -213,21 +214,10 @@ export class Embedder {
   }
 
   /** The text's vector from the model's latency thread, or undefined when it does not answer it now. */
-  private async embedOnLatencyThread(thread: LatencyThread, text: string, options: EmbedOptions, signal: AbortSignal | undefined): Promise<Float32Array | undefined> {
-    if (signal?.aborted) throw PgError.from(signal.reason);
+  private embedOnLatencyThread(thread: LatencyThread, text: string, options: EmbedOptions, signal: AbortSignal | undefined): Promise<Float32Array | undefined> {
+    if (signal?.aborted) return Promise.reject(PgError.from(signal.reason));
     const answer = thread.embed({ text, options: { ...options } });
-    if (!signal) return answer;
-    // A run cannot be stopped: the caller gets its 57014 now, the thread finishes and is free again.
-    let stop: (() => void) | undefined;
-    const stopped = new Promise<never>((_, reject) => {
-      stop = () => reject(PgError.from(signal.reason));
-      signal.addEventListener('abort', stop, { once: true });
-    });
-    try {
-      return await Promise.race([answer, stopped]);
-    } finally {
-      signal.removeEventListener('abort', stop!);
-    }
+    return signal ? unlessAborted(answer, signal) : answer;
   }
 
   /**

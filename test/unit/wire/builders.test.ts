@@ -37,6 +37,15 @@ test('RowDescription and DataRow', () => {
   assert.deepEqual(dr, new BufferList().int16(2).int32(1).raw(Buffer.from('1')).int32(-1).join('D'));
 });
 
+test('withDataRow: the messages before, a DataRow, the messages after, in one buffer of their size', () => {
+  const before = [backend.parseComplete(), backend.bindComplete()];
+  const after = [backend.commandComplete('SELECT 1'), backend.readyForQuery('I')];
+  const cells = [Buffer.from('{1.5,-2}'), null, Buffer.alloc(0), Buffer.from('t')];
+  const reply = backend.withDataRow(before, cells, after);
+  assert.deepEqual(reply, Buffer.concat([...before, backend.dataRow(cells), ...after]));
+  assert.deepEqual(backend.withDataRow([], [], []), backend.dataRow([]));
+});
+
 test('frontend Parse, Bind, Execute, Sync', () => {
   assert.deepEqual(frontend.parse('s', 'select $1', [25]), new BufferList().cstring('s').cstring('select $1').int16(1).int32(25).join('P'));
   assert.deepEqual(

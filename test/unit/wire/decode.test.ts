@@ -10,6 +10,7 @@ import {
   decodeRowDescription,
   decodeStartupPacket,
   decodeTarget,
+  parsesUnnamedStatement,
 } from '../../../src/wire/decode.js';
 import { ProtocolError } from '../../../src/errors/index.js';
 import { BufferList } from '../../support/raw-wire.js';
@@ -21,6 +22,8 @@ test('Query', () => {
 test('Parse with parameter types', () => {
   const m = new BufferList().cstring('s1').cstring('select $1, $2').int16(2).int32(25).int32(0).join('P');
   assert.deepEqual(decodeParse(m), { name: 's1', sql: 'select $1, $2', paramTypes: [25, 0] });
+  assert.equal(parsesUnnamedStatement(m), false);
+  assert.equal(parsesUnnamedStatement(new BufferList().cstring('').cstring('select $1').int16(0).join('P')), true);
 });
 
 test('Bind with formats, a NULL and results formats', () => {

@@ -151,6 +151,23 @@ describe('Embedder: single texts on the latency thread', () => {
     while (embedder.requestsRunning() > 0) await new Promise((resolve) => setTimeout(resolve, 20));
   });
 
+  it('takes a session\'s signal for text after text: answers while it holds, 57014 once it aborts, and at once after', async () => {
+    // One signal for many statements, as a session's (CallContext.signal) until a cancel spends it.
+    const controller = new AbortController();
+    for (const k of [0, 1, 2]) {
+      const before = embedder.latencyThreadTexts(MODEL)!;
+      assert.deepEqual(await embedder.embedBatch(MODEL, [sentences[k]!], {}, controller.signal), [expected[k]]);
+      assert.equal(embedder.latencyThreadTexts(MODEL), before + 1, 'on the latency thread');
+    }
+    const canceled = embedder.embedBatch(MODEL, [sentences[3]!], {}, controller.signal);
+    controller.abort(new PgError(SqlState.QueryCanceled, 'canceling statement due to user request'));
+    await assert.rejects(canceled, (error: unknown) => error instanceof PgError && error.code === SqlState.QueryCanceled);
+    while (embedder.requestsRunning() > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    const texts = embedder.latencyThreadTexts(MODEL)!;
+    await assert.rejects(embedder.embedBatch(MODEL, [sentences[4]!], {}, controller.signal), (error: unknown) => error instanceof PgError && error.code === SqlState.QueryCanceled);
+    assert.equal(embedder.latencyThreadTexts(MODEL), texts, 'an aborted signal sends nothing');
+  });
+
   it('fails a single text under way when the embedder is closed, as the embedding thread\'s requests fail', async () => {
     const closing = new Embedder({ ...defaultSources(), modelsDir: MODELS, allowDownloads: false });
     await closing.embedBatch(MODEL, [sentences[0]!]);
