@@ -126,12 +126,16 @@ function rounds(hp: Record<string, unknown>): number {
 const THREADS = ['num_threads', 'n_jobs'];
 /**
  * Rows × features below which a fit runs on one OpenMP thread unless told otherwise. LightGBM's own
- * advice: few threads for small data. Each iteration opens several OpenMP parallel regions, and on a
- * small set their fork and join cost more than the work shared: diabetes (331 × 10) took 14 ms of CPU
- * on one thread against 280 ms on OpenMP's default two (a thread spinning at each barrier for the
- * other, preempted on a busy two-core machine), with the same trees (BENCHMARKS.md, trees7).
+ * advice: few threads for small data. Each iteration opens several OpenMP parallel regions (a tree of
+ * 31 leaves: a histogram, a split search and a partition per leaf), and on a small set their fork and
+ * join cost more than the work shared: diabetes (331 × 10) took 14 ms of CPU on one thread against
+ * 280 ms on OpenMP's default two, a thread spinning at each barrier for the other, preempted on a busy
+ * two-core machine (BENCHMARKS.md, trees7). digits (1,347 × 64, 10 classes: 1,000 trees) the same:
+ * 351–384 ms of CPU on one thread, 590 ms at best on two (so at most 1.2× faster by the wall on an
+ * idle machine) and 3–6 s with anything else on the cores, the same trees (trees9). Its bench cell
+ * moved between 0.29 and 0.54 s by that alone. The 100k×30 table (2.25 M) keeps OpenMP's default.
  */
-const SINGLE_THREAD_MAX_WORK = 50_000;
+const SINGLE_THREAD_MAX_WORK = 200_000;
 
 /** num_threads=1 for a small fit where the user set no thread count; nothing otherwise (OpenMP's default). */
 function threads(hp: Record<string, unknown>, work: number): { num_threads?: number } {

@@ -94,7 +94,7 @@ export class XgboostEngine implements Engine {
     if (data.rows === 0 || data.x.length !== data.rows * data.cols) {
       throw new PgError(SqlState.InvalidParameterValue, `training matrix has ${data.x.length} values, expected ${data.rows} × ${data.cols}`);
     }
-    const config = xgboostConfig(this.algorithm, options);
+    const config = xgboostConfig(this.algorithm, options, data.rows * data.cols);
     const runtime = await resolveRuntime(this.wanted);
     const booster = runtime.train({
       x: data.x,

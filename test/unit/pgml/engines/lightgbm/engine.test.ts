@@ -66,6 +66,26 @@ describe('lightgbm engine (lib_lightgbm)', { skip: lightgbmStatus().status !== '
     assert.equal(await threadsOf({ num_threads: 0 }), '0');
   });
 
+  it('fits digits on one thread too, and a set above 200,000 rows × features on OpenMP\'s default', async () => {
+    const { train } = loadSplit('digits');
+    const threadsOf = async (x: Float32Array, rows: number, y: Float32Array): Promise<string | undefined> => {
+      const engine = factory.create();
+      await engine.fit({ x, rows, cols: train.cols, y }, { task: 'classification', hyperparams: { n_estimators: 1 }, numClasses: 10 });
+      return /^\[num_threads: (-?\d+)\]$/m.exec(Buffer.from(await engine.serialize()).toString('utf8'))?.[1];
+    };
+    // 1,347 rows x 64 features (86,208): OpenMP's fork and join cost more than the shared work.
+    assert.ok(train.rows * train.cols < 200_000);
+    assert.equal(await threadsOf(train.x, train.rows, train.y!), '1');
+    // The same rows three times over (258,624): OpenMP's default (0), as LightGBM's Python package.
+    const x = new Float32Array(train.x.length * 3);
+    const y = new Float32Array(train.rows * 3);
+    for (let copy = 0; copy < 3; copy++) {
+      x.set(train.x, copy * train.x.length);
+      y.set(train.y!, copy * train.rows);
+    }
+    assert.equal(await threadsOf(x, train.rows * 3, y), '0');
+  });
+
   it('binary classification gives P(class 1) and a 0.5 cut', async () => {
     const split = loadSplit('breast_cancer');
     const engine = factory.create();

@@ -122,6 +122,22 @@ describe('xgboost engine (native libxgboost)', () => {
     assert.ok(r2(first, split.test.y) > 0.2, `r2 ${r2(first, split.test.y)}`);
   });
 
+  it('fits a small set on one thread unless a thread count is given, to the same model bytes', async () => {
+    const options = (hyperparams: Record<string, unknown>): FitOptions => ({ task: 'regression', hyperparams: { n_estimators: 20, ...hyperparams } });
+    const threads = (work: number, hyperparams: Record<string, unknown> = {}): string[] =>
+      xgboostConfig('xgboost_random_forest', options(hyperparams), work).params.filter(([k]) => k === 'nthread').map(([, v]) => v);
+    // diabetes' 331 x 10: one thread; breast_cancer's 426 x 30 and no size given: libxgboost's default.
+    assert.deepEqual(threads(3_310), ['1']);
+    assert.deepEqual(threads(12_780), []);
+    assert.deepEqual(threads(Infinity), []);
+    // The user's count wins, under either name.
+    assert.deepEqual(threads(3_310, { n_jobs: 2 }), ['2']);
+    assert.deepEqual(threads(3_310, { nthread: 0 }), ['0']);
+    const bytes = async (hyperparams: Record<string, unknown>): Promise<Buffer> =>
+      Buffer.from(await (await train('xgboost_random_forest', 'diabetes', options(hyperparams))).engine.serialize());
+    assert.ok((await bytes({})).equals(await bytes({ nthread: 2 })), 'one thread or two, the same stored model');
+  });
+
   it('keeps the copying DMatrix for boosters that read more than the bins', () => {
     const params = (hyperparams: Record<string, unknown>) => xgboostConfig('xgboost', { task: 'regression', hyperparams }).params;
     assert.equal(quantileConfig(params({ tree_method: 'hist' })), '{"missing":NaN}');
