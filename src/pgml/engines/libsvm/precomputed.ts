@@ -71,11 +71,11 @@ export function writeKernelMatrix(values: Float64Array, layout: InterleavedRows,
   const { rows } = layout;
   const square = squaredNorms(x, rows, cols);
   const products = new BandProducts(x, rows, cols);
-  const byDistance = products.exact ? DistanceExp.within(square, gamma) : undefined;
+  const byDistance = products.exact ? distanceTable(square) : undefined;
   for (let from = 0; from < rows; from += BAND) {
     const to = Math.min(from + BAND, rows);
     const band = products.of(from, to);
-    if (byDistance) bandRowsByDistance(values, layout.stride, band, from, to, rows, square, byDistance);
+    if (byDistance) bandRowsByDistance(values, layout.stride, band, from, to, rows, square, byDistance, gamma);
     else bandRows(values, layout.stride, band, from, to, rows, square, gamma);
     writeColumnsBelow(values, layout.stride, band, from, to, rows);
   }
@@ -179,34 +179,29 @@ function kernelValues(
 const DISTANCE_TABLE_LIMIT = 1 << 16;
 
 /**
- * exp(−γ·D) looked up by the squared distance D where every D is an exact integer (integer features,
+ * The table of exp(−γ·D) by the squared distance D where every D is an exact integer (integer features,
  * BandProducts.exact): digits' 0.9M kernel values have a few thousand distinct distances. Each entry is
- * tableExp(−γ·D) computed the first time D comes up, so the same double as kernelValues' (its argument
- * is the same double). D ≤ 2(‖xᵢ‖² + ‖xⱼ‖²) (Cauchy–Schwarz) bounds the table by four times the
- * largest squared norm; beyond DISTANCE_TABLE_LIMIT, undefined (kernelValues then).
+ * tableExp(−γ·D) computed the first time D comes up (NaN until then), so the same double as kernelValues'
+ * (its argument is the same double). D ≤ 2(‖xᵢ‖² + ‖xⱼ‖²) (Cauchy–Schwarz) bounds the table by four times
+ * the largest squared norm; beyond DISTANCE_TABLE_LIMIT, undefined (kernelValues then).
+ * A bare Float64Array and gamma passed beside it, not an object holding both: with the object,
+ * bandRowsByDistance's and the table's optimized code were thrown away at the collections after a fit
+ * (--trace-deopt: "marking dependent code ... for deoptimization, reason: weak objects"), and the next
+ * integer-featured fit ran its band loop unoptimized until TurboFan had compiled it again.
  */
-export class DistanceExp {
-  /** NaN where not yet computed. */
-  readonly table: Float64Array;
-
-  private constructor(size: number, readonly gamma: number) {
-    this.table = new Float64Array(size).fill(NaN);
-  }
-
-  static within(square: Float64Array, gamma: number): DistanceExp | undefined {
-    let largest = 0;
-    for (let i = 0; i < square.length; i++) largest = Math.max(largest, square[i]!);
-    const size = 4 * largest + 1;
-    return size <= DISTANCE_TABLE_LIMIT + 1 ? new DistanceExp(size, gamma) : undefined;
-  }
+export function distanceTable(square: Float64Array): Float64Array | undefined {
+  let largest = 0;
+  for (let i = 0; i < square.length; i++) largest = Math.max(largest, square[i]!);
+  const size = 4 * largest + 1;
+  return size <= DISTANCE_TABLE_LIMIT + 1 ? new Float64Array(size).fill(NaN) : undefined;
 }
 
-/** bandRows by DistanceExp's table. */
+/** bandRows by distanceTable's table. */
 function bandRowsByDistance(
-  values: Float64Array, stride: number, band: Float64Array, from: number, to: number, rows: number, square: Float64Array, byDistance: DistanceExp,
+  values: Float64Array, stride: number, band: Float64Array, from: number, to: number, rows: number, square: Float64Array, table: Float64Array,
+  gamma: number,
 ): void {
   const width = rows - from;
-  const { table, gamma } = byDistance;
   for (let i = from; i < to; i++) {
     const node0 = rowStart(values, stride, band, from, i, width);
     const diagonal = (i - from) * width + i - from;
