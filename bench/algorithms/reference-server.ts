@@ -36,6 +36,11 @@ export class ReferenceServer {
     return JSON.parse(line.value) as ReferenceCell;
   }
 
+  /** A run that failed: the process is not left waiting for cells. */
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill();
+  }
+
   async close(): Promise<void> {
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.stdin!.end();

@@ -16,8 +16,8 @@
 // process's CPU during it (a first training's JIT warm-up steps included; fit_time is engine.fit's alone).
 // Beside each side's fit_time, fit_thread: what the fitting thread went through during that one fit (its CPU time, its
 // wait for a core, its preemptions; the proxy's from PGML_FIT_TRACE, the reference's from reference.py), and the
-// throwaway Postgres's autovacuum, autoanalyze and checkpoints that overlapped it; the summary's `noise` counts them
-// over the run, with each phase's steal (noise.ts). fit_time stays the measure of the goal: the CPU ratios say why a
+// throwaway Postgres's autovacuum, autoanalyze and checkpoints that overlapped it; the line's `noise` counts them
+// over the run, with each side's steal (noise.ts). fit_time stays the measure of the goal: the CPU ratios say why a
 // cell moved, not whether it met it.
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -288,6 +288,7 @@ async function main(): Promise<void> {
   writeFileSync(tracePath, '');
   let proxy: Awaited<ReturnType<typeof startProxy>> | undefined;
   let db: pg.Client | undefined;
+  let server: ReferenceServer | undefined;
   try {
     await createDatabase(cluster, 'bench');
     proxy = await startProxy({ upstream: cluster.url('postgres', undefined, 'bench'), env: { PGML_FIT_TRACE: tracePath }, ...(process.env.BENCH_CLI ? { cliPath: process.env.BENCH_CLI } : {}) });
@@ -320,7 +321,7 @@ async function main(): Promise<void> {
     // Each cell's reference right after the proxy's training of it (reference-server.ts), or, with
     // BENCH_REFERENCE_ORDER=after, every reference after every proxy cell in one process (the order before stop 34).
     const interleaved = process.env.BENCH_REFERENCE_ORDER !== 'after';
-    const server = interleaved ? await ReferenceServer.start(python, REFERENCE, specPath) : undefined;
+    server = interleaved ? await ReferenceServer.start(python, REFERENCE, specPath) : undefined;
     const ticks = { proxy: { busy: 0, idle: 0, steal: 0 }, reference: { busy: 0, idle: 0, steal: 0 } };
     const counted = async <T>(side: keyof typeof ticks, step: () => Promise<T>): Promise<T> => {
       const before = machineTicks();
@@ -346,7 +347,7 @@ async function main(): Promise<void> {
       ours[key] = fits.length === 1 ? { ...trained, fit_thread: fits[0] } : trained;
       if (server) {
         const proxyCpu = proxyCpuMs(proxy.pid);
-        const fitted = await counted('reference', () => server.fit(cell));
+        const fitted = await counted('reference', () => server!.fit(cell));
         const meanwhile = proxyCpuMs(proxy.pid) - proxyCpu;
         proxyCpuDuringReference += meanwhile;
         // The proxy's threads' CPU while this reference fitted: its idle engine threads' JIT warm-up starts once the
@@ -423,6 +424,7 @@ async function main(): Promise<void> {
       })}\n`,
     );
   } finally {
+    server?.kill();
     await db?.end().catch(() => undefined);
     await proxy?.stop();
     cluster.stop();

@@ -1,8 +1,9 @@
 /**
  * The C library's memory calls, bound through koffi once per thread (koffi's functions belong to the
  * thread that bound them): mapping and unmapping memory and advising the kernel on it (native-pages.ts),
- * dropping pages and trimming malloc's arenas (memory-release.ts), the thread's CPU clock (fit-trace.ts). glibc on Linux only: elsewhere (another
- * OS, musl, a binding refused) null, and each caller keeps the system's own behaviour.
+ * dropping pages and trimming malloc's arenas (memory-release.ts), reading the thread's CPU clock
+ * (fit-trace.ts). glibc on Linux only: elsewhere (another OS, musl, a binding refused) null, and each
+ * caller keeps the system's own behaviour.
  */
 import type * as Koffi from 'koffi';
 import { koffi } from './native-library.js';
