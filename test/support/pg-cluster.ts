@@ -16,6 +16,8 @@ export interface PgCluster {
   port: number;
   socketDir: string;
   dataDir: string;
+  /** The server's log (pg_ctl -l): a benchmark reads its autovacuum and checkpoint lines. */
+  logFile: string;
   url(user?: string, password?: string, database?: string): string;
   /** `pg_ctl restart -m fast`: every open backend is terminated with 57P01. */
   restart(): void;
@@ -56,6 +58,8 @@ function run(argv: string[]): void {
 export interface PgClusterOptions {
   /** Start the OID counter here (pg_resetwal -o), e.g. past 2^31 to test unsigned OIDs. */
   nextOid?: number;
+  /** More postgresql.conf lines (a benchmark's logging: log_autovacuum_min_duration, log_checkpoints). */
+  settings?: string[];
 }
 
 export async function startPgCluster(options: PgClusterOptions = {}): Promise<PgCluster> {
@@ -92,6 +96,7 @@ export async function startPgCluster(options: PgClusterOptions = {}): Promise<Pg
         'synchronous_commit = off',
         'full_page_writes = off',
         'max_connections = 200',
+        ...(options.settings ?? []),
         '',
       ].join('\n'),
     );
@@ -120,6 +125,7 @@ export async function startPgCluster(options: PgClusterOptions = {}): Promise<Pg
     port,
     socketDir,
     dataDir,
+    logFile,
     url: (user = 'postgres', password, database = 'postgres') =>
       `postgres://${encodeURIComponent(user)}${password ? `:${encodeURIComponent(password)}` : ''}@${host}:${port}/${database}`,
     restart: () => run([pgCtl, 'restart', '-w', '-m', 'fast', '-D', dataDir, '-l', logFile]),

@@ -10,6 +10,7 @@ import {
   silhouetteScore,
 } from './metrics.js';
 import type { TrainingDataset } from '../preparation/dataset.js';
+import { tracedFit } from './fit-trace.js';
 
 export interface ScoreInput {
   task: Task;
@@ -82,20 +83,22 @@ export interface Fitted {
 export async function fitAndScore(input: FitScoreInput): Promise<Fitted> {
   const { engine, task, train, test } = input;
   const supervised = task === 'regression' || task === 'classification';
-  const started = performance.now();
-  await engine.fit(
-    {
-      x: train.x,
-      rows: train.rows,
-      cols: input.numFeatures,
-      ...(supervised ? { y: train.y, yCols: input.numLabels } : {}),
-      ...(input.discardTrainRows ? { discardRows: input.discardTrainRows } : {}),
-    },
-    { task, hyperparams: input.hyperparams, ...(task === 'classification' ? { numClasses: input.numClasses } : {}) },
-    input.signal,
-    input.progress,
-  );
-  const fitTime = (performance.now() - started) / 1000;
+  const fitTime = await tracedFit({ rows: train.rows, cols: input.numFeatures }, async () => {
+    const started = performance.now();
+    await engine.fit(
+      {
+        x: train.x,
+        rows: train.rows,
+        cols: input.numFeatures,
+        ...(supervised ? { y: train.y, yCols: input.numLabels } : {}),
+        ...(input.discardTrainRows ? { discardRows: input.discardTrainRows } : {}),
+      },
+      { task, hyperparams: input.hyperparams, ...(task === 'classification' ? { numClasses: input.numClasses } : {}) },
+      input.signal,
+      input.progress,
+    );
+    return (performance.now() - started) / 1000;
+  });
   // test_size => 0 skips scoring: the model is kept, with timing only (PostgresML scores nothing either).
   if (test.rows === 0) return { metrics: { score_time: 0, fit_time: fitTime } };
   const scored = await scoreEngine(engine, {
