@@ -14,6 +14,7 @@ import { InferenceThread } from './inference-thread.js';
 import { loadOnnxModel, tokenEmbeddings } from './onnx-model.js';
 import type { EmbedOptions, Pooling } from './options.js';
 import { pool } from './pooling.js';
+import { AsciiWordPiece } from './ascii-wordpiece.js';
 import { SingleTextSession } from './single-text.js';
 import { DEFAULT_LATENCY_SPIN_US, latencySessionOptions } from './spinning.js';
 
@@ -133,6 +134,9 @@ export class TransformerModel {
   private async takeDirectPath(): Promise<void> {
     const direct = SingleTextSession.of(this.model);
     if (!direct) return;
+    const library = this.tokenizer._tokenizer as unknown as { remove_space?: boolean; do_lowercase_and_remove_accent?: boolean };
+    const maxLength = Math.min(this.config.maxLength, this.tokenizer.model_max_length ?? Infinity);
+    this.ascii = AsciiWordPiece.of(this.dir, (text) => this.encode([text])[0]!, maxLength, Boolean(library.remove_space || library.do_lowercase_and_remove_accent));
     const text = 'The direct path gives the same bits.';
     const [wrapped] = await this.embed([text], {});
     this.direct = direct;
@@ -142,10 +146,12 @@ export class TransformerModel {
 
   /** The latency thread's direct path, once checked (takeDirectPath). */
   private direct: SingleTextSession | undefined;
+  /** Its tokenizing of printable-ASCII texts, where the model's tokenizer allows it (ascii-wordpiece.ts). */
+  private ascii: AsciiWordPiece | undefined;
 
-  /** Whether embedSingle runs straight on the session (tests). */
-  get singleTextsDirect(): boolean {
-    return this.direct !== undefined;
+  /** Whether embedSingle runs straight on the session, and tokenizes printable ASCII itself (tests). */
+  get singleTextsDirect(): { session: boolean; asciiTokens: boolean } {
+    return { session: this.direct !== undefined, asciiTokens: this.ascii !== undefined };
   }
 
   /**
@@ -156,8 +162,9 @@ export class TransformerModel {
     if (!this.direct) return (await this.embed([text], options)) as [Float32Array];
     const pooling = options.pooling ?? this.config.pooling;
     const normalize = options.normalize ?? this.config.normalize;
-    const [row] = this.encode([this.prompt(options) + text]);
-    const { hidden, mask } = await this.direct.run(row!.ids, row!.types);
+    const prompted = this.prompt(options) + text;
+    const row = this.ascii?.encode(prompted) ?? this.encode([prompted])[0]!;
+    const { hidden, mask } = await this.direct.run(row.ids, row.types);
     return pool(hidden, mask, pooling, normalize) as [Float32Array];
   }
 

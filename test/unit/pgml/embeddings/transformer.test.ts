@@ -78,7 +78,7 @@ describe('TransformerModel on the tiny BERT fixture', () => {
 
   it('gives the same bits for a single text straight on the latency session as transformers.js\'s call and the batch sessions', async () => {
     const latency = await TransformerModel.loadForSingleTexts(FIXTURE);
-    assert.ok(latency.singleTextsDirect, 'the fixture\'s encoder takes the direct path');
+    assert.deepEqual(latency.singleTextsDirect, { session: true, asciiTokens: true }, 'the fixture\'s encoder takes the direct path');
     const long = reference.sentences.join(' ').repeat(40);
     const texts = [...reference.sentences, '', long];
     const optionSets = [{}, { pooling: 'cls' as const }, { pooling: 'max' as const, normalize: false }, { prompt: 'query: ', normalize: false }];
