@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { AutoTokenizer } from '@huggingface/transformers';
 import { AsciiWordPiece, type AsciiEncoding } from '../../../../src/pgml/embeddings/ascii-wordpiece.js';
+import { seededRandom } from '../../../../src/pgml/random.js';
 
 const MODELS = join(import.meta.dirname, '..', '..', '..', 'fixtures', 'models', 'pgml-test');
 
@@ -17,18 +18,9 @@ async function libraryOf(dir: string): Promise<(text: string) => AsciiEncoding> 
   };
 }
 
-/** mulberry32, so a failure can be replayed. */
-function seeded(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 function randomTexts(count: number, words: readonly string[]): string[] {
-  const random = seeded(7);
+  // Seeded, so a failure can be replayed.
+  const random = seededRandom(7);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
   const printable = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i));
   const pieces = [
