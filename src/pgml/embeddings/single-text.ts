@@ -36,6 +36,13 @@ export class SingleTextSession {
    */
   private readonly ones = new Map<number, OrtTensor>();
   private readonly zeros = new Map<number, OrtTensor>();
+  /**
+   * input_ids tensors by token count, their data rewritten by each run (no allocation, no Tensor
+   * made per call); `running` keeps a second run under way at once (not the latency thread's
+   * loop, which awaits each) on tensors of its own.
+   */
+  private readonly idTensors = new Map<number, { tensor: OrtTensor; data: BigInt64Array }>();
+  private running = false;
 
   private constructor(
     private readonly session: OrtSession,
@@ -63,17 +70,28 @@ export class SingleTextSession {
   async run(ids: readonly number[], types: readonly number[] | undefined): Promise<{ hidden: OrtTensor; mask: OrtTensor }> {
     const n = ids.length;
     const dims = [1, n] as const;
-    const idData = new BigInt64Array(n);
-    for (let t = 0; t < n; t += 1) idData[t] = BigInt(ids[t]!);
+    const shared = !this.running;
+    let idTensor = shared ? this.idTensors.get(n) : undefined;
+    if (!idTensor) {
+      const data = new BigInt64Array(n);
+      idTensor = { tensor: new this.OrtTensor('int64', data, dims), data };
+      if (shared) this.idTensors.set(n, idTensor);
+    }
+    for (let t = 0; t < n; t += 1) idTensor.data[t] = BigInt(ids[t]!);
     const mask = this.constant(this.ones, n, 1n);
     const feeds: Record<string, OrtTensor> = {};
     for (const name of this.session.inputNames) {
-      if (name === 'input_ids') feeds[name] = new this.OrtTensor('int64', idData, dims);
+      if (name === 'input_ids') feeds[name] = idTensor.tensor;
       else if (name === 'attention_mask') feeds[name] = mask;
       else feeds[name] = types && types.some((type) => type !== 0) ? new this.OrtTensor('int64', BigInt64Array.from(types, BigInt), dims) : this.constant(this.zeros, n, 0n);
     }
-    const outputs = await this.session.run(feeds, [this.output]);
-    return { hidden: outputs[this.output]!, mask };
+    if (shared) this.running = true;
+    try {
+      const outputs = await this.session.run(feeds, [this.output]);
+      return { hidden: outputs[this.output]!, mask };
+    } finally {
+      if (shared) this.running = false;
+    }
   }
 
   private constant(cache: Map<number, OrtTensor>, n: number, value: bigint): OrtTensor {

@@ -90,6 +90,12 @@ describe('TransformerModel on the tiny BERT fixture', () => {
         assert.deepEqual(direct, (await latency.embed([t], options))[0], `text ${i}, ${JSON.stringify(options)}: transformers.js's call`);
       }
     }
+    // Texts of equal token counts at once: a run under way keeps its input tensor (single-text.ts).
+    const same = ['a b c', 'd e f', 'g h i', 'a b c'];
+    assert.deepEqual(
+      (await Promise.all(same.map((t) => latency.embedSingle(t, {})))).map(([v]) => v),
+      await model.embed(same, {}),
+    );
     await assert.rejects(latency.embedSingle('x', { promptName: 'no-such-prompt' }), (e: unknown) => e instanceof PgError && e.code === SqlState.InvalidParameterValue);
   });
 
