@@ -1,7 +1,7 @@
 /**
  * A latency thread's tokenizing of a printable-ASCII text for a BERT-style tokenizer (BertNormalizer,
  * BertPreTokenizer, WordPiece), over a compact copy of the vocabulary. transformers.js's tokenizer
- * took ~25 µs for a bench sentence in a warm loop but 150-170 µs on the latency thread, right after
+ * took 22-30 µs for a bench sentence in a warm loop but 150-220 µs on the latency thread, right after
  * an onnxruntime run had streamed the weights through the caches: a regular expression per
  * character (clean_text), a fresh string and a lookup in a 30,000-entry Map (strings spread over
  * the heap) per WordPiece candidate, the token strings looked up again for their ids (BENCHMARKS.md,

@@ -4,8 +4,9 @@
  * every input and output, the inputs picked by name): the call's glue runs in series with the
  * client's wait (issue 16). The same session and the same feeds as transformers.js's encoder
  * forward gives it (input_ids, attention_mask of ones, token_type_ids, zeros when the tokenizer has
- * none), so the same bits; `check` runs one text both ways at load and keeps this path only when
- * they agree, so a model whose forward is another (more inputs, more sessions) keeps the wrapper.
+ * none), so the same bits; `of` takes only a one-session model whose inputs are among those, and
+ * transformer.ts (takeDirectPath) runs one text both ways at load and keeps this path only when
+ * they agree: a model whose forward is another keeps transformers.js's call.
  */
 import { Tensor, type PreTrainedModel } from '@huggingface/transformers';
 

@@ -10,11 +10,11 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { AutoTokenizer, Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { PgError, SqlState } from '../../errors/index.js';
+import { AsciiWordPiece } from './ascii-wordpiece.js';
 import { InferenceThread } from './inference-thread.js';
 import { loadOnnxModel, tokenEmbeddings } from './onnx-model.js';
 import type { EmbedOptions, Pooling } from './options.js';
 import { pool } from './pooling.js';
-import { AsciiWordPiece } from './ascii-wordpiece.js';
 import { SingleTextSession } from './single-text.js';
 import { DEFAULT_LATENCY_SPIN_US, latencySessionOptions } from './spinning.js';
 
