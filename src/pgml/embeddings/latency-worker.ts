@@ -30,7 +30,7 @@ for (;;) {
   if (!request) process.exit(0);
   let vector: Float32Array | undefined;
   try {
-    [vector] = await model.embed([request.text], request.options);
+    [vector] = await model.embedSingle(request.text, request.options);
   } catch {
     // The embedding thread answers it again, with the error every other path gives.
     vector = undefined;

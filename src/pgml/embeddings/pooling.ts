@@ -1,9 +1,14 @@
 /** sentence-transformers' pooling of a model's token embeddings, and its L2 normalization. */
-import type { Tensor } from '@huggingface/transformers';
 import type { Pooling } from './options.js';
 
+/** What pooling reads of a tensor: transformers.js's Tensor, or onnxruntime's (single-text.ts). */
+interface TensorData {
+  readonly dims: readonly number[];
+  readonly data: unknown;
+}
+
 /** Pools [batch, tokens, dims] over the attention mask, then optionally L2-normalizes. */
-export function pool(hidden: Tensor, mask: Tensor, pooling: Pooling, normalize: boolean): Float32Array[] {
+export function pool(hidden: TensorData, mask: TensorData, pooling: Pooling, normalize: boolean): Float32Array[] {
   const [batch, tokens, dims] = hidden.dims as [number, number, number];
   const data = hidden.data as Float32Array;
   const maskData = mask.data as BigInt64Array;

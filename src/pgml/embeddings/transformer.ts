@@ -10,10 +10,12 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { AutoTokenizer, Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { PgError, SqlState } from '../../errors/index.js';
+import { AsciiWordPiece } from './ascii-wordpiece.js';
 import { InferenceThread } from './inference-thread.js';
 import { loadOnnxModel, tokenEmbeddings } from './onnx-model.js';
 import type { EmbedOptions, Pooling } from './options.js';
 import { pool } from './pooling.js';
+import { SingleTextSession } from './single-text.js';
 import { DEFAULT_LATENCY_SPIN_US, latencySessionOptions } from './spinning.js';
 
 /**
@@ -120,7 +122,50 @@ export class TransformerModel {
    */
   static async loadForSingleTexts(dir: string, spinUs = DEFAULT_LATENCY_SPIN_US): Promise<TransformerModel> {
     const [tokenizer, session] = await Promise.all([AutoTokenizer.from_pretrained(dir), loadOnnxModel(dir, latencySessionOptions(spinUs))]);
-    return new TransformerModel(dir, tokenizer, session, undefined, sentenceConfig(dir));
+    const model = new TransformerModel(dir, tokenizer, session, undefined, sentenceConfig(dir));
+    await model.takeDirectPath();
+    return model;
+  }
+
+  /**
+   * Single texts straight on the session (single-text.ts) when the model's session is an
+   * encoder's and a text run both ways gives the same bits; else through transformers.js, as batches.
+   */
+  private async takeDirectPath(): Promise<void> {
+    const direct = SingleTextSession.of(this.model);
+    if (!direct) return;
+    const library = this.tokenizer._tokenizer as unknown as { remove_space?: boolean; do_lowercase_and_remove_accent?: boolean };
+    const maxLength = Math.min(this.config.maxLength, this.tokenizer.model_max_length ?? Infinity);
+    this.ascii = AsciiWordPiece.of(this.dir, (text) => this.encode([text])[0]!, maxLength, Boolean(library.remove_space || library.do_lowercase_and_remove_accent));
+    const text = 'The direct path gives the same bits.';
+    const [wrapped] = await this.embed([text], {});
+    this.direct = direct;
+    const [straight] = await this.embedSingle(text, {});
+    if (!wrapped || !straight || Buffer.compare(Buffer.from(wrapped.buffer), Buffer.from(straight.buffer)) !== 0) this.direct = undefined;
+  }
+
+  /** The latency thread's direct path, once checked (takeDirectPath). */
+  private direct: SingleTextSession | undefined;
+  /** Its tokenizing of printable-ASCII texts, where the model's tokenizer allows it (ascii-wordpiece.ts). */
+  private ascii: AsciiWordPiece | undefined;
+
+  /** Whether embedSingle runs straight on the session, and tokenizes printable ASCII itself (tests). */
+  get singleTextsDirect(): { session: boolean; asciiTokens: boolean } {
+    return { session: this.direct !== undefined, asciiTokens: this.ascii !== undefined };
+  }
+
+  /**
+   * One text's vector, as `embed([text], options)` gives it, straight on the session where the
+   * model allows it (a latency thread's model, takeDirectPath).
+   */
+  async embedSingle(text: string, options: EmbedOptions): Promise<[Float32Array]> {
+    if (!this.direct) return (await this.embed([text], options)) as [Float32Array];
+    const pooling = options.pooling ?? this.config.pooling;
+    const normalize = options.normalize ?? this.config.normalize;
+    const prompted = this.prompt(options) + text;
+    const row = this.ascii?.encode(prompted) ?? this.encode([prompted])[0]!;
+    const { hidden, mask } = await this.direct.run(row.ids, row.types);
+    return pool(hidden, mask, pooling, normalize) as [Float32Array];
   }
 
   /** Batches each session has run: which one a request used shows here (the routing tests). */

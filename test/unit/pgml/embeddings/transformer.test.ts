@@ -76,6 +76,29 @@ describe('TransformerModel on the tiny BERT fixture', () => {
     }
   });
 
+  it('gives the same bits for a single text straight on the latency session as transformers.js\'s call and the batch sessions', async () => {
+    const latency = await TransformerModel.loadForSingleTexts(FIXTURE);
+    assert.deepEqual(latency.singleTextsDirect, { session: true, asciiTokens: true }, 'the fixture\'s encoder takes the direct path');
+    const long = reference.sentences.join(' ').repeat(40);
+    const texts = [...reference.sentences, '', long];
+    const optionSets = [{}, { pooling: 'cls' as const }, { pooling: 'max' as const, normalize: false }, { prompt: 'query: ', normalize: false }];
+    for (const options of optionSets) {
+      const batches = await model.embed(texts, { ...options, batchSize: 3 });
+      for (const [i, t] of texts.entries()) {
+        const [direct] = await latency.embedSingle(t, options);
+        assert.deepEqual(direct, batches[i], `text ${i}, ${JSON.stringify(options)}`);
+        assert.deepEqual(direct, (await latency.embed([t], options))[0], `text ${i}, ${JSON.stringify(options)}: transformers.js's call`);
+      }
+    }
+    // Texts of equal token counts at once: a run under way keeps its input tensor (single-text.ts).
+    const same = ['a b c', 'd e f', 'g h i', 'a b c'];
+    assert.deepEqual(
+      (await Promise.all(same.map((t) => latency.embedSingle(t, {})))).map(([v]) => v),
+      await model.embed(same, {}),
+    );
+    await assert.rejects(latency.embedSingle('x', { promptName: 'no-such-prompt' }), (e: unknown) => e instanceof PgError && e.code === SqlState.InvalidParameterValue);
+  });
+
   it('tells onnxruntime how long the latency session\'s pool thread spins after a run, or to stop at its end', () => {
     assert.deepEqual(latencySessionOptions(3000), { extra: { session: { intra_op: { spin_duration_us: '3000' } } } });
     assert.deepEqual(latencySessionOptions(0), { extra: { session: { force_spinning_stop: '1' } } });
