@@ -239,7 +239,7 @@ function updateAvailabilities(
 
 /**
  * np.median of the n² similarities by selection (Hoare's quickselect), without sorting them all. No loop of its own:
- * the second middle value is a second selection, so that the function is too small for V8 to optimize. With the
+ * the second middle value is a second selection, so that V8 never marks this small function for TurboFan. With the
  * largest-below loop here, the warm-up's eighth 60-row fit marked median for TurboFan, and a user's first iris fit
  * compiled it twice beside itself (the call that follows a marking starts the compile; then the loop's OSR), 2 ms of
  * a compiler thread against a 3 ms fit (BENCHMARKS.md, issue 17, ap2).

@@ -192,7 +192,7 @@ export function engineWarmUpSteps(): WarmUpStep[] {
   return Array.from({ length: ROUNDS }, () => variants.flatMap((variant) => Array.from({ length: variant.fits ?? 1 }, () => fitStep(variant)))).flat();
 }
 
-/** Columns a round that the statistics step analyzes: V8 marked `analyze` after about 20 iris columns. */
+/** Columns the statistics step analyzes: V8 marked `analyze` in a process's fifth iris training, after some 20 columns. */
 const STATISTICS_COLUMNS = 48;
 
 /**
