@@ -237,22 +237,30 @@ function updateAvailabilities(
   }
 }
 
-/** np.median of the n² similarities by selection (Hoare's quickselect), without sorting them all. */
+/**
+ * np.median of the n² similarities by selection (Hoare's quickselect), without sorting them all. No loop of its own:
+ * the second middle value is a second selection, so that V8 never marks this small function for TurboFan. With the
+ * largest-below loop here, the warm-up's eighth 60-row fit marked median for TurboFan, and a user's first iris fit
+ * compiled it twice beside itself (the call that follows a marking starts the compile; then the loop's OSR), 2 ms of
+ * a compiler thread against a 3 ms fit (BENCHMARKS.md, issue 17, ap2).
+ */
 export function median(values: Float64Array): number {
-  const a = Float64Array.from(values);
+  const a = values.slice();
   const mid = a.length >> 1;
-  selectInPlace(a, mid);
+  selectInPlace(a, mid, 0, a.length - 1);
   if (a.length % 2) return a[mid]!;
   // Everything before mid is at most a[mid]: the other middle value is the largest of them.
-  let below = -Infinity;
-  for (let i = 0; i < mid; i++) if (a[i]! > below) below = a[i]!;
-  return (below + a[mid]!) / 2;
+  selectInPlace(a, mid - 1, 0, mid - 1);
+  return (a[mid - 1]! + a[mid]!) / 2;
 }
 
-/** Reorders `a` so that a[k] is its k-th smallest value, the values before it no larger, those after no smaller. */
-function selectInPlace(a: Float64Array, k: number): void {
-  let lo = 0;
-  let hi = a.length - 1;
+/**
+ * Reorders a[from..to] so that a[k] is its (k − from)-th smallest value, the values before it (from `from`) no larger,
+ * those after it (to `to`) no smaller.
+ */
+function selectInPlace(a: Float64Array, k: number, from: number, to: number): void {
+  let lo = from;
+  let hi = to;
   while (hi > lo) {
     const [p, q, t] = [a[lo]!, a[(lo + hi) >> 1]!, a[hi]!];
     const pivot = Math.max(Math.min(p, q), Math.min(Math.max(p, q), t));

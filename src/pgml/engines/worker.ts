@@ -11,7 +11,7 @@ import { getLocalEngineFactory, nativeLibraryReport } from './registry.js';
 import { lowerEngineThreadPriority } from './thread-priority.js';
 import { giveUpDetachingProtector } from './array-buffer-detaching.js';
 import { ClientClock } from './client-clock.js';
-import { engineWarmUpSteps, idleWarmUp, linearProgramWarmUpSteps, WARM_UP_IDLE_MS } from './warm-up.js';
+import { engineWarmUpSteps, idleWarmUp, linearProgramWarmUpSteps, preparationWarmUpStep, WARM_UP_IDLE_MS } from './warm-up.js';
 
 const CACHE_SIZE = 32;
 /** Map iteration order is insertion order: re-inserting on use makes the first entry the LRU. */
@@ -119,7 +119,7 @@ const RELEASE_AFTER_REPLY_MS = 100;
 let inFlight = 0;
 const clients = new ClientClock((workerData as EngineWorkerData).clientClock);
 // Nor while clients are being served: V8 compiles what the steps run beside their statements (client-clock.ts).
-const warmUp = idleWarmUp(engineWarmUpSteps(), () => inFlight > 0, WARM_UP_IDLE_MS, () => clients.heardWithin(WARM_UP_IDLE_MS));
+const warmUp = idleWarmUp([preparationWarmUpStep(), ...engineWarmUpSteps()], () => inFlight > 0, WARM_UP_IDLE_MS, () => clients.heardWithin(WARM_UP_IDLE_MS));
 
 /** When this thread gives memory back around a reply (memory-release.ts). */
 interface Release {

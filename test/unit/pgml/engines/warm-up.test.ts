@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { liblinearStatus } from '../../../../src/pgml/engines/liblinear.js';
 import { getLocalEngineFactory } from '../../../../src/pgml/engines/registry.js';
-import { engineWarmUpSteps, idleWarmUp, linearProgramWarmUpSteps } from '../../../../src/pgml/engines/warm-up.js';
+import { engineWarmUpSteps, idleWarmUp, linearProgramWarmUpSteps, preparationWarmUpStep } from '../../../../src/pgml/engines/warm-up.js';
 import { loadSplit, type Split } from './sklearn-reference.js';
 
 /** The serialized models of every warmed family on real data, as a user's fits would give them. */
@@ -159,6 +159,14 @@ describe('engine JIT warm-up', () => {
     for (const pair of ['linear regression', 'linear classification', 'lasso regression', 'elastic_net regression', 'ridge classification', 'least_angle regression',
       'affinity_propagation clustering', 'kmeans clustering', 'mini_batch_kmeans clustering', 'pca decomposition']) assert.ok(pairs.has(pair), pair);
     for (const step of steps) assert.ok(getLocalEngineFactory(step.algorithm).tasks.includes(step.task), `${step.algorithm} ${step.task}`);
+  });
+
+  it("runs the preparation's column statistics step, which before() never runs ahead of a fit", async () => {
+    const step = preparationWarmUpStep();
+    await step.run();
+    assert.throws(() => getLocalEngineFactory(step.algorithm), /unknown algorithm/);
+    const warmUp = idleWarmUp([step], () => false, 60_000);
+    for (const algorithm of ['affinity_propagation', 'linear']) assert.equal(await warmUp.before(algorithm), 0, algorithm);
   });
 
   it('has no steps for linear_svm on liblinear, and keeps those of code that runs in JavaScript', () => {
