@@ -117,8 +117,9 @@ function covarianceEigh(x: Float32Array, rows: number, cols: number, mean: Float
   const { gram } = centredProductsFloat32(x, rows, cols, mean, []);
   for (let i = 0; i < gram.length; i++) gram[i]! /= rows - 1;
   const { values, vectors } = symmetricEigen(gram, cols);
-  // LAPACK gives the eigenvalues ascending; Jacobi in no order. Largest first, as sklearn's flip of eigh's.
-  const order = Array.from(values.keys()).sort((a, b) => values[b]! - values[a]!);
+  // Largest first, as sklearn's flip of eigh's ascending order: LAPACK's order reversed, equal eigenvalues
+  // included (the later first); Jacobi's come in no order and are sorted the same way.
+  const order = Array.from(values.keys()).sort((a, b) => values[b]! - values[a]! || b - a);
   const variances = Float64Array.from(order, (k) => Math.max(values[k]!, 0));
   const loadings = order.map((k) => {
     const loading = new Array<number>(cols);
