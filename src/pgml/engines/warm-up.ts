@@ -133,7 +133,10 @@ const VARIANTS: Variant[] = [
   longer(cluster('affinity_propagation'), 80, 4),
   cluster('kmeans', { n_clusters: 3 }),
   longer(cluster('mini_batch_kmeans', { n_clusters: 3 }), 60, 4),
+  // pca's two solvers (pca.ts): 60 rows × 6 take sklearn's 'covariance_eigh' (iris, wine, digits), 30 rows its 'full' SVD
+  // (fewer rows than 10 × features).
   { algorithm: 'pca', task: 'decomposition', hyperparams: { n_components: 2 } },
+  { algorithm: 'pca', task: 'decomposition', hyperparams: { n_components: 2 }, rows: 30 },
   // The SGD family's defaults once more, last: the variants above leave its two row loops (sgd-epochs.ts)
   // deoptimized now and then (a branch or call target seen for the first time), and a loop that is not
   // optimized when a user's small fit starts runs unoptimized until TurboFan has compiled it again.
