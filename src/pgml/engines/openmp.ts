@@ -28,3 +28,12 @@ export function boundOpenMpSpinning(env: NodeJS.ProcessEnv = process.env): boole
   env.GOMP_SPINCOUNT = String(GOMP_SPIN_COUNT);
   return true;
 }
+
+/**
+ * Whether a fit of `work` (rows × features) should run on one OpenMP thread: below `maxWork`, unless
+ * the user gave a thread count under one of `threadNames`. On small sets each parallel loop's fork and
+ * join cost more than the work shared (each library's threshold says why, with its measurement).
+ */
+export function oneThreadByDefault(hyperparams: Record<string, unknown>, threadNames: readonly string[], work: number, maxWork: number): boolean {
+  return work < maxWork && !threadNames.some((name) => hyperparams[name] !== undefined && hyperparams[name] !== null);
+}

@@ -8,6 +8,7 @@
 import { PgError, SqlState } from '../../../errors/index.js';
 import { checkHyperparamNames, type Dataset, type Engine, type EngineFactory, type FitOptions, type Task } from '../engine.js';
 import { argmaxRows, checkPredictShape, intParam, invalidParam, notFitted, requireLabels, requireNumClasses, requireTask } from '../engine-support.js';
+import { oneThreadByDefault } from '../openmp.js';
 import { LightgbmBooster } from './native.js';
 
 const ALGORITHM = 'lightgbm';
@@ -139,8 +140,7 @@ const SINGLE_THREAD_MAX_WORK = 200_000;
 
 /** num_threads=1 for a small fit where the user set no thread count; nothing otherwise (OpenMP's default). */
 function threads(hp: Record<string, unknown>, work: number): { num_threads?: number } {
-  if (THREADS.some((name) => hp[name] !== undefined && hp[name] !== null)) return {};
-  return work < SINGLE_THREAD_MAX_WORK ? { num_threads: 1 } : {};
+  return oneThreadByDefault(hp, THREADS, work, SINGLE_THREAD_MAX_WORK) ? { num_threads: 1 } : {};
 }
 
 function parameterString(params: Record<string, unknown>): string {

@@ -5,6 +5,7 @@
  */
 import { PgError, SqlState } from '../../../errors/index.js';
 import { checkHyperparamNames, numberParam, type FitOptions } from '../engine.js';
+import { oneThreadByDefault } from '../openmp.js';
 
 const BOOSTER_PARAMS = [
   'booster',
@@ -171,8 +172,7 @@ export function xgboostConfig(algorithm: XgboostAlgorithm, options: FitOptions, 
       ['num_parallel_tree', String(nEstimators)],
     );
   }
-  const threadsGiven = [hyperparams.nthread, hyperparams.n_jobs].some((value) => value !== undefined && value !== null);
-  if (work < SINGLE_THREAD_MAX_WORK && !threadsGiven) params.push(['nthread', '1']);
+  if (oneThreadByDefault(hyperparams, ['nthread', 'n_jobs'], work, SINGLE_THREAD_MAX_WORK)) params.push(['nthread', '1']);
   for (const [name, value] of Object.entries(hyperparams)) {
     if (name === 'n_estimators' || name === 'boost_rounds' || name === 'objective') continue;
     if (value === null || value === undefined) continue;
