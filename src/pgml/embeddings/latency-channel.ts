@@ -35,9 +35,6 @@ export type ChannelState = (typeof ChannelState)[keyof typeof ChannelState];
  */
 export const REQUEST_CAPACITY = 64 * 1024;
 
-/** A gap between two polls of a spinning thread longer than this (ms) means it was descheduled. */
-const PREEMPTED_MS = 0.05;
-
 /** What a request carries: the text and pgml.embed's options (plain JSON data). */
 export interface LatencyRequest {
   text: string;
@@ -103,31 +100,13 @@ export class LatencyChannel {
   // The thread's side.
 
   /** Blocks the calling thread until a request comes, and returns it; undefined once the channel is closed: the thread exits. */
-  waitForRequest(spinMs = 0): LatencyRequest | undefined {
-    if (spinMs > 0) this.spin(spinMs);
+  waitForRequest(): LatencyRequest | undefined {
     for (let state = this.state; state !== ChannelState.Request; state = this.state) {
       if (state === ChannelState.Closed) return undefined;
       Atomics.wait(this.header, STATE, state);
     }
     const bytes = this.request.slice(0, Atomics.load(this.header, LENGTH));
     return JSON.parse(decoder.decode(bytes)) as LatencyRequest;
-  }
-
-  /**
-   * Polls the state word for up to `ms` before the thread goes to sleep in Atomics.wait, so a
-   * request that comes soon (a serial client's next call) is seen without a wake-up. Stops early
-   * when the thread finds it was descheduled between two polls (more than PREEMPTED_MS): the cores
-   * are wanted by other threads, which a spin would only slow down.
-   */
-  private spin(ms: number): void {
-    const start = performance.now();
-    for (let last = start; ; ) {
-      const state = this.state;
-      if (state === ChannelState.Request || state === ChannelState.Closed) return;
-      const now = performance.now();
-      if (now - start >= ms || now - last > PREEMPTED_MS) return;
-      last = now;
-    }
   }
 
   /** The answer: the vector, or undefined for the embedding thread to answer instead. */

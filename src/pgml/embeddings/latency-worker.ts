@@ -23,12 +23,9 @@ try {
 // Before the first request, not one chunk per request (file-reads.ts).
 await fileReadsSettled();
 const channel = LatencyChannel.allocate(model.dimensions);
-// EXPERIMENT (issue 16, embed11; reverted by the next commit): how long the thread polls for the
-// next request after an answer before it sleeps, for an A/B on the quiet machine. 0: as main.
-const waitSpinMs = Number(process.env.PGML_EMBED_WAIT_SPIN_US ?? 0) / 1000;
 reply({ ready: true, buffer: channel.buffer });
 for (;;) {
-  const request = channel.waitForRequest(waitSpinMs);
+  const request = channel.waitForRequest();
   // Closed: the proxy stops this thread, here between runs, where exiting is safe (thread-stop.ts).
   if (!request) process.exit(0);
   let vector: Float32Array | undefined;
