@@ -12,10 +12,10 @@
  * then sleeps: an idle proxy pays at most that much CPU after a sentence. What it gains shows only on an idle
  * machine; BENCHMARKS.md (issue 16, embed7) has the measurements and the quiet-machine A/B.
  *
- * Where onnxruntime's default intra-op thread count is one (this project's 2-vCPU VMs: a session with
- * intraOpNumThreads 0 starts no pool thread, in Node as in Python, and the run is all on the calling
- * thread; 2 starts one), there is no pool thread and this option changes nothing (BENCHMARKS.md,
- * issue 16, embed11).
+ * Where onnxruntime's default intra-op thread count comes out as one (stop 35's 2-vCPU VM: a session
+ * with intraOpNumThreads 0 starts no pool thread, in Node as in Python, and the run is all on the
+ * calling thread; 2 starts one; an earlier VM's default was two, embedl), there is no pool thread and
+ * this option changes nothing (BENCHMARKS.md, issue 16, embed11).
  */
 
 /**
