@@ -1,7 +1,7 @@
 /**
  * How the latency session's onnxruntime thread waits between single texts (--embed-spin-us).
  *
- * A single sentence runs on two threads: the latency thread and onnxruntime's pool thread. Between
+ * A single sentence runs on the latency thread and, where onnxruntime starts one, its pool thread. Between
  * two `SELECT pgml.embed(m, $1)` of one client, the proxy's main thread and the client work for
  * 1.3-2.5 ms on one core. A pool thread asleep then leaves the other core idle, and on this
  * project's VMs an idle virtual CPU halts at once (guest halt polling is off), so the next wake-up
@@ -11,6 +11,11 @@
  * With --embed-spin-us N it spins a bounded time (onnxruntime's session.intra_op.spin_duration_us),
  * then sleeps: an idle proxy pays at most that much CPU after a sentence. What it gains shows only on an idle
  * machine; BENCHMARKS.md (issue 16, embed7) has the measurements and the quiet-machine A/B.
+ *
+ * Where onnxruntime's default intra-op thread count comes out as one (stop 35's 2-vCPU VM: a session
+ * with intraOpNumThreads 0 starts no pool thread, in Node as in Python, and the run is all on the
+ * calling thread; 2 starts one; an earlier VM's default was two, embedl), there is no pool thread and
+ * this option changes nothing (BENCHMARKS.md, issue 16, embed11).
  */
 
 /**
