@@ -20,6 +20,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { libc } from './libc.js';
+import { releaseKeptPages } from './native-pages.js';
 
 /** Below this much shared memory in a job's input and result, a collection costs more than it returns. */
 export const RELEASE_MIN_SHARED_BYTES = 8 * 1024 * 1024;
@@ -100,9 +101,10 @@ export function trimMallocArenas(): boolean {
   return true;
 }
 
-/** Collects this thread's garbage, then returns every arena's free pages to the system. */
+/** Collects this thread's garbage, then returns every arena's free pages and the kept kernel matrix's pages (native-pages.ts) to the system. */
 export function releaseFreedMemory(): { trimmed: boolean } {
   collectGarbage();
+  releaseKeptPages();
   return { trimmed: trimMallocArenas() };
 }
 

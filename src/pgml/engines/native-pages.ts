@@ -69,19 +69,47 @@ export function hugePages(bytes: number): NativePages | undefined {
 let kept: { pointer: unknown; address: bigint; length: number; view: ArrayBuffer; inUse: boolean } | undefined;
 
 /**
- * As hugePages, but the mapping and its view stay with the thread between uses: free() gives the pages
- * back to the system (madvise(MADV_DONTNEED): resident memory falls as with munmap, and the next use
- * reads zeros again) and keeps the address range. A view of native memory is an ArrayBuffer whose
- * length V8 counts as external memory until it is collected, and every 64 MB of such growth starts a
- * full collection: a new view of digits' 14.5 MB kernel matrix per fit brought one into every third
- * or fourth fit, with 20–40 ms of marking on V8's threads beside the fit (BENCHMARKS.md, svm9). Only
- * one user at a time: while the kept mapping is in use, a second caller gets a one-off hugePages.
- * `view` may be longer than `bytes` (the mapping of a larger earlier request); its first `bytes` are zeros.
+ * A kept mapping up to this long keeps its pages between uses, for KEEP_IDLE_MS after the last: about
+ * 2,000 rows of svm's kernel matrix (digits' 1,347 take 16 MB). Longer ones give theirs back at once.
+ */
+export const KEEP_PAGES_MAX_BYTES = 32 * 1024 * 1024;
+/** How long a kept mapping's pages stay after its last use before they are given back. */
+export const KEEP_IDLE_MS = 60_000;
+let idleRelease: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * Gives the kept mapping's pages back to the system now (madvise(MADV_DONTNEED): resident memory falls
+ * as with munmap, and the address range stays), unless a fit is using it; when a job's memory is given
+ * back (memory-release.ts) and after KEEP_IDLE_MS without a use.
+ */
+export function releaseKeptPages(): void {
+  if (idleRelease !== undefined) clearTimeout(idleRelease);
+  idleRelease = undefined;
+  const c = libc();
+  if (!c || !kept || kept.inUse) return;
+  c.madvise(kept.address, kept.length, MADV_DONTNEED);
+}
+
+/**
+ * As hugePages, but the mapping and its view stay with the thread between uses. A view of native memory
+ * is an ArrayBuffer whose length V8 counts as external memory until it is collected, and every 64 MB of
+ * such growth starts a full collection: a new view of digits' 14.5 MB kernel matrix per fit brought one
+ * into every third or fourth fit, with 20–40 ms of marking on V8's threads beside the fit (BENCHMARKS.md,
+ * svm9). Its pages stay too, up to KEEP_PAGES_MAX_BYTES, for KEEP_IDLE_MS after the last use: on this VM a
+ * page given back is handed to the host once it has been free a few seconds (free page reporting), and
+ * writing it again then costs the host's fault, ~2.5 ms of the thread's CPU per MB: a digits svm fit took
+ * 43–48 ms where its matrix's pages were resident 20 (BENCHMARKS.md, svm10, svm12). So the proxy's resident
+ * memory holds at most that much more per engine thread, for a minute after its last svm training.
+ * Only one user at a time: while the kept mapping is in use, a second caller gets a one-off hugePages.
+ * `view` may be longer than `bytes` (the mapping of a larger earlier request), and holds what the last
+ * user wrote (zeros when new): the caller writes every value it reads.
  */
 export function reusedHugePages(bytes: number): NativePages | undefined {
   const c = libc();
   if (!c || bytes < HUGE_PAGES_MIN_BYTES) return undefined;
   if (kept?.inUse) return hugePages(bytes);
+  if (idleRelease !== undefined) clearTimeout(idleRelease);
+  idleRelease = undefined;
   if (!kept || kept.length < bytes) {
     if (kept) c.munmap(kept.address, kept.length);
     kept = undefined;
@@ -98,8 +126,10 @@ export function reusedHugePages(bytes: number): NativePages | undefined {
     view: mapping.view,
     free: () => {
       if (!mapping.inUse) return;
-      c.madvise(mapping.address, mapping.length, MADV_DONTNEED);
       mapping.inUse = false;
+      if (mapping.length > KEEP_PAGES_MAX_BYTES) c.madvise(mapping.address, mapping.length, MADV_DONTNEED);
+      // unref'd: a thread (or a process) with nothing else to do exits without waiting for it
+      else idleRelease = setTimeout(releaseKeptPages, KEEP_IDLE_MS).unref();
     },
   };
 }

@@ -112,7 +112,7 @@ class NativeBuffers {
   /**
    * As doubles, for a large buffer: in huge pages where the system gives them, the thread's mapping kept
    * from one training to the next (native-pages.ts: a new view per fit started V8's full collections).
-   * The view may be longer than `count` doubles.
+   * The view may be longer than `count` doubles and holds the last training's values: write every one read.
    */
   largeDoubles(count: number): { pointer: Pointer; view: ArrayBuffer; address: bigint } {
     const pages = reusedHugePages(count * 8);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { describe, it } from 'node:test';
-import { HUGE_PAGES_MIN_BYTES, hugePages, reusedHugePages } from '../../../../src/pgml/engines/native-pages.js';
+import { describe, it, mock } from 'node:test';
+import { HUGE_PAGES_MIN_BYTES, hugePages, KEEP_IDLE_MS, KEEP_PAGES_MAX_BYTES, releaseKeptPages, reusedHugePages } from '../../../../src/pgml/engines/native-pages.js';
 
 /** The lines of /proc/self/smaps for the mapping that starts at `address`. */
 function smapsOf(address: bigint): string[] {
@@ -61,12 +61,16 @@ describe('hugePages (large short-lived native buffers)', { skip: process.platfor
     assert.deepEqual(smapsOf(pages.address), [], 'unmapped');
   });
 
-  it('reusedHugePages: the same mapping again once freed, zeros again, its pages given back; a second user meanwhile gets its own', () => {
+  /** Resident kB of the mapping at `address`. */
+  const residentKb = (address: bigint): number => Number(/^Rss:\s+(\d+) kB$/m.exec(smapsOf(address).join('\n'))?.[1]);
+
+  it('reusedHugePages: the same mapping and view again once freed, its pages kept; a second user meanwhile gets its own', () => {
     const bytes = 3 * 1024 * 1024;
     const first = reusedHugePages(bytes);
     assert.ok(first);
     const values = new Float64Array(first.view);
     assert.ok(values.length * 8 >= bytes);
+    assert.ok(values.every((v) => v === 0), 'zeros when new');
     values.fill(7, 0, bytes / 8);
     // Another user while the first holds it: a mapping of its own.
     const other = reusedHugePages(HUGE_PAGES_MIN_BYTES);
@@ -74,19 +78,50 @@ describe('hugePages (large short-lived native buffers)', { skip: process.platfor
     assert.notEqual(other.address, first.address);
     other.free();
     first.free();
-    const rss = Number(/^Rss:\s+(\d+) kB$/m.exec(smapsOf(first.address).join('\n'))?.[1]);
-    assert.equal(rss, 0, 'no page resident after free');
+    assert.ok(residentKb(first.address) >= bytes / 1024, 'its pages stay resident after free');
     const smaller = reusedHugePages(bytes / 2);
     assert.ok(smaller);
     assert.equal(smaller.address, first.address, 'the kept mapping');
     assert.equal(smaller.view, first.view, 'and its view: no new external memory for V8 to count');
-    assert.ok(new Float64Array(smaller.view, 0, bytes / 8).every((v) => v === 0), 'zeros, as a fresh mapping');
+    assert.equal(new Float64Array(smaller.view)[0], 7, 'holding what the last user wrote');
+    releaseKeptPages();
+    assert.ok(residentKb(first.address) >= bytes / 1024, 'not released while in use');
     smaller.free();
+    releaseKeptPages();
+    assert.equal(residentKb(first.address), 0, 'no page resident once released');
     const larger = reusedHugePages(2 * bytes);
     assert.ok(larger);
     assert.ok(larger.view.byteLength >= 2 * bytes);
     assert.ok(new Float64Array(larger.view).every((v) => v === 0));
     larger.free();
+    releaseKeptPages();
     if (larger.address !== first.address) assert.deepEqual(smapsOf(first.address), [], 'the outgrown mapping is unmapped');
+  });
+
+  it('reusedHugePages gives the pages back KEEP_IDLE_MS after the last use, and at once above KEEP_PAGES_MAX_BYTES', () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const bytes = 4 * 1024 * 1024;
+      const pages = reusedHugePages(bytes);
+      assert.ok(pages);
+      new Float64Array(pages.view).fill(1, 0, bytes / 8);
+      pages.free();
+      mock.timers.tick(KEEP_IDLE_MS - 1);
+      assert.ok(residentKb(pages.address) >= bytes / 1024, 'kept until the idle time is up');
+      const again = reusedHugePages(bytes);
+      assert.ok(again);
+      again.free();
+      mock.timers.tick(KEEP_IDLE_MS - 1);
+      assert.ok(residentKb(pages.address) >= bytes / 1024, 'a use starts the idle time again');
+      mock.timers.tick(1);
+      assert.equal(residentKb(pages.address), 0, 'given back after it');
+      const large = reusedHugePages(KEEP_PAGES_MAX_BYTES + 8);
+      assert.ok(large);
+      new Uint8Array(large.view).fill(1);
+      large.free();
+      assert.equal(residentKb(large.address), 0, 'a mapping over the limit gives its pages back when freed');
+    } finally {
+      mock.timers.reset();
+    }
   });
 });
