@@ -11,7 +11,6 @@
  * the steps of its own pair only (a `linear` regression least squares', not logistic regression's).
  */
 import type { Task } from './engine.js';
-import { liblinearStatus } from './liblinear.js';
 import { getLocalEngineFactory } from './registry.js';
 import { analyze } from '../preparation/statistics.js';
 
@@ -51,18 +50,15 @@ const cluster = (algorithm: string, hyperparams: Record<string, unknown> = {}): 
 const longer = (variant: Variant, rows: number, fits: number): Variant => ({ ...variant, rows, fits });
 
 const SGD = 'stochastic_gradient_descent';
-/**
- * Whether a variant's fit runs in a native library with no JavaScript of ours around it to compile (linsvm:
- * liblinear): its step is then dropped. svm and nu_svm keep theirs although libsvm solves them: their rbf
- * kernel matrix is built in JavaScript before libsvm runs (svm6's precomputed kernel, libsvm/native.ts), and
- * these steps compile that code.
- */
-function runsNatively({ algorithm }: Variant): boolean {
-  if (algorithm === 'linear_svm') return process.env.PGML_LINEAR_SVM_RUNTIME !== 'js' && liblinearStatus().status === 'loaded';
-  return false;
-}
 const sparse = (variant: Variant): Variant => ({ ...variant, sparse: true });
 const integer = (variant: Variant): Variant => ({ ...variant, integer: true });
+/**
+ * The SVMs' defaults. svm and nu_svm are solved by libsvm and linear_svm by liblinear, but each fit runs
+ * JavaScript of ours around the native solver (the rbf kernel matrix, svm6's precomputed kernel in
+ * libsvm/native.ts; liblinear's problem and model in liblinear.ts), and these steps compile it: without
+ * linear_svm's, trainLiblinear was compiled beside users' first iris, digits and diabetes fits (BENCHMARKS.md,
+ * issue 17, tiny18).
+ */
 const SVMS: Variant[] = ['linear_svm', 'svm', 'nu_svm'].flatMap((algorithm) => [regress(algorithm), classify(algorithm)]);
 /**
  * svm's and nu_svm's classification once more on integer features (digits' kind), on 203 rows: their kernel
@@ -123,9 +119,11 @@ const VARIANTS: Variant[] = [
   // (BENCHMARKS.md, issue 17, small5).
   longer(classify('bagging'), 60, 3),
   longer(sparse(regress('bagging')), 60, 3),
-  // gaussian_process regression is left out: its first step took 70 ms (a request would wait for it) to save
-  // about a tenth of a fit that costs hundreds of ms anyway (BENCHMARKS.md, svm3).
   classify('gaussian_process'),
+  // Regression on 30 rows (6 ms of CPU warm, 18 cold; on 60 rows a first step took 70 ms, svm3): a first diabetes fit
+  // had 58–100 ms of compiling beside its 140–170 ms of thread CPU, after two of these steps 15–20 beside 120–125
+  // (in-process, load 11; BENCHMARKS.md, issue 17, tiny18), and its 1.0–1.6× against scikit-learn had no margin.
+  { ...regress('gaussian_process'), rows: 30 },
   // small2 counted the fits after which a first iris fit compiled nothing: 8 of 60 rows. 80 rows: V8 gives each
   // WebAssembly instance (one a fit) its own tier-up budget, and the message kernel's `poisoned` loop over 60² values
   // never spent it, so a user's first iris fit (112² values) had it compiled by TurboFan beside itself; 80² spend it
@@ -172,6 +170,11 @@ function syntheticSet(task: Task, numClasses: number, sparse: boolean, integer: 
 export interface WarmUpStep {
   algorithm: string;
   task: Task;
+  /**
+   * The variant it fits (its hyperparameters and set), when `before()` is to fit it once more right before the
+   * algorithm's first real fit on the thread (idleWarmUp's tails).
+   */
+  variant?: string;
   run(): Promise<void>;
 }
 
@@ -180,6 +183,7 @@ function fitStep(variant: Variant): WarmUpStep {
   return {
     algorithm,
     task,
+    variant: JSON.stringify(variant),
     run: async () => {
       const { x, y } = syntheticSet(task, numClasses, sparse, integer, rows);
       const engine = getLocalEngineFactory(algorithm).create();
@@ -191,8 +195,7 @@ function fitStep(variant: Variant): WarmUpStep {
 
 /** The warm-up as steps, one fit each, so that the caller can run them between real requests. */
 export function engineWarmUpSteps(): WarmUpStep[] {
-  const variants = VARIANTS.filter((variant) => !runsNatively(variant));
-  return Array.from({ length: ROUNDS }, () => variants.flatMap((variant) => Array.from({ length: variant.fits ?? 1 }, () => fitStep(variant)))).flat();
+  return Array.from({ length: ROUNDS }, () => VARIANTS.flatMap((variant) => Array.from({ length: variant.fits ?? 1 }, () => fitStep(variant)))).flat();
 }
 
 /** Columns the statistics step analyzes: V8 marked `analyze` in a process's fifth iris training, after some 20 columns. */
@@ -293,9 +296,10 @@ export interface IdleWarmUp {
   start(more?: WarmUpStep[]): void;
   /**
    * Runs the steps still queued for `algorithm` on `task` (every task when not known) now, after the step
-   * running (if any), before a request to fit it: its first real fit then runs compiled code. When it ran
-   * any, it then waits for V8's compiler threads to finish compiling them (backgroundCompilesSettled).
-   * Resolves with the number of steps it ran.
+   * running (if any), before a request to fit it: its first real fit then runs compiled code. Then, the
+   * first time only, each of its variants once more (the tails, whether the idle loop or `before()` ran their
+   * steps). When it ran any, it then waits for V8's compiler threads to finish compiling them
+   * (backgroundCompilesSettled). Resolves with the number of steps it ran.
    */
   before(algorithm: string, task?: Task): Promise<number>;
   /** Settles when the steps are over (run or dropped). */
@@ -317,20 +321,34 @@ export interface IdleWarmUp {
  */
 export function idleWarmUp(steps: WarmUpStep[], busy: () => boolean, idleMs = WARM_UP_IDLE_MS, serving: () => boolean = () => false): IdleWarmUp {
   const queue = [...steps];
+  /**
+   * The last step run of each variant, until `before()` runs it once more ahead of the algorithm's first real
+   * fit. V8 marks a function for TurboFan while it runs (its budget spent), but starts compiling it only at its
+   * next call: functions a variant's last step marked were compiled by the user's first fit, on a compiler
+   * thread at nice 0 beside a fit at nice 10 (nu_svm iris: libsvm/train.ts's groupClasses and identity, marked
+   * by the last nu_svm step, 2.9 and 9.8 ms of compiling at the start of a 1–2 ms fit; BENCHMARKS.md, issue 17,
+   * tiny18). So did functions the algorithm shares with a fit that ran since (centredGram's target closure,
+   * marked by a least_angle fit, compiled in lasso_least_angle's). A tail calls them all again, the
+   * compiles start, and `before()` waits for them.
+   */
+  const tails = new Map<string, WarmUpStep>();
   /** The step running, if one is. */
   let running: Promise<void> | undefined;
+  let runningStep: WarmUpStep | undefined;
   let timer: NodeJS.Timeout | undefined;
   let finish!: () => void;
   const done = new Promise<void>((resolve) => (finish = resolve));
-  /** Runs one step; a failure drops every step left. */
-  const run = (step: WarmUpStep): Promise<void> => {
+  /** Runs one step (a tail: not kept as one again); a failure drops every step left. */
+  const run = (step: WarmUpStep, tail = false): Promise<void> => {
     stepsStarted++;
+    runningStep = step;
     running = step.run().then(
-      () => undefined,
+      () => void (step.variant !== undefined && !tail && tails.set(`${step.algorithm}\u0000${step.task}\u0000${step.variant}`, step)),
       () => void queue.splice(0),
     );
     return running.then(() => {
       running = undefined;
+      runningStep = undefined;
       if (queue.length === 0) finish();
     });
   };
@@ -359,20 +377,27 @@ export function idleWarmUp(steps: WarmUpStep[], busy: () => boolean, idleMs = WA
     step.algorithm === algorithm && (task === undefined || step.task === task);
   const before = async (algorithm: string, task?: Task): Promise<number> => {
     const wanted = prepares(algorithm, task);
-    if (!queue.some(wanted)) return 0;
+    // A step of the algorithm that the idle loop is running leaves a tail when it ends.
+    if (!queue.some(wanted) && ![...tails.values()].some(wanted) && !(runningStep && wanted(runningStep))) return 0;
     clearTimeout(timer);
     let count = 0;
     for (;;) {
       // The idle loop's step first (it sees the request as busy and starts no other), and any other before() call's.
       while (running) await running;
       const index = queue.findIndex(wanted);
-      if (index < 0) {
-        if (count > 0) await backgroundCompilesSettled();
-        return count;
-      }
+      if (index < 0) break;
       count++;
       await run(queue.splice(index, 1)[0]!);
     }
+    for (const [key, step] of tails) {
+      if (!wanted(step)) continue;
+      tails.delete(key);
+      while (running) await running;
+      count++;
+      await run(step, true);
+    }
+    if (count > 0) await backgroundCompilesSettled();
+    return count;
   };
   wait();
   return { resume: wait, start, before, done };

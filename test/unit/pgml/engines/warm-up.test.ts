@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { liblinearStatus } from '../../../../src/pgml/engines/liblinear.js';
 import { getLocalEngineFactory } from '../../../../src/pgml/engines/registry.js';
 import { engineWarmUpSteps, idleWarmUp, linearProgramWarmUpSteps, preparationWarmUpStep } from '../../../../src/pgml/engines/warm-up.js';
 import { loadSplit, type Split } from './sklearn-reference.js';
@@ -169,10 +168,48 @@ describe('engine JIT warm-up', () => {
     for (const algorithm of ['affinity_propagation', 'linear']) assert.equal(await warmUp.before(algorithm), 0, algorithm);
   });
 
-  it('has no steps for linear_svm on liblinear, and keeps those of code that runs in JavaScript', () => {
+  it('has steps for the SVMs solved natively too: their fits run JavaScript of ours around the solver', () => {
     const algorithms = new Set(engineWarmUpSteps().map((step) => step.algorithm));
-    // svm and nu_svm keep theirs on libsvm too: their rbf kernel matrix is built in JavaScript (libsvm/native.ts).
-    for (const algorithm of ['stochastic_gradient_descent', 'linear', 'ridge', 'kernel_ridge', 'svm', 'nu_svm', 'gaussian_process']) assert.ok(algorithms.has(algorithm), algorithm);
-    if (liblinearStatus().status === 'loaded') assert.ok(!algorithms.has('linear_svm'), 'linear_svm trains on liblinear: its steps warm nothing');
+    // svm and nu_svm: their rbf kernel matrix is built in JavaScript (libsvm/native.ts); linear_svm: liblinear.ts's trainLiblinear.
+    for (const algorithm of ['stochastic_gradient_descent', 'linear', 'ridge', 'kernel_ridge', 'svm', 'nu_svm', 'linear_svm', 'gaussian_process']) assert.ok(algorithms.has(algorithm), algorithm);
+  });
+
+  it("before() fits each variant of the algorithm once more ahead of its first fit, whoever ran its steps, and only once", async () => {
+    const ran: string[] = [];
+    const step = (algorithm: string, variant: string | undefined, task: 'regression' | 'classification' = 'regression') => ({
+      algorithm,
+      task,
+      ...(variant === undefined ? {} : { variant }),
+      run: async () => void ran.push(`${algorithm} ${variant ?? '-'}`),
+    });
+    const steps = [step('svm', 'a'), step('svm', 'b'), step('svm', 'a'), step('svm', 'c', 'classification'), step('ridge', 'a'), step('sgd', undefined)];
+    let busy = false;
+    const warmUp = idleWarmUp(steps, () => busy, 600_000);
+    // The idle loop runs every step (a thread started ahead of use).
+    warmUp.start();
+    await warmUp.done;
+    assert.equal(ran.length, 6);
+    busy = true;
+    ran.length = 0;
+    assert.equal(await warmUp.before('svm', 'regression'), 2, "svm regression's two variants, once each");
+    assert.deepEqual(ran, ['svm a', 'svm b']);
+    assert.equal(await warmUp.before('svm', 'regression'), 0, 'a tail runs once');
+    assert.equal(await warmUp.before('sgd'), 0, 'a step without a variant has no tail');
+    assert.equal(await warmUp.before('kmeans'), 0);
+    assert.equal(await warmUp.before('svm'), 1, "the classification variant's tail is still there");
+    assert.deepEqual(ran, ['svm a', 'svm b', 'svm c']);
+
+    // before() runs the queued steps, then the tails of the variants those steps fitted.
+    ran.length = 0;
+    const fresh = idleWarmUp([step('ridge', 'a'), step('ridge', 'b'), step('ridge', 'a')], () => true, 600_000);
+    assert.equal(await fresh.before('ridge'), 5);
+    assert.deepEqual(ran, ['ridge a', 'ridge b', 'ridge a', 'ridge a', 'ridge b']);
+  });
+
+  it('gives every engine step a variant, the same for the same variant', () => {
+    const steps = engineWarmUpSteps();
+    for (const step of steps) assert.ok(step.variant, `${step.algorithm} ${step.task}`);
+    const variants = new Set(steps.map((step) => step.variant));
+    assert.ok(variants.size < steps.length, 'repeated variants share their key');
   });
 });
