@@ -22,35 +22,6 @@ export interface ExtraTreeOptions extends Omit<TreeOptions, 'random' | 'splitter
   classes: Int32Array | undefined;
 }
 
-/**
- * One fit's working memory for its extra trees, reused from tree to tree on a thread: the nodes of the tree
- * being grown (at most 2n − 1 for n rows, every leaf holding one at least), the node's sample order and the
- * drawn feature's values. A tree's nodes are copied out at their count when it is done. Growing plain
- * arrays instead (and the 2–3 MB of trees they left in V8's heap) wrote fresh memory every fit: after the
- * thread had been idle V8 had shrunk its young generation, and regrowing it took ~3,000 page faults a
- * diabetes fit, ~2.5 ms of CPU per MB on this VM (BENCHMARKS.md, issue 17, fresh13).
- */
-export class ExtraTreeScratch {
-  readonly feature: Int32Array;
-  readonly threshold: Float64Array;
-  readonly left: Int32Array;
-  readonly right: Int32Array;
-  readonly value: Float64Array;
-  readonly samples: Int32Array;
-  readonly featureValues: Float32Array;
-
-  constructor(readonly rows: number, readonly outputs: number) {
-    const nodes = Math.max(1, 2 * rows - 1);
-    this.feature = new Int32Array(nodes);
-    this.threshold = new Float64Array(nodes);
-    this.left = new Int32Array(nodes);
-    this.right = new Int32Array(nodes);
-    this.value = new Float64Array(nodes * outputs);
-    this.samples = new Int32Array(rows);
-    this.featureValues = new Float32Array(rows);
-  }
-}
-
 interface SplitRecord {
   pos: number;
   feature: number;
@@ -69,15 +40,12 @@ interface Frontier {
   split: SplitRecord | undefined;
 }
 
-export function fitExtraTree(input: TreeInput, options: ExtraTreeOptions, scratch = new ExtraTreeScratch(input.rows, input.outputs)): Tree {
-  if (scratch.rows !== input.rows || scratch.outputs !== input.outputs) throw new Error('extra tree scratch of another shape');
-  return new ExtraTreeBuilder(input, options, scratch).build();
+export function fitExtraTree(input: TreeInput, options: ExtraTreeOptions): Tree {
+  return new ExtraTreeBuilder(input, options).build();
 }
 
 class ExtraTreeBuilder {
-  private readonly tree: ExtraTreeScratch;
-  /** Nodes added so far. */
-  private nodes = 0;
+  private readonly tree: { outputs: number; feature: number[]; threshold: number[]; left: number[]; right: number[]; value: number[] };
   /** node_split_random's feature draws and thresholds: the same Fisher-Yates as the best splitter's. */
   private readonly order: SklearnFeatureOrder;
   private readonly samples: Int32Array;
@@ -97,13 +65,12 @@ class ExtraTreeBuilder {
   constructor(
     private readonly input: TreeInput,
     private readonly options: ExtraTreeOptions,
-    scratch: ExtraTreeScratch,
   ) {
     const { rows, cols, weights, outputs } = input;
     if (!input.columns) throw new Error('an extra tree reads x by column');
     this.columns = input.columns;
     this.classes = options.classes;
-    this.tree = scratch;
+    this.tree = { outputs, feature: [], threshold: [], left: [], right: [], value: [] };
     this.order = new SklearnFeatureOrder(cols, options.maxFeatures, options.treeSeed);
     let n = 0;
     let total = 0;
@@ -112,9 +79,9 @@ class ExtraTreeBuilder {
       total += weights[r]!;
     }
     this.weightedSamples = total;
-    this.samples = scratch.samples.subarray(0, n);
+    this.samples = new Int32Array(n);
     for (let r = 0, j = 0; r < rows; r++) if (weights[r]! !== 0) this.samples[j++] = r;
-    this.featureValues = scratch.featureValues;
+    this.featureValues = new Float32Array(rows);
     this.sumTotal = new Float64Array(outputs);
     this.sumLeft = new Float64Array(outputs);
     this.sumRight = new Float64Array(outputs);
@@ -124,16 +91,7 @@ class ExtraTreeBuilder {
     const maxLeaves = this.options.maxLeafNodes ?? Infinity;
     if (Number.isFinite(maxLeaves)) this.growBestFirst(maxLeaves);
     else this.growDepthFirst();
-    const { tree, nodes } = this;
-    const { outputs } = this.input;
-    return {
-      outputs,
-      feature: tree.feature.slice(0, nodes),
-      threshold: tree.threshold.slice(0, nodes),
-      left: tree.left.slice(0, nodes),
-      right: tree.right.slice(0, nodes),
-      value: tree.value.slice(0, nodes * outputs),
-    };
+    return this.tree;
   }
 
   /** DepthFirstTreeBuilder: a stack, the right child pushed before the left. */
@@ -210,13 +168,12 @@ class ExtraTreeBuilder {
   /** Adds the node with the current criterion's value; a split node until makeLeaf. */
   private addNode(parent: number, isLeft: boolean, split: SplitRecord | undefined): number {
     const { tree } = this;
-    const { outputs } = this.input;
-    const id = this.nodes++;
-    tree.feature[id] = split ? split.feature : -1;
-    tree.threshold[id] = split ? split.threshold : 0;
-    tree.left[id] = -1;
-    tree.right[id] = -1;
-    for (let k = 0; k < outputs; k++) tree.value[id * outputs + k] = this.sumTotal[k]! / this.weightedNode;
+    const id = tree.feature.length;
+    tree.feature.push(split ? split.feature : -1);
+    tree.threshold.push(split ? split.threshold : 0);
+    tree.left.push(-1);
+    tree.right.push(-1);
+    for (let k = 0; k < tree.outputs; k++) tree.value.push(this.sumTotal[k]! / this.weightedNode);
     if (parent >= 0) (isLeft ? tree.left : tree.right)[parent] = id;
     return id;
   }

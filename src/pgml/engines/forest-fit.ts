@@ -11,7 +11,7 @@ import { startEngineThread } from './engine-thread.js';
 import { seededRandom } from './engine-support.js';
 import { NumpyRandomState } from './numpy-random.js';
 import { SklearnFeatureOrder } from './sklearn-features.js';
-import { ExtraTreeScratch, fitExtraTree } from './extra-tree.js';
+import { fitExtraTree } from './extra-tree.js';
 import { fitTree, unpackTrees, type PackedTrees, type Tree } from './tree.js';
 import type { TreeShape } from './tree-params.js';
 
@@ -71,14 +71,8 @@ function baggedTreeFeatureOrder(treeSeed: number, cols: number, maxFeatures: num
   return new SklearnFeatureOrder(cols, maxFeatures, new NumpyRandomState(treeSeed).bounded(MAX_SEED));
 }
 
-/** A thread's working memory for the trees it fits: the rows' weights, and the random splitter's nodes (extra-tree.ts). */
-interface ForestScratch {
-  weights: Float64Array;
-  extra: ExtraTreeScratch | undefined;
-}
-
-/** Tree t of the plan, in the thread's scratch. */
-function fitForestTree(plan: ForestPlan, arrays: ForestArrays, t: number, { weights, extra }: ForestScratch): Tree {
+/** Tree t of the plan; weights is scratch of plan.rows. */
+export function fitForestTree(plan: ForestPlan, arrays: ForestArrays, t: number, weights: Float64Array): Tree {
   const { rows, cols, outputs, draws } = plan;
   const seed = plan.seeds[t]!;
   if (draws > 0) {
@@ -91,7 +85,7 @@ function fitForestTree(plan: ForestPlan, arrays: ForestArrays, t: number, { weig
   const { columns, targets, presorted, classes } = arrays;
   if (plan.splitter === 'random') {
     // sklearn's forests set each ExtraTree's random_state to the tree's seed itself.
-    return fitExtraTree({ rows, cols, targets, outputs, weights, columns }, { ...plan.shape, treeSeed: seed, classes }, extra);
+    return fitExtraTree({ rows, cols, targets, outputs, weights, columns }, { ...plan.shape, treeSeed: seed, classes });
   }
   return fitTree(
     { rows, cols, targets, outputs, weights, columns, ...(presorted ? { presorted } : {}) },
@@ -105,14 +99,10 @@ function fitForestTree(plan: ForestPlan, arrays: ForestArrays, t: number, { weig
 
 /** Fits the job's first tree, then trees from the shared counter until none is left, calling done(t, tree) for each. */
 export function fitTreesFromCounter(job: ForestJob, done: (t: number, tree: Tree) => void): void {
-  const { rows, outputs, splitter } = job.plan;
-  const scratch: ForestScratch = {
-    weights: new Float64Array(rows),
-    extra: splitter === 'random' ? new ExtraTreeScratch(rows, outputs) : undefined,
-  };
+  const weights = new Float64Array(job.plan.rows);
   const count = job.plan.seeds.length;
   for (let t = job.first; t < count; t = Atomics.add(job.next, 0, 1)) {
-    done(t, fitForestTree(job.plan, job.arrays, t, scratch));
+    done(t, fitForestTree(job.plan, job.arrays, t, weights));
   }
 }
 
