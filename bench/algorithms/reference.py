@@ -93,7 +93,7 @@ def thread_counters():
     with open("/proc/thread-self/schedstat") as f:
         _, run_delay, timeslices = (int(v) for v in f.read().split())
     usage = resource.getrusage(resource.RUSAGE_THREAD)
-    return run_delay, timeslices, usage.ru_nvcsw, usage.ru_nivcsw
+    return run_delay, timeslices, usage.ru_nvcsw, usage.ru_nivcsw, usage.ru_minflt
 
 
 def fit_thread(counters_before, clocks_before, clocks_after, counters_after):
@@ -107,6 +107,7 @@ def fit_thread(counters_before, clocks_before, clocks_after, counters_after):
         "timeslices": counters_after[1] - counters_before[1],
         "voluntary_switches": counters_after[2] - counters_before[2],
         "involuntary_switches": counters_after[3] - counters_before[3],
+        "minor_faults": counters_after[4] - counters_before[4],
         "other_threads_cpu_ms": round((clocks_after[1] - clocks_before[1]) / 1e6 - thread_ms, 4),
         "nice": os.getpriority(os.PRIO_PROCESS, 0),
         "load_average": [round(v, 2) for v in os.getloadavg()],

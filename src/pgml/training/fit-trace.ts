@@ -25,6 +25,7 @@ interface ThreadSample {
   timeslices: number;
   voluntary: number;
   nonvoluntary: number;
+  minorFaults: number;
 }
 
 /** One fit's line in the trace. */
@@ -38,6 +39,12 @@ export interface FitTraceLine {
   timeslices: number;
   voluntary_switches: number;
   involuntary_switches: number;
+  /**
+   * Pages this thread touched for the first time (minor faults, /proc's stat). On this VM a page the host took back
+   * after it was freed costs the host's fault inside the thread's CPU time (~2.5 ms per MB, BENCHMARKS.md svm10), so a
+   * fit that writes fresh memory shows here what its CPU time alone does not say.
+   */
+  minor_faults: number;
   /** The process's CPU during the fit minus this thread's. */
   other_threads_cpu_ms: number;
   /**
@@ -64,7 +71,10 @@ function clocks(): Clocks {
 function counters(): Counters {
   const [runDelay = '0', timeslices = '0'] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').slice(1);
   const status = readFileSync('/proc/thread-self/status', 'utf8');
+  // minflt is stat's 10th field, the 8th after the command name (which may hold spaces, so split after its ')').
+  const stat = readFileSync('/proc/thread-self/stat', 'utf8');
   return {
+    minorFaults: Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[7]),
     runDelayNs: Number(runDelay),
     timeslices: Number(timeslices),
     voluntary: Number(/^voluntary_ctxt_switches:\s*(\d+)/m.exec(status)?.[1]),
@@ -123,6 +133,7 @@ export async function tracedFit<T>(shape: { rows: number; cols: number }, fit: (
     timeslices: after.timeslices - before.timeslices,
     voluntary_switches: after.voluntary - before.voluntary,
     involuntary_switches: after.nonvoluntary - before.nonvoluntary,
+    minor_faults: after.minorFaults - before.minorFaults,
     other_threads_cpu_ms: round((after.processCpuUs - before.processCpuUs) / 1000 - threadCpuMs),
     other_threads_by_kind_ms: { main: byKind('main'), engine: byKind('engine'), platform: byKind('platform') },
     nice: getPriority(0),

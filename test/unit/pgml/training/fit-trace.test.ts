@@ -40,6 +40,7 @@ describe('PGML_FIT_TRACE', () => {
       // One thread cannot use more CPU than the wall time it ran for (clock_gettime's thread clock).
       assert.ok(line.thread_cpu_ms > 0 && line.thread_cpu_ms <= line.fit_ms + 1e-3, JSON.stringify(line));
       assert.ok(line.run_delay_ms >= 0 && line.voluntary_switches >= 0 && line.involuntary_switches >= 0);
+      assert.ok(Number.isInteger(line.minor_faults) && line.minor_faults >= 0, JSON.stringify(line));
       assert.equal(line.nice, process.platform === 'linux' ? ENGINE_THREAD_NICE : 0);
       assert.deepEqual(Object.keys(line.other_threads_by_kind_ms).sort(), ['engine', 'main', 'platform']);
       assert.ok(line.rows > 0 && line.cols > 0);
