@@ -33,17 +33,21 @@ const PAGE_BYTES = 65536;
 /** The most bytes one float4's text takes (`-1.23456789e-38`), and its comma. */
 const ELEMENT_MAX = 16;
 
-/** Views of the module's memory, made again when it grows (growing detaches the old buffer). */
-let bytes = new Uint8Array(memory.buffer);
+/**
+ * Views of the module's memory, made again when it grows (growing detaches the old buffer), and its
+ * size, kept here: reading memory.buffer is a call into the engine.
+ */
+let bytes = Buffer.from(memory.buffer);
 let floats = new Float32Array(memory.buffer);
+let capacity = bytes.length;
 
 /** Grows the memory to hold INPUT + `size` bytes: as large as the largest array written so far. */
 function reserve(size: number): void {
-  const more = Math.ceil((INPUT + size) / PAGE_BYTES) - memory.buffer.byteLength / PAGE_BYTES;
-  if (more <= 0) return;
-  memory.grow(more);
-  bytes = new Uint8Array(memory.buffer);
+  if (INPUT + size <= capacity) return;
+  memory.grow(Math.ceil((INPUT + size - capacity) / PAGE_BYTES));
+  bytes = Buffer.from(memory.buffer);
   floats = new Float32Array(memory.buffer);
+  capacity = bytes.length;
 }
 
 const bits = new Float32Array(1);
@@ -53,7 +57,7 @@ const word = new Int32Array(bits.buffer);
 export function float4Text(x: number): string {
   bits[0] = x;
   const end = float4(word[0]!, INPUT);
-  return String.fromCharCode(...bytes.subarray(INPUT, end));
+  return bytes.toString('latin1', INPUT, end);
 }
 
 /**
@@ -74,6 +78,5 @@ export function float4ArrayText(items: ArrayLike<unknown>): Buffer | undefined {
     }
   }
   const start = INPUT + 4 * n;
-  const end = array(INPUT, n, start);
-  return Buffer.from(bytes.subarray(start, end));
+  return Buffer.from(bytes.subarray(start, array(INPUT, n, start)));
 }
