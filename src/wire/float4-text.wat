@@ -2,7 +2,8 @@
 ;; src/common/f2s.c (Ulf Adams's Ryu, github.com/ulfjack/ryu, Boost Software License 1.0) as Postgres builds
 ;; it, STRICTLY_SHORTEST 0, the small-integer path, fixed notation for decimal exponents -4..5, else d.ddde+XX.
 ;; Here rather than in JavaScript for the 64-bit multiplies: JavaScript's doubles took the table factors in
-;; 22-bit pieces, three multiplies and two floors where Ryu has two integer multiplies (BENCHMARKS.md, embed12).
+;; 22-bit pieces, three multiplies and two floors where Ryu has two integer multiplies, and every division
+;; by 10 was a floating-point multiply and floor (BENCHMARKS.md, issue 16, embed12).
 ;; Names and steps follow f2s.c.
 ;;
 ;; Memory: the tables from 0, the caller's floats and text from INPUT (float4-shortest.ts).
@@ -65,8 +66,8 @@
     (i32.ge_u (local.get $count) (local.get $p)))
 
 ;; f2s.c's f2d: the shortest decimal inside the float4's rounding interval (ends excluded). Its
-  ;; mulShift32s of vr, vp and vm are written out here, on one factor's halves: V8 does not inline
-  ;; WebAssembly calls, and a call each took a third of the time (BENCHMARKS.md, embed12).
+  ;; mulShift32s of vr, vp and vm are written out here, on one factor's halves: Node 20's V8 does not
+  ;; inline WebAssembly calls (the three calls, and to_chars' below, were ~15% of an array's time).
   (func $f2d (param $ieeeMantissa i32) (param $ieeeExponent i32)
     (local $e2 i32) (local $m2 i32) (local $mv i32) (local $mp i32) (local $mm i32)
     (local $vr i32) (local $vp i32) (local $vm i32) (local $e10 i32) (local $q i32) (local $i i32)
