@@ -16,7 +16,6 @@ interface WasmApi {
 }
 interface WasmMemory {
   buffer: ArrayBuffer;
-  grow(pages: number): number;
 }
 
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
@@ -29,26 +28,17 @@ const array = exports.array as (input: number, n: number, at: number) => number;
 
 /** Where the module's tables end: the floats to write go here, their text after them. */
 const INPUT = 1024;
-const PAGE_BYTES = 65536;
 /** The most bytes one float4's text takes (`-1.23456789e-38`), and its comma. */
 const ELEMENT_MAX = 16;
-
 /**
- * Views of the module's memory, made again when it grows (growing detaches the old buffer), and its
- * size, kept here: reading memory.buffer is a call into the engine.
+ * The most values written in one call: their floats and text fit in the module's one page of memory,
+ * which so never grows (a memory cannot shrink: one long array would have held its size for good).
  */
-let bytes = Buffer.from(memory.buffer);
-let floats = new Float32Array(memory.buffer);
-let capacity = bytes.length;
+const CHUNK = 2048;
 
-/** Grows the memory to hold INPUT + `size` bytes: as large as the largest array written so far. */
-function reserve(size: number): void {
-  if (INPUT + size <= capacity) return;
-  memory.grow(Math.ceil((INPUT + size - capacity) / PAGE_BYTES));
-  bytes = Buffer.from(memory.buffer);
-  floats = new Float32Array(memory.buffer);
-  capacity = bytes.length;
-}
+/** The module's memory (one page, never grown). */
+const bytes = Buffer.from(memory.buffer);
+const floats = new Float32Array(memory.buffer);
 
 const bits = new Float32Array(1);
 const word = new Int32Array(bits.buffer);
@@ -67,16 +57,41 @@ export function float4Text(x: number): string {
  */
 export function float4ArrayText(items: ArrayLike<unknown>): Buffer | undefined {
   const n = items.length;
-  reserve(4 * n + 2 + ELEMENT_MAX * n);
-  if (items instanceof Float32Array) {
-    floats.set(items, INPUT / 4);
-  } else {
-    for (let i = 0; i < n; i++) {
-      const item = items[i];
-      if (typeof item !== 'number') return undefined;
-      floats[INPUT / 4 + i] = item;
-    }
+  if (n <= CHUNK) {
+    if (!copyIn(items, 0, n)) return undefined;
+    const start = INPUT + 4 * n;
+    return Buffer.from(bytes.subarray(start, array(INPUT, n, start)));
   }
-  const start = INPUT + 4 * n;
-  return Buffer.from(bytes.subarray(start, array(INPUT, n, start)));
+  // A chunk at a time, each chunk's text without its braces.
+  const out = Buffer.allocUnsafe(2 + ELEMENT_MAX * n);
+  out[0] = OPEN;
+  let at = 1;
+  for (let from = 0; from < n; from += CHUNK) {
+    const count = Math.min(CHUNK, n - from);
+    if (!copyIn(items, from, count)) return undefined;
+    const start = INPUT + 4 * count;
+    const end = array(INPUT, count, start);
+    if (from > 0) out[at++] = COMMA;
+    at += bytes.copy(out, at, start + 1, end - 1);
+  }
+  out[at++] = CLOSE;
+  return out.subarray(0, at);
+}
+
+const OPEN = 0x7b;
+const COMMA = 0x2c;
+const CLOSE = 0x7d;
+
+/** Copies items[from, from + count) into the module's input as float4s; false when one is not a number. */
+function copyIn(items: ArrayLike<unknown>, from: number, count: number): boolean {
+  if (items instanceof Float32Array) {
+    floats.set(items.subarray(from, from + count), INPUT / 4);
+    return true;
+  }
+  for (let i = 0; i < count; i++) {
+    const item = items[from + i];
+    if (typeof item !== 'number') return false;
+    floats[INPUT / 4 + i] = item;
+  }
+  return true;
 }

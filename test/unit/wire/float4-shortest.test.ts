@@ -71,13 +71,13 @@ test('each text reads back as its float4, and the nearest shorter decimal does n
   }
 });
 
-test('array_out: the elements joined, from a Float32Array or numbers, longer than the whole first memory page of the module', () => {
+test('array_out: the elements joined, from a Float32Array or numbers, and longer than one call of the module writes (2048 values)', () => {
   let seed = 31;
   const random = () => {
     seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
     return seed;
   };
-  for (const n of [0, 1, 2, 384, 20_000]) {
+  for (const n of [0, 1, 2, 384, 2048, 2049, 20_000]) {
     const values = new Float32Array(n);
     const words = new Uint32Array(values.buffer);
     for (let i = 0; i < n; i++) words[i] = random();
@@ -89,6 +89,7 @@ test('array_out: the elements joined, from a Float32Array or numbers, longer tha
   }
   assert.equal(float4ArrayText([1, null, 2]), undefined);
   assert.equal(float4ArrayText([1, '2']), undefined);
+  assert.equal(float4ArrayText([...Array<number>(2500).fill(1), null, 2]), undefined);
 });
 
 test('the module is float4-text.wat compiled as committed (node scripts/build-wasm.mjs after editing the .wat)', async () => {
