@@ -4,7 +4,7 @@
  *
  * The conversion is float4-text.wat, a WebAssembly module compiled into float4-text-wasm.ts by
  * scripts/build-wasm.mjs: Ryu wants 32×64-bit multiplies, which JavaScript's doubles could only do in
- * 22-bit pieces; an embedding's 384 values took ~31 µs of the main thread's CPU that way and take ~14 µs
+ * 22-bit pieces; an embedding's 384 values took 33–44 µs of the main thread's CPU that way and take ~15 µs
  * in WebAssembly, the whole array in one call (BENCHMARKS.md, issue 16, embed12).
  */
 import { FLOAT4_TEXT_WASM } from './float4-text-wasm.js';
