@@ -2,7 +2,8 @@
 // Writes the engines' WebAssembly kernels as TypeScript modules holding their binary in base64:
 // histogram-kernel.wat (hist_gradient_boosting's histogram loops) into histogram-kernel-wasm.ts and
 // sgd-kernel.wat (passive_aggressive's row loop) into sgd-kernel-bytes.ts, affinity-kernel.wat (affinity_propagation's
-// message passes) into affinity-kernel-bytes.ts. tsc does not copy a .wasm into
+// message passes) into affinity-kernel-bytes.ts, and src/wire/float4-text.wat (float4out's text) into
+// float4-text-wasm.ts. tsc does not copy a .wasm into
 // dist, the tests run the sources through tsx, and wabt (the compiler) is a devDependency, absent where the
 // proxy is installed for production. So each binary is compiled here, once, and committed; each kernel's
 // test compiles its .wat again and fails when the committed module is not the .wat's.
@@ -12,20 +13,22 @@ import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 
 const engines = fileURLToPath(new URL('../src/pgml/engines/', import.meta.url));
+const wire = fileURLToPath(new URL('../src/wire/', import.meta.url));
 
-/** Each kernel's source, generated module, exported constant, and the wabt features its .wat needs. */
+/** Each kernel's folder, source, generated module, exported constant, and the wabt features its .wat needs. */
 const KERNELS = {
   // The shared memory it imports needs wabt's threads feature, its subtraction two lanes at a time simd.
-  histogram: { wat: 'histogram-kernel.wat', module: 'histogram-kernel-wasm.ts', constant: 'HISTOGRAM_KERNEL_WASM', features: { threads: true, simd: true } },
-  sgd: { wat: 'sgd-kernel.wat', module: 'sgd-kernel-bytes.ts', constant: 'SGD_KERNEL_BASE64', features: {} },
-  affinity: { wat: 'affinity-kernel.wat', module: 'affinity-kernel-bytes.ts', constant: 'AFFINITY_KERNEL_BASE64', features: {} },
+  histogram: { dir: engines, wat: 'histogram-kernel.wat', module: 'histogram-kernel-wasm.ts', constant: 'HISTOGRAM_KERNEL_WASM', features: { threads: true, simd: true } },
+  sgd: { dir: engines, wat: 'sgd-kernel.wat', module: 'sgd-kernel-bytes.ts', constant: 'SGD_KERNEL_BASE64', features: {} },
+  affinity: { dir: engines, wat: 'affinity-kernel.wat', module: 'affinity-kernel-bytes.ts', constant: 'AFFINITY_KERNEL_BASE64', features: {} },
+  float4Text: { dir: wire, wat: 'float4-text.wat', module: 'float4-text-wasm.ts', constant: 'FLOAT4_TEXT_WASM', features: {} },
 };
 
 /** The kernel's binary, base64. */
 export async function compileKernel(name) {
-  const { wat, features } = KERNELS[name];
+  const { dir, wat, features } = KERNELS[name];
   const wabt = await wabtInit();
-  const module = wabt.parseWat(wat, readFileSync(`${engines}${wat}`, 'utf8'), features);
+  const module = wabt.parseWat(wat, readFileSync(`${dir}${wat}`, 'utf8'), features);
   try {
     // Not module.validate(): wabt.js's validate ignores the features given to parseWat (it refuses the
     // shared memory); V8 validates the binary instead, here.
@@ -48,9 +51,10 @@ export const ${constant} = '${base64}';
 
 /** The kernel's module as committed. */
 export function committedModule(name) {
-  return readFileSync(`${engines}${KERNELS[name].module}`, 'utf8');
+  const { dir, module } = KERNELS[name];
+  return readFileSync(`${dir}${module}`, 'utf8');
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  for (const name of Object.keys(KERNELS)) writeFileSync(`${engines}${KERNELS[name].module}`, kernelModule(name, await compileKernel(name)));
+  for (const [name, { dir, module }] of Object.entries(KERNELS)) writeFileSync(`${dir}${module}`, kernelModule(name, await compileKernel(name)));
 }

@@ -6,7 +6,7 @@
  * planner sends calls returning other types another way.
  */
 import { PgError, SqlState } from '../errors/index.js';
-import { FLOAT4_TEXT_MAX, float4Text, writeFloat4Text } from './float4-shortest.js';
+import { float4ArrayText, float4Text } from './float4-shortest.js';
 import { TypeOid, arrayElement, parseBinary, parseText } from './types.js';
 
 const SCALARS = new Set<number>([TypeOid.float4, TypeOid.float8, TypeOid.int4, TypeOid.int8, TypeOid.text, TypeOid.bool]);
@@ -166,27 +166,6 @@ function float8Text(x: number): string {
   // JavaScript writes exponents from -7 to 20 in fixed notation, with the same digits.
   if (e >= -4 && e < 15) return String(x);
   return `${text.slice(0, at)}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
-}
-
-const OPEN = 0x7b;
-
-/**
- * array_out of a one-dimensional real[] whose elements are all numbers (an embedding), written
- * straight into bytes: no string per element. undefined for anything else (NULLs, text, nested
- * arrays), which textArray writes.
- */
-function float4ArrayText(items: ArrayLike<unknown>): Buffer | undefined {
-  const out = Buffer.allocUnsafe(2 + items.length * (FLOAT4_TEXT_MAX + 1));
-  out[0] = OPEN;
-  let at = 1;
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i];
-    if (typeof item !== 'number') return undefined;
-    if (i > 0) out[at++] = COMMA;
-    at = writeFloat4Text(Math.fround(item), out, at);
-  }
-  out[at++] = CLOSE;
-  return out.subarray(0, at);
 }
 
 /** array_out: elements quoted when they would not read back as themselves. */

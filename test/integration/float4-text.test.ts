@@ -1,4 +1,4 @@
-// float4out's text as the proxy writes it (src/wire/float4-shortest.ts, a port of Postgres's
+// float4out's text as the proxy writes it (src/wire/float4-shortest.ts over float4-text.wat, a port of Postgres's
 // Ryu f2s.c) against the real Postgres writing the same float4 values: every value, and whole
 // real[] arrays (array_out), byte for byte, at each extra_float_digits that writes shortest
 // digits (1, the default, 2 and 3). The values are sent as the float8 text that reads back as

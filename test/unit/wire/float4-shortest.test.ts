@@ -1,9 +1,10 @@
-// float4out's text (src/wire/float4-shortest.ts, a port of Postgres's Ryu f2s.c): texts the server
+// float4out's text (src/wire/float4-shortest.ts over float4-text.wat, Postgres's Ryu f2s.c): texts the server
 // wrote (Postgres 15, extra_float_digits 1), and the properties of a shortest round-trip text over
 // many values. test/integration/float4-text.test.ts compares every value with a real server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FLOAT4_TEXT_MAX, float4Text, writeFloat4Text } from '../../../src/wire/float4-shortest.js';
+import { float4ArrayText, float4Text } from '../../../src/wire/float4-shortest.js';
+import { committedModule, compileKernel, kernelModule } from '../../../scripts/build-wasm.mjs';
 
 const bits = new Float32Array(1);
 const word = new Uint32Array(bits.buffer);
@@ -53,15 +54,12 @@ test('each text reads back as its float4, and the nearest shorter decimal does n
     seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
     return seed;
   };
-  const out = new Uint8Array(FLOAT4_TEXT_MAX + 3);
   for (let i = 0; i < 100_000; i++) {
     const w = random();
     const x = float4OfBits(w);
     if (!Number.isFinite(x) || x === 0) continue;
-    out.fill(0x23);
-    const end = writeFloat4Text(x, out, 2);
-    assert.ok(end - 2 <= FLOAT4_TEXT_MAX && out[end] === 0x23 && out[1] === 0x23, `bits ${w.toString(16)} wrote outside its bytes`);
-    const text = Buffer.from(out.subarray(2, end)).toString('latin1');
+    const text = float4Text(x);
+    assert.ok(text.length <= 15, `bits ${w.toString(16)}: ${text} is longer than float4out's longest`);
     assert.equal(Math.fround(Number(text)), x, `bits ${w.toString(16)}: ${text}`);
     const digits = text.replace(/^-|e.*$/g, '').replace('.', '').replace(/^0+|0+$/g, '').length;
     if (digits === 1) continue;
@@ -71,4 +69,29 @@ test('each text reads back as its float4, and the nearest shorter decimal does n
     const halfway = shorter === (x + float4OfBits(w + 1)) / 2 || shorter === (x + float4OfBits(w - 1)) / 2;
     assert.ok(Math.fround(shorter) !== x || halfway, `bits ${w.toString(16)}: ${text} is not the shortest`);
   }
+});
+
+test('array_out: the elements joined, from a Float32Array or numbers, and longer than one call of the module writes (2048 values)', () => {
+  let seed = 31;
+  const random = () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed;
+  };
+  for (const n of [0, 1, 2, 384, 2048, 2049, 20_000]) {
+    const values = new Float32Array(n);
+    const words = new Uint32Array(values.buffer);
+    for (let i = 0; i < n; i++) words[i] = random();
+    // Every longest text (-1.23456789e-38) at the end too, where the written bytes end.
+    if (n > 0) values[n - 1] = -1.2345679e-38;
+    const want = `{${Array.from(values, float4Text).join(',')}}`;
+    assert.equal(float4ArrayText(values)?.toString('latin1'), want, `${n} values`);
+    assert.equal(float4ArrayText(Array.from(values))?.toString('latin1'), want, `${n} numbers`);
+  }
+  assert.equal(float4ArrayText([1, null, 2]), undefined);
+  assert.equal(float4ArrayText([1, '2']), undefined);
+  assert.equal(float4ArrayText([...Array<number>(2500).fill(1), null, 2]), undefined);
+});
+
+test('the module is float4-text.wat compiled as committed (node scripts/build-wasm.mjs after editing the .wat)', async () => {
+  assert.equal(committedModule('float4Text'), kernelModule('float4Text', await compileKernel('float4Text')));
 });
