@@ -25,10 +25,13 @@ describe('statement_timeout as current_setting prints it', () => {
 
   for (const value of ['0', '1', '999', '1500ms', '3s', '90s', '2min', '61min', '1h', '36h', '1d', '3d', '2147483647']) {
     it(`SET statement_timeout = '${value}' reads as pg_settings' milliseconds`, async () => {
-      await client.query(`SET statement_timeout = '${value}'`);
-      const { rows } = await client.query<{ shown: string; ms: string }>(
-        `SELECT ${STATEMENT_TIMEOUT_SQL} AS shown, (SELECT setting FROM pg_catalog.pg_settings WHERE name = 'statement_timeout') AS ms`,
+      // Read inside a function whose SET clause gives the setting: the reading statement's own timer was armed
+      // with the session's (none), so '1' (a millisecond) cannot cancel the read itself, as it did once in CI.
+      await client.query(
+        `CREATE OR REPLACE FUNCTION pg_temp.timeout_read() RETURNS TABLE (shown text, ms text) LANGUAGE sql SET statement_timeout = '${value}'
+         AS $$ SELECT ${STATEMENT_TIMEOUT_SQL}, (SELECT setting FROM pg_catalog.pg_settings WHERE name = 'statement_timeout') $$`,
       );
+      const { rows } = await client.query<{ shown: string; ms: string }>('SELECT * FROM pg_temp.timeout_read()');
       assert.equal(millisecondsSetting(rows[0]!.shown), Number(rows[0]!.ms), `shown as ${rows[0]!.shown}`);
     });
   }
