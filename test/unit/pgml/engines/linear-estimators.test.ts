@@ -41,7 +41,10 @@ const EXACT: [string, string, Record<string, unknown>, number][] = [
   ['orthogonal_matching_pursuit', 'linear_model.OrthogonalMatchingPursuit', { tol: 1e6 }, 1e-4],
   ['quantile', 'linear_model.QuantileRegressor', {}, 1e-4],
   ['quantile', 'linear_model.QuantileRegressor', { quantile: 0.8, alpha: 0.01 }, 1e-4],
-  ['huber', 'linear_model.HuberRegressor', { max_iter: 1000 }, 1e-3],
+  // Both solvers stop on a flat valley short of gtol: with SciPy 1.17.1's L-BFGS-B our objective on this split is within
+  // 5e-8 of scikit-learn's (33845.5475 against 33845.5458) while a prediction moves up to 1.2e-3 (row 52; 1e-3 passed with
+  // the SciPy of earlier machines).
+  ['huber', 'linear_model.HuberRegressor', { max_iter: 1000 }, 2e-3],
   ['linear_svm', 'svm.LinearSVR', { loss: 'squared_epsilon_insensitive', C: 10 }, 5e-3],
   ['kernel_ridge', 'kernel_ridge.KernelRidge', {}, 1e-4],
   ['kernel_ridge', 'kernel_ridge.KernelRidge', { kernel: 'rbf', alpha: 0.01, gamma: 2 }, 1e-4],
