@@ -40,15 +40,58 @@ interface Frontier {
   split: SplitRecord | undefined;
 }
 
-export function fitExtraTree(input: TreeInput, options: ExtraTreeOptions): Tree {
-  return new ExtraTreeBuilder(input, options).build();
+/** The depth-first stack's integer fields, STACK_STRIDE a record: start, end, depth, parent, isLeft, constants. */
+const STACK_STRIDE = 6;
+
+/**
+ * What one fit's trees are grown in, one after another: the rows' order and values, the criterion's sums,
+ * the depth-first stack and the nodes. Growing a tree allocates nothing in V8's heap but its finished
+ * arrays (copied out at its node count): a fully grown diabetes forest otherwise wrote ~35 MB of short-lived
+ * objects and growing arrays a fit, which regrow a young generation V8 shrank while the thread idled, on
+ * fresh pages. Sized for the fit's rows: at most 2n - 1 nodes (a row in every leaf) and n stacked records;
+ * ~100 bytes a row with one output (diabetes' 331 rows: 33 kB), freed with the fit.
+ */
+export class ExtraTreeScratch {
+  readonly samples: Int32Array;
+  readonly featureValues: Float32Array;
+  readonly sumTotal: Float64Array;
+  readonly sumLeft: Float64Array;
+  readonly sumRight: Float64Array;
+  readonly stack: Int32Array;
+  readonly stackImpurity: Float64Array;
+  readonly feature: Int32Array;
+  readonly threshold: Float64Array;
+  readonly left: Int32Array;
+  readonly right: Int32Array;
+  readonly value: Float64Array;
+
+  constructor(rows: number, outputs: number) {
+    const nodes = Math.max(1, 2 * rows - 1);
+    this.samples = new Int32Array(rows);
+    this.featureValues = new Float32Array(rows);
+    this.sumTotal = new Float64Array(outputs);
+    this.sumLeft = new Float64Array(outputs);
+    this.sumRight = new Float64Array(outputs);
+    this.stack = new Int32Array((rows + 1) * STACK_STRIDE);
+    this.stackImpurity = new Float64Array(rows + 1);
+    this.feature = new Int32Array(nodes);
+    this.threshold = new Float64Array(nodes);
+    this.left = new Int32Array(nodes);
+    this.right = new Int32Array(nodes);
+    this.value = new Float64Array(nodes * outputs);
+  }
+}
+
+export function fitExtraTree(input: TreeInput, options: ExtraTreeOptions, scratch?: ExtraTreeScratch): Tree {
+  return new ExtraTreeBuilder(input, options, scratch ?? new ExtraTreeScratch(input.rows, input.outputs)).build();
 }
 
 class ExtraTreeBuilder {
-  private readonly tree: { outputs: number; feature: number[]; threshold: number[]; left: number[]; right: number[]; value: number[] };
   /** node_split_random's feature draws and thresholds: the same Fisher-Yates as the best splitter's. */
   private readonly order: SklearnFeatureOrder;
   private readonly samples: Int32Array;
+  /** How many rows the tree grows on (those of non-zero weight): samples[0, sampleCount). */
+  private readonly sampleCount: number;
   private readonly featureValues: Float32Array;
   private readonly columns: Float32Array;
   private readonly classes: Int32Array | undefined;
@@ -61,67 +104,106 @@ class ExtraTreeBuilder {
   private weightedLeft = 0;
   private weightedRight = 0;
   private readonly weightedSamples: number;
+  /** Nodes added so far to the scratch's node arrays. */
+  private nodes = 0;
+  /** childrenImpurity's results. */
+  private childLeft = 0;
+  private childRight = 0;
+  /** nodeSplit's node and best split so far (drawFeature reads and updates them): fields, not a record a node. */
+  private splitStart = 0;
+  private splitEnd = 0;
+  private currentFeature = -1;
+  private bestProxy = -Infinity;
+  private bestPos = 0;
+  private bestFeature = 0;
+  private bestThreshold = 0;
+  private bestImprovement = -Infinity;
+  private bestImpurityLeft = Infinity;
+  private bestImpurityRight = Infinity;
 
   constructor(
     private readonly input: TreeInput,
     private readonly options: ExtraTreeOptions,
+    private readonly scratch: ExtraTreeScratch,
   ) {
-    const { rows, cols, weights, outputs } = input;
+    const { rows, cols, weights } = input;
     if (!input.columns) throw new Error('an extra tree reads x by column');
     this.columns = input.columns;
     this.classes = options.classes;
-    this.tree = { outputs, feature: [], threshold: [], left: [], right: [], value: [] };
     this.order = new SklearnFeatureOrder(cols, options.maxFeatures, options.treeSeed);
-    let n = 0;
     let total = 0;
+    const { samples } = scratch;
+    let n = 0;
     for (let r = 0; r < rows; r++) {
-      if (weights[r]! !== 0) n++;
+      if (weights[r]! !== 0) samples[n++] = r;
       total += weights[r]!;
     }
+    this.sampleCount = n;
     this.weightedSamples = total;
-    this.samples = new Int32Array(n);
-    for (let r = 0, j = 0; r < rows; r++) if (weights[r]! !== 0) this.samples[j++] = r;
-    this.featureValues = new Float32Array(rows);
-    this.sumTotal = new Float64Array(outputs);
-    this.sumLeft = new Float64Array(outputs);
-    this.sumRight = new Float64Array(outputs);
+    this.samples = samples;
+    this.featureValues = scratch.featureValues;
+    this.sumTotal = scratch.sumTotal;
+    this.sumLeft = scratch.sumLeft;
+    this.sumRight = scratch.sumRight;
   }
 
   build(): Tree {
     const maxLeaves = this.options.maxLeafNodes ?? Infinity;
     if (Number.isFinite(maxLeaves)) this.growBestFirst(maxLeaves);
     else this.growDepthFirst();
-    return this.tree;
+    const { scratch, nodes } = this;
+    const { outputs } = this.input;
+    return {
+      outputs,
+      feature: plainArray(scratch.feature, nodes),
+      threshold: plainArray(scratch.threshold, nodes),
+      left: plainArray(scratch.left, nodes),
+      right: plainArray(scratch.right, nodes),
+      value: plainArray(scratch.value, nodes * outputs),
+    };
   }
 
   /** DepthFirstTreeBuilder: a stack, the right child pushed before the left. */
   private growDepthFirst(): void {
-    const stack: { start: number; end: number; depth: number; parent: number; isLeft: boolean; impurity: number; constants: number }[] = [
-      { start: 0, end: this.samples.length, depth: 0, parent: -1, isLeft: false, impurity: Infinity, constants: 0 },
-    ];
+    const { stack, stackImpurity } = this.scratch;
+    let top = 0;
+    const push = (start: number, end: number, depth: number, parent: number, isLeft: boolean, impurity: number, constants: number): void => {
+      const at = top * STACK_STRIDE;
+      stack[at] = start;
+      stack[at + 1] = end;
+      stack[at + 2] = depth;
+      stack[at + 3] = parent;
+      stack[at + 4] = isLeft ? 1 : 0;
+      stack[at + 5] = constants;
+      stackImpurity[top++] = impurity;
+    };
+    push(0, this.sampleCount, 0, -1, false, Infinity, 0);
     let first = true;
-    while (stack.length > 0) {
-      const record = stack.pop()!;
-      const { start, end, depth } = record;
+    while (top > 0) {
+      const at = --top * STACK_STRIDE;
+      const start = stack[at]!;
+      const end = stack[at + 1]!;
+      const depth = stack[at + 2]!;
+      const parent = stack[at + 3]!;
+      const isLeft = stack[at + 4] === 1;
+      let constants = stack[at + 5]!;
       this.nodeReset(start, end);
-      let impurity = record.impurity;
+      let impurity = stackImpurity[top]!;
       if (first) {
         impurity = this.nodeImpurity();
         first = false;
       }
       let leaf = this.stopsHere(start, end, depth) || impurity <= EPSILON;
-      let split: SplitRecord | undefined;
-      let constants = record.constants;
       if (!leaf) {
-        const found = this.nodeSplit(start, end, impurity, constants);
-        split = found.split;
-        constants = found.constants;
-        leaf = split.pos >= end || split.improvement + EPSILON < 0;
+        constants = this.nodeSplit(start, end, impurity, constants);
+        leaf = this.bestPos >= end || this.bestImprovement + EPSILON < 0;
       }
-      const id = this.addNode(record.parent, record.isLeft, leaf ? undefined : split);
+      const id = leaf ? this.addLeaf(parent, isLeft) : this.addNode(parent, isLeft, this.bestFeature, this.bestThreshold);
       if (leaf) continue;
-      stack.push({ start: split!.pos, end, depth: depth + 1, parent: id, isLeft: false, impurity: split!.impurityRight, constants });
-      stack.push({ start, end: split!.pos, depth: depth + 1, parent: id, isLeft: true, impurity: split!.impurityLeft, constants });
+      const pos = this.bestPos;
+      const left = this.bestImpurityLeft;
+      push(pos, end, depth + 1, id, false, this.bestImpurityRight, constants);
+      push(start, pos, depth + 1, id, true, left, constants);
     }
   }
 
@@ -130,7 +212,7 @@ class ExtraTreeBuilder {
    * frontier is a binary heap on the improvement, as C++'s push_heap / pop_heap order it.
    */
   private growBestFirst(maxLeaves: number): void {
-    const frontier: Frontier[] = [this.addSplitNode(0, this.samples.length, 0, -1, false, undefined)];
+    const frontier: Frontier[] = [this.addSplitNode(0, this.sampleCount, 0, -1, false, undefined)];
     let splits = maxLeaves - 1;
     while (frontier.length > 0) {
       const record = popHeap(frontier);
@@ -152,10 +234,19 @@ class ExtraTreeBuilder {
     const nodeImpurity = impurity ?? this.nodeImpurity();
     let split: SplitRecord | undefined;
     if (!(this.stopsHere(start, end, depth) || nodeImpurity <= EPSILON)) {
-      const found = this.nodeSplit(start, end, nodeImpurity, 0).split;
-      if (!(found.pos >= end || found.improvement + EPSILON < 0)) split = found;
+      this.nodeSplit(start, end, nodeImpurity, 0);
+      if (!(this.bestPos >= end || this.bestImprovement + EPSILON < 0)) {
+        split = {
+          pos: this.bestPos,
+          feature: this.bestFeature,
+          threshold: this.bestThreshold,
+          improvement: this.bestImprovement,
+          impurityLeft: this.bestImpurityLeft,
+          impurityRight: this.bestImpurityRight,
+        };
+      }
     }
-    const id = this.addNode(parent, isLeft, split);
+    const id = split ? this.addNode(parent, isLeft, split.feature, split.threshold) : this.addLeaf(parent, isLeft);
     return { id, start, end, depth, split };
   }
 
@@ -165,22 +256,27 @@ class ExtraTreeBuilder {
     return depth >= maxDepth || n < minSamplesSplit || n < 2 * minSamplesLeaf;
   }
 
-  /** Adds the node with the current criterion's value; a split node until makeLeaf. */
-  private addNode(parent: number, isLeft: boolean, split: SplitRecord | undefined): number {
-    const { tree } = this;
-    const id = tree.feature.length;
-    tree.feature.push(split ? split.feature : -1);
-    tree.threshold.push(split ? split.threshold : 0);
-    tree.left.push(-1);
-    tree.right.push(-1);
-    for (let k = 0; k < tree.outputs; k++) tree.value.push(this.sumTotal[k]! / this.weightedNode);
-    if (parent >= 0) (isLeft ? tree.left : tree.right)[parent] = id;
+  private addLeaf(parent: number, isLeft: boolean): number {
+    return this.addNode(parent, isLeft, -1, 0);
+  }
+
+  /** Adds the node with the current criterion's value; a split node (feature ≥ 0) until makeLeaf. */
+  private addNode(parent: number, isLeft: boolean, feature: number, threshold: number): number {
+    const { scratch, sumTotal, weightedNode } = this;
+    const { outputs } = this.input;
+    const id = this.nodes++;
+    scratch.feature[id] = feature;
+    scratch.threshold[id] = threshold;
+    scratch.left[id] = -1;
+    scratch.right[id] = -1;
+    for (let k = 0; k < outputs; k++) scratch.value[id * outputs + k] = sumTotal[k]! / weightedNode;
+    if (parent >= 0) (isLeft ? scratch.left : scratch.right)[parent] = id;
     return id;
   }
 
   private makeLeaf(id: number): void {
-    this.tree.feature[id] = -1;
-    this.tree.threshold[id] = 0;
+    this.scratch.feature[id] = -1;
+    this.scratch.threshold[id] = 0;
   }
 
   /** Criterion.init over samples[start, end), in their order. */
@@ -253,7 +349,8 @@ class ExtraTreeBuilder {
     for (let k = 0; k < sumTotal.length; k++) sumRight[k] = sumTotal[k]! - sumLeft[k]!;
   }
 
-  private childrenImpurity(start: number, pos: number): { left: number; right: number } {
+  /** The children's impurities after updateTo(pos), into childLeft and childRight. */
+  private childrenImpurity(start: number, pos: number): void {
     const { sumLeft, sumRight, weightedLeft: wl, weightedRight: wr } = this;
     if (this.classes) {
       let sqLeft = 0;
@@ -262,7 +359,9 @@ class ExtraTreeBuilder {
         sqLeft += sumLeft[c]! * sumLeft[c]!;
         sqRight += sumRight[c]! * sumRight[c]!;
       }
-      return { left: 1 - sqLeft / (wl * wl), right: 1 - sqRight / (wr * wr) };
+      this.childLeft = 1 - sqLeft / (wl * wl);
+      this.childRight = 1 - sqRight / (wr * wr);
+      return;
     }
     const { targets, weights, outputs } = this.input;
     let sqLeft = 0;
@@ -280,14 +379,15 @@ class ExtraTreeBuilder {
       left -= (sumLeft[k]! / wl) ** 2;
       right -= (sumRight[k]! / wr) ** 2;
     }
-    return { left: left / outputs, right: right / outputs };
+    this.childLeft = left / outputs;
+    this.childRight = right / outputs;
   }
 
   private proxyImprovement(start: number, pos: number): number {
     const { sumLeft, sumRight, weightedLeft: wl, weightedRight: wr } = this;
     if (this.classes) {
-      const { left, right } = this.childrenImpurity(start, pos);
-      return -wr * right - wl * left;
+      this.childrenImpurity(start, pos);
+      return -wr * this.childRight - wl * this.childLeft;
     }
     let left = 0;
     let right = 0;
@@ -298,55 +398,69 @@ class ExtraTreeBuilder {
     return left / wl + right / wr;
   }
 
-  /** node_split_random: the best of up to max_features random splits; the node's samples end partitioned by it. */
-  private nodeSplit(start: number, end: number, impurity: number, known: number): { split: SplitRecord; constants: number } {
-    const { featureValues, samples, columns } = this;
-    const { random } = this.order;
-    const { rows } = this.input;
-    const { minSamplesLeaf } = this.options;
-    const best: SplitRecord = { pos: end, feature: 0, threshold: 0, improvement: -Infinity, impurityLeft: Infinity, impurityRight: Infinity };
-    let bestProxy = -Infinity;
-    let currentFeature = -1;
-    // Each drawn feature: find_min_max (constant?), then one random threshold and its partition.
-    const { constants } = this.order.node(known, (feature) => {
-      currentFeature = feature;
-      // find_min_max: the node's values copied next to each other, min and max as float32.
-      const column = feature * rows;
-      let min = columns[column + samples[start]!]!;
-      let max = min;
-      featureValues[start] = min;
-      for (let p = start + 1; p < end; p++) {
-        const v = columns[column + samples[p]!]!;
-        featureValues[p] = v;
-        if (v < min) min = v;
-        else if (v > max) max = v;
-      }
-      if (max <= Math.fround(min + FEATURE_THRESHOLD_32)) return true;
-      let threshold = random.uniform(min, max);
-      if (threshold === max) threshold = min;
-      const pos = this.partition(start, end, threshold);
-      if (pos - start < minSamplesLeaf || end - pos < minSamplesLeaf) return false;
+  /**
+   * node_split_random: the best of up to max_features random splits, into the best* fields (bestPos = end:
+   * none); the node's samples end partitioned by it. Returns the constants known to the node's children.
+   */
+  private nodeSplit(start: number, end: number, impurity: number, known: number): number {
+    this.splitStart = start;
+    this.splitEnd = end;
+    this.currentFeature = -1;
+    this.bestProxy = -Infinity;
+    this.bestPos = end;
+    this.bestFeature = 0;
+    this.bestThreshold = 0;
+    this.bestImprovement = -Infinity;
+    this.bestImpurityLeft = Infinity;
+    this.bestImpurityRight = Infinity;
+    const constants = this.order.node(known, this.drawFeature);
+    if (this.bestPos < end) {
+      const pos = this.bestPos;
+      if (this.currentFeature !== this.bestFeature) this.partitionFinal(start, end, this.bestFeature, this.bestThreshold);
       this.updateTo(start, end, pos);
-      const proxy = this.proxyImprovement(start, pos);
-      if (proxy > bestProxy) {
-        bestProxy = proxy;
-        best.pos = pos;
-        best.feature = feature;
-        best.threshold = threshold;
-      }
-      return false;
-    });
-    if (best.pos < end) {
-      if (currentFeature !== best.feature) this.partitionFinal(start, end, best.feature, best.threshold);
-      this.updateTo(start, end, best.pos);
-      const children = this.childrenImpurity(start, best.pos);
-      best.impurityLeft = children.left;
-      best.impurityRight = children.right;
+      this.childrenImpurity(start, pos);
+      this.bestImpurityLeft = this.childLeft;
+      this.bestImpurityRight = this.childRight;
       const { weightedNode: w, weightedLeft: wl, weightedRight: wr } = this;
-      best.improvement = (w / this.weightedSamples) * (impurity - (wr / w) * children.right - (wl / w) * children.left);
+      this.bestImprovement = (w / this.weightedSamples) * (impurity - (wr / w) * this.childRight - (wl / w) * this.childLeft);
     }
-    return { split: best, constants };
+    return constants;
   }
+
+  /**
+   * One drawn feature of nodeSplit's node (SklearnFeatureOrder.node's callback, made once a tree): find_min_max
+   * (constant? then true), then one random threshold and its partition, kept if its proxy is the best so far.
+   */
+  private readonly drawFeature = (feature: number): boolean => {
+    const { featureValues, samples, columns, splitStart: start, splitEnd: end } = this;
+    this.currentFeature = feature;
+    // find_min_max: the node's values copied next to each other, min and max as float32.
+    const column = feature * this.input.rows;
+    let min = columns[column + samples[start]!]!;
+    let max = min;
+    featureValues[start] = min;
+    for (let p = start + 1; p < end; p++) {
+      const v = columns[column + samples[p]!]!;
+      featureValues[p] = v;
+      if (v < min) min = v;
+      else if (v > max) max = v;
+    }
+    if (max <= Math.fround(min + FEATURE_THRESHOLD_32)) return true;
+    let threshold = this.order.random.uniform(min, max);
+    if (threshold === max) threshold = min;
+    const pos = this.partition(start, end, threshold);
+    const { minSamplesLeaf } = this.options;
+    if (pos - start < minSamplesLeaf || end - pos < minSamplesLeaf) return false;
+    this.updateTo(start, end, pos);
+    const proxy = this.proxyImprovement(start, pos);
+    if (proxy > this.bestProxy) {
+      this.bestProxy = proxy;
+      this.bestPos = pos;
+      this.bestFeature = feature;
+      this.bestThreshold = threshold;
+    }
+    return false;
+  };
 
   /** DensePartitioner.partition_samples: left rows stay in front, a right row swaps with the end. */
   private partition(start: number, end: number, threshold: number): number {
@@ -382,6 +496,13 @@ class ExtraTreeBuilder {
       }
     }
   }
+}
+
+/** The first n values of a scratch array as a plain array of exactly n (no growth, no spare capacity). */
+function plainArray(from: Int32Array | Float64Array, n: number): number[] {
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = from[i]!;
+  return out;
 }
 
 const improvementOf = (record: Frontier): number => (record.split ? record.split.improvement : 0);

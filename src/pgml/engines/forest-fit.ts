@@ -11,7 +11,7 @@ import { startEngineThread } from './engine-thread.js';
 import { seededRandom } from './engine-support.js';
 import { NumpyRandomState } from './numpy-random.js';
 import { SklearnFeatureOrder } from './sklearn-features.js';
-import { fitExtraTree } from './extra-tree.js';
+import { ExtraTreeScratch, fitExtraTree } from './extra-tree.js';
 import { fitTree, unpackTrees, type PackedTrees, type Tree } from './tree.js';
 import type { TreeShape } from './tree-params.js';
 
@@ -71,8 +71,8 @@ function baggedTreeFeatureOrder(treeSeed: number, cols: number, maxFeatures: num
   return new SklearnFeatureOrder(cols, maxFeatures, new NumpyRandomState(treeSeed).bounded(MAX_SEED));
 }
 
-/** Tree t of the plan; weights is scratch of plan.rows. */
-export function fitForestTree(plan: ForestPlan, arrays: ForestArrays, t: number, weights: Float64Array): Tree {
+/** Tree t of the plan; weights is scratch of plan.rows, extraScratch the random splitter's (one per thread and fit). */
+export function fitForestTree(plan: ForestPlan, arrays: ForestArrays, t: number, weights: Float64Array, extraScratch?: ExtraTreeScratch): Tree {
   const { rows, cols, outputs, draws } = plan;
   const seed = plan.seeds[t]!;
   if (draws > 0) {
@@ -85,7 +85,7 @@ export function fitForestTree(plan: ForestPlan, arrays: ForestArrays, t: number,
   const { columns, targets, presorted, classes } = arrays;
   if (plan.splitter === 'random') {
     // sklearn's forests set each ExtraTree's random_state to the tree's seed itself.
-    return fitExtraTree({ rows, cols, targets, outputs, weights, columns }, { ...plan.shape, treeSeed: seed, classes });
+    return fitExtraTree({ rows, cols, targets, outputs, weights, columns }, { ...plan.shape, treeSeed: seed, classes }, extraScratch);
   }
   return fitTree(
     { rows, cols, targets, outputs, weights, columns, ...(presorted ? { presorted } : {}) },
@@ -99,10 +99,12 @@ export function fitForestTree(plan: ForestPlan, arrays: ForestArrays, t: number,
 
 /** Fits the job's first tree, then trees from the shared counter until none is left, calling done(t, tree) for each. */
 export function fitTreesFromCounter(job: ForestJob, done: (t: number, tree: Tree) => void): void {
-  const weights = new Float64Array(job.plan.rows);
-  const count = job.plan.seeds.length;
+  const { plan } = job;
+  const weights = new Float64Array(plan.rows);
+  const extraScratch = plan.splitter === 'random' ? new ExtraTreeScratch(plan.rows, plan.outputs) : undefined;
+  const count = plan.seeds.length;
   for (let t = job.first; t < count; t = Atomics.add(job.next, 0, 1)) {
-    done(t, fitForestTree(job.plan, job.arrays, t, weights));
+    done(t, fitForestTree(plan, job.arrays, t, weights, extraScratch));
   }
 }
 

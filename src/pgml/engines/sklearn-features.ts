@@ -52,6 +52,8 @@ export class SklearnFeatureOrder {
   private readonly constantFeatures: Int32Array;
   /** The last node's visited (non-constant) features, in order. */
   readonly visited: Int32Array;
+  /** How many of `visited` the last node filled. */
+  visitedCount = 0;
 
   /**
    * For a DecisionTree* whose random_state is `treeSeed`: Splitter.init draws its rand_r state as
@@ -65,13 +67,14 @@ export class SklearnFeatureOrder {
   }
 
   /**
-   * One node's draws: fills `visited` with the features to evaluate, in sklearn's order, and returns
-   * their count and the constants known to the node's children (its n_constant_features). `known` is
+   * One node's draws: fills `visited` with the features to evaluate, in sklearn's order (their count in
+   * `visitedCount`), and returns the constants known to the node's children (its n_constant_features):
+   * numbers rather than a record, so a fully grown forest's hundred thousand nodes leave no garbage. `known` is
    * the parent's count (0 at the root); `isConstant(f)` tells whether f spans FEATURE_THRESHOLD or less
    * over the node's rows. It is called once per drawn feature, in draw order, so a splitter that draws
    * more per feature (node_split_random's threshold, from `random`) draws it there, as sklearn does.
    */
-  node(known: number, isConstant: (feature: number) => boolean): { count: number; constants: number } {
+  node(known: number, isConstant: (feature: number) => boolean): number {
     const { features, constantFeatures, visited } = this;
     let fi = features.length;
     let nVisited = 0;
@@ -103,7 +106,8 @@ export class SklearnFeatureOrder {
     // Loops rather than set(subarray(...)): two typed-array views a node (and their GC) for a few values each.
     for (let i = 0; i < known; i++) features[i] = constantFeatures[i]!;
     for (let i = known; i < known + nFound; i++) constantFeatures[i] = features[i]!;
-    return { count, constants: nTotal };
+    this.visitedCount = count;
+    return nTotal;
   }
 }
 

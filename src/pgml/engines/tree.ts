@@ -348,9 +348,8 @@ class TreeBuilder {
   private bestCandidates(node: Candidate): { features: Int32Array; count: number } {
     const order = this.options.featureOrder;
     if (!order) return { features: this.features, count: this.candidateFeatures() };
-    const { count, constants } = order.node(node.constants, (f) => this.spansAtMostThreshold(f, node.start, node.end));
-    node.constants = constants;
-    return { features: order.visited, count };
+    node.constants = order.node(node.constants, (f) => this.spansAtMostThreshold(f, node.start, node.end));
+    return { features: order.visited, count: order.visitedCount };
   }
 
   /** sklearn's constant feature: the node's values of f span FEATURE_THRESHOLD or less. */
