@@ -166,18 +166,10 @@ class ExtraTreeBuilder {
   /** DepthFirstTreeBuilder: a stack, the right child pushed before the left. */
   private growDepthFirst(): void {
     const { stack, stackImpurity } = this.scratch;
-    let top = 0;
-    const push = (start: number, end: number, depth: number, parent: number, isLeft: boolean, impurity: number, constants: number): void => {
-      const at = top * STACK_STRIDE;
-      stack[at] = start;
-      stack[at + 1] = end;
-      stack[at + 2] = depth;
-      stack[at + 3] = parent;
-      stack[at + 4] = isLeft ? 1 : 0;
-      stack[at + 5] = constants;
-      stackImpurity[top++] = impurity;
-    };
-    push(0, this.sampleCount, 0, -1, false, Infinity, 0);
+    // A record's impurity goes straight into stackImpurity: a double argument to a call not inlined is a heap number.
+    writeStackRecord(stack, 0, 0, this.sampleCount, 0, -1, 0, 0);
+    stackImpurity[0] = Infinity;
+    let top = 1;
     let first = true;
     while (top > 0) {
       const at = --top * STACK_STRIDE;
@@ -201,9 +193,10 @@ class ExtraTreeBuilder {
       const id = leaf ? this.addLeaf(parent, isLeft) : this.addNode(parent, isLeft, this.bestFeature, this.bestThreshold);
       if (leaf) continue;
       const pos = this.bestPos;
-      const left = this.bestImpurityLeft;
-      push(pos, end, depth + 1, id, false, this.bestImpurityRight, constants);
-      push(start, pos, depth + 1, id, true, left, constants);
+      writeStackRecord(stack, top, pos, end, depth + 1, id, 0, constants);
+      stackImpurity[top++] = this.bestImpurityRight;
+      writeStackRecord(stack, top, start, pos, depth + 1, id, 1, constants);
+      stackImpurity[top++] = this.bestImpurityLeft;
     }
   }
 
@@ -496,6 +489,19 @@ class ExtraTreeBuilder {
       }
     }
   }
+}
+
+/** Stack record i's integer fields (its impurity is the scratch's stackImpurity[i]). */
+function writeStackRecord(
+  stack: Int32Array, i: number, start: number, end: number, depth: number, parent: number, isLeft: 0 | 1, constants: number,
+): void {
+  const at = i * STACK_STRIDE;
+  stack[at] = start;
+  stack[at + 1] = end;
+  stack[at + 2] = depth;
+  stack[at + 3] = parent;
+  stack[at + 4] = isLeft;
+  stack[at + 5] = constants;
 }
 
 /** The first n values of a scratch array as a plain array of exactly n (no growth, no spare capacity). */

@@ -18,17 +18,26 @@ export const FEATURE_THRESHOLD = 1e-7;
  * Splitter.init draws, RandomState(tree seed).randint(0, RAND_R_MAX); rand_int and rand_uniform on it (_utils.pyx).
  */
 export class RandR {
-  private constructor(private state: number) {}
+  /**
+   * The uint32 state's bits as an int32: as a uint32 number, every state at or above 2^31 (half of them)
+   * is a new heap number, ~9 bytes of garbage a draw (several MB a fully grown diabetes forest).
+   */
+  private state: number;
+
+  private constructor(state: number) {
+    this.state = state | 0;
+  }
 
   static forTree(treeSeed: number): RandR {
     return new RandR(new NumpyRandomState(treeSeed).bounded(RAND_R_MAX - 1));
   }
 
   next(): number {
+    // xorshift32 on the int32 bits: <<, >>> and ^ give the same 32 bits as on the uint32.
     let s = this.state === 0 ? 1 : this.state;
-    s = (s ^ (s << 13)) >>> 0;
-    s = (s ^ (s >>> 17)) >>> 0;
-    s = (s ^ (s << 5)) >>> 0;
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
     this.state = s;
     // s mod 2^31, its low 31 bits: an integer operation where % on a uint32 above 2^31 may not be one.
     return s & 0x7fffffff;
