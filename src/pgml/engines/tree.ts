@@ -103,6 +103,8 @@ class TreeBuilder {
   /** Per-node scratch sums, one per output. */
   private readonly sums: Float64Array;
   private readonly leftSums: Float64Array;
+  /** nodeStats' weight of the node. */
+  private nodeWeight = 0;
   private readonly columns: Float32Array;
   /** Set when the targets are one-hot classes (oneHotClasses). */
   private readonly classes: Int32Array | undefined;
@@ -203,25 +205,26 @@ class TreeBuilder {
   /** Adds a leaf for rows order[start, end) and chooses its split, if it may have one (applied later). */
   private addNode(start: number, end: number, depth: number, constants = 0): Candidate {
     const { outputs } = this.input;
-    const stats = this.nodeStats(start, end);
+    const impurity = this.nodeStats(start, end);
+    const { sums, nodeWeight: weight } = this;
     const id = this.tree.feature.length;
     this.tree.feature.push(-1);
     this.tree.threshold.push(0);
     this.tree.left.push(-1);
     this.tree.right.push(-1);
-    for (let k = 0; k < outputs; k++) this.tree.value.push(stats.weight > 0 ? stats.sums[k]! / stats.weight : 0);
+    for (let k = 0; k < outputs; k++) this.tree.value.push(weight > 0 ? sums[k]! / weight : 0);
 
     const node: Candidate = { id, start, end, depth, split: undefined, improvement: 0, constants };
     const count = end - start;
     const { maxDepth, minSamplesSplit, minSamplesLeaf } = this.options;
-    if (depth >= maxDepth || count < minSamplesSplit || count < 2 * minSamplesLeaf || stats.impurity <= EPSILON) return node;
-    const split = this.bestSplit(node, stats);
+    if (depth >= maxDepth || count < minSamplesSplit || count < 2 * minSamplesLeaf || impurity <= EPSILON) return node;
+    const split = this.bestSplit(node);
     if (split === undefined) return node;
     // The proxy minus the parent's sum of S^2/W is the drop in weighted squared error: sklearn's
     // impurity_improvement times the tree's total weight, for squared_error and friedman_mse alike
     // (friedman_mse's diff^2 / (w_l w_r w) is the same between-children sum of squares).
     let parent = 0;
-    for (let k = 0; k < outputs; k++) parent += stats.sums[k]! ** 2 / stats.weight;
+    for (let k = 0; k < outputs; k++) parent += sums[k]! ** 2 / weight;
     node.split = split;
     node.improvement = split.score - parent;
     return node;
@@ -234,8 +237,11 @@ class TreeBuilder {
     return this.partition(node.start, node.end, split.feature, split.threshold);
   }
 
-  /** The node's weight, per-output weighted sums (in this.sums, valid until the next node) and impurity. */
-  private nodeStats(start: number, end: number): { weight: number; sums: Float64Array; impurity: number } {
+  /**
+   * The node's impurity; its weight in nodeWeight and per-output weighted sums in this.sums, valid until
+   * the next node (fields rather than a record: a fully grown forest has hundreds of thousands of nodes).
+   */
+  private nodeStats(start: number, end: number): number {
     const { targets, weights, outputs } = this.input;
     const { sums } = this;
     for (let k = 0; k < outputs; k++) sums[k] = 0;
@@ -253,7 +259,8 @@ class TreeBuilder {
     }
     let impurity = weight > 0 ? squares / weight : 0;
     for (let k = 0; k < outputs; k++) impurity -= weight > 0 ? (sums[k]! / weight) ** 2 : 0;
-    return { weight, sums, impurity };
+    this.nodeWeight = weight;
+    return impurity;
   }
 
   /** sklearn draws candidate features without replacement, one by one: the first (returned) count of this.features. */
@@ -287,14 +294,13 @@ class TreeBuilder {
    * values. The sums accumulate row by row in that order whatever the target shape, so scores (and ties)
    * are the same floating-point numbers in each of the three loops.
    */
-  private bestSplit(node: Candidate, stats: { weight: number; sums: Float64Array }): Split | undefined {
+  private bestSplit(node: Candidate): Split | undefined {
     const { start, end } = node;
     const { rows, targets, weights, outputs } = this.input;
     const { columns, order, classes } = this;
     const minLeaf = this.options.minSamplesLeaf;
-    const { leftSums } = this;
-    const total = stats.sums[0]!;
-    const weight = stats.weight;
+    const { leftSums, sums, nodeWeight: weight } = this;
+    const total = sums[0]!;
     let bestFeature = -1;
     let bestThreshold = 0;
     let bestScore = 0;
@@ -330,7 +336,7 @@ class TreeBuilder {
           const right = total - leftSum;
           score = (leftSum * leftSum) / leftWeight + (right * right) / (weight - leftWeight);
         } else {
-          score = TreeBuilder.proxy(leftSums, leftWeight, stats.sums, weight);
+          score = TreeBuilder.proxy(leftSums, leftWeight, sums, weight);
         }
         if (bestFeature < 0 || score > bestScore) {
           // Halfway, as sklearn; if rounding lands on `here` (the next value), `value` keeps both sides non-empty.
