@@ -88,18 +88,18 @@ async function load(): Promise<Runtime> {
   const require = createRequire(import.meta.url);
   const compiled = await wasm.compile(readFileSync(require.resolve('highs/runtime')));
   let memory: WasmMemory | undefined;
-  const module = await (require('highs') as Loader)({
+  const exported = await (require('highs') as Loader)({
     instantiateWasm(imports, receive) {
       const instance = new wasm.Instance(compiled, imports);
       memory = Object.values(instance.exports).find((value): value is WasmMemory => value instanceof wasm.Memory);
       return receive(instance);
     },
   });
-  const missing = C_FUNCTIONS.filter((name) => typeof module[name] !== 'function');
+  const missing = C_FUNCTIONS.filter((name) => typeof exported[name] !== 'function');
   if (!memory || missing.length > 0) {
     throw new Error(`the highs package's WebAssembly lacks ${memory ? missing.join(', ') : 'an exported memory'}`);
   }
-  const api = module as unknown as HighsCApi;
+  const api = exported as unknown as HighsCApi;
   const encoder = new TextEncoder();
   const strings = {} as Runtime['strings'];
   for (const text of OPTION_STRINGS) {
@@ -120,7 +120,7 @@ function allocate(api: HighsCApi, bytes: number): number {
   return pointer;
 }
 
-/** Views of the program's arrays in the module's memory, for the caller to fill. */
+/** Views of the program's arrays in the module's memory, for the caller to fill: every element (the memory is not zeroed). */
 export interface ColumnwiseLp {
   colCost: Float64Array;
   colLower: Float64Array;
