@@ -19,6 +19,10 @@ const GRIDS: Record<string, Record<string, unknown>[]> = {
   kmeans: [0, 1, 2].map((random_state) => ({ n_clusters: 3, random_state })),
   bagging: [{ random_state: 0 }, { random_state: 1, max_samples: 0.5 }],
   extra_trees: [{ random_state: 0 }, { random_state: 1, max_features: 0.5 }, { random_state: 2, min_samples_leaf: 3, max_leaf_nodes: 20 }],
+  quantile: [
+    {}, { quantile: 0.8, alpha: 0.01 }, { quantile: 0.1, alpha: 0 }, { fit_intercept: false },
+    { solver: 'highs-ds', alpha: 0.1 }, { solver: 'highs-ipm', alpha: 0.1 },
+  ],
   affinity_propagation: [
     { random_state: 0 }, { random_state: 0, damping: 0.9 }, { random_state: 3, damping: 0.7 }, { random_state: 0, preference: -50 },
     { random_state: 0, preference: -1 }, { random_state: 0, max_iter: 5 }, { random_state: 0, convergence_iter: 3 },

@@ -224,6 +224,12 @@ export function preparationWarmUpStep(): WarmUpStep {
 
 /** Enough fits of the 60-row program for TurboFan to have taken HiGHS's hot functions (BENCHMARKS.md, misc1). */
 const LINEAR_PROGRAM_FITS = 24;
+/**
+ * Then a larger program (9,600 nonzeros, diabetes' 7,944), so that HiGHS's heap in the module's memory has grown and been
+ * written to that size here: the first diabetes fit after the 60-row steps alone wrote ~350 fresh pages (BENCHMARKS.md, quant14).
+ */
+const LARGER_PROGRAM_ROWS = 600;
+const LARGER_PROGRAM_FITS = 2;
 
 /**
  * quantile's warm-up: HiGHS's WebAssembly loaded and its solver run until V8 has optimized it. V8 compiles
@@ -235,7 +241,8 @@ const LINEAR_PROGRAM_FITS = 24;
  * optimized code serves every thread, and only this thread carries an instance (about 26 MB of RSS).
  */
 export function linearProgramWarmUpSteps(): WarmUpStep[] {
-  return Array.from({ length: LINEAR_PROGRAM_FITS }, (_, i) => fitStep(regress('quantile', i % 2 ? { alpha: 0.01 } : {})));
+  const steps = Array.from({ length: LINEAR_PROGRAM_FITS }, (_, i) => fitStep(regress('quantile', i % 2 ? { alpha: 0.01 } : {})));
+  return [...steps, ...Array.from({ length: LARGER_PROGRAM_FITS }, () => fitStep(longer(regress('quantile', { alpha: 0.01 }), LARGER_PROGRAM_ROWS, 1)))];
 }
 
 /**
