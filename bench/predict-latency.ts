@@ -9,6 +9,9 @@
 // round, so drift hits all alike. Node's `pg` client (`node_pg`, secondary) puts its own tail in the
 // numbers: its `SELECT 1` straight to Postgres (`node_pg.select1_direct`) has had p99 5–10× its p50 on
 // this VM where pgbench's had 1.5–1.9× (BENCHMARKS.md, issue 16).
+// `machine_floor` is what the machine alone puts on a task as long as the prediction: the same fixed
+// computation repeated on one thread of this process, timed in each round after the cells (machine-floor.ts).
+// Its p99 ÷ p50 is what the VM's interruptions give before any socket, process or proxy is involved.
 //
 // `node_pg` also times, alternating per statement: `predict_rechecked`, a prediction right after an
 // untimed `RESET ROLE`, which makes the session ask the upstream again whether its role may read the
@@ -25,6 +28,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { calibrate, fixedWork } from './machine-floor.js';
 import { distribution, pgbenchRun, type Distribution, type PgbenchCell } from './pgbench-latency.js';
 import { ALGORITHM, CONSTANT_FEATURES, CONSTANT_PREDICT_SQL, FEATURES, loadAverage, log, percentile, setUp } from './predict-common.js';
 
@@ -58,9 +62,14 @@ try {
     { name: 'select1_direct', sql: 'SELECT 1', target: { host: bench.cluster.host, port: bench.cluster.port } },
   ];
   const pgbenchSamples: Record<string, number[]> = Object.fromEntries(cells.map(({ name }) => [name, []]));
+  // The machine's floor, in each round beside the cells: fixed work as long as the first round's prediction.
+  const floorSamples: number[] = [];
+  let floorSteps = 0;
   for (let round = 0; round < rounds; round++) {
     log('predict-latency', `pgbench, round ${round + 1}/${rounds}: ${transactions} transactions of each statement`);
     for (const cell of cells) pgbenchSamples[cell.name]!.push(...(await pgbenchRun(cell, { transactions }, dir, `${cell.name}-${round}`)));
+    if (round === 0) floorSteps = calibrate(distribution(pgbenchSamples.predict!).p50_ms);
+    floorSamples.push(...fixedWork(floorSteps, transactions));
   }
   const loadAfterPgbench = loadAverage();
 
@@ -103,6 +112,7 @@ try {
       goal: '<= 1.3',
       goal_p99_vs_p50: '<= 2',
       pgbench: { transactions_per_run: transactions, rounds, ...c },
+      machine_floor: { what: 'fixed work as long as predict p50, timed on one thread (bench/machine-floor.ts)', ...distribution(floorSamples) },
       node_pg: {
         iterations,
         ...node,
