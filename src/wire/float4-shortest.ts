@@ -9,18 +9,8 @@
  */
 import { FLOAT4_TEXT_WASM } from './float4-text-wasm.js';
 
-/** The part of the WebAssembly JS API used here (this TypeScript's lib, ES2023 without the DOM, leaves it out). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, never>) => { exports: Record<string, unknown> };
-}
-interface WasmMemory {
-  buffer: ArrayBuffer;
-}
-
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-const { exports } = new wasm.Instance(new wasm.Module(Buffer.from(FLOAT4_TEXT_WASM, 'base64')), {});
-const memory = exports.memory as WasmMemory;
+const { exports } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(FLOAT4_TEXT_WASM, 'base64')), {});
+const memory = exports.memory as WebAssembly.Memory;
 /** float4-text.wat's `float4`: the text of the float4 with bits w written at `at`; returns the end. */
 const float4 = exports.float4 as (w: number, at: number) => number;
 /** float4-text.wat's `array`: array_out of n float4s read from `input`, written at `at`; returns the end. */

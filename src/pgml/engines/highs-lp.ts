@@ -38,24 +38,9 @@ const C_FUNCTIONS = [
   '_Highs_getSolution',
 ] as const satisfies readonly (keyof HighsCApi)[];
 
-/** The part of the WebAssembly JS API used here (this TypeScript's lib, ES2023 without the DOM, leaves it out). */
-interface WasmInstance {
-  exports: Record<string, unknown>;
-}
-interface WasmMemory {
-  buffer: ArrayBuffer;
-}
-interface WasmApi {
-  compile(bytes: Uint8Array): Promise<object>;
-  Instance: new (module: object, imports: object) => WasmInstance;
-  Memory: new (...args: never[]) => WasmMemory;
-  RuntimeError: new (...args: never[]) => Error;
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
 /** Emscripten's loader options; the package's types leave out the hook. */
 type Loader = (options: {
-  instantiateWasm(imports: object, receive: (instance: WasmInstance) => unknown): unknown;
+  instantiateWasm(imports: WebAssembly.Imports, receive: (instance: WebAssembly.Instance) => unknown): unknown;
 }) => Promise<Record<string, unknown>>;
 
 // HiGHS's constants (interfaces/highs_c_api.h).
@@ -77,7 +62,7 @@ const OPTION_STRINGS = ['output_flag', 'threads', 'parallel', 'off', 'presolve',
 
 interface Runtime {
   api: HighsCApi;
-  memory: WasmMemory;
+  memory: WebAssembly.Memory;
   infinity: number;
   strings: Record<(typeof OPTION_STRINGS)[number], number>;
 }
@@ -86,12 +71,12 @@ let loading: Promise<Runtime> | undefined;
 
 async function load(): Promise<Runtime> {
   const require = createRequire(import.meta.url);
-  const compiled = await wasm.compile(readFileSync(require.resolve('highs/runtime')));
-  let memory: WasmMemory | undefined;
+  const compiled = await WebAssembly.compile(readFileSync(require.resolve('highs/runtime')));
+  let memory: WebAssembly.Memory | undefined;
   const exported = await (require('highs') as Loader)({
     instantiateWasm(imports, receive) {
-      const instance = new wasm.Instance(compiled, imports);
-      memory = Object.values(instance.exports).find((value): value is WasmMemory => value instanceof wasm.Memory);
+      const instance = new WebAssembly.Instance(compiled, imports);
+      memory = Object.values(instance.exports).find((value): value is WebAssembly.Memory => value instanceof WebAssembly.Memory);
       return receive(instance);
     },
   });
@@ -177,7 +162,7 @@ export async function solveLp(
   } catch (error) {
     // An abort inside the module (a C++ exception, say) leaves its memory in an unknown state: the next
     // program gets a fresh instance.
-    if (error instanceof wasm.RuntimeError) loading = undefined;
+    if (error instanceof WebAssembly.RuntimeError) loading = undefined;
     throw error;
   } finally {
     if (loading) api._Highs_destroy(highs);

@@ -34,27 +34,15 @@ export interface HistogramKernel {
   findSplit(histogram: number, lastBin: number, n: number, g: number, h: number, l2: number, minSamplesLeaf: number, out: number): void;
 }
 
-/**
- * The part of the WebAssembly API used here: Node has it, but @types/node 20 does not declare it (its
- * types are the DOM lib's, not in this project's lib).
- */
-export interface KernelMemory {
-  readonly buffer: SharedArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: { env: { memory: KernelMemory } }) => { exports: object };
-  Memory: new (descriptor: { initial: number; maximum: number; shared: true }) => KernelMemory;
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+/** The memory a kernel runs over: shared (above), so its buffer is a SharedArrayBuffer. */
+export type KernelMemory = WebAssembly.Memory<SharedArrayBuffer>;
 
 const PAGE = 65_536;
 /** wasm32's whole address space, 4 GiB: the .wat's declared maximum. */
 const MAX_PAGES = 65_536;
 
 /** Compiled once per thread (1.5 kB: synchronous compilation takes well under a millisecond). */
-let compiled: object | undefined;
+let compiled: WebAssembly.Module | undefined;
 /** The kernel instantiated over each memory, once per thread (the helper's memory object is its own). */
 const instances = new WeakMap<KernelMemory, HistogramKernel>();
 
@@ -62,8 +50,8 @@ const instances = new WeakMap<KernelMemory, HistogramKernel>();
 export function histogramKernel(memory: KernelMemory): HistogramKernel {
   let kernel = instances.get(memory);
   if (!kernel) {
-    compiled ??= new wasm.Module(Buffer.from(HISTOGRAM_KERNEL_WASM, 'base64'));
-    kernel = new wasm.Instance(compiled, { env: { memory } }).exports as unknown as HistogramKernel;
+    compiled ??= new WebAssembly.Module(Buffer.from(HISTOGRAM_KERNEL_WASM, 'base64'));
+    kernel = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as HistogramKernel;
     instances.set(memory, kernel);
   }
   return kernel;
@@ -83,7 +71,7 @@ export class KernelArena {
   constructor(bytes: number) {
     const pages = Math.min(MAX_PAGES, Math.max(1, Math.ceil(bytes / PAGE)));
     try {
-      this.memory = new wasm.Memory({ initial: pages, maximum: MAX_PAGES, shared: true });
+      this.memory = new WebAssembly.Memory({ initial: pages, maximum: MAX_PAGES, shared: true });
     } catch (error) {
       throw new PgError(SqlState.OutOfMemory, `hist_gradient_boosting could not reserve ${Math.ceil((pages * PAGE) / 2 ** 20)} MB of histogram memory: ${(error as Error).message}`);
     }

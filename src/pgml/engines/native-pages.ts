@@ -7,6 +7,7 @@
  * for 512 of them. munmap gives the memory back at once. Elsewhere (another OS, no glibc, a mapping
  * refused) and below HUGE_PAGES_MIN_BYTES, undefined: the caller allocates as usual.
  */
+import { workerData } from 'node:worker_threads';
 import { libc, type Libc } from './libc.js';
 
 const PROT_READ_WRITE = 0x1 | 0x2;
@@ -69,6 +70,47 @@ export function hugePages(bytes: number): NativePages | undefined {
 let kept: { pointer: unknown; address: bigint; length: number; view: ArrayBuffer; inUse: boolean } | undefined;
 
 /**
+ * Where a thread tells the thread that started it which mapping it keeps: [address, length], length 0 for
+ * none. A thread's end runs none of its JavaScript (terminate(), after a cancelled or out-of-memory fit or at
+ * shutdown; an out-of-memory isolate), so its idle timer dies with it and the mapping, with up to
+ * KEEP_PAGES_MAX_BYTES resident, would stay until the process exits. pool.ts hands each engine thread a cell
+ * in workerData and unmaps what it names once the thread has exited (unmapKeptPagesOf). A thread given none
+ * (the main thread, the other threads, which train no svm) writes to a cell of its own that nobody reads.
+ */
+export interface KeptPagesData {
+  keptPages: SharedArrayBuffer;
+}
+
+let keptCell: BigInt64Array | undefined;
+
+function publishKept(address: bigint, length: number): void {
+  if (!keptCell) {
+    const given = (workerData as Partial<KeptPagesData> | null | undefined)?.keptPages;
+    keptCell = new BigInt64Array(given instanceof SharedArrayBuffer ? given : new SharedArrayBuffer(16));
+  }
+  keptCell[0] = address;
+  keptCell[1] = BigInt(length);
+}
+
+/** workerData for a thread whose kept mapping this thread unmaps with unmapKeptPagesOf once it has exited. */
+export function keptPagesData(): KeptPagesData {
+  return { keptPages: new SharedArrayBuffer(16) };
+}
+
+/**
+ * Unmaps the mapping that the thread given `data` kept. Only after the thread's 'exit' event: the thread has
+ * then been joined, so none of its code can use the mapping any more (a call into libsvm runs to its end
+ * before a terminate takes effect).
+ */
+export function unmapKeptPagesOf(data: KeptPagesData): void {
+  const cell = new BigInt64Array(data.keptPages);
+  const [address, length] = cell;
+  if (!address || !length) return;
+  cell.fill(0n);
+  libc()?.munmap(address, length);
+}
+
+/**
  * A kept mapping up to this long keeps its pages between uses, for KEEP_IDLE_MS after the last: about
  * 2,000 rows of svm's kernel matrix (digits' 1,347 take 16 MB). Longer ones give theirs back at once.
  */
@@ -111,12 +153,16 @@ export function reusedHugePages(bytes: number): NativePages | undefined {
   if (idleRelease !== undefined) clearTimeout(idleRelease);
   idleRelease = undefined;
   if (!kept || kept.length < bytes) {
+    // Withdrawn before the munmap: a thread ended between the two leaves a mapping behind, never has
+    // another thread unmap an address range that may have been mapped again meanwhile.
+    publishKept(0n, 0);
     if (kept) c.munmap(kept.address, kept.length);
     kept = undefined;
     const length = Math.ceil(bytes / HUGE_PAGE) * HUGE_PAGE;
     const mapping = mapHugePages(c, length);
     if (!mapping) return undefined;
     kept = { ...mapping, length, view: c.k.view(mapping.pointer, length), inUse: false };
+    publishKept(kept.address, length);
   }
   const mapping = kept;
   mapping.inUse = true;

@@ -21,6 +21,7 @@ import { ClientClock } from './client-clock.js';
 import { startEngineThread } from './engine-thread.js';
 import type { Dataset, FitOptions, FitProgress, PredictedWithProba, Runtime } from './engine.js';
 import { perFitMemoryError } from './engine-support.js';
+import { keptPagesData, unmapKeptPagesOf, type KeptPagesData } from './native-pages.js';
 import { processLockData, releaseProcessLocksOf, type ProcessLockData } from './process-lock.js';
 
 export interface WorkerPayloads {
@@ -115,12 +116,12 @@ export function noteClientMessage(): void {
 }
 
 /** What an engine thread starts with. */
-export interface EngineWorkerData extends ProcessLockData {
+export interface EngineWorkerData extends ProcessLockData, KeptPagesData {
   clientClock: SharedArrayBuffer;
 }
 
-function startWorker(memoryMb: number | undefined): Worker {
-  const workerData: EngineWorkerData = { clientClock: (clientClock ??= ClientClock.create()).buffer, ...processLockData() };
+function startWorker(memoryMb: number | undefined, kept: KeptPagesData): Worker {
+  const workerData: EngineWorkerData = { clientClock: (clientClock ??= ClientClock.create()).buffer, ...processLockData(), ...kept };
   return startEngineThread('worker', { workerData, resourceLimits: memoryMb === undefined ? {} : { maxOldGenerationSizeMb: memoryMb } });
 }
 
@@ -318,7 +319,8 @@ class Pool {
   }
 
   private spawn(): Slot {
-    const worker = startWorker(this.memoryMb);
+    const kept = keptPagesData();
+    const worker = startWorker(this.memoryMb, kept);
     const slot: Slot = { worker, task: undefined, seen: new Set() };
     worker.unref();
     worker.on('message', (reply: WorkerReply | WorkerProgress) => {
@@ -351,6 +353,8 @@ class Pool {
     const { threadId } = worker;
     worker.on('exit', (code) => {
       releaseProcessLocksOf(threadId);
+      // svm's kernel matrix mapping, which the thread keeps between fits (native-pages.ts).
+      unmapKeptPagesOf(kept);
       fail(new PgError(SqlState.InternalError, `engine worker exited with code ${code}`));
     });
     this.slots.push(slot);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it, mock } from 'node:test';
 import { HUGE_PAGES_MIN_BYTES, hugePages, KEEP_IDLE_MS, KEEP_PAGES_MAX_BYTES, releaseKeptPages, reusedHugePages } from '../../../../src/pgml/engines/native-pages.js';
+import { closePool, runInWorker } from '../../../../src/pgml/engines/pool.js';
 
 /** The lines of /proc/self/smaps for the mapping that starts at `address`. */
 function smapsOf(address: bigint): string[] {
@@ -123,5 +124,20 @@ describe('hugePages (large short-lived native buffers)', { skip: process.platfor
     } finally {
       mock.timers.reset();
     }
+  });
+
+  it("an engine thread's kept mapping is unmapped once the thread has ended (its idle timer ends with it)", async () => {
+    const bytes = 4 * 1024 * 1024;
+    const module = new URL('./fixtures/kept-pages.ts', import.meta.url).href;
+    let address: bigint | undefined;
+    try {
+      address = (await runInWorker('', 'run', { module, name: 'keepHugePages', input: bytes, what: 'keeping huge pages' })) as bigint | undefined;
+      assert.ok(address, 'a kept mapping');
+      assert.ok(residentKb(address) >= bytes / 1024, 'kept, its pages resident, while the thread lives');
+    } finally {
+      // Terminates the pool's threads, as a cancelled or out-of-memory fit ends its thread: no code of theirs runs.
+      await closePool();
+    }
+    assert.deepEqual(smapsOf(address), [], 'unmapped once the thread has ended');
   });
 });
