@@ -11,7 +11,7 @@
 // `pg` client (secondary: its parse of the result's text is in it), and as a simple Query with the
 // text inline, which the proxy answers without the upstream.
 // Run: npm run build && node --import tsx bench/embed.ts   (prints one JSON line)
-// Env: BENCH_SENTENCES (10000), BENCH_ROUNDS (2), BENCH_CONNECTIONS (20), BENCH_SINGLE (200), PYTHON (python3: needs onnx, numpy,
+// Env: BENCH_SENTENCES (10000), BENCH_ROUNDS (2), BENCH_CONNECTIONS (20), BENCH_SINGLE (200), BENCH_SINGLE_ROUNDS (6), BENCH_SINGLE_WARM_UP (4000), PYTHON (python3: needs onnx, numpy,
 // onnxruntime, tokenizers), PGBENCH (/usr/bin/pgbench), BENCH_CLI (another build's dist/cli.js, for an A/B against it; this checkout's by default),
 // BENCH_ONLY=single (the single-sentence half alone: no UPDATE, no new connections; their fields are left out).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +29,16 @@ const SENTENCES = Number(process.env.BENCH_SENTENCES ?? 10_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const SINGLE = Number(process.env.BENCH_SINGLE ?? 200);
+/** Rounds of the single-sentence comparison: one pgbench run over a group of sentences, then Python over the same calls. */
+const SINGLE_ROUNDS = Number(process.env.BENCH_SINGLE_ROUNDS ?? 6);
+/**
+ * Calls before the single-sentence rounds, so that they measure the proxy's steady state: V8 optimizes the
+ * main thread's path of a call (the session, the plan, the real[] text) only after some thousands of calls,
+ * and before that the path runs in its baseline tiers. The main thread's CPU a call (bench/embed-main-thread.ts's
+ * measure, /proc schedstat): 1.05 ms over the first 200 calls, 0.85 over the next 200, ~0.4 from the 4,000th on
+ * (load average 4–6; BENCHMARKS.md, issue 16, stop 37). Python's side has no JIT; it warms its session with 20.
+ */
+const SINGLE_WARM_UP = Number(process.env.BENCH_SINGLE_WARM_UP ?? 4000);
 /** Sentences per pgbench run (one script each, within pgbench's limit). */
 const SINGLE_PGBENCH_GROUP = Math.min(100, PGBENCH_MAX_SCRIPTS);
 /** Transactions at the start of each pgbench run (its connection's first calls) left out of the measure. */
@@ -67,8 +77,6 @@ const texts = sentences(SENTENCES);
 const textsFile = join(dir, 'sentences.txt');
 writeFileSync(textsFile, texts.join('\n'));
 const singleTexts = texts.slice(0, SINGLE);
-const singleFile = join(dir, 'single.txt');
-writeFileSync(singleFile, singleTexts.join('\n'));
 
 // The proxy inherits the environment: PGML_MODELS_DIR is --models-dir's variable.
 process.env.PGML_MODELS_DIR = modelsDir;
@@ -120,59 +128,74 @@ async function throughput(client: pg.Client) {
  * sequence, read back from pgbench's per-transaction log. The first SINGLE_PGBENCH_WARM_UP
  * transactions of each run (a new connection) are left out of both.
  */
-async function singlePgbench(dir: string): Promise<{ latencies: number[]; sequence: string[] }> {
-  const latencies: number[] = [];
-  const sequence: string[] = [];
-  const groups = Math.ceil(SINGLE / SINGLE_PGBENCH_GROUP);
-  for (let g = 0; g < groups; g += 1) {
-    const group = singleTexts.slice(g * SINGLE_PGBENCH_GROUP, (g + 1) * SINGLE_PGBENCH_GROUP);
-    const scripts = group.map((_, i) => `SELECT pgml.embed('${MODEL}', :s${i})`);
-    const variables = Object.fromEntries(group.map((text, i) => [`s${i}`, text]));
-    const run = await pgbenchScriptsRun(proxy, scripts, variables, SINGLE_PGBENCH_WARM_UP + group.length, g + 1, dir, `single-${g}`);
-    for (const { latencyMs, script } of run.slice(SINGLE_PGBENCH_WARM_UP)) {
-      latencies.push(latencyMs);
-      sequence.push(group[script]!);
-    }
-  }
-  return { latencies, sequence };
+async function singlePgbench(dir: string, group: readonly string[], round: number): Promise<{ latencies: number[]; sequence: string[] }> {
+  const scripts = group.map((_, i) => `SELECT pgml.embed('${MODEL}', :s${i})`);
+  const variables = Object.fromEntries(group.map((text, i) => [`s${i}`, text]));
+  const run = await pgbenchScriptsRun(proxy, scripts, variables, SINGLE_PGBENCH_WARM_UP + group.length, round, dir, `single-${round}`);
+  const measured = run.slice(SINGLE_PGBENCH_WARM_UP);
+  return { latencies: measured.map((t) => t.latencyMs), sequence: measured.map((t) => group[t.script]!) };
+}
+
+/** Python embedding `sequence` one sentence at a time (embed_baseline.py --single): each call's ms. */
+async function singlePython(sequenceFile: string, sequence: readonly string[]): Promise<number[]> {
+  writeFileSync(sequenceFile, sequence.join('\n'));
+  const out = JSON.parse(await run(PYTHON, [join(import.meta.dirname, 'embed_baseline.py'), join(modelsDir, MODEL), sequenceFile, '--single'])) as { single_ms: number[] };
+  return out.single_ms;
 }
 
 /**
  * `SELECT pgml.embed(m, $1)` one sentence at a time against Python embedding each alone, the same
  * sentences in the same order: by pgbench (the measure of record), then by the Node `pg` client (its
  * parse of the real[]'s 384 floats of text, which Python's side does not do, is in its numbers).
+ * pgbench and Python take turns, SINGLE_ROUNDS rounds of one group of sentences each, and each side's
+ * p50 is over all its rounds' calls: this VM's speed drifts by up to a third within minutes (the same
+ * run of the same sentences took 4.4 ms a call in one minute and 5.9 in another, on both sides alike),
+ * so one pgbench pass followed by one Python pass compared two different machines (the ratio of such
+ * pairs went from 0.88 to 1.31 in six consecutive rounds; BENCHMARKS.md, issue 16, stop 37).
  */
 async function single(client: pg.Client) {
-  log('embed', `single sentence: SELECT pgml.embed(m, $1) over ${SINGLE} sentences by pgbench, python one at a time, then by pg`);
-  for (const text of singleTexts.slice(0, 20)) await client.query(`SELECT pgml.embed('${MODEL}', $1)`, [text]); // warm-up
+  log('embed', `single sentence: SELECT pgml.embed(m, $1) by pgbench and python one at a time, ${SINGLE_ROUNDS} rounds each in turn, then by pg`);
+  for (let i = 0; i < SINGLE_WARM_UP; i += 1) await client.query(`SELECT pgml.embed('${MODEL}', $1)`, [singleTexts[i % singleTexts.length]!]);
   const pgbenchDir = join(dir, 'pgbench');
   mkdirSync(pgbenchDir);
-  const { latencies, sequence } = await singlePgbench(pgbenchDir);
-  const pgbenchP50 = percentile([...latencies].sort((a, b) => a - b), 50);
   const sequenceFile = join(dir, 'single-sequence.txt');
-  writeFileSync(sequenceFile, sequence.join('\n'));
-  const singlePython = JSON.parse(await run(PYTHON, [join(import.meta.dirname, 'embed_baseline.py'), join(modelsDir, MODEL), sequenceFile, '--single'])) as {
-    single_p50_ms: number;
-  };
+  const groups = Math.ceil(SINGLE / SINGLE_PGBENCH_GROUP);
+  const latencies: number[] = [];
+  const pythonMs: number[] = [];
+  const sequence: string[] = [];
+  const rounds: { proxy_p50_ms: number; python_p50_ms: number; ratio: number }[] = [];
+  for (let round = 0; round < SINGLE_ROUNDS; round += 1) {
+    const g = round % groups;
+    const group = singleTexts.slice(g * SINGLE_PGBENCH_GROUP, (g + 1) * SINGLE_PGBENCH_GROUP);
+    const proxyRun = await singlePgbench(pgbenchDir, group, round + 1);
+    const pythonRun = await singlePython(sequenceFile, proxyRun.sequence);
+    latencies.push(...proxyRun.latencies);
+    pythonMs.push(...pythonRun);
+    sequence.push(...proxyRun.sequence);
+    const proxyP50 = median(proxyRun.latencies);
+    const pythonP50 = median(pythonRun);
+    rounds.push({ proxy_p50_ms: +proxyP50.toFixed(3), python_p50_ms: +pythonP50.toFixed(3), ratio: +(proxyP50 / pythonP50).toFixed(3) });
+  }
+  const pgbenchP50 = median(latencies);
+  const python = median(pythonMs);
   // The same call as a simple Query with the text inline, answered by the proxy without the
   // upstream, timed in the same loop: timed one cell after the other, the first cell was 2-2.5x the
   // second on the loaded machine (BENCHMARKS.md, issue 16, serving), which the protocol did not explain.
   const singleCalls: number[] = [];
   const singleSimpleCalls: number[] = [];
-  for (const text of sequence) {
+  for (const text of sequence.slice(0, SINGLE)) {
     const [seconds] = await timed(() => client.query(`SELECT pgml.embed('${MODEL}', $1)`, [text]));
     singleCalls.push(seconds * 1000);
     const [simpleSeconds] = await timed(() => client.query(`SELECT pgml.embed('${MODEL}', '${text.replaceAll("'", "''")}')`));
     singleSimpleCalls.push(simpleSeconds * 1000);
   }
-  singleCalls.sort((a, b) => a - b);
-  const nodePgP50 = percentile(singleCalls, 50);
-  singleSimpleCalls.sort((a, b) => a - b);
-  const python = singlePython.single_p50_ms;
+  const nodePgP50 = median(singleCalls);
   return {
     single_measure_of_record:
-      'pgbench (1 client, extended protocol: the sentence bound as $1, per-transaction log): single_proxy_p50_ms and single_proxy_vs_python; single_node_pg is secondary (pg\'s parse of the real[] text is in it)',
+      'pgbench (1 client, extended protocol: the sentence bound as $1, per-transaction log) and Python taking turns, p50 over all rounds: single_proxy_p50_ms and single_proxy_vs_python; single_node_pg is secondary (pg\'s parse of the real[] text is in it)',
     single_sentences: sequence.length,
+    single_warm_up_calls: SINGLE_WARM_UP,
+    single_rounds: rounds,
     single_proxy_p50_ms: +pgbenchP50.toFixed(3),
     single_python_p50_ms: +python.toFixed(3),
     single_proxy_vs_python: +(pgbenchP50 / python).toFixed(3),
@@ -180,9 +203,13 @@ async function single(client: pg.Client) {
     single_node_pg: {
       p50_ms: +nodePgP50.toFixed(3),
       vs_python: +(nodePgP50 / python).toFixed(3),
-      simple_query_p50_ms: +percentile(singleSimpleCalls, 50).toFixed(3),
+      simple_query_p50_ms: +median(singleSimpleCalls).toFixed(3),
     },
   };
+}
+
+function median(values: readonly number[]): number {
+  return percentile([...values].sort((a, b) => a - b), 50);
 }
 
 /** The first pgml.embed on new connections against the steady state of each. */

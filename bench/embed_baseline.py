@@ -6,6 +6,7 @@ normalization.
   python3 embed_baseline.py MODEL_DIR SENTENCES_FILE   one sentence per line; prints one JSON line
   python3 embed_baseline.py MODEL_DIR SENTENCES_FILE --single
       each sentence alone (batch of one, as one `SELECT pgml.embed(m, $1)` embeds it): the p50 latency
+      and every call's milliseconds
 """
 import json
 import os
@@ -41,8 +42,8 @@ def single(tokenizer, session, inputs, sentences):
         start = time.perf_counter()
         embed(tokenizer, session, inputs, [text])
         times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    print(json.dumps({"sentences": len(sentences), "single_p50_ms": times[len(times) // 2]}))
+    ordered = sorted(times)
+    print(json.dumps({"sentences": len(sentences), "single_p50_ms": ordered[len(ordered) // 2], "single_ms": times}))
 
 
 def main(model_dir, sentences_file, mode=None):
