@@ -10,7 +10,8 @@ import {
 import { jacobiEigen } from '../../../../src/pgml/engines/symmetric-pinv.js';
 import { backwardSolve, choleskyInPlace, forwardSolve } from '../../../../src/pgml/engines/kernels.js';
 import { centreRows } from '../../../../src/pgml/engines/linear-regressor.js';
-import { centredGram, leastSquares } from '../../../../src/pgml/engines/linear-solvers.js';
+import { centreColumnMajor, centredGram, leastSquares } from '../../../../src/pgml/engines/linear-solvers.js';
+import { assertCentredColumnMajor, CENTRED_SHAPES } from '../../../support/centred-column-major.js';
 import { loadSplit } from './sklearn-reference.js';
 
 function random(n: number, seed: number): Float64Array {
@@ -130,6 +131,15 @@ describe('BLAS', () => {
         for (let c = 0; c < cols; c++) close(ours.xTargets[o]![c]!, xy[c]!, absoluteSum(rows, (r) => whole.x[r * cols + c]!, (r) => target[r]!), `target ${o} column ${c}`);
       }
     });
+  }
+
+  // Under the Haswell-family kernels this machine's OpenBLAS runs (Haswell, Zen, Sandybridge, Nehalem: the same
+  // bits); SkylakeX's and Prescott's may round the means differently (columnMeansFloat32).
+  for (const shape of CENTRED_SHAPES) {
+    for (const fitIntercept of [true, false]) {
+      it(`least squares' column-major centred X and y are centreRows' bit for bit (${shape.join(' × ')}, fit_intercept ${fitIntercept})`, () =>
+        assertCentredColumnMajor(centreRows, centreColumnMajor, shape, fitIntercept));
+    }
   }
 
   it('centres a block as x − mean exactly: one block of float32 rows gives the BLAS XᵀX and Xᵀy of the centred float64 copy bit for bit', () => {
