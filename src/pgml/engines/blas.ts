@@ -358,22 +358,24 @@ export function xTyFloat32(x: Float32Array, rows: number, cols: number, y: Float
 
 /**
  * X's column means for a float32 row-major X with the bits of xTy(its float64 copy, 1/rows), centreRows'
- * means, without that copy (18 MB at 75,000 × 30). OpenBLAS's dgemv (its Haswell-family kernel,
- * dgemv_n_4.c, under this Xᵀ) adds each group of 4 or 8 rows' products into the output as it goes, so
- * blocks of rows (FLOAT32_BLOCK_ROWS, a multiple of 8) add the same sums in the same order; but it sums
- * the last cols % 4 columns in a scalar loop over all rows, added to the output once, which blocks would
- * round differently: those are summed here in row order, as that loop does. Under four columns (an
- * unrolled loop there) the copy is small and the BLAS is called on it. Under another BLAS the means may
- * differ from the copy's in the last ulps; without a BLAS the JavaScript sums run in row order either way.
+ * means, without that copy (18 MB at 75,000 × 30). Within one block of rows, or without a BLAS (sums in
+ * row order either way), that is xTyFloat32: the same additions. Over several blocks, OpenBLAS's dgemv
+ * (its Haswell-family kernel, dgemv_n_4.c, under this Xᵀ) adds each group of 4 or 8 rows' products into
+ * the output as it goes, so blocks of rows (FLOAT32_BLOCK_ROWS, a multiple of 8) add the same sums in the
+ * same order; but it sums the last cols % 4 columns in a scalar loop over all rows, added to the output
+ * once, which blocks would round differently: those are summed here in row order, as that loop does.
+ * Under four columns (an unrolled loop there) the copy is small and the BLAS is called on it. Other
+ * kernels (SkylakeX's, Prescott's) may round the means differently in the last ulps.
  */
 export function columnMeansFloat32(x: Float32Array, rows: number, cols: number): Float64Array {
   const blas = loadedBlas();
   const scale = 1 / Math.max(rows, 1);
-  if (blas && cols < 4) return xTy(new Float64Array(x), rows, cols, new Float64Array(rows).fill(scale));
+  if (!blas || rows <= FLOAT32_BLOCK_ROWS) return xTyFloat32(x, rows, cols, new Float64Array(rows).fill(scale));
+  if (cols < 4) return xTy(new Float64Array(x), rows, cols, new Float64Array(rows).fill(scale));
   const out = new Float64Array(cols);
-  const tail = blas ? cols % 4 : 0;
+  const tail = cols % 4;
   const tailSums = new Float64Array(tail);
-  const weights = new Float64Array(Math.min(rows, FLOAT32_BLOCK_ROWS)).fill(scale);
+  const weights = new Float64Array(FLOAT32_BLOCK_ROWS).fill(scale);
   forEachFloat64Block(x, rows, cols, (block, _start, n) => {
     addBlockXTy(blas, block, n, cols, weights.subarray(0, n), out);
     for (let t = 0; t < tail; t++) {
