@@ -10,6 +10,7 @@ import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { centredProductsFloat32, columnMeansFloat32, lapackCholesky, leastSquaresLapack, xTy, xTyFloat32 } from './blas.js';
 import { columnMeans } from './engine-support.js';
 import { choleskyInPlace, choleskySolveMany } from './kernels.js';
+import { reusedHugePages } from './native-pages.js';
 
 /** Coefficients for each output: `coef[o]` has one weight per feature. */
 export interface LinearCoefficients {
@@ -120,8 +121,18 @@ export function leastSquares(
     const svd = new SingularValueDecomposition(xm, { autoTranspose: true });
     return withIntercepts(svd.solve(ym), centred);
   }
-  const centred = centreColumnMajor(data, fitIntercept);
-  const lapack = leastSquaresLapack(centred.x, rows, cols, centred.y, outputs, (Number.EPSILON / 2) * rows);
+  // X's column-major copy in huge pages where the system gives them, the thread's mapping kept between
+  // uses (native-pages.ts): its 18 MB at 75,000 × 30 took 4,460 faults of 4 kB pages, 40–50 ms of the fit's
+  // CPU on this VM, against about a hundred faults in 2 MB pages (BENCHMARKS.md, lin100k).
+  const pages = reusedHugePages(rows * cols * 8);
+  let lapack: Float64Array | undefined;
+  let centred: CentredColumnMajor;
+  try {
+    centred = centreColumnMajor(data, fitIntercept, pages && new Float64Array(pages.view, 0, rows * cols));
+    lapack = leastSquaresLapack(centred.x, rows, cols, centred.y, outputs, (Number.EPSILON / 2) * rows);
+  } finally {
+    pages?.free();
+  }
   if (lapack) {
     const w = new Matrix(cols, outputs);
     for (let o = 0; o < outputs; o++) for (let c = 0; c < cols; c++) w.set(c, o, lapack[o * cols + c]!);
@@ -147,14 +158,15 @@ export interface CentredColumnMajor {
  * centreRows' X and y in column-major order, as LAPACK's dgelsd takes them, written in one pass
  * from the float32 rows: the same doubles as columnMajor(centreRows(data).x) without the row-major
  * float64 copy between (18 MB of fresh pages at 75,000 × 30, about 45 ms of first-touch faults on
- * this VM). X's means are centreRows' bits where the BLAS allows it (columnMeansFloat32).
+ * this VM). X's means are centreRows' bits where the BLAS allows it (columnMeansFloat32). X is written
+ * into `into` (rows × cols doubles, every one written) when given.
  */
-export function centreColumnMajor(data: RegressionRows, fitIntercept: boolean): CentredColumnMajor {
+export function centreColumnMajor(data: RegressionRows, fitIntercept: boolean, into?: Float64Array): CentredColumnMajor {
   const { rows, cols, outputs } = data;
   const xMean = fitIntercept ? columnMeansFloat32(data.x, rows, cols) : new Float64Array(cols);
   const yMean = fitIntercept ? columnMeans(data.y, rows, outputs) : new Float64Array(outputs);
   // Row after row: one column at a time read all of X once per feature (centredColumns' measurement).
-  const x = new Float64Array(rows * cols);
+  const x = into ?? new Float64Array(rows * cols);
   for (let r = 0, i = 0; r < rows; r++) for (let c = 0; c < cols; c++, i++) x[c * rows + r] = data.x[i]! - xMean[c]!;
   const y = new Float64Array(rows * outputs);
   for (let r = 0, i = 0; r < rows; r++) for (let o = 0; o < outputs; o++, i++) y[o * rows + r] = data.y[i]! - yMean[o]!;

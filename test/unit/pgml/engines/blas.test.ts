@@ -217,6 +217,28 @@ describe('BLAS', () => {
     assert.ok(Math.abs(intercept[0]! - 0.25) < 1e-9, `intercept ${intercept[0]}`);
   });
 
+  // The second fit's X is written over the first's, in the same kept mapping: a value it failed to write would be the first's.
+  it("least squares recovers two relations fitted one after the other on 4,000 then 3,000 × 30 rows (X in the thread's kept huge-page mapping)", () => {
+    const cols = 30;
+    for (const [rows, seed, outputs] of [[4000, 23, 2], [3000, 29, 1]] as const) {
+      const x = Float32Array.from(random(rows * cols, seed), (v, i) => v * 4 + (i % cols) - 10);
+      const weights = Array.from({ length: outputs }, (_, o) => random(cols, seed + o + 1));
+      const y = new Float64Array(rows * outputs);
+      for (let r = 0; r < rows; r++) {
+        for (let o = 0; o < outputs; o++) {
+          let t = 3 - o;
+          for (let c = 0; c < cols; c++) t += weights[o]![c]! * x[r * cols + c]!;
+          y[r * outputs + o] = t;
+        }
+      }
+      const { coef, intercept } = leastSquares(x, rows, cols, y, outputs, true);
+      weights.forEach((w, o) => {
+        w.forEach((v, c) => assert.ok(Math.abs(coef[o]![c]! - v) < 1e-9, `seed ${seed} output ${o} weight ${c}: ${coef[o]![c]} vs ${v}`));
+        assert.ok(Math.abs(intercept[o]! - (3 - o)) < 1e-8, `seed ${seed} output ${o} intercept ${intercept[o]}`);
+      });
+    }
+  });
+
   it("LAPACK's Cholesky factor and solve of a positive definite matrix equal the JavaScript loop's up to rounding", () => {
     const n = 60;
     const b = random(n * n, 11);
