@@ -122,8 +122,8 @@ export function leastSquares(
     return withIntercepts(svd.solve(ym), centred);
   }
   // X's column-major copy in huge pages where the system gives them, the thread's mapping kept between
-  // uses (native-pages.ts): its 18 MB at 75,000 × 30 took 4,460 faults of 4 kB pages, 40–50 ms of the fit's
-  // CPU on this VM, against about a hundred faults in 2 MB pages (BENCHMARKS.md, lin100k).
+  // uses (native-pages.ts): at 75,000 × 30 its 18 MB took 4,480 faults of 4 kB pages and the centring pass
+  // 58–71 ms of CPU on this VM, against 95 faults and 16–20 ms in 2 MB pages (BENCHMARKS.md, lin100k).
   const pages = reusedHugePages(rows * cols * 8);
   let lapack: Float64Array | undefined;
   let centred: CentredColumnMajor;
