@@ -2,17 +2,20 @@
 // builds (BENCH_BASE=<checkout> for the other's sources) and compare, to show that a change left every model
 // as it was. `node --import tsx bench/algorithms/model-hashes.ts <algorithm>[,...]`, one JSON line per build
 // with one hash per fit and a hash of them all. Regression on every dataset's label; clustering on the
-// features (labels dropped), with a few seeds.
+// features (labels dropped), with a few seeds. BENCH_DATASETS=name1,path.csv,... replaces the datasets (as training-rows.ts
+// takes them: a repository CSV's name or a path to a CSV, a synthetic table written out, say).
 import { createHash } from 'node:crypto';
 import { loadTrainingRows } from './training-rows.js';
 
 const root = process.env.BENCH_BASE ?? new URL('../..', import.meta.url).pathname;
 const { getLocalEngineFactory } = (await import(`${root}/src/pgml/engines/registry.ts`)) as typeof import('../../src/pgml/engines/registry.js');
 const algorithms = (process.argv[2] ?? 'least_angle,lasso_least_angle').split(',');
-const DATASETS = ['diabetes', 'breast_cancer', 'iris', 'wine', 'digits', 'linnerud'];
+const DATASETS = process.env.BENCH_DATASETS?.split(',') ?? ['diabetes', 'breast_cancer', 'iris', 'wine', 'digits', 'linnerud'];
 const GRIDS: Record<string, Record<string, unknown>[]> = {
   least_angle: [{}, { n_nonzero_coefs: 3 }, { fit_intercept: false }],
   lasso_least_angle: [{}, { alpha: 0.1 }, { alpha: 0.01 }, { alpha: 0.001 }, { alpha: 0, fit_intercept: false }],
+  linear: [{}, { fit_intercept: false }],
+  ransac: [{ random_state: 0 }, { random_state: 1, min_samples: 10 }],
   lasso: [{}, { alpha: 0.1 }, { alpha: 0.01 }],
   elastic_net: [{}, { alpha: 0.1, l1_ratio: 0.2 }, { alpha: 0.01 }],
   mini_batch_kmeans: [0, 1, 2].map((random_state) => ({ n_clusters: 3, random_state })),

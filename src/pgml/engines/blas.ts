@@ -326,7 +326,7 @@ export function addResidualsTimesRows(
   else blas.dgemm(CBLAS_ROW_MAJOR, CBLAS_TRANS, CBLAS_NO_TRANS, outputs, cols, n, 1, r, outputs, x, cols, 1, g, ldg);
 }
 
-/** Rows converted to float64 at a time from float32 rows: 256 kB at 30 features, within the cache. */
+/** Rows converted to float64 at a time from float32 rows: 256 kB at 30 features, within the cache; a multiple of 8 (columnMeansFloat32). */
 const FLOAT32_BLOCK_ROWS = 1024;
 
 /**
@@ -353,6 +353,39 @@ export function xTyFloat32(x: Float32Array, rows: number, cols: number, y: Float
   const blas = loadedBlas();
   const out = new Float64Array(cols);
   forEachFloat64Block(x, rows, cols, (block, start, n) => addBlockXTy(blas, block, n, cols, y.subarray(start, start + n), out));
+  return out;
+}
+
+/**
+ * X's column means for a float32 row-major X with the bits of xTy(its float64 copy, 1/rows), centreRows'
+ * means, without that copy (18 MB at 75,000 × 30). Within one block of rows, or without a BLAS (sums in
+ * row order either way), that is xTyFloat32: the same additions. Over several blocks, OpenBLAS's dgemv
+ * (its Haswell-family kernel, dgemv_n_4.c, under this Xᵀ) adds each group of 4 or 8 rows' products into
+ * the output as it goes, so blocks of rows (FLOAT32_BLOCK_ROWS, a multiple of 8) add the same sums in the
+ * same order; but it sums the last cols % 4 columns in a scalar loop over all rows, added to the output
+ * once, which blocks would round differently: those are summed here in row order, as that loop does.
+ * Under four columns (an unrolled loop there) the copy is small and the BLAS is called on it. Other
+ * kernels (SkylakeX's, Prescott's) may round the means differently in the last ulps.
+ */
+export function columnMeansFloat32(x: Float32Array, rows: number, cols: number): Float64Array {
+  const blas = loadedBlas();
+  const scale = 1 / Math.max(rows, 1);
+  if (!blas || rows <= FLOAT32_BLOCK_ROWS) return xTyFloat32(x, rows, cols, new Float64Array(rows).fill(scale));
+  if (cols < 4) return xTy(new Float64Array(x), rows, cols, new Float64Array(rows).fill(scale));
+  const out = new Float64Array(cols);
+  const tail = cols % 4;
+  const tailSums = new Float64Array(tail);
+  const weights = new Float64Array(FLOAT32_BLOCK_ROWS).fill(scale);
+  forEachFloat64Block(x, rows, cols, (block, _start, n) => {
+    addBlockXTy(blas, block, n, cols, weights.subarray(0, n), out);
+    for (let t = 0; t < tail; t++) {
+      const c = cols - tail + t;
+      let s = tailSums[t]!;
+      for (let r = 0; r < n; r++) s += block[r * cols + c]! * scale;
+      tailSums[t] = s;
+    }
+  });
+  for (let t = 0; t < tail; t++) out[cols - tail + t] = tailSums[t]!;
   return out;
 }
 

@@ -141,7 +141,7 @@ export function releaseKeptPages(): void {
  * page given back is handed to the host once it has been free a few seconds (free page reporting), and
  * writing it again then costs the host's fault, ~2.5 ms of the thread's CPU per MB: a digits svm fit took
  * 43–48 ms where its matrix's pages were resident 20 (BENCHMARKS.md, svm10, svm12). So the proxy's resident
- * memory holds at most that much more per engine thread, for a minute after its last svm training.
+ * memory holds at most that much more per engine thread, for a minute after its last svm or linear training.
  * Only one user at a time: while the kept mapping is in use, a second caller gets a one-off hugePages.
  * `view` may be longer than `bytes` (the mapping of a larger earlier request), and holds what the last
  * user wrote (zeros when new): the caller writes every value it reads.

@@ -11,6 +11,8 @@ process.env.PGML_BLAS_LIB = MISSING;
 const { blasStatus, describeBlas, gram, gramJs, lapackSymmetricEigen, leastSquaresLapack, xTy, xTyFloat32, xTyJs, centredProductsFloat32 } = await import('../../../../src/pgml/engines/blas.js');
 const { getLocalEngineFactory } = await import('../../../../src/pgml/engines/registry.js');
 const { centreRows } = await import('../../../../src/pgml/engines/linear-regressor.js');
+const { centreColumnMajor } = await import('../../../../src/pgml/engines/linear-solvers.js');
+const { assertCentredColumnMajor, CENTRED_SHAPES } = await import('../../../support/centred-column-major.js');
 const { fitLogistic } = await import('../../../../src/pgml/engines/logistic.js');
 
 const skipReason = sklearnAvailable() ? false : 'python3 with scikit-learn is not installed';
@@ -61,6 +63,10 @@ describe('without a BLAS', () => {
     const blocked = centredProductsFloat32(train.x, train.rows, train.cols, centred.xMean, [centred.y]);
     assert.deepEqual(blocked.gram, gramJs(centred.x, train.rows, train.cols));
     assert.deepEqual(blocked.xTargets[0], xTyJs(centred.x, train.rows, train.cols, centred.y));
+  });
+
+  it("least squares' column-major centred X and y are centreRows' bit for bit, the means summed in row order", () => {
+    for (const shape of CENTRED_SHAPES) for (const fitIntercept of [true, false]) assertCentredColumnMajor(centreRows, centreColumnMajor, shape, fitIntercept);
   });
 
   it('LAPACK\'s least squares and eigendecomposition are absent, so the callers solve in JavaScript', () => {

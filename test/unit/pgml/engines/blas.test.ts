@@ -10,7 +10,8 @@ import {
 import { jacobiEigen } from '../../../../src/pgml/engines/symmetric-pinv.js';
 import { backwardSolve, choleskyInPlace, forwardSolve } from '../../../../src/pgml/engines/kernels.js';
 import { centreRows } from '../../../../src/pgml/engines/linear-regressor.js';
-import { centredGram, leastSquares } from '../../../../src/pgml/engines/linear-solvers.js';
+import { centreColumnMajor, centredGram, leastSquares } from '../../../../src/pgml/engines/linear-solvers.js';
+import { assertCentredColumnMajor, CENTRED_SHAPES } from '../../../support/centred-column-major.js';
 import { loadSplit } from './sklearn-reference.js';
 
 function random(n: number, seed: number): Float64Array {
@@ -132,6 +133,18 @@ describe('BLAS', () => {
     });
   }
 
+  // Bit for bit under the kernels this machine's OpenBLAS runs (Cooperlake's, and Haswell's, SkylakeX's, Zen's
+  // under OPENBLAS_CORETYPE); Prescott's dgemv sums in another order, and the means then agree to rounding
+  // (columnMeansFloat32).
+  const status = blasStatus();
+  const exactMeans = status.status !== 'loaded' || status.value.core !== 'Prescott';
+  for (const shape of CENTRED_SHAPES) {
+    for (const fitIntercept of [true, false]) {
+      it(`least squares' column-major centred X and y are centreRows' bit for bit (${shape.join(' × ')}, fit_intercept ${fitIntercept})`, () =>
+        assertCentredColumnMajor(centreRows, centreColumnMajor, shape, fitIntercept, exactMeans));
+    }
+  }
+
   it('centres a block as x − mean exactly: one block of float32 rows gives the BLAS XᵀX and Xᵀy of the centred float64 copy bit for bit', () => {
     const [rows, cols] = [700, 9];
     // Means far from zero and values that are not multiples of them: a centring off by one rounding shows.
@@ -205,6 +218,28 @@ describe('BLAS', () => {
     const { coef, intercept } = leastSquares(x, rows, 3, y, 1, true);
     [2, 0.5, 0.5].forEach((v, c) => assert.ok(Math.abs(coef[0]![c]! - v) < 1e-9, `weight ${c}: ${coef[0]![c]}`));
     assert.ok(Math.abs(intercept[0]! - 0.25) < 1e-9, `intercept ${intercept[0]}`);
+  });
+
+  // The second fit's X is written over the first's, in the same kept mapping: a value it failed to write would be the first's.
+  it("least squares recovers two relations fitted one after the other on 4,000 then 3,000 × 30 rows (X in the thread's kept huge-page mapping)", () => {
+    const cols = 30;
+    for (const [rows, seed, outputs] of [[4000, 23, 2], [3000, 29, 1]] as const) {
+      const x = Float32Array.from(random(rows * cols, seed), (v, i) => v * 4 + (i % cols) - 10);
+      const weights = Array.from({ length: outputs }, (_, o) => random(cols, seed + o + 1));
+      const y = new Float64Array(rows * outputs);
+      for (let r = 0; r < rows; r++) {
+        for (let o = 0; o < outputs; o++) {
+          let t = 3 - o;
+          for (let c = 0; c < cols; c++) t += weights[o]![c]! * x[r * cols + c]!;
+          y[r * outputs + o] = t;
+        }
+      }
+      const { coef, intercept } = leastSquares(x, rows, cols, y, outputs, true);
+      weights.forEach((w, o) => {
+        w.forEach((v, c) => assert.ok(Math.abs(coef[o]![c]! - v) < 1e-9, `seed ${seed} output ${o} weight ${c}: ${coef[o]![c]} vs ${v}`));
+        assert.ok(Math.abs(intercept[o]! - (3 - o)) < 1e-8, `seed ${seed} output ${o} intercept ${intercept[o]}`);
+      });
+    }
   });
 
   it("LAPACK's Cholesky factor and solve of a positive definite matrix equal the JavaScript loop's up to rounding", () => {
