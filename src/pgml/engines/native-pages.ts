@@ -75,7 +75,7 @@ let kept: { pointer: unknown; address: bigint; length: number; view: ArrayBuffer
  * shutdown; an out-of-memory isolate), so its idle timer dies with it and the mapping, with up to
  * KEEP_PAGES_MAX_BYTES resident, would stay until the process exits. pool.ts hands each engine thread a cell
  * in workerData and unmaps what it names once the thread has exited (unmapKeptPagesOf). A thread given none
- * (the main thread, the other threads, which train no svm) writes to a cell of its own that nobody reads.
+ * (the main thread, and the forests' and histograms' threads, which train neither svm nor linear) writes to a cell of its own that nobody reads.
  */
 export interface KeptPagesData {
   keptPages: SharedArrayBuffer;

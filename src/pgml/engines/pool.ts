@@ -353,7 +353,7 @@ class Pool {
     const { threadId } = worker;
     worker.on('exit', (code) => {
       releaseProcessLocksOf(threadId);
-      // svm's kernel matrix mapping, which the thread keeps between fits (native-pages.ts).
+      // The mapping the thread keeps between fits (svm's kernel matrix, linear's X: native-pages.ts).
       unmapKeptPagesOf(kept);
       fail(new PgError(SqlState.InternalError, `engine worker exited with code ${code}`));
     });
