@@ -213,9 +213,14 @@ describeTargets('stopping pgml.embed over a table and pgml.transform', { proxyOn
   const tableExists = async (name: string): Promise<boolean> => (await client.query('SELECT to_regclass($1) IS NOT NULL AS e', [name])).rows[0].e;
 
   it('CancelRequest stops pgml.embed over a table after its first batch; nothing is created', async () => {
-    // The proxy reports each batch of rows as a NOTICE: cancel when the first one lands.
+    // The proxy reports each batch of rows as a NOTICE: cancel when the first one lands, once. A second
+    // batch's notice can arrive before the cancel has stopped the statement, and a second CancelRequest
+    // would then cancel whatever the connection runs next (it did: tableExists below, in CI).
+    let sent = false;
     const onNotice = (notice: { message?: string }) => {
-      if (notice.message?.startsWith('pgml.embed:')) void sendCancel(target(), client);
+      if (sent || !notice.message?.startsWith('pgml.embed:')) return;
+      sent = true;
+      void sendCancel(target(), client);
     };
     client.on('notice', onNotice);
     try {
